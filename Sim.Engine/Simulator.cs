@@ -1,0 +1,152 @@
+using Sim.Engine.Events;
+using Sim.Engine.Randomness;
+using Sim.Engine.Statistics;
+using Sim.Engine.Time;
+using Sim.Engine.Tracing;
+
+namespace Sim.Engine;
+
+/// <summary>
+/// The discrete-event kernel of one simulation: the clock, the pending events, the random
+/// streams, the statistics and the optional trace. Single-threaded and deterministic: the same
+/// components, seed and calls give the same event order and the same results.
+/// </summary>
+public sealed class Simulator
+{
+    private readonly EventQueue _queue = new();
+    private ulong _now;
+    private bool _stopRequested;
+    private bool _running;
+
+    public Simulator(ulong seed)
+    {
+        Seed = seed;
+        Random = new RandomStreams(seed);
+        Stats = new StatRegistry();
+    }
+
+    public ulong Seed { get; }
+
+    public Tick Now => new(_now);
+
+    /// <summary>Events processed since the simulation began (64-bit: a long run exceeds 2^32).</summary>
+    public ulong EventsProcessed { get; private set; }
+
+    /// <summary>Events scheduled and not yet run or cancelled.</summary>
+    public int PendingEvents => _queue.Count;
+
+    public RandomStreams Random { get; }
+
+    public StatRegistry Stats { get; }
+
+    /// <summary>The trace recorder, or null (the default) when tracing is off.</summary>
+    public TraceRecorder? Trace { get; set; }
+
+    /// <summary>Schedules <paramref name="ev"/> at <paramref name="when"/>, which may not lie in the past.</summary>
+    public void Schedule(Event ev, Tick when)
+    {
+        ArgumentNullException.ThrowIfNull(ev);
+        if (when.Picoseconds < _now)
+        {
+            throw new ArgumentOutOfRangeException(nameof(when), when,
+                $"Event '{ev.Name}' cannot be scheduled at {when}, before the current time {Now}.");
+        }
+        _queue.Push(ev, when.Picoseconds);
+    }
+
+    /// <summary>Schedules <paramref name="ev"/> <paramref name="delay"/> after now.</summary>
+    public void ScheduleIn(Event ev, Tick delay) => Schedule(ev, Now + delay);
+
+    /// <summary>Moves <paramref name="ev"/> to <paramref name="when"/>, scheduling it if it was not; it then runs after events already at that tick and priority.</summary>
+    public void Reschedule(Event ev, Tick when)
+    {
+        ArgumentNullException.ThrowIfNull(ev);
+        _queue.Cancel(ev);
+        Schedule(ev, when);
+    }
+
+    /// <summary>Cancels <paramref name="ev"/>; returns false when it was not scheduled.</summary>
+    public bool Cancel(Event ev)
+    {
+        ArgumentNullException.ThrowIfNull(ev);
+        return _queue.Cancel(ev);
+    }
+
+    /// <summary>The tick of the next pending event, or null when none is pending.</summary>
+    public Tick? NextEventTime => _queue.PeekTime() is { } t ? new Tick(t) : null;
+
+    /// <summary>Asks the run loop to return after the event being processed.</summary>
+    public void Stop() => _stopRequested = true;
+
+    /// <summary>
+    /// Runs events due at or before <paramref name="limit"/>, at most <paramref name="maxEvents"/>
+    /// of them. On <see cref="RunOutcome.TimeLimit"/> the clock is left at <paramref name="limit"/>;
+    /// otherwise at the last event processed.
+    /// </summary>
+    public RunOutcome Run(Tick limit, ulong maxEvents = ulong.MaxValue) => RunCore(limit, maxEvents, null);
+
+    /// <summary>Runs until <paramref name="condition"/>, checked before each event, turns false.</summary>
+    public RunOutcome RunWhile(Func<bool> condition, Tick limit)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        return RunCore(limit, ulong.MaxValue, condition);
+    }
+
+    private RunOutcome RunCore(Tick limit, ulong maxEvents, Func<bool>? condition)
+    {
+        if (_running)
+        {
+            throw new InvalidOperationException("The simulator is already running; Run cannot be nested inside an event.");
+        }
+        if (limit.Picoseconds < _now)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"The run limit lies before the current time {Now}.");
+        }
+        Stats.Freeze();
+        _running = true;
+        _stopRequested = false;
+        try
+        {
+            ulong processed = 0;
+            while (true)
+            {
+                if (processed == maxEvents)
+                {
+                    return RunOutcome.EventLimit;
+                }
+                if (condition is not null && !condition())
+                {
+                    return RunOutcome.ConditionFalse;
+                }
+                if (!_queue.TryBeginNext(limit.Picoseconds, out Event ev, out ulong when))
+                {
+                    if (_queue.Count == 0)
+                    {
+                        return RunOutcome.QueueEmpty;
+                    }
+                    _now = limit.Picoseconds;
+                    return RunOutcome.TimeLimit;
+                }
+                _now = when;
+                try
+                {
+                    ev.Process();
+                }
+                finally
+                {
+                    _queue.FinishProcessing();
+                }
+                processed++;
+                EventsProcessed++;
+                if (_stopRequested)
+                {
+                    return RunOutcome.Stopped;
+                }
+            }
+        }
+        finally
+        {
+            _running = false;
+        }
+    }
+}
