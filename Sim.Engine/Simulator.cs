@@ -27,6 +27,8 @@ public sealed class Simulator
 
     public ulong Seed { get; }
 
+    internal EventQueue Queue => _queue;
+
     public Tick Now => new(_now);
 
     /// <summary>Events processed since the simulation began (64-bit: a long run exceeds 2^32).</summary>
@@ -118,7 +120,7 @@ public sealed class Simulator
                 {
                     return RunOutcome.ConditionFalse;
                 }
-                if (!_queue.TryBeginNext(limit.Picoseconds, out Event ev, out ulong when))
+                if (!_queue.TryTakeNext(limit.Picoseconds, out Event ev, out ulong when))
                 {
                     if (_queue.Count == 0)
                     {
@@ -128,14 +130,7 @@ public sealed class Simulator
                     return RunOutcome.TimeLimit;
                 }
                 _now = when;
-                try
-                {
-                    ev.Process();
-                }
-                finally
-                {
-                    _queue.FinishProcessing();
-                }
+                ev.Fire();
                 processed++;
                 EventsProcessed++;
                 if (_stopRequested)

@@ -17,5 +17,5 @@ public sealed class CallbackEvent : Event
 
     public override string Name => _name;
 
-    protected internal override void Process() => _callback();
+    protected override void Process() => _callback();
 }

@@ -9,9 +9,8 @@ namespace Sim.Engine.Events;
 /// </summary>
 public abstract class Event
 {
-    // The queue's ordering key of this event's live entry (priority and sequence number), or 0
-    // when the event is not scheduled. A queue entry whose key differs is stale (cancelled).
-    internal ulong LiveKey;
+    // The index of this event's entry in the queue, or -1 when it is not scheduled.
+    internal int Slot = -1;
     internal ulong WhenPicoseconds;
 
     protected Event(int priority = EventPriority.Default)
@@ -26,7 +25,7 @@ public abstract class Event
 
     public int Priority { get; }
 
-    public bool Scheduled => LiveKey != 0;
+    public bool Scheduled => Slot >= 0;
 
     /// <summary>When the event is due; meaningful only while <see cref="Scheduled"/>.</summary>
     public Tick When => new(WhenPicoseconds);
@@ -35,5 +34,7 @@ public abstract class Event
     public virtual string Name => GetType().Name;
 
     /// <summary>Does what the event models. Runs with the simulator's clock at <see cref="When"/>.</summary>
-    protected internal abstract void Process();
+    protected abstract void Process();
+
+    internal void Fire() => Process();
 }
