@@ -15,6 +15,7 @@ public sealed class Simulator
 {
     private readonly EventQueue _queue = new();
     private ulong _now;
+    private ulong _eventsProcessed;
     private bool _stopRequested;
     private bool _running;
 
@@ -32,7 +33,7 @@ public sealed class Simulator
     public Tick Now => new(_now);
 
     /// <summary>Events processed since the simulation began (64-bit: a long run exceeds 2^32).</summary>
-    public ulong EventsProcessed { get; private set; }
+    public ulong EventsProcessed => _eventsProcessed;
 
     /// <summary>Events scheduled and not yet run or cancelled.</summary>
     public int PendingEvents => _queue.Count;
@@ -109,10 +110,10 @@ public sealed class Simulator
         _stopRequested = false;
         try
         {
-            ulong processed = 0;
+            ulong stopAt = maxEvents > ulong.MaxValue - _eventsProcessed ? ulong.MaxValue : _eventsProcessed + maxEvents;
             while (true)
             {
-                if (processed == maxEvents)
+                if (_eventsProcessed == stopAt)
                 {
                     return RunOutcome.EventLimit;
                 }
@@ -131,8 +132,7 @@ public sealed class Simulator
                 }
                 _now = when;
                 ev.Fire();
-                processed++;
-                EventsProcessed++;
+                _eventsProcessed++;
                 if (_stopRequested)
                 {
                     return RunOutcome.Stopped;

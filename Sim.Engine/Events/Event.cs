@@ -13,6 +13,9 @@ public abstract class Event
     internal int Slot = -1;
     internal ulong WhenPicoseconds;
 
+    // The priority, placed in the top bits of the queue's ordering key (see EventQueue).
+    internal readonly ulong KeyBase;
+
     protected Event(int priority = EventPriority.Default)
     {
         if (priority is < EventPriority.Minimum or > EventPriority.Maximum)
@@ -21,6 +24,7 @@ public abstract class Event
                 $"An event priority must lie in [{EventPriority.Minimum}, {EventPriority.Maximum}].");
         }
         Priority = priority;
+        KeyBase = (ulong)(priority - EventPriority.Minimum) << EventQueue.PriorityShift;
     }
 
     public int Priority { get; }

@@ -34,7 +34,7 @@ namespace Sim.Engine.Events;
 /// </remarks>
 public sealed class EventQueue
 {
-    private const int PriorityShift = 56;
+    internal const int PriorityShift = 56;
     private const ulong MaxSequence = (1UL << PriorityShift) - 1;
     private const int MinBucketBits = 4;
     private const int WidthSampleGaps = 64;
@@ -98,7 +98,7 @@ public sealed class EventQueue
         }
         ref Entry entry = ref _entries[slot];
         entry.Time = whenPicoseconds;
-        entry.Key = ((ulong)(ev.Priority - EventPriority.Minimum) << PriorityShift) | sequence;
+        entry.Key = ev.KeyBase | sequence;
         entry.Event = ev;
         ev.Slot = slot;
         ev.WhenPicoseconds = whenPicoseconds;
