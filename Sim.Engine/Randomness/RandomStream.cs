@@ -23,6 +23,9 @@ public sealed class RandomStream
         _s3 = SplitMix64.Next(ref x);
     }
 
+    /// <summary>A stream with the given raw state, to check the generator against the reference vectors.</summary>
+    internal RandomStream(ulong s0, ulong s1, ulong s2, ulong s3) => (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+
     /// <summary>64 uniformly distributed bits.</summary>
     public ulong NextUInt64()
     {
