@@ -1,1 +1,4 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using Sim.Cli;
+
+return VirtsimCommand.Build().Parse(args).Invoke();

@@ -93,7 +93,7 @@ public sealed class Histogram : Statistic
 
     public override void Collect(Tick now, ICollection<StatSample> into)
     {
-        into.Add(Sample(Name + "::count", _count));
+        into.Add(Sample(Name + "::count", _count, "count"));
         into.Add(Sample(Name + "::mean", _count == 0 ? 0 : Mean));
         into.Add(Sample(Name + "::min", Min));
         into.Add(Sample(Name + "::max", Max));

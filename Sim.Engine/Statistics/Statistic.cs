@@ -33,4 +33,6 @@ public abstract class Statistic
     public abstract void Reset(Tick now);
 
     protected StatSample Sample(string statistic, double value) => new(Path, statistic, value, Unit);
+
+    protected StatSample Sample(string statistic, double value, string unit) => new(Path, statistic, value, unit);
 }

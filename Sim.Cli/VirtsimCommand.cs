@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace Sim.Cli;
+
+/// <summary>The command tree of <c>virtsim</c>; each command lives in its own file.</summary>
+internal static class VirtsimCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "virtsim: a deterministic discrete-event simulator of virtualization architectures.\n" +
+            "Until the x86 machine model lands, 'run' demonstrates the event engine on a queueing station checked against theory.");
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(VersionCommand.Build());
+        return root;
+    }
+}
