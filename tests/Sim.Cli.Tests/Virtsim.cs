@@ -1,0 +1,48 @@
+using System.Diagnostics;
+
+namespace Sim.Cli.Tests;
+
+/// <summary>Runs the built program in its own process, as a user would.</summary>
+internal static class Virtsim
+{
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "virtsim.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>A fresh folder under the system's temporary folder, removed when the test process ends.</summary>
+    public static string TempFolder()
+    {
+        string path = Path.Combine(TestRoot.Value, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static readonly Lazy<string> TestRoot = new(() =>
+    {
+        string root = Path.Combine(Path.GetTempPath(), "virtsim-tests-" + Environment.ProcessId);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        };
+        return root;
+    });
+}
