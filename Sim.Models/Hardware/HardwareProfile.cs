@@ -1,0 +1,73 @@
+using Sim.Engine.Time;
+
+namespace Sim.Models.Hardware;
+
+/// <summary>
+/// One CPU generation as a named parameter set: clock, caches, memory latency, TLBs,
+/// paging-structure caches, virtualization features and VMX transition costs. Every figure is
+/// cited in <see cref="HardwareProfiles"/> and in docs/hardware-profiles.md; where no source
+/// gives a figure, the profile says so and the figure is only a parameter.
+/// </summary>
+public sealed record HardwareProfile
+{
+    public required string Name { get; init; }
+
+    public required string Description { get; init; }
+
+    public required ulong FrequencyHz { get; init; }
+
+    /// <summary>The first-level instruction cache, or null where the core has none that the model covers (the Pentium 4's trace cache).</summary>
+    public CacheGeometry? L1Instruction { get; init; }
+
+    public required CacheGeometry L1Data { get; init; }
+
+    public required CacheGeometry L2 { get; init; }
+
+    /// <summary>The shared last-level cache, or null where L2 is the last level.</summary>
+    public CacheGeometry? L3 { get; init; }
+
+    /// <summary>Cycles from a miss in the last cache level to the data arriving: the memory's share of a load-to-use latency.</summary>
+    public required int DramLatencyCycles { get; init; }
+
+    public required TlbHierarchyGeometry Tlbs { get; init; }
+
+    public required PagingStructureCacheGeometry PagingStructureCaches { get; init; }
+
+    public required VirtualizationFeatures Features { get; init; }
+
+    /// <summary>VMX transition costs, or null for a CPU without VMX.</summary>
+    public VmxTransitionCosts? Vmx { get; init; }
+
+    /// <summary>Where each figure comes from, one line per figure or group, "assumed" where no source gives it.</summary>
+    public required IReadOnlyList<string> Sources { get; init; }
+
+    public ClockDomain Clock() => new(Name, FrequencyHz);
+
+    /// <summary>The last cache level before memory.</summary>
+    public CacheGeometry LastLevel => L3 ?? L2;
+
+    public void Validate()
+    {
+        L1Instruction?.Validate();
+        L1Data.Validate();
+        L2.Validate();
+        L3?.Validate();
+        Tlbs.Validate();
+        PagingStructureCaches.Validate();
+        if (DramLatencyCycles <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DramLatencyCycles), DramLatencyCycles, $"Profile {Name}: the memory latency must be positive.");
+        }
+        if (Features.Vmx != Vmx is not null)
+        {
+            throw new ArgumentException($"Profile {Name}: VMX transition costs are given exactly when the CPU has VMX.");
+        }
+        if (Features.Ept && !Features.Vmx)
+        {
+            throw new ArgumentException($"Profile {Name}: EPT needs VMX.");
+        }
+    }
+
+    /// <summary>Whole cycles of this clock in <paramref name="nanoseconds"/>, rounded to nearest: for converting published memory latencies.</summary>
+    public static int CyclesIn(double nanoseconds, ulong frequencyHz) => (int)Math.Round(nanoseconds * frequencyHz / 1e9);
+}

@@ -1,0 +1,165 @@
+namespace Sim.Models.Hardware;
+
+/// <summary>
+/// The named hardware profiles. Sources, abbreviated here and listed in full in
+/// docs/hardware-profiles.md:
+/// [AA06] Adams and Agesen, ASPLOS 2006, Table 1; [SX11] Landau et al., WIOV 2011;
+/// [AG10] Agesen et al., SIGOPS OSR 44(4) 2010; [IA32-OPT] IA-32 Intel Architecture
+/// Optimization Reference Manual (248966-011), Table 1-1; [OPT] Intel 64 and IA-32 Architectures
+/// Optimization Reference Manual (248966), cache and TLB tables of each microarchitecture;
+/// [SDM2] Intel SDM Vol. 2A, CPUID leaf 2 descriptor table; [SDM3] Intel SDM Vol. 3A 4.10.3.
+/// </summary>
+public static class HardwareProfiles
+{
+    /// <summary>Pentium 4 672 (Prescott 2M, family 15 model 4), 3.8 GHz, first-generation VT-x: the P4 of [AA06].</summary>
+    public static readonly HardwareProfile Pentium4672 = new()
+    {
+        Name = "p4-672",
+        Description = "Pentium 4 672 (Prescott 2M), 3.8 GHz, 800 MHz bus; first-generation VT-x, no EPT, VPID or PCID",
+        FrequencyHz = 3_800_000_000,
+        L1Instruction = null, // a 12K-uop trace cache, not modelled as a cache of bytes
+        L1Data = new("L1D", 16 * 1024, 8, 64, 4),
+        L2 = new("L2", 2 * 1024 * 1024, 8, 64, 20),
+        L3 = null,
+        // [IA32-OPT] 1.2: ~12 core cycles to the bus and back plus 6-12 bus cycles to memory
+        // without congestion; at the 200 MHz bus clock one bus cycle is 19 core cycles, so the
+        // worst uncongested case is 12 + 12 x 19 = 240 cycles.
+        DramLatencyCycles = 240,
+        Tlbs = new(
+            InstructionSmall: new(64, 64),
+            InstructionLarge: new(64, 64),
+            DataSmall: new(64, 64),
+            DataLarge: new(64, 64),
+            SecondLevel: null,
+            SecondLevelHoldsLargePages: false,
+            SecondLevelHitCycles: 0),
+        PagingStructureCaches = PagingStructureCacheGeometry.None,
+        Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
+        Vmx = new(VmEntryCycles: 2409, VmExitCycles: 1931, VmcsReadCycles: 178, VmcsWriteCycles: 171),
+        Sources =
+        [
+            "clock 3.8 GHz: [AA06] section 6",
+            "L1D 16 KiB, 8 ways, 64 B lines, 4 cycles; L2 2 MiB, 8 ways, 64 B lines, 20 cycles: [IA32-OPT] Table 1-1 (models 3, 4, 6); replacement is pseudo-LRU there, LRU here",
+            "memory 240 cycles beyond L2: derived from [IA32-OPT] 1.2 (12 core cycles + 12 bus cycles of 19 core cycles at 800 MT/s)",
+            "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
+            "paging-structure caches: none modelled; no source documents any on this core",
+            "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+        ],
+    };
+
+    /// <summary>Core 2 Duo (Core microarchitecture), 2.66 GHz, VT-x without EPT: the second machine of [AA06].</summary>
+    public static readonly HardwareProfile Core2Merom = new()
+    {
+        Name = "core2-merom",
+        Description = "Core 2 Duo (Core microarchitecture), 2.66 GHz; VT-x without EPT, VPID or PCID",
+        FrequencyHz = 2_660_000_000,
+        L1Instruction = new("L1I", 32 * 1024, 8, 64, 3),
+        L1Data = new("L1D", 32 * 1024, 8, 64, 3),
+        L2 = new("L2", 4 * 1024 * 1024, 16, 64, 14),
+        L3 = null,
+        DramLatencyCycles = HardwareProfile.CyclesIn(80, 2_660_000_000), // assumed: no source in hand
+        Tlbs = new(
+            InstructionSmall: new(128, 4),
+            InstructionLarge: new(8, 4),
+            DataSmall: new(16, 4),       // DTLB0 (loads)
+            DataLarge: new(16, 4),       // DTLB0 large pages
+            SecondLevel: new(256, 4),    // DTLB1, modelled as the second level for data and instructions
+            SecondLevelHoldsLargePages: false,
+            SecondLevelHitCycles: 2),
+        PagingStructureCaches = PagingStructureCacheGeometry.None,
+        Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
+        Vmx = new(VmEntryCycles: 937, VmExitCycles: 1186, VmcsReadCycles: 52, VmcsWriteCycles: 44),
+        Sources =
+        [
+            "clock 2.66 GHz: [AA06] section 6",
+            "L1I and L1D 32 KiB, 8 ways, 64 B lines, 3 cycles; L2 4 MiB, 16 ways, 14 cycles: [OPT] cache parameters of the Intel Core microarchitecture",
+            "memory 80 ns beyond L2: assumed (no source in hand); a parameter",
+            "TLBs: DTLB0 16 entries 4-way (4K and 4M), DTLB1 256 entries 4-way (4K), ITLB 128 entries 4-way (4K), 8 large: [SDM2] descriptors 56H, 57H, B4H, B0H, B1H; DTLB1 is modelled as a second level shared with instructions",
+            "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
+            "paging-structure caches: none modelled; no source documents any on this core",
+            "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
+        ],
+    };
+
+    /// <summary>Xeon X5570 (Nehalem-EP), 2.93 GHz, with EPT and VPID: the machine of [SX11].</summary>
+    public static readonly HardwareProfile NehalemX5570 = new()
+    {
+        Name = "nehalem-x5570",
+        Description = "Xeon X5570 (Nehalem-EP), 2.93 GHz; VT-x with EPT and VPID, no PCID",
+        FrequencyHz = 2_930_000_000,
+        L1Instruction = new("L1I", 32 * 1024, 4, 64, 3),
+        L1Data = new("L1D", 32 * 1024, 8, 64, 4),
+        L2 = new("L2", 256 * 1024, 8, 64, 10),
+        L3 = new("L3", 8 * 1024 * 1024, 16, 64, 38),
+        DramLatencyCycles = HardwareProfile.CyclesIn(65, 2_930_000_000) - 38,
+        Tlbs = new(
+            InstructionSmall: new(128, 4),
+            InstructionLarge: new(7, 7),
+            DataSmall: new(64, 4),
+            DataLarge: new(32, 4),
+            SecondLevel: new(512, 4),
+            SecondLevelHoldsLargePages: false,
+            SecondLevelHitCycles: 7),
+        PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
+        Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
+        Sources =
+        [
+            "clock 2.93 GHz: [SX11] section 4",
+            "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
+            "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
+            "TLBs: DTLB 64 entries 4-way (4K), 32 4-way (2M); ITLB 128 4-way (4K), 7 fully associative (2M) per thread; STLB 512 entries 4-way, 4K only: [OPT] Nehalem TLB parameters",
+            "STLB hit 7 cycles: assumed (no source in hand); a parameter",
+            "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
+            "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
+        ],
+    };
+
+    /// <summary>Xeon Platinum 8180 (Skylake-SP), 2.5 GHz: a server part with EPT, VPID, PCID, APIC virtualization and posted interrupts.</summary>
+    public static readonly HardwareProfile SkylakeSp8180 = new()
+    {
+        Name = "skylake-sp",
+        Description = "Xeon Platinum 8180 (Skylake-SP), 2.5 GHz; VT-x with EPT, VPID, PCID, APIC virtualization and posted interrupts",
+        FrequencyHz = 2_500_000_000,
+        L1Instruction = new("L1I", 32 * 1024, 8, 64, 4),
+        L1Data = new("L1D", 32 * 1024, 8, 64, 4),
+        L2 = new("L2", 1024 * 1024, 16, 64, 14),
+        L3 = new("L3", 28 * 1408 * 1024, 11, 64, 60), // 1.375 MiB per core x 28 cores
+        DramLatencyCycles = HardwareProfile.CyclesIn(90, 2_500_000_000) - 60,
+        Tlbs = new(
+            InstructionSmall: new(128, 8),
+            InstructionLarge: new(8, 8),
+            DataSmall: new(64, 4),
+            DataLarge: new(32, 4),
+            SecondLevel: new(1536, 12),
+            SecondLevelHoldsLargePages: true,
+            SecondLevelHitCycles: 9),
+        PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true),
+        Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
+        Sources =
+        [
+            "L1D and L1I 32 KiB 8-way, 4 cycles; L2 1 MiB 16-way, 14 cycles; L3 1.375 MiB per core, 11-way, non-inclusive: [OPT] Skylake Server microarchitecture",
+            "L3 latency 60 cycles and memory 90 ns load-to-use: assumed (no source in hand); parameters",
+            "TLBs: ITLB 128 8-way (4K), 8 (2M); DTLB 64 4-way (4K), 32 4-way (2M); STLB 1536 12-way for 4K and 2M: [OPT] Table 2-15 (Skylake, same core as the server part)",
+            "STLB hit 9 cycles: assumed; a parameter",
+            "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
+            "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
+        ],
+    };
+
+    public static IReadOnlyList<HardwareProfile> All { get; } = [Pentium4672, Core2Merom, NehalemX5570, SkylakeSp8180];
+
+    /// <summary>The profile named <paramref name="name"/>; an error listing the names otherwise.</summary>
+    public static HardwareProfile Get(string name)
+    {
+        foreach (HardwareProfile p in All)
+        {
+            if (string.Equals(p.Name, name, StringComparison.Ordinal))
+            {
+                return p;
+            }
+        }
+        throw new ArgumentException($"There is no hardware profile '{name}'; the profiles are: {string.Join(", ", All.Select(p => p.Name))}.", nameof(name));
+    }
+}

@@ -1,0 +1,10 @@
+namespace Sim.Models.Hardware;
+
+/// <summary>Which virtualization and address-space features a CPU generation has.</summary>
+public sealed record VirtualizationFeatures(
+    bool Vmx,
+    bool Ept,
+    bool Vpid,
+    bool Pcid,
+    bool ApicVirtualization,
+    bool PostedInterrupts);

@@ -1,0 +1,84 @@
+using Sim.Engine.Statistics;
+using Sim.Models.Hardware;
+
+namespace Sim.Models.Memory;
+
+/// <summary>
+/// One cache level: set-associative over physical line addresses, write-allocate and
+/// write-back. It answers hit or miss and keeps dirty bits; the latency of a level is the
+/// <see cref="MemoryPath"/>'s business.
+/// </summary>
+/// <remarks>
+/// Model: a write-back of a dirty victim is counted but costs no time (write buffers hide it on
+/// the machines modelled); levels are neither inclusive nor exclusive, so a line may sit in
+/// several levels; there is no coherence between the private caches of different cores yet.
+/// </remarks>
+public sealed class Cache
+{
+    private readonly SetAssociativeArray _lines;
+    private readonly bool[] _dirty;
+    private readonly int _lineShift;
+    private readonly Counter _hits;
+    private readonly Counter _misses;
+    private readonly Counter _writebacks;
+
+    public Cache(CacheGeometry geometry, StatGroup stats)
+    {
+        ArgumentNullException.ThrowIfNull(geometry);
+        ArgumentNullException.ThrowIfNull(stats);
+        geometry.Validate();
+        Geometry = geometry;
+        _lines = new SetAssociativeArray(geometry.Sets, geometry.Ways);
+        _dirty = new bool[_lines.Capacity];
+        _lineShift = System.Numerics.BitOperations.Log2((uint)geometry.LineBytes);
+        _hits = stats.Counter("hits", "count", "accesses that found their line");
+        _misses = stats.Counter("misses", "count", "accesses that had to fetch their line from below");
+        _writebacks = stats.Counter("writebacks", "count", "dirty lines evicted");
+    }
+
+    public CacheGeometry Geometry { get; }
+
+    public long Hits => _hits.Value;
+
+    public long Misses => _misses.Value;
+
+    /// <summary>Looks up the line of <paramref name="physicalAddress"/>, filling it on a miss; true on a hit.</summary>
+    public bool Access(ulong physicalAddress, bool write)
+    {
+        ulong line = physicalAddress >> _lineShift;
+        int set = _lines.SetOf(line);
+        int slot = _lines.Find(set, line);
+        bool hit = slot >= 0;
+        if (hit)
+        {
+            _hits.Increment();
+        }
+        else
+        {
+            _misses.Increment();
+            slot = _lines.Insert(set, line, out ulong? evicted);
+            if (evicted is not null && _dirty[slot])
+            {
+                _writebacks.Increment();
+            }
+            _dirty[slot] = false;
+        }
+        _dirty[slot] |= write;
+        return hit;
+    }
+
+    /// <summary>Whether the line of <paramref name="physicalAddress"/> is present, without touching its LRU order (for tests and reports).</summary>
+    public bool Contains(ulong physicalAddress)
+    {
+        ulong line = physicalAddress >> _lineShift;
+        int set = _lines.SetOf(line);
+        for (int way = 0; way < _lines.Ways; way++)
+        {
+            if (_lines.TagAt((set * _lines.Ways) + way) == line)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

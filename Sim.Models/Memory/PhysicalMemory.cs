@@ -1,0 +1,121 @@
+namespace Sim.Models.Memory;
+
+/// <summary>
+/// The machine's physical memory, holding real contents where the model needs them (page
+/// tables, descriptor rings): 64-bit words in 4 KiB frames, stored sparsely (a frame never
+/// written reads as zeros). Data pages whose contents no model reads cost no host memory.
+/// Frames are handed out by <see cref="AllocateFrame"/>, lowest first, and returned zeroed.
+/// </summary>
+public sealed class PhysicalMemory
+{
+    public const int FrameBytes = 4096;
+    public const int FrameShift = 12;
+    private const int WordsPerFrame = FrameBytes / sizeof(ulong);
+
+    private readonly Dictionary<ulong, ulong[]> _frames = []; // looked up by frame number only, never iterated
+    private readonly Stack<ulong> _freed = new();
+    private ulong _nextFrame;
+
+    /// <param name="sizeBytes">The installed memory; a multiple of 2 MiB.</param>
+    /// <param name="reservedBytes">Memory below this address is never handed out (firmware, the kernel image).</param>
+    public PhysicalMemory(ulong sizeBytes, ulong reservedBytes = 1UL << 20)
+    {
+        if (sizeBytes == 0 || sizeBytes % (2UL << 20) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sizeBytes), sizeBytes, "Physical memory must be a positive multiple of 2 MiB.");
+        }
+        if (reservedBytes >= sizeBytes || reservedBytes % FrameBytes != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(reservedBytes), reservedBytes, "The reserved low memory must be whole frames and smaller than the memory.");
+        }
+        SizeBytes = sizeBytes;
+        _nextFrame = reservedBytes >> FrameShift;
+    }
+
+    public ulong SizeBytes { get; }
+
+    public ulong FramesInUse { get; private set; }
+
+    public ulong ReadUInt64(ulong physicalAddress)
+    {
+        CheckAddress(physicalAddress);
+        return _frames.TryGetValue(physicalAddress >> FrameShift, out ulong[]? words)
+            ? words[(physicalAddress & (FrameBytes - 1)) >> 3]
+            : 0;
+    }
+
+    public void WriteUInt64(ulong physicalAddress, ulong value)
+    {
+        CheckAddress(physicalAddress);
+        ulong frame = physicalAddress >> FrameShift;
+        if (!_frames.TryGetValue(frame, out ulong[]? words))
+        {
+            if (value == 0)
+            {
+                return; // an unwritten frame already reads as zero
+            }
+            words = new ulong[WordsPerFrame];
+            _frames.Add(frame, words);
+        }
+        words[(physicalAddress & (FrameBytes - 1)) >> 3] = value;
+    }
+
+    /// <summary>A zeroed 4 KiB frame; its physical address.</summary>
+    public ulong AllocateFrame()
+    {
+        ulong frame;
+        if (_freed.Count > 0)
+        {
+            frame = _freed.Pop();
+        }
+        else
+        {
+            if ((_nextFrame + 1) << FrameShift > SizeBytes)
+            {
+                throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) is exhausted.");
+            }
+            frame = _nextFrame++;
+        }
+        FramesInUse++;
+        return frame << FrameShift;
+    }
+
+    /// <summary>A zeroed, 2 MiB-aligned run of 512 frames for a large page; its physical address.</summary>
+    public ulong AllocateLargeFrame()
+    {
+        const ulong FramesPerLarge = 512;
+        ulong first = (_nextFrame + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
+        if ((first + FramesPerLarge) << FrameShift > SizeBytes)
+        {
+            throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) has no free 2 MiB run left.");
+        }
+        for (ulong f = _nextFrame; f < first; f++)
+        {
+            _freed.Push(f); // the alignment gap stays usable for small frames
+        }
+        _nextFrame = first + FramesPerLarge;
+        FramesInUse += FramesPerLarge;
+        return first << FrameShift;
+    }
+
+    /// <summary>Returns a 4 KiB frame; its contents are dropped so it comes back zeroed.</summary>
+    public void FreeFrame(ulong physicalAddress)
+    {
+        CheckAddress(physicalAddress);
+        if ((physicalAddress & (FrameBytes - 1)) != 0)
+        {
+            throw new ArgumentException($"0x{physicalAddress:X} is not the start of a frame.", nameof(physicalAddress));
+        }
+        _frames.Remove(physicalAddress >> FrameShift);
+        _freed.Push(physicalAddress >> FrameShift);
+        FramesInUse--;
+    }
+
+    private void CheckAddress(ulong physicalAddress)
+    {
+        if (physicalAddress >= SizeBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(physicalAddress), $"Physical address 0x{physicalAddress:X} lies beyond the installed {SizeBytes >> 20} MiB.");
+        }
+    }
+}

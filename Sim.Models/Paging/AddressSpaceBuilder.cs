@@ -1,0 +1,103 @@
+using Sim.Models.Memory;
+
+namespace Sim.Models.Paging;
+
+/// <summary>
+/// Builds and edits a real 4-level page-table tree in <see cref="PhysicalMemory"/>: what an
+/// operating system's memory manager does with ordinary stores. Intermediate entries are made
+/// present, writable and user-accessible, so the leaf entry alone decides the page's rights (as
+/// Linux does). Editing entries here does not touch any TLB: invalidating is the kernel's job.
+/// </summary>
+public sealed class AddressSpaceBuilder
+{
+    private readonly PhysicalMemory _memory;
+
+    public AddressSpaceBuilder(PhysicalMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        _memory = memory;
+        Pml4 = memory.AllocateFrame();
+        TableFrames = 1;
+    }
+
+    /// <summary>The physical address of the PML4 table: what CR3 holds (without a PCID).</summary>
+    public ulong Pml4 { get; }
+
+    /// <summary>Frames used by this tree's tables.</summary>
+    public int TableFrames { get; private set; }
+
+    /// <summary>Maps the 4 KiB page at <paramref name="linearAddress"/> to <paramref name="physicalAddress"/> with <paramref name="flags"/> (Present is added).</summary>
+    public void Map4K(ulong linearAddress, ulong physicalAddress, ulong flags)
+    {
+        CheckAligned(linearAddress, physicalAddress, PageEntry.SmallPageShift);
+        ulong table = TableFor(linearAddress, 0);
+        _memory.WriteUInt64(table + ((ulong)PageEntry.Index(linearAddress, 0) * 8), (physicalAddress & PageEntry.AddressMask) | flags | PageEntry.Present);
+    }
+
+    /// <summary>Maps the 2 MiB page at <paramref name="linearAddress"/> (a PDE with PS set).</summary>
+    public void Map2M(ulong linearAddress, ulong physicalAddress, ulong flags)
+    {
+        CheckAligned(linearAddress, physicalAddress, PageEntry.LargePageShift);
+        ulong table = TableFor(linearAddress, 1);
+        _memory.WriteUInt64(table + ((ulong)PageEntry.Index(linearAddress, 1) * 8),
+            (physicalAddress & PageEntry.LargeAddressMask) | flags | PageEntry.Present | PageEntry.PageSize);
+    }
+
+    /// <summary>The physical address of the leaf entry mapping <paramref name="linearAddress"/>, or null if a table on the way is missing.</summary>
+    public ulong? LeafEntryAddress(ulong linearAddress)
+    {
+        ulong table = Pml4;
+        for (int level = 3; level >= 0; level--)
+        {
+            ulong entryAddress = table + ((ulong)PageEntry.Index(linearAddress, level) * 8);
+            ulong entry = _memory.ReadUInt64(entryAddress);
+            if (level == 0 || (level == 1 && (entry & PageEntry.PageSize) != 0))
+            {
+                return entryAddress;
+            }
+            if ((entry & PageEntry.Present) == 0)
+            {
+                return null;
+            }
+            table = entry & PageEntry.AddressMask;
+        }
+        return null;
+    }
+
+    /// <summary>The table at <paramref name="level"/> that holds the entry for <paramref name="linearAddress"/>, creating tables above it as needed.</summary>
+    private ulong TableFor(ulong linearAddress, int level)
+    {
+        if (!PageEntry.IsCanonical(linearAddress))
+        {
+            throw new ArgumentException($"0x{linearAddress:X} is not a canonical 48-bit linear address.", nameof(linearAddress));
+        }
+        ulong table = Pml4;
+        for (int l = 3; l > level; l--)
+        {
+            ulong entryAddress = table + ((ulong)PageEntry.Index(linearAddress, l) * 8);
+            ulong entry = _memory.ReadUInt64(entryAddress);
+            if ((entry & PageEntry.Present) == 0)
+            {
+                ulong next = _memory.AllocateFrame();
+                TableFrames++;
+                entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User;
+                _memory.WriteUInt64(entryAddress, entry);
+            }
+            else if ((entry & PageEntry.PageSize) != 0)
+            {
+                throw new InvalidOperationException($"0x{linearAddress:X} lies in a large page; split it before mapping 4 KiB pages there.");
+            }
+            table = entry & PageEntry.AddressMask;
+        }
+        return table;
+    }
+
+    private static void CheckAligned(ulong linearAddress, ulong physicalAddress, int shift)
+    {
+        ulong mask = (1UL << shift) - 1;
+        if ((linearAddress & mask) != 0 || (physicalAddress & mask) != 0)
+        {
+            throw new ArgumentException($"Both addresses must be aligned to {1UL << shift} bytes (got 0x{linearAddress:X} -> 0x{physicalAddress:X}).");
+        }
+    }
+}

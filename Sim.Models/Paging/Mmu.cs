@@ -1,0 +1,221 @@
+using Sim.Engine.Statistics;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Paging;
+
+/// <summary>
+/// One core's address translation: CR3 (with its PCID), the TLB hierarchy of the profile, the
+/// paging-structure caches and the page walker. It implements what the SDM specifies for
+/// MOV CR3 and INVLPG, so the costs of context switches and of TLB shootdowns come out of the
+/// mechanism.
+/// </summary>
+/// <remarks>
+/// Model: a first-level TLB hit adds no cycles (it is part of the load-to-use latency); an STLB
+/// hit adds the profile's STLB penalty; a miss adds the walk's cycles. A hit on an entry that
+/// lacks the rights for the access, or a write through an entry whose dirty bit is clear, drops
+/// the entry and walks again, so the fault or the dirty bit comes from the tables in memory.
+/// </remarks>
+public sealed class Mmu
+{
+    private readonly Tlb _itlbSmall;
+    private readonly Tlb _itlbLarge;
+    private readonly Tlb _dtlbSmall;
+    private readonly Tlb _dtlbLarge;
+    private readonly Tlb? _stlb;
+    private readonly bool _stlbHoldsLarge;
+    private readonly int _stlbHitCycles;
+    private readonly PagingStructureCaches _caches;
+    private readonly PageWalker _walker;
+    private readonly bool _pcidSupported;
+
+    private readonly Counter _l1Hits;
+    private readonly Counter _l1Misses;
+    private readonly Counter _stlbHits;
+    private readonly Counter _stlbMisses;
+    private readonly Counter _walks;
+    private readonly Counter _walkReferences;
+    private readonly Counter _walkCycles;
+    private readonly Counter _faults;
+    private readonly Counter _flushes;
+
+    public Mmu(HardwareProfile profile, PhysicalMemory memory, MemoryPath path, StatGroup stats)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(stats);
+        TlbHierarchyGeometry t = profile.Tlbs;
+        _itlbSmall = new Tlb(t.InstructionSmall);
+        _itlbLarge = new Tlb(t.InstructionLarge);
+        _dtlbSmall = new Tlb(t.DataSmall);
+        _dtlbLarge = new Tlb(t.DataLarge);
+        _stlb = t.SecondLevel is null ? null : new Tlb(t.SecondLevel);
+        _stlbHoldsLarge = t.SecondLevelHoldsLargePages;
+        _stlbHitCycles = t.SecondLevelHitCycles;
+        _pcidSupported = profile.Features.Pcid;
+        StatGroup tlb = stats.Child("tlb");
+        _caches = new PagingStructureCaches(profile.PagingStructureCaches, tlb.Child("psc"));
+        _walker = new PageWalker(memory, path, _caches);
+        _l1Hits = tlb.Counter("l1_hits", "count", "translations found in a first-level TLB");
+        _l1Misses = tlb.Counter("l1_misses", "count", "translations missing from the first-level TLBs");
+        _stlbHits = tlb.Counter("stlb_hits", "count", "first-level misses found in the second-level TLB");
+        _stlbMisses = tlb.Counter("stlb_misses", "count", "translations missing from every TLB");
+        _walks = tlb.Counter("walks", "count", "page walks");
+        _walkReferences = tlb.Counter("walk_references", "count", "memory references made by page walks");
+        _walkCycles = tlb.Counter("walk_cycles", "cycles", "cycles of page walks");
+        _faults = tlb.Counter("faults", "count", "translations that raised #PF or #GP");
+        _flushes = tlb.Counter("flushed_entries", "count", "TLB entries dropped by MOV CR3 and INVLPG");
+    }
+
+    /// <summary>The physical address of the current PML4 table.</summary>
+    public ulong Pml4 { get; private set; }
+
+    /// <summary>The current PCID (always 0 without CR4.PCIDE).</summary>
+    public ushort Pcid { get; private set; }
+
+    /// <summary>CR4.PCIDE: set by the kernel when the profile supports PCIDs.</summary>
+    public bool PcidEnabled { get; private set; }
+
+    public long Walks => _walks.Value;
+
+    public long WalkReferences => _walkReferences.Value;
+
+    public void EnablePcid()
+    {
+        if (!_pcidSupported)
+        {
+            throw new InvalidOperationException("This CPU has no PCID support; CR4.PCIDE cannot be set.");
+        }
+        PcidEnabled = true;
+    }
+
+    /// <summary>
+    /// MOV CR3 (Intel SDM Vol. 3A 4.10.4.1): without PCIDs, drops every non-global translation;
+    /// with PCIDs, drops the new PCID's translations unless bit 63 of the value is set.
+    /// Paging-structure cache entries of that PCID go the same way.
+    /// </summary>
+    public void LoadCr3(ulong value)
+    {
+        Pml4 = value & PageEntry.AddressMask;
+        if (!PcidEnabled)
+        {
+            Pcid = 0;
+            FlushTlbs(null, includeGlobal: false);
+            _caches.Invalidate(null);
+            return;
+        }
+        Pcid = (ushort)(value & 0xFFF);
+        if ((value & (1UL << 63)) == 0)
+        {
+            FlushTlbs(Pcid, includeGlobal: false);
+            _caches.Invalidate(Pcid);
+        }
+    }
+
+    /// <summary>INVLPG: drops the page's translations (current PCID and global) and all paging-structure cache entries of the current PCID.</summary>
+    public void Invlpg(ulong linearAddress)
+    {
+        foreach (Tlb tlb in AllTlbs())
+        {
+            tlb.InvalidatePage(linearAddress, Pcid);
+        }
+        _caches.Invalidate(Pcid);
+    }
+
+    /// <summary>Translates one access at <paramref name="linearAddress"/>.</summary>
+    public TranslationResult Translate(ulong linearAddress, MemoryAccessKind kind, bool user)
+    {
+        bool fetch = kind == MemoryAccessKind.Fetch;
+        Tlb small = fetch ? _itlbSmall : _dtlbSmall;
+        Tlb large = fetch ? _itlbLarge : _dtlbLarge;
+        if (TryHit(small, PageEntry.SmallPageShift, linearAddress, kind, user, out ulong pa, out _) ||
+            TryHit(large, PageEntry.LargePageShift, linearAddress, kind, user, out pa, out _))
+        {
+            _l1Hits.Increment();
+            return new TranslationResult(TranslationFault.None, 0, pa, 0, false);
+        }
+        _l1Misses.Increment();
+        if (_stlb is not null)
+        {
+            int shift = PageEntry.SmallPageShift;
+            bool hit = TryHit(_stlb, shift, linearAddress, kind, user, out pa, out TlbEntry found);
+            if (!hit && _stlbHoldsLarge)
+            {
+                shift = PageEntry.LargePageShift;
+                hit = TryHit(_stlb, shift, linearAddress, kind, user, out pa, out found);
+            }
+            if (hit)
+            {
+                _stlbHits.Increment();
+                (shift == PageEntry.SmallPageShift ? small : large).Insert(linearAddress, shift, Pcid, found);
+                return new TranslationResult(TranslationFault.None, 0, pa, _stlbHitCycles, false);
+            }
+            _stlbMisses.Increment();
+        }
+        return WalkAndFill(linearAddress, kind, user, small, large);
+    }
+
+    private TranslationResult WalkAndFill(ulong linearAddress, MemoryAccessKind kind, bool user, Tlb small, Tlb large)
+    {
+        WalkResult walk = _walker.Walk(Pml4, Pcid, linearAddress, kind, user);
+        _walks.Increment();
+        _walkReferences.Add(walk.References);
+        _walkCycles.Add(walk.Cycles);
+        if (walk.Fault != TranslationFault.None)
+        {
+            _faults.Increment();
+            return new TranslationResult(walk.Fault, walk.ErrorCode, 0, walk.Cycles, true);
+        }
+        var entry = new TlbEntry(walk.PageBase, walk.Rights, walk.Global, Dirty: kind == MemoryAccessKind.Write);
+        bool isLarge = walk.PageShift == PageEntry.LargePageShift;
+        (isLarge ? large : small).Insert(linearAddress, walk.PageShift, Pcid, entry);
+        if (_stlb is not null && (!isLarge || _stlbHoldsLarge))
+        {
+            _stlb.Insert(linearAddress, walk.PageShift, Pcid, entry);
+        }
+        ulong offset = linearAddress & ((1UL << walk.PageShift) - 1);
+        return new TranslationResult(TranslationFault.None, 0, walk.PageBase | offset, walk.Cycles, true);
+    }
+
+    /// <summary>A usable hit: present, with the rights the access needs, and dirty if it writes. A hit that is not usable is dropped.</summary>
+    private bool TryHit(Tlb tlb, int shift, ulong linearAddress, MemoryAccessKind kind, bool user, out ulong physicalAddress, out TlbEntry e)
+    {
+        physicalAddress = 0;
+        e = default;
+        int slot = tlb.Find(linearAddress, shift, Pcid);
+        if (slot < 0)
+        {
+            return false;
+        }
+        e = tlb.At(slot);
+        bool allowed = (!user || e.Rights.User) &&
+                       (kind != MemoryAccessKind.Write || (e.Rights.Writable && e.Dirty)) &&
+                       (kind != MemoryAccessKind.Fetch || !e.Rights.NoExecute);
+        if (!allowed)
+        {
+            tlb.InvalidatePage(linearAddress, Pcid);
+            return false;
+        }
+        physicalAddress = e.PageBase | (linearAddress & ((1UL << shift) - 1));
+        return true;
+    }
+
+    private void FlushTlbs(ushort? pcid, bool includeGlobal)
+    {
+        foreach (Tlb tlb in AllTlbs())
+        {
+            _flushes.Add(tlb.Flush(pcid, includeGlobal));
+        }
+    }
+
+    private IEnumerable<Tlb> AllTlbs()
+    {
+        yield return _itlbSmall;
+        yield return _itlbLarge;
+        yield return _dtlbSmall;
+        yield return _dtlbLarge;
+        if (_stlb is not null)
+        {
+            yield return _stlb;
+        }
+    }
+}
