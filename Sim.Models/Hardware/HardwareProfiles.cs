@@ -21,7 +21,7 @@ public static class HardwareProfiles
         L1Data = new("L1D", 16 * 1024, 8, 64, 4),
         L2 = new("L2", 2 * 1024 * 1024, 8, 64, 20),
         L3 = null,
-        // [IA32-OPT] 1.2: ~12 core cycles to the bus and back plus 6-12 bus cycles to memory
+        // [IA32-OPT], text after Table 1-1: ~12 core cycles to the bus and back plus 6-12 bus cycles to memory
         // without congestion; at the 200 MHz bus clock one bus cycle is 19 core cycles, so the
         // worst uncongested case is 12 + 12 x 19 = 240 cycles.
         DramLatencyCycles = 240,
@@ -38,9 +38,9 @@ public static class HardwareProfiles
         Vmx = new(VmEntryCycles: 2409, VmExitCycles: 1931, VmcsReadCycles: 178, VmcsWriteCycles: 171),
         Sources =
         [
-            "clock 3.8 GHz: [AA06] section 6",
+            "clock 3.8 GHz: [AA06], description of the test machines",
             "L1D 16 KiB, 8 ways, 64 B lines, 4 cycles; L2 2 MiB, 8 ways, 64 B lines, 20 cycles: [IA32-OPT] Table 1-1 (models 3, 4, 6); replacement is pseudo-LRU there, LRU here",
-            "memory 240 cycles beyond L2: derived from [IA32-OPT] 1.2 (12 core cycles + 12 bus cycles of 19 core cycles at 800 MT/s)",
+            "memory 240 cycles beyond L2: derived from the text after [IA32-OPT] Table 1-1 (12 core cycles + 12 bus cycles of 19 core cycles at 800 MT/s)",
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
@@ -71,7 +71,7 @@ public static class HardwareProfiles
         Vmx = new(VmEntryCycles: 937, VmExitCycles: 1186, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
         [
-            "clock 2.66 GHz: [AA06] section 6",
+            "clock 2.66 GHz: [AA06], description of the test machines",
             "L1I and L1D 32 KiB, 8 ways, 64 B lines, 3 cycles; L2 4 MiB, 16 ways, 14 cycles: [OPT] cache parameters of the Intel Core microarchitecture",
             "memory 80 ns beyond L2: assumed (no source in hand); a parameter",
             "TLBs: DTLB0 16 entries 4-way (4K and 4M), DTLB1 256 entries 4-way (4K), ITLB 128 entries 4-way (4K), 8 large: [SDM2] descriptors 56H, 57H, B4H, B0H, B1H; DTLB1 is modelled as a second level shared with instructions",
@@ -105,7 +105,7 @@ public static class HardwareProfiles
         Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
         [
-            "clock 2.93 GHz: [SX11] section 4",
+            "clock 2.93 GHz: [SX11], description of the test machine",
             "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
             "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
             "TLBs: DTLB 64 entries 4-way (4K), 32 4-way (2M); ITLB 128 4-way (4K), 7 fully associative (2M) per thread; STLB 512 entries 4-way, 4K only: [OPT] Nehalem TLB parameters",

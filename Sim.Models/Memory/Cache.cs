@@ -47,8 +47,7 @@ public sealed class Cache
     {
         ulong line = physicalAddress >> _lineShift;
         int set = _lines.SetOf(line);
-        int slot = _lines.Find(set, line);
-        bool hit = slot >= 0;
+        int slot = _lines.FindOrInsert(set, line, out bool hit, out ulong? evicted);
         if (hit)
         {
             _hits.Increment();
@@ -56,7 +55,6 @@ public sealed class Cache
         else
         {
             _misses.Increment();
-            slot = _lines.Insert(set, line, out ulong? evicted);
             if (evicted is not null && _dirty[slot])
             {
                 _writebacks.Increment();

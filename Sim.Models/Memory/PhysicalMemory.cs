@@ -12,7 +12,11 @@ public sealed class PhysicalMemory
     public const int FrameShift = 12;
     private const int WordsPerFrame = FrameBytes / sizeof(ulong);
 
-    private readonly Dictionary<ulong, ulong[]> _frames = []; // looked up by frame number only, never iterated
+    private const int ChunkShift = 12; // 4096 frames (16 MiB) per chunk of the frame directory
+
+    // A two-level directory from frame number to contents: page-table walks read here on every
+    // reference, so an array index beats a hash lookup; chunks are made on first write.
+    private readonly ulong[]?[]?[] _chunks;
     private readonly Stack<ulong> _freed = new();
     private ulong _nextFrame;
 
@@ -30,6 +34,7 @@ public sealed class PhysicalMemory
         }
         SizeBytes = sizeBytes;
         _nextFrame = reservedBytes >> FrameShift;
+        _chunks = new ulong[]?[]?[((sizeBytes >> FrameShift) + (1UL << ChunkShift) - 1) >> ChunkShift];
     }
 
     public ulong SizeBytes { get; }
@@ -39,23 +44,26 @@ public sealed class PhysicalMemory
     public ulong ReadUInt64(ulong physicalAddress)
     {
         CheckAddress(physicalAddress);
-        return _frames.TryGetValue(physicalAddress >> FrameShift, out ulong[]? words)
-            ? words[(physicalAddress & (FrameBytes - 1)) >> 3]
-            : 0;
+        ulong frame = physicalAddress >> FrameShift;
+        ulong[]? words = _chunks[frame >> ChunkShift]?[frame & ((1UL << ChunkShift) - 1)];
+        return words is null ? 0 : words[(physicalAddress & (FrameBytes - 1)) >> 3];
     }
 
     public void WriteUInt64(ulong physicalAddress, ulong value)
     {
         CheckAddress(physicalAddress);
         ulong frame = physicalAddress >> FrameShift;
-        if (!_frames.TryGetValue(frame, out ulong[]? words))
+        ref ulong[]?[]? chunk = ref _chunks[frame >> ChunkShift];
+        ulong[]? words = chunk?[frame & ((1UL << ChunkShift) - 1)];
+        if (words is null)
         {
             if (value == 0)
             {
                 return; // an unwritten frame already reads as zero
             }
+            chunk ??= new ulong[]?[1 << ChunkShift];
             words = new ulong[WordsPerFrame];
-            _frames.Add(frame, words);
+            chunk[frame & ((1UL << ChunkShift) - 1)] = words;
         }
         words[(physicalAddress & (FrameBytes - 1)) >> 3] = value;
     }
@@ -106,7 +114,12 @@ public sealed class PhysicalMemory
         {
             throw new ArgumentException($"0x{physicalAddress:X} is not the start of a frame.", nameof(physicalAddress));
         }
-        _frames.Remove(physicalAddress >> FrameShift);
+        ulong frame = physicalAddress >> FrameShift;
+        ulong[]?[]? chunk = _chunks[frame >> ChunkShift];
+        if (chunk is not null)
+        {
+            chunk[frame & ((1UL << ChunkShift) - 1)] = null;
+        }
         _freed.Push(physicalAddress >> FrameShift);
         FramesInUse--;
     }

@@ -8,12 +8,12 @@ namespace Sim.Models.Memory;
 /// <remarks>
 /// Model: true LRU (the hardware uses pseudo-LRU variants whose exact policies are not
 /// published). Stamps come from a 64-bit counter, so the order never wraps. A tag of 0 marks an
-/// empty way: tags are stored plus one.
+/// empty way (tags are stored plus one), and an empty way has the lowest stamp, so it is filled
+/// before anything is evicted.
 /// </remarks>
 public sealed class SetAssociativeArray
 {
-    private readonly ulong[] _tags;
-    private readonly ulong[] _stamps;
+    private readonly Way[] _slots; // tag and stamp side by side: a set's scan reads contiguous memory
     private readonly int _ways;
     private readonly int _sets;
     private ulong _clock;
@@ -26,15 +26,14 @@ public sealed class SetAssociativeArray
         }
         _sets = sets;
         _ways = ways;
-        _tags = new ulong[sets * ways];
-        _stamps = new ulong[sets * ways];
+        _slots = new Way[sets * ways];
     }
 
     public int Sets => _sets;
 
     public int Ways => _ways;
 
-    public int Capacity => _tags.Length;
+    public int Capacity => _slots.Length;
 
     /// <summary>The set a key maps to.</summary>
     public int SetOf(ulong key) => (int)(key % (ulong)_sets);
@@ -46,13 +45,49 @@ public sealed class SetAssociativeArray
         ulong stored = tag + 1;
         for (int slot = first; slot < first + _ways; slot++)
         {
-            if (_tags[slot] == stored)
+            if (_slots[slot].Tag == stored)
             {
-                _stamps[slot] = ++_clock;
+                _slots[slot].Stamp = ++_clock;
                 return slot;
             }
         }
         return -1;
+    }
+
+    /// <summary>
+    /// <see cref="Find"/> and, on a miss, <see cref="Insert"/> in one scan of the set: the slot of
+    /// <paramref name="tag"/>, made most recent; <paramref name="hit"/> says whether it was there,
+    /// <paramref name="evictedTag"/> what a miss replaced.
+    /// </summary>
+    public int FindOrInsert(int set, ulong tag, out bool hit, out ulong? evictedTag)
+    {
+        int first = set * _ways;
+        ulong stored = tag + 1;
+        int victim = first;
+        ulong victimStamp = ulong.MaxValue;
+        for (int slot = first; slot < first + _ways; slot++)
+        {
+            ref Way way = ref _slots[slot];
+            if (way.Tag == stored)
+            {
+                way.Stamp = ++_clock;
+                hit = true;
+                evictedTag = null;
+                return slot;
+            }
+            // An empty way has stamp 0, so it is always the victim of choice.
+            if (way.Stamp < victimStamp)
+            {
+                victim = slot;
+                victimStamp = way.Stamp;
+            }
+        }
+        hit = false;
+        ref Way chosen = ref _slots[victim];
+        evictedTag = chosen.Tag == 0 ? null : chosen.Tag - 1;
+        chosen.Tag = stored;
+        chosen.Stamp = ++_clock;
+        return victim;
     }
 
     /// <summary>
@@ -66,19 +101,15 @@ public sealed class SetAssociativeArray
         int victim = first;
         for (int slot = first; slot < first + _ways; slot++)
         {
-            if (_tags[slot] == 0)
-            {
-                victim = slot;
-                break;
-            }
-            if (_stamps[slot] < _stamps[victim])
+            if (_slots[slot].Stamp < _slots[victim].Stamp)
             {
                 victim = slot;
             }
         }
-        evictedTag = _tags[victim] == 0 ? null : _tags[victim] - 1;
-        _tags[victim] = tag + 1;
-        _stamps[victim] = ++_clock;
+        ref Way chosen = ref _slots[victim];
+        evictedTag = chosen.Tag == 0 ? null : chosen.Tag - 1;
+        chosen.Tag = tag + 1;
+        chosen.Stamp = ++_clock;
         return victim;
     }
 
@@ -88,9 +119,9 @@ public sealed class SetAssociativeArray
         int first = set * _ways;
         for (int slot = first; slot < first + _ways; slot++)
         {
-            if (_tags[slot] == tag + 1)
+            if (_slots[slot].Tag == tag + 1)
             {
-                _tags[slot] = 0;
+                _slots[slot] = default;
                 return true;
             }
         }
@@ -101,11 +132,11 @@ public sealed class SetAssociativeArray
     public int InvalidateWhere(Func<ulong, int, bool> match)
     {
         int removed = 0;
-        for (int slot = 0; slot < _tags.Length; slot++)
+        for (int slot = 0; slot < _slots.Length; slot++)
         {
-            if (_tags[slot] != 0 && match(_tags[slot] - 1, slot))
+            if (_slots[slot].Tag != 0 && match(_slots[slot].Tag - 1, slot))
             {
-                _tags[slot] = 0;
+                _slots[slot] = default;
                 removed++;
             }
         }
@@ -113,5 +144,11 @@ public sealed class SetAssociativeArray
     }
 
     /// <summary>The tag in <paramref name="slot"/>, or null if it is empty.</summary>
-    public ulong? TagAt(int slot) => _tags[slot] == 0 ? null : _tags[slot] - 1;
+    public ulong? TagAt(int slot) => _slots[slot].Tag == 0 ? null : _slots[slot].Tag - 1;
+
+    private struct Way
+    {
+        public ulong Tag;   // the tag plus one; 0 marks an empty way
+        public ulong Stamp; // the access clock at the last use; 0 for an empty way
+    }
 }
