@@ -12,6 +12,7 @@ internal static class VirtsimCommand
             "Until the x86 machine model lands, 'run' demonstrates the event engine on a queueing station checked against theory.");
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(ProfilesCommand.Build());
+        root.Subcommands.Add(IsaCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;
     }

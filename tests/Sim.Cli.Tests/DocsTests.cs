@@ -3,13 +3,15 @@ namespace Sim.Cli.Tests;
 /// <summary>Docs that a command generates must equal what the command prints now.</summary>
 public class DocsTests
 {
-    [Fact]
-    public void The_hardware_profiles_page_is_what_virtsim_profiles_prints()
+    [Theory]
+    [InlineData("profiles", "hardware-profiles.md")]
+    [InlineData("isa", "isa.md")]
+    public void A_generated_page_is_what_its_command_prints(string command, string page)
     {
-        var (code, stdout, stderr) = Virtsim.Run("profiles");
+        var (code, stdout, stderr) = Virtsim.Run(command);
         Assert.True(code == 0, stderr);
-        string page = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "hardware-profiles.md"));
-        Assert.True(page == stdout, "docs/hardware-profiles.md is stale: regenerate it with 'dotnet run --project Sim.Cli -- profiles > docs/hardware-profiles.md'.");
+        string text = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", page));
+        Assert.True(text == stdout, $"docs/{page} is stale: regenerate it with 'dotnet run --project Sim.Cli -- {command} > docs/{page}'.");
     }
 
     [Fact]

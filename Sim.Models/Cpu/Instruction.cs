@@ -1,0 +1,53 @@
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// The privileged and sensitive x86 instructions the machine executes by name (everything else
+/// runs as blocks of ordinary instructions). <see cref="InstructionTable"/> says what each is.
+/// </summary>
+public enum Instruction
+{
+    Syscall,
+    Sysret,
+    IntN,
+    Iret,
+    MovToCr3,
+    MovFromCr3,
+    MovToCr8,
+    Invlpg,
+    Cpuid,
+    Rdtsc,
+    Rdmsr,
+    Wrmsr,
+    In,
+    Out,
+    MmioRead,
+    MmioWrite,
+    Hlt,
+    Cli,
+    Sti,
+    Pushf,
+    Popf,
+    Lgdt,
+    Lidt,
+    Lldt,
+    Ltr,
+    Sgdt,
+    Sidt,
+    Sldt,
+    Str,
+    Smsw,
+    Lmsw,
+    Clts,
+    Lar,
+    Lsl,
+    Verr,
+    Verw,
+    PushSegment,
+    PopSegment,
+    MovSegment,
+    FarCall,
+    FarJmp,
+    FarRet,
+    Wbinvd,
+    Vmcall,
+}

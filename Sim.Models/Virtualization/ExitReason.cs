@@ -1,0 +1,27 @@
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// VMX basic exit reasons, with the numbers of Intel SDM Vol. 3D, Appendix C ("VMX Basic Exit
+/// Reasons"). Only the reasons the models can produce are listed.
+/// </summary>
+public enum ExitReason
+{
+    ExceptionOrNmi = 0,
+    ExternalInterrupt = 1,
+    InterruptWindow = 7,
+    Cpuid = 10,
+    Hlt = 12,
+    Invlpg = 14,
+    Rdtsc = 16,
+    Vmcall = 18,
+    ControlRegisterAccess = 28,
+    IoInstruction = 30,
+    Rdmsr = 31,
+    Wrmsr = 32,
+    ApicAccess = 44,
+    GdtrIdtrAccess = 46,
+    LdtrTrAccess = 47,
+    EptViolation = 48,
+    EptMisconfiguration = 49,
+    Wbinvd = 54,
+}
