@@ -4,25 +4,29 @@ using Sim.Engine.Time;
 namespace Sim.Engine.Statistics;
 
 /// <summary>
-/// One counter per member of an enum (cycles by category, exits by reason), indexed by the enum
-/// value without a lookup. Written as <c>name::member</c> rows plus <c>name::total</c>.
+/// One counter per member of an enum (cycles by category, exits by reason), indexed through a
+/// small table from enum value to slot, so enums numbered as the manuals number them (exit
+/// reasons, exception vectors) work as well as dense ones. Written as <c>name::member</c> rows,
+/// in value order, plus <c>name::total</c>.
 /// </summary>
-/// <typeparam name="TEnum">An int-backed enum whose values are exactly 0..n-1.</typeparam>
+/// <typeparam name="TEnum">An int-backed enum whose values lie in [0, 4096).</typeparam>
 public sealed class VectorCounter<TEnum> : Statistic
     where TEnum : struct, Enum
 {
-    private static string[]? s_memberNames;
+    private const int MaxValue = 4096;
+    private static (string[] Names, int[] SlotOf)? s_layout;
     private readonly string[] _memberNames;
+    private readonly int[] _slotOf;
     private readonly long[] _values;
 
     internal VectorCounter(string path, string name, string unit, string description)
         : base(path, name, unit, description)
     {
-        _memberNames = s_memberNames ??= ValidateAndGetNames();
+        (_memberNames, _slotOf) = s_layout ??= Layout();
         _values = new long[_memberNames.Length];
     }
 
-    public long this[TEnum member] => _values[Index(member)];
+    public long this[TEnum member] => _values[Slot(member)];
 
     public long Total
     {
@@ -37,9 +41,9 @@ public sealed class VectorCounter<TEnum> : Statistic
         }
     }
 
-    public void Increment(TEnum member) => _values[Index(member)]++;
+    public void Increment(TEnum member) => _values[Slot(member)]++;
 
-    public void Add(TEnum member, long amount) => _values[Index(member)] += amount;
+    public void Add(TEnum member, long amount) => _values[Slot(member)] += amount;
 
     public override void Collect(Tick now, ICollection<StatSample> into)
     {
@@ -53,24 +57,33 @@ public sealed class VectorCounter<TEnum> : Statistic
     public override void Reset(Tick now) => Array.Clear(_values);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Index(TEnum member) => Unsafe.As<TEnum, int>(ref member);
+    private int Slot(TEnum member) => _slotOf[Unsafe.As<TEnum, int>(ref member)];
 
-    private static string[] ValidateAndGetNames()
+    private static (string[] Names, int[] SlotOf) Layout()
     {
         if (Enum.GetUnderlyingType(typeof(TEnum)) != typeof(int))
         {
             throw new InvalidOperationException($"{typeof(TEnum).Name} must be an int-backed enum to index a vector counter.");
         }
-        var values = Enum.GetValues<TEnum>();
+        TEnum[] values = Enum.GetValues<TEnum>(); // sorted by value
         var names = new string[values.Length];
+        int max = 0;
         for (int i = 0; i < values.Length; i++)
         {
-            if (Index(values[i]) != i)
+            int v = Unsafe.As<TEnum, int>(ref values[i]);
+            if (v is < 0 or >= MaxValue)
             {
-                throw new InvalidOperationException($"{typeof(TEnum).Name} must have the values 0..{values.Length - 1} without gaps to index a vector counter.");
+                throw new InvalidOperationException($"{typeof(TEnum).Name}.{values[i]} = {v} lies outside [0, {MaxValue}) and cannot index a vector counter.");
             }
+            max = Math.Max(max, v);
             names[i] = values[i].ToString();
         }
-        return names;
+        var slotOf = new int[max + 1];
+        Array.Fill(slotOf, -1);
+        for (int i = 0; i < values.Length; i++)
+        {
+            slotOf[Unsafe.As<TEnum, int>(ref values[i])] = i;
+        }
+        return (names, slotOf);
     }
 }

@@ -35,6 +35,9 @@ public sealed record HardwareProfile
 
     public required VirtualizationFeatures Features { get; init; }
 
+    /// <summary>What instructions, exceptions and interrupts cost on the core.</summary>
+    public required CoreTiming Timing { get; init; }
+
     /// <summary>VMX transition costs, or null for a CPU without VMX.</summary>
     public VmxTransitionCosts? Vmx { get; init; }
 
@@ -54,6 +57,7 @@ public sealed record HardwareProfile
         L3?.Validate();
         Tlbs.Validate();
         PagingStructureCaches.Validate();
+        Timing.Validate(Name);
         if (DramLatencyCycles <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(DramLatencyCycles), DramLatencyCycles, $"Profile {Name}: the memory latency must be positive.");

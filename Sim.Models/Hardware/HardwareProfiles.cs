@@ -1,3 +1,5 @@
+using Sim.Models.Cpu;
+
 namespace Sim.Models.Hardware;
 
 /// <summary>
@@ -34,6 +36,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 0),
         PagingStructureCaches = PagingStructureCacheGeometry.None,
+        Timing = CoreTiming.Uncalibrated(new Dictionary<Instruction, int> { [Instruction.Cli] = 60, [Instruction.Sti] = 60 }),
         Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 2409, VmExitCycles: 1931, VmcsReadCycles: 178, VmcsWriteCycles: 171),
         Sources =
@@ -44,6 +47,7 @@ public static class HardwareProfiles
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+            "core timing: CLI and STI 60 cycles ('cli costs 60 cycles natively', [AA06], as quoted in the project's calibration.md); every other cost an uncalibrated placeholder (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
 
@@ -67,6 +71,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 2),
         PagingStructureCaches = PagingStructureCacheGeometry.None,
+        Timing = CoreTiming.Uncalibrated(),
         Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 937, VmExitCycles: 1186, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
@@ -78,6 +83,7 @@ public static class HardwareProfiles
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
+            "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
 
@@ -101,6 +107,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 7),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
+        Timing = CoreTiming.Uncalibrated(),
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
@@ -112,6 +119,7 @@ public static class HardwareProfiles
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
+            "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
 
@@ -135,6 +143,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: true,
             SecondLevelHitCycles: 9),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
+        Timing = CoreTiming.Uncalibrated(),
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
@@ -145,6 +154,7 @@ public static class HardwareProfiles
             "STLB hit 9 cycles: assumed; a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
+            "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
 

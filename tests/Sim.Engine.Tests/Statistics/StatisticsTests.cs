@@ -45,11 +45,25 @@ public class StatisticsTests
         Assert.Equal(20, cycles[Category.Kernel]);
     }
 
-    [Fact]
-    public void A_vector_needs_a_dense_enum()
+    public enum TooLarge
     {
-        var group = new StatRegistry().Group("x");
-        Assert.Throws<InvalidOperationException>(() => group.VectorCounter<Gapped>("v", "count", ""));
+        Small = 1,
+        Huge = 1 << 20,
+    }
+
+    [Fact]
+    public void A_vector_follows_an_enum_numbered_with_gaps_as_the_manuals_number_them()
+    {
+        var registry = new StatRegistry();
+        var v = registry.Group("x").VectorCounter<Gapped>("v", "count", "");
+        v.Increment(Gapped.B);
+        v.Add(Gapped.A, 2);
+        Assert.Equal(
+            ["v::A", "v::B", "v::total"],
+            registry.Snapshot(Tick.Zero).Select(s => s.Statistic));
+        Assert.Equal(1, v[Gapped.B]);
+        Assert.Equal(3, v.Total);
+        Assert.Throws<InvalidOperationException>(() => registry.Group("y").VectorCounter<TooLarge>("v", "count", ""));
     }
 
     [Fact]

@@ -1,0 +1,408 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Statistics;
+using Sim.Engine.Time;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// An in-order, cycle-accounting x86 core. It executes operation streams (a thread's code at
+/// CPL 3, kernel paths at CPL 0), charging every cycle to one <see cref="CycleCategory"/>; loads
+/// and stores go through its <see cref="Mmu"/> and <see cref="MemoryPath"/>; named instructions
+/// cost what the profile's <see cref="CoreTiming"/> says and do what they do (MOV CR3 and INVLPG
+/// act on the MMU, HLT halts, SYSCALL enters the kernel); privileged instructions at CPL 3 raise
+/// #GP; exceptions and interrupts push the kernel's handler paths.
+/// </summary>
+/// <remarks>
+/// Execution is inline (DESIGN, "Speed"): when its event fires, the core runs operations on its
+/// own cycle clock until that clock reaches the next pending event of the simulation, then
+/// schedules itself again at its own time and yields. Port and MMIO accesses happen only at a
+/// synchronized time: the core first yields until the simulation reaches its clock, so a device
+/// sees every access at the exact tick it happens.
+/// Model: an ordinary instruction costs its class's throughput; a load or store issues in one
+/// cycle and stalls only for the latency beyond the first-level cache (hits are pipelined);
+/// instruction fetch is not simulated (streams carry no code addresses).
+/// </remarks>
+public sealed class Core : Event
+{
+    private readonly Simulator _sim;
+    private readonly ClockDomain _clock;
+    private readonly CoreTiming _timing;
+    private readonly ICoreHost _host;
+    private readonly int _l1Latency;
+    private readonly List<Frame> _frames = [];
+    private readonly Queue<int> _pendingInterrupts = new();
+
+    private readonly VectorCounter<CycleCategory> _cycles;
+    private readonly Counter _instructions;
+    private readonly VectorCounter<ExceptionVector> _exceptions;
+    private readonly Counter _interrupts;
+    private readonly Counter _silentMisbehaviours;
+    private readonly Counter _slices;
+
+    private ulong _localCycle;
+    private ulong _startCycle;
+    private long _milliRemainder;
+    private bool _halted;
+    private Op? _pending; // an operation to run first in the next slice (retried or awaiting synchronization)
+
+    public Core(Simulator sim, string path, HardwareProfile profile, Mmu mmu, MemoryPath memory, ICoreHost host)
+        : base(EventPriority.CpuTick)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(mmu);
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(host);
+        _sim = sim;
+        _clock = profile.Clock();
+        _timing = profile.Timing;
+        _host = host;
+        Mmu = mmu;
+        Memory = memory;
+        _l1Latency = profile.L1Data.LatencyCycles;
+        Path = path;
+        StatGroup stats = sim.Stats.Group(path);
+        _cycles = stats.VectorCounter<CycleCategory>("cycles", "cycles", "core cycles by where they went");
+        _instructions = stats.Counter("instructions", "count", "instructions retired");
+        _exceptions = stats.VectorCounter<ExceptionVector>("exceptions", "count", "exceptions raised, by vector");
+        _interrupts = stats.Counter("interrupts", "count", "interrupts delivered");
+        _silentMisbehaviours = stats.Counter("silent_misbehaviours", "count",
+            "sensitive unprivileged instructions executed at CPL 3 (they would misbehave under a deprivileged kernel)");
+        _slices = stats.Counter("slices", "count", "times the core ran inline and yielded to the event queue");
+        _halted = true;
+    }
+
+    public string Path { get; }
+
+    public Mmu Mmu { get; }
+
+    public MemoryPath Memory { get; }
+
+    public ClockDomain Clock => _clock;
+
+    /// <summary>The current privilege level: 0 or 3.</summary>
+    public int Cpl => _frames.Count == 0 ? 0 : _frames[^1].Cpl;
+
+    /// <summary>RFLAGS.IF.</summary>
+    public bool InterruptsEnabled { get; private set; } = true;
+
+    /// <summary>The task-priority register (CR8).</summary>
+    public ulong TaskPriority { get; private set; }
+
+    public bool Halted => _halted;
+
+    /// <summary>The core's own clock, in cycles since it started.</summary>
+    public ulong CyclesElapsed => _localCycle - _startCycle;
+
+    /// <summary>Total cycles charged to <paramref name="category"/>.</summary>
+    public long CyclesIn(CycleCategory category) => _cycles[category];
+
+    public long TotalChargedCycles => _cycles.Total;
+
+    public override string Name => Path;
+
+    /// <summary>Starts the core at the current time on <paramref name="stream"/> at CPL 3 (or CPL 0 for a kernel thread).</summary>
+    public void Start(IOpStream stream, int cpl = 3)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (cpl is not (0 or 3))
+        {
+            throw new ArgumentOutOfRangeException(nameof(cpl), cpl, "The model has rings 0 and 3 only.");
+        }
+        if (_frames.Count > 0 || Scheduled)
+        {
+            throw new InvalidOperationException($"Core {Path} is already running.");
+        }
+        _startCycle = _localCycle = _clock.CycleAtOrAfter(_sim.Now).Count;
+        _frames.Add(new Frame(stream, cpl));
+        _halted = false;
+        _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
+    }
+
+    /// <summary>An interrupt arrives now: delivered at the next operation boundary with IF set; wakes a halted core.</summary>
+    public void RaiseInterrupt(int vector)
+    {
+        _pendingInterrupts.Enqueue(vector);
+        if (_halted && _frames.Count > 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Charges a halted core's idle time up to now, so the cycle accounts are complete at the end of a run.</summary>
+    public void SettleIdleTime()
+    {
+        if (_halted)
+        {
+            ChargeIdleUntilNow();
+        }
+    }
+
+    protected override void Process()
+    {
+        _slices.Increment();
+        ulong limit = LimitCycle();
+        bool first = true;
+        while (!_halted && (first || _localCycle < limit))
+        {
+            first = false;
+            if (_pendingInterrupts.Count > 0 && InterruptsEnabled && _pending is null)
+            {
+                DeliverInterrupt(_pendingInterrupts.Dequeue());
+                continue;
+            }
+            if (!NextOp(out Op op))
+            {
+                return; // idle: no stream left
+            }
+            if (IsDeviceAccess(op) && _clock.EdgeTick(new Cycles(_localCycle)) > _sim.Now)
+            {
+                _pending = op; // synchronize: come back when the simulation reaches this core's clock
+                break;
+            }
+            Execute(op);
+            if (IsDeviceAccess(op))
+            {
+                limit = LimitCycle(); // the device may have scheduled events
+            }
+        }
+        if (!_halted && !Scheduled)
+        {
+            _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
+        }
+    }
+
+    private ulong LimitCycle() => _sim.NextEventTime is { } next ? _clock.CycleAtOrAfter(next).Count : ulong.MaxValue;
+
+    private static bool IsDeviceAccess(in Op op) =>
+        op.Kind == OpKind.Instruction && op.Instruction is Instruction.In or Instruction.Out or Instruction.MmioRead or Instruction.MmioWrite;
+
+    private bool NextOp(out Op op)
+    {
+        if (_pending is { } pending)
+        {
+            _pending = null;
+            op = pending;
+            return true;
+        }
+        while (_frames.Count > 0)
+        {
+            Frame top = _frames[^1];
+            if (top.Stream.TryNext(out op))
+            {
+                return true;
+            }
+            if (_frames.Count > 1)
+            {
+                throw new InvalidOperationException($"Core {Path}: a kernel path ended without IRET or SYSRET.");
+            }
+            IOpStream? next = _host.OnStreamEnd(this);
+            _frames.Clear();
+            if (next is not null)
+            {
+                _frames.Add(new Frame(next, 3));
+            }
+        }
+        Halt();
+        op = default;
+        return false;
+    }
+
+    private void Execute(in Op op)
+    {
+        CycleCategory mode = Cpl == 0 ? CycleCategory.Kernel : CycleCategory.User;
+        switch (op.Kind)
+        {
+            case OpKind.Alu:
+                Block(mode, op.Count, _timing.AluMilliCycles);
+                break;
+            case OpKind.Branch:
+                Block(mode, op.Count, _timing.BranchMilliCycles);
+                break;
+            case OpKind.Multiply:
+                Block(mode, op.Count, _timing.MultiplyMilliCycles);
+                break;
+            case OpKind.Divide:
+                if (op.Operand != 0)
+                {
+                    // The block's last divide divides by zero: the ones before it retire.
+                    if (op.Count > 1)
+                    {
+                        Block(mode, op.Count - 1, _timing.DivideMilliCycles);
+                    }
+                    RaiseException(ExceptionVector.DivideError, 0, 0, op with { Count = 1 });
+                    break;
+                }
+                Block(mode, op.Count, _timing.DivideMilliCycles);
+                break;
+            case OpKind.Load:
+            case OpKind.Store:
+                Access(op, mode);
+                break;
+            case OpKind.Instruction:
+                ExecuteInstruction(op, mode);
+                break;
+        }
+    }
+
+    private void Block(CycleCategory mode, int count, int milliCyclesEach)
+    {
+        long total = ((long)count * milliCyclesEach) + _milliRemainder;
+        _milliRemainder = total % 1000;
+        Charge(mode, (ulong)(total / 1000));
+        _instructions.Add(count);
+    }
+
+    private void Access(in Op op, CycleCategory mode)
+    {
+        MemoryAccessKind kind = op.Kind == OpKind.Store ? MemoryAccessKind.Write : MemoryAccessKind.Read;
+        TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);
+        Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
+        if (!t.Succeeded)
+        {
+            ExceptionVector vector = t.Fault == TranslationFault.GeneralProtection ? ExceptionVector.GeneralProtection : ExceptionVector.PageFault;
+            RaiseException(vector, t.ErrorCode, op.Operand, op);
+            return;
+        }
+        int latency = Memory.Access(t.PhysicalAddress, kind);
+        Charge(mode, 1);
+        Charge(CycleCategory.MemoryStall, (ulong)Math.Max(0, latency - _l1Latency));
+        _instructions.Increment();
+    }
+
+    private void ExecuteInstruction(in Op op, CycleCategory mode)
+    {
+        Instruction i = op.Instruction;
+        InstructionInfo info = InstructionTable.Of(i);
+        if (Cpl == 3 && info.Privileged)
+        {
+            RaiseException(ExceptionVector.GeneralProtection, 0, 0, op);
+            return;
+        }
+        if (Cpl == 3 && info.IsVirtualizationHole)
+        {
+            _silentMisbehaviours.Increment();
+        }
+        Charge(mode, (ulong)_timing.InstructionCycles[i]);
+        _instructions.Increment();
+        switch (i)
+        {
+            case Instruction.Syscall when Cpl == 3:
+                _frames.Add(new Frame(_host.OnSyscall(this), 0));
+                break;
+            case Instruction.Sysret:
+            case Instruction.Iret:
+                Return(i);
+                break;
+            case Instruction.MovToCr3:
+                Mmu.LoadCr3(op.Operand);
+                break;
+            case Instruction.Invlpg:
+                Mmu.Invlpg(op.Operand);
+                break;
+            case Instruction.MovToCr8:
+                TaskPriority = op.Operand & 0xF;
+                break;
+            case Instruction.Cli:
+                InterruptsEnabled = false;
+                break;
+            case Instruction.Sti:
+                InterruptsEnabled = true;
+                break;
+            case Instruction.Hlt:
+                if (_pendingInterrupts.Count == 0)
+                {
+                    Halt();
+                }
+                break;
+            case Instruction.In:
+            case Instruction.Out:
+            case Instruction.MmioRead:
+            case Instruction.MmioWrite:
+                Charge(mode, (ulong)_host.OnDeviceAccess(this, i, op.Operand));
+                break;
+        }
+    }
+
+    private void Return(Instruction i)
+    {
+        if (_frames.Count < 2)
+        {
+            throw new InvalidOperationException($"Core {Path}: {i} with no kernel entry to return from.");
+        }
+        Frame frame = _frames[^1];
+        _frames.RemoveAt(_frames.Count - 1);
+        if (frame.RetryOp is { } retry)
+        {
+            _pending = retry;
+        }
+        if (frame.RestoresInterruptFlag)
+        {
+            InterruptsEnabled = true;
+        }
+    }
+
+    private void RaiseException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, in Op faulting)
+    {
+        _exceptions.Increment(vector);
+        Charge(CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
+        ExceptionResponse response = _host.OnException(this, vector, errorCode, faultAddress);
+        _frames.Add(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));
+    }
+
+    private void DeliverInterrupt(int vector)
+    {
+        _interrupts.Increment();
+        Charge(CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
+        bool wasEnabled = InterruptsEnabled;
+        InterruptsEnabled = false; // an interrupt gate clears IF; IRET restores it
+        _frames.Add(new Frame(_host.OnInterrupt(this, vector), 0, RestoresInterruptFlag: wasEnabled));
+    }
+
+    /// <summary>
+    /// Stops executing. If the core ran ahead of the simulation, it still schedules itself at its
+    /// own time (a slice that finds it halted does nothing), so the simulation's clock reaches the
+    /// moment the core stopped even when no other event lies that far.
+    /// </summary>
+    private void Halt()
+    {
+        _halted = true;
+        Tick at = _clock.EdgeTick(new Cycles(_localCycle));
+        if (!Scheduled && at > _sim.Now)
+        {
+            _sim.Schedule(this, at);
+        }
+    }
+
+    private void Wake()
+    {
+        ChargeIdleUntilNow();
+        _halted = false;
+        if (!Scheduled)
+        {
+            _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
+        }
+    }
+
+    /// <summary>A halted core's clock stands still; catching it up to the simulation's time is idle time.</summary>
+    private void ChargeIdleUntilNow()
+    {
+        ulong now = _clock.CycleAtOrAfter(_sim.Now).Count;
+        if (now > _localCycle)
+        {
+            Charge(CycleCategory.Idle, now - _localCycle);
+        }
+    }
+
+    private void Charge(CycleCategory category, ulong cycles)
+    {
+        _cycles.Add(category, (long)cycles);
+        _localCycle += cycles;
+    }
+
+    private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false);
+}

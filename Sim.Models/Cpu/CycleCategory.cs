@@ -1,0 +1,24 @@
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// Where a core's cycles go; every cycle is charged to exactly one (DESIGN rule 5). Later models
+/// add categories (VM transitions, hypervisor handlers, world switches, device emulation,
+/// binary translation).
+/// </summary>
+public enum CycleCategory
+{
+    /// <summary>Executing at CPL 3.</summary>
+    User,
+
+    /// <summary>Executing at CPL 0, including exception and interrupt delivery.</summary>
+    Kernel,
+
+    /// <summary>Page walks after TLB misses, and the STLB penalty.</summary>
+    PageWalk,
+
+    /// <summary>Waiting for loads and stores beyond the first-level cache latency.</summary>
+    MemoryStall,
+
+    /// <summary>Halted, waiting for an interrupt.</summary>
+    Idle,
+}

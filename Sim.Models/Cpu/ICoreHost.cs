@@ -1,0 +1,28 @@
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// What a <see cref="Core"/> runs under: the kernel that handles its exceptions, system calls and
+/// interrupts, and the platform that answers its port and MMIO accesses. The core never asks
+/// which architecture runs; later issues put a hypervisor behind this interface.
+/// </summary>
+public interface ICoreHost
+{
+    /// <summary>An exception was raised; <paramref name="faultAddress"/> is the linear address of a #PF (CR2).</summary>
+    ExceptionResponse OnException(Core core, ExceptionVector vector, Paging.PageFaultErrorCode errorCode, ulong faultAddress);
+
+    /// <summary>SYSCALL from user mode: the kernel's entry path, run at CPL 0, ending with SYSRET.</summary>
+    IOpStream OnSyscall(Core core);
+
+    /// <summary>An interrupt is delivered: the handler path, run at CPL 0, ending with IRET.</summary>
+    IOpStream OnInterrupt(Core core, int vector);
+
+    /// <summary>
+    /// IN, OUT or an MMIO access, performed at the simulated time the core has reached (the core
+    /// synchronizes with the event queue first). Returns the cycles the access takes on the bus and
+    /// in the device.
+    /// </summary>
+    int OnDeviceAccess(Core core, Instruction instruction, ulong operand);
+
+    /// <summary>The stream at the bottom of the core ended (the thread finished): the next one to run at CPL 3, or null to idle.</summary>
+    IOpStream? OnStreamEnd(Core core);
+}
