@@ -95,6 +95,9 @@ public sealed class Core : Event
 
     public bool Halted => _halted;
 
+    /// <summary>The value of the last IN or MMIO read: a driver's stream looks at it to decide what to do next (poll again, or go on).</summary>
+    public ulong LastReadValue { get; private set; }
+
     /// <summary>The core's own clock, in cycles since it started.</summary>
     public ulong CyclesElapsed => _localCycle - _startCycle;
 
@@ -323,7 +326,8 @@ public sealed class Core : Event
             case Instruction.Out:
             case Instruction.MmioRead:
             case Instruction.MmioWrite:
-                Charge(mode, (ulong)_host.OnDeviceAccess(this, i, op.Operand));
+                Charge(mode, (ulong)_host.OnDeviceAccess(this, i, op.Operand, op.Value, out ulong read));
+                LastReadValue = read;
                 break;
         }
     }

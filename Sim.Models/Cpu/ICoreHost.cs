@@ -17,11 +17,12 @@ public interface ICoreHost
     IOpStream OnInterrupt(Core core, int vector);
 
     /// <summary>
-    /// IN, OUT or an MMIO access, performed at the simulated time the core has reached (the core
-    /// synchronizes with the event queue first). Returns the cycles the access takes on the bus and
-    /// in the device.
+    /// IN, OUT or an MMIO access to <paramref name="address"/> (a port or a physical address),
+    /// performed at the simulated time the core has reached (the core synchronizes with the event
+    /// queue first). <paramref name="value"/> is the value written; <paramref name="readValue"/>
+    /// the value read. Returns the cycles the access takes on the bus and in the device.
     /// </summary>
-    int OnDeviceAccess(Core core, Instruction instruction, ulong operand);
+    int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);
 
     /// <summary>The stream at the bottom of the core ended (the thread finished): the next one to run at CPL 3, or null to idle.</summary>
     IOpStream? OnStreamEnd(Core core);

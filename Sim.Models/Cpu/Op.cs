@@ -3,10 +3,11 @@ namespace Sim.Models.Cpu;
 /// <summary>
 /// One operation of an instruction stream: a block of <see cref="Count"/> ordinary instructions
 /// of one class, a load or store at a linear address, or a named instruction with its operand
-/// (the value moved to CR3, the address INVLPG drops, the port of IN/OUT, the vector of INT n).
-/// Workloads and kernel paths are sequences of these; a 16-byte struct, so streams allocate nothing.
+/// (the value moved to CR3, the address INVLPG drops, the port of IN/OUT, the physical address
+/// of an MMIO access, the vector of INT n) and, for OUT and MMIO writes, the value written.
+/// Workloads and kernel paths are sequences of these; a small struct, so streams allocate nothing.
 /// </summary>
-public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count, ulong Operand)
+public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count, ulong Operand, ulong Value = 0)
 {
     public static Op Alu(int count) => Block(OpKind.Alu, count);
 
@@ -21,6 +22,15 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
     public static Op Store(ulong linearAddress) => new(OpKind.Store, default, 1, linearAddress);
 
     public static Op Execute(Instruction instruction, ulong operand = 0) => new(OpKind.Instruction, instruction, 1, operand);
+
+    public static Op In(ushort port) => Execute(Instruction.In, port);
+
+    public static Op Out(ushort port, ulong value) => new(OpKind.Instruction, Instruction.Out, 1, port, value);
+
+    /// <summary>A read of device memory at <paramref name="physicalAddress"/> (device pages are mapped uncached; their translation is not simulated).</summary>
+    public static Op MmioRead(ulong physicalAddress) => Execute(Instruction.MmioRead, physicalAddress);
+
+    public static Op MmioWrite(ulong physicalAddress, ulong value) => new(OpKind.Instruction, Instruction.MmioWrite, 1, physicalAddress, value);
 
     private static Op Block(OpKind kind, int count) =>
         count > 0 ? new(kind, default, count, 0) : throw new ArgumentOutOfRangeException(nameof(count), count, "A block holds at least one instruction.");

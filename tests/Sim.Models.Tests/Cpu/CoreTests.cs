@@ -36,9 +36,10 @@ public class CoreTests
 
         public IOpStream OnInterrupt(Core core, int vector) => new OpSequence(Op.Alu(20), Op.Execute(Instruction.Iret));
 
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong operand)
+        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue)
         {
-            DeviceAccesses.Add((instruction, operand, core.Clock.EdgeTick(new Cycles(core.CyclesElapsed)))); // clock started at 0
+            DeviceAccesses.Add((instruction, address, core.Clock.EdgeTick(new Cycles(core.CyclesElapsed)))); // clock started at 0
+            readValue = 0x5A;
             return 100;
         }
 

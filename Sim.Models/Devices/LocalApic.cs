@@ -1,0 +1,178 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Statistics;
+using Sim.Engine.Time;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A core's local APIC, with the register interface of Intel SDM Vol. 3A chapter "Advanced
+/// Programmable Interrupt Controller (APIC)", in xAPIC mode at 0xFEE00000: ID (0x20), version
+/// (0x30), TPR (0x80), EOI (0xB0), spurious vector (0xF0), ISR (0x100-0x170), IRR (0x200-0x270),
+/// LVT timer (0x320), timer initial count (0x380), current count (0x390) and divide
+/// configuration (0x3E0). The timer counts down at its input clock divided as configured, in
+/// one-shot or periodic mode, and interrupts with the LVT vector unless masked. An accepted
+/// interrupt sets its ISR bit; a write to EOI clears the highest one. A timer tick thus costs a
+/// kernel at least one register access (the EOI write), which is what an emulated APIC turns
+/// into an exit.
+/// </summary>
+/// <remarks>
+/// Model: priority arbitration against the TPR and nested ISR priorities is not modelled (every
+/// unmasked interrupt is delivered at once); no IPIs (ICR writes are accepted and counted only);
+/// no TSC-deadline mode.
+/// </remarks>
+public sealed class LocalApic : IMmioDevice
+{
+    public const ulong DefaultBase = 0xFEE0_0000;
+    public const ulong Size = 0x1000;
+
+    private const uint LvtMasked = 1u << 16;
+    private const uint LvtPeriodic = 1u << 17;
+    private static readonly int[] DivideByCode = [2, 4, 8, 16, 32, 64, 128, 1];
+
+    private readonly Simulator _sim;
+    private readonly ClockDomain _timerClock;
+    private readonly int _accessCycles;
+    private readonly Action<int> _deliver;
+    private readonly CallbackEvent _expiry;
+    private readonly ulong[] _isr = new ulong[4];
+    private readonly Counter _timerInterrupts;
+    private readonly Counter _eois;
+    private readonly Counter _ipis;
+    private uint _tpr;
+    private uint _svr = 0xFF;
+    private uint _lvtTimer = LvtMasked;
+    private uint _initialCount;
+    private uint _divideConfig;
+    private ulong _countStartCycle; // timer-clock cycle at which the current count was last loaded
+
+    /// <param name="deliver">Delivers an interrupt vector to the core (Core.RaiseInterrupt).</param>
+    public LocalApic(Simulator sim, string name, uint apicId, ulong timerHz, int accessCycles, Action<int> deliver)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(deliver);
+        _sim = sim;
+        Name = name;
+        Id = apicId;
+        _timerClock = new ClockDomain(name + ".timer", timerHz);
+        _accessCycles = accessCycles;
+        _deliver = deliver;
+        _expiry = new CallbackEvent(name + ".timer", Expire, EventPriority.Interrupt);
+        StatGroup stats = sim.Stats.Group(name);
+        _timerInterrupts = stats.Counter("timer_interrupts", "count", "timer interrupts delivered");
+        _eois = stats.Counter("eois", "count", "end-of-interrupt writes");
+        _ipis = stats.Counter("icr_writes", "count", "interrupt command register writes (IPIs, not delivered by the model)");
+    }
+
+    public string Name { get; }
+
+    public uint Id { get; }
+
+    /// <summary>Whether the in-service register has <paramref name="vector"/> set.</summary>
+    public bool InService(int vector) => (_isr[vector >> 6] & (1UL << (vector & 63))) != 0;
+
+    public (ulong Value, int Cycles) Read(ulong offset)
+    {
+        ulong value = offset switch
+        {
+            0x20 => Id << 24,
+            0x30 => 0x0005_0014, // version 0x14, 6 LVT entries (as on Intel processors of the period)
+            0x80 => _tpr,
+            0xF0 => _svr,
+            >= 0x100 and <= 0x170 when (offset & 0xF) == 0 => IsrWord((int)((offset - 0x100) >> 4)),
+            0x320 => _lvtTimer,
+            0x380 => _initialCount,
+            0x390 => CurrentCount(),
+            0x3E0 => _divideConfig,
+            _ => 0,
+        };
+        return (value, _accessCycles);
+    }
+
+    public int Write(ulong offset, ulong value)
+    {
+        uint v = (uint)value;
+        switch (offset)
+        {
+            case 0x80:
+                _tpr = v & 0xFF;
+                break;
+            case 0xB0:
+                EndOfInterrupt();
+                break;
+            case 0xF0:
+                _svr = v & 0x1FF;
+                break;
+            case 0x300:
+                _ipis.Increment();
+                break;
+            case 0x320:
+                _lvtTimer = v & (0xFF | LvtMasked | LvtPeriodic);
+                break;
+            case 0x380:
+                _initialCount = v;
+                StartCount();
+                break;
+            case 0x3E0:
+                _divideConfig = v & 0xB;
+                break;
+        }
+        return _accessCycles;
+    }
+
+    private int Divisor => DivideByCode[(int)((_divideConfig & 0x3) | ((_divideConfig >> 1) & 0x4))];
+
+    private ulong IsrWord(int index) => (_isr[index >> 1] >> ((index & 1) * 32)) & 0xFFFF_FFFF;
+
+    private void StartCount()
+    {
+        _sim.Cancel(_expiry);
+        if (_initialCount == 0)
+        {
+            return; // writing 0 stops the timer
+        }
+        _countStartCycle = _timerClock.CycleAtOrAfter(_sim.Now).Count;
+        _sim.Schedule(_expiry, _timerClock.EdgeTick(new Cycles(_countStartCycle + ((ulong)_initialCount * (ulong)Divisor))));
+    }
+
+    private ulong CurrentCount()
+    {
+        if (!_expiry.Scheduled)
+        {
+            return 0;
+        }
+        ulong elapsed = (_timerClock.CyclesAt(_sim.Now).Count - _countStartCycle) / (ulong)Divisor;
+        return _initialCount - Math.Min(elapsed, _initialCount);
+    }
+
+    private void Expire()
+    {
+        if ((_lvtTimer & LvtPeriodic) != 0)
+        {
+            _countStartCycle += (ulong)_initialCount * (ulong)Divisor;
+            _sim.Schedule(_expiry, _timerClock.EdgeTick(new Cycles(_countStartCycle + ((ulong)_initialCount * (ulong)Divisor))));
+        }
+        if ((_lvtTimer & LvtMasked) != 0)
+        {
+            return;
+        }
+        int vector = (int)(_lvtTimer & 0xFF);
+        _isr[vector >> 6] |= 1UL << (vector & 63);
+        _timerInterrupts.Increment();
+        _deliver(vector);
+    }
+
+    private void EndOfInterrupt()
+    {
+        _eois.Increment();
+        for (int word = 3; word >= 0; word--)
+        {
+            if (_isr[word] != 0)
+            {
+                int bit = 63 - System.Numerics.BitOperations.LeadingZeroCount(_isr[word]);
+                _isr[word] &= ~(1UL << bit);
+                return;
+            }
+        }
+    }
+}
