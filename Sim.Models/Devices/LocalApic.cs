@@ -39,6 +39,7 @@ public sealed class LocalApic : IMmioDevice
     private readonly Counter _timerInterrupts;
     private readonly Counter _eois;
     private readonly Counter _ipis;
+    private readonly Counter _accesses;
     private uint _tpr;
     private uint _svr = 0xFF;
     private uint _lvtTimer = LvtMasked;
@@ -62,6 +63,7 @@ public sealed class LocalApic : IMmioDevice
         _timerInterrupts = stats.Counter("timer_interrupts", "count", "timer interrupts delivered");
         _eois = stats.Counter("eois", "count", "end-of-interrupt writes");
         _ipis = stats.Counter("icr_writes", "count", "interrupt command register writes (IPIs, not delivered by the model)");
+        _accesses = stats.Counter("accesses", "count", "register accesses");
     }
 
     public string Name { get; }
@@ -73,6 +75,7 @@ public sealed class LocalApic : IMmioDevice
 
     public (ulong Value, int Cycles) Read(ulong offset)
     {
+        _accesses.Increment();
         ulong value = offset switch
         {
             0x20 => Id << 24,
@@ -91,6 +94,7 @@ public sealed class LocalApic : IMmioDevice
 
     public int Write(ulong offset, ulong value)
     {
+        _accesses.Increment();
         uint v = (uint)value;
         switch (offset)
         {

@@ -6,6 +6,7 @@ using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
+using Sim.Models.Platform;
 
 namespace Sim.Models.Tests.Cpu;
 
@@ -52,25 +53,26 @@ public class CoreTests
         {
             Profile = profile ?? HardwareProfiles.NehalemX5570;
             Sim = new Simulator(1);
-            Memory = new PhysicalMemory(64UL << 20);
-            Cache? l3 = Profile.L3 is null ? null : new Cache(Profile.L3, Sim.Stats.Group("host.l3"));
-            var path = new MemoryPath(Profile, Sim.Stats.Group("host.cpu0"), l3);
-            Space = new AddressSpaceBuilder(Memory);
-            var mmu = new Mmu(Profile, Memory, path, Sim.Stats.Group("host.cpu0"));
-            mmu.LoadCr3(Space.Pml4);
-            Kernel = new TestKernel(Space, Memory);
-            Core = new Core(Sim, "host.cpu0", Profile, mmu, path, Kernel);
+            Machine = new Machine(Sim, Profile, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 }, m =>
+            {
+                Space = m.NewAddressSpace();
+                return Kernel = new TestKernel(Space, m.Memory);
+            });
+            Core = Machine.Cores[0];
+            Core.Mmu.LoadCr3(Space.Pml4);
         }
 
         public HardwareProfile Profile { get; }
 
         public Simulator Sim { get; }
 
-        public PhysicalMemory Memory { get; }
+        public Machine Machine { get; }
 
-        public AddressSpaceBuilder Space { get; }
+        public PhysicalMemory Memory => Machine.Memory;
 
-        public TestKernel Kernel { get; }
+        public AddressSpaceBuilder Space { get; private set; } = null!;
+
+        public TestKernel Kernel { get; private set; } = null!;
 
         public Core Core { get; }
 

@@ -4,8 +4,8 @@ using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Devices;
 using Sim.Models.Hardware;
-using Sim.Models.Memory;
 using Sim.Models.Paging;
+using Sim.Models.Platform;
 
 namespace Sim.Models.Tests.Devices;
 
@@ -16,32 +16,23 @@ public class DeviceTests
     {
         public Rig()
         {
-            HardwareProfile p = HardwareProfiles.NehalemX5570;
             Sim = new Simulator(1);
-            var memory = new PhysicalMemory(16UL << 20);
-            var l3 = new Cache(p.L3!, Sim.Stats.Group("host.l3"));
-            var path = new MemoryPath(p, Sim.Stats.Group("host.cpu0"), l3);
-            var mmu = new Mmu(p, memory, path, Sim.Stats.Group("host.cpu0"));
-            mmu.LoadCr3(new AddressSpaceBuilder(memory).Pml4);
-            Core = new Core(Sim, "host.cpu0", p, mmu, path, this);
-            Bus = new DeviceBus(Sim.Stats.Group("host.bus"), unclaimedAccessCycles: 1000);
-            int legacy = HardwareProfile.CyclesIn(PlatformTimings.Default.LegacyIoNanoseconds, p.FrequencyHz);
-            Uart = new Uart8250(Sim, "host.com1", 0x3F8, legacy, raiseInterrupt: null);
-            Bus.MapPorts(0x3F8, 0x3FF, Uart);
-            Bus.MapPorts(PostPort.Port, PostPort.Port, new PostPort(legacy));
-            Apic = new LocalApic(Sim, "host.cpu0.apic", 0, 100_000_000, accessCycles: 60, Core.RaiseInterrupt);
-            Bus.MapMmio(LocalApic.DefaultBase, LocalApic.Size, Apic);
+            Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default, _ => this);
+            Core = Machine.Cores[0];
+            Core.Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
         }
+
+        public Machine Machine { get; }
+
+        public DeviceBus Bus => Machine.Bus;
+
+        public Uart8250 Uart => Machine.Com1;
+
+        public LocalApic Apic => Machine.ApicOf(0);
 
         public Simulator Sim { get; }
 
         public Core Core { get; }
-
-        public DeviceBus Bus { get; }
-
-        public Uart8250 Uart { get; }
-
-        public LocalApic Apic { get; }
 
         public List<Tick> Interrupts { get; } = [];
 
@@ -57,7 +48,7 @@ public class DeviceTests
         }
 
         public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-            Bus.Access(instruction, address, value, out readValue);
+            Machine.DeviceAccess(core, instruction, address, value, out readValue);
 
         public IOpStream? OnStreamEnd(Core core) => null;
     }
@@ -174,9 +165,11 @@ public class DeviceTests
     public void Unclaimed_accesses_and_overlapping_maps()
     {
         var rig = new Rig();
-        Assert.Equal(1000, rig.Bus.Access(Instruction.In, 0x60, 0, out ulong value));
+        int legacy = HardwareProfile.CyclesIn(PlatformTimings.Default.LegacyIoNanoseconds, HardwareProfiles.NehalemX5570.FrequencyHz);
+        Assert.Equal(legacy, rig.Bus.Access(Instruction.In, 0x60, 0, out ulong value)); // a cycle on the bus that nothing answers
         Assert.Equal(ulong.MaxValue, value);
         Assert.Throws<ArgumentException>(() => rig.Bus.MapPorts(0x3FC, 0x400, new PostPort(1)));
-        Assert.Throws<ArgumentException>(() => rig.Bus.MapMmio(LocalApic.DefaultBase + 0x800, 0x1000, rig.Apic));
+        rig.Bus.MapMmio(0xFEC0_0000, 0x1000, rig.Apic);
+        Assert.Throws<ArgumentException>(() => rig.Bus.MapMmio(0xFEC0_0800, 0x1000, rig.Apic));
     }
 }

@@ -9,12 +9,12 @@ public class MmuTests
     private const ulong Va = 0x0000_0040_0000_0000;
     private const ulong UserRw = PageEntry.Writable | PageEntry.User;
 
-    private static TranslationResult Read(Machine m, ulong va) => m.Mmu.Translate(va, MemoryAccessKind.Read, user: true);
+    private static TranslationResult Read(MemoryRig m, ulong va) => m.Mmu.Translate(va, MemoryAccessKind.Read, user: true);
 
     [Fact]
     public void A_second_access_to_a_page_hits_the_first_level_TLB_at_no_cost()
     {
-        var m = new Machine(HardwareProfiles.NehalemX5570);
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
         ulong frame = m.Map(Va, 1, UserRw)[0];
         TranslationResult first = Read(m, Va + 0x10);
         Assert.True(first.Walked);
@@ -29,7 +29,7 @@ public class MmuTests
     public void Pages_pushed_out_of_the_first_level_are_found_in_the_STLB_at_its_penalty()
     {
         HardwareProfile p = HardwareProfiles.NehalemX5570; // DTLB 64 entries, STLB 512
-        var m = new Machine(p);
+        var m = new MemoryRig(p);
         m.Map(Va, 200, UserRw);
         for (ulong i = 0; i < 200; i++)
         {
@@ -45,7 +45,7 @@ public class MmuTests
     [Fact]
     public void Without_an_STLB_a_first_level_miss_walks()
     {
-        var m = new Machine(HardwareProfiles.Pentium4672); // one 64-entry DTLB
+        var m = new MemoryRig(HardwareProfiles.Pentium4672); // one 64-entry DTLB
         m.Map(Va, 100, UserRw);
         for (ulong i = 0; i < 100; i++)
         {
@@ -57,7 +57,7 @@ public class MmuTests
     [Fact]
     public void MOV_CR3_without_PCIDs_flushes_all_but_global_translations()
     {
-        var m = new Machine(HardwareProfiles.NehalemX5570);
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
         m.Map(Va, 1, UserRw);
         m.Map(Va + 0x1000, 1, UserRw | PageEntry.Global);
         Read(m, Va);
@@ -70,7 +70,7 @@ public class MmuTests
     [Fact]
     public void With_PCIDs_each_address_space_keeps_its_translations_across_switches()
     {
-        var m = new Machine(HardwareProfiles.SkylakeSp8180);
+        var m = new MemoryRig(HardwareProfiles.SkylakeSp8180);
         m.Mmu.EnablePcid();
         var other = new AddressSpaceBuilder(m.Memory);
         ulong frameA = m.Map(Va, 1, UserRw)[0];
@@ -97,7 +97,7 @@ public class MmuTests
     [Fact]
     public void INVLPG_drops_one_page_only()
     {
-        var m = new Machine(HardwareProfiles.NehalemX5570);
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
         m.Map(Va, 2, UserRw);
         Read(m, Va);
         Read(m, Va + 0x1000);
@@ -110,7 +110,7 @@ public class MmuTests
     public void A_stale_translation_is_used_until_invalidated()
     {
         // The TLB is not coherent with the tables: an unmapped page still translates until INVLPG.
-        var m = new Machine(HardwareProfiles.NehalemX5570);
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
         m.Map(Va, 1, UserRw);
         Read(m, Va);
         ulong leaf = m.Space.LeafEntryAddress(Va)!.Value;
@@ -125,7 +125,7 @@ public class MmuTests
     [Fact]
     public void The_first_write_to_a_clean_page_walks_to_set_its_dirty_bit()
     {
-        var m = new Machine(HardwareProfiles.NehalemX5570);
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
         m.Map(Va, 1, UserRw);
         Read(m, Va);
         Assert.Equal(0UL, m.Leaf(Va) & PageEntry.Dirty);
@@ -138,7 +138,7 @@ public class MmuTests
     [Fact]
     public void Writing_a_read_only_page_faults_even_after_a_cached_read()
     {
-        var m = new Machine(HardwareProfiles.NehalemX5570);
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
         m.Map(Va, 1, PageEntry.User);
         Assert.True(Read(m, Va).Succeeded);
         TranslationResult write = m.Mmu.Translate(Va, MemoryAccessKind.Write, user: true);
@@ -149,7 +149,7 @@ public class MmuTests
     [Fact]
     public void Large_pages_are_cached_in_the_large_page_arrays()
     {
-        var m = new Machine(HardwareProfiles.SkylakeSp8180);
+        var m = new MemoryRig(HardwareProfiles.SkylakeSp8180);
         ulong frame = m.Memory.AllocateLargeFrame();
         m.Space.Map2M(0x4000_0000, frame, UserRw);
         Assert.True(Read(m, 0x4000_0000).Walked);
@@ -160,5 +160,5 @@ public class MmuTests
 
     [Fact]
     public void PCIDs_cannot_be_enabled_on_a_CPU_without_them() =>
-        Assert.Throws<InvalidOperationException>(() => new Machine(HardwareProfiles.NehalemX5570).Mmu.EnablePcid());
+        Assert.Throws<InvalidOperationException>(() => new MemoryRig(HardwareProfiles.NehalemX5570).Mmu.EnablePcid());
 }

@@ -10,9 +10,9 @@ public class PageWalkerTests
     private const ulong Va = 0x0000_7F12_3456_7000;
     private const ulong UserRw = PageEntry.Writable | PageEntry.User;
 
-    private static (Machine M, PageWalker W) Setup(HardwareProfile? profile = null, bool caches = false)
+    private static (MemoryRig M, PageWalker W) Setup(HardwareProfile? profile = null, bool caches = false)
     {
-        var m = new Machine(profile ?? HardwareProfiles.Pentium4672);
+        var m = new MemoryRig(profile ?? HardwareProfiles.Pentium4672);
         PagingStructureCaches? psc = caches ? new PagingStructureCaches(m.Profile.PagingStructureCaches, new StatRegistry().Group("psc")) : null;
         return (m, new PageWalker(m.Memory, m.Path, psc));
     }

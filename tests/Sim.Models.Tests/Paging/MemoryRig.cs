@@ -6,9 +6,9 @@ using Sim.Models.Paging;
 namespace Sim.Models.Tests.Paging;
 
 /// <summary>One core's memory system on a profile, with an address space to map pages in.</summary>
-internal sealed class Machine
+internal sealed class MemoryRig
 {
-    public Machine(HardwareProfile profile)
+    public MemoryRig(HardwareProfile profile)
     {
         Profile = profile;
         Stats = new StatRegistry();

@@ -1,0 +1,102 @@
+using Sim.Engine;
+using Sim.Models.Cpu;
+using Sim.Models.Devices;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+
+namespace Sim.Models.Platform;
+
+/// <summary>
+/// The composition root of one physical machine (gem5's "one place that builds the machine"):
+/// physical memory, the shared last-level cache, the device bus with the legacy devices (COM1 at
+/// 0x3F8, port 0x80), and per core its caches, MMU, local APIC and the core itself. The software
+/// that runs on it (a kernel, later a hypervisor) is made by <c>hostFactory</c>, which sees the
+/// machine's memory and devices, and answers the cores' exceptions, system calls, interrupts and
+/// device accesses. Components are named host.cpuN, host.l3, host.bus, host.com1.
+/// </summary>
+public sealed class Machine
+{
+    private readonly Core[] _cores;
+    private readonly LocalApic[] _apics;
+
+    public Machine(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, Func<Machine, ICoreHost> hostFactory)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(hostFactory);
+        profile.Validate();
+        configuration.Validate();
+        Sim = sim;
+        Profile = profile;
+        Configuration = configuration;
+        Memory = new PhysicalMemory(configuration.MemoryBytes);
+        L3 = profile.L3 is null ? null : new Cache(profile.L3, sim.Stats.Group("host.l3"));
+        int legacyCycles = HardwareProfile.CyclesIn(configuration.Timings.LegacyIoNanoseconds, profile.FrequencyHz);
+        Bus = new DeviceBus(sim.Stats.Group("host.bus"), legacyCycles);
+        Com1 = new Uart8250(sim, "host.com1", 0x3F8, legacyCycles, raiseInterrupt: null);
+        Bus.MapPorts(0x3F8, 0x3FF, Com1);
+        Bus.MapPorts(PostPort.Port, PostPort.Port, new PostPort(legacyCycles));
+        Host = hostFactory(this);
+
+        int apicCycles = HardwareProfile.CyclesIn(configuration.Timings.LocalApicAccessNanoseconds, profile.FrequencyHz);
+        _cores = new Core[configuration.Cores];
+        _apics = new LocalApic[configuration.Cores];
+        for (int i = 0; i < configuration.Cores; i++)
+        {
+            string path = $"host.cpu{i}";
+            var memoryPath = new MemoryPath(profile, sim.Stats.Group(path), L3);
+            var mmu = new Mmu(profile, Memory, memoryPath, sim.Stats.Group(path));
+            _cores[i] = new Core(sim, path, profile, mmu, memoryPath, Host);
+            _apics[i] = new LocalApic(sim, path + ".apic", (uint)i, configuration.Timings.ApicTimerHz, apicCycles, _cores[i].RaiseInterrupt);
+        }
+    }
+
+    public Simulator Sim { get; }
+
+    public HardwareProfile Profile { get; }
+
+    public MachineConfiguration Configuration { get; }
+
+    public PhysicalMemory Memory { get; }
+
+    public Cache? L3 { get; }
+
+    public DeviceBus Bus { get; }
+
+    public Uart8250 Com1 { get; }
+
+    public ICoreHost Host { get; }
+
+    public IReadOnlyList<Core> Cores => _cores;
+
+    /// <summary>The local APIC of core <paramref name="index"/>.</summary>
+    public LocalApic ApicOf(int index) => _apics[index];
+
+    /// <summary>
+    /// Performs a device access for <paramref name="core"/>: the local APIC page reaches that core's
+    /// own APIC (every core sees its APIC at the same address); everything else goes to the bus.
+    /// A host's <see cref="ICoreHost.OnDeviceAccess"/> calls this.
+    /// </summary>
+    public int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        if (instruction is Instruction.MmioRead or Instruction.MmioWrite &&
+            address >= LocalApic.DefaultBase && address < LocalApic.DefaultBase + LocalApic.Size)
+        {
+            LocalApic apic = _apics[Array.IndexOf(_cores, core)];
+            if (instruction == Instruction.MmioRead)
+            {
+                (readValue, int cycles) = apic.Read(address - LocalApic.DefaultBase);
+                return cycles;
+            }
+            readValue = 0;
+            return apic.Write(address - LocalApic.DefaultBase, value);
+        }
+        return Bus.Access(instruction, address, value, out readValue);
+    }
+
+    /// <summary>A fresh address space (a PML4 and the tables it grows) in this machine's memory.</summary>
+    public AddressSpaceBuilder NewAddressSpace() => new(Memory);
+}
