@@ -226,6 +226,9 @@ public sealed class Core : Event
             case OpKind.Branch:
                 Block(mode, op.Count, _timing.BranchMilliCycles);
                 break;
+            case OpKind.CallReturn:
+                Block(mode, op.Count, _timing.CallReturnMilliCycles, instructionsEach: 2);
+                break;
             case OpKind.Multiply:
                 Block(mode, op.Count, _timing.MultiplyMilliCycles);
                 break;
@@ -252,12 +255,12 @@ public sealed class Core : Event
         }
     }
 
-    private void Block(CycleCategory mode, int count, int milliCyclesEach)
+    private void Block(CycleCategory mode, int count, int milliCyclesEach, int instructionsEach = 1)
     {
         long total = ((long)count * milliCyclesEach) + _milliRemainder;
         _milliRemainder = total % 1000;
         Charge(mode, (ulong)(total / 1000));
-        _instructions.Add(count);
+        _instructions.Add(count * instructionsEach);
     }
 
     private void Access(in Op op, CycleCategory mode)

@@ -13,6 +13,8 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
 
     public static Op Branch(int count) => Block(OpKind.Branch, count);
 
+    public static Op CallReturn(int pairs) => Block(OpKind.CallReturn, pairs);
+
     public static Op Multiply(int count) => Block(OpKind.Multiply, count);
 
     public static Op Divide(int count) => Block(OpKind.Divide, count);

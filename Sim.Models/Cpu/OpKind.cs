@@ -6,8 +6,11 @@ public enum OpKind : byte
     /// <summary>A block of simple integer instructions (add, move, compare, logic).</summary>
     Alu,
 
-    /// <summary>A block of branches (and call/return pairs).</summary>
+    /// <summary>A block of branches.</summary>
     Branch,
+
+    /// <summary>A block of call/return pairs (a call to a subroutine that returns at once).</summary>
+    CallReturn,
 
     /// <summary>A block of integer multiplies.</summary>
     Multiply,

@@ -14,6 +14,9 @@ public sealed record CoreTiming
 
     public required int BranchMilliCycles { get; init; }
 
+    /// <summary>Thousandths of a cycle per call/return pair.</summary>
+    public required int CallReturnMilliCycles { get; init; }
+
     public required int MultiplyMilliCycles { get; init; }
 
     public required int DivideMilliCycles { get; init; }
@@ -63,6 +66,7 @@ public sealed record CoreTiming
         {
             AluMilliCycles = 1000,
             BranchMilliCycles = 1000,
+            CallReturnMilliCycles = 2000,
             MultiplyMilliCycles = 3000,
             DivideMilliCycles = 25000,
             ExceptionDeliveryCycles = 200,
@@ -80,7 +84,7 @@ public sealed record CoreTiming
                 throw new ArgumentException($"Profile {profile}: the core timing has no non-negative cost for {i}.");
             }
         }
-        if (AluMilliCycles <= 0 || BranchMilliCycles <= 0 || MultiplyMilliCycles <= 0 || DivideMilliCycles <= 0 ||
+        if (AluMilliCycles <= 0 || BranchMilliCycles <= 0 || CallReturnMilliCycles <= 0 || MultiplyMilliCycles <= 0 || DivideMilliCycles <= 0 ||
             ExceptionDeliveryCycles < 0 || InterruptDeliveryCycles < 0)
         {
             throw new ArgumentException($"Profile {profile}: instruction class costs must be positive and delivery costs non-negative.");

@@ -26,12 +26,23 @@ public sealed class AddressSpaceBuilder
     /// <summary>Frames used by this tree's tables.</summary>
     public int TableFrames { get; private set; }
 
-    /// <summary>Maps the 4 KiB page at <paramref name="linearAddress"/> to <paramref name="physicalAddress"/> with <paramref name="flags"/> (Present is added).</summary>
-    public void Map4K(ulong linearAddress, ulong physicalAddress, ulong flags)
+    /// <summary>Maps the 4 KiB page at <paramref name="linearAddress"/> to <paramref name="physicalAddress"/> with <paramref name="flags"/> (Present is added unless <paramref name="present"/> is false: a page the kernel will fix up on the first fault).</summary>
+    public void Map4K(ulong linearAddress, ulong physicalAddress, ulong flags, bool present = true)
     {
         CheckAligned(linearAddress, physicalAddress, PageEntry.SmallPageShift);
         ulong table = TableFor(linearAddress, 0);
-        _memory.WriteUInt64(table + ((ulong)PageEntry.Index(linearAddress, 0) * 8), (physicalAddress & PageEntry.AddressMask) | flags | PageEntry.Present);
+        ulong entry = (physicalAddress & PageEntry.AddressMask) | (flags & ~PageEntry.Present) | (present ? PageEntry.Present : 0);
+        _memory.WriteUInt64(table + ((ulong)PageEntry.Index(linearAddress, 0) * 8), entry);
+    }
+
+    /// <summary>Shares the upper (kernel) half of <paramref name="kernel"/>'s tree: PML4 entries 256-511 point at the same tables, as every process of a kernel sees the kernel.</summary>
+    public void ShareKernelHalf(AddressSpaceBuilder kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        for (ulong i = 256; i < 512; i++)
+        {
+            _memory.WriteUInt64(Pml4 + (i * 8), _memory.ReadUInt64(kernel.Pml4 + (i * 8)));
+        }
     }
 
     /// <summary>Maps the 2 MiB page at <paramref name="linearAddress"/> (a PDE with PS set).</summary>

@@ -6,6 +6,7 @@ public class DocsTests
     [Theory]
     [InlineData("profiles", "hardware-profiles.md")]
     [InlineData("isa", "isa.md")]
+    [InlineData("calibrate", "calibration.md")]
     public void A_generated_page_is_what_its_command_prints(string command, string page)
     {
         var (code, stdout, stderr) = Virtsim.Run(command);

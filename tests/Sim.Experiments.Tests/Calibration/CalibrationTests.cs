@@ -1,0 +1,56 @@
+using Sim.Experiments.Calibration;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Workloads.Nanobenchmarks;
+
+namespace Sim.Experiments.Tests.Calibration;
+
+public class CalibrationTests
+{
+    [Fact]
+    public void Every_nanobenchmark_on_the_P4_is_within_15_percent_of_the_published_native_cycles()
+    {
+        foreach (NanobenchmarkResult r in CalibrationReport.MeasureAll(HardwareProfiles.Pentium4672, iterations: 300))
+        {
+            double target = PublishedNative.Pentium4Cycles[r.Benchmark];
+            double error = Math.Abs(r.CyclesPerOperation - target) / target;
+            Assert.True(error <= PublishedNative.Tolerance, $"{r.Benchmark}: simulated {r.CyclesPerOperation:0.#}, published {target}");
+        }
+    }
+
+    [Fact]
+    public void The_measurement_removes_the_loop_and_the_categories_add_up()
+    {
+        NanobenchmarkResult r = NanobenchmarkRunner.Measure(HardwareProfiles.NehalemX5570, Nanobenchmark.Get("pgfault"), 200);
+        Assert.Equal(r.CyclesPerOperation, r.CyclesByCategory.Values.Sum(), 6);
+        Assert.True(r.CyclesByCategory[CycleCategory.PageWalk] > 0);
+        Assert.Equal(0, r.CyclesByCategory[CycleCategory.Idle]);
+        Assert.Equal(2.0, NanobenchmarkRunner.Measure(HardwareProfiles.NehalemX5570, Nanobenchmark.Get("callret"), 100).CyclesPerOperation);
+    }
+
+    [Fact]
+    public void Measurements_are_deterministic()
+    {
+        Nanobenchmark b = Nanobenchmark.Get("pgfault");
+        Assert.Equal(
+            NanobenchmarkRunner.Measure(HardwareProfiles.SkylakeSp8180, b, 100),
+            NanobenchmarkRunner.Measure(HardwareProfiles.SkylakeSp8180, b, 100), new ResultComparer());
+    }
+
+    [Fact]
+    public void Too_few_iterations_and_unknown_names_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => NanobenchmarkRunner.Measure(HardwareProfiles.Pentium4672, Nanobenchmark.Get("in"), 5));
+        var e = Assert.Throws<ArgumentException>(() => Nanobenchmark.Get("forkwait"));
+        Assert.Contains("syscall", e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class ResultComparer : IEqualityComparer<NanobenchmarkResult>
+    {
+        public bool Equals(NanobenchmarkResult? x, NanobenchmarkResult? y) =>
+            x is not null && y is not null && x.CyclesPerOperation == y.CyclesPerOperation &&
+            x.CyclesByCategory.OrderBy(k => k.Key).SequenceEqual(y.CyclesByCategory.OrderBy(k => k.Key));
+
+        public int GetHashCode(NanobenchmarkResult obj) => obj.CyclesPerOperation.GetHashCode();
+    }
+}
