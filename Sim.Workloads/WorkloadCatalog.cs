@@ -1,0 +1,21 @@
+using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads.Synthetic;
+
+namespace Sim.Workloads;
+
+/// <summary>Every workload by name, with the size a run uses when none is given.</summary>
+public static class WorkloadCatalog
+{
+    public static IReadOnlyList<(IWorkload Workload, long DefaultSize)> All { get; } =
+    [
+        .. Nanobenchmark.All.Select(n => ((IWorkload)n, 10_000L)),
+        (new StreamTriad(), 200_000L),
+        (new Gups(), 200_000L),
+        (new Compute(), 500_000L),
+    ];
+
+    public static (IWorkload Workload, long DefaultSize) Get(string name) =>
+        All.FirstOrDefault(w => w.Workload.Name == name) is { Workload: not null } found
+            ? found
+            : throw new ArgumentException($"There is no workload '{name}'; the workloads are: {string.Join(", ", All.Select(w => w.Workload.Name))}.", nameof(name));
+}
