@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Sim.Engine.Time;
 using Sim.Engine.Tracing;
 using Sim.Experiments;
@@ -17,7 +16,6 @@ namespace Sim.Cli;
 internal static class RunCommand
 {
     private const string DefaultOut = "runs/engine-demo";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static Command Build()
     {
@@ -33,13 +31,24 @@ internal static class RunCommand
         var threads = new Option<int>("--threads") { Description = "Repetitions run in parallel on this many threads; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string?>("--out") { Description = $"Results folder to write (default {DefaultOut}, replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
+        var workload = new Option<string?>("--workload") { Description = "Run this workload on the machine model instead of the engine demonstration (see 'virtsim workloads')." };
+        var profile = new Option<string>("--profile") { Description = "Hardware profile for --workload (see 'virtsim profiles').", DefaultValueFactory = _ => "p4-672" };
+        var preset = new Option<string>("--preset") { Description = "Virtualization preset for --workload: native (type1, type2, paravirt and oslevel come with the virtualization issue).", DefaultValueFactory = _ => "native" };
+        var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
+        var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
 
-        var command = new Command("run", "Run the engine demonstration and write a results folder (stats.csv, summary.csv, report.md, scenario.json).")
+        var command = new Command("run", "Run a workload on the machine model (--workload), or by default the engine demonstration; write a results folder.")
         {
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
+            workload, profile, preset, size, json,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(workload) is { } name)
+            {
+                return WorkloadRunner.Execute(name, parse.GetValue(profile)!, parse.GetValue(preset)!, parse.GetValue(size),
+                    parse.GetValue(seed), parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
+            }
             var scenario = new EngineDemoScenario
             {
                 Seed = parse.GetValue(seed),
@@ -108,7 +117,7 @@ internal static class RunCommand
     }
 
     /// <summary>The fully resolved scenario, times in picoseconds, so the run can be repeated exactly.</summary>
-    private static string ScenarioJson(EngineDemoScenario s) => JsonSerializer.Serialize(new Dictionary<string, object>
+    private static string ScenarioJson(EngineDemoScenario s) => JsonText.Of(new Dictionary<string, object>
     {
         ["kind"] = "engine-demo",
         ["seed"] = s.Seed,
@@ -119,5 +128,5 @@ internal static class RunCommand
         ["warm_up_ps"] = s.WarmUp.Picoseconds,
         ["duration_ps"] = s.Duration.Picoseconds,
         ["trace_capacity"] = s.TraceCapacity,
-    }, Indented) + "\n";
+    });
 }

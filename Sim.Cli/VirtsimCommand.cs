@@ -14,6 +14,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(ProfilesCommand.Build());
         root.Subcommands.Add(IsaCommand.Build());
         root.Subcommands.Add(CalibrateCommand.Build());
+        root.Subcommands.Add(WorkloadsCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;
     }

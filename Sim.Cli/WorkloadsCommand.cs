@@ -1,0 +1,22 @@
+using System.CommandLine;
+using Sim.Workloads;
+
+namespace Sim.Cli;
+
+/// <summary><c>virtsim workloads</c>: the workloads and what their size means.</summary>
+internal static class WorkloadsCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("workloads", "List the workloads that 'virtsim run --workload' can run.");
+        command.SetAction(_ =>
+        {
+            foreach ((IWorkload w, long size) in WorkloadCatalog.All)
+            {
+                Console.WriteLine($"{w.Name,-10} {w.Description} [default size {size:N0}]");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using Sim.Experiments.Output;
+using Sim.Models.Cpu;
+
+namespace Sim.Experiments.Native;
+
+/// <summary>A native run as text for people and as one JSON object for scripts (the same facts in both).</summary>
+public static class NativeRunReport
+{
+    public static string ToText(NativeRunResult r, string description)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(ci, $"workload  {r.Workload}: {description}\n");
+        sb.Append(ci, $"machine   {r.Profile}, preset native, seed {r.Seed}, size {r.Size:N0}\n\n");
+        foreach (var m in r.FiguresOfMerit)
+        {
+            sb.Append(ci, $"{m.Name} = {m.Value:G6} {m.Unit}\n");
+        }
+        sb.Append(ci, $"\nsimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms, {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}\n\n");
+        sb.Append("cycles by category:\n");
+        foreach ((CycleCategory c, long cycles) in r.CyclesByCategory)
+        {
+            sb.Append(ci, $"  {c,-12} {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles),6:0.0}%  {cycles,16:N0}\n");
+        }
+        sb.Append("\nTLBs and page walks:\n");
+        foreach ((string name, double value) in TlbFigures(r))
+        {
+            sb.Append(ci, $"  {name,-22} {value,16:N0}\n");
+        }
+        sb.Append("\ncaches (hits / misses):\n");
+        foreach ((string name, double hits, double misses) in CacheFigures(r))
+        {
+            sb.Append(ci, $"  {name,-6} {hits,16:N0} / {misses:N0}  ({100.0 * hits / Math.Max(1, hits + misses):0.0}% hits)\n");
+        }
+        return sb.ToString();
+    }
+
+    public static string ToJson(NativeRunResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var o = new Dictionary<string, object>
+        {
+            ["workload"] = r.Workload,
+            ["profile"] = r.Profile,
+            ["preset"] = "native",
+            ["seed"] = r.Seed,
+            ["size"] = r.Size,
+            ["figures_of_merit"] = r.FiguresOfMerit.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["value"] = m.Value, ["unit"] = m.Unit }).ToArray(),
+            ["simulated_seconds"] = r.Outcome.SimulatedSeconds,
+            ["cycles"] = r.Outcome.CoreCycles,
+            ["instructions"] = r.Outcome.Instructions,
+            ["ipc"] = r.Ipc,
+            ["cycles_by_category"] = r.CyclesByCategory.ToDictionary(k => k.Key.ToString(), k => k.Value),
+            ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
+            ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
+        };
+        return JsonText.Of(o);
+    }
+
+    private static IEnumerable<(string Name, double Value)> TlbFigures(NativeRunResult r)
+    {
+        foreach (string s in new[] { "l1_hits", "l1_misses", "stlb_hits", "stlb_misses", "walks", "walk_references", "walk_cycles", "faults" })
+        {
+            yield return (s, r.Stat("host.cpu0.tlb", s));
+        }
+    }
+
+    private static IEnumerable<(string Name, double Hits, double Misses)> CacheFigures(NativeRunResult r)
+    {
+        foreach ((string name, string path) in new[] { ("l1d", "host.cpu0.l1d"), ("l2", "host.cpu0.l2"), ("l3", "host.l3") })
+        {
+            if (r.Run.Samples.Any(s => s.Path == path))
+            {
+                yield return (name, r.Stat(path, "hits"), r.Stat(path, "misses"));
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+
+namespace Sim.Cli.Tests;
+
+public class WorkloadRunTests
+{
+    [Fact]
+    public void A_workload_run_prints_one_JSON_object_and_writes_its_folder()
+    {
+        string outDir = Path.Combine(Virtsim.TempFolder(), "gups");
+        var (code, stdout, stderr) = Virtsim.Run("run", "--workload", "gups", "--size", "2000", "--profile", "nehalem-x5570", "--json", "--out", outDir);
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement root = doc.RootElement;
+        Assert.Equal("gups", root.GetProperty("workload").GetString());
+        Assert.Equal("native", root.GetProperty("preset").GetString());
+        long cycles = root.GetProperty("cycles").GetInt64();
+        long sum = root.GetProperty("cycles_by_category").EnumerateObject().Sum(p => p.Value.GetInt64());
+        Assert.Equal(cycles, sum);
+        Assert.True(root.GetProperty("tlb").GetProperty("walks").GetDouble() > 1000);
+        Assert.Equal(stdout, File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        Assert.True(File.Exists(Path.Combine(outDir, "stats.csv")));
+        Assert.True(File.Exists(Path.Combine(outDir, "scenario.json")));
+    }
+
+    [Fact]
+    public void The_same_workload_run_twice_gives_the_same_bytes()
+    {
+        string root = Virtsim.TempFolder();
+        string[] args = ["run", "--workload", "compute", "--size", "3000", "--seed", "9"];
+        Assert.Equal(0, Virtsim.Run([.. args, "--out", Path.Combine(root, "a")]).ExitCode);
+        Assert.Equal(0, Virtsim.Run([.. args, "--out", Path.Combine(root, "b")]).ExitCode);
+        foreach (string file in new[] { "stats.csv", "summary.json" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "a", file)), File.ReadAllBytes(Path.Combine(root, "b", file)));
+        }
+    }
+
+    [Theory]
+    [InlineData("--workload", "kernel-build", "no workload 'kernel-build'")]
+    [InlineData("--preset", "type1", "needs the hypervisor models")]
+    [InlineData("--preset", "type9", "no preset 'type9'")]
+    [InlineData("--profile", "p5", "no hardware profile 'p5'")]
+    public void Unknown_or_unbuilt_choices_are_refused_with_the_alternatives(string option, string value, string message)
+    {
+        string outDir = Path.Combine(Virtsim.TempFolder(), "x");
+        string[] args = option == "--workload" ? ["run", option, value, "--out", outDir] : ["run", "--workload", "syscall", option, value, "--out", outDir];
+        var (code, _, stderr) = Virtsim.Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Workloads_are_listed()
+    {
+        var (code, stdout, _) = Virtsim.Run("workloads");
+        Assert.Equal(0, code);
+        foreach (string name in new[] { "syscall", "pgfault", "stream", "gups", "compute" })
+        {
+            Assert.Contains(name, stdout, StringComparison.Ordinal);
+        }
+    }
+}
