@@ -17,7 +17,11 @@ namespace Sim.Experiments.Native;
 /// </summary>
 public static class NativeRun
 {
-    public static NativeRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed)
+    public static NativeRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed) =>
+        Prepare(profile, workload, size, seed).Execute();
+
+    /// <summary>Builds the machine, boots the kernel and prepares the workload's memory, without running it (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
+    public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(workload);
@@ -34,13 +38,35 @@ public static class NativeRun
         Core core = machine.Cores[0];
         core.Mmu.LoadCr3(space.Pml4);
         core.Start(workload.CreateStream(context), workload.Cpl);
-        sim.Run(Tick.MaxValue);
-        core.SettleIdleTime();
-        long instructions = (long)sim.Stats.Snapshot(sim.Now).Single(s => s.Path == core.Path && s.Statistic == "instructions").Value;
-        var outcome = new WorkloadOutcome(sim.Now.TotalSeconds, core.CyclesElapsed, instructions);
-        var byCategory = Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn);
-        return new NativeRunResult(
-            workload.Name, profile.Name, seed, size, outcome, workload.FiguresOfMerit(context, outcome), byCategory,
-            new RunResult($"{workload.Name}-{profile.Name}-seed{seed}", seed, sim.Stats.Snapshot(sim.Now), sim.EventsProcessed, sim.Now, null));
+        return new PreparedRun(sim, core, profile, workload, context, seed);
+    }
+
+    /// <summary>A machine with its workload loaded, ready to run.</summary>
+    public sealed class PreparedRun
+    {
+        private readonly Simulator _sim;
+        private readonly Core _core;
+        private readonly HardwareProfile _profile;
+        private readonly IWorkload _workload;
+        private readonly WorkloadContext _context;
+        private readonly ulong _seed;
+
+        internal PreparedRun(Simulator sim, Core core, HardwareProfile profile, IWorkload workload, WorkloadContext context, ulong seed)
+        {
+            (_sim, _core, _profile, _workload, _context, _seed) = (sim, core, profile, workload, context, seed);
+        }
+
+        public NativeRunResult Execute()
+        {
+            _sim.Run(Tick.MaxValue);
+            _core.SettleIdleTime();
+            IReadOnlyList<StatSample> samples = _sim.Stats.Snapshot(_sim.Now);
+            long instructions = (long)samples.Single(s => s.Path == _core.Path && s.Statistic == "instructions").Value;
+            var outcome = new WorkloadOutcome(_sim.Now.TotalSeconds, _core.CyclesElapsed, instructions);
+            var byCategory = Enum.GetValues<CycleCategory>().ToDictionary(c => c, _core.CyclesIn);
+            return new NativeRunResult(
+                _workload.Name, _profile.Name, _seed, _context.Size, outcome, _workload.FiguresOfMerit(_context, outcome), byCategory,
+                new RunResult($"{_workload.Name}-{_profile.Name}-seed{_seed}", _seed, samples, _sim.EventsProcessed, _sim.Now, null));
+        }
     }
 }
