@@ -126,6 +126,25 @@ public sealed class Core : Event
         _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
     }
 
+    /// <summary>
+    /// Makes <paramref name="stream"/> the thread the core returns to at CPL 3: what a kernel does
+    /// when it switches processes inside a system call, fault or interrupt (the switch of address
+    /// space is the kernel path's own MOV CR3).
+    /// </summary>
+    public void ReplaceUserStream(IOpStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (_frames.Count == 0)
+        {
+            throw new InvalidOperationException($"Core {Path} runs no thread to replace.");
+        }
+        _frames[0] = new Frame(stream, 3);
+        for (int i = 1; i < _frames.Count; i++)
+        {
+            _frames[i] = _frames[i] with { RetryOp = null }; // a pending retry belonged to the thread switched away from
+        }
+    }
+
     /// <summary>An interrupt arrives now: delivered at the next operation boundary with IF set; wakes a halted core.</summary>
     public void RaiseInterrupt(int vector)
     {
@@ -298,7 +317,7 @@ public sealed class Core : Event
         switch (i)
         {
             case Instruction.Syscall when Cpl == 3:
-                _frames.Add(new Frame(_host.OnSyscall(this), 0));
+                _frames.Add(new Frame(_host.OnSyscall(this, op.Operand), 0));
                 break;
             case Instruction.Sysret:
             case Instruction.Iret:

@@ -10,8 +10,8 @@ public interface ICoreHost
     /// <summary>An exception was raised; <paramref name="faultAddress"/> is the linear address of a #PF (CR2).</summary>
     ExceptionResponse OnException(Core core, ExceptionVector vector, Paging.PageFaultErrorCode errorCode, ulong faultAddress);
 
-    /// <summary>SYSCALL from user mode: the kernel's entry path, run at CPL 0, ending with SYSRET.</summary>
-    IOpStream OnSyscall(Core core);
+    /// <summary>SYSCALL from user mode with system call <paramref name="number"/> (RAX): the kernel's path, run at CPL 0, ending with SYSRET.</summary>
+    IOpStream OnSyscall(Core core, ulong number);
 
     /// <summary>An interrupt is delivered: the handler path, run at CPL 0, ending with IRET.</summary>
     IOpStream OnInterrupt(Core core, int vector);

@@ -23,8 +23,8 @@ namespace Sim.Models.Kernel;
 /// </remarks>
 public sealed class MinimalKernel : ICoreHost
 {
-    /// <summary>Where physical memory appears in every address space (Linux x86-64's direct map).</summary>
-    public const ulong DirectMapBase = 0xFFFF_8880_0000_0000;
+    /// <summary>Where physical memory appears in every address space (see <see cref="DirectMap"/>).</summary>
+    public const ulong DirectMapBase = DirectMap.Base;
 
     private const int BookkeepingInstructions = 10;
 
@@ -39,11 +39,7 @@ public sealed class MinimalKernel : ICoreHost
     {
         ArgumentNullException.ThrowIfNull(machine);
         _machine = machine;
-        _kernelSpace = machine.NewAddressSpace();
-        for (ulong pa = 0; pa < machine.Memory.SizeBytes; pa += 1UL << PageEntry.LargePageShift)
-        {
-            _kernelSpace.Map2M(DirectMapBase + pa, pa, PageEntry.Writable | PageEntry.Global);
-        }
+        _kernelSpace = DirectMap.Build(machine);
     }
 
     /// <summary>A new user address space that shares the kernel half; what CR3 is loaded with to run in it.</summary>
@@ -64,7 +60,7 @@ public sealed class MinimalKernel : ICoreHost
         return new ExceptionResponse(_skipPath.Rewind(), RetryFaultingOp: false);
     }
 
-    public IOpStream OnSyscall(Core core) => _syscallPath.Rewind();
+    public IOpStream OnSyscall(Core core, ulong number) => _syscallPath.Rewind();
 
     public IOpStream OnInterrupt(Core core, int vector) => _interruptPath.Rewind();
 

@@ -54,6 +54,44 @@ public sealed class AddressSpaceBuilder
             (physicalAddress & PageEntry.LargeAddressMask) | flags | PageEntry.Present | PageEntry.PageSize);
     }
 
+    /// <summary>
+    /// Frees the tables of the user half (PML4 entries 0-255) and the PML4 itself, as a kernel does
+    /// when a process exits after unmapping its pages; the shared kernel half is left alone.
+    /// Returns the number of table frames freed. The builder must not be used afterwards.
+    /// </summary>
+    public int ReleaseUserHalf()
+    {
+        int freed = 0;
+        for (ulong i = 0; i < 256; i++)
+        {
+            ulong entry = _memory.ReadUInt64(Pml4 + (i * 8));
+            if ((entry & PageEntry.Present) != 0)
+            {
+                freed += FreeTable(entry & PageEntry.AddressMask, level: 2);
+            }
+        }
+        _memory.FreeFrame(Pml4);
+        return freed + 1;
+    }
+
+    private int FreeTable(ulong table, int level)
+    {
+        int freed = 0;
+        if (level > 0)
+        {
+            for (ulong i = 0; i < 512; i++)
+            {
+                ulong entry = _memory.ReadUInt64(table + (i * 8));
+                if ((entry & PageEntry.Present) != 0 && (entry & PageEntry.PageSize) == 0)
+                {
+                    freed += FreeTable(entry & PageEntry.AddressMask, level - 1);
+                }
+            }
+        }
+        _memory.FreeFrame(table);
+        return freed + 1;
+    }
+
     /// <summary>The physical address of the leaf entry mapping <paramref name="linearAddress"/>, or null if a table on the way is missing.</summary>
     public ulong? LeafEntryAddress(ulong linearAddress)
     {

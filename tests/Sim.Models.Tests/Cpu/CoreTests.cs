@@ -33,7 +33,7 @@ public class CoreTests
             return new(new OpSequence(Op.Alu(5), Op.Execute(Instruction.Iret)), RetryFaultingOp: false);
         }
 
-        public IOpStream OnSyscall(Core core) => new OpSequence(Op.Alu(10), Op.Execute(Instruction.Sysret));
+        public IOpStream OnSyscall(Core core, ulong number) => new OpSequence(Op.Alu(10), Op.Execute(Instruction.Sysret));
 
         public IOpStream OnInterrupt(Core core, int vector) => new OpSequence(Op.Alu(20), Op.Execute(Instruction.Iret));
 

@@ -39,7 +39,7 @@ public class DeviceTests
         public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) =>
             throw new InvalidOperationException($"unexpected {vector}");
 
-        public IOpStream OnSyscall(Core core) => throw new InvalidOperationException("unexpected syscall");
+        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException("unexpected syscall");
 
         public IOpStream OnInterrupt(Core core, int vector)
         {

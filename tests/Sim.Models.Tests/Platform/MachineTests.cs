@@ -16,7 +16,7 @@ public class MachineTests
 
         public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException();
 
-        public IOpStream OnSyscall(Core core) => throw new InvalidOperationException();
+        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
 
         public IOpStream OnInterrupt(Core core, int vector) => new OpSequence(Op.Execute(Instruction.Iret));
 

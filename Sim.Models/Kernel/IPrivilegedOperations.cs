@@ -1,0 +1,30 @@
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// The privileged operations of the kernel, kept behind one small interface so that one kernel
+/// serves natively and, with another implementation, paravirtualized (hypercalls and batched
+/// page-table updates instead of privileged instructions) without copying its paths.
+/// </summary>
+public interface IPrivilegedOperations
+{
+    /// <summary>Switches to the address space rooted at <paramref name="cr3"/>.</summary>
+    void SwitchAddressSpace(KernelPath path, ulong cr3);
+
+    /// <summary>Writes the page-table entry at <paramref name="ptePhysicalAddress"/> (the kernel has already changed the memory).</summary>
+    void UpdatePageTableEntry(KernelPath path, ulong ptePhysicalAddress);
+
+    /// <summary>Drops the TLB entry of one page of the current address space.</summary>
+    void FlushTlbPage(KernelPath path, ulong linearAddress);
+
+    /// <summary>Drops every non-global TLB entry of the current address space (rooted at <paramref name="cr3"/>).</summary>
+    void FlushTlb(KernelPath path, ulong cr3);
+
+    /// <summary>Acknowledges the interrupt being handled.</summary>
+    void EndOfInterrupt(KernelPath path);
+
+    /// <summary>Returns from a system call (or from the kernel's entry into a new or resumed thread).</summary>
+    void ReturnFromSyscall(KernelPath path);
+
+    /// <summary>Returns from an exception or interrupt.</summary>
+    void ReturnFromInterrupt(KernelPath path);
+}

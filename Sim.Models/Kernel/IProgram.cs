@@ -1,0 +1,15 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// A user program run by <see cref="LinuxKernel"/>: its operation stream, told the result of each
+/// system call (it may decide its next operations by it), and able to produce the child's
+/// program when it forks (in which fork returns 0).
+/// </summary>
+public interface IProgram : IOpStream
+{
+    void SyscallReturned(long result);
+
+    IProgram ForkChild();
+}

@@ -1,0 +1,69 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// A kernel code path being assembled as operations: bookkeeping instructions, loads and stores
+/// through the direct map, whole-page zeroing and copying, and the privileged operations that
+/// <see cref="IPrivilegedOperations"/> contributes. The kernel performs the path's effects on
+/// memory as it builds it; the core then executes the operations for their cost.
+/// </summary>
+public sealed class KernelPath
+{
+    private const int LineBytes = 64;
+    private const int PageBytes = 4096;
+    private readonly List<Op> _ops = [];
+
+    public int Count => _ops.Count;
+
+    /// <summary>Ordinary kernel instructions (bookkeeping, list manipulation, checks).</summary>
+    public KernelPath Work(int instructions)
+    {
+        if (instructions > 0)
+        {
+            _ops.Add(Op.Alu(instructions));
+        }
+        return this;
+    }
+
+    public KernelPath Load(ulong physicalAddress)
+    {
+        _ops.Add(Op.Load(DirectMap.Of(physicalAddress)));
+        return this;
+    }
+
+    public KernelPath Store(ulong physicalAddress)
+    {
+        _ops.Add(Op.Store(DirectMap.Of(physicalAddress)));
+        return this;
+    }
+
+    /// <summary>Clears a 4 KiB frame: one store per cache line (a string store writes whole lines).</summary>
+    public KernelPath ZeroPage(ulong frame)
+    {
+        for (int offset = 0; offset < PageBytes; offset += LineBytes)
+        {
+            Store(frame + (ulong)offset);
+        }
+        return this;
+    }
+
+    /// <summary>Copies a 4 KiB frame line by line.</summary>
+    public KernelPath CopyPage(ulong from, ulong to)
+    {
+        for (int offset = 0; offset < PageBytes; offset += LineBytes)
+        {
+            Load(from + (ulong)offset);
+            Store(to + (ulong)offset);
+        }
+        return this;
+    }
+
+    public KernelPath Execute(Op op)
+    {
+        _ops.Add(op);
+        return this;
+    }
+
+    public OpSequence ToStream() => new([.. _ops]);
+}

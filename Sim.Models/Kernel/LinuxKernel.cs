@@ -1,0 +1,358 @@
+using Sim.Models.Cpu;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// A Linux-like kernel on one core: processes with their own address spaces (real page tables
+/// sharing the kernel half), fork with copy-on-write, exit, wait4, getpid, demand-zero and
+/// copy-on-write page faults, round-robin scheduling with context switches (MOV CR3), and a
+/// periodic timer tick acknowledged with an EOI. Each path is an operation stream built from
+/// bookkeeping work (<see cref="LinuxKernelCosts"/>), the memory it really touches (page-table
+/// entries, zeroed and copied pages, through the direct map) and the privileged operations of
+/// <see cref="IPrivilegedOperations"/>; the kernel changes memory and scheduling state as it
+/// builds a path, and the core executes the path for its cost.
+/// </summary>
+/// <remarks>
+/// Model: one core; a process whose program ends without exit() is left as a zombie; a fatal
+/// fault (outside any region, or a write to a read-only region) kills the process with the
+/// signal's exit status; wait4 with no runnable process to switch to is an error (no idle loop
+/// yet); no exec, files, signals handlers or page cache yet.
+/// </remarks>
+public sealed class LinuxKernel : ICoreHost
+{
+    private const long Echild = -10;
+    private const long Enosys = -38;
+
+    private readonly Machine _machine;
+    private readonly IPrivilegedOperations _ops;
+    private readonly LinuxKernelCosts _costs;
+    private readonly AddressSpaceBuilder _kernelSpace;
+    private readonly Queue<Process> _ready = new();
+    private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
+    private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
+    private int _nextPid = 1;
+
+    public LinuxKernel(Machine machine, IPrivilegedOperations ops, LinuxKernelCosts costs)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(ops);
+        ArgumentNullException.ThrowIfNull(costs);
+        _machine = machine;
+        _ops = ops;
+        _costs = costs;
+        _kernelSpace = DirectMap.Build(machine);
+    }
+
+    public Process? Current { get; private set; }
+
+    public long ProcessesCreated => _nextPid - 1;
+
+    private PhysicalMemory Memory => _machine.Memory;
+
+    /// <summary>Creates the first process with its regions (the populated ones resident from the start) and starts it on core 0.</summary>
+    public Process Start(IProgram program, IReadOnlyList<MemoryRegion> regions)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(regions);
+        Process init = NewProcess(null, regions, program);
+        foreach (MemoryRegion r in regions.Where(r => r.Populated))
+        {
+            for (ulong page = 0; page < r.Pages; page++)
+            {
+                ulong frame = Memory.AllocateFrame();
+                _frameReferences[frame] = 1;
+                init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
+            }
+        }
+        Core core = _machine.Cores[0];
+        core.Mmu.LoadCr3(init.Space.Pml4);
+        init.State = ProcessState.Running;
+        Current = init;
+        core.Start(program, 3);
+        return init;
+    }
+
+    public IOpStream OnSyscall(Core core, ulong number)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        Process current = Current ?? throw new InvalidOperationException("A system call with no current process.");
+        var path = new KernelPath().Work(_costs.SyscallEntry);
+        FreeDeadAddressSpaces(path);
+        switch ((SyscallNumber)number)
+        {
+            case SyscallNumber.Getpid:
+                current.Program.SyscallReturned(current.Pid);
+                break;
+            case SyscallNumber.Fork:
+                Fork(path, current);
+                break;
+            case SyscallNumber.Exit:
+                Exit(core, path, current, 0);
+                break;
+            case SyscallNumber.Wait4:
+                Wait(core, path, current);
+                break;
+            default:
+                current.Program.SyscallReturned(Enosys);
+                break;
+        }
+        _ops.ReturnFromSyscall(path);
+        return path.ToStream();
+    }
+
+    public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        Process current = Current ?? throw new InvalidOperationException("An exception with no current process.");
+        var path = new KernelPath();
+        FreeDeadAddressSpaces(path);
+        bool retry = vector == ExceptionVector.PageFault && HandlePageFault(path, current, errorCode, faultAddress);
+        if (!retry)
+        {
+            // SIGSEGV (status 139) or SIGFPE (136): the default action kills the process.
+            Exit(core, path, current, vector == ExceptionVector.DivideError ? 136 : 139);
+        }
+        _ops.ReturnFromInterrupt(path);
+        return new ExceptionResponse(path.ToStream(), retry);
+    }
+
+    public IOpStream OnInterrupt(Core core, int vector)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        var path = new KernelPath().Work(_costs.TimerTick);
+        FreeDeadAddressSpaces(path);
+        _ops.EndOfInterrupt(path);
+        if (Current is { } current && _ready.Count > 0)
+        {
+            current.State = ProcessState.Ready;
+            _ready.Enqueue(current); // time slice over: round robin
+            SwitchToNext(core, path);
+        }
+        _ops.ReturnFromInterrupt(path);
+        return path.ToStream();
+    }
+
+    public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
+        _machine.DeviceAccess(core, instruction, address, value, out readValue);
+
+    public IOpStream? OnStreamEnd(Core core)
+    {
+        if (Current is { } current)
+        {
+            current.State = ProcessState.Zombie; // ended without exit(): left for its parent, at no cost
+        }
+        else
+        {
+            // Nothing left to run: the idle core frees what the last exit left, at no cost.
+            FreeDeadAddressSpaces(new KernelPath());
+        }
+        return null;
+    }
+
+    /// <summary>Starts the periodic scheduler tick on core 0's local APIC (done at boot, not timed).</summary>
+    public void StartTimer(int vector, uint initialCount)
+    {
+        Devices.LocalApic apic = _machine.ApicOf(0);
+        apic.Write(0x3E0, 0xB);                          // divide by 1
+        apic.Write(0x320, (uint)vector | (1u << 17));    // periodic
+        apic.Write(0x380, initialCount);
+    }
+
+    private Process NewProcess(Process? parent, IReadOnlyList<MemoryRegion> regions, IProgram program)
+    {
+        AddressSpaceBuilder space = _machine.NewAddressSpace();
+        space.ShareKernelHalf(_kernelSpace);
+        var p = new Process(_nextPid++, parent, space, regions, program);
+        parent?.Children.Add(p);
+        return p;
+    }
+
+    /// <summary>fork: a new process sharing every page copy-on-write; the parent's writable pages become read-only in both.</summary>
+    private void Fork(KernelPath path, Process parent)
+    {
+        path.Work(_costs.ForkBase);
+        Process child = NewProcess(parent, parent.Regions, parent.Program.ForkChild());
+        foreach (MemoryRegion r in parent.Regions)
+        {
+            for (ulong page = 0; page < r.Pages; page++)
+            {
+                ulong va = r.Start + (page * 4096);
+                if (parent.Space.LeafEntryAddress(va) is not { } leaf)
+                {
+                    continue;
+                }
+                ulong entry = Memory.ReadUInt64(leaf);
+                path.Load(leaf).Work(_costs.PerPteCopy);
+                if ((entry & PageEntry.Present) == 0)
+                {
+                    continue;
+                }
+                if ((entry & PageEntry.Writable) != 0)
+                {
+                    entry &= ~PageEntry.Writable;
+                    Memory.WriteUInt64(leaf, entry);
+                    _ops.UpdatePageTableEntry(path, leaf);
+                }
+                ulong frame = entry & PageEntry.AddressMask;
+                int tablesBefore = child.Space.TableFrames;
+                child.Space.Map4K(va, frame, entry & (PageEntry.User | PageEntry.Writable | PageEntry.NoExecute));
+                ulong childLeaf = child.Space.LeafEntryAddress(va)!.Value;
+                if (child.Space.TableFrames > tablesBefore)
+                {
+                    path.ZeroPage(childLeaf & ~0xFFFUL);
+                }
+                path.Store(childLeaf);
+                _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 1) + 1;
+            }
+        }
+        _ops.FlushTlb(path, parent.Space.Pml4); // the parent's writable translations are now stale
+        _ready.Enqueue(child);
+        parent.Program.SyscallReturned(child.Pid);
+    }
+
+    private void Exit(Core core, KernelPath path, Process dying, int status)
+    {
+        path.Work(_costs.ExitBase);
+        foreach (MemoryRegion r in dying.Regions)
+        {
+            for (ulong page = 0; page < r.Pages; page++)
+            {
+                if (dying.Space.LeafEntryAddress(r.Start + (page * 4096)) is not { } leaf)
+                {
+                    continue;
+                }
+                ulong entry = Memory.ReadUInt64(leaf);
+                if ((entry & PageEntry.Present) == 0)
+                {
+                    continue;
+                }
+                path.Load(leaf).Work(_costs.PerPteUnmap);
+                Memory.WriteUInt64(leaf, 0);
+                _ops.UpdatePageTableEntry(path, leaf);
+                Release(entry & PageEntry.AddressMask);
+            }
+        }
+        dying.State = ProcessState.Zombie;
+        dying.ExitCode = status;
+        if (dying.Parent is { State: ProcessState.Waiting } parent)
+        {
+            Reap(path, parent, dying);
+            parent.State = ProcessState.Ready;
+            _ready.Enqueue(parent);
+        }
+        SwitchToNext(core, path);
+        // The tables are freed at the next kernel entry, when the core surely runs on another
+        // address space (as Linux drops the last reference to an mm after the switch).
+        _deadSpaces.Enqueue(dying.Space);
+    }
+
+    private void FreeDeadAddressSpaces(KernelPath path)
+    {
+        while (_deadSpaces.TryDequeue(out AddressSpaceBuilder? space))
+        {
+            path.Work(_costs.PerTableFree * space.ReleaseUserHalf());
+        }
+    }
+
+    private void Wait(Core core, KernelPath path, Process parent)
+    {
+        if (parent.Children.FirstOrDefault(c => c.State == ProcessState.Zombie) is { } zombie)
+        {
+            Reap(path, parent, zombie);
+            return;
+        }
+        if (parent.Children.Count == 0)
+        {
+            parent.Program.SyscallReturned(Echild);
+            return;
+        }
+        parent.State = ProcessState.Waiting;
+        SwitchToNext(core, path);
+    }
+
+    private void Reap(KernelPath path, Process parent, Process child)
+    {
+        path.Work(_costs.Wait);
+        parent.Children.Remove(child);
+        parent.Program.SyscallReturned(child.Pid);
+    }
+
+    private void SwitchToNext(Core core, KernelPath path)
+    {
+        if (!_ready.TryDequeue(out Process? next))
+        {
+            if (Current is { State: ProcessState.Waiting })
+            {
+                throw new InvalidOperationException("No runnable process to switch to while one waits (the kernel model has no idle loop yet).");
+            }
+            Current = null; // the last process is gone: the core returns to nothing and idles
+            core.ReplaceUserStream(new OpSequence());
+            return;
+        }
+        path.Work(_costs.ContextSwitch);
+        _ops.SwitchAddressSpace(path, next.Space.Pml4);
+        next.State = ProcessState.Running;
+        Current = next;
+        core.ReplaceUserStream(next.Program);
+    }
+
+    /// <summary>Demand-zero and copy-on-write faults; false for a fault the process cannot survive.</summary>
+    private bool HandlePageFault(KernelPath path, Process p, PageFaultErrorCode code, ulong address)
+    {
+        MemoryRegion? region = p.RegionOf(address);
+        bool write = (code & PageFaultErrorCode.Write) != 0;
+        if (region is null || (write && !region.Writable))
+        {
+            return false;
+        }
+        ulong page = address & ~0xFFFUL;
+        ulong flags = PageEntry.User | (region.Writable ? PageEntry.Writable : 0);
+        ulong? leaf = p.Space.LeafEntryAddress(page);
+        ulong entry = leaf is { } l ? Memory.ReadUInt64(l) : 0;
+        if ((entry & PageEntry.Present) == 0)
+        {
+            path.Work(_costs.DemandZeroFault);
+            ulong frame = Memory.AllocateFrame();
+            _frameReferences[frame] = 1;
+            path.ZeroPage(frame);
+            p.Space.Map4K(page, frame, flags);
+            _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
+            return true;
+        }
+        if (!write || (entry & PageEntry.Writable) != 0)
+        {
+            return false; // present and allowed: not a fault this kernel makes
+        }
+        path.Work(_costs.CopyOnWriteFault);
+        ulong old = entry & PageEntry.AddressMask;
+        ulong target = old;
+        if (_frameReferences.GetValueOrDefault(old, 1) > 1)
+        {
+            target = Memory.AllocateFrame();
+            _frameReferences[target] = 1;
+            path.CopyPage(old, target);
+            Release(old);
+        }
+        Memory.WriteUInt64(leaf!.Value, (entry & ~PageEntry.AddressMask) | target | PageEntry.Writable);
+        _ops.UpdatePageTableEntry(path, leaf.Value);
+        _ops.FlushTlbPage(path, page);
+        return true;
+    }
+
+    private void Release(ulong frame)
+    {
+        int refs = _frameReferences.GetValueOrDefault(frame, 1) - 1;
+        if (refs <= 0)
+        {
+            _frameReferences.Remove(frame);
+            Memory.FreeFrame(frame);
+        }
+        else
+        {
+            _frameReferences[frame] = refs;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// A range of a process's user address space (a VMA): its first page, page count, whether it is
+/// writable, and whether its pages are resident when the process starts (otherwise each is
+/// demand-zero on its first touch).
+/// </summary>
+public sealed record MemoryRegion(string Name, ulong Start, ulong Pages, bool Writable, bool Populated = true)
+{
+    public bool Contains(ulong linearAddress) => linearAddress >= Start && linearAddress < Start + (Pages * 4096);
+}

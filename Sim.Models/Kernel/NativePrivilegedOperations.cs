@@ -1,0 +1,26 @@
+using Sim.Models.Cpu;
+using Sim.Models.Devices;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>The privileged operations as the instructions a kernel on bare hardware executes.</summary>
+public sealed class NativePrivilegedOperations : IPrivilegedOperations
+{
+    public static readonly NativePrivilegedOperations Instance = new();
+
+    public void SwitchAddressSpace(KernelPath path, ulong cr3) => Checked(path).Execute(Op.Execute(Instruction.MovToCr3, cr3));
+
+    public void UpdatePageTableEntry(KernelPath path, ulong ptePhysicalAddress) => Checked(path).Store(ptePhysicalAddress);
+
+    public void FlushTlbPage(KernelPath path, ulong linearAddress) => Checked(path).Execute(Op.Execute(Instruction.Invlpg, linearAddress));
+
+    public void FlushTlb(KernelPath path, ulong cr3) => Checked(path).Execute(Op.Execute(Instruction.MovToCr3, cr3));
+
+    public void EndOfInterrupt(KernelPath path) => Checked(path).Execute(Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0));
+
+    public void ReturnFromSyscall(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Sysret));
+
+    public void ReturnFromInterrupt(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Iret));
+
+    private static KernelPath Checked(KernelPath path) => path ?? throw new ArgumentNullException(nameof(path));
+}

@@ -1,0 +1,9 @@
+namespace Sim.Models.Kernel;
+
+public enum ProcessState
+{
+    Ready,
+    Running,
+    Waiting,
+    Zombie,
+}

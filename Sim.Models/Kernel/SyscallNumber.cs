@@ -1,0 +1,10 @@
+namespace Sim.Models.Kernel;
+
+/// <summary>The system calls the kernel model implements, with their Linux x86-64 numbers (arch/x86/entry/syscalls/syscall_64.tbl).</summary>
+public enum SyscallNumber
+{
+    Getpid = 39,
+    Fork = 57,
+    Exit = 60,
+    Wait4 = 61,
+}

@@ -1,0 +1,189 @@
+using Sim.Engine;
+using Sim.Engine.Time;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Kernel;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Tests.Kernel;
+
+public class LinuxKernelTests
+{
+    private const ulong Text = 0x0000_0000_0040_0000;
+    private const ulong Data = 0x0000_0000_0060_0000;
+    private const ulong Heap = 0x0000_0000_0100_0000;
+
+    private static readonly MemoryRegion[] Image =
+    [
+        new("text", Text, 8, Writable: false),
+        new("data", Data, 4, Writable: true),
+    ];
+
+    /// <summary>A program given as steps; a step may look at the last system call's result. Forking runs <c>child</c>.</summary>
+    private sealed class Script(Func<Script, IEnumerable<Op>> body, Func<Script>? child = null) : IProgram
+    {
+        private IEnumerator<Op>? _ops;
+
+        public List<long> Results { get; } = [];
+
+        public long LastResult => Results.Count == 0 ? 0 : Results[^1];
+
+        public bool TryNext(out Op op)
+        {
+            _ops ??= body(this).GetEnumerator();
+            if (_ops.MoveNext())
+            {
+                op = _ops.Current;
+                return true;
+            }
+            op = default;
+            return false;
+        }
+
+        public void SyscallReturned(long result) => Results.Add(result);
+
+        public IProgram ForkChild() => (child ?? throw new InvalidOperationException("this script does not fork"))();
+    }
+
+    private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
+
+    private sealed class Rig
+    {
+        public Rig(HardwareProfile? profile = null)
+        {
+            Sim = new Simulator(1);
+            Machine = new Machine(Sim, profile ?? HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 },
+                m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+            KernelFrames = Machine.Memory.FramesInUse;
+        }
+
+        public Simulator Sim { get; }
+
+        public Machine Machine { get; }
+
+        public LinuxKernel Kernel { get; private set; } = null!;
+
+        public ulong KernelFrames { get; }
+
+        public Core Core => Machine.Cores[0];
+
+        public double Stat(string path, string name) => Sim.Stats.Snapshot(Sim.Now).Single(s => s.Path == path && s.Statistic == name).Value;
+
+        public void Run()
+        {
+            Sim.Run(Tick.MaxValue);
+            Core.SettleIdleTime();
+        }
+    }
+
+    [Fact]
+    public void Fork_exit_and_wait_reap_every_child_and_return_every_frame()
+    {
+        var rig = new Rig();
+        Script Child() => new(_ => [Op.Alu(20), Op.Store(Data + 8), Call(SyscallNumber.Exit)]);
+        var parent = new Script(s => Loop(s, 5), Child);
+        static IEnumerable<Op> Loop(Script s, int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                yield return Call(SyscallNumber.Fork);
+                yield return Op.Store(Data); // the parent's data page is copy-on-write now
+                yield return Call(SyscallNumber.Wait4);
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        rig.Kernel.Start(parent, Image);
+        rig.Run();
+
+        Assert.Equal(6, rig.Kernel.ProcessesCreated);
+        long[] children = [.. parent.Results.Where((_, i) => i % 2 == 0)];
+        long[] reaped = [.. parent.Results.Where((_, i) => i % 2 == 1)];
+        Assert.Equal([2L, 3, 4, 5, 6], children);
+        Assert.Equal(children, reaped);
+        Assert.Null(rig.Kernel.Current);
+        Assert.Equal(rig.KernelFrames, rig.Machine.Memory.FramesInUse); // no page or table leaked
+        Assert.True(rig.Stat("host.cpu0", "exceptions::PageFault") >= 5); // copy-on-write faults
+        Assert.Equal((long)rig.Core.CyclesElapsed, rig.Core.TotalChargedCycles);
+    }
+
+    [Fact]
+    public void A_copy_on_write_fault_gives_the_writer_its_own_copy_and_leaves_the_child_the_original()
+    {
+        var rig = new Rig();
+        Process init = null!;
+        ulong original = 0, parentAfterWrite = 0, childSees = 0;
+        ulong FrameOf(Process p) => rig.Machine.Memory.ReadUInt64(p.Space.LeafEntryAddress(Data)!.Value);
+        IEnumerable<Op> Parent(Script s)
+        {
+            original = FrameOf(init) & PageEntry.AddressMask;
+            yield return Call(SyscallNumber.Fork);
+            yield return Op.Store(Data);
+            parentAfterWrite = FrameOf(init); // runs once the store (and its fault) have executed
+            yield return Call(SyscallNumber.Wait4);
+            yield return Call(SyscallNumber.Exit);
+        }
+        IEnumerable<Op> Child(Script s)
+        {
+            yield return Op.Load(Data);
+            childSees = rig.Kernel.Current!.Space.LeafEntryAddress(Data) is { } leaf ? rig.Machine.Memory.ReadUInt64(leaf) : 0;
+            yield return Call(SyscallNumber.Exit);
+        }
+        init = rig.Kernel.Start(new Script(Parent, () => new Script(Child)), Image);
+        rig.Run();
+        Assert.NotEqual(0UL, parentAfterWrite & PageEntry.Writable);
+        Assert.NotEqual(original, parentAfterWrite & PageEntry.AddressMask);
+        Assert.Equal(original, childSees & PageEntry.AddressMask);
+        Assert.Equal(0UL, childSees & PageEntry.Writable); // still copy-on-write in the child
+    }
+
+    [Fact]
+    public void Untouched_heap_pages_are_demand_zero()
+    {
+        var rig = new Rig();
+        var prog = new Script(_ => [Op.Store(Heap + 0x10), Op.Store(Heap + 0x2010), Op.Load(Heap + 0x18), Call(SyscallNumber.Exit)]);
+        rig.Kernel.Start(prog, [.. Image, new MemoryRegion("heap", Heap, 16, Writable: true, Populated: false)]);
+        rig.Run();
+        Assert.Equal(2, rig.Stat("host.cpu0", "exceptions::PageFault"));
+        Assert.Equal(rig.KernelFrames, rig.Machine.Memory.FramesInUse);
+    }
+
+    [Fact]
+    public void A_wild_access_kills_the_process_and_its_parent_reaps_it()
+    {
+        var rig = new Rig();
+        var parent = new Script(_ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4), Call(SyscallNumber.Exit)],
+            () => new Script(_ => [Op.Store(0x7000_0000_0000), Op.Alu(5), Call(SyscallNumber.Exit)]));
+        rig.Kernel.Start(parent, Image);
+        rig.Run();
+        Assert.Equal([2L, 2L], parent.Results);
+        Assert.Equal(rig.KernelFrames, rig.Machine.Memory.FramesInUse);
+    }
+
+    [Fact]
+    public void The_timer_tick_round_robins_two_busy_processes()
+    {
+        var rig = new Rig();
+        int childBlocks = 0, parentBlocks = 0;
+        IEnumerable<Op> Busy(Action count)
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                count();
+                yield return Op.Alu(1_000); // 20 M cycles in all: many time slices
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        var parent = new Script(_ => Prepend(Call(SyscallNumber.Fork), Busy(() => parentBlocks++)), () => new Script(_ => Busy(() => childBlocks++)));
+        static IEnumerable<Op> Prepend(Op first, IEnumerable<Op> rest) => new[] { first }.Concat(rest);
+        rig.Kernel.Start(parent, Image);
+        rig.Kernel.StartTimer(vector: 236, initialCount: 20_000); // 200 us at 100 MHz
+        rig.Sim.Run(Tick.FromMilliseconds(3));
+        Assert.InRange(parentBlocks, 1_000, 19_999); // both have run, neither has finished: they took turns
+        Assert.InRange(childBlocks, 1_000, 19_999);
+        Assert.InRange(rig.Stat("host.cpu0.apic", "timer_interrupts"), 13, 16); // every 200 us
+        double ticks = rig.Stat("host.cpu0.apic", "timer_interrupts");
+        Assert.InRange(rig.Stat("host.cpu0.apic", "eois"), ticks - 1, ticks); // the tick at the very end may not be handled yet
+    }
+}
