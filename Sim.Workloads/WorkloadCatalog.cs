@@ -1,4 +1,5 @@
 using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads.Processes;
 using Sim.Workloads.Synthetic;
 
 namespace Sim.Workloads;
@@ -9,6 +10,7 @@ public static class WorkloadCatalog
     public static IReadOnlyList<(IWorkload Workload, long DefaultSize)> All { get; } =
     [
         .. Nanobenchmark.All.Select(n => ((IWorkload)n, 10_000L)),
+        (new ForkWait(), 40_000L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
+using Sim.Experiments.Native;
 using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads.Processes;
 
 namespace Sim.Experiments.Calibration;
 
@@ -11,10 +13,20 @@ public static class CalibrationReport
 {
     public const int DefaultIterations = 2_000;
 
+    /// <summary>forkwait under the Linux-like kernel: simulated seconds for the paper's 40,000 forks.</summary>
+    public static double ForkWaitSeconds(HardwareProfile profile, int forks)
+    {
+        NativeRunResult r = NativeRun.Run(profile, new ForkWait(), forks, seed: 1);
+        return r.Outcome.SimulatedSeconds * PublishedNative.ForkWaitForks / forks;
+    }
+
     public static IReadOnlyList<NanobenchmarkResult> MeasureAll(HardwareProfile profile, int iterations) =>
         Nanobenchmark.All.AsParallel().AsOrdered().Select(b => NanobenchmarkRunner.Measure(profile, b, iterations)).ToArray();
 
-    public static string ToMarkdown(HardwareProfile profile, IReadOnlyList<NanobenchmarkResult> results, int iterations)
+    /// <summary>Forks run for forkwait; the result is scaled to the paper's 40,000 (each iteration costs the same once the first has warmed the caches).</summary>
+    public const int DefaultForkWaitForks = 4_000;
+
+    public static string ToMarkdown(HardwareProfile profile, IReadOnlyList<NanobenchmarkResult> results, int iterations, int forkWaitForks = DefaultForkWaitForks)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(results);
@@ -54,7 +66,31 @@ public static class CalibrationReport
                 md.Append(ci, $"| {r.Benchmark} | {r.CyclesPerOperation:0.#} | {split} |\n");
             }
         }
-        md.Append("\n`forkwait` (40,000 fork + waitpid; 6.02 s on the P4) needs the Linux-like kernel and is not run yet.\n");
+        md.Append(ForkWait(profile, forkWaitForks));
+        return md.ToString();
+    }
+
+    private static string ForkWait(HardwareProfile profile, int forks)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        double simulated = ForkWaitSeconds(profile, forks);
+        var md = new StringBuilder();
+        md.Append(ci, $"\n## forkwait\n\n{PublishedNative.ForkWaitForks:N0} fork + waitpid under the Linux-like kernel (`LinuxKernel`), measured over {forks:N0} forks and\n");
+        md.Append("scaled. Published: [AA06] Figure 4, native column. Not used to set any parameter.\n\n");
+        if (PublishedNative.ForkWaitSeconds.TryGetValue(profile.Name, out double published))
+        {
+            double error = (simulated - published) / published;
+            md.Append("| published | simulated | error | within 25% |\n|---:|---:|---:|---|\n");
+            md.Append(ci, $"| {published:0.00} s | {simulated:0.000} s | {error:+0.0%;-0.0%} | {(Math.Abs(error) <= PublishedNative.ForkWaitTolerance ? "yes" : "**no**")} |\n");
+        }
+        else
+        {
+            md.Append(ci, $"Simulated: {simulated:0.000} s (no published figure for this profile).\n");
+        }
+        md.Append("\nThe kernel model's fork, exit and wait are far cheaper than Linux's were: its process image is 56\n");
+        md.Append("pages (a real dynamically linked process maps hundreds), its per-page work has no atomic reference\n");
+        md.Append("counting or reverse mapping, and its per-path instruction counts are assumptions. The gap is reported,\n");
+        md.Append("not tuned away: closing it needs those mechanisms and sourced costs for them.\n");
         return md.ToString();
     }
 }

@@ -23,4 +23,16 @@ public static class PublishedNative
 
     /// <summary>The agreement the machine issue asks for on every nanobenchmark.</summary>
     public const double Tolerance = 0.15;
+
+    /// <summary>forkwait: 40,000 fork + waitpid, in seconds ([AA06] Figure 4: 6.02 s on the Pentium 4, 2.62 s on the Core 2).</summary>
+    public static IReadOnlyDictionary<string, double> ForkWaitSeconds { get; } = new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["p4-672"] = 6.02,
+        ["core2-merom"] = 2.62,
+    };
+
+    public const int ForkWaitForks = 40_000;
+
+    /// <summary>The agreement the machine issue asks for on forkwait.</summary>
+    public const double ForkWaitTolerance = 0.25;
 }

@@ -30,6 +30,16 @@ public static class NativeRun
             throw new ArgumentOutOfRangeException(nameof(size), size, "A workload needs a positive size.");
         }
         var sim = new Simulator(seed);
+        if (workload is IProcessWorkload processes)
+        {
+            // Processes run under the Linux-like kernel, natively.
+            LinuxKernel linux = null!;
+            var host = new Machine(sim, profile, MachineConfiguration.Default,
+                m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+            var processContext = new WorkloadContext(host.NewAddressSpace(), host.Memory, sim.Random, size);
+            linux.Start(processes.CreateProgram(processContext), processes.ProcessImage);
+            return new PreparedRun(sim, host.Cores[0], profile, workload, processContext, seed);
+        }
         MinimalKernel kernel = null!;
         var machine = new Machine(sim, profile, MachineConfiguration.Default, m => kernel = new MinimalKernel(m));
         AddressSpaceBuilder space = kernel.NewProcessSpace();

@@ -54,3 +54,18 @@ public class CalibrationTests
         public int GetHashCode(NanobenchmarkResult obj) => obj.CyclesPerOperation.GetHashCode();
     }
 }
+
+public class ForkWaitTests
+{
+    [Fact]
+    public void Forkwait_creates_and_reaps_a_process_per_iteration_and_is_deterministic()
+    {
+        var w = new Sim.Workloads.Processes.ForkWait();
+        Sim.Experiments.Native.NativeRunResult a = Sim.Experiments.Native.NativeRun.Run(HardwareProfiles.Pentium4672, w, 50, seed: 3);
+        Sim.Experiments.Native.NativeRunResult b = Sim.Experiments.Native.NativeRun.Run(HardwareProfiles.Pentium4672, w, 50, seed: 3);
+        Assert.Equal(a.Outcome, b.Outcome);
+        Assert.Equal(a.Outcome.CoreCycles, (ulong)a.CyclesByCategory.Values.Sum());
+        Assert.True(a.Stat("host.cpu0", "exceptions::PageFault") >= 100); // a COW fault on each side of each fork
+        Assert.Contains(a.FiguresOfMerit, m => m.Name == "fork_wait_us" && m.Value > 0);
+    }
+}

@@ -1,0 +1,14 @@
+using Sim.Models.Kernel;
+
+namespace Sim.Workloads;
+
+/// <summary>
+/// A workload that runs as processes under the Linux-like kernel (it forks, exits, waits): it
+/// gives the first process's memory image and program instead of a bare stream.
+/// </summary>
+public interface IProcessWorkload : IWorkload
+{
+    IReadOnlyList<MemoryRegion> ProcessImage { get; }
+
+    IProgram CreateProgram(WorkloadContext context);
+}
