@@ -1,0 +1,53 @@
+using Sim.Engine;
+using Sim.Engine.Time;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A full-duplex Ethernet link from a NIC to a peer: a frame occupies the line for its bits at the
+/// link rate (plus preamble, start delimiter and inter-frame gap: 20 bytes of overhead, IEEE 802.3),
+/// then arrives after the propagation delay. Frames queue behind one another in each direction.
+/// </summary>
+public sealed class EthernetLink
+{
+    /// <summary>Preamble (7), start-of-frame delimiter (1) and inter-packet gap (12), in bytes (IEEE 802.3).</summary>
+    public const int PerFrameOverheadBytes = 20;
+
+    private readonly Simulator _sim;
+    private Tick _towardsPeerFree;
+    private Tick _towardsNicFree;
+
+    public EthernetLink(Simulator sim, ulong bitsPerSecond, Tick propagation)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        if (bitsPerSecond == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bitsPerSecond), "The link rate must be positive.");
+        }
+        _sim = sim;
+        BitsPerSecond = bitsPerSecond;
+        Propagation = propagation;
+    }
+
+    public ulong BitsPerSecond { get; }
+
+    public Tick Propagation { get; }
+
+    /// <summary>The time a frame of <paramref name="bytes"/> occupies the line.</summary>
+    public Tick SerializationTime(int bytes) =>
+        new((ulong)Math.Ceiling((bytes + PerFrameOverheadBytes) * 8.0 * Tick.PicosecondsPerSecond / BitsPerSecond));
+
+    /// <summary>Queues a frame towards the peer now; returns when its last bit leaves the NIC and when it reaches the peer.</summary>
+    public (Tick Sent, Tick Arrives) SendTowardsPeer(int bytes) => Send(ref _towardsPeerFree, bytes);
+
+    /// <summary>Queues a frame from the peer now; returns when it is sent and when it reaches the NIC.</summary>
+    public (Tick Sent, Tick Arrives) SendTowardsNic(int bytes) => Send(ref _towardsNicFree, bytes);
+
+    private (Tick Sent, Tick Arrives) Send(ref Tick lineFree, int bytes)
+    {
+        Tick start = Tick.Max(_sim.Now, lineFree);
+        Tick sent = start + SerializationTime(bytes);
+        lineFree = sent;
+        return (sent, sent + Propagation);
+    }
+}

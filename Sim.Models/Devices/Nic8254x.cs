@@ -1,0 +1,257 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Statistics;
+using Sim.Engine.Time;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A network card with the register interface and legacy descriptor rings of the Intel 8254x
+/// family (the e1000 that hypervisors emulate; register offsets and descriptor layouts from the
+/// PCI/PCI-X Family of Gigabit Ethernet Controllers Software Developer's Manual, 317453): ICR
+/// 0x00C0 (read to acknowledge), IMS 0x00D0, IMC 0x00D8, RCTL 0x0100, TCTL 0x0400, receive ring
+/// RDBAL/RDBAH/RDLEN/RDH/RDT at 0x2800-0x2818, transmit ring TDBAL/TDBAH/TDLEN/TDH/TDT at
+/// 0x3800-0x3818. Descriptors are 16 bytes in guest memory, read and written by DMA.
+/// </summary>
+/// <remarks>
+/// A driver sends by writing descriptors to memory and one TDT write per batch; the card sends
+/// each frame over its <see cref="EthernetLink"/>, sets DD in descriptors with RS, and raises
+/// TXDW (ICR bit 0). A frame from the peer is written to the next free receive buffer with DD and
+/// EOP set, RDH advances and RXT0 (ICR bit 7) is raised; the driver returns buffers with one RDT
+/// write. Reading ICR acknowledges. So a packet costs the driver one or two register accesses plus
+/// the ICR read of each interrupt: what an emulated NIC turns into exits.
+/// Model: DMA moves no real payload (lengths only) and bypasses the CPU caches (no coherence
+/// model); no checksum offload, no interrupt moderation timers, no multiple queues.
+/// </remarks>
+public sealed class Nic8254x : IMmioDevice
+{
+    public const ulong Icr = 0x00C0, Ims = 0x00D0, Imc = 0x00D8, Rctl = 0x0100, Tctl = 0x0400;
+    public const ulong Rdbal = 0x2800, Rdbah = 0x2804, Rdlen = 0x2808, Rdh = 0x2810, Rdt = 0x2818;
+    public const ulong Tdbal = 0x3800, Tdbah = 0x3804, Tdlen = 0x3808, Tdh = 0x3810, Tdt = 0x3818;
+    public const uint IcrTxdw = 1u << 0;
+    public const uint IcrRxt0 = 1u << 7;
+    public const byte CmdEop = 1 << 0, CmdRs = 1 << 3;
+    public const byte StatusDd = 1 << 0, StatusEop = 1 << 1;
+    public const ulong Size = 0x20000;
+    private const int DescriptorBytes = 16;
+
+    private readonly Simulator _sim;
+    private readonly PhysicalMemory _memory;
+    private readonly EthernetLink _link;
+    private readonly int _accessCycles;
+    private readonly Action _raiseInterrupt;
+    private readonly Queue<(Tick Done, ulong Descriptor, int Bytes)> _inFlight = new();
+    private readonly CallbackEvent _txDone;
+    private readonly Counter _framesSent;
+    private readonly Counter _framesReceived;
+    private readonly Counter _framesDropped;
+    private readonly Counter _interrupts;
+    private readonly Counter _accesses;
+    private uint _icr, _ims, _rctl, _tctl;
+    private ulong _rdba, _tdba;
+    private uint _rdlen, _rdh, _rdt, _tdlen, _tdh, _tdt;
+
+    public Nic8254x(Simulator sim, string name, PhysicalMemory memory, EthernetLink link, int accessCycles, Action raiseInterrupt)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(link);
+        ArgumentNullException.ThrowIfNull(raiseInterrupt);
+        _sim = sim;
+        Name = name;
+        _memory = memory;
+        _link = link;
+        _accessCycles = accessCycles;
+        _raiseInterrupt = raiseInterrupt;
+        _txDone = new CallbackEvent(name + ".tx-done", TransmitDone, EventPriority.DeviceUpdate);
+        StatGroup stats = sim.Stats.Group(name);
+        _framesSent = stats.Counter("frames_sent", "frames", "frames put on the link");
+        _framesReceived = stats.Counter("frames_received", "frames", "frames written to receive buffers");
+        _framesDropped = stats.Counter("frames_dropped", "frames", "frames from the peer with no free receive buffer");
+        _interrupts = stats.Counter("interrupts", "count", "interrupts raised");
+        _accesses = stats.Counter("accesses", "count", "register accesses");
+    }
+
+    public string Name { get; }
+
+    /// <summary>Called when a frame reaches the peer, with its length: the peer model (an echo server, a sink).</summary>
+    public Action<int>? PeerReceives { get; set; }
+
+    public (ulong Value, int Cycles) Read(ulong offset)
+    {
+        _accesses.Increment();
+        ulong value = offset switch
+        {
+            Icr => ReadAndClearIcr(),
+            Ims => _ims,
+            Rctl => _rctl,
+            Tctl => _tctl,
+            Rdbal => _rdba & 0xFFFF_FFFF,
+            Rdbah => _rdba >> 32,
+            Rdlen => _rdlen,
+            Rdh => _rdh,
+            Rdt => _rdt,
+            Tdbal => _tdba & 0xFFFF_FFFF,
+            Tdbah => _tdba >> 32,
+            Tdlen => _tdlen,
+            Tdh => _tdh,
+            Tdt => _tdt,
+            0x0008 => 0x80080783, // STATUS: link up, full duplex, 1000 Mb/s as the 82540EM reports it
+            _ => 0,
+        };
+        return (value, _accessCycles);
+    }
+
+    public int Write(ulong offset, ulong value)
+    {
+        _accesses.Increment();
+        uint v = (uint)value;
+        switch (offset)
+        {
+            case Ims:
+                _ims |= v;
+                RaiseIfPending();
+                break;
+            case Imc:
+                _ims &= ~v;
+                break;
+            case Rctl:
+                _rctl = v;
+                break;
+            case Tctl:
+                _tctl = v;
+                break;
+            case Rdbal:
+                _rdba = (_rdba & ~0xFFFF_FFFFUL) | v;
+                break;
+            case Rdbah:
+                _rdba = (_rdba & 0xFFFF_FFFF) | ((ulong)v << 32);
+                break;
+            case Rdlen:
+                _rdlen = v & ~0x7Fu;
+                break;
+            case Rdh:
+                _rdh = v;
+                break;
+            case Rdt:
+                _rdt = v;
+                break;
+            case Tdbal:
+                _tdba = (_tdba & ~0xFFFF_FFFFUL) | v;
+                break;
+            case Tdbah:
+                _tdba = (_tdba & 0xFFFF_FFFF) | ((ulong)v << 32);
+                break;
+            case Tdlen:
+                _tdlen = v & ~0x7Fu;
+                break;
+            case Tdh:
+                _tdh = v;
+                break;
+            case Tdt:
+                _tdt = v;
+                StartTransmit();
+                break;
+        }
+        return _accessCycles;
+    }
+
+    /// <summary>A frame of <paramref name="bytes"/> sent by the peer now: it crosses the link and lands in the next free receive buffer.</summary>
+    public void PeerSends(int bytes)
+    {
+        (_, Tick arrives) = _link.SendTowardsNic(bytes);
+        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes), EventPriority.DeviceUpdate), arrives);
+    }
+
+    private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
+
+    private void StartTransmit()
+    {
+        uint entries = RingEntries(_tdlen);
+        if (entries == 0 || (_tctl & 0x2) == 0) // TCTL.EN
+        {
+            return;
+        }
+        while (_tdh != _tdt)
+        {
+            ulong descriptor = _tdba + ((ulong)_tdh * DescriptorBytes);
+            int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
+            (Tick sent, Tick arrives) = _link.SendTowardsPeer(length);
+            _inFlight.Enqueue((sent, descriptor, length));
+            if (PeerReceives is { } peer)
+            {
+                int len = length;
+                _sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(len), EventPriority.DeviceUpdate), arrives);
+            }
+            _tdh = (_tdh + 1) % entries;
+        }
+        if (!_txDone.Scheduled && _inFlight.TryPeek(out var first))
+        {
+            _sim.Schedule(_txDone, first.Done);
+        }
+    }
+
+    private void TransmitDone()
+    {
+        bool report = false;
+        while (_inFlight.TryPeek(out var f) && f.Done <= _sim.Now)
+        {
+            _inFlight.Dequeue();
+            _framesSent.Increment();
+            ulong word = _memory.ReadUInt64(f.Descriptor + 8);
+            byte cmd = (byte)(word >> 24);
+            if ((cmd & CmdRs) != 0)
+            {
+                _memory.WriteUInt64(f.Descriptor + 8, word | ((ulong)StatusDd << 32));
+                report = true;
+            }
+        }
+        if (report)
+        {
+            SetCause(IcrTxdw);
+        }
+        if (_inFlight.TryPeek(out var next))
+        {
+            _sim.Schedule(_txDone, next.Done);
+        }
+    }
+
+    private void Receive(int bytes)
+    {
+        uint entries = RingEntries(_rdlen);
+        if (entries == 0 || (_rctl & 0x2) == 0 || _rdh == _rdt) // RCTL.EN, and a free buffer
+        {
+            _framesDropped.Increment();
+            return;
+        }
+        ulong descriptor = _rdba + ((ulong)_rdh * DescriptorBytes);
+        // Length in bits 15:0 of the second quadword, status (DD, EOP) in bits 39:32.
+        _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)bytes | ((ulong)(StatusDd | StatusEop) << 32));
+        _rdh = (_rdh + 1) % entries;
+        _framesReceived.Increment();
+        SetCause(IcrRxt0);
+    }
+
+    private void SetCause(uint cause)
+    {
+        _icr |= cause;
+        RaiseIfPending();
+    }
+
+    private void RaiseIfPending()
+    {
+        if ((_icr & _ims) != 0)
+        {
+            _interrupts.Increment();
+            _raiseInterrupt();
+        }
+    }
+
+    private uint ReadAndClearIcr()
+    {
+        uint value = _icr;
+        _icr = 0;
+        return value;
+    }
+}
