@@ -70,6 +70,20 @@ public sealed class LocalApic : IMmioDevice
 
     public uint Id { get; }
 
+    /// <summary>Called with each EOI's vector: the I/O APIC clears its level-triggered entries' remote IRR on it (the EOI broadcast).</summary>
+    public Action<int>? EoiBroadcast { get; set; }
+
+    /// <summary>Accepts an interrupt from outside (the I/O APIC): sets its in-service bit and delivers it to the core.</summary>
+    public void Accept(int vector)
+    {
+        if (vector is < 16 or > 255)
+        {
+            throw new ArgumentOutOfRangeException(nameof(vector), vector, "Vectors 0-15 are reserved; an APIC delivers 16-255.");
+        }
+        _isr[vector >> 6] |= 1UL << (vector & 63);
+        _deliver(vector);
+    }
+
     /// <summary>Whether the in-service register has <paramref name="vector"/> set.</summary>
     public bool InService(int vector) => (_isr[vector >> 6] & (1UL << (vector & 63))) != 0;
 
@@ -160,10 +174,8 @@ public sealed class LocalApic : IMmioDevice
         {
             return;
         }
-        int vector = (int)(_lvtTimer & 0xFF);
-        _isr[vector >> 6] |= 1UL << (vector & 63);
         _timerInterrupts.Increment();
-        _deliver(vector);
+        Accept((int)(_lvtTimer & 0xFF));
     }
 
     private void EndOfInterrupt()
@@ -175,6 +187,7 @@ public sealed class LocalApic : IMmioDevice
             {
                 int bit = 63 - System.Numerics.BitOperations.LeadingZeroCount(_isr[word]);
                 _isr[word] &= ~(1UL << bit);
+                EoiBroadcast?.Invoke((word * 64) + bit);
                 return;
             }
         }

@@ -10,7 +10,7 @@ namespace Sim.Models.Platform;
 /// <summary>
 /// The composition root of one physical machine (gem5's "one place that builds the machine"):
 /// physical memory, the shared last-level cache, the device bus with the legacy devices (COM1 at
-/// 0x3F8, port 0x80), and per core its caches, MMU, local APIC and the core itself. The software
+/// 0x3F8, port 0x80) and the I/O APIC, and per core its caches, MMU, local APIC and the core itself. The software
 /// that runs on it (a kernel, later a hypervisor) is made by <c>hostFactory</c>, which sees the
 /// machine's memory and devices, and answers the cores' exceptions, system calls, interrupts and
 /// device accesses. Components are named host.cpuN, host.l3, host.bus, host.com1.
@@ -51,6 +51,12 @@ public sealed class Machine
             _cores[i] = new Core(sim, path, profile, mmu, memoryPath, Host);
             _apics[i] = new LocalApic(sim, path + ".apic", (uint)i, configuration.Timings.ApicTimerHz, apicCycles, _cores[i].RaiseInterrupt);
         }
+        IoApic = new IoApic(sim.Stats.Group("host.ioapic"), "host.ioapic", apicCycles, id => id < _apics.Length ? _apics[id] : null);
+        Bus.MapMmio(IoApic.DefaultBase, IoApic.Size, IoApic);
+        foreach (LocalApic apic in _apics)
+        {
+            apic.EoiBroadcast = IoApic.EndOfInterrupt;
+        }
     }
 
     public Simulator Sim { get; }
@@ -66,6 +72,9 @@ public sealed class Machine
     public DeviceBus Bus { get; }
 
     public Uart8250 Com1 { get; }
+
+    /// <summary>The I/O APIC at 0xFEC00000, routing device lines to the cores' local APICs.</summary>
+    public IoApic IoApic { get; }
 
     public ICoreHost Host { get; }
 

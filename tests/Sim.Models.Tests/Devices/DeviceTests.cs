@@ -169,7 +169,7 @@ public class DeviceTests
         Assert.Equal(legacy, rig.Bus.Access(Instruction.In, 0x60, 0, out ulong value)); // a cycle on the bus that nothing answers
         Assert.Equal(ulong.MaxValue, value);
         Assert.Throws<ArgumentException>(() => rig.Bus.MapPorts(0x3FC, 0x400, new PostPort(1)));
-        rig.Bus.MapMmio(0xFEC0_0000, 0x1000, rig.Apic);
-        Assert.Throws<ArgumentException>(() => rig.Bus.MapMmio(0xFEC0_0800, 0x1000, rig.Apic));
+        rig.Bus.MapMmio(0xFED0_0000, 0x1000, rig.Apic);
+        Assert.Throws<ArgumentException>(() => rig.Bus.MapMmio(0xFED0_0800, 0x1000, rig.Apic));
     }
 }

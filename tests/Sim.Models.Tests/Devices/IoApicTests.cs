@@ -1,0 +1,102 @@
+using Sim.Engine;
+using Sim.Engine.Time;
+using Sim.Models.Cpu;
+using Sim.Models.Devices;
+using Sim.Models.Hardware;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Tests.Devices;
+
+public class IoApicTests
+{
+    private sealed class Rig : ICoreHost
+    {
+        public Rig()
+        {
+            Sim = new Simulator(1);
+            Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 }, _ => this);
+            Machine.Cores[0].Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
+        }
+
+        public Simulator Sim { get; }
+
+        public Machine Machine { get; }
+
+        public List<int> Handled { get; } = [];
+
+        /// <summary>When set, the handler lowers this level-triggered line before its EOI (as reading a device's cause register does).</summary>
+        public int? LevelPinToClear { get; set; }
+
+        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException();
+
+        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
+
+        public IOpStream OnInterrupt(Core core, int vector)
+        {
+            Handled.Add(vector);
+            if (LevelPinToClear is { } pin)
+            {
+                Machine.IoApic.Deassert(pin);
+            }
+            return new OpSequence(Op.Alu(20), Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0), Op.Execute(Instruction.Iret));
+        }
+
+        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
+            Machine.DeviceAccess(core, instruction, address, value, out readValue);
+
+        public IOpStream? OnStreamEnd(Core core) => null;
+
+        /// <summary>The two register accesses per half entry that programming the I/O APIC takes (select, then write).</summary>
+        public static IEnumerable<Op> Program(int pin, int vector, bool level) =>
+        [
+            Op.MmioWrite(IoApic.DefaultBase, (ulong)(0x11 + (2 * pin))),
+            Op.MmioWrite(IoApic.DefaultBase + 0x10, 0),                                 // destination APIC 0
+            Op.MmioWrite(IoApic.DefaultBase, (ulong)(0x10 + (2 * pin))),
+            Op.MmioWrite(IoApic.DefaultBase + 0x10, (uint)vector | (level ? 1UL << 15 : 0UL)), // unmasked
+        ];
+    }
+
+    [Fact]
+    public void A_programmed_edge_line_reaches_the_core_once_per_edge()
+    {
+        var rig = new Rig();
+        rig.Machine.Cores[0].Start(new OpSequence([.. Rig.Program(4, 0x24, level: false), Op.Execute(Instruction.Sti), .. Enumerable.Repeat(Op.Execute(Instruction.Hlt), 5)]), cpl: 0);
+        rig.Sim.Run(Tick.FromMicroseconds(1));
+        rig.Machine.IoApic.Assert(4);
+        rig.Sim.Run(Tick.FromMicroseconds(2));
+        rig.Machine.IoApic.Assert(4);
+        rig.Sim.Run(Tick.FromMicroseconds(3));
+        Assert.Equal([0x24, 0x24], rig.Handled);
+        Assert.False(rig.Machine.ApicOf(0).InService(0x24));
+    }
+
+    [Fact]
+    public void A_level_line_is_held_off_until_the_EOI_and_comes_back_if_still_asserted()
+    {
+        var rig = new Rig();
+        rig.Machine.Cores[0].Start(new OpSequence([.. Rig.Program(11, 0x2B, level: true), Op.Execute(Instruction.Sti), .. Enumerable.Repeat(Op.Execute(Instruction.Hlt), 5)]), cpl: 0);
+        rig.Sim.Run(Tick.FromMicroseconds(1));
+        rig.Machine.IoApic.Assert(11);     // the handler does not clear the device: the EOI re-delivers
+        rig.Machine.IoApic.Assert(11);     // while remote IRR is set, a second assertion is not sent
+        rig.Sim.Run(Tick.FromMicroseconds(2));
+        Assert.True(rig.Handled.Count >= 2);
+        rig.LevelPinToClear = 11;          // now the handler acknowledges the device before its EOI
+        rig.Sim.Run(Tick.FromMicroseconds(4));
+        int settled = rig.Handled.Count;
+        rig.Sim.Run(Tick.FromMicroseconds(6));
+        Assert.Equal(settled, rig.Handled.Count);
+    }
+
+    [Fact]
+    public void Lines_start_masked_and_the_version_register_reports_24_entries()
+    {
+        var rig = new Rig();
+        rig.Machine.IoApic.Assert(3);
+        rig.Sim.Run(Tick.FromMicroseconds(1));
+        Assert.Empty(rig.Handled);
+        rig.Machine.IoApic.Write(0x00, 0x01);
+        Assert.Equal(0x0017_0011UL, rig.Machine.IoApic.Read(0x10).Value);
+        Assert.Throws<ArgumentOutOfRangeException>(() => rig.Machine.IoApic.Assert(24));
+    }
+}
