@@ -13,6 +13,7 @@ public sealed class DeviceBus
     private readonly List<(ushort First, ushort Last, IPortDevice Device, Counter Accesses)> _ports = [];
     private readonly List<(ulong Base, ulong Size, IMmioDevice Device, Counter Accesses)> _mmio = [];
     private readonly StatGroup _stats;
+    private readonly Dictionary<object, Counter> _counterOf = new(ReferenceEqualityComparer.Instance); // one per device, however many ranges it decodes
     private readonly Counter _unclaimed;
     private readonly int _unclaimedCycles;
 
@@ -32,7 +33,7 @@ public sealed class DeviceBus
         {
             throw new ArgumentException($"Ports 0x{first:X}-0x{last:X} for {device.Name} are empty or overlap another device's.");
         }
-        _ports.Add((first, last, device, _stats.Child(device.Name).Counter("accesses", "count", "register accesses")));
+        _ports.Add((first, last, device, CounterOf(device, device.Name)));
     }
 
     public void MapMmio(ulong physicalBase, ulong size, IMmioDevice device)
@@ -42,7 +43,17 @@ public sealed class DeviceBus
         {
             throw new ArgumentException($"MMIO 0x{physicalBase:X}+0x{size:X} for {device.Name} is empty or overlaps another device's.");
         }
-        _mmio.Add((physicalBase, size, device, _stats.Child(device.Name).Counter("accesses", "count", "register accesses")));
+        _mmio.Add((physicalBase, size, device, CounterOf(device, device.Name)));
+    }
+
+    private Counter CounterOf(object device, string name)
+    {
+        if (!_counterOf.TryGetValue(device, out Counter? counter))
+        {
+            counter = _stats.Child(name).Counter("accesses", "count", "register accesses through the bus");
+            _counterOf.Add(device, counter);
+        }
+        return counter;
     }
 
     /// <summary>Performs one IN, OUT or MMIO access; returns its cycles.</summary>

@@ -10,7 +10,8 @@ namespace Sim.Models.Devices;
 /// </param>
 /// <param name="LocalApicAccessNanoseconds">One access to a local APIC register (in the core's uncore): assumed; no source in hand.</param>
 /// <param name="ApicTimerHz">The local APIC timer's input clock (the bus or crystal clock): assumed; it differs by platform.</param>
-public sealed record PlatformTimings(double LegacyIoNanoseconds, double LocalApicAccessNanoseconds, ulong ApicTimerHz)
+/// <param name="AtaIoNanoseconds">One access to an ATA task-file register: the 120 ns minimum cycle time of PIO mode 4 (ATA/ATAPI-7, t0).</param>
+public sealed record PlatformTimings(double LegacyIoNanoseconds, double LocalApicAccessNanoseconds, ulong ApicTimerHz, double AtaIoNanoseconds = 120)
 {
     public static readonly PlatformTimings Default = new(LegacyIoNanoseconds: 3209 / 3.8, LocalApicAccessNanoseconds: 20, ApicTimerHz: 100_000_000);
 }

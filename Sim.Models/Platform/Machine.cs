@@ -10,7 +10,8 @@ namespace Sim.Models.Platform;
 /// <summary>
 /// The composition root of one physical machine (gem5's "one place that builds the machine"):
 /// physical memory, the shared last-level cache, the device bus with the legacy devices (COM1 at
-/// 0x3F8, port 0x80) and the I/O APIC, and per core its caches, MMU, local APIC and the core itself. The software
+/// 0x3F8, port 0x80), the I/O APIC and the disk on the primary ATA channel, and per core its
+/// caches, MMU, local APIC and the core itself. The software
 /// that runs on it (a kernel, later a hypervisor) is made by <c>hostFactory</c>, which sees the
 /// machine's memory and devices, and answers the cores' exceptions, system calls, interrupts and
 /// device accesses. Components are named host.cpuN, host.l3, host.bus, host.com1.
@@ -57,6 +58,16 @@ public sealed class Machine
         {
             apic.EoiBroadcast = IoApic.EndOfInterrupt;
         }
+        if (configuration.Disk != DiskKind.None)
+        {
+            IStorageMedium medium = configuration.Disk == DiskKind.SolidState
+                ? new SolidStateDisk(configuration.DiskSectors)
+                : new RotatingDisk(configuration.DiskSectors, sim.Random.For("host.disk0.medium"));
+            int ataCycles = HardwareProfile.CyclesIn(configuration.Timings.AtaIoNanoseconds, profile.FrequencyHz);
+            Disk = new AtaDisk(sim, "host.disk0", medium, ataCycles, () => IoApic.Assert(DiskIrq), () => IoApic.Deassert(DiskIrq));
+            Bus.MapPorts(AtaDisk.CommandBase, AtaDisk.CommandBase + 7, Disk);
+            Bus.MapPorts(AtaDisk.ControlPort, AtaDisk.ControlPort, Disk);
+        }
     }
 
     public Simulator Sim { get; }
@@ -75,6 +86,12 @@ public sealed class Machine
 
     /// <summary>The I/O APIC at 0xFEC00000, routing device lines to the cores' local APICs.</summary>
     public IoApic IoApic { get; }
+
+    /// <summary>The I/O APIC pin of the primary ATA channel (IRQ 14, as on PC platforms).</summary>
+    public const int DiskIrq = 14;
+
+    /// <summary>The disk on the primary ATA channel, or null when configured without one.</summary>
+    public AtaDisk? Disk { get; }
 
     public ICoreHost Host { get; }
 
