@@ -9,6 +9,9 @@ namespace Sim.Models.Kernel;
 /// </summary>
 public interface IProgram : IOpStream
 {
+    /// <summary>The argument of the system call just issued (mmap's page count, munmap's address), as RDI would hold it.</summary>
+    long PendingArgument => 0;
+
     void SyscallReturned(long result);
 
     IProgram ForkChild();

@@ -1,3 +1,4 @@
+using Sim.Engine.Statistics;
 using Sim.Models.Cpu;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
@@ -34,6 +35,12 @@ public sealed class LinuxKernel : ICoreHost
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
     private int _nextPid = 1;
+    private readonly Counter _contextSwitches;
+    private readonly Counter _forks;
+    private readonly Counter _exits;
+    private readonly Counter _demandZeroFaults;
+    private readonly Counter _copyOnWriteFaults;
+    private readonly Counter _syscalls;
 
     public LinuxKernel(Machine machine, IPrivilegedOperations ops, LinuxKernelCosts costs)
     {
@@ -44,6 +51,13 @@ public sealed class LinuxKernel : ICoreHost
         _ops = ops;
         _costs = costs;
         _kernelSpace = DirectMap.Build(machine);
+        StatGroup stats = machine.Sim.Stats.Group("host.kernel");
+        _syscalls = stats.Counter("syscalls", "count", "system calls");
+        _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
+        _forks = stats.Counter("forks", "count", "processes created by fork");
+        _exits = stats.Counter("exits", "count", "processes that exited or were killed");
+        _demandZeroFaults = stats.Counter("demand_zero_faults", "count", "page faults that mapped a fresh zeroed page");
+        _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
     }
 
     public Process? Current { get; private set; }
@@ -81,6 +95,7 @@ public sealed class LinuxKernel : ICoreHost
         Process current = Current ?? throw new InvalidOperationException("A system call with no current process.");
         var path = new KernelPath().Work(_costs.SyscallEntry);
         FreeDeadAddressSpaces(path);
+        _syscalls.Increment();
         switch ((SyscallNumber)number)
         {
             case SyscallNumber.Getpid:
@@ -94,6 +109,16 @@ public sealed class LinuxKernel : ICoreHost
                 break;
             case SyscallNumber.Wait4:
                 Wait(core, path, current);
+                break;
+            case SyscallNumber.SchedYield:
+                Yield(core, path, current);
+                break;
+            case SyscallNumber.Mmap:
+                current.Program.SyscallReturned((long)Map(path, current, pages: Math.Max(1, (ulong)current.Program.PendingArgument)));
+                break;
+            case SyscallNumber.Munmap:
+                Unmap(path, current, (ulong)current.Program.PendingArgument);
+                current.Program.SyscallReturned(0);
                 break;
             default:
                 current.Program.SyscallReturned(Enosys);
@@ -173,6 +198,7 @@ public sealed class LinuxKernel : ICoreHost
     /// <summary>fork: a new process sharing every page copy-on-write; the parent's writable pages become read-only in both.</summary>
     private void Fork(KernelPath path, Process parent)
     {
+        _forks.Increment();
         path.Work(_costs.ForkBase);
         Process child = NewProcess(parent, parent.Regions, parent.Program.ForkChild());
         foreach (MemoryRegion r in parent.Regions)
@@ -215,6 +241,7 @@ public sealed class LinuxKernel : ICoreHost
 
     private void Exit(Core core, KernelPath path, Process dying, int status)
     {
+        _exits.Increment();
         path.Work(_costs.ExitBase);
         foreach (MemoryRegion r in dying.Regions)
         {
@@ -257,6 +284,52 @@ public sealed class LinuxKernel : ICoreHost
         }
     }
 
+    /// <summary>sched_yield: the caller goes to the back of the run queue if anyone else can run.</summary>
+    private void Yield(Core core, KernelPath path, Process current)
+    {
+        current.Program.SyscallReturned(0);
+        if (_ready.Count == 0)
+        {
+            return;
+        }
+        current.State = ProcessState.Ready;
+        _ready.Enqueue(current);
+        SwitchToNext(core, path);
+    }
+
+    /// <summary>An anonymous private mapping of <paramref name="pages"/> pages: a new region, demand-zero; returns its address.</summary>
+    private ulong Map(KernelPath path, Process p, ulong pages)
+    {
+        path.Work(_costs.Mmap);
+        ulong start = p.NextMapBase;
+        p.NextMapBase += (pages + 1) * 4096; // a guard page between mappings
+        p.AddRegion(new MemoryRegion("mmap", start, pages, Writable: true, Populated: false));
+        return start;
+    }
+
+    /// <summary>munmap of the region starting at <paramref name="start"/>: its resident pages are freed and their translations flushed.</summary>
+    private void Unmap(KernelPath path, Process p, ulong start)
+    {
+        path.Work(_costs.Mmap);
+        if (p.Regions.FirstOrDefault(r => r.Start == start) is not { } region)
+        {
+            return;
+        }
+        for (ulong page = 0; page < region.Pages; page++)
+        {
+            ulong va = region.Start + (page * 4096);
+            if (p.Space.LeafEntryAddress(va) is { } leaf && (Memory.ReadUInt64(leaf) & PageEntry.Present) != 0)
+            {
+                path.Load(leaf).Work(_costs.PerPteUnmap);
+                Release(Memory.ReadUInt64(leaf) & PageEntry.AddressMask);
+                Memory.WriteUInt64(leaf, 0);
+                _ops.UpdatePageTableEntry(path, leaf);
+                _ops.FlushTlbPage(path, va);
+            }
+        }
+        p.RemoveRegion(region);
+    }
+
     private void Wait(Core core, KernelPath path, Process parent)
     {
         if (parent.Children.FirstOrDefault(c => c.State == ProcessState.Zombie) is { } zombie)
@@ -292,6 +365,7 @@ public sealed class LinuxKernel : ICoreHost
             core.ReplaceUserStream(new OpSequence());
             return;
         }
+        _contextSwitches.Increment();
         path.Work(_costs.ContextSwitch);
         _ops.SwitchAddressSpace(path, next.Space.Pml4);
         next.State = ProcessState.Running;
@@ -314,6 +388,7 @@ public sealed class LinuxKernel : ICoreHost
         ulong entry = leaf is { } l ? Memory.ReadUInt64(l) : 0;
         if ((entry & PageEntry.Present) == 0)
         {
+            _demandZeroFaults.Increment();
             path.Work(_costs.DemandZeroFault);
             ulong frame = Memory.AllocateFrame();
             _frameReferences[frame] = 1;
@@ -326,6 +401,7 @@ public sealed class LinuxKernel : ICoreHost
         {
             return false; // present and allowed: not a fault this kernel makes
         }
+        _copyOnWriteFaults.Increment();
         path.Work(_costs.CopyOnWriteFault);
         ulong old = entry & PageEntry.AddressMask;
         ulong target = old;

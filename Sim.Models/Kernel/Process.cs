@@ -10,7 +10,7 @@ public sealed class Process
         Pid = pid;
         Parent = parent;
         Space = space;
-        Regions = regions;
+        _regions = [.. regions];
         Program = program;
     }
 
@@ -20,7 +20,16 @@ public sealed class Process
 
     public AddressSpaceBuilder Space { get; }
 
-    public IReadOnlyList<MemoryRegion> Regions { get; }
+    private readonly List<MemoryRegion> _regions;
+
+    public IReadOnlyList<MemoryRegion> Regions => _regions;
+
+    /// <summary>Where the next mmap goes: above every region below the stack area (a simple bump allocator of address space).</summary>
+    internal ulong NextMapBase { get; set; } = 0x0000_7000_0000_0000;
+
+    internal void AddRegion(MemoryRegion region) => _regions.Add(region);
+
+    internal void RemoveRegion(MemoryRegion region) => _regions.Remove(region);
 
     public IProgram Program { get; }
 

@@ -3,6 +3,9 @@ namespace Sim.Models.Kernel;
 /// <summary>The system calls the kernel model implements, with their Linux x86-64 numbers (arch/x86/entry/syscalls/syscall_64.tbl).</summary>
 public enum SyscallNumber
 {
+    Mmap = 9,
+    Munmap = 11,
+    SchedYield = 24,
     Getpid = 39,
     Fork = 57,
     Exit = 60,

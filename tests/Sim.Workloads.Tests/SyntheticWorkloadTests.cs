@@ -55,7 +55,9 @@ public class SyntheticWorkloadTests
     [Fact]
     public void The_catalog_names_every_workload_and_refuses_unknown_ones()
     {
-        Assert.Equal(["syscall", "in", "cr8wr", "callret", "pgfault", "divzero", "ptemod", "forkwait", "stream", "gups", "compute"], WorkloadCatalog.All.Select(w => w.Workload.Name));
+        Assert.Equal(
+            ["syscall", "in", "cr8wr", "callret", "pgfault", "divzero", "ptemod", "forkwait", "lat-null", "lat-fork", "lat-ctx-0k", "lat-ctx-16k", "lat-pagefault", "lat-mmap", "stream", "gups", "compute"],
+            WorkloadCatalog.All.Select(w => w.Workload.Name));
         var e = Assert.Throws<ArgumentException>(() => WorkloadCatalog.Get("kernel-build"));
         Assert.Contains("gups", e.Message, StringComparison.Ordinal);
     }

@@ -1,0 +1,143 @@
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using static Sim.Workloads.Processes.ScriptProgram;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// Latency tests in the manner of lmbench (McVoy and Staelin, USENIX 1996), run as processes
+/// under the Linux-like kernel; each reports microseconds per operation (the whole run divided by
+/// <c>Size</c> operations). What exists of the kernel decides which tests exist: null call
+/// (getpid), fork+exit (with wait), context switch between two processes with a 0 or 16 KiB
+/// working set each (sched_yield ping-pong; lmbench's lat_ctx uses pipes and subtracts the
+/// working-set time, this test does neither), page fault (first touch of anonymous memory;
+/// lmbench faults on a mapped file) and mmap (map 1 MiB anonymous, touch one page, unmap).
+/// Null I/O, stat, open/close, signal handling and fork+exec wait for files, signals and exec.
+/// </summary>
+public sealed class Lmbench : IProcessWorkload
+{
+    private const ulong Data = 0x0000_0000_0060_0000;
+    private const ulong Stack = 0x0000_7FFF_FFF0_0000;
+    private readonly Func<long, IProgram> _program;
+    private readonly long _operationsPerUnit;
+
+    private Lmbench(string name, string description, Func<long, IProgram> program, long operationsPerUnit = 1)
+    {
+        Name = name;
+        Description = description;
+        _program = program;
+        _operationsPerUnit = operationsPerUnit;
+    }
+
+    public string Name { get; }
+
+    public string Description { get; }
+
+    public int Cpl => 3;
+
+    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    [
+        new("text", 0x0000_0000_0040_0000, 32, Writable: false),
+        new("data", Data, 8, Writable: true),
+        new("stack", Stack, 8, Writable: true),
+    ];
+
+    public static IReadOnlyList<Lmbench> All { get; } =
+    [
+        new("lat-null", "null system call (getpid), per call (size = calls)", n => new ScriptProgram(_ => Repeat(n, Call(SyscallNumber.Getpid)))),
+        new("lat-fork", "fork + exit + wait, per fork (size = forks)", n => new ScriptProgram(
+            _ => Loop(n, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
+            () => new ScriptProgram(_ => [Call(SyscallNumber.Exit)]))),
+        new("lat-ctx-0k", "context switch between two processes yielding to each other, no working set (size = switches per process)", n => PingPong(n, 0), 2),
+        new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", n => PingPong(n, 16 * 1024), 2),
+        new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
+        new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
+    ];
+
+    public void Prepare(WorkloadContext context)
+    {
+    }
+
+    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
+
+    public IProgram CreateProgram(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return _program(context.Size);
+    }
+
+    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return [new Metric("latency", outcome.SimulatedSeconds / (context.Size * _operationsPerUnit) * 1e6, "us per operation")];
+    }
+
+    private static IEnumerable<Op> Repeat(long n, Op op) => Loop(n, _ => [op]);
+
+    /// <summary>n iterations of the body, each followed by the loop control, then exit.</summary>
+    private static IEnumerable<Op> Loop(long n, Func<long, IEnumerable<Op>> body)
+    {
+        for (long i = 0; i < n; i++)
+        {
+            foreach (Op op in body(i))
+            {
+                yield return op;
+            }
+            yield return Op.Alu(1);
+            yield return Op.Branch(1);
+        }
+        yield return Call(SyscallNumber.Exit);
+    }
+
+    private static ScriptProgram PingPong(long n, int workingSetBytes)
+    {
+        IEnumerable<Op> Side(bool parent)
+        {
+            if (parent)
+            {
+                yield return Call(SyscallNumber.Fork);
+            }
+            for (long i = 0; i < n; i++)
+            {
+                for (int offset = 0; offset < workingSetBytes; offset += 64)
+                {
+                    yield return Op.Load(Data + (ulong)offset + (parent ? 0UL : 16 * 1024));
+                }
+                yield return Call(SyscallNumber.SchedYield);
+            }
+            if (parent)
+            {
+                yield return Call(SyscallNumber.Wait4);
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(_ => Side(parent: true), () => new ScriptProgram(_ => Side(parent: false)));
+    }
+
+    private static IEnumerable<Op> Faults(ScriptProgram p, long pages)
+    {
+        p.PendingArgument = pages;
+        yield return Call(SyscallNumber.Mmap);
+        ulong start = (ulong)p.LastResult;
+        for (long i = 0; i < pages; i++)
+        {
+            yield return Op.Store(start + ((ulong)i * 4096));
+        }
+        yield return Call(SyscallNumber.Exit);
+    }
+
+    private static IEnumerable<Op> MapUnmap(ScriptProgram p, long rounds)
+    {
+        for (long i = 0; i < rounds; i++)
+        {
+            p.PendingArgument = 256;
+            yield return Call(SyscallNumber.Mmap);
+            ulong start = (ulong)p.LastResult;
+            yield return Op.Store(start);
+            p.PendingArgument = (long)start;
+            yield return Call(SyscallNumber.Munmap);
+        }
+        yield return Call(SyscallNumber.Exit);
+    }
+}

@@ -1,0 +1,33 @@
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// A user program written as a C# iterator of operations: it can read the result of its last
+/// system call (<see cref="LastResult"/>) and set the argument of the next one
+/// (<see cref="PendingArgument"/>) between yields, since the core pulls the next operation only
+/// after the previous one has run. Forking runs the child script.
+/// </summary>
+public sealed class ScriptProgram(Func<ScriptProgram, IEnumerable<Op>> body, Func<ScriptProgram>? child = null) : IProgram
+{
+    private IEnumerator<Op>? _ops;
+
+    public long LastResult { get; private set; }
+
+    public long PendingArgument { get; set; }
+
+    public static Op Call(SyscallNumber number) => Op.Execute(Instruction.Syscall, (ulong)number);
+
+    public bool TryNext(out Op op)
+    {
+        _ops ??= body(this).GetEnumerator();
+        bool more = _ops.MoveNext();
+        op = more ? _ops.Current : default;
+        return more;
+    }
+
+    public void SyscallReturned(long result) => LastResult = result;
+
+    public IProgram ForkChild() => (child ?? throw new InvalidOperationException("This program does not fork."))();
+}

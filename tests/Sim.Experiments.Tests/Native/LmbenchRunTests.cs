@@ -1,0 +1,30 @@
+using Sim.Experiments.Native;
+using Sim.Models.Hardware;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Native;
+
+public class LmbenchRunTests
+{
+    private static NativeRunResult Run(string name, long size) =>
+        NativeRun.Run(HardwareProfiles.NehalemX5570, Lmbench.All.Single(l => l.Name == name), size, seed: 1);
+
+    [Theory]
+    [InlineData("lat-null", "syscalls", 101)]          // 100 getpid and the exit
+    [InlineData("lat-fork", "forks", 50)]
+    [InlineData("lat-ctx-0k", "context_switches", 102)] // 50 yields each way, the parent waiting, the child exiting
+    [InlineData("lat-pagefault", "demand_zero_faults", 100)]
+    [InlineData("lat-mmap", "demand_zero_faults", 25)]
+    public void Each_test_makes_the_kernel_do_what_it_measures(string name, string statistic, double expected)
+    {
+        long size = name switch { "lat-null" => 100, "lat-fork" => 50, "lat-ctx-0k" => 50, "lat-pagefault" => 100, _ => 25 };
+        NativeRunResult r = Run(name, size);
+        Assert.Equal(expected, r.Stat("host.kernel", statistic));
+        Assert.True(r.FiguresOfMerit.Single().Value > 0);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
+    public void A_larger_working_set_makes_context_switches_slower() =>
+        Assert.True(Run("lat-ctx-16k", 50).FiguresOfMerit.Single().Value > Run("lat-ctx-0k", 50).FiguresOfMerit.Single().Value);
+}
