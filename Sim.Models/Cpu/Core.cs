@@ -22,8 +22,9 @@ namespace Sim.Models.Cpu;
 /// schedules itself again at its own time and yields. Port and MMIO accesses happen only at a
 /// synchronized time: the core first yields until the simulation reaches its clock, so a device
 /// sees every access at the exact tick it happens.
-/// Model: an ordinary instruction costs its class's throughput; a load or store issues in one
-/// cycle and stalls only for the latency beyond the first-level cache (hits are pipelined);
+/// Model: an ordinary instruction costs its class's throughput; a load issues in one cycle and
+/// stalls for the latency beyond the first-level cache (hits are pipelined, misses do not
+/// overlap); a store issues in one cycle and its miss drains through the <see cref="StoreBuffer"/>;
 /// instruction fetch is not simulated (streams carry no code addresses).
 /// </remarks>
 public sealed class Core : Event
@@ -35,6 +36,7 @@ public sealed class Core : Event
     private readonly int _l1Latency;
     private readonly List<Frame> _frames = [];
     private readonly Queue<int> _pendingInterrupts = new();
+    private readonly StoreBuffer _storeBuffer;
 
     private readonly VectorCounter<CycleCategory> _cycles;
     private readonly Counter _instructions;
@@ -64,6 +66,7 @@ public sealed class Core : Event
         Mmu = mmu;
         Memory = memory;
         _l1Latency = profile.L1Data.LatencyCycles;
+        _storeBuffer = new StoreBuffer(profile.Timing.StoreBufferEntries, profile.Timing.FillBuffers);
         Path = path;
         StatGroup stats = sim.Stats.Group(path);
         _cycles = stats.VectorCounter<CycleCategory>("cycles", "cycles", "core cycles by where they went");
@@ -294,10 +297,15 @@ public sealed class Core : Event
             return;
         }
         int latency = Memory.Access(t.PhysicalAddress, kind);
+        ulong miss = (ulong)Math.Max(0, latency - _l1Latency);
         Charge(mode, 1);
-        Charge(CycleCategory.MemoryStall, (ulong)Math.Max(0, latency - _l1Latency));
+        // A load waits for its data; a store waits only for room in the store buffer.
+        Charge(CycleCategory.MemoryStall, kind == MemoryAccessKind.Write ? _storeBuffer.Add(_localCycle, miss) : miss);
         _instructions.Increment();
     }
+
+    /// <summary>Serializing events wait for every buffered store to complete.</summary>
+    private void DrainStores() => Charge(CycleCategory.MemoryStall, _storeBuffer.Drain(_localCycle));
 
     private void ExecuteInstruction(in Op op, CycleCategory mode)
     {
@@ -312,6 +320,7 @@ public sealed class Core : Event
         {
             _silentMisbehaviours.Increment();
         }
+        DrainStores(); // named instructions are serializing or microcoded: buffered stores complete first
         Charge(mode, (ulong)_timing.InstructionCycles[i]);
         _instructions.Increment();
         switch (i)
@@ -374,6 +383,7 @@ public sealed class Core : Event
 
     private void RaiseException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, in Op faulting)
     {
+        DrainStores();
         _exceptions.Increment(vector);
         Charge(CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
         ExceptionResponse response = _host.OnException(this, vector, errorCode, faultAddress);
@@ -382,6 +392,7 @@ public sealed class Core : Event
 
     private void DeliverInterrupt(int vector)
     {
+        DrainStores();
         _interrupts.Increment();
         Charge(CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
         bool wasEnabled = InterruptsEnabled;

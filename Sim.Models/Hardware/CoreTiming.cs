@@ -23,6 +23,12 @@ public sealed record CoreTiming
 
     public required int ExceptionDeliveryCycles { get; init; }
 
+    /// <summary>Entries of the store buffer (see Cpu.StoreBuffer).</summary>
+    public int StoreBufferEntries { get; init; } = 32;
+
+    /// <summary>Line-fill buffers: how many store misses may be outstanding at once.</summary>
+    public int FillBuffers { get; init; } = 10;
+
     public required int InterruptDeliveryCycles { get; init; }
 
     /// <summary>Cycles of each named instruction; every <see cref="Instruction"/> must have one.</summary>
@@ -83,6 +89,10 @@ public sealed record CoreTiming
             {
                 throw new ArgumentException($"Profile {profile}: the core timing has no non-negative cost for {i}.");
             }
+        }
+        if (StoreBufferEntries < 1 || FillBuffers < 1)
+        {
+            throw new ArgumentException($"Profile {profile}: the store buffer needs at least one entry and one fill buffer.");
         }
         if (AluMilliCycles <= 0 || BranchMilliCycles <= 0 || CallReturnMilliCycles <= 0 || MultiplyMilliCycles <= 0 || DivideMilliCycles <= 0 ||
             ExceptionDeliveryCycles < 0 || InterruptDeliveryCycles < 0)

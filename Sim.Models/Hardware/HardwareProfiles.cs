@@ -52,6 +52,8 @@ public static class HardwareProfiles
         {
             CallReturnMilliCycles = 11_000,
             ExceptionDeliveryCycles = 679,
+            StoreBufferEntries = 24,
+            FillBuffers = 8,
         },
         Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 2409, VmExitCycles: 1931, VmcsReadCycles: 178, VmcsWriteCycles: 171),
@@ -63,6 +65,7 @@ public static class HardwareProfiles
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+            "store buffer 24 entries: Hinton et al., 'The Microarchitecture of the Pentium 4 Processor', Intel Technology Journal Q1 2001 (Willamette; assumed unchanged in Prescott); 8 line-fill buffers: assumed",
             "core timing: CLI and STI 60 cycles ('cli costs 60 cycles natively', [AA06], as quoted in the project's calibration.md); SYSCALL and SYSRET 116 each, MOV CR8 150, a call/return pair 11, exception delivery 679 cycles: calibrated to the native nanobenchmarks of [AA06] Figure 4 (syscall 242, cr8wr 150, callret 11, divzero 889), with IRET assumed at 200 and the syscall cost split evenly (assumed); docs/calibration.md; every other cost an uncalibrated placeholder (assumed)",
         ],
     };
@@ -87,7 +90,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 2),
         PagingStructureCaches = PagingStructureCacheGeometry.None,
-        Timing = CoreTiming.Uncalibrated(),
+        Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 20, FillBuffers = 8 },
         Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 937, VmExitCycles: 1186, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
@@ -99,6 +102,7 @@ public static class HardwareProfiles
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
+            "store buffer 20 entries: [OPT] Intel Core microarchitecture, memory sub-system; 8 line-fill buffers: assumed",
             "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
@@ -123,7 +127,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 7),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
-        Timing = CoreTiming.Uncalibrated(),
+        Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 32, FillBuffers = 10 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
@@ -135,6 +139,7 @@ public static class HardwareProfiles
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
+            "store buffer 32 entries and 10 line-fill buffers: [OPT] Nehalem, memory subsystem",
             "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
@@ -159,7 +164,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: true,
             SecondLevelHitCycles: 9),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
-        Timing = CoreTiming.Uncalibrated(),
+        Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 56, FillBuffers = 12 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
@@ -170,6 +175,7 @@ public static class HardwareProfiles
             "STLB hit 9 cycles: assumed; a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
+            "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
             "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         ],
     };
