@@ -97,7 +97,7 @@ public sealed class Nic8254x : IMmioDevice
             Tdlen => _tdlen,
             Tdh => _tdh,
             Tdt => _tdt,
-            0x0008 => 0x80080783, // STATUS: link up, full duplex, 1000 Mb/s as the 82540EM reports it
+            0x0008 => 0x83, // STATUS: FD (bit 0), LU (bit 1), SPEED = 10b, 1000 Mb/s (bits 7:6)
             _ => 0,
         };
         return (value, _accessCycles);
