@@ -46,16 +46,20 @@ public sealed class Simulator
     public TraceRecorder? Trace { get; set; }
 
     /// <summary>Schedules <paramref name="ev"/> at <paramref name="when"/>, which may not lie in the past.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Schedule(Event ev, Tick when)
     {
         ArgumentNullException.ThrowIfNull(ev);
         if (when.Picoseconds < _now)
         {
-            throw new ArgumentOutOfRangeException(nameof(when), when,
-                $"Event '{ev.Name}' cannot be scheduled at {when}, before the current time {Now}.");
+            ThrowInThePast(ev, when);
         }
         _queue.Push(ev, when.Picoseconds);
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ThrowInThePast(Event ev, Tick when) => throw new ArgumentOutOfRangeException(nameof(when), when,
+        $"Event '{ev.Name}' cannot be scheduled at {when}, before the current time {Now}.");
 
     /// <summary>Schedules <paramref name="ev"/> <paramref name="delay"/> after now.</summary>
     public void ScheduleIn(Event ev, Tick delay) => Schedule(ev, Now + delay);
