@@ -36,18 +36,19 @@ internal static class RunCommand
         var preset = new Option<string>("--preset") { Description = "Virtualization preset for --workload: native (type1, type2, paravirt and oslevel come with the virtualization issue).", DefaultValueFactory = _ => "native" };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
+        var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
 
         var command = new Command("run", "Run a workload on the machine model (--workload), or by default the engine demonstration; write a results folder.")
         {
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
-            workload, profile, preset, size, json,
+            workload, profile, preset, size, json, disk,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(workload) is { } name)
             {
                 return WorkloadRunner.Execute(name, parse.GetValue(profile)!, parse.GetValue(preset)!, parse.GetValue(size),
-                    parse.GetValue(seed), parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
+                    parse.GetValue(seed), parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(disk)!);
             }
             var scenario = new EngineDemoScenario
             {

@@ -1,6 +1,7 @@
 using Sim.Experiments.Native;
 using Sim.Experiments.Output;
 using Sim.Models.Hardware;
+using Sim.Models.Platform;
 using Sim.Workloads;
 
 namespace Sim.Cli;
@@ -10,8 +11,13 @@ internal static class WorkloadRunner
 {
     public static readonly string[] Presets = ["native", "type1", "type2", "paravirt", "oslevel"];
 
-    public static int Execute(string workloadName, string profileName, string preset, long? size, ulong seed, bool json, string? outDir, bool force)
+    public static int Execute(string workloadName, string profileName, string preset, long? size, ulong seed, bool json, string? outDir, bool force, string disk)
     {
+        if (disk is not ("ssd" or "hdd"))
+        {
+            return Fail($"there is no disk '{disk}'; the disks are: ssd, hdd.");
+        }
+        var configuration = MachineConfiguration.Default with { Disk = disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating };
         (IWorkload workload, long defaultSize) found;
         HardwareProfile profile;
         try
@@ -48,12 +54,12 @@ internal static class WorkloadRunner
         }
         try
         {
-            NativeRunResult result = NativeRun.Run(profile, found.workload, n, seed);
+            NativeRunResult result = NativeRun.Run(profile, found.workload, n, seed, configuration);
             string summary = NativeRunReport.ToJson(result);
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [result.Run]));
             folder.WriteText("summary.json", w => w.Write(summary));
             folder.WriteText("scenario.json", w => w.Write(JsonText.Of(
-                new Dictionary<string, object> { ["workload"] = workloadName, ["profile"] = profileName, ["preset"] = preset, ["size"] = n, ["seed"] = seed })));
+                new Dictionary<string, object> { ["workload"] = workloadName, ["profile"] = profileName, ["preset"] = preset, ["size"] = n, ["seed"] = seed, ["disk"] = disk })));
             folder.Commit();
             Console.Write(json ? summary : NativeRunReport.ToText(result, found.workload.Description) + $"\nResults: {folder.Target}\n");
             return 0;

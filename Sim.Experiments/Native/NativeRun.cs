@@ -17,12 +17,13 @@ namespace Sim.Experiments.Native;
 /// </summary>
 public static class NativeRun
 {
-    public static NativeRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed) =>
-        Prepare(profile, workload, size, seed).Execute();
+    public static NativeRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null) =>
+        Prepare(profile, workload, size, seed, configuration).Execute();
 
     /// <summary>Builds the machine, boots the kernel and prepares the workload's memory, without running it (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
-    public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed)
+    public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null)
     {
+        configuration ??= MachineConfiguration.Default;
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(workload);
         if (size < 1)
@@ -34,14 +35,18 @@ public static class NativeRun
         {
             // Processes run under the Linux-like kernel, natively.
             LinuxKernel linux = null!;
-            var host = new Machine(sim, profile, MachineConfiguration.Default,
+            var host = new Machine(sim, profile, configuration,
                 m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
             var processContext = new WorkloadContext(host.NewAddressSpace(), host.Memory, sim.Random, size);
+            if (host.Disk is not null)
+            {
+                linux.StartDisk();
+            }
             linux.Start(processes.CreateProgram(processContext), processes.ProcessImage);
             return new PreparedRun(sim, host.Cores[0], profile, workload, processContext, seed);
         }
         MinimalKernel kernel = null!;
-        var machine = new Machine(sim, profile, MachineConfiguration.Default, m => kernel = new MinimalKernel(m));
+        var machine = new Machine(sim, profile, configuration, m => kernel = new MinimalKernel(m));
         AddressSpaceBuilder space = kernel.NewProcessSpace();
         var context = new WorkloadContext(space, machine.Memory, sim.Random, size);
         workload.Prepare(context);

@@ -134,14 +134,21 @@ public sealed class Core : Event
     /// when it switches processes inside a system call, fault or interrupt (the switch of address
     /// space is the kernel path's own MOV CR3).
     /// </summary>
-    public void ReplaceUserStream(IOpStream stream)
+    public void ReplaceUserStream(IOpStream stream) => ReplaceThread(stream, cpl: 3);
+
+    /// <summary>Makes <paramref name="stream"/> the thread the core returns to, at ring <paramref name="cpl"/> (0 for a kernel thread such as the idle loop).</summary>
+    public void ReplaceThread(IOpStream stream, int cpl)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (_frames.Count == 0)
         {
             throw new InvalidOperationException($"Core {Path} runs no thread to replace.");
         }
-        _frames[0] = new Frame(stream, 3);
+        if (cpl is not (0 or 3))
+        {
+            throw new ArgumentOutOfRangeException(nameof(cpl), cpl, "The model has rings 0 and 3 only.");
+        }
+        _frames[0] = new Frame(stream, cpl);
         for (int i = 1; i < _frames.Count; i++)
         {
             _frames[i] = _frames[i] with { RetryOp = null }; // a pending retry belonged to the thread switched away from

@@ -34,6 +34,9 @@ public sealed class LinuxKernel : ICoreHost
     private readonly Queue<Process> _ready = new();
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
+    private readonly IdleThread _idle = new();
+    private int? _timerVector;
+    private DiskRequest? _disk;
     private int _nextPid = 1;
     private readonly Counter _contextSwitches;
     private readonly Counter _forks;
@@ -116,6 +119,9 @@ public sealed class LinuxKernel : ICoreHost
             case SyscallNumber.Mmap:
                 current.Program.SyscallReturned((long)Map(path, current, pages: Math.Max(1, (ulong)current.Program.PendingArgument)));
                 break;
+            case SyscallNumber.Pread64:
+                ReadBlock(core, path, current, (ulong)current.Program.PendingArgument);
+                break;
             case SyscallNumber.Munmap:
                 Unmap(path, current, (ulong)current.Program.PendingArgument);
                 current.Program.SyscallReturned(0);
@@ -147,17 +153,45 @@ public sealed class LinuxKernel : ICoreHost
     public IOpStream OnInterrupt(Core core, int vector)
     {
         ArgumentNullException.ThrowIfNull(core);
-        var path = new KernelPath().Work(_costs.TimerTick);
+        var path = new KernelPath();
         FreeDeadAddressSpaces(path);
-        _ops.EndOfInterrupt(path);
-        if (Current is { } current && _ready.Count > 0)
+        if (vector == DiskVector && _disk is not null)
         {
-            current.State = ProcessState.Ready;
-            _ready.Enqueue(current); // time slice over: round robin
+            DiskInterrupt(path);
+        }
+        else
+        {
+            path.Work(_costs.TimerTick);
+            if (Current is { } current && _ready.Count > 0 && vector == _timerVector)
+            {
+                current.State = ProcessState.Ready;
+                _ready.Enqueue(current); // time slice over: round robin
+            }
+        }
+        _ops.EndOfInterrupt(path);
+        if (Current is null && _ready.Count > 0)
+        {
+            SwitchToNext(core, path); // leave the idle loop for a process the interrupt made runnable
+        }
+        else if (Current is { State: ProcessState.Ready })
+        {
             SwitchToNext(core, path);
         }
         _ops.ReturnFromInterrupt(path);
         return path.ToStream();
+    }
+
+    /// <summary>The vector the disk's interrupt line (IRQ 14) is routed to at boot.</summary>
+    public const int DiskVector = 0x2E;
+
+    /// <summary>Routes the disk's interrupt line through the I/O APIC to core 0 (done at boot, not timed).</summary>
+    public void StartDisk()
+    {
+        Devices.IoApic ioApic = _machine.IoApic;
+        ioApic.Write(0x00, (ulong)(0x11 + (2 * Machine.DiskIrq)));
+        ioApic.Write(0x10, 0);                                   // destination APIC 0
+        ioApic.Write(0x00, (ulong)(0x10 + (2 * Machine.DiskIrq)));
+        ioApic.Write(0x10, DiskVector | (1UL << 15));            // level-triggered, unmasked
     }
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
@@ -180,6 +214,7 @@ public sealed class LinuxKernel : ICoreHost
     /// <summary>Starts the periodic scheduler tick on core 0's local APIC (done at boot, not timed).</summary>
     public void StartTimer(int vector, uint initialCount)
     {
+        _timerVector = vector;
         Devices.LocalApic apic = _machine.ApicOf(0);
         apic.Write(0x3E0, 0xB);                          // divide by 1
         apic.Write(0x320, (uint)vector | (1u << 17));    // periodic
@@ -330,6 +365,74 @@ public sealed class LinuxKernel : ICoreHost
         p.RemoveRegion(region);
     }
 
+    /// <summary>
+    /// pread of 4 KiB at byte <paramref name="offset"/> of the disk: the block layer's work, the
+    /// ATA driver's six task-file writes (READ SECTORS for 8 sectors), and the caller blocks until
+    /// the last sector's interrupt. One request at a time (PIO has no queue).
+    /// </summary>
+    private void ReadBlock(Core core, KernelPath path, Process p, ulong offset)
+    {
+        if (_machine.Disk is null)
+        {
+            throw new InvalidOperationException("pread with no disk in the machine.");
+        }
+        if (_disk is not null)
+        {
+            throw new InvalidOperationException("The ATA model takes one request at a time; a second reader would need a request queue.");
+        }
+        path.Work(_costs.BlockRequest);
+        ulong lba = offset / 512;
+        const int Sectors = 8;
+        ushort port = Devices.AtaDisk.CommandBase;
+        path.Execute(Op.Out((ushort)(port + 2), Sectors))
+            .Execute(Op.Out((ushort)(port + 3), lba & 0xFF))
+            .Execute(Op.Out((ushort)(port + 4), (lba >> 8) & 0xFF))
+            .Execute(Op.Out((ushort)(port + 5), (lba >> 16) & 0xFF))
+            .Execute(Op.Out((ushort)(port + 6), 0xE0 | ((lba >> 24) & 0x0F)))
+            .Execute(Op.Out((ushort)(port + 7), Devices.AtaDisk.ReadSectors));
+        _disk = new DiskRequest(p, Sectors, Memory.AllocateFrame());
+        p.State = ProcessState.Waiting;
+        SwitchToNext(core, path);
+    }
+
+    /// <summary>One sector is ready: acknowledge by reading the status, move it with 256 word reads into the buffer; wake the reader after the last.</summary>
+    private void DiskInterrupt(KernelPath path)
+    {
+        DiskRequest request = _disk!;
+        ushort port = Devices.AtaDisk.CommandBase;
+        path.Execute(Op.In((ushort)(port + 7)));
+        int sector = request.Sectors - request.Remaining;
+        for (int word = 0; word < 256; word++)
+        {
+            path.Execute(Op.In(port));
+            if (word % 32 == 31)
+            {
+                path.Store(request.Buffer + ((ulong)sector * 512) + ((ulong)(word / 32) * 64)); // rep insw fills a line per 32 words
+            }
+        }
+        request.Remaining--;
+        if (request.Remaining == 0)
+        {
+            path.Work(_costs.BlockCompletion);
+            _disk = null;
+            Release(request.Buffer);
+            request.Reader.Program.SyscallReturned(4096);
+            request.Reader.State = ProcessState.Ready;
+            _ready.Enqueue(request.Reader);
+        }
+    }
+
+    private sealed class DiskRequest(Process reader, int sectors, ulong buffer)
+    {
+        public Process Reader { get; } = reader;
+
+        public int Sectors { get; } = sectors;
+
+        public ulong Buffer { get; } = buffer;
+
+        public int Remaining { get; set; } = sectors;
+    }
+
     private void Wait(Core core, KernelPath path, Process parent)
     {
         if (parent.Children.FirstOrDefault(c => c.State == ProcessState.Zombie) is { } zombie)
@@ -357,11 +460,17 @@ public sealed class LinuxKernel : ICoreHost
     {
         if (!_ready.TryDequeue(out Process? next))
         {
+            if (_disk is not null)
+            {
+                Current = null; // someone waits for the disk: idle until its interrupt
+                core.ReplaceThread(_idle, cpl: 0);
+                return;
+            }
             if (Current is { State: ProcessState.Waiting })
             {
-                throw new InvalidOperationException("No runnable process to switch to while one waits (the kernel model has no idle loop yet).");
+                throw new InvalidOperationException("No runnable process, and nothing in flight that could wake the one that waits.");
             }
-            Current = null; // the last process is gone: the core returns to nothing and idles
+            Current = null; // the last process is gone: the core returns to nothing and halts
             core.ReplaceUserStream(new OpSequence());
             return;
         }

@@ -18,9 +18,12 @@ public sealed record LinuxKernelCosts(
     int DemandZeroFault,
     int CopyOnWriteFault,
     int TimerTick,
-    int Mmap)
+    int Mmap,
+    int BlockRequest,
+    int BlockCompletion)
 {
     public static readonly LinuxKernelCosts Default = new(
         SyscallEntry: 30, ForkBase: 3_000, PerPteCopy: 10, ExitBase: 2_000, PerPteUnmap: 10, PerTableFree: 50,
-        Wait: 400, ContextSwitch: 200, DemandZeroFault: 300, CopyOnWriteFault: 400, TimerTick: 200, Mmap: 500);
+        Wait: 400, ContextSwitch: 200, DemandZeroFault: 300, CopyOnWriteFault: 400, TimerTick: 200, Mmap: 500,
+        BlockRequest: 1_000, BlockCompletion: 500);
 }

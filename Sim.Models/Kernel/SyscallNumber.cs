@@ -4,6 +4,7 @@ namespace Sim.Models.Kernel;
 public enum SyscallNumber
 {
     Mmap = 9,
+    Pread64 = 17,
     Munmap = 11,
     SchedYield = 24,
     Getpid = 39,

@@ -1,0 +1,30 @@
+using Sim.Experiments.Native;
+using Sim.Models.Hardware;
+using Sim.Models.Platform;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Native;
+
+public class FioRunTests
+{
+    [Fact]
+    public void Random_reads_from_the_SSD_are_dominated_by_programmed_IO_and_idle_while_the_disk_works()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 20, seed: 1);
+        double latency = r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value;
+        // 75 us of flash latency and 16 us of transfer, then 8 x 257 port accesses of 120 ns.
+        Assert.InRange(latency, 75 + 247, 75 + 247 + 60);
+        Assert.Equal(20 * 8, r.Stat("host.disk0", "sectors_read"));
+        Assert.Equal(20 * ((8 * 257) + 6), r.Stat("host.disk0", "accesses"));
+        Assert.True(r.CyclesByCategory[Sim.Models.Cpu.CycleCategory.Idle] > 0);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
+    public void Random_reads_from_a_rotating_disk_pay_seek_and_rotation()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 10, seed: 1,
+            MachineConfiguration.Default with { Disk = DiskKind.Rotating });
+        Assert.InRange(r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value, 8_500, 8_500 + 8_400);
+    }
+}
