@@ -13,6 +13,7 @@ public static class WorkloadCatalog
         (new ForkWait(), 40_000L),
         .. Lmbench.All.Select(l => ((IWorkload)l, 2_000L)),
         (new FioRandRead(), 200L),
+        (new Idle(), 100L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

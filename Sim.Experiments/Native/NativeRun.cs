@@ -17,6 +17,11 @@ namespace Sim.Experiments.Native;
 /// </summary>
 public static class NativeRun
 {
+    /// <summary>The scheduler tick of the Linux-like kernel: 250 Hz, Linux 2.6's default CONFIG_HZ.</summary>
+    public const ulong TimerHz = 250;
+
+    public const int TimerVector = 0xEF;
+
     public static NativeRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null) =>
         Prepare(profile, workload, size, seed, configuration).Execute();
 
@@ -42,6 +47,7 @@ public static class NativeRun
             {
                 linux.StartDisk();
             }
+            linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
             linux.Start(processes.CreateProgram(processContext), processes.ProcessImage);
             return new PreparedRun(sim, host.Cores[0], profile, workload, processContext, seed);
         }
@@ -77,7 +83,7 @@ public static class NativeRun
             _core.SettleIdleTime();
             IReadOnlyList<StatSample> samples = _sim.Stats.Snapshot(_sim.Now);
             long instructions = (long)samples.Single(s => s.Path == _core.Path && s.Statistic == "instructions").Value;
-            var outcome = new WorkloadOutcome(_sim.Now.TotalSeconds, _core.CyclesElapsed, instructions);
+            var outcome = new WorkloadOutcome(_sim.Now.TotalSeconds, _core.CyclesElapsed, instructions, (ulong)_core.CyclesIn(CycleCategory.Idle));
             var byCategory = Enum.GetValues<CycleCategory>().ToDictionary(c => c, _core.CyclesIn);
             return new NativeRunResult(
                 _workload.Name, _profile.Name, _seed, _context.Size, outcome, _workload.FiguresOfMerit(_context, outcome), byCategory,

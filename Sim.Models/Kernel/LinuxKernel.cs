@@ -37,6 +37,7 @@ public sealed class LinuxKernel : ICoreHost
     private readonly IdleThread _idle = new();
     private int? _timerVector;
     private DiskRequest? _disk;
+    private int _sleepers;
     private int _nextPid = 1;
     private readonly Counter _contextSwitches;
     private readonly Counter _forks;
@@ -118,6 +119,9 @@ public sealed class LinuxKernel : ICoreHost
                 break;
             case SyscallNumber.Mmap:
                 current.Program.SyscallReturned((long)Map(path, current, pages: Math.Max(1, (ulong)current.Program.PendingArgument)));
+                break;
+            case SyscallNumber.Nanosleep:
+                Sleep(core, path, current, (ulong)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Pread64:
                 ReadBlock(core, path, current, (ulong)current.Program.PendingArgument);
@@ -319,6 +323,26 @@ public sealed class LinuxKernel : ICoreHost
         }
     }
 
+    /// <summary>
+    /// nanosleep: the caller sleeps for <paramref name="nanoseconds"/>; it becomes runnable when the
+    /// time is up and runs from the next timer tick or other kernel entry (tick-granularity sleep,
+    /// as in kernels without high-resolution timers).
+    /// </summary>
+    private void Sleep(Core core, KernelPath path, Process p, ulong nanoseconds)
+    {
+        p.State = ProcessState.Waiting;
+        _sleepers++;
+        var wake = new Sim.Engine.Events.CallbackEvent($"host.kernel.wake{p.Pid}", () =>
+        {
+            _sleepers--;
+            p.Program.SyscallReturned(0);
+            p.State = ProcessState.Ready;
+            _ready.Enqueue(p);
+        });
+        _machine.Sim.ScheduleIn(wake, Sim.Engine.Time.Tick.FromNanoseconds(nanoseconds));
+        SwitchToNext(core, path);
+    }
+
     /// <summary>sched_yield: the caller goes to the back of the run queue if anyone else can run.</summary>
     private void Yield(Core core, KernelPath path, Process current)
     {
@@ -460,9 +484,9 @@ public sealed class LinuxKernel : ICoreHost
     {
         if (!_ready.TryDequeue(out Process? next))
         {
-            if (_disk is not null)
+            if (_disk is not null || _sleepers > 0)
             {
-                Current = null; // someone waits for the disk: idle until its interrupt
+                Current = null; // someone waits for the disk or a timeout: idle until an interrupt
                 core.ReplaceThread(_idle, cpl: 0);
                 return;
             }
@@ -472,6 +496,10 @@ public sealed class LinuxKernel : ICoreHost
             }
             Current = null; // the last process is gone: the core returns to nothing and halts
             core.ReplaceUserStream(new OpSequence());
+            if (_timerVector is not null)
+            {
+                _machine.ApicOf(0).Write(0x380, 0); // and the tick stops, so the simulation can end
+            }
             return;
         }
         _contextSwitches.Increment();

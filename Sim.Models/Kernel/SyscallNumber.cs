@@ -7,6 +7,7 @@ public enum SyscallNumber
     Pread64 = 17,
     Munmap = 11,
     SchedYield = 24,
+    Nanosleep = 35,
     Getpid = 39,
     Fork = 57,
     Exit = 60,

@@ -28,3 +28,16 @@ public class FioRunTests
         Assert.InRange(r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value, 8_500, 8_500 + 8_400);
     }
 }
+
+public class IdleRunTests
+{
+    [Fact]
+    public void An_idle_system_takes_250_ticks_a_second_and_is_otherwise_halted()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new Idle(), 200, seed: 1); // 200 ms
+        Assert.InRange(r.Stat("host.cpu0.apic", "timer_interrupts"), 49, 51);
+        Assert.InRange(r.FiguresOfMerit.Single(m => m.Name == "busy").Value, 0.0, 1.0);
+        Assert.Equal(0.2, r.Outcome.SimulatedSeconds, 2);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+}

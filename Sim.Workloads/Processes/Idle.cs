@@ -1,0 +1,55 @@
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using static Sim.Workloads.Processes.ScriptProgram;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// An idle system: one process sleeps for <c>Size</c> milliseconds while the kernel takes its
+/// timer ticks. Figures of merit: the share of time the core is busy, and the busy cycles per
+/// simulated second (the cost of an idle guest, which matters for density).
+/// </summary>
+public sealed class Idle : IProcessWorkload
+{
+    public string Name => "idle";
+
+    public string Description => "a process sleeping while the kernel takes its 250 Hz timer ticks (size = milliseconds)";
+
+    public int Cpl => 3;
+
+    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    [
+        new("text", 0x0000_0000_0040_0000, 8, Writable: false),
+        new("stack", 0x0000_7FFF_FFF0_0000, 4, Writable: true),
+    ];
+
+    public void Prepare(WorkloadContext context)
+    {
+    }
+
+    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
+
+    public IProgram CreateProgram(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        long milliseconds = context.Size;
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            p.PendingArgument = milliseconds * 1_000_000;
+            yield return Call(SyscallNumber.Nanosleep);
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        ulong busy = outcome.CoreCycles - outcome.IdleCycles;
+        return
+        [
+            new Metric("busy", 100.0 * busy / Math.Max(1, outcome.CoreCycles), "% of cycles"),
+            new Metric("busy_cycles_per_second", busy / outcome.SimulatedSeconds, "cycles/s"),
+        ];
+    }
+}
