@@ -14,6 +14,7 @@ public static class WorkloadCatalog
         .. Lmbench.All.Select(l => ((IWorkload)l, 2_000L)),
         (new FioRandRead(), 200L),
         (new Idle(), 100L),
+        (new NetperfRr(), 2_000L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

@@ -47,6 +47,10 @@ public static class NativeRun
             {
                 linux.StartDisk();
             }
+            if (host.Nic is not null)
+            {
+                linux.StartNetwork();
+            }
             linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
             linux.Start(processes.CreateProgram(processContext), processes.ProcessImage);
             return new PreparedRun(sim, host.Cores[0], profile, workload, processContext, seed);

@@ -11,7 +11,19 @@ namespace Sim.Models.Devices;
 /// <param name="LocalApicAccessNanoseconds">One access to a local APIC register (in the core's uncore): assumed; no source in hand.</param>
 /// <param name="ApicTimerHz">The local APIC timer's input clock (the bus or crystal clock): assumed; it differs by platform.</param>
 /// <param name="AtaIoNanoseconds">One access to an ATA task-file register: the 120 ns minimum cycle time of PIO mode 4 (ATA/ATAPI-7, t0).</param>
-public sealed record PlatformTimings(double LegacyIoNanoseconds, double LocalApicAccessNanoseconds, ulong ApicTimerHz, double AtaIoNanoseconds = 120)
+/// <param name="PcieMmioNanoseconds">One uncached access to a PCI Express device register (the NIC's): assumed; reads cost a round trip over the link.</param>
+/// <param name="LinkBitsPerSecond">The NIC's Ethernet link rate: 10 Gb/s.</param>
+/// <param name="LinkPropagationNanoseconds">Cable and switch delay between the NIC and its peer: assumed.</param>
+/// <param name="PeerTurnaroundNanoseconds">How long the peer takes to answer a request it received: assumed, standing for the peer's own network stack.</param>
+public sealed record PlatformTimings(
+    double LegacyIoNanoseconds,
+    double LocalApicAccessNanoseconds,
+    ulong ApicTimerHz,
+    double AtaIoNanoseconds = 120,
+    double PcieMmioNanoseconds = 300,
+    ulong LinkBitsPerSecond = 10_000_000_000,
+    double LinkPropagationNanoseconds = 500,
+    double PeerTurnaroundNanoseconds = 5_000)
 {
     public static readonly PlatformTimings Default = new(LegacyIoNanoseconds: 3209 / 3.8, LocalApicAccessNanoseconds: 20, ApicTimerHz: 100_000_000);
 }

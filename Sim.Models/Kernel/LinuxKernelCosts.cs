@@ -20,10 +20,12 @@ public sealed record LinuxKernelCosts(
     int TimerTick,
     int Mmap,
     int BlockRequest,
-    int BlockCompletion)
+    int BlockCompletion,
+    int NetworkSend,
+    int NetworkReceive)
 {
     public static readonly LinuxKernelCosts Default = new(
         SyscallEntry: 30, ForkBase: 3_000, PerPteCopy: 10, ExitBase: 2_000, PerPteUnmap: 10, PerTableFree: 50,
         Wait: 400, ContextSwitch: 200, DemandZeroFault: 300, CopyOnWriteFault: 400, TimerTick: 200, Mmap: 500,
-        BlockRequest: 1_000, BlockCompletion: 500);
+        BlockRequest: 1_000, BlockCompletion: 500, NetworkSend: 2_500, NetworkReceive: 2_000);
 }

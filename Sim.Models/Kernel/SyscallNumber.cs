@@ -9,6 +9,8 @@ public enum SyscallNumber
     SchedYield = 24,
     Nanosleep = 35,
     Getpid = 39,
+    Sendto = 44,
+    Recvfrom = 45,
     Fork = 57,
     Exit = 60,
     Wait4 = 61,

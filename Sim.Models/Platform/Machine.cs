@@ -68,6 +68,15 @@ public sealed class Machine
             Bus.MapPorts(AtaDisk.CommandBase, AtaDisk.CommandBase + 7, Disk);
             Bus.MapPorts(AtaDisk.ControlPort, AtaDisk.ControlPort, Disk);
         }
+        if (configuration.Nic)
+        {
+            PlatformTimings t = configuration.Timings;
+            Link = new EthernetLink(sim, t.LinkBitsPerSecond, Engine.Time.Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds));
+            Nic = new Nic8254x(sim, "host.nic0", Memory, Link, HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz), () => IoApic.Assert(NicIrq));
+            Bus.MapMmio(NicBase, Nic8254x.Size, Nic);
+            var turnaround = Engine.Time.Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds);
+            Nic.PeerReceives = bytes => sim.Schedule(new Engine.Events.CallbackEvent("host.peer.reply", () => Nic.PeerSends(bytes)), sim.Now + turnaround);
+        }
     }
 
     public Simulator Sim { get; }
@@ -92,6 +101,17 @@ public sealed class Machine
 
     /// <summary>The disk on the primary ATA channel, or null when configured without one.</summary>
     public AtaDisk? Disk { get; }
+
+    /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
+    public const int NicIrq = 11;
+
+    /// <summary>Where the NIC's registers are mapped (its memory BAR).</summary>
+    public const ulong NicBase = 0xFEBC_0000;
+
+    /// <summary>The network card, or null when configured without one. By default its peer echoes every frame after the turnaround time.</summary>
+    public Nic8254x? Nic { get; }
+
+    public EthernetLink? Link { get; }
 
     public ICoreHost Host { get; }
 

@@ -41,3 +41,20 @@ public class IdleRunTests
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
     }
 }
+
+public class NetperfRunTests
+{
+    [Fact]
+    public void Each_transaction_sends_and_receives_a_frame_with_three_NIC_register_accesses()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new NetperfRr(), 100, seed: 1);
+        Assert.Equal(100, r.Stat("host.nic0", "frames_sent"));
+        Assert.Equal(100, r.Stat("host.nic0", "frames_received"));
+        Assert.Equal(0, r.Stat("host.nic0", "frames_dropped"));
+        Assert.Equal(300, r.Stat("host.bus.host.nic0", "accesses")); // TDT write, ICR read, RDT write
+        double rtt = r.FiguresOfMerit.Single(m => m.Name == "round_trip").Value;
+        // At least the peer's 5 us turnaround and the two 0.5 us propagation delays.
+        Assert.InRange(rtt, 6.0, 20.0);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+}

@@ -21,7 +21,7 @@ public class NicTests
         public Rig()
         {
             Sim = new Simulator(1);
-            Machine = new Machine(Sim, HardwareProfiles.SkylakeSp8180, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 }, _ => this);
+            Machine = new Machine(Sim, HardwareProfiles.SkylakeSp8180, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Nic = false }, _ => this);
             Core = Machine.Cores[0];
             Core.Mmu.LoadCr3(DirectMap.Build(Machine).Pml4); // the driver reaches its rings through the direct map
             Link = new EthernetLink(Sim, 10_000_000_000, Tick.FromNanoseconds(500));

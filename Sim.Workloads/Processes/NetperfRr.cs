@@ -1,0 +1,63 @@
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using static Sim.Workloads.Processes.ScriptProgram;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// netperf's request/response test (UDP_RR): <c>Size</c> transactions of a 1-byte request sent to
+/// the peer and a 1-byte response awaited, one at a time. Figures of merit: transactions per
+/// second and the mean round trip. The peer answers after the platform's turnaround time.
+/// </summary>
+public sealed class NetperfRr : IProcessWorkload
+{
+    private const int RequestBytes = 1;
+
+    public string Name => "netperf-rr";
+
+    public string Description => "UDP request/response with the peer, 1-byte messages, one transaction at a time (size = transactions)";
+
+    public int Cpl => 3;
+
+    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    [
+        new("text", 0x0000_0000_0040_0000, 32, Writable: false),
+        new("data", 0x0000_0000_0060_0000, 8, Writable: true),
+        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
+    ];
+
+    public void Prepare(WorkloadContext context)
+    {
+    }
+
+    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
+
+    public IProgram CreateProgram(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        long transactions = context.Size;
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            for (long i = 0; i < transactions; i++)
+            {
+                p.PendingArgument = RequestBytes;
+                yield return Call(SyscallNumber.Sendto);
+                yield return Call(SyscallNumber.Recvfrom);
+                yield return Op.Alu(50); // netperf's bookkeeping per transaction
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return
+        [
+            new Metric("transactions", context.Size / outcome.SimulatedSeconds, "transactions/s"),
+            new Metric("round_trip", outcome.SimulatedSeconds / context.Size * 1e6, "us"),
+        ];
+    }
+}
