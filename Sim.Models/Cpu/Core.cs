@@ -50,6 +50,8 @@ public sealed class Core : Event
     private long _milliRemainder;
     private bool _halted;
     private Op? _pending; // an operation to run first in the next slice (retried or awaiting synchronization)
+    private IOpStream? _topStream; // the stream of the top frame, kept apart from the frame list for the per-operation fetch
+    private int _cpl;
 
     public Core(Simulator sim, string path, HardwareProfile profile, Mmu mmu, MemoryPath memory, ICoreHost host)
         : base(EventPriority.CpuTick)
@@ -88,7 +90,7 @@ public sealed class Core : Event
     public ClockDomain Clock => _clock;
 
     /// <summary>The current privilege level: 0 or 3.</summary>
-    public int Cpl => _frames.Count == 0 ? 0 : _frames[^1].Cpl;
+    public int Cpl => _cpl;
 
     /// <summary>RFLAGS.IF.</summary>
     public bool InterruptsEnabled { get; private set; } = true;
@@ -124,7 +126,7 @@ public sealed class Core : Event
             throw new InvalidOperationException($"Core {Path} is already running.");
         }
         _startCycle = _localCycle = _clock.CycleAtOrAfter(_sim.Now).Count;
-        _frames.Add(new Frame(stream, cpl));
+        PushFrame(new Frame(stream, cpl));
         _halted = false;
         _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
     }
@@ -153,6 +155,7 @@ public sealed class Core : Event
         {
             _frames[i] = _frames[i] with { RetryOp = null }; // a pending retry belonged to the thread switched away from
         }
+        SyncTop();
     }
 
     /// <summary>An interrupt arrives now: delivered at the next operation boundary with IF set; wakes a halted core.</summary>
@@ -221,10 +224,9 @@ public sealed class Core : Event
             op = pending;
             return true;
         }
-        while (_frames.Count > 0)
+        while (_topStream is not null)
         {
-            Frame top = _frames[^1];
-            if (top.Stream.TryNext(out op))
+            if (_topStream.TryNext(out op))
             {
                 return true;
             }
@@ -234,9 +236,10 @@ public sealed class Core : Event
             }
             IOpStream? next = _host.OnStreamEnd(this);
             _frames.Clear();
+            SyncTop();
             if (next is not null)
             {
-                _frames.Add(new Frame(next, 3));
+                PushFrame(new Frame(next, 3));
             }
         }
         Halt();
@@ -333,7 +336,7 @@ public sealed class Core : Event
         switch (i)
         {
             case Instruction.Syscall when Cpl == 3:
-                _frames.Add(new Frame(_host.OnSyscall(this, op.Operand), 0));
+                PushFrame(new Frame(_host.OnSyscall(this, op.Operand), 0));
                 break;
             case Instruction.Sysret:
             case Instruction.Iret:
@@ -378,6 +381,7 @@ public sealed class Core : Event
         }
         Frame frame = _frames[^1];
         _frames.RemoveAt(_frames.Count - 1);
+        SyncTop();
         if (frame.RetryOp is { } retry)
         {
             _pending = retry;
@@ -394,7 +398,7 @@ public sealed class Core : Event
         _exceptions.Increment(vector);
         Charge(CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
         ExceptionResponse response = _host.OnException(this, vector, errorCode, faultAddress);
-        _frames.Add(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));
+        PushFrame(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));
     }
 
     private void DeliverInterrupt(int vector)
@@ -404,7 +408,7 @@ public sealed class Core : Event
         Charge(CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
         bool wasEnabled = InterruptsEnabled;
         InterruptsEnabled = false; // an interrupt gate clears IF; IRET restores it
-        _frames.Add(new Frame(_host.OnInterrupt(this, vector), 0, RestoresInterruptFlag: wasEnabled));
+        PushFrame(new Frame(_host.OnInterrupt(this, vector), 0, RestoresInterruptFlag: wasEnabled));
     }
 
     /// <summary>
@@ -446,6 +450,25 @@ public sealed class Core : Event
     {
         _cycles.Add(category, (long)cycles);
         _localCycle += cycles;
+    }
+
+    private void PushFrame(Frame frame)
+    {
+        _frames.Add(frame);
+        SyncTop();
+    }
+
+    private void SyncTop()
+    {
+        if (_frames.Count == 0)
+        {
+            _topStream = null;
+            _cpl = 0;
+            return;
+        }
+        Frame top = _frames[^1];
+        _topStream = top.Stream;
+        _cpl = top.Cpl;
     }
 
     private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false);
