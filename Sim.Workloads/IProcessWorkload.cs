@@ -1,4 +1,5 @@
 using Sim.Models.Kernel;
+using Sim.Models.Platform;
 
 namespace Sim.Workloads;
 
@@ -11,4 +12,9 @@ public interface IProcessWorkload : IWorkload
     IReadOnlyList<MemoryRegion> ProcessImage { get; }
 
     IProgram CreateProgram(WorkloadContext context);
+
+    /// <summary>Sets up what the workload needs around the machine (a client peer on the network) before it boots; nothing by default.</summary>
+    void ConfigurePlatform(Machine machine)
+    {
+    }
 }

@@ -15,6 +15,8 @@ public static class WorkloadCatalog
         (new FioRandRead(), 200L),
         (new Idle(), 100L),
         (new NetperfRr(), 2_000L),
+        (new Web(), 500L),
+        (new Oltp(), 100L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

@@ -43,6 +43,7 @@ public static class NativeRun
             var host = new Machine(sim, profile, configuration,
                 m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
             var processContext = new WorkloadContext(host.NewAddressSpace(), host.Memory, sim.Random, size);
+            processes.ConfigurePlatform(host);
             if (host.Disk is not null)
             {
                 linux.StartDisk();

@@ -131,7 +131,10 @@ public sealed class LinuxKernel : ICoreHost
                 Receive(core, path, current);
                 break;
             case SyscallNumber.Pread64:
-                ReadBlock(core, path, current, (ulong)current.Program.PendingArgument);
+                BlockIo(core, path, current, (ulong)current.Program.PendingArgument, write: false);
+                break;
+            case SyscallNumber.Pwrite64:
+                BlockIo(core, path, current, (ulong)current.Program.PendingArgument, write: true);
                 break;
             case SyscallNumber.Munmap:
                 Unmap(path, current, (ulong)current.Program.PendingArgument);
@@ -436,19 +439,21 @@ public sealed class LinuxKernel : ICoreHost
     }
 
     /// <summary>
-    /// pread of 4 KiB at byte <paramref name="offset"/> of the disk: the block layer's work, the
-    /// ATA driver's six task-file writes (READ SECTORS for 8 sectors), and the caller blocks until
-    /// the last sector's interrupt. One request at a time (PIO has no queue).
+    /// pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk: the block layer's
+    /// work and the ATA driver's six task-file writes (READ or WRITE SECTORS for 8 sectors); a write
+    /// also pushes its 8 sectors through the data port at once (256 word writes each, the data
+    /// read from the buffer). The caller blocks until the last interrupt. One request at a time
+    /// (PIO has no queue).
     /// </summary>
-    private void ReadBlock(Core core, KernelPath path, Process p, ulong offset)
+    private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write)
     {
         if (_machine.Disk is null)
         {
-            throw new InvalidOperationException("pread with no disk in the machine.");
+            throw new InvalidOperationException("Block I/O with no disk in the machine.");
         }
         if (_disk is not null)
         {
-            throw new InvalidOperationException("The ATA model takes one request at a time; a second reader would need a request queue.");
+            throw new InvalidOperationException("The ATA model takes one request at a time; a second request would need a request queue.");
         }
         path.Work(_costs.BlockRequest);
         ulong lba = offset / 512;
@@ -459,18 +464,39 @@ public sealed class LinuxKernel : ICoreHost
             .Execute(Op.Out((ushort)(port + 4), (lba >> 8) & 0xFF))
             .Execute(Op.Out((ushort)(port + 5), (lba >> 16) & 0xFF))
             .Execute(Op.Out((ushort)(port + 6), 0xE0 | ((lba >> 24) & 0x0F)))
-            .Execute(Op.Out((ushort)(port + 7), Devices.AtaDisk.ReadSectors));
-        _disk = new DiskRequest(p, Sectors, Memory.AllocateFrame());
+            .Execute(Op.Out((ushort)(port + 7), write ? Devices.AtaDisk.WriteSectors : Devices.AtaDisk.ReadSectors));
+        var request = new DiskRequest(p, Sectors, Memory.AllocateFrame(), write);
+        if (write)
+        {
+            for (int sector = 0; sector < Sectors; sector++)
+            {
+                for (int word = 0; word < 256; word++)
+                {
+                    if (word % 32 == 0)
+                    {
+                        path.Load(request.Buffer + ((ulong)sector * 512) + ((ulong)(word / 32) * 64)); // rep outsw reads a line per 32 words
+                    }
+                    path.Execute(Op.Out(port, 0));
+                }
+            }
+            request.Remaining = 0; // all sent; one interrupt when the medium has it
+        }
+        _disk = request;
         p.State = ProcessState.Waiting;
         SwitchToNext(core, path);
     }
 
-    /// <summary>One sector is ready: acknowledge by reading the status, move it with 256 word reads into the buffer; wake the reader after the last.</summary>
+    /// <summary>A sector is ready (or a write is done): acknowledge by reading the status; for a read, move the sector with 256 word reads into the buffer; wake the caller after the last.</summary>
     private void DiskInterrupt(KernelPath path)
     {
         DiskRequest request = _disk!;
         ushort port = Devices.AtaDisk.CommandBase;
         path.Execute(Op.In((ushort)(port + 7)));
+        if (request.Write)
+        {
+            CompleteDisk(path, request);
+            return;
+        }
         int sector = request.Sectors - request.Remaining;
         for (int word = 0; word < 256; word++)
         {
@@ -483,13 +509,18 @@ public sealed class LinuxKernel : ICoreHost
         request.Remaining--;
         if (request.Remaining == 0)
         {
-            path.Work(_costs.BlockCompletion);
-            _disk = null;
-            Release(request.Buffer);
-            request.Reader.Program.SyscallReturned(4096);
-            request.Reader.State = ProcessState.Ready;
-            _ready.Enqueue(request.Reader);
+            CompleteDisk(path, request);
         }
+    }
+
+    private void CompleteDisk(KernelPath path, DiskRequest request)
+    {
+        path.Work(_costs.BlockCompletion);
+        _disk = null;
+        Release(request.Buffer);
+        request.Caller.Program.SyscallReturned(4096);
+        request.Caller.State = ProcessState.Ready;
+        _ready.Enqueue(request.Caller);
     }
 
     /// <summary>
@@ -592,13 +623,15 @@ public sealed class LinuxKernel : ICoreHost
         public Process? Waiter { get; set; }
     }
 
-    private sealed class DiskRequest(Process reader, int sectors, ulong buffer)
+    private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write)
     {
-        public Process Reader { get; } = reader;
+        public Process Caller { get; } = caller;
 
         public int Sectors { get; } = sectors;
 
         public ulong Buffer { get; } = buffer;
+
+        public bool Write { get; } = write;
 
         public int Remaining { get; set; } = sectors;
     }

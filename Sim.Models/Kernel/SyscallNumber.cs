@@ -5,6 +5,7 @@ public enum SyscallNumber
 {
     Mmap = 9,
     Pread64 = 17,
+    Pwrite64 = 18,
     Munmap = 11,
     SchedYield = 24,
     Nanosleep = 35,

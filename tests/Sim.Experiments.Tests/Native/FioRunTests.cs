@@ -58,3 +58,25 @@ public class NetperfRunTests
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
     }
 }
+
+public class MacroRunTests
+{
+    [Fact]
+    public void The_web_server_answers_each_request_with_eight_frames()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new Web(), 50, seed: 1);
+        Assert.Equal(51, r.Stat("host.nic0", "frames_received")); // the closed-loop client sends one more request after the 50th answer
+        Assert.Equal(400, r.Stat("host.nic0", "frames_sent"));
+        Assert.True(r.FiguresOfMerit.Single().Value > 0);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
+    public void Oltp_reads_two_blocks_and_writes_one_per_transaction()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new Oltp(), 10, seed: 1);
+        Assert.Equal(10 * 2 * 8, r.Stat("host.disk0", "sectors_read"));
+        Assert.Equal(10 * 8, r.Stat("host.disk0", "sectors_written"));
+        Assert.Equal(30, r.Stat("host.disk0", "commands"));
+    }
+}

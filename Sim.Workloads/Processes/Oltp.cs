@@ -1,0 +1,77 @@
+using Sim.Engine.Randomness;
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using static Sim.Workloads.Processes.ScriptProgram;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// An OLTP-like transaction mix: per transaction, query work over a 1 MiB buffer pool (2,000
+/// instructions, 50 random loads, 10 stores), two 4 KiB random reads and one 4 KiB random write
+/// to the disk, one at a time. The mix is an assumption in the spirit of small-transaction
+/// database work; figure of merit: transactions per second.
+/// </summary>
+public sealed class Oltp : IProcessWorkload
+{
+    private const ulong Pool = 0x0000_0000_1000_0000;
+    private const ulong PoolBytes = 1UL << 20;
+    private const ulong DataBytes = 1UL << 30;
+
+    public string Name => "oltp";
+
+    public string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions)";
+
+    public int Cpl => 3;
+
+    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    [
+        new("text", 0x0000_0000_0040_0000, 64, Writable: false),
+        new("data", 0x0000_0000_0060_0000, 16, Writable: true),
+        new("pool", Pool, PoolBytes / 4096, Writable: true),
+        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
+    ];
+
+    public void Prepare(WorkloadContext context)
+    {
+    }
+
+    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
+
+    public IProgram CreateProgram(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        RandomStream random = context.Random.For("workload.oltp.thread0");
+        long transactions = context.Size;
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            for (long t = 0; t < transactions; t++)
+            {
+                for (int i = 0; i < 50; i++)
+                {
+                    yield return Op.Alu(40);
+                    yield return Op.Load(Pool + (random.NextBelow(PoolBytes / 8) * 8));
+                    if (i % 5 == 0)
+                    {
+                        yield return Op.Store(Pool + (random.NextBelow(PoolBytes / 8) * 8));
+                    }
+                }
+                for (int read = 0; read < 2; read++)
+                {
+                    p.PendingArgument = (long)(random.NextBelow(DataBytes / 4096) * 4096);
+                    yield return Call(SyscallNumber.Pread64);
+                }
+                p.PendingArgument = (long)(random.NextBelow(DataBytes / 4096) * 4096);
+                yield return Call(SyscallNumber.Pwrite64);
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return [new Metric("transactions", context.Size / outcome.SimulatedSeconds, "transactions/s")];
+    }
+}

@@ -1,0 +1,94 @@
+using Sim.Engine.Events;
+using Sim.Engine.Randomness;
+using Sim.Engine.Time;
+using Sim.Models.Cpu;
+using Sim.Models.Devices;
+using Sim.Models.Kernel;
+using Sim.Models.Platform;
+using static Sim.Workloads.Processes.ScriptProgram;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// A web server under one closed-loop client: the client (the NIC's peer) sends a 200-byte
+/// request, the server receives it, does 20,000 instructions of work with 100 random loads in a
+/// 256 KiB page cache, and answers with eight full frames (about 11.6 KB); when the client has
+/// the whole answer it sends the next request. The sizes and work are assumptions standing for
+/// static-file serving; figure of merit: requests per second.
+/// </summary>
+public sealed class Web : IProcessWorkload
+{
+    private const int RequestBytes = 200;
+    private const int ResponseFrames = 8;
+    private const int FramePayload = 1472; // a full Ethernet frame of UDP payload
+    private const ulong Cache = 0x0000_0000_2000_0000;
+    private const ulong CacheBytes = 256UL << 10;
+
+    public string Name => "web";
+
+    public string Description => "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
+
+    public int Cpl => 3;
+
+    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    [
+        new("text", 0x0000_0000_0040_0000, 64, Writable: false),
+        new("data", 0x0000_0000_0060_0000, 16, Writable: true),
+        new("cache", Cache, CacheBytes / 4096, Writable: true),
+        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
+    ];
+
+    public void ConfigurePlatform(Machine machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        Nic8254x nic = machine.Nic ?? throw new InvalidOperationException("The web workload needs a NIC.");
+        int framesSeen = 0;
+        nic.PeerReceives = _ =>
+        {
+            if (++framesSeen % ResponseFrames == 0)
+            {
+                nic.PeerSends(RequestBytes + 42); // the whole answer is in: the next request
+            }
+        };
+        machine.Sim.Schedule(new CallbackEvent("host.peer.first-request", () => nic.PeerSends(RequestBytes + 42)), Tick.FromMicroseconds(10));
+    }
+
+    public void Prepare(WorkloadContext context)
+    {
+    }
+
+    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
+
+    public IProgram CreateProgram(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        RandomStream random = context.Random.For("workload.web.thread0");
+        long requests = context.Size;
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            for (long r = 0; r < requests; r++)
+            {
+                yield return Call(SyscallNumber.Recvfrom);
+                for (int i = 0; i < 100; i++)
+                {
+                    yield return Op.Alu(200);
+                    yield return Op.Load(Cache + (random.NextBelow(CacheBytes / 8) * 8));
+                }
+                for (int f = 0; f < ResponseFrames; f++)
+                {
+                    p.PendingArgument = FramePayload;
+                    yield return Call(SyscallNumber.Sendto);
+                }
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return [new Metric("requests", context.Size / outcome.SimulatedSeconds, "requests/s")];
+    }
+}
