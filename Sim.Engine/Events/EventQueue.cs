@@ -99,7 +99,10 @@ public sealed class EventQueue
         ref Entry entry = ref _entries[slot];
         entry.Time = whenPicoseconds;
         entry.Key = ev.KeyBase | sequence;
-        entry.Event = ev;
+        if (!ReferenceEquals(entry.Event, ev))
+        {
+            entry.Event = ev; // a reference store costs a GC write barrier: skipped when an event reuses its own slot, as a self-rescheduling event does
+        }
         ev.Slot = slot;
         ev.WhenPicoseconds = whenPicoseconds;
         _count++; // before linking: a re-width during the link must see this entry
