@@ -17,4 +17,9 @@ public interface IProcessWorkload : IWorkload
     void ConfigurePlatform(Machine machine)
     {
     }
+
+    /// <summary>Sets up what the workload needs in the kernel (files, executables) before the first process starts; nothing by default.</summary>
+    void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
+    {
+    }
 }

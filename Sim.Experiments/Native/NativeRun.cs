@@ -53,6 +53,7 @@ public static class NativeRun
                 linux.StartNetwork();
             }
             linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
+            processes.ConfigureKernel(linux, processContext);
             linux.Start(processes.CreateProgram(processContext), processes.ProcessImage);
             return new PreparedRun(sim, host.Cores[0], profile, workload, processContext, seed);
         }

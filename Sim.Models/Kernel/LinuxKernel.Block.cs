@@ -29,7 +29,7 @@ public sealed partial class LinuxKernel
     /// read from the buffer). The caller blocks until the last interrupt. One request at a time
     /// (PIO has no queue).
     /// </summary>
-    private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write)
+    private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
     {
         if (_machine.Disk is null)
         {
@@ -49,7 +49,7 @@ public sealed partial class LinuxKernel
             .Execute(Op.Out((ushort)(port + 5), (lba >> 16) & 0xFF))
             .Execute(Op.Out((ushort)(port + 6), 0xE0 | ((lba >> 24) & 0x0F)))
             .Execute(Op.Out((ushort)(port + 7), write ? Devices.AtaDisk.WriteSectors : Devices.AtaDisk.ReadSectors));
-        var request = new DiskRequest(p, Sectors, Memory.AllocateFrame(), write);
+        var request = new DiskRequest(p, Sectors, Memory.AllocateFrame(), write, complete);
         if (write)
         {
             for (int sector = 0; sector < Sectors; sector++)
@@ -97,18 +97,28 @@ public sealed partial class LinuxKernel
         }
     }
 
+    /// <summary>The request is done: by default the buffer is freed and 4,096 bytes returned; a completion (a page-cache fill) may keep it and answer otherwise.</summary>
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
         path.Work(_costs.BlockCompletion);
         _disk = null;
-        Release(request.Buffer);
-        request.Caller.Program.SyscallReturned(4096);
+        if (request.Complete is { } complete)
+        {
+            complete(path, request.Buffer);
+        }
+        else
+        {
+            Release(request.Buffer);
+            request.Caller.Program.SyscallReturned(4096);
+        }
         request.Caller.State = ProcessState.Ready;
         _ready.Enqueue(request.Caller);
     }
 
-    private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write)
+    private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete)
     {
+        public Action<KernelPath, ulong>? Complete { get; } = complete;
+
         public Process Caller { get; } = caller;
 
         public int Sectors { get; } = sectors;

@@ -55,6 +55,10 @@ public sealed partial class LinuxKernel
         ulong flags = PageEntry.User | (region.Writable ? PageEntry.Writable : 0);
         ulong? leaf = p.Space.LeafEntryAddress(page);
         ulong entry = leaf is { } l ? Memory.ReadUInt64(l) : 0;
+        if ((entry & PageEntry.Present) == 0 && region.FileId is { } file)
+        {
+            return MapFilePage(path, p, region, file, page);
+        }
         if ((entry & PageEntry.Present) == 0)
         {
             _demandZeroFaults.Increment();

@@ -66,11 +66,29 @@ public sealed partial class LinuxKernel
     {
         _exits.Increment();
         path.Work(_costs.ExitBase);
-        foreach (MemoryRegion r in dying.Regions)
+        UnmapAll(path, dying);
+        dying.State = ProcessState.Zombie;
+        dying.ExitCode = status;
+        if (dying.Parent is { State: ProcessState.Waiting } parent)
+        {
+            Reap(path, parent, dying);
+            parent.State = ProcessState.Ready;
+            _ready.Enqueue(parent);
+        }
+        SwitchToNext(core, path);
+        // The tables are freed at the next kernel entry, when the core surely runs on another
+        // address space (as Linux drops the last reference to an mm after the switch).
+        _deadSpaces.Enqueue(dying.Space);
+    }
+
+    /// <summary>Unmaps every resident page of the process's regions, releasing the frames (page-cache pages keep the cache's reference).</summary>
+    private void UnmapAll(KernelPath path, Process p)
+    {
+        foreach (MemoryRegion r in p.Regions)
         {
             for (ulong page = 0; page < r.Pages; page++)
             {
-                if (dying.Space.LeafEntryAddress(r.Start + (page * 4096)) is not { } leaf)
+                if (p.Space.LeafEntryAddress(r.Start + (page * 4096)) is not { } leaf)
                 {
                     continue;
                 }
@@ -85,18 +103,31 @@ public sealed partial class LinuxKernel
                 Release(entry & PageEntry.AddressMask);
             }
         }
-        dying.State = ProcessState.Zombie;
-        dying.ExitCode = status;
-        if (dying.Parent is { State: ProcessState.Waiting } parent)
-        {
-            Reap(path, parent, dying);
-            parent.State = ProcessState.Ready;
-            _ready.Enqueue(parent);
-        }
-        SwitchToNext(core, path);
-        // The tables are freed at the next kernel entry, when the core surely runs on another
-        // address space (as Linux drops the last reference to an mm after the switch).
-        _deadSpaces.Enqueue(dying.Space);
+    }
+
+    /// <summary>
+    /// execve: the process drops its address space (unmapped now, its tables freed at the next
+    /// kernel entry) and gets a fresh one with the image's text mapped from the page cache on
+    /// demand and its data, heap and stack demand-zero; it then runs the image's program.
+    /// </summary>
+    private void Exec(Core core, KernelPath path, Process p, ExecutableImage image)
+    {
+        path.Work(_costs.ExecBase);
+        UnmapAll(path, p);
+        _deadSpaces.Enqueue(p.Space);
+        AddressSpaceBuilder space = _machine.NewAddressSpace();
+        space.ShareKernelHalf(_kernelSpace);
+        p.Space = space;
+        p.ReplaceRegions(
+        [
+            new MemoryRegion("text", ExecutableImage.TextBase, Files[image.TextFileId].Pages, Writable: false, Populated: false, FileId: image.TextFileId),
+            new MemoryRegion("data", ExecutableImage.DataBase, image.DataPages, Writable: true, Populated: false),
+            new MemoryRegion("heap", ExecutableImage.HeapBase, image.HeapPages, Writable: true, Populated: false),
+            new MemoryRegion("stack", ExecutableImage.StackBase, image.StackPages, Writable: true, Populated: false),
+        ]);
+        p.Program = image.Program();
+        _ops.SwitchAddressSpace(path, space.Pml4);
+        core.ReplaceUserStream(p.Program);
     }
 
     private void FreeDeadAddressSpaces(KernelPath path)

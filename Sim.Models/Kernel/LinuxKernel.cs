@@ -46,6 +46,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly Counter _demandZeroFaults;
     private readonly Counter _copyOnWriteFaults;
     private readonly Counter _syscalls;
+    private readonly Counter _fileFaults;
 
     public LinuxKernel(Machine machine, IPrivilegedOperations ops, LinuxKernelCosts costs)
     {
@@ -63,6 +64,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _exits = stats.Counter("exits", "count", "processes that exited or were killed");
         _demandZeroFaults = stats.Counter("demand_zero_faults", "count", "page faults that mapped a fresh zeroed page");
         _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
+        _fileFaults = stats.Counter("file_faults", "count", "page faults that mapped a page-cache page (program text)");
     }
 
     public Process? Current { get; private set; }
@@ -103,6 +105,21 @@ public sealed partial class LinuxKernel : ICoreHost
         _syscalls.Increment();
         switch ((SyscallNumber)number)
         {
+            case SyscallNumber.Open:
+                Open(path, current, (int)current.Program.PendingArgument);
+                break;
+            case SyscallNumber.Close:
+                Close(path, current, (int)current.Program.PendingArgument);
+                break;
+            case SyscallNumber.Read:
+                Read(core, path, current, (int)current.Program.PendingArgument);
+                break;
+            case SyscallNumber.Write:
+                Write(path, current, (int)current.Program.PendingArgument);
+                break;
+            case SyscallNumber.Execve:
+                Execve(core, path, current, (int)current.Program.PendingArgument);
+                break;
             case SyscallNumber.Getpid:
                 current.Program.SyscallReturned(current.Pid);
                 break;

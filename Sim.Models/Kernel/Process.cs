@@ -18,7 +18,8 @@ public sealed class Process
 
     public Process? Parent { get; }
 
-    public AddressSpaceBuilder Space { get; }
+    /// <summary>The process's page tables; exec gives it fresh ones.</summary>
+    public AddressSpaceBuilder Space { get; internal set; }
 
     private readonly List<MemoryRegion> _regions;
 
@@ -31,7 +32,17 @@ public sealed class Process
 
     internal void RemoveRegion(MemoryRegion region) => _regions.Remove(region);
 
-    public IProgram Program { get; }
+    internal void ReplaceRegions(IEnumerable<MemoryRegion> regions)
+    {
+        _regions.Clear();
+        _regions.AddRange(regions);
+    }
+
+    /// <summary>The program the process runs; exec replaces it.</summary>
+    public IProgram Program { get; internal set; }
+
+    /// <summary>Open files by descriptor (null: closed); descriptors 0-2 are taken by the standard streams.</summary>
+    internal List<OpenFile?> Files { get; } = [null, null, null];
 
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 

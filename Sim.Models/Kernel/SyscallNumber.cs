@@ -3,6 +3,10 @@ namespace Sim.Models.Kernel;
 /// <summary>The system calls the kernel model implements, with their Linux x86-64 numbers (arch/x86/entry/syscalls/syscall_64.tbl).</summary>
 public enum SyscallNumber
 {
+    Read = 0,
+    Write = 1,
+    Open = 2,
+    Close = 3,
     Mmap = 9,
     Pread64 = 17,
     Pwrite64 = 18,
@@ -13,6 +17,7 @@ public enum SyscallNumber
     Sendto = 44,
     Recvfrom = 45,
     Fork = 57,
+    Execve = 59,
     Exit = 60,
     Wait4 = 61,
 }

@@ -37,7 +37,7 @@ public class WorkloadRunTests
     }
 
     [Theory]
-    [InlineData("--workload", "kernel-build", "no workload 'kernel-build'")]
+    [InlineData("--workload", "spec-cpu", "no workload 'spec-cpu'")]
     [InlineData("--preset", "type1", "needs the hypervisor models")]
     [InlineData("--preset", "type9", "no preset 'type9'")]
     [InlineData("--profile", "p5", "no hardware profile 'p5'")]

@@ -80,3 +80,19 @@ public class MacroRunTests
         Assert.Equal(30, r.Stat("host.disk0", "commands"));
     }
 }
+
+public class KernelBuildRunTests
+{
+    [Fact]
+    public void Each_unit_forks_execs_reads_its_source_and_writes_its_object()
+    {
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new KernelBuild(), 4, seed: 1);
+        Assert.Equal(4, r.Stat("host.kernel", "forks"));
+        Assert.Equal(5, r.Stat("host.kernel", "exits"));
+        Assert.Equal(4 + 4 + 1 + (4 * 12), r.Stat("host.kernel", "syscalls")); // make: fork, wait, exit; each compiler: exec, 2 opens, 4 reads, 2 writes, 2 closes, exit
+        Assert.Equal(4 * 256, r.Stat("host.kernel", "file_faults"));           // the compiler's text, faulted in by each process
+        Assert.True(r.Stat("host.kernel", "demand_zero_faults") >= 4 * 512);
+        Assert.Equal(0, r.Stat("host.disk0", "commands"));                      // a warm build: everything came from the page cache
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+}

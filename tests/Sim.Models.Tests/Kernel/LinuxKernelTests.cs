@@ -187,3 +187,66 @@ public class LinuxKernelTests
         Assert.InRange(rig.Stat("host.cpu0.apic", "eois"), ticks - 1, ticks); // the tick at the very end may not be handled yet
     }
 }
+
+public class LinuxKernelFileTests
+{
+    private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
+
+    private sealed class Script(Func<Script, IEnumerable<Op>> body) : IProgram
+    {
+        private IEnumerator<Op>? _ops;
+
+        public long PendingArgument { get; set; }
+
+        public List<long> Results { get; } = [];
+
+        public bool TryNext(out Op op)
+        {
+            _ops ??= body(this).GetEnumerator();
+            bool more = _ops.MoveNext();
+            op = more ? _ops.Current : default;
+            return more;
+        }
+
+        public void SyscallReturned(long result) => Results.Add(result);
+
+        public IProgram ForkChild() => throw new InvalidOperationException();
+    }
+
+    [Fact]
+    public void A_cold_read_goes_to_the_disk_once_and_then_hits_the_page_cache()
+    {
+        var sim = new Simulator(1);
+        LinuxKernel kernel = null!;
+        var machine = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 },
+            m => kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+        kernel.StartDisk();
+        int file = kernel.Files.Create("data.bin", 8192);
+        int output = kernel.Files.Create("out.bin", 0, capacityBytes: 4096);
+        var program = new Script(s => Body(s));
+        IEnumerable<Op> Body(Script s)
+        {
+            s.PendingArgument = file;
+            yield return Call(SyscallNumber.Open);            // fd 3
+            s.PendingArgument = 3;
+            yield return Call(SyscallNumber.Read);            // page 0 from the disk
+            s.PendingArgument = file;
+            yield return Call(SyscallNumber.Open);            // fd 4, offset 0 again
+            s.PendingArgument = 4;
+            yield return Call(SyscallNumber.Read);            // page 0 from the cache
+            s.PendingArgument = output;
+            yield return Call(SyscallNumber.Open);            // fd 5
+            s.PendingArgument = 5;
+            yield return Call(SyscallNumber.Write);
+            yield return Call(SyscallNumber.Write);           // beyond the file's capacity
+            s.PendingArgument = 9;
+            yield return Call(SyscallNumber.Read);            // a bad descriptor
+            yield return Call(SyscallNumber.Exit);
+        }
+        kernel.Start(program, [new MemoryRegion("data", 0x60_0000, 4, Writable: true)]);
+        sim.Run(Sim.Engine.Time.Tick.FromMilliseconds(10));
+        Assert.Equal([3L, 4096, 4, 4096, 5, 4096, -27, -9], program.Results);
+        Assert.Equal(8, sim.Stats.Snapshot(sim.Now).Single(s => s.Path == "host.disk0" && s.Statistic == "sectors_read").Value);
+        Assert.Equal(4096UL, kernel.Files[output].Size);
+    }
+}

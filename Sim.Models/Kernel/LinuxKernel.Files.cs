@@ -1,0 +1,173 @@
+using Sim.Models.Cpu;
+using Sim.Models.Paging;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// Files: open, read, write and close through a page cache of 4 KiB pages; exec's text mapped
+/// from the same cache. A read that misses the cache reads the page from the disk and blocks its
+/// caller; a write fills a cache page and returns (dirty pages stay in the cache: the model has
+/// no writeback yet).
+/// </summary>
+public sealed partial class LinuxKernel
+{
+    private const long Ebadf = -9;
+    private const long Efbig = -27;
+
+    private readonly Dictionary<(int File, ulong Page), ulong> _pageCache = []; // looked up only, never iterated
+    private readonly List<ExecutableImage> _executables = [];
+
+    /// <summary>The kernel's files.</summary>
+    public FileSystem Files { get; } = new();
+
+    /// <summary>Makes <paramref name="image"/> startable by execve; returns the number to pass.</summary>
+    public int RegisterExecutable(ExecutableImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        _executables.Add(image);
+        return _executables.Count - 1;
+    }
+
+    /// <summary>Reads a whole file into the page cache at boot (not timed): a warm cache, as after an earlier run.</summary>
+    public void Preload(int fileId)
+    {
+        for (ulong page = 0; page < Files[fileId].Pages; page++)
+        {
+            CachePage(fileId, page, Memory.AllocateFrame());
+        }
+    }
+
+    private void CachePage(int file, ulong page, ulong frame)
+    {
+        _pageCache[(file, page)] = frame;
+        _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 0) + 1; // the cache's own reference
+    }
+
+    private void Open(KernelPath path, Process p, int fileId)
+    {
+        path.Work(_costs.Open);
+        _ = Files[fileId];
+        int fd = p.Files.IndexOf(null, 3);
+        if (fd < 0)
+        {
+            fd = p.Files.Count;
+            p.Files.Add(null);
+        }
+        p.Files[fd] = new OpenFile(fileId);
+        p.Program.SyscallReturned(fd);
+    }
+
+    private void Close(KernelPath path, Process p, int fd)
+    {
+        path.Work(_costs.Close);
+        if (fd < 3 || fd >= p.Files.Count || p.Files[fd] is null)
+        {
+            p.Program.SyscallReturned(Ebadf);
+            return;
+        }
+        p.Files[fd] = null;
+        p.Program.SyscallReturned(0);
+    }
+
+    /// <summary>read of 4 KiB at the file offset into the process's data page: from the page cache, or from the disk (blocking) on a miss.</summary>
+    private void Read(Core core, KernelPath path, Process p, int fd)
+    {
+        path.Work(_costs.FileRead);
+        if (FileOf(p, fd) is not { } open)
+        {
+            p.Program.SyscallReturned(Ebadf);
+            return;
+        }
+        FileSystem.FileEntry file = Files[open.FileId];
+        if (open.Offset >= file.Size)
+        {
+            p.Program.SyscallReturned(0); // end of file
+            return;
+        }
+        ulong page = open.Offset / 4096;
+        ulong user = UserBuffer(p);
+        if (_pageCache.TryGetValue((file.Id, page), out ulong frame))
+        {
+            CopyPage(path, DirectMap.Of(frame), user);
+            open.Offset += 4096;
+            p.Program.SyscallReturned(4096);
+            return;
+        }
+        BlockIo(core, path, p, (file.FirstSector + (page * 8)) * 512, write: false, (completion, buffer) =>
+        {
+            CachePage(file.Id, page, buffer);
+            CopyPage(completion, DirectMap.Of(buffer), user);
+            open.Offset += 4096;
+            p.Program.SyscallReturned(4096);
+        });
+    }
+
+    /// <summary>write of 4 KiB from the process's data page at the file offset, into a page-cache page.</summary>
+    private void Write(KernelPath path, Process p, int fd)
+    {
+        path.Work(_costs.FileWrite);
+        if (FileOf(p, fd) is not { } open)
+        {
+            p.Program.SyscallReturned(Ebadf);
+            return;
+        }
+        FileSystem.FileEntry file = Files[open.FileId];
+        if (open.Offset + 4096 > file.Capacity)
+        {
+            p.Program.SyscallReturned(Efbig);
+            return;
+        }
+        ulong page = open.Offset / 4096;
+        if (!_pageCache.TryGetValue((file.Id, page), out ulong frame))
+        {
+            frame = Memory.AllocateFrame();
+            CachePage(file.Id, page, frame);
+        }
+        CopyPage(path, UserBuffer(p), DirectMap.Of(frame));
+        open.Offset += 4096;
+        file.Size = Math.Max(file.Size, open.Offset);
+        p.Program.SyscallReturned(4096);
+    }
+
+    private void Execve(Core core, KernelPath path, Process p, int image)
+    {
+        if (image < 0 || image >= _executables.Count)
+        {
+            p.Program.SyscallReturned(-2); // ENOENT
+            return;
+        }
+        Exec(core, path, p, _executables[image]);
+    }
+
+    /// <summary>A fault in a file-backed region maps the page-cache page read-only and shared.</summary>
+    private bool MapFilePage(KernelPath path, Process p, MemoryRegion region, int file, ulong page)
+    {
+        ulong index = (page - region.Start) / 4096;
+        if (!_pageCache.TryGetValue((file, index), out ulong frame))
+        {
+            throw new InvalidOperationException(
+                $"A fault on page {index} of '{Files[file].Name}', which is not in the page cache: the model maps program text from the cache only; preload the file.");
+        }
+        _fileFaults.Increment();
+        path.Work(_costs.FileFault);
+        p.Space.Map4K(page, frame, PageEntry.User);
+        _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 0) + 1;
+        _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
+        return true;
+    }
+
+    private static OpenFile? FileOf(Process p, int fd) => fd >= 3 && fd < p.Files.Count ? p.Files[fd] : null;
+
+    /// <summary>The user buffer a read fills or a write empties: the first page of the process's first writable region (a model of "the buffer").</summary>
+    private static ulong UserBuffer(Process p) =>
+        p.Regions.FirstOrDefault(r => r.Writable)?.Start ?? throw new InvalidOperationException($"Process {p.Pid} has no writable region for a file buffer.");
+
+    /// <summary>Copies a 4 KiB page line by line between two linear addresses (user addresses are reached through the current page tables).</summary>
+    private static void CopyPage(KernelPath path, ulong from, ulong to)
+    {
+        for (ulong offset = 0; offset < 4096; offset += 64)
+        {
+            path.Execute(Op.Load(from + offset)).Execute(Op.Store(to + offset));
+        }
+    }
+}

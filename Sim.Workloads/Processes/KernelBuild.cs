@@ -1,0 +1,136 @@
+using Sim.Engine.Randomness;
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using static Sim.Workloads.Processes.ScriptProgram;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// A kernel build in miniature: `make` forks and waits for one compiler process per source file
+/// (<c>Size</c> files); each child execs the compiler (1 MiB of text mapped from the page cache,
+/// faulted in page by page), opens and reads its 16 KiB source, works (200,000 instructions over
+/// a 2 MiB heap it faults in, in a compiler-like mix), writes an 8 KiB object file and exits. The
+/// sources and the compiler are in the page cache from the start (a warm build); the sizes and the
+/// work are assumptions. Figure of merit: compilation units per second.
+/// </summary>
+public sealed class KernelBuild : IProcessWorkload
+{
+    private const ulong HeapPages = 512;
+    private readonly List<int> _images = [];
+
+    public string Name => "kernel-build";
+
+    public string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files)";
+
+    public int Cpl => 3;
+
+    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    [
+        new("text", 0x0000_0000_0040_0000, 64, Writable: false),
+        new("data", 0x0000_0000_0060_0000, 16, Writable: true),
+        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
+    ];
+
+    public void Prepare(WorkloadContext context)
+    {
+    }
+
+    public void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(context);
+        _images.Clear();
+        int compiler = kernel.Files.Create("cc1", 1UL << 20);
+        kernel.Preload(compiler);
+        for (int unit = 0; unit < context.Size; unit++)
+        {
+            int source = kernel.Files.Create($"src{unit}.c", 16 * 1024);
+            kernel.Preload(source);
+            int output = kernel.Files.Create($"src{unit}.o", 0, capacityBytes: 8 * 1024);
+            RandomStream random = context.Random.For($"workload.kernel-build.unit{unit}");
+            _images.Add(kernel.RegisterExecutable(new ExecutableImage(
+                "cc1", compiler, DataPages: 16, HeapPages: HeapPages, StackPages: 16,
+                () => Compiler(source, output, random))));
+        }
+    }
+
+    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
+
+    public IProgram CreateProgram(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_images.Count != context.Size)
+        {
+            throw new InvalidOperationException("kernel-build runs under the Linux-like kernel: ConfigureKernel must prepare its files first.");
+        }
+        IEnumerable<Op> Make(ScriptProgram p)
+        {
+            for (int unit = 0; unit < _images.Count; unit++)
+            {
+                yield return Call(SyscallNumber.Fork);
+                yield return Call(SyscallNumber.Wait4);
+                yield return Op.Alu(2_000); // make's own work between jobs
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        int next = 0;
+        return new ScriptProgram(Make, () =>
+        {
+            int image = _images[next++];
+            return new ScriptProgram(c => ExecStub(c, image));
+        });
+    }
+
+    private static IEnumerable<Op> ExecStub(ScriptProgram p, int image)
+    {
+        p.PendingArgument = image;
+        yield return Call(SyscallNumber.Execve);
+    }
+
+    private static ScriptProgram Compiler(int source, int output, RandomStream random)
+    {
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            p.PendingArgument = source;
+            yield return Call(SyscallNumber.Open);
+            long src = p.LastResult;
+            for (int i = 0; i < 4; i++)
+            {
+                p.PendingArgument = src;
+                yield return Call(SyscallNumber.Read);
+            }
+            for (int block = 0; block < 20_000; block++)
+            {
+                yield return Op.Alu(6);
+                yield return Op.Load(ExecutableImage.TextBase + (random.NextBelow(256) * 4096)); // code and constants in the text
+                yield return Op.Load(ExecutableImage.HeapBase + (random.NextBelow(HeapPages * 512) * 8));
+                if (block % 3 == 0)
+                {
+                    yield return Op.Store(ExecutableImage.HeapBase + (random.NextBelow(HeapPages * 512) * 8));
+                }
+                yield return Op.Branch(1);
+            }
+            p.PendingArgument = output;
+            yield return Call(SyscallNumber.Open);
+            long obj = p.LastResult;
+            for (int i = 0; i < 2; i++)
+            {
+                p.PendingArgument = obj;
+                yield return Call(SyscallNumber.Write);
+            }
+            p.PendingArgument = src;
+            yield return Call(SyscallNumber.Close);
+            p.PendingArgument = obj;
+            yield return Call(SyscallNumber.Close);
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        return [new Metric("units", context.Size / outcome.SimulatedSeconds, "compilation units/s")];
+    }
+}
