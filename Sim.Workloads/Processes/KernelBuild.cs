@@ -16,7 +16,10 @@ namespace Sim.Workloads.Processes;
 public sealed class KernelBuild : IProcessWorkload
 {
     private const ulong HeapPages = 512;
-    private readonly List<int> _images = [];
+
+    // The executables registered for each run, by the run's context: the workload object is
+    // shared (the catalog holds one), runs are not.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<WorkloadContext, List<int>> _images = [];
 
     public string Name => "kernel-build";
 
@@ -39,7 +42,8 @@ public sealed class KernelBuild : IProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(context);
-        _images.Clear();
+        var images = new List<int>();
+        _images.AddOrUpdate(context, images);
         int compiler = kernel.Files.Create("cc1", 1UL << 20);
         kernel.Preload(compiler);
         for (int unit = 0; unit < context.Size; unit++)
@@ -48,7 +52,7 @@ public sealed class KernelBuild : IProcessWorkload
             kernel.Preload(source);
             int output = kernel.Files.Create($"src{unit}.o", 0, capacityBytes: 8 * 1024);
             RandomStream random = context.Random.For($"workload.kernel-build.unit{unit}");
-            _images.Add(kernel.RegisterExecutable(new ExecutableImage(
+            images.Add(kernel.RegisterExecutable(new ExecutableImage(
                 "cc1", compiler, DataPages: 16, HeapPages: HeapPages, StackPages: 16,
                 () => Compiler(source, output, random))));
         }
@@ -59,13 +63,13 @@ public sealed class KernelBuild : IProcessWorkload
     public IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_images.Count != context.Size)
+        if (!_images.TryGetValue(context, out List<int>? images))
         {
             throw new InvalidOperationException("kernel-build runs under the Linux-like kernel: ConfigureKernel must prepare its files first.");
         }
         IEnumerable<Op> Make(ScriptProgram p)
         {
-            for (int unit = 0; unit < _images.Count; unit++)
+            for (int unit = 0; unit < images.Count; unit++)
             {
                 yield return Call(SyscallNumber.Fork);
                 yield return Call(SyscallNumber.Wait4);
@@ -76,7 +80,7 @@ public sealed class KernelBuild : IProcessWorkload
         int next = 0;
         return new ScriptProgram(Make, () =>
         {
-            int image = _images[next++];
+            int image = images[next++];
             return new ScriptProgram(c => ExecStub(c, image));
         });
     }
