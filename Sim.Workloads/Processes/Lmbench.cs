@@ -11,15 +11,18 @@ namespace Sim.Workloads.Processes;
 /// (getpid), fork+exit (with wait), context switch between two processes with a 0 or 16 KiB
 /// working set each (sched_yield ping-pong; lmbench's lat_ctx uses pipes and subtracts the
 /// working-set time, this test does neither), page fault (first touch of anonymous memory;
-/// lmbench faults on a mapped file) and mmap (map 1 MiB anonymous, touch one page, unmap).
-/// Null I/O, stat, open/close, signal handling and fork+exec wait for files, signals and exec.
+/// lmbench faults on a mapped file), mmap (map 1 MiB anonymous, touch one page, unmap),
+/// open/close of a cached file, and fork+exec of a small program. Null I/O, stat and signal
+/// handling wait for device files, metadata and signals.
 /// </summary>
 public sealed class Lmbench : IProcessWorkload
 {
     private const ulong Data = 0x0000_0000_0060_0000;
     private const ulong Stack = 0x0000_7FFF_FFF0_0000;
-    private readonly Func<long, IProgram> _program;
+    private readonly Func<long, IProgram>? _program;
+    private readonly Func<LinuxKernel, long, IProgram>? _kernelProgram;
     private readonly long _operationsPerUnit;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<WorkloadContext, IProgram> _prepared = [];
 
     private Lmbench(string name, string description, Func<long, IProgram> program, long operationsPerUnit = 1)
     {
@@ -27,6 +30,15 @@ public sealed class Lmbench : IProcessWorkload
         Description = description;
         _program = program;
         _operationsPerUnit = operationsPerUnit;
+    }
+
+    /// <summary>A test that needs files or executables in the kernel before it starts.</summary>
+    private Lmbench(string name, string description, Func<LinuxKernel, long, IProgram> kernelProgram)
+    {
+        Name = name;
+        Description = description;
+        _kernelProgram = kernelProgram;
+        _operationsPerUnit = 1;
     }
 
     public string Name { get; }
@@ -52,7 +64,18 @@ public sealed class Lmbench : IProcessWorkload
         new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", n => PingPong(n, 16 * 1024), 2),
         new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
         new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
+        new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, long, IProgram>)OpenClose),
+        new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, long, IProgram>)ForkExec),
     ];
+
+    public void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_kernelProgram is not null)
+        {
+            _prepared.AddOrUpdate(context, _kernelProgram(kernel, context.Size));
+        }
+    }
 
     public void Prepare(WorkloadContext context)
     {
@@ -63,7 +86,13 @@ public sealed class Lmbench : IProcessWorkload
     public IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return _program(context.Size);
+        if (_program is not null)
+        {
+            return _program(context.Size);
+        }
+        return _prepared.TryGetValue(context, out IProgram? program)
+            ? program
+            : throw new InvalidOperationException($"{Name} runs under the Linux-like kernel: ConfigureKernel must prepare it first.");
     }
 
     public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
@@ -125,6 +154,40 @@ public sealed class Lmbench : IProcessWorkload
             yield return Op.Store(start + ((ulong)i * 4096));
         }
         yield return Call(SyscallNumber.Exit);
+    }
+
+    private static ScriptProgram OpenClose(LinuxKernel kernel, long pairs)
+    {
+        int file = kernel.Files.Create("lat-openclose.dat", 4096);
+        kernel.Preload(file);
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            for (long i = 0; i < pairs; i++)
+            {
+                p.PendingArgument = file;
+                yield return Call(SyscallNumber.Open);
+                p.PendingArgument = p.LastResult;
+                yield return Call(SyscallNumber.Close);
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    private static ScriptProgram ForkExec(LinuxKernel kernel, long rounds)
+    {
+        int text = kernel.Files.Create("hello", 16 * 4096);
+        kernel.Preload(text);
+        int hello = kernel.RegisterExecutable(new ExecutableImage("hello", text, DataPages: 4, HeapPages: 4, StackPages: 4,
+            () => new ScriptProgram(_ => [Op.Load(ExecutableImage.TextBase), Op.Store(ExecutableImage.StackBase), Call(SyscallNumber.Exit)])));
+        IEnumerable<Op> Stub(ScriptProgram p)
+        {
+            p.PendingArgument = hello;
+            yield return Call(SyscallNumber.Execve);
+        }
+        return new ScriptProgram(
+            _ => Loop(rounds, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
+            () => new ScriptProgram(Stub));
     }
 
     private static IEnumerable<Op> MapUnmap(ScriptProgram p, long rounds)

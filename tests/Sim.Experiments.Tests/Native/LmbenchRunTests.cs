@@ -15,6 +15,8 @@ public class LmbenchRunTests
     [InlineData("lat-ctx-0k", "context_switches", 102)] // 50 yields each way, the parent waiting, the child exiting
     [InlineData("lat-pagefault", "demand_zero_faults", 100)]
     [InlineData("lat-mmap", "demand_zero_faults", 25)]
+    [InlineData("lat-openclose", "syscalls", 51)]      // 25 opens, 25 closes, the exit
+    [InlineData("lat-fork-exec", "file_faults", 25)]   // each child execs and touches one text page
     public void Each_test_makes_the_kernel_do_what_it_measures(string name, string statistic, double expected)
     {
         long size = name switch { "lat-null" => 100, "lat-fork" => 50, "lat-ctx-0k" => 50, "lat-pagefault" => 100, _ => 25 };
