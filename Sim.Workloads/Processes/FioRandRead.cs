@@ -12,30 +12,22 @@ namespace Sim.Workloads.Processes;
 /// PIO mode, as the machine model has it, the transfer (257 port accesses per sector) dominates
 /// on an SSD; a DMA interface would take it away.
 /// </summary>
-public sealed class FioRandRead : IProcessWorkload
+public sealed class FioRandRead : ProcessWorkload
 {
     public const ulong FileBytes = 1UL << 30;
 
-    public string Name => "fio-randread";
+    public override string Name => "fio-randread";
 
-    public string Description => "4 KiB random reads at queue depth 1 from a 1 GiB region of the disk (size = reads)";
+    public override string Description => "4 KiB random reads at queue depth 1 from a 1 GiB region of the disk (size = reads)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 32, Writable: false),
         new("data", 0x0000_0000_0060_0000, 8, Writable: true),
         new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
     ];
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         RandomStream random = context.Random.For("workload.fio-randread.thread0");
@@ -53,7 +45,7 @@ public sealed class FioRandRead : IProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);

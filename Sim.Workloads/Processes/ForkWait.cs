@@ -13,17 +13,15 @@ namespace Sim.Workloads.Processes;
 /// Model: the process image is an assumption standing for a small statically linked C program:
 /// 32 pages of text, 8 of data, 8 of heap and 8 of stack, all resident. Fork's cost grows with it.
 /// </remarks>
-public sealed class ForkWait : IProcessWorkload
+public sealed class ForkWait : ProcessWorkload
 {
     private const ulong Stack = 0x0000_7FFF_FFF0_0000;
 
-    public string Name => "forkwait";
+    public override string Name => "forkwait";
 
-    public string Description => "fork and waitpid for a child that exits at once, under the Linux-like kernel (size = forks)";
+    public override string Description => "fork and waitpid for a child that exits at once, under the Linux-like kernel (size = forks)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 32, Writable: false),
         new("data", 0x0000_0000_0060_0000, 8, Writable: true),
@@ -31,19 +29,13 @@ public sealed class ForkWait : IProcessWorkload
         new("stack", Stack, 8, Writable: true),
     ];
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         return new Parent(context.Size);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);

@@ -9,27 +9,19 @@ namespace Sim.Workloads.Processes;
 /// timer ticks. Figures of merit: the share of time the core is busy, and the busy cycles per
 /// simulated second (the cost of an idle guest, which matters for density).
 /// </summary>
-public sealed class Idle : IProcessWorkload
+public sealed class Idle : ProcessWorkload
 {
-    public string Name => "idle";
+    public override string Name => "idle";
 
-    public string Description => "a process sleeping while the kernel takes its 250 Hz timer ticks (size = milliseconds)";
+    public override string Description => "a process sleeping while the kernel takes its 250 Hz timer ticks (size = milliseconds)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 8, Writable: false),
         new("stack", 0x0000_7FFF_FFF0_0000, 4, Writable: true),
     ];
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         long milliseconds = context.Size;
@@ -42,7 +34,7 @@ public sealed class Idle : IProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         ulong busy = outcome.CoreCycles - outcome.IdleCycles;

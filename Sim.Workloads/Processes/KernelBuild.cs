@@ -13,7 +13,7 @@ namespace Sim.Workloads.Processes;
 /// sources and the compiler are in the page cache from the start (a warm build); the sizes and the
 /// work are assumptions. Figure of merit: compilation units per second.
 /// </summary>
-public sealed class KernelBuild : IProcessWorkload
+public sealed class KernelBuild : ProcessWorkload
 {
     private const ulong HeapPages = 512;
 
@@ -21,24 +21,18 @@ public sealed class KernelBuild : IProcessWorkload
     // shared (the catalog holds one), runs are not.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<WorkloadContext, List<int>> _images = [];
 
-    public string Name => "kernel-build";
+    public override string Name => "kernel-build";
 
-    public string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files)";
+    public override string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 64, Writable: false),
         new("data", 0x0000_0000_0060_0000, 16, Writable: true),
         new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
     ];
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
+    public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(context);
@@ -58,9 +52,7 @@ public sealed class KernelBuild : IProcessWorkload
         }
     }
 
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (!_images.TryGetValue(context, out List<int>? images))
@@ -131,7 +123,7 @@ public sealed class KernelBuild : IProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);

@@ -15,7 +15,7 @@ namespace Sim.Workloads.Processes;
 /// open/close of a cached file, and fork+exec of a small program. Null I/O, stat and signal
 /// handling wait for device files, metadata and signals.
 /// </summary>
-public sealed class Lmbench : IProcessWorkload
+public sealed class Lmbench : ProcessWorkload
 {
     private const ulong Data = 0x0000_0000_0060_0000;
     private const ulong Stack = 0x0000_7FFF_FFF0_0000;
@@ -41,13 +41,11 @@ public sealed class Lmbench : IProcessWorkload
         _operationsPerUnit = 1;
     }
 
-    public string Name { get; }
+    public override string Name { get; }
 
-    public string Description { get; }
+    public override string Description { get; }
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 32, Writable: false),
         new("data", Data, 8, Writable: true),
@@ -68,7 +66,7 @@ public sealed class Lmbench : IProcessWorkload
         new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, long, IProgram>)ForkExec),
     ];
 
-    public void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
+    public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (_kernelProgram is not null)
@@ -77,13 +75,7 @@ public sealed class Lmbench : IProcessWorkload
         }
     }
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (_program is not null)
@@ -95,7 +87,7 @@ public sealed class Lmbench : IProcessWorkload
             : throw new InvalidOperationException($"{Name} runs under the Linux-like kernel: ConfigureKernel must prepare it first.");
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);

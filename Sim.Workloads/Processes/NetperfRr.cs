@@ -9,30 +9,22 @@ namespace Sim.Workloads.Processes;
 /// the peer and a 1-byte response awaited, one at a time. Figures of merit: transactions per
 /// second and the mean round trip. The peer answers after the platform's turnaround time.
 /// </summary>
-public sealed class NetperfRr : IProcessWorkload
+public sealed class NetperfRr : ProcessWorkload
 {
     private const int RequestBytes = 1;
 
-    public string Name => "netperf-rr";
+    public override string Name => "netperf-rr";
 
-    public string Description => "UDP request/response with the peer, 1-byte messages, one transaction at a time (size = transactions)";
+    public override string Description => "UDP request/response with the peer, 1-byte messages, one transaction at a time (size = transactions)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 32, Writable: false),
         new("data", 0x0000_0000_0060_0000, 8, Writable: true),
         new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
     ];
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         long transactions = context.Size;
@@ -50,7 +42,7 @@ public sealed class NetperfRr : IProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);

@@ -11,19 +11,17 @@ namespace Sim.Workloads.Processes;
 /// to the disk, one at a time. The mix is an assumption in the spirit of small-transaction
 /// database work; figure of merit: transactions per second.
 /// </summary>
-public sealed class Oltp : IProcessWorkload
+public sealed class Oltp : ProcessWorkload
 {
     private const ulong Pool = 0x0000_0000_1000_0000;
     private const ulong PoolBytes = 1UL << 20;
     private const ulong DataBytes = 1UL << 30;
 
-    public string Name => "oltp";
+    public override string Name => "oltp";
 
-    public string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions)";
+    public override string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 64, Writable: false),
         new("data", 0x0000_0000_0060_0000, 16, Writable: true),
@@ -31,13 +29,7 @@ public sealed class Oltp : IProcessWorkload
         new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
     ];
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         RandomStream random = context.Random.For("workload.oltp.thread0");
@@ -68,7 +60,7 @@ public sealed class Oltp : IProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);

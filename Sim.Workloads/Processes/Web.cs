@@ -16,7 +16,7 @@ namespace Sim.Workloads.Processes;
 /// the whole answer it sends the next request. The sizes and work are assumptions standing for
 /// static-file serving; figure of merit: requests per second.
 /// </summary>
-public sealed class Web : IProcessWorkload
+public sealed class Web : ProcessWorkload
 {
     private const int RequestBytes = 200;
     private const int ResponseFrames = 8;
@@ -24,13 +24,11 @@ public sealed class Web : IProcessWorkload
     private const ulong Cache = 0x0000_0000_2000_0000;
     private const ulong CacheBytes = 256UL << 10;
 
-    public string Name => "web";
+    public override string Name => "web";
 
-    public string Description => "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
+    public override string Description => "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
 
-    public int Cpl => 3;
-
-    public IReadOnlyList<MemoryRegion> ProcessImage { get; } =
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
     [
         new("text", 0x0000_0000_0040_0000, 64, Writable: false),
         new("data", 0x0000_0000_0060_0000, 16, Writable: true),
@@ -38,7 +36,7 @@ public sealed class Web : IProcessWorkload
         new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
     ];
 
-    public void ConfigurePlatform(Machine machine)
+    public override void ConfigurePlatform(Machine machine)
     {
         ArgumentNullException.ThrowIfNull(machine);
         Nic8254x nic = machine.Nic ?? throw new InvalidOperationException("The web workload needs a NIC.");
@@ -53,13 +51,7 @@ public sealed class Web : IProcessWorkload
         machine.Sim.Schedule(new CallbackEvent("host.peer.first-request", () => nic.PeerSends(RequestBytes + 42)), Tick.FromMicroseconds(10));
     }
 
-    public void Prepare(WorkloadContext context)
-    {
-    }
-
-    public IOpStream CreateStream(WorkloadContext context) => CreateProgram(context);
-
-    public IProgram CreateProgram(WorkloadContext context)
+    public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         RandomStream random = context.Random.For("workload.web.thread0");
@@ -85,7 +77,7 @@ public sealed class Web : IProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
+    public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
