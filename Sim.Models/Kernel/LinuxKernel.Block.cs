@@ -13,14 +13,7 @@ public sealed partial class LinuxKernel
     public const int DiskVector = 0x2E;
 
     /// <summary>Routes the disk's interrupt line through the I/O APIC to core 0 (done at boot, not timed).</summary>
-    public void StartDisk()
-    {
-        Devices.IoApic ioApic = _machine.IoApic;
-        ioApic.Write(0x00, (ulong)(0x11 + (2 * Machine.DiskIrq)));
-        ioApic.Write(0x10, 0);                                   // destination APIC 0
-        ioApic.Write(0x00, (ulong)(0x10 + (2 * Machine.DiskIrq)));
-        ioApic.Write(0x10, DiskVector | (1UL << 15));            // level-triggered, unmasked
-    }
+    public void StartDisk() => RouteIrq(Machine.DiskIrq, DiskVector, levelTriggered: true);
 
     /// <summary>
     /// pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk: the block layer's

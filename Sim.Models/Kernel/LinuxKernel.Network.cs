@@ -36,11 +36,7 @@ public sealed partial class LinuxKernel
         nic.Write(Devices.Nic8254x.Rctl, 0x2);
         nic.Write(Devices.Nic8254x.Tctl, 0x2);
         nic.Write(Devices.Nic8254x.Ims, Devices.Nic8254x.IcrRxt0);
-        Devices.IoApic ioApic = _machine.IoApic;
-        ioApic.Write(0x00, (ulong)(0x11 + (2 * Machine.NicIrq)));
-        ioApic.Write(0x10, 0);
-        ioApic.Write(0x00, (ulong)(0x10 + (2 * Machine.NicIrq)));
-        ioApic.Write(0x10, NicVector); // edge-triggered, unmasked
+        RouteIrq(Machine.NicIrq, NicVector, levelTriggered: false);
         _net = new NetworkState(tx, rx, Memory.AllocateFrame());
     }
 

@@ -244,6 +244,20 @@ public sealed partial class LinuxKernel : ICoreHost
     }
 
     /// <summary>
+    /// Boot-time routing of I/O APIC line <paramref name="pin"/> to <paramref name="vector"/> on
+    /// core 0, unmasked: the high then the low half of its redirection entry, each selected
+    /// through IOREGSEL and written through IOWIN (82093AA data sheet). Not timed.
+    /// </summary>
+    private void RouteIrq(int pin, int vector, bool levelTriggered)
+    {
+        Devices.IoApic ioApic = _machine.IoApic;
+        ioApic.Write(0x00, (ulong)(0x11 + (2 * pin)));
+        ioApic.Write(0x10, 0); // destination: local APIC 0
+        ioApic.Write(0x00, (ulong)(0x10 + (2 * pin)));
+        ioApic.Write(0x10, (uint)vector | (levelTriggered ? 1u << 15 : 0u));
+    }
+
+    /// <summary>
     /// nanosleep: the caller sleeps for <paramref name="nanoseconds"/>; it becomes runnable when the
     /// time is up and runs from the next timer tick or other kernel entry (tick-granularity sleep,
     /// as in kernels without high-resolution timers).
