@@ -20,12 +20,7 @@ public sealed class FioRandRead : ProcessWorkload
 
     public override string Description => "4 KiB random reads at queue depth 1 from a 1 GiB region of the disk (size = reads)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 32, Writable: false),
-        new("data", 0x0000_0000_0060_0000, 8, Writable: true),
-        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8);
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

@@ -15,19 +15,12 @@ namespace Sim.Workloads.Processes;
 /// </remarks>
 public sealed class ForkWait : ProcessWorkload
 {
-    private const ulong Stack = 0x0000_7FFF_FFF0_0000;
 
     public override string Name => "forkwait";
 
     public override string Description => "fork and waitpid for a child that exits at once, under the Linux-like kernel (size = forks)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 32, Writable: false),
-        new("data", 0x0000_0000_0060_0000, 8, Writable: true),
-        new("heap", 0x0000_0000_0100_0000, 8, Writable: true),
-        new("stack", Stack, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8, new MemoryRegion("heap", 0x0000_0000_0100_0000, 8, Writable: true));
 
     public override IProgram CreateProgram(WorkloadContext context)
     {
@@ -66,7 +59,7 @@ public sealed class ForkWait : ProcessWorkload
                     op = Call(SyscallNumber.Fork);
                     break;
                 case 1:
-                    op = Op.Store(Stack + 0x7F00); // fork() returns onto the stack: a COW fault
+                    op = Op.Store(ExecutableImage.StackBase + 0x7F00); // fork() returns onto the stack: a COW fault
                     break;
                 case 2:
                     op = Call(SyscallNumber.Wait4);
@@ -96,7 +89,7 @@ public sealed class ForkWait : ProcessWorkload
         {
             op = _step++ switch
             {
-                0 => Op.Store(Stack + 0x7F00),
+                0 => Op.Store(ExecutableImage.StackBase + 0x7F00),
                 1 => Call(SyscallNumber.Exit),
                 _ => default,
             };

@@ -15,11 +15,7 @@ public sealed class Idle : ProcessWorkload
 
     public override string Description => "a process sleeping while the kernel takes its 250 Hz timer ticks (size = milliseconds)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 8, Writable: false),
-        new("stack", 0x0000_7FFF_FFF0_0000, 4, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 8, dataPages: 0, stackPages: 4);
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

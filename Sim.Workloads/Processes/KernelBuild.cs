@@ -25,12 +25,7 @@ public sealed class KernelBuild : ProcessWorkload
 
     public override string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 64, Writable: false),
-        new("data", 0x0000_0000_0060_0000, 16, Writable: true),
-        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 64, dataPages: 16, stackPages: 8);
 
     public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
     {

@@ -17,8 +17,6 @@ namespace Sim.Workloads.Processes;
 /// </summary>
 public sealed class Lmbench : ProcessWorkload
 {
-    private const ulong Data = 0x0000_0000_0060_0000;
-    private const ulong Stack = 0x0000_7FFF_FFF0_0000;
     private readonly Func<long, IProgram>? _program;
     private readonly Func<LinuxKernel, long, IProgram>? _kernelProgram;
     private readonly long _operationsPerUnit;
@@ -45,12 +43,7 @@ public sealed class Lmbench : ProcessWorkload
 
     public override string Description { get; }
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 32, Writable: false),
-        new("data", Data, 8, Writable: true),
-        new("stack", Stack, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8);
 
     public static IReadOnlyList<Lmbench> All { get; } =
     [
@@ -123,7 +116,7 @@ public sealed class Lmbench : ProcessWorkload
             {
                 for (int offset = 0; offset < workingSetBytes; offset += 64)
                 {
-                    yield return Op.Load(Data + (ulong)offset + (parent ? 0UL : 16 * 1024));
+                    yield return Op.Load(ExecutableImage.DataBase + (ulong)offset + (parent ? 0UL : 16 * 1024));
                 }
                 yield return Call(SyscallNumber.SchedYield);
             }

@@ -17,12 +17,7 @@ public sealed class NetperfRr : ProcessWorkload
 
     public override string Description => "UDP request/response with the peer, 1-byte messages, one transaction at a time (size = transactions)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 32, Writable: false),
-        new("data", 0x0000_0000_0060_0000, 8, Writable: true),
-        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8);
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

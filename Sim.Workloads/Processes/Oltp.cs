@@ -21,13 +21,7 @@ public sealed class Oltp : ProcessWorkload
 
     public override string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 64, Writable: false),
-        new("data", 0x0000_0000_0060_0000, 16, Writable: true),
-        new("pool", Pool, PoolBytes / 4096, Writable: true),
-        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("pool", Pool, PoolBytes / 4096, Writable: true));
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

@@ -18,6 +18,22 @@ public abstract class ProcessWorkload : IProcessWorkload
 
     public abstract IReadOnlyList<MemoryRegion> ProcessImage { get; }
 
+    /// <summary>
+    /// The usual image, in the layout exec gives (<see cref="ExecutableImage"/>): text, data (left out when <paramref name="dataPages"/> is 0), any regions
+    /// the workload adds, then the stack; sizes in 4 KiB pages.
+    /// </summary>
+    protected static MemoryRegion[] Image(ulong textPages, ulong dataPages, ulong stackPages, params MemoryRegion[] extra)
+    {
+        var regions = new List<MemoryRegion> { new("text", ExecutableImage.TextBase, textPages, Writable: false) };
+        if (dataPages > 0)
+        {
+            regions.Add(new("data", ExecutableImage.DataBase, dataPages, Writable: true));
+        }
+        regions.AddRange(extra);
+        regions.Add(new("stack", ExecutableImage.StackBase, stackPages, Writable: true));
+        return [.. regions];
+    }
+
     public void Prepare(WorkloadContext context)
     {
     }

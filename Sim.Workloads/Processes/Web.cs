@@ -28,13 +28,7 @@ public sealed class Web : ProcessWorkload
 
     public override string Description => "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } =
-    [
-        new("text", 0x0000_0000_0040_0000, 64, Writable: false),
-        new("data", 0x0000_0000_0060_0000, 16, Writable: true),
-        new("cache", Cache, CacheBytes / 4096, Writable: true),
-        new("stack", 0x0000_7FFF_FFF0_0000, 8, Writable: true),
-    ];
+    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
 
     public override void ConfigurePlatform(Machine machine)
     {

@@ -11,8 +11,8 @@ namespace Sim.Models.Tests.Kernel;
 
 public class LinuxKernelTests
 {
-    private const ulong Text = 0x0000_0000_0040_0000;
-    private const ulong Data = 0x0000_0000_0060_0000;
+    private const ulong Text = ExecutableImage.TextBase;
+    private const ulong Data = ExecutableImage.DataBase;
     private const ulong Heap = 0x0000_0000_0100_0000;
 
     private static readonly MemoryRegion[] Image =
