@@ -14,28 +14,19 @@ public class AtaDiskTests
     private const int Vector = 0x2E;
 
     /// <summary>A PIO driver: program the task file, then in each interrupt read the status and move one sector through the data port.</summary>
-    private sealed class Rig : ICoreHost
+    private sealed class Rig : DeviceRig
     {
         public Rig(DiskKind disk = DiskKind.SolidState)
+            : base(HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Disk = disk })
         {
-            Sim = new Simulator(1);
-            Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Disk = disk }, _ => this);
-            Machine.Cores[0].Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
+            Core.Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
         }
-
-        public Simulator Sim { get; }
-
-        public Machine Machine { get; }
 
         public bool Writing { get; set; }
 
         public List<Tick> Interrupts { get; } = [];
 
-        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException();
-
-        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
-
-        public IOpStream OnInterrupt(Core core, int vector)
+        protected override IEnumerable<Op> Handle(int vector)
         {
             Interrupts.Add(Sim.Now);
             var ops = new List<Op> { Op.In(AtaDisk.CommandBase + 7) }; // status: acknowledges the interrupt
@@ -43,15 +34,8 @@ public class AtaDiskTests
             {
                 ops.AddRange(Enumerable.Repeat(Op.In(AtaDisk.CommandBase), 256)); // one sector, a word at a time
             }
-            ops.Add(Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0));
-            ops.Add(Op.Execute(Instruction.Iret));
-            return new OpSequence([.. ops]);
+            return ops;
         }
-
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-            Machine.DeviceAccess(core, instruction, address, value, out readValue);
-
-        public IOpStream? OnStreamEnd(Core core) => null;
 
         public static Op[] Request(byte command, int sectors, uint lba)
         {

@@ -12,17 +12,13 @@ namespace Sim.Models.Tests.Devices;
 public class DeviceTests
 {
     /// <summary>A core whose kernel routes device accesses to a bus and answers interrupts with an EOI to the local APIC.</summary>
-    private sealed class Rig : ICoreHost
+    private sealed class Rig : DeviceRig
     {
         public Rig()
+            : base(HardwareProfiles.NehalemX5570, MachineConfiguration.Default)
         {
-            Sim = new Simulator(1);
-            Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default, _ => this);
-            Core = Machine.Cores[0];
             Core.Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
         }
-
-        public Machine Machine { get; }
 
         public DeviceBus Bus => Machine.Bus;
 
@@ -30,27 +26,13 @@ public class DeviceTests
 
         public LocalApic Apic => Machine.ApicOf(0);
 
-        public Simulator Sim { get; }
-
-        public Core Core { get; }
-
         public List<Tick> Interrupts { get; } = [];
 
-        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) =>
-            throw new InvalidOperationException($"unexpected {vector}");
-
-        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException("unexpected syscall");
-
-        public IOpStream OnInterrupt(Core core, int vector)
+        protected override IEnumerable<Op> Handle(int vector)
         {
             Interrupts.Add(Sim.Now);
-            return new OpSequence(Op.Alu(50), Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0), Op.Execute(Instruction.Iret));
+            return [Op.Alu(50)];
         }
-
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-            Machine.DeviceAccess(core, instruction, address, value, out readValue);
-
-        public IOpStream? OnStreamEnd(Core core) => null;
     }
 
     /// <summary>The polled serial output routine of a kernel console: for each byte, read LSR until THRE, then write THR.</summary>

@@ -10,42 +10,28 @@ namespace Sim.Models.Tests.Devices;
 
 public class IoApicTests
 {
-    private sealed class Rig : ICoreHost
+    private sealed class Rig : DeviceRig
     {
         public Rig()
+            : base(HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 })
         {
-            Sim = new Simulator(1);
-            Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 }, _ => this);
-            Machine.Cores[0].Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
+            Core.Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
         }
-
-        public Simulator Sim { get; }
-
-        public Machine Machine { get; }
 
         public List<int> Handled { get; } = [];
 
         /// <summary>When set, the handler lowers this level-triggered line before its EOI (as reading a device's cause register does).</summary>
         public int? LevelPinToClear { get; set; }
 
-        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException();
-
-        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
-
-        public IOpStream OnInterrupt(Core core, int vector)
+        protected override IEnumerable<Op> Handle(int vector)
         {
             Handled.Add(vector);
             if (LevelPinToClear is { } pin)
             {
                 Machine.IoApic.Deassert(pin);
             }
-            return new OpSequence(Op.Alu(20), Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0), Op.Execute(Instruction.Iret));
+            return [Op.Alu(20)];
         }
-
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-            Machine.DeviceAccess(core, instruction, address, value, out readValue);
-
-        public IOpStream? OnStreamEnd(Core core) => null;
 
         /// <summary>The two register accesses per half entry that programming the I/O APIC takes (select, then write).</summary>
         public static IEnumerable<Op> Program(int pin, int vector, bool level) =>

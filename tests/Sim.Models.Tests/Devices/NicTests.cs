@@ -16,13 +16,11 @@ public class NicTests
     private const int Ring = 16;
 
     /// <summary>A kernel-mode e1000-style driver: rings in memory, one TDT write per batch, ICR read and RDT write per interrupt.</summary>
-    private sealed class Rig : ICoreHost
+    private sealed class Rig : DeviceRig
     {
         public Rig()
+            : base(HardwareProfiles.SkylakeSp8180, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Nic = false })
         {
-            Sim = new Simulator(1);
-            Machine = new Machine(Sim, HardwareProfiles.SkylakeSp8180, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Nic = false }, _ => this);
-            Core = Machine.Cores[0];
             Core.Mmu.LoadCr3(DirectMap.Build(Machine).Pml4); // the driver reaches its rings through the direct map
             Link = new EthernetLink(Sim, 10_000_000_000, Tick.FromNanoseconds(500));
             Nic = new Nic8254x(Sim, "host.nic0", Machine.Memory, Link, accessCycles: 200, () => Core.RaiseInterrupt(Vector));
@@ -30,12 +28,6 @@ public class NicTests
             TxRing = Machine.Memory.AllocateFrame();
             RxRing = Machine.Memory.AllocateFrame();
         }
-
-        public Simulator Sim { get; }
-
-        public Machine Machine { get; }
-
-        public Core Core { get; }
 
         public EthernetLink Link { get; }
 
@@ -49,12 +41,8 @@ public class NicTests
 
         public int Received { get; set; }
 
-        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException($"{vector}");
-
-        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
-
-        /// <summary>The interrupt handler: read ICR (acknowledges), count completed receives, give their buffers back with one RDT write, EOI.</summary>
-        public IOpStream OnInterrupt(Core core, int vector)
+        /// <summary>The interrupt handler: read ICR (acknowledges), count completed receives, give their buffers back with one RDT write; the rig adds the EOI.</summary>
+        protected override IEnumerable<Op> Handle(int vector)
         {
             var ops = new List<Op> { Op.MmioRead(Bar + Nic8254x.Icr) };
             int done = 0;
@@ -77,15 +65,8 @@ public class NicTests
                 RxTail = (RxTail + done) % Ring;
                 ops.Add(Op.MmioWrite(Bar + Nic8254x.Rdt, (ulong)RxTail));
             }
-            ops.Add(Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0));
-            ops.Add(Op.Execute(Instruction.Iret));
-            return new OpSequence([.. ops]);
+            return ops;
         }
-
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-            Machine.DeviceAccess(core, instruction, address, value, out readValue);
-
-        public IOpStream? OnStreamEnd(Core core) => null;
 
         public IEnumerable<Op> Driver(int frames, int bytes)
         {
