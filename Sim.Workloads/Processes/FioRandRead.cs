@@ -46,8 +46,8 @@ public sealed class FioRandRead : ProcessWorkload
         ArgumentNullException.ThrowIfNull(outcome);
         return
         [
-            new Metric("iops", context.Size / outcome.SimulatedSeconds, "reads/s"),
-            new Metric("mean_latency", outcome.SimulatedSeconds / context.Size * 1e6, "us"),
+            new Metric("iops", outcome.PerSecond(context.Size), "reads/s"),
+            new Metric("mean_latency", outcome.MicrosecondsEach(context.Size), "us"),
         ];
     }
 }

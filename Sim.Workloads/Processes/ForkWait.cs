@@ -35,7 +35,7 @@ public sealed class ForkWait : ProcessWorkload
         return
         [
             new Metric("seconds", outcome.SimulatedSeconds, "s"),
-            new Metric("fork_wait_us", outcome.SimulatedSeconds / context.Size * 1e6, "us per fork+wait"),
+            new Metric("fork_wait_us", outcome.MicrosecondsEach(context.Size), "us per fork+wait"),
         ];
     }
 

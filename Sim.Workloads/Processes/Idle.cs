@@ -37,7 +37,7 @@ public sealed class Idle : ProcessWorkload
         return
         [
             new Metric("busy", 100.0 * busy / Math.Max(1, outcome.CoreCycles), "% of cycles"),
-            new Metric("busy_cycles_per_second", busy / outcome.SimulatedSeconds, "cycles/s"),
+            new Metric("busy_cycles_per_second", outcome.PerSecond(busy), "cycles/s"),
         ];
     }
 }

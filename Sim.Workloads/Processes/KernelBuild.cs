@@ -122,6 +122,6 @@ public sealed class KernelBuild : ProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("units", context.Size / outcome.SimulatedSeconds, "compilation units/s")];
+        return [new Metric("units", outcome.PerSecond(context.Size), "compilation units/s")];
     }
 }

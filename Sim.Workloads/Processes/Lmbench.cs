@@ -84,7 +84,7 @@ public sealed class Lmbench : ProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("latency", outcome.SimulatedSeconds / (context.Size * _operationsPerUnit) * 1e6, "us per operation")];
+        return [new Metric("latency", outcome.MicrosecondsEach(context.Size * _operationsPerUnit), "us per operation")];
     }
 
     private static IEnumerable<Op> Repeat(long n, Op op) => Loop(n, _ => [op]);

@@ -43,8 +43,8 @@ public sealed class NetperfRr : ProcessWorkload
         ArgumentNullException.ThrowIfNull(outcome);
         return
         [
-            new Metric("transactions", context.Size / outcome.SimulatedSeconds, "transactions/s"),
-            new Metric("round_trip", outcome.SimulatedSeconds / context.Size * 1e6, "us"),
+            new Metric("transactions", outcome.PerSecond(context.Size), "transactions/s"),
+            new Metric("round_trip", outcome.MicrosecondsEach(context.Size), "us"),
         ];
     }
 }

@@ -58,6 +58,6 @@ public sealed class Oltp : ProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("transactions", context.Size / outcome.SimulatedSeconds, "transactions/s")];
+        return [new Metric("transactions", outcome.PerSecond(context.Size), "transactions/s")];
     }
 }

@@ -75,6 +75,6 @@ public sealed class Web : ProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("requests", context.Size / outcome.SimulatedSeconds, "requests/s")];
+        return [new Metric("requests", outcome.PerSecond(context.Size), "requests/s")];
     }
 }

@@ -46,7 +46,7 @@ public sealed class Compute : IWorkload
         return
         [
             new Metric("ipc", (double)outcome.Instructions / outcome.CoreCycles, "instructions/cycle"),
-            new Metric("mips", outcome.Instructions / outcome.SimulatedSeconds / 1e6, "M instructions/s"),
+            new Metric("mips", outcome.PerSecond(outcome.Instructions) / 1e6, "M instructions/s"),
         ];
     }
 }

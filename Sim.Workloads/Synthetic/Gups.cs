@@ -49,6 +49,6 @@ public sealed class Gups : IWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("gups", context.Size / outcome.SimulatedSeconds / 1e9, "GUP/s")];
+        return [new Metric("gups", outcome.PerSecond(context.Size) / 1e9, "GUP/s")];
     }
 }

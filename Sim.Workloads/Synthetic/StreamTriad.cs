@@ -46,7 +46,7 @@ public sealed class StreamTriad : IWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("bandwidth", 24.0 * context.Size / outcome.SimulatedSeconds / 1e6, "MB/s")];
+        return [new Metric("bandwidth", outcome.PerSecond(24.0 * context.Size) / 1e6, "MB/s")];
     }
 
     private static ulong ArrayBytes(WorkloadContext c) => ((ulong)c.Size * 8 + 4095) & ~4095UL;
