@@ -25,7 +25,10 @@ namespace Sim.Models.Cpu;
 /// Model: an ordinary instruction costs its class's throughput; a load issues in one cycle and
 /// stalls for the latency beyond the first-level cache (hits are pipelined, misses do not
 /// overlap); a store issues in one cycle and its miss drains through the <see cref="StoreBuffer"/>;
-/// instruction fetch is not simulated (streams carry no code addresses).
+/// a locked read-modify-write drains the store buffer and costs the profile's locked-operation
+/// cycles plus its miss. Instruction fetch is simulated only where a stream says control enters a
+/// code page (<see cref="OpKind.Fetch"/>): that fetch translates through the ITLB, can fault, and
+/// stalls for a miss; straight-line fetch within a page is not simulated.
 /// </remarks>
 public sealed class Core : Event
 {
@@ -34,6 +37,7 @@ public sealed class Core : Event
     private readonly CoreTiming _timing;
     private readonly ICoreHost _host;
     private readonly int _l1Latency;
+    private readonly int _l1iLatency;
     private readonly List<Frame> _frames = [];
     private readonly Queue<int> _pendingInterrupts = new();
     private readonly StoreBuffer _storeBuffer;
@@ -68,6 +72,7 @@ public sealed class Core : Event
         Mmu = mmu;
         Memory = memory;
         _l1Latency = profile.L1Data.LatencyCycles;
+        _l1iLatency = (profile.L1Instruction ?? profile.L1Data).LatencyCycles; // a core without an L1I fetches through the L1D here
         _storeBuffer = new StoreBuffer(profile.Timing.StoreBufferEntries, profile.Timing.FillBuffers);
         Path = path;
         StatGroup stats = sim.Stats.Group(path);
@@ -99,6 +104,13 @@ public sealed class Core : Event
     public ulong TaskPriority { get; private set; }
 
     public bool Halted => _halted;
+
+    /// <summary>
+    /// True when the core runs its thread itself (user code or a kernel thread such as the idle
+    /// loop) rather than a kernel path entered from it: during an interrupt handler's creation,
+    /// whether the interrupt came in over the thread or over another kernel path.
+    /// </summary>
+    public bool AtThreadLevel => _frames.Count == 1;
 
     /// <summary>The value of the last IN or MMIO read: a driver's stream looks at it to decide what to do next (poll again, or go on).</summary>
     public ulong LastReadValue { get; private set; }
@@ -279,6 +291,8 @@ public sealed class Core : Event
                 break;
             case OpKind.Load:
             case OpKind.Store:
+            case OpKind.Atomic:
+            case OpKind.Fetch:
                 Access(op, mode);
                 break;
             case OpKind.Instruction:
@@ -297,7 +311,12 @@ public sealed class Core : Event
 
     private void Access(in Op op, CycleCategory mode)
     {
-        MemoryAccessKind kind = op.Kind == OpKind.Store ? MemoryAccessKind.Write : MemoryAccessKind.Read;
+        MemoryAccessKind kind = op.Kind switch
+        {
+            OpKind.Store or OpKind.Atomic => MemoryAccessKind.Write,
+            OpKind.Fetch => MemoryAccessKind.Fetch,
+            _ => MemoryAccessKind.Read,
+        };
         TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);
         Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
         if (!t.Succeeded)
@@ -306,11 +325,32 @@ public sealed class Core : Event
             RaiseException(vector, t.ErrorCode, op.Operand, op);
             return;
         }
+        if (op.Kind == OpKind.Atomic)
+        {
+            DrainStores(); // a locked instruction is a full fence
+        }
         int latency = Memory.Access(t.PhysicalAddress, kind);
-        ulong miss = (ulong)Math.Max(0, latency - _l1Latency);
-        Charge(mode, 1);
-        // A load waits for its data; a store waits only for room in the store buffer.
-        Charge(CycleCategory.MemoryStall, kind == MemoryAccessKind.Write ? _storeBuffer.Add(_localCycle, miss) : miss);
+        ulong miss = (ulong)Math.Max(0, latency - (kind == MemoryAccessKind.Fetch ? _l1iLatency : _l1Latency));
+        switch (op.Kind)
+        {
+            case OpKind.Fetch:
+                // The front end waits for the line; the instructions are charged by the blocks that follow.
+                Charge(CycleCategory.MemoryStall, miss);
+                return;
+            case OpKind.Atomic:
+                // The read for ownership completes before the locked operation does.
+                Charge(mode, (ulong)_timing.LockedOperationCycles);
+                Charge(CycleCategory.MemoryStall, miss);
+                break;
+            case OpKind.Store:
+                Charge(mode, 1);
+                Charge(CycleCategory.MemoryStall, _storeBuffer.Add(_localCycle, miss)); // waits only for room in the store buffer
+                break;
+            default:
+                Charge(mode, 1);
+                Charge(CycleCategory.MemoryStall, miss); // a load waits for its data
+                break;
+        }
         _instructions.Increment();
     }
 

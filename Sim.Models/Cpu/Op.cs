@@ -23,6 +23,10 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
 
     public static Op Store(ulong linearAddress) => new(OpKind.Store, default, 1, linearAddress);
 
+    public static Op Atomic(ulong linearAddress) => new(OpKind.Atomic, default, 1, linearAddress);
+
+    public static Op Fetch(ulong linearAddress) => new(OpKind.Fetch, default, 1, linearAddress);
+
     public static Op Execute(Instruction instruction, ulong operand = 0) => new(OpKind.Instruction, instruction, 1, operand);
 
     public static Op In(ushort port) => Execute(Instruction.In, port);

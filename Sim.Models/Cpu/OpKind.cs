@@ -24,6 +24,19 @@ public enum OpKind : byte
     /// <summary>One store to a linear address.</summary>
     Store,
 
+    /// <summary>
+    /// One locked read-modify-write of a linear address (LOCK ADD/INC/DEC/XADD/CMPXCHG, XCHG with
+    /// memory): a fence that waits for buffered stores, then a read for ownership.
+    /// </summary>
+    Atomic,
+
+    /// <summary>
+    /// Control enters the code at a linear address (a call or jump into a code page): the
+    /// instruction fetch goes through the ITLB and the instruction cache and can fault. The
+    /// instructions executed there are the blocks that follow.
+    /// </summary>
+    Fetch,
+
     /// <summary>One named privileged or sensitive instruction (<see cref="Cpu.Instruction"/>).</summary>
     Instruction,
 }

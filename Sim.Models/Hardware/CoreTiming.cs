@@ -31,6 +31,9 @@ public sealed record CoreTiming
 
     public required int InterruptDeliveryCycles { get; init; }
 
+    /// <summary>Cycles of a locked read-modify-write that hits the L1 (its miss, if any, is added).</summary>
+    public required int LockedOperationCycles { get; init; }
+
     /// <summary>Cycles of each named instruction; every <see cref="Instruction"/> must have one.</summary>
     public required IReadOnlyDictionary<Instruction, int> InstructionCycles { get; init; }
 
@@ -77,6 +80,9 @@ public sealed record CoreTiming
             DivideMilliCycles = 25000,
             ExceptionDeliveryCycles = 200,
             InterruptDeliveryCycles = 200,
+            // ~18-21 cycles for an uncontended LOCK ADD/XADD/CMPXCHG on Phenom II and Sandy
+            // Bridge-E (F. Giesen's atomic_ops_test results, gist rygorous/153ea6493ce2efabd41c).
+            LockedOperationCycles = 20,
             InstructionCycles = cycles,
         };
     }
@@ -89,6 +95,10 @@ public sealed record CoreTiming
             {
                 throw new ArgumentException($"Profile {profile}: the core timing has no non-negative cost for {i}.");
             }
+        }
+        if (LockedOperationCycles < 1)
+        {
+            throw new ArgumentException($"Profile {profile}: a locked operation costs at least one cycle.");
         }
         if (StoreBufferEntries < 1 || FillBuffers < 1)
         {

@@ -138,6 +138,40 @@ public class CoreTests
     }
 
     [Fact]
+    public void Entering_an_unmapped_code_page_faults_as_an_instruction_fetch_and_costs_no_instruction()
+    {
+        var rig = new Rig();
+        rig.Core.Start(new OpSequence(Op.Fetch(Data + 0x40), Op.Alu(3)));
+        rig.RunToEnd();
+        var fault = Assert.Single(rig.Kernel.Exceptions);
+        Assert.Equal(PageFaultErrorCode.InstructionFetch | PageFaultErrorCode.User, fault.Code);
+        Assert.Equal(Data + 0x40, fault.Address);
+        Assert.Equal(3, rig.Core.CyclesIn(CycleCategory.User)); // the fetch itself retires nothing; its miss is a stall
+        Assert.True(rig.Core.CyclesIn(CycleCategory.MemoryStall) > 0);
+    }
+
+    [Theory]
+    [InlineData("p4-672")]
+    [InlineData("nehalem-x5570")]
+    public void A_locked_operation_waits_for_buffered_stores_and_costs_the_profiles_locked_cycles(string profile)
+    {
+        HardwareProfile p = HardwareProfiles.Get(profile);
+        ulong Run(Op last)
+        {
+            var rig = new Rig(p);
+            rig.Space.Map4K(Data, rig.Memory.AllocateFrame(), UserRw);
+            rig.Space.Map4K(Data + 0x1000, rig.Memory.AllocateFrame(), UserRw);
+            var ops = Enumerable.Range(0, 8).Select(i => Op.Store(Data + 0x1000 + (ulong)(i * 64))).Append(last).ToArray();
+            rig.Core.Start(new OpSequence(ops));
+            rig.RunToEnd();
+            Assert.Equal(8 + (last.Kind == OpKind.Atomic ? p.Timing.LockedOperationCycles : 1), rig.Core.CyclesIn(CycleCategory.User));
+            return (ulong)rig.Core.CyclesIn(CycleCategory.MemoryStall);
+        }
+        // The eight store misses drain before the locked operation; a plain load does not wait for them.
+        Assert.True(Run(Op.Atomic(Data)) > Run(Op.Load(Data)));
+    }
+
+    [Fact]
     public void Dividing_by_zero_raises_a_divide_error()
     {
         var rig = new Rig();
