@@ -9,7 +9,11 @@ namespace Sim.Workloads;
 /// </summary>
 public interface IProcessWorkload : IWorkload
 {
-    IReadOnlyList<MemoryRegion> ProcessImage { get; }
+    /// <summary>
+    /// The first process's memory regions (VMAs), made after <see cref="ConfigureKernel"/> so that
+    /// file-backed regions (shared libraries) can name files the kernel holds.
+    /// </summary>
+    IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context);
 
     IProgram CreateProgram(WorkloadContext context);
 

@@ -54,7 +54,7 @@ public static class NativeRun
             }
             linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
             processes.ConfigureKernel(linux, processContext);
-            linux.Start(processes.CreateProgram(processContext), processes.ProcessImage);
+            linux.Start(processes.CreateProgram(processContext), processes.CreateImage(linux, processContext));
             return new PreparedRun(sim, host.Cores[0], profile, workload, processContext, seed);
         }
         MinimalKernel kernel = null!;

@@ -38,23 +38,37 @@ public sealed class KernelPath
         return this;
     }
 
-    /// <summary>Clears a 4 KiB frame: one store per cache line (a string store writes whole lines).</summary>
-    public KernelPath ZeroPage(ulong frame)
+    /// <summary>A locked read-modify-write (an atomic counter or bit operation) through the direct map.</summary>
+    public KernelPath Atomic(ulong physicalAddress)
     {
-        for (int offset = 0; offset < PageBytes; offset += LineBytes)
+        _ops.Add(Op.Atomic(DirectMap.Of(physicalAddress)));
+        return this;
+    }
+
+    /// <summary>Clears a 4 KiB frame: one store per cache line (a string store writes whole lines).</summary>
+    public KernelPath ZeroPage(ulong frame) => ZeroLines(frame, PageBytes / LineBytes);
+
+    /// <summary>Clears <paramref name="lines"/> cache lines from <paramref name="physicalAddress"/>, one store per line.</summary>
+    public KernelPath ZeroLines(ulong physicalAddress, int lines)
+    {
+        for (int line = 0; line < lines; line++)
         {
-            Store(frame + (ulong)offset);
+            Store(physicalAddress + (ulong)(line * LineBytes));
         }
         return this;
     }
 
     /// <summary>Copies a 4 KiB frame line by line.</summary>
-    public KernelPath CopyPage(ulong from, ulong to)
+    public KernelPath CopyPage(ulong from, ulong to) => CopyLines(from, to, PageBytes / LineBytes);
+
+    /// <summary>Copies <paramref name="lines"/> cache lines (a memcpy of a kernel object), a load and a store per line.</summary>
+    public KernelPath CopyLines(ulong from, ulong to, int lines)
     {
-        for (int offset = 0; offset < PageBytes; offset += LineBytes)
+        for (int line = 0; line < lines; line++)
         {
-            Load(from + (ulong)offset);
-            Store(to + (ulong)offset);
+            ulong offset = (ulong)(line * LineBytes);
+            Load(from + offset);
+            Store(to + offset);
         }
         return this;
     }

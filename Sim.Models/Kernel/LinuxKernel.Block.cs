@@ -101,11 +101,11 @@ public sealed partial class LinuxKernel
         }
         else
         {
-            Release(request.Buffer);
+            Release(path, request.Buffer);
             request.Caller.Program.SyscallReturned(4096);
         }
         request.Caller.State = ProcessState.Ready;
-        _ready.Enqueue(request.Caller);
+        _ready.AddLast(request.Caller);
     }
 
     private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete)

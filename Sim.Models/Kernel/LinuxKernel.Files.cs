@@ -151,7 +151,7 @@ public sealed partial class LinuxKernel
         _fileFaults.Increment();
         path.Work(_costs.FileFault);
         p.Space.Map4K(page, frame, PageEntry.User);
-        _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 0) + 1;
+        TakeReference(path, frame); // get_page and page_add_file_rmap
         _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
         return true;
     }

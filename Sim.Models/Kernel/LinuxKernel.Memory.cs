@@ -30,16 +30,31 @@ public sealed partial class LinuxKernel
         for (ulong page = 0; page < region.Pages; page++)
         {
             ulong va = region.Start + (page * 4096);
-            if (p.Space.LeafEntryAddress(va) is { } leaf && (Memory.ReadUInt64(leaf) & PageEntry.Present) != 0)
+            if (UnmapPage(path, p, va))
             {
-                path.Load(leaf).Work(_costs.PerPteUnmap);
-                Release(Memory.ReadUInt64(leaf) & PageEntry.AddressMask);
-                Memory.WriteUInt64(leaf, 0);
-                _ops.UpdatePageTableEntry(path, leaf);
                 _ops.FlushTlbPage(path, va);
             }
         }
         p.RemoveRegion(region);
+    }
+
+    /// <summary>zap_pte_range for one page: a present entry is cleared and its page's mapping and reference dropped; false when nothing was mapped.</summary>
+    private bool UnmapPage(KernelPath path, Process p, ulong va)
+    {
+        if (p.Space.LeafEntryAddress(va) is not { } leaf)
+        {
+            return false;
+        }
+        ulong entry = Memory.ReadUInt64(leaf);
+        if ((entry & PageEntry.Present) == 0)
+        {
+            return false;
+        }
+        path.Load(leaf).Work(_costs.PerPteUnmap);
+        Memory.WriteUInt64(leaf, 0);
+        _ops.UpdatePageTableEntry(path, leaf);
+        Release(path, entry & PageEntry.AddressMask); // page_remove_rmap and put_page
+        return true;
     }
 
     /// <summary>Demand-zero and copy-on-write faults; false for a fault the process cannot survive.</summary>
@@ -62,9 +77,7 @@ public sealed partial class LinuxKernel
         if ((entry & PageEntry.Present) == 0)
         {
             _demandZeroFaults.Increment();
-            path.Work(_costs.DemandZeroFault);
-            ulong frame = Memory.AllocateFrame();
-            _frameReferences[frame] = 1;
+            ulong frame = NewAnonymousPage(path.Work(_costs.DemandZeroFault));
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
             _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
@@ -78,12 +91,12 @@ public sealed partial class LinuxKernel
         path.Work(_costs.CopyOnWriteFault);
         ulong old = entry & PageEntry.AddressMask;
         ulong target = old;
+        path.Load(PageDescriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
         if (_frameReferences.GetValueOrDefault(old, 1) > 1)
         {
-            target = Memory.AllocateFrame();
-            _frameReferences[target] = 1;
+            target = NewAnonymousPage(path);
             path.CopyPage(old, target);
-            Release(old);
+            Release(path, old);
         }
         Memory.WriteUInt64(leaf!.Value, (entry & ~PageEntry.AddressMask) | target | PageEntry.Writable);
         _ops.UpdatePageTableEntry(path, leaf.Value);
@@ -91,13 +104,37 @@ public sealed partial class LinuxKernel
         return true;
     }
 
-    private void Release(ulong frame)
+    /// <summary>The page descriptor (struct page) of <paramref name="frame"/> in mem_map.</summary>
+    private ulong PageDescriptor(ulong frame) => _memMap + ((frame >> PhysicalMemory.FrameShift) * KernelObjects.PageDescriptorBytes);
+
+    /// <summary>A fresh page from the page allocator, mapped once (page_add_new_anon_rmap sets its descriptor without a locked operation).</summary>
+    private ulong NewAnonymousPage(KernelPath path)
     {
+        ulong frame = Memory.AllocateFrame();
+        _frameReferences[frame] = 1;
+        path.Work(_costs.PageAllocator).Store(PageDescriptor(frame));
+        return frame;
+    }
+
+    /// <summary>One more mapping of a page: get_page and the reverse-map count, two locked increments of its descriptor.</summary>
+    private void TakeReference(KernelPath path, ulong frame)
+    {
+        _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 1) + 1;
+        ulong descriptor = PageDescriptor(frame);
+        path.Atomic(descriptor).Atomic(descriptor);
+    }
+
+    /// <summary>One mapping fewer: two locked decrements of the descriptor; the last reference returns the page to the allocator.</summary>
+    private void Release(KernelPath path, ulong frame)
+    {
+        ulong descriptor = PageDescriptor(frame);
+        path.Atomic(descriptor).Atomic(descriptor);
         int refs = _frameReferences.GetValueOrDefault(frame, 1) - 1;
         if (refs <= 0)
         {
             _frameReferences.Remove(frame);
             Memory.FreeFrame(frame);
+            path.Work(_costs.PageAllocator);
         }
         else
         {

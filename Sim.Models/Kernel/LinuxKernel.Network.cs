@@ -108,7 +108,7 @@ public sealed partial class LinuxKernel
             CopyOut(path, datagram);
             waiter.Program.SyscallReturned(datagram.Bytes);
             waiter.State = ProcessState.Ready;
-            _ready.Enqueue(waiter);
+            _ready.AddLast(waiter);
             net.Waiter = null;
         }
     }

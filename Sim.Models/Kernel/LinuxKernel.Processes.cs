@@ -13,53 +13,94 @@ public sealed partial class LinuxKernel
     {
         AddressSpaceBuilder space = _machine.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
-        var p = new Process(_nextPid++, parent, space, regions, program);
+        var kernelMemory = new ProcessKernelMemory(Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame());
+        var p = new Process(_nextPid++, parent, space, regions, program, kernelMemory);
         parent?.Children.Add(p);
         return p;
     }
 
-    /// <summary>fork: a new process sharing every page copy-on-write; the parent's writable pages become read-only in both.</summary>
-    private void Fork(KernelPath path, Process parent)
+    /// <summary>
+    /// fork, after Linux 2.6's copy_process: the child's kernel stack and task structures are
+    /// allocated and copied from the parent's, its top-level page table gets the kernel half, and
+    /// every region (VMA) is duplicated; page-table entries are copied only for regions that can
+    /// hold anonymous pages (copy_page_range skips read-only file mappings, which the child faults
+    /// in on demand), each copied page taking a reference and a reverse mapping (two locked
+    /// operations on its page descriptor), writable ones made read-only in both, copy-on-write.
+    /// The child runs first (see <see cref="MakeRunnableFirst"/>).
+    /// </summary>
+    private void Fork(Core core, KernelPath path, Process parent)
     {
         _forks.Increment();
         path.Work(_costs.ForkBase);
         Process child = NewProcess(parent, parent.Regions, parent.Program.ForkChild());
+        ProcessKernelMemory from = parent.KernelMemory, to = child.KernelMemory;
+        path.Work(3 * _costs.PageAllocator)
+            .CopyLines(from.Task, to.Task, KernelObjects.TaskStructLines)
+            .CopyLines(from.StackBottom, to.StackBottom, 1) // thread_info
+            .CopyLines(from.SavedRegisters, to.SavedRegisters, KernelObjects.SavedRegisterLines)
+            .CopyLines(from.SignalHandlers, to.SignalHandlers, KernelObjects.SignalHandlerLines);
+        // pgd_alloc: the user half of the new top-level table cleared, the kernel half copied.
+        path.Work(_costs.PageAllocator).ZeroLines(child.Space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, child.Space.Pml4 + 2048, 32);
         foreach (MemoryRegion r in parent.Regions)
         {
+            path.Work(_costs.ForkPerRegion);
+            if (r.FileId is not null && !r.Writable)
+            {
+                continue; // no anonymous pages: nothing to copy
+            }
             for (ulong page = 0; page < r.Pages; page++)
             {
-                ulong va = r.Start + (page * 4096);
-                if (parent.Space.LeafEntryAddress(va) is not { } leaf)
-                {
-                    continue;
-                }
-                ulong entry = Memory.ReadUInt64(leaf);
-                path.Load(leaf).Work(_costs.PerPteCopy);
-                if ((entry & PageEntry.Present) == 0)
-                {
-                    continue;
-                }
-                if ((entry & PageEntry.Writable) != 0)
-                {
-                    entry &= ~PageEntry.Writable;
-                    Memory.WriteUInt64(leaf, entry);
-                    _ops.UpdatePageTableEntry(path, leaf);
-                }
-                ulong frame = entry & PageEntry.AddressMask;
-                int tablesBefore = child.Space.TableFrames;
-                child.Space.Map4K(va, frame, entry & (PageEntry.User | PageEntry.Writable | PageEntry.NoExecute));
-                ulong childLeaf = child.Space.LeafEntryAddress(va)!.Value;
-                if (child.Space.TableFrames > tablesBefore)
-                {
-                    path.ZeroPage(childLeaf & ~0xFFFUL);
-                }
-                path.Store(childLeaf);
-                _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 1) + 1;
+                CopyPageTableEntry(path, parent, child, r.Start + (page * 4096));
             }
         }
         _ops.FlushTlb(path, parent.Space.Pml4); // the parent's writable translations are now stale
-        _ready.Enqueue(child);
         parent.Program.SyscallReturned(child.Pid);
+        MakeRunnableFirst(core, path, parent, child);
+    }
+
+    private void CopyPageTableEntry(KernelPath path, Process parent, Process child, ulong va)
+    {
+        if (parent.Space.LeafEntryAddress(va) is not { } leaf)
+        {
+            return;
+        }
+        ulong entry = Memory.ReadUInt64(leaf);
+        path.Load(leaf).Work(_costs.PerPteCopy);
+        if ((entry & PageEntry.Present) == 0)
+        {
+            return;
+        }
+        if ((entry & PageEntry.Writable) != 0)
+        {
+            entry &= ~PageEntry.Writable;
+            Memory.WriteUInt64(leaf, entry);
+            path.Atomic(leaf); // ptep_set_wrprotect: a locked bit clear
+            _ops.UpdatePageTableEntry(path, leaf);
+        }
+        ulong frame = entry & PageEntry.AddressMask;
+        int tablesBefore = child.Space.TableFrames;
+        child.Space.Map4K(va, frame, entry & (PageEntry.User | PageEntry.Writable | PageEntry.NoExecute));
+        ulong childLeaf = child.Space.LeafEntryAddress(va)!.Value;
+        if (child.Space.TableFrames > tablesBefore)
+        {
+            path.Work(_costs.PageAllocator).ZeroPage(childLeaf & ~0xFFFUL);
+        }
+        path.Store(childLeaf);
+        TakeReference(path, frame); // get_page and page_dup_rmap
+    }
+
+    /// <summary>
+    /// The new child runs before its parent, which goes back on the run queue ahead of everyone
+    /// else: Linux 2.6's scheduler did this by default (sysctl kernel.sched_child_runs_first, 1
+    /// until 2.6.32), so the child's exec or exit usually comes before the parent's writes and
+    /// spares copy-on-write copies.
+    /// </summary>
+    private void MakeRunnableFirst(Core core, KernelPath path, Process parent, Process child)
+    {
+        parent.State = ProcessState.Ready;
+        _ready.AddFirst(parent);
+        _ready.AddFirst(child);
+        SwitchToNext(core, path);
     }
 
     private void Exit(Core core, KernelPath path, Process dying, int status)
@@ -73,9 +114,17 @@ public sealed partial class LinuxKernel
         {
             Reap(path, parent, dying);
             parent.State = ProcessState.Ready;
-            _ready.Enqueue(parent);
+            _ready.AddLast(parent);
         }
         SwitchToNext(core, path);
+        foreach (Process zombie in dying.Children.Where(c => c.State == ProcessState.Zombie))
+        {
+            FreeKernelMemory(zombie); // reaped by init, outside the model's timed paths
+        }
+        if (dying.Parent is null or { State: ProcessState.Zombie })
+        {
+            FreeKernelMemory(dying); // no parent will wait for it
+        }
         // The tables are freed at the next kernel entry, when the core surely runs on another
         // address space (as Linux drops the last reference to an mm after the switch).
         _deadSpaces.Enqueue(dying.Space);
@@ -86,21 +135,10 @@ public sealed partial class LinuxKernel
     {
         foreach (MemoryRegion r in p.Regions)
         {
+            path.Work(_costs.ExitPerRegion);
             for (ulong page = 0; page < r.Pages; page++)
             {
-                if (p.Space.LeafEntryAddress(r.Start + (page * 4096)) is not { } leaf)
-                {
-                    continue;
-                }
-                ulong entry = Memory.ReadUInt64(leaf);
-                if ((entry & PageEntry.Present) == 0)
-                {
-                    continue;
-                }
-                path.Load(leaf).Work(_costs.PerPteUnmap);
-                Memory.WriteUInt64(leaf, 0);
-                _ops.UpdatePageTableEntry(path, leaf);
-                Release(entry & PageEntry.AddressMask);
+                UnmapPage(path, p, r.Start + (page * 4096));
             }
         }
     }
@@ -130,10 +168,21 @@ public sealed partial class LinuxKernel
         core.ReplaceUserStream(p.Program);
     }
 
-    private void FreeDeadAddressSpaces(KernelPath path)
+    /// <summary>
+    /// Frees the page tables of dead address spaces, except one still loaded in
+    /// <paramref name="core"/>'s CR3: the idle loop runs on the last process's tables (Linux's lazy
+    /// TLB mode), which are freed once another process's are loaded. With no core, frees them all.
+    /// </summary>
+    private void FreeDeadAddressSpaces(Core? core, KernelPath path)
     {
-        while (_deadSpaces.TryDequeue(out AddressSpaceBuilder? space))
+        for (int n = _deadSpaces.Count; n > 0; n--)
         {
+            AddressSpaceBuilder space = _deadSpaces.Dequeue();
+            if (core is not null && core.Mmu.Pml4 == space.Pml4)
+            {
+                _deadSpaces.Enqueue(space);
+                continue;
+            }
             path.Work(_costs.PerTableFree * space.ReleaseUserHalf());
         }
     }
@@ -156,8 +205,16 @@ public sealed partial class LinuxKernel
 
     private void Reap(KernelPath path, Process parent, Process child)
     {
-        path.Work(_costs.Wait);
+        path.Work(_costs.Wait + (3 * _costs.PageAllocator)).Load(child.KernelMemory.Task); // release_task frees the stack and task structures
+        FreeKernelMemory(child);
         parent.Children.Remove(child);
         parent.Program.SyscallReturned(child.Pid);
+    }
+
+    private void FreeKernelMemory(Process p)
+    {
+        Memory.FreeFrame(p.KernelMemory.StackBottom);
+        Memory.FreeFrame(p.KernelMemory.StackTop);
+        Memory.FreeFrame(p.KernelMemory.Task);
     }
 }

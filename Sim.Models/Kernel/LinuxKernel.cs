@@ -17,10 +17,9 @@ namespace Sim.Models.Kernel;
 /// builds a path, and the core executes the path for its cost.
 /// </summary>
 /// <remarks>
-/// Model: one core; a process whose program ends without exit() is left as a zombie; a fatal
-/// fault (outside any region, or a write to a read-only region) kills the process with the
-/// signal's exit status; wait4 with no runnable process to switch to is an error (no idle loop
-/// yet); no exec, files, signals handlers or page cache yet.
+/// Model: one core; no kernel preemption; a process whose program ends without exit() is left as
+/// a zombie; a fatal fault (outside any region, or a write to a read-only region) kills the
+/// process with the signal's exit status; no signal handlers. docs/machine.md describes each path.
 /// </remarks>
 public sealed partial class LinuxKernel : ICoreHost
 {
@@ -31,9 +30,10 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly IPrivilegedOperations _ops;
     private readonly LinuxKernelCosts _costs;
     private readonly AddressSpaceBuilder _kernelSpace;
-    private readonly Queue<Process> _ready = new();
+    private readonly LinkedList<Process> _ready = new(); // the run queue, in order
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
+    private readonly ulong _memMap;
     private readonly IdleThread _idle = new();
     private int? _timerVector;
     private DiskRequest? _disk;
@@ -57,6 +57,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _ops = ops;
         _costs = costs;
         _kernelSpace = DirectMap.Build(machine);
+        _memMap = AllocateContiguous(machine.Memory, (machine.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
         StatGroup stats = machine.Sim.Stats.Group("host.kernel");
         _syscalls = stats.Counter("syscalls", "count", "system calls");
         _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
@@ -68,6 +69,20 @@ public sealed partial class LinuxKernel : ICoreHost
     }
 
     public Process? Current { get; private set; }
+
+    /// <summary>Boot-time allocation of physically contiguous memory (mem_map), before anything is freed.</summary>
+    private static ulong AllocateContiguous(PhysicalMemory memory, ulong bytes)
+    {
+        ulong first = memory.AllocateFrame();
+        for (ulong offset = PhysicalMemory.FrameBytes; offset < bytes; offset += PhysicalMemory.FrameBytes)
+        {
+            if (memory.AllocateFrame() != first + offset)
+            {
+                throw new InvalidOperationException("The page descriptor array must be allocated at boot, from contiguous memory.");
+            }
+        }
+        return first;
+    }
 
     public long ProcessesCreated => _nextPid - 1;
 
@@ -101,7 +116,7 @@ public sealed partial class LinuxKernel : ICoreHost
         ArgumentNullException.ThrowIfNull(core);
         Process current = Current ?? throw new InvalidOperationException("A system call with no current process.");
         var path = new KernelPath().Work(_costs.SyscallEntry);
-        FreeDeadAddressSpaces(path);
+        FreeDeadAddressSpaces(core, path);
         _syscalls.Increment();
         switch ((SyscallNumber)number)
         {
@@ -124,7 +139,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 current.Program.SyscallReturned(current.Pid);
                 break;
             case SyscallNumber.Fork:
-                Fork(path, current);
+                Fork(core, path, current);
                 break;
             case SyscallNumber.Exit:
                 Exit(core, path, current, 0);
@@ -168,9 +183,9 @@ public sealed partial class LinuxKernel : ICoreHost
     public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
     {
         ArgumentNullException.ThrowIfNull(core);
-        Process current = Current ?? throw new InvalidOperationException("An exception with no current process.");
+        Process current = Current ?? throw new InvalidOperationException($"An exception ({vector}, {errorCode}) at {faultAddress:X} with no current process; cpl {core.Cpl}.");
         var path = new KernelPath();
-        FreeDeadAddressSpaces(path);
+        FreeDeadAddressSpaces(core, path);
         bool retry = vector == ExceptionVector.PageFault && HandlePageFault(path, current, errorCode, faultAddress);
         if (!retry)
         {
@@ -184,8 +199,11 @@ public sealed partial class LinuxKernel : ICoreHost
     public IOpStream OnInterrupt(Core core, int vector)
     {
         ArgumentNullException.ThrowIfNull(core);
+        // No kernel preemption (2.6 kernels built without CONFIG_PREEMPT): an interrupt over a
+        // kernel path may wake processes but switches only when it came in over user code.
+        bool preemptible = core.AtThreadLevel;
         var path = new KernelPath();
-        FreeDeadAddressSpaces(path);
+        FreeDeadAddressSpaces(core, path);
         if (vector == DiskVector && _disk is not null)
         {
             DiskInterrupt(path);
@@ -197,10 +215,10 @@ public sealed partial class LinuxKernel : ICoreHost
         else
         {
             path.Work(_costs.TimerTick);
-            if (Current is { } current && _ready.Count > 0 && vector == _timerVector)
+            if (Current is { } current && _ready.Count > 0 && vector == _timerVector && preemptible)
             {
                 current.State = ProcessState.Ready;
-                _ready.Enqueue(current); // time slice over: round robin
+                _ready.AddLast(current); // time slice over: round robin
             }
         }
         _ops.EndOfInterrupt(path);
@@ -208,7 +226,7 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             SwitchToNext(core, path); // leave the idle loop for a process the interrupt made runnable
         }
-        else if (Current is { State: ProcessState.Ready })
+        else if (Current is { State: ProcessState.Ready } && preemptible)
         {
             SwitchToNext(core, path);
         }
@@ -228,7 +246,7 @@ public sealed partial class LinuxKernel : ICoreHost
         else
         {
             // Nothing left to run: the idle core frees what the last exit left, at no cost.
-            FreeDeadAddressSpaces(new KernelPath());
+            FreeDeadAddressSpaces(null, new KernelPath());
         }
         return null;
     }
@@ -271,7 +289,7 @@ public sealed partial class LinuxKernel : ICoreHost
             _sleepers--;
             p.Program.SyscallReturned(0);
             p.State = ProcessState.Ready;
-            _ready.Enqueue(p);
+            _ready.AddLast(p);
         });
         _machine.Sim.ScheduleIn(wake, Sim.Engine.Time.Tick.FromNanoseconds(nanoseconds));
         SwitchToNext(core, path);
@@ -286,13 +304,13 @@ public sealed partial class LinuxKernel : ICoreHost
             return;
         }
         current.State = ProcessState.Ready;
-        _ready.Enqueue(current);
+        _ready.AddLast(current);
         SwitchToNext(core, path);
     }
 
     private void SwitchToNext(Core core, KernelPath path)
     {
-        if (!_ready.TryDequeue(out Process? next))
+        if (_ready.First?.Value is not { } next)
         {
             if (_disk is not null || _sleepers > 0 || _net?.Waiter is not null)
             {
@@ -312,8 +330,10 @@ public sealed partial class LinuxKernel : ICoreHost
             }
             return;
         }
+        _ready.RemoveFirst();
         _contextSwitches.Increment();
-        path.Work(_costs.ContextSwitch);
+        // switch_to: the next task's structure is read and its kernel stack becomes the stack.
+        path.Work(_costs.ContextSwitch).Load(next.KernelMemory.Task).Load(next.KernelMemory.StackBottom).Load(next.KernelMemory.SavedRegisters);
         _ops.SwitchAddressSpace(path, next.Space.Pml4);
         next.State = ProcessState.Running;
         Current = next;

@@ -5,8 +5,9 @@ namespace Sim.Models.Kernel;
 /// <summary>A process of <see cref="LinuxKernel"/>: its address space, memory regions, program, family and state.</summary>
 public sealed class Process
 {
-    internal Process(int pid, Process? parent, AddressSpaceBuilder space, IReadOnlyList<MemoryRegion> regions, IProgram program)
+    internal Process(int pid, Process? parent, AddressSpaceBuilder space, IReadOnlyList<MemoryRegion> regions, IProgram program, ProcessKernelMemory kernelMemory)
     {
+        KernelMemory = kernelMemory;
         Pid = pid;
         Parent = parent;
         Space = space;
@@ -15,6 +16,9 @@ public sealed class Process
     }
 
     public int Pid { get; }
+
+    /// <summary>The process's kernel stack and task structures in physical memory.</summary>
+    internal ProcessKernelMemory KernelMemory { get; }
 
     public Process? Parent { get; }
 

@@ -20,7 +20,7 @@ public sealed class FioRandRead : ProcessWorkload
 
     public override string Description => "4 KiB random reads at queue depth 1 from a 1 GiB region of the disk (size = reads)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8);
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 32, dataPages: 8, stackPages: 8);
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

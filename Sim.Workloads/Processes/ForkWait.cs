@@ -5,27 +5,49 @@ namespace Sim.Workloads.Processes;
 
 /// <summary>
 /// forkwait of Adams and Agesen (ASPLOS 2006, Figure 4): <c>Size</c> times fork, and waitpid for
-/// the child, which exits at once (40,000 times in the paper). After fork each side writes to its
-/// stack, as returning from fork() does, which costs a copy-on-write fault. Figure of merit: the
-/// run's simulated seconds, and microseconds per fork and wait.
+/// the child, which exits at once (40,000 times in the paper), as a dynamically linked C program
+/// (<see cref="GlibcProcess"/>): the child runs glibc's fork return path and exit(), faulting in
+/// the library text it runs and copying the pages it writes; the parent, running after the
+/// child, writes its shared pages again. Figure of merit: the run's simulated seconds, and
+/// microseconds per fork and wait.
 /// </summary>
-/// <remarks>
-/// Model: the process image is an assumption standing for a small statically linked C program:
-/// 32 pages of text, 8 of data, 8 of heap and 8 of stack, all resident. Fork's cost grows with it.
-/// </remarks>
 public sealed class ForkWait : ProcessWorkload
 {
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<WorkloadContext, GlibcProcess> _processes = [];
 
     public override string Name => "forkwait";
 
     public override string Description => "fork and waitpid for a child that exits at once, under the Linux-like kernel (size = forks)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8, new MemoryRegion("heap", 0x0000_0000_0100_0000, 8, Writable: true));
+    public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context) =>
+        _processes.AddOrUpdate(context, GlibcProcess.Load(kernel, "forkwait"));
+
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Process(context).Regions;
 
     public override IProgram CreateProgram(WorkloadContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        return new Parent(context.Size);
+        GlibcProcess glibc = Process(context);
+        long forks = context.Size;
+        IEnumerable<Op> Parent(ScriptProgram _)
+        {
+            foreach (Op op in glibc.Startup())
+            {
+                yield return op;
+            }
+            for (long i = 0; i < forks; i++)
+            {
+                foreach (Op op in glibc.ForkCall().Concat(glibc.ParentAfterFork()).Concat(glibc.WaitPid()))
+                {
+                    yield return op;
+                }
+                yield return Op.Alu(5); // the loop
+            }
+            foreach (Op op in glibc.Exit())
+            {
+                yield return op;
+            }
+        }
+        return new ScriptProgram(Parent, () => new ScriptProgram(_ => glibc.ChildAfterFork().Concat(glibc.Exit())));
     }
 
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
@@ -39,67 +61,11 @@ public sealed class ForkWait : ProcessWorkload
         ];
     }
 
-    private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
-
-    private sealed class Parent(long forks) : IProgram
+    private GlibcProcess Process(WorkloadContext context)
     {
-        private long _done;
-        private int _step;
-
-        public bool TryNext(out Op op)
-        {
-            if (_done == forks)
-            {
-                op = _step++ == 0 ? Call(SyscallNumber.Exit) : default;
-                return _step == 1;
-            }
-            switch (_step)
-            {
-                case 0:
-                    op = Call(SyscallNumber.Fork);
-                    break;
-                case 1:
-                    op = Op.Store(ExecutableImage.StackBase + 0x7F00); // fork() returns onto the stack: a COW fault
-                    break;
-                case 2:
-                    op = Call(SyscallNumber.Wait4);
-                    break;
-                default:
-                    op = Op.Alu(5); // the loop
-                    _done++;
-                    _step = -1;
-                    break;
-            }
-            _step++;
-            return true;
-        }
-
-        public void SyscallReturned(long result)
-        {
-        }
-
-        public IProgram ForkChild() => new Child();
-    }
-
-    private sealed class Child : IProgram
-    {
-        private int _step;
-
-        public bool TryNext(out Op op)
-        {
-            op = _step++ switch
-            {
-                0 => Op.Store(ExecutableImage.StackBase + 0x7F00),
-                1 => Call(SyscallNumber.Exit),
-                _ => default,
-            };
-            return _step <= 2;
-        }
-
-        public void SyscallReturned(long result)
-        {
-        }
-
-        public IProgram ForkChild() => throw new InvalidOperationException("The forkwait child does not fork.");
+        ArgumentNullException.ThrowIfNull(context);
+        return _processes.TryGetValue(context, out GlibcProcess? process)
+            ? process
+            : throw new InvalidOperationException("forkwait runs under the Linux-like kernel: ConfigureKernel must load its libraries first.");
     }
 }

@@ -15,7 +15,7 @@ public sealed class Idle : ProcessWorkload
 
     public override string Description => "a process sleeping while the kernel takes its 250 Hz timer ticks (size = milliseconds)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 8, dataPages: 0, stackPages: 4);
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 8, dataPages: 0, stackPages: 4);
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

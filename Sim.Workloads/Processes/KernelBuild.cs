@@ -25,7 +25,7 @@ public sealed class KernelBuild : ProcessWorkload
 
     public override string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 64, dataPages: 16, stackPages: 8);
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8);
 
     public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
     {

@@ -43,7 +43,7 @@ public sealed class Lmbench : ProcessWorkload
 
     public override string Description { get; }
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8);
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 32, dataPages: 8, stackPages: 8);
 
     public static IReadOnlyList<Lmbench> All { get; } =
     [

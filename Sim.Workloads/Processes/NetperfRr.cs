@@ -17,7 +17,7 @@ public sealed class NetperfRr : ProcessWorkload
 
     public override string Description => "UDP request/response with the peer, 1-byte messages, one transaction at a time (size = transactions)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 32, dataPages: 8, stackPages: 8);
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 32, dataPages: 8, stackPages: 8);
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

@@ -21,7 +21,7 @@ public sealed class Oltp : ProcessWorkload
 
     public override string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("pool", Pool, PoolBytes / 4096, Writable: true));
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("pool", Pool, PoolBytes / 4096, Writable: true));
 
     public override IProgram CreateProgram(WorkloadContext context)
     {

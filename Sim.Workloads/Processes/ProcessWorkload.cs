@@ -16,7 +16,7 @@ public abstract class ProcessWorkload : IProcessWorkload
 
     public int Cpl => 3;
 
-    public abstract IReadOnlyList<MemoryRegion> ProcessImage { get; }
+    public abstract IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context);
 
     /// <summary>
     /// The usual image, in the layout exec gives (<see cref="ExecutableImage"/>): text, data (left out when <paramref name="dataPages"/> is 0), any regions

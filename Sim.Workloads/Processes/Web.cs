@@ -28,7 +28,7 @@ public sealed class Web : ProcessWorkload
 
     public override string Description => "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
 
-    public override IReadOnlyList<MemoryRegion> ProcessImage { get; } = Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
 
     public override void ConfigurePlatform(Machine machine)
     {

@@ -109,33 +109,61 @@ public class LinuxKernelTests
     }
 
     [Fact]
-    public void A_copy_on_write_fault_gives_the_writer_its_own_copy_and_leaves_the_child_the_original()
+    public void A_copy_on_write_fault_gives_the_writer_its_own_copy_and_the_last_sharer_reuses_the_original()
     {
         var rig = new Rig();
         Process init = null!;
-        ulong original = 0, parentAfterWrite = 0, childSees = 0;
-        ulong FrameOf(Process p) => rig.Machine.Memory.ReadUInt64(p.Space.LeafEntryAddress(Data)!.Value);
+        ulong original = 0, parentBeforeWrite = 0, parentAfterWrite = 0, childAfterWrite = 0;
+        ulong EntryOf(Process p) => rig.Machine.Memory.ReadUInt64(p.Space.LeafEntryAddress(Data)!.Value);
         IEnumerable<Op> Parent(Script s)
         {
-            original = FrameOf(init) & PageEntry.AddressMask;
+            original = EntryOf(init) & PageEntry.AddressMask;
             yield return Call(SyscallNumber.Fork);
+            parentBeforeWrite = EntryOf(init); // the child has run first, written and exited
             yield return Op.Store(Data);
-            parentAfterWrite = FrameOf(init); // runs once the store (and its fault) have executed
+            parentAfterWrite = EntryOf(init); // runs once the store (and its fault) have executed
             yield return Call(SyscallNumber.Wait4);
             yield return Call(SyscallNumber.Exit);
         }
         IEnumerable<Op> Child(Script s)
         {
-            yield return Op.Load(Data);
-            childSees = rig.Kernel.Current!.Space.LeafEntryAddress(Data) is { } leaf ? rig.Machine.Memory.ReadUInt64(leaf) : 0;
+            yield return Op.Store(Data);
+            childAfterWrite = EntryOf(rig.Kernel.Current!);
             yield return Call(SyscallNumber.Exit);
         }
         init = rig.Kernel.Start(new Script(Parent, () => new Script(Child)), Image);
         rig.Run();
+        Assert.NotEqual(original, childAfterWrite & PageEntry.AddressMask); // the child copied
+        Assert.NotEqual(0UL, childAfterWrite & PageEntry.Writable);
+        Assert.Equal(original, parentBeforeWrite & PageEntry.AddressMask);
+        Assert.Equal(0UL, parentBeforeWrite & PageEntry.Writable); // still copy-on-write in the parent
+        Assert.Equal(original, parentAfterWrite & PageEntry.AddressMask); // the sole owner now: reused, not copied
         Assert.NotEqual(0UL, parentAfterWrite & PageEntry.Writable);
-        Assert.NotEqual(original, parentAfterWrite & PageEntry.AddressMask);
-        Assert.Equal(original, childSees & PageEntry.AddressMask);
-        Assert.Equal(0UL, childSees & PageEntry.Writable); // still copy-on-write in the child
+        Assert.Equal(2, rig.Stat("host.kernel", "copy_on_write_faults"));
+    }
+
+    [Fact]
+    public void Fork_leaves_read_only_file_mappings_to_the_childs_faults()
+    {
+        var rig = new Rig();
+        const ulong Library = 0x0000_2AAA_AAAA_B000;
+        int file = rig.Kernel.Files.Create("lib.so", 4 * 4096);
+        rig.Kernel.Preload(file);
+        bool? childInheritedLibrary = null;
+        IEnumerable<Op> Child(Script s)
+        {
+            childInheritedLibrary = rig.Kernel.Current!.Space.LeafEntryAddress(Library) is { } leaf && (rig.Machine.Memory.ReadUInt64(leaf) & PageEntry.Present) != 0;
+            yield return Op.Fetch(Library + 0x10);
+            yield return Op.Load(Data); // private data: inherited, no fault
+            yield return Call(SyscallNumber.Exit);
+        }
+        var parent = new Script(_ => [Op.Fetch(Library), Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4), Call(SyscallNumber.Exit)], () => new Script(Child));
+        rig.Kernel.Start(parent, [.. Image, new MemoryRegion("lib", Library, 4, Writable: false, Populated: false, FileId: file)]);
+        rig.Run();
+        Assert.False(childInheritedLibrary);
+        Assert.Equal(2, rig.Stat("host.kernel", "file_faults")); // the parent's first fetch, then the child's
+        Assert.Equal(2, rig.Stat("host.cpu0", "exceptions::PageFault"));
+        Assert.Equal(rig.KernelFrames + 4, rig.Machine.Memory.FramesInUse); // only the page cache's pages remain
     }
 
     [Fact]
