@@ -70,7 +70,7 @@ public static class NativeRunReport
 
     private static IEnumerable<(string Name, double Hits, double Misses)> CacheFigures(NativeRunResult r)
     {
-        foreach ((string name, string path) in new[] { ("l1d", "host.cpu0.l1d"), ("l2", "host.cpu0.l2"), ("l3", "host.l3") })
+        foreach ((string name, string path) in new[] { ("l1i", "host.cpu0.l1i"), ("l1d", "host.cpu0.l1d"), ("l2", "host.cpu0.l2"), ("l3", "host.l3") })
         {
             if (r.Run.Samples.Any(s => s.Path == path))
             {

@@ -334,8 +334,13 @@ public sealed class Core : Event
         switch (op.Kind)
         {
             case OpKind.Fetch:
-                // The front end waits for the line; the instructions are charged by the blocks that follow.
+                // The front end waits for the line and, when it missed, for the decoders; the
+                // instructions themselves are charged by the blocks that follow.
                 Charge(CycleCategory.MemoryStall, miss);
+                if (latency > _l1iLatency)
+                {
+                    Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
+                }
                 return;
             case OpKind.Atomic:
                 // The read for ownership completes before the locked operation does.

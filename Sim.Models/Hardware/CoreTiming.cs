@@ -31,6 +31,13 @@ public sealed record CoreTiming
 
     public required int InterruptDeliveryCycles { get; init; }
 
+    /// <summary>
+    /// Cycles the decoders take over one 64-byte line of code (16 instructions of 4 bytes) that
+    /// missed the first-level instruction store and came from further out: the legacy decode
+    /// path, which hits in the instruction cache or trace cache skip.
+    /// </summary>
+    public required int DecodeCyclesPerMissedLine { get; init; }
+
     /// <summary>Cycles of a locked read-modify-write that hits the L1 (its miss, if any, is added).</summary>
     public required int LockedOperationCycles { get; init; }
 
@@ -83,6 +90,9 @@ public sealed record CoreTiming
             // ~18-21 cycles for an uncontended LOCK ADD/XADD/CMPXCHG on Phenom II and Sandy
             // Bridge-E (F. Giesen's atomic_ops_test results, gist rygorous/153ea6493ce2efabd41c).
             LockedOperationCycles = 20,
+            // Four decoders, up to four instructions per cycle (Core, Nehalem and Skylake decode
+            // paths: [OPT] chapter 2): 16 instructions in 4 cycles.
+            DecodeCyclesPerMissedLine = 4,
             InstructionCycles = cycles,
         };
     }
@@ -95,6 +105,10 @@ public sealed record CoreTiming
             {
                 throw new ArgumentException($"Profile {profile}: the core timing has no non-negative cost for {i}.");
             }
+        }
+        if (DecodeCyclesPerMissedLine < 0)
+        {
+            throw new ArgumentException($"Profile {profile}: the decode time of a missed code line cannot be negative.");
         }
         if (LockedOperationCycles < 1)
         {

@@ -19,7 +19,9 @@ public static class HardwareProfiles
         Name = "p4-672",
         Description = "Pentium 4 672 (Prescott 2M), 3.8 GHz, 800 MHz bus; first-generation VT-x, no EPT, VPID or PCID",
         FrequencyHz = 3_800_000_000,
-        L1Instruction = null, // a 12K-uop trace cache, not modelled as a cache of bytes
+        // The 12K-uop execution trace cache, modelled as a cache of code lines (assumed: 16 KiB,
+        // 8 ways); a hit delivers within the pipeline, so its latency is 0 here.
+        L1Instruction = new("TC", 16 * 1024, 8, 64, 0),
         L1Data = new("L1D", 16 * 1024, 8, 64, 4),
         L2 = new("L2", 2 * 1024 * 1024, 8, 64, 20),
         L3 = null,
@@ -53,6 +55,7 @@ public static class HardwareProfiles
             CallReturnMilliCycles = 11_000,
             ExceptionDeliveryCycles = 679,
             LockedOperationCycles = 100,
+            DecodeCyclesPerMissedLine = 16,
             StoreBufferEntries = 24,
             FillBuffers = 8,
         },
@@ -66,6 +69,7 @@ public static class HardwareProfiles
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+            "trace cache: 12K uops ([IA32-OPT] 1-14), modelled as a 16 KiB, 8-way cache of 64-byte code lines (the equivalence is assumed); a line that misses it is decoded by the single decoder at one instruction per clock ([IA32-OPT] 1-14), 16 cycles for 16 instructions of 4 bytes (assumed length)",
             "locked read-modify-write 100 cycles: 'a LOCK prefix typically costs more than a hundred clock cycles, even on single-processor systems' (A. Fog, Instruction tables, the NetBurst-era editions' note on LOCK)",
             "store buffer 24 entries: Hinton et al., 'The Microarchitecture of the Pentium 4 Processor', Intel Technology Journal Q1 2001 (Willamette; assumed unchanged in Prescott); 8 line-fill buffers: assumed",
             "core timing: CLI and STI 60 cycles ('cli costs 60 cycles natively', [AA06], as quoted in the project's calibration.md); SYSCALL and SYSRET 116 each, MOV CR8 150, a call/return pair 11, exception delivery 679 cycles: calibrated to the native nanobenchmarks of [AA06] Figure 4 (syscall 242, cr8wr 150, callret 11, divzero 889), with IRET assumed at 200 and the syscall cost split evenly (assumed); docs/calibration.md; every other cost an uncalibrated placeholder (assumed)",
@@ -106,6 +110,7 @@ public static class HardwareProfiles
             "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
             "store buffer 20 entries: [OPT] Intel Core microarchitecture, memory sub-system; 8 line-fill buffers: assumed",
             "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
+            "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
             "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
         ],
     };
@@ -144,6 +149,7 @@ public static class HardwareProfiles
             "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
             "store buffer 32 entries and 10 line-fill buffers: [OPT] Nehalem, memory subsystem",
             "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
+            "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
             "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
         ],
     };
@@ -181,6 +187,7 @@ public static class HardwareProfiles
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
             "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
             "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
+            "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
             "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
         ],
     };

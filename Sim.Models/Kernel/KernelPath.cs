@@ -8,7 +8,7 @@ namespace Sim.Models.Kernel;
 /// <see cref="IPrivilegedOperations"/> contributes. The kernel performs the path's effects on
 /// memory as it builds it; the core then executes the operations for their cost.
 /// </summary>
-public sealed class KernelPath
+public sealed class KernelPath(KernelText text)
 {
     private const int LineBytes = 64;
     private const int PageBytes = 4096;
@@ -16,12 +16,22 @@ public sealed class KernelPath
 
     public int Count => _ops.Count;
 
-    /// <summary>Ordinary kernel instructions (bookkeeping, list manipulation, checks).</summary>
-    public KernelPath Work(int instructions)
+    /// <summary>
+    /// Runs <paramref name="routine"/>'s bookkeeping instructions <paramref name="times"/> times:
+    /// each line of its code is fetched (through the ITLB and instruction cache) and its
+    /// instructions executed as an ordinary block.
+    /// </summary>
+    public KernelPath Run(KernelRoutine routine, int times = 1)
     {
-        if (instructions > 0)
+        ulong code = DirectMap.Of(text.AddressOf(routine));
+        int instructions = text.Costs[routine];
+        for (int t = 0; t < times; t++)
         {
-            _ops.Add(Op.Alu(instructions));
+            for (int done = 0, line = 0; done < instructions; done += KernelText.InstructionsPerLine, line++)
+            {
+                _ops.Add(Op.Fetch(code + (ulong)(line * LineBytes)));
+                _ops.Add(Op.Alu(Math.Min(KernelText.InstructionsPerLine, instructions - done)));
+            }
         }
         return this;
     }

@@ -32,7 +32,7 @@ public sealed partial class LinuxKernel
         {
             throw new InvalidOperationException("The ATA model takes one request at a time; a second request would need a request queue.");
         }
-        path.Work(_costs.BlockRequest);
+        path.Run(KernelRoutine.BlockRequest);
         ulong lba = offset / 512;
         const int Sectors = 8;
         ushort port = Devices.AtaDisk.CommandBase;
@@ -93,7 +93,7 @@ public sealed partial class LinuxKernel
     /// <summary>The request is done: by default the buffer is freed and 4,096 bytes returned; a completion (a page-cache fill) may keep it and answer otherwise.</summary>
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
-        path.Work(_costs.BlockCompletion);
+        path.Run(KernelRoutine.BlockCompletion);
         _disk = null;
         if (request.Complete is { } complete)
         {

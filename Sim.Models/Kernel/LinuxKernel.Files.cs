@@ -45,7 +45,7 @@ public sealed partial class LinuxKernel
 
     private void Open(KernelPath path, Process p, int fileId)
     {
-        path.Work(_costs.Open);
+        path.Run(KernelRoutine.Open);
         _ = Files[fileId];
         int fd = p.Files.IndexOf(null, 3);
         if (fd < 0)
@@ -57,9 +57,9 @@ public sealed partial class LinuxKernel
         p.Program.SyscallReturned(fd);
     }
 
-    private void Close(KernelPath path, Process p, int fd)
+    private static void Close(KernelPath path, Process p, int fd)
     {
-        path.Work(_costs.Close);
+        path.Run(KernelRoutine.Close);
         if (fd < 3 || fd >= p.Files.Count || p.Files[fd] is null)
         {
             p.Program.SyscallReturned(Ebadf);
@@ -72,7 +72,7 @@ public sealed partial class LinuxKernel
     /// <summary>read of 4 KiB at the file offset into the process's data page: from the page cache, or from the disk (blocking) on a miss.</summary>
     private void Read(Core core, KernelPath path, Process p, int fd)
     {
-        path.Work(_costs.FileRead);
+        path.Run(KernelRoutine.FileRead);
         if (FileOf(p, fd) is not { } open)
         {
             p.Program.SyscallReturned(Ebadf);
@@ -105,7 +105,7 @@ public sealed partial class LinuxKernel
     /// <summary>write of 4 KiB from the process's data page at the file offset, into a page-cache page.</summary>
     private void Write(KernelPath path, Process p, int fd)
     {
-        path.Work(_costs.FileWrite);
+        path.Run(KernelRoutine.FileWrite);
         if (FileOf(p, fd) is not { } open)
         {
             p.Program.SyscallReturned(Ebadf);
@@ -149,7 +149,7 @@ public sealed partial class LinuxKernel
                 $"A fault on page {index} of '{Files[file].Name}', which is not in the page cache: the model maps program text from the cache only; preload the file.");
         }
         _fileFaults.Increment();
-        path.Work(_costs.FileFault);
+        path.Run(KernelRoutine.FileFault);
         p.Space.Map4K(page, frame, PageEntry.User);
         TakeReference(path, frame); // get_page and page_add_file_rmap
         _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);

@@ -10,9 +10,9 @@ namespace Sim.Models.Kernel;
 public sealed partial class LinuxKernel
 {
     /// <summary>An anonymous private mapping of <paramref name="pages"/> pages: a new region, demand-zero; returns its address.</summary>
-    private ulong Map(KernelPath path, Process p, ulong pages)
+    private static ulong Map(KernelPath path, Process p, ulong pages)
     {
-        path.Work(_costs.Mmap);
+        path.Run(KernelRoutine.Mmap);
         ulong start = p.NextMapBase;
         p.NextMapBase += (pages + 1) * 4096; // a guard page between mappings
         p.AddRegion(new MemoryRegion("mmap", start, pages, Writable: true, Populated: false));
@@ -22,7 +22,7 @@ public sealed partial class LinuxKernel
     /// <summary>munmap of the region starting at <paramref name="start"/>: its resident pages are freed and their translations flushed.</summary>
     private void Unmap(KernelPath path, Process p, ulong start)
     {
-        path.Work(_costs.Mmap);
+        path.Run(KernelRoutine.Mmap);
         if (p.Regions.FirstOrDefault(r => r.Start == start) is not { } region)
         {
             return;
@@ -50,7 +50,7 @@ public sealed partial class LinuxKernel
         {
             return false;
         }
-        path.Load(leaf).Work(_costs.PerPteUnmap);
+        path.Load(leaf).Run(KernelRoutine.PerPteUnmap);
         Memory.WriteUInt64(leaf, 0);
         _ops.UpdatePageTableEntry(path, leaf);
         Release(path, entry & PageEntry.AddressMask); // page_remove_rmap and put_page
@@ -77,7 +77,7 @@ public sealed partial class LinuxKernel
         if ((entry & PageEntry.Present) == 0)
         {
             _demandZeroFaults.Increment();
-            ulong frame = NewAnonymousPage(path.Work(_costs.DemandZeroFault));
+            ulong frame = NewAnonymousPage(path.Run(KernelRoutine.DemandZeroFault));
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
             _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
@@ -88,7 +88,7 @@ public sealed partial class LinuxKernel
             return false; // present and allowed: not a fault this kernel makes
         }
         _copyOnWriteFaults.Increment();
-        path.Work(_costs.CopyOnWriteFault);
+        path.Run(KernelRoutine.CopyOnWriteFault);
         ulong old = entry & PageEntry.AddressMask;
         ulong target = old;
         path.Load(PageDescriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
@@ -112,7 +112,7 @@ public sealed partial class LinuxKernel
     {
         ulong frame = Memory.AllocateFrame();
         _frameReferences[frame] = 1;
-        path.Work(_costs.PageAllocator).Store(PageDescriptor(frame));
+        path.Run(KernelRoutine.PageAllocator).Store(PageDescriptor(frame));
         return frame;
     }
 
@@ -134,7 +134,7 @@ public sealed partial class LinuxKernel
         {
             _frameReferences.Remove(frame);
             Memory.FreeFrame(frame);
-            path.Work(_costs.PageAllocator);
+            path.Run(KernelRoutine.PageAllocator);
         }
         else
         {

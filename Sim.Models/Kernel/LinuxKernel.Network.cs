@@ -48,7 +48,7 @@ public sealed partial class LinuxKernel
     {
         NetworkState net = _net ?? throw new InvalidOperationException("sendto with no network brought up.");
         int frame = Math.Clamp(bytes + 42, 60, 1514); // UDP, IP and Ethernet headers; Ethernet minimum and maximum
-        path.Work(_costs.NetworkSend);
+        path.Run(KernelRoutine.NetworkSend);
         ulong buffer = net.TxBuffer;
         for (int offset = 0; offset < frame; offset += 64)
         {
@@ -94,7 +94,7 @@ public sealed partial class LinuxKernel
                 break;
             }
             Memory.WriteUInt64(status, 0);
-            path.Work(_costs.NetworkReceive);
+            path.Run(KernelRoutine.NetworkReceive);
             net.Queued.Enqueue(((int)(word & 0xFFFF) - 42, Memory.ReadUInt64(status - 8)));
             net.RxNext = (net.RxNext + 1) % RingEntries;
             taken++;

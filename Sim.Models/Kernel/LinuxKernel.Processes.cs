@@ -31,19 +31,19 @@ public sealed partial class LinuxKernel
     private void Fork(Core core, KernelPath path, Process parent)
     {
         _forks.Increment();
-        path.Work(_costs.ForkBase);
+        path.Run(KernelRoutine.Fork);
         Process child = NewProcess(parent, parent.Regions, parent.Program.ForkChild());
         ProcessKernelMemory from = parent.KernelMemory, to = child.KernelMemory;
-        path.Work(3 * _costs.PageAllocator)
+        path.Run(KernelRoutine.PageAllocator, times: 3)
             .CopyLines(from.Task, to.Task, KernelObjects.TaskStructLines)
             .CopyLines(from.StackBottom, to.StackBottom, 1) // thread_info
             .CopyLines(from.SavedRegisters, to.SavedRegisters, KernelObjects.SavedRegisterLines)
             .CopyLines(from.SignalHandlers, to.SignalHandlers, KernelObjects.SignalHandlerLines);
         // pgd_alloc: the user half of the new top-level table cleared, the kernel half copied.
-        path.Work(_costs.PageAllocator).ZeroLines(child.Space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, child.Space.Pml4 + 2048, 32);
+        path.Run(KernelRoutine.PageAllocator).ZeroLines(child.Space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, child.Space.Pml4 + 2048, 32);
         foreach (MemoryRegion r in parent.Regions)
         {
-            path.Work(_costs.ForkPerRegion);
+            path.Run(KernelRoutine.ForkPerRegion);
             if (r.FileId is not null && !r.Writable)
             {
                 continue; // no anonymous pages: nothing to copy
@@ -65,7 +65,7 @@ public sealed partial class LinuxKernel
             return;
         }
         ulong entry = Memory.ReadUInt64(leaf);
-        path.Load(leaf).Work(_costs.PerPteCopy);
+        path.Load(leaf).Run(KernelRoutine.PerPteCopy);
         if ((entry & PageEntry.Present) == 0)
         {
             return;
@@ -83,7 +83,7 @@ public sealed partial class LinuxKernel
         ulong childLeaf = child.Space.LeafEntryAddress(va)!.Value;
         if (child.Space.TableFrames > tablesBefore)
         {
-            path.Work(_costs.PageAllocator).ZeroPage(childLeaf & ~0xFFFUL);
+            path.Run(KernelRoutine.PageAllocator).ZeroPage(childLeaf & ~0xFFFUL);
         }
         path.Store(childLeaf);
         TakeReference(path, frame); // get_page and page_dup_rmap
@@ -106,7 +106,7 @@ public sealed partial class LinuxKernel
     private void Exit(Core core, KernelPath path, Process dying, int status)
     {
         _exits.Increment();
-        path.Work(_costs.ExitBase);
+        path.Run(KernelRoutine.Exit);
         UnmapAll(path, dying);
         dying.State = ProcessState.Zombie;
         dying.ExitCode = status;
@@ -135,7 +135,7 @@ public sealed partial class LinuxKernel
     {
         foreach (MemoryRegion r in p.Regions)
         {
-            path.Work(_costs.ExitPerRegion);
+            path.Run(KernelRoutine.ExitPerRegion);
             for (ulong page = 0; page < r.Pages; page++)
             {
                 UnmapPage(path, p, r.Start + (page * 4096));
@@ -150,7 +150,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void Exec(Core core, KernelPath path, Process p, ExecutableImage image)
     {
-        path.Work(_costs.ExecBase);
+        path.Run(KernelRoutine.Exec);
         UnmapAll(path, p);
         _deadSpaces.Enqueue(p.Space);
         AddressSpaceBuilder space = _machine.NewAddressSpace();
@@ -183,7 +183,7 @@ public sealed partial class LinuxKernel
                 _deadSpaces.Enqueue(space);
                 continue;
             }
-            path.Work(_costs.PerTableFree * space.ReleaseUserHalf());
+            path.Run(KernelRoutine.PerTableFree, times: space.ReleaseUserHalf());
         }
     }
 
@@ -205,7 +205,7 @@ public sealed partial class LinuxKernel
 
     private void Reap(KernelPath path, Process parent, Process child)
     {
-        path.Work(_costs.Wait + (3 * _costs.PageAllocator)).Load(child.KernelMemory.Task); // release_task frees the stack and task structures
+        path.Run(KernelRoutine.Wait).Run(KernelRoutine.PageAllocator, times: 3).Load(child.KernelMemory.Task); // release_task frees the stack and task structures
         FreeKernelMemory(child);
         parent.Children.Remove(child);
         parent.Program.SyscallReturned(child.Pid);

@@ -28,7 +28,7 @@ public sealed partial class LinuxKernel : ICoreHost
 
     private readonly Machine _machine;
     private readonly IPrivilegedOperations _ops;
-    private readonly LinuxKernelCosts _costs;
+    private readonly KernelText _text;
     private readonly AddressSpaceBuilder _kernelSpace;
     private readonly LinkedList<Process> _ready = new(); // the run queue, in order
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
@@ -55,9 +55,9 @@ public sealed partial class LinuxKernel : ICoreHost
         ArgumentNullException.ThrowIfNull(costs);
         _machine = machine;
         _ops = ops;
-        _costs = costs;
         _kernelSpace = DirectMap.Build(machine);
-        _memMap = AllocateContiguous(machine.Memory, (machine.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
+        _memMap = machine.Memory.AllocateContiguous((machine.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
+        _text = new KernelText(machine.Memory, costs);
         StatGroup stats = machine.Sim.Stats.Group("host.kernel");
         _syscalls = stats.Counter("syscalls", "count", "system calls");
         _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
@@ -70,21 +70,9 @@ public sealed partial class LinuxKernel : ICoreHost
 
     public Process? Current { get; private set; }
 
-    /// <summary>Boot-time allocation of physically contiguous memory (mem_map), before anything is freed.</summary>
-    private static ulong AllocateContiguous(PhysicalMemory memory, ulong bytes)
-    {
-        ulong first = memory.AllocateFrame();
-        for (ulong offset = PhysicalMemory.FrameBytes; offset < bytes; offset += PhysicalMemory.FrameBytes)
-        {
-            if (memory.AllocateFrame() != first + offset)
-            {
-                throw new InvalidOperationException("The page descriptor array must be allocated at boot, from contiguous memory.");
-            }
-        }
-        return first;
-    }
-
     public long ProcessesCreated => _nextPid - 1;
+
+    private KernelPath NewPath() => new(_text);
 
     private PhysicalMemory Memory => _machine.Memory;
 
@@ -115,7 +103,7 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         ArgumentNullException.ThrowIfNull(core);
         Process current = Current ?? throw new InvalidOperationException("A system call with no current process.");
-        var path = new KernelPath().Work(_costs.SyscallEntry);
+        var path = NewPath().Run(KernelRoutine.SyscallEntry);
         FreeDeadAddressSpaces(core, path);
         _syscalls.Increment();
         switch ((SyscallNumber)number)
@@ -184,7 +172,7 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         ArgumentNullException.ThrowIfNull(core);
         Process current = Current ?? throw new InvalidOperationException($"An exception ({vector}, {errorCode}) at {faultAddress:X} with no current process; cpl {core.Cpl}.");
-        var path = new KernelPath();
+        var path = NewPath();
         FreeDeadAddressSpaces(core, path);
         bool retry = vector == ExceptionVector.PageFault && HandlePageFault(path, current, errorCode, faultAddress);
         if (!retry)
@@ -202,7 +190,7 @@ public sealed partial class LinuxKernel : ICoreHost
         // No kernel preemption (2.6 kernels built without CONFIG_PREEMPT): an interrupt over a
         // kernel path may wake processes but switches only when it came in over user code.
         bool preemptible = core.AtThreadLevel;
-        var path = new KernelPath();
+        var path = NewPath();
         FreeDeadAddressSpaces(core, path);
         if (vector == DiskVector && _disk is not null)
         {
@@ -214,7 +202,7 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         else
         {
-            path.Work(_costs.TimerTick);
+            path.Run(KernelRoutine.TimerTick);
             if (Current is { } current && _ready.Count > 0 && vector == _timerVector && preemptible)
             {
                 current.State = ProcessState.Ready;
@@ -246,7 +234,7 @@ public sealed partial class LinuxKernel : ICoreHost
         else
         {
             // Nothing left to run: the idle core frees what the last exit left, at no cost.
-            FreeDeadAddressSpaces(null, new KernelPath());
+            FreeDeadAddressSpaces(null, NewPath());
         }
         return null;
     }
@@ -333,7 +321,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _ready.RemoveFirst();
         _contextSwitches.Increment();
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
-        path.Work(_costs.ContextSwitch).Load(next.KernelMemory.Task).Load(next.KernelMemory.StackBottom).Load(next.KernelMemory.SavedRegisters);
+        path.Run(KernelRoutine.ContextSwitch).Load(next.KernelMemory.Task).Load(next.KernelMemory.StackBottom).Load(next.KernelMemory.SavedRegisters);
         _ops.SwitchAddressSpace(path, next.Space.Pml4);
         next.State = ProcessState.Running;
         Current = next;

@@ -1,45 +1,61 @@
 namespace Sim.Models.Kernel;
 
 /// <summary>
-/// The bookkeeping instructions of each kernel path, beside the memory traffic, locked operations
-/// and privileged operations the paths make explicitly. No source in hand gives per-path
-/// instruction counts for Linux 2.6 on x86-64, so these are assumed orders of magnitude, sized
-/// from what each path does in that kernel (docs/machine.md lists the reasoning): copy_process
-/// sets up credentials, files, fs, signal handlers, pid, scheduler and /proc state; do_exit tears
-/// the same down and notifies the parent; wait4 reaps through release_task; the page-fault paths
-/// find the VMA, take the page-table lock and update the LRU lists. They are not fitted to any
+/// The bookkeeping instructions of each kernel routine, beside the memory traffic, locked
+/// operations and privileged operations the paths make explicitly. No source in hand gives
+/// per-path instruction counts for Linux 2.6 on x86-64, so these are assumed orders of
+/// magnitude, sized from what each path does in that kernel (docs/machine.md): copy_process sets
+/// up credentials, files, fs, signal handlers, pid, scheduler and /proc state; do_exit tears the
+/// same down and notifies the parent; wait4 reaps through release_task; the page-fault paths find
+/// the VMA, take the page-table lock and update the LRU lists. They are not fitted to any
 /// published figure.
 /// </summary>
-public sealed record LinuxKernelCosts(
-    int SyscallEntry,
-    int ForkBase,
-    int ForkPerRegion,
-    int PerPteCopy,
-    int ExitBase,
-    int ExitPerRegion,
-    int PageAllocator,
-    int PerPteUnmap,
-    int PerTableFree,
-    int Wait,
-    int ContextSwitch,
-    int DemandZeroFault,
-    int CopyOnWriteFault,
-    int TimerTick,
-    int Mmap,
-    int BlockRequest,
-    int BlockCompletion,
-    int NetworkSend,
-    int NetworkReceive,
-    int Open,
-    int FileRead,
-    int FileWrite,
-    int Close,
-    int ExecBase,
-    int FileFault)
+public sealed class LinuxKernelCosts
 {
-    public static readonly LinuxKernelCosts Default = new(
-        SyscallEntry: 30, ForkBase: 15_000, ForkPerRegion: 600, PerPteCopy: 40, ExitBase: 12_000, ExitPerRegion: 500, PageAllocator: 300, PerPteUnmap: 40, PerTableFree: 100,
-        Wait: 5_000, ContextSwitch: 1_500, DemandZeroFault: 1_000, CopyOnWriteFault: 1_500, TimerTick: 500, Mmap: 1_500,
-        BlockRequest: 1_000, BlockCompletion: 500, NetworkSend: 2_500, NetworkReceive: 2_000,
-        Open: 1_500, FileRead: 400, FileWrite: 500, Close: 200, ExecBase: 15_000, FileFault: 1_200);
+    private readonly int[] _instructions;
+
+    public LinuxKernelCosts(IReadOnlyDictionary<KernelRoutine, int> instructions)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        _instructions = new int[Enum.GetValues<KernelRoutine>().Length];
+        foreach (KernelRoutine r in Enum.GetValues<KernelRoutine>())
+        {
+            if (!instructions.TryGetValue(r, out int n) || n <= 0)
+            {
+                throw new ArgumentException($"The kernel costs need a positive instruction count for {r}.", nameof(instructions));
+            }
+            _instructions[(int)r] = n;
+        }
+    }
+
+    public int this[KernelRoutine routine] => _instructions[(int)routine];
+
+    public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, int>
+    {
+        [KernelRoutine.SyscallEntry] = 30,
+        [KernelRoutine.Fork] = 15_000,
+        [KernelRoutine.ForkPerRegion] = 600,
+        [KernelRoutine.PerPteCopy] = 40,
+        [KernelRoutine.Exit] = 12_000,
+        [KernelRoutine.ExitPerRegion] = 500,
+        [KernelRoutine.PageAllocator] = 300,
+        [KernelRoutine.PerPteUnmap] = 40,
+        [KernelRoutine.PerTableFree] = 100,
+        [KernelRoutine.Wait] = 5_000,
+        [KernelRoutine.ContextSwitch] = 1_500,
+        [KernelRoutine.DemandZeroFault] = 1_000,
+        [KernelRoutine.CopyOnWriteFault] = 1_500,
+        [KernelRoutine.FileFault] = 1_200,
+        [KernelRoutine.TimerTick] = 500,
+        [KernelRoutine.Mmap] = 1_500,
+        [KernelRoutine.BlockRequest] = 1_000,
+        [KernelRoutine.BlockCompletion] = 500,
+        [KernelRoutine.NetworkSend] = 2_500,
+        [KernelRoutine.NetworkReceive] = 2_000,
+        [KernelRoutine.Open] = 1_500,
+        [KernelRoutine.FileRead] = 400,
+        [KernelRoutine.FileWrite] = 500,
+        [KernelRoutine.Close] = 200,
+        [KernelRoutine.Exec] = 15_000,
+    });
 }

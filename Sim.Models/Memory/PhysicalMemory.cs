@@ -88,6 +88,23 @@ public sealed class PhysicalMemory
         return frame << FrameShift;
     }
 
+    /// <summary>
+    /// A zeroed run of whole frames covering <paramref name="bytes"/>, physically contiguous (taken
+    /// from never-used memory, as a kernel's boot-time allocations are); its physical address.
+    /// </summary>
+    public ulong AllocateContiguous(ulong bytes)
+    {
+        ulong frames = Math.Max(1, (bytes + FrameBytes - 1) >> FrameShift);
+        if ((_nextFrame + frames) << FrameShift > SizeBytes)
+        {
+            throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) has no free run of {frames} frames left.");
+        }
+        ulong first = _nextFrame;
+        _nextFrame += frames;
+        FramesInUse += frames;
+        return first << FrameShift;
+    }
+
     /// <summary>A zeroed, 2 MiB-aligned run of 512 frames for a large page; its physical address.</summary>
     public ulong AllocateLargeFrame()
     {

@@ -78,7 +78,9 @@ public class ForkWaitTests
         Assert.True(r.Stat("host.cpu0", "interrupts") >= 2);
         Assert.Equal(Forks, r.Stat("host.kernel", "forks"));
         Assert.Equal(Forks + 1, r.Stat("host.kernel", "exits"));
-        Assert.Equal(2 * Forks, r.Stat("host.kernel", "context_switches")); // to the child, which runs first, and back
+        // To the child, which runs first, and back; a tick that lands in user code may add a round-robin switch and its return.
+        double ticks = r.Stat("host.cpu0", "interrupts");
+        Assert.InRange(r.Stat("host.kernel", "context_switches"), 2 * Forks, (2 * Forks) + (2 * ticks));
         // Child: the fork return page, the program's text and four exit pages are faulted in
         // (fork copies no read-only file mapping); the TLS, libc data, stack and bss pages it
         // writes are copied. The parent then writes libc data and its stack again: two reuses.
