@@ -3,7 +3,7 @@ namespace Sim.Models.Kernel;
 /// <summary>
 /// The files of the kernel model: a flat table of files by id, each a contiguous extent of the
 /// disk. Enough for programs to open, read and write files and for exec to map a program's
-/// text; no directories, names are only for reports.
+/// text; character devices (/dev/null, /dev/zero); no directories, names are only for reports.
 /// </summary>
 public sealed class FileSystem
 {
@@ -27,6 +27,19 @@ public sealed class FileSystem
         return entry.Id;
     }
 
+    /// <summary>Creates a character device file (no extent on the disk); returns its id.</summary>
+    public int CreateDevice(string name, CharacterDevice device)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (device == CharacterDevice.None)
+        {
+            throw new ArgumentOutOfRangeException(nameof(device), device, "A device file needs a device.");
+        }
+        var entry = new FileEntry(_files.Count, name, 0, 0, 0) { Device = device };
+        _files.Add(entry);
+        return entry.Id;
+    }
+
     public FileEntry this[int id] => id >= 0 && id < _files.Count
         ? _files[id]
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"There is no file {id}; {_files.Count} exist.");
@@ -45,5 +58,8 @@ public sealed class FileSystem
         public ulong Capacity { get; } = capacity;
 
         public ulong Pages => (Size + 4095) / 4096;
+
+        /// <summary>For a device file, the device its reads and writes go to; None for a regular file.</summary>
+        public CharacterDevice Device { get; init; }
     }
 }

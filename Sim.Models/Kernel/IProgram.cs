@@ -12,6 +12,9 @@ public interface IProgram : IOpStream
     /// <summary>The argument of the system call just issued (mmap's page count, munmap's address), as RDI would hold it.</summary>
     long PendingArgument => 0;
 
+    /// <summary>The byte count of a read or write just issued, as RDX would hold it; a whole page unless the program says otherwise.</summary>
+    long PendingCount => 4096;
+
     void SyscallReturned(long result);
 
     IProgram ForkChild();

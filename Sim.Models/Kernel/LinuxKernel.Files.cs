@@ -79,6 +79,11 @@ public sealed partial class LinuxKernel
             return;
         }
         FileSystem.FileEntry file = Files[open.FileId];
+        if (file.Device != CharacterDevice.None)
+        {
+            DeviceRead(path, p, file.Device, p.Program.PendingCount);
+            return;
+        }
         if (open.Offset >= file.Size)
         {
             p.Program.SyscallReturned(0); // end of file
@@ -112,6 +117,11 @@ public sealed partial class LinuxKernel
             return;
         }
         FileSystem.FileEntry file = Files[open.FileId];
+        if (file.Device != CharacterDevice.None)
+        {
+            p.Program.SyscallReturned(Math.Max(0, p.Program.PendingCount)); // both devices discard what is written
+            return;
+        }
         if (open.Offset + 4096 > file.Capacity)
         {
             p.Program.SyscallReturned(Efbig);
@@ -127,6 +137,23 @@ public sealed partial class LinuxKernel
         open.Offset += 4096;
         file.Size = Math.Max(file.Size, open.Offset);
         p.Program.SyscallReturned(4096);
+    }
+
+    /// <summary>read from /dev/null (end of file) or /dev/zero (clear_user over the count, a store per line).</summary>
+    private static void DeviceRead(KernelPath path, Process p, CharacterDevice device, long count)
+    {
+        if (device == CharacterDevice.Null || count <= 0)
+        {
+            p.Program.SyscallReturned(0);
+            return;
+        }
+        count = Math.Min(count, 4096); // the model's user buffer is one page
+        ulong user = UserBuffer(p);
+        for (long offset = 0; offset < count; offset += KernelObjects.LineBytes)
+        {
+            path.Execute(Op.Store(user + (ulong)offset));
+        }
+        p.Program.SyscallReturned(count);
     }
 
     private void Execve(Core core, KernelPath path, Process p, int image)

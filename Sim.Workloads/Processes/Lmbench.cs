@@ -12,8 +12,9 @@ namespace Sim.Workloads.Processes;
 /// working set each (sched_yield ping-pong; lmbench's lat_ctx uses pipes and subtracts the
 /// working-set time, this test does neither), page fault (first touch of anonymous memory;
 /// lmbench faults on a mapped file), mmap (map 1 MiB anonymous, touch one page, unmap),
-/// open/close of a cached file, and fork+exec of a small program. Null I/O, stat and signal
-/// handling wait for device files, metadata and signals.
+/// open/close of a cached file, fork+exec of a small program, and null I/O (a one-byte read of
+/// /dev/zero and a one-byte write to /dev/null, per call). Stat and signal handling wait for
+/// metadata and signals.
 /// </summary>
 public sealed class Lmbench : ProcessWorkload
 {
@@ -31,12 +32,12 @@ public sealed class Lmbench : ProcessWorkload
     }
 
     /// <summary>A test that needs files or executables in the kernel before it starts.</summary>
-    private Lmbench(string name, string description, Func<LinuxKernel, long, IProgram> kernelProgram)
+    private Lmbench(string name, string description, Func<LinuxKernel, long, IProgram> kernelProgram, long operationsPerUnit = 1)
     {
         Name = name;
         Description = description;
         _kernelProgram = kernelProgram;
-        _operationsPerUnit = 1;
+        _operationsPerUnit = operationsPerUnit;
     }
 
     public override string Name { get; }
@@ -55,6 +56,7 @@ public sealed class Lmbench : ProcessWorkload
         new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", n => PingPong(n, 16 * 1024), 2),
         new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
         new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
+        new("lat-nullio", "null I/O: read 1 byte from /dev/zero and write 1 byte to /dev/null, per call (size = pairs)", (Func<LinuxKernel, long, IProgram>)NullIo, 2),
         new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, long, IProgram>)OpenClose),
         new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, long, IProgram>)ForkExec),
     ];
@@ -139,6 +141,34 @@ public sealed class Lmbench : ProcessWorkload
             yield return Op.Store(start + ((ulong)i * 4096));
         }
         yield return Call(SyscallNumber.Exit);
+    }
+
+    /// <summary>lmbench's lat_syscall read and write: one byte from /dev/zero, one byte to /dev/null.</summary>
+    private static ScriptProgram NullIo(LinuxKernel kernel, long pairs)
+    {
+        int zero = kernel.Files.CreateDevice("/dev/zero", CharacterDevice.Zero);
+        int sink = kernel.Files.CreateDevice("/dev/null", CharacterDevice.Null);
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            p.PendingArgument = zero;
+            yield return Call(SyscallNumber.Open);
+            long zeroFd = p.LastResult;
+            p.PendingArgument = sink;
+            yield return Call(SyscallNumber.Open);
+            long sinkFd = p.LastResult;
+            p.PendingCount = 1;
+            for (long i = 0; i < pairs; i++)
+            {
+                p.PendingArgument = zeroFd;
+                yield return Call(SyscallNumber.Read);
+                p.PendingArgument = sinkFd;
+                yield return Call(SyscallNumber.Write);
+                yield return Op.Alu(1);
+                yield return Op.Branch(1);
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
     }
 
     private static ScriptProgram OpenClose(LinuxKernel kernel, long pairs)

@@ -17,6 +17,8 @@ public sealed class ScriptProgram(Func<ScriptProgram, IEnumerable<Op>> body, Fun
 
     public long PendingArgument { get; set; }
 
+    public long PendingCount { get; set; } = 4096;
+
     public static Op Call(SyscallNumber number) => Op.Execute(Instruction.Syscall, (ulong)number);
 
     public bool TryNext(out Op op)

@@ -226,6 +226,8 @@ public class LinuxKernelFileTests
 
         public long PendingArgument { get; set; }
 
+        public long PendingCount { get; set; } = 4096;
+
         public List<long> Results { get; } = [];
 
         public bool TryNext(out Op op)
@@ -276,5 +278,35 @@ public class LinuxKernelFileTests
         Assert.Equal([3L, 4096, 4, 4096, 5, 4096, -27, -9], program.Results);
         Assert.Equal(8, sim.Stats.Snapshot(sim.Now).Single(s => s.Path == "host.disk0" && s.Statistic == "sectors_read").Value);
         Assert.Equal(4096UL, kernel.Files[output].Size);
+    }
+
+    [Fact]
+    public void Dev_zero_fills_the_count_asked_for_and_dev_null_reads_empty_and_swallows_writes()
+    {
+        var sim = new Simulator(1);
+        LinuxKernel kernel = null!;
+        _ = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 },
+            m => kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+        int zero = kernel.Files.CreateDevice("/dev/zero", CharacterDevice.Zero);
+        int sink = kernel.Files.CreateDevice("/dev/null", CharacterDevice.Null);
+        var program = new Script(s => Body(s));
+        IEnumerable<Op> Body(Script s)
+        {
+            s.PendingArgument = zero;
+            yield return Call(SyscallNumber.Open);            // fd 3
+            s.PendingArgument = sink;
+            yield return Call(SyscallNumber.Open);            // fd 4
+            s.PendingCount = 100;
+            s.PendingArgument = 3;
+            yield return Call(SyscallNumber.Read);
+            s.PendingArgument = 4;
+            yield return Call(SyscallNumber.Read);
+            yield return Call(SyscallNumber.Write);
+            yield return Call(SyscallNumber.Exit);
+        }
+        kernel.Start(program, [new MemoryRegion("data", 0x60_0000, 1, Writable: true)]);
+        sim.Run(Sim.Engine.Time.Tick.FromMilliseconds(10));
+        Assert.Equal([3L, 4, 100, 0, 100], program.Results);
+        Assert.Throws<ArgumentOutOfRangeException>(() => kernel.Files.CreateDevice("/dev/none", CharacterDevice.None));
     }
 }
