@@ -17,5 +17,12 @@ public interface IProgram : IOpStream
 
     void SyscallReturned(long result);
 
+    /// <summary>
+    /// The handler the program installed for <paramref name="signal"/> with rt_sigaction: the
+    /// operations it runs, as a program of its own (the kernel returns to the interrupted program
+    /// through rt_sigreturn after it). None by default.
+    /// </summary>
+    IProgram? SignalHandler(int signal) => null;
+
     IProgram ForkChild();
 }

@@ -26,6 +26,13 @@ public static class KernelObjects
     /// <summary>Cache lines of a signal handler table (64 x 32 bytes).</summary>
     public const int SignalHandlerLines = 32;
 
+    /// <summary>
+    /// Cache lines of the signal frame written to the user stack on delivery and read back by
+    /// rt_sigreturn: x86-64's rt_sigframe (return address, ucontext with its sigcontext, siginfo,
+    /// about 440 bytes) and the 512-byte FXSAVE area, about 960 bytes.
+    /// </summary>
+    public const int SignalFrameLines = 15;
+
     /// <summary>Cache lines of the user registers saved at the top of a kernel stack (struct pt_regs, 21 x 8 bytes).</summary>
     public const int SavedRegisterLines = 3;
 }

@@ -32,4 +32,8 @@ public enum KernelRoutine
     FileWrite,
     Close,
     Exec,
+    SignalAction,
+    Kill,
+    SignalDelivery,
+    SignalReturn,
 }

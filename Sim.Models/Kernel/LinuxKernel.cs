@@ -19,7 +19,7 @@ namespace Sim.Models.Kernel;
 /// <remarks>
 /// Model: one core; no kernel preemption; a process whose program ends without exit() is left as
 /// a zombie; a fatal fault (outside any region, or a write to a read-only region) kills the
-/// process with the signal's exit status; no signal handlers. docs/machine.md describes each path.
+/// process with the signal's exit status. docs/machine.md describes each path.
 /// </remarks>
 public sealed partial class LinuxKernel : ICoreHost
 {
@@ -47,6 +47,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly Counter _copyOnWriteFaults;
     private readonly Counter _syscalls;
     private readonly Counter _fileFaults;
+    private readonly Counter _signalsDelivered;
 
     public LinuxKernel(Machine machine, IPrivilegedOperations ops, LinuxKernelCosts costs)
     {
@@ -66,6 +67,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _demandZeroFaults = stats.Counter("demand_zero_faults", "count", "page faults that mapped a fresh zeroed page");
         _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
         _fileFaults = stats.Counter("file_faults", "count", "page faults that mapped a page-cache page (program text)");
+        _signalsDelivered = stats.Counter("signals_delivered", "count", "signals delivered to a handler");
     }
 
     public Process? Current { get; private set; }
@@ -155,6 +157,15 @@ public sealed partial class LinuxKernel : ICoreHost
                 break;
             case SyscallNumber.Pwrite64:
                 BlockIo(core, path, current, (ulong)current.Program.PendingArgument, write: true);
+                break;
+            case SyscallNumber.RtSigaction:
+                SignalAction(path, current, current.Program.PendingArgument);
+                break;
+            case SyscallNumber.Kill:
+                Kill(core, path, current, current.Program.PendingArgument);
+                break;
+            case SyscallNumber.RtSigreturn:
+                SignalReturn(core, path, current);
                 break;
             case SyscallNumber.Munmap:
                 Unmap(path, current, (ulong)current.Program.PendingArgument);

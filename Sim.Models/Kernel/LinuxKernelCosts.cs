@@ -57,5 +57,9 @@ public sealed class LinuxKernelCosts
         [KernelRoutine.FileWrite] = 500,
         [KernelRoutine.Close] = 200,
         [KernelRoutine.Exec] = 15_000,
+        [KernelRoutine.SignalAction] = 300,
+        [KernelRoutine.Kill] = 700,
+        [KernelRoutine.SignalDelivery] = 1_500,
+        [KernelRoutine.SignalReturn] = 800,
     });
 }

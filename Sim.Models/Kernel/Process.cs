@@ -48,6 +48,15 @@ public sealed class Process
     /// <summary>Open files by descriptor (null: closed); descriptors 0-2 are taken by the standard streams.</summary>
     internal List<OpenFile?> Files { get; } = [null, null, null];
 
+    /// <summary>Signals with a handler installed (bit n-1 for signal n).</summary>
+    internal ulong HandledSignals { get; set; }
+
+    /// <summary>Signals sent and not yet delivered (bit n-1 for signal n).</summary>
+    internal ulong PendingSignals { get; set; }
+
+    /// <summary>While a signal handler runs: the program it interrupted, and where its signal frame is on the user stack.</summary>
+    internal (IProgram Program, ulong Frame)? Interrupted { get; set; }
+
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
     public int ExitCode { get; internal set; }

@@ -8,6 +8,8 @@ public enum SyscallNumber
     Open = 2,
     Close = 3,
     Mmap = 9,
+    RtSigaction = 13,
+    RtSigreturn = 15,
     Pread64 = 17,
     Pwrite64 = 18,
     Munmap = 11,
@@ -20,4 +22,5 @@ public enum SyscallNumber
     Execve = 59,
     Exit = 60,
     Wait4 = 61,
+    Kill = 62,
 }

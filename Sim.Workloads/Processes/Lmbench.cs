@@ -13,8 +13,8 @@ namespace Sim.Workloads.Processes;
 /// working-set time, this test does neither), page fault (first touch of anonymous memory;
 /// lmbench faults on a mapped file), mmap (map 1 MiB anonymous, touch one page, unmap),
 /// open/close of a cached file, fork+exec of a small program, and null I/O (a one-byte read of
-/// /dev/zero and a one-byte write to /dev/null, per call). Stat and signal handling wait for
-/// metadata and signals.
+/// /dev/zero and a one-byte write to /dev/null, per call), and signal handler installation and
+/// overhead (lat_sig install and catch). Stat waits for path lookup.
 /// </summary>
 public sealed class Lmbench : ProcessWorkload
 {
@@ -57,6 +57,8 @@ public sealed class Lmbench : ProcessWorkload
         new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
         new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
         new("lat-nullio", "null I/O: read 1 byte from /dev/zero and write 1 byte to /dev/null, per call (size = pairs)", (Func<LinuxKernel, long, IProgram>)NullIo, 2),
+        new("lat-sig-install", "signal handler installation (rt_sigaction of SIGUSR1), per call (size = calls)", n => new ScriptProgram(p => InstallHandlers(p, n))),
+        new("lat-sig-catch", "signal handler overhead: kill(getpid(), SIGUSR1) caught by a handler that returns, per signal (size = signals)", SignalCatch),
         new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, long, IProgram>)OpenClose),
         new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, long, IProgram>)ForkExec),
     ];
@@ -169,6 +171,29 @@ public sealed class Lmbench : ProcessWorkload
             yield return Call(SyscallNumber.Exit);
         }
         return new ScriptProgram(Body);
+    }
+
+    private const int Sigusr1 = 10;
+
+    private static IEnumerable<Op> InstallHandlers(ScriptProgram p, long calls)
+    {
+        p.PendingArgument = Sigusr1;
+        return Repeat(calls, Call(SyscallNumber.RtSigaction));
+    }
+
+    /// <summary>lmbench's lat_sig catch: the handler only counts the signal.</summary>
+    private static ScriptProgram SignalCatch(long signals)
+    {
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            p.PendingArgument = Sigusr1;
+            yield return Call(SyscallNumber.RtSigaction);
+            foreach (Op op in Repeat(signals, Call(SyscallNumber.Kill)))
+            {
+                yield return op;
+            }
+        }
+        return new ScriptProgram(Body) { Handlers = _ => new ScriptProgram(_ => [Op.Alu(3)]) };
     }
 
     private static ScriptProgram OpenClose(LinuxKernel kernel, long pairs)

@@ -19,6 +19,11 @@ public sealed class ScriptProgram(Func<ScriptProgram, IEnumerable<Op>> body, Fun
 
     public long PendingCount { get; set; } = 4096;
 
+    /// <summary>The signal handlers the program installs with rt_sigaction: the handler program for a signal.</summary>
+    public Func<int, IProgram>? Handlers { get; init; }
+
+    public IProgram? SignalHandler(int signal) => Handlers?.Invoke(signal);
+
     public static Op Call(SyscallNumber number) => Op.Execute(Instruction.Syscall, (ulong)number);
 
     public bool TryNext(out Op op)

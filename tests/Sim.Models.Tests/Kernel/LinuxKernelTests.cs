@@ -45,6 +45,12 @@ public class LinuxKernelTests
         public void SyscallReturned(long result) => Results.Add(result);
 
         public IProgram ForkChild() => (child ?? throw new InvalidOperationException("this script does not fork"))();
+
+        public long PendingArgument { get; set; }
+
+        public Func<int, IProgram>? Handler { get; init; }
+
+        public IProgram? SignalHandler(int signal) => Handler?.Invoke(signal);
     }
 
     private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
@@ -164,6 +170,41 @@ public class LinuxKernelTests
         Assert.Equal(2, rig.Stat("host.kernel", "file_faults")); // the parent's first fetch, then the child's
         Assert.Equal(2, rig.Stat("host.cpu0", "exceptions::PageFault"));
         Assert.Equal(rig.KernelFrames + 4, rig.Machine.Memory.FramesInUse); // only the page cache's pages remain
+    }
+
+    [Fact]
+    public void A_caught_signal_runs_its_handler_and_the_program_resumes_after_kill()
+    {
+        var rig = new Rig();
+        var order = new List<string>();
+        IEnumerable<Op> Handler(Script h)
+        {
+            order.Add("handler");
+            yield return Op.Alu(3);
+        }
+        IEnumerable<Op> Body(Script s)
+        {
+            s.PendingArgument = 9;
+            yield return Call(SyscallNumber.RtSigaction); // SIGKILL cannot be caught
+            s.PendingArgument = 10;
+            yield return Call(SyscallNumber.RtSigaction);
+            yield return Call(SyscallNumber.Kill);
+            order.Add("after kill");
+            yield return Call(SyscallNumber.Kill);
+            s.PendingArgument = 12;
+            yield return Call(SyscallNumber.Kill);         // SIGUSR2, no handler: the default action kills
+            order.Add("not reached");
+            yield return Call(SyscallNumber.Exit);
+        }
+        var program = new Script(Body) { Handler = _ => new Script(Handler) };
+        var parent = new Script(_ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4), Call(SyscallNumber.Exit)], () => program);
+        rig.Kernel.Start(parent, [.. Image, new MemoryRegion("stack", ExecutableImage.StackBase, 4, Writable: true, Populated: false)]);
+        rig.Run();
+        Assert.Equal(["handler", "after kill", "handler"], order);
+        Assert.Equal([-22L, 0, 0, 0, 0], program.Results); // the handler's own rt_sigreturn result is the handler's, not the program's
+        Assert.Equal(2, rig.Stat("host.kernel", "signals_delivered"));
+        Assert.Equal([2L, 2L], parent.Results); // the child died of SIGUSR2 and was reaped
+        Assert.Equal(rig.KernelFrames, rig.Machine.Memory.FramesInUse);
     }
 
     [Fact]
