@@ -36,4 +36,6 @@ public enum KernelRoutine
     Kill,
     SignalDelivery,
     SignalReturn,
+    PathComponent,
+    Stat,
 }

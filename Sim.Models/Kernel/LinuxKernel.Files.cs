@@ -11,6 +11,7 @@ namespace Sim.Models.Kernel;
 /// </summary>
 public sealed partial class LinuxKernel
 {
+    private const long Enoent = -2;
     private const long Ebadf = -9;
     private const long Efbig = -27;
 
@@ -46,7 +47,12 @@ public sealed partial class LinuxKernel
     private void Open(KernelPath path, Process p, int fileId)
     {
         path.Run(KernelRoutine.Open);
-        _ = Files[fileId];
+        if (fileId < 0 || fileId >= Files.Count)
+        {
+            p.Program.SyscallReturned(Enoent);
+            return;
+        }
+        WalkPath(path, Files[fileId].Name);
         int fd = p.Files.IndexOf(null, 3);
         if (fd < 0)
         {
@@ -55,6 +61,39 @@ public sealed partial class LinuxKernel
         }
         p.Files[fd] = new OpenFile(fileId);
         p.Program.SyscallReturned(fd);
+    }
+
+    /// <summary>stat: the path walked, the inode read, a 144-byte struct stat copied to the user buffer.</summary>
+    private void Stat(KernelPath path, Process p, int fileId)
+    {
+        path.Run(KernelRoutine.Stat);
+        if (fileId < 0 || fileId >= Files.Count)
+        {
+            p.Program.SyscallReturned(Enoent);
+            return;
+        }
+        ulong inode = WalkPath(path, Files[fileId].Name);
+        path.Load(inode);
+        ulong user = UserBuffer(p);
+        for (ulong offset = 0; offset < 144; offset += KernelObjects.LineBytes)
+        {
+            path.Execute(Op.Store(user + offset));
+        }
+        p.Program.SyscallReturned(0);
+    }
+
+    /// <summary>
+    /// The path walk of open and stat (link_path_walk): for each component, the dcache hash
+    /// bucket and the dentry are read; returns the file's inode line. The model's path is the
+    /// file's name.
+    /// </summary>
+    private ulong WalkPath(KernelPath path, string name)
+    {
+        foreach (string prefix in DentryCache.Prefixes(name))
+        {
+            path.Run(KernelRoutine.PathComponent).Load(_dentries.BucketOf(prefix)).Load(_dentries.DentryOf(prefix));
+        }
+        return _dentries.InodeOf(name);
     }
 
     private static void Close(KernelPath path, Process p, int fd)
@@ -160,7 +199,7 @@ public sealed partial class LinuxKernel
     {
         if (image < 0 || image >= _executables.Count)
         {
-            p.Program.SyscallReturned(-2); // ENOENT
+            p.Program.SyscallReturned(Enoent);
             return;
         }
         Exec(core, path, p, _executables[image]);

@@ -29,6 +29,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly Machine _machine;
     private readonly IPrivilegedOperations _ops;
     private readonly KernelText _text;
+    private readonly DentryCache _dentries;
     private readonly AddressSpaceBuilder _kernelSpace;
     private readonly LinkedList<Process> _ready = new(); // the run queue, in order
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
@@ -59,6 +60,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _kernelSpace = DirectMap.Build(machine);
         _memMap = machine.Memory.AllocateContiguous((machine.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
         _text = new KernelText(machine.Memory, costs);
+        _dentries = new DentryCache(machine.Memory);
         StatGroup stats = machine.Sim.Stats.Group("host.kernel");
         _syscalls = stats.Counter("syscalls", "count", "system calls");
         _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
@@ -112,6 +114,9 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             case SyscallNumber.Open:
                 Open(path, current, (int)current.Program.PendingArgument);
+                break;
+            case SyscallNumber.Stat:
+                Stat(path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Close:
                 Close(path, current, (int)current.Program.PendingArgument);

@@ -52,7 +52,7 @@ public sealed class LinuxKernelCosts
         [KernelRoutine.BlockCompletion] = 500,
         [KernelRoutine.NetworkSend] = 2_500,
         [KernelRoutine.NetworkReceive] = 2_000,
-        [KernelRoutine.Open] = 1_500,
+        [KernelRoutine.Open] = 1_000,
         [KernelRoutine.FileRead] = 400,
         [KernelRoutine.FileWrite] = 500,
         [KernelRoutine.Close] = 200,
@@ -61,5 +61,7 @@ public sealed class LinuxKernelCosts
         [KernelRoutine.Kill] = 700,
         [KernelRoutine.SignalDelivery] = 1_500,
         [KernelRoutine.SignalReturn] = 800,
+        [KernelRoutine.PathComponent] = 250,
+        [KernelRoutine.Stat] = 400,
     });
 }

@@ -7,6 +7,7 @@ public enum SyscallNumber
     Write = 1,
     Open = 2,
     Close = 3,
+    Stat = 4,
     Mmap = 9,
     RtSigaction = 13,
     RtSigreturn = 15,

@@ -14,7 +14,7 @@ namespace Sim.Workloads.Processes;
 /// lmbench faults on a mapped file), mmap (map 1 MiB anonymous, touch one page, unmap),
 /// open/close of a cached file, fork+exec of a small program, and null I/O (a one-byte read of
 /// /dev/zero and a one-byte write to /dev/null, per call), and signal handler installation and
-/// overhead (lat_sig install and catch). Stat waits for path lookup.
+/// overhead (lat_sig install and catch), and stat of a three-component path.
 /// </summary>
 public sealed class Lmbench : ProcessWorkload
 {
@@ -57,6 +57,7 @@ public sealed class Lmbench : ProcessWorkload
         new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
         new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
         new("lat-nullio", "null I/O: read 1 byte from /dev/zero and write 1 byte to /dev/null, per call (size = pairs)", (Func<LinuxKernel, long, IProgram>)NullIo, 2),
+        new("lat-stat", "stat of /usr/include/stdio.h (a three-component path walk in a warm dentry cache), per call (size = calls)", (Func<LinuxKernel, long, IProgram>)StatFile),
         new("lat-sig-install", "signal handler installation (rt_sigaction of SIGUSR1), per call (size = calls)", n => new ScriptProgram(p => InstallHandlers(p, n))),
         new("lat-sig-catch", "signal handler overhead: kill(getpid(), SIGUSR1) caught by a handler that returns, per signal (size = signals)", SignalCatch),
         new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, long, IProgram>)OpenClose),
@@ -169,6 +170,17 @@ public sealed class Lmbench : ProcessWorkload
                 yield return Op.Branch(1);
             }
             yield return Call(SyscallNumber.Exit);
+        }
+        return new ScriptProgram(Body);
+    }
+
+    private static ScriptProgram StatFile(LinuxKernel kernel, long calls)
+    {
+        int file = kernel.Files.Create("/usr/include/stdio.h", 31 * 1024);
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            p.PendingArgument = file;
+            return Repeat(calls, Call(SyscallNumber.Stat));
         }
         return new ScriptProgram(Body);
     }

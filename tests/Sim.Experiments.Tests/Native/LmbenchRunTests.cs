@@ -18,6 +18,7 @@ public class LmbenchRunTests
     [InlineData("lat-openclose", "syscalls", 51)]      // 25 opens, 25 closes, the exit
     [InlineData("lat-nullio", "syscalls", 53)]         // two opens, 25 reads, 25 writes, the exit
     [InlineData("lat-sig-install", "syscalls", 26)]    // 25 rt_sigaction, the exit
+    [InlineData("lat-stat", "syscalls", 26)]           // 25 stat, the exit
     [InlineData("lat-sig-catch", "signals_delivered", 25)]
     [InlineData("lat-fork-exec", "file_faults", 25)]   // each child execs and touches one text page
     public void Each_test_makes_the_kernel_do_what_it_measures(string name, string statistic, double expected)
