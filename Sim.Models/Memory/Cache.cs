@@ -22,6 +22,12 @@ public sealed class Cache
     private readonly Counter _misses;
     private readonly Counter _writebacks;
 
+    // The line of the last access and its slot: a repeat access to it is a hit without a lookup
+    // (host-speed shortcut, exact: that line is already the most recent of its set, and nothing
+    // but an access changes the array).
+    private ulong _lastLine = ulong.MaxValue;
+    private int _lastSlot;
+
     public Cache(CacheGeometry geometry, StatGroup stats)
     {
         ArgumentNullException.ThrowIfNull(geometry);
@@ -46,8 +52,15 @@ public sealed class Cache
     public bool Access(ulong physicalAddress, bool write)
     {
         ulong line = physicalAddress >> _lineShift;
+        if (line == _lastLine)
+        {
+            _hits.Increment();
+            _dirty[_lastSlot] |= write;
+            return true;
+        }
         int set = _lines.SetOf(line);
         int slot = _lines.FindOrInsert(set, line, out bool hit, out ulong? evicted);
+        (_lastLine, _lastSlot) = (line, slot);
         if (hit)
         {
             _hits.Increment();

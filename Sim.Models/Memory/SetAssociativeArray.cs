@@ -16,6 +16,7 @@ public sealed class SetAssociativeArray
     private readonly Way[] _slots; // tag and stamp side by side: a set's scan reads contiguous memory
     private readonly int _ways;
     private readonly int _sets;
+    private readonly ulong _setMask; // sets - 1 when the set count is a power of two (every profile's caches and TLBs), else 0
     private ulong _clock;
 
     public SetAssociativeArray(int sets, int ways)
@@ -25,6 +26,7 @@ public sealed class SetAssociativeArray
             throw new ArgumentOutOfRangeException(nameof(sets), $"A set-associative array needs at least one set and one way (got {sets} x {ways}).");
         }
         _sets = sets;
+        _setMask = System.Numerics.BitOperations.IsPow2(sets) ? (ulong)sets - 1 : 0;
         _ways = ways;
         _slots = new Way[sets * ways];
     }
@@ -36,7 +38,7 @@ public sealed class SetAssociativeArray
     public int Capacity => _slots.Length;
 
     /// <summary>The set a key maps to.</summary>
-    public int SetOf(ulong key) => (int)(key % (ulong)_sets);
+    public int SetOf(ulong key) => (int)(_setMask != 0 || _sets == 1 ? key & _setMask : key % (ulong)_sets); // a mask, not a 64-bit division, on the hot path
 
     /// <summary>The slot holding <paramref name="tag"/> in <paramref name="set"/>, made most recent; -1 when absent.</summary>
     public int Find(int set, ulong tag)

@@ -30,6 +30,15 @@ public sealed class Mmu
     private readonly bool _pcidSupported;
 
     private readonly Counter _l1Hits;
+
+    // The last first-level TLB hit, replayed without a lookup when the next access is to the same
+    // page with the same kind and privilege (a host-speed shortcut, exact: that entry is already
+    // the most recent in its set, so LRU order is unchanged). Cleared by every TLB change.
+    private ulong _lastPage = ulong.MaxValue;
+    private int _lastShift;
+    private MemoryAccessKind _lastKind;
+    private bool _lastUser;
+    private ulong _lastBase;
     private readonly Counter _l1Misses;
     private readonly Counter _stlbHits;
     private readonly Counter _stlbMisses;
@@ -95,6 +104,7 @@ public sealed class Mmu
     /// </summary>
     public void LoadCr3(ulong value)
     {
+        _lastPage = ulong.MaxValue; // the PCID may change even when nothing is flushed
         Pml4 = value & PageEntry.AddressMask;
         if (!PcidEnabled)
         {
@@ -114,6 +124,7 @@ public sealed class Mmu
     /// <summary>INVLPG: drops the page's translations (current PCID and global) and all paging-structure cache entries of the current PCID.</summary>
     public void Invlpg(ulong linearAddress)
     {
+        _lastPage = ulong.MaxValue;
         foreach (Tlb tlb in AllTlbs())
         {
             tlb.InvalidatePage(linearAddress, Pcid);
@@ -124,19 +135,32 @@ public sealed class Mmu
     /// <summary>Translates one access at <paramref name="linearAddress"/>.</summary>
     public TranslationResult Translate(ulong linearAddress, MemoryAccessKind kind, bool user)
     {
+        if (linearAddress >> _lastShift == _lastPage && kind == _lastKind && user == _lastUser)
+        {
+            _l1Hits.Increment();
+            return new TranslationResult(TranslationFault.None, 0, _lastBase | (linearAddress & ((1UL << _lastShift) - 1)), 0, false);
+        }
+        _lastPage = ulong.MaxValue;
         bool fetch = kind == MemoryAccessKind.Fetch;
         Tlb small = fetch ? _itlbSmall : _dtlbSmall;
         Tlb large = fetch ? _itlbLarge : _dtlbLarge;
-        if (TryHit(small, PageEntry.SmallPageShift, linearAddress, kind, user, out ulong pa, out _) ||
-            TryHit(large, PageEntry.LargePageShift, linearAddress, kind, user, out pa, out _))
+        int shift = PageEntry.SmallPageShift;
+        bool l1Hit = TryHit(small, shift, linearAddress, kind, user, out ulong pa, out _);
+        if (!l1Hit)
+        {
+            shift = PageEntry.LargePageShift;
+            l1Hit = TryHit(large, shift, linearAddress, kind, user, out pa, out _);
+        }
+        if (l1Hit)
         {
             _l1Hits.Increment();
+            (_lastPage, _lastShift, _lastKind, _lastUser, _lastBase) = (linearAddress >> shift, shift, kind, user, pa & ~((1UL << shift) - 1));
             return new TranslationResult(TranslationFault.None, 0, pa, 0, false);
         }
         _l1Misses.Increment();
         if (_stlb is not null)
         {
-            int shift = PageEntry.SmallPageShift;
+            shift = PageEntry.SmallPageShift;
             bool hit = TryHit(_stlb, shift, linearAddress, kind, user, out pa, out TlbEntry found);
             if (!hit && _stlbHoldsLarge)
             {
@@ -201,6 +225,7 @@ public sealed class Mmu
 
     private void FlushTlbs(ushort? pcid, bool includeGlobal)
     {
+        _lastPage = ulong.MaxValue;
         foreach (Tlb tlb in AllTlbs())
         {
             _flushes.Add(tlb.Flush(pcid, includeGlobal));

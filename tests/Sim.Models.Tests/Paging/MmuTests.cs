@@ -95,6 +95,22 @@ public class MmuTests
     }
 
     [Fact]
+    public void A_repeated_access_after_a_switch_without_flush_still_uses_the_new_PCID()
+    {
+        var m = new MemoryRig(HardwareProfiles.SkylakeSp8180);
+        m.Mmu.EnablePcid();
+        var other = new AddressSpaceBuilder(m.Memory);
+        ulong frameA = m.Map(Va, 1, UserRw)[0];
+        ulong frameB = m.Memory.AllocateFrame();
+        other.Map4K(Va, frameB, UserRw);
+        m.Mmu.LoadCr3(m.Space.Pml4 | 1);
+        Assert.Equal(frameA, Read(m, Va).PhysicalAddress);
+        Assert.Equal(frameA + 8, Read(m, Va + 8).PhysicalAddress); // the same page again
+        m.Mmu.LoadCr3(other.Pml4 | 2 | (1UL << 63)); // nothing flushed, but another address space
+        Assert.Equal(frameB + 8, Read(m, Va + 8).PhysicalAddress);
+    }
+
+    [Fact]
     public void INVLPG_drops_one_page_only()
     {
         var m = new MemoryRig(HardwareProfiles.NehalemX5570);
