@@ -37,18 +37,19 @@ internal static class RunCommand
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
+        var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
 
         var command = new Command("run", "Run a workload on the machine model (--workload), or by default the engine demonstration; write a results folder.")
         {
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
-            workload, profile, preset, size, json, disk,
+            workload, profile, preset, size, json, disk, diskInterface,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(workload) is { } name)
             {
                 return WorkloadRunner.Execute(name, parse.GetValue(profile)!, parse.GetValue(preset)!, parse.GetValue(size),
-                    parse.GetValue(seed), parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(disk)!);
+                    parse.GetValue(seed), parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(disk)!, parse.GetValue(diskInterface)!);
             }
             var scenario = new EngineDemoScenario
             {

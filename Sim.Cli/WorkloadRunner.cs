@@ -11,13 +11,21 @@ internal static class WorkloadRunner
 {
     public static readonly string[] Presets = ["native", "type1", "type2", "paravirt", "oslevel"];
 
-    public static int Execute(string workloadName, string profileName, string preset, long? size, ulong seed, bool json, string? outDir, bool force, string disk)
+    public static int Execute(string workloadName, string profileName, string preset, long? size, ulong seed, bool json, string? outDir, bool force, string disk, string diskInterface)
     {
         if (disk is not ("ssd" or "hdd"))
         {
             return Fail($"there is no disk '{disk}'; the disks are: ssd, hdd.");
         }
-        var configuration = MachineConfiguration.Default with { Disk = disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating };
+        if (diskInterface is not ("ahci" or "ata-pio"))
+        {
+            return Fail($"there is no disk interface '{diskInterface}'; the interfaces are: ahci, ata-pio.");
+        }
+        var configuration = MachineConfiguration.Default with
+        {
+            Disk = disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
+            DiskInterface = diskInterface == "ahci" ? DiskInterface.Ahci : DiskInterface.AtaPio,
+        };
         (IWorkload workload, long defaultSize) found;
         HardwareProfile profile;
         try
@@ -59,7 +67,7 @@ internal static class WorkloadRunner
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [result.Run]));
             folder.WriteText("summary.json", w => w.Write(summary));
             folder.WriteText("scenario.json", w => w.Write(JsonText.Of(
-                new Dictionary<string, object> { ["workload"] = workloadName, ["profile"] = profileName, ["preset"] = preset, ["size"] = n, ["seed"] = seed, ["disk"] = disk })));
+                new Dictionary<string, object> { ["workload"] = workloadName, ["profile"] = profileName, ["preset"] = preset, ["size"] = n, ["seed"] = seed, ["disk"] = disk, ["disk_interface"] = diskInterface })));
             folder.Commit();
             Console.Write(json ? summary : NativeRunReport.ToText(result, found.workload.Description) + $"\nResults: {folder.Target}\n");
             return 0;

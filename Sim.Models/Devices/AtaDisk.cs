@@ -131,7 +131,7 @@ public sealed class AtaDisk : IPortDevice
         if (command == ReadSectors)
         {
             _status = StatusBusy;
-            _sim.ScheduleIn(_mediumDone, _medium.AccessTime(Lba, SectorCount, write: false));
+            _sim.ScheduleIn(_mediumDone, _medium.Access(Lba, SectorCount, write: false).Latency);
         }
         else
         {
@@ -197,7 +197,7 @@ public sealed class AtaDisk : IPortDevice
             else
             {
                 _status = StatusBusy;
-                _sim.ScheduleIn(_mediumDone, _medium.AccessTime(Lba, SectorCount, write: true));
+                _sim.ScheduleIn(_mediumDone, _medium.Access(Lba, SectorCount, write: true).Latency);
             }
         }
     }

@@ -24,7 +24,8 @@ public sealed class RotatingDisk(
 
     public ulong Sectors => sectors;
 
-    public Tick AccessTime(ulong lba, int count, bool write)
+    /// <summary>One head, one request at a time: the medium is busy for the whole access (NCQ's reordering is not modelled).</summary>
+    public MediumAccess Access(ulong lba, int count, bool write)
     {
         ArgumentNullException.ThrowIfNull(random);
         double seconds = count * 512.0 / mediaBytesPerSecond;
@@ -33,6 +34,7 @@ public sealed class RotatingDisk(
             seconds += (averageSeekMilliseconds * 1e-3) + (random.NextDouble() * 60.0 / rpm);
         }
         _nextSequentialLba = lba + (ulong)count;
-        return new Tick((ulong)Math.Ceiling(seconds * Tick.PicosecondsPerSecond));
+        var time = new Tick((ulong)Math.Ceiling(seconds * Tick.PicosecondsPerSecond));
+        return new MediumAccess(time, time);
     }
 }

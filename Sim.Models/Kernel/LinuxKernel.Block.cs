@@ -6,23 +6,50 @@ using Sim.Models.Platform;
 
 namespace Sim.Models.Kernel;
 
-/// <summary>The kernel's block path: the ATA driver in PIO mode, behind pread and pwrite.</summary>
+/// <summary>The kernel's block path behind pread and pwrite: the request, its completion, and the ATA driver in PIO mode (the AHCI driver is in LinuxKernel.Ahci.cs).</summary>
 public sealed partial class LinuxKernel
 {
     /// <summary>The vector the disk's interrupt line (IRQ 14) is routed to at boot.</summary>
     public const int DiskVector = 0x2E;
 
-    /// <summary>Routes the disk's interrupt line through the I/O APIC to core 0 (done at boot, not timed).</summary>
-    public void StartDisk() => RouteIrq(Machine.DiskIrq, DiskVector, levelTriggered: true);
+    /// <summary>Brings the disk up at boot (not timed): on AHCI the command list and tables and the port; on the ATA channel nothing; either way its interrupt line routed to core 0.</summary>
+    public void StartDisk()
+    {
+        if (_machine.Ahci is not null)
+        {
+            StartAhci();
+            return;
+        }
+        RouteIrq(Machine.DiskIrq, DiskVector, levelTriggered: true);
+    }
+
+    /// <summary>Requests the disk holds or the kernel has queued for it: while any is in flight, a blocked system is waiting, not deadlocked.</summary>
+    private int BlockRequestsInFlight => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0);
+
+    /// <summary>pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk, through the machine's disk interface; the caller blocks until it completes.</summary>
+    private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
+    {
+        path.Run(KernelRoutine.BlockRequest);
+        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete);
+        if (_machine.Ahci is not null)
+        {
+            AhciSubmit(path, request, offset / 512);
+        }
+        else
+        {
+            AtaSubmit(path, request, offset / 512);
+        }
+        p.State = ProcessState.Waiting;
+        SwitchToNext(core, path);
+    }
 
     /// <summary>
-    /// pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk: the block layer's
-    /// work and the ATA driver's six task-file writes (READ or WRITE SECTORS for 8 sectors); a write
+    /// The ATA driver's submission: six task-file writes (READ or WRITE SECTORS for 8 sectors); a write
     /// also pushes its 8 sectors through the data port at once (256 word writes each, the data
     /// read from the buffer). The caller blocks until the last interrupt. One request at a time
     /// (PIO has no queue).
     /// </summary>
-    private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
+    private void AtaSubmit(KernelPath path, DiskRequest request, ulong lba)
     {
         if (_machine.Disk is null)
         {
@@ -30,22 +57,19 @@ public sealed partial class LinuxKernel
         }
         if (_disk is not null)
         {
-            throw new InvalidOperationException("The ATA model takes one request at a time; a second request would need a request queue.");
+            throw new InvalidOperationException("The ATA model takes one request at a time; a second request would need a request queue (use the AHCI interface for queued I/O).");
         }
-        path.Run(KernelRoutine.BlockRequest);
-        ulong lba = offset / 512;
-        const int Sectors = 8;
+        int sectors = request.Sectors;
         ushort port = Devices.AtaDisk.CommandBase;
-        path.Execute(Op.Out((ushort)(port + 2), Sectors))
+        path.Execute(Op.Out((ushort)(port + 2), (ulong)sectors))
             .Execute(Op.Out((ushort)(port + 3), lba & 0xFF))
             .Execute(Op.Out((ushort)(port + 4), (lba >> 8) & 0xFF))
             .Execute(Op.Out((ushort)(port + 5), (lba >> 16) & 0xFF))
             .Execute(Op.Out((ushort)(port + 6), 0xE0 | ((lba >> 24) & 0x0F)))
-            .Execute(Op.Out((ushort)(port + 7), write ? Devices.AtaDisk.WriteSectors : Devices.AtaDisk.ReadSectors));
-        var request = new DiskRequest(p, Sectors, Memory.AllocateFrame(), write, complete);
-        if (write)
+            .Execute(Op.Out((ushort)(port + 7), request.Write ? Devices.AtaDisk.WriteSectors : Devices.AtaDisk.ReadSectors));
+        if (request.Write)
         {
-            for (int sector = 0; sector < Sectors; sector++)
+            for (int sector = 0; sector < sectors; sector++)
             {
                 for (int word = 0; word < 256; word++)
                 {
@@ -59,8 +83,6 @@ public sealed partial class LinuxKernel
             request.Remaining = 0; // all sent; one interrupt when the medium has it
         }
         _disk = request;
-        p.State = ProcessState.Waiting;
-        SwitchToNext(core, path);
     }
 
     /// <summary>A sector is ready (or a write is done): acknowledge by reading the status; for a read, move the sector with 256 word reads into the buffer; wake the caller after the last.</summary>
@@ -71,6 +93,7 @@ public sealed partial class LinuxKernel
         path.Execute(Op.In((ushort)(port + 7)));
         if (request.Write)
         {
+            _disk = null;
             CompleteDisk(path, request);
             return;
         }
@@ -86,6 +109,7 @@ public sealed partial class LinuxKernel
         request.Remaining--;
         if (request.Remaining == 0)
         {
+            _disk = null;
             CompleteDisk(path, request);
         }
     }
@@ -94,7 +118,6 @@ public sealed partial class LinuxKernel
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
         path.Run(KernelRoutine.BlockCompletion);
-        _disk = null;
         if (request.Complete is { } complete)
         {
             complete(path, request.Buffer);

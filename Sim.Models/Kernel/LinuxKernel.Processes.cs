@@ -110,7 +110,7 @@ public sealed partial class LinuxKernel
         UnmapAll(path, dying);
         dying.State = ProcessState.Zombie;
         dying.ExitCode = status;
-        if (dying.Parent is { State: ProcessState.Waiting } parent)
+        if (dying.Parent is { State: ProcessState.WaitingForChild } parent)
         {
             Reap(path, parent, dying);
             parent.State = ProcessState.Ready;
@@ -199,7 +199,7 @@ public sealed partial class LinuxKernel
             parent.Program.SyscallReturned(Echild);
             return;
         }
-        parent.State = ProcessState.Waiting;
+        parent.State = ProcessState.WaitingForChild;
         SwitchToNext(core, path);
     }
 

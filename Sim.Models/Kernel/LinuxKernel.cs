@@ -208,6 +208,10 @@ public sealed partial class LinuxKernel : ICoreHost
         bool preemptible = core.AtThreadLevel;
         var path = NewPath();
         FreeDeadAddressSpaces(core, path);
+        if (vector == DiskVector && _ahci is not null)
+        {
+            return AhciInterrupt(core, path, preemptible);
+        }
         if (vector == DiskVector && _disk is not null)
         {
             DiskInterrupt(path);
@@ -225,6 +229,12 @@ public sealed partial class LinuxKernel : ICoreHost
                 _ready.AddLast(current); // time slice over: round robin
             }
         }
+        return FinishInterrupt(core, path, preemptible);
+    }
+
+    /// <summary>The end of every interrupt: the EOI, a switch if the interrupt made one due, and IRET.</summary>
+    private OpSequence FinishInterrupt(Core core, KernelPath path, bool preemptible)
+    {
         _ops.EndOfInterrupt(path);
         if (Current is null && _ready.Count > 0)
         {
@@ -316,13 +326,13 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         if (_ready.First?.Value is not { } next)
         {
-            if (_disk is not null || _sleepers > 0 || _net?.Waiter is not null)
+            if (BlockRequestsInFlight > 0 || _sleepers > 0 || _net?.Waiter is not null)
             {
                 Current = null; // someone waits for the disk or a timeout: idle until an interrupt
                 core.ReplaceThread(_idle, cpl: 0);
                 return;
             }
-            if (Current is { State: ProcessState.Waiting })
+            if (Current is { State: ProcessState.Waiting or ProcessState.WaitingForChild })
             {
                 throw new InvalidOperationException("No runnable process, and nothing in flight that could wake the one that waits.");
             }

@@ -1,9 +1,15 @@
 namespace Sim.Models.Kernel;
 
+/// <summary>Where a process is in its life.</summary>
 public enum ProcessState
 {
     Ready,
     Running,
+
+    /// <summary>Blocked on a device or a timer (a disk request, a datagram, nanosleep).</summary>
     Waiting,
+
+    /// <summary>Blocked in wait4 until a child exits.</summary>
+    WaitingForChild,
     Zombie,
 }

@@ -1,6 +1,6 @@
 namespace Sim.Models.Platform;
 
-/// <summary>The medium of the machine's disk on the primary ATA channel.</summary>
+/// <summary>The medium of the machine's disk.</summary>
 public enum DiskKind
 {
     None,

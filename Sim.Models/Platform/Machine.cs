@@ -10,7 +10,7 @@ namespace Sim.Models.Platform;
 /// <summary>
 /// The composition root of one physical machine (gem5's "one place that builds the machine"):
 /// physical memory, the shared last-level cache, the device bus with the legacy devices (COM1 at
-/// 0x3F8, port 0x80), the I/O APIC and the disk on the primary ATA channel, and per core its
+/// 0x3F8, port 0x80), the I/O APIC, the disk (on an AHCI adapter or the primary ATA channel), and per core its
 /// caches, MMU, local APIC and the core itself. The software
 /// that runs on it (a kernel, later a hypervisor) is made by <c>hostFactory</c>, which sees the
 /// machine's memory and devices, and answers the cores' exceptions, system calls, interrupts and
@@ -63,10 +63,20 @@ public sealed class Machine
             IStorageMedium medium = configuration.Disk == DiskKind.SolidState
                 ? new SolidStateDisk(configuration.DiskSectors)
                 : new RotatingDisk(configuration.DiskSectors, sim.Random.For("host.disk0.medium"));
-            int ataCycles = HardwareProfile.CyclesIn(configuration.Timings.AtaIoNanoseconds, profile.FrequencyHz);
-            Disk = new AtaDisk(sim, "host.disk0", medium, ataCycles, () => IoApic.Assert(DiskIrq), () => IoApic.Deassert(DiskIrq));
-            Bus.MapPorts(AtaDisk.CommandBase, AtaDisk.CommandBase + 7, Disk);
-            Bus.MapPorts(AtaDisk.ControlPort, AtaDisk.ControlPort, Disk);
+            if (configuration.DiskInterface == DiskInterface.AtaPio)
+            {
+                int ataCycles = HardwareProfile.CyclesIn(configuration.Timings.AtaIoNanoseconds, profile.FrequencyHz);
+                Disk = new AtaDisk(sim, "host.disk0", medium, ataCycles, () => IoApic.Assert(DiskIrq), () => IoApic.Deassert(DiskIrq));
+                Bus.MapPorts(AtaDisk.CommandBase, AtaDisk.CommandBase + 7, Disk);
+                Bus.MapPorts(AtaDisk.ControlPort, AtaDisk.ControlPort, Disk);
+            }
+            else
+            {
+                PlatformTimings t = configuration.Timings;
+                Ahci = new AhciDisk(sim, "host.disk0", Memory, medium, HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz),
+                    Engine.Time.Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), () => IoApic.Assert(AhciIrq), () => IoApic.Deassert(AhciIrq));
+                Bus.MapMmio(AhciBase, AhciDisk.Size, Ahci);
+            }
         }
         if (configuration.Nic)
         {
@@ -99,8 +109,17 @@ public sealed class Machine
     /// <summary>The I/O APIC pin of the primary ATA channel (IRQ 14, as on PC platforms).</summary>
     public const int DiskIrq = 14;
 
-    /// <summary>The disk on the primary ATA channel, or null when configured without one.</summary>
+    /// <summary>The disk on the primary ATA channel, or null when configured without one or on AHCI.</summary>
     public AtaDisk? Disk { get; }
+
+    /// <summary>The I/O APIC pin of the AHCI adapter (a PCI INTx line, level-triggered).</summary>
+    public const int AhciIrq = 19;
+
+    /// <summary>Where the AHCI adapter's registers are mapped (its ABAR, PCI BAR5).</summary>
+    public const ulong AhciBase = 0xFEBF_0000;
+
+    /// <summary>The SATA disk behind the AHCI adapter, or null when configured without one or on the ATA channel.</summary>
+    public AhciDisk? Ahci { get; }
 
     /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
     public const int NicIrq = 11;

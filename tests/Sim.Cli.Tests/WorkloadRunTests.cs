@@ -41,6 +41,8 @@ public class WorkloadRunTests
     [InlineData("--preset", "type1", "needs the hypervisor models")]
     [InlineData("--preset", "type9", "no preset 'type9'")]
     [InlineData("--profile", "p5", "no hardware profile 'p5'")]
+    [InlineData("--disk", "tape", "the disks are: ssd, hdd")]
+    [InlineData("--disk-interface", "scsi", "the interfaces are: ahci, ata-pio")]
     public void Unknown_or_unbuilt_choices_are_refused_with_the_alternatives(string option, string value, string message)
     {
         string outDir = Path.Combine(Virtsim.TempFolder(), "x");

@@ -17,7 +17,7 @@ public class AtaDiskTests
     private sealed class Rig : DeviceRig
     {
         public Rig(DiskKind disk = DiskKind.SolidState)
-            : base(HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Disk = disk })
+            : base(HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Disk = disk, DiskInterface = DiskInterface.AtaPio })
         {
             Core.Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
         }
@@ -72,7 +72,7 @@ public class AtaDiskTests
         Assert.Equal(2, rig.Interrupts.Count);
         Assert.Equal(6 + (2 * 257), rig.Stat("accesses"));
         // The first sector is offered after the SSD's 75 us latency and the 1 KiB transfer.
-        Tick expected = new SolidStateDisk(1).AccessTime(1000, 2, write: false);
+        Tick expected = new SolidStateDisk(1).Access(1000, 2, write: false).Latency;
         Assert.True(rig.Interrupts[0] >= expected && rig.Interrupts[0] < expected + Tick.FromMicroseconds(5), $"{rig.Interrupts[0]} vs {expected}");
     }
 
@@ -90,8 +90,8 @@ public class AtaDiskTests
     public void A_rotating_disk_seeks_for_a_random_request_and_streams_a_sequential_one()
     {
         var disk = new RotatingDisk(1UL << 30, new RandomStream(4));
-        Tick random = disk.AccessTime(123_456, 8, write: false);
-        Tick sequential = disk.AccessTime(123_464, 8, write: false);
+        Tick random = disk.Access(123_456, 8, write: false).Latency;
+        Tick sequential = disk.Access(123_464, 8, write: false).Latency;
         Assert.InRange(random.TotalSeconds * 1e3, 8.5, 8.5 + 8.34);       // seek + up to one revolution (+ transfer)
         Assert.Equal(8 * 512 / 100e6, sequential.TotalSeconds, 1e-9);       // transfer only
     }

@@ -1,0 +1,259 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Statistics;
+using Sim.Engine.Time;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A SATA disk behind an AHCI host bus adapter with one port and native command queuing, with
+/// the register interface of the Serial ATA AHCI 1.3.1 specification: the generic host control
+/// registers (CAP, GHC, IS, PI, VS) and port 0's (PxCLB, PxFB, PxIS, PxIE, PxCMD, PxTFD, PxSSTS,
+/// PxSACT, PxCI) at offset 0x100. The driver builds each command in memory: a 32-byte command
+/// header in the command list (FIS length, write bit, PRDT length, command table address) and a
+/// command table holding a host-to-device register FIS (READ or WRITE FPDMA QUEUED, the LBA, the
+/// sector count in the features field, the tag in the count field) and a PRDT entry for the
+/// buffer; then it writes the slot's bit to PxSACT and to PxCI: two register writes per command.
+/// The adapter reads the command from memory, queues it on the medium, and on completion clears
+/// the slot's PxSACT bit (a Set Device Bits FIS), sets PxIS.SDBS and IS, and raises its level
+/// interrupt, which stays up until the driver clears both; one interrupt may report several
+/// completions.
+/// </summary>
+/// <remarks>
+/// Model: one port, one device, 32 slots; data is moved by DMA without touching the CPU caches
+/// (real DMA snoops them); the command's fetch costs a fixed time (<see cref="PlatformTimings"/>);
+/// the medium overlaps requests as its <see cref="IStorageMedium"/> allows; a malformed command
+/// sets the task-file error status and completes the slot with an error.
+/// </remarks>
+public sealed class AhciDisk : IMmioDevice
+{
+    public const ulong Cap = 0x00, Ghc = 0x04, Is = 0x08, Pi = 0x0C, Vs = 0x10;
+    public const ulong PxClb = 0x100, PxFb = 0x108, PxIs = 0x110, PxIe = 0x114, PxCmd = 0x118, PxTfd = 0x120, PxSsts = 0x128, PxSact = 0x134, PxCi = 0x138;
+    public const ulong Size = 0x180;
+    public const uint GhcAhciEnable = 1u << 31, GhcInterruptEnable = 1u << 1;
+    public const uint PxIsSetDeviceBits = 1u << 3, PxIsTaskFileError = 1u << 30;
+    public const uint PxCmdStart = 1u << 0, PxCmdFisReceive = 1u << 4;
+    public const byte FisHostToDevice = 0x27;
+    public const byte ReadFpdmaQueued = 0x60, WriteFpdmaQueued = 0x61;
+    public const int Slots = 32;
+    public const int CommandHeaderBytes = 32;
+    public const int PrdtOffset = 0x80;
+
+    private readonly Simulator _sim;
+    private readonly PhysicalMemory _memory;
+    private readonly IStorageMedium _medium;
+    private readonly int _accessCycles;
+    private readonly Tick _commandFetch;
+    private readonly Action _raise;
+    private readonly Action _lower;
+    private readonly CallbackEvent[] _done = new CallbackEvent[Slots];
+    private readonly CallbackEvent _fetch;
+    private readonly Counter _commands;
+    private readonly Counter _sectorsRead;
+    private readonly Counter _sectorsWritten;
+    private readonly Counter _accesses;
+    private readonly Counter _interrupts;
+    private readonly Counter _errors;
+    private uint _ghc, _is, _pxIs, _pxIe, _pxCmd, _sact, _ci, _fetched;
+    private ulong _clb, _fb;
+    private bool _lineUp;
+    private Tick _mediumFree;
+
+    public AhciDisk(Simulator sim, string name, PhysicalMemory memory, IStorageMedium medium, int accessCycles, Tick commandFetch, Action raiseInterrupt, Action lowerInterrupt)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(medium);
+        _sim = sim;
+        Name = name;
+        _memory = memory;
+        _medium = medium;
+        _accessCycles = accessCycles;
+        _commandFetch = commandFetch;
+        _raise = raiseInterrupt;
+        _lower = lowerInterrupt;
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            int s = slot;
+            _done[slot] = new CallbackEvent($"{name}.slot{slot}", () => Complete(s), EventPriority.DeviceUpdate);
+        }
+        _fetch = new CallbackEvent(name + ".fetch", FetchCommands, EventPriority.DeviceUpdate);
+        StatGroup stats = sim.Stats.Group(name);
+        _commands = stats.Counter("commands", "count", "queued read and write commands");
+        _sectorsRead = stats.Counter("sectors_read", "sectors", "sectors read by the host");
+        _sectorsWritten = stats.Counter("sectors_written", "sectors", "sectors written by the host");
+        _accesses = stats.Counter("accesses", "count", "register accesses");
+        _interrupts = stats.Counter("interrupts", "count", "times the interrupt line was raised");
+        _errors = stats.Counter("errors", "count", "malformed commands refused");
+    }
+
+    public string Name { get; }
+
+    public IStorageMedium Medium => _medium;
+
+    /// <summary>Slots whose commands are outstanding (PxSACT).</summary>
+    public uint ActiveSlots => _sact;
+
+    public (ulong Value, int Cycles) Read(ulong offset)
+    {
+        _accesses.Increment();
+        ulong value = offset switch
+        {
+            Cap => (1u << 31) | (1u << 30) | ((uint)(Slots - 1) << 8), // 64-bit addressing, NCQ, 32 slots, one port
+            Ghc => _ghc,
+            Is => _is,
+            Pi => 1,
+            Vs => 0x0001_0301, // AHCI 1.3.1
+            PxClb => _clb,
+            PxFb => _fb,
+            PxIs => _pxIs,
+            PxIe => _pxIe,
+            PxCmd => _pxCmd | (_pxCmd & PxCmdStart) << 15 | (_pxCmd & PxCmdFisReceive) << 10, // CR and FR follow ST and FRE
+            PxTfd => (_pxIs & PxIsTaskFileError) != 0 ? 0x51u : 0x50u, // DRDY|DSC, ERR after a refused command
+            PxSsts => 0x123, // device present, Gen1, active
+            PxSact => _sact,
+            PxCi => _ci,
+            _ => 0,
+        };
+        return (value, _accessCycles);
+    }
+
+    public int Write(ulong offset, ulong value)
+    {
+        _accesses.Increment();
+        uint v = (uint)value;
+        switch (offset)
+        {
+            case Ghc:
+                _ghc = v & (GhcAhciEnable | GhcInterruptEnable);
+                break;
+            case Is:
+                _is &= ~v; // write 1 to clear; a port still pending sets its bit again
+                if ((_pxIs & _pxIe) != 0)
+                {
+                    _is |= 1;
+                }
+                break;
+            case PxClb:
+                _clb = value;
+                break;
+            case PxFb:
+                _fb = value;
+                break;
+            case PxIs:
+                _pxIs &= ~v;
+                break;
+            case PxIe:
+                _pxIe = v;
+                break;
+            case PxCmd:
+                _pxCmd = v & (PxCmdStart | PxCmdFisReceive);
+                break;
+            case PxSact:
+                _sact |= v; // software sets the bits of the commands it is about to issue
+                break;
+            case PxCi:
+                Issue(v & ~_ci);
+                break;
+        }
+        UpdateLine();
+        return _accessCycles;
+    }
+
+    private void Issue(uint slots)
+    {
+        if (slots == 0)
+        {
+            return;
+        }
+        if ((_pxCmd & PxCmdStart) == 0)
+        {
+            throw new InvalidOperationException($"{Name}: a command was issued with PxCMD.ST clear; the driver must start the port first.");
+        }
+        _ci |= slots;
+        if (!_fetch.Scheduled)
+        {
+            _sim.ScheduleIn(_fetch, _commandFetch);
+        }
+    }
+
+    /// <summary>The adapter reads each issued command from memory and queues it on the medium.</summary>
+    private void FetchCommands()
+    {
+        uint slots = _ci & ~_fetched;
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            if ((slots & (1u << slot)) == 0)
+            {
+                continue;
+            }
+            _ci &= ~(1u << slot); // accepted by the device: the slot's PxCI bit clears, PxSACT stays until completion
+            if (!TryDecode(slot, out ulong lba, out int count, out bool write))
+            {
+                _errors.Increment();
+                _sact &= ~(1u << slot);
+                _pxIs |= PxIsTaskFileError;
+                Signal();
+                continue;
+            }
+            _fetched |= 1u << slot;
+            _commands.Increment();
+            MediumAccess access = _medium.Access(lba, count, write);
+            Tick start = Tick.Max(_sim.Now, _mediumFree);
+            _mediumFree = start + access.Occupancy;
+            _sim.Schedule(_done[slot], start + access.Latency);
+            (write ? _sectorsWritten : _sectorsRead).Add(count);
+        }
+    }
+
+    private bool TryDecode(int slot, out ulong lba, out int count, out bool write)
+    {
+        ulong header = _clb + ((ulong)slot * CommandHeaderBytes);
+        ulong dw01 = _memory.ReadUInt64(header);
+        ulong table = _memory.ReadUInt64(header + 8);
+        ulong fis0 = _memory.ReadUInt64(table);
+        ulong fis1 = _memory.ReadUInt64(table + 8);
+        byte type = (byte)fis0, command = (byte)(fis0 >> 16);
+        count = (int)(((fis0 >> 24) & 0xFF) | (((fis1 >> 24) & 0xFF) << 8)); // FPDMA: the sector count is in the features field
+        lba = ((fis0 >> 32) & 0xFF_FFFF) | ((fis1 & 0xFF_FFFF) << 24);
+        write = command == WriteFpdmaQueued;
+        int tag = (int)((fis1 >> 35) & 0x1F); // count field bits 7:3
+        bool headerWrite = (dw01 & (1u << 6)) != 0;
+        int prdtLength = (int)((dw01 >> 16) & 0xFFFF);
+        return type == FisHostToDevice && command is ReadFpdmaQueued or WriteFpdmaQueued && tag == slot && headerWrite == write &&
+               prdtLength >= 1 && count > 0 && lba + (ulong)count <= _medium.Sectors;
+    }
+
+    private void Complete(int slot)
+    {
+        _fetched &= ~(1u << slot);
+        _sact &= ~(1u << slot); // the Set Device Bits FIS
+        _pxIs |= PxIsSetDeviceBits;
+        Signal();
+    }
+
+    private void Signal()
+    {
+        if ((_pxIs & _pxIe) != 0)
+        {
+            _is |= 1;
+        }
+        UpdateLine();
+    }
+
+    private void UpdateLine()
+    {
+        bool up = (_ghc & GhcInterruptEnable) != 0 && _is != 0;
+        if (up && !_lineUp)
+        {
+            _interrupts.Increment();
+            _raise();
+        }
+        else if (!up && _lineUp)
+        {
+            _lower();
+        }
+        _lineUp = up;
+    }
+}

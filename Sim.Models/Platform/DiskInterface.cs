@@ -1,0 +1,11 @@
+namespace Sim.Models.Platform;
+
+/// <summary>How the disk is attached: the interface its driver programs.</summary>
+public enum DiskInterface
+{
+    /// <summary>A SATA port of an AHCI adapter with native command queuing (32 commands in flight, DMA): the default.</summary>
+    Ahci,
+
+    /// <summary>The primary ATA channel in PIO mode (one command at a time, 257 port accesses per sector): emulated IDE's textbook case.</summary>
+    AtaPio,
+}
