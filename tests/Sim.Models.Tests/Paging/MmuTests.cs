@@ -67,8 +67,8 @@ public class MmuTests
         Assert.False(Read(m, Va + 0x1000).Walked);
     }
 
-    [Fact]
-    public void With_PCIDs_each_address_space_keeps_its_translations_across_switches()
+    /// <summary>A PCID-capable MMU with two address spaces mapping <see cref="Va"/> to different frames.</summary>
+    private static (MemoryRig Rig, AddressSpaceBuilder Other, ulong FrameA, ulong FrameB) TwoSpacesWithPcids()
     {
         var m = new MemoryRig(HardwareProfiles.SkylakeSp8180);
         m.Mmu.EnablePcid();
@@ -76,6 +76,13 @@ public class MmuTests
         ulong frameA = m.Map(Va, 1, UserRw)[0];
         ulong frameB = m.Memory.AllocateFrame();
         other.Map4K(Va, frameB, UserRw);
+        return (m, other, frameA, frameB);
+    }
+
+    [Fact]
+    public void With_PCIDs_each_address_space_keeps_its_translations_across_switches()
+    {
+        (MemoryRig m, AddressSpaceBuilder other, ulong frameA, ulong frameB) = TwoSpacesWithPcids();
         const ulong NoFlush = 1UL << 63;
 
         m.Mmu.LoadCr3(m.Space.Pml4 | 1);
@@ -97,12 +104,7 @@ public class MmuTests
     [Fact]
     public void A_repeated_access_after_a_switch_without_flush_still_uses_the_new_PCID()
     {
-        var m = new MemoryRig(HardwareProfiles.SkylakeSp8180);
-        m.Mmu.EnablePcid();
-        var other = new AddressSpaceBuilder(m.Memory);
-        ulong frameA = m.Map(Va, 1, UserRw)[0];
-        ulong frameB = m.Memory.AllocateFrame();
-        other.Map4K(Va, frameB, UserRw);
+        (MemoryRig m, AddressSpaceBuilder other, ulong frameA, ulong frameB) = TwoSpacesWithPcids();
         m.Mmu.LoadCr3(m.Space.Pml4 | 1);
         Assert.Equal(frameA, Read(m, Va).PhysicalAddress);
         Assert.Equal(frameA + 8, Read(m, Va + 8).PhysicalAddress); // the same page again
