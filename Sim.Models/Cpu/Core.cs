@@ -317,6 +317,7 @@ public sealed class Core : Event
             OpKind.Fetch => MemoryAccessKind.Fetch,
             _ => MemoryAccessKind.Read,
         };
+        Memory.Now = _localCycle; // walks and the access itself meet the memory channel at this time
         TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);
         Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
         if (!t.Succeeded)

@@ -16,7 +16,7 @@ public sealed record HardwareProfile
 
     public required ulong FrequencyHz { get; init; }
 
-    /// <summary>The first-level instruction cache, or null where the core has none that the model covers (the Pentium 4's trace cache).</summary>
+    /// <summary>The first-level instruction cache (on the Pentium 4, its trace cache as a cache of code lines), or null for none.</summary>
     public CacheGeometry? L1Instruction { get; init; }
 
     public required CacheGeometry L1Data { get; init; }
@@ -28,6 +28,12 @@ public sealed record HardwareProfile
 
     /// <summary>Cycles from a miss in the last cache level to the data arriving: the memory's share of a load-to-use latency.</summary>
     public required int DramLatencyCycles { get; init; }
+
+    /// <summary>The memory's peak bandwidth as one core sees it (the front-side bus, or the integrated controller's channels).</summary>
+    public required double DramBytesPerSecond { get; init; }
+
+    /// <summary>The hardware stream prefetcher into the L2, or null for none.</summary>
+    public PrefetcherGeometry? Prefetcher { get; init; }
 
     public required TlbHierarchyGeometry Tlbs { get; init; }
 
@@ -55,6 +61,11 @@ public sealed record HardwareProfile
         L1Data.Validate();
         L2.Validate();
         L3?.Validate();
+        Prefetcher?.Validate();
+        if (DramBytesPerSecond <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DramBytesPerSecond), DramBytesPerSecond, $"Profile {Name}: the memory bandwidth must be positive.");
+        }
         Tlbs.Validate();
         PagingStructureCaches.Validate();
         Timing.Validate(Name);

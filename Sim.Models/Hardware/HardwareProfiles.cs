@@ -29,6 +29,8 @@ public static class HardwareProfiles
         // without congestion; at the 200 MHz bus clock one bus cycle is 19 core cycles, so the
         // worst uncongested case is 12 + 12 x 19 = 240 cycles.
         DramLatencyCycles = 240,
+        DramBytesPerSecond = 6.4e9, // the 800 MT/s front-side bus, 8 bytes wide
+        Prefetcher = new(Streams: 8, DistanceLines: 4),
         Tlbs = new(
             InstructionSmall: new(64, 64),
             InstructionLarge: new(64, 64),
@@ -69,6 +71,7 @@ public static class HardwareProfiles
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+            "memory bandwidth 6.4 GB/s: the 800 MT/s, 8-byte front-side bus ([AA06]'s machine description gives the bus); hardware prefetcher: 8 streams ([IA32-OPT] 2-55: 'can track 8 independent streams'), one per 4 KiB page, not crossing it, into the L2 ([IA32-OPT] 6-5), running 4 lines (256 bytes) ahead (recalled from the same list, not re-read: treat as assumed)",
             "trace cache: 12K uops ([IA32-OPT] 1-14), modelled as a 16 KiB, 8-way cache of 64-byte code lines (the equivalence is assumed); a line that misses it is decoded by the single decoder at one instruction per clock ([IA32-OPT] 1-14), 16 cycles for 16 instructions of 4 bytes (assumed length)",
             "locked read-modify-write 100 cycles: 'a LOCK prefix typically costs more than a hundred clock cycles, even on single-processor systems' (A. Fog, Instruction tables, the NetBurst-era editions' note on LOCK)",
             "store buffer 24 entries: Hinton et al., 'The Microarchitecture of the Pentium 4 Processor', Intel Technology Journal Q1 2001 (Willamette; assumed unchanged in Prescott); 8 line-fill buffers: assumed",
@@ -87,6 +90,8 @@ public static class HardwareProfiles
         L2 = new("L2", 4 * 1024 * 1024, 16, 64, 14),
         L3 = null,
         DramLatencyCycles = HardwareProfile.CyclesIn(80, 2_660_000_000), // assumed: no source in hand
+        DramBytesPerSecond = 8.53e9, // a 1066 MT/s front-side bus, 8 bytes wide (assumed bus speed)
+        Prefetcher = new(Streams: 16, DistanceLines: 8),
         Tlbs = new(
             InstructionSmall: new(128, 4),
             InstructionLarge: new(8, 4),
@@ -104,6 +109,7 @@ public static class HardwareProfiles
             "clock 2.66 GHz: [AA06], description of the test machines",
             "L1I and L1D 32 KiB, 8 ways, 64 B lines, 3 cycles; L2 4 MiB, 16 ways, 14 cycles: [OPT] cache parameters of the Intel Core microarchitecture",
             "memory 80 ns beyond L2: assumed (no source in hand); a parameter",
+            "memory bandwidth 8.53 GB/s: a 1066 MT/s, 8-byte front-side bus (the bus speed of a 2.66 GHz Core 2 Duo is assumed); prefetcher: 16 ascending streams as [IA32-OPT] gives for the Core Solo's hardware prefetcher (assumed to carry over), 8 lines ahead (assumed)",
             "TLBs: DTLB0 16 entries 4-way (4K and 4M), DTLB1 256 entries 4-way (4K), ITLB 128 entries 4-way (4K), 8 large: [SDM2] descriptors 56H, 57H, B4H, B0H, B1H; DTLB1 is modelled as a second level shared with instructions",
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
@@ -126,6 +132,8 @@ public static class HardwareProfiles
         L2 = new("L2", 256 * 1024, 8, 64, 10),
         L3 = new("L3", 8 * 1024 * 1024, 16, 64, 38),
         DramLatencyCycles = HardwareProfile.CyclesIn(65, 2_930_000_000) - 38,
+        DramBytesPerSecond = 32e9, // three channels of DDR3-1333
+        Prefetcher = new(Streams: 32, DistanceLines: 20),
         Tlbs = new(
             InstructionSmall: new(128, 4),
             InstructionLarge: new(7, 7),
@@ -143,6 +151,7 @@ public static class HardwareProfiles
             "clock 2.93 GHz: [SX11], description of the test machine",
             "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
             "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
+            "memory bandwidth 32 GB/s: three channels of DDR3-1333 (Intel's X5570 specification); L2 streamer: 32 streams, up to 20 lines ahead, one forward stream per 4 KiB page ([OPT], the L2 streamer as described for the Sandy Bridge microarchitecture; assumed to hold for Nehalem)",
             "TLBs: DTLB 64 entries 4-way (4K), 32 4-way (2M); ITLB 128 4-way (4K), 7 fully associative (2M) per thread; STLB 512 entries 4-way, 4K only: [OPT] Nehalem TLB parameters",
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
@@ -165,6 +174,8 @@ public static class HardwareProfiles
         L2 = new("L2", 1024 * 1024, 16, 64, 14),
         L3 = new("L3", 28 * 1408 * 1024, 11, 64, 60), // 1.375 MiB per core x 28 cores
         DramLatencyCycles = HardwareProfile.CyclesIn(90, 2_500_000_000) - 60,
+        DramBytesPerSecond = 128e9, // six channels of DDR4-2666
+        Prefetcher = new(Streams: 32, DistanceLines: 20),
         Tlbs = new(
             InstructionSmall: new(128, 8),
             InstructionLarge: new(8, 8),
@@ -181,6 +192,7 @@ public static class HardwareProfiles
         [
             "L1D and L1I 32 KiB 8-way, 4 cycles; L2 1 MiB 16-way, 14 cycles; L3 1.375 MiB per core, 11-way, non-inclusive: [OPT] Skylake Server microarchitecture",
             "L3 latency 60 cycles and memory 90 ns load-to-use: assumed (no source in hand); parameters",
+            "memory bandwidth 128 GB/s: six channels of DDR4-2666 (Intel's Platinum 8180 specification); L2 streamer: 32 streams, up to 20 lines ahead ([OPT] L2 streamer, assumed unchanged from Sandy Bridge)",
             "TLBs: ITLB 128 8-way (4K), 8 (2M); DTLB 64 4-way (4K), 32 4-way (2M); STLB 1536 12-way for 4K and 2M: [OPT] Table 2-15 (Skylake, same core as the server part)",
             "STLB hit 9 cycles: assumed; a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",

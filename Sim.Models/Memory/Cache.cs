@@ -48,6 +48,9 @@ public sealed class Cache
 
     public long Misses => _misses.Value;
 
+    /// <summary>Dirty lines this cache has evicted (each a write to the level below).</summary>
+    public long Writebacks => _writebacks.Value;
+
     /// <summary>Looks up the line of <paramref name="physicalAddress"/>, filling it on a miss; true on a hit.</summary>
     public bool Access(ulong physicalAddress, bool write)
     {
@@ -76,6 +79,22 @@ public sealed class Cache
         }
         _dirty[slot] |= write;
         return hit;
+    }
+
+    /// <summary>Brings the line of <paramref name="physicalAddress"/> in without a demand access (a prefetch): no hit or miss is counted.</summary>
+    public void Fill(ulong physicalAddress)
+    {
+        ulong line = physicalAddress >> _lineShift;
+        int slot = _lines.FindOrInsert(_lines.SetOf(line), line, out bool hit, out ulong? evicted);
+        if (!hit)
+        {
+            if (evicted is not null && _dirty[slot])
+            {
+                _writebacks.Increment();
+            }
+            _dirty[slot] = false;
+        }
+        _lastLine = ulong.MaxValue; // the fill may have evicted the replayed line
     }
 
     /// <summary>Whether the line of <paramref name="physicalAddress"/> is present, without touching its LRU order (for tests and reports).</summary>

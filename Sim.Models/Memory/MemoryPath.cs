@@ -7,7 +7,11 @@ namespace Sim.Models.Memory;
 /// One core's way to memory: its private L1 caches and L2, the shared last level (if any) and
 /// DRAM. <see cref="Access"/> returns the load-to-use latency of the level that held the line
 /// and fills the levels above it; page-walk references come here too, as data reads, so a walk
-/// costs what its references cost through the caches.
+/// costs what its references cost through the caches. A stream prefetcher (where the profile
+/// has one) watches the L2's demand accesses and fills lines ahead of them; every line from
+/// memory, demanded or prefetched, and every dirty line written back from the last level occupies
+/// the memory channel for its transfer time at the profile's bandwidth, so a demand access waits behind prefetches and a prefetched line that is
+/// demanded before it arrives costs the rest of its wait.
 /// </summary>
 public sealed class MemoryPath
 {
@@ -22,6 +26,12 @@ public sealed class MemoryPath
     private readonly int _dramLatency;
     private readonly VectorCounter<MemoryLevel> _servedBy;
     private readonly Counter _cycles;
+    private readonly StreamPrefetcher? _prefetcher;
+    private readonly Counter _prefetches;
+    private readonly ulong _lineTransferMilliCycles;
+    private readonly Dictionary<ulong, ulong> _arrivals = []; // prefetched line -> cycle its data arrives; looked up only, never iterated
+    private ulong _channelFreeMilliCycles;
+    private const int MaxPendingArrivals = 4096;
 
     /// <param name="profile">The hardware profile giving geometries and latencies.</param>
     /// <param name="stats">The core's statistics group; caches register under it as l1i, l1d and l2.</param>
@@ -46,7 +56,13 @@ public sealed class MemoryPath
         StatGroup memory = stats.Child("memory");
         _servedBy = memory.VectorCounter<MemoryLevel>("served_by", "accesses", "accesses by the level that held the line");
         _cycles = memory.Counter("latency_cycles", "cycles", "load-to-use cycles of all accesses");
+        _prefetches = memory.Counter("prefetches", "lines", "lines the stream prefetcher brought into the L2");
+        _prefetcher = profile.Prefetcher is null ? null : new StreamPrefetcher(profile.Prefetcher);
+        _lineTransferMilliCycles = (ulong)Math.Round(profile.L2.LineBytes / profile.DramBytesPerSecond * profile.FrequencyHz * 1000);
     }
+
+    /// <summary>The core's clock, in cycles, set before each access so that memory-channel occupancy and prefetch arrivals can be reckoned.</summary>
+    public ulong Now { get; set; }
 
     public Cache L1Data => _l1d;
 
@@ -63,20 +79,75 @@ public sealed class MemoryPath
         {
             (level, latency) = (MemoryLevel.L1, firstLatency);
         }
-        else if (_l2.Access(physicalAddress, write))
-        {
-            (level, latency) = (MemoryLevel.L2, _l2Latency);
-        }
-        else if (_l3 is not null && _l3.Access(physicalAddress, write))
-        {
-            (level, latency) = (MemoryLevel.L3, _l3Latency);
-        }
         else
         {
-            (level, latency) = (MemoryLevel.Dram, _dramLatency);
+            ulong line = physicalAddress / (ulong)_l2.Geometry.LineBytes;
+            long writebacks = LastLevel.Writebacks;
+            if (_l2.Access(physicalAddress, write))
+            {
+                (level, latency) = (MemoryLevel.L2, _l2Latency + ArrivalWait(line));
+            }
+            else if (_l3 is not null && _l3.Access(physicalAddress, write))
+            {
+                (level, latency) = (MemoryLevel.L3, _l3Latency);
+            }
+            else
+            {
+                (level, latency) = (MemoryLevel.Dram, _dramLatency + (int)(TakeChannel() - Now));
+            }
+            Prefetch(line);
+            for (long w = LastLevel.Writebacks - writebacks; w > 0; w--)
+            {
+                TakeChannel(); // a dirty line leaving the last level goes to memory over the same channel
+            }
         }
         _servedBy.Increment(level);
         _cycles.Add(latency);
         return latency;
+    }
+
+    private Cache LastLevel => _l3 ?? _l2;
+
+    /// <summary>The memory channel carries one more line: when its transfer starts, in core cycles.</summary>
+    private ulong TakeChannel()
+    {
+        ulong start = Math.Max(Now * 1000, _channelFreeMilliCycles);
+        _channelFreeMilliCycles = start + _lineTransferMilliCycles;
+        return start / 1000;
+    }
+
+    /// <summary>For a line the prefetcher asked for: the cycles still to wait for it; 0 once it has arrived.</summary>
+    private int ArrivalWait(ulong line)
+    {
+        if (!_arrivals.Remove(line, out ulong arrival))
+        {
+            return 0;
+        }
+        return arrival > Now ? (int)(arrival - Now) : 0;
+    }
+
+    private void Prefetch(ulong line)
+    {
+        if (_prefetcher is null)
+        {
+            return;
+        }
+        (ulong first, ulong last) = _prefetcher.OnDemand(line);
+        ulong bytes = (ulong)_l2.Geometry.LineBytes;
+        for (ulong l = first; l <= last; l++)
+        {
+            if (_l2.Contains(l * bytes))
+            {
+                continue;
+            }
+            if (_arrivals.Count >= MaxPendingArrivals)
+            {
+                _arrivals.Clear(); // lines prefetched and never demanded: forget their arrival times
+            }
+            _arrivals[l] = TakeChannel() + (ulong)_dramLatency;
+            _l2.Fill(l * bytes);
+            _l3?.Fill(l * bytes);
+            _prefetches.Increment();
+        }
     }
 }

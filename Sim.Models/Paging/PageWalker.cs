@@ -50,7 +50,9 @@ public sealed class PageWalker
         while (true)
         {
             ulong entryAddress = table + ((ulong)PageEntry.Index(linearAddress, level) * 8);
-            cycles += _path.Access(entryAddress, MemoryAccessKind.Read);
+            int latency = _path.Access(entryAddress, MemoryAccessKind.Read);
+            cycles += latency;
+            _path.Now += (ulong)latency; // the next level's reference leaves when this one's entry is back
             references++;
             ulong entry = _memory.ReadUInt64(entryAddress);
             if ((entry & PageEntry.Present) == 0)

@@ -38,4 +38,53 @@ public class MemoryPathTests
         Assert.Equal(p.L2.LatencyCycles + p.DramLatencyCycles, path.Access(0, MemoryAccessKind.Read));
         Assert.Throws<ArgumentException>(() => new MemoryPath(HardwareProfiles.NehalemX5570, new StatRegistry().Group("x"), null));
     }
+
+    private static (MemoryPath Path, StatRegistry Stats, HardwareProfile Profile) Nehalem()
+    {
+        HardwareProfile p = HardwareProfiles.NehalemX5570;
+        var stats = new StatRegistry();
+        return (new MemoryPath(p, stats.Group("cpu"), new Cache(p.L3!, stats.Group("l3"))), stats, p);
+    }
+
+    private static double Prefetches(StatRegistry stats) => stats.Snapshot(default).Single(s => s.Statistic == "prefetches").Value;
+
+    [Fact]
+    public void Two_ascending_lines_start_a_stream_that_runs_ahead_within_the_page_only()
+    {
+        (MemoryPath path, StatRegistry stats, HardwareProfile p) = Nehalem();
+        path.Access(0x10000, MemoryAccessKind.Read);
+        Assert.Equal(0, Prefetches(stats));
+        path.Now = 1_000;
+        path.Access(0x10040, MemoryAccessKind.Read);
+        Assert.Equal(p.Prefetcher!.DistanceLines, Prefetches(stats)); // lines 2 to 21 of the page
+        path.Now = 100_000; // long after: line 2 has arrived, an L2 hit with no wait
+        Assert.Equal(p.L2.LatencyCycles, path.Access(0x10080, MemoryAccessKind.Read));
+
+        path.Access(0x10000 + (62 * 64), MemoryAccessKind.Read);
+        path.Access(0x10000 + (63 * 64), MemoryAccessKind.Read); // the page's last line: nothing beyond is fetched
+        double before = Prefetches(stats);
+        path.Access(0x11000, MemoryAccessKind.Read);
+        Assert.Equal(before, Prefetches(stats));
+    }
+
+    [Fact]
+    public void A_line_demanded_before_its_prefetch_arrives_waits_for_the_rest()
+    {
+        (MemoryPath path, _, HardwareProfile p) = Nehalem();
+        path.Access(0x20000, MemoryAccessKind.Read);
+        path.Access(0x20040, MemoryAccessKind.Read);
+        int latency = path.Access(0x20080, MemoryAccessKind.Read); // at once
+        Assert.InRange(latency, p.L2.LatencyCycles + 1, p.L2.LatencyCycles + p.L3!.LatencyCycles + p.DramLatencyCycles + 20); // behind the two demand misses on the channel
+    }
+
+    [Fact]
+    public void Misses_at_the_same_moment_queue_for_the_memory_channel()
+    {
+        HardwareProfile p = HardwareProfiles.Pentium4672;
+        var path = new MemoryPath(p, new StatRegistry().Group("cpu"), sharedL3: null);
+        int first = path.Access(0x100000, MemoryAccessKind.Read);
+        int second = path.Access(0x200000, MemoryAccessKind.Read); // another page, same cycle
+        // 64 bytes on the 6.4 GB/s bus take 10 ns: 38 cycles at 3.8 GHz.
+        Assert.Equal(38, second - first);
+    }
 }
