@@ -29,9 +29,12 @@ public sealed class MemoryPath
     private readonly StreamPrefetcher? _prefetcher;
     private readonly Counter _prefetches;
     private readonly ulong _lineTransferMilliCycles;
-    private readonly Dictionary<ulong, ulong> _arrivals = []; // prefetched line -> cycle its data arrives; looked up only, never iterated
+    // Prefetched lines still arriving, direct-mapped by line number (a later prefetch to the same
+    // slot forgets the earlier line's wait, a small optimism in exchange for a lookup without hashing).
+    private const int ArrivalSlots = 4096;
+    private readonly ulong[] _arrivalLine = new ulong[ArrivalSlots];
+    private readonly ulong[] _arrivalCycle = new ulong[ArrivalSlots];
     private ulong _channelFreeMilliCycles;
-    private const int MaxPendingArrivals = 4096;
 
     /// <param name="profile">The hardware profile giving geometries and latencies.</param>
     /// <param name="stats">The core's statistics group; caches register under it as l1i, l1d and l2.</param>
@@ -119,10 +122,13 @@ public sealed class MemoryPath
     /// <summary>For a line the prefetcher asked for: the cycles still to wait for it; 0 once it has arrived.</summary>
     private int ArrivalWait(ulong line)
     {
-        if (!_arrivals.Remove(line, out ulong arrival))
+        int slot = (int)(line % ArrivalSlots);
+        if (_arrivalLine[slot] != line + 1)
         {
             return 0;
         }
+        _arrivalLine[slot] = 0;
+        ulong arrival = _arrivalCycle[slot];
         return arrival > Now ? (int)(arrival - Now) : 0;
     }
 
@@ -140,11 +146,9 @@ public sealed class MemoryPath
             {
                 continue;
             }
-            if (_arrivals.Count >= MaxPendingArrivals)
-            {
-                _arrivals.Clear(); // lines prefetched and never demanded: forget their arrival times
-            }
-            _arrivals[l] = TakeChannel() + (ulong)_dramLatency;
+            int slot = (int)(l % ArrivalSlots);
+            _arrivalLine[slot] = l + 1; // stored plus one, so that 0 marks an empty slot
+            _arrivalCycle[slot] = TakeChannel() + (ulong)_dramLatency;
             _l2.Fill(l * bytes);
             _l3?.Fill(l * bytes);
             _prefetches.Increment();

@@ -15,6 +15,7 @@ public sealed class StreamPrefetcher
     private readonly Stream[] _streams;
     private readonly int _distance;
     private ulong _clock;
+    private int _last; // the stream matched last: a sequential access usually matches it again
 
     public StreamPrefetcher(PrefetcherGeometry geometry)
     {
@@ -31,26 +32,18 @@ public sealed class StreamPrefetcher
     public (ulong First, ulong Last) OnDemand(ulong line)
     {
         ulong page = line / LinesPerPage;
+        if (_streams[_last].Used && _streams[_last].Page == page)
+        {
+            return Advance(ref _streams[_last], line, page);
+        }
         int victim = 0;
         for (int i = 0; i < _streams.Length; i++)
         {
             ref Stream s = ref _streams[i];
             if (s.Used && s.Page == page)
             {
-                s.Stamp = ++_clock;
-                bool ascending = line == s.Last + 1 || (s.Confirmed && line > s.Last && line < s.Next);
-                s.Last = line;
-                if (!ascending)
-                {
-                    s.Confirmed = false;
-                    s.Next = line + 1;
-                    return (1, 0);
-                }
-                s.Confirmed = true;
-                ulong target = Math.Min(line + (ulong)_distance, ((page + 1) * LinesPerPage) - 1);
-                ulong first = Math.Max(s.Next, line + 1);
-                s.Next = Math.Max(s.Next, target + 1);
-                return first <= target ? (first, target) : (1, 0);
+                _last = i;
+                return Advance(ref s, line, page);
             }
             if (s.Stamp < _streams[victim].Stamp)
             {
@@ -58,7 +51,26 @@ public sealed class StreamPrefetcher
             }
         }
         _streams[victim] = new Stream { Used = true, Page = page, Last = line, Next = line + 1, Stamp = ++_clock };
+        _last = victim;
         return (1, 0);
+    }
+
+    private (ulong First, ulong Last) Advance(ref Stream s, ulong line, ulong page)
+    {
+        s.Stamp = ++_clock;
+        bool ascending = line == s.Last + 1 || (s.Confirmed && line > s.Last && line < s.Next);
+        s.Last = line;
+        if (!ascending)
+        {
+            s.Confirmed = false;
+            s.Next = line + 1;
+            return (1, 0);
+        }
+        s.Confirmed = true;
+        ulong target = Math.Min(line + (ulong)_distance, ((page + 1) * LinesPerPage) - 1);
+        ulong first = Math.Max(s.Next, line + 1);
+        s.Next = Math.Max(s.Next, target + 1);
+        return first <= target ? (first, target) : (1, 0);
     }
 
     private struct Stream
