@@ -6,7 +6,7 @@ namespace Sim.Models.Tests.Memory;
 public class StreamPrefetcherTests
 {
     [Fact]
-    public void Random_lines_never_start_a_stream_and_the_least_recent_stream_is_replaced()
+    public void Random_lines_never_start_a_stream_and_the_oldest_stream_is_replaced()
     {
         var prefetcher = new StreamPrefetcher(new PrefetcherGeometry(Streams: 2, DistanceLines: 4));
         foreach (ulong line in new ulong[] { 5, 900, 77, 3_000, 64 * 10 })
@@ -16,7 +16,7 @@ public class StreamPrefetcherTests
         }
         Assert.Equal((641UL + 1, 641UL + 4), prefetcher.OnDemand(641)); // page 10's stream, still tracked
         prefetcher.OnDemand(64 * 20);
-        prefetcher.OnDemand(64 * 30); // two new pages push page 10 out of the two entries
+        prefetcher.OnDemand(64 * 30); // two new pages take both entries, page 10's among them
         (ulong f, ulong l) = prefetcher.OnDemand(642);
         Assert.True(f > l);
     }
