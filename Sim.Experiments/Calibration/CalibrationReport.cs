@@ -106,11 +106,12 @@ public static class CalibrationReport
         md.Append("counts; the child running first, faulting in the library text it runs and copying the pages it\n");
         md.Append("writes; kernel stacks and task structures copied in memory; page tables allocated, zeroed and\n");
         md.Append("freed; the kernel's code fetched line by line through the instruction cache (the trace cache on\n");
-        md.Append("the Pentium 4), a missed line paying the decoders. What it lacks: branch prediction (a cold\n");
-        md.Append("kernel path mispredicts often, and NetBurst's 31-stage pipeline pays most per miss), the\n");
-        md.Append("kernel's data structures other than page tables, page descriptors, task structures and kernel\n");
-        md.Append("stacks, and sourced instruction counts for its paths (`LinuxKernelCosts` holds assumptions).\n");
-        md.Append("The gap is reported, not tuned away.\n");
+        md.Append("the Pentium 4), a missed line paying the decoders; each kernel routine's locked operations and\n");
+        md.Append("interrupt-disabled sections (PUSHF, CLI ... POPF), which cost the Pentium 4 five times what they\n");
+        md.Append("cost later cores. What it lacks: branch prediction (a cold kernel path mispredicts often, and\n");
+        md.Append("NetBurst's 31-stage pipeline pays most per miss), the kernel's data structures other than page\n");
+        md.Append("tables, page descriptors, task structures, kernel stacks and lock lines, and sourced counts for\n");
+        md.Append("its paths (`LinuxKernelCosts` holds assumptions). The gap is reported, not tuned away.\n");
         return md.ToString();
     }
 }

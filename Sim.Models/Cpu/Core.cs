@@ -40,6 +40,7 @@ public sealed class Core : Event
     private readonly int _l1iLatency;
     private readonly List<Frame> _frames = [];
     private readonly Queue<int> _pendingInterrupts = new();
+    private readonly Stack<bool> _savedInterruptFlags = new(); // IF as PUSHF saved it, for POPF to restore
     private readonly StoreBuffer _storeBuffer;
 
     private readonly VectorCounter<CycleCategory> _cycles;
@@ -399,6 +400,12 @@ public sealed class Core : Event
                 break;
             case Instruction.Cli:
                 InterruptsEnabled = false;
+                break;
+            case Instruction.Pushf:
+                _savedInterruptFlags.Push(InterruptsEnabled);
+                break;
+            case Instruction.Popf when _savedInterruptFlags.TryPop(out bool saved) && Cpl == 0:
+                InterruptsEnabled = saved; // at CPL 3 POPF leaves IF alone, silently: the classic virtualization hole
                 break;
             case Instruction.Sti:
                 InterruptsEnabled = true;

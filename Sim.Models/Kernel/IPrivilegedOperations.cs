@@ -19,6 +19,12 @@ public interface IPrivilegedOperations
     /// <summary>Drops every non-global TLB entry of the current address space (rooted at <paramref name="cr3"/>).</summary>
     void FlushTlb(KernelPath path, ulong cr3);
 
+    /// <summary>Saves the interrupt flag and disables interrupts (local_irq_save, and spin_lock_irqsave's first half).</summary>
+    void DisableInterrupts(KernelPath path);
+
+    /// <summary>Restores the interrupt flag saved by the matching <see cref="DisableInterrupts"/> (local_irq_restore).</summary>
+    void RestoreInterrupts(KernelPath path);
+
     /// <summary>Acknowledges the interrupt being handled.</summary>
     void EndOfInterrupt(KernelPath path);
 

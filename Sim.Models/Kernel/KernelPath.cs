@@ -8,7 +8,7 @@ namespace Sim.Models.Kernel;
 /// <see cref="IPrivilegedOperations"/> contributes. The kernel performs the path's effects on
 /// memory as it builds it; the core then executes the operations for their cost.
 /// </summary>
-public sealed class KernelPath(KernelText text)
+public sealed class KernelPath(KernelText text, IPrivilegedOperations operations)
 {
     private const int LineBytes = 64;
     private const int PageBytes = 4096;
@@ -17,24 +17,44 @@ public sealed class KernelPath(KernelText text)
     public int Count => _ops.Count;
 
     /// <summary>
-    /// Runs <paramref name="routine"/>'s bookkeeping instructions <paramref name="times"/> times:
-    /// each line of its code is fetched (through the ITLB and instruction cache) and its
-    /// instructions executed as an ordinary block.
+    /// Runs <paramref name="routine"/> <paramref name="times"/> times: each line of its code is
+    /// fetched (through the ITLB and instruction cache) and its instructions executed as an
+    /// ordinary block; its locked operations (on the routine's lock line) and its
+    /// interrupt-disabled sections (each around one line's work) are spread evenly over the lines.
     /// </summary>
     public KernelPath Run(KernelRoutine routine, int times = 1)
     {
         ulong code = DirectMap.Of(text.AddressOf(routine));
-        int instructions = text.Costs[routine];
+        ulong lockLine = DirectMap.Of(text.LockOf(routine));
+        RoutineCost cost = text.Costs[routine];
+        int lines = text.Lines(routine);
         for (int t = 0; t < times; t++)
         {
-            for (int done = 0, line = 0; done < instructions; done += KernelText.InstructionsPerLine, line++)
+            for (int line = 0; line < lines; line++)
             {
+                int done = line * KernelText.InstructionsPerLine;
+                int disables = Share(cost.InterruptDisables, line, lines);
+                for (int d = 0; d < disables; d++)
+                {
+                    operations.DisableInterrupts(this);
+                }
                 _ops.Add(Op.Fetch(code + (ulong)(line * LineBytes)));
-                _ops.Add(Op.Alu(Math.Min(KernelText.InstructionsPerLine, instructions - done)));
+                _ops.Add(Op.Alu(Math.Min(KernelText.InstructionsPerLine, cost.Instructions - done)));
+                for (int a = Share(cost.LockedOperations, line, lines); a > 0; a--)
+                {
+                    _ops.Add(Op.Atomic(lockLine));
+                }
+                for (int d = 0; d < disables; d++)
+                {
+                    operations.RestoreInterrupts(this);
+                }
             }
         }
         return this;
     }
+
+    /// <summary>How many of <paramref name="total"/> events fall on line <paramref name="line"/> of <paramref name="lines"/>, spread evenly.</summary>
+    private static int Share(int total, int line, int lines) => (int)(((long)(line + 1) * total / lines) - ((long)line * total / lines));
 
     public KernelPath Load(ulong physicalAddress)
     {

@@ -6,7 +6,8 @@ namespace Sim.Models.Kernel;
 /// The kernel's code in simulated physical memory: each routine of <see cref="KernelRoutine"/>
 /// occupies its own run of cache lines, sized from its instruction count, so that running a
 /// routine fetches its lines through the instruction cache and meets the misses a cold kernel
-/// path meets. Reached through the direct map's global 2 MiB pages, as Linux's kernel text is
+/// path meets; and beside the code, one line of kernel data per routine holding the locks and
+/// counters its locked operations work on. Reached through the direct map's global 2 MiB pages, as Linux's kernel text is
 /// reached through its own 2 MiB mapping.
 /// </summary>
 /// <remarks>
@@ -20,6 +21,7 @@ public sealed class KernelText
     public const int InstructionsPerLine = KernelObjects.LineBytes / BytesPerInstruction;
 
     private readonly ulong[] _start;
+    private readonly ulong _locks;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -40,6 +42,7 @@ public sealed class KernelText
             _start[i] += first;
         }
         SizeBytes = offset;
+        _locks = memory.AllocateContiguous((ulong)(routines.Length * KernelObjects.LineBytes));
     }
 
     public LinuxKernelCosts Costs { get; }
@@ -49,5 +52,8 @@ public sealed class KernelText
     /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
     public ulong AddressOf(KernelRoutine routine) => _start[(int)routine];
 
-    public int Lines(KernelRoutine routine) => (Costs[routine] + InstructionsPerLine - 1) / InstructionsPerLine;
+    public int Lines(KernelRoutine routine) => (Costs[routine].Instructions + InstructionsPerLine - 1) / InstructionsPerLine;
+
+    /// <summary>Physical address of the line holding <paramref name="routine"/>'s locks and counters (kernel data, beside the text).</summary>
+    public ulong LockOf(KernelRoutine routine) => _locks + ((ulong)(int)routine * KernelObjects.LineBytes);
 }

@@ -76,7 +76,7 @@ public sealed partial class LinuxKernel : ICoreHost
 
     public long ProcessesCreated => _nextPid - 1;
 
-    private KernelPath NewPath() => new(_text);
+    private KernelPath NewPath() => new(_text, _ops);
 
     private PhysicalMemory Memory => _machine.Memory;
 

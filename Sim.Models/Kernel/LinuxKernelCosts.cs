@@ -1,67 +1,73 @@
 namespace Sim.Models.Kernel;
 
 /// <summary>
-/// The bookkeeping instructions of each kernel routine, beside the memory traffic, locked
-/// operations and privileged operations the paths make explicitly. No source in hand gives
-/// per-path instruction counts for Linux 2.6 on x86-64, so these are assumed orders of
-/// magnitude, sized from what each path does in that kernel (docs/machine.md): copy_process sets
-/// up credentials, files, fs, signal handlers, pid, scheduler and /proc state; do_exit tears the
+/// What each kernel routine does besides the memory traffic and privileged operations its path
+/// makes explicitly: its bookkeeping instructions, its locked operations (spin-lock acquisitions
+/// and atomic reference counts, on the routine's own lock line) and its interrupt-disabled
+/// sections (spin_lock_irqsave and local_irq_save: PUSHF, CLI ... POPF, through
+/// <see cref="IPrivilegedOperations"/>). No source in hand gives these per path for Linux 2.6 on
+/// x86-64, so all three are assumed orders of magnitude, sized from what each path does in that
+/// kernel (docs/machine.md): copy_process sets up credentials, files, fs, signal handlers, pid,
+/// scheduler and /proc state, taking and counting a reference on most of them; do_exit tears the
 /// same down and notifies the parent; wait4 reaps through release_task; the page-fault paths find
-/// the VMA, take the page-table lock and update the LRU lists. They are not fitted to any
-/// published figure.
+/// the VMA under mmap_sem, take the page-table lock and update the LRU lists; the page allocator
+/// takes the zone lock with interrupts off. They are not fitted to any published figure.
 /// </summary>
 public sealed class LinuxKernelCosts
 {
-    private readonly int[] _instructions;
+    private readonly RoutineCost[] _costs;
 
-    public LinuxKernelCosts(IReadOnlyDictionary<KernelRoutine, int> instructions)
+    public LinuxKernelCosts(IReadOnlyDictionary<KernelRoutine, RoutineCost> costs)
     {
-        ArgumentNullException.ThrowIfNull(instructions);
-        _instructions = new int[Enum.GetValues<KernelRoutine>().Length];
+        ArgumentNullException.ThrowIfNull(costs);
+        _costs = new RoutineCost[Enum.GetValues<KernelRoutine>().Length];
         foreach (KernelRoutine r in Enum.GetValues<KernelRoutine>())
         {
-            if (!instructions.TryGetValue(r, out int n) || n <= 0)
+            if (!costs.TryGetValue(r, out RoutineCost c) || c.Instructions <= 0 || c.LockedOperations < 0 || c.InterruptDisables < 0)
             {
-                throw new ArgumentException($"The kernel costs need a positive instruction count for {r}.", nameof(instructions));
+                throw new ArgumentException($"The kernel costs need a positive instruction count (and no negative counts) for {r}.", nameof(costs));
             }
-            _instructions[(int)r] = n;
+            _costs[(int)r] = c;
         }
     }
 
-    public int this[KernelRoutine routine] => _instructions[(int)routine];
+    public RoutineCost this[KernelRoutine routine] => _costs[(int)routine];
 
-    public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, int>
+    public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, RoutineCost>
     {
-        [KernelRoutine.SyscallEntry] = 30,
-        [KernelRoutine.Fork] = 15_000,
-        [KernelRoutine.ForkPerRegion] = 600,
-        [KernelRoutine.PerPteCopy] = 40,
-        [KernelRoutine.Exit] = 12_000,
-        [KernelRoutine.ExitPerRegion] = 500,
-        [KernelRoutine.PageAllocator] = 300,
-        [KernelRoutine.PerPteUnmap] = 40,
-        [KernelRoutine.PerTableFree] = 100,
-        [KernelRoutine.Wait] = 5_000,
-        [KernelRoutine.ContextSwitch] = 1_500,
-        [KernelRoutine.DemandZeroFault] = 1_000,
-        [KernelRoutine.CopyOnWriteFault] = 1_500,
-        [KernelRoutine.FileFault] = 1_200,
-        [KernelRoutine.TimerTick] = 500,
-        [KernelRoutine.Mmap] = 1_500,
-        [KernelRoutine.BlockRequest] = 1_000,
-        [KernelRoutine.BlockCompletion] = 500,
-        [KernelRoutine.NetworkSend] = 2_500,
-        [KernelRoutine.NetworkReceive] = 2_000,
-        [KernelRoutine.Open] = 1_000,
-        [KernelRoutine.FileRead] = 400,
-        [KernelRoutine.FileWrite] = 500,
-        [KernelRoutine.Close] = 200,
-        [KernelRoutine.Exec] = 15_000,
-        [KernelRoutine.SignalAction] = 300,
-        [KernelRoutine.Kill] = 700,
-        [KernelRoutine.SignalDelivery] = 1_500,
-        [KernelRoutine.SignalReturn] = 800,
-        [KernelRoutine.PathComponent] = 250,
-        [KernelRoutine.Stat] = 400,
+        [KernelRoutine.SyscallEntry] = new(30),
+        [KernelRoutine.Fork] = new(15_000, LockedOperations: 150, InterruptDisables: 20),
+        [KernelRoutine.ForkPerRegion] = new(600, LockedOperations: 4, InterruptDisables: 1),
+        [KernelRoutine.PerPteCopy] = new(40),
+        [KernelRoutine.Exit] = new(12_000, LockedOperations: 120, InterruptDisables: 20),
+        [KernelRoutine.ExitPerRegion] = new(500, LockedOperations: 3, InterruptDisables: 1),
+        [KernelRoutine.PageAllocator] = new(300, LockedOperations: 1, InterruptDisables: 1),
+        [KernelRoutine.PerPteUnmap] = new(40),
+        [KernelRoutine.PerTableFree] = new(100, LockedOperations: 1, InterruptDisables: 1),
+        [KernelRoutine.Wait] = new(5_000, LockedOperations: 40, InterruptDisables: 8),
+        [KernelRoutine.ContextSwitch] = new(1_500, LockedOperations: 4, InterruptDisables: 2),
+        [KernelRoutine.DemandZeroFault] = new(1_000, LockedOperations: 6, InterruptDisables: 1),
+        [KernelRoutine.CopyOnWriteFault] = new(1_500, LockedOperations: 8, InterruptDisables: 1),
+        [KernelRoutine.FileFault] = new(1_200, LockedOperations: 8, InterruptDisables: 1),
+        [KernelRoutine.TimerTick] = new(500, LockedOperations: 6, InterruptDisables: 1),
+        [KernelRoutine.Mmap] = new(1_500, LockedOperations: 6, InterruptDisables: 1),
+        [KernelRoutine.BlockRequest] = new(1_000, LockedOperations: 6, InterruptDisables: 2),
+        [KernelRoutine.BlockCompletion] = new(500, LockedOperations: 6, InterruptDisables: 2),
+        [KernelRoutine.NetworkSend] = new(2_500, LockedOperations: 10, InterruptDisables: 3),
+        [KernelRoutine.NetworkReceive] = new(2_000, LockedOperations: 10, InterruptDisables: 3),
+        [KernelRoutine.Open] = new(1_000, LockedOperations: 12, InterruptDisables: 2),
+        [KernelRoutine.FileRead] = new(400, LockedOperations: 4, InterruptDisables: 1),
+        [KernelRoutine.FileWrite] = new(500, LockedOperations: 6, InterruptDisables: 1),
+        [KernelRoutine.Close] = new(200, LockedOperations: 6, InterruptDisables: 1),
+        [KernelRoutine.Exec] = new(15_000, LockedOperations: 100, InterruptDisables: 15),
+        [KernelRoutine.SignalAction] = new(300, LockedOperations: 2, InterruptDisables: 1),
+        [KernelRoutine.Kill] = new(700, LockedOperations: 4, InterruptDisables: 2),
+        [KernelRoutine.SignalDelivery] = new(1_500, LockedOperations: 4, InterruptDisables: 2),
+        [KernelRoutine.SignalReturn] = new(800, LockedOperations: 2, InterruptDisables: 1),
+        [KernelRoutine.PathComponent] = new(250, LockedOperations: 2),
+        [KernelRoutine.Stat] = new(400, LockedOperations: 2),
     });
 }
+
+/// <summary>One kernel routine's bookkeeping: instructions, locked operations, interrupt-disabled sections.</summary>
+public readonly record struct RoutineCost(int Instructions, int LockedOperations = 0, int InterruptDisables = 0);

@@ -16,6 +16,10 @@ public sealed class NativePrivilegedOperations : IPrivilegedOperations
 
     public void FlushTlb(KernelPath path, ulong cr3) => Checked(path).Execute(Op.Execute(Instruction.MovToCr3, cr3));
 
+    public void DisableInterrupts(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Pushf)).Execute(Op.Execute(Instruction.Cli));
+
+    public void RestoreInterrupts(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Popf));
+
     public void EndOfInterrupt(KernelPath path) => Checked(path).Execute(Op.MmioWrite(LocalApic.DefaultBase + 0xB0, 0));
 
     public void ReturnFromSyscall(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Sysret));

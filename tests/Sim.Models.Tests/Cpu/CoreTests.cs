@@ -173,6 +173,26 @@ public class CoreTests
     }
 
     [Fact]
+    public void POPF_restores_the_interrupt_flag_that_PUSHF_saved_and_at_CPL_3_counts_as_a_silent_misbehaviour()
+    {
+        bool After(params Op[] ops)
+        {
+            var rig = new Rig();
+            rig.Core.Start(new OpSequence(ops), cpl: 0);
+            rig.RunToEnd();
+            return rig.Core.InterruptsEnabled;
+        }
+        Op pushf = Op.Execute(Instruction.Pushf), popf = Op.Execute(Instruction.Popf), cli = Op.Execute(Instruction.Cli), sti = Op.Execute(Instruction.Sti);
+        Assert.True(After(pushf, cli, popf));        // local_irq_save / restore with interrupts on
+        Assert.False(After(cli, pushf, sti, popf));  // nested in a section that had them off
+
+        var user = new Rig();
+        user.Core.Start(new OpSequence(pushf, popf));
+        user.RunToEnd();
+        Assert.Equal(2, user.Sim.Stats.Snapshot(user.Sim.Now).Single(s => s.Path == "host.cpu0" && s.Statistic == "silent_misbehaviours").Value);
+    }
+
+    [Fact]
     public void Dividing_by_zero_raises_a_divide_error()
     {
         var rig = new Rig();

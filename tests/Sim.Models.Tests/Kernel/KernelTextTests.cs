@@ -17,13 +17,17 @@ public class KernelTextTests
             Assert.True(ranges[i].Start >= ranges[i - 1].End, "routines overlap");
         }
 
-        Op[] ops = Drain(new KernelPath(text).Run(KernelRoutine.Wait, times: 2).ToStream());
+        Op[] ops = Drain(new KernelPath(text, NativePrivilegedOperations.Instance).Run(KernelRoutine.Wait, times: 2).ToStream());
         int lines = text.Lines(KernelRoutine.Wait);
         Op[] fetches = [.. ops.Where(o => o.Kind == OpKind.Fetch)];
         Assert.Equal(2 * lines, fetches.Length);
         Assert.Equal(lines, fetches.Select(o => o.Operand).Distinct().Count()); // the second run fetches the same lines again
         Assert.Equal(DirectMap.Of(text.AddressOf(KernelRoutine.Wait)), fetches[0].Operand);
-        Assert.Equal(2L * LinuxKernelCosts.Default[KernelRoutine.Wait], ops.Where(o => o.Kind == OpKind.Alu).Sum(o => (long)o.Count));
+        RoutineCost wait = LinuxKernelCosts.Default[KernelRoutine.Wait];
+        Assert.Equal(2L * wait.Instructions, ops.Where(o => o.Kind == OpKind.Alu).Sum(o => (long)o.Count));
+        Assert.Equal(2 * wait.LockedOperations, ops.Count(o => o.Kind == OpKind.Atomic));
+        Assert.Equal(2 * wait.InterruptDisables, ops.Count(o => o.Instruction == Instruction.Cli));
+        Assert.Equal(ops.Count(o => o.Instruction == Instruction.Pushf), ops.Count(o => o.Instruction == Instruction.Popf)); // balanced
     }
 
     private static Op[] Drain(OpSequence stream)
@@ -39,7 +43,7 @@ public class KernelTextTests
     [Fact]
     public void Costs_must_name_every_routine()
     {
-        var e = Assert.Throws<ArgumentException>(() => new LinuxKernelCosts(new Dictionary<KernelRoutine, int> { [KernelRoutine.Fork] = 10 }));
+        var e = Assert.Throws<ArgumentException>(() => new LinuxKernelCosts(new Dictionary<KernelRoutine, RoutineCost> { [KernelRoutine.Fork] = new(10) }));
         Assert.Contains("SyscallEntry", e.Message);
     }
 }
