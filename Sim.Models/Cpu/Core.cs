@@ -5,6 +5,7 @@ using Sim.Engine.Time;
 using Sim.Models.Hardware;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
+using Sim.Models.Virtualization;
 
 namespace Sim.Models.Cpu;
 
@@ -30,12 +31,13 @@ namespace Sim.Models.Cpu;
 /// code page (<see cref="OpKind.Fetch"/>): that fetch translates through the ITLB, can fault, and
 /// stalls for a miss; straight-line fetch within a page is not simulated.
 /// </remarks>
-public sealed class Core : Event
+public sealed partial class Core : Event
 {
     private readonly Simulator _sim;
     private readonly ClockDomain _clock;
     private readonly CoreTiming _timing;
     private readonly ICoreHost _host;
+    private readonly VmxTransitionCosts? _vmx;
     private readonly int _l1Latency;
     private readonly int _l1iLatency;
     private readonly List<Frame> _frames = [];
@@ -70,6 +72,7 @@ public sealed class Core : Event
         _clock = profile.Clock();
         _timing = profile.Timing;
         _host = host;
+        _vmx = profile.Vmx;
         Mmu = mmu;
         Memory = memory;
         _l1Latency = profile.L1Data.LatencyCycles;
@@ -84,6 +87,7 @@ public sealed class Core : Event
         _silentMisbehaviours = stats.Counter("silent_misbehaviours", "count",
             "sensitive unprivileged instructions executed at CPL 3 (they would misbehave under a deprivileged kernel)");
         _slices = stats.Counter("slices", "count", "times the core ran inline and yielded to the event queue");
+        _vmExits = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exits", "count", "VM exits by basic exit reason");
         _halted = true;
     }
 
@@ -198,9 +202,8 @@ public sealed class Core : Event
         while (!_halted && (first || _localCycle < limit))
         {
             first = false;
-            if (_pendingInterrupts.Count > 0 && InterruptsEnabled && _pending is null)
+            if (_pendingInterrupts.Count > 0 && _pending is null && InterruptArrives())
             {
-                DeliverInterrupt(_pendingInterrupts.Dequeue());
                 continue;
             }
             if (!NextOp(out Op op))
@@ -247,7 +250,7 @@ public sealed class Core : Event
             {
                 throw new InvalidOperationException($"Core {Path}: a kernel path ended without IRET or SYSRET.");
             }
-            IOpStream? next = _host.OnStreamEnd(this);
+            IOpStream? next = EventHost.OnStreamEnd(this);
             _frames.Clear();
             SyncTop();
             if (next is not null)
@@ -262,7 +265,7 @@ public sealed class Core : Event
 
     private void Execute(in Op op)
     {
-        CycleCategory mode = Cpl == 0 ? CycleCategory.Kernel : CycleCategory.User;
+        CycleCategory mode = _vmxMode == VmxMode.Root ? CycleCategory.Hypervisor : Cpl == 0 ? CycleCategory.Kernel : CycleCategory.User;
         switch (op.Kind)
         {
             case OpKind.Alu:
@@ -377,13 +380,27 @@ public sealed class Core : Event
         {
             _silentMisbehaviours.Increment();
         }
+        if (_vmxMode == VmxMode.Off && IsVmxInstruction(i))
+        {
+            RaiseException(ExceptionVector.InvalidOpcode, 0, 0, op); // #UD outside VMX operation
+            return;
+        }
+        if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(i))
+        {
+            EnterRoot(new VmExit(info.Exit ?? ExitReason.ExceptionOrNmi, i, op.Operand, op.Value), op);
+            return;
+        }
         DrainStores(); // named instructions are serializing or microcoded: buffered stores complete first
+        if (_vmxMode == VmxMode.Root && TryVmxInstruction(i))
+        {
+            return;
+        }
         Charge(mode, (ulong)_timing.InstructionCycles[i]);
         _instructions.Increment();
         switch (i)
         {
             case Instruction.Syscall when Cpl == 3:
-                PushFrame(new Frame(_host.OnSyscall(this, op.Operand), 0));
+                PushFrame(new Frame(EventHost.OnSyscall(this, op.Operand), 0));
                 break;
             case Instruction.Sysret:
             case Instruction.Iret:
@@ -420,7 +437,7 @@ public sealed class Core : Event
             case Instruction.Out:
             case Instruction.MmioRead:
             case Instruction.MmioWrite:
-                Charge(mode, (ulong)_host.OnDeviceAccess(this, i, op.Operand, op.Value, out ulong read));
+                Charge(mode, (ulong)EventHost.OnDeviceAccess(this, i, op.Operand, op.Value, out ulong read));
                 LastReadValue = read;
                 break;
         }
@@ -448,9 +465,15 @@ public sealed class Core : Event
     private void RaiseException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, in Op faulting)
     {
         DrainStores();
+        if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(vector))
+        {
+            _exceptions.Increment(vector);
+            EnterRoot(new VmExit(ExitReason.ExceptionOrNmi, Vector: (int)vector, Value: (ulong)errorCode, FaultAddress: faultAddress), faulting);
+            return;
+        }
         _exceptions.Increment(vector);
         Charge(CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
-        ExceptionResponse response = _host.OnException(this, vector, errorCode, faultAddress);
+        ExceptionResponse response = EventHost.OnException(this, vector, errorCode, faultAddress);
         PushFrame(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));
     }
 
@@ -461,7 +484,7 @@ public sealed class Core : Event
         Charge(CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
         bool wasEnabled = InterruptsEnabled;
         InterruptsEnabled = false; // an interrupt gate clears IF; IRET restores it
-        PushFrame(new Frame(_host.OnInterrupt(this, vector), 0, RestoresInterruptFlag: wasEnabled));
+        PushFrame(new Frame(EventHost.OnInterrupt(this, vector), 0, RestoresInterruptFlag: wasEnabled));
     }
 
     /// <summary>
@@ -524,5 +547,5 @@ public sealed class Core : Event
         _cpl = top.Cpl;
     }
 
-    private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false);
+    private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false, bool VmHandler = false);
 }

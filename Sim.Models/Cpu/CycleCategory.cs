@@ -21,4 +21,10 @@ public enum CycleCategory
 
     /// <summary>Halted, waiting for an interrupt.</summary>
     Idle,
+
+    /// <summary>VM exits and VM entries: the hardware's world switch between VMX non-root and root mode.</summary>
+    VmTransition,
+
+    /// <summary>Executing in VMX root mode on behalf of a guest: the hypervisor's exit handlers.</summary>
+    Hypervisor,
 }

@@ -50,4 +50,7 @@ public enum Instruction
     FarRet,
     Wbinvd,
     Vmcall,
+    Vmresume,
+    Vmread,
+    Vmwrite,
 }

@@ -86,6 +86,12 @@ public static class InstructionTable
         new(Instruction.Wbinvd, "WBINVD", true, true, Traps, ExitsUnderControl, "WBINVD exiting", ExitReason.Wbinvd, "[SDM2, SDM3C]"),
         new(Instruction.Vmcall, "VMCALL", false, false, Unaffected, AlwaysExits, null, ExitReason.Vmcall,
             "the hypercall instruction; #UD outside VMX non-root mode [SDM3C]"),
+        new(Instruction.Vmresume, "VMRESUME", true, true, Traps, AlwaysExits, null, ExitReason.Vmresume,
+            "enters VMX non-root mode from root mode; exits if a guest executes it (nested virtualization) [SDM3C]"),
+        new(Instruction.Vmread, "VMREAD", true, true, Traps, AlwaysExits, null, ExitReason.Vmread,
+            "reads a VMCS field in root mode; in a guest it exits (without VMCS shadowing) [SDM3C]"),
+        new(Instruction.Vmwrite, "VMWRITE", true, true, Traps, AlwaysExits, null, ExitReason.Vmwrite,
+            "as VMREAD, for writes [SDM3C]"),
     ];
 
     private static readonly InstructionInfo[] ByInstruction = Index();

@@ -67,7 +67,7 @@ public sealed record CoreTiming
                 Instruction.MovToCr3 or Instruction.Invlpg or Instruction.Wbinvd => 100,
                 Instruction.MovToCr8 or Instruction.MovFromCr3 => 20,
                 Instruction.Cli or Instruction.Sti => 10,
-                Instruction.Vmcall => 1, // the exit's cost comes from the profile's VMX figures
+                Instruction.Vmcall or Instruction.Vmresume or Instruction.Vmread or Instruction.Vmwrite => 1, // the cost comes from the profile's VMX figures
                 _ => 20,
             };
         }

@@ -1,0 +1,89 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// What exits, as data: the VM-execution controls and the exception bitmap of a VMCS (Intel SDM
+/// Vol. 3C, 24.6, and "Instructions That Cause VM Exits", 25.1), as far as the machine's
+/// instructions and events reach them. The hypervisor sets them; the core consults them for each
+/// instruction, exception and interrupt of a guest.
+/// </summary>
+/// <param name="HltExiting">HLT exits (a hypervisor wants the idle CPU back).</param>
+/// <param name="InvlpgExiting">INVLPG exits (needed by shadow paging).</param>
+/// <param name="Cr3LoadExiting">MOV to CR3 exits (needed by shadow paging).</param>
+/// <param name="Cr3StoreExiting">MOV from CR3 exits (shadow paging hides the real root).</param>
+/// <param name="Cr8LoadExiting">MOV to CR8 exits (without a TPR shadow).</param>
+/// <param name="RdtscExiting">RDTSC exits (off with TSC offsetting).</param>
+/// <param name="UnconditionalIoExiting">Every IN and OUT exits (no I/O bitmaps).</param>
+/// <param name="MsrExiting">RDMSR and WRMSR exit (no MSR bitmaps, or bitmaps that cover the MSRs used).</param>
+/// <param name="DescriptorTableExiting">LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR exit.</param>
+/// <param name="WbinvdExiting">WBINVD exits.</param>
+/// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
+/// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
+/// <param name="ExceptionBitmap">Bit n set: exception vector n exits instead of going to the guest's handler.</param>
+public sealed record VmExecutionControls(
+    bool HltExiting = true,
+    bool InvlpgExiting = false,
+    bool Cr3LoadExiting = false,
+    bool Cr3StoreExiting = false,
+    bool Cr8LoadExiting = false,
+    bool RdtscExiting = false,
+    bool UnconditionalIoExiting = true,
+    bool MsrExiting = true,
+    bool DescriptorTableExiting = false,
+    bool WbinvdExiting = true,
+    bool MmioExiting = true,
+    bool ExternalInterruptExiting = true,
+    uint ExceptionBitmap = 0)
+{
+    /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management.</summary>
+    public static readonly VmExecutionControls NestedPaging = new();
+
+    /// <summary>What a hypervisor with shadow paging sets: CR3 loads and stores, INVLPG and page faults exit.</summary>
+    public static readonly VmExecutionControls ShadowPaging = new(InvlpgExiting: true, Cr3LoadExiting: true, Cr3StoreExiting: true, Cr8LoadExiting: true,
+        ExceptionBitmap: 1u << (int)ExceptionVector.PageFault);
+
+    /// <summary>Whether <paramref name="instruction"/> exits, by the table's VT-x behaviour and these controls.</summary>
+    public bool Exits(Instruction instruction) => InstructionTable.Of(instruction).Vtx switch
+    {
+        VtxBehaviour.AlwaysExits => true,
+        VtxBehaviour.NeverExits => false,
+        _ => instruction switch
+        {
+            Instruction.Hlt => HltExiting,
+            Instruction.Invlpg => InvlpgExiting,
+            Instruction.MovToCr3 => Cr3LoadExiting,
+            Instruction.MovFromCr3 => Cr3StoreExiting,
+            Instruction.MovToCr8 => Cr8LoadExiting,
+            Instruction.Rdtsc => RdtscExiting,
+            Instruction.In or Instruction.Out => UnconditionalIoExiting,
+            Instruction.Rdmsr or Instruction.Wrmsr => MsrExiting,
+            Instruction.Wbinvd => WbinvdExiting,
+            Instruction.MmioRead or Instruction.MmioWrite => MmioExiting,
+            Instruction.Lgdt or Instruction.Lidt or Instruction.Lldt or Instruction.Ltr or
+            Instruction.Sgdt or Instruction.Sidt or Instruction.Sldt or Instruction.Str => DescriptorTableExiting,
+            Instruction.Lmsw or Instruction.Clts => true, // the CR0 guest/host mask is taken to own TS and the low bits
+            _ => throw new InvalidOperationException($"{instruction} exits under a control that the VM-execution controls do not model."),
+        },
+    };
+
+    /// <summary>Whether exception <paramref name="vector"/> exits (the exception bitmap).</summary>
+    public bool Exits(ExceptionVector vector) => (ExceptionBitmap & (1u << (int)vector)) != 0;
+
+    /// <summary>The controls as lines of text, for reports and lectures.</summary>
+    public IEnumerable<string> Describe()
+    {
+        yield return $"HLT exiting: {HltExiting}";
+        yield return $"INVLPG exiting: {InvlpgExiting}";
+        yield return $"CR3-load exiting: {Cr3LoadExiting}, CR3-store exiting: {Cr3StoreExiting}";
+        yield return $"CR8-load exiting: {Cr8LoadExiting}";
+        yield return $"RDTSC exiting: {RdtscExiting}";
+        yield return $"unconditional I/O exiting: {UnconditionalIoExiting}";
+        yield return $"MSR exiting: {MsrExiting}";
+        yield return $"descriptor-table exiting: {DescriptorTableExiting}";
+        yield return $"WBINVD exiting: {WbinvdExiting}";
+        yield return $"MMIO exiting (device pages unmapped): {MmioExiting}";
+        yield return $"external-interrupt exiting: {ExternalInterruptExiting}";
+        yield return $"exception bitmap: 0x{ExceptionBitmap:X8}";
+    }
+}

@@ -1,0 +1,11 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// One VM exit as the hypervisor reads it from the VMCS: the basic exit reason, the instruction
+/// (for instruction exits) with its operand (a port, an address, a CR3 value), the exception
+/// vector and fault address (for exception exits) or the interrupt vector (for external
+/// interrupts).
+/// </summary>
+public readonly record struct VmExit(ExitReason Reason, Instruction? Instruction = null, ulong Operand = 0, ulong Value = 0, int Vector = -1, ulong FaultAddress = 0);

@@ -1,0 +1,198 @@
+using Sim.Engine;
+using Sim.Engine.Time;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+using Sim.Models.Virtualization;
+
+namespace Sim.Models.Tests.Cpu;
+
+public class VmxTests
+{
+    private const ulong Data = 0x0000_0010_0000_0000;
+
+    /// <summary>A kernel that records what reaches it: the guest's, or the machine's root host.</summary>
+    private sealed class RecordingHost(string name, List<string> log) : ICoreHost
+    {
+        public AddressSpaceBuilder? Space { get; set; }
+
+        public PhysicalMemory? Memory { get; set; }
+
+        public IOpStream OnSyscall(Core core, ulong number)
+        {
+            log.Add($"{name}: syscall");
+            return new OpSequence(Op.Alu(10), Op.Execute(Instruction.Sysret));
+        }
+
+        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
+        {
+            log.Add($"{name}: {vector}");
+            if (vector != ExceptionVector.PageFault)
+            {
+                return new(new OpSequence(Op.Alu(5), Op.Execute(Instruction.Iret)), RetryFaultingOp: false);
+            }
+            Space!.Map4K(faultAddress & ~0xFFFUL, Memory!.AllocateFrame(), PageEntry.Writable | PageEntry.User);
+            return new(new OpSequence(Op.Alu(50), Op.Execute(Instruction.Iret)), RetryFaultingOp: true);
+        }
+
+        public IOpStream OnInterrupt(Core core, int vector)
+        {
+            log.Add($"{name}: interrupt {vector}");
+            return new OpSequence(Op.Execute(Instruction.Iret));
+        }
+
+        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue)
+        {
+            log.Add($"{name}: {instruction}");
+            readValue = 0;
+            return 10;
+        }
+
+        public IOpStream? OnStreamEnd(Core core) => null;
+    }
+
+    /// <summary>
+    /// A hypervisor whose every handler reads two VMCS fields, does 100 instructions and resumes;
+    /// a page-fault exit is fixed (the page mapped, as a shadow-paging monitor fills its shadow
+    /// table) and the faulting access retried.
+    /// </summary>
+    private sealed class Monitor(VmExecutionControls controls, List<string> log) : IVmxMonitor
+    {
+        public VmExecutionControls Controls { get; } = controls;
+
+        public List<VmExit> Exits { get; } = [];
+
+        public Action<VmExit>? FixFault { get; set; }
+
+        public VmExitResponse OnVmExit(Core core, VmExit exit)
+        {
+            Exits.Add(exit);
+            log.Add($"exit: {exit.Reason}");
+            Assert.Equal(VmxMode.Root, core.VmxMode);
+            bool fault = exit.Reason == ExitReason.ExceptionOrNmi;
+            if (fault)
+            {
+                FixFault!(exit);
+            }
+            var handler = new OpSequence(Op.Execute(Instruction.Vmread), Op.Execute(Instruction.Vmread), Op.Alu(100), Op.Execute(Instruction.Vmresume));
+            return new VmExitResponse(handler, SkipInstruction: !fault);
+        }
+    }
+
+    private sealed class Rig
+    {
+        public Rig(VmExecutionControls controls)
+        {
+            Sim = new Simulator(1);
+            Root = new RecordingHost("root", Log);
+            Machine = new Machine(Sim, Profile, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Nic = false, Disk = DiskKind.None }, _ => Root);
+            Guest = new RecordingHost("guest", Log) { Space = Machine.NewAddressSpace(), Memory = Machine.Memory };
+            Root.Space = Guest.Space;
+            Root.Memory = Machine.Memory;
+            Monitor = new Monitor(controls, Log);
+            Core.Mmu.LoadCr3(Guest.Space.Pml4);
+            Core.EnterGuest(Monitor, Guest);
+        }
+
+        public static HardwareProfile Profile => HardwareProfiles.Pentium4672;
+
+        public Simulator Sim { get; }
+
+        public Machine Machine { get; }
+
+        public RecordingHost Root { get; }
+
+        public RecordingHost Guest { get; }
+
+        public Monitor Monitor { get; }
+
+        public List<string> Log { get; } = [];
+
+        public Core Core => Machine.Cores[0];
+
+        public void Run(params Op[] ops) => RunAt(0, ops);
+
+        public void RunAt(int cpl, params Op[] ops)
+        {
+            Core.Start(new OpSequence(ops), cpl);
+            Sim.Run(Tick.MaxValue);
+            Core.SettleIdleTime();
+        }
+
+        public double Exits(ExitReason reason) => Sim.Stats.Snapshot(Sim.Now).Single(s => s.Path == "host.cpu0" && s.Statistic == "vm_exits::" + reason).Value;
+    }
+
+    [Fact]
+    public void Instructions_exit_as_the_table_and_the_controls_say_and_every_cycle_is_accounted()
+    {
+        var rig = new Rig(VmExecutionControls.NestedPaging with { HltExiting = false });
+        rig.Run(Op.Execute(Instruction.Cpuid), Op.Execute(Instruction.Rdtsc), Op.Execute(Instruction.Out, 0x80), Op.Alu(7));
+        Assert.Equal(["exit: Cpuid", "exit: IoInstruction"], rig.Log); // RDTSC runs in the guest (TSC offsetting)
+        Assert.Equal(1, rig.Exits(ExitReason.Cpuid));
+        Assert.Equal(0, rig.Exits(ExitReason.Rdtsc));
+        VmxTransitionCosts vmx = Rig.Profile.Vmx!;
+        Assert.Equal(2 * (vmx.VmExitCycles + vmx.VmEntryCycles), rig.Core.CyclesIn(CycleCategory.VmTransition));
+        Assert.Equal(2 * ((2 * vmx.VmcsReadCycles) + 100), rig.Core.CyclesIn(CycleCategory.Hypervisor));
+        Assert.Equal(VmxMode.NonRoot, rig.Core.VmxMode);
+        Assert.Equal((long)rig.Core.CyclesElapsed, rig.Core.TotalChargedCycles);
+        Assert.Equal(0x80UL, rig.Monitor.Exits[1].Operand);
+    }
+
+    [Fact]
+    public void A_guests_system_calls_and_unlisted_faults_go_to_its_kernel_and_listed_faults_exit_and_retry()
+    {
+        var nested = new Rig(VmExecutionControls.NestedPaging);
+        nested.RunAt(3, Op.Execute(Instruction.Syscall), Op.Store(Data));
+        Assert.Equal(["guest: syscall", "guest: PageFault"], nested.Log);
+        Assert.Equal(0, nested.Core.CyclesIn(CycleCategory.VmTransition));
+
+        var shadow = new Rig(VmExecutionControls.ShadowPaging);
+        shadow.Monitor.FixFault = exit => shadow.Guest.Space!.Map4K(exit.FaultAddress & ~0xFFFUL, shadow.Machine.Memory.AllocateFrame(), PageEntry.Writable | PageEntry.User);
+        shadow.Run(Op.Store(Data + 8), Op.Execute(Instruction.MovToCr3, shadow.Guest.Space!.Pml4)); // the guest kernel's own accesses
+        Assert.Equal(["exit: ExceptionOrNmi", "exit: ControlRegisterAccess"], shadow.Log);
+        Assert.Equal(Data + 8, shadow.Monitor.Exits[0].FaultAddress);
+        Assert.Equal((int)ExceptionVector.PageFault, shadow.Monitor.Exits[0].Vector);
+        ulong leaf = shadow.Machine.Memory.ReadUInt64(shadow.Guest.Space.LeafEntryAddress(Data)!.Value);
+        Assert.NotEqual(0UL, leaf & PageEntry.Dirty); // the store was retried after the resume and completed
+    }
+
+    [Fact]
+    public void An_external_interrupt_exits_even_when_the_guest_has_interrupts_off()
+    {
+        var rig = new Rig(VmExecutionControls.NestedPaging);
+        rig.Core.Start(new OpSequence(Op.Execute(Instruction.Cli), Op.Alu(1_000), Op.Alu(1_000)), cpl: 0);
+        rig.Sim.Schedule(new Sim.Engine.Events.CallbackEvent("irq", () => rig.Core.RaiseInterrupt(0x30)), Tick.FromNanoseconds(100));
+        rig.Sim.Run(Tick.MaxValue);
+        Assert.Equal(["exit: ExternalInterrupt"], rig.Log);
+        Assert.Equal(0x30, rig.Monitor.Exits[0].Vector);
+    }
+
+    [Fact]
+    public void VMX_instructions_outside_VMX_operation_are_invalid_opcodes_and_a_guest_is_entered_once()
+    {
+        var log = new List<string>();
+        var sim = new Simulator(1);
+        var host = new RecordingHost("native", log);
+        var machine = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20, Nic = false, Disk = DiskKind.None }, _ => host);
+        machine.Cores[0].Start(new OpSequence(Op.Execute(Instruction.Vmresume)), cpl: 0);
+        sim.Run(Tick.MaxValue);
+        Assert.Equal(["native: InvalidOpcode"], log);
+
+        var rig = new Rig(VmExecutionControls.NestedPaging);
+        Assert.Throws<InvalidOperationException>(() => rig.Core.EnterGuest(rig.Monitor, rig.Guest));
+    }
+
+    [Fact]
+    public void The_controls_decide_the_conditional_exits_and_print_themselves()
+    {
+        Assert.True(VmExecutionControls.ShadowPaging.Exits(Instruction.Invlpg));
+        Assert.False(VmExecutionControls.NestedPaging.Exits(Instruction.Invlpg));
+        Assert.True(VmExecutionControls.NestedPaging.Exits(Instruction.Cpuid));   // unconditional
+        Assert.False(VmExecutionControls.NestedPaging.Exits(Instruction.Syscall)); // never
+        Assert.True(VmExecutionControls.ShadowPaging.Exits(ExceptionVector.PageFault));
+        Assert.False(VmExecutionControls.NestedPaging.Exits(ExceptionVector.PageFault));
+        Assert.Contains(VmExecutionControls.ShadowPaging.Describe(), line => line.StartsWith("exception bitmap: 0x00004000", StringComparison.Ordinal));
+    }
+}
