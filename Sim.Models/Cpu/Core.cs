@@ -418,11 +418,13 @@ public sealed partial class Core : Event
             case Instruction.Cli:
                 InterruptsEnabled = false;
                 break;
-            case Instruction.Pushf:
+            // IF travels through the stack between PUSHF and POPF; at CPL 3 POPF leaves IF alone,
+            // silently (the classic virtualization hole), so only ring 0 keeps the saved flags.
+            case Instruction.Pushf when Cpl == 0:
                 _savedInterruptFlags.Push(InterruptsEnabled);
                 break;
-            case Instruction.Popf when _savedInterruptFlags.TryPop(out bool saved) && Cpl == 0:
-                InterruptsEnabled = saved; // at CPL 3 POPF leaves IF alone, silently: the classic virtualization hole
+            case Instruction.Popf when Cpl == 0 && _savedInterruptFlags.TryPop(out bool saved):
+                InterruptsEnabled = saved;
                 break;
             case Instruction.Sti:
                 InterruptsEnabled = true;
