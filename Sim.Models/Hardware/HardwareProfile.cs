@@ -35,6 +35,9 @@ public sealed record HardwareProfile
     /// <summary>The hardware stream prefetcher into the L2, or null for none.</summary>
     public PrefetcherGeometry? Prefetcher { get; init; }
 
+    /// <summary>Whether the L1 data cache has a next-line (DCU) prefetcher.</summary>
+    public bool L1NextLinePrefetch { get; init; }
+
     public required TlbHierarchyGeometry Tlbs { get; init; }
 
     public required PagingStructureCacheGeometry PagingStructureCaches { get; init; }

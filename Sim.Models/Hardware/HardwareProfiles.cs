@@ -92,6 +92,7 @@ public static class HardwareProfiles
         DramLatencyCycles = HardwareProfile.CyclesIn(80, 2_660_000_000), // assumed: no source in hand
         DramBytesPerSecond = 8.53e9, // a 1066 MT/s front-side bus, 8 bytes wide (assumed bus speed)
         Prefetcher = new(Streams: 16, DistanceLines: 8),
+        L1NextLinePrefetch = true,
         Tlbs = new(
             InstructionSmall: new(128, 4),
             InstructionLarge: new(8, 4),
@@ -109,6 +110,7 @@ public static class HardwareProfiles
             "clock 2.66 GHz: [AA06], description of the test machines",
             "L1I and L1D 32 KiB, 8 ways, 64 B lines, 3 cycles; L2 4 MiB, 16 ways, 14 cycles: [OPT] cache parameters of the Intel Core microarchitecture",
             "memory 80 ns beyond L2: assumed (no source in hand); a parameter",
+"DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)",
             "memory bandwidth 8.53 GB/s: a 1066 MT/s, 8-byte front-side bus (the bus speed of a 2.66 GHz Core 2 Duo is assumed); prefetcher: 16 ascending streams as [IA32-OPT] gives for the Core Solo's hardware prefetcher (assumed to carry over), 8 lines ahead (assumed)",
             "TLBs: DTLB0 16 entries 4-way (4K and 4M), DTLB1 256 entries 4-way (4K), ITLB 128 entries 4-way (4K), 8 large: [SDM2] descriptors 56H, 57H, B4H, B0H, B1H; DTLB1 is modelled as a second level shared with instructions",
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
@@ -134,6 +136,7 @@ public static class HardwareProfiles
         DramLatencyCycles = HardwareProfile.CyclesIn(65, 2_930_000_000) - 38,
         DramBytesPerSecond = 32e9, // three channels of DDR3-1333
         Prefetcher = new(Streams: 32, DistanceLines: 20),
+        L1NextLinePrefetch = true,
         Tlbs = new(
             InstructionSmall: new(128, 4),
             InstructionLarge: new(7, 7),
@@ -151,6 +154,7 @@ public static class HardwareProfiles
             "clock 2.93 GHz: [SX11], description of the test machine",
             "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
             "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
+"DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)",
             "memory bandwidth 32 GB/s: three channels of DDR3-1333 (Intel's X5570 specification); L2 streamer: 32 streams, up to 20 lines ahead, one forward stream per 4 KiB page ([OPT], the L2 streamer as described for the Sandy Bridge microarchitecture; assumed to hold for Nehalem)",
             "TLBs: DTLB 64 entries 4-way (4K), 32 4-way (2M); ITLB 128 4-way (4K), 7 fully associative (2M) per thread; STLB 512 entries 4-way, 4K only: [OPT] Nehalem TLB parameters",
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
@@ -176,6 +180,7 @@ public static class HardwareProfiles
         DramLatencyCycles = HardwareProfile.CyclesIn(90, 2_500_000_000) - 60,
         DramBytesPerSecond = 128e9, // six channels of DDR4-2666
         Prefetcher = new(Streams: 32, DistanceLines: 20),
+        L1NextLinePrefetch = true,
         Tlbs = new(
             InstructionSmall: new(128, 8),
             InstructionLarge: new(8, 8),
@@ -192,6 +197,7 @@ public static class HardwareProfiles
         [
             "L1D and L1I 32 KiB 8-way, 4 cycles; L2 1 MiB 16-way, 14 cycles; L3 1.375 MiB per core, 11-way, non-inclusive: [OPT] Skylake Server microarchitecture",
             "L3 latency 60 cycles and memory 90 ns load-to-use: assumed (no source in hand); parameters",
+"DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)",
             "memory bandwidth 128 GB/s: six channels of DDR4-2666 (Intel's Platinum 8180 specification); L2 streamer: 32 streams, up to 20 lines ahead ([OPT] L2 streamer, assumed unchanged from Sandy Bridge)",
             "TLBs: ITLB 128 8-way (4K), 8 (2M); DTLB 64 4-way (4K), 32 4-way (2M); STLB 1536 12-way for 4K and 2M: [OPT] Table 2-15 (Skylake, same core as the server part)",
             "STLB hit 9 cycles: assumed; a parameter",

@@ -81,8 +81,8 @@ public sealed class Cache
         return hit;
     }
 
-    /// <summary>Brings the line of <paramref name="physicalAddress"/> in without a demand access (a prefetch): no hit or miss is counted.</summary>
-    public void Fill(ulong physicalAddress)
+    /// <summary>Brings the line of <paramref name="physicalAddress"/> in without a demand access (a prefetch): no hit or miss is counted; false when it was already there.</summary>
+    public bool Fill(ulong physicalAddress)
     {
         ulong line = physicalAddress >> _lineShift;
         int slot = _lines.FindOrInsert(_lines.SetOf(line), line, out bool hit, out ulong? evicted);
@@ -95,6 +95,7 @@ public sealed class Cache
             _dirty[slot] = false;
         }
         _lastLine = ulong.MaxValue; // the fill may have evicted the replayed line
+        return !hit;
     }
 
     /// <summary>Whether the line of <paramref name="physicalAddress"/> is present, without touching its LRU order (for tests and reports).</summary>

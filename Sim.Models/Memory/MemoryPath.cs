@@ -32,9 +32,16 @@ public sealed class MemoryPath
     // Prefetched lines still arriving, direct-mapped by line number (a later prefetch to the same
     // slot forgets the earlier line's wait, a small optimism in exchange for a lookup without hashing).
     private const int ArrivalSlots = 4096;
+    private const ulong LinesPerPage = 64;
     private readonly ulong[] _arrivalLine = new ulong[ArrivalSlots];
     private readonly ulong[] _arrivalCycle = new ulong[ArrivalSlots];
     private ulong _channelFreeMilliCycles;
+
+    // The L1 next-line (DCU) prefetcher: lines it brought into the L1D and when their data arrives.
+    private readonly bool _nextLinePrefetch;
+    private readonly ulong[] _l1ArrivalLine = new ulong[ArrivalSlots];
+    private readonly ulong[] _l1ArrivalCycle = new ulong[ArrivalSlots];
+    private ulong _lastDataLine = ulong.MaxValue;
 
     /// <param name="profile">The hardware profile giving geometries and latencies.</param>
     /// <param name="stats">The core's statistics group; caches register under it as l1i, l1d and l2.</param>
@@ -61,6 +68,7 @@ public sealed class MemoryPath
         _cycles = memory.Counter("latency_cycles", "cycles", "load-to-use cycles of all accesses");
         _prefetches = memory.Counter("prefetches", "lines", "lines the stream prefetcher brought into the L2");
         _prefetcher = profile.Prefetcher is null ? null : new StreamPrefetcher(profile.Prefetcher);
+        _nextLinePrefetch = profile.L1NextLinePrefetch;
         _lineTransferMilliCycles = (ulong)Math.Round(profile.L2.LineBytes / profile.DramBytesPerSecond * profile.FrequencyHz * 1000);
     }
 
@@ -78,13 +86,19 @@ public sealed class MemoryPath
         (Cache first, int firstLatency) = kind == MemoryAccessKind.Fetch && _l1i is not null ? (_l1i, _l1iLatency) : (_l1d, _l1dLatency);
         MemoryLevel level;
         int latency;
+        ulong line = physicalAddress / (ulong)_l2.Geometry.LineBytes;
+        bool nextLine = _nextLinePrefetch && kind != MemoryAccessKind.Fetch && line != _lastDataLine;
         if (first.Access(physicalAddress, write))
         {
             (level, latency) = (MemoryLevel.L1, firstLatency);
+            if (nextLine && TakeArrival(_l1ArrivalLine, _l1ArrivalCycle, line, out ulong arrival))
+            {
+                latency += arrival > Now ? (int)(arrival - Now) : 0; // the prefetched line is still on its way
+                PrefetchIntoL1(line + 1); // the stream goes on
+            }
         }
         else
         {
-            ulong line = physicalAddress / (ulong)_l2.Geometry.LineBytes;
             long writebacks = LastLevel.Writebacks;
             if (_l2.Access(physicalAddress, write))
             {
@@ -103,6 +117,14 @@ public sealed class MemoryPath
             {
                 TakeChannel(); // a dirty line leaving the last level goes to memory over the same channel
             }
+            if (nextLine && line % LinesPerPage != 0 && _l1d.Contains((line - 1) * (ulong)_l1d.Geometry.LineBytes))
+            {
+                PrefetchIntoL1(line + 1); // an ascending access to recently loaded data
+            }
+        }
+        if (kind != MemoryAccessKind.Fetch)
+        {
+            _lastDataLine = line;
         }
         _servedBy.Increment(level);
         _cycles.Add(latency);
@@ -120,16 +142,47 @@ public sealed class MemoryPath
     }
 
     /// <summary>For a line the prefetcher asked for: the cycles still to wait for it; 0 once it has arrived.</summary>
-    private int ArrivalWait(ulong line)
+    private int ArrivalWait(ulong line) =>
+        TakeArrival(_arrivalLine, _arrivalCycle, line, out ulong arrival) && arrival > Now ? (int)(arrival - Now) : 0;
+
+    /// <summary>Whether <paramref name="line"/> is a prefetched line not yet used, and when it arrives; the entry is consumed.</summary>
+    private static bool TakeArrival(ulong[] lines, ulong[] cycles, ulong line, out ulong arrival)
     {
         int slot = (int)(line % ArrivalSlots);
-        if (_arrivalLine[slot] != line + 1)
+        arrival = cycles[slot];
+        if (lines[slot] != line + 1)
         {
-            return 0;
+            return false;
         }
-        _arrivalLine[slot] = 0;
-        ulong arrival = _arrivalCycle[slot];
-        return arrival > Now ? (int)(arrival - Now) : 0;
+        lines[slot] = 0;
+        return true;
+    }
+
+    /// <summary>The DCU prefetcher brings <paramref name="line"/> into the L1D from wherever it is, within the page.</summary>
+    private void PrefetchIntoL1(ulong line)
+    {
+        ulong address = line * (ulong)_l1d.Geometry.LineBytes;
+        if (line % LinesPerPage == 0 || !_l1d.Fill(address))
+        {
+            return; // the next page, or already in the L1
+        }
+        ulong ready;
+        if (!_l2.Fill(address))
+        {
+            ready = Now + (ulong)(_l2Latency + ArrivalWait(line)); // in the L2 (or on its way there)
+        }
+        else if (_l3 is not null && !_l3.Fill(address))
+        {
+            ready = Now + (ulong)_l3Latency;
+        }
+        else
+        {
+            ready = TakeChannel() + (ulong)_dramLatency;
+        }
+        Prefetch(line); // the L2 streamer sees the L1 prefetcher's requests as it sees demand ones
+        int slot = (int)(line % ArrivalSlots);
+        (_l1ArrivalLine[slot], _l1ArrivalCycle[slot]) = (line + 1, ready);
+        _prefetches.Increment();
     }
 
     private void Prefetch(ulong line)
@@ -142,15 +195,14 @@ public sealed class MemoryPath
         ulong bytes = (ulong)_l2.Geometry.LineBytes;
         for (ulong l = first; l <= last; l++)
         {
-            if (_l2.Contains(l * bytes))
+            if (!_l2.Fill(l * bytes))
             {
-                continue;
+                continue; // already there
             }
+            _l3?.Fill(l * bytes);
             int slot = (int)(l % ArrivalSlots);
             _arrivalLine[slot] = l + 1; // stored plus one, so that 0 marks an empty slot
             _arrivalCycle[slot] = TakeChannel() + (ulong)_dramLatency;
-            _l2.Fill(l * bytes);
-            _l3?.Fill(l * bytes);
             _prefetches.Increment();
         }
     }

@@ -39,9 +39,10 @@ public class MemoryPathTests
         Assert.Throws<ArgumentException>(() => new MemoryPath(HardwareProfiles.NehalemX5570, new StatRegistry().Group("x"), null));
     }
 
+    /// <summary>Nehalem with its L2 streamer only (the L1 next-line prefetcher off), to watch the streamer alone.</summary>
     private static (MemoryPath Path, StatRegistry Stats, HardwareProfile Profile) Nehalem()
     {
-        HardwareProfile p = HardwareProfiles.NehalemX5570;
+        HardwareProfile p = HardwareProfiles.NehalemX5570 with { L1NextLinePrefetch = false };
         var stats = new StatRegistry();
         return (new MemoryPath(p, stats.Group("cpu"), new Cache(p.L3!, stats.Group("l3"))), stats, p);
     }
@@ -86,5 +87,21 @@ public class MemoryPathTests
         int second = path.Access(0x200000, MemoryAccessKind.Read); // another page, same cycle
         // 64 bytes on the 6.4 GB/s bus take 10 ns: 38 cycles at 3.8 GHz.
         Assert.Equal(38, second - first);
+    }
+
+    [Fact]
+    public void The_next_line_prefetcher_brings_the_following_line_into_the_L1_on_an_ascending_miss()
+    {
+        HardwareProfile p = HardwareProfiles.NehalemX5570;
+        var stats = new StatRegistry();
+        var path = new MemoryPath(p, stats.Group("cpu"), new Cache(p.L3!, stats.Group("l3")));
+        path.Access(0x30000, MemoryAccessKind.Read);          // line 0: cold
+        path.Now = 10_000;
+        path.Access(0x30040, MemoryAccessKind.Read);          // line 1 misses with line 0 in the L1: line 2 is fetched into the L1
+        path.Now = 20_000;                                    // long after: it has arrived
+        Assert.Equal(p.L1Data.LatencyCycles, path.Access(0x30080, MemoryAccessKind.Read));
+        path.Now = 20_001;
+        int next = path.Access(0x300C0, MemoryAccessKind.Read); // line 3, asked for when line 2 was first used: still on its way from the L2
+        Assert.InRange(next, p.L1Data.LatencyCycles + 1, p.L1Data.LatencyCycles + p.L2.LatencyCycles);
     }
 }
