@@ -13,7 +13,10 @@ namespace Sim.Models.Memory;
 /// </remarks>
 public sealed class SetAssociativeArray
 {
-    private readonly Way[] _slots; // tag and stamp side by side: a set's scan reads contiguous memory
+    // Tags and stamps in separate arrays: a set's tags are contiguous, so a lookup is one
+    // vectorised search; the stamps are scanned only to choose a victim.
+    private readonly ulong[] _tags;   // the tag plus one; 0 marks an empty way
+    private readonly ulong[] _stamps; // the access clock at the last use; 0 for an empty way
     private readonly int _ways;
     private readonly int _sets;
     private readonly ulong _setMask; // sets - 1 when the set count is a power of two (every profile's caches and TLBs), else 0
@@ -28,14 +31,15 @@ public sealed class SetAssociativeArray
         _sets = sets;
         _setMask = System.Numerics.BitOperations.IsPow2(sets) ? (ulong)sets - 1 : 0;
         _ways = ways;
-        _slots = new Way[sets * ways];
+        _tags = new ulong[sets * ways];
+        _stamps = new ulong[sets * ways];
     }
 
     public int Sets => _sets;
 
     public int Ways => _ways;
 
-    public int Capacity => _slots.Length;
+    public int Capacity => _tags.Length;
 
     /// <summary>The set a key maps to.</summary>
     public int SetOf(ulong key) => (int)(_setMask != 0 || _sets == 1 ? key & _setMask : key % (ulong)_sets); // a mask, not a 64-bit division, on the hot path
@@ -43,53 +47,30 @@ public sealed class SetAssociativeArray
     /// <summary>The slot holding <paramref name="tag"/> in <paramref name="set"/>, made most recent; -1 when absent.</summary>
     public int Find(int set, ulong tag)
     {
-        int first = set * _ways;
-        ulong stored = tag + 1;
-        for (int slot = first; slot < first + _ways; slot++)
+        int slot = SlotOf(set, tag);
+        if (slot >= 0)
         {
-            if (_slots[slot].Tag == stored)
-            {
-                _slots[slot].Stamp = ++_clock;
-                return slot;
-            }
+            _stamps[slot] = ++_clock;
         }
-        return -1;
+        return slot;
     }
 
     /// <summary>
-    /// <see cref="Find"/> and, on a miss, <see cref="Insert"/> in one scan of the set: the slot of
+    /// <see cref="Find"/> and, on a miss, <see cref="Insert"/>: the slot of
     /// <paramref name="tag"/>, made most recent; <paramref name="hit"/> says whether it was there,
     /// <paramref name="evictedTag"/> what a miss replaced.
     /// </summary>
     public int FindOrInsert(int set, ulong tag, out bool hit, out ulong? evictedTag)
     {
-        int first = set * _ways;
-        ulong stored = tag + 1;
-        int victim = first;
-        ulong victimStamp = ulong.MaxValue;
-        for (int slot = first; slot < first + _ways; slot++)
+        int slot = SlotOf(set, tag);
+        hit = slot >= 0;
+        if (hit)
         {
-            ref Way way = ref _slots[slot];
-            if (way.Tag == stored)
-            {
-                way.Stamp = ++_clock;
-                hit = true;
-                evictedTag = null;
-                return slot;
-            }
-            // An empty way has stamp 0, so it is always the victim of choice.
-            if (way.Stamp < victimStamp)
-            {
-                victim = slot;
-                victimStamp = way.Stamp;
-            }
+            _stamps[slot] = ++_clock;
+            evictedTag = null;
+            return slot;
         }
-        hit = false;
-        ref Way chosen = ref _slots[victim];
-        evictedTag = chosen.Tag == 0 ? null : chosen.Tag - 1;
-        chosen.Tag = stored;
-        chosen.Stamp = ++_clock;
-        return victim;
+        return Insert(set, tag, out evictedTag);
     }
 
     /// <summary>
@@ -101,44 +82,40 @@ public sealed class SetAssociativeArray
     {
         int first = set * _ways;
         int victim = first;
-        for (int slot = first; slot < first + _ways; slot++)
+        for (int slot = first + 1; slot < first + _ways; slot++)
         {
-            if (_slots[slot].Stamp < _slots[victim].Stamp)
+            if (_stamps[slot] < _stamps[victim])
             {
-                victim = slot;
+                victim = slot; // an empty way has stamp 0, so it is always the victim of choice
             }
         }
-        ref Way chosen = ref _slots[victim];
-        evictedTag = chosen.Tag == 0 ? null : chosen.Tag - 1;
-        chosen.Tag = tag + 1;
-        chosen.Stamp = ++_clock;
+        evictedTag = _tags[victim] == 0 ? null : _tags[victim] - 1;
+        _tags[victim] = tag + 1;
+        _stamps[victim] = ++_clock;
         return victim;
     }
 
     /// <summary>Empties the slot holding <paramref name="tag"/> in <paramref name="set"/>; false when absent.</summary>
     public bool Invalidate(int set, ulong tag)
     {
-        int first = set * _ways;
-        for (int slot = first; slot < first + _ways; slot++)
+        int slot = SlotOf(set, tag);
+        if (slot < 0)
         {
-            if (_slots[slot].Tag == tag + 1)
-            {
-                _slots[slot] = default;
-                return true;
-            }
+            return false;
         }
-        return false;
+        (_tags[slot], _stamps[slot]) = (0, 0);
+        return true;
     }
 
     /// <summary>Empties every slot whose tag satisfies <paramref name="match"/> (a flush); returns how many.</summary>
     public int InvalidateWhere(Func<ulong, int, bool> match)
     {
         int removed = 0;
-        for (int slot = 0; slot < _slots.Length; slot++)
+        for (int slot = 0; slot < _tags.Length; slot++)
         {
-            if (_slots[slot].Tag != 0 && match(_slots[slot].Tag - 1, slot))
+            if (_tags[slot] != 0 && match(_tags[slot] - 1, slot))
             {
-                _slots[slot] = default;
+                (_tags[slot], _stamps[slot]) = (0, 0);
                 removed++;
             }
         }
@@ -146,11 +123,12 @@ public sealed class SetAssociativeArray
     }
 
     /// <summary>The tag in <paramref name="slot"/>, or null if it is empty.</summary>
-    public ulong? TagAt(int slot) => _slots[slot].Tag == 0 ? null : _slots[slot].Tag - 1;
+    public ulong? TagAt(int slot) => _tags[slot] == 0 ? null : _tags[slot] - 1;
 
-    private struct Way
+    private int SlotOf(int set, ulong tag)
     {
-        public ulong Tag;   // the tag plus one; 0 marks an empty way
-        public ulong Stamp; // the access clock at the last use; 0 for an empty way
+        int first = set * _ways;
+        int way = _tags.AsSpan(first, _ways).IndexOf(tag + 1);
+        return way < 0 ? -1 : first + way;
     }
 }
