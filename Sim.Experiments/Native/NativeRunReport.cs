@@ -35,6 +35,15 @@ public static class NativeRunReport
         {
             sb.Append(ci, $"  {name,-6} {hits,16:N0} / {misses:N0}  ({100.0 * hits / Math.Max(1, hits + misses):0.0}% hits)\n");
         }
+        Latency[] latencies = [.. Latencies(r)];
+        if (latencies.Length > 0)
+        {
+            sb.Append("\nlatencies (us):          count       mean        p50        p90        p99\n");
+            foreach (Latency l in latencies)
+            {
+                sb.Append(ci, $"  {l.Name,-16} {l.Count,12:N0} {l.MeanUs,10:0.##} {l.P50Us,10:0.##} {l.P90Us,10:0.##} {l.P99Us,10:0.##}\n");
+            }
+        }
         return sb.ToString();
     }
 
@@ -56,6 +65,10 @@ public static class NativeRunReport
             ["cycles_by_category"] = r.CyclesByCategory.ToDictionary(k => k.Key.ToString(), k => k.Value),
             ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
             ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
+            ["latencies_us"] = Latencies(r).ToDictionary(l => l.Name, l => new Dictionary<string, double>
+            {
+                ["count"] = l.Count, ["mean"] = l.MeanUs, ["p50"] = l.P50Us, ["p90"] = l.P90Us, ["p99"] = l.P99Us,
+            }),
         };
         return JsonText.Of(o);
     }
@@ -78,4 +91,20 @@ public static class NativeRunReport
             }
         }
     }
+
+    /// <summary>The kernel's latency histograms that recorded anything (disk requests, request-response round trips), in microseconds.</summary>
+    private static IEnumerable<Latency> Latencies(NativeRunResult r)
+    {
+        foreach (string name in new[] { "block_latency", "round_trip" })
+        {
+            double count = r.Stat("host.kernel", name + "::count");
+            if (count > 0)
+            {
+                double Us(string statistic) => r.Stat("host.kernel", name + "::" + statistic) / 1000;
+                yield return new Latency(name, (long)count, Us("mean"), Us("p50"), Us("p90"), Us("p99"));
+            }
+        }
+    }
+
+    private readonly record struct Latency(string Name, long Count, double MeanUs, double P50Us, double P90Us, double P99Us);
 }

@@ -30,7 +30,7 @@ public sealed partial class LinuxKernel
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
     {
         path.Run(KernelRoutine.BlockRequest);
-        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete);
+        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete, _machine.Sim.Now);
         if (_machine.Ahci is not null)
         {
             AhciSubmit(path, request, offset / 512);
@@ -118,6 +118,7 @@ public sealed partial class LinuxKernel
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
         path.Run(KernelRoutine.BlockCompletion);
+        _blockLatency.Record((long)((_machine.Sim.Now - request.Submitted).Picoseconds / 1000));
         if (request.Complete is { } complete)
         {
             complete(path, request.Buffer);
@@ -131,8 +132,10 @@ public sealed partial class LinuxKernel
         _ready.AddLast(request.Caller);
     }
 
-    private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete)
+    private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete, Sim.Engine.Time.Tick submitted)
     {
+        public Sim.Engine.Time.Tick Submitted { get; } = submitted;
+
         public Action<KernelPath, ulong>? Complete { get; } = complete;
 
         public Process Caller { get; } = caller;

@@ -61,6 +61,7 @@ public sealed partial class LinuxKernel
         net.TxTail = (net.TxTail + 1) % RingEntries;
         path.Execute(Op.MmioWrite(Machine.NicBase + Devices.Nic8254x.Tdt, (ulong)net.TxTail));
         p.Program.SyscallReturned(bytes);
+        p.LastSend = _machine.Sim.Now;
     }
 
     /// <summary>recvfrom: a queued datagram is copied out at once; otherwise the caller blocks until the NIC's interrupt brings one.</summary>
@@ -70,7 +71,7 @@ public sealed partial class LinuxKernel
         if (net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
         {
             CopyOut(path, datagram);
-            p.Program.SyscallReturned(datagram.Bytes);
+            Delivered(p, datagram.Bytes);
             return;
         }
         net.Waiter = p;
@@ -106,10 +107,21 @@ public sealed partial class LinuxKernel
         if (net.Waiter is { } waiter && net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
         {
             CopyOut(path, datagram);
-            waiter.Program.SyscallReturned(datagram.Bytes);
+            Delivered(waiter, datagram.Bytes);
             waiter.State = ProcessState.Ready;
             _ready.AddLast(waiter);
             net.Waiter = null;
+        }
+    }
+
+    /// <summary>recvfrom returns a datagram; if the process sent one before, the time since is a request-response round trip.</summary>
+    private void Delivered(Process p, int bytes)
+    {
+        p.Program.SyscallReturned(bytes);
+        if (p.LastSend is { } sent)
+        {
+            _roundTrips.Record((long)((_machine.Sim.Now - sent).Picoseconds / 1000));
+            p.LastSend = null;
         }
     }
 

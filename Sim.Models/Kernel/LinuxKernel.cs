@@ -49,6 +49,8 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly Counter _syscalls;
     private readonly Counter _fileFaults;
     private readonly Counter _signalsDelivered;
+    private readonly Histogram _blockLatency;
+    private readonly Histogram _roundTrips;
 
     public LinuxKernel(Machine machine, IPrivilegedOperations ops, LinuxKernelCosts costs)
     {
@@ -70,6 +72,8 @@ public sealed partial class LinuxKernel : ICoreHost
         _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
         _fileFaults = stats.Counter("file_faults", "count", "page faults that mapped a page-cache page (program text)");
         _signalsDelivered = stats.Counter("signals_delivered", "count", "signals delivered to a handler");
+        _blockLatency = stats.Histogram("block_latency", "ns", "disk requests, from the system call to the completion interrupt");
+        _roundTrips = stats.Histogram("round_trip", "ns", "a process's sendto to the return of its next recvfrom");
     }
 
     public Process? Current { get; private set; }

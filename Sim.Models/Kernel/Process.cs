@@ -57,6 +57,9 @@ public sealed class Process
     /// <summary>While a signal handler runs: the program it interrupted, and where its signal frame is on the user stack.</summary>
     internal (IProgram Program, ulong Frame)? Interrupted { get; set; }
 
+    /// <summary>When the process last sent a datagram that no receive has answered yet (for request-response latencies).</summary>
+    internal Sim.Engine.Time.Tick? LastSend { get; set; }
+
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
     public int ExitCode { get; internal set; }

@@ -51,11 +51,15 @@ public class FioRunTests
     }
 
     [Fact]
-    public void Random_reads_from_a_rotating_disk_pay_seek_and_rotation()
+    public void Random_reads_from_a_rotating_disk_pay_seek_and_rotation_and_their_latencies_spread()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 10, seed: 1,
+        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 40, seed: 1,
             MachineConfiguration.Default with { Disk = DiskKind.Rotating });
         Assert.InRange(r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value, 8_500, 8_500 + 8_400);
+        // The kernel's histogram of request latencies: one per read, spread by the rotational delay.
+        Assert.Equal(40, r.Stat("host.kernel", "block_latency::count"));
+        Assert.True(r.Stat("host.kernel", "block_latency::p90") > r.Stat("host.kernel", "block_latency::p50"));
+        Assert.InRange(r.Stat("host.kernel", "block_latency::max") / 1e6, 8.5, 8.5 + 8.4); // ms: seek plus at most a revolution
     }
 }
 
@@ -83,6 +87,8 @@ public class NetperfRunTests
         Assert.Equal(0, r.Stat("host.nic0", "frames_dropped"));
         Assert.Equal(300, r.Stat("host.bus.host.nic0", "accesses")); // TDT write, ICR read, RDT write
         double rtt = r.FiguresOfMerit.Single(m => m.Name == "round_trip").Value;
+        Assert.Equal(100, r.Stat("host.kernel", "round_trip::count")); // one request-response per transaction
+        Assert.InRange(r.Stat("host.kernel", "round_trip::mean") / 1000, 6.0, rtt);
         // At least the peer's 5 us turnaround and the two 0.5 us propagation delays.
         Assert.InRange(rtt, 6.0, 20.0);
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
