@@ -11,9 +11,10 @@ internal static class WorkloadsCommand
         var command = new Command("workloads", "List the workloads that 'virtsim run --workload' can run.");
         command.SetAction(_ =>
         {
+            int width = WorkloadCatalog.All.Max(entry => entry.Workload.Name.Length);
             foreach ((IWorkload w, long size) in WorkloadCatalog.All)
             {
-                Console.WriteLine($"{w.Name,-10} {w.Description} [default size {size:N0}]");
+                Console.WriteLine($"{w.Name.PadRight(width)}  {w.Description} [default size {size:N0}]");
             }
             return 0;
         });
