@@ -39,17 +39,32 @@ internal static class RunCommand
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
         var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
 
-        var command = new Command("run", "Run a workload on the machine model (--workload), or by default the engine demonstration; write a results folder.")
+        var scenarioFile = new Argument<string?>("scenario") { Description = "A scenario file (YAML, docs/scenarios.md) naming the workload and machine; instead of --workload.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("run", "Run a scenario file or a workload on the machine model (--workload), or by default the engine demonstration; write a results folder.")
         {
+            scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, size, json, disk, diskInterface,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(scenarioFile) is { } file)
+            {
+                if (parse.GetValue(workload) is not null)
+                {
+                    Console.Error.WriteLine("virtsim run: give a scenario file or --workload, not both.");
+                    return 2;
+                }
+                return WorkloadRunner.ExecuteFile(file, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
+            }
             if (parse.GetValue(workload) is { } name)
             {
-                return WorkloadRunner.Execute(name, parse.GetValue(profile)!, parse.GetValue(preset)!, parse.GetValue(size),
-                    parse.GetValue(seed), parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(disk)!, parse.GetValue(diskInterface)!);
+                var fromFlags = new Sim.Experiments.Scenarios.WorkloadScenario
+                {
+                    Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
+                    Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
+                };
+                return WorkloadRunner.Execute(fromFlags, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
             }
             var scenario = new EngineDemoScenario
             {

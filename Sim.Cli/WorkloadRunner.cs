@@ -1,56 +1,38 @@
 using Sim.Experiments.Native;
 using Sim.Experiments.Output;
+using Sim.Experiments.Scenarios;
 using Sim.Models.Hardware;
-using Sim.Models.Platform;
 using Sim.Workloads;
 
 namespace Sim.Cli;
 
-/// <summary>The <c>virtsim run --workload</c> path: one workload on one machine, natively for now.</summary>
+/// <summary>The <c>virtsim run --workload</c> and <c>virtsim run FILE</c> paths: one workload on one machine, natively for now.</summary>
 internal static class WorkloadRunner
 {
-    public static readonly string[] Presets = ["native", "type1", "type2", "paravirt", "oslevel"];
-
-    public static int Execute(string workloadName, string profileName, string preset, long? size, ulong seed, bool json, string? outDir, bool force, string disk, string diskInterface)
+    /// <summary>Runs the scenario in <paramref name="path"/> (a YAML file; docs/scenarios.md).</summary>
+    public static int ExecuteFile(string path, bool json, string? outDir, bool force)
     {
-        if (disk is not ("ssd" or "hdd"))
-        {
-            return Fail($"there is no disk '{disk}'; the disks are: ssd, hdd.");
-        }
-        if (diskInterface is not ("ahci" or "ata-pio"))
-        {
-            return Fail($"there is no disk interface '{diskInterface}'; the interfaces are: ahci, ata-pio.");
-        }
-        var configuration = MachineConfiguration.Default with
-        {
-            Disk = disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
-            DiskInterface = diskInterface == "ahci" ? DiskInterface.Ahci : DiskInterface.AtaPio,
-        };
-        (IWorkload workload, long defaultSize) found;
-        HardwareProfile profile;
+        WorkloadScenario scenario;
         try
         {
-            found = WorkloadCatalog.Get(workloadName);
-            profile = HardwareProfiles.Get(profileName);
+            scenario = ScenarioFile.Load(path);
         }
-        catch (ArgumentException e)
+        catch (ScenarioException e)
         {
-            return Fail(e.Message.Split(" (Parameter")[0]);
+            return Fail(e.Message);
         }
-        if (Array.IndexOf(Presets, preset) < 0)
+        return Execute(scenario, json, outDir, force);
+    }
+
+    public static int Execute(WorkloadScenario scenario, bool json, string? outDir, bool force)
+    {
+        if (scenario.FirstProblem() is { } problem)
         {
-            return Fail($"there is no preset '{preset}'; the presets are: {string.Join(", ", Presets)}.");
+            return Fail(problem + ".");
         }
-        if (preset != "native")
-        {
-            return Fail($"preset '{preset}' needs the hypervisor models of the virtualization issue, which are not built yet; only 'native' runs today.");
-        }
-        long n = size ?? found.defaultSize;
-        if (n < 1)
-        {
-            return Fail("--size must be positive.");
-        }
-        string target = outDir ?? Path.Combine("runs", $"{workloadName}-{profileName}-native");
+        (IWorkload workload, long n) = scenario.ResolveWorkload();
+        HardwareProfile profile = scenario.ResolveProfile();
+        string target = outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-native");
         ResultsFolder folder;
         try
         {
@@ -62,14 +44,13 @@ internal static class WorkloadRunner
         }
         try
         {
-            NativeRunResult result = NativeRun.Run(profile, found.workload, n, seed, configuration);
+            NativeRunResult result = NativeRun.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
             string summary = NativeRunReport.ToJson(result);
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [result.Run]));
             folder.WriteText("summary.json", w => w.Write(summary));
-            folder.WriteText("scenario.json", w => w.Write(JsonText.Of(
-                new Dictionary<string, object> { ["workload"] = workloadName, ["profile"] = profileName, ["preset"] = preset, ["size"] = n, ["seed"] = seed, ["disk"] = disk, ["disk_interface"] = diskInterface })));
+            folder.WriteText("scenario.json", w => w.Write(JsonText.Of(scenario.Resolved())));
             folder.Commit();
-            Console.Write(json ? summary : NativeRunReport.ToText(result, found.workload.Description) + $"\nResults: {folder.Target}\n");
+            Console.Write(json ? summary : NativeRunReport.ToText(result, workload.Description) + $"\nResults: {folder.Target}\n");
             return 0;
         }
         catch

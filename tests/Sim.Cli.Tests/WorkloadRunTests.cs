@@ -64,3 +64,35 @@ public class WorkloadRunTests
         }
     }
 }
+
+public class ScenarioRunTests
+{
+    [Fact]
+    public void A_scenario_file_runs_and_its_resolved_form_is_written_beside_the_results()
+    {
+        string root = Virtsim.TempFolder();
+        string file = Path.Combine(root, "lat.yaml");
+        File.WriteAllText(file, "workload: lat-null\nprofile: nehalem-x5570\nsize: 300\n");
+        string outDir = Path.Combine(root, "out");
+        var (code, stdout, _) = Virtsim.Run("run", file, "--out", outDir);
+        Assert.Equal(0, code);
+        Assert.Contains("latency", stdout, StringComparison.Ordinal);
+        string resolved = File.ReadAllText(Path.Combine(outDir, "scenario.json"));
+        Assert.Contains("\"size\": 300", resolved, StringComparison.Ordinal);
+        Assert.Contains("\"disk_interface\": \"ahci\"", resolved, StringComparison.Ordinal); // defaults written out
+    }
+
+    [Fact]
+    public void An_invalid_scenario_is_refused_with_its_line_and_writes_nothing()
+    {
+        string root = Virtsim.TempFolder();
+        string file = Path.Combine(root, "bad.yaml");
+        File.WriteAllText(file, "workload: gups\nprofle: p4-672\n");
+        string outDir = Path.Combine(root, "out");
+        var (code, _, stderr) = Virtsim.Run("run", file, "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.yaml, line 2: unknown key 'profle'", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+        Assert.Equal(2, Virtsim.Run("run", file, "--workload", "gups").ExitCode); // a file or --workload, not both
+    }
+}

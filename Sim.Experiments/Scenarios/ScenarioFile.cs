@@ -1,0 +1,94 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Sim.Experiments.Scenarios;
+
+/// <summary>
+/// Reads a scenario file: YAML, one mapping of the keys in docs/scenarios.md. Anything else is
+/// refused with the file, the line, the key and what is allowed: a key that does not exist, a
+/// value of the wrong type, a value that cannot be (an unknown workload, a size of zero), or text
+/// that is not YAML.
+/// </summary>
+public static class ScenarioFile
+{
+    public static WorkloadScenario Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScenarioException($"{path}: cannot read the scenario: {e.Message}");
+        }
+        return Parse(text, path);
+    }
+
+    public static WorkloadScenario Parse(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new ScenarioException($"{source}, line {e.Start.Line}: not valid YAML: {e.Message}");
+        }
+        var scenario = new WorkloadScenario();
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            return scenario; // an empty file: every default
+        }
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ScenarioException($"{source}, line {stream.Documents[0].RootNode.Start.Line}: a scenario is a mapping of keys to values ({string.Join(", ", WorkloadScenario.Keys)}).");
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((YamlNode keyNode, YamlNode valueNode) in root.Children)
+        {
+            string key = (keyNode as YamlScalarNode)?.Value ?? "";
+            string where = $"{source}, line {keyNode.Start.Line}";
+            if (Array.IndexOf(WorkloadScenario.Keys, key) < 0)
+            {
+                throw new ScenarioException($"{where}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
+            }
+            if (!seen.Add(key))
+            {
+                throw new ScenarioException($"{where}: '{key}' is given twice.");
+            }
+            if (valueNode is not YamlScalarNode { Value: { } value })
+            {
+                throw new ScenarioException($"{where}: '{key}' takes a single value, not a list or a mapping.");
+            }
+            scenario = With(scenario, key, value, where);
+            if (scenario.Problem(key) is { } problem)
+            {
+                throw new ScenarioException($"{where}: {key}: {problem}.");
+            }
+        }
+        return scenario;
+    }
+
+    private static WorkloadScenario With(WorkloadScenario s, string key, string value, string where) => key switch
+    {
+        "workload" => s with { Workload = value },
+        "profile" => s with { Profile = value },
+        "preset" => s with { Preset = value },
+        "size" => s with { Size = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "seed" => s with { Seed = ulong.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong n) ? n : throw WrongType(where, key, value, "a whole number from 0 to 18446744073709551615") },
+        "disk" => s with { Disk = value },
+        "disk_interface" => s with { DiskInterface = value },
+        _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
+    };
+
+    private static ScenarioException WrongType(string where, string key, string value, string expected) =>
+        new($"{where}: {key}: '{value}' is not {expected}.");
+}
+
+/// <summary>A scenario that cannot run, with where and why.</summary>
+public sealed class ScenarioException(string message) : Exception(message);

@@ -1,0 +1,47 @@
+using Sim.Experiments.Scenarios;
+
+namespace Sim.Experiments.Tests.Scenarios;
+
+public class ScenarioFileTests
+{
+    [Fact]
+    public void A_full_scenario_is_read_and_an_empty_one_takes_every_default()
+    {
+        WorkloadScenario s = ScenarioFile.Parse("""
+            # fio on the rotating disk
+            workload: fio-randread-qd32
+            profile: nehalem-x5570
+            size: 500
+            seed: 7
+            disk: hdd
+            disk_interface: ahci
+            """, "fio.yaml");
+        Assert.Equal(new WorkloadScenario { Workload = "fio-randread-qd32", Profile = "nehalem-x5570", Size = 500, Seed = 7, Disk = "hdd" }, s);
+        Assert.Equal(new WorkloadScenario(), ScenarioFile.Parse("", "empty.yaml"));
+        Assert.Null(new WorkloadScenario().FirstProblem());
+        Assert.Equal(10_000L, new WorkloadScenario().Resolved()["size"]); // the workload's default size, written out
+    }
+
+    [Theory]
+    [InlineData("workload: syscall\nwrkload: gups\n", "bad.yaml, line 2: unknown key 'wrkload'; the keys are: workload, profile")]
+    [InlineData("size: many\n", "bad.yaml, line 1: size: 'many' is not a whole number")]
+    [InlineData("seed: -3\n", "bad.yaml, line 1: seed: '-3' is not a whole number")]
+    [InlineData("size: 0\n", "bad.yaml, line 1: size: size must be a positive whole number")]
+    [InlineData("profile: skylake\n", "bad.yaml, line 1: profile: there is no hardware profile 'skylake'; the profiles are: p4-672, core2-merom")]
+    [InlineData("preset: type1\n", "bad.yaml, line 1: preset: preset 'type1' needs the hypervisor models")]
+    [InlineData("workload: [gups, stream]\n", "bad.yaml, line 1: 'workload' takes a single value")]
+    [InlineData("- gups\n", "bad.yaml, line 1: a scenario is a mapping of keys to values")]
+    [InlineData("workload: \"gups\n", "bad.yaml, line 1: not valid YAML")]
+    public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Parse(yaml, "bad.yaml"));
+        Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_missing_file_is_refused_with_its_name()
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Load(Path.Combine(Path.GetTempPath(), "no-such-scenario.yaml")));
+        Assert.Contains("no-such-scenario.yaml: cannot read the scenario", e.Message, StringComparison.Ordinal);
+    }
+}
