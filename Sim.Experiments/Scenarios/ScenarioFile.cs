@@ -48,7 +48,6 @@ public static class ScenarioFile
         {
             throw new ScenarioException($"{source}, line {stream.Documents[0].RootNode.Start.Line}: a scenario is a mapping of keys to values ({string.Join(", ", WorkloadScenario.Keys)}).");
         }
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach ((YamlNode keyNode, YamlNode valueNode) in root.Children)
         {
             string key = (keyNode as YamlScalarNode)?.Value ?? "";
@@ -56,10 +55,6 @@ public static class ScenarioFile
             if (Array.IndexOf(WorkloadScenario.Keys, key) < 0)
             {
                 throw new ScenarioException($"{where}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
-            }
-            if (!seen.Add(key))
-            {
-                throw new ScenarioException($"{where}: '{key}' is given twice.");
             }
             if (valueNode is not YamlScalarNode { Value: { } value })
             {

@@ -32,6 +32,7 @@ public class ScenarioFileTests
     [InlineData("workload: [gups, stream]\n", "bad.yaml, line 1: 'workload' takes a single value")]
     [InlineData("- gups\n", "bad.yaml, line 1: a scenario is a mapping of keys to values")]
     [InlineData("workload: \"gups\n", "bad.yaml, line 1: not valid YAML")]
+    [InlineData("workload: gups\nworkload: stream\n", "bad.yaml, line 2: not valid YAML: Duplicate key workload")]
     public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Parse(yaml, "bad.yaml"));
