@@ -107,6 +107,7 @@ internal static class RunCommand
         try
         {
             var wall = Stopwatch.StartNew();
+            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
             IReadOnlyList<RunResult> runs = EngineDemoRun.RunAll(scenario, threads, done =>
                 Console.Error.WriteLine($"  repetition {done}/{scenario.Repetitions} done"));
             wall.Stop();
@@ -114,7 +115,10 @@ internal static class RunCommand
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, runs));
             folder.WriteText("summary.csv", w => SummaryCsv.Write(w, runs));
             folder.WriteText("report.md", w => w.Write(report.ToMarkdown()));
-            folder.WriteText("scenario.json", w => w.Write(ScenarioJson(scenario)));
+            string resolved = ScenarioJson(scenario);
+            folder.WriteText("scenario.json", w => w.Write(resolved));
+            (string version, string commit) = VersionCommand.ProgramVersion();
+            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
             if (runs[0].Trace is TraceRecorder recorder)
             {
                 folder.WriteBinary("trace.json", s => ChromeTraceWriter.Write(recorder, s));

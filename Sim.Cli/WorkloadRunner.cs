@@ -44,11 +44,15 @@ internal static class WorkloadRunner
         }
         try
         {
+            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
             NativeRunResult result = NativeRun.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
             string summary = NativeRunReport.ToJson(result);
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [result.Run]));
             folder.WriteText("summary.json", w => w.Write(summary));
-            folder.WriteText("scenario.json", w => w.Write(JsonText.Of(scenario.Resolved())));
+            string resolved = JsonText.Of(scenario.Resolved());
+            folder.WriteText("scenario.json", w => w.Write(resolved));
+            (string version, string commit) = VersionCommand.ProgramVersion();
+            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
             folder.Commit();
             Console.Write(json ? summary : NativeRunReport.ToText(result, workload.Description) + $"\nResults: {folder.Target}\n");
             return 0;

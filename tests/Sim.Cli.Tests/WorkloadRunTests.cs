@@ -80,6 +80,12 @@ public class ScenarioRunTests
         string resolved = File.ReadAllText(Path.Combine(outDir, "scenario.json"));
         Assert.Contains("\"size\": 300", resolved, StringComparison.Ordinal);
         Assert.Contains("\"disk_interface\": \"ahci\"", resolved, StringComparison.Ordinal); // defaults written out
+        string manifest = File.ReadAllText(Path.Combine(outDir, "manifest.json"));
+        Assert.Contains($"\"scenario_sha256\": \"{Sim.Experiments.Output.Manifest.ScenarioHash(resolved)}\"", manifest, StringComparison.Ordinal);
+        foreach (string field in new[] { "\"version\"", "\"commit\"", "\"seed\": 42", "\"host\"", "\"started\"", "\"finished\"", "\"wall_seconds\"" })
+        {
+            Assert.Contains(field, manifest, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
