@@ -49,6 +49,8 @@ internal static class WorkloadRunner
             string summary = NativeRunReport.ToJson(result);
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [result.Run]));
             folder.WriteText("summary.json", w => w.Write(summary));
+            folder.WriteText("report.md", w => w.Write(NativeRunReport.ToMarkdown(result, workload.Description)));
+            folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", result.CyclesByCategory)));
             string resolved = JsonText.Of(scenario.Resolved());
             folder.WriteText("scenario.json", w => w.Write(resolved));
             (string version, string commit) = VersionCommand.ProgramVersion();

@@ -47,6 +47,37 @@ public static class NativeRunReport
         return sb.ToString();
     }
 
+    /// <summary>The run as a short Markdown report that embeds the cycles chart (cycles.png beside it).</summary>
+    public static string ToMarkdown(NativeRunResult r, string description)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var ci = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.Append(ci, $"# {r.Workload} on {r.Profile} (native)\n\n{description}. Seed {r.Seed}, size {r.Size:N0}.\n\n");
+        md.Append("| figure of merit | value | unit |\n|---|---:|---|\n");
+        foreach (var m in r.FiguresOfMerit)
+        {
+            md.Append(ci, $"| {m.Name} | {m.Value:G6} | {m.Unit} |\n");
+        }
+        md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
+        md.Append("![cycles by category](cycles.png)\n\n| category | cycles | share |\n|---|---:|---:|\n");
+        foreach ((CycleCategory c, long cycles) in r.CyclesByCategory.Where(c => c.Value > 0))
+        {
+            md.Append(ci, $"| {c} | {cycles:N0} | {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
+        }
+        Latency[] latencies = [.. Latencies(r)];
+        if (latencies.Length > 0)
+        {
+            md.Append("\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
+            foreach (Latency l in latencies)
+            {
+                md.Append(ci, $"| {l.Name} | {l.Count:N0} | {l.MeanUs:0.##} | {l.P50Us:0.##} | {l.P90Us:0.##} | {l.P99Us:0.##} |\n");
+            }
+        }
+        md.Append("\nEvery statistic of the machine is in `stats.csv`; the scenario in `scenario.json`; how and where it ran in `manifest.json`.\n");
+        return md.ToString();
+    }
+
     public static string ToJson(NativeRunResult r)
     {
         ArgumentNullException.ThrowIfNull(r);

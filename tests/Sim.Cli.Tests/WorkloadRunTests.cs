@@ -30,7 +30,7 @@ public class WorkloadRunTests
         string[] args = ["run", "--workload", "compute", "--size", "3000", "--seed", "9"];
         Assert.Equal(0, Virtsim.Run([.. args, "--out", Path.Combine(root, "a")]).ExitCode);
         Assert.Equal(0, Virtsim.Run([.. args, "--out", Path.Combine(root, "b")]).ExitCode);
-        foreach (string file in new[] { "stats.csv", "summary.json" })
+        foreach (string file in new[] { "stats.csv", "summary.json", "report.md", "cycles.png", "scenario.json" })
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(root, "a", file)), File.ReadAllBytes(Path.Combine(root, "b", file)));
         }
@@ -80,6 +80,8 @@ public class ScenarioRunTests
         string resolved = File.ReadAllText(Path.Combine(outDir, "scenario.json"));
         Assert.Contains("\"size\": 300", resolved, StringComparison.Ordinal);
         Assert.Contains("\"disk_interface\": \"ahci\"", resolved, StringComparison.Ordinal); // defaults written out
+        Assert.Contains("![cycles by category](cycles.png)", File.ReadAllText(Path.Combine(outDir, "report.md")), StringComparison.Ordinal);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(outDir, "cycles.png"))[..4]);
         string manifest = File.ReadAllText(Path.Combine(outDir, "manifest.json"));
         Assert.Contains($"\"scenario_sha256\": \"{Sim.Experiments.Output.Manifest.ScenarioHash(resolved)}\"", manifest, StringComparison.Ordinal);
         foreach (string field in new[] { "\"version\"", "\"commit\"", "\"seed\": 42", "\"host\"", "\"started\"", "\"finished\"", "\"wall_seconds\"" })

@@ -1,0 +1,52 @@
+using System.Globalization;
+using ScottPlot;
+using Sim.Models.Cpu;
+
+namespace Sim.Experiments.Output;
+
+/// <summary>
+/// A run's cycles by category as a horizontal bar chart (PNG), in percent of the run's cycles,
+/// each bar labelled: sized and lettered to be read when projected.
+/// </summary>
+public static class CycleChart
+{
+    public const int Width = 1200;
+    public const int Height = 600;
+
+    public static byte[] Png(string title, IReadOnlyDictionary<CycleCategory, long> cycles)
+    {
+        ArgumentNullException.ThrowIfNull(cycles);
+        Fonts.Default = "DejaVu Sans"; // this machine kind ships DejaVu; without a font ScottPlot draws no text
+        long total = Math.Max(1, cycles.Values.Sum());
+        KeyValuePair<CycleCategory, long>[] shown = [.. cycles.Where(c => c.Value > 0)];
+        var plot = new Plot();
+        for (int i = 0; i < shown.Length; i++)
+        {
+            double percent = 100.0 * shown[i].Value / total;
+            var bar = new Bar
+            {
+                Position = shown.Length - i,
+                Value = percent,
+                Label = string.Create(CultureInfo.InvariantCulture, $"{percent:0.0}%"),
+                FillColor = Palette[i % Palette.Length],
+                Orientation = Orientation.Horizontal,
+            };
+            plot.Add.Bars(new[] { bar }).ValueLabelStyle.FontSize = 22;
+        }
+        plot.Axes.Left.SetTicks([.. Enumerable.Range(0, shown.Length).Select(i => (double)(shown.Length - i))], [.. shown.Select(s => s.Key.ToString())]);
+        plot.Axes.Left.TickLabelStyle.FontSize = 22;
+        plot.Axes.Bottom.TickLabelStyle.FontSize = 20;
+        plot.Axes.Bottom.Label.Text = "share of the run's cycles (%)";
+        plot.Axes.Bottom.Label.FontSize = 22;
+        plot.Axes.Title.Label.Text = title;
+        plot.Axes.Title.Label.FontSize = 26;
+        double largest = shown.Length == 0 ? 100 : shown.Max(c => 100.0 * c.Value / total);
+        plot.Axes.SetLimits(0, largest * 1.2, 0.4, shown.Length + 0.6); // room right of the longest bar for its label
+        return plot.GetImage(Width, Height).GetImageBytes(ImageFormat.Png);
+    }
+
+    private static readonly Color[] Palette =
+    [
+        Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.SlateGray, Colors.MediumPurple, Colors.Olive,
+    ];
+}
