@@ -63,6 +63,8 @@ internal static class RunCommand
                 {
                     Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
+                    // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
+                    Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,
                 };
                 return WorkloadRunner.Execute(fromFlags, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
             }

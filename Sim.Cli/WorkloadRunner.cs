@@ -45,18 +45,23 @@ internal static class WorkloadRunner
         try
         {
             DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-            NativeRunResult result = NativeRun.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
-            string summary = NativeRunReport.ToJson(result);
-            folder.WriteText("stats.csv", w => StatsCsv.Write(w, [result.Run]));
+            var runs = new NativeRunResult[scenario.Repetitions];
+            Parallel.For(0, runs.Length, i => runs[i] = NativeRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine()));
+            string summary = NativeRunReport.ToJson(runs);
+            folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
+            if (runs.Length > 1)
+            {
+                folder.WriteText("summary.csv", w => SummaryCsv.Write(w, [.. runs.Select(r => r.Run)]));
+            }
             folder.WriteText("summary.json", w => w.Write(summary));
-            folder.WriteText("report.md", w => w.Write(NativeRunReport.ToMarkdown(result, workload.Description)));
-            folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", result.CyclesByCategory)));
+            folder.WriteText("report.md", w => w.Write(NativeRunReport.ToMarkdown(runs, workload.Description)));
+            folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
             string resolved = JsonText.Of(scenario.Resolved());
             folder.WriteText("scenario.json", w => w.Write(resolved));
             (string version, string commit) = VersionCommand.ProgramVersion();
             folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
             folder.Commit();
-            Console.Write(json ? summary : NativeRunReport.ToText(result, workload.Description) + $"\nResults: {folder.Target}\n");
+            Console.Write(json ? summary : NativeRunReport.ToText(runs, workload.Description) + $"\nResults: {folder.Target}\n");
             return 0;
         }
         catch

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Sim.Engine.Statistics;
 using Sim.Experiments.Output;
 using Sim.Models.Cpu;
 
@@ -8,9 +9,11 @@ namespace Sim.Experiments.Native;
 /// <summary>A native run as text for people and as one JSON object for scripts (the same facts in both).</summary>
 public static class NativeRunReport
 {
-    public static string ToText(NativeRunResult r, string description)
+    /// <summary>The first run in full; with several runs (seeds), the figures of merit over them with 95% confidence intervals.</summary>
+    public static string ToText(IReadOnlyList<NativeRunResult> runs, string description)
     {
-        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(runs);
+        NativeRunResult r = runs[0];
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(ci, $"workload  {r.Workload}: {description}\n");
@@ -18,6 +21,15 @@ public static class NativeRunReport
         foreach (var m in r.FiguresOfMerit)
         {
             sb.Append(ci, $"{m.Name} = {m.Value:G6} {m.Unit}\n");
+        }
+        if (runs.Count > 1)
+        {
+            sb.Append(ci, $"\nover {runs.Count} seeds ({runs[0].Seed} to {runs[^1].Seed}), mean and 95% confidence interval:\n");
+            foreach ((string name, string unit, ReplicationSummary f) in OverSeeds(runs))
+            {
+                sb.Append(ci, $"{name} = {f.Mean:G6} {unit} (+/- {f.HalfWidth:G3})\n");
+            }
+            sb.Append("\nthe details below are of the first seed's run\n");
         }
         sb.Append(ci, $"\nsimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms, {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}\n\n");
         sb.Append("cycles by category:\n");
@@ -48,9 +60,10 @@ public static class NativeRunReport
     }
 
     /// <summary>The run as a short Markdown report that embeds the cycles chart (cycles.png beside it).</summary>
-    public static string ToMarkdown(NativeRunResult r, string description)
+    public static string ToMarkdown(IReadOnlyList<NativeRunResult> runs, string description)
     {
-        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(runs);
+        NativeRunResult r = runs[0];
         var ci = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.Append(ci, $"# {r.Workload} on {r.Profile} (native)\n\n{description}. Seed {r.Seed}, size {r.Size:N0}.\n\n");
@@ -58,6 +71,15 @@ public static class NativeRunReport
         foreach (var m in r.FiguresOfMerit)
         {
             md.Append(ci, $"| {m.Name} | {m.Value:G6} | {m.Unit} |\n");
+        }
+        if (runs.Count > 1)
+        {
+            md.Append(ci, $"\nOver {runs.Count} seeds ({runs[0].Seed} to {runs[^1].Seed}):\n\n| figure of merit | mean | 95% confidence interval | unit |\n|---|---:|---|---|\n");
+            foreach ((string name, string unit, ReplicationSummary f) in OverSeeds(runs))
+            {
+                md.Append(ci, $"| {name} | {f.Mean:G6} | {f.Lower:G6} to {f.Upper:G6} | {unit} |\n");
+            }
+            md.Append("\nThe rest is the first seed's run.\n");
         }
         md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
         md.Append("![cycles by category](cycles.png)\n\n| category | cycles | share |\n|---|---:|---:|\n");
@@ -78,9 +100,10 @@ public static class NativeRunReport
         return md.ToString();
     }
 
-    public static string ToJson(NativeRunResult r)
+    public static string ToJson(IReadOnlyList<NativeRunResult> runs)
     {
-        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(runs);
+        NativeRunResult r = runs[0];
         var o = new Dictionary<string, object>
         {
             ["workload"] = r.Workload,
@@ -101,7 +124,25 @@ public static class NativeRunReport
                 ["count"] = l.Count, ["mean"] = l.MeanUs, ["p50"] = l.P50Us, ["p90"] = l.P90Us, ["p99"] = l.P99Us,
             }),
         };
+        if (runs.Count > 1)
+        {
+            o["over_seeds"] = new Dictionary<string, object>
+            {
+                ["runs"] = runs.Count,
+                ["figures_of_merit"] = OverSeeds(runs).Select(f => new Dictionary<string, object>
+                {
+                    ["name"] = f.Name, ["unit"] = f.Unit, ["mean"] = f.Summary.Mean, ["ci95_low"] = f.Summary.Lower, ["ci95_high"] = f.Summary.Upper,
+                }).ToArray(),
+            };
+        }
         return JsonText.Of(o);
+    }
+
+    /// <summary>Each figure of merit over the runs: mean and Student-t 95% interval (MathNet.Numerics, through <see cref="ReplicationSummary"/>).</summary>
+    public static IReadOnlyList<(string Name, string Unit, ReplicationSummary Summary)> OverSeeds(IReadOnlyList<NativeRunResult> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return [.. runs[0].FiguresOfMerit.Select((m, i) => (m.Name, m.Unit, ReplicationSummary.Of([.. runs.Select(r => r.FiguresOfMerit[i].Value)])))];
     }
 
     private static IEnumerable<(string Name, double Value)> TlbFigures(NativeRunResult r)

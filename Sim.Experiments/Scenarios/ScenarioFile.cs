@@ -76,6 +76,7 @@ public static class ScenarioFile
         "preset" => s with { Preset = value },
         "size" => s with { Size = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         "seed" => s with { Seed = ulong.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong n) ? n : throw WrongType(where, key, value, "a whole number from 0 to 18446744073709551615") },
+        "repetitions" => s with { Repetitions = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "disk" => s with { Disk = value },
         "disk_interface" => s with { DiskInterface = value },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),

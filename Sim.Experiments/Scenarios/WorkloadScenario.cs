@@ -16,7 +16,7 @@ public sealed record WorkloadScenario
     public static readonly string[] DiskInterfaces = ["ahci", "ata-pio"];
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
-    public static readonly string[] Keys = ["workload", "profile", "preset", "size", "seed", "disk", "disk_interface"];
+    public static readonly string[] Keys = ["workload", "profile", "preset", "size", "seed", "repetitions", "disk", "disk_interface"];
 
     public string Workload { get; init; } = "syscall";
 
@@ -28,6 +28,9 @@ public sealed record WorkloadScenario
     public long? Size { get; init; }
 
     public ulong Seed { get; init; } = 42;
+
+    /// <summary>Independent runs with seeds Seed, Seed + 1, ...: figures of merit are then reported with 95% confidence intervals.</summary>
+    public int Repetitions { get; init; } = 1;
 
     public string Disk { get; init; } = "ssd";
 
@@ -45,6 +48,7 @@ public sealed record WorkloadScenario
             : null,
         "size" => Size is null or >= 1 ? null : $"size must be a positive whole number (got {Size})",
         "seed" => null,
+        "repetitions" => Repetitions is >= 1 and <= 1000 ? null : $"repetitions must be 1 to 1000 (got {Repetitions})",
         "disk" => Array.IndexOf(Disks, Disk) < 0 ? $"there is no disk '{Disk}'; the disks are: {string.Join(", ", Disks)}" : null,
         "disk_interface" => Array.IndexOf(DiskInterfaces, DiskInterface) < 0
             ? $"there is no disk interface '{DiskInterface}'; the interfaces are: {string.Join(", ", DiskInterfaces)}" : null,
@@ -76,6 +80,7 @@ public sealed record WorkloadScenario
         ["preset"] = Preset,
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
+        ["repetitions"] = Repetitions,
         ["disk"] = Disk,
         ["disk_interface"] = DiskInterface,
     };

@@ -91,6 +91,23 @@ public class ScenarioRunTests
     }
 
     [Fact]
+    public void Repetitions_over_seeds_give_confidence_intervals_and_the_same_bytes_again()
+    {
+        string root = Virtsim.TempFolder();
+        string file = Path.Combine(root, "gups.yaml");
+        File.WriteAllText(file, "workload: gups\nsize: 3000\nrepetitions: 3\n");
+        var (code, stdout, _) = Virtsim.Run("run", file, "--out", Path.Combine(root, "a"));
+        Assert.Equal(0, code);
+        Assert.Contains("over 3 seeds (42 to 44), mean and 95% confidence interval:", stdout, StringComparison.Ordinal);
+        Assert.Equal(0, Virtsim.Run("run", file, "--out", Path.Combine(root, "b")).ExitCode);
+        foreach (string name in new[] { "stats.csv", "summary.csv", "summary.json", "report.md" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(root, "a", name)), File.ReadAllBytes(Path.Combine(root, "b", name)));
+        }
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(root, "a", "stats.csv")).Skip(1).Select(l => l.Split(',')[0]).Distinct().Count()); // one run per seed
+    }
+
+    [Fact]
     public void An_invalid_scenario_is_refused_with_its_line_and_writes_nothing()
     {
         string root = Virtsim.TempFolder();

@@ -27,6 +27,7 @@ public class ScenarioFileTests
     [InlineData("size: many\n", "bad.yaml, line 1: size: 'many' is not a whole number")]
     [InlineData("seed: -3\n", "bad.yaml, line 1: seed: '-3' is not a whole number")]
     [InlineData("size: 0\n", "bad.yaml, line 1: size: size must be a positive whole number")]
+    [InlineData("repetitions: 0\n", "bad.yaml, line 1: repetitions: repetitions must be 1 to 1000")]
     [InlineData("profile: skylake\n", "bad.yaml, line 1: profile: there is no hardware profile 'skylake'; the profiles are: p4-672, core2-merom")]
     [InlineData("preset: type1\n", "bad.yaml, line 1: preset: preset 'type1' needs the hypervisor models")]
     [InlineData("workload: [gups, stream]\n", "bad.yaml, line 1: 'workload' takes a single value")]
