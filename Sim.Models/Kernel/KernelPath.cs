@@ -79,26 +79,44 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     public KernelPath ZeroPage(ulong frame) => ZeroLines(frame, PageBytes / LineBytes);
 
     /// <summary>Clears <paramref name="lines"/> cache lines from <paramref name="physicalAddress"/>, one store per line.</summary>
-    public KernelPath ZeroLines(ulong physicalAddress, int lines)
-    {
-        for (int line = 0; line < lines; line++)
-        {
-            Store(physicalAddress + (ulong)(line * LineBytes));
-        }
-        return this;
-    }
+    public KernelPath ZeroLines(ulong physicalAddress, int lines) => StoreRange(DirectMap.Of(physicalAddress), lines * LineBytes);
 
     /// <summary>Copies a 4 KiB frame line by line.</summary>
     public KernelPath CopyPage(ulong from, ulong to) => CopyLines(from, to, PageBytes / LineBytes);
 
     /// <summary>Copies <paramref name="lines"/> cache lines (a memcpy of a kernel object), a load and a store per line.</summary>
-    public KernelPath CopyLines(ulong from, ulong to, int lines)
+    public KernelPath CopyLines(ulong from, ulong to, int lines) => CopyRange(DirectMap.Of(from), DirectMap.Of(to), lines * LineBytes);
+
+    /// <summary>
+    /// One store per cache line of <paramref name="bytes"/> bytes from a linear address: a user
+    /// buffer (clear_user, copy_to_user) reached through the current page tables, or the direct map.
+    /// </summary>
+    public KernelPath StoreRange(ulong linearAddress, long bytes)
     {
-        for (int line = 0; line < lines; line++)
+        for (long offset = 0; offset < bytes; offset += LineBytes)
         {
-            ulong offset = (ulong)(line * LineBytes);
-            Load(from + offset);
-            Store(to + offset);
+            _ops.Add(Op.Store(linearAddress + (ulong)offset));
+        }
+        return this;
+    }
+
+    /// <summary>One load per cache line of <paramref name="bytes"/> bytes from a linear address (copy_from_user, reading a frame back).</summary>
+    public KernelPath LoadRange(ulong linearAddress, long bytes)
+    {
+        for (long offset = 0; offset < bytes; offset += LineBytes)
+        {
+            _ops.Add(Op.Load(linearAddress + (ulong)offset));
+        }
+        return this;
+    }
+
+    /// <summary>Copies <paramref name="bytes"/> bytes between linear addresses, a load and a store per line.</summary>
+    public KernelPath CopyRange(ulong fromLinear, ulong toLinear, long bytes)
+    {
+        for (long offset = 0; offset < bytes; offset += LineBytes)
+        {
+            _ops.Add(Op.Load(fromLinear + (ulong)offset));
+            _ops.Add(Op.Store(toLinear + (ulong)offset));
         }
         return this;
     }

@@ -74,11 +74,7 @@ public sealed partial class LinuxKernel
         }
         ulong inode = WalkPath(path, Files[fileId].Name);
         path.Load(inode);
-        ulong user = UserBuffer(p);
-        for (ulong offset = 0; offset < 144; offset += KernelObjects.LineBytes)
-        {
-            path.Execute(Op.Store(user + offset));
-        }
+        path.StoreRange(UserBuffer(p), 144); // struct stat
         p.Program.SyscallReturned(0);
     }
 
@@ -132,7 +128,7 @@ public sealed partial class LinuxKernel
         ulong user = UserBuffer(p);
         if (_pageCache.TryGetValue((file.Id, page), out ulong frame))
         {
-            CopyPage(path, DirectMap.Of(frame), user);
+            path.CopyRange(DirectMap.Of(frame), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
             return;
@@ -140,7 +136,7 @@ public sealed partial class LinuxKernel
         BlockIo(core, path, p, (file.FirstSector + (page * 8)) * 512, write: false, (completion, buffer) =>
         {
             CachePage(file.Id, page, buffer);
-            CopyPage(completion, DirectMap.Of(buffer), user);
+            completion.CopyRange(DirectMap.Of(buffer), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
         });
@@ -172,7 +168,7 @@ public sealed partial class LinuxKernel
             frame = Memory.AllocateFrame();
             CachePage(file.Id, page, frame);
         }
-        CopyPage(path, UserBuffer(p), DirectMap.Of(frame));
+        path.CopyRange(UserBuffer(p), DirectMap.Of(frame), 4096);
         open.Offset += 4096;
         file.Size = Math.Max(file.Size, open.Offset);
         p.Program.SyscallReturned(4096);
@@ -187,11 +183,7 @@ public sealed partial class LinuxKernel
             return;
         }
         count = Math.Min(count, 4096); // the model's user buffer is one page
-        ulong user = UserBuffer(p);
-        for (long offset = 0; offset < count; offset += KernelObjects.LineBytes)
-        {
-            path.Execute(Op.Store(user + (ulong)offset));
-        }
+        path.StoreRange(UserBuffer(p), count);
         p.Program.SyscallReturned(count);
     }
 
@@ -227,13 +219,4 @@ public sealed partial class LinuxKernel
     /// <summary>The user buffer a read fills or a write empties: the first page of the process's first writable region (a model of "the buffer").</summary>
     private static ulong UserBuffer(Process p) =>
         p.Regions.FirstOrDefault(r => r.Writable)?.Start ?? throw new InvalidOperationException($"Process {p.Pid} has no writable region for a file buffer.");
-
-    /// <summary>Copies a 4 KiB page line by line between two linear addresses (user addresses are reached through the current page tables).</summary>
-    private static void CopyPage(KernelPath path, ulong from, ulong to)
-    {
-        for (ulong offset = 0; offset < 4096; offset += 64)
-        {
-            path.Execute(Op.Load(from + offset)).Execute(Op.Store(to + offset));
-        }
-    }
 }

@@ -50,10 +50,7 @@ public sealed partial class LinuxKernel
         int frame = Math.Clamp(bytes + 42, 60, 1514); // UDP, IP and Ethernet headers; Ethernet minimum and maximum
         path.Run(KernelRoutine.NetworkSend);
         ulong buffer = net.TxBuffer;
-        for (int offset = 0; offset < frame; offset += 64)
-        {
-            path.Store(buffer + (ulong)offset); // the copy from user space into the socket buffer
-        }
+        path.StoreRange(DirectMap.Of(buffer), frame); // the copy from user space into the socket buffer
         ulong descriptor = net.TxRing + ((ulong)net.TxTail * 16);
         Memory.WriteUInt64(descriptor, buffer);
         Memory.WriteUInt64(descriptor + 8, (ulong)frame | ((ulong)(Devices.Nic8254x.CmdEop | Devices.Nic8254x.CmdRs) << 24));
@@ -70,7 +67,7 @@ public sealed partial class LinuxKernel
         NetworkState net = _net ?? throw new InvalidOperationException("recvfrom with no network brought up.");
         if (net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
         {
-            CopyOut(path, datagram);
+            path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
             Delivered(p, datagram.Bytes);
             return;
         }
@@ -106,7 +103,7 @@ public sealed partial class LinuxKernel
         }
         if (net.Waiter is { } waiter && net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
         {
-            CopyOut(path, datagram);
+            path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
             Delivered(waiter, datagram.Bytes);
             waiter.State = ProcessState.Ready;
             _ready.AddLast(waiter);
@@ -122,15 +119,6 @@ public sealed partial class LinuxKernel
         {
             _roundTrips.Record((long)((_machine.Sim.Now - sent).Picoseconds / 1000));
             p.LastSend = null;
-        }
-    }
-
-    /// <summary>The copy of a received datagram from its receive buffer to the user (the user-side stores are not modelled).</summary>
-    private static void CopyOut(KernelPath path, (int Bytes, ulong Buffer) datagram)
-    {
-        for (int offset = 0; offset < datagram.Bytes; offset += 64)
-        {
-            path.Load(datagram.Buffer + (ulong)offset);
         }
     }
 

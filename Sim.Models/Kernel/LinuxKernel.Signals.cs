@@ -71,10 +71,7 @@ public sealed partial class LinuxKernel
         _signalsDelivered.Increment();
         path.Run(KernelRoutine.SignalDelivery).Load(p.KernelMemory.SignalHandlers + ((ulong)(signal - 1) * 32));
         ulong frame = SignalFrameAddress(p);
-        for (int line = 0; line < KernelObjects.SignalFrameLines; line++)
-        {
-            path.Execute(Op.Store(frame + (ulong)(line * KernelObjects.LineBytes))); // setup_rt_frame: user registers, siginfo, FPU state
-        }
+        path.StoreRange(frame, KernelObjects.SignalFrameLines * KernelObjects.LineBytes); // setup_rt_frame: user registers, siginfo, FPU state
         p.Interrupted = (p.Program, frame);
         p.Program = new SignalHandlerProgram(handler);
         core.ReplaceUserStream(p.Program);
@@ -89,10 +86,7 @@ public sealed partial class LinuxKernel
             Exit(core, path, p, 128 + 11); // rt_sigreturn outside a handler: a bad frame, SIGSEGV
             return;
         }
-        for (int line = 0; line < KernelObjects.SignalFrameLines; line++)
-        {
-            path.Execute(Op.Load(interrupted.Frame + (ulong)(line * KernelObjects.LineBytes)));
-        }
+        path.LoadRange(interrupted.Frame, KernelObjects.SignalFrameLines * KernelObjects.LineBytes);
         p.Interrupted = null;
         p.Program = interrupted.Program;
         core.ReplaceUserStream(p.Program);
