@@ -102,13 +102,7 @@ public sealed partial class Core
             throw new InvalidOperationException($"Core {Path}: VMRESUME outside a VM exit handler.");
         }
         Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmEntryCycles);
-        Frame handler = _frames[^1];
-        _frames.RemoveAt(_frames.Count - 1);
-        SyncTop();
         _vmxMode = VmxMode.NonRoot;
-        if (handler.RetryOp is { } retry)
-        {
-            _pending = retry;
-        }
+        PopFrame("VMRESUME");
     }
 }

@@ -447,9 +447,18 @@ public sealed partial class Core : Event
 
     private void Return(Instruction i)
     {
+        if (PopFrame(i.ToString()).RestoresInterruptFlag)
+        {
+            InterruptsEnabled = true;
+        }
+    }
+
+    /// <summary>Leaves the top kernel (or hypervisor) frame; an operation it was to retry runs next.</summary>
+    private Frame PopFrame(string by)
+    {
         if (_frames.Count < 2)
         {
-            throw new InvalidOperationException($"Core {Path}: {i} with no kernel entry to return from.");
+            throw new InvalidOperationException($"Core {Path}: {by} with no kernel entry to return from.");
         }
         Frame frame = _frames[^1];
         _frames.RemoveAt(_frames.Count - 1);
@@ -458,10 +467,7 @@ public sealed partial class Core : Event
         {
             _pending = retry;
         }
-        if (frame.RestoresInterruptFlag)
-        {
-            InterruptsEnabled = true;
-        }
+        return frame;
     }
 
     private void RaiseException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, in Op faulting)

@@ -29,18 +29,13 @@ public sealed class MemoryPath
     private readonly StreamPrefetcher? _prefetcher;
     private readonly Counter _prefetches;
     private readonly ulong _lineTransferMilliCycles;
-    // Prefetched lines still arriving, direct-mapped by line number (a later prefetch to the same
-    // slot forgets the earlier line's wait, a small optimism in exchange for a lookup without hashing).
-    private const int ArrivalSlots = 4096;
     private const ulong LinesPerPage = 64;
-    private readonly ulong[] _arrivalLine = new ulong[ArrivalSlots];
-    private readonly ulong[] _arrivalCycle = new ulong[ArrivalSlots];
+    private readonly ArrivalTable _l2Arrivals = new(); // lines the L2 streamer asked for
     private ulong _channelFreeMilliCycles;
 
-    // The L1 next-line (DCU) prefetcher: lines it brought into the L1D and when their data arrives.
+    // The L1 next-line (DCU) prefetcher and the lines it brought into the L1D.
     private readonly bool _nextLinePrefetch;
-    private readonly ulong[] _l1ArrivalLine = new ulong[ArrivalSlots];
-    private readonly ulong[] _l1ArrivalCycle = new ulong[ArrivalSlots];
+    private readonly ArrivalTable _l1Arrivals = new();
     private ulong _lastDataLine = ulong.MaxValue;
 
     /// <param name="profile">The hardware profile giving geometries and latencies.</param>
@@ -91,7 +86,7 @@ public sealed class MemoryPath
         if (first.Access(physicalAddress, write))
         {
             (level, latency) = (MemoryLevel.L1, firstLatency);
-            if (nextLine && TakeArrival(_l1ArrivalLine, _l1ArrivalCycle, line, out ulong arrival))
+            if (nextLine && _l1Arrivals.TryTake(line, out ulong arrival))
             {
                 latency += arrival > Now ? (int)(arrival - Now) : 0; // the prefetched line is still on its way
                 PrefetchIntoL1(line + 1); // the stream goes on
@@ -143,20 +138,7 @@ public sealed class MemoryPath
 
     /// <summary>For a line the prefetcher asked for: the cycles still to wait for it; 0 once it has arrived.</summary>
     private int ArrivalWait(ulong line) =>
-        TakeArrival(_arrivalLine, _arrivalCycle, line, out ulong arrival) && arrival > Now ? (int)(arrival - Now) : 0;
-
-    /// <summary>Whether <paramref name="line"/> is a prefetched line not yet used, and when it arrives; the entry is consumed.</summary>
-    private static bool TakeArrival(ulong[] lines, ulong[] cycles, ulong line, out ulong arrival)
-    {
-        int slot = (int)(line % ArrivalSlots);
-        arrival = cycles[slot];
-        if (lines[slot] != line + 1)
-        {
-            return false;
-        }
-        lines[slot] = 0;
-        return true;
-    }
+        _l2Arrivals.TryTake(line, out ulong arrival) && arrival > Now ? (int)(arrival - Now) : 0;
 
     /// <summary>The DCU prefetcher brings <paramref name="line"/> into the L1D from wherever it is, within the page.</summary>
     private void PrefetchIntoL1(ulong line)
@@ -180,8 +162,7 @@ public sealed class MemoryPath
             ready = TakeChannel() + (ulong)_dramLatency;
         }
         Prefetch(line); // the L2 streamer sees the L1 prefetcher's requests as it sees demand ones
-        int slot = (int)(line % ArrivalSlots);
-        (_l1ArrivalLine[slot], _l1ArrivalCycle[slot]) = (line + 1, ready);
+        _l1Arrivals.Record(line, ready);
         _prefetches.Increment();
     }
 
@@ -200,9 +181,7 @@ public sealed class MemoryPath
                 continue; // already there
             }
             _l3?.Fill(l * bytes);
-            int slot = (int)(l % ArrivalSlots);
-            _arrivalLine[slot] = l + 1; // stored plus one, so that 0 marks an empty slot
-            _arrivalCycle[slot] = TakeChannel() + (ulong)_dramLatency;
+            _l2Arrivals.Record(l, TakeChannel() + (ulong)_dramLatency);
             _prefetches.Increment();
         }
     }
