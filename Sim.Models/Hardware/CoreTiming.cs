@@ -44,6 +44,14 @@ public sealed record CoreTiming
     /// <summary>Cycles of each named instruction; every <see cref="Instruction"/> must have one.</summary>
     public required IReadOnlyDictionary<Instruction, int> InstructionCycles { get; init; }
 
+    /// <summary>Where the figures of <see cref="Uncalibrated"/> come from, for a profile's sources.</summary>
+    public static IReadOnlyList<string> UncalibratedSources { get; } =
+    [
+        "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
+        "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
+        "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
+    ];
+
     /// <summary>
     /// Placeholder costs for every profile, assumed and not yet calibrated: calibrating them
     /// against the native nanobenchmarks of Adams and Agesen is the next step of the machine

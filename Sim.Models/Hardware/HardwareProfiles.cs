@@ -13,6 +13,9 @@ namespace Sim.Models.Hardware;
 /// </summary>
 public static class HardwareProfiles
 {
+    private const string NextLinePrefetchSource =
+        "DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)";
+
     /// <summary>Pentium 4 672 (Prescott 2M, family 15 model 4), 3.8 GHz, first-generation VT-x: the P4 of [AA06].</summary>
     public static readonly HardwareProfile Pentium4672 = new()
     {
@@ -110,16 +113,14 @@ public static class HardwareProfiles
             "clock 2.66 GHz: [AA06], description of the test machines",
             "L1I and L1D 32 KiB, 8 ways, 64 B lines, 3 cycles; L2 4 MiB, 16 ways, 14 cycles: [OPT] cache parameters of the Intel Core microarchitecture",
             "memory 80 ns beyond L2: assumed (no source in hand); a parameter",
-"DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)",
+            NextLinePrefetchSource,
             "memory bandwidth 8.53 GB/s: a 1066 MT/s, 8-byte front-side bus (the bus speed of a 2.66 GHz Core 2 Duo is assumed); prefetcher: 16 ascending streams as [IA32-OPT] gives for the Core Solo's hardware prefetcher (assumed to carry over), 8 lines ahead (assumed)",
             "TLBs: DTLB0 16 entries 4-way (4K and 4M), DTLB1 256 entries 4-way (4K), ITLB 128 entries 4-way (4K), 8 large: [SDM2] descriptors 56H, 57H, B4H, B0H, B1H; DTLB1 is modelled as a second level shared with instructions",
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
             "store buffer 20 entries: [OPT] Intel Core microarchitecture, memory sub-system; 8 line-fill buffers: assumed",
-            "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
-            "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
-            "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
+            .. CoreTiming.UncalibratedSources,
         ],
     };
 
@@ -154,16 +155,14 @@ public static class HardwareProfiles
             "clock 2.93 GHz: [SX11], description of the test machine",
             "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
             "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
-"DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)",
+            NextLinePrefetchSource,
             "memory bandwidth 32 GB/s: three channels of DDR3-1333 (Intel's X5570 specification); L2 streamer: 32 streams, up to 20 lines ahead, one forward stream per 4 KiB page ([OPT], the L2 streamer as described for the Sandy Bridge microarchitecture; assumed to hold for Nehalem)",
             "TLBs: DTLB 64 entries 4-way (4K), 32 4-way (2M); ITLB 128 4-way (4K), 7 fully associative (2M) per thread; STLB 512 entries 4-way, 4K only: [OPT] Nehalem TLB parameters",
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
             "store buffer 32 entries and 10 line-fill buffers: [OPT] Nehalem, memory subsystem",
-            "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
-            "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
-            "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
+            .. CoreTiming.UncalibratedSources,
         ],
     };
 
@@ -197,16 +196,14 @@ public static class HardwareProfiles
         [
             "L1D and L1I 32 KiB 8-way, 4 cycles; L2 1 MiB 16-way, 14 cycles; L3 1.375 MiB per core, 11-way, non-inclusive: [OPT] Skylake Server microarchitecture",
             "L3 latency 60 cycles and memory 90 ns load-to-use: assumed (no source in hand); parameters",
-"DCU prefetcher: the next line into the L1 data cache on an ascending access to recently loaded data ([OPT], data prefetching of the Intel Core microarchitecture and its successors); not crossing a 4 KiB page (assumed)",
+            NextLinePrefetchSource,
             "memory bandwidth 128 GB/s: six channels of DDR4-2666 (Intel's Platinum 8180 specification); L2 streamer: 32 streams, up to 20 lines ahead ([OPT] L2 streamer, assumed unchanged from Sandy Bridge)",
             "TLBs: ITLB 128 8-way (4K), 8 (2M); DTLB 64 4-way (4K), 32 4-way (2M); STLB 1536 12-way for 4K and 2M: [OPT] Table 2-15 (Skylake, same core as the server part)",
             "STLB hit 9 cycles: assumed; a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
             "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
-            "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
-            "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
-            "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
+            .. CoreTiming.UncalibratedSources,
         ],
     };
 
