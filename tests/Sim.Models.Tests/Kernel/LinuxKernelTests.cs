@@ -21,38 +21,6 @@ public class LinuxKernelTests
         new("data", Data, 4, Writable: true),
     ];
 
-    /// <summary>A program given as steps; a step may look at the last system call's result. Forking runs <c>child</c>.</summary>
-    private sealed class Script(Func<Script, IEnumerable<Op>> body, Func<Script>? child = null) : IProgram
-    {
-        private IEnumerator<Op>? _ops;
-
-        public List<long> Results { get; } = [];
-
-        public long LastResult => Results.Count == 0 ? 0 : Results[^1];
-
-        public bool TryNext(out Op op)
-        {
-            _ops ??= body(this).GetEnumerator();
-            if (_ops.MoveNext())
-            {
-                op = _ops.Current;
-                return true;
-            }
-            op = default;
-            return false;
-        }
-
-        public void SyscallReturned(long result) => Results.Add(result);
-
-        public IProgram ForkChild() => (child ?? throw new InvalidOperationException("this script does not fork"))();
-
-        public long PendingArgument { get; set; }
-
-        public Func<int, IProgram>? Handler { get; init; }
-
-        public IProgram? SignalHandler(int signal) => Handler?.Invoke(signal);
-    }
-
     private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
 
     private sealed class Rig
@@ -260,29 +228,6 @@ public class LinuxKernelTests
 public class LinuxKernelFileTests
 {
     private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
-
-    private sealed class Script(Func<Script, IEnumerable<Op>> body) : IProgram
-    {
-        private IEnumerator<Op>? _ops;
-
-        public long PendingArgument { get; set; }
-
-        public long PendingCount { get; set; } = 4096;
-
-        public List<long> Results { get; } = [];
-
-        public bool TryNext(out Op op)
-        {
-            _ops ??= body(this).GetEnumerator();
-            bool more = _ops.MoveNext();
-            op = more ? _ops.Current : default;
-            return more;
-        }
-
-        public void SyscallReturned(long result) => Results.Add(result);
-
-        public IProgram ForkChild() => throw new InvalidOperationException();
-    }
 
     [Fact]
     public void A_cold_read_goes_to_the_disk_once_and_then_hits_the_page_cache()
