@@ -52,8 +52,7 @@ internal static class RunCommand
             {
                 if (parse.GetValue(workload) is not null)
                 {
-                    Console.Error.WriteLine("virtsim run: give a scenario file or --workload, not both.");
-                    return 2;
+                    return WorkloadRunner.Fail("give a scenario file or --workload, not both.");
                 }
                 return WorkloadRunner.ExecuteFile(file, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
             }

@@ -71,7 +71,7 @@ internal static class WorkloadRunner
         }
     }
 
-    private static int Fail(string message)
+    internal static int Fail(string message)
     {
         Console.Error.WriteLine($"virtsim run: {message}");
         return 2;

@@ -17,6 +17,8 @@ namespace Sim.Workloads.Processes;
 /// Sizes and touch counts are assumptions of the order of glibc 2.3-2.5 on x86-64 (no measurement
 /// in hand): ld.so text 28 pages and data 2; libc text 333 pages, relocated read-only data 4,
 /// data 2, bss 5; a 132 KiB stack VMA. Startup touches all of ld.so's text and 48 pages of libc's.
+/// Which library pages fork, exit and waitpid enter and write, and the instructions each step runs
+/// (the ALU blocks, 30 to 200 instructions), are assumptions of the same order.
 /// Libraries sit from TASK_UNMAPPED_BASE (TASK_SIZE / 3, 0x2aaaaaaab000), where 2.6 x86-64
 /// kernels with the legacy mmap layout put them.
 /// </remarks>
