@@ -44,7 +44,7 @@ public static class NativeRun
                 m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
             var processContext = new WorkloadContext(host.NewAddressSpace(), host.Memory, sim.Random, size);
             processes.ConfigurePlatform(host);
-            if (host.Disk is not null || host.Ahci is not null)
+            if (host.HasDisk)
             {
                 linux.StartDisk();
             }

@@ -10,8 +10,8 @@ namespace Sim.Models.Kernel;
 /// </summary>
 public sealed class KernelPath(KernelText text, IPrivilegedOperations operations)
 {
-    private const int LineBytes = 64;
-    private const int PageBytes = 4096;
+    private const int LineBytes = KernelObjects.LineBytes;
+    private const int PageBytes = Memory.PhysicalMemory.FrameBytes;
     private readonly List<Op> _ops = [];
 
     public int Count => _ops.Count;

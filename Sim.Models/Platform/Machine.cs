@@ -121,6 +121,9 @@ public sealed class Machine
     /// <summary>The SATA disk behind the AHCI adapter, or null when configured without one or on the ATA channel.</summary>
     public AhciDisk? Ahci { get; }
 
+    /// <summary>Whether the machine has a disk, on either interface.</summary>
+    public bool HasDisk => Disk is not null || Ahci is not null;
+
     /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
     public const int NicIrq = 11;
 
