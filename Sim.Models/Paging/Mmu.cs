@@ -26,8 +26,14 @@ public sealed class Mmu
     private readonly bool _stlbHoldsLarge;
     private readonly int _stlbHitCycles;
     private readonly PagingStructureCaches _caches;
-    private readonly PageWalker _walker;
     private readonly bool _pcidSupported;
+    private readonly HardwareProfile _profile;
+    private readonly PhysicalMemory _hostMemory;
+    private readonly MemoryPath _path;
+    private readonly StatGroup _tlbStats;
+    private readonly Context _host;
+    private Context? _guest;
+    private Context _current;
 
     private readonly Counter _l1Hits;
 
@@ -63,7 +69,8 @@ public sealed class Mmu
         _pcidSupported = profile.Features.Pcid;
         StatGroup tlb = stats.Child("tlb");
         _caches = new PagingStructureCaches(profile.PagingStructureCaches, tlb.Child("psc"));
-        _walker = new PageWalker(memory, path, _caches);
+        (_profile, _hostMemory, _path, _tlbStats) = (profile, memory, path, tlb);
+        _host = _current = new Context(new PageWalker(memory, path, _caches), vpid: 0);
         _l1Hits = tlb.Counter("l1_hits", "count", "translations found in a first-level TLB");
         _l1Misses = tlb.Counter("l1_misses", "count", "translations missing from the first-level TLBs");
         _stlbHits = tlb.Counter("stlb_hits", "count", "first-level misses found in the second-level TLB");
@@ -75,14 +82,19 @@ public sealed class Mmu
         _flushes = tlb.Counter("flushed_entries", "count", "TLB entries dropped by MOV CR3 and INVLPG");
     }
 
-    /// <summary>The physical address of the current PML4 table.</summary>
-    public ulong Pml4 { get; private set; }
+    /// <summary>The physical address of the current PML4 table (guest-physical while a guest under EPT runs).</summary>
+    public ulong Pml4 => _current.Pml4;
 
     /// <summary>The current PCID (always 0 without CR4.PCIDE).</summary>
-    public ushort Pcid { get; private set; }
+    public ushort Pcid => _current.Pcid;
 
-    /// <summary>CR4.PCIDE: set by the kernel when the profile supports PCIDs.</summary>
-    public bool PcidEnabled { get; private set; }
+    /// <summary>CR4.PCIDE of the current context: set by the kernel when the profile supports PCIDs.</summary>
+    public bool PcidEnabled => _current.PcidEnabled;
+
+    /// <summary>Whether translations are made for a guest (VMX non-root mode) rather than the host.</summary>
+    public bool InGuest => _current != _host;
+
+    private TranslationTag Tag => new(_current.Vpid, _current.Pcid);
 
     public long Walks => _walks.Value;
 
@@ -94,7 +106,54 @@ public sealed class Mmu
         {
             throw new InvalidOperationException("This CPU has no PCID support; CR4.PCIDE cannot be set.");
         }
-        PcidEnabled = true;
+        _current.PcidEnabled = true;
+    }
+
+    /// <summary>
+    /// Gives the MMU a guest's translation state (what a hypervisor puts in the VMCS before the
+    /// first VM entry): its VPID (0 when the CPU or the hypervisor does not use VPIDs), where its
+    /// page tables live, and its EPT when it runs under nested paging. Without an EPT the guest's
+    /// CR3 points at tables in host memory (shadow page tables).
+    /// </summary>
+    public void AttachGuest(byte vpid, PhysicalMemory tables, Ept? ept)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        if (vpid != 0 && !_profile.Features.Vpid)
+        {
+            throw new InvalidOperationException($"{_profile.Name} has no VPIDs; a guest must run with VPID 0.");
+        }
+        if (ept is not null && !_profile.Features.Ept)
+        {
+            throw new InvalidOperationException($"{_profile.Name} has no EPT; nested paging is impossible on it.");
+        }
+        EptWalker? eptWalker = ept is null ? null
+            : new EptWalker(ept, _hostMemory, _path, new PagingStructureCaches(_profile.PagingStructureCaches, _tlbStats.Child("ept_psc")));
+        _guest = new Context(new PageWalker(tables, _path, _caches, eptWalker), vpid);
+    }
+
+    /// <summary>VM entry: translations are the guest's from now on. Without a VPID every TLB and paging-structure cache entry is dropped (SDM Vol. 3C 28.3.3.1).</summary>
+    public void EnterGuest() => Switch(_guest ?? throw new InvalidOperationException("VM entry with no guest attached to the MMU."));
+
+    /// <summary>VM exit: translations are the host's again, under the same flush rule as entry.</summary>
+    public void ExitGuest() => Switch(_host);
+
+    private void Switch(Context next)
+    {
+        if (next == _current)
+        {
+            return;
+        }
+        bool flush = (_guest?.Vpid ?? 0) == 0;
+        _current = next;
+        _lastPage = ulong.MaxValue;
+        if (flush)
+        {
+            foreach (Tlb tlb in AllTlbs())
+            {
+                _flushes.Add(tlb.FlushAll());
+            }
+            _caches.InvalidateAll();
+        }
     }
 
     /// <summary>
@@ -105,19 +164,20 @@ public sealed class Mmu
     public void LoadCr3(ulong value)
     {
         _lastPage = ulong.MaxValue; // the PCID may change even when nothing is flushed
-        Pml4 = value & PageEntry.AddressMask;
-        if (!PcidEnabled)
+        Context c = _current;
+        c.Pml4 = value & PageEntry.AddressMask;
+        if (!c.PcidEnabled)
         {
-            Pcid = 0;
+            c.Pcid = 0;
             FlushTlbs(null, includeGlobal: false);
-            _caches.Invalidate(null);
+            _caches.Invalidate(c.Vpid, null);
             return;
         }
-        Pcid = (ushort)(value & 0xFFF);
+        c.Pcid = (ushort)(value & 0xFFF);
         if ((value & (1UL << 63)) == 0)
         {
-            FlushTlbs(Pcid, includeGlobal: false);
-            _caches.Invalidate(Pcid);
+            FlushTlbs(c.Pcid, includeGlobal: false);
+            _caches.Invalidate(c.Vpid, c.Pcid);
         }
     }
 
@@ -127,9 +187,9 @@ public sealed class Mmu
         _lastPage = ulong.MaxValue;
         foreach (Tlb tlb in AllTlbs())
         {
-            tlb.InvalidatePage(linearAddress, Pcid);
+            tlb.InvalidatePage(linearAddress, Tag);
         }
-        _caches.Invalidate(Pcid);
+        _caches.Invalidate(_current.Vpid, Pcid);
     }
 
     /// <summary>Translates one access at <paramref name="linearAddress"/>.</summary>
@@ -170,7 +230,7 @@ public sealed class Mmu
             if (hit)
             {
                 _stlbHits.Increment();
-                (shift == PageEntry.SmallPageShift ? small : large).Insert(linearAddress, shift, Pcid, found);
+                (shift == PageEntry.SmallPageShift ? small : large).Insert(linearAddress, shift, Tag, found);
                 return new TranslationResult(TranslationFault.None, 0, pa, _stlbHitCycles, false);
             }
             _stlbMisses.Increment();
@@ -180,21 +240,21 @@ public sealed class Mmu
 
     private TranslationResult WalkAndFill(ulong linearAddress, MemoryAccessKind kind, bool user, Tlb small, Tlb large)
     {
-        WalkResult walk = _walker.Walk(Pml4, Pcid, linearAddress, kind, user);
+        WalkResult walk = _current.Walker.Walk(Pml4, Tag, linearAddress, kind, user);
         _walks.Increment();
         _walkReferences.Add(walk.References);
         _walkCycles.Add(walk.Cycles);
         if (walk.Fault != TranslationFault.None)
         {
             _faults.Increment();
-            return new TranslationResult(walk.Fault, walk.ErrorCode, 0, walk.Cycles, true);
+            return new TranslationResult(walk.Fault, walk.ErrorCode, 0, walk.Cycles, true, walk.GuestPhysicalAddress);
         }
         var entry = new TlbEntry(walk.PageBase, walk.Rights, walk.Global, Dirty: kind == MemoryAccessKind.Write);
         bool isLarge = walk.PageShift == PageEntry.LargePageShift;
-        (isLarge ? large : small).Insert(linearAddress, walk.PageShift, Pcid, entry);
+        (isLarge ? large : small).Insert(linearAddress, walk.PageShift, Tag, entry);
         if (_stlb is not null && (!isLarge || _stlbHoldsLarge))
         {
-            _stlb.Insert(linearAddress, walk.PageShift, Pcid, entry);
+            _stlb.Insert(linearAddress, walk.PageShift, Tag, entry);
         }
         ulong offset = linearAddress & ((1UL << walk.PageShift) - 1);
         return new TranslationResult(TranslationFault.None, 0, walk.PageBase | offset, walk.Cycles, true);
@@ -205,7 +265,7 @@ public sealed class Mmu
     {
         physicalAddress = 0;
         e = default;
-        int slot = tlb.Find(linearAddress, shift, Pcid);
+        int slot = tlb.Find(linearAddress, shift, Tag);
         if (slot < 0)
         {
             return false;
@@ -216,7 +276,7 @@ public sealed class Mmu
                        (kind != MemoryAccessKind.Fetch || !e.Rights.NoExecute);
         if (!allowed)
         {
-            tlb.InvalidatePage(linearAddress, Pcid);
+            tlb.InvalidatePage(linearAddress, Tag);
             return false;
         }
         physicalAddress = e.PageBase | (linearAddress & ((1UL << shift) - 1));
@@ -228,7 +288,7 @@ public sealed class Mmu
         _lastPage = ulong.MaxValue;
         foreach (Tlb tlb in AllTlbs())
         {
-            _flushes.Add(tlb.Flush(pcid, includeGlobal));
+            _flushes.Add(tlb.Flush(_current.Vpid, pcid, includeGlobal));
         }
     }
 
@@ -242,5 +302,19 @@ public sealed class Mmu
         {
             yield return _stlb;
         }
+    }
+
+    /// <summary>One translation context: the host's (VMX root or no VMX) or a guest's, with its own CR3, PCID state, VPID and walk.</summary>
+    private sealed class Context(PageWalker walker, byte vpid)
+    {
+        public PageWalker Walker { get; } = walker;
+
+        public byte Vpid { get; } = vpid;
+
+        public ulong Pml4 { get; set; }
+
+        public ushort Pcid { get; set; }
+
+        public bool PcidEnabled { get; set; }
     }
 }

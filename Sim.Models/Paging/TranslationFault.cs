@@ -10,4 +10,7 @@ public enum TranslationFault
 
     /// <summary>#GP: the linear address is not canonical; no page walk happens.</summary>
     GeneralProtection,
+
+    /// <summary>A guest's guest-physical address has no EPT mapping with the permission the access needs: a VM exit, not a guest exception.</summary>
+    EptViolation,
 }

@@ -22,7 +22,7 @@ public class PageWalkerTests
     {
         var (m, w) = Setup();
         ulong frame = m.Map(Va, 1, UserRw)[0];
-        WalkResult r = w.Walk(m.Space.Pml4, 0, Va + 0x123, MemoryAccessKind.Read, user: true);
+        WalkResult r = w.Walk(m.Space.Pml4, TranslationTag.Host, Va + 0x123, MemoryAccessKind.Read, user: true);
         Assert.Equal(TranslationFault.None, r.Fault);
         Assert.Equal(frame, r.PageBase);
         Assert.Equal(12, r.PageShift);
@@ -38,7 +38,7 @@ public class PageWalkerTests
             Assert.Equal(0UL, entry & PageEntry.Dirty);
             table = entry & PageEntry.AddressMask;
         }
-        w.Walk(m.Space.Pml4, 0, Va, MemoryAccessKind.Write, user: true);
+        w.Walk(m.Space.Pml4, TranslationTag.Host, Va, MemoryAccessKind.Write, user: true);
         Assert.True((m.Leaf(Va) & PageEntry.Dirty) != 0);
     }
 
@@ -48,7 +48,7 @@ public class PageWalkerTests
         var (m, w) = Setup();
         ulong frame = m.Memory.AllocateLargeFrame();
         m.Space.Map2M(0x4000_0000, frame, UserRw);
-        WalkResult r = w.Walk(m.Space.Pml4, 0, 0x4000_0000 + 0x12_3456, MemoryAccessKind.Read, user: false);
+        WalkResult r = w.Walk(m.Space.Pml4, TranslationTag.Host, 0x4000_0000 + 0x12_3456, MemoryAccessKind.Read, user: false);
         Assert.Equal(TranslationFault.None, r.Fault);
         Assert.Equal(frame, r.PageBase);
         Assert.Equal(21, r.PageShift);
@@ -65,7 +65,7 @@ public class PageWalkerTests
     {
         var (m, w) = Setup();
         m.Map(Va, 1, UserRw);
-        WalkResult r = w.Walk(m.Space.Pml4, 0, Va + 4096, kind, user); // the next page: its PTE is empty
+        WalkResult r = w.Walk(m.Space.Pml4, TranslationTag.Host, Va + 4096, kind, user); // the next page: its PTE is empty
         Assert.Equal(TranslationFault.PageFault, r.Fault);
         Assert.Equal((PageFaultErrorCode)expected, r.ErrorCode);
         Assert.Equal(4, r.References);
@@ -80,13 +80,13 @@ public class PageWalkerTests
         m.Map(Va + 0x1000, 1, PageEntry.User);                  // read-only
         m.Map(Va + 0x2000, 1, UserRw | PageEntry.NoExecute);    // no execute
         Assert.Equal(PageFaultErrorCode.Protection | PageFaultErrorCode.User,
-            w.Walk(m.Space.Pml4, 0, Va, MemoryAccessKind.Read, user: true).ErrorCode);
+            w.Walk(m.Space.Pml4, TranslationTag.Host, Va, MemoryAccessKind.Read, user: true).ErrorCode);
         Assert.Equal(PageFaultErrorCode.Protection | PageFaultErrorCode.Write,
-            w.Walk(m.Space.Pml4, 0, Va + 0x1000, MemoryAccessKind.Write, user: false).ErrorCode); // CR0.WP = 1
+            w.Walk(m.Space.Pml4, TranslationTag.Host, Va + 0x1000, MemoryAccessKind.Write, user: false).ErrorCode); // CR0.WP = 1
         Assert.Equal(0UL, m.Leaf(Va + 0x1000) & PageEntry.Dirty);
         Assert.Equal(PageFaultErrorCode.Protection | PageFaultErrorCode.InstructionFetch | PageFaultErrorCode.User,
-            w.Walk(m.Space.Pml4, 0, Va + 0x2000, MemoryAccessKind.Fetch, user: true).ErrorCode);
-        Assert.Equal(TranslationFault.None, w.Walk(m.Space.Pml4, 0, Va, MemoryAccessKind.Write, user: false).Fault);
+            w.Walk(m.Space.Pml4, TranslationTag.Host, Va + 0x2000, MemoryAccessKind.Fetch, user: true).ErrorCode);
+        Assert.Equal(TranslationFault.None, w.Walk(m.Space.Pml4, TranslationTag.Host, Va, MemoryAccessKind.Write, user: false).Fault);
     }
 
     [Fact]
@@ -100,14 +100,14 @@ public class PageWalkerTests
         ulong pd = m.Memory.ReadUInt64(pdpt + ((ulong)PageEntry.Index(Va, 2) * 8)) & PageEntry.AddressMask;
         ulong pdeAddress = pd + ((ulong)PageEntry.Index(Va, 1) * 8);
         m.Memory.WriteUInt64(pdeAddress, m.Memory.ReadUInt64(pdeAddress) & ~PageEntry.User);
-        Assert.Equal(PageFaultErrorCode.Protection | PageFaultErrorCode.User, w.Walk(m.Space.Pml4, 0, Va, MemoryAccessKind.Read, true).ErrorCode);
+        Assert.Equal(PageFaultErrorCode.Protection | PageFaultErrorCode.User, w.Walk(m.Space.Pml4, TranslationTag.Host, Va, MemoryAccessKind.Read, true).ErrorCode);
     }
 
     [Fact]
     public void Non_canonical_addresses_raise_general_protection_without_a_walk()
     {
         var (m, w) = Setup();
-        WalkResult r = w.Walk(m.Space.Pml4, 0, 0x0000_8000_0000_0000, MemoryAccessKind.Read, false);
+        WalkResult r = w.Walk(m.Space.Pml4, TranslationTag.Host, 0x0000_8000_0000_0000, MemoryAccessKind.Read, false);
         Assert.Equal(TranslationFault.GeneralProtection, r.Fault);
         Assert.Equal(0, r.References);
     }
@@ -117,11 +117,11 @@ public class PageWalkerTests
     {
         var (m, w) = Setup(HardwareProfiles.NehalemX5570, caches: true);
         m.Map(Va, 2, UserRw);
-        Assert.Equal(4, w.Walk(m.Space.Pml4, 0, Va, MemoryAccessKind.Read, true).References);
-        WalkResult second = w.Walk(m.Space.Pml4, 0, Va + 4096, MemoryAccessKind.Read, true);
+        Assert.Equal(4, w.Walk(m.Space.Pml4, TranslationTag.Host, Va, MemoryAccessKind.Read, true).References);
+        WalkResult second = w.Walk(m.Space.Pml4, TranslationTag.Host, Va + 4096, MemoryAccessKind.Read, true);
         Assert.Equal(TranslationFault.None, second.Fault);
         Assert.Equal(1, second.References); // the PDE cache held the page table's address
         // A different PCID does not use those entries.
-        Assert.Equal(4, w.Walk(m.Space.Pml4, 5, Va + 4096, MemoryAccessKind.Read, true).References);
+        Assert.Equal(4, w.Walk(m.Space.Pml4, new TranslationTag(0, 5), Va + 4096, MemoryAccessKind.Read, true).References);
     }
 }

@@ -1,0 +1,87 @@
+using Sim.Models.Memory;
+
+namespace Sim.Models.Paging;
+
+/// <summary>
+/// One virtual machine's extended page tables (Intel SDM Vol. 3C 28.2): a 4-level tree in host
+/// physical memory, in the real entry format of <see cref="EptEntry"/>, translating guest-physical
+/// addresses to host-physical ones. The hypervisor builds it with ordinary stores (here, at VM
+/// creation: <see cref="Map"/>); the processor walks it (<see cref="EptWalker"/>) whenever a guest
+/// reference needs a guest-physical address translated. Pages the hypervisor leaves unmapped,
+/// such as the guest's device registers, make every access to them an EPT violation.
+/// </summary>
+public sealed class Ept
+{
+    private readonly PhysicalMemory _host;
+
+    public Ept(PhysicalMemory host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        _host = host;
+        Pml4 = host.AllocateFrame();
+        TableFrames = 1;
+    }
+
+    /// <summary>The host-physical address of the EPT PML4 table.</summary>
+    public ulong Pml4 { get; }
+
+    /// <summary>The EPT pointer as a VMCS holds it: the PML4 address, write-back structures, a 4-level walk.</summary>
+    public ulong Eptp => Pml4 | EptEntry.PointerFlags;
+
+    /// <summary>Host frames taken by the EPT's own tables (hypervisor memory overhead).</summary>
+    public int TableFrames { get; private set; }
+
+    /// <summary>
+    /// Maps <paramref name="bytes"/> of guest-physical memory from <paramref name="guestPhysical"/>
+    /// onto host-physical memory from <paramref name="hostPhysical"/>, readable, writable and
+    /// executable, write-back; with 2 MiB pages where <paramref name="largePages"/> and the
+    /// addresses allow, otherwise 4 KiB pages.
+    /// </summary>
+    public void Map(ulong guestPhysical, ulong hostPhysical, ulong bytes, bool largePages)
+    {
+        const ulong Small = 1UL << PageEntry.SmallPageShift, Large = 1UL << PageEntry.LargePageShift;
+        if ((guestPhysical | hostPhysical | bytes) % Small != 0)
+        {
+            throw new ArgumentException("EPT mappings cover whole 4 KiB pages.");
+        }
+        const ulong Leaf = EptEntry.ReadWriteExecute | EptEntry.WriteBack | EptEntry.IgnorePat;
+        for (ulong offset = 0; offset < bytes;)
+        {
+            ulong gpa = guestPhysical + offset, hpa = hostPhysical + offset;
+            if (largePages && (gpa | hpa) % Large == 0 && bytes - offset >= Large)
+            {
+                _host.WriteUInt64(TableFor(gpa, 1) + ((ulong)PageEntry.Index(gpa, 1) * 8), (hpa & PageEntry.LargeAddressMask) | Leaf | EptEntry.LargePage);
+                offset += Large;
+            }
+            else
+            {
+                _host.WriteUInt64(TableFor(gpa, 0) + ((ulong)PageEntry.Index(gpa, 0) * 8), (hpa & PageEntry.AddressMask) | Leaf);
+                offset += Small;
+            }
+        }
+    }
+
+    /// <summary>The table of <paramref name="level"/> that holds <paramref name="gpa"/>'s entry, made on the way down where missing.</summary>
+    private ulong TableFor(ulong gpa, int level)
+    {
+        ulong table = Pml4;
+        for (int l = 3; l > level; l--)
+        {
+            ulong entryAddress = table + ((ulong)PageEntry.Index(gpa, l) * 8);
+            ulong entry = _host.ReadUInt64(entryAddress);
+            if (!EptEntry.IsPresent(entry))
+            {
+                ulong next = _host.AllocateFrame();
+                TableFrames++;
+                entry = next | EptEntry.ReadWriteExecute;
+                _host.WriteUInt64(entryAddress, entry);
+            }
+            else if ((entry & EptEntry.LargePage) != 0)
+            {
+                throw new InvalidOperationException($"Guest-physical 0x{gpa:X} is already mapped by a 2 MiB EPT page.");
+            }
+            table = entry & PageEntry.AddressMask;
+        }
+        return table;
+    }
+}

@@ -1,0 +1,73 @@
+using Sim.Models.Memory;
+
+namespace Sim.Models.Paging;
+
+/// <summary>
+/// The processor's EPT walk (Intel SDM Vol. 3C 28.2.2): translates a guest-physical address to a
+/// host-physical one by reading the EPT entries in host memory, each reference through the core's
+/// caches, starting below the root where the EPT paging-structure caches (SDM 28.3.1, "guest-
+/// physical mappings") hold an upper-level entry. Used for every guest-physical address a guest
+/// reference produces: each table of the guest's own walk, and the final page.
+/// </summary>
+/// <remarks>
+/// Model: permissions are checked for reads and writes (execute is always granted by the
+/// hypervisor's mappings here); EPT accessed and dirty flags are not set (they are optional, off in
+/// the EPTP, and absent before Haswell).
+/// </remarks>
+public sealed class EptWalker
+{
+    private readonly PhysicalMemory _host;
+    private readonly MemoryPath _path;
+    private readonly PagingStructureCaches? _caches;
+    private readonly ulong _pml4;
+
+    public EptWalker(Ept ept, PhysicalMemory host, MemoryPath path, PagingStructureCaches? caches)
+    {
+        ArgumentNullException.ThrowIfNull(ept);
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(path);
+        (_host, _path, _caches, _pml4) = (host, path, caches, ept.Pml4);
+    }
+
+    /// <summary>
+    /// Translates <paramref name="gpa"/>, adding the walk's references and cycles; false on an EPT
+    /// violation (an entry not present, or one without the permission the access needs).
+    /// <paramref name="pageShift"/> is the size of the EPT page found (12 or 21).
+    /// </summary>
+    public bool Translate(ulong gpa, MemoryAccessKind kind, ref int references, ref int cycles, out ulong hpa, out int pageShift)
+    {
+        ulong need = kind == MemoryAccessKind.Write ? EptEntry.Write : EptEntry.Read;
+        (int level, ulong table, _) = _caches?.Lookup(gpa, TranslationTag.Host) ?? (3, 0, WalkRights.All);
+        if (level == 3)
+        {
+            table = _pml4;
+        }
+        while (true)
+        {
+            ulong entryAddress = table + ((ulong)PageEntry.Index(gpa, level) * 8);
+            int latency = _path.Access(entryAddress, MemoryAccessKind.Read);
+            cycles += latency;
+            _path.Now += (ulong)latency;
+            references++;
+            ulong entry = _host.ReadUInt64(entryAddress);
+            if ((entry & need) == 0)
+            {
+                (hpa, pageShift) = (0, 0);
+                return false;
+            }
+            bool large = level == 1 && (entry & EptEntry.LargePage) != 0;
+            if (level == 0 || large)
+            {
+                pageShift = large ? PageEntry.LargePageShift : PageEntry.SmallPageShift;
+                hpa = (entry & (large ? PageEntry.LargeAddressMask : PageEntry.AddressMask)) | (gpa & ((1UL << pageShift) - 1));
+                return true;
+            }
+            table = entry & PageEntry.AddressMask;
+            _caches?.Fill(gpa, TranslationTag.Host, level, table, WalkRights.All);
+            level--;
+        }
+    }
+
+    /// <summary>Drops the EPT paging-structure caches (INVEPT).</summary>
+    public void Invalidate() => _caches?.InvalidateAll();
+}
