@@ -33,7 +33,11 @@ internal static class RunCommand
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
         var workload = new Option<string?>("--workload") { Description = "Run this workload on the machine model instead of the engine demonstration (see 'virtsim workloads')." };
         var profile = new Option<string>("--profile") { Description = "Hardware profile for --workload (see 'virtsim profiles').", DefaultValueFactory = _ => "p4-672" };
-        var preset = new Option<string>("--preset") { Description = "Virtualization preset for --workload: native (type1, type2, paravirt and oslevel come with the virtualization issue).", DefaultValueFactory = _ => "native" };
+        var preset = new Option<string>("--preset") { Description = "Virtualization preset for --workload: native, type1, type2, paravirt, oslevel (docs/virtualization.md says which run today).", DefaultValueFactory = _ => "native" };
+        var cpu = new Option<string?>("--cpu") { Description = "With --workload: CPU virtualization instead of the preset's (trap-and-emulate, binary-translation, hardware-assist, paravirtual, none)." };
+        var mmu = new Option<string?>("--mmu") { Description = "With --workload: MMU virtualization instead of the preset's (native, shadow, nested, direct)." };
+        var io = new Option<string?>("--io") { Description = "With --workload: I/O virtualization instead of the preset's (native, emulated, paravirtual, passthrough)." };
+        var hosting = new Option<string?>("--hosting") { Description = "With --workload: hosting instead of the preset's (bare-metal, hosted, shared-kernel)." };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
@@ -44,7 +48,7 @@ internal static class RunCommand
         {
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
-            workload, profile, preset, size, json, disk, diskInterface,
+            workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
         };
         command.SetAction(parse =>
         {
@@ -61,6 +65,7 @@ internal static class RunCommand
                 var fromFlags = new Sim.Experiments.Scenarios.WorkloadScenario
                 {
                     Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
+                    Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
                     Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,

@@ -1,4 +1,4 @@
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Experiments.Output;
 using Sim.Experiments.Scenarios;
 using Sim.Models.Hardware;
@@ -6,7 +6,7 @@ using Sim.Workloads;
 
 namespace Sim.Cli;
 
-/// <summary>The <c>virtsim run --workload</c> and <c>virtsim run FILE</c> paths: one workload on one machine, natively for now.</summary>
+/// <summary>The <c>virtsim run --workload</c> and <c>virtsim run FILE</c> paths: one workload on one machine, natively or under a preset.</summary>
 internal static class WorkloadRunner
 {
     /// <summary>Runs the scenario in <paramref name="path"/> (a YAML file; docs/scenarios.md).</summary>
@@ -32,7 +32,8 @@ internal static class WorkloadRunner
         }
         (IWorkload workload, long n) = scenario.ResolveWorkload();
         HardwareProfile profile = scenario.ResolveProfile();
-        string target = outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-native");
+        string target = outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-{scenario.Preset}");
+        Models.Virtualization.VirtualizationAxes axes = scenario.ResolveAxes();
         ResultsFolder folder;
         try
         {
@@ -45,23 +46,23 @@ internal static class WorkloadRunner
         try
         {
             DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-            var runs = new NativeRunResult[scenario.Repetitions];
-            Parallel.For(0, runs.Length, i => runs[i] = NativeRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine()));
-            string summary = NativeRunReport.ToJson(runs);
+            var runs = new WorkloadRunResult[scenario.Repetitions];
+            Parallel.For(0, runs.Length, i => runs[i] = WorkloadRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine(), axes));
+            string summary = WorkloadRunReport.ToJson(runs);
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
             if (runs.Length > 1)
             {
                 folder.WriteText("summary.csv", w => SummaryCsv.Write(w, [.. runs.Select(r => r.Run)]));
             }
             folder.WriteText("summary.json", w => w.Write(summary));
-            folder.WriteText("report.md", w => w.Write(NativeRunReport.ToMarkdown(runs, workload.Description)));
+            folder.WriteText("report.md", w => w.Write(WorkloadRunReport.ToMarkdown(runs, workload.Description)));
             folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
             string resolved = JsonText.Of(scenario.Resolved());
             folder.WriteText("scenario.json", w => w.Write(resolved));
             (string version, string commit) = VersionCommand.ProgramVersion();
             folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
             folder.Commit();
-            Console.Write(json ? summary : NativeRunReport.ToText(runs, workload.Description) + $"\nResults: {folder.Target}\n");
+            Console.Write(json ? summary : WorkloadRunReport.ToText(runs, workload.Description) + $"\nResults: {folder.Target}\n");
             return 0;
         }
         catch

@@ -18,7 +18,7 @@ public interface IProcessWorkload : IWorkload
     IProgram CreateProgram(WorkloadContext context);
 
     /// <summary>Sets up what the workload needs around the machine (a client peer on the network) before it boots; nothing by default.</summary>
-    void ConfigurePlatform(Machine machine)
+    void ConfigurePlatform(IPlatform platform)
     {
     }
 

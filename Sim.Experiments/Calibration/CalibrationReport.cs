@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Workloads.Nanobenchmarks;
 using Sim.Workloads.Processes;
 
@@ -14,9 +14,9 @@ public static class CalibrationReport
     public const int DefaultIterations = 2_000;
 
     /// <summary>forkwait under the Linux-like kernel: the run, and its simulated seconds scaled to the paper's 40,000 forks.</summary>
-    public static (NativeRunResult Run, double Seconds) ForkWait(HardwareProfile profile, int forks)
+    public static (WorkloadRunResult Run, double Seconds) ForkWait(HardwareProfile profile, int forks)
     {
-        NativeRunResult r = NativeRun.Run(profile, new ForkWait(), forks, seed: 1);
+        WorkloadRunResult r = WorkloadRun.Run(profile, new ForkWait(), forks, seed: 1);
         return (r, r.Outcome.SimulatedSeconds * PublishedNative.ForkWaitForks / forks);
     }
 
@@ -75,7 +75,7 @@ public static class CalibrationReport
         var ci = CultureInfo.InvariantCulture;
         // Both machines of [AA06], and the profile asked for if it is neither.
         HardwareProfile[] profiles = [.. PublishedNative.ForkWaitSeconds.Keys.Select(HardwareProfiles.Get).Append(profile).DistinctBy(p => p.Name)];
-        (NativeRunResult Run, double Seconds)[] runs = [.. profiles.AsParallel().AsOrdered().Select(p => ForkWait(p, forks))];
+        (WorkloadRunResult Run, double Seconds)[] runs = [.. profiles.AsParallel().AsOrdered().Select(p => ForkWait(p, forks))];
         var md = new StringBuilder();
         md.Append(ci, $"\n## forkwait\n\n{PublishedNative.ForkWaitForks:N0} fork + waitpid under the Linux-like kernel (`LinuxKernel`) by a dynamically linked\n");
         md.Append(ci, $"C program (`GlibcProcess`), measured over {forks:N0} forks and scaled. Published: [AA06] Figure 4, native\n");
@@ -83,7 +83,7 @@ public static class CalibrationReport
         md.Append("| profile | published | simulated | error | within 25% | cycles per fork |\n|---|---:|---:|---:|---|---:|\n");
         for (int i = 0; i < profiles.Length; i++)
         {
-            (NativeRunResult run, double simulated) = runs[i];
+            (WorkloadRunResult run, double simulated) = runs[i];
             string perFork = string.Create(ci, $"{(double)run.Outcome.CoreCycles / forks:N0}");
             if (PublishedNative.ForkWaitSeconds.TryGetValue(profiles[i].Name, out double published))
             {
@@ -95,7 +95,7 @@ public static class CalibrationReport
                 md.Append(ci, $"| {profiles[i].Name} | - | {simulated:0.000} s | - | - | {perFork} |\n");
             }
         }
-        NativeRunResult own = runs[Array.FindIndex(profiles, p => p.Name == profile.Name)].Run;
+        WorkloadRunResult own = runs[Array.FindIndex(profiles, p => p.Name == profile.Name)].Run;
         md.Append(ci, $"\nOn `{profile.Name}`, one fork + exit + wait: ");
         md.Append(string.Join(", ", own.CyclesByCategory.Where(c => c.Value > 0).Select(c => string.Create(ci, $"{c.Key.ToString().ToLowerInvariant()} {c.Value / (double)own.Outcome.CoreCycles:0%}"))));
         md.Append(ci, $" of the cycles; per fork the kernel took {own.Stat("host.kernel", "copy_on_write_faults") / forks:0.#} copy-on-write faults, ");

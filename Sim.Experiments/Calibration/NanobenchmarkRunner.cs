@@ -1,4 +1,4 @@
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Workloads;
@@ -24,11 +24,11 @@ public static class NanobenchmarkRunner
             throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "At least 10 iterations are needed for a steady state.");
         }
         var empty = new EmptyLoop(benchmark);
-        NativeRunResult b1 = NativeRun.Run(profile, benchmark, iterations, seed: 1);
-        NativeRunResult b2 = NativeRun.Run(profile, benchmark, 2L * iterations, seed: 1);
-        NativeRunResult e1 = NativeRun.Run(profile, empty, iterations, seed: 1);
-        NativeRunResult e2 = NativeRun.Run(profile, empty, 2L * iterations, seed: 1);
-        double Net(Func<NativeRunResult, double> f) => ((f(b2) - f(b1)) - (f(e2) - f(e1))) / iterations;
+        WorkloadRunResult b1 = WorkloadRun.Run(profile, benchmark, iterations, seed: 1);
+        WorkloadRunResult b2 = WorkloadRun.Run(profile, benchmark, 2L * iterations, seed: 1);
+        WorkloadRunResult e1 = WorkloadRun.Run(profile, empty, iterations, seed: 1);
+        WorkloadRunResult e2 = WorkloadRun.Run(profile, empty, 2L * iterations, seed: 1);
+        double Net(Func<WorkloadRunResult, double> f) => ((f(b2) - f(b1)) - (f(e2) - f(e1))) / iterations;
         var byCategory = Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => Net(r => r.CyclesByCategory[c]));
         return new NanobenchmarkResult(benchmark.Name, profile.Name, Net(r => r.Outcome.CoreCycles), byCategory);
     }

@@ -66,6 +66,10 @@ public static class ScenarioFile
                 throw new ScenarioException($"{where}: {key}: {problem}.");
             }
         }
+        if (scenario.CombinationProblem() is { } combined)
+        {
+            throw new ScenarioException($"{source}: {combined}.");
+        }
         return scenario;
     }
 
@@ -74,6 +78,10 @@ public static class ScenarioFile
         "workload" => s with { Workload = value },
         "profile" => s with { Profile = value },
         "preset" => s with { Preset = value },
+        "cpu" => s with { Cpu = value },
+        "mmu" => s with { Mmu = value },
+        "io" => s with { Io = value },
+        "hosting" => s with { Hosting = value },
         "size" => s with { Size = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         "seed" => s with { Seed = ulong.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong n) ? n : throw WrongType(where, key, value, "a whole number from 0 to 18446744073709551615") },
         "repetitions" => s with { Repetitions = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },

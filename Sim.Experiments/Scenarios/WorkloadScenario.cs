@@ -1,5 +1,6 @@
 using Sim.Models.Hardware;
 using Sim.Models.Platform;
+using Sim.Models.Virtualization;
 using Sim.Workloads;
 
 namespace Sim.Experiments.Scenarios;
@@ -11,18 +12,30 @@ namespace Sim.Experiments.Scenarios;
 /// </summary>
 public sealed record WorkloadScenario
 {
-    public static readonly string[] Presets = ["native", "type1", "type2", "paravirt", "oslevel"];
+    public static readonly IReadOnlyList<string> Presets = VirtualizationAxes.Presets;
     public static readonly string[] Disks = ["ssd", "hdd"];
     public static readonly string[] DiskInterfaces = ["ahci", "ata-pio"];
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
-    public static readonly string[] Keys = ["workload", "profile", "preset", "size", "seed", "repetitions", "disk", "disk_interface"];
+    public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface"];
 
     public string Workload { get; init; } = "syscall";
 
     public string Profile { get; init; } = "p4-672";
 
     public string Preset { get; init; } = "native";
+
+    /// <summary>CPU virtualization instead of the preset's (hardware-assist, binary-translation, ...); null keeps the preset's.</summary>
+    public string? Cpu { get; init; }
+
+    /// <summary>MMU virtualization instead of the preset's (nested, shadow, ...); null keeps the preset's.</summary>
+    public string? Mmu { get; init; }
+
+    /// <summary>I/O virtualization instead of the preset's (emulated, paravirtual, passthrough); null keeps the preset's.</summary>
+    public string? Io { get; init; }
+
+    /// <summary>Hosting instead of the preset's (bare-metal, hosted, shared-kernel); null keeps the preset's.</summary>
+    public string? Hosting { get; init; }
 
     /// <summary>The workload's size; null for its default.</summary>
     public long? Size { get; init; }
@@ -43,9 +56,11 @@ public sealed record WorkloadScenario
             : $"there is no workload '{Workload}'; see 'virtsim workloads' for the {WorkloadCatalog.All.Count} there are",
         "profile" => HardwareProfiles.All.Any(p => p.Name == Profile) ? null
             : $"there is no hardware profile '{Profile}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}",
-        "preset" => Array.IndexOf(Presets, Preset) < 0 ? $"there is no preset '{Preset}'; the presets are: {string.Join(", ", Presets)}"
-            : Preset != "native" ? $"preset '{Preset}' needs the hypervisor models of the virtualization issue, which are not built yet; only 'native' runs today"
-            : null,
+        "preset" => Presets.Contains(Preset) ? null : $"there is no preset '{Preset}'; the presets are: {string.Join(", ", Presets)}",
+        "cpu" => AxisProblem<CpuVirtualization>("cpu", Cpu),
+        "mmu" => AxisProblem<MmuVirtualization>("mmu", Mmu),
+        "io" => AxisProblem<IoVirtualization>("io", Io),
+        "hosting" => AxisProblem<Hosting>("hosting", Hosting),
         "size" => Size is null or >= 1 ? null : $"size must be a positive whole number (got {Size})",
         "seed" => null,
         "repetitions" => Repetitions is >= 1 and <= 1000 ? null : $"repetitions must be 1 to 1000 (got {Repetitions})",
@@ -55,8 +70,33 @@ public sealed record WorkloadScenario
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
 
-    /// <summary>The first problem of any key, or null when the whole scenario can run.</summary>
-    public string? FirstProblem() => Keys.Select(Problem).FirstOrDefault(p => p is not null);
+    /// <summary>The first problem of any key, then of the keys together, or null when the whole scenario can run.</summary>
+    public string? FirstProblem() => Keys.Select(Problem).FirstOrDefault(p => p is not null) ?? CombinationProblem();
+
+    /// <summary>
+    /// What is wrong with the keys together (each being allowed on its own): a virtualization
+    /// architecture the profile cannot run (nested paging without EPT) or whose model is not built.
+    /// </summary>
+    public string? CombinationProblem() =>
+        Problem("profile") is null && Problem("preset") is null && Problem("cpu") is null && Problem("mmu") is null && Problem("io") is null && Problem("hosting") is null
+            ? ResolveAxes().Problem(ResolveProfile()) is { } p ? $"preset '{Preset}' on {Profile} ({ResolveAxes()}): {p}" : null
+            : null;
+
+    /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
+    public VirtualizationAxes ResolveAxes()
+    {
+        VirtualizationAxes preset = VirtualizationAxes.ForPreset(Preset, ResolveProfile());
+        return new VirtualizationAxes(
+            Cpu is null ? preset.Cpu : AxisNames.Parse<CpuVirtualization>(Cpu)!.Value,
+            Mmu is null ? preset.Mmu : AxisNames.Parse<MmuVirtualization>(Mmu)!.Value,
+            Io is null ? preset.Io : AxisNames.Parse<IoVirtualization>(Io)!.Value,
+            Hosting is null ? preset.Hosting : AxisNames.Parse<Hosting>(Hosting)!.Value);
+    }
+
+    private static string? AxisProblem<TAxis>(string key, string? value)
+        where TAxis : struct, Enum =>
+        value is null || AxisNames.Parse<TAxis>(value) is not null ? null
+            : $"there is no {key} virtualization '{value}'; the choices are: {string.Join(", ", AxisNames.All<TAxis>())}";
 
     public (IWorkload Workload, long Size) ResolveWorkload()
     {
@@ -78,6 +118,10 @@ public sealed record WorkloadScenario
         ["workload"] = Workload,
         ["profile"] = Profile,
         ["preset"] = Preset,
+        ["cpu"] = AxisNames.Of(ResolveAxes().Cpu),
+        ["mmu"] = AxisNames.Of(ResolveAxes().Mmu),
+        ["io"] = AxisNames.Of(ResolveAxes().Io),
+        ["hosting"] = AxisNames.Of(ResolveAxes().Hosting),
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
         ["repetitions"] = Repetitions,

@@ -10,6 +10,10 @@ namespace Sim.Models.Cpu;
 /// charges the profile's exit latency, switches to root mode and runs the hypervisor's handler;
 /// its VMRESUME charges the entry latency and returns to the guest, after the exiting instruction
 /// or at it. VMREAD and VMWRITE in a handler cost the profile's VMCS access times.
+/// On VM entry the monitor's pending virtual interrupt is injected (SDM 26.6) if the guest's IF
+/// allows; otherwise interrupt-window exiting is armed and the guest exits as soon as it sets IF.
+/// In root mode the host's interrupts are blocked, except while the hypervisor halts the core
+/// (a blocked virtual CPU): then one is delivered to the hypervisor's own handler.
 /// </summary>
 public sealed partial class Core
 {
@@ -17,6 +21,12 @@ public sealed partial class Core
     private IVmxMonitor? _monitor;
     private ICoreHost? _guest;
     private readonly VectorCounter<ExitReason>? _vmExits; // registered with the core's statistics when the CPU has VMX
+    private readonly VectorCounter<ExitReason>? _vmExitCycles;
+    private ExitReason _exitReason;
+    private long _exitStartBusy; // busy (non-idle) cycles when the current exit began
+    private CycleCategory _rootCategory = CycleCategory.Hypervisor; // where a handler's cycles go (OpKind.Account moves it)
+    private bool _interruptWindowExiting;
+    private bool _idleInRoot; // the hypervisor halted the core with host interrupts open
 
     /// <summary>The core's VMX operation: off (native), root (in a hypervisor's exit handler) or non-root (running a guest).</summary>
     public VmxMode VmxMode => _vmxMode;
@@ -42,9 +52,14 @@ public sealed partial class Core
             throw new InvalidOperationException($"Core {Path} already runs a guest.");
         }
         (_monitor, _guest, _vmxMode) = (monitor, guest, VmxMode.NonRoot);
+        Mmu.EnterGuest();
     }
 
-    /// <summary>A pending interrupt at an operation boundary: a VM exit if the guest runs with external-interrupt exiting, else delivery if IF allows; false when it must wait.</summary>
+    /// <summary>
+    /// A pending interrupt at an operation boundary: a VM exit if the guest runs with
+    /// external-interrupt exiting; in root mode, delivery to the hypervisor only while it idles;
+    /// otherwise delivery if IF allows. False when it must wait.
+    /// </summary>
     private bool InterruptArrives()
     {
         if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.ExternalInterruptExiting)
@@ -52,12 +67,53 @@ public sealed partial class Core
             EnterRoot(new VmExit(ExitReason.ExternalInterrupt, Vector: _pendingInterrupts.Dequeue()), faulting: null);
             return true;
         }
-        if (_vmxMode == VmxMode.Root || !InterruptsEnabled)
+        if (_vmxMode == VmxMode.Root)
         {
-            return false; // the handler runs with interrupts blocked; the guest's IF holds them otherwise
+            if (!_idleInRoot)
+            {
+                return false; // the handler runs with the host's interrupts blocked
+            }
+            _idleInRoot = false;
+        }
+        else if (!InterruptsEnabled)
+        {
+            return false; // the guest's (or the native kernel's) IF holds it
         }
         DeliverInterrupt(_pendingInterrupts.Dequeue());
         return true;
+    }
+
+    /// <summary>Interrupt-window exiting: the guest has just set IF with a virtual interrupt waiting (SDM 25.2).</summary>
+    private bool InterruptWindowOpens()
+    {
+        if (_vmxMode != VmxMode.NonRoot || !InterruptsEnabled)
+        {
+            return false;
+        }
+        _interruptWindowExiting = false;
+        EnterRoot(new VmExit(ExitReason.InterruptWindow), faulting: null);
+        return true;
+    }
+
+    /// <summary>
+    /// HLT: halts unless an interrupt is already pending. In root mode it is the hypervisor blocking
+    /// a virtual CPU: it does not halt when the monitor already has a virtual interrupt for the
+    /// guest, and it opens the host's interrupts, so the one that wakes it reaches the hypervisor.
+    /// </summary>
+    private void HaltUnlessInterruptPending()
+    {
+        if (_vmxMode == VmxMode.Root)
+        {
+            if (_monitor!.HasPendingInterrupt(this))
+            {
+                return;
+            }
+            _idleInRoot = true;
+        }
+        if (_pendingInterrupts.Count == 0)
+        {
+            Halt();
+        }
     }
 
     /// <summary>A VM exit: the exit latency, root mode, and the hypervisor's handler on top of the guest.</summary>
@@ -65,11 +121,21 @@ public sealed partial class Core
     {
         DrainStores();
         _vmExits!.Increment(exit.Reason);
+        (_exitReason, _exitStartBusy) = (exit.Reason, BusyCycles);
         Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmExitCycles);
         _vmxMode = VmxMode.Root;
+        _rootCategory = CycleCategory.Hypervisor;
+        Mmu.ExitGuest();
         VmExitResponse response = _monitor!.OnVmExit(this, exit);
+        if (response.ReadValue is { } value)
+        {
+            LastReadValue = value; // the emulated IN or MMIO read's result, written to the guest's register
+        }
         PushFrame(new Frame(response.Handler, 0, response.SkipInstruction ? null : faulting, VmHandler: true));
     }
+
+    /// <summary>Cycles charged to anything but idle: an exit's cost excludes the time a blocked virtual CPU's core sleeps.</summary>
+    private long BusyCycles => _cycles.Total - _cycles[CycleCategory.Idle];
 
     private static bool IsVmxInstruction(Instruction i) => i is Instruction.Vmresume or Instruction.Vmread or Instruction.Vmwrite or Instruction.Vmcall;
 
@@ -94,7 +160,11 @@ public sealed partial class Core
         return true;
     }
 
-    /// <summary>VMRESUME: the entry latency, and back to the guest where the exit left it (or at the exiting instruction, to retry it).</summary>
+    /// <summary>
+    /// VMRESUME: the entry latency, and back to the guest where the exit left it (or at the exiting
+    /// instruction, to retry it), with the monitor's pending virtual interrupt injected if the
+    /// guest's IF is set, or interrupt-window exiting armed if not.
+    /// </summary>
     private void Resume()
     {
         if (_frames.Count < 2 || !_frames[^1].VmHandler)
@@ -102,7 +172,23 @@ public sealed partial class Core
             throw new InvalidOperationException($"Core {Path}: VMRESUME outside a VM exit handler.");
         }
         Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmEntryCycles);
+        _vmExitCycles!.Add(_exitReason, BusyCycles - _exitStartBusy);
         _vmxMode = VmxMode.NonRoot;
+        Mmu.EnterGuest();
         PopFrame("VMRESUME");
+        if (!_monitor!.HasPendingInterrupt(this))
+        {
+            return;
+        }
+        if (!InterruptsEnabled)
+        {
+            _interruptWindowExiting = true;
+            return;
+        }
+        // The injected event is delivered before the guest executes anything, including an
+        // instruction it is to retry: that one runs after the guest's handler returns.
+        Op? retry = _pending;
+        _pending = null;
+        DeliverInterrupt(_monitor.AcknowledgeInterrupt(this), retry);
     }
 }

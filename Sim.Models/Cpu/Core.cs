@@ -88,6 +88,8 @@ public sealed partial class Core : Event
             "sensitive unprivileged instructions executed at CPL 3 (they would misbehave under a deprivileged kernel)");
         _slices = stats.Counter("slices", "count", "times the core ran inline and yielded to the event queue");
         _vmExits = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exits", "count", "VM exits by basic exit reason");
+        _vmExitCycles = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exit_cycles", "cycles",
+            "cycles from each VM exit to its VM entry, by exit reason: transitions and handler, without the idle time of a blocked virtual CPU");
         _halted = true;
     }
 
@@ -206,6 +208,10 @@ public sealed partial class Core : Event
             {
                 continue;
             }
+            if (_interruptWindowExiting && _pending is null && InterruptWindowOpens())
+            {
+                continue;
+            }
             if (!NextOp(out Op op))
             {
                 return; // idle: no stream left
@@ -265,7 +271,7 @@ public sealed partial class Core : Event
 
     private void Execute(in Op op)
     {
-        CycleCategory mode = _vmxMode == VmxMode.Root ? CycleCategory.Hypervisor : Cpl == 0 ? CycleCategory.Kernel : CycleCategory.User;
+        CycleCategory mode = _vmxMode == VmxMode.Root ? _rootCategory : Cpl == 0 ? CycleCategory.Kernel : CycleCategory.User;
         switch (op.Kind)
         {
             case OpKind.Alu:
@@ -302,6 +308,9 @@ public sealed partial class Core : Event
             case OpKind.Instruction:
                 ExecuteInstruction(op, mode);
                 break;
+            case OpKind.Account:
+                _rootCategory = (CycleCategory)op.Count;
+                break;
         }
     }
 
@@ -324,6 +333,12 @@ public sealed partial class Core : Event
         Memory.Now = _localCycle; // walks and the access itself meet the memory channel at this time
         TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);
         Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
+        if (t.Fault == TranslationFault.EptViolation)
+        {
+            DrainStores();
+            EnterRoot(new VmExit(ExitReason.EptViolation, FaultAddress: t.GuestPhysicalAddress, Operand: op.Operand), op);
+            return;
+        }
         if (!t.Succeeded)
         {
             ExceptionVector vector = t.Fault == TranslationFault.GeneralProtection ? ExceptionVector.GeneralProtection : ExceptionVector.PageFault;
@@ -387,7 +402,7 @@ public sealed partial class Core : Event
         }
         if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(i))
         {
-            EnterRoot(new VmExit(info.Exit ?? ExitReason.ExceptionOrNmi, i, op.Operand, op.Value), op);
+            EnterRoot(new VmExit(_monitor.Controls.ReasonFor(i, op.Operand), i, op.Operand, op.Value), op);
             return;
         }
         DrainStores(); // named instructions are serializing or microcoded: buffered stores complete first
@@ -430,10 +445,7 @@ public sealed partial class Core : Event
                 InterruptsEnabled = true;
                 break;
             case Instruction.Hlt:
-                if (_pendingInterrupts.Count == 0)
-                {
-                    Halt();
-                }
+                HaltUnlessInterruptPending();
                 break;
             case Instruction.In:
             case Instruction.Out:
@@ -485,14 +497,15 @@ public sealed partial class Core : Event
         PushFrame(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));
     }
 
-    private void DeliverInterrupt(int vector)
+    /// <summary>Delivers <paramref name="vector"/> through the IDT; <paramref name="retry"/> is an operation the interrupted code is to execute once the handler returns.</summary>
+    private void DeliverInterrupt(int vector, Op? retry = null)
     {
         DrainStores();
         _interrupts.Increment();
-        Charge(CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
+        Charge(_vmxMode == VmxMode.Root ? CycleCategory.Hypervisor : CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
         bool wasEnabled = InterruptsEnabled;
         InterruptsEnabled = false; // an interrupt gate clears IF; IRET restores it
-        PushFrame(new Frame(EventHost.OnInterrupt(this, vector), 0, RestoresInterruptFlag: wasEnabled));
+        PushFrame(new Frame(EventHost.OnInterrupt(this, vector), 0, retry, RestoresInterruptFlag: wasEnabled));
     }
 
     /// <summary>

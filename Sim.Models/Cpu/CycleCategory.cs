@@ -1,9 +1,8 @@
 namespace Sim.Models.Cpu;
 
 /// <summary>
-/// Where a core's cycles go; every cycle is charged to exactly one (DESIGN rule 5). Later models
-/// add categories (VM transitions, hypervisor handlers, world switches, device emulation,
-/// binary translation).
+/// Where a core's cycles go; every cycle is charged to exactly one (DESIGN rule 5). Under a
+/// hypervisor, <see cref="User"/> and <see cref="Kernel"/> are the guest's user and kernel time.
 /// </summary>
 public enum CycleCategory
 {
@@ -27,4 +26,7 @@ public enum CycleCategory
 
     /// <summary>Executing in VMX root mode on behalf of a guest: the hypervisor's exit handlers.</summary>
     Hypervisor,
+
+    /// <summary>The part of an exit handler that is a device model emulating a register access.</summary>
+    DeviceEmulation,
 }

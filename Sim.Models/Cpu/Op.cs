@@ -38,6 +38,9 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
 
     public static Op MmioWrite(ulong physicalAddress, ulong value) => new(OpKind.Instruction, Instruction.MmioWrite, 1, physicalAddress, value);
 
+    /// <summary>Charges the rest of a hypervisor handler to <paramref name="category"/> (<see cref="OpKind.Account"/>); executes nothing.</summary>
+    public static Op ChargeTo(CycleCategory category) => new(OpKind.Account, default, (int)category, 0);
+
     private static Op Block(OpKind kind, int count) =>
         count > 0 ? new(kind, default, count, 0) : throw new ArgumentOutOfRangeException(nameof(count), count, "A block holds at least one instruction.");
 }

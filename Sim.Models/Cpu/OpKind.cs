@@ -39,4 +39,10 @@ public enum OpKind : byte
 
     /// <summary>One named privileged or sensitive instruction (<see cref="Cpu.Instruction"/>).</summary>
     Instruction,
+
+    /// <summary>
+    /// No instruction: from here on, a hypervisor handler's cycles are charged to the category in
+    /// <see cref="Op.Count"/> (a handler marks where its device model starts and ends).
+    /// </summary>
+    Account,
 }

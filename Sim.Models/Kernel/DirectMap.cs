@@ -13,11 +13,11 @@ public static class DirectMap
     public const ulong Base = 0xFFFF_8880_0000_0000;
 
     /// <summary>Builds the kernel's master tree; processes copy its upper half.</summary>
-    public static AddressSpaceBuilder Build(Machine machine)
+    public static AddressSpaceBuilder Build(IPlatform platform)
     {
-        ArgumentNullException.ThrowIfNull(machine);
-        AddressSpaceBuilder kernel = machine.NewAddressSpace();
-        for (ulong pa = 0; pa < machine.Memory.SizeBytes; pa += 1UL << PageEntry.LargePageShift)
+        ArgumentNullException.ThrowIfNull(platform);
+        AddressSpaceBuilder kernel = platform.NewAddressSpace();
+        for (ulong pa = 0; pa < platform.Memory.SizeBytes; pa += 1UL << PageEntry.LargePageShift)
         {
             kernel.Map2M(Base + pa, pa, PageEntry.Writable | PageEntry.Global);
         }

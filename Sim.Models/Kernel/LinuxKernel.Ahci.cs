@@ -19,7 +19,7 @@ public sealed partial class LinuxKernel
     /// <summary>Boot-time set-up (not timed): memory for the command list, received FISes and command tables; the port started; interrupts enabled; the line routed.</summary>
     private void StartAhci()
     {
-        AhciDisk hba = _machine.Ahci!;
+        AhciDisk hba = _platform.Devices.Ahci!;
         ulong list = Memory.AllocateFrame();            // 32 headers of 32 bytes, then the 256-byte FIS area at 0x400
         ulong[] tables = [Memory.AllocateFrame(), Memory.AllocateFrame()]; // 256 bytes per slot's table
         hba.Write(AhciDisk.Ghc, AhciDisk.GhcAhciEnable);
@@ -28,7 +28,7 @@ public sealed partial class LinuxKernel
         hba.Write(AhciDisk.PxCmd, AhciDisk.PxCmdFisReceive | AhciDisk.PxCmdStart);
         hba.Write(AhciDisk.PxIe, AhciDisk.PxIsSetDeviceBits | AhciDisk.PxIsTaskFileError);
         hba.Write(AhciDisk.Ghc, AhciDisk.GhcAhciEnable | AhciDisk.GhcInterruptEnable);
-        RouteIrq(Machine.AhciIrq, DiskVector, levelTriggered: true);
+        RouteIrq(PlatformDevices.AhciIrq, DiskVector, levelTriggered: true);
         _ahci = new AhciState(list, tables);
     }
 
@@ -61,8 +61,8 @@ public sealed partial class LinuxKernel
         Memory.WriteUInt64(table + AhciDisk.PrdtOffset + 8, (((ulong)request.Sectors * 512) - 1) << 32); // DBC
         path.Store(header).Store(table).Store(table + AhciDisk.PrdtOffset);
         uint bit = 1u << slot;
-        path.Execute(Op.MmioWrite(Machine.AhciBase + AhciDisk.PxSact, bit))
-            .Execute(Op.MmioWrite(Machine.AhciBase + AhciDisk.PxCi, bit));
+        path.Execute(Op.MmioWrite(PlatformDevices.AhciBase + AhciDisk.PxSact, bit))
+            .Execute(Op.MmioWrite(PlatformDevices.AhciBase + AhciDisk.PxCi, bit));
         ahci.Slots[slot] = request;
         ahci.Outstanding |= bit;
     }
@@ -74,7 +74,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     private StagedStream AhciInterrupt(Core core, KernelPath path, bool preemptible)
     {
-        const ulong Abar = Machine.AhciBase;
+        const ulong Abar = PlatformDevices.AhciBase;
         path.Execute(Op.MmioRead(Abar + AhciDisk.Is)).Execute(Op.MmioRead(Abar + AhciDisk.PxIs));
         return new StagedStream(path.ToStream(), () =>
         {

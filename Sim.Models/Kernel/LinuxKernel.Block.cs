@@ -15,12 +15,12 @@ public sealed partial class LinuxKernel
     /// <summary>Brings the disk up at boot (not timed): on AHCI the command list and tables and the port; on the ATA channel nothing; either way its interrupt line routed to core 0.</summary>
     public void StartDisk()
     {
-        if (_machine.Ahci is not null)
+        if (_platform.Devices.Ahci is not null)
         {
             StartAhci();
             return;
         }
-        RouteIrq(Machine.DiskIrq, DiskVector, levelTriggered: true);
+        RouteIrq(PlatformDevices.DiskIrq, DiskVector, levelTriggered: true);
     }
 
     /// <summary>Requests the disk holds or the kernel has queued for it: while any is in flight, a blocked system is waiting, not deadlocked.</summary>
@@ -30,8 +30,8 @@ public sealed partial class LinuxKernel
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
     {
         path.Run(KernelRoutine.BlockRequest);
-        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete, _machine.Sim.Now);
-        if (_machine.Ahci is not null)
+        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete, _platform.Sim.Now);
+        if (_platform.Devices.Ahci is not null)
         {
             AhciSubmit(path, request, offset / 512);
         }
@@ -51,7 +51,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void AtaSubmit(KernelPath path, DiskRequest request, ulong lba)
     {
-        if (_machine.Disk is null)
+        if (_platform.Devices.Disk is null)
         {
             throw new InvalidOperationException("Block I/O with no disk in the machine.");
         }
@@ -118,7 +118,7 @@ public sealed partial class LinuxKernel
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
         path.Run(KernelRoutine.BlockCompletion);
-        _blockLatency.Record((long)((_machine.Sim.Now - request.Submitted).Picoseconds / 1000));
+        _blockLatency.Record((long)((_platform.Sim.Now - request.Submitted).Picoseconds / 1000));
         if (request.Complete is { } complete)
         {
             complete(path, request.Buffer);

@@ -21,7 +21,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     public void StartNetwork()
     {
-        Devices.Nic8254x nic = _machine.Nic ?? throw new InvalidOperationException("The machine has no NIC.");
+        Devices.Nic8254x nic = _platform.Devices.Nic ?? throw new InvalidOperationException("The machine has no NIC.");
         ulong tx = Memory.AllocateFrame();
         ulong rx = Memory.AllocateFrame();
         for (int i = 0; i < RingEntries; i++)
@@ -36,7 +36,7 @@ public sealed partial class LinuxKernel
         nic.Write(Devices.Nic8254x.Rctl, 0x2);
         nic.Write(Devices.Nic8254x.Tctl, 0x2);
         nic.Write(Devices.Nic8254x.Ims, Devices.Nic8254x.IcrRxt0);
-        RouteIrq(Machine.NicIrq, NicVector, levelTriggered: false);
+        RouteIrq(PlatformDevices.NicIrq, NicVector, levelTriggered: false);
         _net = new NetworkState(tx, rx, Memory.AllocateFrame());
     }
 
@@ -56,9 +56,9 @@ public sealed partial class LinuxKernel
         Memory.WriteUInt64(descriptor + 8, (ulong)frame | ((ulong)(Devices.Nic8254x.CmdEop | Devices.Nic8254x.CmdRs) << 24));
         path.Store(descriptor).Store(descriptor + 8);
         net.TxTail = (net.TxTail + 1) % RingEntries;
-        path.Execute(Op.MmioWrite(Machine.NicBase + Devices.Nic8254x.Tdt, (ulong)net.TxTail));
+        path.Execute(Op.MmioWrite(PlatformDevices.NicBase + Devices.Nic8254x.Tdt, (ulong)net.TxTail));
         p.Program.SyscallReturned(bytes);
-        p.LastSend = _machine.Sim.Now;
+        p.LastSend = _platform.Sim.Now;
     }
 
     /// <summary>recvfrom: a queued datagram is copied out at once; otherwise the caller blocks until the NIC's interrupt brings one.</summary>
@@ -80,7 +80,7 @@ public sealed partial class LinuxKernel
     private void NicInterrupt(KernelPath path)
     {
         NetworkState net = _net!;
-        path.Execute(Op.MmioRead(Machine.NicBase + Devices.Nic8254x.Icr));
+        path.Execute(Op.MmioRead(PlatformDevices.NicBase + Devices.Nic8254x.Icr));
         int taken = 0;
         while (true)
         {
@@ -99,7 +99,7 @@ public sealed partial class LinuxKernel
         }
         if (taken > 0)
         {
-            path.Execute(Op.MmioWrite(Machine.NicBase + Devices.Nic8254x.Rdt, (ulong)((net.RxNext + RingEntries - 1) % RingEntries)));
+            path.Execute(Op.MmioWrite(PlatformDevices.NicBase + Devices.Nic8254x.Rdt, (ulong)((net.RxNext + RingEntries - 1) % RingEntries)));
         }
         if (net.Waiter is { } waiter && net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
         {
@@ -117,7 +117,7 @@ public sealed partial class LinuxKernel
         p.Program.SyscallReturned(bytes);
         if (p.LastSend is { } sent)
         {
-            _roundTrips.Record((long)((_machine.Sim.Now - sent).Picoseconds / 1000));
+            _roundTrips.Record((long)((_platform.Sim.Now - sent).Picoseconds / 1000));
             p.LastSend = null;
         }
     }

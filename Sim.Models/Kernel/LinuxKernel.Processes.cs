@@ -11,7 +11,7 @@ public sealed partial class LinuxKernel
 {
     private Process NewProcess(Process? parent, IReadOnlyList<MemoryRegion> regions, IProgram program)
     {
-        AddressSpaceBuilder space = _machine.NewAddressSpace();
+        AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
         var kernelMemory = new ProcessKernelMemory(Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame());
         var p = new Process(_nextPid++, parent, space, regions, program, kernelMemory);
@@ -153,7 +153,7 @@ public sealed partial class LinuxKernel
         path.Run(KernelRoutine.Exec);
         UnmapAll(path, p);
         _deadSpaces.Enqueue(p.Space);
-        AddressSpaceBuilder space = _machine.NewAddressSpace();
+        AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
         p.Space = space;
         p.ReplaceRegions(

@@ -26,7 +26,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private const long Echild = -10;
     private const long Enosys = -38;
 
-    private readonly Machine _machine;
+    private readonly IPlatform _platform;
     private readonly IPrivilegedOperations _ops;
     private readonly KernelText _text;
     private readonly DentryCache _dentries;
@@ -52,18 +52,18 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly Histogram _blockLatency;
     private readonly Histogram _roundTrips;
 
-    public LinuxKernel(Machine machine, IPrivilegedOperations ops, LinuxKernelCosts costs)
+    public LinuxKernel(IPlatform platform, IPrivilegedOperations ops, LinuxKernelCosts costs)
     {
-        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(ops);
         ArgumentNullException.ThrowIfNull(costs);
-        _machine = machine;
+        _platform = platform;
         _ops = ops;
-        _kernelSpace = DirectMap.Build(machine);
-        _memMap = machine.Memory.AllocateContiguous((machine.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
-        _text = new KernelText(machine.Memory, costs);
-        _dentries = new DentryCache(machine.Memory);
-        StatGroup stats = machine.Sim.Stats.Group("host.kernel");
+        _kernelSpace = DirectMap.Build(platform);
+        _memMap = platform.Memory.AllocateContiguous((platform.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
+        _text = new KernelText(platform.Memory, costs);
+        _dentries = new DentryCache(platform.Memory);
+        StatGroup stats = platform.Sim.Stats.Group(platform.Name + ".kernel");
         _syscalls = stats.Counter("syscalls", "count", "system calls");
         _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
         _forks = stats.Counter("forks", "count", "processes created by fork");
@@ -82,7 +82,7 @@ public sealed partial class LinuxKernel : ICoreHost
 
     private KernelPath NewPath() => new(_text, _ops);
 
-    private PhysicalMemory Memory => _machine.Memory;
+    private PhysicalMemory Memory => _platform.Memory;
 
     /// <summary>Creates the first process with its regions (the populated ones resident from the start) and starts it on core 0.</summary>
     public Process Start(IProgram program, IReadOnlyList<MemoryRegion> regions)
@@ -99,7 +99,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
             }
         }
-        Core core = _machine.Cores[0];
+        Core core = _platform.BootCore;
         core.Mmu.LoadCr3(init.Space.Pml4);
         init.State = ProcessState.Running;
         Current = init;
@@ -253,7 +253,7 @@ public sealed partial class LinuxKernel : ICoreHost
     }
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-        _machine.DeviceAccess(core, instruction, address, value, out readValue);
+        _platform.DeviceAccess(core, instruction, address, value, out readValue);
 
     public IOpStream? OnStreamEnd(Core core)
     {
@@ -273,7 +273,7 @@ public sealed partial class LinuxKernel : ICoreHost
     public void StartTimer(int vector, uint initialCount)
     {
         _timerVector = vector;
-        Devices.LocalApic apic = _machine.ApicOf(0);
+        Devices.LocalApic apic = _platform.Devices.ApicOf(0);
         apic.Write(0x3E0, 0xB);                          // divide by 1
         apic.Write(0x320, (uint)vector | (1u << 17));    // periodic
         apic.Write(0x380, initialCount);
@@ -286,7 +286,7 @@ public sealed partial class LinuxKernel : ICoreHost
     /// </summary>
     private void RouteIrq(int pin, int vector, bool levelTriggered)
     {
-        Devices.IoApic ioApic = _machine.IoApic;
+        Devices.IoApic ioApic = _platform.Devices.IoApic;
         ioApic.Write(0x00, (ulong)(0x11 + (2 * pin)));
         ioApic.Write(0x10, 0); // destination: local APIC 0
         ioApic.Write(0x00, (ulong)(0x10 + (2 * pin)));
@@ -302,14 +302,14 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         p.State = ProcessState.Waiting;
         _sleepers++;
-        var wake = new Sim.Engine.Events.CallbackEvent($"host.kernel.wake{p.Pid}", () =>
+        var wake = new Sim.Engine.Events.CallbackEvent($"{_platform.Name}.kernel.wake{p.Pid}", () =>
         {
             _sleepers--;
             p.Program.SyscallReturned(0);
             p.State = ProcessState.Ready;
             _ready.AddLast(p);
         });
-        _machine.Sim.ScheduleIn(wake, Sim.Engine.Time.Tick.FromNanoseconds(nanoseconds));
+        _platform.Sim.ScheduleIn(wake, Sim.Engine.Time.Tick.FromNanoseconds(nanoseconds));
         SwitchToNext(core, path);
     }
 
@@ -344,7 +344,7 @@ public sealed partial class LinuxKernel : ICoreHost
             core.ReplaceUserStream(new OpSequence());
             if (_timerVector is not null)
             {
-                _machine.ApicOf(0).Write(0x380, 0); // and the tick stops, so the simulation can end
+                _platform.Devices.ApicOf(0).Write(0x380, 0); // and the tick stops, so the simulation can end
             }
             return;
         }

@@ -28,24 +28,24 @@ public sealed class MinimalKernel : ICoreHost
 
     private const int BookkeepingInstructions = 10;
 
-    private readonly Machine _machine;
+    private readonly IPlatform _platform;
     private readonly AddressSpaceBuilder _kernelSpace;
     private readonly OpSequence _syscallPath = new(Op.Alu(BookkeepingInstructions), Op.Execute(Instruction.Sysret));
     private readonly OpSequence _skipPath = new(Op.Alu(BookkeepingInstructions), Op.Execute(Instruction.Iret));
     private readonly OpSequence _interruptPath = new(
         Op.Alu(BookkeepingInstructions), Op.MmioWrite(Devices.LocalApic.DefaultBase + 0xB0, 0), Op.Execute(Instruction.Iret));
 
-    public MinimalKernel(Machine machine)
+    public MinimalKernel(IPlatform platform)
     {
-        ArgumentNullException.ThrowIfNull(machine);
-        _machine = machine;
-        _kernelSpace = DirectMap.Build(machine);
+        ArgumentNullException.ThrowIfNull(platform);
+        _platform = platform;
+        _kernelSpace = DirectMap.Build(platform);
     }
 
     /// <summary>A new user address space that shares the kernel half; what CR3 is loaded with to run in it.</summary>
     public AddressSpaceBuilder NewProcessSpace()
     {
-        AddressSpaceBuilder space = _machine.NewAddressSpace();
+        AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
         return space;
     }
@@ -65,7 +65,7 @@ public sealed class MinimalKernel : ICoreHost
     public IOpStream OnInterrupt(Core core, int vector) => _interruptPath.Rewind();
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-        _machine.DeviceAccess(core, instruction, address, value, out readValue);
+        _platform.DeviceAccess(core, instruction, address, value, out readValue);
 
     public IOpStream? OnStreamEnd(Core core) => null;
 
@@ -76,7 +76,7 @@ public sealed class MinimalKernel : ICoreHost
     /// </summary>
     private OpSequence? FixUp(Core core, ulong faultAddress)
     {
-        PhysicalMemory memory = _machine.Memory;
+        PhysicalMemory memory = _platform.Memory;
         ulong table = core.Mmu.Pml4;
         var ops = new List<Op>(8) { Op.Alu(BookkeepingInstructions) };
         for (int level = 3; level >= 0; level--)

@@ -17,7 +17,16 @@ public interface IVmxMonitor
     /// resumes after the exiting instruction (emulated) or at it (to retry, as after an EPT fix).
     /// </summary>
     VmExitResponse OnVmExit(Core core, VmExit exit);
+
+    /// <summary>Whether a virtual interrupt waits to be injected into the guest running on <paramref name="core"/>.</summary>
+    bool HasPendingInterrupt(Core core);
+
+    /// <summary>Takes the highest-priority pending virtual interrupt for injection on VM entry; its vector.</summary>
+    int AcknowledgeInterrupt(Core core);
 }
 
-/// <summary>What a VM exit handler does: its stream in root mode, and whether the guest skips the exiting instruction on resumption.</summary>
-public readonly record struct VmExitResponse(IOpStream Handler, bool SkipInstruction = true);
+/// <summary>
+/// What a VM exit handler does: its stream in root mode, whether the guest skips the exiting
+/// instruction on resumption, and for an emulated read (IN, an MMIO load) the value the guest reads.
+/// </summary>
+public readonly record struct VmExitResponse(IOpStream Handler, bool SkipInstruction = true, ulong? ReadValue = null);

@@ -20,6 +20,7 @@ namespace Sim.Models.Virtualization;
 /// <param name="WbinvdExiting">WBINVD exits.</param>
 /// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
+/// <param name="VirtualizeApicAccesses">The guest's local APIC page is the APIC-access page: accesses to it exit as APIC accesses (reason 44) rather than EPT violations or page faults.</param>
 /// <param name="ExceptionBitmap">Bit n set: exception vector n exits instead of going to the guest's handler.</param>
 public sealed record VmExecutionControls(
     bool HltExiting = true,
@@ -34,10 +35,11 @@ public sealed record VmExecutionControls(
     bool WbinvdExiting = true,
     bool MmioExiting = true,
     bool ExternalInterruptExiting = true,
+    bool VirtualizeApicAccesses = false,
     uint ExceptionBitmap = 0)
 {
-    /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management.</summary>
-    public static readonly VmExecutionControls NestedPaging = new();
+    /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the TPR shadow and the APIC-access page (both came before EPT).</summary>
+    public static readonly VmExecutionControls NestedPaging = new(VirtualizeApicAccesses: true);
 
     /// <summary>What a hypervisor with shadow paging sets: CR3 loads and stores, INVLPG and page faults exit.</summary>
     public static readonly VmExecutionControls ShadowPaging = new(InvlpgExiting: true, Cr3LoadExiting: true, Cr3StoreExiting: true, Cr8LoadExiting: true,
@@ -67,6 +69,12 @@ public sealed record VmExecutionControls(
         },
     };
 
+    /// <summary>The basic exit reason of <paramref name="instruction"/> at <paramref name="operand"/> when it exits: an MMIO access to the APIC-access page is an APIC access.</summary>
+    public ExitReason ReasonFor(Instruction instruction, ulong operand) =>
+        VirtualizeApicAccesses && instruction is Instruction.MmioRead or Instruction.MmioWrite && Platform.PlatformDevices.IsLocalApic(operand)
+            ? ExitReason.ApicAccess
+            : InstructionTable.Of(instruction).Exit ?? ExitReason.ExceptionOrNmi;
+
     /// <summary>Whether exception <paramref name="vector"/> exits (the exception bitmap).</summary>
     public bool Exits(ExceptionVector vector) => (ExceptionBitmap & (1u << (int)vector)) != 0;
 
@@ -84,6 +92,7 @@ public sealed record VmExecutionControls(
         yield return $"WBINVD exiting: {WbinvdExiting}";
         yield return $"MMIO exiting (device pages unmapped): {MmioExiting}";
         yield return $"external-interrupt exiting: {ExternalInterruptExiting}";
+        yield return $"virtualize APIC accesses: {VirtualizeApicAccesses}";
         yield return $"exception bitmap: 0x{ExceptionBitmap:X8}";
     }
 }

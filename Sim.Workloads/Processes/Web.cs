@@ -30,10 +30,10 @@ public sealed class Web : ProcessWorkload
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
 
-    public override void ConfigurePlatform(Machine machine)
+    public override void ConfigurePlatform(IPlatform platform)
     {
-        ArgumentNullException.ThrowIfNull(machine);
-        Nic8254x nic = machine.Nic ?? throw new InvalidOperationException("The web workload needs a NIC.");
+        ArgumentNullException.ThrowIfNull(platform);
+        Nic8254x nic = platform.Devices.Nic ?? throw new InvalidOperationException("The web workload needs a NIC.");
         int framesSeen = 0;
         nic.PeerReceives = _ =>
         {
@@ -42,7 +42,7 @@ public sealed class Web : ProcessWorkload
                 nic.PeerSends(RequestBytes + 42); // the whole answer is in: the next request
             }
         };
-        machine.Sim.Schedule(new CallbackEvent("host.peer.first-request", () => nic.PeerSends(RequestBytes + 42)), Tick.FromMicroseconds(10));
+        platform.Sim.Schedule(new CallbackEvent(platform.Name + ".peer.first-request", () => nic.PeerSends(RequestBytes + 42)), Tick.FromMicroseconds(10));
     }
 
     public override IProgram CreateProgram(WorkloadContext context)

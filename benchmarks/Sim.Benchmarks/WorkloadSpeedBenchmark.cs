@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Models.Hardware;
 using Sim.Workloads;
 
@@ -15,7 +15,7 @@ namespace Sim.Benchmarks;
 [InvocationCount(1)]
 public class WorkloadSpeedBenchmark
 {
-    private NativeRun.PreparedRun _run = null!;
+    private WorkloadRun.PreparedRun _run = null!;
 
     [Params("gups", "compute")]
     public string Workload { get; set; } = "";
@@ -24,8 +24,8 @@ public class WorkloadSpeedBenchmark
     private long Size => Workload == "gups" ? 200_000 : 1_000_000;
 
     [IterationSetup]
-    public void Prepare() => _run = NativeRun.Prepare(HardwareProfiles.NehalemX5570, WorkloadCatalog.Get(Workload).Workload, Size, seed: 1);
+    public void Prepare() => _run = WorkloadRun.Prepare(HardwareProfiles.NehalemX5570, WorkloadCatalog.Get(Workload).Workload, Size, seed: 1);
 
     [Benchmark]
-    public NativeRunResult Run() => _run.Execute();
+    public WorkloadRunResult Run() => _run.Execute();
 }

@@ -13,7 +13,7 @@ public class WorkloadRunTests
         using JsonDocument doc = JsonDocument.Parse(stdout);
         JsonElement root = doc.RootElement;
         Assert.Equal("gups", root.GetProperty("workload").GetString());
-        Assert.Equal("native", root.GetProperty("preset").GetString());
+        Assert.Equal("native", root.GetProperty("architecture").GetProperty("cpu").GetString());
         long cycles = root.GetProperty("cycles").GetInt64();
         long sum = root.GetProperty("cycles_by_category").EnumerateObject().Sum(p => p.Value.GetInt64());
         Assert.Equal(cycles, sum);
@@ -38,7 +38,9 @@ public class WorkloadRunTests
 
     [Theory]
     [InlineData("--workload", "spec-cpu", "no workload 'spec-cpu'")]
-    [InlineData("--preset", "type1", "needs the hypervisor models")]
+    [InlineData("--preset", "type1", "preset 'type1' on p4-672 (hardware-assist / shadow / emulated / bare-metal): hardware-assist / shadow / emulated / bare-metal is not built yet")]
+    [InlineData("--mmu", "nested", "nested paging needs EPT, which p4-672 does not have")]
+    [InlineData("--io", "virtio", "there is no io virtualization 'virtio'; the choices are: native, emulated, paravirtual, passthrough")]
     [InlineData("--preset", "type9", "no preset 'type9'")]
     [InlineData("--profile", "p5", "no hardware profile 'p5'")]
     [InlineData("--disk", "tape", "the disks are: ssd, hdd")]

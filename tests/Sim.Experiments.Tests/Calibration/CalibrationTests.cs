@@ -61,8 +61,8 @@ public class ForkWaitTests
     public void Forkwait_creates_and_reaps_a_process_per_iteration_and_is_deterministic()
     {
         var w = new Sim.Workloads.Processes.ForkWait();
-        Sim.Experiments.Native.NativeRunResult a = Sim.Experiments.Native.NativeRun.Run(HardwareProfiles.Pentium4672, w, 50, seed: 3);
-        Sim.Experiments.Native.NativeRunResult b = Sim.Experiments.Native.NativeRun.Run(HardwareProfiles.Pentium4672, w, 50, seed: 3);
+        Sim.Experiments.Runs.WorkloadRunResult a = Sim.Experiments.Runs.WorkloadRun.Run(HardwareProfiles.Pentium4672, w, 50, seed: 3);
+        Sim.Experiments.Runs.WorkloadRunResult b = Sim.Experiments.Runs.WorkloadRun.Run(HardwareProfiles.Pentium4672, w, 50, seed: 3);
         Assert.Equal(a.Outcome, b.Outcome);
         Assert.Equal(a.Outcome.CoreCycles, (ulong)a.CyclesByCategory.Values.Sum());
         Assert.Contains(a.FiguresOfMerit, m => m.Name == "fork_wait_us" && m.Value > 0);
@@ -74,7 +74,7 @@ public class ForkWaitTests
         // 300 forks span several 4 ms scheduler ticks, most of which arrive inside kernel paths;
         // a tick there must not switch processes (that lost the faulting access's retry once).
         const int Forks = 300;
-        Sim.Experiments.Native.NativeRunResult r = Sim.Experiments.Native.NativeRun.Run(HardwareProfiles.Pentium4672, new Sim.Workloads.Processes.ForkWait(), Forks, seed: 1);
+        Sim.Experiments.Runs.WorkloadRunResult r = Sim.Experiments.Runs.WorkloadRun.Run(HardwareProfiles.Pentium4672, new Sim.Workloads.Processes.ForkWait(), Forks, seed: 1);
         Assert.True(r.Stat("host.cpu0", "interrupts") >= 2);
         Assert.Equal(Forks, r.Stat("host.kernel", "forks"));
         Assert.Equal(Forks + 1, r.Stat("host.kernel", "exits"));
@@ -85,7 +85,7 @@ public class ForkWaitTests
         // (fork copies no read-only file mapping); the TLS, libc data, stack and bss pages it
         // writes are copied. The parent then writes libc data and its stack again: two reuses.
         // Start-up and first-call faults cancel in the difference with a one-fork run.
-        Sim.Experiments.Native.NativeRunResult one = Sim.Experiments.Native.NativeRun.Run(HardwareProfiles.Pentium4672, new Sim.Workloads.Processes.ForkWait(), 1, seed: 1);
+        Sim.Experiments.Runs.WorkloadRunResult one = Sim.Experiments.Runs.WorkloadRun.Run(HardwareProfiles.Pentium4672, new Sim.Workloads.Processes.ForkWait(), 1, seed: 1);
         double PerFork(string counter) => (r.Stat("host.kernel", counter) - one.Stat("host.kernel", counter)) / (Forks - 1);
         Assert.Equal(6, PerFork("file_faults"), 6);
         Assert.Equal(6, PerFork("copy_on_write_faults"), 6);

@@ -79,6 +79,10 @@ public class VmxTests
             var handler = new OpSequence(Op.Execute(Instruction.Vmread), Op.Execute(Instruction.Vmread), Op.Alu(100), Op.Execute(Instruction.Vmresume));
             return new VmExitResponse(handler, SkipInstruction: !fault);
         }
+
+        public bool HasPendingInterrupt(Core core) => false;
+
+        public int AcknowledgeInterrupt(Core core) => throw new InvalidOperationException("Nothing to inject.");
     }
 
     private sealed class Rig
@@ -92,8 +96,10 @@ public class VmxTests
             Root.Space = Guest.Space;
             Root.Memory = Machine.Memory;
             Monitor = new Monitor(controls, Log);
-            Core.Mmu.LoadCr3(Guest.Space.Pml4);
+            Core.Mmu.LoadCr3(Guest.Space.Pml4); // root mode's tables
+            Core.Mmu.AttachGuest(vpid: 0, Machine.Memory, ept: null);
             Core.EnterGuest(Monitor, Guest);
+            Core.Mmu.LoadCr3(Guest.Space.Pml4); // the guest's: the same tables, as under shadow paging without the shadow
         }
 
         public static HardwareProfile Profile => HardwareProfiles.Pentium4672;

@@ -41,7 +41,7 @@ public class AtaDiskTests
         {
             var ops = new List<Op>
             {
-                Op.MmioWrite(IoApic.DefaultBase, 0x10 + (2 * Machine.DiskIrq)),
+                Op.MmioWrite(IoApic.DefaultBase, 0x10 + (2 * PlatformDevices.DiskIrq)),
                 Op.MmioWrite(IoApic.DefaultBase + 0x10, Vector | (1UL << 15)), // level-triggered, to APIC 0
                 Op.Out(AtaDisk.CommandBase + 2, (ulong)sectors),
                 Op.Out(AtaDisk.CommandBase + 3, lba & 0xFF),
@@ -103,6 +103,6 @@ public class AtaDiskTests
         rig.Machine.Cores[0].Start(new OpSequence(Rig.Request(AtaDisk.ReadSectors, 1, (uint)(MachineConfiguration.Default.DiskSectors & 0x0FFF_FFFF))), cpl: 0);
         rig.Sim.Run(Tick.FromMilliseconds(1));
         Assert.Equal(0, rig.Stat("commands"));
-        Assert.Equal(AtaDisk.StatusError, rig.Machine.Disk!.Read(AtaDisk.ControlPort).Value & AtaDisk.StatusError);
+        Assert.Equal(AtaDisk.StatusError, rig.Machine.Devices.Disk!.Read(AtaDisk.ControlPort).Value & AtaDisk.StatusError);
     }
 }

@@ -20,11 +20,11 @@ public class DeviceTests
             Core.Mmu.LoadCr3(Machine.NewAddressSpace().Pml4);
         }
 
-        public DeviceBus Bus => Machine.Bus;
+        public DeviceBus Bus => Machine.Devices.Bus;
 
-        public Uart8250 Uart => Machine.Com1;
+        public Uart8250 Uart => Machine.Devices.Com1;
 
-        public LocalApic Apic => Machine.ApicOf(0);
+        public LocalApic Apic => Machine.Devices.ApicOf(0);
 
         public List<Tick> Interrupts { get; } = [];
 

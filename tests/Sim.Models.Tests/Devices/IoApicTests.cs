@@ -28,7 +28,7 @@ public class IoApicTests
             Handled.Add(vector);
             if (LevelPinToClear is { } pin)
             {
-                Machine.IoApic.Deassert(pin);
+                Machine.Devices.IoApic.Deassert(pin);
             }
             return [Op.Alu(20)];
         }
@@ -49,12 +49,12 @@ public class IoApicTests
         var rig = new Rig();
         rig.Machine.Cores[0].Start(new OpSequence([.. Rig.Program(4, 0x24, level: false), Op.Execute(Instruction.Sti), .. Enumerable.Repeat(Op.Execute(Instruction.Hlt), 5)]), cpl: 0);
         rig.Sim.Run(Tick.FromMicroseconds(1));
-        rig.Machine.IoApic.Assert(4);
+        rig.Machine.Devices.IoApic.Assert(4);
         rig.Sim.Run(Tick.FromMicroseconds(2));
-        rig.Machine.IoApic.Assert(4);
+        rig.Machine.Devices.IoApic.Assert(4);
         rig.Sim.Run(Tick.FromMicroseconds(3));
         Assert.Equal([0x24, 0x24], rig.Handled);
-        Assert.False(rig.Machine.ApicOf(0).InService(0x24));
+        Assert.False(rig.Machine.Devices.ApicOf(0).InService(0x24));
     }
 
     [Fact]
@@ -63,8 +63,8 @@ public class IoApicTests
         var rig = new Rig();
         rig.Machine.Cores[0].Start(new OpSequence([.. Rig.Program(11, 0x2B, level: true), Op.Execute(Instruction.Sti), .. Enumerable.Repeat(Op.Execute(Instruction.Hlt), 5)]), cpl: 0);
         rig.Sim.Run(Tick.FromMicroseconds(1));
-        rig.Machine.IoApic.Assert(11);     // the handler does not clear the device: the EOI re-delivers
-        rig.Machine.IoApic.Assert(11);     // while remote IRR is set, a second assertion is not sent
+        rig.Machine.Devices.IoApic.Assert(11);     // the handler does not clear the device: the EOI re-delivers
+        rig.Machine.Devices.IoApic.Assert(11);     // while remote IRR is set, a second assertion is not sent
         rig.Sim.Run(Tick.FromMicroseconds(2));
         Assert.True(rig.Handled.Count >= 2);
         rig.LevelPinToClear = 11;          // now the handler acknowledges the device before its EOI
@@ -78,11 +78,11 @@ public class IoApicTests
     public void Lines_start_masked_and_the_version_register_reports_24_entries()
     {
         var rig = new Rig();
-        rig.Machine.IoApic.Assert(3);
+        rig.Machine.Devices.IoApic.Assert(3);
         rig.Sim.Run(Tick.FromMicroseconds(1));
         Assert.Empty(rig.Handled);
-        rig.Machine.IoApic.Write(0x00, 0x01);
-        Assert.Equal(0x0017_0011UL, rig.Machine.IoApic.Read(0x10).Value);
-        Assert.Throws<ArgumentOutOfRangeException>(() => rig.Machine.IoApic.Assert(24));
+        rig.Machine.Devices.IoApic.Write(0x00, 0x01);
+        Assert.Equal(0x0017_0011UL, rig.Machine.Devices.IoApic.Read(0x10).Value);
+        Assert.Throws<ArgumentOutOfRangeException>(() => rig.Machine.Devices.IoApic.Assert(24));
     }
 }

@@ -24,7 +24,7 @@ public class NicTests
             Core.Mmu.LoadCr3(DirectMap.Build(Machine).Pml4); // the driver reaches its rings through the direct map
             Link = new EthernetLink(Sim, 10_000_000_000, Tick.FromNanoseconds(500));
             Nic = new Nic8254x(Sim, "host.nic0", Machine.Memory, Link, accessCycles: 200, () => Core.RaiseInterrupt(Vector));
-            Machine.Bus.MapMmio(Bar, Nic8254x.Size, Nic);
+            Machine.Devices.Bus.MapMmio(Bar, Nic8254x.Size, Nic);
             TxRing = Machine.Memory.AllocateFrame();
             RxRing = Machine.Memory.AllocateFrame();
         }

@@ -34,7 +34,7 @@ public class MachineTests
         var machine = new Machine(sim, HardwareProfiles.SkylakeSp8180, MachineConfiguration.Default with { Cores = 2 }, m => { host.Machine = m; return host; });
         Assert.Equal(2, machine.Cores.Count);
         Assert.NotSame(machine.Cores[0].Mmu, machine.Cores[1].Mmu);
-        Assert.NotSame(machine.ApicOf(0), machine.ApicOf(1));
+        Assert.NotSame(machine.Devices.ApicOf(0), machine.Devices.ApicOf(1));
         Assert.NotNull(machine.L3);
 
         // Each core reads its own APIC ID at the same address.

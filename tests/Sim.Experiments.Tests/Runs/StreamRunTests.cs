@@ -1,13 +1,13 @@
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Models.Hardware;
 using Sim.Workloads.Synthetic;
 
-namespace Sim.Experiments.Tests.Native;
+namespace Sim.Experiments.Tests.Runs;
 
 public class StreamRunTests
 {
     private static double Bandwidth(HardwareProfile profile) =>
-        NativeRun.Run(profile, new StreamTriad(), 200_000, seed: 1).FiguresOfMerit.Single(m => m.Name == "bandwidth").Value;
+        WorkloadRun.Run(profile, new StreamTriad(), 200_000, seed: 1).FiguresOfMerit.Single(m => m.Name == "bandwidth").Value;
 
     [Fact]
     public void The_stream_prefetcher_multiplies_the_triads_bandwidth_and_the_bus_bounds_it()

@@ -1,16 +1,16 @@
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Models.Hardware;
 using Sim.Models.Platform;
 using Sim.Workloads.Processes;
 
-namespace Sim.Experiments.Tests.Native;
+namespace Sim.Experiments.Tests.Runs;
 
 public class FioRunTests
 {
     [Fact]
     public void Random_reads_through_AHCI_see_the_flash_latency_and_take_seven_register_accesses_each()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 20, seed: 1);
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 20, seed: 1);
         double latency = r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value;
         // 75 us of flash latency, 16 us of transfer at 250 MB/s, 1 us of command fetch, then the kernel's share.
         Assert.InRange(latency, 92, 110);
@@ -24,8 +24,8 @@ public class FioRunTests
     [Fact]
     public void A_deep_queue_reaches_the_SSDs_random_read_throughput()
     {
-        NativeRunResult one = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 200, seed: 1);
-        NativeRunResult deep = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(queueDepth: 32), 2_000, seed: 1);
+        WorkloadRunResult one = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 200, seed: 1);
+        WorkloadRunResult deep = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(queueDepth: 32), 2_000, seed: 1);
         double iops = deep.FiguresOfMerit.Single(m => m.Name == "iops").Value;
         Assert.InRange(iops, 0.9 * 35_000, 35_000); // the X25-E data sheet's 35,000 random 4 KiB reads per second
         Assert.True(iops > 3 * one.FiguresOfMerit.Single(m => m.Name == "iops").Value);
@@ -40,7 +40,7 @@ public class FioRunTests
     [Fact]
     public void Random_reads_through_ATA_PIO_are_dominated_by_programmed_IO()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 20, seed: 1,
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 20, seed: 1,
             MachineConfiguration.Default with { DiskInterface = DiskInterface.AtaPio });
         double latency = r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value;
         // 75 us of flash latency and 16 us of transfer, then 8 x 257 port accesses of 120 ns.
@@ -53,7 +53,7 @@ public class FioRunTests
     [Fact]
     public void Random_reads_from_a_rotating_disk_pay_seek_and_rotation_and_their_latencies_spread()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 40, seed: 1,
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 40, seed: 1,
             MachineConfiguration.Default with { Disk = DiskKind.Rotating });
         Assert.InRange(r.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value, 8_500, 8_500 + 8_400);
         // The kernel's histogram of request latencies: one per read, spread by the rotational delay.
@@ -68,7 +68,7 @@ public class IdleRunTests
     [Fact]
     public void An_idle_system_takes_250_ticks_a_second_and_is_otherwise_halted()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new Idle(), 200, seed: 1); // 200 ms
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new Idle(), 200, seed: 1); // 200 ms
         Assert.InRange(r.Stat("host.cpu0.apic", "timer_interrupts"), 49, 51);
         Assert.InRange(r.FiguresOfMerit.Single(m => m.Name == "busy").Value, 0.0, 1.0);
         Assert.Equal(0.2, r.Outcome.SimulatedSeconds, 2);
@@ -81,7 +81,7 @@ public class NetperfRunTests
     [Fact]
     public void Each_transaction_sends_and_receives_a_frame_with_three_NIC_register_accesses()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new NetperfRr(), 100, seed: 1);
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new NetperfRr(), 100, seed: 1);
         Assert.Equal(100, r.Stat("host.nic0", "frames_sent"));
         Assert.Equal(100, r.Stat("host.nic0", "frames_received"));
         Assert.Equal(0, r.Stat("host.nic0", "frames_dropped"));
@@ -100,7 +100,7 @@ public class MacroRunTests
     [Fact]
     public void The_web_server_answers_each_request_with_eight_frames()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new Web(), 50, seed: 1);
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new Web(), 50, seed: 1);
         Assert.Equal(51, r.Stat("host.nic0", "frames_received")); // the closed-loop client sends one more request after the 50th answer
         Assert.Equal(400, r.Stat("host.nic0", "frames_sent"));
         Assert.True(r.FiguresOfMerit.Single().Value > 0);
@@ -110,7 +110,7 @@ public class MacroRunTests
     [Fact]
     public void Oltp_reads_two_blocks_and_writes_one_per_transaction()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new Oltp(), 10, seed: 1);
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new Oltp(), 10, seed: 1);
         Assert.Equal(10 * 2 * 8, r.Stat("host.disk0", "sectors_read"));
         Assert.Equal(10 * 8, r.Stat("host.disk0", "sectors_written"));
         Assert.Equal(30, r.Stat("host.disk0", "commands"));
@@ -122,7 +122,7 @@ public class KernelBuildRunTests
     [Fact]
     public void Each_unit_forks_execs_reads_its_source_and_writes_its_object()
     {
-        NativeRunResult r = NativeRun.Run(HardwareProfiles.NehalemX5570, new KernelBuild(), 4, seed: 1);
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new KernelBuild(), 4, seed: 1);
         Assert.Equal(4, r.Stat("host.kernel", "forks"));
         Assert.Equal(5, r.Stat("host.kernel", "exits"));
         Assert.Equal(4 + 4 + 1 + (4 * 12), r.Stat("host.kernel", "syscalls")); // make: fork, wait, exit; each compiler: exec, 2 opens, 4 reads, 2 writes, 2 closes, exit

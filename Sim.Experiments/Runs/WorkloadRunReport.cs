@@ -3,21 +3,22 @@ using System.Text;
 using Sim.Engine.Statistics;
 using Sim.Experiments.Output;
 using Sim.Models.Cpu;
+using Sim.Models.Virtualization;
 
-namespace Sim.Experiments.Native;
+namespace Sim.Experiments.Runs;
 
 /// <summary>A native run as text for people and as one JSON object for scripts (the same facts in both).</summary>
-public static class NativeRunReport
+public static class WorkloadRunReport
 {
     /// <summary>The first run in full; with several runs (seeds), the figures of merit over them with 95% confidence intervals.</summary>
-    public static string ToText(IReadOnlyList<NativeRunResult> runs, string description)
+    public static string ToText(IReadOnlyList<WorkloadRunResult> runs, string description)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        NativeRunResult r = runs[0];
+        WorkloadRunResult r = runs[0];
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append(ci, $"workload  {r.Workload}: {description}\n");
-        sb.Append(ci, $"machine   {r.Profile}, preset native, seed {r.Seed}, size {r.Size:N0}\n\n");
+        sb.Append(ci, $"machine   {r.Profile}, {Architecture(r)}, seed {r.Seed}, size {r.Size:N0}\n\n");
         foreach (var m in r.FiguresOfMerit)
         {
             sb.Append(ci, $"{m.Name} = {m.Value:G6} {m.Unit}\n");
@@ -35,7 +36,15 @@ public static class NativeRunReport
         sb.Append("cycles by category:\n");
         foreach ((CycleCategory c, long cycles) in r.CyclesByCategory)
         {
-            sb.Append(ci, $"  {c,-12} {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles),6:0.0}%  {cycles,16:N0}\n");
+            sb.Append(ci, $"  {c,-16} {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles),6:0.0}%  {cycles,16:N0}\n");
+        }
+        if (r.Exits.Count > 0)
+        {
+            sb.Append("\nVM exits:                      count           cycles   cycles/exit\n");
+            foreach ((ExitReason reason, long count, long cycles) in r.Exits)
+            {
+                sb.Append(ci, $"  {reason,-22} {count,12:N0} {cycles,16:N0} {(double)cycles / count,13:N0}\n");
+            }
         }
         sb.Append("\nTLBs and page walks:\n");
         foreach ((string name, double value) in TlbFigures(r))
@@ -60,13 +69,13 @@ public static class NativeRunReport
     }
 
     /// <summary>The run as a short Markdown report that embeds the cycles chart (cycles.png beside it).</summary>
-    public static string ToMarkdown(IReadOnlyList<NativeRunResult> runs, string description)
+    public static string ToMarkdown(IReadOnlyList<WorkloadRunResult> runs, string description)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        NativeRunResult r = runs[0];
+        WorkloadRunResult r = runs[0];
         var ci = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.Append(ci, $"# {r.Workload} on {r.Profile} (native)\n\n{description}. Seed {r.Seed}, size {r.Size:N0}.\n\n");
+        md.Append(ci, $"# {r.Workload} on {r.Profile} ({Architecture(r)})\n\n{description}. Seed {r.Seed}, size {r.Size:N0}.\n\n");
         md.Append("| figure of merit | value | unit |\n|---|---:|---|\n");
         foreach (var m in r.FiguresOfMerit)
         {
@@ -87,6 +96,14 @@ public static class NativeRunReport
         {
             md.Append(ci, $"| {c} | {cycles:N0} | {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
         }
+        if (r.Exits.Count > 0)
+        {
+            md.Append("\n| VM exit reason | count | cycles | cycles per exit |\n|---|---:|---:|---:|\n");
+            foreach ((ExitReason reason, long count, long cycles) in r.Exits)
+            {
+                md.Append(ci, $"| {reason} | {count:N0} | {cycles:N0} | {(double)cycles / count:N0} |\n");
+            }
+        }
         Latency[] latencies = [.. Latencies(r)];
         if (latencies.Length > 0)
         {
@@ -100,15 +117,18 @@ public static class NativeRunReport
         return md.ToString();
     }
 
-    public static string ToJson(IReadOnlyList<NativeRunResult> runs)
+    public static string ToJson(IReadOnlyList<WorkloadRunResult> runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        NativeRunResult r = runs[0];
+        WorkloadRunResult r = runs[0];
         var o = new Dictionary<string, object>
         {
             ["workload"] = r.Workload,
             ["profile"] = r.Profile,
-            ["preset"] = "native",
+            ["architecture"] = new Dictionary<string, object>
+            {
+                ["cpu"] = AxisNames.Of(r.Axes.Cpu), ["mmu"] = AxisNames.Of(r.Axes.Mmu), ["io"] = AxisNames.Of(r.Axes.Io), ["hosting"] = AxisNames.Of(r.Axes.Hosting),
+            },
             ["seed"] = r.Seed,
             ["size"] = r.Size,
             ["figures_of_merit"] = r.FiguresOfMerit.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["value"] = m.Value, ["unit"] = m.Unit }).ToArray(),
@@ -119,6 +139,7 @@ public static class NativeRunReport
             ["cycles_by_category"] = r.CyclesByCategory.ToDictionary(k => k.Key.ToString(), k => k.Value),
             ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
             ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
+            ["vm_exits"] = r.Exits.ToDictionary(e => e.Reason.ToString(), e => new Dictionary<string, long> { ["count"] = e.Count, ["cycles"] = e.Cycles }),
             ["latencies_us"] = Latencies(r).ToDictionary(l => l.Name, l => new Dictionary<string, double>
             {
                 ["count"] = l.Count, ["mean"] = l.MeanUs, ["p50"] = l.P50Us, ["p90"] = l.P90Us, ["p99"] = l.P99Us,
@@ -139,13 +160,13 @@ public static class NativeRunReport
     }
 
     /// <summary>Each figure of merit over the runs: mean and Student-t 95% interval (MathNet.Numerics, through <see cref="ReplicationSummary"/>).</summary>
-    public static IReadOnlyList<(string Name, string Unit, ReplicationSummary Summary)> OverSeeds(IReadOnlyList<NativeRunResult> runs)
+    public static IReadOnlyList<(string Name, string Unit, ReplicationSummary Summary)> OverSeeds(IReadOnlyList<WorkloadRunResult> runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
         return [.. runs[0].FiguresOfMerit.Select((m, i) => (m.Name, m.Unit, ReplicationSummary.Of([.. runs.Select(r => r.FiguresOfMerit[i].Value)])))];
     }
 
-    private static IEnumerable<(string Name, double Value)> TlbFigures(NativeRunResult r)
+    private static IEnumerable<(string Name, double Value)> TlbFigures(WorkloadRunResult r)
     {
         foreach (string s in new[] { "l1_hits", "l1_misses", "stlb_hits", "stlb_misses", "walks", "walk_references", "walk_cycles", "faults" })
         {
@@ -153,7 +174,7 @@ public static class NativeRunReport
         }
     }
 
-    private static IEnumerable<(string Name, double Hits, double Misses)> CacheFigures(NativeRunResult r)
+    private static IEnumerable<(string Name, double Hits, double Misses)> CacheFigures(WorkloadRunResult r)
     {
         foreach ((string name, string path) in new[] { ("l1i", "host.cpu0.l1i"), ("l1d", "host.cpu0.l1d"), ("l2", "host.cpu0.l2"), ("l3", "host.l3") })
         {
@@ -165,18 +186,21 @@ public static class NativeRunReport
     }
 
     /// <summary>The kernel's latency histograms that recorded anything (disk requests, request-response round trips), in microseconds.</summary>
-    private static IEnumerable<Latency> Latencies(NativeRunResult r)
+    private static IEnumerable<Latency> Latencies(WorkloadRunResult r)
     {
         foreach (string name in new[] { "block_latency", "round_trip" })
         {
-            double count = r.Stat("host.kernel", name + "::count");
+            double count = r.Stat(r.KernelPath, name + "::count");
             if (count > 0)
             {
-                double Us(string statistic) => r.Stat("host.kernel", name + "::" + statistic) / 1000;
+                double Us(string statistic) => r.Stat(r.KernelPath, name + "::" + statistic) / 1000;
                 yield return new Latency(name, (long)count, Us("mean"), Us("p50"), Us("p90"), Us("p99"));
             }
         }
     }
+
+    /// <summary>"native", or the virtualization axes.</summary>
+    private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
 
     private readonly record struct Latency(string Name, long Count, double MeanUs, double P50Us, double P90Us, double P99Us);
 }

@@ -1,13 +1,13 @@
-using Sim.Experiments.Native;
+using Sim.Experiments.Runs;
 using Sim.Models.Hardware;
 using Sim.Workloads.Processes;
 
-namespace Sim.Experiments.Tests.Native;
+namespace Sim.Experiments.Tests.Runs;
 
 public class LmbenchRunTests
 {
-    private static NativeRunResult Run(string name, long size) =>
-        NativeRun.Run(HardwareProfiles.NehalemX5570, Lmbench.All.Single(l => l.Name == name), size, seed: 1);
+    private static WorkloadRunResult Run(string name, long size) =>
+        WorkloadRun.Run(HardwareProfiles.NehalemX5570, Lmbench.All.Single(l => l.Name == name), size, seed: 1);
 
     [Theory]
     [InlineData("lat-null", "syscalls", 101)]          // 100 getpid and the exit
@@ -24,7 +24,7 @@ public class LmbenchRunTests
     public void Each_test_makes_the_kernel_do_what_it_measures(string name, string statistic, double expected)
     {
         long size = name switch { "lat-null" => 100, "lat-fork" => 50, "lat-ctx-0k" => 50, "lat-pagefault" => 100, _ => 25 };
-        NativeRunResult r = Run(name, size);
+        WorkloadRunResult r = Run(name, size);
         Assert.Equal(expected, r.Stat("host.kernel", statistic));
         Assert.True(r.FiguresOfMerit.Single().Value > 0);
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());

@@ -1,0 +1,35 @@
+using Sim.Models.Cpu;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+
+namespace Sim.Experiments.Runs;
+
+/// <summary>What a run of a workload produced, natively or under the virtualization axes it ran with.</summary>
+public sealed record WorkloadRunResult(
+    string Workload,
+    string Profile,
+    VirtualizationAxes Axes,
+    ulong Seed,
+    long Size,
+    WorkloadOutcome Outcome,
+    IReadOnlyList<Metric> FiguresOfMerit,
+    IReadOnlyDictionary<CycleCategory, long> CyclesByCategory,
+    RunResult Run)
+{
+    public double Ipc => (double)Outcome.Instructions / Outcome.CoreCycles;
+
+    /// <summary>Where the (guest) kernel's statistics are: host.kernel natively, vm0.kernel in a virtual machine.</summary>
+    public string KernelPath => Axes.IsNative ? "host.kernel" : "vm0.kernel";
+
+    /// <summary>The VM exits of the run by reason, with their cycles (exit to entry, handler included), most costly first; empty natively.</summary>
+    public IReadOnlyList<(ExitReason Reason, long Count, long Cycles)> Exits =>
+        [.. Enum.GetValues<ExitReason>()
+            .Select(e => (e, (long)Stat("host.cpu0", "vm_exits::" + e), (long)Stat("host.cpu0", "vm_exit_cycles::" + e)))
+            .Where(e => e.Item2 > 0)
+            .OrderByDescending(e => e.Item3)
+            .ThenBy(e => e.e)];
+
+    /// <summary>One statistic of the core's component tree (host.cpu0...), or 0 when absent.</summary>
+    public double Stat(string path, string statistic) =>
+        Run.Samples.FirstOrDefault(s => s.Path == path && s.Statistic == statistic).Value;
+}

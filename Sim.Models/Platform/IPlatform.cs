@@ -1,0 +1,37 @@
+using Sim.Engine;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+
+namespace Sim.Models.Platform;
+
+/// <summary>
+/// What a kernel sees of the computer it boots on: its physical memory, its devices and the CPU
+/// it starts on. A physical <see cref="Machine"/> is one; a <see cref="Virtualization.VirtualMachine"/>
+/// is another, whose memory is guest-physical and whose devices are a hypervisor's models. The
+/// kernel is the same on both: that is what makes a guest unmodified.
+/// </summary>
+public interface IPlatform
+{
+    Simulator Sim { get; }
+
+    HardwareProfile Profile { get; }
+
+    /// <summary>The statistics prefix of the platform's components: host, vm0.</summary>
+    string Name { get; }
+
+    /// <summary>The memory the kernel manages: host-physical on a machine, guest-physical in a VM.</summary>
+    PhysicalMemory Memory { get; }
+
+    PlatformDevices Devices { get; }
+
+    /// <summary>The core the kernel's first CPU runs on (in a VM, the physical core its virtual CPU is placed on).</summary>
+    Core BootCore { get; }
+
+    /// <summary>A register access by the kernel's CPU: what the kernel's <see cref="ICoreHost.OnDeviceAccess"/> calls.</summary>
+    int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);
+
+    /// <summary>A fresh address space (a PML4 and the tables it grows) in this platform's memory.</summary>
+    AddressSpaceBuilder NewAddressSpace();
+}

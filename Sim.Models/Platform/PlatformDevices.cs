@@ -1,0 +1,150 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Time;
+using Sim.Models.Cpu;
+using Sim.Models.Devices;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Platform;
+
+/// <summary>
+/// The devices of a PC and the addresses where a kernel finds them: the device bus with COM1 at
+/// 0x3F8 and the POST port, a local APIC per CPU at 0xFEE00000, the I/O APIC at 0xFEC00000, the
+/// disk (on an AHCI adapter or the primary ATA channel) and the NIC with its link and peer. A
+/// physical <see cref="Machine"/> has one set, whose register accesses cost the bus's and devices'
+/// latencies; a <see cref="Virtualization.VirtualMachine"/> has another, the hypervisor's device
+/// models, with the same register semantics and no access latency of their own (what an access
+/// costs there is the VM exit and the handler that emulates it).
+/// </summary>
+public sealed class PlatformDevices
+{
+    /// <summary>The I/O APIC pin of the primary ATA channel (IRQ 14, as on PC platforms).</summary>
+    public const int DiskIrq = 14;
+
+    /// <summary>The I/O APIC pin of the AHCI adapter (a PCI INTx line, level-triggered).</summary>
+    public const int AhciIrq = 19;
+
+    /// <summary>Where the AHCI adapter's registers are mapped (its ABAR, PCI BAR5).</summary>
+    public const ulong AhciBase = 0xFEBF_0000;
+
+    /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
+    public const int NicIrq = 11;
+
+    /// <summary>Where the NIC's registers are mapped (its memory BAR).</summary>
+    public const ulong NicBase = 0xFEBC_0000;
+
+    private readonly LocalApic[] _apics;
+
+    /// <param name="sim">The simulation.</param>
+    /// <param name="prefix">The statistics prefix of the platform: host, vm0.</param>
+    /// <param name="cpuPrefix">The prefix of each CPU's name: host.cpu, vm0.vcpu.</param>
+    /// <param name="profile">The CPU generation (its clock turns device latencies into cycles).</param>
+    /// <param name="configuration">Which devices exist, and the platform's latencies.</param>
+    /// <param name="memory">The physical memory the devices' DMA reads and writes (guest-physical for a VM).</param>
+    /// <param name="deliver">For CPU i, what delivers an interrupt vector to it.</param>
+    /// <param name="emulated">Device models of a hypervisor: register accesses cost no device latency.</param>
+    public PlatformDevices(Simulator sim, string prefix, string cpuPrefix, HardwareProfile profile, MachineConfiguration configuration,
+        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(deliver);
+        PlatformTimings t = configuration.Timings;
+        int Cycles(double nanoseconds) => emulated ? 0 : HardwareProfile.CyclesIn(nanoseconds, profile.FrequencyHz);
+        int legacyCycles = Cycles(t.LegacyIoNanoseconds);
+        Bus = new DeviceBus(sim.Stats.Group(prefix + ".bus"), legacyCycles);
+        Com1 = new Uart8250(sim, prefix + ".com1", 0x3F8, legacyCycles, raiseInterrupt: null);
+        Bus.MapPorts(0x3F8, 0x3FF, Com1);
+        Bus.MapPorts(PostPort.Port, PostPort.Port, new PostPort(legacyCycles));
+
+        int apicCycles = Cycles(t.LocalApicAccessNanoseconds);
+        _apics = new LocalApic[configuration.Cores];
+        for (int i = 0; i < _apics.Length; i++)
+        {
+            _apics[i] = new LocalApic(sim, $"{cpuPrefix}{i}.apic", (uint)i, t.ApicTimerHz, apicCycles, deliver(i));
+        }
+        IoApic = new IoApic(sim.Stats.Group(prefix + ".ioapic"), prefix + ".ioapic", apicCycles, id => id < _apics.Length ? _apics[id] : null);
+        Bus.MapMmio(IoApic.DefaultBase, IoApic.Size, IoApic);
+        foreach (LocalApic apic in _apics)
+        {
+            apic.EoiBroadcast = IoApic.EndOfInterrupt;
+        }
+        if (configuration.Disk != DiskKind.None)
+        {
+            IStorageMedium medium = configuration.Disk == DiskKind.SolidState
+                ? new SolidStateDisk(configuration.DiskSectors)
+                : new RotatingDisk(configuration.DiskSectors, sim.Random.For(prefix + ".disk0.medium"));
+            if (configuration.DiskInterface == DiskInterface.AtaPio)
+            {
+                Disk = new AtaDisk(sim, prefix + ".disk0", medium, Cycles(t.AtaIoNanoseconds), () => IoApic.Assert(DiskIrq), () => IoApic.Deassert(DiskIrq));
+                Bus.MapPorts(AtaDisk.CommandBase, AtaDisk.CommandBase + 7, Disk);
+                Bus.MapPorts(AtaDisk.ControlPort, AtaDisk.ControlPort, Disk);
+            }
+            else
+            {
+                Ahci = new AhciDisk(sim, prefix + ".disk0", memory, medium, Cycles(t.PcieMmioNanoseconds),
+                    Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), () => IoApic.Assert(AhciIrq), () => IoApic.Deassert(AhciIrq));
+                Bus.MapMmio(AhciBase, AhciDisk.Size, Ahci);
+            }
+        }
+        if (configuration.Nic)
+        {
+            Link = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds));
+            Nic8254x nic = Nic = new Nic8254x(sim, prefix + ".nic0", memory, Link, Cycles(t.PcieMmioNanoseconds), () => IoApic.Assert(NicIrq));
+            Bus.MapMmio(NicBase, Nic8254x.Size, nic);
+            var turnaround = Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds);
+            nic.PeerReceives = bytes => sim.Schedule(new CallbackEvent(prefix + ".peer.reply", () => nic.PeerSends(bytes)), sim.Now + turnaround);
+        }
+    }
+
+    public DeviceBus Bus { get; }
+
+    public Uart8250 Com1 { get; }
+
+    /// <summary>The I/O APIC at 0xFEC00000, routing device lines to the CPUs' local APICs.</summary>
+    public IoApic IoApic { get; }
+
+    /// <summary>The disk on the primary ATA channel, or null when configured without one or on AHCI.</summary>
+    public AtaDisk? Disk { get; }
+
+    /// <summary>The SATA disk behind the AHCI adapter, or null when configured without one or on the ATA channel.</summary>
+    public AhciDisk? Ahci { get; }
+
+    /// <summary>Whether there is a disk, on either interface.</summary>
+    public bool HasDisk => Disk is not null || Ahci is not null;
+
+    /// <summary>The network card, or null when configured without one. By default its peer echoes every frame after the turnaround time.</summary>
+    public Nic8254x? Nic { get; }
+
+    public EthernetLink? Link { get; }
+
+    /// <summary>The local APIC of CPU <paramref name="index"/>.</summary>
+    public LocalApic ApicOf(int index) => _apics[index];
+
+    /// <summary>
+    /// A register access by CPU <paramref name="cpu"/>: the local APIC page reaches that CPU's own
+    /// APIC (every CPU sees its APIC at the same address); everything else goes to the bus.
+    /// Returns the cycles the access takes.
+    /// </summary>
+    public int Access(int cpu, Instruction instruction, ulong address, ulong value, out ulong readValue)
+    {
+        if (instruction is Instruction.MmioRead or Instruction.MmioWrite && IsLocalApic(address))
+        {
+            LocalApic apic = _apics[cpu];
+            if (instruction == Instruction.MmioRead)
+            {
+                (readValue, int cycles) = apic.Read(address - LocalApic.DefaultBase);
+                return cycles;
+            }
+            readValue = 0;
+            return apic.Write(address - LocalApic.DefaultBase, value);
+        }
+        return Bus.Access(instruction, address, value, out readValue);
+    }
+
+    /// <summary>Whether <paramref name="address"/> lies in the local APIC's register page.</summary>
+    public static bool IsLocalApic(ulong address) => address >= LocalApic.DefaultBase && address < LocalApic.DefaultBase + LocalApic.Size;
+}

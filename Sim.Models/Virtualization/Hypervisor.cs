@@ -1,0 +1,275 @@
+using Sim.Engine.Statistics;
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// A bare-metal (type 1) hypervisor using VT-x: it owns the physical machine, runs a guest on a
+/// core in VMX non-root mode with its <see cref="VmExecutionControls"/>, and answers each VM exit
+/// with a handler that runs on the core in root mode: code fetched from its own text, the guest's
+/// registers saved to and restored from its virtual-CPU structure, VMCS reads and writes, and the
+/// work of the exit: a device model for an I/O, MMIO or APIC access (the VM's
+/// <see cref="PlatformDevices"/>, emulated), CPUID and MSR emulation, blocking the virtual CPU
+/// on HLT, the host's interrupt handler for an external interrupt. Virtual interrupts raised by
+/// the device models are injected on VM entry; one that arrives while the guest runs kicks the
+/// core out with a physical interrupt (<see cref="KickVector"/>), as KVM does.
+/// </summary>
+/// <remarks>
+/// Model: one virtual machine with one virtual CPU on core 0. The hypervisor has no timer tick of
+/// its own (tickless while a guest runs). A device model performs the register access at the
+/// moment of the exit and its cost is the handler's; the device behind it (the SSD, the link)
+/// is the VM's own medium model, not the host's driver stack. The software decode of an MMIO
+/// instruction is charged as instructions, not as the memory references of walking the guest's
+/// tables.
+/// </remarks>
+public sealed class Hypervisor : ICoreHost, IVmxMonitor
+{
+    /// <summary>
+    /// The host vector that kicks a core out of guest mode or wakes it for a blocked virtual CPU:
+    /// Linux's reschedule IPI vector (RESCHEDULE_VECTOR, 0xFD, arch/x86/include/asm/irq_vectors.h),
+    /// which KVM sends to a CPU running a guest that has a new event.
+    /// </summary>
+    public const int KickVector = 0xFD;
+
+    /// <summary>General-purpose registers saved on every exit and restored before every entry (RAX to R15; RSP and RIP are in the VMCS).</summary>
+    private const int SavedRegisters = 15;
+
+    private const ulong EoiRegister = Devices.LocalApic.DefaultBase + 0xB0;
+
+    private readonly Machine _machine;
+    private readonly HypervisorCosts _costs;
+    private readonly CodeLayout<HypervisorRoutine> _text;
+    private readonly AddressSpaceBuilder _space;
+    private readonly ulong _vcpu;         // the virtual CPU's structure: saved registers and state
+    private readonly ulong _deviceState;  // one line of state per device model
+    private readonly SortedSet<int> _pending = [];
+    private readonly Counter _injected;
+    private readonly Counter _kicks;
+    private VirtualMachine? _vm;
+    private bool _kickSent;
+
+    /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
+    /// <param name="controls">What exits.</param>
+    /// <param name="costs">The instruction counts of its handler routines.</param>
+    public Hypervisor(Machine machine, VmExecutionControls controls, HypervisorCosts costs)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(controls);
+        ArgumentNullException.ThrowIfNull(costs);
+        _machine = machine;
+        Controls = controls;
+        _costs = costs;
+        _space = DirectMap.Build(machine);
+        _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r]);
+        _vcpu = machine.Memory.AllocateFrame();
+        _deviceState = machine.Memory.AllocateFrame();
+        StatGroup stats = machine.Sim.Stats.Group("host.hypervisor");
+        _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts injected on VM entry");
+        _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make its guest exit or to wake it");
+    }
+
+    public VmExecutionControls Controls { get; }
+
+    /// <summary>The virtual machine, once created.</summary>
+    public VirtualMachine Vm => _vm ?? throw new InvalidOperationException("The hypervisor has created no virtual machine yet.");
+
+    /// <summary>Creates the virtual machine (guest memory backed and mapped, device models built) on core 0; call after the machine is built.</summary>
+    public VirtualMachine CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages)
+    {
+        if (_vm is not null)
+        {
+            throw new InvalidOperationException("This hypervisor model runs one virtual machine.");
+        }
+        if (nestedPaging && !_machine.Profile.Features.Ept)
+        {
+            throw new InvalidOperationException($"{_machine.Profile.Name} has no EPT: nested paging is impossible on it.");
+        }
+        _vm = new VirtualMachine(_machine, 0, configuration, _machine.Cores[0], nestedPaging, largeEptPages, (_, vector) => OnVirtualInterrupt(vector));
+        return _vm;
+    }
+
+    /// <summary>
+    /// VMLAUNCH: loads the hypervisor's own CR3 for root mode, gives the MMU the guest's translation
+    /// state (VPID 1 where the CPU has VPIDs), and puts the guest, answered by
+    /// <paramref name="guestKernel"/>, on the VM's core. The guest kernel then starts its first thread.
+    /// </summary>
+    public void Launch(ICoreHost guestKernel)
+    {
+        ArgumentNullException.ThrowIfNull(guestKernel);
+        VirtualMachine vm = Vm;
+        Core core = vm.BootCore;
+        core.Mmu.LoadCr3(_space.Pml4);
+        core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, vm.Memory, vm.Ept);
+        core.EnterGuest(this, guestKernel);
+    }
+
+    public bool HasPendingInterrupt(Core core) => _pending.Count > 0;
+
+    public int AcknowledgeInterrupt(Core core)
+    {
+        int vector = _pending.Max;
+        _pending.Remove(vector);
+        _injected.Increment();
+        return vector;
+    }
+
+    public VmExitResponse OnVmExit(Core core, VmExit exit)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        HypervisorPath path = NewPath()
+            .StoreWords(_vcpu, SavedRegisters)
+            .Run(HypervisorRoutine.ExitEntry)
+            .Execute(Instruction.Vmread)   // exit reason
+            .Execute(Instruction.Vmread);  // exit qualification
+        ulong? read = null;
+        bool skip = true;
+        bool blocks = false;
+        switch (exit.Reason)
+        {
+            case ExitReason.ExternalInterrupt:
+                HostInterrupt(path, exit.Vector);
+                skip = false; // no instruction exited
+                break;
+            case ExitReason.InterruptWindow:
+                skip = false;
+                break;
+            case ExitReason.Hlt:
+                AdvanceGuest(path);
+                if (_pending.Count == 0)
+                {
+                    // Block: the physical core idles until a virtual interrupt's kick wakes it,
+                    // which the host's handler takes (HostInterrupt through OnInterrupt); then
+                    // that interrupt is injected.
+                    path.Run(HypervisorRoutine.VcpuBlock).Execute(Instruction.Hlt).Run(HypervisorRoutine.VcpuWake);
+                    blocks = true;
+                }
+                break;
+            case ExitReason.IoInstruction:
+                path.Run(HypervisorRoutine.PortIoDecode);
+                read = DeviceModel(path, exit, HypervisorRoutine.PortIoDecode);
+                AdvanceGuest(path);
+                break;
+            case ExitReason.ApicAccess:
+                path.Execute(Instruction.Vmread); // the guest-physical address's page offset
+                read = DeviceModel(path, exit, HypervisorRoutine.ApicAccessDecode);
+                AdvanceGuest(path);
+                break;
+            case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
+                path.Execute(Instruction.Vmread); // the guest-physical address
+                read = DeviceModel(path, exit, HypervisorRoutine.MmioDecode);
+                AdvanceGuest(path);
+                break;
+            case ExitReason.EptViolation:
+                throw new InvalidOperationException(
+                    $"{Vm.Name} referenced guest-physical 0x{exit.FaultAddress:X}, outside its {Vm.Memory.SizeBytes >> 20} MiB of memory (linear address 0x{exit.Operand:X}).");
+            case ExitReason.Cpuid:
+                path.Run(HypervisorRoutine.CpuidEmulation);
+                AdvanceGuest(path);
+                break;
+            case ExitReason.Rdmsr or ExitReason.Wrmsr:
+                path.Run(HypervisorRoutine.MsrEmulation);
+                AdvanceGuest(path);
+                break;
+            case ExitReason.ExceptionOrNmi:
+                throw new InvalidOperationException(
+                    $"Exception vector {exit.Vector} exited, but this hypervisor's exception bitmap is 0x{Controls.ExceptionBitmap:X}: reflecting exceptions comes with shadow paging.");
+            default:
+                path.Run(HypervisorRoutine.InstructionEmulation);
+                AdvanceGuest(path);
+                break;
+        }
+        if (_pending.Count > 0 || blocks)
+        {
+            path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
+        }
+        path.Run(HypervisorRoutine.ExitReturn).LoadWords(_vcpu, SavedRegisters).Execute(Instruction.Vmresume);
+        return new VmExitResponse(path.ToStream(), skip, read);
+    }
+
+    /// <summary>A physical interrupt reaches the hypervisor in root mode (the kick that wakes a blocked virtual CPU): the host's handler, EOI, IRET.</summary>
+    public IOpStream OnInterrupt(Core core, int vector)
+    {
+        HypervisorPath path = NewPath();
+        HostInterrupt(path, vector);
+        return path.Execute(Instruction.Iret).ToStream();
+    }
+
+    public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) =>
+        throw new InvalidOperationException($"The hypervisor itself raised {vector} at 0x{faultAddress:X} (error code {errorCode}).");
+
+    public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException("SYSCALL in VMX root mode: the hypervisor makes none.");
+
+    public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
+        _machine.DeviceAccess(core, instruction, address, value, out readValue);
+
+    public IOpStream? OnStreamEnd(Core core) => null;
+
+    private HypervisorPath NewPath() => new(_text, _costs);
+
+    /// <summary>
+    /// A virtual interrupt from the VM's local APIC: pending until injected. A core running the
+    /// guest, or halted for its blocked virtual CPU, is kicked; a core in an exit handler injects
+    /// it on its VMRESUME without one.
+    /// </summary>
+    private void OnVirtualInterrupt(int vector)
+    {
+        _pending.Add(vector);
+        Core core = Vm.BootCore;
+        bool inHandler = core.VmxMode == VmxMode.Root && !core.Halted;
+        if (!inHandler && !_kickSent)
+        {
+            _kickSent = true;
+            _kicks.Increment();
+            _machine.Devices.ApicOf(0).Accept(KickVector);
+        }
+    }
+
+    /// <summary>The host's interrupt handler for <paramref name="vector"/>: its code and the EOI to the physical local APIC.</summary>
+    private void HostInterrupt(HypervisorPath path, int vector)
+    {
+        if (vector == KickVector)
+        {
+            _kickSent = false;
+        }
+        path.Run(HypervisorRoutine.HostInterrupt).Add(Op.MmioWrite(EoiRegister, 0));
+    }
+
+    /// <summary>The exit's instruction is done: the guest's RIP moves past it (instruction length read, RIP written).</summary>
+    private static void AdvanceGuest(HypervisorPath path) => path.Execute(Instruction.Vmread).Execute(Instruction.Vmwrite);
+
+    /// <summary>
+    /// Decodes the access (<paramref name="decode"/>), then the device model emulates it: the
+    /// register's semantics on the VM's devices, its cost the model's code and a read and write
+    /// of the device's state, charged to device emulation. Returns the value a read gives the guest.
+    /// </summary>
+    private ulong? DeviceModel(HypervisorPath path, VmExit exit, HypervisorRoutine decode)
+    {
+        if (decode != HypervisorRoutine.PortIoDecode)
+        {
+            path.Run(decode);
+        }
+        Instruction instruction = exit.Instruction ?? throw new InvalidOperationException($"A {exit.Reason} exit without its instruction.");
+        ulong state = _deviceState + (DeviceLine(instruction, exit.Operand) * (ulong)CodeLayout<HypervisorRoutine>.LineBytes);
+        path.ChargeTo(CycleCategory.DeviceEmulation)
+            .Run(HypervisorRoutine.DeviceModel)
+            .LoadWords(state, 1)
+            .StoreWords(state, 1)
+            .ChargeTo(CycleCategory.Hypervisor);
+        Vm.DeviceAccess(Vm.BootCore, instruction, exit.Operand, exit.Value, out ulong value);
+        return instruction is Instruction.In or Instruction.MmioRead ? value : null;
+    }
+
+    /// <summary>Which line of device-model state an access touches: one per device.</summary>
+    private static ulong DeviceLine(Instruction instruction, ulong address) => instruction switch
+    {
+        Instruction.In or Instruction.Out => 0,
+        _ when PlatformDevices.IsLocalApic(address) => 1,
+        _ when address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size => 2,
+        _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => 3,
+        _ => 4,
+    };
+}

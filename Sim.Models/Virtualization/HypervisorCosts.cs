@@ -1,0 +1,47 @@
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// The instructions each <see cref="HypervisorRoutine"/> executes, besides the memory traffic,
+/// VMCS accesses and VMX transitions its handler makes explicitly. No source in hand gives these
+/// per path for KVM or ESX, so they are assumed orders of magnitude from what each path does in
+/// KVM (docs/virtualization.md); they are parameters, and they are not fitted to any published
+/// exit cost: a handler's cycles come out of running them on the machine.
+/// </summary>
+public sealed class HypervisorCosts
+{
+    private readonly int[] _instructions;
+
+    public HypervisorCosts(IReadOnlyDictionary<HypervisorRoutine, int> instructions)
+    {
+        ArgumentNullException.ThrowIfNull(instructions);
+        _instructions = new int[Enum.GetValues<HypervisorRoutine>().Length];
+        foreach (HypervisorRoutine r in Enum.GetValues<HypervisorRoutine>())
+        {
+            if (!instructions.TryGetValue(r, out int n) || n <= 0)
+            {
+                throw new ArgumentException($"The hypervisor costs need a positive instruction count for {r}.", nameof(instructions));
+            }
+            _instructions[(int)r] = n;
+        }
+    }
+
+    public int this[HypervisorRoutine routine] => _instructions[(int)routine];
+
+    /// <summary>Assumed counts (docs/virtualization.md, "Handler paths").</summary>
+    public static readonly HypervisorCosts Default = new(new Dictionary<HypervisorRoutine, int>
+    {
+        [HypervisorRoutine.ExitEntry] = 150,
+        [HypervisorRoutine.ExitReturn] = 150,
+        [HypervisorRoutine.HostInterrupt] = 200,
+        [HypervisorRoutine.VcpuBlock] = 800,
+        [HypervisorRoutine.VcpuWake] = 800,
+        [HypervisorRoutine.PortIoDecode] = 100,
+        [HypervisorRoutine.MmioDecode] = 1500,
+        [HypervisorRoutine.ApicAccessDecode] = 100,
+        [HypervisorRoutine.DeviceModel] = 300,
+        [HypervisorRoutine.CpuidEmulation] = 200,
+        [HypervisorRoutine.MsrEmulation] = 150,
+        [HypervisorRoutine.InstructionEmulation] = 200,
+        [HypervisorRoutine.InterruptInjection] = 50,
+    });
+}

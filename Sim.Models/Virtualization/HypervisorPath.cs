@@ -1,0 +1,70 @@
+using Sim.Models.Cpu;
+using Sim.Models.Kernel;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// A hypervisor handler being assembled as operations: runs of its code (each line fetched, its
+/// instructions executed), loads and stores on its data through its map of host memory, VMCS
+/// reads and writes, and the marks that move the rest of the handler's cycles to another
+/// category (the device model's share).
+/// </summary>
+internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, HypervisorCosts costs)
+{
+    private readonly List<Op> _ops = [];
+
+    /// <summary>Runs <paramref name="routine"/>: each line of its code fetched, its instructions executed as an ordinary block.</summary>
+    public HypervisorPath Run(HypervisorRoutine routine)
+    {
+        ulong code = DirectMap.Of(text.AddressOf(routine));
+        int instructions = costs[routine];
+        for (int line = 0; line < text.Lines(routine); line++)
+        {
+            int done = line * CodeLayout<HypervisorRoutine>.InstructionsPerLine;
+            _ops.Add(Op.Fetch(code + (ulong)(line * CodeLayout<HypervisorRoutine>.LineBytes)));
+            _ops.Add(Op.Alu(Math.Min(CodeLayout<HypervisorRoutine>.InstructionsPerLine, instructions - done)));
+        }
+        return this;
+    }
+
+    /// <summary><paramref name="count"/> consecutive 8-byte stores from host-physical <paramref name="physical"/> (saving registers).</summary>
+    public HypervisorPath StoreWords(ulong physical, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _ops.Add(Op.Store(DirectMap.Of(physical + (ulong)(8 * i))));
+        }
+        return this;
+    }
+
+    /// <summary><paramref name="count"/> consecutive 8-byte loads from host-physical <paramref name="physical"/> (restoring registers).</summary>
+    public HypervisorPath LoadWords(ulong physical, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _ops.Add(Op.Load(DirectMap.Of(physical + (ulong)(8 * i))));
+        }
+        return this;
+    }
+
+    public HypervisorPath Execute(Instruction instruction, ulong operand = 0)
+    {
+        _ops.Add(Op.Execute(instruction, operand));
+        return this;
+    }
+
+    public HypervisorPath Add(Op op)
+    {
+        _ops.Add(op);
+        return this;
+    }
+
+    public HypervisorPath ChargeTo(CycleCategory category)
+    {
+        _ops.Add(Op.ChargeTo(category));
+        return this;
+    }
+
+    public OpSequence ToStream() => new([.. _ops]);
+}

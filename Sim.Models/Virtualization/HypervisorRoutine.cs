@@ -1,0 +1,44 @@
+namespace Sim.Models.Virtualization;
+
+/// <summary>The pieces of a bare-metal hypervisor's exit handling, each a run of code in the hypervisor's text (<see cref="HypervisorCosts"/>).</summary>
+public enum HypervisorRoutine
+{
+    /// <summary>After every exit: save the guest's registers, read the exit reason and qualification, dispatch.</summary>
+    ExitEntry,
+
+    /// <summary>Before every entry: check pending requests, restore the guest's registers.</summary>
+    ExitReturn,
+
+    /// <summary>The host's handler of a physical interrupt (the kick that forced the exit, or that woke a blocked virtual CPU).</summary>
+    HostInterrupt,
+
+    /// <summary>HLT with nothing to inject: block the virtual CPU and let the physical one idle.</summary>
+    VcpuBlock,
+
+    /// <summary>A blocked virtual CPU is woken and scheduled back.</summary>
+    VcpuWake,
+
+    /// <summary>An I/O-instruction exit: port, size and direction from the exit qualification.</summary>
+    PortIoDecode,
+
+    /// <summary>An MMIO exit through an EPT violation: fetch and decode the guest's instruction in software (the x86 emulator).</summary>
+    MmioDecode,
+
+    /// <summary>An APIC-access exit: the register offset from the exit qualification.</summary>
+    ApicAccessDecode,
+
+    /// <summary>A device model's register access: the emulated register's semantics.</summary>
+    DeviceModel,
+
+    /// <summary>CPUID: the virtual CPU's feature leaves.</summary>
+    CpuidEmulation,
+
+    /// <summary>RDMSR or WRMSR: the virtual MSR.</summary>
+    MsrEmulation,
+
+    /// <summary>Another instruction exit (CR access, INVLPG, RDTSC, WBINVD, descriptor tables, VMCALL).</summary>
+    InstructionEmulation,
+
+    /// <summary>Choose the highest pending virtual interrupt and write the VM-entry interruption information.</summary>
+    InterruptInjection,
+}

@@ -1,0 +1,84 @@
+using Sim.Engine;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// A virtual machine as its guest kernel sees it: guest-physical memory, the devices of a PC (the
+/// hypervisor's device models, <see cref="PlatformDevices"/> built as emulated), and a virtual
+/// CPU placed on a physical core. The guest's memory is backed by a contiguous run of host
+/// memory, mapped by the VM's <see cref="Ept"/> under nested paging. Components are named vmN.*.
+/// </summary>
+/// <remarks>
+/// Model: the contents of guest memory live in the VM's own store, indexed by guest-physical
+/// address, while every reference to it goes through the caches at the host-physical address
+/// that backs it: the host frames are allocated and addressed, not copied. The whole of guest
+/// memory is mapped before the guest starts (as a hypervisor that preallocates guest memory
+/// does), so a running guest meets no EPT violations on its own memory. One virtual CPU.
+/// </remarks>
+public sealed class VirtualMachine : IPlatform
+{
+    internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, bool nestedPaging, bool largeEptPages,
+        Action<VirtualMachine, int> deliver)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(core);
+        configuration.Validate();
+        if (configuration.Cores != 1)
+        {
+            throw new ArgumentException("A virtual machine has one virtual CPU in this model.", nameof(configuration));
+        }
+        Host = host;
+        Name = $"vm{index}";
+        Configuration = configuration;
+        BootCore = core;
+        Memory = new PhysicalMemory(configuration.MemoryBytes);
+        HostBase = host.Memory.AllocateLargeFrame();
+        for (ulong mapped = 2UL << 20; mapped < configuration.MemoryBytes; mapped += 2UL << 20)
+        {
+            host.Memory.AllocateLargeFrame(); // contiguous: the host's allocator hands out large frames in order
+        }
+        if (nestedPaging)
+        {
+            Ept = new Ept(host.Memory);
+            Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
+        }
+        Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, _ => vector => deliver(this, vector), emulated: true);
+    }
+
+    /// <summary>The physical machine the VM runs on.</summary>
+    public Machine Host { get; }
+
+    public Simulator Sim => Host.Sim;
+
+    public HardwareProfile Profile => Host.Profile;
+
+    public string Name { get; }
+
+    public MachineConfiguration Configuration { get; }
+
+    /// <summary>Guest-physical memory.</summary>
+    public PhysicalMemory Memory { get; }
+
+    /// <summary>The host-physical address where guest-physical address 0 is backed.</summary>
+    public ulong HostBase { get; }
+
+    /// <summary>The VM's extended page tables, under nested paging; null otherwise.</summary>
+    public Ept? Ept { get; }
+
+    public PlatformDevices Devices { get; }
+
+    /// <summary>The physical core the virtual CPU runs on.</summary>
+    public Core BootCore { get; }
+
+    /// <summary>The device models' side of an access (reached only through the hypervisor's exit handlers when I/O is emulated).</summary>
+    public int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
+        Devices.Access(0, instruction, address, value, out readValue);
+
+    public AddressSpaceBuilder NewAddressSpace() => new(Memory);
+}
