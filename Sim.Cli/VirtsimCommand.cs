@@ -11,6 +11,7 @@ internal static class VirtsimCommand
             "virtsim: a deterministic discrete-event simulator of virtualization architectures.\n" +
             "Until the x86 machine model lands, 'run' demonstrates the event engine on a queueing station checked against theory.");
         root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(CompareCommand.Build());
         root.Subcommands.Add(ProfilesCommand.Build());
         root.Subcommands.Add(IsaCommand.Build());
         root.Subcommands.Add(CalibrateCommand.Build());

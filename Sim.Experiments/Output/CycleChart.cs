@@ -28,7 +28,7 @@ public static class CycleChart
                 Position = shown.Length - i,
                 Value = percent,
                 Label = string.Create(CultureInfo.InvariantCulture, $"{percent:0.0}%"),
-                FillColor = Palette[i % Palette.Length],
+                FillColor = ColorOf(shown[i].Key),
                 Orientation = Orientation.Horizontal,
             };
             plot.Add.Bars(new[] { bar }).ValueLabelStyle.FontSize = 22;
@@ -45,8 +45,11 @@ public static class CycleChart
         return plot.GetImage(Width, Height).GetImageBytes(ImageFormat.Png);
     }
 
+    /// <summary>Each category's colour, the same in every chart.</summary>
+    public static Color ColorOf(CycleCategory category) => Palette[(int)category % Palette.Length];
+
     private static readonly Color[] Palette =
     [
-        Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.SlateGray, Colors.MediumPurple, Colors.Olive,
+        Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.SlateGray, Colors.MediumPurple, Colors.Olive, Colors.GoldenRod,
     ];
 }

@@ -124,7 +124,7 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return null;
         }
-        return $"{this} is not built yet: today the simulator runs native, and hardware-assist with nested paging, emulated I/O and bare-metal hosting (type1 on a profile with EPT)";
+        return $"{this} is not built yet (built: native, and hardware-assist / nested / emulated / bare-metal)";
     }
 
     /// <summary>The axes as the command line names them: cpu / mmu / io / hosting.</summary>

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using Sim.Experiments.Comparisons;
+using Sim.Experiments.Output;
+using Sim.Experiments.Scenarios;
+using Sim.Models.Hardware;
+using Sim.Workloads;
+
+namespace Sim.Cli;
+
+/// <summary><c>virtsim compare --workload NAME</c>: the workload under native and every preset on one seed; a table, CSVs, a chart, a report.</summary>
+internal static class CompareCommand
+{
+    /// <summary>The default profile: the first with EPT and VPID, so that type1 runs with nested paging.</summary>
+    public const string DefaultProfile = "nehalem-x5570";
+
+    public static Command Build()
+    {
+        var workload = new Option<string>("--workload") { Description = "The workload to compare (see 'virtsim workloads').", Required = true };
+        var profile = new Option<string>("--profile") { Description = "Hardware profile (see 'virtsim profiles').", DefaultValueFactory = _ => DefaultProfile };
+        var size = new Option<long?>("--size") { Description = "Workload size (each workload says what it counts); its default if absent." };
+        var seed = new Option<ulong>("--seed") { Description = "The seed every preset runs with.", DefaultValueFactory = _ => 42 };
+        var disk = new Option<string>("--disk") { Description = "The disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
+        var diskInterface = new Option<string>("--disk-interface") { Description = "How the disk is attached, ahci or ata-pio.", DefaultValueFactory = _ => "ahci" };
+        var output = new Option<string?>("--out") { Description = "Results folder (default runs/compare-WORKLOAD-PROFILE, replaced on each run)." };
+        var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
+        var json = new Option<bool>("--json") { Description = "Print the comparison as one JSON object." };
+        var command = new Command("compare", "Run a workload natively and under every preset on the same seed: slowdown, cycles by category, VM exits by reason.")
+        {
+            workload, profile, size, seed, disk, diskInterface, output, force, json,
+        };
+        command.SetAction(parse =>
+        {
+            var scenario = new WorkloadScenario
+            {
+                Workload = parse.GetValue(workload)!, Profile = parse.GetValue(profile)!, Size = parse.GetValue(size), Seed = parse.GetValue(seed),
+                Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
+            };
+            return Execute(scenario, parse.GetValue(output), parse.GetValue(force), parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static int Execute(WorkloadScenario scenario, string? outDir, bool force, bool json)
+    {
+        if (scenario.FirstProblem() is { } problem)
+        {
+            return Fail(problem + ".");
+        }
+        (IWorkload workload, long n) = scenario.ResolveWorkload();
+        HardwareProfile profile = scenario.ResolveProfile();
+        ResultsFolder folder;
+        try
+        {
+            folder = ResultsFolder.Begin(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.Profile}"), replace: outDir is null || force);
+        }
+        catch (IOException e)
+        {
+            return Fail(e.Message);
+        }
+        try
+        {
+            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
+            IReadOnlyList<PresetOutcome> outcomes = PresetComparison.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
+            string summary = ComparisonReport.ToJson(outcomes, scenario.Workload, profile.Name, n, scenario.Seed);
+            folder.WriteText("presets.csv", w => ComparisonReport.WritePresets(w, outcomes));
+            folder.WriteText("exits.csv", w => ComparisonReport.WriteExits(w, outcomes));
+            folder.WriteText("summary.json", w => w.Write(summary));
+            folder.WriteText("report.md", w => w.Write(ComparisonReport.ToMarkdown(outcomes, scenario.Workload, workload.Description, profile.Name, n, scenario.Seed)));
+            folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.Workload} on {profile.Name}: cycles by category", outcomes)));
+            string resolved = JsonText.Of(scenario.Resolved());
+            folder.WriteText("scenario.json", w => w.Write(resolved));
+            (string version, string commit) = VersionCommand.ProgramVersion();
+            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
+            folder.Commit();
+            Console.Write(json ? summary : ComparisonReport.ToText(outcomes, scenario.Workload, profile.Name, n, scenario.Seed) + $"\nResults: {folder.Target}\n");
+            return 0;
+        }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"virtsim compare: {message}");
+        return 2;
+    }
+}

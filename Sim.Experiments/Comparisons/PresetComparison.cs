@@ -1,0 +1,41 @@
+using Sim.Experiments.Runs;
+using Sim.Models.Hardware;
+using Sim.Models.Platform;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+
+namespace Sim.Experiments.Comparisons;
+
+/// <summary>
+/// One workload under native and every preset, on the same profile, size and seed: what
+/// <c>virtsim compare</c> runs. A preset the profile cannot run, or whose model is not built yet,
+/// is kept as a row that says why instead of being dropped.
+/// </summary>
+public static class PresetComparison
+{
+    /// <summary>Runs every preset (in parallel: each run is its own deterministic simulation, so the results do not depend on the order).</summary>
+    public static IReadOnlyList<PresetOutcome> Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(workload);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var outcomes = new PresetOutcome[VirtualizationAxes.Presets.Count];
+        Parallel.For(0, outcomes.Length, i =>
+        {
+            string preset = VirtualizationAxes.Presets[i];
+            VirtualizationAxes axes = VirtualizationAxes.ForPreset(preset, profile);
+            outcomes[i] = axes.Problem(profile) is { } problem
+                ? new PresetOutcome(preset, axes, null, problem)
+                : new PresetOutcome(preset, axes, WorkloadRun.Run(profile, workload, size, seed, configuration, axes), null);
+        });
+        return outcomes;
+    }
+}
+
+/// <summary>One preset's run, or why it did not run.</summary>
+public sealed record PresetOutcome(string Preset, VirtualizationAxes Axes, WorkloadRunResult? Result, string? NotRun)
+{
+    /// <summary>Simulated time to do the same work, relative to native (the native row is 1).</summary>
+    public double? SlowdownAgainst(PresetOutcome native) =>
+        Result is null || native.Result is null ? null : Result.Outcome.SimulatedSeconds / native.Result.Outcome.SimulatedSeconds;
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+
+namespace Sim.Cli.Tests;
+
+public class CompareTests
+{
+    [Fact]
+    public void Compare_runs_every_preset_on_one_seed_and_says_why_a_preset_did_not_run()
+    {
+        string outDir = Path.Combine(Virtsim.TempFolder(), "cmp");
+        var (code, stdout, stderr) = Virtsim.Run("compare", "--workload", "in", "--size", "100", "--json", "--out", outDir);
+        Assert.True(code == 0, stderr);
+        using JsonDocument doc = JsonDocument.Parse(stdout);
+        JsonElement[] presets = [.. doc.RootElement.GetProperty("presets").EnumerateArray()];
+        Assert.Equal(["native", "type1", "type2", "paravirt", "oslevel"], presets.Select(p => p.GetProperty("preset").GetString()));
+        Assert.Equal(1.0, presets[0].GetProperty("slowdown").GetDouble());
+        Assert.True(presets[1].GetProperty("slowdown").GetDouble() > 1);
+        Assert.Equal(100, presets[1].GetProperty("vm_exits").GetProperty("IoInstruction").GetProperty("count").GetInt64());
+        Assert.Contains("not built yet", presets[2].GetProperty("not_run").GetString(), StringComparison.Ordinal);
+        foreach (string file in new[] { "presets.csv", "exits.csv", "cycles.png", "report.md", "manifest.json", "scenario.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(outDir, file)), file);
+        }
+        Assert.Contains("type1,IoInstruction,30,100,", File.ReadAllText(Path.Combine(outDir, "exits.csv")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_repeated_comparison_writes_the_same_tables()
+    {
+        string a = Path.Combine(Virtsim.TempFolder(), "a"), b = Path.Combine(Virtsim.TempFolder(), "b");
+        Assert.Equal(0, Virtsim.Run("compare", "--workload", "fio-randread", "--size", "20", "--out", a).ExitCode);
+        Assert.Equal(0, Virtsim.Run("compare", "--workload", "fio-randread", "--size", "20", "--out", b).ExitCode);
+        foreach (string file in new[] { "presets.csv", "exits.csv", "summary.json" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(a, file)), File.ReadAllBytes(Path.Combine(b, file)));
+        }
+    }
+
+    [Fact]
+    public void An_unknown_workload_is_refused_and_nothing_is_written()
+    {
+        string outDir = Path.Combine(Virtsim.TempFolder(), "x");
+        var (code, _, stderr) = Virtsim.Run("compare", "--workload", "spec-cpu", "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains("no workload 'spec-cpu'", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+}
