@@ -93,8 +93,8 @@ public static class WorkloadRun
         }
         Hypervisor hypervisor = null!;
         MachineConfiguration host = configuration with { MemoryBytes = configuration.MemoryBytes + HypervisorMemoryBytes, Disk = DiskKind.None, Nic = false };
-        _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, VmExecutionControls.NestedPaging, HypervisorCosts.Default));
-        VirtualMachine vm = hypervisor.CreateVm(configuration, nestedPaging: axes.Mmu == MmuVirtualization.Nested, largeEptPages: false);
+        _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default));
+        VirtualMachine vm = hypervisor.CreateVm(configuration);
         hypervisor.Launch(kernelFactory(vm));
         return vm;
     }

@@ -27,6 +27,7 @@ public sealed partial class Core
     private CycleCategory _rootCategory = CycleCategory.Hypervisor; // where a handler's cycles go (OpKind.Account moves it)
     private bool _interruptWindowExiting;
     private bool _idleInRoot; // the hypervisor halted the core with host interrupts open
+    private GuestException? _injectException; // what the current exit's handler injects on VMRESUME
 
     /// <summary>The core's VMX operation: off (native), root (in a hypervisor's exit handler) or non-root (running a guest).</summary>
     public VmxMode VmxMode => _vmxMode;
@@ -127,6 +128,7 @@ public sealed partial class Core
         _rootCategory = CycleCategory.Hypervisor;
         Mmu.ExitGuest();
         VmExitResponse response = _monitor!.OnVmExit(this, exit);
+        _injectException = response.InjectException;
         if (response.ReadValue is { } value)
         {
             LastReadValue = value; // the emulated IN or MMIO read's result, written to the guest's register
@@ -176,6 +178,17 @@ public sealed partial class Core
         _vmxMode = VmxMode.NonRoot;
         Mmu.EnterGuest();
         PopFrame("VMRESUME");
+        if (_injectException is { } e)
+        {
+            // Event injection of an exception (SDM 26.6.1): the guest's handler runs first, and
+            // decides whether the instruction that faulted is retried after it.
+            _injectException = null;
+            Op? faulting = _pending;
+            _pending = null;
+            DeliverException(e.Vector, e.ErrorCode, e.FaultAddress, faulting);
+            _interruptWindowExiting |= _monitor!.HasPendingInterrupt(this);
+            return;
+        }
         if (!_monitor!.HasPendingInterrupt(this))
         {
             return;

@@ -492,6 +492,12 @@ public sealed partial class Core : Event
             return;
         }
         _exceptions.Increment(vector);
+        DeliverException(vector, errorCode, faultAddress, faulting);
+    }
+
+    /// <summary>Delivers an exception through the IDT to the kernel's handler; <paramref name="faulting"/> is retried after it if the handler says so.</summary>
+    private void DeliverException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, Op? faulting)
+    {
         Charge(CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
         ExceptionResponse response = EventHost.OnException(this, vector, errorCode, faultAddress);
         PushFrame(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));

@@ -82,7 +82,11 @@ public sealed class Mmu
         _flushes = tlb.Counter("flushed_entries", "count", "TLB entries dropped by MOV CR3 and INVLPG");
     }
 
-    /// <summary>The physical address of the current PML4 table (guest-physical while a guest under EPT runs).</summary>
+    /// <summary>
+    /// The physical address of the current PML4 table as software sees it in CR3: guest-physical
+    /// while a guest runs under EPT, the guest's own table under shadow paging (the walk then
+    /// uses the shadow root).
+    /// </summary>
     public ulong Pml4 => _current.Pml4;
 
     /// <summary>The current PCID (always 0 without CR4.PCIDE).</summary>
@@ -113,9 +117,11 @@ public sealed class Mmu
     /// Gives the MMU a guest's translation state (what a hypervisor puts in the VMCS before the
     /// first VM entry): its VPID (0 when the CPU or the hypervisor does not use VPIDs), where its
     /// page tables live, and its EPT when it runs under nested paging. Without an EPT the guest's
-    /// CR3 points at tables in host memory (shadow page tables).
+    /// CR3 points at tables in host memory (shadow page tables): then <paramref name="shadowRootFor"/>
+    /// gives, for each guest CR3, the shadow table the hardware walks (what the hypervisor writes
+    /// to the VMCS's guest CR3 while the guest believes its own value is loaded).
     /// </summary>
-    public void AttachGuest(byte vpid, PhysicalMemory tables, Ept? ept)
+    public void AttachGuest(byte vpid, PhysicalMemory tables, Ept? ept, Func<ulong, ulong>? shadowRootFor = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         if (vpid != 0 && !_profile.Features.Vpid)
@@ -128,8 +134,31 @@ public sealed class Mmu
         }
         EptWalker? eptWalker = ept is null ? null
             : new EptWalker(ept, _hostMemory, _path, new PagingStructureCaches(_profile.PagingStructureCaches, _tlbStats.Child("ept_psc")));
-        _guest = new Context(new PageWalker(tables, _path, _caches, eptWalker), vpid);
+        _guest = new Context(new PageWalker(tables, _path, _caches, eptWalker), vpid) { ShadowRootFor = shadowRootFor };
     }
+
+    /// <summary>The guest's CR3 as the guest set it (its own PML4, guest-physical), whichever context is current.</summary>
+    public ulong GuestPml4 => Guest.Pml4;
+
+    /// <summary>A guest's MOV to CR3 emulated by its hypervisor in an exit handler (the core is in root mode, the guest's context is not the current one).</summary>
+    public void LoadGuestCr3(ulong value) => LoadCr3(Guest, value);
+
+    /// <summary>A guest's INVLPG emulated by its hypervisor.</summary>
+    public void InvalidateGuestPage(ulong linearAddress) => Invalidate(Guest, linearAddress);
+
+    /// <summary>Drops every translation of the guest's VPID, global ones too (INVVPID of all contexts: the hypervisor changed shadow entries the TLBs may hold).</summary>
+    public void FlushGuest()
+    {
+        Context g = Guest;
+        _lastPage = ulong.MaxValue;
+        foreach (Tlb tlb in AllTlbs())
+        {
+            _flushes.Add(tlb.Flush(g.Vpid, null, includeGlobal: true));
+        }
+        _caches.Invalidate(g.Vpid, null);
+    }
+
+    private Context Guest => _guest ?? throw new InvalidOperationException("No guest is attached to the MMU.");
 
     /// <summary>VM entry: translations are the guest's from now on. Without a VPID every TLB and paging-structure cache entry is dropped (SDM Vol. 3C 28.3.3.1).</summary>
     public void EnterGuest() => Switch(_guest ?? throw new InvalidOperationException("VM entry with no guest attached to the MMU."));
@@ -161,35 +190,40 @@ public sealed class Mmu
     /// with PCIDs, drops the new PCID's translations unless bit 63 of the value is set.
     /// Paging-structure cache entries of that PCID go the same way.
     /// </summary>
-    public void LoadCr3(ulong value)
+    public void LoadCr3(ulong value) => LoadCr3(_current, value);
+
+    /// <summary>INVLPG: drops the page's translations (current PCID and global) and all paging-structure cache entries of the current PCID.</summary>
+    public void Invlpg(ulong linearAddress) => Invalidate(_current, linearAddress);
+
+    private void LoadCr3(Context c, ulong value)
     {
         _lastPage = ulong.MaxValue; // the PCID may change even when nothing is flushed
-        Context c = _current;
         c.Pml4 = value & PageEntry.AddressMask;
+        c.WalkRoot = c.ShadowRootFor?.Invoke(c.Pml4) ?? c.Pml4;
         if (!c.PcidEnabled)
         {
             c.Pcid = 0;
-            FlushTlbs(null, includeGlobal: false);
+            FlushTlbs(c.Vpid, null, includeGlobal: false);
             _caches.Invalidate(c.Vpid, null);
             return;
         }
         c.Pcid = (ushort)(value & 0xFFF);
         if ((value & (1UL << 63)) == 0)
         {
-            FlushTlbs(c.Pcid, includeGlobal: false);
+            FlushTlbs(c.Vpid, c.Pcid, includeGlobal: false);
             _caches.Invalidate(c.Vpid, c.Pcid);
         }
     }
 
-    /// <summary>INVLPG: drops the page's translations (current PCID and global) and all paging-structure cache entries of the current PCID.</summary>
-    public void Invlpg(ulong linearAddress)
+    private void Invalidate(Context c, ulong linearAddress)
     {
         _lastPage = ulong.MaxValue;
+        var tag = new TranslationTag(c.Vpid, c.Pcid);
         foreach (Tlb tlb in AllTlbs())
         {
-            tlb.InvalidatePage(linearAddress, Tag);
+            tlb.InvalidatePage(linearAddress, tag);
         }
-        _caches.Invalidate(_current.Vpid, Pcid);
+        _caches.Invalidate(c.Vpid, c.Pcid);
     }
 
     /// <summary>Translates one access at <paramref name="linearAddress"/>.</summary>
@@ -240,7 +274,7 @@ public sealed class Mmu
 
     private TranslationResult WalkAndFill(ulong linearAddress, MemoryAccessKind kind, bool user, Tlb small, Tlb large)
     {
-        WalkResult walk = _current.Walker.Walk(Pml4, Tag, linearAddress, kind, user);
+        WalkResult walk = _current.Walker.Walk(_current.WalkRoot, Tag, linearAddress, kind, user);
         _walks.Increment();
         _walkReferences.Add(walk.References);
         _walkCycles.Add(walk.Cycles);
@@ -283,12 +317,12 @@ public sealed class Mmu
         return true;
     }
 
-    private void FlushTlbs(ushort? pcid, bool includeGlobal)
+    private void FlushTlbs(byte vpid, ushort? pcid, bool includeGlobal)
     {
         _lastPage = ulong.MaxValue;
         foreach (Tlb tlb in AllTlbs())
         {
-            _flushes.Add(tlb.Flush(_current.Vpid, pcid, includeGlobal));
+            _flushes.Add(tlb.Flush(vpid, pcid, includeGlobal));
         }
     }
 
@@ -312,6 +346,11 @@ public sealed class Mmu
         public byte Vpid { get; } = vpid;
 
         public ulong Pml4 { get; set; }
+
+        /// <summary>The table the hardware walks: <see cref="Pml4"/>, or under shadow paging the shadow root for it.</summary>
+        public ulong WalkRoot { get; set; }
+
+        public Func<ulong, ulong>? ShadowRootFor { get; init; }
 
         public ushort Pcid { get; set; }
 

@@ -9,7 +9,9 @@ namespace Sim.Models.Virtualization;
 
 /// <summary>
 /// A bare-metal (type 1) hypervisor using VT-x: it owns the physical machine, runs a guest on a
-/// core in VMX non-root mode with its <see cref="VmExecutionControls"/>, and answers each VM exit
+/// core in VMX non-root mode with its <see cref="VmExecutionControls"/>, virtualizes its memory
+/// with nested paging (EPT) or with shadow page tables (<see cref="ShadowPageTables"/>, on CPUs
+/// without EPT), and answers each VM exit
 /// with a handler that runs on the core in root mode: code fetched from its own text, the guest's
 /// registers saved to and restored from its virtual-CPU structure, VMCS reads and writes, and the
 /// work of the exit: a device model for an I/O, MMIO or APIC access (the VM's
@@ -40,7 +42,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
 
     private const ulong EoiRegister = Devices.LocalApic.DefaultBase + 0xB0;
 
+    /// <summary>Guest address spaces whose shadows are kept at once under shadow paging (assumed; a parameter).</summary>
+    public const int DefaultShadowCacheRoots = 16;
+
     private readonly Machine _machine;
+    private readonly MmuVirtualization _mmu;
+    private readonly int _shadowCacheRoots;
     private readonly HypervisorCosts _costs;
     private readonly CodeLayout<HypervisorRoutine> _text;
     private readonly AddressSpaceBuilder _space;
@@ -50,18 +57,25 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     private readonly Counter _injected;
     private readonly Counter _kicks;
     private VirtualMachine? _vm;
+    private ShadowPageTables? _shadow;
     private bool _kickSent;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
-    /// <param name="controls">What exits.</param>
+    /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
     /// <param name="costs">The instruction counts of its handler routines.</param>
-    public Hypervisor(Machine machine, VmExecutionControls controls, HypervisorCosts costs)
+    /// <param name="shadowCacheRoots">Under shadow paging, how many guest address spaces keep their shadows.</param>
+    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, int shadowCacheRoots = DefaultShadowCacheRoots)
     {
         ArgumentNullException.ThrowIfNull(machine);
-        ArgumentNullException.ThrowIfNull(controls);
         ArgumentNullException.ThrowIfNull(costs);
+        if (mmu is not (MmuVirtualization.Nested or MmuVirtualization.Shadow))
+        {
+            throw new ArgumentException($"A VT-x hypervisor virtualizes memory with nested or shadow paging, not {AxisNames.Of(mmu)}.", nameof(mmu));
+        }
         _machine = machine;
-        Controls = controls;
+        _mmu = mmu;
+        _shadowCacheRoots = shadowCacheRoots;
+        Controls = mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging;
         _costs = costs;
         _space = DirectMap.Build(machine);
         _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r]);
@@ -77,18 +91,26 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     /// <summary>The virtual machine, once created.</summary>
     public VirtualMachine Vm => _vm ?? throw new InvalidOperationException("The hypervisor has created no virtual machine yet.");
 
+    /// <summary>The shadow page tables, under shadow paging once the VM exists; null otherwise.</summary>
+    public ShadowPageTables? Shadow => _shadow;
+
     /// <summary>Creates the virtual machine (guest memory backed and mapped, device models built) on core 0; call after the machine is built.</summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages)
+    public VirtualMachine CreateVm(MachineConfiguration configuration, bool largeEptPages = false)
     {
         if (_vm is not null)
         {
             throw new InvalidOperationException("This hypervisor model runs one virtual machine.");
         }
-        if (nestedPaging && !_machine.Profile.Features.Ept)
+        bool nested = _mmu == MmuVirtualization.Nested;
+        if (nested && !_machine.Profile.Features.Ept)
         {
             throw new InvalidOperationException($"{_machine.Profile.Name} has no EPT: nested paging is impossible on it.");
         }
-        _vm = new VirtualMachine(_machine, 0, configuration, _machine.Cores[0], nestedPaging, largeEptPages, (_, vector) => OnVirtualInterrupt(vector));
+        _vm = new VirtualMachine(_machine, 0, configuration, _machine.Cores[0], nested, largeEptPages, (_, vector) => OnVirtualInterrupt(vector));
+        if (!nested)
+        {
+            _shadow = new ShadowPageTables(_machine.Memory, _vm.Memory, _vm.HostBase, _shadowCacheRoots, _machine.Sim.Stats.Group("host.hypervisor.shadow"));
+        }
         return _vm;
     }
 
@@ -103,7 +125,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         VirtualMachine vm = Vm;
         Core core = vm.BootCore;
         core.Mmu.LoadCr3(_space.Pml4);
-        core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, vm.Memory, vm.Ept);
+        if (_shadow is { } shadow)
+        {
+            core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, _machine.Memory, ept: null, shadow.ShadowRootOf);
+        }
+        else
+        {
+            core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, vm.Memory, vm.Ept);
+        }
         core.EnterGuest(this, guestKernel);
     }
 
@@ -128,6 +157,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         ulong? read = null;
         bool skip = true;
         bool blocks = false;
+        GuestException? inject = null;
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
@@ -174,9 +204,35 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 path.Run(HypervisorRoutine.MsrEmulation);
                 AdvanceGuest(path);
                 break;
+            case ExitReason.ExceptionOrNmi when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
+                read = DeviceModel(path, exit, HypervisorRoutine.MmioDecode); // a device page, unmapped in the shadow tables
+                AdvanceGuest(path);
+                break;
+            case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && _shadow is not null:
+                path.Execute(Instruction.Vmread).Execute(Instruction.Vmread); // exit qualification (the address) and interruption information (the error code)
+                (skip, inject) = ShadowPageFault(core, path, exit);
+                break;
             case ExitReason.ExceptionOrNmi:
                 throw new InvalidOperationException(
-                    $"Exception vector {exit.Vector} exited, but this hypervisor's exception bitmap is 0x{Controls.ExceptionBitmap:X}: reflecting exceptions comes with shadow paging.");
+                    $"Exception vector {exit.Vector} exited, but this hypervisor handles only page faults under shadow paging (exception bitmap 0x{Controls.ExceptionBitmap:X}).");
+            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && _shadow is { } shadow:
+                path.Run(HypervisorRoutine.Cr3Switch);
+                shadow.RootFor(exit.Operand, out ulong? made);
+                ZeroPages(path, made is { } m ? [m] : []);
+                core.Mmu.LoadGuestCr3(exit.Operand);
+                FlushIfProtectionsChanged(core, shadow);
+                path.Execute(Instruction.Vmwrite); // the shadow root into the VMCS's guest CR3
+                AdvanceGuest(path);
+                break;
+            case ExitReason.Invlpg when _shadow is { } shadow:
+                path.Run(HypervisorRoutine.InvlpgEmulation);
+                foreach (ulong entry in shadow.Invalidate(core.Mmu.GuestPml4, exit.Operand))
+                {
+                    path.LoadWords(entry, 1);
+                }
+                core.Mmu.InvalidateGuestPage(exit.Operand);
+                AdvanceGuest(path);
+                break;
             default:
                 path.Run(HypervisorRoutine.InstructionEmulation);
                 AdvanceGuest(path);
@@ -187,7 +243,77 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
             path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
         }
         path.Run(HypervisorRoutine.ExitReturn).LoadWords(_vcpu, SavedRegisters).Execute(Instruction.Vmresume);
-        return new VmExitResponse(path.ToStream(), skip, read);
+        return new VmExitResponse(path.ToStream(), skip, read, inject);
+    }
+
+    /// <summary>
+    /// A page fault of the guest under shadow paging: the guest's tables walked in software (each
+    /// entry a load through the hypervisor's map of guest memory), then a shadow fill and a retry,
+    /// a true fault injected into the guest, or the guest's write to its own page table emulated
+    /// (done, and the shadow entries made from that entry cleared). Returns whether the guest
+    /// skips the faulting instruction, and what to inject.
+    /// </summary>
+    private (bool Skip, GuestException? Inject) ShadowPageFault(Core core, HypervisorPath path, VmExit exit)
+    {
+        ShadowPageTables shadow = _shadow!;
+        var code = (PageFaultErrorCode)exit.Value;
+        MemoryAccessKind kind = (code & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
+            : (code & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
+        ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, exit.FaultAddress, kind, user: (code & PageFaultErrorCode.User) != 0);
+        path.Run(HypervisorRoutine.ShadowFill);
+        foreach (ulong gpa in fault.GuestEntriesRead)
+        {
+            path.LoadWords(Vm.HostBase + gpa, 1);
+        }
+        switch (fault.Kind)
+        {
+            case ShadowFaultKind.Fill:
+                ZeroPages(path, fault.ShadowPagesMade);
+                foreach (ulong entry in fault.ShadowEntriesWritten)
+                {
+                    path.StoreWords(entry, 1);
+                }
+                FlushIfProtectionsChanged(core, shadow);
+                return (false, null);
+            case ShadowFaultKind.GuestFault:
+                path.Run(HypervisorRoutine.ExceptionReflection).Execute(Instruction.Vmwrite).Execute(Instruction.Vmwrite); // interruption information, error code
+                return (false, new GuestException(ExceptionVector.PageFault, fault.GuestErrorCode, exit.FaultAddress));
+            default:
+                path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(Vm.HostBase + fault.WrittenGuestPhysical, 1);
+                IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
+                foreach (ulong entry in cleared)
+                {
+                    path.StoreWords(entry, 1);
+                }
+                if (cleared.Count > 0)
+                {
+                    core.Mmu.FlushGuest(); // which linear addresses those entries served is not kept: all of the guest's translations go
+                }
+                AdvanceGuest(path);
+                return (true, null);
+        }
+    }
+
+    /// <summary>Shadow entries lost their write right: the guest's TLB entries may still hold it, so they go.</summary>
+    private static void FlushIfProtectionsChanged(Core core, ShadowPageTables shadow)
+    {
+        if (shadow.ProtectionsChanged)
+        {
+            shadow.ProtectionsChanged = false;
+            core.Mmu.FlushGuest();
+        }
+    }
+
+    /// <summary>New shadow pages are zeroed: a store to each of their lines.</summary>
+    private static void ZeroPages(HypervisorPath path, IReadOnlyList<ulong> pages)
+    {
+        foreach (ulong page in pages)
+        {
+            for (ulong line = 0; line < PhysicalMemory.FrameBytes; line += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
+            {
+                path.StoreWords(page + line, 1);
+            }
+        }
     }
 
     /// <summary>A physical interrupt reaches the hypervisor in root mode (the kick that wakes a blocked virtual CPU): the host's handler, EOI, IRET.</summary>

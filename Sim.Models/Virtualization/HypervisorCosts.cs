@@ -43,5 +43,10 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.MsrEmulation] = 150,
         [HypervisorRoutine.InstructionEmulation] = 200,
         [HypervisorRoutine.InterruptInjection] = 50,
+        [HypervisorRoutine.ShadowFill] = 1200,
+        [HypervisorRoutine.ExceptionReflection] = 150,
+        [HypervisorRoutine.PageTableWriteEmulation] = 400,
+        [HypervisorRoutine.Cr3Switch] = 400,
+        [HypervisorRoutine.InvlpgEmulation] = 250,
     });
 }

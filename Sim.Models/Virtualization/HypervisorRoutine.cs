@@ -41,4 +41,19 @@ public enum HypervisorRoutine
 
     /// <summary>Choose the highest pending virtual interrupt and write the VM-entry interruption information.</summary>
     InterruptInjection,
+
+    /// <summary>Shadow paging, a page-fault exit: walk the guest's tables in software, then fill the shadow entry (or find the guest's own fault).</summary>
+    ShadowFill,
+
+    /// <summary>Shadow paging: a true page fault goes back to the guest (error code and CR2 into the VM-entry fields).</summary>
+    ExceptionReflection,
+
+    /// <summary>Shadow paging: the guest wrote a write-protected page table; after the emulator's decode, the write is done and the shadow entries made from it cleared.</summary>
+    PageTableWriteEmulation,
+
+    /// <summary>Shadow paging: the guest loaded CR3; find the shadow root for it in the cache, or make one.</summary>
+    Cr3Switch,
+
+    /// <summary>Shadow paging: the guest's INVLPG; clear the shadow entry.</summary>
+    InvlpgEmulation,
 }

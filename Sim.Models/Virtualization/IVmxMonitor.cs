@@ -27,6 +27,10 @@ public interface IVmxMonitor
 
 /// <summary>
 /// What a VM exit handler does: its stream in root mode, whether the guest skips the exiting
-/// instruction on resumption, and for an emulated read (IN, an MMIO load) the value the guest reads.
+/// instruction on resumption, for an emulated read (IN, an MMIO load) the value the guest reads,
+/// and an exception to inject into the guest on VM entry (a page fault the guest must see).
 /// </summary>
-public readonly record struct VmExitResponse(IOpStream Handler, bool SkipInstruction = true, ulong? ReadValue = null);
+public readonly record struct VmExitResponse(IOpStream Handler, bool SkipInstruction = true, ulong? ReadValue = null, GuestException? InjectException = null);
+
+/// <summary>An exception injected into a guest on VM entry: vector, error code and, for a page fault, CR2.</summary>
+public readonly record struct GuestException(ExceptionVector Vector, Paging.PageFaultErrorCode ErrorCode, ulong FaultAddress);

@@ -120,11 +120,12 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return "nested paging is a feature of hardware-assisted virtualization (--cpu hardware-assist)";
         }
-        if (IsNative || this == new VirtualizationAxes(CpuVirtualization.HardwareAssist, MmuVirtualization.Nested, IoVirtualization.Emulated, Hosting.BareMetal))
+        if (IsNative || (Cpu == CpuVirtualization.HardwareAssist && Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow &&
+            Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal))
         {
             return null;
         }
-        return $"{this} is not built yet (built: native, and hardware-assist / nested / emulated / bare-metal)";
+        return $"{this} is not built yet (built: native, and hardware-assist / nested or shadow / emulated / bare-metal)";
     }
 
     /// <summary>The axes as the command line names them: cpu / mmu / io / hosting.</summary>

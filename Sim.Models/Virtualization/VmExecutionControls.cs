@@ -20,6 +20,7 @@ namespace Sim.Models.Virtualization;
 /// <param name="WbinvdExiting">WBINVD exits.</param>
 /// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
+/// <param name="MmioExitsAsPageFaults">Device pages are left out of the shadow page tables: an MMIO access exits as a page fault (exception exit), not an EPT violation.</param>
 /// <param name="VirtualizeApicAccesses">The guest's local APIC page is the APIC-access page: accesses to it exit as APIC accesses (reason 44) rather than EPT violations or page faults.</param>
 /// <param name="ExceptionBitmap">Bit n set: exception vector n exits instead of going to the guest's handler.</param>
 public sealed record VmExecutionControls(
@@ -36,14 +37,15 @@ public sealed record VmExecutionControls(
     bool MmioExiting = true,
     bool ExternalInterruptExiting = true,
     bool VirtualizeApicAccesses = false,
+    bool MmioExitsAsPageFaults = false,
     uint ExceptionBitmap = 0)
 {
     /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the TPR shadow and the APIC-access page (both came before EPT).</summary>
     public static readonly VmExecutionControls NestedPaging = new(VirtualizeApicAccesses: true);
 
-    /// <summary>What a hypervisor with shadow paging sets: CR3 loads and stores, INVLPG and page faults exit.</summary>
+    /// <summary>What a hypervisor with shadow paging sets: CR3 loads and stores, INVLPG and page faults exit; device pages are unmapped in the shadows.</summary>
     public static readonly VmExecutionControls ShadowPaging = new(InvlpgExiting: true, Cr3LoadExiting: true, Cr3StoreExiting: true, Cr8LoadExiting: true,
-        ExceptionBitmap: 1u << (int)ExceptionVector.PageFault);
+        MmioExitsAsPageFaults: true, ExceptionBitmap: 1u << (int)ExceptionVector.PageFault);
 
     /// <summary>Whether <paramref name="instruction"/> exits, by the table's VT-x behaviour and these controls.</summary>
     public bool Exits(Instruction instruction) => InstructionTable.Of(instruction).Vtx switch
@@ -70,10 +72,12 @@ public sealed record VmExecutionControls(
     };
 
     /// <summary>The basic exit reason of <paramref name="instruction"/> at <paramref name="operand"/> when it exits: an MMIO access to the APIC-access page is an APIC access.</summary>
-    public ExitReason ReasonFor(Instruction instruction, ulong operand) =>
-        VirtualizeApicAccesses && instruction is Instruction.MmioRead or Instruction.MmioWrite && Platform.PlatformDevices.IsLocalApic(operand)
-            ? ExitReason.ApicAccess
-            : InstructionTable.Of(instruction).Exit ?? ExitReason.ExceptionOrNmi;
+    public ExitReason ReasonFor(Instruction instruction, ulong operand) => instruction switch
+    {
+        Instruction.MmioRead or Instruction.MmioWrite when VirtualizeApicAccesses && Platform.PlatformDevices.IsLocalApic(operand) => ExitReason.ApicAccess,
+        Instruction.MmioRead or Instruction.MmioWrite when MmioExitsAsPageFaults => ExitReason.ExceptionOrNmi,
+        _ => InstructionTable.Of(instruction).Exit ?? ExitReason.ExceptionOrNmi,
+    };
 
     /// <summary>Whether exception <paramref name="vector"/> exits (the exception bitmap).</summary>
     public bool Exits(ExceptionVector vector) => (ExceptionBitmap & (1u << (int)vector)) != 0;
@@ -93,6 +97,7 @@ public sealed record VmExecutionControls(
         yield return $"MMIO exiting (device pages unmapped): {MmioExiting}";
         yield return $"external-interrupt exiting: {ExternalInterruptExiting}";
         yield return $"virtualize APIC accesses: {VirtualizeApicAccesses}";
+        yield return $"MMIO exits as page faults (device pages unmapped in shadow tables): {MmioExitsAsPageFaults}";
         yield return $"exception bitmap: 0x{ExceptionBitmap:X8}";
     }
 }

@@ -52,11 +52,11 @@ public sealed class Nanobenchmark : IWorkload
             }),
         new("divzero", "a divide by zero in kernel mode; the handler skips the instruction", 0,
             _ => _ => new Op(OpKind.Divide, default, 1, 1)),
-        new("ptemod", "a store that rewrites a page-table entry with its current value, through the kernel's direct map", 0,
+        new("ptemod", "a store that rewrites a live page-table entry with its current value, through the kernel's direct map (the first iteration touches the page instead, so the mapping is in use)", 0,
             c =>
             {
                 ulong pte = MinimalKernel.DirectMapBase + c.Space.LeafEntryAddress(WorkloadContext.DataBase)!.Value;
-                return _ => Op.Store(pte);
+                return i => i == 0 ? Op.Load(WorkloadContext.DataBase) : Op.Store(pte);
             },
             c => c.MapData(WorkloadContext.DataBase, 4096)),
     ];

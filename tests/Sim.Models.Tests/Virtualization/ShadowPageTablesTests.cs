@@ -1,0 +1,176 @@
+using Sim.Engine.Statistics;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Virtualization;
+
+namespace Sim.Models.Tests.Virtualization;
+
+public class ShadowPageTablesTests
+{
+    private const ulong Va = 0x0000_7F12_3456_7000;
+    private const ulong DirectMap = 0xFFFF_8880_0000_0000;
+    private const ulong HostBase = 32UL << 20;
+
+    private sealed class Rig
+    {
+        public Rig(int maxRoots = 4)
+        {
+            Host = new PhysicalMemory(128UL << 20, reservedBytes: 64UL << 20); // shadow pages come from above the guest's backing
+            Guest = new PhysicalMemory(16UL << 20);
+            Space = new AddressSpaceBuilder(Guest);
+            Data = Guest.AllocateFrame();
+            Space.Map4K(Va, Data, PageEntry.User | PageEntry.Writable);
+            // The guest's direct map: every guest frame, writable, at DirectMap + gpa.
+            for (ulong pa = 0; pa < Guest.SizeBytes; pa += 1UL << 21)
+            {
+                Space.Map2M(DirectMap + pa, pa, PageEntry.Writable | PageEntry.Global);
+            }
+            Shadow = new ShadowPageTables(Host, Guest, HostBase, maxRoots, Stats.Group("shadow"));
+            Root = Shadow.RootFor(Space.Pml4, out _);
+        }
+
+        public StatRegistry Stats { get; } = new();
+
+        public PhysicalMemory Host { get; }
+
+        public PhysicalMemory Guest { get; }
+
+        public AddressSpaceBuilder Space { get; }
+
+        public ulong Data { get; }
+
+        public ShadowPageTables Shadow { get; }
+
+        public ulong Root { get; }
+
+        public ShadowFault Fault(ulong va, MemoryAccessKind kind, bool user = true) => Shadow.Resolve(Space.Pml4, va, kind, user);
+
+        /// <summary>The shadow leaf for <paramref name="va"/>, read as the hardware would walk it.</summary>
+        public ulong ShadowLeaf(ulong va)
+        {
+            ulong table = Root;
+            for (int level = 3; level > 0; level--)
+            {
+                ulong e = Host.ReadUInt64(table + ((ulong)PageEntry.Index(va, level) * 8));
+                if ((e & PageEntry.Present) == 0)
+                {
+                    return 0;
+                }
+                table = e & PageEntry.AddressMask;
+            }
+            return Host.ReadUInt64(table + ((ulong)PageEntry.Index(va, 0) * 8));
+        }
+
+        /// <summary>The guest frames of the guest's own tables on the path to <paramref name="va"/>.</summary>
+        public ulong[] GuestTablesOf(ulong va)
+        {
+            var frames = new List<ulong>();
+            ulong table = Space.Pml4;
+            for (int level = 3; level >= 0; level--)
+            {
+                frames.Add(table);
+                ulong e = Guest.ReadUInt64(table + ((ulong)PageEntry.Index(va, level) * 8));
+                if ((e & PageEntry.PageSize) != 0 || level == 0)
+                {
+                    break;
+                }
+                table = e & PageEntry.AddressMask;
+            }
+            return [.. frames];
+        }
+    }
+
+    [Fact]
+    public void A_hidden_fault_fills_a_shadow_leaf_that_maps_the_guests_page_to_its_host_page()
+    {
+        var r = new Rig();
+        ShadowFault f = r.Fault(Va + 8, MemoryAccessKind.Read);
+        Assert.Equal(ShadowFaultKind.Fill, f.Kind);
+        Assert.Equal(4, f.GuestEntriesRead.Count);
+        ulong leaf = r.ShadowLeaf(Va);
+        Assert.Equal(HostBase + r.Data, leaf & PageEntry.AddressMask);
+        Assert.NotEqual(0UL, leaf & PageEntry.User);
+        Assert.Equal(0UL, leaf & PageEntry.Writable); // a read: writable only once the guest's entry is dirty
+        Assert.NotEqual(0UL, r.Guest.ReadUInt64(r.GuestTablesOf(Va)[3] + ((ulong)PageEntry.Index(Va, 0) * 8)) & PageEntry.Accessed);
+        Assert.Equal(ShadowFaultKind.Fill, r.Fault(Va, MemoryAccessKind.Write).Kind);
+        Assert.NotEqual(0UL, r.ShadowLeaf(Va) & PageEntry.Writable);
+    }
+
+    [Fact]
+    public void Exactly_the_guest_page_table_pages_with_a_shadow_are_write_protected()
+    {
+        var r = new Rig();
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong[] tables = r.GuestTablesOf(Va);
+        Assert.All(tables, t => Assert.True(r.Shadow.IsProtected(t)));
+        Assert.Equal(tables.Length, r.Shadow.ProtectedFrames);
+        Assert.False(r.Shadow.IsProtected(r.Data));
+        // Through the direct map, the guest may read its page table, but a write is caught.
+        ulong pteAlias = DirectMap + tables[3];
+        Assert.Equal(ShadowFaultKind.Fill, r.Fault(pteAlias, MemoryAccessKind.Read, user: false).Kind);
+        Assert.Equal(0UL, r.ShadowLeaf(pteAlias) & PageEntry.Writable);
+        ShadowFault write = r.Fault(pteAlias + 0x38, MemoryAccessKind.Write, user: false);
+        Assert.Equal(ShadowFaultKind.PageTableWrite, write.Kind);
+        Assert.Equal(tables[3] + 0x38, write.WrittenGuestPhysical);
+        // A data page the guest may write is mapped writable through the same direct map.
+        Assert.Equal(ShadowFaultKind.Fill, r.Fault(DirectMap + r.Data, MemoryAccessKind.Write, user: false).Kind);
+        Assert.NotEqual(0UL, r.ShadowLeaf(DirectMap + r.Data) & PageEntry.Writable);
+    }
+
+    [Fact]
+    public void A_page_becoming_a_page_table_loses_its_writable_shadow_mappings()
+    {
+        var r = new Rig();
+        ulong future = r.Guest.AllocateFrame(); // written through the direct map first, as data
+        r.Fault(DirectMap + future, MemoryAccessKind.Write, user: false);
+        Assert.NotEqual(0UL, r.ShadowLeaf(DirectMap + future) & PageEntry.Writable);
+        // The guest makes it the page table of another region, and touches that region.
+        const ulong Other = 0x0000_7F12_3480_0000;
+        r.Guest.WriteUInt64(r.GuestTablesOf(Va)[2] + ((ulong)PageEntry.Index(Other, 1) * 8), future | PageEntry.Present | PageEntry.Writable | PageEntry.User);
+        r.Guest.WriteUInt64(future + ((ulong)PageEntry.Index(Other, 0) * 8), r.Data | PageEntry.Present | PageEntry.User);
+        Assert.Equal(ShadowFaultKind.Fill, r.Fault(Other, MemoryAccessKind.Read).Kind);
+        Assert.True(r.Shadow.IsProtected(future));
+        Assert.Equal(0UL, r.ShadowLeaf(DirectMap + future) & PageEntry.Writable);
+        Assert.True(r.Shadow.ProtectionsChanged); // the hypervisor must flush the guest's TLB entries
+    }
+
+    [Fact]
+    public void A_fault_the_guests_tables_would_raise_goes_to_the_guest_with_the_guests_error_code()
+    {
+        var r = new Rig();
+        ShadowFault missing = r.Fault(Va + (1UL << 30), MemoryAccessKind.Read);
+        Assert.Equal(ShadowFaultKind.GuestFault, missing.Kind);
+        Assert.Equal(PageFaultErrorCode.User, missing.GuestErrorCode);
+        r.Space.Map4K(Va + 4096, r.Guest.AllocateFrame(), PageEntry.User); // read-only
+        ShadowFault cow = r.Fault(Va + 4096, MemoryAccessKind.Write);
+        Assert.Equal(ShadowFaultKind.GuestFault, cow.Kind);
+        Assert.Equal(PageFaultErrorCode.Protection | PageFaultErrorCode.Write | PageFaultErrorCode.User, cow.GuestErrorCode);
+    }
+
+    [Fact]
+    public void A_guest_page_table_write_clears_the_shadow_entries_made_from_that_entry()
+    {
+        var r = new Rig();
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong pte = r.GuestTablesOf(Va)[3] + ((ulong)PageEntry.Index(Va, 0) * 8);
+        IReadOnlyList<ulong> cleared = r.Shadow.TableWritten(pte);
+        Assert.Single(cleared);
+        Assert.Equal(0UL, r.ShadowLeaf(Va));
+    }
+
+    [Fact]
+    public void The_cache_keeps_the_most_recent_address_spaces_and_drops_the_oldest()
+    {
+        var r = new Rig(maxRoots: 2);
+        r.Fault(Va, MemoryAccessKind.Read);
+        Assert.True(r.Shadow.IsProtected(r.GuestTablesOf(Va)[1]));
+        ulong[] spaces = [.. Enumerable.Range(0, 2).Select(_ => new AddressSpaceBuilder(r.Guest).Pml4)];
+        r.Shadow.RootFor(spaces[0], out ulong? made0);
+        Assert.NotNull(made0);
+        r.Shadow.RootFor(spaces[1], out _); // evicts the rig's own space, the least recently used
+        Assert.Equal(1, r.Stats.Snapshot(default).Single(s => s.Statistic == "evictions").Value);
+        r.Shadow.RootFor(spaces[0], out ulong? again);
+        Assert.Null(again); // still cached
+        Assert.False(r.Shadow.IsProtected(r.GuestTablesOf(Va)[1])); // the evicted tree's tables are no longer protected
+    }
+}
