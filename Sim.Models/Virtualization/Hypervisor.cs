@@ -37,6 +37,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     /// </summary>
     public const int KickVector = 0xFD;
 
+    /// <summary>
+    /// VMCS fields read on every exit: "handling a typical exit requires ten vmreads" (Adams and
+    /// Agesen, ASPLOS 2006): exit reason and qualification, instruction length, guest RIP, RSP and
+    /// RFLAGS, the exit and IDT-vectoring interruption information, interruptibility state, and
+    /// the guest-physical or guest-linear address.
+    /// </summary>
+    public const int VmcsReadsPerExit = 10;
+
     /// <summary>General-purpose registers saved on every exit and restored before every entry (RAX to R15; RSP and RIP are in the VMCS).</summary>
     private const int SavedRegisters = 15;
 
@@ -151,9 +159,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         ArgumentNullException.ThrowIfNull(core);
         HypervisorPath path = NewPath()
             .StoreWords(_vcpu, SavedRegisters)
-            .Run(HypervisorRoutine.ExitEntry)
-            .Execute(Instruction.Vmread)   // exit reason
-            .Execute(Instruction.Vmread);  // exit qualification
+            .Run(HypervisorRoutine.ExitEntry);
+        for (int i = 0; i < VmcsReadsPerExit; i++)
+        {
+            path.Execute(Instruction.Vmread);
+        }
         ulong? read = null;
         bool skip = true;
         bool blocks = false;
@@ -184,12 +194,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 AdvanceGuest(path);
                 break;
             case ExitReason.ApicAccess:
-                path.Execute(Instruction.Vmread); // the guest-physical address's page offset
                 read = DeviceModel(path, exit, HypervisorRoutine.ApicAccessDecode);
                 AdvanceGuest(path);
                 break;
             case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
-                path.Execute(Instruction.Vmread); // the guest-physical address
                 read = DeviceModel(path, exit, HypervisorRoutine.MmioDecode);
                 AdvanceGuest(path);
                 break;
@@ -209,7 +217,6 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 AdvanceGuest(path);
                 break;
             case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && _shadow is not null:
-                path.Execute(Instruction.Vmread).Execute(Instruction.Vmread); // exit qualification (the address) and interruption information (the error code)
                 (skip, inject) = ShadowPageFault(core, path, exit);
                 break;
             case ExitReason.ExceptionOrNmi:
@@ -364,8 +371,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         path.Run(HypervisorRoutine.HostInterrupt).Add(Op.MmioWrite(EoiRegister, 0));
     }
 
-    /// <summary>The exit's instruction is done: the guest's RIP moves past it (instruction length read, RIP written).</summary>
-    private static void AdvanceGuest(HypervisorPath path) => path.Execute(Instruction.Vmread).Execute(Instruction.Vmwrite);
+    /// <summary>The exit's instruction is done: the guest's RIP moves past it (its length was among the fields read).</summary>
+    private static void AdvanceGuest(HypervisorPath path) => path.Execute(Instruction.Vmwrite);
 
     /// <summary>
     /// Decodes the access (<paramref name="decode"/>), then the device model emulates it: the
