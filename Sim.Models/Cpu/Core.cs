@@ -59,6 +59,8 @@ public sealed partial class Core : Event
     private Op? _pending; // an operation to run first in the next slice (retried or awaiting synchronization)
     private IOpStream? _topStream; // the stream of the top frame, kept apart from the frame list for the per-operation fetch
     private int _cpl;
+    private bool _topGuestKernel;
+    private bool _topMonitor;
 
     public Core(Simulator sim, string path, HardwareProfile profile, Mmu mmu, MemoryPath memory, ICoreHost host)
         : base(EventPriority.CpuTick)
@@ -86,6 +88,8 @@ public sealed partial class Core : Event
         _interrupts = stats.Counter("interrupts", "count", "interrupts delivered");
         _silentMisbehaviours = stats.Counter("silent_misbehaviours", "count",
             "sensitive unprivileged instructions executed at CPL 3 (they would misbehave under a deprivileged kernel)");
+        _holes = stats.VectorCounter<Instruction>("silent_misbehaviour", "count", "sensitive unprivileged instructions executed at CPL 3, by instruction");
+        _monitorCalls = stats.VectorCounter<Instruction>("monitor_interceptions", "count", "guest kernel instructions a software monitor intercepted, by instruction");
         _slices = stats.Counter("slices", "count", "times the core ran inline and yielded to the event queue");
         _vmExits = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exits", "count", "VM exits by basic exit reason");
         _vmExitCycles = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exit_cycles", "cycles",
@@ -145,7 +149,7 @@ public sealed partial class Core : Event
             throw new InvalidOperationException($"Core {Path} is already running.");
         }
         _startCycle = _localCycle = _clock.CycleAtOrAfter(_sim.Now).Count;
-        PushFrame(new Frame(stream, cpl));
+        PushFrame(ThreadFrame(stream, cpl));
         _halted = false;
         _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
     }
@@ -169,7 +173,7 @@ public sealed partial class Core : Event
         {
             throw new ArgumentOutOfRangeException(nameof(cpl), cpl, "The model has rings 0 and 3 only.");
         }
-        _frames[0] = new Frame(stream, cpl);
+        _frames[0] = ThreadFrame(stream, cpl);
         for (int i = 1; i < _frames.Count; i++)
         {
             _frames[i] = _frames[i] with { RetryOp = null }; // a pending retry belonged to the thread switched away from
@@ -271,7 +275,7 @@ public sealed partial class Core : Event
 
     private void Execute(in Op op)
     {
-        CycleCategory mode = _vmxMode == VmxMode.Root ? _rootCategory : Cpl == 0 ? CycleCategory.Kernel : CycleCategory.User;
+        CycleCategory mode = _vmxMode == VmxMode.Root || _topMonitor ? _rootCategory : Cpl == 0 || _topGuestKernel ? CycleCategory.Kernel : CycleCategory.User;
         switch (op.Kind)
         {
             case OpKind.Alu:
@@ -386,6 +390,10 @@ public sealed partial class Core : Event
     {
         Instruction i = op.Instruction;
         InstructionInfo info = InstructionTable.Of(i);
+        if (Cpl == 3 && Intercepted(op, info))
+        {
+            return;
+        }
         if (Cpl == 3 && info.Privileged)
         {
             RaiseException(ExceptionVector.GeneralProtection, 0, 0, op);
@@ -394,6 +402,7 @@ public sealed partial class Core : Event
         if (Cpl == 3 && info.IsVirtualizationHole)
         {
             _silentMisbehaviours.Increment();
+            _holes.Increment(i);
         }
         if (_vmxMode == VmxMode.Off && IsVmxInstruction(i))
         {
@@ -415,7 +424,7 @@ public sealed partial class Core : Event
         switch (i)
         {
             case Instruction.Syscall when Cpl == 3:
-                PushFrame(new Frame(EventHost.OnSyscall(this, op.Operand), 0));
+                PushFrame(new Frame(EventHost.OnSyscall(this, op.Operand), 0, Monitor: EntersMonitor()));
                 break;
             case Instruction.Sysret:
             case Instruction.Iret:
@@ -474,6 +483,15 @@ public sealed partial class Core : Event
         }
         Frame frame = _frames[^1];
         _frames.RemoveAt(_frames.Count - 1);
+        if (frame.PopsGuestKernel)
+        {
+            // An emulated SYSRET: the guest kernel's system-call frame goes too.
+            if (_frames.Count < 2 || !_frames[^1].GuestKernel)
+            {
+                throw new InvalidOperationException($"Core {Path}: an emulated return to guest user mode with no guest kernel frame below.");
+            }
+            _frames.RemoveAt(_frames.Count - 1);
+        }
         SyncTop();
         if (frame.RetryOp is { } retry)
         {
@@ -498,9 +516,23 @@ public sealed partial class Core : Event
     /// <summary>Delivers an exception through the IDT to the kernel's handler; <paramref name="faulting"/> is retried after it if the handler says so.</summary>
     private void DeliverException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, Op? faulting)
     {
-        Charge(CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
+        bool monitor = EntersMonitor();
+        Charge(monitor ? CycleCategory.Hypervisor : CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
+        _deliveringFaulting = faulting;
         ExceptionResponse response = EventHost.OnException(this, vector, errorCode, faultAddress);
-        PushFrame(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null));
+        _deliveringFaulting = null;
+        PushFrame(new Frame(response.Handler, 0, response.RetryFaultingOp ? faulting : null, Monitor: monitor));
+    }
+
+    /// <summary>Whether an event now goes to a software monitor (which then runs its handler in a monitor frame).</summary>
+    private bool EntersMonitor()
+    {
+        if (_softwareMonitor is null)
+        {
+            return false;
+        }
+        _rootCategory = CycleCategory.Hypervisor;
+        return true;
     }
 
     /// <summary>Delivers <paramref name="vector"/> through the IDT; <paramref name="retry"/> is an operation the interrupted code is to execute once the handler returns.</summary>
@@ -508,10 +540,11 @@ public sealed partial class Core : Event
     {
         DrainStores();
         _interrupts.Increment();
-        Charge(_vmxMode == VmxMode.Root ? CycleCategory.Hypervisor : CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
+        bool monitor = EntersMonitor();
+        Charge(_vmxMode == VmxMode.Root || monitor ? CycleCategory.Hypervisor : CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
         bool wasEnabled = InterruptsEnabled;
         InterruptsEnabled = false; // an interrupt gate clears IF; IRET restores it
-        PushFrame(new Frame(EventHost.OnInterrupt(this, vector), 0, retry, RestoresInterruptFlag: wasEnabled));
+        PushFrame(new Frame(EventHost.OnInterrupt(this, vector), 0, retry, RestoresInterruptFlag: wasEnabled, Monitor: monitor));
     }
 
     /// <summary>
@@ -567,12 +600,20 @@ public sealed partial class Core : Event
         {
             _topStream = null;
             _cpl = 0;
+            _topGuestKernel = _topMonitor = false;
             return;
         }
         Frame top = _frames[^1];
         _topStream = top.Stream;
         _cpl = top.Cpl;
+        _topGuestKernel = top.GuestKernel;
+        _topMonitor = top.Monitor;
     }
 
-    private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false, bool VmHandler = false);
+    /// <param name="VmHandler">A VT-x exit handler (VMX root mode), left by VMRESUME.</param>
+    /// <param name="GuestKernel">The guest kernel's code, running deprivileged under a software monitor.</param>
+    /// <param name="Monitor">A software monitor's handler.</param>
+    /// <param name="PopsGuestKernel">Its return also leaves the guest kernel's frame below it (an emulated SYSRET).</param>
+    private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false, bool VmHandler = false,
+        bool GuestKernel = false, bool Monitor = false, bool PopsGuestKernel = false);
 }

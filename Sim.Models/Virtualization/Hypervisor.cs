@@ -45,28 +45,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     /// </summary>
     public const int VmcsReadsPerExit = 10;
 
-    /// <summary>General-purpose registers saved on every exit and restored before every entry (RAX to R15; RSP and RIP are in the VMCS).</summary>
-    private const int SavedRegisters = 15;
-
-    private const ulong EoiRegister = Devices.LocalApic.DefaultBase + 0xB0;
-
     /// <summary>Guest address spaces whose shadows are kept at once under shadow paging (assumed; a parameter).</summary>
     public const int DefaultShadowCacheRoots = 16;
 
     private readonly Machine _machine;
     private readonly MmuVirtualization _mmu;
     private readonly int _shadowCacheRoots;
-    private readonly HypervisorCosts _costs;
-    private readonly CodeLayout<HypervisorRoutine> _text;
     private readonly AddressSpaceBuilder _space;
-    private readonly ulong _vcpu;         // the virtual CPU's structure: saved registers and state
-    private readonly ulong _deviceState;  // one line of state per device model
-    private readonly SortedSet<int> _pending = [];
-    private readonly Counter _injected;
-    private readonly Counter _kicks;
-    private VirtualMachine? _vm;
-    private ShadowPageTables? _shadow;
-    private bool _kickSent;
+    private readonly MonitorServices _services;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
@@ -84,43 +70,22 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         _mmu = mmu;
         _shadowCacheRoots = shadowCacheRoots;
         Controls = mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging;
-        _costs = costs;
         _space = DirectMap.Build(machine);
-        _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r]);
-        _vcpu = machine.Memory.AllocateFrame();
-        _deviceState = machine.Memory.AllocateFrame();
-        StatGroup stats = machine.Sim.Stats.Group("host.hypervisor");
-        _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts injected on VM entry");
-        _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make its guest exit or to wake it");
+        _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
     }
 
     public VmExecutionControls Controls { get; }
 
     /// <summary>The virtual machine, once created.</summary>
-    public VirtualMachine Vm => _vm ?? throw new InvalidOperationException("The hypervisor has created no virtual machine yet.");
+    public VirtualMachine Vm => _services.Vm;
 
     /// <summary>The shadow page tables, under shadow paging once the VM exists; null otherwise.</summary>
-    public ShadowPageTables? Shadow => _shadow;
+    public ShadowPageTables? Shadow => _services.Shadow;
 
     /// <summary>Creates the virtual machine (guest memory backed and mapped, device models built) on core 0; call after the machine is built.</summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration, bool largeEptPages = false)
-    {
-        if (_vm is not null)
-        {
-            throw new InvalidOperationException("This hypervisor model runs one virtual machine.");
-        }
-        bool nested = _mmu == MmuVirtualization.Nested;
-        if (nested && !_machine.Profile.Features.Ept)
-        {
-            throw new InvalidOperationException($"{_machine.Profile.Name} has no EPT: nested paging is impossible on it.");
-        }
-        _vm = new VirtualMachine(_machine, 0, configuration, _machine.Cores[0], nested, largeEptPages, (_, vector) => OnVirtualInterrupt(vector));
-        if (!nested)
-        {
-            _shadow = new ShadowPageTables(_machine.Memory, _vm.Memory, _vm.HostBase, _shadowCacheRoots, _machine.Sim.Stats.Group("host.hypervisor.shadow"));
-        }
-        return _vm;
-    }
+    public VirtualMachine CreateVm(MachineConfiguration configuration, bool largeEptPages = false) =>
+        _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, largeEptPages, _shadowCacheRoots, prepareShadowRoot: null,
+            guestKernelAtUserLevel: false, OnVirtualInterrupt);
 
     /// <summary>
     /// VMLAUNCH: loads the hypervisor's own CR3 for root mode, gives the MMU the guest's translation
@@ -133,7 +98,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         VirtualMachine vm = Vm;
         Core core = vm.BootCore;
         core.Mmu.LoadCr3(_space.Pml4);
-        if (_shadow is { } shadow)
+        if (Shadow is { } shadow)
         {
             core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, _machine.Memory, ept: null, shadow.ShadowRootOf);
         }
@@ -144,22 +109,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         core.EnterGuest(this, guestKernel);
     }
 
-    public bool HasPendingInterrupt(Core core) => _pending.Count > 0;
+    public bool HasPendingInterrupt(Core core) => _services.HasPendingInterrupt;
 
-    public int AcknowledgeInterrupt(Core core)
-    {
-        int vector = _pending.Max;
-        _pending.Remove(vector);
-        _injected.Increment();
-        return vector;
-    }
+    public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt();
 
     public VmExitResponse OnVmExit(Core core, VmExit exit)
     {
         ArgumentNullException.ThrowIfNull(core);
-        HypervisorPath path = NewPath()
-            .StoreWords(_vcpu, SavedRegisters)
-            .Run(HypervisorRoutine.ExitEntry);
+        HypervisorPath path = _services.SaveRegisters(_services.NewPath()).Run(HypervisorRoutine.ExitEntry);
         for (int i = 0; i < VmcsReadsPerExit; i++)
         {
             path.Execute(Instruction.Vmread);
@@ -171,7 +128,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
-                HostInterrupt(path, exit.Vector);
+                _services.HostInterrupt(path, exit.Vector, KickVector);
                 skip = false; // no instruction exited
                 break;
             case ExitReason.InterruptWindow:
@@ -179,7 +136,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 break;
             case ExitReason.Hlt:
                 AdvanceGuest(path);
-                if (_pending.Count == 0)
+                if (!_services.HasPendingInterrupt)
                 {
                     // Block: the physical core idles until a virtual interrupt's kick wakes it,
                     // which the host's handler takes (HostInterrupt through OnInterrupt); then
@@ -189,7 +146,6 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 }
                 break;
             case ExitReason.IoInstruction:
-                path.Run(HypervisorRoutine.PortIoDecode);
                 read = DeviceModel(path, exit, HypervisorRoutine.PortIoDecode);
                 AdvanceGuest(path);
                 break;
@@ -216,22 +172,25 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 read = DeviceModel(path, exit, HypervisorRoutine.MmioDecode); // a device page, unmapped in the shadow tables
                 AdvanceGuest(path);
                 break;
-            case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && _shadow is not null:
+            case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && Shadow is not null:
                 (skip, inject) = ShadowPageFault(core, path, exit);
                 break;
             case ExitReason.ExceptionOrNmi:
                 throw new InvalidOperationException(
                     $"Exception vector {exit.Vector} exited, but this hypervisor handles only page faults under shadow paging (exception bitmap 0x{Controls.ExceptionBitmap:X}).");
-            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && _shadow is { } shadow:
+            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && Shadow is { } shadow:
                 path.Run(HypervisorRoutine.Cr3Switch);
                 shadow.RootFor(exit.Operand, out ulong? made);
-                ZeroPages(path, made is { } m ? [m] : []);
+                if (made is { } page)
+                {
+                    MonitorServices.ZeroPage(path, page);
+                }
                 core.Mmu.LoadGuestCr3(exit.Operand);
                 FlushIfProtectionsChanged(core, shadow);
                 path.Execute(Instruction.Vmwrite); // the shadow root into the VMCS's guest CR3
                 AdvanceGuest(path);
                 break;
-            case ExitReason.Invlpg when _shadow is { } shadow:
+            case ExitReason.Invlpg when Shadow is { } shadow:
                 path.Run(HypervisorRoutine.InvlpgEmulation);
                 foreach (ulong entry in shadow.Invalidate(core.Mmu.GuestPml4, exit.Operand))
                 {
@@ -245,11 +204,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 AdvanceGuest(path);
                 break;
         }
-        if (_pending.Count > 0 || blocks)
+        if (_services.HasPendingInterrupt || blocks)
         {
             path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
         }
-        path.Run(HypervisorRoutine.ExitReturn).LoadWords(_vcpu, SavedRegisters).Execute(Instruction.Vmresume);
+        _services.RestoreRegisters(path.Run(HypervisorRoutine.ExitReturn)).Execute(Instruction.Vmresume);
         return new VmExitResponse(path.ToStream(), skip, read, inject);
     }
 
@@ -262,24 +221,16 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     /// </summary>
     private (bool Skip, GuestException? Inject) ShadowPageFault(Core core, HypervisorPath path, VmExit exit)
     {
-        ShadowPageTables shadow = _shadow!;
+        ShadowPageTables shadow = Shadow!;
         var code = (PageFaultErrorCode)exit.Value;
         MemoryAccessKind kind = (code & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
             : (code & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
         ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, exit.FaultAddress, kind, user: (code & PageFaultErrorCode.User) != 0);
         path.Run(HypervisorRoutine.ShadowFill);
-        foreach (ulong gpa in fault.GuestEntriesRead)
-        {
-            path.LoadWords(Vm.HostBase + gpa, 1);
-        }
+        _services.ShadowTraffic(path, fault);
         switch (fault.Kind)
         {
             case ShadowFaultKind.Fill:
-                ZeroPages(path, fault.ShadowPagesMade);
-                foreach (ulong entry in fault.ShadowEntriesWritten)
-                {
-                    path.StoreWords(entry, 1);
-                }
                 FlushIfProtectionsChanged(core, shadow);
                 return (false, null);
             case ShadowFaultKind.GuestFault:
@@ -311,23 +262,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         }
     }
 
-    /// <summary>New shadow pages are zeroed: a store to each of their lines.</summary>
-    private static void ZeroPages(HypervisorPath path, IReadOnlyList<ulong> pages)
-    {
-        foreach (ulong page in pages)
-        {
-            for (ulong line = 0; line < PhysicalMemory.FrameBytes; line += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
-            {
-                path.StoreWords(page + line, 1);
-            }
-        }
-    }
-
     /// <summary>A physical interrupt reaches the hypervisor in root mode (the kick that wakes a blocked virtual CPU): the host's handler, EOI, IRET.</summary>
     public IOpStream OnInterrupt(Core core, int vector)
     {
-        HypervisorPath path = NewPath();
-        HostInterrupt(path, vector);
+        HypervisorPath path = _services.NewPath();
+        _services.HostInterrupt(path, vector, KickVector);
         return path.Execute(Instruction.Iret).ToStream();
     }
 
@@ -341,8 +280,6 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
 
     public IOpStream? OnStreamEnd(Core core) => null;
 
-    private HypervisorPath NewPath() => new(_text, _costs);
-
     /// <summary>
     /// A virtual interrupt from the VM's local APIC: pending until injected. A core running the
     /// guest, or halted for its blocked virtual CPU, is kicked; a core in an exit handler injects
@@ -350,59 +287,20 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     /// </summary>
     private void OnVirtualInterrupt(int vector)
     {
-        _pending.Add(vector);
         Core core = Vm.BootCore;
-        bool inHandler = core.VmxMode == VmxMode.Root && !core.Halted;
-        if (!inHandler && !_kickSent)
+        if (!(core.VmxMode == VmxMode.Root && !core.Halted))
         {
-            _kickSent = true;
-            _kicks.Increment();
-            _machine.Devices.ApicOf(0).Accept(KickVector);
+            _services.Kick(KickVector);
         }
-    }
-
-    /// <summary>The host's interrupt handler for <paramref name="vector"/>: its code and the EOI to the physical local APIC.</summary>
-    private void HostInterrupt(HypervisorPath path, int vector)
-    {
-        if (vector == KickVector)
-        {
-            _kickSent = false;
-        }
-        path.Run(HypervisorRoutine.HostInterrupt).Add(Op.MmioWrite(EoiRegister, 0));
     }
 
     /// <summary>The exit's instruction is done: the guest's RIP moves past it (its length was among the fields read).</summary>
     private static void AdvanceGuest(HypervisorPath path) => path.Execute(Instruction.Vmwrite);
 
-    /// <summary>
-    /// Decodes the access (<paramref name="decode"/>), then the device model emulates it: the
-    /// register's semantics on the VM's devices, its cost the model's code and a read and write
-    /// of the device's state, charged to device emulation. Returns the value a read gives the guest.
-    /// </summary>
+    /// <summary>Decodes the access (<paramref name="decode"/>), then the device model emulates it; the value a read gives the guest.</summary>
     private ulong? DeviceModel(HypervisorPath path, VmExit exit, HypervisorRoutine decode)
     {
-        if (decode != HypervisorRoutine.PortIoDecode)
-        {
-            path.Run(decode);
-        }
         Instruction instruction = exit.Instruction ?? throw new InvalidOperationException($"A {exit.Reason} exit without its instruction.");
-        ulong state = _deviceState + (DeviceLine(instruction, exit.Operand) * (ulong)CodeLayout<HypervisorRoutine>.LineBytes);
-        path.ChargeTo(CycleCategory.DeviceEmulation)
-            .Run(HypervisorRoutine.DeviceModel)
-            .LoadWords(state, 1)
-            .StoreWords(state, 1)
-            .ChargeTo(CycleCategory.Hypervisor);
-        Vm.DeviceAccess(Vm.BootCore, instruction, exit.Operand, exit.Value, out ulong value);
-        return instruction is Instruction.In or Instruction.MmioRead ? value : null;
+        return _services.DeviceModel(path.Run(decode), instruction, exit.Operand, exit.Value);
     }
-
-    /// <summary>Which line of device-model state an access touches: one per device.</summary>
-    private static ulong DeviceLine(Instruction instruction, ulong address) => instruction switch
-    {
-        Instruction.In or Instruction.Out => 0,
-        _ when PlatformDevices.IsLocalApic(address) => 1,
-        _ when address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size => 2,
-        _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => 3,
-        _ => 4,
-    };
 }

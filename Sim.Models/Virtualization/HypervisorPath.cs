@@ -1,5 +1,4 @@
 using Sim.Models.Cpu;
-using Sim.Models.Kernel;
 using Sim.Models.Memory;
 
 namespace Sim.Models.Virtualization;
@@ -8,16 +7,17 @@ namespace Sim.Models.Virtualization;
 /// A hypervisor handler being assembled as operations: runs of its code (each line fetched, its
 /// instructions executed), loads and stores on its data through its map of host memory, VMCS
 /// reads and writes, and the marks that move the rest of the handler's cycles to another
-/// category (the device model's share).
+/// category (the device model's share). Host-physical addresses are reached at
+/// <paramref name="linearBase"/> plus the address: the hypervisor's map of host memory.
 /// </summary>
-internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, HypervisorCosts costs)
+internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, HypervisorCosts costs, ulong linearBase)
 {
     private readonly List<Op> _ops = [];
 
     /// <summary>Runs <paramref name="routine"/>: each line of its code fetched, its instructions executed as an ordinary block.</summary>
     public HypervisorPath Run(HypervisorRoutine routine)
     {
-        ulong code = DirectMap.Of(text.AddressOf(routine));
+        ulong code = Linear(text.AddressOf(routine));
         int instructions = costs[routine];
         for (int line = 0; line < text.Lines(routine); line++)
         {
@@ -33,7 +33,7 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
     {
         for (int i = 0; i < count; i++)
         {
-            _ops.Add(Op.Store(DirectMap.Of(physical + (ulong)(8 * i))));
+            _ops.Add(Op.Store(Linear(physical + (ulong)(8 * i))));
         }
         return this;
     }
@@ -43,7 +43,7 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
     {
         for (int i = 0; i < count; i++)
         {
-            _ops.Add(Op.Load(DirectMap.Of(physical + (ulong)(8 * i))));
+            _ops.Add(Op.Load(Linear(physical + (ulong)(8 * i))));
         }
         return this;
     }
@@ -67,4 +67,6 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
     }
 
     public OpSequence ToStream() => new([.. _ops]);
+
+    private ulong Linear(ulong physical) => linearBase + physical;
 }

@@ -22,7 +22,9 @@ namespace Sim.Models.Virtualization;
 /// access refills it) rather than updating it in place; the guest's accessed and dirty bits are
 /// set when the hypervisor fills a shadow entry (dirty on a write), and a shadow entry is made
 /// writable only on a write or when the guest's entry is already dirty, as shadow MMUs do to
-/// keep the guest's dirty bits true.
+/// keep the guest's dirty bits true. Under a software monitor the guest kernel runs at CPL 3, so
+/// its pages are user-accessible in the shadows: guest user code could reach guest kernel memory
+/// (real monitors kept separate shadows for the guest's user and kernel modes; this one does not).
 /// </remarks>
 public sealed class ShadowPageTables
 {
@@ -40,12 +42,17 @@ public sealed class ShadowPageTables
     private readonly Counter _rootMisses;
     private readonly Counter _evictions;
     private readonly Counter _pagesMade;
+    private readonly Action<ulong>? _prepareRoot;
+    private readonly bool _kernelAtUserLevel;
 
     /// <param name="host">Host memory, where the shadow tables are made.</param>
     /// <param name="guest">The guest's memory (its tables, by guest-physical address).</param>
     /// <param name="hostBase">The host-physical address of guest-physical 0.</param>
     /// <param name="maxRoots">How many guest address spaces keep their shadows at once.</param>
-    public ShadowPageTables(PhysicalMemory host, PhysicalMemory guest, ulong hostBase, int maxRoots, StatGroup stats)
+    /// <param name="prepareRoot">Called with each new shadow root: a monitor that lives in the guest's address space maps itself there.</param>
+    /// <param name="kernelAtUserLevel">The guest kernel runs at CPL 3 (a software monitor): its pages are user-accessible in the shadows.</param>
+    public ShadowPageTables(PhysicalMemory host, PhysicalMemory guest, ulong hostBase, int maxRoots, StatGroup stats,
+        Action<ulong>? prepareRoot = null, bool kernelAtUserLevel = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(guest);
@@ -54,7 +61,7 @@ public sealed class ShadowPageTables
         {
             throw new ArgumentOutOfRangeException(nameof(maxRoots), maxRoots, "The shadow cache holds at least one address space.");
         }
-        (_host, _guest, _hostBase, MaxRoots) = (host, guest, hostBase, maxRoots);
+        (_host, _guest, _hostBase, MaxRoots, _prepareRoot, _kernelAtUserLevel) = (host, guest, hostBase, maxRoots, prepareRoot, kernelAtUserLevel);
         _fills = stats.Counter("hidden_faults", "count", "page faults the guest never saw: a shadow entry was missing and was filled");
         _guestFaults = stats.Counter("guest_faults", "count", "true page faults, injected into the guest");
         _tableWrites = stats.Counter("page_table_writes", "count", "guest writes to its write-protected page tables, emulated");
@@ -100,6 +107,7 @@ public sealed class ShadowPageTables
         _roots.AddFirst(root);
         root.Shadow = PageFor(root, pml4 >> PageEntry.SmallPageShift, 3, direct: false, out bool isNew);
         made = isNew ? root.Shadow : null;
+        _prepareRoot?.Invoke(root.Shadow);
         return root.Shadow;
     }
 
@@ -267,7 +275,7 @@ public sealed class ShadowPageTables
         ulong frame = page >> PageEntry.SmallPageShift;
         bool w = rights.Writable && writable && !_protected.ContainsKey(frame);
         ulong leaf = (_hostBase + page) | PageEntry.Present | PageEntry.Accessed |
-            (w ? PageEntry.Writable | PageEntry.Dirty : 0) | (rights.User ? PageEntry.User : 0) |
+            (w ? PageEntry.Writable | PageEntry.Dirty : 0) | (rights.User || _kernelAtUserLevel ? PageEntry.User : 0) |
             (global ? PageEntry.Global : 0) | (rights.NoExecute ? PageEntry.NoExecute : 0);
         _host.WriteUInt64(leafAddress, leaf);
         writes.Add(leafAddress);

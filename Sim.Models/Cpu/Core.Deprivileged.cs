@@ -1,0 +1,92 @@
+using Sim.Engine.Statistics;
+using Sim.Models.Virtualization;
+
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// Deprivileged guest execution, the way monitors ran guests before VT-x (trap-and-emulate,
+/// binary translation, paravirtualization): the guest kernel's code runs at CPL 3 in frames
+/// marked as the guest kernel's (its cycles are still the guest kernel's); the monitor is the
+/// machine's host, so exceptions, system calls and interrupts reach it first, and it reflects
+/// to the guest kernel (<see cref="ReflectToGuestKernel"/>) what the guest must handle. A
+/// sensitive instruction of the guest kernel is intercepted as the monitor says (a trap costs
+/// an exception delivery; a translated call does not) or executes as x86 does at CPL 3, where
+/// the sensitive-but-unprivileged ones silently misbehave and are counted by instruction.
+/// </summary>
+public sealed partial class Core
+{
+    private ISoftwareMonitor? _softwareMonitor;
+    private Op? _deliveringFaulting; // the faulting operation while an exception is being handed to the monitor
+    private readonly VectorCounter<Instruction> _monitorCalls;
+    private readonly VectorCounter<Instruction> _holes;
+
+    /// <summary>Whether the operation being executed (or the exception or interrupt being delivered) belongs to the guest kernel running deprivileged.</summary>
+    public bool InGuestKernel => _topGuestKernel;
+
+    /// <summary>Puts a deprivileged guest on the core, <paramref name="monitor"/> (the machine's host) watching it; the guest's first thread is started with <see cref="Start"/> as usual.</summary>
+    public void EnterDeprivilegedGuest(ISoftwareMonitor monitor)
+    {
+        ArgumentNullException.ThrowIfNull(monitor);
+        if (_softwareMonitor is not null || _vmxMode != VmxMode.Off)
+        {
+            throw new InvalidOperationException($"Core {Path} already runs a guest.");
+        }
+        if (!ReferenceEquals(monitor, _host))
+        {
+            throw new InvalidOperationException("A software monitor must be the machine's host: it owns the real IDT.");
+        }
+        _softwareMonitor = monitor;
+        Mmu.EnterGuest();
+    }
+
+    /// <summary>
+    /// Pushes <paramref name="stream"/>, the guest kernel's handler for what the monitor is
+    /// handling (a system call, a page fault, an interrupt), to run deprivileged after the
+    /// monitor's own handler returns; with <paramref name="retryFaultingOp"/> the operation that
+    /// faulted is retried when the guest's handler returns.
+    /// </summary>
+    public void ReflectToGuestKernel(IOpStream stream, bool retryFaultingOp = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (_softwareMonitor is null)
+        {
+            throw new InvalidOperationException($"Core {Path} runs no deprivileged guest.");
+        }
+        PushFrame(new Frame(stream, 3, retryFaultingOp ? _deliveringFaulting : null, GuestKernel: true));
+    }
+
+    /// <summary>A frame for <paramref name="stream"/> at <paramref name="cpl"/>: under a software monitor, ring-0 guest code runs at CPL 3 as the guest kernel's.</summary>
+    private Frame ThreadFrame(IOpStream stream, int cpl) =>
+        _softwareMonitor is not null && cpl == 0 ? new Frame(stream, 3, GuestKernel: true) : new Frame(stream, cpl);
+
+    /// <summary>Whether the guest kernel's instruction in <paramref name="op"/> goes to the monitor; if so, it has been handed over.</summary>
+    private bool Intercepted(in Op op, InstructionInfo info)
+    {
+        if (_softwareMonitor is null || !_topGuestKernel || !(info.Sensitive || info.Privileged))
+        {
+            return false;
+        }
+        Interception how = _softwareMonitor.Intercepts(op.Instruction);
+        if (how == Interception.None)
+        {
+            return false;
+        }
+        DrainStores();
+        _monitorCalls.Increment(op.Instruction);
+        if (how == Interception.Trap)
+        {
+            Charge(CycleCategory.Hypervisor, (ulong)_timing.ExceptionDeliveryCycles); // the #GP (or #PF) that hands it to the monitor
+        }
+        _rootCategory = CycleCategory.Hypervisor;
+        MonitorResponse response = _softwareMonitor.OnSensitive(this, op);
+        if (response.ReadValue is { } value)
+        {
+            LastReadValue = value;
+        }
+        bool wasEnabled = InterruptsEnabled;
+        InterruptsEnabled = false; // the monitor's handler runs with interrupts off, as a trap gate's handler that clears IF
+        PushFrame(new Frame(response.Handler, 0, response.Retry ? op : null, RestoresInterruptFlag: wasEnabled, Monitor: true,
+            PopsGuestKernel: response.ReturnsToGuestUser));
+        return true;
+    }
+}

@@ -1,0 +1,45 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// A virtual machine monitor without VT-x: the guest kernel runs deprivileged (at CPL 3) on the
+/// core, and the monitor is the machine's host (it owns the real IDT: every exception, system
+/// call and interrupt comes to it first, and it reflects to the guest kernel what is the
+/// guest's). It decides what becomes of each sensitive instruction the guest kernel executes:
+/// under trap-and-emulate the privileged ones fault to it and the others execute as the
+/// hardware does at CPL 3 (the virtualization holes); under binary translation every one is
+/// translated into a call to it.
+/// </summary>
+public interface ISoftwareMonitor : ICoreHost
+{
+    /// <summary>What becomes of <paramref name="instruction"/> when the guest kernel executes it.</summary>
+    Interception Intercepts(Instruction instruction);
+
+    /// <summary>The guest kernel executed <paramref name="op"/>, intercepted: the monitor's handler and what follows it.</summary>
+    MonitorResponse OnSensitive(Core core, in Op op);
+
+    /// <summary>Control enters the guest kernel's code at <paramref name="linearAddress"/>: the cycles it costs beyond the fetch (a translation, under binary translation), 0 otherwise.</summary>
+    int OnGuestKernelCode(Core core, ulong linearAddress);
+}
+
+/// <summary>How a monitor gets control at a guest kernel's sensitive instruction.</summary>
+public enum Interception
+{
+    /// <summary>It is not intercepted: it executes as the hardware does at CPL 3.</summary>
+    None,
+
+    /// <summary>It faults (#GP, or #PF on an unmapped device page) and the monitor's handler runs after the exception's delivery.</summary>
+    Trap,
+
+    /// <summary>The translated code calls the monitor: no exception delivery.</summary>
+    Translated,
+}
+
+/// <summary>
+/// A monitor's handler for an intercepted instruction: its stream (run at CPL 0), whether the
+/// instruction is retried afterwards (rather than skipped as emulated), whether the handler's
+/// return also leaves the guest kernel's frame (an emulated SYSRET: back to guest user mode), and
+/// the value an emulated read gives the guest.
+/// </summary>
+public readonly record struct MonitorResponse(IOpStream Handler, bool Retry = false, bool ReturnsToGuestUser = false, ulong? ReadValue = null);
