@@ -82,8 +82,9 @@ public static class WorkloadRun
 
     /// <summary>
     /// The platform the kernel made by <paramref name="kernelFactory"/> boots on: the machine
-    /// itself, or a virtual machine of a bare-metal hypervisor that owns a machine with room for
-    /// the guest's memory and its own.
+    /// itself, or a virtual machine of a bare-metal monitor (a VT-x hypervisor, or a
+    /// trap-and-emulate or binary-translating monitor) that owns a machine with room for the
+    /// guest's memory and its own.
     /// </summary>
     private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes, Func<IPlatform, ICoreHost> kernelFactory)
     {
@@ -91,12 +92,20 @@ public static class WorkloadRun
         {
             return new Machine(sim, profile, configuration, m => kernelFactory(m));
         }
-        Hypervisor hypervisor = null!;
         MachineConfiguration host = configuration with { MemoryBytes = configuration.MemoryBytes + HypervisorMemoryBytes, Disk = DiskKind.None, Nic = false };
-        _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default));
-        VirtualMachine vm = hypervisor.CreateVm(configuration);
-        hypervisor.Launch(kernelFactory(vm));
-        return vm;
+        if (axes.Cpu == CpuVirtualization.HardwareAssist)
+        {
+            Hypervisor hypervisor = null!;
+            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default));
+            VirtualMachine vm = hypervisor.CreateVm(configuration);
+            hypervisor.Launch(kernelFactory(vm));
+            return vm;
+        }
+        SoftwareMonitor monitor = null!;
+        _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default));
+        VirtualMachine guest = monitor.CreateVm(configuration);
+        monitor.Launch(kernelFactory(guest));
+        return guest;
     }
 
     /// <summary>A machine with its workload loaded, ready to run.</summary>

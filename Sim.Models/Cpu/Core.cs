@@ -334,6 +334,10 @@ public sealed partial class Core : Event
             OpKind.Fetch => MemoryAccessKind.Fetch,
             _ => MemoryAccessKind.Read,
         };
+        if (op.Kind == OpKind.Fetch && _topGuestKernel)
+        {
+            Charge(CycleCategory.Translation, (ulong)_softwareMonitor!.OnGuestKernelCode(this, op.Operand));
+        }
         Memory.Now = _localCycle; // walks and the access itself meet the memory channel at this time
         TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);
         Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
@@ -489,6 +493,10 @@ public sealed partial class Core : Event
             if (_frames.Count < 2 || !_frames[^1].GuestKernel)
             {
                 throw new InvalidOperationException($"Core {Path}: an emulated return to guest user mode with no guest kernel frame below.");
+            }
+            if (_frames[^1].RetryOp is { } guestRetry)
+            {
+                _pending = guestRetry; // the guest's handler was to retry what faulted
             }
             _frames.RemoveAt(_frames.Count - 1);
         }

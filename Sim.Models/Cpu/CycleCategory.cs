@@ -29,4 +29,7 @@ public enum CycleCategory
 
     /// <summary>The part of an exit handler that is a device model emulating a register access.</summary>
     DeviceEmulation,
+
+    /// <summary>Binary translation of guest kernel code into the translation cache.</summary>
+    Translation,
 }

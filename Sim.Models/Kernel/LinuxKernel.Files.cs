@@ -209,6 +209,7 @@ public sealed partial class LinuxKernel
         _fileFaults.Increment();
         path.Run(KernelRoutine.FileFault);
         p.Space.Map4K(page, frame, PageEntry.User);
+        LinkNewTables(path, p.Space);
         TakeReference(path, frame); // get_page and page_add_file_rmap
         _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
         return true;

@@ -80,6 +80,7 @@ public sealed partial class LinuxKernel
             ulong frame = NewAnonymousPage(path.Run(KernelRoutine.DemandZeroFault));
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
+            LinkNewTables(path, p.Space);
             _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
             return true;
         }
@@ -103,6 +104,26 @@ public sealed partial class LinuxKernel
         _ops.FlushTlbPage(path, page);
         return true;
     }
+
+    /// <summary>
+    /// pte_alloc and its kind: each page table a new mapping needed comes from the page allocator
+    /// zeroed (clear_page) and is linked into its parent table with a store.
+    /// </summary>
+    private void LinkNewTables(KernelPath path, AddressSpaceBuilder space)
+    {
+        foreach ((ulong table, ulong link) in space.TakeNewTables())
+        {
+            path.Run(KernelRoutine.PageAllocator).ZeroPage(table);
+            _ops.UpdatePageTableEntry(path, link);
+        }
+    }
+
+    /// <summary>
+    /// pgd_alloc: a new top-level table, its user half cleared and its kernel half copied from the
+    /// kernel's master table (fork and exec both make one).
+    /// </summary>
+    private void AllocatePgd(KernelPath path, AddressSpaceBuilder space) =>
+        path.Run(KernelRoutine.PageAllocator).ZeroLines(space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, space.Pml4 + 2048, 32);
 
     /// <summary>The page descriptor (struct page) of <paramref name="frame"/> in mem_map.</summary>
     private ulong PageDescriptor(ulong frame) => _memMap + ((frame >> PhysicalMemory.FrameShift) * KernelObjects.PageDescriptorBytes);

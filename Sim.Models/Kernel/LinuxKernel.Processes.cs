@@ -39,8 +39,7 @@ public sealed partial class LinuxKernel
             .CopyLines(from.StackBottom, to.StackBottom, 1) // thread_info
             .CopyLines(from.SavedRegisters, to.SavedRegisters, KernelObjects.SavedRegisterLines)
             .CopyLines(from.SignalHandlers, to.SignalHandlers, KernelObjects.SignalHandlerLines);
-        // pgd_alloc: the user half of the new top-level table cleared, the kernel half copied.
-        path.Run(KernelRoutine.PageAllocator).ZeroLines(child.Space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, child.Space.Pml4 + 2048, 32);
+        AllocatePgd(path, child.Space);
         foreach (MemoryRegion r in parent.Regions)
         {
             path.Run(KernelRoutine.ForkPerRegion);
@@ -78,14 +77,9 @@ public sealed partial class LinuxKernel
             _ops.UpdatePageTableEntry(path, leaf);
         }
         ulong frame = entry & PageEntry.AddressMask;
-        int tablesBefore = child.Space.TableFrames;
         child.Space.Map4K(va, frame, entry & (PageEntry.User | PageEntry.Writable | PageEntry.NoExecute));
-        ulong childLeaf = child.Space.LeafEntryAddress(va)!.Value;
-        if (child.Space.TableFrames > tablesBefore)
-        {
-            path.Run(KernelRoutine.PageAllocator).ZeroPage(childLeaf & ~0xFFFUL);
-        }
-        path.Store(childLeaf);
+        LinkNewTables(path, child.Space);
+        path.Store(child.Space.LeafEntryAddress(va)!.Value);
         TakeReference(path, frame); // get_page and page_dup_rmap
     }
 
@@ -155,6 +149,7 @@ public sealed partial class LinuxKernel
         _deadSpaces.Enqueue(p.Space);
         AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
+        AllocatePgd(path, space);
         p.Space = space;
         p.ReplaceRegions(
         [

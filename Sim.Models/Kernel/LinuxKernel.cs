@@ -99,6 +99,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
             }
         }
+        init.Space.TakeNewTables(); // made before the run: no path zeroes them
         Core core = _platform.BootCore;
         core.Mmu.LoadCr3(init.Space.Pml4);
         init.State = ProcessState.Running;

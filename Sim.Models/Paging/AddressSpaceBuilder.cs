@@ -11,6 +11,7 @@ namespace Sim.Models.Paging;
 public sealed class AddressSpaceBuilder
 {
     private readonly PhysicalMemory _memory;
+    private readonly List<(ulong Table, ulong Link)> _newTables = [];
 
     public AddressSpaceBuilder(PhysicalMemory memory)
     {
@@ -25,6 +26,18 @@ public sealed class AddressSpaceBuilder
 
     /// <summary>Frames used by this tree's tables.</summary>
     public int TableFrames { get; private set; }
+
+    /// <summary>
+    /// The tables made since the last call (below the PML4), each with the address of the entry
+    /// that links it into its parent: what a kernel's path must zero and link with stores of its
+    /// own (pte_alloc, pmd_alloc), since the builder writes memory without simulated time.
+    /// </summary>
+    public IReadOnlyList<(ulong Table, ulong Link)> TakeNewTables()
+    {
+        (ulong, ulong)[] made = [.. _newTables];
+        _newTables.Clear();
+        return made;
+    }
 
     /// <summary>Maps the 4 KiB page at <paramref name="linearAddress"/> to <paramref name="physicalAddress"/> with <paramref name="flags"/> (Present is added unless <paramref name="present"/> is false: a page the kernel will fix up on the first fault).</summary>
     public void Map4K(ulong linearAddress, ulong physicalAddress, ulong flags, bool present = true)
@@ -131,6 +144,7 @@ public sealed class AddressSpaceBuilder
                 TableFrames++;
                 entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User;
                 _memory.WriteUInt64(entryAddress, entry);
+                _newTables.Add((next, entryAddress));
             }
             else if ((entry & PageEntry.PageSize) != 0)
             {

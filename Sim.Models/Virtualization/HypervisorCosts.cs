@@ -48,5 +48,11 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.PageTableWriteEmulation] = 400,
         [HypervisorRoutine.Cr3Switch] = 400,
         [HypervisorRoutine.InvlpgEmulation] = 250,
+        [HypervisorRoutine.TrapEntry] = 300,
+        [HypervisorRoutine.TrapReturn] = 150,
+        [HypervisorRoutine.GuestReflection] = 200,
+        [HypervisorRoutine.PrivilegedEmulation] = 100,
+        [HypervisorRoutine.Callout] = 150,
+        [HypervisorRoutine.InCacheEmulation] = 10,
     });
 }

@@ -56,4 +56,22 @@ public enum HypervisorRoutine
 
     /// <summary>Shadow paging: the guest's INVLPG; clear the shadow entry.</summary>
     InvlpgEmulation,
+
+    /// <summary>A software monitor gets control from a fault: save state, find and decode the faulting guest instruction.</summary>
+    TrapEntry,
+
+    /// <summary>A software monitor returns to the guest.</summary>
+    TrapReturn,
+
+    /// <summary>A software monitor hands an event to the guest kernel: the guest's exception frame built, its handler entered on its stack.</summary>
+    GuestReflection,
+
+    /// <summary>A privileged instruction emulated on the virtual CPU's state (CLI, STI, MOV CR8, RDMSR, LGDT ...).</summary>
+    PrivilegedEmulation,
+
+    /// <summary>Binary translation: translated code calls out of the translation cache into the monitor (no fault).</summary>
+    Callout,
+
+    /// <summary>Binary translation: a sensitive instruction emulated inline in the translation cache (CLI, STI, PUSHF, POPF on the virtual flags).</summary>
+    InCacheEmulation,
 }

@@ -191,22 +191,83 @@ public sealed class ShadowPageTables
 
     /// <summary>
     /// The guest wrote its page table at <paramref name="gpa"/> (the write itself is already in
-    /// guest memory): every shadow entry made from that guest entry is cleared. Returns the
-    /// shadow entries cleared.
+    /// guest memory): the shadow entries made from the guest entries of that 64-byte line are
+    /// cleared (a store may have written a whole line, as a memset or memcpy of a table does),
+    /// and the shadow tables below a cleared entry are dropped with it, so that nothing made from
+    /// the old contents survives. Returns the shadow entries cleared.
     /// </summary>
     public IReadOnlyList<ulong> TableWritten(ulong gpa)
     {
         var cleared = new List<ulong>();
-        if (_shadowsOf.TryGetValue(gpa >> PageEntry.SmallPageShift, out List<(Root Root, ulong Page)>? shadows))
+        if (!_shadowsOf.TryGetValue(gpa >> PageEntry.SmallPageShift, out List<(Root Root, ulong Page)>? shadows))
         {
-            foreach ((Root _, ulong shadowPage) in shadows)
+            return cleared;
+        }
+        foreach ((Root root, ulong shadowPage) in shadows.ToArray())
+        {
+            if (!root.PageKeys.TryGetValue(shadowPage, out var id))
             {
-                ulong entry = shadowPage + (gpa & 0xFF8);
+                continue; // dropped with a subtree above it, earlier in this loop
+            }
+            ulong line = shadowPage + (gpa & 0xFC0);
+            for (ulong entry = line; entry < line + 64; entry += 8)
+            {
+                ulong value = _host.ReadUInt64(entry);
+                if (value == 0)
+                {
+                    continue;
+                }
                 _host.WriteUInt64(entry, 0);
                 cleared.Add(entry);
+                if (id.Level > 0 && (value & PageEntry.Present) != 0)
+                {
+                    Drop(root, value & PageEntry.AddressMask);
+                }
+            }
+            if (shadowPage == root.Shadow)
+            {
+                _prepareRoot?.Invoke(shadowPage); // the monitor's own slot, if it was in that line
             }
         }
         return cleared;
+    }
+
+    /// <summary>Drops the shadow page at <paramref name="page"/> and every shadow page below it (a page that is not one of <paramref name="root"/>'s, such as the monitor's table, is left alone).</summary>
+    private void Drop(Root root, ulong page)
+    {
+        if (!root.PageKeys.TryGetValue(page, out var id))
+        {
+            return;
+        }
+        if (id.Level > 0)
+        {
+            for (ulong entry = page; entry < page + PhysicalMemory.FrameBytes; entry += 8)
+            {
+                ulong value = _host.ReadUInt64(entry);
+                if ((value & PageEntry.Present) != 0)
+                {
+                    Drop(root, value & PageEntry.AddressMask);
+                }
+            }
+        }
+        root.Order.Remove(id);
+        Release(root, id, page);
+    }
+
+    /// <summary>Forgets shadow page <paramref name="page"/> of <paramref name="root"/>: its guest table is no longer shadowed by it, and its frame is freed.</summary>
+    private void Release(Root root, (ulong Key, int Level, bool Direct) id, ulong page)
+    {
+        root.Pages.Remove(id);
+        root.PageKeys.Remove(page);
+        if (!id.Direct)
+        {
+            _shadowsOf[id.Key].RemoveAll(s => s.Page == page);
+            if (--_protected[id.Key] == 0)
+            {
+                _protected.Remove(id.Key);
+            }
+        }
+        _host.FreeFrame(page);
     }
 
     /// <summary>The guest's INVLPG of <paramref name="linearAddress"/>: clears the shadow leaf for it in the current tree. Returns the shadow entries read on the way and the one cleared.</summary>
@@ -298,6 +359,7 @@ public sealed class ShadowPageTables
         ulong page = _host.AllocateFrame();
         _pagesMade.Increment();
         root.Pages[id] = page;
+        root.PageKeys[page] = id;
         root.Order.Add(id);
         isNew = true;
         if (!direct)
@@ -342,18 +404,9 @@ public sealed class ShadowPageTables
         _roots.Remove(root);
         foreach (var id in root.Order)
         {
-            ulong page = root.Pages[id];
-            if (!id.Direct)
-            {
-                List<(Root Root, ulong Page)> shadows = _shadowsOf[id.Key];
-                shadows.RemoveAll(s => s.Page == page);
-                if (--_protected[id.Key] == 0)
-                {
-                    _protected.Remove(id.Key);
-                }
-            }
-            _host.FreeFrame(page);
+            Release(root, id, root.Pages[id]);
         }
+        root.Order.Clear();
     }
 
     private sealed class Root(ulong guestPml4)
@@ -363,6 +416,9 @@ public sealed class ShadowPageTables
         public ulong Shadow { get; set; }
 
         public Dictionary<(ulong Key, int Level, bool Direct), ulong> Pages { get; } = [];
+
+        /// <summary>The other way round: which guest table (or large page) and level each shadow page stands for.</summary>
+        public Dictionary<ulong, (ulong Key, int Level, bool Direct)> PageKeys { get; } = [];
 
         /// <summary>The pages in the order they were made, so that freeing them does not depend on hash order.</summary>
         public List<(ulong Key, int Level, bool Direct)> Order { get; } = [];

@@ -120,12 +120,14 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return "nested paging is a feature of hardware-assisted virtualization (--cpu hardware-assist)";
         }
-        if (IsNative || (Cpu == CpuVirtualization.HardwareAssist && Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow &&
-            Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal))
+        if (Cpu is CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation && Mmu != MmuVirtualization.Shadow)
         {
-            return null;
+            return "a monitor without VT-x virtualizes memory with shadow page tables (--mmu shadow)";
         }
-        return $"{this} is not built yet (built: native, and hardware-assist / nested or shadow / emulated / bare-metal)";
+        bool built = IsNative || (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
+            Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal);
+        return built ? null
+            : $"{this} is not built yet (built: native; hardware-assist, trap-and-emulate or binary-translation, with shadow or nested paging as the CPU allows, emulated I/O, bare metal)";
     }
 
     /// <summary>The axes as the command line names them: cpu / mmu / io / hosting.</summary>

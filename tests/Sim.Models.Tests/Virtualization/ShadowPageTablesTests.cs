@@ -159,6 +159,20 @@ public class ShadowPageTablesTests
     }
 
     [Fact]
+    public void Rewriting_an_upper_table_drops_the_shadow_tables_below_it()
+    {
+        var r = new Rig();
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong[] tables = r.GuestTablesOf(Va);
+        Assert.Equal(4, r.Shadow.ProtectedFrames);
+        r.Shadow.TableWritten(tables[0] + ((ulong)PageEntry.Index(Va, 3) * 8)); // the guest rewrote its PML4 entry
+        Assert.Equal(0UL, r.ShadowLeaf(Va));
+        Assert.Equal(1, r.Shadow.ProtectedFrames); // only the PML4 is still shadowed: the PDPT, PD and PT went with their shadows
+        Assert.Equal(ShadowFaultKind.Fill, r.Fault(Va, MemoryAccessKind.Read).Kind); // and they come back on the next access
+        Assert.Equal(4, r.Shadow.ProtectedFrames);
+    }
+
+    [Fact]
     public void The_cache_keeps_the_most_recent_address_spaces_and_drops_the_oldest()
     {
         var r = new Rig(maxRoots: 2);

@@ -1,0 +1,302 @@
+using Sim.Engine.Statistics;
+using Sim.Models.Cpu;
+using Sim.Models.Memory;
+using Sim.Models.Paging;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// A virtual machine monitor for x86 without VT-x, in one of its two classic forms. The guest
+/// kernel runs deprivileged at CPL 3 (<see cref="Core.EnterDeprivilegedGuest"/>); the monitor
+/// lives in the top of every guest address space (PML4 slot 511), owns the real IDT, virtualizes
+/// memory with shadow page tables and devices with the VM's device models, and keeps the
+/// virtual CPU's interrupt flag.
+/// <list type="bullet">
+/// <item><b>Trap-and-emulate</b> (Popek and Goldberg's classic monitor): a privileged instruction
+/// of the guest kernel faults to the monitor, which emulates it. The sensitive instructions that
+/// do not fault at CPL 3 (POPF, PUSHF, IRET, SGDT, SIDT, SMSW, ...) run as the hardware runs them,
+/// and their effect on the virtual CPU is lost: the core counts each by instruction
+/// (<c>silent_misbehaviour</c>), the report of the virtualization holes the workload met.</item>
+/// <item><b>Binary translation</b> (VMware's classic VMM): guest kernel code runs from a
+/// <see cref="TranslationCache"/>, translated the first time control enters it; every sensitive
+/// instruction becomes either inline emulation on the virtual flags (CLI, STI, PUSHF, POPF) or a
+/// call into the monitor (the rest), so there are no holes and no faults; guest user code runs
+/// directly.</item>
+/// </list>
+/// </summary>
+/// <remarks>
+/// Model: the monitor cannot see a POPF or IRET of the guest kernel under trap-and-emulate, so
+/// its virtual interrupt flag is set again when the guest returns to user mode (SYSRET) or halts
+/// (HLT), which is what the guest meant; otherwise a guest kernel that disabled interrupts and
+/// restored them with POPF would be left with them off until then. One virtual CPU; guest user
+/// and kernel share one shadow (see <see cref="ShadowPageTables"/>).
+/// </remarks>
+public sealed class SoftwareMonitor : ISoftwareMonitor
+{
+    /// <summary>Where the monitor maps host memory in every address space: PML4 slot 511, the top 512 GiB.</summary>
+    public const ulong MonitorBase = 0xFFFF_FF80_0000_0000;
+
+    /// <summary>The host vector a virtual interrupt kicks the core with (as <see cref="Hypervisor.KickVector"/>).</summary>
+    public const int KickVector = Hypervisor.KickVector;
+
+    private readonly Machine _machine;
+    private readonly CpuVirtualization _mode;
+    private readonly MonitorServices _services;
+    private readonly AddressSpaceBuilder _space;
+    private readonly TranslationCache? _translations;
+    private readonly Stack<bool> _savedFlags = new(); // the virtual IF as the guest's PUSHF saved it (binary translation)
+    private readonly Counter _reflections;
+    private ICoreHost? _guest;
+    private bool _virtualInterruptsEnabled = true;
+
+    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(costs);
+        if (mode is not (CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation))
+        {
+            throw new ArgumentException($"A software monitor is trap-and-emulate or binary-translation, not {AxisNames.Of(mode)}.", nameof(mode));
+        }
+        (_machine, _mode) = (machine, mode);
+        _space = new AddressSpaceBuilder(machine.Memory);
+        for (ulong pa = 0; pa < machine.Memory.SizeBytes; pa += 1UL << PageEntry.LargePageShift)
+        {
+            _space.Map2M(MonitorBase + pa, pa, PageEntry.Writable | PageEntry.Global); // supervisor: the deprivileged guest cannot reach it
+        }
+        StatGroup stats = machine.Sim.Stats.Group("host.monitor");
+        _services = new MonitorServices(machine, costs, MonitorBase, stats);
+        _reflections = stats.Counter("reflections", "count", "exceptions, system calls and interrupts handed to the guest kernel");
+        _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(TranslationCache.DefaultBytes, stats.Child("translation_cache")) : null;
+    }
+
+    public VirtualMachine Vm => _services.Vm;
+
+    /// <summary>Creates the virtual machine on core 0, with shadow page tables that map the monitor into every guest address space.</summary>
+    public VirtualMachine CreateVm(MachineConfiguration configuration) =>
+        _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, Hypervisor.DefaultShadowCacheRoots, MapMonitor,
+            guestKernelAtUserLevel: true, _ => _services.Kick(KickVector));
+
+    /// <summary>Puts the guest, answered by <paramref name="guestKernel"/>, on the VM's core, deprivileged; the guest kernel then starts its first thread.</summary>
+    public void Launch(ICoreHost guestKernel)
+    {
+        ArgumentNullException.ThrowIfNull(guestKernel);
+        _guest = guestKernel;
+        Core core = Vm.BootCore;
+        core.Mmu.AttachGuest(vpid: 0, _machine.Memory, ept: null, _services.Shadow!.ShadowRootOf);
+        core.EnterDeprivilegedGuest(this);
+    }
+
+    public Interception Intercepts(Instruction instruction) => _mode == CpuVirtualization.BinaryTranslation
+        ? Interception.Translated
+        : InstructionTable.Of(instruction).Deprivileged == DeprivilegedBehaviour.Traps ? Interception.Trap : Interception.None;
+
+    public int OnGuestKernelCode(Core core, ulong linearAddress) => _translations?.Enter(linearAddress) ?? 0;
+
+    public MonitorResponse OnSensitive(Core core, in Op op)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        Instruction i = op.Instruction;
+        if (_mode == CpuVirtualization.BinaryTranslation && i is Instruction.Cli or Instruction.Sti or Instruction.Pushf or Instruction.Popf)
+        {
+            // Emulated inline on the virtual flags: no call out of the translation cache.
+            HypervisorPath inline = _services.NewPath().Run(HypervisorRoutine.InCacheEmulation);
+            VirtualFlags(core, inline, i);
+            return new MonitorResponse(inline.Execute(Instruction.Iret).ToStream());
+        }
+        HypervisorPath path = Enter();
+        ulong? read = null;
+        bool returnsToUser = false;
+        switch (i)
+        {
+            case Instruction.Cli or Instruction.Sti or Instruction.Pushf or Instruction.Popf:
+                path.Run(HypervisorRoutine.PrivilegedEmulation);
+                VirtualFlags(core, path, i);
+                break;
+            case Instruction.Sysret or Instruction.Iret:
+                // Back to where the guest kernel was entered from: its frame goes.
+                path.Run(HypervisorRoutine.PrivilegedEmulation);
+                _virtualInterruptsEnabled = true;
+                returnsToUser = true;
+                if (_services.HasPendingInterrupt)
+                {
+                    _services.Kick(KickVector); // taken once back in the guest
+                }
+                break;
+            case Instruction.Hlt:
+                path.Run(HypervisorRoutine.PrivilegedEmulation);
+                _virtualInterruptsEnabled = true;
+                if (_services.HasPendingInterrupt)
+                {
+                    Reflect(core, path);
+                }
+                else
+                {
+                    // The virtual CPU idles: the monitor halts the core with interrupts open; the
+                    // kick of the next virtual interrupt reaches OnInterrupt, which reflects it.
+                    path.Run(HypervisorRoutine.VcpuBlock).Execute(Instruction.Sti).Execute(Instruction.Hlt).Execute(Instruction.Cli).Run(HypervisorRoutine.VcpuWake);
+                }
+                break;
+            case Instruction.MovToCr3:
+                path.Run(HypervisorRoutine.Cr3Switch);
+                _services.Shadow!.RootFor(op.Operand, out ulong? made);
+                if (made is { } page)
+                {
+                    MonitorServices.ZeroPage(path, page);
+                }
+                core.Mmu.LoadGuestCr3(op.Operand);
+                FlushIfProtectionsChanged(core);
+                break;
+            case Instruction.Invlpg:
+                path.Run(HypervisorRoutine.InvlpgEmulation);
+                foreach (ulong entry in _services.Shadow!.Invalidate(core.Mmu.GuestPml4, op.Operand))
+                {
+                    path.LoadWords(entry, 1);
+                }
+                core.Mmu.InvalidateGuestPage(op.Operand);
+                break;
+            case Instruction.In or Instruction.Out:
+                read = _services.DeviceModel(path.Run(HypervisorRoutine.PortIoDecode), i, op.Operand, op.Value);
+                break;
+            case Instruction.MmioRead or Instruction.MmioWrite:
+                read = _services.DeviceModel(path.Run(HypervisorRoutine.MmioDecode), i, op.Operand, op.Value); // a device page, unmapped in the shadows
+                break;
+            default:
+                path.Run(HypervisorRoutine.PrivilegedEmulation);
+                break;
+        }
+        return new MonitorResponse(Leave(path), ReturnsToGuestUser: returnsToUser, ReadValue: read);
+    }
+
+    /// <summary>A guest user's system call reaches the monitor (it owns the real entry point): reflected to the guest kernel.</summary>
+    public IOpStream OnSyscall(Core core, ulong number)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        HypervisorPath path = Enter().Run(HypervisorRoutine.GuestReflection);
+        _reflections.Increment();
+        core.ReflectToGuestKernel(Guest.OnSyscall(core, number));
+        return Leave(path);
+    }
+
+    /// <summary>
+    /// An exception of the guest: a page fault is resolved against the shadow page tables (a
+    /// hidden fault filled and retried, a guest page-table write emulated, or the guest's own
+    /// fault reflected); any other exception is the guest's.
+    /// </summary>
+    public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        HypervisorPath path = Enter();
+        if (vector != ExceptionVector.PageFault)
+        {
+            return Reflected(core, path, vector, errorCode, faultAddress);
+        }
+        ShadowPageTables shadow = _services.Shadow!;
+        MemoryAccessKind kind = (errorCode & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
+            : (errorCode & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
+        ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, faultAddress, kind, user: !core.InGuestKernel);
+        path.Run(HypervisorRoutine.ShadowFill);
+        _services.ShadowTraffic(path, fault);
+        switch (fault.Kind)
+        {
+            case ShadowFaultKind.Fill:
+                FlushIfProtectionsChanged(core);
+                return new ExceptionResponse(Leave(path), RetryFaultingOp: true);
+            case ShadowFaultKind.GuestFault:
+                return Reflected(core, path, ExceptionVector.PageFault, fault.GuestErrorCode, faultAddress);
+            default:
+                path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(Vm.HostBase + fault.WrittenGuestPhysical, 1);
+                IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
+                foreach (ulong entry in cleared)
+                {
+                    path.StoreWords(entry, 1);
+                }
+                if (cleared.Count > 0)
+                {
+                    core.Mmu.FlushGuest();
+                }
+                return new ExceptionResponse(Leave(path), RetryFaultingOp: false); // emulated: the store is not retried
+        }
+    }
+
+    /// <summary>A physical interrupt: the kick of a virtual interrupt, which is reflected to the guest kernel if its virtual IF allows.</summary>
+    public IOpStream OnInterrupt(Core core, int vector)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        HypervisorPath path = Enter();
+        _services.HostInterrupt(path, vector, KickVector);
+        if (_virtualInterruptsEnabled && _services.HasPendingInterrupt)
+        {
+            Reflect(core, path);
+        }
+        return Leave(path);
+    }
+
+    public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
+        _machine.DeviceAccess(core, instruction, address, value, out readValue);
+
+    public IOpStream? OnStreamEnd(Core core) => Guest.OnStreamEnd(core);
+
+    private ICoreHost Guest => _guest ?? throw new InvalidOperationException("The monitor has launched no guest.");
+
+    /// <summary>Every shadow root maps the monitor: its PML4 slot 511 points at the monitor's own table of host memory.</summary>
+    private void MapMonitor(ulong shadowRoot) => _machine.Memory.WriteUInt64(shadowRoot + (511 * 8), _machine.Memory.ReadUInt64(_space.Pml4 + (511 * 8)));
+
+    /// <summary>The monitor gets control: a fault's decode under trap-and-emulate, a call out of the translation cache under binary translation; the guest's registers saved.</summary>
+    private HypervisorPath Enter() =>
+        _services.SaveRegisters(_services.NewPath()).Run(_mode == CpuVirtualization.TrapAndEmulate ? HypervisorRoutine.TrapEntry : HypervisorRoutine.Callout);
+
+    private OpSequence Leave(HypervisorPath path) => _services.RestoreRegisters(path.Run(HypervisorRoutine.TrapReturn)).Execute(Instruction.Iret).ToStream();
+
+    private ExceptionResponse Reflected(Core core, HypervisorPath path, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
+    {
+        path.Run(HypervisorRoutine.GuestReflection);
+        _reflections.Increment();
+        ExceptionResponse guest = Guest.OnException(core, vector, errorCode, faultAddress);
+        core.ReflectToGuestKernel(guest.Handler, guest.RetryFaultingOp);
+        return new ExceptionResponse(Leave(path), RetryFaultingOp: false);
+    }
+
+    /// <summary>The highest pending virtual interrupt goes to the guest kernel's handler, with virtual interrupts off.</summary>
+    private void Reflect(Core core, HypervisorPath path)
+    {
+        path.Run(HypervisorRoutine.InterruptInjection).Run(HypervisorRoutine.GuestReflection);
+        _reflections.Increment();
+        _virtualInterruptsEnabled = false;
+        core.ReflectToGuestKernel(Guest.OnInterrupt(core, _services.TakeInterrupt()));
+    }
+
+    /// <summary>CLI, STI, PUSHF and POPF on the virtual interrupt flag; an interrupt waiting for it is reflected once it is set.</summary>
+    private void VirtualFlags(Core core, HypervisorPath path, Instruction i)
+    {
+        switch (i)
+        {
+            case Instruction.Cli:
+                _virtualInterruptsEnabled = false;
+                break;
+            case Instruction.Sti:
+                _virtualInterruptsEnabled = true;
+                break;
+            case Instruction.Pushf:
+                _savedFlags.Push(_virtualInterruptsEnabled);
+                break;
+            case Instruction.Popf when _savedFlags.TryPop(out bool saved):
+                _virtualInterruptsEnabled = saved;
+                break;
+        }
+        if (_virtualInterruptsEnabled && _services.HasPendingInterrupt)
+        {
+            Reflect(core, path);
+        }
+    }
+
+    private void FlushIfProtectionsChanged(Core core)
+    {
+        ShadowPageTables shadow = _services.Shadow!;
+        if (shadow.ProtectionsChanged)
+        {
+            shadow.ProtectionsChanged = false;
+            core.Mmu.FlushGuest();
+        }
+    }
+}
