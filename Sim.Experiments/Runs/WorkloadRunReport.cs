@@ -46,6 +46,22 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {reason,-22} {count,12:N0} {cycles,16:N0} {(double)cycles / count,13:N0}\n");
             }
         }
+        if (r.Interceptions.Count > 0)
+        {
+            sb.Append("\nguest kernel instructions the monitor intercepted:\n");
+            foreach ((Instruction i, long count) in r.Interceptions)
+            {
+                sb.Append(ci, $"  {InstructionTable.Of(i).Mnemonic,-22} {count,12:N0}\n");
+            }
+        }
+        if (r.Holes.Count > 0 && !r.Axes.IsNative)
+        {
+            sb.Append("\nvirtualization holes (sensitive instructions that ran at CPL 3 without a fault, so misbehaved silently):\n");
+            foreach ((Instruction i, long count) in r.Holes)
+            {
+                sb.Append(ci, $"  {InstructionTable.Of(i).Mnemonic,-22} {count,12:N0}\n");
+            }
+        }
         sb.Append("\nTLBs and page walks:\n");
         foreach ((string name, double value) in TlbFigures(r))
         {
@@ -104,6 +120,14 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {reason} | {count:N0} | {cycles:N0} | {(double)cycles / count:N0} |\n");
             }
         }
+        if (r.Holes.Count > 0 && !r.Axes.IsNative)
+        {
+            md.Append("\n| virtualization hole (ran at CPL 3, misbehaved silently) | count |\n|---|---:|\n");
+            foreach ((Instruction i, long count) in r.Holes)
+            {
+                md.Append(ci, $"| {InstructionTable.Of(i).Mnemonic} | {count:N0} |\n");
+            }
+        }
         Latency[] latencies = [.. Latencies(r)];
         if (latencies.Length > 0)
         {
@@ -140,6 +164,8 @@ public static class WorkloadRunReport
             ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
             ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
             ["vm_exits"] = r.Exits.ToDictionary(e => e.Reason.ToString(), e => new Dictionary<string, long> { ["count"] = e.Count, ["cycles"] = e.Cycles }),
+            ["monitor_interceptions"] = r.Interceptions.ToDictionary(e => InstructionTable.Of(e.Instruction).Mnemonic, e => e.Count),
+            ["virtualization_holes"] = r.Axes.IsNative ? new Dictionary<string, long>() : r.Holes.ToDictionary(e => InstructionTable.Of(e.Instruction).Mnemonic, e => e.Count),
             ["latencies_us"] = Latencies(r).ToDictionary(l => l.Name, l => new Dictionary<string, double>
             {
                 ["count"] = l.Count, ["mean"] = l.MeanUs, ["p50"] = l.P50Us, ["p90"] = l.P90Us, ["p99"] = l.P99Us,

@@ -21,6 +21,23 @@ public sealed record WorkloadRunResult(
     /// <summary>Where the (guest) kernel's statistics are: host.kernel natively, vm0.kernel in a virtual machine.</summary>
     public string KernelPath => Axes.IsNative ? "host.kernel" : "vm0.kernel";
 
+    /// <summary>
+    /// The virtualization holes the run met: sensitive instructions that executed at CPL 3 without
+    /// faulting and so did something other than at ring 0 (under a trap-and-emulate monitor, the
+    /// guest kernel's POPF, PUSHF, IRET ...), by instruction, most frequent first.
+    /// </summary>
+    public IReadOnlyList<(Instruction Instruction, long Count)> Holes => ByInstruction("silent_misbehaviour::");
+
+    /// <summary>The guest kernel's instructions a software monitor intercepted (trapped, or called out of the translation cache), by instruction, most frequent first.</summary>
+    public IReadOnlyList<(Instruction Instruction, long Count)> Interceptions => ByInstruction("monitor_interceptions::");
+
+    private (Instruction Instruction, long Count)[] ByInstruction(string prefix) =>
+        [.. Enum.GetValues<Instruction>()
+            .Select(i => (i, (long)Stat("host.cpu0", prefix + i)))
+            .Where(e => e.Item2 > 0)
+            .OrderByDescending(e => e.Item2)
+            .ThenBy(e => e.i)];
+
     /// <summary>The VM exits of the run by reason, with their cycles (exit to entry, handler included), most costly first; empty natively.</summary>
     public IReadOnlyList<(ExitReason Reason, long Count, long Cycles)> Exits =>
         [.. Enum.GetValues<ExitReason>()

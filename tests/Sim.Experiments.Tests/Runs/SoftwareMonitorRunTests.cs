@@ -1,0 +1,90 @@
+using Sim.Experiments.Runs;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>Monitors without VT-x on the Pentium 4: trap-and-emulate and binary translation, both with shadow paging.</summary>
+public class SoftwareMonitorRunTests
+{
+    private static readonly HardwareProfile P4 = HardwareProfiles.Pentium4672;
+
+    private static VirtualizationAxes Axes(CpuVirtualization cpu) => new(cpu, MmuVirtualization.Shadow, IoVirtualization.Emulated, Hosting.BareMetal);
+
+    private static WorkloadRunResult Run(CpuVirtualization cpu, IWorkload workload, long size) => WorkloadRun.Run(P4, workload, size, seed: 1, axes: Axes(cpu));
+
+    private static long Hole(WorkloadRunResult r, Instruction i) => r.Holes.SingleOrDefault(h => h.Instruction == i).Count;
+
+    [Fact]
+    public void Trap_and_emulate_reports_the_guest_kernels_POPF_as_a_virtualization_hole_and_runs_to_the_end()
+    {
+        WorkloadRunResult r = Run(CpuVirtualization.TrapAndEmulate, new ForkWait(), 10);
+        Assert.Equal(10, r.Stat("vm0.kernel", "forks"));
+        Assert.True(Hole(r, Instruction.Popf) > 0);     // local_irq_restore in the guest kernel's paths
+        Assert.True(Hole(r, Instruction.Pushf) > 0);
+        Assert.True(Hole(r, Instruction.Iret) > 0);     // returns from the guest's exception handlers
+        Assert.Equal(Hole(r, Instruction.Popf), r.Interceptions.Single(i => i.Instruction == Instruction.Cli).Count); // each CLI trapped, each POPF after it did not
+        Assert.Equal(0, r.Interceptions.SingleOrDefault(i => i.Instruction == Instruction.Popf).Count);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
+    public void Natively_and_under_binary_translation_or_VT_x_the_same_kernel_meets_no_hole()
+    {
+        Assert.Empty(WorkloadRun.Run(P4, new ForkWait(), 10, seed: 1).Holes);
+        WorkloadRunResult bt = Run(CpuVirtualization.BinaryTranslation, new ForkWait(), 10);
+        Assert.Empty(bt.Holes);
+        Assert.True(bt.Interceptions.Single(i => i.Instruction == Instruction.Popf).Count > 0); // translated, so emulated
+        Assert.Empty(Run(CpuVirtualization.HardwareAssist, new ForkWait(), 10).Holes);
+    }
+
+    [Fact]
+    public void Binary_translation_translates_kernel_code_once_and_runs_user_code_untranslated()
+    {
+        IWorkload getpid = Lmbench.All.Single(l => l.Name == "lat-null"); // the Linux-like kernel's code is fetched, so it is translated
+        WorkloadRunResult small = Run(CpuVirtualization.BinaryTranslation, getpid, 100);
+        WorkloadRunResult large = Run(CpuVirtualization.BinaryTranslation, getpid, 200);
+        double Translations(WorkloadRunResult r) => r.Stat("host.monitor.translation_cache", "translations");
+        Assert.True(Translations(small) > 0);
+        Assert.Equal(Translations(small), Translations(large)); // the second hundred calls found their code translated
+        Assert.Equal(small.CyclesByCategory[CycleCategory.Translation], large.CyclesByCategory[CycleCategory.Translation]);
+        Assert.Equal(0, Run(CpuVirtualization.TrapAndEmulate, getpid, 100).CyclesByCategory[CycleCategory.Translation]);
+    }
+
+    [Theory]
+    [InlineData(CpuVirtualization.TrapAndEmulate)]
+    [InlineData(CpuVirtualization.BinaryTranslation)]
+    public void A_system_call_goes_through_the_monitor_to_the_guest_kernel_and_back(CpuVirtualization cpu)
+    {
+        WorkloadRunResult small = Run(cpu, Nanobenchmark.Get("syscall"), 100), large = Run(cpu, Nanobenchmark.Get("syscall"), 200);
+        Assert.Equal(100, large.Stat("host.monitor", "reflections") - small.Stat("host.monitor", "reflections"));
+        long Sysrets(WorkloadRunResult r) => r.Interceptions.Single(i => i.Instruction == Instruction.Sysret).Count;
+        Assert.Equal(100, Sysrets(large) - Sysrets(small));
+        WorkloadRunResult native = WorkloadRun.Run(P4, Nanobenchmark.Get("syscall"), 100, seed: 1);
+        Assert.True(small.FiguresOfMerit.Single().Value > 3 * native.FiguresOfMerit.Single().Value);
+    }
+
+    [Fact]
+    public void Under_trap_and_emulate_a_privileged_instruction_costs_a_fault_and_under_translation_a_cheaper_callout()
+    {
+        double PerIteration(CpuVirtualization cpu) => Run(cpu, Nanobenchmark.Get("cr8wr"), 200).FiguresOfMerit.Single().Value;
+        WorkloadRunResult te = Run(CpuVirtualization.TrapAndEmulate, Nanobenchmark.Get("in"), 200), bt = Run(CpuVirtualization.BinaryTranslation, Nanobenchmark.Get("in"), 200);
+        Assert.Equal(200, te.Interceptions.Single(i => i.Instruction == Instruction.In).Count);
+        Assert.Equal(200, bt.Interceptions.Single(i => i.Instruction == Instruction.In).Count);
+        Assert.True(te.CyclesByCategory[CycleCategory.Hypervisor] > bt.CyclesByCategory[CycleCategory.Hypervisor]); // the #GP's delivery and the decode
+        Assert.True(PerIteration(CpuVirtualization.TrapAndEmulate) > PerIteration(CpuVirtualization.BinaryTranslation));
+    }
+
+    [Fact]
+    public void A_monitor_without_VT_x_needs_shadow_paging()
+    {
+        var nested = new VirtualizationAxes(CpuVirtualization.BinaryTranslation, MmuVirtualization.Nested, IoVirtualization.Emulated, Hosting.BareMetal);
+        Assert.Contains("hardware-assisted", nested.Problem(HardwareProfiles.NehalemX5570), StringComparison.Ordinal);
+        var native = new VirtualizationAxes(CpuVirtualization.TrapAndEmulate, MmuVirtualization.Native, IoVirtualization.Emulated, Hosting.BareMetal);
+        Assert.Contains("shadow page tables", native.Problem(P4), StringComparison.Ordinal);
+    }
+}
