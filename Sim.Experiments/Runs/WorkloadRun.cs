@@ -96,13 +96,13 @@ public static class WorkloadRun
         if (axes.Cpu == CpuVirtualization.HardwareAssist)
         {
             Hypervisor hypervisor = null!;
-            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default));
+            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted));
             VirtualMachine vm = hypervisor.CreateVm(configuration);
             hypervisor.Launch(kernelFactory(vm));
             return vm;
         }
         SoftwareMonitor monitor = null!;
-        _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default));
+        _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted));
         VirtualMachine guest = monitor.CreateVm(configuration);
         monitor.Launch(kernelFactory(guest));
         return guest;

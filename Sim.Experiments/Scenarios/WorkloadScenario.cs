@@ -83,15 +83,9 @@ public sealed record WorkloadScenario
             : null;
 
     /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
-    public VirtualizationAxes ResolveAxes()
-    {
-        VirtualizationAxes preset = VirtualizationAxes.ForPreset(Preset, ResolveProfile());
-        return new VirtualizationAxes(
-            Cpu is null ? preset.Cpu : AxisNames.Parse<CpuVirtualization>(Cpu)!.Value,
-            Mmu is null ? preset.Mmu : AxisNames.Parse<MmuVirtualization>(Mmu)!.Value,
-            Io is null ? preset.Io : AxisNames.Parse<IoVirtualization>(Io)!.Value,
-            Hosting is null ? preset.Hosting : AxisNames.Parse<Hosting>(Hosting)!.Value);
-    }
+    public VirtualizationAxes ResolveAxes() => VirtualizationAxes.Resolve(Preset, ResolveProfile(),
+        Cpu is null ? null : AxisNames.Parse<CpuVirtualization>(Cpu), Mmu is null ? null : AxisNames.Parse<MmuVirtualization>(Mmu),
+        Io is null ? null : AxisNames.Parse<IoVirtualization>(Io), Hosting is null ? null : AxisNames.Parse<Hosting>(Hosting));
 
     private static string? AxisProblem<TAxis>(string key, string? value)
         where TAxis : struct, Enum =>

@@ -87,6 +87,10 @@ public sealed partial class Core
         InterruptsEnabled = false; // the monitor's handler runs with interrupts off, as a trap gate's handler that clears IF
         PushFrame(new Frame(response.Handler, 0, response.Retry ? op : null, RestoresInterruptFlag: wasEnabled, Monitor: true,
             PopsGuestKernel: response.ReturnsToGuestUser));
+        if (response.ThroughHost is { } trip)
+        {
+            PushHostRoundTrip(trip);
+        }
         return true;
     }
 }

@@ -134,6 +134,10 @@ public sealed partial class Core
             LastReadValue = value; // the emulated IN or MMIO read's result, written to the guest's register
         }
         PushFrame(new Frame(response.Handler, 0, response.SkipInstruction ? null : faulting, VmHandler: true));
+        if (response.ThroughHost is { } trip)
+        {
+            PushHostRoundTrip(trip);
+        }
     }
 
     /// <summary>Cycles charged to anything but idle: an exit's cost excludes the time a blocked virtual CPU's core sleeps.</summary>

@@ -256,6 +256,12 @@ public sealed partial class Core : Event
             {
                 return true;
             }
+            if (_frames.Count > 1 && _frames[^1].HostProcess)
+            {
+                _frames.RemoveAt(_frames.Count - 1);
+                SyncTop();
+                continue;
+            }
             if (_frames.Count > 1)
             {
                 throw new InvalidOperationException($"Core {Path}: a kernel path ended without IRET or SYSRET.");
@@ -427,6 +433,10 @@ public sealed partial class Core : Event
         _instructions.Increment();
         switch (i)
         {
+            case Instruction.Syscall when Cpl == 3 && _frames[^1].HostProcess:
+                IHostedMonitor host = _host as IHostedMonitor ?? throw new InvalidOperationException($"Core {Path}: a host process's system call with no hosted monitor.");
+                PushFrame(new Frame(host.OnHostSyscall(this, op.Operand), 0, Monitor: _softwareMonitor is not null));
+                break;
             case Instruction.Syscall when Cpl == 3:
                 PushFrame(new Frame(EventHost.OnSyscall(this, op.Operand), 0, Monitor: EntersMonitor()));
                 break;
@@ -596,6 +606,13 @@ public sealed partial class Core : Event
         _localCycle += cycles;
     }
 
+    /// <summary>A hosted monitor's trip through the host, to run before the handler just pushed: the host kernel's side first, then the monitor process.</summary>
+    private void PushHostRoundTrip(HostRoundTrip trip)
+    {
+        PushFrame(new Frame(trip.UserProcess, 3, HostProcess: true));
+        PushFrame(new Frame(trip.KernelExit, 0, Monitor: _softwareMonitor is not null));
+    }
+
     private void PushFrame(Frame frame)
     {
         _frames.Add(frame);
@@ -615,13 +632,14 @@ public sealed partial class Core : Event
         _topStream = top.Stream;
         _cpl = top.Cpl;
         _topGuestKernel = top.GuestKernel;
-        _topMonitor = top.Monitor;
+        _topMonitor = top.Monitor || top.HostProcess;
     }
 
     /// <param name="VmHandler">A VT-x exit handler (VMX root mode), left by VMRESUME.</param>
     /// <param name="GuestKernel">The guest kernel's code, running deprivileged under a software monitor.</param>
     /// <param name="Monitor">A software monitor's handler.</param>
     /// <param name="PopsGuestKernel">Its return also leaves the guest kernel's frame below it (an emulated SYSRET).</param>
+    /// <param name="HostProcess">A hosted monitor's process on the host, in user mode: its system calls go to the host, and when its stream ends the frame below resumes (its last system call, the ioctl that runs the guest, handed control back).</param>
     private readonly record struct Frame(IOpStream Stream, int Cpl, Op? RetryOp = null, bool RestoresInterruptFlag = false, bool VmHandler = false,
-        bool GuestKernel = false, bool Monitor = false, bool PopsGuestKernel = false);
+        bool GuestKernel = false, bool Monitor = false, bool PopsGuestKernel = false, bool HostProcess = false);
 }

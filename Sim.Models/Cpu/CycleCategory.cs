@@ -32,4 +32,7 @@ public enum CycleCategory
 
     /// <summary>Binary translation of guest kernel code into the translation cache.</summary>
     Translation,
+
+    /// <summary>A hosted monitor's switches between its own world and the host operating system's, and the host's system calls on the way.</summary>
+    WorldSwitch,
 }

@@ -28,7 +28,7 @@ namespace Sim.Models.Virtualization;
 /// instruction is charged as instructions, not as the memory references of walking the guest's
 /// tables.
 /// </remarks>
-public sealed class Hypervisor : ICoreHost, IVmxMonitor
+public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 {
     /// <summary>
     /// The host vector that kicks a core out of guest mode or wakes it for a blocked virtual CPU:
@@ -53,12 +53,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     private readonly int _shadowCacheRoots;
     private readonly AddressSpaceBuilder _space;
     private readonly MonitorServices _services;
+    private readonly bool _hosted;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
     /// <param name="costs">The instruction counts of its handler routines.</param>
     /// <param name="shadowCacheRoots">Under shadow paging, how many guest address spaces keep their shadows.</param>
-    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, int shadowCacheRoots = DefaultShadowCacheRoots)
+    /// <param name="hosted">Type 2: the hypervisor is a driver and a process of a host OS, and a device exit takes a trip through the host.</param>
+    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, int shadowCacheRoots = DefaultShadowCacheRoots, bool hosted = false)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -72,6 +74,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         Controls = mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
+        _hosted = hosted;
+        if (hosted)
+        {
+            _services.MapHostProcess(_space);
+        }
     }
 
     public VmExecutionControls Controls { get; }
@@ -125,6 +132,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
         bool skip = true;
         bool blocks = false;
         GuestException? inject = null;
+        HostRoundTrip? trip = null;
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
@@ -146,15 +154,15 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 }
                 break;
             case ExitReason.IoInstruction:
-                read = DeviceModel(path, exit, HypervisorRoutine.PortIoDecode);
+                read = DeviceModel(ref path, exit, HypervisorRoutine.PortIoDecode, ref trip);
                 AdvanceGuest(path);
                 break;
             case ExitReason.ApicAccess:
-                read = DeviceModel(path, exit, HypervisorRoutine.ApicAccessDecode);
+                read = DeviceModel(ref path, exit, HypervisorRoutine.ApicAccessDecode, ref trip);
                 AdvanceGuest(path);
                 break;
             case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
-                read = DeviceModel(path, exit, HypervisorRoutine.MmioDecode);
+                read = DeviceModel(ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
                 AdvanceGuest(path);
                 break;
             case ExitReason.EptViolation:
@@ -169,7 +177,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
                 AdvanceGuest(path);
                 break;
             case ExitReason.ExceptionOrNmi when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
-                read = DeviceModel(path, exit, HypervisorRoutine.MmioDecode); // a device page, unmapped in the shadow tables
+                read = DeviceModel(ref path, exit, HypervisorRoutine.MmioDecode, ref trip); // a device page, unmapped in the shadow tables
                 AdvanceGuest(path);
                 break;
             case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && Shadow is not null:
@@ -209,7 +217,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
             path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
         }
         _services.RestoreRegisters(path.Run(HypervisorRoutine.ExitReturn)).Execute(Instruction.Vmresume);
-        return new VmExitResponse(path.ToStream(), skip, read, inject);
+        return new VmExitResponse(path.ToStream(), skip, read, inject, trip);
     }
 
     /// <summary>
@@ -273,7 +281,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) =>
         throw new InvalidOperationException($"The hypervisor itself raised {vector} at 0x{faultAddress:X} (error code {errorCode}).");
 
-    public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException("SYSCALL in VMX root mode: the hypervisor makes none.");
+    public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException("SYSCALL in VMX root mode outside the monitor process: the hypervisor makes none.");
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
         _machine.DeviceAccess(core, instruction, address, value, out readValue);
@@ -297,10 +305,23 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor
     /// <summary>The exit's instruction is done: the guest's RIP moves past it (its length was among the fields read).</summary>
     private static void AdvanceGuest(HypervisorPath path) => path.Execute(Instruction.Vmwrite);
 
-    /// <summary>Decodes the access (<paramref name="decode"/>), then the device model emulates it; the value a read gives the guest.</summary>
-    private ulong? DeviceModel(HypervisorPath path, VmExit exit, HypervisorRoutine decode)
+    /// <summary>
+    /// Decodes the access (<paramref name="decode"/>), then the device model emulates it: in the
+    /// hypervisor, or, hosted, in the monitor process after a world switch to the host (the
+    /// handler so far becomes the host trip's first part, and <paramref name="path"/> the part
+    /// that resumes the guest). Returns the value a read gives the guest.
+    /// </summary>
+    private ulong? DeviceModel(ref HypervisorPath path, VmExit exit, HypervisorRoutine decode, ref HostRoundTrip? trip)
     {
         Instruction instruction = exit.Instruction ?? throw new InvalidOperationException($"A {exit.Reason} exit without its instruction.");
-        return _services.DeviceModel(path.Run(decode), instruction, exit.Operand, exit.Value);
+        path.Run(decode);
+        if (!_hosted || !MonitorServices.EmulatedInHostProcess(instruction, exit.Operand))
+        {
+            return _services.DeviceModel(path, instruction, exit.Operand, exit.Value);
+        }
+        trip = _services.ThroughHost(path, _space.Pml4, instruction, exit.Operand, exit.Value, out ulong? read, out path);
+        return read;
     }
+
+    public IOpStream OnHostSyscall(Core core, ulong number) => _services.HostSyscall(number);
 }

@@ -54,5 +54,9 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.PrivilegedEmulation] = 100,
         [HypervisorRoutine.Callout] = 150,
         [HypervisorRoutine.InCacheEmulation] = 10,
+        [HypervisorRoutine.WorldSwitch] = 400,
+        [HypervisorRoutine.HostIoctl] = 300,
+        [HypervisorRoutine.UserDeviceDispatch] = 400,
+        [HypervisorRoutine.HostIoSyscall] = 2000,
     });
 }

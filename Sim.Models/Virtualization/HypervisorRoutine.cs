@@ -74,4 +74,16 @@ public enum HypervisorRoutine
 
     /// <summary>Binary translation: a sensitive instruction emulated inline in the translation cache (CLI, STI, PUSHF, POPF on the virtual flags).</summary>
     InCacheEmulation,
+
+    /// <summary>Hosted: one direction of the world switch between the monitor's world and the host's (all processor state saved and reloaded besides the named instructions).</summary>
+    WorldSwitch,
+
+    /// <summary>Hosted: the host kernel's return from the monitor driver's ioctl to the monitor process, or its entry for the next one.</summary>
+    HostIoctl,
+
+    /// <summary>Hosted: the monitor process's dispatch of the exit to its device model in user mode.</summary>
+    UserDeviceDispatch,
+
+    /// <summary>Hosted: a host system call that does the device's real I/O (read, write, sendto on the host).</summary>
+    HostIoSyscall,
 }

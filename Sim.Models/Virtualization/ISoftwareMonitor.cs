@@ -40,6 +40,8 @@ public enum Interception
 /// A monitor's handler for an intercepted instruction: its stream (run at CPL 0), whether the
 /// instruction is retried afterwards (rather than skipped as emulated), whether the handler's
 /// return also leaves the guest kernel's frame (an emulated SYSRET: back to guest user mode), and
-/// the value an emulated read gives the guest.
+/// the value an emulated read gives the guest, and for a hosted monitor the trip through the host
+/// that comes before the handler.
 /// </summary>
-public readonly record struct MonitorResponse(IOpStream Handler, bool Retry = false, bool ReturnsToGuestUser = false, ulong? ReadValue = null);
+public readonly record struct MonitorResponse(IOpStream Handler, bool Retry = false, bool ReturnsToGuestUser = false, ulong? ReadValue = null,
+    HostRoundTrip? ThroughHost = null);

@@ -28,9 +28,20 @@ public interface IVmxMonitor
 /// <summary>
 /// What a VM exit handler does: its stream in root mode, whether the guest skips the exiting
 /// instruction on resumption, for an emulated read (IN, an MMIO load) the value the guest reads,
-/// and an exception to inject into the guest on VM entry (a page fault the guest must see).
+/// an exception to inject into the guest on VM entry (a page fault the guest must see), and for
+/// a hosted monitor the trip through the host that comes first (<see cref="HostRoundTrip"/>).
 /// </summary>
-public readonly record struct VmExitResponse(IOpStream Handler, bool SkipInstruction = true, ulong? ReadValue = null, GuestException? InjectException = null);
+public readonly record struct VmExitResponse(IOpStream Handler, bool SkipInstruction = true, ulong? ReadValue = null, GuestException? InjectException = null,
+    HostRoundTrip? ThroughHost = null);
+
+/// <summary>
+/// A hosted monitor's trip through the host operating system before it resumes the guest: the
+/// host kernel's side (the world switch out and the return from the monitor's ioctl, ending with
+/// SYSRET into the monitor process) and then the monitor process's user-mode code (the device
+/// model, the host system calls that do the real I/O, and the ioctl that goes back to the guest),
+/// after which the exit handler's own stream (the world switch back, VMRESUME) runs.
+/// </summary>
+public sealed record HostRoundTrip(IOpStream KernelExit, IOpStream UserProcess);
 
 /// <summary>An exception injected into a guest on VM entry: vector, error code and, for a page fault, CR2.</summary>
 public readonly record struct GuestException(ExceptionVector Vector, Paging.PageFaultErrorCode ErrorCode, ulong FaultAddress);

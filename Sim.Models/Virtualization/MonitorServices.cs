@@ -20,14 +20,25 @@ internal sealed class MonitorServices
 
     private const ulong EoiRegister = Devices.LocalApic.DefaultBase + 0xB0;
 
+    /// <summary>Where a hosted monitor's process sees the monitor's memory, user-accessible: PML4 slot 128, unused by the guests of the model.</summary>
+    public const ulong HostProcessBase = 0x0000_4000_0000_0000;
+
+    /// <summary>The system call number of the monitor process's real I/O on the host (a read or write of the image file, a send on the host's socket).</summary>
+    public const ulong HostIoSyscall = 0x1000;
+
+    /// <summary>Words of processor state a world switch saves and reloads besides the named instructions: control, debug and segment registers, descriptor-table bases, SYSCALL MSRs, FS and GS bases.</summary>
+    private const int WorldStateWords = 32;
+
     private readonly HypervisorCosts _costs;
     private readonly CodeLayout<HypervisorRoutine> _text;
     private readonly ulong _linearBase;
     private readonly ulong _vcpu;         // the virtual CPU's structure: saved registers and state
     private readonly ulong _deviceState;  // one line of state per device model
+    private readonly ulong _worldState;   // the processor state a world switch saves
     private readonly SortedSet<int> _pending = [];
     private readonly Counter _injected;
     private readonly Counter _kicks;
+    private readonly Counter _hostIo;
     private readonly StatGroup _stats;
     private bool _kickSent;
     private VirtualMachine? _vm;
@@ -41,8 +52,10 @@ internal sealed class MonitorServices
         _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r]);
         _vcpu = machine.Memory.AllocateFrame();
         _deviceState = machine.Memory.AllocateFrame();
+        _worldState = machine.Memory.AllocateFrame();
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
+        _hostIo = stats.Counter("host_io_syscalls", "count", "hosted: system calls the monitor process made on the host to do a device's real I/O");
     }
 
     public Machine Machine { get; }
@@ -154,6 +167,68 @@ internal sealed class MonitorServices
         {
             path.StoreWords(page + line, 1);
         }
+    }
+
+    /// <summary>Maps all of host memory user-accessible at <see cref="HostProcessBase"/> in <paramref name="space"/>: the monitor process's view of the monitor's memory.</summary>
+    public void MapHostProcess(Paging.AddressSpaceBuilder space)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        for (ulong pa = 0; pa < Machine.Memory.SizeBytes; pa += 1UL << Paging.PageEntry.LargePageShift)
+        {
+            space.Map2M(HostProcessBase + pa, pa, Paging.PageEntry.Writable | Paging.PageEntry.User);
+        }
+    }
+
+    /// <summary>Whether a hosted monitor emulates the device at <paramref name="address"/> in its process on the host (rather than in its kernel part, as the local and I/O APICs are).</summary>
+    public static bool EmulatedInHostProcess(Instruction instruction, ulong address) =>
+        instruction is Instruction.In or Instruction.Out ||
+        !(PlatformDevices.IsLocalApic(address) || (address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size));
+
+    /// <summary>
+    /// A hosted monitor's device access, composed of the bare-metal exit's first part
+    /// (<paramref name="kernelSide"/>, already holding the entry and the decode) and the trip
+    /// through the host: the world switch out to the host (the monitor's state saved, CR3, the
+    /// descriptor tables and SYSCALL MSRs reloaded), the return from the monitor driver's ioctl to
+    /// the monitor process, the device model in user mode, a host system call when the access
+    /// sets the device's real I/O going (a register write of the disk or the NIC), and the next
+    /// ioctl's entry and the world switch back, which begin <paramref name="resume"/>.
+    /// </summary>
+    public HostRoundTrip ThroughHost(HypervisorPath kernelSide, ulong cr3, Instruction instruction, ulong address, ulong value, out ulong? read, out HypervisorPath resume)
+    {
+        ArgumentNullException.ThrowIfNull(kernelSide);
+        WorldSwitch(kernelSide.ChargeTo(CycleCategory.WorldSwitch), cr3, save: true).Run(HypervisorRoutine.HostIoctl).Execute(Instruction.Sysret);
+        HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
+        read = DeviceModel(user, instruction, address, value);
+        if (instruction is Instruction.Out or Instruction.MmioWrite && !PlatformDevices.IsLocalApic(address))
+        {
+            user.ChargeTo(CycleCategory.DeviceEmulation).Execute(Instruction.Syscall, HostIoSyscall);
+        }
+        resume = WorldSwitch(NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
+        return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());
+    }
+
+    /// <summary>The host kernel's path for the monitor process's system call: its real I/O.</summary>
+    public OpSequence HostSyscall(ulong number)
+    {
+        if (number != HostIoSyscall)
+        {
+            throw new InvalidOperationException($"The monitor process makes no system call {number}.");
+        }
+        _hostIo.Increment();
+        return NewPath().ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.HostIoSyscall).Execute(Instruction.Sysret).ToStream();
+    }
+
+    /// <summary>One direction of a world switch: the state saved (or reloaded), CR3, GDT, IDT, LDT, TR and the three SYSCALL MSRs loaded.</summary>
+    private HypervisorPath WorldSwitch(HypervisorPath path, ulong cr3, bool save)
+    {
+        path.Run(HypervisorRoutine.WorldSwitch);
+        _ = save ? path.StoreWords(_worldState, WorldStateWords) : path.LoadWords(_worldState, WorldStateWords);
+        path.Execute(Instruction.MovToCr3, cr3).Execute(Instruction.Lgdt).Execute(Instruction.Lidt).Execute(Instruction.Lldt).Execute(Instruction.Ltr);
+        for (int msr = 0; msr < 3; msr++)
+        {
+            path.Execute(Instruction.Wrmsr);
+        }
+        return path;
     }
 
     /// <summary>Which line of device-model state an access touches: one per device.</summary>

@@ -32,7 +32,7 @@ namespace Sim.Models.Virtualization;
 /// restored them with POPF would be left with them off until then. One virtual CPU; guest user
 /// and kernel share one shadow (see <see cref="ShadowPageTables"/>).
 /// </remarks>
-public sealed class SoftwareMonitor : ISoftwareMonitor
+public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
 {
     /// <summary>Where the monitor maps host memory in every address space: PML4 slot 511, the top 512 GiB.</summary>
     public const ulong MonitorBase = 0xFFFF_FF80_0000_0000;
@@ -47,10 +47,12 @@ public sealed class SoftwareMonitor : ISoftwareMonitor
     private readonly TranslationCache? _translations;
     private readonly Stack<bool> _savedFlags = new(); // the virtual IF as the guest's PUSHF saved it (binary translation)
     private readonly Counter _reflections;
+    private readonly bool _hosted;
     private ICoreHost? _guest;
     private bool _virtualInterruptsEnabled = true;
 
-    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs)
+    /// <param name="hosted">Type 2 (VMware Workstation): a device access takes a world switch to the host and a trip through the monitor's process there.</param>
+    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs, bool hosted = false)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -67,6 +69,11 @@ public sealed class SoftwareMonitor : ISoftwareMonitor
         StatGroup stats = machine.Sim.Stats.Group("host.monitor");
         _services = new MonitorServices(machine, costs, MonitorBase, stats);
         _reflections = stats.Counter("reflections", "count", "exceptions, system calls and interrupts handed to the guest kernel");
+        _hosted = hosted;
+        if (hosted)
+        {
+            _services.MapHostProcess(_space);
+        }
         _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(TranslationCache.DefaultBytes, stats.Child("translation_cache")) : null;
     }
 
@@ -110,6 +117,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor
         HypervisorPath path = Enter();
         ulong? read = null;
         bool returnsToUser = false;
+        HostRoundTrip? trip = null;
         switch (i)
         {
             case Instruction.Cli or Instruction.Sti or Instruction.Pushf or Instruction.Popf:
@@ -159,16 +167,34 @@ public sealed class SoftwareMonitor : ISoftwareMonitor
                 core.Mmu.InvalidateGuestPage(op.Operand);
                 break;
             case Instruction.In or Instruction.Out:
-                read = _services.DeviceModel(path.Run(HypervisorRoutine.PortIoDecode), i, op.Operand, op.Value);
+                read = DeviceModel(core, ref path, HypervisorRoutine.PortIoDecode, op, ref trip);
                 break;
             case Instruction.MmioRead or Instruction.MmioWrite:
-                read = _services.DeviceModel(path.Run(HypervisorRoutine.MmioDecode), i, op.Operand, op.Value); // a device page, unmapped in the shadows
+                read = DeviceModel(core, ref path, HypervisorRoutine.MmioDecode, op, ref trip); // a device page, unmapped in the shadows
                 break;
             default:
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
                 break;
         }
-        return new MonitorResponse(Leave(path), ReturnsToGuestUser: returnsToUser, ReadValue: read);
+        return new MonitorResponse(Leave(path), ReturnsToGuestUser: returnsToUser, ReadValue: read, ThroughHost: trip);
+    }
+
+    public IOpStream OnHostSyscall(Core core, ulong number) => _services.HostSyscall(number);
+
+    /// <summary>
+    /// The device model for an intercepted access, in the monitor, or hosted, in its process after
+    /// a world switch to the host (which reloads the guest's shadow CR3 on the way back: the host's
+    /// own address space is not modelled).
+    /// </summary>
+    private ulong? DeviceModel(Core core, ref HypervisorPath path, HypervisorRoutine decode, in Op op, ref HostRoundTrip? trip)
+    {
+        path.Run(decode);
+        if (!_hosted || !MonitorServices.EmulatedInHostProcess(op.Instruction, op.Operand))
+        {
+            return _services.DeviceModel(path, op.Instruction, op.Operand, op.Value);
+        }
+        trip = _services.ThroughHost(path, core.Mmu.GuestPml4, op.Instruction, op.Operand, op.Value, out ulong? read, out path);
+        return read;
     }
 
     /// <summary>A guest user's system call reaches the monitor (it owns the real entry point): reflected to the guest kernel.</summary>
@@ -242,8 +268,14 @@ public sealed class SoftwareMonitor : ISoftwareMonitor
 
     private ICoreHost Guest => _guest ?? throw new InvalidOperationException("The monitor has launched no guest.");
 
-    /// <summary>Every shadow root maps the monitor: its PML4 slot 511 points at the monitor's own table of host memory.</summary>
-    private void MapMonitor(ulong shadowRoot) => _machine.Memory.WriteUInt64(shadowRoot + (511 * 8), _machine.Memory.ReadUInt64(_space.Pml4 + (511 * 8)));
+    /// <summary>Every shadow root maps the monitor: its PML4 slot 511 (and, hosted, the monitor process's slot 128) point at the monitor's own tables of host memory.</summary>
+    private void MapMonitor(ulong shadowRoot)
+    {
+        foreach (ulong slot in new ulong[] { 511, MonitorServices.HostProcessBase >> 39 })
+        {
+            _machine.Memory.WriteUInt64(shadowRoot + (slot * 8), _machine.Memory.ReadUInt64(_space.Pml4 + (slot * 8)));
+        }
+    }
 
     /// <summary>The monitor gets control: a fault's decode under trap-and-emulate, a call out of the translation cache under binary translation; the guest's registers saved.</summary>
     private HypervisorPath Enter() =>

@@ -102,6 +102,32 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
     }
 
     /// <summary>
+    /// The axes of <paramref name="preset"/> with some set on their own. A CPU axis that differs
+    /// from the preset's brings its usual companions for the axes left unset (a monitor without
+    /// VT-x shadow paging and emulated devices, VT-x nested paging where the CPU has EPT, a
+    /// paravirtual kernel direct paging and paravirtual devices, containers a shared kernel), so
+    /// that <c>--cpu binary-translation --hosting hosted</c> means what it says.
+    /// </summary>
+    public static VirtualizationAxes Resolve(string preset, HardwareProfile profile, CpuVirtualization? cpu, MmuVirtualization? mmu, IoVirtualization? io, Hosting? hosting)
+    {
+        VirtualizationAxes start = ForPreset(preset, profile);
+        if (cpu is { } c && c != start.Cpu)
+        {
+            MmuVirtualization assisted = profile.Features.Ept ? MmuVirtualization.Nested : MmuVirtualization.Shadow;
+            start = c switch
+            {
+                CpuVirtualization.Native => Native,
+                CpuVirtualization.HardwareAssist => new(c, assisted, IoVirtualization.Emulated, start.Hosting == Hosting.Hosted ? Hosting.Hosted : Hosting.BareMetal),
+                CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation =>
+                    new(c, MmuVirtualization.Shadow, IoVirtualization.Emulated, start.Hosting == Hosting.Hosted ? Hosting.Hosted : Hosting.BareMetal),
+                CpuVirtualization.Paravirtual => new(c, MmuVirtualization.Direct, IoVirtualization.Paravirtual, Hosting.BareMetal),
+                _ => new(c, MmuVirtualization.Native, IoVirtualization.Native, Hosting.SharedKernel),
+            };
+        }
+        return new VirtualizationAxes(start.Cpu, mmu ?? start.Mmu, io ?? start.Io, hosting ?? start.Hosting);
+    }
+
+    /// <summary>
     /// Why these axes cannot run on <paramref name="profile"/>, or null when they can: combinations
     /// the hardware forbids, and those whose models are not built yet.
     /// </summary>
@@ -124,10 +150,14 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return "a monitor without VT-x virtualizes memory with shadow page tables (--mmu shadow)";
         }
+        if (Hosting == Hosting.SharedKernel && Cpu != CpuVirtualization.None)
+        {
+            return "a shared kernel (containers) has no hypervisor: --cpu none";
+        }
         bool built = IsNative || (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
-            Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal);
+            Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting is Hosting.BareMetal or Hosting.Hosted);
         return built ? null
-            : $"{this} is not built yet (built: native; hardware-assist, trap-and-emulate or binary-translation, with shadow or nested paging as the CPU allows, emulated I/O, bare metal)";
+            : $"{this} is not built yet (built: native; hardware-assist, trap-and-emulate or binary-translation, with shadow or nested paging as the CPU allows, emulated I/O, bare metal or hosted)";
     }
 
     /// <summary>The axes as the command line names them: cpu / mmu / io / hosting.</summary>

@@ -38,7 +38,7 @@ public class WorkloadRunTests
 
     [Theory]
     [InlineData("--workload", "spec-cpu", "no workload 'spec-cpu'")]
-    [InlineData("--preset", "type2", "preset 'type2' on p4-672 (hardware-assist / shadow / emulated / hosted): hardware-assist / shadow / emulated / hosted is not built yet")]
+    [InlineData("--preset", "oslevel", "preset 'oslevel' on p4-672 (none / native / native / shared-kernel): none / native / native / shared-kernel is not built yet")]
     [InlineData("--mmu", "nested", "nested paging needs EPT, which p4-672 does not have")]
     [InlineData("--io", "virtio", "there is no io virtualization 'virtio'; the choices are: native, emulated, paravirtual, passthrough")]
     [InlineData("--preset", "type9", "no preset 'type9'")]

@@ -1,0 +1,71 @@
+using Sim.Experiments.Runs;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>Hosted (type 2) monitors: a device exit takes a world switch to the host, the monitor process's device model, and host system calls for real I/O.</summary>
+public class HostedRunTests
+{
+    private static readonly HardwareProfile Nehalem = HardwareProfiles.NehalemX5570;
+
+    private static WorkloadRunResult Run(HardwareProfile profile, string preset, IWorkload workload, long size) =>
+        WorkloadRun.Run(profile, workload, size, seed: 1, axes: VirtualizationAxes.ForPreset(preset, profile));
+
+    [Fact]
+    public void Type2_is_type1_with_the_device_models_in_a_host_process()
+    {
+        Assert.Equal(Hosting.Hosted, VirtualizationAxes.ForPreset("type2", Nehalem).Hosting);
+        Assert.Equal(VirtualizationAxes.ForPreset("type1", Nehalem) with { Hosting = Hosting.Hosted }, VirtualizationAxes.ForPreset("type2", Nehalem));
+    }
+
+    [Fact]
+    public void Each_port_IO_exit_pays_a_world_switch_each_way_but_no_host_system_call()
+    {
+        WorkloadRunResult bare = Run(Nehalem, "type1", Nanobenchmark.Get("in"), 200);
+        WorkloadRunResult hosted = Run(Nehalem, "type2", Nanobenchmark.Get("in"), 200);
+        Assert.Equal(bare.Exits.Single().Count, hosted.Exits.Single().Count); // the same exits
+        Assert.Equal(0, bare.CyclesByCategory[CycleCategory.WorldSwitch]);
+        Assert.True(hosted.CyclesByCategory[CycleCategory.WorldSwitch] > 0);
+        Assert.True(hosted.FiguresOfMerit.Single().Value > bare.FiguresOfMerit.Single().Value);
+        // Per IN, beyond the bare-metal exit: two world switches (each its code, CR3, GDT, IDT, LDT,
+        // TR and three MSRs, and 32 words of state saved or reloaded), the ioctl's return and
+        // entry, the SYSRET into the monitor process and its dispatch; no host system call.
+        HypervisorCosts c = HypervisorCosts.Default;
+        long perIn = (2 * (c[HypervisorRoutine.WorldSwitch] + 8 + 32)) + (2 * c[HypervisorRoutine.HostIoctl]) + 1 + c[HypervisorRoutine.UserDeviceDispatch];
+        Assert.Equal(bare.Outcome.Instructions + (200 * perIn), hosted.Outcome.Instructions);
+        Assert.Equal(0, hosted.Stat("host.hypervisor", "host_io_syscalls")); // a read of port 0x80 sets no real I/O going
+    }
+
+    [Fact]
+    public void Disk_register_writes_become_host_system_calls_and_the_APIC_stays_in_the_kernel()
+    {
+        WorkloadRunResult r = Run(Nehalem, "type2", new FioRandRead(), 20);
+        double exits = r.Stat("host.cpu0", "vm_exits::EptViolation");
+        Assert.True(exits > 0);
+        double syscalls = r.Stat("host.hypervisor", "host_io_syscalls");
+        Assert.InRange(syscalls, 20 * 2, exits - 1); // the command issue's register writes, at least, not the status reads
+        Assert.True(r.CyclesByCategory[CycleCategory.WorldSwitch] > 0);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+        WorkloadRunResult bare = Run(Nehalem, "type1", new FioRandRead(), 20);
+        double Latency(WorkloadRunResult x) => x.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value;
+        Assert.True(Latency(r) > Latency(bare));
+        Assert.Equal(bare.Stat("host.cpu0", "vm_exits::ApicAccess"), r.Stat("host.cpu0", "vm_exits::ApicAccess"));
+    }
+
+    [Theory]
+    [InlineData(CpuVirtualization.BinaryTranslation)]
+    [InlineData(CpuVirtualization.HardwareAssist)]
+    public void Adams_and_Agesens_hosted_monitors_run_on_the_Pentium_4(CpuVirtualization cpu)
+    {
+        var axes = VirtualizationAxes.Resolve("native", HardwareProfiles.Pentium4672, cpu, MmuVirtualization.Shadow, null, Hosting.Hosted);
+        Assert.Equal(new VirtualizationAxes(cpu, MmuVirtualization.Shadow, IoVirtualization.Emulated, Hosting.Hosted), axes);
+        WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.Pentium4672, new ForkWait(), 10, seed: 1, axes: axes);
+        Assert.Equal(10, r.Stat("vm0.kernel", "forks"));
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+}
