@@ -9,12 +9,14 @@ internal static class VirtsimCommand
     {
         var root = new RootCommand(
             "virtsim: a deterministic discrete-event simulator of virtualization architectures.\n" +
-            "Until the x86 machine model lands, 'run' demonstrates the event engine on a queueing station checked against theory.");
+            "'run --workload NAME' runs a workload on the x86 machine model, natively or under a preset; 'compare' puts the presets side by side;\n" +
+            "'run' alone demonstrates the event engine on a queueing station checked against theory.");
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(CompareCommand.Build());
         root.Subcommands.Add(ProfilesCommand.Build());
         root.Subcommands.Add(IsaCommand.Build());
         root.Subcommands.Add(CalibrateCommand.Build());
+        root.Subcommands.Add(NanobenchCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;

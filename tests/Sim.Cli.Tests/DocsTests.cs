@@ -7,6 +7,7 @@ public class DocsTests
     [InlineData("profiles", "hardware-profiles.md")]
     [InlineData("isa", "isa.md")]
     [InlineData("calibrate", "calibration.md")]
+    [InlineData("nanobench", "nanobenchmarks.md")]
     public void A_generated_page_is_what_its_command_prints(string command, string page)
     {
         var (code, stdout, stderr) = Virtsim.Run(command);
