@@ -53,7 +53,7 @@ public static class WorkloadRun
             // Processes run under the Linux-like kernel.
             LinuxKernel linux = null!;
             IPlatform platform = Boot(sim, profile, configuration, axes,
-                p => linux = new LinuxKernel(p, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+                (p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
             var processContext = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, sim.Random, size);
             processes.ConfigurePlatform(platform);
             if (platform.Devices.HasDisk)
@@ -69,8 +69,12 @@ public static class WorkloadRun
             linux.Start(processes.CreateProgram(processContext), processes.CreateImage(linux, processContext));
             return new PreparedRun(sim, platform.BootCore, profile, axes, workload, processContext, seed);
         }
+        if (axes.Cpu == CpuVirtualization.Paravirtual)
+        {
+            throw new ArgumentException($"{workload.Name} runs on the minimal test kernel, which has no paravirtual port; a paravirtual guest runs the process workloads (forkwait, lat-*, fio-*, ...).", nameof(workload));
+        }
         MinimalKernel kernel = null!;
-        IPlatform machine = Boot(sim, profile, configuration, axes, p => kernel = new MinimalKernel(p));
+        IPlatform machine = Boot(sim, profile, configuration, axes, (p, _) => kernel = new MinimalKernel(p));
         AddressSpaceBuilder space = kernel.NewProcessSpace();
         var context = new WorkloadContext(space, machine.Memory, sim.Random, size);
         workload.Prepare(context);
@@ -86,11 +90,12 @@ public static class WorkloadRun
     /// trap-and-emulate or binary-translating monitor) that owns a machine with room for the
     /// guest's memory and its own.
     /// </summary>
-    private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes, Func<IPlatform, ICoreHost> kernelFactory)
+    private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes,
+        Func<IPlatform, IPrivilegedOperations, ICoreHost> kernelFactory)
     {
         if (axes.IsNative)
         {
-            return new Machine(sim, profile, configuration, m => kernelFactory(m));
+            return new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance));
         }
         MachineConfiguration host = configuration with { MemoryBytes = configuration.MemoryBytes + HypervisorMemoryBytes, Disk = DiskKind.None, Nic = false };
         if (axes.Cpu == CpuVirtualization.HardwareAssist)
@@ -98,13 +103,15 @@ public static class WorkloadRun
             Hypervisor hypervisor = null!;
             _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted));
             VirtualMachine vm = hypervisor.CreateVm(configuration);
-            hypervisor.Launch(kernelFactory(vm));
+            hypervisor.Launch(kernelFactory(vm, NativePrivilegedOperations.Instance));
             return vm;
         }
         SoftwareMonitor monitor = null!;
         _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted));
         VirtualMachine guest = monitor.CreateVm(configuration);
-        monitor.Launch(kernelFactory(guest));
+        // The paravirtual kernel is the same kernel with hypercalls behind its privileged operations.
+        IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;
+        monitor.Launch(kernelFactory(guest, ops));
         return guest;
     }
 

@@ -23,6 +23,9 @@ public sealed partial class Core
     /// <summary>Whether the operation being executed (or the exception or interrupt being delivered) belongs to the guest kernel running deprivileged.</summary>
     public bool InGuestKernel => _topGuestKernel;
 
+    /// <summary>Whether the guest kernel's code on top was entered from guest user mode (its return goes back to user mode).</summary>
+    public bool GuestKernelEnteredFromUser => _frames.Count >= 2 && _frames[^1].GuestKernel && !_frames[^2].GuestKernel && !_frames[^2].Monitor;
+
     /// <summary>Puts a deprivileged guest on the core, <paramref name="monitor"/> (the machine's host) watching it; the guest's first thread is started with <see cref="Start"/> as usual.</summary>
     public void EnterDeprivilegedGuest(ISoftwareMonitor monitor)
     {
@@ -60,9 +63,9 @@ public sealed partial class Core
         _softwareMonitor is not null && cpl == 0 ? new Frame(stream, 3, GuestKernel: true) : new Frame(stream, cpl);
 
     /// <summary>Whether the guest kernel's instruction in <paramref name="op"/> goes to the monitor; if so, it has been handed over.</summary>
-    private bool Intercepted(in Op op, InstructionInfo info)
+    private bool Intercepted(in Op op)
     {
-        if (_softwareMonitor is null || !_topGuestKernel || !(info.Sensitive || info.Privileged))
+        if (_softwareMonitor is null || !_topGuestKernel)
         {
             return false;
         }

@@ -400,7 +400,7 @@ public sealed partial class Core : Event
     {
         Instruction i = op.Instruction;
         InstructionInfo info = InstructionTable.Of(i);
-        if (Cpl == 3 && Intercepted(op, info))
+        if (Cpl == 3 && Intercepted(op))
         {
             return;
         }

@@ -1,3 +1,5 @@
+using Sim.Models.Cpu;
+
 namespace Sim.Models.Kernel;
 
 /// <summary>
@@ -33,4 +35,7 @@ public interface IPrivilegedOperations
 
     /// <summary>Returns from an exception or interrupt.</summary>
     void ReturnFromInterrupt(KernelPath path);
+
+    /// <summary>The idle loop: wait for an interrupt, forever (a kernel thread at ring 0).</summary>
+    IOpStream IdleLoop();
 }

@@ -16,6 +16,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
 
     public int Count => _ops.Count;
 
+    /// <summary>Page-table updates a paravirtual kernel has queued on this path and not yet sent to the hypervisor.</summary>
+    public int PendingPageTableUpdates { get; set; }
+
     /// <summary>
     /// Runs <paramref name="routine"/> <paramref name="times"/> times: each line of its code is
     /// fetched (through the ITLB and instruction cache) and its instructions executed as an

@@ -35,7 +35,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
     private readonly ulong _memMap;
-    private readonly IdleThread _idle = new();
+    private readonly IOpStream _idle;
     private int? _timerVector;
     private DiskRequest? _disk;
     private int _sleepers;
@@ -59,6 +59,7 @@ public sealed partial class LinuxKernel : ICoreHost
         ArgumentNullException.ThrowIfNull(costs);
         _platform = platform;
         _ops = ops;
+        _idle = ops.IdleLoop();
         _kernelSpace = DirectMap.Build(platform);
         _memMap = platform.Memory.AllocateContiguous((platform.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
         _text = new KernelText(platform.Memory, costs);

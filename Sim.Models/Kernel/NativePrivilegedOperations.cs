@@ -26,5 +26,7 @@ public sealed class NativePrivilegedOperations : IPrivilegedOperations
 
     public void ReturnFromInterrupt(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Iret));
 
+    public IOpStream IdleLoop() => new IdleThread();
+
     private static KernelPath Checked(KernelPath path) => path ?? throw new ArgumentNullException(nameof(path));
 }

@@ -58,5 +58,6 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.HostIoctl] = 300,
         [HypervisorRoutine.UserDeviceDispatch] = 400,
         [HypervisorRoutine.HostIoSyscall] = 2000,
+        [HypervisorRoutine.PageTableValidation] = 100,
     });
 }

@@ -86,4 +86,7 @@ public enum HypervisorRoutine
 
     /// <summary>Hosted: a host system call that does the device's real I/O (read, write, sendto on the host).</summary>
     HostIoSyscall,
+
+    /// <summary>Paravirtual: one page-table update of an mmu_update batch validated (the frame's type and owner checked) and written.</summary>
+    PageTableValidation,
 }

@@ -68,7 +68,7 @@ internal sealed class MonitorServices
 
     /// <summary>Creates the virtual machine on core 0, with shadow page tables unless it has an EPT.</summary>
     public VirtualMachine CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages, int shadowCacheRoots,
-        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<int> onVirtualInterrupt)
+        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<int> onVirtualInterrupt, bool directPaging = false)
     {
         if (_vm is not null)
         {
@@ -82,8 +82,8 @@ internal sealed class MonitorServices
         {
             _pending.Add(vector);
             onVirtualInterrupt(vector);
-        });
-        if (!nestedPaging)
+        }, directPaging);
+        if (!nestedPaging && !directPaging)
         {
             Shadow = new ShadowPageTables(Machine.Memory, _vm.Memory, _vm.HostBase, shadowCacheRoots, _stats.Child("shadow"), prepareShadowRoot, guestKernelAtUserLevel);
         }

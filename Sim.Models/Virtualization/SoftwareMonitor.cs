@@ -47,7 +47,13 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private readonly TranslationCache? _translations;
     private readonly Stack<bool> _savedFlags = new(); // the virtual IF as the guest's PUSHF saved it (binary translation)
     private readonly Counter _reflections;
+    private readonly VectorCounter<XenHypercall> _hypercalls;
+    private readonly Counter _validatedUpdates;
     private readonly bool _hosted;
+    private readonly ulong _frameInfo; // the hypervisor's page-frame information (type and owner), read and written by each validated update
+    private readonly HashSet<ulong> _pinned = [];
+    private readonly Stack<bool> _paravirtualEntries = new(); // per guest kernel entry not yet left by iret: was it an event upcall?
+    private readonly HashSet<ulong> _adjusted = [];
     private ICoreHost? _guest;
     private bool _virtualInterruptsEnabled = true;
 
@@ -56,9 +62,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
-        if (mode is not (CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation))
+        if (mode is not (CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation or CpuVirtualization.Paravirtual))
         {
-            throw new ArgumentException($"A software monitor is trap-and-emulate or binary-translation, not {AxisNames.Of(mode)}.", nameof(mode));
+            throw new ArgumentException($"A software monitor is trap-and-emulate, binary-translation or paravirtual, not {AxisNames.Of(mode)}.", nameof(mode));
         }
         (_machine, _mode) = (machine, mode);
         _space = new AddressSpaceBuilder(machine.Memory);
@@ -69,6 +75,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         StatGroup stats = machine.Sim.Stats.Group("host.monitor");
         _services = new MonitorServices(machine, costs, MonitorBase, stats);
         _reflections = stats.Counter("reflections", "count", "exceptions, system calls and interrupts handed to the guest kernel");
+        _hypercalls = stats.VectorCounter<XenHypercall>("hypercalls", "count", "a paravirtual guest kernel's hypercalls, by hypercall");
+        _validatedUpdates = stats.Counter("validated_updates", "count", "page-table updates a paravirtual guest sent in mmu_update batches, each validated");
+        _frameInfo = machine.Memory.AllocateFrame();
         _hosted = hosted;
         if (hosted)
         {
@@ -80,9 +89,19 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     public VirtualMachine Vm => _services.Vm;
 
     /// <summary>Creates the virtual machine on core 0, with shadow page tables that map the monitor into every guest address space.</summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration) =>
-        _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, Hypervisor.DefaultShadowCacheRoots, MapMonitor,
-            guestKernelAtUserLevel: true, _ => _services.Kick(KickVector));
+    public VirtualMachine CreateVm(MachineConfiguration configuration)
+    {
+        VirtualMachine vm = _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, Hypervisor.DefaultShadowCacheRoots, MapMonitor,
+            guestKernelAtUserLevel: true, _ => _services.Kick(KickVector), directPaging: _mode == CpuVirtualization.Paravirtual);
+        if (_mode == CpuVirtualization.Paravirtual)
+        {
+            SharedInfo = vm.Memory.AllocateFrame();
+        }
+        return vm;
+    }
+
+    /// <summary>A paravirtual guest's shared-info page (event mask and pending bits), in its memory; 0 for the other modes.</summary>
+    public ulong SharedInfo { get; private set; }
 
     /// <summary>Puts the guest, answered by <paramref name="guestKernel"/>, on the VM's core, deprivileged; the guest kernel then starts its first thread.</summary>
     public void Launch(ICoreHost guestKernel)
@@ -90,13 +109,22 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         ArgumentNullException.ThrowIfNull(guestKernel);
         _guest = guestKernel;
         Core core = Vm.BootCore;
-        core.Mmu.AttachGuest(vpid: 0, _machine.Memory, ept: null, _services.Shadow!.ShadowRootOf);
+        core.Mmu.AttachGuest(vpid: 0, _machine.Memory, ept: null, _mode == CpuVirtualization.Paravirtual ? Pin : _services.Shadow!.ShadowRootOf);
         core.EnterDeprivilegedGuest(this);
     }
 
-    public Interception Intercepts(Instruction instruction) => _mode == CpuVirtualization.BinaryTranslation
-        ? Interception.Translated
-        : InstructionTable.Of(instruction).Deprivileged == DeprivilegedBehaviour.Traps ? Interception.Trap : Interception.None;
+    public Interception Intercepts(Instruction instruction)
+    {
+        InstructionInfo info = InstructionTable.Of(instruction);
+        return _mode switch
+        {
+            CpuVirtualization.BinaryTranslation => info.Sensitive || info.Privileged ? Interception.Translated : Interception.None,
+            CpuVirtualization.TrapAndEmulate => info.Deprivileged == DeprivilegedBehaviour.Traps ? Interception.Trap : Interception.None,
+            // A paravirtual kernel's SYSCALLs are hypercalls; a sensitive instruction left in it faults like any other.
+            _ => instruction == Instruction.Syscall ? Interception.Translated
+                : info.Deprivileged == DeprivilegedBehaviour.Traps ? Interception.Trap : Interception.None,
+        };
+    }
 
     public int OnGuestKernelCode(Core core, ulong linearAddress) => _translations?.Enter(linearAddress) ?? 0;
 
@@ -113,6 +141,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             HypervisorPath inline = _services.NewPath().Run(HypervisorRoutine.InCacheEmulation);
             VirtualFlags(core, inline, i);
             return new MonitorResponse(inline.Execute(Instruction.Iret).ToStream());
+        }
+        if (i == Instruction.Syscall)
+        {
+            return Hypercall(core, op.Operand);
         }
         HypervisorPath path = Enter();
         ulong? read = null;
@@ -136,17 +168,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 break;
             case Instruction.Hlt:
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
-                _virtualInterruptsEnabled = true;
-                if (_services.HasPendingInterrupt)
-                {
-                    Reflect(core, path);
-                }
-                else
-                {
-                    // The virtual CPU idles: the monitor halts the core with interrupts open; the
-                    // kick of the next virtual interrupt reaches OnInterrupt, which reflects it.
-                    path.Run(HypervisorRoutine.VcpuBlock).Execute(Instruction.Sti).Execute(Instruction.Hlt).Execute(Instruction.Cli).Run(HypervisorRoutine.VcpuWake);
-                }
+                Idle(core, path);
                 break;
             case Instruction.MovToCr3:
                 path.Run(HypervisorRoutine.Cr3Switch);
@@ -202,7 +224,12 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(core);
         HypervisorPath path = Enter().Run(HypervisorRoutine.GuestReflection);
+        if (_mode == CpuVirtualization.Paravirtual)
+        {
+            path.Execute(Instruction.MovToCr3, core.Mmu.GuestPml4); // x86-64 PV: to the guest kernel's page tables
+        }
         _reflections.Increment();
+        EnteringGuestKernel(upcall: false);
         core.ReflectToGuestKernel(Guest.OnSyscall(core, number));
         return Leave(path);
     }
@@ -216,6 +243,12 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(core);
         HypervisorPath path = Enter();
+        if (_mode == CpuVirtualization.Paravirtual)
+        {
+            // Direct paging: the guest's own tables raised it; Xen bounces it with the error code
+            // the guest's privilege would give (its kernel runs at CPL 3).
+            return Reflected(core, path, vector, core.InGuestKernel ? errorCode & ~PageFaultErrorCode.User : errorCode, faultAddress);
+        }
         if (vector != ExceptionVector.PageFault)
         {
             return Reflected(core, path, vector, errorCode, faultAddress);
@@ -268,6 +301,119 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
 
     private ICoreHost Guest => _guest ?? throw new InvalidOperationException("The monitor has launched no guest.");
 
+    /// <summary>
+    /// A paravirtual guest's hypercall (its SYSCALL from kernel mode): validated page-table
+    /// updates in a batch, a new base pointer, a TLB flush or INVLPG, the iret back to the
+    /// interrupted context (to user mode through a switch to the user page tables), or blocking.
+    /// </summary>
+    private MonitorResponse Hypercall(Core core, ulong operand)
+    {
+        (XenHypercall call, ulong argument, ulong sub) = Virtualization.Hypercall.Decode(operand);
+        _hypercalls.Increment(call);
+        HypervisorPath path = Enter();
+        bool returnsToUser = false;
+        switch (call)
+        {
+            case XenHypercall.MmuUpdate:
+                _validatedUpdates.Add((long)(argument >> 12));
+                for (ulong n = 0; n < argument >> 12; n++)
+                {
+                    // Each update: the entry checked against the frame's type and owner, then written.
+                    path.Run(HypervisorRoutine.PageTableValidation).LoadWords(_frameInfo, 1).StoreWords(_frameInfo, 1);
+                }
+                break;
+            case XenHypercall.MmuextOp:
+                ulong address = argument;
+                path.Run(HypervisorRoutine.PrivilegedEmulation);
+                _ = sub switch
+                {
+                    Virtualization.Hypercall.NewBasePointer => path.Run(HypervisorRoutine.Cr3Switch).Execute(Instruction.MovToCr3, address),
+                    Virtualization.Hypercall.InvlpgLocal => path.Execute(Instruction.Invlpg, address),
+                    _ => path.Execute(Instruction.MovToCr3, core.Mmu.GuestPml4),
+                };
+                break;
+            case XenHypercall.Iret:
+                path.Run(HypervisorRoutine.PrivilegedEmulation);
+                if (_paravirtualEntries.TryPop(out bool upcall) && upcall)
+                {
+                    // The event is handled: the hypervisor acknowledges the virtual interrupt
+                    // behind it (the guest has no APIC to write to).
+                    _services.DeviceModel(path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
+                }
+                if (core.GuestKernelEnteredFromUser)
+                {
+                    path.Execute(Instruction.MovToCr3, core.Mmu.GuestPml4); // x86-64 PV: back to the user page tables
+                }
+                _virtualInterruptsEnabled = true;
+                returnsToUser = true;
+                if (_services.HasPendingInterrupt)
+                {
+                    _services.Kick(KickVector);
+                }
+                break;
+            case XenHypercall.SchedOp:
+                Idle(core, path);
+                break;
+            default:
+                throw new InvalidOperationException($"Hypercall {call} is not one this hypervisor model serves.");
+        }
+        return new MonitorResponse(Leave(path), ReturnsToGuestUser: returnsToUser);
+    }
+
+    /// <summary>
+    /// Pins a paravirtual guest's top-level table when it is first loaded (Xen validates it): the
+    /// hypervisor's own slot 511 is installed, and the guest kernel's mappings are made
+    /// user-accessible, since its kernel runs at CPL 3 (Xen's adjust_guest_l*e does the same).
+    /// The table is the root the hardware walks: direct paging.
+    /// </summary>
+    private ulong Pin(ulong pml4)
+    {
+        PhysicalMemory memory = _machine.Memory;
+        if (_pinned.Add(pml4))
+        {
+            for (int slot = 256; slot < 511; slot++)
+            {
+                AdjustForCpl3(memory, pml4 + ((ulong)slot * 8), level: 3);
+            }
+            MapMonitor(pml4);
+        }
+        return pml4;
+    }
+
+    private void AdjustForCpl3(PhysicalMemory memory, ulong entryAddress, int level)
+    {
+        ulong entry = memory.ReadUInt64(entryAddress);
+        if ((entry & PageEntry.Present) == 0)
+        {
+            return;
+        }
+        memory.WriteUInt64(entryAddress, entry | PageEntry.User);
+        ulong table = entry & PageEntry.AddressMask;
+        if (level > 1 && (entry & PageEntry.PageSize) == 0 && _adjusted.Add(table))
+        {
+            for (ulong i = 0; i < 512; i++)
+            {
+                AdjustForCpl3(memory, table + (i * 8), level - 1);
+            }
+        }
+    }
+
+    /// <summary>The virtual CPU has nothing to do (HLT, or a paravirtual kernel's block): an interrupt waiting is reflected; otherwise the core idles until the next kick.</summary>
+    private void Idle(Core core, HypervisorPath path)
+    {
+        _virtualInterruptsEnabled = true;
+        if (_services.HasPendingInterrupt)
+        {
+            Reflect(core, path);
+        }
+        else
+        {
+            // The monitor halts the core with interrupts open; the kick of the next virtual
+            // interrupt reaches OnInterrupt, which reflects it.
+            path.Run(HypervisorRoutine.VcpuBlock).Execute(Instruction.Sti).Execute(Instruction.Hlt).Execute(Instruction.Cli).Run(HypervisorRoutine.VcpuWake);
+        }
+    }
+
     /// <summary>Every shadow root maps the monitor: its PML4 slot 511 (and, hosted, the monitor process's slot 128) point at the monitor's own tables of host memory.</summary>
     private void MapMonitor(ulong shadowRoot)
     {
@@ -287,9 +433,19 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         path.Run(HypervisorRoutine.GuestReflection);
         _reflections.Increment();
+        EnteringGuestKernel(upcall: false);
         ExceptionResponse guest = Guest.OnException(core, vector, errorCode, faultAddress);
         core.ReflectToGuestKernel(guest.Handler, guest.RetryFaultingOp);
         return new ExceptionResponse(Leave(path), RetryFaultingOp: false);
+    }
+
+    /// <summary>A paravirtual guest leaves each kernel entry with one iret hypercall: which entries were event upcalls is kept for it.</summary>
+    private void EnteringGuestKernel(bool upcall)
+    {
+        if (_mode == CpuVirtualization.Paravirtual)
+        {
+            _paravirtualEntries.Push(upcall);
+        }
     }
 
     /// <summary>The highest pending virtual interrupt goes to the guest kernel's handler, with virtual interrupts off.</summary>
@@ -297,6 +453,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         path.Run(HypervisorRoutine.InterruptInjection).Run(HypervisorRoutine.GuestReflection);
         _reflections.Increment();
+        EnteringGuestKernel(upcall: true);
         _virtualInterruptsEnabled = false;
         core.ReflectToGuestKernel(Guest.OnInterrupt(core, _services.TakeInterrupt()));
     }

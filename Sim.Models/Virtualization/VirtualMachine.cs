@@ -18,12 +18,15 @@ namespace Sim.Models.Virtualization;
 /// address, while every reference to it goes through the caches at the host-physical address
 /// that backs it: the host frames are allocated and addressed, not copied. The whole of guest
 /// memory is mapped before the guest starts (as a hypervisor that preallocates guest memory
-/// does), so a running guest meets no EPT violations on its own memory. One virtual CPU.
+/// does), so a running guest meets no EPT violations on its own memory. A paravirtual guest
+/// (direct paging) has no guest-physical space of its own: it allocates machine memory (the
+/// whole machine beyond the hypervisor's, as a single domain would) and its tables hold machine
+/// addresses. One virtual CPU.
 /// </remarks>
 public sealed class VirtualMachine : IPlatform
 {
     internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, bool nestedPaging, bool largeEptPages,
-        Action<VirtualMachine, int> deliver)
+        Action<VirtualMachine, int> deliver, bool directPaging = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -37,11 +40,21 @@ public sealed class VirtualMachine : IPlatform
         Name = $"vm{index}";
         Configuration = configuration;
         BootCore = core;
-        Memory = new PhysicalMemory(configuration.MemoryBytes);
-        HostBase = host.Memory.AllocateLargeFrame();
-        for (ulong mapped = 2UL << 20; mapped < configuration.MemoryBytes; mapped += 2UL << 20)
+        if (directPaging)
         {
-            host.Memory.AllocateLargeFrame(); // contiguous: the host's allocator hands out large frames in order
+            // A paravirtual guest works with machine frames: its page tables hold host-physical
+            // addresses and the hardware walks them. It allocates from the machine's memory.
+            Memory = host.Memory;
+            HostBase = 0;
+        }
+        else
+        {
+            Memory = new PhysicalMemory(configuration.MemoryBytes);
+            HostBase = host.Memory.AllocateLargeFrame();
+            for (ulong mapped = 2UL << 20; mapped < configuration.MemoryBytes; mapped += 2UL << 20)
+            {
+                host.Memory.AllocateLargeFrame(); // contiguous: the host's allocator hands out large frames in order
+            }
         }
         if (nestedPaging)
         {

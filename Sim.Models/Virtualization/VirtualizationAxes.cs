@@ -150,14 +150,24 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return "a monitor without VT-x virtualizes memory with shadow page tables (--mmu shadow)";
         }
+        if (Mmu == MmuVirtualization.Direct && Cpu != CpuVirtualization.Paravirtual)
+        {
+            return "direct paging needs a paravirtual kernel, which updates its page tables by hypercall (--cpu paravirtual)";
+        }
+        if (Cpu == CpuVirtualization.Paravirtual && Mmu != MmuVirtualization.Direct)
+        {
+            return "a paravirtual kernel's page tables are the ones the hardware walks (--mmu direct)";
+        }
         if (Hosting == Hosting.SharedKernel && Cpu != CpuVirtualization.None)
         {
             return "a shared kernel (containers) has no hypervisor: --cpu none";
         }
-        bool built = IsNative || (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
-            Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting is Hosting.BareMetal or Hosting.Hosted);
+        bool built = IsNative ||
+            (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
+             Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting is Hosting.BareMetal or Hosting.Hosted) ||
+            (Cpu == CpuVirtualization.Paravirtual && Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal);
         return built ? null
-            : $"{this} is not built yet (built: native; hardware-assist, trap-and-emulate or binary-translation, with shadow or nested paging as the CPU allows, emulated I/O, bare metal or hosted)";
+            : $"{this} is not built yet (built: native; hardware-assist, trap-and-emulate or binary-translation, with shadow or nested paging as the CPU allows, emulated I/O, bare metal or hosted; paravirtual with direct paging and, until paravirtual I/O exists, emulated I/O)";
     }
 
     /// <summary>The axes as the command line names them: cpu / mmu / io / hosting.</summary>
