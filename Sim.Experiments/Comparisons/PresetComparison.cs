@@ -24,7 +24,7 @@ public static class PresetComparison
         {
             string preset = VirtualizationAxes.Presets[i];
             VirtualizationAxes axes = VirtualizationAxes.ForPreset(preset, profile);
-            outcomes[i] = axes.Problem(profile) is { } problem
+            outcomes[i] = WorkloadRun.Problem(profile, workload, axes) is { } problem
                 ? new PresetOutcome(preset, axes, null, problem)
                 : new PresetOutcome(preset, axes, WorkloadRun.Run(profile, workload, size, seed, configuration, axes), null);
         });

@@ -43,9 +43,9 @@ public static class WorkloadRun
         {
             throw new ArgumentOutOfRangeException(nameof(size), size, "A workload needs a positive size.");
         }
-        if (axes.Problem(profile) is { } problem)
+        if (Problem(profile, workload, axes) is { } problem)
         {
-            throw new ArgumentException($"Cannot run {axes} on {profile.Name}: {problem}.", nameof(axes));
+            throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
         var sim = new Simulator(seed);
         if (workload is IProcessWorkload processes)
@@ -64,14 +64,14 @@ public static class WorkloadRun
             {
                 linux.StartNetwork();
             }
+            if (axes.Hosting == Hosting.SharedKernel)
+            {
+                linux.EnableContainers(ContainerConfiguration.Default); // the oslevel preset: the workload in a container of the one kernel
+            }
             linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
             processes.ConfigureKernel(linux, processContext);
             linux.Start(processes.CreateProgram(processContext), processes.CreateImage(linux, processContext));
             return new PreparedRun(sim, platform.BootCore, profile, axes, workload, processContext, seed);
-        }
-        if (axes.Cpu == CpuVirtualization.Paravirtual)
-        {
-            throw new ArgumentException($"{workload.Name} runs on the minimal test kernel, which has no paravirtual port; a paravirtual guest runs the process workloads (forkwait, lat-*, fio-*, ...).", nameof(workload));
         }
         MinimalKernel kernel = null!;
         IPlatform machine = Boot(sim, profile, configuration, axes, (p, _) => kernel = new MinimalKernel(p));
@@ -85,6 +85,25 @@ public static class WorkloadRun
     }
 
     /// <summary>
+    /// Why <paramref name="workload"/> cannot run under <paramref name="axes"/> on
+    /// <paramref name="profile"/>, or null: the axes' own problems, and a workload of the minimal
+    /// test kernel under a paravirtual kernel or containers, which only the Linux-like kernel has.
+    /// </summary>
+    public static string? Problem(HardwareProfile profile, IWorkload workload, VirtualizationAxes axes)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(axes);
+        if (axes.Problem(profile) is { } problem)
+        {
+            return problem;
+        }
+        bool needsLinux = axes.Cpu == CpuVirtualization.Paravirtual || axes.Hosting == Hosting.SharedKernel;
+        return needsLinux && workload is not IProcessWorkload
+            ? $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs the process workloads (forkwait, lat-*, fio-*, ...)"
+            : null;
+    }
+
+    /// <summary>
     /// The platform the kernel made by <paramref name="kernelFactory"/> boots on: the machine
     /// itself, or a virtual machine of a bare-metal monitor (a VT-x hypervisor, or a
     /// trap-and-emulate or binary-translating monitor) that owns a machine with room for the
@@ -93,9 +112,9 @@ public static class WorkloadRun
     private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes,
         Func<IPlatform, IPrivilegedOperations, ICoreHost> kernelFactory)
     {
-        if (axes.IsNative)
+        if (axes.IsNative || axes.Hosting == Hosting.SharedKernel)
         {
-            return new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance));
+            return new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
         }
         MachineConfiguration host = configuration with { MemoryBytes = configuration.MemoryBytes + HypervisorMemoryBytes, Disk = DiskKind.None, Nic = false };
         if (axes.Cpu == CpuVirtualization.HardwareAssist)

@@ -77,10 +77,15 @@ public sealed record WorkloadScenario
     /// What is wrong with the keys together (each being allowed on its own): a virtualization
     /// architecture the profile cannot run (nested paging without EPT) or whose model is not built.
     /// </summary>
-    public string? CombinationProblem() =>
-        Problem("profile") is null && Problem("preset") is null && Problem("cpu") is null && Problem("mmu") is null && Problem("io") is null && Problem("hosting") is null
-            ? ResolveAxes().Problem(ResolveProfile()) is { } p ? $"preset '{Preset}' on {Profile} ({ResolveAxes()}): {p}" : null
-            : null;
+    public string? CombinationProblem()
+    {
+        if (Keys.Any(k => Problem(k) is not null))
+        {
+            return null;
+        }
+        VirtualizationAxes axes = ResolveAxes();
+        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}" : null;
+    }
 
     /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
     public VirtualizationAxes ResolveAxes() => VirtualizationAxes.Resolve(Preset, ResolveProfile(),

@@ -38,4 +38,10 @@ public enum KernelRoutine
     SignalReturn,
     PathComponent,
     Stat,
+
+    /// <summary>Containers: one namespace step (a pid translated at one pid-namespace level, a mount or network namespace consulted).</summary>
+    NamespaceLookup,
+
+    /// <summary>Containers: one cgroup level's share of a page's memory charge or uncharge, or of a context switch's CPU accounting.</summary>
+    CgroupAccounting,
 }

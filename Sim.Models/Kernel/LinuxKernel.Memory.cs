@@ -77,7 +77,11 @@ public sealed partial class LinuxKernel
         if ((entry & PageEntry.Present) == 0)
         {
             _demandZeroFaults.Increment();
-            ulong frame = NewAnonymousPage(path.Run(KernelRoutine.DemandZeroFault));
+            if (!TryChargePage(path.Run(KernelRoutine.DemandZeroFault)))
+            {
+                return false;
+            }
+            ulong frame = NewAnonymousPage(path);
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
             LinkNewTables(path, p.Space);
@@ -95,6 +99,10 @@ public sealed partial class LinuxKernel
         path.Load(PageDescriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
         if (_frameReferences.GetValueOrDefault(old, 1) > 1)
         {
+            if (!TryChargePage(path))
+            {
+                return false;
+            }
             target = NewAnonymousPage(path);
             path.CopyPage(old, target);
             Release(path, old);
@@ -156,6 +164,7 @@ public sealed partial class LinuxKernel
             _frameReferences.Remove(frame);
             Memory.FreeFrame(frame);
             path.Run(KernelRoutine.PageAllocator);
+            UnchargePage(path);
         }
         else
         {

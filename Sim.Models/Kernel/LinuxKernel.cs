@@ -101,6 +101,10 @@ public sealed partial class LinuxKernel : ICoreHost
             }
         }
         init.Space.TakeNewTables(); // made before the run: no path zeroes them
+        if (_containers is not null)
+        {
+            _chargedBytes += (ulong)regions.Where(r => r.Populated).Sum(r => (long)r.Pages) * PhysicalMemory.FrameBytes; // charged at boot, at no cost
+        }
         Core core = _platform.BootCore;
         core.Mmu.LoadCr3(init.Space.Pml4);
         init.State = ProcessState.Running;
@@ -119,9 +123,11 @@ public sealed partial class LinuxKernel : ICoreHost
         switch ((SyscallNumber)number)
         {
             case SyscallNumber.Open:
+                OneNamespace(path); // the mount namespace
                 Open(path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Stat:
+                OneNamespace(path);
                 Stat(path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Close:
@@ -134,18 +140,22 @@ public sealed partial class LinuxKernel : ICoreHost
                 Write(path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Execve:
+                OneNamespace(path);
                 Execve(core, path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Getpid:
+                PidNamespaces(path);
                 current.Program.SyscallReturned(current.Pid);
                 break;
             case SyscallNumber.Fork:
+                PidNamespaces(path); // alloc_pid: a pid at every level
                 Fork(core, path, current);
                 break;
             case SyscallNumber.Exit:
                 Exit(core, path, current, 0);
                 break;
             case SyscallNumber.Wait4:
+                PidNamespaces(path);
                 Wait(core, path, current);
                 break;
             case SyscallNumber.SchedYield:
@@ -158,9 +168,11 @@ public sealed partial class LinuxKernel : ICoreHost
                 Sleep(core, path, current, (ulong)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Sendto:
+                OneNamespace(path); // the network namespace
                 Send(path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Recvfrom:
+                OneNamespace(path);
                 Receive(core, path, current);
                 break;
             case SyscallNumber.Pread64:
@@ -173,6 +185,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 SignalAction(path, current, current.Program.PendingArgument);
                 break;
             case SyscallNumber.Kill:
+                PidNamespaces(path);
                 Kill(core, path, current, current.Program.PendingArgument);
                 break;
             case SyscallNumber.RtSigreturn:
@@ -199,8 +212,8 @@ public sealed partial class LinuxKernel : ICoreHost
         bool retry = vector == ExceptionVector.PageFault && HandlePageFault(path, current, errorCode, faultAddress);
         if (!retry)
         {
-            // SIGSEGV (status 139) or SIGFPE (136): the default action kills the process.
-            Exit(core, path, current, vector == ExceptionVector.DivideError ? 136 : 139);
+            // SIGSEGV (status 139), SIGFPE (136), or the OOM killer's SIGKILL (137): the process dies.
+            Exit(core, path, current, FatalFaultStatus(vector));
         }
         _ops.ReturnFromInterrupt(path);
         return new ExceptionResponse(path.ToStream(), retry);
@@ -229,6 +242,7 @@ public sealed partial class LinuxKernel : ICoreHost
         else
         {
             path.Run(KernelRoutine.TimerTick);
+            CgroupCpuAccounting(path);
             if (Current is { } current && _ready.Count > 0 && vector == _timerVector && preemptible)
             {
                 current.State = ProcessState.Ready;
@@ -353,6 +367,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _ready.RemoveFirst();
         _contextSwitches.Increment();
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
+        CgroupCpuAccounting(path);
         path.Run(KernelRoutine.ContextSwitch).Load(next.KernelMemory.Task).Load(next.KernelMemory.StackBottom).Load(next.KernelMemory.SavedRegisters);
         _ops.SwitchAddressSpace(path, next.Space.Pml4);
         next.State = ProcessState.Running;

@@ -66,6 +66,8 @@ public sealed class LinuxKernelCosts
         [KernelRoutine.SignalReturn] = new(800, LockedOperations: 2, InterruptDisables: 1),
         [KernelRoutine.PathComponent] = new(250, LockedOperations: 2),
         [KernelRoutine.Stat] = new(400, LockedOperations: 2),
+        [KernelRoutine.NamespaceLookup] = new(40),
+        [KernelRoutine.CgroupAccounting] = new(60, LockedOperations: 1),
     });
 }
 

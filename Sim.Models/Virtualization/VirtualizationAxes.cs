@@ -162,12 +162,17 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return "a shared kernel (containers) has no hypervisor: --cpu none";
         }
+        if (Cpu == CpuVirtualization.None && (Hosting != Hosting.SharedKernel || Mmu != MmuVirtualization.Native || Io != IoVirtualization.Native))
+        {
+            return "containers (--cpu none) share the machine's kernel: --mmu native --io native --hosting shared-kernel";
+        }
         bool built = IsNative ||
             (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
              Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting is Hosting.BareMetal or Hosting.Hosted) ||
-            (Cpu == CpuVirtualization.Paravirtual && Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal);
+            (Cpu == CpuVirtualization.Paravirtual && Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal) ||
+            Cpu == CpuVirtualization.None;
         return built ? null
-            : $"{this} is not built yet (built: native; hardware-assist, trap-and-emulate or binary-translation, with shadow or nested paging as the CPU allows, emulated I/O, bare metal or hosted; paravirtual with direct paging and, until paravirtual I/O exists, emulated I/O)";
+            : $"{this} is not built yet (docs/virtualization.md lists what runs)";
     }
 
     /// <summary>The axes as the command line names them: cpu / mmu / io / hosting.</summary>

@@ -1,0 +1,35 @@
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// OS-level virtualization on the Linux-like kernel (the `oslevel` preset: LXC, Docker, OpenVZ):
+/// the workload's processes run in a container of the one shared kernel. What that adds is done
+/// on the paths that do it (docs/virtualization.md, "Containers"): pid translation in every pid
+/// namespace level on the calls that take or give a pid, a mount-namespace step on path lookup,
+/// a network-namespace step on socket calls, the memory cgroup's hierarchical charge and
+/// uncharge of each user page (a locked page-counter update per level), and the CPU cgroups'
+/// accounting on every context switch and tick, per level; and the memory limit, which kills
+/// the process that would exceed it (the OOM killer), as the memory cgroup enforces it.
+/// </summary>
+/// <param name="PidNamespaceLevels">Pid namespaces the container's processes are nested in below the initial one.</param>
+/// <param name="CgroupLevels">Cgroup levels between the container and the root (a Docker container: /docker/ID, 2).</param>
+/// <param name="MemoryLimitBytes">The memory cgroup's limit, or null for none.</param>
+public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null)
+{
+    public static readonly ContainerConfiguration Default = new();
+
+    public void Validate()
+    {
+        if (PidNamespaceLevels is < 1 or > 32)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PidNamespaceLevels), PidNamespaceLevels, "Linux nests at most 32 pid namespaces.");
+        }
+        if (CgroupLevels is < 1 or > 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CgroupLevels), CgroupLevels, "A container's cgroup lies 1 to 16 levels below the root here.");
+        }
+        if (MemoryLimitBytes is 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MemoryLimitBytes), MemoryLimitBytes, "A memory limit must be positive.");
+        }
+    }
+}
