@@ -28,6 +28,7 @@ public sealed partial class Core
     private bool _interruptWindowExiting;
     private bool _idleInRoot; // the hypervisor halted the core with host interrupts open
     private GuestException? _injectException; // what the current exit's handler injects on VMRESUME
+    private readonly Queue<int> _postedInterrupts = new();
 
     /// <summary>The core's VMX operation: off (native), root (in a hypervisor's exit handler) or non-root (running a guest).</summary>
     public VmxMode VmxMode => _vmxMode;
@@ -81,6 +82,35 @@ public sealed partial class Core
             return false; // the guest's (or the native kernel's) IF holds it
         }
         DeliverInterrupt(_pendingInterrupts.Dequeue());
+        return true;
+    }
+
+    /// <summary>
+    /// Posts <paramref name="vector"/> to the guest running on the core (posted-interrupt
+    /// processing, SDM 29.6): delivered through the guest's IDT at the next boundary where its IF
+    /// is set, with no VM exit. The hypervisor posts only to a core that runs the guest.
+    /// </summary>
+    public void PostInterrupt(int vector)
+    {
+        if (_vmxMode != VmxMode.NonRoot || !_monitor!.Controls.ProcessPostedInterrupts)
+        {
+            throw new InvalidOperationException($"Core {Path}: an interrupt can be posted only to a running guest whose controls process posted interrupts.");
+        }
+        _postedInterrupts.Enqueue(vector);
+        if (_halted && _frames.Count > 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>A posted interrupt is delivered to the guest once it is running with IF set.</summary>
+    private bool PostedInterruptArrives()
+    {
+        if (_vmxMode != VmxMode.NonRoot || !InterruptsEnabled)
+        {
+            return false;
+        }
+        DeliverInterrupt(_postedInterrupts.Dequeue());
         return true;
     }
 

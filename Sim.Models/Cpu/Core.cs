@@ -216,6 +216,10 @@ public sealed partial class Core : Event
             {
                 continue;
             }
+            if (_postedInterrupts.Count > 0 && _pending is null && PostedInterruptArrives())
+            {
+                continue;
+            }
             if (!NextOp(out Op op))
             {
                 return; // idle: no stream left
@@ -419,7 +423,7 @@ public sealed partial class Core : Event
             RaiseException(ExceptionVector.InvalidOpcode, 0, 0, op); // #UD outside VMX operation
             return;
         }
-        if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(i))
+        if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(i, op.Operand))
         {
             EnterRoot(new VmExit(_monitor.Controls.ReasonFor(i, op.Operand), i, op.Operand, op.Value), op);
             return;

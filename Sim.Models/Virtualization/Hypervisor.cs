@@ -1,5 +1,6 @@
 using Sim.Engine.Statistics;
 using Sim.Models.Cpu;
+using Sim.Models.Hardware;
 using Sim.Models.Kernel;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
@@ -71,7 +72,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _machine = machine;
         _mmu = mmu;
         _shadowCacheRoots = shadowCacheRoots;
-        Controls = mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging;
+        VirtualizationFeatures features = machine.Profile.Features;
+        Controls = (mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging) with
+        {
+            VirtualInterruptDelivery = features.ApicVirtualization,
+            ProcessPostedInterrupts = features.PostedInterrupts,
+        };
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
         _hosted = hosted;
@@ -289,13 +295,20 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public IOpStream? OnStreamEnd(Core core) => null;
 
     /// <summary>
-    /// A virtual interrupt from the VM's local APIC: pending until injected. A core running the
-    /// guest, or halted for its blocked virtual CPU, is kicked; a core in an exit handler injects
-    /// it on its VMRESUME without one.
+    /// A virtual interrupt from the VM's local APIC: pending until injected. With posted
+    /// interrupts, one for a running guest is posted to the core and delivered without an exit.
+    /// Otherwise a core running the guest, or halted for its blocked virtual CPU, is kicked; a core
+    /// in an exit handler injects it on its VMRESUME without one.
     /// </summary>
     private void OnVirtualInterrupt(int vector)
     {
         Core core = Vm.BootCore;
+        if (Controls.ProcessPostedInterrupts && core.VmxMode == VmxMode.NonRoot && !core.Halted)
+        {
+            _services.Deliver(vector);
+            core.PostInterrupt(vector); // no exit: the CPU delivers it to the running guest
+            return;
+        }
         if (!(core.VmxMode == VmxMode.Root && !core.Halted))
         {
             _services.Kick(KickVector);

@@ -101,6 +101,15 @@ internal sealed class MonitorServices
         return vector;
     }
 
+    /// <summary>Takes <paramref name="vector"/> out of the pending interrupts (it is delivered another way, as a posted interrupt).</summary>
+    public void Deliver(int vector)
+    {
+        if (_pending.Remove(vector))
+        {
+            _injected.Increment();
+        }
+    }
+
     /// <summary>Sends the core a physical interrupt on <paramref name="vector"/>, unless one is already on its way.</summary>
     public void Kick(int vector)
     {

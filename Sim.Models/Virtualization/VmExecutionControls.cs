@@ -20,6 +20,8 @@ namespace Sim.Models.Virtualization;
 /// <param name="WbinvdExiting">WBINVD exits.</param>
 /// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
+/// <param name="VirtualInterruptDelivery">APIC-register virtualization and virtual-interrupt delivery (APICv): the guest's accesses to its local APIC (EOI, TPR, reads) are done on the virtual-APIC page without an exit. Model: every local-APIC access, not only EOI and TPR writes.</param>
+/// <param name="ProcessPostedInterrupts">Posted interrupts: an interrupt for a running guest is delivered to it without an exit.</param>
 /// <param name="MmioExitsAsPageFaults">Device pages are left out of the shadow page tables: an MMIO access exits as a page fault (exception exit), not an EPT violation.</param>
 /// <param name="VirtualizeApicAccesses">The guest's local APIC page is the APIC-access page: accesses to it exit as APIC accesses (reason 44) rather than EPT violations or page faults.</param>
 /// <param name="ExceptionBitmap">Bit n set: exception vector n exits instead of going to the guest's handler.</param>
@@ -38,6 +40,8 @@ public sealed record VmExecutionControls(
     bool ExternalInterruptExiting = true,
     bool VirtualizeApicAccesses = false,
     bool MmioExitsAsPageFaults = false,
+    bool VirtualInterruptDelivery = false,
+    bool ProcessPostedInterrupts = false,
     uint ExceptionBitmap = 0)
 {
     /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the TPR shadow and the APIC-access page (both came before EPT).</summary>
@@ -71,6 +75,10 @@ public sealed record VmExecutionControls(
         },
     };
 
+    /// <summary>Whether <paramref name="instruction"/> at <paramref name="operand"/> exits: as <see cref="Exits(Instruction)"/>, except that with virtual-interrupt delivery the local APIC's page is the CPU's own.</summary>
+    public bool Exits(Instruction instruction, ulong operand) =>
+        !(VirtualInterruptDelivery && instruction is Instruction.MmioRead or Instruction.MmioWrite && Platform.PlatformDevices.IsLocalApic(operand)) && Exits(instruction);
+
     /// <summary>The basic exit reason of <paramref name="instruction"/> at <paramref name="operand"/> when it exits: an MMIO access to the APIC-access page is an APIC access.</summary>
     public ExitReason ReasonFor(Instruction instruction, ulong operand) => instruction switch
     {
@@ -98,6 +106,7 @@ public sealed record VmExecutionControls(
         yield return $"external-interrupt exiting: {ExternalInterruptExiting}";
         yield return $"virtualize APIC accesses: {VirtualizeApicAccesses}";
         yield return $"MMIO exits as page faults (device pages unmapped in shadow tables): {MmioExitsAsPageFaults}";
+        yield return $"virtual-interrupt delivery (APICv): {VirtualInterruptDelivery}, posted interrupts: {ProcessPostedInterrupts}";
         yield return $"exception bitmap: 0x{ExceptionBitmap:X8}";
     }
 }

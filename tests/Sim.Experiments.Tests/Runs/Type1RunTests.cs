@@ -109,3 +109,36 @@ public class Type1RunTests
         Assert.Equal(a.Run.EventsProcessed, b.Run.EventsProcessed);
     }
 }
+
+/// <summary>APIC virtualization and posted interrupts, on the profile that has them.</summary>
+public class ApicVirtualizationRunTests
+{
+    private static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size) =>
+        WorkloadRun.Run(profile, workload, size, seed: 1, axes: VirtualizationAxes.ForPreset("type1", profile));
+
+    private static double Exits(WorkloadRunResult r, ExitReason reason) => r.Stat("host.cpu0", "vm_exits::" + reason);
+
+    [Fact]
+    public void With_APICv_and_posted_interrupts_a_running_guest_takes_its_interrupts_and_EOIs_without_exits()
+    {
+        WorkloadRunResult nehalem = Run(HardwareProfiles.NehalemX5570, new ForkWait(), 300);
+        WorkloadRunResult skylake = Run(HardwareProfiles.SkylakeSp8180, new ForkWait(), 300);
+        Assert.True(Exits(nehalem, ExitReason.ExternalInterrupt) > 0);
+        Assert.True(Exits(nehalem, ExitReason.ApicAccess) > 0);
+        Assert.Equal(0, Exits(skylake, ExitReason.ExternalInterrupt));
+        Assert.Equal(0, Exits(skylake, ExitReason.ApicAccess));
+        Assert.Equal(0, skylake.Stat("host.hypervisor", "kicks"));
+        // The timer's interrupts still reach the guest: each one acknowledged on the virtual APIC.
+        Assert.Equal(skylake.Stat("vm0.vcpu0.apic", "timer_interrupts"), skylake.Stat("vm0.vcpu0.apic", "eois"));
+        Assert.True(skylake.Stat("vm0.vcpu0.apic", "timer_interrupts") > 0);
+    }
+
+    [Fact]
+    public void A_blocked_virtual_CPU_is_still_woken_by_a_kick_and_its_interrupt_injected_on_entry()
+    {
+        WorkloadRunResult r = Run(HardwareProfiles.SkylakeSp8180, new FioRandRead(), 20);
+        Assert.True(Exits(r, ExitReason.Hlt) > 0);
+        Assert.True(r.Stat("host.hypervisor", "kicks") > 0);
+        Assert.Equal(0, Exits(r, ExitReason.ApicAccess));
+    }
+}
