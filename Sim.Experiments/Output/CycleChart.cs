@@ -34,15 +34,21 @@ public static class CycleChart
             plot.Add.Bars(new[] { bar }).ValueLabelStyle.FontSize = 22;
         }
         plot.Axes.Left.SetTicks([.. Enumerable.Range(0, shown.Length).Select(i => (double)(shown.Length - i))], [.. shown.Select(s => s.Key.ToString())]);
-        plot.Axes.Left.TickLabelStyle.FontSize = 22;
-        plot.Axes.Bottom.TickLabelStyle.FontSize = 20;
-        plot.Axes.Bottom.Label.Text = "share of the run's cycles (%)";
-        plot.Axes.Bottom.Label.FontSize = 22;
-        plot.Axes.Title.Label.Text = title;
-        plot.Axes.Title.Label.FontSize = 26;
+        Label(plot, plot.Axes.Left, plot.Axes.Bottom, "share of the run's cycles (%)", title);
         double largest = shown.Length == 0 ? 100 : shown.Max(c => 100.0 * c.Value / total);
         plot.Axes.SetLimits(0, largest * 1.2, 0.4, shown.Length + 0.6); // room right of the longest bar for its label
         return plot.GetImage(Width, Height).GetImageBytes(ImageFormat.Png);
+    }
+
+    /// <summary>The lettering every chart of the project shares, large enough to be read when projected.</summary>
+    internal static void Label(Plot plot, IAxis categories, IAxis values, string valueLabel, string title)
+    {
+        categories.TickLabelStyle.FontSize = 22;
+        values.TickLabelStyle.FontSize = 20;
+        values.Label.Text = valueLabel;
+        values.Label.FontSize = 22;
+        plot.Axes.Title.Label.Text = title;
+        plot.Axes.Title.Label.FontSize = 26;
     }
 
     /// <summary>Each category's colour, the same in every chart.</summary>

@@ -38,12 +38,7 @@ public static class PresetCycleChart
             series.LegendText = c.ToString();
         }
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, ran.Length).Select(i => (double)i)], [.. ran.Select(o => o.Preset)]);
-        plot.Axes.Bottom.TickLabelStyle.FontSize = 22;
-        plot.Axes.Left.TickLabelStyle.FontSize = 20;
-        plot.Axes.Left.Label.Text = "cycles, relative to native";
-        plot.Axes.Left.Label.FontSize = 22;
-        plot.Axes.Title.Label.Text = title;
-        plot.Axes.Title.Label.FontSize = 26;
+        CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, "cycles, relative to native", title);
         plot.Legend.FontSize = 18;
         plot.ShowLegend(Edge.Right);
         double tallest = ran.Max(o => o.Result!.Outcome.CoreCycles / native);

@@ -200,7 +200,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                     MonitorServices.ZeroPage(path, page);
                 }
                 core.Mmu.LoadGuestCr3(exit.Operand);
-                FlushIfProtectionsChanged(core, shadow);
+                _services.FlushIfProtectionsChanged(core);
                 path.Execute(Instruction.Vmwrite); // the shadow root into the VMCS's guest CR3
                 AdvanceGuest(path);
                 break;
@@ -227,52 +227,24 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     }
 
     /// <summary>
-    /// A page fault of the guest under shadow paging: the guest's tables walked in software (each
-    /// entry a load through the hypervisor's map of guest memory), then a shadow fill and a retry,
-    /// a true fault injected into the guest, or the guest's write to its own page table emulated
-    /// (done, and the shadow entries made from that entry cleared). Returns whether the guest
-    /// skips the faulting instruction, and what to inject.
+    /// A page fault of the guest under shadow paging (<see cref="MonitorServices.ShadowPageFault"/>):
+    /// a hidden fault retried, a true fault injected into the guest, or a page-table write
+    /// emulated and skipped. Returns whether the guest skips the faulting instruction, and what to inject.
     /// </summary>
     private (bool Skip, GuestException? Inject) ShadowPageFault(Core core, HypervisorPath path, VmExit exit)
     {
-        ShadowPageTables shadow = Shadow!;
         var code = (PageFaultErrorCode)exit.Value;
-        MemoryAccessKind kind = (code & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
-            : (code & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
-        ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, exit.FaultAddress, kind, user: (code & PageFaultErrorCode.User) != 0);
-        path.Run(HypervisorRoutine.ShadowFill);
-        _services.ShadowTraffic(path, fault);
+        ShadowFault fault = _services.ShadowPageFault(core, path, code, exit.FaultAddress, user: (code & PageFaultErrorCode.User) != 0);
         switch (fault.Kind)
         {
             case ShadowFaultKind.Fill:
-                FlushIfProtectionsChanged(core, shadow);
                 return (false, null);
             case ShadowFaultKind.GuestFault:
                 path.Run(HypervisorRoutine.ExceptionReflection).Execute(Instruction.Vmwrite).Execute(Instruction.Vmwrite); // interruption information, error code
                 return (false, new GuestException(ExceptionVector.PageFault, fault.GuestErrorCode, exit.FaultAddress));
             default:
-                path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(Vm.HostBase + fault.WrittenGuestPhysical, 1);
-                IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
-                foreach (ulong entry in cleared)
-                {
-                    path.StoreWords(entry, 1);
-                }
-                if (cleared.Count > 0)
-                {
-                    core.Mmu.FlushGuest(); // which linear addresses those entries served is not kept: all of the guest's translations go
-                }
                 AdvanceGuest(path);
                 return (true, null);
-        }
-    }
-
-    /// <summary>Shadow entries lost their write right: the guest's TLB entries may still hold it, so they go.</summary>
-    private static void FlushIfProtectionsChanged(Core core, ShadowPageTables shadow)
-    {
-        if (shadow.ProtectionsChanged)
-        {
-            shadow.ProtectionsChanged = false;
-            core.Mmu.FlushGuest();
         }
     }
 

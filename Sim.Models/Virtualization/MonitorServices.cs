@@ -1,6 +1,7 @@
 using Sim.Engine.Statistics;
 using Sim.Models.Cpu;
 using Sim.Models.Memory;
+using Sim.Models.Paging;
 using Sim.Models.Platform;
 
 namespace Sim.Models.Virtualization;
@@ -152,8 +153,56 @@ internal sealed class MonitorServices
         return instruction is Instruction.In or Instruction.MmioRead ? read : null;
     }
 
+    /// <summary>
+    /// A page fault of a guest under shadow paging, as every monitor handles it: the guest's
+    /// tables walked in software (each entry a load through the monitor's map of guest memory),
+    /// then a hidden fault filled (and the guest's TLB entries flushed if that took a write right
+    /// away), or the guest's write to its own page table decoded, done, and the shadow entries
+    /// made from it cleared. A true fault is left to the caller to give to the guest.
+    /// <paramref name="user"/> is the guest's privilege at the fault.
+    /// </summary>
+    public ShadowFault ShadowPageFault(Core core, HypervisorPath path, PageFaultErrorCode code, ulong faultAddress, bool user)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        ShadowPageTables shadow = Shadow ?? throw new InvalidOperationException("A shadow page fault with no shadow page tables.");
+        MemoryAccessKind kind = (code & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
+            : (code & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
+        ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, faultAddress, kind, user);
+        path.Run(HypervisorRoutine.ShadowFill);
+        ShadowTraffic(path, fault);
+        if (fault.Kind == ShadowFaultKind.Fill)
+        {
+            FlushIfProtectionsChanged(core);
+        }
+        else if (fault.Kind == ShadowFaultKind.PageTableWrite)
+        {
+            path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(Vm.HostBase + fault.WrittenGuestPhysical, 1);
+            IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
+            foreach (ulong entry in cleared)
+            {
+                path.StoreWords(entry, 1);
+            }
+            if (cleared.Count > 0)
+            {
+                core.Mmu.FlushGuest(); // which linear addresses those entries served is not kept: all of the guest's translations go
+            }
+        }
+        return fault;
+    }
+
+    /// <summary>Shadow entries lost their write right: the guest's TLB entries may still hold it, so they go.</summary>
+    public void FlushIfProtectionsChanged(Core core)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        if (Shadow is { ProtectionsChanged: true } shadow)
+        {
+            shadow.ProtectionsChanged = false;
+            core.Mmu.FlushGuest();
+        }
+    }
+
     /// <summary>The memory traffic of resolving a shadow page fault: the guest entries read, new shadow pages zeroed, shadow entries written.</summary>
-    public void ShadowTraffic(HypervisorPath path, ShadowFault fault)
+    private void ShadowTraffic(HypervisorPath path, ShadowFault fault)
     {
         foreach (ulong gpa in fault.GuestEntriesRead)
         {

@@ -178,7 +178,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                     MonitorServices.ZeroPage(path, page);
                 }
                 core.Mmu.LoadGuestCr3(op.Operand);
-                FlushIfProtectionsChanged(core);
+                _services.FlushIfProtectionsChanged(core);
                 break;
             case Instruction.Invlpg:
                 path.Run(HypervisorRoutine.InvlpgEmulation);
@@ -253,32 +253,13 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             return Reflected(core, path, vector, errorCode, faultAddress);
         }
-        ShadowPageTables shadow = _services.Shadow!;
-        MemoryAccessKind kind = (errorCode & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
-            : (errorCode & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
-        ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, faultAddress, kind, user: !core.InGuestKernel);
-        path.Run(HypervisorRoutine.ShadowFill);
-        _services.ShadowTraffic(path, fault);
-        switch (fault.Kind)
+        ShadowFault fault = _services.ShadowPageFault(core, path, errorCode, faultAddress, user: !core.InGuestKernel);
+        return fault.Kind switch
         {
-            case ShadowFaultKind.Fill:
-                FlushIfProtectionsChanged(core);
-                return new ExceptionResponse(Leave(path), RetryFaultingOp: true);
-            case ShadowFaultKind.GuestFault:
-                return Reflected(core, path, ExceptionVector.PageFault, fault.GuestErrorCode, faultAddress);
-            default:
-                path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(Vm.HostBase + fault.WrittenGuestPhysical, 1);
-                IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
-                foreach (ulong entry in cleared)
-                {
-                    path.StoreWords(entry, 1);
-                }
-                if (cleared.Count > 0)
-                {
-                    core.Mmu.FlushGuest();
-                }
-                return new ExceptionResponse(Leave(path), RetryFaultingOp: false); // emulated: the store is not retried
-        }
+            ShadowFaultKind.Fill => new ExceptionResponse(Leave(path), RetryFaultingOp: true),
+            ShadowFaultKind.GuestFault => Reflected(core, path, ExceptionVector.PageFault, fault.GuestErrorCode, faultAddress),
+            _ => new ExceptionResponse(Leave(path), RetryFaultingOp: false), // a page-table write, emulated: the store is not retried
+        };
     }
 
     /// <summary>A physical interrupt: the kick of a virtual interrupt, which is reflected to the guest kernel if its virtual IF allows.</summary>
@@ -479,16 +460,6 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         if (_virtualInterruptsEnabled && _services.HasPendingInterrupt)
         {
             Reflect(core, path);
-        }
-    }
-
-    private void FlushIfProtectionsChanged(Core core)
-    {
-        ShadowPageTables shadow = _services.Shadow!;
-        if (shadow.ProtectionsChanged)
-        {
-            shadow.ProtectionsChanged = false;
-            core.Mmu.FlushGuest();
         }
     }
 }
