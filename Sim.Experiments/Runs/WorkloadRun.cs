@@ -117,6 +117,10 @@ public static class WorkloadRun
             return new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
         }
         MachineConfiguration host = configuration with { MemoryBytes = configuration.MemoryBytes + HypervisorMemoryBytes, Disk = DiskKind.None, Nic = false };
+        if (axes.Io == IoVirtualization.Paravirtual)
+        {
+            configuration = configuration with { DiskInterface = DiskInterface.Virtio }; // the guest's disk is a virtio-blk device
+        }
         if (axes.Cpu == CpuVirtualization.HardwareAssist)
         {
             Hypervisor hypervisor = null!;

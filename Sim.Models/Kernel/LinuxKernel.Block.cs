@@ -20,11 +20,16 @@ public sealed partial class LinuxKernel
             StartAhci();
             return;
         }
+        if (_platform.Devices.Virtio is not null)
+        {
+            StartVirtio();
+            return;
+        }
         RouteIrq(PlatformDevices.DiskIrq, DiskVector, levelTriggered: true);
     }
 
     /// <summary>Requests the disk holds or the kernel has queued for it: while any is in flight, a blocked system is waiting, not deadlocked.</summary>
-    private int BlockRequestsInFlight => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0);
+    private int BlockRequestsInFlight => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0) + (_virtio?.InFlight ?? 0);
 
     /// <summary>pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk, through the machine's disk interface; the caller blocks until it completes.</summary>
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
@@ -34,6 +39,10 @@ public sealed partial class LinuxKernel
         if (_platform.Devices.Ahci is not null)
         {
             AhciSubmit(path, request, offset / 512);
+        }
+        else if (_virtio is not null)
+        {
+            VirtioSubmit(path, request, offset / 512);
         }
         else
         {

@@ -231,6 +231,10 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             return AhciInterrupt(core, path, preemptible);
         }
+        if (vector == DiskVector && _virtio is not null)
+        {
+            return VirtioInterrupt(core, path, preemptible);
+        }
         if (vector == DiskVector && _disk is not null)
         {
             DiskInterrupt(path);

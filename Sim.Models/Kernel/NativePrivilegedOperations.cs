@@ -28,5 +28,9 @@ public sealed class NativePrivilegedOperations : IPrivilegedOperations
 
     public IOpStream IdleLoop() => new IdleThread();
 
+    public void NotifyDevice(KernelPath path, ulong register) => Checked(path).Execute(Op.MmioWrite(register, 0));
+
+    public bool DriverAcknowledgesDevice => true;
+
     private static KernelPath Checked(KernelPath path) => path ?? throw new ArgumentNullException(nameof(path));
 }

@@ -11,7 +11,8 @@ namespace Sim.Models.Kernel;
 /// them in effect (a switch of address space, a TLB flush, the return from the kernel). Masking
 /// events is a store to the shared-info page, not an instruction (the vCPU's
 /// evtchn_upcall_mask); an event needs no EOI; the kernel returns to user mode through the
-/// iret hypercall; the idle loop blocks with sched_op.
+/// iret hypercall; the idle loop blocks with sched_op; a device is notified by an event on its
+/// channel, and its interrupt comes as an event the driver need not acknowledge on the device.
 /// </summary>
 public sealed class ParavirtualPrivilegedOperations(ulong sharedInfo) : IPrivilegedOperations
 {
@@ -63,6 +64,11 @@ public sealed class ParavirtualPrivilegedOperations(ulong sharedInfo) : IPrivile
     public void ReturnFromInterrupt(KernelPath path) => ReturnFromSyscall(path);
 
     public IOpStream IdleLoop() => new GeneratedIdle();
+
+    /// <summary>The kick is an event sent on the channel of the device whose registers are in the page of <paramref name="register"/> (event_channel_op send): the hypervisor notifies the backend.</summary>
+    public void NotifyDevice(KernelPath path, ulong register) => Call(path, Hypercall.Encode(XenHypercall.EventChannelOp, register, Hypercall.Send));
+
+    public bool DriverAcknowledgesDevice => false;
 
     private static void Call(KernelPath path, ulong hypercall) => path.Execute(Op.Execute(Instruction.Syscall, hypercall));
 

@@ -8,4 +8,7 @@ public enum DiskInterface
 
     /// <summary>The primary ATA channel in PIO mode (one command at a time, 257 port accesses per sector): emulated IDE's textbook case.</summary>
     AtaPio,
+
+    /// <summary>A paravirtual virtio-blk device with a split virtqueue (a virtual machine's, under paravirtual I/O; there is no such hardware).</summary>
+    Virtio,
 }

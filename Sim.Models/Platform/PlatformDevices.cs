@@ -28,6 +28,12 @@ public sealed class PlatformDevices
     /// <summary>Where the AHCI adapter's registers are mapped (its ABAR, PCI BAR5).</summary>
     public const ulong AhciBase = 0xFEBF_0000;
 
+    /// <summary>The I/O APIC pin of the virtio block device (level-triggered until InterruptACK).</summary>
+    public const int VirtioIrq = 20;
+
+    /// <summary>Where the virtio block device's registers are mapped (virtio-mmio).</summary>
+    public const ulong VirtioBase = 0xFEB0_0000;
+
     /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
     public const int NicIrq = 11;
 
@@ -77,7 +83,16 @@ public sealed class PlatformDevices
             IStorageMedium medium = configuration.Disk == DiskKind.SolidState
                 ? new SolidStateDisk(configuration.DiskSectors)
                 : new RotatingDisk(configuration.DiskSectors, sim.Random.For(prefix + ".disk0.medium"));
-            if (configuration.DiskInterface == DiskInterface.AtaPio)
+            if (configuration.DiskInterface == DiskInterface.Virtio)
+            {
+                if (!emulated)
+                {
+                    throw new ArgumentException("A virtio disk is a virtual machine's: a physical machine has none.", nameof(configuration));
+                }
+                Virtio = new VirtioBlock(sim, prefix + ".disk0", memory, medium, 0, () => IoApic.Assert(VirtioIrq), () => IoApic.Deassert(VirtioIrq));
+                Bus.MapMmio(VirtioBase, VirtioBlock.Size, Virtio);
+            }
+            else if (configuration.DiskInterface == DiskInterface.AtaPio)
             {
                 Disk = new AtaDisk(sim, prefix + ".disk0", medium, Cycles(t.AtaIoNanoseconds), () => IoApic.Assert(DiskIrq), () => IoApic.Deassert(DiskIrq));
                 Bus.MapPorts(AtaDisk.CommandBase, AtaDisk.CommandBase + 7, Disk);
@@ -113,8 +128,11 @@ public sealed class PlatformDevices
     /// <summary>The SATA disk behind the AHCI adapter, or null when configured without one or on the ATA channel.</summary>
     public AhciDisk? Ahci { get; }
 
-    /// <summary>Whether there is a disk, on either interface.</summary>
-    public bool HasDisk => Disk is not null || Ahci is not null;
+    /// <summary>The paravirtual block device, or null when the disk has another interface.</summary>
+    public VirtioBlock? Virtio { get; }
+
+    /// <summary>Whether there is a disk, on any interface.</summary>
+    public bool HasDisk => Disk is not null || Ahci is not null || Virtio is not null;
 
     /// <summary>The network card, or null when configured without one. By default its peer echoes every frame after the turnaround time.</summary>
     public Nic8254x? Nic { get; }

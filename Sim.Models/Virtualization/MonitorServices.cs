@@ -296,6 +296,7 @@ internal sealed class MonitorServices
         _ when PlatformDevices.IsLocalApic(address) => 1,
         _ when address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size => 2,
         _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => 3,
+        _ when address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioBlock.Size => 5,
         _ => 4,
     };
 }

@@ -320,6 +320,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                     // The event is handled: the hypervisor acknowledges the virtual interrupt
                     // behind it (the guest has no APIC to write to).
                     _services.DeviceModel(path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
+                    if (Vm.Devices.Virtio is not null)
+                    {
+                        _services.DeviceModel(path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioBlock.InterruptAck, 1);
+                    }
                 }
                 if (core.GuestKernelEnteredFromUser)
                 {
@@ -334,6 +338,11 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 break;
             case XenHypercall.SchedOp:
                 Idle(core, path);
+                break;
+            case XenHypercall.EventChannelOp:
+                // The split driver's notification on the channel of the device at that page: its
+                // backend (the device model here) is told of new requests.
+                _services.DeviceModel(path.Run(HypervisorRoutine.PrivilegedEmulation), Instruction.MmioWrite, argument + Devices.VirtioBlock.QueueNotify, 0);
                 break;
             default:
                 throw new InvalidOperationException($"Hypercall {call} is not one this hypervisor model serves.");

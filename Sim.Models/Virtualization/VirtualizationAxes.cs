@@ -168,8 +168,9 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         }
         bool built = IsNative ||
             (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
-             Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io == IoVirtualization.Emulated && Hosting is Hosting.BareMetal or Hosting.Hosted) ||
-            (Cpu == CpuVirtualization.Paravirtual && Io == IoVirtualization.Emulated && Hosting == Hosting.BareMetal) ||
+             Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io is IoVirtualization.Emulated or IoVirtualization.Paravirtual &&
+             Hosting is Hosting.BareMetal or Hosting.Hosted) ||
+            (Cpu == CpuVirtualization.Paravirtual && Io is IoVirtualization.Emulated or IoVirtualization.Paravirtual && Hosting == Hosting.BareMetal) ||
             Cpu == CpuVirtualization.None;
         return built ? null
             : $"{this} is not built yet (docs/virtualization.md lists what runs)";

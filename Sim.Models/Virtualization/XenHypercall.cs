@@ -17,6 +17,9 @@ public enum XenHypercall
 
     /// <summary>Scheduler operations: block until an event arrives (the idle loop's HLT).</summary>
     SchedOp = 29,
+
+    /// <summary>Event-channel operations: send an event (a split driver's notification of its backend).</summary>
+    EventChannelOp = 32,
 }
 
 /// <summary>How a hypercall and its arguments travel in one operand: the number in bits 7:0, a sub-operation in bits 11:8, and a page-aligned address (or a count, shifted to bit 12) in bits 63:12.</summary>
@@ -27,6 +30,9 @@ public static class Hypercall
 
     /// <summary>SCHEDOP_block.</summary>
     public const ulong Block = 1;
+
+    /// <summary>EVTCHNOP_send.</summary>
+    public const ulong Send = 4;
 
     public static ulong Encode(XenHypercall call, ulong pageAlignedArgument = 0, ulong subOperation = 0) =>
         (pageAlignedArgument & ~0xFFFUL) | ((subOperation & 0xF) << 8) | (ulong)call;

@@ -29,7 +29,7 @@ public class ScenarioFileTests
     [InlineData("size: 0\n", "bad.yaml, line 1: size: size must be a positive whole number")]
     [InlineData("repetitions: 0\n", "bad.yaml, line 1: repetitions: repetitions must be 1 to 1000")]
     [InlineData("profile: skylake\n", "bad.yaml, line 1: profile: there is no hardware profile 'skylake'; the profiles are: p4-672, core2-merom")]
-    [InlineData("preset: paravirt\nprofile: nehalem-x5570\n", "bad.yaml: preset 'paravirt' on nehalem-x5570 (paravirtual / direct / paravirtual / bare-metal): paravirtual / direct / paravirtual / bare-metal is not built yet")]
+    [InlineData("preset: type1\nio: passthrough\nprofile: nehalem-x5570\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / nested / passthrough / bare-metal): hardware-assist / nested / passthrough / bare-metal is not built yet")]
     [InlineData("preset: type1\nmmu: nested\n", "bad.yaml: preset 'type1' on p4-672 (hardware-assist / nested / emulated / bare-metal): nested paging needs EPT, which p4-672 does not have")]
     [InlineData("cpu: vt-x\n", "bad.yaml, line 1: cpu: there is no cpu virtualization 'vt-x'; the choices are: native, trap-and-emulate, binary-translation, hardware-assist")]
     [InlineData("workload: [gups, stream]\n", "bad.yaml, line 1: 'workload' takes a single value")]

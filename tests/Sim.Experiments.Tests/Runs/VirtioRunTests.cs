@@ -1,0 +1,53 @@
+using Sim.Experiments.Runs;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>Paravirtual I/O: a virtio-blk device with a split virtqueue, under VT-x and under Xen-style paravirtualization.</summary>
+public class VirtioRunTests
+{
+    private static readonly HardwareProfile Nehalem = HardwareProfiles.NehalemX5570;
+    private static readonly VirtualizationAxes Type1Virtio = VirtualizationAxes.ForPreset("type1", Nehalem) with { Io = IoVirtualization.Paravirtual };
+
+    private static WorkloadRunResult Run(IWorkload workload, long size, VirtualizationAxes axes, HardwareProfile? profile = null) =>
+        WorkloadRun.Run(profile ?? Nehalem, workload, size, seed: 1, axes: axes);
+
+    private static double ExitsPerRequest(WorkloadRunResult r, long requests) => r.Exits.Sum(e => e.Count) / (double)requests;
+
+    [Fact]
+    public void Batching_reduces_kicks_and_exits_per_request_as_the_queue_deepens()
+    {
+        WorkloadRunResult shallow = Run(new FioRandRead(queueDepth: 1), 200, Type1Virtio);
+        WorkloadRunResult deep = Run(new FioRandRead(queueDepth: 32), 200, Type1Virtio);
+        double KicksPerRequest(WorkloadRunResult r) => r.Stat("vm0.kernel.virtio", "kicks") / r.Stat("vm0.disk0", "requests");
+        Assert.Equal(1.0, KicksPerRequest(shallow)); // the device is idle at each request: every one is kicked
+        Assert.True(KicksPerRequest(deep) < 0.1, $"{KicksPerRequest(deep)} kicks per request at queue depth 32");
+        Assert.True(ExitsPerRequest(deep, 200) < ExitsPerRequest(shallow, 200));
+        Assert.Equal(200, deep.Stat("vm0.disk0", "requests"));
+    }
+
+    [Fact]
+    public void Virtio_needs_fewer_exits_per_request_than_the_emulated_AHCI_adapter()
+    {
+        WorkloadRunResult virtio = Run(new FioRandRead(), 100, Type1Virtio);
+        WorkloadRunResult ahci = Run(new FioRandRead(), 100, VirtualizationAxes.ForPreset("type1", Nehalem));
+        Assert.True(ExitsPerRequest(virtio, 100) < ExitsPerRequest(ahci, 100));
+        // A request: one kick; an interrupt: the status read and the acknowledgement, and the EOI.
+        Assert.Equal(100, virtio.Stat("vm0.disk0", "notifications"));
+        Assert.Equal(virtio.Outcome.CoreCycles, (ulong)virtio.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
+    public void The_paravirt_preset_runs_with_hypercalls_and_events_only()
+    {
+        HardwareProfile p4 = HardwareProfiles.Pentium4672;
+        WorkloadRunResult r = Run(new FioRandRead(queueDepth: 4), 100, VirtualizationAxes.ForPreset("paravirt", p4), p4);
+        Assert.Equal(100, r.Stat("vm0.disk0", "requests"));
+        Assert.Equal([Models.Cpu.Instruction.Syscall], r.Interceptions.Select(i => i.Instruction)); // hypercalls, no register access trapped
+        Assert.True(r.Stat("host.monitor", "hypercalls::EventChannelOp") > 0);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+}
