@@ -121,10 +121,15 @@ public static class WorkloadRun
         {
             configuration = configuration with { DiskInterface = DiskInterface.Virtio }; // the guest's disk is a virtio-blk device
         }
+        else if (axes.Io == IoVirtualization.Passthrough)
+        {
+            configuration = configuration with { DiskInterface = DiskInterface.Ahci }; // the assigned function: an AHCI adapter
+        }
         if (axes.Cpu == CpuVirtualization.HardwareAssist)
         {
             Hypervisor hypervisor = null!;
-            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted));
+            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted,
+                assignedDisk: axes.Io == IoVirtualization.Passthrough));
             VirtualMachine vm = hypervisor.CreateVm(configuration);
             hypervisor.Launch(kernelFactory(vm, NativePrivilegedOperations.Instance));
             return vm;

@@ -179,6 +179,9 @@ public sealed class AhciDisk : IMmioDevice
     }
 
     /// <summary>The adapter reads each issued command from memory and queues it on the medium.</summary>
+    /// <summary>For a device assigned to a guest: the time its DMA to an address takes through the IOMMU (null for a device of the host).</summary>
+    public Func<ulong, Tick>? DmaTranslation { get; set; }
+
     private void FetchCommands()
     {
         uint slots = _ci & ~_fetched;
@@ -202,9 +205,22 @@ public sealed class AhciDisk : IMmioDevice
             MediumAccess access = _medium.Access(lba, count, write);
             Tick start = Tick.Max(_sim.Now, _mediumFree);
             _mediumFree = start + access.Occupancy;
-            _sim.Schedule(_done[slot], start + access.Latency);
+            _sim.Schedule(_done[slot], start + access.Latency + DmaTime(slot));
             (write ? _sectorsWritten : _sectorsRead).Add(count);
         }
+    }
+
+    /// <summary>Through an IOMMU, the DMA of a command: its header, its table and its data buffer each translated.</summary>
+    private Tick DmaTime(int slot)
+    {
+        if (DmaTranslation is not { } translate)
+        {
+            return default;
+        }
+        ulong header = _clb + ((ulong)slot * CommandHeaderBytes);
+        ulong table = _memory.ReadUInt64(header + 8);
+        ulong buffer = _memory.ReadUInt64(table + PrdtOffset);
+        return translate(header) + translate(table) + translate(buffer);
     }
 
     private bool TryDecode(int slot, out ulong lba, out int count, out bool write)

@@ -148,10 +148,11 @@ public static class HardwareProfiles
             SecondLevelHitCycles: 7),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 32, FillBuffers = 10 },
-        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false, Iommu: true),
         Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
         [
+            "IOMMU (VT-d) for SR-IOV device assignment: [DO10], Xeon 5500 platform with an SR-IOV NIC assigned to Xen guests",
             "clock 2.93 GHz: [SX11], description of the test machine",
             "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
             "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
@@ -190,10 +191,11 @@ public static class HardwareProfiles
             SecondLevelHitCycles: 9),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 56, FillBuffers = 12 },
-        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
         [
+            "IOMMU (VT-d) with posted interrupts: assumed present on a Xeon Scalable platform (no source in hand)",
             "L1D and L1I 32 KiB 8-way, 4 cycles; L2 1 MiB 16-way, 14 cycles; L3 1.375 MiB per core, 11-way, non-inclusive: [OPT] Skylake Server microarchitecture",
             "L3 latency 60 cycles and memory 90 ns load-to-use: assumed (no source in hand); parameters",
             NextLinePrefetchSource,

@@ -50,8 +50,9 @@ public sealed class PlatformDevices
     /// <param name="memory">The physical memory the devices' DMA reads and writes (guest-physical for a VM).</param>
     /// <param name="deliver">For CPU i, what delivers an interrupt vector to it.</param>
     /// <param name="emulated">Device models of a hypervisor: register accesses cost no device latency.</param>
+    /// <param name="assignedDisk">The disk is a real device assigned to the VM (passthrough): its registers cost what the hardware's do.</param>
     public PlatformDevices(Simulator sim, string prefix, string cpuPrefix, HardwareProfile profile, MachineConfiguration configuration,
-        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated)
+        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated, bool assignedDisk = false)
     {
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(profile);
@@ -100,7 +101,8 @@ public sealed class PlatformDevices
             }
             else
             {
-                Ahci = new AhciDisk(sim, prefix + ".disk0", memory, medium, Cycles(t.PcieMmioNanoseconds),
+                int ahciCycles = assignedDisk ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
+                Ahci = new AhciDisk(sim, prefix + ".disk0", memory, medium, ahciCycles,
                     Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), () => IoApic.Assert(AhciIrq), () => IoApic.Deassert(AhciIrq));
                 Bus.MapMmio(AhciBase, AhciDisk.Size, Ahci);
             }

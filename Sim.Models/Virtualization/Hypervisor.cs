@@ -55,13 +55,16 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly AddressSpaceBuilder _space;
     private readonly MonitorServices _services;
     private readonly bool _hosted;
+    private readonly bool _assignedDisk;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
     /// <param name="costs">The instruction counts of its handler routines.</param>
     /// <param name="shadowCacheRoots">Under shadow paging, how many guest address spaces keep their shadows.</param>
     /// <param name="hosted">Type 2: the hypervisor is a driver and a process of a host OS, and a device exit takes a trip through the host.</param>
-    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, int shadowCacheRoots = DefaultShadowCacheRoots, bool hosted = false)
+    /// <param name="assignedDisk">Passthrough: the disk is assigned to the guest, its registers mapped so that they do not exit, its DMA through the IOMMU.</param>
+    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, int shadowCacheRoots = DefaultShadowCacheRoots, bool hosted = false,
+        bool assignedDisk = false)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -77,7 +80,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             VirtualInterruptDelivery = features.ApicVirtualization,
             ProcessPostedInterrupts = features.PostedInterrupts,
+            AssignedMmioBase = assignedDisk ? PlatformDevices.AhciBase : 0,
+            AssignedMmioSize = assignedDisk ? Devices.AhciDisk.Size : 0,
         };
+        if (assignedDisk && !features.Iommu)
+        {
+            throw new InvalidOperationException($"{machine.Profile.Name} has no IOMMU: a device cannot be assigned to a guest.");
+        }
+        _assignedDisk = assignedDisk;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
         _hosted = hosted;
@@ -98,7 +108,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <summary>Creates the virtual machine (guest memory backed and mapped, device models built) on core 0; call after the machine is built.</summary>
     public VirtualMachine CreateVm(MachineConfiguration configuration, bool largeEptPages = false) =>
         _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, largeEptPages, _shadowCacheRoots, prepareShadowRoot: null,
-            guestKernelAtUserLevel: false, OnVirtualInterrupt);
+            guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDisk: _assignedDisk);
 
     /// <summary>
     /// VMLAUNCH: loads the hypervisor's own CR3 for root mode, gives the MMU the guest's translation

@@ -69,7 +69,7 @@ internal sealed class MonitorServices
 
     /// <summary>Creates the virtual machine on core 0, with shadow page tables unless it has an EPT.</summary>
     public VirtualMachine CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages, int shadowCacheRoots,
-        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<int> onVirtualInterrupt, bool directPaging = false)
+        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<int> onVirtualInterrupt, bool directPaging = false, bool assignedDisk = false)
     {
         if (_vm is not null)
         {
@@ -83,7 +83,7 @@ internal sealed class MonitorServices
         {
             _pending.Add(vector);
             onVirtualInterrupt(vector);
-        }, directPaging);
+        }, directPaging, assignedDisk);
         if (!nestedPaging && !directPaging)
         {
             Shadow = new ShadowPageTables(Machine.Memory, _vm.Memory, _vm.HostBase, shadowCacheRoots, _stats.Child("shadow"), prepareShadowRoot, guestKernelAtUserLevel);

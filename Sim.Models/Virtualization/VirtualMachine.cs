@@ -1,5 +1,7 @@
 using Sim.Engine;
+using Sim.Engine.Time;
 using Sim.Models.Cpu;
+using Sim.Models.Devices;
 using Sim.Models.Hardware;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
@@ -26,7 +28,7 @@ namespace Sim.Models.Virtualization;
 public sealed class VirtualMachine : IPlatform
 {
     internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, bool nestedPaging, bool largeEptPages,
-        Action<VirtualMachine, int> deliver, bool directPaging = false)
+        Action<VirtualMachine, int> deliver, bool directPaging = false, bool assignedDisk = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -61,7 +63,15 @@ public sealed class VirtualMachine : IPlatform
             Ept = new Ept(host.Memory);
             Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
         }
-        Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, _ => vector => deliver(this, vector), emulated: true);
+        Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, _ => vector => deliver(this, vector), emulated: true,
+            assignedDisk);
+        if (assignedDisk)
+        {
+            AhciDisk disk = Devices.Ahci ?? throw new ArgumentException("Only a disk on the AHCI interface can be assigned to a virtual machine here.", nameof(configuration));
+            Tick dram = host.Profile.Clock().EdgeTick(new Cycles((ulong)host.Profile.DramLatencyCycles)); // one memory reference
+            var iommu = new Iommu(dram, host.Sim.Stats.Group(Name + ".iommu"));
+            disk.DmaTranslation = iommu.Translate;
+        }
     }
 
     /// <summary>The physical machine the VM runs on.</summary>

@@ -158,6 +158,14 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         {
             return "a paravirtual kernel's page tables are the ones the hardware walks (--mmu direct)";
         }
+        if (Io == IoVirtualization.Passthrough && !profile.Features.Iommu)
+        {
+            return $"device assignment (passthrough) needs an IOMMU (VT-d), which {profile.Name}'s platform does not have";
+        }
+        if (Io == IoVirtualization.Passthrough && (Cpu != CpuVirtualization.HardwareAssist || Hosting != Hosting.BareMetal))
+        {
+            return "passthrough is built for a bare-metal VT-x hypervisor (--cpu hardware-assist --hosting bare-metal)";
+        }
         if (Hosting == Hosting.SharedKernel && Cpu != CpuVirtualization.None)
         {
             return "a shared kernel (containers) has no hypervisor: --cpu none";
@@ -168,7 +176,7 @@ public sealed record VirtualizationAxes(CpuVirtualization Cpu, MmuVirtualization
         }
         bool built = IsNative ||
             (Cpu is CpuVirtualization.HardwareAssist or CpuVirtualization.TrapAndEmulate or CpuVirtualization.BinaryTranslation &&
-             Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io is IoVirtualization.Emulated or IoVirtualization.Paravirtual &&
+             Mmu is MmuVirtualization.Nested or MmuVirtualization.Shadow && Io is IoVirtualization.Emulated or IoVirtualization.Paravirtual or IoVirtualization.Passthrough &&
              Hosting is Hosting.BareMetal or Hosting.Hosted) ||
             (Cpu == CpuVirtualization.Paravirtual && Io is IoVirtualization.Emulated or IoVirtualization.Paravirtual && Hosting == Hosting.BareMetal) ||
             Cpu == CpuVirtualization.None;

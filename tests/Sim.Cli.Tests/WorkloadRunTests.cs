@@ -40,7 +40,7 @@ public class WorkloadRunTests
     [InlineData("--workload", "spec-cpu", "no workload 'spec-cpu'")]
     [InlineData("--preset", "oslevel", "syscall runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups")]
     [InlineData("--preset", "paravirt", "syscall runs on the minimal test kernel")]
-    [InlineData("--io", "passthrough", "is not built yet")]
+    [InlineData("--io", "passthrough", "needs an IOMMU (VT-d), which p4-672's platform does not have")]
     [InlineData("--mmu", "nested", "nested paging needs EPT, which p4-672 does not have")]
     [InlineData("--io", "virtio", "there is no io virtualization 'virtio'; the choices are: native, emulated, paravirtual, passthrough")]
     [InlineData("--preset", "type9", "no preset 'type9'")]

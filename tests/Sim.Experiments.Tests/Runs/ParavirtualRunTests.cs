@@ -69,6 +69,6 @@ public class ParavirtualRunTests
         Assert.Contains("--mmu direct", (Pv with { Mmu = MmuVirtualization.Shadow }).Problem(P4), StringComparison.Ordinal);
         Assert.Null(Pv.Problem(P4));
         Assert.Null(VirtualizationAxes.ForPreset("paravirt", P4).Problem(P4)); // with paravirtual I/O
-        Assert.Contains("not built yet", (Pv with { Io = IoVirtualization.Passthrough }).Problem(P4), StringComparison.Ordinal);
+        Assert.Contains("not built yet", (Pv with { Hosting = Hosting.Hosted }).Problem(P4), StringComparison.Ordinal);
     }
 }

@@ -51,3 +51,34 @@ public class VirtioRunTests
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
     }
 }
+
+/// <summary>Passthrough: the disk assigned to the guest, its DMA through the IOMMU.</summary>
+public class PassthroughRunTests
+{
+    private static WorkloadRunResult Run(HardwareProfile profile, IoVirtualization io, long size) =>
+        WorkloadRun.Run(profile, new FioRandRead(), size, seed: 1, axes: VirtualizationAxes.ForPreset("type1", profile) with { Io = io });
+
+    [Fact]
+    public void An_assigned_disk_takes_no_register_exits_and_its_DMA_goes_through_the_IOMMU()
+    {
+        WorkloadRunResult r = Run(HardwareProfiles.NehalemX5570, IoVirtualization.Passthrough, 50);
+        Assert.Equal(0, r.Stat("host.cpu0", "vm_exits::EptViolation"));
+        Assert.True(r.Stat("vm0.bus.vm0.disk0", "accesses") >= 50 * 2); // the driver's register accesses happened, on the device itself
+        Assert.True(r.Stat("vm0.iommu", "iotlb_misses") > 0);
+        Assert.True(r.Stat("vm0.iommu", "iotlb_hits") > 0);             // the command list and tables are reused
+        WorkloadRunResult emulated = Run(HardwareProfiles.NehalemX5570, IoVirtualization.Emulated, 50);
+        Assert.True(r.Exits.Sum(e => e.Count) < emulated.Exits.Sum(e => e.Count));
+    }
+
+    [Fact]
+    public void With_posted_interrupts_and_APICv_only_the_idle_guest_s_HLT_exits()
+    {
+        WorkloadRunResult r = Run(HardwareProfiles.SkylakeSp8180, IoVirtualization.Passthrough, 50);
+        Assert.Equal([ExitReason.Hlt], r.Exits.Select(e => e.Reason));
+    }
+
+    [Fact]
+    public void A_platform_without_an_IOMMU_cannot_assign_a_device() =>
+        Assert.Contains("IOMMU", (VirtualizationAxes.ForPreset("type1", HardwareProfiles.Pentium4672) with { Io = IoVirtualization.Passthrough })
+            .Problem(HardwareProfiles.Pentium4672), StringComparison.Ordinal);
+}
