@@ -159,10 +159,10 @@ public sealed class VirtioBlock : IMmioDevice
     /// <summary>A request is done: status written, the used ring filled, new requests taken, and the interrupt raised unless the driver has turned it off.</summary>
     private void Complete(ushort head, ulong status, uint length)
     {
-        WriteU8(status, 0); // VIRTIO_BLK_S_OK
+        _memory.WriteField(status, 1, 0); // VIRTIO_BLK_S_OK
         ulong entry = _used + 4 + (8UL * (ulong)(_usedIndex % QueueSize));
-        WriteBits(entry, head, 0xFFFF_FFFF);          // id, a 32-bit field at a 4-byte boundary
-        WriteBits(entry + 4, length, 0xFFFF_FFFF);    // len
+        _memory.WriteField(entry, 4, head);          // id, a 32-bit field at a 4-byte boundary
+        _memory.WriteField(entry + 4, 4, length);    // len
         _usedIndex++;
         WriteU16(_used + 2, _usedIndex);
         _inFlight--;
@@ -196,16 +196,7 @@ public sealed class VirtioBlock : IMmioDevice
         _lineUp = up;
     }
 
-    private ushort ReadU16(ulong address) => (ushort)(_memory.ReadUInt64(address & ~7UL) >> (int)((address & 7) * 8));
+    private ushort ReadU16(ulong address) => (ushort)_memory.ReadField(address, 2);
 
-    private void WriteU16(ulong address, ushort value) => WriteBits(address, value, 0xFFFF);
-
-    private void WriteU8(ulong address, byte value) => WriteBits(address, value, 0xFF);
-
-    private void WriteBits(ulong address, ulong value, ulong mask)
-    {
-        int shift = (int)((address & 7) * 8);
-        ulong word = _memory.ReadUInt64(address & ~7UL);
-        _memory.WriteUInt64(address & ~7UL, (word & ~(mask << shift)) | ((value & mask) << shift));
-    }
+    private void WriteU16(ulong address, ushort value) => _memory.WriteField(address, 2, value);
 }

@@ -104,7 +104,7 @@ public sealed partial class LinuxKernel
             {
                 ulong entry = v.Used + 4 + (8UL * (ulong)(v.LastUsed % VirtioBlock.QueueSize));
                 rest.Load(entry);
-                int slot = (int)(uint)(Memory.ReadUInt64(entry & ~7UL) >> (int)((entry & 7) * 8)) / 3; // the entry's 32-bit id: the chain's head
+                int slot = (int)Memory.ReadField(entry, 4) / 3; // the entry's 32-bit id: the chain's head
                 v.LastUsed++;
                 DiskRequest request = v.Requests[slot]!;
                 v.Requests[slot] = null;
@@ -126,14 +126,9 @@ public sealed partial class LinuxKernel
         Memory.WriteUInt64(at + 8, length | ((ulong)flags << 32) | ((ulong)next << 48));
     }
 
-    private ushort ReadU16(ulong address) => (ushort)(Memory.ReadUInt64(address & ~7UL) >> (int)((address & 7) * 8));
+    private ushort ReadU16(ulong address) => (ushort)Memory.ReadField(address, 2);
 
-    private void WriteU16(ulong address, ushort value)
-    {
-        int shift = (int)((address & 7) * 8);
-        ulong word = Memory.ReadUInt64(address & ~7UL);
-        Memory.WriteUInt64(address & ~7UL, (word & ~(0xFFFFUL << shift)) | ((ulong)value << shift));
-    }
+    private void WriteU16(ulong address, ushort value) => Memory.WriteField(address, 2, value);
 
     private sealed class VirtioState(ulong descriptors, ulong available, ulong used, ulong headers)
     {

@@ -68,6 +68,31 @@ public sealed class PhysicalMemory
         words[(physicalAddress & (FrameBytes - 1)) >> 3] = value;
     }
 
+    /// <summary>The little-endian field of <paramref name="bytes"/> bytes (1, 2 or 4) at <paramref name="physicalAddress"/>, which must not cross an 8-byte word (rings and descriptors lay their fields out so).</summary>
+    public ulong ReadField(ulong physicalAddress, int bytes) =>
+        (ReadUInt64(physicalAddress & ~7UL) >> FieldShift(physicalAddress, bytes)) & FieldMask(bytes);
+
+    /// <summary>Writes the little-endian field of <paramref name="bytes"/> bytes at <paramref name="physicalAddress"/>, leaving the rest of its word alone.</summary>
+    public void WriteField(ulong physicalAddress, int bytes, ulong value)
+    {
+        int shift = FieldShift(physicalAddress, bytes);
+        ulong mask = FieldMask(bytes);
+        ulong word = ReadUInt64(physicalAddress & ~7UL);
+        WriteUInt64(physicalAddress & ~7UL, (word & ~(mask << shift)) | ((value & mask) << shift));
+    }
+
+    private static int FieldShift(ulong physicalAddress, int bytes)
+    {
+        int offset = (int)(physicalAddress & 7);
+        if (bytes is not (1 or 2 or 4) || offset % bytes != 0)
+        {
+            throw new ArgumentException($"A {bytes}-byte field at 0x{physicalAddress:X} is not aligned within its word.", nameof(bytes));
+        }
+        return offset * 8;
+    }
+
+    private static ulong FieldMask(int bytes) => (1UL << (bytes * 8)) - 1;
+
     /// <summary>A zeroed 4 KiB frame; its physical address.</summary>
     public ulong AllocateFrame()
     {

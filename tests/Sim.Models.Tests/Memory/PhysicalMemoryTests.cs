@@ -38,3 +38,18 @@ public class PhysicalMemoryTests
         Assert.Throws<InsufficientMemoryException>(() => m.AllocateFrame());
     }
 }
+
+public class PhysicalMemoryFieldTests
+{
+    [Fact]
+    public void Fields_of_one_two_and_four_bytes_read_and_write_in_place_little_endian()
+    {
+        var memory = new PhysicalMemory(2UL << 20);
+        memory.WriteUInt64(0x1000, 0x1122_3344_5566_7788);
+        Assert.Equal(0x5566UL, memory.ReadField(0x1002, 2));
+        memory.WriteField(0x1004, 4, 0xAABB_CCDD);
+        memory.WriteField(0x1001, 1, 0xEE);
+        Assert.Equal(0xAABB_CCDD_5566_EE88UL, memory.ReadUInt64(0x1000));
+        Assert.Throws<ArgumentException>(() => memory.ReadField(0x1003, 2)); // would straddle its alignment
+    }
+}
