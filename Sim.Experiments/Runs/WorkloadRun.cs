@@ -28,12 +28,12 @@ public static class WorkloadRun
     public const ulong HypervisorMemoryBytes = 256UL << 20;
 
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
-        VirtualizationAxes? axes = null) =>
-        Prepare(profile, workload, size, seed, configuration, axes).Execute();
+        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null) =>
+        Prepare(profile, workload, size, seed, configuration, axes, parameters, containers).Execute();
 
     /// <summary>Builds the machine (and the hypervisor and virtual machine), boots the kernel and prepares the workload's memory, without running it (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
     public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
-        VirtualizationAxes? axes = null)
+        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null)
     {
         configuration ??= MachineConfiguration.Default;
         axes ??= VirtualizationAxes.Native;
@@ -52,7 +52,7 @@ public static class WorkloadRun
         {
             // Processes run under the Linux-like kernel.
             LinuxKernel linux = null!;
-            IPlatform platform = Boot(sim, profile, configuration, axes,
+            IPlatform platform = Boot(sim, profile, configuration, axes, parameters,
                 (p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
             var processContext = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, sim.Random, size);
             processes.ConfigurePlatform(platform);
@@ -66,7 +66,7 @@ public static class WorkloadRun
             }
             if (axes.Hosting == Hosting.SharedKernel)
             {
-                linux.EnableContainers(ContainerConfiguration.Default); // the oslevel preset: the workload in a container of the one kernel
+                linux.EnableContainers(containers ?? ContainerConfiguration.Default); // the oslevel preset: the workload in a container of the one kernel
             }
             linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
             processes.ConfigureKernel(linux, processContext);
@@ -74,7 +74,7 @@ public static class WorkloadRun
             return new PreparedRun(sim, platform.BootCore, profile, axes, workload, processContext, seed);
         }
         MinimalKernel kernel = null!;
-        IPlatform machine = Boot(sim, profile, configuration, axes, (p, _) => kernel = new MinimalKernel(p));
+        IPlatform machine = Boot(sim, profile, configuration, axes, parameters, (p, _) => kernel = new MinimalKernel(p));
         AddressSpaceBuilder space = kernel.NewProcessSpace();
         var context = new WorkloadContext(space, machine.Memory, sim.Random, size);
         workload.Prepare(context);
@@ -109,7 +109,7 @@ public static class WorkloadRun
     /// trap-and-emulate or binary-translating monitor) that owns a machine with room for the
     /// guest's memory and its own.
     /// </summary>
-    private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes,
+    private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes, MonitorParameters? parameters,
         Func<IPlatform, IPrivilegedOperations, ICoreHost> kernelFactory)
     {
         if (axes.IsNative || axes.Hosting == Hosting.SharedKernel)
@@ -128,14 +128,14 @@ public static class WorkloadRun
         if (axes.Cpu == CpuVirtualization.HardwareAssist)
         {
             Hypervisor hypervisor = null!;
-            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted,
+            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters, hosted: axes.Hosting == Hosting.Hosted,
                 assignedDisk: axes.Io == IoVirtualization.Passthrough));
             VirtualMachine vm = hypervisor.CreateVm(configuration);
             hypervisor.Launch(kernelFactory(vm, NativePrivilegedOperations.Instance));
             return vm;
         }
         SoftwareMonitor monitor = null!;
-        _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted));
+        _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted, parameters));
         VirtualMachine guest = monitor.CreateVm(configuration);
         // The paravirtual kernel is the same kernel with hypercalls behind its privileged operations.
         IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;

@@ -1,4 +1,5 @@
 using Sim.Models.Hardware;
+using Sim.Models.Kernel;
 using Sim.Models.Platform;
 using Sim.Models.Virtualization;
 using Sim.Workloads;
@@ -17,7 +18,8 @@ public sealed record WorkloadScenario
     public static readonly string[] DiskInterfaces = ["ahci", "ata-pio"];
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
-    public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface"];
+    public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "container_memory_mib"];
 
     public string Workload { get; init; } = "syscall";
 
@@ -49,6 +51,18 @@ public sealed record WorkloadScenario
 
     public string DiskInterface { get; init; } = "ahci";
 
+    /// <summary>Guest address spaces whose shadow page tables a monitor keeps (shadow paging).</summary>
+    public int ShadowCacheRoots { get; init; } = MonitorParameters.Default.ShadowCacheRoots;
+
+    /// <summary>The binary translator's cache, in KiB.</summary>
+    public int TranslationCacheKiB { get; init; } = MonitorParameters.Default.TranslationCacheKiB;
+
+    /// <summary>Whether the EPT maps guest memory with 2 MiB pages.</summary>
+    public bool LargeEptPages { get; init; }
+
+    /// <summary>The container's memory limit in MiB (oslevel); null for none.</summary>
+    public long? ContainerMemoryMiB { get; init; }
+
     /// <summary>What is wrong with <paramref name="key"/>'s value, or null when it is allowed.</summary>
     public string? Problem(string key) => key switch
     {
@@ -67,6 +81,10 @@ public sealed record WorkloadScenario
         "disk" => Array.IndexOf(Disks, Disk) < 0 ? $"there is no disk '{Disk}'; the disks are: {string.Join(", ", Disks)}" : null,
         "disk_interface" => Array.IndexOf(DiskInterfaces, DiskInterface) < 0
             ? $"there is no disk interface '{DiskInterface}'; the interfaces are: {string.Join(", ", DiskInterfaces)}" : null,
+        "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
+        "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
+        "large_ept_pages" => null,
+        "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
 
@@ -86,6 +104,10 @@ public sealed record WorkloadScenario
         VirtualizationAxes axes = ResolveAxes();
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}" : null;
     }
+
+    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages);
+
+    public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null };
 
     /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
     public VirtualizationAxes ResolveAxes() => VirtualizationAxes.Resolve(Preset, ResolveProfile(),
@@ -121,6 +143,10 @@ public sealed record WorkloadScenario
         ["mmu"] = AxisNames.Of(ResolveAxes().Mmu),
         ["io"] = AxisNames.Of(ResolveAxes().Io),
         ["hosting"] = AxisNames.Of(ResolveAxes().Hosting),
+        ["shadow_cache_roots"] = ShadowCacheRoots,
+        ["translation_cache_kib"] = TranslationCacheKiB,
+        ["large_ept_pages"] = LargeEptPages,
+        ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
         ["repetitions"] = Repetitions,

@@ -46,12 +46,9 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     public const int VmcsReadsPerExit = 10;
 
-    /// <summary>Guest address spaces whose shadows are kept at once under shadow paging (assumed; a parameter).</summary>
-    public const int DefaultShadowCacheRoots = 16;
-
     private readonly Machine _machine;
     private readonly MmuVirtualization _mmu;
-    private readonly int _shadowCacheRoots;
+    private readonly MonitorParameters _parameters;
     private readonly AddressSpaceBuilder _space;
     private readonly MonitorServices _services;
     private readonly bool _hosted;
@@ -60,10 +57,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
     /// <param name="costs">The instruction counts of its handler routines.</param>
-    /// <param name="shadowCacheRoots">Under shadow paging, how many guest address spaces keep their shadows.</param>
+    /// <param name="parameters">Sizes: the shadow cache, the EPT's page size.</param>
     /// <param name="hosted">Type 2: the hypervisor is a driver and a process of a host OS, and a device exit takes a trip through the host.</param>
     /// <param name="assignedDisk">Passthrough: the disk is assigned to the guest, its registers mapped so that they do not exit, its DMA through the IOMMU.</param>
-    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, int shadowCacheRoots = DefaultShadowCacheRoots, bool hosted = false,
+    public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, MonitorParameters? parameters = null, bool hosted = false,
         bool assignedDisk = false)
     {
         ArgumentNullException.ThrowIfNull(machine);
@@ -74,7 +71,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         _machine = machine;
         _mmu = mmu;
-        _shadowCacheRoots = shadowCacheRoots;
+        _parameters = parameters ?? MonitorParameters.Default;
+        _parameters.Validate();
         VirtualizationFeatures features = machine.Profile.Features;
         Controls = (mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging) with
         {
@@ -106,8 +104,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public ShadowPageTables? Shadow => _services.Shadow;
 
     /// <summary>Creates the virtual machine (guest memory backed and mapped, device models built) on core 0; call after the machine is built.</summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration, bool largeEptPages = false) =>
-        _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, largeEptPages, _shadowCacheRoots, prepareShadowRoot: null,
+    public VirtualMachine CreateVm(MachineConfiguration configuration) =>
+        _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters.LargeEptPages, _parameters.ShadowCacheRoots, prepareShadowRoot: null,
             guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDisk: _assignedDisk);
 
     /// <summary>

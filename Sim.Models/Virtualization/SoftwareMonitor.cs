@@ -46,6 +46,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private readonly AddressSpaceBuilder _space;
     private readonly TranslationCache? _translations;
     private readonly Stack<bool> _savedFlags = new(); // the virtual IF as the guest's PUSHF saved it (binary translation)
+    private readonly MonitorParameters _parameters;
     private readonly Counter _reflections;
     private readonly VectorCounter<XenHypercall> _hypercalls;
     private readonly Counter _validatedUpdates;
@@ -58,7 +59,8 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private bool _virtualInterruptsEnabled = true;
 
     /// <param name="hosted">Type 2 (VMware Workstation): a device access takes a world switch to the host and a trip through the monitor's process there.</param>
-    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs, bool hosted = false)
+    /// <param name="parameters">Sizes: the shadow cache, the translation cache.</param>
+    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs, bool hosted = false, MonitorParameters? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -66,7 +68,8 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             throw new ArgumentException($"A software monitor is trap-and-emulate, binary-translation or paravirtual, not {AxisNames.Of(mode)}.", nameof(mode));
         }
-        (_machine, _mode) = (machine, mode);
+        (_machine, _mode, _parameters) = (machine, mode, parameters ?? MonitorParameters.Default);
+        _parameters.Validate();
         _space = new AddressSpaceBuilder(machine.Memory);
         for (ulong pa = 0; pa < machine.Memory.SizeBytes; pa += 1UL << PageEntry.LargePageShift)
         {
@@ -83,7 +86,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             _services.MapHostProcess(_space);
         }
-        _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(TranslationCache.DefaultBytes, stats.Child("translation_cache")) : null;
+        _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(_parameters.TranslationCacheKiB << 10, stats.Child("translation_cache")) : null;
     }
 
     public VirtualMachine Vm => _services.Vm;
@@ -91,7 +94,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     /// <summary>Creates the virtual machine on core 0, with shadow page tables that map the monitor into every guest address space.</summary>
     public VirtualMachine CreateVm(MachineConfiguration configuration)
     {
-        VirtualMachine vm = _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, Hypervisor.DefaultShadowCacheRoots, MapMonitor,
+        VirtualMachine vm = _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, _parameters.ShadowCacheRoots, MapMonitor,
             guestKernelAtUserLevel: true, _ => _services.Kick(KickVector), directPaging: _mode == CpuVirtualization.Paravirtual);
         if (_mode == CpuVirtualization.Paravirtual)
         {

@@ -20,9 +20,6 @@ public sealed class TranslationCache
     /// <summary>"The translator spends about 2300 cycles per translated x86 instruction" on the Pentium 4 (Adams and Agesen, ASPLOS 2006).</summary>
     public const int CyclesPerInstruction = 2300;
 
-    /// <summary>The cache's capacity, assumed: 4 MiB of translated code (no source in hand gives VMware's).</summary>
-    public const int DefaultBytes = 4 << 20;
-
     private readonly int _capacityLines;
     private readonly Dictionary<ulong, LinkedListNode<ulong>> _lines = [];
     private readonly LinkedList<ulong> _recency = []; // most recently entered first

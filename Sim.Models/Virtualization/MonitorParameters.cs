@@ -1,0 +1,27 @@
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// The sizes a study may vary in a monitor: how many guest address spaces keep their shadow page
+/// tables, the binary translator's cache, and whether the EPT maps guest memory with 2 MiB pages.
+/// The defaults are assumptions: no source in hand gives VMware's or KVM's shadow cache or
+/// VMware's translation cache sizes (docs/virtualization.md).
+/// </summary>
+/// <param name="ShadowCacheRoots">Guest address spaces whose shadows are kept at once (shadow paging).</param>
+/// <param name="TranslationCacheKiB">The translation cache's capacity (binary translation).</param>
+/// <param name="LargeEptPages">The EPT maps guest memory with 2 MiB pages where it can (nested paging); 4 KiB pages otherwise.</param>
+public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false)
+{
+    public static readonly MonitorParameters Default = new();
+
+    public void Validate()
+    {
+        if (ShadowCacheRoots is < 1 or > 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShadowCacheRoots), ShadowCacheRoots, "The shadow cache keeps 1 to 4096 address spaces.");
+        }
+        if (TranslationCacheKiB is < 1 or > (1 << 20))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TranslationCacheKiB), TranslationCacheKiB, "The translation cache holds 1 KiB to 1 GiB.");
+        }
+    }
+}

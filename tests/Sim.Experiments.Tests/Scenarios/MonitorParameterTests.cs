@@ -1,0 +1,55 @@
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+using Sim.Models.Hardware;
+
+namespace Sim.Experiments.Tests.Scenarios;
+
+/// <summary>The sizes a study varies in a monitor come from the scenario and change what the mechanisms do.</summary>
+public class MonitorParameterTests
+{
+    private static WorkloadRunResult Run(string yaml)
+    {
+        WorkloadScenario s = ScenarioFile.Parse(yaml, "test.yaml");
+        (Sim.Workloads.IWorkload workload, long size) = s.ResolveWorkload();
+        return WorkloadRun.Run(s.ResolveProfile(), workload, size, s.Seed, s.ResolveMachine(), s.ResolveAxes(), s.ResolveMonitorParameters(), s.ResolveContainers());
+    }
+
+    [Fact]
+    public void A_shadow_cache_of_one_address_space_is_rebuilt_on_every_context_switch()
+    {
+        const string Common = "workload: lat-ctx-0k\nsize: 20\npreset: type1\nprofile: p4-672\n";
+        WorkloadRunResult one = Run(Common + "shadow_cache_roots: 1\n");
+        WorkloadRunResult many = Run(Common);
+        Assert.True(one.Stat("host.hypervisor.shadow", "evictions") >= 20);
+        Assert.Equal(0, many.Stat("host.hypervisor.shadow", "evictions"));
+        Assert.True(one.Stat("host.hypervisor.shadow", "hidden_faults") > many.Stat("host.hypervisor.shadow", "hidden_faults"));
+    }
+
+    [Fact]
+    public void Two_MiB_EPT_pages_shorten_the_two_dimensional_walks()
+    {
+        const string Common = "workload: gups\nsize: 2000\npreset: type1\nprofile: nehalem-x5570\n";
+        WorkloadRunResult small = Run(Common);
+        WorkloadRunResult large = Run(Common + "large_ept_pages: true\n");
+        Assert.True(large.Stat("host.cpu0.tlb", "walk_references") < small.Stat("host.cpu0.tlb", "walk_references"));
+    }
+
+    [Fact]
+    public void A_container_memory_limit_is_enforced_and_a_tiny_translation_cache_retranslates()
+    {
+        WorkloadRunResult oom = Run("workload: lat-pagefault\nsize: 400\npreset: oslevel\nprofile: nehalem-x5570\ncontainer_memory_mib: 1\n");
+        Assert.Equal(1, oom.Stat("host.kernel.container", "oom_kills"));
+        WorkloadRunResult tiny = Run("workload: lat-null\nsize: 50\ncpu: binary-translation\nprofile: p4-672\ntranslation_cache_kib: 1\n");
+        Assert.True(tiny.Stat("host.monitor.translation_cache", "evictions") > 0);
+    }
+
+    [Theory]
+    [InlineData("shadow_cache_roots: 0\n", "shadow_cache_roots must be 1 to 4096")]
+    [InlineData("large_ept_pages: yes\n", "'yes' is not true or false")]
+    [InlineData("container_memory_mib: -5\n", "container_memory_mib must be a positive whole number")]
+    public void Bad_sizes_are_refused(string yaml, string message)
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Parse(yaml, "bad.yaml"));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+}
