@@ -89,6 +89,7 @@ public static class ScenarioFile
         "disk_interface" => s with { DiskInterface = value },
         "shadow_cache_roots" => s with { ShadowCacheRoots = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "translation_cache_kib" => s with { TranslationCacheKiB = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "virtio_backend" => s with { VirtioBackend = value },
         "large_ept_pages" => s with { LargeEptPages = value switch { "true" => true, "false" => false, _ => throw WrongType(where, key, value, "true or false") } },
         "container_memory_mib" => s with { ContainerMemoryMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),

@@ -19,7 +19,9 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "container_memory_mib"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib"];
+
+    public static readonly string[] VirtioBackends = ["user", "kernel"];
 
     public string Workload { get; init; } = "syscall";
 
@@ -60,6 +62,9 @@ public sealed record WorkloadScenario
     /// <summary>Whether the EPT maps guest memory with 2 MiB pages.</summary>
     public bool LargeEptPages { get; init; }
 
+    /// <summary>Where a hosted monitor's virtio backend runs: user (a QEMU-like process) or kernel (vhost).</summary>
+    public string VirtioBackend { get; init; } = "user";
+
     /// <summary>The container's memory limit in MiB (oslevel); null for none.</summary>
     public long? ContainerMemoryMiB { get; init; }
 
@@ -84,6 +89,7 @@ public sealed record WorkloadScenario
         "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
         "large_ept_pages" => null,
+        "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
@@ -105,7 +111,7 @@ public sealed record WorkloadScenario
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}" : null;
     }
 
-    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages);
+    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel");
 
     public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null };
 
@@ -146,6 +152,7 @@ public sealed record WorkloadScenario
         ["shadow_cache_roots"] = ShadowCacheRoots,
         ["translation_cache_kib"] = TranslationCacheKiB,
         ["large_ept_pages"] = LargeEptPages,
+        ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,

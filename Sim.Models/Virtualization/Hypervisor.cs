@@ -308,7 +308,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     {
         Instruction instruction = exit.Instruction ?? throw new InvalidOperationException($"A {exit.Reason} exit without its instruction.");
         path.Run(decode);
-        if (!_hosted || !MonitorServices.EmulatedInHostProcess(instruction, exit.Operand))
+        if (!_hosted || !MonitorServices.EmulatedInHostProcess(instruction, exit.Operand, _parameters.VirtioBackendInKernel))
         {
             return _services.DeviceModel(path, instruction, exit.Operand, exit.Value);
         }

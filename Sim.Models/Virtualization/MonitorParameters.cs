@@ -9,7 +9,8 @@ namespace Sim.Models.Virtualization;
 /// <param name="ShadowCacheRoots">Guest address spaces whose shadows are kept at once (shadow paging).</param>
 /// <param name="TranslationCacheKiB">The translation cache's capacity (binary translation).</param>
 /// <param name="LargeEptPages">The EPT maps guest memory with 2 MiB pages where it can (nested paging); 4 KiB pages otherwise.</param>
-public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false)
+/// <param name="VirtioBackendInKernel">A hosted monitor's virtio backend runs in its kernel part (as vhost does) rather than in its user-space process (as QEMU does).</param>
+public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false)
 {
     public static readonly MonitorParameters Default = new();
 

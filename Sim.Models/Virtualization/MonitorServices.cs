@@ -237,10 +237,15 @@ internal sealed class MonitorServices
         }
     }
 
-    /// <summary>Whether a hosted monitor emulates the device at <paramref name="address"/> in its process on the host (rather than in its kernel part, as the local and I/O APICs are).</summary>
-    public static bool EmulatedInHostProcess(Instruction instruction, ulong address) =>
+    /// <summary>
+    /// Whether a hosted monitor emulates the device at <paramref name="address"/> in its process on
+    /// the host, rather than in its kernel part, as the local and I/O APICs are, and the virtio
+    /// backend is when <paramref name="virtioInKernel"/> (vhost).
+    /// </summary>
+    public static bool EmulatedInHostProcess(Instruction instruction, ulong address, bool virtioInKernel) =>
         instruction is Instruction.In or Instruction.Out ||
-        !(PlatformDevices.IsLocalApic(address) || (address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size));
+        !(PlatformDevices.IsLocalApic(address) || (address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size) ||
+          (virtioInKernel && address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioBlock.Size));
 
     /// <summary>
     /// A hosted monitor's device access, composed of the bare-metal exit's first part

@@ -214,7 +214,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private ulong? DeviceModel(Core core, ref HypervisorPath path, HypervisorRoutine decode, in Op op, ref HostRoundTrip? trip)
     {
         path.Run(decode);
-        if (!_hosted || !MonitorServices.EmulatedInHostProcess(op.Instruction, op.Operand))
+        if (!_hosted || !MonitorServices.EmulatedInHostProcess(op.Instruction, op.Operand, _parameters.VirtioBackendInKernel))
         {
             return _services.DeviceModel(path, op.Instruction, op.Operand, op.Value);
         }

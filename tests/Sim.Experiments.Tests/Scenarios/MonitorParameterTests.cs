@@ -43,7 +43,19 @@ public class MonitorParameterTests
         Assert.True(tiny.Stat("host.monitor.translation_cache", "evictions") > 0);
     }
 
+    [Fact]
+    public void A_hosted_virtio_backend_in_the_kernel_spares_the_trip_through_the_host()
+    {
+        const string Common = "workload: fio-randread\nsize: 40\npreset: type2\nio: paravirtual\nprofile: nehalem-x5570\n";
+        WorkloadRunResult user = Run(Common);
+        WorkloadRunResult vhost = Run(Common + "virtio_backend: kernel\n");
+        Assert.True(user.CyclesByCategory[Sim.Models.Cpu.CycleCategory.WorldSwitch] > 0);
+        Assert.Equal(0, vhost.CyclesByCategory[Sim.Models.Cpu.CycleCategory.WorldSwitch]);
+        Assert.True(vhost.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value < user.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value);
+    }
+
     [Theory]
+    [InlineData("virtio_backend: vhost\n", "there is no virtio backend 'vhost'; the backends are: user, kernel")]
     [InlineData("shadow_cache_roots: 0\n", "shadow_cache_roots must be 1 to 4096")]
     [InlineData("large_ept_pages: yes\n", "'yes' is not true or false")]
     [InlineData("container_memory_mib: -5\n", "container_memory_mib must be a positive whole number")]
