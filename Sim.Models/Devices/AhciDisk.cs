@@ -45,19 +45,16 @@ public sealed class AhciDisk : IMmioDevice
     private readonly IStorageMedium _medium;
     private readonly int _accessCycles;
     private readonly Tick _commandFetch;
-    private readonly Action _raise;
-    private readonly Action _lower;
     private readonly CallbackEvent[] _done = new CallbackEvent[Slots];
     private readonly CallbackEvent _fetch;
     private readonly Counter _commands;
     private readonly Counter _sectorsRead;
     private readonly Counter _sectorsWritten;
     private readonly Counter _accesses;
-    private readonly Counter _interrupts;
+    private readonly InterruptLine _line;
     private readonly Counter _errors;
     private uint _ghc, _is, _pxIs, _pxIe, _pxCmd, _sact, _ci, _fetched;
     private ulong _clb, _fb;
-    private bool _lineUp;
     private Tick _mediumFree;
 
     public AhciDisk(Simulator sim, string name, PhysicalMemory memory, IStorageMedium medium, int accessCycles, Tick commandFetch, Action raiseInterrupt, Action lowerInterrupt)
@@ -71,8 +68,6 @@ public sealed class AhciDisk : IMmioDevice
         _medium = medium;
         _accessCycles = accessCycles;
         _commandFetch = commandFetch;
-        _raise = raiseInterrupt;
-        _lower = lowerInterrupt;
         for (int slot = 0; slot < Slots; slot++)
         {
             int s = slot;
@@ -84,7 +79,7 @@ public sealed class AhciDisk : IMmioDevice
         _sectorsRead = stats.Counter("sectors_read", "sectors", "sectors read by the host");
         _sectorsWritten = stats.Counter("sectors_written", "sectors", "sectors written by the host");
         _accesses = stats.Counter("accesses", "count", "register accesses");
-        _interrupts = stats.Counter("interrupts", "count", "times the interrupt line was raised");
+        _line = new InterruptLine(raiseInterrupt, lowerInterrupt, stats.Counter("interrupts", "count", "times the interrupt line was raised"));
         _errors = stats.Counter("errors", "count", "malformed commands refused");
     }
 
@@ -258,18 +253,5 @@ public sealed class AhciDisk : IMmioDevice
         UpdateLine();
     }
 
-    private void UpdateLine()
-    {
-        bool up = (_ghc & GhcInterruptEnable) != 0 && _is != 0;
-        if (up && !_lineUp)
-        {
-            _interrupts.Increment();
-            _raise();
-        }
-        else if (!up && _lineUp)
-        {
-            _lower();
-        }
-        _lineUp = up;
-    }
+    private void UpdateLine() => _line.Set((_ghc & GhcInterruptEnable) != 0 && _is != 0);
 }

@@ -37,18 +37,15 @@ public sealed class VirtioBlock : IMmioDevice
     private readonly PhysicalMemory _memory;
     private readonly IStorageMedium _medium;
     private readonly int _accessCycles;
-    private readonly Action _raise;
-    private readonly Action _lower;
     private readonly Counter _notifies;
     private readonly Counter _requests;
-    private readonly Counter _interrupts;
+    private readonly InterruptLine _line;
     private readonly Counter _accesses;
     private ulong _desc, _avail, _used;
     private bool _ready;
     private uint _status, _interruptStatus;
     private ushort _lastAvail, _usedIndex;
     private int _inFlight;
-    private bool _lineUp;
     private Tick _mediumFree;
 
     public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, IStorageMedium medium, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
@@ -56,11 +53,11 @@ public sealed class VirtioBlock : IMmioDevice
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(medium);
-        (_sim, Name, _memory, _medium, _accessCycles, _raise, _lower) = (sim, name, memory, medium, accessCycles, raiseInterrupt, lowerInterrupt);
+        (_sim, Name, _memory, _medium, _accessCycles) = (sim, name, memory, medium, accessCycles);
         StatGroup stats = sim.Stats.Group(name);
         _notifies = stats.Counter("notifications", "count", "kicks: writes of QueueNotify");
         _requests = stats.Counter("requests", "count", "requests taken from the available ring");
-        _interrupts = stats.Counter("interrupts", "count", "times the interrupt line was raised");
+        _line = new InterruptLine(raiseInterrupt, lowerInterrupt, stats.Counter("interrupts", "count", "times the interrupt line was raised"));
         _accesses = stats.Counter("accesses", "count", "register accesses");
     }
 
@@ -181,20 +178,7 @@ public sealed class VirtioBlock : IMmioDevice
         return (_memory.ReadUInt64(at), (uint)word, (ushort)(word >> 32), (ushort)(word >> 48));
     }
 
-    private void UpdateLine()
-    {
-        bool up = _interruptStatus != 0;
-        if (up && !_lineUp)
-        {
-            _interrupts.Increment();
-            _raise();
-        }
-        else if (!up && _lineUp)
-        {
-            _lower();
-        }
-        _lineUp = up;
-    }
+    private void UpdateLine() => _line.Set(_interruptStatus != 0);
 
     private ushort ReadU16(ulong address) => (ushort)_memory.ReadField(address, 2);
 

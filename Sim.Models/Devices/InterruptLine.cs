@@ -1,0 +1,28 @@
+using Sim.Engine.Statistics;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A device's level-triggered interrupt line: raised while the device has something to report
+/// (its status bits set and enabled), lowered once the driver has acknowledged it. Only changes
+/// reach the interrupt controller; each rise is counted.
+/// </summary>
+public sealed class InterruptLine(Action raise, Action lower, Counter rises)
+{
+    private bool _up;
+
+    /// <summary>Sets the line to <paramref name="up"/>, telling the controller only of a change.</summary>
+    public void Set(bool up)
+    {
+        if (up && !_up)
+        {
+            rises.Increment();
+            raise();
+        }
+        else if (!up && _up)
+        {
+            lower();
+        }
+        _up = up;
+    }
+}
