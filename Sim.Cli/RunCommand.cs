@@ -38,6 +38,11 @@ internal static class RunCommand
         var mmu = new Option<string?>("--mmu") { Description = "With --workload: MMU virtualization instead of the preset's (native, shadow, nested, direct)." };
         var io = new Option<string?>("--io") { Description = "With --workload: I/O virtualization instead of the preset's (native, emulated, paravirtual, passthrough)." };
         var hosting = new Option<string?>("--hosting") { Description = "With --workload: hosting instead of the preset's (bare-metal, hosted, shared-kernel)." };
+        var shadowCacheRoots = new Option<int?>("--shadow-cache-roots") { Description = "With --workload: guest address spaces whose shadow page tables the monitor keeps (default 16)." };
+        var translationCacheKib = new Option<int?>("--translation-cache-kib") { Description = "With --workload: the binary translator's cache in KiB (default 4096)." };
+        var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
+        var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where a hosted monitor's virtio backend runs, user (default) or kernel (vhost)." };
+        var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
@@ -49,6 +54,7 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
+            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory,
         };
         command.SetAction(parse =>
         {
@@ -66,6 +72,11 @@ internal static class RunCommand
                 {
                     Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
                     Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
+                    ShadowCacheRoots = parse.GetValue(shadowCacheRoots) ?? Models.Virtualization.MonitorParameters.Default.ShadowCacheRoots,
+                    TranslationCacheKiB = parse.GetValue(translationCacheKib) ?? Models.Virtualization.MonitorParameters.Default.TranslationCacheKiB,
+                    LargeEptPages = parse.GetValue(largeEptPages),
+                    VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
+                    ContainerMemoryMiB = parse.GetValue(containerMemory),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
                     Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,

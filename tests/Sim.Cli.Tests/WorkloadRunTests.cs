@@ -44,6 +44,8 @@ public class WorkloadRunTests
     [InlineData("--mmu", "nested", "nested paging needs EPT, which p4-672 does not have")]
     [InlineData("--io", "virtio", "there is no io virtualization 'virtio'; the choices are: native, emulated, paravirtual, passthrough")]
     [InlineData("--preset", "type9", "no preset 'type9'")]
+    [InlineData("--shadow-cache-roots", "0", "shadow_cache_roots must be 1 to 4096")]
+    [InlineData("--virtio-backend", "vhost", "there is no virtio backend 'vhost'")]
     [InlineData("--profile", "p5", "no hardware profile 'p5'")]
     [InlineData("--disk", "tape", "the disks are: ssd, hdd")]
     [InlineData("--disk-interface", "scsi", "the interfaces are: ahci, ata-pio")]
