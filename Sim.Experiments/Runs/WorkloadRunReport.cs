@@ -46,6 +46,14 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {reason,-22} {count,12:N0} {cycles,16:N0} {(double)cycles / count,13:N0}\n");
             }
         }
+        if (r.EmulatedAccesses is { PerBlockRequest: { } perRequest })
+        {
+            sb.Append(ci, $"\nemulated register accesses per disk request: {perRequest:0.##}\n");
+        }
+        if (r.EmulatedAccesses is { PerPacket: { } perPacket })
+        {
+            sb.Append(ci, $"emulated register accesses per network packet: {perPacket:0.##}\n");
+        }
         if (r.Interceptions.Count > 0)
         {
             sb.Append("\nguest kernel instructions the monitor intercepted:\n");
@@ -164,6 +172,8 @@ public static class WorkloadRunReport
             ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
             ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
             ["vm_exits"] = r.Exits.ToDictionary(e => e.Reason.ToString(), e => new Dictionary<string, long> { ["count"] = e.Count, ["cycles"] = e.Cycles }),
+            ["emulated_accesses_per_disk_request"] = (object?)r.EmulatedAccesses.PerBlockRequest ?? "none",
+            ["emulated_accesses_per_packet"] = (object?)r.EmulatedAccesses.PerPacket ?? "none",
             ["monitor_interceptions"] = r.Interceptions.ToDictionary(e => InstructionTable.Of(e.Instruction).Mnemonic, e => e.Count),
             ["virtualization_holes"] = r.Axes.IsNative ? new Dictionary<string, long>() : r.Holes.ToDictionary(e => InstructionTable.Of(e.Instruction).Mnemonic, e => e.Count),
             ["latencies_us"] = Latencies(r).ToDictionary(l => l.Name, l => new Dictionary<string, double>

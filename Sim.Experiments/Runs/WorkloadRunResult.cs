@@ -38,6 +38,24 @@ public sealed record WorkloadRunResult(
             .OrderByDescending(e => e.Item2)
             .ThenBy(e => e.i)];
 
+    /// <summary>
+    /// Register accesses the monitor's device models emulated per disk request and per network
+    /// packet (each one an exit, or a trap, or a host trip, under emulated I/O); null where the run
+    /// had no request or packet, or no monitor.
+    /// </summary>
+    public (double? PerBlockRequest, double? PerPacket) EmulatedAccesses
+    {
+        get
+        {
+            string monitor = Run.Samples.Any(s => s.Path == "host.hypervisor") ? "host.hypervisor" : "host.monitor";
+            double Accesses(EmulatedDevice d) => Stat(monitor, "device_model_accesses::" + d);
+            double requests = Stat(KernelPath, "block_latency::count");
+            double packets = Stat("vm0.nic0", "frames_sent") + Stat("vm0.nic0", "frames_received");
+            return (Axes.IsNative || requests == 0 ? null : (Accesses(EmulatedDevice.Disk) + Accesses(EmulatedDevice.Virtio)) / requests,
+                    Axes.IsNative || packets == 0 ? null : Accesses(EmulatedDevice.Nic) / packets);
+        }
+    }
+
     /// <summary>The VM exits of the run by reason, with their cycles (exit to entry, handler included), most costly first; empty natively.</summary>
     public IReadOnlyList<(ExitReason Reason, long Count, long Cycles)> Exits =>
         [.. Enum.GetValues<ExitReason>()

@@ -40,6 +40,7 @@ internal sealed class MonitorServices
     private readonly Counter _injected;
     private readonly Counter _kicks;
     private readonly Counter _hostIo;
+    private readonly VectorCounter<EmulatedDevice> _deviceAccesses;
     private readonly StatGroup _stats;
     private bool _kickSent;
     private VirtualMachine? _vm;
@@ -57,6 +58,7 @@ internal sealed class MonitorServices
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
         _hostIo = stats.Counter("host_io_syscalls", "count", "hosted: system calls the monitor process made on the host to do a device's real I/O");
+        _deviceAccesses = stats.VectorCounter<EmulatedDevice>("device_model_accesses", "count", "register accesses (and paravirtual notifications) a device model emulated, by device");
     }
 
     public Machine Machine { get; }
@@ -143,7 +145,9 @@ internal sealed class MonitorServices
     /// </summary>
     public ulong? DeviceModel(HypervisorPath path, Instruction instruction, ulong address, ulong value)
     {
-        ulong state = _deviceState + (DeviceLine(instruction, address) * (ulong)CodeLayout<HypervisorRoutine>.LineBytes);
+        EmulatedDevice device = DeviceOf(instruction, address);
+        _deviceAccesses.Increment(device);
+        ulong state = _deviceState + ((ulong)device * (ulong)CodeLayout<HypervisorRoutine>.LineBytes); // one line of state per device
         path.ChargeTo(CycleCategory.DeviceEmulation)
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
@@ -294,14 +298,14 @@ internal sealed class MonitorServices
         return path;
     }
 
-    /// <summary>Which line of device-model state an access touches: one per device.</summary>
-    private static ulong DeviceLine(Instruction instruction, ulong address) => instruction switch
+    /// <summary>The device an access at <paramref name="address"/> is for.</summary>
+    private static EmulatedDevice DeviceOf(Instruction instruction, ulong address) => instruction switch
     {
-        Instruction.In or Instruction.Out => 0,
-        _ when PlatformDevices.IsLocalApic(address) => 1,
-        _ when address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size => 2,
-        _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => 3,
-        _ when address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioBlock.Size => 5,
-        _ => 4,
+        Instruction.In or Instruction.Out => EmulatedDevice.Ports,
+        _ when PlatformDevices.IsLocalApic(address) => EmulatedDevice.LocalApic,
+        _ when address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size => EmulatedDevice.IoApic,
+        _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => EmulatedDevice.Disk,
+        _ when address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioBlock.Size => EmulatedDevice.Virtio,
+        _ => EmulatedDevice.Nic,
     };
 }

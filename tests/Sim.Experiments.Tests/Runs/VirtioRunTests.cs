@@ -82,3 +82,27 @@ public class PassthroughRunTests
         Assert.Contains("IOMMU", (VirtualizationAxes.ForPreset("type1", HardwareProfiles.Pentium4672) with { Io = IoVirtualization.Passthrough })
             .Problem(HardwareProfiles.Pentium4672), StringComparison.Ordinal);
 }
+
+/// <summary>What each way of virtualizing the disk costs per request, in emulated register accesses (each an exit under VT-x).</summary>
+public class EmulatedAccessesPerRequestTests
+{
+    [Theory]
+    [InlineData(IoVirtualization.Emulated, 7.0)]     // AHCI: PxSACT and PxCI; IS, PxIS, PxIS clear, PxSACT, IS clear
+    [InlineData(IoVirtualization.Paravirtual, 3.0)]  // virtio at queue depth 1: the kick; InterruptStatus and InterruptACK
+    [InlineData(IoVirtualization.Passthrough, 0.0)]  // the assigned device's registers are the guest's own
+    public void Each_disk_request_costs_what_its_interface_makes_the_driver_do(IoVirtualization io, double expected)
+    {
+        HardwareProfile nehalem = HardwareProfiles.NehalemX5570;
+        WorkloadRunResult r = WorkloadRun.Run(nehalem, new FioRandRead(), 50, seed: 1, axes: VirtualizationAxes.ForPreset("type1", nehalem) with { Io = io });
+        Assert.Equal(expected, r.EmulatedAccesses.PerBlockRequest);
+    }
+
+    [Fact]
+    public void Network_packets_are_counted_too()
+    {
+        HardwareProfile nehalem = HardwareProfiles.NehalemX5570;
+        WorkloadRunResult r = WorkloadRun.Run(nehalem, new NetperfRr(), 50, seed: 1, axes: VirtualizationAxes.ForPreset("type1", nehalem));
+        Assert.True(r.EmulatedAccesses.PerPacket > 0);
+        Assert.Null(WorkloadRun.Run(nehalem, new NetperfRr(), 50, seed: 1).EmulatedAccesses.PerPacket);
+    }
+}
