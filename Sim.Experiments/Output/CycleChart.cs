@@ -51,11 +51,12 @@ public static class CycleChart
         plot.Axes.Title.Label.FontSize = 26;
     }
 
-    /// <summary>Each category's colour, the same in every chart.</summary>
-    public static Color ColorOf(CycleCategory category) => Palette[(int)category % Palette.Length];
+    /// <summary>Each category's colour, the same in every chart (one colour per category).</summary>
+    public static Color ColorOf(CycleCategory category) => Palette[(int)category];
 
     private static readonly Color[] Palette =
     [
         Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.SlateGray, Colors.MediumPurple, Colors.Olive, Colors.GoldenRod,
+        Colors.Teal, Colors.Black,
     ];
 }
