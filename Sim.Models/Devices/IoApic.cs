@@ -87,6 +87,13 @@ public sealed class IoApic : IMmioDevice
         }
     }
 
+    /// <summary>The vector line <paramref name="pin"/> is routed to (bits 7:0 of its redirection entry).</summary>
+    public int VectorOf(int pin)
+    {
+        CheckPin(pin);
+        return (int)(_redirection[pin] & 0xFF);
+    }
+
     /// <summary>A device lowers a level-triggered line (its interrupt was acknowledged at the device).</summary>
     public void Deassert(int pin)
     {

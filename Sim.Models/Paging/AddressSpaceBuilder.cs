@@ -18,14 +18,10 @@ public sealed class AddressSpaceBuilder
         ArgumentNullException.ThrowIfNull(memory);
         _memory = memory;
         Pml4 = memory.AllocateFrame();
-        TableFrames = 1;
     }
 
     /// <summary>The physical address of the PML4 table: what CR3 holds (without a PCID).</summary>
     public ulong Pml4 { get; }
-
-    /// <summary>Frames used by this tree's tables.</summary>
-    public int TableFrames { get; private set; }
 
     /// <summary>
     /// The tables made since the last call (below the PML4), each with the address of the entry
@@ -141,7 +137,6 @@ public sealed class AddressSpaceBuilder
             if ((entry & PageEntry.Present) == 0)
             {
                 ulong next = _memory.AllocateFrame();
-                TableFrames++;
                 entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User;
                 _memory.WriteUInt64(entryAddress, entry);
                 _newTables.Add((next, entryAddress));

@@ -19,17 +19,10 @@ public sealed class Ept
         ArgumentNullException.ThrowIfNull(host);
         _host = host;
         Pml4 = host.AllocateFrame();
-        TableFrames = 1;
     }
 
     /// <summary>The host-physical address of the EPT PML4 table.</summary>
     public ulong Pml4 { get; }
-
-    /// <summary>The EPT pointer as a VMCS holds it: the PML4 address, write-back structures, a 4-level walk.</summary>
-    public ulong Eptp => Pml4 | EptEntry.PointerFlags;
-
-    /// <summary>Host frames taken by the EPT's own tables (hypervisor memory overhead).</summary>
-    public int TableFrames { get; private set; }
 
     /// <summary>
     /// Maps <paramref name="bytes"/> of guest-physical memory from <paramref name="guestPhysical"/>
@@ -72,7 +65,6 @@ public sealed class Ept
             if (!EptEntry.IsPresent(entry))
             {
                 ulong next = _host.AllocateFrame();
-                TableFrames++;
                 entry = next | EptEntry.ReadWriteExecute;
                 _host.WriteUInt64(entryAddress, entry);
             }

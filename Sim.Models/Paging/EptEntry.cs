@@ -22,8 +22,5 @@ public static class EptEntry
     public const ulong Accessed = 1UL << 8;
     public const ulong Dirty = 1UL << 9;
 
-    /// <summary>The EPTP's memory type for the paging structures themselves (bits 2:0, 6 = write-back) and the page-walk length minus one (bits 5:3, 3 = four levels).</summary>
-    public const ulong PointerFlags = 6UL | (3UL << 3);
-
     public static bool IsPresent(ulong entry) => (entry & ReadWriteExecute) != 0;
 }

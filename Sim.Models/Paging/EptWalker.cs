@@ -67,7 +67,4 @@ public sealed class EptWalker
             level--;
         }
     }
-
-    /// <summary>Drops the EPT paging-structure caches (INVEPT).</summary>
-    public void Invalidate() => _caches?.InvalidateAll();
 }

@@ -23,6 +23,7 @@ public sealed class Mmu
     private readonly Tlb _dtlbSmall;
     private readonly Tlb _dtlbLarge;
     private readonly Tlb? _stlb;
+    private readonly Tlb[] _allTlbs; // every array, for flushes (which VM transitions without VPIDs make on each exit and entry)
     private readonly bool _stlbHoldsLarge;
     private readonly int _stlbHitCycles;
     private readonly PagingStructureCaches _caches;
@@ -64,6 +65,7 @@ public sealed class Mmu
         _dtlbSmall = new Tlb(t.DataSmall);
         _dtlbLarge = new Tlb(t.DataLarge);
         _stlb = t.SecondLevel is null ? null : new Tlb(t.SecondLevel);
+        _allTlbs = _stlb is null ? [_itlbSmall, _itlbLarge, _dtlbSmall, _dtlbLarge] : [_itlbSmall, _itlbLarge, _dtlbSmall, _dtlbLarge, _stlb];
         _stlbHoldsLarge = t.SecondLevelHoldsLargePages;
         _stlbHitCycles = t.SecondLevelHitCycles;
         _pcidSupported = profile.Features.Pcid;
@@ -94,9 +96,6 @@ public sealed class Mmu
 
     /// <summary>CR4.PCIDE of the current context: set by the kernel when the profile supports PCIDs.</summary>
     public bool PcidEnabled => _current.PcidEnabled;
-
-    /// <summary>Whether translations are made for a guest (VMX non-root mode) rather than the host.</summary>
-    public bool InGuest => _current != _host;
 
     private TranslationTag Tag => new(_current.Vpid, _current.Pcid);
 
@@ -151,7 +150,7 @@ public sealed class Mmu
     {
         Context g = Guest;
         _lastPage = ulong.MaxValue;
-        foreach (Tlb tlb in AllTlbs())
+        foreach (Tlb tlb in _allTlbs)
         {
             _flushes.Add(tlb.Flush(g.Vpid, null, includeGlobal: true));
         }
@@ -177,7 +176,7 @@ public sealed class Mmu
         _lastPage = ulong.MaxValue;
         if (flush)
         {
-            foreach (Tlb tlb in AllTlbs())
+            foreach (Tlb tlb in _allTlbs)
             {
                 _flushes.Add(tlb.FlushAll());
             }
@@ -219,7 +218,7 @@ public sealed class Mmu
     {
         _lastPage = ulong.MaxValue;
         var tag = new TranslationTag(c.Vpid, c.Pcid);
-        foreach (Tlb tlb in AllTlbs())
+        foreach (Tlb tlb in _allTlbs)
         {
             tlb.InvalidatePage(linearAddress, tag);
         }
@@ -320,21 +319,9 @@ public sealed class Mmu
     private void FlushTlbs(byte vpid, ushort? pcid, bool includeGlobal)
     {
         _lastPage = ulong.MaxValue;
-        foreach (Tlb tlb in AllTlbs())
+        foreach (Tlb tlb in _allTlbs)
         {
             _flushes.Add(tlb.Flush(vpid, pcid, includeGlobal));
-        }
-    }
-
-    private IEnumerable<Tlb> AllTlbs()
-    {
-        yield return _itlbSmall;
-        yield return _itlbLarge;
-        yield return _dtlbSmall;
-        yield return _dtlbLarge;
-        if (_stlb is not null)
-        {
-            yield return _stlb;
         }
     }
 

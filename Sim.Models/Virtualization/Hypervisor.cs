@@ -119,13 +119,15 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         VirtualMachine vm = Vm;
         Core core = vm.BootCore;
         core.Mmu.LoadCr3(_space.Pml4);
+        byte vpid = _machine.Profile.Features.Vpid ? (byte)1 : (byte)0;
+        // Shadow tables live in host memory and are walked one-dimensionally; the guest's own tables under EPT, two-dimensionally.
         if (Shadow is { } shadow)
         {
-            core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, _machine.Memory, ept: null, shadow.ShadowRootOf);
+            core.Mmu.AttachGuest(vpid, _machine.Memory, ept: null, shadow.ShadowRootOf);
         }
         else
         {
-            core.Mmu.AttachGuest(_machine.Profile.Features.Vpid ? (byte)1 : (byte)0, vm.Memory, vm.Ept);
+            core.Mmu.AttachGuest(vpid, vm.Memory, vm.Ept);
         }
         core.EnterGuest(this, guestKernel);
     }
@@ -200,25 +202,13 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             case ExitReason.ExceptionOrNmi:
                 throw new InvalidOperationException(
                     $"Exception vector {exit.Vector} exited, but this hypervisor handles only page faults under shadow paging (exception bitmap 0x{Controls.ExceptionBitmap:X}).");
-            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && Shadow is { } shadow:
-                path.Run(HypervisorRoutine.Cr3Switch);
-                shadow.RootFor(exit.Operand, out ulong? made);
-                if (made is { } page)
-                {
-                    MonitorServices.ZeroPage(path, page);
-                }
-                core.Mmu.LoadGuestCr3(exit.Operand);
-                _services.FlushIfProtectionsChanged(core);
+            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && Shadow is not null:
+                _services.ShadowCr3Load(core, path, exit.Operand);
                 path.Execute(Instruction.Vmwrite); // the shadow root into the VMCS's guest CR3
                 AdvanceGuest(path);
                 break;
-            case ExitReason.Invlpg when Shadow is { } shadow:
-                path.Run(HypervisorRoutine.InvlpgEmulation);
-                foreach (ulong entry in shadow.Invalidate(core.Mmu.GuestPml4, exit.Operand))
-                {
-                    path.LoadWords(entry, 1);
-                }
-                core.Mmu.InvalidateGuestPage(exit.Operand);
+            case ExitReason.Invlpg when Shadow is not null:
+                _services.ShadowInvlpg(core, path, exit.Operand);
                 AdvanceGuest(path);
                 break;
             default:

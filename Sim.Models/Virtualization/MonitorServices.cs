@@ -27,7 +27,7 @@ internal sealed class MonitorServices
     /// <summary>The system call number of the monitor process's real I/O on the host (a read or write of the image file, a send on the host's socket).</summary>
     public const ulong HostIoSyscall = 0x1000;
 
-    /// <summary>Words of processor state a world switch saves and reloads besides the named instructions: control, debug and segment registers, descriptor-table bases, SYSCALL MSRs, FS and GS bases.</summary>
+    /// <summary>Words of processor state a world switch saves and reloads besides the named instructions: control, debug and segment registers, descriptor-table bases, SYSCALL MSRs, FS and GS bases (a count assumed from that list; no source gives VMware's).</summary>
     private const int WorldStateWords = 32;
 
     private readonly HypervisorCosts _costs;
@@ -192,6 +192,32 @@ internal sealed class MonitorServices
             }
         }
         return fault;
+    }
+
+    /// <summary>The guest's MOV to CR3 under shadow paging: its shadow root found in the cache or made (and zeroed), loaded for the guest.</summary>
+    public void ShadowCr3Load(Core core, HypervisorPath path, ulong guestCr3)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        path.Run(HypervisorRoutine.Cr3Switch);
+        Shadow!.RootFor(guestCr3, out ulong? made);
+        if (made is { } page)
+        {
+            ZeroPage(path, page);
+        }
+        core.Mmu.LoadGuestCr3(guestCr3);
+        FlushIfProtectionsChanged(core);
+    }
+
+    /// <summary>The guest's INVLPG under shadow paging: the shadow leaf found (a load per level) and cleared, the guest's TLB entry dropped.</summary>
+    public void ShadowInvlpg(Core core, HypervisorPath path, ulong linearAddress)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        path.Run(HypervisorRoutine.InvlpgEmulation);
+        foreach (ulong entry in Shadow!.Invalidate(core.Mmu.GuestPml4, linearAddress))
+        {
+            path.LoadWords(entry, 1);
+        }
+        core.Mmu.InvalidateGuestPage(linearAddress);
     }
 
     /// <summary>Shadow entries lost their write right: the guest's TLB entries may still hold it, so they go.</summary>

@@ -53,7 +53,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private readonly bool _hosted;
     private readonly ulong _frameInfo; // the hypervisor's page-frame information (type and owner), read and written by each validated update
     private readonly HashSet<ulong> _pinned = [];
-    private readonly Stack<bool> _paravirtualEntries = new(); // per guest kernel entry not yet left by iret: was it an event upcall?
+    private readonly Stack<int?> _paravirtualEntries = new(); // per guest kernel entry not yet left by iret: the vector of its event upcall, if it was one
     private readonly HashSet<ulong> _adjusted = [];
     private ICoreHost? _guest;
     private bool _virtualInterruptsEnabled = true;
@@ -147,7 +147,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         }
         if (i == Instruction.Syscall)
         {
-            return Hypercall(core, op.Operand);
+            return OnHypercall(core, op.Operand);
         }
         HypervisorPath path = Enter();
         ulong? read = null;
@@ -174,22 +174,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 Idle(core, path);
                 break;
             case Instruction.MovToCr3:
-                path.Run(HypervisorRoutine.Cr3Switch);
-                _services.Shadow!.RootFor(op.Operand, out ulong? made);
-                if (made is { } page)
-                {
-                    MonitorServices.ZeroPage(path, page);
-                }
-                core.Mmu.LoadGuestCr3(op.Operand);
-                _services.FlushIfProtectionsChanged(core);
+                _services.ShadowCr3Load(core, path, op.Operand);
                 break;
             case Instruction.Invlpg:
-                path.Run(HypervisorRoutine.InvlpgEmulation);
-                foreach (ulong entry in _services.Shadow!.Invalidate(core.Mmu.GuestPml4, op.Operand))
-                {
-                    path.LoadWords(entry, 1);
-                }
-                core.Mmu.InvalidateGuestPage(op.Operand);
+                _services.ShadowInvlpg(core, path, op.Operand);
                 break;
             case Instruction.In or Instruction.Out:
                 read = DeviceModel(core, ref path, HypervisorRoutine.PortIoDecode, op, ref trip);
@@ -232,7 +220,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             path.Execute(Instruction.MovToCr3, core.Mmu.GuestPml4); // x86-64 PV: to the guest kernel's page tables
         }
         _reflections.Increment();
-        EnteringGuestKernel(upcall: false);
+        EnteringGuestKernel(upcall: null);
         core.ReflectToGuestKernel(Guest.OnSyscall(core, number));
         return Leave(path);
     }
@@ -290,9 +278,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     /// updates in a batch, a new base pointer, a TLB flush or INVLPG, the iret back to the
     /// interrupted context (to user mode through a switch to the user page tables), or blocking.
     /// </summary>
-    private MonitorResponse Hypercall(Core core, ulong operand)
+    private MonitorResponse OnHypercall(Core core, ulong operand)
     {
-        (XenHypercall call, ulong argument, ulong sub) = Virtualization.Hypercall.Decode(operand);
+        (XenHypercall call, ulong argument, ulong sub) = Hypercall.Decode(operand);
         _hypercalls.Increment(call);
         HypervisorPath path = Enter();
         bool returnsToUser = false;
@@ -311,19 +299,20 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
                 _ = sub switch
                 {
-                    Virtualization.Hypercall.NewBasePointer => path.Run(HypervisorRoutine.Cr3Switch).Execute(Instruction.MovToCr3, address),
-                    Virtualization.Hypercall.InvlpgLocal => path.Execute(Instruction.Invlpg, address),
+                    Hypercall.NewBasePointer => path.Run(HypervisorRoutine.Cr3Switch).Execute(Instruction.MovToCr3, address),
+                    Hypercall.InvlpgLocal => path.Execute(Instruction.Invlpg, address),
                     _ => path.Execute(Instruction.MovToCr3, core.Mmu.GuestPml4),
                 };
                 break;
             case XenHypercall.Iret:
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
-                if (_paravirtualEntries.TryPop(out bool upcall) && upcall)
+                if (_paravirtualEntries.TryPop(out int? upcall) && upcall is { } vector)
                 {
                     // The event is handled: the hypervisor acknowledges the virtual interrupt
-                    // behind it (the guest has no APIC to write to).
+                    // behind it (the guest has no APIC to write to), and, for the virtio disk's
+                    // event, the device's interrupt status (the guest's driver does not).
                     _services.DeviceModel(path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
-                    if (Vm.Devices.Virtio is not null)
+                    if (Vm.Devices.Virtio is not null && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioIrq))
                     {
                         _services.DeviceModel(path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioBlock.InterruptAck, 1);
                     }
@@ -426,14 +415,14 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         path.Run(HypervisorRoutine.GuestReflection);
         _reflections.Increment();
-        EnteringGuestKernel(upcall: false);
+        EnteringGuestKernel(upcall: null);
         ExceptionResponse guest = Guest.OnException(core, vector, errorCode, faultAddress);
         core.ReflectToGuestKernel(guest.Handler, guest.RetryFaultingOp);
         return new ExceptionResponse(Leave(path), RetryFaultingOp: false);
     }
 
-    /// <summary>A paravirtual guest leaves each kernel entry with one iret hypercall: which entries were event upcalls is kept for it.</summary>
-    private void EnteringGuestKernel(bool upcall)
+    /// <summary>A paravirtual guest leaves each kernel entry with one iret hypercall: which entries were event upcalls, and of which vector, is kept for it.</summary>
+    private void EnteringGuestKernel(int? upcall)
     {
         if (_mode == CpuVirtualization.Paravirtual)
         {
@@ -446,9 +435,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         path.Run(HypervisorRoutine.InterruptInjection).Run(HypervisorRoutine.GuestReflection);
         _reflections.Increment();
-        EnteringGuestKernel(upcall: true);
+        int vector = _services.TakeInterrupt();
+        EnteringGuestKernel(upcall: vector);
         _virtualInterruptsEnabled = false;
-        core.ReflectToGuestKernel(Guest.OnInterrupt(core, _services.TakeInterrupt()));
+        core.ReflectToGuestKernel(Guest.OnInterrupt(core, vector));
     }
 
     /// <summary>CLI, STI, PUSHF and POPF on the virtual interrupt flag; an interrupt waiting for it is reflected once it is set.</summary>

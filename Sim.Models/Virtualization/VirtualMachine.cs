@@ -40,7 +40,6 @@ public sealed class VirtualMachine : IPlatform
         }
         Host = host;
         Name = $"vm{index}";
-        Configuration = configuration;
         BootCore = core;
         if (directPaging)
         {
@@ -82,8 +81,6 @@ public sealed class VirtualMachine : IPlatform
     public HardwareProfile Profile => Host.Profile;
 
     public string Name { get; }
-
-    public MachineConfiguration Configuration { get; }
 
     /// <summary>Guest-physical memory.</summary>
     public PhysicalMemory Memory { get; }
