@@ -43,6 +43,8 @@ internal static class RunCommand
         var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
         var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where a hosted monitor's virtio backend runs, user (default) or kernel (vhost)." };
         var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
+        var guests = new Option<int>("--guests") { Description = "With --workload: guests sharing the host, each a virtual machine running the workload (VT-x presets).", DefaultValueFactory = _ => 1 };
+        var hostCores = new Option<int>("--host-cores") { Description = "With --workload: the host's physical cores; guests are placed on them round-robin and time-share a core.", DefaultValueFactory = _ => 1 };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
@@ -54,7 +56,7 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory,
+            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, guests, hostCores,
         };
         command.SetAction(parse =>
         {
@@ -77,6 +79,7 @@ internal static class RunCommand
                     LargeEptPages = parse.GetValue(largeEptPages),
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory),
+                    Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
                     Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,

@@ -48,7 +48,7 @@ internal static class WorkloadRunner
             DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
             var runs = new WorkloadRunResult[scenario.Repetitions];
             Parallel.For(0, runs.Length, i => runs[i] = WorkloadRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine(), axes,
-                scenario.ResolveMonitorParameters(), scenario.ResolveContainers()));
+                scenario.ResolveMonitorParameters(), scenario.ResolveContainers(), scenario.ResolveConsolidation()));
             string summary = WorkloadRunReport.ToJson(runs);
             folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
             if (runs.Length > 1)

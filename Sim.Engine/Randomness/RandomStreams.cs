@@ -8,9 +8,15 @@ namespace Sim.Engine.Randomness;
 /// </summary>
 public sealed class RandomStreams
 {
-    private readonly HashSet<string> _issued = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _issued;
+    private readonly string _prefix;
 
-    public RandomStreams(ulong seed) => Seed = seed;
+    public RandomStreams(ulong seed)
+        : this(seed, new HashSet<string>(StringComparer.Ordinal), "")
+    {
+    }
+
+    private RandomStreams(ulong seed, HashSet<string> issued, string prefix) => (Seed, _issued, _prefix) = (seed, issued, prefix);
 
     public ulong Seed { get; }
 
@@ -21,12 +27,24 @@ public sealed class RandomStreams
     public RandomStream For(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        path = _prefix + path;
         if (!_issued.Add(path))
         {
             throw new InvalidOperationException(
                 $"A random stream for '{path}' was already issued; each component path gets one stream.");
         }
         return new RandomStream(DeriveSeed(Seed, path));
+    }
+
+    /// <summary>
+    /// The streams of the components under <paramref name="prefix"/> (such as "vm1."): each path
+    /// asked of it is issued as the prefix followed by the path, from the same seed and the same
+    /// record of issued paths, so that the same components in two guests draw different numbers.
+    /// </summary>
+    public RandomStreams Within(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(prefix);
+        return new RandomStreams(Seed, _issued, _prefix + prefix);
     }
 
     /// <summary>The seed of a path's stream: the scenario seed and the path hash, each mixed, then mixed together.</summary>

@@ -57,6 +57,6 @@ public static class CycleChart
     private static readonly Color[] Palette =
     [
         Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.SlateGray, Colors.MediumPurple, Colors.Olive, Colors.GoldenRod,
-        Colors.Teal, Colors.Black,
+        Colors.Teal, Colors.Black, Colors.LightPink,
     ];
 }

@@ -1,4 +1,5 @@
 using Sim.Engine;
+using Sim.Engine.Randomness;
 using Sim.Engine.Statistics;
 using Sim.Engine.Time;
 using Sim.Models.Cpu;
@@ -14,8 +15,10 @@ namespace Sim.Experiments.Runs;
 /// <summary>
 /// Runs one workload on one core of a machine of the given profile, natively or under a
 /// virtualization architecture (<see cref="VirtualizationAxes"/>): the same kernel, the same
-/// workload, either on the machine or on a virtual machine of a hypervisor that owns the machine.
-/// Gathers the figures of merit, the cycles by category and every statistic of the machine.
+/// workload, either on the machine or on a virtual machine of a hypervisor that owns the machine;
+/// or, consolidated (<see cref="Consolidation"/>), in several virtual machines sharing the host,
+/// each with its own copy. Gathers the figures of merit, the cycles by category and every
+/// statistic of the machine.
 /// </summary>
 public static class WorkloadRun
 {
@@ -24,72 +27,89 @@ public static class WorkloadRun
 
     public const int TimerVector = 0xEF;
 
-    /// <summary>Host memory beyond the guest's under a hypervisor: its own tables, text and data, and the EPT (an allowance, ample for one guest).</summary>
+    /// <summary>Host memory beyond the guests' under a hypervisor: its own tables, text and data, and the EPTs (an allowance, ample for the guests of a run).</summary>
     public const ulong HypervisorMemoryBytes = 256UL << 20;
 
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
-        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null) =>
-        Prepare(profile, workload, size, seed, configuration, axes, parameters, containers).Execute();
+        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null) =>
+        Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute();
 
-    /// <summary>Builds the machine (and the hypervisor and virtual machine), boots the kernel and prepares the workload's memory, without running it (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
+    /// <summary>Builds the machine (and the hypervisor and virtual machines), boots the kernels and prepares the workloads' memory, without running them (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
     public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
-        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null)
+        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null)
     {
         configuration ??= MachineConfiguration.Default;
         axes ??= VirtualizationAxes.Native;
+        consolidation ??= Consolidation.OneGuest;
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(workload);
         if (size < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(size), size, "A workload needs a positive size.");
         }
-        if (Problem(profile, workload, axes) is { } problem)
+        if (Problem(profile, workload, axes, consolidation) is { } problem)
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
         var sim = new Simulator(seed);
-        if (workload is IProcessWorkload processes)
+        var host = new Host(sim, profile, configuration, axes, parameters, consolidation);
+        var guests = new List<PreparedGuest>();
+        for (int g = 0; g < consolidation.Guests; g++)
         {
-            // Processes run under the Linux-like kernel.
-            LinuxKernel linux = null!;
-            IPlatform platform = Boot(sim, profile, configuration, axes, parameters,
-                (p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
-            var processContext = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, sim.Random, size);
-            processes.ConfigurePlatform(platform);
-            if (platform.Devices.HasDisk)
-            {
-                linux.StartDisk();
-            }
-            if (platform.Devices.Nic is not null)
-            {
-                linux.StartNetwork();
-            }
-            if (axes.Hosting == Hosting.SharedKernel)
-            {
-                linux.EnableContainers(containers ?? ContainerConfiguration.Default); // the oslevel preset: the workload in a container of the one kernel
-            }
-            linux.StartTimer(vector: TimerVector, initialCount: (uint)(configuration.Timings.ApicTimerHz / TimerHz));
-            processes.ConfigureKernel(linux, processContext);
-            linux.Start(processes.CreateProgram(processContext), processes.CreateImage(linux, processContext));
-            return new PreparedRun(sim, platform.BootCore, profile, axes, workload, processContext, seed);
+            RandomStreams random = g == 0 ? sim.Random : sim.Random.Within($"vm{g}.");
+            guests.Add(workload is IProcessWorkload processes
+                ? BootLinux(host, processes, size, random, axes.Hosting == Hosting.SharedKernel ? containers ?? ContainerConfiguration.Default : null)
+                : BootMinimal(host, workload, size, random));
         }
+        return new PreparedRun(sim, host.Contexts, guests, profile, axes, workload, seed);
+    }
+
+    /// <summary>A guest of the Linux-like kernel: devices started, containers set up for the oslevel preset, the tick, the workload's first process.</summary>
+    private static PreparedGuest BootLinux(Host host, IProcessWorkload processes, long size, RandomStreams random, ContainerConfiguration? containers)
+    {
+        LinuxKernel linux = null!;
+        IPlatform platform = host.Boot((p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
+        var context = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, random, size);
+        processes.ConfigurePlatform(platform);
+        if (platform.Devices.HasDisk)
+        {
+            linux.StartDisk();
+        }
+        if (platform.Devices.Nic is not null)
+        {
+            linux.StartNetwork();
+        }
+        if (containers is not null)
+        {
+            linux.EnableContainers(containers); // the oslevel preset: the workload in a container of the one kernel
+        }
+        linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
+        processes.ConfigureKernel(linux, context);
+        linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context));
+        return new PreparedGuest(platform.Name, platform.BootCore, context);
+    }
+
+    /// <summary>A guest of the minimal test kernel: the workload's stream on the core, in its own address space.</summary>
+    private static PreparedGuest BootMinimal(Host host, IWorkload workload, long size, RandomStreams random)
+    {
         MinimalKernel kernel = null!;
-        IPlatform machine = Boot(sim, profile, configuration, axes, parameters, (p, _) => kernel = new MinimalKernel(p));
+        IPlatform machine = host.Boot((p, _) => kernel = new MinimalKernel(p));
         AddressSpaceBuilder space = kernel.NewProcessSpace();
-        var context = new WorkloadContext(space, machine.Memory, sim.Random, size);
+        var context = new WorkloadContext(space, machine.Memory, random, size);
         workload.Prepare(context);
         Core core = machine.BootCore;
-        core.Mmu.LoadCr3(space.Pml4);
+        core.LoadCr3BeforeStart(space.Pml4);
         core.Start(workload.CreateStream(context), workload.Cpl);
-        return new PreparedRun(sim, core, profile, axes, workload, context, seed);
+        return new PreparedGuest(machine.Name, core, context);
     }
 
     /// <summary>
     /// Why <paramref name="workload"/> cannot run under <paramref name="axes"/> on
-    /// <paramref name="profile"/>, or null: the axes' own problems, and a workload of the minimal
-    /// test kernel under a paravirtual kernel or containers, which only the Linux-like kernel has.
+    /// <paramref name="profile"/>, or null: the axes' own problems, a workload of the minimal
+    /// test kernel under a paravirtual kernel or containers, which only the Linux-like kernel has,
+    /// and a consolidation of several guests under anything but a VT-x hypervisor.
     /// </summary>
-    public static string? Problem(HardwareProfile profile, IWorkload workload, VirtualizationAxes axes)
+    public static string? Problem(HardwareProfile profile, IWorkload workload, VirtualizationAxes axes, Consolidation? consolidation = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(axes);
@@ -98,78 +118,134 @@ public static class WorkloadRun
             return problem;
         }
         bool needsLinux = axes.Cpu == CpuVirtualization.Paravirtual || axes.Hosting == Hosting.SharedKernel;
-        return needsLinux && workload is not IProcessWorkload
-            ? $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs the process workloads (forkwait, lat-*, fio-*, ...)"
+        if (needsLinux && workload is not IProcessWorkload)
+        {
+            return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs the process workloads (forkwait, lat-*, fio-*, ...)";
+        }
+        if (consolidation?.Problem() is { } wrong)
+        {
+            return wrong;
+        }
+        return consolidation is { IsSingle: false } && axes.Cpu != CpuVirtualization.HardwareAssist
+            ? $"several guests on one host are built for VT-x hypervisors only (--cpu hardware-assist); {AxisNames.Of(axes.Cpu)} runs one guest"
             : null;
     }
 
     /// <summary>
-    /// The platform the kernel made by <paramref name="kernelFactory"/> boots on: the machine
-    /// itself, or a virtual machine of a bare-metal monitor (a VT-x hypervisor, or a
-    /// trap-and-emulate or binary-translating monitor) that owns a machine with room for the
-    /// guest's memory and its own.
+    /// The machine the guests boot on, and what owns it: the kernel itself (native and
+    /// containers), or a bare-metal monitor (a VT-x hypervisor, or a trap-and-emulate,
+    /// binary-translating or paravirtual monitor) that owns a machine with room for the guests'
+    /// memory and its own, and makes a virtual machine for each guest.
     /// </summary>
-    private static IPlatform Boot(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes, MonitorParameters? parameters,
-        Func<IPlatform, IPrivilegedOperations, ICoreHost> kernelFactory)
+    private sealed class Host(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, VirtualizationAxes axes, MonitorParameters? parameters,
+        Consolidation consolidation)
     {
-        if (axes.IsNative || axes.Hosting == Hosting.SharedKernel)
+        private Machine? _machine;
+        private Hypervisor? _hypervisor;
+
+        public MachineConfiguration Configuration => configuration;
+
+        /// <summary>Every execution context of the machine: its cores', and those added for the virtual CPUs they time-share.</summary>
+        public IReadOnlyList<Core> Contexts => _machine?.Contexts ?? throw new InvalidOperationException("No guest has booted.");
+
+        /// <summary>The platform of the next guest, with its kernel made by <paramref name="kernelFactory"/> (and launched, under a monitor).</summary>
+        public IPlatform Boot(Func<IPlatform, IPrivilegedOperations, ICoreHost> kernelFactory)
         {
-            return new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
+            if (axes.IsNative || axes.Hosting == Hosting.SharedKernel)
+            {
+                _machine = new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
+                return _machine;
+            }
+            MachineConfiguration guest = configuration;
+            if (axes.Io == IoVirtualization.Paravirtual)
+            {
+                guest = guest with { DiskInterface = DiskInterface.Virtio }; // the guest's disk is a virtio-blk device
+            }
+            else if (axes.Io == IoVirtualization.Passthrough)
+            {
+                guest = guest with { DiskInterface = DiskInterface.Ahci }; // the assigned function: an AHCI adapter
+            }
+            if (axes.Cpu == CpuVirtualization.HardwareAssist)
+            {
+                if (_hypervisor is null)
+                {
+                    _machine = new Machine(sim, profile, HostConfiguration(), m => _hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters,
+                        hosted: axes.Hosting == Hosting.Hosted, assignedDisk: axes.Io == IoVirtualization.Passthrough));
+                }
+                VirtualMachine vm = _hypervisor!.CreateVm(guest);
+                _hypervisor.Launch(vm, kernelFactory(vm, NativePrivilegedOperations.Instance));
+                return vm;
+            }
+            SoftwareMonitor monitor = null!;
+            _machine = new Machine(sim, profile, HostConfiguration(), m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default,
+                hosted: axes.Hosting == Hosting.Hosted, parameters));
+            VirtualMachine single = monitor.CreateVm(guest);
+            // The paravirtual kernel is the same kernel with hypercalls behind its privileged operations.
+            IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;
+            monitor.Launch(kernelFactory(single, ops));
+            return single;
         }
-        MachineConfiguration host = configuration with { MemoryBytes = configuration.MemoryBytes + HypervisorMemoryBytes, Disk = DiskKind.None, Nic = false };
-        if (axes.Io == IoVirtualization.Paravirtual)
+
+        /// <summary>The host under a monitor: the guests' memory and the monitor's own, the consolidation's cores, and no disk or NIC of its own (the guests' are models).</summary>
+        private MachineConfiguration HostConfiguration() => configuration with
         {
-            configuration = configuration with { DiskInterface = DiskInterface.Virtio }; // the guest's disk is a virtio-blk device
-        }
-        else if (axes.Io == IoVirtualization.Passthrough)
-        {
-            configuration = configuration with { DiskInterface = DiskInterface.Ahci }; // the assigned function: an AHCI adapter
-        }
-        if (axes.Cpu == CpuVirtualization.HardwareAssist)
-        {
-            Hypervisor hypervisor = null!;
-            _ = new Machine(sim, profile, host, m => hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters, hosted: axes.Hosting == Hosting.Hosted,
-                assignedDisk: axes.Io == IoVirtualization.Passthrough));
-            VirtualMachine vm = hypervisor.CreateVm(configuration);
-            hypervisor.Launch(kernelFactory(vm, NativePrivilegedOperations.Instance));
-            return vm;
-        }
-        SoftwareMonitor monitor = null!;
-        _ = new Machine(sim, profile, host, m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default, hosted: axes.Hosting == Hosting.Hosted, parameters));
-        VirtualMachine guest = monitor.CreateVm(configuration);
-        // The paravirtual kernel is the same kernel with hypercalls behind its privileged operations.
-        IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;
-        monitor.Launch(kernelFactory(guest, ops));
-        return guest;
+            Cores = consolidation.HostCores,
+            MemoryBytes = (configuration.MemoryBytes * (ulong)consolidation.Guests) + HypervisorMemoryBytes,
+            Disk = DiskKind.None,
+            Nic = false,
+        };
     }
 
-    /// <summary>A machine with its workload loaded, ready to run.</summary>
+    /// <summary>A guest ready to run: its name, the context its virtual CPU (or the machine's core) runs in, its workload's context.</summary>
+    internal sealed record PreparedGuest(string Name, Core Core, WorkloadContext Context);
+
+    /// <summary>A machine with its workloads loaded, ready to run.</summary>
     public sealed class PreparedRun
     {
         private readonly Simulator _sim;
-        private readonly Core _core;
+        private readonly IReadOnlyList<Core> _contexts;
+        private readonly List<PreparedGuest> _guests;
         private readonly HardwareProfile _profile;
         private readonly VirtualizationAxes _axes;
         private readonly IWorkload _workload;
-        private readonly WorkloadContext _context;
         private readonly ulong _seed;
 
-        internal PreparedRun(Simulator sim, Core core, HardwareProfile profile, VirtualizationAxes axes, IWorkload workload, WorkloadContext context, ulong seed)
+        internal PreparedRun(Simulator sim, IReadOnlyList<Core> contexts, List<PreparedGuest> guests, HardwareProfile profile, VirtualizationAxes axes,
+            IWorkload workload, ulong seed)
         {
-            (_sim, _core, _profile, _axes, _workload, _context, _seed) = (sim, core, profile, axes, workload, context, seed);
+            (_sim, _contexts, _guests, _profile, _axes, _workload, _seed) = (sim, contexts, guests, profile, axes, workload, seed);
         }
 
         public WorkloadRunResult Execute()
         {
             _sim.Run(Tick.MaxValue);
-            _core.SettleIdleTime();
+            foreach (Core c in _contexts)
+            {
+                c.SettleIdleTime();
+            }
             IReadOnlyList<StatSample> samples = _sim.Stats.Snapshot(_sim.Now);
-            long instructions = (long)samples.Single(s => s.Path == _core.Path && s.Statistic == "instructions").Value;
-            var outcome = new WorkloadOutcome(_sim.Now.TotalSeconds, _core.CyclesElapsed, instructions, (ulong)_core.CyclesIn(CycleCategory.Idle));
-            var byCategory = Enum.GetValues<CycleCategory>().ToDictionary(c => c, _core.CyclesIn);
+            List<GuestResult> guests = [.. _guests.Select(g => Result(g, samples))];
+            GuestResult first = guests[0];
             return new WorkloadRunResult(
-                _workload.Name, _profile.Name, _axes, _seed, _context.Size, outcome, _workload.FiguresOfMerit(_context, outcome), byCategory,
-                new RunResult($"{_workload.Name}-{_profile.Name}-seed{_seed}", _seed, samples, _sim.EventsProcessed, _sim.Now, null));
+                _workload.Name, _profile.Name, _axes, _seed, first.Context.Size, first.Outcome, first.FiguresOfMerit, first.CyclesByCategory,
+                new RunResult($"{_workload.Name}-{_profile.Name}-seed{_seed}", _seed, samples, _sim.EventsProcessed, _sim.Now, null))
+            {
+                Guests = guests.Count > 1 ? guests : [],
+            };
+        }
+
+        /// <summary>
+        /// A guest's outcome: up to the moment its workload ended (its last thread; a guest that
+        /// shares its core keeps waiting for the others' ends after that), or the end of the run.
+        /// </summary>
+        private GuestResult Result(PreparedGuest guest, IReadOnlyList<StatSample> samples)
+        {
+            Core core = guest.Core;
+            CoreMark end = core.WorkEnded ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
+                Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn));
+            var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles);
+            IReadOnlyDictionary<CycleCategory, long> byCategory = end.CyclesByCategory;
+            return new GuestResult(guest.Name, core.Path, guest.Context, outcome, _workload.FiguresOfMerit(guest.Context, outcome), byCategory);
         }
     }
 }

@@ -32,6 +32,16 @@ public static class WorkloadRunReport
             }
             sb.Append("\nthe details below are of the first seed's run\n");
         }
+        if (r.Guests.Count > 0)
+        {
+            sb.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own copy of the workload; the details below are vm0's\n");
+            sb.Append(ci, $"  guest   {r.FiguresOfMerit[0].Name + " (" + r.FiguresOfMerit[0].Unit + ")",-34} {"ends at (ms)",12} {"descheduled",12}\n");
+            foreach (GuestRow g in GuestRows(r))
+            {
+                sb.Append(ci, $"  {g.Name,-7} {g.Figure,34:G6} {g.EndMs,12:0.###} {g.DescheduledShare,11:0.0}%\n");
+            }
+            sb.Append(ci, $"  virtual CPU switches {r.Stat("host.hypervisor", "vcpu_switches"):N0}, of them preemptions {r.Stat("host.hypervisor", "vcpu_preemptions"):N0}\n");
+        }
         sb.Append(ci, $"\nsimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms, {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}\n\n");
         sb.Append("cycles by category:\n");
         foreach ((CycleCategory c, long cycles) in r.CyclesByCategory)
@@ -114,6 +124,15 @@ public static class WorkloadRunReport
             }
             md.Append("\nThe rest is the first seed's run.\n");
         }
+        if (r.Guests.Count > 0)
+        {
+            md.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each a virtual machine with its own copy of the workload; the rest is vm0's.\n\n");
+            md.Append(ci, $"| guest | {r.FiguresOfMerit[0].Name} ({r.FiguresOfMerit[0].Unit}) | ends at (ms) | descheduled |\n|---|---:|---:|---:|\n");
+            foreach (GuestRow g in GuestRows(r))
+            {
+                md.Append(ci, $"| {g.Name} | {g.Figure:G6} | {g.EndMs:0.###} | {g.DescheduledShare:0.0}% |\n");
+            }
+        }
         md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
         md.Append("![cycles by category](cycles.png)\n\n| category | cycles | share |\n|---|---:|---:|\n");
         foreach ((CycleCategory c, long cycles) in r.CyclesByCategory.Where(c => c.Value > 0))
@@ -181,6 +200,14 @@ public static class WorkloadRunReport
                 ["count"] = l.Count, ["mean"] = l.MeanUs, ["p50"] = l.P50Us, ["p90"] = l.P90Us, ["p99"] = l.P99Us,
             }),
         };
+        if (r.Guests.Count > 0)
+        {
+            o["host_cores"] = HostCores(r);
+            o["guests"] = GuestRows(r).Select(g => new Dictionary<string, object>
+            {
+                ["name"] = g.Name, ["figure_of_merit"] = g.Figure, ["ends_at_ms"] = g.EndMs, ["descheduled_percent"] = g.DescheduledShare,
+            }).ToArray();
+        }
         if (runs.Count > 1)
         {
             o["over_seeds"] = new Dictionary<string, object>
@@ -235,8 +262,19 @@ public static class WorkloadRunReport
         }
     }
 
+    /// <summary>Each guest of a consolidated run: its first figure of merit, when its workload ended, and the share of that time it waited for its core.</summary>
+    private static IEnumerable<GuestRow> GuestRows(WorkloadRunResult r) =>
+        r.Guests.Select(g => new GuestRow(g.Name, g.FiguresOfMerit[0].Value, g.Outcome.SimulatedSeconds * 1e3,
+            100.0 * g.CyclesByCategory[CycleCategory.Descheduled] / Math.Max(1, g.Outcome.CoreCycles)));
+
+    /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
+    private static int HostCores(WorkloadRunResult r) =>
+        r.Run.Samples.Where(s => s.Statistic == "instructions" && s.Path.StartsWith("host.cpu", StringComparison.Ordinal)).Select(s => s.Path).Distinct().Count();
+
     /// <summary>"native", or the virtualization axes.</summary>
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
+
+    private readonly record struct GuestRow(string Name, double Figure, double EndMs, double DescheduledShare);
 
     private readonly record struct Latency(string Name, long Count, double MeanUs, double P50Us, double P90Us, double P99Us);
 }

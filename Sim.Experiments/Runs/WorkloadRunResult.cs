@@ -18,6 +18,9 @@ public sealed record WorkloadRunResult(
 {
     public double Ipc => (double)Outcome.Instructions / Outcome.CoreCycles;
 
+    /// <summary>Every guest's share, when several shared the host (the first is the one this result describes); empty for a single guest.</summary>
+    public IReadOnlyList<GuestResult> Guests { get; init; } = [];
+
     /// <summary>Where the (guest) kernel's statistics are: host.kernel natively, vm0.kernel in a virtual machine.</summary>
     public string KernelPath => Axes.IsNative ? "host.kernel" : "vm0.kernel";
 

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "guests", "host_cores"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
@@ -68,6 +68,12 @@ public sealed record WorkloadScenario
     /// <summary>The container's memory limit in MiB (oslevel); null for none.</summary>
     public long? ContainerMemoryMiB { get; init; }
 
+    /// <summary>Guests sharing the host, each a virtual machine with its own copy of the workload (VT-x hypervisors).</summary>
+    public int Guests { get; init; } = 1;
+
+    /// <summary>The host's physical cores, over which the guests are placed round-robin.</summary>
+    public int HostCores { get; init; } = 1;
+
     /// <summary>What is wrong with <paramref name="key"/>'s value, or null when it is allowed.</summary>
     public string? Problem(string key) => key switch
     {
@@ -91,6 +97,8 @@ public sealed record WorkloadScenario
         "large_ept_pages" => null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
+        "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
+        "host_cores" => HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
 
@@ -108,10 +116,12 @@ public sealed record WorkloadScenario
             return null;
         }
         VirtualizationAxes axes = ResolveAxes();
-        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}" : null;
+        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, ResolveConsolidation()) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}" : null;
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel");
+
+    public Runs.Consolidation ResolveConsolidation() => new(Guests, HostCores);
 
     public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null };
 
@@ -154,6 +164,8 @@ public sealed record WorkloadScenario
         ["large_ept_pages"] = LargeEptPages,
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
+        ["guests"] = Guests,
+        ["host_cores"] = HostCores,
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
         ["repetitions"] = Repetitions,

@@ -54,7 +54,10 @@ public sealed partial class Core
             throw new InvalidOperationException($"Core {Path} already runs a guest.");
         }
         (_monitor, _guest, _vmxMode) = (monitor, guest, VmxMode.NonRoot);
-        Mmu.EnterGuest();
+        if (!_descheduled)
+        {
+            Mmu.EnterGuest(); // a context waiting for its core enters when it is handed the core (Reschedule)
+        }
     }
 
     /// <summary>
@@ -170,8 +173,8 @@ public sealed partial class Core
         }
     }
 
-    /// <summary>Cycles charged to anything but idle: an exit's cost excludes the time a blocked virtual CPU's core sleeps.</summary>
-    private long BusyCycles => _cycles.Total - _cycles[CycleCategory.Idle];
+    /// <summary>Cycles charged to anything but idle or waiting for the core: an exit's cost excludes the time a blocked virtual CPU's core sleeps, and the time its virtual CPU is descheduled.</summary>
+    private long BusyCycles => _cycles.Total - _cycles[CycleCategory.Idle] - _cycles[CycleCategory.Descheduled];
 
     private static bool IsVmxInstruction(Instruction i) => i is Instruction.Vmresume or Instruction.Vmread or Instruction.Vmwrite or Instruction.Vmcall;
 

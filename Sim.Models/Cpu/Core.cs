@@ -129,6 +129,9 @@ public sealed partial class Core : Event
     /// <summary>The core's own clock, in cycles since it started.</summary>
     public ulong CyclesElapsed => _localCycle - _startCycle;
 
+    /// <summary>Where the core stood when its last thread ended with nothing after it (the workload's end); null while it has work.</summary>
+    public CoreMark? WorkEnded { get; private set; }
+
     /// <summary>Total cycles charged to <paramref name="category"/>.</summary>
     public long CyclesIn(CycleCategory category) => _cycles[category];
 
@@ -150,6 +153,10 @@ public sealed partial class Core : Event
         }
         _startCycle = _localCycle = _clock.CycleAtOrAfter(_sim.Now).Count;
         PushFrame(ThreadFrame(stream, cpl));
+        if (_descheduled)
+        {
+            return; // a virtual CPU waiting for its physical core: it runs when its hypervisor hands it the core
+        }
         _halted = false;
         _sim.Schedule(this, _clock.EdgeTick(new Cycles(_localCycle)));
     }
@@ -185,7 +192,7 @@ public sealed partial class Core : Event
     public void RaiseInterrupt(int vector)
     {
         _pendingInterrupts.Enqueue(vector);
-        if (_halted && _frames.Count > 0)
+        if (_halted && _frames.Count > 0 && !_descheduled)
         {
             Wake();
         }
@@ -271,11 +278,20 @@ public sealed partial class Core : Event
                 throw new InvalidOperationException($"Core {Path}: a kernel path ended without IRET or SYSRET.");
             }
             IOpStream? next = EventHost.OnStreamEnd(this);
+            if (next is null)
+            {
+                WorkEnded ??= new CoreMark(_clock.EdgeTick(new Cycles(_localCycle)), _localCycle - _startCycle, _instructions.Value,
+                    Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => _cycles[c]));
+            }
             _frames.Clear();
             SyncTop();
             if (next is not null)
             {
                 PushFrame(new Frame(next, 3));
+            }
+            else if (_vmxMode == VmxMode.NonRoot && GuestStopped() is { } root)
+            {
+                PushFrame(new Frame(root, 0));
             }
         }
         Halt();
@@ -324,6 +340,9 @@ public sealed partial class Core : Event
                 break;
             case OpKind.Account:
                 _rootCategory = (CycleCategory)op.Count;
+                break;
+            case OpKind.Park:
+                Park((ParkReason)op.Count);
                 break;
         }
     }
@@ -600,7 +619,7 @@ public sealed partial class Core : Event
         ulong now = _clock.CycleAtOrAfter(_sim.Now).Count;
         if (now > _localCycle)
         {
-            Charge(CycleCategory.Idle, now - _localCycle);
+            Charge(_descheduled && !_blocked ? CycleCategory.Descheduled : CycleCategory.Idle, now - _localCycle);
         }
     }
 

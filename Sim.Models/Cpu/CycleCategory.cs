@@ -35,4 +35,10 @@ public enum CycleCategory
 
     /// <summary>A hosted monitor's switches between its own world and the host operating system's, and the host's system calls on the way.</summary>
     WorldSwitch,
+
+    /// <summary>
+    /// A virtual CPU waiting while its physical core runs another virtual CPU (what a Linux guest
+    /// reports as steal time): charged to the virtual CPU's context, never to a physical core's work.
+    /// </summary>
+    Descheduled,
 }

@@ -41,6 +41,9 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
     /// <summary>Charges the rest of a hypervisor handler to <paramref name="category"/> (<see cref="OpKind.Account"/>); executes nothing.</summary>
     public static Op ChargeTo(CycleCategory category) => new(OpKind.Account, default, (int)category, 0);
 
+    /// <summary>The context stops here, its physical core handed to another virtual CPU (<see cref="OpKind.Park"/>), for <paramref name="reason"/>.</summary>
+    public static Op Park(ParkReason reason) => new(OpKind.Park, default, (int)reason, 0);
+
     private static Op Block(OpKind kind, int count) =>
         count > 0 ? new(kind, default, count, 0) : throw new ArgumentOutOfRangeException(nameof(count), count, "A block holds at least one instruction.");
 }

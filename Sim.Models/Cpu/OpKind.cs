@@ -45,4 +45,11 @@ public enum OpKind : byte
     /// <see cref="Op.Count"/> (a handler marks where its device model starts and ends).
     /// </summary>
     Account,
+
+    /// <summary>
+    /// No instruction: a hypervisor's scheduler has handed the physical core to another virtual
+    /// CPU, and this one's context stops here until it is handed the core back
+    /// (<see cref="Core.Reschedule"/>). <see cref="Op.Count"/> says why, a <see cref="ParkReason"/>.
+    /// </summary>
+    Park,
 }

@@ -106,7 +106,7 @@ public sealed partial class LinuxKernel : ICoreHost
             _chargedBytes += (ulong)regions.Where(r => r.Populated).Sum(r => (long)r.Pages) * PhysicalMemory.FrameBytes; // charged at boot, at no cost
         }
         Core core = _platform.BootCore;
-        core.Mmu.LoadCr3(init.Space.Pml4);
+        core.LoadCr3BeforeStart(init.Space.Pml4);
         init.State = ProcessState.Running;
         Current = init;
         core.Start(program, 3);

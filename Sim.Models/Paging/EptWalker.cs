@@ -20,13 +20,19 @@ public sealed class EptWalker
     private readonly MemoryPath _path;
     private readonly PagingStructureCaches? _caches;
     private readonly ulong _pml4;
+    private readonly TranslationTag _tag;
 
-    public EptWalker(Ept ept, PhysicalMemory host, MemoryPath path, PagingStructureCaches? caches)
+    /// <param name="ept">The EPT walked.</param>
+    /// <param name="host">Host memory, where its tables are.</param>
+    /// <param name="path">The core's caches.</param>
+    /// <param name="caches">The core's EPT paging-structure caches, shared by the EPTs of every guest on the core.</param>
+    /// <param name="eptTag">The number that tells this EPT's cached entries from another's: the SDM associates guest-physical mappings with the EPT's root (EP4TA), and the model numbers the roots of a core 0, 1, ... in the VPID field of the tag.</param>
+    public EptWalker(Ept ept, PhysicalMemory host, MemoryPath path, PagingStructureCaches? caches, byte eptTag = 0)
     {
         ArgumentNullException.ThrowIfNull(ept);
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(path);
-        (_host, _path, _caches, _pml4) = (host, path, caches, ept.Pml4);
+        (_host, _path, _caches, _pml4, _tag) = (host, path, caches, ept.Pml4, new TranslationTag(eptTag, 0));
     }
 
     /// <summary>
@@ -37,7 +43,7 @@ public sealed class EptWalker
     public bool Translate(ulong gpa, MemoryAccessKind kind, ref int references, ref int cycles, out ulong hpa, out int pageShift)
     {
         ulong need = kind == MemoryAccessKind.Write ? EptEntry.Write : EptEntry.Read;
-        (int level, ulong table, _) = _caches?.Lookup(gpa, TranslationTag.Host) ?? (3, 0, WalkRights.All);
+        (int level, ulong table, _) = _caches?.Lookup(gpa, _tag) ?? (3, 0, WalkRights.All);
         if (level == 3)
         {
             table = _pml4;
@@ -63,7 +69,7 @@ public sealed class EptWalker
                 return true;
             }
             table = entry & PageEntry.AddressMask;
-            _caches?.Fill(gpa, TranslationTag.Host, level, table, WalkRights.All);
+            _caches?.Fill(gpa, _tag, level, table, WalkRights.All);
             level--;
         }
     }

@@ -33,6 +33,8 @@ public sealed class Mmu
     private readonly MemoryPath _path;
     private readonly StatGroup _tlbStats;
     private readonly Context _host;
+    private PagingStructureCaches? _eptCaches; // made with the first EPT attached, shared by every guest's EPT
+    private byte _epts;                         // EPTs attached so far: their cached entries' tags
     private Context? _guest;
     private Context _current;
 
@@ -118,9 +120,11 @@ public sealed class Mmu
     /// page tables live, and its EPT when it runs under nested paging. Without an EPT the guest's
     /// CR3 points at tables in host memory (shadow page tables): then <paramref name="shadowRootFor"/>
     /// gives, for each guest CR3, the shadow table the hardware walks (what the hypervisor writes
-    /// to the VMCS's guest CR3 while the guest believes its own value is loaded).
+    /// to the VMCS's guest CR3 while the guest believes its own value is loaded). The first guest
+    /// attached becomes the current one; a hypervisor that time-shares the core between several
+    /// switches with <see cref="SelectGuest"/> (VMPTRLD).
     /// </summary>
-    public void AttachGuest(byte vpid, PhysicalMemory tables, Ept? ept, Func<ulong, ulong>? shadowRootFor = null)
+    public GuestTranslation AttachGuest(byte vpid, PhysicalMemory tables, Ept? ept, Func<ulong, ulong>? shadowRootFor = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         if (vpid != 0 && !_profile.Features.Vpid)
@@ -131,9 +135,30 @@ public sealed class Mmu
         {
             throw new InvalidOperationException($"{_profile.Name} has no EPT; nested paging is impossible on it.");
         }
-        EptWalker? eptWalker = ept is null ? null
-            : new EptWalker(ept, _hostMemory, _path, new PagingStructureCaches(_profile.PagingStructureCaches, _tlbStats.Child("ept_psc")));
-        _guest = new Context(new PageWalker(tables, _path, _caches, eptWalker), vpid) { ShadowRootFor = shadowRootFor };
+        EptWalker? eptWalker = null;
+        if (ept is not null)
+        {
+            _eptCaches ??= new PagingStructureCaches(_profile.PagingStructureCaches, _tlbStats.Child("ept_psc"));
+            eptWalker = new EptWalker(ept, _hostMemory, _path, _eptCaches, _epts++);
+        }
+        var guest = new Context(new PageWalker(tables, _path, _caches, eptWalker), vpid) { ShadowRootFor = shadowRootFor };
+        _guest ??= guest;
+        return new GuestTranslation(guest);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="guest"/> the guest whose state the next VM entry loads (VMPTRLD of its
+    /// VMCS), in root mode. Its VPID keeps its TLB entries apart from the other guests'; without
+    /// VPIDs the entry flushes them all anyway.
+    /// </summary>
+    public void SelectGuest(GuestTranslation guest)
+    {
+        ArgumentNullException.ThrowIfNull(guest);
+        if (_current != _host)
+        {
+            throw new InvalidOperationException("A guest's translation state is switched in root mode only.");
+        }
+        _guest = guest.Context;
     }
 
     /// <summary>The guest's CR3 as the guest set it (its own PML4, guest-physical), whichever context is current.</summary>
@@ -325,8 +350,16 @@ public sealed class Mmu
         }
     }
 
+    /// <summary>A guest's translation state as attached to the MMU (what its VMCS holds of it): a handle to select it with.</summary>
+    public sealed class GuestTranslation
+    {
+        internal GuestTranslation(Context context) => Context = context;
+
+        internal Context Context { get; }
+    }
+
     /// <summary>One translation context: the host's (VMX root or no VMX) or a guest's, with its own CR3, PCID state, VPID and walk.</summary>
-    private sealed class Context(PageWalker walker, byte vpid)
+    internal sealed class Context(PageWalker walker, byte vpid)
     {
         public PageWalker Walker { get; } = walker;
 

@@ -17,6 +17,9 @@ namespace Sim.Models.Platform;
 public sealed class Machine : IPlatform
 {
     private readonly Core[] _cores;
+    private readonly Core[] _active;              // the context each physical core runs: its interrupts go there
+    private readonly List<Core> _contexts = [];   // every context, physical cores' own first
+    private readonly List<int> _physicalOf = [];  // the physical core of each context, in the same order
 
     public Machine(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, Func<Machine, ICoreHost> hostFactory)
     {
@@ -32,14 +35,17 @@ public sealed class Machine : IPlatform
         Memory = new PhysicalMemory(configuration.MemoryBytes);
         L3 = profile.L3 is null ? null : new Cache(profile.L3, sim.Stats.Group("host.l3"));
         _cores = new Core[configuration.Cores];
-        Devices = new PlatformDevices(sim, "host", "host.cpu", profile, configuration, Memory, i => vector => _cores[i].RaiseInterrupt(vector), emulated: false);
+        _active = new Core[configuration.Cores];
+        Devices = new PlatformDevices(sim, "host", "host.cpu", profile, configuration, Memory, i => vector => _active[i].RaiseInterrupt(vector), emulated: false);
         Host = hostFactory(this);
         for (int i = 0; i < configuration.Cores; i++)
         {
             string path = $"host.cpu{i}";
             var memoryPath = new MemoryPath(profile, sim.Stats.Group(path), L3);
             var mmu = new Mmu(profile, Memory, memoryPath, sim.Stats.Group(path));
-            _cores[i] = new Core(sim, path, profile, mmu, memoryPath, Host);
+            _cores[i] = _active[i] = new Core(sim, path, profile, mmu, memoryPath, Host);
+            _contexts.Add(_cores[i]);
+            _physicalOf.Add(i);
         }
     }
 
@@ -63,11 +69,43 @@ public sealed class Machine : IPlatform
 
     public Core BootCore => _cores[0];
 
+    /// <summary>
+    /// Another execution context on physical core <paramref name="physical"/>, named
+    /// <paramref name="path"/>, sharing that core's MMU, TLBs and caches: a hypervisor gives each
+    /// virtual CPU it time-shares on the core one (<see cref="Core.Reschedule"/>). It starts
+    /// descheduled; the core's own context stays the one its interrupts reach until
+    /// <see cref="Activate"/>.
+    /// </summary>
+    public Core AddContext(int physical, string path)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(physical);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(physical, _cores.Length);
+        Core core = _cores[physical];
+        var context = new Core(Sim, path, Profile, core.Mmu, core.Memory, Host);
+        context.Deschedule();
+        _contexts.Add(context);
+        _physicalOf.Add(physical);
+        return context;
+    }
+
+    /// <summary>The physical core <paramref name="context"/> runs on.</summary>
+    public int PhysicalIndexOf(Core context)
+    {
+        int i = _contexts.IndexOf(context);
+        return i >= 0 ? _physicalOf[i] : throw new ArgumentException($"{context?.Path} is not a context of this machine.", nameof(context));
+    }
+
+    /// <summary>Makes <paramref name="context"/> the one running on its physical core: the core's interrupts are delivered to it.</summary>
+    public void Activate(Core context) => _active[PhysicalIndexOf(context)] = context;
+
+    /// <summary>Every execution context: the physical cores' own, then those added for virtual CPUs.</summary>
+    public IReadOnlyList<Core> Contexts => _contexts;
+
     /// <summary>Performs a device access for <paramref name="core"/> on the machine's devices; a host's <see cref="ICoreHost.OnDeviceAccess"/> calls this.</summary>
     public int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue)
     {
         ArgumentNullException.ThrowIfNull(core);
-        return Devices.Access(Array.IndexOf(_cores, core), instruction, address, value, out readValue);
+        return Devices.Access(PhysicalIndexOf(core), instruction, address, value, out readValue);
     }
 
     public AddressSpaceBuilder NewAddressSpace() => new(Memory);

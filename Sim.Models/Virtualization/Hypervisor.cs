@@ -22,8 +22,9 @@ namespace Sim.Models.Virtualization;
 /// core out with a physical interrupt (<see cref="KickVector"/>), as KVM does.
 /// </summary>
 /// <remarks>
-/// Model: one virtual machine with one virtual CPU on core 0. The hypervisor has no timer tick of
-/// its own (tickless while a guest runs). A device model performs the register access at the
+/// Model: virtual machines of one virtual CPU each, placed round-robin on the physical cores and
+/// time-shared there by <see cref="VcpuScheduler"/> (Xen credit's slices and boost); a core with
+/// one virtual CPU has no tick of its own (tickless while its guest runs). A device model performs the register access at the
 /// moment of the exit and its cost is the handler's; the device behind it (the SSD, the link)
 /// is the VM's own medium model, not the host's driver stack. The software decode of an MMIO
 /// instruction is charged as instructions, not as the memory references of walking the guest's
@@ -46,11 +47,20 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     public const int VmcsReadsPerExit = 10;
 
+    /// <summary>
+    /// Words of a VMCS written back by VMCLEAR of the outgoing virtual CPU's VMCS and read by
+    /// VMPTRLD and the first entry of the incoming one's, when a core switches virtual CPUs: about
+    /// the number of fields of SDM Vol. 3D Appendix B (assumed: the processor's VMCS layout and
+    /// caching are undocumented). The image lies in the second half of the virtual CPU's page.
+    /// </summary>
+    public const int VmcsWords = 150;
+
     private readonly Machine _machine;
     private readonly MmuVirtualization _mmu;
     private readonly MonitorParameters _parameters;
     private readonly AddressSpaceBuilder _space;
     private readonly MonitorServices _services;
+    private readonly VcpuScheduler _scheduler;
     private readonly bool _hosted;
     private readonly bool _assignedDisk;
 
@@ -88,6 +98,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _assignedDisk = assignedDisk;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
+        _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"));
         _hosted = hosted;
         if (hosted)
         {
@@ -97,49 +108,79 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 
     public VmExecutionControls Controls { get; }
 
-    /// <summary>The virtual machine, once created.</summary>
-    public VirtualMachine Vm => _services.Vm;
+    /// <summary>The first virtual machine, once created.</summary>
+    public VirtualMachine Vm => (_services.Vcpus.Count > 0 ? _services.Vcpus[0] : throw new InvalidOperationException("The hypervisor has created no virtual machine yet.")).Vm;
 
-    /// <summary>The shadow page tables, under shadow paging once the VM exists; null otherwise.</summary>
-    public ShadowPageTables? Shadow => _services.Shadow;
+    /// <summary>The virtual machines, in the order they were created.</summary>
+    public IReadOnlyList<VirtualMachine> Vms => [.. _services.Vcpus.Select(v => v.Vm)];
 
-    /// <summary>Creates the virtual machine (guest memory backed and mapped, device models built) on core 0; call after the machine is built.</summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration) =>
-        _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters.LargeEptPages, _parameters.ShadowCacheRoots, prepareShadowRoot: null,
-            guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDisk: _assignedDisk);
+    /// <summary>The first virtual machine's shadow page tables, under shadow paging; null otherwise.</summary>
+    public ShadowPageTables? Shadow => _services.Vcpus.Count > 0 ? _services.Vcpus[0].Shadow : null;
 
     /// <summary>
-    /// VMLAUNCH: loads the hypervisor's own CR3 for root mode, gives the MMU the guest's translation
-    /// state (VPID 1 where the CPU has VPIDs), and puts the guest, answered by
-    /// <paramref name="guestKernel"/>, on the VM's core. The guest kernel then starts its first thread.
+    /// Creates a virtual machine (guest memory backed and mapped, device models built) with one
+    /// virtual CPU, placed on the next physical core in turn (a core's second one starts its
+    /// scheduler tick); call after the machine is built.
     /// </summary>
-    public void Launch(ICoreHost guestKernel)
+    public VirtualMachine CreateVm(MachineConfiguration configuration)
     {
+        if (_machine.Profile.Features.Vpid && _services.Vcpus.Count >= byte.MaxValue)
+        {
+            throw new InvalidOperationException($"The model's VPIDs are 8 bits: at most {byte.MaxValue} virtual machines.");
+        }
+        VirtualCpu vcpu = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters.LargeEptPages, _parameters.ShadowCacheRoots,
+            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDisk: _assignedDisk);
+        _scheduler.Place(vcpu);
+        return vcpu.Vm;
+    }
+
+    /// <summary>
+    /// VMLAUNCH of <paramref name="vm"/>: loads the hypervisor's own CR3 for root mode (on a core's
+    /// first virtual CPU), gives the MMU the guest's translation state (VPID 1, 2, ... in order of
+    /// creation, where the CPU has VPIDs), and puts the guest, answered by
+    /// <paramref name="guestKernel"/>, in its virtual CPU's context. The guest kernel then starts
+    /// its first thread, which runs when the scheduler gives the virtual CPU its core.
+    /// </summary>
+    public void Launch(VirtualMachine vm, ICoreHost guestKernel)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(guestKernel);
-        VirtualMachine vm = Vm;
-        Core core = vm.BootCore;
-        core.Mmu.LoadCr3(_space.Pml4);
-        byte vpid = _machine.Profile.Features.Vpid ? (byte)1 : (byte)0;
+        VirtualCpu vcpu = VcpuOf(vm);
+        Core core = vcpu.Core;
+        if (!core.IsDescheduled)
+        {
+            core.Mmu.LoadCr3(_space.Pml4);
+        }
+        int index = vcpu.Vm.Index;
+        byte vpid = _machine.Profile.Features.Vpid ? (byte)(index + 1) : (byte)0;
         // Shadow tables live in host memory and are walked one-dimensionally; the guest's own tables under EPT, two-dimensionally.
-        if (Shadow is { } shadow)
-        {
-            core.Mmu.AttachGuest(vpid, _machine.Memory, ept: null, shadow.ShadowRootOf);
-        }
-        else
-        {
-            core.Mmu.AttachGuest(vpid, vm.Memory, vm.Ept);
-        }
+        vcpu.Translation = vcpu.Shadow is { } shadow
+            ? core.Mmu.AttachGuest(vpid, _machine.Memory, ept: null, shadow.ShadowRootOf)
+            : core.Mmu.AttachGuest(vpid, vm.Memory, vm.Ept);
         core.EnterGuest(this, guestKernel);
     }
 
-    public bool HasPendingInterrupt(Core core) => _services.HasPendingInterrupt;
+    private VirtualCpu VcpuOf(VirtualMachine vm)
+    {
+        foreach (VirtualCpu v in _services.Vcpus)
+        {
+            if (v.Vm == vm)
+            {
+                return v;
+            }
+        }
+        throw new ArgumentException($"{vm.Name} is not a virtual machine of this hypervisor.", nameof(vm));
+    }
 
-    public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt();
+    public bool HasPendingInterrupt(Core core) => _services.VcpuOf(core).HasPendingInterrupt;
+
+    public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt(_services.VcpuOf(core));
 
     public VmExitResponse OnVmExit(Core core, VmExit exit)
     {
         ArgumentNullException.ThrowIfNull(core);
-        HypervisorPath path = _services.SaveRegisters(_services.NewPath()).Run(HypervisorRoutine.ExitEntry);
+        VirtualCpu vcpu = _services.VcpuOf(core);
+        HypervisorPath path = MonitorServices.SaveRegisters(vcpu, _services.NewPath()).Run(HypervisorRoutine.ExitEntry);
         for (int i = 0; i < VmcsReadsPerExit; i++)
         {
             path.Execute(Instruction.Vmread);
@@ -152,7 +193,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
-                _services.HostInterrupt(path, exit.Vector, KickVector);
+                _services.HostInterrupt(vcpu, path, exit.Vector, KickVector);
                 skip = false; // no instruction exited
                 break;
             case ExitReason.InterruptWindow:
@@ -160,30 +201,31 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 break;
             case ExitReason.Hlt:
                 AdvanceGuest(path);
-                if (!_services.HasPendingInterrupt)
+                if (!vcpu.HasPendingInterrupt)
                 {
-                    // Block: the physical core idles until a virtual interrupt's kick wakes it,
-                    // which the host's handler takes (HostInterrupt through OnInterrupt); then
-                    // that interrupt is injected.
-                    path.Run(HypervisorRoutine.VcpuBlock).Execute(Instruction.Hlt).Run(HypervisorRoutine.VcpuWake);
+                    // Block: the core goes to another runnable virtual CPU, or idles until a
+                    // virtual interrupt's kick wakes it (the host's handler takes it, through
+                    // OnInterrupt); then that interrupt is injected.
+                    vcpu.State = VcpuState.Blocked;
+                    path.Run(HypervisorRoutine.VcpuBlock);
                     blocks = true;
                 }
                 break;
             case ExitReason.IoInstruction:
-                read = DeviceModel(ref path, exit, HypervisorRoutine.PortIoDecode, ref trip);
+                read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.PortIoDecode, ref trip);
                 AdvanceGuest(path);
                 break;
             case ExitReason.ApicAccess:
-                read = DeviceModel(ref path, exit, HypervisorRoutine.ApicAccessDecode, ref trip);
+                read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.ApicAccessDecode, ref trip);
                 AdvanceGuest(path);
                 break;
             case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
-                read = DeviceModel(ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
+                read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
                 AdvanceGuest(path);
                 break;
             case ExitReason.EptViolation:
                 throw new InvalidOperationException(
-                    $"{Vm.Name} referenced guest-physical 0x{exit.FaultAddress:X}, outside its {Vm.Memory.SizeBytes >> 20} MiB of memory (linear address 0x{exit.Operand:X}).");
+                    $"{vcpu.Vm.Name} referenced guest-physical 0x{exit.FaultAddress:X}, outside its {vcpu.Vm.Memory.SizeBytes >> 20} MiB of memory (linear address 0x{exit.Operand:X}).");
             case ExitReason.Cpuid:
                 path.Run(HypervisorRoutine.CpuidEmulation);
                 AdvanceGuest(path);
@@ -193,22 +235,22 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 AdvanceGuest(path);
                 break;
             case ExitReason.ExceptionOrNmi when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
-                read = DeviceModel(ref path, exit, HypervisorRoutine.MmioDecode, ref trip); // a device page, unmapped in the shadow tables
+                read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.MmioDecode, ref trip); // a device page, unmapped in the shadow tables
                 AdvanceGuest(path);
                 break;
-            case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && Shadow is not null:
-                (skip, inject) = ShadowPageFault(core, path, exit);
+            case ExitReason.ExceptionOrNmi when exit.Vector == (int)ExceptionVector.PageFault && vcpu.Shadow is not null:
+                (skip, inject) = ShadowPageFault(vcpu, path, exit);
                 break;
             case ExitReason.ExceptionOrNmi:
                 throw new InvalidOperationException(
                     $"Exception vector {exit.Vector} exited, but this hypervisor handles only page faults under shadow paging (exception bitmap 0x{Controls.ExceptionBitmap:X}).");
-            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && Shadow is not null:
-                _services.ShadowCr3Load(core, path, exit.Operand);
+            case ExitReason.ControlRegisterAccess when exit.Instruction == Instruction.MovToCr3 && vcpu.Shadow is not null:
+                MonitorServices.ShadowCr3Load(vcpu, path, exit.Operand);
                 path.Execute(Instruction.Vmwrite); // the shadow root into the VMCS's guest CR3
                 AdvanceGuest(path);
                 break;
-            case ExitReason.Invlpg when Shadow is not null:
-                _services.ShadowInvlpg(core, path, exit.Operand);
+            case ExitReason.Invlpg when vcpu.Shadow is not null:
+                MonitorServices.ShadowInvlpg(vcpu, path, exit.Operand);
                 AdvanceGuest(path);
                 break;
             default:
@@ -216,23 +258,109 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 AdvanceGuest(path);
                 break;
         }
-        if (_services.HasPendingInterrupt || blocks)
+        IOpStream handler = blocks ? new StagedStream(path.ToStream(), () => BlockedOrSwitch(vcpu))
+            : new StagedStream(path.ToStream(), Leave(vcpu, inject: vcpu.HasPendingInterrupt));
+        return new VmExitResponse(handler, skip, read, inject, trip);
+    }
+
+    /// <summary>
+    /// The end of an exit handler for a virtual CPU that can go on: back to its guest (after
+    /// injecting a virtual interrupt when <paramref name="inject"/>), unless the scheduler gives
+    /// the core to another virtual CPU first (the checks a hypervisor makes before every VM entry,
+    /// as Xen does for its softirqs); then it goes back when the core is handed back to it.
+    /// </summary>
+    private Func<StagedStream.Stage> Leave(VirtualCpu vcpu, bool inject) => () =>
+        _scheduler.Preempting(vcpu, vcpu.Core.LocalCycle) is { } next
+            ? SwitchTo(vcpu, next, then: () => Resume(vcpu, inject: vcpu.HasPendingInterrupt))
+            : Resume(vcpu, inject);
+
+    /// <summary>The last part of every exit handler: the pending virtual interrupt injected, the guest's registers restored, VMRESUME.</summary>
+    private StagedStream.Stage Resume(VirtualCpu vcpu, bool inject)
+    {
+        HypervisorPath path = _services.NewPath();
+        if (inject)
         {
             path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
         }
-        _services.RestoreRegisters(path.Run(HypervisorRoutine.ExitReturn)).Execute(Instruction.Vmresume);
-        return new VmExitResponse(path.ToStream(), skip, read, inject, trip);
+        MonitorServices.RestoreRegisters(vcpu, path.Run(HypervisorRoutine.ExitReturn)).Execute(Instruction.Vmresume);
+        return new StagedStream.Stage(path.ToStream(), null);
     }
+
+    /// <summary>
+    /// A blocked virtual CPU (HLT with nothing to inject): woken by a virtual interrupt, it is
+    /// scheduled back and the interrupt injected; otherwise the core goes to another runnable
+    /// virtual CPU, or halts until a kick (or the scheduler's tick) wakes it, and looks again.
+    /// </summary>
+    private StagedStream.Stage BlockedOrSwitch(VirtualCpu vcpu)
+    {
+        if (vcpu.HasPendingInterrupt)
+        {
+            vcpu.State = VcpuState.Runnable;
+            StagedStream.Stage resume = Resume(vcpu, inject: true);
+            return new StagedStream.Stage(_services.NewPath().Run(HypervisorRoutine.VcpuWake).ToStream(), () => resume);
+        }
+        if (_scheduler.Next(vcpu) is { } next)
+        {
+            return SwitchTo(vcpu, next, then: () => BlockedOrSwitch(vcpu));
+        }
+        return new StagedStream.Stage(_services.NewPath().Execute(Instruction.Hlt).ToStream(), () => BlockedOrSwitch(vcpu));
+    }
+
+    /// <summary>
+    /// The switch path from <paramref name="from"/> to <paramref name="to"/> on their core: the
+    /// scheduler's code, VMCLEAR of the outgoing VMCS and VMPTRLD of the incoming one (their
+    /// images written and read), then the hand-over at this cycle (<see cref="VcpuScheduler.Switch"/>)
+    /// and <paramref name="from"/>'s context parked; when the core comes back to it, <paramref name="then"/>.
+    /// </summary>
+    private StagedStream.Stage SwitchTo(VirtualCpu from, VirtualCpu to, Func<StagedStream.Stage>? then)
+    {
+        const ulong vmcsOffset = Memory.PhysicalMemory.FrameBytes / 2;
+        OpSequence path = _services.NewPath().Run(HypervisorRoutine.VcpuSchedule)
+            .StoreWords(from.Registers + vmcsOffset, VmcsWords)
+            .LoadWords(to.Registers + vmcsOffset, VmcsWords)
+            .ToStream();
+        return new StagedStream.Stage(path, () =>
+        {
+            ParkReason reason = from.State switch
+            {
+                VcpuState.Blocked => ParkReason.Blocked,
+                VcpuState.PoweredOff => ParkReason.PoweredOff,
+                _ => ParkReason.Preempted,
+            };
+            _scheduler.Switch(from, to);
+            return new StagedStream.Stage(new OpSequence([Op.Park(reason)]), then);
+        });
+    }
+
+    /// <summary>
+    /// The guest on <paramref name="core"/> has nothing left to run: its virtual CPU powers off and
+    /// gives the core to another one of the core's, at once if one is runnable, or after idling
+    /// until one wakes. Null (the core halts) when it was the core's only virtual CPU.
+    /// </summary>
+    public IOpStream? OnGuestStopped(Core core)
+    {
+        VirtualCpu vcpu = _services.VcpuOf(core);
+        vcpu.State = VcpuState.PoweredOff;
+        _scheduler.PoweredOff(vcpu);
+        return !_services.Vcpus.Any(v => v.Physical == vcpu.Physical && v.State != VcpuState.PoweredOff)
+            ? null
+            : new StagedStream(new OpSequence(), () => PoweredOffSwitch(vcpu));
+    }
+
+    private StagedStream.Stage PoweredOffSwitch(VirtualCpu vcpu) =>
+        _scheduler.Next(vcpu) is { } next
+            ? SwitchTo(vcpu, next, then: null)
+            : new StagedStream.Stage(_services.NewPath().Execute(Instruction.Hlt).ToStream(), () => PoweredOffSwitch(vcpu));
 
     /// <summary>
     /// A page fault of the guest under shadow paging (<see cref="MonitorServices.ShadowPageFault"/>):
     /// a hidden fault retried, a true fault injected into the guest, or a page-table write
     /// emulated and skipped. Returns whether the guest skips the faulting instruction, and what to inject.
     /// </summary>
-    private (bool Skip, GuestException? Inject) ShadowPageFault(Core core, HypervisorPath path, VmExit exit)
+    private static (bool Skip, GuestException? Inject) ShadowPageFault(VirtualCpu vcpu, HypervisorPath path, VmExit exit)
     {
         var code = (PageFaultErrorCode)exit.Value;
-        ShadowFault fault = _services.ShadowPageFault(core, path, code, exit.FaultAddress, user: (code & PageFaultErrorCode.User) != 0);
+        ShadowFault fault = MonitorServices.ShadowPageFault(vcpu, path, code, exit.FaultAddress, user: (code & PageFaultErrorCode.User) != 0);
         switch (fault.Kind)
         {
             case ShadowFaultKind.Fill:
@@ -250,7 +378,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public IOpStream OnInterrupt(Core core, int vector)
     {
         HypervisorPath path = _services.NewPath();
-        _services.HostInterrupt(path, vector, KickVector);
+        _services.HostInterrupt(_services.VcpuOf(core), path, vector, KickVector);
         return path.Execute(Instruction.Iret).ToStream();
     }
 
@@ -265,23 +393,40 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public IOpStream? OnStreamEnd(Core core) => null;
 
     /// <summary>
-    /// A virtual interrupt from the VM's local APIC: pending until injected. With posted
-    /// interrupts, one for a running guest is posted to the core and delivered without an exit.
-    /// Otherwise a core running the guest, or halted for its blocked virtual CPU, is kicked; a core
-    /// in an exit handler injects it on its VMRESUME without one.
+    /// A virtual interrupt from a VM's local APIC: pending until injected. With posted interrupts,
+    /// one for a running guest is posted to the core and delivered without an exit. Otherwise a
+    /// core running the guest, or halted for its blocked virtual CPU, is kicked; a core in an exit
+    /// handler injects it on its VMRESUME without one. A virtual CPU that was blocked while
+    /// another ran on its core wakes boosted, and the core is kicked so that the running one
+    /// exits and the scheduler hands the core over.
     /// </summary>
-    private void OnVirtualInterrupt(int vector)
+    private void OnVirtualInterrupt(VirtualCpu vcpu, int vector)
     {
-        Core core = Vm.BootCore;
+        bool running = _scheduler.IsRunning(vcpu);
+        if (vcpu.State == VcpuState.Blocked)
+        {
+            vcpu.State = VcpuState.Runnable;
+            vcpu.Boosted = !running;
+            vcpu.Core.Unblock();
+        }
+        Core core = vcpu.Core;
+        if (!running)
+        {
+            if (vcpu.Boosted)
+            {
+                _services.Kick(vcpu, KickVector);
+            }
+            return;
+        }
         if (Controls.ProcessPostedInterrupts && core.VmxMode == VmxMode.NonRoot && !core.Halted)
         {
-            _services.Deliver(vector);
+            _services.Deliver(vcpu, vector);
             core.PostInterrupt(vector); // no exit: the CPU delivers it to the running guest
             return;
         }
         if (!(core.VmxMode == VmxMode.Root && !core.Halted))
         {
-            _services.Kick(KickVector);
+            _services.Kick(vcpu, KickVector);
         }
     }
 
@@ -294,15 +439,15 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// handler so far becomes the host trip's first part, and <paramref name="path"/> the part
     /// that resumes the guest). Returns the value a read gives the guest.
     /// </summary>
-    private ulong? DeviceModel(ref HypervisorPath path, VmExit exit, HypervisorRoutine decode, ref HostRoundTrip? trip)
+    private ulong? DeviceModel(VirtualCpu vcpu, ref HypervisorPath path, VmExit exit, HypervisorRoutine decode, ref HostRoundTrip? trip)
     {
         Instruction instruction = exit.Instruction ?? throw new InvalidOperationException($"A {exit.Reason} exit without its instruction.");
         path.Run(decode);
         if (!_hosted || !MonitorServices.EmulatedInHostProcess(instruction, exit.Operand, _parameters.VirtioBackendInKernel))
         {
-            return _services.DeviceModel(path, instruction, exit.Operand, exit.Value);
+            return _services.DeviceModel(vcpu, path, instruction, exit.Operand, exit.Value);
         }
-        trip = _services.ThroughHost(path, _space.Pml4, instruction, exit.Operand, exit.Value, out ulong? read, out path);
+        trip = _services.ThroughHost(vcpu, path, _space.Pml4, instruction, exit.Operand, exit.Value, out ulong? read, out path);
         return read;
     }
 

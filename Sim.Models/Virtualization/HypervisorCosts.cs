@@ -35,6 +35,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.HostInterrupt] = 200,
         [HypervisorRoutine.VcpuBlock] = 800,
         [HypervisorRoutine.VcpuWake] = 800,
+        [HypervisorRoutine.VcpuSchedule] = 1000,
         [HypervisorRoutine.PortIoDecode] = 100,
         [HypervisorRoutine.MmioDecode] = 1500,
         [HypervisorRoutine.ApicAccessDecode] = 100,

@@ -89,4 +89,7 @@ public enum HypervisorRoutine
 
     /// <summary>Paravirtual: one page-table update of an mmu_update batch validated (the frame's type and owner checked) and written.</summary>
     PageTableValidation,
+
+    /// <summary>The scheduler picks the next virtual CPU of the core and switches to it (the VMCS images moved are explicit).</summary>
+    VcpuSchedule,
 }

@@ -23,6 +23,13 @@ public interface IVmxMonitor
 
     /// <summary>Takes the highest-priority pending virtual interrupt for injection on VM entry; its vector.</summary>
     int AcknowledgeInterrupt(Core core);
+
+    /// <summary>
+    /// The guest on <paramref name="core"/> has nothing left to run (its last thread ended): the
+    /// path the core runs in root mode (a switch to another virtual CPU, ending in a power-off
+    /// <see cref="OpKind.Park"/>), or null to let the core halt.
+    /// </summary>
+    IOpStream? OnGuestStopped(Core core);
 }
 
 /// <summary>

@@ -8,11 +8,13 @@ namespace Sim.Models.Virtualization;
 
 /// <summary>
 /// What every monitor of the model has, whatever the way it virtualizes the CPU: its text and
-/// data in host memory (reached at its own linear base), the virtual machine with its device
-/// models and, without EPT, its shadow page tables; the virtual CPU's pending interrupts and the
-/// physical kick that makes the core attend to them; and the pieces of handler that every
-/// monitor runs: saving and restoring the guest's registers, the host's interrupt handler, a
-/// device model's emulation, the memory traffic of a shadow page fault.
+/// data in host memory (reached at its own linear base), its virtual machines with their device
+/// models and, without EPT, their shadow page tables, one <see cref="VirtualCpu"/> each; the
+/// virtual interrupts pending for each and the physical kick that makes a core attend to them;
+/// and the pieces of handler that every monitor runs: saving and restoring a guest's registers,
+/// the host's interrupt handler, a device model's emulation, the memory traffic of a shadow page
+/// fault. Virtual machines are placed round-robin on the physical cores: the first on each core
+/// runs in the core's own context, the others in contexts added to it (<see cref="Machine.AddContext"/>).
 /// </summary>
 internal sealed class MonitorServices
 {
@@ -33,17 +35,13 @@ internal sealed class MonitorServices
     private readonly HypervisorCosts _costs;
     private readonly CodeLayout<HypervisorRoutine> _text;
     private readonly ulong _linearBase;
-    private readonly ulong _vcpu;         // the virtual CPU's structure: saved registers and state
-    private readonly ulong _deviceState;  // one line of state per device model
-    private readonly ulong _worldState;   // the processor state a world switch saves
-    private readonly SortedSet<int> _pending = [];
+    private readonly List<VirtualCpu> _vcpus = [];
+    private readonly bool[] _kickSent; // per physical core: a kick is on its way
     private readonly Counter _injected;
     private readonly Counter _kicks;
     private readonly Counter _hostIo;
     private readonly VectorCounter<EmulatedDevice> _deviceAccesses;
     private readonly StatGroup _stats;
-    private bool _kickSent;
-    private VirtualMachine? _vm;
 
     public MonitorServices(Machine machine, HypervisorCosts costs, ulong linearBase, StatGroup stats)
     {
@@ -52,9 +50,7 @@ internal sealed class MonitorServices
         ArgumentNullException.ThrowIfNull(stats);
         (Machine, _costs, _linearBase, _stats) = (machine, costs, linearBase, stats);
         _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r]);
-        _vcpu = machine.Memory.AllocateFrame();
-        _deviceState = machine.Memory.AllocateFrame();
-        _worldState = machine.Memory.AllocateFrame();
+        _kickSent = new bool[machine.Cores.Count];
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
         _hostIo = stats.Counter("host_io_syscalls", "count", "hosted: system calls the monitor process made on the host to do a device's real I/O");
@@ -63,77 +59,96 @@ internal sealed class MonitorServices
 
     public Machine Machine { get; }
 
-    public VirtualMachine Vm => _vm ?? throw new InvalidOperationException("The monitor has created no virtual machine yet.");
+    /// <summary>The virtual CPUs, in the order their machines were created.</summary>
+    public IReadOnlyList<VirtualCpu> Vcpus => _vcpus;
 
-    public ShadowPageTables? Shadow { get; private set; }
-
-    public bool HasPendingInterrupt => _pending.Count > 0;
-
-    /// <summary>Creates the virtual machine on core 0, with shadow page tables unless it has an EPT.</summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages, int shadowCacheRoots,
-        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<int> onVirtualInterrupt, bool directPaging = false, bool assignedDisk = false)
+    /// <summary>The virtual CPU that runs in <paramref name="core"/>'s context.</summary>
+    public VirtualCpu VcpuOf(Core core)
     {
-        if (_vm is not null)
+        foreach (VirtualCpu v in _vcpus)
         {
-            throw new InvalidOperationException("This monitor model runs one virtual machine.");
+            if (v.Core == core)
+            {
+                return v;
+            }
         }
+        throw new InvalidOperationException($"No virtual CPU runs in {core?.Path}.");
+    }
+
+    /// <summary>
+    /// Creates a virtual machine with one virtual CPU, placed on the next physical core in turn,
+    /// with shadow page tables unless it has an EPT (or pages directly); its virtual interrupts
+    /// are kept pending for it and reported to <paramref name="onVirtualInterrupt"/>.
+    /// </summary>
+    public VirtualCpu CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages, int shadowCacheRoots,
+        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDisk = false)
+    {
+        ArgumentNullException.ThrowIfNull(onVirtualInterrupt);
         if (nestedPaging && !Machine.Profile.Features.Ept)
         {
             throw new InvalidOperationException($"{Machine.Profile.Name} has no EPT: nested paging is impossible on it.");
         }
-        _vm = new VirtualMachine(Machine, 0, configuration, Machine.Cores[0], nestedPaging, largeEptPages, (_, vector) =>
+        int index = _vcpus.Count;
+        int physical = index % Machine.Cores.Count;
+        Core core = index < Machine.Cores.Count ? Machine.Cores[physical] : Machine.AddContext(physical, $"vm{index}.vcpu0");
+        ulong registers = Machine.Memory.AllocateFrame(), deviceState = Machine.Memory.AllocateFrame(), worldState = Machine.Memory.AllocateFrame();
+        VirtualCpu vcpu = null!;
+        var vm = new VirtualMachine(Machine, index, configuration, core, nestedPaging, largeEptPages, (_, vector) =>
         {
-            _pending.Add(vector);
-            onVirtualInterrupt(vector);
+            vcpu.Pending.Add(vector);
+            onVirtualInterrupt(vcpu, vector);
         }, directPaging, assignedDisk);
+        vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState);
         if (!nestedPaging && !directPaging)
         {
-            Shadow = new ShadowPageTables(Machine.Memory, _vm.Memory, _vm.HostBase, shadowCacheRoots, _stats.Child("shadow"), prepareShadowRoot, guestKernelAtUserLevel);
+            vcpu.Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, shadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
+                prepareShadowRoot, guestKernelAtUserLevel);
         }
-        return _vm;
+        _vcpus.Add(vcpu);
+        return vcpu;
     }
 
     public HypervisorPath NewPath() => new(_text, _costs, _linearBase);
 
-    /// <summary>Takes the highest-priority pending virtual interrupt for delivery to the guest.</summary>
-    public int TakeInterrupt()
+    /// <summary>Takes <paramref name="vcpu"/>'s highest-priority pending virtual interrupt for delivery to its guest.</summary>
+    public int TakeInterrupt(VirtualCpu vcpu)
     {
-        int vector = _pending.Max;
-        _pending.Remove(vector);
+        int vector = vcpu.Pending.Max;
+        vcpu.Pending.Remove(vector);
         _injected.Increment();
         return vector;
     }
 
-    /// <summary>Takes <paramref name="vector"/> out of the pending interrupts (it is delivered another way, as a posted interrupt).</summary>
-    public void Deliver(int vector)
+    /// <summary>Takes <paramref name="vector"/> out of <paramref name="vcpu"/>'s pending interrupts (it is delivered another way, as a posted interrupt).</summary>
+    public void Deliver(VirtualCpu vcpu, int vector)
     {
-        if (_pending.Remove(vector))
+        if (vcpu.Pending.Remove(vector))
         {
             _injected.Increment();
         }
     }
 
-    /// <summary>Sends the core a physical interrupt on <paramref name="vector"/>, unless one is already on its way.</summary>
-    public void Kick(int vector)
+    /// <summary>Sends <paramref name="vcpu"/>'s physical core an interrupt on <paramref name="vector"/>, unless one is already on its way.</summary>
+    public void Kick(VirtualCpu vcpu, int vector)
     {
-        if (!_kickSent)
+        if (!_kickSent[vcpu.Physical])
         {
-            _kickSent = true;
+            _kickSent[vcpu.Physical] = true;
             _kicks.Increment();
-            Machine.Devices.ApicOf(0).Accept(vector);
+            Machine.Devices.ApicOf(vcpu.Physical).Accept(vector);
         }
     }
 
-    public HypervisorPath SaveRegisters(HypervisorPath path) => path.StoreWords(_vcpu, SavedRegisters);
+    public static HypervisorPath SaveRegisters(VirtualCpu vcpu, HypervisorPath path) => path.StoreWords(vcpu.Registers, SavedRegisters);
 
-    public HypervisorPath RestoreRegisters(HypervisorPath path) => path.LoadWords(_vcpu, SavedRegisters);
+    public static HypervisorPath RestoreRegisters(VirtualCpu vcpu, HypervisorPath path) => path.LoadWords(vcpu.Registers, SavedRegisters);
 
-    /// <summary>The host's interrupt handler: its code and the EOI to the physical local APIC; a kick is then no longer on its way.</summary>
-    public void HostInterrupt(HypervisorPath path, int vector, int kickVector)
+    /// <summary>The host's interrupt handler on <paramref name="vcpu"/>'s physical core: its code and the EOI to the physical local APIC; a kick is then no longer on its way.</summary>
+    public void HostInterrupt(VirtualCpu vcpu, HypervisorPath path, int vector, int kickVector)
     {
         if (vector == kickVector)
         {
-            _kickSent = false;
+            _kickSent[vcpu.Physical] = false;
         }
         path.Run(HypervisorRoutine.HostInterrupt).Add(Op.MmioWrite(EoiRegister, 0));
     }
@@ -143,17 +158,17 @@ internal sealed class MonitorServices
     /// its cost the model's code and a read and write of the device's state, charged to device
     /// emulation. Returns the value a read gives the guest.
     /// </summary>
-    public ulong? DeviceModel(HypervisorPath path, Instruction instruction, ulong address, ulong value)
+    public ulong? DeviceModel(VirtualCpu vcpu, HypervisorPath path, Instruction instruction, ulong address, ulong value)
     {
         EmulatedDevice device = DeviceOf(instruction, address);
         _deviceAccesses.Increment(device);
-        ulong state = _deviceState + ((ulong)device * (ulong)CodeLayout<HypervisorRoutine>.LineBytes); // one line of state per device
+        ulong state = vcpu.DeviceState + ((ulong)device * (ulong)CodeLayout<HypervisorRoutine>.LineBytes); // one line of state per device
         path.ChargeTo(CycleCategory.DeviceEmulation)
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
             .StoreWords(state, 1)
             .ChargeTo(CycleCategory.Hypervisor);
-        Vm.DeviceAccess(Vm.BootCore, instruction, address, value, out ulong read);
+        vcpu.Vm.DeviceAccess(vcpu.Core, instruction, address, value, out ulong read);
         return instruction is Instruction.In or Instruction.MmioRead ? read : null;
     }
 
@@ -165,22 +180,22 @@ internal sealed class MonitorServices
     /// made from it cleared. A true fault is left to the caller to give to the guest.
     /// <paramref name="user"/> is the guest's privilege at the fault.
     /// </summary>
-    public ShadowFault ShadowPageFault(Core core, HypervisorPath path, PageFaultErrorCode code, ulong faultAddress, bool user)
+    public static ShadowFault ShadowPageFault(VirtualCpu vcpu, HypervisorPath path, PageFaultErrorCode code, ulong faultAddress, bool user)
     {
-        ArgumentNullException.ThrowIfNull(core);
-        ShadowPageTables shadow = Shadow ?? throw new InvalidOperationException("A shadow page fault with no shadow page tables.");
+        Core core = vcpu.Core;
+        ShadowPageTables shadow = vcpu.Shadow ?? throw new InvalidOperationException("A shadow page fault with no shadow page tables.");
         MemoryAccessKind kind = (code & PageFaultErrorCode.Write) != 0 ? MemoryAccessKind.Write
             : (code & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
         ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, faultAddress, kind, user);
         path.Run(HypervisorRoutine.ShadowFill);
-        ShadowTraffic(path, fault);
+        ShadowTraffic(vcpu, path, fault);
         if (fault.Kind == ShadowFaultKind.Fill)
         {
-            FlushIfProtectionsChanged(core);
+            FlushIfProtectionsChanged(vcpu);
         }
         else if (fault.Kind == ShadowFaultKind.PageTableWrite)
         {
-            path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(Vm.HostBase + fault.WrittenGuestPhysical, 1);
+            path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(vcpu.Vm.HostBase + fault.WrittenGuestPhysical, 1);
             IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
             foreach (ulong entry in cleared)
             {
@@ -195,25 +210,24 @@ internal sealed class MonitorServices
     }
 
     /// <summary>The guest's MOV to CR3 under shadow paging: its shadow root found in the cache or made (and zeroed), loaded for the guest.</summary>
-    public void ShadowCr3Load(Core core, HypervisorPath path, ulong guestCr3)
+    public static void ShadowCr3Load(VirtualCpu vcpu, HypervisorPath path, ulong guestCr3)
     {
-        ArgumentNullException.ThrowIfNull(core);
         path.Run(HypervisorRoutine.Cr3Switch);
-        Shadow!.RootFor(guestCr3, out ulong? made);
+        vcpu.Shadow!.RootFor(guestCr3, out ulong? made);
         if (made is { } page)
         {
             ZeroPage(path, page);
         }
-        core.Mmu.LoadGuestCr3(guestCr3);
-        FlushIfProtectionsChanged(core);
+        vcpu.Core.Mmu.LoadGuestCr3(guestCr3);
+        FlushIfProtectionsChanged(vcpu);
     }
 
     /// <summary>The guest's INVLPG under shadow paging: the shadow leaf found (a load per level) and cleared, the guest's TLB entry dropped.</summary>
-    public void ShadowInvlpg(Core core, HypervisorPath path, ulong linearAddress)
+    public static void ShadowInvlpg(VirtualCpu vcpu, HypervisorPath path, ulong linearAddress)
     {
-        ArgumentNullException.ThrowIfNull(core);
+        Core core = vcpu.Core;
         path.Run(HypervisorRoutine.InvlpgEmulation);
-        foreach (ulong entry in Shadow!.Invalidate(core.Mmu.GuestPml4, linearAddress))
+        foreach (ulong entry in vcpu.Shadow!.Invalidate(core.Mmu.GuestPml4, linearAddress))
         {
             path.LoadWords(entry, 1);
         }
@@ -221,22 +235,21 @@ internal sealed class MonitorServices
     }
 
     /// <summary>Shadow entries lost their write right: the guest's TLB entries may still hold it, so they go.</summary>
-    public void FlushIfProtectionsChanged(Core core)
+    public static void FlushIfProtectionsChanged(VirtualCpu vcpu)
     {
-        ArgumentNullException.ThrowIfNull(core);
-        if (Shadow is { ProtectionsChanged: true } shadow)
+        if (vcpu.Shadow is { ProtectionsChanged: true } shadow)
         {
             shadow.ProtectionsChanged = false;
-            core.Mmu.FlushGuest();
+            vcpu.Core.Mmu.FlushGuest();
         }
     }
 
     /// <summary>The memory traffic of resolving a shadow page fault: the guest entries read, new shadow pages zeroed, shadow entries written.</summary>
-    private void ShadowTraffic(HypervisorPath path, ShadowFault fault)
+    private static void ShadowTraffic(VirtualCpu vcpu, HypervisorPath path, ShadowFault fault)
     {
         foreach (ulong gpa in fault.GuestEntriesRead)
         {
-            path.LoadWords(Vm.HostBase + gpa, 1);
+            path.LoadWords(vcpu.Vm.HostBase + gpa, 1);
         }
         foreach (ulong page in fault.ShadowPagesMade)
         {
@@ -286,17 +299,18 @@ internal sealed class MonitorServices
     /// sets the device's real I/O going (a register write of the disk or the NIC), and the next
     /// ioctl's entry and the world switch back, which begin <paramref name="resume"/>.
     /// </summary>
-    public HostRoundTrip ThroughHost(HypervisorPath kernelSide, ulong cr3, Instruction instruction, ulong address, ulong value, out ulong? read, out HypervisorPath resume)
+    public HostRoundTrip ThroughHost(VirtualCpu vcpu, HypervisorPath kernelSide, ulong cr3, Instruction instruction, ulong address, ulong value, out ulong? read,
+        out HypervisorPath resume)
     {
         ArgumentNullException.ThrowIfNull(kernelSide);
-        WorldSwitch(kernelSide.ChargeTo(CycleCategory.WorldSwitch), cr3, save: true).Run(HypervisorRoutine.HostIoctl).Execute(Instruction.Sysret);
+        WorldSwitch(vcpu, kernelSide.ChargeTo(CycleCategory.WorldSwitch), cr3, save: true).Run(HypervisorRoutine.HostIoctl).Execute(Instruction.Sysret);
         HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
-        read = DeviceModel(user, instruction, address, value);
+        read = DeviceModel(vcpu, user, instruction, address, value);
         if (instruction is Instruction.Out or Instruction.MmioWrite && !PlatformDevices.IsLocalApic(address))
         {
             user.ChargeTo(CycleCategory.DeviceEmulation).Execute(Instruction.Syscall, HostIoSyscall);
         }
-        resume = WorldSwitch(NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
+        resume = WorldSwitch(vcpu, NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
         return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());
     }
 
@@ -312,10 +326,10 @@ internal sealed class MonitorServices
     }
 
     /// <summary>One direction of a world switch: the state saved (or reloaded), CR3, GDT, IDT, LDT, TR and the three SYSCALL MSRs loaded.</summary>
-    private HypervisorPath WorldSwitch(HypervisorPath path, ulong cr3, bool save)
+    private static HypervisorPath WorldSwitch(VirtualCpu vcpu, HypervisorPath path, ulong cr3, bool save)
     {
         path.Run(HypervisorRoutine.WorldSwitch);
-        _ = save ? path.StoreWords(_worldState, WorldStateWords) : path.LoadWords(_worldState, WorldStateWords);
+        _ = save ? path.StoreWords(vcpu.WorldState, WorldStateWords) : path.LoadWords(vcpu.WorldState, WorldStateWords);
         path.Execute(Instruction.MovToCr3, cr3).Execute(Instruction.Lgdt).Execute(Instruction.Lidt).Execute(Instruction.Lldt).Execute(Instruction.Ltr);
         for (int msr = 0; msr < 3; msr++)
         {

@@ -56,6 +56,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private readonly Stack<int?> _paravirtualEntries = new(); // per guest kernel entry not yet left by iret: the vector of its event upcall, if it was one
     private readonly HashSet<ulong> _adjusted = [];
     private ICoreHost? _guest;
+    private VirtualCpu? _vcpu;
     private bool _virtualInterruptsEnabled = true;
 
     /// <param name="hosted">Type 2 (VMware Workstation): a device access takes a world switch to the host and a trip through the monitor's process there.</param>
@@ -89,13 +90,20 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(_parameters.TranslationCacheKiB << 10, stats.Child("translation_cache")) : null;
     }
 
-    public VirtualMachine Vm => _services.Vm;
+    public VirtualMachine Vm => Vcpu.Vm;
 
-    /// <summary>Creates the virtual machine on core 0, with shadow page tables that map the monitor into every guest address space.</summary>
+    private VirtualCpu Vcpu => _vcpu ?? throw new InvalidOperationException("The monitor has created no virtual machine yet.");
+
+    /// <summary>Creates the virtual machine on core 0, with shadow page tables that map the monitor into every guest address space. One only: this monitor does not schedule virtual CPUs.</summary>
     public VirtualMachine CreateVm(MachineConfiguration configuration)
     {
-        VirtualMachine vm = _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, _parameters.ShadowCacheRoots, MapMonitor,
-            guestKernelAtUserLevel: true, _ => _services.Kick(KickVector), directPaging: _mode == CpuVirtualization.Paravirtual);
+        if (_vcpu is not null)
+        {
+            throw new InvalidOperationException($"The {AxisNames.Of(_mode)} monitor of the model runs one virtual machine.");
+        }
+        _vcpu = _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, _parameters.ShadowCacheRoots, MapMonitor,
+            guestKernelAtUserLevel: true, (v, _) => _services.Kick(v, KickVector), directPaging: _mode == CpuVirtualization.Paravirtual);
+        VirtualMachine vm = _vcpu.Vm;
         if (_mode == CpuVirtualization.Paravirtual)
         {
             SharedInfo = vm.Memory.AllocateFrame();
@@ -112,7 +120,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         ArgumentNullException.ThrowIfNull(guestKernel);
         _guest = guestKernel;
         Core core = Vm.BootCore;
-        core.Mmu.AttachGuest(vpid: 0, _machine.Memory, ept: null, _mode == CpuVirtualization.Paravirtual ? Pin : _services.Shadow!.ShadowRootOf);
+        core.Mmu.AttachGuest(vpid: 0, _machine.Memory, ept: null, _mode == CpuVirtualization.Paravirtual ? Pin : Vcpu.Shadow!.ShadowRootOf);
         core.EnterDeprivilegedGuest(this);
     }
 
@@ -164,9 +172,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
                 _virtualInterruptsEnabled = true;
                 returnsToUser = true;
-                if (_services.HasPendingInterrupt)
+                if (Vcpu.HasPendingInterrupt)
                 {
-                    _services.Kick(KickVector); // taken once back in the guest
+                    _services.Kick(Vcpu, KickVector); // taken once back in the guest
                 }
                 break;
             case Instruction.Hlt:
@@ -174,10 +182,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 Idle(core, path);
                 break;
             case Instruction.MovToCr3:
-                _services.ShadowCr3Load(core, path, op.Operand);
+                MonitorServices.ShadowCr3Load(Vcpu, path, op.Operand);
                 break;
             case Instruction.Invlpg:
-                _services.ShadowInvlpg(core, path, op.Operand);
+                MonitorServices.ShadowInvlpg(Vcpu, path, op.Operand);
                 break;
             case Instruction.In or Instruction.Out:
                 read = DeviceModel(core, ref path, HypervisorRoutine.PortIoDecode, op, ref trip);
@@ -204,9 +212,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         path.Run(decode);
         if (!_hosted || !MonitorServices.EmulatedInHostProcess(op.Instruction, op.Operand, _parameters.VirtioBackendInKernel))
         {
-            return _services.DeviceModel(path, op.Instruction, op.Operand, op.Value);
+            return _services.DeviceModel(Vcpu, path, op.Instruction, op.Operand, op.Value);
         }
-        trip = _services.ThroughHost(path, core.Mmu.GuestPml4, op.Instruction, op.Operand, op.Value, out ulong? read, out path);
+        trip = _services.ThroughHost(Vcpu, path, core.Mmu.GuestPml4, op.Instruction, op.Operand, op.Value, out ulong? read, out path);
         return read;
     }
 
@@ -244,7 +252,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             return Reflected(core, path, vector, errorCode, faultAddress);
         }
-        ShadowFault fault = _services.ShadowPageFault(core, path, errorCode, faultAddress, user: !core.InGuestKernel);
+        ShadowFault fault = MonitorServices.ShadowPageFault(Vcpu, path, errorCode, faultAddress, user: !core.InGuestKernel);
         return fault.Kind switch
         {
             ShadowFaultKind.Fill => new ExceptionResponse(Leave(path), RetryFaultingOp: true),
@@ -258,8 +266,8 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(core);
         HypervisorPath path = Enter();
-        _services.HostInterrupt(path, vector, KickVector);
-        if (_virtualInterruptsEnabled && _services.HasPendingInterrupt)
+        _services.HostInterrupt(Vcpu, path, vector, KickVector);
+        if (_virtualInterruptsEnabled && Vcpu.HasPendingInterrupt)
         {
             Reflect(core, path);
         }
@@ -311,10 +319,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                     // The event is handled: the hypervisor acknowledges the virtual interrupt
                     // behind it (the guest has no APIC to write to), and, for the virtio disk's
                     // event, the device's interrupt status (the guest's driver does not).
-                    _services.DeviceModel(path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
+                    _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
                     if (Vm.Devices.Virtio is not null && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioIrq))
                     {
-                        _services.DeviceModel(path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioBlock.InterruptAck, 1);
+                        _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioBlock.InterruptAck, 1);
                     }
                 }
                 if (core.GuestKernelEnteredFromUser)
@@ -323,9 +331,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 }
                 _virtualInterruptsEnabled = true;
                 returnsToUser = true;
-                if (_services.HasPendingInterrupt)
+                if (Vcpu.HasPendingInterrupt)
                 {
-                    _services.Kick(KickVector);
+                    _services.Kick(Vcpu, KickVector);
                 }
                 break;
             case XenHypercall.SchedOp:
@@ -334,7 +342,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             case XenHypercall.EventChannelOp:
                 // The split driver's notification on the channel of the device at that page: its
                 // backend (the device model here) is told of new requests.
-                _services.DeviceModel(path.Run(HypervisorRoutine.PrivilegedEmulation), Instruction.MmioWrite, argument + Devices.VirtioBlock.QueueNotify, 0);
+                _services.DeviceModel(Vcpu, path.Run(HypervisorRoutine.PrivilegedEmulation), Instruction.MmioWrite, argument + Devices.VirtioBlock.QueueNotify, 0);
                 break;
             default:
                 throw new InvalidOperationException($"Hypercall {call} is not one this hypervisor model serves.");
@@ -384,7 +392,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private void Idle(Core core, HypervisorPath path)
     {
         _virtualInterruptsEnabled = true;
-        if (_services.HasPendingInterrupt)
+        if (Vcpu.HasPendingInterrupt)
         {
             Reflect(core, path);
         }
@@ -407,9 +415,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
 
     /// <summary>The monitor gets control: a fault's decode under trap-and-emulate, a call out of the translation cache under binary translation; the guest's registers saved.</summary>
     private HypervisorPath Enter() =>
-        _services.SaveRegisters(_services.NewPath()).Run(_mode == CpuVirtualization.TrapAndEmulate ? HypervisorRoutine.TrapEntry : HypervisorRoutine.Callout);
+        MonitorServices.SaveRegisters(Vcpu, _services.NewPath()).Run(_mode == CpuVirtualization.TrapAndEmulate ? HypervisorRoutine.TrapEntry : HypervisorRoutine.Callout);
 
-    private OpSequence Leave(HypervisorPath path) => _services.RestoreRegisters(path.Run(HypervisorRoutine.TrapReturn)).Execute(Instruction.Iret).ToStream();
+    private OpSequence Leave(HypervisorPath path) => MonitorServices.RestoreRegisters(Vcpu, path.Run(HypervisorRoutine.TrapReturn)).Execute(Instruction.Iret).ToStream();
 
     private ExceptionResponse Reflected(Core core, HypervisorPath path, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
     {
@@ -435,7 +443,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         path.Run(HypervisorRoutine.InterruptInjection).Run(HypervisorRoutine.GuestReflection);
         _reflections.Increment();
-        int vector = _services.TakeInterrupt();
+        int vector = _services.TakeInterrupt(Vcpu);
         EnteringGuestKernel(upcall: vector);
         _virtualInterruptsEnabled = false;
         core.ReflectToGuestKernel(Guest.OnInterrupt(core, vector));
@@ -459,7 +467,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 _virtualInterruptsEnabled = saved;
                 break;
         }
-        if (_virtualInterruptsEnabled && _services.HasPendingInterrupt)
+        if (_virtualInterruptsEnabled && Vcpu.HasPendingInterrupt)
         {
             Reflect(core, path);
         }

@@ -39,6 +39,7 @@ public sealed class VirtualMachine : IPlatform
             throw new ArgumentException("A virtual machine has one virtual CPU in this model.", nameof(configuration));
         }
         Host = host;
+        Index = index;
         Name = $"vm{index}";
         BootCore = core;
         if (directPaging)
@@ -81,6 +82,9 @@ public sealed class VirtualMachine : IPlatform
     public HardwareProfile Profile => Host.Profile;
 
     public string Name { get; }
+
+    /// <summary>The VM's number on its host, in order of creation (named vmN).</summary>
+    public int Index { get; }
 
     /// <summary>Guest-physical memory.</summary>
     public PhysicalMemory Memory { get; }

@@ -66,6 +66,8 @@ public class VmxTests
 
         public Action<VmExit>? FixFault { get; set; }
 
+        public IOpStream? OnGuestStopped(Core core) => null;
+
         public VmExitResponse OnVmExit(Core core, VmExit exit)
         {
             Exits.Add(exit);

@@ -1,11 +1,10 @@
-using Sim.Models.Cpu;
-
-namespace Sim.Models.Kernel;
+namespace Sim.Models.Cpu;
 
 /// <summary>
-/// A kernel path built in stages: each stage's operations run, and only then is the next stage
-/// built, so that it can depend on what the earlier ones read from a device (a driver's
-/// interrupt handler reads a status register and acts on its value).
+/// A kernel or hypervisor path built in stages: each stage's operations run, and only then is the
+/// next stage built, so that it can depend on what the earlier ones did or read (a driver's
+/// interrupt handler reads a status register and acts on its value; a hypervisor's scheduler
+/// decides at the end of an exit handler which virtual CPU the core runs next).
 /// </summary>
 internal sealed class StagedStream(OpSequence first, Func<StagedStream.Stage>? then) : IOpStream
 {

@@ -1,0 +1,28 @@
+namespace Sim.Experiments.Runs;
+
+/// <summary>
+/// How many guests share one host, and its physical cores: each guest is a virtual machine of one
+/// virtual CPU running its own copy of the workload with its own kernel, placed round-robin on the
+/// host's cores (<c>Sim.Models.Virtualization.VcpuScheduler</c> time-shares a core's guests).
+/// The default is one guest on one core: the run of a single workload.
+/// </summary>
+/// <param name="Guests">Guests on the host (virtual machines, each with the workload).</param>
+/// <param name="HostCores">The host's physical cores.</param>
+public sealed record Consolidation(int Guests = 1, int HostCores = 1)
+{
+    /// <summary>The most guests of a run: VT-x's VPIDs here are 8 bits, and a host's VPID 0 is its own.</summary>
+    public const int MaxGuests = 254;
+
+    /// <summary>The most physical cores of a host (what a machine of the model may have).</summary>
+    public const int MaxHostCores = 256;
+
+    public static readonly Consolidation OneGuest = new();
+
+    public bool IsSingle => Guests == 1;
+
+    /// <summary>Why this consolidation is impossible, or null.</summary>
+    public string? Problem() =>
+        Guests is < 1 or > MaxGuests ? $"guests must be 1 to {MaxGuests}, not {Guests}"
+        : HostCores is < 1 or > MaxHostCores ? $"host cores must be 1 to {MaxHostCores}, not {HostCores}"
+        : null;
+}

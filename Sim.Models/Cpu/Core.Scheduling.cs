@@ -1,0 +1,133 @@
+using Sim.Models.Virtualization;
+
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// A core as one of the contexts a hypervisor time-shares on a physical core: each virtual CPU
+/// placed on a physical core has a context of its own (its threads, its mode, its cycle
+/// accounts), and all of them share that core's MMU, TLBs and caches, so one virtual CPU's
+/// translations and lines are there, or evicted, when the next runs. Exactly one context runs at
+/// a time: the hypervisor's scheduler stops the outgoing one with <see cref="OpKind.Park"/> at
+/// the end of its switch path and hands the core to the next with <see cref="Reschedule"/> at the
+/// same cycle. The time a context waits for its core is <see cref="CycleCategory.Descheduled"/>
+/// (steal time); its cycles and the other contexts' add up to the physical core's time.
+/// </summary>
+public sealed partial class Core
+{
+    private bool _descheduled;
+    private bool _blocked; // descheduled while its guest is halted: the wait is idle time until it wakes
+    private ulong? _bootCr3; // CR3 loaded before the start of a context waiting for its core: loaded when it gets it
+
+    /// <summary>True while the context waits for its physical core, which runs another virtual CPU.</summary>
+    public bool IsDescheduled => _descheduled;
+
+    /// <summary>The core's cycle clock: cycles of its clock domain since time zero, where its execution has reached.</summary>
+    public ulong LocalCycle => _localCycle;
+
+    /// <summary>Marks a context that is not running as waiting for its physical core: a thread started on it waits until <see cref="Reschedule"/>.</summary>
+    public void Deschedule()
+    {
+        if (!_halted)
+        {
+            throw new InvalidOperationException($"Core {Path} is running: a running context leaves its core by a Park in its own stream.");
+        }
+        _descheduled = true;
+    }
+
+    /// <summary>
+    /// MOV CR3 done by a kernel's boot before its first thread starts: loaded now on a context that
+    /// runs; on one waiting for its core (the MMU holds another virtual CPU's state), loaded when
+    /// the context first gets the core.
+    /// </summary>
+    public void LoadCr3BeforeStart(ulong value)
+    {
+        if (_frames.Count > 0)
+        {
+            throw new InvalidOperationException($"Core {Path} has started: CR3 is loaded by its kernel's MOV CR3 now.");
+        }
+        if (_descheduled)
+        {
+            _bootCr3 = value;
+            return;
+        }
+        Mmu.LoadCr3(value);
+    }
+
+    /// <summary>
+    /// Hands the physical core to this waiting context at <paramref name="cycle"/> (the cycle at
+    /// which the outgoing context parked): the wait is charged as descheduled time, and the
+    /// context goes on where it stopped: in the hypervisor's switch path, or, for a virtual CPU
+    /// that has not run yet, at its guest's first instruction after a VM entry (VMLAUNCH).
+    /// </summary>
+    public void Reschedule(ulong cycle)
+    {
+        if (!_descheduled)
+        {
+            throw new InvalidOperationException($"Core {Path} is not waiting for its physical core.");
+        }
+        if (cycle > _localCycle)
+        {
+            Charge(CycleCategory.Descheduled, cycle - _localCycle);
+        }
+        _descheduled = false;
+        if (_vmxMode == VmxMode.NonRoot)
+        {
+            // Never ran: contexts park only in root mode, inside a switch path.
+            Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmEntryCycles);
+            Mmu.EnterGuest();
+            if (_bootCr3 is { } cr3)
+            {
+                Mmu.LoadCr3(cr3);
+                _bootCr3 = null;
+            }
+        }
+        _halted = false;
+        if (!Scheduled)
+        {
+            _sim.Schedule(this, _clock.EdgeTick(new Engine.Time.Cycles(_localCycle)));
+        }
+    }
+
+    /// <summary>
+    /// A blocked virtual CPU waiting for its core has been woken (a virtual interrupt): its wait
+    /// so far was idle time; from now until it runs it is descheduled.
+    /// </summary>
+    public void Unblock()
+    {
+        if (_descheduled && _blocked)
+        {
+            ChargeIdleUntilNow();
+            _blocked = false;
+        }
+    }
+
+    /// <summary><see cref="OpKind.Park"/>: the context stops at its current cycle; a virtual CPU that has powered off idles from here on instead of waiting.</summary>
+    private void Park(ParkReason reason)
+    {
+        if (_vmxMode != VmxMode.Root)
+        {
+            throw new InvalidOperationException($"Core {Path}: only a hypervisor's switch path in root mode parks a context.");
+        }
+        _descheduled = reason != ParkReason.PoweredOff;
+        _blocked = reason == ParkReason.Blocked;
+        Halt();
+    }
+
+    /// <summary>
+    /// The guest's last thread ended (it has nothing more to run, as a guest that has shut down):
+    /// a VM exit to the hypervisor, whose path gives the core to another virtual CPU, or null
+    /// when it has none and the core halts where it is.
+    /// </summary>
+    private IOpStream? GuestStopped()
+    {
+        IOpStream? root = _monitor!.OnGuestStopped(this);
+        if (root is not null)
+        {
+            Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmExitCycles);
+            _vmxMode = VmxMode.Root;
+            _rootCategory = CycleCategory.Hypervisor;
+            Mmu.ExitGuest();
+        }
+        return root;
+    }
+}

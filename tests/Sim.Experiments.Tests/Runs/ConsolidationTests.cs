@@ -1,0 +1,104 @@
+using Sim.Experiments.Runs;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>Several virtual machines on one host: placed on its cores, time-shared by the hypervisor's scheduler, each with its own copy of the workload.</summary>
+public class ConsolidationTests
+{
+    private static readonly HardwareProfile Nehalem = HardwareProfiles.NehalemX5570;
+    private static readonly VirtualizationAxes Type1 = VirtualizationAxes.ForPreset("type1", Nehalem);
+
+    /// <summary>getpid calls: CPU-bound, about 0.06 us each on Nehalem, so 600,000 take some 35 ms, longer than a 30 ms slice.</summary>
+    private static readonly IWorkload CpuBound = WorkloadCatalog.Get("lat-null").Workload;
+
+    private static WorkloadRunResult Run(IWorkload workload, long size, int guests, int hostCores = 1, HardwareProfile? profile = null, VirtualizationAxes? axes = null) =>
+        WorkloadRun.Run(profile ?? Nehalem, workload, size, seed: 1, axes: axes ?? Type1, consolidation: new Consolidation(guests, hostCores));
+
+    private static double Share(GuestResult g, CycleCategory c) => (double)g.CyclesByCategory[c] / g.Outcome.CoreCycles;
+
+    [Fact]
+    public void Two_cpu_bound_guests_on_one_core_take_turns_and_each_takes_twice_as_long()
+    {
+        WorkloadRunResult alone = Run(CpuBound, 600_000, guests: 1);
+        WorkloadRunResult shared = Run(CpuBound, 600_000, guests: 2);
+        Assert.Empty(alone.Guests);
+        Assert.Equal(["vm0", "vm1"], shared.Guests.Select(g => g.Name));
+        foreach (GuestResult g in shared.Guests)
+        {
+            double ratio = g.Outcome.SimulatedSeconds / alone.Outcome.SimulatedSeconds;
+            Assert.InRange(ratio, 1.75, 2.05); // the first to finish had the core alone for its last slice
+            Assert.InRange(Share(g, CycleCategory.Descheduled), 0.40, 0.52);
+        }
+        Assert.True(shared.Stat("host.hypervisor", "vcpu_preemptions") >= 2, "30 ms slices of a 70 ms run preempt");
+        Assert.Equal(0, alone.Stat("host.hypervisor", "vcpu_switches"));
+    }
+
+    [Fact]
+    public void Guests_on_cores_of_their_own_run_as_fast_as_one_alone()
+    {
+        WorkloadRunResult alone = Run(CpuBound, 100_000, guests: 1);
+        WorkloadRunResult spread = Run(CpuBound, 100_000, guests: 2, hostCores: 2);
+        foreach (GuestResult g in spread.Guests)
+        {
+            Assert.Equal(alone.Outcome.SimulatedSeconds, g.Outcome.SimulatedSeconds, 3);
+            Assert.Equal(0, g.CyclesByCategory[CycleCategory.Descheduled]);
+        }
+        Assert.Equal("host.cpu1", spread.Guests[1].CorePath);
+    }
+
+    [Fact]
+    public void Io_bound_guests_share_a_core_almost_for_free_a_blocked_one_gives_it_up_at_once()
+    {
+        IWorkload fio = new FioRandRead();
+        WorkloadRunResult alone = Run(fio, 100, guests: 1);
+        WorkloadRunResult shared = Run(fio, 100, guests: 2);
+        double iops = alone.FiguresOfMerit[0].Value;
+        foreach (GuestResult g in shared.Guests)
+        {
+            Assert.InRange(g.FiguresOfMerit[0].Value / iops, 0.85, 1.0);
+            Assert.True(Share(g, CycleCategory.Idle) > 0.5, "a blocked guest's wait is idle time, not steal time");
+            Assert.InRange(Share(g, CycleCategory.Descheduled), 0.0, 0.10);
+        }
+        Assert.True(shared.Stat("host.hypervisor", "vcpu_switches") >= 100);
+    }
+
+    [Theory]
+    [InlineData("nehalem-x5570", "type1")]   // EPT and VPIDs
+    [InlineData("p4-672", "type1")]          // shadow paging, no VPIDs: every switch flushes
+    [InlineData("core2-merom", "type2")]     // hosted
+    public void Every_context_accounts_for_every_cycle_and_reruns_are_identical(string profileName, string preset)
+    {
+        HardwareProfile profile = HardwareProfiles.Get(profileName);
+        VirtualizationAxes axes = VirtualizationAxes.ForPreset(preset, profile);
+        IWorkload fork = WorkloadCatalog.Get("lat-fork").Workload;
+        WorkloadRunResult a = Run(fork, 60, guests: 3, profile: profile, axes: axes);
+        WorkloadRunResult b = Run(fork, 60, guests: 3, profile: profile, axes: axes);
+        Assert.Equal(a.Run.Samples, b.Run.Samples);
+        foreach (GuestResult g in a.Guests)
+        {
+            Assert.Equal((long)g.Outcome.CoreCycles, g.CyclesByCategory.Values.Sum());
+        }
+        Assert.Contains(a.Guests, g => g.CyclesByCategory[CycleCategory.Descheduled] > 0); // the later ones wait for the first
+        // Each context's accounts, to the end of the run, sum to the run's time on its clock.
+        foreach (string core in new[] { "host.cpu0", "vm1.vcpu0", "vm2.vcpu0" })
+        {
+            double total = Enum.GetValues<CycleCategory>().Sum(c => a.Stat(core, "cycles::" + c));
+            Assert.Equal(a.Run.SimulatedTime.TotalSeconds * profile.FrequencyHz, total, 1e-3 * total);
+        }
+    }
+
+    [Fact]
+    public void Several_guests_are_refused_where_the_model_has_one_clearly()
+    {
+        var bt = new VirtualizationAxes(CpuVirtualization.BinaryTranslation, MmuVirtualization.Shadow, IoVirtualization.Emulated, Hosting.BareMetal);
+        Assert.Contains("VT-x hypervisors only", WorkloadRun.Problem(HardwareProfiles.Pentium4672, CpuBound, bt, new Consolidation(2)), StringComparison.Ordinal);
+        Assert.Contains("guests must be 1 to", WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(0)), StringComparison.Ordinal);
+        Assert.Contains("host cores must be", WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(1, 0)), StringComparison.Ordinal);
+        Assert.Null(WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(4, 2)));
+    }
+}
