@@ -170,7 +170,7 @@ public static class WorkloadRun
                 if (_hypervisor is null)
                 {
                     _machine = new Machine(sim, profile, HostConfiguration(), m => _hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters,
-                        hosted: axes.Hosting == Hosting.Hosted, assignedDisk: axes.Io == IoVirtualization.Passthrough));
+                        hosted: axes.Hosting == Hosting.Hosted, assignedDevices: axes.Io == IoVirtualization.Passthrough));
                 }
                 VirtualMachine vm = _hypervisor!.CreateVm(guest);
                 _hypervisor.Launch(vm, kernelFactory(vm, NativePrivilegedOperations.Instance));

@@ -22,7 +22,10 @@ namespace Sim.Models.Devices;
 /// write. Reading ICR acknowledges. So a packet costs the driver one or two register accesses plus
 /// the ICR read of each interrupt: what an emulated NIC turns into exits.
 /// Model: DMA moves no real payload (lengths only) and bypasses the CPU caches (no coherence
-/// model); no checksum offload, no interrupt moderation timers, no multiple queues.
+/// model); no checksum offload, no interrupt moderation timers, no multiple queues. Assigned to a
+/// guest (an SR-IOV virtual function), its DMA of each descriptor and buffer is translated by
+/// the IOMMU (<see cref="DmaTranslation"/>), which delays the frame's transmission or its
+/// write-back.
 /// </remarks>
 public sealed class Nic8254x : IMmioDevice
 {
@@ -177,7 +180,9 @@ public sealed class Nic8254x : IMmioDevice
         {
             ulong descriptor = _tdba + ((ulong)_tdh * DescriptorBytes);
             int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
+            Tick dma = DescriptorDma(descriptor);
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(length);
+            (sent, arrives) = (sent + dma, arrives + dma);
             _inFlight.Enqueue((sent, descriptor, length));
             if (PeerReceives is { } peer)
             {
@@ -226,12 +231,30 @@ public sealed class Nic8254x : IMmioDevice
             return;
         }
         ulong descriptor = _rdba + ((ulong)_rdh * DescriptorBytes);
-        // Length in bits 15:0 of the second quadword, status (DD, EOP) in bits 39:32.
-        _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)bytes | ((ulong)(StatusDd | StatusEop) << 32));
         _rdh = (_rdh + 1) % entries;
+        Tick dma = DescriptorDma(descriptor);
+        if (dma == default)
+        {
+            WriteBack(descriptor, bytes);
+            return;
+        }
+        _sim.Schedule(new CallbackEvent(Name + ".rx-dma", () => WriteBack(descriptor, bytes), EventPriority.DeviceUpdate), _sim.Now + dma);
+    }
+
+    /// <summary>A received frame's descriptor written back (length in bits 15:0 of the second quadword, status DD and EOP in bits 39:32) and RXT0 raised.</summary>
+    private void WriteBack(ulong descriptor, int bytes)
+    {
+        _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)bytes | ((ulong)(StatusDd | StatusEop) << 32));
         _framesReceived.Increment();
         SetCause(IcrRxt0);
     }
+
+    /// <summary>For a NIC function assigned to a guest: the time its DMA to an address takes through the IOMMU (null for a device of the host).</summary>
+    public Func<ulong, Tick>? DmaTranslation { get; set; }
+
+    /// <summary>The IOMMU's time for the DMA of a descriptor and the buffer it names; nothing for a device of the host.</summary>
+    private Tick DescriptorDma(ulong descriptor) =>
+        DmaTranslation is { } translate ? translate(descriptor) + translate(_memory.ReadUInt64(descriptor)) : default;
 
     private void SetCause(uint cause)
     {

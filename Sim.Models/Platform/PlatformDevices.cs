@@ -50,9 +50,9 @@ public sealed class PlatformDevices
     /// <param name="memory">The physical memory the devices' DMA reads and writes (guest-physical for a VM).</param>
     /// <param name="deliver">For CPU i, what delivers an interrupt vector to it.</param>
     /// <param name="emulated">Device models of a hypervisor: register accesses cost no device latency.</param>
-    /// <param name="assignedDisk">The disk is a real device assigned to the VM (passthrough): its registers cost what the hardware's do.</param>
+    /// <param name="assignedDevices">The disk's adapter and the NIC are real devices assigned to the VM (passthrough; the NIC a virtual function): their registers cost what the hardware's do.</param>
     public PlatformDevices(Simulator sim, string prefix, string cpuPrefix, HardwareProfile profile, MachineConfiguration configuration,
-        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated, bool assignedDisk = false)
+        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated, bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(profile);
@@ -101,7 +101,7 @@ public sealed class PlatformDevices
             }
             else
             {
-                int ahciCycles = assignedDisk ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
+                int ahciCycles = assignedDevices ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
                 Ahci = new AhciDisk(sim, prefix + ".disk0", memory, medium, ahciCycles,
                     Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), () => IoApic.Assert(AhciIrq), () => IoApic.Deassert(AhciIrq));
                 Bus.MapMmio(AhciBase, AhciDisk.Size, Ahci);
@@ -110,7 +110,8 @@ public sealed class PlatformDevices
         if (configuration.Nic)
         {
             Link = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds));
-            Nic8254x nic = Nic = new Nic8254x(sim, prefix + ".nic0", memory, Link, Cycles(t.PcieMmioNanoseconds), () => IoApic.Assert(NicIrq));
+            int nicCycles = assignedDevices ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
+            Nic8254x nic = Nic = new Nic8254x(sim, prefix + ".nic0", memory, Link, nicCycles, () => IoApic.Assert(NicIrq));
             Bus.MapMmio(NicBase, Nic8254x.Size, nic);
             var turnaround = Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds);
             nic.PeerReceives = bytes => sim.Schedule(new CallbackEvent(prefix + ".peer.reply", () => nic.PeerSends(bytes)), sim.Now + turnaround);

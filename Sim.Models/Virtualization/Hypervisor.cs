@@ -62,16 +62,16 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly MonitorServices _services;
     private readonly VcpuScheduler _scheduler;
     private readonly bool _hosted;
-    private readonly bool _assignedDisk;
+    private readonly bool _assignedDevices;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
     /// <param name="costs">The instruction counts of its handler routines.</param>
     /// <param name="parameters">Sizes: the shadow cache, the EPT's page size.</param>
     /// <param name="hosted">Type 2: the hypervisor is a driver and a process of a host OS, and a device exit takes a trip through the host.</param>
-    /// <param name="assignedDisk">Passthrough: the disk is assigned to the guest, its registers mapped so that they do not exit, its DMA through the IOMMU.</param>
+    /// <param name="assignedDevices">Passthrough: the disk's adapter and a virtual function of the NIC (SR-IOV) are assigned to each guest, their registers mapped so that they do not exit, their DMA through the IOMMU.</param>
     public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, MonitorParameters? parameters = null, bool hosted = false,
-        bool assignedDisk = false)
+        bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -88,14 +88,13 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             VirtualInterruptDelivery = features.ApicVirtualization,
             ProcessPostedInterrupts = features.PostedInterrupts,
-            AssignedMmioBase = assignedDisk ? PlatformDevices.AhciBase : 0,
-            AssignedMmioSize = assignedDisk ? Devices.AhciDisk.Size : 0,
+            AssignedMmio = assignedDevices ? [new(PlatformDevices.AhciBase, Devices.AhciDisk.Size), new(PlatformDevices.NicBase, Devices.Nic8254x.Size)] : null,
         };
-        if (assignedDisk && !features.Iommu)
+        if (assignedDevices && !features.Iommu)
         {
             throw new InvalidOperationException($"{machine.Profile.Name} has no IOMMU: a device cannot be assigned to a guest.");
         }
-        _assignedDisk = assignedDisk;
+        _assignedDevices = assignedDevices;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
         _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"));
@@ -129,7 +128,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             throw new InvalidOperationException($"The model's VPIDs are 8 bits: at most {byte.MaxValue} virtual machines.");
         }
         VirtualCpu vcpu = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters.LargeEptPages, _parameters.ShadowCacheRoots,
-            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDisk: _assignedDisk);
+            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices);
         _scheduler.Place(vcpu);
         return vcpu.Vm;
     }

@@ -81,7 +81,7 @@ internal sealed class MonitorServices
     /// are kept pending for it and reported to <paramref name="onVirtualInterrupt"/>.
     /// </summary>
     public VirtualCpu CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages, int shadowCacheRoots,
-        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDisk = false)
+        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(onVirtualInterrupt);
         if (nestedPaging && !Machine.Profile.Features.Ept)
@@ -97,7 +97,7 @@ internal sealed class MonitorServices
         {
             vcpu.Pending.Add(vector);
             onVirtualInterrupt(vcpu, vector);
-        }, directPaging, assignedDisk);
+        }, directPaging, assignedDevices);
         vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState);
         if (!nestedPaging && !directPaging)
         {

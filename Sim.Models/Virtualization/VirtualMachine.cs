@@ -28,7 +28,7 @@ namespace Sim.Models.Virtualization;
 public sealed class VirtualMachine : IPlatform
 {
     internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, bool nestedPaging, bool largeEptPages,
-        Action<VirtualMachine, int> deliver, bool directPaging = false, bool assignedDisk = false)
+        Action<VirtualMachine, int> deliver, bool directPaging = false, bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -64,13 +64,21 @@ public sealed class VirtualMachine : IPlatform
             Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
         }
         Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, _ => vector => deliver(this, vector), emulated: true,
-            assignedDisk);
-        if (assignedDisk)
+            assignedDevices);
+        if (assignedDevices)
         {
-            AhciDisk disk = Devices.Ahci ?? throw new ArgumentException("Only a disk on the AHCI interface can be assigned to a virtual machine here.", nameof(configuration));
+            // One IOMMU domain for the VM: the assigned disk adapter's and NIC function's DMA share its IOTLB.
             Tick dram = host.Profile.Clock().EdgeTick(new Cycles((ulong)host.Profile.DramLatencyCycles)); // one memory reference
             var iommu = new Iommu(dram, host.Sim.Stats.Group(Name + ".iommu"));
-            disk.DmaTranslation = iommu.Translate;
+            if (configuration.Disk != DiskKind.None)
+            {
+                AhciDisk disk = Devices.Ahci ?? throw new ArgumentException("Only a disk on the AHCI interface can be assigned to a virtual machine here.", nameof(configuration));
+                disk.DmaTranslation = iommu.Translate;
+            }
+            if (Devices.Nic is { } nic)
+            {
+                nic.DmaTranslation = iommu.Translate;
+            }
         }
     }
 

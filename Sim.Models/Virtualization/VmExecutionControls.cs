@@ -22,8 +22,7 @@ namespace Sim.Models.Virtualization;
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
 /// <param name="VirtualInterruptDelivery">APIC-register virtualization and virtual-interrupt delivery (APICv): the guest's accesses to its local APIC (EOI, TPR, reads) are done on the virtual-APIC page without an exit. Model: every local-APIC access, not only EOI and TPR writes.</param>
 /// <param name="ProcessPostedInterrupts">Posted interrupts: an interrupt for a running guest is delivered to it without an exit.</param>
-/// <param name="AssignedMmioBase">The register page of a device assigned to the guest (passthrough), mapped in its EPT or shadows so its accesses do not exit; 0 for none.</param>
-/// <param name="AssignedMmioSize">The size of that range.</param>
+/// <param name="AssignedMmio">The register ranges of devices assigned to the guest (passthrough: the disk's adapter, the NIC's virtual function), mapped in its EPT or shadows so that their accesses do not exit; null for none.</param>
 /// <param name="MmioExitsAsPageFaults">Device pages are left out of the shadow page tables: an MMIO access exits as a page fault (exception exit), not an EPT violation.</param>
 /// <param name="VirtualizeApicAccesses">The guest's local APIC page is the APIC-access page: accesses to it exit as APIC accesses (reason 44) rather than EPT violations or page faults.</param>
 /// <param name="ExceptionBitmap">Bit n set: exception vector n exits instead of going to the guest's handler.</param>
@@ -44,8 +43,7 @@ public sealed record VmExecutionControls(
     bool MmioExitsAsPageFaults = false,
     bool VirtualInterruptDelivery = false,
     bool ProcessPostedInterrupts = false,
-    ulong AssignedMmioBase = 0,
-    ulong AssignedMmioSize = 0,
+    IReadOnlyList<MmioRange>? AssignedMmio = null,
     uint ExceptionBitmap = 0)
 {
     /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the TPR shadow and the APIC-access page (both came before EPT).</summary>
@@ -82,8 +80,11 @@ public sealed record VmExecutionControls(
     /// <summary>Whether <paramref name="instruction"/> at <paramref name="operand"/> exits: as <see cref="Exits(Instruction)"/>, except that with virtual-interrupt delivery the local APIC's page is the CPU's own.</summary>
     public bool Exits(Instruction instruction, ulong operand) =>
         !(instruction is Instruction.MmioRead or Instruction.MmioWrite &&
-          ((VirtualInterruptDelivery && Platform.PlatformDevices.IsLocalApic(operand)) || (operand >= AssignedMmioBase && operand < AssignedMmioBase + AssignedMmioSize)))
+          ((VirtualInterruptDelivery && Platform.PlatformDevices.IsLocalApic(operand)) || IsAssigned(operand)))
         && Exits(instruction);
+
+    /// <summary>Whether <paramref name="address"/> is a register of a device assigned to the guest.</summary>
+    public bool IsAssigned(ulong address) => AssignedMmio?.Any(r => r.Contains(address)) ?? false;
 
     /// <summary>The basic exit reason of <paramref name="instruction"/> at <paramref name="operand"/> when it exits: an MMIO access to the APIC-access page is an APIC access.</summary>
     public ExitReason ReasonFor(Instruction instruction, ulong operand) => instruction switch
@@ -113,7 +114,8 @@ public sealed record VmExecutionControls(
         yield return $"virtualize APIC accesses: {VirtualizeApicAccesses}";
         yield return $"MMIO exits as page faults (device pages unmapped in shadow tables): {MmioExitsAsPageFaults}";
         yield return $"virtual-interrupt delivery (APICv): {VirtualInterruptDelivery}, posted interrupts: {ProcessPostedInterrupts}";
-        yield return AssignedMmioSize == 0 ? "assigned device: none" : $"assigned device registers: 0x{AssignedMmioBase:X} to 0x{AssignedMmioBase + AssignedMmioSize - 1:X} (no exits)";
+        yield return AssignedMmio is not { Count: > 0 } ranges ? "assigned devices: none"
+            : $"assigned device registers (no exits): {string.Join(", ", ranges.Select(r => $"0x{r.Base:X} to 0x{r.Base + r.Size - 1:X}"))}";
         yield return $"exception bitmap: 0x{ExceptionBitmap:X8}";
     }
 }
