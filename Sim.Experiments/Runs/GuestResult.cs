@@ -4,12 +4,15 @@ using Sim.Workloads;
 namespace Sim.Experiments.Runs;
 
 /// <summary>
-/// One guest's share of a consolidated run: its name (vmN), the context its virtual CPU ran in,
-/// its workload's outcome up to the end of its workload, its figures of merit and its cycles by
-/// category (with <see cref="CycleCategory.Descheduled"/>, the time it waited for its core).
+/// One guest's share of a consolidated run: its name (vmN, or ctN for a container), the context
+/// its virtual CPU ran in (the kernel's core, for a container), its workload's outcome up to the
+/// end of its workload, its figures of merit and its cycles by category (for a virtual machine,
+/// with <see cref="CycleCategory.Descheduled"/>, the time it waited for its core; for a
+/// container, the shared core's, all containers together).
 /// </summary>
 public sealed record GuestResult(
     string Name,
+    bool IsContainer,
     string CorePath,
     WorkloadContext Context,
     WorkloadOutcome Outcome,

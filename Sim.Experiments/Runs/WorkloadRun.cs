@@ -54,22 +54,30 @@ public static class WorkloadRun
         var sim = new Simulator(seed);
         var host = new Host(sim, profile, configuration, axes, parameters, consolidation);
         var guests = new List<PreparedGuest>();
+        bool shared = axes.Hosting == Hosting.SharedKernel;
         for (int g = 0; g < consolidation.Guests; g++)
         {
-            RandomStreams random = g == 0 ? sim.Random : sim.Random.Within($"vm{g}.");
+            RandomStreams random = g == 0 ? sim.Random : sim.Random.Within(shared ? $"ct{g}." : $"vm{g}.");
             guests.Add(workload is IProcessWorkload processes
-                ? BootLinux(host, processes, size, random, axes.Hosting == Hosting.SharedKernel ? containers ?? ContainerConfiguration.Default : null)
+                ? BootLinux(host, processes, size, random, shared ? containers ?? ContainerConfiguration.Default : null)
                 : BootMinimal(host, workload, size, random));
         }
         return new PreparedRun(sim, host.Contexts, guests, profile, axes, workload, seed);
     }
 
-    /// <summary>A guest of the Linux-like kernel: devices started, containers set up for the oslevel preset, the tick, the workload's first process.</summary>
+    /// <summary>
+    /// A guest of the Linux-like kernel: devices started, the tick, the workload's first process;
+    /// for the oslevel preset, in a container of its own, the first container booting the one
+    /// kernel and the others joining it.
+    /// </summary>
     private static PreparedGuest BootLinux(Host host, IProcessWorkload processes, long size, RandomStreams random, ContainerConfiguration? containers)
     {
+        if (containers is not null && host.SharedKernel is { } kernel)
+        {
+            return StartWorkload(kernel.Platform, kernel.Linux, processes, size, random, kernel.Linux.AddContainer(containers));
+        }
         LinuxKernel linux = null!;
         IPlatform platform = host.Boot((p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
-        var context = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, random, size);
         processes.ConfigurePlatform(platform);
         if (platform.Devices.HasDisk)
         {
@@ -79,14 +87,19 @@ public static class WorkloadRun
         {
             linux.StartNetwork();
         }
-        if (containers is not null)
-        {
-            linux.EnableContainers(containers); // the oslevel preset: the workload in a container of the one kernel
-        }
+        Container? container = containers is null ? null : linux.AddContainer(containers); // the oslevel preset: the workload in a container of the one kernel
+        host.SharedKernel = containers is null ? null : (platform, linux);
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
+        return StartWorkload(platform, linux, processes, size, random, container);
+    }
+
+    /// <summary>The workload's files and libraries set up in the kernel, and its first process started (in <paramref name="container"/>, if any).</summary>
+    private static PreparedGuest StartWorkload(IPlatform platform, LinuxKernel linux, IProcessWorkload processes, long size, RandomStreams random, Container? container)
+    {
+        var context = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, random, size);
         processes.ConfigureKernel(linux, context);
-        linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context));
-        return new PreparedGuest(platform.Name, platform.BootCore, context);
+        linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context), container);
+        return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container);
     }
 
     /// <summary>A guest of the minimal test kernel: the workload's stream on the core, in its own address space.</summary>
@@ -126,8 +139,13 @@ public static class WorkloadRun
         {
             return wrong;
         }
+        if (consolidation is { IsSingle: false } && axes.Hosting == Hosting.SharedKernel)
+        {
+            return workload is IProcessWorkload && consolidation.HostCores == 1 ? null
+                : "containers share the Linux-like kernel, which runs on one core: give --host-cores 1";
+        }
         return consolidation is { IsSingle: false } && axes.Cpu != CpuVirtualization.HardwareAssist
-            ? $"several guests on one host are built for VT-x hypervisors only (--cpu hardware-assist); {AxisNames.Of(axes.Cpu)} runs one guest"
+            ? $"several guests on one host are built for VT-x hypervisors and containers only; {AxisNames.Of(axes.Cpu)} runs one guest"
             : null;
     }
 
@@ -144,6 +162,9 @@ public static class WorkloadRun
         private Hypervisor? _hypervisor;
 
         public MachineConfiguration Configuration => configuration;
+
+        /// <summary>Under the oslevel preset, once the first container has booted it: the platform and the one kernel the others join.</summary>
+        public (IPlatform Platform, LinuxKernel Linux)? SharedKernel { get; set; }
 
         /// <summary>Every execution context of the machine: its cores', and those added for the virtual CPUs they time-share.</summary>
         public IReadOnlyList<Core> Contexts => _machine?.Contexts ?? throw new InvalidOperationException("No guest has booted.");
@@ -197,7 +218,7 @@ public static class WorkloadRun
     }
 
     /// <summary>A guest ready to run: its name, the context its virtual CPU (or the machine's core) runs in, its workload's context.</summary>
-    internal sealed record PreparedGuest(string Name, Core Core, WorkloadContext Context);
+    internal sealed record PreparedGuest(string Name, Core Core, WorkloadContext Context, Container? Container = null);
 
     /// <summary>A machine with its workloads loaded, ready to run.</summary>
     public sealed class PreparedRun
@@ -235,17 +256,17 @@ public static class WorkloadRun
         }
 
         /// <summary>
-        /// A guest's outcome: up to the moment its workload ended (its last thread; a guest that
-        /// shares its core keeps waiting for the others' ends after that), or the end of the run.
+        /// A guest's outcome: up to the moment its workload ended (its last thread; for one of
+        /// several containers, the exit of its last process), or the end of the run.
         /// </summary>
         private GuestResult Result(PreparedGuest guest, IReadOnlyList<StatSample> samples)
         {
             Core core = guest.Core;
-            CoreMark end = core.WorkEnded ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
+            CoreMark end = (_guests.Count > 1 ? guest.Container?.Ended : null) ?? core.WorkEnded ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
                 Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn));
             var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles);
             IReadOnlyDictionary<CycleCategory, long> byCategory = end.CyclesByCategory;
-            return new GuestResult(guest.Name, core.Path, guest.Context, outcome, _workload.FiguresOfMerit(guest.Context, outcome), byCategory);
+            return new GuestResult(guest.Name, guest.Container is not null, core.Path, guest.Context, outcome, _workload.FiguresOfMerit(guest.Context, outcome), byCategory);
         }
     }
 }

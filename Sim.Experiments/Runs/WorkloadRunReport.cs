@@ -34,13 +34,16 @@ public static class WorkloadRunReport
         }
         if (r.Guests.Count > 0)
         {
-            sb.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own copy of the workload; the details below are vm0's\n");
+            sb.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own copy of the workload; the details below are {r.Guests[0].Name}'s\n");
             sb.Append(ci, $"  guest   {r.FiguresOfMerit[0].Name + " (" + r.FiguresOfMerit[0].Unit + ")",-34} {"ends at (ms)",12} {"descheduled",12}\n");
             foreach (GuestRow g in GuestRows(r))
             {
-                sb.Append(ci, $"  {g.Name,-7} {g.Figure,34:G6} {g.EndMs,12:0.###} {g.DescheduledShare,11:0.0}%\n");
+                sb.Append(ci, $"  {g.Name,-7} {g.Figure,34:G6} {g.EndMs,12:0.###} {(g.DescheduledShare is { } d ? d.ToString("0.0", ci) + "%" : "n/a"),12}\n");
             }
-            sb.Append(ci, $"  virtual CPU switches {r.Stat("host.hypervisor", "vcpu_switches"):N0}, of them preemptions {r.Stat("host.hypervisor", "vcpu_preemptions"):N0}\n");
+            if (!r.Guests[0].IsContainer)
+            {
+                sb.Append(ci, $"  virtual CPU switches {r.Stat("host.hypervisor", "vcpu_switches"):N0}, of them preemptions {r.Stat("host.hypervisor", "vcpu_preemptions"):N0}\n");
+            }
         }
         sb.Append(ci, $"\nsimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms, {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}\n\n");
         sb.Append("cycles by category:\n");
@@ -126,11 +129,11 @@ public static class WorkloadRunReport
         }
         if (r.Guests.Count > 0)
         {
-            md.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each a virtual machine with its own copy of the workload; the rest is vm0's.\n\n");
+            md.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own copy of the workload; the rest is {r.Guests[0].Name}'s.\n\n");
             md.Append(ci, $"| guest | {r.FiguresOfMerit[0].Name} ({r.FiguresOfMerit[0].Unit}) | ends at (ms) | descheduled |\n|---|---:|---:|---:|\n");
             foreach (GuestRow g in GuestRows(r))
             {
-                md.Append(ci, $"| {g.Name} | {g.Figure:G6} | {g.EndMs:0.###} | {g.DescheduledShare:0.0}% |\n");
+                md.Append(ci, $"| {g.Name} | {g.Figure:G6} | {g.EndMs:0.###} | {(g.DescheduledShare is { } d ? d.ToString("0.0", ci) + "%" : "n/a")} |\n");
             }
         }
         md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
@@ -205,7 +208,7 @@ public static class WorkloadRunReport
             o["host_cores"] = HostCores(r);
             o["guests"] = GuestRows(r).Select(g => new Dictionary<string, object>
             {
-                ["name"] = g.Name, ["figure_of_merit"] = g.Figure, ["ends_at_ms"] = g.EndMs, ["descheduled_percent"] = g.DescheduledShare,
+                ["name"] = g.Name, ["figure_of_merit"] = g.Figure, ["ends_at_ms"] = g.EndMs, ["descheduled_percent"] = (object?)g.DescheduledShare ?? "n/a",
             }).ToArray();
         }
         if (runs.Count > 1)
@@ -262,10 +265,10 @@ public static class WorkloadRunReport
         }
     }
 
-    /// <summary>Each guest of a consolidated run: its first figure of merit, when its workload ended, and the share of that time it waited for its core.</summary>
+    /// <summary>Each guest of a consolidated run: its first figure of merit, when its workload ended, and for a virtual machine the share of that time it waited for its core.</summary>
     private static IEnumerable<GuestRow> GuestRows(WorkloadRunResult r) =>
         r.Guests.Select(g => new GuestRow(g.Name, g.FiguresOfMerit[0].Value, g.Outcome.SimulatedSeconds * 1e3,
-            100.0 * g.CyclesByCategory[CycleCategory.Descheduled] / Math.Max(1, g.Outcome.CoreCycles)));
+            g.IsContainer ? null : 100.0 * g.CyclesByCategory[CycleCategory.Descheduled] / Math.Max(1, g.Outcome.CoreCycles)));
 
     /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
     private static int HostCores(WorkloadRunResult r) =>
@@ -274,7 +277,7 @@ public static class WorkloadRunReport
     /// <summary>"native", or the virtualization axes.</summary>
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
 
-    private readonly record struct GuestRow(string Name, double Figure, double EndMs, double DescheduledShare);
+    private readonly record struct GuestRow(string Name, double Figure, double EndMs, double? DescheduledShare);
 
     private readonly record struct Latency(string Name, long Count, double MeanUs, double P50Us, double P90Us, double P99Us);
 }

@@ -129,6 +129,10 @@ public sealed partial class Core : Event
     /// <summary>The core's own clock, in cycles since it started.</summary>
     public ulong CyclesElapsed => _localCycle - _startCycle;
 
+    /// <summary>Where the core stands now: its time, cycles since it started, instructions and cycles by category.</summary>
+    public CoreMark Mark() =>
+        new(_clock.EdgeTick(new Cycles(_localCycle)), _localCycle - _startCycle, _instructions.Value, Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => _cycles[c]));
+
     /// <summary>Where the core stood when its last thread ended with nothing after it (the workload's end); null while it has work.</summary>
     public CoreMark? WorkEnded { get; private set; }
 
@@ -280,8 +284,7 @@ public sealed partial class Core : Event
             IOpStream? next = EventHost.OnStreamEnd(this);
             if (next is null)
             {
-                WorkEnded ??= new CoreMark(_clock.EdgeTick(new Cycles(_localCycle)), _localCycle - _startCycle, _instructions.Value,
-                    Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => _cycles[c]));
+                WorkEnded ??= Mark();
             }
             _frames.Clear();
             SyncTop();

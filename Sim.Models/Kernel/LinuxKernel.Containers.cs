@@ -1,4 +1,5 @@
 using Sim.Engine.Statistics;
+using Sim.Models.Cpu;
 using Sim.Models.Memory;
 
 namespace Sim.Models.Kernel;
@@ -6,37 +7,44 @@ namespace Sim.Models.Kernel;
 /// <summary>OS-level virtualization: what a container adds to the paths that do it (<see cref="ContainerConfiguration"/>).</summary>
 public sealed partial class LinuxKernel
 {
-    private ContainerConfiguration? _containers;
+    private readonly List<Container> _containers = [];
+    private readonly Dictionary<ulong, Container> _pageOwner = []; // the container charged for each user frame; looked up by frame only, never iterated
     private Counter? _namespaceLookups;
     private Counter? _cgroupCharges;
     private Counter? _oomKills;
-    private ulong _chargedBytes;
-    private bool _outOfMemory;
 
-    /// <summary>Puts the kernel's processes in one container (at boot, before the first process starts).</summary>
-    public void EnableContainers(ContainerConfiguration containers)
+    /// <summary>The containers, in order of creation; empty when the kernel runs none.</summary>
+    public IReadOnlyList<Container> Containers => _containers;
+
+    /// <summary>
+    /// A new container of the kernel (set up at boot, untimed): processes started in it
+    /// (<see cref="Start"/>) and their descendants run in it. Its statistics are added to the
+    /// kernel's container counters (vmN.kernel.container or host.kernel.container).
+    /// </summary>
+    public Container AddContainer(ContainerConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(containers);
-        containers.Validate();
-        if (Current is not null)
+        ArgumentNullException.ThrowIfNull(configuration);
+        configuration.Validate();
+        if (_containers.Count == 0)
         {
-            throw new InvalidOperationException("Containers are set up before the first process starts.");
+            StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.container");
+            _namespaceLookups = stats.Counter("namespace_lookups", "count", "namespace steps: a pid translated at one level, a mount or network namespace consulted");
+            _cgroupCharges = stats.Counter("cgroup_charges", "count", "pages charged to (or uncharged from) a memory cgroup, each at every level");
+            _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit");
         }
-        _containers = containers;
-        StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.container");
-        _namespaceLookups = stats.Counter("namespace_lookups", "count", "namespace steps: a pid translated at one level, a mount or network namespace consulted");
-        _cgroupCharges = stats.Counter("cgroup_charges", "count", "pages charged to (or uncharged from) the memory cgroup, each at every level");
-        _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken the container over its memory limit");
+        var container = new Container(_containers.Count, configuration);
+        _containers.Add(container);
+        return container;
     }
 
-    /// <summary>The memory the container's pages take, as its memory cgroup counts it.</summary>
-    public ulong ContainerMemoryBytes => _chargedBytes;
+    /// <summary>The memory the first container's pages take, as its memory cgroup counts it; 0 without containers.</summary>
+    public ulong ContainerMemoryBytes => _containers.Count > 0 ? _containers[0].ChargedBytes : 0;
 
-    /// <summary>pid_nr_ns and alloc_pid: a pid taken or given is translated at every pid-namespace level.</summary>
-    private void PidNamespaces(KernelPath path) => NamespaceSteps(path, _containers?.PidNamespaceLevels ?? 0);
+    /// <summary>pid_nr_ns and alloc_pid: a pid taken or given is translated at every pid-namespace level of the current process's container.</summary>
+    private void PidNamespaces(KernelPath path) => NamespaceSteps(path, Current?.Container?.Configuration.PidNamespaceLevels ?? 0);
 
-    /// <summary>A mount or network namespace consulted (path lookup, socket calls).</summary>
-    private void OneNamespace(KernelPath path) => NamespaceSteps(path, _containers is null ? 0 : 1);
+    /// <summary>A mount or network namespace consulted (path lookup, socket calls) by a process in a container.</summary>
+    private void OneNamespace(KernelPath path) => NamespaceSteps(path, Current?.Container is null ? 0 : 1);
 
     private void NamespaceSteps(KernelPath path, int steps)
     {
@@ -47,56 +55,75 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>The CPU cgroups' accounting of a context switch or tick, at every level.</summary>
+    /// <summary>The CPU cgroups' accounting of a context switch or tick, at every level of the current process's container.</summary>
     private void CgroupCpuAccounting(KernelPath path)
     {
-        if (_containers is not null)
+        if (Current?.Container is { } container)
         {
-            path.Run(KernelRoutine.CgroupAccounting, times: _containers.CgroupLevels);
+            path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
         }
     }
 
     /// <summary>
-    /// mem_cgroup_charge: a new user page is charged at every level; false, and the process is to
-    /// be killed, if it would take the container over its limit.
+    /// mem_cgroup_charge: a new user page of <paramref name="p"/> is charged at every level of its
+    /// container; false, and the process is to be killed, if it would take the container over its
+    /// limit. <see cref="OwnPage"/> records the frame's owner once it is allocated.
     /// </summary>
-    private bool TryChargePage(KernelPath path)
+    private bool TryChargePage(KernelPath path, Process p)
     {
-        if (_containers is null)
+        if (p.Container is not { } container)
         {
             return true;
         }
-        path.Run(KernelRoutine.CgroupAccounting, times: _containers.CgroupLevels);
+        path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
         _cgroupCharges!.Increment();
-        if (_containers.MemoryLimitBytes is { } limit && _chargedBytes + PhysicalMemory.FrameBytes > limit)
+        if (container.Configuration.MemoryLimitBytes is { } limit && container.ChargedBytes + PhysicalMemory.FrameBytes > limit)
         {
-            _outOfMemory = true;
+            container.OutOfMemory = true;
             return false;
         }
-        _chargedBytes += PhysicalMemory.FrameBytes;
+        container.ChargedBytes += PhysicalMemory.FrameBytes;
         return true;
     }
 
-    /// <summary>A user page freed is uncharged at every level.</summary>
-    private void UnchargePage(KernelPath path)
+    /// <summary>The charged page's frame belongs to <paramref name="p"/>'s container, which is uncharged when the frame is freed.</summary>
+    private void OwnPage(Process p, ulong frame)
     {
-        if (_containers is not null && _chargedBytes > 0)
+        if (p.Container is { } container)
         {
-            path.Run(KernelRoutine.CgroupAccounting, times: _containers.CgroupLevels);
+            _pageOwner[frame] = container;
+        }
+    }
+
+    /// <summary>A user page freed is uncharged from the container that was charged for it, at every level.</summary>
+    private void UnchargePage(KernelPath path, ulong frame)
+    {
+        if (_pageOwner.Remove(frame, out Container? container))
+        {
+            path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
             _cgroupCharges!.Increment();
-            _chargedBytes -= PhysicalMemory.FrameBytes;
+            container.ChargedBytes -= PhysicalMemory.FrameBytes;
         }
     }
 
     /// <summary>The exit status of a process a fault kills: SIGKILL (137) from the OOM killer, SIGFPE (136), or SIGSEGV (139).</summary>
-    private int FatalFaultStatus(Cpu.ExceptionVector vector)
+    private int FatalFaultStatus(Process p, ExceptionVector vector)
     {
-        if (_outOfMemory)
+        if (p.Container is { OutOfMemory: true } container)
         {
-            _outOfMemory = false;
+            container.OutOfMemory = false;
             _oomKills!.Increment();
             return 137;
         }
-        return vector == Cpu.ExceptionVector.DivideError ? 136 : 139;
+        return vector == ExceptionVector.DivideError ? 136 : 139;
+    }
+
+    /// <summary>A process of a container exited: the container's end is where the core stands when its last one goes.</summary>
+    private static void LeaveContainer(Core core, Process dying)
+    {
+        if (dying.Container is { } container && --container.LiveProcesses == 0)
+        {
+            container.Ended = core.Mark();
+        }
     }
 }

@@ -77,11 +77,12 @@ public sealed partial class LinuxKernel
         if ((entry & PageEntry.Present) == 0)
         {
             _demandZeroFaults.Increment();
-            if (!TryChargePage(path.Run(KernelRoutine.DemandZeroFault)))
+            if (!TryChargePage(path.Run(KernelRoutine.DemandZeroFault), p))
             {
                 return false;
             }
             ulong frame = NewAnonymousPage(path);
+            OwnPage(p, frame);
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
             LinkNewTables(path, p.Space);
@@ -99,11 +100,12 @@ public sealed partial class LinuxKernel
         path.Load(PageDescriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
         if (_frameReferences.GetValueOrDefault(old, 1) > 1)
         {
-            if (!TryChargePage(path))
+            if (!TryChargePage(path, p))
             {
                 return false;
             }
             target = NewAnonymousPage(path);
+            OwnPage(p, target);
             path.CopyPage(old, target);
             Release(path, old);
         }
@@ -164,7 +166,7 @@ public sealed partial class LinuxKernel
             _frameReferences.Remove(frame);
             Memory.FreeFrame(frame);
             path.Run(KernelRoutine.PageAllocator);
-            UnchargePage(path);
+            UnchargePage(path, frame);
         }
         else
         {

@@ -9,13 +9,18 @@ namespace Sim.Models.Kernel;
 /// <summary>Process life: creation, fork with copy-on-write, exit, wait and reaping.</summary>
 public sealed partial class LinuxKernel
 {
-    private Process NewProcess(Process? parent, IReadOnlyList<MemoryRegion> regions, IProgram program)
+    /// <summary>A new process: a child of <paramref name="parent"/> in its container, or one with no parent in <paramref name="container"/>.</summary>
+    private Process NewProcess(Process? parent, IReadOnlyList<MemoryRegion> regions, IProgram program, Container? container = null)
     {
         AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
         var kernelMemory = new ProcessKernelMemory(Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame());
-        var p = new Process(_nextPid++, parent, space, regions, program, kernelMemory);
+        var p = new Process(_nextPid++, parent, space, regions, program, kernelMemory) { Container = parent?.Container ?? container };
         parent?.Children.Add(p);
+        if (p.Container is { } c)
+        {
+            c.LiveProcesses++;
+        }
         return p;
     }
 
@@ -85,14 +90,26 @@ public sealed partial class LinuxKernel
 
     /// <summary>
     /// The new child runs before its parent, which goes back on the run queue ahead of everyone
-    /// else: Linux 2.6's scheduler did this by default (sysctl kernel.sched_child_runs_first, 1
-    /// until 2.6.32), so the child's exec or exit usually comes before the parent's writes and
-    /// spares copy-on-write copies.
+    /// else while its time slice lasts: Linux 2.6's scheduler did this by default (sysctl
+    /// kernel.sched_child_runs_first, 1 until 2.6.32), so the child's exec or exit usually comes
+    /// before the parent's writes and spares copy-on-write copies. As the O(1) scheduler's
+    /// sched_fork does, the child takes half of the parent's remaining slice; a parent left with
+    /// none goes to the back of the queue.
     /// </summary>
     private void MakeRunnableFirst(Core core, KernelPath path, Process parent, Process child)
     {
+        child.SliceTicks = (parent.SliceTicks + 1) / 2;
+        parent.SliceTicks /= 2;
         parent.State = ProcessState.Ready;
-        _ready.AddFirst(parent);
+        if (parent.SliceTicks > 0)
+        {
+            _ready.AddFirst(parent);
+        }
+        else
+        {
+            parent.SliceTicks = SliceTicks;
+            _ready.AddLast(parent);
+        }
         _ready.AddFirst(child);
         SwitchToNext(core, path);
     }
@@ -100,6 +117,11 @@ public sealed partial class LinuxKernel
     private void Exit(Core core, KernelPath path, Process dying, int status)
     {
         _exits.Increment();
+        LeaveContainer(core, dying);
+        if (dying.Parent is { State: not ProcessState.Zombie } living)
+        {
+            living.SliceTicks = Math.Min(SliceTicks, living.SliceTicks + dying.SliceTicks); // sched_exit: the child's unused slice goes back to its parent
+        }
         path.Run(KernelRoutine.Exit);
         UnmapAll(path, dying);
         dying.State = ProcessState.Zombie;

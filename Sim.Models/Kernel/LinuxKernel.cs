@@ -23,6 +23,12 @@ namespace Sim.Models.Kernel;
 /// </remarks>
 public sealed partial class LinuxKernel : ICoreHost
 {
+    /// <summary>
+    /// A time slice in ticks: Linux 2.6's O(1) scheduler gives a nice-0 task 100 ms (DEF_TIMESLICE,
+    /// kernel/sched.c), 25 ticks of the 250 Hz tick.
+    /// </summary>
+    public const int SliceTicks = 25;
+
     private const long Echild = -10;
     private const long Enosys = -38;
 
@@ -85,12 +91,20 @@ public sealed partial class LinuxKernel : ICoreHost
 
     private PhysicalMemory Memory => _platform.Memory;
 
-    /// <summary>Creates the first process with its regions (the populated ones resident from the start) and starts it on core 0.</summary>
-    public Process Start(IProgram program, IReadOnlyList<MemoryRegion> regions)
+    /// <summary>
+    /// Creates a process with no parent with its regions (the populated ones resident from the
+    /// start), in <paramref name="container"/> if one is given (its populated pages charged to it,
+    /// at no cost). The first starts on core 0; later ones wait in the run queue for their turn.
+    /// </summary>
+    public Process Start(IProgram program, IReadOnlyList<MemoryRegion> regions, Container? container = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(regions);
-        Process init = NewProcess(null, regions, program);
+        if (container is not null && !_containers.Contains(container))
+        {
+            throw new ArgumentException("The container is not one of this kernel's.", nameof(container));
+        }
+        Process init = NewProcess(null, regions, program, container);
         foreach (MemoryRegion r in regions.Where(r => r.Populated))
         {
             for (ulong page = 0; page < r.Pages; page++)
@@ -98,12 +112,19 @@ public sealed partial class LinuxKernel : ICoreHost
                 ulong frame = Memory.AllocateFrame();
                 _frameReferences[frame] = 1;
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
+                if (container is not null)
+                {
+                    container.ChargedBytes += PhysicalMemory.FrameBytes;
+                    OwnPage(init, frame);
+                }
             }
         }
         init.Space.TakeNewTables(); // made before the run: no path zeroes them
-        if (_containers is not null)
+        if (Current is not null)
         {
-            _chargedBytes += (ulong)regions.Where(r => r.Populated).Sum(r => (long)r.Pages) * PhysicalMemory.FrameBytes; // charged at boot, at no cost
+            init.State = ProcessState.Ready;
+            _ready.AddLast(init);
+            return init;
         }
         Core core = _platform.BootCore;
         core.LoadCr3BeforeStart(init.Space.Pml4);
@@ -213,7 +234,7 @@ public sealed partial class LinuxKernel : ICoreHost
         if (!retry)
         {
             // SIGSEGV (status 139), SIGFPE (136), or the OOM killer's SIGKILL (137): the process dies.
-            Exit(core, path, current, FatalFaultStatus(vector));
+            Exit(core, path, current, FatalFaultStatus(current, vector));
         }
         _ops.ReturnFromInterrupt(path);
         return new ExceptionResponse(path.ToStream(), retry);
@@ -247,8 +268,9 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             path.Run(KernelRoutine.TimerTick);
             CgroupCpuAccounting(path);
-            if (Current is { } current && _ready.Count > 0 && vector == _timerVector && preemptible)
+            if (Current is { } current && vector == _timerVector && --current.SliceTicks <= 0 && _ready.Count > 0 && preemptible)
             {
+                current.SliceTicks = SliceTicks;
                 current.State = ProcessState.Ready;
                 _ready.AddLast(current); // time slice over: round robin
             }

@@ -17,6 +17,12 @@ public sealed class Process
 
     public int Pid { get; }
 
+    /// <summary>Timer ticks left of its time slice (Linux 2.6's O(1) scheduler: <see cref="LinuxKernel.SliceTicks"/> when refilled, halved with a child at fork, given back at the child's exit).</summary>
+    internal int SliceTicks { get; set; } = LinuxKernel.SliceTicks;
+
+    /// <summary>The container the process runs in (its parent's), or null outside containers.</summary>
+    public Container? Container { get; internal init; }
+
     /// <summary>The process's kernel stack and task structures in physical memory.</summary>
     internal ProcessKernelMemory KernelMemory { get; }
 

@@ -1,4 +1,6 @@
 using Sim.Experiments.Runs;
+using Sim.Models.Kernel;
+using Sim.Models.Platform;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Virtualization;
@@ -93,10 +95,55 @@ public class ConsolidationTests
     }
 
     [Fact]
+    public void Containers_of_one_kernel_each_have_their_own_workload_memory_and_end()
+    {
+        VirtualizationAxes osLevel = VirtualizationAxes.ForPreset("oslevel", Nehalem);
+        IWorkload fork = WorkloadCatalog.Get("lat-fork").Workload;
+        WorkloadRunResult alone = Run(fork, 300, guests: 1, axes: osLevel);
+        WorkloadRunResult three = Run(fork, 300, guests: 3, axes: osLevel);
+        Assert.Equal(["ct0", "ct1", "ct2"], three.Guests.Select(g => g.Name));
+        Assert.All(three.Guests, g => Assert.True(g.IsContainer));
+        Assert.Equal(3 * alone.Stat("host.kernel", "forks"), three.Stat("host.kernel", "forks"));
+        // Shorter than a 100 ms time slice, each container's workload runs in turn: the k-th ends after k of them.
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.InRange(three.Guests[k].Outcome.SimulatedSeconds / alone.Outcome.SimulatedSeconds, k + 0.9, k + 1.1);
+        }
+        Assert.Equal(0, three.Stat("host.kernel.container", "oom_kills"));
+    }
+
+    [Fact]
+    public void A_container_at_its_memory_limit_is_the_only_one_to_lose_a_process()
+    {
+        var sim = new Sim.Engine.Simulator(1);
+        LinuxKernel linux = null!;
+        var machine = new Machine(sim, Nehalem, MachineConfiguration.Default with { Disk = DiskKind.None, Nic = false },
+            m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+        Container tight = linux.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
+        Container roomy = linux.AddContainer(ContainerConfiguration.Default);
+        var workload = (IProcessWorkload)WorkloadCatalog.Get("lat-pagefault").Workload; // a fresh page per iteration
+        linux.StartTimer(WorkloadRun.TimerVector, (uint)(MachineConfiguration.Default.Timings.ApicTimerHz / WorkloadRun.TimerHz));
+        foreach ((Container c, string prefix) in new[] { (tight, "ct0."), (roomy, "ct1.") })
+        {
+            var context = new WorkloadContext(machine.NewAddressSpace(), machine.Memory, sim.Random.Within(prefix), 200);
+            workload.ConfigureKernel(linux, context);
+            linux.Start(workload.CreateProgram(context), workload.CreateImage(linux, context), c);
+        }
+        sim.Run(Sim.Engine.Time.Tick.MaxValue);
+        Assert.Equal(1, sim.Stats.Snapshot(sim.Now).Single(s => s.Path == "host.kernel.container" && s.Statistic == "oom_kills").Value);
+        Assert.True(tight.ChargedBytes <= 64 * 4096);
+        Assert.True(roomy.Ended is not null && tight.Ended is not null);
+        Assert.Equal(0, roomy.LiveProcesses);
+    }
+
+    [Fact]
     public void Several_guests_are_refused_where_the_model_has_one_clearly()
     {
         var bt = new VirtualizationAxes(CpuVirtualization.BinaryTranslation, MmuVirtualization.Shadow, IoVirtualization.Emulated, Hosting.BareMetal);
-        Assert.Contains("VT-x hypervisors only", WorkloadRun.Problem(HardwareProfiles.Pentium4672, CpuBound, bt, new Consolidation(2)), StringComparison.Ordinal);
+        Assert.Contains("VT-x hypervisors and containers only", WorkloadRun.Problem(HardwareProfiles.Pentium4672, CpuBound, bt, new Consolidation(2)), StringComparison.Ordinal);
+        VirtualizationAxes osLevel = VirtualizationAxes.ForPreset("oslevel", Nehalem);
+        Assert.Contains("one core", WorkloadRun.Problem(Nehalem, CpuBound, osLevel, new Consolidation(2, 2)), StringComparison.Ordinal);
+        Assert.Null(WorkloadRun.Problem(Nehalem, CpuBound, osLevel, new Consolidation(8)));
         Assert.Contains("guests must be 1 to", WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(0)), StringComparison.Ordinal);
         Assert.Contains("host cores must be", WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(1, 0)), StringComparison.Ordinal);
         Assert.Null(WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(4, 2)));

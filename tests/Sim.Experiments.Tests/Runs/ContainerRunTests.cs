@@ -49,14 +49,14 @@ public class ContainerRunTests
         LinuxKernel linux = null!;
         var machine = new Machine(sim, Nehalem, MachineConfiguration.Default with { Disk = DiskKind.None, Nic = false },
             m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
-        linux.EnableContainers(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
+        Container container = linux.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
         Lmbench workload = Lm("lat-pagefault"); // touches a fresh page per iteration
         var context = new WorkloadContext(machine.NewAddressSpace(), machine.Memory, sim.Random, 200);
         linux.StartTimer(WorkloadRun.TimerVector, (uint)(MachineConfiguration.Default.Timings.ApicTimerHz / WorkloadRun.TimerHz));
-        linux.Start(workload.CreateProgram(context), workload.CreateImage(linux, context));
+        linux.Start(workload.CreateProgram(context), workload.CreateImage(linux, context), container);
         sim.Run(Sim.Engine.Time.Tick.MaxValue);
         Assert.Equal(1, sim.Stats.Snapshot(sim.Now).Single(s => s.Path == "host.kernel.container" && s.Statistic == "oom_kills").Value);
-        Assert.True(linux.ContainerMemoryBytes <= 64 * 4096);
+        Assert.True(container.ChargedBytes <= 64 * 4096);
     }
 
     [Fact]

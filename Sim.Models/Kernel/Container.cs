@@ -1,0 +1,30 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// One container of the shared kernel: its configuration (namespace depth, cgroup depth, memory
+/// limit), the memory its memory cgroup has charged, the processes alive in it, and where the
+/// core stood when the last of them exited (the end of the container's workload).
+/// </summary>
+public sealed class Container
+{
+    internal Container(int index, ContainerConfiguration configuration) => (Index, Configuration) = (index, configuration);
+
+    /// <summary>The container's number on its kernel, in order of creation.</summary>
+    public int Index { get; }
+
+    public ContainerConfiguration Configuration { get; }
+
+    /// <summary>The memory the container's pages take, as its memory cgroup counts it.</summary>
+    public ulong ChargedBytes { get; internal set; }
+
+    /// <summary>Processes created in the container and not yet exited.</summary>
+    public int LiveProcesses { get; internal set; }
+
+    /// <summary>Where the core stood when the container's last process exited (the exit path itself not included); null while one lives.</summary>
+    public CoreMark? Ended { get; internal set; }
+
+    /// <summary>A page would take the container over its limit: the process that asked is to be OOM-killed.</summary>
+    internal bool OutOfMemory { get; set; }
+}
