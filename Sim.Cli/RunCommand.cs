@@ -43,6 +43,7 @@ internal static class RunCommand
         var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
         var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where a hosted monitor's virtio backend runs, user (default) or kernel (vhost)." };
         var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
+        var containerCpus = new Option<double?>("--container-cpus") { Description = "With --workload under oslevel: each container's CPU quota, a share of the CPU (0 to 1, as Docker's --cpus)." };
         var guests = new Option<int>("--guests") { Description = "With --workload: guests sharing the host, each a virtual machine running the workload (VT-x presets).", DefaultValueFactory = _ => 1 };
         var hostCores = new Option<int>("--host-cores") { Description = "With --workload: the host's physical cores; guests are placed on them round-robin and time-share a core.", DefaultValueFactory = _ => 1 };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
@@ -56,7 +57,7 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, guests, hostCores,
+            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, hostCores,
         };
         command.SetAction(parse =>
         {
@@ -78,7 +79,7 @@ internal static class RunCommand
                     TranslationCacheKiB = parse.GetValue(translationCacheKib) ?? Models.Virtualization.MonitorParameters.Default.TranslationCacheKiB,
                     LargeEptPages = parse.GetValue(largeEptPages),
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
-                    ContainerMemoryMiB = parse.GetValue(containerMemory),
+                    ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "guests", "host_cores"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "host_cores"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
@@ -68,6 +68,9 @@ public sealed record WorkloadScenario
     /// <summary>The container's memory limit in MiB (oslevel); null for none.</summary>
     public long? ContainerMemoryMiB { get; init; }
 
+    /// <summary>The container's CPU quota as a share of the CPU (oslevel; Docker's --cpus); null for none.</summary>
+    public double? ContainerCpus { get; init; }
+
     /// <summary>Guests sharing the host, each a virtual machine with its own copy of the workload (VT-x hypervisors).</summary>
     public int Guests { get; init; } = 1;
 
@@ -97,6 +100,7 @@ public sealed record WorkloadScenario
         "large_ept_pages" => null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
+        "container_cpus" => ContainerCpus is null or (> 0 and <= 1) ? null : $"container_cpus must be more than 0 and at most 1, a share of the kernel's one CPU (got {ContainerCpus})",
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
         "host_cores" => HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
@@ -123,7 +127,7 @@ public sealed record WorkloadScenario
 
     public Runs.Consolidation ResolveConsolidation() => new(Guests, HostCores);
 
-    public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null };
+    public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null, CpuQuota = ContainerCpus };
 
     /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
     public VirtualizationAxes ResolveAxes() => VirtualizationAxes.Resolve(Preset, ResolveProfile(),
@@ -164,6 +168,7 @@ public sealed record WorkloadScenario
         ["large_ept_pages"] = LargeEptPages,
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
+        ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
         ["guests"] = Guests,
         ["host_cores"] = HostCores,
         ["size"] = ResolveWorkload().Size,

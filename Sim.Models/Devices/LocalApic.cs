@@ -68,6 +68,9 @@ public sealed class LocalApic : IMmioDevice
 
     public string Name { get; }
 
+    /// <summary>The timer's input clock, in Hz (the bus or crystal clock the current count decrements at, divide by 1).</summary>
+    public ulong TimerHz => _timerClock.FrequencyHz;
+
     public uint Id { get; }
 
     /// <summary>Called with each EOI's vector: the I/O APIC clears its level-triggered entries' remote IRR on it (the EOI broadcast).</summary>

@@ -27,4 +27,13 @@ public sealed class Container
 
     /// <summary>A page would take the container over its limit: the process that asked is to be OOM-killed.</summary>
     internal bool OutOfMemory { get; set; }
+
+    /// <summary>CPU time its processes used in the current bandwidth period, in microseconds (tick-sampled).</summary>
+    internal ulong UsedMicroseconds { get; set; }
+
+    /// <summary>Over its CPU quota for the rest of the period: its runnable processes wait in <see cref="Throttled"/>.</summary>
+    internal bool IsThrottled { get; set; }
+
+    /// <summary>Its runnable processes held off the run queue while it is throttled.</summary>
+    internal Queue<Process> Throttled { get; } = new();
 }

@@ -13,7 +13,8 @@ namespace Sim.Models.Kernel;
 /// <param name="PidNamespaceLevels">Pid namespaces the container's processes are nested in below the initial one.</param>
 /// <param name="CgroupLevels">Cgroup levels between the container and the root (a Docker container: /docker/ID, 2).</param>
 /// <param name="MemoryLimitBytes">The memory cgroup's limit, or null for none.</param>
-public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null)
+/// <param name="CpuQuota">The CPU cgroup's bandwidth limit as a share of the CPU (Docker's --cpus: cpu.cfs_quota_us over cpu.cfs_period_us), or null for none.</param>
+public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null, double? CpuQuota = null)
 {
     public static readonly ContainerConfiguration Default = new();
 
@@ -26,6 +27,10 @@ public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int Cgro
         if (CgroupLevels is < 1 or > 16)
         {
             throw new ArgumentOutOfRangeException(nameof(CgroupLevels), CgroupLevels, "A container's cgroup lies 1 to 16 levels below the root here.");
+        }
+        if (CpuQuota is { } q && !(q > 0 && q <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CpuQuota), CpuQuota, "A CPU quota is a share of the kernel's one CPU: more than 0, at most 1.");
         }
         if (MemoryLimitBytes is 0)
         {

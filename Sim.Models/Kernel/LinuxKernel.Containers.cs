@@ -12,6 +12,11 @@ public sealed partial class LinuxKernel
     private Counter? _namespaceLookups;
     private Counter? _cgroupCharges;
     private Counter? _oomKills;
+    private Counter? _throttledPeriods;
+    private ulong _periodMicroseconds; // of the current CPU bandwidth period
+
+    /// <summary>The CPU bandwidth period: the CFS default of 100 ms (cpu.cfs_period_us = 100000).</summary>
+    public const ulong CpuPeriodMicroseconds = 100_000;
 
     /// <summary>The containers, in order of creation; empty when the kernel runs none.</summary>
     public IReadOnlyList<Container> Containers => _containers;
@@ -31,6 +36,7 @@ public sealed partial class LinuxKernel
             _namespaceLookups = stats.Counter("namespace_lookups", "count", "namespace steps: a pid translated at one level, a mount or network namespace consulted");
             _cgroupCharges = stats.Counter("cgroup_charges", "count", "pages charged to (or uncharged from) a memory cgroup, each at every level");
             _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit");
+            _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
         }
         var container = new Container(_containers.Count, configuration);
         _containers.Add(container);
@@ -117,6 +123,75 @@ public sealed partial class LinuxKernel
         }
         return vector == ExceptionVector.DivideError ? 136 : 139;
     }
+
+    /// <summary>
+    /// CFS bandwidth control, sampled at the tick: the tick's time is charged to the current
+    /// process's container, which is throttled (its runnable processes held off the run queue)
+    /// once it has used its quota of the period; the current process leaves the CPU at once if
+    /// the tick came over user code, or else on its way back to user mode
+    /// (<see cref="LeaveIfThrottled"/>). At each period's end every container's use starts again
+    /// from zero and the throttled ones' processes rejoin the run queue. Returns whether the
+    /// current process left the CPU.
+    /// </summary>
+    private bool CpuBandwidthTick(ulong tickMicroseconds, bool preemptible)
+    {
+        if (_containers.Count == 0)
+        {
+            return false;
+        }
+        bool left = false;
+        if (Current?.Container is { Configuration.CpuQuota: { } quota } container)
+        {
+            container.UsedMicroseconds += tickMicroseconds;
+            if (!container.IsThrottled && container.UsedMicroseconds >= (ulong)(quota * CpuPeriodMicroseconds))
+            {
+                container.IsThrottled = true;
+                _throttledPeriods!.Increment();
+            }
+            left = preemptible && LeaveIfThrottled(Current);
+        }
+        _periodMicroseconds += tickMicroseconds;
+        if (_periodMicroseconds >= CpuPeriodMicroseconds)
+        {
+            _periodMicroseconds = 0;
+            foreach (Container c in _containers)
+            {
+                c.UsedMicroseconds = 0;
+                c.IsThrottled = false;
+                while (c.Throttled.TryDequeue(out Process? p))
+                {
+                    _ready.AddLast(p);
+                }
+            }
+        }
+        return left;
+    }
+
+    /// <summary>The running process of a throttled container leaves the CPU (its state Ready, held with its container); true if it did.</summary>
+    private static bool LeaveIfThrottled(Process p)
+    {
+        if (p is not { State: ProcessState.Running, Container.IsThrottled: true })
+        {
+            return false;
+        }
+        p.State = ProcessState.Ready;
+        p.Container.Throttled.Enqueue(p);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="p"/>, about to run, belongs to a throttled container: then it waits with the container's other held processes.</summary>
+    private static bool HeldByThrottle(Process p)
+    {
+        if (p.Container is not { IsThrottled: true } container)
+        {
+            return false;
+        }
+        container.Throttled.Enqueue(p);
+        return true;
+    }
+
+    /// <summary>Some container is throttled with processes waiting to run: the core idles until the period ends.</summary>
+    private bool AnyThrottled => _containers.Exists(c => c.Throttled.Count > 0);
 
     /// <summary>A process of a container exited: the container's end is where the core stands when its last one goes.</summary>
     private static void LeaveContainer(Core core, Process dying)

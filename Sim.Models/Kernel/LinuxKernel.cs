@@ -43,6 +43,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly ulong _memMap;
     private readonly IOpStream _idle;
     private int? _timerVector;
+    private ulong _tickMicroseconds; // the tick's period
     private DiskRequest? _disk;
     private int _sleepers;
     private NetworkState? _net;
@@ -220,6 +221,10 @@ public sealed partial class LinuxKernel : ICoreHost
                 current.Program.SyscallReturned(Enosys);
                 break;
         }
+        if (Current == current && LeaveIfThrottled(current))
+        {
+            SwitchToNext(core, path); // throttled during the call: it leaves on its way back to user mode, as on a resched
+        }
         _ops.ReturnFromSyscall(path);
         return path.ToStream();
     }
@@ -268,14 +273,31 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             path.Run(KernelRoutine.TimerTick);
             CgroupCpuAccounting(path);
-            if (Current is { } current && vector == _timerVector && --current.SliceTicks <= 0 && _ready.Count > 0 && preemptible)
+            if (vector == _timerVector)
             {
-                current.SliceTicks = SliceTicks;
-                current.State = ProcessState.Ready;
-                _ready.AddLast(current); // time slice over: round robin
+                Tick(preemptible);
             }
         }
         return FinishInterrupt(core, path, preemptible);
+    }
+
+    /// <summary>
+    /// The scheduler's tick: the container's CPU bandwidth charged (a throttled container's
+    /// current process leaves the CPU), the current process's time slice counted down, and when
+    /// it is over the process goes to the back of the run queue.
+    /// </summary>
+    private void Tick(bool preemptible)
+    {
+        if (CpuBandwidthTick(_tickMicroseconds, preemptible) || Current is not { } current || !preemptible)
+        {
+            return;
+        }
+        if (--current.SliceTicks <= 0 && _ready.Count > 0)
+        {
+            current.SliceTicks = SliceTicks;
+            current.State = ProcessState.Ready;
+            _ready.AddLast(current); // time slice over: round robin
+        }
     }
 
     /// <summary>The end of every interrupt: the EOI, a switch if the interrupt made one due, and IRET.</summary>
@@ -316,6 +338,7 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         _timerVector = vector;
         Devices.LocalApic apic = _platform.Devices.ApicOf(0);
+        _tickMicroseconds = initialCount * 1_000_000UL / apic.TimerHz;
         apic.Write(0x3E0, 0xB);                          // divide by 1
         apic.Write(0x320, (uint)vector | (1u << 17));    // periodic
         apic.Write(0x380, initialCount);
@@ -370,9 +393,13 @@ public sealed partial class LinuxKernel : ICoreHost
 
     private void SwitchToNext(Core core, KernelPath path)
     {
+        while (_ready.First?.Value is { } held && HeldByThrottle(held))
+        {
+            _ready.RemoveFirst();
+        }
         if (_ready.First?.Value is not { } next)
         {
-            if (BlockRequestsInFlight > 0 || _sleepers > 0 || _net?.Waiter is not null)
+            if (BlockRequestsInFlight > 0 || _sleepers > 0 || _net?.Waiter is not null || AnyThrottled)
             {
                 Current = null; // someone waits for the disk or a timeout: idle until an interrupt
                 core.ReplaceThread(_idle, cpl: 0);

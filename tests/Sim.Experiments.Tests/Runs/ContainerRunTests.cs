@@ -60,6 +60,42 @@ public class ContainerRunTests
     }
 
     [Fact]
+    public void A_CPU_quota_throttles_the_container_to_its_share_of_each_period()
+    {
+        WorkloadRunResult free = Run(Lm("lat-null"), 1_000_000);
+        WorkloadRunResult half = WorkloadRun.Run(Nehalem, Lm("lat-null"), 1_000_000, seed: 1, axes: OsLevel,
+            containers: ContainerConfiguration.Default with { CpuQuota = 0.5 });
+        double busy = free.Outcome.SimulatedSeconds; // about 72 ms of CPU
+        // 50 ms of each 100 ms period (rounded up to the 4 ms tick that samples it): the work takes two periods and part of a third.
+        Assert.InRange(half.Outcome.SimulatedSeconds, busy * 1.6, busy * 2.2);
+        Assert.True(half.Stat("host.kernel.container", "throttled_periods") >= 1);
+        Assert.True(half.CyclesByCategory[CycleCategory.Idle] > 0, "the throttled container's time is the core's idle time");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ContainerConfiguration(CpuQuota: 1.5).Validate());
+    }
+
+    [Fact]
+    public void A_throttled_container_leaves_the_core_to_the_others()
+    {
+        var sim = new Sim.Engine.Simulator(1);
+        LinuxKernel linux = null!;
+        var machine = new Machine(sim, Nehalem, MachineConfiguration.Default with { Disk = DiskKind.None, Nic = false },
+            m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+        Container capped = linux.AddContainer(ContainerConfiguration.Default with { CpuQuota = 0.25 });
+        Container free = linux.AddContainer(ContainerConfiguration.Default);
+        linux.StartTimer(WorkloadRun.TimerVector, (uint)(MachineConfiguration.Default.Timings.ApicTimerHz / WorkloadRun.TimerHz));
+        foreach ((Container c, string prefix) in new[] { (capped, "ct0."), (free, "ct1.") })
+        {
+            var context = new WorkloadContext(machine.NewAddressSpace(), machine.Memory, sim.Random.Within(prefix), 2_000_000);
+            linux.Start(Lm("lat-null").CreateProgram(context), Lm("lat-null").CreateImage(linux, context), c);
+        }
+        sim.Run(Sim.Engine.Time.Tick.MaxValue);
+        // The unlimited container, second in the queue, finishes first: it runs whenever the capped one is throttled.
+        Assert.True(free.Ended!.Time < capped.Ended!.Time);
+        Assert.Equal(0, free.Ended.IdleCycles); // while it had work the core never idled, though the other was throttled
+        Assert.True(machine.BootCore.CyclesIn(CycleCategory.Idle) > 0);  // afterwards the capped one alone leaves it idle
+    }
+
+    [Fact]
     public void Containers_share_the_kernel_and_take_no_hypervisor()
     {
         Assert.Equal(new VirtualizationAxes(CpuVirtualization.None, MmuVirtualization.Native, IoVirtualization.Native, Hosting.SharedKernel), OsLevel);
