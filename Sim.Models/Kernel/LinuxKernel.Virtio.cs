@@ -18,7 +18,7 @@ namespace Sim.Models.Kernel;
 /// </summary>
 public sealed partial class LinuxKernel
 {
-    private const int VirtioSlots = VirtioBlock.QueueSize / 3; // three descriptors per request
+    private const int VirtioSlots = Virtqueue.Capacity / 3; // three descriptors per request
 
     private VirtioState? _virtio;
     private Counter? _kicks;
@@ -28,13 +28,8 @@ public sealed partial class LinuxKernel
     private void StartVirtio()
     {
         VirtioBlock device = _platform.Devices.Virtio!;
-        var state = new VirtioState(Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame());
-        device.Write(VirtioBlock.QueueNum, VirtioBlock.QueueSize);
-        device.Write(VirtioBlock.QueueDescLow, state.Descriptors);
-        device.Write(VirtioBlock.QueueDriverLow, state.Available);
-        device.Write(VirtioBlock.QueueDeviceLow, state.Used);
-        device.Write(VirtioBlock.QueueReady, 1);
-        device.Write(VirtioBlock.Status, 0xF); // ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK
+        var state = new VirtioState(new VirtqueueDriver(Memory, device, queue: 0), Memory.AllocateFrame());
+        device.Write(VirtioMmioDevice.Status, 0xF); // ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK
         RouteIrq(PlatformDevices.VirtioIrq, DiskVector, levelTriggered: true);
         StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.virtio");
         _kicks = stats.Counter("kicks", "count", "requests after which the driver notified the device");
@@ -60,52 +55,63 @@ public sealed partial class LinuxKernel
         ulong header = v.Headers + ((ulong)slot * 16), status = v.Headers + 2048 + (ulong)slot;
         Memory.WriteUInt64(header, request.Write ? VirtioBlock.TypeOut : VirtioBlock.TypeIn);
         Memory.WriteUInt64(header + 8, sector);
-        WriteDescriptor(v, head, header, 16, VirtioBlock.DescriptorNext, (ushort)(head + 1));
-        WriteDescriptor(v, head + 1, request.Buffer, (uint)request.Sectors * 512,
-            (ushort)(VirtioBlock.DescriptorNext | (request.Write ? 0 : VirtioBlock.DescriptorWrite)), (ushort)(head + 2));
-        WriteDescriptor(v, head + 2, status, 1, VirtioBlock.DescriptorWrite, 0);
-        ulong ringEntry = v.Available + 4 + (2UL * (ulong)(v.AvailableIndex % VirtioBlock.QueueSize));
-        WriteU16(ringEntry, head);
-        v.AvailableIndex++;
-        WriteU16(v.Available + 2, v.AvailableIndex);
-        path.Store(header).Store(v.Descriptors + (16UL * head)).Store(v.Descriptors + (16UL * (ulong)(head + 2))).Store(ringEntry).Store(v.Available);
+        VirtqueueDriver q = v.Queue;
+        q.WriteDescriptor(head, header, 16, Virtqueue.DescriptorNext, (ushort)(head + 1));
+        q.WriteDescriptor(head + 1, request.Buffer, (uint)request.Sectors * 512,
+            (ushort)(Virtqueue.DescriptorNext | (request.Write ? 0 : Virtqueue.DescriptorWrite)), (ushort)(head + 2));
+        q.WriteDescriptor(head + 2, status, 1, Virtqueue.DescriptorWrite, 0);
+        path.Store(header);
         v.Requests[slot] = request;
-        path.Load(v.Used); // the used ring's flags: does the device want a kick?
-        if ((ReadU16(v.Used) & VirtioBlock.UsedNoNotify) == 0)
+        Kick(path, q.Publish(path, head, (ushort)(head + 2)), PlatformDevices.VirtioBase, _kicks!, _suppressedKicks!);
+    }
+
+    /// <summary>virtqueue_notify: a kick of the device at <paramref name="deviceBase"/> when it wants one (a register write, or a paravirtual kernel's event), counted either way.</summary>
+    private void Kick(KernelPath path, bool wanted, ulong deviceBase, Counter kicks, Counter suppressed)
+    {
+        if (wanted)
         {
-            _ops.NotifyDevice(path, PlatformDevices.VirtioBase + VirtioBlock.QueueNotify);
-            _kicks!.Increment();
+            _ops.NotifyDevice(path, deviceBase + VirtioMmioDevice.QueueNotify);
+            kicks.Increment();
         }
         else
         {
-            _suppressedKicks!.Increment();
+            suppressed.Increment();
         }
     }
 
-    /// <summary>The interrupt: InterruptStatus read, then written to InterruptACK, and every used entry completed; waiting requests added.</summary>
-    private StagedStream VirtioInterrupt(Core core, KernelPath path, bool preemptible)
+    /// <summary>
+    /// The interrupt of a virtio device at <paramref name="deviceBase"/>: InterruptStatus read,
+    /// then written to InterruptACK (unless events replace interrupts: the hypervisor acknowledges
+    /// as it delivers them), then <paramref name="complete"/> takes the used buffers.
+    /// </summary>
+    private StagedStream VirtioInterrupt(Core core, KernelPath path, bool preemptible, ulong deviceBase, Action<KernelPath> complete)
     {
         bool acknowledge = _ops.DriverAcknowledgesDevice;
         if (acknowledge)
         {
-            path.Execute(Op.MmioRead(PlatformDevices.VirtioBase + VirtioBlock.InterruptStatus));
+            path.Execute(Op.MmioRead(deviceBase + VirtioMmioDevice.InterruptStatus));
         }
         return new StagedStream(path.ToStream(), () =>
         {
-            VirtioState v = _virtio!;
             KernelPath rest = NewPath();
             if (acknowledge)
             {
-                rest.Execute(Op.MmioWrite(PlatformDevices.VirtioBase + VirtioBlock.InterruptAck, core.LastReadValue));
+                rest.Execute(Op.MmioWrite(deviceBase + VirtioMmioDevice.InterruptAck, core.LastReadValue));
             }
-            rest.Load(v.Used);
-            ushort usedIndex = ReadU16(v.Used + 2);
-            while (v.LastUsed != usedIndex)
+            complete(rest);
+            return new StagedStream.Stage(FinishInterrupt(core, rest, preemptible), null);
+        });
+    }
+
+    /// <summary>The block device's interrupt: every used entry completed, waiting requests added.</summary>
+    private StagedStream VirtioBlockInterrupt(Core core, KernelPath path, bool preemptible) =>
+        VirtioInterrupt(core, path, preemptible, PlatformDevices.VirtioBase, rest =>
+        {
+            VirtioState v = _virtio!;
+            rest.Load(v.Queue.Used); // the used ring's index
+            while (v.Queue.TryTakeUsed(rest, out ushort head, out _))
             {
-                ulong entry = v.Used + 4 + (8UL * (ulong)(v.LastUsed % VirtioBlock.QueueSize));
-                rest.Load(entry);
-                int slot = (int)Memory.ReadField(entry, 4) / 3; // the entry's 32-bit id: the chain's head
-                v.LastUsed++;
+                int slot = head / 3;
                 DiskRequest request = v.Requests[slot]!;
                 v.Requests[slot] = null;
                 CompleteDisk(rest, request);
@@ -115,35 +121,14 @@ public sealed partial class LinuxKernel
                 (DiskRequest request, ulong sector) = v.Waiting.Dequeue();
                 Add(rest, v, free, request, sector);
             }
-            return new StagedStream.Stage(FinishInterrupt(core, rest, preemptible), null);
         });
-    }
 
-    private void WriteDescriptor(VirtioState v, int index, ulong address, uint length, ushort flags, ushort next)
+    private sealed class VirtioState(VirtqueueDriver queue, ulong headers)
     {
-        ulong at = v.Descriptors + (16UL * (ulong)index);
-        Memory.WriteUInt64(at, address);
-        Memory.WriteUInt64(at + 8, length | ((ulong)flags << 32) | ((ulong)next << 48));
-    }
-
-    private ushort ReadU16(ulong address) => (ushort)Memory.ReadField(address, 2);
-
-    private void WriteU16(ulong address, ushort value) => Memory.WriteField(address, 2, value);
-
-    private sealed class VirtioState(ulong descriptors, ulong available, ulong used, ulong headers)
-    {
-        public ulong Descriptors { get; } = descriptors;
-
-        public ulong Available { get; } = available;
-
-        public ulong Used { get; } = used;
+        public VirtqueueDriver Queue { get; } = queue;
 
         /// <summary>Request headers (16 bytes per slot), then status bytes from offset 2048.</summary>
         public ulong Headers { get; } = headers;
-
-        public ushort AvailableIndex { get; set; }
-
-        public ushort LastUsed { get; set; }
 
         public DiskRequest?[] Requests { get; } = new DiskRequest?[VirtioSlots];
 

@@ -259,7 +259,7 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         if (vector == DiskVector && _virtio is not null)
         {
-            return VirtioInterrupt(core, path, preemptible);
+            return VirtioBlockInterrupt(core, path, preemptible);
         }
         if (vector == DiskVector && _disk is not null)
         {

@@ -1,0 +1,121 @@
+using Sim.Engine;
+using Sim.Engine.Statistics;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A device with the virtio-mmio register interface (virtio 1.1 specification, section 4.2.2),
+/// as the model's virtio devices share it: MagicValue, Version 2, DeviceID, QueueSel selecting
+/// the queue whose QueueNumMax, QueueNum, QueueReady and ring addresses (QueueDesc, QueueDriver,
+/// QueueDevice, low halves) the next accesses reach, QueueNotify (a kick, its value the queue),
+/// InterruptStatus and InterruptACK, and Status. The interrupt line stays up while any status
+/// bit is set, so events that come before the driver's acknowledgement share one interrupt.
+/// </summary>
+public abstract class VirtioMmioDevice : IMmioDevice
+{
+    public const ulong Size = 0x200;
+
+    public const ulong MagicValue = 0x000, Version = 0x004, DeviceId = 0x008, QueueSel = 0x030, QueueNumMax = 0x034, QueueNum = 0x038, QueueReady = 0x044,
+        QueueNotify = 0x050, InterruptStatus = 0x060, InterruptAck = 0x064, Status = 0x070, QueueDescLow = 0x080, QueueDriverLow = 0x090, QueueDeviceLow = 0x0A0;
+
+    private readonly int _accessCycles;
+    private readonly Counter _notifies;
+    private readonly Counter _accesses;
+    private readonly InterruptLine _line;
+    private uint _status, _interruptStatus, _selected;
+
+    protected VirtioMmioDevice(Simulator sim, string name, PhysicalMemory memory, int queues, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(memory);
+        (Sim, Name, Memory, _accessCycles) = (sim, name, memory, accessCycles);
+        Queues = [.. Enumerable.Range(0, queues).Select(_ => new Virtqueue(memory))];
+        Stats = sim.Stats.Group(name);
+        _notifies = Stats.Counter("notifications", "count", "kicks: writes of QueueNotify");
+        _line = new InterruptLine(raiseInterrupt, lowerInterrupt, Stats.Counter("interrupts", "count", "times the interrupt line was raised"));
+        _accesses = Stats.Counter("accesses", "count", "register accesses");
+    }
+
+    public string Name { get; }
+
+    protected Simulator Sim { get; }
+
+    protected PhysicalMemory Memory { get; }
+
+    protected StatGroup Stats { get; }
+
+    /// <summary>The device's virtqueues, by index.</summary>
+    protected IReadOnlyList<Virtqueue> Queues { get; }
+
+    /// <summary>The virtio device type (1 network card, 2 block device).</summary>
+    protected abstract uint DeviceType { get; }
+
+    public (ulong Value, int Cycles) Read(ulong offset)
+    {
+        _accesses.Increment();
+        ulong value = offset switch
+        {
+            MagicValue => 0x7472_6976, // "virt"
+            Version => 2,
+            DeviceId => DeviceType,
+            QueueNumMax => Virtqueue.Capacity,
+            QueueReady => Queues[(int)_selected].Ready ? 1u : 0u,
+            InterruptStatus => _interruptStatus,
+            Status => _status,
+            _ => 0,
+        };
+        return (value, _accessCycles);
+    }
+
+    public int Write(ulong offset, ulong value)
+    {
+        _accesses.Increment();
+        Virtqueue q = Queues[(int)_selected];
+        switch (offset)
+        {
+            case QueueSel:
+                _selected = value < (ulong)Queues.Count ? (uint)value : throw new InvalidOperationException($"{Name}: there is no queue {value}.");
+                break;
+            case QueueReady:
+                q.Ready = value != 0;
+                break;
+            case QueueNotify:
+                _notifies.Increment();
+                Notified((int)value);
+                break;
+            case InterruptAck:
+                _interruptStatus &= ~(uint)value;
+                UpdateLine();
+                break;
+            case Status:
+                _status = (uint)value;
+                break;
+            case QueueDescLow:
+                q.Descriptors = value;
+                break;
+            case QueueDriverLow:
+                q.Available = value;
+                break;
+            case QueueDeviceLow:
+                q.Used = value;
+                break;
+        }
+        return _accessCycles;
+    }
+
+    /// <summary>The driver kicked queue <paramref name="queue"/>.</summary>
+    protected abstract void Notified(int queue);
+
+    /// <summary>The device has put buffers in <paramref name="queue"/>'s used ring: the used-buffer interrupt, unless the driver has turned it off for that queue.</summary>
+    protected void Interrupt(Virtqueue queue)
+    {
+        if (queue.DriverWantsInterrupt)
+        {
+            _interruptStatus |= 1;
+            UpdateLine();
+        }
+    }
+
+    private void UpdateLine() => _line.Set(_interruptStatus != 0);
+}
