@@ -83,7 +83,7 @@ public static class WorkloadRun
         {
             linux.StartDisk();
         }
-        if (platform.Devices.Nic is not null)
+        if (platform.Devices.Network is not null)
         {
             linux.StartNetwork();
         }
@@ -180,7 +180,7 @@ public static class WorkloadRun
             MachineConfiguration guest = configuration;
             if (axes.Io == IoVirtualization.Paravirtual)
             {
-                guest = guest with { DiskInterface = DiskInterface.Virtio }; // the guest's disk is a virtio-blk device
+                guest = guest with { DiskInterface = DiskInterface.Virtio, Network = NetworkInterface.Virtio }; // the guest's disk and NIC are virtio devices
             }
             else if (axes.Io == IoVirtualization.Passthrough)
             {

@@ -55,7 +55,7 @@ public sealed record WorkloadRunResult(
             double requests = Stat(KernelPath, "block_latency::count");
             double packets = Stat("vm0.nic0", "frames_sent") + Stat("vm0.nic0", "frames_received");
             return (Axes.IsNative || requests == 0 ? null : (Accesses(EmulatedDevice.Disk) + Accesses(EmulatedDevice.Virtio)) / requests,
-                    Axes.IsNative || packets == 0 ? null : Accesses(EmulatedDevice.Nic) / packets);
+                    Axes.IsNative || packets == 0 ? null : (Accesses(EmulatedDevice.Nic) + Accesses(EmulatedDevice.VirtioNet)) / packets);
         }
     }
 

@@ -27,9 +27,9 @@ namespace Sim.Models.Devices;
 /// the IOMMU (<see cref="DmaTranslation"/>), which delays the frame's transmission or its
 /// write-back.
 /// </remarks>
-public sealed class Nic8254x : IMmioDevice
+public sealed class Nic8254x : IMmioDevice, INetworkCard
 {
-    public const ulong Icr = 0x00C0, Ims = 0x00D0, Imc = 0x00D8, Rctl = 0x0100, Tctl = 0x0400;
+    public const ulong Status = 0x0008, Icr = 0x00C0, Ims = 0x00D0, Imc = 0x00D8, Rctl = 0x0100, Tctl = 0x0400;
     public const ulong Rdbal = 0x2800, Rdbah = 0x2804, Rdlen = 0x2808, Rdh = 0x2810, Rdt = 0x2818;
     public const ulong Tdbal = 0x3800, Tdbah = 0x3804, Tdlen = 0x3808, Tdh = 0x3810, Tdt = 0x3818;
     public const uint IcrTxdw = 1u << 0;
@@ -100,7 +100,7 @@ public sealed class Nic8254x : IMmioDevice
             Tdlen => _tdlen,
             Tdh => _tdh,
             Tdt => _tdt,
-            0x0008 => 0x83, // STATUS: FD (bit 0), LU (bit 1), SPEED = 10b, 1000 Mb/s (bits 7:6)
+            Status => 0x83, // FD (bit 0), LU (bit 1), SPEED = 10b, 1000 Mb/s (bits 7:6)
             _ => 0,
         };
         return (value, _accessCycles);

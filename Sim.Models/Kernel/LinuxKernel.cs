@@ -47,6 +47,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private DiskRequest? _disk;
     private int _sleepers;
     private NetworkState? _net;
+    private E1000State? _e1000;
     private int _nextPid = 1;
     private readonly Counter _contextSwitches;
     private readonly Counter _forks;
@@ -265,7 +266,11 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             DiskInterrupt(path);
         }
-        else if (vector == NicVector && _net is not null)
+        else if (vector == NicVector && _vnet is not null)
+        {
+            return VirtioNetInterrupt(core, path, preemptible);
+        }
+        else if (vector == NicVector && _e1000 is not null)
         {
             NicInterrupt(path);
         }

@@ -34,6 +34,12 @@ public sealed class PlatformDevices
     /// <summary>Where the virtio block device's registers are mapped (virtio-mmio).</summary>
     public const ulong VirtioBase = 0xFEB0_0000;
 
+    /// <summary>The I/O APIC pin of the virtio network card (level-triggered until InterruptACK).</summary>
+    public const int VirtioNetIrq = 21;
+
+    /// <summary>Where the virtio network card's registers are mapped (virtio-mmio).</summary>
+    public const ulong VirtioNetBase = 0xFEB0_1000;
+
     /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
     public const int NicIrq = 11;
 
@@ -110,11 +116,25 @@ public sealed class PlatformDevices
         if (configuration.Nic)
         {
             Link = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds));
-            int nicCycles = assignedDevices ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
-            Nic8254x nic = Nic = new Nic8254x(sim, prefix + ".nic0", memory, Link, nicCycles, () => IoApic.Assert(NicIrq));
-            Bus.MapMmio(NicBase, Nic8254x.Size, nic);
+            INetworkCard card;
+            if (configuration.Network == NetworkInterface.Virtio)
+            {
+                if (!emulated)
+                {
+                    throw new ArgumentException("A virtio network card is a virtual machine's: a physical machine has none.", nameof(configuration));
+                }
+                card = VirtioNet = new VirtioNet(sim, prefix + ".nic0", memory, Link, 0, () => IoApic.Assert(VirtioNetIrq), () => IoApic.Deassert(VirtioNetIrq));
+                Bus.MapMmio(VirtioNetBase, VirtioMmioDevice.Size, VirtioNet);
+            }
+            else
+            {
+                int nicCycles = assignedDevices ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
+                card = Nic = new Nic8254x(sim, prefix + ".nic0", memory, Link, nicCycles, () => IoApic.Assert(NicIrq));
+                Bus.MapMmio(NicBase, Nic8254x.Size, Nic);
+            }
             var turnaround = Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds);
-            nic.PeerReceives = bytes => sim.Schedule(new CallbackEvent(prefix + ".peer.reply", () => nic.PeerSends(bytes)), sim.Now + turnaround);
+            card.PeerReceives = bytes => sim.Schedule(new CallbackEvent(prefix + ".peer.reply", () => card.PeerSends(bytes)), sim.Now + turnaround);
+            Network = card;
         }
     }
 
@@ -137,8 +157,18 @@ public sealed class PlatformDevices
     /// <summary>Whether there is a disk, on any interface.</summary>
     public bool HasDisk => Disk is not null || Ahci is not null || Virtio is not null;
 
-    /// <summary>The network card, or null when configured without one. By default its peer echoes every frame after the turnaround time.</summary>
+    /// <summary>The e1000 network card, or null when configured without one or with virtio-net.</summary>
     public Nic8254x? Nic { get; }
+
+    /// <summary>The paravirtual network card, or null when the NIC is an e1000 or there is none.</summary>
+    public VirtioNet? VirtioNet { get; }
+
+    /// <summary>The network card, either kind, or null when configured without one. By default its peer echoes every frame after the turnaround time.</summary>
+    public INetworkCard? Network { get; }
+
+    /// <summary>Whether <paramref name="address"/> is a register of the virtio block device or the virtio network card.</summary>
+    public static bool IsVirtio(ulong address) =>
+        (address >= VirtioBase && address < VirtioBase + VirtioMmioDevice.Size) || (address >= VirtioNetBase && address < VirtioNetBase + VirtioMmioDevice.Size);
 
     public EthernetLink? Link { get; }
 

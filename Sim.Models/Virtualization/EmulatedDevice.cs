@@ -18,4 +18,7 @@ public enum EmulatedDevice
 
     /// <summary>The virtio block device.</summary>
     Virtio,
+
+    /// <summary>The virtio network card.</summary>
+    VirtioNet,
 }

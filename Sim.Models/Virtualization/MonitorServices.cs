@@ -288,7 +288,7 @@ internal sealed class MonitorServices
     public static bool EmulatedInHostProcess(Instruction instruction, ulong address, bool virtioInKernel) =>
         instruction is Instruction.In or Instruction.Out ||
         !(PlatformDevices.IsLocalApic(address) || (address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size) ||
-          (virtioInKernel && address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioBlock.Size));
+          (virtioInKernel && PlatformDevices.IsVirtio(address)));
 
     /// <summary>
     /// A hosted monitor's device access, composed of the bare-metal exit's first part
@@ -345,7 +345,8 @@ internal sealed class MonitorServices
         _ when PlatformDevices.IsLocalApic(address) => EmulatedDevice.LocalApic,
         _ when address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size => EmulatedDevice.IoApic,
         _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => EmulatedDevice.Disk,
-        _ when address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioBlock.Size => EmulatedDevice.Virtio,
+        _ when address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioMmioDevice.Size => EmulatedDevice.Virtio,
+        _ when address >= PlatformDevices.VirtioNetBase && address < PlatformDevices.VirtioNetBase + Devices.VirtioMmioDevice.Size => EmulatedDevice.VirtioNet,
         _ => EmulatedDevice.Nic,
     };
 }

@@ -317,12 +317,16 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 if (_paravirtualEntries.TryPop(out int? upcall) && upcall is { } vector)
                 {
                     // The event is handled: the hypervisor acknowledges the virtual interrupt
-                    // behind it (the guest has no APIC to write to), and, for the virtio disk's
+                    // behind it (the guest has no APIC to write to), and, for a virtio device's
                     // event, the device's interrupt status (the guest's driver does not).
                     _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
+                    if (Vm.Devices.VirtioNet is not null && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioNetIrq))
+                    {
+                        _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, PlatformDevices.VirtioNetBase + Devices.VirtioMmioDevice.InterruptAck, 1);
+                    }
                     if (Vm.Devices.Virtio is not null && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioIrq))
                     {
-                        _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioBlock.InterruptAck, 1);
+                        _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioMmioDevice.InterruptAck, 1);
                     }
                 }
                 if (core.GuestKernelEnteredFromUser)
@@ -342,7 +346,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             case XenHypercall.EventChannelOp:
                 // The split driver's notification on the channel of the device at that page: its
                 // backend (the device model here) is told of new requests.
-                _services.DeviceModel(Vcpu, path.Run(HypervisorRoutine.PrivilegedEmulation), Instruction.MmioWrite, argument + Devices.VirtioBlock.QueueNotify, 0);
+                _services.DeviceModel(Vcpu, path.Run(HypervisorRoutine.PrivilegedEmulation), Instruction.MmioWrite, argument + Devices.VirtioMmioDevice.QueueNotify, 0);
                 break;
             default:
                 throw new InvalidOperationException($"Hypercall {call} is not one this hypervisor model serves.");

@@ -33,7 +33,7 @@ public sealed class Web : ProcessWorkload
     public override void ConfigurePlatform(IPlatform platform)
     {
         ArgumentNullException.ThrowIfNull(platform);
-        Nic8254x nic = platform.Devices.Nic ?? throw new InvalidOperationException("The web workload needs a NIC.");
+        INetworkCard nic = platform.Devices.Network ?? throw new InvalidOperationException("The web workload needs a NIC.");
         int framesSeen = 0;
         nic.PeerReceives = _ =>
         {

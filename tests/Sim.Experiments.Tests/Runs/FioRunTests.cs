@@ -79,13 +79,14 @@ public class IdleRunTests
 public class NetperfRunTests
 {
     [Fact]
-    public void Each_transaction_sends_and_receives_a_frame_with_three_NIC_register_accesses()
+    public void Each_transaction_sends_and_receives_a_frame_with_seven_NIC_register_accesses()
     {
         WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new NetperfRr(), 100, seed: 1);
         Assert.Equal(100, r.Stat("host.nic0", "frames_sent"));
         Assert.Equal(100, r.Stat("host.nic0", "frames_received"));
         Assert.Equal(0, r.Stat("host.nic0", "frames_dropped"));
-        Assert.Equal(300, r.Stat("host.bus.host.nic0", "accesses")); // TDT write, ICR read, RDT write
+        // The send's TDT write; the interrupt's ICR read, IMC write and STATUS read, RDT write, IMS write and STATUS read (Linux's e1000 with NAPI).
+        Assert.Equal(700, r.Stat("host.bus.host.nic0", "accesses"));
         double rtt = r.FiguresOfMerit.Single(m => m.Name == "round_trip").Value;
         Assert.Equal(100, r.Stat("host.kernel", "round_trip::count")); // one request-response per transaction
         Assert.InRange(r.Stat("host.kernel", "round_trip::mean") / 1000, 6.0, rtt);

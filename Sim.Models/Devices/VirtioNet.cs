@@ -1,0 +1,110 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Statistics;
+using Sim.Engine.Time;
+using Sim.Models.Memory;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// A paravirtual network card (virtio-net, virtio 1.1 section 5.1) with the virtio-mmio register
+/// interface and two split virtqueues: queue 0 receives, queue 1 transmits. Each buffer is one
+/// descriptor holding the 12-byte virtio_net_hdr and then the frame. The driver keeps the
+/// receive queue filled with empty buffers; a frame from the link takes the next one, which comes
+/// back through the used ring with the frame's length, and interrupts unless the driver has
+/// turned receive interrupts off (NAPI polls the ring meanwhile). A kick makes the device take
+/// every frame made available on the transmit queue and put it on the link; while frames are on
+/// their way it asks for no kicks (VRING_USED_F_NO_NOTIFY), takes what is added meanwhile as each
+/// leaves, and returns sent buffers through the used ring, which the driver reclaims on its next
+/// send (the model's driver takes no transmit interrupts). The device wants no kicks for receive
+/// buffers while it has some, as vhost-net does.
+/// </summary>
+/// <remarks>
+/// Model: DMA moves no real payload (lengths only); no feature negotiation beyond what the
+/// model's driver writes, no mergeable receive buffers, offloads, control queue or event-index
+/// suppression. Every kick is taken as one for the transmit queue (the model's driver kicks
+/// nothing else), so a paravirtual kernel's event, which carries no queue number, works alike.
+/// </remarks>
+public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
+{
+    public const int ReceiveQueue = 0, TransmitQueue = 1;
+
+    /// <summary>struct virtio_net_hdr of virtio 1.x (with num_buffers), before every frame in a buffer.</summary>
+    public const int HeaderBytes = 12;
+
+    private readonly EthernetLink _link;
+    private readonly Counter _framesSent;
+    private readonly Counter _framesReceived;
+    private readonly Counter _framesDropped;
+    private int _sending;
+
+    public VirtioNet(Simulator sim, string name, PhysicalMemory memory, EthernetLink link, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
+        : base(sim, name, memory, queues: 2, accessCycles, raiseInterrupt, lowerInterrupt)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        _link = link;
+        _framesSent = Stats.Counter("frames_sent", "frames", "frames put on the link");
+        _framesReceived = Stats.Counter("frames_received", "frames", "frames written to receive buffers");
+        _framesDropped = Stats.Counter("frames_dropped", "frames", "frames from the peer with no receive buffer available");
+    }
+
+    public Action<int>? PeerReceives { get; set; }
+
+    protected override uint DeviceType => 1;
+
+    protected override void Notified(int queue)
+    {
+        Transmit();
+        Virtqueue rx = Queues[ReceiveQueue];
+        rx.SuppressNotifications(rx.HasAvailable); // refilled: no more kicks needed for receive buffers
+    }
+
+    public void PeerSends(int bytes)
+    {
+        (_, Tick arrives) = _link.SendTowardsNic(bytes);
+        Sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes), EventPriority.DeviceUpdate), arrives);
+    }
+
+    /// <summary>Every frame made available on the transmit queue goes on the link; kicks are suppressed while any is on its way.</summary>
+    private void Transmit()
+    {
+        Virtqueue tx = Queues[TransmitQueue];
+        while (tx.TryTake(out ushort head))
+        {
+            (_, uint length, _, _) = tx.Descriptor(head);
+            int frame = (int)length - HeaderBytes;
+            (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame);
+            _sending++;
+            Sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(head), EventPriority.DeviceUpdate), sent);
+            if (PeerReceives is { } peer)
+            {
+                Sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame), EventPriority.DeviceUpdate), arrives);
+            }
+        }
+        tx.SuppressNotifications(_sending > 0);
+    }
+
+    /// <summary>A frame's last bit has left: its buffer goes back through the used ring, and frames added while kicks were suppressed are taken.</summary>
+    private void Sent(ushort head)
+    {
+        _framesSent.Increment();
+        _sending--;
+        Queues[TransmitQueue].PutUsed(head, 0);
+        Transmit();
+    }
+
+    /// <summary>A frame from the peer fills the next receive buffer, which comes back with its length; with no buffer it is dropped and kicks are asked for again.</summary>
+    private void Receive(int bytes)
+    {
+        Virtqueue rx = Queues[ReceiveQueue];
+        if (!rx.TryTake(out ushort head))
+        {
+            _framesDropped.Increment();
+            rx.SuppressNotifications(false);
+            return;
+        }
+        rx.PutUsed(head, (uint)(bytes + HeaderBytes));
+        _framesReceived.Increment();
+        Interrupt(rx);
+    }
+}
