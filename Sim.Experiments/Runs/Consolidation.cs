@@ -8,7 +8,8 @@ namespace Sim.Experiments.Runs;
 /// </summary>
 /// <param name="Guests">Guests on the host (virtual machines, each with the workload).</param>
 /// <param name="HostCores">The host's physical cores.</param>
-public sealed record Consolidation(int Guests = 1, int HostCores = 1)
+/// <param name="HostProcesses">Under a hosted hypervisor, CPU-bound processes of the host competing with the guests for the cores.</param>
+public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostProcesses = 0)
 {
     /// <summary>The most guests of a run: VT-x's VPIDs here are 8 bits, and a host's VPID 0 is its own.</summary>
     public const int MaxGuests = 254;
@@ -16,13 +17,20 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1)
     /// <summary>The most physical cores of a host (what a machine of the model may have).</summary>
     public const int MaxHostCores = 256;
 
+    /// <summary>The most host processes of a run.</summary>
+    public const int MaxHostProcesses = 256;
+
     public static readonly Consolidation OneGuest = new();
 
     public bool IsSingle => Guests == 1;
+
+    /// <summary>One guest on one core, with no host processes: a plain run.</summary>
+    public bool IsPlain => Guests == 1 && HostProcesses == 0;
 
     /// <summary>Why this consolidation is impossible, or null.</summary>
     public string? Problem() =>
         Guests is < 1 or > MaxGuests ? $"guests must be 1 to {MaxGuests}, not {Guests}"
         : HostCores is < 1 or > MaxHostCores ? $"host cores must be 1 to {MaxHostCores}, not {HostCores}"
+        : HostProcesses is < 0 or > MaxHostProcesses ? $"host processes must be 0 to {MaxHostProcesses}, not {HostProcesses}"
         : null;
 }

@@ -62,6 +62,7 @@ public static class WorkloadRun
                 ? BootLinux(host, processes, size, random, shared ? containers ?? ContainerConfiguration.Default : null)
                 : BootMinimal(host, workload, size, random));
         }
+        host.AddHostProcesses(consolidation.HostProcesses);
         return new PreparedRun(sim, host.Contexts, guests, profile, axes, workload, seed);
     }
 
@@ -139,6 +140,10 @@ public static class WorkloadRun
         {
             return wrong;
         }
+        if (consolidation is { HostProcesses: > 0 } && !(axes.Hosting == Hosting.Hosted && axes.Cpu == CpuVirtualization.HardwareAssist))
+        {
+            return "host processes compete with the guests under a hosted VT-x hypervisor only (--preset type2)";
+        }
         if (consolidation is { IsSingle: false } && axes.Hosting == Hosting.SharedKernel)
         {
             return workload is IProcessWorkload && consolidation.HostCores == 1 ? null
@@ -205,6 +210,15 @@ public static class WorkloadRun
             IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;
             monitor.Launch(kernelFactory(single, ops));
             return single;
+        }
+
+        /// <summary>Hosted: the host's CPU-bound processes, placed after the guests.</summary>
+        public void AddHostProcesses(int count)
+        {
+            if (count > 0)
+            {
+                _hypervisor!.AddHostProcesses(count);
+            }
         }
 
         /// <summary>The host under a monitor: the guests' memory and the monitor's own, the consolidation's cores, and no disk or NIC of its own (the guests' are models).</summary>

@@ -94,6 +94,7 @@ public static class ScenarioFile
         "container_memory_mib" => s with { ContainerMemoryMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         "container_cpus" => s with { ContainerCpus = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number") },
         "guests" => s with { Guests = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "host_processes" => s with { HostProcesses = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "host_cores" => s with { HostCores = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };

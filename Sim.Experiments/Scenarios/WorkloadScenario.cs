@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "host_cores"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "host_cores", "host_processes"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
@@ -77,6 +77,9 @@ public sealed record WorkloadScenario
     /// <summary>The host's physical cores, over which the guests are placed round-robin.</summary>
     public int HostCores { get; init; } = 1;
 
+    /// <summary>Hosted: CPU-bound processes of the host competing with the guests for the cores.</summary>
+    public int HostProcesses { get; init; }
+
     /// <summary>What is wrong with <paramref name="key"/>'s value, or null when it is allowed.</summary>
     public string? Problem(string key) => key switch
     {
@@ -102,6 +105,7 @@ public sealed record WorkloadScenario
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null or (> 0 and <= 1) ? null : $"container_cpus must be more than 0 and at most 1, a share of the kernel's one CPU (got {ContainerCpus})",
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
+        "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
         "host_cores" => HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
@@ -125,7 +129,7 @@ public sealed record WorkloadScenario
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel");
 
-    public Runs.Consolidation ResolveConsolidation() => new(Guests, HostCores);
+    public Runs.Consolidation ResolveConsolidation() => new(Guests, HostCores, HostProcesses);
 
     public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null, CpuQuota = ContainerCpus };
 
@@ -171,6 +175,7 @@ public sealed record WorkloadScenario
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
         ["guests"] = Guests,
         ["host_cores"] = HostCores,
+        ["host_processes"] = HostProcesses,
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
         ["repetitions"] = Repetitions,

@@ -104,9 +104,9 @@ public sealed partial class Core
     /// <summary><see cref="OpKind.Park"/>: the context stops at its current cycle; a virtual CPU that has powered off idles from here on instead of waiting.</summary>
     private void Park(ParkReason reason)
     {
-        if (_vmxMode != VmxMode.Root)
+        if (_vmxMode == VmxMode.NonRoot)
         {
-            throw new InvalidOperationException($"Core {Path}: only a hypervisor's switch path in root mode parks a context.");
+            throw new InvalidOperationException($"Core {Path}: a guest cannot park its context; a hypervisor's switch path does, on the host side.");
         }
         _descheduled = reason != ParkReason.PoweredOff;
         _blocked = reason == ParkReason.Blocked;

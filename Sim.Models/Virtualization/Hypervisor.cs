@@ -61,6 +61,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly AddressSpaceBuilder _space;
     private readonly MonitorServices _services;
     private readonly VcpuScheduler _scheduler;
+    private readonly List<HostProcess> _hostProcesses = [];
     private readonly bool _hosted;
     private readonly bool _assignedDevices;
 
@@ -192,7 +193,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
-                _services.HostInterrupt(vcpu, path, exit.Vector, KickVector);
+                _services.HostInterrupt(vcpu.Physical, path, exit.Vector, KickVector);
                 skip = false; // no instruction exited
                 break;
             case ExitReason.InterruptWindow:
@@ -307,17 +308,24 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 
     /// <summary>
     /// The switch path from <paramref name="from"/> to <paramref name="to"/> on their core: the
-    /// scheduler's code, VMCLEAR of the outgoing VMCS and VMPTRLD of the incoming one (their
-    /// images written and read), then the hand-over at this cycle (<see cref="VcpuScheduler.Switch"/>)
-    /// and <paramref name="from"/>'s context parked; when the core comes back to it, <paramref name="then"/>.
+    /// scheduler's code, VMCLEAR of an outgoing virtual CPU's VMCS and VMPTRLD of an incoming
+    /// one's (their images written and read), then the hand-over at this cycle
+    /// (<see cref="VcpuScheduler.Switch"/>) and <paramref name="from"/>'s context parked; when the
+    /// core comes back to it, <paramref name="then"/>.
     /// </summary>
-    private StagedStream.Stage SwitchTo(VirtualCpu from, VirtualCpu to, Func<StagedStream.Stage>? then)
+    private StagedStream.Stage SwitchTo(SchedulingEntity from, SchedulingEntity to, Func<StagedStream.Stage>? then)
     {
         const ulong vmcsOffset = Memory.PhysicalMemory.FrameBytes / 2;
-        OpSequence path = _services.NewPath().Run(HypervisorRoutine.VcpuSchedule)
-            .StoreWords(from.Registers + vmcsOffset, VmcsWords)
-            .LoadWords(to.Registers + vmcsOffset, VmcsWords)
-            .ToStream();
+        HypervisorPath switching = _services.NewPath().Run(HypervisorRoutine.VcpuSchedule);
+        if (from is VirtualCpu outgoing)
+        {
+            switching.StoreWords(outgoing.Registers + vmcsOffset, VmcsWords);
+        }
+        if (to is VirtualCpu incoming)
+        {
+            switching.LoadWords(incoming.Registers + vmcsOffset, VmcsWords);
+        }
+        OpSequence path = switching.ToStream();
         return new StagedStream.Stage(path, () =>
         {
             ParkReason reason = from.State switch
@@ -341,9 +349,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         VirtualCpu vcpu = _services.VcpuOf(core);
         vcpu.State = VcpuState.PoweredOff;
         _scheduler.PoweredOff(vcpu);
-        return !_services.Vcpus.Any(v => v.Physical == vcpu.Physical && v.State != VcpuState.PoweredOff)
-            ? null
-            : new StagedStream(new OpSequence(), () => PoweredOffSwitch(vcpu));
+        if (_services.Vcpus.All(v => v.State == VcpuState.PoweredOff))
+        {
+            _hostProcesses.ForEach(p => p.Stopped = true); // every guest is done: so is the host's load
+        }
+        bool others = _services.Vcpus.Any(v => v.Physical == vcpu.Physical && v.State != VcpuState.PoweredOff) || _scheduler.Next(vcpu) is not null;
+        return others ? new StagedStream(new OpSequence(), () => PoweredOffSwitch(vcpu)) : null;
     }
 
     private StagedStream.Stage PoweredOffSwitch(VirtualCpu vcpu) =>
@@ -373,12 +384,46 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
     }
 
-    /// <summary>A physical interrupt reaches the hypervisor in root mode (the kick that wakes a blocked virtual CPU): the host's handler, EOI, IRET.</summary>
+    /// <summary>
+    /// A physical interrupt reaches the host side: the kick that wakes a core halted for a blocked
+    /// virtual CPU, or, over a host process, the scheduler's tick or a kick for a woken virtual
+    /// CPU. The host's handler and EOI; over a host process, the scheduler may then hand the core
+    /// to a virtual CPU (boosted, or its slice over) before the IRET.
+    /// </summary>
     public IOpStream OnInterrupt(Core core, int vector)
     {
+        SchedulingEntity entity = _scheduler.EntityOf(core);
         HypervisorPath path = _services.NewPath();
-        _services.HostInterrupt(_services.VcpuOf(core), path, vector, KickVector);
-        return path.Execute(Instruction.Iret).ToStream();
+        _services.HostInterrupt(entity.Physical, path, vector, KickVector);
+        if (entity is not HostProcess process)
+        {
+            return path.Execute(Instruction.Iret).ToStream();
+        }
+        StagedStream.Stage Return() => new(_services.NewPath().Execute(Instruction.Iret).ToStream(), null);
+        return new StagedStream(path.ToStream(), () => _scheduler.Preempting(process, core.LocalCycle) is { } next ? SwitchTo(process, next, Return) : Return());
+    }
+
+    /// <summary>
+    /// Hosted: <paramref name="count"/> CPU-bound processes of the host (<see cref="HostProcess"/>)
+    /// placed round-robin on the host's cores after the virtual machines, each in a context of
+    /// its own, competing with the virtual CPUs for the cores. Call after the guests are launched.
+    /// </summary>
+    public void AddHostProcesses(int count)
+    {
+        if (!_hosted)
+        {
+            throw new InvalidOperationException("Host processes compete with the guests only under a hosted hypervisor: a bare-metal one has no host.");
+        }
+        for (int i = 0; i < count; i++)
+        {
+            int physical = i % _machine.Cores.Count;
+            Core context = _machine.AddContext(physical, $"host.process{i}");
+            ulong workingSet = _machine.Memory.AllocateContiguous(HostProcess.WorkingSetBytes);
+            var process = new HostProcess(context, physical, MonitorServices.HostProcessBase + workingSet, HostProcess.WorkingSetBytes);
+            _hostProcesses.Add(process);
+            context.Start(process, cpl: 3);
+            _scheduler.Place(process);
+        }
     }
 
     public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) =>

@@ -143,12 +143,12 @@ internal sealed class MonitorServices
 
     public static HypervisorPath RestoreRegisters(VirtualCpu vcpu, HypervisorPath path) => path.LoadWords(vcpu.Registers, SavedRegisters);
 
-    /// <summary>The host's interrupt handler on <paramref name="vcpu"/>'s physical core: its code and the EOI to the physical local APIC; a kick is then no longer on its way.</summary>
-    public void HostInterrupt(VirtualCpu vcpu, HypervisorPath path, int vector, int kickVector)
+    /// <summary>The host's interrupt handler on physical core <paramref name="physical"/>: its code and the EOI to the physical local APIC; a kick is then no longer on its way.</summary>
+    public void HostInterrupt(int physical, HypervisorPath path, int vector, int kickVector)
     {
         if (vector == kickVector)
         {
-            _kickSent[vcpu.Physical] = false;
+            _kickSent[physical] = false;
         }
         path.Run(HypervisorRoutine.HostInterrupt).Add(Op.MmioWrite(EoiRegister, 0));
     }

@@ -266,7 +266,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(core);
         HypervisorPath path = Enter();
-        _services.HostInterrupt(Vcpu, path, vector, KickVector);
+        _services.HostInterrupt(Vcpu.Physical, path, vector, KickVector);
         if (_virtualInterruptsEnabled && Vcpu.HasPendingInterrupt)
         {
             Reflect(core, path);

@@ -5,7 +5,7 @@ using Sim.Models.Platform;
 namespace Sim.Models.Virtualization;
 
 /// <summary>
-/// The hypervisor's scheduler of virtual CPUs on physical cores, after Xen's credit scheduler's
+/// The hypervisor's scheduler of virtual CPUs (and, hosted, the host's processes) on physical cores, after Xen's credit scheduler's
 /// defaults (xen/common/sched/credit.c): each virtual CPU stays on the physical core it was
 /// placed on; the virtual CPUs of a core take turns round-robin in slices of 30 ms
 /// (CSCHED_DEFAULT_TSLICE_MS), checked on a scheduler tick every 10 ms (CSCHED_TICKS_PER_TSLICE,
@@ -30,8 +30,8 @@ internal sealed class VcpuScheduler
     public const int TickVector = 0xEC;
 
     private readonly Machine _machine;
-    private readonly List<VirtualCpu>[] _placed;
-    private readonly VirtualCpu?[] _running;
+    private readonly List<SchedulingEntity>[] _placed;
+    private readonly SchedulingEntity?[] _running;
     private readonly ulong _sliceCycles;
     private readonly Counter _switches;
     private readonly Counter _preemptions;
@@ -41,12 +41,12 @@ internal sealed class VcpuScheduler
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(stats);
         _machine = machine;
-        _placed = new List<VirtualCpu>[machine.Cores.Count];
+        _placed = new List<SchedulingEntity>[machine.Cores.Count];
         for (int i = 0; i < _placed.Length; i++)
         {
             _placed[i] = [];
         }
-        _running = new VirtualCpu?[machine.Cores.Count];
+        _running = new SchedulingEntity?[machine.Cores.Count];
         _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
         _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, or a woken one boosted)");
@@ -56,10 +56,10 @@ internal sealed class VcpuScheduler
     /// Places <paramref name="vcpu"/> on its physical core: the first there runs first; a second
     /// starts the core's scheduler tick (periodic, on the physical local APIC).
     /// </summary>
-    public void Place(VirtualCpu vcpu)
+    public void Place(SchedulingEntity vcpu)
     {
         ArgumentNullException.ThrowIfNull(vcpu);
-        List<VirtualCpu> placed = _placed[vcpu.Physical];
+        List<SchedulingEntity> placed = _placed[vcpu.Physical];
         placed.Add(vcpu);
         if (placed.Count == 1)
         {
@@ -76,20 +76,36 @@ internal sealed class VcpuScheduler
     }
 
     /// <summary>Whether <paramref name="vcpu"/> is the one its physical core runs (or last ran).</summary>
-    public bool IsRunning(VirtualCpu vcpu) => _running[vcpu.Physical] == vcpu;
+    public bool IsRunning(SchedulingEntity vcpu) => _running[vcpu.Physical] == vcpu;
 
-    /// <summary>The virtual CPU its physical core runs.</summary>
-    public VirtualCpu RunningOn(int physical) => _running[physical] ?? throw new InvalidOperationException($"No virtual CPU is placed on core {physical}.");
+    /// <summary>The entity its physical core runs.</summary>
+    public SchedulingEntity RunningOn(int physical) => _running[physical] ?? throw new InvalidOperationException($"Nothing is placed on core {physical}.");
+
+    /// <summary>The entity that runs in <paramref name="context"/>.</summary>
+    public SchedulingEntity EntityOf(Core context)
+    {
+        foreach (List<SchedulingEntity> placed in _placed)
+        {
+            foreach (SchedulingEntity e in placed)
+            {
+                if (e.Core == context)
+                {
+                    return e;
+                }
+            }
+        }
+        throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
+    }
 
     /// <summary>The virtual CPU to hand the core to now that <paramref name="current"/> cannot run (blocked or powered off): a boosted one first, then the next runnable in turn; null if none.</summary>
-    public VirtualCpu? Next(VirtualCpu current)
+    public SchedulingEntity? Next(SchedulingEntity current)
     {
-        List<VirtualCpu> placed = _placed[current.Physical];
+        List<SchedulingEntity> placed = _placed[current.Physical];
         int at = placed.IndexOf(current);
-        VirtualCpu? next = null;
+        SchedulingEntity? next = null;
         for (int k = 1; k < placed.Count; k++)
         {
-            VirtualCpu v = placed[(at + k) % placed.Count];
+            SchedulingEntity v = placed[(at + k) % placed.Count];
             if (v.State == VcpuState.Runnable && (next is null || (v.Boosted && !next.Boosted)))
             {
                 next = v;
@@ -99,7 +115,7 @@ internal sealed class VcpuScheduler
     }
 
     /// <summary>The virtual CPU that should take the core from <paramref name="current"/>, still runnable, at <paramref name="cycle"/>: a boosted one, or the next in turn once its slice is over; null to go on.</summary>
-    public VirtualCpu? Preempting(VirtualCpu current, ulong cycle)
+    public SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle)
     {
         if (_placed[current.Physical].Count < 2 || Next(current) is not { } next)
         {
@@ -114,7 +130,7 @@ internal sealed class VcpuScheduler
     /// <paramref name="to"/>'s translation state, the core's interrupts go to its context, and
     /// it runs from that cycle.
     /// </summary>
-    public void Switch(VirtualCpu from, VirtualCpu to)
+    public void Switch(SchedulingEntity from, SchedulingEntity to)
     {
         ulong cycle = from.Core.LocalCycle;
         if (from.State == VcpuState.Runnable)
@@ -122,7 +138,10 @@ internal sealed class VcpuScheduler
             _preemptions.Increment();
         }
         _switches.Increment();
-        to.Core.Mmu.SelectGuest(to.Translation!);
+        if (to is VirtualCpu vcpu)
+        {
+            to.Core.Mmu.SelectGuest(vcpu.Translation!); // a host process runs on the host's translations, where the core already is
+        }
         _machine.Activate(to.Core);
         _running[to.Physical] = to;
         to.Boosted = false;
@@ -133,8 +152,8 @@ internal sealed class VcpuScheduler
     /// <summary>Stops the tick of <paramref name="vcpu"/>'s core once none of its virtual CPUs has anything left to run, so that the simulation can end.</summary>
     public void PoweredOff(VirtualCpu vcpu)
     {
-        List<VirtualCpu> placed = _placed[vcpu.Physical];
-        if (placed.Count > 1 && placed.TrueForAll(v => v.State == VcpuState.PoweredOff))
+        List<SchedulingEntity> placed = _placed[vcpu.Physical];
+        if (placed.Count > 1 && placed.TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
         {
             _machine.Devices.ApicOf(vcpu.Physical).Write(0x380, 0);
         }

@@ -3,7 +3,7 @@ using Sim.Models.Paging;
 
 namespace Sim.Models.Virtualization;
 
-/// <summary>Where a virtual CPU stands with its hypervisor's scheduler.</summary>
+/// <summary>Where a virtual CPU (or a host process) stands with its hypervisor's scheduler.</summary>
 internal enum VcpuState
 {
     /// <summary>Running on its physical core, or ready to.</summary>
@@ -20,18 +20,14 @@ internal enum VcpuState
 /// One virtual CPU as its monitor keeps it: its virtual machine, the physical core it is placed
 /// on and its context there (<see cref="Core"/>), its translation state in the core's MMU, its
 /// shadow page tables when it has them, the virtual interrupts waiting for it, and the memory of
-/// its structure (saved registers), its device models' state and its world-switch area. The
-/// scheduler's view of it (state, boost, the cycle its slice began) is here too.
+/// its structure (saved registers), its device models' state and its world-switch area.
 /// </summary>
-internal sealed class VirtualCpu(VirtualMachine vm, int physical, ulong registers, ulong deviceState, ulong worldState)
+internal sealed class VirtualCpu(VirtualMachine vm, int physical, ulong registers, ulong deviceState, ulong worldState) : SchedulingEntity(physical)
 {
     public VirtualMachine Vm { get; } = vm;
 
     /// <summary>The context the virtual CPU runs in: its physical core's own, or one added to it.</summary>
-    public Core Core => Vm.BootCore;
-
-    /// <summary>The physical core it is placed on.</summary>
-    public int Physical { get; } = physical;
+    public override Core Core => Vm.BootCore;
 
     /// <summary>Its saved general-purpose registers and state.</summary>
     public ulong Registers { get; } = registers;
@@ -50,12 +46,4 @@ internal sealed class VirtualCpu(VirtualMachine vm, int physical, ulong register
     public SortedSet<int> Pending { get; } = [];
 
     public bool HasPendingInterrupt => Pending.Count > 0;
-
-    public VcpuState State { get; set; }
-
-    /// <summary>Woken from blocking: it preempts a running virtual CPU of its core at once (Xen credit's BOOST priority).</summary>
-    public bool Boosted { get; set; }
-
-    /// <summary>The cycle of its core's clock at which its current slice began.</summary>
-    public ulong SliceStart { get; set; }
 }

@@ -24,6 +24,25 @@ public class HostedRunTests
     }
 
     [Fact]
+    public void Host_processes_take_the_core_from_a_busy_guest_and_the_idle_time_of_a_waiting_one()
+    {
+        HardwareProfile core2 = HardwareProfiles.Core2Merom;
+        VirtualizationAxes type2 = VirtualizationAxes.ForPreset("type2", core2);
+        IWorkload busy = WorkloadCatalog.Get("lat-null").Workload; // about 65 ms of CPU at this size
+        WorkloadRunResult alone = WorkloadRun.Run(core2, busy, 1_000_000, seed: 1, axes: type2);
+        WorkloadRunResult loaded = WorkloadRun.Run(core2, busy, 1_000_000, seed: 1, axes: type2, consolidation: new Consolidation(HostProcesses: 1));
+        Assert.InRange(loaded.Outcome.SimulatedSeconds / alone.Outcome.SimulatedSeconds, 1.8, 2.4);
+        Assert.InRange((double)loaded.CyclesByCategory[CycleCategory.Descheduled] / loaded.Outcome.CoreCycles, 0.4, 0.6);
+        Assert.True(loaded.Stat("host.process0", "instructions") > 0);
+        // A guest that mostly waits for its disk loses almost nothing: the host process runs in its idle time.
+        WorkloadRunResult fio = WorkloadRun.Run(core2, new FioRandRead(), 100, seed: 1, axes: type2);
+        WorkloadRunResult fioLoaded = WorkloadRun.Run(core2, new FioRandRead(), 100, seed: 1, axes: type2, consolidation: new Consolidation(HostProcesses: 1));
+        Assert.InRange(fioLoaded.FiguresOfMerit[0].Value / fio.FiguresOfMerit[0].Value, 0.95, 1.0);
+        Assert.Contains("hosted VT-x hypervisor only", WorkloadRun.Problem(core2, busy, VirtualizationAxes.ForPreset("type1", core2), new Consolidation(HostProcesses: 1)),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Each_port_IO_exit_pays_a_world_switch_each_way_but_no_host_system_call()
     {
         WorkloadRunResult bare = Run(Nehalem, "type1", Nanobenchmark.Get("in"), 200);

@@ -1,0 +1,26 @@
+using Sim.Models.Cpu;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// What the hypervisor's scheduler time-shares a physical core between: a virtual CPU, or under
+/// a hosted hypervisor a process of the host (<see cref="HostProcess"/>) competing with the
+/// virtual CPUs, as a vCPU thread competes with the host's other threads. Each has its own
+/// context on the core (<see cref="Core"/>).
+/// </summary>
+internal abstract class SchedulingEntity(int physical)
+{
+    /// <summary>The context it runs in.</summary>
+    public abstract Core Core { get; }
+
+    /// <summary>The physical core it is placed on.</summary>
+    public int Physical { get; } = physical;
+
+    public VcpuState State { get; set; }
+
+    /// <summary>Woken from blocking: it preempts the one running on its core at once (Xen credit's BOOST priority).</summary>
+    public bool Boosted { get; set; }
+
+    /// <summary>The cycle of its core's clock at which its current slice began.</summary>
+    public ulong SliceStart { get; set; }
+}
