@@ -24,9 +24,6 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
 
     public bool IsSingle => Guests == 1;
 
-    /// <summary>One guest on one core, with no host processes: a plain run.</summary>
-    public bool IsPlain => Guests == 1 && HostProcesses == 0;
-
     /// <summary>Why this consolidation is impossible, or null.</summary>
     public string? Problem() =>
         Guests is < 1 or > MaxGuests ? $"guests must be 1 to {MaxGuests}, not {Guests}"

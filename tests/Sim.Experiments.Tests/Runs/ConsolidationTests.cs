@@ -115,22 +115,13 @@ public class ConsolidationTests
     [Fact]
     public void A_container_at_its_memory_limit_is_the_only_one_to_lose_a_process()
     {
-        var sim = new Sim.Engine.Simulator(1);
-        LinuxKernel linux = null!;
-        var machine = new Machine(sim, Nehalem, MachineConfiguration.Default with { Disk = DiskKind.None, Nic = false },
-            m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
-        Container tight = linux.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
-        Container roomy = linux.AddContainer(ContainerConfiguration.Default);
+        var rig = new KernelRig(Nehalem);
+        Container tight = rig.Linux.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
+        Container roomy = rig.Linux.AddContainer(ContainerConfiguration.Default);
         var workload = (IProcessWorkload)WorkloadCatalog.Get("lat-pagefault").Workload; // a fresh page per iteration
-        linux.StartTimer(WorkloadRun.TimerVector, (uint)(MachineConfiguration.Default.Timings.ApicTimerHz / WorkloadRun.TimerHz));
-        foreach ((Container c, string prefix) in new[] { (tight, "ct0."), (roomy, "ct1.") })
-        {
-            var context = new WorkloadContext(machine.NewAddressSpace(), machine.Memory, sim.Random.Within(prefix), 200);
-            workload.ConfigureKernel(linux, context);
-            linux.Start(workload.CreateProgram(context), workload.CreateImage(linux, context), c);
-        }
-        sim.Run(Sim.Engine.Time.Tick.MaxValue);
-        Assert.Equal(1, sim.Stats.Snapshot(sim.Now).Single(s => s.Path == "host.kernel.container" && s.Statistic == "oom_kills").Value);
+        rig.Start(workload, 200, tight, "ct0.");
+        rig.Start(workload, 200, roomy, "ct1.");
+        Assert.Equal(1, rig.RunAndCount("oom_kills"));
         Assert.True(tight.ChargedBytes <= 64 * 4096);
         Assert.True(roomy.Ended is not null && tight.Ended is not null);
         Assert.Equal(0, roomy.LiveProcesses);

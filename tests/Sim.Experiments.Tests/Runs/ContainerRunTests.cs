@@ -45,17 +45,10 @@ public class ContainerRunTests
     [Fact]
     public void A_container_over_its_memory_limit_loses_the_process_to_the_OOM_killer()
     {
-        var sim = new Sim.Engine.Simulator(1);
-        LinuxKernel linux = null!;
-        var machine = new Machine(sim, Nehalem, MachineConfiguration.Default with { Disk = DiskKind.None, Nic = false },
-            m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
-        Container container = linux.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
-        Lmbench workload = Lm("lat-pagefault"); // touches a fresh page per iteration
-        var context = new WorkloadContext(machine.NewAddressSpace(), machine.Memory, sim.Random, 200);
-        linux.StartTimer(WorkloadRun.TimerVector, (uint)(MachineConfiguration.Default.Timings.ApicTimerHz / WorkloadRun.TimerHz));
-        linux.Start(workload.CreateProgram(context), workload.CreateImage(linux, context), container);
-        sim.Run(Sim.Engine.Time.Tick.MaxValue);
-        Assert.Equal(1, sim.Stats.Snapshot(sim.Now).Single(s => s.Path == "host.kernel.container" && s.Statistic == "oom_kills").Value);
+        var rig = new KernelRig(Nehalem);
+        Container container = rig.Linux.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 64 * 4096));
+        rig.Start(Lm("lat-pagefault"), 200, container, "ct0."); // touches a fresh page per iteration
+        Assert.Equal(1, rig.RunAndCount("oom_kills"));
         Assert.True(container.ChargedBytes <= 64 * 4096);
     }
 
@@ -76,23 +69,16 @@ public class ContainerRunTests
     [Fact]
     public void A_throttled_container_leaves_the_core_to_the_others()
     {
-        var sim = new Sim.Engine.Simulator(1);
-        LinuxKernel linux = null!;
-        var machine = new Machine(sim, Nehalem, MachineConfiguration.Default with { Disk = DiskKind.None, Nic = false },
-            m => linux = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
-        Container capped = linux.AddContainer(ContainerConfiguration.Default with { CpuQuota = 0.25 });
-        Container free = linux.AddContainer(ContainerConfiguration.Default);
-        linux.StartTimer(WorkloadRun.TimerVector, (uint)(MachineConfiguration.Default.Timings.ApicTimerHz / WorkloadRun.TimerHz));
-        foreach ((Container c, string prefix) in new[] { (capped, "ct0."), (free, "ct1.") })
-        {
-            var context = new WorkloadContext(machine.NewAddressSpace(), machine.Memory, sim.Random.Within(prefix), 2_000_000);
-            linux.Start(Lm("lat-null").CreateProgram(context), Lm("lat-null").CreateImage(linux, context), c);
-        }
-        sim.Run(Sim.Engine.Time.Tick.MaxValue);
+        var rig = new KernelRig(Nehalem);
+        Container capped = rig.Linux.AddContainer(ContainerConfiguration.Default with { CpuQuota = 0.25 });
+        Container free = rig.Linux.AddContainer(ContainerConfiguration.Default);
+        rig.Start(Lm("lat-null"), 2_000_000, capped, "ct0.");
+        rig.Start(Lm("lat-null"), 2_000_000, free, "ct1.");
+        Assert.True(rig.RunAndCount("throttled_periods") > 0);
         // The unlimited container, second in the queue, finishes first: it runs whenever the capped one is throttled.
         Assert.True(free.Ended!.Time < capped.Ended!.Time);
         Assert.Equal(0, free.Ended.IdleCycles); // while it had work the core never idled, though the other was throttled
-        Assert.True(machine.BootCore.CyclesIn(CycleCategory.Idle) > 0);  // afterwards the capped one alone leaves it idle
+        Assert.True(rig.Machine.BootCore.CyclesIn(CycleCategory.Idle) > 0);  // afterwards the capped one alone leaves it idle
     }
 
     [Fact]
