@@ -17,6 +17,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(IsaCommand.Build());
         root.Subcommands.Add(CalibrateCommand.Build());
         root.Subcommands.Add(NanobenchCommand.Build());
+        root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;

@@ -39,15 +39,22 @@ public static class ScenarioFile
         {
             throw new ScenarioException($"{source}, line {e.Start.Line}: not valid YAML: {e.Message}");
         }
-        var scenario = new WorkloadScenario();
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
         {
-            return scenario; // an empty file: every default
+            return new WorkloadScenario(); // an empty file: every default
         }
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
+        return FromNode(stream.Documents[0].RootNode, source);
+    }
+
+    /// <summary>The scenario a YAML mapping describes (a file's root, or the conditions of a reference experiment), checked as a file is.</summary>
+    public static WorkloadScenario FromNode(YamlNode node, string source)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (node is not YamlMappingNode root)
         {
-            throw new ScenarioException($"{source}, line {stream.Documents[0].RootNode.Start.Line}: a scenario is a mapping of keys to values ({string.Join(", ", WorkloadScenario.Keys)}).");
+            throw new ScenarioException($"{source}, line {node.Start.Line}: a scenario is a mapping of keys to values ({string.Join(", ", WorkloadScenario.Keys)}).");
         }
+        var scenario = new WorkloadScenario();
         foreach ((YamlNode keyNode, YamlNode valueNode) in root.Children)
         {
             string key = (keyNode as YamlScalarNode)?.Value ?? "";

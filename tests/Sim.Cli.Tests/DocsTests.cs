@@ -17,6 +17,51 @@ public class DocsTests
     }
 
     [Fact]
+    public void The_committed_validation_results_are_what_the_suite_gives_now()
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "validation");
+        var (code, stdout, stderr) = Virtsim.Run("validate", "--out", folder);
+        Assert.True(code == 0, stderr); // misses are reported, not an error, without --strict
+        Assert.Contains("Validation targets (never used to set parameters)", stdout, StringComparison.Ordinal);
+        foreach (string file in new[] { "validation.csv", "validation.md" })
+        {
+            string committed = File.ReadAllText(Path.Combine(RepositoryRoot(), "results", "validation", file));
+            Assert.True(committed == File.ReadAllText(Path.Combine(folder, file)),
+                $"results/validation/{file} is stale: regenerate it with 'dotnet run --project Sim.Cli -- validate'.");
+        }
+        Assert.True(new FileInfo(Path.Combine(folder, "validation.png")).Length > 10_000);
+    }
+
+    [Fact]
+    public void Validate_exits_non_zero_on_a_miss_only_when_strict()
+    {
+        string suite = Virtsim.TempFolder();
+        File.WriteAllText(Path.Combine(suite, "far.yaml"), """
+            id: far-off
+            group: validation
+            quantity: call/ret, native, against a made-up figure
+            published: 1000
+            unit: cycles
+            source: made up for a test of the exit code
+            tolerance: 0.1
+            justification: made to miss
+            measure: nanobench
+            conditions:
+              workload: callret
+              size: 100
+            """);
+        var (lenient, stdout, _) = Virtsim.Run("validate", "--suite", suite, "--out", Path.Combine(Virtsim.TempFolder(), "v1"));
+        Assert.Equal(0, lenient);
+        Assert.Contains("far-off", stdout, StringComparison.Ordinal);
+        Assert.Contains("NO", stdout, StringComparison.Ordinal);
+        var (strict, _, _) = Virtsim.Run("validate", "--suite", suite, "--strict", "--out", Path.Combine(Virtsim.TempFolder(), "v2"));
+        Assert.Equal(1, strict);
+        var (missing, _, stderr) = Virtsim.Run("validate", "--suite", Path.Combine(suite, "nowhere"));
+        Assert.Equal(2, missing);
+        Assert.Contains("no validation suite here", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_profile_is_refused_with_the_known_names()
     {
         var (code, _, stderr) = Virtsim.Run("profiles", "p5");

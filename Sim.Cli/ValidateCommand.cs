@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Sim.Experiments.Output;
+using Sim.Experiments.Scenarios;
+using Sim.Experiments.Validation;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// <c>virtsim validate</c>: runs every reference experiment of the validation suite in parallel,
+/// prints simulated against published with the error and whether it is within its tolerance
+/// (calibration and validation targets apart), and writes the table as CSV and Markdown with a
+/// log-log chart to results/validation/. A miss is reported, not hidden: the exit code is non-zero
+/// for a miss only with --strict.
+/// </summary>
+internal static class ValidateCommand
+{
+    public const string DefaultOut = "results/validation";
+
+    public static Command Build()
+    {
+        var suite = new Option<string?>("--suite") { Description = "The folder of reference experiments (default: the suite shipped with the program, validation/ in the repository)." };
+        var output = new Option<string?>("--out") { Description = $"Results folder (default {DefaultOut}, replaced on each run)." };
+        var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
+        var strict = new Option<bool>("--strict") { Description = "Exit with code 1 if any experiment misses its tolerance." };
+        var threads = new Option<int>("--threads") { Description = "Experiments run in parallel on this many threads; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var only = new Option<string?>("--only") { Description = "Run only the experiments whose id contains this text." };
+        var command = new Command("validate", "Run the validation suite: every published result beside the simulated one, within its tolerance or not.")
+        {
+            suite, output, force, strict, threads, only,
+        };
+        command.SetAction(parse => Execute(parse.GetValue(suite) ?? Path.Combine(AppContext.BaseDirectory, "validation"), parse.GetValue(output), parse.GetValue(force),
+            parse.GetValue(strict), parse.GetValue(threads), parse.GetValue(only)));
+        return command;
+    }
+
+    private static int Execute(string suiteFolder, string? outDir, bool force, bool strict, int threads, string? only)
+    {
+        IReadOnlyList<ReferenceExperiment> experiments;
+        try
+        {
+            experiments = [.. ValidationSuite.Load(suiteFolder).Where(e => only is null || e.Id.Contains(only, StringComparison.Ordinal))];
+        }
+        catch (ScenarioException e)
+        {
+            return Fail(e.Message);
+        }
+        if (experiments.Count == 0)
+        {
+            return Fail($"no experiment's id contains '{only}'.");
+        }
+        ResultsFolder folder;
+        try
+        {
+            folder = ResultsFolder.Begin(outDir ?? DefaultOut, replace: outDir is null || force);
+        }
+        catch (IOException e)
+        {
+            return Fail(e.Message);
+        }
+        try
+        {
+            int done = 0;
+            IReadOnlyList<ValidationResult> results = ValidationRun.RunAll(experiments, threads, r =>
+                Console.Error.WriteLine($"  [{Interlocked.Increment(ref done)}/{experiments.Count}] {r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance"));
+            folder.WriteText("validation.csv", w => ValidationReport.WriteCsv(w, results));
+            folder.WriteText("validation.md", w => w.Write(ValidationReport.ToMarkdown(results)));
+            folder.WriteBinary("validation.png", s => s.Write(ValidationChart.Png(results)));
+            folder.Commit();
+            Console.Write(ValidationReport.ToText(results));
+            Console.WriteLine($"Results: {folder.Target}");
+            return strict && results.Any(r => !r.Within) ? 1 : 0;
+        }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"virtsim validate: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,62 @@
+using Sim.Experiments.Calibration;
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads;
+using Sim.Workloads.Nanobenchmarks;
+
+namespace Sim.Experiments.Validation;
+
+/// <summary>One experiment's outcome: the simulated value beside the published one.</summary>
+public sealed record ValidationResult(ReferenceExperiment Experiment, double Simulated)
+{
+    public double Error => Experiment.ErrorOf(Simulated);
+
+    public bool Within => Experiment.Within(Simulated);
+}
+
+/// <summary>Runs the reference experiments of a suite, in parallel; the results come in the suite's order whatever the thread count.</summary>
+public static class ValidationRun
+{
+    public static IReadOnlyList<ValidationResult> RunAll(IReadOnlyList<ReferenceExperiment> experiments, int threads, Action<ValidationResult>? done = null)
+    {
+        ArgumentNullException.ThrowIfNull(experiments);
+        var results = new ValidationResult[experiments.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
+        Parallel.For(0, experiments.Count, options, i =>
+        {
+            results[i] = new ValidationResult(experiments[i], Simulate(experiments[i]));
+            done?.Invoke(results[i]);
+        });
+        return results;
+    }
+
+    /// <summary>The simulated value of <paramref name="e"/>'s quantity, measured as its <see cref="Measure"/> says.</summary>
+    public static double Simulate(ReferenceExperiment e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        WorkloadScenario c = e.Conditions;
+        HardwareProfile profile = c.ResolveProfile();
+        VirtualizationAxes axes = c.ResolveAxes();
+        (IWorkload workload, long size) = c.ResolveWorkload();
+        WorkloadRunResult Run(VirtualizationAxes a) => WorkloadRun.Run(profile, workload, size, c.Seed, c.ResolveMachine(), a, c.ResolveMonitorParameters(),
+            c.ResolveContainers(), c.ResolveConsolidation());
+        switch (e.Measure.Kind)
+        {
+            case MeasureKind.CyclesPerOperation:
+                return NanobenchmarkRunner.Measure(profile, (Nanobenchmark)workload, (int)size, axes).CyclesPerOperation;
+            case MeasureKind.Seconds:
+                return Run(axes).Outcome.SimulatedSeconds * e.Measure.Scale;
+            case MeasureKind.ExitCycles:
+                WorkloadRunResult r = Run(axes);
+                (_, long count, long cycles) = r.Exits.FirstOrDefault(x => x.Reason == e.Measure.Reason);
+                return count > 0 ? (double)cycles / count
+                    : throw new InvalidOperationException($"{e.Id}: the run made no {e.Measure.Reason} exit; its exits were {string.Join(", ", r.Exits.Select(x => x.Reason))}.");
+            default:
+                double virtualized = Run(axes).Outcome.SimulatedSeconds;
+                double native = Run(VirtualizationAxes.Native).Outcome.SimulatedSeconds;
+                return e.Measure.Kind == MeasureKind.RelativePerformance ? native / virtualized : virtualized / native;
+        }
+    }
+}
