@@ -18,6 +18,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(CalibrateCommand.Build());
         root.Subcommands.Add(NanobenchCommand.Build());
         root.Subcommands.Add(ValidateCommand.Build());
+        root.Subcommands.Add(ExplainCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;

@@ -251,6 +251,9 @@ public static class WorkloadRun
             (_sim, _contexts, _guests, _profile, _axes, _workload, _seed) = (sim, contexts, guests, profile, axes, workload, seed);
         }
 
+        /// <summary>Has <paramref name="tracer"/> watch the first guest's core (its context) through the run.</summary>
+        public void Attach(ICoreTracer tracer) => _guests[0].Core.Tracer = tracer;
+
         public WorkloadRunResult Execute()
         {
             _sim.Run(Tick.MaxValue);

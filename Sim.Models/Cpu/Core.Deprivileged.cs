@@ -76,10 +76,14 @@ public sealed partial class Core
         }
         DrainStores();
         _monitorCalls.Increment(op.Instruction);
+        ulong start = _localCycle;
         if (how == Interception.Trap)
         {
             Charge(CycleCategory.Hypervisor, (ulong)_timing.ExceptionDeliveryCycles); // the #GP (or #PF) that hands it to the monitor
         }
+        Tracer?.Event(this, how == Interception.Trap ? $"{InstructionTable.Of(op.Instruction).Mnemonic} traps to the monitor (#GP delivered)"
+            : $"{InstructionTable.Of(op.Instruction).Mnemonic} calls out of the translation cache to the monitor",
+            CycleCategory.Hypervisor, start, _localCycle);
         _rootCategory = CycleCategory.Hypervisor;
         MonitorResponse response = _softwareMonitor.OnSensitive(this, op);
         if (response.ReadValue is { } value)

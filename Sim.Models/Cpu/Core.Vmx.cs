@@ -156,7 +156,9 @@ public sealed partial class Core
         DrainStores();
         _vmExits!.Increment(exit.Reason);
         (_exitReason, _exitStartBusy) = (exit.Reason, BusyCycles);
+        ulong start = _localCycle;
         Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmExitCycles);
+        Tracer?.Event(this, $"VM exit: {exit.Reason} (basic reason {(int)exit.Reason})", CycleCategory.VmTransition, start, _localCycle);
         _vmxMode = VmxMode.Root;
         _rootCategory = CycleCategory.Hypervisor;
         Mmu.ExitGuest();
@@ -210,7 +212,9 @@ public sealed partial class Core
         {
             throw new InvalidOperationException($"Core {Path}: VMRESUME outside a VM exit handler.");
         }
+        ulong start = _localCycle;
         Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmEntryCycles);
+        Tracer?.Event(this, "VM entry (VMRESUME)", CycleCategory.VmTransition, start, _localCycle);
         _vmExitCycles!.Add(_exitReason, BusyCycles - _exitStartBusy);
         _vmxMode = VmxMode.NonRoot;
         Mmu.EnterGuest();

@@ -61,6 +61,7 @@ public sealed partial class Core : Event
     private int _cpl;
     private bool _topGuestKernel;
     private bool _topMonitor;
+    private CycleCategory _lastMode; // the mode of the last operation executed, for a tracer
 
     public Core(Simulator sim, string path, HardwareProfile profile, Mmu mmu, MemoryPath memory, ICoreHost host)
         : base(EventPriority.CpuTick)
@@ -128,6 +129,9 @@ public sealed partial class Core : Event
 
     /// <summary>The core's own clock, in cycles since it started.</summary>
     public ulong CyclesElapsed => _localCycle - _startCycle;
+
+    /// <summary>What watches the core's operations and events (<see cref="ICoreTracer"/>), or null.</summary>
+    public ICoreTracer? Tracer { get; set; }
 
     /// <summary>Where the core stands now: its time, cycles since it started, instructions and cycles by category.</summary>
     public CoreMark Mark() =>
@@ -240,7 +244,17 @@ public sealed partial class Core : Event
                 _pending = op; // synchronize: come back when the simulation reaches this core's clock
                 break;
             }
-            Execute(op);
+            if (Tracer is { } tracer)
+            {
+                ulong start = _localCycle;
+                int depth = _frames.Count;
+                Execute(op);
+                tracer.Executed(this, op, _lastMode, depth, start, _localCycle);
+            }
+            else
+            {
+                Execute(op);
+            }
             if (IsDeviceAccess(op))
             {
                 limit = LimitCycle(); // the device may have scheduled events
@@ -305,6 +319,7 @@ public sealed partial class Core : Event
     private void Execute(in Op op)
     {
         CycleCategory mode = _vmxMode == VmxMode.Root || _topMonitor ? _rootCategory : Cpl == 0 || _topGuestKernel ? CycleCategory.Kernel : CycleCategory.User;
+        _lastMode = mode;
         switch (op.Kind)
         {
             case OpKind.Alu:
@@ -561,7 +576,9 @@ public sealed partial class Core : Event
     private void DeliverException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, Op? faulting)
     {
         bool monitor = EntersMonitor();
+        ulong start = _localCycle;
         Charge(monitor ? CycleCategory.Hypervisor : CycleCategory.Kernel, (ulong)_timing.ExceptionDeliveryCycles);
+        Tracer?.Event(this, $"{vector} delivered to the {(monitor ? "monitor" : "kernel")}", monitor ? CycleCategory.Hypervisor : CycleCategory.Kernel, start, _localCycle);
         _deliveringFaulting = faulting;
         ExceptionResponse response = EventHost.OnException(this, vector, errorCode, faultAddress);
         _deliveringFaulting = null;
@@ -585,7 +602,10 @@ public sealed partial class Core : Event
         DrainStores();
         _interrupts.Increment();
         bool monitor = EntersMonitor();
-        Charge(_vmxMode == VmxMode.Root || monitor ? CycleCategory.Hypervisor : CycleCategory.Kernel, (ulong)_timing.InterruptDeliveryCycles);
+        CycleCategory category = _vmxMode == VmxMode.Root || monitor ? CycleCategory.Hypervisor : CycleCategory.Kernel;
+        ulong start = _localCycle;
+        Charge(category, (ulong)_timing.InterruptDeliveryCycles);
+        Tracer?.Event(this, $"interrupt 0x{vector:X2} delivered to the {(category == CycleCategory.Hypervisor ? "hypervisor" : "kernel")}", category, start, _localCycle);
         bool wasEnabled = InterruptsEnabled;
         InterruptsEnabled = false; // an interrupt gate clears IF; IRET restores it
         PushFrame(new Frame(EventHost.OnInterrupt(this, vector), 0, retry, RestoresInterruptFlag: wasEnabled, Monitor: monitor));

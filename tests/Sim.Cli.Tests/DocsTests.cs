@@ -62,6 +62,21 @@ public class DocsTests
     }
 
     [Fact]
+    public void Explain_tells_the_anatomy_of_an_operation_under_every_architecture_that_runs_it()
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "explain");
+        var (code, stdout, stderr) = Virtsim.Run("explain", "--workload", "in", "--profile", "p4-672", "--compare", "--out", folder);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("VM exit: IoInstruction (basic reason 30)", stdout, StringComparison.Ordinal);
+        Assert.Contains("binary-translation / shadow / emulated / bare-metal", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder, "trace-native.json")));
+        Assert.True(File.Exists(Path.Combine(folder, "timeline-hardware-assist-shadow-emulated-hosted.png")));
+        var (refused, _, error) = Virtsim.Run("explain", "--workload", "forkwait");
+        Assert.Equal(2, refused);
+        Assert.Contains("not a nanobenchmark", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_profile_is_refused_with_the_known_names()
     {
         var (code, _, stderr) = Virtsim.Run("profiles", "p5");

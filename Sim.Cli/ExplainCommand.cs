@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Sim.Experiments.Explain;
+using Sim.Experiments.Output;
+using Sim.Experiments.Runs;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads.Nanobenchmarks;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// <c>virtsim explain --workload in --preset type1</c>: one operation of a nanobenchmark traced
+/// through the machine and told step by step with cycle counts (the guest's instruction, the VM
+/// exit and its reason, the hypervisor's handler, the device model, the VM entry), under one
+/// architecture or, with --compare, natively and under every architecture that can run it; a
+/// Chrome trace (Perfetto) and a timeline picture of each.
+/// </summary>
+internal static class ExplainCommand
+{
+    public static Command Build()
+    {
+        var workload = new Option<string>("--workload") { Description = $"The nanobenchmark whose operation to explain: {string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}.", DefaultValueFactory = _ => "in" };
+        var profile = new Option<string>("--profile") { Description = "Hardware profile (see 'virtsim profiles').", DefaultValueFactory = _ => CompareCommand.DefaultProfile };
+        var preset = new Option<string>("--preset") { Description = "Virtualization preset: native, type1, type2, paravirt, oslevel.", DefaultValueFactory = _ => "type1" };
+        var cpu = new Option<string?>("--cpu") { Description = "CPU virtualization instead of the preset's." };
+        var mmu = new Option<string?>("--mmu") { Description = "MMU virtualization instead of the preset's." };
+        var io = new Option<string?>("--io") { Description = "I/O virtualization instead of the preset's." };
+        var hosting = new Option<string?>("--hosting") { Description = "Hosting instead of the preset's." };
+        var compare = new Option<bool>("--compare") { Description = "Explain it natively and under every architecture that runs it on the profile (the presets, trap-and-emulate, binary translation)." };
+        var output = new Option<string?>("--out") { Description = "Results folder (default runs/explain-WORKLOAD-PROFILE, replaced on each run)." };
+        var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
+        var command = new Command("explain", "Trace one operation through the machine, step by step with cycle counts: the anatomy of a trap.")
+        {
+            workload, profile, preset, cpu, mmu, io, hosting, compare, output, force,
+        };
+        command.SetAction(parse =>
+        {
+            string name = parse.GetValue(workload)!;
+            if (Nanobenchmark.All.All(n => n.Name != name))
+            {
+                return Fail($"'{name}' is not a nanobenchmark; explain one of: {string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}.");
+            }
+            if (HardwareProfiles.All.All(p => p.Name != parse.GetValue(profile)))
+            {
+                return Fail($"there is no hardware profile '{parse.GetValue(profile)}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}.");
+            }
+            HardwareProfile hw = HardwareProfiles.Get(parse.GetValue(profile)!);
+            var scenario = new Experiments.Scenarios.WorkloadScenario
+            {
+                Workload = name, Profile = hw.Name, Preset = parse.GetValue(preset)!, Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io),
+                Hosting = parse.GetValue(hosting),
+            };
+            if (scenario.FirstProblem() is { } problem)
+            {
+                return Fail(problem + ".");
+            }
+            Nanobenchmark benchmark = Nanobenchmark.Get(name);
+            IReadOnlyList<VirtualizationAxes> architectures = parse.GetValue(compare) ? Architectures(hw, benchmark) : [scenario.ResolveAxes()];
+            return Execute(hw, benchmark, architectures, parse.GetValue(output), parse.GetValue(force));
+        });
+        return command;
+    }
+
+    /// <summary>Native, the presets, and the software monitors, as far as they run the benchmark on the profile, each once.</summary>
+    private static List<VirtualizationAxes> Architectures(HardwareProfile profile, Nanobenchmark benchmark)
+    {
+        var all = VirtualizationAxes.Presets.Select(p => VirtualizationAxes.ForPreset(p, profile))
+            .Concat([VirtualizationAxes.Resolve("native", profile, CpuVirtualization.TrapAndEmulate, null, null, null),
+                     VirtualizationAxes.Resolve("native", profile, CpuVirtualization.BinaryTranslation, null, null, null)]);
+        return [.. all.Distinct().Where(a => WorkloadRun.Problem(profile, benchmark, a) is null)];
+    }
+
+    private static int Execute(HardwareProfile profile, Nanobenchmark benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force)
+    {
+        ResultsFolder folder;
+        try
+        {
+            folder = ResultsFolder.Begin(outDir ?? Path.Combine("runs", $"explain-{benchmark.Name}-{profile.Name}"), replace: outDir is null || force);
+        }
+        catch (IOException e)
+        {
+            return Fail(e.Message);
+        }
+        try
+        {
+            var text = new System.Text.StringBuilder();
+            foreach (VirtualizationAxes axes in architectures)
+            {
+                Explanation e = Explanation.Of(profile, benchmark, axes);
+                string tag = axes.IsNative ? "native" : string.Join("-", AxisNames.Of(axes.Cpu), AxisNames.Of(axes.Mmu), AxisNames.Of(axes.Io), AxisNames.Of(axes.Hosting));
+                text.Append(e.ToText()).Append('\n');
+                folder.WriteText($"trace-{tag}.json", w => w.Write(ExplanationOutput.ChromeTrace(e, profile)));
+                folder.WriteBinary($"timeline-{tag}.png", s => s.Write(ExplanationOutput.Timeline(e)));
+            }
+            folder.WriteText("explain.txt", w => w.Write(text.ToString()));
+            folder.Commit();
+            Console.Write(text.ToString());
+            Console.WriteLine($"Traces (open in ui.perfetto.dev) and timelines: {folder.Target}");
+            return 0;
+        }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"virtsim explain: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using Sim.Experiments.Explain;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Virtualization;
+using Sim.Workloads.Nanobenchmarks;
+
+namespace Sim.Experiments.Tests.Explain;
+
+/// <summary>The anatomy of one operation: a nanobenchmark's last iteration traced on the machine and told as phases.</summary>
+public class ExplanationTests
+{
+    private static readonly HardwareProfile Nehalem = HardwareProfiles.NehalemX5570;
+
+    private static Explanation Explain(string benchmark, VirtualizationAxes axes) => Explanation.Of(Nehalem, Nanobenchmark.Get(benchmark), axes);
+
+    [Fact]
+    public void An_IN_under_VT_x_exits_runs_the_handler_and_the_device_model_and_enters_again()
+    {
+        Explanation e = Explain("in", VirtualizationAxes.ForPreset("type1", Nehalem));
+        string[] story = [.. e.Phases.Select(p => p.What)];
+        int exit = Array.FindIndex(story, s => s.StartsWith("VM exit: IoInstruction", StringComparison.Ordinal));
+        int model = e.Phases.ToList().FindIndex(p => p.Category == CycleCategory.DeviceEmulation);
+        int entry = Array.FindIndex(story, s => s.StartsWith("VM entry", StringComparison.Ordinal));
+        Assert.Equal("IN port 0x80", story[exit - 1]);
+        Assert.True(exit < model && model < entry, string.Join(" | ", story));
+        Assert.Equal((ulong)Nehalem.Vmx!.VmExitCycles, e.Phases[exit].Cycles);
+        Assert.Equal((ulong)Nehalem.Vmx.VmEntryCycles, e.Phases[entry].Cycles);
+        Assert.Contains(e.Phases, p => p.Where == "hypervisor" && p.What.Contains("VMREAD x10", StringComparison.Ordinal));
+        // The phases tile the iteration: each begins where the one before ended.
+        for (int i = 1; i < e.Phases.Count; i++)
+        {
+            Assert.Equal(e.Phases[i - 1].Offset + e.Phases[i - 1].Cycles, e.Phases[i].Offset);
+        }
+    }
+
+    [Fact]
+    public void Natively_the_same_operation_stays_in_the_kernel_and_a_trap_and_emulate_monitor_takes_a_trap()
+    {
+        Explanation native = Explain("in", VirtualizationAxes.Native);
+        Assert.All(native.Phases, p => Assert.Equal(CycleCategory.Kernel, p.Category));
+        var trapAndEmulate = VirtualizationAxes.Resolve("native", Nehalem, CpuVirtualization.TrapAndEmulate, null, null, null);
+        Explanation trapped = Explain("in", trapAndEmulate);
+        Assert.Contains(trapped.Phases, p => p.What == "IN traps to the monitor (#GP delivered)");
+        Assert.DoesNotContain(trapped.Phases, p => p.Category == CycleCategory.VmTransition);
+    }
+
+    [Fact]
+    public void The_trace_file_has_one_complete_event_per_phase()
+    {
+        Explanation e = Explain("cr8wr", VirtualizationAxes.ForPreset("type1", HardwareProfiles.Pentium4672) with { Mmu = MmuVirtualization.Shadow });
+        using JsonDocument json = JsonDocument.Parse(ExplanationOutput.ChromeTrace(e, HardwareProfiles.Pentium4672));
+        JsonElement[] complete = [.. json.RootElement.GetProperty("traceEvents").EnumerateArray().Where(x => x.GetProperty("ph").GetString() == "X")];
+        Assert.Equal(e.Phases.Count, complete.Length);
+        Assert.Contains(complete, x => x.GetProperty("name").GetString()!.StartsWith("VM exit: ControlRegisterAccess", StringComparison.Ordinal));
+        Assert.True(ExplanationOutput.Timeline(e).Length > 10_000);
+    }
+}
