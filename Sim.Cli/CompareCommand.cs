@@ -48,38 +48,33 @@ internal static class CompareCommand
         }
         (IWorkload workload, long n) = scenario.ResolveWorkload();
         HardwareProfile profile = scenario.ResolveProfile();
-        ResultsFolder folder;
+        IReadOnlyList<PresetOutcome> outcomes = [];
+        string summary = "";
+        string written;
         try
         {
-            folder = ResultsFolder.Begin(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.Profile}"), replace: outDir is null || force);
+            written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.Profile}"), replace: outDir is null || force, folder =>
+            {
+                DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
+                outcomes = PresetComparison.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
+                summary = ComparisonReport.ToJson(outcomes, scenario.Workload, profile.Name, n, scenario.Seed);
+                folder.WriteText("presets.csv", w => ComparisonReport.WritePresets(w, outcomes));
+                folder.WriteText("exits.csv", w => ComparisonReport.WriteExits(w, outcomes));
+                folder.WriteText("summary.json", w => w.Write(summary));
+                folder.WriteText("report.md", w => w.Write(ComparisonReport.ToMarkdown(outcomes, scenario.Workload, workload.Description, profile.Name, n, scenario.Seed)));
+                folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.Workload} on {profile.Name}: cycles by category", outcomes)));
+                string resolved = JsonText.Of(scenario.Resolved());
+                folder.WriteText("scenario.json", w => w.Write(resolved));
+                (string version, string commit) = VersionCommand.ProgramVersion();
+                folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
+            });
         }
         catch (IOException e)
         {
             return Fail(e.Message);
         }
-        try
-        {
-            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-            IReadOnlyList<PresetOutcome> outcomes = PresetComparison.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
-            string summary = ComparisonReport.ToJson(outcomes, scenario.Workload, profile.Name, n, scenario.Seed);
-            folder.WriteText("presets.csv", w => ComparisonReport.WritePresets(w, outcomes));
-            folder.WriteText("exits.csv", w => ComparisonReport.WriteExits(w, outcomes));
-            folder.WriteText("summary.json", w => w.Write(summary));
-            folder.WriteText("report.md", w => w.Write(ComparisonReport.ToMarkdown(outcomes, scenario.Workload, workload.Description, profile.Name, n, scenario.Seed)));
-            folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.Workload} on {profile.Name}: cycles by category", outcomes)));
-            string resolved = JsonText.Of(scenario.Resolved());
-            folder.WriteText("scenario.json", w => w.Write(resolved));
-            (string version, string commit) = VersionCommand.ProgramVersion();
-            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
-            folder.Commit();
-            Console.Write(json ? summary : ComparisonReport.ToText(outcomes, scenario.Workload, profile.Name, n, scenario.Seed) + $"\nResults: {folder.Target}\n");
-            return 0;
-        }
-        catch
-        {
-            folder.Abandon();
-            throw;
-        }
+        Console.Write(json ? summary : ComparisonReport.ToText(outcomes, scenario.Workload, profile.Name, n, scenario.Seed) + $"\nResults: {written}\n");
+        return 0;
     }
 
     private static int Fail(string message)

@@ -72,37 +72,30 @@ internal static class ExplainCommand
 
     private static int Execute(HardwareProfile profile, Nanobenchmark benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force)
     {
-        ResultsFolder folder;
+        var text = new System.Text.StringBuilder();
+        string written;
         try
         {
-            folder = ResultsFolder.Begin(outDir ?? Path.Combine("runs", $"explain-{benchmark.Name}-{profile.Name}"), replace: outDir is null || force);
+            written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"explain-{benchmark.Name}-{profile.Name}"), replace: outDir is null || force, folder =>
+            {
+                foreach (VirtualizationAxes axes in architectures)
+                {
+                    Explanation e = Explanation.Of(profile, benchmark, axes);
+                    string tag = axes.IsNative ? "native" : string.Join("-", AxisNames.Of(axes.Cpu), AxisNames.Of(axes.Mmu), AxisNames.Of(axes.Io), AxisNames.Of(axes.Hosting));
+                    text.Append(e.ToText()).Append('\n');
+                    folder.WriteText($"trace-{tag}.json", w => w.Write(ExplanationOutput.ChromeTrace(e, profile)));
+                    folder.WriteBinary($"timeline-{tag}.png", s => s.Write(ExplanationOutput.Timeline(e)));
+                }
+                folder.WriteText("explain.txt", w => w.Write(text.ToString()));
+            });
         }
         catch (IOException e)
         {
             return Fail(e.Message);
         }
-        try
-        {
-            var text = new System.Text.StringBuilder();
-            foreach (VirtualizationAxes axes in architectures)
-            {
-                Explanation e = Explanation.Of(profile, benchmark, axes);
-                string tag = axes.IsNative ? "native" : string.Join("-", AxisNames.Of(axes.Cpu), AxisNames.Of(axes.Mmu), AxisNames.Of(axes.Io), AxisNames.Of(axes.Hosting));
-                text.Append(e.ToText()).Append('\n');
-                folder.WriteText($"trace-{tag}.json", w => w.Write(ExplanationOutput.ChromeTrace(e, profile)));
-                folder.WriteBinary($"timeline-{tag}.png", s => s.Write(ExplanationOutput.Timeline(e)));
-            }
-            folder.WriteText("explain.txt", w => w.Write(text.ToString()));
-            folder.Commit();
-            Console.Write(text.ToString());
-            Console.WriteLine($"Traces (open in ui.perfetto.dev) and timelines: {folder.Target}");
-            return 0;
-        }
-        catch
-        {
-            folder.Abandon();
-            throw;
-        }
+        Console.Write(text.ToString());
+        Console.WriteLine($"Traces (open in ui.perfetto.dev) and timelines: {written}");
+        return 0;
     }
 
     private static int Fail(string message)

@@ -116,47 +116,41 @@ internal static class RunCommand
             Console.Error.WriteLine($"virtsim run: {e.Message.Split(" (Parameter")[0]}");
             return 2;
         }
-        ResultsFolder folder;
+        var wall = Stopwatch.StartNew();
+        EngineDemoReport? report = null;
+        string written;
         try
         {
-            folder = ResultsFolder.Begin(outDir, replace);
+            written = ResultsFolder.Produce(outDir, replace, folder =>
+            {
+                DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
+                IReadOnlyList<RunResult> runs = EngineDemoRun.RunAll(scenario, threads, done =>
+                    Console.Error.WriteLine($"  repetition {done}/{scenario.Repetitions} done"));
+                wall.Stop();
+                report = EngineDemoReport.Build(scenario, runs);
+                folder.WriteText("stats.csv", w => StatsCsv.Write(w, runs));
+                folder.WriteText("summary.csv", w => SummaryCsv.Write(w, runs));
+                folder.WriteText("report.md", w => w.Write(report.ToMarkdown()));
+                string resolved = ScenarioJson(scenario);
+                folder.WriteText("scenario.json", w => w.Write(resolved));
+                (string version, string commit) = VersionCommand.ProgramVersion();
+                folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
+                if (runs[0].Trace is TraceRecorder recorder)
+                {
+                    folder.WriteBinary("trace.json", s => ChromeTraceWriter.Write(recorder, s));
+                }
+            });
         }
         catch (IOException e)
         {
             Console.Error.WriteLine($"virtsim run: {e.Message}");
             return 2;
         }
-        try
-        {
-            var wall = Stopwatch.StartNew();
-            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-            IReadOnlyList<RunResult> runs = EngineDemoRun.RunAll(scenario, threads, done =>
-                Console.Error.WriteLine($"  repetition {done}/{scenario.Repetitions} done"));
-            wall.Stop();
-            var report = EngineDemoReport.Build(scenario, runs);
-            folder.WriteText("stats.csv", w => StatsCsv.Write(w, runs));
-            folder.WriteText("summary.csv", w => SummaryCsv.Write(w, runs));
-            folder.WriteText("report.md", w => w.Write(report.ToMarkdown()));
-            string resolved = ScenarioJson(scenario);
-            folder.WriteText("scenario.json", w => w.Write(resolved));
-            (string version, string commit) = VersionCommand.ProgramVersion();
-            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
-            if (runs[0].Trace is TraceRecorder recorder)
-            {
-                folder.WriteBinary("trace.json", s => ChromeTraceWriter.Write(recorder, s));
-            }
-            folder.Commit();
-            Console.WriteLine(report.ToMarkdown());
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{report.EventsProcessed:N0} events in {wall.Elapsed.TotalSeconds:0.00} s of wall time ({report.EventsProcessed / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s on {Math.Max(1, threads)} threads)."));
-            Console.WriteLine($"Results: {folder.Target}");
-            return 0;
-        }
-        catch
-        {
-            folder.Abandon();
-            throw;
-        }
+        Console.WriteLine(report!.ToMarkdown());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{report.EventsProcessed:N0} events in {wall.Elapsed.TotalSeconds:0.00} s of wall time ({report.EventsProcessed / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s on {Math.Max(1, threads)} threads)."));
+        Console.WriteLine($"Results: {written}");
+        return 0;
     }
 
     /// <summary>The fully resolved scenario, times in picoseconds, so the run can be repeated exactly.</summary>

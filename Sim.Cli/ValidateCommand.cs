@@ -48,33 +48,27 @@ internal static class ValidateCommand
         {
             return Fail($"no experiment's id contains '{only}'.");
         }
-        ResultsFolder folder;
+        IReadOnlyList<ValidationResult> results = [];
+        string written;
         try
         {
-            folder = ResultsFolder.Begin(outDir ?? DefaultOut, replace: outDir is null || force);
+            written = ResultsFolder.Produce(outDir ?? DefaultOut, replace: outDir is null || force, folder =>
+            {
+                int done = 0;
+                results = ValidationRun.RunAll(experiments, threads, r =>
+                    Console.Error.WriteLine($"  [{Interlocked.Increment(ref done)}/{experiments.Count}] {r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance"));
+                folder.WriteText("validation.csv", w => ValidationReport.WriteCsv(w, results));
+                folder.WriteText("validation.md", w => w.Write(ValidationReport.ToMarkdown(results)));
+                folder.WriteBinary("validation.png", s => s.Write(ValidationChart.Png(results)));
+            });
         }
         catch (IOException e)
         {
             return Fail(e.Message);
         }
-        try
-        {
-            int done = 0;
-            IReadOnlyList<ValidationResult> results = ValidationRun.RunAll(experiments, threads, r =>
-                Console.Error.WriteLine($"  [{Interlocked.Increment(ref done)}/{experiments.Count}] {r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance"));
-            folder.WriteText("validation.csv", w => ValidationReport.WriteCsv(w, results));
-            folder.WriteText("validation.md", w => w.Write(ValidationReport.ToMarkdown(results)));
-            folder.WriteBinary("validation.png", s => s.Write(ValidationChart.Png(results)));
-            folder.Commit();
-            Console.Write(ValidationReport.ToText(results));
-            Console.WriteLine($"Results: {folder.Target}");
-            return strict && results.Any(r => !r.Within) ? 1 : 0;
-        }
-        catch
-        {
-            folder.Abandon();
-            throw;
-        }
+        Console.Write(ValidationReport.ToText(results));
+        Console.WriteLine($"Results: {written}");
+        return strict && results.Any(r => !r.Within) ? 1 : 0;
     }
 
     private static int Fail(string message)

@@ -34,43 +34,37 @@ internal static class WorkloadRunner
         HardwareProfile profile = scenario.ResolveProfile();
         string target = outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-{scenario.Preset}");
         Models.Virtualization.VirtualizationAxes axes = scenario.ResolveAxes();
-        ResultsFolder folder;
+        var runs = new WorkloadRunResult[scenario.Repetitions];
+        string summary = "";
+        string written;
         try
         {
-            folder = ResultsFolder.Begin(target, replace: outDir is null || force);
+            written = ResultsFolder.Produce(target, replace: outDir is null || force, folder =>
+            {
+                DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
+                Parallel.For(0, runs.Length, i => runs[i] = WorkloadRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine(), axes,
+                    scenario.ResolveMonitorParameters(), scenario.ResolveContainers(), scenario.ResolveConsolidation()));
+                summary = WorkloadRunReport.ToJson(runs);
+                folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
+                if (runs.Length > 1)
+                {
+                    folder.WriteText("summary.csv", w => SummaryCsv.Write(w, [.. runs.Select(r => r.Run)]));
+                }
+                folder.WriteText("summary.json", w => w.Write(summary));
+                folder.WriteText("report.md", w => w.Write(WorkloadRunReport.ToMarkdown(runs, workload.Description)));
+                folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
+                string resolved = JsonText.Of(scenario.Resolved());
+                folder.WriteText("scenario.json", w => w.Write(resolved));
+                (string version, string commit) = VersionCommand.ProgramVersion();
+                folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
+            });
         }
         catch (IOException e)
         {
             return Fail(e.Message);
         }
-        try
-        {
-            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-            var runs = new WorkloadRunResult[scenario.Repetitions];
-            Parallel.For(0, runs.Length, i => runs[i] = WorkloadRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine(), axes,
-                scenario.ResolveMonitorParameters(), scenario.ResolveContainers(), scenario.ResolveConsolidation()));
-            string summary = WorkloadRunReport.ToJson(runs);
-            folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
-            if (runs.Length > 1)
-            {
-                folder.WriteText("summary.csv", w => SummaryCsv.Write(w, [.. runs.Select(r => r.Run)]));
-            }
-            folder.WriteText("summary.json", w => w.Write(summary));
-            folder.WriteText("report.md", w => w.Write(WorkloadRunReport.ToMarkdown(runs, workload.Description)));
-            folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
-            string resolved = JsonText.Of(scenario.Resolved());
-            folder.WriteText("scenario.json", w => w.Write(resolved));
-            (string version, string commit) = VersionCommand.ProgramVersion();
-            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
-            folder.Commit();
-            Console.Write(json ? summary : WorkloadRunReport.ToText(runs, workload.Description) + $"\nResults: {folder.Target}\n");
-            return 0;
-        }
-        catch
-        {
-            folder.Abandon();
-            throw;
-        }
+        Console.Write(json ? summary : WorkloadRunReport.ToText(runs, workload.Description) + $"\nResults: {written}\n");
+        return 0;
     }
 
     internal static int Fail(string message)

@@ -58,6 +58,29 @@ public sealed class ResultsFolder
         write(stream);
     }
 
+    /// <summary>
+    /// Writes the results folder <paramref name="target"/>: checks it may be written before any
+    /// work (an <see cref="IOException"/> if it exists and may not be replaced), has
+    /// <paramref name="fill"/> write its files, and moves it into place; if anything throws, the
+    /// staging folder is removed and the exception goes on. Returns the folder's full path.
+    /// </summary>
+    public static string Produce(string target, bool replace, Action<ResultsFolder> fill)
+    {
+        ArgumentNullException.ThrowIfNull(fill);
+        ResultsFolder folder = Begin(target, replace);
+        try
+        {
+            fill(folder);
+            folder.Commit();
+            return folder.Target;
+        }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
+    }
+
     /// <summary>Moves the finished folder into place.</summary>
     public void Commit()
     {
