@@ -48,19 +48,11 @@ internal static class ValidateCommand
         {
             return Fail($"no experiment's id contains '{only}'.");
         }
-        IReadOnlyList<ValidationResult> results = [];
+        IReadOnlyList<ValidationResult> results;
         string written;
         try
         {
-            written = ResultsFolder.Produce(outDir ?? DefaultOut, replace: outDir is null || force, folder =>
-            {
-                int done = 0;
-                results = ValidationRun.RunAll(experiments, threads, r =>
-                    Console.Error.WriteLine($"  [{Interlocked.Increment(ref done)}/{experiments.Count}] {r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance"));
-                folder.WriteText("validation.csv", w => ValidationReport.WriteCsv(w, results));
-                folder.WriteText("validation.md", w => w.Write(ValidationReport.ToMarkdown(results)));
-                folder.WriteBinary("validation.png", s => s.Write(ValidationChart.Png(results)));
-            });
+            (results, written) = Write(experiments, outDir ?? DefaultOut, replace: outDir is null || force, threads);
         }
         catch (IOException e)
         {
@@ -69,6 +61,22 @@ internal static class ValidateCommand
         Console.Write(ValidationReport.ToText(results));
         Console.WriteLine($"Results: {written}");
         return strict && results.Any(r => !r.Within) ? 1 : 0;
+    }
+
+    /// <summary>Runs <paramref name="experiments"/> and writes the validation results folder at <paramref name="target"/> (table as CSV and Markdown, the chart); progress on standard error.</summary>
+    public static (IReadOnlyList<ValidationResult> Results, string Folder) Write(IReadOnlyList<ReferenceExperiment> experiments, string target, bool replace, int threads)
+    {
+        IReadOnlyList<ValidationResult> results = [];
+        string written = ResultsFolder.Produce(target, replace, folder =>
+        {
+            int done = 0;
+            results = ValidationRun.RunAll(experiments, threads, r =>
+                Console.Error.WriteLine($"  [{Interlocked.Increment(ref done)}/{experiments.Count}] {r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance"));
+            folder.WriteText("validation.csv", w => ValidationReport.WriteCsv(w, results));
+            folder.WriteText("validation.md", w => w.Write(ValidationReport.ToMarkdown(results)));
+            folder.WriteBinary("validation.png", s => s.Write(ValidationChart.Png(results)));
+        });
+        return (results, written);
     }
 
     private static int Fail(string message)

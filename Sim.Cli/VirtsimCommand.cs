@@ -19,6 +19,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(NanobenchCommand.Build());
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(ExplainCommand.Build());
+        root.Subcommands.Add(ReproduceCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;

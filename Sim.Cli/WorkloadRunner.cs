@@ -30,21 +30,39 @@ internal static class WorkloadRunner
         {
             return Fail(problem + ".");
         }
-        (IWorkload workload, long n) = scenario.ResolveWorkload();
-        HardwareProfile profile = scenario.ResolveProfile();
-        string target = outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-{scenario.Preset}");
-        Models.Virtualization.VirtualizationAxes axes = scenario.ResolveAxes();
-        var runs = new WorkloadRunResult[scenario.Repetitions];
-        string summary = "";
+        WorkloadRunResult[] runs;
         string written;
         try
         {
-            written = ResultsFolder.Produce(target, replace: outDir is null || force, folder =>
+            (runs, written) = Write(scenario, outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-{scenario.Preset}"), replace: outDir is null || force);
+        }
+        catch (IOException e)
+        {
+            return Fail(e.Message);
+        }
+        string description = scenario.ResolveWorkload().Workload.Description;
+        Console.Write(json ? WorkloadRunReport.ToJson(runs) : WorkloadRunReport.ToText(runs, description) + $"\nResults: {written}\n");
+        return 0;
+    }
+
+    /// <summary>
+    /// Runs a valid scenario's repetitions in parallel and writes its results folder at
+    /// <paramref name="target"/>: every statistic, the summary, the report and its chart, the
+    /// resolved scenario and the manifest. Returns the runs and the folder's path.
+    /// </summary>
+    public static (WorkloadRunResult[] Runs, string Folder) Write(WorkloadScenario scenario, string target, bool replace)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        (IWorkload workload, long n) = scenario.ResolveWorkload();
+        HardwareProfile profile = scenario.ResolveProfile();
+        Models.Virtualization.VirtualizationAxes axes = scenario.ResolveAxes();
+        var runs = new WorkloadRunResult[scenario.Repetitions];
+        string written = ResultsFolder.Produce(target, replace, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
                 Parallel.For(0, runs.Length, i => runs[i] = WorkloadRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine(), axes,
                     scenario.ResolveMonitorParameters(), scenario.ResolveContainers(), scenario.ResolveConsolidation()));
-                summary = WorkloadRunReport.ToJson(runs);
+                string summary = WorkloadRunReport.ToJson(runs);
                 folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
                 if (runs.Length > 1)
                 {
@@ -58,13 +76,7 @@ internal static class WorkloadRunner
                 (string version, string commit) = VersionCommand.ProgramVersion();
                 folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
             });
-        }
-        catch (IOException e)
-        {
-            return Fail(e.Message);
-        }
-        Console.Write(json ? summary : WorkloadRunReport.ToText(runs, workload.Description) + $"\nResults: {written}\n");
-        return 0;
+        return (runs, written);
     }
 
     internal static int Fail(string message)

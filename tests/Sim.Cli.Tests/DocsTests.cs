@@ -77,6 +77,26 @@ public class DocsTests
     }
 
     [Fact]
+    public void Reproduce_regenerates_a_committed_results_folder_to_the_byte()
+    {
+        string root = Virtsim.TempFolder();
+        var (code, stdout, stderr) = Virtsim.Run("reproduce", "--only", "in-type1-nehalem", "--results", root);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("in-type1-nehalem", stdout, StringComparison.Ordinal);
+        string committed = Path.Combine(RepositoryRoot(), "results", "in-type1-nehalem");
+        string[] files = [.. Directory.GetFiles(committed).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+        Assert.Equal(files, Directory.GetFiles(Path.Combine(root, "in-type1-nehalem")).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal));
+        foreach (string file in files.Where(f => f is not "manifest.json" && !f.EndsWith(".png", StringComparison.Ordinal)))
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(committed, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(root, "in-type1-nehalem", file))),
+                $"results/in-type1-nehalem/{file} differs: regenerate it with 'dotnet run --project Sim.Cli -- reproduce'.");
+        }
+        var (refused, _, error) = Virtsim.Run("reproduce", "--only", "nothing-of-the-kind", "--results", root);
+        Assert.Equal(2, refused);
+        Assert.Contains("the names are", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_profile_is_refused_with_the_known_names()
     {
         var (code, _, stderr) = Virtsim.Run("profiles", "p5");
