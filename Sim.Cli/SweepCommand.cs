@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Sim.Experiments.Output;
+using Sim.Experiments.Scenarios;
+using Sim.Experiments.Sweeps;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// <c>virtsim sweep FILE</c>: every point of a grid of scenarios at every seed, in parallel, with
+/// progress and the time left; resumable (finished runs are kept in points/ and not run again);
+/// one shard of the grid (<c>--shard K/N</c>) for a cluster's array jobs, whose folders
+/// <c>virtsim merge</c> puts together; <c>--emit-slurm N</c> writes the Slurm job-array script
+/// that does that. The tables come out the same to the byte whatever the threads or shards.
+/// </summary>
+internal static class SweepCommand
+{
+    public static Command Build()
+    {
+        var file = new Argument<string>("file") { Description = "The sweep file (YAML: base, grid, seeds; docs/sweeps.md)." };
+        var output = new Option<string?>("--out") { Description = "The sweep's folder (default runs/sweep-NAME); a sweep started there before resumes." };
+        var threads = new Option<int>("--threads") { Description = "Runs in parallel; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard K of N (K/N): the points whose number is K - 1 modulo N. Merge the shards' folders with 'virtsim merge'." };
+        var slurm = new Option<int?>("--emit-slurm") { Description = "Write a Slurm job-array script of N tasks, each one shard, into the sweep's folder, and run nothing." };
+        var command = new Command("sweep", "Run a grid of scenarios over seeds, in parallel, resumable, shardable; tables of every run and of means with 95% intervals.")
+        {
+            file, output, threads, shard, slurm,
+        };
+        command.SetAction(parse =>
+        {
+            Sweep sweep;
+            try
+            {
+                sweep = Sweep.Load(parse.GetValue(file)!);
+            }
+            catch (ScenarioException e)
+            {
+                return Fail(e.Message);
+            }
+            string folder = parse.GetValue(output) ?? Path.Combine("runs", "sweep-" + sweep.Name);
+            if (parse.GetValue(slurm) is { } tasks)
+            {
+                return EmitSlurm(parse.GetValue(file)!, folder, tasks);
+            }
+            Shard part = Shard.Whole;
+            if (parse.GetValue(shard) is { } text)
+            {
+                part = Shard.Parse(text) ?? Shard.Whole;
+                if (part == Shard.Whole && text != "1/1")
+                {
+                    return Fail($"--shard takes K/N with 1 <= K <= N, such as 3/8, not '{text}'.");
+                }
+            }
+            return Execute(sweep, folder, part, parse.GetValue(threads));
+        });
+        return command;
+    }
+
+    private static int Execute(Sweep sweep, string folder, Shard shard, int threads)
+    {
+        var wall = Stopwatch.StartNew();
+        bool terminal = !Console.IsErrorRedirected;
+        int ran = SweepRun.Run(sweep, folder, shard, threads, (done, total, result) =>
+        {
+            double left = wall.Elapsed.TotalSeconds / done * (total - done);
+            string line = string.Create(CultureInfo.InvariantCulture, $"[{done}/{total}] {100.0 * done / total:0}%  {result.Point} seed {result.Seed}  about {TimeSpan.FromSeconds(Math.Round(left)):g} left");
+            lock (Console.Error)
+            {
+                Console.Error.Write(terminal ? "\r" + line.PadRight(78) + (done == total ? "\n" : "") : line + "\n");
+            }
+        });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ran} run(s) done in {wall.Elapsed.TotalSeconds:0.0} s ({sweep.Points.Count} points x {sweep.Seeds} seed(s){(shard == Shard.Whole ? "" : $", shard {shard}")})."));
+        if (shard != Shard.Whole)
+        {
+            Console.WriteLine($"Shard written to {Path.GetFullPath(folder)}; when every shard is done: virtsim merge FILE --out DIR SHARD_FOLDERS...");
+            return 0;
+        }
+        return Assemble(sweep, folder);
+    }
+
+    /// <summary>Writes the sweep's tables from its job files, or says which runs are missing.</summary>
+    internal static int Assemble(Sweep sweep, string folder)
+    {
+        IReadOnlyList<JobResult> results = SweepRun.Collect(sweep, folder, out IReadOnlyList<string> missing);
+        if (missing.Count > 0)
+        {
+            return Fail($"{missing.Count} run(s) have no result yet in {Path.Combine(folder, SweepRun.PointsFolder)} (such as {missing[0]}); run the missing shards, or the sweep without --shard.");
+        }
+        WriteWhole(folder, "points.csv", w => SweepReport.WritePoints(w, sweep, results));
+        WriteWhole(folder, "summary.csv", w => SweepReport.WriteSummary(w, sweep, results));
+        WriteWhole(folder, "report.md", w => w.Write(SweepReport.ToMarkdown(sweep, results)));
+        Console.WriteLine($"Tables: {Path.GetFullPath(folder)} (points.csv, summary.csv, report.md)");
+        return 0;
+    }
+
+    private static void WriteWhole(string folder, string name, Action<TextWriter> write)
+    {
+        using var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        write(text);
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, name);
+        string partial = path + ".partial";
+        File.WriteAllText(partial, text.ToString(), new System.Text.UTF8Encoding(false));
+        File.Move(partial, path, overwrite: true);
+    }
+
+    /// <summary>A Slurm job array of <paramref name="tasks"/> tasks, task K running shard K/N into the one shared folder; then the sweep without --shard (or merge) writes the tables.</summary>
+    private static int EmitSlurm(string file, string folder, int tasks)
+    {
+        if (tasks is < 1 or > 10_000)
+        {
+            return Fail("--emit-slurm takes the number of array tasks, 1 to 10000.");
+        }
+        string program = Path.Combine(AppContext.BaseDirectory, "virtsim.dll");
+        string sweepFile = Path.GetFullPath(file), outDir = Path.GetFullPath(folder);
+        const string cpus = "${SLURM_CPUS_PER_TASK:-1}"; // expanded by the shell in the job
+        string script = string.Create(CultureInfo.InvariantCulture, $"""
+            #!/bin/bash
+            # A Slurm job array for the sweep {sweepFile}: task K runs shard K/{tasks} into {outDir}.
+            # Submit:   sbatch {Path.Combine(outDir, "sweep.sbatch")}
+            # Then, once every task is done (sbatch --dependency=afterok:JOBID), write the tables:
+            #           dotnet {program} sweep {sweepFile} --out {outDir}
+            #SBATCH --job-name=virtsim-sweep
+            #SBATCH --array=1-{tasks}
+            #SBATCH --cpus-per-task=2
+            #SBATCH --output={outDir}/slurm-%A_%a.log
+            set -euo pipefail
+            dotnet {program} sweep {sweepFile} --out {outDir} --shard "$SLURM_ARRAY_TASK_ID/{tasks}" --threads "{cpus}"
+
+            """);
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, "sweep.sbatch"), script.Replace("\r\n", "\n", StringComparison.Ordinal));
+        Console.WriteLine($"Slurm script: {Path.Combine(outDir, "sweep.sbatch")}");
+        return 0;
+    }
+
+    internal static int Fail(string message)
+    {
+        Console.Error.WriteLine($"virtsim sweep: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,83 @@
+namespace Sim.Cli.Tests;
+
+/// <summary>Sweeps: the same tables whatever the threads, interruptions or shards; bad files refused.</summary>
+public class SweepTests
+{
+    private const string Grid = """
+        base:
+          workload: lat-null
+          size: 5000
+          profile: nehalem-x5570
+        grid:
+          preset: [type1, oslevel]
+          guests: [1, 2]
+        seeds: 2
+        """;
+
+    private static readonly string[] Tables = ["points.csv", "summary.csv", "report.md"];
+
+    private static string SweepFile(string text)
+    {
+        string path = Path.Combine(Virtsim.TempFolder(), "grid.yaml");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Threads_shards_and_an_interruption_give_the_same_tables_to_the_byte()
+    {
+        string file = SweepFile(Grid);
+        string whole = Path.Combine(Virtsim.TempFolder(), "whole");
+        var (code, stdout, stderr) = Virtsim.Run("sweep", file, "--out", whole, "--threads", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("8 run(s) done", stdout, StringComparison.Ordinal);
+        Assert.Contains("[8/8] 100%", stderr, StringComparison.Ordinal); // plain progress lines when not a terminal
+
+        string one = Path.Combine(Virtsim.TempFolder(), "one");
+        string two = Path.Combine(Virtsim.TempFolder(), "two");
+        Assert.Equal(0, Virtsim.Run("sweep", file, "--out", one, "--shard", "1/2", "--threads", "1").ExitCode);
+        var (partial, _, missing) = Virtsim.Run("merge", file, "--out", Path.Combine(Virtsim.TempFolder(), "partial"), one);
+        Assert.Equal(2, partial); // shard 2's runs are missing: no tables
+        Assert.Contains("have no result yet", missing, StringComparison.Ordinal);
+        Assert.Equal(0, Virtsim.Run("sweep", file, "--out", two, "--shard", "2/2").ExitCode);
+        string merged = Path.Combine(Virtsim.TempFolder(), "merged");
+        Assert.Equal(0, Virtsim.Run("merge", file, "--out", merged, one, two).ExitCode);
+
+        // An interrupted sweep: one run's result lost; the rerun does only that one.
+        File.Delete(Path.Combine(whole, "points", "p0003-s002.json"));
+        var (resumed, again, _) = Virtsim.Run("sweep", file, "--out", whole, "--threads", "1");
+        Assert.Equal(0, resumed);
+        Assert.Contains("1 run(s) done", again, StringComparison.Ordinal);
+
+        foreach (string table in Tables)
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, table)), File.ReadAllBytes(Path.Combine(merged, table)));
+        }
+        Assert.Contains("p0004,oslevel,2,", File.ReadAllText(Path.Combine(whole, "summary.csv")), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("grid:\n  seed: [1, 2]\n", "'seed' cannot be a grid axis")]
+    [InlineData("grid:\n  preset: []\n", "takes a non-empty list")]
+    [InlineData("grid:\n  preset: [type1]\nsamples: 3\n", "unknown key 'samples'")]
+    [InlineData("base:\n  workload: gups\ngrid:\n  preset: [paravirt]\n", "point 1: preset=paravirt")]
+    public void A_bad_sweep_file_is_refused_before_anything_runs(string text, string expected)
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "never");
+        var (code, _, stderr) = Virtsim.Run("sweep", SweepFile(text), "--out", folder);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void The_Slurm_script_runs_one_shard_per_array_task()
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "cluster");
+        Assert.Equal(0, Virtsim.Run("sweep", SweepFile(Grid), "--out", folder, "--emit-slurm", "4").ExitCode);
+        string script = File.ReadAllText(Path.Combine(folder, "sweep.sbatch"));
+        Assert.Contains("#SBATCH --array=1-4", script, StringComparison.Ordinal);
+        Assert.Contains("--shard \"$SLURM_ARRAY_TASK_ID/4\"", script, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(folder, "points"))); // nothing ran
+    }
+}
