@@ -97,6 +97,19 @@ public class DocsTests
     }
 
     [Fact]
+    public void A_results_folder_s_resolved_scenario_reruns_to_the_same_bytes()
+    {
+        string committed = Path.Combine(RepositoryRoot(), "results", "in-type1-nehalem");
+        string rerun = Path.Combine(Virtsim.TempFolder(), "rerun");
+        var (code, _, stderr) = Virtsim.Run("run", Path.Combine(committed, "scenario.json"), "--out", rerun);
+        Assert.True(code == 0, stderr);
+        foreach (string file in new[] { "stats.csv", "summary.json", "report.md", "scenario.json" })
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(committed, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(rerun, file))), $"{file} differs on a rerun");
+        }
+    }
+
+    [Fact]
     public void An_unknown_profile_is_refused_with_the_known_names()
     {
         var (code, _, stderr) = Virtsim.Run("profiles", "p5");
