@@ -63,6 +63,7 @@ internal static class CompareCommand
                 folder.WriteText("summary.json", w => w.Write(summary));
                 folder.WriteText("report.md", w => w.Write(ComparisonReport.ToMarkdown(outcomes, scenario.Workload, workload.Description, profile.Name, n, scenario.Seed)));
                 folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.Workload} on {profile.Name}: cycles by category", outcomes)));
+                folder.WriteBinary("exits.png", s => s.Write(ExitChart.Png($"{scenario.Workload} on {profile.Name}: VM exits by reason", outcomes)));
                 string resolved = JsonText.Of(scenario.Resolved());
                 folder.WriteText("scenario.json", w => w.Write(resolved));
                 (string version, string commit) = VersionCommand.ProgramVersion();

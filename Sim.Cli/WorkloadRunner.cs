@@ -71,6 +71,10 @@ internal static class WorkloadRunner
                 folder.WriteText("summary.json", w => w.Write(summary));
                 folder.WriteText("report.md", w => w.Write(WorkloadRunReport.ToMarkdown(runs, workload.Description)));
                 folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
+                if (LatencyChart.Histograms(runs[0]).Count > 0)
+                {
+                    folder.WriteBinary("latency.png", s => s.Write(LatencyChart.Png($"{scenario.Workload} on {scenario.Profile}: latency distribution", runs[0])));
+                }
                 string resolved = JsonText.Of(scenario.Resolved());
                 folder.WriteText("scenario.json", w => w.Write(resolved));
                 (string version, string commit) = VersionCommand.ProgramVersion();

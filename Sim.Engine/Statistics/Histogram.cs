@@ -22,7 +22,7 @@ public sealed class Histogram : Statistic
     private const int HalfSubBuckets = 1 << (SubBucketBits - 1);
 
     private static readonly (string Name, double Percent)[] ReportedPercentiles =
-        [("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p99_9", 99.9)];
+        [("p1", 1), ("p5", 5), ("p10", 10), ("p25", 25), ("p50", 50), ("p75", 75), ("p90", 90), ("p95", 95), ("p99", 99), ("p99_9", 99.9)];
 
     private long[] _buckets = new long[ExactLimit];
     private long _count;

@@ -161,7 +161,7 @@ public static class WorkloadRunReport
         Latency[] latencies = [.. Latencies(r)];
         if (latencies.Length > 0)
         {
-            md.Append("\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
+            md.Append("\n![latency distribution](latency.png)\n\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
             foreach (Latency l in latencies)
             {
                 md.Append(ci, $"| {l.Name} | {l.Count:N0} | {l.MeanUs:0.##} | {l.P50Us:0.##} | {l.P90Us:0.##} | {l.P99Us:0.##} |\n");

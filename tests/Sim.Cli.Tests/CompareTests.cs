@@ -19,7 +19,7 @@ public class CompareTests
         Assert.True(presets[2].GetProperty("slowdown").GetDouble() > presets[1].GetProperty("slowdown").GetDouble()); // hosted: the trip through the host on every IN
         Assert.Contains("minimal test kernel", presets[3].GetProperty("not_run").GetString(), StringComparison.Ordinal); // paravirt needs the Linux-like kernel
         Assert.Contains("minimal test kernel", presets[4].GetProperty("not_run").GetString(), StringComparison.Ordinal); // so do containers
-        foreach (string file in new[] { "presets.csv", "exits.csv", "cycles.png", "report.md", "manifest.json", "scenario.json" })
+        foreach (string file in new[] { "presets.csv", "exits.csv", "cycles.png", "exits.png", "report.md", "manifest.json", "scenario.json" })
         {
             Assert.True(File.Exists(Path.Combine(outDir, file)), file);
         }

@@ -110,6 +110,17 @@ public class DocsTests
     }
 
     [Fact]
+    public void An_IO_run_draws_its_latency_distribution()
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "fio");
+        var (code, _, stderr) = Virtsim.Run("run", "--workload", "fio-randread", "--size", "50", "--profile", "nehalem-x5570", "--out", folder);
+        Assert.True(code == 0, stderr);
+        Assert.True(new FileInfo(Path.Combine(folder, "latency.png")).Length > 10_000);
+        Assert.Contains("![latency distribution](latency.png)", File.ReadAllText(Path.Combine(folder, "report.md")), StringComparison.Ordinal);
+        Assert.Contains("block_latency::p25", File.ReadAllText(Path.Combine(folder, "stats.csv")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_profile_is_refused_with_the_known_names()
     {
         var (code, _, stderr) = Virtsim.Run("profiles", "p5");
