@@ -46,6 +46,7 @@ internal static class RunCommand
         var containerCpus = new Option<double?>("--container-cpus") { Description = "With --workload under oslevel: each container's CPU quota, a share of the CPU (0 to 1, as Docker's --cpus)." };
         var guests = new Option<int>("--guests") { Description = "With --workload: guests sharing the host, each a virtual machine running the workload (VT-x presets).", DefaultValueFactory = _ => 1 };
         var hostCores = new Option<int>("--host-cores") { Description = "With --workload: the host's physical cores; guests are placed on them round-robin and time-share a core.", DefaultValueFactory = _ => 1 };
+        var guestWorkloads = new Option<string?>("--guest-workloads") { Description = "With --workload: the other guests' workloads, comma-separated, each NAME or NAME:SIZE (the first guest runs --workload)." };
         var hostProcesses = new Option<int>("--host-processes") { Description = "With --workload under type2: CPU-bound host processes competing with the guests for the host's cores.", DefaultValueFactory = _ => 0 };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
@@ -58,7 +59,7 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, hostCores, hostProcesses,
+            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
         };
         command.SetAction(parse =>
         {
@@ -81,7 +82,7 @@ internal static class RunCommand
                     LargeEptPages = parse.GetValue(largeEptPages),
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
-                    Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses),
+                    Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
                     Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,

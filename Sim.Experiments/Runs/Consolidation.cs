@@ -9,8 +9,12 @@ namespace Sim.Experiments.Runs;
 /// <param name="Guests">Guests on the host (virtual machines, each with the workload).</param>
 /// <param name="HostCores">The host's physical cores.</param>
 /// <param name="HostProcesses">Under a hosted hypervisor, CPU-bound processes of the host competing with the guests for the cores.</param>
-public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostProcesses = 0)
+/// <param name="Others">The workloads of the guests after the first, when they differ from the run's (which the first guest runs): one per other guest; empty for copies of the run's workload.</param>
+public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostProcesses = 0, IReadOnlyList<GuestWorkload>? Others = null)
 {
+    /// <summary>Guest <paramref name="index"/>'s workload and size: the run's for the first guest, and for all when <see cref="Others"/> is not given.</summary>
+    public GuestWorkload WorkloadOf(int index, GuestWorkload run) => index == 0 || Others is not { Count: > 0 } others ? run : others[index - 1];
+
     /// <summary>The most guests of a run: VT-x's VPIDs here are 8 bits, and a host's VPID 0 is its own.</summary>
     public const int MaxGuests = 254;
 
@@ -29,5 +33,6 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
         Guests is < 1 or > MaxGuests ? $"guests must be 1 to {MaxGuests}, not {Guests}"
         : HostCores is < 1 or > MaxHostCores ? $"host cores must be 1 to {MaxHostCores}, not {HostCores}"
         : HostProcesses is < 0 or > MaxHostProcesses ? $"host processes must be 0 to {MaxHostProcesses}, not {HostProcesses}"
+        : Others is { Count: > 0 } others && others.Count != Guests - 1 ? $"{Guests} guests need {Guests - 1} other workloads, not {others.Count}"
         : null;
 }

@@ -17,4 +17,8 @@ public sealed record GuestResult(
     WorkloadContext Context,
     WorkloadOutcome Outcome,
     IReadOnlyList<Metric> FiguresOfMerit,
-    IReadOnlyDictionary<CycleCategory, long> CyclesByCategory);
+    IReadOnlyDictionary<CycleCategory, long> CyclesByCategory)
+{
+    /// <summary>The name of the workload the guest ran.</summary>
+    public string Workload { get; init; } = "";
+}

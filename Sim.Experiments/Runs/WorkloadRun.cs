@@ -58,9 +58,11 @@ public static class WorkloadRun
         for (int g = 0; g < consolidation.Guests; g++)
         {
             RandomStreams random = g == 0 ? sim.Random : sim.Random.Within(shared ? $"ct{g}." : $"vm{g}.");
-            guests.Add(workload is IProcessWorkload processes
-                ? BootLinux(host, processes, size, random, shared ? containers ?? ContainerConfiguration.Default : null)
-                : BootMinimal(host, workload, size, random));
+            (IWorkload w, long n) = consolidation.WorkloadOf(g, new GuestWorkload(workload, size));
+            PreparedGuest guest = w is IProcessWorkload processes
+                ? BootLinux(host, processes, n, random, shared ? containers ?? ContainerConfiguration.Default : null)
+                : BootMinimal(host, w, n, random);
+            guests.Add(guest with { Workload = w });
         }
         host.AddHostProcesses(consolidation.HostProcesses);
         return new PreparedRun(sim, host.Contexts, guests, profile, axes, workload, seed);
@@ -139,6 +141,13 @@ public static class WorkloadRun
         if (consolidation?.Problem() is { } wrong)
         {
             return wrong;
+        }
+        foreach (GuestWorkload other in consolidation?.Others ?? [])
+        {
+            if (Problem(profile, other.Workload, axes) is { } theirs)
+            {
+                return $"another guest's {other.Workload.Name}: {theirs}";
+            }
         }
         if (consolidation is { HostProcesses: > 0 } && !(axes.Hosting == Hosting.Hosted && axes.Cpu == CpuVirtualization.HardwareAssist))
         {
@@ -232,7 +241,11 @@ public static class WorkloadRun
     }
 
     /// <summary>A guest ready to run: its name, the context its virtual CPU (or the machine's core) runs in, its workload's context.</summary>
-    internal sealed record PreparedGuest(string Name, Core Core, WorkloadContext Context, Container? Container = null);
+    internal sealed record PreparedGuest(string Name, Core Core, WorkloadContext Context, Container? Container = null)
+    {
+        /// <summary>The workload the guest runs.</summary>
+        public IWorkload? Workload { get; init; }
+    }
 
     /// <summary>A machine with its workloads loaded, ready to run.</summary>
     public sealed class PreparedRun
@@ -283,7 +296,11 @@ public static class WorkloadRun
                 Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn));
             var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles);
             IReadOnlyDictionary<CycleCategory, long> byCategory = end.CyclesByCategory;
-            return new GuestResult(guest.Name, guest.Container is not null, core.Path, guest.Context, outcome, _workload.FiguresOfMerit(guest.Context, outcome), byCategory);
+            IWorkload workload = guest.Workload ?? _workload;
+            return new GuestResult(guest.Name, guest.Container is not null, core.Path, guest.Context, outcome, workload.FiguresOfMerit(guest.Context, outcome), byCategory)
+            {
+                Workload = workload.Name,
+            };
         }
     }
 }

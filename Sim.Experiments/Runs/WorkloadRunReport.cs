@@ -34,11 +34,11 @@ public static class WorkloadRunReport
         }
         if (r.Guests.Count > 0)
         {
-            sb.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own copy of the workload; the details below are {r.Guests[0].Name}'s\n");
-            sb.Append(ci, $"  guest   {r.FiguresOfMerit[0].Name + " (" + r.FiguresOfMerit[0].Unit + ")",-34} {"ends at (ms)",12} {"descheduled",12}\n");
+            sb.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own workload; the details below are {r.Guests[0].Name}'s\n");
+            sb.Append(ci, $"  {"guest",-7} {"workload",-18} {"first figure of merit",-44} {"ends at (ms)",12} {"descheduled",12}\n");
             foreach (GuestRow g in GuestRows(r))
             {
-                sb.Append(ci, $"  {g.Name,-7} {g.Figure,34:G6} {g.EndMs,12:0.###} {(g.DescheduledShare is { } d ? d.ToString("0.0", ci) + "%" : "n/a"),12}\n");
+                sb.Append(ci, $"  {g.Name,-7} {g.Workload,-18} {g.Figure,-44} {g.EndMs,12:0.###} {Share(g),12}\n");
             }
             if (!r.Guests[0].IsContainer)
             {
@@ -129,11 +129,11 @@ public static class WorkloadRunReport
         }
         if (r.Guests.Count > 0)
         {
-            md.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own copy of the workload; the rest is {r.Guests[0].Name}'s.\n\n");
-            md.Append(ci, $"| guest | {r.FiguresOfMerit[0].Name} ({r.FiguresOfMerit[0].Unit}) | ends at (ms) | descheduled |\n|---|---:|---:|---:|\n");
+            md.Append(ci, $"\n{r.Guests.Count} guests on {HostCores(r)} host core(s), each with its own workload; the rest is {r.Guests[0].Name}'s.\n\n");
+            md.Append("| guest | workload | first figure of merit | ends at (ms) | descheduled |\n|---|---|---|---:|---:|\n");
             foreach (GuestRow g in GuestRows(r))
             {
-                md.Append(ci, $"| {g.Name} | {g.Figure:G6} | {g.EndMs:0.###} | {(g.DescheduledShare is { } d ? d.ToString("0.0", ci) + "%" : "n/a")} |\n");
+                md.Append(ci, $"| {g.Name} | {g.Workload} | {g.Figure} | {g.EndMs:0.###} | {Share(g)} |\n");
             }
         }
         md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
@@ -208,7 +208,8 @@ public static class WorkloadRunReport
             o["host_cores"] = HostCores(r);
             o["guests"] = GuestRows(r).Select(g => new Dictionary<string, object>
             {
-                ["name"] = g.Name, ["figure_of_merit"] = g.Figure, ["ends_at_ms"] = g.EndMs, ["descheduled_percent"] = (object?)g.DescheduledShare ?? "n/a",
+                ["name"] = g.Name, ["workload"] = g.Workload, ["figure_of_merit"] = g.Merit.Name, ["value"] = g.Merit.Value, ["unit"] = g.Merit.Unit, ["ends_at_ms"] = g.EndMs,
+                ["descheduled_percent"] = (object?)g.DescheduledShare ?? "n/a",
             }).ToArray();
         }
         if (runs.Count > 1)
@@ -267,7 +268,7 @@ public static class WorkloadRunReport
 
     /// <summary>Each guest of a consolidated run: its first figure of merit, when its workload ended, and for a virtual machine the share of that time it waited for its core.</summary>
     private static IEnumerable<GuestRow> GuestRows(WorkloadRunResult r) =>
-        r.Guests.Select(g => new GuestRow(g.Name, g.FiguresOfMerit[0].Value, g.Outcome.SimulatedSeconds * 1e3,
+        r.Guests.Select(g => new GuestRow(g.Name, g.Workload, g.FiguresOfMerit[0], g.Outcome.SimulatedSeconds * 1e3,
             g.IsContainer ? null : 100.0 * g.CyclesByCategory[CycleCategory.Descheduled] / Math.Max(1, g.Outcome.CoreCycles)));
 
     /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
@@ -277,7 +278,12 @@ public static class WorkloadRunReport
     /// <summary>"native", or the virtualization axes.</summary>
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
 
-    private readonly record struct GuestRow(string Name, double Figure, double EndMs, double? DescheduledShare);
+    private static string Share(GuestRow g) => g.DescheduledShare is { } d ? d.ToString("0.0", CultureInfo.InvariantCulture) + "%" : "n/a";
+
+    private readonly record struct GuestRow(string Name, string Workload, Sim.Workloads.Metric Merit, double EndMs, double? DescheduledShare)
+    {
+        public string Figure => string.Create(CultureInfo.InvariantCulture, $"{Merit.Name} = {Merit.Value:G6} {Merit.Unit}");
+    }
 
     private readonly record struct Latency(string Name, long Count, double MeanUs, double P50Us, double P90Us, double P99Us);
 }

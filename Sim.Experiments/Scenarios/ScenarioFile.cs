@@ -63,9 +63,13 @@ public static class ScenarioFile
             {
                 throw new ScenarioException($"{where}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
             }
-            if (valueNode is not YamlScalarNode { Value: { } value })
+            string? value = valueNode is YamlScalarNode { Value: { } v } ? v
+                : key == "guest_workloads" && valueNode is YamlSequenceNode list && list.Children.All(c => c is YamlScalarNode)
+                    ? string.Join(",", list.Children.Select(c => ((YamlScalarNode)c).Value))
+                    : null;
+            if (value is null)
             {
-                throw new ScenarioException($"{where}: '{key}' takes a single value, not a list or a mapping.");
+                throw new ScenarioException($"{where}: '{key}' takes a single value, not {(key == "guest_workloads" ? "a mapping (give a list of workload or workload:size)" : "a list or a mapping")}.");
             }
             scenario = With(scenario, key, value, where);
             if (scenario.Problem(key) is { } problem)
@@ -101,6 +105,7 @@ public static class ScenarioFile
         "container_memory_mib" => s with { ContainerMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         "container_cpus" => s with { ContainerCpus = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "guests" => s with { Guests = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "guest_workloads" => s with { GuestWorkloads = value == "none" ? null : value },
         "host_processes" => s with { HostProcesses = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "host_cores" => s with { HostCores = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),

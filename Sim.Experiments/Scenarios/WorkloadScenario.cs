@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "host_cores", "host_processes"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
@@ -74,6 +74,9 @@ public sealed record WorkloadScenario
     /// <summary>Guests sharing the host, each a virtual machine with its own copy of the workload (VT-x hypervisors).</summary>
     public int Guests { get; init; } = 1;
 
+    /// <summary>The workloads of the guests after the first, each a name or name:size, comma-separated (a list in a file); null when every guest runs the scenario's workload.</summary>
+    public string? GuestWorkloads { get; init; }
+
     /// <summary>The host's physical cores, over which the guests are placed round-robin.</summary>
     public int HostCores { get; init; } = 1;
 
@@ -105,6 +108,7 @@ public sealed record WorkloadScenario
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null or (> 0 and <= 1) ? null : $"container_cpus must be more than 0 and at most 1, a share of the kernel's one CPU (got {ContainerCpus})",
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
+        "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
         "host_cores" => HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
@@ -129,7 +133,50 @@ public sealed record WorkloadScenario
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel");
 
-    public Runs.Consolidation ResolveConsolidation() => new(Guests, HostCores, HostProcesses);
+    public Runs.Consolidation ResolveConsolidation()
+    {
+        Runs.GuestWorkload[] others = [.. OtherGuests()];
+        return new(others.Length > 0 ? others.Length + 1 : Guests, HostCores, HostProcesses, others);
+    }
+
+    /// <summary>The other guests' workloads and sizes, from <see cref="GuestWorkloads"/>.</summary>
+    private IEnumerable<Runs.GuestWorkload> OtherGuests()
+    {
+        foreach (string item in (GuestWorkloads ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] parts = item.Split(':');
+            (IWorkload workload, long size) = WorkloadCatalog.Get(parts[0]);
+            yield return new Runs.GuestWorkload(workload, parts.Length > 1 ? long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : size);
+        }
+    }
+
+    private string? GuestWorkloadsProblem()
+    {
+        if (GuestWorkloads is null)
+        {
+            return null;
+        }
+        string[] items = GuestWorkloads.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0)
+        {
+            return "guest_workloads lists the other guests' workloads (name or name:size), at least one";
+        }
+        foreach (string item in items)
+        {
+            string[] parts = item.Split(':');
+            if (WorkloadCatalog.All.All(w => w.Workload.Name != parts[0]))
+            {
+                return $"guest_workloads: there is no workload '{parts[0]}'; see 'virtsim workloads'";
+            }
+            if (parts.Length > 2 || (parts.Length == 2 && !(long.TryParse(parts[1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n) && n >= 1)))
+            {
+                return $"guest_workloads: '{item}' is not a workload or workload:size with a positive size";
+            }
+        }
+        return Guests != 1 && Guests != items.Length + 1
+            ? $"guests is {Guests} but guest_workloads gives {items.Length + 1} guests (the scenario's workload and {items.Length} others); give one or the other"
+            : null;
+    }
 
     public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null, CpuQuota = ContainerCpus };
 
@@ -174,6 +221,7 @@ public sealed record WorkloadScenario
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
         ["guests"] = Guests,
+        ["guest_workloads"] = GuestWorkloads ?? "none",
         ["host_cores"] = HostCores,
         ["host_processes"] = HostProcesses,
         ["size"] = ResolveWorkload().Size,

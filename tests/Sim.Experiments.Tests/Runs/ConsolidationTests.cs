@@ -128,6 +128,35 @@ public class ConsolidationTests
     }
 
     [Fact]
+    public void Guests_with_different_workloads_each_report_their_own_and_a_waking_IO_guest_is_boosted()
+    {
+        IWorkload fio = new FioRandRead();
+        WorkloadRunResult alone = Run(fio, 100, guests: 1);
+        WorkloadRunResult mixed = WorkloadRun.Run(Nehalem, fio, 100, seed: 1, axes: Type1,
+            consolidation: new Consolidation(2, Others: [new GuestWorkload(CpuBound, 600_000)]));
+        Assert.Equal(["fio-randread", "lat-null"], mixed.Guests.Select(g => g.Workload));
+        Assert.Equal("iops", mixed.Guests[0].FiguresOfMerit[0].Name);
+        Assert.Equal("latency", mixed.Guests[1].FiguresOfMerit[0].Name);
+        // Beside a CPU-bound guest, the I/O-bound one keeps most of its rate: it preempts the other when its disk answers.
+        Assert.InRange(mixed.Guests[0].FiguresOfMerit[0].Value / alone.FiguresOfMerit[0].Value, 0.9, 1.0);
+        Assert.Contains("2 guests need 1 other workloads, not 2",
+            WorkloadRun.Problem(Nehalem, fio, Type1, new Consolidation(2, Others: [new GuestWorkload(CpuBound, 10), new GuestWorkload(CpuBound, 10)])), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_file_lists_the_other_guests_workloads()
+    {
+        var s = Sim.Experiments.Scenarios.ScenarioFile.Parse("workload: fio-randread\npreset: type1\nprofile: nehalem-x5570\nguest_workloads: [lat-null:1000, stream]\n", "mixed.yaml");
+        Consolidation c = s.ResolveConsolidation();
+        Assert.Equal(3, c.Guests);
+        Assert.Equal(("lat-null", 1000L), (c.Others![0].Workload.Name, c.Others[0].Size));
+        Assert.Equal("stream", c.Others[1].Workload.Name);
+        var e = Assert.Throws<Sim.Experiments.Scenarios.ScenarioException>(() =>
+            Sim.Experiments.Scenarios.ScenarioFile.Parse("workload: fio-randread\npreset: type1\nprofile: nehalem-x5570\nguests: 4\nguest_workloads: [lat-null]\n", "bad.yaml"));
+        Assert.Contains("guests is 4 but guest_workloads gives 2 guests", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Several_guests_are_refused_where_the_model_has_one_clearly()
     {
         var bt = new VirtualizationAxes(CpuVirtualization.BinaryTranslation, MmuVirtualization.Shadow, IoVirtualization.Emulated, Hosting.BareMetal);
