@@ -10,7 +10,8 @@ internal static class VirtsimCommand
         var root = new RootCommand(
             "virtsim: a deterministic discrete-event simulator of virtualization architectures.\n" +
             "'run --workload NAME' runs a workload on the x86 machine model, natively or under a preset; 'compare' puts the presets side by side;\n" +
-            "'run' alone demonstrates the event engine on a queueing station checked against theory.");
+            "'explain' traces one operation through the machine; 'sweep' runs a grid of scenarios; 'validate' compares with published results;\n" +
+            "'reproduce' regenerates results/; 'run' alone demonstrates the event engine on a queueing station checked against theory.");
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(CompareCommand.Build());
         root.Subcommands.Add(ProfilesCommand.Build());
