@@ -4,7 +4,9 @@ using Sim.Experiments.Output;
 using Sim.Experiments.Runs;
 using Sim.Models.Hardware;
 using Sim.Models.Virtualization;
+using Sim.Workloads;
 using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads.Processes;
 
 namespace Sim.Cli;
 
@@ -19,7 +21,7 @@ internal static class ExplainCommand
 {
     public static Command Build()
     {
-        var workload = new Option<string>("--workload") { Description = $"The nanobenchmark whose operation to explain: {string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}.", DefaultValueFactory = _ => "in" };
+        var workload = new Option<string>("--workload") { Description = $"The operation to explain: a nanobenchmark ({string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}) or an lmbench latency ({string.Join(", ", Explainable().Where(w => w is Lmbench).Select(w => w.Name))}).", DefaultValueFactory = _ => "in" };
         var profile = new Option<string>("--profile") { Description = "Hardware profile (see 'virtsim profiles').", DefaultValueFactory = _ => CompareCommand.DefaultProfile };
         var preset = new Option<string>("--preset") { Description = "Virtualization preset: native, type1, type2, paravirt, oslevel.", DefaultValueFactory = _ => "type1" };
         var cpu = new Option<string?>("--cpu") { Description = "CPU virtualization instead of the preset's." };
@@ -36,9 +38,9 @@ internal static class ExplainCommand
         command.SetAction(parse =>
         {
             string name = parse.GetValue(workload)!;
-            if (Nanobenchmark.All.All(n => n.Name != name))
+            if (Explainable().All(n => n.Name != name))
             {
-                return Fail($"'{name}' is not a nanobenchmark; explain one of: {string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}.");
+                return Fail($"'{name}' is not a nanobenchmark or an lmbench latency; explain one of: {string.Join(", ", Explainable().Select(n => n.Name))}.");
             }
             if (HardwareProfiles.All.All(p => p.Name != parse.GetValue(profile)))
             {
@@ -54,15 +56,23 @@ internal static class ExplainCommand
             {
                 return Fail(problem + ".");
             }
-            Nanobenchmark benchmark = Nanobenchmark.Get(name);
+            IWorkload benchmark = Explainable().First(w => w.Name == name);
             IReadOnlyList<VirtualizationAxes> architectures = parse.GetValue(compare) ? Architectures(hw, benchmark) : [scenario.ResolveAxes()];
             return Execute(hw, benchmark, architectures, parse.GetValue(output), parse.GetValue(force));
         });
         return command;
     }
 
+    /// <summary>
+    /// What can be explained: the nanobenchmarks, and the lmbench latencies of one process whose
+    /// loop ends each iteration with an ALU instruction and a branch (the two-process ones, the
+    /// context switches, are not one operation).
+    /// </summary>
+    private static IEnumerable<IWorkload> Explainable() =>
+        [.. Nanobenchmark.All, .. Lmbench.All.Where(l => !l.Name.StartsWith("lat-ctx", StringComparison.Ordinal))];
+
     /// <summary>Native, the presets, and the software monitors, as far as they run the benchmark on the profile, each once.</summary>
-    private static List<VirtualizationAxes> Architectures(HardwareProfile profile, Nanobenchmark benchmark)
+    private static List<VirtualizationAxes> Architectures(HardwareProfile profile, IWorkload benchmark)
     {
         var all = VirtualizationAxes.Presets.Select(p => VirtualizationAxes.ForPreset(p, profile))
             .Concat([VirtualizationAxes.Resolve("native", profile, CpuVirtualization.TrapAndEmulate, null, null, null),
@@ -70,7 +80,7 @@ internal static class ExplainCommand
         return [.. all.Distinct().Where(a => WorkloadRun.Problem(profile, benchmark, a) is null)];
     }
 
-    private static int Execute(HardwareProfile profile, Nanobenchmark benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force)
+    private static int Execute(HardwareProfile profile, IWorkload benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force)
     {
         var text = new System.Text.StringBuilder();
         string written;

@@ -4,7 +4,7 @@ using Sim.Experiments.Runs;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Virtualization;
-using Sim.Workloads.Nanobenchmarks;
+using Sim.Workloads;
 
 namespace Sim.Experiments.Explain;
 
@@ -22,8 +22,12 @@ public sealed record Explanation(string Workload, string Description, string Pro
 
     public string Architecture => Axes.IsNative ? "native" : Axes.ToString();
 
-    /// <summary>Traces <paramref name="benchmark"/> under <paramref name="axes"/> on <paramref name="profile"/>: three iterations run, the last (warm) explained.</summary>
-    public static Explanation Of(HardwareProfile profile, Nanobenchmark benchmark, VirtualizationAxes axes)
+    /// <summary>
+    /// Traces <paramref name="benchmark"/> (a nanobenchmark, or a process workload whose loop ends
+    /// each iteration with an ALU instruction and a branch, as the lmbench ones do) under
+    /// <paramref name="axes"/> on <paramref name="profile"/>: three iterations run, the last (warm) explained.
+    /// </summary>
+    public static Explanation Of(HardwareProfile profile, IWorkload benchmark, VirtualizationAxes axes)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(benchmark);
@@ -32,7 +36,7 @@ public sealed record Explanation(string Workload, string Description, string Pro
         WorkloadRun.PreparedRun run = WorkloadRun.Prepare(profile, benchmark, 3, seed: 1, axes: axes);
         run.Attach(trace);
         run.Execute();
-        return new Explanation(benchmark.Name, benchmark.Description, profile.Name, axes, PhasesOf(LastIteration(trace.Steps), !axes.IsNative));
+        return new Explanation(benchmark.Name, benchmark.Description, profile.Name, axes, PhasesOf(LastIteration(trace.Steps), guest: !axes.IsNative && axes.Hosting != Hosting.SharedKernel));
     }
 
     /// <summary>The steps after the thread's second-to-last loop branch, up to and including its last: one whole iteration.</summary>

@@ -82,7 +82,7 @@ public sealed partial class Core
             Charge(CycleCategory.Hypervisor, (ulong)_timing.ExceptionDeliveryCycles); // the #GP (or #PF) that hands it to the monitor
         }
         Tracer?.Event(this, how == Interception.Trap ? $"{InstructionTable.Of(op.Instruction).Mnemonic} traps to the monitor (#GP delivered)"
-            : $"{InstructionTable.Of(op.Instruction).Mnemonic} calls out of the translation cache to the monitor",
+            : $"{InstructionTable.Of(op.Instruction).Mnemonic} handed to the monitor without a fault (a callout from translated code, or a hypercall)",
             CycleCategory.Hypervisor, start, _localCycle);
         _rootCategory = CycleCategory.Hypervisor;
         MonitorResponse response = _softwareMonitor.OnSensitive(this, op);

@@ -46,6 +46,19 @@ public class ExplanationTests
     }
 
     [Fact]
+    public void A_paravirtual_kernel_s_system_call_goes_through_the_monitor_and_a_container_s_does_not()
+    {
+        HardwareProfile p4 = HardwareProfiles.Pentium4672;
+        var getpid = Sim.Workloads.WorkloadCatalog.Get("lat-null").Workload;
+        Explanation pv = Explanation.Of(p4, getpid, VirtualizationAxes.ForPreset("paravirt", p4));
+        Assert.Contains(pv.Phases, p => p.Category == CycleCategory.Hypervisor);
+        Assert.Equal("SYSCALL", pv.Phases[0].What);
+        Explanation container = Explanation.Of(p4, getpid, VirtualizationAxes.ForPreset("oslevel", p4));
+        Assert.DoesNotContain(container.Phases, p => p.Category == CycleCategory.Hypervisor);
+        Assert.Contains(container.Phases, p => p.Where == "kernel"); // one kernel, the host's: no guest kernel
+    }
+
+    [Fact]
     public void The_trace_file_has_one_complete_event_per_phase()
     {
         Explanation e = Explain("cr8wr", VirtualizationAxes.ForPreset("type1", HardwareProfiles.Pentium4672) with { Mmu = MmuVirtualization.Shadow });
