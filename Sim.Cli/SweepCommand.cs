@@ -89,8 +89,16 @@ internal static class SweepCommand
         }
         WriteWhole(folder, "points.csv", w => SweepReport.WritePoints(w, sweep, results));
         WriteWhole(folder, "summary.csv", w => SweepReport.WriteSummary(w, sweep, results));
-        WriteWhole(folder, "report.md", w => w.Write(SweepReport.ToMarkdown(sweep, results)));
-        Console.WriteLine($"Tables: {Path.GetFullPath(folder)} (points.csv, summary.csv, report.md)");
+        WriteWhole(folder, "report.md", w => w.Write(SweepReport.ToMarkdown(sweep, results) +
+            (SweepChart.NumericAxis(sweep) is null ? "" : "\n![the first figure of merit against the grid's numeric axis](sweep.png)\n")));
+        if (SweepChart.NumericAxis(sweep) is not null)
+        {
+            byte[] png = SweepChart.Png(sweep, results);
+            string path = Path.Combine(folder, "sweep.png");
+            File.WriteAllBytes(path + ".partial", png);
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+        Console.WriteLine($"Tables: {Path.GetFullPath(folder)} (points.csv, summary.csv, report.md{(SweepChart.NumericAxis(sweep) is null ? "" : ", sweep.png")})");
         return 0;
     }
 

@@ -54,6 +54,7 @@ public class SweepTests
             Assert.Equal(File.ReadAllBytes(Path.Combine(whole, table)), File.ReadAllBytes(Path.Combine(merged, table)));
         }
         Assert.Contains("p0004,oslevel,2,", File.ReadAllText(Path.Combine(whole, "summary.csv")), StringComparison.Ordinal);
+        Assert.True(new FileInfo(Path.Combine(whole, "sweep.png")).Length > 10_000); // guests is numeric: a curve against it
     }
 
     [Theory]
