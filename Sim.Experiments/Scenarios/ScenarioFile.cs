@@ -1,5 +1,4 @@
 using System.Globalization;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Sim.Experiments.Scenarios;
@@ -15,35 +14,16 @@ public static class ScenarioFile
     public static WorkloadScenario Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioException($"{path}: cannot read the scenario: {e.Message}");
-        }
-        return Parse(text, path);
+        return Parse(YamlFile.Read(path, "scenario"), path);
     }
 
     public static WorkloadScenario Parse(string text, string source)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ScenarioException($"{source}, line {e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
-        {
-            return new WorkloadScenario(); // an empty file: every default
-        }
-        return FromNode(stream.Documents[0].RootNode, source);
+        YamlNode? root = YamlFile.Root(text, source);
+        return root is null or YamlScalarNode { Value: null or "" }
+            ? new WorkloadScenario() // an empty file: every default
+            : FromNode(root, source);
     }
 
     /// <summary>The scenario a YAML mapping describes (a file's root, or the conditions of a reference experiment), checked as a file is.</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Sim.Experiments.Scenarios;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Sim.Experiments.Sweeps;
@@ -24,30 +23,12 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
     public static Sweep Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioException($"{path}: cannot read the sweep: {e.Message}");
-        }
-        return Parse(text, Path.GetFileName(path), Path.GetFileNameWithoutExtension(path));
+        return Parse(YamlFile.Read(path, "sweep"), Path.GetFileName(path), Path.GetFileNameWithoutExtension(path));
     }
 
     public static Sweep Parse(string text, string source, string name)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ScenarioException($"{source}, line {e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        if (YamlFile.Root(text, source) is not YamlMappingNode root)
         {
             throw new ScenarioException($"{source}: a sweep is a mapping of {string.Join(", ", FileKeys)}.");
         }

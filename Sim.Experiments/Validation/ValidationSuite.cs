@@ -1,7 +1,6 @@
 using System.Globalization;
 using Sim.Experiments.Scenarios;
 using Sim.Workloads.Nanobenchmarks;
-using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace Sim.Experiments.Validation;
@@ -34,7 +33,7 @@ public static class ValidationSuite
         var experiments = new List<ReferenceExperiment>();
         foreach (string file in files)
         {
-            ReferenceExperiment e = Parse(File.ReadAllText(file), Path.GetFileName(file));
+            ReferenceExperiment e = Parse(YamlFile.Read(file, "reference experiment"), Path.GetFileName(file));
             if (experiments.Exists(x => x.Id == e.Id))
             {
                 throw new ScenarioException($"{Path.GetFileName(file)}: id '{e.Id}' is already used by another experiment of the suite.");
@@ -46,16 +45,7 @@ public static class ValidationSuite
 
     public static ReferenceExperiment Parse(string text, string source)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            throw new ScenarioException($"{source}, line {e.Start.Line}: not valid YAML: {e.Message}");
-        }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        if (YamlFile.Root(text, source) is not YamlMappingNode root)
         {
             throw new ScenarioException($"{source}: a reference experiment is a mapping of the keys {string.Join(", ", Keys)}.");
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Sim.Cli.Tests;
@@ -14,9 +13,9 @@ public class NotebookTests
     public void A_notebook_runs_to_the_end_without_an_error(string notebook)
     {
         string root = DocsTests.RepositoryRoot();
-        Assert.Equal(0, Dotnet(root, "tool", "restore").ExitCode);
+        Assert.Equal(0, Virtsim.Dotnet(root, "tool", "restore").ExitCode);
         string output = Path.Combine(Virtsim.TempFolder(), notebook);
-        var (code, stdout, stderr) = Dotnet(Path.Combine(root, "notebooks"), "repl", "--run", notebook, "--exit-after-run", "--output-path", output);
+        var (code, stdout, stderr) = Virtsim.Dotnet(Path.Combine(root, "notebooks"), "repl", "--run", notebook, "--exit-after-run", "--output-path", output);
         using JsonDocument run = JsonDocument.Parse(File.ReadAllText(output));
         string[] errors = [.. run.RootElement.GetProperty("cells").EnumerateArray()
             .SelectMany(c => c.TryGetProperty("outputs", out JsonElement outputs) ? outputs.EnumerateArray() : Enumerable.Empty<JsonElement>())
@@ -24,19 +23,5 @@ public class NotebookTests
             .Select(o => o.GetProperty("evalue").GetString() ?? "")];
         Assert.True(code == 0 && errors.Length == 0, $"{notebook}: exit {code}; {string.Join(" | ", errors)} {stdout} {stderr}");
         Assert.Contains("display_data", File.ReadAllText(output), StringComparison.Ordinal); // it shows at least one chart
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Dotnet(string folder, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }

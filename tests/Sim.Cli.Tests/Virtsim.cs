@@ -5,15 +5,19 @@ namespace Sim.Cli.Tests;
 /// <summary>Runs the built program in its own process, as a user would.</summary>
 internal static class Virtsim
 {
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) =>
+        Dotnet(Environment.CurrentDirectory, [Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), .. args]);
+
+    /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="folder"/>; its exit code and what it printed.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Dotnet(string folder, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "virtsim.dll"));
         foreach (string a in args)
         {
             start.ArgumentList.Add(a);
