@@ -19,7 +19,7 @@ internal static class ValidateCommand
     public static Command Build()
     {
         var suite = new Option<string?>("--suite") { Description = "The folder of reference experiments (default: the suite shipped with the program, validation/ in the repository)." };
-        var output = new Option<string?>("--out") { Description = $"Results folder (default {DefaultOut}, replaced on each run)." };
+        var output = new Option<string?>("--out") { Description = $"Results folder (default {DefaultOut} for the whole shipped suite, runs/validation with --only or --suite; replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
         var strict = new Option<bool>("--strict") { Description = "Exit with code 1 if any experiment misses its tolerance." };
         var threads = new Option<int>("--threads") { Description = "Experiments run in parallel on this many threads; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -28,8 +28,14 @@ internal static class ValidateCommand
         {
             suite, output, force, strict, threads, only,
         };
-        command.SetAction(parse => Execute(parse.GetValue(suite) ?? Path.Combine(AppContext.BaseDirectory, "validation"), parse.GetValue(output), parse.GetValue(force),
-            parse.GetValue(strict), parse.GetValue(threads), parse.GetValue(only)));
+        command.SetAction(parse =>
+        {
+            // Only the whole shipped suite replaces the committed reference table; a part of it, or another suite, goes beside the runs.
+            bool whole = parse.GetValue(suite) is null && parse.GetValue(only) is null;
+            string? outDir = parse.GetValue(output) ?? (whole ? null : Path.Combine("runs", "validation"));
+            return Execute(parse.GetValue(suite) ?? Path.Combine(AppContext.BaseDirectory, "validation"), outDir, parse.GetValue(force) || (parse.GetValue(output) is null && !whole),
+                parse.GetValue(strict), parse.GetValue(threads), parse.GetValue(only));
+        });
         return command;
     }
 

@@ -33,6 +33,16 @@ public class DocsTests
     }
 
     [Fact]
+    public void A_part_of_the_suite_is_written_beside_the_runs_not_over_the_reference_table()
+    {
+        string folder = Virtsim.TempFolder();
+        var (code, _, stderr) = Virtsim.Dotnet(folder, Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), "validate", "--only", "aa06-native-callret");
+        Assert.True(code == 0, stderr);
+        Assert.True(File.Exists(Path.Combine(folder, "runs", "validation", "validation.csv")));
+        Assert.False(Directory.Exists(Path.Combine(folder, "results")));
+    }
+
+    [Fact]
     public void Validate_exits_non_zero_on_a_miss_only_when_strict()
     {
         string suite = Virtsim.TempFolder();
