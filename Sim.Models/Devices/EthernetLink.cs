@@ -13,6 +13,9 @@ public sealed class EthernetLink
     /// <summary>Preamble (7), start-of-frame delimiter (1) and inter-packet gap (12), in bytes (IEEE 802.3).</summary>
     public const int PerFrameOverheadBytes = 20;
 
+    /// <summary>The headers before a UDP datagram's payload in a frame: Ethernet (14), IPv4 without options (20) and UDP (8), in bytes.</summary>
+    public const int UdpHeaderBytes = 42;
+
     private readonly Simulator _sim;
     private Tick _towardsPeerFree;
     private Tick _towardsNicFree;

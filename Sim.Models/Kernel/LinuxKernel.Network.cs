@@ -1,5 +1,6 @@
 using Sim.Engine.Statistics;
 using Sim.Models.Cpu;
+using Sim.Models.Devices;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
 using Sim.Models.Platform;
@@ -64,7 +65,7 @@ public sealed partial class LinuxKernel
     private void Send(KernelPath path, Process p, int bytes)
     {
         NetworkState net = _net ?? throw new InvalidOperationException("sendto with no network brought up.");
-        int frame = Math.Clamp(bytes + 42, 60, 1514); // UDP, IP and Ethernet headers; Ethernet minimum and maximum
+        int frame = Math.Clamp(bytes + EthernetLink.UdpHeaderBytes, 60, 1514); // Ethernet's minimum and maximum frame
         path.Run(KernelRoutine.NetworkSend);
         path.StoreRange(DirectMap.Of(net.TxBuffer), frame); // the copy from user space into the socket buffer
         if (_vnet is not null)
@@ -132,7 +133,7 @@ public sealed partial class LinuxKernel
             }
             Memory.WriteUInt64(status, 0);
             path.Run(KernelRoutine.NetworkReceive);
-            _net!.Queued.Enqueue(((int)(word & 0xFFFF) - 42, Memory.ReadUInt64(status - 8)));
+            _net!.Queued.Enqueue(((int)(word & 0xFFFF) - EthernetLink.UdpHeaderBytes, Memory.ReadUInt64(status - 8)));
             e.RxNext = (e.RxNext + 1) % RingEntries;
             taken++;
         }

@@ -69,7 +69,7 @@ public sealed partial class LinuxKernel
             while (v.Rx.TryTakeUsed(rest, out ushort head, out uint length))
             {
                 rest.Run(KernelRoutine.NetworkReceive);
-                _net!.Queued.Enqueue(((int)length - VirtioNet.HeaderBytes - 42, v.RxBuffers[head]));
+                _net!.Queued.Enqueue(((int)length - VirtioNet.HeaderBytes - EthernetLink.UdpHeaderBytes, v.RxBuffers[head]));
                 v.Rx.WriteDescriptor(head, v.RxBuffers[head], 2048, Virtqueue.DescriptorWrite, 0);
                 kick |= v.Rx.Publish(rest, head, head);
             }

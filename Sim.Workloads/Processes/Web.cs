@@ -39,10 +39,10 @@ public sealed class Web : ProcessWorkload
         {
             if (++framesSeen % ResponseFrames == 0)
             {
-                nic.PeerSends(RequestBytes + 42); // the whole answer is in: the next request
+                nic.PeerSends(RequestBytes + EthernetLink.UdpHeaderBytes); // the whole answer is in: the next request
             }
         };
-        platform.Sim.Schedule(new CallbackEvent(platform.Name + ".peer.first-request", () => nic.PeerSends(RequestBytes + 42)), Tick.FromMicroseconds(10));
+        platform.Sim.Schedule(new CallbackEvent(platform.Name + ".peer.first-request", () => nic.PeerSends(RequestBytes + EthernetLink.UdpHeaderBytes)), Tick.FromMicroseconds(10));
     }
 
     public override IProgram CreateProgram(WorkloadContext context)
