@@ -87,6 +87,18 @@ public sealed class LocalApic : IMmioDevice
         _deliver(vector);
     }
 
+    /// <summary>
+    /// Programs the timer as software does at boot: divide by 1 (divide configuration 0xB), the
+    /// timer LVT periodic on <paramref name="vector"/>, then the initial count, which starts it
+    /// (Intel SDM Vol. 3A, 11.5.4). Three register writes, counted as accesses but not timed.
+    /// </summary>
+    public void StartPeriodicTimer(int vector, uint initialCount)
+    {
+        Write(0x3E0, 0xB);
+        Write(0x320, (uint)vector | LvtPeriodic);
+        Write(0x380, initialCount);
+    }
+
     /// <summary>Whether the in-service register has <paramref name="vector"/> set.</summary>
     public bool InService(int vector) => (_isr[vector >> 6] & (1UL << (vector & 63))) != 0;
 

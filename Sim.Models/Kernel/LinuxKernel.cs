@@ -344,9 +344,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _timerVector = vector;
         Devices.LocalApic apic = _platform.Devices.ApicOf(0);
         _tickMicroseconds = initialCount * 1_000_000UL / apic.TimerHz;
-        apic.Write(0x3E0, 0xB);                          // divide by 1
-        apic.Write(0x320, (uint)vector | (1u << 17));    // periodic
-        apic.Write(0x380, initialCount);
+        apic.StartPeriodicTimer(vector, initialCount);
     }
 
     /// <summary>

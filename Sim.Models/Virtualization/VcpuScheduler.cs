@@ -68,10 +68,7 @@ internal sealed class VcpuScheduler
         }
         if (placed.Count == 2)
         {
-            Devices.LocalApic apic = _machine.Devices.ApicOf(vcpu.Physical);
-            apic.Write(0x3E0, 0xB);                                  // divide by 1
-            apic.Write(0x320, (uint)TickVector | (1u << 17));        // periodic
-            apic.Write(0x380, (uint)(_machine.Configuration.Timings.ApicTimerHz * TickMicroseconds / 1_000_000));
+            _machine.Devices.ApicOf(vcpu.Physical).StartPeriodicTimer(TickVector, (uint)(_machine.Configuration.Timings.ApicTimerHz * TickMicroseconds / 1_000_000));
         }
     }
 
