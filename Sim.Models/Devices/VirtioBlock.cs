@@ -38,7 +38,7 @@ public sealed class VirtioBlock : VirtioMmioDevice
     /// <summary>Requests the device has taken and not completed.</summary>
     public int InFlight => _inFlight;
 
-    protected override uint DeviceType => 2;
+    protected override uint DeviceType => 2; // block device (virtio 1.1, 5)
 
     protected override void Notified(int queue) => TakeAvailable();
 

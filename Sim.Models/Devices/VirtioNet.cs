@@ -50,7 +50,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
 
     public Action<int>? PeerReceives { get; set; }
 
-    protected override uint DeviceType => 1;
+    protected override uint DeviceType => 1; // network card (virtio 1.1, 5)
 
     protected override void Notified(int queue)
     {
