@@ -206,6 +206,20 @@ public sealed partial class Core : Event
         }
     }
 
+    /// <summary>
+    /// The physical core goes over to context <paramref name="next"/> (a scheduler's switch):
+    /// interrupts raised and not yet taken here go with it, as they wait in the physical local
+    /// APIC and not in a context; one left behind would wait until this context ran again.
+    /// </summary>
+    public void HandOverInterrupts(Core next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        while (next != this && _pendingInterrupts.TryDequeue(out int vector))
+        {
+            next._pendingInterrupts.Enqueue(vector);
+        }
+    }
+
     /// <summary>Charges a halted core's idle time up to now, so the cycle accounts are complete at the end of a run.</summary>
     public void SettleIdleTime()
     {

@@ -96,7 +96,13 @@ public sealed class Machine : IPlatform
     }
 
     /// <summary>Makes <paramref name="context"/> the one running on its physical core: the core's interrupts are delivered to it.</summary>
-    public void Activate(Core context) => _active[PhysicalIndexOf(context)] = context;
+    public void Activate(Core context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        int physical = PhysicalIndexOf(context);
+        _active[physical].HandOverInterrupts(context); // pending interrupts wait in the physical local APIC, whichever context runs
+        _active[physical] = context;
+    }
 
     /// <summary>Every execution context: the physical cores' own, then those added for virtual CPUs.</summary>
     public IReadOnlyList<Core> Contexts => _contexts;
