@@ -17,8 +17,11 @@ public interface IProcessWorkload : IWorkload
 
     IProgram CreateProgram(WorkloadContext context);
 
-    /// <summary>Sets up what the workload needs around the machine (a client peer on the network) before it boots; nothing by default.</summary>
-    void ConfigurePlatform(IPlatform platform)
+    /// <summary>
+    /// Sets up what the workload needs around the machine (a client on the network's peer, at the
+    /// context's <see cref="WorkloadContext.Port"/>) before its first process starts; nothing by default.
+    /// </summary>
+    void ConfigurePlatform(IPlatform platform, WorkloadContext context)
     {
     }
 

@@ -1,4 +1,5 @@
 using Sim.Engine.Randomness;
+using Sim.Models.Kernel;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
 
@@ -21,6 +22,23 @@ public sealed class WorkloadContext(AddressSpaceBuilder space, PhysicalMemory me
     public RandomStreams Random { get; } = random;
 
     public long Size { get; } = size;
+
+    /// <summary>The UDP port of the workload's socket (<see cref="LinuxKernel.ServicePort"/>): its container's, where clients on the network's peer reach it.</summary>
+    public ushort Port { get; init; } = LinuxKernel.FirstServicePort;
+
+    private readonly Dictionary<Type, object> _state = [];
+
+    /// <summary>The workload's own state for this guest (a client's measurements), made on first use; one per type.</summary>
+    public T State<T>()
+        where T : class, new()
+    {
+        if (!_state.TryGetValue(typeof(T), out object? state))
+        {
+            state = new T();
+            _state.Add(typeof(T), state);
+        }
+        return (T)state;
+    }
 
     /// <summary>Maps <paramref name="bytes"/> of fresh, present, user-writable 4 KiB pages at <paramref name="linearBase"/>.</summary>
     public void MapData(ulong linearBase, ulong bytes)

@@ -16,6 +16,12 @@ public sealed class EthernetLink
     /// <summary>The headers before a UDP datagram's payload in a frame: Ethernet (14), IPv4 without options (20) and UDP (8), in bytes.</summary>
     public const int UdpHeaderBytes = 42;
 
+    /// <summary>Where a frame's UDP source port lies: after the Ethernet (14) and IPv4 (20) headers, the UDP header's first field (RFC 768), big-endian on the wire, read and written here as a 2-byte field.</summary>
+    public const int SourcePortOffset = 34;
+
+    /// <summary>Where a frame's UDP destination port lies: the UDP header's second field (RFC 768).</summary>
+    public const int DestinationPortOffset = 36;
+
     private readonly Simulator _sim;
     private Tick _towardsPeerFree;
     private Tick _towardsNicFree;

@@ -3,9 +3,9 @@ namespace Sim.Models.Devices;
 /// <summary>A network card as its link's far end sees it: frames it sends reach the peer, and the peer sends frames to it.</summary>
 public interface INetworkCard
 {
-    /// <summary>Called with a frame's length when a frame the card sent reaches the peer; by default the platform's peer echoes it after its turnaround.</summary>
-    Action<int>? PeerReceives { get; set; }
+    /// <summary>Called when a frame the card sent reaches the peer, with its length and the UDP source port its header carries (<see cref="NetworkPeer"/> hands it to the service on that port).</summary>
+    Action<int, ushort>? PeerReceives { get; set; }
 
-    /// <summary>The peer sends a frame of <paramref name="bytes"/> towards the card.</summary>
-    void PeerSends(int bytes);
+    /// <summary>The peer sends a frame of <paramref name="bytes"/> towards the card, addressed to UDP port <paramref name="port"/> (written into the frame's header in the receive buffer).</summary>
+    void PeerSends(int bytes, ushort port);
 }

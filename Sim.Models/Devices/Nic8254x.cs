@@ -21,7 +21,7 @@ namespace Sim.Models.Devices;
 /// EOP set, RDH advances and RXT0 (ICR bit 7) is raised; the driver returns buffers with one RDT
 /// write. Reading ICR acknowledges. So a packet costs the driver one or two register accesses plus
 /// the ICR read of each interrupt: what an emulated NIC turns into exits.
-/// Model: DMA moves no real payload (lengths only) and bypasses the CPU caches (no coherence
+/// Model: DMA moves no real payload (lengths, and the UDP ports of a frame's header) and bypasses the CPU caches (no coherence
 /// model); no checksum offload, no interrupt moderation timers, no multiple queues. Assigned to a
 /// guest (an SR-IOV virtual function), its DMA of each descriptor and buffer is translated by
 /// the IOMMU (<see cref="DmaTranslation"/>), which delays the frame's transmission or its
@@ -78,8 +78,8 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
 
     public string Name { get; }
 
-    /// <summary>Called when a frame reaches the peer, with its length: the peer model (an echo server, a sink).</summary>
-    public Action<int>? PeerReceives { get; set; }
+    /// <summary>Called when a frame reaches the peer, with its length and its UDP source port: the peer model (<see cref="NetworkPeer"/>).</summary>
+    public Action<int, ushort>? PeerReceives { get; set; }
 
     public (ulong Value, int Cycles) Read(ulong offset)
     {
@@ -160,11 +160,11 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         return _accessCycles;
     }
 
-    /// <summary>A frame of <paramref name="bytes"/> sent by the peer now: it crosses the link and lands in the next free receive buffer.</summary>
-    public void PeerSends(int bytes)
+    /// <summary>A frame of <paramref name="bytes"/> to UDP port <paramref name="port"/> sent by the peer now: it crosses the link and lands in the next free receive buffer.</summary>
+    public void PeerSends(int bytes, ushort port)
     {
         (_, Tick arrives) = _link.SendTowardsNic(bytes);
-        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes), EventPriority.DeviceUpdate), arrives);
+        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes, port), EventPriority.DeviceUpdate), arrives);
     }
 
     private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
@@ -180,6 +180,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         {
             ulong descriptor = _tdba + ((ulong)_tdh * DescriptorBytes);
             int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
+            ushort port = (ushort)_memory.ReadField(_memory.ReadUInt64(descriptor) + EthernetLink.SourcePortOffset, 2); // the frame's UDP header, read with the frame
             Tick dma = DescriptorDma(descriptor);
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(length);
             (sent, arrives) = (sent + dma, arrives + dma);
@@ -187,7 +188,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             if (PeerReceives is { } peer)
             {
                 int len = length;
-                _sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(len), EventPriority.DeviceUpdate), arrives);
+                _sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(len, port), EventPriority.DeviceUpdate), arrives);
             }
             _tdh = (_tdh + 1) % entries;
         }
@@ -222,7 +223,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         }
     }
 
-    private void Receive(int bytes)
+    private void Receive(int bytes, ushort port)
     {
         uint entries = RingEntries(_rdlen);
         if (entries == 0 || (_rctl & 0x2) == 0 || _rdh == _rdt) // RCTL.EN, and a free buffer
@@ -235,15 +236,16 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         Tick dma = DescriptorDma(descriptor);
         if (dma == default)
         {
-            WriteBack(descriptor, bytes);
+            WriteBack(descriptor, bytes, port);
             return;
         }
-        _sim.Schedule(new CallbackEvent(Name + ".rx-dma", () => WriteBack(descriptor, bytes), EventPriority.DeviceUpdate), _sim.Now + dma);
+        _sim.Schedule(new CallbackEvent(Name + ".rx-dma", () => WriteBack(descriptor, bytes, port), EventPriority.DeviceUpdate), _sim.Now + dma);
     }
 
-    /// <summary>A received frame's descriptor written back (length in bits 15:0 of the second quadword, status DD and EOP in bits 39:32) and RXT0 raised.</summary>
-    private void WriteBack(ulong descriptor, int bytes)
+    /// <summary>A received frame's header (its UDP destination port) written to its buffer, its descriptor written back (length in bits 15:0 of the second quadword, status DD and EOP in bits 39:32) and RXT0 raised.</summary>
+    private void WriteBack(ulong descriptor, int bytes, ushort port)
     {
+        _memory.WriteField(_memory.ReadUInt64(descriptor) + EthernetLink.DestinationPortOffset, 2, port);
         _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)bytes | ((ulong)(StatusDd | StatusEop) << 32));
         _framesReceived.Increment();
         SetCause(IcrRxt0);

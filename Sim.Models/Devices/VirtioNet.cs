@@ -20,7 +20,7 @@ namespace Sim.Models.Devices;
 /// buffers while it has some, as vhost-net does.
 /// </summary>
 /// <remarks>
-/// Model: DMA moves no real payload (lengths only); no feature negotiation beyond what the
+/// Model: DMA moves no real payload (lengths, and the UDP ports of a frame's header); no feature negotiation beyond what the
 /// model's driver writes, no mergeable receive buffers, offloads, control queue or event-index
 /// suppression. Every kick is taken as one for the transmit queue (the model's driver kicks
 /// nothing else), so a paravirtual kernel's event, which carries no queue number, works alike.
@@ -48,7 +48,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         _framesDropped = Stats.Counter("frames_dropped", "frames", "frames from the peer with no receive buffer available");
     }
 
-    public Action<int>? PeerReceives { get; set; }
+    public Action<int, ushort>? PeerReceives { get; set; }
 
     protected override uint DeviceType => 1; // network card (virtio 1.1, 5)
 
@@ -59,10 +59,10 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         rx.SuppressNotifications(rx.HasAvailable); // refilled: no more kicks needed for receive buffers
     }
 
-    public void PeerSends(int bytes)
+    public void PeerSends(int bytes, ushort port)
     {
         (_, Tick arrives) = _link.SendTowardsNic(bytes);
-        Sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes), EventPriority.DeviceUpdate), arrives);
+        Sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes, port), EventPriority.DeviceUpdate), arrives);
     }
 
     /// <summary>Every frame made available on the transmit queue goes on the link; kicks are suppressed while any is on its way.</summary>
@@ -71,14 +71,15 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         Virtqueue tx = Queues[TransmitQueue];
         while (tx.TryTake(out ushort head))
         {
-            (_, uint length, _, _) = tx.Descriptor(head);
+            (ulong buffer, uint length, _, _) = tx.Descriptor(head);
             int frame = (int)length - HeaderBytes;
+            ushort port = (ushort)Memory.ReadField(buffer + HeaderBytes + EthernetLink.SourcePortOffset, 2); // the frame's UDP header, after virtio_net_hdr
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame);
             _sending++;
             Sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(head), EventPriority.DeviceUpdate), sent);
             if (PeerReceives is { } peer)
             {
-                Sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame), EventPriority.DeviceUpdate), arrives);
+                Sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame, port), EventPriority.DeviceUpdate), arrives);
             }
         }
         tx.SuppressNotifications(_sending > 0);
@@ -94,7 +95,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
     }
 
     /// <summary>A frame from the peer fills the next receive buffer, which comes back with its length; with no buffer it is dropped and kicks are asked for again.</summary>
-    private void Receive(int bytes)
+    private void Receive(int bytes, ushort port)
     {
         Virtqueue rx = Queues[ReceiveQueue];
         if (!rx.TryTake(out ushort head))
@@ -103,6 +104,8 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
             rx.SuppressNotifications(false);
             return;
         }
+        (ulong buffer, _, _, _) = rx.Descriptor(head);
+        Memory.WriteField(buffer + HeaderBytes + EthernetLink.DestinationPortOffset, 2, port); // the frame's UDP header, after virtio_net_hdr
         rx.PutUsed(head, (uint)(bytes + HeaderBytes));
         _framesReceived.Increment();
         Interrupt(rx);

@@ -40,6 +40,10 @@ public sealed partial class LinuxKernel
         }
         var container = new Container(_containers.Count, configuration);
         _containers.Add(container);
+        if (_net is not null && !_net.Sockets.ContainsKey(ServicePort(container)))
+        {
+            Bind(ServicePort(container)); // its service's port published as it starts (docker run -p): requests that come before the service reads wait in the socket
+        }
         return container;
     }
 

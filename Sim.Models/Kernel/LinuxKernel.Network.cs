@@ -9,7 +9,11 @@ namespace Sim.Models.Kernel;
 
 /// <summary>
 /// The kernel's network path: a datagram stack behind sendto and recvfrom over one of two
-/// drivers, the e1000's (here) or virtio-net's (<c>LinuxKernel.VirtioNet.cs</c>).
+/// drivers, the e1000's (here) or virtio-net's (<c>LinuxKernel.VirtioNet.cs</c>). A process's
+/// datagrams go through the socket of its service port (<see cref="ServicePort"/>): the stack
+/// writes that port into the UDP header of each frame it sends, and reads the destination port
+/// from the header of each frame received to find the socket it is for, so that the services of
+/// several containers share the one NIC.
 /// </summary>
 public sealed partial class LinuxKernel
 {
@@ -17,6 +21,19 @@ public sealed partial class LinuxKernel
     public const int NicVector = 0x2B;
 
     private const int RingEntries = 256;
+
+    /// <summary>The UDP port of the first service's socket (an arbitrary unprivileged port).</summary>
+    public const ushort FirstServicePort = 8000;
+
+    /// <summary>
+    /// The UDP port of the socket a process sends and receives on: one per container, as each
+    /// container's network namespace has its own socket which the host publishes on a port of its
+    /// own (Docker's <c>-p</c>); the first port for a process in no container.
+    /// </summary>
+    public static ushort ServicePort(Container? container) => (ushort)(FirstServicePort + (container?.Index ?? 0));
+
+    /// <summary>Where the frame starts in a network buffer: after the virtio_net_hdr for the virtio card, at once for the e1000.</summary>
+    private int FrameOffset => _vnet is null ? 0 : VirtioNet.HeaderBytes;
 
     /// <summary>Brings the NIC up at boot (not timed), with the driver for its kind.</summary>
     public void StartNetwork()
@@ -30,7 +47,8 @@ public sealed partial class LinuxKernel
         {
             StartE1000(devices.Nic ?? throw new InvalidOperationException("The machine has no NIC."));
         }
-        _net = new NetworkState(Memory.AllocateFrame());
+        _net = new NetworkState(_platform.Sim.Stats.Group(_platform.Name + ".kernel.net").Counter("no_socket", "frames", "frames received for a port no socket is bound to (dropped)"));
+        Bind(FirstServicePort); // the first service's socket, bound at boot as a daemon's would be
     }
 
     /// <summary>
@@ -64,17 +82,18 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void Send(KernelPath path, Process p, int bytes)
     {
-        NetworkState net = _net ?? throw new InvalidOperationException("sendto with no network brought up.");
+        Socket socket = SocketOf(p);
         int frame = Math.Clamp(bytes + EthernetLink.UdpHeaderBytes, 60, 1514); // Ethernet's minimum and maximum frame
         path.Run(KernelRoutine.NetworkSend);
-        path.StoreRange(DirectMap.Of(net.TxBuffer), frame); // the copy from user space into the socket buffer
+        path.StoreRange(DirectMap.Of(socket.TxBuffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
+        Memory.WriteField(socket.TxBuffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
         if (_vnet is not null)
         {
-            VirtioNetTransmit(path, net.TxBuffer, frame);
+            VirtioNetTransmit(path, socket.TxBuffer, frame);
         }
         else
         {
-            E1000Transmit(path, net.TxBuffer, frame);
+            E1000Transmit(path, socket.TxBuffer, frame);
         }
         p.Program.SyscallReturned(bytes);
         p.LastSend = _platform.Sim.Now;
@@ -95,14 +114,14 @@ public sealed partial class LinuxKernel
     /// <summary>recvfrom: a queued datagram is copied out at once; otherwise the caller blocks until the NIC's interrupt brings one.</summary>
     private void Receive(Core core, KernelPath path, Process p)
     {
-        NetworkState net = _net ?? throw new InvalidOperationException("recvfrom with no network brought up.");
-        if (net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
+        Socket socket = SocketOf(p);
+        if (socket.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
         {
             path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
             Delivered(p, datagram.Bytes);
             return;
         }
-        net.Waiter = p;
+        socket.Waiter = p;
         p.State = ProcessState.Waiting;
         SwitchToNext(core, path);
     }
@@ -133,7 +152,7 @@ public sealed partial class LinuxKernel
             }
             Memory.WriteUInt64(status, 0);
             path.Run(KernelRoutine.NetworkReceive);
-            _net!.Queued.Enqueue(((int)(word & 0xFFFF) - EthernetLink.UdpHeaderBytes, Memory.ReadUInt64(status - 8)));
+            Demultiplex(path, Memory.ReadUInt64(status - 8), (int)(word & 0xFFFF) - EthernetLink.UdpHeaderBytes);
             e.RxNext = (e.RxNext + 1) % RingEntries;
             taken++;
         }
@@ -143,22 +162,65 @@ public sealed partial class LinuxKernel
         }
         path.Execute(Op.MmioWrite(nic + Devices.Nic8254x.Ims, Devices.Nic8254x.IcrRxt0))
             .Execute(Op.MmioRead(nic + Devices.Nic8254x.Status));
-        WakeReceiver(path);
+        WakeReceivers(path);
     }
 
-    /// <summary>A process waiting in recvfrom gets the first queued datagram, copied out, and becomes runnable.</summary>
-    private void WakeReceiver(KernelPath path)
+    /// <summary>
+    /// A received datagram of <paramref name="bytes"/> in the buffer at <paramref name="buffer"/>
+    /// (where the driver's buffer starts) queued on the socket its UDP destination port names,
+    /// read from the frame's header; dropped when no socket has that port.
+    /// </summary>
+    private void Demultiplex(KernelPath path, ulong buffer, int bytes)
     {
         NetworkState net = _net!;
-        if (net.Waiter is { } waiter && net.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
+        ulong header = buffer + (ulong)FrameOffset;
+        path.Load(header + EthernetLink.DestinationPortOffset); // the UDP header
+        ushort port = (ushort)Memory.ReadField(header + EthernetLink.DestinationPortOffset, 2);
+        if (net.Sockets.TryGetValue(port, out Socket? socket))
         {
-            path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
-            Delivered(waiter, datagram.Bytes);
-            waiter.State = ProcessState.Ready;
-            _ready.AddLast(waiter);
-            net.Waiter = null;
+            socket.Queued.Enqueue((bytes, header));
+        }
+        else
+        {
+            net.NoSocket.Increment();
         }
     }
+
+    /// <summary>Each process waiting in recvfrom on a socket that now has a datagram gets the first, copied out, and becomes runnable (sockets in the order they were bound).</summary>
+    private void WakeReceivers(KernelPath path)
+    {
+        foreach (Socket socket in _net!.Bound)
+        {
+            if (socket.Waiter is { } waiter && socket.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
+            {
+                path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
+                Delivered(waiter, datagram.Bytes);
+                waiter.State = ProcessState.Ready;
+                _ready.AddLast(waiter);
+                socket.Waiter = null;
+            }
+        }
+    }
+
+    /// <summary>The socket of <paramref name="p"/>'s service port, bound on first use (the first service's at boot).</summary>
+    private Socket SocketOf(Process p)
+    {
+        NetworkState net = _net ?? throw new InvalidOperationException("A datagram system call with no network brought up.");
+        ushort port = ServicePort(p.Container);
+        return net.Sockets.TryGetValue(port, out Socket? socket) ? socket : Bind(port);
+    }
+
+    /// <summary>A socket bound to <paramref name="port"/>, with a socket buffer of its own.</summary>
+    private Socket Bind(ushort port)
+    {
+        var socket = new Socket(port, Memory.AllocateFrame());
+        _net!.Sockets.Add(port, socket);
+        _net.Bound.Add(socket);
+        return socket;
+    }
+
+    /// <summary>Whether a process waits in recvfrom.</summary>
+    private bool AnyNetworkWaiter => _net is { } net && net.Bound.Exists(s => s.Waiter is not null);
 
     /// <summary>recvfrom returns a datagram; if the process sent one before, the time since is a request-response round trip.</summary>
     private void Delivered(Process p, int bytes)
@@ -171,10 +233,21 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>The stack's state, whatever the driver: the socket buffer, datagrams received and not yet read, the process waiting for one.</summary>
-    private sealed class NetworkState(ulong txBuffer)
+    /// <summary>The stack's state, whatever the driver: the bound sockets, by port and in the order they were bound.</summary>
+    private sealed class NetworkState(Counter noSocket)
     {
-        /// <summary>Model: one socket buffer frame that every send copies into.</summary>
+        public Dictionary<ushort, Socket> Sockets { get; } = [];
+
+        public List<Socket> Bound { get; } = [];
+
+        public Counter NoSocket { get; } = noSocket;
+    }
+
+    /// <summary>A UDP socket: its port, its socket buffer (model: one frame that every send copies into), datagrams received and not yet read, the process waiting for one.</summary>
+    private sealed class Socket(ushort port, ulong txBuffer)
+    {
+        public ushort Port { get; } = port;
+
         public ulong TxBuffer { get; } = txBuffer;
 
         public Queue<(int Bytes, ulong Buffer)> Queued { get; } = new();

@@ -69,7 +69,7 @@ public sealed partial class LinuxKernel
             while (v.Rx.TryTakeUsed(rest, out ushort head, out uint length))
             {
                 rest.Run(KernelRoutine.NetworkReceive);
-                _net!.Queued.Enqueue(((int)length - VirtioNet.HeaderBytes - EthernetLink.UdpHeaderBytes, v.RxBuffers[head]));
+                Demultiplex(rest, v.RxBuffers[head], (int)length - VirtioNet.HeaderBytes - EthernetLink.UdpHeaderBytes);
                 v.Rx.WriteDescriptor(head, v.RxBuffers[head], 2048, Virtqueue.DescriptorWrite, 0);
                 kick |= v.Rx.Publish(rest, head, head);
             }
@@ -78,7 +78,7 @@ public sealed partial class LinuxKernel
                 Kick(rest, wanted: true, PlatformDevices.VirtioNetBase, _netKicks!, _netSuppressedKicks!);
             }
             v.Rx.Interrupts(rest, wanted: true);
-            WakeReceiver(rest);
+            WakeReceivers(rest);
         });
 
     private sealed class VirtioNetState(VirtqueueDriver rx, VirtqueueDriver tx, ulong[] rxBuffers)

@@ -402,7 +402,7 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         if (_ready.First?.Value is not { } next)
         {
-            if (BlockRequestsInFlight > 0 || _sleepers > 0 || _net?.Waiter is not null || AnyThrottled)
+            if (BlockRequestsInFlight > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled)
             {
                 Current = null; // someone waits for the disk or a timeout: idle until an interrupt
                 core.ReplaceThread(_idle, cpl: 0);

@@ -132,8 +132,7 @@ public sealed class PlatformDevices
                 card = Nic = new Nic8254x(sim, prefix + ".nic0", memory, Link, nicCycles, () => IoApic.Assert(NicIrq));
                 Bus.MapMmio(NicBase, Nic8254x.Size, Nic);
             }
-            var turnaround = Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds);
-            card.PeerReceives = bytes => sim.Schedule(new CallbackEvent(prefix + ".peer.reply", () => card.PeerSends(bytes)), sim.Now + turnaround);
+            Peer = new NetworkPeer(sim, prefix + ".peer", card, Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds));
             Network = card;
         }
     }
@@ -163,8 +162,11 @@ public sealed class PlatformDevices
     /// <summary>The paravirtual network card, or null when the NIC is an e1000 or there is none.</summary>
     public VirtioNet? VirtioNet { get; }
 
-    /// <summary>The network card, either kind, or null when configured without one. By default its peer echoes every frame after the turnaround time.</summary>
+    /// <summary>The network card, either kind, or null when configured without one.</summary>
     public INetworkCard? Network { get; }
+
+    /// <summary>The machine at the link's far end, with the network card: it echoes every frame after the turnaround time unless a workload's client serves the frame's port.</summary>
+    public NetworkPeer? Peer { get; }
 
     /// <summary>Whether <paramref name="address"/> is a register of the virtio block device or the virtio network card.</summary>
     public static bool IsVirtio(ulong address) =>

@@ -44,7 +44,7 @@ public abstract class ProcessWorkload : IProcessWorkload
 
     public abstract IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome);
 
-    public virtual void ConfigurePlatform(IPlatform platform)
+    public virtual void ConfigurePlatform(IPlatform platform, WorkloadContext context)
     {
     }
 

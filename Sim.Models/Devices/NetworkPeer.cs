@@ -1,0 +1,52 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Time;
+
+namespace Sim.Models.Devices;
+
+/// <summary>
+/// The machine at the far end of a NIC's link: it tells frames apart by the UDP port in their
+/// header, as a host's stack does. A port with a client registered (<see cref="Serve"/>: a web
+/// client, a load generator) hands it each frame from that port; any other frame is echoed back
+/// to its port after the peer's turnaround (an echo server, what netperf's UDP_RR needs).
+/// Several containers behind one NIC each have a port of their own, so each has its own client.
+/// </summary>
+public sealed class NetworkPeer
+{
+    private readonly Simulator _sim;
+    private readonly string _name;
+    private readonly INetworkCard _card;
+    private readonly Tick _turnaround;
+    private readonly Dictionary<ushort, Action<int>> _clients = [];
+
+    public NetworkPeer(Simulator sim, string name, INetworkCard card, Tick turnaround)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        ArgumentNullException.ThrowIfNull(card);
+        (_sim, _name, _card, _turnaround) = (sim, name, card, turnaround);
+        card.PeerReceives = Receive;
+    }
+
+    /// <summary>Frames from <paramref name="port"/> go to <paramref name="receives"/> (with their length) instead of the echo.</summary>
+    public void Serve(ushort port, Action<int> receives)
+    {
+        ArgumentNullException.ThrowIfNull(receives);
+        if (!_clients.TryAdd(port, receives))
+        {
+            throw new InvalidOperationException($"The peer of {_name} already has a client on port {port}.");
+        }
+    }
+
+    /// <summary>Sends a frame of <paramref name="bytes"/> to <paramref name="port"/> now.</summary>
+    public void Send(ushort port, int bytes) => _card.PeerSends(bytes, port);
+
+    private void Receive(int bytes, ushort port)
+    {
+        if (_clients.TryGetValue(port, out Action<int>? client))
+        {
+            client(bytes);
+            return;
+        }
+        _sim.Schedule(new CallbackEvent(_name + ".reply", () => _card.PeerSends(bytes, port)), _sim.Now + _turnaround);
+    }
+}
