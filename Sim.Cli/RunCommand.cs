@@ -48,6 +48,9 @@ internal static class RunCommand
         var hostCores = new Option<int>("--host-cores") { Description = "With --workload: the host's physical cores; guests are placed on them round-robin and time-share a core.", DefaultValueFactory = _ => 1 };
         var guestWorkloads = new Option<string?>("--guest-workloads") { Description = "With --workload: the other guests' workloads, comma-separated, each NAME or NAME:SIZE (the first guest runs --workload)." };
         var hostProcesses = new Option<int>("--host-processes") { Description = "With --workload under type2: CPU-bound host processes competing with the guests for the host's cores.", DefaultValueFactory = _ => 0 };
+        var requestRate = new Option<double?>("--request-rate") { Description = "With --workload web: each guest's client sends requests open-loop, this many a second on average (Poisson arrivals); figures of merit then include response-time percentiles." };
+        var guestMemory = new Option<long?>("--guest-memory-mib") { Description = "With --workload: each guest's memory in MiB, a virtual machine's reserved whole on the host (default 512)." };
+        var hostMemory = new Option<long?>("--host-memory-mib") { Description = "With --workload: the host's installed memory in MiB (default: sized to fit the guests); guests that do not fit are refused." };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
@@ -60,6 +63,7 @@ internal static class RunCommand
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
             shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
+            requestRate, guestMemory, hostMemory,
         };
         command.SetAction(parse =>
         {
@@ -83,6 +87,8 @@ internal static class RunCommand
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
+                    RequestRate = parse.GetValue(requestRate), GuestMemoryMiB = parse.GetValue(guestMemory) ?? new Sim.Experiments.Scenarios.WorkloadScenario().GuestMemoryMiB,
+                    HostMemoryMiB = parse.GetValue(hostMemory),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
                     Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,

@@ -60,8 +60,7 @@ internal static class WorkloadRunner
         string written = ResultsFolder.Produce(target, replace, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-                Parallel.For(0, runs.Length, i => runs[i] = WorkloadRun.Run(profile, workload, n, scenario.Seed + (ulong)i, scenario.ResolveMachine(), axes,
-                    scenario.ResolveMonitorParameters(), scenario.ResolveContainers(), scenario.ResolveConsolidation()));
+                Parallel.For(0, runs.Length, i => runs[i] = scenario.RunOnce(scenario.Seed + (ulong)i));
                 string summary = WorkloadRunReport.ToJson(runs);
                 folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
                 if (runs.Length > 1)

@@ -28,6 +28,14 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
 
     public bool IsSingle => Guests == 1;
 
+    /// <summary>
+    /// The host's installed memory, or null to size it to fit: under a hypervisor each virtual
+    /// machine's memory is reserved whole from it (no overcommit) beside the hypervisor's
+    /// allowance (<see cref="WorkloadRun.HostSoftwareBytes"/>); under containers the one kernel
+    /// allocates from what the allowance leaves.
+    /// </summary>
+    public ulong? HostMemoryBytes { get; init; }
+
     /// <summary>Why this consolidation is impossible, or null.</summary>
     public string? Problem() =>
         Guests is < 1 or > MaxGuests ? $"guests must be 1 to {MaxGuests}, not {Guests}"

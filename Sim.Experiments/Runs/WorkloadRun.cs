@@ -27,8 +27,13 @@ public static class WorkloadRun
 
     public const int TimerVector = 0xEF;
 
-    /// <summary>Host memory beyond the guests' under a hypervisor: its own tables, text and data, and the EPTs (an allowance, ample for the guests of a run).</summary>
-    public const ulong HypervisorMemoryBytes = 256UL << 20;
+    /// <summary>
+    /// Host memory that is not the guests': under a hypervisor, its own tables, text and data, the
+    /// EPTs and (hosted) the host's system; under containers, the host system's. An assumed
+    /// allowance, ample for the hypervisor's structures of a run's guests; no source gives one
+    /// figure for all (Xen's dom0 and a hosted monitor's host are sized by their users).
+    /// </summary>
+    public const ulong HostSoftwareBytes = 256UL << 20;
 
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
         VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null) =>
@@ -50,6 +55,10 @@ public static class WorkloadRun
         if (Problem(profile, workload, axes, consolidation) is { } problem)
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
+        }
+        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes) is { } memory)
+        {
+            throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
         var sim = new Simulator(seed);
         var host = new Host(sim, profile, configuration, axes, parameters, consolidation);
@@ -81,7 +90,6 @@ public static class WorkloadRun
         }
         LinuxKernel linux = null!;
         IPlatform platform = host.Boot((p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
-        processes.ConfigurePlatform(platform);
         if (platform.Devices.HasDisk)
         {
             linux.StartDisk();
@@ -99,7 +107,8 @@ public static class WorkloadRun
     /// <summary>The workload's files and libraries set up in the kernel, and its first process started (in <paramref name="container"/>, if any).</summary>
     private static PreparedGuest StartWorkload(IPlatform platform, LinuxKernel linux, IProcessWorkload processes, long size, RandomStreams random, Container? container)
     {
-        var context = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, random, size);
+        var context = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, random, size) { Port = LinuxKernel.ServicePort(container) };
+        processes.ConfigurePlatform(platform, context);
         processes.ConfigureKernel(linux, context);
         linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context), container);
         return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container);
@@ -164,6 +173,30 @@ public static class WorkloadRun
     }
 
     /// <summary>
+    /// Why the guests cannot fit in <paramref name="hostBytes"/> of host memory, or null: virtual
+    /// machines of <paramref name="guestBytes"/> each, reserved whole beside the hypervisor's
+    /// allowance; containers need the allowance and room for the kernel.
+    /// </summary>
+    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes)
+    {
+        ArgumentNullException.ThrowIfNull(axes);
+        ArgumentNullException.ThrowIfNull(consolidation);
+        const ulong MiB = 1UL << 20;
+        if (axes.IsNative)
+        {
+            return null;
+        }
+        if (axes.Hosting == Hosting.SharedKernel)
+        {
+            return hostBytes >= HostSoftwareBytes + (64 * MiB) ? null
+                : $"the host's {hostBytes / MiB} MiB leave less than 64 MiB for the containers' kernel beside the host system's {HostSoftwareBytes / MiB} MiB";
+        }
+        ulong need = (guestBytes * (ulong)consolidation.Guests) + HostSoftwareBytes;
+        return need <= hostBytes ? null
+            : $"{consolidation.Guests} virtual machines of {guestBytes / MiB} MiB and the hypervisor's {HostSoftwareBytes / MiB} MiB need {need / MiB} MiB, and the host has {hostBytes / MiB} MiB (memory is reserved, not overcommitted)";
+    }
+
+    /// <summary>
     /// The machine the guests boot on, and what owns it: the kernel itself (native and
     /// containers), or a bare-metal monitor (a VT-x hypervisor, or a trap-and-emulate,
     /// binary-translating or paravirtual monitor) that owns a machine with room for the guests'
@@ -188,7 +221,10 @@ public static class WorkloadRun
         {
             if (axes.IsNative || axes.Hosting == Hosting.SharedKernel)
             {
-                _machine = new Machine(sim, profile, configuration, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
+                MachineConfiguration machine = consolidation.HostMemoryBytes is { } host
+                    ? configuration with { MemoryBytes = axes.IsNative ? host : host - HostSoftwareBytes }
+                    : configuration;
+                _machine = new Machine(sim, profile, machine, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
                 return _machine;
             }
             MachineConfiguration guest = configuration;
@@ -234,7 +270,7 @@ public static class WorkloadRun
         private MachineConfiguration HostConfiguration() => configuration with
         {
             Cores = consolidation.HostCores,
-            MemoryBytes = (configuration.MemoryBytes * (ulong)consolidation.Guests) + HypervisorMemoryBytes,
+            MemoryBytes = consolidation.HostMemoryBytes ?? ((configuration.MemoryBytes * (ulong)consolidation.Guests) + HostSoftwareBytes),
             Disk = DiskKind.None,
             Nic = false,
         };

@@ -185,7 +185,7 @@ public static class WorkloadRunReport
             },
             ["seed"] = r.Seed,
             ["size"] = r.Size,
-            ["figures_of_merit"] = r.FiguresOfMerit.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["value"] = m.Value, ["unit"] = m.Unit }).ToArray(),
+            ["figures_of_merit"] = Figures(r.FiguresOfMerit),
             ["simulated_seconds"] = r.Outcome.SimulatedSeconds,
             ["cycles"] = r.Outcome.CoreCycles,
             ["instructions"] = r.Outcome.Instructions,
@@ -206,10 +206,11 @@ public static class WorkloadRunReport
         if (r.Guests.Count > 0)
         {
             o["host_cores"] = HostCores(r);
-            o["guests"] = GuestRows(r).Select(g => new Dictionary<string, object>
+            o["guests"] = GuestRows(r).Zip(r.Guests, (g, guest) => new Dictionary<string, object>
             {
                 ["name"] = g.Name, ["workload"] = g.Workload, ["figure_of_merit"] = g.Merit.Name, ["value"] = g.Merit.Value, ["unit"] = g.Merit.Unit, ["ends_at_ms"] = g.EndMs,
                 ["descheduled_percent"] = (object?)g.DescheduledShare ?? "n/a",
+                ["figures_of_merit"] = Figures(guest.FiguresOfMerit),
             }).ToArray();
         }
         if (runs.Count > 1)
@@ -279,6 +280,9 @@ public static class WorkloadRunReport
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
 
     private static string Share(GuestRow g) => g.DescheduledShare is { } d ? d.ToString("0.0", CultureInfo.InvariantCulture) + "%" : "n/a";
+
+    private static Dictionary<string, object>[] Figures(IReadOnlyList<Sim.Workloads.Metric> figures) =>
+        [.. figures.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["value"] = m.Value, ["unit"] = m.Unit })];
 
     private readonly record struct GuestRow(string Name, string Workload, Sim.Workloads.Metric Merit, double EndMs, double? DescheduledShare)
     {

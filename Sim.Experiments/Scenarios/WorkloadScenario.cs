@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
@@ -83,6 +83,15 @@ public sealed record WorkloadScenario
     /// <summary>Hosted: CPU-bound processes of the host competing with the guests for the cores.</summary>
     public int HostProcesses { get; init; }
 
+    /// <summary>Each guest's open-loop client rate, requests a second, for the services that have one (web); null for their closed-loop client.</summary>
+    public double? RequestRate { get; init; }
+
+    /// <summary>Each guest's memory in MiB: a virtual machine's, reserved whole on the host; the machine's, natively.</summary>
+    public long GuestMemoryMiB { get; init; } = (long)(MachineConfiguration.Default.MemoryBytes >> 20);
+
+    /// <summary>The host's installed memory in MiB; null to size it to fit the guests.</summary>
+    public long? HostMemoryMiB { get; init; }
+
     /// <summary>What is wrong with <paramref name="key"/>'s value, or null when it is allowed.</summary>
     public string? Problem(string key) => key switch
     {
@@ -111,6 +120,18 @@ public sealed record WorkloadScenario
         "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
         "host_cores" => HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})",
+        "request_rate" => RequestRate switch
+        {
+            null => null,
+            not (> 0 and < 1e9) => $"request_rate must be more than 0 and less than a billion requests a second (got {RequestRate})",
+            _ when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not IOpenLoopWorkload =>
+                $"request_rate is for the services with an open-loop client ({string.Join(", ", WorkloadCatalog.All.Where(w => w.Workload is IOpenLoopWorkload).Select(w => w.Workload.Name))}), not {Workload}",
+            _ => null,
+        },
+        "guest_memory_mib" => GuestMemoryMiB is >= 64 and <= 1 << 20 && GuestMemoryMiB % 2 == 0 ? null
+            : $"guest_memory_mib must be an even number of MiB from 64 to 1048576 (got {GuestMemoryMiB})",
+        "host_memory_mib" => HostMemoryMiB is null || (HostMemoryMiB is >= 64 and <= 1 << 24 && HostMemoryMiB % 2 == 0) ? null
+            : $"host_memory_mib must be an even number of MiB from 64 to 16777216, or none (got {HostMemoryMiB})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
 
@@ -128,7 +149,10 @@ public sealed record WorkloadScenario
             return null;
         }
         VirtualizationAxes axes = ResolveAxes();
-        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, ResolveConsolidation()) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}" : null;
+        Runs.Consolidation consolidation = ResolveConsolidation();
+        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
+            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes) is { } m ? $"the guests do not fit: {m}"
+            : null;
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel");
@@ -136,7 +160,7 @@ public sealed record WorkloadScenario
     public Runs.Consolidation ResolveConsolidation()
     {
         Runs.GuestWorkload[] others = [.. OtherGuests()];
-        return new(others.Length > 0 ? others.Length + 1 : Guests, HostCores, HostProcesses, others);
+        return new(others.Length > 0 ? others.Length + 1 : Guests, HostCores, HostProcesses, others) { HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null };
     }
 
     /// <summary>The other guests' workloads and sizes, from <see cref="GuestWorkloads"/>.</summary>
@@ -146,7 +170,7 @@ public sealed record WorkloadScenario
         {
             string[] parts = item.Split(':');
             (IWorkload workload, long size) = WorkloadCatalog.Get(parts[0]);
-            yield return new Runs.GuestWorkload(workload, parts.Length > 1 ? long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : size);
+            yield return new Runs.GuestWorkload(AtRequestRate(workload), parts.Length > 1 ? long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : size);
         }
     }
 
@@ -193,13 +217,24 @@ public sealed record WorkloadScenario
     public (IWorkload Workload, long Size) ResolveWorkload()
     {
         (IWorkload workload, long defaultSize) = WorkloadCatalog.Get(Workload);
-        return (workload, Size ?? defaultSize);
+        return (AtRequestRate(workload), Size ?? defaultSize);
+    }
+
+    /// <summary>A service at the scenario's request rate, when it has an open-loop client and the scenario a rate.</summary>
+    private IWorkload AtRequestRate(IWorkload workload) => RequestRate is { } rate && workload is IOpenLoopWorkload open ? open.AtRate(rate) : workload;
+
+    /// <summary>Runs the scenario once, with <paramref name="seed"/>.</summary>
+    public Runs.WorkloadRunResult RunOnce(ulong seed)
+    {
+        (IWorkload workload, long size) = ResolveWorkload();
+        return Runs.WorkloadRun.Run(ResolveProfile(), workload, size, seed, ResolveMachine(), ResolveAxes(), ResolveMonitorParameters(), ResolveContainers(), ResolveConsolidation());
     }
 
     public HardwareProfile ResolveProfile() => HardwareProfiles.Get(Profile);
 
     public MachineConfiguration ResolveMachine() => MachineConfiguration.Default with
     {
+        MemoryBytes = (ulong)GuestMemoryMiB << 20,
         Disk = Disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
         DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
     };
@@ -224,6 +259,9 @@ public sealed record WorkloadScenario
         ["guest_workloads"] = GuestWorkloads ?? "none",
         ["host_cores"] = HostCores,
         ["host_processes"] = HostProcesses,
+        ["request_rate"] = RequestRate is { } rate ? rate : "none",
+        ["guest_memory_mib"] = GuestMemoryMiB,
+        ["host_memory_mib"] = HostMemoryMiB is { } host ? host : "none",
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
         ["repetitions"] = Repetitions,

@@ -82,9 +82,7 @@ public static class SweepRun
     {
         WorkloadScenario s = point.Scenario;
         ulong seed = s.Seed + (ulong)seedIndex;
-        (IWorkload workload, long size) = s.ResolveWorkload();
-        WorkloadRunResult r = WorkloadRun.Run(s.ResolveProfile(), workload, size, seed, s.ResolveMachine(), s.ResolveAxes(), s.ResolveMonitorParameters(),
-            s.ResolveContainers(), s.ResolveConsolidation());
+        WorkloadRunResult r = s.RunOnce(seed);
         return new JobResult(point.Id, seedIndex, seed, [.. r.FiguresOfMerit, new Metric("simulated_seconds", r.Outcome.SimulatedSeconds, "s")]);
     }
 

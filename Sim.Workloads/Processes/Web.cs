@@ -1,5 +1,7 @@
+using Sim.Engine;
 using Sim.Engine.Events;
 using Sim.Engine.Randomness;
+using Sim.Engine.Randomness.Distributions;
 using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Devices;
@@ -10,13 +12,17 @@ using static Sim.Workloads.Processes.ScriptProgram;
 namespace Sim.Workloads.Processes;
 
 /// <summary>
-/// A web server under one closed-loop client: the client (the NIC's peer) sends a 200-byte
-/// request, the server receives it, does 20,000 instructions of work with 100 random loads in a
-/// 256 KiB page cache, and answers with eight full frames (about 11.6 KB); when the client has
-/// the whole answer it sends the next request. The sizes and work are assumptions standing for
-/// static-file serving; figure of merit: requests per second.
+/// A web server and its client on the network's peer: the client sends a 200-byte request, the
+/// server receives it, does 20,000 instructions of work with 100 random loads in a 256 KiB page
+/// cache, and answers with eight full frames (about 11.6 KB). The sizes and work are assumptions
+/// standing for static-file serving. By default one closed-loop client sends the next request
+/// when it has the whole answer (figure of merit: requests per second). At a request rate
+/// (<see cref="AtRate"/>) the client is open-loop: requests arrive as a Poisson process of that
+/// rate whatever the answers do, queue in the server's socket, and each one's response time runs
+/// from its sending to the arrival of its answer's last frame at the client (figures of merit:
+/// requests per second served, and the mean, median and 99th percentile response times).
 /// </summary>
-public sealed class Web : ProcessWorkload
+public sealed class Web : ProcessWorkload, IOpenLoopWorkload
 {
     private const int RequestBytes = 200;
     private const int ResponseFrames = 8;
@@ -24,25 +30,72 @@ public sealed class Web : ProcessWorkload
     private const ulong Cache = 0x0000_0000_2000_0000;
     private const ulong CacheBytes = 256UL << 10;
 
+    /// <param name="requestRate">Requests a second of an open-loop client; null for one closed-loop client.</param>
+    public Web(double? requestRate = null)
+    {
+        if (requestRate is { } rate && !(double.IsFinite(rate) && rate > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(requestRate), rate, "A request rate must be a positive number of requests a second.");
+        }
+        RequestRate = requestRate;
+    }
+
+    /// <summary>The open-loop client's mean request rate, per second; null for the closed-loop client.</summary>
+    public double? RequestRate { get; }
+
     public override string Name => "web";
 
-    public override string Description => "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
+    public override string Description => RequestRate is { } rate
+        ? $"a web server under an open-loop client: Poisson arrivals at {rate.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} requests/s, 200-byte requests, ~11.6 KB answers (size = requests)"
+        : "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
+
+    public IWorkload AtRate(double requestsPerSecond) => new Web(requestsPerSecond);
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
 
-    public override void ConfigurePlatform(IPlatform platform)
+    public override void ConfigurePlatform(IPlatform platform, WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(platform);
-        INetworkCard nic = platform.Devices.Network ?? throw new InvalidOperationException("The web workload needs a NIC.");
+        ArgumentNullException.ThrowIfNull(context);
+        NetworkPeer peer = platform.Devices.Peer ?? throw new InvalidOperationException("The web workload needs a NIC.");
+        ushort port = context.Port;
+        Simulator sim = platform.Sim;
+        Client client = context.State<Client>();
         int framesSeen = 0;
-        nic.PeerReceives = _ =>
+        string name = $"{platform.Name}.peer.web{port}";
+        if (RequestRate is not { } rate)
+        {
+            peer.Serve(port, _ =>
+            {
+                if (++framesSeen % ResponseFrames == 0)
+                {
+                    peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes); // the whole answer is in: the next request
+                }
+            });
+            sim.Schedule(new CallbackEvent(name + ".first-request", () => peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes)), sim.Now + Tick.FromMicroseconds(10));
+            return;
+        }
+        peer.Serve(port, _ =>
         {
             if (++framesSeen % ResponseFrames == 0)
             {
-                nic.PeerSends(RequestBytes + EthernetLink.UdpHeaderBytes); // the whole answer is in: the next request
+                client.Answered(sim.Now); // the server answers in order: this is the oldest request's answer
             }
-        };
-        platform.Sim.Schedule(new CallbackEvent(platform.Name + ".peer.first-request", () => nic.PeerSends(RequestBytes + EthernetLink.UdpHeaderBytes)), Tick.FromMicroseconds(10));
+        });
+        var gaps = new Exponential(Tick.PicosecondsPerSecond / rate);
+        RandomStream random = sim.Random.For(name + ".arrivals");
+        long sent = 0;
+        CallbackEvent? arrival = null;
+        arrival = new CallbackEvent(name + ".arrival", () =>
+        {
+            client.Sent(sim.Now);
+            peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes);
+            if (++sent < context.Size)
+            {
+                sim.Schedule(arrival!, sim.Now + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
+            }
+        });
+        sim.Schedule(arrival, sim.Now + Tick.FromMicroseconds(10) + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
     }
 
     public override IProgram CreateProgram(WorkloadContext context)
@@ -75,6 +128,36 @@ public sealed class Web : ProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("requests", outcome.PerSecond(context.Size), "requests/s")];
+        var requests = new Metric("requests", outcome.PerSecond(context.Size), "requests/s");
+        if (RequestRate is null)
+        {
+            return [requests];
+        }
+        double[] times = context.State<Client>().ResponseMicroseconds();
+        return
+        [
+            requests,
+            new Metric("response_mean", times.Length > 0 ? times.Average() : double.NaN, "us"),
+            new Metric("response_p50", Percentile(times, 0.50), "us"),
+            new Metric("response_p99", Percentile(times, 0.99), "us"),
+        ];
+    }
+
+    /// <summary>The nearest-rank percentile of <paramref name="sorted"/>; NaN when it is empty.</summary>
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>The open-loop client's record of one guest: when each unanswered request was sent, and each answered one's response time.</summary>
+    public sealed class Client
+    {
+        private readonly Queue<Tick> _outstanding = new();
+        private readonly List<double> _responseMicroseconds = [];
+
+        public void Sent(Tick now) => _outstanding.Enqueue(now);
+
+        public void Answered(Tick now) => _responseMicroseconds.Add((now - _outstanding.Dequeue()).Picoseconds / 1e6);
+
+        /// <summary>The response times so far, in microseconds, in ascending order.</summary>
+        public double[] ResponseMicroseconds() => [.. _responseMicroseconds.Order()];
     }
 }
