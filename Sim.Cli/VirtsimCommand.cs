@@ -22,6 +22,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(ExplainCommand.Build());
         root.Subcommands.Add(ReproduceCommand.Build());
         root.Subcommands.Add(SweepCommand.Build());
+        root.Subcommands.Add(DensityCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());

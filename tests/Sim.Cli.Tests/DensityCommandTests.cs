@@ -1,0 +1,64 @@
+namespace Sim.Cli.Tests;
+
+/// <summary>virtsim density as a user runs it: the folder and its files, a rerun of the resolved study to the same bytes, bad files refused with nothing written.</summary>
+public class DensityCommandTests
+{
+    private const string Study = """
+        base:
+          workload: web
+          request_rate: 2000
+          size: 30
+          profile: nehalem-x5570
+          host_memory_mib: 1024
+          guest_memory_mib: 256
+        presets: [type1, oslevel]
+        slo: response_p99 <= 400
+        max_guests: 4
+        """;
+
+    private static string File(string text)
+    {
+        string path = Path.Combine(Virtsim.TempFolder(), "study.yaml");
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void A_study_writes_its_folder_and_its_resolved_study_reruns_to_the_same_bytes()
+    {
+        string first = Path.Combine(Virtsim.TempFolder(), "first");
+        var (code, stdout, stderr) = Virtsim.Run("density", File(Study), "--out", first);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("| type1 | 3 | memory | 3 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("oslevel", stderr, StringComparison.Ordinal); // a line per probe as it ends
+        foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "density.png", "study.json", "manifest.json" })
+        {
+            Assert.True(System.IO.File.Exists(Path.Combine(first, f)), f);
+        }
+        string second = Path.Combine(Virtsim.TempFolder(), "second");
+        Assert.Equal(0, Virtsim.Run("density", Path.Combine(first, "study.json"), "--out", second).ExitCode);
+        foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "study.json" })
+        {
+            Assert.Equal(System.IO.File.ReadAllText(Path.Combine(first, f)), System.IO.File.ReadAllText(Path.Combine(second, f)));
+        }
+    }
+
+    [Fact]
+    public void A_bad_study_is_refused_and_nothing_is_written()
+    {
+        string target = Path.Combine(Virtsim.TempFolder(), "never");
+        var (code, _, stderr) = Virtsim.Run("density", File(Study.Replace("response_p99 <= 400", "fast please", StringComparison.Ordinal)), "--out", target);
+        Assert.Equal(2, code);
+        Assert.Contains("study.yaml, line 9: slo: 'fast please' is not a service level", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
+    public void Virtual_machines_beyond_the_host_s_memory_are_refused_by_run()
+    {
+        var (code, _, stderr) = Virtsim.Run("run", "--workload", "lat-null", "--profile", "nehalem-x5570", "--preset", "type1", "--guests", "8",
+            "--host-memory-mib", "2048", "--out", Path.Combine(Virtsim.TempFolder(), "x"));
+        Assert.Equal(2, code);
+        Assert.Contains("8 virtual machines of 512 MiB and the hypervisor's 256 MiB need 4352 MiB, and the host has 2048 MiB", stderr, StringComparison.Ordinal);
+    }
+}
