@@ -43,33 +43,11 @@ internal static class DensityCommand
 
     private static int Execute(DensityStudy study, string target, bool replace)
     {
-        Console.Error.WriteLine($"density {study.Name}: {study.Base.Workload} on {study.Base.Profile}, presets {string.Join(", ", study.Presets)}, every guest keeping {study.Slo}");
-        var wall = Stopwatch.StartNew();
-        IReadOnlyList<DensityResult> results = [];
+        IReadOnlyList<DensityResult> results;
         string written;
         try
         {
-            written = ResultsFolder.Produce(target, replace, folder =>
-            {
-                DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-                results = DensitySearch.Run(study, p =>
-                {
-                    string line = string.Create(CultureInfo.InvariantCulture, $"  {wall.Elapsed.TotalSeconds,6:0.0} s  {p.Preset,-8} {p.Guests,4} guests: ");
-                    line += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4}, {(p.Met ? "within" : "misses")} the level");
-                    lock (Console.Error)
-                    {
-                        Console.Error.WriteLine(line);
-                    }
-                });
-                folder.WriteText("probes.csv", w => DensityReport.WriteProbes(w, study, results));
-                folder.WriteText("density.csv", w => DensityReport.WriteDensities(w, results));
-                folder.WriteText("report.md", w => w.Write(DensityReport.ToMarkdown(study, results)));
-                folder.WriteBinary("density.png", s => s.Write(DensityReport.Png(study, results)));
-                string resolved = JsonText.Of(study.Resolved());
-                folder.WriteText("study.json", w => w.Write(resolved));
-                (string version, string commit) = VersionCommand.ProgramVersion();
-                folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, study.Base.Seed, resolved, started, DateTimeOffset.UtcNow)));
-            });
+            (results, written) = Write(study, target, replace);
         }
         catch (Exception e) when (e is IOException or ScenarioException)
         {
@@ -78,6 +56,36 @@ internal static class DensityCommand
         Console.Write(DensityReport.Table(study, results));
         Console.WriteLine($"\nResults: {written} (density.csv, probes.csv, report.md, density.png)");
         return 0;
+    }
+
+    /// <summary>Runs <paramref name="study"/>, a line per probe on standard error as it ends, and writes its results folder; what <c>virtsim reproduce</c> calls too.</summary>
+    internal static (IReadOnlyList<DensityResult> Results, string Folder) Write(DensityStudy study, string target, bool replace)
+    {
+        Console.Error.WriteLine($"density {study.Name}: {study.Base.Workload} on {study.Base.Profile}, presets {string.Join(", ", study.Presets)}, every guest keeping {study.Slo}");
+        var wall = Stopwatch.StartNew();
+        IReadOnlyList<DensityResult> results = [];
+        string written = ResultsFolder.Produce(target, replace, folder =>
+        {
+            DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
+            results = DensitySearch.Run(study, p =>
+            {
+                string line = string.Create(CultureInfo.InvariantCulture, $"  {wall.Elapsed.TotalSeconds,6:0.0} s  {p.Preset,-8} {p.Guests,4} guests{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
+                line += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level");
+                lock (Console.Error)
+                {
+                    Console.Error.WriteLine(line);
+                }
+            });
+            folder.WriteText("probes.csv", w => DensityReport.WriteProbes(w, study, results));
+            folder.WriteText("density.csv", w => DensityReport.WriteDensities(w, results));
+            folder.WriteText("report.md", w => w.Write(DensityReport.ToMarkdown(study, results)));
+            folder.WriteBinary("density.png", s => s.Write(DensityReport.Png(study, results)));
+            string resolved = JsonText.Of(study.Resolved());
+            folder.WriteText("study.json", w => w.Write(resolved));
+            (string version, string commit) = VersionCommand.ProgramVersion();
+            folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, study.Base.Seed, resolved, started, DateTimeOffset.UtcNow)));
+        });
+        return (results, written);
     }
 
     private static int Fail(string message)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sim.Experiments.Density;
 using Sim.Experiments.Scenarios;
 using Sim.Experiments.Validation;
 
@@ -6,8 +7,8 @@ namespace Sim.Cli;
 
 /// <summary>
 /// <c>virtsim reproduce</c>: regenerates the reference results the docs cite, in results/: a
-/// results folder per committed scenario of scenarios/ (named after its file), and the
-/// validation suite's table and chart. Every file but each folder's manifest (which records the
+/// results folder per committed scenario of scenarios/ and per density study of studies/ (named
+/// after its file), and the validation suite's table and chart. Every file but each folder's manifest (which records the
 /// wall clock) comes out byte for byte the same on a rerun.
 /// </summary>
 internal static class ReproduceCommand
@@ -15,7 +16,7 @@ internal static class ReproduceCommand
     public static Command Build()
     {
         var results = new Option<string>("--results") { Description = "Where to write the results (default results/, replacing what is there).", DefaultValueFactory = _ => "results" };
-        var only = new Option<string?>("--only") { Description = "Regenerate only this one: a scenario's name (its file name without .yaml), or 'validation'." };
+        var only = new Option<string?>("--only") { Description = "Regenerate only this one: a scenario's or density study's name (its file name without .yaml), or 'validation'." };
         var threads = new Option<int>("--threads") { Description = "Threads for the validation suite's experiments; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("reproduce", "Regenerate results/ (the reference results the docs cite) from the committed scenarios and the validation suite.")
         {
@@ -29,7 +30,8 @@ internal static class ReproduceCommand
     {
         string scenarios = Path.Combine(AppContext.BaseDirectory, "scenarios");
         string[] files = [.. Directory.GetFiles(scenarios, "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
-        string[] names = [.. files.Select(Path.GetFileNameWithoutExtension).OfType<string>(), "validation"];
+        string[] studies = [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "studies"), "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
+        string[] names = [.. files.Concat(studies).Select(Path.GetFileNameWithoutExtension).OfType<string>(), "validation"];
         if (only is not null && Array.IndexOf(names, only) < 0)
         {
             return Fail($"there is nothing named '{only}' to reproduce; the names are: {string.Join(", ", names)}.");
@@ -41,6 +43,12 @@ internal static class ReproduceCommand
                 string name = Path.GetFileNameWithoutExtension(file);
                 WorkloadScenario scenario = ScenarioFile.Load(file);
                 (_, string folder) = WorkloadRunner.Write(scenario, Path.Combine(root, name), replace: true);
+                Console.WriteLine($"{name}: {folder}");
+            }
+            foreach (string file in studies.Where(f => only is null || Path.GetFileNameWithoutExtension(f) == only))
+            {
+                string name = Path.GetFileNameWithoutExtension(file);
+                (_, string folder) = DensityCommand.Write(DensityStudy.Load(file), Path.Combine(root, name), replace: true);
                 Console.WriteLine($"{name}: {folder}");
             }
             if (only is null or "validation")
