@@ -51,6 +51,8 @@ internal static class RunCommand
         var requestRate = new Option<double?>("--request-rate") { Description = "With --workload web: each guest's client sends requests open-loop, this many a second on average (Poisson arrivals); figures of merit then include response-time percentiles." };
         var guestMemory = new Option<long?>("--guest-memory-mib") { Description = "With --workload: each guest's memory in MiB, a virtual machine's reserved whole on the host (default 512)." };
         var hostMemory = new Option<long?>("--host-memory-mib") { Description = "With --workload: the host's installed memory in MiB (default: sized to fit the guests); guests that do not fit are refused." };
+        var timeLimit = new Option<long?>("--time-limit-ms") { Description = "With --workload: stop after this many simulated milliseconds even if workloads have not ended (their figures of merit are then NaN)." };
+        var outputs = new Option<string?>("--outputs") { Description = "With --workload: which of stats, report, plots the results folder holds, comma-separated (default all; scenario.json, manifest.json and summary.json always)." };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
@@ -63,7 +65,7 @@ internal static class RunCommand
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
             shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
-            requestRate, guestMemory, hostMemory,
+            requestRate, guestMemory, hostMemory, timeLimit, outputs,
         };
         command.SetAction(parse =>
         {
@@ -88,7 +90,8 @@ internal static class RunCommand
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
                     RequestRate = parse.GetValue(requestRate), GuestMemoryMiB = parse.GetValue(guestMemory) ?? new Sim.Experiments.Scenarios.WorkloadScenario().GuestMemoryMiB,
-                    HostMemoryMiB = parse.GetValue(hostMemory),
+                    HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
+                    Outputs = parse.GetValue(outputs) ?? string.Join(",", Sim.Experiments.Scenarios.WorkloadScenario.OutputKinds),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
                     // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
                     Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,

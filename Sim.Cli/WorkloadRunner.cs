@@ -62,15 +62,25 @@ internal static class WorkloadRunner
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
                 Parallel.For(0, runs.Length, i => runs[i] = scenario.RunOnce(scenario.Seed + (ulong)i));
                 string summary = WorkloadRunReport.ToJson(runs);
-                folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
-                if (runs.Length > 1)
+                if (scenario.Writes("stats"))
                 {
-                    folder.WriteText("summary.csv", w => SummaryCsv.Write(w, [.. runs.Select(r => r.Run)]));
+                    folder.WriteText("stats.csv", w => StatsCsv.Write(w, [.. runs.Select(r => r.Run)]));
+                    if (runs.Length > 1)
+                    {
+                        folder.WriteText("summary.csv", w => SummaryCsv.Write(w, [.. runs.Select(r => r.Run)]));
+                    }
                 }
                 folder.WriteText("summary.json", w => w.Write(summary));
-                folder.WriteText("report.md", w => w.Write(WorkloadRunReport.ToMarkdown(runs, workload.Description)));
-                folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
-                if (LatencyChart.Histograms(runs[0]).Count > 0)
+                bool plots = scenario.Writes("plots");
+                if (scenario.Writes("report"))
+                {
+                    folder.WriteText("report.md", w => w.Write(WorkloadRunReport.ToMarkdown(runs, workload.Description, plots)));
+                }
+                if (plots)
+                {
+                    folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
+                }
+                if (plots && LatencyChart.Histograms(runs[0]).Count > 0)
                 {
                     folder.WriteBinary("latency.png", s => s.Write(LatencyChart.Png($"{scenario.Workload} on {scenario.Profile}: latency distribution", runs[0])));
                 }

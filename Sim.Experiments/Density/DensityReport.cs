@@ -17,7 +17,7 @@ public static class DensityReport
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(results);
         using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
-        StatsCsv.WriteHeader(csv, ["preset", "guests", "memory", "refused", $"worst_{study.Slo.Metric}", "unit", "mean_first_metric", "meets_slo"]);
+        StatsCsv.WriteHeader(csv, ["preset", "guests", "memory", "refused", $"worst_{study.Slo.Metric}", "unit", "mean_first_metric", "memory_per_guest_mib", "meets_slo"]);
         foreach (DensityProbe p in results.SelectMany(r => r.Probes))
         {
             csv.WriteField(p.Preset);
@@ -27,6 +27,7 @@ public static class DensityReport
             csv.WriteField(StatsCsv.Number(p.Worst));
             csv.WriteField(p.Unit);
             csv.WriteField(StatsCsv.Number(p.MeanFirstMetric));
+            csv.WriteField(StatsCsv.Number(p.MemoryPerGuestMiB));
             csv.WriteField(p.Met ? "yes" : "no");
             csv.NextRecord();
         }
@@ -37,7 +38,7 @@ public static class DensityReport
     {
         ArgumentNullException.ThrowIfNull(results);
         using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
-        StatsCsv.WriteHeader(csv, ["preset", "density", "bound_by", "memory_bound", "service_level_bound", "skipped"]);
+        StatsCsv.WriteHeader(csv, ["preset", "density", "bound_by", "memory_bound", "service_level_bound", "memory_per_guest_mib", "skipped"]);
         foreach (DensityResult r in results)
         {
             csv.WriteField(r.Preset);
@@ -45,6 +46,7 @@ public static class DensityReport
             csv.WriteField(r.BoundBy);
             csv.WriteField(r.MemoryBound.ToString(Ci));
             csv.WriteField(r.ServiceLevelBound is { } b ? b.ToString(Ci) : "");
+            csv.WriteField(r.AtDensity is { } p ? StatsCsv.Number(p.MemoryPerGuestMiB) : "");
             csv.WriteField(r.Skipped ?? "");
             csv.NextRecord();
         }
@@ -56,12 +58,12 @@ public static class DensityReport
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(results);
         var sb = new StringBuilder();
-        sb.Append("| preset | guests within the level | bound by | guests the memory holds | guests the level allows, memory unbounded | probes |\n|---|---|---|---|---|---|\n");
+        sb.Append("| preset | guests within the level | bound by | guests the memory holds | guests the level allows, memory unbounded | host memory per guest (MiB) | probes |\n|---|---|---|---|---|---|---|\n");
         foreach (DensityResult r in results)
         {
             sb.Append(r.Skipped is { } why
-                ? $"| {r.Preset} | n/a | {why} | | | |\n"
-                : string.Create(Ci, $"| {r.Preset} | {r.Density} | {r.BoundBy} | {r.MemoryBound} | {(r.ServiceLevelBound is { } b ? b : r.BoundBy == "service level" ? r.Density : "")} | {r.Probes.Count} |\n"));
+                ? $"| {r.Preset} | n/a | {why} | | | | |\n"
+                : string.Create(Ci, $"| {r.Preset} | {r.Density} | {r.BoundBy} | {r.MemoryBound} | {(r.ServiceLevelBound is { } b ? b : r.BoundBy == "service level" ? r.Density : "")} | {r.AtDensity?.MemoryPerGuestMiB:0.##} | {r.Probes.Count} |\n"));
         }
         if (Ratio(results) is { } ratio)
         {

@@ -9,13 +9,21 @@ namespace Sim.Experiments.Density;
 /// <param name="Worst">The service-level metric of the guest furthest from the level (NaN when refused), in <paramref name="Unit"/>.</param>
 /// <param name="MeanFirstMetric">The guests' mean of their workload's first figure of merit (NaN when refused).</param>
 /// <param name="MemoryIgnored">Whether the host's memory was left unbounded for this probe: the search past the memory's bound for what the service level alone allows.</param>
-public sealed record DensityProbe(string Preset, int Guests, string? Refused, double Worst, string Unit, double MeanFirstMetric, bool Met, bool MemoryIgnored = false);
+public sealed record DensityProbe(string Preset, int Guests, string? Refused, double Worst, string Unit, double MeanFirstMetric, bool Met, bool MemoryIgnored = false)
+{
+    /// <summary>The guests' mean host memory in MiB: a VM's reservation, a container's peak charge (NaN when refused).</summary>
+    public double MemoryPerGuestMiB { get; init; } = double.NaN;
+}
 
 /// <summary>How many guests a preset fits, what stopped it, and every probe that found it.</summary>
 /// <param name="Skipped">Why the preset cannot consolidate guests of this workload (it was not searched), or null.</param>
 /// <param name="BoundBy">What limits the density: "service level", "memory" or "max guests".</param>
 /// <param name="ServiceLevelBound">When memory binds: the guests the service level alone would allow were the host's memory unbounded (up to the study's maximum); null otherwise.</param>
-public sealed record DensityResult(string Preset, string? Skipped, int Density, string BoundBy, int MemoryBound, IReadOnlyList<DensityProbe> Probes, int? ServiceLevelBound = null);
+public sealed record DensityResult(string Preset, string? Skipped, int Density, string BoundBy, int MemoryBound, IReadOnlyList<DensityProbe> Probes, int? ServiceLevelBound = null)
+{
+    /// <summary>The probe of the density itself (on the host's memory), or null when none kept the level.</summary>
+    public DensityProbe? AtDensity => Probes.FirstOrDefault(p => !p.MemoryIgnored && p.Guests == Density && p.Met);
+}
 
 /// <summary>
 /// The search for the most guests that keep a service level: a preset's guests are added in
@@ -137,6 +145,10 @@ public static class DensitySearch
         IReadOnlyList<IReadOnlyList<Metric>> figures = r.Guests.Count > 0 ? [.. r.Guests.Select(g => g.FiguresOfMerit)] : [r.FiguresOfMerit];
         double worst = study.Slo.Worst(figures.Select(study.Slo.ValueIn));
         string unit = figures[0].First(f => f.Name == study.Slo.Metric).Unit;
-        return new DensityProbe(preset, guests, null, worst, unit, figures.Average(f => f[0].Value), study.Slo.IsMet(worst));
+        IEnumerable<ulong> memory = r.Guests.Count > 0 ? r.Guests.Select(g => g.MemoryBytes) : [r.GuestMemoryBytes];
+        return new DensityProbe(preset, guests, null, worst, unit, figures.Average(f => f[0].Value), study.Slo.IsMet(worst))
+        {
+            MemoryPerGuestMiB = memory.Average(b => b / (double)(1 << 20)),
+        };
     }
 }

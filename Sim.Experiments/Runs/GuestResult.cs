@@ -21,4 +21,10 @@ public sealed record GuestResult(
 {
     /// <summary>The name of the workload the guest ran.</summary>
     public string Workload { get; init; } = "";
+
+    /// <summary>The host memory the guest holds: a virtual machine's whole reserved memory; a container's peak memory-cgroup charge (its processes' pages at most at once).</summary>
+    public ulong MemoryBytes { get; init; }
+
+    /// <summary>Whether the guest's workload ended within the run's time limit (its figures of merit are NaN when not).</summary>
+    public bool Finished { get; init; } = true;
 }

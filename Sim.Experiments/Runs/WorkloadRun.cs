@@ -1,4 +1,5 @@
 using Sim.Engine;
+using Sim.Engine.Events;
 using Sim.Engine.Randomness;
 using Sim.Engine.Statistics;
 using Sim.Engine.Time;
@@ -35,9 +36,11 @@ public static class WorkloadRun
     /// </summary>
     public const ulong HostSoftwareBytes = 256UL << 20;
 
+    /// <param name="timeLimit">Simulated time at which the run stops even if workloads have not ended (their figures of merit are then NaN); null to run until they end.</param>
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
-        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null) =>
-        Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute();
+        VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null,
+        Tick? timeLimit = null) =>
+        Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute(timeLimit);
 
     /// <summary>Builds the machine (and the hypervisor and virtual machines), boots the kernels and prepares the workloads' memory, without running them (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
     public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
@@ -303,39 +306,51 @@ public static class WorkloadRun
         /// <summary>Has <paramref name="tracer"/> watch the first guest's core (its context) through the run.</summary>
         public void Attach(ICoreTracer tracer) => _guests[0].Core.Tracer = tracer;
 
-        public WorkloadRunResult Execute()
+        /// <summary>Runs until every workload has ended, or until <paramref name="timeLimit"/> of simulated time.</summary>
+        public WorkloadRunResult Execute(Tick? timeLimit = null)
         {
-            _sim.Run(Tick.MaxValue);
+            bool cut = _sim.Run(timeLimit ?? Tick.MaxValue) == RunOutcome.TimeLimit;
             foreach (Core c in _contexts)
             {
                 c.SettleIdleTime();
             }
             IReadOnlyList<StatSample> samples = _sim.Stats.Snapshot(_sim.Now);
-            List<GuestResult> guests = [.. _guests.Select(g => Result(g, samples))];
+            List<GuestResult> guests = [.. _guests.Select(g => Result(g, samples, cut))];
             GuestResult first = guests[0];
             return new WorkloadRunResult(
                 _workload.Name, _profile.Name, _axes, _seed, first.Context.Size, first.Outcome, first.FiguresOfMerit, first.CyclesByCategory,
                 new RunResult($"{_workload.Name}-{_profile.Name}-seed{_seed}", _seed, samples, _sim.EventsProcessed, _sim.Now, null))
             {
                 Guests = guests.Count > 1 ? guests : [],
+                TimeLimit = cut ? timeLimit : null,
+                Unfinished = guests.Count(g => !g.Finished),
+                GuestMemoryBytes = first.MemoryBytes,
             };
         }
 
         /// <summary>
         /// A guest's outcome: up to the moment its workload ended (its last thread; for one of
-        /// several containers, the exit of its last process), or the end of the run.
+        /// several containers, the exit of its last process), or the end of the run. A workload
+        /// the time limit cut short (<paramref name="cut"/>) has figures of merit of NaN: rates and
+        /// means over an unfinished size would be wrong.
         /// </summary>
-        private GuestResult Result(PreparedGuest guest, IReadOnlyList<StatSample> samples)
+        private GuestResult Result(PreparedGuest guest, IReadOnlyList<StatSample> samples, bool cut)
         {
             Core core = guest.Core;
-            CoreMark end = (_guests.Count > 1 ? guest.Container?.Ended : null) ?? core.WorkEnded ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
+            CoreMark? ended = (_guests.Count > 1 ? guest.Container?.Ended : null) ?? core.WorkEnded;
+            CoreMark end = ended ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
                 Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn));
             var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles);
             IReadOnlyDictionary<CycleCategory, long> byCategory = end.CyclesByCategory;
             IWorkload workload = guest.Workload ?? _workload;
-            return new GuestResult(guest.Name, guest.Container is not null, core.Path, guest.Context, outcome, workload.FiguresOfMerit(guest.Context, outcome), byCategory)
+            bool finished = !cut || ended is not null;
+            IReadOnlyList<Metric> figures = workload.FiguresOfMerit(guest.Context, outcome);
+            return new GuestResult(guest.Name, guest.Container is not null, core.Path, guest.Context, outcome,
+                finished ? figures : [.. figures.Select(m => m with { Value = double.NaN })], byCategory)
             {
                 Workload = workload.Name,
+                Finished = finished,
+                MemoryBytes = guest.Container?.PeakChargedBytes ?? guest.Context.Memory.SizeBytes,
             };
         }
     }

@@ -23,6 +23,7 @@ public static class WorkloadRunReport
         {
             sb.Append(ci, $"{m.Name} = {m.Value:G6} {m.Unit}\n");
         }
+        sb.Append(CutShort(r));
         if (runs.Count > 1)
         {
             sb.Append(ci, $"\nover {runs.Count} seeds ({runs[0].Seed} to {runs[^1].Seed}), mean and 95% confidence interval:\n");
@@ -105,8 +106,8 @@ public static class WorkloadRunReport
         return sb.ToString();
     }
 
-    /// <summary>The run as a short Markdown report that embeds the cycles chart (cycles.png beside it).</summary>
-    public static string ToMarkdown(IReadOnlyList<WorkloadRunResult> runs, string description)
+    /// <summary>The run as a short Markdown report that embeds the cycles chart (cycles.png beside it) and the latency chart, unless <paramref name="plots"/> is false (no pictures written).</summary>
+    public static string ToMarkdown(IReadOnlyList<WorkloadRunResult> runs, string description, bool plots = true)
     {
         ArgumentNullException.ThrowIfNull(runs);
         WorkloadRunResult r = runs[0];
@@ -118,6 +119,7 @@ public static class WorkloadRunReport
         {
             md.Append(ci, $"| {m.Name} | {m.Value:G6} | {m.Unit} |\n");
         }
+        md.Append(CutShort(r).Length > 0 ? "\n" + CutShort(r) : "");
         if (runs.Count > 1)
         {
             md.Append(ci, $"\nOver {runs.Count} seeds ({runs[0].Seed} to {runs[^1].Seed}):\n\n| figure of merit | mean | 95% confidence interval | unit |\n|---|---:|---|---|\n");
@@ -137,7 +139,7 @@ public static class WorkloadRunReport
             }
         }
         md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
-        md.Append("![cycles by category](cycles.png)\n\n| category | cycles | share |\n|---|---:|---:|\n");
+        md.Append(plots ? "![cycles by category](cycles.png)\n\n" : "").Append("| category | cycles | share |\n|---|---:|---:|\n");
         foreach ((CycleCategory c, long cycles) in r.CyclesByCategory.Where(c => c.Value > 0))
         {
             md.Append(ci, $"| {c} | {cycles:N0} | {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
@@ -161,7 +163,7 @@ public static class WorkloadRunReport
         Latency[] latencies = [.. Latencies(r)];
         if (latencies.Length > 0)
         {
-            md.Append("\n![latency distribution](latency.png)\n\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
+            md.Append(plots ? "\n![latency distribution](latency.png)\n" : "").Append("\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
             foreach (Latency l in latencies)
             {
                 md.Append(ci, $"| {l.Name} | {l.Count:N0} | {l.MeanUs:0.##} | {l.P50Us:0.##} | {l.P90Us:0.##} | {l.P99Us:0.##} |\n");
@@ -186,6 +188,8 @@ public static class WorkloadRunReport
             ["seed"] = r.Seed,
             ["size"] = r.Size,
             ["figures_of_merit"] = Figures(r.FiguresOfMerit),
+            ["time_limit_reached_ms"] = r.TimeLimit is { } limit ? limit.Picoseconds / 1e9 : "no",
+            ["unfinished_guests"] = r.Unfinished,
             ["simulated_seconds"] = r.Outcome.SimulatedSeconds,
             ["cycles"] = r.Outcome.CoreCycles,
             ["instructions"] = r.Outcome.Instructions,
@@ -206,9 +210,9 @@ public static class WorkloadRunReport
         if (r.Guests.Count > 0)
         {
             o["host_cores"] = HostCores(r);
-            o["guests"] = GuestRows(r).Zip(r.Guests, (g, guest) => new Dictionary<string, object>
+            o["guests"] = GuestRows(r).Zip(r.Guests, (g, guest) => new Dictionary<string, object?>
             {
-                ["name"] = g.Name, ["workload"] = g.Workload, ["figure_of_merit"] = g.Merit.Name, ["value"] = g.Merit.Value, ["unit"] = g.Merit.Unit, ["ends_at_ms"] = g.EndMs,
+                ["name"] = g.Name, ["workload"] = g.Workload, ["figure_of_merit"] = g.Merit.Name, ["value"] = double.IsFinite(g.Merit.Value) ? g.Merit.Value : null, ["unit"] = g.Merit.Unit, ["ends_at_ms"] = g.EndMs,
                 ["descheduled_percent"] = (object?)g.DescheduledShare ?? "n/a",
                 ["figures_of_merit"] = Figures(guest.FiguresOfMerit),
             }).ToArray();
@@ -281,8 +285,14 @@ public static class WorkloadRunReport
 
     private static string Share(GuestRow g) => g.DescheduledShare is { } d ? d.ToString("0.0", CultureInfo.InvariantCulture) + "%" : "n/a";
 
-    private static Dictionary<string, object>[] Figures(IReadOnlyList<Sim.Workloads.Metric> figures) =>
-        [.. figures.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["value"] = m.Value, ["unit"] = m.Unit })];
+    /// <summary>The line that says a run stopped at its time limit with workloads unfinished; empty when every workload ended.</summary>
+    private static string CutShort(WorkloadRunResult r) => r.TimeLimit is { } limit
+        ? string.Create(CultureInfo.InvariantCulture, $"the run stopped at its time limit of {limit.Picoseconds / 1e9:0.###} ms before the workload of {r.Unfinished} guest(s) ended: their figures of merit are NaN (not a number)\n")
+        : "";
+
+    /// <summary>Figures of merit as JSON objects; a value that is not a finite number (a workload the time limit cut short) is null, as JSON has no NaN.</summary>
+    private static Dictionary<string, object?>[] Figures(IReadOnlyList<Sim.Workloads.Metric> figures) =>
+        [.. figures.Select(m => new Dictionary<string, object?> { ["name"] = m.Name, ["value"] = double.IsFinite(m.Value) ? m.Value : null, ["unit"] = m.Unit })];
 
     private readonly record struct GuestRow(string Name, string Workload, Sim.Workloads.Metric Merit, double EndMs, double? DescheduledShare)
     {

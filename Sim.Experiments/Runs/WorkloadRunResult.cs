@@ -21,6 +21,15 @@ public sealed record WorkloadRunResult(
     /// <summary>Every guest's share, when several shared the host (the first is the one this result describes); empty for a single guest.</summary>
     public IReadOnlyList<GuestResult> Guests { get; init; } = [];
 
+    /// <summary>The simulated time the run stopped at because of its time limit, before some workload ended; null when every workload ended.</summary>
+    public Sim.Engine.Time.Tick? TimeLimit { get; init; }
+
+    /// <summary>The host memory the (first) guest holds: a virtual machine's reserved memory, a container's peak charge, the machine's memory natively.</summary>
+    public ulong GuestMemoryBytes { get; init; }
+
+    /// <summary>How many guests' workloads the time limit cut short (their figures of merit are NaN).</summary>
+    public int Unfinished { get; init; }
+
     /// <summary>Where the (guest) kernel's statistics are: host.kernel natively, vm0.kernel in a virtual machine.</summary>
     public string KernelPath => Axes.IsNative ? "host.kernel" : "vm0.kernel";
 

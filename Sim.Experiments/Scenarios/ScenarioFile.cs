@@ -44,7 +44,7 @@ public static class ScenarioFile
                 throw new ScenarioException($"{where}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
             }
             string? value = valueNode is YamlScalarNode { Value: { } v } ? v
-                : key == "guest_workloads" && valueNode is YamlSequenceNode list && list.Children.All(c => c is YamlScalarNode)
+                : key is "guest_workloads" or "outputs" && valueNode is YamlSequenceNode list && list.Children.All(c => c is YamlScalarNode)
                     ? string.Join(",", list.Children.Select(c => ((YamlScalarNode)c).Value))
                     : null;
             if (value is null)
@@ -91,6 +91,8 @@ public static class ScenarioFile
         "request_rate" => s with { RequestRate = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "guest_memory_mib" => s with { GuestMemoryMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         "host_memory_mib" => s with { HostMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
+        "outputs" => s with { Outputs = value },
+        "time_limit_ms" => s with { TimeLimitMs = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
 

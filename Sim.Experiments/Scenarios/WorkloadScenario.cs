@@ -19,7 +19,10 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib"];
+        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+
+    /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
+    public static readonly string[] OutputKinds = ["stats", "report", "plots"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
@@ -92,6 +95,15 @@ public sealed record WorkloadScenario
     /// <summary>The host's installed memory in MiB; null to size it to fit the guests.</summary>
     public long? HostMemoryMiB { get; init; }
 
+    /// <summary>Simulated milliseconds after which the run stops even if workloads have not ended (their figures of merit are then NaN); null to run until they end.</summary>
+    public long? TimeLimitMs { get; init; }
+
+    /// <summary>What the results folder holds beyond the scenario, manifest and summary, comma-separated: stats (stats.csv, summary.csv), report (report.md), plots (the PNGs).</summary>
+    public string Outputs { get; init; } = string.Join(",", OutputKinds);
+
+    /// <summary>Whether the results folder holds <paramref name="kind"/> (one of <see cref="OutputKinds"/>).</summary>
+    public bool Writes(string kind) => Outputs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(kind);
+
     /// <summary>What is wrong with <paramref name="key"/>'s value, or null when it is allowed.</summary>
     public string? Problem(string key) => key switch
     {
@@ -132,6 +144,10 @@ public sealed record WorkloadScenario
             : $"guest_memory_mib must be an even number of MiB from 64 to 1048576 (got {GuestMemoryMiB})",
         "host_memory_mib" => HostMemoryMiB is null || (HostMemoryMiB is >= 64 and <= 1 << 24 && HostMemoryMiB % 2 == 0) ? null
             : $"host_memory_mib must be an even number of MiB from 64 to 16777216, or none (got {HostMemoryMiB})",
+        "outputs" => Outputs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(o => Array.IndexOf(OutputKinds, o) < 0) is { } unknown
+            ? $"there is no output '{unknown}'; the outputs are: {string.Join(", ", OutputKinds)} (scenario.json, manifest.json and summary.json are always written)"
+            : null,
+        "time_limit_ms" => TimeLimitMs is null or (>= 1 and <= 1_000_000_000) ? null : $"time_limit_ms must be a whole number of milliseconds from 1 to 1000000000, or none (got {TimeLimitMs})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
 
@@ -227,7 +243,8 @@ public sealed record WorkloadScenario
     public Runs.WorkloadRunResult RunOnce(ulong seed)
     {
         (IWorkload workload, long size) = ResolveWorkload();
-        return Runs.WorkloadRun.Run(ResolveProfile(), workload, size, seed, ResolveMachine(), ResolveAxes(), ResolveMonitorParameters(), ResolveContainers(), ResolveConsolidation());
+        return Runs.WorkloadRun.Run(ResolveProfile(), workload, size, seed, ResolveMachine(), ResolveAxes(), ResolveMonitorParameters(), ResolveContainers(), ResolveConsolidation(),
+            TimeLimitMs is { } ms ? Engine.Time.Tick.FromMilliseconds((ulong)ms) : null);
     }
 
     public HardwareProfile ResolveProfile() => HardwareProfiles.Get(Profile);
@@ -262,6 +279,8 @@ public sealed record WorkloadScenario
         ["request_rate"] = RequestRate is { } rate ? rate : "none",
         ["guest_memory_mib"] = GuestMemoryMiB,
         ["host_memory_mib"] = HostMemoryMiB is { } host ? host : "none",
+        ["time_limit_ms"] = TimeLimitMs is { } limit ? limit : "none",
+        ["outputs"] = OutputKinds.Where(Writes).ToArray(),
         ["size"] = ResolveWorkload().Size,
         ["seed"] = Seed,
         ["repetitions"] = Repetitions,

@@ -17,7 +17,20 @@ public sealed class Container
     public ContainerConfiguration Configuration { get; }
 
     /// <summary>The memory the container's pages take, as its memory cgroup counts it.</summary>
-    public ulong ChargedBytes { get; internal set; }
+    public ulong ChargedBytes { get; private set; }
+
+    /// <summary>The most memory the container's pages took at once (memory.max_usage_in_bytes): its footprint on the host.</summary>
+    public ulong PeakChargedBytes { get; private set; }
+
+    /// <summary>A page charged to the container's memory cgroup.</summary>
+    internal void Charge()
+    {
+        ChargedBytes += Memory.PhysicalMemory.FrameBytes;
+        PeakChargedBytes = Math.Max(PeakChargedBytes, ChargedBytes);
+    }
+
+    /// <summary>A page freed and uncharged.</summary>
+    internal void Uncharge() => ChargedBytes -= Memory.PhysicalMemory.FrameBytes;
 
     /// <summary>Processes created in the container and not yet exited.</summary>
     public int LiveProcesses { get; internal set; }

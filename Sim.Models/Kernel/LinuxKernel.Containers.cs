@@ -92,7 +92,7 @@ public sealed partial class LinuxKernel
             container.OutOfMemory = true;
             return false;
         }
-        container.ChargedBytes += PhysicalMemory.FrameBytes;
+        container.Charge();
         return true;
     }
 
@@ -112,7 +112,7 @@ public sealed partial class LinuxKernel
         {
             path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
             _cgroupCharges!.Increment();
-            container.ChargedBytes -= PhysicalMemory.FrameBytes;
+            container.Uncharge();
         }
     }
 

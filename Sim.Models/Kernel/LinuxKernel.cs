@@ -116,7 +116,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
                 if (container is not null)
                 {
-                    container.ChargedBytes += PhysicalMemory.FrameBytes;
+                    container.Charge();
                     OwnPage(init, frame);
                 }
             }

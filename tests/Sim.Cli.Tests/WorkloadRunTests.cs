@@ -97,6 +97,19 @@ public class ScenarioRunTests
     }
 
     [Fact]
+    public void A_scenario_chooses_its_outputs_and_the_report_then_names_no_missing_picture()
+    {
+        string root = Virtsim.TempFolder();
+        string file = Path.Combine(root, "lat.yaml");
+        File.WriteAllText(file, "workload: lat-null\nprofile: nehalem-x5570\nsize: 300\noutputs: [report]\n");
+        string outDir = Path.Combine(root, "out");
+        Assert.Equal(0, Virtsim.Run("run", file, "--out", outDir).ExitCode);
+        Assert.Equal(["manifest.json", "report.md", "scenario.json", "summary.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(".png", File.ReadAllText(Path.Combine(outDir, "report.md")), StringComparison.Ordinal);
+        Assert.Contains("\"outputs\": [\n    \"report\"\n  ]", File.ReadAllText(Path.Combine(outDir, "scenario.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Repetitions_over_seeds_give_confidence_intervals_and_the_same_bytes_again()
     {
         string root = Virtsim.TempFolder();

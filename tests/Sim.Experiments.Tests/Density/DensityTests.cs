@@ -77,6 +77,8 @@ public class DensityTests
         DensityResult containers = results[1];
         Assert.Equal(16, containers.MemoryBound); // containers reserve nothing: the memory holds as many as the study allows
         Assert.True(containers.Density > vms.Density, $"containers {containers.Density}, VMs {vms.Density}");
+        Assert.Equal(256, vms.AtDensity!.MemoryPerGuestMiB); // a VM holds its whole reservation
+        Assert.InRange(containers.AtDensity!.MemoryPerGuestMiB, 0.1, 16); // a container, what its processes touched at most
         foreach (DensityResult r in results.Take(2))
         {
             // The answer is a probe that kept the level; the next count up failed it (or there is none).

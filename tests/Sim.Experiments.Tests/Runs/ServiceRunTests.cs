@@ -68,6 +68,24 @@ public class ServiceRunTests
     }
 
     [Fact]
+    public void A_time_limit_stops_the_run_and_marks_what_did_not_finish_and_one_never_reached_changes_nothing()
+    {
+        WorkloadScenario s = Nehalem with { Workload = "web", Preset = "oslevel", Guests = 3, RequestRate = 1000, Size = 100 };
+        WorkloadRunResult cut = (s with { TimeLimitMs = 50 }).RunOnce(1); // 100 requests at 1,000/s take about 100 ms
+        Assert.Equal(50, cut.TimeLimit!.Value.Picoseconds / 1e9);
+        Assert.Equal(3, cut.Unfinished);
+        Assert.All(cut.Guests, g => Assert.False(g.Finished));
+        Assert.All(cut.FiguresOfMerit, m => Assert.True(double.IsNaN(m.Value)));
+        Assert.Equal((long)cut.Outcome.CoreCycles, cut.CyclesByCategory.Values.Sum()); // the accounts still sum at a cut
+
+        WorkloadRunResult whole = s.RunOnce(1);
+        WorkloadRunResult roomy = (s with { TimeLimitMs = 10_000 }).RunOnce(1);
+        Assert.Null(roomy.TimeLimit);
+        Assert.Equal(0, roomy.Unfinished);
+        Assert.Equal(whole.FiguresOfMerit, roomy.FiguresOfMerit);
+    }
+
+    [Fact]
     public void A_request_rate_is_refused_for_a_workload_without_an_open_loop_client()
     {
         Assert.Contains("request_rate is for the services with an open-loop client (web)", (Nehalem with { Workload = "fio-randread", RequestRate = 10 }).FirstProblem(), StringComparison.Ordinal);

@@ -35,6 +35,11 @@ public class ScenarioFileTests
     [InlineData("cpu: vt-x\n", "bad.yaml, line 1: cpu: there is no cpu virtualization 'vt-x'; the choices are: native, trap-and-emulate, binary-translation, hardware-assist")]
     [InlineData("workload: [gups, stream]\n", "bad.yaml, line 1: 'workload' takes a single value")]
     [InlineData("- gups\n", "bad.yaml, line 1: a scenario is a mapping of keys to values")]
+    [InlineData("outputs: [report, sound]\n", "bad.yaml, line 1: outputs: there is no output 'sound'; the outputs are: stats, report, plots")]
+    [InlineData("time_limit_ms: 0\n", "bad.yaml, line 1: time_limit_ms: time_limit_ms must be a whole number of milliseconds from 1")]
+    [InlineData("workload: gups\nrequest_rate: 5\n", "bad.yaml, line 2: request_rate: request_rate is for the services with an open-loop client (web), not gups")]
+    [InlineData("guest_memory_mib: 100.5\n", "bad.yaml, line 1: guest_memory_mib: '100.5' is not a whole number")]
+    [InlineData("preset: type1\nprofile: nehalem-x5570\nguests: 8\nhost_memory_mib: 2048\n", "bad.yaml: the guests do not fit: 8 virtual machines of 512 MiB")]
     [InlineData("workload: \"gups\n", "bad.yaml, line 1: not valid YAML")]
     [InlineData("workload: gups\nworkload: stream\n", "bad.yaml, line 2: not valid YAML: Duplicate key workload")]
     public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
