@@ -20,9 +20,12 @@ internal static class DensityCommand
         var file = new Argument<string?>("file") { Description = "A density study (YAML: base, presets, slo, max_guests; docs/density.md); the built-in study of claim 7 if none.", Arity = ArgumentArity.ZeroOrOne };
         var output = new Option<string?>("--out") { Description = "The results folder (default runs/density-NAME, replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
+        var presets = new Option<string?>("--presets") { Description = "The presets to compare, comma-separated, instead of the study's (such as type1,oslevel)." };
+        var slo = new Option<string?>("--slo") { Description = "The service level instead of the study's, such as \"response_p99 <= 1000\"." };
+        var maxGuests = new Option<int?>("--max-guests") { Description = "Where the search stops, instead of the study's (1 to 254)." };
         var command = new Command("density", "Search, per preset, for the most guests that keep a service level on one host; densities, probes, report and plot.")
         {
-            file, output, force,
+            file, output, force, presets, slo, maxGuests,
         };
         command.SetAction(parse =>
         {
@@ -30,6 +33,7 @@ internal static class DensityCommand
             try
             {
                 study = parse.GetValue(file) is { } path ? DensityStudy.Load(path) : DensityStudy.Default;
+                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests));
             }
             catch (ScenarioException e)
             {

@@ -74,7 +74,7 @@ public static class DensitySearch
         }
         (int pass, DensityProbe? fail) = Climb(n => Probe(n), 1, cap);
         string boundBy = fail is not null ? (fail.Refused is null ? "service level" : "memory")
-            : pass == memoryBound ? "memory" : "max guests";
+            : pass == memoryBound && memoryBound < study.MaxGuests ? "memory" : "max guests";
         int? serviceLevelBound = null;
         if (boundBy == "memory" && pass < study.MaxGuests)
         {

@@ -60,20 +60,15 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                     scenario = ScenarioFile.FromNode(node, $"{source} (base)");
                     break;
                 case "presets":
-                    presets = v is YamlSequenceNode { Children.Count: > 0 } list && list.Children.All(c => c is YamlScalarNode)
+                    presets = CheckPresets(v is YamlSequenceNode { Children.Count: > 0 } list && list.Children.All(c => c is YamlScalarNode)
                         ? [.. list.Children.Select(c => ((YamlScalarNode)c).Value ?? "")]
-                        : throw new ScenarioException($"{where}: presets takes a non-empty list, such as [type1, oslevel].");
-                    if (presets.FirstOrDefault(p => !WorkloadScenario.Presets.Contains(p) || p == "native") is { } unknown)
-                    {
-                        throw new ScenarioException($"{where}: presets: '{unknown}' is not a virtualization preset; the presets are: {string.Join(", ", WorkloadScenario.Presets.Where(p => p != "native"))}.");
-                    }
+                        : throw new ScenarioException($"{where}: presets takes a non-empty list, such as [type1, oslevel]."), where);
                     break;
                 case "slo":
                     slo = ServiceLevel.Parse(v is YamlScalarNode { Value: { } s } ? s : "", where);
                     break;
                 case "max_guests":
-                    maxGuests = v is YamlScalarNode { Value: { } m } && int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= Runs.Consolidation.MaxGuests ? n
-                        : throw new ScenarioException($"{where}: max_guests must be a whole number from 1 to {Runs.Consolidation.MaxGuests}.");
+                    maxGuests = CheckMaxGuests(v is YamlScalarNode { Value: { } m } && int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0, where);
                     break;
                 default:
                     throw new ScenarioException($"{source}, line {k.Start.Line}: unknown key '{key}'; a density study has {string.Join(", ", FileKeys)}.");
@@ -82,6 +77,23 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         return new DensityStudy(name, scenario ?? throw new ScenarioException($"{source}: base is missing; give the scenario of one guest."), presets,
             slo ?? throw new ScenarioException($"{source}: slo is missing; give the service level every guest must keep, such as 'response_p99 <= 2000'."), maxGuests);
     }
+
+    /// <summary>The study with the command line's overrides: presets (comma-separated), service level, maximum guests; null keeps the study's.</summary>
+    public DensityStudy With(string? presets, string? slo, int? maxGuests) => this with
+    {
+        Presets = presets is null ? Presets : CheckPresets(presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), "--presets"),
+        Slo = slo is null ? Slo : ServiceLevel.Parse(slo, "--slo"),
+        MaxGuests = maxGuests is { } m ? CheckMaxGuests(m, "--max-guests") : MaxGuests,
+    };
+
+    private static string[] CheckPresets(string[] presets, string where) =>
+        presets.Length == 0 ? throw new ScenarioException($"{where}: give at least one preset, such as type1,oslevel.")
+        : presets.FirstOrDefault(p => !WorkloadScenario.Presets.Contains(p) || p == "native") is { } unknown
+            ? throw new ScenarioException($"{where}: presets: '{unknown}' is not a virtualization preset; the presets are: {string.Join(", ", WorkloadScenario.Presets.Where(p => p != "native"))}.")
+            : presets;
+
+    private static int CheckMaxGuests(int n, string where) => n is >= 1 and <= Runs.Consolidation.MaxGuests ? n
+        : throw new ScenarioException($"{where}: max_guests must be a whole number from 1 to {Runs.Consolidation.MaxGuests}.");
 
     /// <summary>The scenario of <paramref name="guests"/> guests under <paramref name="preset"/>.</summary>
     public WorkloadScenario At(string preset, int guests) => Base with { Preset = preset, Guests = guests };

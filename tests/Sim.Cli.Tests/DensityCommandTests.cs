@@ -44,6 +44,21 @@ public class DensityCommandTests
     }
 
     [Fact]
+    public void The_command_line_overrides_the_study_s_presets_level_and_maximum()
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "over");
+        var (code, _, stderr) = Virtsim.Run("density", File(Study), "--out", folder, "--presets", "oslevel", "--slo", "response_p99 <= 5000", "--max-guests", "2");
+        Assert.True(code == 0, stderr);
+        string[] rows = System.IO.File.ReadAllLines(Path.Combine(folder, "density.csv"));
+        Assert.Equal(2, rows.Length);
+        Assert.StartsWith("oslevel,2,max guests,", rows[1], StringComparison.Ordinal);
+        Assert.Contains("\"slo\": \"response_p99 <= 5000\"", System.IO.File.ReadAllText(Path.Combine(folder, "study.json")), StringComparison.Ordinal);
+        var (bad, _, message) = Virtsim.Run("density", File(Study), "--out", Path.Combine(Virtsim.TempFolder(), "never"), "--presets", "native");
+        Assert.Equal(2, bad);
+        Assert.Contains("'native' is not a virtualization preset", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bad_study_is_refused_and_nothing_is_written()
     {
         string target = Path.Combine(Virtsim.TempFolder(), "never");
