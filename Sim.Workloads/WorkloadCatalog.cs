@@ -22,6 +22,9 @@ public static class WorkloadCatalog
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),
+        (new LinuxProcess(new StreamTriad()), 200_000L),
+        (new LinuxProcess(new Gups()), 200_000L),
+        (new LinuxProcess(new Compute()), 500_000L),
     ];
 
     public static (IWorkload Workload, long DefaultSize) Get(string name) =>

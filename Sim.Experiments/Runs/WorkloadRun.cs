@@ -148,7 +148,9 @@ public static class WorkloadRun
         bool needsLinux = axes.Cpu == CpuVirtualization.Paravirtual || axes.Hosting == Hosting.SharedKernel;
         if (needsLinux && workload is not IProcessWorkload)
         {
-            return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs the process workloads (forkwait, lat-*, fio-*, ...)";
+            string instead = WorkloadCatalog.All.Any(w => w.Workload.Name == workload.Name + "-linux") ? $"{workload.Name}-linux, the same kernel as a Linux process"
+                : "the process workloads (forkwait, lat-*, fio-*, web, ...)";
+            return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs {instead}";
         }
         if (consolidation?.Problem() is { } wrong)
         {

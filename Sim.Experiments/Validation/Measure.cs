@@ -14,7 +14,7 @@ public enum MeasureKind
     /// <summary>Cycles per VM exit of one basic exit reason (exit to entry, handler included).</summary>
     ExitCycles,
 
-    /// <summary>Native time over the run's time, on the same profile, workload, size and seed: 1 is native speed.</summary>
+    /// <summary>The workload's first figure of merit (a rate, over the benchmark's own timed region) over native's, on the same profile, workload, size and seed: 1 is native speed.</summary>
     RelativePerformance,
 
     /// <summary>The run's time over native time: 1.03 is 3% slower.</summary>

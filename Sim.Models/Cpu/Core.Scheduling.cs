@@ -24,6 +24,9 @@ public sealed partial class Core
     /// <summary>The core's cycle clock: cycles of its clock domain since time zero, where its execution has reached.</summary>
     public ulong LocalCycle => _localCycle;
 
+    /// <summary>The simulated time this context's clock has reached (it may run ahead of the simulator's, inline).</summary>
+    public Engine.Time.Tick LocalTime => _clock.EdgeTick(new Engine.Time.Cycles(_localCycle));
+
     /// <summary>Marks a context that is not running as waiting for its physical core: a thread started on it waits until <see cref="Reschedule"/>.</summary>
     public void Deschedule()
     {

@@ -24,4 +24,5 @@ public enum SyscallNumber
     Exit = 60,
     Wait4 = 61,
     Kill = 62,
+    ClockGettime = 228,
 }

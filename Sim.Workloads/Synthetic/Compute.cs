@@ -10,7 +10,7 @@ namespace Sim.Workloads.Synthetic;
 /// spirit of integer benchmarks (about one memory operation in three instructions, one branch in
 /// six); figures of merit: instructions per cycle and millions of instructions per second.
 /// </summary>
-public sealed class Compute : IWorkload
+public sealed class Compute : IDataWorkload
 {
     public const ulong WorkingSetBytes = 256UL << 10;
 
@@ -20,10 +20,12 @@ public sealed class Compute : IWorkload
 
     public int Cpl => 3;
 
+    public ulong DataBytes(long size) => WorkingSetBytes;
+
     public void Prepare(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.MapData(WorkloadContext.DataBase, WorkingSetBytes);
+        context.MapData(WorkloadContext.DataBase, DataBytes(context.Size));
     }
 
     public IOpStream CreateStream(WorkloadContext context)

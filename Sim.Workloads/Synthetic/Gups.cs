@@ -8,7 +8,7 @@ namespace Sim.Workloads.Synthetic;
 /// words of a large table (64 MiB here), <c>Size</c> updates. TLB-hostile by design: with 4 KiB
 /// pages nearly every update misses every TLB. Figure of merit: giga-updates per second.
 /// </summary>
-public sealed class Gups : IWorkload
+public sealed class Gups : IDataWorkload
 {
     public const ulong TableBytes = 64UL << 20;
 
@@ -18,10 +18,12 @@ public sealed class Gups : IWorkload
 
     public int Cpl => 3;
 
+    public ulong DataBytes(long size) => TableBytes;
+
     public void Prepare(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.MapData(WorkloadContext.DataBase, TableBytes);
+        context.MapData(WorkloadContext.DataBase, DataBytes(context.Size));
     }
 
     public IOpStream CreateStream(WorkloadContext context)

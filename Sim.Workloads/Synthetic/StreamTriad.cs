@@ -12,7 +12,7 @@ namespace Sim.Workloads.Synthetic;
 /// the bandwidth reported is what that machine model sustains, well below a real out-of-order
 /// core with hardware prefetch (see docs/machine.md).
 /// </remarks>
-public sealed class StreamTriad : IWorkload
+public sealed class StreamTriad : IDataWorkload
 {
     public string Name => "stream";
 
@@ -20,16 +20,18 @@ public sealed class StreamTriad : IWorkload
 
     public int Cpl => 3;
 
+    public ulong DataBytes(long size) => 3 * ArrayBytes(size);
+
     public void Prepare(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.MapData(WorkloadContext.DataBase, 3 * ArrayBytes(context));
+        context.MapData(WorkloadContext.DataBase, DataBytes(context.Size));
     }
 
     public IOpStream CreateStream(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ulong bytes = ArrayBytes(context);
+        ulong bytes = ArrayBytes(context.Size);
         ulong a = WorkloadContext.DataBase, b = a + bytes, c = b + bytes;
         return new GeneratedStream(context.Size, 6, (i, step) => step switch
         {
@@ -49,5 +51,5 @@ public sealed class StreamTriad : IWorkload
         return [new Metric("bandwidth", outcome.PerSecond(24.0 * context.Size) / 1e6, "MB/s")];
     }
 
-    private static ulong ArrayBytes(WorkloadContext c) => ((ulong)c.Size * 8 + 4095) & ~4095UL;
+    private static ulong ArrayBytes(long size) => ((ulong)size * 8 + 4095) & ~4095UL;
 }
