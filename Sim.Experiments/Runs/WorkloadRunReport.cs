@@ -212,7 +212,7 @@ public static class WorkloadRunReport
             o["host_cores"] = HostCores(r);
             o["guests"] = GuestRows(r).Zip(r.Guests, (g, guest) => new Dictionary<string, object?>
             {
-                ["name"] = g.Name, ["workload"] = g.Workload, ["figure_of_merit"] = g.Merit.Name, ["value"] = double.IsFinite(g.Merit.Value) ? g.Merit.Value : null, ["unit"] = g.Merit.Unit, ["ends_at_ms"] = g.EndMs,
+                ["name"] = g.Name, ["workload"] = g.Workload, ["figure_of_merit"] = g.Merit.Name, ["value"] = Finite(g.Merit.Value), ["unit"] = g.Merit.Unit, ["ends_at_ms"] = g.EndMs,
                 ["descheduled_percent"] = (object?)g.DescheduledShare ?? "n/a",
                 ["figures_of_merit"] = Figures(guest.FiguresOfMerit),
             }).ToArray();
@@ -222,9 +222,9 @@ public static class WorkloadRunReport
             o["over_seeds"] = new Dictionary<string, object>
             {
                 ["runs"] = runs.Count,
-                ["figures_of_merit"] = OverSeeds(runs).Select(f => new Dictionary<string, object>
+                ["figures_of_merit"] = OverSeeds(runs).Select(f => new Dictionary<string, object?>
                 {
-                    ["name"] = f.Name, ["unit"] = f.Unit, ["mean"] = f.Summary.Mean, ["ci95_low"] = f.Summary.Lower, ["ci95_high"] = f.Summary.Upper,
+                    ["name"] = f.Name, ["unit"] = f.Unit, ["mean"] = Finite(f.Summary.Mean), ["ci95_low"] = Finite(f.Summary.Lower), ["ci95_high"] = Finite(f.Summary.Upper),
                 }).ToArray(),
             };
         }
@@ -290,9 +290,11 @@ public static class WorkloadRunReport
         ? string.Create(CultureInfo.InvariantCulture, $"the run stopped at its time limit of {limit.Picoseconds / 1e9:0.###} ms before the workload of {r.Unfinished} guest(s) ended: their figures of merit are NaN (not a number)\n")
         : "";
 
-    /// <summary>Figures of merit as JSON objects; a value that is not a finite number (a workload the time limit cut short) is null, as JSON has no NaN.</summary>
     private static Dictionary<string, object?>[] Figures(IReadOnlyList<Sim.Workloads.Metric> figures) =>
-        [.. figures.Select(m => new Dictionary<string, object?> { ["name"] = m.Name, ["value"] = double.IsFinite(m.Value) ? m.Value : null, ["unit"] = m.Unit })];
+        [.. figures.Select(m => new Dictionary<string, object?> { ["name"] = m.Name, ["value"] = Finite(m.Value), ["unit"] = m.Unit })];
+
+    /// <summary>A figure for JSON: null when it is not a finite number (a workload the time limit cut short, an interval of one run), as JSON has no NaN.</summary>
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private readonly record struct GuestRow(string Name, string Workload, Sim.Workloads.Metric Merit, double EndMs, double? DescheduledShare)
     {

@@ -38,7 +38,7 @@ public static class SweepChart
             var errors = new List<double>();
             foreach (SweepPoint p in group)
             {
-                double[] values = [.. results.Where(r => r.Point == p.Id).Select(r => r.Metrics.First(m => m.Name == first.Name).Value)];
+                double[] values = [.. results.Where(r => r.Point == p.Id).Select(r => r.Metrics.First(m => m.Name == first.Name).Value).Where(double.IsFinite)]; // a run a time limit cut short has none
                 if (values.Length == 0)
                 {
                     continue;

@@ -91,7 +91,8 @@ public static class SweepRun
         ["point"] = r.Point,
         ["seed_index"] = r.SeedIndex,
         ["seed"] = r.Seed,
-        ["metrics"] = r.Metrics.Select(m => new Dictionary<string, object> { ["name"] = m.Name, ["value"] = m.Value, ["unit"] = m.Unit }).ToArray(),
+        // JSON has no NaN: a figure a time limit cut short is written as null and read back as NaN.
+        ["metrics"] = r.Metrics.Select(m => new Dictionary<string, object?> { ["name"] = m.Name, ["value"] = double.IsFinite(m.Value) ? m.Value : null, ["unit"] = m.Unit }).ToArray(),
     });
 
     private static JobResult FromJson(string text)
@@ -99,7 +100,7 @@ public static class SweepRun
         using JsonDocument doc = JsonDocument.Parse(text);
         JsonElement root = doc.RootElement;
         return new JobResult(root.GetProperty("point").GetString()!, root.GetProperty("seed_index").GetInt32(), root.GetProperty("seed").GetUInt64(),
-            [.. root.GetProperty("metrics").EnumerateArray().Select(m => new Metric(m.GetProperty("name").GetString()!, m.GetProperty("value").GetDouble(), m.GetProperty("unit").GetString()!))]);
+            [.. root.GetProperty("metrics").EnumerateArray().Select(m => new Metric(m.GetProperty("name").GetString()!, m.GetProperty("value") is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : double.NaN, m.GetProperty("unit").GetString()!))]);
     }
 
     /// <summary>Writes a file whole or not at all: to a temporary name beside it, then renamed.</summary>

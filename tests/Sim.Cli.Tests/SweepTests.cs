@@ -81,4 +81,17 @@ public class SweepTests
         Assert.Contains("--shard \"$SLURM_ARRAY_TASK_ID/4\"", script, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(folder, "points"))); // nothing ran
     }
+
+    [Fact]
+    public void Runs_a_time_limit_cuts_short_have_empty_figures_in_the_tables_not_a_crash()
+    {
+        string file = SweepFile("base:\n  workload: lat-null\n  size: 100000\n  profile: nehalem-x5570\n  time_limit_ms: 1\ngrid:\n  preset: [native, oslevel]\n");
+        string folder = Path.Combine(Virtsim.TempFolder(), "cut");
+        var (code, _, stderr) = Virtsim.Run("sweep", file, "--out", folder);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("p0001,native,42,latency,,us per operation", File.ReadAllText(Path.Combine(folder, "points.csv")), StringComparison.Ordinal);
+        var (run, _, runError) = Virtsim.Run("run", "--workload", "lat-null", "--profile", "nehalem-x5570", "--size", "100000", "--time-limit-ms", "1", "--repetitions", "2",
+            "--out", Path.Combine(Virtsim.TempFolder(), "run"));
+        Assert.True(run == 0, runError);
+    }
 }
