@@ -109,7 +109,8 @@ public static class DensityReport
         Fonts.Default = "DejaVu Sans"; // this machine kind ships DejaVu; without a font ScottPlot draws no text
         var plot = new Plot();
         Color[] colors = [Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.MediumPurple];
-        DensityProbe[] all = [.. results.SelectMany(r => r.Probes).Where(p => p.Refused is null && double.IsFinite(p.Worst) && p.Worst > 0)];
+        static bool Plotted(DensityProbe p) => p.Refused is null && double.IsFinite(p.Worst) && p.Worst > 0; // a point a log axis can show
+        DensityProbe[] all = [.. results.SelectMany(r => r.Probes).Where(Plotted)];
         bool log = all.Length > 0 && all.Max(p => p.Worst) > 100 * Math.Max(all.Min(p => p.Worst), study.Slo.Bound / 100);
         double Y(double v) => log ? Math.Log10(v) : v;
         int line = 0;
@@ -118,7 +119,7 @@ public static class DensityReport
             Color color = colors[line++ % colors.Length];
             foreach (bool ignored in new[] { false, true })
             {
-                DensityProbe[] ran = [.. r.Probes.Where(p => p.MemoryIgnored == ignored && all.Contains(p))];
+                DensityProbe[] ran = [.. r.Probes.Where(p => p.MemoryIgnored == ignored && Plotted(p))];
                 if (ran.Length == 0)
                 {
                     continue;

@@ -24,6 +24,7 @@ public sealed class LinuxProcess(IDataWorkload synthetic) : ProcessWorkload
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // The text and stack of a small benchmark binary (assumed sizes; its loop touches neither beyond a few lines), then the data block.
         return Image(textPages: 16, dataPages: 0, stackPages: 8, new MemoryRegion("data", WorkloadContext.DataBase, synthetic.DataBytes(context.Size) / 4096, Writable: true));
     }
 
