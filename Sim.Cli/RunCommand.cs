@@ -40,6 +40,7 @@ internal static class RunCommand
         var hosting = new Option<string?>("--hosting") { Description = "With --workload: hosting instead of the preset's (bare-metal, hosted, shared-kernel)." };
         var shadowCacheRoots = new Option<int?>("--shadow-cache-roots") { Description = "With --workload: guest address spaces whose shadow page tables the monitor keeps (default 16)." };
         var translationCacheKib = new Option<int?>("--translation-cache-kib") { Description = "With --workload: the binary translator's cache in KiB (default 4096)." };
+        var noInlineEmulation = new Option<bool>("--no-inline-emulation") { Description = "With --workload under binary translation: CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC call out to the monitor instead of being emulated inside the translation cache." };
         var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
         var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where a hosted monitor's virtio backend runs, user (default) or kernel (vhost)." };
         var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
@@ -64,7 +65,7 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, translationCacheKib, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
+            shadowCacheRoots, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
             requestRate, guestMemory, hostMemory, timeLimit, outputs,
         };
         command.SetAction(parse =>
@@ -85,6 +86,7 @@ internal static class RunCommand
                     Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
                     ShadowCacheRoots = parse.GetValue(shadowCacheRoots) ?? Models.Virtualization.MonitorParameters.Default.ShadowCacheRoots,
                     TranslationCacheKiB = parse.GetValue(translationCacheKib) ?? Models.Virtualization.MonitorParameters.Default.TranslationCacheKiB,
+                    InlineEmulation = !parse.GetValue(noInlineEmulation),
                     LargeEptPages = parse.GetValue(largeEptPages),
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),

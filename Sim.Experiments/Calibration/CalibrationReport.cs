@@ -61,6 +61,10 @@ public static class CalibrationReport
                 double error = (r.CyclesPerOperation - target) / target;
                 md.Append(ci, $"| {r.Benchmark} | {target:0.#} | {r.CyclesPerOperation:0.#} | {error:+0.0%;-0.0%} | {(Math.Abs(error) <= PublishedNative.Tolerance ? "yes" : "**no**")} | {split} |\n");
             }
+            else if (published)
+            {
+                md.Append(ci, $"| {r.Benchmark} | - | {r.CyclesPerOperation:0.#} | | | {split} |\n"); // no native figure published
+            }
             else
             {
                 md.Append(ci, $"| {r.Benchmark} | {r.CyclesPerOperation:0.#} | {split} |\n");

@@ -16,7 +16,8 @@ namespace Sim.Experiments.Calibration;
 /// </summary>
 public static class NanobenchmarkRunner
 {
-    public static NanobenchmarkResult Measure(HardwareProfile profile, Nanobenchmark benchmark, int iterations, VirtualizationAxes? axes = null)
+    public static NanobenchmarkResult Measure(HardwareProfile profile, Nanobenchmark benchmark, int iterations, VirtualizationAxes? axes = null,
+        MonitorParameters? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(benchmark);
@@ -25,10 +26,10 @@ public static class NanobenchmarkRunner
             throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "At least 10 iterations are needed for a steady state.");
         }
         var empty = new EmptyLoop(benchmark);
-        WorkloadRunResult b1 = WorkloadRun.Run(profile, benchmark, iterations, seed: 1, axes: axes);
-        WorkloadRunResult b2 = WorkloadRun.Run(profile, benchmark, 2L * iterations, seed: 1, axes: axes);
-        WorkloadRunResult e1 = WorkloadRun.Run(profile, empty, iterations, seed: 1, axes: axes);
-        WorkloadRunResult e2 = WorkloadRun.Run(profile, empty, 2L * iterations, seed: 1, axes: axes);
+        WorkloadRunResult b1 = WorkloadRun.Run(profile, benchmark, iterations, seed: 1, axes: axes, parameters: parameters);
+        WorkloadRunResult b2 = WorkloadRun.Run(profile, benchmark, 2L * iterations, seed: 1, axes: axes, parameters: parameters);
+        WorkloadRunResult e1 = WorkloadRun.Run(profile, empty, iterations, seed: 1, axes: axes, parameters: parameters);
+        WorkloadRunResult e2 = WorkloadRun.Run(profile, empty, 2L * iterations, seed: 1, axes: axes, parameters: parameters);
         double Net(Func<WorkloadRunResult, double> f) => ((f(b2) - f(b1)) - (f(e2) - f(e1))) / iterations;
         var byCategory = Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => Net(r => r.CyclesByCategory[c]));
         return new NanobenchmarkResult(benchmark.Name, profile.Name, Net(r => r.Outcome.CoreCycles), byCategory);

@@ -81,7 +81,8 @@ public static class ScenarioFile
         "shadow_cache_roots" => s with { ShadowCacheRoots = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "translation_cache_kib" => s with { TranslationCacheKiB = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "virtio_backend" => s with { VirtioBackend = value },
-        "large_ept_pages" => s with { LargeEptPages = value switch { "true" => true, "false" => false, _ => throw WrongType(where, key, value, "true or false") } },
+        "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },
+        "large_ept_pages" => s with { LargeEptPages = Boolean(where, key, value) },
         "container_memory_mib" => s with { ContainerMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         "container_cpus" => s with { ContainerCpus = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "guests" => s with { Guests = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
@@ -95,6 +96,9 @@ public static class ScenarioFile
         "time_limit_ms" => s with { TimeLimitMs = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
+
+    private static bool Boolean(string where, string key, string value) =>
+        value switch { "true" => true, "false" => false, _ => throw WrongType(where, key, value, "true or false") };
 
     private static ScenarioException WrongType(string where, string key, string value, string expected) =>
         new($"{where}: {key}: '{value}' is not {expected}.");

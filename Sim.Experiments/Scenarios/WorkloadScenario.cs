@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -61,6 +61,9 @@ public sealed record WorkloadScenario
 
     /// <summary>The binary translator's cache, in KiB.</summary>
     public int TranslationCacheKiB { get; init; } = MonitorParameters.Default.TranslationCacheKiB;
+
+    /// <summary>Whether the binary translator emulates the simple sensitive instructions inside its translation cache (otherwise each calls out to the monitor).</summary>
+    public bool InlineEmulation { get; init; } = MonitorParameters.Default.InlineEmulation;
 
     /// <summary>Whether the EPT maps guest memory with 2 MiB pages.</summary>
     public bool LargeEptPages { get; init; }
@@ -124,7 +127,7 @@ public sealed record WorkloadScenario
             ? $"there is no disk interface '{DiskInterface}'; the interfaces are: {string.Join(", ", DiskInterfaces)}" : null,
         "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
-        "large_ept_pages" => null,
+        "inline_emulation" or "large_ept_pages" => null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null or (> 0 and <= 1) ? null : $"container_cpus must be more than 0 and at most 1, a share of the kernel's one CPU (got {ContainerCpus})",
@@ -171,7 +174,7 @@ public sealed record WorkloadScenario
             : null;
     }
 
-    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel");
+    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -268,6 +271,7 @@ public sealed record WorkloadScenario
         ["hosting"] = AxisNames.Of(ResolveAxes().Hosting),
         ["shadow_cache_roots"] = ShadowCacheRoots,
         ["translation_cache_kib"] = TranslationCacheKiB,
+        ["inline_emulation"] = InlineEmulation,
         ["large_ept_pages"] = LargeEptPages,
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",

@@ -45,7 +45,7 @@ public static class ValidationRun
         switch (e.Measure.Kind)
         {
             case MeasureKind.CyclesPerOperation:
-                return NanobenchmarkRunner.Measure(profile, (Nanobenchmark)workload, (int)size, axes).CyclesPerOperation;
+                return NanobenchmarkRunner.Measure(profile, (Nanobenchmark)workload, (int)size, axes, c.ResolveMonitorParameters()).CyclesPerOperation;
             case MeasureKind.Seconds:
                 return Run(axes).Outcome.SimulatedSeconds * e.Measure.Scale;
             case MeasureKind.ExitCycles:

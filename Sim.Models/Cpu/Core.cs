@@ -376,6 +376,9 @@ public sealed partial class Core : Event
             case OpKind.Park:
                 Park((ParkReason)op.Count);
                 break;
+            case OpKind.Resume:
+                Return("a return to translated code"); // the frame goes as an IRET's would, at no cost of its own
+                break;
         }
     }
 
@@ -497,7 +500,7 @@ public sealed partial class Core : Event
                 break;
             case Instruction.Sysret:
             case Instruction.Iret:
-                Return(i);
+                Return(i.ToString());
                 break;
             case Instruction.MovToCr3:
                 Mmu.LoadCr3(op.Operand);
@@ -535,9 +538,9 @@ public sealed partial class Core : Event
         }
     }
 
-    private void Return(Instruction i)
+    private void Return(string by)
     {
-        if (PopFrame(i.ToString()).RestoresInterruptFlag)
+        if (PopFrame(by).RestoresInterruptFlag)
         {
             InterruptsEnabled = true;
         }

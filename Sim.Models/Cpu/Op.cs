@@ -44,6 +44,9 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
     /// <summary>The context stops here, its physical core handed to another virtual CPU (<see cref="OpKind.Park"/>), for <paramref name="reason"/>.</summary>
     public static Op Park(ParkReason reason) => new(OpKind.Park, default, (int)reason, 0);
 
+    /// <summary>Back from monitor code to the translated code that called it (<see cref="OpKind.Resume"/>).</summary>
+    public static Op Resume() => new(OpKind.Resume, default, 0, 0);
+
     private static Op Block(OpKind kind, int count) =>
         count > 0 ? new(kind, default, count, 0) : throw new ArgumentOutOfRangeException(nameof(count), count, "A block holds at least one instruction.");
 }

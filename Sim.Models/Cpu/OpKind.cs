@@ -52,4 +52,13 @@ public enum OpKind : byte
     /// (<see cref="Core.Reschedule"/>). <see cref="Op.Count"/> says why, a <see cref="ParkReason"/>.
     /// </summary>
     Park,
+
+    /// <summary>
+    /// No instruction: control goes back from monitor code that translated code called (a
+    /// callout's return, or the end of an emulation inlined in the translation cache) to the
+    /// translated code after the call. Leaves the top frame as IRET does but costs nothing of its
+    /// own: the jump back is an ordinary instruction of the block before it, and no interrupt
+    /// frame is popped because none was pushed.
+    /// </summary>
+    Resume,
 }

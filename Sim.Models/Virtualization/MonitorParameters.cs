@@ -10,7 +10,9 @@ namespace Sim.Models.Virtualization;
 /// <param name="TranslationCacheKiB">The translation cache's capacity (binary translation).</param>
 /// <param name="LargeEptPages">The EPT maps guest memory with 2 MiB pages where it can (nested paging); 4 KiB pages otherwise.</param>
 /// <param name="VirtioBackendInKernel">A hosted monitor's virtio backend runs in its kernel part (as vhost does) rather than in its user-space process (as QEMU does).</param>
-public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false)
+/// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
+public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
+    bool InlineEmulation = true)
 {
     public static readonly MonitorParameters Default = new();
 

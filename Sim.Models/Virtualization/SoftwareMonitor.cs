@@ -130,7 +130,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         return _mode switch
         {
             CpuVirtualization.BinaryTranslation => info.Sensitive || info.Privileged ? Interception.Translated : Interception.None,
-            CpuVirtualization.TrapAndEmulate => info.Deprivileged == DeprivilegedBehaviour.Traps ? Interception.Trap : Interception.None,
+            // The classic monitor sets CR4.TSD, so that the deprivileged guest's RDTSC faults
+            // (#GP at CPL > 0 [SDM2, RDTSC]) and reads the virtual TSC instead of the real one.
+            CpuVirtualization.TrapAndEmulate => info.Deprivileged == DeprivilegedBehaviour.Traps || instruction == Instruction.Rdtsc ? Interception.Trap : Interception.None,
             // A paravirtual kernel's SYSCALLs are hypercalls; a sensitive instruction left in it faults like any other.
             _ => instruction == Instruction.Syscall ? Interception.Translated
                 : info.Deprivileged == DeprivilegedBehaviour.Traps ? Interception.Trap : Interception.None,
@@ -143,15 +145,16 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(core);
         Instruction i = op.Instruction;
-        if (_mode == CpuVirtualization.BinaryTranslation && i is Instruction.Cli or Instruction.Sti or Instruction.Pushf or Instruction.Popf or
-            Instruction.MovToCr8 or Instruction.Rdtsc)
+        if (_mode == CpuVirtualization.BinaryTranslation && _parameters.InlineEmulation && i is Instruction.Cli or Instruction.Sti or Instruction.Pushf or
+            Instruction.Popf or Instruction.MovToCr8 or Instruction.Rdtsc)
         {
-            // Emulated inline on the virtual CPU's state (flags, TPR, the virtual TSC): no call out
-            // of the translation cache. Adams and Agesen measured RDTSC so at 216 cycles on the
-            // Pentium 4, against 1,254 by callout and 2,030 by trap.
+            // Emulated inline on the virtual CPU's state (flags, TPR, the virtual TSC): the
+            // translation is a short sequence in the translation cache, which goes on after it
+            // with no call out and no return of its own.
             HypervisorPath inline = _services.NewPath().Run(HypervisorRoutine.InCacheEmulation);
             VirtualFlags(core, inline, i);
-            return new MonitorResponse(inline.Execute(Instruction.Iret).ToStream());
+            VirtualTimeStamp(inline, i);
+            return new MonitorResponse(inline.Add(Op.Resume()).ToStream());
         }
         if (i == Instruction.Syscall)
         {
@@ -195,9 +198,13 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 break;
             default:
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
+                VirtualTimeStamp(path, i);
                 break;
         }
-        return new MonitorResponse(Leave(path), ReturnsToGuestUser: returnsToUser, ReadValue: read, ThroughHost: trip);
+        // Translated code called the monitor and goes on where it called from; a trap, a
+        // hypercall and a return to guest user mode leave by IRET.
+        bool callout = _mode == CpuVirtualization.BinaryTranslation && !returnsToUser;
+        return new MonitorResponse(Leave(path, callout), ReturnsToGuestUser: returnsToUser, ReadValue: read, ThroughHost: trip);
     }
 
     public IOpStream OnHostSyscall(Core core, ulong number) => _services.HostSyscall(number);
@@ -421,7 +428,21 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private HypervisorPath Enter() =>
         MonitorServices.SaveRegisters(Vcpu, _services.NewPath()).Run(_mode == CpuVirtualization.TrapAndEmulate ? HypervisorRoutine.TrapEntry : HypervisorRoutine.Callout);
 
-    private OpSequence Leave(HypervisorPath path) => MonitorServices.RestoreRegisters(Vcpu, path.Run(HypervisorRoutine.TrapReturn)).Execute(Instruction.Iret).ToStream();
+    /// <summary>The monitor's registers restored, then back by IRET or, to translated code that called out, by a plain return (<paramref name="callout"/>).</summary>
+    private OpSequence Leave(HypervisorPath path, bool callout = false)
+    {
+        MonitorServices.RestoreRegisters(Vcpu, path.Run(HypervisorRoutine.TrapReturn));
+        return (callout ? path.Add(Op.Resume()) : path.Execute(Instruction.Iret)).ToStream();
+    }
+
+    /// <summary>An emulated RDTSC reads the real time-stamp counter, to which the monitor adds the virtual machine's offset.</summary>
+    private static void VirtualTimeStamp(HypervisorPath path, Instruction i)
+    {
+        if (i == Instruction.Rdtsc)
+        {
+            path.Execute(Instruction.Rdtsc);
+        }
+    }
 
     private ExceptionResponse Reflected(Core core, HypervisorPath path, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
     {

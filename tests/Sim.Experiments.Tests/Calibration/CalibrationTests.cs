@@ -8,9 +8,12 @@ namespace Sim.Experiments.Tests.Calibration;
 public class CalibrationTests
 {
     [Fact]
-    public void Every_nanobenchmark_on_the_P4_is_within_15_percent_of_the_published_native_cycles()
+    public void Every_nanobenchmark_with_a_published_native_figure_is_within_15_percent_of_it_on_the_P4()
     {
-        foreach (NanobenchmarkResult r in CalibrationReport.MeasureAll(HardwareProfiles.Pentium4672, iterations: 300))
+        NanobenchmarkResult[] measured = [.. CalibrationReport.MeasureAll(HardwareProfiles.Pentium4672, iterations: 300)
+            .Where(r => PublishedNative.Pentium4Cycles.ContainsKey(r.Benchmark))];
+        Assert.Equal(PublishedNative.Pentium4Cycles.Keys.Order(StringComparer.Ordinal), measured.Select(r => r.Benchmark).Order(StringComparer.Ordinal));
+        foreach (NanobenchmarkResult r in measured)
         {
             double target = PublishedNative.Pentium4Cycles[r.Benchmark];
             double error = Math.Abs(r.CyclesPerOperation - target) / target;
