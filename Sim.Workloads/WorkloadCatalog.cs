@@ -18,7 +18,7 @@ public static class WorkloadCatalog
         (new NetperfRr(), 2_000L),
         (new Web(), 500L),
         (new Oltp(), 100L),
-        (new KernelBuild(), 50L),
+        (new KernelBuild(), 10L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

@@ -1,8 +1,15 @@
 namespace Sim.Workloads;
 
-/// <summary>What a run measured that a workload's figures of merit are made of (cycles of the core that ran it; idle cycles are those halted).</summary>
-public sealed record WorkloadOutcome(double SimulatedSeconds, ulong CoreCycles, long Instructions, ulong IdleCycles = 0)
+/// <summary>
+/// What a run measured that a workload's figures of merit are made of (cycles of the core that
+/// ran it; idle cycles are those halted; user-mode cycles those of its processes' own code, the
+/// rest of the busy cycles being system time).
+/// </summary>
+public sealed record WorkloadOutcome(double SimulatedSeconds, ulong CoreCycles, long Instructions, ulong IdleCycles = 0, ulong UserModeCycles = 0)
 {
+    /// <summary>The share of the busy cycles spent outside user mode (in the kernel, and under a monitor in the monitor too): system time over user plus system time.</summary>
+    public double SystemTimeShare => CoreCycles > IdleCycles ? 1 - ((double)UserModeCycles / (CoreCycles - IdleCycles)) : double.NaN;
+
     /// <summary>A rate: <paramref name="count"/> things done over the simulated time.</summary>
     public double PerSecond(double count) => count / SimulatedSeconds;
 

@@ -19,12 +19,15 @@ public enum MeasureKind
 
     /// <summary>The run's time over native time: 1.03 is 3% slower.</summary>
     RelativeTime,
+
+    /// <summary>One of the run's figures of merit, by name (<see cref="Measure.Figure"/>), as the workload reports it.</summary>
+    FigureOfMerit,
 }
 
 /// <summary>How a reference experiment's simulated value is taken, as written in its file: nanobench, seconds, exit_cycles:REASON, relative_performance, relative_time.</summary>
-public sealed record Measure(MeasureKind Kind, double Scale = 1, ExitReason? Reason = null)
+public sealed record Measure(MeasureKind Kind, double Scale = 1, ExitReason? Reason = null, string? Figure = null)
 {
-    public const string Choices = "nanobench, seconds, exit_cycles:REASON (an SDM basic exit reason, as in 'virtsim isa'), relative_performance, relative_time";
+    public const string Choices = "nanobench, seconds, exit_cycles:REASON (an SDM basic exit reason, as in 'virtsim isa'), relative_performance, relative_time, figure:NAME (a figure of merit the workload reports)";
 
     /// <summary>Reads <paramref name="text"/>; null when it names no measure.</summary>
     public static Measure? Parse(string text, double scale) => text switch
@@ -33,6 +36,7 @@ public sealed record Measure(MeasureKind Kind, double Scale = 1, ExitReason? Rea
         "seconds" => new Measure(MeasureKind.Seconds, scale),
         "relative_performance" => new Measure(MeasureKind.RelativePerformance),
         "relative_time" => new Measure(MeasureKind.RelativeTime),
+        _ when text.StartsWith("figure:", StringComparison.Ordinal) && text.Length > "figure:".Length => new Measure(MeasureKind.FigureOfMerit, Figure: text["figure:".Length..]),
         _ when text.StartsWith("exit_cycles:", StringComparison.Ordinal) && Enum.TryParse(text["exit_cycles:".Length..], out ExitReason reason) && Enum.IsDefined(reason)
             => new Measure(MeasureKind.ExitCycles, Reason: reason),
         _ => null,
@@ -44,6 +48,7 @@ public sealed record Measure(MeasureKind Kind, double Scale = 1, ExitReason? Rea
         MeasureKind.Seconds => Scale == 1 ? "seconds" : $"seconds x {Scale:G}",
         MeasureKind.ExitCycles => $"exit_cycles:{Reason}",
         MeasureKind.RelativePerformance => "relative_performance",
+        MeasureKind.FigureOfMerit => $"figure:{Figure}",
         _ => "relative_time",
     };
 }

@@ -53,6 +53,10 @@ public static class ValidationRun
                 (_, long count, long cycles) = r.Exits.FirstOrDefault(x => x.Reason == e.Measure.Reason);
                 return count > 0 ? (double)cycles / count
                     : throw new InvalidOperationException($"{e.Id}: the run made no {e.Measure.Reason} exit; its exits were {string.Join(", ", r.Exits.Select(x => x.Reason))}.");
+            case MeasureKind.FigureOfMerit:
+                WorkloadRunResult run = Run(axes);
+                return run.FiguresOfMerit.FirstOrDefault(m => m.Name == e.Measure.Figure)?.Value
+                    ?? throw new InvalidOperationException($"{e.Id}: {workload.Name} reports no figure '{e.Measure.Figure}'; its figures are {string.Join(", ", run.FiguresOfMerit.Select(m => m.Name))}.");
             case MeasureKind.RelativePerformance:
                 // The workload's own rate (its first figure of merit: GUP/s, MB/s ...), as the
                 // benchmarks report it over their timed region, not the whole run's time.

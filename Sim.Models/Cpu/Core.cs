@@ -47,6 +47,7 @@ public sealed partial class Core : Event
 
     private readonly VectorCounter<CycleCategory> _cycles;
     private readonly Counter _instructions;
+    private readonly Counter _userMode;
     private readonly VectorCounter<ExceptionVector> _exceptions;
     private readonly Counter _interrupts;
     private readonly Counter _silentMisbehaviours;
@@ -85,6 +86,7 @@ public sealed partial class Core : Event
         StatGroup stats = sim.Stats.Group(path);
         _cycles = stats.VectorCounter<CycleCategory>("cycles", "cycles", "core cycles by where they went");
         _instructions = stats.Counter("instructions", "count", "instructions retired");
+        _userMode = stats.Counter("user_mode_cycles", "cycles", "cycles running user-mode code, its memory stalls and page walks included (user time)");
         _exceptions = stats.VectorCounter<ExceptionVector>("exceptions", "count", "exceptions raised, by vector");
         _interrupts = stats.Counter("interrupts", "count", "interrupts delivered");
         _silentMisbehaviours = stats.Counter("silent_misbehaviours", "count",
@@ -135,7 +137,15 @@ public sealed partial class Core : Event
 
     /// <summary>Where the core stands now: its time, cycles since it started, instructions and cycles by category.</summary>
     public CoreMark Mark() =>
-        new(_clock.EdgeTick(new Cycles(_localCycle)), _localCycle - _startCycle, _instructions.Value, Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => _cycles[c]));
+        new(_clock.EdgeTick(new Cycles(_localCycle)), _localCycle - _startCycle, _instructions.Value, Enum.GetValues<CycleCategory>().ToDictionary(c => c, c => _cycles[c]),
+            _userMode.Value);
+
+    /// <summary>
+    /// Cycles spent running user-mode code (a process at CPL 3, not a deprivileged guest kernel),
+    /// its own memory stalls and page walks included: what <c>time</c> reports as user time. The
+    /// rest of the busy cycles (neither idle nor descheduled) are system time.
+    /// </summary>
+    public long UserModeCycles => _userMode.Value;
 
     /// <summary>Where the core stood when its last thread ended with nothing after it (the workload's end); null while it has work.</summary>
     public CoreMark? WorkEnded { get; private set; }
@@ -667,6 +677,10 @@ public sealed partial class Core : Event
     {
         _cycles.Add(category, (long)cycles);
         _localCycle += cycles;
+        if (_lastMode == CycleCategory.User && category is CycleCategory.User or CycleCategory.MemoryStall or CycleCategory.PageWalk)
+        {
+            _userMode.Add((long)cycles); // a user operation's own cycles; a fault it raises is charged to the kernel
+        }
     }
 
     /// <summary>A hosted monitor's trip through the host, to run before the handler just pushed: the host kernel's side first, then the monitor process.</summary>

@@ -33,6 +33,8 @@ public class ValidationSuiteTests
         Assert.False(e.Within(12.7));
         Assert.Equal(MeasureKind.ExitCycles, Measure.Parse("exit_cycles:ApicAccess", 1)!.Kind);
         Assert.Null(Measure.Parse("exit_cycles:Nonsense", 1));
+        Assert.Equal(new Measure(MeasureKind.FigureOfMerit, Figure: "system_time_share"), Measure.Parse("figure:system_time_share", 1));
+        Assert.Null(Measure.Parse("figure:", 1));
     }
 
     [Theory]
