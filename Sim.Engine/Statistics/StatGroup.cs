@@ -25,6 +25,10 @@ public sealed class StatGroup
         where TEnum : struct, Enum =>
         _registry.Add(new VectorCounter<TEnum>(Path, ValidateName(name), unit, description));
 
+    /// <summary>A count the owner keeps itself, read through <paramref name="read"/> (<see cref="Statistics.Probe"/>).</summary>
+    public Probe Probe(string name, string unit, string description, Func<long> read) =>
+        _registry.Add(new Probe(Path, ValidateName(name), unit, description, read ?? throw new ArgumentNullException(nameof(read))));
+
     public Histogram Histogram(string name, string unit, string description) =>
         _registry.Add(new Histogram(Path, ValidateName(name), unit, description));
 

@@ -47,7 +47,14 @@ public sealed partial class Core : Event
 
     private readonly VectorCounter<CycleCategory> _cycles;
     private readonly Counter _instructions;
-    private readonly Counter _userMode;
+    private readonly Probe _userMode; // reads _userModeCycles, as of the last reset
+    private ulong _userModeCycles;
+    private ulong[] _userTimeMasks = KernelTimeMasks; // which categories' charges are user time, by the mode of the operation running
+
+    /// <summary>While a user-mode operation runs, its own cycles, page walks and memory stalls are user time; a fault it raises is charged to the kernel.</summary>
+    private static readonly ulong[] UserTimeMasks = [.. Enum.GetValues<CycleCategory>().Select(c => c is CycleCategory.User or CycleCategory.PageWalk or CycleCategory.MemoryStall ? ulong.MaxValue : 0UL)];
+
+    private static readonly ulong[] KernelTimeMasks = new ulong[Enum.GetValues<CycleCategory>().Length];
     private readonly VectorCounter<ExceptionVector> _exceptions;
     private readonly Counter _interrupts;
     private readonly Counter _silentMisbehaviours;
@@ -86,7 +93,7 @@ public sealed partial class Core : Event
         StatGroup stats = sim.Stats.Group(path);
         _cycles = stats.VectorCounter<CycleCategory>("cycles", "cycles", "core cycles by where they went");
         _instructions = stats.Counter("instructions", "count", "instructions retired");
-        _userMode = stats.Counter("user_mode_cycles", "cycles", "cycles running user-mode code, its memory stalls and page walks included (user time)");
+        _userMode = stats.Probe("user_mode_cycles", "cycles", "cycles running user-mode code, its memory stalls and page walks included (user time)", () => (long)_userModeCycles);
         _exceptions = stats.VectorCounter<ExceptionVector>("exceptions", "count", "exceptions raised, by vector");
         _interrupts = stats.Counter("interrupts", "count", "interrupts delivered");
         _silentMisbehaviours = stats.Counter("silent_misbehaviours", "count",
@@ -344,6 +351,7 @@ public sealed partial class Core : Event
     {
         CycleCategory mode = _vmxMode == VmxMode.Root || _topMonitor ? _rootCategory : Cpl == 0 || _topGuestKernel ? CycleCategory.Kernel : CycleCategory.User;
         _lastMode = mode;
+        _userTimeMasks = mode == CycleCategory.User ? UserTimeMasks : KernelTimeMasks;
         switch (op.Kind)
         {
             case OpKind.Alu:
@@ -677,10 +685,7 @@ public sealed partial class Core : Event
     {
         _cycles.Add(category, (long)cycles);
         _localCycle += cycles;
-        if (_lastMode == CycleCategory.User && category is CycleCategory.User or CycleCategory.MemoryStall or CycleCategory.PageWalk)
-        {
-            _userMode.Add((long)cycles); // a user operation's own cycles; a fault it raises is charged to the kernel
-        }
+        _userModeCycles += cycles & _userTimeMasks[(int)category]; // branch-free: see UserTimeMasks
     }
 
     /// <summary>A hosted monitor's trip through the host, to run before the handler just pushed: the host kernel's side first, then the monitor process.</summary>

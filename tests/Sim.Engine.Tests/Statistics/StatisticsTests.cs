@@ -20,6 +20,20 @@ public class StatisticsTests
     }
 
     [Fact]
+    public void A_probe_reads_its_owners_field_and_counts_from_the_last_reset()
+    {
+        var registry = new StatRegistry();
+        long owned = 0;
+        Probe probe = registry.Group("host.cpu0").Probe("user_mode_cycles", "cycles", "user time", () => owned);
+        owned = 500;
+        Assert.Equal([new StatSample("host.cpu0", "user_mode_cycles", 500, "cycles")], registry.Snapshot(Tick.Zero));
+        registry.ResetAll(Tick.Zero);
+        owned = 530;
+        Assert.Equal(30, probe.Value);
+        Assert.Throws<ArgumentNullException>(() => registry.Group("host.cpu1").Probe("x", "count", "", null!));
+    }
+
+    [Fact]
     public void Counters_and_vectors_write_named_rows_with_units()
     {
         var registry = new StatRegistry();
