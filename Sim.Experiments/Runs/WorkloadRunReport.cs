@@ -46,7 +46,8 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  virtual CPU switches {r.Stat("host.hypervisor", "vcpu_switches"):N0}, of them preemptions {r.Stat("host.hypervisor", "vcpu_preemptions"):N0}\n");
             }
         }
-        sb.Append(ci, $"\nsimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms, {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}\n\n");
+        sb.Append(ci, $"\nsimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms, {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}\n");
+        sb.Append(ci, $"{UserSystem(r)}\n\n");
         sb.Append("cycles by category:\n");
         foreach ((CycleCategory c, long cycles) in r.CyclesByCategory)
         {
@@ -138,7 +139,7 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {g.Name} | {g.Workload} | {g.Figure} | {g.EndMs:0.###} | {Share(g)} |\n");
             }
         }
-        md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}.\n\n");
+        md.Append(ci, $"\nSimulated time {r.Outcome.SimulatedSeconds * 1e3:0.###} ms: {r.Outcome.CoreCycles:N0} cycles, {r.Outcome.Instructions:N0} instructions, IPC {r.Ipc:0.###}; {UserSystem(r)}.\n\n");
         md.Append(plots ? "![cycles by category](cycles.png)\n\n" : "").Append("| category | cycles | share |\n|---|---:|---:|\n");
         foreach ((CycleCategory c, long cycles) in r.CyclesByCategory.Where(c => c.Value > 0))
         {
@@ -194,6 +195,7 @@ public static class WorkloadRunReport
             ["cycles"] = r.Outcome.CoreCycles,
             ["instructions"] = r.Outcome.Instructions,
             ["ipc"] = r.Ipc,
+            ["system_time_share"] = r.Outcome.SystemTimeShare,
             ["cycles_by_category"] = r.CyclesByCategory.ToDictionary(k => k.Key.ToString(), k => k.Value),
             ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
             ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
@@ -282,6 +284,10 @@ public static class WorkloadRunReport
 
     /// <summary>"native", or the virtualization axes.</summary>
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
+
+    /// <summary>The busy cycles split as <c>time</c> splits them: user-mode code (its stalls and walks included) and the rest.</summary>
+    private static string UserSystem(WorkloadRunResult r) => double.IsNaN(r.Outcome.SystemTimeShare) ? "no busy cycles"
+        : string.Create(CultureInfo.InvariantCulture, $"user time {100 * (1 - r.Outcome.SystemTimeShare):0.0}%, system time {100 * r.Outcome.SystemTimeShare:0.0}% of the busy cycles");
 
     private static string Share(GuestRow g) => g.DescheduledShare is { } d ? d.ToString("0.0", CultureInfo.InvariantCulture) + "%" : "n/a";
 
