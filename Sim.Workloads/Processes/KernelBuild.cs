@@ -1,6 +1,7 @@
 using Sim.Engine.Randomness;
 using Sim.Models.Cpu;
 using Sim.Models.Kernel;
+using Sim.Workloads.Synthetic;
 using static Sim.Workloads.Processes.ScriptProgram;
 
 namespace Sim.Workloads.Processes;
@@ -8,8 +9,10 @@ namespace Sim.Workloads.Processes;
 /// <summary>
 /// A kernel build in miniature: `make` forks and waits for one compiler process per source file
 /// (<c>Size</c> files); each child execs the compiler (1 MiB of text mapped from the page cache,
-/// faulted in page by page), opens and reads its 16 KiB source, works (8 million instructions over
-/// a 2 MiB heap it faults in, in a compiler-like mix), writes an 8 KiB object file and exits. The
+/// faulted in page by page), opens and reads its 16 KiB source, writes its 2 MiB heap as it grows
+/// (each page faulting in), works (about 22 million instructions of <c>compute</c>'s SPECint-like
+/// mix over 256 KiB of that heap, reading code and constants across its text), writes an 8 KiB
+/// object file and exits. The
 /// sources and the compiler are in the page cache from the start (a warm build); the sizes are
 /// assumptions, the work per file a calibration (<see cref="CompileBlocks"/>). Figures of merit:
 /// compilation units per second, and the share of system time.
@@ -19,12 +22,16 @@ public sealed class KernelBuild : ProcessWorkload
     private const ulong HeapPages = 512;
 
     /// <summary>
-    /// The compiler's work per file, in blocks of 9⅓ instructions (8 million instructions a file).
-    /// A calibration: set so that the build spends 7% of its busy time outside user mode natively
-    /// on the Pentium 4 profile, as [BA03] measured for a Linux build on a 2.4 GHz NetBurst Xeon
-    /// (docs/validation.md); no compile time per file was in hand to set it from.
+    /// The compiler's work per file, in basic blocks of <c>compute</c>'s SPECint-like mix over a
+    /// 256 KiB working set of its heap. A calibration: set so that the build spends 7% of its busy
+    /// time outside user mode natively on the Pentium 4 profile, as [BA03] measured for a Linux
+    /// build on a 2.4 GHz NetBurst Xeon (docs/validation.md); no compile time per file was in hand
+    /// to set it from.
     /// </summary>
-    private const int CompileBlocks = 860_000;
+    private const int CompileBlocks = 2_400_000;
+
+    /// <summary>Every this many blocks the compiler reads code or constants from a random page of its text (assumed), so that it faults all of it in.</summary>
+    private const int TextReadInterval = 64;
 
     // The executables registered for each run, by the run's context: the workload object is
     // shared (the catalog holds one), runs are not.
@@ -99,16 +106,20 @@ public sealed class KernelBuild : ProcessWorkload
                 p.PendingArgument = src;
                 yield return Call(SyscallNumber.Read);
             }
+            for (ulong page = 0; page < HeapPages; page++)
+            {
+                yield return Op.Store(ExecutableImage.HeapBase + (page * 4096)); // the heap written as it grows: each page faults in
+            }
             for (int block = 0; block < CompileBlocks; block++)
             {
-                yield return Op.Alu(6);
-                yield return Op.Load(ExecutableImage.TextBase + (random.NextBelow(256) * 4096)); // code and constants in the text
-                yield return Op.Load(ExecutableImage.HeapBase + (random.NextBelow(HeapPages * 512) * 8));
-                if (block % 3 == 0)
+                for (int step = 0; step < Compute.OpsPerBlock; step++)
                 {
-                    yield return Op.Store(ExecutableImage.HeapBase + (random.NextBelow(HeapPages * 512) * 8));
+                    yield return Compute.MixOp(random, ExecutableImage.HeapBase, block, step);
                 }
-                yield return Op.Branch(1);
+                if (block % TextReadInterval == 0)
+                {
+                    yield return Op.Load(ExecutableImage.TextBase + (random.NextBelow(256) * 4096)); // code and constants across the text
+                }
             }
             p.PendingArgument = output;
             yield return Call(SyscallNumber.Open);

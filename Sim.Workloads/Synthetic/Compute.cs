@@ -32,14 +32,29 @@ public sealed class Compute : IDataWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         RandomStream random = context.Random.For("workload.compute.thread0");
-        return new GeneratedStream(context.Size, 5, (block, step) => step switch
+        return new GeneratedStream(context.Size, OpsPerBlock, (block, step) => MixOp(random, WorkloadContext.DataBase, block, step));
+    }
+
+    /// <summary>Operations in one basic block of the mix.</summary>
+    public const int OpsPerBlock = 5;
+
+    /// <summary>
+    /// Operation <paramref name="step"/> (0 to <see cref="OpsPerBlock"/> - 1) of basic block
+    /// <paramref name="block"/> of the mix, its memory operations within the
+    /// <see cref="WorkingSetBytes"/> from <paramref name="dataBase"/>: the same mix for any program
+    /// that does integer work (the compiler of <c>kernel-build</c> runs it too).
+    /// </summary>
+    public static Op MixOp(RandomStream random, ulong dataBase, long block, int step)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        return step switch
         {
             0 => Op.Alu(3 + (int)random.NextBelow(4)),
-            1 => Op.Load(WorkloadContext.DataBase + (random.NextBelow(WorkingSetBytes / 8) * 8)),
-            2 => block % 3 == 0 ? Op.Store(WorkloadContext.DataBase + (random.NextBelow(WorkingSetBytes / 8) * 8)) : Op.Alu(1),
+            1 => Op.Load(dataBase + (random.NextBelow(WorkingSetBytes / 8) * 8)),
+            2 => block % 3 == 0 ? Op.Store(dataBase + (random.NextBelow(WorkingSetBytes / 8) * 8)) : Op.Alu(1),
             3 => (block % 50) switch { 0 => Op.Divide(1), 7 or 23 => Op.Multiply(1), 11 => Op.CallReturn(1), _ => Op.Alu(1) },
             _ => Op.Branch(1),
-        });
+        };
     }
 
     public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
