@@ -34,7 +34,7 @@ internal static class WorkloadRunner
         string written;
         try
         {
-            (runs, written) = Write(scenario, outDir ?? Path.Combine("runs", $"{scenario.Workload}-{scenario.Profile}-{scenario.Preset}"), replace: outDir is null || force);
+            (runs, written) = Write(scenario, outDir ?? Path.Combine("runs", scenario.DefaultFolderName()), replace: outDir is null || force);
         }
         catch (IOException e)
         {

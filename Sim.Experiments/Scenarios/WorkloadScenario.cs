@@ -174,6 +174,19 @@ public sealed record WorkloadScenario
             : null;
     }
 
+    /// <summary>
+    /// The results folder's name under runs/ when none is given: workload, profile and preset, or,
+    /// when axes were set apart from the preset, the four axes (a run under binary translation is
+    /// not filed as native).
+    /// </summary>
+    public string DefaultFolderName()
+    {
+        VirtualizationAxes axes = ResolveAxes();
+        string architecture = axes == VirtualizationAxes.ForPreset(Preset, ResolveProfile()) ? Preset
+            : $"{AxisNames.Of(axes.Cpu)}-{AxisNames.Of(axes.Mmu)}-{AxisNames.Of(axes.Io)}-{AxisNames.Of(axes.Hosting)}";
+        return $"{Workload}-{Profile}-{architecture}";
+    }
+
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation);
 
     public Runs.Consolidation ResolveConsolidation()

@@ -5,6 +5,15 @@ namespace Sim.Experiments.Tests.Scenarios;
 public class ScenarioFileTests
 {
     [Fact]
+    public void A_run_is_filed_under_its_preset_unless_its_axes_were_set_apart_from_it()
+    {
+        Assert.Equal("gups-nehalem-x5570-type1", ScenarioFile.Parse("workload: gups\nprofile: nehalem-x5570\npreset: type1\n", "a.yaml").DefaultFolderName());
+        Assert.Equal("gups-nehalem-x5570-type1", ScenarioFile.Parse("workload: gups\nprofile: nehalem-x5570\npreset: type1\nmmu: nested\n", "b.yaml").DefaultFolderName()); // what the preset has anyway
+        Assert.Equal("rdtsc-p4-672-binary-translation-shadow-emulated-bare-metal",
+            ScenarioFile.Parse("workload: rdtsc\nprofile: p4-672\ncpu: binary-translation\nmmu: shadow\n", "c.yaml").DefaultFolderName());
+    }
+
+    [Fact]
     public void A_full_scenario_is_read_and_an_empty_one_takes_every_default()
     {
         WorkloadScenario s = ScenarioFile.Parse("""
