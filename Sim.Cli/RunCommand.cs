@@ -39,6 +39,7 @@ internal static class RunCommand
         var io = new Option<string?>("--io") { Description = "With --workload: I/O virtualization instead of the preset's (native, emulated, paravirtual, passthrough)." };
         var hosting = new Option<string?>("--hosting") { Description = "With --workload: hosting instead of the preset's (bare-metal, hosted, shared-kernel)." };
         var shadowCacheRoots = new Option<int?>("--shadow-cache-roots") { Description = "With --workload: guest address spaces whose shadow page tables the monitor keeps (default 16)." };
+        var unshadowAfterWrites = new Option<int?>("--unshadow-after-writes") { Description = "With --workload under shadow paging: a guest page table written this many times with no use between stops being shadowed, as KVM does after 3 (default 0: never)." };
         var translationCacheKib = new Option<int?>("--translation-cache-kib") { Description = "With --workload: the binary translator's cache in KiB (default 4096)." };
         var noInlineEmulation = new Option<bool>("--no-inline-emulation") { Description = "With --workload under binary translation: CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC call out to the monitor instead of being emulated inside the translation cache." };
         var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
@@ -65,7 +66,7 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
             requestRate, guestMemory, hostMemory, timeLimit, outputs,
         };
         command.SetAction(parse =>
@@ -85,6 +86,7 @@ internal static class RunCommand
                     Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
                     Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
                     ShadowCacheRoots = parse.GetValue(shadowCacheRoots) ?? Models.Virtualization.MonitorParameters.Default.ShadowCacheRoots,
+                    UnshadowAfterWrites = parse.GetValue(unshadowAfterWrites) ?? Models.Virtualization.MonitorParameters.Default.UnshadowAfterWrites,
                     TranslationCacheKiB = parse.GetValue(translationCacheKib) ?? Models.Virtualization.MonitorParameters.Default.TranslationCacheKiB,
                     InlineEmulation = !parse.GetValue(noInlineEmulation),
                     LargeEptPages = parse.GetValue(largeEptPages),

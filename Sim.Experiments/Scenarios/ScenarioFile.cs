@@ -79,6 +79,7 @@ public static class ScenarioFile
         "disk" => s with { Disk = value },
         "disk_interface" => s with { DiskInterface = value },
         "shadow_cache_roots" => s with { ShadowCacheRoots = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "unshadow_after_writes" => s with { UnshadowAfterWrites = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "translation_cache_kib" => s with { TranslationCacheKiB = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
         "virtio_backend" => s with { VirtioBackend = value },
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -58,6 +58,9 @@ public sealed record WorkloadScenario
 
     /// <summary>Guest address spaces whose shadow page tables a monitor keeps (shadow paging).</summary>
     public int ShadowCacheRoots { get; init; } = MonitorParameters.Default.ShadowCacheRoots;
+
+    /// <summary>Shadow paging's write-flood detection: writes with no use between after which a guest table stops being shadowed; 0 never.</summary>
+    public int UnshadowAfterWrites { get; init; } = MonitorParameters.Default.UnshadowAfterWrites;
 
     /// <summary>The binary translator's cache, in KiB.</summary>
     public int TranslationCacheKiB { get; init; } = MonitorParameters.Default.TranslationCacheKiB;
@@ -126,6 +129,7 @@ public sealed record WorkloadScenario
         "disk_interface" => Array.IndexOf(DiskInterfaces, DiskInterface) < 0
             ? $"there is no disk interface '{DiskInterface}'; the interfaces are: {string.Join(", ", DiskInterfaces)}" : null,
         "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
+        "unshadow_after_writes" => UnshadowAfterWrites is >= 0 and <= 1000 ? null : $"unshadow_after_writes must be 0 (never) to 1000 (got {UnshadowAfterWrites})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
         "inline_emulation" or "large_ept_pages" => null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
@@ -187,7 +191,7 @@ public sealed record WorkloadScenario
         return $"{Workload}-{Profile}-{architecture}";
     }
 
-    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation);
+    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -283,6 +287,7 @@ public sealed record WorkloadScenario
         ["io"] = AxisNames.Of(ResolveAxes().Io),
         ["hosting"] = AxisNames.Of(ResolveAxes().Hosting),
         ["shadow_cache_roots"] = ShadowCacheRoots,
+        ["unshadow_after_writes"] = UnshadowAfterWrites,
         ["translation_cache_kib"] = TranslationCacheKiB,
         ["inline_emulation"] = InlineEmulation,
         ["large_ept_pages"] = LargeEptPages,

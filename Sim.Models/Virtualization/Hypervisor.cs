@@ -128,7 +128,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             throw new InvalidOperationException($"The model's VPIDs are 8 bits: at most {byte.MaxValue} virtual machines.");
         }
-        VirtualCpu vcpu = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters.LargeEptPages, _parameters.ShadowCacheRoots,
+        VirtualCpu vcpu = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters,
             prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices);
         _scheduler.Place(vcpu);
         return vcpu.Vm;

@@ -10,9 +10,10 @@ namespace Sim.Models.Virtualization;
 /// <param name="TranslationCacheKiB">The translation cache's capacity (binary translation).</param>
 /// <param name="LargeEptPages">The EPT maps guest memory with 2 MiB pages where it can (nested paging); 4 KiB pages otherwise.</param>
 /// <param name="VirtioBackendInKernel">A hosted monitor's virtio backend runs in its kernel part (as vhost does) rather than in its user-space process (as QEMU does).</param>
+/// <param name="UnshadowAfterWrites">Shadow paging's write-flood detection: a guest page-table page written this many times with no walk through it between stops being shadowed (KVM: 3); 0 never (VMware's 2006 monitors traced every write).</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
-    bool InlineEmulation = true)
+    bool InlineEmulation = true, int UnshadowAfterWrites = 0)
 {
     public static readonly MonitorParameters Default = new();
 
@@ -21,6 +22,10 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         if (ShadowCacheRoots is < 1 or > 4096)
         {
             throw new ArgumentOutOfRangeException(nameof(ShadowCacheRoots), ShadowCacheRoots, "The shadow cache keeps 1 to 4096 address spaces.");
+        }
+        if (UnshadowAfterWrites is < 0 or > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UnshadowAfterWrites), UnshadowAfterWrites, "Unshadowing takes 0 (never) to 1000 writes.");
         }
         if (TranslationCacheKiB is < 1 or > (1 << 20))
         {

@@ -80,10 +80,11 @@ internal sealed class MonitorServices
     /// with shadow page tables unless it has an EPT (or pages directly); its virtual interrupts
     /// are kept pending for it and reported to <paramref name="onVirtualInterrupt"/>.
     /// </summary>
-    public VirtualCpu CreateVm(MachineConfiguration configuration, bool nestedPaging, bool largeEptPages, int shadowCacheRoots,
+    public VirtualCpu CreateVm(MachineConfiguration configuration, bool nestedPaging, MonitorParameters parameters,
         Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(onVirtualInterrupt);
+        ArgumentNullException.ThrowIfNull(parameters);
         if (nestedPaging && !Machine.Profile.Features.Ept)
         {
             throw new InvalidOperationException($"{Machine.Profile.Name} has no EPT: nested paging is impossible on it.");
@@ -93,7 +94,7 @@ internal sealed class MonitorServices
         Core core = index < Machine.Cores.Count ? Machine.Cores[physical] : Machine.AddContext(physical, $"vm{index}.vcpu0");
         ulong registers = Machine.Memory.AllocateFrame(), deviceState = Machine.Memory.AllocateFrame(), worldState = Machine.Memory.AllocateFrame();
         VirtualCpu vcpu = null!;
-        var vm = new VirtualMachine(Machine, index, configuration, core, nestedPaging, largeEptPages, (_, vector) =>
+        var vm = new VirtualMachine(Machine, index, configuration, core, nestedPaging, nestedPaging && parameters.LargeEptPages, (_, vector) =>
         {
             vcpu.Pending.Add(vector);
             onVirtualInterrupt(vcpu, vector);
@@ -101,8 +102,8 @@ internal sealed class MonitorServices
         vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState);
         if (!nestedPaging && !directPaging)
         {
-            vcpu.Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, shadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
-                prepareShadowRoot, guestKernelAtUserLevel);
+            vcpu.Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
+                prepareShadowRoot, guestKernelAtUserLevel, parameters.UnshadowAfterWrites);
         }
         _vcpus.Add(vcpu);
         return vcpu;

@@ -44,6 +44,9 @@ public sealed class ShadowPageTables
     private readonly Counter _pagesMade;
     private readonly Action<ulong>? _prepareRoot;
     private readonly bool _kernelAtUserLevel;
+    private readonly int _unshadowAfterWrites;
+    private readonly Dictionary<ulong, int> _writesSinceUse = []; // guest table frame -> emulated writes since a walk last went through it
+    private readonly Counter _unshadowed;
 
     /// <param name="host">Host memory, where the shadow tables are made.</param>
     /// <param name="guest">The guest's memory (its tables, by guest-physical address).</param>
@@ -51,8 +54,14 @@ public sealed class ShadowPageTables
     /// <param name="maxRoots">How many guest address spaces keep their shadows at once.</param>
     /// <param name="prepareRoot">Called with each new shadow root: a monitor that lives in the guest's address space maps itself there.</param>
     /// <param name="kernelAtUserLevel">The guest kernel runs at CPL 3 (a software monitor): its pages are user-accessible in the shadows.</param>
+    /// <param name="unshadowAfterWrites">
+    /// Write-flood detection: a guest table page written this many times with no walk through it in
+    /// between stops being shadowed (its shadow pages dropped, its frame no longer write-protected),
+    /// as KVM's shadow MMU zaps a flooded shadow page after 3 writes (detect_write_flooding in
+    /// arch/x86/kvm/mmu/mmu.c); 0 never unshadows, tracing every write as VMware's 2006 monitors did.
+    /// </param>
     public ShadowPageTables(PhysicalMemory host, PhysicalMemory guest, ulong hostBase, int maxRoots, StatGroup stats,
-        Action<ulong>? prepareRoot = null, bool kernelAtUserLevel = false)
+        Action<ulong>? prepareRoot = null, bool kernelAtUserLevel = false, int unshadowAfterWrites = 0)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(guest);
@@ -61,7 +70,9 @@ public sealed class ShadowPageTables
         {
             throw new ArgumentOutOfRangeException(nameof(maxRoots), maxRoots, "The shadow cache holds at least one address space.");
         }
-        (_host, _guest, _hostBase, MaxRoots, _prepareRoot, _kernelAtUserLevel) = (host, guest, hostBase, maxRoots, prepareRoot, kernelAtUserLevel);
+        ArgumentOutOfRangeException.ThrowIfNegative(unshadowAfterWrites);
+        (_host, _guest, _hostBase, MaxRoots, _prepareRoot, _kernelAtUserLevel, _unshadowAfterWrites) =
+            (host, guest, hostBase, maxRoots, prepareRoot, kernelAtUserLevel, unshadowAfterWrites);
         _fills = stats.Counter("hidden_faults", "count", "page faults the guest never saw: a shadow entry was missing and was filled");
         _guestFaults = stats.Counter("guest_faults", "count", "true page faults, injected into the guest");
         _tableWrites = stats.Counter("page_table_writes", "count", "guest writes to its write-protected page tables, emulated");
@@ -69,6 +80,7 @@ public sealed class ShadowPageTables
         _rootMisses = stats.Counter("cr3_cache_misses", "count", "guest CR3 loads that needed a new shadow root");
         _evictions = stats.Counter("evictions", "count", "shadow trees dropped to make room in the cache");
         _pagesMade = stats.Counter("pages_made", "count", "shadow page-table pages made");
+        _unshadowed = stats.Counter("unshadowed", "count", "guest table pages unshadowed after repeated writes with no use between (write-flood detection)");
     }
 
     public int MaxRoots { get; }
@@ -142,6 +154,10 @@ public sealed class ShadowPageTables
         for (int level = 3; ; level--)
         {
             tables[level] = table >> PageEntry.SmallPageShift;
+            if (_unshadowAfterWrites > 0)
+            {
+                _writesSinceUse.Remove(tables[level]); // in use as a table: its writes so far were no flood
+            }
             ulong entryAddress = table + ((ulong)PageEntry.Index(linearAddress, level) * 8);
             reads.Add(entryAddress);
             ulong entry = entryAddress < _guest.SizeBytes ? _guest.ReadUInt64(entryAddress) : 0;
@@ -229,7 +245,58 @@ public sealed class ShadowPageTables
                 _prepareRoot?.Invoke(shadowPage); // the monitor's own slot, if it was in that line
             }
         }
+        ulong frame = gpa >> PageEntry.SmallPageShift;
+        if (_unshadowAfterWrites > 0 && (_writesSinceUse[frame] = _writesSinceUse.GetValueOrDefault(frame) + 1) >= _unshadowAfterWrites)
+        {
+            Unshadow(frame, cleared);
+        }
         return cleared;
+    }
+
+    /// <summary>
+    /// Stops shadowing guest table <paramref name="frame"/>: each of its shadow pages is unlinked
+    /// from its parents (the entries cleared are added to <paramref name="cleared"/>) and dropped
+    /// with everything below it, or, if it is the root of a tree, the whole tree goes, unless it is
+    /// the tree in use (the guest's CR3 points there); that lifts the frame's write protection.
+    /// </summary>
+    private void Unshadow(ulong frame, List<ulong> cleared)
+    {
+        _writesSinceUse.Remove(frame);
+        if (!_shadowsOf.TryGetValue(frame, out List<(Root Root, ulong Page)>? shadows))
+        {
+            return;
+        }
+        bool any = false;
+        foreach ((Root root, ulong page) in shadows.ToArray())
+        {
+            if (page == root.Shadow)
+            {
+                if (root != _roots.First!.Value)
+                {
+                    Forget(root); // an address space no longer in use, such as an exited process's
+                    any = true;
+                }
+                continue;
+            }
+            if (!root.Parents.TryGetValue(page, out List<ulong>? parents))
+            {
+                continue;
+            }
+            foreach (ulong entry in parents)
+            {
+                if ((_host.ReadUInt64(entry) & PageEntry.AddressMask) == page)
+                {
+                    _host.WriteUInt64(entry, 0);
+                    cleared.Add(entry);
+                }
+            }
+            Drop(root, page);
+            any = true;
+        }
+        if (any)
+        {
+            _unshadowed.Increment();
+        }
     }
 
     /// <summary>Drops the shadow page at <paramref name="page"/> and every shadow page below it (a page that is not one of <paramref name="root"/>'s, such as the monitor's table, is left alone).</summary>
@@ -259,6 +326,7 @@ public sealed class ShadowPageTables
     {
         root.Pages.Remove(id);
         root.PageKeys.Remove(page);
+        root.Parents.Remove(page);
         if (!id.Direct)
         {
             _shadowsOf[id.Key].RemoveAll(s => s.Page == page);
@@ -329,6 +397,11 @@ public sealed class ShadowPageTables
                 entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User | PageEntry.Accessed;
                 _host.WriteUInt64(entryAddress, entry);
                 writes.Add(entryAddress);
+                if (!root.Parents.TryGetValue(next, out List<ulong>? parents))
+                {
+                    root.Parents[next] = parents = [];
+                }
+                parents.Add(entryAddress);
             }
             shadow = entry & PageEntry.AddressMask;
         }
@@ -401,6 +474,12 @@ public sealed class ShadowPageTables
     private void Evict(Root root)
     {
         _evictions.Increment();
+        Forget(root);
+    }
+
+    /// <summary>Drops <paramref name="root"/>'s whole tree and the root from the cache.</summary>
+    private void Forget(Root root)
+    {
         _roots.Remove(root);
         foreach (var id in root.Order)
         {
@@ -419,6 +498,9 @@ public sealed class ShadowPageTables
 
         /// <summary>The other way round: which guest table (or large page) and level each shadow page stands for.</summary>
         public Dictionary<ulong, (ulong Key, int Level, bool Direct)> PageKeys { get; } = [];
+
+        /// <summary>The shadow entries that link each shadow page below the root into the tree.</summary>
+        public Dictionary<ulong, List<ulong>> Parents { get; } = [];
 
         /// <summary>The pages in the order they were made, so that freeing them does not depend on hash order.</summary>
         public List<(ulong Key, int Level, bool Direct)> Order { get; } = [];

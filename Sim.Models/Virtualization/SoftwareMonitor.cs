@@ -101,7 +101,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             throw new InvalidOperationException($"The {AxisNames.Of(_mode)} monitor of the model runs one virtual machine.");
         }
-        _vcpu = _services.CreateVm(configuration, nestedPaging: false, largeEptPages: false, _parameters.ShadowCacheRoots, MapMonitor,
+        _vcpu = _services.CreateVm(configuration, nestedPaging: false, _parameters, MapMonitor,
             guestKernelAtUserLevel: true, (v, _) => _services.Kick(v, KickVector), directPaging: _mode == CpuVirtualization.Paravirtual);
         VirtualMachine vm = _vcpu.Vm;
         if (_mode == CpuVirtualization.Paravirtual)

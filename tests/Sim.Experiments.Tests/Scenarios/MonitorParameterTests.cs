@@ -26,6 +26,19 @@ public class MonitorParameterTests
     }
 
     [Fact]
+    public void Write_flood_detection_stops_tracing_the_frames_of_exited_address_spaces()
+    {
+        const string Common = "workload: forkwait\nsize: 20\npreset: type1\nprofile: p4-672\n";
+        WorkloadRunResult traced = Run(Common);
+        WorkloadRunResult kvmLike = Run(Common + "unshadow_after_writes: 3\n");
+        Assert.Equal(0, traced.Stat("host.hypervisor.shadow", "unshadowed"));
+        Assert.True(kvmLike.Stat("host.hypervisor.shadow", "unshadowed") > 0);
+        // Frames of exited address spaces, whose shadows are still cached, come back as new tables and are written whole.
+        Assert.True(kvmLike.Stat("host.hypervisor.shadow", "page_table_writes") * 3 < traced.Stat("host.hypervisor.shadow", "page_table_writes"));
+        Assert.True(kvmLike.Outcome.SimulatedSeconds < traced.Outcome.SimulatedSeconds);
+    }
+
+    [Fact]
     public void Two_MiB_EPT_pages_shorten_the_two_dimensional_walks()
     {
         const string Common = "workload: gups\nsize: 2000\npreset: type1\nprofile: nehalem-x5570\n";
@@ -67,6 +80,7 @@ public class MonitorParameterTests
 
     [Theory]
     [InlineData("inline_emulation: sometimes\n", "'sometimes' is not true or false")]
+    [InlineData("unshadow_after_writes: -1\n", "unshadow_after_writes must be 0 (never) to 1000")]
     [InlineData("virtio_backend: vhost\n", "there is no virtio backend 'vhost'; the backends are: user, kernel")]
     [InlineData("shadow_cache_roots: 0\n", "shadow_cache_roots must be 1 to 4096")]
     [InlineData("large_ept_pages: yes\n", "'yes' is not true or false")]

@@ -13,7 +13,7 @@ public class ShadowPageTablesTests
 
     private sealed class Rig
     {
-        public Rig(int maxRoots = 4)
+        public Rig(int maxRoots = 4, int unshadowAfterWrites = 0)
         {
             Host = new PhysicalMemory(128UL << 20, reservedBytes: 64UL << 20); // shadow pages come from above the guest's backing
             Guest = new PhysicalMemory(16UL << 20);
@@ -25,7 +25,7 @@ public class ShadowPageTablesTests
             {
                 Space.Map2M(DirectMap + pa, pa, PageEntry.Writable | PageEntry.Global);
             }
-            Shadow = new ShadowPageTables(Host, Guest, HostBase, maxRoots, Stats.Group("shadow"));
+            Shadow = new ShadowPageTables(Host, Guest, HostBase, maxRoots, Stats.Group("shadow"), unshadowAfterWrites: unshadowAfterWrites);
             Root = Shadow.RootFor(Space.Pml4, out _);
         }
 
@@ -94,6 +94,50 @@ public class ShadowPageTablesTests
         Assert.NotEqual(0UL, r.Guest.ReadUInt64(r.GuestTablesOf(Va)[3] + ((ulong)PageEntry.Index(Va, 0) * 8)) & PageEntry.Accessed);
         Assert.Equal(ShadowFaultKind.Fill, r.Fault(Va, MemoryAccessKind.Write).Kind);
         Assert.NotEqual(0UL, r.ShadowLeaf(Va) & PageEntry.Writable);
+    }
+
+    [Fact]
+    public void A_table_written_three_times_with_no_walk_between_is_unshadowed_but_one_in_use_stays_traced()
+    {
+        var r = new Rig(unshadowAfterWrites: 3);
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong leafTable = r.GuestTablesOf(Va)[3];
+        // Writes interleaved with walks through the table: a table in use, traced every time.
+        for (int i = 0; i < 5; i++)
+        {
+            r.Shadow.TableWritten(leafTable + 0x100);
+            r.Fault(Va, MemoryAccessKind.Read);
+        }
+        Assert.True(r.Shadow.IsProtected(leafTable));
+        // Three writes with nothing using the table between (the guest zeroing or reusing the frame): no longer shadowed.
+        r.Shadow.TableWritten(leafTable + 0x100);
+        r.Shadow.TableWritten(leafTable + 0x200);
+        IReadOnlyList<ulong> cleared = r.Shadow.TableWritten(leafTable + 0x300);
+        Assert.False(r.Shadow.IsProtected(leafTable));
+        Assert.Equal(0UL, r.ShadowLeaf(Va)); // the parent's link to the dropped shadow page is among the entries cleared
+        Assert.NotEmpty(cleared);
+        Assert.Equal(1, r.Stats.Snapshot(Sim.Engine.Time.Tick.Zero).Single(x => x.Statistic == "unshadowed").Value);
+        // The next access shadows it again.
+        Assert.Equal(ShadowFaultKind.Fill, r.Fault(Va, MemoryAccessKind.Read).Kind);
+        Assert.True(r.Shadow.IsProtected(leafTable));
+    }
+
+    [Fact]
+    public void A_flooded_root_goes_with_its_tree_unless_it_is_the_address_space_in_use()
+    {
+        var r = new Rig(unshadowAfterWrites: 3);
+        r.Fault(Va, MemoryAccessKind.Read);
+        var other = new AddressSpaceBuilder(r.Guest);
+        other.Map4K(Va, r.Guest.AllocateFrame(), PageEntry.User | PageEntry.Writable);
+        r.Shadow.RootFor(other.Pml4, out _); // the other address space is now in use; the first one's tree stays cached
+        for (int i = 0; i < 3; i++)
+        {
+            r.Shadow.TableWritten(other.Pml4 + (ulong)(8 * i)); // the root in use: traced, never dropped
+            r.Shadow.TableWritten(r.Space.Pml4 + (ulong)(8 * i)); // an exited process's PML4 frame being reused
+        }
+        Assert.True(r.Shadow.IsProtected(other.Pml4));
+        Assert.False(r.Shadow.IsProtected(r.Space.Pml4));
+        Assert.All(r.GuestTablesOf(Va), t => Assert.False(r.Shadow.IsProtected(t)));
     }
 
     [Fact]
