@@ -75,21 +75,21 @@ public static class ScenarioFile
         "hosting" => s with { Hosting = value },
         "size" => s with { Size = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         "seed" => s with { Seed = ulong.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong n) ? n : throw WrongType(where, key, value, "a whole number from 0 to 18446744073709551615") },
-        "repetitions" => s with { Repetitions = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "repetitions" => s with { Repetitions = WholeNumber(where, key, value) },
         "disk" => s with { Disk = value },
         "disk_interface" => s with { DiskInterface = value },
-        "shadow_cache_roots" => s with { ShadowCacheRoots = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
-        "unshadow_after_writes" => s with { UnshadowAfterWrites = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
-        "translation_cache_kib" => s with { TranslationCacheKiB = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "shadow_cache_roots" => s with { ShadowCacheRoots = WholeNumber(where, key, value) },
+        "unshadow_after_writes" => s with { UnshadowAfterWrites = WholeNumber(where, key, value) },
+        "translation_cache_kib" => s with { TranslationCacheKiB = WholeNumber(where, key, value) },
         "virtio_backend" => s with { VirtioBackend = value },
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },
         "large_ept_pages" => s with { LargeEptPages = Boolean(where, key, value) },
         "container_memory_mib" => s with { ContainerMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         "container_cpus" => s with { ContainerCpus = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
-        "guests" => s with { Guests = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "guests" => s with { Guests = WholeNumber(where, key, value) },
         "guest_workloads" => s with { GuestWorkloads = value == "none" ? null : value },
-        "host_processes" => s with { HostProcesses = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
-        "host_cores" => s with { HostCores = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number") },
+        "host_processes" => s with { HostProcesses = WholeNumber(where, key, value) },
+        "host_cores" => s with { HostCores = WholeNumber(where, key, value) },
         "request_rate" => s with { RequestRate = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "guest_memory_mib" => s with { GuestMemoryMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },
         "host_memory_mib" => s with { HostMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
@@ -97,6 +97,9 @@ public static class ScenarioFile
         "time_limit_ms" => s with { TimeLimitMs = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
+
+    private static int WholeNumber(string where, string key, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : throw WrongType(where, key, value, "a whole number");
 
     private static bool Boolean(string where, string key, string value) =>
         value switch { "true" => true, "false" => false, _ => throw WrongType(where, key, value, "true or false") };

@@ -397,11 +397,14 @@ public sealed class ShadowPageTables
                 entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User | PageEntry.Accessed;
                 _host.WriteUInt64(entryAddress, entry);
                 writes.Add(entryAddress);
-                if (!root.Parents.TryGetValue(next, out List<ulong>? parents))
+                if (_unshadowAfterWrites > 0) // only unshadowing needs the links
                 {
-                    root.Parents[next] = parents = [];
+                    if (!root.Parents.TryGetValue(next, out List<ulong>? parents))
+                    {
+                        root.Parents[next] = parents = [];
+                    }
+                    parents.Add(entryAddress);
                 }
-                parents.Add(entryAddress);
             }
             shadow = entry & PageEntry.AddressMask;
         }
@@ -499,7 +502,7 @@ public sealed class ShadowPageTables
         /// <summary>The other way round: which guest table (or large page) and level each shadow page stands for.</summary>
         public Dictionary<ulong, (ulong Key, int Level, bool Direct)> PageKeys { get; } = [];
 
-        /// <summary>The shadow entries that link each shadow page below the root into the tree.</summary>
+        /// <summary>The shadow entries that link each shadow page below the root into the tree (kept only when unshadowing is on).</summary>
         public Dictionary<ulong, List<ulong>> Parents { get; } = [];
 
         /// <summary>The pages in the order they were made, so that freeing them does not depend on hash order.</summary>
