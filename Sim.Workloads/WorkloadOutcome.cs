@@ -5,10 +5,16 @@ namespace Sim.Workloads;
 /// ran it; idle cycles are those halted; user-mode cycles those of its processes' own code, the
 /// rest of the busy cycles being system time).
 /// </summary>
-public sealed record WorkloadOutcome(double SimulatedSeconds, ulong CoreCycles, long Instructions, ulong IdleCycles = 0, ulong UserModeCycles = 0)
+public sealed record WorkloadOutcome(double SimulatedSeconds, ulong CoreCycles, long Instructions, ulong IdleCycles = 0, ulong UserModeCycles = 0,
+    ulong DescheduledCycles = 0)
 {
-    /// <summary>The share of the busy cycles spent outside user mode (in the kernel, and under a monitor in the monitor too): system time over user plus system time.</summary>
-    public double SystemTimeShare => CoreCycles > IdleCycles ? 1 - ((double)UserModeCycles / (CoreCycles - IdleCycles)) : double.NaN;
+    /// <summary>
+    /// The share of the busy cycles (neither idle nor, for a virtual CPU, waiting for its core)
+    /// spent outside user mode (in the kernel, and under a monitor in the monitor too): system
+    /// time over user plus system time.
+    /// </summary>
+    public double SystemTimeShare => CoreCycles > IdleCycles + DescheduledCycles
+        ? 1 - ((double)UserModeCycles / (CoreCycles - IdleCycles - DescheduledCycles)) : double.NaN;
 
     /// <summary>A rate: <paramref name="count"/> things done over the simulated time.</summary>
     public double PerSecond(double count) => count / SimulatedSeconds;

@@ -342,7 +342,8 @@ public static class WorkloadRun
             CoreMark? ended = (_guests.Count > 1 ? guest.Container?.Ended : null) ?? core.WorkEnded;
             CoreMark end = ended ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
                 Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn), core.UserModeCycles);
-            var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles, (ulong)end.UserModeCycles);
+            var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles, (ulong)end.UserModeCycles,
+                (ulong)end.CyclesByCategory[CycleCategory.Descheduled]);
             IReadOnlyDictionary<CycleCategory, long> byCategory = end.CyclesByCategory;
             IWorkload workload = guest.Workload ?? _workload;
             bool finished = !cut || ended is not null;

@@ -62,3 +62,15 @@ public class SyntheticWorkloadTests
         Assert.Contains("gups", e.Message, StringComparison.Ordinal);
     }
 }
+
+public class WorkloadOutcomeTests
+{
+    [Fact]
+    public void System_time_is_the_busy_time_outside_user_mode_not_counting_idle_or_descheduled_cycles()
+    {
+        // 1,000 cycles: 200 halted, 300 waiting for the core (another guest's turn), 400 in user mode, 100 in the kernel.
+        var outcome = new WorkloadOutcome(1e-6, 1_000, 500, IdleCycles: 200, UserModeCycles: 400, DescheduledCycles: 300);
+        Assert.Equal(0.2, outcome.SystemTimeShare, 12);
+        Assert.True(double.IsNaN(new WorkloadOutcome(1e-6, 100, 0, IdleCycles: 100).SystemTimeShare));
+    }
+}
