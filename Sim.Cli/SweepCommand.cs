@@ -41,7 +41,7 @@ internal static class SweepCommand
             string folder = parse.GetValue(output) ?? Path.Combine("runs", "sweep-" + sweep.Name);
             if (parse.GetValue(slurm) is { } tasks)
             {
-                return EmitSlurm(parse.GetValue(file)!, folder, tasks);
+                return EmitSlurm(sweep, parse.GetValue(file)!, folder, tasks);
             }
             Shard part = Shard.Whole;
             if (parse.GetValue(shard) is { } text)
@@ -59,17 +59,29 @@ internal static class SweepCommand
 
     private static int Execute(Sweep sweep, string folder, Shard shard, int threads)
     {
+        if (threads < 1)
+        {
+            return Fail($"--threads must be at least 1 (got {threads}).");
+        }
         var wall = Stopwatch.StartNew();
         bool terminal = !Console.IsErrorRedirected;
-        int ran = SweepRun.Run(sweep, folder, shard, threads, (done, total, result) =>
+        int ran;
+        try
         {
-            double left = wall.Elapsed.TotalSeconds / done * (total - done);
-            string line = string.Create(CultureInfo.InvariantCulture, $"[{done}/{total}] {100.0 * done / total:0}%  {result.Point} seed {result.Seed}  about {TimeSpan.FromSeconds(Math.Round(left)):g} left");
-            lock (Console.Error)
+            ran = SweepRun.Run(sweep, folder, shard, threads, (done, total, result) =>
             {
-                Console.Error.Write(terminal ? "\r" + line.PadRight(78) + (done == total ? "\n" : "") : line + "\n");
-            }
-        });
+                double left = wall.Elapsed.TotalSeconds / done * (total - done);
+                string line = string.Create(CultureInfo.InvariantCulture, $"[{done}/{total}] {100.0 * done / total:0}%  {result.Point} seed {result.Seed}  about {TimeSpan.FromSeconds(Math.Round(left)):g} left");
+                lock (Console.Error)
+                {
+                    Console.Error.Write(terminal ? "\r" + line.PadRight(78) + (done == total ? "\n" : "") : line + "\n");
+                }
+            });
+        }
+        catch (ScenarioException e)
+        {
+            return Fail(e.Message);
+        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ran} run(s) done in {wall.Elapsed.TotalSeconds:0.0} s ({sweep.Points.Count} points x {sweep.Seeds} seed(s){(shard == Shard.Whole ? "" : $", shard {shard}")})."));
         if (shard != Shard.Whole)
         {
@@ -82,10 +94,19 @@ internal static class SweepCommand
     /// <summary>Writes the sweep's tables from its job files, or says which runs are missing.</summary>
     internal static int Assemble(Sweep sweep, string folder)
     {
-        IReadOnlyList<JobResult> results = SweepRun.Collect(sweep, folder, out IReadOnlyList<string> missing);
+        IReadOnlyList<JobResult> results;
+        IReadOnlyList<string> missing;
+        try
+        {
+            results = SweepFolder.Open(sweep, folder).Collect(out missing);
+        }
+        catch (ScenarioException e)
+        {
+            return Fail(e.Message);
+        }
         if (missing.Count > 0)
         {
-            return Fail($"{missing.Count} run(s) have no result yet in {Path.Combine(folder, SweepRun.PointsFolder)} (such as {missing[0]}); run the missing shards, or the sweep without --shard.");
+            return Fail($"{missing.Count} run(s) have no result yet in {Path.Combine(folder, SweepFolder.PointsFolder)} (such as {missing[0]}); run the missing shards, or the sweep without --shard.");
         }
         WriteWhole(folder, "points.csv", w => SweepReport.WritePoints(w, sweep, results));
         WriteWhole(folder, "summary.csv", w => SweepReport.WriteSummary(w, sweep, results));
@@ -93,10 +114,7 @@ internal static class SweepCommand
             (SweepChart.NumericAxis(sweep) is null ? "" : "\n![the first figure of merit against the grid's numeric axis](sweep.png)\n")));
         if (SweepChart.NumericAxis(sweep) is not null)
         {
-            byte[] png = SweepChart.Png(sweep, results);
-            string path = Path.Combine(folder, "sweep.png");
-            File.WriteAllBytes(path + ".partial", png);
-            File.Move(path + ".partial", path, overwrite: true);
+            AtomicFile.Write(Path.Combine(folder, "sweep.png"), SweepChart.Png(sweep, results));
         }
         Console.WriteLine($"Tables: {Path.GetFullPath(folder)} (points.csv, summary.csv, report.md{(SweepChart.NumericAxis(sweep) is null ? "" : ", sweep.png")})");
         return 0;
@@ -106,19 +124,23 @@ internal static class SweepCommand
     {
         using var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         write(text);
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, name);
-        string partial = path + ".partial";
-        File.WriteAllText(partial, text.ToString(), new System.Text.UTF8Encoding(false));
-        File.Move(partial, path, overwrite: true);
+        AtomicFile.Write(Path.Combine(folder, name), text.ToString());
     }
 
     /// <summary>A Slurm job array of <paramref name="tasks"/> tasks, task K running shard K/N into the one shared folder; then the sweep without --shard (or merge) writes the tables.</summary>
-    private static int EmitSlurm(string file, string folder, int tasks)
+    private static int EmitSlurm(Sweep sweep, string file, string folder, int tasks)
     {
         if (tasks is < 1 or > 10_000)
         {
             return Fail("--emit-slurm takes the number of array tasks, 1 to 10000.");
+        }
+        try
+        {
+            SweepFolder.Open(sweep, folder); // a folder of another sweep is refused now, not by every array task
+        }
+        catch (ScenarioException e)
+        {
+            return Fail(e.Message);
         }
         string program = Path.Combine(AppContext.BaseDirectory, "virtsim.dll");
         string sweepFile = Path.GetFullPath(file), outDir = Path.GetFullPath(folder);

@@ -1,45 +1,70 @@
 namespace Sim.Experiments.Output;
 
 /// <summary>
-/// Writes a results folder atomically: every file goes into a hidden staging folder beside the
-/// target, which is renamed into place only when all of it is written. An interrupted or failed
-/// run leaves no folder that looks complete (only a staging folder, named as such, which the
-/// next run to that target removes).
+/// Writes a results folder atomically and alone. Every file goes into a staging folder of this
+/// process's own beside the target, which is renamed into place only when all of it is written,
+/// so an interrupted or failed run leaves no folder that looks complete. While it writes, the
+/// process holds a lock on the target (<see cref="FolderLock"/>): a second process that asks for
+/// the same folder is refused at once with a clear error, before it simulates anything, instead
+/// of sharing or deleting the first one's staging folder.
 /// </summary>
-public sealed class ResultsFolder
+public sealed class ResultsFolder : IDisposable
 {
+    private const string StagingSuffix = ".partial";
+
     private readonly string _target;
     private readonly string _staging;
     private readonly bool _replace;
+    private FolderLock? _lock;
 
-    private ResultsFolder(string target, bool replace)
+    private ResultsFolder(string target, string staging, bool replace, FolderLock held)
     {
-        _target = Path.GetFullPath(target);
+        _target = target;
+        _staging = staging;
         _replace = replace;
-        string parent = Path.GetDirectoryName(_target) ?? throw new ArgumentException($"'{target}' has no parent folder.", nameof(target));
-        _staging = Path.Combine(parent, "." + Path.GetFileName(_target) + ".partial");
+        _lock = held;
     }
 
     public string Target => _target;
 
     /// <summary>
     /// Checks that <paramref name="target"/> may be written (it must not exist unless
-    /// <paramref name="replace"/>) before any simulation time is spent, and prepares staging.
+    /// <paramref name="replace"/>, and no other process may be writing it) before any simulation
+    /// time is spent, takes the lock and prepares staging. Every reason it cannot is a
+    /// <see cref="ResultsFolderException"/> (an <see cref="IOException"/>) that says which.
     /// </summary>
     public static ResultsFolder Begin(string target, bool replace)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(target);
-        var folder = new ResultsFolder(target, replace);
-        if (!replace && (Directory.Exists(folder._target) || File.Exists(folder._target)))
+        string full = FullPath(target);
+        string parent = Path.GetDirectoryName(full) is { Length: > 0 } p && Path.GetFileName(full).Length > 0
+            ? p : throw new ResultsFolderException($"'{target}' cannot be a results folder: it names no folder inside another.");
+        if (!replace && (Directory.Exists(full) || File.Exists(full)))
         {
-            throw new IOException($"The results folder '{folder._target}' already exists; choose another --out or pass --force to replace it.");
+            throw new ResultsFolderException($"The results folder '{full}' already exists; choose another --out or pass --force to replace it.");
         }
-        if (Directory.Exists(folder._staging))
+        if (File.Exists(full))
         {
-            Directory.Delete(folder._staging, recursive: true);
+            throw new ResultsFolderException($"'{full}' is a file, not a results folder; nothing was replaced.");
         }
-        Directory.CreateDirectory(folder._staging);
-        return folder;
+        FolderLock held = FolderLock.Take(full);
+        try
+        {
+            string name = "." + Path.GetFileName(full) + StagingSuffix;
+            Directory.CreateDirectory(parent);
+            // Staging folders of this target left by interrupted runs: no live process owns them, since the lock is ours.
+            foreach (string stale in Directory.GetDirectories(parent, name + "*"))
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+            string staging = Path.Combine(parent, $"{name}-{Environment.ProcessId}");
+            Directory.CreateDirectory(staging);
+            return new ResultsFolder(full, staging, replace, held);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            held.Dispose();
+            throw new ResultsFolderException($"cannot write the results folder '{full}': {e.Message}");
+        }
     }
 
     /// <summary>Writes one file into the staging folder.</summary>
@@ -60,14 +85,15 @@ public sealed class ResultsFolder
 
     /// <summary>
     /// Writes the results folder <paramref name="target"/>: checks it may be written before any
-    /// work (an <see cref="IOException"/> if it exists and may not be replaced), has
-    /// <paramref name="fill"/> write its files, and moves it into place; if anything throws, the
-    /// staging folder is removed and the exception goes on. Returns the folder's full path.
+    /// work (a <see cref="ResultsFolderException"/> if it exists and may not be replaced, cannot
+    /// be written, or another process is writing it), has <paramref name="fill"/> write its files,
+    /// and moves it into place; if anything throws, the staging folder is removed and the
+    /// exception goes on. Returns the folder's full path.
     /// </summary>
     public static string Produce(string target, bool replace, Action<ResultsFolder> fill)
     {
         ArgumentNullException.ThrowIfNull(fill);
-        ResultsFolder folder = Begin(target, replace);
+        using ResultsFolder folder = Begin(target, replace);
         try
         {
             fill(folder);
@@ -81,26 +107,59 @@ public sealed class ResultsFolder
         }
     }
 
-    /// <summary>Moves the finished folder into place.</summary>
+    /// <summary>Moves the finished folder into place and lets the target go.</summary>
     public void Commit()
     {
-        if (Directory.Exists(_target))
+        ObjectDisposedException.ThrowIf(_lock is null, this);
+        try
         {
-            if (!_replace)
+            if (Directory.Exists(_target))
             {
-                throw new IOException($"The results folder '{_target}' appeared while the run was going; nothing was replaced.");
+                if (!_replace)
+                {
+                    throw new ResultsFolderException($"The results folder '{_target}' appeared while the run was going; nothing was replaced.");
+                }
+                Directory.Delete(_target, recursive: true);
             }
-            Directory.Delete(_target, recursive: true);
+            Directory.Move(_staging, _target);
         }
-        Directory.Move(_staging, _target);
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException and not ResultsFolderException)
+        {
+            throw new ResultsFolderException($"cannot put the results folder '{_target}' in place: {e.Message}");
+        }
+        Dispose();
     }
 
-    /// <summary>Removes the staging folder after a failure.</summary>
+    /// <summary>Removes the staging folder after a failure and lets the target go.</summary>
     public void Abandon()
     {
         if (Directory.Exists(_staging))
         {
             Directory.Delete(_staging, recursive: true);
+        }
+        Dispose();
+    }
+
+    /// <summary>Lets the target go; a folder neither committed nor abandoned keeps its staging folder, which the next writer removes.</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    private static string FullPath(string target)
+    {
+        if (string.IsNullOrWhiteSpace(target))
+        {
+            throw new ResultsFolderException("the results folder's name is empty; give --out a folder.");
+        }
+        try
+        {
+            return Path.TrimEndingDirectorySeparator(Path.GetFullPath(target));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new ResultsFolderException($"'{target}' cannot be a results folder: {e.Message}");
         }
     }
 
@@ -113,3 +172,6 @@ public sealed class ResultsFolder
         return Path.Combine(_staging, fileName);
     }
 }
+
+/// <summary>Why a results folder cannot be written: it exists, it cannot be created, or another process is writing it.</summary>
+public sealed class ResultsFolderException(string message) : IOException(message);

@@ -38,11 +38,11 @@ public static class ScenarioFile
         foreach ((YamlNode keyNode, YamlNode valueNode) in root.Children)
         {
             string key = (keyNode as YamlScalarNode)?.Value ?? "";
-            string where = $"{source}, line {keyNode.Start.Line}";
             if (Array.IndexOf(WorkloadScenario.Keys, key) < 0)
             {
-                throw new ScenarioException($"{where}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
+                throw new ScenarioException($"{source}, line {keyNode.Start.Line}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
             }
+            string where = $"{source}, line {valueNode.Start.Line}";
             string? value = valueNode is YamlScalarNode { Value: { } v } ? v
                 : key is "guest_workloads" or "outputs" && valueNode is YamlSequenceNode list && list.Children.All(c => c is YamlScalarNode)
                     ? string.Join(",", list.Children.Select(c => ((YamlScalarNode)c).Value))

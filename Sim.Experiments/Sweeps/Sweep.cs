@@ -17,6 +17,32 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
 {
     public static readonly string[] FileKeys = ["base", "grid", "seeds"];
 
+    /// <summary>The most points a grid may have: each is checked as a scenario before anything runs, so a grid is refused past this before any is built.</summary>
+    public const int MaxPoints = 100_000;
+
+    /// <summary>
+    /// The resolved sweep: every point's id, grid values and fully resolved scenario, and the seeds.
+    /// What a sweep's folder is bound to (<see cref="SweepFolder"/>): two sweep files that run the
+    /// same jobs have the same, whatever their spelling; an edit that changes a run changes it.
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Resolved() => new Dictionary<string, object>
+    {
+        ["seeds"] = Seeds,
+        ["keys"] = Keys,
+        ["points"] = Points.Select(p => new Dictionary<string, object>
+        {
+            ["id"] = p.Id,
+            ["values"] = p.Values.ToDictionary(v => v.Key, v => (object)v.Value),
+            ["scenario"] = p.Scenario.Resolved(),
+        }).ToArray(),
+    };
+
+    /// <summary>SHA-256 of the resolved sweep's JSON.</summary>
+    public string Hash() => SweepFolder.Checksum(Output.JsonText.Of(Resolved()));
+
+    /// <summary>The resolved sweep with its hash, as written to a sweep's folder.</summary>
+    public string ResolvedJson() => Output.JsonText.Of(new Dictionary<string, object> { ["hash"] = Hash(), ["sweep"] = Resolved() });
+
     /// <summary>Each (point, seed) run of the sweep, in order: point by point, seed by seed.</summary>
     public IEnumerable<(SweepPoint Point, int SeedIndex)> Jobs() => Points.SelectMany(p => Enumerable.Range(0, Seeds).Select(s => (p, s)));
 
@@ -32,7 +58,7 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
         {
             throw new ScenarioException($"{source}: a sweep is a mapping of {string.Join(", ", FileKeys)}.");
         }
-        YamlMappingNode baseNode = new();
+        YamlMappingNode? baseNode = null;
         YamlMappingNode? grid = null;
         int seeds = 1;
         foreach ((YamlNode k, YamlNode v) in root.Children)
@@ -58,7 +84,7 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
         {
             throw new ScenarioException($"{source}: the grid is missing or empty; give at least one scenario key with a list of values.");
         }
-        var axes = new List<(string Key, string[] Values)>();
+        var axes = new List<(string Key, YamlScalarNode KeyNode, YamlScalarNode[] Values)>();
         foreach ((YamlNode k, YamlNode v) in grid.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
@@ -70,10 +96,23 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
             {
                 throw new ScenarioException($"{source}, line {v.Start.Line}: grid: {key} takes a non-empty list of values, such as [a, b].");
             }
-            axes.Add((key, [.. list.Children.Select(c => ((YamlScalarNode)c).Value ?? "")]));
+            axes.Add((key, (YamlScalarNode)k, [.. list.Children.Cast<YamlScalarNode>()]));
+        }
+        if (baseNode is null)
+        {
+            throw new ScenarioException($"{source}: base is missing; give the scenario the grid varies (base: {{}} for every default).");
+        }
+        if (baseNode.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: "repetitions" }) is { } repetitions)
+        {
+            throw new ScenarioException($"{source}, line {repetitions.Start.Line}: a sweep's base cannot hold repetitions; a sweep runs each point at seeds: N seeds.");
+        }
+        double count = axes.Aggregate(1.0, (n, a) => n * a.Values.Length);
+        if (count > MaxPoints)
+        {
+            throw new ScenarioException(string.Create(CultureInfo.InvariantCulture, $"{source}: the grid has {count:G6} points, more than the {MaxPoints:N0} a sweep may have; split it into several sweeps."));
         }
         var points = new List<SweepPoint>();
-        foreach (string[] combination in Combinations(axes.Select(a => a.Values).ToArray()))
+        foreach (YamlScalarNode[] combination in Combinations(axes.Select(a => a.Values).ToArray()))
         {
             int index = points.Count;
             var node = new YamlMappingNode();
@@ -84,10 +123,11 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
                     node.Add(k, v);
                 }
             }
-            var values = axes.Select((a, i) => (a.Key, combination[i])).ToList();
-            foreach ((string key, string value) in values)
+            // The grid's own value nodes, so that an error in one names its line.
+            var values = axes.Select((a, i) => (a.Key, combination[i].Value ?? "")).ToList();
+            for (int i = 0; i < axes.Count; i++)
             {
-                node.Add(key, value);
+                node.Add(axes[i].KeyNode, combination[i]);
             }
             string where = $"{source} (point {index + 1}: {string.Join(", ", values.Select(v => $"{v.Key}={v.Item2}"))})";
             points.Add(new SweepPoint(index, $"p{index + 1:D4}", values, ScenarioFile.FromNode(node, where)));
@@ -96,7 +136,7 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
     }
 
     /// <summary>Every combination of one value per axis, the first axis varying slowest.</summary>
-    private static IEnumerable<string[]> Combinations(string[][] axes)
+    private static IEnumerable<YamlScalarNode[]> Combinations(YamlScalarNode[][] axes)
     {
         var index = new int[axes.Length];
         while (true)

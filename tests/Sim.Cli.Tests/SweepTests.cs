@@ -36,9 +36,11 @@ public class SweepTests
         string one = Path.Combine(Virtsim.TempFolder(), "one");
         string two = Path.Combine(Virtsim.TempFolder(), "two");
         Assert.Equal(0, Virtsim.Run("sweep", file, "--out", one, "--shard", "1/2", "--threads", "1").ExitCode);
-        var (partial, _, missing) = Virtsim.Run("merge", file, "--out", Path.Combine(Virtsim.TempFolder(), "partial"), one);
-        Assert.Equal(2, partial); // shard 2's runs are missing: no tables
-        Assert.Contains("have no result yet", missing, StringComparison.Ordinal);
+        string partialFolder = Path.Combine(Virtsim.TempFolder(), "partial");
+        var (partial, _, missing) = Virtsim.Run("merge", file, "--out", partialFolder, one);
+        Assert.Equal(2, partial); // shard 2's runs are missing: no tables, and nothing written
+        Assert.Contains("have no result in the shards given", missing, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(partialFolder));
         Assert.Equal(0, Virtsim.Run("sweep", file, "--out", two, "--shard", "2/2").ExitCode);
         string merged = Path.Combine(Virtsim.TempFolder(), "merged");
         Assert.Equal(0, Virtsim.Run("merge", file, "--out", merged, one, two).ExitCode);
@@ -58,10 +60,14 @@ public class SweepTests
     }
 
     [Theory]
-    [InlineData("grid:\n  seed: [1, 2]\n", "'seed' cannot be a grid axis")]
-    [InlineData("grid:\n  preset: []\n", "takes a non-empty list")]
-    [InlineData("grid:\n  preset: [type1]\nsamples: 3\n", "unknown key 'samples'")]
+    [InlineData("base: {}\ngrid:\n  seed: [1, 2]\n", "'seed' cannot be a grid axis")]
+    [InlineData("base: {}\ngrid:\n  preset: []\n", "takes a non-empty list")]
+    [InlineData("base: {}\ngrid:\n  preset: [type1]\nsamples: 3\n", "unknown key 'samples'")]
     [InlineData("base:\n  workload: gups\ngrid:\n  preset: [paravirt]\n", "point 1: preset=paravirt")]
+    [InlineData("grid:\n  preset: [type1]\n", "base is missing")]
+    [InlineData("base:\n  workload: gups\n  repetitions: 3\ngrid:\n  preset: [type1]\n", "line 3: a sweep's base cannot hold repetitions")]
+    [InlineData("base: {}\ngrid:\n  preset:\n    - native\n    - type1\n    - bogus\n", "line 6: preset: there is no preset 'bogus'")]
+    [InlineData("base: {}\ngrid:\n  size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  seed_x: [1]\n", "'seed_x' cannot be a grid axis")]
     public void A_bad_sweep_file_is_refused_before_anything_runs(string text, string expected)
     {
         string folder = Path.Combine(Virtsim.TempFolder(), "never");
@@ -69,6 +75,78 @@ public class SweepTests
         Assert.Equal(2, code);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void A_grid_past_the_limit_is_refused_at_once_before_any_point_is_built()
+    {
+        string values = "[" + string.Join(", ", Enumerable.Range(1, 1000)) + "]";
+        string text = $"base: {{}}\ngrid:\n  size: {values}\n  host_processes: {values}\n  shadow_cache_roots: {values}\n";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, stderr) = Virtsim.Run("sweep", SweepFile(text), "--out", Path.Combine(Virtsim.TempFolder(), "never"));
+        Assert.Equal(2, code);
+        Assert.Contains("the grid has 1E+09 points, more than the 100,000", stderr, StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "a huge grid must be refused before it is built");
+    }
+
+    [Fact]
+    public void An_edited_sweep_is_not_served_the_old_results_and_shards_of_another_file_are_not_merged()
+    {
+        string file = SweepFile("base:\n  workload: lat-null\n  size: 2000\ngrid:\n  preset: [native, oslevel]\n");
+        string folder = Path.Combine(Virtsim.TempFolder(), "sweep");
+        Assert.Equal(0, Virtsim.Run("sweep", file, "--out", folder).ExitCode);
+        byte[] before = File.ReadAllBytes(Path.Combine(folder, "points.csv"));
+
+        File.WriteAllText(file, "base:\n  workload: lat-null\n  size: 2000\ngrid:\n  preset: [oslevel, native]\n"); // the same values, in another order
+        var (code, _, stderr) = Virtsim.Run("sweep", file, "--out", folder);
+        Assert.Equal(2, code);
+        Assert.Contains("holds the runs of another sweep", stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(folder, "points.csv")));
+
+        string merged = Path.Combine(Virtsim.TempFolder(), "merged");
+        var (merge, _, mergeError) = Virtsim.Run("merge", file, "--out", merged, folder);
+        Assert.Equal(2, merge);
+        Assert.Contains("another sweep", mergeError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(merged));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"point\": \"p0001\"")]
+    [InlineData("tamper")]
+    public void A_damaged_run_file_is_named_and_never_read_into_the_tables(string damage)
+    {
+        string file = SweepFile("base:\n  workload: lat-null\n  size: 2000\ngrid:\n  preset: [native, oslevel]\n");
+        string folder = Path.Combine(Virtsim.TempFolder(), "sweep");
+        Assert.Equal(0, Virtsim.Run("sweep", file, "--out", folder).ExitCode);
+        string run = Path.Combine(folder, "points", "p0002-s001.json");
+        File.WriteAllText(run, damage == "tamper" ? File.ReadAllText(run).Replace("\"value\": ", "\"value\": 1", StringComparison.Ordinal) : damage);
+        File.Delete(Path.Combine(folder, "points.csv"));
+
+        var (code, _, stderr) = Virtsim.Run("sweep", file, "--out", folder);
+        Assert.Equal(2, code);
+        Assert.Contains("p0002-s001.json is damaged", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(folder, "points.csv")));
+
+        File.Delete(run); // as the message says: the rerun redoes that run only
+        var (again, stdout, _) = Virtsim.Run("sweep", file, "--out", folder);
+        Assert.Equal(0, again);
+        Assert.Contains("1 run(s) done", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sweep_into_a_folder_that_cannot_be_written_is_refused_clearly()
+    {
+        string file = SweepFile("base:\n  workload: lat-null\n  size: 2000\ngrid:\n  preset: [native]\n");
+        foreach (string bad in new[] { "", "/proc/virtsim-never/x" })
+        {
+            var (code, _, stderr) = Virtsim.Run("sweep", file, "--out", bad);
+            Assert.Equal(2, code);
+            Assert.StartsWith("virtsim sweep: ", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(Path.Combine(Environment.CurrentDirectory, "points")));
     }
 
     [Fact]

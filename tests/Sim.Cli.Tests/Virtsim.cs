@@ -8,6 +8,22 @@ internal static class Virtsim
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) =>
         Dotnet(Environment.CurrentDirectory, [Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), .. args]);
 
+    /// <summary>Starts the built program with <paramref name="args"/> and returns at once; its output is discarded.</summary>
+    public static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Environment.CurrentDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), .. args])
+        {
+            start.ArgumentList.Add(a);
+        }
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
     /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="folder"/>; its exit code and what it printed.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Dotnet(string folder, params string[] args)
     {

@@ -46,11 +46,42 @@ public sealed class ResultsFolderTests : IDisposable
     }
 
     [Fact]
+    public void A_second_writer_of_the_same_target_is_refused_until_the_first_lets_go()
+    {
+        string target = Path.Combine(_root, "run");
+        var first = ResultsFolder.Begin(target, replace: true);
+        var refused = Assert.Throws<ResultsFolderException>(() => ResultsFolder.Begin(target, replace: true));
+        Assert.Contains("another virtsim process is writing", refused.Message, StringComparison.Ordinal);
+        first.WriteText("a.csv", w => w.Write("first"));
+        first.Commit();
+        var second = ResultsFolder.Begin(target, replace: true);
+        second.Abandon();
+        Assert.Equal("first", File.ReadAllText(Path.Combine(target, "a.csv")));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("/")]
+    public void A_target_that_names_no_folder_is_refused_clearly(string target)
+    {
+        var e = Assert.Throws<ResultsFolderException>(() => ResultsFolder.Begin(target, replace: true));
+        Assert.DoesNotContain("Parameter", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_target_under_a_folder_that_cannot_be_written_is_refused_clearly()
+    {
+        var e = Assert.Throws<ResultsFolderException>(() => ResultsFolder.Begin("/proc/virtsim-cannot-be-here/x", replace: true));
+        Assert.Contains("cannot write the results folder", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_existing_target_is_kept_unless_replacing()
     {
         string target = Path.Combine(_root, "run");
         Directory.CreateDirectory(target);
-        Assert.Throws<IOException>(() => ResultsFolder.Begin(target, replace: false));
+        Assert.Throws<ResultsFolderException>(() => ResultsFolder.Begin(target, replace: false));
         var folder = ResultsFolder.Begin(target, replace: true);
         folder.WriteText("b.csv", w => w.Write("y"));
         folder.Commit();
