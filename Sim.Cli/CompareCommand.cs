@@ -70,9 +70,9 @@ internal static class CompareCommand
                 folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
             });
         }
-        catch (IOException e)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
         Console.Write(json ? summary : ComparisonReport.ToText(outcomes, scenario.Workload, profile.Name, n, scenario.Seed) + $"\nResults: {written}\n");
         return 0;

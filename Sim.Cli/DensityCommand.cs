@@ -53,9 +53,9 @@ internal static class DensityCommand
         {
             (results, written) = Write(study, target, replace);
         }
-        catch (Exception e) when (e is IOException or ScenarioException)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
         Console.Write(DensityReport.Table(study, results));
         Console.WriteLine($"\nResults: {written} (density.csv, probes.csv, report.md, density.png)");

@@ -59,9 +59,9 @@ internal static class ReproduceCommand
             }
             return 0;
         }
-        catch (Exception e) when (e is ScenarioException or IOException)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
     }
 

@@ -1,38 +1,25 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Sim.Engine.Time;
-using Sim.Engine.Tracing;
-using Sim.Experiments;
-using Sim.Experiments.EngineDemo;
-using Sim.Experiments.Output;
+using Sim.Experiments.Scenarios;
 
 namespace Sim.Cli;
 
 /// <summary>
-/// <c>virtsim run</c>: runs the engine demonstration (an M/M/c station over several seeds),
-/// prints the comparison with Erlang C and writes a results folder.
+/// <c>virtsim run</c>: with no arguments, the tour (<see cref="TourRunner"/>): a few workloads
+/// natively and under the five architectures, the slowdowns, the exits and where the cycles go;
+/// with <c>--workload</c> or a scenario file, one workload on the machine model, natively or under
+/// a preset, with its results folder.
 /// </summary>
 internal static class RunCommand
 {
-    private const string DefaultOut = "runs/engine-demo";
-
     public static Command Build()
     {
-        var defaults = new EngineDemoScenario();
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the first repetition; repetition i uses seed + i.", DefaultValueFactory = _ => defaults.Seed };
-        var repetitions = new Option<int>("--repetitions") { Description = "Independent runs to average (1-10000).", DefaultValueFactory = _ => defaults.Repetitions };
-        var servers = new Option<int>("--servers") { Description = "Servers of the station.", DefaultValueFactory = _ => defaults.Servers };
-        var utilization = new Option<double>("--utilization") { Description = "Offered load per server, strictly between 0 and 1.", DefaultValueFactory = _ => defaults.Utilization };
-        var serviceUs = new Option<ulong>("--service-us") { Description = "Mean service time in microseconds.", DefaultValueFactory = _ => (ulong)defaults.MeanServiceTime.TotalMicroseconds };
-        var durationMs = new Option<ulong>("--duration-ms") { Description = "Simulated time measured per repetition, in milliseconds.", DefaultValueFactory = _ => (ulong)(defaults.Duration.TotalSeconds * 1000) };
-        var warmupMs = new Option<ulong>("--warmup-ms") { Description = "Simulated warm-up before measuring, in milliseconds.", DefaultValueFactory = _ => (ulong)(defaults.WarmUp.TotalSeconds * 1000) };
-        var trace = new Option<int>("--trace") { Description = "Keep the last N trace records of the first repetition and write trace.json (Perfetto / chrome://tracing). 0: off.", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads") { Description = "Repetitions run in parallel on this many threads; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var output = new Option<string?>("--out") { Description = $"Results folder to write (default {DefaultOut}, replaced on each run)." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (of the first repetition; repetition i uses seed + i).", DefaultValueFactory = _ => 42 };
+        var repetitions = new Option<int>("--repetitions") { Description = "With --workload: independent runs with seeds seed, seed + 1, ...; figures of merit then get 95% intervals (1-1000).", DefaultValueFactory = _ => 1 };
+        var threads = ThreadsOption("Runs in parallel on this many threads; results do not depend on it.");
+        var output = new Option<string?>("--out") { Description = "Results folder to write (default runs/tour, or runs/WORKLOAD-PROFILE-PRESET with --workload; replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
-        var workload = new Option<string?>("--workload") { Description = "Run this workload on the machine model instead of the engine demonstration (see 'virtsim workloads')." };
-        var profile = new Option<string>("--profile") { Description = "Hardware profile for --workload (see 'virtsim profiles').", DefaultValueFactory = _ => "p4-672" };
+        var workload = new Option<string?>("--workload") { Description = "Run this workload on the machine model instead of the tour (see 'virtsim workloads')." };
+        var profile = new Option<string>("--profile") { Description = "Hardware profile (see 'virtsim profiles'); default p4-672 with --workload, nehalem-x5570 for the tour.", DefaultValueFactory = _ => "p4-672" };
         var preset = new Option<string>("--preset") { Description = "Virtualization preset for --workload: native, type1, type2, paravirt, oslevel (docs/virtualization.md says which run today).", DefaultValueFactory = _ => "native" };
         var cpu = new Option<string?>("--cpu") { Description = "With --workload: CPU virtualization instead of the preset's (trap-and-emulate, binary-translation, hardware-assist, paravirtual, none)." };
         var mmu = new Option<string?>("--mmu") { Description = "With --workload: MMU virtualization instead of the preset's (native, shadow, nested, direct)." };
@@ -61,27 +48,40 @@ internal static class RunCommand
         var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
 
         var scenarioFile = new Argument<string?>("scenario") { Description = "A scenario file (YAML, docs/scenarios.md) naming the workload and machine; instead of --workload.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("run", "Run a scenario file or a workload on the machine model (--workload), or by default the engine demonstration; write a results folder.")
+        var command = new Command("run", "With no arguments, the tour: a few workloads natively and under the five architectures (slowdowns, exits, where the cycles go). With --workload or a scenario file, one workload on the machine model; a results folder either way.")
         {
             scenarioFile,
-            seed, repetitions, servers, utilization, serviceUs, durationMs, warmupMs, trace, threads, output, force,
+            seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
             shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
             requestRate, guestMemory, hostMemory, timeLimit, outputs,
         };
+        // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
+        Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
+            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
+            requestRate, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
+            if (ThreadsProblem(parse.GetValue(threads)) is { } threadsProblem)
+            {
+                return WorkloadRunner.Fail(threadsProblem);
+            }
+            string[] Given(IEnumerable<Option> options) => [.. options.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name)];
             if (parse.GetValue(scenarioFile) is { } file)
             {
                 if (parse.GetValue(workload) is not null)
                 {
                     return WorkloadRunner.Fail("give a scenario file or --workload, not both.");
                 }
-                return WorkloadRunner.ExecuteFile(file, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
+                if (Given(runOptions) is { Length: > 0 } given)
+                {
+                    return WorkloadRunner.Fail($"the scenario file {file} describes the run; {string.Join(", ", given)} cannot be given with it. Edit the file (or a copy of it), or run with --workload and options instead.");
+                }
+                return WorkloadRunner.ExecuteFile(file, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(threads));
             }
             if (parse.GetValue(workload) is { } name)
             {
-                var fromFlags = new Sim.Experiments.Scenarios.WorkloadScenario
+                var fromFlags = new WorkloadScenario
                 {
                     Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
                     Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
@@ -93,91 +93,34 @@ internal static class RunCommand
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
-                    RequestRate = parse.GetValue(requestRate), GuestMemoryMiB = parse.GetValue(guestMemory) ?? new Sim.Experiments.Scenarios.WorkloadScenario().GuestMemoryMiB,
+                    RequestRate = parse.GetValue(requestRate), GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
                     HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
-                    Outputs = parse.GetValue(outputs) ?? string.Join(",", Sim.Experiments.Scenarios.WorkloadScenario.OutputKinds),
+                    Outputs = parse.GetValue(outputs) ?? string.Join(",", WorkloadScenario.OutputKinds),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
-                    // The engine demonstration's default of 5 repetitions is not a workload run's: one unless asked.
-                    Repetitions = parse.GetResult(repetitions) is { Implicit: false } ? parse.GetValue(repetitions) : 1,
+                    Repetitions = parse.GetValue(repetitions),
                 };
-                return WorkloadRunner.Execute(fromFlags, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force));
+                return WorkloadRunner.Execute(fromFlags, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(threads));
             }
-            var scenario = new EngineDemoScenario
+            if (Given(runOptions.Except([seed, profile])) is { Length: > 0 } workloadOnly)
             {
-                Seed = parse.GetValue(seed),
-                Repetitions = parse.GetValue(repetitions),
-                Servers = parse.GetValue(servers),
-                Utilization = parse.GetValue(utilization),
-                MeanServiceTime = Tick.FromMicroseconds(parse.GetValue(serviceUs)),
-                Duration = Tick.FromMilliseconds(parse.GetValue(durationMs)),
-                WarmUp = Tick.FromMilliseconds(parse.GetValue(warmupMs)),
-                TraceCapacity = parse.GetValue(trace),
-            };
+                return WorkloadRunner.Fail($"{string.Join(", ", workloadOnly)} describe one workload's run: give --workload NAME too (the tour, which 'run' does alone, takes only --profile, --seed, --threads, --out, --force and --json).");
+            }
             string? outDir = parse.GetValue(output);
-            return Execute(scenario, outDir ?? DefaultOut, replace: outDir is null || parse.GetValue(force), parse.GetValue(threads));
+            var tour = Experiments.Tour.ArchitectureTour.Default;
+            tour = tour with
+            {
+                Profile = parse.GetResult(profile) is { Implicit: false } ? parse.GetValue(profile)! : tour.Profile,
+                Seed = parse.GetValue(seed),
+            };
+            return TourRunner.Execute(tour, outDir ?? TourRunner.DefaultOut, replace: outDir is null || parse.GetValue(force), parse.GetValue(threads), parse.GetValue(json));
         });
         return command;
     }
 
-    private static int Execute(EngineDemoScenario scenario, string outDir, bool replace, int threads)
-    {
-        try
-        {
-            scenario.Validate();
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            Console.Error.WriteLine($"virtsim run: {e.Message.Split(" (Parameter")[0]}");
-            return 2;
-        }
-        var wall = Stopwatch.StartNew();
-        EngineDemoReport? report = null;
-        string written;
-        try
-        {
-            written = ResultsFolder.Produce(outDir, replace, folder =>
-            {
-                DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-                IReadOnlyList<RunResult> runs = EngineDemoRun.RunAll(scenario, threads, done =>
-                    Console.Error.WriteLine($"  repetition {done}/{scenario.Repetitions} done"));
-                wall.Stop();
-                report = EngineDemoReport.Build(scenario, runs);
-                folder.WriteText("stats.csv", w => StatsCsv.Write(w, runs));
-                folder.WriteText("summary.csv", w => SummaryCsv.Write(w, runs));
-                folder.WriteText("report.md", w => w.Write(report.ToMarkdown()));
-                string resolved = ScenarioJson(scenario);
-                folder.WriteText("scenario.json", w => w.Write(resolved));
-                (string version, string commit) = VersionCommand.ProgramVersion();
-                folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, scenario.Seed, resolved, started, DateTimeOffset.UtcNow)));
-                if (runs[0].Trace is TraceRecorder recorder)
-                {
-                    folder.WriteBinary("trace.json", s => ChromeTraceWriter.Write(recorder, s));
-                }
-            });
-        }
-        catch (IOException e)
-        {
-            Console.Error.WriteLine($"virtsim run: {e.Message}");
-            return 2;
-        }
-        Console.WriteLine(report!.ToMarkdown());
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{report.EventsProcessed:N0} events in {wall.Elapsed.TotalSeconds:0.00} s of wall time ({report.EventsProcessed / Math.Max(wall.Elapsed.TotalSeconds, 1e-9) / 1e6:0.0} M events/s on {Math.Max(1, threads)} threads)."));
-        Console.WriteLine($"Results: {written}");
-        return 0;
-    }
+    /// <summary>The --threads option of the commands that run simulations in parallel.</summary>
+    internal static Option<int> ThreadsOption(string description) =>
+        new("--threads") { Description = description, DefaultValueFactory = _ => Environment.ProcessorCount };
 
-    /// <summary>The fully resolved scenario, times in picoseconds, so the run can be repeated exactly.</summary>
-    private static string ScenarioJson(EngineDemoScenario s) => JsonText.Of(new Dictionary<string, object>
-    {
-        ["kind"] = "engine-demo",
-        ["seed"] = s.Seed,
-        ["repetitions"] = s.Repetitions,
-        ["servers"] = s.Servers,
-        ["utilization"] = s.Utilization,
-        ["mean_service_time_ps"] = s.MeanServiceTime.Picoseconds,
-        ["warm_up_ps"] = s.WarmUp.Picoseconds,
-        ["duration_ps"] = s.Duration.Picoseconds,
-        ["trace_capacity"] = s.TraceCapacity,
-    });
+    /// <summary>Why a thread count cannot be, or null.</summary>
+    internal static string? ThreadsProblem(int threads) => threads >= 1 ? null : $"--threads must be at least 1 (got {threads}).";
 }

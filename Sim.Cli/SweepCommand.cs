@@ -63,26 +63,18 @@ internal static class SweepCommand
         {
             return Fail($"--threads must be at least 1 (got {threads}).");
         }
-        var wall = Stopwatch.StartNew();
-        bool terminal = !Console.IsErrorRedirected;
+        var progress = new Progress("");
         int ran;
         try
         {
             ran = SweepRun.Run(sweep, folder, shard, threads, (done, total, result) =>
-            {
-                double left = wall.Elapsed.TotalSeconds / done * (total - done);
-                string line = string.Create(CultureInfo.InvariantCulture, $"[{done}/{total}] {100.0 * done / total:0}%  {result.Point} seed {result.Seed}  about {TimeSpan.FromSeconds(Math.Round(left)):g} left");
-                lock (Console.Error)
-                {
-                    Console.Error.Write(terminal ? "\r" + line.PadRight(78) + (done == total ? "\n" : "") : line + "\n");
-                }
-            });
+                progress.Report(done, total, string.Create(CultureInfo.InvariantCulture, $"{result.Point} seed {result.Seed}")));
         }
-        catch (ScenarioException e)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ran} run(s) done in {wall.Elapsed.TotalSeconds:0.0} s ({sweep.Points.Count} points x {sweep.Seeds} seed(s){(shard == Shard.Whole ? "" : $", shard {shard}")})."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ran} run(s) done in {progress.Elapsed.TotalSeconds:0.0} s ({sweep.Points.Count} points x {sweep.Seeds} seed(s){(shard == Shard.Whole ? "" : $", shard {shard}")})."));
         if (shard != Shard.Whole)
         {
             Console.WriteLine($"Shard written to {Path.GetFullPath(folder)}; when every shard is done: virtsim merge FILE --out DIR SHARD_FOLDERS...");

@@ -60,9 +60,9 @@ internal static class ValidateCommand
         {
             (results, written) = Write(experiments, outDir ?? DefaultOut, replace: outDir is null || force, threads);
         }
-        catch (IOException e)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
         Console.Write(ValidationReport.ToText(results));
         Console.WriteLine($"Results: {written}");

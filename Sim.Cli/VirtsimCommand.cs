@@ -9,9 +9,10 @@ internal static class VirtsimCommand
     {
         var root = new RootCommand(
             "virtsim: a deterministic discrete-event simulator of virtualization architectures.\n" +
-            "'run --workload NAME' runs a workload on the x86 machine model, natively or under a preset; 'compare' puts the presets side by side;\n" +
-            "'explain' traces one operation through the machine; 'sweep' runs a grid of scenarios; 'validate' compares with published results;\n" +
-            "'reproduce' regenerates results/; 'run' alone demonstrates the event engine on a queueing station checked against theory.");
+            "'run' alone tours the architectures: a few workloads natively and under five architectures, their slowdowns, exits and cycles;\n" +
+            "'run --workload NAME' runs one workload on the machine model, natively or under a preset; 'compare' puts the presets side by side;\n" +
+            "'explain' traces one operation through the machine; 'sweep' runs a grid of scenarios; 'density' finds how many guests fit;\n" +
+            "'validate' compares with published results; 'reproduce' regenerates results/; 'engine-check' checks the event engine against queueing theory.");
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(CompareCommand.Build());
         root.Subcommands.Add(ProfilesCommand.Build());
@@ -25,6 +26,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(DensityCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
+        root.Subcommands.Add(EngineCheckCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;
     }

@@ -10,7 +10,7 @@ namespace Sim.Cli;
 internal static class WorkloadRunner
 {
     /// <summary>Runs the scenario in <paramref name="path"/> (a YAML file; docs/scenarios.md).</summary>
-    public static int ExecuteFile(string path, bool json, string? outDir, bool force)
+    public static int ExecuteFile(string path, bool json, string? outDir, bool force, int threads)
     {
         WorkloadScenario scenario;
         try
@@ -21,10 +21,10 @@ internal static class WorkloadRunner
         {
             return Fail(e.Message);
         }
-        return Execute(scenario, json, outDir, force);
+        return Execute(scenario, json, outDir, force, threads);
     }
 
-    public static int Execute(WorkloadScenario scenario, bool json, string? outDir, bool force)
+    public static int Execute(WorkloadScenario scenario, bool json, string? outDir, bool force, int threads)
     {
         if (scenario.FirstProblem() is { } problem)
         {
@@ -34,11 +34,11 @@ internal static class WorkloadRunner
         string written;
         try
         {
-            (runs, written) = Write(scenario, outDir ?? Path.Combine("runs", scenario.DefaultFolderName()), replace: outDir is null || force);
+            (runs, written) = Write(scenario, outDir ?? Path.Combine("runs", scenario.DefaultFolderName()), replace: outDir is null || force, threads);
         }
-        catch (IOException e)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
         string description = scenario.ResolveWorkload().Workload.Description;
         Console.Write(json ? WorkloadRunReport.ToJson(runs) : WorkloadRunReport.ToText(runs, description) + $"\nResults: {written}\n");
@@ -48,9 +48,10 @@ internal static class WorkloadRunner
     /// <summary>
     /// Runs a valid scenario's repetitions in parallel and writes its results folder at
     /// <paramref name="target"/>: every statistic, the summary, the report and its chart, the
-    /// resolved scenario and the manifest. Returns the runs and the folder's path.
+    /// resolved scenario and the manifest. Returns the runs and the folder's path. The repetitions
+    /// run on <paramref name="threads"/> threads (0: one per processor); results do not depend on it.
     /// </summary>
-    public static (WorkloadRunResult[] Runs, string Folder) Write(WorkloadScenario scenario, string target, bool replace)
+    public static (WorkloadRunResult[] Runs, string Folder) Write(WorkloadScenario scenario, string target, bool replace, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         (IWorkload workload, long n) = scenario.ResolveWorkload();
@@ -60,7 +61,13 @@ internal static class WorkloadRunner
         string written = ResultsFolder.Produce(target, replace, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-                Parallel.For(0, runs.Length, i => runs[i] = scenario.RunOnce(scenario.Seed + (ulong)i));
+                var progress = runs.Length > 1 ? new Progress("") : null;
+                int finished = 0;
+                Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount }, i =>
+                {
+                    runs[i] = scenario.RunOnce(scenario.Seed + (ulong)i);
+                    progress?.Report(Interlocked.Increment(ref finished), runs.Length, $"seed {scenario.Seed + (ulong)i}");
+                });
                 string summary = WorkloadRunReport.ToJson(runs);
                 if (scenario.Writes("stats"))
                 {

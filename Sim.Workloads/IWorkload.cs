@@ -22,4 +22,11 @@ public interface IWorkload
     IOpStream CreateStream(WorkloadContext context);
 
     IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome);
+
+    /// <summary>
+    /// The names of the figures <see cref="FiguresOfMerit"/> reports, in its order, known before
+    /// any run: so that a study naming a figure the workload lacks is refused before it simulates
+    /// (a test holds every workload's names to what its run reports).
+    /// </summary>
+    IReadOnlyList<string> FigureNames { get; }
 }

@@ -49,5 +49,7 @@ public static class NanobenchmarkRunner
         public IOpStream CreateStream(WorkloadContext context) => Nanobenchmark.CreateEmptyLoop(context.Size);
 
         public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome) => [];
+
+        public IReadOnlyList<string> FigureNames => [];
     }
 }

@@ -137,7 +137,8 @@ public static class ComparisonReport
         });
     }
 
-    private static Dictionary<string, object> Json(PresetOutcome o, PresetOutcome native)
+    /// <summary>One outcome as a JSON object: its axes, and its time, slowdown, figures, cycles and exits or why it did not run.</summary>
+    internal static Dictionary<string, object> Json(PresetOutcome o, PresetOutcome native)
     {
         var d = new Dictionary<string, object>
         {

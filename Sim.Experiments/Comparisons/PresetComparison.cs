@@ -23,10 +23,7 @@ public static class PresetComparison
         Parallel.For(0, outcomes.Length, i =>
         {
             string preset = VirtualizationAxes.Presets[i];
-            VirtualizationAxes axes = VirtualizationAxes.ForPreset(preset, profile);
-            outcomes[i] = WorkloadRun.Problem(profile, workload, axes) is { } problem
-                ? new PresetOutcome(preset, axes, null, problem)
-                : new PresetOutcome(preset, axes, WorkloadRun.Run(profile, workload, size, seed, configuration, axes), null);
+            outcomes[i] = PresetOutcome.Of(preset, VirtualizationAxes.ForPreset(preset, profile), profile, workload, size, seed, configuration);
         });
         return outcomes;
     }
@@ -35,6 +32,12 @@ public static class PresetComparison
 /// <summary>One preset's run, or why it did not run.</summary>
 public sealed record PresetOutcome(string Preset, VirtualizationAxes Axes, WorkloadRunResult? Result, string? NotRun)
 {
+    /// <summary>Runs <paramref name="workload"/> under <paramref name="axes"/>, named <paramref name="name"/>, or records why it cannot run there.</summary>
+    public static PresetOutcome Of(string name, VirtualizationAxes axes, HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration configuration) =>
+        WorkloadRun.Problem(profile, workload, axes) is { } problem
+            ? new PresetOutcome(name, axes, null, problem)
+            : new PresetOutcome(name, axes, WorkloadRun.Run(profile, workload, size, seed, configuration, axes), null);
+
     /// <summary>Simulated time to do the same work, relative to native (the native row is 1).</summary>
     public double? SlowdownAgainst(PresetOutcome native) =>
         Result is null || native.Result is null ? null : Result.Outcome.SimulatedSeconds / native.Result.Outcome.SimulatedSeconds;

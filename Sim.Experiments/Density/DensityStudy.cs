@@ -74,17 +74,35 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                     throw new ScenarioException($"{source}, line {k.Start.Line}: unknown key '{key}'; a density study has {string.Join(", ", FileKeys)}.");
             }
         }
-        return new DensityStudy(name, scenario ?? throw new ScenarioException($"{source}: base is missing; give the scenario of one guest."), presets,
+        var study = new DensityStudy(name, scenario ?? throw new ScenarioException($"{source}: base is missing; give the scenario of one guest."), presets,
             slo ?? throw new ScenarioException($"{source}: slo is missing; give the service level every guest must keep, such as 'response_p99 <= 2000'."), maxGuests);
+        study.CheckSlo(source);
+        return study;
+    }
+
+    /// <summary>Refuses a service level on a figure the base's workload does not report, before anything is simulated.</summary>
+    private void CheckSlo(string where)
+    {
+        IReadOnlyList<string> names = Base.ResolveWorkload().Workload.FigureNames;
+        if (!names.Contains(Slo.Metric))
+        {
+            string hint = Base.Workload == "web" && Base.RequestRate is null ? " (web reports response times only with request_rate in the base)" : "";
+            throw new ScenarioException($"{where}: slo: {Base.Workload} reports no figure of merit '{Slo.Metric}'; it reports {string.Join(", ", names)}{hint}.");
+        }
     }
 
     /// <summary>The study with the command line's overrides: presets (comma-separated), service level, maximum guests; null keeps the study's.</summary>
-    public DensityStudy With(string? presets, string? slo, int? maxGuests) => this with
+    public DensityStudy With(string? presets, string? slo, int? maxGuests)
     {
-        Presets = presets is null ? Presets : CheckPresets(presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), "--presets"),
-        Slo = slo is null ? Slo : ServiceLevel.Parse(slo, "--slo"),
-        MaxGuests = maxGuests is { } m ? CheckMaxGuests(m, "--max-guests") : MaxGuests,
-    };
+        DensityStudy study = this with
+        {
+            Presets = presets is null ? Presets : CheckPresets(presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), "--presets"),
+            Slo = slo is null ? Slo : ServiceLevel.Parse(slo, "--slo"),
+            MaxGuests = maxGuests is { } m ? CheckMaxGuests(m, "--max-guests") : MaxGuests,
+        };
+        study.CheckSlo(slo is null ? Name : "--slo");
+        return study;
+    }
 
     private static string[] CheckPresets(string[] presets, string where) =>
         presets.Length == 0 ? throw new ScenarioException($"{where}: give at least one preset, such as type1,oslevel.")

@@ -37,10 +37,20 @@ public static class WorkloadRun
     public const ulong HostSoftwareBytes = 256UL << 20;
 
     /// <param name="timeLimit">Simulated time at which the run stops even if workloads have not ended (their figures of merit are then NaN); null to run until they end.</param>
+    /// <exception cref="Scenarios.ScenarioException">The simulated machine ran out of physical memory: the scenario asks more of it than it has.</exception>
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
         VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null,
-        Tick? timeLimit = null) =>
-        Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute(timeLimit);
+        Tick? timeLimit = null)
+    {
+        try
+        {
+            return Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute(timeLimit);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw new Scenarios.ScenarioException($"the simulated machine ran out of memory running {workload.Name} at size {size}: {e.Message} Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.");
+        }
+    }
 
     /// <summary>Builds the machine (and the hypervisor and virtual machines), boots the kernels and prepares the workloads' memory, without running them (benchmarks time <see cref="PreparedRun.Execute"/> alone).</summary>
     public static PreparedRun Prepare(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
@@ -59,7 +69,7 @@ public static class WorkloadRun
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
-        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes) is { } memory)
+        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters?.LargeEptPages ?? false) is { } memory)
         {
             throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
@@ -182,7 +192,7 @@ public static class WorkloadRun
     /// machines of <paramref name="guestBytes"/> each, reserved whole beside the hypervisor's
     /// allowance; containers need the allowance and room for the kernel.
     /// </summary>
-    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes)
+    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, bool largeEptPages = false)
     {
         ArgumentNullException.ThrowIfNull(axes);
         ArgumentNullException.ThrowIfNull(consolidation);
@@ -196,9 +206,23 @@ public static class WorkloadRun
             return hostBytes >= HostSoftwareBytes + (64 * MiB) ? null
                 : $"the host's {hostBytes / MiB} MiB leave less than 64 MiB for the containers' kernel beside the host system's {HostSoftwareBytes / MiB} MiB";
         }
-        ulong need = (guestBytes * (ulong)consolidation.Guests) + HostSoftwareBytes;
+        ulong need = HostBytesFor(axes, consolidation.Guests, guestBytes, largeEptPages);
+        ulong tables = need - (guestBytes * (ulong)consolidation.Guests) - HostSoftwareBytes;
         return need <= hostBytes ? null
-            : $"{consolidation.Guests} virtual machines of {guestBytes / MiB} MiB and the hypervisor's {HostSoftwareBytes / MiB} MiB need {need / MiB} MiB, and the host has {hostBytes / MiB} MiB (memory is reserved, not overcommitted)";
+            : $"{consolidation.Guests} virtual machines of {guestBytes / MiB} MiB{(tables > 0 ? $" with their EPT tables ({Math.Ceiling(tables / (double)MiB)} MiB)" : "")} and the hypervisor's {HostSoftwareBytes / MiB} MiB need {(need + MiB - 1) / MiB} MiB, and the host has {hostBytes / MiB} MiB (memory is reserved, not overcommitted)";
+    }
+
+    /// <summary>
+    /// The host memory <paramref name="guests"/> virtual machines of <paramref name="guestBytes"/>
+    /// need under a monitor: their memory, reserved whole; under nested paging their EPT tables
+    /// (real frames the hypervisor allocates); and the hypervisor's own allowance; rounded up to 2 MiB.
+    /// </summary>
+    public static ulong HostBytesFor(VirtualizationAxes axes, int guests, ulong guestBytes, bool largeEptPages)
+    {
+        ArgumentNullException.ThrowIfNull(axes);
+        ulong perGuest = guestBytes + (axes.Mmu == MmuVirtualization.Nested ? Ept.TableBytes(guestBytes, largeEptPages) : 0);
+        const ulong TwoMiB = 2UL << 20; // the machine's memory comes in whole 2 MiB runs
+        return ((perGuest * (ulong)guests) + HostSoftwareBytes + TwoMiB - 1) & ~(TwoMiB - 1);
     }
 
     /// <summary>
@@ -275,7 +299,7 @@ public static class WorkloadRun
         private MachineConfiguration HostConfiguration() => configuration with
         {
             Cores = consolidation.HostCores,
-            MemoryBytes = consolidation.HostMemoryBytes ?? ((configuration.MemoryBytes * (ulong)consolidation.Guests) + HostSoftwareBytes),
+            MemoryBytes = consolidation.HostMemoryBytes ?? HostBytesFor(axes, consolidation.Guests, configuration.MemoryBytes, parameters?.LargeEptPages ?? false),
             Disk = DiskKind.None,
             Nic = false,
         };

@@ -22,7 +22,7 @@ public static class ScenarioFile
         ArgumentNullException.ThrowIfNull(text);
         YamlNode? root = YamlFile.Root(text, source);
         return root is null or YamlScalarNode { Value: null or "" }
-            ? new WorkloadScenario() // an empty file: every default
+            ? throw new ScenarioException($"{source}: the file holds no scenario (it is empty or only comments); give at least 'workload: NAME' (docs/scenarios.md).")
             : FromNode(root, source);
     }
 

@@ -173,8 +173,18 @@ public sealed record WorkloadScenario
         }
         VirtualizationAxes axes = ResolveAxes();
         Runs.Consolidation consolidation = ResolveConsolidation();
+        if ((ContainerMemoryMiB is not null || ContainerCpus is not null) && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            return $"{(ContainerMemoryMiB is not null ? "container_memory_mib" : "container_cpus")} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
+        }
+        (IWorkload workload, long size) = ResolveWorkload();
+        IDataWorkload? data = workload as IDataWorkload ?? (workload as Sim.Workloads.Processes.LinuxProcess)?.Data;
+        if (data is not null && data.DataBytes(size) >= ResolveMachine().MemoryBytes)
+        {
+            return $"{Workload} at size {size} touches {data.DataBytes(size) >> 20} MiB of data, more than the machine's {GuestMemoryMiB} MiB of memory; lower size or raise guest_memory_mib";
+        }
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
-            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes) is { } m ? $"the guests do not fit: {m}"
+            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages) is { } m ? $"the guests do not fit: {m}"
             : null;
     }
 

@@ -19,7 +19,7 @@ internal static class YamlFile
         }
     }
 
-    /// <summary>The root node of the first document of <paramref name="text"/>, or null for an empty text; text that is not YAML is refused with its line.</summary>
+    /// <summary>The root node of the one document of <paramref name="text"/>, or null for an empty text; text that is not YAML, or holds several documents, is refused with its line.</summary>
     public static YamlNode? Root(string text, string source)
     {
         var stream = new YamlStream();
@@ -30,6 +30,10 @@ internal static class YamlFile
         catch (YamlException e)
         {
             throw new ScenarioException($"{source}, line {e.Start.Line}: not valid YAML: {e.Message}");
+        }
+        if (stream.Documents.Count > 1)
+        {
+            throw new ScenarioException($"{source}, line {stream.Documents[1].RootNode.Start.Line}: a second YAML document ('---'); a file holds one, and the rest would be ignored.");
         }
         return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
     }

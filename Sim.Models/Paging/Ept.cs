@@ -21,6 +21,23 @@ public sealed class Ept
         Pml4 = host.AllocateFrame();
     }
 
+    /// <summary>
+    /// The host memory the tables of a VM's EPT take when <see cref="Map"/> maps its
+    /// <paramref name="guestBytes"/> from guest-physical 0: one 4 KiB table per 512 entries at each
+    /// level (none at the leaf level with 2 MiB pages). A hypervisor must find these beside the
+    /// guest's memory: about 1 MiB per 512 MiB guest with 4 KiB pages.
+    /// </summary>
+    public static ulong TableBytes(ulong guestBytes, bool largePages)
+    {
+        ulong tables = 0;
+        for (int level = largePages ? 1 : 0; level <= 3; level++)
+        {
+            int covered = PageEntry.SmallPageShift + (9 * (level + 1)); // what one table of this level maps
+            tables += Math.Max(1, (guestBytes + (1UL << covered) - 1) >> covered);
+        }
+        return tables << PageEntry.SmallPageShift;
+    }
+
     /// <summary>The host-physical address of the EPT PML4 table.</summary>
     public ulong Pml4 { get; }
 

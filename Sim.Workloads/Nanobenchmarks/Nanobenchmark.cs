@@ -89,6 +89,8 @@ public sealed class Nanobenchmark : IWorkload
     public static IOpStream CreateEmptyLoop(long iterations) =>
         new GeneratedStream(iterations, 2, (_, step) => step == 0 ? Op.Alu(1) : Op.Branch(1));
 
+    public IReadOnlyList<string> FigureNames => ["cycles_per_iteration"];
+
     public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -67,6 +67,8 @@ public sealed class FioRandRead(int queueDepth = 1) : ProcessWorkload
         });
     }
 
+    public override IReadOnlyList<string> FigureNames => ["iops", "mean_latency"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -50,6 +50,8 @@ public sealed class ForkWait : ProcessWorkload
         return new ScriptProgram(Parent, () => new ScriptProgram(_ => glibc.ChildAfterFork().Concat(glibc.Exit())));
     }
 
+    public override IReadOnlyList<string> FigureNames => ["seconds", "fork_wait_us"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -30,6 +30,8 @@ public sealed class Idle : ProcessWorkload
         return new ScriptProgram(Body);
     }
 
+    public override IReadOnlyList<string> FigureNames => ["busy", "busy_cycles_per_second"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);

@@ -138,6 +138,8 @@ public sealed class KernelBuild : ProcessWorkload
         return new ScriptProgram(Body);
     }
 
+    public override IReadOnlyList<string> FigureNames => ["units", "system_time_share"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

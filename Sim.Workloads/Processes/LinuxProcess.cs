@@ -19,6 +19,9 @@ public sealed class LinuxProcess(IDataWorkload synthetic) : ProcessWorkload
 {
     public override string Name => synthetic.Name + "-linux";
 
+    /// <summary>The synthetic kernel the process runs.</summary>
+    public IDataWorkload Data => synthetic;
+
     public override string Description => synthetic.Description.Replace(" (size", ", as a process of the Linux-like kernel (size", StringComparison.Ordinal);
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context)
@@ -46,6 +49,8 @@ public sealed class LinuxProcess(IDataWorkload synthetic) : ProcessWorkload
         }
         return new ScriptProgram(Body);
     }
+
+    public override IReadOnlyList<string> FigureNames => synthetic.FigureNames;
 
     /// <summary>The kernel's figures of merit over its timed region; NaN if the run ended before the region did.</summary>
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)

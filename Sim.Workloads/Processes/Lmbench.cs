@@ -85,6 +85,8 @@ public sealed class Lmbench : ProcessWorkload
             : throw new InvalidOperationException($"{Name} runs under the Linux-like kernel: ConfigureKernel must prepare it first.");
     }
 
+    public override IReadOnlyList<string> FigureNames => ["latency"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

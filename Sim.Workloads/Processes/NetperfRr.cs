@@ -37,6 +37,8 @@ public sealed class NetperfRr : ProcessWorkload
         return new ScriptProgram(Body);
     }
 
+    public override IReadOnlyList<string> FigureNames => ["transactions", "round_trip"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -54,6 +54,8 @@ public sealed class Oltp : ProcessWorkload
         return new ScriptProgram(Body);
     }
 
+    public override IReadOnlyList<string> FigureNames => ["transactions"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

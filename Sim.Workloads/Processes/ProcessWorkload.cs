@@ -44,6 +44,8 @@ public abstract class ProcessWorkload : IProcessWorkload
 
     public abstract IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome);
 
+    public abstract IReadOnlyList<string> FigureNames { get; }
+
     public virtual void ConfigurePlatform(IPlatform platform, WorkloadContext context)
     {
     }

@@ -124,6 +124,8 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         return new ScriptProgram(Body);
     }
 
+    public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : ["requests", "response_mean", "response_p50", "response_p99"];
+
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -57,6 +57,8 @@ public sealed class Compute : IDataWorkload
         };
     }
 
+    public IReadOnlyList<string> FigureNames => ["ipc", "mips"];
+
     public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(outcome);

@@ -47,6 +47,8 @@ public sealed class Gups : IDataWorkload
         });
     }
 
+    public IReadOnlyList<string> FigureNames => ["gups"];
+
     public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

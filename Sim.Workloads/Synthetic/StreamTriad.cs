@@ -44,6 +44,8 @@ public sealed class StreamTriad : IDataWorkload
         });
     }
 
+    public IReadOnlyList<string> FigureNames => ["bandwidth"];
+
     public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -29,7 +29,7 @@ public class CommandLineTests
     public void Impossible_values_are_refused_and_nothing_is_written(string option, string value, string message)
     {
         string outDir = Path.Combine(Virtsim.TempFolder(), "out");
-        var (code, _, stderr) = Virtsim.Run("run", option, value, "--out", outDir);
+        var (code, _, stderr) = Virtsim.Run("engine-check", option, value, "--out", outDir);
         Assert.Equal(2, code);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir));
@@ -42,12 +42,12 @@ public class CommandLineTests
         string outDir = Path.Combine(Virtsim.TempFolder(), "out");
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, "mine.txt"), "keep");
-        var (code, _, stderr) = Virtsim.Run("run", "--repetitions", "1", "--duration-ms", "10", "--out", outDir);
+        var (code, _, stderr) = Virtsim.Run("engine-check", "--repetitions", "1", "--duration-ms", "10", "--out", outDir);
         Assert.Equal(2, code);
         Assert.Contains("--force", stderr, StringComparison.Ordinal);
         Assert.Equal("keep", File.ReadAllText(Path.Combine(outDir, "mine.txt")));
 
-        Assert.Equal(0, Virtsim.Run("run", "--repetitions", "1", "--duration-ms", "10", "--out", outDir, "--force").ExitCode);
+        Assert.Equal(0, Virtsim.Run("engine-check", "--repetitions", "1", "--duration-ms", "10", "--out", outDir, "--force").ExitCode);
         Assert.False(File.Exists(Path.Combine(outDir, "mine.txt")));
         Assert.True(File.Exists(Path.Combine(outDir, "stats.csv")));
     }
@@ -56,7 +56,7 @@ public class CommandLineTests
     public void A_trace_is_written_as_chrome_trace_json_when_asked()
     {
         string outDir = Path.Combine(Virtsim.TempFolder(), "out");
-        Assert.Equal(0, Virtsim.Run("run", "--repetitions", "1", "--duration-ms", "5", "--trace", "500", "--out", outDir).ExitCode);
+        Assert.Equal(0, Virtsim.Run("engine-check", "--repetitions", "1", "--duration-ms", "5", "--trace", "500", "--out", outDir).ExitCode);
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(outDir, "trace.json")));
         Assert.True(doc.RootElement.GetProperty("traceEvents").GetArrayLength() > 500);
     }

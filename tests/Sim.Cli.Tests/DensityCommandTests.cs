@@ -29,7 +29,7 @@ public class DensityCommandTests
         string first = Path.Combine(Virtsim.TempFolder(), "first");
         var (code, stdout, stderr) = Virtsim.Run("density", File(Study), "--out", first);
         Assert.True(code == 0, stderr);
-        Assert.Contains("| type1 | 3 | memory | 3 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| type1 | 2 | memory | 2 |", stdout, StringComparison.Ordinal);
         Assert.Contains("oslevel", stderr, StringComparison.Ordinal); // a line per probe as it ends
         foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "density.png", "study.json", "manifest.json" })
         {
@@ -74,6 +74,6 @@ public class DensityCommandTests
         var (code, _, stderr) = Virtsim.Run("run", "--workload", "lat-null", "--profile", "nehalem-x5570", "--preset", "type1", "--guests", "8",
             "--host-memory-mib", "2048", "--out", Path.Combine(Virtsim.TempFolder(), "x"));
         Assert.Equal(2, code);
-        Assert.Contains("8 virtual machines of 512 MiB and the hypervisor's 256 MiB need 4352 MiB, and the host has 2048 MiB", stderr, StringComparison.Ordinal);
+        Assert.Contains("8 virtual machines of 512 MiB with their EPT tables (10 MiB) and the hypervisor's 256 MiB need 4362 MiB, and the host has 2048 MiB", stderr, StringComparison.Ordinal);
     }
 }

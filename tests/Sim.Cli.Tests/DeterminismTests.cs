@@ -2,7 +2,7 @@ namespace Sim.Cli.Tests;
 
 public class DeterminismTests
 {
-    private static readonly string[] Small = ["run", "--seed", "7", "--repetitions", "3", "--duration-ms", "100", "--warmup-ms", "10"];
+    private static readonly string[] Small = ["engine-check", "--seed", "7", "--repetitions", "3", "--duration-ms", "100", "--warmup-ms", "10"];
 
     [Fact]
     public void The_same_seeded_run_in_two_processes_writes_identical_bytes_whatever_the_thread_count()
@@ -27,7 +27,7 @@ public class DeterminismTests
         string root = Virtsim.TempFolder();
         string a = Path.Combine(root, "a"), b = Path.Combine(root, "b");
         Assert.Equal(0, Virtsim.Run([.. Small, "--out", a]).ExitCode);
-        Assert.Equal(0, Virtsim.Run(["run", "--seed", "8", "--repetitions", "3", "--duration-ms", "100", "--warmup-ms", "10", "--out", b]).ExitCode);
+        Assert.Equal(0, Virtsim.Run(["engine-check", "--seed", "8", "--repetitions", "3", "--duration-ms", "100", "--warmup-ms", "10", "--out", b]).ExitCode);
         Assert.NotEqual(File.ReadAllText(Path.Combine(a, "stats.csv")), File.ReadAllText(Path.Combine(b, "stats.csv")));
     }
 }

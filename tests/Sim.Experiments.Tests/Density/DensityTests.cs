@@ -51,9 +51,11 @@ public class DensityTests
     [Fact]
     public void A_metric_the_workload_does_not_report_is_a_clear_error()
     {
-        DensityStudy study = DensityStudy.Parse(Small.Replace("response_p99 <= 400", "latency <= 5", StringComparison.Ordinal), "s.yaml", "s");
-        var e = Assert.Throws<ScenarioException>(() => DensitySearch.Run(study, "oslevel", 1));
-        Assert.Contains("reports no figure of merit 'latency'; it reports requests, response_mean, response_p50, response_p99", e.Message, StringComparison.Ordinal);
+        // Refused as the study is read, before any simulation (in the file or from the command line).
+        var e = Assert.Throws<ScenarioException>(() => DensityStudy.Parse(Small.Replace("response_p99 <= 400", "latency <= 5", StringComparison.Ordinal), "s.yaml", "s"));
+        Assert.Contains("s.yaml: slo: web reports no figure of merit 'latency'; it reports requests, response_mean, response_p50, response_p99", e.Message, StringComparison.Ordinal);
+        var flag = Assert.Throws<ScenarioException>(() => DensityStudy.Parse(Small, "s.yaml", "s").With(null, "foo >= 1", null));
+        Assert.StartsWith("--slo: slo: web reports no figure of merit 'foo'", flag.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public class ExitReasonTests
         public IOpStream CreateStream(WorkloadContext context) => new GeneratedStream(context.Size, 1, (_, _) => op);
 
         public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome) => [];
+
+        public IReadOnlyList<string> FigureNames => [];
     }
 
     private static Dictionary<ExitReason, long> Exits(Op op, MmuVirtualization mmu)

@@ -14,7 +14,7 @@ public class ScenarioFileTests
     }
 
     [Fact]
-    public void A_full_scenario_is_read_and_an_empty_one_takes_every_default()
+    public void A_full_scenario_is_read_and_the_defaults_fill_in_the_rest()
     {
         WorkloadScenario s = ScenarioFile.Parse("""
             # fio on the rotating disk
@@ -26,7 +26,7 @@ public class ScenarioFileTests
             disk_interface: ahci
             """, "fio.yaml");
         Assert.Equal(new WorkloadScenario { Workload = "fio-randread-qd32", Profile = "nehalem-x5570", Size = 500, Seed = 7, Disk = "hdd" }, s);
-        Assert.Equal(new WorkloadScenario(), ScenarioFile.Parse("", "empty.yaml"));
+        Assert.Equal(new WorkloadScenario(), ScenarioFile.Parse("workload: syscall\n", "plain.yaml"));
         Assert.Null(new WorkloadScenario().FirstProblem());
         Assert.Equal(10_000L, new WorkloadScenario().Resolved()["size"]); // the workload's default size, written out
     }
@@ -51,6 +51,12 @@ public class ScenarioFileTests
     [InlineData("preset: type1\nprofile: nehalem-x5570\nguests: 8\nhost_memory_mib: 2048\n", "bad.yaml: the guests do not fit: 8 virtual machines of 512 MiB")]
     [InlineData("workload: \"gups\n", "bad.yaml, line 1: not valid YAML")]
     [InlineData("workload: gups\nworkload: stream\n", "bad.yaml, line 2: not valid YAML: Duplicate key workload")]
+    [InlineData("", "bad.yaml: the file holds no scenario (it is empty or only comments)")]
+    [InlineData("# only a comment\n", "bad.yaml: the file holds no scenario")]
+    [InlineData("workload: gups\n---\nworkload: stream\n", "bad.yaml, line 3: a second YAML document")]
+    [InlineData("container_memory_mib: 64\n", "bad.yaml: container_memory_mib limits a container, and preset 'native'")]
+    [InlineData("preset: type1\ncontainer_cpus: 0.5\n", "bad.yaml: container_cpus limits a container, and preset 'type1'")]
+    [InlineData("workload: stream\nsize: 30000000\n", "bad.yaml: stream at size 30000000 touches 686 MiB of data, more than the machine's 512 MiB")]
     public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Parse(yaml, "bad.yaml"));
