@@ -21,7 +21,7 @@ internal static class ExplainCommand
 {
     public static Command Build()
     {
-        var workload = new Option<string>("--workload") { Description = $"The operation to explain: a nanobenchmark ({string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}) or an lmbench latency ({string.Join(", ", Explainable().Where(w => w is Lmbench).Select(w => w.Name))}).", DefaultValueFactory = _ => "in" };
+        var workload = new Option<string>("--workload") { Description = $"The operation to explain: a nanobenchmark ({string.Join(", ", Nanobenchmark.All.Select(n => n.Name))}) or an lmbench latency ({string.Join(", ", Explanation.Explainable.Where(w => w is Lmbench).Select(w => w.Name))}).", DefaultValueFactory = _ => "in" };
         var profile = new Option<string>("--profile") { Description = "Hardware profile (see 'virtsim profiles').", DefaultValueFactory = _ => CompareCommand.DefaultProfile };
         var preset = new Option<string>("--preset") { Description = "Virtualization preset: native, type1, type2, paravirt, oslevel.", DefaultValueFactory = _ => "type1" };
         var cpu = new Option<string?>("--cpu") { Description = "CPU virtualization instead of the preset's." };
@@ -31,16 +31,17 @@ internal static class ExplainCommand
         var compare = new Option<bool>("--compare") { Description = "Explain it natively and under every architecture that runs it on the profile (the presets, trap-and-emulate, binary translation)." };
         var output = new Option<string?>("--out") { Description = "Results folder (default runs/explain-WORKLOAD-PROFILE, replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
+        var verbose = new Option<bool>("--verbose") { Description = $"Print the whole phase-by-phase narration even when it is long (more than {ShortNarration} phases an architecture); it is always in explain.txt." };
         var command = new Command("explain", "Trace one operation through the machine, step by step with cycle counts: the anatomy of a trap.")
         {
-            workload, profile, preset, cpu, mmu, io, hosting, compare, output, force,
+            workload, profile, preset, cpu, mmu, io, hosting, compare, output, force, verbose,
         };
         command.SetAction(parse =>
         {
             string name = parse.GetValue(workload)!;
-            if (Explainable().All(n => n.Name != name))
+            if (Explanation.Explainable.All(n => n.Name != name))
             {
-                return Fail($"'{name}' is not a nanobenchmark or an lmbench latency; explain one of: {string.Join(", ", Explainable().Select(n => n.Name))}.");
+                return Fail($"'{name}' is not a nanobenchmark or an lmbench latency; explain one of: {string.Join(", ", Explanation.Explainable.Select(n => n.Name))}.");
             }
             if (HardwareProfiles.All.All(p => p.Name != parse.GetValue(profile)))
             {
@@ -56,33 +57,17 @@ internal static class ExplainCommand
             {
                 return Fail(problem + ".");
             }
-            IWorkload benchmark = Explainable().First(w => w.Name == name);
-            IReadOnlyList<VirtualizationAxes> architectures = parse.GetValue(compare) ? Architectures(hw, benchmark) : [scenario.ResolveAxes()];
-            return Execute(hw, benchmark, architectures, parse.GetValue(output), parse.GetValue(force));
+            IWorkload benchmark = Explanation.Explainable.First(w => w.Name == name);
+            IReadOnlyList<VirtualizationAxes> architectures = parse.GetValue(compare) ? Explanation.Architectures(hw, benchmark) : [scenario.ResolveAxes()];
+            return Execute(hw, benchmark, architectures, parse.GetValue(output), parse.GetValue(force), parse.GetValue(verbose));
         });
         return command;
     }
 
-    /// <summary>
-    /// What can be explained: the nanobenchmarks, and the lmbench latencies of one process whose
-    /// loop ends each iteration with an ALU instruction and a branch (the two-process ones, the
-    /// context switches, are not one operation).
-    /// </summary>
-    private static IEnumerable<IWorkload> Explainable() =>
-        [.. Nanobenchmark.All, .. Lmbench.All.Where(l => !l.Name.StartsWith("lat-ctx", StringComparison.Ordinal))];
-
-    /// <summary>Native, the presets, and the software monitors, as far as they run the benchmark on the profile, each once.</summary>
-    private static List<VirtualizationAxes> Architectures(HardwareProfile profile, IWorkload benchmark)
+    private static int Execute(HardwareProfile profile, IWorkload benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force, bool verbose)
     {
-        var all = VirtualizationAxes.Presets.Select(p => VirtualizationAxes.ForPreset(p, profile))
-            .Concat([VirtualizationAxes.Resolve("native", profile, CpuVirtualization.TrapAndEmulate, null, null, null),
-                     VirtualizationAxes.Resolve("native", profile, CpuVirtualization.BinaryTranslation, null, null, null)]);
-        return [.. all.Distinct().Where(a => WorkloadRun.Problem(profile, benchmark, a) is null)];
-    }
-
-    private static int Execute(HardwareProfile profile, IWorkload benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force)
-    {
-        var text = new System.Text.StringBuilder();
+        var narration = new System.Text.StringBuilder();
+        var explanations = new List<Explanation>();
         string written;
         try
         {
@@ -91,22 +76,34 @@ internal static class ExplainCommand
                 foreach (VirtualizationAxes axes in architectures)
                 {
                     Explanation e = Explanation.Of(profile, benchmark, axes);
+                    explanations.Add(e);
                     string tag = axes.IsNative ? "native" : string.Join("-", AxisNames.Of(axes.Cpu), AxisNames.Of(axes.Mmu), AxisNames.Of(axes.Io), AxisNames.Of(axes.Hosting));
-                    text.Append(e.ToText()).Append('\n');
+                    narration.Append(e.ToText()).Append('\n');
                     folder.WriteText($"trace-{tag}.json", w => w.Write(ExplanationOutput.ChromeTrace(e, profile)));
                     folder.WriteBinary($"timeline-{tag}.png", s => s.Write(ExplanationOutput.Timeline(e)));
                 }
-                folder.WriteText("explain.txt", w => w.Write(text.ToString()));
+                folder.WriteText("summary.txt", w => w.Write(Explanation.Summary(explanations)));
+                folder.WriteText("explain.txt", w => w.Write(narration.ToString()));
+                if (explanations.Count > 1)
+                {
+                    folder.WriteBinary("compare.png", s => s.Write(ExplanationOutput.Comparison(explanations)));
+                }
             });
         }
-        catch (IOException e)
+        catch (Exception e) when (UserError.Of(e) is { } message)
         {
-            return Fail(e.Message);
+            return Fail(message);
         }
-        Console.Write(text.ToString());
-        Console.WriteLine($"Traces (open in ui.perfetto.dev) and timelines: {written}");
+        // The summary first; the phase-by-phase narration when asked, or when it is short enough to read on a screen.
+        bool narrate = verbose || explanations.All(e => e.Phases.Count <= ShortNarration);
+        Console.Write(explanations.Count > 1 || !narrate ? Explanation.Summary(explanations) + "\n" : "");
+        Console.Write(narrate ? narration.ToString() : $"The phase-by-phase narration ({explanations.Sum(e => e.Phases.Count):N0} phases) is in explain.txt; --verbose prints it.\n");
+        Console.WriteLine($"Traces (open in ui.perfetto.dev), timelines{(explanations.Count > 1 ? ", compare.png (every architecture on one cycle axis)" : "")}: {written}");
         return 0;
     }
+
+    /// <summary>The most phases per architecture that are narrated without --verbose.</summary>
+    private const int ShortNarration = 40;
 
     private static int Fail(string message)
     {

@@ -351,6 +351,8 @@ public static class WorkloadRun
                 TimeLimit = cut ? timeLimit : null,
                 Unfinished = guests.Count(g => !g.Finished),
                 GuestMemoryBytes = first.MemoryBytes,
+                ResponseMicroseconds = _workload is IOpenLoopWorkload open ? open.ResponseMicroseconds(first.Context) : [],
+                IsService = _workload is IOpenLoopWorkload,
             };
         }
 

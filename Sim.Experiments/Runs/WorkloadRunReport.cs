@@ -164,7 +164,7 @@ public static class WorkloadRunReport
         Latency[] latencies = [.. Latencies(r)];
         if (latencies.Length > 0)
         {
-            md.Append(plots ? "\n![latency distribution](latency.png)\n" : "").Append("\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
+            md.Append(plots ? $"\n![{Output.LatencyChart.Subject(r)}](latency.png)\n" : "").Append("\n| latency (us) | count | mean | p50 | p90 | p99 |\n|---|---:|---:|---:|---:|---:|\n");
             foreach (Latency l in latencies)
             {
                 md.Append(ci, $"| {l.Name} | {l.Count:N0} | {l.MeanUs:0.##} | {l.P50Us:0.##} | {l.P90Us:0.##} | {l.P99Us:0.##} |\n");
@@ -259,17 +259,22 @@ public static class WorkloadRunReport
         }
     }
 
-    /// <summary>The kernel's latency histograms that recorded anything (disk requests, request-response round trips), in microseconds.</summary>
+    /// <summary>
+    /// The latencies of the run, in microseconds: the response times a service's open-loop client
+    /// measured, then the kernel's histograms that recorded anything and are a latency (disk
+    /// requests; request-response round trips, but not a server's, which are its idle time).
+    /// </summary>
     private static IEnumerable<Latency> Latencies(WorkloadRunResult r)
     {
-        foreach (string name in new[] { "block_latency", "round_trip" })
+        if (r.ResponseMicroseconds is { Count: > 0 } times)
         {
-            double count = r.Stat(r.KernelPath, name + "::count");
-            if (count > 0)
-            {
-                double Us(string statistic) => r.Stat(r.KernelPath, name + "::" + statistic) / 1000;
-                yield return new Latency(name, (long)count, Us("mean"), Us("p50"), Us("p90"), Us("p99"));
-            }
+            double Rank(double p) => times[Math.Max(0, (int)Math.Ceiling(p * times.Count) - 1)];
+            yield return new Latency("response", times.Count, times.Average(), Rank(0.50), Rank(0.90), Rank(0.99));
+        }
+        foreach (string name in Output.LatencyChart.Histograms(r))
+        {
+            double Us(string statistic) => r.Stat(r.KernelPath, name + "::" + statistic) / 1000;
+            yield return new Latency(name, (long)r.Stat(r.KernelPath, name + "::count"), Us("mean"), Us("p50"), Us("p90"), Us("p99"));
         }
     }
 

@@ -18,6 +18,12 @@ public sealed record WorkloadRunResult(
 {
     public double Ipc => (double)Outcome.Instructions / Outcome.CoreCycles;
 
+    /// <summary>The response times the (first) guest's open-loop client measured, in microseconds, ascending; empty for other workloads.</summary>
+    public IReadOnlyList<double> ResponseMicroseconds { get; init; } = [];
+
+    /// <summary>Whether the workload is a service answering a client: its kernel's round trips (sendto to the next recvfrom) are then the server's idle time, not a latency anyone sees.</summary>
+    public bool IsService { get; init; }
+
     /// <summary>Every guest's share, when several shared the host (the first is the one this result describes); empty for a single guest.</summary>
     public IReadOnlyList<GuestResult> Guests { get; init; } = [];
 
@@ -30,8 +36,8 @@ public sealed record WorkloadRunResult(
     /// <summary>How many guests' workloads the time limit cut short (their figures of merit are NaN).</summary>
     public int Unfinished { get; init; }
 
-    /// <summary>Where the (guest) kernel's statistics are: host.kernel natively, vm0.kernel in a virtual machine.</summary>
-    public string KernelPath => Axes.IsNative ? "host.kernel" : "vm0.kernel";
+    /// <summary>Where the (guest) kernel's statistics are: host.kernel natively and under containers (one shared kernel), vm0.kernel in a virtual machine.</summary>
+    public string KernelPath => Axes.IsNative || Axes.Hosting == Hosting.SharedKernel ? "host.kernel" : "vm0.kernel";
 
     /// <summary>
     /// The virtualization holes the run met: sensitive instructions that executed at CPL 3 without

@@ -68,6 +68,21 @@ public static class TourChart
             name.LabelBold = true;
             name.LabelAlignment = Alignment.LowerCenter;
         }
+        for (int g = 0; g < results.Count; g++)
+        {
+            for (int a = 0; a < results[g].Outcomes.Count; a++)
+            {
+                if (!results[g].Outcomes[a].Ran)
+                {
+                    // An architecture that cannot run the workload keeps its place, marked, so that no one reads the gap as zero cost.
+                    var absent = plot.Add.Text($"{Short(results[g].Outcomes[a].Architecture)}: n/a", (g * slots) + a, tallest * 0.02);
+                    absent.LabelFontSize = 16;
+                    absent.LabelRotation = -90;
+                    absent.LabelAlignment = Alignment.MiddleLeft;
+                    absent.LabelFontColor = Colors.Gray;
+                }
+            }
+        }
         var line = plot.Add.HorizontalLine(1);
         line.LineColor = Colors.Black.WithAlpha(0.5);
         line.LinePattern = LinePattern.Dashed;

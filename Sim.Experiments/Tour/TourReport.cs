@@ -58,7 +58,7 @@ public static class TourReport
         }
         if (results.Any(t => t.Workload == "in" && t.Outcomes.Any(o => o.SlowdownAgainst(t.Outcomes[0]) < 1)))
         {
-            sb.Append("\nWhy a monitor can beat native on 'in': natively the IN goes out to the legacy (LPC) bus and waits for its I/O cycle\n(844 ns, calibrated on Adams and Agesen's native 'in'); a monitor's device model answers from memory, so the whole\nexit can cost less than the bus cycle it replaces.\n");
+            sb.Append("\nOn 'in': ").Append(Explain.Explanation.LegacyBusNote);
         }
         return sb.ToString();
     }

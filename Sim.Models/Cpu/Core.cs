@@ -41,6 +41,7 @@ public sealed partial class Core : Event
     private readonly int _l1Latency;
     private readonly int _l1iLatency;
     private readonly List<Frame> _frames = [];
+    private Action<Engine.Time.Tick>? _backAtThreadLevel; // measurements waiting for the return to the thread (WhenBackAtThreadLevel)
     private readonly Queue<int> _pendingInterrupts = new();
     private readonly Stack<bool> _savedInterruptFlags = new(); // IF as PUSHF saved it, for POPF to restore
     private readonly StoreBuffer _storeBuffer;
@@ -591,7 +592,23 @@ public sealed partial class Core : Event
         {
             _pending = retry;
         }
+        if (_frames.Count == 1 && _backAtThreadLevel is { } then)
+        {
+            _backAtThreadLevel = null;
+            then(LocalTime);
+        }
         return frame;
+    }
+
+    /// <summary>
+    /// Tells <paramref name="then"/> the core's time when it next returns to its thread (user
+    /// mode), after the return instruction and whatever it costs: how a kernel measures a request
+    /// that completes when the system call that waited for it returns. One-shot.
+    /// </summary>
+    public void WhenBackAtThreadLevel(Action<Engine.Time.Tick> then)
+    {
+        ArgumentNullException.ThrowIfNull(then);
+        _backAtThreadLevel += then;
     }
 
     private void RaiseException(ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress, in Op faulting)

@@ -6,6 +6,15 @@ public interface INetworkCard
     /// <summary>Called when a frame the card sent reaches the peer, with its length and the UDP source port its header carries (<see cref="NetworkPeer"/> hands it to the service on that port).</summary>
     Action<int, ushort>? PeerReceives { get; set; }
 
+    /// <summary>
+    /// Called when a frame the peer sent reaches the card, with the UDP port it is addressed to
+    /// and whether a receive buffer took it (false: dropped for want of one). A real peer learns of
+    /// a drop only when its request times out; the model tells it at once, so that a client can
+    /// count the request lost and tell its answered requests apart, as one whose requests carry
+    /// ids would.
+    /// </summary>
+    Action<ushort, bool>? PeerFrameArrived { get; set; }
+
     /// <summary>The peer sends a frame of <paramref name="bytes"/> towards the card, addressed to UDP port <paramref name="port"/> (written into the frame's header in the receive buffer).</summary>
     void PeerSends(int bytes, ushort port);
 }

@@ -18,6 +18,7 @@ public sealed class NetworkPeer
     private readonly INetworkCard _card;
     private readonly Tick _turnaround;
     private readonly Dictionary<ushort, Action<int>> _clients = [];
+    private readonly Dictionary<ushort, Action<bool>> _arrivals = [];
 
     public NetworkPeer(Simulator sim, string name, INetworkCard card, Tick turnaround)
     {
@@ -25,6 +26,23 @@ public sealed class NetworkPeer
         ArgumentNullException.ThrowIfNull(card);
         (_sim, _name, _card, _turnaround) = (sim, name, card, turnaround);
         card.PeerReceives = Receive;
+        card.PeerFrameArrived = (port, taken) =>
+        {
+            if (_arrivals.TryGetValue(port, out Action<bool>? arrived))
+            {
+                arrived(taken);
+            }
+        };
+    }
+
+    /// <summary>The client on <paramref name="port"/> hears of each frame it sent as the card takes it (true) or drops it (false).</summary>
+    public void Track(ushort port, Action<bool> arrived)
+    {
+        ArgumentNullException.ThrowIfNull(arrived);
+        if (!_arrivals.TryAdd(port, arrived))
+        {
+            throw new InvalidOperationException($"The peer of {_name} already tracks port {port}.");
+        }
     }
 
     /// <summary>Frames from <paramref name="port"/> go to <paramref name="receives"/> (with their length) instead of the echo.</summary>

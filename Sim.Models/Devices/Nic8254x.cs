@@ -81,6 +81,8 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     /// <summary>Called when a frame reaches the peer, with its length and its UDP source port: the peer model (<see cref="NetworkPeer"/>).</summary>
     public Action<int, ushort>? PeerReceives { get; set; }
 
+    public Action<ushort, bool>? PeerFrameArrived { get; set; }
+
     public (ulong Value, int Cycles) Read(ulong offset)
     {
         _accesses.Increment();
@@ -226,7 +228,9 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     private void Receive(int bytes, ushort port)
     {
         uint entries = RingEntries(_rdlen);
-        if (entries == 0 || (_rctl & 0x2) == 0 || _rdh == _rdt) // RCTL.EN, and a free buffer
+        bool taken = entries != 0 && (_rctl & 0x2) != 0 && _rdh != _rdt; // RCTL.EN, and a free buffer
+        PeerFrameArrived?.Invoke(port, taken);
+        if (!taken)
         {
             _framesDropped.Increment();
             return;

@@ -50,6 +50,8 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
 
     public Action<int, ushort>? PeerReceives { get; set; }
 
+    public Action<ushort, bool>? PeerFrameArrived { get; set; }
+
     protected override uint DeviceType => 1; // network card (virtio 1.1, 5)
 
     protected override void Notified(int queue)
@@ -98,7 +100,9 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
     private void Receive(int bytes, ushort port)
     {
         Virtqueue rx = Queues[ReceiveQueue];
-        if (!rx.TryTake(out ushort head))
+        bool taken = rx.TryTake(out ushort head);
+        PeerFrameArrived?.Invoke(port, taken);
+        if (!taken)
         {
             _framesDropped.Increment();
             rx.SuppressNotifications(false);

@@ -34,8 +34,8 @@ public sealed partial class LinuxKernel
     /// <summary>pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk, through the machine's disk interface; the caller blocks until it completes.</summary>
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
     {
+        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete, core.LocalTime); // the core's time as it entered the kernel
         path.Run(KernelRoutine.BlockRequest);
-        var request = new DiskRequest(p, 8, Memory.AllocateFrame(), write, complete, _platform.Sim.Now);
         if (_platform.Devices.Ahci is not null)
         {
             AhciSubmit(path, request, offset / 512);
@@ -127,7 +127,7 @@ public sealed partial class LinuxKernel
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
         path.Run(KernelRoutine.BlockCompletion);
-        _blockLatency.Record((long)((_platform.Sim.Now - request.Submitted).Picoseconds / 1000));
+        request.Caller.OnReturnToUser += t => _blockLatency.Record((long)((t - request.Submitted).Picoseconds / 1000));
         if (request.Complete is { } complete)
         {
             complete(path, request.Buffer);
@@ -143,6 +143,7 @@ public sealed partial class LinuxKernel
 
     private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete, Sim.Engine.Time.Tick submitted)
     {
+        /// <summary>When the core entered the kernel for the request's system call (its own time, not the event queue's).</summary>
         public Sim.Engine.Time.Tick Submitted { get; } = submitted;
 
         public Action<KernelPath, ulong>? Complete { get; } = complete;

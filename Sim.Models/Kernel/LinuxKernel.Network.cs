@@ -80,10 +80,11 @@ public sealed partial class LinuxKernel
     /// sendto of <paramref name="bytes"/> (one datagram): the protocol stack's work and the copy of
     /// the payload from the user buffer into the socket buffer, then the driver's transmit.
     /// </summary>
-    private void Send(KernelPath path, Process p, int bytes)
+    private void Send(Core core, KernelPath path, Process p, int bytes)
     {
         Socket socket = SocketOf(p);
         int frame = Math.Clamp(bytes + EthernetLink.UdpHeaderBytes, 60, 1514); // Ethernet's minimum and maximum frame
+        p.LastSend = core.LocalTime; // a round trip starts at the sendto: the core's time as it enters the kernel, not the event queue's, which lags it
         path.Run(KernelRoutine.NetworkSend);
         path.StoreRange(DirectMap.Of(socket.TxBuffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
         Memory.WriteField(socket.TxBuffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
@@ -96,7 +97,6 @@ public sealed partial class LinuxKernel
             E1000Transmit(path, socket.TxBuffer, frame);
         }
         p.Program.SyscallReturned(bytes);
-        p.LastSend = _platform.Sim.Now;
     }
 
     /// <summary>The e1000's transmit: a descriptor written in memory, and one TDT write.</summary>
@@ -222,13 +222,17 @@ public sealed partial class LinuxKernel
     /// <summary>Whether a process waits in recvfrom.</summary>
     private bool AnyNetworkWaiter => _net is { } net && net.Bound.Exists(s => s.Waiter is not null);
 
-    /// <summary>recvfrom returns a datagram; if the process sent one before, the time since is a request-response round trip.</summary>
+    /// <summary>
+    /// recvfrom returns a datagram; if the process sent one before, the time from that sendto to
+    /// this recvfrom's return to user mode (stamped by the core as it gets there) is a
+    /// request-response round trip.
+    /// </summary>
     private void Delivered(Process p, int bytes)
     {
         p.Program.SyscallReturned(bytes);
         if (p.LastSend is { } sent)
         {
-            _roundTrips.Record((long)((_platform.Sim.Now - sent).Picoseconds / 1000));
+            p.OnReturnToUser += t => _roundTrips.Record((long)((t - sent).Picoseconds / 1000));
             p.LastSend = null;
         }
     }

@@ -81,7 +81,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
         _fileFaults = stats.Counter("file_faults", "count", "page faults that mapped a page-cache page (program text)");
         _signalsDelivered = stats.Counter("signals_delivered", "count", "signals delivered to a handler");
-        _blockLatency = stats.Histogram("block_latency", "ns", "disk requests, from the system call to the completion interrupt");
+        _blockLatency = stats.Histogram("block_latency", "ns", "disk requests, from the system call to its return to user mode once the request completed");
         _roundTrips = stats.Histogram("round_trip", "ns", "a process's sendto to the return of its next recvfrom");
     }
 
@@ -198,7 +198,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 break;
             case SyscallNumber.Sendto:
                 OneNamespace(path); // the network namespace
-                Send(path, current, (int)current.Program.PendingArgument);
+                Send(core, path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Recvfrom:
                 OneNamespace(path);
@@ -232,6 +232,7 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             SwitchToNext(core, path); // throttled during the call: it leaves on its way back to user mode, as on a resched
         }
+        MeasureAtReturnToUser(core);
         _ops.ReturnFromSyscall(path);
         return path.ToStream();
     }
@@ -240,6 +241,7 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         ArgumentNullException.ThrowIfNull(core);
         Process current = Current ?? throw new InvalidOperationException($"An exception ({vector}, {errorCode}) at {faultAddress:X} with no current process; cpl {core.Cpl}.");
+        bool fromUser = core.AtThreadLevel;
         var path = NewPath();
         FreeDeadAddressSpaces(core, path);
         bool retry = vector == ExceptionVector.PageFault && HandlePageFault(path, current, errorCode, faultAddress);
@@ -247,6 +249,10 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             // SIGSEGV (status 139), SIGFPE (136), or the OOM killer's SIGKILL (137): the process dies.
             Exit(core, path, current, FatalFaultStatus(current, vector));
+        }
+        if (fromUser || Current != current)
+        {
+            MeasureAtReturnToUser(core);
         }
         _ops.ReturnFromInterrupt(path);
         return new ExceptionResponse(path.ToStream(), retry);
@@ -315,6 +321,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private OpSequence FinishInterrupt(Core core, KernelPath path, bool preemptible)
     {
         _ops.EndOfInterrupt(path);
+        Process? interrupted = Current;
         if (Current is null && _ready.Count > 0)
         {
             SwitchToNext(core, path); // leave the idle loop for a process the interrupt made runnable
@@ -323,8 +330,27 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             SwitchToNext(core, path);
         }
+        if (preemptible || Current != interrupted)
+        {
+            MeasureAtReturnToUser(core); // the IRET goes to user mode: to the interrupted process, or the one switched to
+        }
         _ops.ReturnFromInterrupt(path);
         return path.ToStream();
+    }
+
+    /// <summary>
+    /// The current process's measurements that wait for its return to user mode, handed to the
+    /// core, which tells them its time when it gets there: after the return this path ends with
+    /// (a SYSRET, an IRET, or a paravirtual kernel's return hypercall) has run, not when the path
+    /// is built, which is earlier by the whole path.
+    /// </summary>
+    private void MeasureAtReturnToUser(Core core)
+    {
+        if (Current?.OnReturnToUser is { } measure)
+        {
+            core.WhenBackAtThreadLevel(measure);
+            Current.OnReturnToUser = null;
+        }
     }
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>

@@ -66,6 +66,12 @@ public sealed class Process
     /// <summary>When the process last sent a datagram that no receive has answered yet (for request-response latencies).</summary>
     internal Sim.Engine.Time.Tick? LastSend { get; set; }
 
+    /// <summary>
+    /// Measurements waiting for the process's next return to user mode (a request completes when
+    /// the system call that waited for it returns): told the core's time at that SYSRET or IRET.
+    /// </summary>
+    internal Action<Sim.Engine.Time.Tick>? OnReturnToUser { get; set; }
+
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
     public int ExitCode { get; internal set; }

@@ -141,11 +141,10 @@ public sealed class Lmbench : ProcessWorkload
         p.PendingArgument = pages;
         yield return Call(SyscallNumber.Mmap);
         ulong start = (ulong)p.LastResult;
-        for (long i = 0; i < pages; i++)
+        foreach (Op op in Loop(pages, i => [Op.Store(start + ((ulong)i * 4096))]))
         {
-            yield return Op.Store(start + ((ulong)i * 4096));
+            yield return op;
         }
-        yield return Call(SyscallNumber.Exit);
     }
 
     /// <summary>lmbench's lat_syscall read and write: one byte from /dev/zero, one byte to /dev/null.</summary>
@@ -214,18 +213,14 @@ public sealed class Lmbench : ProcessWorkload
     {
         int file = kernel.Files.Create("lat-openclose.dat", 4096);
         kernel.Preload(file);
-        IEnumerable<Op> Body(ScriptProgram p)
+        IEnumerable<Op> Pair(ScriptProgram p)
         {
-            for (long i = 0; i < pairs; i++)
-            {
-                p.PendingArgument = file;
-                yield return Call(SyscallNumber.Open);
-                p.PendingArgument = p.LastResult;
-                yield return Call(SyscallNumber.Close);
-            }
-            yield return Call(SyscallNumber.Exit);
+            p.PendingArgument = file;
+            yield return Call(SyscallNumber.Open);
+            p.PendingArgument = p.LastResult;
+            yield return Call(SyscallNumber.Close);
         }
-        return new ScriptProgram(Body);
+        return new ScriptProgram(p => Loop(pairs, _ => Pair(p)));
     }
 
     private static ScriptProgram ForkExec(LinuxKernel kernel, long rounds)
@@ -244,17 +239,15 @@ public sealed class Lmbench : ProcessWorkload
             () => new ScriptProgram(Stub));
     }
 
-    private static IEnumerable<Op> MapUnmap(ScriptProgram p, long rounds)
+    private static IEnumerable<Op> MapUnmap(ScriptProgram p, long rounds) => Loop(rounds, _ => MapOnce(p));
+
+    private static IEnumerable<Op> MapOnce(ScriptProgram p)
     {
-        for (long i = 0; i < rounds; i++)
-        {
-            p.PendingArgument = 256;
-            yield return Call(SyscallNumber.Mmap);
-            ulong start = (ulong)p.LastResult;
-            yield return Op.Store(start);
-            p.PendingArgument = (long)start;
-            yield return Call(SyscallNumber.Munmap);
-        }
-        yield return Call(SyscallNumber.Exit);
+        p.PendingArgument = 256;
+        yield return Call(SyscallNumber.Mmap);
+        ulong start = (ulong)p.LastResult;
+        yield return Op.Store(start);
+        p.PendingArgument = (long)start;
+        yield return Call(SyscallNumber.Munmap);
     }
 }

@@ -51,6 +51,12 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
 
     public IWorkload AtRate(double requestsPerSecond) => new Web(requestsPerSecond);
 
+    public IReadOnlyList<double> ResponseMicroseconds(WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return RequestRate is null ? [] : context.State<Client>().ResponseMicroseconds();
+    }
+
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
 
     public override void ConfigurePlatform(IPlatform platform, WorkloadContext context)
@@ -79,23 +85,41 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         {
             if (++framesSeen % ResponseFrames == 0)
             {
-                client.Answered(sim.Now); // the server answers in order: this is the oldest request's answer
+                client.Answered(sim.Now); // the server answers in order: this is the oldest delivered request's answer
             }
         });
+        // The generator keeps its arrivals going until the server has received its size in
+        // requests: a request the NIC drops (no free receive buffer, under overload) is counted
+        // lost and replaced by the next arrival, so that an overloaded run ends, with its losses.
         var gaps = new Exponential(Tick.PicosecondsPerSecond / rate);
         RandomStream random = sim.Random.For(name + ".arrivals");
         long sent = 0;
+        bool arriving = false;
         CallbackEvent? arrival = null;
+        void Next(Tick after)
+        {
+            arriving = true;
+            sim.Schedule(arrival!, after + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
+        }
         arrival = new CallbackEvent(name + ".arrival", () =>
         {
             client.Sent(sim.Now);
             peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes);
-            if (++sent < context.Size)
+            arriving = false;
+            if (++sent - client.Lost < context.Size)
             {
-                sim.Schedule(arrival!, sim.Now + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
+                Next(sim.Now);
             }
         });
-        sim.Schedule(arrival, sim.Now + Tick.FromMicroseconds(10) + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
+        peer.Track(port, taken =>
+        {
+            client.Arrived(taken);
+            if (!taken && !arriving && sent - client.Lost < context.Size)
+            {
+                Next(sim.Now);
+            }
+        });
+        Next(sim.Now + Tick.FromMicroseconds(10));
     }
 
     public override IProgram CreateProgram(WorkloadContext context)
@@ -124,7 +148,7 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         return new ScriptProgram(Body);
     }
 
-    public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : ["requests", "response_mean", "response_p50", "response_p99"];
+    public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : ["requests", "response_mean", "response_p50", "response_p99", "requests_lost"];
 
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
@@ -142,6 +166,7 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
             new Metric("response_mean", times.Length > 0 ? times.Average() : double.NaN, "us"),
             new Metric("response_p50", Percentile(times, 0.50), "us"),
             new Metric("response_p99", Percentile(times, 0.99), "us"),
+            new Metric("requests_lost", context.State<Client>().Lost, "requests"),
         ];
     }
 
@@ -149,15 +174,37 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    /// <summary>The open-loop client's record of one guest: when each unanswered request was sent, and each answered one's response time.</summary>
+    /// <summary>
+    /// The open-loop client's record of one guest: when each request on its way was sent, which
+    /// reached the server (in order: the link keeps it), each answered one's response time, and
+    /// how many the server's NIC dropped.
+    /// </summary>
     public sealed class Client
     {
-        private readonly Queue<Tick> _outstanding = new();
+        private readonly Queue<Tick> _onTheWire = new();
+        private readonly Queue<Tick> _atServer = new();
         private readonly List<double> _responseMicroseconds = [];
 
-        public void Sent(Tick now) => _outstanding.Enqueue(now);
+        /// <summary>Requests the server's NIC dropped for want of a receive buffer: never answered, left out of the response times.</summary>
+        public long Lost { get; private set; }
 
-        public void Answered(Tick now) => _responseMicroseconds.Add((now - _outstanding.Dequeue()).Picoseconds / 1e6);
+        public void Sent(Tick now) => _onTheWire.Enqueue(now);
+
+        /// <summary>The oldest request on the wire reached the server's NIC, which took it or dropped it.</summary>
+        public void Arrived(bool taken)
+        {
+            Tick sent = _onTheWire.Dequeue();
+            if (taken)
+            {
+                _atServer.Enqueue(sent);
+            }
+            else
+            {
+                Lost++;
+            }
+        }
+
+        public void Answered(Tick now) => _responseMicroseconds.Add((now - _atServer.Dequeue()).Picoseconds / 1e6);
 
         /// <summary>The response times so far, in microseconds, in ascending order.</summary>
         public double[] ResponseMicroseconds() => [.. _responseMicroseconds.Order()];

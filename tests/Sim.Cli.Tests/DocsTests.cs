@@ -97,9 +97,24 @@ public class DocsTests
         Assert.Contains("binary-translation / shadow / emulated / bare-metal", stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(folder, "trace-native.json")));
         Assert.True(File.Exists(Path.Combine(folder, "timeline-hardware-assist-shadow-emulated-hosted.png")));
+        Assert.True(File.Exists(Path.Combine(folder, "compare.png"))); // every architecture on one cycle axis
+        Assert.StartsWith("One iteration of 'in'", File.ReadAllText(Path.Combine(folder, "summary.txt")), StringComparison.Ordinal);
+        Assert.Contains("Why a monitor can beat native here", stdout, StringComparison.Ordinal);
         var (refused, _, error) = Virtsim.Run("explain", "--workload", "forkwait");
         Assert.Equal(2, refused);
         Assert.Contains("not a nanobenchmark", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_long_explanation_starts_with_its_summary_and_keeps_its_narration_in_a_file()
+    {
+        string folder = Path.Combine(Virtsim.TempFolder(), "fork");
+        var (code, stdout, stderr) = Virtsim.Run("explain", "--workload", "lat-fork", "--compare", "--out", folder);
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith("One iteration of 'lat-fork'", stdout, StringComparison.Ordinal);
+        Assert.True(stdout.Split('\n').Length < 40, "the summary, not two thousand lines of narration");
+        Assert.Contains("is in explain.txt; --verbose prints it", stdout, StringComparison.Ordinal);
+        Assert.True(File.ReadAllLines(Path.Combine(folder, "explain.txt")).Length > 1000);
     }
 
     [Fact]

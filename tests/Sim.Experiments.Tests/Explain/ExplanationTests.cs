@@ -3,6 +3,7 @@ using Sim.Experiments.Explain;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Virtualization;
+using Sim.Workloads;
 using Sim.Workloads.Nanobenchmarks;
 
 namespace Sim.Experiments.Tests.Explain;
@@ -67,5 +68,25 @@ public class ExplanationTests
         Assert.Equal(e.Phases.Count, complete.Length);
         Assert.Contains(complete, x => x.GetProperty("name").GetString()!.StartsWith("VM exit: ControlRegisterAccess", StringComparison.Ordinal));
         Assert.True(ExplanationOutput.Timeline(e).Length > 10_000);
+    }
+}
+
+/// <summary>Every workload 'virtsim explain --help' offers can be explained under every architecture that runs it.</summary>
+public class ExplainableWorkloadTests
+{
+    public static TheoryData<string> Offered() => [.. Explanation.Explainable.Select(w => w.Name)];
+
+    [Theory]
+    [MemberData(nameof(Offered))]
+    public void Each_offered_workload_is_explained_under_every_architecture(string name)
+    {
+        HardwareProfile profile = HardwareProfiles.NehalemX5570;
+        IWorkload workload = Explanation.Explainable.Single(w => w.Name == name);
+        foreach (VirtualizationAxes axes in Explanation.Architectures(profile, workload))
+        {
+            Explanation e = Explanation.Of(profile, workload, axes);
+            Assert.NotEmpty(e.Phases);
+            Assert.True(e.TotalCycles > 0, $"{name} under {axes}");
+        }
     }
 }
