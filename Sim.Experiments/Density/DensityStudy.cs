@@ -37,10 +37,12 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
 
     public static DensityStudy Parse(string text, string source, string name)
     {
-        if (YamlFile.Root(text, source) is not YamlMappingNode root)
+        YamlMappingNode root = YamlFile.Root(text, source) switch
         {
-            throw new ScenarioException($"{source}: a density study is a mapping of {string.Join(", ", FileKeys)}.");
-        }
+            YamlMappingNode mapping => mapping,
+            null or YamlScalarNode { Value: null or "" } => throw new ScenarioException($"{source}: the file holds no density study (it is empty or only comments); a study is a mapping of {string.Join(", ", FileKeys)}."),
+            YamlNode other => throw new ScenarioException($"{source}, line {other.Start.Line}: a density study is a mapping of {string.Join(", ", FileKeys)}."),
+        };
         WorkloadScenario? scenario = null;
         string[] presets = DefaultPresets;
         ServiceLevel? slo = null;

@@ -47,6 +47,10 @@ public static class ScenarioFile
                 : key is "guest_workloads" or "outputs" && valueNode is YamlSequenceNode list && list.Children.All(c => c is YamlScalarNode)
                     ? string.Join(",", list.Children.Select(c => ((YamlScalarNode)c).Value))
                     : null;
+            if (value is { Length: > MaxValueCharacters })
+            {
+                throw new ScenarioException($"{where}: {key}: a value of {value.Length} characters; no scenario value is longer than {MaxValueCharacters}.");
+            }
             if (value is null)
             {
                 throw new ScenarioException($"{where}: '{key}' takes a single value, not {(key == "guest_workloads" ? "a mapping (give a list of workload or workload:size)" : "a list or a mapping")}.");
@@ -63,6 +67,9 @@ public static class ScenarioFile
         }
         return scenario;
     }
+
+    /// <summary>The longest value a key may have (the longest real one, a list of guests' workloads, is far shorter), so that an error message can quote it.</summary>
+    private const int MaxValueCharacters = 4096;
 
     private static WorkloadScenario With(WorkloadScenario s, string key, string value, string where) => key switch
     {

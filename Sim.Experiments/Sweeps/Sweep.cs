@@ -54,10 +54,12 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
 
     public static Sweep Parse(string text, string source, string name)
     {
-        if (YamlFile.Root(text, source) is not YamlMappingNode root)
+        YamlMappingNode root = YamlFile.Root(text, source) switch
         {
-            throw new ScenarioException($"{source}: a sweep is a mapping of {string.Join(", ", FileKeys)}.");
-        }
+            YamlMappingNode mapping => mapping,
+            null or YamlScalarNode { Value: null or "" } => throw new ScenarioException($"{source}: the file holds no sweep (it is empty or only comments); a sweep is a mapping of {string.Join(", ", FileKeys)}."),
+            YamlNode other => throw new ScenarioException($"{source}, line {other.Start.Line}: a sweep is a mapping of {string.Join(", ", FileKeys)}."),
+        };
         YamlMappingNode? baseNode = null;
         YamlMappingNode? grid = null;
         int seeds = 1;

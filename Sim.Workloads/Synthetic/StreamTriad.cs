@@ -53,5 +53,6 @@ public sealed class StreamTriad : IDataWorkload
         return [new Metric("bandwidth", outcome.PerSecond(24.0 * context.Size) / 1e6, "MB/s")];
     }
 
-    private static ulong ArrayBytes(long size) => ((ulong)size * 8 + 4095) & ~4095UL;
+    // Saturates at 2^59 bytes, past any machine's memory, so that an absurd size is refused for its footprint rather than wrapping round to a small one.
+    private static ulong ArrayBytes(long size) => ((Math.Min((ulong)size, 1UL << 56) * 8) + 4095) & ~4095UL;
 }
