@@ -24,9 +24,10 @@ internal static class CompareCommand
         var output = new Option<string?>("--out") { Description = "Results folder (default runs/compare-WORKLOAD-PROFILE, replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
         var json = new Option<bool>("--json") { Description = "Print the comparison as one JSON object." };
+        var metric = new Option<string?>("--metric") { Description = "The figure of merit figure.png draws for every preset (default: the workload's first; response_p99 for a service under an open-loop client)." };
         var command = new Command("compare", "Run a workload natively and under every preset on the same seed: slowdown, cycles by category, VM exits by reason.")
         {
-            workload, profile, size, seed, disk, diskInterface, output, force, json,
+            workload, profile, size, seed, disk, diskInterface, output, force, json, metric,
         };
         command.SetAction(parse =>
         {
@@ -35,18 +36,23 @@ internal static class CompareCommand
                 Workload = parse.GetValue(workload)!, Profile = parse.GetValue(profile)!, Size = parse.GetValue(size), Seed = parse.GetValue(seed),
                 Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
             };
-            return Execute(scenario, parse.GetValue(output), parse.GetValue(force), parse.GetValue(json));
+            return Execute(scenario, parse.GetValue(output), parse.GetValue(force), parse.GetValue(json), parse.GetValue(metric));
         });
         return command;
     }
 
-    private static int Execute(WorkloadScenario scenario, string? outDir, bool force, bool json)
+    private static int Execute(WorkloadScenario scenario, string? outDir, bool force, bool json, string? metric)
     {
         if (scenario.FirstProblem() is { } problem)
         {
             return Fail(problem + ".");
         }
         (IWorkload workload, long n) = scenario.ResolveWorkload();
+        string drawn = metric ?? (workload.FigureNames.Contains("response_p99") ? "response_p99" : workload.FigureNames[0]);
+        if (!workload.FigureNames.Contains(drawn))
+        {
+            return Fail($"--metric: {workload.Name} reports no figure of merit '{drawn}'; it reports {string.Join(", ", workload.FigureNames)}.");
+        }
         HardwareProfile profile = scenario.ResolveProfile();
         IReadOnlyList<PresetOutcome> outcomes = [];
         string summary = "";
@@ -64,6 +70,7 @@ internal static class CompareCommand
                 folder.WriteText("report.md", w => w.Write(ComparisonReport.ToMarkdown(outcomes, scenario.Workload, workload.Description, profile.Name, n, scenario.Seed)));
                 folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.Workload} on {profile.Name}: cycles by category", outcomes)));
                 folder.WriteBinary("exits.png", s => s.Write(ExitChart.Png($"{scenario.Workload} on {profile.Name}: VM exits by reason", outcomes)));
+                folder.WriteBinary("figure.png", s => s.Write(FigureChart.Png($"{scenario.Workload} on {profile.Name}: {drawn}", outcomes, drawn)));
                 string resolved = JsonText.Of(scenario.Resolved());
                 folder.WriteText("scenario.json", w => w.Write(resolved));
                 (string version, string commit) = VersionCommand.ProgramVersion();

@@ -23,9 +23,10 @@ internal static class DensityCommand
         var presets = new Option<string?>("--presets") { Description = "The presets to compare, comma-separated, instead of the study's (such as type1,oslevel)." };
         var slo = new Option<string?>("--slo") { Description = "The service level instead of the study's, such as \"response_p99 <= 1000\"." };
         var maxGuests = new Option<int?>("--max-guests") { Description = "Where the search stops, instead of the study's (1 to 254)." };
+        var metric = new Option<string?>("--metric") { Description = "The figure of merit density.png draws, instead of the study's plot: (default: the worst guest's service-level metric; another is drawn as the guests' mean), such as requests." };
         var command = new Command("density", "Search, per preset, for the most guests that keep a service level on one host; densities, probes, report and plot.")
         {
-            file, output, force, presets, slo, maxGuests,
+            file, output, force, presets, slo, maxGuests, metric,
         };
         command.SetAction(parse =>
         {
@@ -33,7 +34,7 @@ internal static class DensityCommand
             try
             {
                 study = parse.GetValue(file) is { } path ? DensityStudy.Load(path) : DensityStudy.Default;
-                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests));
+                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests), parse.GetValue(metric));
             }
             catch (ScenarioException e)
             {

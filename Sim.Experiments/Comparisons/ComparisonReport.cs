@@ -60,7 +60,7 @@ public static class ComparisonReport
             string slowdown = o.SlowdownAgainst(native) is { } s ? s.ToString("0.000", Ci) : "";
             md.Append(Ci, $"| {o.Preset} | {AxisNames.Of(o.Axes.Cpu)} | {AxisNames.Of(o.Axes.Mmu)} | {AxisNames.Of(o.Axes.Io)} | {AxisNames.Of(o.Axes.Hosting)} | {slowdown} | {merit} |\n");
         }
-        md.Append("\n![cycles by category, relative to native](cycles.png)\n\n![VM exits by reason, relative to native](exits.png)\n");
+        md.Append("\n![cycles by category, relative to native](cycles.png)\n\n![VM exits by reason, relative to native](exits.png)\n\n![a figure of merit under every preset (--metric)](figure.png)\n");
         foreach (PresetOutcome o in outcomes.Where(o => o.Result is { Exits.Count: > 0 }))
         {
             md.Append(Ci, $"\n## VM exits under {o.Preset}\n\n| reason | count | cycles | cycles per exit |\n|---|---:|---:|---:|\n");

@@ -109,9 +109,11 @@ public static class DensityReport
         Fonts.Default = "DejaVu Sans"; // this machine kind ships DejaVu; without a font ScottPlot draws no text
         var plot = new Plot();
         Color[] colors = [Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.MediumPurple];
-        static bool Plotted(DensityProbe p) => p.Refused is null && double.IsFinite(p.Worst) && p.Worst > 0; // a point a log axis can show
+        bool level = study.PlotMetric == study.Slo.Metric; // the worst guest against the level, or the guests' mean of another figure
+        double Value(DensityProbe p) => level ? p.Worst : p.MeanFigures.FirstOrDefault(f => f.Name == study.PlotMetric)?.Value ?? double.NaN;
+        bool Plotted(DensityProbe p) => p.Refused is null && double.IsFinite(Value(p)) && Value(p) > 0; // a point a log axis can show
         DensityProbe[] all = [.. results.SelectMany(r => r.Probes).Where(Plotted)];
-        bool log = all.Length > 0 && all.Max(p => p.Worst) > 100 * Math.Max(all.Min(p => p.Worst), study.Slo.Bound / 100);
+        bool log = all.Length > 0 && all.Max(Value) > 100 * Math.Max(all.Min(Value), level ? study.Slo.Bound / 100 : 0);
         double Y(double v) => log ? Math.Log10(v) : v;
         int line = 0;
         foreach (DensityResult r in results.Where(r => r.Skipped is null))
@@ -124,11 +126,11 @@ public static class DensityReport
                 {
                     continue;
                 }
-                var scatter = plot.Add.Scatter(ran.Select(p => (double)p.Guests).ToArray(), ran.Select(p => Y(p.Worst)).ToArray());
+                var scatter = plot.Add.Scatter(ran.Select(p => (double)p.Guests).ToArray(), ran.Select(p => Y(Value(p))).ToArray());
                 scatter.Color = color;
                 scatter.LineWidth = 3;
-                scatter.MarkerSize = 10;
-                scatter.LinePattern = ignored ? LinePattern.Dotted : LinePattern.Solid;
+                CycleChart.Distinguish(scatter, line - 1); // each preset its marker, so that coinciding curves stay visible
+                scatter.LinePattern = ignored ? LinePattern.Dotted : LinePattern.Solid; // the pattern says whether memory was bounded
                 scatter.LegendText = ignored ? $"{r.Preset}, memory unbounded: {r.ServiceLevelBound} guests" : $"{r.Preset}: {r.Density} guests ({r.BoundBy})";
             }
             if (r.BoundBy == "memory")
@@ -140,16 +142,21 @@ public static class DensityReport
                 bound.LegendText = $"{r.Preset}: the host's memory holds {r.MemoryBound}";
             }
         }
-        var level = plot.Add.HorizontalLine(Y(study.Slo.Bound));
-        level.LinePattern = LinePattern.Dashed;
-        level.Color = Colors.Black;
-        level.LineWidth = 2;
-        level.LegendText = $"service level: {study.Slo}";
+        if (level)
+        {
+            var slo = plot.Add.HorizontalLine(Y(study.Slo.Bound));
+            slo.LinePattern = LinePattern.Dashed;
+            slo.Color = Colors.Black;
+            slo.LineWidth = 2;
+            slo.LegendText = $"service level: {study.Slo}";
+        }
         string unit = log ? ", log scale" : "";
-        string measure = all.Length > 0 && all[0].Unit.Length > 0 ? $" ({all[0].Unit})" : "";
-        CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, $"worst guest's {study.Slo.Metric}{measure}{unit}", $"Guest density: {study.Base.Workload} on {study.Base.Profile}");
+        string? shownUnit = level ? (all.Length > 0 ? all[0].Unit : null) : all.Select(p => p.MeanFigures.First(f => f.Name == study.PlotMetric).Unit).FirstOrDefault();
+        string measure = shownUnit is { Length: > 0 } u ? $" ({u})" : "";
+        CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, $"{(level ? "worst guest's" : "guests' mean")} {study.PlotMetric}{measure}{unit}", $"Guest density: {study.Base.Workload} on {study.Base.Profile}");
         plot.Axes.Bottom.Label.Text = "guests on the host";
         plot.Axes.Bottom.Label.FontSize = 22;
+        CycleChart.WholeNumbers(plot.Axes.Bottom);
         if (log)
         {
             plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Math.Pow(10, v).ToString("G3", Ci) };

@@ -13,6 +13,9 @@ public sealed record DensityProbe(string Preset, int Guests, string? Refused, do
 {
     /// <summary>The guests' mean host memory in MiB: a VM's reservation, a container's peak charge (NaN when refused).</summary>
     public double MemoryPerGuestMiB { get; init; } = double.NaN;
+
+    /// <summary>Each figure of merit, the mean over the guests (what <c>density.png</c> draws for a metric other than the service level's); empty when refused.</summary>
+    public IReadOnlyList<Metric> MeanFigures { get; init; } = [];
 }
 
 /// <summary>How many guests a preset fits, what stopped it, and every probe that found it.</summary>
@@ -138,7 +141,7 @@ public static class DensitySearch
         {
             r = scenario.RunOnce(scenario.Seed);
         }
-        catch (InsufficientMemoryException e)
+        catch (MemoryExhaustedException e)
         {
             return new DensityProbe(preset, guests, $"memory exhausted while running: {e.Message}", double.NaN, "", double.NaN, false);
         }
@@ -149,6 +152,7 @@ public static class DensitySearch
         return new DensityProbe(preset, guests, null, worst, unit, figures.Average(f => f[0].Value), study.Slo.IsMet(worst))
         {
             MemoryPerGuestMiB = memory.Average(b => b / (double)(1 << 20)),
+            MeanFigures = [.. figures[0].Select((f, i) => new Metric(f.Name, figures.Average(g => g[i].Value), f.Unit))],
         };
     }
 }

@@ -13,7 +13,13 @@ namespace Sim.Experiments.Density;
 /// </summary>
 public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyList<string> Presets, ServiceLevel Slo, int MaxGuests)
 {
-    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests"];
+    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests", "plot"];
+
+    /// <summary>The figure of merit <c>density.png</c> draws (the file's <c>plot:</c>, or <c>--metric</c>); null for the service level's.</summary>
+    public string? Plot { get; init; }
+
+    /// <summary>What <c>density.png</c> draws: the worst guest's service-level metric, or the guests' mean of <see cref="Plot"/>.</summary>
+    public string PlotMetric => Plot ?? Slo.Metric;
 
     /// <summary>The presets compared when a study names none: those that consolidate guests (the VT-x hypervisors and containers).</summary>
     public static readonly string[] DefaultPresets = ["type1", "type2", "oslevel"];
@@ -47,6 +53,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         string[] presets = DefaultPresets;
         ServiceLevel? slo = null;
         int maxGuests = Runs.Consolidation.MaxGuests;
+        (string Metric, string Where)? plot = null;
         foreach ((YamlNode k, YamlNode v) in root.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
@@ -72,37 +79,51 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                 case "max_guests":
                     maxGuests = CheckMaxGuests(v is YamlScalarNode { Value: { } m } && int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0, where);
                     break;
+                case "plot":
+                    plot = v is YamlScalarNode { Value: { Length: > 0 } metric } ? (metric, where)
+                        : throw new ScenarioException($"{where}: plot names the figure of merit density.png draws, such as requests.");
+                    break;
                 default:
                     throw new ScenarioException($"{source}, line {k.Start.Line}: unknown key '{key}'; a density study has {string.Join(", ", FileKeys)}.");
             }
         }
         var study = new DensityStudy(name, scenario ?? throw new ScenarioException($"{source}: base is missing; give the scenario of one guest."), presets,
             slo ?? throw new ScenarioException($"{source}: slo is missing; give the service level every guest must keep, such as 'response_p99 <= 2000'."), maxGuests);
-        study.CheckSlo(source);
-        return study;
+        CheckFigure(study.Base, study.Slo.Metric, source, "slo");
+        if (plot is { } p)
+        {
+            CheckFigure(study.Base, p.Metric, p.Where, "plot");
+        }
+        return study with { Plot = plot?.Metric };
     }
 
-    /// <summary>Refuses a service level on a figure the base's workload does not report, before anything is simulated.</summary>
-    private void CheckSlo(string where)
+    /// <summary>Refuses a service level or a plot on a figure the base's workload does not report, before anything is simulated.</summary>
+    private static void CheckFigure(WorkloadScenario scenario, string metric, string where, string key)
     {
-        IReadOnlyList<string> names = Base.ResolveWorkload().Workload.FigureNames;
-        if (!names.Contains(Slo.Metric))
+        if (scenario.Problem("workload") is not null)
         {
-            string hint = Base.Workload == "web" && Base.RequestRate is null ? " (web reports response times only with request_rate in the base)" : "";
-            throw new ScenarioException($"{where}: slo: {Base.Workload} reports no figure of merit '{Slo.Metric}'; it reports {string.Join(", ", names)}{hint}.");
+            return; // the base's own error says what is wrong
+        }
+        IReadOnlyList<string> names = scenario.ResolveWorkload().Workload.FigureNames;
+        if (!names.Contains(metric))
+        {
+            string hint = scenario.Workload == "web" && scenario.RequestRate is null ? " (web reports response times only with request_rate in the base)" : "";
+            throw new ScenarioException($"{where}: {key}: {scenario.Workload} reports no figure of merit '{metric}'; it reports {string.Join(", ", names)}{hint}.");
         }
     }
 
     /// <summary>The study with the command line's overrides: presets (comma-separated), service level, maximum guests; null keeps the study's.</summary>
-    public DensityStudy With(string? presets, string? slo, int? maxGuests)
+    public DensityStudy With(string? presets, string? slo, int? maxGuests, string? plot = null)
     {
         DensityStudy study = this with
         {
             Presets = presets is null ? Presets : CheckPresets(presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), "--presets"),
             Slo = slo is null ? Slo : ServiceLevel.Parse(slo, "--slo"),
             MaxGuests = maxGuests is { } m ? CheckMaxGuests(m, "--max-guests") : MaxGuests,
+            Plot = plot ?? Plot,
         };
-        study.CheckSlo(slo is null ? Name : "--slo");
+        CheckFigure(study.Base, study.Slo.Metric, slo is null ? Name : "--slo", "slo");
+        CheckFigure(study.Base, study.PlotMetric, plot is null ? Name : "--metric", "plot");
         return study;
     }
 
@@ -126,5 +147,5 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         ["presets"] = Presets,
         ["slo"] = Slo.ToString(),
         ["max_guests"] = MaxGuests,
-    };
+    }.Concat(Plot is null ? [] : [new KeyValuePair<string, object>("plot", Plot)]).ToDictionary();
 }

@@ -51,6 +51,22 @@ public static class CycleChart
         plot.Axes.Title.Label.FontSize = 26;
     }
 
+    /// <summary>
+    /// Tells series apart by more than colour: each its own marker and line pattern, so that lines
+    /// that coincide (two presets with the same figure) stay visible, one drawn over the other.
+    /// </summary>
+    internal static void Distinguish(ScottPlot.Plottables.Scatter scatter, int index)
+    {
+        MarkerShape[] markers = [MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle, MarkerShape.OpenSquare, MarkerShape.OpenTriangleUp, MarkerShape.Cross];
+        LinePattern[] patterns = [LinePattern.Solid, LinePattern.Dashed, LinePattern.Dotted, LinePattern.DenselyDashed];
+        scatter.MarkerShape = markers[index % markers.Length];
+        scatter.MarkerSize = 14 - (2 * (index % 3)); // the first largest, so a later one on top of it leaves its rim showing
+        scatter.LinePattern = patterns[index % patterns.Length];
+    }
+
+    /// <summary>Ticks at whole numbers only, for an axis that counts (guests, exits, cores).</summary>
+    internal static void WholeNumbers(IAxis axis) => axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+
     /// <summary>Each category's colour, the same in every chart (one colour per category).</summary>
     public static Color ColorOf(CycleCategory category) => Palette[(int)category];
 

@@ -6,8 +6,9 @@ namespace Sim.Experiments.Output;
 
 /// <summary>
 /// The VM exits of the presets that ran, side by side: a stacked bar each, one layer per exit
-/// reason, its height the cycles of those exits (exit to entry, handler included) in units of
-/// native's total cycles: what each kind of trap costs the workload. Sized to be projected.
+/// reason, its height the cycles of those exits (exit to entry, handler included) in percent of
+/// native's total cycles: what each kind of trap costs the workload. The axis is scaled to the
+/// tallest bar, however small, and a preset without exits says so. Sized to be projected.
 /// </summary>
 public static class ExitChart
 {
@@ -22,7 +23,7 @@ public static class ExitChart
         ArgumentNullException.ThrowIfNull(outcomes);
         Fonts.Default = "DejaVu Sans"; // this machine kind ships DejaVu; without a font ScottPlot draws no text
         PresetOutcome[] ran = [.. outcomes.Where(o => o.Result is not null)];
-        double native = Math.Max(1, (double)ran[0].Result!.Outcome.CoreCycles);
+        double native = Math.Max(1, (double)ran[0].Result!.Outcome.CoreCycles) / 100; // in percent of native's cycles
         ExitReason[] reasons = [.. Enum.GetValues<ExitReason>().Where(e => ran.Any(o => o.Result!.Exits.Any(x => x.Reason == e)))];
         var plot = new Plot();
         double tallest = 0;
@@ -39,10 +40,24 @@ public static class ExitChart
             plot.Add.Bars(bars).LegendText = reasons[k].ToString();
         }
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, ran.Length).Select(i => (double)i)], [.. ran.Select(o => o.Preset)]);
-        CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, "exit cycles, relative to native's cycles", title);
-        plot.Legend.FontSize = 18;
-        plot.ShowLegend(Edge.Right);
-        plot.Axes.SetLimits(-0.6, ran.Length - 0.4, 0, Math.Max(tallest, 0.01) * 1.1);
+        double top = tallest > 0 ? tallest * 1.15 : 1;
+        for (int i = 0; i < ran.Length; i++)
+        {
+            if (ran[i].Result!.Exits.Count == 0)
+            {
+                var none = plot.Add.Text("no VM exits", i, top * 0.02);
+                none.LabelFontSize = 18;
+                none.LabelFontColor = Colors.Gray;
+                none.LabelAlignment = Alignment.LowerCenter;
+            }
+        }
+        CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, "exit cycles, % of native's cycles", title);
+        if (reasons.Length > 0)
+        {
+            plot.Legend.FontSize = 18;
+            plot.ShowLegend(Edge.Right); // an empty legend beside the plot leaves the whole picture blank
+        }
+        plot.Axes.SetLimits(-0.6, ran.Length - 0.4, 0, top);
         return plot.GetImage(CycleChart.Width, CycleChart.Height).GetImageBytes(ImageFormat.Png);
     }
 }

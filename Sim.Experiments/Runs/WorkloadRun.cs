@@ -37,7 +37,7 @@ public static class WorkloadRun
     public const ulong HostSoftwareBytes = 256UL << 20;
 
     /// <param name="timeLimit">Simulated time at which the run stops even if workloads have not ended (their figures of merit are then NaN); null to run until they end.</param>
-    /// <exception cref="Scenarios.ScenarioException">The simulated machine ran out of physical memory: the scenario asks more of it than it has.</exception>
+    /// <exception cref="Scenarios.MemoryExhaustedException">The simulated machine ran out of physical memory: the scenario asks more of it than it has.</exception>
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
         VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null,
         Tick? timeLimit = null)
@@ -48,7 +48,7 @@ public static class WorkloadRun
         }
         catch (InsufficientMemoryException e)
         {
-            throw new Scenarios.ScenarioException($"the simulated machine ran out of memory running {workload.Name} at size {size}: {e.Message} Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.");
+            throw new Scenarios.MemoryExhaustedException($"the simulated machine ran out of memory running {workload.Name} at size {size}: {e.Message} Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.");
         }
     }
 

@@ -116,4 +116,7 @@ public static class ScenarioFile
 }
 
 /// <summary>A scenario that cannot run, with where and why.</summary>
-public sealed class ScenarioException(string message) : Exception(message);
+public class ScenarioException(string message) : Exception(message);
+
+/// <summary>A scenario whose simulated machine ran out of physical memory while it ran: it asks more of the machine than it has.</summary>
+public sealed class MemoryExhaustedException(string message) : ScenarioException(message);

@@ -15,7 +15,26 @@ public sealed record SweepPoint(int Index, string Id, IReadOnlyList<(string Key,
 /// </summary>
 public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyList<SweepPoint> Points, int Seeds)
 {
-    public static readonly string[] FileKeys = ["base", "grid", "seeds"];
+    public static readonly string[] FileKeys = ["base", "grid", "seeds", "plot"];
+
+    /// <summary>The figure of merit <c>sweep.png</c> draws (the file's <c>plot:</c>, or <c>--metric</c>); null for the first figure of the first point's workload.</summary>
+    public string? Plot { get; init; }
+
+    /// <summary>The metrics every run of the sweep reports: the figures of merit all its points' workloads share, and simulated_seconds.</summary>
+    public IReadOnlyList<string> Metrics() =>
+        [.. Points.Select(p => p.Scenario.ResolveWorkload().Workload.FigureNames).Aggregate((a, b) => [.. a.Intersect(b)]), "simulated_seconds"];
+
+    /// <summary>
+    /// The metric <c>sweep.png</c> draws: <see cref="Plot"/>; else, for a service under an
+    /// open-loop client, its 99th-percentile response time (its first figure, the requests served a
+    /// second, is the offered load until it saturates: a flat line); else the runs' first metric.
+    /// </summary>
+    public string PlotMetric => Plot ?? (Metrics().Contains("response_p99") ? "response_p99" : Metrics()[0]);
+
+    /// <summary>The sweep drawing <paramref name="metric"/> instead (null keeps its own); a <see cref="ScenarioException"/> naming <paramref name="where"/> if no run reports it.</summary>
+    public Sweep WithPlot(string? metric, string where) => metric is null ? this
+        : Metrics().Contains(metric) ? this with { Plot = metric }
+        : throw new ScenarioException($"{where}: the sweep's runs report no metric '{metric}'; they report {string.Join(", ", Metrics())}.");
 
     /// <summary>The most points a grid may have: each is checked as a scenario before anything runs, so a grid is refused past this before any is built.</summary>
     public const int MaxPoints = 100_000;
@@ -63,6 +82,7 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
         YamlMappingNode? baseNode = null;
         YamlMappingNode? grid = null;
         int seeds = 1;
+        (string Metric, string Where)? plot = null;
         foreach ((YamlNode k, YamlNode v) in root.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
@@ -77,6 +97,10 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
                 case "seeds":
                     seeds = v is YamlScalarNode { Value: { } s } && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 1000 ? n
                         : throw new ScenarioException($"{source}, line {v.Start.Line}: seeds must be a whole number from 1 to 1000.");
+                    break;
+                case "plot":
+                    plot = v is YamlScalarNode { Value: { Length: > 0 } metric } ? (metric, $"{source}, line {v.Start.Line}")
+                        : throw new ScenarioException($"{source}, line {v.Start.Line}: plot names the figure of merit sweep.png draws, such as response_p99.");
                     break;
                 default:
                     throw new ScenarioException($"{source}, line {k.Start.Line}: unknown key '{key}'; a sweep has {string.Join(", ", FileKeys)}.");
@@ -134,7 +158,8 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
             string where = $"{source} (point {index + 1}: {string.Join(", ", values.Select(v => $"{v.Key}={v.Item2}"))})";
             points.Add(new SweepPoint(index, $"p{index + 1:D4}", values, ScenarioFile.FromNode(node, where)));
         }
-        return new Sweep(name, [.. axes.Select(a => a.Key)], points, seeds);
+        var sweep = new Sweep(name, [.. axes.Select(a => a.Key)], points, seeds);
+        return plot is { } p ? sweep.WithPlot(p.Metric, p.Where) : sweep;
     }
 
     /// <summary>Every combination of one value per axis, the first axis varying slowest.</summary>

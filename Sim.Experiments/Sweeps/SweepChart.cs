@@ -7,7 +7,7 @@ using Sim.Workloads;
 namespace Sim.Experiments.Sweeps;
 
 /// <summary>
-/// A sweep's first figure of merit against its last numeric grid axis (the number of guests, a
+/// A sweep's figure of merit (<see cref="Sweep.PlotMetric"/>) against its last numeric grid axis (the number of guests, a
 /// size, a quota ...), one line per combination of the other axes, each point its mean over the
 /// seeds with its 95% interval as an error bar: how a workload holds up as guests are added (a
 /// density curve) or as any knob is turned. Sized and lettered to be read when projected.
@@ -27,7 +27,7 @@ public static class SweepChart
         ArgumentNullException.ThrowIfNull(results);
         string axis = NumericAxis(sweep) ?? throw new InvalidOperationException("The sweep's grid has no numeric axis to plot against.");
         Fonts.Default = "DejaVu Sans"; // this machine kind ships DejaVu; without a font ScottPlot draws no text
-        Metric first = results[0].Metrics[0];
+        Metric first = results[0].Metrics.FirstOrDefault(m => m.Name == sweep.PlotMetric) ?? throw new InvalidOperationException($"The runs report no metric '{sweep.PlotMetric}'.");
         var plot = new Plot();
         Color[] colors = [Colors.SteelBlue, Colors.DarkOrange, Colors.SeaGreen, Colors.IndianRed, Colors.MediumPurple, Colors.Olive, Colors.Teal, Colors.Black];
         int line = 0;
@@ -48,11 +48,11 @@ public static class SweepChart
                 ys.Add(s.Mean);
                 errors.Add(double.IsNaN(s.HalfWidth) ? 0 : s.HalfWidth);
             }
-            Color color = colors[line++ % colors.Length];
+            Color color = colors[line % colors.Length];
             var scatter = plot.Add.Scatter(xs.ToArray(), ys.ToArray());
             scatter.Color = color;
             scatter.LineWidth = 3;
-            scatter.MarkerSize = 10;
+            CycleChart.Distinguish(scatter, line++);
             scatter.LegendText = group.Key.Length == 0 ? first.Name : group.Key;
             var bars = plot.Add.ErrorBar(xs.ToArray(), ys.ToArray(), errors.ToArray());
             bars.Color = color;
@@ -60,6 +60,10 @@ public static class SweepChart
         CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, $"{first.Name} ({first.Unit})", $"Sweep {sweep.Name}: {first.Name} against {axis}");
         plot.Axes.Bottom.Label.Text = axis;
         plot.Axes.Bottom.Label.FontSize = 22;
+        if (sweep.Points.All(p => long.TryParse(p.Values.First(v => v.Key == axis).Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
+        {
+            CycleChart.WholeNumbers(plot.Axes.Bottom); // guests, cores, sizes: no 2.5 guests on the axis
+        }
         plot.Legend.FontSize = 16;
         plot.ShowLegend(Edge.Right);
         return plot.GetImage(CycleChart.Width, CycleChart.Height).GetImageBytes(ImageFormat.Png);

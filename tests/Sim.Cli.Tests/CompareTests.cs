@@ -48,3 +48,20 @@ public class CompareTests
         Assert.False(Directory.Exists(outDir));
     }
 }
+
+public class CompareChartTests
+{
+    [Fact]
+    public void The_exit_chart_draws_something_when_no_preset_exits_and_the_metric_can_be_chosen()
+    {
+        string outDir = Path.Combine(Virtsim.TempFolder(), "fork");
+        var (code, _, stderr) = Virtsim.Run("compare", "--workload", "lat-null", "--size", "50", "--out", outDir, "--metric", "latency");
+        Assert.True(code == 0, stderr);
+        // An empty legend beside the plot used to leave the whole picture white (about 4 KB of PNG).
+        Assert.True(new FileInfo(Path.Combine(outDir, "exits.png")).Length > 10_000);
+        Assert.True(new FileInfo(Path.Combine(outDir, "figure.png")).Length > 10_000);
+        var (bad, _, error) = Virtsim.Run("compare", "--workload", "lat-null", "--size", "50", "--out", Path.Combine(Virtsim.TempFolder(), "never"), "--metric", "iops");
+        Assert.Equal(2, bad);
+        Assert.Contains("lat-null reports no figure of merit 'iops'; it reports latency", error, StringComparison.Ordinal);
+    }
+}

@@ -150,6 +150,22 @@ public class SweepTests
     }
 
     [Fact]
+    public void The_curve_draws_the_metric_asked_for_and_an_unknown_one_is_refused()
+    {
+        string file = SweepFile("base:\n  workload: web\n  request_rate: 3000\n  size: 40\n  profile: nehalem-x5570\ngrid:\n  preset: [type1, oslevel]\n  guests: [1, 2]\nplot: response_mean\n");
+        string folder = Path.Combine(Virtsim.TempFolder(), "web");
+        var (code, _, stderr) = Virtsim.Run("sweep", file, "--out", folder);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("![response_mean against the grid's numeric axis](sweep.png)", File.ReadAllText(Path.Combine(folder, "report.md")), StringComparison.Ordinal);
+        byte[] mean = File.ReadAllBytes(Path.Combine(folder, "sweep.png"));
+        Assert.Equal(0, Virtsim.Run("sweep", file, "--out", folder, "--metric", "response_p99").ExitCode); // the runs are kept: plot changes no run
+        Assert.NotEqual(mean, File.ReadAllBytes(Path.Combine(folder, "sweep.png")));
+        var (bad, _, error) = Virtsim.Run("sweep", file, "--out", folder, "--metric", "latency");
+        Assert.Equal(2, bad);
+        Assert.Contains("no metric 'latency'; they report requests, response_mean", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_Slurm_script_runs_one_shard_per_array_task()
     {
         string folder = Path.Combine(Virtsim.TempFolder(), "cluster");

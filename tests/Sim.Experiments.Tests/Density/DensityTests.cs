@@ -42,6 +42,7 @@ public class DensityTests
     [InlineData("base: {workload: web}\nslo: requests >= 1\npresets: [type9]", "'type9' is not a virtualization preset")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\nmax_guests: 0", "max_guests must be a whole number from 1 to 254")]
     [InlineData("base: {workload: web, request_rate: fast}\nslo: requests >= 1", "request_rate: 'fast' is not a number or none")]
+    [InlineData("plot: response_p99\nbase: {workload: web}\nslo: requests >= 1", "study.yaml, line 1: plot: web reports no figure of merit 'response_p99'; it reports requests (web reports response times only with request_rate")]
     public void A_bad_study_is_refused_with_what_is_wrong(string text, string message)
     {
         var e = Assert.Throws<ScenarioException>(() => DensityStudy.Parse(text, "study.yaml", "study"));
