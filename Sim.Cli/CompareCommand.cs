@@ -62,7 +62,8 @@ internal static class CompareCommand
             written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.Profile}"), replace: outDir is null || force, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-                outcomes = PresetComparison.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine());
+                var progress = new Progress("compare ");
+                outcomes = PresetComparison.Run(profile, workload, n, scenario.Seed, scenario.ResolveMachine(), (done, total, preset) => progress.Report(done, total, preset));
                 summary = ComparisonReport.ToJson(outcomes, scenario.Workload, profile.Name, n, scenario.Seed);
                 folder.WriteText("presets.csv", w => ComparisonReport.WritePresets(w, outcomes));
                 folder.WriteText("exits.csv", w => ComparisonReport.WriteExits(w, outcomes));

@@ -28,6 +28,10 @@ internal static class ReproduceCommand
 
     private static int Execute(string root, string? only, int threads)
     {
+        if (RunCommand.ThreadsProblem(threads) is { } problem)
+        {
+            return Fail(problem);
+        }
         string scenarios = Path.Combine(AppContext.BaseDirectory, "scenarios");
         string[] files = [.. Directory.GetFiles(scenarios, "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
         string[] studies = [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "studies"), "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
@@ -36,26 +40,34 @@ internal static class ReproduceCommand
         {
             return Fail($"there is nothing named '{only}' to reproduce; the names are: {string.Join(", ", names)}.");
         }
+        // Progress over the folders, each with its own progress beneath: the validation suite is the longest.
+        var progress = new Progress("reproduce ");
+        int total = names.Count(n => only is null || n == only), done = 0;
+        void Done(string name, string folder)
+        {
+            Console.WriteLine($"{name}: {folder}");
+            progress.Report(++done, total, name);
+        }
         try
         {
             foreach (string file in files.Where(f => only is null || Path.GetFileNameWithoutExtension(f) == only))
             {
                 string name = Path.GetFileNameWithoutExtension(file);
                 WorkloadScenario scenario = ScenarioFile.Load(file);
-                (_, string folder) = WorkloadRunner.Write(scenario, Path.Combine(root, name), replace: true);
-                Console.WriteLine($"{name}: {folder}");
+                (_, string folder) = WorkloadRunner.Write(scenario, Path.Combine(root, name), replace: true, threads);
+                Done(name, folder);
             }
             foreach (string file in studies.Where(f => only is null || Path.GetFileNameWithoutExtension(f) == only))
             {
                 string name = Path.GetFileNameWithoutExtension(file);
                 (_, string folder) = DensityCommand.Write(DensityStudy.Load(file), Path.Combine(root, name), replace: true);
-                Console.WriteLine($"{name}: {folder}");
+                Done(name, folder);
             }
             if (only is null or "validation")
             {
                 IReadOnlyList<ReferenceExperiment> suite = ValidationSuite.Load(Path.Combine(AppContext.BaseDirectory, "validation"));
                 (_, string folder) = ValidateCommand.Write(suite, Path.Combine(root, "validation"), replace: true, threads);
-                Console.WriteLine($"validation: {folder}");
+                Done("validation", folder);
             }
             return 0;
         }

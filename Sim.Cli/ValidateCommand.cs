@@ -41,6 +41,10 @@ internal static class ValidateCommand
 
     private static int Execute(string suiteFolder, string? outDir, bool force, bool strict, int threads, string? only)
     {
+        if (RunCommand.ThreadsProblem(threads) is { } problem)
+        {
+            return Fail(problem);
+        }
         IReadOnlyList<ReferenceExperiment> experiments;
         try
         {
@@ -69,19 +73,60 @@ internal static class ValidateCommand
         return strict && results.Any(r => !r.Within) ? 1 : 0;
     }
 
-    /// <summary>Runs <paramref name="experiments"/> and writes the validation results folder at <paramref name="target"/> (table as CSV and Markdown, the chart); progress on standard error.</summary>
+    /// <summary>
+    /// Runs <paramref name="experiments"/> and writes the validation results folder at
+    /// <paramref name="target"/> (table as CSV and Markdown, the chart), with progress on standard
+    /// error. Each finished experiment's value is kept at once in a hidden folder beside the
+    /// target (<c>.NAME.done/</c>), keyed by what decides it (its conditions, measure, and the
+    /// program's version and commit), so that a run interrupted and started again simulates only
+    /// what it had not finished; the folder goes when the results are in place.
+    /// </summary>
     public static (IReadOnlyList<ValidationResult> Results, string Folder) Write(IReadOnlyList<ReferenceExperiment> experiments, string target, bool replace, int threads)
     {
         IReadOnlyList<ValidationResult> results = [];
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target));
+        string kept = Path.Combine(Path.GetDirectoryName(full) ?? ".", "." + Path.GetFileName(full) + ".done");
+        (string version, string commit) = VersionCommand.ProgramVersion();
+        string program = $"{version} {commit}";
         string written = ResultsFolder.Produce(target, replace, folder =>
         {
-            int done = 0;
-            results = ValidationRun.RunAll(experiments, threads, r =>
-                Console.Error.WriteLine($"  [{Interlocked.Increment(ref done)}/{experiments.Count}] {r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance"));
+            Directory.CreateDirectory(kept);
+            string KeptFile(ReferenceExperiment e) => Path.Combine(kept, e.Id + ".json");
+            double? Known(ReferenceExperiment e)
+            {
+                try
+                {
+                    using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(KeptFile(e)));
+                    return doc.RootElement.GetProperty("key").GetString() == ValidationRun.Key(e, program) ? doc.RootElement.GetProperty("simulated").GetDouble() : null;
+                }
+                catch (Exception x) when (x is IOException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                {
+                    return null; // none kept, or not whole, or another program's: simulate it
+                }
+            }
+            var progress = new Progress("validate ");
+            int done = 0, reused = 0;
+            results = ValidationRun.RunAll(experiments, threads, (r, simulated) =>
+            {
+                if (simulated)
+                {
+                    AtomicFile.Write(KeptFile(r.Experiment), JsonText.Of(new Dictionary<string, object> { ["key"] = ValidationRun.Key(r.Experiment, program), ["simulated"] = r.Simulated }));
+                }
+                else
+                {
+                    Interlocked.Increment(ref reused);
+                }
+                progress.Report(Interlocked.Increment(ref done), experiments.Count, $"{r.Experiment.Id}: {(r.Within ? "within" : "outside")} tolerance{(simulated ? "" : " (kept from an interrupted run)")}");
+            }, Known);
+            if (reused > 0)
+            {
+                Console.Error.WriteLine($"validate: {reused} of {experiments.Count} experiments kept from an interrupted run of the same program; the rest simulated.");
+            }
             folder.WriteText("validation.csv", w => ValidationReport.WriteCsv(w, results));
             folder.WriteText("validation.md", w => w.Write(ValidationReport.ToMarkdown(results)));
             folder.WriteBinary("validation.png", s => s.Write(ValidationChart.Png(results)));
         });
+        Directory.Delete(kept, recursive: true);
         return (results, written);
     }
 

@@ -14,16 +14,20 @@ namespace Sim.Experiments.Comparisons;
 public static class PresetComparison
 {
     /// <summary>Runs every preset (in parallel: each run is its own deterministic simulation, so the results do not depend on the order).</summary>
-    public static IReadOnlyList<PresetOutcome> Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration configuration)
+    /// <param name="done">Hears of each preset's run as it ends (how many of how many, and which).</param>
+    public static IReadOnlyList<PresetOutcome> Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration configuration,
+        Action<int, int, string>? done = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(workload);
         ArgumentNullException.ThrowIfNull(configuration);
         var outcomes = new PresetOutcome[VirtualizationAxes.Presets.Count];
+        int finished = 0;
         Parallel.For(0, outcomes.Length, i =>
         {
             string preset = VirtualizationAxes.Presets[i];
             outcomes[i] = PresetOutcome.Of(preset, VirtualizationAxes.ForPreset(preset, profile), profile, workload, size, seed, configuration);
+            done?.Invoke(Interlocked.Increment(ref finished), outcomes.Length, preset);
         });
         return outcomes;
     }

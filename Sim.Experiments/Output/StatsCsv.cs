@@ -45,6 +45,16 @@ public static class StatsCsv
     }
 
     /// <summary>Shortest round-trip form; empty for NaN (an undefined value, such as the interval of one run).</summary>
+    /// <summary>
+    /// Why a summary's interval says little, for the <c>note</c> column: one run has none; an
+    /// interval of zero width means every seed gave the same value (the statistic depends on no
+    /// random draw: a deterministic workload, a count fixed by the size), not that it is exact.
+    /// </summary>
+    internal static string IntervalNote(Engine.Statistics.ReplicationSummary s) =>
+        s.Count < 2 ? "one run: no interval"
+        : s.StandardDeviation == 0 ? "zero width: every seed gave the same value (it depends on no random draw)"
+        : "";
+
     internal static string Number(double value) =>
         double.IsNaN(value) ? string.Empty : value.ToString("R", CultureInfo.InvariantCulture);
 }

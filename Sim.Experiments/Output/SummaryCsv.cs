@@ -10,7 +10,7 @@ namespace Sim.Experiments.Output;
 /// </summary>
 public static class SummaryCsv
 {
-    public static readonly string[] Header = ["path", "statistic", "unit", "runs", "mean", "std_dev", "ci95_low", "ci95_high"];
+    public static readonly string[] Header = ["path", "statistic", "unit", "runs", "mean", "std_dev", "ci95_low", "ci95_high", "note"];
 
     public static IReadOnlyList<(StatSample Key, ReplicationSummary Summary)> Summarise(IReadOnlyList<RunResult> runs)
     {
@@ -53,6 +53,7 @@ public static class SummaryCsv
             csv.WriteField(StatsCsv.Number(s.StandardDeviation));
             csv.WriteField(StatsCsv.Number(s.Lower));
             csv.WriteField(StatsCsv.Number(s.Upper));
+            csv.WriteField(StatsCsv.IntervalNote(s));
             csv.NextRecord();
         }
     }

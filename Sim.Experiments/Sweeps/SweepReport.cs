@@ -45,7 +45,7 @@ public static class SweepReport
     public static void WriteSummary(TextWriter writer, Sweep sweep, IReadOnlyList<JobResult> results)
     {
         using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
-        StatsCsv.WriteHeader(csv, ["point", .. sweep.Keys, "metric", "unit", "runs", "mean", "ci95_low", "ci95_high"]);
+        StatsCsv.WriteHeader(csv, ["point", .. sweep.Keys, "metric", "unit", "runs", "mean", "ci95_low", "ci95_high", "note"]);
         foreach ((SweepPoint p, Metric m, ReplicationSummary s) in Summaries(sweep, results))
         {
             csv.WriteField(p.Id);
@@ -59,6 +59,7 @@ public static class SweepReport
             csv.WriteField(StatsCsv.Number(s.Mean));
             csv.WriteField(StatsCsv.Number(s.Lower));
             csv.WriteField(StatsCsv.Number(s.Upper));
+            csv.WriteField(StatsCsv.IntervalNote(s));
             csv.NextRecord();
         }
     }

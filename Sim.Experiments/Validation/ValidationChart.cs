@@ -1,59 +1,61 @@
+using System.Globalization;
 using ScottPlot;
 using Sim.Experiments.Output;
 
 namespace Sim.Experiments.Validation;
 
 /// <summary>
-/// Simulated against published, each on a logarithmic axis, with the identity line on which a
-/// perfect model's points would lie: calibration targets and validation targets in two colours,
-/// each point labelled with its experiment. Sized and lettered to be read when projected.
+/// Each reference experiment's error against its own tolerance: a row per experiment (calibration
+/// targets above, validation targets below), its tolerance as a grey band around zero and its
+/// relative error (simulated against published) as a bar, green inside the band and red outside,
+/// labelled with the error. One axis of percent serves every row whatever its unit (cycles,
+/// seconds, fractions, ratios), which a plot of the values themselves cannot. Sized to be projected.
 /// </summary>
 public static class ValidationChart
 {
+    /// <summary>Errors beyond this many percent are drawn to it and labelled with their value, so that one wild miss does not flatten the rest.</summary>
+    private const double ClipPercent = 150;
+
     public static byte[] Png(IReadOnlyList<ValidationResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
         Fonts.Default = "DejaVu Sans"; // this machine kind ships DejaVu; without a font ScottPlot draws no text
+        ValidationResult[] rows = [.. results.OrderBy(r => r.Experiment.Group == TargetGroup.Calibration ? 0 : 1)];
+        double widest = Math.Min(ClipPercent, rows.Select(r => Math.Max(Math.Abs(r.Error), r.Experiment.Tolerance) * 100).DefaultIfEmpty(10).Max()) * 1.25;
         var plot = new Plot();
-        double low = Math.Log10(results.Min(r => Math.Min(r.Experiment.Published, r.Simulated))) - 0.3;
-        double high = Math.Log10(results.Max(r => Math.Max(r.Experiment.Published, r.Simulated))) + 0.6; // room for the labels right of the points
-        var identity = plot.Add.Line(low, low, high, high);
-        identity.Color = Colors.Gray;
-        identity.LinePattern = LinePattern.Dashed;
-        identity.LegendText = "simulated = published";
-        foreach ((TargetGroup group, Color color) in new[] { (TargetGroup.Calibration, Colors.SteelBlue), (TargetGroup.Validation, Colors.DarkOrange) })
+        for (int i = 0; i < rows.Length; i++)
         {
-            ValidationResult[] points = [.. results.Where(r => r.Experiment.Group == group)];
-            if (points.Length == 0)
-            {
-                continue;
-            }
-            double[] xs = [.. points.Select(p => Math.Log10(p.Experiment.Published))];
-            double[] ys = [.. points.Select(p => Math.Log10(p.Simulated))];
-            var scatter = plot.Add.ScatterPoints(xs, ys);
-            scatter.Color = color;
-            scatter.MarkerSize = 14;
-            scatter.LegendText = group == TargetGroup.Calibration ? "calibration targets" : "validation targets";
-            foreach (ValidationResult p in points)
-            {
-                var label = plot.Add.Text(p.Experiment.Id, Math.Log10(p.Experiment.Published), Math.Log10(p.Simulated));
-                label.LabelFontSize = 13;
-                label.LabelFontColor = color;
-            }
+            double y = rows.Length - 1 - i; // the first row on top
+            ValidationResult r = rows[i];
+            double tolerance = r.Experiment.Tolerance * 100;
+            var band = plot.Add.Rectangle(-tolerance, tolerance, y - 0.42, y + 0.42);
+            band.FillColor = Colors.LightGray.WithAlpha(0.6);
+            band.LineWidth = 0;
+            double error = r.Error * 100;
+            double drawn = Math.Clamp(error, -ClipPercent, ClipPercent);
+            var bar = plot.Add.Rectangle(Math.Min(0, drawn), Math.Max(0, drawn), y - 0.28, y + 0.28);
+            bar.FillColor = r.Within ? Colors.SeaGreen : Colors.IndianRed;
+            bar.LineWidth = 0;
+            string label = string.Create(CultureInfo.InvariantCulture, $"{error:+0.0;-0.0}%{(Math.Abs(error) > ClipPercent ? " (clipped)" : "")} (tol. {tolerance:0}%)");
+            var text = plot.Add.Text(label, drawn >= 0 ? Math.Max(drawn, tolerance) : Math.Min(drawn, -tolerance), y);
+            text.LabelFontSize = 14;
+            text.LabelAlignment = drawn >= 0 ? Alignment.MiddleLeft : Alignment.MiddleRight;
         }
-        static string Power(double position)
+        int calibration = rows.Count(r => r.Experiment.Group == TargetGroup.Calibration);
+        if (calibration > 0 && calibration < rows.Length)
         {
-            double v = Math.Pow(10, position);
-            return v.ToString(v >= 1000 ? "N0" : "G3", System.Globalization.CultureInfo.InvariantCulture);
+            var split = plot.Add.HorizontalLine(rows.Length - calibration - 0.5);
+            split.LineColor = Colors.Black;
+            split.LinePattern = LinePattern.Dashed;
         }
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Power };
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = Power };
-        CycleChart.Label(plot, plot.Axes.Bottom, plot.Axes.Left, "simulated (log scale)", "Simulated against published");
-        plot.Axes.Bottom.Label.Text = "published (log scale)";
-        plot.Axes.Bottom.Label.FontSize = 22;
-        plot.Legend.FontSize = 18;
-        plot.ShowLegend(Edge.Right);
-        plot.Axes.SetLimits(low, high, low, high);
-        return plot.GetImage(CycleChart.Width, CycleChart.Height).GetImageBytes(ImageFormat.Png);
+        var zero = plot.Add.VerticalLine(0);
+        zero.LineColor = Colors.Black;
+        plot.Axes.Left.SetTicks([.. Enumerable.Range(0, rows.Length).Select(i => (double)(rows.Length - 1 - i))],
+            [.. rows.Select(r => (r.Experiment.Group == TargetGroup.Calibration ? "[cal] " : "") + r.Experiment.Id)]);
+        CycleChart.Label(plot, plot.Axes.Left, plot.Axes.Bottom, "error against the published value (%); grey: the row's tolerance", "Simulated against published: each row's error and tolerance");
+        plot.Axes.Left.TickLabelStyle.FontSize = 14;
+        plot.Axes.SetLimits(-widest * 1.6, widest * 1.6, -0.6, rows.Length - 0.4); // room beside the bars for their labels
+        int height = Math.Max(CycleChart.Height, 140 + (34 * rows.Length));
+        return plot.GetImage(CycleChart.Width + 300, height).GetImageBytes(ImageFormat.Png);
     }
 }

@@ -19,17 +19,32 @@ public sealed record ValidationResult(ReferenceExperiment Experiment, double Sim
 /// <summary>Runs the reference experiments of a suite, in parallel; the results come in the suite's order whatever the thread count.</summary>
 public static class ValidationRun
 {
-    public static IReadOnlyList<ValidationResult> RunAll(IReadOnlyList<ReferenceExperiment> experiments, int threads, Action<ValidationResult>? done = null)
+    /// <param name="known">A simulated value kept from an earlier, interrupted run of the same experiment, or null to simulate it.</param>
+    /// <param name="done">Hears of each result as it is known, with whether it was simulated now (false: <paramref name="known"/> had it).</param>
+    public static IReadOnlyList<ValidationResult> RunAll(IReadOnlyList<ReferenceExperiment> experiments, int threads, Action<ValidationResult, bool>? done = null,
+        Func<ReferenceExperiment, double?>? known = null)
     {
         ArgumentNullException.ThrowIfNull(experiments);
         var results = new ValidationResult[experiments.Count];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) };
         Parallel.For(0, experiments.Count, options, i =>
         {
-            results[i] = new ValidationResult(experiments[i], Simulate(experiments[i]));
-            done?.Invoke(results[i]);
+            double? kept = known?.Invoke(experiments[i]);
+            results[i] = new ValidationResult(experiments[i], kept ?? Simulate(experiments[i]));
+            done?.Invoke(results[i], kept is null);
         });
         return results;
+    }
+
+    /// <summary>
+    /// What decides an experiment's simulated value, as one string: its id, measure and fully
+    /// resolved conditions, and the program that simulates it (<paramref name="program"/>: version
+    /// and commit). A kept result is used again only under the same key.
+    /// </summary>
+    public static string Key(ReferenceExperiment e, string program)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return Output.JsonText.Of(new Dictionary<string, object> { ["id"] = e.Id, ["measure"] = e.Measure.ToString(), ["conditions"] = e.Conditions.Resolved(), ["program"] = program });
     }
 
     /// <summary>The simulated value of <paramref name="e"/>'s quantity, measured as its <see cref="Measure"/> says.</summary>

@@ -28,7 +28,7 @@ public class CsvTests
         var text = new StringWriter();
         SummaryCsv.Write(text, [Run("a", 1, 1), Run("b", 2, 2), Run("c", 3, 3)]);
         string[] lines = text.ToString().Split('\n');
-        Assert.Equal("path,statistic,unit,runs,mean,std_dev,ci95_low,ci95_high", lines[0]);
+        Assert.Equal("path,statistic,unit,runs,mean,std_dev,ci95_low,ci95_high,note", lines[0]);
         string[] first = lines[1].Split(',');
         Assert.Equal(["host.cpu0", "cycles::user", "cycles", "3", "2", "1"], first[..6]);
         // t(0.975, 2) = 4.302653; half width 4.302653 * 1 / sqrt(3) = 2.484138.
@@ -40,7 +40,15 @@ public class CsvTests
     {
         var text = new StringWriter();
         SummaryCsv.Write(text, [Run("a", 1, 5)]);
-        Assert.EndsWith(",1,5,,,", text.ToString().Split('\n')[1], StringComparison.Ordinal);
+        Assert.EndsWith(",1,5,,,,one run: no interval", text.ToString().Split('\n')[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_interval_of_zero_width_says_the_seed_changed_nothing()
+    {
+        var text = new StringWriter();
+        SummaryCsv.Write(text, [Run("a", 1, 7), Run("b", 2, 7)]);
+        Assert.EndsWith(",2,7,0,7,7,zero width: every seed gave the same value (it depends on no random draw)", text.ToString().Split('\n')[1], StringComparison.Ordinal);
     }
 
     [Fact]
