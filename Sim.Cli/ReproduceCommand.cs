@@ -8,15 +8,17 @@ namespace Sim.Cli;
 /// <summary>
 /// <c>virtsim reproduce</c>: regenerates the reference results the docs cite, in results/: a
 /// results folder per committed scenario of scenarios/ and per density study of studies/ (named
-/// after its file), and the validation suite's table and chart. Every file but each folder's manifest (which records the
-/// wall clock) comes out byte for byte the same on a rerun.
+/// after its file), the validation suite's table and chart, and, from a checkout of the
+/// repository, every notebook of notebooks/ executed with its outputs (results/notebooks/, so
+/// that they show their charts where they are hosted). Every file but each folder's manifest
+/// (which records the wall clock) comes out byte for byte the same on a rerun.
 /// </summary>
 internal static class ReproduceCommand
 {
     public static Command Build()
     {
         var results = new Option<string>("--results") { Description = "Where to write the results (default results/, replacing what is there).", DefaultValueFactory = _ => "results" };
-        var only = new Option<string?>("--only") { Description = "Regenerate only this one: a scenario's or density study's name (its file name without .yaml), or 'validation'." };
+        var only = new Option<string?>("--only") { Description = "Regenerate only this one: a scenario's or density study's name (its file name without .yaml), 'validation' or 'notebooks'." };
         var threads = new Option<int>("--threads") { Description = "Threads for the validation suite's experiments; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("reproduce", "Regenerate results/ (the reference results the docs cite) from the committed scenarios and the validation suite.")
         {
@@ -35,7 +37,7 @@ internal static class ReproduceCommand
         string scenarios = Path.Combine(AppContext.BaseDirectory, "scenarios");
         string[] files = [.. Directory.GetFiles(scenarios, "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
         string[] studies = [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "studies"), "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
-        string[] names = [.. files.Concat(studies).Select(Path.GetFileNameWithoutExtension).OfType<string>(), "validation"];
+        string[] names = [.. files.Concat(studies).Select(Path.GetFileNameWithoutExtension).OfType<string>(), "validation", "notebooks"];
         if (only is not null && Array.IndexOf(names, only) < 0)
         {
             return Fail($"there is nothing named '{only}' to reproduce; the names are: {string.Join(", ", names)}.");
@@ -69,12 +71,104 @@ internal static class ReproduceCommand
                 (_, string folder) = ValidateCommand.Write(suite, Path.Combine(root, "validation"), replace: true, threads);
                 Done("validation", folder);
             }
+            if (only is null or "notebooks")
+            {
+                if (Checkout() is not { } checkout)
+                {
+                    Console.WriteLine("notebooks: skipped (not run from a checkout of the repository, whose notebooks/ they need)");
+                }
+                else if (ExecuteNotebooks(checkout, Path.Combine(root, "notebooks")) is { } failure)
+                {
+                    return Fail(failure);
+                }
+                else
+                {
+                    Done("notebooks", Path.GetFullPath(Path.Combine(root, "notebooks")));
+                }
+            }
             return 0;
         }
         catch (Exception e) when (UserError.Of(e) is { } message)
         {
             return Fail(message);
         }
+    }
+
+    /// <summary>The repository checkout the working folder is in (the folder with Simulation.sln and notebooks/), or null.</summary>
+    private static string? Checkout()
+    {
+        for (DirectoryInfo? d = new(Environment.CurrentDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Simulation.sln")) && Directory.Exists(Path.Combine(d.FullName, "notebooks")))
+            {
+                return d.FullName;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Runs each notebook headless with the repository's local tool dotnet-repl (as the tests do)
+    /// and writes it, executed and normalized (<see cref="Sim.Experiments.Output.NotebookOutput"/>),
+    /// into <paramref name="target"/>; the reason it could not, or null.
+    /// </summary>
+    private static string? ExecuteNotebooks(string checkout, string target)
+    {
+        if (Process(checkout, "tool", "restore") is { } restore)
+        {
+            return $"notebooks: 'dotnet tool restore' failed: {restore}";
+        }
+        string scratch = Path.Combine(Path.GetTempPath(), "virtsim-notebooks-" + Environment.ProcessId);
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            string? failure = null;
+            Sim.Experiments.Output.ResultsFolder.Produce(target, replace: true, folder =>
+            {
+                foreach (string notebook in Directory.GetFiles(Path.Combine(checkout, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
+                {
+                    string name = Path.GetFileName(notebook);
+                    string executed = Path.Combine(scratch, name);
+                    if (Process(Path.Combine(checkout, "notebooks"), "repl", "--run", name, "--exit-after-run", "--output-path", executed) is { } error && !File.Exists(executed))
+                    {
+                        failure = $"notebooks: {name} did not run: {error}";
+                        throw new OperationCanceledException(failure);
+                    }
+                    string text = File.ReadAllText(executed);
+                    if (Sim.Experiments.Output.NotebookOutput.Errors(text) is { Count: > 0 } errors)
+                    {
+                        failure = $"notebooks: {name} has a failing cell: {errors[0]}";
+                        throw new OperationCanceledException(failure);
+                    }
+                    folder.WriteText(name, w => w.Write(Sim.Experiments.Output.NotebookOutput.Normalize(text)));
+                    Console.Error.WriteLine($"  notebook {name} executed");
+                }
+            });
+            return failure;
+        }
+        catch (OperationCanceledException e)
+        {
+            return e.Message;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="folder"/>; what it said if it failed, or null.</summary>
+    private static string? Process(string folder, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return process.ExitCode == 0 ? null : (stderr.Result + stdout.Result).Trim();
     }
 
     private static int Fail(string message)

@@ -1,8 +1,10 @@
-using System.Text.Json;
-
 namespace Sim.Cli.Tests;
 
-/// <summary>The notebooks of notebooks/ run headless (dotnet-repl, the repository's local tool) with no failing cell.</summary>
+/// <summary>
+/// The notebooks of notebooks/ run headless (dotnet-repl, the repository's local tool) with no
+/// failing cell, and give the outputs committed in results/notebooks/ (which 'virtsim reproduce'
+/// regenerates), as the results folders do.
+/// </summary>
 public class NotebookTests
 {
     public static TheoryData<string> Notebooks() =>
@@ -16,12 +18,13 @@ public class NotebookTests
         Assert.Equal(0, Virtsim.Dotnet(root, "tool", "restore").ExitCode);
         string output = Path.Combine(Virtsim.TempFolder(), notebook);
         var (code, stdout, stderr) = Virtsim.Dotnet(Path.Combine(root, "notebooks"), "repl", "--run", notebook, "--exit-after-run", "--output-path", output);
-        using JsonDocument run = JsonDocument.Parse(File.ReadAllText(output));
-        string[] errors = [.. run.RootElement.GetProperty("cells").EnumerateArray()
-            .SelectMany(c => c.TryGetProperty("outputs", out JsonElement outputs) ? outputs.EnumerateArray() : Enumerable.Empty<JsonElement>())
-            .Where(o => o.GetProperty("output_type").GetString() == "error")
-            .Select(o => o.GetProperty("evalue").GetString() ?? "")];
-        Assert.True(code == 0 && errors.Length == 0, $"{notebook}: exit {code}; {string.Join(" | ", errors)} {stdout} {stderr}");
-        Assert.Contains("display_data", File.ReadAllText(output), StringComparison.Ordinal); // it shows at least one chart
+        string executed = File.ReadAllText(output);
+        IReadOnlyList<string> errors = Sim.Experiments.Output.NotebookOutput.Errors(executed);
+        Assert.True(code == 0 && errors.Count == 0, $"{notebook}: exit {code}; {string.Join(" | ", errors)} {stdout} {stderr}");
+        Assert.Contains("display_data", executed, StringComparison.Ordinal); // it shows at least one chart
+        string committed = Path.Combine(root, "results", "notebooks", notebook);
+        Assert.True(File.Exists(committed), $"{notebook} has no executed copy in results/notebooks/: run 'virtsim reproduce --only notebooks'");
+        Assert.True(File.ReadAllText(committed) == Sim.Experiments.Output.NotebookOutput.Normalize(executed),
+            $"results/notebooks/{notebook} is not what the notebook gives now: run 'virtsim reproduce --only notebooks' and review the change");
     }
 }
