@@ -137,17 +137,20 @@ public static class ComparisonReport
         });
     }
 
+    /// <summary>An architecture as a JSON object: its name under <paramref name="key"/>, and its four axes.</summary>
+    internal static Dictionary<string, object> Architecture(string key, string name, VirtualizationAxes axes) => new()
+    {
+        [key] = name,
+        ["cpu"] = AxisNames.Of(axes.Cpu),
+        ["mmu"] = AxisNames.Of(axes.Mmu),
+        ["io"] = AxisNames.Of(axes.Io),
+        ["hosting"] = AxisNames.Of(axes.Hosting),
+    };
+
     /// <summary>One outcome as a JSON object: its axes, and its time, slowdown, figures, cycles and exits or why it did not run.</summary>
     internal static Dictionary<string, object> Json(PresetOutcome o, PresetOutcome native)
     {
-        var d = new Dictionary<string, object>
-        {
-            ["preset"] = o.Preset,
-            ["cpu"] = AxisNames.Of(o.Axes.Cpu),
-            ["mmu"] = AxisNames.Of(o.Axes.Mmu),
-            ["io"] = AxisNames.Of(o.Axes.Io),
-            ["hosting"] = AxisNames.Of(o.Axes.Hosting),
-        };
+        Dictionary<string, object> d = Architecture("preset", o.Preset, o.Axes);
         if (o.Result is not { } r)
         {
             d["not_run"] = o.NotRun!;

@@ -115,7 +115,7 @@ public static class DensityReport
         DensityProbe[] all = [.. results.SelectMany(r => r.Probes).Where(Plotted)];
         bool log = all.Length > 0 && all.Max(Value) > 100 * Math.Max(all.Min(Value), level ? study.Slo.Bound / 100 : 0);
         double Y(double v) => log ? Math.Log10(v) : v;
-        int line = 0;
+        int line = 0, bounds = 0;
         foreach (DensityResult r in results.Where(r => r.Skipped is null))
         {
             Color color = colors[line++ % colors.Length];
@@ -135,10 +135,11 @@ public static class DensityReport
             }
             if (r.BoundBy == "memory")
             {
+                // Presets whose memory bounds coincide (VMs of one size) each keep a visible line: the later one narrower, on top.
                 var bound = plot.Add.VerticalLine(r.MemoryBound + 0.5);
                 bound.Color = color;
-                bound.LinePattern = LinePattern.Dashed;
-                bound.LineWidth = 2;
+                bound.LinePattern = bounds++ % 2 == 0 ? LinePattern.Dashed : LinePattern.Dotted;
+                bound.LineWidth = Math.Max(1.5f, 5 - (1.5f * (bounds - 1)));
                 bound.LegendText = $"{r.Preset}: the host's memory holds {r.MemoryBound}";
             }
         }
@@ -159,7 +160,7 @@ public static class DensityReport
         CycleChart.WholeNumbers(plot.Axes.Bottom);
         if (log)
         {
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Math.Pow(10, v).ToString("G3", Ci) };
+            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => Math.Pow(10, v) is var x && x >= 1000 ? x.ToString("N0", Ci) : x.ToString("G3", Ci) };
         }
         plot.Legend.FontSize = 16;
         plot.ShowLegend(Edge.Right);

@@ -101,13 +101,6 @@ public sealed record ArchitectureTour(string Profile, ulong Seed, IReadOnlyList<
         ["profile"] = Profile,
         ["seed"] = Seed,
         ["workloads"] = Workloads.Select(w => new Dictionary<string, object> { ["workload"] = w.Name, ["size"] = w.Size }).ToArray(),
-        ["architectures"] = Architectures(HardwareProfiles.Get(Profile)).Select(a => new Dictionary<string, object>
-        {
-            ["name"] = a.Name,
-            ["cpu"] = AxisNames.Of(a.Axes.Cpu),
-            ["mmu"] = AxisNames.Of(a.Axes.Mmu),
-            ["io"] = AxisNames.Of(a.Axes.Io),
-            ["hosting"] = AxisNames.Of(a.Axes.Hosting),
-        }).ToArray(),
+        ["architectures"] = Architectures(HardwareProfiles.Get(Profile)).Select(a => ComparisonReport.Architecture("name", a.Name, a.Axes)).ToArray(),
     };
 }

@@ -197,14 +197,7 @@ public static class TourReport
 
     private static Dictionary<string, object> Json(TourOutcome o, TourResult t)
     {
-        var d = new Dictionary<string, object>
-        {
-            ["architecture"] = o.Architecture,
-            ["cpu"] = AxisNames.Of(o.Axes.Cpu),
-            ["mmu"] = AxisNames.Of(o.Axes.Mmu),
-            ["io"] = AxisNames.Of(o.Axes.Io),
-            ["hosting"] = AxisNames.Of(o.Axes.Hosting),
-        };
+        Dictionary<string, object> d = Comparisons.ComparisonReport.Architecture("architecture", o.Architecture, o.Axes);
         if (!o.Ran)
         {
             d["not_run"] = o.NotRun ?? "";
