@@ -168,4 +168,15 @@ public class ConsolidationTests
         Assert.Contains("host cores must be", WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(1, 0)), StringComparison.Ordinal);
         Assert.Null(WorkloadRun.Problem(Nehalem, CpuBound, Type1, new Consolidation(4, 2)));
     }
+
+    [Fact]
+    public void The_most_guests_fit_the_host_memory_sized_for_them_with_their_EPT_tables()
+    {
+        // Sized as guests x 512 MiB + the hypervisor's 256 MiB, 249 to 254 VMs ran out of host
+        // memory: each VM's EPT tables (about 1 MiB) are real frames of the host's too.
+        var s = new Sim.Experiments.Scenarios.WorkloadScenario { Workload = "syscall", Size = 5, Profile = "nehalem-x5570", Preset = "type1", Guests = Consolidation.MaxGuests };
+        Assert.Null(s.FirstProblem());
+        WorkloadRunResult r = s.RunOnce(1);
+        Assert.Equal(Consolidation.MaxGuests, r.Guests.Count);
+    }
 }
