@@ -19,6 +19,39 @@ internal sealed class Progress
 
     public TimeSpan Elapsed => _wall.Elapsed;
 
+    private double _lastRunning = -1;
+
+    /// <summary>
+    /// One run's liveness, for a run whose end is not known in advance: the simulated time and
+    /// events so far, at most once a second of wall time (the engine reports far more often).
+    /// </summary>
+    public void Running(Engine.Time.Tick simulated, ulong events)
+    {
+        double now = _wall.Elapsed.TotalSeconds;
+        if (now - _lastRunning < 1)
+        {
+            return;
+        }
+        _lastRunning = now;
+        string line = string.Create(CultureInfo.InvariantCulture, $"{_label}simulated {simulated.Picoseconds / 1e9:N1} ms, {events:N0} events, {now:0} s of wall time");
+        lock (Console.Error)
+        {
+            Console.Error.Write(_terminal ? "\r" + line.PadRight(100) : line + "\n");
+        }
+    }
+
+    /// <summary>Ends a line <see cref="Running"/> left open on a terminal.</summary>
+    public void Finish()
+    {
+        if (_terminal && _lastRunning >= 0)
+        {
+            lock (Console.Error)
+            {
+                Console.Error.Write("\n");
+            }
+        }
+    }
+
     /// <summary>Reports that <paramref name="done"/> of <paramref name="total"/> are finished, the last being <paramref name="what"/>.</summary>
     public void Report(int done, int total, string what)
     {

@@ -61,13 +61,18 @@ internal static class WorkloadRunner
         string written = ResultsFolder.Produce(target, replace, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-                var progress = runs.Length > 1 ? new Progress("") : null;
+                var progress = new Progress("");
                 int finished = 0;
                 Parallel.For(0, runs.Length, new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount }, i =>
                 {
-                    runs[i] = scenario.RunOnce(scenario.Seed + (ulong)i);
-                    progress?.Report(Interlocked.Increment(ref finished), runs.Length, $"seed {scenario.Seed + (ulong)i}");
+                    // One run alone cannot know its end (it ends when its workloads do): it says how far it has simulated instead.
+                    runs[i] = scenario.RunOnce(scenario.Seed + (ulong)i, runs.Length == 1 ? progress.Running : null);
+                    if (runs.Length > 1)
+                    {
+                        progress.Report(Interlocked.Increment(ref finished), runs.Length, $"seed {scenario.Seed + (ulong)i}");
+                    }
                 });
+                progress.Finish();
                 string summary = WorkloadRunReport.ToJson(runs);
                 if (scenario.Writes("stats"))
                 {

@@ -40,11 +40,11 @@ public static class WorkloadRun
     /// <exception cref="Scenarios.MemoryExhaustedException">The simulated machine ran out of physical memory: the scenario asks more of it than it has.</exception>
     public static WorkloadRunResult Run(HardwareProfile profile, IWorkload workload, long size, ulong seed, MachineConfiguration? configuration = null,
         VirtualizationAxes? axes = null, MonitorParameters? parameters = null, ContainerConfiguration? containers = null, Consolidation? consolidation = null,
-        Tick? timeLimit = null)
+        Tick? timeLimit = null, Action<Tick, ulong>? progress = null)
     {
         try
         {
-            return Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute(timeLimit);
+            return Prepare(profile, workload, size, seed, configuration, axes, parameters, containers, consolidation).Execute(timeLimit, progress);
         }
         catch (InsufficientMemoryException e)
         {
@@ -323,6 +323,9 @@ public static class WorkloadRun
         private readonly IWorkload _workload;
         private readonly ulong _seed;
 
+        /// <summary>How much simulated time a run goes between two reports of its progress.</summary>
+        public static readonly Tick ProgressSlice = Tick.FromMilliseconds(1);
+
         internal PreparedRun(Simulator sim, IReadOnlyList<Core> contexts, List<PreparedGuest> guests, HardwareProfile profile, VirtualizationAxes axes,
             IWorkload workload, ulong seed)
         {
@@ -332,10 +335,36 @@ public static class WorkloadRun
         /// <summary>Has <paramref name="tracer"/> watch the first guest's core (its context) through the run.</summary>
         public void Attach(ICoreTracer tracer) => _guests[0].Core.Tracer = tracer;
 
-        /// <summary>Runs until every workload has ended, or until <paramref name="timeLimit"/> of simulated time.</summary>
-        public WorkloadRunResult Execute(Tick? timeLimit = null)
+        /// <summary>
+        /// Runs until every workload has ended, or until <paramref name="timeLimit"/> of simulated
+        /// time; <paramref name="progress"/>, if given, hears the simulated time and the events so far
+        /// after every <see cref="ProgressSlice"/> of simulated time (the run goes on in slices of
+        /// that length: between two events nothing happens, so cutting there changes no event's
+        /// order or time; a core runs its instructions inline between events, so events are too few
+        /// to count progress by).
+        /// </summary>
+        public WorkloadRunResult Execute(Tick? timeLimit = null, Action<Tick, ulong>? progress = null)
         {
-            bool cut = _sim.Run(timeLimit ?? Tick.MaxValue) == RunOutcome.TimeLimit;
+            Tick end = timeLimit ?? Tick.MaxValue;
+            RunOutcome outcome;
+            if (progress is null)
+            {
+                outcome = _sim.Run(end);
+            }
+            else
+            {
+                while (true)
+                {
+                    Tick slice = end.Picoseconds - _sim.Now.Picoseconds > ProgressSlice.Picoseconds ? _sim.Now + ProgressSlice : end;
+                    outcome = _sim.Run(slice);
+                    if (outcome != RunOutcome.TimeLimit || slice == end)
+                    {
+                        break;
+                    }
+                    progress(_sim.Now, _sim.EventsProcessed);
+                }
+            }
+            bool cut = outcome == RunOutcome.TimeLimit;
             foreach (Core c in _contexts)
             {
                 c.SettleIdleTime();

@@ -269,12 +269,12 @@ public sealed record WorkloadScenario
     /// <summary>A service at the scenario's request rate, when it has an open-loop client and the scenario a rate.</summary>
     private IWorkload AtRequestRate(IWorkload workload) => RequestRate is { } rate && workload is IOpenLoopWorkload open ? open.AtRate(rate) : workload;
 
-    /// <summary>Runs the scenario once, with <paramref name="seed"/>.</summary>
-    public Runs.WorkloadRunResult RunOnce(ulong seed)
+    /// <summary>Runs the scenario once, with <paramref name="seed"/>; <paramref name="progress"/> hears the simulated time and events now and then (<see cref="Runs.WorkloadRun.PreparedRun.Execute"/>).</summary>
+    public Runs.WorkloadRunResult RunOnce(ulong seed, Action<Engine.Time.Tick, ulong>? progress = null)
     {
         (IWorkload workload, long size) = ResolveWorkload();
         return Runs.WorkloadRun.Run(ResolveProfile(), workload, size, seed, ResolveMachine(), ResolveAxes(), ResolveMonitorParameters(), ResolveContainers(), ResolveConsolidation(),
-            TimeLimitMs is { } ms ? Engine.Time.Tick.FromMilliseconds((ulong)ms) : null);
+            TimeLimitMs is { } ms ? Engine.Time.Tick.FromMilliseconds((ulong)ms) : null, progress);
     }
 
     public HardwareProfile ResolveProfile() => HardwareProfiles.Get(Profile);

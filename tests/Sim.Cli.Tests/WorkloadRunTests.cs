@@ -24,6 +24,20 @@ public class WorkloadRunTests
     }
 
     [Fact]
+    public void A_single_run_says_how_far_it_has_simulated_and_its_slices_change_nothing()
+    {
+        string root = Virtsim.TempFolder();
+        var (code, _, stderr) = Virtsim.Run("run", "--workload", "lat-fork", "--size", "300", "--profile", "nehalem-x5570", "--out", Path.Combine(root, "a"));
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"simulated [\d.,]+ ms, [\d,]+ events, \d+ s of wall time", stderr);
+        // The same run through the library, in one piece: the same statistics to the byte.
+        var scenario = new Sim.Experiments.Scenarios.WorkloadScenario { Workload = "lat-fork", Size = 300, Profile = "nehalem-x5570" };
+        var whole = new StringWriter { NewLine = "\n" };
+        Sim.Experiments.Output.StatsCsv.Write(whole, [scenario.RunOnce(scenario.Seed).Run]);
+        Assert.Equal(whole.ToString(), File.ReadAllText(Path.Combine(root, "a", "stats.csv")));
+    }
+
+    [Fact]
     public void The_same_workload_run_twice_gives_the_same_bytes()
     {
         string root = Virtsim.TempFolder();
