@@ -103,14 +103,14 @@ public sealed partial class LinuxKernel
         parent.State = ProcessState.Ready;
         if (parent.SliceTicks > 0)
         {
-            _ready.AddFirst(parent);
+            _runQueue.EnqueueFirst(parent);
         }
         else
         {
             parent.SliceTicks = SliceTicks;
-            _ready.AddLast(parent);
+            _runQueue.Enqueue(parent);
         }
-        _ready.AddFirst(child);
+        _runQueue.EnqueueFirst(child);
         SwitchToNext(core, path);
     }
 
@@ -130,7 +130,7 @@ public sealed partial class LinuxKernel
         {
             Reap(path, parent, dying);
             parent.State = ProcessState.Ready;
-            _ready.AddLast(parent);
+            _runQueue.Enqueue(parent);
         }
         SwitchToNext(core, path);
         foreach (Process zombie in dying.Children.Where(c => c.State == ProcessState.Zombie))

@@ -37,7 +37,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly KernelText _text;
     private readonly DentryCache _dentries;
     private readonly AddressSpaceBuilder _kernelSpace;
-    private readonly LinkedList<Process> _ready = new(); // the run queue, in order
+    private readonly RunQueue _runQueue = new(); // the one CPU's
     private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
     private readonly ulong _memMap;
@@ -85,7 +85,11 @@ public sealed partial class LinuxKernel : ICoreHost
         _roundTrips = stats.Histogram("round_trip", "ns", "a process's sendto to the return of its next recvfrom");
     }
 
-    public Process? Current { get; private set; }
+    public Process? Current
+    {
+        get => _runQueue.Current;
+        private set => _runQueue.Current = value;
+    }
 
     public long ProcessesCreated => _nextPid - 1;
 
@@ -125,7 +129,7 @@ public sealed partial class LinuxKernel : ICoreHost
         if (Current is not null)
         {
             init.State = ProcessState.Ready;
-            _ready.AddLast(init);
+            _runQueue.Enqueue(init);
             return init;
         }
         Core core = _platform.BootCore;
@@ -309,11 +313,11 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             return;
         }
-        if (--current.SliceTicks <= 0 && _ready.Count > 0)
+        if (--current.SliceTicks <= 0 && _runQueue.Count > 0)
         {
             current.SliceTicks = SliceTicks;
             current.State = ProcessState.Ready;
-            _ready.AddLast(current); // time slice over: round robin
+            _runQueue.Enqueue(current); // time slice over: round robin
         }
     }
 
@@ -322,7 +326,7 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         _ops.EndOfInterrupt(path);
         Process? interrupted = Current;
-        if (Current is null && _ready.Count > 0)
+        if (Current is null && _runQueue.Count > 0)
         {
             SwitchToNext(core, path); // leave the idle loop for a process the interrupt made runnable
         }
@@ -407,7 +411,7 @@ public sealed partial class LinuxKernel : ICoreHost
             _sleepers--;
             p.Program.SyscallReturned(0);
             p.State = ProcessState.Ready;
-            _ready.AddLast(p);
+            _runQueue.Enqueue(p);
         });
         _platform.Sim.ScheduleIn(wake, Sim.Engine.Time.Tick.FromNanoseconds(nanoseconds));
         SwitchToNext(core, path);
@@ -417,22 +421,18 @@ public sealed partial class LinuxKernel : ICoreHost
     private void Yield(Core core, KernelPath path, Process current)
     {
         current.Program.SyscallReturned(0);
-        if (_ready.Count == 0)
+        if (_runQueue.Count == 0)
         {
             return;
         }
         current.State = ProcessState.Ready;
-        _ready.AddLast(current);
+        _runQueue.Enqueue(current);
         SwitchToNext(core, path);
     }
 
     private void SwitchToNext(Core core, KernelPath path)
     {
-        while (_ready.First?.Value is { } held && HeldByThrottle(held))
-        {
-            _ready.RemoveFirst();
-        }
-        if (_ready.First?.Value is not { } next)
+        if (_runQueue.TakeNext(HeldByThrottle) is not { } next)
         {
             if (BlockRequestsInFlight > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled)
             {
@@ -452,7 +452,6 @@ public sealed partial class LinuxKernel : ICoreHost
             }
             return;
         }
-        _ready.RemoveFirst();
         _contextSwitches.Increment();
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
         CgroupCpuAccounting(path);
