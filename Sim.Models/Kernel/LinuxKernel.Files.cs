@@ -41,7 +41,7 @@ public sealed partial class LinuxKernel
     private void CachePage(int file, ulong page, ulong frame)
     {
         _pageCache[(file, page)] = frame;
-        _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 0) + 1; // the cache's own reference
+        _frames.Cached(frame); // the cache's own reference
     }
 
     private void Open(KernelPath path, Process p, int fileId)
@@ -210,7 +210,7 @@ public sealed partial class LinuxKernel
         path.Run(KernelRoutine.FileFault);
         p.Space.Map4K(page, frame, PageEntry.User);
         LinkNewTables(path, p.Space);
-        TakeReference(path, frame); // get_page and page_add_file_rmap
+        _frames.TakeReference(path, frame); // get_page and page_add_file_rmap
         _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
         return true;
     }

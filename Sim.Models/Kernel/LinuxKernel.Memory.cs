@@ -81,7 +81,7 @@ public sealed partial class LinuxKernel
             {
                 return false;
             }
-            ulong frame = NewAnonymousPage(path);
+            ulong frame = _frames.NewPage(path);
             OwnPage(p, frame);
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
@@ -97,14 +97,14 @@ public sealed partial class LinuxKernel
         path.Run(KernelRoutine.CopyOnWriteFault);
         ulong old = entry & PageEntry.AddressMask;
         ulong target = old;
-        path.Load(PageDescriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
-        if (_frameReferences.GetValueOrDefault(old, 1) > 1)
+        path.Load(_frames.Descriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
+        if (_frames.IsShared(old))
         {
             if (!TryChargePage(path, p))
             {
                 return false;
             }
-            target = NewAnonymousPage(path);
+            target = _frames.NewPage(path);
             OwnPage(p, target);
             path.CopyPage(old, target);
             Release(path, old);
@@ -135,42 +135,12 @@ public sealed partial class LinuxKernel
     private void AllocatePgd(KernelPath path, AddressSpaceBuilder space) =>
         path.Run(KernelRoutine.PageAllocator).ZeroLines(space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, space.Pml4 + 2048, 32);
 
-    /// <summary>The page descriptor (struct page) of <paramref name="frame"/> in mem_map.</summary>
-    private ulong PageDescriptor(ulong frame) => _memMap + ((frame >> PhysicalMemory.FrameShift) * KernelObjects.PageDescriptorBytes);
-
-    /// <summary>A fresh page from the page allocator, mapped once (page_add_new_anon_rmap sets its descriptor without a locked operation).</summary>
-    private ulong NewAnonymousPage(KernelPath path)
-    {
-        ulong frame = Memory.AllocateFrame();
-        _frameReferences[frame] = 1;
-        path.Run(KernelRoutine.PageAllocator).Store(PageDescriptor(frame));
-        return frame;
-    }
-
-    /// <summary>One more mapping of a page: get_page and the reverse-map count, two locked increments of its descriptor.</summary>
-    private void TakeReference(KernelPath path, ulong frame)
-    {
-        _frameReferences[frame] = _frameReferences.GetValueOrDefault(frame, 1) + 1;
-        ulong descriptor = PageDescriptor(frame);
-        path.Atomic(descriptor).Atomic(descriptor);
-    }
-
-    /// <summary>One mapping fewer: two locked decrements of the descriptor; the last reference returns the page to the allocator.</summary>
+    /// <summary>One mapping fewer (<see cref="PageFrames.Release"/>); a page that goes back to the allocator is uncharged from its memory cgroup.</summary>
     private void Release(KernelPath path, ulong frame)
     {
-        ulong descriptor = PageDescriptor(frame);
-        path.Atomic(descriptor).Atomic(descriptor);
-        int refs = _frameReferences.GetValueOrDefault(frame, 1) - 1;
-        if (refs <= 0)
+        if (_frames.Release(path, frame))
         {
-            _frameReferences.Remove(frame);
-            Memory.FreeFrame(frame);
-            path.Run(KernelRoutine.PageAllocator);
             UnchargePage(path, frame);
-        }
-        else
-        {
-            _frameReferences[frame] = refs;
         }
     }
 }

@@ -85,7 +85,7 @@ public sealed partial class LinuxKernel
         child.Space.Map4K(va, frame, entry & (PageEntry.User | PageEntry.Writable | PageEntry.NoExecute));
         LinkNewTables(path, child.Space);
         path.Store(child.Space.LeafEntryAddress(va)!.Value);
-        TakeReference(path, frame); // get_page and page_dup_rmap
+        _frames.TakeReference(path, frame); // get_page and page_dup_rmap
     }
 
     /// <summary>

@@ -38,9 +38,8 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly DentryCache _dentries;
     private readonly AddressSpaceBuilder _kernelSpace;
     private readonly RunQueue _runQueue = new(); // the one CPU's
-    private readonly Dictionary<ulong, int> _frameReferences = []; // looked up by frame only, never iterated
+    private readonly PageFrames _frames; // mem_map and every frame's references
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
-    private readonly ulong _memMap;
     private readonly IOpStream _idle;
     private int? _timerVector;
     private ulong _tickMicroseconds; // the tick's period
@@ -69,7 +68,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _ops = ops;
         _idle = ops.IdleLoop();
         _kernelSpace = DirectMap.Build(platform);
-        _memMap = platform.Memory.AllocateContiguous((platform.Memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
+        _frames = new PageFrames(platform.Memory);
         _text = new KernelText(platform.Memory, costs);
         _dentries = new DentryCache(platform.Memory);
         StatGroup stats = platform.Sim.Stats.Group(platform.Name + ".kernel");
@@ -116,7 +115,7 @@ public sealed partial class LinuxKernel : ICoreHost
             for (ulong page = 0; page < r.Pages; page++)
             {
                 ulong frame = Memory.AllocateFrame();
-                _frameReferences[frame] = 1;
+                _frames.Mapped(frame);
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
                 if (container is not null)
                 {

@@ -1,0 +1,82 @@
+using Sim.Models.Memory;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>
+/// The page allocator's view of physical memory, as Linux's mem_map is: a page descriptor
+/// (struct page) per frame in kernel memory, and each frame's reference count (its mappings and
+/// the page cache's own reference). The memory, file and process paths take and drop references
+/// through it; the last reference returns the frame to the allocator. What a page is charged to
+/// (a container's memory cgroup) stays with the caller.
+/// </summary>
+/// <remarks>
+/// A frame with no count recorded counts as one reference: the frames the kernel maps for itself
+/// at boot, which it never counts. The counts are looked up by frame only, never iterated, so the
+/// dictionary's order cannot reach a result.
+/// </remarks>
+public sealed class PageFrames
+{
+    private readonly PhysicalMemory _memory;
+    private readonly ulong _memMap;
+    private readonly Dictionary<ulong, int> _references = [];
+
+    /// <summary>Lays mem_map out in <paramref name="memory"/>: one descriptor of <see cref="KernelObjects.PageDescriptorBytes"/> per frame, contiguous, from never-used memory.</summary>
+    public PageFrames(PhysicalMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        _memory = memory;
+        _memMap = memory.AllocateContiguous((memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
+    }
+
+    /// <summary>The page descriptor (struct page) of <paramref name="frame"/> in mem_map.</summary>
+    public ulong Descriptor(ulong frame) => _memMap + ((frame >> PhysicalMemory.FrameShift) * KernelObjects.PageDescriptorBytes);
+
+    /// <summary>Whether more than one mapping (or a mapping and the page cache) holds <paramref name="frame"/>.</summary>
+    public bool IsShared(ulong frame) => _references.GetValueOrDefault(frame, 1) > 1;
+
+    /// <summary>A frame the kernel has just allocated, with its one reference (a populated image page at exec, not timed).</summary>
+    public void Mapped(ulong frame) => _references[frame] = 1;
+
+    /// <summary>A fresh page from the page allocator, mapped once (page_add_new_anon_rmap sets its descriptor without a locked operation).</summary>
+    public ulong NewPage(KernelPath path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ulong frame = _memory.AllocateFrame();
+        _references[frame] = 1;
+        path.Run(KernelRoutine.PageAllocator).Store(Descriptor(frame));
+        return frame;
+    }
+
+    /// <summary>One more mapping of a page: get_page and the reverse-map count, two locked increments of its descriptor.</summary>
+    public void TakeReference(KernelPath path, ulong frame)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        _references[frame] = _references.GetValueOrDefault(frame, 1) + 1;
+        ulong descriptor = Descriptor(frame);
+        path.Atomic(descriptor).Atomic(descriptor);
+    }
+
+    /// <summary>The page cache's own reference to a page it keeps (counted from none: a cached page need not be mapped).</summary>
+    public void Cached(ulong frame) => _references[frame] = _references.GetValueOrDefault(frame, 0) + 1;
+
+    /// <summary>
+    /// One mapping fewer: two locked decrements of the descriptor; the last reference returns the
+    /// page to the allocator. Returns whether it did, so that the caller uncharges it.
+    /// </summary>
+    public bool Release(KernelPath path, ulong frame)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ulong descriptor = Descriptor(frame);
+        path.Atomic(descriptor).Atomic(descriptor);
+        int refs = _references.GetValueOrDefault(frame, 1) - 1;
+        if (refs > 0)
+        {
+            _references[frame] = refs;
+            return false;
+        }
+        _references.Remove(frame);
+        _memory.FreeFrame(frame);
+        path.Run(KernelRoutine.PageAllocator);
+        return true;
+    }
+}
