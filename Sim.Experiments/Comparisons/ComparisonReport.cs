@@ -84,10 +84,7 @@ public static class ComparisonReport
         foreach (PresetOutcome o in outcomes)
         {
             csv.WriteField(o.Preset);
-            csv.WriteField(AxisNames.Of(o.Axes.Cpu));
-            csv.WriteField(AxisNames.Of(o.Axes.Mmu));
-            csv.WriteField(AxisNames.Of(o.Axes.Io));
-            csv.WriteField(AxisNames.Of(o.Axes.Hosting));
+            WriteAxes(csv, o.Axes);
             csv.WriteField(o.NotRun ?? "");
             csv.WriteField(o.Result is { } r ? StatsCsv.Number(r.Outcome.SimulatedSeconds) : "");
             csv.WriteField(o.SlowdownAgainst(outcomes[0]) is { } s ? StatsCsv.Number(s) : "");
@@ -135,6 +132,15 @@ public static class ComparisonReport
             ["seed"] = seed,
             ["presets"] = outcomes.Select(o => Json(o, outcomes[0])).ToArray(),
         });
+    }
+
+    /// <summary>An architecture's four axes as four CSV fields: cpu, mmu, io, hosting.</summary>
+    internal static void WriteAxes(CsvWriter csv, VirtualizationAxes axes)
+    {
+        csv.WriteField(AxisNames.Of(axes.Cpu));
+        csv.WriteField(AxisNames.Of(axes.Mmu));
+        csv.WriteField(AxisNames.Of(axes.Io));
+        csv.WriteField(AxisNames.Of(axes.Hosting));
     }
 
     /// <summary>An architecture as a JSON object: its name under <paramref name="key"/>, and its four axes.</summary>

@@ -126,10 +126,7 @@ public static class TourReport
                     csv.WriteField(t.Workload);
                     csv.WriteField(t.Size.ToString(Ci));
                     csv.WriteField(o.Architecture);
-                    csv.WriteField(AxisNames.Of(o.Axes.Cpu));
-                    csv.WriteField(AxisNames.Of(o.Axes.Mmu));
-                    csv.WriteField(AxisNames.Of(o.Axes.Io));
-                    csv.WriteField(AxisNames.Of(o.Axes.Hosting));
+                    Comparisons.ComparisonReport.WriteAxes(csv, o.Axes);
                     csv.WriteField(o.NotRun ?? "");
                     csv.WriteField(o.Ran ? StatsCsv.Number(o.Seconds) : "");
                     csv.WriteField(o.SlowdownAgainst(t.Outcomes[0]) is { } s ? StatsCsv.Number(s) : "");
