@@ -40,7 +40,7 @@ public sealed record Explanation(string Workload, string Description, string Pro
     /// slower than under most monitors): said wherever such a result is shown.
     /// </summary>
     public const string LegacyBusNote =
-        "Why a monitor can beat native here: natively the IN or OUT goes out to the legacy (LPC) bus and waits for its I/O cycle\n" +
+        "Why a monitor can beat native on a port access: natively the IN or OUT goes out to the legacy (LPC) bus and waits for its I/O cycle\n" +
         "(844 ns, calibrated on Adams and Agesen's native 'in'); a monitor's device model answers from memory, so the whole\n" +
         "trap can cost less than the bus cycle it replaces.\n";
 

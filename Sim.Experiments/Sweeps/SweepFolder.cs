@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Sim.Experiments.Output;
-using Sim.Experiments.Runs;
 using Sim.Experiments.Scenarios;
 using Sim.Workloads;
 

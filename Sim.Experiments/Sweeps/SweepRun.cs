@@ -1,5 +1,4 @@
 using System.Globalization;
-using Sim.Experiments.Output;
 using Sim.Experiments.Runs;
 using Sim.Experiments.Scenarios;
 using Sim.Workloads;

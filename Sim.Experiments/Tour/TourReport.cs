@@ -58,7 +58,7 @@ public static class TourReport
         }
         if (results.Any(t => t.Workload == "in" && t.Outcomes.Any(o => o.SlowdownAgainst(t.Outcomes[0]) < 1)))
         {
-            sb.Append("\nOn 'in': ").Append(Explain.Explanation.LegacyBusNote);
+            sb.Append('\n').Append(Explain.Explanation.LegacyBusNote);
         }
         if (results.Any(t => t.Workload == "netperf-rr" && t.Outcomes.Any(o => o.Axes.Io == IoVirtualization.Paravirtual && o.SlowdownAgainst(t.Outcomes[0]) < 1)))
         {

@@ -99,7 +99,7 @@ public class DocsTests
         Assert.True(File.Exists(Path.Combine(folder, "timeline-hardware-assist-shadow-emulated-hosted.png")));
         Assert.True(File.Exists(Path.Combine(folder, "compare.png"))); // every architecture on one cycle axis
         Assert.StartsWith("One iteration of 'in'", File.ReadAllText(Path.Combine(folder, "summary.txt")), StringComparison.Ordinal);
-        Assert.Contains("Why a monitor can beat native here", stdout, StringComparison.Ordinal);
+        Assert.Contains("Why a monitor can beat native on a port access", stdout, StringComparison.Ordinal);
         var (refused, _, error) = Virtsim.Run("explain", "--workload", "forkwait");
         Assert.Equal(2, refused);
         Assert.Contains("not a nanobenchmark", error, StringComparison.Ordinal);
