@@ -14,7 +14,10 @@ public sealed class VectorCounter<TEnum> : Statistic
     where TEnum : struct, Enum
 {
     private const int MaxValue = 4096;
-    private static (string[] Names, int[] SlotOf)? s_layout;
+    // Computed once per enum, on first use, by whichever thread gets there first: a Lazy, because the
+    // runs of a sweep or a tour build machines in parallel, and a nullable tuple assigned with ??=
+    // can be seen half-written by another thread (a NullReferenceException seen in CI).
+    private static readonly Lazy<(string[] Names, int[] SlotOf)> s_layout = new(Layout, LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly string[] _memberNames;
     private readonly int[] _slotOf;
     private readonly long[] _values;
@@ -22,7 +25,7 @@ public sealed class VectorCounter<TEnum> : Statistic
     internal VectorCounter(string path, string name, string unit, string description)
         : base(path, name, unit, description)
     {
-        (_memberNames, _slotOf) = s_layout ??= Layout();
+        (_memberNames, _slotOf) = s_layout.Value;
         _values = new long[_memberNames.Length];
     }
 
