@@ -21,12 +21,15 @@ public static class HardwareProfileReport
         md.Append("[AG10] Agesen et al., ACM SIGOPS OSR 44(4), 2010; [IA32-OPT] IA-32 Intel Architecture Optimization\n");
         md.Append("Reference Manual (248966-011), Table 1-1 and the text after it; [OPT] Intel 64 and IA-32 Architectures\n");
         md.Append("Optimization Reference Manual (248966), cache and TLB parameter tables of each microarchitecture;\n");
-        md.Append("[SDM2] Intel SDM Vol. 2A, CPUID leaf 2 descriptors; [SDM3] Intel SDM Vol. 3A, section 4.10.3.\n");
+        md.Append("[SDM2] Intel SDM Vol. 2A, CPUID leaf 2 descriptors; [SDM3] Intel SDM Vol. 3A, section 4.10.3;\n");
+        md.Append("[PAG] Levinthal, Performance Analysis Guide for Intel Core i7 Processor and Intel Xeon 5500 Processors (Intel, 2009),\n");
+        md.Append("p. 22, read as quoted on a public question-and-answer page, not in the guide itself.\n");
         foreach (HardwareProfile p in profiles)
         {
             md.Append(CultureInfo.InvariantCulture, $"\n## `{p.Name}`\n\n{p.Description}.\n\n");
             md.Append("| part | geometry | latency |\n|---|---|---|\n");
             md.Append(CultureInfo.InvariantCulture, $"| clock | {p.FrequencyHz / 1e9:0.###} GHz | |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| topology | {p.Topology} | |\n");
             foreach (CacheGeometry? c in new[] { p.L1Instruction, p.L1Data, p.L2, p.L3 })
             {
                 if (c is not null)
@@ -45,6 +48,9 @@ public static class HardwareProfileReport
             md.Append(psc == PagingStructureCacheGeometry.None
                 ? "| paging-structure caches | none | |\n"
                 : string.Create(CultureInfo.InvariantCulture, $"| paging-structure caches | PML4 {psc.Pml4Entries}, PDPTE {psc.PdptEntries}, PDE {psc.PdeEntries} entries | |\n"));
+            md.Append(p.Coherence is { } co
+                ? string.Create(CultureInfo.InvariantCulture, $"| coherence | snoop {co.SnoopCycles}, modified line from another core {co.ModifiedTransferCycles}, from the other socket {co.RemoteCacheCycles} cycles; remote memory +{co.RemoteDramExtraCycles} cycles; interconnect {co.InterconnectBytesPerSecond / 1e9:0.#} GB/s each way | |\n")
+                : "| coherence | not modelled: a machine of this part has one core | |\n");
             md.Append(CultureInfo.InvariantCulture, $"| store buffer | {p.Timing.StoreBufferEntries} entries, {p.Timing.FillBuffers} line-fill buffers | |\n");
             VirtualizationFeatures f = p.Features;
             md.Append(CultureInfo.InvariantCulture, $"| features | VMX {YesNo(f.Vmx)}, EPT {YesNo(f.Ept)}, VPID {YesNo(f.Vpid)}, PCID {YesNo(f.Pcid)}, APIC virtualization {YesNo(f.ApicVirtualization)}, posted interrupts {YesNo(f.PostedInterrupts)}, IOMMU {YesNo(f.Iommu)} | |\n");

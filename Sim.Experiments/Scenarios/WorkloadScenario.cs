@@ -138,7 +138,7 @@ public sealed record WorkloadScenario
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
         "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
-        "host_cores" => HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})",
+        "host_cores" => HostCoresProblem(),
         "request_rate" => RequestRate switch
         {
             null => null,
@@ -157,6 +157,19 @@ public sealed record WorkloadScenario
         "time_limit_ms" => TimeLimitMs is null or (>= 1 and <= 1_000_000_000) ? null : $"time_limit_ms must be a whole number of milliseconds from 1 to 1000000000, or none (got {TimeLimitMs})",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a scenario key."),
     };
+
+    /// <summary>The host's cores are the first ones of the profile's machine, so at most its cores (one where the model has no coherence for the part).</summary>
+    private string? HostCoresProblem()
+    {
+        if (Problem("profile") is not null)
+        {
+            return HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})";
+        }
+        HardwareProfile profile = ResolveProfile();
+        int most = profile.Coherence is null ? 1 : profile.Topology.Cores;
+        string why = profile.Coherence is null ? $"the model has no cache coherence for this part yet (the real one is {profile.Topology})" : $"{profile.Topology}, without SMT";
+        return HostCores >= 1 && HostCores <= most ? null : $"host_cores must be 1 to {most} on {Profile}: {why} (got {HostCores})";
+    }
 
     /// <summary>The first problem of any key, then of the keys together, or null when the whole scenario can run.</summary>
     public string? FirstProblem() => Keys.Select(Problem).FirstOrDefault(p => p is not null) ?? CombinationProblem();

@@ -9,8 +9,11 @@ namespace Sim.Models.Devices;
 /// A core's local APIC, with the register interface of Intel SDM Vol. 3A chapter "Advanced
 /// Programmable Interrupt Controller (APIC)", in xAPIC mode at 0xFEE00000: ID (0x20), version
 /// (0x30), TPR (0x80), EOI (0xB0), spurious vector (0xF0), ISR (0x100-0x170), IRR (0x200-0x270),
-/// LVT timer (0x320), timer initial count (0x380), current count (0x390) and divide
-/// configuration (0x3E0). The timer counts down at its input clock divided as configured, in
+/// the interrupt command register (ICR, 0x300 and 0x310), LVT timer (0x320), timer initial count
+/// (0x380), current count (0x390) and divide configuration (0x3E0). A write to the ICR's low half
+/// sends an inter-processor interrupt to the destination in its high half or to the shorthand's
+/// set (self, all, all but self; Intel SDM Vol. 3A, "Issuing Interprocessor Interrupts"); the
+/// platform carries it to the target APICs, which accept it after the delivery latency. The timer counts down at its input clock divided as configured, in
 /// one-shot or periodic mode, and interrupts with the LVT vector unless masked. An accepted
 /// interrupt sets its ISR bit; a write to EOI clears the highest one. A timer tick thus costs a
 /// kernel at least one register access (the EOI write), which is what an emulated APIC turns
@@ -18,8 +21,9 @@ namespace Sim.Models.Devices;
 /// </summary>
 /// <remarks>
 /// Model: priority arbitration against the TPR and nested ISR priorities is not modelled (every
-/// unmasked interrupt is delivered at once); no IPIs (ICR writes are accepted and counted only);
-/// no TSC-deadline mode.
+/// unmasked interrupt is delivered at once); IPIs in fixed delivery mode with physical destinations
+/// only (INIT, start-up, NMI and lowest-priority messages and logical destinations are counted and
+/// dropped); the delivery-status bit always reads idle; no TSC-deadline mode.
 /// </remarks>
 public sealed class LocalApic : IMmioDevice
 {
@@ -39,6 +43,11 @@ public sealed class LocalApic : IMmioDevice
     private readonly Counter _timerInterrupts;
     private readonly Counter _eois;
     private readonly Counter _ipis;
+    private readonly Counter _ipisReceived;
+    private readonly CallbackEvent _ipiArrival;
+    private readonly Queue<(int Vector, Tick At)> _ipisInFlight = new(); // in arrival order: every IPI takes the same delivery time
+    private uint _icrLow;
+    private uint _icrHigh;
     private readonly Counter _accesses;
     private uint _tpr;
     private uint _svr = 0xFF;
@@ -62,7 +71,9 @@ public sealed class LocalApic : IMmioDevice
         StatGroup stats = sim.Stats.Group(name);
         _timerInterrupts = stats.Counter("timer_interrupts", "count", "timer interrupts delivered");
         _eois = stats.Counter("eois", "count", "end-of-interrupt writes");
-        _ipis = stats.Counter("icr_writes", "count", "interrupt command register writes (IPIs, not delivered by the model)");
+        _ipis = stats.Counter("ipis_sent", "count", "inter-processor interrupts sent (interrupt command register writes)");
+        _ipisReceived = stats.Counter("ipis_received", "count", "inter-processor interrupts accepted");
+        _ipiArrival = new CallbackEvent(name + ".ipi", IpiArrives, EventPriority.Interrupt);
         _accesses = stats.Counter("accesses", "count", "register accesses");
     }
 
@@ -75,6 +86,37 @@ public sealed class LocalApic : IMmioDevice
 
     /// <summary>Called with each EOI's vector: the I/O APIC clears its level-triggered entries' remote IRR on it (the EOI broadcast).</summary>
     public Action<int>? EoiBroadcast { get; set; }
+
+    /// <summary>Called with the ICR's low and high halves when software writes the low half: the platform carries the IPI to its destinations.</summary>
+    public Action<LocalApic, uint, uint>? InterprocessorInterrupt { get; set; }
+
+    /// <summary>An IPI for this APIC, sent now, arrives at <paramref name="at"/> and is accepted then.</summary>
+    public void Receive(int vector, Tick at)
+    {
+        if (_ipisInFlight.Count > 0 && at < _ipisInFlight.Peek().At)
+        {
+            throw new ArgumentException("IPIs arrive in the order they were sent: every one takes the same delivery time.", nameof(at));
+        }
+        _ipisInFlight.Enqueue((vector, at));
+        if (!_ipiArrival.Scheduled)
+        {
+            _sim.Schedule(_ipiArrival, at);
+        }
+    }
+
+    private void IpiArrives()
+    {
+        while (_ipisInFlight.TryPeek(out (int Vector, Tick At) ipi) && ipi.At <= _sim.Now)
+        {
+            _ipisInFlight.Dequeue();
+            _ipisReceived.Increment();
+            Accept(ipi.Vector);
+        }
+        if (_ipisInFlight.TryPeek(out (int Vector, Tick At) next))
+        {
+            _sim.Schedule(_ipiArrival, next.At);
+        }
+    }
 
     /// <summary>Accepts an interrupt from outside (the I/O APIC): sets its in-service bit and delivers it to the core.</summary>
     public void Accept(int vector)
@@ -108,6 +150,8 @@ public sealed class LocalApic : IMmioDevice
         ulong value = offset switch
         {
             0x20 => Id << 24,
+            0x300 => _icrLow,
+            0x310 => _icrHigh,
             0x30 => 0x0005_0014, // version 0x14, 6 LVT entries (as on Intel processors of the period)
             0x80 => _tpr,
             0xF0 => _svr,
@@ -137,7 +181,12 @@ public sealed class LocalApic : IMmioDevice
                 _svr = v & 0x1FF;
                 break;
             case 0x300:
+                _icrLow = v & ~(1u << 12); // delivery status: idle, the message has gone
                 _ipis.Increment();
+                InterprocessorInterrupt?.Invoke(this, _icrLow, _icrHigh);
+                break;
+            case 0x310:
+                _icrHigh = v & 0xFF00_0000;
                 break;
             case 0x320:
                 _lvtTimer = v & (0xFF | LvtMasked | LvtPeriodic);

@@ -44,6 +44,12 @@ public sealed record HardwareProfile
 
     public required VirtualizationFeatures Features { get; init; }
 
+    /// <summary>The largest machine of this part: sockets, cores per socket, threads per core.</summary>
+    public required Topology Topology { get; init; }
+
+    /// <summary>What coherence between the cores' private caches and across sockets costs, or null where the model cannot run more than one core of this part.</summary>
+    public CoherenceTimings? Coherence { get; init; }
+
     /// <summary>What instructions, exceptions and interrupts cost on the core.</summary>
     public required CoreTiming Timing { get; init; }
 
@@ -71,6 +77,8 @@ public sealed record HardwareProfile
         }
         Tlbs.Validate();
         PagingStructureCaches.Validate();
+        Topology.Validate(Name);
+        Coherence?.Validate(Name);
         Timing.Validate(Name);
         if (DramLatencyCycles <= 0)
         {

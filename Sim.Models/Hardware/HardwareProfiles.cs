@@ -9,7 +9,8 @@ namespace Sim.Models.Hardware;
 /// [AG10] Agesen et al., SIGOPS OSR 44(4) 2010; [IA32-OPT] IA-32 Intel Architecture
 /// Optimization Reference Manual (248966-011), Table 1-1; [OPT] Intel 64 and IA-32 Architectures
 /// Optimization Reference Manual (248966), cache and TLB tables of each microarchitecture;
-/// [SDM2] Intel SDM Vol. 2A, CPUID leaf 2 descriptor table; [SDM3] Intel SDM Vol. 3A 4.10.3.
+/// [SDM2] Intel SDM Vol. 2A, CPUID leaf 2 descriptor table; [SDM3] Intel SDM Vol. 3A 4.10.3;
+/// [PAG] Levinthal, Performance Analysis Guide for Intel Core i7 and Xeon 5500 (2009), p. 22.
 /// </summary>
 public static class HardwareProfiles
 {
@@ -47,6 +48,7 @@ public static class HardwareProfiles
         // syscall 242 = SYSCALL + 10-cycle kernel path + SYSRET, split evenly; cr8wr 150 = MOV CR8;
         // callret 11 = one call/return pair; divzero 889 = exception delivery + 10-cycle handler +
         // IRET, with IRET assumed at 200. pgfault and ptemod are left to follow.
+        Topology = new(Sockets: 1, CoresPerSocket: 1, ThreadsPerCore: 2),
         Timing = CoreTiming.Uncalibrated(new Dictionary<Instruction, int>
         {
             [Instruction.Cli] = 60,
@@ -105,6 +107,7 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 2),
         PagingStructureCaches = PagingStructureCacheGeometry.None,
+        Topology = new(Sockets: 1, CoresPerSocket: 2, ThreadsPerCore: 1), // no coherence model: its two cores share the L2, which the model's private L2s are not
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 20, FillBuffers = 8 },
         Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 937, VmExitCycles: 1186, VmcsReadCycles: 52, VmcsWriteCycles: 44),
@@ -119,6 +122,7 @@ public static class HardwareProfiles
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
+            "one core with Hyper-Threading (two threads), one socket: Intel's Pentium 4 672 specification; no coherence model (one core)",
             "store buffer 20 entries: [OPT] Intel Core microarchitecture, memory sub-system; 8 line-fill buffers: assumed",
             .. CoreTiming.UncalibratedSources,
         ],
@@ -147,6 +151,13 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: false,
             SecondLevelHitCycles: 7),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
+        Topology = new(Sockets: 2, CoresPerSocket: 4, ThreadsPerCore: 2),
+        Coherence = new(
+            SnoopCycles: 65,
+            ModifiedTransferCycles: 75,
+            RemoteCacheCycles: 200,
+            RemoteDramExtraCycles: HardwareProfile.CyclesIn(40, 2_930_000_000),
+            InterconnectBytesPerSecond: 12.8e9),
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 32, FillBuffers = 10 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false, Iommu: true),
         Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
@@ -163,6 +174,8 @@ public static class HardwareProfiles
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
             "store buffer 32 entries and 10 line-fill buffers: [OPT] Nehalem, memory subsystem",
+            "topology: two sockets of four cores with two threads each (Xeon 5500 two-socket platform: HP ProLiant G6 technology brief; Intel's X5570 specification)",
+            "coherence: L3 hit with the line clean in another core about 65 cycles, modified in another core about 75, a remote socket's cache 100-300 (200 taken, the middle of Intel's range), DRAM about 60 ns local and 100 ns remote (the 40 ns difference is added to a remote line): [PAG] Levinthal, Performance Analysis Guide for Intel Core i7 and Xeon 5500, p. 22; QPI 6.4 GT/s, 12.8 GB/s in each direction (HP ProLiant G6 technology brief); MESIF with an inclusive L3 whose core-valid bits filter snoops",
             .. CoreTiming.UncalibratedSources,
         ],
     };
@@ -190,6 +203,13 @@ public static class HardwareProfiles
             SecondLevelHoldsLargePages: true,
             SecondLevelHitCycles: 9),
         PagingStructureCaches = new(Pml4Entries: 2, PdptEntries: 4, PdeEntries: 32),
+        Topology = new(Sockets: 2, CoresPerSocket: 28, ThreadsPerCore: 2),
+        Coherence = new(
+            SnoopCycles: HardwareProfile.CyclesIn(53.7, 2_500_000_000),
+            ModifiedTransferCycles: HardwareProfile.CyclesIn(53.7, 2_500_000_000),
+            RemoteCacheCycles: HardwareProfile.CyclesIn(145.9, 2_500_000_000),
+            RemoteDramExtraCycles: HardwareProfile.CyclesIn(131.1 - 81.4, 2_500_000_000),
+            InterconnectBytesPerSecond: 51e9),
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 56, FillBuffers = 12 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
@@ -205,6 +225,8 @@ public static class HardwareProfiles
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
             "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
+            "topology: two sockets of 28 cores with two threads each (Intel's Platinum 8180 specification: 28 cores, 56 threads, up to 8 sockets; the two-socket board of FD.io CSIT's test servers)",
+            "coherence, Intel MLC on a two-socket Platinum 8180 (FD.io CSIT, 'Calibration Data - Skylake'): a modified line from another core 53.7 ns on the same socket, 113.9-177.9 ns across UPI (145.9 taken, the middle); memory idle latency 81.4 ns local, 131.1 ns remote (the 49.7 ns difference added to a remote line); about 51 GB/s read across sockets, taken as UPI's bandwidth in each direction. A clean line held by another core is assumed to cost what a modified one does: the non-inclusive L3 forwards it from that core's L2",
             .. CoreTiming.UncalibratedSources,
         ],
     };

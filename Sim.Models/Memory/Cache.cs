@@ -11,7 +11,9 @@ namespace Sim.Models.Memory;
 /// <remarks>
 /// Model: a write-back of a dirty victim is counted but costs no time (write buffers hide it on
 /// the machines modelled); levels are neither inclusive nor exclusive, so a line may sit in
-/// several levels; there is no coherence between the private caches of different cores yet.
+/// several levels. Coherence between the cores' private caches is the
+/// <see cref="CoherenceDirectory"/>'s business: it invalidates and cleans lines here, and learns
+/// of a shared level's evictions through <see cref="Evicted"/>.
 /// </remarks>
 public sealed class Cache
 {
@@ -71,11 +73,7 @@ public sealed class Cache
         else
         {
             _misses.Increment();
-            if (evicted is not null && _dirty[slot])
-            {
-                _writebacks.Increment();
-            }
-            _dirty[slot] = false;
+            Evict(evicted, slot);
         }
         _dirty[slot] |= write;
         return hit;
@@ -88,28 +86,84 @@ public sealed class Cache
         int slot = _lines.FindOrInsert(_lines.SetOf(line), line, out bool hit, out ulong? evicted);
         if (!hit)
         {
-            if (evicted is not null && _dirty[slot])
-            {
-                _writebacks.Increment();
-            }
-            _dirty[slot] = false;
+            Evict(evicted, slot);
         }
         _lastLine = ulong.MaxValue; // the fill may have evicted the replayed line
         return !hit;
     }
 
-    /// <summary>Whether the line of <paramref name="physicalAddress"/> is present, without touching its LRU order (for tests and reports).</summary>
-    public bool Contains(ulong physicalAddress)
+    /// <summary>
+    /// Told of every line this cache evicts to make room (its address), before the new line's
+    /// effects: how a shared last level keeps its directory inclusive. Null for none.
+    /// </summary>
+    public Action<ulong>? Evicted { get; set; }
+
+    private void Evict(ulong? evicted, int slot)
     {
-        ulong line = physicalAddress >> _lineShift;
-        int set = _lines.SetOf(line);
-        for (int way = 0; way < _lines.Ways; way++)
+        if (evicted is { } line)
         {
-            if (_lines.TagAt((set * _lines.Ways) + way) == line)
+            if (_dirty[slot])
             {
-                return true;
+                _writebacks.Increment();
             }
+            Evicted?.Invoke(line << _lineShift);
         }
-        return false;
+        _dirty[slot] = false;
     }
+
+    /// <summary>Removes the line of <paramref name="physicalAddress"/> (another core is writing it); returns whether it was here dirty. No hit or miss is counted.</summary>
+    public bool Invalidate(ulong physicalAddress)
+    {
+        int slot = PeekSlot(physicalAddress, out ulong line);
+        if (slot < 0)
+        {
+            return false;
+        }
+        bool dirty = _dirty[slot];
+        _lines.Invalidate(_lines.SetOf(line), line);
+        _dirty[slot] = false;
+        if (_lastLine == line)
+        {
+            _lastLine = ulong.MaxValue;
+        }
+        return dirty;
+    }
+
+    /// <summary>Writes the line of <paramref name="physicalAddress"/> back if it is dirty and keeps it clean (another core reads it); returns whether it was dirty.</summary>
+    public bool Clean(ulong physicalAddress)
+    {
+        int slot = PeekSlot(physicalAddress, out _);
+        if (slot < 0 || !_dirty[slot])
+        {
+            return false;
+        }
+        _dirty[slot] = false;
+        return true;
+    }
+
+    /// <summary>Whether the line of <paramref name="physicalAddress"/> is here and dirty, without touching its recency.</summary>
+    public bool IsDirty(ulong physicalAddress)
+    {
+        int slot = PeekSlot(physicalAddress, out _);
+        return slot >= 0 && _dirty[slot];
+    }
+
+    /// <summary>Marks the line of <paramref name="physicalAddress"/> dirty if it is here (a write-back from a core above); no hit or miss is counted.</summary>
+    public void MarkDirty(ulong physicalAddress)
+    {
+        int slot = PeekSlot(physicalAddress, out _);
+        if (slot >= 0)
+        {
+            _dirty[slot] = true;
+        }
+    }
+
+    private int PeekSlot(ulong physicalAddress, out ulong line)
+    {
+        line = physicalAddress >> _lineShift;
+        return _lines.Peek(_lines.SetOf(line), line);
+    }
+
+    /// <summary>Whether the line of <paramref name="physicalAddress"/> is present, without touching its LRU order (for tests and reports).</summary>
+    public bool Contains(ulong physicalAddress) => PeekSlot(physicalAddress, out _) >= 0;
 }

@@ -4,14 +4,17 @@ using Sim.Models.Hardware;
 namespace Sim.Models.Memory;
 
 /// <summary>
-/// One core's way to memory: its private L1 caches and L2, the shared last level (if any) and
-/// DRAM. <see cref="Access"/> returns the load-to-use latency of the level that held the line
+/// One core's way to memory: its private L1 caches and L2, its socket's shared last level (if
+/// any), other cores' caches through the <see cref="CoherenceDirectory"/>, and DRAM through the
+/// home node's memory controller (<see cref="MemorySystem"/>). <see cref="Access"/> returns the load-to-use latency of the level that held the line
 /// and fills the levels above it; page-walk references come here too, as data reads, so a walk
 /// costs what its references cost through the caches. A stream prefetcher (where the profile
 /// has one) watches the L2's demand accesses and fills lines ahead of them; every line from
 /// memory, demanded or prefetched, and every dirty line written back from the last level occupies
-/// the memory channel for its transfer time at the profile's bandwidth, so a demand access waits behind prefetches and a prefetched line that is
-/// demanded before it arrives costs the rest of its wait.
+/// the socket's memory channels (a <see cref="LineChannel"/> shared by the socket's cores) for its
+/// transfer time at the profile's bandwidth, so a demand access waits behind prefetches and other
+/// cores' lines, and a prefetched line that is demanded before it arrives costs the rest of its
+/// wait.
 /// </summary>
 public sealed class MemoryPath
 {
@@ -19,6 +22,11 @@ public sealed class MemoryPath
     private readonly Cache _l1d;
     private readonly Cache _l2;
     private readonly Cache? _l3;
+    private readonly MemorySystem _system;
+    private readonly int _socket;
+    private readonly CoherenceDirectory? _directory;
+    private readonly int _core; // this core's index in the directory
+    private readonly int _remoteDramExtra;
     private readonly int _l1iLatency;
     private readonly int _l1dLatency;
     private readonly int _l2Latency;
@@ -28,10 +36,8 @@ public sealed class MemoryPath
     private readonly Counter _cycles;
     private readonly StreamPrefetcher? _prefetcher;
     private readonly Counter _prefetches;
-    private readonly ulong _lineTransferMilliCycles;
     private const ulong LinesPerPage = 64;
     private readonly ArrivalTable _l2Arrivals = new(); // lines the L2 streamer asked for
-    private ulong _channelFreeMilliCycles;
 
     // The L1 next-line (DCU) prefetcher and the lines it brought into the L1D.
     private readonly bool _nextLinePrefetch;
@@ -40,31 +46,33 @@ public sealed class MemoryPath
 
     /// <param name="profile">The hardware profile giving geometries and latencies.</param>
     /// <param name="stats">The core's statistics group; caches register under it as l1i, l1d and l2.</param>
-    /// <param name="sharedL3">The package's last-level cache, shared by its cores; null when the profile has none.</param>
-    public MemoryPath(HardwareProfile profile, StatGroup stats, Cache? sharedL3)
+    /// <param name="system">What the machine's cores share: the socket's last level and memory controller, the directory.</param>
+    /// <param name="socket">The socket the core sits on.</param>
+    internal MemoryPath(HardwareProfile profile, StatGroup stats, MemorySystem system, int socket)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(stats);
-        if ((profile.L3 is null) != (sharedL3 is null))
-        {
-            throw new ArgumentException($"Profile {profile.Name} {(profile.L3 is null ? "has no" : "has an")} L3; pass {(profile.L3 is null ? "none" : "the shared one")}.", nameof(sharedL3));
-        }
+        ArgumentNullException.ThrowIfNull(system);
         _l1i = profile.L1Instruction is null ? null : new Cache(profile.L1Instruction, stats.Child("l1i"));
         _l1d = new Cache(profile.L1Data, stats.Child("l1d"));
         _l2 = new Cache(profile.L2, stats.Child("l2"));
-        _l3 = sharedL3;
+        _system = system;
+        _socket = socket;
+        _l3 = system.LastLevelOf(socket);
+        _directory = system.Directory;
+        _core = _directory?.Add(this, socket) ?? 0;
         _l1iLatency = profile.L1Instruction?.LatencyCycles ?? profile.L1Data.LatencyCycles;
         _l1dLatency = profile.L1Data.LatencyCycles;
         _l2Latency = profile.L2.LatencyCycles;
         _l3Latency = profile.L3?.LatencyCycles ?? 0;
         _dramLatency = profile.LastLevel.LatencyCycles + profile.DramLatencyCycles;
+        _remoteDramExtra = profile.Coherence?.RemoteDramExtraCycles ?? 0;
         StatGroup memory = stats.Child("memory");
         _servedBy = memory.VectorCounter<MemoryLevel>("served_by", "accesses", "accesses by the level that held the line");
         _cycles = memory.Counter("latency_cycles", "cycles", "load-to-use cycles of all accesses");
         _prefetches = memory.Counter("prefetches", "lines", "lines the stream prefetcher brought into the L2");
         _prefetcher = profile.Prefetcher is null ? null : new StreamPrefetcher(profile.Prefetcher);
         _nextLinePrefetch = profile.L1NextLinePrefetch;
-        _lineTransferMilliCycles = (ulong)Math.Round(profile.L2.LineBytes / profile.DramBytesPerSecond * profile.FrequencyHz * 1000);
     }
 
     /// <summary>The core's clock, in cycles, set before each access so that memory-channel occupancy and prefetch arrivals can be reckoned.</summary>
@@ -91,6 +99,10 @@ public sealed class MemoryPath
                 latency += arrival > Now ? (int)(arrival - Now) : 0; // the prefetched line is still on its way
                 PrefetchIntoL1(line + 1); // the stream goes on
             }
+            if (write && _directory is not null)
+            {
+                latency += _directory.OnWriteHit(_core, physicalAddress); // a shared copy must be made exclusive first
+            }
         }
         else
         {
@@ -98,19 +110,19 @@ public sealed class MemoryPath
             if (_l2.Access(physicalAddress, write))
             {
                 (level, latency) = (MemoryLevel.L2, _l2Latency + ArrivalWait(line));
-            }
-            else if (_l3 is not null && _l3.Access(physicalAddress, write))
-            {
-                (level, latency) = (MemoryLevel.L3, _l3Latency);
+                if (write && _directory is not null)
+                {
+                    latency += _directory.OnWriteHit(_core, physicalAddress);
+                }
             }
             else
             {
-                (level, latency) = (MemoryLevel.Dram, _dramLatency + (int)(TakeChannel() - Now));
+                (level, latency) = FromBelow(physicalAddress, write);
             }
             Prefetch(line);
             for (long w = LastLevel.Writebacks - writebacks; w > 0; w--)
             {
-                TakeChannel(); // a dirty line leaving the last level goes to memory over the same channel
+                _system.TakeWriteback(_socket, Now); // a dirty line leaving the last level goes to memory over the same channel
             }
             if (nextLine && line % LinesPerPage != 0 && _l1d.Contains((line - 1) * (ulong)_l1d.Geometry.LineBytes))
             {
@@ -128,13 +140,51 @@ public sealed class MemoryPath
 
     private Cache LastLevel => _l3 ?? _l2;
 
-    /// <summary>The memory channel carries one more line: when its transfer starts, in core cycles.</summary>
-    private ulong TakeChannel()
+    /// <summary>Whether this core's private caches hold <paramref name="physicalAddress"/> modified.</summary>
+    public bool HoldsDirty(ulong physicalAddress) => _l1d.IsDirty(physicalAddress) || _l2.IsDirty(physicalAddress);
+
+    /// <summary>Another core writes <paramref name="physicalAddress"/>: this core's copies go.</summary>
+    internal void Invalidate(ulong physicalAddress)
     {
-        ulong start = Math.Max(Now * 1000, _channelFreeMilliCycles);
-        _channelFreeMilliCycles = start + _lineTransferMilliCycles;
-        return start / 1000;
+        _l1i?.Invalidate(physicalAddress);
+        _l1d.Invalidate(physicalAddress);
+        _l2.Invalidate(physicalAddress);
     }
+
+    /// <summary>Another core reads <paramref name="physicalAddress"/>, which this core holds modified: the data goes to the last level and this core's copy stays, clean.</summary>
+    internal void Clean(ulong physicalAddress)
+    {
+        if (_l1d.Clean(physicalAddress) | _l2.Clean(physicalAddress))
+        {
+            _l3?.MarkDirty(physicalAddress);
+        }
+    }
+
+    /// <summary>A line that missed the private caches: from another core's cache, the last level, or memory.</summary>
+    private (MemoryLevel Level, int Latency) FromBelow(ulong physicalAddress, bool write)
+    {
+        int peer = -1;
+        MemoryLevel peerLevel = MemoryLevel.L3;
+        if (_directory is not null)
+        {
+            peer = _directory.OnMiss(_core, physicalAddress, write, out peerLevel);
+        }
+        bool inLastLevel = _l3 is not null && _l3.Access(physicalAddress, write); // filled on a miss: the last level is inclusive of the cores it serves
+        if (peer >= 0)
+        {
+            return (peerLevel, peer);
+        }
+        if (inLastLevel)
+        {
+            return (MemoryLevel.L3, _l3Latency);
+        }
+        int wait = (int)(LineFromMemory(physicalAddress, out bool remote) - Now);
+        return remote ? (MemoryLevel.RemoteDram, wait) : (MemoryLevel.Dram, wait);
+    }
+
+    /// <summary>A line of <paramref name="physicalAddress"/> from memory, asked for now: the cycle it arrives, and whether it came from another socket's memory.</summary>
+    private ulong LineFromMemory(ulong physicalAddress, out bool remote) =>
+        _system.TakeLine(_socket, physicalAddress, Now, out remote) + (ulong)_dramLatency + (remote ? (ulong)_remoteDramExtra : 0);
 
     /// <summary>For a line the prefetcher asked for: the cycles still to wait for it; 0 once it has arrived.</summary>
     private int ArrivalWait(ulong line) =>
@@ -153,13 +203,10 @@ public sealed class MemoryPath
         {
             ready = Now + (ulong)(_l2Latency + ArrivalWait(line)); // in the L2 (or on its way there)
         }
-        else if (_l3 is not null && !_l3.Fill(address))
-        {
-            ready = Now + (ulong)_l3Latency;
-        }
         else
         {
-            ready = TakeChannel() + (ulong)_dramLatency;
+            _directory?.OnPrefetch(_core, address);
+            ready = _l3 is not null && !_l3.Fill(address) ? Now + (ulong)_l3Latency : LineFromMemory(address, out _);
         }
         Prefetch(line); // the L2 streamer sees the L1 prefetcher's requests as it sees demand ones
         _l1Arrivals.Record(line, ready);
@@ -180,8 +227,9 @@ public sealed class MemoryPath
             {
                 continue; // already there
             }
+            _directory?.OnPrefetch(_core, l * bytes);
             _l3?.Fill(l * bytes);
-            _l2Arrivals.Record(l, TakeChannel() + (ulong)_dramLatency);
+            _l2Arrivals.Record(l, LineFromMemory(l * bytes, out _));
             _prefetches.Increment();
         }
     }

@@ -122,6 +122,9 @@ public sealed class SetAssociativeArray
         return removed;
     }
 
+    /// <summary>The slot holding <paramref name="tag"/> in <paramref name="set"/> without touching its recency; -1 when absent.</summary>
+    public int Peek(int set, ulong tag) => SlotOf(set, tag);
+
     /// <summary>The tag in <paramref name="slot"/>, or null if it is empty.</summary>
     public ulong? TagAt(int slot) => _tags[slot] == 0 ? null : _tags[slot] - 1;
 

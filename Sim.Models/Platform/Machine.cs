@@ -8,7 +8,7 @@ namespace Sim.Models.Platform;
 
 /// <summary>
 /// The composition root of one physical machine (gem5's "one place that builds the machine"):
-/// physical memory, the shared last-level cache, the PC's devices (<see cref="PlatformDevices"/>),
+/// physical memory, the sockets' last-level caches and memory controllers (<see cref="MemorySystem"/>), the PC's devices (<see cref="PlatformDevices"/>),
 /// and per core its caches, MMU, local APIC and the core itself. The software that runs on it (a
 /// kernel, or a hypervisor) is made by <c>hostFactory</c>, which sees the machine's memory and
 /// devices, and answers the cores' exceptions, system calls, interrupts and device accesses.
@@ -33,7 +33,8 @@ public sealed class Machine : IPlatform
         Profile = profile;
         Configuration = configuration;
         Memory = new PhysicalMemory(configuration.MemoryBytes);
-        L3 = profile.L3 is null ? null : new Cache(profile.L3, sim.Stats.Group("host.l3"));
+        Topology = configuration.TopologyOn(profile);
+        MemorySystem = new MemorySystem(profile, Topology, configuration.Cores, configuration.MemoryBytes, sim.Stats.Group("host"));
         _cores = new Core[configuration.Cores];
         _active = new Core[configuration.Cores];
         Devices = new PlatformDevices(sim, "host", "host.cpu", profile, configuration, Memory, i => vector => _active[i].RaiseInterrupt(vector), emulated: false);
@@ -41,7 +42,7 @@ public sealed class Machine : IPlatform
         for (int i = 0; i < configuration.Cores; i++)
         {
             string path = $"host.cpu{i}";
-            var memoryPath = new MemoryPath(profile, sim.Stats.Group(path), L3);
+            MemoryPath memoryPath = MemorySystem.AddCore(sim.Stats.Group(path));
             var mmu = new Mmu(profile, Memory, memoryPath, sim.Stats.Group(path));
             _cores[i] = _active[i] = new Core(sim, path, profile, mmu, memoryPath, Host);
             _contexts.Add(_cores[i]);
@@ -59,7 +60,14 @@ public sealed class Machine : IPlatform
 
     public PhysicalMemory Memory { get; }
 
-    public Cache? L3 { get; }
+    /// <summary>The machine's shape: its sockets and their cores (those in use are the first <see cref="MachineConfiguration.Cores"/>).</summary>
+    public Topology Topology { get; }
+
+    /// <summary>What the cores share on the way to memory: last-level caches, memory controllers, the interconnect, the coherence directory.</summary>
+    public MemorySystem MemorySystem { get; }
+
+    /// <summary>The boot socket's last-level cache, or null where the profile has none.</summary>
+    public Cache? L3 => MemorySystem.LastLevelOf(0);
 
     public PlatformDevices Devices { get; }
 

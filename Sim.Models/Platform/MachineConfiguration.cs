@@ -1,12 +1,42 @@
 using Sim.Models.Devices;
+using Sim.Models.Hardware;
 
 namespace Sim.Models.Platform;
 
 /// <summary>How a machine is put together beyond its CPU generation: cores, memory, platform latencies, disk.</summary>
+/// <param name="Cores">The cores in use: the first ones of the machine's topology, socket by socket.</param>
+/// <param name="CoresPerSocket">How many cores each socket has, at most the profile's; null for the profile's own. The sockets are as many as the cores in use fill.</param>
 public sealed record MachineConfiguration(
     int Cores, ulong MemoryBytes, PlatformTimings Timings, DiskKind Disk = DiskKind.SolidState, ulong DiskSectors = 64UL << 21, bool Nic = true,
-    DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000)
+    DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000, int? CoresPerSocket = null)
 {
+    /// <summary>
+    /// The machine's shape on <paramref name="profile"/>: as many sockets as the cores in use
+    /// fill, each of <see cref="CoresPerSocket"/> cores (the profile's by default). A shape the part
+    /// cannot have is refused with the allowed values.
+    /// </summary>
+    public Topology TopologyOn(HardwareProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        Topology most = profile.Topology;
+        int perSocket = CoresPerSocket ?? most.CoresPerSocket;
+        if (perSocket < 1 || perSocket > most.CoresPerSocket)
+        {
+            throw new ArgumentException($"A socket of {profile.Name} has 1 to {most.CoresPerSocket} cores (got {perSocket}).", nameof(profile));
+        }
+        int sockets = (Cores + perSocket - 1) / perSocket;
+        if (sockets > most.Sockets)
+        {
+            throw new ArgumentException(
+                $"{Cores} cores of {perSocket} per socket need {sockets} sockets; a machine of {profile.Name} has at most {most.Sockets} ({most.Cores} cores: {most}).", nameof(profile));
+        }
+        if (Cores > 1 && profile.Coherence is null)
+        {
+            throw new ArgumentException($"Profile {profile.Name} has no coherence model yet, so a machine of it uses 1 core ({most} on the real part).", nameof(profile));
+        }
+        return new Topology(sockets, perSocket, 1);
+    }
+
     public static readonly MachineConfiguration Default = new(Cores: 1, MemoryBytes: 512UL << 20, PlatformTimings.Default);
 
     public void Validate()

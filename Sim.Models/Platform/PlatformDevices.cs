@@ -81,9 +81,11 @@ public sealed class PlatformDevices
         }
         IoApic = new IoApic(sim.Stats.Group(prefix + ".ioapic"), prefix + ".ioapic", apicCycles, id => id < _apics.Length ? _apics[id] : null);
         Bus.MapMmio(IoApic.DefaultBase, IoApic.Size, IoApic);
+        Tick ipiDelivery = emulated ? Tick.Zero : new Tick((ulong)Math.Round(t.IpiDeliveryNanoseconds * 1000));
         foreach (LocalApic apic in _apics)
         {
             apic.EoiBroadcast = IoApic.EndOfInterrupt;
+            apic.InterprocessorInterrupt = (from, low, high) => SendInterprocessor(sim, from, low, high, ipiDelivery);
         }
         if (configuration.Disk != DiskKind.None)
         {
@@ -176,6 +178,37 @@ public sealed class PlatformDevices
 
     /// <summary>The local APIC of CPU <paramref name="index"/>.</summary>
     public LocalApic ApicOf(int index) => _apics[index];
+
+    /// <summary>
+    /// Carries an IPI from <paramref name="from"/> to its destinations (the ICR's shorthand, or the
+    /// physical APIC ID in its high half, 0xFF for all): each accepts it after the delivery time.
+    /// Fixed delivery mode only; other messages are dropped (the sender counted them).
+    /// </summary>
+    private void SendInterprocessor(Simulator sim, LocalApic from, uint low, uint high, Tick delivery)
+    {
+        const uint FixedMode = 0;
+        if (((low >> 8) & 0x7) != FixedMode || (low & (1u << 11)) != 0)
+        {
+            return; // INIT, start-up, NMI, lowest priority, or a logical destination: not modelled
+        }
+        int vector = (int)(low & 0xFF);
+        uint destination = high >> 24;
+        Tick at = sim.Now + delivery;
+        foreach (LocalApic apic in _apics)
+        {
+            bool to = ((low >> 18) & 0x3) switch
+            {
+                0 => destination == 0xFF || apic.Id == destination,
+                1 => apic == from,
+                2 => true,
+                _ => apic != from,
+            };
+            if (to)
+            {
+                apic.Receive(vector, at);
+            }
+        }
+    }
 
     /// <summary>
     /// A register access by CPU <paramref name="cpu"/>: the local APIC page reaches that CPU's own

@@ -33,7 +33,7 @@ public class MemoryReferenceBenchmark
         HardwareProfile p = HardwareProfiles.NehalemX5570;
         var stats = new StatRegistry();
         var memory = new PhysicalMemory(512UL << 20);
-        _path = new MemoryPath(p, stats.Group("cpu0"), new Cache(p.L3!, stats.Group("l3")));
+        _path = MemorySystem.SingleCore(p, stats.Group("host")).AddCore(stats.Group("cpu0"));
         var space = new AddressSpaceBuilder(memory);
         for (ulong offset = 0; offset < FootprintBytes; offset += 4096)
         {

@@ -11,8 +11,7 @@ public class MemoryPathTests
     {
         HardwareProfile p = HardwareProfiles.NehalemX5570;
         var stats = new StatRegistry();
-        var l3 = new Cache(p.L3!, stats.Group("host.l3"));
-        var path = new MemoryPath(p, stats.Group("host.cpu0"), l3);
+        MemoryPath path = MemorySystem.SingleCore(p, stats.Group("host")).AddCore(stats.Group("host.cpu0"));
         Assert.Equal(p.L3!.LatencyCycles + p.DramLatencyCycles, path.Access(0x1000, MemoryAccessKind.Read)); // cold: DRAM
         Assert.Equal(p.L1Data.LatencyCycles, path.Access(0x1000, MemoryAccessKind.Read));               // now in L1
 
@@ -34,9 +33,8 @@ public class MemoryPathTests
     public void A_profile_without_L3_goes_from_L2_to_memory()
     {
         HardwareProfile p = HardwareProfiles.Pentium4672;
-        var path = new MemoryPath(p, new StatRegistry().Group("cpu"), sharedL3: null);
+        MemoryPath path = Single(p, new StatRegistry());
         Assert.Equal(p.L2.LatencyCycles + p.DramLatencyCycles, path.Access(0, MemoryAccessKind.Read));
-        Assert.Throws<ArgumentException>(() => new MemoryPath(HardwareProfiles.NehalemX5570, new StatRegistry().Group("x"), null));
     }
 
     /// <summary>Nehalem with its L2 streamer only (the L1 next-line prefetcher off), to watch the streamer alone.</summary>
@@ -44,8 +42,10 @@ public class MemoryPathTests
     {
         HardwareProfile p = HardwareProfiles.NehalemX5570 with { L1NextLinePrefetch = false };
         var stats = new StatRegistry();
-        return (new MemoryPath(p, stats.Group("cpu"), new Cache(p.L3!, stats.Group("l3"))), stats, p);
+        return (Single(p, stats), stats, p);
     }
+
+    private static MemoryPath Single(HardwareProfile p, StatRegistry stats) => MemorySystem.SingleCore(p, stats.Group("host")).AddCore(stats.Group("cpu"));
 
     private static double Prefetches(StatRegistry stats) => stats.Snapshot(default).Single(s => s.Statistic == "prefetches").Value;
 
@@ -82,7 +82,7 @@ public class MemoryPathTests
     public void Misses_at_the_same_moment_queue_for_the_memory_channel()
     {
         HardwareProfile p = HardwareProfiles.Pentium4672;
-        var path = new MemoryPath(p, new StatRegistry().Group("cpu"), sharedL3: null);
+        var path = Single(p, new StatRegistry());
         int first = path.Access(0x100000, MemoryAccessKind.Read);
         int second = path.Access(0x200000, MemoryAccessKind.Read); // another page, same cycle
         // 64 bytes on the 6.4 GB/s bus take 10 ns: 38 cycles at 3.8 GHz.
@@ -94,7 +94,7 @@ public class MemoryPathTests
     {
         HardwareProfile p = HardwareProfiles.NehalemX5570;
         var stats = new StatRegistry();
-        var path = new MemoryPath(p, stats.Group("cpu"), new Cache(p.L3!, stats.Group("l3")));
+        var path = Single(p, stats);
         path.Access(0x30000, MemoryAccessKind.Read);          // line 0: cold
         path.Now = 10_000;
         path.Access(0x30040, MemoryAccessKind.Read);          // line 1 misses with line 0 in the L1: line 2 is fetched into the L1

@@ -13,8 +13,7 @@ internal sealed class MemoryRig
         Profile = profile;
         Stats = new StatRegistry();
         Memory = new PhysicalMemory(64UL << 20);
-        Cache? l3 = profile.L3 is null ? null : new Cache(profile.L3, Stats.Group("host.l3"));
-        Path = new MemoryPath(profile, Stats.Group("host.cpu0"), l3);
+        Path = MemorySystem.SingleCore(profile, Stats.Group("host")).AddCore(Stats.Group("host.cpu0"));
         Space = new AddressSpaceBuilder(Memory);
         Mmu = new Mmu(profile, Memory, Path, Stats.Group("host.cpu0"));
         Mmu.LoadCr3(Space.Pml4);

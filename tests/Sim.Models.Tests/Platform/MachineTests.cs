@@ -58,4 +58,58 @@ public class MachineTests
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             new Machine(new Simulator(1), HardwareProfiles.Pentium4672, MachineConfiguration.Default with { Cores = 0 }, _ => new NullHost()));
     }
+
+    [Theory]
+    [InlineData("nehalem-x5570", 9, null, "at most 2")]          // two sockets of four
+    [InlineData("nehalem-x5570", 4, 5, "1 to 4 cores")]          // a socket of five
+    [InlineData("p4-672", 2, null, "at most 1")]                // one core on the real part
+    [InlineData("core2-merom", 2, null, "no coherence model")]  // two cores sharing an L2 the model does not have
+    public void A_topology_the_part_cannot_have_is_refused_with_what_it_can(string profile, int cores, int? perSocket, string says)
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            new Machine(new Simulator(1), HardwareProfiles.Get(profile), MachineConfiguration.Default with { Cores = cores, CoresPerSocket = perSocket }, _ => new NullHost()));
+        Assert.Contains(says, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cores_fill_one_socket_before_the_next()
+    {
+        var host = new NullHost();
+        var machine = new Machine(new Simulator(1), HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = 5 }, m => { host.Machine = m; return host; });
+        Assert.Equal(new Topology(2, 4, 1), machine.Topology);
+        Assert.NotSame(machine.MemorySystem.LastLevelOf(0), machine.MemorySystem.LastLevelOf(1));
+        Assert.Equal(new Topology(1, 4, 1), new Machine(new Simulator(1), HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = 4 }, _ => host).Topology);
+    }
+
+    /// <summary>
+    /// Core 0 runs locked increments of one word in a loop while core 1 runs the same loop on the
+    /// same word (<paramref name="shared"/>) or on a word of its own: the cycles core 0 takes.
+    /// </summary>
+    private static long LockedLoop(bool shared)
+    {
+        const ulong Word = 0xFFFF_8000_0010_0000, Other = Word + 0x1000;
+        var sim = new Simulator(1);
+        var host = new NullHost();
+        var machine = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = 2 }, m => { host.Machine = m; return host; });
+        AddressSpaceBuilder space = machine.NewAddressSpace();
+        space.Map4K(Word, machine.Memory.AllocateFrame(), PageEntry.Writable);
+        space.Map4K(Other, machine.Memory.AllocateFrame(), PageEntry.Writable);
+        for (int c = 0; c < 2; c++)
+        {
+            ulong word = c == 1 && !shared ? Other : Word;
+            machine.Cores[c].Mmu.LoadCr3(space.Pml4);
+            machine.Cores[c].Start(new OpSequence([.. Enumerable.Range(0, 500).SelectMany(_ => new[] { Op.Atomic(word), Op.Alu(20) })]), cpl: 0);
+        }
+        sim.Run(Tick.MaxValue);
+        return (long)machine.Cores[0].CyclesElapsed;
+    }
+
+    [Fact]
+    public void A_locked_operation_on_a_contended_line_costs_the_protocol_s_transfers()
+    {
+        long alone = LockedLoop(shared: false), contended = LockedLoop(shared: true);
+        CoherenceTimings costs = HardwareProfiles.NehalemX5570.Coherence!;
+        // Each increment finds the line modified in the other core about every time: a transfer each.
+        Assert.InRange((contended - alone) / 500.0, costs.ModifiedTransferCycles * 0.8, costs.ModifiedTransferCycles * 1.2);
+    }
 }
