@@ -102,6 +102,10 @@ public sealed partial class Core : Event
         _holes = stats.VectorCounter<Instruction>("silent_misbehaviour", "count", "sensitive unprivileged instructions executed at CPL 3, by instruction");
         _monitorCalls = stats.VectorCounter<Instruction>("monitor_interceptions", "count", "guest kernel instructions a software monitor intercepted, by instruction");
         _slices = stats.Counter("slices", "count", "times the core ran inline and yielded to the event queue");
+        _lockAcquisitions = stats.Counter("lock_acquisitions", "count", "spinlocks taken");
+        _lockContended = stats.Counter("lock_contended", "count", "spinlocks found held by another core, so spun on");
+        _lockWait = stats.Histogram("lock_wait", "cycles", "cycles from asking for a spinlock to holding it");
+        _lockHold = stats.Histogram("lock_hold", "cycles", "cycles a spinlock was held");
         _vmExits = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exits", "count", "VM exits by basic exit reason");
         _vmExitCycles = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exit_cycles", "cycles",
             "cycles from each VM exit to its VM entry, by exit reason: transitions and handler, without the idle time of a blocked virtual CPU");
@@ -386,6 +390,12 @@ public sealed partial class Core : Event
             case OpKind.Fetch:
                 Access(op, mode);
                 break;
+            case OpKind.SpinLock:
+                SpinLock(op, mode);
+                break;
+            case OpKind.SpinUnlock:
+                SpinUnlock(op, mode);
+                break;
             case OpKind.Instruction:
                 ExecuteInstruction(op, mode);
                 break;
@@ -409,7 +419,8 @@ public sealed partial class Core : Event
         _instructions.Add(count * instructionsEach);
     }
 
-    private void Access(in Op op, CycleCategory mode)
+    /// <summary>Performs a load, store, locked operation or fetch and charges it; returns the physical address it reached, or null when it faulted or exited.</summary>
+    private ulong? Access(in Op op, CycleCategory mode)
     {
         MemoryAccessKind kind = op.Kind switch
         {
@@ -428,13 +439,13 @@ public sealed partial class Core : Event
         {
             DrainStores();
             EnterRoot(new VmExit(ExitReason.EptViolation, FaultAddress: t.GuestPhysicalAddress, Operand: op.Operand), op);
-            return;
+            return null;
         }
         if (!t.Succeeded)
         {
             ExceptionVector vector = t.Fault == TranslationFault.GeneralProtection ? ExceptionVector.GeneralProtection : ExceptionVector.PageFault;
             RaiseException(vector, t.ErrorCode, op.Operand, op);
-            return;
+            return null;
         }
         if (op.Kind == OpKind.Atomic)
         {
@@ -452,7 +463,7 @@ public sealed partial class Core : Event
                 {
                     Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
                 }
-                return;
+                return t.PhysicalAddress;
             case OpKind.Atomic:
                 // The read for ownership completes before the locked operation does.
                 Charge(mode, (ulong)_timing.LockedOperationCycles);
@@ -468,6 +479,7 @@ public sealed partial class Core : Event
                 break;
         }
         _instructions.Increment();
+        return t.PhysicalAddress;
     }
 
     /// <summary>Serializing events wait for every buffered store to complete.</summary>

@@ -23,6 +23,7 @@ public enum Instruction
     MmioRead,
     MmioWrite,
     Hlt,
+    Pause,
     Cli,
     Sti,
     Pushf,

@@ -51,6 +51,8 @@ public static class InstructionTable
             "as the read"),
         new(Instruction.Hlt, "HLT", true, true, Traps, ExitsUnderControl, "HLT exiting", ExitReason.Hlt,
             "#GP outside ring 0 [SDM2]"),
+        new(Instruction.Pause, "PAUSE", false, false, Unaffected, ExitsUnderControl, "PAUSE exiting, or PAUSE-loop exiting (PLE window and gap)", ExitReason.Pause,
+            "a spin-wait hint, harmless at any CPL [SDM2]; exits so that a hypervisor can run another virtual CPU instead of a spinning one [SDM3C]"),
         new(Instruction.Cli, "CLI", true, true, Traps, NeverExits, null, null,
             "#GP when CPL > IOPL [SDM2]; in non-root mode it changes the guest's IF"),
         new(Instruction.Sti, "STI", true, true, Traps, NeverExits, null, null,

@@ -25,6 +25,12 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
 
     public static Op Atomic(ulong linearAddress) => new(OpKind.Atomic, default, 1, linearAddress);
 
+    /// <summary>Takes the ticket spinlock whose word is at <paramref name="linearAddress"/>, spinning while another holds it (<see cref="OpKind.SpinLock"/>).</summary>
+    public static Op SpinLock(ulong linearAddress) => new(OpKind.SpinLock, default, 1, linearAddress);
+
+    /// <summary>Releases the ticket spinlock whose word is at <paramref name="linearAddress"/> (<see cref="OpKind.SpinUnlock"/>).</summary>
+    public static Op SpinUnlock(ulong linearAddress) => new(OpKind.SpinUnlock, default, 1, linearAddress);
+
     public static Op Fetch(ulong linearAddress) => new(OpKind.Fetch, default, 1, linearAddress);
 
     public static Op Execute(Instruction instruction, ulong operand = 0) => new(OpKind.Instruction, instruction, 1, operand);

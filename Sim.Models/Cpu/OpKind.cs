@@ -61,4 +61,13 @@ public enum OpKind : byte
     /// frame is popped because none was pushed.
     /// </summary>
     Resume,
+
+    /// <summary>
+    /// spin_lock on the ticket lock whose word is at <see cref="Op.Operand"/>: a locked XADD takes
+    /// a ticket, then the core spins (PAUSE and a load of the word) until the lock serves it.
+    /// </summary>
+    SpinLock,
+
+    /// <summary>spin_unlock of the ticket lock whose word is at <see cref="Op.Operand"/>: a store that serves the next ticket.</summary>
+    SpinUnlock,
 }

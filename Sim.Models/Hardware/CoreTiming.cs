@@ -49,6 +49,7 @@ public sealed record CoreTiming
     [
         "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
+        "PAUSE 10 cycles: [OPT], Skylake microarchitecture, 'Pause Latency in Skylake Microarchitecture' (about 10 cycles on the generations before it)",
         "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
     ];
 
@@ -75,6 +76,8 @@ public sealed record CoreTiming
                 Instruction.MovToCr3 or Instruction.Invlpg or Instruction.Wbinvd => 100,
                 Instruction.MovToCr8 or Instruction.MovFromCr3 => 20,
                 Instruction.Cli or Instruction.Sti => 10,
+                // "about 10 cycles" before Skylake, which extended it to as many as 140 ([OPT], Skylake microarchitecture, "Pause Latency in Skylake Microarchitecture").
+                Instruction.Pause => 10,
                 Instruction.Vmcall or Instruction.Vmresume or Instruction.Vmread or Instruction.Vmwrite => 1, // the cost comes from the profile's VMX figures
                 _ => 20,
             };

@@ -210,7 +210,7 @@ public static class HardwareProfiles
             RemoteCacheCycles: HardwareProfile.CyclesIn(145.9, 2_500_000_000),
             RemoteDramExtraCycles: HardwareProfile.CyclesIn(131.1 - 81.4, 2_500_000_000),
             InterconnectBytesPerSecond: 51e9),
-        Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 56, FillBuffers = 12 },
+        Timing = CoreTiming.Uncalibrated(new Dictionary<Instruction, int> { [Instruction.Pause] = 140 }) with { StoreBufferEntries = 56, FillBuffers = 12 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
@@ -225,6 +225,7 @@ public static class HardwareProfiles
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
             "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
+            "PAUSE 140 cycles: [OPT], Skylake microarchitecture, 'Pause Latency in Skylake Microarchitecture' (extended from about 10 to as many as 140 cycles)",
             "topology: two sockets of 28 cores with two threads each (Intel's Platinum 8180 specification: 28 cores, 56 threads, up to 8 sockets; the two-socket board of FD.io CSIT's test servers)",
             "coherence, Intel MLC on a two-socket Platinum 8180 (FD.io CSIT, 'Calibration Data - Skylake'): a modified line from another core 53.7 ns on the same socket, 113.9-177.9 ns across UPI (145.9 taken, the middle); memory idle latency 81.4 ns local, 131.1 ns remote (the 49.7 ns difference added to a remote line); about 51 GB/s read across sockets, taken as UPI's bandwidth in each direction. A clean line held by another core is assumed to cost what a modified one does: the non-inclusive L3 forwards it from that core's L2",
             .. CoreTiming.UncalibratedSources,

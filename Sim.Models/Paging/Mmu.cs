@@ -57,6 +57,9 @@ public sealed class Mmu
     private readonly Counter _faults;
     private readonly Counter _flushes;
 
+    /// <summary>The machine's physical memory, indexed by host-physical address.</summary>
+    public PhysicalMemory HostMemory => _hostMemory;
+
     public Mmu(HardwareProfile profile, PhysicalMemory memory, MemoryPath path, StatGroup stats)
     {
         ArgumentNullException.ThrowIfNull(profile);

@@ -21,6 +21,7 @@ public enum ExitReason
     IoInstruction = 30,
     Rdmsr = 31,
     Wrmsr = 32,
+    Pause = 40,
     ApicAccess = 44,
     GdtrIdtrAccess = 46,
     LdtrTrAccess = 47,

@@ -18,6 +18,7 @@ namespace Sim.Models.Virtualization;
 /// <param name="MsrExiting">RDMSR and WRMSR exit (no MSR bitmaps, or bitmaps that cover the MSRs used).</param>
 /// <param name="DescriptorTableExiting">LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR exit.</param>
 /// <param name="WbinvdExiting">WBINVD exits.</param>
+/// <param name="PauseExiting">PAUSE exits (off: a spinning guest spins; PAUSE-loop exiting is not modelled yet).</param>
 /// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
 /// <param name="VirtualInterruptDelivery">APIC-register virtualization and virtual-interrupt delivery (APICv): the guest's accesses to its local APIC (EOI, TPR, reads) are done on the virtual-APIC page without an exit. Model: every local-APIC access, not only EOI and TPR writes.</param>
@@ -37,6 +38,7 @@ public sealed record VmExecutionControls(
     bool MsrExiting = true,
     bool DescriptorTableExiting = false,
     bool WbinvdExiting = true,
+    bool PauseExiting = false,
     bool MmioExiting = true,
     bool ExternalInterruptExiting = true,
     bool VirtualizeApicAccesses = false,
@@ -69,6 +71,7 @@ public sealed record VmExecutionControls(
             Instruction.In or Instruction.Out => UnconditionalIoExiting,
             Instruction.Rdmsr or Instruction.Wrmsr => MsrExiting,
             Instruction.Wbinvd => WbinvdExiting,
+            Instruction.Pause => PauseExiting,
             Instruction.MmioRead or Instruction.MmioWrite => MmioExiting,
             Instruction.Lgdt or Instruction.Lidt or Instruction.Lldt or Instruction.Ltr or
             Instruction.Sgdt or Instruction.Sidt or Instruction.Sldt or Instruction.Str => DescriptorTableExiting,
@@ -109,6 +112,7 @@ public sealed record VmExecutionControls(
         yield return $"MSR exiting: {MsrExiting}";
         yield return $"descriptor-table exiting: {DescriptorTableExiting}";
         yield return $"WBINVD exiting: {WbinvdExiting}";
+        yield return $"PAUSE exiting: {PauseExiting}";
         yield return $"MMIO exiting (device pages unmapped): {MmioExiting}";
         yield return $"external-interrupt exiting: {ExternalInterruptExiting}";
         yield return $"virtualize APIC accesses: {VirtualizeApicAccesses}";

@@ -1,0 +1,98 @@
+using Sim.Engine.Statistics;
+
+namespace Sim.Models.Cpu;
+
+/// <summary>
+/// Ticket spinlocks as Linux's x86 kernels of the 2.6.25-3.x era take them
+/// (arch/x86/include/asm/spinlock.h, arch_spin_lock and arch_spin_unlock): the lock is one word
+/// in memory, its low half the ticket being served (head) and its high half the next ticket
+/// (tail). spin_lock takes a ticket with a locked XADD on the tail and, until the head reaches
+/// it, spins: PAUSE, then a load of the word. spin_unlock adds one to the head with a plain store.
+/// The word is real memory contents and every access goes through the MMU and the caches, so a
+/// contended lock costs what the coherence protocol makes its line's transfers cost, and a
+/// waiter spins on a shared copy until the holder's release invalidates it.
+/// </summary>
+/// <remarks>
+/// Model: the spinning core takes no interrupts until it has the lock (as spin_lock_irqsave
+/// would; a plain spin_lock spins with interrupts on). The word's contents are kept at its
+/// host-physical address, so the virtual CPUs of one guest share them as they share the frame.
+/// A core waits for its ticket in slices of the event engine: while it spins, the other cores
+/// run up to its time, so the holder's release is seen in simulated-time order.
+/// </remarks>
+public sealed partial class Core
+{
+    private const ulong TicketHalf = 1UL << 32;
+
+    private ulong? _ticket;       // the ticket this core waits with, while it spins
+    private ulong _spinSince;     // the cycle its spin began
+    private readonly Dictionary<ulong, ulong> _heldSince = []; // lock word (physical) -> the cycle this core took it
+
+    private readonly Counter _lockAcquisitions;
+    private readonly Counter _lockContended;
+    private readonly Histogram _lockWait;
+    private readonly Histogram _lockHold;
+
+    private void SpinLock(in Op op, CycleCategory mode)
+    {
+        if (_ticket is not { } ticket)
+        {
+            if (Access(op with { Kind = OpKind.Atomic }, mode) is not { } word)
+            {
+                return; // faulted or exited: retried after the handler
+            }
+            ulong value = Mmu.HostMemory.ReadUInt64(word);
+            Mmu.HostMemory.WriteUInt64(word, value + TicketHalf); // XADD on the tail
+            ticket = value >> 32;
+            _lockAcquisitions.Increment();
+            if ((value & 0xFFFF_FFFF) == ticket)
+            {
+                Took(word, waited: 0);
+                return;
+            }
+            _lockContended.Increment();
+            _ticket = ticket;
+            _spinSince = _localCycle;
+        }
+        else
+        {
+            Charge(mode, (ulong)_timing.InstructionCycles[Instruction.Pause]);
+            _instructions.Increment();
+            if (Access(op with { Kind = OpKind.Load }, mode) is not { } word)
+            {
+                return;
+            }
+            if ((Mmu.HostMemory.ReadUInt64(word) & 0xFFFF_FFFF) == ticket)
+            {
+                _ticket = null;
+                Took(word, waited: _localCycle - _spinSince);
+                return;
+            }
+        }
+        if (_sim.NextEventTime is null)
+        {
+            throw new InvalidOperationException($"Core {Path} spins on the lock at 0x{op.Operand:X} with nothing else left to run: no one can release it.");
+        }
+        _pending = op; // spin again, after the other cores have run up to this time
+    }
+
+    private void SpinUnlock(in Op op, CycleCategory mode)
+    {
+        if (Access(op with { Kind = OpKind.Store }, mode) is not { } word)
+        {
+            return;
+        }
+        ulong value = Mmu.HostMemory.ReadUInt64(word);
+        if ((value & 0xFFFF_FFFF) == value >> 32 || !_heldSince.Remove(word, out ulong since))
+        {
+            throw new InvalidOperationException($"Core {Path} releases the lock at 0x{op.Operand:X}, which it does not hold.");
+        }
+        Mmu.HostMemory.WriteUInt64(word, (value & ~0xFFFF_FFFFUL) | ((value + 1) & 0xFFFF_FFFF)); // the head serves the next ticket
+        _lockHold.Record((long)(_localCycle - since));
+    }
+
+    private void Took(ulong word, ulong waited)
+    {
+        _heldSince[word] = _localCycle;
+        _lockWait.Record((long)waited);
+    }
+}
