@@ -114,6 +114,10 @@ public static class WorkloadRun
         Container? container = containers is null ? null : linux.AddContainer(containers); // the oslevel preset: the workload in a container of the one kernel
         host.SharedKernel = containers is null ? null : (platform, linux);
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
+        if (platform is Machine { Cores.Count: > 1 } machine)
+        {
+            linux.BringUpSecondaryCpus(machine.Cores);
+        }
         return StartWorkload(platform, linux, processes, size, random, container);
     }
 
@@ -124,7 +128,7 @@ public static class WorkloadRun
         processes.ConfigurePlatform(platform, context);
         processes.ConfigureKernel(linux, context);
         linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context), container);
-        return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container);
+        return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container) { Kernel = linux };
     }
 
     /// <summary>A guest of the minimal test kernel: the workload's stream on the core, in its own address space.</summary>
@@ -177,10 +181,17 @@ public static class WorkloadRun
         {
             return "host processes compete with the guests under a hosted VT-x hypervisor only (--preset type2)";
         }
+        if (axes.IsNative && consolidation is { HostCores: > 1 } && workload is not IProcessWorkload)
+        {
+            return $"{workload.Name} runs on the minimal test kernel, which uses one core: give --host-cores 1, or run a process workload on the SMP kernel";
+        }
+        if (consolidation is { HostCores: > 1 } && axes.Hosting == Hosting.SharedKernel)
+        {
+            return "containers share a Linux-like kernel of one CPU (containers on every core are not built yet): give --host-cores 1";
+        }
         if (consolidation is { IsSingle: false } && axes.Hosting == Hosting.SharedKernel)
         {
-            return workload is IProcessWorkload && consolidation.HostCores == 1 ? null
-                : "containers share the Linux-like kernel, which runs on one core: give --host-cores 1";
+            return workload is IProcessWorkload ? null : "containers share the Linux-like kernel, which runs the process workloads only";
         }
         return consolidation is { IsSingle: false } && axes.Cpu != CpuVirtualization.HardwareAssist
             ? $"several guests on one host are built for VT-x hypervisors and containers only; {AxisNames.Of(axes.Cpu)} runs one guest"
@@ -253,6 +264,7 @@ public static class WorkloadRun
                 MachineConfiguration machine = consolidation.HostMemoryBytes is { } host
                     ? configuration with { MemoryBytes = axes.IsNative ? host : host - HostSoftwareBytes }
                     : configuration;
+                machine = machine with { Cores = axes.IsNative ? consolidation.HostCores : 1 }; // natively the SMP kernel runs on every core; containers share a kernel of one CPU
                 _machine = new Machine(sim, profile, machine, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
                 return _machine;
             }
@@ -310,6 +322,12 @@ public static class WorkloadRun
     {
         /// <summary>The workload the guest runs.</summary>
         public IWorkload? Workload { get; init; }
+
+        /// <summary>The guest's Linux-like kernel, or null for the minimal test kernel.</summary>
+        public LinuxKernel? Kernel { get; init; }
+
+        /// <summary>An SMP kernel's CPUs (the guest's outcome sums them), or none for a guest on one CPU.</summary>
+        public IReadOnlyList<Core> SmpCores => Kernel is { Cpus.Count: > 1 } k ? [.. k.Cpus.Select(c => c.Core)] : [];
     }
 
     /// <summary>A machine with its workloads loaded, ready to run.</summary>
@@ -394,9 +412,11 @@ public static class WorkloadRun
         private GuestResult Result(PreparedGuest guest, IReadOnlyList<StatSample> samples, bool cut)
         {
             Core core = guest.Core;
-            CoreMark? ended = (_guests.Count > 1 ? guest.Container?.Ended : null) ?? core.WorkEnded;
-            CoreMark end = ended ?? new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
-                Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn), core.UserModeCycles);
+            IReadOnlyList<Core> smp = guest.SmpCores;
+            CoreMark? ended = (_guests.Count > 1 ? guest.Container?.Ended : null) ?? (smp.Count > 0 ? guest.Kernel!.WorkEnded : core.WorkEnded);
+            CoreMark end = ended ?? (smp.Count > 0 ? CoreMark.Sum(_sim.Now, smp.Select(c => c.Mark()))
+                : new CoreMark(_sim.Now, core.CyclesElapsed, (long)samples.Single(s => s.Path == core.Path && s.Statistic == "instructions").Value,
+                    Enum.GetValues<CycleCategory>().ToDictionary(c => c, core.CyclesIn), core.UserModeCycles));
             var outcome = new WorkloadOutcome(end.Time.TotalSeconds, end.Cycles, end.Instructions, (ulong)end.IdleCycles, (ulong)end.UserModeCycles,
                 (ulong)end.CyclesByCategory[CycleCategory.Descheduled]);
             IReadOnlyDictionary<CycleCategory, long> byCategory = end.CyclesByCategory;

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "jobs", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -95,6 +95,9 @@ public sealed record WorkloadScenario
     /// <summary>Each guest's open-loop client rate, requests a second, for the services that have one (web); null for their closed-loop client.</summary>
     public double? RequestRate { get; init; }
 
+    /// <summary>kernel-build's parallel jobs (make -j); 1 for every other workload.</summary>
+    public int Jobs { get; init; } = 1;
+
     /// <summary>Each guest's memory in MiB: a virtual machine's, reserved whole on the host; the machine's, natively.</summary>
     public long GuestMemoryMiB { get; init; } = (long)(MachineConfiguration.Default.MemoryBytes >> 20);
 
@@ -145,6 +148,13 @@ public sealed record WorkloadScenario
             not (> 0 and < 1e9) => $"request_rate must be more than 0 and less than a billion requests a second (got {RequestRate})",
             _ when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not IOpenLoopWorkload =>
                 $"request_rate is for the services with an open-loop client ({string.Join(", ", WorkloadCatalog.All.Where(w => w.Workload is IOpenLoopWorkload).Select(w => w.Workload.Name))}), not {Workload}",
+            _ => null,
+        },
+        "jobs" => Jobs switch
+        {
+            not (>= 1 and <= 1024) => $"jobs must be 1 to 1024 (got {Jobs})",
+            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not Sim.Workloads.Processes.KernelBuild =>
+                $"jobs is make -j for kernel-build, not {Workload}",
             _ => null,
         },
         "guest_memory_mib" => GuestMemoryMiB is >= 64 and <= 1 << 20 && GuestMemoryMiB % 2 == 0 ? null
@@ -229,7 +239,7 @@ public sealed record WorkloadScenario
         {
             string[] parts = item.Split(':');
             (IWorkload workload, long size) = WorkloadCatalog.Get(parts[0]);
-            yield return new Runs.GuestWorkload(AtRequestRate(workload), parts.Length > 1 ? long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : size);
+            yield return new Runs.GuestWorkload(Parameterized(workload), parts.Length > 1 ? long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : size);
         }
     }
 
@@ -276,11 +286,16 @@ public sealed record WorkloadScenario
     public (IWorkload Workload, long Size) ResolveWorkload()
     {
         (IWorkload workload, long defaultSize) = WorkloadCatalog.Get(Workload);
-        return (AtRequestRate(workload), Size ?? defaultSize);
+        return (Parameterized(workload), Size ?? defaultSize);
     }
 
-    /// <summary>A service at the scenario's request rate, when it has an open-loop client and the scenario a rate.</summary>
-    private IWorkload AtRequestRate(IWorkload workload) => RequestRate is { } rate && workload is IOpenLoopWorkload open ? open.AtRate(rate) : workload;
+    /// <summary>The workload with the scenario's parameters: a service at its request rate (when it has an open-loop client and the scenario a rate), a build with its jobs.</summary>
+    private IWorkload Parameterized(IWorkload workload) => workload switch
+    {
+        IOpenLoopWorkload open when RequestRate is { } rate => open.AtRate(rate),
+        Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
+        _ => workload,
+    };
 
     /// <summary>Runs the scenario once, with <paramref name="seed"/>; <paramref name="progress"/> hears the simulated time and events now and then (<see cref="Runs.WorkloadRun.PreparedRun.Execute"/>).</summary>
     public Runs.WorkloadRunResult RunOnce(ulong seed, Action<Engine.Time.Tick, ulong>? progress = null)
@@ -322,6 +337,7 @@ public sealed record WorkloadScenario
         ["host_cores"] = HostCores,
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",
+        ["jobs"] = Jobs,
         ["guest_memory_mib"] = GuestMemoryMiB,
         ["host_memory_mib"] = HostMemoryMiB is { } host ? host : "none",
         ["time_limit_ms"] = TimeLimitMs is { } limit ? limit : "none",

@@ -36,6 +36,9 @@ public interface IPrivilegedOperations
     /// <summary>Returns from an exception or interrupt.</summary>
     void ReturnFromInterrupt(KernelPath path);
 
+    /// <summary>Sends the inter-processor interrupt <paramref name="vector"/> to CPU <paramref name="cpu"/> (its local APIC's ID).</summary>
+    void SendInterprocessorInterrupt(KernelPath path, int cpu, int vector);
+
     /// <summary>The idle loop: wait for an interrupt, forever (a kernel thread at ring 0).</summary>
     IOpStream IdleLoop();
 

@@ -8,7 +8,10 @@ namespace Sim.Models.Kernel;
 /// <see cref="IPrivilegedOperations"/> contributes. The kernel performs the path's effects on
 /// memory as it builds it; the core then executes the operations for their cost.
 /// </summary>
-public sealed class KernelPath(KernelText text, IPrivilegedOperations operations)
+/// <param name="text">The kernel's code and its routines' lock lines.</param>
+/// <param name="operations">The privileged operations, native or paravirtual.</param>
+/// <param name="cpu">The CPU the path runs on: its routines' locked operations work on that CPU's lines.</param>
+public sealed class KernelPath(KernelText text, IPrivilegedOperations operations, int cpu = 0)
 {
     private const int LineBytes = KernelObjects.LineBytes;
     private const int PageBytes = Memory.PhysicalMemory.FrameBytes;
@@ -25,12 +28,16 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// ordinary block; its locked operations (on the routine's lock line) and its
     /// interrupt-disabled sections (each around one line's work) are spread evenly over the lines.
     /// </summary>
-    public KernelPath Run(KernelRoutine routine, int times = 1)
+    public KernelPath Run(KernelRoutine routine, int times = 1) =>
+        Run(text.AddressOf(routine), text.LockOf(routine, cpu), text.Costs[routine], text.Lines(routine), times);
+
+    /// <summary>Runs an SMP kernel's routine, as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(SmpRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+
+    private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
-        ulong code = DirectMap.Of(text.AddressOf(routine));
-        ulong lockLine = DirectMap.Of(text.LockOf(routine));
-        RoutineCost cost = text.Costs[routine];
-        int lines = text.Lines(routine);
+        ulong code = DirectMap.Of(codeAddress);
+        ulong lockLine = DirectMap.Of(lockAddress);
         for (int t = 0; t < times; t++)
         {
             for (int line = 0; line < lines; line++)

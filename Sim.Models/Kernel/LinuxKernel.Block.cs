@@ -138,7 +138,7 @@ public sealed partial class LinuxKernel
             request.Caller.Program.SyscallReturned(4096);
         }
         request.Caller.State = ProcessState.Ready;
-        _runQueue.Enqueue(request.Caller);
+        Wake(request.Caller, path);
     }
 
     private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete, Sim.Engine.Time.Tick submitted)

@@ -164,7 +164,7 @@ public sealed partial class LinuxKernel
                 c.IsThrottled = false;
                 while (c.Throttled.TryDequeue(out Process? p))
                 {
-                    _runQueue.Enqueue(p);
+                    Wake(p, path: null);
                 }
             }
         }

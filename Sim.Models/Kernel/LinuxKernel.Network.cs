@@ -196,7 +196,7 @@ public sealed partial class LinuxKernel
                 path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
                 Delivered(waiter, datagram.Bytes);
                 waiter.State = ProcessState.Ready;
-                _runQueue.Enqueue(waiter);
+                Wake(waiter, path);
                 socket.Waiter = null;
             }
         }

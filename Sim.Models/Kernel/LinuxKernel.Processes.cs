@@ -100,17 +100,26 @@ public sealed partial class LinuxKernel
     {
         child.SliceTicks = (parent.SliceTicks + 1) / 2;
         parent.SliceTicks /= 2;
+        if (Smp && _cpus.FirstOrDefault(c => c.IsIdle) is { } idle)
+        {
+            // wake_up_new_task with SD_BALANCE_FORK: the child starts on an idle CPU, and the parent runs on.
+            parent.SliceTicks = Math.Max(1, parent.SliceTicks);
+            child.LastCpu = idle.Index;
+            child.State = ProcessState.Ready;
+            Wake(child, path);
+            return;
+        }
         parent.State = ProcessState.Ready;
         if (parent.SliceTicks > 0)
         {
-            _runQueue.EnqueueFirst(parent);
+            _this.RunQueue.EnqueueFirst(parent);
         }
         else
         {
             parent.SliceTicks = SliceTicks;
-            _runQueue.Enqueue(parent);
+            _this.RunQueue.Enqueue(parent);
         }
-        _runQueue.EnqueueFirst(child);
+        _this.RunQueue.EnqueueFirst(child);
         SwitchToNext(core, path);
     }
 
@@ -130,7 +139,7 @@ public sealed partial class LinuxKernel
         {
             Reap(path, parent, dying);
             parent.State = ProcessState.Ready;
-            _runQueue.Enqueue(parent);
+            Wake(parent, path);
         }
         SwitchToNext(core, path);
         foreach (Process zombie in dying.Children.Where(c => c.State == ProcessState.Zombie))
@@ -195,7 +204,7 @@ public sealed partial class LinuxKernel
         for (int n = _deadSpaces.Count; n > 0; n--)
         {
             AddressSpaceBuilder space = _deadSpaces.Dequeue();
-            if (core is not null && core.Mmu.Pml4 == space.Pml4)
+            if (Smp ? _cpus.Any(c => c.Core.Mmu.Pml4 == space.Pml4) : core is not null && core.Mmu.Pml4 == space.Pml4)
             {
                 _deadSpaces.Enqueue(space);
                 continue;

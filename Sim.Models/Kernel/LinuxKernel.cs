@@ -37,10 +37,8 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly KernelText _text;
     private readonly DentryCache _dentries;
     private readonly AddressSpaceBuilder _kernelSpace;
-    private readonly RunQueue _runQueue = new(); // the one CPU's
     private readonly PageFrames _frames; // mem_map and every frame's references
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
-    private readonly IOpStream _idle;
     private int? _timerVector;
     private ulong _tickMicroseconds; // the tick's period
     private DiskRequest? _disk;
@@ -66,7 +64,8 @@ public sealed partial class LinuxKernel : ICoreHost
         ArgumentNullException.ThrowIfNull(costs);
         _platform = platform;
         _ops = ops;
-        _idle = ops.IdleLoop();
+        _this = new PerCpu(0, platform.BootCore, ops.IdleLoop(), runQueueLock: 0);
+        _cpus.Add(_this);
         _kernelSpace = DirectMap.Build(platform);
         _frames = new PageFrames(platform.Memory);
         _text = new KernelText(platform.Memory, costs);
@@ -84,15 +83,16 @@ public sealed partial class LinuxKernel : ICoreHost
         _roundTrips = stats.Histogram("round_trip", "ns", "a process's sendto to the return of its next recvfrom");
     }
 
+    /// <summary>The process running on the CPU whose trap is being handled (Linux's current).</summary>
     public Process? Current
     {
-        get => _runQueue.Current;
-        private set => _runQueue.Current = value;
+        get => _this.RunQueue.Current;
+        private set => _this.RunQueue.Current = value;
     }
 
     public long ProcessesCreated => _nextPid - 1;
 
-    private KernelPath NewPath() => new(_text, _ops);
+    private KernelPath NewPath() => new(_text, _ops, _this.Index);
 
     private PhysicalMemory Memory => _platform.Memory;
 
@@ -125,10 +125,11 @@ public sealed partial class LinuxKernel : ICoreHost
             }
         }
         init.Space.TakeNewTables(); // made before the run: no path zeroes them
+        _this = _cpus[0];
         if (Current is not null)
         {
             init.State = ProcessState.Ready;
-            _runQueue.Enqueue(init);
+            Wake(init, path: null);
             return init;
         }
         Core core = _platform.BootCore;
@@ -142,6 +143,7 @@ public sealed partial class LinuxKernel : ICoreHost
     public IOpStream OnSyscall(Core core, ulong number)
     {
         ArgumentNullException.ThrowIfNull(core);
+        Enter(core);
         Process current = Current ?? throw new InvalidOperationException("A system call with no current process.");
         var path = NewPath().Run(KernelRoutine.SyscallEntry);
         FreeDeadAddressSpaces(core, path);
@@ -243,6 +245,7 @@ public sealed partial class LinuxKernel : ICoreHost
     public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress)
     {
         ArgumentNullException.ThrowIfNull(core);
+        Enter(core);
         Process current = Current ?? throw new InvalidOperationException($"An exception ({vector}, {errorCode}) at {faultAddress:X} with no current process; cpl {core.Cpl}.");
         bool fromUser = core.AtThreadLevel;
         var path = NewPath();
@@ -264,6 +267,7 @@ public sealed partial class LinuxKernel : ICoreHost
     public IOpStream OnInterrupt(Core core, int vector)
     {
         ArgumentNullException.ThrowIfNull(core);
+        Enter(core);
         // No kernel preemption (2.6 kernels built without CONFIG_PREEMPT): an interrupt over a
         // kernel path may wake processes but switches only when it came in over user code.
         bool preemptible = core.AtThreadLevel;
@@ -312,11 +316,11 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             return;
         }
-        if (--current.SliceTicks <= 0 && _runQueue.Count > 0)
+        if (--current.SliceTicks <= 0 && _this.RunQueue.Count > 0)
         {
             current.SliceTicks = SliceTicks;
             current.State = ProcessState.Ready;
-            _runQueue.Enqueue(current); // time slice over: round robin
+            _this.RunQueue.Enqueue(current); // time slice over: round robin
         }
     }
 
@@ -325,9 +329,9 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         _ops.EndOfInterrupt(path);
         Process? interrupted = Current;
-        if (Current is null && _runQueue.Count > 0)
+        if (Current is null && (_this.RunQueue.Count > 0 || WorkToPull))
         {
-            SwitchToNext(core, path); // leave the idle loop for a process the interrupt made runnable
+            SwitchToNext(core, path); // leave the idle loop for a process the interrupt made runnable (or one to pull from a busier CPU)
         }
         else if (Current is { State: ProcessState.Ready } && preemptible)
         {
@@ -361,6 +365,8 @@ public sealed partial class LinuxKernel : ICoreHost
 
     public IOpStream? OnStreamEnd(Core core)
     {
+        ArgumentNullException.ThrowIfNull(core);
+        Enter(core);
         if (Current is { } current)
         {
             current.State = ProcessState.Zombie; // ended without exit(): left for its parent, at no cost
@@ -377,6 +383,7 @@ public sealed partial class LinuxKernel : ICoreHost
     public void StartTimer(int vector, uint initialCount)
     {
         _timerVector = vector;
+        _timerInitialCount = initialCount;
         Devices.LocalApic apic = _platform.Devices.ApicOf(0);
         _tickMicroseconds = initialCount * 1_000_000UL / apic.TimerHz;
         apic.StartPeriodicTimer(vector, initialCount);
@@ -410,7 +417,7 @@ public sealed partial class LinuxKernel : ICoreHost
             _sleepers--;
             p.Program.SyscallReturned(0);
             p.State = ProcessState.Ready;
-            _runQueue.Enqueue(p);
+            Wake(p, path: null);
         });
         _platform.Sim.ScheduleIn(wake, Sim.Engine.Time.Tick.FromNanoseconds(nanoseconds));
         SwitchToNext(core, path);
@@ -420,23 +427,23 @@ public sealed partial class LinuxKernel : ICoreHost
     private void Yield(Core core, KernelPath path, Process current)
     {
         current.Program.SyscallReturned(0);
-        if (_runQueue.Count == 0)
+        if (_this.RunQueue.Count == 0)
         {
             return;
         }
         current.State = ProcessState.Ready;
-        _runQueue.Enqueue(current);
+        _this.RunQueue.Enqueue(current);
         SwitchToNext(core, path);
     }
 
     private void SwitchToNext(Core core, KernelPath path)
     {
-        if (_runQueue.TakeNext(HeldByThrottle) is not { } next)
+        if ((_this.RunQueue.TakeNext(HeldByThrottle) ?? (Smp ? PullWork(path) : null)) is not { } next)
         {
-            if (BlockRequestsInFlight > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled)
+            if (BlockRequestsInFlight > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled || OtherCpusBusy)
             {
-                Current = null; // someone waits for the disk or a timeout: idle until an interrupt
-                core.ReplaceThread(_idle, cpl: 0);
+                Current = null; // someone waits for the disk, a timeout or another CPU: idle until an interrupt
+                core.ReplaceThread(_this.Idle, cpl: 0);
                 return;
             }
             if (Current is { State: ProcessState.Waiting or ProcessState.WaitingForChild })
@@ -445,17 +452,23 @@ public sealed partial class LinuxKernel : ICoreHost
             }
             Current = null; // the last process is gone: the core returns to nothing and halts
             core.ReplaceUserStream(new OpSequence());
-            if (_timerVector is not null)
-            {
-                _platform.Devices.ApicOf(0).Write(0x380, 0); // and the tick stops, so the simulation can end
-            }
+            AllWorkDone(core); // and the ticks stop, so the simulation can end
             return;
         }
         _contextSwitches.Increment();
+        if (Smp)
+        {
+            path.Execute(Op.SpinLock(DirectMap.Of(_this.RunQueueLock))); // schedule() holds this CPU's run queue lock across the switch
+        }
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
         CgroupCpuAccounting(path);
         path.Run(KernelRoutine.ContextSwitch).Load(next.KernelMemory.Task).Load(next.KernelMemory.StackBottom).Load(next.KernelMemory.SavedRegisters);
         _ops.SwitchAddressSpace(path, next.Space.Pml4);
+        if (Smp)
+        {
+            path.Execute(Op.SpinUnlock(DirectMap.Of(_this.RunQueueLock))); // finish_task_switch
+        }
+        next.LastCpu = _this.Index;
         next.State = ProcessState.Running;
         Current = next;
         core.ReplaceUserStream(next.Program);

@@ -33,6 +33,19 @@ public sealed class LinuxKernelCosts
 
     public RoutineCost this[KernelRoutine routine] => _costs[(int)routine];
 
+    /// <summary>
+    /// The SMP-only routines, assumed as the others are: waking a process on another CPU runs a
+    /// few hundred instructions of enqueueing and preemption checks besides the run queue's lock,
+    /// which the path takes itself; an idle CPU's load_balance walks every CPU's load and moves a
+    /// task, about two thousand.
+    /// </summary>
+    public RoutineCost this[SmpRoutine routine] => routine switch
+    {
+        SmpRoutine.RemoteWakeup => new(300, LockedOperations: 1),
+        SmpRoutine.LoadBalance => new(2_000, LockedOperations: 2),
+        _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
+    };
+
     public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, RoutineCost>
     {
         [KernelRoutine.SyscallEntry] = new(30),

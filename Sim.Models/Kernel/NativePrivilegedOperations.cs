@@ -26,6 +26,10 @@ public sealed class NativePrivilegedOperations : IPrivilegedOperations
 
     public void ReturnFromInterrupt(KernelPath path) => Checked(path).Execute(Op.Execute(Instruction.Iret));
 
+    /// <summary>The ICR's destination half, then its low half, whose write sends (xAPIC: Intel SDM Vol. 3A, "Interrupt Command Register").</summary>
+    public void SendInterprocessorInterrupt(KernelPath path, int cpu, int vector) =>
+        Checked(path).Execute(Op.MmioWrite(LocalApic.DefaultBase + 0x310, (ulong)cpu << 24)).Execute(Op.MmioWrite(LocalApic.DefaultBase + 0x300, (ulong)vector));
+
     public IOpStream IdleLoop() => new IdleThread();
 
     public void NotifyDevice(KernelPath path, ulong register) => Checked(path).Execute(Op.MmioWrite(register, 0));

@@ -53,6 +53,10 @@ public sealed class ParavirtualPrivilegedOperations(ulong sharedInfo) : IPrivile
 
     public void RestoreInterrupts(KernelPath path) => path.Store(SharedInfo).Load(SharedInfo); // the mask restored, then the pending bit checked
 
+    /// <summary>A paravirtual guest has one virtual CPU in this model: an IPI has nowhere to go.</summary>
+    public void SendInterprocessorInterrupt(KernelPath path, int cpu, int vector) =>
+        throw new NotSupportedException("A paravirtual guest has one virtual CPU; IPIs by event channel (Xen's VIRQ/IPI ports) are not modelled.");
+
     public void EndOfInterrupt(KernelPath path) => path.Store(SharedInfo); // the event's pending bit cleared: no APIC to acknowledge
 
     public void ReturnFromSyscall(KernelPath path)

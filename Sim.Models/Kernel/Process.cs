@@ -74,6 +74,9 @@ public sealed class Process
 
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
+    /// <summary>The CPU the process last ran on (task_cpu): where a wake-up looks first.</summary>
+    internal int LastCpu { get; set; }
+
     public int ExitCode { get; internal set; }
 
     internal List<Process> Children { get; } = [];

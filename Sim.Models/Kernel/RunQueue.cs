@@ -28,18 +28,23 @@ public sealed class RunQueue
     /// <paramref name="held"/> says they may not (a throttled container's) leave the queue; null
     /// when none is left.
     /// </summary>
-    public Process? TakeNext(Func<Process, bool> held)
+    public Process? TakeNext(Func<Process, bool> held) => Take(held, fromBack: false);
+
+    /// <summary>Takes the last process that may run now (what a balancer pulls to another CPU: the one that waited least, so the least cache-hot on this one); null when none.</summary>
+    public Process? TakeLast(Func<Process, bool> held) => Take(held, fromBack: true);
+
+    private Process? Take(Func<Process, bool> held, bool fromBack)
     {
         ArgumentNullException.ThrowIfNull(held);
-        while (_ready.First?.Value is { } first && held(first))
+        while ((fromBack ? _ready.Last : _ready.First) is { } end && held(end.Value))
         {
-            _ready.RemoveFirst();
+            _ready.Remove(end);
         }
-        if (_ready.First?.Value is not { } next)
+        if ((fromBack ? _ready.Last : _ready.First) is not { } taken)
         {
             return null;
         }
-        _ready.RemoveFirst();
-        return next;
+        _ready.Remove(taken);
+        return taken.Value;
     }
 }

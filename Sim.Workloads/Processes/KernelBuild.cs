@@ -39,7 +39,14 @@ public sealed class KernelBuild : ProcessWorkload
 
     public override string Name => "kernel-build";
 
-    public override string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files)";
+    public override string Description => "make running one compiler process per source file: fork, exec, read 16 KiB, compute, write 8 KiB, exit (size = files; jobs = make -j)";
+
+    /// <summary>How many compilers make runs at once (make -j): it forks until this many run, then waits for one to end before the next.</summary>
+    public int Jobs { get; private init; } = 1;
+
+    /// <summary>The build with <paramref name="jobs"/> parallel jobs.</summary>
+    public KernelBuild WithJobs(int jobs) => jobs == Jobs ? this
+        : jobs is >= 1 and <= 1024 ? new KernelBuild { Jobs = jobs } : throw new ArgumentOutOfRangeException(nameof(jobs), jobs, "make -j takes 1 to 1024 jobs.");
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8);
 
@@ -70,13 +77,23 @@ public sealed class KernelBuild : ProcessWorkload
         {
             throw new InvalidOperationException("kernel-build runs under the Linux-like kernel: ConfigureKernel must prepare its files first.");
         }
+        int jobs = Jobs;
         IEnumerable<Op> Make(ScriptProgram p)
         {
+            int running = 0;
             for (int unit = 0; unit < images.Count; unit++)
             {
                 yield return Call(SyscallNumber.Fork);
-                yield return Call(SyscallNumber.Wait4);
+                if (++running == jobs)
+                {
+                    yield return Call(SyscallNumber.Wait4); // as many jobs as -j allows: wait for one to end
+                    running--;
+                }
                 yield return Op.Alu(2_000); // make's own work between jobs
+            }
+            for (; running > 0; running--)
+            {
+                yield return Call(SyscallNumber.Wait4);
             }
             yield return Call(SyscallNumber.Exit);
         }

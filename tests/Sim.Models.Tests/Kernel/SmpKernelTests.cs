@@ -1,0 +1,122 @@
+using Sim.Engine;
+using Sim.Engine.Time;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+using Sim.Models.Kernel;
+using Sim.Models.Platform;
+
+namespace Sim.Models.Tests.Kernel;
+
+public class SmpKernelTests
+{
+    private static readonly MemoryRegion[] Image =
+    [
+        new("text", ExecutableImage.TextBase, 8, Writable: false),
+        new("data", ExecutableImage.DataBase, 4, Writable: true),
+    ];
+
+    private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
+
+    /// <summary>A Nehalem of <paramref name="cpus"/> cores with the Linux-like kernel on all of them and its tick running.</summary>
+    private sealed class Rig
+    {
+        public Rig(int cpus)
+        {
+            Sim = new Simulator(7);
+            Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = cpus, MemoryBytes = 256UL << 20 },
+                m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+            Kernel.StartTimer(vector: 236, initialCount: 400_000); // 4 ms at 100 MHz: Linux's 250 Hz tick
+            Kernel.BringUpSecondaryCpus(Machine.Cores);
+        }
+
+        public Simulator Sim { get; }
+
+        public Machine Machine { get; }
+
+        public LinuxKernel Kernel { get; private set; } = null!;
+
+        public double Stat(string path, string name) => Sim.Stats.Snapshot(Sim.Now).Single(s => s.Path == path && s.Statistic == name).Value;
+
+        public void Run()
+        {
+            Sim.Run(Tick.MaxValue);
+            foreach (Core core in Machine.Cores)
+            {
+                core.SettleIdleTime();
+            }
+        }
+    }
+
+    /// <summary>A CPU-bound process: <paramref name="blocks"/> blocks of 1,000 instructions, then exit.</summary>
+    private static Script Busy(int blocks) => new(_ => [.. Enumerable.Repeat(Op.Alu(1_000), blocks), Call(SyscallNumber.Exit)]);
+
+    [Fact]
+    public void Four_CPU_bound_processes_on_four_CPUs_each_get_one()
+    {
+        var rig = new Rig(4);
+        for (int p = 0; p < 4; p++)
+        {
+            rig.Kernel.Start(Busy(20_000), Image); // 20 M cycles each: five ticks
+        }
+        rig.Run();
+        foreach (Core core in rig.Machine.Cores)
+        {
+            Assert.InRange(core.CyclesIn(CycleCategory.User), 20_000_000, 20_100_000); // one process's work on every CPU
+        }
+        Assert.Equal(0, rig.Stat("host.kernel", "migrations"));
+        CoreMark end = rig.Kernel.WorkEnded!;
+        Assert.InRange(end.Time.TotalSeconds, 20e6 / 2.93e9, 1.05 * 20e6 / 2.93e9); // together, in the time of one
+        Assert.InRange(end.CyclesByCategory[CycleCategory.User], 4 * 20_000_000, 4 * 20_100_000);
+    }
+
+    [Fact]
+    public void A_CPU_left_without_work_pulls_a_waiting_process_from_a_busier_one()
+    {
+        var rig = new Rig(2);
+        rig.Kernel.Start(Busy(10_000), Image);  // CPU 0
+        rig.Kernel.Start(Busy(1_000), Image);   // CPU 1, idle until then: ends early
+        rig.Kernel.Start(Busy(10_000), Image);  // no CPU idle: waits on CPU 0, where its queue is
+        rig.Run();
+        Assert.Equal(1, rig.Stat("host.kernel", "migrations")); // CPU 1 pulled it when its own process exited
+        Assert.InRange(rig.Machine.Cores[1].CyclesIn(CycleCategory.User), 11_000_000, 11_100_000);
+        Assert.True(rig.Stat("host.cpu1", "lock_acquisitions") >= 2, "the balance took both run queues' locks");
+    }
+
+    [Fact]
+    public void A_parent_idle_on_its_CPU_is_woken_by_a_reschedule_IPI_when_its_child_exits_on_another()
+    {
+        var rig = new Rig(2);
+        var parent = new Script(_ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4), Call(SyscallNumber.Exit)], () => Busy(2_000));
+        rig.Kernel.Start(parent, Image);
+        rig.Run();
+        Assert.Equal([2L, 2L], parent.Results.Take(2)); // fork gave the child's pid (init is 1); wait4 reaped it
+        Assert.Equal(2, rig.Stat("host.kernel", "reschedule_ipis")); // the child to idle CPU 1; the parent back on idle CPU 0
+        Assert.Equal(1, rig.Stat("host.cpu0.apic", "ipis_received"));
+        Assert.Equal(1, rig.Stat("host.cpu1.apic", "ipis_received"));
+        Assert.InRange(rig.Machine.Cores[1].CyclesIn(CycleCategory.User), 2_000_000, 2_100_000); // the child ran on CPU 1
+    }
+
+    [Fact]
+    public void Runs_on_many_CPUs_are_byte_identical()
+    {
+        static string Run()
+        {
+            var rig = new Rig(4);
+            for (int p = 0; p < 6; p++)
+            {
+                var parent = new Script(_ => [Call(SyscallNumber.Fork), Op.Alu(50_000), Call(SyscallNumber.Wait4), Call(SyscallNumber.Exit)], () => Busy(3_000 + (p * 500)));
+                rig.Kernel.Start(parent, Image);
+            }
+            rig.Run();
+            return string.Join('\n', rig.Sim.Stats.Snapshot(rig.Sim.Now).Select(s => $"{s.Path},{s.Statistic},{s.Value:R}"));
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public void Secondary_CPUs_come_up_once_and_only_before_any_process()
+    {
+        var rig = new Rig(2);
+        Assert.Throws<InvalidOperationException>(() => rig.Kernel.BringUpSecondaryCpus(rig.Machine.Cores));
+    }
+}
