@@ -14,6 +14,7 @@ namespace Sim.Engine;
 public sealed class Simulator
 {
     private readonly EventQueue _queue = new();
+    private readonly EventQueue _cpus = new(); // events of priority CpuTick: the cores' slices, kept apart so that a core can see the next event that is not another core's
     private ulong _now;
     private ulong _eventsProcessed;
     private bool _stopRequested;
@@ -36,7 +37,7 @@ public sealed class Simulator
     public ulong EventsProcessed => _eventsProcessed;
 
     /// <summary>Events scheduled and not yet run or cancelled.</summary>
-    public int PendingEvents => _queue.Count;
+    public int PendingEvents => _queue.Count + _cpus.Count;
 
     public RandomStreams Random { get; }
 
@@ -54,8 +55,12 @@ public sealed class Simulator
         {
             ThrowInThePast(ev, when);
         }
-        _queue.Push(ev, when.Picoseconds);
+        QueueOf(ev).Push(ev, when.Picoseconds);
     }
+
+    /// <summary>The queue an event waits in: CPU slices in their own, everything else in the other; the two are merged in (time, priority, order) when taken.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private EventQueue QueueOf(Event ev) => ev.Priority == EventPriority.CpuTick ? _cpus : _queue;
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void ThrowInThePast(Event ev, Tick when) => throw new ArgumentOutOfRangeException(nameof(when), when,
@@ -68,7 +73,7 @@ public sealed class Simulator
     public void Reschedule(Event ev, Tick when)
     {
         ArgumentNullException.ThrowIfNull(ev);
-        _queue.Cancel(ev);
+        QueueOf(ev).Cancel(ev);
         Schedule(ev, when);
     }
 
@@ -76,11 +81,20 @@ public sealed class Simulator
     public bool Cancel(Event ev)
     {
         ArgumentNullException.ThrowIfNull(ev);
-        return _queue.Cancel(ev);
+        return QueueOf(ev).Cancel(ev);
     }
 
     /// <summary>The tick of the next pending event, or null when none is pending.</summary>
-    public Tick? NextEventTime => _queue.PeekTime() is { } t ? new Tick(t) : null;
+    public Tick? NextEventTime => Min(_queue.PeekTime(), _cpus.PeekTime()) is { } t ? new Tick(t) : null;
+
+    /// <summary>
+    /// The time of the next pending event that is not a CPU's slice (a device, a timer, an
+    /// interrupt), or null: a core that may run ahead of the other cores within a quantum must
+    /// still stop at these.
+    /// </summary>
+    public Tick? NextNonCpuEventTime => _queue.PeekTime() is { } t ? new Tick(t) : null;
+
+    private static ulong? Min(ulong? a, ulong? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
     /// <summary>Asks the run loop to return after the event being processed.</summary>
     public void Stop() => _stopRequested = true;
@@ -125,9 +139,9 @@ public sealed class Simulator
                 {
                     return RunOutcome.ConditionFalse;
                 }
-                if (!_queue.TryTakeNext(limit.Picoseconds, out Event ev, out ulong when))
+                if (!NextQueue().TryTakeNext(limit.Picoseconds, out Event ev, out ulong when))
                 {
-                    if (_queue.Count == 0)
+                    if (PendingEvents == 0)
                     {
                         return RunOutcome.QueueEmpty;
                     }
@@ -147,5 +161,24 @@ public sealed class Simulator
         {
             _running = false;
         }
+    }
+
+    /// <summary>
+    /// The queue whose first event comes first in (time, priority, order): CPU slices have one
+    /// priority, so at equal times the other queue's first event goes first if its priority is
+    /// lower (it runs before the CPUs) and after if it is higher; order within a queue is its own.
+    /// </summary>
+    private EventQueue NextQueue()
+    {
+        if (_cpus.Count == 0)
+        {
+            return _queue;
+        }
+        if (_queue.Count == 0)
+        {
+            return _cpus;
+        }
+        ulong other = _queue.PeekTime()!.Value, cpu = _cpus.PeekTime()!.Value;
+        return other < cpu || (other == cpu && _queue.PeekPriority() < EventPriority.CpuTick) ? _queue : _cpus;
     }
 }

@@ -154,6 +154,13 @@ public sealed class EventQueue
         return true;
     }
 
+    /// <summary>The priority of the earliest event; the queue must not be empty.</summary>
+    internal int PeekPriority()
+    {
+        int slot = FindEarliest();
+        return slot < 0 ? throw new InvalidOperationException("The queue is empty.") : _entries[slot].Event.Priority;
+    }
+
     /// <summary>The tick of the earliest event, or null when none is pending.</summary>
     public ulong? PeekTime()
     {

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "host_processes", "request_rate", "jobs", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -89,6 +89,9 @@ public sealed record WorkloadScenario
     /// <summary>The host's physical cores, over which the guests are placed round-robin.</summary>
     public int HostCores { get; init; } = 1;
 
+    /// <summary>On a host of several cores, how far a core may run ahead of the others, in nanoseconds (0: exact time order).</summary>
+    public double SyncQuantumNs { get; init; } = MachineConfiguration.DefaultSyncQuantumNanoseconds;
+
     /// <summary>Hosted: CPU-bound processes of the host competing with the guests for the cores.</summary>
     public int HostProcesses { get; init; }
 
@@ -142,6 +145,8 @@ public sealed record WorkloadScenario
         "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
         "host_cores" => HostCoresProblem(),
+        "sync_quantum_ns" => SyncQuantumNs is >= 0 and <= Models.Memory.LineChannel.HorizonNanoseconds ? null
+            : $"sync_quantum_ns must be 0 (exact order) to {Models.Memory.LineChannel.HorizonNanoseconds} nanoseconds (got {SyncQuantumNs})",
         "request_rate" => RequestRate switch
         {
             null => null,
@@ -310,6 +315,7 @@ public sealed record WorkloadScenario
     public MachineConfiguration ResolveMachine() => MachineConfiguration.Default with
     {
         MemoryBytes = (ulong)GuestMemoryMiB << 20,
+        SyncQuantumNanoseconds = SyncQuantumNs,
         Disk = Disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
         DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
     };
@@ -335,6 +341,7 @@ public sealed record WorkloadScenario
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
         ["host_cores"] = HostCores,
+        ["sync_quantum_ns"] = SyncQuantumNs,
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",
         ["jobs"] = Jobs,

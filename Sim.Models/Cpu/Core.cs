@@ -302,7 +302,31 @@ public sealed partial class Core : Event
         }
     }
 
-    private ulong LimitCycle() => _sim.NextEventTime is { } next ? _clock.CycleAtOrAfter(next).Count : ulong.MaxValue;
+    /// <summary>
+    /// Where this slice stops: at the next event. On a machine of several cores with a
+    /// synchronization quantum (<see cref="SyncQuantumCycles"/>), other cores' slices do not stop
+    /// it before the end of its current quantum; devices, timers and interrupts still do.
+    /// </summary>
+    private ulong LimitCycle()
+    {
+        ulong next = _sim.NextEventTime is { } t ? _clock.CycleAtOrAfter(t).Count : ulong.MaxValue;
+        if (SyncQuantumCycles == 0 || next == ulong.MaxValue)
+        {
+            return next;
+        }
+        ulong hard = _sim.NextNonCpuEventTime is { } h ? _clock.CycleAtOrAfter(h).Count : ulong.MaxValue;
+        ulong quantumEnd = ((_localCycle / SyncQuantumCycles) + 1) * SyncQuantumCycles;
+        return Math.Min(hard, Math.Max(next, quantumEnd));
+    }
+
+    /// <summary>
+    /// The synchronization quantum, in cycles: how far this core may run ahead of the other cores
+    /// of its machine before it yields to them (lax synchronization, as Graphite and Sniper do).
+    /// 0, the default and every one-core machine's, runs the cores in exact time order, yielding at
+    /// every other core's slice. Shared lines, locks and IPIs are then seen out of order by up to a
+    /// quantum; docs/performance.md measures what that moves.
+    /// </summary>
+    public ulong SyncQuantumCycles { get; set; }
 
     private static bool IsDeviceAccess(in Op op) =>
         op.Kind == OpKind.Instruction && op.Instruction is Instruction.In or Instruction.Out or Instruction.MmioRead or Instruction.MmioWrite;

@@ -44,13 +44,16 @@ public sealed class Machine : IPlatform
             string path = $"host.cpu{i}";
             MemoryPath memoryPath = MemorySystem.AddCore(sim.Stats.Group(path));
             var mmu = new Mmu(profile, Memory, memoryPath, sim.Stats.Group(path));
-            _cores[i] = _active[i] = new Core(sim, path, profile, mmu, memoryPath, Host);
+            _cores[i] = _active[i] = new Core(sim, path, profile, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum };
             _contexts.Add(_cores[i]);
             _physicalOf.Add(i);
         }
     }
 
     public Simulator Sim { get; }
+
+    /// <summary>The cores' synchronization quantum in cycles: the configuration's on a machine of several cores, 0 (exact order) on one.</summary>
+    private ulong Quantum => Configuration.Cores > 1 ? (ulong)HardwareProfile.CyclesIn(Configuration.SyncQuantumNanoseconds, Profile.FrequencyHz) : 0;
 
     public HardwareProfile Profile { get; }
 
@@ -89,7 +92,7 @@ public sealed class Machine : IPlatform
         ArgumentOutOfRangeException.ThrowIfNegative(physical);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(physical, _cores.Length);
         Core core = _cores[physical];
-        var context = new Core(Sim, path, Profile, core.Mmu, core.Memory, Host);
+        var context = new Core(Sim, path, Profile, core.Mmu, core.Memory, Host) { SyncQuantumCycles = Quantum };
         context.Deschedule();
         _contexts.Add(context);
         _physicalOf.Add(physical);

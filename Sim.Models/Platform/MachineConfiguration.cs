@@ -6,10 +6,15 @@ namespace Sim.Models.Platform;
 /// <summary>How a machine is put together beyond its CPU generation: cores, memory, platform latencies, disk.</summary>
 /// <param name="Cores">The cores in use: the first ones of the machine's topology, socket by socket.</param>
 /// <param name="CoresPerSocket">How many cores each socket has, at most the profile's; null for the profile's own. The sockets are as many as the cores in use fill.</param>
+/// <param name="SyncQuantumNanoseconds">On a machine of several cores, how far a core may run ahead of the others before it yields to them (<see cref="Cpu.Core.SyncQuantumCycles"/>); 0 for exact time order. A model parameter: docs/performance.md measures what it moves and what it saves.</param>
 public sealed record MachineConfiguration(
     int Cores, ulong MemoryBytes, PlatformTimings Timings, DiskKind Disk = DiskKind.SolidState, ulong DiskSectors = 64UL << 21, bool Nic = true,
-    DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000, int? CoresPerSocket = null)
+    DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000, int? CoresPerSocket = null,
+    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds)
 {
+    /// <summary>The default synchronization quantum: see docs/performance.md for the error and speed it was chosen by.</summary>
+    public const double DefaultSyncQuantumNanoseconds = 0;
+
     /// <summary>
     /// The machine's shape on <paramref name="profile"/>: as many sockets as the cores in use
     /// fill, each of <see cref="CoresPerSocket"/> cores (the profile's by default). A shape the part
@@ -44,6 +49,11 @@ public sealed record MachineConfiguration(
         if (Cores is < 1 or > 256)
         {
             throw new ArgumentOutOfRangeException(nameof(Cores), Cores, "A machine has 1 to 256 cores.");
+        }
+        if (SyncQuantumNanoseconds is < 0 or > Memory.LineChannel.HorizonNanoseconds)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SyncQuantumNanoseconds), SyncQuantumNanoseconds,
+                $"The synchronization quantum is 0 (exact order) to {Memory.LineChannel.HorizonNanoseconds} ns, as far back as the memory channels keep their reservations.");
         }
     }
 }
