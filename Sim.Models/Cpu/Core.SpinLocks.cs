@@ -25,6 +25,7 @@ public sealed partial class Core
 
     private ulong? _ticket;       // the ticket this core waits with, while it spins
     private ulong _spinSince;     // the cycle its spin began
+    private bool _waitingInterruptibly; // the pending operation is a SpinUntil round, which an interrupt may come before
     private readonly Dictionary<ulong, ulong> _heldSince = []; // lock word (physical) -> the cycle this core took it
 
     private readonly Counter _lockAcquisitions;
@@ -88,6 +89,33 @@ public sealed partial class Core
         }
         Mmu.HostMemory.WriteUInt64(word, (value & ~0xFFFF_FFFFUL) | ((value + 1) & 0xFFFF_FFFF)); // the head serves the next ticket
         _lockHold.Record((long)(_localCycle - since));
+    }
+
+    /// <summary>A locked add to a word in memory, its contents changed when it executes.</summary>
+    private void AtomicAdd(in Op op, CycleCategory mode)
+    {
+        if (Access(op with { Kind = OpKind.Atomic }, mode) is { } word)
+        {
+            Mmu.HostMemory.WriteUInt64(word, Mmu.HostMemory.ReadUInt64(word) + op.Value);
+        }
+    }
+
+    /// <summary>One round of a wait for a word to reach a value: a load, and PAUSE if it has not; interrupts may come between rounds.</summary>
+    private void SpinUntil(in Op op, CycleCategory mode)
+    {
+        _waitingInterruptibly = false;
+        if (Access(op with { Kind = OpKind.Load }, mode) is not { } word || Mmu.HostMemory.ReadUInt64(word) >= op.Value)
+        {
+            return;
+        }
+        Charge(mode, (ulong)_timing.InstructionCycles[Instruction.Pause]);
+        _instructions.Increment();
+        if (_sim.NextEventTime is null)
+        {
+            throw new InvalidOperationException($"Core {Path} waits for the word at 0x{op.Operand:X} to reach {op.Value} with nothing else left to run.");
+        }
+        _pending = op;
+        _waitingInterruptibly = true;
     }
 
     private void Took(ulong word, ulong waited)

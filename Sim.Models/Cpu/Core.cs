@@ -259,7 +259,7 @@ public sealed partial class Core : Event
         while (!_halted && (first || _localCycle < limit))
         {
             first = false;
-            if (_pendingInterrupts.Count > 0 && _pending is null && InterruptArrives())
+            if (_pendingInterrupts.Count > 0 && (_pending is null || _waitingInterruptibly) && InterruptArrives())
             {
                 continue;
             }
@@ -419,6 +419,12 @@ public sealed partial class Core : Event
                 break;
             case OpKind.SpinUnlock:
                 SpinUnlock(op, mode);
+                break;
+            case OpKind.AtomicAdd:
+                AtomicAdd(op, mode);
+                break;
+            case OpKind.SpinUntil:
+                SpinUntil(op, mode);
                 break;
             case OpKind.Instruction:
                 ExecuteInstruction(op, mode);
@@ -687,6 +693,10 @@ public sealed partial class Core : Event
     /// <summary>Delivers <paramref name="vector"/> through the IDT; <paramref name="retry"/> is an operation the interrupted code is to execute once the handler returns.</summary>
     private void DeliverInterrupt(int vector, Op? retry = null)
     {
+        if (_waitingInterruptibly)
+        {
+            (retry, _pending, _waitingInterruptibly) = (_pending, null, false); // the wait goes on after the handler
+        }
         DrainStores();
         _interrupts.Increment();
         bool monitor = EntersMonitor();

@@ -31,6 +31,12 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
     /// <summary>Releases the ticket spinlock whose word is at <paramref name="linearAddress"/> (<see cref="OpKind.SpinUnlock"/>).</summary>
     public static Op SpinUnlock(ulong linearAddress) => new(OpKind.SpinUnlock, default, 1, linearAddress);
 
+    /// <summary>Adds <paramref name="delta"/> to the word at <paramref name="linearAddress"/> with a locked instruction (<see cref="OpKind.AtomicAdd"/>).</summary>
+    public static Op AtomicAdd(ulong linearAddress, ulong delta) => new(OpKind.AtomicAdd, default, 1, linearAddress, delta);
+
+    /// <summary>Spins until the word at <paramref name="linearAddress"/> reaches <paramref name="value"/>, interruptibly (<see cref="OpKind.SpinUntil"/>).</summary>
+    public static Op SpinUntil(ulong linearAddress, ulong value) => new(OpKind.SpinUntil, default, 1, linearAddress, value);
+
     public static Op Fetch(ulong linearAddress) => new(OpKind.Fetch, default, 1, linearAddress);
 
     public static Op Execute(Instruction instruction, ulong operand = 0) => new(OpKind.Instruction, instruction, 1, operand);

@@ -70,4 +70,14 @@ public enum OpKind : byte
 
     /// <summary>spin_unlock of the ticket lock whose word is at <see cref="Op.Operand"/>: a store that serves the next ticket.</summary>
     SpinUnlock,
+
+    /// <summary>A locked add of <see cref="Op.Value"/> to the word at <see cref="Op.Operand"/> (LOCK XADD): an acknowledgement another CPU waits for.</summary>
+    AtomicAdd,
+
+    /// <summary>
+    /// Spins (PAUSE and a load) until the word at <see cref="Op.Operand"/> reaches
+    /// <see cref="Op.Value"/>, taking interrupts meanwhile: how a CPU waits for other CPUs to
+    /// acknowledge a cross-CPU call (smp_call_function_many waits with interrupts on).
+    /// </summary>
+    SpinUntil,
 }

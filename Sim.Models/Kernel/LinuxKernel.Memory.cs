@@ -27,15 +27,18 @@ public sealed partial class LinuxKernel
         {
             return;
         }
+        var flushed = new List<ulong>();
         for (ulong page = 0; page < region.Pages; page++)
         {
             ulong va = region.Start + (page * 4096);
             if (UnmapPage(path, p, va))
             {
                 _ops.FlushTlbPage(path, va);
+                flushed.Add(va);
             }
         }
         p.RemoveRegion(region);
+        FlushOtherCpus(path, p.Mm, flushed);
     }
 
     /// <summary>zap_pte_range for one page: a present entry is cleared and its page's mapping and reference dropped; false when nothing was mapped.</summary>

@@ -14,8 +14,14 @@ public sealed partial class LinuxKernel
     {
         AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
+        return NewTask(parent, new MemoryDescriptor(space, regions), program, container);
+    }
+
+    /// <summary>A new task on address space <paramref name="mm"/>: a process's own, or its creator's for a thread.</summary>
+    private Process NewTask(Process? parent, MemoryDescriptor mm, IProgram program, Container? container = null)
+    {
         var kernelMemory = new ProcessKernelMemory(Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame());
-        var p = new Process(_nextPid++, parent, space, regions, program, kernelMemory) { Container = parent?.Container ?? container };
+        var p = new Process(_nextPid++, parent, mm, program, kernelMemory) { Container = parent?.Container ?? container };
         parent?.Children.Add(p);
         if (p.Container is { } c)
         {
@@ -60,6 +66,27 @@ public sealed partial class LinuxKernel
         _ops.FlushTlb(path, parent.Space.Pml4); // the parent's writable translations are now stale
         parent.Program.SyscallReturned(child.Pid);
         MakeRunnableFirst(core, path, parent, child);
+    }
+
+    /// <summary>
+    /// clone(CLONE_VM | SIGCHLD): a new task that shares its creator's address space (a thread,
+    /// waitable with wait4 as this exit signal makes it), after copy_process like fork but with
+    /// the mm shared by reference instead of copied, so no page table is touched. It starts as a
+    /// forked child does (<see cref="MakeRunnableFirst"/>): on an idle CPU when there is one.
+    /// </summary>
+    private void Clone(Core core, KernelPath path, Process parent)
+    {
+        _clones.Increment();
+        path.Run(KernelRoutine.Fork);
+        parent.Mm.Users++;
+        Process thread = NewTask(parent, parent.Mm, parent.Program.ForkChild());
+        ProcessKernelMemory from = parent.KernelMemory, to = thread.KernelMemory;
+        path.Run(KernelRoutine.PageAllocator, times: 3)
+            .CopyLines(from.Task, to.Task, KernelObjects.TaskStructLines)
+            .CopyLines(from.StackBottom, to.StackBottom, 1)
+            .CopyLines(from.SavedRegisters, to.SavedRegisters, KernelObjects.SavedRegisterLines);
+        parent.Program.SyscallReturned(thread.Pid);
+        MakeRunnableFirst(core, path, parent, thread);
     }
 
     private void CopyPageTableEntry(KernelPath path, Process parent, Process child, ulong va)
@@ -132,7 +159,11 @@ public sealed partial class LinuxKernel
             living.SliceTicks = Math.Min(SliceTicks, living.SliceTicks + dying.SliceTicks); // sched_exit: the child's unused slice goes back to its parent
         }
         path.Run(KernelRoutine.Exit);
-        UnmapAll(path, dying);
+        bool lastUser = --dying.Mm.Users == 0; // mmput: the address space goes with its last thread
+        if (lastUser)
+        {
+            UnmapAll(path, dying);
+        }
         dying.State = ProcessState.Zombie;
         dying.ExitCode = status;
         if (dying.Parent is { State: ProcessState.WaitingForChild } parent)
@@ -152,7 +183,10 @@ public sealed partial class LinuxKernel
         }
         // The tables are freed at the next kernel entry, when the core surely runs on another
         // address space (as Linux drops the last reference to an mm after the switch).
-        _deadSpaces.Enqueue(dying.Space);
+        if (lastUser)
+        {
+            _deadSpaces.Enqueue(dying.Space);
+        }
     }
 
     /// <summary>Unmaps every resident page of the process's regions, releasing the frames (page-cache pages keep the cache's reference).</summary>
@@ -176,13 +210,15 @@ public sealed partial class LinuxKernel
     private void Exec(Core core, KernelPath path, Process p, ExecutableImage image)
     {
         path.Run(KernelRoutine.Exec);
-        UnmapAll(path, p);
-        _deadSpaces.Enqueue(p.Space);
+        if (--p.Mm.Users == 0)
+        {
+            UnmapAll(path, p);
+            _deadSpaces.Enqueue(p.Space);
+        }
         AddressSpaceBuilder space = _platform.NewAddressSpace();
         space.ShareKernelHalf(_kernelSpace);
         AllocatePgd(path, space);
-        p.Space = space;
-        p.ReplaceRegions(
+        p.Mm = new MemoryDescriptor(space,
         [
             new MemoryRegion("text", ExecutableImage.TextBase, Files[image.TextFileId].Pages, Writable: false, Populated: false, FileId: image.TextFileId),
             new MemoryRegion("data", ExecutableImage.DataBase, image.DataPages, Writable: true, Populated: false),
@@ -190,7 +226,7 @@ public sealed partial class LinuxKernel
             new MemoryRegion("stack", ExecutableImage.StackBase, image.StackPages, Writable: true, Populated: false),
         ]);
         p.Program = image.Program();
-        _ops.SwitchAddressSpace(path, space.Pml4);
+        LoadAddressSpace(path, p.Mm);
         core.ReplaceUserStream(p.Program);
     }
 

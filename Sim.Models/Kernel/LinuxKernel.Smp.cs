@@ -22,11 +22,16 @@ public sealed partial class LinuxKernel
     /// <summary>The reschedule IPI's vector: RESCHEDULE_VECTOR, 0xfd (arch/x86/include/asm/irq_vectors.h).</summary>
     public const int RescheduleVector = 0xFD;
 
+    /// <summary>The cross-CPU call's vector, which TLB shootdowns use: CALL_FUNCTION_VECTOR, 0xfc (arch/x86/include/asm/irq_vectors.h).</summary>
+    public const int CallFunctionVector = 0xFC;
+
     private readonly List<PerCpu> _cpus = [];
     private PerCpu _this; // the CPU whose trap is being handled, as Linux's this_cpu
     private uint _timerInitialCount;
     private Sim.Engine.Statistics.Counter? _migrations;
     private Sim.Engine.Statistics.Counter? _reschedules;
+    private Sim.Engine.Statistics.Counter? _shootdowns;
+    private Sim.Engine.Statistics.Histogram? _shootdownTargets;
 
     /// <summary>The kernel's CPUs: the boot CPU, and the others once <see cref="BringUpSecondaryCpus"/> has run.</summary>
     public IReadOnlyList<PerCpu> Cpus => _cpus;
@@ -57,11 +62,13 @@ public sealed partial class LinuxKernel
             throw new ArgumentException($"The kernel runs on at most {FrameBytes / KernelObjects.LineBytes} CPUs.", nameof(cores));
         }
         ulong locks = Memory.AllocateFrame(); // the run queues' lock words, a cache line each (struct rq is cache-line aligned)
-        _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks);
+        ulong acks = Memory.AllocateFrame();  // each CPU's flush acknowledgement count, a line each
+        _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks) { FlushAcks = acks, LoadedMm = _cpus[0].LoadedMm };
         _this = _cpus[0];
         for (int i = 1; i < cores.Count; i++)
         {
-            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + (ulong)(i * KernelObjects.LineBytes));
+            ulong line = (ulong)(i * KernelObjects.LineBytes);
+            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line };
             _cpus.Add(cpu);
             _text.AddCpu();
             cpu.Core.LoadCr3BeforeStart(_kernelSpace.Pml4);
@@ -74,6 +81,8 @@ public sealed partial class LinuxKernel
         Sim.Engine.Statistics.StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel");
         _migrations = stats.Counter("migrations", "count", "processes pulled from one CPU's run queue to another's by balancing");
         _reschedules = stats.Counter("reschedule_ipis", "count", "reschedule IPIs sent to wake an idle CPU");
+        _shootdowns = stats.Counter("tlb_shootdowns", "count", "changes of a mapping that other CPUs had to flush, by IPI");
+        _shootdownTargets = stats.Histogram("tlb_shootdown_cpus", "CPUs", "how many other CPUs each TLB shootdown interrupted");
     }
 
     /// <summary>
@@ -204,5 +213,78 @@ public sealed partial class LinuxKernel
             cpu.Core.SettleIdleTime(); // the halted ones catch up to now; they idle from here on
         }
         WorkEnded = CoreMark.Sum(core.LocalTime, _cpus.Select(c => c.Core.Mark()));
+    }
+
+    /// <summary>switch_mm: this CPU loads <paramref name="mm"/>'s page tables, leaving the previous address space's CPU mask.</summary>
+    private void LoadAddressSpace(KernelPath path, MemoryDescriptor mm)
+    {
+        _ops.SwitchAddressSpace(path, mm.Space.Pml4);
+        Loaded(mm);
+    }
+
+    /// <summary>This CPU now has <paramref name="mm"/>'s tables loaded: it joins that address space's CPU mask and leaves the previous one's.</summary>
+    private void Loaded(MemoryDescriptor mm)
+    {
+        ulong me = 1UL << _this.Index;
+        if (_this.LoadedMm is { } previous)
+        {
+            previous.ActiveCpus &= ~me;
+        }
+        mm.ActiveCpus |= me;
+        _this.LoadedMm = mm;
+    }
+
+    /// <summary>
+    /// flush_tlb_others after a mapping of <paramref name="mm"/> changed (its <paramref name="pages"/>
+    /// unmapped here and flushed on this CPU): every other CPU in its mask gets the request and a
+    /// call-function IPI, and this CPU waits, interruptibly, until each has flushed and acknowledged
+    /// (smp_call_function_many with wait). The cost grows with the CPUs interrupted: one IPI each,
+    /// and the wait for the slowest.
+    /// </summary>
+    private void FlushOtherCpus(KernelPath path, MemoryDescriptor mm, List<ulong> pages)
+    {
+        if (!Smp || pages.Count == 0)
+        {
+            return;
+        }
+        ulong others = mm.ActiveCpus & ~(1UL << _this.Index);
+        if (others == 0)
+        {
+            return;
+        }
+        ulong expected = Memory.ReadUInt64(_this.FlushAcks);
+        foreach (PerCpu cpu in _cpus)
+        {
+            if ((others & (1UL << cpu.Index)) != 0)
+            {
+                cpu.FlushRequests.Enqueue((mm, pages, _this.FlushAcks));
+                _ops.SendInterprocessorInterrupt(path, cpu.Index, CallFunctionVector);
+                expected++;
+            }
+        }
+        _shootdowns!.Increment();
+        _shootdownTargets!.Record(System.Numerics.BitOperations.PopCount(others));
+        path.Execute(Op.SpinUntil(DirectMap.Of(_this.FlushAcks), expected));
+    }
+
+    /// <summary>
+    /// The call-function IPI's handler (flush_tlb_func): each request's pages are flushed if this
+    /// CPU still has that address space loaded (otherwise its TLB holds nothing of it that matters
+    /// here), and the request acknowledged with a locked add on the asker's word.
+    /// </summary>
+    private void FlushRequested(KernelPath path)
+    {
+        while (_this.FlushRequests.TryDequeue(out (MemoryDescriptor Mm, List<ulong> Pages, ulong Ack) request))
+        {
+            path.Run(SmpRoutine.FlushTlbFunction);
+            if (_this.LoadedMm == request.Mm)
+            {
+                foreach (ulong page in request.Pages)
+                {
+                    _ops.FlushTlbPage(path, page);
+                }
+            }
+            path.Execute(Op.AtomicAdd(DirectMap.Of(request.Ack), 1));
+        }
     }
 }

@@ -48,6 +48,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private int _nextPid = 1;
     private readonly Counter _contextSwitches;
     private readonly Counter _forks;
+    private readonly Counter _clones;
     private readonly Counter _exits;
     private readonly Counter _demandZeroFaults;
     private readonly Counter _copyOnWriteFaults;
@@ -74,6 +75,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _syscalls = stats.Counter("syscalls", "count", "system calls");
         _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
         _forks = stats.Counter("forks", "count", "processes created by fork");
+        _clones = stats.Counter("clones", "count", "threads created by clone, sharing their creator's address space");
         _exits = stats.Counter("exits", "count", "processes that exited or were killed");
         _demandZeroFaults = stats.Counter("demand_zero_faults", "count", "page faults that mapped a fresh zeroed page");
         _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
@@ -134,6 +136,7 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         Core core = _platform.BootCore;
         core.LoadCr3BeforeStart(init.Space.Pml4);
+        Loaded(init.Mm);
         init.State = ProcessState.Running;
         Current = init;
         core.Start(program, 3);
@@ -184,6 +187,10 @@ public sealed partial class LinuxKernel : ICoreHost
             case SyscallNumber.Fork:
                 PidNamespaces(path); // alloc_pid: a pid at every level
                 Fork(core, path, current);
+                break;
+            case SyscallNumber.Clone:
+                PidNamespaces(path);
+                Clone(core, path, current);
                 break;
             case SyscallNumber.Exit:
                 Exit(core, path, current, 0);
@@ -273,6 +280,11 @@ public sealed partial class LinuxKernel : ICoreHost
         bool preemptible = core.AtThreadLevel;
         var path = NewPath();
         FreeDeadAddressSpaces(core, path);
+        if (vector == CallFunctionVector && Smp)
+        {
+            FlushRequested(path);
+            return FinishInterrupt(core, path, preemptible);
+        }
         if (vector == DiskVector && _ahci is not null)
         {
             return AhciInterrupt(core, path, preemptible);
@@ -463,7 +475,10 @@ public sealed partial class LinuxKernel : ICoreHost
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
         CgroupCpuAccounting(path);
         path.Run(KernelRoutine.ContextSwitch).Load(next.KernelMemory.Task).Load(next.KernelMemory.StackBottom).Load(next.KernelMemory.SavedRegisters);
-        _ops.SwitchAddressSpace(path, next.Space.Pml4);
+        if (Current is not { } prev || prev == next || prev.Mm != next.Mm)
+        {
+            LoadAddressSpace(path, next.Mm); // switch_mm; between two threads of one process the tables stay
+        }
         if (Smp)
         {
             path.Execute(Op.SpinUnlock(DirectMap.Of(_this.RunQueueLock))); // finish_task_switch

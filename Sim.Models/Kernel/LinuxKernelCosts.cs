@@ -43,6 +43,7 @@ public sealed class LinuxKernelCosts
     {
         SmpRoutine.RemoteWakeup => new(300, LockedOperations: 1),
         SmpRoutine.LoadBalance => new(2_000, LockedOperations: 2),
+        SmpRoutine.FlushTlbFunction => new(200, LockedOperations: 1),
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 

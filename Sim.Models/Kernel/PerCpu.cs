@@ -30,6 +30,15 @@ public sealed class PerCpu
     /// <summary>The physical address of the run queue lock's word, or 0 in a kernel of one CPU.</summary>
     internal ulong RunQueueLock { get; }
 
+    /// <summary>The address space whose page tables the CPU has loaded (kept while it idles: lazy TLB), or null before the first.</summary>
+    internal MemoryDescriptor? LoadedMm { get; set; }
+
+    /// <summary>The physical address of the word other CPUs acknowledge this CPU's TLB flush requests on (a count), or 0 in a kernel of one CPU.</summary>
+    internal ulong FlushAcks { get; init; }
+
+    /// <summary>TLB flushes other CPUs asked of this one and it has not done yet: the address space, its pages, and the word to acknowledge on.</summary>
+    internal Queue<(MemoryDescriptor Mm, List<ulong> Pages, ulong Ack)> FlushRequests { get; } = new();
+
     /// <summary>Nothing running and nothing ready: the CPU sits in its idle loop.</summary>
     public bool IsIdle => RunQueue.Current is null && RunQueue.Count == 0;
 }

@@ -5,13 +5,12 @@ namespace Sim.Models.Kernel;
 /// <summary>A process of <see cref="LinuxKernel"/>: its address space, memory regions, program, family and state.</summary>
 public sealed class Process
 {
-    internal Process(int pid, Process? parent, AddressSpaceBuilder space, IReadOnlyList<MemoryRegion> regions, IProgram program, ProcessKernelMemory kernelMemory)
+    internal Process(int pid, Process? parent, MemoryDescriptor mm, IProgram program, ProcessKernelMemory kernelMemory)
     {
         KernelMemory = kernelMemory;
         Pid = pid;
         Parent = parent;
-        Space = space;
-        _regions = [.. regions];
+        Mm = mm;
         Program = program;
     }
 
@@ -28,25 +27,24 @@ public sealed class Process
 
     public Process? Parent { get; }
 
-    /// <summary>The process's page tables; exec gives it fresh ones.</summary>
-    public AddressSpaceBuilder Space { get; internal set; }
+    /// <summary>The address space: its own, or one it shares with the other threads of its process; exec gives it a fresh one.</summary>
+    public MemoryDescriptor Mm { get; internal set; }
 
-    private readonly List<MemoryRegion> _regions;
+    /// <summary>The process's page tables (its address space's).</summary>
+    public AddressSpaceBuilder Space => Mm.Space;
 
-    public IReadOnlyList<MemoryRegion> Regions => _regions;
+    public IReadOnlyList<MemoryRegion> Regions => Mm.Regions;
 
-    /// <summary>Where the next mmap goes: above every region below the stack area (a simple bump allocator of address space).</summary>
-    internal ulong NextMapBase { get; set; } = 0x0000_7000_0000_0000;
-
-    internal void AddRegion(MemoryRegion region) => _regions.Add(region);
-
-    internal void RemoveRegion(MemoryRegion region) => _regions.Remove(region);
-
-    internal void ReplaceRegions(IEnumerable<MemoryRegion> regions)
+    /// <summary>Where the next mmap goes (its address space's).</summary>
+    internal ulong NextMapBase
     {
-        _regions.Clear();
-        _regions.AddRange(regions);
+        get => Mm.NextMapBase;
+        set => Mm.NextMapBase = value;
     }
+
+    internal void AddRegion(MemoryRegion region) => Mm.AddRegion(region);
+
+    internal void RemoveRegion(MemoryRegion region) => Mm.RemoveRegion(region);
 
     /// <summary>The program the process runs; exec replaces it.</summary>
     public IProgram Program { get; internal set; }

@@ -11,4 +11,7 @@ public enum SmpRoutine
 
     /// <summary>load_balance from an idle CPU: find_busiest_group, find_busiest_queue, move_tasks (kernel/sched.c).</summary>
     LoadBalance,
+
+    /// <summary>The cross-CPU call's handler for a TLB flush: generic_smp_call_function_interrupt and flush_tlb_func (kernel/smp.c, arch/x86/mm/tlb.c).</summary>
+    FlushTlbFunction,
 }

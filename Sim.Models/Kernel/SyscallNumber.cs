@@ -19,6 +19,7 @@ public enum SyscallNumber
     Getpid = 39,
     Sendto = 44,
     Recvfrom = 45,
+    Clone = 56,
     Fork = 57,
     Execve = 59,
     Exit = 60,

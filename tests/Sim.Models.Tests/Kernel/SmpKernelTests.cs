@@ -119,4 +119,54 @@ public class SmpKernelTests
         var rig = new Rig(2);
         Assert.Throws<InvalidOperationException>(() => rig.Kernel.BringUpSecondaryCpus(rig.Machine.Cores));
     }
+
+    /// <summary>
+    /// The main thread starts a thread on every other CPU (they compute), then maps, touches and
+    /// unmaps a page <paramref name="rounds"/> times: the kernel cycles of its CPU.
+    /// </summary>
+    private static (Rig Rig, long KernelCycles) Shootdowns(int cpus, int rounds)
+    {
+        var rig = new Rig(cpus);
+        IEnumerable<Op> Main(Script s)
+        {
+            for (int t = 1; t < cpus; t++)
+            {
+                yield return Call(SyscallNumber.Clone);
+            }
+            yield return Op.Alu(200_000); // the threads start on their CPUs
+            for (int r = 0; r < rounds; r++)
+            {
+                s.PendingArgument = 1;
+                yield return Call(SyscallNumber.Mmap);
+                ulong page = (ulong)s.LastResult;
+                yield return Op.Store(page);
+                s.PendingArgument = (long)page;
+                yield return Call(SyscallNumber.Munmap);
+            }
+            for (int t = 1; t < cpus; t++)
+            {
+                yield return Call(SyscallNumber.Wait4);
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        rig.Kernel.Start(new Script(Main, () => Busy(3_000)), Image);
+        rig.Run();
+        return (rig, rig.Machine.Cores[0].CyclesIn(CycleCategory.Kernel));
+    }
+
+    [Fact]
+    public void A_shootdown_interrupts_every_CPU_running_a_thread_of_the_address_space_and_costs_more_with_more_of_them()
+    {
+        const int Rounds = 50;
+        (Rig two, long kernelTwo) = Shootdowns(2, Rounds);
+        (Rig four, long kernelFour) = Shootdowns(4, Rounds);
+        (Rig eight, long kernelEight) = Shootdowns(8, Rounds);
+        Assert.Equal(Rounds, eight.Stat("host.kernel", "tlb_shootdowns"));
+        Assert.Equal(7, eight.Stat("host.kernel", "tlb_shootdown_cpus::mean"));
+        Assert.Equal(Rounds, eight.Stat("host.cpu5.apic", "ipis_received") - 1, 1.0); // one reschedule IPI started its thread
+        Assert.Equal(3, four.Stat("host.kernel", "clones"));
+        Assert.True(kernelTwo < kernelFour && kernelFour < kernelEight, $"kernel cycles of the unmapping CPU: {kernelTwo} on 2 CPUs, {kernelFour} on 4, {kernelEight} on 8");
+        Assert.Equal(7 + (Rounds * 7), eight.Stat("host.cpu0.apic", "ipis_sent")); // a reschedule IPI per thread started, then a call-function IPI per CPU per round
+        Assert.Equal(1 + Rounds, two.Stat("host.cpu0.apic", "ipis_sent"));
+    }
 }
