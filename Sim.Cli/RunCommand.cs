@@ -39,6 +39,7 @@ internal static class RunCommand
         var hostProcesses = new Option<int>("--host-processes") { Description = "With --workload under type2: CPU-bound host processes competing with the guests for the host's cores.", DefaultValueFactory = _ => 0 };
         var requestRate = new Option<double?>("--request-rate") { Description = "With --workload web: each guest's client sends requests open-loop, this many a second on average (Poisson arrivals); figures of merit then include response-time percentiles." };
         var syncQuantum = new Option<double?>("--sync-quantum-ns") { Description = "With --workload on several host cores: how far a core may run ahead of the others before it yields to them, in ns (default 0, exact time order; try 100 for speed, docs/performance.md)." };
+        var processThreads = new Option<int>("--process-threads") { Description = "With --workload lock-counter or tlb-shootdown: the process's threads, the main one included (default 1); with --host-cores N natively they run on N CPUs.", DefaultValueFactory = _ => 1 };
         var jobs = new Option<int>("--jobs") { Description = "With --workload kernel-build: parallel compiler jobs, as make -j (default 1); with --host-cores N natively, the jobs run on N CPUs.", DefaultValueFactory = _ => 1 };
         var guestMemory = new Option<long?>("--guest-memory-mib") { Description = "With --workload: each guest's memory in MiB, a virtual machine's reserved whole on the host (default 512)." };
         var hostMemory = new Option<long?>("--host-memory-mib") { Description = "With --workload: the host's installed memory in MiB (default: sized to fit the guests); guests that do not fit are refused." };
@@ -56,12 +57,12 @@ internal static class RunCommand
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
             shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
-            requestRate, jobs, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
+            requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
             translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
-            requestRate, jobs, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
+            requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
             if (ThreadsProblem(parse.GetValue(threads)) is { } threadsProblem)
@@ -95,7 +96,7 @@ internal static class RunCommand
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
-                    RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
+                    RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
                     HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
                     Outputs = parse.GetValue(outputs) ?? string.Join(",", WorkloadScenario.OutputKinds),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,

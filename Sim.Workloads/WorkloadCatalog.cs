@@ -19,6 +19,8 @@ public static class WorkloadCatalog
         (new Web(), 500L),
         (new Oltp(), 100L),
         (new KernelBuild(), 10L),
+        (new LockCounter(), 1_000L),
+        (new TlbShootdown(), 200L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

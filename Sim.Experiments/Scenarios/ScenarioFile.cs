@@ -98,6 +98,7 @@ public static class ScenarioFile
         "host_processes" => s with { HostProcesses = WholeNumber(where, key, value) },
         "host_cores" => s with { HostCores = WholeNumber(where, key, value) },
         "jobs" => s with { Jobs = WholeNumber(where, key, value) },
+        "process_threads" => s with { Threads = WholeNumber(where, key, value) },
         "sync_quantum_ns" => s with { SyncQuantumNs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double q) ? q : throw WrongType(where, key, value, "a number of nanoseconds") },
         "request_rate" => s with { RequestRate = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "guest_memory_mib" => s with { GuestMemoryMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number") },

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -101,6 +101,9 @@ public sealed record WorkloadScenario
     /// <summary>kernel-build's parallel jobs (make -j); 1 for every other workload.</summary>
     public int Jobs { get; init; } = 1;
 
+    /// <summary>The threads of a threaded workload's process (lock-counter, tlb-shootdown); 1 for the others.</summary>
+    public int Threads { get; init; } = 1;
+
     /// <summary>Each guest's memory in MiB: a virtual machine's, reserved whole on the host; the machine's, natively.</summary>
     public long GuestMemoryMiB { get; init; } = (long)(MachineConfiguration.Default.MemoryBytes >> 20);
 
@@ -160,6 +163,13 @@ public sealed record WorkloadScenario
             not (>= 1 and <= 1024) => $"jobs must be 1 to 1024 (got {Jobs})",
             > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not Sim.Workloads.Processes.KernelBuild =>
                 $"jobs is make -j for kernel-build, not {Workload}",
+            _ => null,
+        },
+        "process_threads" => Threads switch
+        {
+            not (>= 1 and <= 1024) => $"process_threads must be 1 to 1024 (got {Threads})",
+            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not IThreadedWorkload =>
+                $"process_threads is for the threaded workloads ({string.Join(", ", WorkloadCatalog.All.Where(w => w.Workload is IThreadedWorkload).Select(w => w.Workload.Name))}), not {Workload}",
             _ => null,
         },
         "guest_memory_mib" => GuestMemoryMiB is >= 64 and <= 1 << 20 && GuestMemoryMiB % 2 == 0 ? null
@@ -299,6 +309,7 @@ public sealed record WorkloadScenario
     {
         IOpenLoopWorkload open when RequestRate is { } rate => open.AtRate(rate),
         Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
+        IThreadedWorkload threaded => threaded.WithThreads(Threads),
         _ => workload,
     };
 
@@ -345,6 +356,7 @@ public sealed record WorkloadScenario
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",
         ["jobs"] = Jobs,
+        ["process_threads"] = Threads,
         ["guest_memory_mib"] = GuestMemoryMiB,
         ["host_memory_mib"] = HostMemoryMiB is { } host ? host : "none",
         ["time_limit_ms"] = TimeLimitMs is { } limit ? limit : "none",

@@ -33,4 +33,28 @@ public class SmpRunTests
         Assert.Contains(says, s.Problem(key), StringComparison.Ordinal);
         Assert.Contains("jobs is make -j for kernel-build", (new WorkloadScenario { Workload = "web", Jobs = 4 }).Problem("jobs"), StringComparison.Ordinal);
     }
+
+    private static double Figure(WorkloadRunResult r, string name) => r.FiguresOfMerit.Single(m => m.Name == name).Value;
+
+    [Fact]
+    public void A_contended_spinlock_makes_each_increment_slower_than_alone()
+    {
+        var alone = new WorkloadScenario { Workload = "lock-counter", Profile = "nehalem-x5570", Size = 2_000, HostCores = 4 };
+        double one = Figure(alone.RunOnce(1), "increment_ns"), four = Figure((alone with { Threads = 4 }).RunOnce(1), "increment_ns");
+        Assert.True(four > 1.5 * one, $"{four:F1} ns per increment with 4 threads against {one:F1} alone");
+    }
+
+    [Fact]
+    public void A_shootdown_round_takes_longer_with_more_CPUs_to_flush()
+    {
+        var s = new WorkloadScenario { Workload = "tlb-shootdown", Profile = "nehalem-x5570", Size = 100, HostCores = 8 };
+        double alone = Figure(s.RunOnce(1), "round_us"), two = Figure((s with { Threads = 2 }).RunOnce(1), "round_us"), eight = Figure((s with { Threads = 8 }).RunOnce(1), "round_us");
+        Assert.True(alone < two && two < eight, $"{alone:F2}, {two:F2}, {eight:F2} us per round with 1, 2 and 8 threads");
+    }
+
+    [Fact]
+    public void Threads_are_refused_for_a_workload_that_has_none()
+    {
+        Assert.Contains("process_threads is for the threaded workloads (lock-counter, tlb-shootdown)", new WorkloadScenario { Workload = "web", Threads = 2 }.Problem("process_threads"), StringComparison.Ordinal);
+    }
 }
