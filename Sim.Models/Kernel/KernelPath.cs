@@ -78,6 +78,12 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
         return this;
     }
 
+    /// <summary>spin_lock on the ticket lock whose word is at <paramref name="physicalAddress"/>, through the direct map (<see cref="OpKind.SpinLock"/>).</summary>
+    public KernelPath SpinLock(ulong physicalAddress) => Execute(Op.SpinLock(DirectMap.Of(physicalAddress)));
+
+    /// <summary>spin_unlock of the ticket lock whose word is at <paramref name="physicalAddress"/>.</summary>
+    public KernelPath SpinUnlock(ulong physicalAddress) => Execute(Op.SpinUnlock(DirectMap.Of(physicalAddress)));
+
     /// <summary>A locked read-modify-write (an atomic counter or bit operation) through the direct map.</summary>
     public KernelPath Atomic(ulong physicalAddress)
     {

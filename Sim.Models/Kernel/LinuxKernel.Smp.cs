@@ -86,21 +86,22 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The per-CPU data of <paramref name="core"/>, which becomes this CPU for the trap being
-    /// handled. A kernel of one CPU has one, whatever core object its traps come from (under a
+    /// Makes the per-CPU data of <paramref name="core"/> this CPU for the trap being handled. A
+    /// kernel of one CPU has one, whatever core object its traps come from (under a
     /// software monitor, the physical core the guest kernel is deprivileged on).
     /// </summary>
-    private PerCpu Enter(Core core)
+    private void Enter(Core core)
     {
         if (!Smp)
         {
-            return _this;
+            return;
         }
         foreach (PerCpu cpu in _cpus)
         {
             if (cpu.Core == core)
             {
-                return _this = cpu;
+                _this = cpu;
+                return;
             }
         }
         throw new InvalidOperationException($"Core {core.Path} is not one of the kernel's CPUs.");
@@ -111,24 +112,17 @@ public sealed partial class LinuxKernel
     /// on an SMP kernel on the CPU <see cref="WakeTarget"/> picks, under that run queue's lock, and
     /// an idle CPU other than the waker's is sent a reschedule IPI. <paramref name="path"/> is the
     /// waker's (null when the wake-up comes from a timer, whose interrupt then arrives at the
-    /// target directly); <paramref name="first"/> puts it at the front of the queue.
+    /// target directly).
     /// </summary>
-    private void Wake(Process p, KernelPath? path, bool first = false)
+    private void Wake(Process p, KernelPath? path)
     {
         PerCpu target = Smp ? WakeTarget(p, path is null ? null : _this) : _this;
         if (Smp && path is not null)
         {
-            path.Execute(Op.SpinLock(DirectMap.Of(target.RunQueueLock))).Run(SmpRoutine.RemoteWakeup).Execute(Op.SpinUnlock(DirectMap.Of(target.RunQueueLock)));
+            path.SpinLock(target.RunQueueLock).Run(SmpRoutine.RemoteWakeup).SpinUnlock(target.RunQueueLock);
         }
         bool wasIdle = target.IsIdle;
-        if (first)
-        {
-            target.RunQueue.EnqueueFirst(p);
-        }
-        else
-        {
-            target.RunQueue.Enqueue(p);
-        }
+        target.RunQueue.Enqueue(p);
         if (Smp && wasIdle && (path is null || target != _this))
         {
             Kick(target, path);
@@ -178,9 +172,7 @@ public sealed partial class LinuxKernel
             return null;
         }
         (PerCpu a, PerCpu b) = _this.Index < busiest.Index ? (_this, busiest) : (busiest, _this);
-        path.Execute(Op.SpinLock(DirectMap.Of(a.RunQueueLock))).Execute(Op.SpinLock(DirectMap.Of(b.RunQueueLock)))
-            .Run(SmpRoutine.LoadBalance)
-            .Execute(Op.SpinUnlock(DirectMap.Of(b.RunQueueLock))).Execute(Op.SpinUnlock(DirectMap.Of(a.RunQueueLock)));
+        path.SpinLock(a.RunQueueLock).SpinLock(b.RunQueueLock).Run(SmpRoutine.LoadBalance).SpinUnlock(b.RunQueueLock).SpinUnlock(a.RunQueueLock);
         _migrations!.Increment();
         return p;
     }
@@ -197,11 +189,11 @@ public sealed partial class LinuxKernel
     /// <summary>The last process has gone: every CPU's tick stops so that the simulation can end, and an SMP kernel marks the end with its CPUs' cycles summed.</summary>
     private void AllWorkDone(Core core)
     {
-        foreach (PerCpu cpu in _cpus)
+        if (_timerVector is not null)
         {
-            if (_timerVector is not null)
+            foreach (PerCpu cpu in _cpus)
             {
-                _platform.Devices.ApicOf(cpu.Index).Write(0x380, 0);
+                _platform.Devices.ApicOf(cpu.Index).Write(0x380, 0); // the timer's initial count to 0 stops it
             }
         }
         if (!Smp)

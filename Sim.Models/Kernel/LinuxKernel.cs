@@ -470,7 +470,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _contextSwitches.Increment();
         if (Smp)
         {
-            path.Execute(Op.SpinLock(DirectMap.Of(_this.RunQueueLock))); // schedule() holds this CPU's run queue lock across the switch
+            path.SpinLock(_this.RunQueueLock); // schedule() holds this CPU's run queue lock across the switch
         }
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
         CgroupCpuAccounting(path);
@@ -481,7 +481,7 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         if (Smp)
         {
-            path.Execute(Op.SpinUnlock(DirectMap.Of(_this.RunQueueLock))); // finish_task_switch
+            path.SpinUnlock(_this.RunQueueLock); // finish_task_switch
         }
         next.LastCpu = _this.Index;
         next.State = ProcessState.Running;
