@@ -191,7 +191,7 @@ public sealed record WorkloadScenario
             return HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})";
         }
         HardwareProfile profile = ResolveProfile();
-        int most = profile.Coherence is null ? 1 : profile.Topology.Cores;
+        int most = profile.MostCores;
         string why = profile.Coherence is null ? $"the model has no cache coherence for this part yet (the real one is {profile.Topology})" : $"{profile.Topology}, without SMT";
         return HostCores >= 1 && HostCores <= most ? null : $"host_cores must be 1 to {most} on {Profile}: {why} (got {HostCores})";
     }

@@ -50,6 +50,9 @@ public sealed record HardwareProfile
     /// <summary>What coherence between the cores' private caches and across sockets costs, or null where the model cannot run more than one core of this part.</summary>
     public CoherenceTimings? Coherence { get; init; }
 
+    /// <summary>The most cores a machine of this part may use: its topology's, or one where the model has no coherence for it.</summary>
+    public int MostCores => Coherence is null ? 1 : Topology.Cores;
+
     /// <summary>What instructions, exceptions and interrupts cost on the core.</summary>
     public required CoreTiming Timing { get; init; }
 

@@ -35,7 +35,7 @@ public sealed record MachineConfiguration(
             throw new ArgumentException(
                 $"{Cores} cores of {perSocket} per socket need {sockets} sockets; a machine of {profile.Name} has at most {most.Sockets} ({most.Cores} cores: {most}).", nameof(profile));
         }
-        if (Cores > 1 && profile.Coherence is null)
+        if (Cores > profile.MostCores)
         {
             throw new ArgumentException($"Profile {profile.Name} has no coherence model yet, so a machine of it uses 1 core ({most} on the real part).", nameof(profile));
         }
