@@ -5,7 +5,7 @@ using static Sim.Workloads.Processes.ScriptProgram;
 namespace Sim.Workloads.Processes;
 
 /// <summary>
-/// The lock-heavy microbenchmark: <see cref="Threads"/> threads (the main one and those it
+/// The lock-heavy microbenchmark: <see cref="ThreadedProcessWorkload.Threads"/> threads (the main one and those it
 /// clones) each increment one shared counter <c>Size</c> times under one ticket spinlock in user
 /// memory (pthread_spin_lock's kind: a locked XADD, then PAUSE and loads until served), with a
 /// little work between increments. The counter and the lock share a cache line, as a small
@@ -13,7 +13,7 @@ namespace Sim.Workloads.Processes;
 /// others' and the line moves between cores, so increments per second stop growing and the time
 /// of one grows. Figures: increments per second over all threads, and nanoseconds per increment.
 /// </summary>
-public sealed class LockCounter : ProcessWorkload, IThreadedWorkload
+public sealed class LockCounter : ThreadedProcessWorkload
 {
     /// <summary>The lock word and, beside it on its line, the counter.</summary>
     private const ulong Lock = ExecutableImage.DataBase, Counter = ExecutableImage.DataBase + 8;
@@ -25,18 +25,12 @@ public sealed class LockCounter : ProcessWorkload, IThreadedWorkload
 
     public override string Description => "threads incrementing one shared counter under a spinlock (size = increments per thread; process_threads = threads)";
 
-    public int Threads { get; private init; } = 1;
-
-    public IWorkload WithThreads(int threads) => threads == Threads ? this
-        : threads is >= 1 and <= 1024 ? new LockCounter { Threads = threads } : throw new ArgumentOutOfRangeException(nameof(threads), threads, "1 to 1024 threads.");
-
-    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 4, dataPages: 1, stackPages: 4);
+    protected override ThreadedProcessWorkload New() => new LockCounter();
 
     public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         long increments = context.Size;
-        int threads = Threads;
         IEnumerable<Op> Increments()
         {
             for (long i = 0; i < increments; i++)
@@ -51,17 +45,9 @@ public sealed class LockCounter : ProcessWorkload, IThreadedWorkload
         }
         IEnumerable<Op> Main(ScriptProgram p)
         {
-            for (int t = 1; t < threads; t++)
-            {
-                yield return Call(SyscallNumber.Clone);
-            }
-            foreach (Op op in Increments())
+            foreach (Op op in StartThreads().Concat(Increments()).Concat(JoinThreads()))
             {
                 yield return op;
-            }
-            for (int t = 1; t < threads; t++)
-            {
-                yield return Call(SyscallNumber.Wait4);
             }
             yield return Call(SyscallNumber.Exit);
         }

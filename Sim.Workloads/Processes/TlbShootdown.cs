@@ -5,14 +5,14 @@ using static Sim.Workloads.Processes.ScriptProgram;
 namespace Sim.Workloads.Processes;
 
 /// <summary>
-/// The TLB-shootdown microbenchmark: the main thread starts <see cref="Threads"/> - 1 threads
+/// The TLB-shootdown microbenchmark: the main thread starts <see cref="ThreadedProcessWorkload.Threads"/> - 1 threads
 /// that compute (one per other CPU, when there are as many CPUs), then <c>Size</c> times maps a
 /// page, touches it and unmaps it. Each munmap must flush the page from every CPU that may hold
 /// the address space's translations, by IPI, and wait for all of them. The main thread times its
 /// loop with clock_gettime. Figures: microseconds per map, touch and unmap round, and the run's
 /// seconds.
 /// </summary>
-public sealed class TlbShootdown : ProcessWorkload, IThreadedWorkload
+public sealed class TlbShootdown : ThreadedProcessWorkload
 {
     /// <summary>Each computing thread's work per round of the main thread, in 1,000-instruction blocks (assumed: enough to outlast the loop).</summary>
     private const int BlocksPerRound = 40;
@@ -21,24 +21,18 @@ public sealed class TlbShootdown : ProcessWorkload, IThreadedWorkload
 
     public override string Description => "threads computing on every CPU while one maps, touches and unmaps a page in a loop (size = rounds; process_threads = threads)";
 
-    public int Threads { get; private init; } = 1;
-
-    public IWorkload WithThreads(int threads) => threads == Threads ? this
-        : threads is >= 1 and <= 1024 ? new TlbShootdown { Threads = threads } : throw new ArgumentOutOfRangeException(nameof(threads), threads, "1 to 1024 threads.");
-
-    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 4, dataPages: 1, stackPages: 4);
+    protected override ThreadedProcessWorkload New() => new TlbShootdown();
 
     public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         long rounds = context.Size;
-        int threads = Threads;
         Loop loop = context.State<Loop>();
         IEnumerable<Op> Main(ScriptProgram p)
         {
-            for (int t = 1; t < threads; t++)
+            foreach (Op op in StartThreads())
             {
-                yield return Call(SyscallNumber.Clone);
+                yield return op;
             }
             yield return Op.Alu(20_000); // the threads start on their CPUs
             yield return Call(SyscallNumber.ClockGettime);
@@ -54,9 +48,9 @@ public sealed class TlbShootdown : ProcessWorkload, IThreadedWorkload
             }
             yield return Call(SyscallNumber.ClockGettime);
             loop.Ended = p.LastResult;
-            for (int t = 1; t < threads; t++)
+            foreach (Op op in JoinThreads())
             {
-                yield return Call(SyscallNumber.Wait4);
+                yield return op;
             }
             yield return Call(SyscallNumber.Exit);
         }
