@@ -13,8 +13,6 @@ public sealed record Topology(int Sockets, int CoresPerSocket, int ThreadsPerCor
 {
     public int Cores => Sockets * CoresPerSocket;
 
-    public int LogicalCpus => Cores * ThreadsPerCore;
-
     /// <summary>The socket that holds core <paramref name="core"/>.</summary>
     public int SocketOf(int core) => core / CoresPerSocket;
 

@@ -93,8 +93,6 @@ public sealed class MemorySystem
     /// <summary>A machine of one core on one socket of <paramref name="profile"/>, with its memory in one node.</summary>
     public static MemorySystem SingleCore(HardwareProfile profile, StatGroup stats) => new(profile, new Topology(1, 1, 1), 1, ulong.MaxValue, stats);
 
-    public Topology Topology => _topology;
-
     /// <summary>The coherence directory, or null on a machine of one core.</summary>
     public CoherenceDirectory? Directory { get; }
 
