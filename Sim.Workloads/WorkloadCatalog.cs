@@ -20,6 +20,7 @@ public static class WorkloadCatalog
         (new Oltp(), 100L),
         (new KernelBuild(), 10L),
         (new LockCounter(), 1_000L),
+        (new LockCounter(mutex: true), 1_000L),
         (new TlbShootdown(), 200L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),

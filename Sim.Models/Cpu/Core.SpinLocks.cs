@@ -10,7 +10,11 @@ namespace Sim.Models.Cpu;
 /// it, spins: PAUSE, then a load of the word. spin_unlock adds one to the head with a plain store.
 /// The word is real memory contents and every access goes through the MMU and the caches, so a
 /// contended lock costs what the coherence protocol makes its line's transfers cost, and a
-/// waiter spins on a shared copy until the holder's release invalidates it.
+/// waiter spins on a shared copy until the holder's release invalidates it. Beside them, the
+/// operations on synchronization words whose values the code decides by (XCHG, LOCK CMPXCHG, a
+/// plain load or store: glibc's locks), and the kernel's locked add and interruptible wait.
+/// Each reaches memory as the plain access it makes (<see cref="Access(in Op, CycleCategory, OpKind)"/>),
+/// and is retried whole when that access faults or exits.
 /// </summary>
 /// <remarks>
 /// Model: the spinning core takes no interrupts until it has the lock (as spin_lock_irqsave
@@ -37,7 +41,7 @@ public sealed partial class Core
     {
         if (_ticket is not { } ticket)
         {
-            if (Access(op with { Kind = OpKind.Atomic }, mode) is not { } word)
+            if (Access(op, mode, OpKind.Atomic) is not { } word)
             {
                 return; // faulted or exited: retried after the handler
             }
@@ -58,7 +62,7 @@ public sealed partial class Core
         {
             Charge(mode, (ulong)_timing.InstructionCycles[Instruction.Pause]);
             _instructions.Increment();
-            if (Access(op with { Kind = OpKind.Load }, mode) is not { } word)
+            if (Access(op, mode, OpKind.Load) is not { } word)
             {
                 return;
             }
@@ -78,7 +82,7 @@ public sealed partial class Core
 
     private void SpinUnlock(in Op op, CycleCategory mode)
     {
-        if (Access(op with { Kind = OpKind.Store }, mode) is not { } word)
+        if (Access(op, mode, OpKind.Store) is not { } word)
         {
             return;
         }
@@ -94,9 +98,40 @@ public sealed partial class Core
     /// <summary>A locked add to a word in memory, its contents changed when it executes.</summary>
     private void AtomicAdd(in Op op, CycleCategory mode)
     {
-        if (Access(op with { Kind = OpKind.Atomic }, mode) is { } word)
+        if (Access(op, mode, OpKind.Atomic) is { } word)
         {
             Mmu.HostMemory.WriteUInt64(word, Mmu.HostMemory.ReadUInt64(word) + op.Value);
+        }
+    }
+
+    /// <summary>
+    /// XCHG, LOCK CMPXCHG, or a plain load or store, on a 32-bit word (a futex word: glibc's locks
+    /// take and release with these), the low or high half of its 64-bit word; the stream that
+    /// issued it is told the value the word held, except after a store.
+    /// </summary>
+    private void WordOperation(in Op op, CycleCategory mode)
+    {
+        OpKind access = op.Kind switch
+        {
+            OpKind.LoadWord => OpKind.Load,
+            OpKind.StoreWord => OpKind.Store,
+            _ => OpKind.Atomic,
+        };
+        if (Access(op, mode, access) is not { } address)
+        {
+            return; // faulted or exited: retried after the handler, and told then
+        }
+        ulong word = address & ~7UL;
+        int shift = (int)(address & 4) * 8;
+        ulong contents = Mmu.HostMemory.ReadUInt64(word);
+        ulong old = (contents >> shift) & 0xFFFF_FFFF;
+        if (op.Kind is OpKind.Exchange or OpKind.StoreWord || (op.Kind == OpKind.CompareExchange && old == op.Value >> 32))
+        {
+            Mmu.HostMemory.WriteUInt64(word, (contents & ~(0xFFFF_FFFFUL << shift)) | ((op.Value & 0xFFFF_FFFF) << shift));
+        }
+        if (op.Kind != OpKind.StoreWord)
+        {
+            _topStream!.Observed(old);
         }
     }
 
@@ -104,7 +139,7 @@ public sealed partial class Core
     private void SpinUntil(in Op op, CycleCategory mode)
     {
         _waitingInterruptibly = false;
-        if (Access(op with { Kind = OpKind.Load }, mode) is not { } word || Mmu.HostMemory.ReadUInt64(word) >= op.Value)
+        if (Access(op, mode, OpKind.Load) is not { } word || Mmu.HostMemory.ReadUInt64(word) >= op.Value)
         {
             return;
         }

@@ -426,6 +426,12 @@ public sealed partial class Core : Event
             case OpKind.SpinUntil:
                 SpinUntil(op, mode);
                 break;
+            case OpKind.Exchange:
+            case OpKind.CompareExchange:
+            case OpKind.LoadWord:
+            case OpKind.StoreWord:
+                WordOperation(op, mode);
+                break;
             case OpKind.Instruction:
                 ExecuteInstruction(op, mode);
                 break;
@@ -450,15 +456,22 @@ public sealed partial class Core : Event
     }
 
     /// <summary>Performs a load, store, locked operation or fetch and charges it; returns the physical address it reached, or null when it faulted or exited.</summary>
-    private ulong? Access(in Op op, CycleCategory mode)
+    private ulong? Access(in Op op, CycleCategory mode) => Access(op, mode, op.Kind);
+
+    /// <summary>
+    /// Performs the memory access of <paramref name="op"/> as one of kind <paramref name="access"/>
+    /// (a load, store, locked operation or fetch); a fault or exit retries <paramref name="op"/>
+    /// itself afterwards (a spinlock's or an exchange's, not its plain access).
+    /// </summary>
+    private ulong? Access(in Op op, CycleCategory mode, OpKind access)
     {
-        MemoryAccessKind kind = op.Kind switch
+        MemoryAccessKind kind = access switch
         {
             OpKind.Store or OpKind.Atomic => MemoryAccessKind.Write,
             OpKind.Fetch => MemoryAccessKind.Fetch,
             _ => MemoryAccessKind.Read,
         };
-        if (op.Kind == OpKind.Fetch && _topGuestKernel)
+        if (access == OpKind.Fetch && _topGuestKernel)
         {
             Charge(CycleCategory.Translation, (ulong)_softwareMonitor!.OnGuestKernelCode(this, op.Operand));
         }
@@ -477,13 +490,13 @@ public sealed partial class Core : Event
             RaiseException(vector, t.ErrorCode, op.Operand, op);
             return null;
         }
-        if (op.Kind == OpKind.Atomic)
+        if (access == OpKind.Atomic)
         {
             DrainStores(); // a locked instruction is a full fence
         }
         int latency = Memory.Access(t.PhysicalAddress, kind);
         ulong miss = (ulong)Math.Max(0, latency - (kind == MemoryAccessKind.Fetch ? _l1iLatency : _l1Latency));
-        switch (op.Kind)
+        switch (access)
         {
             case OpKind.Fetch:
                 // The front end waits for the line and, when it missed, for the decoders; the

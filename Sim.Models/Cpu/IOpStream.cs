@@ -5,4 +5,13 @@ public interface IOpStream
 {
     /// <summary>The next operation; false when the stream has ended.</summary>
     bool TryNext(out Op op);
+
+    /// <summary>
+    /// The value a locked exchange of this stream's found in memory (<see cref="OpKind.Exchange"/>,
+    /// <see cref="OpKind.CompareExchange"/>), told before the stream's next operation is pulled, as
+    /// the instruction leaves it in a register. Streams that issue none ignore it.
+    /// </summary>
+    void Observed(ulong value)
+    {
+    }
 }

@@ -37,6 +37,19 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
     /// <summary>Spins until the word at <paramref name="linearAddress"/> reaches <paramref name="value"/>, interruptibly (<see cref="OpKind.SpinUntil"/>).</summary>
     public static Op SpinUntil(ulong linearAddress, ulong value) => new(OpKind.SpinUntil, default, 1, linearAddress, value);
 
+    /// <summary>Exchanges the 32-bit word at <paramref name="linearAddress"/> with <paramref name="value"/> (<see cref="OpKind.Exchange"/>).</summary>
+    public static Op Exchange(ulong linearAddress, uint value) => new(OpKind.Exchange, default, 1, linearAddress, value);
+
+    /// <summary>Sets the 32-bit word at <paramref name="linearAddress"/> to <paramref name="desired"/> if it holds <paramref name="expected"/> (<see cref="OpKind.CompareExchange"/>).</summary>
+    public static Op CompareExchange(ulong linearAddress, uint expected, uint desired) =>
+        new(OpKind.CompareExchange, default, 1, linearAddress, ((ulong)expected << 32) | desired);
+
+    /// <summary>Loads the 32-bit word at <paramref name="linearAddress"/> and tells the stream its value (<see cref="OpKind.LoadWord"/>).</summary>
+    public static Op LoadWord(ulong linearAddress) => new(OpKind.LoadWord, default, 1, linearAddress);
+
+    /// <summary>Stores <paramref name="value"/> to the 32-bit word at <paramref name="linearAddress"/> (<see cref="OpKind.StoreWord"/>).</summary>
+    public static Op StoreWord(ulong linearAddress, uint value) => new(OpKind.StoreWord, default, 1, linearAddress, value);
+
     public static Op Fetch(ulong linearAddress) => new(OpKind.Fetch, default, 1, linearAddress);
 
     public static Op Execute(Instruction instruction, ulong operand = 0) => new(OpKind.Instruction, instruction, 1, operand);

@@ -80,4 +80,31 @@ public enum OpKind : byte
     /// acknowledge a cross-CPU call (smp_call_function_many waits with interrupts on).
     /// </summary>
     SpinUntil,
+
+    /// <summary>
+    /// XCHG of a 32-bit word in memory (the low half of the 64-bit word at <see cref="Op.Operand"/>)
+    /// with <see cref="Op.Value"/>: a locked read-modify-write whose old value the stream is told
+    /// (<see cref="IOpStream.Observed"/>), as a register would receive it.
+    /// </summary>
+    Exchange,
+
+    /// <summary>
+    /// LOCK CMPXCHG of a 32-bit word in memory (the low half of the 64-bit word at
+    /// <see cref="Op.Operand"/>): it becomes the low half of <see cref="Op.Value"/> if it holds the
+    /// high half; the stream is told the value it held (<see cref="IOpStream.Observed"/>).
+    /// </summary>
+    CompareExchange,
+
+    /// <summary>
+    /// A load of a 32-bit word (the low or high half of the 64-bit word at <see cref="Op.Operand"/>)
+    /// whose value the stream is told (<see cref="IOpStream.Observed"/>): code that reads a
+    /// synchronization word and decides by it (atomic_load in glibc's locks and pthread_join).
+    /// </summary>
+    LoadWord,
+
+    /// <summary>
+    /// A plain store of <see cref="Op.Value"/> to a 32-bit word (the low or high half of the 64-bit
+    /// word at <see cref="Op.Operand"/>), its contents changed: a lock's release by a store.
+    /// </summary>
+    StoreWord,
 }

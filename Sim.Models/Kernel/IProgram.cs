@@ -12,7 +12,14 @@ public interface IProgram : IOpStream
     /// <summary>The argument of the system call just issued (mmap's page count, munmap's address), as RDI would hold it.</summary>
     long PendingArgument => 0;
 
-    /// <summary>The byte count of a read or write just issued, as RDX would hold it; a whole page unless the program says otherwise.</summary>
+    /// <summary>The second argument of the system call just issued (futex's operation), as RSI would hold it.</summary>
+    long PendingSecondArgument => 0;
+
+    /// <summary>
+    /// The third argument of the system call just issued, as RDX would hold it: the byte count of
+    /// a read or write (a whole page unless the program says otherwise), futex's value, clone's
+    /// thread-ID address.
+    /// </summary>
     long PendingCount => 4096;
 
     void SyscallReturned(long result);

@@ -31,8 +31,8 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     public KernelPath Run(KernelRoutine routine, int times = 1) =>
         Run(text.AddressOf(routine), text.LockOf(routine, cpu), text.Costs[routine], text.Lines(routine), times);
 
-    /// <summary>Runs an SMP kernel's routine, as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(SmpRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+    /// <summary>Runs an added routine (<see cref="AddedRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(AddedRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
 
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {

@@ -6,7 +6,8 @@ namespace Sim.Models.Kernel;
 /// The kernel's code in simulated physical memory (a <see cref="CodeLayout{TRoutine}"/> of the
 /// <see cref="KernelRoutine"/>s, sized from <see cref="LinuxKernelCosts"/>), and beside it one
 /// line of kernel data per routine and CPU holding the locks and counters its locked operations
-/// work on; an SMP kernel's own routines (<see cref="SmpRoutine"/>) come with its second CPU.
+/// work on; the routines added since (<see cref="AddedRoutine"/>) come in a block of their own
+/// when a kernel first needs one.
 /// Reached through the direct map's global 2 MiB pages, as Linux's kernel text is reached through
 /// its own 2 MiB mapping.
 /// </summary>
@@ -17,8 +18,8 @@ public sealed class KernelText
     private readonly PhysicalMemory _memory;
     private readonly CodeLayout<KernelRoutine> _code;
     private readonly List<ulong> _locks = []; // per CPU, a line per routine
-    private CodeLayout<SmpRoutine>? _smpCode;
-    private ulong _smpLocks;
+    private CodeLayout<AddedRoutine>? _addedCode;
+    private ulong _addedLocks;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -32,16 +33,21 @@ public sealed class KernelText
 
     /// <summary>
     /// One more CPU: its own lines for the routines' locks and counters (in an SMP kernel they stand
-    /// for per-CPU and per-object data, which CPUs do not share), and, with the first secondary
-    /// CPU, the SMP routines' text.
+    /// for per-CPU and per-object data, which CPUs do not share), and the added routines' text.
     /// </summary>
     public void AddCpu()
     {
         _locks.Add(NewLockLines());
-        if (_smpCode is null)
+        LayOutAddedRoutines();
+    }
+
+    /// <summary>Lays out the added routines' text and lock lines, once: at a kernel's second CPU or its first use of one.</summary>
+    public void LayOutAddedRoutines()
+    {
+        if (_addedCode is null)
         {
-            _smpCode = new CodeLayout<SmpRoutine>(_memory, r => Costs[r].Instructions);
-            _smpLocks = _memory.AllocateContiguous((ulong)(Enum.GetValues<SmpRoutine>().Length * KernelObjects.LineBytes));
+            _addedCode = new CodeLayout<AddedRoutine>(_memory, r => Costs[r].Instructions);
+            _addedLocks = _memory.AllocateContiguous((ulong)(Enum.GetValues<AddedRoutine>().Length * KernelObjects.LineBytes));
         }
     }
 
@@ -59,13 +65,13 @@ public sealed class KernelText
     /// <summary>Physical address of the line holding <paramref name="routine"/>'s locks and counters on CPU <paramref name="cpu"/> (kernel data, beside the text).</summary>
     public ulong LockOf(KernelRoutine routine, int cpu = 0) => _locks[cpu] + ((ulong)(int)routine * KernelObjects.LineBytes);
 
-    /// <summary>Physical address of the first line of an SMP routine's code.</summary>
-    public ulong AddressOf(SmpRoutine routine) => Smp.AddressOf(routine);
+    /// <summary>Physical address of the first line of an added routine's code.</summary>
+    public ulong AddressOf(AddedRoutine routine) => Added.AddressOf(routine);
 
-    public int Lines(SmpRoutine routine) => Smp.Lines(routine);
+    public int Lines(AddedRoutine routine) => Added.Lines(routine);
 
-    /// <summary>Physical address of the line an SMP routine's locked operations work on (shared by the CPUs: these routines touch other CPUs' data).</summary>
-    public ulong LockOf(SmpRoutine routine) => _smpLocks + ((ulong)(int)routine * KernelObjects.LineBytes);
+    /// <summary>Physical address of the line an added routine's locked operations work on (shared by the CPUs: these routines touch other CPUs' data).</summary>
+    public ulong LockOf(AddedRoutine routine) => _addedLocks + ((ulong)(int)routine * KernelObjects.LineBytes);
 
-    private CodeLayout<SmpRoutine> Smp => _smpCode ?? throw new InvalidOperationException("A kernel of one CPU has no SMP routines.");
+    private CodeLayout<AddedRoutine> Added => _addedCode ?? throw new InvalidOperationException("The added routines are not laid out yet (LayOutAddedRoutines).");
 }

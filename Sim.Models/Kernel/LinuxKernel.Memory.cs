@@ -115,6 +115,7 @@ public sealed partial class LinuxKernel
         Memory.WriteUInt64(leaf!.Value, (entry & ~PageEntry.AddressMask) | target | PageEntry.Writable);
         _ops.UpdatePageTableEntry(path, leaf.Value);
         _ops.FlushTlbPage(path, page);
+        FlushOtherCpus(path, p.Mm, [page]); // other threads' CPUs may hold the old, shared frame's translation
         return true;
     }
 

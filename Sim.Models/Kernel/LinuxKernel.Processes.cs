@@ -17,12 +17,24 @@ public sealed partial class LinuxKernel
         return NewTask(parent, new MemoryDescriptor(space, regions), program, container);
     }
 
-    /// <summary>A new task on address space <paramref name="mm"/>: a process's own, or its creator's for a thread.</summary>
-    private Process NewTask(Process? parent, MemoryDescriptor mm, IProgram program, Container? container = null)
+    /// <summary>
+    /// A new task on address space <paramref name="mm"/>: a process's own, or its creator's for a
+    /// thread; a child of <paramref name="parent"/> unless it joins the parent's thread group
+    /// (<paramref name="thread"/>'s InThreadGroup).
+    /// </summary>
+    private Process NewTask(Process? parent, MemoryDescriptor mm, IProgram program, Container? container = null, ThreadSetup thread = default)
     {
         var kernelMemory = new ProcessKernelMemory(Memory.AllocateFrame(), Memory.AllocateFrame(), Memory.AllocateFrame());
-        var p = new Process(_nextPid++, parent, mm, program, kernelMemory) { Container = parent?.Container ?? container };
-        parent?.Children.Add(p);
+        var p = new Process(_nextPid++, parent, mm, program, kernelMemory)
+        {
+            Container = parent?.Container ?? container,
+            InThreadGroup = thread.InThreadGroup,
+            ClearChildTid = thread.ClearChildTid,
+        };
+        if (!p.InThreadGroup)
+        {
+            parent?.Children.Add(p);
+        }
         if (p.Container is { } c)
         {
             c.LiveProcesses++;
@@ -69,17 +81,35 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// clone(CLONE_VM | SIGCHLD): a new task that shares its creator's address space (a thread,
-    /// waitable with wait4 as this exit signal makes it), after copy_process like fork but with
-    /// the mm shared by reference instead of copied, so no page table is touched. It starts as a
-    /// forked child does (<see cref="MakeRunnableFirst"/>): on an idle CPU when there is one.
+    /// clone with CLONE_VM: a new task that shares its creator's address space, after
+    /// copy_process like fork but with the mm shared by reference instead of copied, so no page
+    /// table is touched. With SIGCHLD as its exit signal it is a child, waitable with wait4; with
+    /// CLONE_THREAD it joins the creator's thread group, as NPTL's threads do, and is released
+    /// when it exits. CLONE_PARENT_SETTID writes its ID to the word at the third argument, and
+    /// CLONE_CHILD_CLEARTID has the kernel clear that word and wake its futex waiters when it
+    /// exits (glibc passes one word, the thread descriptor's tid, for both; pthread_join waits on
+    /// it). It starts as a forked child does (<see cref="MakeRunnableFirst"/>): on an idle CPU when
+    /// there is one. Without CLONE_VM the call fails with EINVAL: the model forks with fork.
     /// </summary>
     private void Clone(Core core, KernelPath path, Process parent)
     {
+        long flags = parent.Program.PendingArgument;
+        ulong tidWord = (ulong)parent.Program.PendingCount;
+        if ((flags & CloneVm) == 0 || ((flags & (CloneParentSetTid | CloneChildClearTid)) != 0 && tidWord % 4 != 0))
+        {
+            parent.Program.SyscallReturned(Einval);
+            return;
+        }
         _clones.Increment();
         path.Run(KernelRoutine.Fork);
         parent.Mm.Users++;
-        Process thread = NewTask(parent, parent.Mm, parent.Program.ForkChild());
+        var setup = new ThreadSetup((flags & CloneThread) != 0, (flags & CloneChildClearTid) != 0 ? tidWord : null);
+        Process thread = NewTask(parent, parent.Mm, parent.Program.ForkChild(), thread: setup);
+        if ((flags & CloneParentSetTid) != 0 && UserWord(path, parent, tidWord, write: true) is { } word)
+        {
+            path.Execute(Op.Store(tidWord));
+            SetWordAt(word, (uint)thread.Pid);
+        }
         ProcessKernelMemory from = parent.KernelMemory, to = thread.KernelMemory;
         path.Run(KernelRoutine.PageAllocator, times: 3)
             .CopyLines(from.Task, to.Task, KernelObjects.TaskStructLines)
@@ -88,6 +118,12 @@ public sealed partial class LinuxKernel
         parent.Program.SyscallReturned(thread.Pid);
         MakeRunnableFirst(core, path, parent, thread);
     }
+
+    /// <summary>clone's flags (include/uapi/linux/sched.h).</summary>
+    public const long CloneVm = 0x100, CloneThread = 0x10000, CloneSighand = 0x800, CloneParentSetTid = 0x100000, CloneChildClearTid = 0x200000;
+
+    /// <summary>How clone sets a task up: in its creator's thread group or a child, and the word it clears at exit.</summary>
+    private readonly record struct ThreadSetup(bool InThreadGroup, ulong? ClearChildTid);
 
     private void CopyPageTableEntry(KernelPath path, Process parent, Process child, ulong va)
     {
@@ -150,11 +186,23 @@ public sealed partial class LinuxKernel
         SwitchToNext(core, path);
     }
 
+    /// <remarks>
+    /// A thread's ID word is cleared and its joiner woken first on the path, as mm_release does
+    /// early in do_exit: the joiner, woken at once in the model, may run on another CPU and
+    /// unmap the process's memory before a later step of this path would have run.
+    /// </remarks>
     private void Exit(Core core, KernelPath path, Process dying, int status)
     {
+        if (dying.ClearChildTid is { } tidWord && UserWord(path, dying, tidWord, write: true) is { } word)
+        {
+            // mm_release: put_user(0) on the thread's ID word, and a wake-up of one waiter (pthread_join).
+            path.Execute(Op.Store(tidWord));
+            SetWordAt(word, 0);
+            WakeWaiters(path, dying.Mm, tidWord, 1);
+        }
         _exits.Increment();
         LeaveContainer(core, dying);
-        if (dying.Parent is { State: not ProcessState.Zombie } living)
+        if (dying.Parent is { State: not ProcessState.Zombie } living && !dying.InThreadGroup)
         {
             living.SliceTicks = Math.Min(SliceTicks, living.SliceTicks + dying.SliceTicks); // sched_exit: the child's unused slice goes back to its parent
         }
@@ -166,7 +214,7 @@ public sealed partial class LinuxKernel
         }
         dying.State = ProcessState.Zombie;
         dying.ExitCode = status;
-        if (dying.Parent is { State: ProcessState.WaitingForChild } parent)
+        if (dying.Parent is { State: ProcessState.WaitingForChild } parent && !dying.InThreadGroup)
         {
             Reap(path, parent, dying);
             parent.State = ProcessState.Ready;
@@ -177,9 +225,9 @@ public sealed partial class LinuxKernel
         {
             FreeKernelMemory(zombie); // reaped by init, outside the model's timed paths
         }
-        if (dying.Parent is null or { State: ProcessState.Zombie })
+        if (dying.Parent is null or { State: ProcessState.Zombie } || dying.InThreadGroup)
         {
-            FreeKernelMemory(dying); // no parent will wait for it
+            FreeKernelMemory(dying); // no parent will wait for it (a thread of a group is released at once)
         }
         // The tables are freed at the next kernel entry, when the core surely runs on another
         // address space (as Linux drops the last reference to an mm after the switch).

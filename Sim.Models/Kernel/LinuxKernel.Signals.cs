@@ -15,7 +15,7 @@ public sealed partial class LinuxKernel
     private const long Einval = -22;
     private const int Sigkill = 9;
     private const int Sigstop = 19;
-    private const int Sigchld = 17;
+    public const int Sigchld = 17;
     private const int Sigurg = 23;
     private const int Sigwinch = 28;
     private const int RedZoneBytes = 128; // the x86-64 ABI's red zone below the stack pointer, which the frame skips

@@ -119,7 +119,7 @@ public sealed partial class LinuxKernel
         PerCpu target = Smp ? WakeTarget(p, path is null ? null : _this) : _this;
         if (Smp && path is not null)
         {
-            path.SpinLock(target.RunQueueLock).Run(SmpRoutine.RemoteWakeup).SpinUnlock(target.RunQueueLock);
+            path.SpinLock(target.RunQueueLock).Run(AddedRoutine.RemoteWakeup).SpinUnlock(target.RunQueueLock);
         }
         bool wasIdle = target.IsIdle;
         target.RunQueue.Enqueue(p);
@@ -172,7 +172,7 @@ public sealed partial class LinuxKernel
             return null;
         }
         (PerCpu a, PerCpu b) = _this.Index < busiest.Index ? (_this, busiest) : (busiest, _this);
-        path.SpinLock(a.RunQueueLock).SpinLock(b.RunQueueLock).Run(SmpRoutine.LoadBalance).SpinUnlock(b.RunQueueLock).SpinUnlock(a.RunQueueLock);
+        path.SpinLock(a.RunQueueLock).SpinLock(b.RunQueueLock).Run(AddedRoutine.LoadBalance).SpinUnlock(b.RunQueueLock).SpinUnlock(a.RunQueueLock);
         _migrations!.Increment();
         return p;
     }
@@ -244,7 +244,7 @@ public sealed partial class LinuxKernel
         {
             return;
         }
-        ulong expected = Memory.ReadUInt64(_this.FlushAcks);
+        ulong expected = _platform.ReadWord(_this.FlushAcks);
         foreach (PerCpu cpu in _cpus)
         {
             if ((others & (1UL << cpu.Index)) != 0)
@@ -268,7 +268,7 @@ public sealed partial class LinuxKernel
     {
         while (_this.FlushRequests.TryDequeue(out (MemoryDescriptor Mm, List<ulong> Pages, ulong Ack) request))
         {
-            path.Run(SmpRoutine.FlushTlbFunction);
+            path.Run(AddedRoutine.FlushTlbFunction);
             if (_this.LoadedMm == request.Mm)
             {
                 foreach (ulong page in request.Pages)

@@ -76,6 +76,8 @@ public sealed partial class LinuxKernel : ICoreHost
         _contextSwitches = stats.Counter("context_switches", "count", "switches from one process to another");
         _forks = stats.Counter("forks", "count", "processes created by fork");
         _clones = stats.Counter("clones", "count", "threads created by clone, sharing their creator's address space");
+        _futexWaits = stats.Counter("futex_waits", "count", "FUTEX_WAIT calls");
+        _futexWakes = stats.Counter("futex_wakes", "count", "FUTEX_WAKE calls, including those of exiting threads");
         _exits = stats.Counter("exits", "count", "processes that exited or were killed");
         _demandZeroFaults = stats.Counter("demand_zero_faults", "count", "page faults that mapped a fresh zeroed page");
         _copyOnWriteFaults = stats.Counter("copy_on_write_faults", "count", "page faults that broke copy-on-write sharing");
@@ -231,6 +233,9 @@ public sealed partial class LinuxKernel : ICoreHost
                 break;
             case SyscallNumber.RtSigreturn:
                 SignalReturn(core, path, current);
+                break;
+            case SyscallNumber.Futex:
+                Futex(core, path, current);
                 break;
             case SyscallNumber.Munmap:
                 Unmap(path, current, (ulong)current.Program.PendingArgument);

@@ -34,16 +34,20 @@ public sealed class LinuxKernelCosts
     public RoutineCost this[KernelRoutine routine] => _costs[(int)routine];
 
     /// <summary>
-    /// The SMP-only routines, assumed as the others are: waking a process on another CPU runs a
-    /// few hundred instructions of enqueueing and preemption checks besides the run queue's lock,
+    /// The added routines, assumed as the others are: waking a process on another CPU runs a few
+    /// hundred instructions of enqueueing and preemption checks besides the run queue's lock,
     /// which the path takes itself; an idle CPU's load_balance walks every CPU's load and moves a
-    /// task, about two thousand.
+    /// task, about two thousand. A futex call hashes its key (jhash2 over three words) and walks
+    /// or joins one bucket's chain, a few hundred instructions either way; the bucket's lock, the
+    /// read of the user's word and the wake-ups are the path's own steps.
     /// </summary>
-    public RoutineCost this[SmpRoutine routine] => routine switch
+    public RoutineCost this[AddedRoutine routine] => routine switch
     {
-        SmpRoutine.RemoteWakeup => new(300, LockedOperations: 1),
-        SmpRoutine.LoadBalance => new(2_000, LockedOperations: 2),
-        SmpRoutine.FlushTlbFunction => new(200, LockedOperations: 1),
+        AddedRoutine.RemoteWakeup => new(300, LockedOperations: 1),
+        AddedRoutine.LoadBalance => new(2_000, LockedOperations: 2),
+        AddedRoutine.FlushTlbFunction => new(200, LockedOperations: 1),
+        AddedRoutine.FutexWait => new(400, LockedOperations: 1),
+        AddedRoutine.FutexWake => new(300, LockedOperations: 1),
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 

@@ -79,5 +79,11 @@ public sealed class Process
 
     internal List<Process> Children { get; } = [];
 
+    /// <summary>A thread made with CLONE_THREAD: in its creator's thread group, not a child anyone waits for, released as it exits.</summary>
+    internal bool InThreadGroup { get; init; }
+
+    /// <summary>The user word the kernel clears and wakes futex waiters on when the thread exits (CLONE_CHILD_CLEARTID, set_tid_address), or null.</summary>
+    internal ulong? ClearChildTid { get; init; }
+
     public MemoryRegion? RegionOf(ulong linearAddress) => Regions.FirstOrDefault(r => r.Contains(linearAddress));
 }

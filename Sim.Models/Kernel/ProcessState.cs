@@ -6,7 +6,7 @@ public enum ProcessState
     Ready,
     Running,
 
-    /// <summary>Blocked on a device or a timer (a disk request, a datagram, nanosleep).</summary>
+    /// <summary>Blocked on a device, a timer or a futex (a disk request, a datagram, nanosleep, FUTEX_WAIT).</summary>
     Waiting,
 
     /// <summary>Blocked in wait4 until a child exits.</summary>

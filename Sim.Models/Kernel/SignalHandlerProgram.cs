@@ -14,6 +14,10 @@ internal sealed class SignalHandlerProgram(IProgram handler) : IProgram
 
     public long PendingCount => handler.PendingCount;
 
+    public long PendingSecondArgument => handler.PendingSecondArgument;
+
+    public void Observed(ulong value) => handler.Observed(value);
+
     public bool TryNext(out Op op)
     {
         if (handler.TryNext(out op))

@@ -25,5 +25,6 @@ public enum SyscallNumber
     Exit = 60,
     Wait4 = 61,
     Kill = 62,
+    Futex = 202,
     ClockGettime = 228,
 }

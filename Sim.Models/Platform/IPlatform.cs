@@ -26,6 +26,17 @@ public interface IPlatform
 
     PlatformDevices Devices { get; }
 
+    /// <summary>
+    /// The 64-bit word at <paramref name="physicalAddress"/> of <see cref="Memory"/> as the CPUs'
+    /// loads and locked operations left it (a futex word, an acknowledgement count). The cores
+    /// work on host-physical addresses, so in a VM it is read where the guest-physical address is
+    /// backed; the kernel's own structures (page tables) are kept in <see cref="Memory"/>.
+    /// </summary>
+    ulong ReadWord(ulong physicalAddress);
+
+    /// <summary>Writes a word where the CPUs will see it (<see cref="ReadWord"/>): put_user of a value a program reads with its locked operations.</summary>
+    void WriteWord(ulong physicalAddress, ulong value);
+
     /// <summary>The core the kernel's first CPU runs on (in a VM, the physical core its virtual CPU is placed on).</summary>
     Core BootCore { get; }
 

@@ -126,4 +126,8 @@ public sealed class Machine : IPlatform
     }
 
     public AddressSpaceBuilder NewAddressSpace() => new(Memory);
+
+    public ulong ReadWord(ulong physicalAddress) => Memory.ReadUInt64(physicalAddress);
+
+    public void WriteWord(ulong physicalAddress, ulong value) => Memory.WriteUInt64(physicalAddress, value);
 }

@@ -113,4 +113,8 @@ public sealed class VirtualMachine : IPlatform
         Devices.Access(0, instruction, address, value, out readValue);
 
     public AddressSpaceBuilder NewAddressSpace() => new(Memory);
+
+    public ulong ReadWord(ulong physicalAddress) => Host.Memory.ReadUInt64(HostBase + physicalAddress);
+
+    public void WriteWord(ulong physicalAddress, ulong value) => Host.Memory.WriteUInt64(HostBase + physicalAddress, value);
 }

@@ -7,7 +7,8 @@ namespace Sim.Workloads.Processes;
 /// A user program written as a C# iterator of operations: it can read the result of its last
 /// system call (<see cref="LastResult"/>) and set the argument of the next one
 /// (<see cref="PendingArgument"/>) between yields, since the core pulls the next operation only
-/// after the previous one has run. Forking runs the child script.
+/// after the previous one has run; so can it the value its last locked exchange found
+/// (<see cref="LastObserved"/>). Forking runs the child script.
 /// </summary>
 public sealed class ScriptProgram(Func<ScriptProgram, IEnumerable<Op>> body, Func<ScriptProgram>? child = null) : IProgram
 {
@@ -17,7 +18,14 @@ public sealed class ScriptProgram(Func<ScriptProgram, IEnumerable<Op>> body, Fun
 
     public long PendingArgument { get; set; }
 
+    public long PendingSecondArgument { get; set; }
+
     public long PendingCount { get; set; } = 4096;
+
+    /// <summary>The old value of the word the program's last locked exchange found (<see cref="OpKind.Exchange"/>, <see cref="OpKind.CompareExchange"/>).</summary>
+    public ulong LastObserved { get; private set; }
+
+    public void Observed(ulong value) => LastObserved = value;
 
     /// <summary>The signal handlers the program installs with rt_sigaction: the handler program for a signal.</summary>
     public Func<int, IProgram>? Handlers { get; init; }

@@ -30,7 +30,7 @@ public sealed class TlbShootdown : ThreadedProcessWorkload
         Loop loop = context.State<Loop>();
         IEnumerable<Op> Main(ScriptProgram p)
         {
-            foreach (Op op in StartThreads())
+            foreach (Op op in StartThreads(p))
             {
                 yield return op;
             }
@@ -48,7 +48,7 @@ public sealed class TlbShootdown : ThreadedProcessWorkload
             }
             yield return Call(SyscallNumber.ClockGettime);
             loop.Ended = p.LastResult;
-            foreach (Op op in JoinThreads())
+            foreach (Op op in JoinThreads(p))
             {
                 yield return op;
             }

@@ -17,7 +17,14 @@ internal sealed class Script(Func<Script, IEnumerable<Op>> body, Func<Script>? c
 
     public long PendingArgument { get; set; }
 
+    public long PendingSecondArgument { get; set; }
+
     public long PendingCount { get; set; } = 4096;
+
+    /// <summary>What the last locked exchange or observed load found.</summary>
+    public ulong LastObserved { get; private set; }
+
+    public void Observed(ulong value) => LastObserved = value;
 
     public Func<int, IProgram>? Handler { get; init; }
 

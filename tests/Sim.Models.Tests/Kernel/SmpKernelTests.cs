@@ -9,16 +9,16 @@ namespace Sim.Models.Tests.Kernel;
 
 public class SmpKernelTests
 {
-    private static readonly MemoryRegion[] Image =
+    internal static readonly MemoryRegion[] Image =
     [
         new("text", ExecutableImage.TextBase, 8, Writable: false),
         new("data", ExecutableImage.DataBase, 4, Writable: true),
     ];
 
-    private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
+    internal static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
 
-    /// <summary>A Nehalem of <paramref name="cpus"/> cores with the Linux-like kernel on all of them and its tick running.</summary>
-    private sealed class Rig
+    /// <summary>A Nehalem of <paramref name="cpus"/> cores with the Linux-like kernel on all of them (the uniprocessor build on one) and its tick running.</summary>
+    internal sealed class Rig
     {
         public Rig(int cpus)
         {
@@ -26,7 +26,10 @@ public class SmpKernelTests
             Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = cpus, MemoryBytes = 256UL << 20 },
                 m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
             Kernel.StartTimer(vector: 236, initialCount: 400_000); // 4 ms at 100 MHz: Linux's 250 Hz tick
-            Kernel.BringUpSecondaryCpus(Machine.Cores);
+            if (cpus > 1)
+            {
+                Kernel.BringUpSecondaryCpus(Machine.Cores);
+            }
         }
 
         public Simulator Sim { get; }
@@ -131,6 +134,7 @@ public class SmpKernelTests
         {
             for (int t = 1; t < cpus; t++)
             {
+                s.PendingArgument = LinuxKernel.CloneVm | LinuxKernel.Sigchld; // a thread its creator waits for with wait4
                 yield return Call(SyscallNumber.Clone);
             }
             yield return Op.Alu(200_000); // the threads start on their CPUs
