@@ -38,6 +38,9 @@ internal static class RunCommand
         var guestWorkloads = new Option<string?>("--guest-workloads") { Description = "With --workload: the other guests' workloads, comma-separated, each NAME or NAME:SIZE (the first guest runs --workload)." };
         var hostProcesses = new Option<int>("--host-processes") { Description = "With --workload under type2: CPU-bound host processes competing with the guests for the host's cores.", DefaultValueFactory = _ => 0 };
         var requestRate = new Option<double?>("--request-rate") { Description = "With --workload web: each guest's client sends requests open-loop, this many a second on average (Poisson arrivals); figures of merit then include response-time percentiles." };
+        var sockets = new Option<int?>("--sockets") { Description = "With --workload: the host's sockets (default: the profile's once any of --sockets, --cores-per-socket, --threads-per-core is given; with none, the host is --host-cores cores)." };
+        var coresPerSocket = new Option<int?>("--cores-per-socket") { Description = "With --workload: the cores of each socket (default: the profile's, as --sockets)." };
+        var threadsPerCore = new Option<int?>("--threads-per-core") { Description = "With --workload: hardware threads per core, 2 for SMT where the part has it (default: the profile's, as --sockets)." };
         var syncQuantum = new Option<double?>("--sync-quantum-ns") { Description = "With --workload on several host cores: how far a core may run ahead of the others before it yields to them, in ns (default 0, exact time order; try 100 for speed, docs/performance.md)." };
         var processThreads = new Option<int>("--process-threads") { Description = "With --workload lock-counter, mutex-counter or tlb-shootdown: the process's threads, the main one included (default 1); with --host-cores N natively they run on N CPUs.", DefaultValueFactory = _ => 1 };
         var jobs = new Option<int>("--jobs") { Description = "With --workload kernel-build: parallel compiler jobs, as make -j (default 1); with --host-cores N natively, the jobs run on N CPUs.", DefaultValueFactory = _ => 1 };
@@ -56,12 +59,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -95,7 +98,8 @@ internal static class RunCommand
                     LargeEptPages = parse.GetValue(largeEptPages),
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus),
-                    Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
+                    Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
+                    Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
                     RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
                     HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
                     Outputs = parse.GetValue(outputs) ?? string.Join(",", WorkloadScenario.OutputKinds),

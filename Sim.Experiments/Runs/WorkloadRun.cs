@@ -65,7 +65,7 @@ public static class WorkloadRun
         {
             throw new ArgumentOutOfRangeException(nameof(size), size, "A workload needs a positive size.");
         }
-        if (Problem(profile, workload, axes, consolidation) is { } problem)
+        if (Problem(profile, workload, axes, consolidation, configuration.ThreadsPerCore) is { } problem)
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
@@ -151,7 +151,8 @@ public static class WorkloadRun
     /// test kernel under a paravirtual kernel or containers, which only the Linux-like kernel has,
     /// and a consolidation of several guests under anything but a VT-x hypervisor.
     /// </summary>
-    public static string? Problem(HardwareProfile profile, IWorkload workload, VirtualizationAxes axes, Consolidation? consolidation = null)
+    /// <param name="threadsPerCore">The host's hardware threads per core: its logical CPUs are the consolidation's cores times these.</param>
+    public static string? Problem(HardwareProfile profile, IWorkload workload, VirtualizationAxes axes, Consolidation? consolidation = null, int threadsPerCore = 1)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(axes);
@@ -181,13 +182,18 @@ public static class WorkloadRun
         {
             return "host processes compete with the guests under a hosted VT-x hypervisor only (--preset type2)";
         }
-        if (axes.IsNative && consolidation is { HostCores: > 1 } && workload is not IProcessWorkload)
+        int logical = (consolidation?.HostCores ?? 1) * threadsPerCore;
+        if (axes.IsNative && logical > 1 && workload is not IProcessWorkload)
         {
-            return $"{workload.Name} runs on the minimal test kernel, which uses one core: give --host-cores 1, or run a process workload on the SMP kernel";
+            return $"{workload.Name} runs on the minimal test kernel, which uses one CPU: give --host-cores 1 (and no SMT), or run a process workload on the SMP kernel";
         }
-        if (consolidation is { HostCores: > 1 } && axes.Hosting == Hosting.SharedKernel)
+        if (axes.IsNative && logical > LinuxKernel.MostCpus)
         {
-            return "containers share a Linux-like kernel of one CPU (containers on every core are not built yet): give --host-cores 1";
+            return $"the SMP kernel runs on at most {LinuxKernel.MostCpus} CPUs, and this host has {logical}: use fewer sockets or cores, or one thread per core";
+        }
+        if (logical > 1 && axes.Hosting == Hosting.SharedKernel)
+        {
+            return "containers share a Linux-like kernel of one CPU (containers on every core are not built yet): give --host-cores 1 and no SMT";
         }
         if (consolidation is { IsSingle: false } && axes.Hosting == Hosting.SharedKernel)
         {
@@ -264,7 +270,8 @@ public static class WorkloadRun
                 MachineConfiguration machine = consolidation.HostMemoryBytes is { } host
                     ? configuration with { MemoryBytes = axes.IsNative ? host : host - HostSoftwareBytes }
                     : configuration;
-                machine = machine with { Cores = axes.IsNative ? consolidation.HostCores : 1 }; // natively the SMP kernel runs on every core; containers share a kernel of one CPU
+                machine = axes.IsNative ? machine with { Cores = consolidation.HostCores } // natively the SMP kernel runs on every logical CPU
+                    : machine with { Cores = 1, ThreadsPerCore = 1 };                   // containers share a kernel of one CPU
                 _machine = new Machine(sim, profile, machine, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
                 return _machine;
             }

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -89,6 +89,38 @@ public sealed record WorkloadScenario
     /// <summary>The host's physical cores, over which the guests are placed round-robin.</summary>
     public int HostCores { get; init; } = 1;
 
+    /// <summary>
+    /// The host's sockets, cores per socket and hardware threads per core; null for the profile's.
+    /// With none of the three given, the host is <see cref="HostCores"/> cores without SMT; with any,
+    /// it is that whole shape, the others the profile's (<see cref="ResolveTopology"/>).
+    /// </summary>
+    public int? Sockets { get; init; }
+
+    /// <inheritdoc cref="Sockets"/>
+    public int? CoresPerSocket { get; init; }
+
+    /// <inheritdoc cref="Sockets"/>
+    public int? ThreadsPerCore { get; init; }
+
+    private static readonly string[] TopologyKeys = ["sockets", "cores_per_socket", "threads_per_core"];
+
+    private bool TopologyGiven => Sockets is not null || CoresPerSocket is not null || ThreadsPerCore is not null;
+
+    /// <summary>
+    /// The host's shape: the topology keys' (each the profile's when left out) when any is given,
+    /// otherwise as many sockets as <see cref="HostCores"/> fill, of the profile's cores, one thread each.
+    /// </summary>
+    public Topology ResolveTopology()
+    {
+        Topology most = ResolveProfile().Topology;
+        return TopologyGiven
+            ? new Topology(Sockets ?? most.Sockets, CoresPerSocket ?? most.CoresPerSocket, ThreadsPerCore ?? most.ThreadsPerCore)
+            : new Topology(most.SocketsFor(HostCores), most.CoresPerSocket, 1);
+    }
+
+    /// <summary>The host's physical cores in use: the topology's, or <see cref="HostCores"/>.</summary>
+    private int PhysicalCores => TopologyGiven ? ResolveTopology().Cores : HostCores;
+
     /// <summary>On a host of several cores, how far a core may run ahead of the others, in nanoseconds (0: exact time order).</summary>
     public double SyncQuantumNs { get; init; } = MachineConfiguration.DefaultSyncQuantumNanoseconds;
 
@@ -148,6 +180,9 @@ public sealed record WorkloadScenario
         "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
         "host_cores" => HostCoresProblem(),
+        "sockets" => TopologyProblem("sockets", Sockets, t => t.Sockets),
+        "cores_per_socket" => TopologyProblem("cores_per_socket", CoresPerSocket, t => t.CoresPerSocket),
+        "threads_per_core" => TopologyProblem("threads_per_core", ThreadsPerCore, t => t.ThreadsPerCore),
         "sync_quantum_ns" => SyncQuantumNs is >= 0 and <= Models.Memory.LineChannel.HorizonNanoseconds ? null
             : $"sync_quantum_ns must be 0 (exact order) to {Models.Memory.LineChannel.HorizonNanoseconds} nanoseconds (got {SyncQuantumNs})",
         "request_rate" => RequestRate switch
@@ -192,8 +227,30 @@ public sealed record WorkloadScenario
         }
         HardwareProfile profile = ResolveProfile();
         int most = profile.MostCores;
-        string why = profile.Coherence is null ? $"the model has no cache coherence for this part yet (the real one is {profile.Topology})" : $"{profile.Topology}, without SMT";
-        return HostCores >= 1 && HostCores <= most ? null : $"host_cores must be 1 to {most} on {Profile}: {why} (got {HostCores})";
+        string why = profile.Coherence is null ? $"the model has no cache coherence for this part yet (the real one is {profile.Topology})" : $"{profile.Topology}";
+        if (HostCores < 1 || HostCores > most)
+        {
+            return $"host_cores must be 1 to {most} on {Profile}: {why} (got {HostCores})";
+        }
+        if (!TopologyGiven || TopologyKeys.Any(k => Problem(k) is not null))
+        {
+            return null;
+        }
+        return PhysicalCores > most ? $"sockets, cores_per_socket and threads_per_core give {PhysicalCores} cores ({ResolveTopology()}), but a machine of {Profile} uses 1 to {most}: {why}"
+            : HostCores != 1 && HostCores != PhysicalCores
+            ? $"host_cores is {HostCores}, but sockets, cores_per_socket and threads_per_core give {PhysicalCores} cores ({ResolveTopology()}): give host_cores or the topology, not both"
+            : null;
+    }
+
+    /// <summary>A topology key's value is 1 to the profile's; null (left out) is the profile's.</summary>
+    private string? TopologyProblem(string key, int? value, Func<Topology, int> most)
+    {
+        if (value is null || Problem("profile") is not null)
+        {
+            return value is null or >= 1 ? null : $"{key} must be at least 1 (got {value})";
+        }
+        Topology part = ResolveProfile().Topology;
+        return value >= 1 && value <= most(part) ? null : $"{key} must be 1 to {most(part)} on {Profile} ({part}) (got {value})";
     }
 
     /// <summary>The first problem of any key, then of the keys together, or null when the whole scenario can run.</summary>
@@ -221,7 +278,7 @@ public sealed record WorkloadScenario
         {
             return $"{Workload} at size {size} touches {data.DataBytes(size) >> 20} MiB of data, more than the machine's {GuestMemoryMiB} MiB of memory; lower size or raise guest_memory_mib";
         }
-        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
+        return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation, ResolveTopology().ThreadsPerCore) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
             : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages) is { } m ? $"the guests do not fit: {m}"
             : null;
     }
@@ -244,7 +301,7 @@ public sealed record WorkloadScenario
     public Runs.Consolidation ResolveConsolidation()
     {
         Runs.GuestWorkload[] others = [.. OtherGuests()];
-        return new(others.Length > 0 ? others.Length + 1 : Guests, HostCores, HostProcesses, others) { HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null };
+        return new(others.Length > 0 ? others.Length + 1 : Guests, PhysicalCores, HostProcesses, others) { HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null };
     }
 
     /// <summary>The other guests' workloads and sizes, from <see cref="GuestWorkloads"/>.</summary>
@@ -326,6 +383,8 @@ public sealed record WorkloadScenario
     public MachineConfiguration ResolveMachine() => MachineConfiguration.Default with
     {
         MemoryBytes = (ulong)GuestMemoryMiB << 20,
+        CoresPerSocket = TopologyGiven ? ResolveTopology().CoresPerSocket : null,
+        ThreadsPerCore = ResolveTopology().ThreadsPerCore,
         SyncQuantumNanoseconds = SyncQuantumNs,
         Disk = Disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
         DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
@@ -352,6 +411,9 @@ public sealed record WorkloadScenario
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
         ["host_cores"] = HostCores,
+        ["sockets"] = ResolveTopology().Sockets,
+        ["cores_per_socket"] = ResolveTopology().CoresPerSocket,
+        ["threads_per_core"] = ResolveTopology().ThreadsPerCore,
         ["sync_quantum_ns"] = SyncQuantumNs,
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",

@@ -447,8 +447,39 @@ public sealed partial class Core : Event
         }
     }
 
+    /// <summary>
+    /// The other hardware thread of this core (SMT), or null. While it runs (is not halted) the
+    /// two share the core's issue slots: a block of ordinary instructions issues at most half the
+    /// core's width a cycle (<see cref="CoreTiming.IssueWidth"/>), so instructions that alone would
+    /// issue faster slow down, and memory stalls, which use no issue slots, overlap with the other
+    /// thread's work. Halted (in its idle loop's HLT), it leaves the core whole to this one.
+    /// </summary>
+    /// <remarks>
+    /// Simplified: an even split whenever both run, whatever each would use; a spinning thread's
+    /// PAUSE does not give its slots up; the sibling's state is the one at its own last step.
+    /// </remarks>
+    public Core? Sibling { get; private set; }
+
+    private int _sharedIssueMilliCycles; // thousandths of a cycle per instruction at half the issue width
+
+    /// <summary>Makes this context and <paramref name="first"/> the two hardware threads of one core.</summary>
+    public void ShareCoreWith(Core first)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        if (first == this || first.Memory != Memory || Sibling is not null || first.Sibling is not null)
+        {
+            throw new InvalidOperationException("Two hardware threads of one core share its memory path and have no other sibling.");
+        }
+        (Sibling, first.Sibling) = (first, this);
+        _sharedIssueMilliCycles = first._sharedIssueMilliCycles = 2 * 1000 / _timing.IssueWidth;
+    }
+
     private void Block(CycleCategory mode, int count, int milliCyclesEach, int instructionsEach = 1)
     {
+        if (Sibling is { _halted: false })
+        {
+            milliCyclesEach = Math.Max(milliCyclesEach, instructionsEach * _sharedIssueMilliCycles);
+        }
         long total = ((long)count * milliCyclesEach) + _milliRemainder;
         _milliRemainder = total % 1000;
         Charge(mode, (ulong)(total / 1000));

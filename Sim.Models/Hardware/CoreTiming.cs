@@ -38,6 +38,12 @@ public sealed record CoreTiming
     /// </summary>
     public required int DecodeCyclesPerMissedLine { get; init; }
 
+    /// <summary>
+    /// Instructions (micro-ops) the core can allocate and retire a cycle: the slots its hardware
+    /// threads share (<see cref="Cpu.Core.Sibling"/>). 4 unless the profile says otherwise.
+    /// </summary>
+    public int IssueWidth { get; init; } = 4;
+
     /// <summary>Cycles of a locked read-modify-write that hits the L1 (its miss, if any, is added).</summary>
     public required int LockedOperationCycles { get; init; }
 
@@ -49,6 +55,7 @@ public sealed record CoreTiming
     [
         "core timing: uncalibrated placeholder costs (assumed), to be calibrated against the native nanobenchmarks of [AA06]",
         "decode of a code line that missed the L1I: 4 cycles (four decoders, up to four instructions per cycle: [OPT] chapter 2, 16 instructions of 4 bytes, assumed length)",
+        "issue width 4 micro-ops a cycle, shared by a core's hardware threads: [OPT] chapter 2 (rename, allocation and retirement of four a cycle)",
         "PAUSE 10 cycles: [OPT], Skylake microarchitecture, 'Pause Latency in Skylake Microarchitecture' (about 10 cycles on the generations before it)",
         "locked read-modify-write 20 cycles: assumed from uncontended LOCK ADD/XADD/CMPXCHG measurements of 18-21 cycles on Phenom II and Sandy Bridge-E (F. Giesen, atomic_ops_test, gist rygorous/153ea6493ce2efabd41c); no measurement of this core in hand",
     ];
@@ -102,8 +109,10 @@ public sealed record CoreTiming
             // Bridge-E (F. Giesen's atomic_ops_test results, gist rygorous/153ea6493ce2efabd41c).
             LockedOperationCycles = 20,
             // Four decoders, up to four instructions per cycle (Core, Nehalem and Skylake decode
-            // paths: [OPT] chapter 2): 16 instructions in 4 cycles.
+            // paths: [OPT] chapter 2): 16 instructions in 4 cycles. The same chapter gives those
+            // cores' rename and retirement four micro-ops a cycle: the issue width.
             DecodeCyclesPerMissedLine = 4,
+            IssueWidth = 4,
             InstructionCycles = cycles,
         };
     }
@@ -120,6 +129,10 @@ public sealed record CoreTiming
         if (DecodeCyclesPerMissedLine < 0)
         {
             throw new ArgumentException($"Profile {profile}: the decode time of a missed code line cannot be negative.");
+        }
+        if (IssueWidth < 1)
+        {
+            throw new ArgumentException($"Profile {profile}: a core issues at least one instruction a cycle.");
         }
         if (LockedOperationCycles < 1)
         {

@@ -65,12 +65,14 @@ public static class HardwareProfiles
             DecodeCyclesPerMissedLine = 16,
             StoreBufferEntries = 24,
             FillBuffers = 8,
+            IssueWidth = 3,
         },
         Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
         Vmx = new(VmEntryCycles: 2409, VmExitCycles: 1931, VmcsReadCycles: 178, VmcsWriteCycles: 171),
         Sources =
         [
             "clock 3.8 GHz: [AA06], description of the test machines",
+            "issue width 3 micro-ops a cycle (the trace cache delivers, and retirement retires, up to three): [IA32-OPT], Intel NetBurst microarchitecture; two hardware threads (Hyper-Threading) share them",
             "L1D 16 KiB, 8 ways, 64 B lines, 4 cycles; L2 2 MiB, 8 ways, 64 B lines, 20 cycles: [IA32-OPT] Table 1-1 (models 3, 4, 6); replacement is pseudo-LRU there, LRU here",
             "memory 240 cycles beyond L2: derived from the text after [IA32-OPT] Table 1-1 (12 core cycles + 12 bus cycles of 19 core cycles at 800 MT/s)",
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",

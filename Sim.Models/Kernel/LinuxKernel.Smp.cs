@@ -25,6 +25,9 @@ public sealed partial class LinuxKernel
     /// <summary>The cross-CPU call's vector, which TLB shootdowns use: CALL_FUNCTION_VECTOR, 0xfc (arch/x86/include/asm/irq_vectors.h).</summary>
     public const int CallFunctionVector = 0xFC;
 
+    /// <summary>The most CPUs the kernel runs on: a cache line of per-CPU words fills one frame, and an address space's CPU mask is one 64-bit word.</summary>
+    public const int MostCpus = 64;
+
     private readonly List<PerCpu> _cpus = [];
     private PerCpu _this; // the CPU whose trap is being handled, as Linux's this_cpu
     private uint _timerInitialCount;
@@ -56,10 +59,9 @@ public sealed partial class LinuxKernel
         {
             throw new InvalidOperationException("Secondary CPUs come up once, before any process, from the boot core's list of the platform's cores.");
         }
-        const int FrameBytes = Sim.Models.Memory.PhysicalMemory.FrameBytes;
-        if (cores.Count * KernelObjects.LineBytes > FrameBytes)
+        if (cores.Count > MostCpus)
         {
-            throw new ArgumentException($"The kernel runs on at most {FrameBytes / KernelObjects.LineBytes} CPUs.", nameof(cores));
+            throw new ArgumentException($"The kernel runs on at most {MostCpus} CPUs.", nameof(cores));
         }
         ulong locks = Memory.AllocateFrame(); // the run queues' lock words, a cache line each (struct rq is cache-line aligned)
         ulong acks = Memory.AllocateFrame();  // each CPU's flush acknowledgement count, a line each

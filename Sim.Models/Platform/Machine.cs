@@ -35,16 +35,24 @@ public sealed class Machine : IPlatform
         Memory = new PhysicalMemory(configuration.MemoryBytes);
         Topology = configuration.TopologyOn(profile);
         MemorySystem = new MemorySystem(profile, Topology, configuration.Cores, configuration.MemoryBytes, sim.Stats.Group("host"));
-        _cores = new Core[configuration.Cores];
-        _active = new Core[configuration.Cores];
+        _cores = new Core[configuration.LogicalCpus];
+        _active = new Core[configuration.LogicalCpus];
         Devices = new PlatformDevices(sim, "host", "host.cpu", profile, configuration, Memory, i => vector => _active[i].RaiseInterrupt(vector), emulated: false);
         Host = hostFactory(this);
-        for (int i = 0; i < configuration.Cores; i++)
+        HardwareProfile thread = HardwareThreads.PerThread(profile, configuration.ThreadsPerCore);
+        var paths = new MemoryPath[configuration.Cores];
+        for (int i = 0; i < configuration.LogicalCpus; i++)
         {
+            // Logical CPU i is thread i / Cores of core i % Cores; the threads of a core share its caches.
             string path = $"host.cpu{i}";
-            MemoryPath memoryPath = MemorySystem.AddCore(sim.Stats.Group(path));
-            var mmu = new Mmu(profile, Memory, memoryPath, sim.Stats.Group(path));
-            _cores[i] = _active[i] = new Core(sim, path, profile, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum };
+            int core = i % configuration.Cores;
+            MemoryPath memoryPath = paths[core] ??= MemorySystem.AddCore(sim.Stats.Group(path));
+            var mmu = new Mmu(thread, Memory, memoryPath, sim.Stats.Group(path));
+            _cores[i] = _active[i] = new Core(sim, path, thread, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum };
+            if (i >= configuration.Cores)
+            {
+                _cores[i].ShareCoreWith(_cores[core]);
+            }
             _contexts.Add(_cores[i]);
             _physicalOf.Add(i);
         }
@@ -53,7 +61,7 @@ public sealed class Machine : IPlatform
     public Simulator Sim { get; }
 
     /// <summary>The cores' synchronization quantum in cycles: the configuration's on a machine of several cores, 0 (exact order) on one.</summary>
-    private ulong Quantum => Configuration.Cores > 1 ? (ulong)HardwareProfile.CyclesIn(Configuration.SyncQuantumNanoseconds, Profile.FrequencyHz) : 0;
+    private ulong Quantum => Configuration.LogicalCpus > 1 ? (ulong)HardwareProfile.CyclesIn(Configuration.SyncQuantumNanoseconds, Profile.FrequencyHz) : 0;
 
     public HardwareProfile Profile { get; }
 
@@ -63,7 +71,7 @@ public sealed class Machine : IPlatform
 
     public PhysicalMemory Memory { get; }
 
-    /// <summary>The machine's shape: its sockets and their cores (those in use are the first <see cref="MachineConfiguration.Cores"/>).</summary>
+    /// <summary>The machine's shape: its sockets, their cores (those in use are the first <see cref="MachineConfiguration.Cores"/>) and each core's hardware threads.</summary>
     public Topology Topology { get; }
 
     /// <summary>What the cores share on the way to memory: last-level caches, memory controllers, the interconnect, the coherence directory.</summary>
@@ -76,6 +84,7 @@ public sealed class Machine : IPlatform
 
     public ICoreHost Host { get; }
 
+    /// <summary>The logical CPUs, each a core's context for one of its hardware threads (one per core without SMT).</summary>
     public IReadOnlyList<Core> Cores => _cores;
 
     public Core BootCore => _cores[0];

@@ -4,14 +4,18 @@ using Sim.Models.Hardware;
 namespace Sim.Models.Platform;
 
 /// <summary>How a machine is put together beyond its CPU generation: cores, memory, platform latencies, disk.</summary>
-/// <param name="Cores">The cores in use: the first ones of the machine's topology, socket by socket.</param>
+/// <param name="Cores">The physical cores in use: the first ones of the machine's topology, socket by socket.</param>
 /// <param name="CoresPerSocket">How many cores each socket has, at most the profile's; null for the profile's own. The sockets are as many as the cores in use fill.</param>
+/// <param name="ThreadsPerCore">Hardware threads (logical CPUs) per core, at most the profile's: 2 turns SMT on.</param>
 /// <param name="SyncQuantumNanoseconds">On a machine of several cores, how far a core may run ahead of the others before it yields to them (<see cref="Cpu.Core.SyncQuantumCycles"/>); 0 for exact time order. A model parameter: docs/performance.md measures what it moves and what it saves.</param>
 public sealed record MachineConfiguration(
     int Cores, ulong MemoryBytes, PlatformTimings Timings, DiskKind Disk = DiskKind.SolidState, ulong DiskSectors = 64UL << 21, bool Nic = true,
     DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000, int? CoresPerSocket = null,
-    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds)
+    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds, int ThreadsPerCore = 1)
 {
+    /// <summary>The logical CPUs: every hardware thread of every core in use. Logical CPU <c>i</c> is thread <c>i / Cores</c> of core <c>i % Cores</c>, so the first <see cref="Cores"/> are on distinct cores, as Linux numbers Intel's.</summary>
+    public int LogicalCpus => Cores * ThreadsPerCore;
+
     /// <summary>The default synchronization quantum: see docs/performance.md for the error and speed it was chosen by.</summary>
     public const double DefaultSyncQuantumNanoseconds = 0;
 
@@ -39,7 +43,11 @@ public sealed record MachineConfiguration(
         {
             throw new ArgumentException($"Profile {profile.Name} has no coherence model yet, so a machine of it uses 1 core ({most} on the real part).", nameof(profile));
         }
-        return new Topology(sockets, perSocket, 1);
+        if (ThreadsPerCore < 1 || ThreadsPerCore > most.ThreadsPerCore)
+        {
+            throw new ArgumentException($"A core of {profile.Name} runs 1 to {most.ThreadsPerCore} hardware thread(s) (got {ThreadsPerCore}).", nameof(profile));
+        }
+        return new Topology(sockets, perSocket, ThreadsPerCore);
     }
 
     public static readonly MachineConfiguration Default = new(Cores: 1, MemoryBytes: 512UL << 20, PlatformTimings.Default);
@@ -49,6 +57,10 @@ public sealed record MachineConfiguration(
         if (Cores is < 1 or > 256)
         {
             throw new ArgumentOutOfRangeException(nameof(Cores), Cores, "A machine has 1 to 256 cores.");
+        }
+        if (ThreadsPerCore is < 1 or > 2 || LogicalCpus > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ThreadsPerCore), ThreadsPerCore, "A core runs 1 or 2 hardware threads, and a machine has at most 256 logical CPUs.");
         }
         if (SyncQuantumNanoseconds is < 0 or > Memory.LineChannel.HorizonNanoseconds)
         {

@@ -74,7 +74,7 @@ public sealed class PlatformDevices
         Bus.MapPorts(PostPort.Port, PostPort.Port, new PostPort(legacyCycles));
 
         int apicCycles = Cycles(t.LocalApicAccessNanoseconds);
-        _apics = new LocalApic[configuration.Cores];
+        _apics = new LocalApic[configuration.LogicalCpus]; // one per logical CPU
         for (int i = 0; i < _apics.Length; i++)
         {
             _apics[i] = new LocalApic(sim, $"{cpuPrefix}{i}.apic", (uint)i, t.ApicTimerHz, apicCycles, deliver(i));

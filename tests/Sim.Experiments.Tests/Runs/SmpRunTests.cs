@@ -57,4 +57,54 @@ public class SmpRunTests
     {
         Assert.Contains("process_threads is for the threaded workloads (lock-counter, mutex-counter, tlb-shootdown)", new WorkloadScenario { Workload = "web", Threads = 2 }.Problem("process_threads"), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("threads_per_core: 3\n", "threads_per_core must be 1 to 2 on nehalem-x5570 (2 socket(s) x 4 core(s) x 2 thread(s)) (got 3)")]
+    [InlineData("sockets: 3\n", "sockets must be 1 to 2 on nehalem-x5570")]
+    [InlineData("cores_per_socket: 0\n", "cores_per_socket must be 1 to 4 on nehalem-x5570")]
+    [InlineData("threads_per_core: 2\nhost_cores: 3\n", "give host_cores or the topology, not both")]
+    [InlineData("threads_per_core: 2\npreset: oslevel\n", "containers share a Linux-like kernel of one CPU")]
+    public void A_topology_the_part_cannot_have_is_refused_with_the_file_and_line(string keys, string says)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"topology-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "workload: kernel-build\nprofile: nehalem-x5570\n" + keys);
+        try
+        {
+            var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Load(file));
+            Assert.Contains(says, e.Message, StringComparison.Ordinal);
+            Assert.Contains(Path.GetFileName(file), e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void The_topology_keys_default_to_the_profile_s_and_resolve_to_the_machine_in_use()
+    {
+        var smt = new WorkloadScenario { Workload = "kernel-build", Profile = "nehalem-x5570", ThreadsPerCore = 2, Sockets = 1 };
+        Assert.Null(smt.FirstProblem());
+        Assert.Equal(new Sim.Models.Hardware.Topology(1, 4, 2), smt.ResolveTopology());
+        Assert.Equal(4, smt.ResolveConsolidation().HostCores);
+        Assert.Equal(2, smt.ResolveMachine().ThreadsPerCore);
+        Assert.Equal(1, smt.Resolved()["sockets"]);
+        Assert.Equal(new Sim.Models.Hardware.Topology(1, 4, 1), new WorkloadScenario { Workload = "kernel-build", Profile = "nehalem-x5570", HostCores = 3 }.ResolveTopology());
+    }
+
+    /// <summary>
+    /// Two compiles on one core: time-shared on one thread, each has the core's 256 KiB L2 to
+    /// itself for a slice; on the core's two threads at once, their working sets of about that
+    /// size each share it, and it misses far more.
+    /// </summary>
+    [Fact]
+    public void Two_threads_of_a_core_share_its_caches_and_contend_for_them()
+    {
+        var cores = new WorkloadScenario { Workload = "kernel-build", Profile = "nehalem-x5570", Size = 2, Jobs = 2, Sockets = 1, CoresPerSocket = 1, ThreadsPerCore = 1 };
+        WorkloadRunResult one = cores.RunOnce(1), smt = (cores with { ThreadsPerCore = 2 }).RunOnce(1);
+        static double L2Misses(WorkloadRunResult r) => r.Run.Value("host.cpu0.l2", "misses");
+        Assert.True(L2Misses(smt) > 3 * L2Misses(one), $"{L2Misses(smt)} L2 misses on two threads against {L2Misses(one)} time-shared");
+        Assert.InRange(smt.Outcome.CoreCycles / (smt.Outcome.SimulatedSeconds * 2.93e9), 1.9, 2.1); // two logical CPUs' worth of time
+        Assert.True(smt.Run.Value("host.cpu1", "instructions") > 1e7, "the second thread compiled");
+    }
 }
