@@ -2,8 +2,8 @@ namespace Sim.Models.Kernel;
 
 /// <summary>
 /// Kernel code paths the model gained after the one-CPU kernel's layout was fixed: the SMP
-/// kernel's own paths and the futex paths. They are laid out in a text block of their own the
-/// first time a kernel needs one (its second CPU, or its first futex call), so that a kernel that
+/// kernel's own paths, the futex paths and mprotect. They are laid out in a text block of their own the
+/// first time a kernel needs one (its second CPU, its first futex or mprotect call), so that a kernel that
 /// never runs them keeps exactly the older layout, and its results.
 /// </summary>
 public enum AddedRoutine
@@ -26,4 +26,7 @@ public enum AddedRoutine
 
     /// <summary>futex(FUTEX_WAKE): do_futex, futex_wake (get_futex_key, hash_futex, the walk of the bucket's chain, wake_futex) in kernel/futex.c.</summary>
     FutexWake,
+
+    /// <summary>mprotect: sys_mprotect, mprotect_fixup (splitting the VMA) and change_protection's walk down to the page tables (mm/mprotect.c); each entry changed is a step of its own.</summary>
+    Mprotect,
 }

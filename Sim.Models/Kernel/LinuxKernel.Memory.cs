@@ -6,7 +6,7 @@ using Sim.Models.Platform;
 
 namespace Sim.Models.Kernel;
 
-/// <summary>Memory: mmap and munmap, demand-zero and copy-on-write faults, frame reference counts.</summary>
+/// <summary>Memory: mmap, munmap and mprotect, demand-zero and copy-on-write faults, frame reference counts.</summary>
 public sealed partial class LinuxKernel
 {
     /// <summary>An anonymous private mapping of <paramref name="pages"/> pages: a new region, demand-zero; returns its address.</summary>
@@ -39,6 +39,72 @@ public sealed partial class LinuxKernel
         }
         p.RemoveRegion(region);
         FlushOtherCpus(path, p.Mm, flushed);
+    }
+
+    /// <summary>mprotect's protection bits (include/uapi/asm-generic/mman-common.h).</summary>
+    public const long ProtRead = 1, ProtWrite = 2, ProtExec = 4;
+
+    private const long Enomem = -12;
+
+    /// <summary>
+    /// mprotect of the pages from <paramref name="start"/> for <paramref name="length"/> bytes,
+    /// which must lie in one region (VMA): the region is split where the range begins and ends
+    /// (mprotect_fixup), and when write permission goes, every present entry of the range loses
+    /// its writable bit (change_pte_range) and the pages are flushed here and, by IPI, on every
+    /// other CPU that may hold the address space (flush_tlb_range). Permission given back leaves
+    /// the entries read-only, as 2.6 kernels leave a private mapping's: the next write takes a
+    /// write-protect fault that makes the page writable (or copies it if it is shared).
+    /// </summary>
+    /// <remarks>Model: only the write permission changes (PROT_NONE and PROT_EXEC are not modelled: pages stay readable and executable); a range over several regions fails with ENOMEM.</remarks>
+    private long Protect(KernelPath path, Process p, ulong start, ulong length, long protection)
+    {
+        _text.LayOutAddedRoutines();
+        path.Run(AddedRoutine.Mprotect);
+        ulong pages = (length + 4095) / 4096;
+        if (start % 4096 != 0 || (protection & ~(ProtRead | ProtWrite | ProtExec)) != 0)
+        {
+            return Einval;
+        }
+        if (pages == 0)
+        {
+            return 0;
+        }
+        ulong end = start + (pages * 4096);
+        if (p.RegionOf(start) is not { } region || end > region.Start + (region.Pages * 4096))
+        {
+            return Enomem;
+        }
+        bool writable = (protection & ProtWrite) != 0;
+        if (region.Writable != writable)
+        {
+            ulong regionEnd = region.Start + (region.Pages * 4096);
+            MemoryRegion[] parts =
+            [
+                region with { Pages = (start - region.Start) / 4096 },
+                region with { Start = start, Pages = pages, Writable = writable },
+                region with { Start = end, Pages = (regionEnd - end) / 4096 },
+            ];
+            p.Mm.ReplaceRegion(region, parts.Where(r => r.Pages > 0));
+        }
+        if (writable)
+        {
+            return 0;
+        }
+        var flushed = new List<ulong>();
+        for (ulong va = start; va < end; va += 4096)
+        {
+            if (p.Space.LeafEntryAddress(va) is not { } leaf || (Memory.ReadUInt64(leaf) & (PageEntry.Present | PageEntry.Writable)) != (PageEntry.Present | PageEntry.Writable))
+            {
+                continue;
+            }
+            path.Load(leaf).Run(KernelRoutine.PerPteCopy); // ptep_modify_prot_start and _commit
+            Memory.WriteUInt64(leaf, Memory.ReadUInt64(leaf) & ~PageEntry.Writable);
+            _ops.UpdatePageTableEntry(path, leaf);
+            _ops.FlushTlbPage(path, va);
+            flushed.Add(va);
+        }
+        FlushOtherCpus(path, p.Mm, flushed);
+        return 0;
     }
 
     /// <summary>zap_pte_range for one page: a present entry is cleared and its page's mapping and reference dropped; false when nothing was mapped.</summary>

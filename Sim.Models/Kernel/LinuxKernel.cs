@@ -234,6 +234,9 @@ public sealed partial class LinuxKernel : ICoreHost
             case SyscallNumber.RtSigreturn:
                 SignalReturn(core, path, current);
                 break;
+            case SyscallNumber.Mprotect:
+                current.Program.SyscallReturned(Protect(path, current, (ulong)current.Program.PendingArgument, (ulong)current.Program.PendingSecondArgument, current.Program.PendingCount));
+                break;
             case SyscallNumber.Futex:
                 Futex(core, path, current);
                 break;

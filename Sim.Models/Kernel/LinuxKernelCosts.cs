@@ -39,7 +39,8 @@ public sealed class LinuxKernelCosts
     /// which the path takes itself; an idle CPU's load_balance walks every CPU's load and moves a
     /// task, about two thousand. A futex call hashes its key (jhash2 over three words) and walks
     /// or joins one bucket's chain, a few hundred instructions either way; the bucket's lock, the
-    /// read of the user's word and the wake-ups are the path's own steps.
+    /// read of the user's word and the wake-ups are the path's own steps. mprotect finds and splits
+    /// the VMA under mmap_sem and walks to the page tables, about as much as an mmap.
     /// </summary>
     public RoutineCost this[AddedRoutine routine] => routine switch
     {
@@ -48,6 +49,7 @@ public sealed class LinuxKernelCosts
         AddedRoutine.FlushTlbFunction => new(200, LockedOperations: 1),
         AddedRoutine.FutexWait => new(400, LockedOperations: 1),
         AddedRoutine.FutexWake => new(300, LockedOperations: 1),
+        AddedRoutine.Mprotect => new(1_200, LockedOperations: 4, InterruptDisables: 1),
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 

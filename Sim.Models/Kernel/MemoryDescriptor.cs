@@ -35,4 +35,12 @@ public sealed class MemoryDescriptor
     internal void AddRegion(MemoryRegion region) => _regions.Add(region);
 
     internal void RemoveRegion(MemoryRegion region) => _regions.Remove(region);
+
+    /// <summary>Puts <paramref name="parts"/> where <paramref name="region"/> was (a VMA split by mprotect).</summary>
+    internal void ReplaceRegion(MemoryRegion region, IEnumerable<MemoryRegion> parts)
+    {
+        int at = _regions.IndexOf(region);
+        _regions.RemoveAt(at);
+        _regions.InsertRange(at, parts);
+    }
 }

@@ -9,6 +9,7 @@ public enum SyscallNumber
     Close = 3,
     Stat = 4,
     Mmap = 9,
+    Mprotect = 10,
     RtSigaction = 13,
     RtSigreturn = 15,
     Pread64 = 17,

@@ -173,4 +173,35 @@ public class SmpKernelTests
         Assert.Equal(7 + (Rounds * 7), eight.Stat("host.cpu0.apic", "ipis_sent")); // a reschedule IPI per thread started, then a call-function IPI per CPU per round
         Assert.Equal(1 + Rounds, two.Stat("host.cpu0.apic", "ipis_sent"));
     }
+
+    [Fact]
+    public void Mprotect_taking_write_away_splits_the_region_flushes_the_other_CPUs_and_a_later_write_kills()
+    {
+        var rig = new Rig(2);
+        ulong page = ExecutableImage.DataBase + 4096;
+        IEnumerable<Op> Main(Script s)
+        {
+            s.PendingArgument = LinuxKernel.CloneVm | LinuxKernel.Sigchld;
+            yield return Call(SyscallNumber.Clone); // a thread computing on CPU 1, which so may hold the address space
+            yield return Op.Alu(200_000);
+            yield return Op.Store(page);
+            foreach ((ulong start, ulong length) in new[] { (page, 4096UL), (ExecutableImage.DataBase + (100 * 4096), 4096UL), (page + 8, 4096UL) })
+            {
+                s.PendingArgument = (long)start;
+                s.PendingSecondArgument = (long)length;
+                s.PendingCount = LinuxKernel.ProtRead;
+                yield return Call(SyscallNumber.Mprotect);
+            }
+            yield return Call(SyscallNumber.Wait4);
+            yield return Op.Load(page);  // still readable
+            yield return Op.Store(page); // no longer writable: SIGSEGV
+            yield return Call(SyscallNumber.Exit);
+        }
+        var main = new Script(Main, () => Busy(3_000));
+        Process process = rig.Kernel.Start(main, Image);
+        rig.Run();
+        Assert.Equal([2L, 0L, -12L, -22L, 2L], main.Results); // clone, mprotect, outside the region (ENOMEM), unaligned (EINVAL), wait4
+        Assert.Equal(139, process.ExitCode);
+        Assert.Equal(1, rig.Stat("host.kernel", "tlb_shootdowns"));
+    }
 }
