@@ -111,13 +111,13 @@ public static class WorkloadRun
         {
             linux.StartNetwork();
         }
-        Container? container = containers is null ? null : linux.AddContainer(containers); // the oslevel preset: the workload in a container of the one kernel
-        host.SharedKernel = containers is null ? null : (platform, linux);
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform is Machine { Cores.Count: > 1 } machine)
         {
             linux.BringUpSecondaryCpus(machine.Cores);
         }
+        Container? container = containers is null ? null : linux.AddContainer(containers); // the oslevel preset: the workload in a container of the one kernel
+        host.SharedKernel = containers is null ? null : (platform, linux);
         return StartWorkload(platform, linux, processes, size, random, container);
     }
 
@@ -187,13 +187,9 @@ public static class WorkloadRun
         {
             return $"{workload.Name} runs on the minimal test kernel, which uses one CPU: give --host-cores 1 (and no SMT), or run a process workload on the SMP kernel";
         }
-        if (axes.IsNative && logical > LinuxKernel.MostCpus)
+        if ((axes.IsNative || axes.Hosting == Hosting.SharedKernel) && logical > LinuxKernel.MostCpus)
         {
             return $"the SMP kernel runs on at most {LinuxKernel.MostCpus} CPUs, and this host has {logical}: use fewer sockets or cores, or one thread per core";
-        }
-        if (logical > 1 && axes.Hosting == Hosting.SharedKernel)
-        {
-            return "containers share a Linux-like kernel of one CPU (containers on every core are not built yet): give --host-cores 1 and no SMT";
         }
         if (consolidation is { IsSingle: false } && axes.Hosting == Hosting.SharedKernel)
         {
@@ -270,8 +266,7 @@ public static class WorkloadRun
                 MachineConfiguration machine = consolidation.HostMemoryBytes is { } host
                     ? configuration with { MemoryBytes = axes.IsNative ? host : host - HostSoftwareBytes }
                     : configuration;
-                machine = axes.IsNative ? machine with { Cores = consolidation.HostCores } // natively the SMP kernel runs on every logical CPU
-                    : machine with { Cores = 1, ThreadsPerCore = 1 };                   // containers share a kernel of one CPU
+                machine = machine with { Cores = consolidation.HostCores }; // the SMP kernel runs on every logical CPU, natively and for the containers
                 _machine = new Machine(sim, profile, machine, m => kernelFactory(m, NativePrivilegedOperations.Instance)); // containers share the native kernel
                 return _machine;
             }

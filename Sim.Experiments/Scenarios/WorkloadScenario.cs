@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -77,8 +77,21 @@ public sealed record WorkloadScenario
     /// <summary>The container's memory limit in MiB (oslevel); null for none.</summary>
     public long? ContainerMemoryMiB { get; init; }
 
-    /// <summary>The container's CPU quota as a share of the CPU (oslevel; Docker's --cpus); null for none.</summary>
+    /// <summary>Each container's CPU quota in CPUs (oslevel; Docker's --cpus), at most the host's logical CPUs; null for none.</summary>
     public double? ContainerCpus { get; init; }
+
+    /// <summary>
+    /// The CPUs each container may run on (oslevel; Docker's --cpuset-cpus), as Linux writes a CPU
+    /// list ("0-3,8"); null for as many CPUs as the quota needs, given to the containers in turn,
+    /// or every CPU without a quota.
+    /// </summary>
+    public string? ContainerCpuset { get; init; }
+
+    /// <summary>The CPUs <see cref="ContainerCpuset"/> names, ascending, or null when it is not given or not a CPU list.</summary>
+    private int[]? CpusetCpus => ContainerCpuset is null ? null : CpuList.Parse(ContainerCpuset);
+
+    /// <summary>The host's logical CPUs: its cores times their threads.</summary>
+    private int LogicalCpus => PhysicalCores * ResolveTopology().ThreadsPerCore;
 
     /// <summary>Guests sharing the host, each a virtual machine with its own copy of the workload (VT-x hypervisors).</summary>
     public int Guests { get; init; } = 1;
@@ -175,7 +188,9 @@ public sealed record WorkloadScenario
         "inline_emulation" or "large_ept_pages" => null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
-        "container_cpus" => ContainerCpus is null or (> 0 and <= 1) ? null : $"container_cpus must be more than 0 and at most 1, a share of the kernel's one CPU (got {ContainerCpus})",
+        "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
+            : $"container_cpus must be more than 0 and at most the host's {LogicalCpus} CPU(s) (got {ContainerCpus})",
+        "container_cpuset" => ContainerCpusetProblem(),
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
         "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
@@ -242,6 +257,24 @@ public sealed record WorkloadScenario
             : null;
     }
 
+    /// <summary>The cpuset must be a CPU list naming CPUs the host has.</summary>
+    private string? ContainerCpusetProblem()
+    {
+        if (ContainerCpuset is null)
+        {
+            return null;
+        }
+        if (CpusetCpus is not { } cpus)
+        {
+            return $"container_cpuset must be a list of CPUs such as 0-3,8 (got '{ContainerCpuset}')";
+        }
+        if (Problem("profile") is not null || HostCoresProblem() is not null)
+        {
+            return null;
+        }
+        return cpus[^1] < LogicalCpus ? null : $"container_cpuset names CPU {cpus[^1]}, and the host has CPUs 0 to {LogicalCpus - 1} (got '{ContainerCpuset}')";
+    }
+
     /// <summary>A topology key's value is 1 to the profile's; null (left out) is the profile's.</summary>
     private string? TopologyProblem(string key, int? value, Func<Topology, int> most)
     {
@@ -268,9 +301,10 @@ public sealed record WorkloadScenario
         }
         VirtualizationAxes axes = ResolveAxes();
         Runs.Consolidation consolidation = ResolveConsolidation();
-        if ((ContainerMemoryMiB is not null || ContainerCpus is not null) && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        if ((ContainerMemoryMiB is not null || ContainerCpus is not null || ContainerCpuset is not null) && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
         {
-            return $"{(ContainerMemoryMiB is not null ? "container_memory_mib" : "container_cpus")} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
+            string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : "container_cpuset";
+            return $"{key} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
         (IWorkload workload, long size) = ResolveWorkload();
         IDataWorkload? data = workload as IDataWorkload ?? (workload as Sim.Workloads.Processes.LinuxProcess)?.Data;
@@ -343,7 +377,12 @@ public sealed record WorkloadScenario
             : null;
     }
 
-    public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with { MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null, CpuQuota = ContainerCpus };
+    public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with
+    {
+        MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null,
+        CpuQuota = ContainerCpus,
+        Cpuset = CpusetCpus,
+    };
 
     /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
     public VirtualizationAxes ResolveAxes() => VirtualizationAxes.Resolve(Preset, ResolveProfile(),
@@ -408,12 +447,13 @@ public sealed record WorkloadScenario
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
+        ["container_cpuset"] = ContainerCpuset ?? "none",
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
         ["host_cores"] = HostCores,
-        ["sockets"] = ResolveTopology().Sockets,
-        ["cores_per_socket"] = ResolveTopology().CoresPerSocket,
-        ["threads_per_core"] = ResolveTopology().ThreadsPerCore,
+        ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
+        ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",
+        ["threads_per_core"] = ThreadsPerCore is { } threads ? threads : "none",
         ["sync_quantum_ns"] = SyncQuantumNs,
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",

@@ -169,6 +169,9 @@ public sealed partial class Core : Event
 
     public override string Name => Path;
 
+    /// <summary>Whether the core has been started (<see cref="Start"/>): it has a thread, or is scheduled to run one.</summary>
+    public bool IsStarted => _frames.Count > 0 || Scheduled;
+
     /// <summary>Starts the core at the current time on <paramref name="stream"/> at CPL 3 (or CPL 0 for a kernel thread).</summary>
     public void Start(IOpStream stream, int cpl = 3)
     {
@@ -177,7 +180,7 @@ public sealed partial class Core : Event
         {
             throw new ArgumentOutOfRangeException(nameof(cpl), cpl, "The model has rings 0 and 3 only.");
         }
-        if (_frames.Count > 0 || Scheduled)
+        if (IsStarted)
         {
             throw new InvalidOperationException($"Core {Path} is already running.");
         }

@@ -9,7 +9,10 @@ namespace Sim.Models.Kernel;
 /// </summary>
 public sealed class Container
 {
-    internal Container(int index, ContainerConfiguration configuration) => (Index, Configuration) = (index, configuration);
+    internal Container(int index, ContainerConfiguration configuration, ulong allowedCpus) => (Index, Configuration, AllowedCpus) = (index, configuration, allowedCpus);
+
+    /// <summary>The CPUs its processes may run on (bit n for CPU n): its cpuset.</summary>
+    public ulong AllowedCpus { get; }
 
     /// <summary>The container's number on its kernel, in order of creation.</summary>
     public int Index { get; }

@@ -13,8 +13,10 @@ namespace Sim.Models.Kernel;
 /// <param name="PidNamespaceLevels">Pid namespaces the container's processes are nested in below the initial one.</param>
 /// <param name="CgroupLevels">Cgroup levels between the container and the root (a Docker container: /docker/ID, 2).</param>
 /// <param name="MemoryLimitBytes">The memory cgroup's limit, or null for none.</param>
-/// <param name="CpuQuota">The CPU cgroup's bandwidth limit as a share of the CPU (Docker's --cpus: cpu.cfs_quota_us over cpu.cfs_period_us), or null for none.</param>
-public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null, double? CpuQuota = null)
+/// <param name="CpuQuota">The CPU cgroup's bandwidth limit in CPUs (Docker's --cpus: cpu.cfs_quota_us over cpu.cfs_period_us), at most the kernel's CPUs, or null for none.</param>
+/// <param name="Cpuset">The CPUs the container's processes may run on (cpuset.cpus, Docker's --cpuset-cpus), or null: as many CPUs as the quota needs, given to the containers in turn, or every CPU without a quota.</param>
+public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null, double? CpuQuota = null,
+    IReadOnlyList<int>? Cpuset = null)
 {
     public static readonly ContainerConfiguration Default = new();
 
@@ -28,9 +30,13 @@ public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int Cgro
         {
             throw new ArgumentOutOfRangeException(nameof(CgroupLevels), CgroupLevels, "A container's cgroup lies 1 to 16 levels below the root here.");
         }
-        if (CpuQuota is { } q && !(q > 0 && q <= 1))
+        if (CpuQuota is { } q && !(q > 0 && q <= LinuxKernel.MostCpus))
         {
-            throw new ArgumentOutOfRangeException(nameof(CpuQuota), CpuQuota, "A CPU quota is a share of the kernel's one CPU: more than 0, at most 1.");
+            throw new ArgumentOutOfRangeException(nameof(CpuQuota), CpuQuota, $"A CPU quota is more than 0 CPUs and at most the kernel's ({LinuxKernel.MostCpus} at most).");
+        }
+        if (Cpuset is { } cpus && (cpus.Count == 0 || cpus.Any(c => c is < 0 or >= LinuxKernel.MostCpus)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Cpuset), string.Join(",", cpus), $"A cpuset names at least one CPU, each 0 to {LinuxKernel.MostCpus - 1}.");
         }
         if (MemoryLimitBytes is 0)
         {

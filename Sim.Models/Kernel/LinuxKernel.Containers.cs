@@ -14,6 +14,7 @@ public sealed partial class LinuxKernel
     private Counter? _oomKills;
     private Counter? _throttledPeriods;
     private ulong _periodMicroseconds; // of the current CPU bandwidth period
+    private int _nextPinnedCpu;        // where the next container with a quota and no cpuset is pinned from
 
     /// <summary>The CPU bandwidth period: the CFS default of 100 ms (cpu.cfs_period_us = 100000).</summary>
     public const ulong CpuPeriodMicroseconds = 100_000;
@@ -38,13 +39,46 @@ public sealed partial class LinuxKernel
             _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit");
             _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
         }
-        var container = new Container(_containers.Count, configuration);
+        var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
         _containers.Add(container);
         if (_net is not null && !_net.Sockets.ContainsKey(ServicePort(container)))
         {
             Bind(ServicePort(container)); // its service's port published as it starts (docker run -p): requests that come before the service reads wait in the socket
         }
         return container;
+    }
+
+    /// <summary>
+    /// The CPUs a new container may run on: its cpuset, which must name CPUs the kernel has; or,
+    /// with a quota, as many CPUs as the quota needs (rounded up), given to the containers in turn
+    /// from where the last one's ended, as a planner pins containers to cores; or every CPU.
+    /// </summary>
+    private ulong CpusetOf(ContainerConfiguration configuration)
+    {
+        int cpus = _cpus.Count;
+        if (configuration.CpuQuota is { } quota && quota > cpus)
+        {
+            throw new ArgumentException($"A CPU quota of {quota} CPUs is more than the kernel's {cpus}.", nameof(configuration));
+        }
+        if (configuration.Cpuset is { } set)
+        {
+            if (set.FirstOrDefault(c => c >= cpus, -1) is var missing and >= 0)
+            {
+                throw new ArgumentException($"The cpuset names CPU {missing}, and the kernel has CPUs 0 to {cpus - 1}.", nameof(configuration));
+            }
+            return set.Aggregate(0UL, (mask, c) => mask | (1UL << c));
+        }
+        if (configuration.CpuQuota is not { } q || cpus == 1)
+        {
+            return cpus == 64 ? ulong.MaxValue : (1UL << cpus) - 1;
+        }
+        ulong allowed = 0;
+        for (int i = 0; i < (int)Math.Ceiling(q); i++)
+        {
+            allowed |= 1UL << ((_nextPinnedCpu + i) % cpus);
+        }
+        _nextPinnedCpu = (_nextPinnedCpu + (int)Math.Ceiling(q)) % cpus;
+        return allowed;
     }
 
     /// <summary>The memory the first container's pages take, as its memory cgroup counts it; 0 without containers.</summary>
@@ -129,13 +163,13 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// CFS bandwidth control, sampled at the tick: the tick's time is charged to the current
-    /// process's container, which is throttled (its runnable processes held off the run queue)
+    /// CFS bandwidth control, sampled at the tick: each CPU's tick charges its time to the current
+    /// process's container (so a container running on three CPUs uses three ticks' worth), which is throttled (its runnable processes held off the run queue)
     /// once it has used its quota of the period; the current process leaves the CPU at once if
     /// the tick came over user code, or else on its way back to user mode
-    /// (<see cref="LeaveIfThrottled"/>). At each period's end every container's use starts again
-    /// from zero and the throttled ones' processes rejoin the run queue. Returns whether the
-    /// current process left the CPU.
+    /// (<see cref="LeaveIfThrottled"/>). At each period's end (counted by the first CPU's ticks)
+    /// every container's use starts again from zero and the throttled ones' processes rejoin the
+    /// run queues. Returns whether the current process left the CPU.
     /// </summary>
     private bool CpuBandwidthTick(ulong tickMicroseconds, bool preemptible)
     {
@@ -153,6 +187,10 @@ public sealed partial class LinuxKernel
                 _throttledPeriods!.Increment();
             }
             left = preemptible && LeaveIfThrottled(Current);
+        }
+        if (_this.Index > 0)
+        {
+            return left; // the period's timer runs on the first CPU: every CPU's tick charges, one advances the period
         }
         _periodMicroseconds += tickMicroseconds;
         if (_periodMicroseconds >= CpuPeriodMicroseconds)
@@ -197,12 +235,12 @@ public sealed partial class LinuxKernel
     /// <summary>Some container is throttled with processes waiting to run: the core idles until the period ends.</summary>
     private bool AnyThrottled => _containers.Exists(c => c.Throttled.Count > 0);
 
-    /// <summary>A process of a container exited: the container's end is where the core stands when its last one goes.</summary>
-    private static void LeaveContainer(Core core, Process dying)
+    /// <summary>A process of a container exited: the container's end is where the core stands when its last one goes (on an SMP kernel, every CPU's cycles summed up to then).</summary>
+    private void LeaveContainer(Core core, Process dying)
     {
         if (dying.Container is { } container && --container.LiveProcesses == 0)
         {
-            container.Ended = core.Mark();
+            container.Ended = Smp ? CoreMark.Sum(core.LocalTime, _cpus.Select(c => c.Core.Mark())) : core.Mark();
         }
     }
 }

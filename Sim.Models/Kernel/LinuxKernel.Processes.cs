@@ -163,7 +163,7 @@ public sealed partial class LinuxKernel
     {
         child.SliceTicks = (parent.SliceTicks + 1) / 2;
         parent.SliceTicks /= 2;
-        if (Smp && _cpus.FirstOrDefault(c => c.IsIdle) is { } idle)
+        if (Smp && IdleCpuFor(child) is { } idle)
         {
             // wake_up_new_task with SD_BALANCE_FORK: the child starts on an idle CPU, and the parent runs on.
             parent.SliceTicks = Math.Max(1, parent.SliceTicks);

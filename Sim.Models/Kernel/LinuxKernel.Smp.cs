@@ -131,16 +131,24 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>select_task_rq: the waker's CPU if it idles, else the CPU the process last ran on if it idles, else the first idle CPU, else the one it last ran on.</summary>
+    /// <summary>
+    /// select_task_rq among the CPUs the process may run on (its cpuset): the waker's CPU if it
+    /// idles, else the CPU the process last ran on if it idles, else the first idle CPU, else the
+    /// one it last ran on (or, when that is not allowed, the first allowed).
+    /// </summary>
     private PerCpu WakeTarget(Process p, PerCpu? waker)
     {
-        if (waker is { IsIdle: true })
+        if (waker is { IsIdle: true } && p.MayRunOn(waker.Index))
         {
             return waker;
         }
         PerCpu last = _cpus[p.LastCpu];
-        return last.IsIdle ? last : _cpus.FirstOrDefault(c => c.IsIdle) ?? last;
+        bool lastAllowed = p.MayRunOn(last.Index);
+        return lastAllowed && last.IsIdle ? last : IdleCpuFor(p) ?? (lastAllowed ? last : _cpus.First(c => p.MayRunOn(c.Index)));
     }
+
+    /// <summary>The first idle CPU <paramref name="p"/> may run on, or null.</summary>
+    private PerCpu? IdleCpuFor(Process p) => _cpus.FirstOrDefault(c => c.IsIdle && p.MayRunOn(c.Index));
 
     /// <summary>resched_task for an idle CPU: a reschedule IPI, sent from the waker's path, or arriving now when no CPU sends it (a timer's wake-up).</summary>
     private void Kick(PerCpu target, KernelPath? path)
@@ -156,8 +164,8 @@ public sealed partial class LinuxKernel
 
     /// <summary>
     /// idle_balance: this CPU has nothing ready, so it pulls the process that waited last on the
-    /// busy CPU with the most waiting (both run queues locked, in CPU order); null when no busy CPU
-    /// has a process waiting.
+    /// busy CPU with the most waiting, among those its cpuset allows here (both run queues locked,
+    /// in CPU order); null when no busy CPU has such a process waiting.
     /// </summary>
     private Process? PullWork(KernelPath path)
     {
@@ -169,7 +177,7 @@ public sealed partial class LinuxKernel
                 busiest = cpu;
             }
         }
-        if (busiest?.RunQueue.TakeLast(HeldByThrottle) is not { } p)
+        if (busiest?.RunQueue.TakeLast(HeldByThrottle, p => p.MayRunOn(_this.Index)) is not { } p)
         {
             return null;
         }
@@ -179,8 +187,8 @@ public sealed partial class LinuxKernel
         return p;
     }
 
-    /// <summary>Whether an idle CPU's tick or interrupt finds work to pull.</summary>
-    private bool WorkToPull => Smp && _cpus.Any(c => c != _this && HasWaiting(c));
+    /// <summary>Whether an idle CPU's tick or interrupt finds work to pull (a waiting process its cpuset allows here).</summary>
+    private bool WorkToPull => Smp && _cpus.Any(c => c != _this && HasWaiting(c) && c.RunQueue.Any(p => p.MayRunOn(_this.Index)));
 
     /// <summary>A CPU that runs a process and has others waiting (nr_running of 2 or more): one an idle CPU may pull; a process placed on an idle CPU is that CPU's to run.</summary>
     private static bool HasWaiting(PerCpu cpu) => cpu.RunQueue.Current is not null && cpu.RunQueue.Count > 0;

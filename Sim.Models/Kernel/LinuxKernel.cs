@@ -103,7 +103,8 @@ public sealed partial class LinuxKernel : ICoreHost
     /// <summary>
     /// Creates a process with no parent with its regions (the populated ones resident from the
     /// start), in <paramref name="container"/> if one is given (its populated pages charged to it,
-    /// at no cost). The first starts on core 0; later ones wait in the run queue for their turn.
+    /// at no cost). The first starts on core 0 (unless its cpuset leaves that CPU out: then core 0
+    /// idles and it is woken where it may run); later ones are woken as a new process would be.
     /// </summary>
     public Process Start(IProgram program, IReadOnlyList<MemoryRegion> regions, Container? container = null)
     {
@@ -130,13 +131,18 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         init.Space.TakeNewTables(); // made before the run: no path zeroes them
         _this = _cpus[0];
-        if (Current is not null)
+        Core core = _platform.BootCore;
+        if (core.IsStarted || !init.MayRunOn(0))
         {
+            if (!core.IsStarted)
+            {
+                core.LoadCr3BeforeStart(_kernelSpace.Pml4);
+                core.Start(_this.Idle, cpl: 0); // the boot CPU idles: the first process's cpuset leaves it out
+            }
             init.State = ProcessState.Ready;
             Wake(init, path: null);
             return init;
         }
-        Core core = _platform.BootCore;
         core.LoadCr3BeforeStart(init.Space.Pml4);
         Loaded(init.Mm);
         init.State = ProcessState.Running;

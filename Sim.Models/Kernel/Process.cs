@@ -72,6 +72,12 @@ public sealed class Process
 
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
+    /// <summary>The CPUs the process may run on (cpus_allowed, bit n for CPU n): its container's cpuset, or every CPU.</summary>
+    internal ulong AllowedCpus => Container?.AllowedCpus ?? ulong.MaxValue;
+
+    /// <summary>Whether the process may run on CPU <paramref name="cpu"/>.</summary>
+    internal bool MayRunOn(int cpu) => (AllowedCpus & (1UL << cpu)) != 0;
+
     /// <summary>The CPU the process last ran on (task_cpu): where a wake-up looks first.</summary>
     internal int LastCpu { get; set; }
 

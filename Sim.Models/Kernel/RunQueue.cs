@@ -28,23 +28,44 @@ public sealed class RunQueue
     /// <paramref name="held"/> says they may not (a throttled container's) leave the queue; null
     /// when none is left.
     /// </summary>
-    public Process? TakeNext(Func<Process, bool> held) => Take(held, fromBack: false);
-
-    /// <summary>Takes the last process that may run now (what a balancer pulls to another CPU: the one that waited least, so the least cache-hot on this one); null when none.</summary>
-    public Process? TakeLast(Func<Process, bool> held) => Take(held, fromBack: true);
-
-    private Process? Take(Func<Process, bool> held, bool fromBack)
+    public Process? TakeNext(Func<Process, bool> held)
     {
         ArgumentNullException.ThrowIfNull(held);
-        while ((fromBack ? _ready.Last : _ready.First) is { } end && held(end.Value))
+        while (_ready.First is { } front && held(front.Value))
         {
-            _ready.Remove(end);
+            _ready.Remove(front);
         }
-        if ((fromBack ? _ready.Last : _ready.First) is not { } taken)
+        if (_ready.First is not { } taken)
         {
             return null;
         }
         _ready.Remove(taken);
         return taken.Value;
     }
+
+    /// <summary>
+    /// Takes the last process that may run now and that <paramref name="movable"/> lets move
+    /// (what a balancer pulls to another CPU: the one that waited least, so the least cache-hot on
+    /// this one, among those allowed there); null when none.
+    /// </summary>
+    public Process? TakeLast(Func<Process, bool> held, Func<Process, bool> movable)
+    {
+        ArgumentNullException.ThrowIfNull(movable);
+        while (_ready.Last is { } end && held(end.Value))
+        {
+            _ready.Remove(end);
+        }
+        for (LinkedListNode<Process>? node = _ready.Last; node is not null; node = node.Previous)
+        {
+            if (movable(node.Value))
+            {
+                _ready.Remove(node);
+                return node.Value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether a waiting process satisfies <paramref name="test"/>.</summary>
+    public bool Any(Func<Process, bool> test) => _ready.Any(test);
 }

@@ -63,7 +63,8 @@ public class ContainerRunTests
         Assert.InRange(half.Outcome.SimulatedSeconds, busy * 1.6, busy * 2.2);
         Assert.True(half.Stat("host.kernel.container", "throttled_periods") >= 1);
         Assert.True(half.CyclesByCategory[CycleCategory.Idle] > 0, "the throttled container's time is the core's idle time");
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ContainerConfiguration(CpuQuota: 1.5).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ContainerConfiguration(CpuQuota: 0).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ContainerConfiguration(CpuQuota: 65).Validate()); // more CPUs than the kernel can have
     }
 
     [Fact]

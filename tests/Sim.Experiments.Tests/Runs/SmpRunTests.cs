@@ -63,7 +63,9 @@ public class SmpRunTests
     [InlineData("sockets: 3\n", "sockets must be 1 to 2 on nehalem-x5570")]
     [InlineData("cores_per_socket: 0\n", "cores_per_socket must be 1 to 4 on nehalem-x5570")]
     [InlineData("threads_per_core: 2\nhost_cores: 3\n", "give host_cores or the topology, not both")]
-    [InlineData("threads_per_core: 2\npreset: oslevel\n", "containers share a Linux-like kernel of one CPU")]
+    [InlineData("host_cores: 4\npreset: oslevel\ncontainer_cpuset: 0-9\n", "container_cpuset names CPU 9, and the host has CPUs 0 to 3")]
+    [InlineData("host_cores: 4\npreset: oslevel\ncontainer_cpuset: 2-\n", "container_cpuset must be a list of CPUs")]
+    [InlineData("host_cores: 2\npreset: oslevel\ncontainer_cpus: 3\n", "container_cpus must be more than 0 and at most the host's 2 CPU(s)")]
     public void A_topology_the_part_cannot_have_is_refused_with_the_file_and_line(string keys, string says)
     {
         string file = Path.Combine(Path.GetTempPath(), $"topology-{Guid.NewGuid():N}.yaml");
@@ -89,6 +91,7 @@ public class SmpRunTests
         Assert.Equal(4, smt.ResolveConsolidation().HostCores);
         Assert.Equal(2, smt.ResolveMachine().ThreadsPerCore);
         Assert.Equal(1, smt.Resolved()["sockets"]);
+        Assert.Equal("none", smt.Resolved()["cores_per_socket"]); // as given, so that the resolved scenario reads back the same
         Assert.Equal(new Sim.Models.Hardware.Topology(1, 4, 1), new WorkloadScenario { Workload = "kernel-build", Profile = "nehalem-x5570", HostCores = 3 }.ResolveTopology());
     }
 
@@ -106,5 +109,18 @@ public class SmpRunTests
         Assert.True(L2Misses(smt) > 3 * L2Misses(one), $"{L2Misses(smt)} L2 misses on two threads against {L2Misses(one)} time-shared");
         Assert.InRange(smt.Outcome.CoreCycles / (smt.Outcome.SimulatedSeconds * 2.93e9), 1.9, 2.1); // two logical CPUs' worth of time
         Assert.True(smt.Run.Value("host.cpu1", "instructions") > 1e7, "the second thread compiled");
+    }
+
+    [Fact]
+    public void Containers_run_on_every_core_of_the_host()
+    {
+        var four = new WorkloadScenario { Workload = "lat-fork", Profile = "nehalem-x5570", Preset = "oslevel", Size = 200, Guests = 4, HostCores = 4, ContainerCpus = 1 };
+        WorkloadRunResult r = four.RunOnce(1);
+        Assert.Equal(4, r.Guests.Count);
+        Assert.All(r.Guests, g => Assert.True(g.Finished));
+        for (int cpu = 0; cpu < 4; cpu++)
+        {
+            Assert.True(r.Run.Value($"host.cpu{cpu}", "cycles::User") > 0, $"CPU {cpu} ran a container's processes");
+        }
     }
 }
