@@ -42,6 +42,7 @@ internal static class RunCommand
         var sockets = new Option<int?>("--sockets") { Description = "With --workload: the host's sockets (default: the profile's once any of --sockets, --cores-per-socket, --threads-per-core is given; with none, the host is --host-cores cores)." };
         var coresPerSocket = new Option<int?>("--cores-per-socket") { Description = "With --workload: the cores of each socket (default: the profile's, as --sockets)." };
         var threadsPerCore = new Option<int?>("--threads-per-core") { Description = "With --workload: hardware threads per core, 2 for SMT where the part has it (default: the profile's, as --sockets)." };
+        var irqCpu = new Option<int>("--irq-cpu") { Description = "With --workload natively or under oslevel: the CPU the host kernel routes device interrupts to (their affinity, as /proc/irq/N/smp_affinity sets it).", DefaultValueFactory = _ => 0 };
         var syncQuantum = new Option<double?>("--sync-quantum-ns") { Description = "With --workload on several host cores: how far a core may run ahead of the others before it yields to them, in ns (default 0, exact time order; try 100 for speed, docs/performance.md)." };
         var processThreads = new Option<int>("--process-threads") { Description = "With --workload lock-counter, mutex-counter or tlb-shootdown: the process's threads, the main one included (default 1); with --host-cores N natively they run on N CPUs.", DefaultValueFactory = _ => 1 };
         var jobs = new Option<int>("--jobs") { Description = "With --workload kernel-build: parallel compiler jobs, as make -j (default 1); with --host-cores N natively, the jobs run on N CPUs.", DefaultValueFactory = _ => 1 };
@@ -60,12 +61,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -100,7 +101,7 @@ internal static class RunCommand
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus), ContainerCpuset = parse.GetValue(containerCpuset),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
-                    Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
+                    Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), IrqCpu = parse.GetValue(irqCpu), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
                     RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
                     HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
                     Outputs = parse.GetValue(outputs) ?? string.Join(",", WorkloadScenario.OutputKinds),

@@ -115,6 +115,10 @@ public static class WorkloadRun
         if (platform is Machine { Cores.Count: > 1 } machine)
         {
             linux.BringUpSecondaryCpus(machine.Cores);
+            if (machine.Configuration.IrqCpu != 0)
+            {
+                linux.SetIrqAffinity(machine.Configuration.IrqCpu); // CPU 0 is where boot routed them
+            }
         }
         Container? container = containers is null ? null : linux.AddContainer(containers); // the oslevel preset: the workload in a container of the one kernel
         host.SharedKernel = containers is null ? null : (platform, linux);

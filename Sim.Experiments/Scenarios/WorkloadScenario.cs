@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -131,6 +131,9 @@ public sealed record WorkloadScenario
             : new Topology(most.SocketsFor(HostCores), most.CoresPerSocket, 1);
     }
 
+    /// <summary>The logical CPU the host kernel routes device interrupts to (their affinity); natively and under oslevel.</summary>
+    public int IrqCpu { get; init; }
+
     /// <summary>The host's physical cores in use: the topology's, or <see cref="HostCores"/>.</summary>
     private int PhysicalCores => TopologyGiven ? ResolveTopology().Cores : HostCores;
 
@@ -198,6 +201,8 @@ public sealed record WorkloadScenario
         "sockets" => TopologyProblem("sockets", Sockets, t => t.Sockets),
         "cores_per_socket" => TopologyProblem("cores_per_socket", CoresPerSocket, t => t.CoresPerSocket),
         "threads_per_core" => TopologyProblem("threads_per_core", ThreadsPerCore, t => t.ThreadsPerCore),
+        "irq_cpu" => IrqCpu == 0 || (IrqCpu > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || IrqCpu < LogicalCpus)) ? null
+            : $"irq_cpu must be one of the host's CPUs, 0 to {LogicalCpus - 1} (got {IrqCpu})",
         "sync_quantum_ns" => SyncQuantumNs is >= 0 and <= Models.Memory.LineChannel.HorizonNanoseconds ? null
             : $"sync_quantum_ns must be 0 (exact order) to {Models.Memory.LineChannel.HorizonNanoseconds} nanoseconds (got {SyncQuantumNs})",
         "request_rate" => RequestRate switch
@@ -301,6 +306,10 @@ public sealed record WorkloadScenario
         }
         VirtualizationAxes axes = ResolveAxes();
         Runs.Consolidation consolidation = ResolveConsolidation();
+        if (IrqCpu != 0 && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            return $"irq_cpu routes the host kernel's device interrupts, and under preset '{Preset}' ({axes}) the host runs no kernel of its own here: leave it 0";
+        }
         if ((ContainerMemoryMiB is not null || ContainerCpus is not null || ContainerCpuset is not null) && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
         {
             string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : "container_cpuset";
@@ -424,6 +433,7 @@ public sealed record WorkloadScenario
         MemoryBytes = (ulong)GuestMemoryMiB << 20,
         CoresPerSocket = TopologyGiven ? ResolveTopology().CoresPerSocket : null,
         ThreadsPerCore = ResolveTopology().ThreadsPerCore,
+        IrqCpu = IrqCpu,
         SyncQuantumNanoseconds = SyncQuantumNs,
         Disk = Disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
         DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
@@ -454,6 +464,7 @@ public sealed record WorkloadScenario
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",
         ["threads_per_core"] = ThreadsPerCore is { } threads ? threads : "none",
+        ["irq_cpu"] = IrqCpu,
         ["sync_quantum_ns"] = SyncQuantumNs,
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",

@@ -136,10 +136,27 @@ public sealed partial class LinuxKernel
         BlockIo(core, path, p, (file.FirstSector + (page * 8)) * 512, write: false, (completion, buffer) =>
         {
             CachePage(file.Id, page, buffer);
-            completion.CopyRange(DirectMap.Of(buffer), user, 4096);
+            CopyToUser(completion, p, DirectMap.Of(buffer), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
         });
+    }
+
+    /// <summary>
+    /// copy_to_user of <paramref name="bytes"/> for <paramref name="p"/> from a completion: on the
+    /// completion's path when this CPU has the process's address space loaded (as on one CPU,
+    /// where the reader's tables stay loaded while the CPU idles), otherwise on the path that
+    /// switches to the process, after its tables are loaded: the read's remainder runs in the
+    /// reader's context, as do_generic_file_read's copy does after the page is unlocked.
+    /// </summary>
+    private void CopyToUser(KernelPath path, Process p, ulong fromLinear, ulong toUser, long bytes)
+    {
+        if (_this.LoadedMm == p.Mm)
+        {
+            path.CopyRange(fromLinear, toUser, bytes);
+            return;
+        }
+        p.OnSwitchIn += switchPath => switchPath.CopyRange(fromLinear, toUser, bytes);
     }
 
     /// <summary>write of 4 KiB from the process's data page at the file offset, into a page-cache page.</summary>

@@ -33,6 +33,8 @@ public sealed partial class LinuxKernel : ICoreHost
     private const long Enosys = -38;
 
     private readonly IPlatform _platform;
+    private readonly List<int> _routedPins = []; // the I/O APIC lines routed so far
+    private int _irqCpu;                         // where they are routed: CPU 0 unless set
     private readonly IPrivilegedOperations _ops;
     private readonly KernelText _text;
     private readonly DentryCache _dentries;
@@ -417,16 +419,41 @@ public sealed partial class LinuxKernel : ICoreHost
 
     /// <summary>
     /// Boot-time routing of I/O APIC line <paramref name="pin"/> to <paramref name="vector"/> on
-    /// core 0, unmasked: the high then the low half of its redirection entry, each selected
-    /// through IOREGSEL and written through IOWIN (82093AA data sheet). Not timed.
+    /// the CPU device interrupts go to (<see cref="SetIrqAffinity"/>; CPU 0 unless set), unmasked:
+    /// the high then the low half of its redirection entry, each selected through IOREGSEL and
+    /// written through IOWIN (82093AA data sheet). Not timed.
     /// </summary>
     private void RouteIrq(int pin, int vector, bool levelTriggered)
     {
         Devices.IoApic ioApic = _platform.Devices.IoApic;
-        ioApic.Write(0x00, (ulong)(0x11 + (2 * pin)));
-        ioApic.Write(0x10, 0); // destination: local APIC 0
+        SetDestination(ioApic, pin);
         ioApic.Write(0x00, (ulong)(0x10 + (2 * pin)));
         ioApic.Write(0x10, (uint)vector | (levelTriggered ? 1u << 15 : 0u));
+        _routedPins.Add(pin);
+    }
+
+    /// <summary>The destination APIC ID of line <paramref name="pin"/>: bits 63:56 of its entry, the top byte of the high half.</summary>
+    private void SetDestination(Devices.IoApic ioApic, int pin)
+    {
+        ioApic.Write(0x00, (ulong)(0x11 + (2 * pin)));
+        ioApic.Write(0x10, (ulong)_irqCpu << 24);
+    }
+
+    /// <summary>
+    /// The CPU every device interrupt is delivered to from now on, as writing its mask to
+    /// /proc/irq/N/smp_affinity does (irq_set_affinity reprograms the I/O APIC's redirection
+    /// entry): the device's interrupt handler, its softirq work and the wake-ups it makes then
+    /// start on that CPU. One CPU for all the lines here; not timed.
+    /// </summary>
+    public void SetIrqAffinity(int cpu)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(cpu);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(cpu, _cpus.Count);
+        _irqCpu = cpu;
+        foreach (int pin in _routedPins)
+        {
+            SetDestination(_platform.Devices.IoApic, pin);
+        }
     }
 
     /// <summary>
@@ -492,6 +519,11 @@ public sealed partial class LinuxKernel : ICoreHost
         if (Current is not { } prev || prev == next || prev.Mm != next.Mm)
         {
             LoadAddressSpace(path, next.Mm); // switch_mm; between two threads of one process the tables stay
+        }
+        if (next.OnSwitchIn is { } work)
+        {
+            next.OnSwitchIn = null;
+            work(path);
         }
         if (Smp)
         {

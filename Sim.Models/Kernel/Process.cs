@@ -70,6 +70,9 @@ public sealed class Process
     /// </summary>
     internal Action<Sim.Engine.Time.Tick>? OnReturnToUser { get; set; }
 
+    /// <summary>Kernel work of the process's that must run in its context, on the path that next switches to it (the copy of a read another CPU completed).</summary>
+    internal Action<KernelPath>? OnSwitchIn { get; set; }
+
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
     /// <summary>The CPUs the process may run on (cpus_allowed, bit n for CPU n): its container's cpuset, or every CPU.</summary>

@@ -7,11 +7,12 @@ namespace Sim.Models.Platform;
 /// <param name="Cores">The physical cores in use: the first ones of the machine's topology, socket by socket.</param>
 /// <param name="CoresPerSocket">How many cores each socket has, at most the profile's; null for the profile's own. The sockets are as many as the cores in use fill.</param>
 /// <param name="ThreadsPerCore">Hardware threads (logical CPUs) per core, at most the profile's: 2 turns SMT on.</param>
+/// <param name="IrqCpu">The logical CPU the kernel routes the machine's device interrupts to (their affinity, as /proc/irq/N/smp_affinity sets it).</param>
 /// <param name="SyncQuantumNanoseconds">On a machine of several cores, how far a core may run ahead of the others before it yields to them (<see cref="Cpu.Core.SyncQuantumCycles"/>); 0 for exact time order. A model parameter: docs/performance.md measures what it moves and what it saves.</param>
 public sealed record MachineConfiguration(
     int Cores, ulong MemoryBytes, PlatformTimings Timings, DiskKind Disk = DiskKind.SolidState, ulong DiskSectors = 64UL << 21, bool Nic = true,
     DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000, int? CoresPerSocket = null,
-    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds, int ThreadsPerCore = 1)
+    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds, int ThreadsPerCore = 1, int IrqCpu = 0)
 {
     /// <summary>The logical CPUs: every hardware thread of every core in use. Logical CPU <c>i</c> is thread <c>i / Cores</c> of core <c>i % Cores</c>, so the first <see cref="Cores"/> are on distinct cores, as Linux numbers Intel's.</summary>
     public int LogicalCpus => Cores * ThreadsPerCore;
@@ -61,6 +62,10 @@ public sealed record MachineConfiguration(
         if (ThreadsPerCore is < 1 or > 2 || LogicalCpus > 256)
         {
             throw new ArgumentOutOfRangeException(nameof(ThreadsPerCore), ThreadsPerCore, "A core runs 1 or 2 hardware threads, and a machine has at most 256 logical CPUs.");
+        }
+        if (IrqCpu < 0 || IrqCpu >= LogicalCpus)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IrqCpu), IrqCpu, $"Device interrupts go to one of the machine's logical CPUs, 0 to {LogicalCpus - 1}.");
         }
         if (SyncQuantumNanoseconds is < 0 or > Memory.LineChannel.HorizonNanoseconds)
         {

@@ -204,4 +204,36 @@ public class SmpKernelTests
         Assert.Equal(139, process.ExitCode);
         Assert.Equal(1, rig.Stat("host.kernel", "tlb_shootdowns"));
     }
+
+    /// <summary>Device interrupts beyond each CPU's ticks and IPIs: its EOIs less those.</summary>
+    private static double DeviceInterrupts(Rig rig, int cpu) =>
+        rig.Stat($"host.cpu{cpu}.apic", "eois") - rig.Stat($"host.cpu{cpu}.apic", "timer_interrupts") - rig.Stat($"host.cpu{cpu}.apic", "ipis_received");
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Device_interrupts_go_to_the_CPU_their_affinity_names(int cpu)
+    {
+        var rig = new Rig(2);
+        rig.Kernel.StartDisk();
+        rig.Kernel.SetIrqAffinity(cpu);
+        int file = rig.Kernel.Files.Create("data.bin", 4 * 4096);
+        IEnumerable<Op> Reads(Script s)
+        {
+            s.PendingArgument = file;
+            yield return Call(SyscallNumber.Open);
+            for (int page = 0; page < 4; page++)
+            {
+                s.PendingArgument = 3;
+                yield return Call(SyscallNumber.Read); // each page from the disk: a request and its completion interrupt
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        rig.Kernel.Start(new Script(Reads), Image);
+        rig.Run();
+        Assert.Equal(4, rig.Stat("host.disk0", "sectors_read") / 8);
+        Assert.True(DeviceInterrupts(rig, cpu) >= 4, $"CPU {cpu} took {DeviceInterrupts(rig, cpu)} device interrupts");
+        Assert.Equal(0, DeviceInterrupts(rig, 1 - cpu));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rig.Kernel.SetIrqAffinity(2));
+    }
 }
