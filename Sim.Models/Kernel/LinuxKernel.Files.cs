@@ -81,13 +81,24 @@ public sealed partial class LinuxKernel
     /// <summary>
     /// The path walk of open and stat (link_path_walk): for each component, the dcache hash
     /// bucket and the dentry are read; returns the file's inode line. The model's path is the
-    /// file's name.
+    /// file's name. On an SMP kernel, __d_lookup takes the dentry's d_lock (a spinlock at the head
+    /// of its line) to check it and count a reference, as 2.6 kernels before the RCU path walk of
+    /// 2.6.38 do, so CPUs walking the same directories pass their dentries' lines between them.
     /// </summary>
     private ulong WalkPath(KernelPath path, string name)
     {
         foreach (string prefix in DentryCache.Prefixes(name))
         {
-            path.Run(KernelRoutine.PathComponent).Load(_dentries.BucketOf(prefix)).Load(_dentries.DentryOf(prefix));
+            path.Run(KernelRoutine.PathComponent).Load(_dentries.BucketOf(prefix));
+            ulong dentry = _dentries.DentryOf(prefix);
+            if (Smp)
+            {
+                path.SpinLock(dentry).SpinUnlock(dentry);
+            }
+            else
+            {
+                path.Load(dentry);
+            }
         }
         return _dentries.InodeOf(name);
     }

@@ -193,7 +193,7 @@ public sealed partial class LinuxKernel
     {
         foreach ((ulong table, ulong link) in space.TakeNewTables())
         {
-            path.Run(KernelRoutine.PageAllocator).ZeroPage(table);
+            PageAllocator(path).ZeroPage(table);
             _ops.UpdatePageTableEntry(path, link);
         }
     }
@@ -203,7 +203,36 @@ public sealed partial class LinuxKernel
     /// kernel's master table (fork and exec both make one).
     /// </summary>
     private void AllocatePgd(KernelPath path, AddressSpaceBuilder space) =>
-        path.Run(KernelRoutine.PageAllocator).ZeroLines(space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, space.Pml4 + 2048, 32);
+        PageAllocator(path).ZeroLines(space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, space.Pml4 + 2048, 32);
+
+    /// <summary>pcp->batch: pages moved between a CPU's free lists and its zone at once (zone_batchsize in mm/page_alloc.c: 31 for a zone of more than about 128 MiB).</summary>
+    private const int ZoneBatch = 31;
+
+    /// <summary>
+    /// The page allocator, <paramref name="times"/> pages taken or given back: the per-CPU free
+    /// lists' fast path (<see cref="KernelRoutine.PageAllocator"/>, on this CPU's lines) and, on an
+    /// SMP kernel, once every <see cref="ZoneBatch"/> of them on a CPU, a batch moved between the
+    /// CPU's lists and the zone under the zone's lock, which every CPU shares (rmqueue_bulk and
+    /// free_pcppages_bulk in mm/page_alloc.c). One zone: the model does not split memory into
+    /// zones or nodes.
+    /// </summary>
+    private KernelPath PageAllocator(KernelPath path, int times = 1)
+    {
+        path.Run(KernelRoutine.PageAllocator, times);
+        if (!Smp)
+        {
+            return path;
+        }
+        for (int t = 0; t < times; t++)
+        {
+            if (++_this.PageAllocatorCalls % ZoneBatch == 0)
+            {
+                path.SpinLock(_zoneLock).Run(AddedRoutine.ZoneBatch).SpinUnlock(_zoneLock);
+                _zoneBatches!.Increment();
+            }
+        }
+        return path;
+    }
 
     /// <summary>One mapping fewer (<see cref="PageFrames.Release"/>); a page that goes back to the allocator is uncharged from its memory cgroup.</summary>
     private void Release(KernelPath path, ulong frame)

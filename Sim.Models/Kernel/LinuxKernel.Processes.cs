@@ -57,7 +57,7 @@ public sealed partial class LinuxKernel
         path.Run(KernelRoutine.Fork);
         Process child = NewProcess(parent, parent.Regions, parent.Program.ForkChild());
         ProcessKernelMemory from = parent.KernelMemory, to = child.KernelMemory;
-        path.Run(KernelRoutine.PageAllocator, times: 3)
+        PageAllocator(path, times: 3)
             .CopyLines(from.Task, to.Task, KernelObjects.TaskStructLines)
             .CopyLines(from.StackBottom, to.StackBottom, 1) // thread_info
             .CopyLines(from.SavedRegisters, to.SavedRegisters, KernelObjects.SavedRegisterLines)
@@ -111,7 +111,7 @@ public sealed partial class LinuxKernel
             SetWordAt(word, (uint)thread.Pid);
         }
         ProcessKernelMemory from = parent.KernelMemory, to = thread.KernelMemory;
-        path.Run(KernelRoutine.PageAllocator, times: 3)
+        PageAllocator(path, times: 3)
             .CopyLines(from.Task, to.Task, KernelObjects.TaskStructLines)
             .CopyLines(from.StackBottom, to.StackBottom, 1)
             .CopyLines(from.SavedRegisters, to.SavedRegisters, KernelObjects.SavedRegisterLines);
@@ -315,7 +315,7 @@ public sealed partial class LinuxKernel
 
     private void Reap(KernelPath path, Process parent, Process child)
     {
-        path.Run(KernelRoutine.Wait).Run(KernelRoutine.PageAllocator, times: 3).Load(child.KernelMemory.Task); // release_task frees the stack and task structures
+        PageAllocator(path.Run(KernelRoutine.Wait), times: 3).Load(child.KernelMemory.Task); // release_task frees the stack and task structures
         FreeKernelMemory(child);
         parent.Children.Remove(child);
         parent.Program.SyscallReturned(child.Pid);

@@ -19,12 +19,16 @@ public sealed class PageFrames
     private readonly PhysicalMemory _memory;
     private readonly ulong _memMap;
     private readonly Dictionary<ulong, int> _references = [];
+    private readonly Action<KernelPath> _allocator;
 
     /// <summary>Lays mem_map out in <paramref name="memory"/>: one descriptor of <see cref="KernelObjects.PageDescriptorBytes"/> per frame, contiguous, from never-used memory.</summary>
-    public PageFrames(PhysicalMemory memory)
+    /// <param name="memory">The memory whose frames are counted.</param>
+    /// <param name="allocator">The page allocator's work for one page taken or given back (the kernel's: its per-CPU lists and zone lock); <see cref="KernelRoutine.PageAllocator"/> alone by default.</param>
+    public PageFrames(PhysicalMemory memory, Action<KernelPath>? allocator = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         _memory = memory;
+        _allocator = allocator ?? (path => path.Run(KernelRoutine.PageAllocator));
         _memMap = memory.AllocateContiguous((memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
     }
 
@@ -43,7 +47,8 @@ public sealed class PageFrames
         ArgumentNullException.ThrowIfNull(path);
         ulong frame = _memory.AllocateFrame();
         _references[frame] = 1;
-        path.Run(KernelRoutine.PageAllocator).Store(Descriptor(frame));
+        _allocator(path);
+        path.Store(Descriptor(frame));
         return frame;
     }
 
@@ -76,7 +81,7 @@ public sealed class PageFrames
         }
         _references.Remove(frame);
         _memory.FreeFrame(frame);
-        path.Run(KernelRoutine.PageAllocator);
+        _allocator(path);
         return true;
     }
 }

@@ -39,6 +39,9 @@ public sealed class PerCpu
     /// <summary>TLB flushes other CPUs asked of this one and it has not done yet: the address space, its pages, and the word to acknowledge on.</summary>
     internal Queue<(MemoryDescriptor Mm, List<ulong> Pages, ulong Ack)> FlushRequests { get; } = new();
 
+    /// <summary>Pages this CPU's page allocator took or gave back: every pcp->batch of them, a batch moves under the zone lock.</summary>
+    internal long PageAllocatorCalls { get; set; }
+
     /// <summary>Nothing running and nothing ready: the CPU sits in its idle loop.</summary>
     public bool IsIdle => RunQueue.Current is null && RunQueue.Count == 0;
 }

@@ -236,4 +236,31 @@ public class SmpKernelTests
         Assert.Equal(0, DeviceInterrupts(rig, 1 - cpu));
         Assert.Throws<ArgumentOutOfRangeException>(() => rig.Kernel.SetIrqAffinity(2));
     }
+
+    [Fact]
+    public void Pages_come_from_per_CPU_lists_refilled_in_batches_under_the_shared_zone_lock()
+    {
+        const int Pages = 310;
+        var rig = new Rig(2);
+        var region = new MemoryRegion("heap", ExecutableImage.HeapBase, Pages, Writable: true, Populated: false);
+        for (int p = 0; p < 2; p++)
+        {
+            rig.Kernel.Start(new Script(_ => [.. Enumerable.Range(0, Pages).Select(i => Op.Store(ExecutableImage.HeapBase + ((ulong)i * 4096))), Call(SyscallNumber.Exit)]), [.. Image, region]);
+        }
+        rig.Run();
+        Assert.Equal(2 * Pages, rig.Stat("host.kernel", "demand_zero_faults"));
+        // Every page a fault takes, and the page tables and frees besides: a batch per 31 on each CPU.
+        Assert.InRange(rig.Stat("host.kernel", "zone_batches"), 2 * Pages / 31, 4 * Pages / 31);
+    }
+
+    [Fact]
+    public void A_path_walk_on_an_SMP_kernel_takes_each_dentry_s_lock()
+    {
+        var rig = new Rig(2);
+        int file = rig.Kernel.Files.Create("/usr/lib/libc.so", 4096);
+        var walker = new Script(s => Enumerable.Range(0, 10).SelectMany(_ => { s.PendingArgument = file; return new[] { Call(SyscallNumber.Stat) }; }).Append(Call(SyscallNumber.Exit)));
+        rig.Kernel.Start(walker, Image);
+        rig.Run();
+        Assert.True(rig.Stat("host.cpu0", "lock_acquisitions") >= 30, "three components' d_lock on each of ten walks");
+    }
 }
