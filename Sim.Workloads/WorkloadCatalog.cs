@@ -22,6 +22,7 @@ public static class WorkloadCatalog
         (new LockCounter(), 1_000L),
         (new LockCounter(mutex: true), 1_000L),
         (new TlbShootdown(), 200L),
+        (new StreamThreads(), 100_000L),
         (new StreamTriad(), 200_000L),
         (new Gups(), 200_000L),
         (new Compute(), 500_000L),

@@ -55,7 +55,7 @@ public class SmpRunTests
     [Fact]
     public void Threads_are_refused_for_a_workload_that_has_none()
     {
-        Assert.Contains("process_threads is for the threaded workloads (lock-counter, mutex-counter, tlb-shootdown)", new WorkloadScenario { Workload = "web", Threads = 2 }.Problem("process_threads"), StringComparison.Ordinal);
+        Assert.Contains("process_threads is for the threaded workloads (lock-counter, mutex-counter, tlb-shootdown, stream-threads)", new WorkloadScenario { Workload = "web", Threads = 2 }.Problem("process_threads"), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -122,5 +122,19 @@ public class SmpRunTests
         {
             Assert.True(r.Run.Value($"host.cpu{cpu}", "cycles::User") > 0, $"CPU {cpu} ran a container's processes");
         }
+    }
+
+    /// <summary>
+    /// STREAM's triad on 1 and 4 cores of one Nehalem socket and on 8 cores of two: the four
+    /// share their socket's memory controller, so they gain but not fourfold; the eight gain
+    /// nothing more, because the arrays are all in the first socket's memory.
+    /// </summary>
+    [Fact]
+    public void Streaming_threads_share_their_socket_s_memory_bandwidth()
+    {
+        var s = new WorkloadScenario { Workload = "stream-threads", Profile = "nehalem-x5570", Size = 30_000, HostCores = 8 };
+        double one = Figure(s.RunOnce(1), "bandwidth"), four = Figure((s with { Threads = 4 }).RunOnce(1), "bandwidth"), eight = Figure((s with { Threads = 8 }).RunOnce(1), "bandwidth");
+        Assert.True(four > 2 * one && four < 3.9 * one, $"{four:F0} MB/s on four cores against {one:F0} on one");
+        Assert.True(eight < 1.1 * four, $"{eight:F0} MB/s on eight cores of two sockets against {four:F0} on four of one");
     }
 }

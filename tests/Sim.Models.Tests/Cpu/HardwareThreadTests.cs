@@ -3,28 +3,14 @@ using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Memory;
-using Sim.Models.Paging;
 using Sim.Models.Platform;
 
 namespace Sim.Models.Tests.Cpu;
 
 public class HardwareThreadTests
 {
-    private sealed class Host : ICoreHost
-    {
-        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException($"{vector} at {faultAddress:X}");
-
-        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
-
-        public IOpStream OnInterrupt(Core core, int vector) => throw new InvalidOperationException();
-
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) => throw new InvalidOperationException();
-
-        public IOpStream? OnStreamEnd(Core core) => null;
-    }
-
     private static Machine Smt(HardwareProfile profile, int cores) =>
-        new(new Simulator(1), profile, MachineConfiguration.Default with { Cores = cores, ThreadsPerCore = 2 }, _ => new Host());
+        new(new Simulator(1), profile, MachineConfiguration.Default with { Cores = cores, ThreadsPerCore = 2 }, _ => new BareHost());
 
     [Fact]
     public void A_core_s_two_threads_are_logical_CPUs_numbered_after_every_core_s_first_and_share_its_caches()
@@ -39,7 +25,7 @@ public class HardwareThreadTests
             Assert.Same(m.Cores[c].Memory, m.Cores[c + 4].Memory); // L1s and L2 are the core's
             Assert.NotSame(m.Cores[c].Mmu, m.Cores[c + 4].Mmu);     // each thread its own CR3 and TLB share
         }
-        Assert.Null(new Machine(new Simulator(1), HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = 4 }, _ => new Host()).Cores[0].Sibling);
+        Assert.Null(new Machine(new Simulator(1), HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = 4 }, _ => new BareHost()).Cores[0].Sibling);
         MemoryPath l1 = m.Cores[0].Memory;
         l1.Access(0x10_0000, MemoryAccessKind.Read);
         Assert.Equal(HardwareProfiles.NehalemX5570.L1Data.LatencyCycles, m.Cores[4].Memory.Access(0x10_0000, MemoryAccessKind.Read)); // the sibling's load hits the shared L1

@@ -12,24 +12,11 @@ public class SpinLockTests
     private const ulong Lock = 0xFFFF_8000_0020_0000;
     private const int Rounds = 200, Inside = 100, Outside = 100;
 
-    private sealed class Host : ICoreHost
-    {
-        public ExceptionResponse OnException(Core core, ExceptionVector vector, PageFaultErrorCode errorCode, ulong faultAddress) => throw new InvalidOperationException($"{vector} at {faultAddress:X}");
-
-        public IOpStream OnSyscall(Core core, ulong number) => throw new InvalidOperationException();
-
-        public IOpStream OnInterrupt(Core core, int vector) => throw new InvalidOperationException();
-
-        public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) => throw new InvalidOperationException();
-
-        public IOpStream? OnStreamEnd(Core core) => null;
-    }
-
     /// <summary><paramref name="cores"/> Nehalem cores each take and release one lock <see cref="Rounds"/> times, with work inside and outside.</summary>
     private static (Simulator Sim, Machine Machine, ulong Word) Contend(int cores)
     {
         var sim = new Simulator(1);
-        var machine = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = cores }, _ => new Host());
+        var machine = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = cores }, _ => new BareHost());
         AddressSpaceBuilder space = machine.NewAddressSpace();
         ulong frame = machine.Memory.AllocateFrame();
         space.Map4K(Lock, frame, PageEntry.Writable);
