@@ -149,7 +149,7 @@ public sealed record WorkloadScenario
     /// <summary>kernel-build's parallel jobs (make -j); 1 for every other workload.</summary>
     public int Jobs { get; init; } = 1;
 
-    /// <summary>The threads of a threaded workload's process (lock-counter, mutex-counter, tlb-shootdown, stream-threads); 1 for the others.</summary>
+    /// <summary>The threads of a threaded workload's process (oltp, lock-counter, mutex-counter, tlb-shootdown, stream-threads); 1 for the others.</summary>
     public int Threads { get; init; } = 1;
 
     /// <summary>Each guest's memory in MiB: a virtual machine's, reserved whole on the host; the machine's, natively.</summary>

@@ -78,11 +78,13 @@ public sealed partial class LinuxKernel
         path.Execute(Op.MmioRead(Abar + AhciDisk.Is)).Execute(Op.MmioRead(Abar + AhciDisk.PxIs));
         return new StagedStream(path.ToStream(), () =>
         {
+            Enter(core); // each stage is built when the one before has run: other CPUs' traps may have come between
             KernelPath acknowledge = NewPath()
                 .Execute(Op.MmioWrite(Abar + AhciDisk.PxIs, core.LastReadValue))
                 .Execute(Op.MmioRead(Abar + AhciDisk.PxSact));
             return new StagedStream.Stage(acknowledge.ToStream(), () =>
             {
+                Enter(core);
                 AhciState ahci = _ahci!;
                 uint done = ahci.Outstanding & ~(uint)core.LastReadValue;
                 KernelPath rest = NewPath();

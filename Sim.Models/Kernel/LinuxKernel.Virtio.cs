@@ -93,6 +93,7 @@ public sealed partial class LinuxKernel
         }
         return new StagedStream(path.ToStream(), () =>
         {
+            Enter(core); // built when the read has run: other CPUs' traps may have come between
             KernelPath rest = NewPath();
             if (acknowledge)
             {

@@ -9,9 +9,12 @@ namespace Sim.Workloads.Processes;
 /// An OLTP-like transaction mix: per transaction, query work over a 1 MiB buffer pool (2,000
 /// instructions, 50 random loads, 10 stores), two 4 KiB random reads and one 4 KiB random write
 /// to the disk, one at a time. The mix is an assumption in the spirit of small-transaction
-/// database work; figure of merit: transactions per second.
+/// database work; figure of merit: transactions per second. With concurrent clients
+/// (<c>process_threads</c>), the server runs a thread per client connection, as a thread-per-
+/// connection database does, each doing its share of the transactions over the one buffer pool,
+/// so that several of them wait on the disk at once (the pool's own locking is not modelled).
 /// </summary>
-public sealed class Oltp : ProcessWorkload
+public sealed class Oltp : ThreadedProcessWorkload
 {
     private const ulong Pool = 0x0000_0000_1000_0000;
     private const ulong PoolBytes = 1UL << 20;
@@ -19,17 +22,21 @@ public sealed class Oltp : ProcessWorkload
 
     public override string Name => "oltp";
 
-    public override string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions)";
+    public override string Description => "transactions of query work on a 1 MiB buffer pool, two 4 KiB random reads and one write (size = transactions; process_threads = concurrent clients)";
 
-    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("pool", Pool, PoolBytes / 4096, Writable: true));
+    protected override ThreadedProcessWorkload New() => new Oltp();
+
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) =>
+        Image(textPages: 64, dataPages: Math.Max(16UL, DataPagesForThreads), stackPages: 8, new MemoryRegion("pool", Pool, PoolBytes / 4096, Writable: true));
 
     public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        RandomStream random = context.Random.For("workload.oltp.thread0");
-        long transactions = context.Size;
-        IEnumerable<Op> Body(ScriptProgram p)
+        int next = 0;
+        IEnumerable<Op> Client(ScriptProgram p, int client)
         {
+            RandomStream random = context.Random.For($"workload.oltp.thread{client}");
+            long transactions = (context.Size / Threads) + (client < context.Size % Threads ? 1 : 0);
             for (long t = 0; t < transactions; t++)
             {
                 for (int i = 0; i < 50; i++)
@@ -49,9 +56,13 @@ public sealed class Oltp : ProcessWorkload
                 p.PendingArgument = (long)(random.NextBelow(DataBytes / 4096) * 4096);
                 yield return Call(SyscallNumber.Pwrite64);
             }
-            yield return Call(SyscallNumber.Exit);
         }
-        return new ScriptProgram(Body);
+        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(Client(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
+        return new ScriptProgram(Main, () =>
+        {
+            int client = ++next; // the threads are cloned in order: each serves the next client
+            return new ScriptProgram(p => Client(p, client).Append(Call(SyscallNumber.Exit)));
+        });
     }
 
     public override IReadOnlyList<string> FigureNames => ["transactions"];

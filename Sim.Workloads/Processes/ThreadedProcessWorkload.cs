@@ -39,7 +39,10 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
     protected abstract ThreadedProcessWorkload New();
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) =>
-        Image(textPages: 4, dataPages: 1 + (ulong)(((Threads * LineBytes) + PageBytes - 1) / PageBytes), stackPages: 4);
+        Image(textPages: 4, dataPages: DataPagesForThreads, stackPages: 4);
+
+    /// <summary>The data pages the threads need: the first page, for the workload's own words, then the thread descriptors' ID words.</summary>
+    protected ulong DataPagesForThreads => 1 + (ulong)(((Threads * LineBytes) + PageBytes - 1) / PageBytes);
 
     /// <summary>The ID word of thread <paramref name="thread"/>'s descriptor (the tid field of glibc's struct pthread).</summary>
     private static ulong TidWord(int thread) => ExecutableImage.DataBase + PageBytes + (ulong)(thread * LineBytes);
