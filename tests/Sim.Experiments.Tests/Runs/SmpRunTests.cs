@@ -151,4 +151,18 @@ public class SmpRunTests
         Assert.True(four > 1.3 * one, $"{four:F0} transactions/s with four clients against {one:F0} with one");
         Assert.True(four < 3_300, $"{four:F0} transactions/s, more than the drive's 3,300 random writes a second");
     }
+
+    /// <summary>Three web containers on two CPUs send their answers from both through the one NIC: every request is answered once.</summary>
+    [Fact]
+    public void Web_containers_on_several_cores_answer_every_request_once()
+    {
+        var s = new WorkloadScenario { Workload = "web", Profile = "nehalem-x5570", Preset = "oslevel", RequestRate = 500, Size = 100, Guests = 3, HostCores = 2 };
+        WorkloadRunResult r = s.RunOnce(1);
+        Assert.All(r.Guests, g =>
+        {
+            Assert.True(g.Finished);
+            Assert.Equal(0, g.FiguresOfMerit.Single(m => m.Name == "requests_lost").Value);
+            Assert.False(double.IsNaN(g.FiguresOfMerit.Single(m => m.Name == "response_p99").Value));
+        });
+    }
 }
