@@ -84,6 +84,25 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>spin_unlock of the ticket lock whose word is at <paramref name="physicalAddress"/>.</summary>
     public KernelPath SpinUnlock(ulong physicalAddress) => Execute(Op.SpinUnlock(DirectMap.Of(physicalAddress)));
 
+    /// <summary>
+    /// spin_lock_irqsave: interrupts off on this CPU (local_irq_save), then the lock, for locks an
+    /// interrupt handler also takes (the run queues', the zone's): a handler that came in under
+    /// the holder would spin on its own CPU's lock for ever.
+    /// </summary>
+    public KernelPath SpinLockIrqSave(ulong physicalAddress)
+    {
+        operations.DisableInterrupts(this);
+        return SpinLock(physicalAddress);
+    }
+
+    /// <summary>spin_unlock_irqrestore: the lock released, then the interrupt flag as it was.</summary>
+    public KernelPath SpinUnlockIrqRestore(ulong physicalAddress)
+    {
+        SpinUnlock(physicalAddress);
+        operations.RestoreInterrupts(this);
+        return this;
+    }
+
     /// <summary>A locked read-modify-write (an atomic counter or bit operation) through the direct map.</summary>
     public KernelPath Atomic(ulong physicalAddress)
     {

@@ -227,7 +227,7 @@ public sealed partial class LinuxKernel
         {
             if (++_this.PageAllocatorCalls % ZoneBatch == 0)
             {
-                path.SpinLock(_zoneLock).Run(AddedRoutine.ZoneBatch).SpinUnlock(_zoneLock);
+                path.SpinLockIrqSave(_zoneLock).Run(AddedRoutine.ZoneBatch).SpinUnlockIrqRestore(_zoneLock);
                 _zoneBatches!.Increment();
             }
         }

@@ -125,7 +125,7 @@ public sealed partial class LinuxKernel
         PerCpu target = Smp ? WakeTarget(p, path is null ? null : _this) : _this;
         if (Smp && path is not null)
         {
-            path.SpinLock(target.RunQueueLock).Run(AddedRoutine.RemoteWakeup).SpinUnlock(target.RunQueueLock);
+            path.SpinLockIrqSave(target.RunQueueLock).Run(AddedRoutine.RemoteWakeup).SpinUnlockIrqRestore(target.RunQueueLock);
         }
         bool wasIdle = target.IsIdle;
         target.RunQueue.Enqueue(p);
@@ -186,7 +186,7 @@ public sealed partial class LinuxKernel
             return null;
         }
         (PerCpu a, PerCpu b) = _this.Index < busiest.Index ? (_this, busiest) : (busiest, _this);
-        path.SpinLock(a.RunQueueLock).SpinLock(b.RunQueueLock).Run(AddedRoutine.LoadBalance).SpinUnlock(b.RunQueueLock).SpinUnlock(a.RunQueueLock);
+        path.SpinLockIrqSave(a.RunQueueLock).SpinLock(b.RunQueueLock).Run(AddedRoutine.LoadBalance).SpinUnlock(b.RunQueueLock).SpinUnlockIrqRestore(a.RunQueueLock);
         _migrations!.Increment();
         return p;
     }

@@ -511,7 +511,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _contextSwitches.Increment();
         if (Smp)
         {
-            path.SpinLock(_this.RunQueueLock); // schedule() holds this CPU's run queue lock across the switch
+            path.SpinLockIrqSave(_this.RunQueueLock); // schedule() holds this CPU's run queue lock across the switch, interrupts off
         }
         // switch_to: the next task's structure is read and its kernel stack becomes the stack.
         CgroupCpuAccounting(path);
@@ -527,7 +527,7 @@ public sealed partial class LinuxKernel : ICoreHost
         }
         if (Smp)
         {
-            path.SpinUnlock(_this.RunQueueLock); // finish_task_switch
+            path.SpinUnlockIrqRestore(_this.RunQueueLock); // finish_task_switch
         }
         next.LastCpu = _this.Index;
         next.State = ProcessState.Running;
