@@ -155,10 +155,6 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
                 _tdh = v;
                 break;
             case Tdt:
-                if (Behind(v))
-                {
-                    break; // a stale doorbell: see Behind
-                }
                 _tdt = v;
                 StartTransmit();
                 break;
@@ -174,19 +170,6 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     }
 
     private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
-
-    /// <summary>
-    /// Whether a transmit tail written now lies behind the one last written (by less than half
-    /// the ring). A driver never moves the tail back: it fills descriptors and writes the tail
-    /// under its transmit queue's lock. The model's SMP kernel fills them when it builds a path
-    /// and writes the tail when the path runs, so two CPUs' sends can reach the card in the other
-    /// order; the card then keeps the furthest tail, as the lock would have made it.
-    /// </summary>
-    private bool Behind(uint tail)
-    {
-        uint entries = RingEntries(_tdlen);
-        return entries > 0 && tail < entries && tail != _tdt && ((_tdt - tail + entries) % entries) < entries / 2;
-    }
 
     private void StartTransmit()
     {

@@ -99,7 +99,16 @@ public sealed partial class LinuxKernel
         p.Program.SyscallReturned(bytes);
     }
 
-    /// <summary>The e1000's transmit: a descriptor written in memory, and one TDT write.</summary>
+    /// <summary>
+    /// The value of a TDT write that stands for the driver's transmit tail as it is when the write
+    /// runs (<see cref="OnDeviceAccess"/> puts it in): a driver fills descriptors and writes the tail
+    /// under its transmit queue's lock, so the tail it writes is never behind one written before.
+    /// The model's SMP kernel fills a descriptor when it builds a path and writes the tail when the
+    /// path runs, so a tail fixed at build time could reach the card after a later one.
+    /// </summary>
+    private const ulong CurrentTxTail = ulong.MaxValue;
+
+    /// <summary>The e1000's transmit: a descriptor written in memory, and one TDT write (on an SMP kernel, of the tail as it is when the write runs).</summary>
     private void E1000Transmit(KernelPath path, ulong buffer, int frame)
     {
         E1000State e = _e1000!;
@@ -108,7 +117,7 @@ public sealed partial class LinuxKernel
         Memory.WriteUInt64(descriptor + 8, (ulong)frame | ((ulong)(Devices.Nic8254x.CmdEop | Devices.Nic8254x.CmdRs) << 24));
         path.Store(descriptor).Store(descriptor + 8);
         e.TxTail = (e.TxTail + 1) % RingEntries;
-        path.Execute(Op.MmioWrite(PlatformDevices.NicBase + Devices.Nic8254x.Tdt, (ulong)e.TxTail));
+        path.Execute(Op.MmioWrite(PlatformDevices.NicBase + Devices.Nic8254x.Tdt, Smp ? CurrentTxTail : (ulong)e.TxTail));
     }
 
     /// <summary>recvfrom: a queued datagram is copied out at once; otherwise the caller blocks until the NIC's interrupt brings one.</summary>
