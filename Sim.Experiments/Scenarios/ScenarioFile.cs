@@ -94,6 +94,7 @@ public static class ScenarioFile
         "container_memory_mib" => s with { ContainerMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         "container_cpus" => s with { ContainerCpus = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "container_cpuset" => s with { ContainerCpuset = value == "none" ? null : value },
+        "container_shares" => s with { ContainerShares = value == "none" ? null : value },
         "guests" => s with { Guests = WholeNumber(where, key, value) },
         "guest_workloads" => s with { GuestWorkloads = value == "none" ? null : value },
         "host_processes" => s with { HostProcesses = WholeNumber(where, key, value) },

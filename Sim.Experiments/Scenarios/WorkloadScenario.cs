@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -86,6 +86,24 @@ public sealed record WorkloadScenario
     /// or every CPU without a quota.
     /// </summary>
     public string? ContainerCpuset { get; init; }
+
+    /// <summary>
+    /// The containers' CPU weights (oslevel; cpu.shares, Docker's --cpu-shares), a comma list whose
+    /// k-th value is the k-th container's and whose last is every later one's ("2048,512": the
+    /// first container twice the default, the others half); null for 1024 each.
+    /// </summary>
+    public string? ContainerShares { get; init; }
+
+    /// <summary>The weights <see cref="ContainerShares"/> gives, or null when it is not given or not a list of whole numbers.</summary>
+    private int[]? SharesList
+    {
+        get
+        {
+            string[]? items = ContainerShares?.Split(',', StringSplitOptions.TrimEntries);
+            return items is null || items.Any(i => !int.TryParse(i, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+                ? null : [.. items.Select(i => int.Parse(i, System.Globalization.CultureInfo.InvariantCulture))];
+        }
+    }
 
     /// <summary>The CPUs <see cref="ContainerCpuset"/> names, ascending, or null when it is not given or not a CPU list.</summary>
     private int[]? CpusetCpus => ContainerCpuset is null ? null : CpuList.Parse(ContainerCpuset);
@@ -194,6 +212,8 @@ public sealed record WorkloadScenario
         "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
             : $"container_cpus must be more than 0 and at most the host's {LogicalCpus} CPU(s) (got {ContainerCpus})",
         "container_cpuset" => ContainerCpusetProblem(),
+        "container_shares" => ContainerShares is null || SharesList is { } shares && shares.All(w => w is >= ContainerConfiguration.LeastShares and <= ContainerConfiguration.MostShares) ? null
+            : $"container_shares must be a weight or a comma list of weights, each {ContainerConfiguration.LeastShares} to {ContainerConfiguration.MostShares}, as cpu.shares takes (got '{ContainerShares}')",
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
         "guest_workloads" => GuestWorkloadsProblem(),
         "host_processes" => HostProcesses is >= 0 and <= Runs.Consolidation.MaxHostProcesses ? null : $"host_processes must be 0 to {Runs.Consolidation.MaxHostProcesses} (got {HostProcesses})",
@@ -310,9 +330,9 @@ public sealed record WorkloadScenario
         {
             return $"irq_cpu routes the host kernel's device interrupts, and under preset '{Preset}' ({axes}) the host runs no kernel of its own here: leave it 0";
         }
-        if ((ContainerMemoryMiB is not null || ContainerCpus is not null || ContainerCpuset is not null) && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        if ((ContainerMemoryMiB is not null || ContainerCpus is not null || ContainerCpuset is not null || ContainerShares is not null) && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
         {
-            string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : "container_cpuset";
+            string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : ContainerCpuset is not null ? "container_cpuset" : "container_shares";
             return $"{key} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
         (IWorkload workload, long size) = ResolveWorkload();
@@ -391,6 +411,7 @@ public sealed record WorkloadScenario
         MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null,
         CpuQuota = ContainerCpus,
         Cpuset = CpusetCpus,
+        Shares = SharesList,
     };
 
     /// <summary>The preset's axes on the profile, with the scenario's overrides.</summary>
@@ -458,6 +479,7 @@ public sealed record WorkloadScenario
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
         ["container_cpuset"] = ContainerCpuset ?? "none",
+        ["container_shares"] = SharesList is { } weights ? string.Join(",", weights) : "none",
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
         ["host_cores"] = HostCores,

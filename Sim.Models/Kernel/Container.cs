@@ -19,6 +19,9 @@ public sealed class Container
 
     public ContainerConfiguration Configuration { get; }
 
+    /// <summary>Its CPU cgroup's weight (cpu.shares).</summary>
+    public int Shares => Configuration.SharesOf(Index);
+
     /// <summary>The memory the container's pages take, as its memory cgroup counts it.</summary>
     public ulong ChargedBytes { get; private set; }
 

@@ -15,10 +15,20 @@ namespace Sim.Models.Kernel;
 /// <param name="MemoryLimitBytes">The memory cgroup's limit, or null for none.</param>
 /// <param name="CpuQuota">The CPU cgroup's bandwidth limit in CPUs (Docker's --cpus: cpu.cfs_quota_us over cpu.cfs_period_us), at most the kernel's CPUs, or null for none.</param>
 /// <param name="Cpuset">The CPUs the container's processes may run on (cpuset.cpus, Docker's --cpuset-cpus), or null: as many CPUs as the quota needs, given to the containers in turn, or every CPU without a quota.</param>
+/// <param name="Shares">The CPU cgroups' weights (cpu.shares, Docker's --cpu-shares), the k-th for the k-th container and the last for every later one; null for Linux's default, <see cref="DefaultShares"/>, for all.</param>
 public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null, double? CpuQuota = null,
-    IReadOnlyList<int>? Cpuset = null)
+    IReadOnlyList<int>? Cpuset = null, IReadOnlyList<int>? Shares = null)
 {
     public static readonly ContainerConfiguration Default = new();
+
+    /// <summary>A cgroup's cpu.shares unless set, the weight of a nice-0 task (NICE_0_LOAD, kernel/sched/sched.h; Docker's --cpu-shares default).</summary>
+    public const int DefaultShares = 1024;
+
+    /// <summary>The least and most cpu.shares Linux accepts (MIN_SHARES and MAX_SHARES, kernel/sched/sched.h).</summary>
+    public const int LeastShares = 2, MostShares = 1 << 18;
+
+    /// <summary>The shares of the container made <paramref name="index"/>-th.</summary>
+    public int SharesOf(int index) => Shares is { Count: > 0 } list ? list[Math.Min(index, list.Count - 1)] : DefaultShares;
 
     public void Validate()
     {
@@ -37,6 +47,10 @@ public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int Cgro
         if (Cpuset is { } cpus && (cpus.Count == 0 || cpus.Any(c => c is < 0 or >= LinuxKernel.MostCpus)))
         {
             throw new ArgumentOutOfRangeException(nameof(Cpuset), string.Join(",", cpus), $"A cpuset names at least one CPU, each 0 to {LinuxKernel.MostCpus - 1}.");
+        }
+        if (Shares is { } shares && (shares.Count == 0 || shares.Any(w => w is < LeastShares or > MostShares)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Shares), string.Join(",", shares), $"CPU shares are {LeastShares} to {MostShares}, at least one.");
         }
         if (MemoryLimitBytes is 0)
         {

@@ -235,6 +235,39 @@ public sealed partial class LinuxKernel
     /// <summary>Some container is throttled with processes waiting to run: the core idles until the period ends.</summary>
     private bool AnyThrottled => _containers.Exists(c => c.Throttled.Count > 0);
 
+    /// <summary>
+    /// A time slice refilled for <paramref name="p"/>, weighed by the CPU cgroups' shares as CFS
+    /// group scheduling weighs it. A container's shares are divided among its runnable processes
+    /// on every CPU (calc_group_shares, kernel/sched/fair.c, gives a group on a CPU shares × its
+    /// load there over its load on all CPUs, and its tasks divide that); a process outside a
+    /// container weighs a nice-0 task's <see cref="ContainerConfiguration.DefaultShares"/>. The
+    /// heaviest of the processes on this CPU's run queue gets the full slice and the others their
+    /// weight's part of it (at least a tick), so that in the round robin the CPU time of the
+    /// processes that compete for the CPU goes as their weights, as CFS's sched_slice makes it.
+    /// Without containers, or with equal weights, every slice is the full one.
+    /// </summary>
+    private int SliceFor(Process p)
+    {
+        if (_containers.Count == 0)
+        {
+            return SliceTicks;
+        }
+        int[] runnable = new int[_containers.Count];
+        foreach (PerCpu cpu in _cpus)
+        {
+            foreach (Process q in cpu.RunQueue.Waiting.Append(cpu.RunQueue.Current).OfType<Process>())
+            {
+                if (q.Container is { } c)
+                {
+                    runnable[c.Index]++;
+                }
+            }
+        }
+        double Weight(Process q) => q.Container is { } c ? (double)c.Shares / Math.Max(1, runnable[c.Index]) : ContainerConfiguration.DefaultShares;
+        double heaviest = _this.RunQueue.Waiting.Select(Weight).Append(Weight(p)).Max();
+        return Math.Max(1, (int)Math.Round(SliceTicks * Weight(p) / heaviest));
+    }
+
     /// <summary>A process of a container exited: the container's end is where the core stands when its last one goes (on an SMP kernel, every CPU's cycles summed up to then).</summary>
     private void LeaveContainer(Core core, Process dying)
     {

@@ -179,7 +179,7 @@ public sealed partial class LinuxKernel
         }
         else
         {
-            parent.SliceTicks = SliceTicks;
+            parent.SliceTicks = SliceFor(parent);
             _this.RunQueue.Enqueue(parent);
         }
         _this.RunQueue.EnqueueFirst(child);

@@ -256,9 +256,9 @@ public sealed partial class LinuxKernel : ICoreHost
                 current.Program.SyscallReturned(Enosys);
                 break;
         }
-        if (Current == current && LeaveIfThrottled(current))
+        if (Current == current && (LeaveIfThrottled(current) || LeaveIfSliceOver(current)))
         {
-            SwitchToNext(core, path); // throttled during the call: it leaves on its way back to user mode, as on a resched
+            SwitchToNext(core, path); // throttled, or its slice over, during the call: it leaves on its way back to user mode, as on a resched
         }
         MeasureAtReturnToUser(core);
         _ops.ReturnFromSyscall(path);
@@ -336,20 +336,38 @@ public sealed partial class LinuxKernel : ICoreHost
     /// <summary>
     /// The scheduler's tick: the container's CPU bandwidth charged (a throttled container's
     /// current process leaves the CPU), the current process's time slice counted down, and when
-    /// it is over the process goes to the back of the run queue.
+    /// it is over the process goes to the back of the run queue with a new one (weighed by the CPU
+    /// cgroups' shares, <see cref="SliceFor"/>).
     /// </summary>
     private void Tick(bool preemptible)
     {
-        if (CpuBandwidthTick(_tickMicroseconds, preemptible) || Current is not { } current || !preemptible)
+        if (CpuBandwidthTick(_tickMicroseconds, preemptible) || Current is not { } current)
         {
             return;
         }
-        if (--current.SliceTicks <= 0 && _this.RunQueue.Count > 0)
+        current.SliceTicks--; // scheduler_tick counts the slice down in either mode
+        if (preemptible)
         {
-            current.SliceTicks = SliceTicks;
-            current.State = ProcessState.Ready;
-            _this.RunQueue.Enqueue(current); // time slice over: round robin
+            LeaveIfSliceOver(current);
         }
+    }
+
+    /// <summary>
+    /// The current process, its time slice over with another process waiting, goes to the back of
+    /// the run queue with a new slice (round robin); true if it did. Checked at a tick over user
+    /// code and on the way back to user mode from a system call: a slice that ran out in kernel
+    /// mode, as scheduler_tick's set_tsk_need_resched marks it, ends at the return to user mode.
+    /// </summary>
+    private bool LeaveIfSliceOver(Process current)
+    {
+        if (current.SliceTicks > 0 || _this.RunQueue.Count == 0)
+        {
+            return false;
+        }
+        current.SliceTicks = SliceFor(current);
+        current.State = ProcessState.Ready;
+        _this.RunQueue.Enqueue(current);
+        return true;
     }
 
     /// <summary>The end of every interrupt: the EOI, a switch if the interrupt made one due, and IRET.</summary>

@@ -66,6 +66,8 @@ public class SmpRunTests
     [InlineData("host_cores: 4\npreset: oslevel\ncontainer_cpuset: 0-9\n", "container_cpuset names CPU 9, and the host has CPUs 0 to 3")]
     [InlineData("host_cores: 4\npreset: oslevel\ncontainer_cpuset: 2-\n", "container_cpuset must be a list of CPUs")]
     [InlineData("host_cores: 2\npreset: oslevel\ncontainer_cpus: 3\n", "container_cpus must be more than 0 and at most the host's 2 CPU(s)")]
+    [InlineData("preset: oslevel\ncontainer_shares: 1\n", "container_shares must be a weight or a comma list of weights, each 2 to 262144, as cpu.shares takes (got '1')")]
+    [InlineData("preset: oslevel\ncontainer_shares: 2048,lots\n", "container_shares must be a weight or a comma list of weights")]
     public void A_topology_the_part_cannot_have_is_refused_with_the_file_and_line(string keys, string says)
     {
         string file = Path.Combine(Path.GetTempPath(), $"topology-{Guid.NewGuid():N}.yaml");

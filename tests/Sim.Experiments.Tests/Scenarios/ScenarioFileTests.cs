@@ -56,6 +56,7 @@ public class ScenarioFileTests
     [InlineData("workload: gups\n---\nworkload: stream\n", "bad.yaml, line 3: a second YAML document")]
     [InlineData("container_memory_mib: 64\n", "bad.yaml: container_memory_mib limits a container, and preset 'native'")]
     [InlineData("preset: type1\ncontainer_cpus: 0.5\n", "bad.yaml: container_cpus limits a container, and preset 'type1'")]
+    [InlineData("preset: native\ncontainer_shares: 512\n", "bad.yaml: container_shares limits a container, and preset 'native'")]
     [InlineData("workload: stream\nsize: 30000000\n", "bad.yaml: stream at size 30000000 touches 686 MiB of data, more than the machine's 512 MiB")]
     public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
     {

@@ -63,3 +63,57 @@ public class ContainerSmpTests
         Assert.True(rig.Stat("host.kernel.container", "throttled_periods") >= 8);
     }
 }
+
+/// <summary>CPU shares (cpu.shares): the CPU time of the processes that compete for a CPU goes as their containers' weights.</summary>
+public class ContainerSharesTests
+{
+    private const double Tick = 0.004; // the rig's 250 Hz tick
+
+    /// <summary>A CPU-bound process of about <paramref name="millis"/> ms (blocks of 100,000 instructions, about 34 µs each), then exit.</summary>
+    private static Script Busy(int millis) => new(_ => [.. Enumerable.Repeat(Op.Alu(100_000), millis * 1000 / 34), Call(SyscallNumber.Exit)]);
+
+    /// <summary>
+    /// Two containers' CPU-bound processes on one CPU, weighted 4096 and 1024: after the first
+    /// round (each process starts with a full slice), the heavier gets 25 ticks to the lighter's
+    /// 6, so by the time the heavier ends the lighter has had its first slice and 6 ticks for each
+    /// of the heavier's later slices but the last.
+    /// </summary>
+    [Fact]
+    public void Two_containers_share_a_CPU_in_proportion_to_their_weights()
+    {
+        var rig = new Rig(1);
+        var weighted = ContainerConfiguration.Default with { Shares = [4096, 1024] };
+        Container heavy = rig.Kernel.AddContainer(weighted), light = rig.Kernel.AddContainer(weighted);
+        Assert.Equal((4096, 1024), (heavy.Shares, light.Shares));
+        rig.Kernel.Start(Busy(450), Image, heavy);
+        rig.Kernel.Start(Busy(450), Image, light);
+        rig.Run();
+        double slice = LinuxKernel.SliceTicks * Tick;
+        double heavyEnd = heavy.Ended!.Time.TotalSeconds, work = 0.450;
+        double lightShare = heavyEnd - work; // what the lighter ran before the heavier ended
+        Assert.InRange(lightShare, slice + (3 * 6 * Tick) - (2 * Tick), slice + (3 * 6 * Tick) + (2 * Tick));
+        Assert.True(light.Ended!.Time.TotalSeconds > heavyEnd + 0.2, "the lighter finished its work after");
+    }
+
+    /// <summary>
+    /// A container's weight is divided among its runnable processes, as CFS group scheduling
+    /// divides it: one container's three CPU-bound processes together get about the CPU that
+    /// another container's single process gets (with equal weights), not three times as much.
+    /// </summary>
+    [Fact]
+    public void A_container_s_weight_is_divided_among_its_processes()
+    {
+        var rig = new Rig(1);
+        Container three = rig.Kernel.AddContainer(ContainerConfiguration.Default), one = rig.Kernel.AddContainer(ContainerConfiguration.Default);
+        for (int p = 0; p < 3; p++)
+        {
+            rig.Kernel.Start(Busy(300), Image, three);
+        }
+        rig.Kernel.Start(Busy(1500), Image, one);
+        rig.Run();
+        // First round: each process runs its 100 ms slice; then 8 ticks for each of the three to the one's 25,
+        // so the three's remaining 600 ms take about twice that (three quarters of the CPU would take 800 ms).
+        double threeEnd = three.Ended!.Time.TotalSeconds;
+        Assert.InRange(threeEnd, 0.4 + (2 * 0.6) - 0.1, 0.4 + (2 * 0.6) + 0.1);
+    }
+}

@@ -20,12 +20,13 @@ public class SmpKernelTests
     /// <summary>A Nehalem of <paramref name="cpus"/> cores with the Linux-like kernel on all of them (the uniprocessor build on one) and its tick running.</summary>
     internal sealed class Rig
     {
-        public Rig(int cpus)
+        /// <param name="timerCount">The APIC timer's count at 100 MHz between ticks (default 4 ms; shorter ticks make shorter slices, for tests of many slices).</param>
+        public Rig(int cpus, uint timerCount = 400_000)
         {
             Sim = new Simulator(7);
             Machine = new Machine(Sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { Cores = cpus, MemoryBytes = 256UL << 20 },
                 m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
-            Kernel.StartTimer(vector: 236, initialCount: 400_000); // 4 ms at 100 MHz: Linux's 250 Hz tick
+            Kernel.StartTimer(vector: 236, initialCount: timerCount); // 400,000: 4 ms at 100 MHz, Linux's 250 Hz tick
             if (cpus > 1)
             {
                 Kernel.BringUpSecondaryCpus(Machine.Cores);
