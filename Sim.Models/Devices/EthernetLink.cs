@@ -22,6 +22,9 @@ public sealed class EthernetLink
     /// <summary>Where a frame's UDP destination port lies: the UDP header's second field (RFC 768).</summary>
     public const int DestinationPortOffset = 36;
 
+    /// <summary>Where a frame's UDP payload starts, after the headers (<see cref="UdpHeaderBytes"/>); its first 32-bit word is a frame's <see cref="UdpFrame.Id"/>.</summary>
+    public const int PayloadOffset = UdpHeaderBytes;
+
     private readonly Simulator _sim;
     private Tick _towardsPeerFree;
     private Tick _towardsNicFree;

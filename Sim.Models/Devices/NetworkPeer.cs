@@ -17,7 +17,7 @@ public sealed class NetworkPeer
     private readonly string _name;
     private readonly INetworkCard _card;
     private readonly Tick _turnaround;
-    private readonly Dictionary<ushort, Action<int>> _clients = [];
+    private readonly Dictionary<ushort, Action<UdpFrame>> _clients = [];
     private readonly Dictionary<ushort, Action<bool>> _arrivals = [];
 
     public NetworkPeer(Simulator sim, string name, INetworkCard card, Tick turnaround)
@@ -45,8 +45,8 @@ public sealed class NetworkPeer
         }
     }
 
-    /// <summary>Frames from <paramref name="port"/> go to <paramref name="receives"/> (with their length) instead of the echo.</summary>
-    public void Serve(ushort port, Action<int> receives)
+    /// <summary>Frames from <paramref name="port"/> go to <paramref name="receives"/> instead of the echo.</summary>
+    public void Serve(ushort port, Action<UdpFrame> receives)
     {
         ArgumentNullException.ThrowIfNull(receives);
         if (!_clients.TryAdd(port, receives))
@@ -55,16 +55,17 @@ public sealed class NetworkPeer
         }
     }
 
-    /// <summary>Sends a frame of <paramref name="bytes"/> to <paramref name="port"/> now.</summary>
-    public void Send(ushort port, int bytes) => _card.PeerSends(bytes, port);
+    /// <summary>Sends <paramref name="frame"/> to its port now.</summary>
+    public void Send(UdpFrame frame) => _card.PeerSends(frame);
 
-    private void Receive(int bytes, ushort port)
+    /// <summary>A frame from the card: to the client on its port, or echoed back (id and all) after the turnaround.</summary>
+    private void Receive(UdpFrame frame)
     {
-        if (_clients.TryGetValue(port, out Action<int>? client))
+        if (_clients.TryGetValue(frame.Port, out Action<UdpFrame>? client))
         {
-            client(bytes);
+            client(frame);
             return;
         }
-        _sim.Schedule(new CallbackEvent(_name + ".reply", () => _card.PeerSends(bytes, port)), _sim.Now + _turnaround);
+        _sim.Schedule(new CallbackEvent(_name + ".reply", () => _card.PeerSends(frame)), _sim.Now + _turnaround);
     }
 }

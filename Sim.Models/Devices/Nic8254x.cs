@@ -79,7 +79,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     public string Name { get; }
 
     /// <summary>Called when a frame reaches the peer, with its length and its UDP source port: the peer model (<see cref="NetworkPeer"/>).</summary>
-    public Action<int, ushort>? PeerReceives { get; set; }
+    public Action<UdpFrame>? PeerReceives { get; set; }
 
     public Action<ushort, bool>? PeerFrameArrived { get; set; }
 
@@ -162,11 +162,11 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         return _accessCycles;
     }
 
-    /// <summary>A frame of <paramref name="bytes"/> to UDP port <paramref name="port"/> sent by the peer now: it crosses the link and lands in the next free receive buffer.</summary>
-    public void PeerSends(int bytes, ushort port)
+    /// <summary>A frame sent by the peer now: it crosses the link and lands in the next free receive buffer.</summary>
+    public void PeerSends(UdpFrame frame)
     {
-        (_, Tick arrives) = _link.SendTowardsNic(bytes);
-        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes, port), EventPriority.DeviceUpdate), arrives);
+        (_, Tick arrives) = _link.SendTowardsNic(frame.Bytes);
+        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(frame), EventPriority.DeviceUpdate), arrives);
     }
 
     private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
@@ -182,15 +182,16 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         {
             ulong descriptor = _tdba + ((ulong)_tdh * DescriptorBytes);
             int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
-            ushort port = (ushort)_memory.ReadField(_memory.ReadUInt64(descriptor) + EthernetLink.SourcePortOffset, 2); // the frame's UDP header, read with the frame
+            ulong buffer = _memory.ReadUInt64(descriptor);
+            var frame = new UdpFrame(length, (ushort)_memory.ReadField(buffer + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, read with the frame
+                UdpFrame.ReadId(_memory, buffer));
             Tick dma = DescriptorDma(descriptor);
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(length);
             (sent, arrives) = (sent + dma, arrives + dma);
             _inFlight.Enqueue((sent, descriptor, length));
             if (PeerReceives is { } peer)
             {
-                int len = length;
-                _sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(len, port), EventPriority.DeviceUpdate), arrives);
+                _sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame), EventPriority.DeviceUpdate), arrives);
             }
             _tdh = (_tdh + 1) % entries;
         }
@@ -225,11 +226,11 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         }
     }
 
-    private void Receive(int bytes, ushort port)
+    private void Receive(UdpFrame frame)
     {
         uint entries = RingEntries(_rdlen);
         bool taken = entries != 0 && (_rctl & 0x2) != 0 && _rdh != _rdt; // RCTL.EN, and a free buffer
-        PeerFrameArrived?.Invoke(port, taken);
+        PeerFrameArrived?.Invoke(frame.Port, taken);
         if (!taken)
         {
             _framesDropped.Increment();
@@ -240,17 +241,19 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         Tick dma = DescriptorDma(descriptor);
         if (dma == default)
         {
-            WriteBack(descriptor, bytes, port);
+            WriteBack(descriptor, frame);
             return;
         }
-        _sim.Schedule(new CallbackEvent(Name + ".rx-dma", () => WriteBack(descriptor, bytes, port), EventPriority.DeviceUpdate), _sim.Now + dma);
+        _sim.Schedule(new CallbackEvent(Name + ".rx-dma", () => WriteBack(descriptor, frame), EventPriority.DeviceUpdate), _sim.Now + dma);
     }
 
-    /// <summary>A received frame's header (its UDP destination port) written to its buffer, its descriptor written back (length in bits 15:0 of the second quadword, status DD and EOP in bits 39:32) and RXT0 raised.</summary>
-    private void WriteBack(ulong descriptor, int bytes, ushort port)
+    /// <summary>A received frame's header (its UDP destination port) and payload's first word written to its buffer, its descriptor written back (length in bits 15:0 of the second quadword, status DD and EOP in bits 39:32) and RXT0 raised.</summary>
+    private void WriteBack(ulong descriptor, UdpFrame frame)
     {
-        _memory.WriteField(_memory.ReadUInt64(descriptor) + EthernetLink.DestinationPortOffset, 2, port);
-        _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)bytes | ((ulong)(StatusDd | StatusEop) << 32));
+        ulong buffer = _memory.ReadUInt64(descriptor);
+        _memory.WriteField(buffer + EthernetLink.DestinationPortOffset, 2, frame.Port);
+        UdpFrame.WriteId(_memory, buffer, frame.Id);
+        _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)frame.Bytes | ((ulong)(StatusDd | StatusEop) << 32));
         _framesReceived.Increment();
         SetCause(IcrRxt0);
     }

@@ -48,7 +48,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         _framesDropped = Stats.Counter("frames_dropped", "frames", "frames from the peer with no receive buffer available");
     }
 
-    public Action<int, ushort>? PeerReceives { get; set; }
+    public Action<UdpFrame>? PeerReceives { get; set; }
 
     public Action<ushort, bool>? PeerFrameArrived { get; set; }
 
@@ -61,10 +61,10 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         rx.SuppressNotifications(rx.HasAvailable); // refilled: no more kicks needed for receive buffers
     }
 
-    public void PeerSends(int bytes, ushort port)
+    public void PeerSends(UdpFrame frame)
     {
-        (_, Tick arrives) = _link.SendTowardsNic(bytes);
-        Sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(bytes, port), EventPriority.DeviceUpdate), arrives);
+        (_, Tick arrives) = _link.SendTowardsNic(frame.Bytes);
+        Sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(frame), EventPriority.DeviceUpdate), arrives);
     }
 
     /// <summary>Every frame made available on the transmit queue goes on the link; kicks are suppressed while any is on its way.</summary>
@@ -74,14 +74,14 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         while (tx.TryTake(out ushort head))
         {
             (ulong buffer, uint length, _, _) = tx.Descriptor(head);
-            int frame = (int)length - HeaderBytes;
-            ushort port = (ushort)Memory.ReadField(buffer + HeaderBytes + EthernetLink.SourcePortOffset, 2); // the frame's UDP header, after virtio_net_hdr
-            (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame);
+            var frame = new UdpFrame((int)length - HeaderBytes, (ushort)Memory.ReadField(buffer + HeaderBytes + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, after virtio_net_hdr
+                UdpFrame.ReadId(Memory, buffer + HeaderBytes));
+            (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame.Bytes);
             _sending++;
             Sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(head), EventPriority.DeviceUpdate), sent);
             if (PeerReceives is { } peer)
             {
-                Sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame, port), EventPriority.DeviceUpdate), arrives);
+                Sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame), EventPriority.DeviceUpdate), arrives);
             }
         }
         tx.SuppressNotifications(_sending > 0);
@@ -97,11 +97,11 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
     }
 
     /// <summary>A frame from the peer fills the next receive buffer, which comes back with its length; with no buffer it is dropped and kicks are asked for again.</summary>
-    private void Receive(int bytes, ushort port)
+    private void Receive(UdpFrame frame)
     {
         Virtqueue rx = Queues[ReceiveQueue];
         bool taken = rx.TryTake(out ushort head);
-        PeerFrameArrived?.Invoke(port, taken);
+        PeerFrameArrived?.Invoke(frame.Port, taken);
         if (!taken)
         {
             _framesDropped.Increment();
@@ -109,8 +109,9 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
             return;
         }
         (ulong buffer, _, _, _) = rx.Descriptor(head);
-        Memory.WriteField(buffer + HeaderBytes + EthernetLink.DestinationPortOffset, 2, port); // the frame's UDP header, after virtio_net_hdr
-        rx.PutUsed(head, (uint)(bytes + HeaderBytes));
+        Memory.WriteField(buffer + HeaderBytes + EthernetLink.DestinationPortOffset, 2, frame.Port); // the frame's UDP header, after virtio_net_hdr
+        UdpFrame.WriteId(Memory, buffer + HeaderBytes, frame.Id);
+        rx.PutUsed(head, (uint)(frame.Bytes + HeaderBytes));
         _framesReceived.Increment();
         Interrupt(rx);
     }

@@ -78,7 +78,10 @@ public sealed partial class LinuxKernel
 
     /// <summary>
     /// sendto of <paramref name="bytes"/> (one datagram): the protocol stack's work and the copy of
-    /// the payload from the user buffer into the socket buffer, then the driver's transmit.
+    /// the payload from the user buffer into the socket buffer, then the driver's transmit. The
+    /// payload's first word (<see cref="EthernetLink.PayloadOffset"/>) is the one the program's
+    /// buffer holds, given with the call as <see cref="IProgram.PendingSecondArgument"/> (the
+    /// model keeps no user-space copy of the data, only of that word).
     /// </summary>
     private void Send(Core core, KernelPath path, Process p, int bytes)
     {
@@ -88,6 +91,7 @@ public sealed partial class LinuxKernel
         path.Run(KernelRoutine.NetworkSend);
         path.StoreRange(DirectMap.Of(socket.TxBuffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
         Memory.WriteField(socket.TxBuffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
+        UdpFrame.WriteId(Memory, socket.TxBuffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);
         if (_vnet is not null)
         {
             VirtioNetTransmit(path, socket.TxBuffer, frame);
@@ -128,10 +132,10 @@ public sealed partial class LinuxKernel
     private void Receive(Core core, KernelPath path, Process p)
     {
         Socket socket = SocketOf(p);
-        if (socket.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
+        if (socket.Queued.TryDequeue(out Datagram datagram))
         {
             path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
-            Delivered(p, datagram.Bytes);
+            Delivered(p, datagram);
             return;
         }
         socket.Waiter = p;
@@ -191,7 +195,7 @@ public sealed partial class LinuxKernel
         ushort port = (ushort)Memory.ReadField(header + EthernetLink.DestinationPortOffset, 2);
         if (net.Sockets.TryGetValue(port, out Socket? socket))
         {
-            socket.Queued.Enqueue((bytes, header));
+            socket.Queued.Enqueue(new Datagram(bytes, header, UdpFrame.ReadId(Memory, header))); // the id read now: the NIC reuses the buffer once it is given back
         }
         else
         {
@@ -204,10 +208,10 @@ public sealed partial class LinuxKernel
     {
         foreach (Socket socket in _net!.Bound)
         {
-            if (socket.Waiter is { } waiter && socket.Queued.TryDequeue(out (int Bytes, ulong Buffer) datagram))
+            if (socket.Waiter is { } waiter && socket.Queued.TryDequeue(out Datagram datagram))
             {
                 path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
-                Delivered(waiter, datagram.Bytes);
+                Delivered(waiter, datagram);
                 waiter.State = ProcessState.Ready;
                 Wake(waiter, path);
                 socket.Waiter = null;
@@ -236,13 +240,14 @@ public sealed partial class LinuxKernel
     private bool AnyNetworkWaiter => _net is { } net && net.Bound.Exists(s => s.Waiter is not null);
 
     /// <summary>
-    /// recvfrom returns a datagram; if the process sent one before, the time from that sendto to
-    /// this recvfrom's return to user mode (stamped by the core as it gets there) is a
-    /// request-response round trip.
+    /// recvfrom returns a datagram, the program seeing its payload's first word (<see cref="Cpu.IOpStream.Observed"/>);
+    /// if the process sent one before, the time from that sendto to this recvfrom's return to user
+    /// mode (stamped by the core as it gets there) is a request-response round trip.
     /// </summary>
-    private void Delivered(Process p, int bytes)
+    private void Delivered(Process p, Datagram datagram)
     {
-        p.Program.SyscallReturned(bytes);
+        p.Program.Observed(datagram.Id);
+        p.Program.SyscallReturned(datagram.Bytes);
         if (p.LastSend is { } sent)
         {
             p.OnReturnToUser += t => _roundTrips.Record((long)((t - sent).Picoseconds / 1000));
@@ -267,10 +272,13 @@ public sealed partial class LinuxKernel
 
         public ulong TxBuffer { get; } = txBuffer;
 
-        public Queue<(int Bytes, ulong Buffer)> Queued { get; } = new();
+        public Queue<Datagram> Queued { get; } = new();
 
         public Process? Waiter { get; set; }
     }
+
+    /// <summary>A datagram received and not yet read: its payload's length, where its frame's headers start, its payload's first word.</summary>
+    private readonly record struct Datagram(int Bytes, ulong Buffer, uint Id);
 
     /// <summary>The e1000 driver's rings and positions.</summary>
     private sealed class E1000State(ulong txRing, ulong rxRing)

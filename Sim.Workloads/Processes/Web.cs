@@ -67,27 +67,22 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         ushort port = context.Port;
         Simulator sim = platform.Sim;
         Client client = context.State<Client>();
-        int framesSeen = 0;
         string name = $"{platform.Name}.peer.web{port}";
+        UdpFrame Request(uint id) => new(RequestBytes + EthernetLink.UdpHeaderBytes, port, id);
         if (RequestRate is not { } rate)
         {
-            peer.Serve(port, _ =>
+            peer.Serve(port, frame =>
             {
-                if (++framesSeen % ResponseFrames == 0)
+                if (client.Answered(frame.Id, sim.Now))
                 {
-                    peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes); // the whole answer is in: the next request
+                    peer.Send(Request(client.Sent(sim.Now))); // the whole answer is in: the next request
                 }
             });
-            sim.Schedule(new CallbackEvent(name + ".first-request", () => peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes)), sim.Now + Tick.FromMicroseconds(10));
+            peer.Track(port, client.Arrived);
+            sim.Schedule(new CallbackEvent(name + ".first-request", () => peer.Send(Request(client.Sent(sim.Now)))), sim.Now + Tick.FromMicroseconds(10));
             return;
         }
-        peer.Serve(port, _ =>
-        {
-            if (++framesSeen % ResponseFrames == 0)
-            {
-                client.Answered(sim.Now); // the server answers in order: this is the oldest delivered request's answer
-            }
-        });
+        peer.Serve(port, frame => client.Answered(frame.Id, sim.Now));
         // The generator keeps its arrivals going until the server has received its size in
         // requests: a request the NIC drops (no free receive buffer, under overload) is counted
         // lost and replaced by the next arrival, so that an overloaded run ends, with its losses.
@@ -103,8 +98,7 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         }
         arrival = new CallbackEvent(name + ".arrival", () =>
         {
-            client.Sent(sim.Now);
-            peer.Send(port, RequestBytes + EthernetLink.UdpHeaderBytes);
+            peer.Send(Request(client.Sent(sim.Now)));
             arriving = false;
             if (++sent - client.Lost < context.Size)
             {
@@ -132,6 +126,7 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
             for (long r = 0; r < requests; r++)
             {
                 yield return Call(SyscallNumber.Recvfrom);
+                p.PendingSecondArgument = (long)p.LastObserved; // the request's id, copied into each frame of its answer
                 for (int i = 0; i < 100; i++)
                 {
                     yield return Op.Alu(200);
@@ -175,36 +170,57 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>
-    /// The open-loop client's record of one guest: when each request on its way was sent, which
-    /// reached the server (in order: the link keeps it), each answered one's response time, and
-    /// how many the server's NIC dropped.
+    /// The client's record of one guest: the requests it sent, each numbered (from 1) in the id
+    /// its frame carries; which of those on the wire the server's NIC took (in order: the link
+    /// keeps it) and how many it dropped; and the frames of each answer come back, by id, so that
+    /// an answer is whole when its last frame is in, whatever order the server sent answers in.
     /// </summary>
     public sealed class Client
     {
-        private readonly Queue<Tick> _onTheWire = new();
-        private readonly Queue<Tick> _atServer = new();
+        private readonly Queue<uint> _onTheWire = new();
+        private readonly Dictionary<uint, (Tick Sent, int Frames)> _outstanding = [];
         private readonly List<double> _responseMicroseconds = [];
+        private uint _lastId;
 
         /// <summary>Requests the server's NIC dropped for want of a receive buffer: never answered, left out of the response times.</summary>
         public long Lost { get; private set; }
 
-        public void Sent(Tick now) => _onTheWire.Enqueue(now);
+        /// <summary>A request sent now: its id.</summary>
+        public uint Sent(Tick now)
+        {
+            uint id = ++_lastId;
+            _onTheWire.Enqueue(id);
+            _outstanding.Add(id, (now, 0));
+            return id;
+        }
 
         /// <summary>The oldest request on the wire reached the server's NIC, which took it or dropped it.</summary>
         public void Arrived(bool taken)
         {
-            Tick sent = _onTheWire.Dequeue();
-            if (taken)
+            uint id = _onTheWire.Dequeue();
+            if (!taken)
             {
-                _atServer.Enqueue(sent);
-            }
-            else
-            {
+                _outstanding.Remove(id);
                 Lost++;
             }
         }
 
-        public void Answered(Tick now) => _responseMicroseconds.Add((now - _atServer.Dequeue()).Picoseconds / 1e6);
+        /// <summary>A frame of the answer to request <paramref name="id"/> came in; true if it was the answer's last (its response time recorded).</summary>
+        public bool Answered(uint id, Tick now)
+        {
+            if (!_outstanding.TryGetValue(id, out var request))
+            {
+                throw new InvalidOperationException($"An answer's frame carries id {id}, which no request on its way has: the server must copy each request's id into its answer.");
+            }
+            if (request.Frames + 1 < ResponseFrames)
+            {
+                _outstanding[id] = (request.Sent, request.Frames + 1);
+                return false;
+            }
+            _outstanding.Remove(id);
+            _responseMicroseconds.Add((now - request.Sent).Picoseconds / 1e6);
+            return true;
+        }
 
         /// <summary>The response times so far, in microseconds, in ascending order.</summary>
         public double[] ResponseMicroseconds() => [.. _responseMicroseconds.Order()];

@@ -104,7 +104,7 @@ public class NicTests
     public void A_batch_sent_to_an_echo_peer_comes_back_at_link_speed_with_few_register_accesses()
     {
         var rig = new Rig();
-        rig.Nic.PeerReceives = (bytes, port) => rig.Nic.PeerSends(bytes, port); // an echo peer
+        rig.Nic.PeerReceives = rig.Nic.PeerSends; // an echo peer
         rig.Core.Start(new OpSequenceFrom(rig.Driver(frames: 8, bytes: 1500)), cpl: 0);
         rig.Sim.Run(Tick.FromMicroseconds(100));
         Assert.Equal(8, Stat(rig, "host.nic0", "frames_sent"));
@@ -127,7 +127,7 @@ public class NicTests
         var rig = new Rig();
         rig.Core.Start(new OpSequence(Op.MmioWrite(Bar + Nic8254x.Rctl, 0x2)), cpl: 0); // enabled, but no ring
         rig.Sim.Run(Tick.FromMicroseconds(1));
-        rig.Nic.PeerSends(64, LinuxKernel.FirstServicePort);
+        rig.Nic.PeerSends(new UdpFrame(64, LinuxKernel.FirstServicePort));
         rig.Sim.Run(Tick.FromMicroseconds(10));
         Assert.Equal(1, Stat(rig, "host.nic0", "frames_dropped"));
     }
