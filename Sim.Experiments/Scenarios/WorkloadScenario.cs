@@ -167,7 +167,7 @@ public sealed record WorkloadScenario
     /// <summary>kernel-build's parallel jobs (make -j); 1 for every other workload.</summary>
     public int Jobs { get; init; } = 1;
 
-    /// <summary>The threads of a threaded workload's process (oltp, lock-counter, mutex-counter, tlb-shootdown, stream-threads); 1 for the others.</summary>
+    /// <summary>The threads of a threaded workload's process (web's workers, oltp's clients, lock-counter, mutex-counter, tlb-shootdown, stream-threads); 1 for the others.</summary>
     public int Threads { get; init; } = 1;
 
     /// <summary>Each guest's memory in MiB: a virtual machine's, reserved whole on the host; the machine's, natively.</summary>
@@ -430,14 +430,20 @@ public sealed record WorkloadScenario
         return (Parameterized(workload), Size ?? defaultSize);
     }
 
-    /// <summary>The workload with the scenario's parameters: a service at its request rate (when it has an open-loop client and the scenario a rate), a build with its jobs.</summary>
-    private IWorkload Parameterized(IWorkload workload) => workload switch
+    /// <summary>The workload with the scenario's parameters: a service at its request rate (when it has an open-loop client and the scenario a rate), a build with its jobs, a threaded workload with its threads.</summary>
+    private IWorkload Parameterized(IWorkload workload)
     {
-        IOpenLoopWorkload open when RequestRate is { } rate => open.AtRate(rate),
-        Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
-        IThreadedWorkload threaded => threaded.WithThreads(Threads),
-        _ => workload,
-    };
+        if (workload is IOpenLoopWorkload open && RequestRate is { } rate)
+        {
+            workload = open.AtRate(rate);
+        }
+        return workload switch
+        {
+            Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
+            IThreadedWorkload threaded => threaded.WithThreads(Threads),
+            _ => workload,
+        };
+    }
 
     /// <summary>Runs the scenario once, with <paramref name="seed"/>; <paramref name="progress"/> hears the simulated time and events now and then (<see cref="Runs.WorkloadRun.PreparedRun.Execute"/>).</summary>
     public Runs.WorkloadRunResult RunOnce(ulong seed, Action<Engine.Time.Tick, ulong>? progress = null)

@@ -89,16 +89,17 @@ public sealed partial class LinuxKernel
         int frame = Math.Clamp(bytes + EthernetLink.UdpHeaderBytes, 60, 1514); // Ethernet's minimum and maximum frame
         p.LastSend = core.LocalTime; // a round trip starts at the sendto: the core's time as it enters the kernel, not the event queue's, which lags it
         path.Run(KernelRoutine.NetworkSend);
-        path.StoreRange(DirectMap.Of(socket.TxBuffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
-        Memory.WriteField(socket.TxBuffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
-        UdpFrame.WriteId(Memory, socket.TxBuffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);
+        ulong buffer = socket.TxBuffer(_this.Index, Memory);
+        path.StoreRange(DirectMap.Of(buffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
+        Memory.WriteField(buffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
+        UdpFrame.WriteId(Memory, buffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);
         if (_vnet is not null)
         {
-            VirtioNetTransmit(path, socket.TxBuffer, frame);
+            VirtioNetTransmit(path, buffer, frame);
         }
         else
         {
-            E1000Transmit(path, socket.TxBuffer, frame);
+            E1000Transmit(path, buffer, frame);
         }
         p.Program.SyscallReturned(bytes);
     }
@@ -138,7 +139,7 @@ public sealed partial class LinuxKernel
             Delivered(p, datagram);
             return;
         }
-        socket.Waiter = p;
+        socket.Waiters.Enqueue(p);
         p.State = ProcessState.Waiting;
         SwitchToNext(core, path);
     }
@@ -203,18 +204,25 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>Each process waiting in recvfrom on a socket that now has a datagram gets the first, copied out, and becomes runnable (sockets in the order they were bound).</summary>
+    /// <summary>
+    /// The processes waiting in recvfrom on a socket that now has datagrams get one each, in the
+    /// order they began to wait, copied out, and become runnable (sockets in the order they were
+    /// bound). A receiver waits exclusively (wait_for_packet's prepare_to_wait_exclusive,
+    /// net/core/datagram.c) and sock_def_readable wakes one exclusive waiter per datagram, so
+    /// the threads of a server that share a socket take its datagrams in turn, none woken for
+    /// nothing.
+    /// </summary>
     private void WakeReceivers(KernelPath path)
     {
         foreach (Socket socket in _net!.Bound)
         {
-            if (socket.Waiter is { } waiter && socket.Queued.TryDequeue(out Datagram datagram))
+            while (socket.Waiters.Count > 0 && socket.Queued.TryDequeue(out Datagram datagram))
             {
+                Process waiter = socket.Waiters.Dequeue();
                 path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
                 Delivered(waiter, datagram);
                 waiter.State = ProcessState.Ready;
                 Wake(waiter, path);
-                socket.Waiter = null;
             }
         }
     }
@@ -237,7 +245,7 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>Whether a process waits in recvfrom.</summary>
-    private bool AnyNetworkWaiter => _net is { } net && net.Bound.Exists(s => s.Waiter is not null);
+    private bool AnyNetworkWaiter => _net is { } net && net.Bound.Exists(s => s.Waiters.Count > 0);
 
     /// <summary>
     /// recvfrom returns a datagram, the program seeing its payload's first word (<see cref="Cpu.IOpStream.Observed"/>);
@@ -265,16 +273,32 @@ public sealed partial class LinuxKernel
         public Counter NoSocket { get; } = noSocket;
     }
 
-    /// <summary>A UDP socket: its port, its socket buffer (model: one frame that every send copies into), datagrams received and not yet read, the process waiting for one.</summary>
+    /// <summary>A UDP socket: its port, its send buffers, datagrams received and not yet read, the processes waiting for one, in order.</summary>
     private sealed class Socket(ushort port, ulong txBuffer)
     {
+        private readonly Dictionary<int, ulong> _txBuffers = new() { [0] = txBuffer };
+
         public ushort Port { get; } = port;
 
-        public ulong TxBuffer { get; } = txBuffer;
+        /// <summary>
+        /// The buffer a send on <paramref name="cpu"/> copies its frame into (a frame, allocated on
+        /// the CPU's first send). Model: one a CPU, reused by each of its sends, as skbs come hot
+        /// from the CPU's own slab cache; each CPU's is its own, because a CPU's frame must stay
+        /// as it was written until the card reads it, while another CPU's send is built.
+        /// </summary>
+        public ulong TxBuffer(int cpu, PhysicalMemory memory)
+        {
+            if (!_txBuffers.TryGetValue(cpu, out ulong buffer))
+            {
+                buffer = memory.AllocateFrame();
+                _txBuffers.Add(cpu, buffer);
+            }
+            return buffer;
+        }
 
         public Queue<Datagram> Queued { get; } = new();
 
-        public Process? Waiter { get; set; }
+        public Queue<Process> Waiters { get; } = new();
     }
 
     /// <summary>A datagram received and not yet read: its payload's length, where its frame's headers start, its payload's first word.</summary>

@@ -21,14 +21,20 @@ namespace Sim.Workloads.Processes;
 /// rate whatever the answers do, queue in the server's socket, and each one's response time runs
 /// from its sending to the arrival of its answer's last frame at the client (figures of merit:
 /// requests per second served, and the mean, median and 99th percentile response times).
+/// With <see cref="ThreadedProcessWorkload.Threads"/> above one the server is a pool of that many
+/// worker threads (NPTL threads of one process) that share the socket: each takes the next
+/// request (a LOCK XADD on a shared counter of requests taken, so that together they take the
+/// size), waits for it in recvfrom, and answers it; the kernel gives each datagram to the next
+/// waiting worker, and the workers run on whichever CPUs the scheduler gives them.
 /// </summary>
-public sealed class Web : ProcessWorkload, IOpenLoopWorkload
+public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
 {
     private const int RequestBytes = 200;
     private const int ResponseFrames = 8;
     private const int FramePayload = 1472; // a full Ethernet frame of UDP payload
     private const ulong Cache = 0x0000_0000_2000_0000;
     private const ulong CacheBytes = 256UL << 10;
+    private const ulong TakenCounter = ExecutableImage.DataBase; // the workers' shared count of requests taken, on the first data page
 
     /// <param name="requestRate">Requests a second of an open-loop client; null for one closed-loop client.</param>
     public Web(double? requestRate = null)
@@ -46,10 +52,12 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
     public override string Name => "web";
 
     public override string Description => RequestRate is { } rate
-        ? $"a web server under an open-loop client: Poisson arrivals at {rate.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} requests/s, 200-byte requests, ~11.6 KB answers (size = requests)"
-        : "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests)";
+        ? $"a web server under an open-loop client: Poisson arrivals at {rate.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} requests/s, 200-byte requests, ~11.6 KB answers (size = requests; process_threads = worker threads)"
+        : "a web server answering a closed-loop client: 200-byte requests, ~11.6 KB answers (size = requests; process_threads = worker threads)";
 
-    public IWorkload AtRate(double requestsPerSecond) => new Web(requestsPerSecond);
+    public IWorkload AtRate(double requestsPerSecond) => new Web(requestsPerSecond).WithThreads(Threads);
+
+    protected override ThreadedProcessWorkload New() => new Web(RequestRate);
 
     public IReadOnlyList<double> ResponseMicroseconds(WorkloadContext context)
     {
@@ -57,7 +65,8 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
         return RequestRate is null ? [] : context.State<Client>().ResponseMicroseconds();
     }
 
-    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) => Image(textPages: 64, dataPages: 16, stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
+    public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context) =>
+        Image(textPages: 64, dataPages: Math.Max(16UL, DataPagesForThreads), stackPages: 8, new MemoryRegion("cache", Cache, CacheBytes / 4096, Writable: true));
 
     public override void ConfigurePlatform(IPlatform platform, WorkloadContext context)
     {
@@ -119,12 +128,22 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
     public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        RandomStream random = context.Random.For("workload.web.thread0");
-        long requests = context.Size;
-        IEnumerable<Op> Body(ScriptProgram p)
+        long requests = context.Size, taken = 0;
+        int next = 0;
+        IEnumerable<Op> Worker(ScriptProgram p, int worker)
         {
-            for (long r = 0; r < requests; r++)
+            RandomStream random = context.Random.For($"workload.web.thread{worker}");
+            while (true)
             {
+                if (Threads > 1)
+                {
+                    yield return Op.AtomicAdd(TakenCounter, 1); // the pool's count of requests taken, on a line the workers share
+                }
+                if (taken == requests)
+                {
+                    yield break; // every request is taken: the worker ends
+                }
+                taken++;
                 yield return Call(SyscallNumber.Recvfrom);
                 p.PendingSecondArgument = (long)p.LastObserved; // the request's id, copied into each frame of its answer
                 for (int i = 0; i < 100; i++)
@@ -138,9 +157,13 @@ public sealed class Web : ProcessWorkload, IOpenLoopWorkload
                     yield return Call(SyscallNumber.Sendto);
                 }
             }
-            yield return Call(SyscallNumber.Exit);
         }
-        return new ScriptProgram(Body);
+        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(Worker(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
+        return new ScriptProgram(Main, () =>
+        {
+            int worker = ++next; // the threads are cloned in order
+            return new ScriptProgram(p => Worker(p, worker).Append(Call(SyscallNumber.Exit)));
+        });
     }
 
     public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : ["requests", "response_mean", "response_p50", "response_p99", "requests_lost"];
