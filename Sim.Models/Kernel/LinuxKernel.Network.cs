@@ -93,6 +93,11 @@ public sealed partial class LinuxKernel
         path.StoreRange(DirectMap.Of(buffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
         Memory.WriteField(buffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
         UdpFrame.WriteId(Memory, buffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);
+        ulong? txLock = Smp ? _net!.TxLock(Memory) : null;
+        if (txLock is { } taken)
+        {
+            path.SpinLock(taken); // dev_queue_xmit: the device queue's lock (HARD_TX_LOCK), which every CPU's sends through the card take
+        }
         if (_vnet is not null)
         {
             VirtioNetTransmit(path, buffer, frame);
@@ -100,6 +105,10 @@ public sealed partial class LinuxKernel
         else
         {
             E1000Transmit(path, buffer, frame);
+        }
+        if (txLock is { } held)
+        {
+            path.SpinUnlock(held);
         }
         p.Program.SyscallReturned(bytes);
     }
@@ -129,15 +138,35 @@ public sealed partial class LinuxKernel
         path.Execute(Op.MmioWrite(PlatformDevices.NicBase + Devices.Nic8254x.Tdt, Smp ? CurrentTxTail : (ulong)e.TxTail));
     }
 
-    /// <summary>recvfrom: a queued datagram is copied out at once; otherwise the caller blocks until the NIC's interrupt brings one.</summary>
+    /// <summary>
+    /// recvfrom: a queued datagram is copied out at once; otherwise the caller blocks until the
+    /// NIC's interrupt brings one. On an SMP kernel the receive queue is looked at under its lock
+    /// and the caller queues itself under the wait queue's (__skb_recv_datagram and
+    /// wait_for_packet, net/core/datagram.c; both with interrupts off, as the NIC's handler takes
+    /// them too).
+    /// </summary>
     private void Receive(Core core, KernelPath path, Process p)
     {
         Socket socket = SocketOf(p);
-        if (socket.Queued.TryDequeue(out Datagram datagram))
+        SocketLocks? locks = Smp ? socket.Locks(Memory) : null;
+        if (locks is { } queue)
+        {
+            path.SpinLockIrqSave(queue.ReceiveQueue);
+        }
+        bool got = socket.Queued.TryDequeue(out Datagram datagram);
+        if (locks is { } unlock)
+        {
+            path.SpinUnlockIrqRestore(unlock.ReceiveQueue);
+        }
+        if (got)
         {
             path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
             Delivered(p, datagram);
             return;
+        }
+        if (locks is { } wait)
+        {
+            path.SpinLockIrqSave(wait.WaitQueue).SpinUnlockIrqRestore(wait.WaitQueue); // prepare_to_wait_exclusive
         }
         socket.Waiters.Enqueue(p);
         p.State = ProcessState.Waiting;
@@ -196,6 +225,11 @@ public sealed partial class LinuxKernel
         ushort port = (ushort)Memory.ReadField(header + EthernetLink.DestinationPortOffset, 2);
         if (net.Sockets.TryGetValue(port, out Socket? socket))
         {
+            if (Smp)
+            {
+                ulong queue = socket.Locks(Memory).ReceiveQueue;
+                path.SpinLock(queue).SpinUnlock(queue); // skb_queue_tail, under the queue's lock (interrupts are off in the handler)
+            }
             socket.Queued.Enqueue(new Datagram(bytes, header, UdpFrame.ReadId(Memory, header))); // the id read now: the NIC reuses the buffer once it is given back
         }
         else
@@ -218,6 +252,12 @@ public sealed partial class LinuxKernel
         {
             while (socket.Waiters.Count > 0 && socket.Queued.TryDequeue(out Datagram datagram))
             {
+                if (Smp)
+                {
+                    SocketLocks locks = socket.Locks(Memory);
+                    path.SpinLock(locks.WaitQueue).SpinUnlock(locks.WaitQueue); // __wake_up_sync_key, one exclusive waiter
+                    path.SpinLock(locks.ReceiveQueue).SpinUnlock(locks.ReceiveQueue); // the datagram taken off the queue for it
+                }
                 Process waiter = socket.Waiters.Dequeue();
                 path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
                 Delivered(waiter, datagram);
@@ -266,6 +306,11 @@ public sealed partial class LinuxKernel
     /// <summary>The stack's state, whatever the driver: the bound sockets, by port and in the order they were bound.</summary>
     private sealed class NetworkState(Counter noSocket)
     {
+        private ulong _txLock;
+
+        /// <summary>The card's transmit queue lock on an SMP kernel, on a line of its own (allocated at the first send).</summary>
+        public ulong TxLock(PhysicalMemory memory) => _txLock = _txLock != 0 ? _txLock : memory.AllocateFrame();
+
         public Dictionary<ushort, Socket> Sockets { get; } = [];
 
         public List<Socket> Bound { get; } = [];
@@ -278,7 +323,21 @@ public sealed partial class LinuxKernel
     {
         private readonly Dictionary<int, ulong> _txBuffers = new() { [0] = txBuffer };
 
+        private SocketLocks? _locks;
+
         public ushort Port { get; } = port;
+
+        /// <summary>The socket's locks, a frame allocated at their first use (an SMP kernel's only: a uniprocessor build compiles spinlocks away).</summary>
+        public SocketLocks Locks(PhysicalMemory memory)
+        {
+            if (_locks is not { } locks)
+            {
+                ulong frame = memory.AllocateFrame();
+                locks = new SocketLocks(frame, frame + 64);
+                _locks = locks;
+            }
+            return locks;
+        }
 
         /// <summary>
         /// The buffer a send on <paramref name="cpu"/> copies its frame into (a frame, allocated on
@@ -300,6 +359,9 @@ public sealed partial class LinuxKernel
 
         public Queue<Process> Waiters { get; } = new();
     }
+
+    /// <summary>A socket's locks on an SMP kernel: its receive queue's (sk_receive_queue.lock) and its wait queue's, on lines of their own.</summary>
+    private readonly record struct SocketLocks(ulong ReceiveQueue, ulong WaitQueue);
 
     /// <summary>A datagram received and not yet read: its payload's length, where its frame's headers start, its payload's first word.</summary>
     private readonly record struct Datagram(int Bytes, ulong Buffer, uint Id);
