@@ -245,12 +245,16 @@ public sealed partial class Core : Event
         }
     }
 
-    /// <summary>Charges a halted core's idle time up to now, so the cycle accounts are complete at the end of a run.</summary>
-    public void SettleIdleTime()
+    /// <summary>
+    /// Charges a halted core's idle time up to now, or up to <paramref name="until"/> (another
+    /// core's local time, which may run ahead of the event queue's: the moment an SMP kernel's
+    /// work ended), so the cycle accounts are complete at the end of a run.
+    /// </summary>
+    public void SettleIdleTime(Tick? until = null)
     {
         if (_halted)
         {
-            ChargeIdleUntilNow();
+            ChargeIdleUntil(until ?? _sim.Now);
         }
     }
 
@@ -782,9 +786,11 @@ public sealed partial class Core : Event
     }
 
     /// <summary>A halted core's clock stands still; catching it up to the simulation's time is idle time.</summary>
-    private void ChargeIdleUntilNow()
+    private void ChargeIdleUntilNow() => ChargeIdleUntil(_sim.Now);
+
+    private void ChargeIdleUntil(Tick time)
     {
-        ulong now = _clock.CycleAtOrAfter(_sim.Now).Count;
+        ulong now = _clock.CycleAtOrAfter(time).Count;
         if (now > _localCycle)
         {
             Charge(_descheduled && !_blocked ? CycleCategory.Descheduled : CycleCategory.Idle, now - _localCycle);

@@ -127,6 +127,22 @@ public class SmpRunTests
     }
 
     /// <summary>
+    /// The end of the work is marked the same way on one CPU and on several: after the last exit
+    /// path has run, with every CPU's cycles (the idle ones' too) counted up to that moment. A
+    /// single process of system calls takes about the same time on either kernel (the SMP build's
+    /// locks cost a little), and four CPUs account four CPUs' worth of cycles.
+    /// </summary>
+    [Fact]
+    public void A_single_process_ends_at_the_same_point_on_one_CPU_and_on_four()
+    {
+        var s = new WorkloadScenario { Workload = "lat-null", Profile = "nehalem-x5570", Size = 2_000 };
+        WorkloadRunResult one = s.RunOnce(1), four = (s with { HostCores = 4 }).RunOnce(1);
+        double oneLatency = Figure(one, "latency"), fourLatency = Figure(four, "latency");
+        Assert.InRange(fourLatency, oneLatency, oneLatency * 1.03);
+        Assert.InRange(four.Outcome.CoreCycles / (four.Outcome.SimulatedSeconds * 2.93e9), 3.99, 4.01);
+    }
+
+    /// <summary>
     /// A web server at 80,000 requests/s on four Nehalem cores: one thread cannot keep up (about
     /// 48,000 a second), so its requests queue in the socket; a pool of four worker threads, which
     /// take the socket's datagrams in turn on all four CPUs, answers each in tens of microseconds.
