@@ -41,9 +41,9 @@ public sealed partial class LinuxKernel
         }
         var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
         _containers.Add(container);
-        if (_net is not null && !_net.Sockets.ContainsKey(ServicePort(container)))
+        if (_net is not null && !_net.TryGet(ServicePort(container), out _))
         {
-            Bind(ServicePort(container)); // its service's port published as it starts (docker run -p): requests that come before the service reads wait in the socket
+            _net.Bind(ServicePort(container), Memory); // its service's port published as it starts (docker run -p): requests that come before the service reads wait in the socket
         }
         return container;
     }

@@ -47,8 +47,8 @@ public sealed partial class LinuxKernel
         {
             StartE1000(devices.Nic ?? throw new InvalidOperationException("The machine has no NIC."));
         }
-        _net = new NetworkState(_platform.Sim.Stats.Group(_platform.Name + ".kernel.net").Counter("no_socket", "frames", "frames received for a port no socket is bound to (dropped)"));
-        Bind(FirstServicePort); // the first service's socket, bound at boot as a daemon's would be
+        _net = new SocketTable(_platform.Sim.Stats.Group(_platform.Name + ".kernel.net").Counter("no_socket", "frames", "frames received for a port no socket is bound to (dropped)"));
+        _net.Bind(FirstServicePort, Memory); // the first service's socket, bound at boot as a daemon's would be
     }
 
     /// <summary>
@@ -85,7 +85,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void Send(Core core, KernelPath path, Process p, int bytes)
     {
-        Socket socket = SocketOf(p);
+        UdpSocket socket = SocketOf(p);
         int frame = Math.Clamp(bytes + EthernetLink.UdpHeaderBytes, 60, 1514); // Ethernet's minimum and maximum frame
         p.LastSend = core.LocalTime; // a round trip starts at the sendto: the core's time as it enters the kernel, not the event queue's, which lags it
         path.Run(KernelRoutine.NetworkSend);
@@ -147,13 +147,13 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void Receive(Core core, KernelPath path, Process p)
     {
-        Socket socket = SocketOf(p);
-        SocketLocks? locks = Smp ? socket.Locks(Memory) : null;
+        UdpSocket socket = SocketOf(p);
+        UdpSocket.LockWords? locks = Smp ? socket.Locks(Memory) : null;
         if (locks is { } queue)
         {
             path.SpinLockIrqSave(queue.ReceiveQueue);
         }
-        bool got = socket.Queued.TryDequeue(out Datagram datagram);
+        bool got = socket.Queued.TryDequeue(out UdpSocket.Datagram datagram);
         if (locks is { } unlock)
         {
             path.SpinUnlockIrqRestore(unlock.ReceiveQueue);
@@ -219,18 +219,18 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void Demultiplex(KernelPath path, ulong buffer, int bytes)
     {
-        NetworkState net = _net!;
+        SocketTable net = _net!;
         ulong header = buffer + (ulong)FrameOffset;
         path.Load(header + EthernetLink.DestinationPortOffset); // the UDP header
         ushort port = (ushort)Memory.ReadField(header + EthernetLink.DestinationPortOffset, 2);
-        if (net.Sockets.TryGetValue(port, out Socket? socket))
+        if (net.TryGet(port, out UdpSocket socket))
         {
             if (Smp)
             {
                 ulong queue = socket.Locks(Memory).ReceiveQueue;
                 path.SpinLock(queue).SpinUnlock(queue); // skb_queue_tail, under the queue's lock (interrupts are off in the handler)
             }
-            socket.Queued.Enqueue(new Datagram(bytes, header, UdpFrame.ReadId(Memory, header))); // the id read now: the NIC reuses the buffer once it is given back
+            socket.Queued.Enqueue(new UdpSocket.Datagram(bytes, header, UdpFrame.ReadId(Memory, header))); // the id read now: the NIC reuses the buffer once it is given back
         }
         else
         {
@@ -248,13 +248,13 @@ public sealed partial class LinuxKernel
     /// </summary>
     private void WakeReceivers(KernelPath path)
     {
-        foreach (Socket socket in _net!.Bound)
+        foreach (UdpSocket socket in _net!.Bound)
         {
-            while (socket.Waiters.Count > 0 && socket.Queued.TryDequeue(out Datagram datagram))
+            while (socket.Waiters.Count > 0 && socket.Queued.TryDequeue(out UdpSocket.Datagram datagram))
             {
                 if (Smp)
                 {
-                    SocketLocks locks = socket.Locks(Memory);
+                    UdpSocket.LockWords locks = socket.Locks(Memory);
                     path.SpinLock(locks.WaitQueue).SpinUnlock(locks.WaitQueue); // __wake_up_sync_key, one exclusive waiter
                     path.SpinLock(locks.ReceiveQueue).SpinUnlock(locks.ReceiveQueue); // the datagram taken off the queue for it
                 }
@@ -268,31 +268,22 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>The socket of <paramref name="p"/>'s service port, bound on first use (the first service's at boot).</summary>
-    private Socket SocketOf(Process p)
+    private UdpSocket SocketOf(Process p)
     {
-        NetworkState net = _net ?? throw new InvalidOperationException("A datagram system call with no network brought up.");
+        SocketTable net = _net ?? throw new InvalidOperationException("A datagram system call with no network brought up.");
         ushort port = ServicePort(p.Container);
-        return net.Sockets.TryGetValue(port, out Socket? socket) ? socket : Bind(port);
-    }
-
-    /// <summary>A socket bound to <paramref name="port"/>, with a socket buffer of its own.</summary>
-    private Socket Bind(ushort port)
-    {
-        var socket = new Socket(port, Memory.AllocateFrame());
-        _net!.Sockets.Add(port, socket);
-        _net.Bound.Add(socket);
-        return socket;
+        return net.TryGet(port, out UdpSocket socket) ? socket : net.Bind(port, Memory);
     }
 
     /// <summary>Whether a process waits in recvfrom.</summary>
-    private bool AnyNetworkWaiter => _net is { } net && net.Bound.Exists(s => s.Waiters.Count > 0);
+    private bool AnyNetworkWaiter => _net?.AnyWaiter ?? false;
 
     /// <summary>
     /// recvfrom returns a datagram, the program seeing its payload's first word (<see cref="Cpu.IOpStream.Observed"/>);
     /// if the process sent one before, the time from that sendto to this recvfrom's return to user
     /// mode (stamped by the core as it gets there) is a request-response round trip.
     /// </summary>
-    private void Delivered(Process p, Datagram datagram)
+    private void Delivered(Process p, UdpSocket.Datagram datagram)
     {
         p.Program.Observed(datagram.Id);
         p.Program.SyscallReturned(datagram.Bytes);
@@ -302,69 +293,6 @@ public sealed partial class LinuxKernel
             p.LastSend = null;
         }
     }
-
-    /// <summary>The stack's state, whatever the driver: the bound sockets, by port and in the order they were bound.</summary>
-    private sealed class NetworkState(Counter noSocket)
-    {
-        private ulong _txLock;
-
-        /// <summary>The card's transmit queue lock on an SMP kernel, on a line of its own (allocated at the first send).</summary>
-        public ulong TxLock(PhysicalMemory memory) => _txLock = _txLock != 0 ? _txLock : memory.AllocateFrame();
-
-        public Dictionary<ushort, Socket> Sockets { get; } = [];
-
-        public List<Socket> Bound { get; } = [];
-
-        public Counter NoSocket { get; } = noSocket;
-    }
-
-    /// <summary>A UDP socket: its port, its send buffers, datagrams received and not yet read, the processes waiting for one, in order.</summary>
-    private sealed class Socket(ushort port, ulong txBuffer)
-    {
-        private readonly Dictionary<int, ulong> _txBuffers = new() { [0] = txBuffer };
-
-        private SocketLocks? _locks;
-
-        public ushort Port { get; } = port;
-
-        /// <summary>The socket's locks, a frame allocated at their first use (an SMP kernel's only: a uniprocessor build compiles spinlocks away).</summary>
-        public SocketLocks Locks(PhysicalMemory memory)
-        {
-            if (_locks is not { } locks)
-            {
-                ulong frame = memory.AllocateFrame();
-                locks = new SocketLocks(frame, frame + 64);
-                _locks = locks;
-            }
-            return locks;
-        }
-
-        /// <summary>
-        /// The buffer a send on <paramref name="cpu"/> copies its frame into (a frame, allocated on
-        /// the CPU's first send). Model: one a CPU, reused by each of its sends, as skbs come hot
-        /// from the CPU's own slab cache; each CPU's is its own, because a CPU's frame must stay
-        /// as it was written until the card reads it, while another CPU's send is built.
-        /// </summary>
-        public ulong TxBuffer(int cpu, PhysicalMemory memory)
-        {
-            if (!_txBuffers.TryGetValue(cpu, out ulong buffer))
-            {
-                buffer = memory.AllocateFrame();
-                _txBuffers.Add(cpu, buffer);
-            }
-            return buffer;
-        }
-
-        public Queue<Datagram> Queued { get; } = new();
-
-        public Queue<Process> Waiters { get; } = new();
-    }
-
-    /// <summary>A socket's locks on an SMP kernel: its receive queue's (sk_receive_queue.lock) and its wait queue's, on lines of their own.</summary>
-    private readonly record struct SocketLocks(ulong ReceiveQueue, ulong WaitQueue);
-
-    /// <summary>A datagram received and not yet read: its payload's length, where its frame's headers start, its payload's first word.</summary>
-    private readonly record struct Datagram(int Bytes, ulong Buffer, uint Id);
 
     /// <summary>The e1000 driver's rings and positions.</summary>
     private sealed class E1000State(ulong txRing, ulong rxRing)

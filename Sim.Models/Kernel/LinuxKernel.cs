@@ -45,7 +45,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private ulong _tickMicroseconds; // the tick's period
     private DiskRequest? _disk;
     private int _sleepers;
-    private NetworkState? _net;
+    private SocketTable? _net;
     private E1000State? _e1000;
     private int _nextPid = 1;
     private readonly Counter _contextSwitches;
