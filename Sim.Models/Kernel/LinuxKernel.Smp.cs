@@ -44,13 +44,11 @@ public sealed partial class LinuxKernel
     private bool Smp => _cpus.Count > 1;
 
     /// <summary>
-    /// When the last process of an SMP kernel left (its CPUs' cycles summed up to then), its exit
-    /// path included, as a core of one CPU marks it; null while work remains, and in a kernel of
-    /// one CPU, whose core marks it itself.
+    /// When the last process of an SMP kernel left (its CPUs' cycles summed up to then), as its
+    /// exit path is entered; null while work remains, and in a kernel of one CPU, whose core marks
+    /// it itself, after that path (docs/machine.md, "The end of the work").
     /// </summary>
     public CoreMark? WorkEnded { get; private set; }
-
-    private bool _allWorkDone; // the last process has gone: the end is marked when its exit path has run
 
     /// <summary>
     /// smp_init: the other cores of the platform come up in their idle loops, each with its run
@@ -203,8 +201,12 @@ public sealed partial class LinuxKernel
     /// <summary>Whether another CPU still runs or holds a process that could wake one waiting here.</summary>
     private bool OtherCpusBusy => Smp && _cpus.Any(c => c != _this && !c.IsIdle);
 
-    /// <summary>The last process has gone: every CPU's tick stops so that the simulation can end, and an SMP kernel marks the end (<see cref="MarkWorkEnded"/>) once its exit path has run.</summary>
-    private void AllWorkDone()
+    /// <summary>
+    /// The last process has gone: every CPU's tick stops so that the simulation can end, and an
+    /// SMP kernel marks the end with its CPUs' cycles summed, the halted ones idle up to this
+    /// core's time (which runs ahead of the event queue's).
+    /// </summary>
+    private void AllWorkDone(Core core)
     {
         if (_timerVector is not null)
         {
@@ -213,23 +215,13 @@ public sealed partial class LinuxKernel
                 _platform.Devices.ApicOf(cpu.Index).Write(0x380, 0); // the timer's initial count to 0 stops it
             }
         }
-        _allWorkDone = true;
-    }
-
-    /// <summary>
-    /// The last exit path has run to its end on <paramref name="core"/>: an SMP kernel's work
-    /// ends here, its CPUs' cycles summed (the halted ones caught up to now), so that the end is
-    /// where a kernel of one CPU, whose core marks it as its last stream ends, puts it too.
-    /// </summary>
-    private void MarkWorkEnded(Core core)
-    {
-        if (!Smp || !_allWorkDone || WorkEnded is not null)
+        if (!Smp)
         {
             return;
         }
         foreach (PerCpu cpu in _cpus)
         {
-            cpu.Core.SettleIdleTime(until: core.LocalTime); // the halted ones idle up to this core's time, which runs ahead of the event queue's
+            cpu.Core.SettleIdleTime(until: core.LocalTime);
         }
         WorkEnded = CoreMark.Sum(core.LocalTime, _cpus.Select(c => c.Core.Mark()));
     }

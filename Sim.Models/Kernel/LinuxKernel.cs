@@ -421,7 +421,6 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             // Nothing left to run: the idle core frees what the last exit left, at no cost.
             FreeDeadAddressSpaces(null, NewPath());
-            MarkWorkEnded(core);
         }
         return null;
     }
@@ -524,7 +523,7 @@ public sealed partial class LinuxKernel : ICoreHost
             }
             Current = null; // the last process is gone: the core returns to nothing and halts
             core.ReplaceUserStream(new OpSequence());
-            AllWorkDone(); // and the ticks stop, so the simulation can end
+            AllWorkDone(core); // and the ticks stop, so the simulation can end
             return;
         }
         _contextSwitches.Increment();
