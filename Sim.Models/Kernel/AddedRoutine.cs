@@ -30,6 +30,9 @@ public enum AddedRoutine
     /// <summary>mprotect: sys_mprotect, mprotect_fixup (splitting the VMA) and change_protection's walk down to the page tables (mm/mprotect.c); each entry changed is a step of its own.</summary>
     Mprotect,
 
+    /// <summary>sched_setaffinity: sys_sched_setaffinity's find_process_by_pid and cpuset_cpus_allowed, then __set_cpus_allowed_ptr under the task's run queue lock (kernel/sched.c).</summary>
+    SetAffinity,
+
     /// <summary>A batch of pcp->batch pages moved between a CPU's free lists and its zone under the zone lock: rmqueue_bulk or free_pcppages_bulk (mm/page_alloc.c).</summary>
     ZoneBatch,
 }

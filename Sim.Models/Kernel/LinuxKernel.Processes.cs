@@ -28,6 +28,7 @@ public sealed partial class LinuxKernel
         var p = new Process(_nextPid++, parent, mm, program, kernelMemory)
         {
             Container = parent?.Container ?? container,
+            Affinity = parent?.Affinity ?? ulong.MaxValue,
             InThreadGroup = thread.InThreadGroup,
             ClearChildTid = thread.ClearChildTid,
         };

@@ -137,6 +137,41 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
+    /// sched_setaffinity for the calling process (pid 0; the model takes the mask as the word the
+    /// user's buffer holds, the second argument): the process may run only on the mask's CPUs,
+    /// within its cpuset and the CPUs the kernel has; EINVAL when none is left (cpumask_intersects
+    /// fails), ESRCH for another pid (the model looks none up). A process no longer allowed on
+    /// the CPU it runs on moves to an allowed one at once (set_cpus_allowed_ptr's migration), as a
+    /// wake-up there.
+    /// </summary>
+    private void SetAffinity(Core core, KernelPath path, Process current)
+    {
+        const long Esrch = -3;
+        IProgram program = current.Program;
+        ulong online = _cpus.Count == MostCpus ? ulong.MaxValue : (1UL << _cpus.Count) - 1;
+        ulong mask = (ulong)program.PendingSecondArgument & online;
+        if (program.PendingArgument != 0)
+        {
+            program.SyscallReturned(Esrch);
+            return;
+        }
+        if ((mask & (current.Container?.AllowedCpus ?? ulong.MaxValue)) == 0)
+        {
+            program.SyscallReturned(Einval);
+            return;
+        }
+        path.Run(AddedRoutine.SetAffinity);
+        current.Affinity = mask;
+        program.SyscallReturned(0);
+        if (!current.MayRunOn(_this.Index))
+        {
+            current.State = ProcessState.Ready;
+            Wake(current, path);
+            SwitchToNext(core, path);
+        }
+    }
+
+    /// <summary>
     /// select_task_rq among the CPUs the process may run on (its cpuset): the waker's CPU if it
     /// idles, else the CPU the process last ran on if it idles, else the first idle CPU, else the
     /// one it last ran on (or, when that is not allowed, the first allowed).

@@ -212,6 +212,9 @@ public sealed partial class LinuxKernel : ICoreHost
             case SyscallNumber.SchedYield:
                 Yield(core, path, current);
                 break;
+            case SyscallNumber.SchedSetaffinity:
+                SetAffinity(core, path, current);
+                break;
             case SyscallNumber.Mmap:
                 current.Program.SyscallReturned((long)Map(path, current, pages: Math.Max(1, (ulong)current.Program.PendingArgument)));
                 break;

@@ -27,5 +27,6 @@ public enum SyscallNumber
     Wait4 = 61,
     Kill = 62,
     Futex = 202,
+    SchedSetaffinity = 203,
     ClockGettime = 228,
 }

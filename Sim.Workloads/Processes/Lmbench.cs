@@ -52,8 +52,8 @@ public sealed class Lmbench : ProcessWorkload
         new("lat-fork", "fork + exit + wait, per fork (size = forks)", n => new ScriptProgram(
             _ => Loop(n, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
             () => new ScriptProgram(_ => [Call(SyscallNumber.Exit)]))),
-        new("lat-ctx-0k", "context switch between two processes yielding to each other, no working set (size = switches per process)", n => PingPong(n, 0), 2),
-        new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", n => PingPong(n, 16 * 1024), 2),
+        new("lat-ctx-0k", "context switch between two processes yielding to each other, no working set (size = switches per process)", (Func<LinuxKernel, long, IProgram>)((kernel, n) => PingPong(kernel, n, 0)), 2),
+        new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", (Func<LinuxKernel, long, IProgram>)((kernel, n) => PingPong(kernel, n, 16 * 1024)), 2),
         new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
         new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
         new("lat-nullio", "null I/O: read 1 byte from /dev/zero and write 1 byte to /dev/null, per call (size = pairs)", (Func<LinuxKernel, long, IProgram>)NullIo, 2),
@@ -111,10 +111,23 @@ public sealed class Lmbench : ProcessWorkload
         yield return Call(SyscallNumber.Exit);
     }
 
-    private static ScriptProgram PingPong(long n, int workingSetBytes)
+    /// <summary>
+    /// Two processes that yield to each other. On a kernel of several CPUs they are pinned to the
+    /// first (sched_setaffinity before the fork, which the child inherits), as one runs lat_ctx
+    /// under <c>taskset -c 0</c> to measure a switch: otherwise each would sit alone on a CPU and
+    /// its sched_yield would return at once.
+    /// </summary>
+    private static ScriptProgram PingPong(LinuxKernel kernel, long n, int workingSetBytes)
     {
-        IEnumerable<Op> Side(bool parent)
+        bool pin = kernel.Cpus.Count > 1;
+        IEnumerable<Op> Side(ScriptProgram p, bool parent)
         {
+            if (parent && pin)
+            {
+                p.PendingArgument = 0; // this process
+                p.PendingSecondArgument = 1; // CPU 0
+                yield return Call(SyscallNumber.SchedSetaffinity);
+            }
             if (parent)
             {
                 yield return Call(SyscallNumber.Fork);
@@ -133,7 +146,7 @@ public sealed class Lmbench : ProcessWorkload
             }
             yield return Call(SyscallNumber.Exit);
         }
-        return new ScriptProgram(_ => Side(parent: true), () => new ScriptProgram(_ => Side(parent: false)));
+        return new ScriptProgram(p => Side(p, parent: true), () => new ScriptProgram(p => Side(p, parent: false)));
     }
 
     private static IEnumerable<Op> Faults(ScriptProgram p, long pages)

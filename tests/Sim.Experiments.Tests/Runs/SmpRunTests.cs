@@ -140,6 +140,19 @@ public class SmpRunTests
     }
 
     /// <summary>
+    /// lat_ctx on a host of several CPUs runs pinned to the first (as under taskset -c 0), so its
+    /// two processes still switch on one CPU: about the one-CPU figure, plus the SMP build's run
+    /// queue lock, not the near-nothing of two processes each alone on a CPU.
+    /// </summary>
+    [Fact]
+    public void Lat_ctx_on_several_CPUs_still_measures_a_switch()
+    {
+        var s = new WorkloadScenario { Workload = "lat-ctx-0k", Profile = "nehalem-x5570", Size = 500 };
+        double one = Figure(s.RunOnce(1), "latency"), four = Figure((s with { HostCores = 4 }).RunOnce(1), "latency");
+        Assert.InRange(four, one, one * 1.1);
+    }
+
+    /// <summary>
     /// A web server at 80,000 requests/s on four Nehalem cores: one thread cannot keep up (about
     /// 48,000 a second), so its requests queue in the socket; a pool of four worker threads, which
     /// take the socket's datagrams in turn on all four CPUs, answers each in tens of microseconds.
