@@ -64,9 +64,13 @@ public sealed partial class LinuxKernel
         {
             Memory.WriteUInt64(rx + ((ulong)i * 16), Memory.AllocateFrame()); // one frame per buffer (2 KiB used)
         }
-        nic.Write(Devices.Nic8254x.Tdbal, tx);
+        // The ring bases are 64-bit, written as two 32-bit registers (e1000_configure_tx and _rx):
+        // with a large memory the rings lie above 4 GiB, and the low half alone would lose them.
+        nic.Write(Devices.Nic8254x.Tdbah, tx >> 32);
+        nic.Write(Devices.Nic8254x.Tdbal, tx & 0xFFFF_FFFF);
         nic.Write(Devices.Nic8254x.Tdlen, RingEntries * 16);
-        nic.Write(Devices.Nic8254x.Rdbal, rx);
+        nic.Write(Devices.Nic8254x.Rdbah, rx >> 32);
+        nic.Write(Devices.Nic8254x.Rdbal, rx & 0xFFFF_FFFF);
         nic.Write(Devices.Nic8254x.Rdlen, RingEntries * 16);
         nic.Write(Devices.Nic8254x.Rdt, RingEntries - 1);
         nic.Write(Devices.Nic8254x.Rctl, 0x2);
