@@ -92,7 +92,7 @@ public static class DensityReport
         var b = study.Base;
         md.Append(Ci, $"# Guest density: {study.Name}\n\n");
         md.Append(Ci, $"How many guests of `{b.Workload}`{(b.RequestRate is { } rate ? $" at {rate.ToString("G6", Ci)} requests/s each" : "")} fit on one `{b.Profile}` host ");
-        md.Append(Ci, $"of {b.HostCores} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
+        md.Append(Ci, $"of {b.HostCoresInUse} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
         md.Append(Ci, $"each virtual machine reserves {b.GuestMemoryMiB} MiB. Seed {b.Seed}, size {b.ResolveWorkload().Size} per guest.\n\n");
         md.Append(Table(study, results));
         md.Append("\n![the worst guest's service-level metric against the number of guests](density.png)\n\n");

@@ -98,7 +98,7 @@ public static class ScenarioFile
         "guests" => s with { Guests = WholeNumber(where, key, value) },
         "guest_workloads" => s with { GuestWorkloads = value == "none" ? null : value },
         "host_processes" => s with { HostProcesses = WholeNumber(where, key, value) },
-        "host_cores" => s with { HostCores = WholeNumber(where, key, value) },
+        "host_cores" => s with { HostCores = value == "none" ? null : WholeNumber(where, key, value) },
         "irq_cpu" => s with { IrqCpu = WholeNumber(where, key, value) },
         "sockets" => s with { Sockets = value == "none" ? null : WholeNumber(where, key, value) },
         "cores_per_socket" => s with { CoresPerSocket = value == "none" ? null : WholeNumber(where, key, value) },

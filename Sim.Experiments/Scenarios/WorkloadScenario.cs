@@ -117,8 +117,29 @@ public sealed record WorkloadScenario
     /// <summary>The workloads of the guests after the first, each a name or name:size, comma-separated (a list in a file); null when every guest runs the scenario's workload.</summary>
     public string? GuestWorkloads { get; init; }
 
-    /// <summary>The host's physical cores, over which the guests are placed round-robin.</summary>
-    public int HostCores { get; init; } = 1;
+    /// <summary>
+    /// The host's physical cores, over which the guests are placed round-robin; null for the
+    /// default (<see cref="HostCoresInUse"/>): natively, a process workload runs on the SMP kernel
+    /// on all the profile's cores, one thread each; everything else on one core.
+    /// </summary>
+    public int? HostCores { get; init; }
+
+    /// <summary>The keys the workload and the architecture come from, which the default host size follows.</summary>
+    private static readonly string[] ArchitectureKeys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting"];
+
+    /// <summary>The host's physical cores: <see cref="HostCores"/> as given, or the default.</summary>
+    public int HostCoresInUse => HostCores ?? DefaultHostCores;
+
+    /// <summary>
+    /// The profile's cores for a process workload run natively (the machine's whole SMP host, as
+    /// a native benchmark runs), one otherwise: a guest has one virtual CPU, the VT-x presets place
+    /// their guests on the cores they are given, and the minimal test kernel runs on one.
+    /// </summary>
+    private int DefaultHostCores =>
+        ArchitectureKeys.All(k => Problem(k) is null)
+        && ResolveAxes().IsNative && WorkloadCatalog.Get(Workload).Workload is IProcessWorkload
+            ? ResolveProfile().MostCores
+            : 1;
 
     /// <summary>
     /// The host's sockets, cores per socket and hardware threads per core; null for the profile's.
@@ -146,14 +167,14 @@ public sealed record WorkloadScenario
         Topology most = ResolveProfile().Topology;
         return TopologyGiven
             ? new Topology(Sockets ?? most.Sockets, CoresPerSocket ?? most.CoresPerSocket, ThreadsPerCore ?? most.ThreadsPerCore)
-            : new Topology(most.SocketsFor(HostCores), most.CoresPerSocket, 1);
+            : new Topology(most.SocketsFor(HostCoresInUse), most.CoresPerSocket, 1);
     }
 
     /// <summary>The logical CPU the host kernel routes device interrupts to (their affinity); natively and under oslevel.</summary>
     public int IrqCpu { get; init; }
 
     /// <summary>The host's physical cores in use: the topology's, or <see cref="HostCores"/>.</summary>
-    private int PhysicalCores => TopologyGiven ? ResolveTopology().Cores : HostCores;
+    private int PhysicalCores => TopologyGiven ? ResolveTopology().Cores : HostCoresInUse;
 
     /// <summary>On a host of several cores, how far a core may run ahead of the others, in nanoseconds (0: exact time order).</summary>
     public double SyncQuantumNs { get; init; } = MachineConfiguration.DefaultSyncQuantumNanoseconds;
@@ -263,12 +284,12 @@ public sealed record WorkloadScenario
     {
         if (Problem("profile") is not null)
         {
-            return HostCores is >= 1 and <= Runs.Consolidation.MaxHostCores ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})";
+            return HostCores is null or (>= 1 and <= Runs.Consolidation.MaxHostCores) ? null : $"host_cores must be 1 to {Runs.Consolidation.MaxHostCores} (got {HostCores})";
         }
         HardwareProfile profile = ResolveProfile();
         int most = profile.MostCores;
         string why = profile.Coherence is null ? $"the model has no cache coherence for this part yet (the real one is {profile.Topology})" : $"{profile.Topology}";
-        if (HostCores < 1 || HostCores > most)
+        if (HostCores is < 1 || HostCores > most)
         {
             return $"host_cores must be 1 to {most} on {Profile}: {why} (got {HostCores})";
         }
@@ -277,7 +298,7 @@ public sealed record WorkloadScenario
             return null;
         }
         return PhysicalCores > most ? $"sockets, cores_per_socket and threads_per_core give {PhysicalCores} cores ({ResolveTopology()}), but a machine of {Profile} uses 1 to {most}: {why}"
-            : HostCores != 1 && HostCores != PhysicalCores
+            : HostCores is { } given && given != 1 && given != PhysicalCores
             ? $"host_cores is {HostCores}, but sockets, cores_per_socket and threads_per_core give {PhysicalCores} cores ({ResolveTopology()}): give host_cores or the topology, not both"
             : null;
     }
@@ -488,7 +509,7 @@ public sealed record WorkloadScenario
         ["container_shares"] = SharesList is { } weights ? string.Join(",", weights) : "none",
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
-        ["host_cores"] = HostCores,
+        ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",
         ["threads_per_core"] = ThreadsPerCore is { } threads ? threads : "none",
