@@ -145,6 +145,15 @@ public static class WorkloadRunReport
         {
             md.Append(ci, $"| {c} | {cycles:N0} | {100.0 * cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
         }
+        CpuRow[] cpus = [.. CpuRows(r)];
+        if (cpus.Length > 1)
+        {
+            md.Append("\nThe host's CPUs over the whole run (where an interrupt CPU or an uneven placement binds):\n\n| CPU | busy | user | system | idle |\n|---|---:|---:|---:|---:|\n");
+            foreach (CpuRow c in cpus)
+            {
+                md.Append(ci, $"| {c.Index} | {c.Busy:0.0}% | {c.User:0.0}% | {c.Busy - c.User:0.0}% | {100 - c.Busy:0.0}% |\n");
+            }
+        }
         if (r.Exits.Count > 0)
         {
             md.Append("\n| VM exit reason | count | cycles | cycles per exit |\n|---|---:|---:|---:|\n");
@@ -282,6 +291,23 @@ public static class WorkloadRunReport
     private static IEnumerable<GuestRow> GuestRows(WorkloadRunResult r) =>
         r.Guests.Select(g => new GuestRow(g.Name, g.Workload, g.FiguresOfMerit[0], g.Outcome.SimulatedSeconds * 1e3,
             g.IsContainer ? null : 100.0 * g.CyclesByCategory[CycleCategory.Descheduled] / Math.Max(1, g.Outcome.CoreCycles)));
+
+    /// <summary>
+    /// Each host CPU's time over the whole run, in percent of its cycles: busy (neither idle nor
+    /// descheduled), and of that the user-mode part (<c>user_mode_cycles</c>); none for a run of one CPU.
+    /// </summary>
+    private static IEnumerable<CpuRow> CpuRows(WorkloadRunResult r)
+    {
+        Dictionary<string, double> values = r.Run.Samples.Where(s => s.Path.StartsWith("host.cpu", StringComparison.Ordinal))
+            .ToDictionary(s => s.Path + "/" + s.Statistic, s => s.Value, StringComparer.Ordinal);
+        for (int i = 0; values.TryGetValue($"host.cpu{i}/cycles::total", out double total) && total > 0; i++)
+        {
+            double Part(string statistic) => values.GetValueOrDefault($"host.cpu{i}/{statistic}") / total * 100;
+            yield return new CpuRow(i, 100 - Part("cycles::Idle") - Part("cycles::Descheduled"), Part("user_mode_cycles"));
+        }
+    }
+
+    private readonly record struct CpuRow(int Index, double Busy, double User);
 
     /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
     private static int HostCores(WorkloadRunResult r) =>

@@ -168,6 +168,20 @@ public class SmpRunTests
     }
 
     /// <summary>
+    /// The report of a run on several CPUs shows each CPU's busy time, so a reader sees the CPU
+    /// that takes the NIC's interrupts work hardest; a run of one CPU's report has no such table.
+    /// </summary>
+    [Fact]
+    public void The_report_of_a_run_on_several_CPUs_shows_each_CPU_s_busy_time()
+    {
+        var s = new WorkloadScenario { Workload = "web", Profile = "nehalem-x5570", Preset = "oslevel", Guests = 8, HostCores = 4, RequestRate = 500, Size = 40 };
+        string four = WorkloadRunReport.ToMarkdown([s.RunOnce(1)], "web"), one = WorkloadRunReport.ToMarkdown([(s with { HostCores = 1 }).RunOnce(1)], "web");
+        Assert.Contains("| CPU | busy | user | system | idle |", four, StringComparison.Ordinal);
+        Assert.Contains("| 3 | ", four, StringComparison.Ordinal);
+        Assert.DoesNotContain("| CPU | busy |", one, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A web server at 80,000 requests/s on four Nehalem cores: one thread cannot keep up (about
     /// 48,000 a second), so its requests queue in the socket; a pool of four worker threads, which
     /// take the socket's datagrams in turn on all four CPUs, answers each in tens of microseconds.
