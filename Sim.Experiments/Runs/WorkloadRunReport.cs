@@ -154,6 +154,10 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {c.Index} | {c.Busy:0.0}% | {c.User:0.0}% | {c.Busy - c.User:0.0}% | {100 - c.Busy:0.0}% |\n");
             }
         }
+        if (BusiestLink(r) is { } link)
+        {
+            md.Append(ci, $"\nThe busiest network link, `{link.Path}`, carried frames {link.ToPeer:0.0}% of the run towards the peer and {link.ToNic:0.0}% towards the machine (preamble and gap included; a share near the part of the run the load lasted means the link, not the machine, binds).\n");
+        }
         if (r.Exits.Count > 0)
         {
             md.Append("\n| VM exit reason | count | cycles | cycles per exit |\n|---|---:|---:|---:|\n");
@@ -308,6 +312,19 @@ public static class WorkloadRunReport
     }
 
     private readonly record struct CpuRow(int Index, double Busy, double User);
+
+    /// <summary>The link that was busiest towards the peer over the whole run, in percent of the run each way; null without one that carried a frame.</summary>
+    private static LinkRow? BusiestLink(WorkloadRunResult r)
+    {
+        double runNs = r.Run.SimulatedTime.Picoseconds / 1000.0;
+        return runNs <= 0 ? null : r.Run.Samples
+            .Where(s => s.Statistic == "line_ns_to_peer" && s.Value > 0)
+            .Select(s => new LinkRow(s.Path, s.Value / runNs * 100, r.Run.Value(s.Path, "line_ns_to_nic") / runNs * 100))
+            .OrderByDescending(l => l.ToPeer).ThenBy(l => l.Path, StringComparer.Ordinal)
+            .Cast<LinkRow?>().FirstOrDefault();
+    }
+
+    private readonly record struct LinkRow(string Path, double ToPeer, double ToNic);
 
     /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
     private static int HostCores(WorkloadRunResult r) =>

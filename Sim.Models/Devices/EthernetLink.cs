@@ -26,10 +26,12 @@ public sealed class EthernetLink
     public const int PayloadOffset = UdpHeaderBytes;
 
     private readonly Simulator _sim;
+    private readonly Sim.Engine.Statistics.Counter? _lineNsTowardsPeer, _lineNsTowardsNic;
     private Tick _towardsPeerFree;
     private Tick _towardsNicFree;
 
-    public EthernetLink(Simulator sim, ulong bitsPerSecond, Tick propagation)
+    /// <param name="name">The link's statistics group (how long the line was busy each way), or null for none.</param>
+    public EthernetLink(Simulator sim, ulong bitsPerSecond, Tick propagation, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(sim);
         if (bitsPerSecond == 0)
@@ -39,6 +41,12 @@ public sealed class EthernetLink
         _sim = sim;
         BitsPerSecond = bitsPerSecond;
         Propagation = propagation;
+        if (name is not null)
+        {
+            Sim.Engine.Statistics.StatGroup stats = sim.Stats.Group(name);
+            _lineNsTowardsPeer = stats.Counter("line_ns_to_peer", "ns", "time the line was busy carrying frames from the NIC to the peer, preamble and gap included");
+            _lineNsTowardsNic = stats.Counter("line_ns_to_nic", "ns", "time the line was busy carrying frames from the peer to the NIC, preamble and gap included");
+        }
     }
 
     public ulong BitsPerSecond { get; }
@@ -50,16 +58,18 @@ public sealed class EthernetLink
         new((ulong)Math.Ceiling((bytes + PerFrameOverheadBytes) * 8.0 * Tick.PicosecondsPerSecond / BitsPerSecond));
 
     /// <summary>Queues a frame towards the peer now; returns when its last bit leaves the NIC and when it reaches the peer.</summary>
-    public (Tick Sent, Tick Arrives) SendTowardsPeer(int bytes) => Send(ref _towardsPeerFree, bytes);
+    public (Tick Sent, Tick Arrives) SendTowardsPeer(int bytes) => Send(ref _towardsPeerFree, bytes, _lineNsTowardsPeer);
 
     /// <summary>Queues a frame from the peer now; returns when it is sent and when it reaches the NIC.</summary>
-    public (Tick Sent, Tick Arrives) SendTowardsNic(int bytes) => Send(ref _towardsNicFree, bytes);
+    public (Tick Sent, Tick Arrives) SendTowardsNic(int bytes) => Send(ref _towardsNicFree, bytes, _lineNsTowardsNic);
 
-    private (Tick Sent, Tick Arrives) Send(ref Tick lineFree, int bytes)
+    private (Tick Sent, Tick Arrives) Send(ref Tick lineFree, int bytes, Sim.Engine.Statistics.Counter? lineNs)
     {
         Tick start = Tick.Max(_sim.Now, lineFree);
-        Tick sent = start + SerializationTime(bytes);
+        Tick serialization = SerializationTime(bytes);
+        Tick sent = start + serialization;
         lineFree = sent;
+        lineNs?.Add((long)(serialization.Picoseconds / 1000));
         return (sent, sent + Propagation);
     }
 }

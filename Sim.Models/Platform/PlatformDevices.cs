@@ -117,7 +117,7 @@ public sealed class PlatformDevices
         }
         if (configuration.Nic)
         {
-            Link = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds));
+            Link = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds), prefix + ".link");
             INetworkCard card;
             if (configuration.Network == NetworkInterface.Virtio)
             {

@@ -178,6 +178,7 @@ public class SmpRunTests
         string four = WorkloadRunReport.ToMarkdown([s.RunOnce(1)], "web"), one = WorkloadRunReport.ToMarkdown([(s with { HostCores = 1 }).RunOnce(1)], "web");
         Assert.Contains("| CPU | busy | user | system | idle |", four, StringComparison.Ordinal);
         Assert.Contains("| 3 | ", four, StringComparison.Ordinal);
+        Assert.Contains("The busiest network link, `host.link`, carried frames", four, StringComparison.Ordinal); // the containers' one NIC
         Assert.DoesNotContain("| CPU | busy |", one, StringComparison.Ordinal);
     }
 
