@@ -70,7 +70,7 @@ public sealed partial class LinuxKernel
         }
         if (configuration.CpuQuota is not { } q || cpus == 1)
         {
-            return cpus == 64 ? ulong.MaxValue : (1UL << cpus) - 1;
+            return OnlineCpus;
         }
         ulong allowed = 0;
         for (int i = 0; i < (int)Math.Ceiling(q); i++)

@@ -164,8 +164,7 @@ public sealed partial class LinuxKernel
         }
         if (got)
         {
-            path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
-            Delivered(p, datagram);
+            Delivered(path, p, datagram);
             return;
         }
         if (locks is { } wait)
@@ -263,8 +262,7 @@ public sealed partial class LinuxKernel
                     path.SpinLock(locks.ReceiveQueue).SpinUnlock(locks.ReceiveQueue); // the datagram taken off the queue for it
                 }
                 Process waiter = socket.Waiters.Dequeue();
-                path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes); // the copy out of the receive buffer (the user-side stores are not modelled)
-                Delivered(waiter, datagram);
+                Delivered(path, waiter, datagram);
                 waiter.State = ProcessState.Ready;
                 Wake(waiter, path);
             }
@@ -283,12 +281,14 @@ public sealed partial class LinuxKernel
     private bool AnyNetworkWaiter => _net?.AnyWaiter ?? false;
 
     /// <summary>
-    /// recvfrom returns a datagram, the program seeing its payload's first word (<see cref="Cpu.IOpStream.Observed"/>);
+    /// recvfrom returns a datagram, copied out of its receive buffer (the user-side stores are not
+    /// modelled), the program seeing its payload's first word (<see cref="Cpu.IOpStream.Observed"/>);
     /// if the process sent one before, the time from that sendto to this recvfrom's return to user
     /// mode (stamped by the core as it gets there) is a request-response round trip.
     /// </summary>
-    private void Delivered(Process p, UdpSocket.Datagram datagram)
+    private void Delivered(KernelPath path, Process p, UdpSocket.Datagram datagram)
     {
+        path.LoadRange(DirectMap.Of(datagram.Buffer), datagram.Bytes);
         p.Program.Observed(datagram.Id);
         p.Program.SyscallReturned(datagram.Bytes);
         if (p.LastSend is { } sent)

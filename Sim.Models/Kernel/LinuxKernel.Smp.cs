@@ -43,6 +43,9 @@ public sealed partial class LinuxKernel
 
     private bool Smp => _cpus.Count > 1;
 
+    /// <summary>The kernel's CPUs as a mask (bit n for CPU n): cpu_online_mask.</summary>
+    private ulong OnlineCpus => _cpus.Count == MostCpus ? ulong.MaxValue : (1UL << _cpus.Count) - 1;
+
     /// <summary>
     /// When the last process of an SMP kernel left (its CPUs' cycles summed up to then), as its
     /// exit path is entered; null while work remains, and in a kernel of one CPU, whose core marks
@@ -148,14 +151,13 @@ public sealed partial class LinuxKernel
     {
         const long Esrch = -3;
         IProgram program = current.Program;
-        ulong online = _cpus.Count == MostCpus ? ulong.MaxValue : (1UL << _cpus.Count) - 1;
-        ulong mask = (ulong)program.PendingSecondArgument & online;
+        ulong mask = (ulong)program.PendingSecondArgument & OnlineCpus;
         if (program.PendingArgument != 0)
         {
             program.SyscallReturned(Esrch);
             return;
         }
-        if ((mask & (current.Container?.AllowedCpus ?? ulong.MaxValue)) == 0)
+        if ((mask & current.CpusetCpus) == 0)
         {
             program.SyscallReturned(Einval);
             return;
@@ -228,7 +230,7 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>Whether an idle CPU's tick or interrupt finds work to pull (a waiting process its cpuset allows here).</summary>
-    private bool WorkToPull => Smp && _cpus.Any(c => c != _this && HasWaiting(c) && c.RunQueue.Any(p => p.MayRunOn(_this.Index)));
+    private bool WorkToPull => Smp && _cpus.Any(c => c != _this && HasWaiting(c) && c.RunQueue.Waiting.Any(p => p.MayRunOn(_this.Index)));
 
     /// <summary>A CPU that runs a process and has others waiting (nr_running of 2 or more): one an idle CPU may pull; a process placed on an idle CPU is that CPU's to run.</summary>
     private static bool HasWaiting(PerCpu cpu) => cpu.RunQueue.Current is not null && cpu.RunQueue.Count > 0;

@@ -78,8 +78,11 @@ public sealed class Process
     /// <summary>The CPUs sched_setaffinity allowed the process (bit n for CPU n; every CPU unless set), inherited at fork.</summary>
     internal ulong Affinity { get; set; } = ulong.MaxValue;
 
-    /// <summary>The CPUs the process may run on (cpus_allowed, bit n for CPU n): its affinity within its container's cpuset.</summary>
-    internal ulong AllowedCpus => (Container?.AllowedCpus ?? ulong.MaxValue) & Affinity;
+    /// <summary>The CPUs its cpuset allows (bit n for CPU n): its container's, or every CPU.</summary>
+    internal ulong CpusetCpus => Container?.AllowedCpus ?? ulong.MaxValue;
+
+    /// <summary>The CPUs the process may run on (cpus_allowed, bit n for CPU n): its affinity within its cpuset.</summary>
+    internal ulong AllowedCpus => CpusetCpus & Affinity;
 
     /// <summary>Whether the process may run on CPU <paramref name="cpu"/>.</summary>
     internal bool MayRunOn(int cpu) => (AllowedCpus & (1UL << cpu)) != 0;

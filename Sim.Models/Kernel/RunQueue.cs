@@ -68,7 +68,4 @@ public sealed class RunQueue
 
     /// <summary>The processes waiting to run, in order.</summary>
     public IEnumerable<Process> Waiting => _ready;
-
-    /// <summary>Whether a waiting process satisfies <paramref name="test"/>.</summary>
-    public bool Any(Func<Process, bool> test) => _ready.Any(test);
 }

@@ -67,8 +67,7 @@ public sealed class LockCounter : ThreadedProcessWorkload
                 yield return Op.Alu(Outside);
             }
         }
-        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(Increments(p)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
-        return new ScriptProgram(Main, () => new ScriptProgram(p => Increments(p).Append(Call(SyscallNumber.Exit))));
+        return ThreadedProgram((p, _) => Increments(p));
     }
 
     /// <summary>pthread_spin_lock: XCHG 1; while taken, PAUSE and load until it reads 0, then CMPXCHG 0 to 1.</summary>

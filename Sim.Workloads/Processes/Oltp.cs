@@ -32,7 +32,6 @@ public sealed class Oltp : ThreadedProcessWorkload
     public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        int next = 0;
         IEnumerable<Op> Client(ScriptProgram p, int client)
         {
             RandomStream random = context.Random.For($"workload.oltp.thread{client}");
@@ -57,12 +56,7 @@ public sealed class Oltp : ThreadedProcessWorkload
                 yield return Call(SyscallNumber.Pwrite64);
             }
         }
-        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(Client(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
-        return new ScriptProgram(Main, () =>
-        {
-            int client = ++next; // the threads are cloned in order: each serves the next client
-            return new ScriptProgram(p => Client(p, client).Append(Call(SyscallNumber.Exit)));
-        });
+        return ThreadedProgram(Client); // thread k serves client k
     }
 
     public override IReadOnlyList<string> FigureNames => ["transactions"];

@@ -45,7 +45,6 @@ public sealed class StreamThreads : ThreadedProcessWorkload
         ArgumentNullException.ThrowIfNull(context);
         long size = context.Size;
         ulong bytes = ArrayBytes(size);
-        int next = 0;
         IEnumerable<Op> Triad(int thread)
         {
             ulong first = (ulong)(thread * size) * 8;
@@ -60,12 +59,7 @@ public sealed class StreamThreads : ThreadedProcessWorkload
                 yield return Op.Branch(1);
             }
         }
-        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(Triad(0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
-        return new ScriptProgram(Main, () =>
-        {
-            int thread = ++next; // the threads are cloned in order: each takes the next slice
-            return new ScriptProgram(_ => Triad(thread).Append(Call(SyscallNumber.Exit)));
-        });
+        return ThreadedProgram((_, thread) => Triad(thread)); // thread k takes the k-th slice
     }
 
     public override IReadOnlyList<string> FigureNames => ["bandwidth"];

@@ -47,6 +47,23 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
     /// <summary>The ID word of thread <paramref name="thread"/>'s descriptor (the tid field of glibc's struct pthread).</summary>
     private static ulong TidWord(int thread) => ExecutableImage.DataBase + PageBytes + (ulong)(thread * LineBytes);
 
+    /// <summary>
+    /// The process's program: the main thread clones the others, does thread 0's
+    /// <paramref name="work"/>, joins them and exits; thread k (the k-th clone) does its own
+    /// <paramref name="work"/> and exits.
+    /// </summary>
+    protected ScriptProgram ThreadedProgram(Func<ScriptProgram, int, IEnumerable<Op>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        int next = 0;
+        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(work(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
+        return new ScriptProgram(Main, () =>
+        {
+            int thread = ++next; // the threads are cloned in order
+            return new ScriptProgram(p => work(p, thread).Append(Call(SyscallNumber.Exit)));
+        });
+    }
+
     /// <summary>The main thread's clone calls, one per other thread.</summary>
     protected IEnumerable<Op> StartThreads(ScriptProgram main)
     {

@@ -129,7 +129,6 @@ public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         long requests = context.Size, taken = 0;
-        int next = 0;
         IEnumerable<Op> Worker(ScriptProgram p, int worker)
         {
             RandomStream random = context.Random.For($"workload.web.thread{worker}");
@@ -158,12 +157,7 @@ public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
                 }
             }
         }
-        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(Worker(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
-        return new ScriptProgram(Main, () =>
-        {
-            int worker = ++next; // the threads are cloned in order
-            return new ScriptProgram(p => Worker(p, worker).Append(Call(SyscallNumber.Exit)));
-        });
+        return ThreadedProgram(Worker);
     }
 
     public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : ["requests", "response_mean", "response_p50", "response_p99", "requests_lost"];
