@@ -228,8 +228,8 @@ public sealed class MemoryPath
                 continue; // already there
             }
             _directory?.OnPrefetch(_core, l * bytes);
-            _l3?.Fill(l * bytes);
-            _l2Arrivals.Record(l, LineFromMemory(l * bytes, out _));
+            bool inLastLevel = _l3 is not null && !_l3.Fill(l * bytes);
+            _l2Arrivals.Record(l, inLastLevel ? Now + (ulong)_l3Latency : LineFromMemory(l * bytes, out _)); // a line the last level holds comes from there, not from memory
             _prefetches.Increment();
         }
     }

@@ -69,6 +69,29 @@ public class MemoryPathTests
     }
 
     [Fact]
+    public void The_streamer_takes_a_line_the_L3_holds_from_the_L3_not_from_memory()
+    {
+        (MemoryPath path, _, HardwareProfile p) = Nehalem();
+        const ulong Page = 0x40000;
+        for (ulong line = 0; line < 64; line++)
+        {
+            path.Now += 1_000;
+            path.Access(Page + (line * 64), MemoryAccessKind.Read); // the page in the L2 and the L3
+        }
+        for (ulong a = 0x100000; a < 0x100000 + (2 * (ulong)p.L2.SizeBytes); a += 64)
+        {
+            path.Now += 1_000;
+            path.Access(a, MemoryAccessKind.Read); // twice the L2's size: the page leaves the L2, not the 8 MiB L3
+        }
+        path.Now += 1_000;
+        Assert.Equal(p.L3!.LatencyCycles, path.Access(Page, MemoryAccessKind.Read)); // an L3 hit
+        path.Now += 1_000;
+        path.Access(Page + 64, MemoryAccessKind.Read); // a stream: lines 2 onward are prefetched, from the L3
+        path.Now += 1;
+        Assert.InRange(path.Access(Page + 128, MemoryAccessKind.Read), p.L2.LatencyCycles, p.L2.LatencyCycles + p.L3.LatencyCycles);
+    }
+
+    [Fact]
     public void A_line_demanded_before_its_prefetch_arrives_waits_for_the_rest()
     {
         (MemoryPath path, _, HardwareProfile p) = Nehalem();
