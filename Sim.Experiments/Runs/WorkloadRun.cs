@@ -114,7 +114,7 @@ public static class WorkloadRun
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform is Machine { Cores.Count: > 1 } machine)
         {
-            linux.BringUpSecondaryCpus(machine.Cores);
+            linux.BringUpSecondaryCpus(machine);
             if (machine.Configuration.IrqCpu != 0)
             {
                 linux.SetIrqAffinity(machine.Configuration.IrqCpu); // CPU 0 is where boot routed them

@@ -148,10 +148,14 @@ public static class WorkloadRunReport
         CpuRow[] cpus = [.. CpuRows(r)];
         if (cpus.Length > 1)
         {
-            md.Append("\nThe host's CPUs over the whole run (where an interrupt CPU or an uneven placement binds):\n\n| CPU | busy | user | system | idle |\n|---|---:|---:|---:|---:|\n");
+            bool numa = r.Run.Samples.Any(s => s.Path == "host.socket1.memory_controller");
+            md.Append("\nThe host's CPUs over the whole run (where an interrupt CPU or an uneven placement binds")
+                .Append(numa ? "; local memory: the share of the CPU's demand misses to memory that its own socket's memory served" : "")
+                .Append("):\n\n| CPU | busy | user | system | idle |").Append(numa ? " local memory |\n|---|---:|---:|---:|---:|---:|\n" : "\n|---|---:|---:|---:|---:|\n");
             foreach (CpuRow c in cpus)
             {
-                md.Append(ci, $"| {c.Index} | {c.Busy:0.0}% | {c.User:0.0}% | {c.Busy - c.User:0.0}% | {100 - c.Busy:0.0}% |\n");
+                md.Append(ci, $"| {c.Index} | {c.Busy:0.0}% | {c.User:0.0}% | {c.Busy - c.User:0.0}% | {100 - c.Busy:0.0}% |")
+                    .Append(numa ? (c.LocalMemory is { } local ? string.Create(ci, $" {local:0.0}% |") : " n/a |") : "").Append('\n');
             }
         }
         if (BusiestLink(r) is { } link)
@@ -298,7 +302,8 @@ public static class WorkloadRunReport
 
     /// <summary>
     /// Each host CPU's time over the whole run, in percent of its cycles: busy (neither idle nor
-    /// descheduled), and of that the user-mode part (<c>user_mode_cycles</c>); none for a run of one CPU.
+    /// descheduled), and of that the user-mode part (<c>user_mode_cycles</c>), and the share of its
+    /// memory-served accesses that its own socket served (<c>served_by</c>); none for a run of one CPU.
     /// </summary>
     private static IEnumerable<CpuRow> CpuRows(WorkloadRunResult r)
     {
@@ -307,11 +312,13 @@ public static class WorkloadRunReport
         for (int i = 0; values.TryGetValue($"host.cpu{i}/cycles::total", out double total) && total > 0; i++)
         {
             double Part(string statistic) => values.GetValueOrDefault($"host.cpu{i}/{statistic}") / total * 100;
-            yield return new CpuRow(i, 100 - Part("cycles::Idle") - Part("cycles::Descheduled"), Part("user_mode_cycles"));
+            double local = values.GetValueOrDefault($"host.cpu{i}.memory/served_by::Dram"), remote = values.GetValueOrDefault($"host.cpu{i}.memory/served_by::RemoteDram");
+            yield return new CpuRow(i, 100 - Part("cycles::Idle") - Part("cycles::Descheduled"), Part("user_mode_cycles"), local + remote > 0 ? local / (local + remote) * 100 : null);
         }
     }
 
-    private readonly record struct CpuRow(int Index, double Busy, double User);
+    /// <param name="LocalMemory">Of the CPU's demand accesses that memory served, the share its own socket's memory served (percent); null without any.</param>
+    private readonly record struct CpuRow(int Index, double Busy, double User, double? LocalMemory);
 
     /// <summary>The link that was busiest towards the peer over the whole run, in percent of the run each way; null without one that carried a frame.</summary>
     private static LinkRow? BusiestLink(WorkloadRunResult r)

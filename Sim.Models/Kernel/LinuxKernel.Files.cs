@@ -193,7 +193,7 @@ public sealed partial class LinuxKernel
         ulong page = open.Offset / 4096;
         if (!_pageCache.TryGetValue((file.Id, page), out ulong frame))
         {
-            frame = Memory.AllocateFrame();
+            frame = Memory.AllocateFrame(_this.Node); // __page_cache_alloc: from the writing CPU's node
             CachePage(file.Id, page, frame);
         }
         path.CopyRange(UserBuffer(p), DirectMap.Of(frame), 4096);

@@ -1,4 +1,5 @@
 using Sim.Models.Cpu;
+using Sim.Models.Platform;
 
 namespace Sim.Models.Kernel;
 
@@ -6,7 +7,7 @@ namespace Sim.Models.Kernel;
 /// The kernel on several CPUs: per-CPU data (<see cref="PerCpu"/>), the CPU whose trap is being
 /// handled (<c>this_cpu</c>), where a woken or new process runs, the reschedule IPI that wakes an
 /// idle CPU, idle balancing that pulls work to a CPU with none, and the run queues' spinlocks.
-/// A kernel of one CPU is the uniprocessor build: no spinlocks, no IPIs, no balancing, and its
+/// Pages a process touches first come from its CPU's NUMA node. A kernel of one CPU is the uniprocessor build: no spinlocks, no IPIs, no balancing, and its
 /// paths are exactly those of the one-CPU model.
 /// </summary>
 /// <remarks>
@@ -58,26 +59,27 @@ public sealed partial class LinuxKernel
     /// queue, its tick (when the boot CPU's is running) and its run queue lock; the kernel is then
     /// the SMP build. Done at boot, before the first process, and not timed.
     /// </summary>
-    public void BringUpSecondaryCpus(IReadOnlyList<Core> cores)
+    public void BringUpSecondaryCpus(Machine machine)
     {
-        ArgumentNullException.ThrowIfNull(cores);
-        if (Smp || Current is not null || cores.Count < 2 || cores[0] != _platform.BootCore)
+        ArgumentNullException.ThrowIfNull(machine);
+        IReadOnlyList<Core> cores = machine.Cores;
+        if (Smp || Current is not null || cores.Count < 2 || machine != _platform)
         {
-            throw new InvalidOperationException("Secondary CPUs come up once, before any process, from the boot core's list of the platform's cores.");
+            throw new InvalidOperationException("Secondary CPUs come up once, before any process, on the machine the kernel booted on, which has several cores.");
         }
         if (cores.Count > MostCpus)
         {
-            throw new ArgumentException($"The kernel runs on at most {MostCpus} CPUs.", nameof(cores));
+            throw new ArgumentException($"The kernel runs on at most {MostCpus} CPUs.", nameof(machine));
         }
         ulong locks = Memory.AllocateFrame(); // the run queues' lock words, a cache line each (struct rq is cache-line aligned)
         ulong acks = Memory.AllocateFrame();  // each CPU's flush acknowledgement count, a line each
         _zoneLock = Memory.AllocateFrame();   // the zone's lock, on a line of its own (struct zone keeps it in a cache-line-aligned section)
-        _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks) { FlushAcks = acks, LoadedMm = _cpus[0].LoadedMm };
+        _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks) { FlushAcks = acks, LoadedMm = _cpus[0].LoadedMm, Pages = new PerCpuPages(Memory) };
         _this = _cpus[0];
         for (int i = 1; i < cores.Count; i++)
         {
             ulong line = (ulong)(i * KernelObjects.LineBytes);
-            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line };
+            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line, Node = machine.Topology.SocketOf(i), Pages = new PerCpuPages(Memory) };
             _cpus.Add(cpu);
             _text.AddCpu();
             cpu.Core.LoadCr3BeforeStart(_kernelSpace.Pml4);

@@ -70,7 +70,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _this = new PerCpu(0, platform.BootCore, ops.IdleLoop(), runQueueLock: 0);
         _cpus.Add(_this);
         _kernelSpace = DirectMap.Build(platform);
-        _frames = new PageFrames(platform.Memory, path => PageAllocator(path));
+        _frames = new PageFrames(platform.Memory, TakePage, GivePage);
         _text = new KernelText(platform.Memory, costs);
         _dentries = new DentryCache(platform.Memory);
         StatGroup stats = platform.Sim.Stats.Group(platform.Name + ".kernel");

@@ -16,19 +16,28 @@ namespace Sim.Models.Kernel;
 /// </remarks>
 public sealed class PageFrames
 {
-    private readonly PhysicalMemory _memory;
     private readonly ulong _memMap;
     private readonly Dictionary<ulong, int> _references = [];
-    private readonly Action<KernelPath> _allocator;
+    private readonly Func<KernelPath, ulong> _take;
+    private readonly Action<KernelPath, ulong> _give;
 
     /// <summary>Lays mem_map out in <paramref name="memory"/>: one descriptor of <see cref="KernelObjects.PageDescriptorBytes"/> per frame, contiguous, from never-used memory.</summary>
     /// <param name="memory">The memory whose frames are counted.</param>
-    /// <param name="allocator">The page allocator's work for one page taken or given back (the kernel's: its per-CPU lists and zone lock); <see cref="KernelRoutine.PageAllocator"/> alone by default.</param>
-    public PageFrames(PhysicalMemory memory, Action<KernelPath>? allocator = null)
+    /// <param name="take">The page allocator taking one page, with its work (the kernel's: its per-CPU lists and zone lock); by default a frame of <paramref name="memory"/> and <see cref="KernelRoutine.PageAllocator"/>.</param>
+    /// <param name="give">The page allocator taking one page back, with its work; by default its mirror.</param>
+    public PageFrames(PhysicalMemory memory, Func<KernelPath, ulong>? take = null, Action<KernelPath, ulong>? give = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        _memory = memory;
-        _allocator = allocator ?? (path => path.Run(KernelRoutine.PageAllocator));
+        _take = take ?? (path =>
+        {
+            path.Run(KernelRoutine.PageAllocator);
+            return memory.AllocateFrame();
+        });
+        _give = give ?? ((path, frame) =>
+        {
+            memory.FreeFrame(frame);
+            path.Run(KernelRoutine.PageAllocator);
+        });
         _memMap = memory.AllocateContiguous((memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
     }
 
@@ -45,9 +54,8 @@ public sealed class PageFrames
     public ulong NewPage(KernelPath path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ulong frame = _memory.AllocateFrame();
+        ulong frame = _take(path);
         _references[frame] = 1;
-        _allocator(path);
         path.Store(Descriptor(frame));
         return frame;
     }
@@ -80,8 +88,7 @@ public sealed class PageFrames
             return false;
         }
         _references.Remove(frame);
-        _memory.FreeFrame(frame);
-        _allocator(path);
+        _give(path, frame);
         return true;
     }
 }

@@ -21,6 +21,9 @@ public sealed class PerCpu
     /// <summary>The CPU's number (its local APIC's ID).</summary>
     public int Index { get; }
 
+    /// <summary>The NUMA node (socket) the CPU sits on: where the pages it touches first come from.</summary>
+    public int Node { get; init; }
+
     public Core Core { get; }
 
     public RunQueue RunQueue { get; } = new();
@@ -39,7 +42,10 @@ public sealed class PerCpu
     /// <summary>TLB flushes other CPUs asked of this one and it has not done yet: the address space, its pages, and the word to acknowledge on.</summary>
     internal Queue<(MemoryDescriptor Mm, List<ulong> Pages, ulong Ack)> FlushRequests { get; } = new();
 
-    /// <summary>Pages this CPU's page allocator took or gave back: every pcp->batch of them, a batch moves under the zone lock.</summary>
+    /// <summary>The CPU's free-page lists (an SMP kernel's; null in a kernel of one CPU).</summary>
+    internal PerCpuPages? Pages { get; init; }
+
+    /// <summary>Pages outside the lists this CPU's page allocator took or gave back (page tables, task structures): every pcp->batch of them, a batch moves under the zone lock.</summary>
     internal long PageAllocatorCalls { get; set; }
 
     /// <summary>Nothing running and nothing ready: the CPU sits in its idle loop.</summary>

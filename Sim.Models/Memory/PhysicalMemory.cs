@@ -4,7 +4,7 @@ namespace Sim.Models.Memory;
 /// The machine's physical memory, holding real contents where the model needs them (page
 /// tables, descriptor rings): 64-bit words in 4 KiB frames, stored sparsely (a frame never
 /// written reads as zeros). Data pages whose contents no model reads cost no host memory.
-/// Frames are handed out by <see cref="AllocateFrame"/>, lowest first, and returned zeroed.
+/// Frames are handed out by <see cref="AllocateFrame()"/>, lowest first, and returned zeroed.
 /// </summary>
 public sealed class PhysicalMemory
 {
@@ -17,8 +17,7 @@ public sealed class PhysicalMemory
     // A two-level directory from frame number to contents: page-table walks read here on every
     // reference, so an array index beats a hash lookup; chunks are made on first write.
     private readonly ulong[]?[]?[] _chunks;
-    private readonly Stack<ulong> _freed = new();
-    private ulong _nextFrame;
+    private Node[] _nodes; // node n holds the n-th share of the frames; one node until SplitIntoNodes
 
     /// <param name="sizeBytes">The installed memory; a multiple of 2 MiB.</param>
     /// <param name="reservedBytes">Memory below this address is never handed out (firmware, the kernel image).</param>
@@ -33,7 +32,7 @@ public sealed class PhysicalMemory
             throw new ArgumentOutOfRangeException(nameof(reservedBytes), reservedBytes, "The reserved low memory must be whole frames and smaller than the memory.");
         }
         SizeBytes = sizeBytes;
-        _nextFrame = reservedBytes >> FrameShift;
+        _nodes = [new Node { Next = reservedBytes >> FrameShift, End = sizeBytes >> FrameShift }];
         _chunks = new ulong[]?[]?[((sizeBytes >> FrameShift) + (1UL << ChunkShift) - 1) >> ChunkShift];
     }
 
@@ -93,24 +92,78 @@ public sealed class PhysicalMemory
 
     private static ulong FieldMask(int bytes) => (1UL << (bytes * 8)) - 1;
 
-    /// <summary>A zeroed 4 KiB frame; its physical address.</summary>
-    public ulong AllocateFrame()
+    /// <summary>How many NUMA nodes the frames are split into (the sockets of a machine), 1 until <see cref="SplitIntoNodes"/>.</summary>
+    public int Nodes => _nodes.Length;
+
+    /// <summary>
+    /// Splits the frames evenly into <paramref name="nodes"/> NUMA nodes in address order, node
+    /// <c>n</c> holding the <c>n</c>-th share (as <see cref="MemorySystem.NodeOf"/> homes them);
+    /// the frames already handed out stay node 0's. Done when the machine is built.
+    /// </summary>
+    public void SplitIntoNodes(int nodes)
     {
-        ulong frame;
-        if (_freed.Count > 0)
+        ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
+        ulong frames = SizeBytes >> FrameShift, share = frames / (ulong)nodes;
+        if (_nodes.Length != 1 || _nodes[0].Next > share || _nodes[0].Freed.Count > 0)
         {
-            frame = _freed.Pop();
+            throw new InvalidOperationException("Memory is split into nodes once, before it is used beyond the first node's share.");
         }
-        else
+        var split = new Node[nodes];
+        for (int n = 0; n < nodes; n++)
         {
-            if ((_nextFrame + 1) << FrameShift > SizeBytes)
+            split[n] = new Node { Next = n == 0 ? _nodes[0].Next : (ulong)n * share, End = n == nodes - 1 ? frames : (ulong)(n + 1) * share };
+        }
+        _nodes = split;
+    }
+
+    /// <summary>The node holding <paramref name="physicalAddress"/>.</summary>
+    public int NodeOf(ulong physicalAddress)
+    {
+        ulong frame = physicalAddress >> FrameShift;
+        int n = 0;
+        while (n < _nodes.Length - 1 && frame >= _nodes[n].End)
+        {
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>A zeroed 4 KiB frame; its physical address (from the first node onward).</summary>
+    public ulong AllocateFrame() => AllocateFrame(0);
+
+    /// <summary>
+    /// A zeroed 4 KiB frame of node <paramref name="node"/> (first touch: the node of the CPU that
+    /// asks), or of the next node that has one when it has none (the zonelist's fallback).
+    /// </summary>
+    public ulong AllocateFrame(int node) =>
+        TryAllocateFrame(node, out ulong frame) ? frame : throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) is exhausted.");
+
+    /// <summary>As <see cref="AllocateFrame(int)"/>, false when no node has a free frame.</summary>
+    public bool TryAllocateFrame(int node, out ulong physicalAddress)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(node);
+        for (int k = 0; k < _nodes.Length; k++)
+        {
+            Node n = _nodes[(node + k) % _nodes.Length];
+            ulong frame;
+            if (n.Freed.Count > 0)
             {
-                throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) is exhausted.");
+                frame = n.Freed.Pop();
             }
-            frame = _nextFrame++;
+            else if (n.Next < n.End)
+            {
+                frame = n.Next++;
+            }
+            else
+            {
+                continue;
+            }
+            FramesInUse++;
+            physicalAddress = frame << FrameShift;
+            return true;
         }
-        FramesInUse++;
-        return frame << FrameShift;
+        physicalAddress = 0;
+        return false;
     }
 
     /// <summary>
@@ -120,12 +173,13 @@ public sealed class PhysicalMemory
     public ulong AllocateContiguous(ulong bytes)
     {
         ulong frames = Math.Max(1, (bytes + FrameBytes - 1) >> FrameShift);
-        if ((_nextFrame + frames) << FrameShift > SizeBytes)
+        Node boot = _nodes[0];
+        if (boot.Next + frames > boot.End)
         {
             throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) has no free run of {frames} frames left.");
         }
-        ulong first = _nextFrame;
-        _nextFrame += frames;
+        ulong first = boot.Next;
+        boot.Next += frames;
         FramesInUse += frames;
         return first << FrameShift;
     }
@@ -134,16 +188,17 @@ public sealed class PhysicalMemory
     public ulong AllocateLargeFrame()
     {
         const ulong FramesPerLarge = 512;
-        ulong first = (_nextFrame + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
-        if ((first + FramesPerLarge) << FrameShift > SizeBytes)
+        Node boot = _nodes[0];
+        ulong first = (boot.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
+        if (first + FramesPerLarge > boot.End)
         {
             throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) has no free 2 MiB run left.");
         }
-        for (ulong f = _nextFrame; f < first; f++)
+        for (ulong f = boot.Next; f < first; f++)
         {
-            _freed.Push(f); // the alignment gap stays usable for small frames
+            boot.Freed.Push(f); // the alignment gap stays usable for small frames
         }
-        _nextFrame = first + FramesPerLarge;
+        boot.Next = first + FramesPerLarge;
         FramesInUse += FramesPerLarge;
         return first << FrameShift;
     }
@@ -156,14 +211,21 @@ public sealed class PhysicalMemory
         {
             throw new ArgumentException($"0x{physicalAddress:X} is not the start of a frame.", nameof(physicalAddress));
         }
+        Clear(physicalAddress);
+        _nodes[NodeOf(physicalAddress)].Freed.Push(physicalAddress >> FrameShift);
+        FramesInUse--;
+    }
+
+    /// <summary>Drops the contents of the frame at <paramref name="physicalAddress"/>, so that it reads as zeros (a frame kept free outside the allocator, as a CPU's free-page list keeps one).</summary>
+    public void Clear(ulong physicalAddress)
+    {
+        CheckAddress(physicalAddress);
         ulong frame = physicalAddress >> FrameShift;
         ulong[]?[]? chunk = _chunks[frame >> ChunkShift];
         if (chunk is not null)
         {
             chunk[frame & ((1UL << ChunkShift) - 1)] = null;
         }
-        _freed.Push(physicalAddress >> FrameShift);
-        FramesInUse--;
     }
 
     private void CheckAddress(ulong physicalAddress)
@@ -172,5 +234,15 @@ public sealed class PhysicalMemory
         {
             throw new ArgumentOutOfRangeException(nameof(physicalAddress), $"Physical address 0x{physicalAddress:X} lies beyond the installed {SizeBytes >> 20} MiB.");
         }
+    }
+
+    /// <summary>One node's frames: the next never-used one, the end of its share, and those given back.</summary>
+    private sealed class Node
+    {
+        public ulong Next { get; set; }
+
+        public ulong End { get; init; }
+
+        public Stack<ulong> Freed { get; } = new();
     }
 }

@@ -34,6 +34,7 @@ public sealed class Machine : IPlatform
         Configuration = configuration;
         Memory = new PhysicalMemory(configuration.MemoryBytes);
         Topology = configuration.TopologyOn(profile);
+        Memory.SplitIntoNodes(Topology.Sockets); // each socket's memory is a NUMA node, homed as MemorySystem.NodeOf says
         MemorySystem = new MemorySystem(profile, Topology, configuration.Cores, configuration.MemoryBytes, sim.Stats.Group("host"));
         _cores = new Core[configuration.LogicalCpus];
         _active = new Core[configuration.LogicalCpus];

@@ -29,7 +29,7 @@ public class SmpKernelTests
             Kernel.StartTimer(vector: 236, initialCount: timerCount); // 400,000: 4 ms at 100 MHz, Linux's 250 Hz tick
             if (cpus > 1)
             {
-                Kernel.BringUpSecondaryCpus(Machine.Cores);
+                Kernel.BringUpSecondaryCpus(Machine);
             }
         }
 
@@ -121,7 +121,7 @@ public class SmpKernelTests
     public void Secondary_CPUs_come_up_once_and_only_before_any_process()
     {
         var rig = new Rig(2);
-        Assert.Throws<InvalidOperationException>(() => rig.Kernel.BringUpSecondaryCpus(rig.Machine.Cores));
+        Assert.Throws<InvalidOperationException>(() => rig.Kernel.BringUpSecondaryCpus(rig.Machine));
     }
 
     /// <summary>
@@ -255,6 +255,24 @@ public class SmpKernelTests
     }
 
     [Fact]
+    public void Two_CPUs_faulting_at_once_each_give_their_process_neighbouring_frames()
+    {
+        const int Pages = 2 * PerCpuPages.Batch;
+        var rig = new Rig(2);
+        var region = new MemoryRegion("heap", ExecutableImage.HeapBase, Pages, Writable: true, Populated: false);
+        Process[] touchers = [.. Enumerable.Range(0, 2).Select(_ => rig.Kernel.Start(
+            new Script(_ => [.. Enumerable.Range(0, Pages).Select(i => Op.Store(ExecutableImage.HeapBase + ((ulong)i * 4096))), Op.Alu(100_000_000), Call(SyscallNumber.Exit)]),
+            [.. Image, region]))];
+        rig.Sim.Run(Tick.FromMilliseconds(10)); // both have faulted their pages in, side by side, and compute
+        foreach (Process p in touchers)
+        {
+            ulong[] frames = [.. Enumerable.Range(0, Pages).Select(i => rig.Machine.Memory.ReadUInt64(p.Space.LeafEntryAddress(ExecutableImage.HeapBase + ((ulong)i * 4096))!.Value) & Sim.Models.Paging.PageEntry.AddressMask)];
+            int neighbours = frames.Zip(frames.Skip(1)).Count(f => f.Second == f.First + 4096);
+            Assert.True(neighbours >= Pages - 3, $"{neighbours} of {Pages - 1} consecutive pages in consecutive frames"); // broken only where a batch ends
+        }
+    }
+
+    [Fact]
     public void A_path_walk_on_an_SMP_kernel_takes_each_dentry_s_lock()
     {
         var rig = new Rig(2);
@@ -263,5 +281,35 @@ public class SmpKernelTests
         rig.Kernel.Start(walker, Image);
         rig.Run();
         Assert.True(rig.Stat("host.cpu0", "lock_acquisitions") >= 30, "three components' d_lock on each of ten walks");
+    }
+
+    [Fact]
+    public void Pages_come_from_the_node_of_the_CPU_that_touches_them_first()
+    {
+        var rig = new Rig(5); // Nehalem: CPUs 0-3 on socket 0, CPU 4 on socket 1
+        for (int p = 0; p < 4; p++)
+        {
+            rig.Kernel.Start(Busy(5_000), Image);
+        }
+        IEnumerable<Op> Toucher(Script s)
+        {
+            s.PendingArgument = 64;
+            yield return Call(SyscallNumber.Mmap);
+            ulong region = (ulong)s.LastResult;
+            for (ulong page = 0; page < 64; page++)
+            {
+                yield return Op.Store(region + (page * 4096)); // a demand-zero fault each: the kernel clears the page from CPU 4
+            }
+            yield return Call(SyscallNumber.Exit);
+        }
+        rig.Kernel.Start(new Script(Toucher), Image); // no CPU of socket 0 idles: it starts on CPU 4
+        rig.Run();
+        Assert.Equal(1, rig.Machine.Memory.NodeOf(1UL << 27)); // node 1 holds the upper half of the 256 MiB
+        // Every line of the cleared pages came through socket 1's controller (demanded or prefetched):
+        // without first touch they would have crossed from node 0, like the kernel's text, the
+        // process's page tables and its task structures, which node 0 holds.
+        double local = rig.Stat("host.socket1.memory_controller", "lines"), crossed = rig.Stat("host.interconnect.0to1", "lines");
+        Assert.True(local >= 64 * 64, $"{local} lines from socket 1's memory: the cleared pages");
+        Assert.True(crossed < local, $"{crossed} lines from socket 0's memory against {local} local");
     }
 }

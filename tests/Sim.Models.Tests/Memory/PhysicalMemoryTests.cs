@@ -52,4 +52,24 @@ public class PhysicalMemoryFieldTests
         Assert.Equal(0xAABB_CCDD_5566_EE88UL, memory.ReadUInt64(0x1000));
         Assert.Throws<ArgumentException>(() => memory.ReadField(0x1003, 2)); // would straddle its alignment
     }
+
+    [Fact]
+    public void Nodes_split_the_frames_in_address_order_and_a_full_node_lends_from_the_next()
+    {
+        var memory = new PhysicalMemory(8UL << 20);
+        memory.SplitIntoNodes(2);
+        Assert.Equal(2, memory.Nodes);
+        Assert.Equal(0, memory.NodeOf(0));
+        Assert.Equal(1, memory.NodeOf(4UL << 20)); // the upper half
+        Assert.Throws<InvalidOperationException>(() => memory.SplitIntoNodes(2));
+        var fromOne = new List<ulong>();
+        while (fromOne.Count < 1024)
+        {
+            fromOne.Add(memory.AllocateFrame(node: 1));
+        }
+        Assert.All(fromOne, f => Assert.Equal(1, memory.NodeOf(f))); // node 1's 1,024 frames
+        Assert.Equal(0, memory.NodeOf(memory.AllocateFrame(node: 1))); // then node 0's
+        memory.FreeFrame(fromOne[5]);
+        Assert.Equal(fromOne[5], memory.AllocateFrame(node: 1)); // a frame given back is its node's again
+    }
 }
