@@ -185,22 +185,38 @@ public sealed class PhysicalMemory
     }
 
     /// <summary>A zeroed, 2 MiB-aligned run of 512 frames for a large page; its physical address.</summary>
-    public ulong AllocateLargeFrame()
+    public ulong AllocateLargeFrame() => AllocateLargeFrames(node: 0, count: 1);
+
+    /// <summary>
+    /// <paramref name="count"/> zeroed large pages (2 MiB-aligned runs of 512 frames) one after
+    /// the other, all on one NUMA node: node <paramref name="node"/> if its never-used memory holds
+    /// them, else the next node that does; the physical address of the first.
+    /// </summary>
+    public ulong AllocateLargeFrames(int node, int count)
     {
         const ulong FramesPerLarge = 512;
-        Node boot = _nodes[0];
-        ulong first = (boot.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
-        if (first + FramesPerLarge > boot.End)
+        ArgumentOutOfRangeException.ThrowIfNegative(node);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ulong frames = (ulong)count * FramesPerLarge;
+        for (int k = 0; k < _nodes.Length; k++)
         {
-            throw new InsufficientMemoryException($"Physical memory ({SizeBytes >> 20} MiB) has no free 2 MiB run left.");
+            Node n = _nodes[(node + k) % _nodes.Length];
+            ulong first = (n.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
+            if (first + frames > n.End)
+            {
+                continue;
+            }
+            for (ulong f = n.Next; f < first; f++)
+            {
+                n.Freed.Push(f); // the alignment gap stays usable for small frames
+            }
+            n.Next = first + frames;
+            FramesInUse += frames;
+            return first << FrameShift;
         }
-        for (ulong f = boot.Next; f < first; f++)
-        {
-            boot.Freed.Push(f); // the alignment gap stays usable for small frames
-        }
-        boot.Next = first + FramesPerLarge;
-        FramesInUse += FramesPerLarge;
-        return first << FrameShift;
+        throw new InsufficientMemoryException(count == 1
+            ? $"Physical memory ({SizeBytes >> 20} MiB) has no free 2 MiB run left."
+            : $"Physical memory ({SizeBytes >> 20} MiB) has no node with {frames >> 8} MiB of never-used contiguous memory left.");
     }
 
     /// <summary>Returns a 4 KiB frame; its contents are dropped so it comes back zeroed.</summary>

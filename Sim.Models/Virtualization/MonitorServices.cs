@@ -94,7 +94,7 @@ internal sealed class MonitorServices
         Core core = index < Machine.Cores.Count ? Machine.Cores[physical] : Machine.AddContext(physical, $"vm{index}.vcpu0");
         ulong registers = Machine.Memory.AllocateFrame(), deviceState = Machine.Memory.AllocateFrame(), worldState = Machine.Memory.AllocateFrame();
         VirtualCpu vcpu = null!;
-        var vm = new VirtualMachine(Machine, index, configuration, core, nestedPaging, nestedPaging && parameters.LargeEptPages, (_, vector) =>
+        var vm = new VirtualMachine(Machine, index, configuration, core, physical, nestedPaging, nestedPaging && parameters.LargeEptPages, (_, vector) =>
         {
             vcpu.Pending.Add(vector);
             onVirtualInterrupt(vcpu, vector);

@@ -27,7 +27,8 @@ namespace Sim.Models.Virtualization;
 /// </remarks>
 public sealed class VirtualMachine : IPlatform
 {
-    internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, bool nestedPaging, bool largeEptPages,
+    /// <param name="physicalCore">The index of the host core <paramref name="core"/> runs on (it may be a context that time-shares it).</param>
+    internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, int physicalCore, bool nestedPaging, bool largeEptPages,
         Action<VirtualMachine, int> deliver, bool directPaging = false, bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(host);
@@ -52,11 +53,9 @@ public sealed class VirtualMachine : IPlatform
         else
         {
             Memory = new PhysicalMemory(configuration.MemoryBytes);
-            HostBase = host.Memory.AllocateLargeFrame();
-            for (ulong mapped = 2UL << 20; mapped < configuration.MemoryBytes; mapped += 2UL << 20)
-            {
-                host.Memory.AllocateLargeFrame(); // contiguous: the host's allocator hands out large frames in order
-            }
+            // Contiguous, and on the NUMA node of the physical core the virtual CPU runs on, where
+            // its thread touches the memory first (or the next node with room).
+            HostBase = host.Memory.AllocateLargeFrames(host.Topology.SocketOf(physicalCore), (int)((configuration.MemoryBytes + (2UL << 20) - 1) >> 21));
         }
         if (nestedPaging)
         {

@@ -17,6 +17,17 @@ public class SmpRunTests
         Assert.InRange(parallel.Outcome.CoreCycles / (parallel.Outcome.SimulatedSeconds * 2.93e9), 7.9, 8.1);
     }
 
+    [Fact]
+    public void A_virtual_machine_s_memory_lies_on_the_node_of_the_core_it_runs_on()
+    {
+        // Five VMs round-robin on two sockets of four cores: the fifth runs on CPU 4, socket 1.
+        var s = new WorkloadScenario { Workload = "compute", Profile = "nehalem-x5570", Preset = "type1", Size = 2_000, HostCores = 8, Guests = 5, HostMemoryMiB = 8192, GuestMemoryMiB = 256 };
+        WorkloadRunResult r = s.RunOnce(1);
+        Assert.True(r.Run.Value("host.socket1.memory_controller", "lines") > 0, "no line came from socket 1's memory");
+        double local = r.Run.Value("host.cpu4.memory", "served_by::Dram"), remote = r.Run.Value("host.cpu4.memory", "served_by::RemoteDram");
+        Assert.True(local > 10 * remote, $"CPU 4: {local} lines from local memory, {remote} from remote (the EPT tables and the hypervisor's structures, on node 0)");
+    }
+
     [Theory]
     [InlineData("host_cores", "9", "host_cores must be 1 to 8 on nehalem-x5570")]
     [InlineData("jobs", "0", "jobs must be 1 to 1024")]
