@@ -12,7 +12,7 @@ public sealed partial class LinuxKernel
     /// <summary>A new process: a child of <paramref name="parent"/> in its container, or one with no parent in <paramref name="container"/>.</summary>
     private Process NewProcess(Process? parent, IReadOnlyList<MemoryRegion> regions, IProgram program, Container? container = null)
     {
-        AddressSpaceBuilder space = _platform.NewAddressSpace();
+        AddressSpaceBuilder space = _platform.NewAddressSpace(() => _this.Node); // page tables from the node of the CPU that makes them
         space.ShareKernelHalf(_kernelSpace);
         return NewTask(parent, new MemoryDescriptor(space, regions), program, container);
     }
@@ -264,7 +264,7 @@ public sealed partial class LinuxKernel
             UnmapAll(path, p);
             _deadSpaces.Enqueue(p.Space);
         }
-        AddressSpaceBuilder space = _platform.NewAddressSpace();
+        AddressSpaceBuilder space = _platform.NewAddressSpace(() => _this.Node); // page tables from the node of the CPU that makes them
         space.ShareKernelHalf(_kernelSpace);
         AllocatePgd(path, space);
         p.Mm = new MemoryDescriptor(space,

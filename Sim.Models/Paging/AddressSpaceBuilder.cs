@@ -11,13 +11,17 @@ namespace Sim.Models.Paging;
 public sealed class AddressSpaceBuilder
 {
     private readonly PhysicalMemory _memory;
+    private readonly Func<int> _node;
     private readonly List<(ulong Table, ulong Link)> _newTables = [];
 
-    public AddressSpaceBuilder(PhysicalMemory memory)
+    /// <param name="memory">The memory the tables live in.</param>
+    /// <param name="node">The NUMA node each new table comes from, asked when it is made (a kernel's: the node of the CPU making it, as pte_alloc allocates locally); node 0 by default.</param>
+    public AddressSpaceBuilder(PhysicalMemory memory, Func<int>? node = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         _memory = memory;
-        Pml4 = memory.AllocateFrame();
+        _node = node ?? (() => 0);
+        Pml4 = memory.AllocateFrame(_node());
     }
 
     /// <summary>The physical address of the PML4 table: what CR3 holds (without a PCID).</summary>
@@ -136,7 +140,7 @@ public sealed class AddressSpaceBuilder
             ulong entry = _memory.ReadUInt64(entryAddress);
             if ((entry & PageEntry.Present) == 0)
             {
-                ulong next = _memory.AllocateFrame();
+                ulong next = _memory.AllocateFrame(_node());
                 entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User;
                 _memory.WriteUInt64(entryAddress, entry);
                 _newTables.Add((next, entryAddress));

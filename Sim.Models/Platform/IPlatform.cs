@@ -43,6 +43,6 @@ public interface IPlatform
     /// <summary>A register access by the kernel's CPU: what the kernel's <see cref="ICoreHost.OnDeviceAccess"/> calls.</summary>
     int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);
 
-    /// <summary>A fresh address space (a PML4 and the tables it grows) in this platform's memory.</summary>
-    AddressSpaceBuilder NewAddressSpace();
+    /// <summary>A fresh address space (a PML4 and the tables it grows) in this platform's memory, its tables from the NUMA node <paramref name="node"/> names when each is made (node 0 by default).</summary>
+    AddressSpaceBuilder NewAddressSpace(Func<int>? node = null);
 }

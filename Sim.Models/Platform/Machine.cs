@@ -135,7 +135,7 @@ public sealed class Machine : IPlatform
         return Devices.Access(PhysicalIndexOf(core), instruction, address, value, out readValue);
     }
 
-    public AddressSpaceBuilder NewAddressSpace() => new(Memory);
+    public AddressSpaceBuilder NewAddressSpace(Func<int>? node = null) => new(Memory, node);
 
     public ulong ReadWord(ulong physicalAddress) => Memory.ReadUInt64(physicalAddress);
 

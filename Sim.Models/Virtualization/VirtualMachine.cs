@@ -111,7 +111,7 @@ public sealed class VirtualMachine : IPlatform
     public int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
         Devices.Access(0, instruction, address, value, out readValue);
 
-    public AddressSpaceBuilder NewAddressSpace() => new(Memory);
+    public AddressSpaceBuilder NewAddressSpace(Func<int>? node = null) => new(Memory, node);
 
     public ulong ReadWord(ulong physicalAddress) => Host.Memory.ReadUInt64(HostBase + physicalAddress);
 

@@ -307,7 +307,7 @@ public class SmpKernelTests
         Assert.Equal(1, rig.Machine.Memory.NodeOf(1UL << 27)); // node 1 holds the upper half of the 256 MiB
         // Every line of the cleared pages came through socket 1's controller (demanded or prefetched):
         // without first touch they would have crossed from node 0, like the kernel's text, the
-        // process's page tables and its task structures, which node 0 holds.
+        // process's task structures, which node 0 holds.
         double local = rig.Stat("host.socket1.memory_controller", "lines"), crossed = rig.Stat("host.interconnect.0to1", "lines");
         Assert.True(local >= 64 * 64, $"{local} lines from socket 1's memory: the cleared pages");
         Assert.True(crossed < local, $"{crossed} lines from socket 0's memory against {local} local");
