@@ -10,8 +10,8 @@ namespace Sim.Models.Memory;
 /// </summary>
 /// <remarks>
 /// Model: a write-back of a dirty victim is counted but costs no time (write buffers hide it on
-/// the machines modelled); levels are neither inclusive nor exclusive, so a line may sit in
-/// several levels. Coherence between the cores' private caches is the
+/// the machines modelled), and the level below takes the line modified (<see cref="WroteBack"/>);
+/// levels are neither inclusive nor exclusive, so a line may sit in several levels. Coherence between the cores' private caches is the
 /// <see cref="CoherenceDirectory"/>'s business: it invalidates and cleans lines here, and learns
 /// of a shared level's evictions through <see cref="Evicted"/>.
 /// </remarks>
@@ -98,6 +98,9 @@ public sealed class Cache
     /// </summary>
     public Action<ulong>? Evicted { get; set; }
 
+    /// <summary>Told the physical address of each dirty line this cache evicts, which the level below must now hold modified (or memory take).</summary>
+    public Action<ulong>? WroteBack { get; set; }
+
     private void Evict(ulong? evicted, int slot)
     {
         if (evicted is { } line)
@@ -105,6 +108,8 @@ public sealed class Cache
             if (_dirty[slot])
             {
                 _writebacks.Increment();
+                _dirty[slot] = false;
+                WroteBack?.Invoke(line << _lineShift);
             }
             Evicted?.Invoke(line << _lineShift);
         }
@@ -148,14 +153,15 @@ public sealed class Cache
         return slot >= 0 && _dirty[slot];
     }
 
-    /// <summary>Marks the line of <paramref name="physicalAddress"/> dirty if it is here (a write-back from a core above); no hit or miss is counted.</summary>
-    public void MarkDirty(ulong physicalAddress)
+    /// <summary>Marks the line of <paramref name="physicalAddress"/> dirty if it is here (a write-back from the level above); whether it was. No hit or miss is counted.</summary>
+    public bool MarkDirty(ulong physicalAddress)
     {
         int slot = PeekSlot(physicalAddress, out _);
         if (slot >= 0)
         {
             _dirty[slot] = true;
         }
+        return slot >= 0;
     }
 
     private int PeekSlot(ulong physicalAddress, out ulong line)

@@ -73,6 +73,26 @@ public sealed class MemoryPath
         _prefetches = memory.Counter("prefetches", "lines", "lines the stream prefetcher brought into the L2");
         _prefetcher = profile.Prefetcher is null ? null : new StreamPrefetcher(profile.Prefetcher);
         _nextLinePrefetch = profile.L1NextLinePrefetch;
+        _l1d.WroteBack = address =>
+        {
+            if (!_l2.MarkDirty(address))
+            {
+                WriteBelowL2(address); // the L2 no longer holds it: on to the level below
+            }
+        };
+        if (_l3 is not null)
+        {
+            _l2.WroteBack = WriteBelowL2; // a last-level L2's own write-backs go to memory as the last level's do
+        }
+    }
+
+    /// <summary>A dirty line leaves this core's L2 (or its L1 for a line the L2 has dropped): the socket's last level takes it modified, or, with none or without the line, memory does.</summary>
+    private void WriteBelowL2(ulong physicalAddress)
+    {
+        if (_l3 is null || !_l3.MarkDirty(physicalAddress))
+        {
+            _system.TakeWriteback(_socket, Now);
+        }
     }
 
     /// <summary>The core's clock, in cycles, set before each access so that memory-channel occupancy and prefetch arrivals can be reckoned.</summary>

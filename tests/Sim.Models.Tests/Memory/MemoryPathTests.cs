@@ -92,6 +92,28 @@ public class MemoryPathTests
     }
 
     [Fact]
+    public void A_line_written_once_reaches_memory_when_every_level_has_let_it_go()
+    {
+        (MemoryPath path, StatRegistry stats, HardwareProfile p) = Nehalem();
+        const ulong Line = 0x80000;
+        path.Access(Line, MemoryAccessKind.Read);  // in every level, clean
+        path.Access(Line, MemoryAccessKind.Write); // an L1 hit: modified in the L1 only
+        foreach ((CacheGeometry level, int ways) in new[] { (p.L1Data, p.L1Data.Ways), (p.L2, p.L2.Ways), (p.L3!, p.L3!.Ways) })
+        {
+            ulong stride = (ulong)(level.Sets * level.LineBytes); // the same set of this level, and of those above
+            for (ulong i = 1; i <= (ulong)ways; i++)
+            {
+                path.Now += 1_000;
+                path.Access(Line + (i * stride) + (1UL << 32), MemoryAccessKind.Read); // far from the first line, so the streamer leaves it alone
+            }
+        }
+        double Writebacks(string level) => stats.Snapshot(default).Single(s => s.Path.EndsWith(level, StringComparison.Ordinal) && s.Statistic == "writebacks").Value;
+        Assert.Equal(1, Writebacks("l1d"));
+        Assert.Equal(1, Writebacks("l2")); // the L1's write-back left the L2's copy modified
+        Assert.Equal(1, Writebacks("l3")); // and the L2's the L3's: one write to memory
+    }
+
+    [Fact]
     public void A_line_demanded_before_its_prefetch_arrives_waits_for_the_rest()
     {
         (MemoryPath path, _, HardwareProfile p) = Nehalem();
