@@ -313,14 +313,20 @@ public static class WorkloadRun
             }
         }
 
-        /// <summary>The host under a monitor: the guests' memory and the monitor's own, the consolidation's cores, and no disk or NIC of its own (the guests' are models).</summary>
-        private MachineConfiguration HostConfiguration() => configuration with
+        /// <summary>
+        /// The host under a monitor: the guests' memory and the monitor's own, the consolidation's
+        /// cores, and no disk or NIC of its own (the guests' are models). Memory left unbounded is
+        /// what the guests need and one guest more per NUMA node, since a guest's memory lies whole
+        /// on one node and the nodes' remainders cannot hold one together.
+        /// </summary>
+        private MachineConfiguration HostConfiguration()
         {
-            Cores = consolidation.HostCores,
-            MemoryBytes = consolidation.HostMemoryBytes ?? HostBytesFor(axes, consolidation.Guests, configuration.MemoryBytes, parameters?.LargeEptPages ?? false),
-            Disk = DiskKind.None,
-            Nic = false,
-        };
+            MachineConfiguration host = configuration with { Cores = consolidation.HostCores, Disk = DiskKind.None, Nic = false };
+            int nodes = host.TopologyOn(profile).Sockets;
+            ulong guestRun = ((configuration.MemoryBytes + (2UL << 20) - 1) >> 21) << 21; // one guest's memory in whole 2 MiB runs
+            ulong unbounded = HostBytesFor(axes, consolidation.Guests, configuration.MemoryBytes, parameters?.LargeEptPages ?? false) + (nodes > 1 ? (ulong)nodes * guestRun : 0);
+            return host with { MemoryBytes = consolidation.HostMemoryBytes ?? unbounded };
+        }
     }
 
     /// <summary>A guest ready to run: its name, the context its virtual CPU (or the machine's core) runs in, its workload's context.</summary>

@@ -95,12 +95,14 @@ public sealed partial class Core
         _lockHold.Record((long)(_localCycle - since));
     }
 
-    /// <summary>A locked add to a word in memory, its contents changed when it executes.</summary>
+    /// <summary>A locked add to a word in memory (LOCK XADD), its contents changed when it executes; the stream that issued it is told the value the word held before.</summary>
     private void AtomicAdd(in Op op, CycleCategory mode)
     {
         if (Access(op, mode, OpKind.Atomic) is { } word)
         {
-            Mmu.HostMemory.WriteUInt64(word, Mmu.HostMemory.ReadUInt64(word) + op.Value);
+            ulong old = Mmu.HostMemory.ReadUInt64(word);
+            Mmu.HostMemory.WriteUInt64(word, old + op.Value);
+            _topStream!.Observed(old);
         }
     }
 

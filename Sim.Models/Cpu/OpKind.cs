@@ -71,7 +71,7 @@ public enum OpKind : byte
     /// <summary>spin_unlock of the ticket lock whose word is at <see cref="Op.Operand"/>: a store that serves the next ticket.</summary>
     SpinUnlock,
 
-    /// <summary>A locked add of <see cref="Op.Value"/> to the word at <see cref="Op.Operand"/> (LOCK XADD): an acknowledgement another CPU waits for.</summary>
+    /// <summary>A locked add of <see cref="Op.Value"/> to the word at <see cref="Op.Operand"/> (LOCK XADD): an acknowledgement another CPU waits for, or a count threads share; the stream is told the word's old value.</summary>
     AtomicAdd,
 
     /// <summary>

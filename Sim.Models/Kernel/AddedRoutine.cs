@@ -35,4 +35,7 @@ public enum AddedRoutine
 
     /// <summary>A batch of pcp->batch pages moved between a CPU's free lists and its zone under the zone lock: rmqueue_bulk or free_pcppages_bulk (mm/page_alloc.c).</summary>
     ZoneBatch,
+
+    /// <summary>sched_getaffinity: sys_sched_getaffinity's find_process_by_pid, then the task's allowed CPUs and the active ones intersected under its pi_lock (kernel/sched/core.c).</summary>
+    GetAffinity,
 }

@@ -79,7 +79,7 @@ public sealed partial class LinuxKernel
         for (int i = 1; i < cores.Count; i++)
         {
             ulong line = (ulong)(i * KernelObjects.LineBytes);
-            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line, Node = machine.Topology.SocketOf(i), Pages = new PerCpuPages(Memory) };
+            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line, Node = machine.SocketOfCpu(i), Pages = new PerCpuPages(Memory) };
             _cpus.Add(cpu);
             _text.AddCpu();
             cpu.Core.LoadCr3BeforeStart(_kernelSpace.Pml4);
@@ -173,6 +173,25 @@ public sealed partial class LinuxKernel
             Wake(current, path);
             SwitchToNext(core, path);
         }
+    }
+
+    /// <summary>
+    /// sched_getaffinity for the calling process (pid 0): the CPUs it may run on, its mask within
+    /// its cpuset and the kernel's CPUs; ESRCH for another pid. The model returns the mask as the
+    /// call's value instead of copying it to the user's buffer, as its sched_setaffinity takes it.
+    /// What libgomp and sysconf(_SC_NPROCESSORS_ONLN)'s callers count to size a thread team.
+    /// </summary>
+    private void GetAffinity(KernelPath path, Process current)
+    {
+        const long Esrch = -3;
+        if (current.Program.PendingArgument != 0)
+        {
+            current.Program.SyscallReturned(Esrch);
+            return;
+        }
+        _text.LayOutAddedRoutines(); // a kernel of one CPU lays them out at first use
+        path.Run(AddedRoutine.GetAffinity);
+        current.Program.SyscallReturned((long)(current.Affinity & current.CpusetCpus & OnlineCpus));
     }
 
     /// <summary>

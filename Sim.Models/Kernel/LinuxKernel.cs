@@ -215,6 +215,9 @@ public sealed partial class LinuxKernel : ICoreHost
             case SyscallNumber.SchedSetaffinity:
                 SetAffinity(core, path, current);
                 break;
+            case SyscallNumber.SchedGetaffinity:
+                GetAffinity(path, current);
+                break;
             case SyscallNumber.Mmap:
                 current.Program.SyscallReturned((long)Map(path, current, pages: Math.Max(1, (ulong)current.Program.PendingArgument)));
                 break;

@@ -43,7 +43,8 @@ public sealed class LinuxKernelCosts
     /// the VMA under mmap_sem and walks to the page tables, about as much as an mmap. A zone batch
     /// unlinks or links 31 pages of the buddy lists, some 50 instructions each, with interrupts off.
     /// sched_setaffinity looks the task up, intersects the mask with its cpuset and copies it under
-    /// the task's run queue lock, a few hundred (500 assumed).
+    /// the task's run queue lock, a few hundred (500 assumed). sched_getaffinity looks the task up and
+    /// intersects its mask with the active CPUs under its lock, a little less (300 assumed).
     /// </summary>
     public RoutineCost this[AddedRoutine routine] => routine switch
     {
@@ -55,6 +56,7 @@ public sealed class LinuxKernelCosts
         AddedRoutine.Mprotect => new(1_200, LockedOperations: 4, InterruptDisables: 1),
         AddedRoutine.ZoneBatch => new(1_500, InterruptDisables: 1),
         AddedRoutine.SetAffinity => new(500, LockedOperations: 1, InterruptDisables: 1),
+        AddedRoutine.GetAffinity => new(300, LockedOperations: 1, InterruptDisables: 1),
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 

@@ -28,5 +28,6 @@ public enum SyscallNumber
     Kill = 62,
     Futex = 202,
     SchedSetaffinity = 203,
+    SchedGetaffinity = 204,
     ClockGettime = 228,
 }

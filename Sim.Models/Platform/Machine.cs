@@ -75,6 +75,9 @@ public sealed class Machine : IPlatform
     /// <summary>The machine's shape: its sockets, their cores (those in use are the first <see cref="MachineConfiguration.Cores"/>) and each core's hardware threads.</summary>
     public Topology Topology { get; }
 
+    /// <summary>The socket (NUMA node) of logical CPU <paramref name="cpu"/>: that of its core, <c>cpu</c> modulo the cores in use.</summary>
+    public int SocketOfCpu(int cpu) => Topology.SocketOf(cpu % Configuration.Cores);
+
     /// <summary>What the cores share on the way to memory: last-level caches, memory controllers, the interconnect, the coherence directory.</summary>
     public MemorySystem MemorySystem { get; }
 

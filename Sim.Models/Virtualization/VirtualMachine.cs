@@ -27,7 +27,7 @@ namespace Sim.Models.Virtualization;
 /// </remarks>
 public sealed class VirtualMachine : IPlatform
 {
-    /// <param name="physicalCore">The index of the host core <paramref name="core"/> runs on (it may be a context that time-shares it).</param>
+    /// <param name="physicalCore">The host's logical CPU <paramref name="core"/> runs on (it may be a context that time-shares it).</param>
     internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, int physicalCore, bool nestedPaging, bool largeEptPages,
         Action<VirtualMachine, int> deliver, bool directPaging = false, bool assignedDevices = false)
     {
@@ -55,7 +55,7 @@ public sealed class VirtualMachine : IPlatform
             Memory = new PhysicalMemory(configuration.MemoryBytes);
             // Contiguous, and on the NUMA node of the physical core the virtual CPU runs on, where
             // its thread touches the memory first (or the next node with room).
-            HostBase = host.Memory.AllocateLargeFrames(host.Topology.SocketOf(physicalCore), (int)((configuration.MemoryBytes + (2UL << 20) - 1) >> 21));
+            HostBase = host.Memory.AllocateLargeFrames(host.SocketOfCpu(physicalCore), (int)((configuration.MemoryBytes + (2UL << 20) - 1) >> 21));
         }
         if (nestedPaging)
         {

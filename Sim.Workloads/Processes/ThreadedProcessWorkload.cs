@@ -64,6 +64,118 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
         });
     }
 
+    /// <summary>
+    /// The process's program with a timed parallel section, as an OpenMP program times one (STREAM
+    /// around each kernel): the main thread asks which CPUs it may use (sched_getaffinity, as
+    /// libgomp does to size its team) and clones the others; every thread does its
+    /// <paramref name="setup"/> (untimed: STREAM's parallel initialization, which places each
+    /// thread's pages on its own node by first touch), meets the others at a <see cref="Barrier"/>,
+    /// does its <paramref name="work"/>, and meets them again. The main thread reads the clock
+    /// after each barrier; <see cref="TimedSection"/> in the context's state keeps both readings.
+    /// Thread creation, joins and the process's exit are outside them.
+    /// </summary>
+    protected ScriptProgram TimedThreadedProgram(WorkloadContext context, Func<ScriptProgram, int, IEnumerable<Op>> setup, Func<ScriptProgram, int, IEnumerable<Op>> work)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(work);
+        TimedSection section = context.State<TimedSection>();
+        int spins = 0, next = 0;
+        IEnumerable<Op> Main(ScriptProgram p)
+        {
+            p.PendingArgument = 0;
+            yield return Call(SyscallNumber.SchedGetaffinity);
+            spins = System.Numerics.BitOperations.PopCount((ulong)p.LastResult) >= Threads ? SpinCount : ThrottledSpinCount;
+            foreach (Op op in StartThreads(p).Concat(setup(p, 0)).Concat(Barrier(p, spins)))
+            {
+                yield return op;
+            }
+            yield return Call(SyscallNumber.ClockGettime);
+            section.Started = p.LastResult;
+            foreach (Op op in work(p, 0).Concat(Barrier(p, spins)))
+            {
+                yield return op;
+            }
+            yield return Call(SyscallNumber.ClockGettime);
+            section.Ended = p.LastResult;
+            foreach (Op op in JoinThreads(p).Append(Call(SyscallNumber.Exit)))
+            {
+                yield return op;
+            }
+        }
+        return new ScriptProgram(Main, () =>
+        {
+            int thread = ++next; // the threads are cloned in order
+            return new ScriptProgram(p => setup(p, thread).Concat(Barrier(p, spins)).Concat(work(p, thread)).Concat(Barrier(p, spins)).Append(Call(SyscallNumber.Exit)));
+        });
+    }
+
+    /// <summary>GOMP_SPINCOUNT's default: the spins a waiting thread makes before it sleeps (300,000 with OMP_WAIT_POLICY unset; libgomp's manual, "GOMP_SPINCOUNT").</summary>
+    private const int SpinCount = 300_000;
+
+    /// <summary>The spins when the team has more threads than the CPUs it may use (100, same source).</summary>
+    private const int ThrottledSpinCount = 100;
+
+    /// <summary>The team barrier's words, on the first data page and one line, as libgomp's gomp_barrier_t keeps them together: the threads arrived, and the generation.</summary>
+    private const ulong Arrived = ExecutableImage.DataBase + 0x100, Generation = ExecutableImage.DataBase + 0x108;
+
+    /// <summary>
+    /// libgomp's team barrier (config/linux/bar.c, gomp_barrier_wait; wait.h, do_wait): a thread
+    /// reads the generation, then counts itself in with LOCK XADD. The last to arrive resets the
+    /// count, advances the generation and wakes every sleeper (FUTEX_WAKE of all); the others spin
+    /// on the generation with PAUSE up to <paramref name="spins"/> times, then sleep on it with
+    /// FUTEX_WAIT until it moves.
+    /// </summary>
+    private IEnumerable<Op> Barrier(ScriptProgram p, int spins)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        yield return Op.LoadWord(Generation);
+        uint generation = (uint)p.LastObserved;
+        yield return Op.AtomicAdd(Arrived, 1);
+        if ((int)p.LastObserved == Threads - 1)
+        {
+            yield return Op.StoreWord(Arrived, 0); // the count back to 0 for the next barrier, before anyone can pass this one
+            yield return Op.StoreWord(Generation, generation + 1);
+            foreach (Op op in FutexWake(p, Generation, int.MaxValue))
+            {
+                yield return op;
+            }
+            yield break;
+        }
+        for (int i = 0; i < spins; i++)
+        {
+            yield return Op.Execute(Instruction.Pause);
+            yield return Op.LoadWord(Generation);
+            if ((uint)p.LastObserved != generation)
+            {
+                yield break;
+            }
+        }
+        while (true)
+        {
+            foreach (Op op in FutexWait(p, Generation, generation))
+            {
+                yield return op;
+            }
+            yield return Op.LoadWord(Generation);
+            if ((uint)p.LastObserved != generation)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>When a <see cref="TimedThreadedProgram"/>'s main thread read the clock after its first and its second barrier, in ns of its CPU's clock.</summary>
+    public sealed class TimedSection
+    {
+        public long Started { get; set; }
+
+        public long Ended { get; set; }
+
+        /// <summary>The section's length in seconds.</summary>
+        public double Seconds => (Ended - Started) / 1e9;
+    }
+
     /// <summary>The main thread's clone calls, one per other thread.</summary>
     protected IEnumerable<Op> StartThreads(ScriptProgram main)
     {

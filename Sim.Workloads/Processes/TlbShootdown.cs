@@ -27,7 +27,7 @@ public sealed class TlbShootdown : ThreadedProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         long rounds = context.Size;
-        Loop loop = context.State<Loop>();
+        TimedSection loop = context.State<TimedSection>();
         IEnumerable<Op> Main(ScriptProgram p)
         {
             foreach (Op op in StartThreads(p))
@@ -71,15 +71,7 @@ public sealed class TlbShootdown : ThreadedProcessWorkload
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        Loop loop = context.State<Loop>();
+        TimedSection loop = context.State<TimedSection>();
         return [new Metric("round_us", (loop.Ended - loop.Started) / 1000.0 / context.Size, "us per map, touch and unmap"), new Metric("seconds", outcome.SimulatedSeconds, "s")];
-    }
-
-    /// <summary>When the main thread's loop began and ended, in ns of its CPU's clock.</summary>
-    private sealed class Loop
-    {
-        public long Started { get; set; }
-
-        public long Ended { get; set; }
     }
 }
