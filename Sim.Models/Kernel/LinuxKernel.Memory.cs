@@ -205,77 +205,8 @@ public sealed partial class LinuxKernel
     private void AllocatePgd(KernelPath path, AddressSpaceBuilder space) =>
         PageAllocator(path).ZeroLines(space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, space.Pml4 + 2048, 32);
 
-    /// <summary>
-    /// The page allocator, <paramref name="times"/> pages taken or given back whose frames do not
-    /// pass through the per-CPU lists in the model (page tables, task structures and stacks, which
-    /// come from the zone in address order): the lists' fast path (<see cref="KernelRoutine.PageAllocator"/>,
-    /// on this CPU's lines) and, on an SMP kernel, the zone lock once every
-    /// <see cref="PerCpuPages.Batch"/> of them on a CPU, as the lists would move a batch.
-    /// </summary>
-    private KernelPath PageAllocator(KernelPath path, int times = 1)
-    {
-        path.Run(KernelRoutine.PageAllocator, times);
-        for (int t = 0; Smp && t < times; t++)
-        {
-            if (++_this.PageAllocatorCalls % PerCpuPages.Batch == 0)
-            {
-                ZoneBatch(path);
-            }
-        }
-        return path;
-    }
-
-    /// <summary>
-    /// A process's page from the page allocator: on an SMP kernel, from this CPU's list of its
-    /// NUMA node (first touch), refilled under the zone lock when empty, every CPU's list drained
-    /// back first if memory has no free page left (drain_all_pages); a kernel of one CPU takes the
-    /// zone's next frame, as before the lists (its one list would hand out the same frames).
-    /// </summary>
-    private ulong TakePage(KernelPath path)
-    {
-        path.Run(KernelRoutine.PageAllocator);
-        if (!Smp)
-        {
-            return Memory.AllocateFrame();
-        }
-        ulong frame;
-        bool refilled;
-        try
-        {
-            frame = _this.Pages!.Take(_this.Node, out refilled);
-        }
-        catch (InsufficientMemoryException)
-        {
-            _cpus.ForEach(c => c.Pages!.DrainAll());
-            frame = _this.Pages!.Take(_this.Node, out refilled);
-        }
-        if (refilled)
-        {
-            ZoneBatch(path);
-        }
-        return frame;
-    }
-
-    /// <summary>A process's page back to the allocator: on an SMP kernel, to this CPU's list of the page's node, a batch drained to the zone under its lock when the list is over its high mark.</summary>
-    private void GivePage(KernelPath path, ulong frame)
-    {
-        path.Run(KernelRoutine.PageAllocator);
-        if (!Smp)
-        {
-            Memory.FreeFrame(frame);
-        }
-        else if (_this.Pages!.Give(frame))
-        {
-            ZoneBatch(path);
-        }
-    }
-
-    /// <summary>A batch of pages moved between this CPU's lists and the zone under the zone's lock, which every CPU shares (rmqueue_bulk and free_pcppages_bulk in mm/page_alloc.c).</summary>
-    private void ZoneBatch(KernelPath path)
-    {
-        path.SpinLockIrqSave(_zoneLock).Run(AddedRoutine.ZoneBatch).SpinUnlockIrqRestore(_zoneLock);
-        _zoneBatches!.Increment();
-    }
+    /// <summary>The page allocator's work for <paramref name="times"/> pages outside the per-CPU lists, on this CPU (<see cref="PageAllocator.Charge"/>).</summary>
+    private KernelPath PageAllocator(KernelPath path, int times = 1) => _pages.Charge(path, _this, times);
 
     /// <summary>One mapping fewer (<see cref="PageFrames.Release"/>); a page that goes back to the allocator is uncharged from its memory cgroup.</summary>
     private void Release(KernelPath path, ulong frame)

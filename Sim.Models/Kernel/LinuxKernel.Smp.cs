@@ -31,13 +31,11 @@ public sealed partial class LinuxKernel
 
     private readonly List<PerCpu> _cpus = [];
     private PerCpu _this; // the CPU whose trap is being handled, as Linux's this_cpu
-    private ulong _zoneLock; // the page allocator's zone lock word, shared by the CPUs of an SMP kernel
     private uint _timerInitialCount;
     private Sim.Engine.Statistics.Counter? _migrations;
     private Sim.Engine.Statistics.Counter? _reschedules;
     private Sim.Engine.Statistics.Counter? _shootdowns;
     private Sim.Engine.Statistics.Histogram? _shootdownTargets;
-    private Sim.Engine.Statistics.Counter? _zoneBatches;
 
     /// <summary>The kernel's CPUs: the boot CPU, and the others once <see cref="BringUpSecondaryCpus"/> has run.</summary>
     public IReadOnlyList<PerCpu> Cpus => _cpus;
@@ -73,7 +71,7 @@ public sealed partial class LinuxKernel
         }
         ulong locks = Memory.AllocateFrame(); // the run queues' lock words, a cache line each (struct rq is cache-line aligned)
         ulong acks = Memory.AllocateFrame();  // each CPU's flush acknowledgement count, a line each
-        _zoneLock = Memory.AllocateFrame();   // the zone's lock, on a line of its own (struct zone keeps it in a cache-line-aligned section)
+        ulong zoneLock = Memory.AllocateFrame(); // the zone's lock, on a line of its own
         _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks) { FlushAcks = acks, LoadedMm = _cpus[0].LoadedMm, Pages = new PerCpuPages(Memory) };
         _this = _cpus[0];
         for (int i = 1; i < cores.Count; i++)
@@ -94,7 +92,7 @@ public sealed partial class LinuxKernel
         _reschedules = stats.Counter("reschedule_ipis", "count", "reschedule IPIs sent to wake an idle CPU");
         _shootdowns = stats.Counter("tlb_shootdowns", "count", "changes of a mapping that other CPUs had to flush, by IPI");
         _shootdownTargets = stats.Histogram("tlb_shootdown_cpus", "CPUs", "how many other CPUs each TLB shootdown interrupted");
-        _zoneBatches = stats.Counter("zone_batches", "count", "batches of pages moved between a CPU's free lists and the zone, under the zone lock");
+        _pages.BecomeSmp(zoneLock, stats.Counter("zone_batches", "count", "batches of pages moved between a CPU's free lists and the zone, under the zone lock"));
     }
 
     /// <summary>

@@ -40,6 +40,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly DentryCache _dentries;
     private readonly AddressSpaceBuilder _kernelSpace;
     private readonly PageFrames _frames; // mem_map and every frame's references
+    private readonly PageAllocator _pages; // the page allocator: the zone, and on SMP the per-CPU lists in front of it
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
     private int? _timerVector;
     private ulong _tickMicroseconds; // the tick's period
@@ -70,7 +71,8 @@ public sealed partial class LinuxKernel : ICoreHost
         _this = new PerCpu(0, platform.BootCore, ops.IdleLoop(), runQueueLock: 0);
         _cpus.Add(_this);
         _kernelSpace = DirectMap.Build(platform);
-        _frames = new PageFrames(platform.Memory, TakePage, GivePage);
+        _pages = new PageAllocator(platform.Memory);
+        _frames = new PageFrames(platform.Memory, path => _pages.Take(path, _this, _cpus), (path, frame) => _pages.Give(path, _this, frame));
         _text = new KernelText(platform.Memory, costs);
         _dentries = new DentryCache(platform.Memory);
         StatGroup stats = platform.Sim.Stats.Group(platform.Name + ".kernel");
