@@ -46,9 +46,9 @@ public sealed partial class LinuxKernel
     private ulong OnlineCpus => _cpus.Count == MostCpus ? ulong.MaxValue : (1UL << _cpus.Count) - 1;
 
     /// <summary>
-    /// When the last process of an SMP kernel left (its CPUs' cycles summed up to then), as its
-    /// exit path is entered; null while work remains, and in a kernel of one CPU, whose core marks
-    /// it itself, after that path (docs/machine.md, "The end of the work").
+    /// When the last process of an SMP kernel left (its CPUs' cycles summed up to then), once its
+    /// exit path has run; null while work remains, and in a kernel of one CPU, whose core marks it
+    /// itself at the same point (docs/machine.md, "The end of the work").
     /// </summary>
     public CoreMark? WorkEnded { get; private set; }
 
@@ -257,11 +257,7 @@ public sealed partial class LinuxKernel
     /// <summary>Whether another CPU still runs or holds a process that could wake one waiting here.</summary>
     private bool OtherCpusBusy => Smp && _cpus.Any(c => c != _this && !c.IsIdle);
 
-    /// <summary>
-    /// The last process has gone: every CPU's tick stops so that the simulation can end, and an
-    /// SMP kernel marks the end with its CPUs' cycles summed, the halted ones idle up to this
-    /// core's time (which runs ahead of the event queue's).
-    /// </summary>
+    /// <summary>The last process has gone: every CPU's tick stops so that the simulation can end; the end is marked once its exit path has run (<see cref="MarkWorkEnded"/>).</summary>
     private void AllWorkDone(Core core)
     {
         if (_timerVector is not null)
@@ -271,7 +267,20 @@ public sealed partial class LinuxKernel
                 _platform.Devices.ApicOf(cpu.Index).Write(0x380, 0); // the timer's initial count to 0 stops it
             }
         }
-        if (!Smp)
+        _allWorkDone = Smp;
+    }
+
+    private bool _allWorkDone; // an SMP kernel's last process has entered its exit path
+
+    /// <summary>
+    /// The last process's exit path has run on <paramref name="core"/>, which has nothing left:
+    /// an SMP kernel marks the end there, as a kernel of one CPU's core marks it, with its CPUs'
+    /// cycles summed, the halted ones idle up to this core's time (which runs ahead of the event
+    /// queue's).
+    /// </summary>
+    private void MarkWorkEnded(Core core)
+    {
+        if (!_allWorkDone || WorkEnded is not null)
         {
             return;
         }

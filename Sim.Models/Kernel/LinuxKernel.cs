@@ -429,6 +429,7 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             // Nothing left to run: the idle core frees what the last exit left, at no cost.
             FreeDeadAddressSpaces(null, NewPath());
+            MarkWorkEnded(core);
         }
         return null;
     }
