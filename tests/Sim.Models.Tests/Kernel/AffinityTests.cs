@@ -4,7 +4,7 @@ using static Sim.Models.Tests.Kernel.SmpKernelTests;
 
 namespace Sim.Models.Tests.Kernel;
 
-/// <summary>sched_setaffinity: a process's own CPU mask, inherited by its children.</summary>
+/// <summary>sched_setaffinity and sched_getaffinity: a process's own CPU mask, inherited by its children.</summary>
 public class AffinityTests
 {
     private static IEnumerable<Op> SetAffinity(Script s, long pid, ulong mask)
@@ -39,5 +39,22 @@ public class AffinityTests
         rig.Kernel.Start(p, Image);
         rig.Run();
         Assert.Equal([-22L, -22L, -3L], p.Results.Take(3)); // EINVAL twice (CPU 2 does not exist; no CPU), ESRCH
+    }
+
+    [Theory]
+    [InlineData(1, 0b1UL)]
+    [InlineData(4, 0b1111UL)]
+    public void Getaffinity_gives_the_CPUs_a_process_may_use_as_its_mask_narrows(int cpus, ulong all)
+    {
+        var rig = new Rig(cpus);
+        var p = new Script(s =>
+        {
+            IEnumerable<Op> Get() { s.PendingArgument = 0; yield return Call(SyscallNumber.SchedGetaffinity); }
+            IEnumerable<Op> Other() { s.PendingArgument = 42; yield return Call(SyscallNumber.SchedGetaffinity); }
+            return Get().Concat(SetAffinity(s, 0, 0b1)).Concat(Get()).Concat(Other()).Append(Call(SyscallNumber.Exit));
+        });
+        rig.Kernel.Start(p, Image);
+        rig.Run();
+        Assert.Equal([(long)all, 0L, 1L, -3L], p.Results.Take(4)); // every CPU the kernel has; set to CPU 0; CPU 0; ESRCH for another pid
     }
 }
