@@ -10,13 +10,9 @@ namespace Sim.Models.Kernel;
 /// pthread_join on a thread's ID word), entering the kernel only when it must wait or wake.
 /// </summary>
 /// <remarks>
-/// The key of a word is its address space and address, as get_futex_key makes it for private
-/// anonymous memory (with or without FUTEX_PRIVATE_FLAG). The keys hash into a table of buckets,
-/// each a cache line with a spinlock and its chain of sleepers, sized as futex_init sizes it
-/// since Linux 3.13: 256 buckets for each CPU, rounded up to a power of two; laid out with the
-/// first futex call, so that kernels that make none keep their memory as it was. The hash is a
-/// 64-bit mix standing for jhash2. Not modelled: timeouts, requeueing, priority inheritance,
-/// bitsets and signals interrupting a wait.
+/// The words' keys and sleepers are the <see cref="FutexHashTable"/>'s (with or without
+/// FUTEX_PRIVATE_FLAG, a key is private). Not modelled: timeouts, requeueing, priority
+/// inheritance, bitsets and signals interrupting a wait.
 /// </remarks>
 public sealed partial class LinuxKernel
 {
@@ -24,14 +20,9 @@ public sealed partial class LinuxKernel
     public const int FutexWaitOp = 0, FutexWakeOp = 1, FutexPrivateFlag = 128;
 
     private const long Eagain = -11, Efault = -14;
-    private const int BucketsPerCpu = 256;
 
-    private ulong _futexTable;                   // physical address of the hash table, a line per bucket
-    private List<FutexWaiter>?[] _futexChains = []; // per bucket, its sleepers in the order they queued
     private readonly Sim.Engine.Statistics.Counter _futexWaits;
     private readonly Sim.Engine.Statistics.Counter _futexWakes;
-
-    private readonly record struct FutexWaiter(MemoryDescriptor Mm, ulong Address, Process Task);
 
     private void Futex(Core core, KernelPath path, Process current)
     {
@@ -73,8 +64,8 @@ public sealed partial class LinuxKernel
         long result = word is not { } at ? Efault : WordAt(at) != expected ? Eagain : 0;
         if (result == 0)
         {
-            (_futexChains[bucket] ??= []).Add(new FutexWaiter(current.Mm, address, current));
-            path.Store(BucketLine(bucket)); // queue_me links the waiter into the chain
+            _futexes.Queue(bucket, current.Mm, address, current);
+            path.Store(_futexes.LineOf(bucket)); // queue_me links the waiter into the chain
         }
         UnlockBucket(path, bucket);
         current.Program.SyscallReturned(result);
@@ -90,43 +81,34 @@ public sealed partial class LinuxKernel
     {
         int bucket = LockBucket(path, AddedRoutine.FutexWake, mm, address);
         _futexWakes.Increment();
-        int woken = 0;
-        if (_futexChains[bucket] is { } chain)
+        List<Process> woken = _futexes.TakeWaiters(bucket, mm, address, count);
+        foreach (Process sleeper in woken)
         {
-            for (int i = 0; i < chain.Count && woken < count; i++)
-            {
-                if (chain[i].Mm != mm || chain[i].Address != address)
-                {
-                    continue;
-                }
-                Process sleeper = chain[i].Task;
-                chain.RemoveAt(i--);
-                path.Load(sleeper.KernelMemory.Task); // wake_futex: the task to wake
-                sleeper.State = ProcessState.Ready;
-                Wake(sleeper, path);
-                woken++;
-            }
+            path.Load(sleeper.KernelMemory.Task); // wake_futex: the task to wake
+            sleeper.State = ProcessState.Ready;
+            Wake(sleeper, path);
         }
         UnlockBucket(path, bucket);
-        return woken;
+        return woken.Count;
     }
 
     /// <summary>Runs <paramref name="routine"/> (hashing the key) and takes the bucket's lock; in a kernel of one CPU, which has no spinlocks, reads the bucket's line instead. The bucket.</summary>
     private int LockBucket(KernelPath path, AddedRoutine routine, MemoryDescriptor mm, ulong address)
     {
-        if (_futexChains.Length == 0)
+        if (!_futexes.LaidOut)
         {
-            LayOutFutexTable();
+            _text.LayOutAddedRoutines();
+            _futexes.LayOut(_cpus.Count);
         }
         path.Run(routine);
-        int bucket = (int)(Mix(mm.Space.Pml4 ^ Mix(address)) & (ulong)(_futexChains.Length - 1));
+        int bucket = _futexes.BucketOf(mm, address);
         if (Smp)
         {
-            path.SpinLock(BucketLine(bucket));
+            path.SpinLock(_futexes.LineOf(bucket));
         }
         else
         {
-            path.Load(BucketLine(bucket));
+            path.Load(_futexes.LineOf(bucket));
         }
         return bucket;
     }
@@ -135,26 +117,8 @@ public sealed partial class LinuxKernel
     {
         if (Smp)
         {
-            path.SpinUnlock(BucketLine(bucket));
+            path.SpinUnlock(_futexes.LineOf(bucket));
         }
-    }
-
-    private ulong BucketLine(int bucket) => _futexTable + ((ulong)bucket * KernelObjects.LineBytes);
-
-    private void LayOutFutexTable()
-    {
-        _text.LayOutAddedRoutines();
-        int buckets = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(BucketsPerCpu * _cpus.Count));
-        _futexTable = Memory.AllocateContiguous((ulong)buckets * KernelObjects.LineBytes);
-        _futexChains = new List<FutexWaiter>?[buckets];
-    }
-
-    /// <summary>A 64-bit finalizer (splitmix64's): spreads keys over the buckets as jhash2 does.</summary>
-    private static ulong Mix(ulong x)
-    {
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
     }
 
     /// <summary>

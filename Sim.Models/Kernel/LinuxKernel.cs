@@ -41,6 +41,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly AddressSpaceBuilder _kernelSpace;
     private readonly PageFrames _frames; // mem_map and every frame's references
     private readonly PageAllocator _pages; // the page allocator: the zone, and on SMP the per-CPU lists in front of it
+    private readonly FutexHashTable _futexes; // the futex hash table: buckets, their locks and sleepers
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
     private int? _timerVector;
     private ulong _tickMicroseconds; // the tick's period
@@ -72,6 +73,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _cpus.Add(_this);
         _kernelSpace = DirectMap.Build(platform);
         _pages = new PageAllocator(platform.Memory);
+        _futexes = new FutexHashTable(platform.Memory);
         _frames = new PageFrames(platform.Memory, path => _pages.Take(path, _this, _cpus), (path, frame) => _pages.Give(path, _this, frame));
         _text = new KernelText(platform.Memory, costs);
         _dentries = new DentryCache(platform.Memory);
