@@ -206,7 +206,7 @@ public sealed partial class LinuxKernel
         PageAllocator(path).ZeroLines(space.Pml4, 32).CopyLines(_kernelSpace.Pml4 + 2048, space.Pml4 + 2048, 32);
 
     /// <summary>The page allocator's work for <paramref name="times"/> pages outside the per-CPU lists, on this CPU (<see cref="PageAllocator.Charge"/>).</summary>
-    private KernelPath PageAllocator(KernelPath path, int times = 1) => _pages.Charge(path, _this, times);
+    private KernelPath PageAllocator(KernelPath path, int times = 1) => _pages.Charge(path, times);
 
     /// <summary>One mapping fewer (<see cref="PageFrames.Release"/>); a page that goes back to the allocator is uncharged from its memory cgroup.</summary>
     private void Release(KernelPath path, ulong frame)

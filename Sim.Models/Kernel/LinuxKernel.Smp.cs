@@ -7,8 +7,9 @@ namespace Sim.Models.Kernel;
 /// The kernel on several CPUs: per-CPU data (<see cref="PerCpu"/>), the CPU whose trap is being
 /// handled (<c>this_cpu</c>), where a woken or new process runs, the reschedule IPI that wakes an
 /// idle CPU, idle balancing that pulls work to a CPU with none, and the run queues' spinlocks.
-/// Pages a process touches first come from its CPU's NUMA node. A kernel of one CPU is the uniprocessor build: no spinlocks, no IPIs, no balancing, and its
-/// paths are exactly those of the one-CPU model.
+/// Pages a process touches first come from its CPU's NUMA node. A kernel of one CPU is the
+/// uniprocessor build: no spinlocks, no IPIs, no balancing, and its paths are exactly those of
+/// the one-CPU model.
 /// </summary>
 /// <remarks>
 /// After Linux 2.6's scheduler (kernel/sched.c): try_to_wake_up's choice of CPU
@@ -92,7 +93,7 @@ public sealed partial class LinuxKernel
         _reschedules = stats.Counter("reschedule_ipis", "count", "reschedule IPIs sent to wake an idle CPU");
         _shootdowns = stats.Counter("tlb_shootdowns", "count", "changes of a mapping that other CPUs had to flush, by IPI");
         _shootdownTargets = stats.Histogram("tlb_shootdown_cpus", "CPUs", "how many other CPUs each TLB shootdown interrupted");
-        _pages.BecomeSmp(zoneLock, stats.Counter("zone_batches", "count", "batches of pages moved between a CPU's free lists and the zone, under the zone lock"));
+        _pages.BecomeSmp(zoneLock, stats.Counter("zone_batches", "count", "batches of pages moved between a CPU's free lists and the zone, under the zone lock"), _cpus, () => _this);
     }
 
     /// <summary>

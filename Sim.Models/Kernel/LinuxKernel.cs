@@ -74,7 +74,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _kernelSpace = DirectMap.Build(platform);
         _pages = new PageAllocator(platform.Memory);
         _futexes = new FutexHashTable(platform.Memory);
-        _frames = new PageFrames(platform.Memory, path => _pages.Take(path, _this, _cpus), (path, frame) => _pages.Give(path, _this, frame));
+        _frames = new PageFrames(platform.Memory, _pages);
         _text = new KernelText(platform.Memory, costs);
         _dentries = new DentryCache(platform.Memory);
         StatGroup stats = platform.Sim.Stats.Group(platform.Name + ".kernel");

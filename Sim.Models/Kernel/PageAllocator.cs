@@ -17,7 +17,10 @@ public sealed class PageAllocator
     private readonly PhysicalMemory _memory;
     private ulong _zoneLock; // the zone lock's word, on a line of its own; 0 in a kernel of one CPU
     private Counter? _zoneBatches;
+    private Func<PerCpu>? _thisCpu;
+    private IReadOnlyList<PerCpu> _cpus = [];
 
+    /// <summary>The allocator of a kernel of one CPU, until <see cref="BecomeSmp"/>.</summary>
     public PageAllocator(PhysicalMemory memory)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -26,25 +29,31 @@ public sealed class PageAllocator
 
     private bool Smp => _zoneLock != 0;
 
-    /// <summary>The SMP build: the zone's lock word (struct zone keeps it in a cache-line-aligned section) and the count of batches moved under it. Done as the secondary CPUs come up.</summary>
-    internal void BecomeSmp(ulong zoneLock, Counter zoneBatches)
+    /// <summary>
+    /// The SMP build, as the secondary CPUs come up: the zone's lock word (struct zone keeps it in a
+    /// cache-line-aligned section), the count of batches moved under it, the kernel's CPUs and the
+    /// one whose trap is being handled (this_cpu), whose lists a page comes from.
+    /// </summary>
+    internal void BecomeSmp(ulong zoneLock, Counter zoneBatches, IReadOnlyList<PerCpu> cpus, Func<PerCpu> thisCpu)
     {
         ArgumentNullException.ThrowIfNull(zoneBatches);
-        (_zoneLock, _zoneBatches) = (zoneLock, zoneBatches);
+        ArgumentNullException.ThrowIfNull(cpus);
+        ArgumentNullException.ThrowIfNull(thisCpu);
+        (_zoneLock, _zoneBatches, _cpus, _thisCpu) = (zoneLock, zoneBatches, cpus, thisCpu);
     }
 
     /// <summary>
-    /// <paramref name="times"/> pages taken or given back on <paramref name="cpu"/> whose frames do
-    /// not pass through the lists in the model (page tables, task structures and stacks, which come
-    /// from the zone in address order): the fast path, and on an SMP kernel the zone lock once every
+    /// <paramref name="times"/> pages taken or given back whose frames do not pass through the
+    /// lists in the model (page tables, task structures and stacks, which come from the zone in
+    /// address order): the fast path, and on an SMP kernel the zone lock once every
     /// <see cref="PerCpuPages.Batch"/> of them on a CPU, as the lists would move a batch.
     /// </summary>
-    internal KernelPath Charge(KernelPath path, PerCpu cpu, int times = 1)
+    internal KernelPath Charge(KernelPath path, int times = 1)
     {
         path.Run(KernelRoutine.PageAllocator, times);
         for (int t = 0; Smp && t < times; t++)
         {
-            if (++cpu.PageAllocatorCalls % PerCpuPages.Batch == 0)
+            if (++_thisCpu!().PageAllocatorCalls % PerCpuPages.Batch == 0)
             {
                 ZoneBatch(path);
             }
@@ -53,17 +62,20 @@ public sealed class PageAllocator
     }
 
     /// <summary>
-    /// A process's page, asked for on <paramref name="cpu"/>: on an SMP kernel from its list of its
-    /// node, refilled under the zone lock when empty, every CPU's lists drained back first if
-    /// memory has no free page left (drain_all_pages, as an allocation does before it fails).
+    /// A process's page: on a kernel of one CPU the zone's next frame; on an SMP kernel from this
+    /// CPU's list of its node, refilled under the zone lock when empty, every CPU's lists drained
+    /// back first if memory has no free page left (drain_all_pages, as an allocation does before
+    /// it fails).
     /// </summary>
-    internal ulong Take(KernelPath path, PerCpu cpu, IReadOnlyList<PerCpu> cpus)
+    public ulong Take(KernelPath path)
     {
+        ArgumentNullException.ThrowIfNull(path);
         path.Run(KernelRoutine.PageAllocator);
         if (!Smp)
         {
             return _memory.AllocateFrame();
         }
+        PerCpu cpu = _thisCpu!();
         ulong frame;
         bool refilled;
         try
@@ -72,7 +84,7 @@ public sealed class PageAllocator
         }
         catch (InsufficientMemoryException)
         {
-            foreach (PerCpu c in cpus)
+            foreach (PerCpu c in _cpus)
             {
                 c.Pages!.DrainAll();
             }
@@ -85,15 +97,16 @@ public sealed class PageAllocator
         return frame;
     }
 
-    /// <summary>A process's page back, on <paramref name="cpu"/>: on an SMP kernel to its list of the page's node, a batch drained to the zone under its lock when the list is over its high mark.</summary>
-    internal void Give(KernelPath path, PerCpu cpu, ulong frame)
+    /// <summary>A process's page back: on a kernel of one CPU to the zone; on an SMP kernel to this CPU's list of the page's node, a batch drained to the zone under its lock when the list is over its high mark.</summary>
+    public void Give(KernelPath path, ulong frame)
     {
+        ArgumentNullException.ThrowIfNull(path);
         path.Run(KernelRoutine.PageAllocator);
         if (!Smp)
         {
             _memory.FreeFrame(frame);
         }
-        else if (cpu.Pages!.Give(frame))
+        else if (_thisCpu!().Pages!.Give(frame))
         {
             ZoneBatch(path);
         }

@@ -18,26 +18,16 @@ public sealed class PageFrames
 {
     private readonly ulong _memMap;
     private readonly Dictionary<ulong, int> _references = [];
-    private readonly Func<KernelPath, ulong> _take;
-    private readonly Action<KernelPath, ulong> _give;
+    private readonly PageAllocator _pages;
 
     /// <summary>Lays mem_map out in <paramref name="memory"/>: one descriptor of <see cref="KernelObjects.PageDescriptorBytes"/> per frame, contiguous, from never-used memory.</summary>
     /// <param name="memory">The memory whose frames are counted.</param>
-    /// <param name="take">The page allocator taking one page, with its work (the kernel's: its per-CPU lists and zone lock); by default a frame of <paramref name="memory"/> and <see cref="KernelRoutine.PageAllocator"/>.</param>
-    /// <param name="give">The page allocator taking one page back, with its work; by default its mirror.</param>
-    public PageFrames(PhysicalMemory memory, Func<KernelPath, ulong>? take = null, Action<KernelPath, ulong>? give = null)
+    /// <param name="pages">The page allocator the frames come from and go back to, with its work.</param>
+    public PageFrames(PhysicalMemory memory, PageAllocator pages)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        _take = take ?? (path =>
-        {
-            path.Run(KernelRoutine.PageAllocator);
-            return memory.AllocateFrame();
-        });
-        _give = give ?? ((path, frame) =>
-        {
-            memory.FreeFrame(frame);
-            path.Run(KernelRoutine.PageAllocator);
-        });
+        ArgumentNullException.ThrowIfNull(pages);
+        _pages = pages;
         _memMap = memory.AllocateContiguous((memory.SizeBytes / PhysicalMemory.FrameBytes) * KernelObjects.PageDescriptorBytes);
     }
 
@@ -54,7 +44,7 @@ public sealed class PageFrames
     public ulong NewPage(KernelPath path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ulong frame = _take(path);
+        ulong frame = _pages.Take(path);
         _references[frame] = 1;
         path.Store(Descriptor(frame));
         return frame;
@@ -88,7 +78,7 @@ public sealed class PageFrames
             return false;
         }
         _references.Remove(frame);
-        _give(path, frame);
+        _pages.Give(path, frame);
         return true;
     }
 }

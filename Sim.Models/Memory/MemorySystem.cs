@@ -100,7 +100,7 @@ public sealed class MemorySystem
     public Cache? LastLevelOf(int socket) => _lastLevels[socket];
 
     /// <summary>The node (socket) whose memory holds <paramref name="physicalAddress"/>.</summary>
-    public int NodeOf(ulong physicalAddress) => _lastLevels.Length == 1 ? 0 : (int)Math.Min(physicalAddress / _nodeBytes, (ulong)_lastLevels.Length - 1);
+    public int NodeOf(ulong physicalAddress) => PhysicalMemory.NodeOf(physicalAddress, _nodeBytes, _lastLevels.Length);
 
     /// <summary>The private caches of the next core (cores are added in order, socket by socket), named by <paramref name="stats"/>.</summary>
     public MemoryPath AddCore(StatGroup stats)

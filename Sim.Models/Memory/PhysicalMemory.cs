@@ -18,6 +18,7 @@ public sealed class PhysicalMemory
     // reference, so an array index beats a hash lookup; chunks are made on first write.
     private readonly ulong[]?[]?[] _chunks;
     private Node[] _nodes; // node n holds the n-th share of the frames; one node until SplitIntoNodes
+    private ulong _nodeBytes; // a node's share (the last's may be larger); unused with one node
 
     /// <param name="sizeBytes">The installed memory; a multiple of 2 MiB.</param>
     /// <param name="reservedBytes">Memory below this address is never handed out (firmware, the kernel image).</param>
@@ -97,13 +98,18 @@ public sealed class PhysicalMemory
 
     /// <summary>
     /// Splits the frames evenly into <paramref name="nodes"/> NUMA nodes in address order, node
-    /// <c>n</c> holding the <c>n</c>-th share (as <see cref="MemorySystem.NodeOf"/> homes them);
-    /// the frames already handed out stay node 0's. Done when the machine is built.
+    /// <c>n</c> holding the <c>n</c>-th share (<see cref="NodeOf(ulong, ulong, int)"/>, the rule the
+    /// memory system homes lines by); the frames already handed out stay node 0's. Done when the
+    /// machine is built.
     /// </summary>
     public void SplitIntoNodes(int nodes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
-        ulong frames = SizeBytes >> FrameShift, share = frames / (ulong)nodes;
+        ulong nodeBytes = SizeBytes / (ulong)nodes, share = nodeBytes >> FrameShift, frames = SizeBytes >> FrameShift;
+        if (nodeBytes % FrameBytes != 0)
+        {
+            throw new ArgumentException($"{SizeBytes >> 20} MiB do not split into {nodes} nodes of whole frames.", nameof(nodes));
+        }
         if (_nodes.Length != 1 || _nodes[0].Next > share || _nodes[0].Freed.Count > 0)
         {
             throw new InvalidOperationException("Memory is split into nodes once, before it is used beyond the first node's share.");
@@ -114,19 +120,19 @@ public sealed class PhysicalMemory
             split[n] = new Node { Next = n == 0 ? _nodes[0].Next : (ulong)n * share, End = n == nodes - 1 ? frames : (ulong)(n + 1) * share };
         }
         _nodes = split;
+        _nodeBytes = nodeBytes;
     }
 
+    /// <summary>
+    /// The node that holds <paramref name="physicalAddress"/> when memory is split into
+    /// <paramref name="nodes"/> shares of <paramref name="nodeBytes"/> in address order, the last
+    /// taking any rest: the one rule the allocator and the memory system share.
+    /// </summary>
+    public static int NodeOf(ulong physicalAddress, ulong nodeBytes, int nodes) =>
+        nodes == 1 ? 0 : (int)Math.Min(physicalAddress / nodeBytes, (ulong)nodes - 1);
+
     /// <summary>The node holding <paramref name="physicalAddress"/>.</summary>
-    public int NodeOf(ulong physicalAddress)
-    {
-        ulong frame = physicalAddress >> FrameShift;
-        int n = 0;
-        while (n < _nodes.Length - 1 && frame >= _nodes[n].End)
-        {
-            n++;
-        }
-        return n;
-    }
+    public int NodeOf(ulong physicalAddress) => NodeOf(physicalAddress, _nodeBytes, _nodes.Length);
 
     /// <summary>A zeroed 4 KiB frame; its physical address (from the first node onward).</summary>
     public ulong AllocateFrame() => AllocateFrame(0);

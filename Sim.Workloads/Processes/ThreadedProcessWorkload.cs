@@ -55,13 +55,7 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
     protected ScriptProgram ThreadedProgram(Func<ScriptProgram, int, IEnumerable<Op>> work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        int next = 0;
-        IEnumerable<Op> Main(ScriptProgram p) => StartThreads(p).Concat(work(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
-        return new ScriptProgram(Main, () =>
-        {
-            int thread = ++next; // the threads are cloned in order
-            return new ScriptProgram(p => work(p, thread).Append(Call(SyscallNumber.Exit)));
-        });
+        return Team(_ => [], work);
     }
 
     /// <summary>
@@ -80,33 +74,50 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(work);
         TimedSection section = context.State<TimedSection>();
-        int spins = 0, next = 0;
-        IEnumerable<Op> Main(ScriptProgram p)
+        int spins = 0; // set by the main thread before it clones the others
+        IEnumerable<Op> SizeTeam(ScriptProgram p)
         {
             p.PendingArgument = 0;
             yield return Call(SyscallNumber.SchedGetaffinity);
             spins = System.Numerics.BitOperations.PopCount((ulong)p.LastResult) >= Threads ? SpinCount : ThrottledSpinCount;
-            foreach (Op op in StartThreads(p).Concat(setup(p, 0)).Concat(Barrier(p, spins)))
+        }
+        IEnumerable<Op> Section(ScriptProgram p, int thread)
+        {
+            foreach (Op op in setup(p, thread).Concat(Barrier(p, spins)))
             {
                 yield return op;
             }
-            yield return Call(SyscallNumber.ClockGettime);
-            section.Started = p.LastResult;
-            foreach (Op op in work(p, 0).Concat(Barrier(p, spins)))
+            if (thread == 0)
+            {
+                yield return Call(SyscallNumber.ClockGettime);
+                section.Started = p.LastResult;
+            }
+            foreach (Op op in work(p, thread).Concat(Barrier(p, spins)))
             {
                 yield return op;
             }
-            yield return Call(SyscallNumber.ClockGettime);
-            section.Ended = p.LastResult;
-            foreach (Op op in JoinThreads(p).Append(Call(SyscallNumber.Exit)))
+            if (thread == 0)
             {
-                yield return op;
+                yield return Call(SyscallNumber.ClockGettime);
+                section.Ended = p.LastResult;
             }
         }
+        return Team(SizeTeam, Section);
+    }
+
+    /// <summary>
+    /// The main thread does <paramref name="first"/>, clones the others, does thread 0's
+    /// <paramref name="body"/>, joins them and exits; thread k (the k-th clone) does its own
+    /// <paramref name="body"/> and exits.
+    /// </summary>
+    private ScriptProgram Team(Func<ScriptProgram, IEnumerable<Op>> first, Func<ScriptProgram, int, IEnumerable<Op>> body)
+    {
+        int next = 0;
+        IEnumerable<Op> Main(ScriptProgram p) => first(p).Concat(StartThreads(p)).Concat(body(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
         return new ScriptProgram(Main, () =>
         {
             int thread = ++next; // the threads are cloned in order
-            return new ScriptProgram(p => setup(p, thread).Concat(Barrier(p, spins)).Concat(work(p, thread)).Concat(Barrier(p, spins)).Append(Call(SyscallNumber.Exit)));
+            return new ScriptProgram(p => body(p, thread).Append(Call(SyscallNumber.Exit)));
         });
     }
 

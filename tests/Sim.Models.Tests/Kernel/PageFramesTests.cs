@@ -11,7 +11,7 @@ public class PageFramesTests
     {
         var memory = new PhysicalMemory(64UL << 20);
         var text = new KernelText(memory, LinuxKernelCosts.Default);
-        var frames = new PageFrames(memory);
+        var frames = new PageFrames(memory, new PageAllocator(memory));
         var path = new KernelPath(text, NativePrivilegedOperations.Instance);
         ulong used = memory.FramesInUse;
 
