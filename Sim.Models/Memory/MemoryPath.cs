@@ -80,10 +80,7 @@ public sealed class MemoryPath
                 WriteBelowL2(address); // the L2 no longer holds it: on to the level below
             }
         };
-        if (_l3 is not null)
-        {
-            _l2.WroteBack = WriteBelowL2; // a last-level L2's own write-backs go to memory as the last level's do
-        }
+        _l2.WroteBack = _l3 is null ? system.LeftDirty : WriteBelowL2; // an L2 that is the last level writes back to memory as an L3 does
     }
 
     /// <summary>A dirty line leaves this core's L2 (or its L1 for a line the L2 has dropped): the socket's last level takes it modified, or, with none or without the line, memory does.</summary>
@@ -91,7 +88,7 @@ public sealed class MemoryPath
     {
         if (_l3 is null || !_l3.MarkDirty(physicalAddress))
         {
-            _system.TakeWriteback(_socket, Now);
+            _system.TakeWriteback(_socket, physicalAddress, Now);
         }
     }
 
@@ -126,7 +123,6 @@ public sealed class MemoryPath
         }
         else
         {
-            long writebacks = LastLevel.Writebacks;
             if (_l2.Access(physicalAddress, write))
             {
                 (level, latency) = (MemoryLevel.L2, _l2Latency + ArrivalWait(line));
@@ -140,15 +136,12 @@ public sealed class MemoryPath
                 (level, latency) = FromBelow(physicalAddress, write);
             }
             Prefetch(line);
-            for (long w = LastLevel.Writebacks - writebacks; w > 0; w--)
-            {
-                _system.TakeWriteback(_socket, Now); // a dirty line leaving the last level goes to memory over the same channel
-            }
             if (nextLine && line % LinesPerPage != 0 && _l1d.Contains((line - 1) * (ulong)_l1d.Geometry.LineBytes))
             {
                 PrefetchIntoL1(line + 1); // an ascending access to recently loaded data
             }
         }
+        _system.WriteBackEvicted(_socket, Now); // dirty lines the fills pushed out of the last level go to memory over the same channels
         if (kind != MemoryAccessKind.Fetch)
         {
             _lastDataLine = line;
@@ -157,8 +150,6 @@ public sealed class MemoryPath
         _cycles.Add(latency);
         return latency;
     }
-
-    private Cache LastLevel => _l3 ?? _l2;
 
     /// <summary>Whether this core's private caches hold <paramref name="physicalAddress"/> modified.</summary>
     public bool HoldsDirty(ulong physicalAddress) => _l1d.IsDirty(physicalAddress) || _l2.IsDirty(physicalAddress);

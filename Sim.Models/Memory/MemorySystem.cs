@@ -27,6 +27,7 @@ public sealed class MemorySystem
     private readonly LineChannel[,]? _links;
     private readonly ulong _nodeBytes;
     private readonly int _coresInUse;
+    private readonly Queue<ulong> _leftDirty = new(); // lines a last level evicted modified during the access in progress
     private int _cores;
 
     /// <param name="profile">The part: caches, memory, coherence costs.</param>
@@ -64,6 +65,10 @@ public sealed class MemorySystem
             StatGroup socket = sockets == 1 ? stats : stats.Child($"socket{s}");
             _lastLevels[s] = profile.L3 is null ? null : new Cache(profile.L3, socket.Child("l3"));
             _controllers[s] = new LineChannel(profile.L2.LineBytes, profile.DramBytesPerSecond, profile.FrequencyHz, socket.Child("memory_controller"));
+            if (_lastLevels[s] is { } l3)
+            {
+                l3.WroteBack = LeftDirty;
+            }
         }
         if (cores > 1)
         {
@@ -128,6 +133,31 @@ public sealed class MemorySystem
         return remote ? _links![home, socket].Take(start) : start;
     }
 
-    /// <summary>A dirty line written back from <paramref name="socket"/>'s last level: it occupies the controller of the socket (the home of the evicted line is not tracked).</summary>
-    internal void TakeWriteback(int socket, ulong now) => _controllers[socket].Take(now);
+    /// <summary>
+    /// The last level (an L3, or a core's L2 where the profile has no L3) evicted the line of
+    /// <paramref name="physicalAddress"/> modified. Its write to memory is taken after the access
+    /// that caused the eviction has taken its own line (<see cref="WriteBackEvicted"/>), as a
+    /// victim buffer lets the demand fetch go first.
+    /// </summary>
+    internal void LeftDirty(ulong physicalAddress) => _leftDirty.Enqueue(physicalAddress);
+
+    /// <summary>Writes back, from <paramref name="socket"/> at cycle <paramref name="now"/>, every line the access in progress evicted modified from a last level.</summary>
+    internal void WriteBackEvicted(int socket, ulong now)
+    {
+        while (_leftDirty.TryDequeue(out ulong physicalAddress))
+        {
+            TakeWriteback(socket, physicalAddress, now);
+        }
+    }
+
+    /// <summary>
+    /// A dirty line of <paramref name="physicalAddress"/> leaves <paramref name="socket"/> for
+    /// memory at cycle <paramref name="now"/>: it occupies its home node's controller, and, when
+    /// that is another socket's, the interconnect toward it first.
+    /// </summary>
+    internal void TakeWriteback(int socket, ulong physicalAddress, ulong now)
+    {
+        int home = NodeOf(physicalAddress);
+        _controllers[home].Take(home == socket ? now : _links![socket, home].Take(now));
+    }
 }

@@ -94,6 +94,25 @@ public class CoherenceTests
     }
 
     [Fact]
+    public void A_dirty_line_of_the_other_node_is_written_back_to_its_home_over_the_interconnect()
+    {
+        (_, MemoryPath[] cpu, StatRegistry stats) = Machine(2, perSocket: 1);
+        const ulong Remote = (1UL << 29) + 0x10_0000; // node 1's
+        cpu[0].Access(Remote, MemoryAccessKind.Write);
+        // Push it out of every level of socket 0: lines of node 0 in the same L1, L2 and L3 sets.
+        ulong stride = (ulong)(Nehalem.L3!.Sets * Nehalem.L3.LineBytes);
+        for (ulong i = 1; i <= (ulong)Nehalem.L3.Ways + 1; i++)
+        {
+            cpu[0].Now = i * 10_000;
+            cpu[0].Access((Remote % (1UL << 29)) + (i * stride), MemoryAccessKind.Read);
+        }
+        Assert.Equal(1, Stat(stats, "host.socket0.l3", "writebacks"));
+        Assert.Equal(1, Stat(stats, "host.interconnect.0to1", "lines")); // the written line, toward its home
+        Assert.Equal(2, Stat(stats, "host.socket1.memory_controller", "lines")); // read once, written once
+        Assert.Equal(Nehalem.L3.Ways + 1, Stat(stats, "host.socket0.memory_controller", "lines")); // the local reads, and no write
+    }
+
+    [Fact]
     public void Cores_that_stream_together_share_their_socket_memory_bandwidth()
     {
         // Each core reads a fresh line every cycle at the same times, far faster than memory delivers.
