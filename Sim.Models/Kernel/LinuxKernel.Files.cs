@@ -4,7 +4,7 @@ using Sim.Models.Paging;
 namespace Sim.Models.Kernel;
 
 /// <summary>
-/// Files: open, read, write and close through a page cache of 4 KiB pages; exec's text mapped
+/// Files: open, read, write and close through the page cache (PageCache) of 4 KiB pages; exec's text mapped
 /// from the same cache. A read that misses the cache reads the page from the disk and blocks its
 /// caller; a write fills a cache page and returns (dirty pages stay in the cache: the model has
 /// no writeback yet).
@@ -15,7 +15,6 @@ public sealed partial class LinuxKernel
     private const long Ebadf = -9;
     private const long Efbig = -27;
 
-    private readonly Dictionary<(int File, ulong Page), ulong> _pageCache = []; // looked up only, never iterated
     private readonly List<ExecutableImage> _executables = [];
 
     /// <summary>The kernel's files.</summary>
@@ -34,14 +33,8 @@ public sealed partial class LinuxKernel
     {
         for (ulong page = 0; page < Files[fileId].Pages; page++)
         {
-            CachePage(fileId, page, Memory.AllocateFrame());
+            _pageCache.Add(fileId, page, Memory.AllocateFrame());
         }
-    }
-
-    private void CachePage(int file, ulong page, ulong frame)
-    {
-        _pageCache[(file, page)] = frame;
-        _frames.Cached(frame); // the cache's own reference
     }
 
     private void Open(KernelPath path, Process p, int fileId)
@@ -137,7 +130,7 @@ public sealed partial class LinuxKernel
         }
         ulong page = open.Offset / 4096;
         ulong user = UserBuffer(p);
-        if (_pageCache.TryGetValue((file.Id, page), out ulong frame))
+        if (_pageCache.TryFind(file.Id, page, out ulong frame))
         {
             path.CopyRange(DirectMap.Of(frame), user, 4096);
             open.Offset += 4096;
@@ -146,7 +139,7 @@ public sealed partial class LinuxKernel
         }
         BlockIo(core, path, p, (file.FirstSector + (page * 8)) * 512, write: false, (completion, buffer) =>
         {
-            CachePage(file.Id, page, buffer);
+            _pageCache.Add(file.Id, page, buffer);
             CopyToUser(completion, p, DirectMap.Of(buffer), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
@@ -191,10 +184,10 @@ public sealed partial class LinuxKernel
             return;
         }
         ulong page = open.Offset / 4096;
-        if (!_pageCache.TryGetValue((file.Id, page), out ulong frame))
+        if (!_pageCache.TryFind(file.Id, page, out ulong frame))
         {
             frame = Memory.AllocateFrame(_this.Node); // __page_cache_alloc: from the writing CPU's node
-            CachePage(file.Id, page, frame);
+            _pageCache.Add(file.Id, page, frame);
         }
         path.CopyRange(UserBuffer(p), DirectMap.Of(frame), 4096);
         open.Offset += 4096;
@@ -229,7 +222,7 @@ public sealed partial class LinuxKernel
     private bool MapFilePage(KernelPath path, Process p, MemoryRegion region, int file, ulong page)
     {
         ulong index = (page - region.Start) / 4096;
-        if (!_pageCache.TryGetValue((file, index), out ulong frame))
+        if (!_pageCache.TryFind(file, index, out ulong frame))
         {
             throw new InvalidOperationException(
                 $"A fault on page {index} of '{Files[file].Name}', which is not in the page cache: the model maps program text from the cache only; preload the file.");

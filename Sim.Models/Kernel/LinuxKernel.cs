@@ -42,6 +42,7 @@ public sealed partial class LinuxKernel : ICoreHost
     private readonly PageFrames _frames; // mem_map and every frame's references
     private readonly PageAllocator _pages; // the page allocator: the zone, and on SMP the per-CPU lists in front of it
     private readonly FutexHashTable _futexes; // the futex hash table: buckets, their locks and sleepers
+    private readonly PageCache _pageCache; // file pages by file and index, each holding the cache's reference
     private readonly Queue<AddressSpaceBuilder> _deadSpaces = new();
     private int? _timerVector;
     private ulong _tickMicroseconds; // the tick's period
@@ -75,6 +76,7 @@ public sealed partial class LinuxKernel : ICoreHost
         _pages = new PageAllocator(platform.Memory);
         _futexes = new FutexHashTable(platform.Memory);
         _frames = new PageFrames(platform.Memory, _pages);
+        _pageCache = new PageCache(_frames);
         _text = new KernelText(platform.Memory, costs);
         _dentries = new DentryCache(platform.Memory);
         StatGroup stats = platform.Sim.Stats.Group(platform.Name + ".kernel");
