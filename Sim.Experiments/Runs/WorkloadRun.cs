@@ -6,6 +6,7 @@ using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Kernel;
+using Sim.Models.Memory;
 using Sim.Models.Paging;
 using Sim.Models.Platform;
 using Sim.Models.Virtualization;
@@ -323,7 +324,7 @@ public static class WorkloadRun
         {
             MachineConfiguration host = configuration with { Cores = consolidation.HostCores, Disk = DiskKind.None, Nic = false };
             int nodes = host.TopologyOn(profile).Sockets;
-            ulong guestRun = ((configuration.MemoryBytes + (2UL << 20) - 1) >> 21) << 21; // one guest's memory in whole 2 MiB runs
+            ulong guestRun = (ulong)PhysicalMemory.LargeFramesFor(configuration.MemoryBytes) * PhysicalMemory.LargeFrameBytes; // one guest's memory in whole 2 MiB runs
             ulong unbounded = HostBytesFor(axes, consolidation.Guests, configuration.MemoryBytes, parameters?.LargeEptPages ?? false) + (nodes > 1 ? (ulong)nodes * guestRun : 0);
             return host with { MemoryBytes = consolidation.HostMemoryBytes ?? unbounded };
         }

@@ -24,7 +24,7 @@ public sealed class PhysicalMemory
     /// <param name="reservedBytes">Memory below this address is never handed out (firmware, the kernel image).</param>
     public PhysicalMemory(ulong sizeBytes, ulong reservedBytes = 1UL << 20)
     {
-        if (sizeBytes == 0 || sizeBytes % (2UL << 20) != 0)
+        if (sizeBytes == 0 || sizeBytes % LargeFrameBytes != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(sizeBytes), sizeBytes, "Physical memory must be a positive multiple of 2 MiB.");
         }
@@ -190,6 +190,12 @@ public sealed class PhysicalMemory
         return first << FrameShift;
     }
 
+    /// <summary>The bytes of a large page (a 2 MiB run of 512 frames).</summary>
+    public const ulong LargeFrameBytes = 2UL << 20;
+
+    /// <summary>The large pages that hold <paramref name="bytes"/>, rounded up to a whole one.</summary>
+    public static int LargeFramesFor(ulong bytes) => (int)((bytes + LargeFrameBytes - 1) / LargeFrameBytes);
+
     /// <summary>A zeroed, 2 MiB-aligned run of 512 frames for a large page; its physical address.</summary>
     public ulong AllocateLargeFrame() => AllocateLargeFrames(node: 0, count: 1);
 
@@ -200,7 +206,7 @@ public sealed class PhysicalMemory
     /// </summary>
     public ulong AllocateLargeFrames(int node, int count)
     {
-        const ulong FramesPerLarge = 512;
+        const ulong FramesPerLarge = LargeFrameBytes / FrameBytes;
         ArgumentOutOfRangeException.ThrowIfNegative(node);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ulong frames = (ulong)count * FramesPerLarge;

@@ -55,7 +55,7 @@ public sealed class VirtualMachine : IPlatform
             Memory = new PhysicalMemory(configuration.MemoryBytes);
             // Contiguous, and on the NUMA node of the physical core the virtual CPU runs on, where
             // its thread touches the memory first (or the next node with room).
-            HostBase = host.Memory.AllocateLargeFrames(host.SocketOfCpu(physicalCore), (int)((configuration.MemoryBytes + (2UL << 20) - 1) >> 21));
+            HostBase = host.Memory.AllocateLargeFrames(host.SocketOfCpu(physicalCore), PhysicalMemory.LargeFramesFor(configuration.MemoryBytes));
         }
         if (nestedPaging)
         {
