@@ -36,6 +36,23 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
     /// </summary>
     public ulong? HostMemoryBytes { get; init; }
 
+    /// <summary>
+    /// The virtual machines' credit-scheduler weights: the k-th value is the k-th guest's, the last
+    /// one every later guest's; null or empty for the default weight each.
+    /// </summary>
+    public IReadOnlyList<int>? VcpuWeights { get; init; }
+
+    /// <summary>
+    /// The logical CPUs the virtual machines' virtual CPUs are pinned to: the k-th value is the
+    /// k-th guest's; guests beyond the list are placed on the next CPU in turn. Null for all in turn.
+    /// </summary>
+    public IReadOnlyList<int>? VcpuPinning { get; init; }
+
+    /// <summary>Guest <paramref name="index"/>'s virtual CPU: its pinned CPU, if any, and its weight.</summary>
+    public Sim.Models.Virtualization.VcpuPlacement PlacementOf(int index) => new(
+        VcpuPinning is { } pins && index < pins.Count ? pins[index] : null,
+        VcpuWeights is { Count: > 0 } weights ? weights[Math.Min(index, weights.Count - 1)] : Sim.Models.Virtualization.VcpuPlacement.DefaultWeight);
+
     /// <summary>Why this consolidation is impossible, or null.</summary>
     public string? Problem() =>
         Guests is < 1 or > MaxGuests ? $"guests must be 1 to {MaxGuests}, not {Guests}"

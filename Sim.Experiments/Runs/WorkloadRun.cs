@@ -291,7 +291,7 @@ public static class WorkloadRun
                     _machine = new Machine(sim, profile, HostConfiguration(), m => _hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters,
                         hosted: axes.Hosting == Hosting.Hosted, assignedDevices: axes.Io == IoVirtualization.Passthrough));
                 }
-                VirtualMachine vm = _hypervisor!.CreateVm(guest);
+                VirtualMachine vm = _hypervisor!.CreateVm(guest, consolidation.PlacementOf(_hypervisor.Vms.Count));
                 _hypervisor.Launch(vm, kernelFactory(vm, NativePrivilegedOperations.Instance));
                 return vm;
             }

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpu_weights", "vcpu_pinning", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -95,14 +95,28 @@ public sealed record WorkloadScenario
     public string? ContainerShares { get; init; }
 
     /// <summary>The weights <see cref="ContainerShares"/> gives, or null when it is not given or not a list of whole numbers.</summary>
-    private int[]? SharesList
+    private int[]? SharesList => WholeNumbers(ContainerShares);
+
+    /// <summary>
+    /// The virtual machines' credit-scheduler weights (VT-x presets; xl sched-credit -w), a comma
+    /// list whose k-th value is the k-th guest's and whose last is every later one's ("512,256":
+    /// the first VM twice the default, the others the default); null for 256 each.
+    /// </summary>
+    public string? VcpuWeights { get; init; }
+
+    /// <summary>
+    /// The logical CPUs the virtual machines' virtual CPUs are pinned to (VT-x presets; xl
+    /// vcpu-pin), a comma list whose k-th value is the k-th guest's ("1,1,2"); guests beyond it go
+    /// on the next CPU in turn. Null for every guest in turn.
+    /// </summary>
+    public string? VcpuPinning { get; init; }
+
+    /// <summary>The whole numbers of a comma list, or null when it is not given or not such a list.</summary>
+    private static int[]? WholeNumbers(string? list)
     {
-        get
-        {
-            string[]? items = ContainerShares?.Split(',', StringSplitOptions.TrimEntries);
-            return items is null || items.Any(i => !int.TryParse(i, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
-                ? null : [.. items.Select(i => int.Parse(i, System.Globalization.CultureInfo.InvariantCulture))];
-        }
+        string[]? items = list?.Split(',', StringSplitOptions.TrimEntries);
+        return items is null || items.Any(i => !int.TryParse(i, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            ? null : [.. items.Select(i => int.Parse(i, System.Globalization.CultureInfo.InvariantCulture))];
     }
 
     /// <summary>The CPUs <see cref="ContainerCpuset"/> names, ascending, or null when it is not given or not a CPU list.</summary>
@@ -233,6 +247,9 @@ public sealed record WorkloadScenario
         "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
             : $"container_cpus must be more than 0 and at most the host's {LogicalCpus} CPU(s) (got {ContainerCpus})",
         "container_cpuset" => ContainerCpusetProblem(),
+        "vcpu_weights" => VcpuWeights is null || WholeNumbers(VcpuWeights) is { } w && w.All(x => x is >= 1 and <= Models.Virtualization.VcpuPlacement.MostWeight) ? null
+            : $"vcpu_weights must be a weight or a comma list of weights, each 1 to {Models.Virtualization.VcpuPlacement.MostWeight}, as xl sched-credit takes (got '{VcpuWeights}')",
+        "vcpu_pinning" => VcpuPinningProblem(),
         "container_shares" => ContainerShares is null || SharesList is { } shares && shares.All(w => w is >= ContainerConfiguration.LeastShares and <= ContainerConfiguration.MostShares) ? null
             : $"container_shares must be a weight or a comma list of weights, each {ContainerConfiguration.LeastShares} to {ContainerConfiguration.MostShares}, as cpu.shares takes (got '{ContainerShares}')",
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
@@ -304,6 +321,20 @@ public sealed record WorkloadScenario
     }
 
     /// <summary>The cpuset must be a CPU list naming CPUs the host has.</summary>
+    private string? VcpuPinningProblem()
+    {
+        if (VcpuPinning is null)
+        {
+            return null;
+        }
+        int[]? cpus = WholeNumbers(VcpuPinning);
+        int guests = ResolveConsolidation().Guests;
+        return cpus is null ? $"vcpu_pinning must be a CPU or a comma list of CPUs, one per guest in order, such as 1,1,2 (got '{VcpuPinning}')"
+            : cpus.Length > guests ? $"vcpu_pinning names {cpus.Length} CPUs for {guests} guests: give one per guest at most (got '{VcpuPinning}')"
+            : cpus.Max() >= LogicalCpus ? $"vcpu_pinning names CPU {cpus.Max()}, and the host has CPUs 0 to {LogicalCpus - 1} (got '{VcpuPinning}')"
+            : null;
+    }
+
     private string? ContainerCpusetProblem()
     {
         if (ContainerCpuset is null)
@@ -356,6 +387,10 @@ public sealed record WorkloadScenario
             string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : ContainerCpuset is not null ? "container_cpuset" : "container_shares";
             return $"{key} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
+        if ((VcpuWeights is not null || VcpuPinning is not null) && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        {
+            return $"{(VcpuWeights is not null ? "vcpu_weights" : "vcpu_pinning")} places the virtual CPUs of the VT-x hypervisor's scheduler, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
+        }
         (IWorkload workload, long size) = ResolveWorkload();
         IDataWorkload? data = workload as IDataWorkload ?? (workload as Sim.Workloads.Processes.LinuxProcess)?.Data;
         if (data is not null && data.DataBytes(size) >= ResolveMachine().MemoryBytes)
@@ -385,7 +420,12 @@ public sealed record WorkloadScenario
     public Runs.Consolidation ResolveConsolidation()
     {
         Runs.GuestWorkload[] others = [.. OtherGuests()];
-        return new(others.Length > 0 ? others.Length + 1 : Guests, PhysicalCores, HostProcesses, others) { HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null };
+        return new(others.Length > 0 ? others.Length + 1 : Guests, PhysicalCores, HostProcesses, others)
+        {
+            HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null,
+            VcpuWeights = WholeNumbers(VcpuWeights),
+            VcpuPinning = WholeNumbers(VcpuPinning),
+        };
     }
 
     /// <summary>The other guests' workloads and sizes, from <see cref="GuestWorkloads"/>.</summary>
@@ -509,6 +549,8 @@ public sealed record WorkloadScenario
         ["container_shares"] = SharesList is { } weights ? string.Join(",", weights) : "none",
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
+        ["vcpu_weights"] = WholeNumbers(VcpuWeights) is { } vcpuWeights ? string.Join(",", vcpuWeights) : "none",
+        ["vcpu_pinning"] = WholeNumbers(VcpuPinning) is { } pins ? string.Join(",", pins) : "none",
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",

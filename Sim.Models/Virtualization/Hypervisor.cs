@@ -119,17 +119,18 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 
     /// <summary>
     /// Creates a virtual machine (guest memory backed and mapped, device models built) with one
-    /// virtual CPU, placed on the next physical core in turn (a core's second one starts its
-    /// scheduler tick); call after the machine is built.
+    /// virtual CPU, placed as <paramref name="placement"/> says, by default on the next physical
+    /// core in turn with the default weight (a core's second one starts its scheduler tick); call
+    /// after the machine is built.
     /// </summary>
-    public VirtualMachine CreateVm(MachineConfiguration configuration)
+    public VirtualMachine CreateVm(MachineConfiguration configuration, VcpuPlacement? placement = null)
     {
         if (_machine.Profile.Features.Vpid && _services.Vcpus.Count >= byte.MaxValue)
         {
             throw new InvalidOperationException($"The model's VPIDs are 8 bits: at most {byte.MaxValue} virtual machines.");
         }
         VirtualCpu vcpu = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters,
-            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices);
+            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices, placement: placement);
         _scheduler.Place(vcpu);
         return vcpu.Vm;
     }

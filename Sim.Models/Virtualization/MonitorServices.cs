@@ -76,12 +76,14 @@ internal sealed class MonitorServices
     }
 
     /// <summary>
-    /// Creates a virtual machine with one virtual CPU, placed on the next physical core in turn,
-    /// with shadow page tables unless it has an EPT (or pages directly); its virtual interrupts
-    /// are kept pending for it and reported to <paramref name="onVirtualInterrupt"/>.
+    /// Creates a virtual machine with one virtual CPU, placed as <paramref name="placement"/> says
+    /// (by default on the next physical core in turn, with the default weight), with shadow page
+    /// tables unless it has an EPT (or pages directly); its virtual interrupts are kept pending for
+    /// it and reported to <paramref name="onVirtualInterrupt"/>.
     /// </summary>
     public VirtualCpu CreateVm(MachineConfiguration configuration, bool nestedPaging, MonitorParameters parameters,
-        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDevices = false)
+        Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDevices = false,
+        VcpuPlacement? placement = null)
     {
         ArgumentNullException.ThrowIfNull(onVirtualInterrupt);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -90,8 +92,13 @@ internal sealed class MonitorServices
             throw new InvalidOperationException($"{Machine.Profile.Name} has no EPT: nested paging is impossible on it.");
         }
         int index = _vcpus.Count;
-        int physical = index % Machine.Cores.Count;
-        Core core = index < Machine.Cores.Count ? Machine.Cores[physical] : Machine.AddContext(physical, $"vm{index}.vcpu0");
+        int physical = placement?.Cpu ?? index % Machine.Cores.Count;
+        if (physical < 0 || physical >= Machine.Cores.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(placement), physical, $"The host has logical CPUs 0 to {Machine.Cores.Count - 1}.");
+        }
+        // The first virtual CPU on a core runs in the core's own context, later ones in contexts added to it.
+        Core core = _vcpus.TrueForAll(v => v.Physical != physical) ? Machine.Cores[physical] : Machine.AddContext(physical, $"vm{index}.vcpu0");
         ulong registers = Machine.Memory.AllocateFrame(), deviceState = Machine.Memory.AllocateFrame(), worldState = Machine.Memory.AllocateFrame();
         VirtualCpu vcpu = null!;
         var vm = new VirtualMachine(Machine, index, configuration, core, physical, nestedPaging, nestedPaging && parameters.LargeEptPages, (_, vector) =>
@@ -99,7 +106,7 @@ internal sealed class MonitorServices
             vcpu.Pending.Add(vector);
             onVirtualInterrupt(vcpu, vector);
         }, directPaging, assignedDevices);
-        vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState);
+        vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight };
         if (!nestedPaging && !directPaging)
         {
             vcpu.Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),

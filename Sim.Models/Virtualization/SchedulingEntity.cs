@@ -23,4 +23,13 @@ internal abstract class SchedulingEntity(int physical)
 
     /// <summary>The cycle of its core's clock at which its current slice began.</summary>
     public ulong SliceStart { get; set; }
+
+    /// <summary>Its share of its core against the others placed there (Xen credit's weight; 256 by default).</summary>
+    public int Weight { get; init; } = VcpuPlacement.DefaultWeight;
+
+    /// <summary>Its credit, in cycles of its core: earned each accounting period by weight, burned while it runs. Below zero it is OVER, else UNDER.</summary>
+    public long Credit { get; set; }
+
+    /// <summary>The cycle up to which its running has been charged to <see cref="Credit"/>.</summary>
+    public ulong ChargedTo { get; set; }
 }

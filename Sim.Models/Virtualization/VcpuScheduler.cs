@@ -5,18 +5,28 @@ using Sim.Models.Platform;
 namespace Sim.Models.Virtualization;
 
 /// <summary>
-/// The hypervisor's scheduler of virtual CPUs (and, hosted, the host's processes) on physical cores, after Xen's credit scheduler's
-/// defaults (xen/common/sched/credit.c): each virtual CPU stays on the physical core it was
-/// placed on; the virtual CPUs of a core take turns round-robin in slices of 30 ms
-/// (CSCHED_DEFAULT_TSLICE_MS), checked on a scheduler tick every 10 ms (CSCHED_TICKS_PER_TSLICE,
-/// 3 per slice); a virtual CPU that wakes from blocking is boosted (CSCHED_PRI_TS_BOOST) and
-/// preempts the one running. A virtual CPU that blocks or powers off gives its core to the next
-/// runnable one at once.
+/// The hypervisor's scheduler of virtual CPUs (and, hosted, the host's processes) on physical cores, after Xen's credit scheduler
+/// (xen/common/sched_credit.c): each virtual CPU stays on the physical core it was placed on; the
+/// entities of a core run in slices of 30 ms (CSCHED_DEFAULT_TSLICE_MS), checked on a scheduler
+/// tick every 10 ms (CSCHED_TICKS_PER_TSLICE, 3 per slice). Every slice's length is an accounting
+/// period (csched_acct): the core's period is shared out as credit among its runnable entities in
+/// proportion to their weights (CSCHED_DEFAULT_WEIGHT 256), and an entity's running burns its
+/// credit. One with credit left is UNDER, one in debt OVER (CSCHED_PRI_TS_UNDER, _OVER); a virtual
+/// CPU that wakes from blocking is boosted (CSCHED_PRI_TS_BOOST) and preempts the one running. When
+/// a slice ends, or the running entity blocks or powers off, the core goes to the runnable entity
+/// of the highest priority, the next in turn among equals; a running entity whose slice is over
+/// keeps the core only if every other is of a lower priority.
 /// </summary>
 /// <remarks>
-/// Model: no credits or weights (every virtual CPU has the same share), no migration between
-/// physical cores, no load balancing. The tick runs only on a core with more than one virtual
-/// CPU: a core with one stays tickless, as before there was a scheduler.
+/// Model: credit is kept in cycles of the core (Xen's 10 credits a millisecond,
+/// CSCHED_CREDITS_PER_MSEC, are the same measure) and shared per physical core, since the model
+/// places each virtual CPU on one core for good; Xen shares a whole host's credit among its
+/// domains and lets its load balancer move virtual CPUs to where the credit can be spent. An
+/// entity's credit is clipped to one period's worth (Xen instead stops an entity that saved more
+/// from earning, halving its credit). Accounting is done when the scheduler next decides, for every
+/// period that ended since; its sum is the same. No caps (a domain's cap parks it once it has spent
+/// its capped credit), no migration between physical cores, no load balancing. The tick runs only
+/// on a core with more than one entity: a core with one stays tickless.
 /// </remarks>
 internal sealed class VcpuScheduler
 {
@@ -32,6 +42,7 @@ internal sealed class VcpuScheduler
     private readonly Machine _machine;
     private readonly List<SchedulingEntity>[] _placed;
     private readonly SchedulingEntity?[] _running;
+    private readonly ulong[] _accountedTo; // per physical core: the end of the last accounting period shared out
     private readonly ulong _sliceCycles;
     private readonly Counter _switches;
     private readonly Counter _preemptions;
@@ -47,6 +58,7 @@ internal sealed class VcpuScheduler
             _placed[i] = [];
         }
         _running = new SchedulingEntity?[machine.Cores.Count];
+        _accountedTo = new ulong[machine.Cores.Count];
         _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
         _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, or a woken one boosted)");
@@ -94,8 +106,30 @@ internal sealed class VcpuScheduler
         throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
     }
 
-    /// <summary>The virtual CPU to hand the core to now that <paramref name="current"/> cannot run (blocked or powered off): a boosted one first, then the next runnable in turn; null if none.</summary>
+    /// <summary>The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or powered off): the runnable one of the highest priority (boosted, then UNDER, then OVER), the next in turn among equals; null if none.</summary>
     public SchedulingEntity? Next(SchedulingEntity current)
+    {
+        Account(current.Physical, current.Core.LocalCycle);
+        return Best(current);
+    }
+
+    /// <summary>The entity that should take the core from <paramref name="current"/>, still runnable, at <paramref name="cycle"/>: a boosted one, or once its slice is over the best of the others unless it is of a lower priority; null to go on.</summary>
+    public SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle)
+    {
+        if (_placed[current.Physical].Count < 2)
+        {
+            return null;
+        }
+        Account(current.Physical, cycle);
+        if (Best(current) is not { } next)
+        {
+            return null;
+        }
+        return next.Boosted || (cycle - current.SliceStart >= _sliceCycles && Priority(next) >= Priority(current)) ? next : null;
+    }
+
+    /// <summary>The runnable entity other than <paramref name="current"/> of the highest priority on its core, the first in turn after it among equals.</summary>
+    private SchedulingEntity? Best(SchedulingEntity current)
     {
         List<SchedulingEntity> placed = _placed[current.Physical];
         int at = placed.IndexOf(current);
@@ -103,7 +137,7 @@ internal sealed class VcpuScheduler
         for (int k = 1; k < placed.Count; k++)
         {
             SchedulingEntity v = placed[(at + k) % placed.Count];
-            if (v.State == VcpuState.Runnable && (next is null || (v.Boosted && !next.Boosted)))
+            if (v.State == VcpuState.Runnable && (next is null || Priority(v) > Priority(next)))
             {
                 next = v;
             }
@@ -111,15 +145,43 @@ internal sealed class VcpuScheduler
         return next;
     }
 
-    /// <summary>The virtual CPU that should take the core from <paramref name="current"/>, still runnable, at <paramref name="cycle"/>: a boosted one, or the next in turn once its slice is over; null to go on.</summary>
-    public SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle)
+    /// <summary>Xen credit's priorities: BOOST 0, UNDER -1, OVER -2.</summary>
+    private static int Priority(SchedulingEntity e) => e.Boosted ? 0 : e.Credit >= 0 ? -1 : -2;
+
+    /// <summary>
+    /// Charges the entity running on <paramref name="physical"/> for its running up to
+    /// <paramref name="cycle"/>, then shares out the credit of every accounting period that has
+    /// ended by then among the core's runnable entities, by weight (csched_acct's credit_fair).
+    /// </summary>
+    private void Account(int physical, ulong cycle)
     {
-        if (_placed[current.Physical].Count < 2 || Next(current) is not { } next)
+        if (_running[physical] is { } running && cycle > running.ChargedTo)
         {
-            return null;
+            running.Credit -= (long)(cycle - running.ChargedTo);
+            running.ChargedTo = cycle;
         }
-        return next.Boosted || cycle - current.SliceStart >= _sliceCycles ? next : null;
+        List<SchedulingEntity> placed = _placed[physical];
+        while (cycle >= _accountedTo[physical] + _sliceCycles)
+        {
+            _accountedTo[physical] += _sliceCycles;
+            long weights = 0;
+            foreach (SchedulingEntity e in placed)
+            {
+                weights += Earning(e) ? e.Weight : 0;
+            }
+            foreach (SchedulingEntity e in placed)
+            {
+                if (Earning(e))
+                {
+                    e.Credit = Math.Min(e.Credit + ((long)_sliceCycles * e.Weight / weights), (long)_sliceCycles);
+                }
+                e.Credit = Math.Max(e.Credit, -(long)_sliceCycles); // csched_acct's lower bound on credits
+            }
+        }
     }
+
+    /// <summary>Whether <paramref name="e"/> earns credit this period: it can run, and has not saved a whole period's worth (csched_acct stops one that has from earning, so the others earn the period between them).</summary>
+    private bool Earning(SchedulingEntity e) => e.State == VcpuState.Runnable && e.Credit < (long)_sliceCycles;
 
     /// <summary>
     /// Hands <paramref name="from"/>'s physical core to <paramref name="to"/> at the cycle
@@ -130,6 +192,7 @@ internal sealed class VcpuScheduler
     public void Switch(SchedulingEntity from, SchedulingEntity to)
     {
         ulong cycle = from.Core.LocalCycle;
+        Account(from.Physical, cycle);
         if (from.State == VcpuState.Runnable)
         {
             _preemptions.Increment();
@@ -143,6 +206,7 @@ internal sealed class VcpuScheduler
         _running[to.Physical] = to;
         to.Boosted = false;
         to.SliceStart = cycle;
+        to.ChargedTo = cycle;
         to.Core.Reschedule(cycle);
     }
 

@@ -41,6 +41,33 @@ public class ConsolidationTests
     }
 
     [Fact]
+    public void Weights_of_two_to_one_give_two_thirds_of_the_core_to_the_heavier_guest_once_the_credits_settle()
+    {
+        // Two CPU-bound guests that outlast the runs, weights 512 and 256 on one core. The credits
+        // start even and settle within about half a second (docs/virtualization.md); between 540 and
+        // 720 ms (six accounting periods) the core's time goes 2:1.
+        var consolidation = new Consolidation(2, 1) { VcpuWeights = [512, 256] };
+        double[] Running(ulong milliseconds) => [.. WorkloadRun.Run(Nehalem, CpuBound, 40_000_000, seed: 1, axes: Type1, consolidation: consolidation,
+            timeLimit: Sim.Engine.Time.Tick.FromMilliseconds(milliseconds)).Guests.Select(g => (double)(g.Outcome.CoreCycles - (ulong)g.CyclesByCategory[CycleCategory.Descheduled]))];
+        double[] early = Running(540), late = Running(720);
+        double share = (late[0] - early[0]) / (late[1] - early[1]);
+        Assert.InRange(share, 2.0 * 0.95, 2.0 * 1.05);
+        Assert.InRange(early[0] / early[1], 1.2, 1.9); // from even credits the heavier guest's lead builds up
+    }
+
+    [Fact]
+    public void Guests_pinned_to_one_cpu_share_it_and_leave_the_others_idle()
+    {
+        WorkloadRunResult pinned = WorkloadRun.Run(Nehalem, CpuBound, 100_000, seed: 1, axes: Type1,
+            consolidation: new Consolidation(2, 2) { VcpuPinning = [1, 1] });
+        WorkloadRunResult alone = Run(CpuBound, 100_000, guests: 1);
+        Assert.Equal(["host.cpu1", "vm1.vcpu0"], pinned.Guests.Select(g => g.CorePath));
+        Assert.InRange(pinned.Guests[1].Outcome.SimulatedSeconds / alone.Outcome.SimulatedSeconds, 1.9, 2.1); // shorter than a slice: the second waits for the first
+        Assert.True(pinned.Stat("host.cpu1", "cycles::" + CycleCategory.Kernel) > 0, "the guests' getpid calls run on CPU 1");
+        Assert.Equal(0, pinned.Stat("host.cpu0", "cycles::" + CycleCategory.Kernel)); // and none on CPU 0
+    }
+
+    [Fact]
     public void Guests_on_cores_of_their_own_run_as_fast_as_one_alone()
     {
         WorkloadRunResult alone = Run(CpuBound, 100_000, guests: 1);
