@@ -43,15 +43,25 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
     public IReadOnlyList<int>? VcpuWeights { get; init; }
 
     /// <summary>
+    /// The virtual machines' credit-scheduler caps in percent of one CPU (0 for none): the k-th
+    /// value is the k-th guest's, the last one every later guest's; null or empty for no caps.
+    /// </summary>
+    public IReadOnlyList<int>? VcpuCaps { get; init; }
+
+    /// <summary>
     /// The logical CPUs the virtual machines' virtual CPUs are pinned to: the k-th value is the
     /// k-th guest's; guests beyond the list are placed on the next CPU in turn. Null for all in turn.
     /// </summary>
     public IReadOnlyList<int>? VcpuPinning { get; init; }
 
-    /// <summary>Guest <paramref name="index"/>'s virtual CPU: its pinned CPU, if any, and its weight.</summary>
+    /// <summary>Guest <paramref name="index"/>'s virtual CPU: its pinned CPU, if any, its weight and its cap.</summary>
     public Sim.Models.Virtualization.VcpuPlacement PlacementOf(int index) => new(
         VcpuPinning is { } pins && index < pins.Count ? pins[index] : null,
-        VcpuWeights is { Count: > 0 } weights ? weights[Math.Min(index, weights.Count - 1)] : Sim.Models.Virtualization.VcpuPlacement.DefaultWeight);
+        ForGuest(VcpuWeights, index) ?? Sim.Models.Virtualization.VcpuPlacement.DefaultWeight,
+        ForGuest(VcpuCaps, index) ?? 0);
+
+    /// <summary>The k-th value of a per-guest list whose last value serves every later guest; null for an empty list.</summary>
+    private static int? ForGuest(IReadOnlyList<int>? values, int index) => values is { Count: > 0 } ? values[Math.Min(index, values.Count - 1)] : null;
 
     /// <summary>Why this consolidation is impossible, or null.</summary>
     public string? Problem() =>

@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpu_weights", "vcpu_pinning", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -103,6 +103,13 @@ public sealed record WorkloadScenario
     /// the first VM twice the default, the others the default); null for 256 each.
     /// </summary>
     public string? VcpuWeights { get; init; }
+
+    /// <summary>
+    /// The virtual machines' credit-scheduler caps (VT-x presets; xl sched-credit -c), in percent
+    /// of one CPU, a comma list whose k-th value is the k-th guest's and whose last is every later
+    /// one's ("50,0": the first VM at most half a CPU, the others uncapped); null for no caps.
+    /// </summary>
+    public string? VcpuCaps { get; init; }
 
     /// <summary>
     /// The logical CPUs the virtual machines' virtual CPUs are pinned to (VT-x presets; xl
@@ -249,6 +256,8 @@ public sealed record WorkloadScenario
         "container_cpuset" => ContainerCpusetProblem(),
         "vcpu_weights" => VcpuWeights is null || WholeNumbers(VcpuWeights) is { } w && w.All(x => x is >= 1 and <= Models.Virtualization.VcpuPlacement.MostWeight) ? null
             : $"vcpu_weights must be a weight or a comma list of weights, each 1 to {Models.Virtualization.VcpuPlacement.MostWeight}, as xl sched-credit takes (got '{VcpuWeights}')",
+        "vcpu_caps" => VcpuCaps is null || WholeNumbers(VcpuCaps) is { } c && c.All(x => x is >= 0 and <= Models.Virtualization.VcpuPlacement.MostCap) ? null
+            : $"vcpu_caps must be a cap or a comma list of caps, each 0 (none) to {Models.Virtualization.VcpuPlacement.MostCap} percent of one CPU, as xl sched-credit -c takes for a one-CPU VM (got '{VcpuCaps}')",
         "vcpu_pinning" => VcpuPinningProblem(),
         "container_shares" => ContainerShares is null || SharesList is { } shares && shares.All(w => w is >= ContainerConfiguration.LeastShares and <= ContainerConfiguration.MostShares) ? null
             : $"container_shares must be a weight or a comma list of weights, each {ContainerConfiguration.LeastShares} to {ContainerConfiguration.MostShares}, as cpu.shares takes (got '{ContainerShares}')",
@@ -387,9 +396,9 @@ public sealed record WorkloadScenario
             string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : ContainerCpuset is not null ? "container_cpuset" : "container_shares";
             return $"{key} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
-        if ((VcpuWeights is not null || VcpuPinning is not null) && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        if ((VcpuWeights is not null || VcpuCaps is not null || VcpuPinning is not null) && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
-            return $"{(VcpuWeights is not null ? "vcpu_weights" : "vcpu_pinning")} places the virtual CPUs of the VT-x hypervisor's scheduler, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
+            return $"{(VcpuWeights is not null ? "vcpu_weights" : VcpuCaps is not null ? "vcpu_caps" : "vcpu_pinning")} places the virtual CPUs of the VT-x hypervisor's scheduler, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
         (IWorkload workload, long size) = ResolveWorkload();
         IDataWorkload? data = workload as IDataWorkload ?? (workload as Sim.Workloads.Processes.LinuxProcess)?.Data;
@@ -424,6 +433,7 @@ public sealed record WorkloadScenario
         {
             HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null,
             VcpuWeights = WholeNumbers(VcpuWeights),
+            VcpuCaps = WholeNumbers(VcpuCaps),
             VcpuPinning = WholeNumbers(VcpuPinning),
         };
     }
@@ -550,6 +560,7 @@ public sealed record WorkloadScenario
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
         ["vcpu_weights"] = WholeNumbers(VcpuWeights) is { } vcpuWeights ? string.Join(",", vcpuWeights) : "none",
+        ["vcpu_caps"] = WholeNumbers(VcpuCaps) is { } caps ? string.Join(",", caps) : "none",
         ["vcpu_pinning"] = WholeNumbers(VcpuPinning) is { } pins ? string.Join(",", pins) : "none",
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host

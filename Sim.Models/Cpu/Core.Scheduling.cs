@@ -18,6 +18,13 @@ public sealed partial class Core
     private bool _blocked; // descheduled while its guest is halted: the wait is idle time until it wakes
     private ulong? _bootCr3; // CR3 loaded before the start of a context waiting for its core: loaded when it gets it
 
+    /// <summary>
+    /// Set by a hypervisor while this context halts because its virtual CPU's cap has parked it,
+    /// with nothing else for the core to run: the halt is time the virtual CPU was kept from
+    /// running (<see cref="CycleCategory.Descheduled"/>, steal time), not idle time.
+    /// </summary>
+    public bool WaitsForCredit { get; set; }
+
     /// <summary>True while the context waits for its physical core, which runs another virtual CPU.</summary>
     public bool IsDescheduled => _descheduled;
 

@@ -793,7 +793,7 @@ public sealed partial class Core : Event
         ulong now = _clock.CycleAtOrAfter(time).Count;
         if (now > _localCycle)
         {
-            Charge(_descheduled && !_blocked ? CycleCategory.Descheduled : CycleCategory.Idle, now - _localCycle);
+            Charge((_descheduled && !_blocked) || WaitsForCredit ? CycleCategory.Descheduled : CycleCategory.Idle, now - _localCycle);
         }
     }
 

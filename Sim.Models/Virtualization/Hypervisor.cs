@@ -173,7 +173,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         throw new ArgumentException($"{vm.Name} is not a virtual machine of this hypervisor.", nameof(vm));
     }
 
-    public bool HasPendingInterrupt(Core core) => _services.VcpuOf(core).HasPendingInterrupt;
+    /// <summary>Whether the virtual CPU of <paramref name="core"/> has a virtual interrupt to take; one parked by its cap takes none until it may run (its core halts all the same).</summary>
+    public bool HasPendingInterrupt(Core core) => _services.VcpuOf(core) is { Parked: false, HasPendingInterrupt: true };
 
     public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt(_services.VcpuOf(core));
 
@@ -272,8 +273,26 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     private Func<StagedStream.Stage> Leave(VirtualCpu vcpu, bool inject) => () =>
         _scheduler.Preempting(vcpu, vcpu.Core.LocalCycle) is { } next
-            ? SwitchTo(vcpu, next, then: () => Resume(vcpu, inject: vcpu.HasPendingInterrupt))
-            : Resume(vcpu, inject);
+            ? SwitchTo(vcpu, next, then: () => ResumeUnlessParked(vcpu, inject: vcpu.HasPendingInterrupt))
+            : ResumeUnlessParked(vcpu, inject);
+
+    private StagedStream.Stage ResumeUnlessParked(VirtualCpu vcpu, bool inject) => vcpu.Parked ? WaitForCredit(vcpu) : Resume(vcpu, inject);
+
+    /// <summary>
+    /// A virtual CPU parked by its cap with no other to hand the core to: the core halts in root
+    /// mode, a wait counted as steal time (as Xen's runstate counts a paused virtual CPU offline,
+    /// which a Linux guest reports as steal), until the scheduler's tick wakes it to look again.
+    /// </summary>
+    private StagedStream.Stage WaitForCredit(VirtualCpu vcpu)
+    {
+        vcpu.Core.WaitsForCredit = true;
+        return new StagedStream.Stage(_services.NewPath().Execute(Instruction.Hlt).ToStream(), () =>
+        {
+            vcpu.Core.WaitsForCredit = false;
+            vcpu.ChargedTo = vcpu.Core.LocalCycle; // the wait burns no credit: it did not run
+            return Leave(vcpu, vcpu.HasPendingInterrupt)();
+        });
+    }
 
     /// <summary>The last part of every exit handler: the pending virtual interrupt injected, the guest's registers restored, VMRESUME.</summary>
     private StagedStream.Stage Resume(VirtualCpu vcpu, bool inject)
@@ -297,7 +316,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         if (vcpu.HasPendingInterrupt)
         {
             vcpu.State = VcpuState.Runnable;
-            StagedStream.Stage resume = Resume(vcpu, inject: true);
+            StagedStream.Stage resume = ResumeUnlessParked(vcpu, inject: true);
             return new StagedStream.Stage(_services.NewPath().Run(HypervisorRoutine.VcpuWake).ToStream(), () => resume);
         }
         if (_scheduler.Next(vcpu) is { } next)
@@ -451,7 +470,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         if (vcpu.State == VcpuState.Blocked)
         {
             vcpu.State = VcpuState.Runnable;
-            vcpu.Boosted = !running;
+            vcpu.Boosted = !running && !vcpu.Parked; // csched_vcpu_wake boosts no parked virtual CPU
             vcpu.Core.Unblock();
         }
         Core core = vcpu.Core;

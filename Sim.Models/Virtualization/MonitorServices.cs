@@ -106,7 +106,7 @@ internal sealed class MonitorServices
             vcpu.Pending.Add(vector);
             onVirtualInterrupt(vcpu, vector);
         }, directPaging, assignedDevices);
-        vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight };
+        vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = placement?.Cap ?? 0 };
         if (!nestedPaging && !directPaging)
         {
             vcpu.Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),

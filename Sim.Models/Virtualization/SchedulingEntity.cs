@@ -27,6 +27,16 @@ internal abstract class SchedulingEntity(int physical)
     /// <summary>Its share of its core against the others placed there (Xen credit's weight; 256 by default).</summary>
     public int Weight { get; init; } = VcpuPlacement.DefaultWeight;
 
+    /// <summary>The most of its core it may use, in percent (Xen credit's cap); 0 for no cap.</summary>
+    public int Cap { get; init; }
+
+    /// <summary>
+    /// Stopped by its cap: it has spent more than a period's capped credit beyond zero, and does not
+    /// run, even on an idle core, until an accounting period brings its credit back to zero
+    /// (csched_acct's CSCHED_FLAG_VCPU_PARKED, vcpu_pause_nosync and vcpu_unpause).
+    /// </summary>
+    public bool Parked { get; set; }
+
     /// <summary>Its credit, in cycles of its core: earned each accounting period by weight, burned while it runs. Below zero it is OVER, else UNDER.</summary>
     public long Credit { get; set; }
 

@@ -3,13 +3,17 @@ namespace Sim.Models.Virtualization;
 /// <summary>
 /// Where a virtual machine's virtual CPU runs and what share of its core it gets: the logical CPU
 /// it is pinned to (xl vcpu-pin, or libvirt's vcpupin; null for the next core in turn) and its
-/// credit-scheduler weight (xl sched-credit -w).
+/// credit-scheduler weight (xl sched-credit -w) and cap (xl sched-credit -c: the most of one CPU
+/// it may use, in percent, even when the core is otherwise idle; 0 for none).
 /// </summary>
-public sealed record VcpuPlacement(int? Cpu = null, int Weight = VcpuPlacement.DefaultWeight)
+public sealed record VcpuPlacement(int? Cpu = null, int Weight = VcpuPlacement.DefaultWeight, int Cap = 0)
 {
     /// <summary>Xen credit's default weight (CSCHED_DEFAULT_WEIGHT in xen/common/sched_credit.c).</summary>
     public const int DefaultWeight = 256;
 
     /// <summary>The largest weight xl sched-credit takes (weights are 1 to 65535).</summary>
     public const int MostWeight = 65535;
+
+    /// <summary>The largest cap of a one-virtual-CPU domain: 100% of one CPU (Xen's cap is a percentage of one physical CPU, so a domain's useful caps go up to 100 per virtual CPU).</summary>
+    public const int MostCap = 100;
 }

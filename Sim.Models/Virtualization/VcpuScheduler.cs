@@ -15,7 +15,10 @@ namespace Sim.Models.Virtualization;
 /// CPU that wakes from blocking is boosted (CSCHED_PRI_TS_BOOST) and preempts the one running. When
 /// a slice ends, or the running entity blocks or powers off, the core goes to the runnable entity
 /// of the highest priority, the next in turn among equals; a running entity whose slice is over
-/// keeps the core only if every other is of a lower priority.
+/// keeps the core only if every other is of a lower priority. A capped entity (xl sched-credit -c)
+/// earns at most its cap's share of a period, and once its debt passes that much it is parked:
+/// it does not run, though the core idle, until an accounting period brings its credit back to
+/// zero (csched_acct's credit_cap and CSCHED_FLAG_VCPU_PARKED).
 /// </summary>
 /// <remarks>
 /// Model: credit is kept in cycles of the core (Xen's 10 credits a millisecond,
@@ -24,9 +27,9 @@ namespace Sim.Models.Virtualization;
 /// domains and lets its load balancer move virtual CPUs to where the credit can be spent. An
 /// entity's credit is clipped to one period's worth (Xen instead stops an entity that saved more
 /// from earning, halving its credit). Accounting is done when the scheduler next decides, for every
-/// period that ended since; its sum is the same. No caps (a domain's cap parks it once it has spent
-/// its capped credit), no migration between physical cores, no load balancing. The tick runs only
-/// on a core with more than one entity: a core with one stays tickless.
+/// period that ended since; its sum is the same. No migration between physical cores, no load
+/// balancing. The tick runs only on a core with more than one entity or a capped one: a core
+/// with one uncapped entity stays tickless.
 /// </remarks>
 internal sealed class VcpuScheduler
 {
@@ -43,6 +46,7 @@ internal sealed class VcpuScheduler
     private readonly List<SchedulingEntity>[] _placed;
     private readonly SchedulingEntity?[] _running;
     private readonly ulong[] _accountedTo; // per physical core: the end of the last accounting period shared out
+    private readonly bool[] _ticking; // per physical core: its scheduler tick is running
     private readonly ulong _sliceCycles;
     private readonly Counter _switches;
     private readonly Counter _preemptions;
@@ -59,14 +63,16 @@ internal sealed class VcpuScheduler
         }
         _running = new SchedulingEntity?[machine.Cores.Count];
         _accountedTo = new ulong[machine.Cores.Count];
+        _ticking = new bool[machine.Cores.Count];
         _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
         _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, or a woken one boosted)");
     }
 
     /// <summary>
-    /// Places <paramref name="vcpu"/> on its physical core: the first there runs first; a second
-    /// starts the core's scheduler tick (periodic, on the physical local APIC).
+    /// Places <paramref name="vcpu"/> on its physical core: the first there runs first; a second,
+    /// or a capped one, starts the core's scheduler tick (periodic, on the physical local APIC),
+    /// which a cap needs to notice the debt and the credit that parks and unparks it.
     /// </summary>
     public void Place(SchedulingEntity vcpu)
     {
@@ -76,10 +82,10 @@ internal sealed class VcpuScheduler
         if (placed.Count == 1)
         {
             _running[vcpu.Physical] = vcpu;
-            return;
         }
-        if (placed.Count == 2)
+        if ((placed.Count == 2 || vcpu.Cap > 0) && !_ticking[vcpu.Physical])
         {
+            _ticking[vcpu.Physical] = true;
             _machine.Devices.ApicOf(vcpu.Physical).StartPeriodicTimer(TickVector, (uint)(_machine.Configuration.Timings.ApicTimerHz * TickMicroseconds / 1_000_000));
         }
     }
@@ -113,10 +119,15 @@ internal sealed class VcpuScheduler
         return Best(current);
     }
 
-    /// <summary>The entity that should take the core from <paramref name="current"/>, still runnable, at <paramref name="cycle"/>: a boosted one, or once its slice is over the best of the others unless it is of a lower priority; null to go on.</summary>
+    /// <summary>
+    /// The entity that should take the core from <paramref name="current"/>, still runnable, at
+    /// <paramref name="cycle"/>: a boosted one, or once its slice is over the best of the others
+    /// unless it is of a lower priority, or any other if its cap has parked it; null to go on (or,
+    /// parked, to leave the core idle).
+    /// </summary>
     public SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle)
     {
-        if (_placed[current.Physical].Count < 2)
+        if (_placed[current.Physical].Count < 2 && current.Cap == 0)
         {
             return null;
         }
@@ -125,10 +136,10 @@ internal sealed class VcpuScheduler
         {
             return null;
         }
-        return next.Boosted || (cycle - current.SliceStart >= _sliceCycles && Priority(next) >= Priority(current)) ? next : null;
+        return current.Parked || next.Boosted || (cycle - current.SliceStart >= _sliceCycles && Priority(next) >= Priority(current)) ? next : null;
     }
 
-    /// <summary>The runnable entity other than <paramref name="current"/> of the highest priority on its core, the first in turn after it among equals.</summary>
+    /// <summary>The runnable entity other than <paramref name="current"/> and not parked of the highest priority on its core, the first in turn after it among equals.</summary>
     private SchedulingEntity? Best(SchedulingEntity current)
     {
         List<SchedulingEntity> placed = _placed[current.Physical];
@@ -137,7 +148,7 @@ internal sealed class VcpuScheduler
         for (int k = 1; k < placed.Count; k++)
         {
             SchedulingEntity v = placed[(at + k) % placed.Count];
-            if (v.State == VcpuState.Runnable && (next is null || Priority(v) > Priority(next)))
+            if (v.State == VcpuState.Runnable && !v.Parked && (next is null || Priority(v) > Priority(next)))
             {
                 next = v;
             }
@@ -151,7 +162,9 @@ internal sealed class VcpuScheduler
     /// <summary>
     /// Charges the entity running on <paramref name="physical"/> for its running up to
     /// <paramref name="cycle"/>, then shares out the credit of every accounting period that has
-    /// ended by then among the core's runnable entities, by weight (csched_acct's credit_fair).
+    /// ended by then among the core's runnable entities, by weight (csched_acct's credit_fair), a
+    /// capped one's share limited to its cap, which parks it past that much debt and unparks it
+    /// back at zero.
     /// </summary>
     private void Account(int physical, ulong cycle)
     {
@@ -173,15 +186,23 @@ internal sealed class VcpuScheduler
             {
                 if (Earning(e))
                 {
-                    e.Credit = Math.Min(e.Credit + ((long)_sliceCycles * e.Weight / weights), (long)_sliceCycles);
+                    long fair = (long)_sliceCycles * e.Weight / weights;
+                    e.Credit = Math.Min(e.Credit + (e.Cap > 0 ? Math.Min(fair, CapCredit(e)) : fair), (long)_sliceCycles);
+                }
+                if (e.Cap > 0)
+                {
+                    e.Parked = e.Credit < -CapCredit(e) || (e.Parked && e.Credit < 0);
                 }
                 e.Credit = Math.Max(e.Credit, -(long)_sliceCycles); // csched_acct's lower bound on credits
             }
         }
     }
 
-    /// <summary>Whether <paramref name="e"/> earns credit this period: it can run, and has not saved a whole period's worth (csched_acct stops one that has from earning, so the others earn the period between them).</summary>
-    private bool Earning(SchedulingEntity e) => e.State == VcpuState.Runnable && e.Credit < (long)_sliceCycles;
+    /// <summary>Whether <paramref name="e"/> earns credit this period: it can run (or could but for its cap), and has not saved a whole period's worth (csched_acct stops one that has from earning, so the others earn the period between them).</summary>
+    private bool Earning(SchedulingEntity e) => (e.State == VcpuState.Runnable || e.Parked) && e.Credit < (long)_sliceCycles;
+
+    /// <summary>A capped entity's credit for a period: its cap's share of the period (csched_acct's credit_cap, rounded down here).</summary>
+    private long CapCredit(SchedulingEntity e) => (long)_sliceCycles * e.Cap / 100;
 
     /// <summary>
     /// Hands <paramref name="from"/>'s physical core to <paramref name="to"/> at the cycle
@@ -214,7 +235,7 @@ internal sealed class VcpuScheduler
     public void PoweredOff(VirtualCpu vcpu)
     {
         List<SchedulingEntity> placed = _placed[vcpu.Physical];
-        if (placed.Count > 1 && placed.TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
+        if (_ticking[vcpu.Physical] && placed.TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
         {
             _machine.Devices.ApicOf(vcpu.Physical).Write(0x380, 0);
         }

@@ -56,6 +56,27 @@ public class ConsolidationTests
     }
 
     [Fact]
+    public void A_cap_holds_a_guest_to_its_share_even_of_an_idle_core_and_its_wait_is_steal_time()
+    {
+        // CPU-bound guests that outlast the runs, over eight accounting periods (240 ms). Alone and
+        // capped at 50%, a guest runs while its capped credit lasts and is then parked, the core
+        // idle, until the accounting brings its credit back to zero: half the time, and the other
+        // half is steal time, not idle time. Capped at 25% beside an uncapped guest, it gets at most
+        // about a quarter and the other guest the rest.
+        static WorkloadRunResult Capped(Consolidation consolidation) => WorkloadRun.Run(Nehalem, CpuBound, 40_000_000, seed: 1, axes: Type1,
+            consolidation: consolidation, timeLimit: Sim.Engine.Time.Tick.FromMilliseconds(240));
+        WorkloadRunResult alone = Capped(new Consolidation(1, 1) { VcpuCaps = [50] });
+        double Part(WorkloadRunResult r, CycleCategory c) => (double)r.CyclesByCategory[c] / r.Outcome.CoreCycles;
+        Assert.InRange(Part(alone, CycleCategory.Descheduled), 0.45, 0.55);
+        Assert.True(Part(alone, CycleCategory.Idle) < 0.01, $"idle {Part(alone, CycleCategory.Idle):P1}: a parked guest's wait is steal time");
+
+        WorkloadRunResult shared = Capped(new Consolidation(2, 1) { VcpuCaps = [25, 0] });
+        double[] running = [.. shared.Guests.Select(g => (double)(g.Outcome.CoreCycles - (ulong)g.CyclesByCategory[CycleCategory.Descheduled]) / g.Outcome.CoreCycles)];
+        Assert.InRange(running[0], 0.15, 0.30);
+        Assert.InRange(running[1], 0.70, 0.85);
+    }
+
+    [Fact]
     public void Guests_pinned_to_one_cpu_share_it_and_leave_the_others_idle()
     {
         WorkloadRunResult pinned = WorkloadRun.Run(Nehalem, CpuBound, 100_000, seed: 1, axes: Type1,

@@ -59,6 +59,8 @@ public class ScenarioFileTests
     [InlineData("preset: native\ncontainer_shares: 512\n", "bad.yaml: container_shares limits a container, and preset 'native'")]
     [InlineData("preset: oslevel\nvcpu_weights: 512\n", "bad.yaml: vcpu_weights places the virtual CPUs of the VT-x hypervisor's scheduler, and preset 'oslevel'")]
     [InlineData("preset: type1\nguests: 2\nvcpu_weights: 512,0\n", "bad.yaml, line 3: vcpu_weights: vcpu_weights must be a weight or a comma list of weights, each 1 to 65535")]
+    [InlineData("preset: type1\nguests: 2\nvcpu_caps: 50,101\n", "bad.yaml, line 3: vcpu_caps: vcpu_caps must be a cap or a comma list of caps, each 0 (none) to 100 percent of one CPU")]
+    [InlineData("preset: paravirt\nvcpu_caps: 50\n", "bad.yaml: vcpu_caps places the virtual CPUs of the VT-x hypervisor's scheduler, and preset 'paravirt'")]
     [InlineData("preset: type1\nprofile: nehalem-x5570\nhost_cores: 2\nguests: 2\nvcpu_pinning: 1,2\n", "bad.yaml, line 5: vcpu_pinning: vcpu_pinning names CPU 2, and the host has CPUs 0 to 1")]
     [InlineData("preset: type1\nvcpu_pinning: 0,0\n", "bad.yaml, line 2: vcpu_pinning: vcpu_pinning names 2 CPUs for 1 guests")]
     [InlineData("preset: type2\nvcpu_pinning: first\n", "bad.yaml, line 2: vcpu_pinning: vcpu_pinning must be a CPU or a comma list of CPUs")]
