@@ -54,7 +54,23 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
     /// </summary>
     public IReadOnlyList<int>? VcpuPinning { get; init; }
 
-    /// <summary>Guest <paramref name="index"/>'s virtual CPU: its pinned CPU, if any, its weight and its cap.</summary>
+    /// <summary>
+    /// The virtual machines' virtual CPUs: the k-th value is the k-th guest's, the last one every
+    /// later guest's; null or empty for one each. Not for containers, which are given CPUs by
+    /// their cpusets.
+    /// </summary>
+    public IReadOnlyList<int>? Vcpus { get; init; }
+
+    /// <summary>The most virtual CPUs of one virtual machine: the CPUs the guest's SMP kernel runs on.</summary>
+    public const int MostVcpus = Sim.Models.Kernel.LinuxKernel.MostCpus;
+
+    /// <summary>Guest <paramref name="index"/>'s virtual CPUs.</summary>
+    public int VcpusOf(int index) => ForGuest(Vcpus, index) ?? 1;
+
+    /// <summary>The virtual CPUs of all the guests together.</summary>
+    public int TotalVcpus => Enumerable.Range(0, Guests).Sum(VcpusOf);
+
+    /// <summary>Guest <paramref name="index"/>'s virtual CPUs' placement: its first one's pinned CPU, if any (the others go to the CPUs after it), their weight and their cap.</summary>
     public Sim.Models.Virtualization.VcpuPlacement PlacementOf(int index) => new(
         VcpuPinning is { } pins && index < pins.Count ? pins[index] : null,
         ForGuest(VcpuWeights, index) ?? Sim.Models.Virtualization.VcpuPlacement.DefaultWeight,
@@ -69,5 +85,6 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
         : HostCores is < 1 or > MaxHostCores ? $"host cores must be 1 to {MaxHostCores}, not {HostCores}"
         : HostProcesses is < 0 or > MaxHostProcesses ? $"host processes must be 0 to {MaxHostProcesses}, not {HostProcesses}"
         : Others is { Count: > 0 } others && others.Count != Guests - 1 ? $"{Guests} guests need {Guests - 1} other workloads, not {others.Count}"
+        : Vcpus is { } v && v.Any(n => n is < 1 or > MostVcpus) ? $"a virtual machine has 1 to {MostVcpus} virtual CPUs, not {v.First(n => n is < 1 or > MostVcpus)}"
         : null;
 }

@@ -113,10 +113,10 @@ public static class WorkloadRun
             linux.StartNetwork();
         }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
-        if (platform is Machine { Cores.Count: > 1 } machine)
+        if (platform.Cores.Count > 1)
         {
-            linux.BringUpSecondaryCpus(machine);
-            if (machine.Configuration.IrqCpu != 0)
+            linux.BringUpSecondaryCpus(platform); // a machine's cores, or a VM's virtual CPUs
+            if (platform is Machine { Configuration.IrqCpu: not 0 } machine)
             {
                 linux.SetIrqAffinity(machine.Configuration.IrqCpu); // CPU 0 is where boot routed them
             }
@@ -188,6 +188,10 @@ public static class WorkloadRun
             return "host processes compete with the guests under a hosted VT-x hypervisor only (--preset type2)";
         }
         int logical = (consolidation?.HostCores ?? 1) * threadsPerCore;
+        if (consolidation is { Vcpus: not null } && Enumerable.Range(0, consolidation.Guests).Any(g => consolidation.VcpusOf(g) > 1) && VcpusProblem(workload, axes, consolidation) is { } vcpus)
+        {
+            return vcpus;
+        }
         if (axes.IsNative && logical > 1 && workload is not IProcessWorkload)
         {
             return $"{workload.Name} runs on the minimal test kernel, which uses one CPU: give --host-cores 1 (and no SMT), or run a process workload on the SMP kernel";
@@ -202,6 +206,29 @@ public static class WorkloadRun
         }
         return consolidation is { IsSingle: false } && axes.Cpu != CpuVirtualization.HardwareAssist
             ? $"several guests on one host are built for VT-x hypervisors and containers only; {AxisNames.Of(axes.Cpu)} runs one guest"
+            : null;
+    }
+
+    /// <summary>Why virtual machines of several virtual CPUs cannot run as asked, or null.</summary>
+    private static string? VcpusProblem(IWorkload workload, VirtualizationAxes axes, Consolidation consolidation)
+    {
+        if (axes.Cpu != CpuVirtualization.HardwareAssist || axes.Hosting == Hosting.SharedKernel)
+        {
+            return "virtual machines of several virtual CPUs are built for the VT-x hypervisors (type1, type2) only";
+        }
+        if (axes.Mmu != MmuVirtualization.Nested)
+        {
+            return "a virtual machine of several virtual CPUs needs nested paging (EPT) here: the model keeps shadow page tables per virtual CPU, and one guest's would not see each other's write-protection";
+        }
+        for (int g = 0; g < consolidation.Guests; g++)
+        {
+            if (consolidation.VcpusOf(g) > 1 && consolidation.WorkloadOf(g, new GuestWorkload(workload, 1)).Workload is not IProcessWorkload)
+            {
+                return $"{consolidation.WorkloadOf(g, new GuestWorkload(workload, 1)).Workload.Name} runs on the minimal test kernel, which uses one CPU: give it one virtual CPU, or run a process workload on the guest's SMP kernel";
+            }
+        }
+        return consolidation.HostProcesses > 0
+            ? "host processes run until every guest has powered off, and a guest of several virtual CPUs idles when its work ends rather than powering off: not built yet; leave host_processes 0"
             : null;
     }
 
@@ -291,7 +318,9 @@ public static class WorkloadRun
                     _machine = new Machine(sim, profile, HostConfiguration(), m => _hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters,
                         hosted: axes.Hosting == Hosting.Hosted, assignedDevices: axes.Io == IoVirtualization.Passthrough));
                 }
-                VirtualMachine vm = _hypervisor!.CreateVm(guest, consolidation.PlacementOf(_hypervisor.Vms.Count));
+                int index = _hypervisor!.Vms.Count;
+                VirtualMachine vm = _hypervisor.CreateVm(guest with { Cores = consolidation.VcpusOf(index), CoresPerSocket = null, ThreadsPerCore = 1, IrqCpu = 0 },
+                    consolidation.PlacementOf(index));
                 _hypervisor.Launch(vm, kernelFactory(vm, NativePrivilegedOperations.Instance));
                 return vm;
             }
@@ -408,6 +437,7 @@ public static class WorkloadRun
                 new RunResult($"{_workload.Name}-{_profile.Name}-seed{_seed}", _seed, samples, _sim.EventsProcessed, _sim.Now, null))
             {
                 Guests = guests.Count > 1 ? guests : [],
+                FirstGuestCpus = _axes.IsNative || _guests[0].SmpCores.Count == 0 ? [_guests[0].Core.Path] : [.. _guests[0].SmpCores.Select(c => c.Path)],
                 TimeLimit = cut ? timeLimit : null,
                 Unfinished = guests.Count(g => !g.Finished),
                 GuestMemoryBytes = first.MemoryBytes,

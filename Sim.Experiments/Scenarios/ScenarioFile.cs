@@ -99,6 +99,7 @@ public static class ScenarioFile
         "guest_workloads" => s with { GuestWorkloads = value == "none" ? null : value },
         "vcpu_weights" => s with { VcpuWeights = value == "none" ? null : value },
         "vcpu_caps" => s with { VcpuCaps = value == "none" ? null : value },
+        "vcpus" => s with { Vcpus = value == "none" ? null : value },
         "vcpu_pinning" => s with { VcpuPinning = value == "none" ? null : value },
         "host_processes" => s with { HostProcesses = WholeNumber(where, key, value) },
         "host_cores" => s with { HostCores = value == "none" ? null : WholeNumber(where, key, value) },

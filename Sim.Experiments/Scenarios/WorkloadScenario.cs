@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -98,6 +98,13 @@ public sealed record WorkloadScenario
     private int[]? SharesList => WholeNumbers(ContainerShares);
 
     /// <summary>
+    /// The virtual machines' virtual CPUs (VT-x presets with nested paging), a comma list whose
+    /// k-th value is the k-th guest's and whose last is every later one's ("4,1": the first VM of
+    /// four, the others of one); null for one each. The guest's SMP kernel runs on them.
+    /// </summary>
+    public string? Vcpus { get; init; }
+
+    /// <summary>
     /// The virtual machines' credit-scheduler weights (VT-x presets; xl sched-credit -w), a comma
     /// list whose k-th value is the k-th guest's and whose last is every later one's ("512,256":
     /// the first VM twice the default, the others the default); null for 256 each.
@@ -153,14 +160,16 @@ public sealed record WorkloadScenario
 
     /// <summary>
     /// The profile's cores for a process workload run natively (the machine's whole SMP host, as
-    /// a native benchmark runs), one otherwise: a guest has one virtual CPU, the VT-x presets place
-    /// their guests on the cores they are given, and the minimal test kernel runs on one.
+    /// a native benchmark runs); under a hypervisor, as many as the largest guest's virtual CPUs
+    /// (so that one guest alone is not overcommitted; the VT-x presets place their guests on the
+    /// cores they are given), at most the profile's; one otherwise: the minimal test kernel runs
+    /// on one.
     /// </summary>
     private int DefaultHostCores =>
-        ArchitectureKeys.All(k => Problem(k) is null)
-        && ResolveAxes().IsNative && WorkloadCatalog.Get(Workload).Workload is IProcessWorkload
-            ? ResolveProfile().MostCores
-            : 1;
+        !ArchitectureKeys.All(k => Problem(k) is null) ? 1
+        : ResolveAxes().IsNative && WorkloadCatalog.Get(Workload).Workload is IProcessWorkload ? ResolveProfile().MostCores
+        : Problem("vcpus") is null && WholeNumbers(Vcpus) is { } vcpus ? Math.Min(vcpus.Max(), ResolveProfile().MostCores)
+        : 1;
 
     /// <summary>
     /// The host's sockets, cores per socket and hardware threads per core; null for the profile's.
@@ -258,6 +267,8 @@ public sealed record WorkloadScenario
             : $"vcpu_weights must be a weight or a comma list of weights, each 1 to {Models.Virtualization.VcpuPlacement.MostWeight}, as xl sched-credit takes (got '{VcpuWeights}')",
         "vcpu_caps" => VcpuCaps is null || WholeNumbers(VcpuCaps) is { } c && c.All(x => x is >= 0 and <= Models.Virtualization.VcpuPlacement.MostCap) ? null
             : $"vcpu_caps must be a cap or a comma list of caps, each 0 (none) to {Models.Virtualization.VcpuPlacement.MostCap} percent of one CPU, as xl sched-credit -c takes for a one-CPU VM (got '{VcpuCaps}')",
+        "vcpus" => Vcpus is null || WholeNumbers(Vcpus) is { } n && n.All(x => x is >= 1 and <= Runs.Consolidation.MostVcpus) ? null
+            : $"vcpus must be a count or a comma list of counts, one per guest in order (the last for the rest), each 1 to {Runs.Consolidation.MostVcpus} (got '{Vcpus}')",
         "vcpu_pinning" => VcpuPinningProblem(),
         "container_shares" => ContainerShares is null || SharesList is { } shares && shares.All(w => w is >= ContainerConfiguration.LeastShares and <= ContainerConfiguration.MostShares) ? null
             : $"container_shares must be a weight or a comma list of weights, each {ContainerConfiguration.LeastShares} to {ContainerConfiguration.MostShares}, as cpu.shares takes (got '{ContainerShares}')",
@@ -341,6 +352,8 @@ public sealed record WorkloadScenario
         return cpus is null ? $"vcpu_pinning must be a CPU or a comma list of CPUs, one per guest in order, such as 1,1,2 (got '{VcpuPinning}')"
             : cpus.Length > guests ? $"vcpu_pinning names {cpus.Length} CPUs for {guests} guests: give one per guest at most (got '{VcpuPinning}')"
             : cpus.Max() >= LogicalCpus ? $"vcpu_pinning names CPU {cpus.Max()}, and the host has CPUs 0 to {LogicalCpus - 1} (got '{VcpuPinning}')"
+            : Problem("vcpus") is null && Enumerable.Range(0, cpus.Length).Select(ResolveConsolidation().VcpusOf).Max() is var most && most > LogicalCpus
+            ? $"vcpu_pinning gives a virtual machine's {most} virtual CPUs CPUs of their own from the pinned one on, and the host has {LogicalCpus}: give fewer vcpus or more host_cores"
             : null;
     }
 
@@ -396,9 +409,9 @@ public sealed record WorkloadScenario
             string key = ContainerMemoryMiB is not null ? "container_memory_mib" : ContainerCpus is not null ? "container_cpus" : ContainerCpuset is not null ? "container_cpuset" : "container_shares";
             return $"{key} limits a container, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
-        if ((VcpuWeights is not null || VcpuCaps is not null || VcpuPinning is not null) && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        if ((Vcpus is not null || VcpuWeights is not null || VcpuCaps is not null || VcpuPinning is not null) && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
-            return $"{(VcpuWeights is not null ? "vcpu_weights" : VcpuCaps is not null ? "vcpu_caps" : "vcpu_pinning")} places the virtual CPUs of the VT-x hypervisor's scheduler, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
+            return $"{(Vcpus is not null ? "vcpus" : VcpuWeights is not null ? "vcpu_weights" : VcpuCaps is not null ? "vcpu_caps" : "vcpu_pinning")} places the virtual CPUs of the VT-x hypervisor's scheduler, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
         (IWorkload workload, long size) = ResolveWorkload();
         IDataWorkload? data = workload as IDataWorkload ?? (workload as Sim.Workloads.Processes.LinuxProcess)?.Data;
@@ -435,6 +448,7 @@ public sealed record WorkloadScenario
             VcpuWeights = WholeNumbers(VcpuWeights),
             VcpuCaps = WholeNumbers(VcpuCaps),
             VcpuPinning = WholeNumbers(VcpuPinning),
+            Vcpus = WholeNumbers(Vcpus),
         };
     }
 
@@ -559,6 +573,7 @@ public sealed record WorkloadScenario
         ["container_shares"] = SharesList is { } weights ? string.Join(",", weights) : "none",
         ["guests"] = Guests,
         ["guest_workloads"] = GuestWorkloads ?? "none",
+        ["vcpus"] = WholeNumbers(Vcpus) is { } vcpus ? string.Join(",", vcpus) : "none",
         ["vcpu_weights"] = WholeNumbers(VcpuWeights) is { } vcpuWeights ? string.Join(",", vcpuWeights) : "none",
         ["vcpu_caps"] = WholeNumbers(VcpuCaps) is { } caps ? string.Join(",", caps) : "none",
         ["vcpu_pinning"] = WholeNumbers(VcpuPinning) is { } pins ? string.Join(",", pins) : "none",

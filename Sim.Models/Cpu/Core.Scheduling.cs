@@ -17,6 +17,14 @@ public sealed partial class Core
     private bool _descheduled;
     private bool _blocked; // descheduled while its guest is halted: the wait is idle time until it wakes
     private ulong? _bootCr3; // CR3 loaded before the start of a context waiting for its core: loaded when it gets it
+    private Paging.Mmu.GuestTranslation? _translation; // a guest's translation state, when its monitor gave it
+
+    /// <summary>
+    /// The CR3 this context's software last loaded: a guest's own, even while the context waits
+    /// for its core or its monitor's exit handler runs in root mode (the MMU then translates for
+    /// another context); the MMU's otherwise.
+    /// </summary>
+    public ulong Cr3 => _bootCr3 ?? (_vmxMode != VmxMode.Off && _translation is { } guest ? guest.Pml4 : Mmu.Pml4);
 
     /// <summary>
     /// Set by a hypervisor while this context halts because its virtual CPU's cap has parked it,

@@ -41,7 +41,7 @@ public sealed partial class Core
     /// from now on the core's thread is the guest's, its events go to <paramref name="guest"/>'s
     /// kernel, and <paramref name="monitor"/> handles its VM exits.
     /// </summary>
-    public void EnterGuest(IVmxMonitor monitor, ICoreHost guest)
+    public void EnterGuest(IVmxMonitor monitor, ICoreHost guest, Paging.Mmu.GuestTranslation? translation = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(guest);
@@ -53,7 +53,7 @@ public sealed partial class Core
         {
             throw new InvalidOperationException($"Core {Path} already runs a guest.");
         }
-        (_monitor, _guest, _vmxMode) = (monitor, guest, VmxMode.NonRoot);
+        (_monitor, _guest, _vmxMode, _translation) = (monitor, guest, VmxMode.NonRoot, translation);
         if (!_descheduled)
         {
             Mmu.EnterGuest(); // a context waiting for its core enters when it is handed the core (Reschedule)

@@ -54,21 +54,22 @@ public sealed partial class LinuxKernel
     public CoreMark? WorkEnded { get; private set; }
 
     /// <summary>
-    /// smp_init: the other cores of the platform come up in their idle loops, each with its run
-    /// queue, its tick (when the boot CPU's is running) and its run queue lock; the kernel is then
-    /// the SMP build. Done at boot, before the first process, and not timed.
+    /// smp_init: the other CPUs of the platform (a machine's cores, a VM's virtual CPUs) come up
+    /// in their idle loops, each with its run queue, its tick (when the boot CPU's is running) and
+    /// its run queue lock; the kernel is then the SMP build. Done at boot, before the first
+    /// process, and not timed.
     /// </summary>
-    public void BringUpSecondaryCpus(Machine machine)
+    public void BringUpSecondaryCpus(IPlatform platform)
     {
-        ArgumentNullException.ThrowIfNull(machine);
-        IReadOnlyList<Core> cores = machine.Cores;
-        if (Smp || Current is not null || cores.Count < 2 || machine != _platform)
+        ArgumentNullException.ThrowIfNull(platform);
+        IReadOnlyList<Core> cores = platform.Cores;
+        if (Smp || Current is not null || cores.Count < 2 || platform != _platform)
         {
-            throw new InvalidOperationException("Secondary CPUs come up once, before any process, on the machine the kernel booted on, which has several cores.");
+            throw new InvalidOperationException("Secondary CPUs come up once, before any process, on the platform the kernel booted on, which has several CPUs.");
         }
         if (cores.Count > MostCpus)
         {
-            throw new ArgumentException($"The kernel runs on at most {MostCpus} CPUs.", nameof(machine));
+            throw new ArgumentException($"The kernel runs on at most {MostCpus} CPUs.", nameof(platform));
         }
         ulong locks = Memory.AllocateFrame(); // the run queues' lock words, a cache line each (struct rq is cache-line aligned)
         ulong acks = Memory.AllocateFrame();  // each CPU's flush acknowledgement count, a line each
@@ -78,7 +79,7 @@ public sealed partial class LinuxKernel
         for (int i = 1; i < cores.Count; i++)
         {
             ulong line = (ulong)(i * KernelObjects.LineBytes);
-            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line, Node = machine.SocketOfCpu(i), Pages = new PerCpuPages(Memory) };
+            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line, Node = platform.SocketOfCpu(i), Pages = new PerCpuPages(Memory) };
             _cpus.Add(cpu);
             _text.AddCpu();
             cpu.Core.LoadCr3BeforeStart(_kernelSpace.Pml4);

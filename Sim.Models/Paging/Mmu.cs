@@ -359,6 +359,9 @@ public sealed class Mmu
         internal GuestTranslation(Context context) => Context = context;
 
         internal Context Context { get; }
+
+        /// <summary>The guest's CR3, whether or not its context is the one the MMU translates with now.</summary>
+        public ulong Pml4 => Context.Pml4;
     }
 
     /// <summary>One translation context: the host's (VMX root or no VMX) or a guest's, with its own CR3, PCID state, VPID and walk.</summary>

@@ -37,8 +37,14 @@ public interface IPlatform
     /// <summary>Writes a word where the CPUs will see it (<see cref="ReadWord"/>): put_user of a value a program reads with its locked operations.</summary>
     void WriteWord(ulong physicalAddress, ulong value);
 
-    /// <summary>The core the kernel's first CPU runs on (in a VM, the physical core its virtual CPU is placed on).</summary>
+    /// <summary>The core the kernel's first CPU runs on (in a VM, the context of its first virtual CPU).</summary>
     Core BootCore { get; }
+
+    /// <summary>The kernel's CPUs: the machine's logical CPUs, or a VM's virtual CPUs' contexts.</summary>
+    IReadOnlyList<Core> Cores { get; }
+
+    /// <summary>The NUMA node (socket) of CPU <paramref name="cpu"/>.</summary>
+    int SocketOfCpu(int cpu);
 
     /// <summary>A register access by the kernel's CPU: what the kernel's <see cref="ICoreHost.OnDeviceAccess"/> calls.</summary>
     int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);

@@ -28,4 +28,7 @@ public enum ExitReason
     EptViolation = 48,
     EptMisconfiguration = 49,
     Wbinvd = 54,
+
+    /// <summary>A write to the APIC-access page that APICv completes only with the monitor's help (an ICR write): trap-like, after the write.</summary>
+    ApicWrite = 56,
 }

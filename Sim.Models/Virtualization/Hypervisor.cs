@@ -64,6 +64,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly List<HostProcess> _hostProcesses = [];
     private readonly bool _hosted;
     private readonly bool _assignedDevices;
+    private readonly Sim.Engine.Statistics.Counter _wakes;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
@@ -99,6 +100,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
         _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"));
+        _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _hosted = hosted;
         if (hosted)
         {
@@ -112,65 +114,72 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public VirtualMachine Vm => (_services.Vcpus.Count > 0 ? _services.Vcpus[0] : throw new InvalidOperationException("The hypervisor has created no virtual machine yet.")).Vm;
 
     /// <summary>The virtual machines, in the order they were created.</summary>
-    public IReadOnlyList<VirtualMachine> Vms => [.. _services.Vcpus.Select(v => v.Vm)];
+    public IReadOnlyList<VirtualMachine> Vms => [.. _services.Vcpus.Where(v => v.Index == 0).Select(v => v.Vm)];
 
     /// <summary>The first virtual machine's shadow page tables, under shadow paging; null otherwise.</summary>
     public ShadowPageTables? Shadow => _services.Vcpus.Count > 0 ? _services.Vcpus[0].Shadow : null;
 
     /// <summary>
-    /// Creates a virtual machine (guest memory backed and mapped, device models built) with one
-    /// virtual CPU, placed as <paramref name="placement"/> says, by default on the next physical
-    /// core in turn with the default weight (a core's second one starts its scheduler tick); call
-    /// after the machine is built.
+    /// Creates a virtual machine (guest memory backed and mapped, device models built) with a
+    /// virtual CPU per core of <paramref name="configuration"/>, placed as
+    /// <paramref name="placement"/> says, by default each on the next physical core in turn with
+    /// the default weight (a core's second one starts its scheduler tick); call after the machine
+    /// is built.
     /// </summary>
     public VirtualMachine CreateVm(MachineConfiguration configuration, VcpuPlacement? placement = null)
     {
-        if (_machine.Profile.Features.Vpid && _services.Vcpus.Count >= byte.MaxValue)
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (_machine.Profile.Features.Vpid && _services.Vcpus.Count + configuration.Cores > byte.MaxValue)
         {
-            throw new InvalidOperationException($"The model's VPIDs are 8 bits: at most {byte.MaxValue} virtual machines.");
+            throw new InvalidOperationException($"The model's VPIDs are 8 bits, one per virtual CPU: at most {byte.MaxValue} virtual CPUs.");
         }
-        VirtualCpu vcpu = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters,
+        IReadOnlyList<VirtualCpu> vcpus = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters,
             prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices, placement: placement);
-        _scheduler.Place(vcpu);
-        return vcpu.Vm;
+        foreach (VirtualCpu vcpu in vcpus)
+        {
+            _scheduler.Place(vcpu);
+        }
+        return vcpus[0].Vm;
     }
 
     /// <summary>
-    /// VMLAUNCH of <paramref name="vm"/>: loads the hypervisor's own CR3 for root mode (on a core's
-    /// first virtual CPU), gives the MMU the guest's translation state (VPID 1, 2, ... in order of
-    /// creation, where the CPU has VPIDs), and puts the guest, answered by
-    /// <paramref name="guestKernel"/>, in its virtual CPU's context. The guest kernel then starts
-    /// its first thread, which runs when the scheduler gives the virtual CPU its core.
+    /// VMLAUNCH of each virtual CPU of <paramref name="vm"/>: loads the hypervisor's own CR3 for
+    /// root mode (on a core's first virtual CPU), gives the MMU the guest's translation state (a
+    /// VPID per virtual CPU, 1, 2, ... in order of creation, as KVM allocates one per vCPU, where
+    /// the CPU has VPIDs), and puts the guest, answered by <paramref name="guestKernel"/>, in the
+    /// virtual CPU's context. The guest kernel then starts its first thread on the first virtual
+    /// CPU (and its idle loops on the others when it brings them up), which run when the
+    /// scheduler gives each virtual CPU its core.
     /// </summary>
     public void Launch(VirtualMachine vm, ICoreHost guestKernel)
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(guestKernel);
-        VirtualCpu vcpu = VcpuOf(vm);
-        Core core = vcpu.Core;
-        if (!core.IsDescheduled)
+        bool any = false;
+        for (int i = 0; i < _services.Vcpus.Count; i++)
         {
-            core.Mmu.LoadCr3(_space.Pml4);
-        }
-        int index = vcpu.Vm.Index;
-        byte vpid = _machine.Profile.Features.Vpid ? (byte)(index + 1) : (byte)0;
-        // Shadow tables live in host memory and are walked one-dimensionally; the guest's own tables under EPT, two-dimensionally.
-        vcpu.Translation = vcpu.Shadow is { } shadow
-            ? core.Mmu.AttachGuest(vpid, _machine.Memory, ept: null, shadow.ShadowRootOf)
-            : core.Mmu.AttachGuest(vpid, vm.Memory, vm.Ept);
-        core.EnterGuest(this, guestKernel);
-    }
-
-    private VirtualCpu VcpuOf(VirtualMachine vm)
-    {
-        foreach (VirtualCpu v in _services.Vcpus)
-        {
-            if (v.Vm == vm)
+            VirtualCpu vcpu = _services.Vcpus[i];
+            if (vcpu.Vm != vm)
             {
-                return v;
+                continue;
             }
+            any = true;
+            Core core = vcpu.Core;
+            if (!core.IsDescheduled)
+            {
+                core.Mmu.LoadCr3(_space.Pml4);
+            }
+            byte vpid = _machine.Profile.Features.Vpid ? (byte)(i + 1) : (byte)0;
+            // Shadow tables live in host memory and are walked one-dimensionally; the guest's own tables under EPT, two-dimensionally.
+            vcpu.Translation = vcpu.Shadow is { } shadow
+                ? core.Mmu.AttachGuest(vpid, _machine.Memory, ept: null, shadow.ShadowRootOf)
+                : core.Mmu.AttachGuest(vpid, vm.Memory, vm.Ept);
+            core.EnterGuest(this, guestKernel, vcpu.Translation);
         }
-        throw new ArgumentException($"{vm.Name} is not a virtual machine of this hypervisor.", nameof(vm));
+        if (!any)
+        {
+            throw new ArgumentException($"{vm.Name} is not a virtual machine of this hypervisor.", nameof(vm));
+        }
     }
 
     /// <summary>Whether the virtual CPU of <paramref name="core"/> has a virtual interrupt to take; one parked by its cap takes none until it may run (its core halts all the same).</summary>
@@ -220,6 +229,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             case ExitReason.ApicAccess:
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.ApicAccessDecode, ref trip);
                 AdvanceGuest(path);
+                break;
+            case ExitReason.ApicWrite:
+                // Trap-like: the write is on the virtual-APIC page and RIP past it; the exit
+                // qualification gives the offset, so there is nothing to decode (KVM's
+                // handle_apic_write, then kvm_apic_write_nodecode sends the IPI).
+                read = _services.DeviceModel(vcpu, path, exit.Instruction ?? Instruction.MmioWrite, exit.Operand, exit.Value);
                 break;
             case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
@@ -360,15 +375,22 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     }
 
     /// <summary>
-    /// The guest on <paramref name="core"/> has nothing left to run: its virtual CPU powers off and
-    /// gives the core to another one of the core's, at once if one is runnable, or after idling
-    /// until one wakes. Null (the core halts) when it was the core's only virtual CPU.
+    /// The guest on <paramref name="core"/> has nothing left to run: it shuts down, and its
+    /// virtual CPUs power off (the others idle in their guest's idle loop, halted); this one gives
+    /// the core to another one of the core's, at once if one is runnable, or after idling until
+    /// one wakes. Null (the core halts) when it was the core's only virtual CPU.
     /// </summary>
     public IOpStream? OnGuestStopped(Core core)
     {
         VirtualCpu vcpu = _services.VcpuOf(core);
-        vcpu.State = VcpuState.PoweredOff;
-        _scheduler.PoweredOff(vcpu);
+        foreach (VirtualCpu sibling in _services.Vcpus)
+        {
+            if (sibling.Vm == vcpu.Vm && sibling.State != VcpuState.PoweredOff)
+            {
+                sibling.State = VcpuState.PoweredOff;
+                _scheduler.PoweredOff(sibling);
+            }
+        }
         if (_services.Vcpus.All(v => v.State == VcpuState.PoweredOff))
         {
             _hostProcesses.ForEach(p => p.Stopped = true); // every guest is done: so is the host's load
@@ -469,6 +491,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         bool running = _scheduler.IsRunning(vcpu);
         if (vcpu.State == VcpuState.Blocked)
         {
+            _wakes.Increment();
             vcpu.State = VcpuState.Runnable;
             vcpu.Boosted = !running && !vcpu.Parked; // csched_vcpu_wake boosts no parked virtual CPU
             vcpu.Core.Unblock();

@@ -76,44 +76,63 @@ internal sealed class MonitorServices
     }
 
     /// <summary>
-    /// Creates a virtual machine with one virtual CPU, placed as <paramref name="placement"/> says
-    /// (by default on the next physical core in turn, with the default weight), with shadow page
-    /// tables unless it has an EPT (or pages directly); its virtual interrupts are kept pending for
-    /// it and reported to <paramref name="onVirtualInterrupt"/>.
+    /// Creates a virtual machine with a virtual CPU per core of <paramref name="configuration"/>,
+    /// placed as <paramref name="placement"/> says (the first on its pinned CPU or the next
+    /// physical core in turn, the others on the CPUs after it, with the default weight), with shadow page tables unless it has an EPT
+    /// (or pages directly); its virtual interrupts are kept pending for the virtual CPU they are
+    /// for and reported to <paramref name="onVirtualInterrupt"/>. Returns the virtual CPUs, the
+    /// first one first.
     /// </summary>
-    public VirtualCpu CreateVm(MachineConfiguration configuration, bool nestedPaging, MonitorParameters parameters,
+    public IReadOnlyList<VirtualCpu> CreateVm(MachineConfiguration configuration, bool nestedPaging, MonitorParameters parameters,
         Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDevices = false,
         VcpuPlacement? placement = null)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(onVirtualInterrupt);
         ArgumentNullException.ThrowIfNull(parameters);
         if (nestedPaging && !Machine.Profile.Features.Ept)
         {
             throw new InvalidOperationException($"{Machine.Profile.Name} has no EPT: nested paging is impossible on it.");
         }
-        int index = _vcpus.Count;
-        int physical = placement?.Cpu ?? index % Machine.Cores.Count;
-        if (physical < 0 || physical >= Machine.Cores.Count)
+        if (configuration.Cores > 1 && !nestedPaging)
         {
-            throw new ArgumentOutOfRangeException(nameof(placement), physical, $"The host has logical CPUs 0 to {Machine.Cores.Count - 1}.");
+            throw new ArgumentException("A virtual machine of several virtual CPUs needs nested paging here: the model keeps shadow page tables per virtual CPU, and those of one guest would not see each other's write-protection.", nameof(configuration));
         }
-        // The first virtual CPU on a core runs in the core's own context, later ones in contexts added to it.
-        Core core = _vcpus.TrueForAll(v => v.Physical != physical) ? Machine.Cores[physical] : Machine.AddContext(physical, $"vm{index}.vcpu0");
-        ulong registers = Machine.Memory.AllocateFrame(), deviceState = Machine.Memory.AllocateFrame(), worldState = Machine.Memory.AllocateFrame();
-        VirtualCpu vcpu = null!;
-        var vm = new VirtualMachine(Machine, index, configuration, core, physical, nestedPaging, nestedPaging && parameters.LargeEptPages, (_, vector) =>
+        int index = _vcpus.Count == 0 ? 0 : _vcpus[^1].Vm.Index + 1;
+        var vcpus = new VirtualCpu[configuration.Cores];
+        var contexts = new Core[configuration.Cores];
+        var physicals = new int[configuration.Cores];
+        var frames = new (ulong Registers, ulong DeviceState, ulong WorldState)[configuration.Cores]; // the structure, device state and world-switch area of each
+        int first = placement?.Cpu ?? _vcpus.Count % Machine.Cores.Count;
+        if (first < 0 || first >= Machine.Cores.Count)
         {
-            vcpu.Pending.Add(vector);
-            onVirtualInterrupt(vcpu, vector);
+            throw new ArgumentOutOfRangeException(nameof(placement), first, $"The host has logical CPUs 0 to {Machine.Cores.Count - 1}.");
+        }
+        for (int i = 0; i < contexts.Length; i++)
+        {
+            int physical = (first + i) % Machine.Cores.Count; // the next CPUs in turn
+            // The first virtual CPU on a core runs in the core's own context, later ones in contexts added to it.
+            bool taken = !_vcpus.TrueForAll(v => v.Physical != physical) || physicals.AsSpan(0, i).Contains(physical);
+            contexts[i] = taken ? Machine.AddContext(physical, $"vm{index}.vcpu{i}") : Machine.Cores[physical];
+            physicals[i] = physical;
+            frames[i] = (Machine.Memory.AllocateFrame(), Machine.Memory.AllocateFrame(), Machine.Memory.AllocateFrame());
+        }
+        var vm = new VirtualMachine(Machine, index, configuration, contexts, physicals[0], nestedPaging, nestedPaging && parameters.LargeEptPages, (cpu, vector) =>
+        {
+            vcpus[cpu].Pending.Add(vector);
+            onVirtualInterrupt(vcpus[cpu], vector);
         }, directPaging, assignedDevices);
-        vcpu = new VirtualCpu(vm, physical, registers, deviceState, worldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = placement?.Cap ?? 0 };
-        if (!nestedPaging && !directPaging)
+        for (int i = 0; i < vcpus.Length; i++)
         {
-            vcpu.Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
-                prepareShadowRoot, guestKernelAtUserLevel, parameters.UnshadowAfterWrites);
+            vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = placement?.Cap ?? 0 };
+            if (!nestedPaging && !directPaging)
+            {
+                vcpus[i].Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
+                    prepareShadowRoot, guestKernelAtUserLevel, parameters.UnshadowAfterWrites);
+            }
         }
-        _vcpus.Add(vcpu);
-        return vcpu;
+        _vcpus.AddRange(vcpus);
+        return vcpus;
     }
 
     public HypervisorPath NewPath() => new(_text, _costs, _linearBase);

@@ -101,8 +101,13 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             throw new InvalidOperationException($"The {AxisNames.Of(_mode)} monitor of the model runs one virtual machine.");
         }
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (configuration.Cores != 1)
+        {
+            throw new ArgumentException($"The {AxisNames.Of(_mode)} monitor of the model runs a guest of one virtual CPU (got {configuration.Cores}).", nameof(configuration));
+        }
         _vcpu = _services.CreateVm(configuration, nestedPaging: false, _parameters, MapMonitor,
-            guestKernelAtUserLevel: true, (v, _) => _services.Kick(v, KickVector), directPaging: _mode == CpuVirtualization.Paravirtual);
+            guestKernelAtUserLevel: true, (v, _) => _services.Kick(v, KickVector), directPaging: _mode == CpuVirtualization.Paravirtual)[0];
         VirtualMachine vm = _vcpu.Vm;
         if (_mode == CpuVirtualization.Paravirtual)
         {

@@ -17,17 +17,20 @@ internal enum VcpuState
 }
 
 /// <summary>
-/// One virtual CPU as its monitor keeps it: its virtual machine, the physical core it is placed
-/// on and its context there (<see cref="Core"/>), its translation state in the core's MMU, its
+/// One virtual CPU as its monitor keeps it: its virtual machine and its number there, the
+/// physical core it is placed on and its context there (<see cref="Core"/>), its translation state in the core's MMU, its
 /// shadow page tables when it has them, the virtual interrupts waiting for it, and the memory of
 /// its structure (saved registers), its device models' state and its world-switch area.
 /// </summary>
-internal sealed class VirtualCpu(VirtualMachine vm, int physical, ulong registers, ulong deviceState, ulong worldState) : SchedulingEntity(physical)
+internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulong registers, ulong deviceState, ulong worldState) : SchedulingEntity(physical)
 {
     public VirtualMachine Vm { get; } = vm;
 
+    /// <summary>Its number in its virtual machine (its guest's CPU number and virtual APIC ID).</summary>
+    public int Index { get; } = index;
+
     /// <summary>The context the virtual CPU runs in: its physical core's own, or one added to it.</summary>
-    public override Core Core => Vm.BootCore;
+    public override Core Core => Vm.Cores[Index];
 
     /// <summary>Its saved general-purpose registers and state.</summary>
     public ulong Registers { get; } = registers;

@@ -11,8 +11,8 @@ namespace Sim.Models.Virtualization;
 
 /// <summary>
 /// A virtual machine as its guest kernel sees it: guest-physical memory, the devices of a PC (the
-/// hypervisor's device models, <see cref="PlatformDevices"/> built as emulated), and a virtual
-/// CPU placed on a physical core. The guest's memory is backed by a contiguous run of host
+/// hypervisor's device models, <see cref="PlatformDevices"/> built as emulated, with a local
+/// APIC per virtual CPU), and its virtual CPUs, each placed on a physical core. The guest's memory is backed by a contiguous run of host
 /// memory, mapped by the VM's <see cref="Ept"/> under nested paging. Components are named vmN.*.
 /// </summary>
 /// <remarks>
@@ -23,26 +23,30 @@ namespace Sim.Models.Virtualization;
 /// does), so a running guest meets no EPT violations on its own memory. A paravirtual guest
 /// (direct paging) has no guest-physical space of its own: it allocates machine memory (the
 /// whole machine beyond the hypervisor's, as a single domain would) and its tables hold machine
-/// addresses. One virtual CPU.
+/// addresses. A VM is one NUMA node to its guest (no virtual NUMA topology), whatever host
+/// nodes its virtual CPUs run on; its memory lies on the node of its first virtual CPU's core.
 /// </remarks>
 public sealed class VirtualMachine : IPlatform
 {
-    /// <param name="physicalCore">The host's logical CPU <paramref name="core"/> runs on (it may be a context that time-shares it).</param>
-    internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, Core core, int physicalCore, bool nestedPaging, bool largeEptPages,
-        Action<VirtualMachine, int> deliver, bool directPaging = false, bool assignedDevices = false)
+    /// <param name="cores">The contexts its virtual CPUs run in, one per CPU of <paramref name="configuration"/> (each may be a context that time-shares its physical core).</param>
+    /// <param name="physicalCore">The host's logical CPU the first virtual CPU runs on: the VM's memory is on its node.</param>
+    /// <param name="deliver">Delivers an interrupt vector to the virtual CPU of the given index.</param>
+    internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, IReadOnlyList<Core> cores, int physicalCore, bool nestedPaging, bool largeEptPages,
+        Action<int, int> deliver, bool directPaging = false, bool assignedDevices = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(configuration);
-        ArgumentNullException.ThrowIfNull(core);
+        ArgumentNullException.ThrowIfNull(cores);
+        ArgumentNullException.ThrowIfNull(deliver);
         configuration.Validate();
-        if (configuration.Cores != 1)
+        if (configuration.ThreadsPerCore != 1 || cores.Count != configuration.Cores)
         {
-            throw new ArgumentException("A virtual machine has one virtual CPU in this model.", nameof(configuration));
+            throw new ArgumentException($"A virtual machine has one context per virtual CPU and no virtual SMT: {configuration.Cores} virtual CPUs, {cores.Count} contexts.", nameof(configuration));
         }
         Host = host;
         Index = index;
         Name = $"vm{index}";
-        BootCore = core;
+        Cores = [.. cores];
         if (directPaging)
         {
             // A paravirtual guest works with machine frames: its page tables hold host-physical
@@ -62,7 +66,7 @@ public sealed class VirtualMachine : IPlatform
             Ept = new Ept(host.Memory);
             Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
         }
-        Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, _ => vector => deliver(this, vector), emulated: true,
+        Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, cpu => vector => deliver(cpu, vector), emulated: true,
             assignedDevices);
         if (assignedDevices)
         {
@@ -104,12 +108,31 @@ public sealed class VirtualMachine : IPlatform
 
     public PlatformDevices Devices { get; }
 
-    /// <summary>The physical core the virtual CPU runs on.</summary>
-    public Core BootCore { get; }
+    /// <summary>The contexts of the virtual CPUs, in order: the guest kernel's CPUs.</summary>
+    public IReadOnlyList<Core> Cores { get; }
 
-    /// <summary>The device models' side of an access (reached only through the hypervisor's exit handlers when I/O is emulated).</summary>
+    /// <summary>The context of the first virtual CPU.</summary>
+    public Core BootCore => Cores[0];
+
+    /// <summary>Every virtual CPU is on the VM's one node.</summary>
+    public int SocketOfCpu(int cpu) => 0;
+
+    /// <summary>The device models' side of an access by the virtual CPU of <paramref name="core"/> (reached only through the hypervisor's exit handlers when I/O is emulated): its own local APIC, or the shared devices.</summary>
     public int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-        Devices.Access(0, instruction, address, value, out readValue);
+        Devices.Access(CpuOf(core), instruction, address, value, out readValue);
+
+    /// <summary>The index of the virtual CPU that runs in <paramref name="core"/>.</summary>
+    public int CpuOf(Core core)
+    {
+        for (int i = 0; i < Cores.Count; i++)
+        {
+            if (Cores[i] == core)
+            {
+                return i;
+            }
+        }
+        throw new ArgumentException($"{core?.Path} is not a virtual CPU of {Name}.", nameof(core));
+    }
 
     public AddressSpaceBuilder NewAddressSpace(Func<int>? node = null) => new(Memory, node);
 

@@ -21,7 +21,7 @@ namespace Sim.Models.Virtualization;
 /// <param name="PauseExiting">PAUSE exits (off: a spinning guest spins; PAUSE-loop exiting is not modelled yet).</param>
 /// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
-/// <param name="VirtualInterruptDelivery">APIC-register virtualization and virtual-interrupt delivery (APICv): the guest's accesses to its local APIC (EOI, TPR, reads) are done on the virtual-APIC page without an exit. Model: every local-APIC access, not only EOI and TPR writes.</param>
+/// <param name="VirtualInterruptDelivery">APIC-register virtualization and virtual-interrupt delivery (APICv): the guest's accesses to its local APIC (EOI, TPR, reads) are done on the virtual-APIC page without an exit, except a write to the ICR's low half, which sends an IPI: that takes an APIC-write exit (SDM Vol. 3C, 29.4.3.2; a self-IPI would not, and the model's kernels send none). Model: every other local-APIC access, not only EOI and TPR writes.</param>
 /// <param name="ProcessPostedInterrupts">Posted interrupts: an interrupt for a running guest is delivered to it without an exit.</param>
 /// <param name="AssignedMmio">The register ranges of devices assigned to the guest (passthrough: the disk's adapter, the NIC's virtual function), mapped in its EPT or shadows so that their accesses do not exit; null for none.</param>
 /// <param name="MmioExitsAsPageFaults">Device pages are left out of the shadow page tables: an MMIO access exits as a page fault (exception exit), not an EPT violation.</param>
@@ -83,8 +83,11 @@ public sealed record VmExecutionControls(
     /// <summary>Whether <paramref name="instruction"/> at <paramref name="operand"/> exits: as <see cref="Exits(Instruction)"/>, except that with virtual-interrupt delivery the local APIC's page is the CPU's own.</summary>
     public bool Exits(Instruction instruction, ulong operand) =>
         !(instruction is Instruction.MmioRead or Instruction.MmioWrite &&
-          ((VirtualInterruptDelivery && Platform.PlatformDevices.IsLocalApic(operand)) || IsAssigned(operand)))
+          ((VirtualInterruptDelivery && Platform.PlatformDevices.IsLocalApic(operand) && !SendsIpi(instruction, operand)) || IsAssigned(operand)))
         && Exits(instruction);
+
+    /// <summary>Whether the access is a write to the local APIC's ICR low half, whose write sends an IPI (xAPIC offset 300H).</summary>
+    private static bool SendsIpi(Instruction instruction, ulong operand) => instruction == Instruction.MmioWrite && operand == Devices.LocalApic.DefaultBase + 0x300;
 
     /// <summary>Whether <paramref name="address"/> is a register of a device assigned to the guest.</summary>
     public bool IsAssigned(ulong address) => AssignedMmio?.Any(r => r.Contains(address)) ?? false;
@@ -92,6 +95,7 @@ public sealed record VmExecutionControls(
     /// <summary>The basic exit reason of <paramref name="instruction"/> at <paramref name="operand"/> when it exits: an MMIO access to the APIC-access page is an APIC access.</summary>
     public ExitReason ReasonFor(Instruction instruction, ulong operand) => instruction switch
     {
+        Instruction.MmioWrite when VirtualInterruptDelivery && SendsIpi(instruction, operand) => ExitReason.ApicWrite,
         Instruction.MmioRead or Instruction.MmioWrite when VirtualizeApicAccesses && Platform.PlatformDevices.IsLocalApic(operand) => ExitReason.ApicAccess,
         Instruction.MmioRead or Instruction.MmioWrite when MmioExitsAsPageFaults => ExitReason.ExceptionOrNmi,
         _ => InstructionTable.Of(instruction).Exit ?? ExitReason.ExceptionOrNmi,

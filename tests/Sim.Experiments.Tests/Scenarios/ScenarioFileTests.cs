@@ -64,6 +64,11 @@ public class ScenarioFileTests
     [InlineData("preset: type1\nprofile: nehalem-x5570\nhost_cores: 2\nguests: 2\nvcpu_pinning: 1,2\n", "bad.yaml, line 5: vcpu_pinning: vcpu_pinning names CPU 2, and the host has CPUs 0 to 1")]
     [InlineData("preset: type1\nvcpu_pinning: 0,0\n", "bad.yaml, line 2: vcpu_pinning: vcpu_pinning names 2 CPUs for 1 guests")]
     [InlineData("preset: type2\nvcpu_pinning: first\n", "bad.yaml, line 2: vcpu_pinning: vcpu_pinning must be a CPU or a comma list of CPUs")]
+    [InlineData("preset: type1\nguests: 2\nvcpus: 4,0\n", "bad.yaml, line 3: vcpus: vcpus must be a count or a comma list of counts, one per guest in order (the last for the rest), each 1 to 64 (got '4,0')")]
+    [InlineData("workload: kernel-build\npreset: paravirt\nvcpus: 2\n", "bad.yaml: vcpus places the virtual CPUs of the VT-x hypervisor's scheduler, and preset 'paravirt'")]
+    [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nmmu: shadow\nvcpus: 2\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / shadow / emulated / bare-metal): a virtual machine of several virtual CPUs needs nested paging (EPT)")]
+    [InlineData("workload: compute\nprofile: nehalem-x5570\npreset: type1\nvcpus: 2\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / nested / emulated / bare-metal): compute runs on the minimal test kernel, which uses one CPU")]
+    [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nhost_cores: 2\nvcpus: 4\nvcpu_pinning: 1\n", "bad.yaml, line 6: vcpu_pinning: vcpu_pinning gives a virtual machine's 4 virtual CPUs CPUs of their own from the pinned one on, and the host has 2")]
     [InlineData("workload: stream\nsize: 30000000\n", "bad.yaml: stream at size 30000000 touches 686 MiB of data, more than the machine's 512 MiB")]
     public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
     {

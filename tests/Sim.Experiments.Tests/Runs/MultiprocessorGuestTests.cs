@@ -1,0 +1,71 @@
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+using Sim.Models.Cpu;
+using Sim.Models.Virtualization;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>Virtual machines of several virtual CPUs under the VT-x hypervisor: the guest's SMP kernel on them, its IPIs through the virtual APIC, and the host's cores shared.</summary>
+public class MultiprocessorGuestTests
+{
+    /// <summary>50 rounds of map, touch and unmap in a VM of four virtual CPUs, a computing thread on each of the other three: each unmap interrupts three virtual CPUs.</summary>
+    private static readonly WorkloadScenario Shootdowns = new() { Workload = "tlb-shootdown", Profile = "nehalem-x5570", Preset = "type1", Vcpus = "4", Threads = 4, Size = 50 };
+
+    private static long Exits(WorkloadRunResult r, ExitReason reason) => r.Exits.FirstOrDefault(e => e.Reason == reason).Count;
+
+    /// <summary>The IPIs the guest kernel sent: three per shootdown, and its reschedule IPIs.</summary>
+    private static double Ipis(WorkloadRunResult r) => (3 * r.Stat("vm0.kernel", "tlb_shootdowns")) + r.Stat("vm0.kernel", "reschedule_ipis");
+
+    [Fact]
+    public void Without_APIC_virtualization_an_IPI_is_two_APIC_access_exits_and_a_kick_to_a_running_target_or_a_wake_to_a_halted_one()
+    {
+        WorkloadRunResult r = Shootdowns.RunOnce(1);
+        Assert.Equal(r.Run.Samples, Shootdowns.RunOnce(1).Run.Samples); // byte-identical on a rerun
+        double ipis = Ipis(r);
+        Assert.Equal(150, 3 * r.Stat("vm0.kernel", "tlb_shootdowns"));
+        // The ICR's high then low half, each an APIC access; the targets' EOIs are more.
+        Assert.True(Exits(r, ExitReason.ApicAccess) >= 2 * ipis, $"{Exits(r, ExitReason.ApicAccess)} APIC accesses for {ipis} IPIs");
+        Assert.Equal(0, Exits(r, ExitReason.ApicWrite));
+        // Every IPI kicks its target's core: a running one exits on the kick (an external
+        // interrupt) and takes the interrupt at its VM entry, a halted one is woken.
+        double kicks = r.Stat("host.hypervisor", "kicks"), wakes = r.Stat("host.hypervisor", "vcpu_wakes");
+        Assert.True(kicks >= ipis, $"{kicks} kicks for {ipis} IPIs");
+        Assert.True(wakes >= 1, "the idle virtual CPUs halted and were woken by reschedule IPIs");
+        Assert.True(Exits(r, ExitReason.ExternalInterrupt) >= ipis - wakes, $"{Exits(r, ExitReason.ExternalInterrupt)} external-interrupt exits for {ipis - wakes} IPIs to running virtual CPUs");
+    }
+
+    [Fact]
+    public void With_APIC_virtualization_and_posted_interrupts_an_IPI_is_one_APIC_write_exit_and_a_running_target_takes_it_without_one()
+    {
+        WorkloadRunResult r = (Shootdowns with { Profile = "skylake-sp" }).RunOnce(1);
+        double ipis = Ipis(r);
+        Assert.Equal(ipis, Exits(r, ExitReason.ApicWrite)); // SDM Vol. 3C 29.4.3.2: the ICR's low half only
+        Assert.Equal(0, Exits(r, ExitReason.ApicAccess));
+        Assert.Equal(0, Exits(r, ExitReason.ExternalInterrupt)); // posted to the running targets
+        Assert.Equal(r.Stat("host.hypervisor", "vcpu_wakes"), r.Stat("host.hypervisor", "kicks")); // only halted targets need the core woken
+    }
+
+    [Fact]
+    public void A_four_CPU_guest_builds_with_four_jobs_within_a_quarter_of_native_on_four_CPUs()
+    {
+        var native = new WorkloadScenario { Workload = "kernel-build", Profile = "nehalem-x5570", Size = 4, HostCores = 4, Jobs = 4 };
+        WorkloadRunResult bare = native.RunOnce(1);
+        WorkloadScenario guest = native with { Preset = "type1", HostCores = null, Vcpus = "4" }; // the host's cores default to the guest's virtual CPUs
+        WorkloadRunResult vm = guest.RunOnce(1);
+        double Units(WorkloadRunResult r) => r.FiguresOfMerit.Single(m => m.Name == "units").Value;
+        Assert.True(Units(vm) >= 0.75 * Units(bare), $"{Units(vm):F1} units/s in the VM against {Units(bare):F1} natively");
+        Assert.Equal(4, vm.FirstGuestCpus.Count);
+        Assert.True(vm.Stat("vm0.kernel", "migrations") + vm.Stat("vm0.kernel", "reschedule_ipis") > 0, "the guest's SMP kernel spread the jobs");
+    }
+
+    [Fact]
+    public void Two_virtual_CPUs_on_one_core_take_turns_and_their_wait_is_steal_time()
+    {
+        WorkloadScenario s = new() { Workload = "kernel-build", Profile = "nehalem-x5570", Preset = "type1", Size = 2, Jobs = 2, Vcpus = "2" };
+        WorkloadRunResult spread = s.RunOnce(1), shared = (s with { HostCores = 1 }).RunOnce(1);
+        Assert.Equal(0, spread.CyclesByCategory[CycleCategory.Descheduled]);
+        Assert.True(shared.CyclesByCategory[CycleCategory.Descheduled] > 0.2 * shared.Outcome.CoreCycles, "each virtual CPU waits while the other runs");
+        Assert.True(shared.Outcome.SimulatedSeconds > 1.5 * spread.Outcome.SimulatedSeconds,
+            $"{shared.Outcome.SimulatedSeconds * 1e3:F1} ms on one core against {spread.Outcome.SimulatedSeconds * 1e3:F1} on two");
+    }
+}
