@@ -15,7 +15,7 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
     /// <summary>Guest <paramref name="index"/>'s workload and size: the run's for the first guest, and for all when <see cref="Others"/> is not given.</summary>
     public GuestWorkload WorkloadOf(int index, GuestWorkload run) => index == 0 || Others is not { Count: > 0 } others ? run : others[index - 1];
 
-    /// <summary>The most guests of a run: VT-x's VPIDs here are 8 bits, and a host's VPID 0 is its own.</summary>
+    /// <summary>The most guests of a run, and of their virtual CPUs together: VT-x's VPIDs here are 8 bits, one per virtual CPU, and a host's VPID 0 is its own.</summary>
     public const int MaxGuests = 254;
 
     /// <summary>The most physical cores of a host (what a machine of the model may have).</summary>
@@ -86,5 +86,6 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
         : HostProcesses is < 0 or > MaxHostProcesses ? $"host processes must be 0 to {MaxHostProcesses}, not {HostProcesses}"
         : Others is { Count: > 0 } others && others.Count != Guests - 1 ? $"{Guests} guests need {Guests - 1} other workloads, not {others.Count}"
         : Vcpus is { } v && v.Any(n => n is < 1 or > MostVcpus) ? $"a virtual machine has 1 to {MostVcpus} virtual CPUs, not {v.First(n => n is < 1 or > MostVcpus)}"
+        : TotalVcpus > MaxGuests ? $"the guests' virtual CPUs number {TotalVcpus}, and a host runs at most {MaxGuests} (VT-x's VPIDs here are 8 bits, one per virtual CPU)"
         : null;
 }

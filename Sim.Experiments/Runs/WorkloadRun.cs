@@ -222,9 +222,9 @@ public static class WorkloadRun
         }
         for (int g = 0; g < consolidation.Guests; g++)
         {
-            if (consolidation.VcpusOf(g) > 1 && consolidation.WorkloadOf(g, new GuestWorkload(workload, 1)).Workload is not IProcessWorkload)
+            if (consolidation.VcpusOf(g) > 1 && consolidation.WorkloadOf(g, new GuestWorkload(workload, 1)).Workload is not IProcessWorkload and { Name: var name })
             {
-                return $"{consolidation.WorkloadOf(g, new GuestWorkload(workload, 1)).Workload.Name} runs on the minimal test kernel, which uses one CPU: give it one virtual CPU, or run a process workload on the guest's SMP kernel";
+                return $"{name} runs on the minimal test kernel, which uses one CPU: give it one virtual CPU, or run a process workload on the guest's SMP kernel";
             }
         }
         return consolidation.HostProcesses > 0
@@ -437,7 +437,7 @@ public static class WorkloadRun
                 new RunResult($"{_workload.Name}-{_profile.Name}-seed{_seed}", _seed, samples, _sim.EventsProcessed, _sim.Now, null))
             {
                 Guests = guests.Count > 1 ? guests : [],
-                FirstGuestCpus = _axes.IsNative || _guests[0].SmpCores.Count == 0 ? [_guests[0].Core.Path] : [.. _guests[0].SmpCores.Select(c => c.Path)],
+                FirstGuestCpus = _guests[0].SmpCores.Count == 0 ? [_guests[0].Core.Path] : [.. _guests[0].SmpCores.Select(c => c.Path)],
                 TimeLimit = cut ? timeLimit : null,
                 Unfinished = guests.Count(g => !g.Finished),
                 GuestMemoryBytes = first.MemoryBytes,

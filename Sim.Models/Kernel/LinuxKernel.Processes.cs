@@ -289,7 +289,7 @@ public sealed partial class LinuxKernel
         for (int n = _deadSpaces.Count; n > 0; n--)
         {
             AddressSpaceBuilder space = _deadSpaces.Dequeue();
-            if (Smp ? _cpus.Any(c => c.Core.Cr3 == space.Pml4) : core is not null && core.Mmu.Pml4 == space.Pml4) // a virtual CPU's own CR3, even while it waits for its core
+            if (Smp ? _cpus.Any(c => c.Core.Cr3 == space.Pml4) : core?.Cr3 == space.Pml4) // a virtual CPU's own CR3, even while it waits for its core
             {
                 _deadSpaces.Enqueue(space);
                 continue;

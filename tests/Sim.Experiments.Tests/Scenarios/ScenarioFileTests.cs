@@ -69,6 +69,7 @@ public class ScenarioFileTests
     [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nmmu: shadow\nvcpus: 2\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / shadow / emulated / bare-metal): a virtual machine of several virtual CPUs needs nested paging (EPT)")]
     [InlineData("workload: compute\nprofile: nehalem-x5570\npreset: type1\nvcpus: 2\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / nested / emulated / bare-metal): compute runs on the minimal test kernel, which uses one CPU")]
     [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nhost_cores: 2\nvcpus: 4\nvcpu_pinning: 1\n", "bad.yaml, line 6: vcpu_pinning: vcpu_pinning gives a virtual machine's 4 virtual CPUs CPUs of their own from the pinned one on, and the host has 2")]
+    [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nguests: 4\nvcpus: 64\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / nested / emulated / bare-metal): the guests' virtual CPUs number 256, and a host runs at most 254")]
     [InlineData("workload: stream\nsize: 30000000\n", "bad.yaml: stream at size 30000000 touches 686 MiB of data, more than the machine's 512 MiB")]
     public void Each_kind_of_mistake_is_refused_with_the_file_the_line_the_key_and_what_is_allowed(string yaml, string expected)
     {
