@@ -61,6 +61,14 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {reason,-22} {count,12:N0} {cycles,16:N0} {(double)cycles / count,13:N0}\n");
             }
         }
+        if (r.FirstGuestCpus.Count > 1)
+        {
+            sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-24} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13}\n");
+            foreach (VcpuRow v in VcpuRows(r))
+            {
+                sb.Append(ci, $"  {v.Context,-22} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0}\n");
+            }
+        }
         if (r.EmulatedAccesses is { PerBlockRequest: { } perRequest })
         {
             sb.Append(ci, $"\nemulated register accesses per disk request: {perRequest:0.##}\n");
@@ -168,6 +176,14 @@ public static class WorkloadRunReport
             foreach ((ExitReason reason, long count, long cycles) in r.Exits)
             {
                 md.Append(ci, $"| {reason} | {count:N0} | {cycles:N0} | {(double)cycles / count:N0} |\n");
+            }
+        }
+        if (r.FirstGuestCpus.Count > 1)
+        {
+            md.Append("\n| virtual CPU (context) | steal | spin (cycles) | lost to preemption | PAUSE exits |\n|---|---:|---:|---:|---:|\n");
+            foreach (VcpuRow v in VcpuRows(r))
+            {
+                md.Append(ci, $"| {v.Context} | {v.Steal:0.0}% | {v.Spin:N0} | {v.Lost:N0} | {v.PauseExits:N0} |\n");
             }
         }
         if (r.Holes.Count > 0 && !r.Axes.IsNative)
@@ -332,6 +348,21 @@ public static class WorkloadRunReport
     }
 
     private readonly record struct LinkRow(string Path, double ToPeer, double ToNic);
+
+    /// <summary>
+    /// The first guest's virtual CPUs, each by the context it ran in: its steal time (the share of
+    /// its cycles it waited for its physical core), the cycles it spun for kernel spinlocks, those
+    /// of them spent while the lock waited for a descheduled virtual CPU, and its PAUSE-loop exits.
+    /// </summary>
+    private static IEnumerable<VcpuRow> VcpuRows(WorkloadRunResult r) =>
+        r.FirstGuestCpus.Select(c =>
+        {
+            double total = r.Run.Samples.Where(s => s.Path == c && s.Statistic.StartsWith("cycles::", StringComparison.Ordinal)).Sum(s => s.Value);
+            return new VcpuRow(c, 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, total), r.Stat(c, "lock_spin_cycles"),
+                r.Stat(c, "lock_spin_preempted_cycles"), r.Stat(c, "vm_exits::" + ExitReason.Pause));
+        });
+
+    private readonly record struct VcpuRow(string Context, double Steal, double Spin, double Lost, double PauseExits);
 
     /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
     private static int HostCores(WorkloadRunResult r) =>

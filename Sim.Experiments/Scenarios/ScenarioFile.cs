@@ -101,6 +101,8 @@ public static class ScenarioFile
         "vcpu_caps" => s with { VcpuCaps = value == "none" ? null : value },
         "vcpus" => s with { Vcpus = value == "none" ? null : value },
         "vcpu_pinning" => s with { VcpuPinning = value == "none" ? null : value },
+        "ple_window" => s with { PleWindow = value },
+        "ple_gap" => s with { PleGap = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long gap) ? gap : throw WrongType(where, key, value, "a whole number of TSC cycles") },
         "host_processes" => s with { HostProcesses = WholeNumber(where, key, value) },
         "host_cores" => s with { HostCores = value == "none" ? null : WholeNumber(where, key, value) },
         "irq_cpu" => s with { IrqCpu = WholeNumber(where, key, value) },

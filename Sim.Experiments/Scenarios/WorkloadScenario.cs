@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sim.Models.Hardware;
 using Sim.Models.Kernel;
 using Sim.Models.Platform;
@@ -19,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "ple_window", "ple_gap", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -124,6 +125,24 @@ public sealed record WorkloadScenario
     /// on the next CPU in turn. Null for every guest in turn.
     /// </summary>
     public string? VcpuPinning { get; init; }
+
+    /// <summary>
+    /// The VT-x hypervisor's PAUSE-loop exiting window (VT-x presets): <c>default</c> (4096 TSC
+    /// cycles, KVM's and Xen's, where the profile's CPU has PLE; none where it has not),
+    /// <c>off</c>, or a number of TSC cycles.
+    /// </summary>
+    public string PleWindow { get; init; } = "default";
+
+    /// <summary>The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</summary>
+    public long PleGap { get; init; } = VmExecutionControls.DefaultPleGap;
+
+    /// <summary>The PLE window <see cref="PleWindow"/> gives: null for the default, 0 for off, or its cycles; -1 when it is none of these.</summary>
+    private long? PleWindowCycles => PleWindow switch
+    {
+        "default" => null,
+        "off" => 0,
+        _ => long.TryParse(PleWindow, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n is >= 1 and <= MonitorParameters.MostPleCycles ? n : -1,
+    };
 
     /// <summary>The whole numbers of a comma list, or null when it is not given or not such a list.</summary>
     private static int[]? WholeNumbers(string? list)
@@ -270,6 +289,9 @@ public sealed record WorkloadScenario
         "vcpus" => Vcpus is null || WholeNumbers(Vcpus) is { } n && n.All(x => x is >= 1 and <= Runs.Consolidation.MostVcpus) ? null
             : $"vcpus must be a count or a comma list of counts, one per guest in order (the last for the rest), each 1 to {Runs.Consolidation.MostVcpus} (got '{Vcpus}')",
         "vcpu_pinning" => VcpuPinningProblem(),
+        "ple_window" => PleWindowCycles != -1 ? null
+            : $"ple_window must be default, off, or a window of 1 to {MonitorParameters.MostPleCycles} TSC cycles (got '{PleWindow}')",
+        "ple_gap" => PleGap is >= 1 and <= MonitorParameters.MostPleCycles ? null : $"ple_gap must be 1 to {MonitorParameters.MostPleCycles} TSC cycles (got {PleGap})",
         "container_shares" => ContainerShares is null || SharesList is { } shares && shares.All(w => w is >= ContainerConfiguration.LeastShares and <= ContainerConfiguration.MostShares) ? null
             : $"container_shares must be a weight or a comma list of weights, each {ContainerConfiguration.LeastShares} to {ContainerConfiguration.MostShares}, as cpu.shares takes (got '{ContainerShares}')",
         "guests" => Guests is >= 1 and <= Runs.Consolidation.MaxGuests ? null : $"guests must be 1 to {Runs.Consolidation.MaxGuests} (got {Guests})",
@@ -413,6 +435,14 @@ public sealed record WorkloadScenario
         {
             return $"{(Vcpus is not null ? "vcpus" : VcpuWeights is not null ? "vcpu_weights" : VcpuCaps is not null ? "vcpu_caps" : "vcpu_pinning")} places the virtual CPUs of the VT-x hypervisor's scheduler, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
+        if ((PleWindow != "default" || PleGap != VmExecutionControls.DefaultPleGap) && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        {
+            return $"{(PleWindow != "default" ? "ple_window" : "ple_gap")} sets the VT-x hypervisor's PAUSE-loop exiting, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
+        }
+        if (PleWindowCycles > 0 && !ResolveProfile().Features.PauseLoopExiting)
+        {
+            return $"ple_window: {Profile}'s CPU has no PAUSE-loop exiting (it came after the first Nehalems; of the profiles, {string.Join(", ", HardwareProfiles.All.Where(p => p.Features.PauseLoopExiting).Select(p => p.Name))} has it); leave ple_window default or off";
+        }
         (IWorkload workload, long size) = ResolveWorkload();
         IDataWorkload? data = workload as IDataWorkload ?? (workload as Sim.Workloads.Processes.LinuxProcess)?.Data;
         if (data is not null && data.DataBytes(size) >= ResolveMachine().MemoryBytes)
@@ -437,7 +467,8 @@ public sealed record WorkloadScenario
         return $"{Workload}-{Profile}-{architecture}";
     }
 
-    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites);
+    public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
+        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -577,6 +608,8 @@ public sealed record WorkloadScenario
         ["vcpu_weights"] = WholeNumbers(VcpuWeights) is { } vcpuWeights ? string.Join(",", vcpuWeights) : "none",
         ["vcpu_caps"] = WholeNumbers(VcpuCaps) is { } caps ? string.Join(",", caps) : "none",
         ["vcpu_pinning"] = WholeNumbers(VcpuPinning) is { } pins ? string.Join(",", pins) : "none",
+        ["ple_window"] = PleWindow, // as given: default means the profile's CPU decides
+        ["ple_gap"] = PleGap,
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",

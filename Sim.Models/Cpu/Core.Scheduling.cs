@@ -93,6 +93,7 @@ public sealed partial class Core
             // Never ran: contexts park only in root mode, inside a switch path.
             Charge(CycleCategory.VmTransition, (ulong)_vmx!.VmEntryCycles);
             Mmu.EnterGuest();
+            _pauseLoopFresh = true;
             if (_bootCr3 is { } cr3)
             {
                 Mmu.LoadCr3(cr3);

@@ -32,6 +32,11 @@ public sealed partial class Core
     private bool _waitingInterruptibly; // the pending operation is a SpinUntil round, which an interrupt may come before
     private readonly Dictionary<ulong, ulong> _heldSince = []; // lock word (physical) -> the cycle this core took it
 
+    /// <summary>The holders of the kernel spinlocks of this core's machine, shared by all its contexts (a core standing alone keeps its own).</summary>
+    public SpinLockHolders LockHolders { get; init; } = new();
+
+    private readonly Counter _spinCycles;
+    private readonly Counter _spinHolderPreempted;
     private readonly Counter _lockAcquisitions;
     private readonly Counter _lockContended;
     private readonly Histogram _lockWait;
@@ -51,27 +56,34 @@ public sealed partial class Core
             _lockAcquisitions.Increment();
             if ((value & 0xFFFF_FFFF) == ticket)
             {
-                Took(word, waited: 0);
+                Took(word, ticket, waited: 0);
                 return;
             }
             _lockContended.Increment();
+            LockHolders.Waits(word, ticket, this);
             _ticket = ticket;
             _spinSince = _localCycle;
         }
         else
         {
-            Charge(mode, (ulong)_timing.InstructionCycles[Instruction.Pause]);
-            _instructions.Increment();
+            if (PauseLoopExits(op))
+            {
+                return; // a PAUSE-loop exit: the spin goes on after the handler
+            }
+            ulong round = _localCycle;
+            Pause(mode);
             if (Access(op, mode, OpKind.Load) is not { } word)
             {
                 return;
             }
-            if ((Mmu.HostMemory.ReadUInt64(word) & 0xFFFF_FFFF) == ticket)
+            ulong head = Mmu.HostMemory.ReadUInt64(word) & 0xFFFF_FFFF;
+            if (head == ticket)
             {
                 _ticket = null;
-                Took(word, waited: _localCycle - _spinSince);
+                Took(word, ticket, waited: _localCycle - _spinSince);
                 return;
             }
+            CountSpin(word, head, _localCycle - round);
         }
         if (_sim.NextEventTime is null)
         {
@@ -92,6 +104,7 @@ public sealed partial class Core
             throw new InvalidOperationException($"Core {Path} releases the lock at 0x{op.Operand:X}, which it does not hold.");
         }
         Mmu.HostMemory.WriteUInt64(word, (value & ~0xFFFF_FFFFUL) | ((value + 1) & 0xFFFF_FFFF)); // the head serves the next ticket
+        LockHolders.Released(word);
         _lockHold.Record((long)(_localCycle - since));
     }
 
@@ -145,8 +158,11 @@ public sealed partial class Core
         {
             return;
         }
-        Charge(mode, (ulong)_timing.InstructionCycles[Instruction.Pause]);
-        _instructions.Increment();
+        if (PauseLoopExits(op))
+        {
+            return; // a PAUSE-loop exit: the wait goes on after the handler
+        }
+        Pause(mode);
         if (_sim.NextEventTime is null)
         {
             throw new InvalidOperationException($"Core {Path} waits for the word at 0x{op.Operand:X} to reach {op.Value} with nothing else left to run.");
@@ -155,9 +171,33 @@ public sealed partial class Core
         _waitingInterruptibly = true;
     }
 
-    private void Took(ulong word, ulong waited)
+    private void Took(ulong word, ulong ticket, ulong waited)
     {
         _heldSince[word] = _localCycle;
+        LockHolders.Took(word, ticket, this);
         _lockWait.Record((long)waited);
+    }
+
+    /// <summary>PAUSE: its delay, and its end, from which PAUSE-loop exiting measures the gap to the next.</summary>
+    private void Pause(CycleCategory mode)
+    {
+        Charge(mode, (ulong)_timing.InstructionCycles[Instruction.Pause]);
+        _instructions.Increment();
+        _pauseEnded = _localCycle;
+    }
+
+    /// <summary>
+    /// One round, <paramref name="cycles"/> long, of a spin for the lock at <paramref name="word"/>
+    /// that found its head at <paramref name="head"/>: spin time, and wasted spin time when the one
+    /// the lock waits for (its holder, or the waiter whose turn it is) is a virtual CPU kept from
+    /// its physical core (waiting for it, or parked by its cap): the lock cannot move on until it runs.
+    /// </summary>
+    private void CountSpin(ulong word, ulong head, ulong cycles)
+    {
+        _spinCycles.Add((long)cycles);
+        if (LockHolders.Awaited(word, head) is { } holder && (holder.IsDescheduled || holder.WaitsForCredit))
+        {
+            _spinHolderPreempted.Add((long)cycles);
+        }
     }
 }

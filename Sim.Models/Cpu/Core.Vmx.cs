@@ -29,6 +29,9 @@ public sealed partial class Core
     private bool _idleInRoot; // the hypervisor halted the core with host interrupts open
     private GuestException? _injectException; // what the current exit's handler injects on VMRESUME
     private readonly Queue<int> _postedInterrupts = new();
+    private ulong _pauseEnded;            // when the core's last PAUSE completed
+    private ulong _pauseLoopStart;        // when the PAUSE loop the guest is in began
+    private bool _pauseLoopFresh = true;  // the guest's next PAUSE at CPL 0 begins a loop (the first after a VM entry)
 
     /// <summary>The core's VMX operation: off (native), root (in a hypervisor's exit handler) or non-root (running a guest).</summary>
     public VmxMode VmxMode => _vmxMode;
@@ -69,7 +72,9 @@ public sealed partial class Core
     {
         if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.ExternalInterruptExiting)
         {
-            EnterRoot(new VmExit(ExitReason.ExternalInterrupt, Vector: _pendingInterrupts.Dequeue()), faulting: null);
+            Op? spin = _pending; // a guest spinning or waiting for a word exits between two rounds, and goes on after the handler
+            (_pending, _waitingInterruptibly) = (null, false);
+            EnterRoot(new VmExit(ExitReason.ExternalInterrupt, Vector: _pendingInterrupts.Dequeue()), faulting: spin);
             return true;
         }
         if (_vmxMode == VmxMode.Root)
@@ -85,6 +90,46 @@ public sealed partial class Core
             return false; // the guest's (or the native kernel's) IF holds it
         }
         DeliverInterrupt(_pendingInterrupts.Dequeue());
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a pending physical interrupt may end the spin the core is in: a guest's, when
+    /// external interrupts exit. The processor takes the exit between two instructions of the
+    /// spin loop whatever the guest's IF (SDM 3C 25.2), so the host's tick can preempt a virtual
+    /// CPU that spins for a lock (natively the spin holds interrupts off until it has the lock).
+    /// </summary>
+    private bool SpinExitsOnInterrupt => _ticket is not null && _pending is { Kind: OpKind.SpinLock } && _vmxMode == VmxMode.NonRoot && _monitor!.Controls.ExternalInterruptExiting;
+
+    /// <summary>
+    /// PAUSE-loop exiting (SDM 3C 25.1.3), checked before a PAUSE of the guest at CPL 0: a PAUSE
+    /// more than the PLE gap after the previous one, or the first after a VM entry, begins a loop;
+    /// one that comes more than the PLE window after its loop began exits (basic reason 40), and
+    /// <paramref name="retry"/> goes on after the handler. True when it exited.
+    /// </summary>
+    /// <remarks>
+    /// The gap is measured from the previous PAUSE's completion to this one's start (assumed: the
+    /// SDM does not say which edges; from start to start, Skylake's PAUSE of 140 cycles alone
+    /// would exceed KVM's and Xen's default gap of 128 and no loop would ever be seen). Times are
+    /// in core cycles, which the TSC counts on these profiles (the fields are in TSC units).
+    /// </remarks>
+    private bool PauseLoopExits(in Op retry)
+    {
+        if (_vmxMode != VmxMode.NonRoot || _cpl != 0 || _monitor!.Controls is not { PauseLoopExiting: true } controls)
+        {
+            return false;
+        }
+        if (_pauseLoopFresh || _localCycle - _pauseEnded > controls.PleGap)
+        {
+            (_pauseLoopStart, _pauseLoopFresh) = (_localCycle, false);
+            return false;
+        }
+        if (_localCycle - _pauseLoopStart <= controls.PleWindow)
+        {
+            return false;
+        }
+        _pending = null;
+        EnterRoot(new VmExit(ExitReason.Pause, Instruction.Pause), retry);
         return true;
     }
 
@@ -217,6 +262,7 @@ public sealed partial class Core
         Tracer?.Event(this, "VM entry (VMRESUME)", CycleCategory.VmTransition, start, _localCycle);
         _vmExitCycles!.Add(_exitReason, BusyCycles - _exitStartBusy);
         _vmxMode = VmxMode.NonRoot;
+        _pauseLoopFresh = true;
         Mmu.EnterGuest();
         PopFrame("VMRESUME");
         if (_injectException is { } e)
@@ -234,9 +280,9 @@ public sealed partial class Core
         {
             return;
         }
-        if (!InterruptsEnabled)
+        if (!InterruptsEnabled || _ticket is not null)
         {
-            _interruptWindowExiting = true;
+            _interruptWindowExiting = true; // a guest spinning for a lock takes no interrupt until it has it (see SpinLock)
             return;
         }
         // The injected event is delivered before the guest executes anything, including an

@@ -106,6 +106,9 @@ public sealed partial class Core : Event
         _lockContended = stats.Counter("lock_contended", "count", "spinlocks found held by another core, so spun on");
         _lockWait = stats.Histogram("lock_wait", "cycles", "cycles from asking for a spinlock to holding it");
         _lockHold = stats.Histogram("lock_hold", "cycles", "cycles a spinlock was held");
+        _spinCycles = stats.Counter("lock_spin_cycles", "cycles", "cycles spent spinning for a kernel spinlock another context held: PAUSE and the lock word's load, round after round");
+        _spinHolderPreempted = stats.Counter("lock_spin_preempted_cycles", "cycles",
+            "of the spin, cycles while the lock's holder, or the waiter whose turn it was, was a virtual CPU kept from its physical core (lock-holder preemption): wasted until that one runs again");
         _vmExits = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exits", "count", "VM exits by basic exit reason");
         _vmExitCycles = _vmx is null ? null : stats.VectorCounter<ExitReason>("vm_exit_cycles", "cycles",
             "cycles from each VM exit to its VM entry, by exit reason: transitions and handler, without the idle time of a blocked virtual CPU");
@@ -266,7 +269,7 @@ public sealed partial class Core : Event
         while (!_halted && (first || _localCycle < limit))
         {
             first = false;
-            if (_pendingInterrupts.Count > 0 && (_pending is null || _waitingInterruptibly) && InterruptArrives())
+            if (_pendingInterrupts.Count > 0 && (_pending is null || _waitingInterruptibly || SpinExitsOnInterrupt) && InterruptArrives())
             {
                 continue;
             }

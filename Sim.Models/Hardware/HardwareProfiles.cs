@@ -166,6 +166,7 @@ public static class HardwareProfiles
         Sources =
         [
             "IOMMU (VT-d) for SR-IOV device assignment: [DO10], Xeon 5500 platform with an SR-IOV NIC assigned to Xen guests",
+            "no PAUSE-loop exiting: the Xen and KVM patches that added it (Zhai, October 2009, after the X5570's release) say 'New NHM processors will support' it, so not the first Nehalems (our reading: no feature list of the X5570 in hand)",
             "clock 2.93 GHz: [SX11], description of the test machine",
             "L1I 32 KiB 4-way, L1D 32 KiB 8-way 4 cycles, L2 256 KiB 8-way 10 cycles, L3 8 MiB 16-way 35-40 cycles (38 taken): [OPT] cache parameters of Intel Core i7 (Nehalem)",
             "memory: about 65 ns load-to-use from local DRAM, after Molka et al., PACT 2009 (measured on Xeon X5570); the figure is recalled, not re-read in the paper: a parameter until checked; the L3 share is subtracted",
@@ -213,11 +214,12 @@ public static class HardwareProfiles
             RemoteDramExtraCycles: HardwareProfile.CyclesIn(131.1 - 81.4, 2_500_000_000),
             InterconnectBytesPerSecond: 51e9),
         Timing = CoreTiming.Uncalibrated(new Dictionary<Instruction, int> { [Instruction.Pause] = 140 }) with { StoreBufferEntries = 56, FillBuffers = 12 },
-        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true, PauseLoopExiting: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
         [
             "IOMMU (VT-d) with posted interrupts: assumed present on a Xeon Scalable platform (no source in hand)",
+            "PAUSE-loop exiting: on Intel's server parts after the first Nehalems (the 2009 Xen and KVM patches that support it: 'New NHM processors will support Pause-Loop Exiting'); assumed present on Skylake-SP (no feature list of the part in hand)",
             "L1D and L1I 32 KiB 8-way, 4 cycles; L2 1 MiB 16-way, 14 cycles; L3 1.375 MiB per core, 11-way, non-inclusive: [OPT] Skylake Server microarchitecture",
             "L3 latency 60 cycles and memory 90 ns load-to-use: assumed (no source in hand); parameters",
             NextLinePrefetchSource,

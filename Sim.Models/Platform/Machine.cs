@@ -20,6 +20,7 @@ public sealed class Machine : IPlatform
     private readonly Core[] _active;              // the context each physical core runs: its interrupts go there
     private readonly List<Core> _contexts = [];   // every context, physical cores' own first
     private readonly List<int> _physicalOf = [];  // the physical core of each context, in the same order
+    private readonly SpinLockHolders _lockHolders = new(); // the kernel spinlocks' holders, shared by every context
 
     public Machine(Simulator sim, HardwareProfile profile, MachineConfiguration configuration, Func<Machine, ICoreHost> hostFactory)
     {
@@ -49,7 +50,7 @@ public sealed class Machine : IPlatform
             int core = i % configuration.Cores;
             MemoryPath memoryPath = paths[core] ??= MemorySystem.AddCore(sim.Stats.Group(path));
             var mmu = new Mmu(thread, Memory, memoryPath, sim.Stats.Group(path));
-            _cores[i] = _active[i] = new Core(sim, path, thread, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum };
+            _cores[i] = _active[i] = new Core(sim, path, thread, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
             if (i >= configuration.Cores)
             {
                 _cores[i].ShareCoreWith(_cores[core]);
@@ -105,7 +106,7 @@ public sealed class Machine : IPlatform
         ArgumentOutOfRangeException.ThrowIfNegative(physical);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(physical, _cores.Length);
         Core core = _cores[physical];
-        var context = new Core(Sim, path, Profile, core.Mmu, core.Memory, Host) { SyncQuantumCycles = Quantum };
+        var context = new Core(Sim, path, Profile, core.Mmu, core.Memory, Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
         context.Deschedule();
         _contexts.Add(context);
         _physicalOf.Add(physical);

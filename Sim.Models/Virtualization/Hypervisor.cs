@@ -65,6 +65,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly bool _hosted;
     private readonly bool _assignedDevices;
     private readonly Sim.Engine.Statistics.Counter _wakes;
+    private readonly Sim.Engine.Statistics.Counter _yields;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
@@ -86,10 +87,18 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _parameters = parameters ?? MonitorParameters.Default;
         _parameters.Validate();
         VirtualizationFeatures features = machine.Profile.Features;
+        uint pleWindow = _parameters.PleWindowOn(features);
+        if (pleWindow > 0 && !features.PauseLoopExiting)
+        {
+            throw new InvalidOperationException($"{machine.Profile.Name} has no PAUSE-loop exiting: no PLE window can be set.");
+        }
         Controls = (mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging) with
         {
             VirtualInterruptDelivery = features.ApicVirtualization,
             ProcessPostedInterrupts = features.PostedInterrupts,
+            PauseLoopExiting = pleWindow > 0,
+            PleWindow = pleWindow > 0 ? pleWindow : VmExecutionControls.DefaultPleWindow,
+            PleGap = _parameters.PleGap,
             AssignedMmio = assignedDevices ? [new(PlatformDevices.AhciBase, Devices.AhciDisk.Size), new(PlatformDevices.NicBase, Devices.Nic8254x.Size)] : null,
         };
         if (assignedDevices && !features.Iommu)
@@ -101,6 +110,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
         _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
+        _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");
         _hosted = hosted;
         if (hosted)
         {
@@ -198,7 +208,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         ulong? read = null;
         bool skip = true;
-        bool blocks = false;
+        bool blocks = false, yields = false;
         GuestException? inject = null;
         HostRoundTrip? trip = null;
         switch (exit.Reason)
@@ -221,6 +231,13 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                     path.Run(HypervisorRoutine.VcpuBlock);
                     blocks = true;
                 }
+                break;
+            case ExitReason.Pause:
+                // Xen's vmx_vmexit_handler: vcpu_yield(), and the guest's RIP stays at its PAUSE,
+                // which runs again when the virtual CPU next runs: its spin goes on.
+                path.Run(HypervisorRoutine.PauseYield);
+                skip = false;
+                yields = true;
                 break;
             case ExitReason.IoInstruction:
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.PortIoDecode, ref trip);
@@ -276,6 +293,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 break;
         }
         IOpStream handler = blocks ? new StagedStream(path.ToStream(), () => BlockedOrSwitch(vcpu))
+            : yields ? new StagedStream(path.ToStream(), () => Yield(vcpu))
             : new StagedStream(path.ToStream(), Leave(vcpu, inject: vcpu.HasPendingInterrupt));
         return new VmExitResponse(handler, skip, read, inject, trip);
     }
@@ -290,6 +308,22 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _scheduler.Preempting(vcpu, vcpu.Core.LocalCycle) is { } next
             ? SwitchTo(vcpu, next, then: () => ResumeUnlessParked(vcpu, inject: vcpu.HasPendingInterrupt))
             : ResumeUnlessParked(vcpu, inject);
+
+    /// <summary>
+    /// A virtual CPU that yields after a PAUSE-loop exit: Xen credit's yield puts it behind the
+    /// other runnable entities of its core, even one of a lower priority (csched_vcpu_yield, and
+    /// __runq_insert's "put it behind one lower-priority runnable vcpu"), so the best of them
+    /// takes the core now; with none, it goes back to its guest, and spins on.
+    /// </summary>
+    private StagedStream.Stage Yield(VirtualCpu vcpu)
+    {
+        if (_scheduler.Next(vcpu) is not { } next)
+        {
+            return Leave(vcpu, vcpu.HasPendingInterrupt)();
+        }
+        _yields.Increment();
+        return SwitchTo(vcpu, next, then: () => ResumeUnlessParked(vcpu, inject: vcpu.HasPendingInterrupt));
+    }
 
     private StagedStream.Stage ResumeUnlessParked(VirtualCpu vcpu, bool inject) => vcpu.Parked ? WaitForCredit(vcpu) : Resume(vcpu, inject);
 

@@ -36,6 +36,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.VcpuBlock] = 800,
         [HypervisorRoutine.VcpuWake] = 800,
         [HypervisorRoutine.VcpuSchedule] = 1000,
+        [HypervisorRoutine.PauseYield] = 100,
         [HypervisorRoutine.PortIoDecode] = 100,
         [HypervisorRoutine.MmioDecode] = 1500,
         [HypervisorRoutine.ApicAccessDecode] = 100,

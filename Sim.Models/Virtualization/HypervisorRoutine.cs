@@ -90,6 +90,9 @@ public enum HypervisorRoutine
     /// <summary>Paravirtual: one page-table update of an mmu_update batch validated (the frame's type and owner checked) and written.</summary>
     PageTableValidation,
 
+    /// <summary>A PAUSE-loop exit: the virtual CPU yields (Xen's vmx_vmexit_handler calls vcpu_yield: its yield flag set and the scheduler's softirq raised).</summary>
+    PauseYield,
+
     /// <summary>The scheduler picks the next virtual CPU of the core and switches to it (the VMCS images moved are explicit).</summary>
     VcpuSchedule,
 }

@@ -11,11 +11,19 @@ namespace Sim.Models.Virtualization;
 /// <param name="LargeEptPages">The EPT maps guest memory with 2 MiB pages where it can (nested paging); 4 KiB pages otherwise.</param>
 /// <param name="VirtioBackendInKernel">A hosted monitor's virtio backend runs in its kernel part (as vhost does) rather than in its user-space process (as QEMU does).</param>
 /// <param name="UnshadowAfterWrites">Shadow paging's write-flood detection: a guest page-table page written this many times with no walk through it between stops being shadowed (KVM: 3); 0 never (VMware's 2006 monitors traced every write).</param>
+/// <param name="PleWindow">The VT-x hypervisor's PAUSE-loop exiting window in TSC cycles; null for the default (4096, KVM's and Xen's, where the CPU has PLE; none otherwise), 0 for none.</param>
+/// <param name="PleGap">The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
-    bool InlineEmulation = true, int UnshadowAfterWrites = 0)
+    bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap)
 {
     public static readonly MonitorParameters Default = new();
+
+    /// <summary>The longest PLE gap or window the model takes: a billion cycles, far beyond any slice (the VMCS fields are 32 bits).</summary>
+    public const uint MostPleCycles = 1_000_000_000;
+
+    /// <summary>The PLE window a hypervisor on a CPU with <paramref name="features"/> sets: the given one, or the default where the CPU has PLE; 0 for none.</summary>
+    public uint PleWindowOn(Hardware.VirtualizationFeatures features) => PleWindow ?? (features.PauseLoopExiting ? VmExecutionControls.DefaultPleWindow : 0);
 
     public void Validate()
     {
@@ -26,6 +34,10 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         if (UnshadowAfterWrites is < 0 or > 1000)
         {
             throw new ArgumentOutOfRangeException(nameof(UnshadowAfterWrites), UnshadowAfterWrites, "Unshadowing takes 0 (never) to 1000 writes.");
+        }
+        if (PleGap is < 1 or > MostPleCycles || PleWindow > MostPleCycles)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PleGap), $"The PLE gap is 1 to {MostPleCycles} cycles and the window 0 (none) to {MostPleCycles} (got {PleGap} and {PleWindow}).");
         }
         if (TranslationCacheKiB is < 1 or > (1 << 20))
         {

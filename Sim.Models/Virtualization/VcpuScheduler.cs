@@ -66,7 +66,7 @@ internal sealed class VcpuScheduler
         _ticking = new bool[machine.Cores.Count];
         _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
-        _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, or a woken one boosted)");
+        _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, a woken one boosted, or it yielded)");
     }
 
     /// <summary>
@@ -112,7 +112,7 @@ internal sealed class VcpuScheduler
         throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
     }
 
-    /// <summary>The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or powered off): the runnable one of the highest priority (boosted, then UNDER, then OVER), the next in turn among equals; null if none.</summary>
+    /// <summary>The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or powered off) or yields it: the runnable one of the highest priority (boosted, then UNDER, then OVER), the next in turn among equals; null if none.</summary>
     public SchedulingEntity? Next(SchedulingEntity current)
     {
         Account(current.Physical, current.Core.LocalCycle);

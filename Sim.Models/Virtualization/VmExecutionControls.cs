@@ -18,7 +18,10 @@ namespace Sim.Models.Virtualization;
 /// <param name="MsrExiting">RDMSR and WRMSR exit (no MSR bitmaps, or bitmaps that cover the MSRs used).</param>
 /// <param name="DescriptorTableExiting">LGDT, LIDT, LLDT, LTR, SGDT, SIDT, SLDT, STR exit.</param>
 /// <param name="WbinvdExiting">WBINVD exits.</param>
-/// <param name="PauseExiting">PAUSE exits (off: a spinning guest spins; PAUSE-loop exiting is not modelled yet).</param>
+/// <param name="PauseExiting">Every PAUSE exits (no hypervisor here sets it: a spin would exit at each round).</param>
+/// <param name="PauseLoopExiting">PAUSE-loop exiting (SDM 3C 25.1.3): a guest's PAUSE at CPL 0 exits once its loop of PAUSEs, each within <paramref name="PleGap"/> of the last, has run longer than <paramref name="PleWindow"/>.</param>
+/// <param name="PleGap">PLE_Gap, in TSC cycles: KVM's and Xen's default 128 (KVM_DEFAULT_PLE_GAP; xen/arch/x86/hvm/vmx/vmcs.c, ple_gap).</param>
+/// <param name="PleWindow">PLE_Window, in TSC cycles: KVM's and Xen's default 4096 (KVM_VMX_DEFAULT_PLE_WINDOW, "most spinlocks are held for less than 2^12 cycles"; Xen's ple_window).</param>
 /// <param name="MmioExiting">Device registers are not mapped in the guest (EPT violation on access): every MMIO access exits.</param>
 /// <param name="ExternalInterruptExiting">External interrupts exit (set by every hypervisor here).</param>
 /// <param name="VirtualInterruptDelivery">APIC-register virtualization and virtual-interrupt delivery (APICv): the guest's accesses to its local APIC (EOI, TPR, reads) are done on the virtual-APIC page without an exit, except a write to the ICR's low half, which sends an IPI: that takes an APIC-write exit (SDM Vol. 3C, 29.4.3.2; a self-IPI would not, and the model's kernels send none). Model: every other local-APIC access, not only EOI and TPR writes.</param>
@@ -39,6 +42,9 @@ public sealed record VmExecutionControls(
     bool DescriptorTableExiting = false,
     bool WbinvdExiting = true,
     bool PauseExiting = false,
+    bool PauseLoopExiting = false,
+    uint PleGap = VmExecutionControls.DefaultPleGap,
+    uint PleWindow = VmExecutionControls.DefaultPleWindow,
     bool MmioExiting = true,
     bool ExternalInterruptExiting = true,
     bool VirtualizeApicAccesses = false,
@@ -48,6 +54,12 @@ public sealed record VmExecutionControls(
     IReadOnlyList<MmioRange>? AssignedMmio = null,
     uint ExceptionBitmap = 0)
 {
+    /// <summary>KVM's and Xen's default PLE gap, 128 TSC cycles.</summary>
+    public const uint DefaultPleGap = 128;
+
+    /// <summary>KVM's and Xen's default PLE window, 4096 TSC cycles.</summary>
+    public const uint DefaultPleWindow = 4096;
+
     /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the TPR shadow and the APIC-access page (both came before EPT).</summary>
     public static readonly VmExecutionControls NestedPaging = new(VirtualizeApicAccesses: true);
 
@@ -117,6 +129,7 @@ public sealed record VmExecutionControls(
         yield return $"descriptor-table exiting: {DescriptorTableExiting}";
         yield return $"WBINVD exiting: {WbinvdExiting}";
         yield return $"PAUSE exiting: {PauseExiting}";
+        yield return PauseLoopExiting ? $"PAUSE-loop exiting: True (gap {PleGap}, window {PleWindow} TSC cycles)" : "PAUSE-loop exiting: False";
         yield return $"MMIO exiting (device pages unmapped): {MmioExiting}";
         yield return $"external-interrupt exiting: {ExternalInterruptExiting}";
         yield return $"virtualize APIC accesses: {VirtualizeApicAccesses}";
