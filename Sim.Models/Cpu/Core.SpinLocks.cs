@@ -1,4 +1,5 @@
 using Sim.Engine.Statistics;
+using Sim.Models.Virtualization;
 
 namespace Sim.Models.Cpu;
 
@@ -16,6 +17,16 @@ namespace Sim.Models.Cpu;
 /// Each reaches memory as the plain access it makes (<see cref="Access(in Op, CycleCategory, OpKind)"/>),
 /// and is retried whole when that access faults or exits.
 /// </summary>
+/// <para>
+/// Paravirtual spinlocks (<see cref="PvSpinThreshold"/>), as KVM's guests take ticket locks with
+/// CONFIG_PARAVIRT_SPINLOCKS (Linux 3.12 to 4.1: arch/x86/include/asm/spinlock.h,
+/// __ticket_lock_spinning and __ticket_unlock_kick; arch/x86/kernel/kvm.c, kvm_lock_spinning and
+/// kvm_unlock_kick): a waiter that has spun SPIN_THRESHOLD rounds records the lock and its ticket
+/// in its CPU's klock_waiting, looks at the lock once more, and halts (HLT, an exit that blocks
+/// its virtual CPU). The unlock that serves a halted waiter's ticket finds it among the waiting
+/// CPUs and kicks it with the KVM_HC_KICK_CPU hypercall (VMCALL), which unhalts it; it then
+/// spins on, and finds the lock its own.
+/// </para>
 /// <remarks>
 /// Model: the spinning core takes no interrupts until it has the lock (as spin_lock_irqsave
 /// would; a plain spin_lock spins with interrupts on). The word's contents are kept at its
@@ -27,6 +38,30 @@ public sealed partial class Core
 {
     private const ulong TicketHalf = 1UL << 32;
 
+    /// <summary>Linux's SPIN_THRESHOLD, 1 &lt;&lt; 15 rounds (arch/x86/include/asm/spinlock.h): how long a paravirtual waiter spins before it halts.</summary>
+    public const int LinuxSpinThreshold = 1 << 15;
+
+    /// <summary>
+    /// kvm_lock_spinning's work before the halt (the per-CPU klock_waiting written, the CPU set in
+    /// waiting_cpus, interrupts saved), and kvm_unlock_kick's search of the waiting CPUs for the
+    /// one whose ticket is now served: instructions each, assumed (a few dozen in the source).
+    /// </summary>
+    private const int PvWaitInstructions = 30, PvKickSearchInstructions = 20;
+
+    /// <summary>KVM_HC_KICK_CPU (include/uapi/linux/kvm_para.h): the hypercall that unhalts a virtual CPU halted for a lock.</summary>
+    public const ulong KickCpuHypercall = 5;
+
+    /// <summary>
+    /// In a guest under VT-x whose kernel uses paravirtual spinlocks: the rounds a waiter spins
+    /// before it halts until the unlocker kicks it (<see cref="LinuxSpinThreshold"/>); 0 (the
+    /// default) for plain ticket locks, which spin until they have the lock.
+    /// </summary>
+    public int PvSpinThreshold { get; set; }
+
+    private int _spinRounds;      // rounds of the current spin since it began or last woke from a PV halt
+    private bool _pvHalted;       // the current spin halted for its lock and has not spun since
+    private ulong _spinWord;      // the physical address of the lock word the current spin waits on
+
     private ulong? _ticket;       // the ticket this core waits with, while it spins
     private ulong _spinSince;     // the cycle its spin began
     private bool _waitingInterruptibly; // the pending operation is a SpinUntil round, which an interrupt may come before
@@ -35,6 +70,8 @@ public sealed partial class Core
     /// <summary>The holders of the kernel spinlocks of this core's machine, shared by all its contexts (a core standing alone keeps its own).</summary>
     public SpinLockHolders LockHolders { get; init; } = new();
 
+    private readonly Counter _pvHalts;
+    private readonly Counter _pvKicks;
     private readonly Counter _spinCycles;
     private readonly Counter _spinHolderPreempted;
     private readonly Counter _lockAcquisitions;
@@ -61,7 +98,7 @@ public sealed partial class Core
             }
             _lockContended.Increment();
             LockHolders.Waits(word, ticket, this);
-            _ticket = ticket;
+            (_ticket, _spinWord, _spinRounds) = (ticket, word, 0);
             _spinSince = _localCycle;
         }
         else
@@ -71,6 +108,11 @@ public sealed partial class Core
                 return; // a PAUSE-loop exit: the spin goes on after the handler
             }
             ulong round = _localCycle;
+            if (_pvHalted)
+            {
+                _pvHalted = false;
+                LockHolders.Woke(_spinWord, ticket); // kvm_lock_spinning's end: off the waiting CPUs
+            }
             Pause(mode);
             if (Access(op, mode, OpKind.Load) is not { } word)
             {
@@ -84,6 +126,11 @@ public sealed partial class Core
                 return;
             }
             CountSpin(word, head, _localCycle - round);
+            if (PvSpinThreshold > 0 && _vmxMode == VmxMode.NonRoot && ++_spinRounds >= PvSpinThreshold)
+            {
+                PvHalt(op, word, ticket, mode);
+                return;
+            }
         }
         if (_sim.NextEventTime is null)
         {
@@ -103,9 +150,19 @@ public sealed partial class Core
         {
             throw new InvalidOperationException($"Core {Path} releases the lock at 0x{op.Operand:X}, which it does not hold.");
         }
-        Mmu.HostMemory.WriteUInt64(word, (value & ~0xFFFF_FFFFUL) | ((value + 1) & 0xFFFF_FFFF)); // the head serves the next ticket
+        ulong next = (value + 1) & 0xFFFF_FFFF;
+        Mmu.HostMemory.WriteUInt64(word, (value & ~0xFFFF_FFFFUL) | next); // the head serves the next ticket
         LockHolders.Released(word);
         _lockHold.Record((long)(_localCycle - since));
+        if (LockHolders.HaltedWith(word, next) is { } waiter && _vmxMode == VmxMode.NonRoot)
+        {
+            // __ticket_unlock_kick: the next ticket's waiter is halted; kvm_unlock_kick finds it
+            // among the waiting CPUs and kicks it by hypercall.
+            Block(mode, PvKickSearchInstructions, _timing.AluMilliCycles);
+            _instructions.Increment(); // the VMCALL
+            _pvKicks.Increment();
+            EnterRoot(new VmExit(ExitReason.Vmcall, Instruction.Vmcall, KickCpuHypercall, Target: waiter), faulting: null);
+        }
     }
 
     /// <summary>A locked add to a word in memory (LOCK XADD), its contents changed when it executes; the stream that issued it is told the value the word held before.</summary>
@@ -176,6 +233,35 @@ public sealed partial class Core
         _heldSince[word] = _localCycle;
         LockHolders.Took(word, ticket, this);
         _lockWait.Record((long)waited);
+    }
+
+    /// <summary>
+    /// kvm_lock_spinning: the waiter records its lock and ticket where the unlocker will look, looks
+    /// at the lock once more (taking it if it is now its turn), and otherwise halts; the HLT exits
+    /// and the hypervisor blocks the virtual CPU until a kick (or an interrupt) unhalts it, after
+    /// which the spin goes on from a fresh count.
+    /// </summary>
+    private void PvHalt(in Op op, ulong word, ulong ticket, CycleCategory mode)
+    {
+        _spinRounds = 0;
+        Block(mode, PvWaitInstructions, _timing.AluMilliCycles);
+        LockHolders.Halts(word, ticket);
+        if (Access(op, mode, OpKind.Load) is null)
+        {
+            LockHolders.Woke(word, ticket);
+            return; // exited: the spin goes on after the handler
+        }
+        if ((Mmu.HostMemory.ReadUInt64(word) & 0xFFFF_FFFF) == ticket)
+        {
+            LockHolders.Woke(word, ticket);
+            _ticket = null;
+            Took(word, ticket, waited: _localCycle - _spinSince);
+            return;
+        }
+        _pvHalted = true;
+        _pvHalts.Increment();
+        _instructions.Increment(); // the HLT
+        EnterRoot(new VmExit(ExitReason.Hlt, Instruction.Hlt), faulting: op, after: op);
     }
 
     /// <summary>PAUSE: its delay, and its end, from which PAUSE-loop exiting measures the gap to the next.</summary>

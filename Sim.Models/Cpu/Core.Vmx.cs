@@ -196,7 +196,10 @@ public sealed partial class Core
     }
 
     /// <summary>A VM exit: the exit latency, root mode, and the hypervisor's handler on top of the guest.</summary>
-    private void EnterRoot(VmExit exit, Op? faulting)
+    /// <param name="exit">The exit as the VMCS reports it.</param>
+    /// <param name="faulting">The operation to run again after the handler when it does not skip the exiting instruction.</param>
+    /// <param name="after">The operation to go on with after the handler when it skips the instruction: the spin an instruction of the guest's spin loop (its PV halt) left.</param>
+    private void EnterRoot(VmExit exit, Op? faulting, Op? after = null)
     {
         DrainStores();
         _vmExits!.Increment(exit.Reason);
@@ -213,7 +216,7 @@ public sealed partial class Core
         {
             LastReadValue = value; // the emulated IN or MMIO read's result, written to the guest's register
         }
-        PushFrame(new Frame(response.Handler, 0, response.SkipInstruction ? null : faulting, VmHandler: true));
+        PushFrame(new Frame(response.Handler, 0, response.SkipInstruction ? after : faulting, VmHandler: true));
         if (response.ThroughHost is { } trip)
         {
             PushHostRoundTrip(trip);

@@ -106,6 +106,8 @@ public sealed partial class Core : Event
         _lockContended = stats.Counter("lock_contended", "count", "spinlocks found held by another core, so spun on");
         _lockWait = stats.Histogram("lock_wait", "cycles", "cycles from asking for a spinlock to holding it");
         _lockHold = stats.Histogram("lock_hold", "cycles", "cycles a spinlock was held");
+        _pvHalts = stats.Counter("pv_lock_halts", "count", "paravirtual spinlock waits that halted after spinning SPIN_THRESHOLD rounds (kvm_lock_spinning)");
+        _pvKicks = stats.Counter("pv_lock_kicks", "count", "unlocks that kicked a halted waiter whose ticket they served (kvm_unlock_kick, KVM_HC_KICK_CPU)");
         _spinCycles = stats.Counter("lock_spin_cycles", "cycles", "cycles spent spinning for a kernel spinlock another context held: PAUSE and the lock word's load, round after round");
         _spinHolderPreempted = stats.Counter("lock_spin_preempted_cycles", "cycles",
             "of the spin, cycles while the lock's holder, or the waiter whose turn it was, was a virtual CPU kept from its physical core (lock-holder preemption): wasted until that one runs again");

@@ -14,6 +14,7 @@ public sealed class SpinLockHolders
 {
     private readonly Dictionary<ulong, Core> _holders = [];
     private readonly Dictionary<(ulong Word, ulong Ticket), Core> _waiters = [];
+    private readonly HashSet<(ulong Word, ulong Ticket)> _halted = []; // paravirtual waiters halted until kicked (kvm_lock_spinning's waiting_cpus)
 
     /// <summary>The context the lock at <paramref name="word"/> waits for when its head serves <paramref name="head"/>: its holder, or the waiter with that ticket; null when neither.</summary>
     public Core? Awaited(ulong word, ulong head) => _holders.GetValueOrDefault(word) ?? _waiters.GetValueOrDefault((word, head));
@@ -23,8 +24,16 @@ public sealed class SpinLockHolders
     internal void Took(ulong word, ulong ticket, Core holder)
     {
         _waiters.Remove((word, ticket));
+        _halted.Remove((word, ticket));
         _holders[word] = holder;
     }
 
     internal void Released(ulong word) => _holders.Remove(word);
+
+    /// <summary>The paravirtual waiter halted with <paramref name="ticket"/> on the lock at <paramref name="word"/>, or null.</summary>
+    internal Core? HaltedWith(ulong word, ulong ticket) => _halted.Contains((word, ticket)) ? _waiters.GetValueOrDefault((word, ticket)) : null;
+
+    internal void Halts(ulong word, ulong ticket) => _halted.Add((word, ticket));
+
+    internal void Woke(ulong word, ulong ticket) => _halted.Remove((word, ticket));
 }

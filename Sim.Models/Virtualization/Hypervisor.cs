@@ -185,6 +185,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 ? core.Mmu.AttachGuest(vpid, _machine.Memory, ept: null, shadow.ShadowRootOf)
                 : core.Mmu.AttachGuest(vpid, vm.Memory, vm.Ept);
             core.EnterGuest(this, guestKernel, vcpu.Translation);
+            core.PvSpinThreshold = _parameters.PvSpinlocks ? Core.LinuxSpinThreshold : 0; // the guest kernel found KVM_FEATURE_PV_UNHALT and patched its lock ops
         }
         if (!any)
         {
@@ -222,7 +223,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 break;
             case ExitReason.Hlt:
                 AdvanceGuest(path);
-                if (!vcpu.HasPendingInterrupt)
+                if (vcpu.Unhalted)
+                {
+                    vcpu.Unhalted = false; // kicked before it halted: the HLT ends at once (kvm_vcpu_has_events sees pv_unhalted)
+                }
+                else if (!vcpu.HasPendingInterrupt)
                 {
                     // Block: the core goes to another runnable virtual CPU, or idles until a
                     // virtual interrupt's kick wakes it (the host's handler takes it, through
@@ -231,6 +236,13 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                     path.Run(HypervisorRoutine.VcpuBlock);
                     blocks = true;
                 }
+                break;
+            case ExitReason.Vmcall when exit.Operand == Core.KickCpuHypercall && exit.Target is { } target:
+                // kvm_emulate_hypercall, KVM_HC_KICK_CPU: kvm_pv_kick_cpu_op finds the virtual CPU
+                // by its APIC ID, sets pv_unhalted and kicks it.
+                path.Run(HypervisorRoutine.PvKick);
+                Unhalt(_services.VcpuOf(target));
+                AdvanceGuest(path);
                 break;
             case ExitReason.Pause:
                 // Xen's vmx_vmexit_handler: vcpu_yield(), and the guest's RIP stays at its PAUSE,
@@ -362,10 +374,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     private StagedStream.Stage BlockedOrSwitch(VirtualCpu vcpu)
     {
-        if (vcpu.HasPendingInterrupt)
+        if (vcpu.HasPendingInterrupt || vcpu.Unhalted)
         {
             vcpu.State = VcpuState.Runnable;
-            StagedStream.Stage resume = ResumeUnlessParked(vcpu, inject: true);
+            vcpu.Unhalted = false;
+            StagedStream.Stage resume = ResumeUnlessParked(vcpu, inject: vcpu.HasPendingInterrupt);
             return new StagedStream.Stage(_services.NewPath().Run(HypervisorRoutine.VcpuWake).ToStream(), () => resume);
         }
         if (_scheduler.Next(vcpu) is { } next)
@@ -522,21 +535,9 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     private void OnVirtualInterrupt(VirtualCpu vcpu, int vector)
     {
-        bool running = _scheduler.IsRunning(vcpu);
-        if (vcpu.State == VcpuState.Blocked)
-        {
-            _wakes.Increment();
-            vcpu.State = VcpuState.Runnable;
-            vcpu.Boosted = !running && !vcpu.Parked; // csched_vcpu_wake boosts no parked virtual CPU
-            vcpu.Core.Unblock();
-        }
         Core core = vcpu.Core;
-        if (!running)
+        if (!WakeIfBlocked(vcpu))
         {
-            if (vcpu.Boosted)
-            {
-                _services.Kick(vcpu, KickVector);
-            }
             return;
         }
         if (Controls.ProcessPostedInterrupts && core.VmxMode == VmxMode.NonRoot && !core.Halted)
@@ -549,6 +550,47 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _services.Kick(vcpu, KickVector);
         }
+    }
+
+    /// <summary>
+    /// A virtual CPU halted for a spinlock is kicked (KVM_HC_KICK_CPU): its HLT ends without an
+    /// interrupt. Blocked, it wakes as a virtual interrupt would wake it, and its core is kicked
+    /// if it idles in root mode for it; not yet halted, its HLT will end at once.
+    /// </summary>
+    private void Unhalt(VirtualCpu vcpu)
+    {
+        vcpu.Unhalted = true;
+        if (vcpu.State == VcpuState.Blocked && WakeIfBlocked(vcpu) && vcpu.Core.Halted)
+        {
+            _services.Kick(vcpu, KickVector);
+        }
+    }
+
+    /// <summary>
+    /// Wakes <paramref name="vcpu"/> if it is blocked: runnable again, boosted if another runs on
+    /// its core (csched_vcpu_wake; no boost for a parked one), whose core is then kicked so that
+    /// the scheduler hands it over. Returns whether it is the one its core runs (if not, nothing
+    /// more is to be done).
+    /// </summary>
+    private bool WakeIfBlocked(VirtualCpu vcpu)
+    {
+        bool running = _scheduler.IsRunning(vcpu);
+        if (vcpu.State == VcpuState.Blocked)
+        {
+            _wakes.Increment();
+            vcpu.State = VcpuState.Runnable;
+            vcpu.Boosted = !running && !vcpu.Parked; // csched_vcpu_wake boosts no parked virtual CPU
+            vcpu.Core.Unblock();
+        }
+        if (running)
+        {
+            return true;
+        }
+        if (vcpu.Boosted)
+        {
+            _services.Kick(vcpu, KickVector);
+        }
+        return false;
     }
 
     /// <summary>The exit's instruction is done: the guest's RIP moves past it (its length was among the fields read).</summary>

@@ -37,6 +37,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.VcpuWake] = 800,
         [HypervisorRoutine.VcpuSchedule] = 1000,
         [HypervisorRoutine.PauseYield] = 100,
+        [HypervisorRoutine.PvKick] = 300,
         [HypervisorRoutine.PortIoDecode] = 100,
         [HypervisorRoutine.MmioDecode] = 1500,
         [HypervisorRoutine.ApicAccessDecode] = 100,

@@ -93,6 +93,9 @@ public enum HypervisorRoutine
     /// <summary>A PAUSE-loop exit: the virtual CPU yields (Xen's vmx_vmexit_handler calls vcpu_yield: its yield flag set and the scheduler's softirq raised).</summary>
     PauseYield,
 
+    /// <summary>KVM_HC_KICK_CPU: the virtual CPU found by its APIC ID, marked unhalted and kicked (KVM's kvm_pv_kick_cpu_op).</summary>
+    PvKick,
+
     /// <summary>The scheduler picks the next virtual CPU of the core and switches to it (the VMCS images moved are explicit).</summary>
     VcpuSchedule,
 }

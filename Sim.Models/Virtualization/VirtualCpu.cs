@@ -49,4 +49,7 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
     public SortedSet<int> Pending { get; } = [];
 
     public bool HasPendingInterrupt => Pending.Count > 0;
+
+    /// <summary>Kicked by a KVM_HC_KICK_CPU hypercall (KVM's pv_unhalted): its next HLT, or the one it is blocked in, ends without an interrupt.</summary>
+    public bool Unhalted { get; set; }
 }

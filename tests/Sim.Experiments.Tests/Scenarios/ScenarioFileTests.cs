@@ -70,6 +70,8 @@ public class ScenarioFileTests
     [InlineData("preset: type1\nprofile: nehalem-x5570\nple_window: 4096\n", "bad.yaml: ple_window: nehalem-x5570's CPU has no PAUSE-loop exiting (it came after the first Nehalems; of the profiles, skylake-sp has it); leave ple_window default or off")]
     [InlineData("preset: type1\nprofile: skylake-sp\nple_window: soon\n", "bad.yaml, line 3: ple_window: ple_window must be default, off, or a window of 1 to 1000000000 TSC cycles (got 'soon')")]
     [InlineData("preset: type1\nprofile: skylake-sp\nple_gap: 0\n", "bad.yaml, line 3: ple_gap: ple_gap must be 1 to 1000000000 TSC cycles (got 0)")]
+    [InlineData("preset: paravirt\npv_spinlocks: true\n", "bad.yaml: pv_spinlocks are KVM's paravirtual spinlocks, whose kick is a hypercall of the VT-x hypervisor, and preset 'paravirt'")]
+    [InlineData("preset: type1\npv_spinlocks: maybe\n", "bad.yaml, line 2: pv_spinlocks: 'maybe' is not true or false")]
     [InlineData("preset: oslevel\nprofile: skylake-sp\nple_window: off\n", "bad.yaml: ple_window sets the VT-x hypervisor's PAUSE-loop exiting, and preset 'oslevel'")]
     [InlineData("workload: compute\nprofile: nehalem-x5570\npreset: type1\nvcpus: 2\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / nested / emulated / bare-metal): compute runs on the minimal test kernel, which uses one CPU")]
     [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nhost_cores: 2\nvcpus: 4\nvcpu_pinning: 1\n", "bad.yaml, line 6: vcpu_pinning: vcpu_pinning gives a virtual machine's 4 virtual CPUs CPUs of their own from the pinned one on, and the host has 2")]
