@@ -395,6 +395,18 @@ public static class WorkloadRun
         /// <summary>Has <paramref name="tracer"/> watch the first guest's core (its context) through the run.</summary>
         public void Attach(ICoreTracer tracer) => _guests[0].Core.Tracer = tracer;
 
+        /// <summary>The first guest's CPUs: the contexts of its virtual CPUs (or the cores of a native or container SMP kernel), or its one core.</summary>
+        public IReadOnlyList<Core> FirstGuestCpus => _guests[0].SmpCores is { Count: > 0 } cpus ? cpus : [_guests[0].Core];
+
+        /// <summary>Has <paramref name="tracer"/> watch every one of <see cref="FirstGuestCpus"/> through the run (a <see cref="VcpuTimeline"/>).</summary>
+        public void AttachToFirstGuestCpus(ICoreTracer tracer)
+        {
+            foreach (Core cpu in FirstGuestCpus)
+            {
+                cpu.Tracer = tracer;
+            }
+        }
+
         /// <summary>
         /// Runs until every workload has ended, or until <paramref name="timeLimit"/> of simulated
         /// time; <paramref name="progress"/>, if given, hears the simulated time and the events so far

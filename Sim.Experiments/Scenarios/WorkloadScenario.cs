@@ -576,6 +576,13 @@ public sealed record WorkloadScenario
             TimeLimitMs is { } ms ? Engine.Time.Tick.FromMilliseconds((ulong)ms) : null, progress);
     }
 
+    /// <summary>The scenario's machine built and its workloads loaded, not yet run (to watch it with a tracer, then <see cref="Runs.WorkloadRun.PreparedRun.Execute"/>).</summary>
+    public Runs.WorkloadRun.PreparedRun Prepare(ulong seed)
+    {
+        (IWorkload workload, long size) = ResolveWorkload();
+        return Runs.WorkloadRun.Prepare(ResolveProfile(), workload, size, seed, ResolveMachine(), ResolveAxes(), ResolveMonitorParameters(), ResolveContainers(), ResolveConsolidation());
+    }
+
     public HardwareProfile ResolveProfile() => HardwareProfiles.Get(Profile);
 
     public MachineConfiguration ResolveMachine() => MachineConfiguration.Default with

@@ -261,7 +261,7 @@ public sealed partial class Core
         _pvHalted = true;
         _pvHalts.Increment();
         _instructions.Increment(); // the HLT
-        EnterRoot(new VmExit(ExitReason.Hlt, Instruction.Hlt), faulting: op, after: op);
+        EnterRoot(new VmExit(ExitReason.Hlt, Instruction.Hlt, Value: VmExit.InterruptsBlocked), faulting: op, after: op); // halted as it spins: with interrupts off
     }
 
     /// <summary>PAUSE: its delay, and its end, from which PAUSE-loop exiting measures the gap to the next.</summary>

@@ -177,13 +177,13 @@ public sealed partial class Core
     /// <summary>
     /// HLT: halts unless an interrupt is already pending. In root mode it is the hypervisor blocking
     /// a virtual CPU: it does not halt when the monitor already has a virtual interrupt for the
-    /// guest, and it opens the host's interrupts, so the one that wakes it reaches the hypervisor.
+    /// guest or a kick that unhalts it (one may come while the handler runs), and it opens the host's interrupts, so the one that wakes it reaches the hypervisor.
     /// </summary>
     private void HaltUnlessInterruptPending()
     {
         if (_vmxMode == VmxMode.Root)
         {
-            if (_monitor!.HasPendingInterrupt(this))
+            if (_monitor!.HasWakeEvent(this))
             {
                 return;
             }

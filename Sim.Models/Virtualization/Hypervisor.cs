@@ -196,6 +196,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <summary>Whether the virtual CPU of <paramref name="core"/> has a virtual interrupt to take; one parked by its cap takes none until it may run (its core halts all the same).</summary>
     public bool HasPendingInterrupt(Core core) => _services.VcpuOf(core) is { Parked: false, HasPendingInterrupt: true };
 
+    public bool HasWakeEvent(Core core) => _services.VcpuOf(core) is { Parked: false, HasWakeEvent: true };
+
     public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt(_services.VcpuOf(core));
 
     public VmExitResponse OnVmExit(Core core, VmExit exit)
@@ -223,11 +225,16 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 break;
             case ExitReason.Hlt:
                 AdvanceGuest(path);
-                if (vcpu.Unhalted)
+                vcpu.HaltedWithInterruptsOff = exit.Value == VmExit.InterruptsBlocked;
+                if (vcpu.State == VcpuState.PoweredOff)
+                {
+                    blocks = true; // its guest shut down while it ran: it stays off (BlockedOrSwitch)
+                }
+                else if (vcpu.Unhalted)
                 {
                     vcpu.Unhalted = false; // kicked before it halted: the HLT ends at once (kvm_vcpu_has_events sees pv_unhalted)
                 }
-                else if (!vcpu.HasPendingInterrupt)
+                else if (!vcpu.HasWakeEvent)
                 {
                     // Block: the core goes to another runnable virtual CPU, or idles until a
                     // virtual interrupt's kick wakes it (the host's handler takes it, through
@@ -369,12 +376,18 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 
     /// <summary>
     /// A blocked virtual CPU (HLT with nothing to inject): woken by a virtual interrupt, it is
-    /// scheduled back and the interrupt injected; otherwise the core goes to another runnable
-    /// virtual CPU, or halts until a kick (or the scheduler's tick) wakes it, and looks again.
+    /// scheduled back and the interrupt injected (by a PV spinlock's kick, scheduled back with
+    /// nothing to inject); otherwise the core goes to another runnable virtual CPU, or halts until
+    /// a kick (or the scheduler's tick) wakes it, and looks again. One whose guest has shut down
+    /// meanwhile stays off.
     /// </summary>
     private StagedStream.Stage BlockedOrSwitch(VirtualCpu vcpu)
     {
-        if (vcpu.HasPendingInterrupt || vcpu.Unhalted)
+        if (vcpu.State == VcpuState.PoweredOff)
+        {
+            return PoweredOffSwitch(vcpu); // its guest shut down while it was blocked: nothing wakes it again
+        }
+        if (vcpu.HasWakeEvent)
         {
             vcpu.State = VcpuState.Runnable;
             vcpu.Unhalted = false;
@@ -536,6 +549,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private void OnVirtualInterrupt(VirtualCpu vcpu, int vector)
     {
         Core core = vcpu.Core;
+        if (vcpu.State == VcpuState.Blocked && vcpu.HaltedWithInterruptsOff)
+        {
+            return; // pending until it can take it: halted with its interrupts off, only a kick wakes it
+        }
         if (!WakeIfBlocked(vcpu))
         {
             return;
@@ -559,6 +576,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     private void Unhalt(VirtualCpu vcpu)
     {
+        if (vcpu.State == VcpuState.PoweredOff)
+        {
+            return;
+        }
         vcpu.Unhalted = true;
         if (vcpu.State == VcpuState.Blocked && WakeIfBlocked(vcpu) && vcpu.Core.Halted)
         {

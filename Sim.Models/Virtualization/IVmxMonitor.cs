@@ -21,6 +21,9 @@ public interface IVmxMonitor
     /// <summary>Whether a virtual interrupt waits to be injected into the guest running on <paramref name="core"/>.</summary>
     bool HasPendingInterrupt(Core core);
 
+    /// <summary>Whether the virtual CPU of <paramref name="core"/>, blocked, has something to wake it: a virtual interrupt, or a kick that unhalts it (KVM's kvm_vcpu_has_events and pv_unhalted).</summary>
+    bool HasWakeEvent(Core core);
+
     /// <summary>Takes the highest-priority pending virtual interrupt for injection on VM entry; its vector.</summary>
     int AcknowledgeInterrupt(Core core);
 

@@ -50,6 +50,12 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
 
     public bool HasPendingInterrupt => Pending.Count > 0;
 
+    /// <summary>Halted with its interrupts off (a paravirtual spinlock's wait): a virtual interrupt stays pending and does not wake it; only a kick does.</summary>
+    public bool HaltedWithInterruptsOff { get; set; }
+
+    /// <summary>Whether it has something to wake it from HLT: a kick, or a virtual interrupt it can take.</summary>
+    public bool HasWakeEvent => Unhalted || (HasPendingInterrupt && !HaltedWithInterruptsOff);
+
     /// <summary>Kicked by a KVM_HC_KICK_CPU hypercall (KVM's pv_unhalted): its next HLT, or the one it is blocked in, ends without an interrupt.</summary>
     public bool Unhalted { get; set; }
 }

@@ -10,4 +10,8 @@ namespace Sim.Models.Virtualization;
 /// context that virtual CPU runs in.
 /// </summary>
 public readonly record struct VmExit(ExitReason Reason, Instruction? Instruction = null, ulong Operand = 0, ulong Value = 0, int Vector = -1, ulong FaultAddress = 0,
-    Core? Target = null);
+    Core? Target = null)
+{
+    /// <summary>An HLT exit's <see cref="Value"/> when the guest halted with its interrupts off (RFLAGS.IF clear, as the hypervisor reads it from the VMCS): only a kick wakes it (KVM's kvm_arch_interrupt_allowed).</summary>
+    public const ulong InterruptsBlocked = 1;
+}

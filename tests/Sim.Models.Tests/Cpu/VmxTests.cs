@@ -84,6 +84,8 @@ public class VmxTests
 
         public bool HasPendingInterrupt(Core core) => false;
 
+        public bool HasWakeEvent(Core core) => false;
+
         public int AcknowledgeInterrupt(Core core) => throw new InvalidOperationException("Nothing to inject.");
     }
 
