@@ -29,7 +29,7 @@ public sealed partial class Core
     private bool _idleInRoot; // the hypervisor halted the core with host interrupts open
     private GuestException? _injectException; // what the current exit's handler injects on VMRESUME
     private readonly Queue<int> _postedInterrupts = new();
-    private ulong _pauseEnded;            // when the core's last PAUSE completed
+    private ulong _pauseEnded;            // when the core's last PAUSE at CPL 0 completed
     private ulong _pauseLoopStart;        // when the PAUSE loop the guest is in began
     private bool _pauseLoopFresh = true;  // the guest's next PAUSE at CPL 0 begins a loop (the first after a VM entry)
 

@@ -594,6 +594,10 @@ public sealed partial class Core : Event
             RaiseException(ExceptionVector.InvalidOpcode, 0, 0, op); // #UD outside VMX operation
             return;
         }
+        if (i == Instruction.Pause && PauseLoopExits(op))
+        {
+            return;
+        }
         if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(i, op.Operand))
         {
             EnterRoot(new VmExit(_monitor.Controls.ReasonFor(i, op.Operand), i, op.Operand, op.Value), op);
@@ -606,6 +610,10 @@ public sealed partial class Core : Event
         }
         Charge(mode, (ulong)_timing.InstructionCycles[i]);
         _instructions.Increment();
+        if (i == Instruction.Pause && _cpl == 0)
+        {
+            _pauseEnded = _localCycle; // PAUSE-loop exiting measures from the previous PAUSE at CPL 0
+        }
         switch (i)
         {
             case Instruction.Syscall when Cpl == 3 && _frames[^1].HostProcess:

@@ -180,6 +180,29 @@ public class VmxTests
     }
 
     [Fact]
+    public void A_loop_of_PAUSEs_at_CPL_0_exits_once_it_outlasts_the_PLE_window_and_not_at_CPL_3_or_with_gaps_between_them()
+    {
+        VmExecutionControls ple = VmExecutionControls.NestedPaging with { PauseLoopExiting = true, PleGap = 128, PleWindow = 4096 };
+        Op[] loop = [.. Enumerable.Repeat(Op.Execute(Instruction.Pause), 1000)]; // 10 cycles each on this profile: 10,000 cycles of loop
+        var kernel = new Rig(ple);
+        kernel.Run(loop);
+        // Each exit ends a loop; the first PAUSE after the VM entry begins the next (SDM 3C 25.1.3).
+        Assert.Equal(2, kernel.Exits(ExitReason.Pause));
+
+        var user = new Rig(ple);
+        user.RunAt(3, loop);
+        Assert.Equal(0, user.Exits(ExitReason.Pause)); // PLE looks only at CPL 0
+
+        var spaced = new Rig(ple);
+        spaced.Run([.. Enumerable.Range(0, 1000).SelectMany(_ => new[] { Op.Execute(Instruction.Pause), Op.Alu(1_000) })]); // far more than the gap between PAUSEs
+        Assert.Equal(0, spaced.Exits(ExitReason.Pause));
+
+        var off = new Rig(ple with { PauseLoopExiting = false });
+        off.Run(loop);
+        Assert.Equal(0, off.Exits(ExitReason.Pause));
+    }
+
+    [Fact]
     public void VMX_instructions_outside_VMX_operation_are_invalid_opcodes_and_a_guest_is_entered_once()
     {
         var log = new List<string>();
