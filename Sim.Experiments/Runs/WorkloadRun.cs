@@ -253,8 +253,23 @@ public static class WorkloadRun
         }
         ulong need = HostBytesFor(axes, consolidation.Guests, guestBytes, largeEptPages);
         ulong tables = need - (guestBytes * (ulong)consolidation.Guests) - HostSoftwareBytes;
-        return need <= hostBytes ? null
-            : $"{consolidation.Guests} virtual machines of {guestBytes / MiB} MiB{(tables > 0 ? $" with their EPT tables ({Math.Ceiling(tables / (double)MiB)} MiB)" : "")} and the hypervisor's {HostSoftwareBytes / MiB} MiB need {(need + MiB - 1) / MiB} MiB, and the host has {hostBytes / MiB} MiB (memory is reserved, not overcommitted)";
+        if (need <= hostBytes)
+        {
+            return null;
+        }
+        int fit = 0;
+        while (fit < consolidation.Guests && HostBytesFor(axes, fit + 1, guestBytes, largeEptPages) <= hostBytes)
+        {
+            fit++;
+        }
+        string first = fit switch
+        {
+            0 => "not even the first guest, vm0, fits",
+            1 => "only vm0 fits, and vm1 is the first that does not",
+            _ => $"vm0 to vm{fit - 1} fit, and vm{fit} is the first that does not",
+        };
+        return $"{consolidation.Guests} virtual machines of {guestBytes / MiB} MiB{(tables > 0 ? $" with their EPT tables ({Math.Ceiling(tables / (double)MiB)} MiB)" : "")} and the hypervisor's {HostSoftwareBytes / MiB} MiB need {(need + MiB - 1) / MiB} MiB, and the host has {hostBytes / MiB} MiB: " +
+            $"{(need - hostBytes + MiB - 1) / MiB} MiB short; {first} (memory is reserved, not overcommitted)";
     }
 
     /// <summary>

@@ -99,6 +99,7 @@ public class ServiceRunTests
         // 3 x 256 + 256 = 1024, but each VM's EPT tables (0.5 MiB) are real frames of the host's too.
         string? problem = (s with { Guests = 3 }).FirstProblem();
         Assert.Contains("3 virtual machines of 256 MiB with their EPT tables (2 MiB) and the hypervisor's 256 MiB need 1026 MiB, and the host has 1024 MiB", problem, StringComparison.Ordinal);
+        Assert.Contains("2 MiB short; vm0 to vm1 fit, and vm2 is the first that does not", problem, StringComparison.Ordinal); // which guest, and by how much
         Assert.Null((s with { Guests = 3, Mmu = "shadow" }).FirstProblem()); // shadow tables are made as the guest runs, from the allowance
         Assert.Throws<ArgumentException>(() => (s with { Guests = 4 }).RunOnce(1));
         Assert.Null((s with { Guests = 4, Preset = "oslevel" }).FirstProblem()); // containers reserve nothing
