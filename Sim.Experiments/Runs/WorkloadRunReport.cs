@@ -357,8 +357,7 @@ public static class WorkloadRunReport
     private static IEnumerable<VcpuRow> VcpuRows(WorkloadRunResult r) =>
         r.FirstGuestCpus.Select(c =>
         {
-            double total = r.Run.Samples.Where(s => s.Path == c && s.Statistic.StartsWith("cycles::", StringComparison.Ordinal)).Sum(s => s.Value);
-            return new VcpuRow(c, 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, total), r.Stat(c, "lock_spin_cycles"),
+            return new VcpuRow(c, 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, r.Stat(c, "cycles::total")), r.Stat(c, "lock_spin_cycles"),
                 r.Stat(c, "lock_spin_preempted_cycles"), r.Stat(c, "vm_exits::" + ExitReason.Pause));
         });
 

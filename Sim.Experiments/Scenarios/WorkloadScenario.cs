@@ -147,6 +147,9 @@ public sealed record WorkloadScenario
         _ => long.TryParse(PleWindow, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n is >= 1 and <= MonitorParameters.MostPleCycles ? n : -1,
     };
 
+    /// <summary>The virtual CPUs <see cref="Vcpus"/> gives guest <paramref name="index"/> (the list's last value serves every later guest), 1 when it gives none.</summary>
+    private int VcpusOfGuest(int index) => WholeNumbers(Vcpus) is { Length: > 0 } n ? n[Math.Min(index, n.Length - 1)] : 1;
+
     /// <summary>The whole numbers of a comma list, or null when it is not given or not such a list.</summary>
     private static int[]? WholeNumbers(string? list)
     {
@@ -287,8 +290,8 @@ public sealed record WorkloadScenario
         "container_cpuset" => ContainerCpusetProblem(),
         "vcpu_weights" => VcpuWeights is null || WholeNumbers(VcpuWeights) is { } w && w.All(x => x is >= 1 and <= Models.Virtualization.VcpuPlacement.MostWeight) ? null
             : $"vcpu_weights must be a weight or a comma list of weights, each 1 to {Models.Virtualization.VcpuPlacement.MostWeight}, as xl sched-credit takes (got '{VcpuWeights}')",
-        "vcpu_caps" => VcpuCaps is null || WholeNumbers(VcpuCaps) is { } c && c.All(x => x is >= 0 and <= Models.Virtualization.VcpuPlacement.MostCap) ? null
-            : $"vcpu_caps must be a cap or a comma list of caps, each 0 (none) to {Models.Virtualization.VcpuPlacement.MostCap} percent of one CPU, as xl sched-credit -c takes for a one-CPU VM (got '{VcpuCaps}')",
+        "vcpu_caps" => VcpuCaps is null || WholeNumbers(VcpuCaps) is { } c && c.Select((x, k) => x >= 0 && x <= Models.Virtualization.VcpuPlacement.MostCap * VcpusOfGuest(k)).All(ok => ok) ? null
+            : $"vcpu_caps must be a cap or a comma list of caps, each 0 (none) to {Models.Virtualization.VcpuPlacement.MostCap} percent of one CPU for each virtual CPU of its VM, as xl sched-credit -c takes (got '{VcpuCaps}')",
         "vcpus" => Vcpus is null || WholeNumbers(Vcpus) is { } n && n.All(x => x is >= 1 and <= Runs.Consolidation.MostVcpus) ? null
             : $"vcpus must be a count or a comma list of counts, one per guest in order (the last for the rest), each 1 to {Runs.Consolidation.MostVcpus} (got '{Vcpus}')",
         "vcpu_pinning" => VcpuPinningProblem(),

@@ -124,7 +124,7 @@ internal sealed class MonitorServices
         }, directPaging, assignedDevices);
         for (int i = 0; i < vcpus.Length; i++)
         {
-            vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = placement?.Cap ?? 0 };
+            vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = VcpuPlacement.CapOfEach(placement?.Cap ?? 0, vcpus.Length) };
             if (!nestedPaging && !directPaging)
             {
                 vcpus[i].Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),

@@ -77,6 +77,19 @@ public class ConsolidationTests
     }
 
     [Fact]
+    public void A_cap_is_the_whole_virtual_machine_s_split_among_its_virtual_CPUs()
+    {
+        // Two computing threads in a VM of two virtual CPUs on two otherwise idle cores, capped at
+        // 50% of one CPU: each virtual CPU may use a quarter, so the VM uses half a CPU in all.
+        WorkloadRunResult r = new Sim.Experiments.Scenarios.WorkloadScenario
+        {
+            Workload = "tlb-shootdown", Profile = "nehalem-x5570", Preset = "type1", Vcpus = "2", Threads = 2, Size = 1_000_000, VcpuCaps = "50", TimeLimitMs = 240,
+        }.RunOnce(1);
+        double running = r.FirstGuestCpus.Sum(c => 1 - (r.Stat(c, "cycles::" + CycleCategory.Descheduled) / r.Stat(c, "cycles::total")));
+        Assert.InRange(running, 0.45, 0.55);
+    }
+
+    [Fact]
     public void Guests_pinned_to_one_cpu_share_it_and_leave_the_others_idle()
     {
         WorkloadRunResult pinned = WorkloadRun.Run(Nehalem, CpuBound, 100_000, seed: 1, axes: Type1,
