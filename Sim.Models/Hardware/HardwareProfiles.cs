@@ -187,7 +187,7 @@ public static class HardwareProfiles
     public static readonly HardwareProfile SkylakeSp8180 = new()
     {
         Name = "skylake-sp",
-        Description = "Xeon Platinum 8180 (Skylake-SP), 2.5 GHz; VT-x with EPT, VPID, PCID, APIC virtualization and posted interrupts",
+        Description = "Xeon Platinum 8180 (Skylake-SP), 2.5 GHz; VT-x with EPT, VPID, PCID, APIC virtualization, posted interrupts and PAUSE-loop exiting",
         FrequencyHz = 2_500_000_000,
         L1Instruction = new("L1I", 32 * 1024, 8, 64, 4),
         L1Data = new("L1D", 32 * 1024, 8, 64, 4),
