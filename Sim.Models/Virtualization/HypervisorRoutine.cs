@@ -1,6 +1,7 @@
 namespace Sim.Models.Virtualization;
 
 /// <summary>The pieces of a bare-metal hypervisor's exit handling, each a run of code in the hypervisor's text (<see cref="HypervisorCosts"/>).</summary>
+/// <remarks>The order is the order of the routines in the hypervisor's text (the hypervisor's CodeLayout places them one after another, in this order), so a new routine goes at the end: one inserted before others would move their code and change what the caches hold.</remarks>
 public enum HypervisorRoutine
 {
     /// <summary>After every exit: save the guest's registers, read the exit reason and qualification, dispatch.</summary>
@@ -90,12 +91,12 @@ public enum HypervisorRoutine
     /// <summary>Paravirtual: one page-table update of an mmu_update batch validated (the frame's type and owner checked) and written.</summary>
     PageTableValidation,
 
+    /// <summary>The scheduler picks the next virtual CPU of the core and switches to it (the VMCS images moved are explicit).</summary>
+    VcpuSchedule,
+
     /// <summary>A PAUSE-loop exit: the virtual CPU yields (Xen's vmx_vmexit_handler calls vcpu_yield: its yield flag set and the scheduler's softirq raised).</summary>
     PauseYield,
 
     /// <summary>KVM_HC_KICK_CPU: the virtual CPU found by its APIC ID, marked unhalted and kicked (KVM's kvm_pv_kick_cpu_op).</summary>
     PvKick,
-
-    /// <summary>The scheduler picks the next virtual CPU of the core and switches to it (the VMCS images moved are explicit).</summary>
-    VcpuSchedule,
 }
