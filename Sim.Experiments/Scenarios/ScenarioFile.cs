@@ -92,6 +92,7 @@ public static class ScenarioFile
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },
         "large_ept_pages" => s with { LargeEptPages = Boolean(where, key, value) },
         "pv_spinlocks" => s with { PvSpinlocks = Boolean(where, key, value) },
+        "pv_tlb_flush" => s with { PvTlbFlush = Boolean(where, key, value) },
         "container_memory_mib" => s with { ContainerMemoryMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number or none") },
         "container_cpus" => s with { ContainerCpus = value == "none" ? null : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : throw WrongType(where, key, value, "a number or none") },
         "container_cpuset" => s with { ContainerCpuset = value == "none" ? null : value },

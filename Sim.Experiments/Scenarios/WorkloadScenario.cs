@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "ple_window", "ple_gap", "pv_spinlocks", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -135,6 +135,9 @@ public sealed record WorkloadScenario
 
     /// <summary>Whether the guests' kernels take their spinlocks paravirtually (KVM's pv ticket locks: halt after SPIN_THRESHOLD rounds, kicked by the unlocker's hypercall); VT-x presets.</summary>
     public bool PvSpinlocks { get; init; }
+
+    /// <summary>Whether the VT-x hypervisor offers KVM's PV TLB flush (with steal time): a shootdown leaves a preempted virtual CPU's flush to the hypervisor instead of an IPI; VT-x presets.</summary>
+    public bool PvTlbFlush { get; init; }
 
     /// <summary>The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</summary>
     public long PleGap { get; init; } = VmExecutionControls.DefaultPleGap;
@@ -282,7 +285,7 @@ public sealed record WorkloadScenario
         "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
         "unshadow_after_writes" => UnshadowAfterWrites is >= 0 and <= 1000 ? null : $"unshadow_after_writes must be 0 (never) to 1000 (got {UnshadowAfterWrites})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
-        "inline_emulation" or "large_ept_pages" or "pv_spinlocks" => null,
+        "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
@@ -449,6 +452,10 @@ public sealed record WorkloadScenario
         {
             return $"pv_spinlocks are KVM's paravirtual spinlocks, whose kick is a hypercall of the VT-x hypervisor, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
+        if (PvTlbFlush && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        {
+            return $"pv_tlb_flush is KVM's paravirtual TLB flush, done by the VT-x hypervisor at a virtual CPU's entry, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
+        }
         if (PleWindowCycles > 0 && !ResolveProfile().Features.PauseLoopExiting)
         {
             return $"ple_window: {Profile}'s CPU has no PAUSE-loop exiting (it came after the first Nehalems; of the profiles, {string.Join(", ", HardwareProfiles.All.Where(p => p.Features.PauseLoopExiting).Select(p => p.Name))} has it); leave ple_window default or off";
@@ -478,7 +485,7 @@ public sealed record WorkloadScenario
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
-        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks);
+        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -628,6 +635,7 @@ public sealed record WorkloadScenario
         ["ple_window"] = PleWindow, // as given: default means the profile's CPU decides
         ["ple_gap"] = PleGap,
         ["pv_spinlocks"] = PvSpinlocks,
+        ["pv_tlb_flush"] = PvTlbFlush,
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",

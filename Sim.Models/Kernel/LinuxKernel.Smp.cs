@@ -37,6 +37,7 @@ public sealed partial class LinuxKernel
     private Sim.Engine.Statistics.Counter? _reschedules;
     private Sim.Engine.Statistics.Counter? _shootdowns;
     private Sim.Engine.Statistics.Histogram? _shootdownTargets;
+    private Sim.Engine.Statistics.Counter? _pvFlushes;
 
     /// <summary>The kernel's CPUs: the boot CPU, and the others once <see cref="BringUpSecondaryCpus"/> has run.</summary>
     public IReadOnlyList<PerCpu> Cpus => _cpus;
@@ -74,12 +75,20 @@ public sealed partial class LinuxKernel
         ulong locks = Memory.AllocateFrame(); // the run queues' lock words, a cache line each (struct rq is cache-line aligned)
         ulong acks = Memory.AllocateFrame();  // each CPU's flush acknowledgement count, a line each
         ulong zoneLock = Memory.AllocateFrame(); // the zone's lock, on a line of its own
-        _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks) { FlushAcks = acks, LoadedMm = _cpus[0].LoadedMm, Pages = new PerCpuPages(Memory) };
+        // kvm_guest_init: with PV TLB flush offered (and steal time, pv_tlb_flush_supported), each
+        // CPU's struct kvm_steal_time, a line each, is registered with the host, and the
+        // shootdown path becomes kvm_flush_tlb_multi.
+        ulong? stealTime = (platform.Paravirt & (ParavirtFeatures.PvTlbFlush | ParavirtFeatures.StealTime)) == (ParavirtFeatures.PvTlbFlush | ParavirtFeatures.StealTime)
+            ? Memory.AllocateFrame() : null;
+        _cpus[0] = new PerCpu(0, cores[0], _cpus[0].Idle, locks) { FlushAcks = acks, LoadedMm = _cpus[0].LoadedMm, Pages = new PerCpuPages(Memory), StealTime = stealTime };
         _this = _cpus[0];
         for (int i = 1; i < cores.Count; i++)
         {
             ulong line = (ulong)(i * KernelObjects.LineBytes);
-            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line) { FlushAcks = acks + line, Node = platform.SocketOfCpu(i), Pages = new PerCpuPages(Memory) };
+            var cpu = new PerCpu(i, cores[i], _ops.IdleLoop(), locks + line)
+            {
+                FlushAcks = acks + line, Node = platform.SocketOfCpu(i), Pages = new PerCpuPages(Memory), StealTime = stealTime + line,
+            };
             _cpus.Add(cpu);
             _text.AddCpu();
             cpu.Core.LoadCr3BeforeStart(_kernelSpace.Pml4);
@@ -89,11 +98,20 @@ public sealed partial class LinuxKernel
                 _platform.Devices.ApicOf(i).StartPeriodicTimer(vector, _timerInitialCount);
             }
         }
+        foreach (PerCpu cpu in _cpus)
+        {
+            if (cpu.StealTime is { } area)
+            {
+                platform.RegisterStealTime(cpu.Index, area);
+            }
+        }
         Sim.Engine.Statistics.StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel");
         _migrations = stats.Counter("migrations", "count", "processes pulled from one CPU's run queue to another's by balancing");
         _reschedules = stats.Counter("reschedule_ipis", "count", "reschedule IPIs sent to wake an idle CPU");
         _shootdowns = stats.Counter("tlb_shootdowns", "count", "changes of a mapping that other CPUs had to flush, by IPI");
         _shootdownTargets = stats.Histogram("tlb_shootdown_cpus", "CPUs", "how many other CPUs each TLB shootdown interrupted");
+        _pvFlushes = stealTime is null ? null
+            : stats.Counter("pv_tlb_flush_requests", "count", "CPUs a TLB shootdown left to the hypervisor to flush, with no IPI, because it had preempted them (KVM's PV TLB flush)");
         _pages.BecomeSmp(zoneLock, stats.Counter("zone_batches", "count", "batches of pages moved between a CPU's free lists and the zone, under the zone lock"), _cpus, () => _this);
     }
 
@@ -331,18 +349,51 @@ public sealed partial class LinuxKernel
             return;
         }
         ulong expected = _platform.ReadWord(_this.FlushAcks);
+        int interrupted = 0;
         foreach (PerCpu cpu in _cpus)
         {
-            if ((others & (1UL << cpu.Index)) != 0)
+            if ((others & (1UL << cpu.Index)) != 0 && !FlushLeftToHypervisor(path, cpu))
             {
                 cpu.FlushRequests.Enqueue((mm, pages, _this.FlushAcks));
                 _ops.SendInterprocessorInterrupt(path, cpu.Index, CallFunctionVector);
                 expected++;
+                interrupted++;
             }
         }
+        if (interrupted == 0)
+        {
+            return;
+        }
         _shootdowns!.Increment();
-        _shootdownTargets!.Record(System.Numerics.BitOperations.PopCount(others));
+        _shootdownTargets!.Record(interrupted);
         path.Execute(Op.SpinUntil(DirectMap.Of(_this.FlushAcks), expected));
+    }
+
+    /// <summary>
+    /// KVM's PV TLB flush (kvm_flush_tlb_multi, arch/x86/kernel/kvm.c): the preempted byte of
+    /// <paramref name="cpu"/>'s steal-time area is read, and if the host has descheduled it while
+    /// it could run, KVM_VCPU_FLUSH_TLB is set there with a locked compare-and-exchange and it
+    /// gets no IPI: the host flushes its TLB before it enters the guest again, and the asker does
+    /// not wait for it. A halted CPU is not preempted (KVM sets the byte only for one put while
+    /// runnable) and gets its IPI. False without PV TLB flush.
+    /// </summary>
+    private bool FlushLeftToHypervisor(KernelPath path, PerCpu cpu)
+    {
+        if (cpu.StealTime is not { } area)
+        {
+            return false;
+        }
+        ulong preempted = area + KvmStealTime.PreemptedOffset;
+        path.Execute(Op.Load(DirectMap.Of(preempted)));
+        ulong state = _platform.ReadWord(preempted);
+        if ((state & KvmStealTime.Preempted) == 0)
+        {
+            return false;
+        }
+        path.Execute(Op.Atomic(DirectMap.Of(preempted)));
+        _platform.WriteWord(preempted, state | KvmStealTime.FlushTlb);
+        _pvFlushes!.Increment();
+        return true;
     }
 
     /// <summary>

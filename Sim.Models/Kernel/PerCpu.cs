@@ -42,6 +42,9 @@ public sealed class PerCpu
     /// <summary>TLB flushes other CPUs asked of this one and it has not done yet: the address space, its pages, and the word to acknowledge on.</summary>
     internal Queue<(MemoryDescriptor Mm, List<ulong> Pages, ulong Ack)> FlushRequests { get; } = new();
 
+    /// <summary>The physical address of the CPU's struct kvm_steal_time, registered with the hypervisor when it offers PV TLB flush; null otherwise.</summary>
+    internal ulong? StealTime { get; init; }
+
     /// <summary>The CPU's free-page lists (an SMP kernel's; null in a kernel of one CPU).</summary>
     internal PerCpuPages? Pages { get; init; }
 

@@ -49,6 +49,16 @@ public interface IPlatform
     /// <summary>A register access by the kernel's CPU: what the kernel's <see cref="ICoreHost.OnDeviceAccess"/> calls.</summary>
     int DeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);
 
+    /// <summary>The paravirtual features the platform offers its kernel: none on a physical machine.</summary>
+    ParavirtFeatures Paravirt { get; }
+
+    /// <summary>
+    /// CPU <paramref name="cpu"/>'s WRMSR of MSR_KVM_STEAL_TIME at boot (kvm_register_steal_time,
+    /// not timed): its struct kvm_steal_time is at <paramref name="physicalAddress"/>, 64-byte
+    /// aligned. Only on a platform that offers <see cref="ParavirtFeatures.StealTime"/>.
+    /// </summary>
+    void RegisterStealTime(int cpu, ulong physicalAddress);
+
     /// <summary>A fresh address space (a PML4 and the tables it grows) in this platform's memory, its tables from the NUMA node <paramref name="node"/> names when each is made (node 0 by default).</summary>
     AddressSpaceBuilder NewAddressSpace(Func<int>? node = null);
 }

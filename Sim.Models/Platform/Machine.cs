@@ -139,6 +139,12 @@ public sealed class Machine : IPlatform
         return Devices.Access(PhysicalIndexOf(core), instruction, address, value, out readValue);
     }
 
+    /// <summary>A physical machine has no hypervisor below it.</summary>
+    public ParavirtFeatures Paravirt => ParavirtFeatures.None;
+
+    public void RegisterStealTime(int cpu, ulong physicalAddress) =>
+        throw new InvalidOperationException("A physical machine has no hypervisor to share steal time with.");
+
     public AddressSpaceBuilder NewAddressSpace(Func<int>? node = null) => new(Memory, node);
 
     public ulong ReadWord(ulong physicalAddress) => Memory.ReadUInt64(physicalAddress);

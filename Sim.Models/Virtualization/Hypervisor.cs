@@ -66,6 +66,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly bool _assignedDevices;
     private readonly Sim.Engine.Statistics.Counter _wakes;
     private readonly Sim.Engine.Statistics.Counter _yields;
+    private readonly Sim.Engine.Statistics.Counter? _pvTlbFlushes; // with PV TLB flush offered
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
@@ -110,6 +111,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
         _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
+        _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;
         _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");
         _hosted = hosted;
         if (hosted)
@@ -149,6 +151,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _scheduler.Place(vcpu);
         }
+        vcpus[0].Vm.Paravirt = _parameters.PvTlbFlush ? ParavirtFeatures.StealTime | ParavirtFeatures.PvTlbFlush : ParavirtFeatures.None;
         return vcpus[0].Vm;
     }
 
@@ -366,12 +369,41 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private StagedStream.Stage Resume(VirtualCpu vcpu, bool inject)
     {
         HypervisorPath path = _services.NewPath();
+        if (vcpu.StealUpdate)
+        {
+            vcpu.StealUpdate = false;
+            RecordStealTime(vcpu, path);
+        }
         if (inject)
         {
             path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
         }
         MonitorServices.RestoreRegisters(vcpu, path.Run(HypervisorRoutine.ExitReturn)).Execute(Instruction.Vmresume);
         return new StagedStream.Stage(path.ToStream(), null);
+    }
+
+    /// <summary>
+    /// KVM's record_steal_time, at the first entry after <paramref name="vcpu"/> was scheduled in,
+    /// where its guest registered a steal-time area: the preempted byte exchanged for 0, and if a
+    /// shootdown set KVM_VCPU_FLUSH_TLB there meanwhile, the virtual CPU's TLB flushed
+    /// (kvm_vcpu_flush_tlb_guest: INVVPID of its VPID, or nothing more to do without VPIDs, whose
+    /// entry flushes anyway), in place of the IPI it was not sent.
+    /// </summary>
+    private void RecordStealTime(VirtualCpu vcpu, HypervisorPath path)
+    {
+        if (vcpu.Vm.StealTimeOf(vcpu.Index) is not { } area)
+        {
+            return;
+        }
+        ulong preempted = area + KvmStealTime.PreemptedOffset;
+        path.Run(HypervisorRoutine.StealTimeUpdate).Atomic(vcpu.Vm.HostBase + preempted).StoreWords(vcpu.Vm.HostBase + area, 2); // the xchg; the steal time and its version
+        ulong state = vcpu.Vm.ReadWord(preempted);
+        vcpu.Vm.WriteWord(preempted, 0);
+        if ((state & KvmStealTime.FlushTlb) != 0)
+        {
+            vcpu.Core.Mmu.FlushGuest();
+            _pvTlbFlushes!.Increment();
+        }
     }
 
     /// <summary>
@@ -415,6 +447,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         if (from is VirtualCpu outgoing)
         {
             switching.StoreWords(outgoing.Registers + vmcsOffset, VmcsWords);
+            if (outgoing.State == VcpuState.Runnable && outgoing.Vm.StealTimeOf(outgoing.Index) is { } area)
+            {
+                // kvm_arch_vcpu_put of a virtual CPU put while it could run: kvm_steal_time_set_preempted.
+                switching.StoreWords(outgoing.Vm.HostBase + area + KvmStealTime.PreemptedOffset, 1);
+                outgoing.Vm.WriteWord(area + KvmStealTime.PreemptedOffset, KvmStealTime.Preempted);
+            }
         }
         if (to is VirtualCpu incoming)
         {
@@ -430,6 +468,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 _ => ParkReason.Preempted,
             };
             _scheduler.Switch(from, to);
+            if (to is VirtualCpu loaded)
+            {
+                loaded.StealUpdate = true; // kvm_arch_vcpu_load's KVM_REQ_STEAL_UPDATE
+            }
             return new StagedStream.Stage(new OpSequence([Op.Park(reason)]), then);
         });
     }

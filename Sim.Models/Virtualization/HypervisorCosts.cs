@@ -38,6 +38,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.VcpuSchedule] = 1000,
         [HypervisorRoutine.PauseYield] = 100,
         [HypervisorRoutine.PvKick] = 300,
+        [HypervisorRoutine.StealTimeUpdate] = 80,
         [HypervisorRoutine.PortIoDecode] = 100,
         [HypervisorRoutine.MmioDecode] = 1500,
         [HypervisorRoutine.ApicAccessDecode] = 100,

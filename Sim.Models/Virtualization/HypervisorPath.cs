@@ -48,6 +48,13 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
         return this;
     }
 
+    /// <summary>A locked read-modify-write of the word at host-physical <paramref name="physical"/> (an xchg).</summary>
+    public HypervisorPath Atomic(ulong physical)
+    {
+        _ops.Add(Op.Atomic(Linear(physical)));
+        return this;
+    }
+
     public HypervisorPath Execute(Instruction instruction, ulong operand = 0)
     {
         _ops.Add(Op.Execute(instruction, operand));

@@ -99,4 +99,7 @@ public enum HypervisorRoutine
 
     /// <summary>KVM_HC_KICK_CPU: the virtual CPU found by its APIC ID, marked unhalted and kicked (KVM's kvm_pv_kick_cpu_op).</summary>
     PvKick,
+
+    /// <summary>record_steal_time at the first entry after a virtual CPU was scheduled in: its struct kvm_steal_time mapped, the preempted byte exchanged for 0 (a TLB flush if a shootdown asked for one), the version bumped around the steal time's update (arch/x86/kvm/x86.c).</summary>
+    StealTimeUpdate,
 }

@@ -58,4 +58,7 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
 
     /// <summary>Kicked by a KVM_HC_KICK_CPU hypercall (KVM's pv_unhalted): its next HLT, or the one it is blocked in, ends without an interrupt.</summary>
     public bool Unhalted { get; set; }
+
+    /// <summary>Scheduled onto its core since it last entered its guest: its steal-time area is brought up to date at the next entry (KVM's KVM_REQ_STEAL_UPDATE, made by kvm_arch_vcpu_load).</summary>
+    public bool StealUpdate { get; set; }
 }

@@ -28,6 +28,8 @@ namespace Sim.Models.Virtualization;
 /// </remarks>
 public sealed class VirtualMachine : IPlatform
 {
+    private readonly ulong?[] _stealTime; // each virtual CPU's registered struct kvm_steal_time, guest-physical
+
     /// <param name="cores">The contexts its virtual CPUs run in, one per CPU of <paramref name="configuration"/> (each may be a context that time-shares its physical core).</param>
     /// <param name="physicalCore">The host's logical CPU the first virtual CPU runs on: the VM's memory is on its node.</param>
     /// <param name="deliver">Delivers an interrupt vector to the virtual CPU of the given index.</param>
@@ -47,6 +49,7 @@ public sealed class VirtualMachine : IPlatform
         Index = index;
         Name = $"vm{index}";
         Cores = [.. cores];
+        _stealTime = new ulong?[cores.Count];
         if (directPaging)
         {
             // A paravirtual guest works with machine frames: its page tables hold host-physical
@@ -133,6 +136,27 @@ public sealed class VirtualMachine : IPlatform
         }
         throw new ArgumentException($"{core?.Path} is not a virtual CPU of {Name}.", nameof(core));
     }
+
+    /// <summary>What the hypervisor offers the guest (set when the VM is created).</summary>
+    public ParavirtFeatures Paravirt { get; internal set; }
+
+    public void RegisterStealTime(int cpu, ulong physicalAddress)
+    {
+        if ((Paravirt & ParavirtFeatures.StealTime) == 0)
+        {
+            throw new InvalidOperationException($"{Name}'s hypervisor offers no steal time (KVM_FEATURE_STEAL_TIME).");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(cpu);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(cpu, Cores.Count);
+        if (physicalAddress % 64 != 0 || physicalAddress + 64 > Memory.SizeBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(physicalAddress), $"A steal-time area is 64 bytes, 64-byte aligned, in guest memory (got 0x{physicalAddress:X}).");
+        }
+        _stealTime[cpu] = physicalAddress;
+    }
+
+    /// <summary>The guest-physical address of virtual CPU <paramref name="cpu"/>'s steal-time area, once it has registered one.</summary>
+    internal ulong? StealTimeOf(int cpu) => _stealTime[cpu];
 
     public AddressSpaceBuilder NewAddressSpace(Func<int>? node = null) => new(Memory, node);
 

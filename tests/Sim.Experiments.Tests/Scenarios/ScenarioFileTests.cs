@@ -73,6 +73,8 @@ public class ScenarioFileTests
     [InlineData("preset: type1\nprofile: skylake-sp\nple_gap: 0\n", "bad.yaml, line 3: ple_gap: ple_gap must be 1 to 1000000000 TSC cycles (got 0)")]
     [InlineData("preset: paravirt\npv_spinlocks: true\n", "bad.yaml: pv_spinlocks are KVM's paravirtual spinlocks, whose kick is a hypercall of the VT-x hypervisor, and preset 'paravirt'")]
     [InlineData("preset: type1\npv_spinlocks: maybe\n", "bad.yaml, line 2: pv_spinlocks: 'maybe' is not true or false")]
+    [InlineData("preset: oslevel\npv_tlb_flush: true\n", "bad.yaml: pv_tlb_flush is KVM's paravirtual TLB flush, done by the VT-x hypervisor at a virtual CPU's entry, and preset 'oslevel'")]
+    [InlineData("preset: type1\npv_tlb_flush: yes please\n", "bad.yaml, line 2: pv_tlb_flush: 'yes please' is not true or false")]
     [InlineData("preset: oslevel\nprofile: skylake-sp\nple_window: off\n", "bad.yaml: ple_window sets the VT-x hypervisor's PAUSE-loop exiting, and preset 'oslevel'")]
     [InlineData("workload: compute\nprofile: nehalem-x5570\npreset: type1\nvcpus: 2\n", "bad.yaml: preset 'type1' on nehalem-x5570 (hardware-assist / nested / emulated / bare-metal): compute runs on the minimal test kernel, which uses one CPU")]
     [InlineData("workload: kernel-build\nprofile: nehalem-x5570\npreset: type1\nhost_cores: 2\nvcpus: 4\nvcpu_pinning: 1\n", "bad.yaml, line 6: vcpu_pinning: vcpu_pinning gives a virtual machine's 4 virtual CPUs CPUs of their own from the pinned one on, and the host has 2")]
