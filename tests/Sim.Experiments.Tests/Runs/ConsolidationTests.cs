@@ -56,6 +56,26 @@ public class ConsolidationTests
     }
 
     [Fact]
+    public void Weights_of_two_to_one_give_two_to_one_CPU_time_to_virtual_machines_of_two_virtual_CPUs()
+    {
+        // Two VMs of two virtual CPUs on two cores, each running threads that compute (and shoot
+        // down their TLBs) for longer than the runs, weights 512 and 256: each core holds one
+        // virtual CPU of each VM, and between 540 and 720 ms the VMs' running time goes 2:1.
+        var s = new Sim.Experiments.Scenarios.WorkloadScenario
+        {
+            Workload = "tlb-shootdown", Profile = "nehalem-x5570", Preset = "type1", Vcpus = "2", Threads = 2, Size = 100_000_000, Guests = 2, HostCores = 2, VcpuWeights = "512,256",
+        };
+        double[] Running(int milliseconds)
+        {
+            WorkloadRunResult r = (s with { TimeLimitMs = milliseconds }).RunOnce(1);
+            double RunningOf(IEnumerable<string> cpus) => cpus.Sum(c => r.Stat(c, "cycles::total") - r.Stat(c, "cycles::" + CycleCategory.Descheduled));
+            return [RunningOf(r.FirstGuestCpus), RunningOf(["vm1.vcpu0", "vm1.vcpu1"])];
+        }
+        double[] early = Running(540), late = Running(720);
+        Assert.InRange((late[0] - early[0]) / (late[1] - early[1]), 2.0 * 0.95, 2.0 * 1.05);
+    }
+
+    [Fact]
     public void A_cap_holds_a_guest_to_its_share_even_of_an_idle_core_and_its_wait_is_steal_time()
     {
         // CPU-bound guests that outlast the runs, over eight accounting periods (240 ms). Alone and
