@@ -24,6 +24,14 @@ public interface ICoreHost
     /// </summary>
     int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);
 
+    /// <summary>
+    /// The value a device write of this host's code carries at the moment it executes, for a
+    /// write whose value the code fixes only then (an SMP kernel's transmit tail); the core asks
+    /// it of a guest's kernel when the write exits, so the hypervisor's device model gets the
+    /// same value a native device would. By default the value the operation was built with.
+    /// </summary>
+    ulong ValueWritten(Instruction instruction, ulong address, ulong value) => value;
+
     /// <summary>The stream at the bottom of the core ended (the thread finished): the next one to run at CPL 3, or null to idle.</summary>
     IOpStream? OnStreamEnd(Core core);
 }
