@@ -148,9 +148,9 @@ public sealed class VirtualMachine : IPlatform
         }
         ArgumentOutOfRangeException.ThrowIfNegative(cpu);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(cpu, Cores.Count);
-        if (physicalAddress % 64 != 0 || physicalAddress + 64 > Memory.SizeBytes)
+        if (physicalAddress % KvmStealTime.Bytes != 0 || physicalAddress + KvmStealTime.Bytes > Memory.SizeBytes)
         {
-            throw new ArgumentOutOfRangeException(nameof(physicalAddress), $"A steal-time area is 64 bytes, 64-byte aligned, in guest memory (got 0x{physicalAddress:X}).");
+            throw new ArgumentOutOfRangeException(nameof(physicalAddress), $"A steal-time area is {KvmStealTime.Bytes} bytes, aligned to its size, in guest memory (got 0x{physicalAddress:X}).");
         }
         _stealTime[cpu] = physicalAddress;
     }
