@@ -72,6 +72,29 @@ public sealed partial class Core
     }
 
     /// <summary>
+    /// Moves this context, waiting for its core, to another physical core (a hypervisor's
+    /// scheduler migrated its virtual CPU): from now on its accesses go through that core's
+    /// <paramref name="mmu"/> and caches (<paramref name="memory"/>), which hold none of its
+    /// translations or lines yet, and a guest's translation state is <paramref name="translation"/>,
+    /// attached to that MMU. A hardware thread's own context, tied to its sibling, cannot move.
+    /// </summary>
+    public void MoveTo(Paging.Mmu mmu, Memory.MemoryPath memory, Paging.Mmu.GuestTranslation? translation)
+    {
+        ArgumentNullException.ThrowIfNull(mmu);
+        ArgumentNullException.ThrowIfNull(memory);
+        if (!_descheduled)
+        {
+            throw new InvalidOperationException($"Core {Path} is not waiting for its physical core: only a context that is off its core can move.");
+        }
+        if (Sibling is not null)
+        {
+            throw new InvalidOperationException($"Core {Path} is a hardware thread sharing its core with {Sibling.Path}: it cannot move to another core.");
+        }
+        (Mmu, Memory) = (mmu, memory);
+        _translation = translation ?? _translation;
+    }
+
+    /// <summary>
     /// Hands the physical core to this waiting context at <paramref name="cycle"/> (the cycle at
     /// which the outgoing context parked): the wait is charged as descheduled time, and the
     /// context goes on where it stopped: in the hypervisor's switch path, or, for a virtual CPU

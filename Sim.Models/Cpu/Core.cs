@@ -119,9 +119,11 @@ public sealed partial class Core : Event
 
     public string Path { get; }
 
-    public Mmu Mmu { get; }
+    /// <summary>The MMU of the physical core the context runs on (it changes when a hypervisor migrates the context, <see cref="MoveTo"/>).</summary>
+    public Mmu Mmu { get; private set; }
 
-    public MemoryPath Memory { get; }
+    /// <summary>The caches of the physical core the context runs on.</summary>
+    public MemoryPath Memory { get; private set; }
 
     public ClockDomain Clock => _clock;
 

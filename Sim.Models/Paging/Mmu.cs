@@ -142,11 +142,36 @@ public sealed class Mmu
         if (ept is not null)
         {
             _eptCaches ??= new PagingStructureCaches(_profile.PagingStructureCaches, _tlbStats.Child("ept_psc"));
+            if (_epts == byte.MaxValue)
+            {
+                throw new InvalidOperationException($"The model tags the EPT paging-structure caches' entries with a byte: at most {byte.MaxValue} guest translations on one core.");
+            }
             eptWalker = new EptWalker(ept, _hostMemory, _path, _eptCaches, _epts++);
         }
         var guest = new Context(new PageWalker(tables, _path, _caches, eptWalker), vpid) { ShadowRootFor = shadowRootFor };
         _guest ??= guest;
-        return new GuestTranslation(guest);
+        return new GuestTranslation(this, guest, tables, ept);
+    }
+
+    /// <summary>
+    /// A virtual CPU's translation state moved to this core from another (its virtual CPU
+    /// migrated): attached here the first time, as <see cref="AttachGuest"/> does, or
+    /// <paramref name="earlier"/>, what it had here before; either way given
+    /// <paramref name="from"/>'s CR3 and PCID state. Its VPID is the same, and nothing of it is in
+    /// this core's TLBs or paging-structure caches unless left from an earlier stay, which the
+    /// hypervisor flushes (INVVPID) before it enters the guest here.
+    /// </summary>
+    public GuestTranslation Adopt(GuestTranslation from, GuestTranslation? earlier)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        if (earlier is not null && earlier.Owner != this)
+        {
+            throw new ArgumentException("The earlier translation state belongs to another core's MMU.", nameof(earlier));
+        }
+        GuestTranslation here = earlier ?? AttachGuest(from.Context.Vpid, from.Tables, from.Ept, from.Context.ShadowRootFor);
+        Context c = here.Context;
+        (c.Pml4, c.WalkRoot, c.Pcid, c.PcidEnabled) = (from.Context.Pml4, from.Context.WalkRoot, from.Context.Pcid, from.Context.PcidEnabled);
+        return here;
     }
 
     /// <summary>
@@ -356,9 +381,16 @@ public sealed class Mmu
     /// <summary>A guest's translation state as attached to the MMU (what its VMCS holds of it): a handle to select it with.</summary>
     public sealed class GuestTranslation
     {
-        internal GuestTranslation(Context context) => Context = context;
+        internal GuestTranslation(Mmu owner, Context context, PhysicalMemory tables, Ept? ept) => (Owner, Context, Tables, Ept) = (owner, context, tables, ept);
+
+        internal Mmu Owner { get; }
 
         internal Context Context { get; }
+
+        /// <summary>The memory its page tables live in: the guest's, or the host's for shadow tables.</summary>
+        internal PhysicalMemory Tables { get; }
+
+        internal Ept? Ept { get; }
 
         /// <summary>The guest's CR3, whether or not its context is the one the MMU translates with now.</summary>
         public ulong Pml4 => Context.Pml4;

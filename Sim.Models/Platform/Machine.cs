@@ -18,6 +18,8 @@ public sealed class Machine : IPlatform
 {
     private readonly Core[] _cores;
     private readonly Core[] _active;              // the context each physical core runs: its interrupts go there
+    private readonly Mmu[] _mmus;                 // each logical CPU's MMU (a context that moves leaves it behind)
+    private readonly MemoryPath[] _memoryPaths;   // each logical CPU's caches, shared by the threads of a core
     private readonly List<Core> _contexts = [];   // every context, physical cores' own first
     private readonly List<int> _physicalOf = [];  // the physical core of each context, in the same order
     private readonly SpinLockHolders _lockHolders = new(); // the kernel spinlocks' holders, shared by every context
@@ -39,6 +41,8 @@ public sealed class Machine : IPlatform
         MemorySystem = new MemorySystem(profile, Topology, configuration.Cores, configuration.MemoryBytes, sim.Stats.Group("host"));
         _cores = new Core[configuration.LogicalCpus];
         _active = new Core[configuration.LogicalCpus];
+        _mmus = new Mmu[configuration.LogicalCpus];
+        _memoryPaths = new MemoryPath[configuration.LogicalCpus];
         Devices = new PlatformDevices(sim, "host", "host.cpu", profile, configuration, Memory, i => vector => _active[i].RaiseInterrupt(vector), emulated: false);
         Host = hostFactory(this);
         HardwareProfile thread = HardwareThreads.PerThread(profile, configuration.ThreadsPerCore);
@@ -49,7 +53,8 @@ public sealed class Machine : IPlatform
             string path = $"host.cpu{i}";
             int core = i % configuration.Cores;
             MemoryPath memoryPath = paths[core] ??= MemorySystem.AddCore(sim.Stats.Group(path));
-            var mmu = new Mmu(thread, Memory, memoryPath, sim.Stats.Group(path));
+            var mmu = _mmus[i] = new Mmu(thread, Memory, memoryPath, sim.Stats.Group(path));
+            _memoryPaths[i] = memoryPath;
             _cores[i] = _active[i] = new Core(sim, path, thread, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
             if (i >= configuration.Cores)
             {
@@ -89,7 +94,7 @@ public sealed class Machine : IPlatform
 
     public ICoreHost Host { get; }
 
-    /// <summary>The logical CPUs, each a core's context for one of its hardware threads (one per core without SMT).</summary>
+    /// <summary>The logical CPUs, each a core's context for one of its hardware threads (one per core without SMT); a hypervisor that migrates virtual CPUs may move one of these contexts to another core (<see cref="MoveContext"/>), whose MMU is then <see cref="MmuOf"/>.</summary>
     public IReadOnlyList<Core> Cores => _cores;
 
     public Core BootCore => _cores[0];
@@ -105,13 +110,39 @@ public sealed class Machine : IPlatform
     {
         ArgumentOutOfRangeException.ThrowIfNegative(physical);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(physical, _cores.Length);
-        Core core = _cores[physical];
-        var context = new Core(Sim, path, Profile, core.Mmu, core.Memory, Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
+        var context = new Core(Sim, path, Profile, _mmus[physical], _memoryPaths[physical], Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
         context.Deschedule();
         _contexts.Add(context);
         _physicalOf.Add(physical);
         return context;
     }
+
+    /// <summary>
+    /// Moves <paramref name="context"/>, waiting for its core, to physical core
+    /// <paramref name="physical"/> (a hypervisor migrates a virtual CPU): it shares that core's
+    /// MMU and caches from now on, and <paramref name="translation"/>, attached to that core's
+    /// MMU, is its guest's translation state (<see cref="Core.MoveTo"/>).
+    /// </summary>
+    public void MoveContext(Core context, int physical, Mmu.GuestTranslation? translation)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentOutOfRangeException.ThrowIfNegative(physical);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(physical, _cores.Length);
+        int i = _contexts.IndexOf(context);
+        if (i < 0)
+        {
+            throw new ArgumentException($"{context.Path} is not a context of this machine.", nameof(context));
+        }
+        if (_active[_physicalOf[i]] == context)
+        {
+            throw new InvalidOperationException($"{context.Path} is the context core {_physicalOf[i]} runs: it leaves its core before it moves.");
+        }
+        context.MoveTo(_mmus[physical], _memoryPaths[physical], translation);
+        _physicalOf[i] = physical;
+    }
+
+    /// <summary>Logical CPU <paramref name="physical"/>'s MMU, whichever context runs there.</summary>
+    public Mmu MmuOf(int physical) => _mmus[physical];
 
     /// <summary>The physical core <paramref name="context"/> runs on.</summary>
     public int PhysicalIndexOf(Core context)

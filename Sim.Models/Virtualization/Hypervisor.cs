@@ -109,7 +109,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _assignedDevices = assignedDevices;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
-        _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"));
+        _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;
         _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");
@@ -443,6 +443,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private StagedStream.Stage SwitchTo(SchedulingEntity from, SchedulingEntity to, Func<StagedStream.Stage>? then)
     {
         const ulong vmcsOffset = Memory.PhysicalMemory.FrameBytes / 2;
+        to.Claimed = true; // until the hand-over at the path's end, no other core steals it
         HypervisorPath switching = _services.NewPath().Run(HypervisorRoutine.VcpuSchedule);
         if (from is VirtualCpu outgoing)
         {
@@ -457,6 +458,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         if (to is VirtualCpu incoming)
         {
             switching.LoadWords(incoming.Registers + vmcsOffset, VmcsWords);
+            if (incoming.Migrated)
+            {
+                // vmx_vcpu_load on a new CPU: the per-CPU host state the VMCS holds rewritten
+                // (HOST_TR_BASE, HOST_GDTR_BASE; HOST_IA32_SYSENTER_ESP read from its MSR).
+                switching.Run(HypervisorRoutine.VcpuMigrate).Execute(Instruction.Vmwrite).Execute(Instruction.Vmwrite).Execute(Instruction.Rdmsr).Execute(Instruction.Vmwrite);
+            }
         }
         OpSequence path = switching.ToStream();
         return new StagedStream.Stage(path, () =>
@@ -471,6 +478,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             if (to is VirtualCpu loaded)
             {
                 loaded.StealUpdate = true; // kvm_arch_vcpu_load's KVM_REQ_STEAL_UPDATE
+                if (loaded.Migrated)
+                {
+                    loaded.Core.Mmu.FlushGuest(); // vpid_sync_vcpu_all: what this core's TLBs kept of its VPID from an earlier stay is stale
+                    loaded.Migrated = false;
+                }
             }
             return new StagedStream.Stage(new OpSequence([Op.Park(reason)]), then);
         });
@@ -497,7 +509,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _hostProcesses.ForEach(p => p.Stopped = true); // every guest is done: so is the host's load
         }
-        bool others = _services.Vcpus.Any(v => v.Physical == vcpu.Physical && v.State != VcpuState.PoweredOff) || _scheduler.Next(vcpu) is not null;
+        bool others = _services.Vcpus.Any(v => v.Physical == vcpu.Physical && v.State != VcpuState.PoweredOff) || _scheduler.MayStealLater || _scheduler.Next(vcpu) is not null;
         return others ? new StagedStream(new OpSequence(), () => PoweredOffSwitch(vcpu)) : null;
     }
 
@@ -563,7 +575,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             int physical = i % _machine.Cores.Count;
             Core context = _machine.AddContext(physical, $"host.process{i}");
             ulong workingSet = _machine.Memory.AllocateContiguous(HostProcess.WorkingSetBytes);
-            var process = new HostProcess(context, physical, MonitorServices.HostProcessBase + workingSet, HostProcess.WorkingSetBytes);
+            var process = new HostProcess(context, physical, MonitorServices.HostProcessBase + workingSet, HostProcess.WorkingSetBytes) { Pinned = true }; // the host's own scheduler is not modelled: each stays where it was placed
             _hostProcesses.Add(process);
             context.Start(process, cpl: 3);
             _scheduler.Place(process);

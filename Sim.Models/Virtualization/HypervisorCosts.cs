@@ -39,6 +39,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.PauseYield] = 100,
         [HypervisorRoutine.PvKick] = 300,
         [HypervisorRoutine.StealTimeUpdate] = 80,
+        [HypervisorRoutine.VcpuMigrate] = 400,
         [HypervisorRoutine.PortIoDecode] = 100,
         [HypervisorRoutine.MmioDecode] = 1500,
         [HypervisorRoutine.ApicAccessDecode] = 100,

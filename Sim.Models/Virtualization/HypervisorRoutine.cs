@@ -102,4 +102,12 @@ public enum HypervisorRoutine
 
     /// <summary>record_steal_time at the first entry after a virtual CPU was scheduled in: its struct kvm_steal_time mapped, the preempted byte exchanged for 0 (a TLB flush if a shootdown asked for one), the version bumped around the steal time's update (arch/x86/kvm/x86.c).</summary>
     StealTimeUpdate,
+
+    /// <summary>
+    /// A virtual CPU switched in on a core other than the one it last ran on: what KVM's
+    /// vmx_vcpu_load does when vcpu->cpu changed besides the VMCS's load and the named VMWRITEs and
+    /// RDMSR (kvm_migrate_timers moving its timers, its VMCS put on the new CPU's loaded list with
+    /// interrupts off, and the VPID's INVVPID), or Xen's vmx_do_resume for a new active_cpu.
+    /// </summary>
+    VcpuMigrate,
 }

@@ -124,7 +124,7 @@ internal sealed class MonitorServices
         }, directPaging, assignedDevices);
         for (int i = 0; i < vcpus.Length; i++)
         {
-            vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = VcpuPlacement.CapOfEach(placement?.Cap ?? 0, vcpus.Length) };
+            vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = VcpuPlacement.CapOfEach(placement?.Cap ?? 0, vcpus.Length), Pinned = placement?.Cpu is not null };
             if (!nestedPaging && !directPaging)
             {
                 vcpus[i].Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
@@ -156,13 +156,16 @@ internal sealed class MonitorServices
     }
 
     /// <summary>Sends <paramref name="vcpu"/>'s physical core an interrupt on <paramref name="vector"/>, unless one is already on its way.</summary>
-    public void Kick(VirtualCpu vcpu, int vector)
+    public void Kick(VirtualCpu vcpu, int vector) => KickCore(vcpu.Physical, vector);
+
+    /// <summary>Sends physical core <paramref name="physical"/> an interrupt on <paramref name="vector"/>, unless one is already on its way.</summary>
+    public void KickCore(int physical, int vector)
     {
-        if (!_kickSent[vcpu.Physical])
+        if (!_kickSent[physical])
         {
-            _kickSent[vcpu.Physical] = true;
+            _kickSent[physical] = true;
             _kicks.Increment();
-            Machine.Devices.ApicOf(vcpu.Physical).Accept(vector);
+            Machine.Devices.ApicOf(physical).Accept(vector);
         }
     }
 

@@ -13,8 +13,17 @@ internal abstract class SchedulingEntity(int physical)
     /// <summary>The context it runs in.</summary>
     public abstract Core Core { get; }
 
-    /// <summary>The physical core it is placed on.</summary>
-    public int Physical { get; } = physical;
+    /// <summary>The physical core it is placed on: where it was created, or where the scheduler's load balancing last moved it.</summary>
+    public int Physical { get; set; } = physical;
+
+    /// <summary>Chosen by its core's scheduler to run next, its switch path under way: no other core may steal it meanwhile.</summary>
+    public bool Claimed { get; set; }
+
+    /// <summary>Its count of moves to another core, where the load balancer may move it.</summary>
+    public Sim.Engine.Statistics.Counter? Migrations { get; set; }
+
+    /// <summary>Kept on its physical core (a virtual CPU pinned by <c>vcpu_pinning</c>, or a host process): the load balancer never moves it.</summary>
+    public bool Pinned { get; init; }
 
     public VcpuState State { get; set; }
 

@@ -21,15 +21,27 @@ namespace Sim.Models.Virtualization;
 /// zero (csched_acct's credit_cap and CSCHED_FLAG_VCPU_PARKED).
 /// </summary>
 /// <remarks>
+/// Load balancing, after csched_load_balance and csched_runq_steal: a core about to run nothing,
+/// or only an OVER entity, looks through the other cores' queues, those of its own socket (NUMA
+/// node) first, and steals the waiting virtual CPU of the highest priority above that (not
+/// running, not pinned, not parked), which then migrates: its context moves to this core's MMU
+/// and caches (<see cref="VirtualCpu.Migrate"/>), so its translations and lines are refetched
+/// there, and its switch path does a migration's extra steps. A virtual CPU preempted while
+/// another core idles tickles that core (one idler, as __runq_tickle does), which wakes and steals it.
 /// Model: credit is kept in cycles of the core (Xen's 10 credits a millisecond,
-/// CSCHED_CREDITS_PER_MSEC, are the same measure) and shared per physical core, since the model
-/// places each virtual CPU on one core for good; Xen shares a whole host's credit among its
-/// domains and lets its load balancer move virtual CPUs to where the credit can be spent. An
+/// CSCHED_CREDITS_PER_MSEC, are the same measure) and shared per physical core among the entities
+/// placed there; Xen shares a whole host's credit among its domains. So a core that runs one
+/// entity alone keeps it UNDER and never balances while it is busy: 3 virtual CPUs that never
+/// block on 2 cores get 50%, 50% and 100% here, where Xen's global credit and its balancing at
+/// each slice's end would even them out. Balancing happens only when a core would idle or run an
+/// OVER entity, at a block, a yield or a wake-up of the idle loop; peers are scanned from the
+/// next core up (Xen rotates its starting peer, balance_bias). A fruitless scan costs nothing. An
 /// entity's credit is clipped to one period's worth (Xen instead stops an entity that saved more
 /// from earning, halving its credit). Accounting is done when the scheduler next decides, for every
-/// period that ended since; its sum is the same. No migration between physical cores, no load
-/// balancing. The tick runs only on a core with more than one entity or a capped one: a core
-/// with one uncapped entity stays tickless.
+/// period that ended since; its sum is the same. The tick runs only on a core with more than one
+/// entity or a capped one: a core with one uncapped entity stays tickless. On a host whose cores
+/// run two hardware threads there is no migration (a hardware thread's own context is tied to
+/// its sibling in the model).
 /// </remarks>
 internal sealed class VcpuScheduler
 {
@@ -50,9 +62,14 @@ internal sealed class VcpuScheduler
     private readonly ulong _sliceCycles;
     private readonly Counter _switches;
     private readonly Counter _preemptions;
+    private readonly Counter? _migrations;
+    private readonly Action<int> _tickle;
+    private readonly bool _balancing;
 
-    public VcpuScheduler(Machine machine, StatGroup stats)
+    /// <param name="tickle">Sends a physical core the interrupt that wakes it from the idle loop to schedule again.</param>
+    public VcpuScheduler(Machine machine, StatGroup stats, Action<int> tickle)
     {
+        ArgumentNullException.ThrowIfNull(tickle);
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(stats);
         _machine = machine;
@@ -67,7 +84,16 @@ internal sealed class VcpuScheduler
         _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
         _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, a woken one boosted, or it yielded)");
+        _tickle = tickle;
+        _balancing = machine.Configuration.ThreadsPerCore == 1 && machine.Cores.Count > 1;
+        _migrations = _balancing ? stats.Counter("vcpu_migrations", "count", "virtual CPUs a core stole from another's queue (load balancing), each moved to that core") : null;
     }
+
+    /// <summary>Xen credit's priority of the idle virtual CPU (CSCHED_PRI_IDLE): below every other.</summary>
+    private const int IdlePriority = -64;
+
+    /// <summary>Xen credit's OVER priority (CSCHED_PRI_TS_OVER): a core about to run one balances first.</summary>
+    private const int OverPriority = -2;
 
     /// <summary>
     /// Places <paramref name="vcpu"/> on its physical core: the first there runs first; a second,
@@ -83,10 +109,21 @@ internal sealed class VcpuScheduler
         {
             _running[vcpu.Physical] = vcpu;
         }
-        if ((placed.Count == 2 || vcpu.Cap > 0) && !_ticking[vcpu.Physical])
+        if (_balancing && vcpu is VirtualCpu)
         {
-            _ticking[vcpu.Physical] = true;
-            _machine.Devices.ApicOf(vcpu.Physical).StartPeriodicTimer(TickVector, (uint)(_machine.Configuration.Timings.ApicTimerHz * TickMicroseconds / 1_000_000));
+            vcpu.Migrations = _machine.Sim.Stats.Group(vcpu.Core.Path).Counter("vcpu_migrations", "count", "times this virtual CPU was moved to another physical core by the hypervisor's load balancing");
+        }
+        StartTickIfShared(vcpu.Physical);
+    }
+
+    /// <summary>Starts <paramref name="physical"/>'s scheduler tick once it has more than one entity, or a capped one.</summary>
+    private void StartTickIfShared(int physical)
+    {
+        List<SchedulingEntity> placed = _placed[physical];
+        if (!_ticking[physical] && (placed.Count >= 2 || placed.Exists(e => e.Cap > 0)))
+        {
+            _ticking[physical] = true;
+            _machine.Devices.ApicOf(physical).StartPeriodicTimer(TickVector, (uint)(_machine.Configuration.Timings.ApicTimerHz * TickMicroseconds / 1_000_000));
         }
     }
 
@@ -112,11 +149,100 @@ internal sealed class VcpuScheduler
         throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
     }
 
-    /// <summary>The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or powered off) or yields it: the runnable one of the highest priority (boosted, then UNDER, then OVER), the next in turn among equals; null if none.</summary>
+    /// <summary>
+    /// The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or
+    /// powered off) or yields it: the runnable one of the highest priority (boosted, then UNDER,
+    /// then OVER), the next in turn among equals; but if that, or <paramref name="current"/> going
+    /// on, is OVER or there is none, one of a higher priority stolen from another core's queue
+    /// when there is one (<see cref="Steal"/>); null if none.
+    /// </summary>
     public SchedulingEntity? Next(SchedulingEntity current)
     {
-        Account(current.Physical, current.Core.LocalCycle);
-        return Best(current);
+        ulong cycle = current.Core.LocalCycle;
+        Account(current.Physical, cycle);
+        SchedulingEntity? best = Best(current);
+        int floor = Math.Max(best is null ? IdlePriority : Priority(best), current.State == VcpuState.Runnable && !current.Parked ? Priority(current) : IdlePriority);
+        return floor <= OverPriority && Steal(current.Physical, floor, cycle) is { } stolen ? stolen : best;
+    }
+
+    /// <summary>
+    /// csched_load_balance and csched_runq_steal: the waiting virtual CPU of the highest priority
+    /// above <paramref name="floor"/> on another core's queue, those of
+    /// <paramref name="physical"/>'s socket first, then the others', each from the next core up;
+    /// moved to <paramref name="physical"/>. A candidate is runnable, off its core (its context
+    /// parked by <paramref name="cycle"/>, the stealing core's time, so that it is waiting by
+    /// then), neither pinned nor parked by its cap. Null if none.
+    /// </summary>
+    private VirtualCpu? Steal(int physical, int floor, ulong cycle)
+    {
+        if (!_balancing)
+        {
+            return null;
+        }
+        int socket = _machine.SocketOfCpu(physical);
+        foreach (bool local in (ReadOnlySpan<bool>)[true, false])
+        {
+            for (int k = 1; k < _placed.Length; k++)
+            {
+                int peer = (physical + k) % _placed.Length;
+                if ((_machine.SocketOfCpu(peer) == socket) != local)
+                {
+                    continue;
+                }
+                VirtualCpu? best = null;
+                foreach (SchedulingEntity e in _placed[peer])
+                {
+                    if (e is VirtualCpu v && Migrateable(v, cycle) && Priority(v) > floor && (best is null || Priority(v) > Priority(best)))
+                    {
+                        best = v;
+                    }
+                }
+                if (best is not null)
+                {
+                    Move(best, physical);
+                    return best;
+                }
+            }
+        }
+        return null;
+    }
+
+    private bool Migrateable(VirtualCpu v, ulong cycle) =>
+        !v.Pinned && !v.Claimed && v.State == VcpuState.Runnable && !v.Parked && _running[v.Physical] != v && v.Core.IsDescheduled && v.Core.LocalCycle <= cycle;
+
+    /// <summary>Migrates waiting <paramref name="vcpu"/> to <paramref name="physical"/>'s queue and caches; its old core's tick stops if it has nothing left to run.</summary>
+    private void Move(VirtualCpu vcpu, int physical)
+    {
+        int from = vcpu.Physical;
+        _placed[from].Remove(vcpu);
+        vcpu.Migrate(_machine, physical);
+        _placed[physical].Add(vcpu);
+        _migrations!.Increment();
+        vcpu.Migrations!.Increment();
+        StartTickIfShared(physical);
+        StopTickIfDone(from);
+    }
+
+    /// <summary>
+    /// __runq_tickle's idler tickling, for <paramref name="waiting"/>, left runnable on its queue:
+    /// the first core (its own socket's first, from the next core up) idling for a blocked or
+    /// powered-off virtual CPU is sent the interrupt that makes it schedule again, and steal.
+    /// </summary>
+    private void TickleIdler(VirtualCpu waiting)
+    {
+        int socket = _machine.SocketOfCpu(waiting.Physical);
+        foreach (bool local in (ReadOnlySpan<bool>)[true, false])
+        {
+            for (int k = 1; k < _placed.Length; k++)
+            {
+                int peer = (waiting.Physical + k) % _placed.Length;
+                if ((_machine.SocketOfCpu(peer) == socket) == local && _running[peer] is VirtualCpu { State: not VcpuState.Runnable })
+                {
+                    _tickle(peer);
+                    return;
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -217,6 +343,10 @@ internal sealed class VcpuScheduler
         if (from.State == VcpuState.Runnable)
         {
             _preemptions.Increment();
+            if (_balancing && from is VirtualCpu { Pinned: false } waiting)
+            {
+                TickleIdler(waiting);
+            }
         }
         _switches.Increment();
         if (to is VirtualCpu vcpu)
@@ -226,18 +356,24 @@ internal sealed class VcpuScheduler
         _machine.Activate(to.Core);
         _running[to.Physical] = to;
         to.Boosted = false;
+        to.Claimed = false;
         to.SliceStart = cycle;
         to.ChargedTo = cycle;
         to.Core.Reschedule(cycle);
     }
 
     /// <summary>Stops the tick of <paramref name="vcpu"/>'s core once none of its virtual CPUs has anything left to run, so that the simulation can end.</summary>
-    public void PoweredOff(VirtualCpu vcpu)
+    public void PoweredOff(VirtualCpu vcpu) => StopTickIfDone(vcpu.Physical);
+
+    /// <summary>Whether a core idling for a powered-off virtual CPU may yet find work: a virtual CPU somewhere that runs on and may migrate.</summary>
+    public bool MayStealLater => _balancing && Array.Exists(_placed, placed => placed.Exists(e => e is VirtualCpu { Pinned: false } v && v.State != VcpuState.PoweredOff));
+
+    private void StopTickIfDone(int physical)
     {
-        List<SchedulingEntity> placed = _placed[vcpu.Physical];
-        if (_ticking[vcpu.Physical] && placed.TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
+        if (_ticking[physical] && _placed[physical].TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
         {
-            _machine.Devices.ApicOf(vcpu.Physical).Write(0x380, 0);
+            _ticking[physical] = false;
+            _machine.Devices.ApicOf(physical).Write(0x380, 0); // the timer's initial count to 0 stops it
         }
     }
 }

@@ -43,7 +43,28 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
 
     public ShadowPageTables? Shadow { get; set; }
 
+    /// <summary>Its translation state in the MMU of the physical core it is on.</summary>
     public Mmu.GuestTranslation? Translation { get; set; }
+
+    private Mmu.GuestTranslation?[]? _translations; // by physical core: its translation state in each MMU it has been on
+
+    /// <summary>
+    /// Moved by the load balancer to <paramref name="physical"/>, while it waits for a core: its
+    /// context goes to that core's MMU and caches, and its translation state with it
+    /// (<see cref="Mmu.Adopt"/>). Until it next runs, <see cref="Migrated"/> is set, so that its
+    /// switch path does what a migration adds.
+    /// </summary>
+    public void Migrate(Platform.Machine machine, int physical)
+    {
+        _translations ??= new Mmu.GuestTranslation?[machine.Cores.Count];
+        _translations[Physical] = Translation;
+        Mmu.GuestTranslation here = machine.MmuOf(physical).Adopt(Translation!, _translations[physical]);
+        machine.MoveContext(Core, physical, here);
+        (Translation, Physical, Migrated) = (here, physical, true);
+    }
+
+    /// <summary>Moved to another physical core since it last ran there: its next switch in pays the migration's steps.</summary>
+    public bool Migrated { get; set; }
 
     /// <summary>Virtual interrupts waiting to be delivered, by vector.</summary>
     public SortedSet<int> Pending { get; } = [];

@@ -26,6 +26,34 @@ public class MmuTests
     }
 
     [Fact]
+    public void A_guest_translation_adopted_by_another_core_s_MMU_keeps_its_CR3_but_none_of_its_TLB_entries()
+    {
+        // A migrated virtual CPU: its state (CR3 here, under shadow-like tables in host memory)
+        // goes to the new core's MMU, whose TLBs hold nothing of it, so its first access walks.
+        var m = new MemoryRig(HardwareProfiles.NehalemX5570);
+        ulong frame = m.Map(Va, 1, UserRw)[0];
+        Mmu.GuestTranslation first = m.Mmu.AttachGuest(vpid: 1, m.Memory, ept: null, shadowRootFor: root => root);
+        m.Mmu.SelectGuest(first);
+        m.Mmu.EnterGuest();
+        m.Mmu.LoadCr3(m.Space.Pml4);
+        Assert.True(Read(m, Va).Walked);
+        Assert.False(Read(m, Va).Walked);
+        m.Mmu.ExitGuest();
+
+        var other = new Mmu(m.Profile, m.Memory, m.Path, m.Stats.Group("host.cpu1"));
+        Mmu.GuestTranslation moved = other.Adopt(first, earlier: null);
+        Assert.Equal(first.Pml4, moved.Pml4);
+        other.SelectGuest(moved);
+        other.EnterGuest();
+        TranslationResult there = other.Translate(Va + 8, MemoryAccessKind.Read, user: true);
+        Assert.True(there.Walked);
+        Assert.Equal(frame + 8, there.PhysicalAddress);
+        other.ExitGuest();
+        Assert.Same(moved, other.Adopt(first, moved)); // back again later: the same state, brought up to date
+        Assert.Throws<ArgumentException>(() => other.Adopt(moved, first)); // an earlier state of another MMU
+    }
+
+    [Fact]
     public void Pages_pushed_out_of_the_first_level_are_found_in_the_STLB_at_its_penalty()
     {
         HardwareProfile p = HardwareProfiles.NehalemX5570; // DTLB 64 entries, STLB 512
