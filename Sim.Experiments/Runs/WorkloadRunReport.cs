@@ -63,10 +63,10 @@ public static class WorkloadRunReport
         }
         if (r.FirstGuestCpus.Count > 1)
         {
-            sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-24} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13}\n");
+            sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-24} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13} {"migrations",11}\n");
             foreach (VcpuRow v in VcpuRows(r))
             {
-                sb.Append(ci, $"  {v.Context,-22} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0}\n");
+                sb.Append(ci, $"  {v.Context,-22} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0} {v.Migrations,11:N0}\n");
             }
         }
         if (r.EmulatedAccesses is { PerBlockRequest: { } perRequest })
@@ -180,10 +180,10 @@ public static class WorkloadRunReport
         }
         if (r.FirstGuestCpus.Count > 1)
         {
-            md.Append("\n| virtual CPU (context) | steal | spin (cycles) | lost to preemption | PAUSE exits |\n|---|---:|---:|---:|---:|\n");
+            md.Append("\n| virtual CPU (context) | steal | spin (cycles) | lost to preemption | PAUSE exits | migrations |\n|---|---:|---:|---:|---:|---:|\n");
             foreach (VcpuRow v in VcpuRows(r))
             {
-                md.Append(ci, $"| {v.Context} | {v.Steal:0.0}% | {v.Spin:N0} | {v.Lost:N0} | {v.PauseExits:N0} |\n");
+                md.Append(ci, $"| {v.Context} | {v.Steal:0.0}% | {v.Spin:N0} | {v.Lost:N0} | {v.PauseExits:N0} | {v.Migrations:N0} |\n");
             }
         }
         if (r.Holes.Count > 0 && !r.Axes.IsNative)
@@ -352,16 +352,17 @@ public static class WorkloadRunReport
     /// <summary>
     /// The first guest's virtual CPUs, each by the context it ran in: its steal time (the share of
     /// its cycles it waited for its physical core), the cycles it spun for kernel spinlocks, those
-    /// of them spent while the lock waited for a descheduled virtual CPU, and its PAUSE-loop exits.
+    /// of them spent while the lock waited for a descheduled virtual CPU, its PAUSE-loop exits, and
+    /// its moves to another core by the load balancer (0 where there is none to move it).
     /// </summary>
     private static IEnumerable<VcpuRow> VcpuRows(WorkloadRunResult r) =>
         r.FirstGuestCpus.Select(c =>
         {
             return new VcpuRow(c, 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, r.Stat(c, "cycles::total")), r.Stat(c, "lock_spin_cycles"),
-                r.Stat(c, "lock_spin_preempted_cycles"), r.Stat(c, "vm_exits::" + ExitReason.Pause));
+                r.Stat(c, "lock_spin_preempted_cycles"), r.Stat(c, "vm_exits::" + ExitReason.Pause), r.Stat(c, "vcpu_migrations"));
         });
 
-    private readonly record struct VcpuRow(string Context, double Steal, double Spin, double Lost, double PauseExits);
+    private readonly record struct VcpuRow(string Context, double Steal, double Spin, double Lost, double PauseExits, double Migrations);
 
     /// <summary>The host's physical cores: the cores with statistics of their own (host.cpuN).</summary>
     private static int HostCores(WorkloadRunResult r) =>
