@@ -199,7 +199,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <summary>Whether the virtual CPU of <paramref name="core"/> has a virtual interrupt to take; one parked by its cap takes none until it may run (its core halts all the same).</summary>
     public bool HasPendingInterrupt(Core core) => _services.VcpuOf(core) is { Parked: false, HasPendingInterrupt: true };
 
-    public bool HasWakeEvent(Core core) => _services.VcpuOf(core) is { Parked: false, HasWakeEvent: true };
+    /// <summary>Whether the virtual CPU of <paramref name="core"/> has something to wake it: none once its guest has shut down (a virtual interrupt left pending then would end its core's idle HLT at once, for ever; a kick to steal work still wakes the core).</summary>
+    public bool HasWakeEvent(Core core) => _services.VcpuOf(core) is { Parked: false, HasWakeEvent: true, State: not VcpuState.PoweredOff };
 
     public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt(_services.VcpuOf(core));
 

@@ -126,12 +126,12 @@ public class ConsolidationTests
     [Fact]
     public void A_core_another_guest_left_idle_steals_a_waiting_virtual_CPU_which_migrates_and_pays_for_it_there()
     {
-        // Three CPU-bound guests on two cores: vm0 and vm2 on CPU 0, vm1 (a short run) on CPU 1.
+        // Three CPU-bound guests on two cores: vm0 and vm2 on CPU 0, vm1 (a sixth of their run) on CPU 1.
         // Once vm1 is done, CPU 1 steals whichever of the others waits on CPU 0's queue, and the
         // two finish about as soon as one alone; pinned where they were placed, they share CPU 0.
         var s = new Sim.Experiments.Scenarios.WorkloadScenario
         {
-            Workload = "lat-null", Profile = "nehalem-x5570", Preset = "type1", Size = 600_000, Guests = 3, HostCores = 2, GuestWorkloads = "lat-null:100000,lat-null",
+            Workload = "lat-null", Profile = "nehalem-x5570", Preset = "type1", Size = 600_000, Guests = 3, HostCores = 2, GuestWorkloads = "lat-null:100000,lat-null:600000",
         };
         WorkloadRunResult balanced = s.RunOnce(1), pinned = (s with { VcpuPinning = "0,1,0" }).RunOnce(1);
         WorkloadRunResult alone = Run(CpuBound, 600_000, guests: 1);
