@@ -65,13 +65,14 @@ internal sealed class VcpuScheduler
     private readonly Counter? _migrations;
     private readonly Action<int> _tickle;
     private readonly bool _balancing;
+    private readonly int[][] _peers; // per core: the other cores in the order balancing looks at them
 
     /// <param name="tickle">Sends a physical core the interrupt that wakes it from the idle loop to schedule again.</param>
     public VcpuScheduler(Machine machine, StatGroup stats, Action<int> tickle)
     {
-        ArgumentNullException.ThrowIfNull(tickle);
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(stats);
+        ArgumentNullException.ThrowIfNull(tickle);
         _machine = machine;
         _placed = new List<SchedulingEntity>[machine.Cores.Count];
         for (int i = 0; i < _placed.Length; i++)
@@ -86,6 +87,7 @@ internal sealed class VcpuScheduler
         _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, a woken one boosted, or it yielded)");
         _tickle = tickle;
         _balancing = machine.Configuration.ThreadsPerCore == 1 && machine.Cores.Count > 1;
+        _peers = [.. Enumerable.Range(0, _placed.Length).Select(PeersOf)];
         _migrations = _balancing ? stats.Counter("vcpu_migrations", "count", "virtual CPUs a core stole from another's queue (load balancing), each moved to that core") : null;
     }
 
@@ -179,32 +181,31 @@ internal sealed class VcpuScheduler
         {
             return null;
         }
-        int socket = _machine.SocketOfCpu(physical);
-        foreach (bool local in (ReadOnlySpan<bool>)[true, false])
+        foreach (int peer in _peers[physical])
         {
-            for (int k = 1; k < _placed.Length; k++)
+            VirtualCpu? best = null;
+            foreach (SchedulingEntity e in _placed[peer])
             {
-                int peer = (physical + k) % _placed.Length;
-                if ((_machine.SocketOfCpu(peer) == socket) != local)
+                if (e is VirtualCpu v && Migrateable(v, cycle) && Priority(v) > floor && (best is null || Priority(v) > Priority(best)))
                 {
-                    continue;
+                    best = v;
                 }
-                VirtualCpu? best = null;
-                foreach (SchedulingEntity e in _placed[peer])
-                {
-                    if (e is VirtualCpu v && Migrateable(v, cycle) && Priority(v) > floor && (best is null || Priority(v) > Priority(best)))
-                    {
-                        best = v;
-                    }
-                }
-                if (best is not null)
-                {
-                    Move(best, physical);
-                    return best;
-                }
+            }
+            if (best is not null)
+            {
+                Move(best, physical);
+                return best;
             }
         }
         return null;
+    }
+
+    /// <summary>The cores other than <paramref name="physical"/>, those of its socket (NUMA node) first, each group from the next core up, as csched_load_balance visits its own node's peers before the others'.</summary>
+    private int[] PeersOf(int physical)
+    {
+        int socket = _machine.SocketOfCpu(physical);
+        IEnumerable<int> others = Enumerable.Range(1, _placed.Length - 1).Select(k => (physical + k) % _placed.Length);
+        return [.. others.Where(p => _machine.SocketOfCpu(p) == socket), .. others.Where(p => _machine.SocketOfCpu(p) != socket)];
     }
 
     private bool Migrateable(VirtualCpu v, ulong cycle) =>
@@ -230,17 +231,12 @@ internal sealed class VcpuScheduler
     /// </summary>
     private void TickleIdler(VirtualCpu waiting)
     {
-        int socket = _machine.SocketOfCpu(waiting.Physical);
-        foreach (bool local in (ReadOnlySpan<bool>)[true, false])
+        foreach (int peer in _peers[waiting.Physical])
         {
-            for (int k = 1; k < _placed.Length; k++)
+            if (_running[peer] is VirtualCpu { State: not VcpuState.Runnable })
             {
-                int peer = (waiting.Physical + k) % _placed.Length;
-                if ((_machine.SocketOfCpu(peer) == socket) == local && _running[peer] is VirtualCpu { State: not VcpuState.Runnable })
-                {
-                    _tickle(peer);
-                    return;
-                }
+                _tickle(peer);
+                return;
             }
         }
     }
