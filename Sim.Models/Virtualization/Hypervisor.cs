@@ -424,6 +424,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             vcpu.State = VcpuState.Runnable;
             vcpu.Unhalted = false;
+            vcpu.ChargedTo = vcpu.Core.LocalCycle; // its core idled meanwhile: that burns none of its credit
             StagedStream.Stage resume = ResumeUnlessParked(vcpu, inject: vcpu.HasPendingInterrupt);
             return new StagedStream.Stage(_services.NewPath().Run(HypervisorRoutine.VcpuWake).ToStream(), () => resume);
         }

@@ -6,19 +6,20 @@ namespace Sim.Models.Virtualization;
 
 /// <summary>
 /// The hypervisor's scheduler of virtual CPUs (and, hosted, the host's processes) on physical cores, after Xen's credit scheduler
-/// (xen/common/sched_credit.c): each virtual CPU stays on the physical core it was placed on; the
-/// entities of a core run in slices of 30 ms (CSCHED_DEFAULT_TSLICE_MS), checked on a scheduler
-/// tick every 10 ms (CSCHED_TICKS_PER_TSLICE, 3 per slice). Every slice's length is an accounting
-/// period (csched_acct): the core's period is shared out as credit among its runnable entities in
-/// proportion to their weights (CSCHED_DEFAULT_WEIGHT 256), and an entity's running burns its
-/// credit. One with credit left is UNDER, one in debt OVER (CSCHED_PRI_TS_UNDER, _OVER); a virtual
-/// CPU that wakes from blocking is boosted (CSCHED_PRI_TS_BOOST) and preempts the one running. When
-/// a slice ends, or the running entity blocks or powers off, the core goes to the runnable entity
-/// of the highest priority, the next in turn among equals; a running entity whose slice is over
-/// keeps the core only if every other is of a lower priority. A capped entity (xl sched-credit -c)
-/// earns at most its cap's share of a period, and once its debt passes that much it is parked:
-/// it does not run, though the core idle, until an accounting period brings its credit back to
-/// zero (csched_acct's credit_cap and CSCHED_FLAG_VCPU_PARKED).
+/// (xen/common/sched_credit.c): each physical core has its queue of the entities placed on it,
+/// which run in slices of 30 ms (CSCHED_DEFAULT_TSLICE_MS), checked on a scheduler tick every
+/// 10 ms (CSCHED_TICKS_PER_TSLICE, 3 per slice). Every slice's length is an accounting period
+/// (csched_acct): the host's credit for the period, a period's worth per physical core, is shared
+/// out among the runnable entities of the whole host in proportion to their weights
+/// (CSCHED_DEFAULT_WEIGHT 256), and an entity's running burns its credit. One with credit left is
+/// UNDER, one in debt OVER (CSCHED_PRI_TS_UNDER, _OVER); a virtual CPU that wakes from blocking
+/// is boosted (CSCHED_PRI_TS_BOOST) and preempts the one running. When a slice ends, or the
+/// running entity blocks or powers off, the core goes to the runnable entity of the highest
+/// priority, the next in turn among equals; a running entity whose slice is over keeps the core
+/// only if every other is of a lower priority. A capped entity (xl sched-credit -c) earns at most
+/// its cap's share of a period, and once its debt passes that much it is parked: it does not
+/// run, though the core idle, until an accounting period brings its credit back to zero
+/// (csched_acct's credit_cap and CSCHED_FLAG_VCPU_PARKED).
 /// </summary>
 /// <remarks>
 /// Load balancing, after csched_load_balance and csched_runq_steal: a core about to run nothing,
@@ -29,19 +30,17 @@ namespace Sim.Models.Virtualization;
 /// there, and its switch path does a migration's extra steps. A virtual CPU preempted while
 /// another core idles tickles that core (one idler, as __runq_tickle does), which wakes and steals it.
 /// Model: credit is kept in cycles of the core (Xen's 10 credits a millisecond,
-/// CSCHED_CREDITS_PER_MSEC, are the same measure) and shared per physical core among the entities
-/// placed there; Xen shares a whole host's credit among its domains. So a core that runs one
-/// entity alone keeps it UNDER and never balances while it is busy: 3 virtual CPUs that never
-/// block on 2 cores get 50%, 50% and 100% here, where Xen's global credit and its balancing at
-/// each slice's end would even them out. Balancing happens only when a core would idle or run an
-/// OVER entity, at a block, a yield or a wake-up of the idle loop; peers are scanned from the
-/// next core up (Xen rotates its starting peer, balance_bias). A fruitless scan costs nothing. An
-/// entity's credit is clipped to one period's worth (Xen instead stops an entity that saved more
-/// from earning, halving its credit). Accounting is done when the scheduler next decides, for every
-/// period that ended since; its sum is the same. The tick runs only on a core with more than one
-/// entity or a capped one: a core with one uncapped entity stays tickless. On a host whose cores
-/// run two hardware threads there is no migration (a hardware thread's own context is tied to
-/// its sibling in the model).
+/// CSCHED_CREDITS_PER_MSEC, are the same measure), each entity its own domain (Xen's shares go
+/// as weight times active virtual CPUs, the same per virtual CPU). Balancing happens when a core
+/// would idle or run an OVER entity, at a block, a yield, a wake-up of the idle loop or a slice's
+/// end; peers are scanned from the next core up (Xen rotates its starting peer, balance_bias). A
+/// fruitless scan costs nothing. An entity's credit is clipped to one period's worth (Xen instead
+/// stops an entity that saved more from earning, halving its credit). Accounting is done when
+/// the scheduler next decides on any core, for every period that ended since, each running
+/// entity charged to its own core's clock; its sum is the same. The tick runs only on a core
+/// with more than one entity or a capped one: a core with one uncapped entity stays tickless,
+/// and notices its slice's end at its next exit. On a host whose cores run two hardware threads
+/// there is no migration (a hardware thread's own context is tied to its sibling in the model).
 /// </remarks>
 internal sealed class VcpuScheduler
 {
@@ -57,7 +56,9 @@ internal sealed class VcpuScheduler
     private readonly Machine _machine;
     private readonly List<SchedulingEntity>[] _placed;
     private readonly SchedulingEntity?[] _running;
-    private readonly ulong[] _accountedTo; // per physical core: the end of the last accounting period shared out
+    private readonly List<SchedulingEntity> _entities = []; // every entity of the host, in the order placed: csched_acct's walk of its active domains
+    private ulong _accountedTo; // the end of the last accounting period shared out
+    private long _balance; // the credit the entities that earned held after the last period (csched_private's credit_balance)
     private readonly bool[] _ticking; // per physical core: its scheduler tick is running
     private readonly ulong _sliceCycles;
     private readonly Counter _switches;
@@ -80,7 +81,6 @@ internal sealed class VcpuScheduler
             _placed[i] = [];
         }
         _running = new SchedulingEntity?[machine.Cores.Count];
-        _accountedTo = new ulong[machine.Cores.Count];
         _ticking = new bool[machine.Cores.Count];
         _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
@@ -107,6 +107,7 @@ internal sealed class VcpuScheduler
         ArgumentNullException.ThrowIfNull(vcpu);
         List<SchedulingEntity> placed = _placed[vcpu.Physical];
         placed.Add(vcpu);
+        _entities.Add(vcpu);
         if (placed.Count == 1)
         {
             _running[vcpu.Physical] = vcpu;
@@ -244,21 +245,37 @@ internal sealed class VcpuScheduler
     /// <summary>
     /// The entity that should take the core from <paramref name="current"/>, still runnable, at
     /// <paramref name="cycle"/>: a boosted one, or once its slice is over the best of the others
-    /// unless it is of a lower priority, or any other if its cap has parked it; null to go on (or,
-    /// parked, to leave the core idle).
+    /// unless it is of a lower priority, or a better one stolen from another core if neither is
+    /// above OVER (csched_schedule's load balancing at a slice's end), or any other if its cap has
+    /// parked it; null to go on (or, parked, to leave the core idle).
     /// </summary>
     public SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle)
     {
-        if (_placed[current.Physical].Count < 2 && current.Cap == 0)
+        bool sliceOver = cycle - current.SliceStart >= _sliceCycles;
+        bool alone = _placed[current.Physical].Count < 2;
+        if (alone && current.Cap == 0 && !(sliceOver && _balancing))
         {
             return null;
         }
         Account(current.Physical, cycle);
-        if (Best(current) is not { } next)
+        SchedulingEntity? next = Best(current);
+        if (sliceOver && !current.Parked && (next is null || !next.Boosted))
+        {
+            int floor = Math.Max(Priority(current), next is null ? IdlePriority : Priority(next));
+            if (floor <= OverPriority && Steal(current.Physical, floor, cycle) is { } stolen)
+            {
+                return stolen;
+            }
+            if (alone)
+            {
+                current.SliceStart = cycle; // it runs on for a new slice, as csched_schedule picks it again
+            }
+        }
+        if (next is null)
         {
             return null;
         }
-        return current.Parked || next.Boosted || (cycle - current.SliceStart >= _sliceCycles && Priority(next) >= Priority(current)) ? next : null;
+        return current.Parked || next.Boosted || (sliceOver && Priority(next) >= Priority(current)) ? next : null;
     }
 
     /// <summary>The runnable entity other than <paramref name="current"/> and not parked of the highest priority on its core, the first in turn after it among equals.</summary>
@@ -284,47 +301,90 @@ internal sealed class VcpuScheduler
     /// <summary>
     /// Charges the entity running on <paramref name="physical"/> for its running up to
     /// <paramref name="cycle"/>, then shares out the credit of every accounting period that has
-    /// ended by then among the core's runnable entities, by weight (csched_acct's credit_fair), a
-    /// capped one's share limited to its cap, which parks it past that much debt and unparks it
-    /// back at zero.
+    /// ended by then (<see cref="ShareOut"/>).
     /// </summary>
     private void Account(int physical, ulong cycle)
     {
-        if (_running[physical] is { } running && cycle > running.ChargedTo)
+        Charge(physical, cycle);
+        while (cycle >= _accountedTo + _sliceCycles)
+        {
+            _accountedTo += _sliceCycles;
+            ShareOut();
+        }
+    }
+
+    /// <summary>Burns the credit of the entity running on <paramref name="physical"/> for its running up to <paramref name="cycle"/>; a core idling for a blocked one, or halted for a parked one, burns none (it runs Xen's idle vCPU).</summary>
+    private void Charge(int physical, ulong cycle)
+    {
+        if (_running[physical] is { State: VcpuState.Runnable } running && !running.Core.Halted && !running.Core.WaitsForCredit && cycle > running.ChargedTo)
         {
             running.Credit -= (long)(cycle - running.ChargedTo);
             running.ChargedTo = cycle;
         }
-        List<SchedulingEntity> placed = _placed[physical];
-        while (cycle >= _accountedTo[physical] + _sliceCycles)
+    }
+
+    /// <summary>
+    /// csched_acct, for the whole host: every running entity charged to its core's clock, then
+    /// the host's credit for a period (a slice's worth per physical core, and any overall debt
+    /// the last period left, to bring it back) shared out among the entities that earn, in
+    /// proportion to their weights (credit_fair), each earning at most a slice's worth (one
+    /// virtual CPU runs on one core) or its cap's share (credit_peak), what one cannot use going
+    /// to those after it in turn. Then a capped entity past its cap's debt is parked, and one
+    /// back at zero unparked; credit is bounded to a slice's worth either way.
+    /// </summary>
+    private void ShareOut()
+    {
+        for (int p = 0; p < _running.Length; p++)
         {
-            _accountedTo[physical] += _sliceCycles;
-            long weights = 0;
-            foreach (SchedulingEntity e in placed)
+            if (_running[p] is { } running)
             {
-                weights += Earning(e) ? e.Weight : 0;
-            }
-            foreach (SchedulingEntity e in placed)
-            {
-                if (Earning(e))
-                {
-                    long fair = (long)_sliceCycles * e.Weight / weights;
-                    e.Credit = Math.Min(e.Credit + (e.Cap > 0 ? Math.Min(fair, CapCredit(e)) : fair), (long)_sliceCycles);
-                }
-                if (e.Cap > 0)
-                {
-                    e.Parked = e.Credit < -CapCredit(e) || (e.Parked && e.Credit < 0);
-                }
-                e.Credit = Math.Max(e.Credit, -(long)_sliceCycles); // csched_acct's lower bound on credits
+                Charge(p, running.Core.LocalCycle);
             }
         }
+        long slice = (long)_sliceCycles;
+        List<SchedulingEntity> earning = _entities.FindAll(Earning);
+        long weightTotal = earning.Sum(e => (long)e.Weight);
+        if (weightTotal == 0)
+        {
+            _balance = 0;
+            return;
+        }
+        long debt = Math.Max(-_balance, 0);
+        long total = (slice * _running.Length) + debt;
+        long weightLeft = weightTotal, balance = 0;
+        foreach (SchedulingEntity e in earning)
+        {
+            weightLeft -= e.Weight;
+            long peak = slice + (((debt * e.Weight) + weightTotal - 1) / weightTotal);
+            if (e.Cap > 0)
+            {
+                peak = Math.Min(peak, CapCredit(e));
+            }
+            long fair = ((total * e.Weight) + weightTotal - 1) / weightTotal;
+            if (fair >= peak)
+            {
+                if (weightLeft != 0)
+                {
+                    total += (((fair - peak) * weightTotal) + weightLeft - 1) / weightLeft; // the rest to those after it
+                }
+                fair = peak;
+            }
+            e.Credit = Math.Min(e.Credit + fair, slice);
+            if (e.Cap > 0)
+            {
+                e.Parked = e.Credit < -CapCredit(e) || (e.Parked && e.Credit < 0);
+            }
+            e.Credit = Math.Max(e.Credit, -slice); // csched_acct's lower bound on credits
+            balance += e.Credit;
+        }
+        _balance = balance;
     }
 
     /// <summary>Whether <paramref name="e"/> earns credit this period: it can run (or could but for its cap), and has not saved a whole period's worth (csched_acct stops one that has from earning, so the others earn the period between them).</summary>
     private bool Earning(SchedulingEntity e) => (e.State == VcpuState.Runnable || e.Parked) && e.Credit < (long)_sliceCycles;
 
-    /// <summary>A capped entity's credit for a period: its cap's share of the period (csched_acct's credit_cap, rounded down here).</summary>
-    private long CapCredit(SchedulingEntity e) => (long)_sliceCycles * e.Cap / 100;
+    /// <summary>A capped entity's credit for a period: its cap's share of a slice, rounded up (csched_acct's credit_cap).</summary>
+    private long CapCredit(SchedulingEntity e) => (((long)_sliceCycles * e.Cap) + 99) / 100;
 
     /// <summary>
     /// Hands <paramref name="from"/>'s physical core to <paramref name="to"/> at the cycle
