@@ -20,12 +20,15 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
+
+    /// <summary>The host schedulers <see cref="HostScheduler"/> takes.</summary>
+    public static readonly string[] HostSchedulers = ["credit", "cfs"];
 
     public string Workload { get; init; } = "syscall";
 
@@ -132,6 +135,9 @@ public sealed record WorkloadScenario
     /// <c>off</c>, or a number of TSC cycles.
     /// </summary>
     public string PleWindow { get; init; } = "default";
+
+    /// <summary>The policy that schedules the virtual CPUs on the host's cores (VT-x presets): <c>credit</c>, Xen's credit scheduler, or <c>cfs</c>, Linux's CFS with each virtual CPU a thread of the host, as under KVM.</summary>
+    public string HostScheduler { get; init; } = "credit";
 
     /// <summary>Whether the guests' kernels take their spinlocks paravirtually (KVM's pv ticket locks: halt after SPIN_THRESHOLD rounds, kicked by the unlocker's hypercall); VT-x presets.</summary>
     public bool PvSpinlocks { get; init; }
@@ -286,6 +292,7 @@ public sealed record WorkloadScenario
         "unshadow_after_writes" => UnshadowAfterWrites is >= 0 and <= 1000 ? null : $"unshadow_after_writes must be 0 (never) to 1000 (got {UnshadowAfterWrites})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
         "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
+        "host_scheduler" => Array.IndexOf(HostSchedulers, HostScheduler) < 0 ? $"there is no host scheduler '{HostScheduler}'; the host schedulers are: {string.Join(", ", HostSchedulers)}" : null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
@@ -448,6 +455,14 @@ public sealed record WorkloadScenario
         {
             return $"{(PleWindow != "default" ? "ple_window" : "ple_gap")} sets the VT-x hypervisor's PAUSE-loop exiting, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
+        if (HostScheduler != "credit" && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        {
+            return $"host_scheduler chooses the VT-x hypervisor's scheduler of virtual CPUs, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
+        }
+        if (HostScheduler == "cfs" && WholeNumbers(VcpuCaps) is { } capped && capped.Any(c => c > 0))
+        {
+            return "vcpu_caps under host_scheduler cfs would need CFS bandwidth control (cpu.cfs_quota_us), which the model does not have; use host_scheduler credit, or leave the caps out";
+        }
         if (PvSpinlocks && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
             return $"pv_spinlocks are KVM's paravirtual spinlocks, whose kick is a hypercall of the VT-x hypervisor, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
@@ -485,7 +500,7 @@ public sealed record WorkloadScenario
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
-        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush);
+        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush, HostScheduler == "cfs" ? Models.Virtualization.HostScheduler.Cfs : Models.Virtualization.HostScheduler.Credit);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -632,6 +647,7 @@ public sealed record WorkloadScenario
         ["vcpu_weights"] = WholeNumbers(VcpuWeights) is { } vcpuWeights ? string.Join(",", vcpuWeights) : "none",
         ["vcpu_caps"] = WholeNumbers(VcpuCaps) is { } caps ? string.Join(",", caps) : "none",
         ["vcpu_pinning"] = WholeNumbers(VcpuPinning) is { } pins ? string.Join(",", pins) : "none",
+        ["host_scheduler"] = HostScheduler,
         ["ple_window"] = PleWindow, // as given: default means the profile's CPU decides
         ["ple_gap"] = PleGap,
         ["pv_spinlocks"] = PvSpinlocks,

@@ -23,7 +23,7 @@ namespace Sim.Models.Virtualization;
 /// </summary>
 /// <remarks>
 /// Model: virtual machines of one virtual CPU each, placed round-robin on the physical cores and
-/// time-shared there by <see cref="VcpuScheduler"/> (Xen credit's slices and boost); a core with
+/// time-shared there by <see cref="VcpuScheduler"/> (Xen's credit or Linux's CFS); a core with
 /// one virtual CPU has no tick of its own (tickless while its guest runs). A device model performs the register access at the
 /// moment of the exit and its cost is the handler's; the device behind it (the SSD, the link)
 /// is the VM's own medium model, not the host's driver stack. The software decode of an MMIO
@@ -109,7 +109,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _assignedDevices = assignedDevices;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
-        _scheduler = new VcpuScheduler(machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
+        _scheduler = VcpuScheduler.Create(_parameters.HostScheduler, machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;
         _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");
@@ -221,6 +221,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
+                if (exit.Vector == VcpuScheduler.TickVector)
+                {
+                    _scheduler.Ticked(vcpu.Physical);
+                }
                 _services.HostInterrupt(vcpu.Physical, path, exit.Vector, KickVector);
                 skip = false; // no instruction exited
                 break;
@@ -551,6 +555,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public IOpStream OnInterrupt(Core core, int vector)
     {
         SchedulingEntity entity = _scheduler.EntityOf(core);
+        if (vector == VcpuScheduler.TickVector)
+        {
+            _scheduler.Ticked(entity.Physical);
+        }
         HypervisorPath path = _services.NewPath();
         _services.HostInterrupt(entity.Physical, path, vector, KickVector);
         if (entity is not HostProcess process)
@@ -644,9 +652,9 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     }
 
     /// <summary>
-    /// Wakes <paramref name="vcpu"/> if it is blocked: runnable again, boosted if another runs on
-    /// its core (csched_vcpu_wake; no boost for a parked one), whose core is then kicked so that
-    /// the scheduler hands it over. Returns whether it is the one its core runs (if not, nothing
+    /// Wakes <paramref name="vcpu"/> if it is blocked: runnable again, and if the scheduler says it
+    /// preempts the one its core runs (credit's boost, CFS's wakeup preemption), that core is
+    /// kicked so that the scheduler hands it over. Returns whether it is the one its core runs (if not, nothing
     /// more is to be done).
     /// </summary>
     private bool WakeIfBlocked(VirtualCpu vcpu)
@@ -656,7 +664,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _wakes.Increment();
             vcpu.State = VcpuState.Runnable;
-            vcpu.Boosted = !running && !vcpu.Parked; // csched_vcpu_wake boosts no parked virtual CPU
+            _scheduler.Woken(vcpu, running);
             vcpu.Core.Unblock();
         }
         if (running)

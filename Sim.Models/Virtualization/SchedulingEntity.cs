@@ -27,7 +27,7 @@ internal abstract class SchedulingEntity(int physical)
 
     public VcpuState State { get; set; }
 
-    /// <summary>Woken from blocking: it preempts the one running on its core at once (Xen credit's BOOST priority).</summary>
+    /// <summary>Woken from blocking: it preempts the one running on its core at once (Xen credit's BOOST priority; CFS's wakeup preemption).</summary>
     public bool Boosted { get; set; }
 
     /// <summary>The cycle of its core's clock at which its current slice began.</summary>
@@ -49,6 +49,9 @@ internal abstract class SchedulingEntity(int physical)
     /// <summary>Its credit, in cycles of its core: earned each accounting period by weight, burned while it runs. Below zero it is OVER, else UNDER.</summary>
     public long Credit { get; set; }
 
-    /// <summary>The cycle up to which its running has been charged to <see cref="Credit"/>.</summary>
+    /// <summary>Its virtual runtime under CFS, in cycles of its core: its running time scaled by 1024 over its weight.</summary>
+    public long VRuntime { get; set; }
+
+    /// <summary>The cycle up to which its running has been charged (to <see cref="Credit"/> or <see cref="VRuntime"/>).</summary>
     public ulong ChargedTo { get; set; }
 }

@@ -5,97 +5,79 @@ using Sim.Models.Platform;
 namespace Sim.Models.Virtualization;
 
 /// <summary>
-/// The hypervisor's scheduler of virtual CPUs (and, hosted, the host's processes) on physical cores, after Xen's credit scheduler
-/// (xen/common/sched_credit.c): each physical core has its queue of the entities placed on it,
-/// which run in slices of 30 ms (CSCHED_DEFAULT_TSLICE_MS), checked on a scheduler tick every
-/// 10 ms (CSCHED_TICKS_PER_TSLICE, 3 per slice). Every slice's length is an accounting period
-/// (csched_acct): the host's credit for the period, a period's worth per physical core, is shared
-/// out among the runnable entities of the whole host in proportion to their weights
-/// (CSCHED_DEFAULT_WEIGHT 256), and an entity's running burns its credit. One with credit left is
-/// UNDER, one in debt OVER (CSCHED_PRI_TS_UNDER, _OVER); a virtual CPU that wakes from blocking
-/// is boosted (CSCHED_PRI_TS_BOOST) and preempts the one running. When a slice ends, or the
-/// running entity blocks or powers off, the core goes to the runnable entity of the highest
-/// priority, the next in turn among equals; a running entity whose slice is over keeps the core
-/// only if every other is of a lower priority. A capped entity (xl sched-credit -c) earns at most
-/// its cap's share of a period, and once its debt passes that much it is parked: it does not
-/// run, though the core idle, until an accounting period brings its credit back to zero
-/// (csched_acct's credit_cap and CSCHED_FLAG_VCPU_PARKED).
+/// The host's scheduler of virtual CPUs (and, hosted, the host's processes) on its physical
+/// cores: what every policy shares. Each physical core has a queue of the entities placed on it
+/// and runs one of them at a time; the policy (<see cref="CreditScheduler"/>, Xen's credit;
+/// <see cref="FairScheduler"/>, Linux's CFS, under which KVM's virtual CPUs run as threads)
+/// decides which and when, and which waiting virtual CPU an idle or underloaded core pulls from
+/// another core's queue. A pulled one migrates: its context moves to the new core's MMU and
+/// caches (<see cref="VirtualCpu.Migrate"/>), so its translations and lines are refetched there,
+/// and its switch path does a migration's extra steps. A virtual CPU preempted while another
+/// core idles for a blocked or powered-off one tickles that core (Xen's __runq_tickle of an
+/// idler, Linux's nohz idle-balance kick), which wakes and pulls it. A core with more than one
+/// entity, or a capped one, runs the policy's periodic tick on its local APIC; a core with one
+/// uncapped entity stays tickless and meets its scheduler at its next exit. On a host whose
+/// cores run two hardware threads there is no migration (a hardware thread's own context is
+/// tied to its sibling in the model).
 /// </summary>
-/// <remarks>
-/// Load balancing, after csched_load_balance and csched_runq_steal: a core about to run nothing,
-/// or only an OVER entity, looks through the other cores' queues, those of its own socket (NUMA
-/// node) first, and steals the waiting virtual CPU of the highest priority above that (not
-/// running, not pinned, not parked), which then migrates: its context moves to this core's MMU
-/// and caches (<see cref="VirtualCpu.Migrate"/>), so its translations and lines are refetched
-/// there, and its switch path does a migration's extra steps. A virtual CPU preempted while
-/// another core idles tickles that core (one idler, as __runq_tickle does), which wakes and steals it.
-/// Model: credit is kept in cycles of the core (Xen's 10 credits a millisecond,
-/// CSCHED_CREDITS_PER_MSEC, are the same measure), each entity its own domain (Xen's shares go
-/// as weight times active virtual CPUs, the same per virtual CPU). Balancing happens when a core
-/// would idle or run an OVER entity, at a block, a yield, a wake-up of the idle loop or a slice's
-/// end; peers are scanned from the next core up (Xen rotates its starting peer, balance_bias). A
-/// fruitless scan costs nothing. An entity's credit is clipped to one period's worth (Xen instead
-/// stops an entity that saved more from earning, halving its credit). Accounting is done when
-/// the scheduler next decides on any core, for every period that ended since, each running
-/// entity charged to its own core's clock; its sum is the same. The tick runs only on a core
-/// with more than one entity or a capped one: a core with one uncapped entity stays tickless,
-/// and notices its slice's end at its next exit. On a host whose cores run two hardware threads
-/// there is no migration (a hardware thread's own context is tied to its sibling in the model).
-/// </remarks>
-internal sealed class VcpuScheduler
+internal abstract class VcpuScheduler
 {
-    /// <summary>Xen credit's default time slice: 30 ms.</summary>
-    public const ulong SliceMicroseconds = 30_000;
-
-    /// <summary>Xen credit's tick: three per slice.</summary>
-    public const ulong TickMicroseconds = SliceMicroseconds / 3;
-
     /// <summary>The vector of the scheduler's tick on the physical local APIC: Linux's LOCAL_TIMER_VECTOR (0xEC, arch/x86/include/asm/irq_vectors.h).</summary>
     public const int TickVector = 0xEC;
 
-    private readonly Machine _machine;
-    private readonly List<SchedulingEntity>[] _placed;
-    private readonly SchedulingEntity?[] _running;
-    private readonly List<SchedulingEntity> _entities = []; // every entity of the host, in the order placed: csched_acct's walk of its active domains
-    private ulong _accountedTo; // the end of the last accounting period shared out
-    private long _balance; // the credit the entities that earned held after the last period (csched_private's credit_balance)
     private readonly bool[] _ticking; // per physical core: its scheduler tick is running
-    private readonly ulong _sliceCycles;
+    private readonly ulong _tickMicroseconds;
     private readonly Counter _switches;
     private readonly Counter _preemptions;
     private readonly Counter? _migrations;
     private readonly Action<int> _tickle;
-    private readonly bool _balancing;
     private readonly int[][] _peers; // per core: the other cores in the order balancing looks at them
 
     /// <param name="tickle">Sends a physical core the interrupt that wakes it from the idle loop to schedule again.</param>
-    public VcpuScheduler(Machine machine, StatGroup stats, Action<int> tickle)
+    /// <param name="tickMicroseconds">The period of the policy's scheduler tick.</param>
+    protected VcpuScheduler(Machine machine, StatGroup stats, Action<int> tickle, ulong tickMicroseconds)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(stats);
         ArgumentNullException.ThrowIfNull(tickle);
-        _machine = machine;
-        _placed = new List<SchedulingEntity>[machine.Cores.Count];
-        for (int i = 0; i < _placed.Length; i++)
+        Machine = machine;
+        Placed = new List<SchedulingEntity>[machine.Cores.Count];
+        for (int i = 0; i < Placed.Length; i++)
         {
-            _placed[i] = [];
+            Placed[i] = [];
         }
-        _running = new SchedulingEntity?[machine.Cores.Count];
+        Running = new SchedulingEntity?[machine.Cores.Count];
         _ticking = new bool[machine.Cores.Count];
-        _sliceCycles = machine.Profile.FrequencyHz * SliceMicroseconds / 1_000_000;
+        _tickMicroseconds = tickMicroseconds;
         _switches = stats.Counter("vcpu_switches", "count", "times a physical core was handed from one virtual CPU to another");
-        _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, a woken one boosted, or it yielded)");
+        _preemptions = stats.Counter("vcpu_preemptions", "count", "switches that took the core from a runnable virtual CPU (slice over, a woken one preempting, or it yielded)");
         _tickle = tickle;
-        _balancing = machine.Configuration.ThreadsPerCore == 1 && machine.Cores.Count > 1;
-        _peers = [.. Enumerable.Range(0, _placed.Length).Select(PeersOf)];
-        _migrations = _balancing ? stats.Counter("vcpu_migrations", "count", "virtual CPUs a core stole from another's queue (load balancing), each moved to that core") : null;
+        Balancing = machine.Configuration.ThreadsPerCore == 1 && machine.Cores.Count > 1;
+        _peers = [.. Enumerable.Range(0, Placed.Length).Select(OrderPeers)];
+        _migrations = Balancing ? stats.Counter("vcpu_migrations", "count", "virtual CPUs a core pulled from another's queue (load balancing), each moved to that core") : null;
     }
 
-    /// <summary>Xen credit's priority of the idle virtual CPU (CSCHED_PRI_IDLE): below every other.</summary>
-    private const int IdlePriority = -64;
+    /// <summary>The scheduler of <paramref name="kind"/> for <paramref name="machine"/>.</summary>
+    public static VcpuScheduler Create(HostScheduler kind, Machine machine, StatGroup stats, Action<int> tickle) => kind switch
+    {
+        HostScheduler.Credit => new CreditScheduler(machine, stats, tickle),
+        HostScheduler.Cfs => new FairScheduler(machine, stats, tickle),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "The host schedulers are credit and cfs."),
+    };
 
-    /// <summary>Xen credit's OVER priority (CSCHED_PRI_TS_OVER): a core about to run one balances first.</summary>
-    private const int OverPriority = -2;
+    protected Machine Machine { get; }
+
+    /// <summary>Per physical core: the entities placed there, in the order they came.</summary>
+    protected List<SchedulingEntity>[] Placed { get; }
+
+    /// <summary>Per physical core: the entity it runs (or last ran, if that one blocked and the core idles for it).</summary>
+    protected SchedulingEntity?[] Running { get; }
+
+    /// <summary>Every entity of the host, in the order placed.</summary>
+    protected List<SchedulingEntity> Entities { get; } = [];
+
+    /// <summary>Whether virtual CPUs may migrate: a host of several cores, one hardware thread each.</summary>
+    protected bool Balancing { get; }
 
     /// <summary>
     /// Places <paramref name="vcpu"/> on its physical core: the first there runs first; a second,
@@ -105,16 +87,17 @@ internal sealed class VcpuScheduler
     public void Place(SchedulingEntity vcpu)
     {
         ArgumentNullException.ThrowIfNull(vcpu);
-        List<SchedulingEntity> placed = _placed[vcpu.Physical];
+        List<SchedulingEntity> placed = Placed[vcpu.Physical];
         placed.Add(vcpu);
-        _entities.Add(vcpu);
+        Entities.Add(vcpu);
         if (placed.Count == 1)
         {
-            _running[vcpu.Physical] = vcpu;
+            Running[vcpu.Physical] = vcpu;
         }
-        if (_balancing && vcpu is VirtualCpu)
+        Placing(vcpu);
+        if (Balancing && vcpu is VirtualCpu)
         {
-            vcpu.Migrations = _machine.Sim.Stats.Group(vcpu.Core.Path).Counter("vcpu_migrations", "count", "times this virtual CPU was moved to another physical core by the hypervisor's load balancing");
+            vcpu.Migrations = Machine.Sim.Stats.Group(vcpu.Core.Path).Counter("vcpu_migrations", "count", "times this virtual CPU was moved to another physical core by the hypervisor's load balancing");
         }
         StartTickIfShared(vcpu.Physical);
     }
@@ -122,24 +105,24 @@ internal sealed class VcpuScheduler
     /// <summary>Starts <paramref name="physical"/>'s scheduler tick once it has more than one entity, or a capped one.</summary>
     private void StartTickIfShared(int physical)
     {
-        List<SchedulingEntity> placed = _placed[physical];
+        List<SchedulingEntity> placed = Placed[physical];
         if (!_ticking[physical] && (placed.Count >= 2 || placed.Exists(e => e.Cap > 0)))
         {
             _ticking[physical] = true;
-            _machine.Devices.ApicOf(physical).StartPeriodicTimer(TickVector, (uint)(_machine.Configuration.Timings.ApicTimerHz * TickMicroseconds / 1_000_000));
+            Machine.Devices.ApicOf(physical).StartPeriodicTimer(TickVector, (uint)(Machine.Configuration.Timings.ApicTimerHz * _tickMicroseconds / 1_000_000));
         }
     }
 
     /// <summary>Whether <paramref name="vcpu"/> is the one its physical core runs (or last ran).</summary>
-    public bool IsRunning(SchedulingEntity vcpu) => _running[vcpu.Physical] == vcpu;
+    public bool IsRunning(SchedulingEntity vcpu) => Running[vcpu.Physical] == vcpu;
 
     /// <summary>The entity its physical core runs.</summary>
-    public SchedulingEntity RunningOn(int physical) => _running[physical] ?? throw new InvalidOperationException($"Nothing is placed on core {physical}.");
+    public SchedulingEntity RunningOn(int physical) => Running[physical] ?? throw new InvalidOperationException($"Nothing is placed on core {physical}.");
 
     /// <summary>The entity that runs in <paramref name="context"/>.</summary>
     public SchedulingEntity EntityOf(Core context)
     {
-        foreach (List<SchedulingEntity> placed in _placed)
+        foreach (List<SchedulingEntity> placed in Placed)
         {
             foreach (SchedulingEntity e in placed)
             {
@@ -152,73 +135,78 @@ internal sealed class VcpuScheduler
         throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
     }
 
-    /// <summary>
-    /// The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or
-    /// powered off) or yields it: the runnable one of the highest priority (boosted, then UNDER,
-    /// then OVER), the next in turn among equals; but if that, or <paramref name="current"/> going
-    /// on, is OVER or there is none, one of a higher priority stolen from another core's queue
-    /// when there is one (<see cref="Steal"/>); null if none.
-    /// </summary>
-    public SchedulingEntity? Next(SchedulingEntity current)
+    /// <summary>The policy's own setting up of a newly placed entity.</summary>
+    protected virtual void Placing(SchedulingEntity entity)
     {
-        ulong cycle = current.Core.LocalCycle;
-        Account(current.Physical, cycle);
-        SchedulingEntity? best = Best(current);
-        int floor = Math.Max(best is null ? IdlePriority : Priority(best), current.State == VcpuState.Runnable && !current.Parked ? Priority(current) : IdlePriority);
-        return floor <= OverPriority && Steal(current.Physical, floor, cycle) is { } stolen ? stolen : best;
     }
 
     /// <summary>
-    /// csched_load_balance and csched_runq_steal: the waiting virtual CPU of the highest priority
-    /// above <paramref name="floor"/> on another core's queue, those of
-    /// <paramref name="physical"/>'s socket first, then the others', each from the next core up;
-    /// moved to <paramref name="physical"/>. A candidate is runnable, off its core (its context
-    /// parked by <paramref name="cycle"/>, the stealing core's time, so that it is waiting by
-    /// then), neither pinned nor parked by its cap. Null if none.
+    /// The entity to hand the core to now that <paramref name="current"/> cannot run (blocked or
+    /// powered off) or yields it, perhaps pulled from another core's queue; null if none.
     /// </summary>
-    private VirtualCpu? Steal(int physical, int floor, ulong cycle)
+    public abstract SchedulingEntity? Next(SchedulingEntity current);
+
+    /// <summary>
+    /// The entity that should take the core from <paramref name="current"/>, still runnable, at
+    /// <paramref name="cycle"/> (checked before every VM entry and at the scheduler's tick); null
+    /// to go on (or, parked by its cap, to leave the core idle).
+    /// </summary>
+    public abstract SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle);
+
+    /// <summary>
+    /// <paramref name="entity"/>, blocked, is runnable again: sets <see cref="SchedulingEntity.Boosted"/>
+    /// if it should preempt the one its core runs (<paramref name="running"/>: it is that one,
+    /// its core idling for it), whose core is then kicked.
+    /// </summary>
+    public abstract void Woken(SchedulingEntity entity, bool running);
+
+    /// <summary>The scheduler's tick has come to <paramref name="physical"/> (its local APIC's periodic timer, <see cref="TickVector"/>).</summary>
+    public virtual void Ticked(int physical)
     {
-        if (!_balancing)
+    }
+
+    /// <summary>Brings the policy's accounts of <paramref name="physical"/>'s running entity up to <paramref name="cycle"/> (and any period that has ended by then).</summary>
+    protected abstract void Account(int physical, ulong cycle);
+
+    /// <summary>
+    /// The cycles <paramref name="physical"/>'s running entity has run since it was last charged,
+    /// up to <paramref name="cycle"/>, now charged; 0 while its core idles for it blocked, or
+    /// halts for it parked (the host's idle loop runs then, not it).
+    /// </summary>
+    protected ulong Charge(int physical, ulong cycle)
+    {
+        if (Running[physical] is not { State: VcpuState.Runnable } running || running.Core.Halted || running.Core.WaitsForCredit || cycle <= running.ChargedTo)
         {
-            return null;
+            return 0;
         }
-        foreach (int peer in _peers[physical])
-        {
-            VirtualCpu? best = null;
-            foreach (SchedulingEntity e in _placed[peer])
-            {
-                if (e is VirtualCpu v && Migrateable(v, cycle) && Priority(v) > floor && (best is null || Priority(v) > Priority(best)))
-                {
-                    best = v;
-                }
-            }
-            if (best is not null)
-            {
-                Move(best, physical);
-                return best;
-            }
-        }
-        return null;
+        ulong ran = cycle - running.ChargedTo;
+        running.ChargedTo = cycle;
+        return ran;
     }
 
     /// <summary>The cores other than <paramref name="physical"/>, those of its socket (NUMA node) first, each group from the next core up, as csched_load_balance visits its own node's peers before the others'.</summary>
-    private int[] PeersOf(int physical)
+    private int[] OrderPeers(int physical)
     {
-        int socket = _machine.SocketOfCpu(physical);
-        IEnumerable<int> others = Enumerable.Range(1, _placed.Length - 1).Select(k => (physical + k) % _placed.Length);
-        return [.. others.Where(p => _machine.SocketOfCpu(p) == socket), .. others.Where(p => _machine.SocketOfCpu(p) != socket)];
+        int socket = Machine.SocketOfCpu(physical);
+        IEnumerable<int> others = Enumerable.Range(1, Placed.Length - 1).Select(k => (physical + k) % Placed.Length);
+        return [.. others.Where(p => Machine.SocketOfCpu(p) == socket), .. others.Where(p => Machine.SocketOfCpu(p) != socket)];
     }
 
-    private bool Migrateable(VirtualCpu v, ulong cycle) =>
-        !v.Pinned && !v.Claimed && v.State == VcpuState.Runnable && !v.Parked && _running[v.Physical] != v && v.Core.IsDescheduled && v.Core.LocalCycle <= cycle;
+    /// <summary>The other cores of <paramref name="physical"/> in the order balancing looks at them: those of its socket (NUMA node) first, each group from the next core up.</summary>
+    protected IReadOnlyList<int> PeersOf(int physical) => _peers[physical];
+
+    /// <summary>Whether <paramref name="v"/> may be pulled by a core at <paramref name="cycle"/>: runnable, waiting off its core (its context parked by then), neither pinned, nor parked by a cap, nor chosen by its own core already.</summary>
+    protected bool Migrateable(VirtualCpu v, ulong cycle) =>
+        !v.Pinned && !v.Claimed && v.State == VcpuState.Runnable && !v.Parked && Running[v.Physical] != v && v.Core.IsDescheduled && v.Core.LocalCycle <= cycle;
 
     /// <summary>Migrates waiting <paramref name="vcpu"/> to <paramref name="physical"/>'s queue and caches; its old core's tick stops if it has nothing left to run.</summary>
-    private void Move(VirtualCpu vcpu, int physical)
+    protected void Move(VirtualCpu vcpu, int physical)
     {
         int from = vcpu.Physical;
-        _placed[from].Remove(vcpu);
-        vcpu.Migrate(_machine, physical);
-        _placed[physical].Add(vcpu);
+        Placed[from].Remove(vcpu);
+        vcpu.Migrate(Machine, physical);
+        Placed[physical].Add(vcpu);
+        Moved(vcpu, from);
         _migrations!.Increment();
         vcpu.Migrations!.Increment();
         StartTickIfShared(physical);
@@ -234,7 +222,7 @@ internal sealed class VcpuScheduler
     {
         foreach (int peer in _peers[waiting.Physical])
         {
-            if (_running[peer] is VirtualCpu { State: not VcpuState.Runnable })
+            if (Running[peer] is VirtualCpu { State: not VcpuState.Runnable })
             {
                 _tickle(peer);
                 return;
@@ -242,149 +230,10 @@ internal sealed class VcpuScheduler
         }
     }
 
-    /// <summary>
-    /// The entity that should take the core from <paramref name="current"/>, still runnable, at
-    /// <paramref name="cycle"/>: a boosted one, or once its slice is over the best of the others
-    /// unless it is of a lower priority, or a better one stolen from another core if neither is
-    /// above OVER (csched_schedule's load balancing at a slice's end), or any other if its cap has
-    /// parked it; null to go on (or, parked, to leave the core idle).
-    /// </summary>
-    public SchedulingEntity? Preempting(SchedulingEntity current, ulong cycle)
+    /// <summary>The policy's own adjustment of <paramref name="vcpu"/>, just moved from <paramref name="from"/> to the core it is on now.</summary>
+    protected virtual void Moved(VirtualCpu vcpu, int from)
     {
-        bool sliceOver = cycle - current.SliceStart >= _sliceCycles;
-        bool alone = _placed[current.Physical].Count < 2;
-        if (alone && current.Cap == 0 && !(sliceOver && _balancing))
-        {
-            return null;
-        }
-        Account(current.Physical, cycle);
-        SchedulingEntity? next = Best(current);
-        if (sliceOver && !current.Parked && (next is null || !next.Boosted))
-        {
-            int floor = Math.Max(Priority(current), next is null ? IdlePriority : Priority(next));
-            if (floor <= OverPriority && Steal(current.Physical, floor, cycle) is { } stolen)
-            {
-                return stolen;
-            }
-            if (alone)
-            {
-                current.SliceStart = cycle; // it runs on for a new slice, as csched_schedule picks it again
-            }
-        }
-        if (next is null)
-        {
-            return null;
-        }
-        return current.Parked || next.Boosted || (sliceOver && Priority(next) >= Priority(current)) ? next : null;
     }
-
-    /// <summary>The runnable entity other than <paramref name="current"/> and not parked of the highest priority on its core, the first in turn after it among equals.</summary>
-    private SchedulingEntity? Best(SchedulingEntity current)
-    {
-        List<SchedulingEntity> placed = _placed[current.Physical];
-        int at = placed.IndexOf(current);
-        SchedulingEntity? next = null;
-        for (int k = 1; k < placed.Count; k++)
-        {
-            SchedulingEntity v = placed[(at + k) % placed.Count];
-            if (v.State == VcpuState.Runnable && !v.Parked && (next is null || Priority(v) > Priority(next)))
-            {
-                next = v;
-            }
-        }
-        return next;
-    }
-
-    /// <summary>Xen credit's priorities: BOOST 0, UNDER -1, OVER -2.</summary>
-    private static int Priority(SchedulingEntity e) => e.Boosted ? 0 : e.Credit >= 0 ? -1 : -2;
-
-    /// <summary>
-    /// Charges the entity running on <paramref name="physical"/> for its running up to
-    /// <paramref name="cycle"/>, then shares out the credit of every accounting period that has
-    /// ended by then (<see cref="ShareOut"/>).
-    /// </summary>
-    private void Account(int physical, ulong cycle)
-    {
-        Charge(physical, cycle);
-        while (cycle >= _accountedTo + _sliceCycles)
-        {
-            _accountedTo += _sliceCycles;
-            ShareOut();
-        }
-    }
-
-    /// <summary>Burns the credit of the entity running on <paramref name="physical"/> for its running up to <paramref name="cycle"/>; a core idling for a blocked one, or halted for a parked one, burns none (it runs Xen's idle vCPU).</summary>
-    private void Charge(int physical, ulong cycle)
-    {
-        if (_running[physical] is { State: VcpuState.Runnable } running && !running.Core.Halted && !running.Core.WaitsForCredit && cycle > running.ChargedTo)
-        {
-            running.Credit -= (long)(cycle - running.ChargedTo);
-            running.ChargedTo = cycle;
-        }
-    }
-
-    /// <summary>
-    /// csched_acct, for the whole host: every running entity charged to its core's clock, then
-    /// the host's credit for a period (a slice's worth per physical core, and any overall debt
-    /// the last period left, to bring it back) shared out among the entities that earn, in
-    /// proportion to their weights (credit_fair), each earning at most a slice's worth (one
-    /// virtual CPU runs on one core) or its cap's share (credit_peak), what one cannot use going
-    /// to those after it in turn. Then a capped entity past its cap's debt is parked, and one
-    /// back at zero unparked; credit is bounded to a slice's worth either way.
-    /// </summary>
-    private void ShareOut()
-    {
-        for (int p = 0; p < _running.Length; p++)
-        {
-            if (_running[p] is { } running)
-            {
-                Charge(p, running.Core.LocalCycle);
-            }
-        }
-        long slice = (long)_sliceCycles;
-        List<SchedulingEntity> earning = _entities.FindAll(Earning);
-        long weightTotal = earning.Sum(e => (long)e.Weight);
-        if (weightTotal == 0)
-        {
-            _balance = 0;
-            return;
-        }
-        long debt = Math.Max(-_balance, 0);
-        long total = (slice * _running.Length) + debt;
-        long weightLeft = weightTotal, balance = 0;
-        foreach (SchedulingEntity e in earning)
-        {
-            weightLeft -= e.Weight;
-            long peak = slice + (((debt * e.Weight) + weightTotal - 1) / weightTotal);
-            if (e.Cap > 0)
-            {
-                peak = Math.Min(peak, CapCredit(e));
-            }
-            long fair = ((total * e.Weight) + weightTotal - 1) / weightTotal;
-            if (fair >= peak)
-            {
-                if (weightLeft != 0)
-                {
-                    total += (((fair - peak) * weightTotal) + weightLeft - 1) / weightLeft; // the rest to those after it
-                }
-                fair = peak;
-            }
-            e.Credit = Math.Min(e.Credit + fair, slice);
-            if (e.Cap > 0)
-            {
-                e.Parked = e.Credit < -CapCredit(e) || (e.Parked && e.Credit < 0);
-            }
-            e.Credit = Math.Max(e.Credit, -slice); // csched_acct's lower bound on credits
-            balance += e.Credit;
-        }
-        _balance = balance;
-    }
-
-    /// <summary>Whether <paramref name="e"/> earns credit this period: it can run (or could but for its cap), and has not saved a whole period's worth (csched_acct stops one that has from earning, so the others earn the period between them).</summary>
-    private bool Earning(SchedulingEntity e) => (e.State == VcpuState.Runnable || e.Parked) && e.Credit < (long)_sliceCycles;
-
-    /// <summary>A capped entity's credit for a period: its cap's share of a slice, rounded up (csched_acct's credit_cap).</summary>
-    private long CapCredit(SchedulingEntity e) => (((long)_sliceCycles * e.Cap) + 99) / 100;
 
     /// <summary>
     /// Hands <paramref name="from"/>'s physical core to <paramref name="to"/> at the cycle
@@ -399,7 +248,7 @@ internal sealed class VcpuScheduler
         if (from.State == VcpuState.Runnable)
         {
             _preemptions.Increment();
-            if (_balancing && from is VirtualCpu { Pinned: false } waiting)
+            if (Balancing && from is VirtualCpu { Pinned: false } waiting)
             {
                 TickleIdler(waiting);
             }
@@ -409,8 +258,8 @@ internal sealed class VcpuScheduler
         {
             to.Core.Mmu.SelectGuest(vcpu.Translation!); // a host process runs on the host's translations, where the core already is
         }
-        _machine.Activate(to.Core);
-        _running[to.Physical] = to;
+        Machine.Activate(to.Core);
+        Running[to.Physical] = to;
         to.Boosted = false;
         to.Claimed = false;
         to.SliceStart = cycle;
@@ -422,14 +271,14 @@ internal sealed class VcpuScheduler
     public void PoweredOff(VirtualCpu vcpu) => StopTickIfDone(vcpu.Physical);
 
     /// <summary>Whether a core idling for a powered-off virtual CPU may yet find work: a virtual CPU somewhere that runs on and may migrate.</summary>
-    public bool MayStealLater => _balancing && Array.Exists(_placed, placed => placed.Exists(e => e is VirtualCpu { Pinned: false } v && v.State != VcpuState.PoweredOff));
+    public bool MayStealLater => Balancing && Array.Exists(Placed, placed => placed.Exists(e => e is VirtualCpu { Pinned: false } v && v.State != VcpuState.PoweredOff));
 
     private void StopTickIfDone(int physical)
     {
-        if (_ticking[physical] && _placed[physical].TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
+        if (_ticking[physical] && Placed[physical].TrueForAll(v => v is not VirtualCpu || v.State == VcpuState.PoweredOff))
         {
             _ticking[physical] = false;
-            _machine.Devices.ApicOf(physical).Write(0x380, 0); // the timer's initial count to 0 stops it
+            Machine.Devices.ApicOf(physical).Write(0x380, 0); // the timer's initial count to 0 stops it
         }
     }
 }
