@@ -37,7 +37,7 @@ internal static class RunCommand
         var vcpus = new Option<string?>("--vcpus") { Description = "With --workload under type1 or type2 with EPT: the virtual machines' virtual CPUs, on which the guest's SMP kernel runs, a comma list: the k-th for the k-th VM, the last for the rest (default 1)." };
         var vcpuCaps = new Option<string?>("--vcpu-caps") { Description = "With --workload under type1 or type2: the virtual machines' credit-scheduler caps in percent of one CPU, each the whole VM's, split among its virtual CPUs (xl sched-credit -c, 0 for none to 100 per virtual CPU), a comma list: the k-th for the k-th VM, the last for the rest (default none)." };
         var vcpuPinning = new Option<string?>("--vcpu-pinning") { Description = "With --workload under type1 or type2: the logical CPU each VM's virtual CPU is pinned to (xl vcpu-pin), a comma list in guest order; later guests go on the next CPU in turn." };
-        var hostScheduler = new Option<string?>("--host-scheduler") { Description = "With --workload under type1 or type2: the scheduler of virtual CPUs on the host's cores, credit (Xen's credit scheduler, the default) or cfs (Linux's CFS, each virtual CPU a thread of the host, as under KVM)." };
+        var hostScheduler = new Option<string?>("--host-scheduler") { Description = "With --workload under type1 or type2: the scheduler of virtual CPUs on the host's cores, credit (Xen's credit scheduler) or cfs (Linux's CFS, each virtual CPU a thread of the host, as under KVM); default: credit under type1, cfs under type2." };
         var pleWindow = new Option<string?>("--ple-window") { Description = "With --workload under type1 or type2: the PAUSE-loop exiting window, default (4096 TSC cycles where the CPU has PLE), off, or TSC cycles." };
         var pleGap = new Option<long?>("--ple-gap") { Description = "With --workload under type1 or type2: the PAUSE-loop exiting gap in TSC cycles (default 128)." };
         var pvSpinlocks = new Option<bool>("--pv-spinlocks") { Description = "With --workload under type1 or type2: the guests' kernels take spinlocks paravirtually (KVM's pv ticket locks: a waiter halts after 32768 rounds, and the unlocker kicks it by hypercall)." };
@@ -111,7 +111,7 @@ internal static class RunCommand
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus), ContainerCpuset = parse.GetValue(containerCpuset), ContainerShares = parse.GetValue(containerShares),
                     Vcpus = parse.GetValue(vcpus), VcpuWeights = parse.GetValue(vcpuWeights), VcpuCaps = parse.GetValue(vcpuCaps), VcpuPinning = parse.GetValue(vcpuPinning),
-                    HostScheduler = parse.GetValue(hostScheduler) ?? "credit",
+                    HostScheduler = parse.GetValue(hostScheduler) ?? "default",
                     PleWindow = parse.GetValue(pleWindow) ?? "default", PleGap = parse.GetValue(pleGap) ?? Models.Virtualization.VmExecutionControls.DefaultPleGap,
                     PvSpinlocks = parse.GetValue(pvSpinlocks), PvTlbFlush = parse.GetValue(pvTlbFlush),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),

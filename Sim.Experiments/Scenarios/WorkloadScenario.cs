@@ -28,7 +28,7 @@ public sealed record WorkloadScenario
     public static readonly string[] VirtioBackends = ["user", "kernel"];
 
     /// <summary>The host schedulers <see cref="HostScheduler"/> takes.</summary>
-    public static readonly string[] HostSchedulers = ["credit", "cfs"];
+    public static readonly string[] HostSchedulers = ["default", "credit", "cfs"];
 
     public string Workload { get; init; } = "syscall";
 
@@ -136,8 +136,8 @@ public sealed record WorkloadScenario
     /// </summary>
     public string PleWindow { get; init; } = "default";
 
-    /// <summary>The policy that schedules the virtual CPUs on the host's cores (VT-x presets): <c>credit</c>, Xen's credit scheduler, or <c>cfs</c>, Linux's CFS with each virtual CPU a thread of the host, as under KVM.</summary>
-    public string HostScheduler { get; init; } = "credit";
+    /// <summary>The policy that schedules the virtual CPUs on the host's cores (VT-x presets): <c>credit</c>, Xen's credit scheduler, or <c>cfs</c>, Linux's CFS with each virtual CPU a thread of the host, as under KVM; <c>default</c>, credit bare-metal and cfs hosted.</summary>
+    public string HostScheduler { get; init; } = "default";
 
     /// <summary>Whether the guests' kernels take their spinlocks paravirtually (KVM's pv ticket locks: halt after SPIN_THRESHOLD rounds, kicked by the unlocker's hypercall); VT-x presets.</summary>
     public bool PvSpinlocks { get; init; }
@@ -455,13 +455,13 @@ public sealed record WorkloadScenario
         {
             return $"{(PleWindow != "default" ? "ple_window" : "ple_gap")} sets the VT-x hypervisor's PAUSE-loop exiting, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
-        if (HostScheduler != "credit" && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
+        if (HostScheduler != "default" && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
             return $"host_scheduler chooses the VT-x hypervisor's scheduler of virtual CPUs, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
-        if (HostScheduler == "cfs" && WholeNumbers(VcpuCaps) is { } capped && capped.Any(c => c > 0))
+        if (ResolveMonitorParameters().SchedulerFor(axes.Hosting) == Models.Virtualization.HostScheduler.Cfs && WholeNumbers(VcpuCaps) is { } capped && capped.Any(c => c > 0))
         {
-            return "vcpu_caps under host_scheduler cfs would need CFS bandwidth control (cpu.cfs_quota_us), which the model does not have; use host_scheduler credit, or leave the caps out";
+            return $"vcpu_caps under the CFS host scheduler ({(HostScheduler == "cfs" ? "host_scheduler cfs" : $"preset '{Preset}''s default")}) would need CFS bandwidth control (cpu.cfs_quota_us), which the model does not have; use host_scheduler credit, or leave the caps out";
         }
         if (PvSpinlocks && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
@@ -500,7 +500,8 @@ public sealed record WorkloadScenario
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
-        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush, HostScheduler == "cfs" ? Models.Virtualization.HostScheduler.Cfs : Models.Virtualization.HostScheduler.Credit);
+        PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
+        HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null });
 
     public Runs.Consolidation ResolveConsolidation()
     {

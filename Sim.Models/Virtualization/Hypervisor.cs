@@ -109,7 +109,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _assignedDevices = assignedDevices;
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
-        _scheduler = VcpuScheduler.Create(_parameters.HostScheduler, machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
+        _scheduler = VcpuScheduler.Create(_parameters.SchedulerFor(hosted ? Hosting.Hosted : Hosting.BareMetal), machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;
         _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");

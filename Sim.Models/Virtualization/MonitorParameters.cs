@@ -15,11 +15,11 @@ namespace Sim.Models.Virtualization;
 /// <param name="PleGap">The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</param>
 /// <param name="PvSpinlocks">The guests' kernels take their spinlocks paravirtually (KVM's pv ticket locks: a waiter halts after SPIN_THRESHOLD rounds and the unlocker kicks it by hypercall), as a guest does when its hypervisor offers KVM_FEATURE_PV_UNHALT; VT-x hypervisors only.</param>
 /// <param name="PvTlbFlush">The hypervisor offers KVM_FEATURE_PV_TLB_FLUSH with steal time: a guest kernel's TLB shootdown sets a flag in a preempted virtual CPU's steal-time area instead of sending it an IPI, and the hypervisor flushes that virtual CPU's TLB before its next entry; VT-x hypervisors only.</param>
-/// <param name="HostScheduler">The policy that schedules the virtual CPUs on the host's cores: Xen's credit scheduler, or Linux's CFS (KVM's virtual CPUs are threads of the host).</param>
+/// <param name="HostScheduler">The policy that schedules the virtual CPUs on the host's cores: Xen's credit scheduler, or Linux's CFS (KVM's virtual CPUs are threads of the host); null for the hosting's own (<see cref="SchedulerFor"/>).</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
-    bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler HostScheduler = HostScheduler.Credit)
+    bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null)
 {
     public static readonly MonitorParameters Default = new();
 
@@ -28,6 +28,13 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
 
     /// <summary>The PLE window a hypervisor on a CPU with <paramref name="features"/> sets: the given one, or the default where the CPU has PLE; 0 for none.</summary>
     public uint PleWindowOn(Hardware.VirtualizationFeatures features) => PleWindow ?? (features.PauseLoopExiting ? VmExecutionControls.DefaultPleWindow : 0);
+
+    /// <summary>
+    /// The scheduler of virtual CPUs under <paramref name="hosting"/>: the given one, or by
+    /// default credit for a bare-metal hypervisor (Xen's), and CFS for a hosted one, whose
+    /// virtual CPUs are threads of the host's monitor process under the host kernel's scheduler.
+    /// </summary>
+    public HostScheduler SchedulerFor(Hosting hosting) => HostScheduler ?? (hosting == Hosting.Hosted ? Virtualization.HostScheduler.Cfs : Virtualization.HostScheduler.Credit);
 
     public void Validate()
     {
