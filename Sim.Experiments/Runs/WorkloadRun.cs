@@ -88,7 +88,7 @@ public static class WorkloadRun
             guests.Add(guest with { Workload = w });
         }
         host.AddHostProcesses(consolidation.HostProcesses);
-        return new PreparedRun(sim, host.Contexts, guests, profile, axes, workload, seed);
+        return new PreparedRun(sim, host.Contexts, host.Occupancy, guests, profile, axes, workload, seed);
     }
 
     /// <summary>
@@ -305,6 +305,9 @@ public static class WorkloadRun
         /// <summary>Every execution context of the machine: its cores', and those added for the virtual CPUs they time-share.</summary>
         public IReadOnlyList<Core> Contexts => _machine?.Contexts ?? throw new InvalidOperationException("No guest has booted.");
 
+        /// <summary>Each logical CPU's busy and idle cycles.</summary>
+        public IReadOnlyList<CpuOccupancy> Occupancy => _machine?.Occupancy ?? throw new InvalidOperationException("No guest has booted.");
+
         /// <summary>The platform of the next guest, with its kernel made by <paramref name="kernelFactory"/> (and launched, under a monitor).</summary>
         public IPlatform Boot(Func<IPlatform, IPrivilegedOperations, ICoreHost> kernelFactory)
         {
@@ -392,6 +395,7 @@ public static class WorkloadRun
     {
         private readonly Simulator _sim;
         private readonly IReadOnlyList<Core> _contexts;
+        private readonly IReadOnlyList<CpuOccupancy> _occupancy;
         private readonly List<PreparedGuest> _guests;
         private readonly HardwareProfile _profile;
         private readonly VirtualizationAxes _axes;
@@ -401,10 +405,10 @@ public static class WorkloadRun
         /// <summary>How much simulated time a run goes between two reports of its progress.</summary>
         public static readonly Tick ProgressSlice = Tick.FromMilliseconds(1);
 
-        internal PreparedRun(Simulator sim, IReadOnlyList<Core> contexts, List<PreparedGuest> guests, HardwareProfile profile, VirtualizationAxes axes,
+        internal PreparedRun(Simulator sim, IReadOnlyList<Core> contexts, IReadOnlyList<CpuOccupancy> occupancy, List<PreparedGuest> guests, HardwareProfile profile, VirtualizationAxes axes,
             IWorkload workload, ulong seed)
         {
-            (_sim, _contexts, _guests, _profile, _axes, _workload, _seed) = (sim, contexts, guests, profile, axes, workload, seed);
+            (_sim, _contexts, _occupancy, _guests, _profile, _axes, _workload, _seed) = (sim, contexts, occupancy, guests, profile, axes, workload, seed);
         }
 
         /// <summary>Has <paramref name="tracer"/> watch the first guest's core (its context) through the run.</summary>
@@ -465,6 +469,7 @@ public static class WorkloadRun
             {
                 Guests = guests.Count > 1 ? guests : [],
                 FirstGuestCpus = _guests[0].SmpCores.Count == 0 ? [_guests[0].Core.Path] : [.. _guests[0].SmpCores.Select(c => c.Path)],
+                HostCpuUtilization = _contexts.Count > _occupancy.Count ? [.. _occupancy.Select(o => o.Utilization)] : [], // where contexts time-share the CPUs
                 TimeLimit = cut ? timeLimit : null,
                 Unfinished = guests.Count(g => !g.Finished),
                 GuestMemoryBytes = first.MemoryBytes,

@@ -69,6 +69,10 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {v.Context,-22} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0} {v.Migrations,11:N0}\n");
             }
         }
+        if (r.HostCpuUtilization.Count > 0)
+        {
+            sb.Append(ci, $"\nhost CPUs busy: {string.Join("  ", r.HostCpuUtilization.Select((u, i) => string.Create(ci, $"cpu{i} {100 * u:0.0}%")))}\n");
+        }
         if (r.EmulatedAccesses is { PerBlockRequest: { } perRequest })
         {
             sb.Append(ci, $"\nemulated register accesses per disk request: {perRequest:0.##}\n");
@@ -184,6 +188,14 @@ public static class WorkloadRunReport
             foreach (VcpuRow v in VcpuRows(r))
             {
                 md.Append(ci, $"| {v.Context} | {v.Steal:0.0}% | {v.Spin:N0} | {v.Lost:N0} | {v.PauseExits:N0} | {v.Migrations:N0} |\n");
+            }
+        }
+        if (r.HostCpuUtilization.Count > 0)
+        {
+            md.Append("\n| host CPU | busy |\n|---|---:|\n");
+            foreach ((double u, int i) in r.HostCpuUtilization.Select((u, i) => (u, i)))
+            {
+                md.Append(ci, $"| cpu{i} | {100 * u:0.0}% |\n");
             }
         }
         if (r.Holes.Count > 0 && !r.Axes.IsNative)

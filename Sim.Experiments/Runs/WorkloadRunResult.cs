@@ -77,6 +77,12 @@ public sealed record WorkloadRunResult(
     /// <summary>The contexts the (first) guest's CPUs ran in: host.cpu0 for a guest of one CPU, each of its virtual CPUs' for a virtual machine of several.</summary>
     public IReadOnlyList<string> FirstGuestCpus { get; init; } = ["host.cpu0"];
 
+    /// <summary>
+    /// Each host CPU's busy share of the run, whichever contexts ran on it (a virtual CPU that
+    /// migrates counts where it ran), where contexts time-shared the CPUs; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<double> HostCpuUtilization { get; init; } = [];
+
     /// <summary>The (first) guest's VM exits by reason, over all its virtual CPUs, with their cycles (exit to entry, handler included), most costly first; empty natively.</summary>
     public IReadOnlyList<(ExitReason Reason, long Count, long Cycles)> Exits =>
         [.. Enum.GetValues<ExitReason>()

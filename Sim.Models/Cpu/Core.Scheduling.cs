@@ -15,6 +15,7 @@ namespace Sim.Models.Cpu;
 public sealed partial class Core
 {
     private bool _descheduled;
+    private bool _offCpu; // parked or never yet run: its cycles are not its CPU's (a powered-off one is not descheduled, yet off)
     private bool _blocked; // descheduled while its guest is halted: the wait is idle time until it wakes
     private ulong? _bootCr3; // CR3 loaded before the start of a context waiting for its core: loaded when it gets it
     private Paging.Mmu.GuestTranslation? _translation; // a guest's translation state, when its monitor gave it
@@ -50,6 +51,7 @@ public sealed partial class Core
             throw new InvalidOperationException($"Core {Path} is running: a running context leaves its core by a Park in its own stream.");
         }
         _descheduled = true;
+        _offCpu = true;
     }
 
     /// <summary>
@@ -111,6 +113,7 @@ public sealed partial class Core
             Charge(CycleCategory.Descheduled, cycle - _localCycle);
         }
         _descheduled = false;
+        _offCpu = false;
         if (_vmxMode == VmxMode.NonRoot)
         {
             // Never ran: contexts park only in root mode, inside a switch path.
@@ -152,6 +155,7 @@ public sealed partial class Core
         }
         _descheduled = reason != ParkReason.PoweredOff;
         _blocked = reason == ParkReason.Blocked;
+        _offCpu = true;
         Halt();
     }
 

@@ -125,6 +125,9 @@ public sealed partial class Core : Event
     /// <summary>The caches of the physical core the context runs on.</summary>
     public MemoryPath Memory { get; private set; }
 
+    /// <summary>The account of the logical CPU the context runs on, which its cycles on that CPU go to (set by the machine; it changes with <see cref="MoveTo"/>).</summary>
+    internal Platform.CpuOccupancy? Occupancy { get; set; }
+
     public ClockDomain Clock => _clock;
 
     /// <summary>The current privilege level: 0 or 3.</summary>
@@ -815,6 +818,10 @@ public sealed partial class Core : Event
     private void Charge(CycleCategory category, ulong cycles)
     {
         _cycles.Add(category, (long)cycles);
+        if (!_offCpu)
+        {
+            Occupancy?.Add(category, cycles); // on its CPU: the CPU's time too
+        }
         _localCycle += cycles;
         _userModeCycles += cycles & _userTimeMasks[(int)category]; // branch-free: see UserTimeMasks
     }

@@ -19,6 +19,7 @@ public sealed class Machine : IPlatform
     private readonly Core[] _cores;
     private readonly Core[] _active;              // the context each physical core runs: its interrupts go there
     private readonly Mmu[] _mmus;                 // each logical CPU's MMU (a context that moves leaves it behind)
+    private readonly CpuOccupancy[] _occupancy;   // each logical CPU's busy and idle cycles, whichever context ran
     private readonly MemoryPath[] _memoryPaths;   // each logical CPU's caches, shared by the threads of a core
     private readonly List<Core> _contexts = [];   // every context, physical cores' own first
     private readonly List<int> _physicalOf = [];  // the physical core of each context, in the same order
@@ -42,6 +43,7 @@ public sealed class Machine : IPlatform
         _cores = new Core[configuration.LogicalCpus];
         _active = new Core[configuration.LogicalCpus];
         _mmus = new Mmu[configuration.LogicalCpus];
+        _occupancy = [.. Enumerable.Range(0, configuration.LogicalCpus).Select(_ => new CpuOccupancy())];
         _memoryPaths = new MemoryPath[configuration.LogicalCpus];
         Devices = new PlatformDevices(sim, "host", "host.cpu", profile, configuration, Memory, i => vector => _active[i].RaiseInterrupt(vector), emulated: false);
         Host = hostFactory(this);
@@ -55,7 +57,7 @@ public sealed class Machine : IPlatform
             MemoryPath memoryPath = paths[core] ??= MemorySystem.AddCore(sim.Stats.Group(path));
             var mmu = _mmus[i] = new Mmu(thread, Memory, memoryPath, sim.Stats.Group(path));
             _memoryPaths[i] = memoryPath;
-            _cores[i] = _active[i] = new Core(sim, path, thread, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
+            _cores[i] = _active[i] = new Core(sim, path, thread, mmu, memoryPath, Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders, Occupancy = _occupancy[i] };
             if (i >= configuration.Cores)
             {
                 _cores[i].ShareCoreWith(_cores[core]);
@@ -110,7 +112,7 @@ public sealed class Machine : IPlatform
     {
         ArgumentOutOfRangeException.ThrowIfNegative(physical);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(physical, _cores.Length);
-        var context = new Core(Sim, path, Profile, _mmus[physical], _memoryPaths[physical], Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders };
+        var context = new Core(Sim, path, Profile, _mmus[physical], _memoryPaths[physical], Host) { SyncQuantumCycles = Quantum, LockHolders = _lockHolders, Occupancy = _occupancy[physical] };
         context.Deschedule();
         _contexts.Add(context);
         _physicalOf.Add(physical);
@@ -138,8 +140,12 @@ public sealed class Machine : IPlatform
             throw new InvalidOperationException($"{context.Path} is the context core {_physicalOf[i]} runs: it leaves its core before it moves.");
         }
         context.MoveTo(_mmus[physical], _memoryPaths[physical], translation);
+        context.Occupancy = _occupancy[physical];
         _physicalOf[i] = physical;
     }
+
+    /// <summary>Each logical CPU's busy and idle cycles, whichever contexts ran there.</summary>
+    public IReadOnlyList<CpuOccupancy> Occupancy => _occupancy;
 
     /// <summary>Logical CPU <paramref name="physical"/>'s MMU, whichever context runs there.</summary>
     public Mmu MmuOf(int physical) => _mmus[physical];

@@ -136,6 +136,11 @@ public class ConsolidationTests
         Assert.Equal(1, balanced.Stat("host.hypervisor", "vcpu_migrations"));
         Assert.Equal(1, balanced.Guests.Sum(g => balanced.Stat(g.CorePath, "vcpu_migrations")));
         Assert.Equal(0, pinned.Stat("host.hypervisor", "vcpu_migrations"));
+        // Host CPU 1 idles once vm1 is done unless it takes work over: pinned, busy for vm1's sixth
+        // of one guest's run in a run twice as long (a twelfth), balanced nearly all of it.
+        Assert.InRange(pinned.HostCpuUtilization[1], 0.05, 0.15);
+        Assert.True(balanced.HostCpuUtilization[1] > 0.95, $"cpu1 busy {balanced.HostCpuUtilization[1]:P1}");
+        Assert.True(pinned.HostCpuUtilization[0] > 0.95, "pinned, CPU 0 runs both long guests to the end");
         foreach (int g in (int[])[0, 2])
         {
             Assert.InRange(balanced.Guests[g].Outcome.SimulatedSeconds / alone.Outcome.SimulatedSeconds, 1.0, 1.35);
