@@ -154,21 +154,7 @@ internal sealed class CreditScheduler : VcpuScheduler
     }
 
     /// <summary>The runnable entity other than <paramref name="current"/> and not parked of the highest priority on its core, the first in turn after it among equals.</summary>
-    private SchedulingEntity? Best(SchedulingEntity current)
-    {
-        List<SchedulingEntity> placed = Placed[current.Physical];
-        int at = placed.IndexOf(current);
-        SchedulingEntity? next = null;
-        for (int k = 1; k < placed.Count; k++)
-        {
-            SchedulingEntity v = placed[(at + k) % placed.Count];
-            if (v.State == VcpuState.Runnable && !v.Parked && (next is null || Priority(v) > Priority(next)))
-            {
-                next = v;
-            }
-        }
-        return next;
-    }
+    private SchedulingEntity? Best(SchedulingEntity current) => FirstInTurn(current, static (e, best) => Priority(e) > Priority(best));
 
     /// <summary>Xen credit's priorities: BOOST 0, UNDER -1, OVER -2.</summary>
     private static int Priority(SchedulingEntity e) => e.Boosted ? 0 : e.Credit >= 0 ? -1 : -2;

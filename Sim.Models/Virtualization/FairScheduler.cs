@@ -57,7 +57,7 @@ internal sealed class FairScheduler : VcpuScheduler
         ulong hz = machine.Profile.FrequencyHz;
         long Cycles(ulong nanoseconds) => (long)(hz * nanoseconds / 1_000_000_000);
         int cpus = machine.Cores.Count;
-        long factor = 1 + (long)Math.Log2(Math.Min(cpus, 8)); // get_update_sysctl_factor: 1 + ilog2(min(cpus, 8))
+        long factor = 1 + System.Numerics.BitOperations.Log2((uint)Math.Min(cpus, 8)); // get_update_sysctl_factor: 1 + ilog2(min(cpus, 8))
         _latency = Cycles(6_000_000) * factor;
         _minGranularity = Cycles(750_000) * factor;
         _wakeupGranularity = Cycles(1_000_000) * factor;
@@ -200,21 +200,7 @@ internal sealed class FairScheduler : VcpuScheduler
     }
 
     /// <summary>The runnable entity other than <paramref name="current"/> of the least virtual runtime on its core, the first in turn after it among equals.</summary>
-    private SchedulingEntity? Least(SchedulingEntity current)
-    {
-        List<SchedulingEntity> placed = Placed[current.Physical];
-        int at = placed.IndexOf(current);
-        SchedulingEntity? least = null;
-        for (int k = 1; k < placed.Count; k++)
-        {
-            SchedulingEntity e = placed[(at + k) % placed.Count];
-            if (e.State == VcpuState.Runnable && (least is null || e.VRuntime < least.VRuntime))
-            {
-                least = e;
-            }
-        }
-        return least;
-    }
+    private SchedulingEntity? Least(SchedulingEntity current) => FirstInTurn(current, static (e, least) => e.VRuntime < least.VRuntime);
 
     /// <summary>
     /// load_balance, pulling one waiting virtual CPU to <paramref name="physical"/> from the busiest

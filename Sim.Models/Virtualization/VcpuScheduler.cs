@@ -184,6 +184,27 @@ internal abstract class VcpuScheduler
         return ran;
     }
 
+    /// <summary>
+    /// The runnable entity other than <paramref name="current"/>, not parked by a cap, that the
+    /// policy ranks first on its core (<paramref name="beats"/>: whether one ranks above the best so
+    /// far), the first in turn after <paramref name="current"/> among equals; null if none.
+    /// </summary>
+    protected SchedulingEntity? FirstInTurn(SchedulingEntity current, Func<SchedulingEntity, SchedulingEntity, bool> beats)
+    {
+        List<SchedulingEntity> placed = Placed[current.Physical];
+        int at = placed.IndexOf(current);
+        SchedulingEntity? best = null;
+        for (int k = 1; k < placed.Count; k++)
+        {
+            SchedulingEntity e = placed[(at + k) % placed.Count];
+            if (e.State == VcpuState.Runnable && !e.Parked && (best is null || beats(e, best)))
+            {
+                best = e;
+            }
+        }
+        return best;
+    }
+
     /// <summary>The cores other than <paramref name="physical"/>, those of its socket (NUMA node) first, each group from the next core up, as csched_load_balance visits its own node's peers before the others'.</summary>
     private int[] OrderPeers(int physical)
     {
