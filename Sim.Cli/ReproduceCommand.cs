@@ -1,14 +1,15 @@
 using System.CommandLine;
 using Sim.Experiments.Density;
 using Sim.Experiments.Scenarios;
+using Sim.Experiments.Sweeps;
 using Sim.Experiments.Validation;
 
 namespace Sim.Cli;
 
 /// <summary>
 /// <c>virtsim reproduce</c>: regenerates the reference results the docs cite, in results/: a
-/// results folder per committed scenario of scenarios/ and per density study of studies/ (named
-/// after its file), the validation suite's table and chart, and, from a checkout of the
+/// results folder per committed scenario of scenarios/, per density study of studies/ and per
+/// sweep of sweeps/ (named after its file), the validation suite's table and chart, and, from a checkout of the
 /// repository, every notebook of notebooks/ executed with its outputs (results/notebooks/, so
 /// that they show their charts where they are hosted). Every file but each folder's manifest
 /// (which records the wall clock) comes out byte for byte the same on a rerun.
@@ -18,9 +19,9 @@ internal static class ReproduceCommand
     public static Command Build()
     {
         var results = new Option<string>("--results") { Description = "Where to write the results (default results/, replacing what is there).", DefaultValueFactory = _ => "results" };
-        var only = new Option<string?>("--only") { Description = "Regenerate only this one: a scenario's or density study's name (its file name without .yaml), 'validation' or 'notebooks'." };
+        var only = new Option<string?>("--only") { Description = "Regenerate only this one: a scenario's, density study's or sweep's name (its file name without .yaml), 'validation' or 'notebooks'." };
         var threads = new Option<int>("--threads") { Description = "Threads for the validation suite's experiments; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("reproduce", "Regenerate results/ (the reference results the docs cite) from the committed scenarios and the validation suite.")
+        var command = new Command("reproduce", "Regenerate results/ (the reference results the docs cite) from the committed scenarios, density studies, sweeps and the validation suite.")
         {
             results, only, threads,
         };
@@ -37,7 +38,8 @@ internal static class ReproduceCommand
         string scenarios = Path.Combine(AppContext.BaseDirectory, "scenarios");
         string[] files = [.. Directory.GetFiles(scenarios, "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
         string[] studies = [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "studies"), "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
-        string[] names = [.. files.Concat(studies).Select(Path.GetFileNameWithoutExtension).OfType<string>(), "validation", "notebooks"];
+        string[] sweeps = [.. Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "sweeps"), "*.yaml").OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal)];
+        string[] names = [.. files.Concat(studies).Concat(sweeps).Select(Path.GetFileNameWithoutExtension).OfType<string>(), "validation", "notebooks"];
         if (only is not null && Array.IndexOf(names, only) < 0)
         {
             return Fail($"there is nothing named '{only}' to reproduce; the names are: {string.Join(", ", names)}.");
@@ -64,6 +66,16 @@ internal static class ReproduceCommand
                 string name = Path.GetFileNameWithoutExtension(file);
                 (_, string folder) = DensityCommand.Write(DensityStudy.Load(file), Path.Combine(root, name), replace: true);
                 Done(name, folder);
+            }
+            foreach (string file in sweeps.Where(f => only is null || Path.GetFileNameWithoutExtension(f) == only))
+            {
+                string name = Path.GetFileNameWithoutExtension(file);
+                string folder = Path.Combine(root, name);
+                if (WriteSweep(Sweep.Load(file), folder, threads) is { } failure)
+                {
+                    return Fail(failure);
+                }
+                Done(name, Path.GetFullPath(folder));
             }
             if (only is null or "validation")
             {
@@ -92,6 +104,32 @@ internal static class ReproduceCommand
         {
             return Fail(message);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="sweep"/> whole into a fresh folder beside <paramref name="folder"/> and
+    /// puts it in that one's place once its tables are written, so that a sweep stopped half-way
+    /// leaves the old results whole; the reason it could not, or null.
+    /// </summary>
+    private static string? WriteSweep(Sweep sweep, string folder, int threads)
+    {
+        string fresh = folder + ".new";
+        if (Directory.Exists(fresh))
+        {
+            Directory.Delete(fresh, recursive: true);
+        }
+        var progress = new Progress($"  {sweep.Name} ");
+        SweepRun.Run(sweep, fresh, Shard.Whole, threads, (done, total, result) => progress.Report(done, total, $"{result.Point} seed {result.Seed}"));
+        if (SweepCommand.WriteTables(sweep, fresh) is { } problem)
+        {
+            return $"{sweep.Name}: {problem}";
+        }
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        Directory.Move(fresh, folder);
+        return null;
     }
 
     /// <summary>The repository checkout the working folder is in (the folder with Simulation.sln and notebooks/), or null.</summary>

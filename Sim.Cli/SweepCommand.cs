@@ -87,6 +87,17 @@ internal static class SweepCommand
     /// <summary>Writes the sweep's tables from its job files, or says which runs are missing.</summary>
     internal static int Assemble(Sweep sweep, string folder)
     {
+        if (WriteTables(sweep, folder) is { } problem)
+        {
+            return Fail(problem);
+        }
+        Console.WriteLine($"Tables: {Path.GetFullPath(folder)} (points.csv, summary.csv, report.md{(SweepChart.NumericAxis(sweep) is null ? "" : ", sweep.png")})");
+        return 0;
+    }
+
+    /// <summary>Writes the sweep's tables (and its curve, where an axis is numeric) from its job files; why it could not, or null.</summary>
+    internal static string? WriteTables(Sweep sweep, string folder)
+    {
         IReadOnlyList<JobResult> results;
         IReadOnlyList<string> missing;
         try
@@ -95,11 +106,11 @@ internal static class SweepCommand
         }
         catch (ScenarioException e)
         {
-            return Fail(e.Message);
+            return e.Message;
         }
         if (missing.Count > 0)
         {
-            return Fail($"{missing.Count} run(s) have no result yet in {Path.Combine(folder, SweepFolder.PointsFolder)} (such as {missing[0]}); run the missing shards, or the sweep without --shard.");
+            return $"{missing.Count} run(s) have no result yet in {Path.Combine(folder, SweepFolder.PointsFolder)} (such as {missing[0]}); run the missing shards, or the sweep without --shard.";
         }
         WriteWhole(folder, "points.csv", w => SweepReport.WritePoints(w, sweep, results));
         WriteWhole(folder, "summary.csv", w => SweepReport.WriteSummary(w, sweep, results));
@@ -109,8 +120,7 @@ internal static class SweepCommand
         {
             AtomicFile.Write(Path.Combine(folder, "sweep.png"), SweepChart.Png(sweep, results));
         }
-        Console.WriteLine($"Tables: {Path.GetFullPath(folder)} (points.csv, summary.csv, report.md{(SweepChart.NumericAxis(sweep) is null ? "" : ", sweep.png")})");
-        return 0;
+        return null;
     }
 
     private static void WriteWhole(string folder, string name, Action<TextWriter> write)

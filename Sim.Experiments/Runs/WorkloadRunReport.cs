@@ -63,10 +63,10 @@ public static class WorkloadRunReport
         }
         if (r.FirstGuestCpus.Count > 1)
         {
-            sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-24} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13} {"migrations",11}\n");
+            sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-26} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13} {"migrations",11}\n");
             foreach (VcpuRow v in VcpuRows(r))
             {
-                sb.Append(ci, $"  {v.Context,-22} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0} {v.Migrations,11:N0}\n");
+                sb.Append(ci, $"  {v.Context,-24} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0} {v.Migrations,11:N0}\n");
             }
         }
         if (r.HostCpuUtilization.Count > 0)
@@ -184,7 +184,7 @@ public static class WorkloadRunReport
         }
         if (r.FirstGuestCpus.Count > 1)
         {
-            md.Append("\n| virtual CPU (context) | steal | spin (cycles) | lost to preemption | PAUSE exits | migrations |\n|---|---:|---:|---:|---:|---:|\n");
+            md.Append("\n| virtual CPU (its context) | steal | spin (cycles) | lost to preemption | PAUSE exits | migrations |\n|---|---:|---:|---:|---:|---:|\n");
             foreach (VcpuRow v in VcpuRows(r))
             {
                 md.Append(ci, $"| {v.Context} | {v.Steal:0.0}% | {v.Spin:N0} | {v.Lost:N0} | {v.PauseExits:N0} | {v.Migrations:N0} |\n");
@@ -368,9 +368,11 @@ public static class WorkloadRunReport
     /// its moves to another core by the load balancer (0 where there is none to move it).
     /// </summary>
     private static IEnumerable<VcpuRow> VcpuRows(WorkloadRunResult r) =>
-        r.FirstGuestCpus.Select(c =>
+        r.FirstGuestCpus.Select((c, i) =>
         {
-            return new VcpuRow(c, 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, r.Stat(c, "cycles::total")), r.Stat(c, "lock_spin_cycles"),
+            // Named by its number in the guest; the first guest's first virtual CPUs run in the
+            // machine's own core contexts (host.cpuN), where their statistics are kept.
+            return new VcpuRow($"vcpu{i} ({c})", 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, r.Stat(c, "cycles::total")), r.Stat(c, "lock_spin_cycles"),
                 r.Stat(c, "lock_spin_preempted_cycles"), r.Stat(c, "vm_exits::" + ExitReason.Pause), r.Stat(c, "vcpu_migrations"));
         });
 

@@ -20,9 +20,9 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
     /// <summary>The figure of merit <c>sweep.png</c> draws (the file's <c>plot:</c>, or <c>--metric</c>); null for the first figure of the first point's workload.</summary>
     public string? Plot { get; init; }
 
-    /// <summary>The metrics every run of the sweep reports: the figures of merit all its points' workloads share, and simulated_seconds.</summary>
+    /// <summary>The metrics every run of the sweep reports: the figures of merit all its points' workloads share, simulated_seconds (the first guest's run, as its figures) and last_guest_seconds (when the last guest's workload ended).</summary>
     public IReadOnlyList<string> Metrics() =>
-        [.. Points.Select(p => p.Scenario.ResolveWorkload().Workload.FigureNames).Aggregate((a, b) => [.. a.Intersect(b)]), "simulated_seconds"];
+        [.. Points.Select(p => p.Scenario.ResolveWorkload().Workload.FigureNames).Aggregate((a, b) => [.. a.Intersect(b)]), "simulated_seconds", "last_guest_seconds"];
 
     /// <summary>
     /// The metric <c>sweep.png</c> draws: <see cref="Plot"/>; else, for a service under an
@@ -110,19 +110,21 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
         {
             throw new ScenarioException($"{source}: the grid is missing or empty; give at least one scenario key with a list of values.");
         }
-        var axes = new List<(string Key, YamlScalarNode KeyNode, YamlScalarNode[] Values)>();
+        var axes = new List<Axis>();
         foreach ((YamlNode k, YamlNode v) in grid.Children)
         {
-            string key = (k as YamlScalarNode)?.Value ?? "";
-            if (Array.IndexOf(WorkloadScenario.Keys, key) < 0 || key is "seed" or "repetitions")
+            axes.Add(ReadAxis(source, (YamlScalarNode)k, v));
+        }
+        var setBy = new Dictionary<string, string>(StringComparer.Ordinal); // each scenario key the grid sets, and the axis that sets it
+        foreach (Axis axis in axes)
+        {
+            foreach (string key in axis.Choices.SelectMany(c => c.Settings.Select(s => ((YamlScalarNode)s.Key).Value!)).Distinct(StringComparer.Ordinal))
             {
-                throw new ScenarioException($"{source}, line {k.Start.Line}: '{key}' cannot be a grid axis; the axes are the scenario keys but seed and repetitions (use seeds): {string.Join(", ", WorkloadScenario.Keys.Where(x => x is not ("seed" or "repetitions")))}.");
+                if (!setBy.TryAdd(key, axis.Name))
+                {
+                    throw new ScenarioException($"{source}, line {axis.Line}: grid: {axis.Name} sets {key}, which the axis {setBy[key]} sets too; let one axis set each key.");
+                }
             }
-            if (v is not YamlSequenceNode { Children.Count: > 0 } list || list.Children.Any(c => c is not YamlScalarNode))
-            {
-                throw new ScenarioException($"{source}, line {v.Start.Line}: grid: {key} takes a non-empty list of values, such as [a, b].");
-            }
-            axes.Add((key, (YamlScalarNode)k, [.. list.Children.Cast<YamlScalarNode>()]));
         }
         if (baseNode is null)
         {
@@ -132,38 +134,95 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
         {
             throw new ScenarioException($"{source}, line {repetitions.Start.Line}: a sweep's base cannot hold repetitions; a sweep runs each point at seeds: N seeds.");
         }
-        double count = axes.Aggregate(1.0, (n, a) => n * a.Values.Length);
+        double count = axes.Aggregate(1.0, (n, a) => n * a.Choices.Length);
         if (count > MaxPoints)
         {
             throw new ScenarioException(string.Create(CultureInfo.InvariantCulture, $"{source}: the grid has {count:G6} points, more than the {MaxPoints:N0} a sweep may have; split it into several sweeps."));
         }
         var points = new List<SweepPoint>();
-        foreach (YamlScalarNode[] combination in Combinations(axes.Select(a => a.Values).ToArray()))
+        foreach (Choice[] combination in Combinations(axes.Select(a => a.Choices).ToArray()))
         {
             int index = points.Count;
+            // The base, but for what this point's choices set; then those settings, the grid's own
+            // nodes, so that an error in one names its line. A key one case sets and another does
+            // not keeps the base's value in the other.
+            (YamlNode Key, YamlNode Value)[] settings = [.. combination.SelectMany(c => c.Settings)];
             var node = new YamlMappingNode();
             foreach ((YamlNode k, YamlNode v) in baseNode.Children)
             {
-                if (!axes.Exists(a => a.Key == ((YamlScalarNode)k).Value))
+                if (!Array.Exists(settings, s => ((YamlScalarNode)s.Key).Value == ((YamlScalarNode)k).Value))
                 {
                     node.Add(k, v);
                 }
             }
-            // The grid's own value nodes, so that an error in one names its line.
-            var values = axes.Select((a, i) => (a.Key, combination[i].Value ?? "")).ToList();
-            for (int i = 0; i < axes.Count; i++)
+            foreach ((YamlNode k, YamlNode v) in settings)
             {
-                node.Add(axes[i].KeyNode, combination[i]);
+                node.Add(k, v);
             }
-            string where = $"{source} (point {index + 1}: {string.Join(", ", values.Select(v => $"{v.Key}={v.Item2}"))})";
+            var values = axes.Select((a, i) => (a.Name, combination[i].Label)).ToList();
+            string where = $"{source} (point {index + 1}: {string.Join(", ", values.Select(v => $"{v.Name}={v.Label}"))})";
             points.Add(new SweepPoint(index, $"p{index + 1:D4}", values, ScenarioFile.FromNode(node, where)));
         }
-        var sweep = new Sweep(name, [.. axes.Select(a => a.Key)], points, seeds);
+        var sweep = new Sweep(name, [.. axes.Select(a => a.Name)], points, seeds);
         return plot is { } p ? sweep.WithPlot(p.Metric, p.Where) : sweep;
     }
 
+    /// <summary>One value of a grid axis: its label in the tables, and the scenario keys it sets (the grid's own nodes).</summary>
+    private sealed record Choice(string Label, (YamlNode Key, YamlNode Value)[] Settings);
+
+    /// <summary>A grid axis: a scenario key with its list of values, or a named axis of cases, each setting several keys.</summary>
+    private sealed record Axis(string Name, long Line, Choice[] Choices);
+
+    private static readonly string[] GridKeys = [.. WorkloadScenario.Keys.Where(x => x is not ("seed" or "repetitions"))];
+
+    /// <summary>
+    /// One axis of the grid: a scenario key with a list of values (<c>guests: [1, 2, 4]</c>), or a
+    /// name that is no scenario key with a mapping of cases, each a mapping of scenario keys that
+    /// the case sets together (<c>split: {one-vm: {vcpus: 4, jobs: 4}, four-vms: {guests: 4, jobs: 1}}</c>):
+    /// a comparison whose points differ in several keys at once.
+    /// </summary>
+    private static Axis ReadAxis(string source, YamlScalarNode keyNode, YamlNode value)
+    {
+        string key = keyNode.Value ?? "";
+        long line = keyNode.Start.Line;
+        if (key is "seed" or "repetitions")
+        {
+            throw new ScenarioException($"{source}, line {line}: '{key}' cannot be a grid axis; a sweep runs each point at seeds: N seeds.");
+        }
+        if (Array.IndexOf(GridKeys, key) >= 0)
+        {
+            if (value is not YamlSequenceNode { Children.Count: > 0 } list || list.Children.Any(c => c is not YamlScalarNode))
+            {
+                throw new ScenarioException($"{source}, line {value.Start.Line}: grid: {key} takes a non-empty list of values, such as [a, b].");
+            }
+            return new Axis(key, line, [.. list.Children.Cast<YamlScalarNode>().Select(v => new Choice(v.Value ?? "", [(keyNode, v)]))]);
+        }
+        if (value is not YamlMappingNode { Children.Count: > 0 } cases)
+        {
+            throw new ScenarioException($"{source}, line {line}: '{key}' cannot be a grid axis with a list: it is no scenario key. The keys a grid may list values of are: {string.Join(", ", GridKeys)}. A name that is no scenario key may head an axis of cases instead: a mapping of case names, each to the scenario keys it sets (docs/sweeps.md).");
+        }
+        var choices = new List<Choice>();
+        foreach ((YamlNode name, YamlNode settings) in cases.Children)
+        {
+            string label = (name as YamlScalarNode)?.Value ?? "";
+            if (settings is not YamlMappingNode { Children.Count: > 0 } keys)
+            {
+                throw new ScenarioException($"{source}, line {settings.Start.Line}: grid: {key}: the case '{label}' is a mapping of the scenario keys it sets, such as {{guests: 4, jobs: 1}}.");
+            }
+            foreach (YamlNode k in keys.Children.Keys)
+            {
+                if (Array.IndexOf(GridKeys, (k as YamlScalarNode)?.Value) < 0)
+                {
+                    throw new ScenarioException($"{source}, line {k.Start.Line}: grid: {key}: the case '{label}' sets '{(k as YamlScalarNode)?.Value}', which a case cannot set; a case sets the scenario keys but seed and repetitions: {string.Join(", ", GridKeys)}.");
+                }
+            }
+            choices.Add(new Choice(label, [.. keys.Children.Select(c => (c.Key, c.Value))]));
+        }
+        return new Axis(key, line, [.. choices]);
+    }
+
     /// <summary>Every combination of one value per axis, the first axis varying slowest.</summary>
-    private static IEnumerable<YamlScalarNode[]> Combinations(YamlScalarNode[][] axes)
+    private static IEnumerable<Choice[]> Combinations(Choice[][] axes)
     {
         var index = new int[axes.Length];
         while (true)

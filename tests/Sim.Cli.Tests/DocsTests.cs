@@ -140,6 +140,23 @@ public class DocsTests
     }
 
     [Fact]
+    public void Reproduce_regenerates_a_committed_sweep_to_the_byte()
+    {
+        string root = Virtsim.TempFolder();
+        var (code, _, stderr) = Virtsim.Run("reproduce", "--only", "smoke", "--results", root, "--threads", "1");
+        Assert.True(code == 0, stderr);
+        string committed = Path.Combine(RepositoryRoot(), "results", "smoke");
+        string[] Files(string folder) => [.. Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f)).Order(StringComparer.Ordinal)];
+        Assert.Equal(Files(committed), Files(Path.Combine(root, "smoke")));
+        foreach (string file in Files(committed).Where(f => !f.EndsWith(".png", StringComparison.Ordinal)))
+        {
+            Assert.True(File.ReadAllBytes(Path.Combine(committed, file)).SequenceEqual(File.ReadAllBytes(Path.Combine(root, "smoke", file))),
+                $"results/smoke/{file} differs: regenerate it with 'dotnet run --project Sim.Cli -- reproduce --only smoke'.");
+        }
+        Assert.False(Directory.Exists(Path.Combine(root, "smoke.new")));
+    }
+
+    [Fact]
     public void A_results_folder_s_resolved_scenario_reruns_to_the_same_bytes()
     {
         string committed = Path.Combine(RepositoryRoot(), "results", "in-type1-nehalem");

@@ -68,6 +68,10 @@ public class SweepTests
     [InlineData("base:\n  workload: gups\n  repetitions: 3\ngrid:\n  preset: [type1]\n", "line 3: a sweep's base cannot hold repetitions")]
     [InlineData("base: {}\ngrid:\n  preset:\n    - native\n    - type1\n    - bogus\n", "line 6: preset: there is no preset 'bogus'")]
     [InlineData("base: {}\ngrid:\n  size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  seed_x: [1]\n", "'seed_x' cannot be a grid axis")]
+    [InlineData("base: {}\ngrid:\n  split:\n    one: {seed: 3}\n", "line 4: grid: split: the case 'one' sets 'seed', which a case cannot set")]
+    [InlineData("base: {}\ngrid:\n  split:\n    one: 4\n", "line 4: grid: split: the case 'one' is a mapping of the scenario keys it sets")]
+    [InlineData("base: {}\ngrid:\n  guests: [1, 2]\n  split:\n    one: {guests: 3}\n", "line 4: grid: split sets guests, which the axis guests sets too")]
+    [InlineData("base: {}\ngrid:\n  split:\n    one: {preset: type1}\n    two: {preset: bogus}\n", "line 5: preset: there is no preset 'bogus'")]
     public void A_bad_sweep_file_is_refused_before_anything_runs(string text, string expected)
     {
         string folder = Path.Combine(Virtsim.TempFolder(), "never");
@@ -75,6 +79,35 @@ public class SweepTests
         Assert.Equal(2, code);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void An_axis_of_cases_sets_several_keys_at_once_and_a_key_a_case_leaves_alone_keeps_the_base_value()
+    {
+        const string text = """
+            base:
+              workload: lat-null
+              size: 2000
+              profile: nehalem-x5570
+              preset: type1
+            grid:
+              split:
+                one-vm: {size: 3000}
+                two-containers: {preset: oslevel, guests: 2}
+              host_cores: [1, 2]
+            """;
+        var sweep = Sim.Experiments.Sweeps.Sweep.Parse(text, "cases.yaml", "cases");
+        Assert.Equal(["split", "host_cores"], sweep.Keys);
+        Assert.Equal([("split", "one-vm"), ("host_cores", "1")], sweep.Points[0].Values);
+        string Of(int point) => $"{sweep.Points[point].Scenario.Preset} size {sweep.Points[point].Scenario.Size} guests {sweep.Points[point].Scenario.Guests} cores {sweep.Points[point].Scenario.HostCores}";
+        Assert.Equal("type1 size 3000 guests 1 cores 1", Of(0));
+        Assert.Equal("oslevel size 2000 guests 2 cores 2", Of(3));
+        Assert.Equal("host_cores", Sim.Experiments.Sweeps.SweepChart.NumericAxis(sweep)); // a line per case
+
+        string folder = Path.Combine(Virtsim.TempFolder(), "cases");
+        var (code, _, stderr) = Virtsim.Run("sweep", SweepFile(text), "--out", folder);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("p0003,two-containers,1,", File.ReadAllText(Path.Combine(folder, "summary.csv")), StringComparison.Ordinal);
     }
 
     [Fact]

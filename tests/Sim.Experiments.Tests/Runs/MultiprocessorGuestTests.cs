@@ -90,6 +90,25 @@ public class MultiprocessorGuestTests
         Assert.True(vm.Stat("vm0.kernel", "migrations") + vm.Stat("vm0.kernel", "reschedule_ipis") > 0, "the guest's SMP kernel spread the jobs");
     }
 
+    [Theory]
+    [InlineData("credit")]
+    [InlineData("cfs")]
+    public void Twelve_guests_of_two_virtual_CPUs_on_four_cores_rerun_to_the_same_bytes(string scheduler)
+    {
+        // 24 virtual CPUs on 4 cores: shootdown IPIs wake and kick them, the scheduler preempts,
+        // boosts and migrates them; every one of those decisions must come out the same.
+        var many = new WorkloadScenario
+        {
+            Workload = "tlb-shootdown", Profile = "nehalem-x5570", Preset = "type1", Vcpus = "2", Guests = 12, HostCores = 4, Threads = 2, Size = 400, HostScheduler = scheduler,
+        };
+        WorkloadRunResult first = many.RunOnce(1), second = many.RunOnce(1);
+        Assert.Equal(first.Run.Samples, second.Run.Samples);
+        Assert.Equal(12, first.Guests.Count);
+        Assert.All(first.Guests, g => Assert.True(g.Finished, $"{g.Name} did not finish"));
+        Assert.True(first.Guests.Sum(g => g.CyclesByCategory[CycleCategory.Descheduled]) > 0, "the guests waited for their cores");
+        Assert.True(first.Run.Samples.Where(x => x.Statistic == "vcpu_migrations").Sum(x => x.Value) > 0, "virtual CPUs moved between cores");
+    }
+
     [Fact]
     public void Two_virtual_CPUs_on_one_core_take_turns_and_their_wait_is_steal_time()
     {
