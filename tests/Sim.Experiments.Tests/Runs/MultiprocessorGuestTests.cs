@@ -90,6 +90,22 @@ public class MultiprocessorGuestTests
         Assert.True(vm.Stat("vm0.kernel", "migrations") + vm.Stat("vm0.kernel", "reschedule_ipis") > 0, "the guest's SMP kernel spread the jobs");
     }
 
+    [Fact]
+    public void Four_such_VMs_on_the_same_CPUs_each_take_about_four_times_as_long_and_wait_as_steal_time()
+    {
+        // The contention acceptance, on 2 CPUs with 2-vCPU VMs (4 vCPUs on 4 Nehalem CPUs take
+        // minutes; sweeps/kernel-build-contention.yaml runs that one).
+        var alone = new WorkloadScenario { Workload = "kernel-build", Profile = "nehalem-x5570", Preset = "type1", Vcpus = "2", HostCores = 2, Size = 4, Jobs = 2 };
+        WorkloadRunResult one = alone.RunOnce(1), four = (alone with { Guests = 4 }).RunOnce(1);
+        Assert.Equal(4, four.Guests.Count);
+        foreach (GuestResult g in four.Guests)
+        {
+            double ratio = g.Outcome.SimulatedSeconds / one.Outcome.SimulatedSeconds;
+            Assert.InRange(ratio, 3.0, 4.5);
+            Assert.True(g.CyclesByCategory[CycleCategory.Descheduled] > 0.3 * g.Outcome.CoreCycles, $"{g.Name} waited for its cores {g.CyclesByCategory[CycleCategory.Descheduled]:N0} of {g.Outcome.CoreCycles:N0} cycles");
+        }
+    }
+
     [Theory]
     [InlineData("credit")]
     [InlineData("cfs")]
