@@ -49,7 +49,10 @@ public static class WorkloadRun
         }
         catch (InsufficientMemoryException e)
         {
-            throw new Scenarios.MemoryExhaustedException($"the simulated machine ran out of memory running {workload.Name} at size {size}: {e.Message} Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.");
+            string remedy = e.Message.StartsWith(VirtualMachine.HostOutOfMemory, StringComparison.Ordinal)
+                ? "Give the host more memory (host_memory_mib, --host-memory-mib) or run fewer guests: guest memory backed on first touch is overcommitted, and the host has no swap yet."
+                : "Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.";
+            throw new Scenarios.MemoryExhaustedException($"the simulated machine ran out of memory running {workload.Name} at size {size}: {e.Message} {remedy}");
         }
     }
 
@@ -70,7 +73,7 @@ public static class WorkloadRun
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
-        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters?.LargeEptPages ?? false) is { } memory)
+        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters?.LargeEptPages ?? false, parameters?.GuestMemoryOnTouch ?? false) is { } memory)
         {
             throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
@@ -235,9 +238,12 @@ public static class WorkloadRun
     /// <summary>
     /// Why the guests cannot fit in <paramref name="hostBytes"/> of host memory, or null: virtual
     /// machines of <paramref name="guestBytes"/> each, reserved whole beside the hypervisor's
-    /// allowance; containers need the allowance and room for the kernel.
+    /// allowance; containers need the allowance and room for the kernel. Guest memory backed on
+    /// first touch (<paramref name="onTouch"/>) is not reserved: the guests may overcommit the
+    /// host, and only the allowance is checked here (a host that runs out while the guests touch
+    /// their memory stops the run, saying which guest and where).
     /// </summary>
-    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, bool largeEptPages = false)
+    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, bool largeEptPages = false, bool onTouch = false)
     {
         ArgumentNullException.ThrowIfNull(axes);
         ArgumentNullException.ThrowIfNull(consolidation);
@@ -250,6 +256,10 @@ public static class WorkloadRun
         {
             return hostBytes >= HostSoftwareBytes + (64 * MiB) ? null
                 : $"the host's {hostBytes / MiB} MiB leave less than 64 MiB for the containers' kernel beside the host system's {HostSoftwareBytes / MiB} MiB";
+        }
+        if (onTouch)
+        {
+            return hostBytes > HostSoftwareBytes ? null : $"the host's {hostBytes / MiB} MiB leave nothing for the guests beside the hypervisor's {HostSoftwareBytes / MiB} MiB";
         }
         ulong need = HostBytesFor(axes, consolidation.Guests, guestBytes, largeEptPages);
         ulong tables = need - (guestBytes * (ulong)consolidation.Guests) - HostSoftwareBytes;

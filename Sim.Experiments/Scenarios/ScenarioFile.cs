@@ -90,6 +90,7 @@ public static class ScenarioFile
         "translation_cache_kib" => s with { TranslationCacheKiB = WholeNumber(where, key, value) },
         "virtio_backend" => s with { VirtioBackend = value },
         "host_scheduler" => s with { HostScheduler = value },
+        "guest_memory_backing" => s with { GuestMemoryBacking = value },
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },
         "large_ept_pages" => s with { LargeEptPages = Boolean(where, key, value) },
         "pv_spinlocks" => s with { PvSpinlocks = Boolean(where, key, value) },

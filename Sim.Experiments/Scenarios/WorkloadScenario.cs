@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -144,6 +144,12 @@ public sealed record WorkloadScenario
 
     /// <summary>Whether the VT-x hypervisor offers KVM's PV TLB flush (with steal time): a shootdown leaves a preempted virtual CPU's flush to the hypervisor instead of an IPI; VT-x presets.</summary>
     public bool PvTlbFlush { get; init; }
+
+    /// <summary>How the VT-x hypervisor backs guest memory: preallocated (all of it before the guest starts) or on_touch (as the guest first touches it, as KVM does); nested paging.</summary>
+    public string GuestMemoryBacking { get; init; } = "preallocated";
+
+    /// <summary>The values <see cref="GuestMemoryBacking"/> takes.</summary>
+    public static readonly string[] GuestMemoryBackings = ["preallocated", "on_touch"];
 
     /// <summary>The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</summary>
     public long PleGap { get; init; } = VmExecutionControls.DefaultPleGap;
@@ -292,6 +298,8 @@ public sealed record WorkloadScenario
         "unshadow_after_writes" => UnshadowAfterWrites is >= 0 and <= 1000 ? null : $"unshadow_after_writes must be 0 (never) to 1000 (got {UnshadowAfterWrites})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
         "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
+        "guest_memory_backing" => Array.IndexOf(GuestMemoryBackings, GuestMemoryBacking) < 0
+            ? $"there is no guest memory backing '{GuestMemoryBacking}'; the backings are: {string.Join(", ", GuestMemoryBackings)}" : null,
         "host_scheduler" => Array.IndexOf(HostSchedulers, HostScheduler) < 0 ? $"there is no host scheduler '{HostScheduler}'; the host schedulers are: {string.Join(", ", HostSchedulers)}" : null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
@@ -471,6 +479,10 @@ public sealed record WorkloadScenario
         {
             return $"pv_tlb_flush is KVM's paravirtual TLB flush, done by the VT-x hypervisor at a virtual CPU's entry, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
+        if (GuestMemoryBacking == "on_touch" && axes.Mmu != Models.Virtualization.MmuVirtualization.Nested)
+        {
+            return $"guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it preallocated";
+        }
         if (PleWindowCycles > 0 && !ResolveProfile().Features.PauseLoopExiting)
         {
             return $"ple_window: {Profile}'s CPU has no PAUSE-loop exiting (it came after the first Nehalems; of the profiles, {string.Join(", ", HardwareProfiles.All.Where(p => p.Features.PauseLoopExiting).Select(p => p.Name))} has it); leave ple_window default or off";
@@ -482,7 +494,7 @@ public sealed record WorkloadScenario
             return $"{Workload} at size {size} touches {data.DataBytes(size) >> 20} MiB of data, more than the machine's {GuestMemoryMiB} MiB of memory; lower size or raise guest_memory_mib";
         }
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation, ResolveTopology().ThreadsPerCore) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
-            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages) is { } m ? $"the guests do not fit: {m}"
+            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages, GuestMemoryBacking == "on_touch") is { } m ? $"the guests do not fit: {m}"
             : null;
     }
 
@@ -501,7 +513,8 @@ public sealed record WorkloadScenario
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
-        HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null });
+        HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
+        GuestMemoryBacking == "on_touch");
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -653,6 +666,7 @@ public sealed record WorkloadScenario
         ["ple_gap"] = PleGap,
         ["pv_spinlocks"] = PvSpinlocks,
         ["pv_tlb_flush"] = PvTlbFlush,
+        ["guest_memory_backing"] = GuestMemoryBacking,
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",

@@ -26,7 +26,8 @@ public sealed class CodeLayout<TRoutine>
 
     /// <param name="memory">Where the code is placed (one contiguous run, as a kernel image is).</param>
     /// <param name="instructions">How many instructions each routine executes.</param>
-    public CodeLayout(PhysicalMemory memory, Func<TRoutine, int> instructions)
+    /// <param name="reservedBytes">The size of the run to place it in, if larger than the code: a fixed image, so that a routine added later moves nothing allocated after it (and no result changes through where other structures fall in the caches); 0 for just the code.</param>
+    public CodeLayout(PhysicalMemory memory, Func<TRoutine, int> instructions, ulong reservedBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(instructions);
@@ -45,7 +46,11 @@ public sealed class CodeLayout<TRoutine>
             _start[i] = offset;
             offset += (ulong)(_lines[i] * LineBytes);
         }
-        ulong first = memory.AllocateContiguous(offset);
+        if (reservedBytes != 0 && offset > reservedBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(reservedBytes), $"{typeof(TRoutine).Name}'s code takes {offset} bytes, more than the {reservedBytes} reserved for it.");
+        }
+        ulong first = memory.AllocateContiguous(Math.Max(offset, reservedBytes));
         for (int i = 0; i < _start.Length; i++)
         {
             _start[i] += first;

@@ -41,6 +41,22 @@ public sealed class Ept
     /// <summary>The host-physical address of the EPT PML4 table.</summary>
     public ulong Pml4 { get; }
 
+    /// <summary>The host frames the tables take: the PML4 and every table made since.</summary>
+    public int TableFrames { get; private set; } = 1;
+
+    private readonly List<(ulong Table, ulong Link)> _newTables = [];
+
+    /// <summary>The tables <see cref="Map"/> made since the last call, each with the address of the entry that links it in: the stores a hypervisor that maps on demand makes (a table zeroed, then linked).</summary>
+    public IReadOnlyList<(ulong Table, ulong Link)> TakeNewTables()
+    {
+        (ulong, ulong)[] made = [.. _newTables];
+        _newTables.Clear();
+        return made;
+    }
+
+    /// <summary>The host-physical address of the entry that maps <paramref name="gpa"/> at <paramref name="level"/> (0 for a 4 KiB page, 1 for a 2 MiB one), whose tables must exist.</summary>
+    public ulong EntryAddress(ulong gpa, int level) => TableFor(gpa, level) + ((ulong)PageEntry.Index(gpa, level) * 8);
+
     /// <summary>
     /// Maps <paramref name="bytes"/> of guest-physical memory from <paramref name="guestPhysical"/>
     /// onto host-physical memory from <paramref name="hostPhysical"/>, readable, writable and
@@ -84,6 +100,8 @@ public sealed class Ept
                 ulong next = _host.AllocateFrame();
                 entry = next | EptEntry.ReadWriteExecute;
                 _host.WriteUInt64(entryAddress, entry);
+                TableFrames++;
+                _newTables.Add((next, entryAddress));
             }
             else if ((entry & EptEntry.LargePage) != 0)
             {

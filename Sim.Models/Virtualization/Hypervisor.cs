@@ -196,6 +196,24 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
     }
 
+    /// <summary>
+    /// A first touch of guest memory backed on demand (KVM's EPT-violation path,
+    /// <see cref="HypervisorRoutine.EptFirstTouch"/>): a host frame (or 2 MiB of them) allocated
+    /// and zeroed, as the host kernel's do_anonymous_page (or its huge-page fault) clears what it
+    /// hands out, any EPT table the mapping needs made (zeroed and linked), and the leaf entry
+    /// stored.
+    /// </summary>
+    private static void FirstTouch(VirtualMachine vm, HypervisorPath path, ulong gpa)
+    {
+        path.Run(HypervisorRoutine.EptFirstTouch);
+        ulong frame = vm.Back(gpa);
+        foreach ((ulong table, ulong link) in vm.Ept!.TakeNewTables())
+        {
+            path.ZeroLines(table, PhysicalMemory.FrameBytes).StoreWords(link, 1);
+        }
+        path.ZeroLines(frame, vm.BackingBytes).StoreWords(vm.Ept.EntryAddress(gpa, vm.BackingBytes == PhysicalMemory.FrameBytes ? 0 : 1), 1);
+    }
+
     /// <summary>Whether the virtual CPU of <paramref name="core"/> has a virtual interrupt to take; one parked by its cap takes none until it may run (its core halts all the same).</summary>
     public bool HasPendingInterrupt(Core core) => _services.VcpuOf(core) is { Parked: false, HasPendingInterrupt: true };
 
@@ -283,6 +301,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
                 AdvanceGuest(path);
+                break;
+            case ExitReason.EptViolation when vcpu.Vm.IsUnbacked(exit.FaultAddress):
+                FirstTouch(vcpu.Vm, path, exit.FaultAddress);
+                skip = false; // the guest's reference runs again, and finds its page
                 break;
             case ExitReason.EptViolation:
                 throw new InvalidOperationException(
@@ -401,7 +423,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             return;
         }
         ulong preempted = area + KvmStealTime.PreemptedOffset;
-        path.Run(HypervisorRoutine.StealTimeUpdate).Atomic(vcpu.Vm.HostBase + preempted).StoreWords(vcpu.Vm.HostBase + area, 2); // the xchg; the steal time and its version
+        path.Run(HypervisorRoutine.StealTimeUpdate).Atomic(vcpu.Vm.HostAddress(preempted)).StoreWords(vcpu.Vm.HostAddress(area), 2); // the xchg; the steal time and its version
         ulong state = vcpu.Vm.ReadWord(preempted);
         vcpu.Vm.WriteWord(preempted, 0);
         if ((state & KvmStealTime.FlushTlb) != 0)
@@ -457,7 +479,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             if (outgoing.State == VcpuState.Runnable && outgoing.Vm.StealTimeOf(outgoing.Index) is { } area)
             {
                 // kvm_arch_vcpu_put of a virtual CPU put while it could run: kvm_steal_time_set_preempted.
-                switching.StoreWords(outgoing.Vm.HostBase + area + KvmStealTime.PreemptedOffset, 1);
+                switching.StoreWords(outgoing.Vm.HostAddress(area + KvmStealTime.PreemptedOffset), 1);
                 outgoing.Vm.WriteWord(area + KvmStealTime.PreemptedOffset, KvmStealTime.Preempted);
             }
         }

@@ -64,5 +64,6 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.UserDeviceDispatch] = 400,
         [HypervisorRoutine.HostIoSyscall] = 2000,
         [HypervisorRoutine.PageTableValidation] = 100,
+        [HypervisorRoutine.EptFirstTouch] = 2500, // the host kernel's demand-zero fault (1,000, as LinuxKernelCosts) and KVM's fault and map around it
     });
 }

@@ -38,6 +38,16 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
         return this;
     }
 
+    /// <summary>Zeroes <paramref name="bytes"/> from host-physical <paramref name="physical"/> a cache line at a time, as clear_page's rep stos writes whole lines.</summary>
+    public HypervisorPath ZeroLines(ulong physical, ulong bytes)
+    {
+        for (ulong offset = 0; offset < bytes; offset += 64)
+        {
+            _ops.Add(Op.Store(Linear(physical + offset)));
+        }
+        return this;
+    }
+
     /// <summary><paramref name="count"/> consecutive 8-byte loads from host-physical <paramref name="physical"/> (restoring registers).</summary>
     public HypervisorPath LoadWords(ulong physical, int count)
     {

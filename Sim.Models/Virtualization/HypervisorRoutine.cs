@@ -110,4 +110,13 @@ public enum HypervisorRoutine
     /// interrupts off, and the VPID's INVVPID), or Xen's vmx_do_resume for a new active_cpu.
     /// </summary>
     VcpuMigrate,
+
+    /// <summary>
+    /// An EPT violation on guest memory not yet backed (first touch), KVM's path: handle_ept_violation,
+    /// kvm_mmu_page_fault and kvm_tdp_page_fault; kvm_faultin_pfn finding the memory slot and, through
+    /// hva_to_pfn and get_user_pages, the host kernel's fault on the VMM's anonymous memory
+    /// (handle_mm_fault, do_anonymous_page: a page allocated and charged); then the SPTE installed by
+    /// kvm_tdp_mmu_map. The page's zeroing and the EPT stores are explicit.
+    /// </summary>
+    EptFirstTouch,
 }

@@ -16,10 +16,11 @@ namespace Sim.Models.Virtualization;
 /// <param name="PvSpinlocks">The guests' kernels take their spinlocks paravirtually (KVM's pv ticket locks: a waiter halts after SPIN_THRESHOLD rounds and the unlocker kicks it by hypercall), as a guest does when its hypervisor offers KVM_FEATURE_PV_UNHALT; VT-x hypervisors only.</param>
 /// <param name="PvTlbFlush">The hypervisor offers KVM_FEATURE_PV_TLB_FLUSH with steal time: a guest kernel's TLB shootdown sets a flag in a preempted virtual CPU's steal-time area instead of sending it an IPI, and the hypervisor flushes that virtual CPU's TLB before its next entry; VT-x hypervisors only.</param>
 /// <param name="HostScheduler">The policy that schedules the virtual CPUs on the host's cores: Xen's credit scheduler, or Linux's CFS (KVM's virtual CPUs are threads of the host); null for the hosting's own (<see cref="SchedulerFor"/>).</param>
+/// <param name="GuestMemoryOnTouch">The VT-x hypervisor backs guest memory with host frames as the guest first touches it (KVM's way: each first reference an EPT violation the host fills), not all of it before the guest starts; nested paging only.</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
-    bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null)
+    bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false)
 {
     public static readonly MonitorParameters Default = new();
 

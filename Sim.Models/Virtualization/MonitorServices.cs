@@ -33,6 +33,13 @@ internal sealed class MonitorServices
     private const int WorldStateWords = 32;
 
     private readonly HypervisorCosts _costs;
+    /// <summary>
+    /// The hypervisor's text image: a fixed 256 KiB run (the handlers take about 60 KiB), so that
+    /// a handler added later does not move the structures allocated after it. An assumption of
+    /// size only; KVM's kvm.ko and kvm-intel.ko hold several hundred KiB of text.
+    /// </summary>
+    private const ulong TextBytes = 256UL << 10;
+
     private readonly CodeLayout<HypervisorRoutine> _text;
     private readonly ulong _linearBase;
     private readonly List<VirtualCpu> _vcpus = [];
@@ -49,7 +56,7 @@ internal sealed class MonitorServices
         ArgumentNullException.ThrowIfNull(costs);
         ArgumentNullException.ThrowIfNull(stats);
         (Machine, _costs, _linearBase, _stats) = (machine, costs, linearBase, stats);
-        _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r]);
+        _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r], TextBytes);
         _kickSent = new bool[machine.Cores.Count];
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
@@ -121,7 +128,10 @@ internal sealed class MonitorServices
         {
             vcpus[cpu].Pending.Add(vector);
             onVirtualInterrupt(vcpus[cpu], vector);
-        }, directPaging, assignedDevices);
+        }, directPaging, assignedDevices, nestedPaging && parameters.GuestMemoryOnTouch)
+        {
+            StructureBytes = 3UL * PhysicalMemory.FrameBytes * (ulong)vcpus.Length, // the three frames of each, above
+        };
         for (int i = 0; i < vcpus.Length; i++)
         {
             vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = VcpuPlacement.CapOfEach(placement?.Cap ?? 0, vcpus.Length), Pinned = placement?.Cpu is not null };
@@ -225,7 +235,7 @@ internal sealed class MonitorServices
         }
         else if (fault.Kind == ShadowFaultKind.PageTableWrite)
         {
-            path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(vcpu.Vm.HostBase + fault.WrittenGuestPhysical, 1);
+            path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(vcpu.Vm.HostAddress(fault.WrittenGuestPhysical), 1);
             IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
             foreach (ulong entry in cleared)
             {
@@ -279,7 +289,7 @@ internal sealed class MonitorServices
     {
         foreach (ulong gpa in fault.GuestEntriesRead)
         {
-            path.LoadWords(vcpu.Vm.HostBase + gpa, 1);
+            path.LoadWords(vcpu.Vm.HostAddress(gpa), 1);
         }
         foreach (ulong page in fault.ShadowPagesMade)
         {

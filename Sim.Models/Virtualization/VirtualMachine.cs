@@ -18,9 +18,13 @@ namespace Sim.Models.Virtualization;
 /// <remarks>
 /// Model: the contents of guest memory live in the VM's own store, indexed by guest-physical
 /// address, while every reference to it goes through the caches at the host-physical address
-/// that backs it: the host frames are allocated and addressed, not copied. The whole of guest
-/// memory is mapped before the guest starts (as a hypervisor that preallocates guest memory
-/// does), so a running guest meets no EPT violations on its own memory. A paravirtual guest
+/// that backs it: the host frames are allocated and addressed, not copied. By default the whole
+/// of guest memory is backed and mapped before the guest starts (as Xen populates a domain's
+/// memory when it builds it, or QEMU's -mem-prealloc), so a running guest meets no EPT
+/// violations on its own memory. Backed on first touch (<see cref="BacksOnTouch"/>), as KVM backs
+/// a VM's memory (anonymous memory of the VMM process, faulted in by the EPT-violation handler),
+/// the EPT starts empty and each guest page, or 2 MiB region with large EPT pages, gets a host
+/// frame when the guest first references it (<see cref="Back"/>). A paravirtual guest
 /// (direct paging) has no guest-physical space of its own: it allocates machine memory (the
 /// whole machine beyond the hypervisor's, as a single domain would) and its tables hold machine
 /// addresses. A VM is one NUMA node to its guest (no virtual NUMA topology), whatever host
@@ -33,8 +37,9 @@ public sealed class VirtualMachine : IPlatform
     /// <param name="cores">The contexts its virtual CPUs run in, one per CPU of <paramref name="configuration"/> (each may be a context that time-shares its physical core).</param>
     /// <param name="physicalCore">The host's logical CPU the first virtual CPU runs on: the VM's memory is on its node.</param>
     /// <param name="deliver">Delivers an interrupt vector to the virtual CPU of the given index.</param>
+    /// <param name="backOnTouch">Back guest memory with host frames as the guest first touches it, instead of all of it up front; needs nested paging.</param>
     internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, IReadOnlyList<Core> cores, int physicalCore, bool nestedPaging, bool largeEptPages,
-        Action<int, int> deliver, bool directPaging = false, bool assignedDevices = false)
+        Action<int, int> deliver, bool directPaging = false, bool assignedDevices = false, bool backOnTouch = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -56,6 +61,18 @@ public sealed class VirtualMachine : IPlatform
             // addresses and the hardware walks them. It allocates from the machine's memory.
             Memory = host.Memory;
             HostBase = 0;
+            BackedBytes = configuration.MemoryBytes; // a Xen domain's memory is populated when it is built
+        }
+        else if (backOnTouch)
+        {
+            if (!nestedPaging)
+            {
+                throw new ArgumentException("Backing guest memory on first touch needs nested paging: the EPT violation is where the host backs a page.", nameof(backOnTouch));
+            }
+            Memory = new PhysicalMemory(configuration.MemoryBytes);
+            _node = host.SocketOfCpu(physicalCore);
+            _backingShift = largeEptPages ? PageEntry.LargePageShift : PageEntry.SmallPageShift;
+            _backing = new ulong[configuration.MemoryBytes >> _backingShift];
         }
         else
         {
@@ -63,12 +80,22 @@ public sealed class VirtualMachine : IPlatform
             // Contiguous, and on the NUMA node of the physical core the virtual CPU runs on, where
             // its thread touches the memory first (or the next node with room).
             HostBase = host.Memory.AllocateLargeFrames(host.SocketOfCpu(physicalCore), PhysicalMemory.LargeFramesFor(configuration.MemoryBytes));
+            BackedBytes = configuration.MemoryBytes;
         }
         if (nestedPaging)
         {
             Ept = new Ept(host.Memory);
-            Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
+            if (_backing is null)
+            {
+                Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
+            }
         }
+        // What the guest costs the host in memory, part by part (docs/virtualization.md, "Guest memory on the host").
+        Sim.Engine.Statistics.StatGroup memory = host.Sim.Stats.Group(Name + ".memory");
+        memory.Probe("backed_bytes", "bytes", "guest memory the host backs with frames: all of it when preallocated, what the guest touched when backed on first touch", () => (long)BackedBytes);
+        memory.Probe("ept_table_bytes", "bytes", "the host frames of the VM's EPT tables", () => (long)(Ept?.TableFrames ?? 0) * PhysicalMemory.FrameBytes);
+        memory.Probe("vcpu_structure_bytes", "bytes", "the hypervisor's per-vCPU frames: its register save area (the VMCS's role), device state and world-switch area", () => (long)StructureBytes);
+        _firstTouches = memory.Counter("first_touches", "count", "EPT violations that backed guest memory on its first touch");
         Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, cpu => vector => deliver(cpu, vector), emulated: true,
             assignedDevices);
         if (assignedDevices)
@@ -103,8 +130,72 @@ public sealed class VirtualMachine : IPlatform
     /// <summary>Guest-physical memory.</summary>
     public PhysicalMemory Memory { get; }
 
-    /// <summary>The host-physical address where guest-physical address 0 is backed.</summary>
+    /// <summary>The host-physical address where guest-physical address 0 is backed, where guest memory is backed whole and contiguous; 0 when it is backed on first touch (<see cref="HostAddress"/>).</summary>
     public ulong HostBase { get; }
+
+    // Backed on first touch: the host frame (or 2 MiB frame) behind each guest page (or 2 MiB
+    // region), 0 while none is; null when guest memory is backed whole at HostBase.
+    private readonly ulong[]? _backing;
+    private readonly int _backingShift;
+    private readonly int _node;
+    private readonly Sim.Engine.Statistics.Counter _firstTouches;
+
+    /// <summary>The host memory of the hypervisor's per-vCPU structures (set when its virtual CPUs are made).</summary>
+    internal ulong StructureBytes { get; set; }
+
+    /// <summary>How the message of a host that ran out of frames for a first touch begins.</summary>
+    public const string HostOutOfMemory = "The host ran out of memory";
+
+    /// <summary>Whether guest memory is backed as the guest first touches it (KVM's way) rather than whole before it starts.</summary>
+    public bool BacksOnTouch => _backing is not null;
+
+    /// <summary>The guest memory the host backs with frames: all of it when backed up front, what the guest has touched when backed on first touch.</summary>
+    public ulong BackedBytes { get; private set; }
+
+    /// <summary>The host-physical address behind guest-physical <paramref name="gpa"/>, backing its page first if the guest has not touched it (as KVM's kvm_write_guest faults a page in when the host writes guest memory).</summary>
+    public ulong HostAddress(ulong gpa)
+    {
+        if (_backing is null)
+        {
+            return HostBase + gpa;
+        }
+        ulong frame = _backing[gpa >> _backingShift];
+        return (frame != 0 ? frame : Back(gpa)) + (gpa & ((1UL << _backingShift) - 1));
+    }
+
+    /// <summary>Whether <paramref name="gpa"/> is guest memory that is not backed yet: an EPT violation there is a first touch.</summary>
+    public bool IsUnbacked(ulong gpa) => _backing is not null && gpa < Memory.SizeBytes && _backing[gpa >> _backingShift] == 0;
+
+    /// <summary>The bytes one first touch backs: a page, or a 2 MiB region with large EPT pages.</summary>
+    public ulong BackingBytes => 1UL << _backingShift;
+
+    /// <summary>
+    /// Backs the page (or 2 MiB region) of <paramref name="gpa"/> with a host frame from the VM's
+    /// node and maps it in the EPT, as KVM's EPT-violation handler does once the VMM's anonymous
+    /// page is faulted in; returns the frame's host-physical address.
+    /// </summary>
+    public ulong Back(ulong gpa)
+    {
+        if (_backing is null || !IsUnbacked(gpa))
+        {
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not guest memory waiting to be backed.");
+        }
+        ulong frame;
+        try
+        {
+            frame = _backingShift == PageEntry.LargePageShift ? Host.Memory.AllocateLargeFrames(_node, 1) : Host.Memory.AllocateFrame(_node);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} first touched guest-physical 0x{gpa:X}: {BackedBytes >> 20} MiB of its {Memory.SizeBytes >> 20} MiB were backed, and the host's {Host.Memory.SizeBytes >> 20} MiB are in use (no host swap is modelled yet).", e);
+        }
+        ulong region = gpa & ~(BackingBytes - 1);
+        _backing[region >> _backingShift] = frame;
+        Ept!.Map(region, frame, BackingBytes, _backingShift == PageEntry.LargePageShift);
+        BackedBytes += BackingBytes;
+        _firstTouches.Increment();
+        return frame;
+    }
 
     /// <summary>The VM's extended page tables, under nested paging; null otherwise.</summary>
     public Ept? Ept { get; }
@@ -160,7 +251,7 @@ public sealed class VirtualMachine : IPlatform
 
     public AddressSpaceBuilder NewAddressSpace(Func<int>? node = null) => new(Memory, node);
 
-    public ulong ReadWord(ulong physicalAddress) => Host.Memory.ReadUInt64(HostBase + physicalAddress);
+    public ulong ReadWord(ulong physicalAddress) => Host.Memory.ReadUInt64(HostAddress(physicalAddress));
 
-    public void WriteWord(ulong physicalAddress, ulong value) => Host.Memory.WriteUInt64(HostBase + physicalAddress, value);
+    public void WriteWord(ulong physicalAddress, ulong value) => Host.Memory.WriteUInt64(HostAddress(physicalAddress), value);
 }
