@@ -11,7 +11,7 @@ namespace Sim.Experiments.Density;
 /// <param name="MemoryIgnored">Whether the host's memory was left unbounded for this probe: the search past the memory's bound for what the service level alone allows.</param>
 public sealed record DensityProbe(string Preset, int Guests, string? Refused, double Worst, string Unit, double MeanFirstMetric, bool Met, bool MemoryIgnored = false)
 {
-    /// <summary>The guests' mean host memory in MiB: a VM's reservation, a container's peak charge (NaN when refused).</summary>
+    /// <summary>The guests' mean host memory in MiB: a VM's reservation (what the host backed, with its EPT and per-vCPU frames, when its memory is backed on first touch), a container's peak charge (NaN when refused).</summary>
     public double MemoryPerGuestMiB { get; init; } = double.NaN;
 
     /// <summary>Each figure of merit, the mean over the guests (what <c>density.png</c> draws for a metric other than the service level's); empty when refused.</summary>

@@ -479,7 +479,9 @@ public sealed record WorkloadScenario
         {
             return $"pv_tlb_flush is KVM's paravirtual TLB flush, done by the VT-x hypervisor at a virtual CPU's entry, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
-        if (GuestMemoryBacking == "on_touch" && axes.Mmu != Models.Virtualization.MmuVirtualization.Nested)
+        // Natively and in containers there is no virtual machine to back, and the key changes
+        // nothing (so a study's base may hold it for its VM presets); a VM without EPT cannot.
+        if (GuestMemoryBacking == "on_touch" && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Mmu != Models.Virtualization.MmuVirtualization.Nested)
         {
             return $"guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it preallocated";
         }

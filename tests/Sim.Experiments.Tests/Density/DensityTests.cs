@@ -97,6 +97,19 @@ public class DensityTests
     }
 
     [Fact]
+    public void With_guest_memory_backed_on_first_touch_VMs_are_bound_by_what_they_touch_not_by_their_reservation()
+    {
+        DensityStudy study = DensityStudy.Parse(Small.Replace("guest_memory_mib: 256", "guest_memory_mib: 256\n  guest_memory_backing: on_touch", StringComparison.Ordinal)
+            .Replace("presets: [type1, oslevel, paravirt]", "presets: [type1]", StringComparison.Ordinal)
+            .Replace("response_p99 <= 400", "response_p99 <= 2000", StringComparison.Ordinal), "touch.yaml", "touch"); // a level that reserved memory, not service, binds at 2 (400 us: the first touches' exits alone cost the second guest its level)
+        DensityResult vms = DensitySearch.Run(study).Single();
+        Assert.Equal(16, vms.MemoryBound); // nothing reserved: the memory holds as many as the study allows
+        Assert.True(vms.Density > 2, $"{vms.Density} VMs, against 2 with their memory reserved");
+        Assert.NotEqual("memory", vms.BoundBy);
+        Assert.InRange(vms.AtDensity!.MemoryPerGuestMiB, 0.1, 16); // what each touched, with its EPT and per-vCPU frames
+    }
+
+    [Fact]
     public void The_resolved_study_reads_back_as_the_same_study()
     {
         DensityStudy study = DensityStudy.Parse(Small, "small.yaml", "small");
