@@ -513,24 +513,11 @@ public static class WorkloadRun
             {
                 Workload = workload.Name,
                 Finished = finished,
-                MemoryBytes = guest.Container?.PeakChargedBytes ?? HostMemoryOf(guest, samples),
+                // A VM backed on first touch holds what the host measured; one reserved whole, its
+                // reservation (the parts beside it left out, as the density studies have counted it).
+                MemoryBytes = guest.Container?.PeakChargedBytes
+                    ?? (VmHostMemory.Of(samples, guest.Name) is { OnTouch: true } touched ? (ulong)touched.Total : guest.Context.Memory.SizeBytes),
             };
-        }
-
-        /// <summary>
-        /// A virtual machine's host memory: where its memory is backed on first touch, what the host
-        /// measured (the guest memory backed, its EPT's tables, the hypervisor's per-vCPU frames);
-        /// otherwise its reservation, whole (the parts beside it are left out, as the density
-        /// studies have counted it so far).
-        /// </summary>
-        private static ulong HostMemoryOf(PreparedGuest guest, IReadOnlyList<StatSample> samples)
-        {
-            string group = guest.Name + ".memory";
-            double Part(string statistic) => samples.Where(s => s.Path == group && s.Statistic == statistic).Select(s => s.Value).FirstOrDefault();
-            ulong reserved = guest.Context.Memory.SizeBytes;
-            double backed = Part("backed_bytes");
-            return Part("first_touches") == 0 && backed >= reserved ? reserved
-                : (ulong)(backed + Part("ept_table_bytes") + Part("vcpu_structure_bytes"));
         }
     }
 }

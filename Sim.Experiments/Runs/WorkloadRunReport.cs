@@ -69,10 +69,10 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {v.Context,-24} {v.Steal,6:0.0}% {v.Spin,16:N0} {v.Lost,20:N0} {v.PauseExits,13:N0} {v.Migrations,11:N0}\n");
             }
         }
-        if (GuestMemoryRows(r) is { Count: > 0 } memoryRows)
+        if (VmHostMemory.All(r.Run.Samples) is { Count: > 0 } memoryRows)
         {
             sb.Append(ci, $"\n{"host memory of each VM:",-26} {"backed (MiB)",13} {"of (MiB)",9} {"EPT tables (KiB)",17} {"vCPU structures (KiB)",22} {"first touches",14}\n");
-            foreach (GuestMemoryRow m in memoryRows)
+            foreach (VmHostMemory m in memoryRows)
             {
                 sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {r.GuestMemoryBytes >> 20,9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
             }
@@ -198,10 +198,10 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {v.Context} | {v.Steal:0.0}% | {v.Spin:N0} | {v.Lost:N0} | {v.PauseExits:N0} | {v.Migrations:N0} |\n");
             }
         }
-        if (GuestMemoryRows(r) is { Count: > 0 } memoryRows)
+        if (VmHostMemory.All(r.Run.Samples) is { Count: > 0 } memoryRows)
         {
             md.Append("\n| VM | host memory backed (MiB) | of (MiB) | EPT tables (KiB) | vCPU structures (KiB) | first touches |\n|---|---:|---:|---:|---:|---:|\n");
-            foreach (GuestMemoryRow m in memoryRows)
+            foreach (VmHostMemory m in memoryRows)
             {
                 md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {r.GuestMemoryBytes >> 20:N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
             }
@@ -391,13 +391,6 @@ public static class WorkloadRunReport
             return new VcpuRow($"vcpu{i} ({c})", 100 * r.Stat(c, "cycles::" + CycleCategory.Descheduled) / Math.Max(1, r.Stat(c, "cycles::total")), r.Stat(c, "lock_spin_cycles"),
                 r.Stat(c, "lock_spin_preempted_cycles"), r.Stat(c, "vm_exits::" + ExitReason.Pause), r.Stat(c, "vcpu_migrations"));
         });
-
-    /// <summary>Each virtual machine's host memory, part by part (its vmN.memory statistics): the guest memory backed, its EPT's tables, the hypervisor's per-vCPU frames, and the first touches that backed memory on demand.</summary>
-    private static List<GuestMemoryRow> GuestMemoryRows(WorkloadRunResult r) =>
-        [.. r.Run.Samples.Where(x => x.Statistic == "backed_bytes" && x.Path.EndsWith(".memory", StringComparison.Ordinal)).Select(x => x.Path).Distinct()
-            .Select(path => new GuestMemoryRow(path[..^".memory".Length], r.Stat(path, "backed_bytes"), r.Stat(path, "ept_table_bytes"), r.Stat(path, "vcpu_structure_bytes"), r.Stat(path, "first_touches")))];
-
-    private readonly record struct GuestMemoryRow(string Vm, double Backed, double EptTables, double Structures, double FirstTouches);
 
     private readonly record struct VcpuRow(string Context, double Steal, double Spin, double Lost, double PauseExits, double Migrations);
 

@@ -151,6 +151,9 @@ public sealed record WorkloadScenario
     /// <summary>The values <see cref="GuestMemoryBacking"/> takes.</summary>
     public static readonly string[] GuestMemoryBackings = ["preallocated", "on_touch"];
 
+    /// <summary>Whether VM memory is backed on first touch (<see cref="GuestMemoryBacking"/> on_touch).</summary>
+    public bool GuestMemoryOnTouch => GuestMemoryBacking == "on_touch";
+
     /// <summary>The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</summary>
     public long PleGap { get; init; } = VmExecutionControls.DefaultPleGap;
 
@@ -481,7 +484,7 @@ public sealed record WorkloadScenario
         }
         // Natively and in containers there is no virtual machine to back, and the key changes
         // nothing (so a study's base may hold it for its VM presets); a VM without EPT cannot.
-        if (GuestMemoryBacking == "on_touch" && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Mmu != Models.Virtualization.MmuVirtualization.Nested)
+        if (GuestMemoryOnTouch && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Mmu != Models.Virtualization.MmuVirtualization.Nested)
         {
             return $"guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it preallocated";
         }
@@ -496,7 +499,7 @@ public sealed record WorkloadScenario
             return $"{Workload} at size {size} touches {data.DataBytes(size) >> 20} MiB of data, more than the machine's {GuestMemoryMiB} MiB of memory; lower size or raise guest_memory_mib";
         }
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation, ResolveTopology().ThreadsPerCore) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
-            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages, GuestMemoryBacking == "on_touch") is { } m ? $"the guests do not fit: {m}"
+            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages, GuestMemoryOnTouch) is { } m ? $"the guests do not fit: {m}"
             : null;
     }
 
@@ -516,7 +519,7 @@ public sealed record WorkloadScenario
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
-        GuestMemoryBacking == "on_touch");
+        GuestMemoryOnTouch);
 
     public Runs.Consolidation ResolveConsolidation()
     {

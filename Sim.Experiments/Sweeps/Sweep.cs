@@ -113,7 +113,7 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
         var axes = new List<Axis>();
         foreach ((YamlNode k, YamlNode v) in grid.Children)
         {
-            axes.Add(ReadAxis(source, (YamlScalarNode)k, v));
+            axes.Add(ReadAxis(source, k as YamlScalarNode ?? throw new ScenarioException($"{source}, line {k.Start.Line}: a grid axis is named by a scenario key or a name, not a list or mapping."), v));
         }
         var setBy = new Dictionary<string, string>(StringComparer.Ordinal); // each scenario key the grid sets, and the axis that sets it
         foreach (Axis axis in axes)

@@ -41,7 +41,7 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
     /// <summary>Zeroes <paramref name="bytes"/> from host-physical <paramref name="physical"/> a cache line at a time, as clear_page's rep stos writes whole lines.</summary>
     public HypervisorPath ZeroLines(ulong physical, ulong bytes)
     {
-        for (ulong offset = 0; offset < bytes; offset += 64)
+        for (ulong offset = 0; offset < bytes; offset += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
         {
             _ops.Add(Op.Store(Linear(physical + offset)));
         }

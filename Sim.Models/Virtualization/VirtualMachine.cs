@@ -88,6 +88,7 @@ public sealed class VirtualMachine : IPlatform
             if (_backing is null)
             {
                 Ept.Map(0, HostBase, configuration.MemoryBytes, largeEptPages);
+                Ept.TakeNewTables(); // made before the guest starts: no handler zeroes them
             }
         }
         // What the guest costs the host in memory, part by part (docs/virtualization.md, "Guest memory on the host").

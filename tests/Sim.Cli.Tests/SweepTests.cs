@@ -72,6 +72,7 @@ public class SweepTests
     [InlineData("base: {}\ngrid:\n  split:\n    one: 4\n", "line 4: grid: split: the case 'one' is a mapping of the scenario keys it sets")]
     [InlineData("base: {}\ngrid:\n  guests: [1, 2]\n  split:\n    one: {guests: 3}\n", "line 4: grid: split sets guests, which the axis guests sets too")]
     [InlineData("base: {}\ngrid:\n  split:\n    one: {preset: type1}\n    two: {preset: bogus}\n", "line 5: preset: there is no preset 'bogus'")]
+    [InlineData("base: {}\ngrid:\n  ? [preset]\n  : [type1]\n", "line 3: a grid axis is named by a scenario key or a name")]
     public void A_bad_sweep_file_is_refused_before_anything_runs(string text, string expected)
     {
         string folder = Path.Combine(Virtsim.TempFolder(), "never");
