@@ -35,6 +35,18 @@ public class MultiprocessorGuestTests
     }
 
     [Fact]
+    public void Hosted_an_IPI_takes_the_same_exits_and_kicks_and_no_world_switch_as_the_local_APIC_stays_in_the_monitor_s_kernel_part()
+    {
+        WorkloadRunResult hosted = (Shootdowns with { Preset = "type2" }).RunOnce(1), bare = Shootdowns.RunOnce(1);
+        double ipis = Ipis(hosted);
+        Assert.True(Exits(hosted, ExitReason.ApicAccess) >= 2 * ipis, $"{Exits(hosted, ExitReason.ApicAccess)} APIC accesses for {ipis} IPIs");
+        Assert.Equal(Exits(bare, ExitReason.ApicAccess), Exits(hosted, ExitReason.ApicAccess));
+        Assert.True(hosted.Stat("host.hypervisor", "kicks") >= ipis);
+        Assert.True(hosted.Stat("host.hypervisor", "vcpu_wakes") >= 1);
+        Assert.Equal(0, hosted.CyclesByCategory[CycleCategory.WorldSwitch]); // KVM's in-kernel irqchip: no trip to the monitor's process
+    }
+
+    [Fact]
     public void With_APIC_virtualization_and_posted_interrupts_an_IPI_is_one_APIC_write_exit_and_a_running_target_takes_it_without_one()
     {
         WorkloadRunResult r = (Shootdowns with { Profile = "skylake-sp" }).RunOnce(1);
