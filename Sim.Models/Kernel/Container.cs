@@ -22,21 +22,42 @@ public sealed class Container
     /// <summary>Its CPU cgroup's weight (cpu.shares).</summary>
     public int Shares => Configuration.SharesOf(Index);
 
-    /// <summary>The memory the container's pages take, as its memory cgroup counts it.</summary>
+    /// <summary>The memory the container's pages take, as its memory cgroup counts it: its processes' pages and the page cache charged to it.</summary>
     public ulong ChargedBytes { get; private set; }
+
+    /// <summary>The part of <see cref="ChargedBytes"/> that is page cache its processes brought in (memory.stat's cache).</summary>
+    public ulong CacheBytes { get; private set; }
 
     /// <summary>The most memory the container's pages took at once (memory.max_usage_in_bytes): its footprint on the host.</summary>
     public ulong PeakChargedBytes { get; private set; }
 
-    /// <summary>A page charged to the container's memory cgroup.</summary>
-    internal void Charge()
+    /// <summary>The most page cache charged to it at once.</summary>
+    public ulong PeakCacheBytes { get; private set; }
+
+    /// <summary>Its memory cgroup's file LRU lists: the page cache charged to it, which reclaim takes back when the cgroup reaches its limit.</summary>
+    public FileLru Lru { get; } = new();
+
+    /// <summary>A page charged to the container's memory cgroup: a page cache page if <paramref name="cache"/>, otherwise a process's page.</summary>
+    internal void Charge(bool cache)
     {
         ChargedBytes += Memory.PhysicalMemory.FrameBytes;
         PeakChargedBytes = Math.Max(PeakChargedBytes, ChargedBytes);
+        if (cache)
+        {
+            CacheBytes += Memory.PhysicalMemory.FrameBytes;
+            PeakCacheBytes = Math.Max(PeakCacheBytes, CacheBytes);
+        }
     }
 
     /// <summary>A page freed and uncharged.</summary>
-    internal void Uncharge() => ChargedBytes -= Memory.PhysicalMemory.FrameBytes;
+    internal void Uncharge(bool cache)
+    {
+        ChargedBytes -= Memory.PhysicalMemory.FrameBytes;
+        if (cache)
+        {
+            CacheBytes -= Memory.PhysicalMemory.FrameBytes;
+        }
+    }
 
     /// <summary>Processes created in the container and not yet exited.</summary>
     public int LiveProcesses { get; internal set; }

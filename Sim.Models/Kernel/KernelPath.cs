@@ -34,6 +34,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>Runs an added routine (<see cref="AddedRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
     public KernelPath Run(AddedRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
 
+    /// <summary>Runs a reclaim routine (<see cref="ReclaimRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(ReclaimRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
         ulong code = DirectMap.Of(codeAddress);

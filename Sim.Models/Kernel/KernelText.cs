@@ -18,8 +18,8 @@ public sealed class KernelText
     private readonly PhysicalMemory _memory;
     private readonly CodeLayout<KernelRoutine> _code;
     private readonly List<ulong> _locks = []; // per CPU, a line per routine
-    private CodeLayout<AddedRoutine>? _addedCode;
-    private ulong _addedLocks;
+    private readonly LaterRoutines<AddedRoutine> _added;
+    private readonly LaterRoutines<ReclaimRoutine> _reclaim;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -29,6 +29,8 @@ public sealed class KernelText
         _memory = memory;
         _code = new CodeLayout<KernelRoutine>(memory, r => costs[r].Instructions);
         _locks.Add(NewLockLines());
+        _added = new LaterRoutines<AddedRoutine>(memory, r => costs[r].Instructions);
+        _reclaim = new LaterRoutines<ReclaimRoutine>(memory, r => costs[r].Instructions);
     }
 
     /// <summary>
@@ -42,14 +44,7 @@ public sealed class KernelText
     }
 
     /// <summary>Lays out the added routines' text and lock lines, once: at a kernel's second CPU or its first use of one.</summary>
-    public void LayOutAddedRoutines()
-    {
-        if (_addedCode is null)
-        {
-            _addedCode = new CodeLayout<AddedRoutine>(_memory, r => Costs[r].Instructions);
-            _addedLocks = _memory.AllocateContiguous((ulong)(Enum.GetValues<AddedRoutine>().Length * KernelObjects.LineBytes));
-        }
-    }
+    public void LayOutAddedRoutines() => _added.LayOut();
 
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
@@ -66,12 +61,18 @@ public sealed class KernelText
     public ulong LockOf(KernelRoutine routine, int cpu = 0) => _locks[cpu] + ((ulong)(int)routine * KernelObjects.LineBytes);
 
     /// <summary>Physical address of the first line of an added routine's code.</summary>
-    public ulong AddressOf(AddedRoutine routine) => Added.AddressOf(routine);
+    public ulong AddressOf(AddedRoutine routine) => _added.Code.AddressOf(routine);
 
-    public int Lines(AddedRoutine routine) => Added.Lines(routine);
+    public int Lines(AddedRoutine routine) => _added.Code.Lines(routine);
 
     /// <summary>Physical address of the line an added routine's locked operations work on (shared by the CPUs: these routines touch other CPUs' data).</summary>
-    public ulong LockOf(AddedRoutine routine) => _addedLocks + ((ulong)(int)routine * KernelObjects.LineBytes);
+    public ulong LockOf(AddedRoutine routine) => _added.LockOf(routine);
 
-    private CodeLayout<AddedRoutine> Added => _addedCode ?? throw new InvalidOperationException("The added routines are not laid out yet (LayOutAddedRoutines).");
+    /// <summary>Physical address of the first line of a reclaim routine's code, laid out at the first reclaim.</summary>
+    public ulong AddressOf(ReclaimRoutine routine) => _reclaim.LayOut().Code.AddressOf(routine);
+
+    public int Lines(ReclaimRoutine routine) => _reclaim.LayOut().Code.Lines(routine);
+
+    /// <summary>Physical address of the line a reclaim routine's locked operations work on (the LRU lock and the counters every CPU shares).</summary>
+    public ulong LockOf(ReclaimRoutine routine) => _reclaim.LayOut().LockOf(routine);
 }

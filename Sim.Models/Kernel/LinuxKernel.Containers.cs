@@ -8,10 +8,12 @@ namespace Sim.Models.Kernel;
 public sealed partial class LinuxKernel
 {
     private readonly List<Container> _containers = [];
-    private readonly Dictionary<ulong, Container> _pageOwner = []; // the container charged for each user frame; looked up by frame only, never iterated
+    private readonly Dictionary<ulong, (Container Container, bool Cache)> _pageOwner = []; // the container charged for each user or page cache frame; looked up by frame only, never iterated
     private Counter? _namespaceLookups;
     private Counter? _cgroupCharges;
     private Counter? _oomKills;
+    private Counter? _reclaimScanned;
+    private Counter? _reclaimFreed;
     private Counter? _throttledPeriods;
     private ulong _periodMicroseconds; // of the current CPU bandwidth period
     private int _nextPinnedCpu;        // where the next container with a quota and no cpuset is pinned from
@@ -36,7 +38,9 @@ public sealed partial class LinuxKernel
             StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.container");
             _namespaceLookups = stats.Counter("namespace_lookups", "count", "namespace steps: a pid translated at one level, a mount or network namespace consulted");
             _cgroupCharges = stats.Counter("cgroup_charges", "count", "pages charged to (or uncharged from) a memory cgroup, each at every level");
-            _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit");
+            _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit and reclaim could not make room");
+            _reclaimScanned = stats.Counter("reclaim_scanned", "count", "pages reclaim looked at on the LRU lists of a container at its memory limit");
+            _reclaimFreed = stats.Counter("reclaim_freed", "count", "page cache pages reclaim freed from a container at its memory limit, so that a new page could be charged");
             _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
         }
         var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
@@ -109,11 +113,16 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// mem_cgroup_charge: a new user page of <paramref name="p"/> is charged at every level of its
-    /// container; false, and the process is to be killed, if it would take the container over its
-    /// limit. <see cref="OwnPage"/> records the frame's owner once it is allocated.
+    /// mem_cgroup_charge (a process's page) or mem_cgroup_cache_charge (a page cache page, if
+    /// <paramref name="cache"/>): a new page of <paramref name="p"/> is charged at every level of its
+    /// container. A charge that would take the container over its limit first reclaims from the
+    /// container's own LRU lists (<see cref="ReclaimFromContainer"/>), as __mem_cgroup_try_charge
+    /// does in 2.6.32's mm/memcontrol.c, and tries again; only after
+    /// <see cref="MemCgroupReclaimRetries"/> passes more that freed nothing does it fail: false,
+    /// and the process is to be killed. <see cref="OwnPage"/> records the frame's owner once it is
+    /// allocated.
     /// </summary>
-    private bool TryChargePage(KernelPath path, Process p)
+    private bool TryChargePage(KernelPath path, Process p, bool cache = false)
     {
         if (p.Container is not { } container)
         {
@@ -121,45 +130,59 @@ public sealed partial class LinuxKernel
         }
         path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
         _cgroupCharges!.Increment();
-        if (container.Configuration.MemoryLimitBytes is { } limit && container.ChargedBytes + PhysicalMemory.FrameBytes > limit)
+        if (container.Configuration.MemoryLimitBytes is { } limit)
         {
-            container.OutOfMemory = true;
-            return false;
+            int fruitless = 0;
+            while (container.ChargedBytes + PhysicalMemory.FrameBytes > limit)
+            {
+                if (ReclaimFromContainer(path, container) == 0 && ++fruitless > MemCgroupReclaimRetries)
+                {
+                    container.OutOfMemory = true;
+                    return false;
+                }
+            }
         }
-        container.Charge();
+        container.Charge(cache);
         return true;
     }
 
-    /// <summary>The charged page's frame belongs to <paramref name="p"/>'s container, which is uncharged when the frame is freed.</summary>
-    private void OwnPage(Process p, ulong frame)
+    /// <summary>MEM_CGROUP_RECLAIM_RETRIES (2.6.32's mm/memcontrol.c): the reclaim passes that may free nothing before a charge over the limit gives up.</summary>
+    private const int MemCgroupReclaimRetries = 5;
+
+    /// <summary>The charged page's frame belongs to <paramref name="p"/>'s container (as page cache if <paramref name="cache"/>), which is uncharged when the frame is freed.</summary>
+    private void OwnPage(Process p, ulong frame, bool cache = false)
     {
         if (p.Container is { } container)
         {
-            _pageOwner[frame] = container;
+            _pageOwner[frame] = (container, cache);
         }
     }
 
-    /// <summary>A user page freed is uncharged from the container that was charged for it, at every level.</summary>
+    /// <summary>A user or page cache page freed is uncharged from the container that was charged for it, at every level.</summary>
     private void UnchargePage(KernelPath path, ulong frame)
     {
-        if (_pageOwner.Remove(frame, out Container? container))
+        if (_pageOwner.Remove(frame, out (Container Container, bool Cache) owner))
         {
-            path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
+            path.Run(KernelRoutine.CgroupAccounting, times: owner.Container.Configuration.CgroupLevels);
             _cgroupCharges!.Increment();
-            container.Uncharge();
+            owner.Container.Uncharge(owner.Cache);
         }
     }
 
     /// <summary>The exit status of a process a fault kills: SIGKILL (137) from the OOM killer, SIGFPE (136), or SIGSEGV (139).</summary>
-    private int FatalFaultStatus(Process p, ExceptionVector vector)
+    private int FatalFaultStatus(Process p, ExceptionVector vector) =>
+        p.Container is { OutOfMemory: true } ? OutOfMemoryStatus(p) : vector == ExceptionVector.DivideError ? 136 : 139;
+
+    /// <summary>
+    /// The OOM killer's SIGKILL (status 137) for <paramref name="p"/>, whose charge failed: the
+    /// process that asked for the page dies (where mem_cgroup_out_of_memory picks the container's
+    /// largest process by its badness, the model kills the one that asked).
+    /// </summary>
+    private int OutOfMemoryStatus(Process p)
     {
-        if (p.Container is { OutOfMemory: true } container)
-        {
-            container.OutOfMemory = false;
-            _oomKills!.Increment();
-            return 137;
-        }
-        return vector == ExceptionVector.DivideError ? 136 : 139;
+        p.Container!.OutOfMemory = false;
+        _oomKills!.Increment();
+        return 137;
     }
 
     /// <summary>

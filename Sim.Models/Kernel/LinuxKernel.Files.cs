@@ -132,14 +132,21 @@ public sealed partial class LinuxKernel
         ulong user = UserBuffer(p);
         if (_pageCache.TryFind(file.Id, page, out ulong frame))
         {
+            _pageCache.Accessed(file.Id, page);
             path.CopyRange(DirectMap.Of(frame), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
             return;
         }
+        if (!TryChargePage(path, p, cache: true))
+        {
+            Exit(core, path, p, OutOfMemoryStatus(p)); // the charge of the page to read into found no room even after reclaim
+            return;
+        }
         BlockIo(core, path, p, (file.FirstSector + (page * 8)) * 512, write: false, (completion, buffer) =>
         {
-            _pageCache.Add(file.Id, page, buffer);
+            OwnPage(p, buffer, cache: true);
+            _pageCache.Add(file.Id, page, buffer, p.Container?.Lru);
             CopyToUser(completion, p, DirectMap.Of(buffer), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
@@ -163,8 +170,8 @@ public sealed partial class LinuxKernel
         p.OnSwitchIn += switchPath => switchPath.CopyRange(fromLinear, toUser, bytes);
     }
 
-    /// <summary>write of 4 KiB from the process's data page at the file offset, into a page-cache page.</summary>
-    private void Write(KernelPath path, Process p, int fd)
+    /// <summary>write of 4 KiB from the process's data page at the file offset, into a page-cache page, which is dirty from then on.</summary>
+    private void Write(Core core, KernelPath path, Process p, int fd)
     {
         path.Run(KernelRoutine.FileWrite);
         if (FileOf(p, fd) is not { } open)
@@ -184,11 +191,22 @@ public sealed partial class LinuxKernel
             return;
         }
         ulong page = open.Offset / 4096;
-        if (!_pageCache.TryFind(file.Id, page, out ulong frame))
+        if (_pageCache.TryFind(file.Id, page, out ulong frame))
         {
-            frame = Memory.AllocateFrame(_this.Node); // __page_cache_alloc: from the writing CPU's node
-            _pageCache.Add(file.Id, page, frame);
+            _pageCache.Accessed(file.Id, page);
         }
+        else
+        {
+            if (!TryChargePage(path, p, cache: true))
+            {
+                Exit(core, path, p, OutOfMemoryStatus(p));
+                return;
+            }
+            frame = Memory.AllocateFrame(_this.Node); // __page_cache_alloc: from the writing CPU's node
+            OwnPage(p, frame, cache: true);
+            _pageCache.Add(file.Id, page, frame, p.Container?.Lru);
+        }
+        _pageCache.Dirtied(file.Id, page);
         path.CopyRange(UserBuffer(p), DirectMap.Of(frame), 4096);
         open.Offset += 4096;
         file.Size = Math.Max(file.Size, open.Offset);

@@ -132,7 +132,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));
                 if (container is not null)
                 {
-                    container.Charge();
+                    container.Charge(cache: false);
                     OwnPage(init, frame);
                 }
             }
@@ -184,7 +184,7 @@ public sealed partial class LinuxKernel : ICoreHost
                 Read(core, path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Write:
-                Write(path, current, (int)current.Program.PendingArgument);
+                Write(core, path, current, (int)current.Program.PendingArgument);
                 break;
             case SyscallNumber.Execve:
                 OneNamespace(path);
