@@ -77,6 +77,18 @@ public static class WorkloadRun
         {
             throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
+        if (parameters?.BalloonTargetBytes is { } balloon)
+        {
+            parameters.Validate();
+            if (axes.IsNative || axes.Hosting == Hosting.SharedKernel || axes.Cpu != CpuVirtualization.HardwareAssist || axes.Mmu != MmuVirtualization.Nested)
+            {
+                throw new ArgumentException($"A memory balloon gives a VM's pages back to a VT-x host with EPT, and {axes} has none.", nameof(parameters));
+            }
+            if (balloon >= configuration.MemoryBytes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(parameters), $"A balloon of {balloon >> 20} MiB would hold all of a guest's {configuration.MemoryBytes >> 20} MiB.");
+            }
+        }
         var sim = new Simulator(seed);
         var host = new Host(sim, profile, configuration, axes, parameters, consolidation);
         var guests = new List<PreparedGuest>();
@@ -115,6 +127,10 @@ public static class WorkloadRun
         {
             linux.StartNetwork();
         }
+        if (platform.Devices.Balloon is not null)
+        {
+            linux.StartBalloon();
+        }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform.Cores.Count > 1)
         {
@@ -136,7 +152,7 @@ public static class WorkloadRun
         processes.ConfigurePlatform(platform, context);
         processes.ConfigureKernel(linux, context);
         linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context), container);
-        return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container) { Kernel = linux };
+        return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container) { Kernel = linux, Balloon = platform.Devices.Balloon };
     }
 
     /// <summary>A guest of the minimal test kernel: the workload's stream on the core, in its own address space.</summary>
@@ -347,9 +363,16 @@ public static class WorkloadRun
                         hosted: axes.Hosting == Hosting.Hosted, assignedDevices: axes.Io == IoVirtualization.Passthrough));
                 }
                 int index = _hypervisor!.Vms.Count;
-                VirtualMachine vm = _hypervisor.CreateVm(guest with { Cores = consolidation.VcpusOf(index), CoresPerSocket = null, ThreadsPerCore = 1, IrqCpu = 0 },
+                VirtualMachine vm = _hypervisor.CreateVm(
+                    guest with { Cores = consolidation.VcpusOf(index), CoresPerSocket = null, ThreadsPerCore = 1, IrqCpu = 0, Balloon = parameters?.BalloonTargetBytes is not null },
                     consolidation.PlacementOf(index));
                 _hypervisor.Launch(vm, kernelFactory(vm, NativePrivilegedOperations.Instance));
+                if (parameters?.BalloonTargetBytes is { } target)
+                {
+                    // The host's management asks the balloon for its target (virsh setmem, QEMU's balloon command) at the given time.
+                    sim.Schedule(new CallbackEvent($"{vm.Name}.balloon.request", () => vm.Devices.Balloon!.Request((uint)(target / PhysicalMemory.FrameBytes))),
+                        Tick.FromNanoseconds((ulong)(parameters.BalloonAtMilliseconds * 1e6)));
+                }
                 return vm;
             }
             SoftwareMonitor monitor = null!;
@@ -396,6 +419,9 @@ public static class WorkloadRun
         /// <summary>The guest's Linux-like kernel, or null for the minimal test kernel.</summary>
         public LinuxKernel? Kernel { get; init; }
 
+        /// <summary>The VM's memory balloon, or null when it has none.</summary>
+        public Sim.Models.Devices.VirtioBalloon? Balloon { get; init; }
+
         /// <summary>An SMP kernel's CPUs (the guest's outcome sums them), or none for a guest on one CPU.</summary>
         public IReadOnlyList<Core> SmpCores => Kernel is { Cpus.Count: > 1 } k ? [.. k.Cpus.Select(c => c.Core)] : [];
     }
@@ -420,6 +446,12 @@ public static class WorkloadRun
         {
             (_sim, _contexts, _occupancy, _guests, _profile, _axes, _workload, _seed) = (sim, contexts, occupancy, guests, profile, axes, workload, seed);
         }
+
+        /// <summary>The memory balloons of the VMs that have one, in guest order: what the host's management may ask to change during the run (<see cref="At"/>).</summary>
+        public IReadOnlyList<Sim.Models.Devices.VirtioBalloon> Balloons => [.. _guests.Select(g => g.Balloon).OfType<Sim.Models.Devices.VirtioBalloon>()];
+
+        /// <summary>Has the host's management do <paramref name="action"/> (a request to a balloon, say) at simulated time <paramref name="when"/>.</summary>
+        public void At(Tick when, string name, Action action) => _sim.Schedule(new CallbackEvent(name, action), when);
 
         /// <summary>Has <paramref name="tracer"/> watch the first guest's core (its context) through the run.</summary>
         public void Attach(ICoreTracer tracer) => _guests[0].Core.Tracer = tracer;

@@ -74,7 +74,7 @@ public static class WorkloadRunReport
             sb.Append(ci, $"\n{"host memory of each VM:",-26} {"backed (MiB)",13} {"of (MiB)",9} {"EPT tables (KiB)",17} {"vCPU structures (KiB)",22} {"first touches",14}\n");
             foreach (VmHostMemory m in memoryRows)
             {
-                sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {r.GuestMemoryBytes >> 20,9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
+                sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {m.Guest / (1 << 20),9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
             }
         }
         if (r.HostCpuUtilization.Count > 0)
@@ -203,7 +203,7 @@ public static class WorkloadRunReport
             md.Append("\n| VM | host memory backed (MiB) | of (MiB) | EPT tables (KiB) | vCPU structures (KiB) | first touches |\n|---|---:|---:|---:|---:|---:|\n");
             foreach (VmHostMemory m in memoryRows)
             {
-                md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {r.GuestMemoryBytes >> 20:N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
+                md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {m.Guest / (1 << 20):N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
             }
         }
         if (r.HostCpuUtilization.Count > 0)

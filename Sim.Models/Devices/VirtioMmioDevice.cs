@@ -17,7 +17,11 @@ public abstract class VirtioMmioDevice : IMmioDevice
     public const ulong Size = 0x200;
 
     public const ulong MagicValue = 0x000, Version = 0x004, DeviceId = 0x008, QueueSel = 0x030, QueueNumMax = 0x034, QueueNum = 0x038, QueueReady = 0x044,
-        QueueNotify = 0x050, InterruptStatus = 0x060, InterruptAck = 0x064, Status = 0x070, QueueDescLow = 0x080, QueueDriverLow = 0x090, QueueDeviceLow = 0x0A0;
+        QueueNotify = 0x050, InterruptStatus = 0x060, InterruptAck = 0x064, Status = 0x070, QueueDescLow = 0x080, QueueDriverLow = 0x090, QueueDeviceLow = 0x0A0,
+        Config = 0x100;
+
+    /// <summary>InterruptStatus's bits: the device used buffers (VIRTIO_MMIO_INT_VRING), or its configuration space changed (VIRTIO_MMIO_INT_CONFIG).</summary>
+    public const uint UsedBuffers = 1, ConfigurationChange = 2;
 
     private readonly int _accessCycles;
     private readonly Counter _notifies;
@@ -63,6 +67,7 @@ public abstract class VirtioMmioDevice : IMmioDevice
             QueueReady => Queues[(int)_selected].Ready ? 1u : 0u,
             InterruptStatus => _interruptStatus,
             Status => _status,
+            >= Config => ReadConfig(offset - Config),
             _ => 0,
         };
         return (value, _accessCycles);
@@ -100,6 +105,9 @@ public abstract class VirtioMmioDevice : IMmioDevice
             case QueueDeviceLow:
                 q.Used = value;
                 break;
+            case >= Config:
+                WriteConfig(offset - Config, value);
+                break;
         }
         return _accessCycles;
     }
@@ -107,14 +115,29 @@ public abstract class VirtioMmioDevice : IMmioDevice
     /// <summary>The driver kicked queue <paramref name="queue"/>.</summary>
     protected abstract void Notified(int queue);
 
+    /// <summary>A read of the device-specific configuration space at <paramref name="offset"/> from its start; the devices without one read zeros.</summary>
+    protected virtual ulong ReadConfig(ulong offset) => 0;
+
+    /// <summary>A write of the device-specific configuration space; ignored by the devices without one.</summary>
+    protected virtual void WriteConfig(ulong offset, ulong value)
+    {
+    }
+
     /// <summary>The device has put buffers in <paramref name="queue"/>'s used ring: the used-buffer interrupt, unless the driver has turned it off for that queue.</summary>
     protected void Interrupt(Virtqueue queue)
     {
         if (queue.DriverWantsInterrupt)
         {
-            _interruptStatus |= 1;
+            _interruptStatus |= UsedBuffers;
             UpdateLine();
         }
+    }
+
+    /// <summary>The device changed its configuration space (virtio_notify_config): the configuration-change interrupt.</summary>
+    protected void ConfigurationChanged()
+    {
+        _interruptStatus |= ConfigurationChange;
+        UpdateLine();
     }
 
     private void UpdateLine() => _line.Set(_interruptStatus != 0);

@@ -42,8 +42,8 @@ public interface IPrivilegedOperations
     /// <summary>The idle loop: wait for an interrupt, forever (a kernel thread at ring 0).</summary>
     IOpStream IdleLoop();
 
-    /// <summary>Notifies a paravirtual device of new requests (a virtqueue kick) through its notification register at <paramref name="register"/>.</summary>
-    void NotifyDevice(KernelPath path, ulong register);
+    /// <summary>Notifies a paravirtual device of new requests on its queue <paramref name="queue"/> (a virtqueue kick) through its notification register at <paramref name="register"/>.</summary>
+    void NotifyDevice(KernelPath path, ulong register, int queue = 0);
 
     /// <summary>Whether the driver reads and acknowledges a paravirtual device's interrupt status itself (natively), or the hypervisor does it as it delivers the event (Xen's event channels).</summary>
     bool DriverAcknowledgesDevice { get; }

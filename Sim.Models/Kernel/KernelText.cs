@@ -46,6 +46,9 @@ public sealed class KernelText
     /// <summary>Lays out the added routines' text and lock lines, once: at a kernel's second CPU or its first use of one.</summary>
     public void LayOutAddedRoutines() => _added.LayOut();
 
+    /// <summary>Lays out the reclaim routines' text and lock lines, once: when a kernel gets its first user of reclaim (a container or a balloon), while memory has room for them.</summary>
+    public void LayOutReclaimRoutines() => _reclaim.LayOut();
+
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
     public LinuxKernelCosts Costs { get; }
@@ -68,7 +71,7 @@ public sealed class KernelText
     /// <summary>Physical address of the line an added routine's locked operations work on (shared by the CPUs: these routines touch other CPUs' data).</summary>
     public ulong LockOf(AddedRoutine routine) => _added.LockOf(routine);
 
-    /// <summary>Physical address of the first line of a reclaim routine's code, laid out at the first reclaim.</summary>
+    /// <summary>Physical address of the first line of a reclaim routine's code.</summary>
     public ulong AddressOf(ReclaimRoutine routine) => _reclaim.LayOut().Code.AddressOf(routine);
 
     public int Lines(ReclaimRoutine routine) => _reclaim.LayOut().Code.Lines(routine);

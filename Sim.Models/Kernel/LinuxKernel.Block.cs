@@ -34,7 +34,7 @@ public sealed partial class LinuxKernel
     /// <summary>pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk, through the machine's disk interface; the caller blocks until it completes.</summary>
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
     {
-        var request = new DiskRequest(p, 8, Memory.AllocateFrame(_this.Node), write, complete, core.LocalTime); // the page (cache) from the node of the CPU that asks; the core's time as it entered the kernel
+        var request = new DiskRequest(p, 8, CachePageFrame(path, _this.Node), write, complete, core.LocalTime); // the page (cache) from the node of the CPU that asks; the core's time as it entered the kernel
         path.Run(KernelRoutine.BlockRequest);
         if (_platform.Devices.Ahci is not null)
         {

@@ -12,8 +12,6 @@ public sealed partial class LinuxKernel
     private Counter? _namespaceLookups;
     private Counter? _cgroupCharges;
     private Counter? _oomKills;
-    private Counter? _reclaimScanned;
-    private Counter? _reclaimFreed;
     private Counter? _throttledPeriods;
     private ulong _periodMicroseconds; // of the current CPU bandwidth period
     private int _nextPinnedCpu;        // where the next container with a quota and no cpuset is pinned from
@@ -39,10 +37,9 @@ public sealed partial class LinuxKernel
             _namespaceLookups = stats.Counter("namespace_lookups", "count", "namespace steps: a pid translated at one level, a mount or network namespace consulted");
             _cgroupCharges = stats.Counter("cgroup_charges", "count", "pages charged to (or uncharged from) a memory cgroup, each at every level");
             _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit and reclaim could not make room");
-            _reclaimScanned = stats.Counter("reclaim_scanned", "count", "pages reclaim looked at on the LRU lists of a container at its memory limit");
-            _reclaimFreed = stats.Counter("reclaim_freed", "count", "page cache pages reclaim freed from a container at its memory limit, so that a new page could be charged");
             _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
         }
+        CountReclaim();
         var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
         _containers.Add(container);
         if (_net is not null && !_net.TryGet(ServicePort(container), out _))
@@ -116,7 +113,7 @@ public sealed partial class LinuxKernel
     /// mem_cgroup_charge (a process's page) or mem_cgroup_cache_charge (a page cache page, if
     /// <paramref name="cache"/>): a new page of <paramref name="p"/> is charged at every level of its
     /// container. A charge that would take the container over its limit first reclaims from the
-    /// container's own LRU lists (<see cref="ReclaimFromContainer"/>), as __mem_cgroup_try_charge
+    /// container's own LRU lists (<see cref="ReclaimPass"/>), as __mem_cgroup_try_charge
     /// does in 2.6.32's mm/memcontrol.c, and tries again; only after
     /// <see cref="MemCgroupReclaimRetries"/> passes more that freed nothing does it fail: false,
     /// and the process is to be killed. <see cref="OwnPage"/> records the frame's owner once it is
@@ -135,7 +132,7 @@ public sealed partial class LinuxKernel
             int fruitless = 0;
             while (container.ChargedBytes + PhysicalMemory.FrameBytes > limit)
             {
-                if (ReclaimFromContainer(path, container) == 0 && ++fruitless > MemCgroupReclaimRetries)
+                if (ReclaimPass(path, [container.Lru]) == 0 && ++fruitless > MemCgroupReclaimRetries)
                 {
                     container.OutOfMemory = true;
                     return false;

@@ -202,7 +202,7 @@ public sealed partial class LinuxKernel
                 Exit(core, path, p, OutOfMemoryStatus(p));
                 return;
             }
-            frame = Memory.AllocateFrame(_this.Node); // __page_cache_alloc: from the writing CPU's node
+            frame = CachePageFrame(path, _this.Node); // __page_cache_alloc: from the writing CPU's node
             OwnPage(p, frame, cache: true);
             _pageCache.Add(file.Id, page, frame, p.Container?.Lru);
         }

@@ -150,7 +150,7 @@ public sealed partial class LinuxKernel
             {
                 return false;
             }
-            ulong frame = _frames.NewPage(path);
+            ulong frame = NewPage(path);
             OwnPage(p, frame);
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
@@ -173,7 +173,7 @@ public sealed partial class LinuxKernel
             {
                 return false;
             }
-            target = _frames.NewPage(path);
+            target = NewPage(path);
             OwnPage(p, target);
             path.CopyPage(old, target);
             Release(path, old);

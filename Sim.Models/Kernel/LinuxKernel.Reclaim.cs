@@ -1,10 +1,13 @@
+using Sim.Engine.Statistics;
+
 namespace Sim.Models.Kernel;
 
 /// <summary>
-/// Page reclaim for a memory cgroup at its limit (mm/vmscan.c's shrink paths, driven by
-/// mm/memcontrol.c's charge): the page cache charged to the container is taken back from its LRU
+/// Page reclaim (mm/vmscan.c's shrink paths): for a memory cgroup at its limit, driven by
+/// mm/memcontrol.c's charge, the page cache charged to the container is taken back from its LRU
 /// lists, so that a container whose files outgrow its limit keeps running where one whose
-/// processes' own pages do is OOM-killed.
+/// processes' own pages do is OOM-killed; for an allocation that finds memory empty (the balloon
+/// driver's), every list is scanned.
 /// </summary>
 /// <remarks>
 /// Model: only page cache is reclaimed. A process's anonymous pages could go only to swap, and the
@@ -18,43 +21,110 @@ public sealed partial class LinuxKernel
     /// <summary>SWAP_CLUSTER_MAX (include/linux/swap.h): the pages a reclaim pass sets out to free, and the batch shrink_active_list moves.</summary>
     private const int SwapClusterMax = 32;
 
-    /// <summary>
-    /// One reclaim pass over <paramref name="container"/>'s file LRU lists (try_to_free_mem_cgroup_pages):
-    /// pages are taken from the inactive list's tail until <see cref="SwapClusterMax"/> are freed or
-    /// every page on the lists was looked at once; whenever the inactive list is the shorter
-    /// (inactive_file_is_low) a batch moves down from the active list's tail first. Each clean,
-    /// unmapped page is removed from the cache and its frame freed, which uncharges it. Returns
-    /// the pages freed.
-    /// </summary>
-    private int ReclaimFromContainer(KernelPath path, Container container)
+    private Counter? _reclaimScanned;
+    private Counter? _reclaimFreed;
+
+    /// <summary>The reclaim counters (kernel.reclaim) and routines, made with the first container or balloon (or the first reclaim of a kernel with neither), so that runs without them keep their statistics and layout.</summary>
+    private void CountReclaim()
     {
-        FileLru lru = container.Lru;
+        if (_reclaimScanned is null)
+        {
+            _text.LayOutReclaimRoutines();
+            StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.reclaim");
+            _reclaimScanned = stats.Counter("scanned", "count", "pages reclaim looked at on the file LRU lists");
+            _reclaimFreed = stats.Counter("freed", "count", "page cache pages reclaim freed: for a container at its memory limit, or for an allocation that found memory empty");
+        }
+    }
+
+    /// <summary>
+    /// One reclaim pass over <paramref name="lists"/>, in order (try_to_free_mem_cgroup_pages for a
+    /// container's own lists; try_to_free_pages, the direct reclaim of an allocation that found no
+    /// free page, for every list): pages are taken from each inactive list's tail until
+    /// <see cref="SwapClusterMax"/> are freed or every page on the lists was looked at once;
+    /// whenever an inactive list is the shorter (inactive_file_is_low) a batch moves down from its
+    /// active list's tail first. Each clean, unmapped page is removed from the cache and its frame
+    /// freed, which uncharges it. Returns the pages freed.
+    /// </summary>
+    private int ReclaimPass(KernelPath path, IEnumerable<FileLru> lists)
+    {
         path.Run(ReclaimRoutine.ReclaimPass);
         int freed = 0;
-        for (int budget = lru.Count; freed < SwapClusterMax && budget > 0; budget--)
+        foreach (FileLru lru in lists)
         {
-            if (lru.InactiveCount < lru.Count - lru.InactiveCount)
+            for (int budget = lru.Count; freed < SwapClusterMax && budget > 0; budget--)
             {
-                Deactivate(path, lru);
+                if (lru.InactiveCount < lru.Count - lru.InactiveCount)
+                {
+                    Deactivate(path, lru);
+                }
+                if (PageCache.InactiveTail(lru) is not { } page)
+                {
+                    break;
+                }
+                ScanPage(path, page.Frame);
+                if (_frames.IsShared(page.Frame) || page.Dirty)
+                {
+                    PageCache.Move(page, toActive: !page.Dirty); // mapped: referenced, kept; dirty: back to the head until written back
+                    continue;
+                }
+                path.Run(ReclaimRoutine.RemoveMapping);
+                _pageCache.Remove(page);
+                Release(path, page.Frame); // the cache's reference, the last: the frame is freed (and uncharged)
+                _reclaimFreed!.Increment();
+                freed++;
             }
-            if (PageCache.InactiveTail(lru) is not { } page)
-            {
-                break;
-            }
-            ScanPage(path, page.Frame);
-            if (_frames.IsShared(page.Frame) || page.Dirty)
-            {
-                PageCache.Move(page, toActive: !page.Dirty); // mapped: referenced, kept; dirty: back to the head until written back
-                continue;
-            }
-            path.Run(ReclaimRoutine.RemoveMapping);
-            _pageCache.Remove(page);
-            Release(path, page.Frame); // the cache's reference, the last: the frame is freed and uncharged
-            _reclaimFreed!.Increment();
-            freed++;
         }
         return freed;
     }
+
+    /// <summary>
+    /// A process's new page (<see cref="PageFrames.NewPage"/>); when memory has none, direct
+    /// reclaim (<see cref="ReclaimPass"/> over every list) until one is free, as
+    /// __alloc_pages_slowpath does before it gives up. Memory with nothing left to reclaim is the
+    /// guest's out-of-memory end, which the model does not survive.
+    /// </summary>
+    private ulong NewPage(KernelPath path)
+    {
+        ulong frame;
+        while (!_frames.TryNewPage(path, out frame))
+        {
+            DirectReclaim(path);
+        }
+        return frame;
+    }
+
+    /// <summary>
+    /// A page for the page cache or a block transfer, taken from the zone's free frames of
+    /// <paramref name="node"/> as the model has always taken them (not through the per-CPU lists);
+    /// when the zone has none, from the allocator (whose per-CPU lists hold what reclaim freed),
+    /// with direct reclaim as <see cref="NewPage"/>.
+    /// </summary>
+    private ulong CachePageFrame(KernelPath path, int node)
+    {
+        if (Memory.TryAllocateFrame(node, out ulong frame))
+        {
+            return frame;
+        }
+        while (!_pages.TryTake(path, out frame))
+        {
+            DirectReclaim(path);
+        }
+        return frame;
+    }
+
+    /// <summary>One pass of direct reclaim over every list; memory with nothing left to reclaim is out of memory, which ends the run with the reason.</summary>
+    private void DirectReclaim(KernelPath path)
+    {
+        CountReclaim();
+        if (ReclaimPass(path, AllFileLists()) == 0)
+        {
+            throw new InsufficientMemoryException(
+                $"{_platform.Name}'s kernel is out of memory: its {Memory.SizeBytes >> 20} MiB hold no free page and no page cache reclaim can free (anonymous memory has no swap; the global OOM killer is not modelled).");
+        }
+    }
+
+    /// <summary>Every file LRU list, the kernel's own first: what direct reclaim scans.</summary>
+    private IEnumerable<FileLru> AllFileLists() => _containers.Select(c => c.Lru).Prepend(_pageCache.KernelLru);
 
     /// <summary>shrink_active_list: up to <see cref="SwapClusterMax"/> pages from the active list's tail move to the inactive list's head, a mapped one (still referenced) back to the active list's head.</summary>
     private void Deactivate(KernelPath path, FileLru lru)

@@ -313,6 +313,10 @@ public sealed partial class LinuxKernel : ICoreHost
             FlushRequested(path);
             return FinishInterrupt(core, path, preemptible);
         }
+        if (vector == BalloonVector && _balloon is not null)
+        {
+            return BalloonInterrupt(core, path, preemptible);
+        }
         if (vector == DiskVector && _ahci is not null)
         {
             return AhciInterrupt(core, path, preemptible);

@@ -32,7 +32,7 @@ public sealed class NativePrivilegedOperations : IPrivilegedOperations
 
     public IOpStream IdleLoop() => new IdleThread();
 
-    public void NotifyDevice(KernelPath path, ulong register) => Checked(path).Execute(Op.MmioWrite(register, 0));
+    public void NotifyDevice(KernelPath path, ulong register, int queue = 0) => Checked(path).Execute(Op.MmioWrite(register, (ulong)queue)); // virtio-mmio's QueueNotify takes the queue's index
 
     public bool DriverAcknowledgesDevice => true;
 

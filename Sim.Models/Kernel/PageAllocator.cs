@@ -67,34 +67,35 @@ public sealed class PageAllocator
     /// back first if memory has no free page left (drain_all_pages, as an allocation does before
     /// it fails).
     /// </summary>
-    public ulong Take(KernelPath path)
+    public ulong Take(KernelPath path) =>
+        TryTake(path, out ulong frame) ? frame : throw new InsufficientMemoryException($"Physical memory ({_memory.SizeBytes >> 20} MiB) is exhausted.");
+
+    /// <summary>As <see cref="Take"/>; false when memory has no free page left (the fast path's work done all the same).</summary>
+    public bool TryTake(KernelPath path, out ulong frame)
     {
         ArgumentNullException.ThrowIfNull(path);
         path.Run(KernelRoutine.PageAllocator);
         if (!Smp)
         {
-            return _memory.AllocateFrame();
+            return _memory.TryAllocateFrame(0, out frame);
         }
         PerCpu cpu = _thisCpu!();
-        ulong frame;
-        bool refilled;
-        try
-        {
-            frame = cpu.Pages!.Take(cpu.Node, out refilled);
-        }
-        catch (InsufficientMemoryException)
+        if (!cpu.Pages!.TryTake(cpu.Node, out frame, out bool refilled))
         {
             foreach (PerCpu c in _cpus)
             {
                 c.Pages!.DrainAll();
             }
-            frame = cpu.Pages!.Take(cpu.Node, out refilled);
+            if (!cpu.Pages!.TryTake(cpu.Node, out frame, out refilled))
+            {
+                return false;
+            }
         }
         if (refilled)
         {
             ZoneBatch(path);
         }
-        return frame;
+        return true;
     }
 
     /// <summary>A process's page back: on a kernel of one CPU to the zone; on an SMP kernel to this CPU's list of the page's node, a batch drained to the zone under its lock when the list is over its high mark.</summary>

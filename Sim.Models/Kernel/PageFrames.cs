@@ -41,13 +41,20 @@ public sealed class PageFrames
     public void Mapped(ulong frame) => _references[frame] = 1;
 
     /// <summary>A fresh page from the page allocator, mapped once (page_add_new_anon_rmap sets its descriptor without a locked operation).</summary>
-    public ulong NewPage(KernelPath path)
+    public ulong NewPage(KernelPath path) =>
+        TryNewPage(path, out ulong frame) ? frame : throw new InsufficientMemoryException("Physical memory is exhausted.");
+
+    /// <summary>As <see cref="NewPage"/>; false when memory has no free page (the allocator's fast path run all the same).</summary>
+    public bool TryNewPage(KernelPath path, out ulong frame)
     {
         ArgumentNullException.ThrowIfNull(path);
-        ulong frame = _pages.Take(path);
+        if (!_pages.TryTake(path, out frame))
+        {
+            return false;
+        }
         _references[frame] = 1;
         path.Store(Descriptor(frame));
-        return frame;
+        return true;
     }
 
     /// <summary>One more mapping of a page: get_page and the reverse-map count, two locked increments of its descriptor.</summary>

@@ -69,8 +69,8 @@ public sealed class ParavirtualPrivilegedOperations(ulong sharedInfo) : IPrivile
 
     public IOpStream IdleLoop() => new GeneratedIdle();
 
-    /// <summary>The kick is an event sent on the channel of the device whose registers are in the page of <paramref name="register"/> (event_channel_op send): the hypervisor notifies the backend.</summary>
-    public void NotifyDevice(KernelPath path, ulong register) => Call(path, Hypercall.Encode(XenHypercall.EventChannelOp, register, Hypercall.Send));
+    /// <summary>The kick is an event sent on the channel of the device whose registers are in the page of <paramref name="register"/> (event_channel_op send): the hypervisor notifies the backend, which looks at every queue of the device.</summary>
+    public void NotifyDevice(KernelPath path, ulong register, int queue = 0) => Call(path, Hypercall.Encode(XenHypercall.EventChannelOp, register, Hypercall.Send));
 
     public bool DriverAcknowledgesDevice => false;
 

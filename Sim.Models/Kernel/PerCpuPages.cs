@@ -47,7 +47,11 @@ public sealed class PerCpuPages
     /// zone, which the caller does under the zone lock. A zone out of pages lends from the next
     /// node's (the zonelist's fallback); only memory with no free page at all refuses.
     /// </summary>
-    public ulong Take(int node, out bool refilled)
+    public ulong Take(int node, out bool refilled) =>
+        TryTake(node, out ulong frame, out refilled) ? frame : throw new InsufficientMemoryException($"Physical memory ({_memory.SizeBytes >> 20} MiB) is exhausted.");
+
+    /// <summary>As <see cref="Take"/>; false when neither the list nor any zone has a free page.</summary>
+    public bool TryTake(int node, out ulong frame, out bool refilled)
     {
         LinkedList<ulong> list = _lists[node];
         refilled = list.Count == 0;
@@ -55,13 +59,13 @@ public sealed class PerCpuPages
         {
             list.AddLast(fresh);
         }
+        frame = list.First?.Value ?? 0;
         if (list.Count == 0)
         {
-            throw new InsufficientMemoryException($"Physical memory ({_memory.SizeBytes >> 20} MiB) is exhausted.");
+            return false;
         }
-        ulong frame = list.First!.Value;
         list.RemoveFirst();
-        return frame;
+        return true;
     }
 
     /// <summary>

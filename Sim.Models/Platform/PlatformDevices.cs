@@ -40,6 +40,12 @@ public sealed class PlatformDevices
     /// <summary>Where the virtio network card's registers are mapped (virtio-mmio).</summary>
     public const ulong VirtioNetBase = 0xFEB0_1000;
 
+    /// <summary>The I/O APIC pin of the memory balloon (level-triggered until InterruptACK).</summary>
+    public const int BalloonIrq = 22;
+
+    /// <summary>Where the memory balloon's registers are mapped (virtio-mmio).</summary>
+    public const ulong BalloonBase = 0xFEB0_2000;
+
     /// <summary>The I/O APIC pin of the NIC (edge-triggered, as message-signalled interrupts behave).</summary>
     public const int NicIrq = 11;
 
@@ -137,7 +143,19 @@ public sealed class PlatformDevices
             Peer = new NetworkPeer(sim, prefix + ".peer", card, Tick.FromNanoseconds((ulong)t.PeerTurnaroundNanoseconds));
             Network = card;
         }
+        if (configuration.Balloon)
+        {
+            if (!emulated)
+            {
+                throw new ArgumentException("A memory balloon is a virtual machine's: a physical machine has none.", nameof(configuration));
+            }
+            Balloon = new VirtioBalloon(sim, prefix + ".balloon", memory, () => IoApic.Assert(BalloonIrq), () => IoApic.Deassert(BalloonIrq));
+            Bus.MapMmio(BalloonBase, VirtioMmioDevice.Size, Balloon);
+        }
     }
+
+    /// <summary>The memory balloon, or null when the machine has none.</summary>
+    public VirtioBalloon? Balloon { get; }
 
     public DeviceBus Bus { get; }
 

@@ -21,4 +21,7 @@ public enum EmulatedDevice
 
     /// <summary>The virtio network card.</summary>
     VirtioNet,
+
+    /// <summary>The memory balloon (virtio-balloon).</summary>
+    Balloon,
 }

@@ -65,5 +65,6 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.HostIoSyscall] = 2000,
         [HypervisorRoutine.PageTableValidation] = 100,
         [HypervisorRoutine.EptFirstTouch] = 2500, // the host kernel's demand-zero fault (1,000, as LinuxKernelCosts) and KVM's fault and map around it
+        [HypervisorRoutine.BalloonPage] = 4000, // assumed: QEMU's region lookup (about 1,000) and a madvise system call that zaps one page and runs KVM's MMU notifier (about 3,000); docs/virtualization.md compares the result with a measured inflation
     });
 }

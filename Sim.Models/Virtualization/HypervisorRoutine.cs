@@ -119,4 +119,14 @@ public enum HypervisorRoutine
     /// kvm_tdp_mmu_map. The page's zeroing and the EPT stores are explicit.
     /// </summary>
     EptFirstTouch,
+
+    /// <summary>
+    /// A page the guest's balloon gave up, discarded by the host, KVM with a QEMU-like device model:
+    /// virtio_balloon_handle_output's lookup of the frame number's memory region
+    /// (memory_region_find), then balloon_inflate_page's ram_block_discard_range, one madvise
+    /// (MADV_DONTNEED) system call per 4 KiB page: the host kernel's zap of the page (zap_pte_range,
+    /// the page freed) and the MMU notifier's kvm_unmap_gfn_range, which clears the EPT entry and
+    /// asks for a flush of the VM's TLBs. The EPT store and the flush are explicit.
+    /// </summary>
+    BalloonPage,
 }

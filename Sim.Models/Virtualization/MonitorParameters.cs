@@ -17,10 +17,13 @@ namespace Sim.Models.Virtualization;
 /// <param name="PvTlbFlush">The hypervisor offers KVM_FEATURE_PV_TLB_FLUSH with steal time: a guest kernel's TLB shootdown sets a flag in a preempted virtual CPU's steal-time area instead of sending it an IPI, and the hypervisor flushes that virtual CPU's TLB before its next entry; VT-x hypervisors only.</param>
 /// <param name="HostScheduler">The policy that schedules the virtual CPUs on the host's cores: Xen's credit scheduler, or Linux's CFS (KVM's virtual CPUs are threads of the host); null for the hosting's own (<see cref="SchedulerFor"/>).</param>
 /// <param name="GuestMemoryOnTouch">The VT-x hypervisor backs guest memory with host frames as the guest first touches it (KVM's way: each first reference an EPT violation the host fills), not all of it before the guest starts; nested paging only.</param>
+/// <param name="BalloonTargetBytes">Each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this much of the guest's memory; null for no balloon. VT-x with guest memory backed on first touch in 4 KiB pages only.</param>
+/// <param name="BalloonAtMilliseconds">When the host asks the balloons for their target, in simulated milliseconds from the start.</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
-    bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false)
+    bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false,
+    ulong? BalloonTargetBytes = null, double BalloonAtMilliseconds = 0)
 {
     public static readonly MonitorParameters Default = new();
 
@@ -50,6 +53,14 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         if (PleGap is < 1 or > MostPleCycles || PleWindow > MostPleCycles)
         {
             throw new ArgumentOutOfRangeException(nameof(PleGap), $"The PLE gap is 1 to {MostPleCycles} cycles and the window 0 (none) to {MostPleCycles} (got {PleGap} and {PleWindow}).");
+        }
+        if (BalloonTargetBytes is not null && (!GuestMemoryOnTouch || LargeEptPages))
+        {
+            throw new ArgumentException("A balloon gives guest pages back to the host one by one, which needs guest memory backed on first touch in 4 KiB pages (GuestMemoryOnTouch without LargeEptPages).", nameof(BalloonTargetBytes));
+        }
+        if (BalloonAtMilliseconds < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BalloonAtMilliseconds), BalloonAtMilliseconds, "The balloon's request comes at a time from the start, 0 or later.");
         }
         if (TranslationCacheKiB is < 1 or > (1 << 20))
         {

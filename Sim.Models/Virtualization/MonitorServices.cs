@@ -209,7 +209,39 @@ internal sealed class MonitorServices
             .StoreWords(state, 1)
             .ChargeTo(CycleCategory.Hypervisor);
         vcpu.Vm.DeviceAccess(vcpu.Core, instruction, address, value, out ulong read);
+        if (device == EmulatedDevice.Balloon)
+        {
+            DiscardBalloonPages(vcpu.Vm, path);
+        }
         return instruction is Instruction.In or Instruction.MmioRead ? read : null;
+    }
+
+    /// <summary>
+    /// The host's side of an inflate buffer (<see cref="HypervisorRoutine.BalloonPage"/> per page):
+    /// the frame numbers read from guest memory, each page's host frame freed and its EPT entry
+    /// cleared (a page never touched has nothing to free), and once for the buffer, if anything was
+    /// freed, every translation the VM's virtual CPUs may hold flushed (kvm_flush_remote_tlbs).
+    /// </summary>
+    private static void DiscardBalloonPages(VirtualMachine vm, HypervisorPath path)
+    {
+        bool freed = false;
+        foreach (ulong gpa in vm.Devices.Balloon!.TakeInflated())
+        {
+            path.ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.BalloonPage);
+            if (vm.Discard(gpa) is { } entry)
+            {
+                path.StoreWords(entry, 1);
+                freed = true;
+            }
+            path.ChargeTo(CycleCategory.Hypervisor);
+        }
+        if (freed)
+        {
+            foreach (Core core in vm.Cores)
+            {
+                core.Mmu.FlushGuest();
+            }
+        }
     }
 
     /// <summary>
@@ -387,6 +419,7 @@ internal sealed class MonitorServices
         _ when address >= PlatformDevices.AhciBase && address < PlatformDevices.AhciBase + Devices.AhciDisk.Size => EmulatedDevice.Disk,
         _ when address >= PlatformDevices.VirtioBase && address < PlatformDevices.VirtioBase + Devices.VirtioMmioDevice.Size => EmulatedDevice.Virtio,
         _ when address >= PlatformDevices.VirtioNetBase && address < PlatformDevices.VirtioNetBase + Devices.VirtioMmioDevice.Size => EmulatedDevice.VirtioNet,
+        _ when address >= PlatformDevices.BalloonBase && address < PlatformDevices.BalloonBase + Devices.VirtioMmioDevice.Size => EmulatedDevice.Balloon,
         _ => EmulatedDevice.Nic,
     };
 }

@@ -93,10 +93,15 @@ public sealed class VirtualMachine : IPlatform
         }
         // What the guest costs the host in memory, part by part (docs/virtualization.md, "Guest memory on the host").
         Sim.Engine.Statistics.StatGroup memory = host.Sim.Stats.Group(Name + ".memory");
+        memory.Probe("guest_bytes", "bytes", "the guest-physical memory the VM has", () => (long)configuration.MemoryBytes);
         memory.Probe("backed_bytes", "bytes", "guest memory the host backs with frames: all of it when preallocated, what the guest touched when backed on first touch", () => (long)BackedBytes);
         memory.Probe("ept_table_bytes", "bytes", "the host frames of the VM's EPT tables", () => (long)(Ept?.TableFrames ?? 0) * PhysicalMemory.FrameBytes);
         memory.Probe("vcpu_structure_bytes", "bytes", "the hypervisor's per-vCPU frames: its register save area (the VMCS's role), device state and world-switch area", () => (long)StructureBytes);
         _firstTouches = memory.Counter("first_touches", "count", "EPT violations that backed guest memory on its first touch");
+        if (configuration.Balloon)
+        {
+            _discards = memory.Counter("discarded_pages", "count", "backed guest pages the host freed because the guest's balloon gave them up");
+        }
         Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, cpu => vector => deliver(cpu, vector), emulated: true,
             assignedDevices);
         if (assignedDevices)
@@ -140,6 +145,7 @@ public sealed class VirtualMachine : IPlatform
     private readonly int _backingShift;
     private readonly int _node;
     private readonly Sim.Engine.Statistics.Counter _firstTouches;
+    private readonly Sim.Engine.Statistics.Counter? _discards; // with a balloon only
 
     /// <summary>The host memory of the hypervisor's per-vCPU structures (set when its virtual CPUs are made).</summary>
     internal ulong StructureBytes { get; set; }
@@ -196,6 +202,32 @@ public sealed class VirtualMachine : IPlatform
         BackedBytes += BackingBytes;
         _firstTouches.Increment();
         return frame;
+    }
+
+    /// <summary>
+    /// The host takes back the 4 KiB page of <paramref name="gpa"/>, which the guest gave up (its
+    /// balloon): its frame is freed and its EPT entry cleared, so that a later touch backs it
+    /// afresh. Returns the host address of the cleared entry, or null if the page was not backed.
+    /// Needs memory backed on first touch in 4 KiB pages.
+    /// </summary>
+    public ulong? Discard(ulong gpa)
+    {
+        if (_backing is null || _backingShift != PageEntry.SmallPageShift)
+        {
+            throw new InvalidOperationException($"{Name}: the host gives back guest pages one by one only when it backs them on first touch in 4 KiB pages.");
+        }
+        ulong frame = _backing[gpa >> _backingShift];
+        if (frame == 0)
+        {
+            return null;
+        }
+        _backing[gpa >> _backingShift] = 0;
+        ulong entry = Ept!.EntryAddress(gpa, 0);
+        Host.Memory.WriteUInt64(entry, 0);
+        Host.Memory.FreeFrame(frame);
+        BackedBytes -= BackingBytes;
+        _discards?.Increment();
+        return entry;
     }
 
     /// <summary>The VM's extended page tables, under nested paging; null otherwise.</summary>

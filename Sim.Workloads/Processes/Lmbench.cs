@@ -14,7 +14,8 @@ namespace Sim.Workloads.Processes;
 /// lmbench faults on a mapped file), mmap (map 1 MiB anonymous, touch one page, unmap),
 /// open/close of a cached file, fork+exec of a small program, and null I/O (a one-byte read of
 /// /dev/zero and a one-byte write to /dev/null, per call), and signal handler installation and
-/// overhead (lat_sig install and catch), and stat of a three-component path.
+/// overhead (lat_sig install and catch), stat of a three-component path, and a cold read of a
+/// file through the page cache.
 /// </summary>
 public sealed class Lmbench : ProcessWorkload
 {
@@ -62,6 +63,7 @@ public sealed class Lmbench : ProcessWorkload
         new("lat-sig-catch", "signal handler overhead: kill(getpid(), SIGUSR1) caught by a handler that returns, per signal (size = signals)", SignalCatch),
         new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, long, IProgram>)OpenClose),
         new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, long, IProgram>)ForkExec),
+        new("lat-file-read", "a cold sequential read of a file, 4 KiB per read, each page from the disk into the page cache (the first pass of bw_file_rd's loop), per page (size = pages)", (Func<LinuxKernel, long, IProgram>)ReadFile),
     ];
 
     public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
@@ -234,6 +236,23 @@ public sealed class Lmbench : ProcessWorkload
             yield return Call(SyscallNumber.Close);
         }
         return new ScriptProgram(p => Loop(pairs, _ => Pair(p)));
+    }
+
+    /// <summary>bw_file_rd's read loop over a file not yet cached: open, then read after read to its end, each missing the page cache.</summary>
+    private static ScriptProgram ReadFile(LinuxKernel kernel, long pages)
+    {
+        int file = kernel.Files.Create("file-read.dat", (ulong)pages * 4096);
+        IEnumerable<Op> Body(ScriptProgram p)
+        {
+            p.PendingArgument = file;
+            yield return Call(SyscallNumber.Open);
+            p.PendingArgument = p.LastResult;
+            foreach (Op op in Repeat(pages, Call(SyscallNumber.Read)))
+            {
+                yield return op;
+            }
+        }
+        return new ScriptProgram(Body);
     }
 
     private static ScriptProgram ForkExec(LinuxKernel kernel, long rounds)
