@@ -77,6 +77,14 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {m.Guest / (1 << 20),9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
             }
         }
+        if (ContainerHostMemory.All(r.Run.Samples) is { Count: > 0 } containerRows)
+        {
+            sb.Append(ci, $"\n{"host memory of each container:",-30} {"peak (MiB)",11} {"of it page cache",17} {"at the end (MiB)",17} {"of it page cache",17}\n");
+            foreach (ContainerHostMemory m in containerRows)
+            {
+                sb.Append(ci, $"  {m.Container,-28} {m.PeakCharged / (1 << 20),11:N2} {m.PeakCache / (1 << 20),17:N2} {m.Charged / (1 << 20),17:N2} {m.Cache / (1 << 20),17:N2}\n");
+            }
+        }
         if (r.HostCpuUtilization.Count > 0)
         {
             sb.Append(ci, $"\nhost CPUs busy: {string.Join("  ", r.HostCpuUtilization.Select((u, i) => string.Create(ci, $"cpu{i} {100 * u:0.0}%")))}\n");
@@ -204,6 +212,14 @@ public static class WorkloadRunReport
             foreach (VmHostMemory m in memoryRows)
             {
                 md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {m.Guest / (1 << 20):N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
+            }
+        }
+        if (ContainerHostMemory.All(r.Run.Samples) is { Count: > 0 } containerRows)
+        {
+            md.Append("\n| container | host memory at its peak (MiB) | of it page cache (MiB) | at the end (MiB) | of it page cache (MiB) |\n|---|---:|---:|---:|---:|\n");
+            foreach (ContainerHostMemory m in containerRows)
+            {
+                md.Append(ci, $"| {m.Container} | {m.PeakCharged / (1 << 20):N2} | {m.PeakCache / (1 << 20):N2} | {m.Charged / (1 << 20):N2} | {m.Cache / (1 << 20):N2} |\n");
             }
         }
         if (r.HostCpuUtilization.Count > 0)

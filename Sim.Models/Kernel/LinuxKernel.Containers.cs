@@ -42,6 +42,12 @@ public sealed partial class LinuxKernel
         CountReclaim();
         var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
         _containers.Add(container);
+        // What the container costs the host in memory, as its memory cgroup counts it (docs/virtualization.md, "Containers' memory").
+        StatGroup memory = _platform.Sim.Stats.Group($"{(_platform.Name == "host" ? "" : _platform.Name + ".")}ct{container.Index}.memory");
+        memory.Probe("peak_charged_bytes", "bytes", "the most the container's memory cgroup held at once (memory.max_usage_in_bytes): its processes' pages and the page cache charged to it", () => (long)container.PeakChargedBytes);
+        memory.Probe("peak_cache_bytes", "bytes", "the most page cache charged to the container at once", () => (long)container.PeakCacheBytes);
+        memory.Probe("charged_bytes", "bytes", "what the container's memory cgroup holds at the end (memory.usage_in_bytes)", () => (long)container.ChargedBytes);
+        memory.Probe("cache_bytes", "bytes", "the page cache charged to the container at the end (memory.stat's cache)", () => (long)container.CacheBytes);
         if (_net is not null && !_net.TryGet(ServicePort(container), out _))
         {
             _net.Bind(ServicePort(container), Memory); // its service's port published as it starts (docker run -p): requests that come before the service reads wait in the socket
@@ -81,9 +87,6 @@ public sealed partial class LinuxKernel
         _nextPinnedCpu = (_nextPinnedCpu + (int)Math.Ceiling(q)) % cpus;
         return allowed;
     }
-
-    /// <summary>The memory the first container's pages take, as its memory cgroup counts it; 0 without containers.</summary>
-    public ulong ContainerMemoryBytes => _containers.Count > 0 ? _containers[0].ChargedBytes : 0;
 
     /// <summary>pid_nr_ns and alloc_pid: a pid taken or given is translated at every pid-namespace level of the current process's container.</summary>
     private void PidNamespaces(KernelPath path) => NamespaceSteps(path, Current?.Container?.Configuration.PidNamespaceLevels ?? 0);

@@ -53,6 +53,21 @@ public class ContainerRunTests
     }
 
     [Fact]
+    public void A_container_reading_past_its_limit_reclaims_its_page_cache_and_the_report_shows_its_memory_in_parts()
+    {
+        var s = new Sim.Experiments.Scenarios.WorkloadScenario { Workload = "lat-file-read", Size = 3_000, Profile = "nehalem-x5570", Preset = "oslevel", ContainerMemoryMiB = 8 };
+        WorkloadRunResult r = s.RunOnce(1);
+        Assert.Equal(0, r.Stat("host.kernel.container", "oom_kills"));
+        Assert.True(r.Stat("host.kernel.reclaim", "freed") >= 3_000 - (8 * 256), "what did not fit under the limit was reclaimed");
+        ContainerHostMemory m = Assert.Single(ContainerHostMemory.All(r.Run.Samples));
+        Assert.Equal("ct0", m.Container);
+        Assert.InRange(m.PeakCharged, 7 << 20, 8 << 20);
+        Assert.True(m.PeakCache > 0.9 * m.PeakCharged, "a reader's charge is its page cache");
+        Assert.Equal(m.PeakCharged, r.GuestMemoryBytes); // what density counts for a container
+        Assert.Contains("| ct0 | 8.00 |", WorkloadRunReport.ToMarkdown([r], "lat-file-read"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_CPU_quota_throttles_the_container_to_its_share_of_each_period()
     {
         WorkloadRunResult free = Run(Lm("lat-null"), 1_000_000);
