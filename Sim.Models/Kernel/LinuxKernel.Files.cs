@@ -16,6 +16,7 @@ public sealed partial class LinuxKernel
     private const long Efbig = -27;
 
     private readonly List<ExecutableImage> _executables = [];
+    private readonly Dictionary<string, int> _imageFiles = new(StringComparer.Ordinal); // by name; looked up only, never iterated
 
     /// <summary>The kernel's files.</summary>
     public FileSystem Files { get; } = new();
@@ -26,6 +27,26 @@ public sealed partial class LinuxKernel
         ArgumentNullException.ThrowIfNull(image);
         _executables.Add(image);
         return _executables.Count - 1;
+    }
+
+    /// <summary>
+    /// A read-only file of the workload's image (a program, a library, an input), cached at boot
+    /// (<see cref="Preload"/>); returns its id. Asked for again by name, as by the next container
+    /// started from the same image, it is the same file: containers see their image through
+    /// overlayfs, whose lower layer is one inode for all of them, so the image's pages are one copy
+    /// in the page cache, charged to no container (the kernel read them at boot).
+    /// </summary>
+    public int ImageFile(string name, ulong sizeBytes)
+    {
+        if (_imageFiles.TryGetValue(name, out int shared))
+        {
+            return Files[shared].Size == sizeBytes ? shared
+                : throw new ArgumentException($"The image already has a file '{name}' of {Files[shared].Size} bytes; a second of {sizeBytes} would not be the same file.", nameof(sizeBytes));
+        }
+        int file = Files.Create(name, sizeBytes);
+        Preload(file);
+        _imageFiles[name] = file;
+        return file;
     }
 
     /// <summary>Reads a whole file into the page cache at boot (not timed): a warm cache, as after an earlier run.</summary>

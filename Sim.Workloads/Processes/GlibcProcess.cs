@@ -51,17 +51,13 @@ public sealed class GlibcProcess
     /// <summary>The process's regions (VMAs), for the kernel to start it with.</summary>
     public IReadOnlyList<MemoryRegion> Regions { get; }
 
-    /// <summary>Creates the program's, the loader's and the library's files in <paramref name="kernel"/>, warm in its page cache, and lays out the address space.</summary>
+    /// <summary>Finds or creates the program's, the loader's and the library's image files in <paramref name="kernel"/>, warm in its page cache (one copy for every container of the image), and lays out the address space.</summary>
     public static GlibcProcess Load(LinuxKernel kernel, string program, ulong programTextPages = 1)
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        int text = kernel.Files.Create(program, programTextPages * Page);
-        int loader = kernel.Files.Create("ld-linux-x86-64.so.2", LoaderTextPages * Page);
-        int libc = kernel.Files.Create("libc.so.6", LibcTextPages * Page);
-        foreach (int file in new[] { text, loader, libc })
-        {
-            kernel.Preload(file);
-        }
+        int text = kernel.ImageFile(program, programTextPages * Page);
+        int loader = kernel.ImageFile("ld-linux-x86-64.so.2", LoaderTextPages * Page);
+        int libc = kernel.ImageFile("libc.so.6", LibcTextPages * Page);
         ulong loaderData = LoaderBase + (LoaderTextPages * Page);
         ulong libcText = loaderData + (LoaderDataPages * Page);
         ulong libcRelro = libcText + (LibcTextPages * Page);

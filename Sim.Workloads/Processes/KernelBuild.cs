@@ -56,12 +56,10 @@ public sealed class KernelBuild : ProcessWorkload
         ArgumentNullException.ThrowIfNull(context);
         var images = new List<int>();
         _images.AddOrUpdate(context, images);
-        int compiler = kernel.Files.Create("cc1", 1UL << 20);
-        kernel.Preload(compiler);
+        int compiler = kernel.ImageFile("cc1", 1UL << 20);
         for (int unit = 0; unit < context.Size; unit++)
         {
-            int source = kernel.Files.Create($"src{unit}.c", 16 * 1024);
-            kernel.Preload(source);
+            int source = kernel.ImageFile($"src{unit}.c", 16 * 1024);
             int output = kernel.Files.Create($"src{unit}.o", 0, capacityBytes: 8 * 1024);
             RandomStream random = context.Random.For($"workload.kernel-build.unit{unit}");
             images.Add(kernel.RegisterExecutable(new ExecutableImage(

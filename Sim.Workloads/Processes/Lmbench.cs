@@ -226,8 +226,7 @@ public sealed class Lmbench : ProcessWorkload
 
     private static ScriptProgram OpenClose(LinuxKernel kernel, long pairs)
     {
-        int file = kernel.Files.Create("lat-openclose.dat", 4096);
-        kernel.Preload(file);
+        int file = kernel.ImageFile("lat-openclose.dat", 4096);
         IEnumerable<Op> Pair(ScriptProgram p)
         {
             p.PendingArgument = file;
@@ -257,8 +256,7 @@ public sealed class Lmbench : ProcessWorkload
 
     private static ScriptProgram ForkExec(LinuxKernel kernel, long rounds)
     {
-        int text = kernel.Files.Create("hello", 16 * 4096);
-        kernel.Preload(text);
+        int text = kernel.ImageFile("hello", 16 * 4096);
         int hello = kernel.RegisterExecutable(new ExecutableImage("hello", text, DataPages: 4, HeapPages: 4, StackPages: 4,
             () => new ScriptProgram(_ => [Op.Load(ExecutableImage.TextBase), Op.Store(ExecutableImage.StackBase), Call(SyscallNumber.Exit)])));
         IEnumerable<Op> Stub(ScriptProgram p)

@@ -267,6 +267,21 @@ public class LinuxKernelFileTests
     }
 
     [Fact]
+    public void An_image_file_asked_for_again_is_the_same_file_cached_once()
+    {
+        var sim = new Simulator(1);
+        LinuxKernel kernel = null!;
+        var machine = new Machine(sim, HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 },
+            m => kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
+        int libc = kernel.ImageFile("libc.so.6", 333 * 4096);
+        ulong used = machine.Memory.FramesInUse;
+        Assert.Equal(libc, kernel.ImageFile("libc.so.6", 333 * 4096)); // the second container's libc: overlayfs's one lower inode
+        Assert.Equal(used, machine.Memory.FramesInUse); // no second copy in the page cache
+        Assert.NotEqual(libc, kernel.ImageFile("libm.so.6", 40 * 4096));
+        Assert.Throws<ArgumentException>(() => kernel.ImageFile("libc.so.6", 4096));
+    }
+
+    [Fact]
     public void Dev_zero_fills_the_count_asked_for_and_dev_null_reads_empty_and_swallows_writes()
     {
         var sim = new Simulator(1);
