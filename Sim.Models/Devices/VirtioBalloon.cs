@@ -54,6 +54,10 @@ public sealed class VirtioBalloon : VirtioMmioDevice
     /// <summary>The guest-physical addresses of the pages inflate buffers gave up since the last call, in the order the buffers named them, for the host to discard.</summary>
     public IReadOnlyList<ulong> TakeInflated()
     {
+        if (_inflated.Count == 0)
+        {
+            return [];
+        }
         ulong[] taken = [.. _inflated];
         _inflated.Clear();
         return taken;

@@ -225,16 +225,22 @@ internal sealed class MonitorServices
     private static void DiscardBalloonPages(VirtualMachine vm, HypervisorPath path)
     {
         bool freed = false;
-        foreach (ulong gpa in vm.Devices.Balloon!.TakeInflated())
+        IReadOnlyList<ulong> pages = vm.Devices.Balloon!.TakeInflated();
+        if (pages.Count == 0)
         {
-            path.ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.BalloonPage);
+            return; // an access that handed over no buffer (a configuration read, the deflate queue's kick)
+        }
+        path.ChargeTo(CycleCategory.DeviceEmulation);
+        foreach (ulong gpa in pages)
+        {
+            path.Run(HypervisorRoutine.BalloonPage);
             if (vm.Discard(gpa) is { } entry)
             {
                 path.StoreWords(entry, 1);
                 freed = true;
             }
-            path.ChargeTo(CycleCategory.Hypervisor);
         }
+        path.ChargeTo(CycleCategory.Hypervisor);
         if (freed)
         {
             foreach (Core core in vm.Cores)
