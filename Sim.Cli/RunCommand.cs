@@ -44,6 +44,8 @@ internal static class RunCommand
         var guestMemoryBacking = new Option<string>("--guest-memory-backing") { Description = "With --workload under type1 or type2 with EPT: preallocated (the host backs all guest memory before the guest starts) or on_touch (a host frame at the EPT violation of each page's first touch, as KVM does).", DefaultValueFactory = _ => "preallocated" };
         var balloonMib = new Option<long?>("--balloon-mib") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this many MiB of the guest's memory." };
         var balloonAt = new Option<double?>("--balloon-at-ms") { Description = "With --balloon-mib: when the host asks, in simulated milliseconds from the start (default 0)." };
+        var ksmPages = new Option<long?>("--ksm-pages-to-scan") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: the host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (Linux's default 100)." };
+        var ksmSleep = new Option<double?>("--ksm-sleep-ms") { Description = "With --ksm-pages-to-scan: ksmd's sleep between batches in milliseconds (default 20)." };
         var pvTlbFlush = new Option<bool>("--pv-tlb-flush") { Description = "With --workload under type1 or type2: the hypervisor offers KVM's PV TLB flush (a shootdown leaves a preempted virtual CPU's flush to the hypervisor, at its next entry, instead of an IPI)." };
         var containerShares = new Option<string?>("--container-shares") { Description = "With --workload under oslevel: the containers' CPU weights (cpu.shares, as Docker's --cpu-shares, 2 to 262144), a comma list: the k-th for the k-th container, the last for the rest (default 1024 each)." };
         var containerCpus = new Option<double?>("--container-cpus") { Description = "With --workload under oslevel: each container's CPU quota in CPUs, more than 0 and at most the host's (as Docker's --cpus); also its cpuset, as many CPUs as it needs, unless --container-cpuset says otherwise." };
@@ -74,12 +76,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, balloonMib, balloonAt, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, balloonMib, balloonAt, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -118,6 +120,7 @@ internal static class RunCommand
                     PleWindow = parse.GetValue(pleWindow) ?? "default", PleGap = parse.GetValue(pleGap) ?? Models.Virtualization.VmExecutionControls.DefaultPleGap,
                     PvSpinlocks = parse.GetValue(pvSpinlocks), PvTlbFlush = parse.GetValue(pvTlbFlush), GuestMemoryBacking = parse.GetValue(guestMemoryBacking)!,
                     BalloonMiB = parse.GetValue(balloonMib), BalloonAtMs = parse.GetValue(balloonAt) ?? 0,
+                    KsmPagesToScan = parse.GetValue(ksmPages), KsmSleepMs = parse.GetValue(ksmSleep) ?? Models.Virtualization.MonitorParameters.DefaultKsmSleepMilliseconds,
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
                     Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), IrqCpu = parse.GetValue(irqCpu), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
                     RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,

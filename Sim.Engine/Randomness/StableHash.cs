@@ -24,4 +24,7 @@ public static class StableHash
         }
         return hash;
     }
+
+    /// <summary>One 64-bit value from two, order-sensitive (SplitMix64's finalizer over their mix): for naming a thing by its parts.</summary>
+    public static ulong Combine(ulong first, ulong second) => SplitMix64.Mix(SplitMix64.Mix(first) ^ second);
 }

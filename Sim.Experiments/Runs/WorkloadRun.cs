@@ -77,13 +77,16 @@ public static class WorkloadRun
         {
             throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
-        if (parameters?.BalloonTargetBytes is { } balloon)
+        if (parameters is { BalloonTargetBytes: not null } or { KsmPagesToScan: not null })
         {
             parameters.Validate();
             if (axes.IsNative || axes.Hosting == Hosting.SharedKernel || axes.Cpu != CpuVirtualization.HardwareAssist || axes.Mmu != MmuVirtualization.Nested)
             {
-                throw new ArgumentException($"A memory balloon gives a VM's pages back to a VT-x host with EPT, and {axes} has none.", nameof(parameters));
+                throw new ArgumentException($"A memory balloon and page merging work on a VM's pages on a VT-x host with EPT, and {axes} has none.", nameof(parameters));
             }
+        }
+        if (parameters?.BalloonTargetBytes is { } balloon)
+        {
             if (balloon >= configuration.MemoryBytes)
             {
                 throw new ArgumentOutOfRangeException(nameof(parameters), $"A balloon of {balloon >> 20} MiB would hold all of a guest's {configuration.MemoryBytes >> 20} MiB.");

@@ -77,6 +77,11 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {m.Guest / (1 << 20),9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
             }
         }
+        if (PageMerging.Of(r.Run.Samples) is { } ksm)
+        {
+            sb.Append(ci, $"\npage merging (KSM): {ksm.PagesShared:N0} shared pages hold {ksm.PagesShared + ksm.PagesSharing:N0} guest pages, saving {ksm.SavedBytes / (1 << 20):N1} MiB; {ksm.CowBreaks:N0} writes broke a page's sharing\n");
+            sb.Append(ci, $"  ksmd scanned {ksm.PagesScanned:N0} pages in {ksm.FullScans:N0} full passes: {ksm.ScanCycles:N0} host cycles, {ksm.CyclesPerPage:N0} per page\n");
+        }
         if (ContainerHostMemory.All(r.Run.Samples) is { Count: > 0 } containerRows)
         {
             sb.Append(ci, $"\n{"host memory of each container:",-30} {"peak (MiB)",11} {"of it page cache",17} {"at the end (MiB)",17} {"of it page cache",17}\n");

@@ -93,6 +93,8 @@ public static class ScenarioFile
         "guest_memory_backing" => s with { GuestMemoryBacking = value },
         "balloon_mib" => s with { BalloonMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number of MiB or none") },
         "balloon_at_ms" => s with { BalloonAtMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double at) ? at : throw WrongType(where, key, value, "a number of milliseconds") },
+        "ksm_pages_to_scan" => s with { KsmPagesToScan = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long pages) ? pages : throw WrongType(where, key, value, "a whole number of pages or none") },
+        "ksm_sleep_ms" => s with { KsmSleepMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double sleep) ? sleep : throw WrongType(where, key, value, "a number of milliseconds") },
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },
         "large_ept_pages" => s with { LargeEptPages = Boolean(where, key, value) },
         "pv_spinlocks" => s with { PvSpinlocks = Boolean(where, key, value) },

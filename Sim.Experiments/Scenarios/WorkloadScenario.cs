@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "balloon_mib", "balloon_at_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -159,6 +159,12 @@ public sealed record WorkloadScenario
 
     /// <summary>When the host asks the balloons for their target, in simulated milliseconds from the start.</summary>
     public double BalloonAtMs { get; init; }
+
+    /// <summary>The host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch; null for no merging (docs/virtualization.md, "Page sharing").</summary>
+    public long? KsmPagesToScan { get; init; }
+
+    /// <summary>ksmd's sleep between batches, in milliseconds (Linux's default 20).</summary>
+    public double KsmSleepMs { get; init; } = MonitorParameters.DefaultKsmSleepMilliseconds;
 
     /// <summary>The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</summary>
     public long PleGap { get; init; } = VmExecutionControls.DefaultPleGap;
@@ -312,6 +318,10 @@ public sealed record WorkloadScenario
         "balloon_mib" => BalloonMiB is null || (BalloonMiB >= 0 && BalloonMiB < GuestMemoryMiB) ? null
             : $"balloon_mib is the memory a VM's balloon holds, 0 to {GuestMemoryMiB - 1} MiB: less than its guest_memory_mib of {GuestMemoryMiB} (got {BalloonMiB})",
         "balloon_at_ms" => BalloonAtMs >= 0 && double.IsFinite(BalloonAtMs) ? null : $"balloon_at_ms must be 0 or more milliseconds (got {BalloonAtMs})",
+        "ksm_pages_to_scan" => KsmPagesToScan is null or (>= 1 and <= MonitorParameters.MostKsmPagesToScan) ? null
+            : $"ksm_pages_to_scan is the pages ksmd scans per batch, 1 to {MonitorParameters.MostKsmPagesToScan} (got {KsmPagesToScan}); leave it out for no merging",
+        "ksm_sleep_ms" => KsmSleepMs > 0 && KsmSleepMs <= MonitorParameters.MostKsmSleepMilliseconds ? null
+            : $"ksm_sleep_ms is ksmd's sleep between batches, more than 0 and at most {MonitorParameters.MostKsmSleepMilliseconds} ms (got {KsmSleepMs})",
         "host_scheduler" => Array.IndexOf(HostSchedulers, HostScheduler) < 0 ? $"there is no host scheduler '{HostScheduler}'; the host schedulers are: {string.Join(", ", HostSchedulers)}" : null,
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
@@ -502,6 +512,11 @@ public sealed record WorkloadScenario
         {
             return $"balloon_mib: the balloon gives guest pages back to a VT-x host that backs them on first touch in 4 KiB pages, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}{(LargeEptPages ? " and large EPT pages" : "")}; use preset type1 or type2 on a profile with EPT, guest_memory_backing on_touch and no large_ept_pages, or leave balloon_mib out";
         }
+        if (KsmPagesToScan is not null && (axes.IsNative || axes.Hosting == Models.Virtualization.Hosting.SharedKernel || axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist
+            || axes.Mmu != Models.Virtualization.MmuVirtualization.Nested || !GuestMemoryOnTouch || LargeEptPages))
+        {
+            return $"ksm_pages_to_scan: page merging maps a VM's guest pages one by one onto shared frames of a VT-x host that backs them on first touch in 4 KiB pages, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}{(LargeEptPages ? " and large EPT pages" : "")}; use preset type1 or type2 on a profile with EPT, guest_memory_backing on_touch and no large_ept_pages, or leave ksm_pages_to_scan out";
+        }
         if (PleWindowCycles > 0 && !ResolveProfile().Features.PauseLoopExiting)
         {
             return $"ple_window: {Profile}'s CPU has no PAUSE-loop exiting (it came after the first Nehalems; of the profiles, {string.Join(", ", HardwareProfiles.All.Where(p => p.Features.PauseLoopExiting).Select(p => p.Name))} has it); leave ple_window default or off";
@@ -533,7 +548,7 @@ public sealed record WorkloadScenario
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
-        GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtMs);
+        GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -688,6 +703,8 @@ public sealed record WorkloadScenario
         ["guest_memory_backing"] = GuestMemoryBacking,
         ["balloon_mib"] = BalloonMiB is { } balloonMib ? balloonMib : "none",
         ["balloon_at_ms"] = BalloonAtMs,
+        ["ksm_pages_to_scan"] = KsmPagesToScan is { } ksmPages ? ksmPages : "none",
+        ["ksm_sleep_ms"] = KsmSleepMs,
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",

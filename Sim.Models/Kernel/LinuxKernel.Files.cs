@@ -1,3 +1,4 @@
+using Sim.Engine.Randomness;
 using Sim.Models.Cpu;
 using Sim.Models.Paging;
 
@@ -54,8 +55,21 @@ public sealed partial class LinuxKernel
     {
         for (ulong page = 0; page < Files[fileId].Pages; page++)
         {
-            _pageCache.Add(fileId, page, Memory.AllocateFrame());
+            CacheFilePage(fileId, page, Memory.AllocateFrame());
         }
+    }
+
+    /// <summary>
+    /// Page <paramref name="page"/> of a file read into the page cache at <paramref name="frame"/>,
+    /// which then holds that page of the file: its content label names the file (by name and
+    /// size) and the page, so that the same file's page in another kernel of the same image is
+    /// equal to it where the host compares pages (KSM).
+    /// </summary>
+    private void CacheFilePage(int fileId, ulong page, ulong frame, FileLru? lru = null)
+    {
+        _pageCache.Add(fileId, page, frame, lru);
+        FileSystem.FileEntry file = Files[fileId];
+        Memory.SetContent(frame, StableHash.Combine(StableHash.Combine(StableHash.Fnv1a64(file.Name), file.Size), page));
     }
 
     private void Open(KernelPath path, Process p, int fileId)
@@ -167,7 +181,7 @@ public sealed partial class LinuxKernel
         BlockIo(core, path, p, (file.FirstSector + (page * 8)) * 512, write: false, (completion, buffer) =>
         {
             OwnPage(p, buffer, cache: true);
-            _pageCache.Add(file.Id, page, buffer, p.Container?.Lru);
+            CacheFilePage(file.Id, page, buffer, p.Container?.Lru);
             CopyToUser(completion, p, DirectMap.Of(buffer), user, 4096);
             open.Offset += 4096;
             p.Program.SyscallReturned(4096);
@@ -228,6 +242,7 @@ public sealed partial class LinuxKernel
             _pageCache.Add(file.Id, page, frame, p.Container?.Lru);
         }
         _pageCache.Dirtied(file.Id, page);
+        Memory.SetContent(frame, 0); // what the process writes is its own data
         path.CopyRange(UserBuffer(p), DirectMap.Of(frame), 4096);
         open.Offset += 4096;
         file.Size = Math.Max(file.Size, open.Offset);

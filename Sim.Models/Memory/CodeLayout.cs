@@ -50,12 +50,32 @@ public sealed class CodeLayout<TRoutine>
         {
             throw new ArgumentOutOfRangeException(nameof(reservedBytes), $"{typeof(TRoutine).Name}'s code takes {offset} bytes, more than the {reservedBytes} reserved for it.");
         }
-        ulong first = memory.AllocateContiguous(Math.Max(offset, reservedBytes));
+        ulong bytes = Math.Max(offset, reservedBytes);
+        ulong first = memory.AllocateContiguous(bytes);
         for (int i = 0; i < _start.Length; i++)
         {
             _start[i] += first;
         }
         SizeBytes = offset;
+        LabelPages(memory, first, bytes);
+    }
+
+    /// <summary>
+    /// Names each page of the code by the program and its layout (every routine's length), so
+    /// that two images of the same code hold pages of equal contents wherever they were placed,
+    /// and images laid out differently do not.
+    /// </summary>
+    private void LabelPages(PhysicalMemory memory, ulong first, ulong bytes)
+    {
+        ulong layout = Sim.Engine.Randomness.StableHash.Fnv1a64(typeof(TRoutine).FullName!);
+        foreach (int lines in _lines)
+        {
+            layout = Sim.Engine.Randomness.StableHash.Combine(layout, (ulong)lines);
+        }
+        for (ulong page = 0; page * PhysicalMemory.FrameBytes < bytes; page++)
+        {
+            memory.SetContent(first + (page * PhysicalMemory.FrameBytes), Sim.Engine.Randomness.StableHash.Combine(layout, page));
+        }
     }
 
     public ulong SizeBytes { get; }

@@ -6,6 +6,14 @@ namespace Sim.Models.Memory;
 /// written reads as zeros). Data pages whose contents no model reads cost no host memory.
 /// Frames are handed out by <see cref="AllocateFrame()"/>, lowest first, and returned zeroed.
 /// </summary>
+/// <remarks>
+/// The data a frame holds beyond those words (a file's bytes, code, a program's variables) is not
+/// stored byte by byte: a frame carries instead a content label (<see cref="ContentOf"/>), which
+/// names what was put there. Two frames with the same non-zero label hold the same bytes (the same
+/// page of the same file, the same page of the same code); label 0, every frame's until something
+/// labels it, is private data, equal to no other frame's. Page sharing (KSM) compares frames by
+/// these labels.
+/// </remarks>
 public sealed class PhysicalMemory
 {
     public const int FrameBytes = 4096;
@@ -17,6 +25,7 @@ public sealed class PhysicalMemory
     // A two-level directory from frame number to contents: page-table walks read here on every
     // reference, so an array index beats a hash lookup; chunks are made on first write.
     private readonly ulong[]?[]?[] _chunks;
+    private readonly ulong[]?[] _contents; // per chunk of the frame directory, each frame's content label; made at the first label
     private Node[] _nodes; // node n holds the n-th share of the frames; one node until SplitIntoNodes
     private ulong _nodeBytes; // a node's share (the last's may be larger); unused with one node
 
@@ -35,7 +44,41 @@ public sealed class PhysicalMemory
         SizeBytes = sizeBytes;
         _nodes = [new Node { Next = reservedBytes >> FrameShift, End = sizeBytes >> FrameShift }];
         _chunks = new ulong[]?[]?[((sizeBytes >> FrameShift) + (1UL << ChunkShift) - 1) >> ChunkShift];
+        _contents = new ulong[]?[_chunks.Length];
     }
+
+    /// <summary>
+    /// What the frame of <paramref name="physicalAddress"/> holds beyond the words the model stores:
+    /// a label naming its bytes (equal labels, equal bytes), or 0 for private data.
+    /// </summary>
+    public ulong ContentOf(ulong physicalAddress)
+    {
+        CheckAddress(physicalAddress);
+        ulong frame = physicalAddress >> FrameShift;
+        return _contents[frame >> ChunkShift]?[frame & ((1UL << ChunkShift) - 1)] ?? 0;
+    }
+
+    /// <summary>
+    /// Names what the frame of <paramref name="physicalAddress"/> now holds (0: private data), as
+    /// whoever filled it knows: a file's page read in, code laid out. Anyone sharing the frame's
+    /// page hears of it first (<see cref="ContentChanging"/>).
+    /// </summary>
+    public void SetContent(ulong physicalAddress, ulong content)
+    {
+        CheckAddress(physicalAddress);
+        ulong frame = physicalAddress >> FrameShift;
+        ContentChanging?.Invoke(frame << FrameShift, content);
+        ref ulong[]? chunk = ref _contents[frame >> ChunkShift];
+        if (chunk is null && content == 0)
+        {
+            return; // already private
+        }
+        chunk ??= new ulong[1 << ChunkShift];
+        chunk[frame & ((1UL << ChunkShift) - 1)] = content;
+    }
+
+    /// <summary>Heard before a frame's content label changes, with the frame's address and the new label: what a VM's host listens to where it shares the guest's pages (data put into a merged page without a CPU's write breaks the sharing first).</summary>
+    public Action<ulong, ulong>? ContentChanging { get; set; }
 
     public ulong SizeBytes { get; }
 
@@ -253,6 +296,11 @@ public sealed class PhysicalMemory
         if (chunk is not null)
         {
             chunk[frame & ((1UL << ChunkShift) - 1)] = null;
+        }
+        ulong[]? contents = _contents[frame >> ChunkShift];
+        if (contents is not null)
+        {
+            contents[frame & ((1UL << ChunkShift) - 1)] = 0;
         }
     }
 

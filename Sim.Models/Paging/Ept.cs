@@ -70,7 +70,6 @@ public sealed class Ept
         {
             throw new ArgumentException("EPT mappings cover whole 4 KiB pages.");
         }
-        const ulong Leaf = EptEntry.ReadWriteExecute | EptEntry.WriteBack | EptEntry.IgnorePat;
         for (ulong offset = 0; offset < bytes;)
         {
             ulong gpa = guestPhysical + offset, hpa = hostPhysical + offset;
@@ -85,6 +84,21 @@ public sealed class Ept
                 offset += Small;
             }
         }
+    }
+
+    /// <summary>The flags of a leaf the hypervisor maps guest memory with: readable, writable, executable, write-back.</summary>
+    private const ulong Leaf = EptEntry.ReadWriteExecute | EptEntry.WriteBack | EptEntry.IgnorePat;
+
+    /// <summary>
+    /// Points the 4 KiB entry of <paramref name="gpa"/> at <paramref name="hostPhysical"/>, writable
+    /// or not: a page the host shares copy-on-write is mapped without write permission, so that a
+    /// guest's write to it is an EPT violation. Returns the entry's address (the hypervisor's store).
+    /// </summary>
+    public ulong MapPage(ulong gpa, ulong hostPhysical, bool writable)
+    {
+        ulong entry = EntryAddress(gpa, 0);
+        _host.WriteUInt64(entry, (hostPhysical & PageEntry.AddressMask) | (writable ? Leaf : Leaf & ~EptEntry.Write));
+        return entry;
     }
 
     /// <summary>The table of <paramref name="level"/> that holds <paramref name="gpa"/>'s entry, made on the way down where missing.</summary>

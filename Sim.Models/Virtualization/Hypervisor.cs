@@ -1,4 +1,6 @@
+using Sim.Engine.Events;
 using Sim.Engine.Statistics;
+using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Kernel;
@@ -67,6 +69,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly Sim.Engine.Statistics.Counter _wakes;
     private readonly Sim.Engine.Statistics.Counter _yields;
     private readonly Sim.Engine.Statistics.Counter? _pvTlbFlushes; // with PV TLB flush offered
+    private readonly SamePageMerging? _merging; // with KSM on
+    private readonly CallbackEvent? _ksmWake;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
     /// <param name="mmu">Nested or shadow paging; it decides what exits (<see cref="VmExecutionControls.NestedPaging"/>, <see cref="VmExecutionControls.ShadowPaging"/>).</param>
@@ -118,6 +122,46 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _services.MapHostProcess(_space);
         }
+        if (_parameters.KsmPagesToScan is { } pages)
+        {
+            if (mmu != MmuVirtualization.Nested)
+            {
+                throw new ArgumentException("Page merging (KSM) here merges guest pages through the EPT: it needs nested paging.", nameof(parameters));
+            }
+            _merging = new SamePageMerging(machine.Memory, pages, _parameters.KsmSleepMilliseconds, machine.Sim.Stats.Group("host.ksm"));
+            _ksmWake = new CallbackEvent("host.ksm.wake", WakeKsm);
+        }
+    }
+
+    /// <summary>The host CPU ksmd runs on: the last (assumed: the host's scheduler would put it where it finds room).</summary>
+    private int KsmCpu => _machine.Cores.Count - 1;
+
+    /// <summary>ksmd's sleep is over: its CPU is interrupted to run the next batch, unless every guest is done.</summary>
+    private void WakeKsm()
+    {
+        if (_services.Vcpus.Count > 0 && _services.Vcpus.All(v => v.State == VcpuState.PoweredOff))
+        {
+            return;
+        }
+        _machine.Devices.ApicOf(KsmCpu).Accept(SamePageMerging.WakeVector);
+    }
+
+    /// <summary>
+    /// ksmd's batch on <paramref name="core"/> (<see cref="SamePageMerging.Scan"/>), charged to the
+    /// hypervisor, then <paramref name="then"/>; at its end its time is counted and its next
+    /// wake-up set a sleep later (ksm_scan_thread's schedule_timeout after ksm_do_scan).
+    /// </summary>
+    private StagedStream.Stage KsmBatch(Core core, Func<StagedStream.Stage> then)
+    {
+        ulong start = core.LocalCycle;
+        HypervisorPath path = _services.NewPath();
+        _merging!.Scan(path);
+        return new StagedStream.Stage(path.ToStream(), () =>
+        {
+            _merging.Ran((long)(core.LocalCycle - start));
+            _machine.Sim.Schedule(_ksmWake!, core.LocalTime + Tick.FromNanoseconds((ulong)(_merging.SleepMilliseconds * 1e6)));
+            return then();
+        });
     }
 
     public VmExecutionControls Controls { get; }
@@ -152,6 +196,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             _scheduler.Place(vcpu);
         }
         vcpus[0].Vm.Paravirt = _parameters.PvTlbFlush ? ParavirtFeatures.StealTime | ParavirtFeatures.PvTlbFlush : ParavirtFeatures.None;
+        if (_merging is not null)
+        {
+            _merging.Register(vcpus[0].Vm);
+            if (!_ksmWake!.Scheduled)
+            {
+                _machine.Sim.Schedule(_ksmWake, _machine.Sim.Now + Tick.FromNanoseconds((ulong)(_merging.SleepMilliseconds * 1e6))); // ksmd's first batch a sleep after the first guest is made
+            }
+        }
         return vcpus[0].Vm;
     }
 
@@ -233,7 +285,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         ulong? read = null;
         bool skip = true;
-        bool blocks = false, yields = false;
+        bool blocks = false, yields = false, ksm = false;
         GuestException? inject = null;
         HostRoundTrip? trip = null;
         switch (exit.Reason)
@@ -244,6 +296,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                     _scheduler.Ticked(vcpu.Physical);
                 }
                 _services.HostInterrupt(vcpu.Physical, path, exit.Vector, KickVector);
+                ksm = exit.Vector == SamePageMerging.WakeVector && _merging is not null;
                 skip = false; // no instruction exited
                 break;
             case ExitReason.InterruptWindow:
@@ -306,6 +359,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 FirstTouch(vcpu.Vm, path, exit.FaultAddress);
                 skip = false; // the guest's reference runs again, and finds its page
                 break;
+            case ExitReason.EptViolation when _merging?.IsMerged(vcpu.Vm, exit.FaultAddress) == true:
+                _merging.BreakOnWrite(vcpu.Vm, path, exit.FaultAddress);
+                skip = false; // the write runs again, on the page's own copy
+                break;
             case ExitReason.EptViolation:
                 throw new InvalidOperationException(
                     $"{vcpu.Vm.Name} referenced guest-physical 0x{exit.FaultAddress:X}, outside its {vcpu.Vm.Memory.SizeBytes >> 20} MiB of memory (linear address 0x{exit.Operand:X}).");
@@ -343,6 +400,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         IOpStream handler = blocks ? new StagedStream(path.ToStream(), () => BlockedOrSwitch(vcpu))
             : yields ? new StagedStream(path.ToStream(), () => Yield(vcpu))
+            : ksm ? new StagedStream(path.ToStream(), () => KsmBatch(core, () => Leave(vcpu, inject: vcpu.HasPendingInterrupt)()))
             : new StagedStream(path.ToStream(), Leave(vcpu, inject: vcpu.HasPendingInterrupt));
         return new VmExitResponse(handler, skip, read, inject, trip);
     }
@@ -583,12 +641,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         HypervisorPath path = _services.NewPath();
         _services.HostInterrupt(entity.Physical, path, vector, KickVector);
-        if (entity is not HostProcess process)
-        {
-            return path.Execute(Instruction.Iret).ToStream();
-        }
         StagedStream.Stage Return() => new(_services.NewPath().Execute(Instruction.Iret).ToStream(), null);
-        return new StagedStream(path.ToStream(), () => _scheduler.Preempting(process, core.LocalCycle) is { } next ? SwitchTo(process, next, Return) : Return());
+        Func<StagedStream.Stage> rest = entity is HostProcess process
+            ? () => _scheduler.Preempting(process, core.LocalCycle) is { } next ? SwitchTo(process, next, Return) : Return()
+            : Return;
+        return new StagedStream(path.ToStream(), vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, rest) : rest);
     }
 
     /// <summary>

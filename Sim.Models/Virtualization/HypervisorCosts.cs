@@ -66,5 +66,11 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.PageTableValidation] = 100,
         [HypervisorRoutine.EptFirstTouch] = 2500, // the host kernel's demand-zero fault (1,000, as LinuxKernelCosts) and KVM's fault and map around it
         [HypervisorRoutine.BalloonPage] = 4000, // assumed: QEMU's region lookup (about 1,000) and a madvise system call that zaps one page and runs KVM's MMU notifier (about 3,000); docs/virtualization.md compares the result with a measured inflation
+        [HypervisorRoutine.KsmScanPage] = 300, // assumed: a VMA walk step, follow_page's table walk and the rmap_item's list
+        [HypervisorRoutine.KsmTreeStep] = 150, // assumed: get_ksm_page's checks, kmap and the first words of memcmp
+        [HypervisorRoutine.KsmPageCompare] = 1536, // 4,096 bytes at 8 bytes per three instructions (load, compare, branch; the other load assumed fused): assumed
+        [HypervisorRoutine.KsmChecksum] = 7200, // jhash2: 341 rounds of 12 bytes, each three adds and __jhash_mix's 18 operations, plus the loop (include/linux/jhash.h)
+        [HypervisorRoutine.KsmMerge] = 3000, // assumed: write_protect_page and replace_page with their TLB flushes and two MMU-notifier calls into KVM, as BalloonPage's zap
+        [HypervisorRoutine.KsmCopyOnWrite] = 3000, // assumed: EptFirstTouch's fault path (2,500) and do_wp_page's KSM-page handling
     });
 }

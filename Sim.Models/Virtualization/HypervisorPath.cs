@@ -48,6 +48,27 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
         return this;
     }
 
+    /// <summary>Reads <paramref name="bytes"/> from host-physical <paramref name="physical"/>, a load per cache line (a compare or a checksum over a page).</summary>
+    public HypervisorPath LoadLines(ulong physical, ulong bytes)
+    {
+        for (ulong offset = 0; offset < bytes; offset += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
+        {
+            _ops.Add(Op.Load(Linear(physical + offset)));
+        }
+        return this;
+    }
+
+    /// <summary>Copies <paramref name="bytes"/> from host-physical <paramref name="from"/> to <paramref name="to"/>, a load and a store per cache line (copy_page).</summary>
+    public HypervisorPath CopyLines(ulong from, ulong to, ulong bytes)
+    {
+        for (ulong offset = 0; offset < bytes; offset += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
+        {
+            _ops.Add(Op.Load(Linear(from + offset)));
+            _ops.Add(Op.Store(Linear(to + offset)));
+        }
+        return this;
+    }
+
     /// <summary><paramref name="count"/> consecutive 8-byte loads from host-physical <paramref name="physical"/> (restoring registers).</summary>
     public HypervisorPath LoadWords(ulong physical, int count)
     {

@@ -129,4 +129,32 @@ public enum HypervisorRoutine
     /// asks for a flush of the VM's TLBs. The EPT store and the flush are explicit.
     /// </summary>
     BalloonPage,
+
+    /// <summary>ksmd takes the next page of a mergeable area (mm/ksm.c: scan_get_next_rmap_item's walk of the VMA, follow_page, the page's rmap_item found or made).</summary>
+    KsmScanPage,
+
+    /// <summary>One node of a KSM tree search: the node's page got and mapped (get_ksm_page, or get_mergeable_page in the unstable tree), memcmp_pages up to the first difference; its page's first line is explicit.</summary>
+    KsmTreeStep,
+
+    /// <summary>memcmp_pages over two equal pages, all 4 KiB compared (a word at a time); the pages' lines are explicit.</summary>
+    KsmPageCompare,
+
+    /// <summary>calc_checksum: jhash2 over the page's 1,024 32-bit words (include/linux/jhash.h: per 12 bytes three adds and __jhash_mix's 18 operations); the page's lines are explicit.</summary>
+    KsmChecksum,
+
+    /// <summary>
+    /// try_to_merge_one_page: write_protect_page (the VMM's PTE cleared, flushed and set read-only)
+    /// and replace_page (the KSM page mapped in its place, the old page's rmap dropped and freed), the
+    /// stable node's rmap list, and KVM's MMU notifier for each change (kvm_set_spte_hva). The EPT
+    /// store and the VM's TLB flush are explicit.
+    /// </summary>
+    KsmMerge,
+
+    /// <summary>
+    /// A guest's write to a merged page: the EPT violation's fault path (handle_ept_violation,
+    /// kvm_mmu_page_fault, hva_to_pfn asking for write access), the host kernel's do_wp_page on the
+    /// KSM page (a new page allocated and charged, the KSM page's mapping dropped) and the writable
+    /// SPTE installed. The copy of the page and the EPT store are explicit.
+    /// </summary>
+    KsmCopyOnWrite,
 }

@@ -19,13 +19,27 @@ namespace Sim.Models.Virtualization;
 /// <param name="GuestMemoryOnTouch">The VT-x hypervisor backs guest memory with host frames as the guest first touches it (KVM's way: each first reference an EPT violation the host fills), not all of it before the guest starts; nested paging only.</param>
 /// <param name="BalloonTargetBytes">Each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this much of the guest's memory; null for no balloon. VT-x with guest memory backed on first touch in 4 KiB pages only.</param>
 /// <param name="BalloonAtMilliseconds">When the host asks the balloons for their target, in simulated milliseconds from the start.</param>
+/// <param name="KsmPagesToScan">The host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (pages_to_scan; Linux's default is 100); null for no merging. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
+/// <param name="KsmSleepMilliseconds">ksmd's sleep between two batches (sleep_millisecs; Linux's default is 20).</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
     bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false,
-    ulong? BalloonTargetBytes = null, double BalloonAtMilliseconds = 0)
+    ulong? BalloonTargetBytes = null, double BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20)
 {
     public static readonly MonitorParameters Default = new();
+
+    /// <summary>Linux's defaults for ksmd (mm/ksm.c: ksm_thread_pages_to_scan = 100, ksm_thread_sleep_millisecs = 20).</summary>
+    public const int DefaultKsmPagesToScan = 100;
+
+    /// <inheritdoc cref="DefaultKsmPagesToScan"/>
+    public const double DefaultKsmSleepMilliseconds = 20; // the record's default for KsmSleepMilliseconds
+
+    /// <summary>The most pages a batch may scan and the longest sleep the model takes (a million pages; an hour).</summary>
+    public const int MostKsmPagesToScan = 1_000_000;
+
+    /// <inheritdoc cref="MostKsmPagesToScan"/>
+    public const double MostKsmSleepMilliseconds = 3_600_000;
 
     /// <summary>The longest PLE gap or window the model takes: a billion cycles, far beyond any slice (the VMCS fields are 32 bits).</summary>
     public const uint MostPleCycles = 1_000_000_000;
@@ -57,6 +71,18 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         if (BalloonTargetBytes is not null && (!GuestMemoryOnTouch || LargeEptPages))
         {
             throw new ArgumentException("A balloon gives guest pages back to the host one by one, which needs guest memory backed on first touch in 4 KiB pages (GuestMemoryOnTouch without LargeEptPages).", nameof(BalloonTargetBytes));
+        }
+        if (KsmPagesToScan is not null && (!GuestMemoryOnTouch || LargeEptPages))
+        {
+            throw new ArgumentException("Page merging (KSM) maps guest pages one by one onto shared frames, which needs guest memory backed on first touch in 4 KiB pages (GuestMemoryOnTouch without LargeEptPages).", nameof(KsmPagesToScan));
+        }
+        if (KsmPagesToScan is < 1 or > MostKsmPagesToScan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(KsmPagesToScan), KsmPagesToScan, $"ksmd scans 1 to {MostKsmPagesToScan} pages per batch.");
+        }
+        if (KsmSleepMilliseconds is <= 0 or > MostKsmSleepMilliseconds || double.IsNaN(KsmSleepMilliseconds))
+        {
+            throw new ArgumentOutOfRangeException(nameof(KsmSleepMilliseconds), KsmSleepMilliseconds, $"ksmd sleeps more than 0 and at most {MostKsmSleepMilliseconds} ms between batches.");
         }
         if (BalloonAtMilliseconds < 0)
         {

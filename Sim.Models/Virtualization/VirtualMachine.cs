@@ -224,10 +224,59 @@ public sealed class VirtualMachine : IPlatform
         _backing[gpa >> _backingShift] = 0;
         ulong entry = Ept!.EntryAddress(gpa, 0);
         Host.Memory.WriteUInt64(entry, 0);
-        Host.Memory.FreeFrame(frame);
+        if (Merging?.Unmap(this, gpa) != true)
+        {
+            Host.Memory.FreeFrame(frame); // a merged page's frame is the KSM page's, freed with its last mapping
+        }
         BackedBytes -= BackingBytes;
         _discards?.Increment();
         return entry;
+    }
+
+    /// <summary>The host's page merging (KSM) where it scans this VM's memory; null otherwise. Set once, when the VM is registered with it.</summary>
+    internal SamePageMerging? Merging
+    {
+        get;
+        set
+        {
+            if (_backing is null || _backingShift != PageEntry.SmallPageShift)
+            {
+                throw new InvalidOperationException($"{Name}: page merging needs guest memory backed on first touch in 4 KiB pages.");
+            }
+            field = value;
+            Memory.ContentChanging = value is null ? null : (frame, content) => value.ContentChanging(this, frame, content);
+        }
+    }
+
+    /// <summary>The host frame behind the 4 KiB guest page of <paramref name="gpa"/>, or 0 while none is (memory backed on first touch in 4 KiB pages).</summary>
+    internal ulong BackingOf(ulong gpa) => _backing![gpa >> PageEntry.SmallPageShift];
+
+    /// <summary>
+    /// Backs the guest page of <paramref name="gpa"/>, already backed, with host frame
+    /// <paramref name="frame"/> instead, writable or not (a page merged copy-on-write is read-only);
+    /// the frame it had is the caller's to free. Returns the EPT entry's address, for the store.
+    /// </summary>
+    internal ulong Rebind(ulong gpa, ulong frame, bool writable)
+    {
+        if (BackingOf(gpa) == 0)
+        {
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not backed, so it cannot be rebound.");
+        }
+        _backing![gpa >> PageEntry.SmallPageShift] = frame;
+        return Ept!.MapPage(gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1), frame, writable);
+    }
+
+    /// <summary>A host frame for this VM's memory, from its node; a host out of frames says so as a first touch would.</summary>
+    internal ulong NewHostFrame(ulong gpa)
+    {
+        try
+        {
+            return Host.Memory.AllocateFrame(_node);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} wrote a shared page at guest-physical 0x{gpa:X}: {Host.Memory.SizeBytes >> 20} MiB are in use (no host swap is modelled yet).", e);
+        }
     }
 
     /// <summary>The VM's extended page tables, under nested paging; null otherwise.</summary>
