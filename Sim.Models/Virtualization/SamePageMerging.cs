@@ -49,6 +49,7 @@ internal sealed class SamePageMerging
     private readonly Counter _fullScans;
     private readonly Counter _merges;
     private readonly Counter _cowBreaks;
+    private readonly Counter _unmapped;
     private readonly Counter _scanCycles;
 
     /// <param name="pagesToScan">Pages each batch scans (/sys/kernel/mm/ksm/pages_to_scan).</param>
@@ -66,6 +67,7 @@ internal sealed class SamePageMerging
         _fullScans = stats.Counter("full_scans", "count", "passes of ksmd over every backed page of every VM");
         _merges = stats.Counter("merges", "count", "guest pages mapped onto a KSM page (their own frame freed)");
         _cowBreaks = stats.Counter("cow_breaks", "count", "writes to a merged page that copied it back to a frame of its own");
+        _unmapped = stats.Counter("unmapped", "count", "merged guest pages the guest gave up (its balloon), their mapping of the KSM page dropped");
         _scanCycles = stats.Counter("scan_cycles", "cycles", "host CPU cycles ksmd's batches took");
         stats.Probe("pages_shared", "count", "KSM pages: frames that hold a content several guest pages map", () => _stable.Count);
         stats.Probe("pages_sharing", "count", "guest pages mapped onto a KSM page beyond its first: the frames merging saves", () => _merged.Count - _stable.Count);
@@ -298,6 +300,7 @@ internal sealed class SamePageMerging
             return false;
         }
         Drop(kpage);
+        _unmapped.Increment();
         return true;
     }
 

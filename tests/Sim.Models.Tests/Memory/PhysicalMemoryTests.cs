@@ -37,6 +37,21 @@ public class PhysicalMemoryTests
         m.AllocateFrame();
         Assert.Throws<InsufficientMemoryException>(() => m.AllocateFrame());
     }
+
+    [Fact]
+    public void A_frame_is_private_until_labelled_keeps_its_label_and_is_private_again_once_freed()
+    {
+        var m = new PhysicalMemory(16UL << 20);
+        ulong a = m.AllocateFrame();
+        Assert.Equal(0UL, m.ContentOf(a + 100));
+        var heard = new List<(ulong Frame, ulong Content)>();
+        m.ContentChanging = (frame, content) => heard.Add((frame, content));
+        m.SetContent(a + 100, 0x5EED);
+        Assert.Equal(0x5EEDUL, m.ContentOf(a));
+        Assert.Equal([(a, 0x5EEDUL)], heard); // told first, with the frame's start
+        m.FreeFrame(a);
+        Assert.Equal(0UL, m.ContentOf(m.AllocateFrame()));
+    }
 }
 
 public class PhysicalMemoryFieldTests

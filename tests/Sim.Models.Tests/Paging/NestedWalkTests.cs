@@ -108,4 +108,23 @@ public class NestedWalkTests
         Assert.Equal(TranslationFault.EptViolation, w.Fault);
         Assert.Equal(Outside, w.GuestPhysicalAddress);
     }
+
+    [Fact]
+    public void A_page_the_host_maps_read_only_reads_but_a_write_to_it_is_an_EPT_violation_at_its_guest_physical_address()
+    {
+        // A page shared copy-on-write (KSM): the hypervisor points its entry at the shared frame without write permission.
+        var r = new Rig(caches: false, largeEptPages: false);
+        ulong gpa = r.Guest.AllocateFrame();
+        r.GuestSpace.Map4K(Va, gpa, PageEntry.User | PageEntry.Writable);
+        ulong shared = r.Host.Memory.AllocateFrame();
+        r.Ept.MapPage(gpa, shared, writable: false);
+        WalkResult read = r.Walk(Va);
+        Assert.Equal(TranslationFault.None, read.Fault);
+        Assert.Equal(shared, read.PageBase);
+        WalkResult write = r.Walk(Va, MemoryAccessKind.Write);
+        Assert.Equal(TranslationFault.EptViolation, write.Fault);
+        Assert.Equal(gpa, write.GuestPhysicalAddress);
+        r.Ept.MapPage(gpa, shared, writable: true);
+        Assert.Equal(TranslationFault.None, r.Walk(Va, MemoryAccessKind.Write).Fault);
+    }
 }
