@@ -219,6 +219,13 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {m.Guest / (1 << 20):N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
             }
         }
+        if (PageMerging.Of(r.Run.Samples) is { } ksm)
+        {
+            md.Append("\n| page merging (KSM) | value |\n|---|---:|\n");
+            md.Append(ci, $"| shared pages (KSM pages) | {ksm.PagesShared:N0} |\n| guest pages on them | {ksm.PagesShared + ksm.PagesSharing:N0} |\n| saved (MiB) | {ksm.SavedBytes / (1 << 20):N1} |\n");
+            md.Append(ci, $"| writes that broke a sharing | {ksm.CowBreaks:N0} |\n| pages scanned | {ksm.PagesScanned:N0} |\n| full passes | {ksm.FullScans:N0} |\n");
+            md.Append(ci, $"| ksmd's host cycles | {ksm.ScanCycles:N0} |\n| per page scanned | {ksm.CyclesPerPage:N0} |\n");
+        }
         if (ContainerHostMemory.All(r.Run.Samples) is { Count: > 0 } containerRows)
         {
             md.Append("\n| container | host memory at its peak (MiB) | of it page cache (MiB) | at the end (MiB) | of it page cache (MiB) |\n|---|---:|---:|---:|---:|\n");
