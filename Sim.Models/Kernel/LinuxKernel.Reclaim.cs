@@ -24,7 +24,7 @@ public sealed partial class LinuxKernel
     private Counter? _reclaimScanned;
     private Counter? _reclaimFreed;
 
-    /// <summary>The reclaim counters (kernel.reclaim) and routines, made with the first container or balloon (or the first reclaim of a kernel with neither), so that runs without them keep their statistics and layout.</summary>
+    /// <summary>The reclaim counters (kernel.reclaim) and routines, made with the first container or balloon, so that runs without them keep their statistics and layout. A kernel with neither lays the routines out as its memory fills (<see cref="LayOutReclaimWhileRoomLasts"/>) and reclaims uncounted: statistics are registered before a run starts.</summary>
     private void CountReclaim()
     {
         if (_reclaimScanned is null)
@@ -33,6 +33,23 @@ public sealed partial class LinuxKernel
             StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.reclaim");
             _reclaimScanned = stats.Counter("scanned", "count", "pages reclaim looked at on the file LRU lists");
             _reclaimFreed = stats.Counter("freed", "count", "page cache pages reclaim freed: for a container at its memory limit, or for an allocation that found memory empty");
+        }
+    }
+
+    /// <summary>
+    /// The never-used frames of the first node (where contiguous runs come from) below which a kernel lays its reclaim code out before it needs it: more
+    /// than a per-CPU list's refill (<see cref="PerCpuPages.Batch"/>) and the code and lock lines
+    /// together, so that the contiguous run the layout takes is still there. A model choice (the
+    /// code is laid out lazily to keep other runs' layout), not a kernel's watermark.
+    /// </summary>
+    private const ulong ReclaimLayoutFrames = 64;
+
+    /// <summary>Lays the reclaim code out while never-used memory still holds it, in a kernel with neither container nor balloon whose memory is filling: its first direct reclaim then finds it in place.</summary>
+    private void LayOutReclaimWhileRoomLasts()
+    {
+        if (Memory.ContiguousFramesLeft < ReclaimLayoutFrames)
+        {
+            _text.LayOutReclaimRoutines(); // once; the counters are registered only at build time (a container or a balloon)
         }
     }
 
@@ -70,7 +87,7 @@ public sealed partial class LinuxKernel
                 path.Run(ReclaimRoutine.RemoveMapping);
                 _pageCache.Remove(page);
                 Release(path, page.Frame); // the cache's reference, the last: the frame is freed (and uncharged)
-                _reclaimFreed!.Increment();
+                _reclaimFreed?.Increment();
                 freed++;
             }
         }
@@ -85,6 +102,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     private ulong NewPage(KernelPath path)
     {
+        LayOutReclaimWhileRoomLasts();
         ulong frame;
         while (!_frames.TryNewPage(path, out frame))
         {
@@ -101,6 +119,7 @@ public sealed partial class LinuxKernel
     /// </summary>
     private ulong CachePageFrame(KernelPath path, int node)
     {
+        LayOutReclaimWhileRoomLasts();
         if (Memory.TryAllocateFrame(node, out ulong frame))
         {
             return frame;
@@ -115,7 +134,7 @@ public sealed partial class LinuxKernel
     /// <summary>One pass of direct reclaim over every list; memory with nothing left to reclaim is out of memory, which ends the run with the reason.</summary>
     private void DirectReclaim(KernelPath path)
     {
-        CountReclaim();
+        _text.LayOutReclaimRoutines();
         if (ReclaimPass(path, AllFileLists()) == 0)
         {
             throw new InsufficientMemoryException(
@@ -140,6 +159,6 @@ public sealed partial class LinuxKernel
     private void ScanPage(KernelPath path, ulong frame)
     {
         path.Load(_frames.Descriptor(frame)).Run(ReclaimRoutine.ScanPage);
-        _reclaimScanned!.Increment();
+        _reclaimScanned?.Increment();
     }
 }

@@ -84,6 +84,9 @@ public sealed class PhysicalMemory
 
     public ulong FramesInUse { get; private set; }
 
+    /// <summary>The first node's frames never handed out yet: the run <see cref="AllocateContiguous"/> takes from.</summary>
+    public ulong ContiguousFramesLeft => _nodes[0].End - _nodes[0].Next;
+
     public ulong ReadUInt64(ulong physicalAddress)
     {
         CheckAddress(physicalAddress);
