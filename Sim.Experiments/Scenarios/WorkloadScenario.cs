@@ -507,15 +507,18 @@ public sealed record WorkloadScenario
         {
             return $"guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it preallocated";
         }
-        if (BalloonMiB is not null && (axes.IsNative || axes.Hosting == Models.Virtualization.Hosting.SharedKernel || axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist
-            || axes.Mmu != Models.Virtualization.MmuVirtualization.Nested || !GuestMemoryOnTouch || LargeEptPages))
+        // The balloon and page merging both work on a VM's pages one by one, where a VT-x host backs them on first touch in 4 KiB pages.
+        bool perPage = !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Cpu == Models.Virtualization.CpuVirtualization.HardwareAssist
+            && axes.Mmu == Models.Virtualization.MmuVirtualization.Nested && GuestMemoryOnTouch && !LargeEptPages;
+        string PerPageProblem(string key, string what) =>
+            $"{key}: {what} a VT-x host that backs them on first touch in 4 KiB pages, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}{(LargeEptPages ? " and large EPT pages" : "")}; use preset type1 or type2 on a profile with EPT, guest_memory_backing on_touch and no large_ept_pages, or leave {key} out";
+        if (BalloonMiB is not null && !perPage)
         {
-            return $"balloon_mib: the balloon gives guest pages back to a VT-x host that backs them on first touch in 4 KiB pages, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}{(LargeEptPages ? " and large EPT pages" : "")}; use preset type1 or type2 on a profile with EPT, guest_memory_backing on_touch and no large_ept_pages, or leave balloon_mib out";
+            return PerPageProblem("balloon_mib", "the balloon gives guest pages back to");
         }
-        if (KsmPagesToScan is not null && (axes.IsNative || axes.Hosting == Models.Virtualization.Hosting.SharedKernel || axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist
-            || axes.Mmu != Models.Virtualization.MmuVirtualization.Nested || !GuestMemoryOnTouch || LargeEptPages))
+        if (KsmPagesToScan is not null && !perPage)
         {
-            return $"ksm_pages_to_scan: page merging maps a VM's guest pages one by one onto shared frames of a VT-x host that backs them on first touch in 4 KiB pages, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}{(LargeEptPages ? " and large EPT pages" : "")}; use preset type1 or type2 on a profile with EPT, guest_memory_backing on_touch and no large_ept_pages, or leave ksm_pages_to_scan out";
+            return PerPageProblem("ksm_pages_to_scan", "page merging maps a VM's guest pages one by one onto shared frames of");
         }
         if (PleWindowCycles > 0 && !ResolveProfile().Features.PauseLoopExiting)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Sim.Engine.Randomness;
 
 namespace Sim.Models.Memory;
 
@@ -67,14 +68,14 @@ public sealed class CodeLayout<TRoutine>
     /// </summary>
     private void LabelPages(PhysicalMemory memory, ulong first, ulong bytes)
     {
-        ulong layout = Sim.Engine.Randomness.StableHash.Fnv1a64(typeof(TRoutine).FullName!);
+        ulong layout = StableHash.Fnv1a64(typeof(TRoutine).FullName!);
         foreach (int lines in _lines)
         {
-            layout = Sim.Engine.Randomness.StableHash.Combine(layout, (ulong)lines);
+            layout = StableHash.Combine(layout, (ulong)lines);
         }
         for (ulong page = 0; page * PhysicalMemory.FrameBytes < bytes; page++)
         {
-            memory.SetContent(first + (page * PhysicalMemory.FrameBytes), Sim.Engine.Randomness.StableHash.Combine(layout, page));
+            memory.SetContent(first + (page * PhysicalMemory.FrameBytes), StableHash.Combine(layout, page));
         }
     }
 

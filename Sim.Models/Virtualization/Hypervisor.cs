@@ -1,6 +1,5 @@
 using Sim.Engine.Events;
 using Sim.Engine.Statistics;
-using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
 using Sim.Models.Kernel;
@@ -159,7 +158,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         return new StagedStream.Stage(path.ToStream(), () =>
         {
             _merging.Ran((long)(core.LocalCycle - start));
-            _machine.Sim.Schedule(_ksmWake!, core.LocalTime + Tick.FromNanoseconds((ulong)(_merging.SleepMilliseconds * 1e6)));
+            _machine.Sim.Schedule(_ksmWake!, core.LocalTime + _merging.Sleep);
             return then();
         });
     }
@@ -201,7 +200,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             _merging.Register(vcpus[0].Vm);
             if (!_ksmWake!.Scheduled)
             {
-                _machine.Sim.Schedule(_ksmWake, _machine.Sim.Now + Tick.FromNanoseconds((ulong)(_merging.SleepMilliseconds * 1e6))); // ksmd's first batch a sleep after the first guest is made
+                _machine.Sim.Schedule(_ksmWake, _machine.Sim.Now + _merging.Sleep); // ksmd's first batch a sleep after the first guest is made
             }
         }
         return vcpus[0].Vm;

@@ -39,32 +39,23 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
     }
 
     /// <summary>Zeroes <paramref name="bytes"/> from host-physical <paramref name="physical"/> a cache line at a time, as clear_page's rep stos writes whole lines.</summary>
-    public HypervisorPath ZeroLines(ulong physical, ulong bytes)
-    {
-        for (ulong offset = 0; offset < bytes; offset += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
-        {
-            _ops.Add(Op.Store(Linear(physical + offset)));
-        }
-        return this;
-    }
+    public HypervisorPath ZeroLines(ulong physical, ulong bytes) => PerLine(bytes, offset => _ops.Add(Op.Store(Linear(physical + offset))));
 
     /// <summary>Reads <paramref name="bytes"/> from host-physical <paramref name="physical"/>, a load per cache line (a compare or a checksum over a page).</summary>
-    public HypervisorPath LoadLines(ulong physical, ulong bytes)
-    {
-        for (ulong offset = 0; offset < bytes; offset += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
-        {
-            _ops.Add(Op.Load(Linear(physical + offset)));
-        }
-        return this;
-    }
+    public HypervisorPath LoadLines(ulong physical, ulong bytes) => PerLine(bytes, offset => _ops.Add(Op.Load(Linear(physical + offset))));
 
     /// <summary>Copies <paramref name="bytes"/> from host-physical <paramref name="from"/> to <paramref name="to"/>, a load and a store per cache line (copy_page).</summary>
-    public HypervisorPath CopyLines(ulong from, ulong to, ulong bytes)
+    public HypervisorPath CopyLines(ulong from, ulong to, ulong bytes) => PerLine(bytes, offset =>
+    {
+        _ops.Add(Op.Load(Linear(from + offset)));
+        _ops.Add(Op.Store(Linear(to + offset)));
+    });
+
+    private HypervisorPath PerLine(ulong bytes, Action<ulong> line)
     {
         for (ulong offset = 0; offset < bytes; offset += (ulong)CodeLayout<HypervisorRoutine>.LineBytes)
         {
-            _ops.Add(Op.Load(Linear(from + offset)));
-            _ops.Add(Op.Store(Linear(to + offset)));
+            line(offset);
         }
         return this;
     }

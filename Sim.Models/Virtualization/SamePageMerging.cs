@@ -1,5 +1,6 @@
 using Sim.Engine.Randomness;
 using Sim.Engine.Statistics;
+using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Memory;
 
@@ -36,10 +37,9 @@ internal sealed class SamePageMerging
 
     private const ulong PageBytes = PhysicalMemory.FrameBytes;
 
-    private readonly List<VirtualMachine> _vms = [];
-    private readonly List<ulong[]> _checksums = []; // per VM, per guest page: the checksum its last scan saw (rmap_item->oldchecksum), 0 for none yet
+    private readonly List<MmSlot> _slots = []; // the registered VMs, in order
     private readonly Dictionary<ulong, KsmPage> _stable = []; // by content: looked up, never iterated
-    private readonly Dictionary<ulong, (VirtualMachine Vm, ulong Gpa)> _unstable = []; // this pass's candidates with a label, by content
+    private readonly Dictionary<ulong, (MmSlot Slot, ulong Gpa)> _unstable = []; // this pass's candidates with a label, by content
     private readonly Dictionary<(int Vm, ulong Page), KsmPage> _merged = []; // each merged guest page's KSM page (its rmap_item in the stable tree)
     private long _unstableSize; // every page this pass put in the unstable tree, private ones too: the tree's size for its searches
     private int _vm;            // the scan's cursor: the VM (mm_slot) and its next page
@@ -79,13 +79,15 @@ internal sealed class SamePageMerging
 
     public double SleepMilliseconds { get; }
 
+    /// <summary>ksmd's sleep as simulated time.</summary>
+    public Tick Sleep => Tick.FromNanoseconds((ulong)(SleepMilliseconds * 1e6));
+
     /// <summary>Registers <paramref name="vm"/>'s memory as mergeable (QEMU's madvise(MADV_MERGEABLE) on guest RAM): ksmd scans it after the VMs registered before.</summary>
     public void Register(VirtualMachine vm)
     {
         ArgumentNullException.ThrowIfNull(vm);
         vm.Merging = this;
-        _vms.Add(vm);
-        _checksums.Add(new ulong[vm.Memory.SizeBytes / PageBytes]);
+        _slots.Add(new MmSlot(vm, new ulong[vm.Memory.SizeBytes / PageBytes]));
     }
 
     /// <summary>Whether the guest page of <paramref name="gpa"/> is mapped onto a KSM page.</summary>
@@ -102,19 +104,16 @@ internal sealed class SamePageMerging
     public void Scan(HypervisorPath path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var flush = new SortedSet<int>();
-        for (int n = 0; n < PagesToScan && NextBackedPage(out VirtualMachine? vm, out ulong gpa); n++)
+        for (int n = 0; n < PagesToScan && NextBackedPage(out MmSlot? slot, out ulong gpa); n++)
         {
             _scanned.Increment();
             path.Run(HypervisorRoutine.KsmScanPage);
-            if (CompareAndMerge(path, vm, gpa))
-            {
-                flush.Add(_vms.IndexOf(vm));
-            }
+            CompareAndMerge(path, slot, gpa);
         }
-        foreach (int v in flush)
+        foreach (MmSlot slot in _slots.Where(s => s.Merged))
         {
-            FlushTranslations(_vms[v]);
+            slot.Merged = false;
+            FlushTranslations(slot.Vm); // once per batch, as ksmd's merges batch their flushes per mm
         }
     }
 
@@ -122,29 +121,29 @@ internal sealed class SamePageMerging
     /// The next backed page after the cursor, the cursor moved past it; at the end of the last VM
     /// a full pass is done and the unstable tree emptied. False when no VM has a backed page.
     /// </summary>
-    private bool NextBackedPage(out VirtualMachine vm, out ulong gpa)
+    private bool NextBackedPage(out MmSlot slot, out ulong gpa)
     {
         for (int wrapped = 0; wrapped < 2;)
         {
-            if (_vm >= _vms.Count)
+            if (_vm >= _slots.Count)
             {
                 EndPass();
                 wrapped++;
                 continue;
             }
-            vm = _vms[_vm];
-            ulong pages = vm.Memory.SizeBytes / PageBytes;
+            slot = _slots[_vm];
+            ulong pages = slot.Vm.Memory.SizeBytes / PageBytes;
             while (_page < pages)
             {
                 gpa = _page++ * PageBytes;
-                if (vm.BackingOf(gpa) != 0)
+                if (slot.Vm.BackingOf(gpa) != 0)
                 {
                     return true;
                 }
             }
             (_vm, _page) = (_vm + 1, 0);
         }
-        (vm, gpa) = (null!, 0);
+        (slot, gpa) = (null!, 0);
         return false;
     }
 
@@ -156,13 +155,14 @@ internal sealed class SamePageMerging
         (_vm, _page) = (0, 0);
     }
 
-    /// <summary>cmp_and_merge_page for one page; true if it merged a page (its VM's translations must be flushed).</summary>
-    private bool CompareAndMerge(HypervisorPath path, VirtualMachine vm, ulong gpa)
+    /// <summary>cmp_and_merge_page for one page; a VM whose page it merged is marked for the batch's flush.</summary>
+    private void CompareAndMerge(HypervisorPath path, MmSlot slot, ulong gpa)
     {
+        VirtualMachine vm = slot.Vm;
         ulong page = gpa / PageBytes;
         if (_merged.ContainsKey((vm.Index, page)))
         {
-            return false; // already a KSM page's: its stable node is found at once
+            return; // already a KSM page's: its stable node is found at once
         }
         ulong frame = vm.BackingOf(gpa);
         ulong content = vm.Memory.ContentOf(gpa);
@@ -171,37 +171,39 @@ internal sealed class SamePageMerging
         if (twin is not null)
         {
             Merge(path, vm, gpa, twin);
-            return true;
+            slot.Merged = true;
+            return;
         }
         path.Run(HypervisorRoutine.KsmChecksum).LoadLines(frame, PageBytes);
         ulong checksum = Checksum(vm, page, content);
-        ref ulong seen = ref _checksums[_vms.IndexOf(vm)][page];
+        ref ulong seen = ref slot.Checksums[page];
         if (seen != checksum)
         {
             seen = checksum; // new or changed since the last pass: not a candidate yet
-            return false;
+            return;
         }
-        (VirtualMachine Vm, ulong Gpa)? candidate = content != 0 && _unstable.TryGetValue(content, out var found) && Still(found.Vm, found.Gpa, content) ? found : null;
-        Search(path, frame, _unstableSize, candidate is { } c ? c.Vm.BackingOf(c.Gpa) : null);
+        (MmSlot Slot, ulong Gpa)? candidate = content != 0 && _unstable.TryGetValue(content, out var found) && Still(found.Slot.Vm, found.Gpa, content) ? found : null;
+        Search(path, frame, _unstableSize, candidate is { } c ? c.Slot.Vm.BackingOf(c.Gpa) : null);
         if (candidate is not { } other)
         {
             if (content != 0)
             {
-                _unstable[content] = (vm, gpa);
+                _unstable[content] = (slot, gpa);
             }
             _unstableSize++;
-            return false;
+            return;
         }
         _unstable.Remove(content);
         // try_to_merge_two_pages: the tree's page becomes the KSM page, then this one joins it; stable_tree_insert.
-        var kpage = new KsmPage(other.Vm.BackingOf(other.Gpa), content);
+        VirtualMachine twinVm = other.Slot.Vm;
+        var kpage = new KsmPage(twinVm.BackingOf(other.Gpa), content);
         Search(path, kpage.Frame, _stable.Count, null);
         _stable.Add(content, kpage);
-        path.Run(HypervisorRoutine.KsmMerge).StoreWords(other.Vm.Rebind(other.Gpa, kpage.Frame, writable: false), 1);
-        Join(other.Vm, other.Gpa, kpage);
-        FlushTranslations(other.Vm);
+        path.Run(HypervisorRoutine.KsmMerge).StoreWords(twinVm.Rebind(other.Gpa, kpage.Frame, writable: false), 1);
+        Join(twinVm, other.Gpa, kpage);
+        other.Slot.Merged = true;
         Merge(path, vm, gpa, kpage);
-        return true;
+        slot.Merged = true;
     }
 
     /// <summary>Whether an unstable-tree entry still holds <paramref name="content"/>, backed and unmerged (its page may have been freed, rewritten or merged since).</summary>
@@ -321,6 +323,16 @@ internal sealed class SamePageMerging
         {
             core.Mmu.FlushGuest();
         }
+    }
+
+    /// <summary>A registered VM (ksm's mm_slot): each guest page's checksum at its last scan (rmap_item->oldchecksum, 0 for none yet), and whether this batch merged one of its pages.</summary>
+    private sealed class MmSlot(VirtualMachine vm, ulong[] checksums)
+    {
+        public VirtualMachine Vm { get; } = vm;
+
+        public ulong[] Checksums { get; } = checksums;
+
+        public bool Merged { get; set; }
     }
 
     /// <summary>A KSM page: the frame several guest pages of one content map read-only (its stable node).</summary>
