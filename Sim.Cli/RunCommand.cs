@@ -42,6 +42,8 @@ internal static class RunCommand
         var pleGap = new Option<long?>("--ple-gap") { Description = "With --workload under type1 or type2: the PAUSE-loop exiting gap in TSC cycles (default 128)." };
         var pvSpinlocks = new Option<bool>("--pv-spinlocks") { Description = "With --workload under type1 or type2: the guests' kernels take spinlocks paravirtually (KVM's pv ticket locks: a waiter halts after 32768 rounds, and the unlocker kicks it by hypercall)." };
         var guestMemoryBacking = new Option<string>("--guest-memory-backing") { Description = "With --workload under type1 or type2 with EPT: preallocated (the host backs all guest memory before the guest starts) or on_touch (a host frame at the EPT violation of each page's first touch, as KVM does).", DefaultValueFactory = _ => "preallocated" };
+        var bootCache = new Option<long?>("--guest-boot-cache-mib") { Description = "With --workload under a hypervisor: the page cache each VM's boot leaves from its image, in MiB (its base system's files; default 0, the model's bare kernel)." };
+        var bootAnon = new Option<long?>("--guest-boot-anon-mib") { Description = "With --workload under a hypervisor: the anonymous memory of the daemons each VM's boot starts, in MiB (default 0)." };
         var balloonMib = new Option<long?>("--balloon-mib") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this many MiB of the guest's memory." };
         var balloonAt = new Option<double?>("--balloon-at-ms") { Description = "With --balloon-mib: when the host asks, in simulated milliseconds from the start (default 0)." };
         var ksmPages = new Option<long?>("--ksm-pages-to-scan") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: the host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (Linux's default 100)." };
@@ -76,12 +78,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -119,6 +121,7 @@ internal static class RunCommand
                     HostScheduler = parse.GetValue(hostScheduler) ?? "default",
                     PleWindow = parse.GetValue(pleWindow) ?? "default", PleGap = parse.GetValue(pleGap) ?? Models.Virtualization.VmExecutionControls.DefaultPleGap,
                     PvSpinlocks = parse.GetValue(pvSpinlocks), PvTlbFlush = parse.GetValue(pvTlbFlush), GuestMemoryBacking = parse.GetValue(guestMemoryBacking)!,
+                    GuestBootCacheMiB = parse.GetValue(bootCache) ?? 0, GuestBootAnonMiB = parse.GetValue(bootAnon) ?? 0,
                     BalloonMiB = parse.GetValue(balloonMib), BalloonAtMs = parse.GetValue(balloonAt) ?? 0,
                     KsmPagesToScan = parse.GetValue(ksmPages), KsmSleepMs = parse.GetValue(ksmSleep) ?? Models.Virtualization.MonitorParameters.DefaultKsmSleepMilliseconds,
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),

@@ -73,7 +73,7 @@ public static class WorkloadRun
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
-        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters?.LargeEptPages ?? false, parameters?.GuestMemoryOnTouch ?? false) is { } memory)
+        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters?.LargeEptPages ?? false, parameters?.GuestMemoryOnTouch ?? false, parameters?.KsmPagesToScan is not null) is { } memory)
         {
             throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
@@ -133,6 +133,10 @@ public static class WorkloadRun
         if (platform.Devices.Balloon is not null)
         {
             linux.StartBalloon();
+        }
+        if (containers is null && platform is VirtualMachine vm && host.GuestBaseSystem is { } system)
+        {
+            vm.Booted(linux.LoadBaseSystem(system));
         }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform.Cores.Count > 1)
@@ -259,10 +263,11 @@ public static class WorkloadRun
     /// machines of <paramref name="guestBytes"/> each, reserved whole beside the hypervisor's
     /// allowance; containers need the allowance and room for the kernel. Guest memory backed on
     /// first touch (<paramref name="onTouch"/>) is not reserved: the guests may overcommit the
-    /// host, and only the allowance is checked here (a host that runs out while the guests touch
-    /// their memory stops the run, saying which guest and where).
+    /// host, and only the allowance and what the guests' boots write (their base systems, the
+    /// image's pages once where <paramref name="mergesPages"/>) are checked here (a host that runs
+    /// out while the guests touch their memory stops the run, saying which guest and where).
     /// </summary>
-    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, bool largeEptPages = false, bool onTouch = false)
+    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, bool largeEptPages = false, bool onTouch = false, bool mergesPages = false)
     {
         ArgumentNullException.ThrowIfNull(axes);
         ArgumentNullException.ThrowIfNull(consolidation);
@@ -278,7 +283,23 @@ public static class WorkloadRun
         }
         if (onTouch)
         {
-            return hostBytes > HostSoftwareBytes ? null : $"the host's {hostBytes / MiB} MiB leave nothing for the guests beside the hypervisor's {HostSoftwareBytes / MiB} MiB";
+            if (hostBytes <= HostSoftwareBytes)
+            {
+                return $"the host's {hostBytes / MiB} MiB leave nothing for the guests beside the hypervisor's {HostSoftwareBytes / MiB} MiB";
+            }
+            // Overcommitted memory still backs what each guest's boot wrote; merging keeps one copy of the image's pages.
+            if (consolidation.GuestBaseSystem is { } system)
+            {
+                ulong guests = (ulong)consolidation.Guests;
+                ulong boot = (system.AnonymousBytes * guests) + (system.CacheBytes * (mergesPages ? 1 : guests));
+                if (boot > hostBytes - HostSoftwareBytes)
+                {
+                    return $"{guests} virtual machines whose boots each leave {system.CacheBytes / MiB} MiB of page cache and {system.AnonymousBytes / MiB} MiB of daemons' memory " +
+                        $"need at least {(boot + MiB - 1) / MiB} MiB{(mergesPages ? " with their image's pages merged" : "")} beside the hypervisor's {HostSoftwareBytes / MiB} MiB, and the host has {hostBytes / MiB} MiB: " +
+                        $"they cannot boot even with memory overcommitted (backed on first touch{(mergesPages ? "" : "; merging pages (ksm_pages_to_scan) would keep one copy of the image's")})";
+                }
+            }
+            return null;
         }
         ulong need = HostBytesFor(axes, consolidation.Guests, guestBytes, largeEptPages);
         ulong tables = need - (guestBytes * (ulong)consolidation.Guests) - HostSoftwareBytes;
@@ -327,6 +348,9 @@ public static class WorkloadRun
         private Hypervisor? _hypervisor;
 
         public MachineConfiguration Configuration => configuration;
+
+        /// <summary>What each VM's boot leaves in its memory, or null.</summary>
+        public BaseSystem? GuestBaseSystem => consolidation.GuestBaseSystem;
 
         /// <summary>Under the oslevel preset, once the first container has booted it: the platform and the one kernel the others join.</summary>
         public (IPlatform Platform, LinuxKernel Linux)? SharedKernel { get; set; }

@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -153,6 +153,16 @@ public sealed record WorkloadScenario
 
     /// <summary>Whether VM memory is backed on first touch (<see cref="GuestMemoryBacking"/> on_touch).</summary>
     public bool GuestMemoryOnTouch => GuestMemoryBacking == "on_touch";
+
+    /// <summary>The page cache each VM's boot leaves from its image, in MiB (its base system's files; docs/virtualization.md, "A guest's base system").</summary>
+    public long GuestBootCacheMiB { get; init; }
+
+    /// <summary>The anonymous memory of the daemons each VM's boot starts, in MiB.</summary>
+    public long GuestBootAnonMiB { get; init; }
+
+    /// <summary>Each VM's base system as its boot leaves it, or null for none (the model's bare kernel).</summary>
+    public Sim.Models.Kernel.BaseSystem? GuestBaseSystem => GuestBootCacheMiB + GuestBootAnonMiB > 0
+        ? new("guest-image", (ulong)GuestBootCacheMiB << 20, (ulong)GuestBootAnonMiB << 20) : null;
 
     /// <summary>The memory the host asks each VM's balloon to hold, in MiB; null for no balloon (docs/virtualization.md, "Ballooning").</summary>
     public long? BalloonMiB { get; init; }
@@ -315,6 +325,8 @@ public sealed record WorkloadScenario
         "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
         "guest_memory_backing" => Array.IndexOf(GuestMemoryBackings, GuestMemoryBacking) < 0
             ? $"there is no guest memory backing '{GuestMemoryBacking}'; the backings are: {string.Join(", ", GuestMemoryBackings)}" : null,
+        "guest_boot_cache_mib" or "guest_boot_anon_mib" => GuestBootCacheMiB >= 0 && GuestBootAnonMiB >= 0 && GuestBootCacheMiB + GuestBootAnonMiB < GuestMemoryMiB ? null
+            : $"guest_boot_cache_mib and guest_boot_anon_mib are what a VM's boot leaves in its memory, 0 or more MiB each and together less than its guest_memory_mib of {GuestMemoryMiB} (got {GuestBootCacheMiB} and {GuestBootAnonMiB})",
         "balloon_mib" => BalloonMiB is null || (BalloonMiB >= 0 && BalloonMiB < GuestMemoryMiB) ? null
             : $"balloon_mib is the memory a VM's balloon holds, 0 to {GuestMemoryMiB - 1} MiB: less than its guest_memory_mib of {GuestMemoryMiB} (got {BalloonMiB})",
         "balloon_at_ms" => BalloonAtMs >= 0 && double.IsFinite(BalloonAtMs) ? null : $"balloon_at_ms must be 0 or more milliseconds (got {BalloonAtMs})",
@@ -531,7 +543,7 @@ public sealed record WorkloadScenario
             return $"{Workload} at size {size} touches {data.DataBytes(size) >> 20} MiB of data, more than the machine's {GuestMemoryMiB} MiB of memory; lower size or raise guest_memory_mib";
         }
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation, ResolveTopology().ThreadsPerCore) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
-            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages, GuestMemoryOnTouch) is { } m ? $"the guests do not fit: {m}"
+            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages, GuestMemoryOnTouch, KsmPagesToScan is not null) is { } m ? $"the guests do not fit: {m}"
             : null;
     }
 
@@ -559,6 +571,7 @@ public sealed record WorkloadScenario
         return new(others.Length > 0 ? others.Length + 1 : Guests, PhysicalCores, HostProcesses, others)
         {
             HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null,
+            GuestBaseSystem = GuestBaseSystem,
             VcpuWeights = WholeNumbers(VcpuWeights),
             VcpuCaps = WholeNumbers(VcpuCaps),
             VcpuPinning = WholeNumbers(VcpuPinning),
@@ -704,6 +717,8 @@ public sealed record WorkloadScenario
         ["pv_spinlocks"] = PvSpinlocks,
         ["pv_tlb_flush"] = PvTlbFlush,
         ["guest_memory_backing"] = GuestMemoryBacking,
+        ["guest_boot_cache_mib"] = GuestBootCacheMiB,
+        ["guest_boot_anon_mib"] = GuestBootAnonMiB,
         ["balloon_mib"] = BalloonMiB is { } balloonMib ? balloonMib : "none",
         ["balloon_at_ms"] = BalloonAtMs,
         ["ksm_pages_to_scan"] = KsmPagesToScan is { } ksmPages ? ksmPages : "none",

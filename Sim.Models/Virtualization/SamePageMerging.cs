@@ -41,6 +41,7 @@ internal sealed class SamePageMerging
     private readonly Dictionary<ulong, KsmPage> _stable = []; // by content: looked up, never iterated
     private readonly Dictionary<ulong, (MmSlot Slot, ulong Gpa)> _unstable = []; // this pass's candidates with a label, by content
     private readonly Dictionary<(int Vm, ulong Page), KsmPage> _merged = []; // each merged guest page's KSM page (its rmap_item in the stable tree)
+    private readonly Dictionary<ulong, (MmSlot Slot, ulong Gpa)> _booted = []; // a page of each content the VMs' boots wrote that no other has matched yet, by content (SettleAtBoot)
     private long _unstableSize; // every page this pass put in the unstable tree, private ones too: the tree's size for its searches
     private int _vm;            // the scan's cursor: the VM (mm_slot) and its next page
     private ulong _page;
@@ -194,16 +195,69 @@ internal sealed class SamePageMerging
             return;
         }
         _unstable.Remove(content);
-        // try_to_merge_two_pages: the tree's page becomes the KSM page, then this one joins it; stable_tree_insert.
-        VirtualMachine twinVm = other.Slot.Vm;
-        var kpage = new KsmPage(twinVm.BackingOf(other.Gpa), content);
-        Search(path, kpage.Frame, _stable.Count, null);
+        MergePair(path, other.Slot, other.Gpa, slot, gpa, content);
+    }
+
+    /// <summary>
+    /// try_to_merge_two_pages: the page of <paramref name="first"/> (found in the unstable tree)
+    /// becomes a new KSM page (stable_tree_insert), then <paramref name="second"/>'s joins it; both
+    /// VMs marked for the batch's flush. Untimed where <paramref name="path"/> is null.
+    /// </summary>
+    private void MergePair(HypervisorPath? path, MmSlot first, ulong firstGpa, MmSlot second, ulong secondGpa, ulong content)
+    {
+        var kpage = new KsmPage(first.Vm.BackingOf(firstGpa), content);
+        if (path is not null)
+        {
+            Search(path, kpage.Frame, _stable.Count, null);
+        }
         _stable.Add(content, kpage);
-        path.Run(HypervisorRoutine.KsmMerge).StoreWords(twinVm.Rebind(other.Gpa, kpage.Frame, writable: false), 1);
-        Join(twinVm, other.Gpa, kpage);
-        other.Slot.Merged = true;
-        Merge(path, vm, gpa, kpage);
-        slot.Merged = true;
+        ulong entry = first.Vm.Rebind(firstGpa, kpage.Frame, writable: false);
+        path?.Run(HypervisorRoutine.KsmMerge).StoreWords(entry, 1);
+        Join(first.Vm, firstGpa, kpage);
+        first.Merged = true;
+        Merge(path, second.Vm, secondGpa, kpage);
+        second.Merged = true;
+    }
+
+    /// <summary>
+    /// The pages <paramref name="gpas"/> that <paramref name="vm"/>'s boot wrote, merged as ksmd's
+    /// passes in the minutes after the boot would have merged them, before the run begins (a
+    /// settled host: at Linux's default rate a pass over a guest's boot footprint takes seconds to
+    /// minutes, far longer than a run). Each page of a content another VM's boot already holds
+    /// joins its KSM page, or with that VM's page makes one; the merges are counted (merges) but
+    /// their scanning is not charged to a CPU. The scan of the run starts afresh.
+    /// </summary>
+    public void SettleAtBoot(VirtualMachine vm, IReadOnlyList<ulong> gpas)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(gpas);
+        MmSlot slot = _slots.Single(s => s.Vm == vm);
+        foreach (ulong gpa in gpas)
+        {
+            ulong content = vm.Memory.ContentOf(gpa);
+            if (content == 0 || IsMerged(vm, gpa))
+            {
+                continue;
+            }
+            if (_stable.TryGetValue(content, out KsmPage? twin))
+            {
+                Merge(null, vm, gpa, twin);
+            }
+            else if (_booted.TryGetValue(content, out var other) && Still(other.Slot.Vm, other.Gpa, content))
+            {
+                _booted.Remove(content);
+                MergePair(null, other.Slot, other.Gpa, slot, gpa, content);
+            }
+            else
+            {
+                _booted[content] = (slot, gpa);
+            }
+        }
+        foreach (MmSlot merged in _slots.Where(s => s.Merged))
+        {
+            merged.Merged = false;
+            FlushTranslations(merged.Vm);
+        }
     }
 
     /// <summary>Whether an unstable-tree entry still holds <paramref name="content"/>, backed and unmerged (its page may have been freed, rewritten or merged since).</summary>
@@ -232,11 +286,12 @@ internal sealed class SamePageMerging
         }
     }
 
-    /// <summary>try_to_merge_with_ksm_page: the guest page mapped read-only onto the KSM page and its own frame freed.</summary>
-    private void Merge(HypervisorPath path, VirtualMachine vm, ulong gpa, KsmPage kpage)
+    /// <summary>try_to_merge_with_ksm_page: the guest page mapped read-only onto the KSM page and its own frame freed (untimed where <paramref name="path"/> is null).</summary>
+    private void Merge(HypervisorPath? path, VirtualMachine vm, ulong gpa, KsmPage kpage)
     {
         ulong own = vm.BackingOf(gpa);
-        path.Run(HypervisorRoutine.KsmMerge).StoreWords(vm.Rebind(gpa, kpage.Frame, writable: false), 1);
+        ulong entry = vm.Rebind(gpa, kpage.Frame, writable: false);
+        path?.Run(HypervisorRoutine.KsmMerge).StoreWords(entry, 1);
         Host.FreeFrame(own);
         Join(vm, gpa, kpage);
     }

@@ -205,6 +205,27 @@ public sealed class VirtualMachine : IPlatform
     }
 
     /// <summary>
+    /// The guest's boot wrote <paramref name="gpas"/> before the run began (its base system): a host
+    /// that backs memory on first touch backs each page as the boot's EPT violations did (counted
+    /// as first touches), and where it merges pages, those of contents another VM's boot holds are
+    /// merged as ksmd would have merged them since (<see cref="SamePageMerging.SettleAtBoot"/>).
+    /// Memory backed whole is already backed.
+    /// </summary>
+    public void Booted(IReadOnlyList<ulong> gpas)
+    {
+        ArgumentNullException.ThrowIfNull(gpas);
+        if (_backing is null)
+        {
+            return;
+        }
+        foreach (ulong gpa in gpas.Where(IsUnbacked))
+        {
+            Back(gpa);
+        }
+        Merging?.SettleAtBoot(this, gpas);
+    }
+
+    /// <summary>
     /// The host takes back the 4 KiB page of <paramref name="gpa"/>, which the guest gave up (its
     /// balloon): its frame is freed and its EPT entry cleared, so that a later touch backs it
     /// afresh. Returns the host address of the cleared entry, or null if the page was not backed.

@@ -1,0 +1,39 @@
+using Sim.Models.Memory;
+
+namespace Sim.Models.Kernel;
+
+/// <summary>The guest's installed system in memory as its boot left it (<see cref="BaseSystem"/>).</summary>
+public sealed partial class LinuxKernel
+{
+    /// <summary>
+    /// Lays out what <paramref name="system"/>'s boot left in memory, untimed (the run begins after
+    /// boot): its files' pages in the page cache, on the LRU like any file page, and its daemons'
+    /// anonymous pages, private and never reclaimed (the guest has no swap). Returns every frame
+    /// written, in order, for a host that backs guest memory on first touch to back them as the
+    /// boot's writes would have.
+    /// </summary>
+    public IReadOnlyList<ulong> LoadBaseSystem(BaseSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        if (system.CacheBytes % PhysicalMemory.FrameBytes != 0 || system.AnonymousBytes % PhysicalMemory.FrameBytes != 0)
+        {
+            throw new ArgumentException($"A base system's parts are whole pages; got {system.CacheBytes} bytes of cache and {system.AnonymousBytes} of anonymous memory.", nameof(system));
+        }
+        var written = new List<ulong>();
+        if (system.CacheBytes > 0)
+        {
+            int file = Files.Create($"{system.Image}/boot-files", system.CacheBytes);
+            for (ulong page = 0; page < Files[file].Pages; page++)
+            {
+                ulong frame = Memory.AllocateFrame();
+                CacheFilePage(file, page, frame);
+                written.Add(frame);
+            }
+        }
+        for (ulong page = 0; page < system.AnonymousBytes / PhysicalMemory.FrameBytes; page++)
+        {
+            written.Add(Memory.AllocateFrame()); // private data: content label 0
+        }
+        return written;
+    }
+}
