@@ -24,9 +24,11 @@ internal static class DensityCommand
         var slo = new Option<string?>("--slo") { Description = "The service level instead of the study's, such as \"response_p99 <= 1000\"." };
         var maxGuests = new Option<int?>("--max-guests") { Description = "Where the search stops, instead of the study's (1 to 254)." };
         var metric = new Option<string?>("--metric") { Description = "The figure of merit density.png draws, instead of the study's plot: (default: the worst guest's service-level metric; another is drawn as the guests' mean), such as requests." };
+        var overcommit = new Option<string?>("--overcommit") { Description = "How the host overcommits VMs' memory, instead of the study's: none, balloon, ksm or balloon+ksm (docs/density.md, \"Overcommitting memory\")." };
+        var overcommitRatio = new Option<double?>("--overcommit-ratio") { Description = "The VMs' memory the host admits over what it has, at least 1, instead of the study's (default 1.5 with a policy)." };
         var command = new Command("density", "Search, per preset, for the most guests that keep a service level on one host; densities, probes, report and plot.")
         {
-            file, output, force, presets, slo, maxGuests, metric,
+            file, output, force, presets, slo, maxGuests, metric, overcommit, overcommitRatio,
         };
         command.SetAction(parse =>
         {
@@ -34,7 +36,7 @@ internal static class DensityCommand
             try
             {
                 study = parse.GetValue(file) is { } path ? DensityStudy.Load(path) : DensityStudy.Default;
-                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests), parse.GetValue(metric));
+                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests), parse.GetValue(metric), parse.GetValue(overcommit), parse.GetValue(overcommitRatio));
             }
             catch (ScenarioException e)
             {
@@ -66,7 +68,7 @@ internal static class DensityCommand
     /// <summary>Runs <paramref name="study"/>, a line per probe on standard error as it ends, and writes its results folder; what <c>virtsim reproduce</c> calls too.</summary>
     internal static (IReadOnlyList<DensityResult> Results, string Folder) Write(DensityStudy study, string target, bool replace)
     {
-        Console.Error.WriteLine($"density {study.Name}: {study.Base.Workload} on {study.Base.Profile}, presets {string.Join(", ", study.Presets)}, every guest keeping {study.Slo}");
+        Console.Error.WriteLine($"density {study.Name}: {study.Base.Workload} on {study.Base.Profile}, presets {string.Join(", ", study.Presets)}, every guest keeping {study.Slo}; {DensityReport.MemoryPolicy(study)}");
         var wall = Stopwatch.StartNew();
         IReadOnlyList<DensityResult> results = [];
         string written = ResultsFolder.Produce(target, replace, folder =>

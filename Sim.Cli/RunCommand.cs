@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Sim.Experiments.Scenarios;
 
 namespace Sim.Cli;
@@ -45,7 +46,7 @@ internal static class RunCommand
         var bootCache = new Option<long?>("--guest-boot-cache-mib") { Description = "With --workload under a hypervisor: the page cache each VM's boot leaves from its image, in MiB (its base system's files; default 0, the model's bare kernel)." };
         var bootAnon = new Option<long?>("--guest-boot-anon-mib") { Description = "With --workload under a hypervisor: the anonymous memory of the daemons each VM's boot starts, in MiB (default 0)." };
         var balloonMib = new Option<long?>("--balloon-mib") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this many MiB of the guest's memory." };
-        var balloonAt = new Option<double?>("--balloon-at-ms") { Description = "With --balloon-mib: when the host asks, in simulated milliseconds from the start (default 0)." };
+        var balloonAt = new Option<string?>("--balloon-at-ms") { Description = "With --balloon-mib: when the host asks, in simulated milliseconds from the start (default 0), or boot (as each VM boots: the run starts with the balloons inflated, their inflating not charged)." };
         var ksmPages = new Option<long?>("--ksm-pages-to-scan") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: the host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (Linux's default 100)." };
         var ksmSleep = new Option<double?>("--ksm-sleep-ms") { Description = "With --ksm-pages-to-scan: ksmd's sleep between batches in milliseconds (default 20)." };
         var pvTlbFlush = new Option<bool>("--pv-tlb-flush") { Description = "With --workload under type1 or type2: the hypervisor offers KVM's PV TLB flush (a shootdown leaves a preempted virtual CPU's flush to the hypervisor, at its next entry, instead of an IPI)." };
@@ -106,6 +107,11 @@ internal static class RunCommand
             }
             if (parse.GetValue(workload) is { } name)
             {
+                string balloonWhen = parse.GetValue(balloonAt) ?? "0";
+                if (balloonWhen != "boot" && !double.TryParse(balloonWhen, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                {
+                    return WorkloadRunner.Fail($"--balloon-at-ms takes a number of milliseconds or boot (got '{balloonWhen}').");
+                }
                 var fromFlags = new WorkloadScenario
                 {
                     Workload = name, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Size = parse.GetValue(size),
@@ -122,7 +128,7 @@ internal static class RunCommand
                     PleWindow = parse.GetValue(pleWindow) ?? "default", PleGap = parse.GetValue(pleGap) ?? Models.Virtualization.VmExecutionControls.DefaultPleGap,
                     PvSpinlocks = parse.GetValue(pvSpinlocks), PvTlbFlush = parse.GetValue(pvTlbFlush), GuestMemoryBacking = parse.GetValue(guestMemoryBacking)!,
                     GuestBootCacheMiB = parse.GetValue(bootCache) ?? 0, GuestBootAnonMiB = parse.GetValue(bootAnon) ?? 0,
-                    BalloonMiB = parse.GetValue(balloonMib), BalloonAtMs = parse.GetValue(balloonAt) ?? 0,
+                    BalloonMiB = parse.GetValue(balloonMib), BalloonAtBoot = balloonWhen == "boot", BalloonAtMs = balloonWhen == "boot" ? 0 : double.Parse(balloonWhen, CultureInfo.InvariantCulture),
                     KsmPagesToScan = parse.GetValue(ksmPages), KsmSleepMs = parse.GetValue(ksmSleep) ?? Models.Virtualization.MonitorParameters.DefaultKsmSleepMilliseconds,
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
                     Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), IrqCpu = parse.GetValue(irqCpu), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),

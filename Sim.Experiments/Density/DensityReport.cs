@@ -3,6 +3,7 @@ using System.Text;
 using CsvHelper;
 using ScottPlot;
 using Sim.Experiments.Output;
+using Sim.Experiments.Scenarios;
 
 namespace Sim.Experiments.Density;
 
@@ -93,12 +94,28 @@ public static class DensityReport
         md.Append(Ci, $"# Guest density: {study.Name}\n\n");
         md.Append(Ci, $"How many guests of `{b.Workload}`{(b.RequestRate is { } rate ? $" at {rate.ToString("G6", Ci)} requests/s each" : "")} fit on one `{b.Profile}` host ");
         md.Append(Ci, $"of {b.HostCoresInUse} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
-        md.Append(Ci, $"each virtual machine reserves {b.GuestMemoryMiB} MiB. Seed {b.Seed}, size {b.ResolveWorkload().Size} per guest.\n\n");
+        md.Append(Ci, $"{MemoryPolicy(study)}. Seed {b.Seed}, size {b.ResolveWorkload().Size} per guest.\n\n");
         md.Append(Table(study, results));
         md.Append("\n![the worst guest's service-level metric against the number of guests](density.png)\n\n");
         md.Append("Each point is one simulation of that many guests (`probes.csv`); the search doubles the guests until the level is missed or the memory is full, then halves the gap. ");
-        md.Append("A virtual machine's memory is reserved whole (no overcommit, ballooning or page sharing); a container's is what its processes touch. See docs/density.md for what the model leaves out.\n");
+        md.Append("A container's memory is what its processes touch. See docs/density.md for what the model leaves out.\n");
         return md.ToString();
+    }
+
+    /// <summary>How the study's virtual machines hold memory on the host: reserved or backed on touch, the overcommit policy and ratio, the base system.</summary>
+    public static string MemoryPolicy(DensityStudy study)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        WorkloadScenario b = study.Base;
+        string memory = study.Overcommit == "none"
+            ? b.GuestMemoryOnTouch ? $"each virtual machine has {b.GuestMemoryMiB} MiB, backed as it touches it" : $"each virtual machine reserves {b.GuestMemoryMiB} MiB, whole (no overcommit)"
+            : string.Create(Ci, $"each virtual machine has {b.GuestMemoryMiB} MiB, backed as it touches it, and the host admits VMs up to {study.OvercommitRatio:0.##} times its memory (overcommit {study.Overcommit}")
+                + (study.Overcommit.Contains("balloon", StringComparison.Ordinal) ? string.Create(Ci, $": each VM's balloon holds {b.GuestMemoryMiB - (long)Math.Ceiling(b.GuestMemoryMiB / study.OvercommitRatio)} MiB") : "")
+                + (study.Overcommit.Contains("ksm", StringComparison.Ordinal) ? string.Create(Ci, $"{(study.Overcommit.Contains("balloon", StringComparison.Ordinal) ? ", and" : ":")} the host merges equal pages, ksmd scanning {b.KsmPagesToScan ?? DensityStudy.DefaultKsmPagesToScan} pages every {b.KsmSleepMs:0.##} ms") : "")
+                + ")";
+        return b.GuestBaseSystem is { } system
+            ? memory + $"; each VM's boot leaves {system.CacheBytes >> 20} MiB of its image's files cached and {system.AnonymousBytes >> 20} MiB of daemons' memory"
+            : memory;
     }
 
     /// <summary>The worst guest's service-level metric against the guests, one line per preset, with the level as a dashed line; logarithmic when the values span more than a hundredfold.</summary>
@@ -133,14 +150,14 @@ public static class DensityReport
                 scatter.LinePattern = ignored ? LinePattern.Dotted : LinePattern.Solid; // the pattern says whether memory was bounded
                 scatter.LegendText = ignored ? $"{r.Preset}, memory unbounded: {r.ServiceLevelBound} guests" : $"{r.Preset}: {r.Density} guests ({r.BoundBy})";
             }
-            if (r.BoundBy == "memory")
+            if (r.BoundBy is "memory" or "overcommit ratio")
             {
                 // Presets whose memory bounds coincide (VMs of one size) each keep a visible line: the later one narrower, on top.
                 var bound = plot.Add.VerticalLine(r.MemoryBound + 0.5);
                 bound.Color = color;
                 bound.LinePattern = bounds++ % 2 == 0 ? LinePattern.Dashed : LinePattern.Dotted;
                 bound.LineWidth = Math.Max(1.5f, 5 - (1.5f * (bounds - 1)));
-                bound.LegendText = $"{r.Preset}: the host's memory holds {r.MemoryBound}";
+                bound.LegendText = r.BoundBy == "memory" ? $"{r.Preset}: the host's memory holds {r.MemoryBound}" : $"{r.Preset}: the overcommit ratio admits {r.MemoryBound}";
             }
         }
         if (level)

@@ -11,7 +11,7 @@ namespace Sim.Experiments.Density;
 /// <param name="MemoryIgnored">Whether the host's memory was left unbounded for this probe: the search past the memory's bound for what the service level alone allows.</param>
 public sealed record DensityProbe(string Preset, int Guests, string? Refused, double Worst, string Unit, double MeanFirstMetric, bool Met, bool MemoryIgnored = false)
 {
-    /// <summary>The guests' mean host memory in MiB: a VM's reservation (what the host backed, with its EPT and per-vCPU frames, when its memory is backed on first touch), a container's peak charge (NaN when refused).</summary>
+    /// <summary>The guests' mean host memory in MiB: a VM's reservation (what the host backed, with its EPT and per-vCPU frames, when its memory is backed on first touch, less its share of what page merging saved), a container's peak charge (NaN when refused).</summary>
     public double MemoryPerGuestMiB { get; init; } = double.NaN;
 
     /// <summary>Each figure of merit, the mean over the guests (what <c>density.png</c> draws for a metric other than the service level's); empty when refused.</summary>
@@ -20,7 +20,7 @@ public sealed record DensityProbe(string Preset, int Guests, string? Refused, do
 
 /// <summary>How many guests a preset fits, what stopped it, and every probe that found it.</summary>
 /// <param name="Skipped">Why the preset cannot consolidate guests of this workload (it was not searched), or null.</param>
-/// <param name="BoundBy">What limits the density: "service level", "memory" or "max guests".</param>
+/// <param name="BoundBy">What limits the density: "service level", "memory", "overcommit ratio" (the VMs' memory at the study's target ratio of the host's, all of them running within the level) or "max guests".</param>
 /// <param name="ServiceLevelBound">When memory binds: the guests the service level alone would allow were the host's memory unbounded (up to the study's maximum); null otherwise.</param>
 public sealed record DensityResult(string Preset, string? Skipped, int Density, string BoundBy, int MemoryBound, IReadOnlyList<DensityProbe> Probes, int? ServiceLevelBound = null)
 {
@@ -64,7 +64,8 @@ public static class DensitySearch
             progress?.Invoke(p);
             return p;
         }
-        int memoryBound = MemoryBound(study, preset, study.MaxGuests);
+        int? ratioBound = study.RatioBound(preset);
+        int memoryBound = MemoryBound(study, preset, Math.Min(study.MaxGuests, ratioBound ?? int.MaxValue));
         int cap = Math.Min(study.MaxGuests, memoryBound);
         if (cap == 0)
         {
@@ -77,9 +78,9 @@ public static class DensitySearch
         }
         (int pass, DensityProbe? fail) = Climb(n => Probe(n), 1, cap);
         string boundBy = fail is not null ? (fail.Refused is null ? "service level" : "memory")
-            : pass == memoryBound && memoryBound < study.MaxGuests ? "memory" : "max guests";
+            : pass == memoryBound && memoryBound < study.MaxGuests ? (memoryBound == ratioBound ? "overcommit ratio" : "memory") : "max guests";
         int? serviceLevelBound = null;
-        if (boundBy == "memory" && pass < study.MaxGuests)
+        if (boundBy is "memory" or "overcommit ratio" && pass < study.MaxGuests)
         {
             (serviceLevelBound, _) = Climb(n => Probe(n, ignoreMemory: true), pass, study.MaxGuests);
         }
@@ -121,7 +122,7 @@ public static class DensitySearch
         while (lo < hi)
         {
             int mid = (lo + hi + 1) / 2;
-            bool fits = WorkloadRun.MemoryProblem(one.ResolveAxes(), new Consolidation(mid), (ulong)host << 20, one.ResolveMachine().MemoryBytes, one.LargeEptPages, one.GuestMemoryOnTouch, one.KsmPagesToScan is not null) is null;
+            bool fits = WorkloadRun.MemoryProblem(one.ResolveAxes(), new Consolidation(mid) { GuestBaseSystem = one.GuestBaseSystem }, (ulong)host << 20, one.ResolveMachine().MemoryBytes, one.LargeEptPages, one.GuestMemoryOnTouch, one.KsmPagesToScan is not null) is null;
             (lo, hi) = fits ? (mid, hi) : (lo, mid - 1);
         }
         return lo;
@@ -149,9 +150,10 @@ public static class DensitySearch
         double worst = study.Slo.Worst(figures.Select(study.Slo.ValueIn));
         string unit = figures[0].First(f => f.Name == study.Slo.Metric).Unit;
         IEnumerable<ulong> memory = r.Guests.Count > 0 ? r.Guests.Select(g => g.MemoryBytes) : [r.GuestMemoryBytes];
+        double shared = PageMerging.Of(r.Run.Samples)?.SavedBytes ?? 0; // frames page merging saved, shared out over the guests
         return new DensityProbe(preset, guests, null, worst, unit, figures.Average(f => f[0].Value), study.Slo.IsMet(worst))
         {
-            MemoryPerGuestMiB = memory.Average(b => b / (double)(1 << 20)),
+            MemoryPerGuestMiB = (memory.Average(b => (double)b) - (shared / guests)) / (1 << 20),
             MeanFigures = [.. figures[0].Select((f, i) => new Metric(f.Name, figures.Average(g => g[i].Value), f.Unit))],
         };
     }

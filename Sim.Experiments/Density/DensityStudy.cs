@@ -13,7 +13,33 @@ namespace Sim.Experiments.Density;
 /// </summary>
 public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyList<string> Presets, ServiceLevel Slo, int MaxGuests)
 {
-    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests", "plot"];
+    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests", "plot", "overcommit", "overcommit_ratio"];
+
+    /// <summary>The values of <see cref="Overcommit"/>: how the host lets its VMs' memory add up to more than it has.</summary>
+    public static readonly string[] OvercommitPolicies = ["none", "balloon", "ksm", "balloon+ksm"];
+
+    /// <summary>
+    /// The target ratio of a policy given without one: the VMs' memory half again the host's. An
+    /// assumption: operators report running KVM hosts at 150% to 200% (a practitioner's account,
+    /// not a survey; docs/density.md, "Overcommitting memory").
+    /// </summary>
+    public const double DefaultOvercommitRatio = 1.5;
+
+    /// <summary>
+    /// How the study overcommits VMs' memory (docs/density.md, "Overcommitting memory"): none
+    /// (each VM's memory as the base has it, reserved whole unless it says otherwise), or backed on
+    /// first touch with each VM's balloon holding what the ratio takes away, with the host's page
+    /// merging (KSM at the base's rate or Linux's default 100 pages per batch), or with both.
+    /// Containers are not affected: they hold only what they touch already.
+    /// </summary>
+    public string Overcommit { get; init; } = "none";
+
+    /// <summary>The VMs' memory the host admits over what it has (at least 1): the search's bound, and with a balloon each VM's share.</summary>
+    public double OvercommitRatio { get; init; } = 1;
+
+    private bool Balloons => Overcommit.Contains("balloon", StringComparison.Ordinal);
+
+    private bool Merges => Overcommit.Contains("ksm", StringComparison.Ordinal);
 
     /// <summary>The figure of merit <c>density.png</c> draws (the file's <c>plot:</c>, or <c>--metric</c>); null for the service level's.</summary>
     public string? Plot { get; init; }
@@ -54,6 +80,8 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         ServiceLevel? slo = null;
         int maxGuests = Runs.Consolidation.MaxGuests;
         (string Metric, string Where)? plot = null;
+        (string Policy, string Where)? overcommit = null;
+        (double Ratio, string Where)? ratio = null;
         foreach ((YamlNode k, YamlNode v) in root.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
@@ -83,6 +111,12 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                     plot = v is YamlScalarNode { Value: { Length: > 0 } metric } ? (metric, where)
                         : throw new ScenarioException($"{where}: plot names the figure of merit density.png draws, such as requests.");
                     break;
+                case "overcommit":
+                    overcommit = v is YamlScalarNode { Value: { } policy } ? (policy, where) : throw new ScenarioException($"{where}: overcommit is one of {string.Join(", ", OvercommitPolicies)}.");
+                    break;
+                case "overcommit_ratio":
+                    ratio = (v is YamlScalarNode { Value: { } r } && double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ? x : double.NaN, where);
+                    break;
                 default:
                     throw new ScenarioException($"{source}, line {k.Start.Line}: unknown key '{key}'; a density study has {string.Join(", ", FileKeys)}.");
             }
@@ -94,7 +128,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         {
             CheckFigure(study.Base, p.Metric, p.Where, "plot");
         }
-        return study with { Plot = plot?.Metric };
+        return (study with { Plot = plot?.Metric }).Overcommitted(overcommit?.Policy, ratio?.Ratio, overcommit?.Where ?? ratio?.Where ?? source, ratio?.Where ?? source);
     }
 
     /// <summary>Refuses a service level or a plot on a figure the base's workload does not report, before anything is simulated.</summary>
@@ -113,7 +147,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     }
 
     /// <summary>The study with the command line's overrides: presets (comma-separated), service level, maximum guests; null keeps the study's.</summary>
-    public DensityStudy With(string? presets, string? slo, int? maxGuests, string? plot = null)
+    public DensityStudy With(string? presets, string? slo, int? maxGuests, string? plot = null, string? overcommit = null, double? overcommitRatio = null)
     {
         DensityStudy study = this with
         {
@@ -124,7 +158,70 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         };
         CheckFigure(study.Base, study.Slo.Metric, slo is null ? Name : "--slo", "slo");
         CheckFigure(study.Base, study.PlotMetric, plot is null ? Name : "--metric", "plot");
+        // A policy given alone takes its default ratio; a ratio given alone, the study's policy; new presets are checked against the policy.
+        double? ratio = overcommitRatio ?? (overcommit is null || overcommit == Overcommit ? OvercommitRatio : null);
+        return study.Overcommitted(overcommit ?? Overcommit, ratio, overcommit is null ? presets is null ? Name : "--presets" : "--overcommit", overcommitRatio is null ? Name : "--overcommit-ratio");
+    }
+
+    /// <summary>
+    /// The study with an overcommit policy and ratio (null: none, and the policy's default), each
+    /// checked: a known policy; a ratio of at least 1, and other than 1 only with a policy; every
+    /// VM preset a VT-x host with EPT in 4 KiB pages, which backs, balloons and merges a VM's pages
+    /// one by one. <paramref name="where"/> and <paramref name="ratioWhere"/> say where each came from.
+    /// </summary>
+    private DensityStudy Overcommitted(string? policy, double? ratio, string where, string ratioWhere)
+    {
+        policy ??= "none";
+        if (!OvercommitPolicies.Contains(policy))
+        {
+            throw new ScenarioException($"{where}: overcommit: '{policy}' is not a policy; the policies are {string.Join(", ", OvercommitPolicies)}.");
+        }
+        double r = ratio ?? (policy == "none" ? 1 : DefaultOvercommitRatio);
+        if (!(r >= 1) || !double.IsFinite(r))
+        {
+            throw new ScenarioException($"{ratioWhere}: overcommit_ratio is the VMs' memory over the host's, a number of at least 1 (got {(ratio is { } given && !double.IsNaN(given) ? given.ToString(CultureInfo.InvariantCulture) : "something else")}).");
+        }
+        if (policy == "none" && r != 1)
+        {
+            throw new ScenarioException($"{ratioWhere}: overcommit_ratio {r.ToString(CultureInfo.InvariantCulture)} needs an overcommit policy ({string.Join(", ", OvercommitPolicies.Skip(1))}); with none each VM's memory is the base's.");
+        }
+        DensityStudy study = this with { Overcommit = policy, OvercommitRatio = r };
+        if (policy != "none")
+        {
+            foreach (string preset in Presets)
+            {
+                // A preset the search would skip anyway (one guest only) is left to say so; one it would search must take the policy.
+                WorkloadScenario one = study.At(preset, 1);
+                if (one.Problem("preset") is null && one.Problem("profile") is null && IsVm(one) && (At(preset, 2) with { HostMemoryMiB = null }).FirstProblem() is null && one.FirstProblem() is { } problem
+                    && (problem.StartsWith("balloon_mib", StringComparison.Ordinal) || problem.StartsWith("ksm_pages_to_scan", StringComparison.Ordinal) || problem.StartsWith("guest_memory_backing", StringComparison.Ordinal)))
+                {
+                    throw new ScenarioException($"{where}: overcommit: {policy} backs each VM's memory on first touch, and preset '{preset}' cannot: {problem}.");
+                }
+            }
+        }
         return study;
+    }
+
+    private static bool IsVm(WorkloadScenario scenario)
+    {
+        Models.Virtualization.VirtualizationAxes axes = scenario.ResolveAxes();
+        return !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel;
+    }
+
+    /// <summary>
+    /// The most VMs the overcommit ratio admits: their memory at most the ratio times what the
+    /// host has beside the hypervisor's allowance; null when the study does not overcommit or
+    /// <paramref name="preset"/> runs no VMs.
+    /// </summary>
+    public int? RatioBound(string preset)
+    {
+        WorkloadScenario one = At(preset, 1);
+        if (Overcommit == "none" || one.HostMemoryMiB is not { } host || one.Problem("preset") is not null || one.Problem("profile") is not null || !IsVm(one))
+        {
+            return null;
+        }
+        double room = host - (long)(Runs.WorkloadRun.HostSoftwareBytes >> 20);
+        return (int)Math.Max(0, Math.Floor(OvercommitRatio * room / one.GuestMemoryMiB));
     }
 
     private static string[] CheckPresets(string[] presets, string where) =>
@@ -137,7 +234,24 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         : throw new ScenarioException($"{where}: max_guests must be a whole number from 1 to {Runs.Consolidation.MaxGuests}.");
 
     /// <summary>The scenario of <paramref name="guests"/> guests under <paramref name="preset"/>.</summary>
-    public WorkloadScenario At(string preset, int guests) => Base with { Preset = preset, Guests = guests };
+    public WorkloadScenario At(string preset, int guests)
+    {
+        WorkloadScenario scenario = Base with { Preset = preset, Guests = guests };
+        if (Overcommit == "none" || scenario.Problem("preset") is not null || scenario.Problem("profile") is not null || !IsVm(scenario))
+        {
+            return scenario;
+        }
+        return scenario with
+        {
+            GuestMemoryBacking = "on_touch",
+            BalloonMiB = Balloons ? scenario.GuestMemoryMiB - (long)Math.Ceiling(scenario.GuestMemoryMiB / OvercommitRatio) : scenario.BalloonMiB,
+            BalloonAtBoot = Balloons || scenario.BalloonAtBoot, // the steady state a planner asks about: each balloon set as its VM booted
+            KsmPagesToScan = Merges ? scenario.KsmPagesToScan ?? DefaultKsmPagesToScan : scenario.KsmPagesToScan,
+        };
+    }
+
+    /// <summary>ksmd's pages per batch where a study merges pages and its base sets none: Linux's default (mm/ksm.c, ksm_thread_pages_to_scan).</summary>
+    public const long DefaultKsmPagesToScan = 100;
 
     /// <summary>The study as written beside its results, every default filled in.</summary>
     public IReadOnlyDictionary<string, object> Resolved() => new Dictionary<string, object>
@@ -147,5 +261,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         ["presets"] = Presets,
         ["slo"] = Slo.ToString(),
         ["max_guests"] = MaxGuests,
+        ["overcommit"] = Overcommit,
+        ["overcommit_ratio"] = OvercommitRatio,
     }.Concat(Plot is null ? [] : [new KeyValuePair<string, object>("plot", Plot)]).ToDictionary();
 }

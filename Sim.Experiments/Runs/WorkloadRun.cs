@@ -134,9 +134,19 @@ public static class WorkloadRun
         {
             linux.StartBalloon();
         }
-        if (containers is null && platform is VirtualMachine vm && host.GuestBaseSystem is { } system)
+        if (containers is null && platform is VirtualMachine vm)
         {
-            vm.Booted(linux.LoadBaseSystem(system));
+            if (host.GuestBaseSystem is { } system)
+            {
+                vm.Booted(linux.LoadBaseSystem(system));
+            }
+            if (host.BalloonPagesAtBoot is { } pages)
+            {
+                foreach (ulong gpa in linux.InflateBalloonAtBoot(pages))
+                {
+                    vm.Discard(gpa); // the host's side, as it took each page the boot's inflating gave up
+                }
+            }
         }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform.Cores.Count > 1)
@@ -349,6 +359,9 @@ public static class WorkloadRun
 
         public MachineConfiguration Configuration => configuration;
 
+        /// <summary>The pages each VM's balloon holds from its boot on (the host set its target then), or null.</summary>
+        public uint? BalloonPagesAtBoot => parameters is { BalloonTargetBytes: { } target, BalloonAtMilliseconds: null } ? (uint)(target / PhysicalMemory.FrameBytes) : null;
+
         /// <summary>What each VM's boot leaves in its memory, or null.</summary>
         public BaseSystem? GuestBaseSystem => consolidation.GuestBaseSystem;
 
@@ -394,11 +407,11 @@ public static class WorkloadRun
                     guest with { Cores = consolidation.VcpusOf(index), CoresPerSocket = null, ThreadsPerCore = 1, IrqCpu = 0, Balloon = parameters?.BalloonTargetBytes is not null },
                     consolidation.PlacementOf(index));
                 _hypervisor.Launch(vm, kernelFactory(vm, NativePrivilegedOperations.Instance));
-                if (parameters?.BalloonTargetBytes is { } target)
+                if (parameters is { BalloonTargetBytes: { } target, BalloonAtMilliseconds: { } at })
                 {
                     // The host's management asks the balloon for its target (virsh setmem, QEMU's balloon command) at the given time.
                     sim.Schedule(new CallbackEvent($"{vm.Name}.balloon.request", () => vm.Devices.Balloon!.Request((uint)(target / PhysicalMemory.FrameBytes))),
-                        Tick.FromNanoseconds((ulong)(parameters.BalloonAtMilliseconds * 1e6)));
+                        Tick.FromNanoseconds((ulong)(at * 1e6)));
                 }
                 return vm;
             }

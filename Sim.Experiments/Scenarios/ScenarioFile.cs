@@ -94,7 +94,7 @@ public static class ScenarioFile
         "guest_boot_cache_mib" => s with { GuestBootCacheMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long cache) ? cache : throw WrongType(where, key, value, "a whole number of MiB") },
         "guest_boot_anon_mib" => s with { GuestBootAnonMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long anon) ? anon : throw WrongType(where, key, value, "a whole number of MiB") },
         "balloon_mib" => s with { BalloonMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number of MiB or none") },
-        "balloon_at_ms" => s with { BalloonAtMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double at) ? at : throw WrongType(where, key, value, "a number of milliseconds") },
+        "balloon_at_ms" => value == "boot" ? s with { BalloonAtBoot = true } : s with { BalloonAtBoot = false, BalloonAtMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double at) ? at : throw WrongType(where, key, value, "a number of milliseconds or boot") },
         "ksm_pages_to_scan" => s with { KsmPagesToScan = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long pages) ? pages : throw WrongType(where, key, value, "a whole number of pages or none") },
         "ksm_sleep_ms" => s with { KsmSleepMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double sleep) ? sleep : throw WrongType(where, key, value, "a number of milliseconds") },
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },

@@ -167,8 +167,11 @@ public sealed record WorkloadScenario
     /// <summary>The memory the host asks each VM's balloon to hold, in MiB; null for no balloon (docs/virtualization.md, "Ballooning").</summary>
     public long? BalloonMiB { get; init; }
 
-    /// <summary>When the host asks the balloons for their target, in simulated milliseconds from the start.</summary>
+    /// <summary>When the host asks the balloons for their target, in simulated milliseconds from the start (ignored with <see cref="BalloonAtBoot"/>).</summary>
     public double BalloonAtMs { get; init; }
+
+    /// <summary>Whether the host set the balloons' target as each VM booted (balloon_at_ms: boot): the run starts with them at their targets.</summary>
+    public bool BalloonAtBoot { get; init; }
 
     /// <summary>The host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch; null for no merging (docs/virtualization.md, "Page sharing").</summary>
     public long? KsmPagesToScan { get; init; }
@@ -329,7 +332,7 @@ public sealed record WorkloadScenario
             : $"guest_boot_cache_mib and guest_boot_anon_mib are what a VM's boot leaves in its memory, 0 or more MiB each and together less than its guest_memory_mib of {GuestMemoryMiB} (got {GuestBootCacheMiB} and {GuestBootAnonMiB})",
         "balloon_mib" => BalloonMiB is null || (BalloonMiB >= 0 && BalloonMiB < GuestMemoryMiB) ? null
             : $"balloon_mib is the memory a VM's balloon holds, 0 to {GuestMemoryMiB - 1} MiB: less than its guest_memory_mib of {GuestMemoryMiB} (got {BalloonMiB})",
-        "balloon_at_ms" => BalloonAtMs >= 0 && double.IsFinite(BalloonAtMs) ? null : $"balloon_at_ms must be 0 or more milliseconds (got {BalloonAtMs})",
+        "balloon_at_ms" => BalloonAtMs >= 0 && double.IsFinite(BalloonAtMs) ? null : $"balloon_at_ms must be 0 or more milliseconds, or boot (got {BalloonAtMs})",
         "ksm_pages_to_scan" => KsmPagesToScan is null or (>= 1 and <= MonitorParameters.MostKsmPagesToScan) ? null
             : $"ksm_pages_to_scan is the pages ksmd scans per batch, 1 to {MonitorParameters.MostKsmPagesToScan} (got {KsmPagesToScan}); leave it out for no merging",
         "ksm_sleep_ms" => KsmSleepMs > 0 && KsmSleepMs <= MonitorParameters.MostKsmSleepMilliseconds ? null
@@ -563,7 +566,7 @@ public sealed record WorkloadScenario
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
-        GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs);
+        GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtBoot ? null : BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -720,7 +723,7 @@ public sealed record WorkloadScenario
         ["guest_boot_cache_mib"] = GuestBootCacheMiB,
         ["guest_boot_anon_mib"] = GuestBootAnonMiB,
         ["balloon_mib"] = BalloonMiB is { } balloonMib ? balloonMib : "none",
-        ["balloon_at_ms"] = BalloonAtMs,
+        ["balloon_at_ms"] = BalloonAtBoot ? "boot" : BalloonAtMs,
         ["ksm_pages_to_scan"] = KsmPagesToScan is { } ksmPages ? ksmPages : "none",
         ["ksm_sleep_ms"] = KsmSleepMs,
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)

@@ -51,6 +51,13 @@ public sealed class VirtioBalloon : VirtioMmioDevice
         ConfigurationChanged();
     }
 
+    /// <summary>The balloon was inflated to <paramref name="pages"/> pages as the guest booted, before the run (the host's target set then, and the driver's actual): counted as inflated.</summary>
+    public void InflatedAtBoot(uint pages)
+    {
+        TargetPages = ActualPages = pages;
+        _inflatedPages.Add(pages);
+    }
+
     /// <summary>The guest-physical addresses of the pages inflate buffers gave up since the last call, in the order the buffers named them, for the host to discard.</summary>
     public IReadOnlyList<ulong> TakeInflated()
     {

@@ -54,6 +54,29 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
+    /// The balloon inflated to <paramref name="pages"/> pages as the guest booted, before the run
+    /// (the host set its target then): fill_balloon's steps, free pages first and then one pass of
+    /// reclaim at a time, without their cost (the run begins after boot), and the device told.
+    /// Returns the pages given up, for the host to discard; fewer than asked if memory ran out.
+    /// </summary>
+    public IReadOnlyList<ulong> InflateBalloonAtBoot(uint pages)
+    {
+        BalloonState b = _balloon ?? throw new InvalidOperationException("The balloon's driver has not started.");
+        int got = 0;
+        while (got < pages)
+        {
+            int filled = FillBalloon(NewPath(), b, (int)Math.Min(BalloonBatch, pages - (uint)got));
+            if (filled == 0)
+            {
+                break; // out of puff: the balloon holds less than asked
+            }
+            got += filled;
+        }
+        b.Device.InflatedAtBoot((uint)b.Pages.Count);
+        return [.. b.Pages.Take(got)];
+    }
+
+    /// <summary>
     /// The balloon's interrupt: InterruptStatus read and acknowledged; on a configuration change
     /// the target is read (virtio_cread of num_pages) and the balloon moved towards it. A
     /// used-buffer interrupt needs nothing more: the driver took the buffer as it waited for it.

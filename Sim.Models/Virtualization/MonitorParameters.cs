@@ -18,14 +18,14 @@ namespace Sim.Models.Virtualization;
 /// <param name="HostScheduler">The policy that schedules the virtual CPUs on the host's cores: Xen's credit scheduler, or Linux's CFS (KVM's virtual CPUs are threads of the host); null for the hosting's own (<see cref="SchedulerFor"/>).</param>
 /// <param name="GuestMemoryOnTouch">The VT-x hypervisor backs guest memory with host frames as the guest first touches it (KVM's way: each first reference an EPT violation the host fills), not all of it before the guest starts; nested paging only.</param>
 /// <param name="BalloonTargetBytes">Each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this much of the guest's memory; null for no balloon. VT-x with guest memory backed on first touch in 4 KiB pages only.</param>
-/// <param name="BalloonAtMilliseconds">When the host asks the balloons for their target, in simulated milliseconds from the start.</param>
+/// <param name="BalloonAtMilliseconds">When the host asks the balloons for their target, in simulated milliseconds from the start; null for as each VM boots (the run starts with the balloons at their targets, their inflating not charged).</param>
 /// <param name="KsmPagesToScan">The host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (pages_to_scan; Linux's default is 100); null for no merging. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
 /// <param name="KsmSleepMilliseconds">ksmd's sleep between two batches (sleep_millisecs; Linux's default is 20).</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
     bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false,
-    ulong? BalloonTargetBytes = null, double BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20)
+    ulong? BalloonTargetBytes = null, double? BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20)
 {
     public static readonly MonitorParameters Default = new();
 
@@ -84,7 +84,7 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         {
             throw new ArgumentOutOfRangeException(nameof(KsmSleepMilliseconds), KsmSleepMilliseconds, $"ksmd sleeps more than 0 and at most {MostKsmSleepMilliseconds} ms between batches.");
         }
-        if (BalloonAtMilliseconds < 0)
+        if (BalloonAtMilliseconds is < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(BalloonAtMilliseconds), BalloonAtMilliseconds, "The balloon's request comes at a time from the start, 0 or later.");
         }

@@ -43,6 +43,10 @@ public class DensityTests
     [InlineData("base: {workload: web}\nslo: requests >= 1\nmax_guests: 0", "max_guests must be a whole number from 1 to 254")]
     [InlineData("base: {workload: web, request_rate: fast}\nslo: requests >= 1", "request_rate: 'fast' is not a number or none")]
     [InlineData("plot: response_p99\nbase: {workload: web}\nslo: requests >= 1", "study.yaml, line 1: plot: web reports no figure of merit 'response_p99'; it reports requests (web reports response times only with request_rate")]
+    [InlineData("base: {workload: web}\nslo: requests >= 1\novercommit: swap", "study.yaml, line 3: overcommit: 'swap' is not a policy; the policies are none, balloon, ksm, balloon+ksm.")]
+    [InlineData("base: {workload: web}\nslo: requests >= 1\novercommit: ksm\novercommit_ratio: 0.5", "study.yaml, line 4: overcommit_ratio is the VMs' memory over the host's, a number of at least 1 (got 0.5).")]
+    [InlineData("base: {workload: web}\nslo: requests >= 1\novercommit_ratio: 2", "study.yaml, line 3: overcommit_ratio 2 needs an overcommit policy (balloon, ksm, balloon+ksm)")]
+    [InlineData("base: {workload: web, profile: core2-merom}\nslo: requests >= 1\novercommit: balloon", "study.yaml, line 3: overcommit: balloon backs each VM's memory on first touch, and preset 'type1' cannot: guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging")]
     public void A_bad_study_is_refused_with_what_is_wrong(string text, string message)
     {
         var e = Assert.Throws<ScenarioException>(() => DensityStudy.Parse(text, "study.yaml", "study"));
@@ -110,6 +114,43 @@ public class DensityTests
     }
 
     [Fact]
+    public void Overcommitted_VMs_are_bound_by_the_ratio_by_what_their_boots_hold_and_merging_keeps_one_copy_of_their_image()
+    {
+        // VMs of 128 MiB whose boots leave 48 MiB of their image cached and 8 MiB of daemons' memory, on 512 MiB (256 beside the hypervisor's).
+        const string Booted = """
+            base:
+              workload: web
+              request_rate: 2000
+              size: 60
+              profile: nehalem-x5570
+              host_memory_mib: 512
+              guest_memory_mib: 128
+              guest_boot_cache_mib: 48
+              guest_boot_anon_mib: 8
+            presets: [type1]
+            slo: response_p99 <= 2000
+            max_guests: 16
+            """;
+        DensityStudy study = DensityStudy.Parse(Booted, "booted.yaml", "booted");
+        Assert.Equal(1, DensitySearch.Run(study).Single().Density); // reserved whole, 1 fits (a second's 128 MiB would, but not with the EPT tables)
+
+        // Backed on touch, the ratio is the admission bound: 2 x 256 / 128 = 4 VMs, and all of them keep the level.
+        DensityResult balloon = DensitySearch.Run(study.With(null, null, null, overcommit: "balloon", overcommitRatio: 2)).Single();
+        Assert.Equal(("overcommit ratio", 4, 4), (balloon.BoundBy, balloon.MemoryBound, balloon.Density));
+        Assert.True(balloon.ServiceLevelBound > 4, "past the ratio, the level allows more");
+        Assert.InRange(balloon.AtDensity!.MemoryPerGuestMiB, 56, 64); // the boot's 56 MiB and a little: the balloon took free, never-backed pages
+
+        // With a ratio past what the boots fit, memory binds: each VM's 56 MiB fill 256 MiB at the fifth; merging keeps one copy of the 48 MiB.
+        DensityStudy generous = study.With(null, null, null, overcommit: "balloon", overcommitRatio: 8);
+        Assert.Equal(4, DensitySearch.MemoryBound(generous, "type1", 16)); // said before any simulation: 5 x 56 = 280 MiB do not fit 256
+        DensityResult ksm = DensitySearch.Run(study.With(null, null, null, overcommit: "ksm", overcommitRatio: 8)).Single();
+        Assert.Equal("service level", ksm.BoundBy);
+        Assert.True(ksm.Density > 4, $"{ksm.Density} VMs with their image's pages merged");
+        Assert.InRange(ksm.AtDensity!.MemoryPerGuestMiB, 8, 56 - (48.0 * (ksm.Density - 1) / ksm.Density) + 2); // each holds its own pages and a share of the image's
+        Assert.Contains("overcommit ksm", DensityReport.MemoryPolicy(study.With(null, null, null, overcommit: "ksm")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_resolved_study_reads_back_as_the_same_study()
     {
         DensityStudy study = DensityStudy.Parse(Small, "small.yaml", "small");
@@ -118,5 +159,8 @@ public class DensityTests
         Assert.Equal(study.Presets, again.Presets);
         Assert.Equal(study.Slo, again.Slo);
         Assert.Equal(study.MaxGuests, again.MaxGuests);
+        DensityStudy overcommitted = study.With(null, null, null, overcommit: "balloon+ksm", overcommitRatio: 3);
+        DensityStudy back = DensityStudy.Parse(Sim.Experiments.Output.JsonText.Of(overcommitted.Resolved()), "study.json", "small");
+        Assert.Equal((overcommitted.Overcommit, overcommitted.OvercommitRatio), (back.Overcommit, back.OvercommitRatio));
     }
 }

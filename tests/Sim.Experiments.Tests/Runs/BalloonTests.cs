@@ -55,4 +55,18 @@ public class BalloonTests
         Assert.Equal(32 * 256, r.Stat("vm0.balloon", "inflated_pages"));
         Assert.Equal(24 * 256, r.Stat("vm0.balloon", "deflated_pages"));
     }
+
+    [Fact]
+    public void A_balloon_set_at_boot_starts_the_run_inflated_and_its_inflating_costs_the_run_nothing()
+    {
+        // The reader's page cache fills its memory before the host asks at 800 ms; a balloon set at boot holds its 40 MiB from the start.
+        WorkloadScenario atBoot = Ballooned with { BalloonAtBoot = true };
+        WorkloadRunResult r = atBoot.RunOnce(1), late = Ballooned.RunOnce(1);
+        Assert.Equal(40 * 256, r.Stat("vm0.balloon", "actual_pages"));
+        Assert.Equal(40 * 256, r.Stat("vm0.balloon", "inflated_pages"));
+        Assert.Equal(0, r.Stat("vm0.memory", "discarded_pages")); // at boot the balloon took free pages the guest had never touched: nothing backed to give back
+        Assert.True(r.Stat("vm0.memory", "backed_bytes") <= (64 - 40) << 20, "the reader's page cache never grew past what the balloon left");
+        Assert.True(r.Exits.Sum(e => e.Count) < late.Exits.Sum(e => e.Count), "no inflate queue, kick or configuration exits in the run");
+        Assert.Equal("boot", atBoot.Resolved()["balloon_at_ms"]);
+    }
 }
