@@ -134,19 +134,9 @@ public static class WorkloadRun
         {
             linux.StartBalloon();
         }
-        if (containers is null && platform is VirtualMachine vm)
+        if (containers is null && platform is VirtualMachine vm && host.GuestBaseSystem is { } system)
         {
-            if (host.GuestBaseSystem is { } system)
-            {
-                vm.Booted(linux.LoadBaseSystem(system));
-            }
-            if (host.BalloonPagesAtBoot is { } pages)
-            {
-                foreach (ulong gpa in linux.InflateBalloonAtBoot(pages))
-                {
-                    vm.Discard(gpa); // the host's side, as it took each page the boot's inflating gave up
-                }
-            }
+            vm.Booted(linux.LoadBaseSystem(system));
         }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform.Cores.Count > 1)
@@ -159,7 +149,16 @@ public static class WorkloadRun
         }
         Container? container = containers is null ? null : linux.AddContainer(containers); // the oslevel preset: the workload in a container of the one kernel
         host.SharedKernel = containers is null ? null : (platform, linux);
-        return StartWorkload(platform, linux, processes, size, random, container);
+        PreparedGuest guest = StartWorkload(platform, linux, processes, size, random, container);
+        if (platform is VirtualMachine ballooned && host.BalloonPagesAtBoot is { } pages)
+        {
+            // The host set the balloon's target once the guest was up: its inflating took free pages, then page cache.
+            foreach (ulong gpa in linux.InflateBalloonAtBoot(pages))
+            {
+                ballooned.Discard(gpa); // the host's side, as it took each page given up
+            }
+        }
+        return guest;
     }
 
     /// <summary>The workload's files and libraries set up in the kernel, and its first process started (in <paramref name="container"/>, if any).</summary>
@@ -168,7 +167,11 @@ public static class WorkloadRun
         var context = new WorkloadContext(platform.NewAddressSpace(), platform.Memory, random, size) { Port = LinuxKernel.ServicePort(container) };
         processes.ConfigurePlatform(platform, context);
         processes.ConfigureKernel(linux, context);
-        linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context), container);
+        Process init = linux.Start(processes.CreateProgram(context), processes.CreateImage(linux, context), container);
+        if (platform is VirtualMachine vm)
+        {
+            vm.Booted(linux.ResidentFrames(init)); // what the service touched as it started, before the run
+        }
         return new PreparedGuest(container is null ? platform.Name : $"ct{container.Index}", platform.BootCore, context, container) { Kernel = linux, Balloon = platform.Devices.Balloon };
     }
 

@@ -1,4 +1,5 @@
 using Sim.Models.Memory;
+using Sim.Models.Paging;
 
 namespace Sim.Models.Kernel;
 
@@ -35,5 +36,23 @@ public sealed partial class LinuxKernel
             written.Add(Memory.AllocateFrame()); // private data: content label 0
         }
         return written;
+    }
+
+    /// <summary>The frames of <paramref name="p"/>'s resident regions (those populated as it started), in address order: what its start wrote or mapped before the run.</summary>
+    public IReadOnlyList<ulong> ResidentFrames(Process p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        var frames = new List<ulong>();
+        foreach (MemoryRegion r in p.Regions.Where(r => r.Populated))
+        {
+            for (ulong page = 0; page < r.Pages; page++)
+            {
+                if (p.Space.LeafEntryAddress(r.Start + (page * 4096)) is { } leaf && (Memory.ReadUInt64(leaf) & PageEntry.Present) != 0)
+                {
+                    frames.Add(Memory.ReadUInt64(leaf) & PageEntry.AddressMask);
+                }
+            }
+        }
+        return frames;
     }
 }

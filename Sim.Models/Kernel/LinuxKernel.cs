@@ -110,7 +110,8 @@ public sealed partial class LinuxKernel : ICoreHost
 
     /// <summary>
     /// Creates a process with no parent with its regions (the populated ones resident from the
-    /// start), in <paramref name="container"/> if one is given (its populated pages charged to it,
+    /// start: a file-backed one mapping the page cache's pages of its file, shared), in
+    /// <paramref name="container"/> if one is given (its populated anonymous pages charged to it,
     /// at no cost). The first starts on core 0 (unless its cpuset leaves that CPU out: then core 0
     /// idles and it is woken where it may run); later ones are woken as a new process would be.
     /// </summary>
@@ -127,6 +128,15 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             for (ulong page = 0; page < r.Pages; page++)
             {
+                if (r.FileId is { } file)
+                {
+                    // A file the process has mapped and touched before the run (its libraries): the page cache's page, shared, charged to no container.
+                    ulong cached = _pageCache.TryFind(file, page, out ulong f) ? f
+                        : throw new InvalidOperationException($"Page {page} of '{Files[file].Name}' is not in the page cache: a resident file region maps an image file, which boot preloads.");
+                    _frames.MappedAgain(cached);
+                    init.Space.Map4K(r.Start + (page * 4096), cached, PageEntry.User);
+                    continue;
+                }
                 ulong frame = Memory.AllocateFrame();
                 _frames.Mapped(frame);
                 init.Space.Map4K(r.Start + (page * 4096), frame, PageEntry.User | (r.Writable ? PageEntry.Writable : 0));

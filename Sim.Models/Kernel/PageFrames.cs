@@ -40,6 +40,9 @@ public sealed class PageFrames
     /// <summary>A frame the kernel has just allocated, with its one reference (a populated image page at exec, not timed).</summary>
     public void Mapped(ulong frame) => _references[frame] = 1;
 
+    /// <summary>One more mapping of a page the kernel holds already (a cached file's page mapped at exec, not timed).</summary>
+    public void MappedAgain(ulong frame) => _references[frame] = _references.GetValueOrDefault(frame, 1) + 1;
+
     /// <summary>A fresh page from the page allocator, mapped once (page_add_new_anon_rmap sets its descriptor without a locked operation).</summary>
     public ulong NewPage(KernelPath path) =>
         TryNewPage(path, out ulong frame) ? frame : throw new InsufficientMemoryException("Physical memory is exhausted.");

@@ -146,7 +146,7 @@ public class DensityTests
         DensityResult ksm = DensitySearch.Run(study.With(null, null, null, overcommit: "ksm", overcommitRatio: 8)).Single();
         Assert.Equal("service level", ksm.BoundBy);
         Assert.True(ksm.Density > 4, $"{ksm.Density} VMs with their image's pages merged");
-        Assert.InRange(ksm.AtDensity!.MemoryPerGuestMiB, 8, 56 - (48.0 * (ksm.Density - 1) / ksm.Density) + 2); // each holds its own pages and a share of the image's
+        Assert.InRange(ksm.AtDensity!.MemoryPerGuestMiB, 8, 56 - (48.0 * (ksm.Density - 1) / ksm.Density) + 4.5); // each holds its own pages and a share of the image's (its server's 4.4 MB at most beside)
         Assert.Contains("overcommit ksm", DensityReport.MemoryPolicy(study.With(null, null, null, overcommit: "ksm")), StringComparison.Ordinal);
     }
 
