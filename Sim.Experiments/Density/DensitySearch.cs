@@ -122,7 +122,7 @@ public static class DensitySearch
         while (lo < hi)
         {
             int mid = (lo + hi + 1) / 2;
-            bool fits = WorkloadRun.MemoryProblem(one.ResolveAxes(), new Consolidation(mid) { GuestBaseSystem = one.GuestBaseSystem }, (ulong)host << 20, one.ResolveMachine().MemoryBytes, one.LargeEptPages, one.GuestMemoryOnTouch, one.KsmPagesToScan is not null) is null;
+            bool fits = WorkloadRun.MemoryProblem(one.ResolveAxes(), new Consolidation(mid) { GuestBaseSystem = one.GuestBaseSystem }, (ulong)host << 20, one.ResolveMachine().MemoryBytes, one.ResolveMonitorParameters()) is null;
             (lo, hi) = fits ? (mid, hi) : (lo, mid - 1);
         }
         return lo;

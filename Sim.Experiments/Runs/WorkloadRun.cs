@@ -73,7 +73,7 @@ public static class WorkloadRun
         {
             throw new ArgumentException($"Cannot run {workload.Name} under {axes} on {profile.Name}: {problem}.", nameof(axes));
         }
-        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters?.LargeEptPages ?? false, parameters?.GuestMemoryOnTouch ?? false, parameters?.KsmPagesToScan is not null) is { } memory)
+        if (consolidation.HostMemoryBytes is { } hostBytes && MemoryProblem(axes, consolidation, hostBytes, configuration.MemoryBytes, parameters) is { } memory)
         {
             throw new ArgumentException($"The guests do not fit: {memory}.", nameof(consolidation));
         }
@@ -274,16 +274,20 @@ public static class WorkloadRun
     /// <summary>
     /// Why the guests cannot fit in <paramref name="hostBytes"/> of host memory, or null: virtual
     /// machines of <paramref name="guestBytes"/> each, reserved whole beside the hypervisor's
-    /// allowance; containers need the allowance and room for the kernel. Guest memory backed on
-    /// first touch (<paramref name="onTouch"/>) is not reserved: the guests may overcommit the
-    /// host, and only the allowance and what the guests' boots write (their base systems, the
-    /// image's pages once where <paramref name="mergesPages"/>) are checked here (a host that runs
-    /// out while the guests touch their memory stops the run, saying which guest and where).
+    /// allowance (their EPT tables too, 2 MiB pages where <paramref name="parameters"/> say so);
+    /// containers need the allowance and room for the kernel. Guest memory backed on first touch
+    /// is not reserved: the guests may overcommit the host, and only the allowance and what the
+    /// guests' boots leave (their base systems: the image's pages once where the host merges
+    /// pages; no more than a balloon set at boot leaves each, but all of the last one's boot
+    /// before its balloon inflates) are checked here (a host that runs out while the guests touch
+    /// their memory stops the run, saying which guest and where).
     /// </summary>
-    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, bool largeEptPages = false, bool onTouch = false, bool mergesPages = false)
+    public static string? MemoryProblem(VirtualizationAxes axes, Consolidation consolidation, ulong hostBytes, ulong guestBytes, MonitorParameters? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(axes);
         ArgumentNullException.ThrowIfNull(consolidation);
+        bool largeEptPages = parameters?.LargeEptPages ?? false;
+        bool mergesPages = parameters?.KsmPagesToScan is not null;
         const ulong MiB = 1UL << 20;
         if (axes.IsNative)
         {
@@ -294,7 +298,7 @@ public static class WorkloadRun
             return hostBytes >= HostSoftwareBytes + (64 * MiB) ? null
                 : $"the host's {hostBytes / MiB} MiB leave less than 64 MiB for the containers' kernel beside the host system's {HostSoftwareBytes / MiB} MiB";
         }
-        if (onTouch)
+        if (parameters?.GuestMemoryOnTouch == true)
         {
             if (hostBytes <= HostSoftwareBytes)
             {
@@ -304,7 +308,11 @@ public static class WorkloadRun
             if (consolidation.GuestBaseSystem is { } system)
             {
                 ulong guests = (ulong)consolidation.Guests;
-                ulong boot = (system.AnonymousBytes * guests) + (system.CacheBytes * (mergesPages ? 1 : guests));
+                ulong image = mergesPages ? 0 : system.CacheBytes; // each VM's own copy of its image's pages
+                ulong settled = parameters?.BalloonTargetBytes is { } balloon && parameters.BalloonAtMilliseconds is null
+                    ? Math.Max(system.AnonymousBytes, Math.Min(system.AnonymousBytes + image, guestBytes - balloon)) // what its balloon leaves it, the daemons' memory at least
+                    : system.AnonymousBytes + image;
+                ulong boot = (settled * (guests - 1)) + system.AnonymousBytes + image + (mergesPages ? system.CacheBytes : 0);
                 if (boot > hostBytes - HostSoftwareBytes)
                 {
                     return $"{guests} virtual machines whose boots each leave {system.CacheBytes / MiB} MiB of page cache and {system.AnonymousBytes / MiB} MiB of daemons' memory " +

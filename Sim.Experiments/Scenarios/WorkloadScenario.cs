@@ -546,7 +546,7 @@ public sealed record WorkloadScenario
             return $"{Workload} at size {size} touches {data.DataBytes(size) >> 20} MiB of data, more than the machine's {GuestMemoryMiB} MiB of memory; lower size or raise guest_memory_mib";
         }
         return Runs.WorkloadRun.Problem(ResolveProfile(), ResolveWorkload().Workload, axes, consolidation, ResolveTopology().ThreadsPerCore) is { } p ? $"preset '{Preset}' on {Profile} ({axes}): {p}"
-            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, LargeEptPages, GuestMemoryOnTouch, KsmPagesToScan is not null) is { } m ? $"the guests do not fit: {m}"
+            : consolidation.HostMemoryBytes is { } host && Runs.WorkloadRun.MemoryProblem(axes, consolidation, host, ResolveMachine().MemoryBytes, ResolveMonitorParameters()) is { } m ? $"the guests do not fit: {m}"
             : null;
     }
 
