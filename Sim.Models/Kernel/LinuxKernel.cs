@@ -93,6 +93,8 @@ public sealed partial class LinuxKernel : ICoreHost
         _signalsDelivered = stats.Counter("signals_delivered", "count", "signals delivered to a handler");
         _blockLatency = stats.Histogram("block_latency", "ns", "disk requests, from the system call to its return to user mode once the request completed");
         _roundTrips = stats.Histogram("round_trip", "ns", "a process's sendto to the return of its next recvfrom");
+        stats.Probe("page_cache_bytes", "bytes", "the page cache at the end: files' pages, each once however many processes or containers map it", () => (long)_pageCache.Count * PhysicalMemory.FrameBytes);
+        stats.Probe("memory_in_use_bytes", "bytes", "the kernel's memory in use at the end: its own structures, the page cache and its processes' pages", () => (long)Memory.FramesInUse * PhysicalMemory.FrameBytes);
     }
 
     /// <summary>The process running on the CPU whose trap is being handled (Linux's current).</summary>
