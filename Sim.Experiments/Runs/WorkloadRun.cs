@@ -134,9 +134,13 @@ public static class WorkloadRun
         {
             linux.StartBalloon();
         }
-        if (containers is null && platform is VirtualMachine vm && host.GuestBaseSystem is { } system)
+        if (containers is null && platform is VirtualMachine vm)
         {
-            vm.Booted(linux.LoadBaseSystem(system));
+            vm.Booted(platform.Memory.FramesHandedOut()); // the kernel's own structures, which its boot wrote (mem_map, page tables, text, queues)
+            if (host.GuestBaseSystem is { } system)
+            {
+                vm.Booted(linux.LoadBaseSystem(system));
+            }
         }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));
         if (platform.Cores.Count > 1)

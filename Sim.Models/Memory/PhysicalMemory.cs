@@ -42,7 +42,7 @@ public sealed class PhysicalMemory
             throw new ArgumentOutOfRangeException(nameof(reservedBytes), reservedBytes, "The reserved low memory must be whole frames and smaller than the memory.");
         }
         SizeBytes = sizeBytes;
-        _nodes = [new Node { Next = reservedBytes >> FrameShift, End = sizeBytes >> FrameShift }];
+        _nodes = [new Node { Start = reservedBytes >> FrameShift, Next = reservedBytes >> FrameShift, End = sizeBytes >> FrameShift }];
         _chunks = new ulong[]?[]?[((sizeBytes >> FrameShift) + (1UL << ChunkShift) - 1) >> ChunkShift];
         _contents = new ulong[]?[_chunks.Length];
     }
@@ -163,7 +163,7 @@ public sealed class PhysicalMemory
         var split = new Node[nodes];
         for (int n = 0; n < nodes; n++)
         {
-            split[n] = new Node { Next = n == 0 ? _nodes[0].Next : (ulong)n * share, End = n == nodes - 1 ? frames : (ulong)(n + 1) * share };
+            split[n] = new Node { Start = n == 0 ? _nodes[0].Start : (ulong)n * share, Next = n == 0 ? _nodes[0].Next : (ulong)n * share, End = n == nodes - 1 ? frames : (ulong)(n + 1) * share };
         }
         _nodes = split;
         _nodeBytes = nodeBytes;
@@ -234,6 +234,24 @@ public sealed class PhysicalMemory
         boot.Next += frames;
         FramesInUse += frames;
         return first << FrameShift;
+    }
+
+    /// <summary>The address of every frame handed out and not freed, node by node in address order: what a kernel has written by the time it asks (its boot's structures).</summary>
+    public IReadOnlyList<ulong> FramesHandedOut()
+    {
+        var frames = new List<ulong>();
+        foreach (Node n in _nodes)
+        {
+            var freed = new HashSet<ulong>(n.Freed); // looked up only
+            for (ulong frame = n.Start; frame < n.Next; frame++)
+            {
+                if (!freed.Contains(frame))
+                {
+                    frames.Add(frame << FrameShift);
+                }
+            }
+        }
+        return frames;
     }
 
     /// <summary>The bytes of a large page (a 2 MiB run of 512 frames).</summary>
@@ -318,6 +336,9 @@ public sealed class PhysicalMemory
     /// <summary>One node's frames: the next never-used one, the end of its share, and those given back.</summary>
     private sealed class Node
     {
+        /// <summary>The node's first frame that may be handed out.</summary>
+        public ulong Start { get; init; }
+
         public ulong Next { get; set; }
 
         public ulong End { get; init; }

@@ -49,7 +49,7 @@ public class PageMergingTests
         // The balloon takes most of each guest's memory part-way: reclaim frees merged page-cache
         // pages, some go to the balloon (their mapping dropped), the rest are read into again with
         // other pages of the file (their sharing broken before the new data lands).
-        WorkloadScenario pressed = Readers with { Size = 6000, BalloonMiB = 52, BalloonAtMs = 550 };
+        WorkloadScenario pressed = Readers with { Size = 6000, BalloonMiB = 56, BalloonAtMs = 550 };
         WorkloadRunResult r = pressed.RunOnce(1);
         Assert.True(Ksm(r, "cow_breaks") > 0);
         Assert.True(Ksm(r, "unmapped") > 0);
