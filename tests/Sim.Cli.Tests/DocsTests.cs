@@ -34,6 +34,8 @@ public class DocsTests
 
     [Theory]
     [InlineData("claim7-web", 3)]
+    [InlineData("claim7-web-balloon", 3)]
+    [InlineData("claim7-web-ksm", 3)]
     [InlineData("claim7-web-core2", 3)]
     [InlineData("claim7-web-nehalem-2s", 3)]
     [InlineData("claim7-web-skylake-2s", 2)]
