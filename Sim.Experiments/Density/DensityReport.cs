@@ -110,8 +110,8 @@ public static class DensityReport
         string memory = study.Overcommit == "none"
             ? b.GuestMemoryOnTouch ? $"each virtual machine has {b.GuestMemoryMiB} MiB, backed as it touches it" : $"each virtual machine reserves {b.GuestMemoryMiB} MiB, whole (no overcommit)"
             : string.Create(Ci, $"each virtual machine has {b.GuestMemoryMiB} MiB, backed as it touches it, and the host admits VMs up to {study.OvercommitRatio:0.##} times its memory (overcommit {study.Overcommit}")
-                + (study.Overcommit.Contains("balloon", StringComparison.Ordinal) ? string.Create(Ci, $": each VM's balloon holds {b.GuestMemoryMiB - (long)Math.Ceiling(b.GuestMemoryMiB / study.OvercommitRatio)} MiB") : "")
-                + (study.Overcommit.Contains("ksm", StringComparison.Ordinal) ? string.Create(Ci, $"{(study.Overcommit.Contains("balloon", StringComparison.Ordinal) ? ", and" : ":")} the host merges equal pages, ksmd scanning {b.KsmPagesToScan ?? DensityStudy.DefaultKsmPagesToScan} pages every {b.KsmSleepMs:0.##} ms") : "")
+                + (study.Balloons ? string.Create(Ci, $": each VM's balloon holds {study.BalloonMiB} MiB") : "")
+                + (study.Merges ? string.Create(Ci, $"{(study.Balloons ? ", and" : ":")} the host merges equal pages, ksmd scanning {b.KsmPagesToScan ?? Models.Virtualization.MonitorParameters.DefaultKsmPagesToScan} pages every {b.KsmSleepMs:0.##} ms") : "")
                 + ")";
         return b.GuestBaseSystem is { } system
             ? memory + $"; each VM's boot leaves {system.CacheBytes >> 20} MiB of its image's files cached and {system.AnonymousBytes >> 20} MiB of daemons' memory"

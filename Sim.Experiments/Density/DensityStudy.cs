@@ -37,9 +37,14 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     /// <summary>The VMs' memory the host admits over what it has (at least 1): the search's bound, and with a balloon each VM's share.</summary>
     public double OvercommitRatio { get; init; } = 1;
 
-    private bool Balloons => Overcommit.Contains("balloon", StringComparison.Ordinal);
+    /// <summary>Whether the policy gives each VM a balloon.</summary>
+    public bool Balloons => Overcommit.Contains("balloon", StringComparison.Ordinal);
 
-    private bool Merges => Overcommit.Contains("ksm", StringComparison.Ordinal);
+    /// <summary>Whether the policy has the host merge pages.</summary>
+    public bool Merges => Overcommit.Contains("ksm", StringComparison.Ordinal);
+
+    /// <summary>What each VM's balloon holds under a balloon policy: its memory less its share at the ratio.</summary>
+    public long BalloonMiB => Base.GuestMemoryMiB - (long)Math.Ceiling(Base.GuestMemoryMiB / OvercommitRatio);
 
     /// <summary>The figure of merit <c>density.png</c> draws (the file's <c>plot:</c>, or <c>--metric</c>); null for the service level's.</summary>
     public string? Plot { get; init; }
@@ -246,14 +251,12 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         return scenario with
         {
             GuestMemoryBacking = "on_touch",
-            BalloonMiB = Balloons ? scenario.GuestMemoryMiB - (long)Math.Ceiling(scenario.GuestMemoryMiB / OvercommitRatio) : scenario.BalloonMiB,
+            BalloonMiB = Balloons ? BalloonMiB : scenario.BalloonMiB,
             BalloonAtBoot = Balloons || scenario.BalloonAtBoot, // the steady state a planner asks about: each balloon set as its VM booted
-            KsmPagesToScan = Merges ? scenario.KsmPagesToScan ?? DefaultKsmPagesToScan : scenario.KsmPagesToScan,
+            KsmPagesToScan = Merges ? scenario.KsmPagesToScan ?? Models.Virtualization.MonitorParameters.DefaultKsmPagesToScan : scenario.KsmPagesToScan, // Linux's default where the base sets none
         };
     }
 
-    /// <summary>ksmd's pages per batch where a study merges pages and its base sets none: Linux's default (mm/ksm.c, ksm_thread_pages_to_scan).</summary>
-    public const long DefaultKsmPagesToScan = 100;
 
     /// <summary>The study as written beside its results, every default filled in.</summary>
     public IReadOnlyDictionary<string, object> Resolved() => new Dictionary<string, object>
