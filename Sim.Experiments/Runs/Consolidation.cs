@@ -39,6 +39,9 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
     /// <summary>What each virtual machine's boot leaves in its memory (its base system), or null for the model's bare kernel; containers and native runs have none (the host's own system is in its allowance).</summary>
     public Sim.Models.Kernel.BaseSystem? GuestBaseSystem { get; init; }
 
+    /// <summary>Whether every Linux-like kernel of the run (natively, each VM's, the containers' one) maps anonymous memory with transparent huge pages ("always"); the minimal test kernel has none.</summary>
+    public bool TransparentHugePages { get; init; }
+
     /// <summary>
     /// The virtual machines' credit-scheduler weights: the k-th value is the k-th guest's, the last
     /// one every later guest's; null or empty for the default weight each.

@@ -122,6 +122,10 @@ public static class WorkloadRun
         }
         LinuxKernel linux = null!;
         IPlatform platform = host.Boot((p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
+        if (host.TransparentHugePages)
+        {
+            linux.EnableTransparentHugePages();
+        }
         if (platform.Devices.HasDisk)
         {
             linux.StartDisk();
@@ -214,6 +218,11 @@ public static class WorkloadRun
             string instead = WorkloadCatalog.All.Any(w => w.Workload.Name == workload.Name + "-linux") ? $"{workload.Name}-linux, the same kernel as a Linux process"
                 : "the process workloads (forkwait, lat-*, fio-*, web, ...)";
             return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs {instead}";
+        }
+        if (consolidation is { TransparentHugePages: true } && workload is not IProcessWorkload)
+        {
+            string instead = WorkloadCatalog.All.Any(w => w.Workload.Name == workload.Name + "-linux") ? $"{workload.Name}-linux, the same kernel as a Linux process" : "a process workload";
+            return $"transparent huge pages are the Linux-like kernel's, and {workload.Name} runs on the minimal test kernel, which maps its data itself in 4 KiB pages; use {instead}, or transparent_hugepages never";
         }
         if (consolidation?.Problem() is { } wrong)
         {
@@ -379,6 +388,9 @@ public static class WorkloadRun
 
         /// <summary>What each VM's boot leaves in its memory, or null.</summary>
         public BaseSystem? GuestBaseSystem => consolidation.GuestBaseSystem;
+
+        /// <summary>Whether the run's Linux-like kernels map anonymous memory with transparent huge pages.</summary>
+        public bool TransparentHugePages => consolidation.TransparentHugePages;
 
         /// <summary>Under the oslevel preset, once the first container has booted it: the platform and the one kernel the others join.</summary>
         public (IPlatform Platform, LinuxKernel Linux)? SharedKernel { get; set; }

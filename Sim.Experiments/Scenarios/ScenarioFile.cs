@@ -91,6 +91,7 @@ public static class ScenarioFile
         "virtio_backend" => s with { VirtioBackend = value },
         "host_scheduler" => s with { HostScheduler = value },
         "guest_memory_backing" => s with { GuestMemoryBacking = value },
+        "transparent_hugepages" => s with { TransparentHugePages = value },
         "guest_boot_cache_mib" => s with { GuestBootCacheMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long cache) ? cache : throw WrongType(where, key, value, "a whole number of MiB") },
         "guest_boot_anon_mib" => s with { GuestBootAnonMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long anon) ? anon : throw WrongType(where, key, value, "a whole number of MiB") },
         "balloon_mib" => s with { BalloonMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number of MiB or none") },

@@ -37,25 +37,27 @@ public sealed class Container
     /// <summary>Its memory cgroup's file LRU lists: the page cache charged to it, which reclaim takes back when the cgroup reaches its limit.</summary>
     public FileLru Lru { get; } = new();
 
-    /// <summary>A page charged to the container's memory cgroup: a page cache page if <paramref name="cache"/>, otherwise a process's page.</summary>
-    internal void Charge(bool cache)
+    /// <summary><paramref name="pages"/> pages charged to the container's memory cgroup (512 for a huge page): page cache if <paramref name="cache"/>, otherwise a process's.</summary>
+    internal void Charge(bool cache, int pages = 1)
     {
-        ChargedBytes += Memory.PhysicalMemory.FrameBytes;
+        ulong bytes = (ulong)pages * Memory.PhysicalMemory.FrameBytes;
+        ChargedBytes += bytes;
         PeakChargedBytes = Math.Max(PeakChargedBytes, ChargedBytes);
         if (cache)
         {
-            CacheBytes += Memory.PhysicalMemory.FrameBytes;
+            CacheBytes += bytes;
             PeakCacheBytes = Math.Max(PeakCacheBytes, CacheBytes);
         }
     }
 
-    /// <summary>A page freed and uncharged.</summary>
-    internal void Uncharge(bool cache)
+    /// <summary><paramref name="pages"/> pages freed (or a charge given back) and uncharged.</summary>
+    internal void Uncharge(bool cache, int pages = 1)
     {
-        ChargedBytes -= Memory.PhysicalMemory.FrameBytes;
+        ulong bytes = (ulong)pages * Memory.PhysicalMemory.FrameBytes;
+        ChargedBytes -= bytes;
         if (cache)
         {
-            CacheBytes -= Memory.PhysicalMemory.FrameBytes;
+            CacheBytes -= bytes;
         }
     }
 

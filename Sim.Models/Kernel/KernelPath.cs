@@ -37,6 +37,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>Runs a reclaim routine (<see cref="ReclaimRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
     public KernelPath Run(ReclaimRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
 
+    /// <summary>Runs a transparent huge page routine (<see cref="HugePageRoutine"/>) <paramref name="times"/> times, as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(HugePageRoutine routine, int times = 1) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times);
+
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
         ulong code = DirectMap.Of(codeAddress);

@@ -20,6 +20,7 @@ public sealed class KernelText
     private readonly List<ulong> _locks = []; // per CPU, a line per routine
     private readonly LaterRoutines<AddedRoutine> _added;
     private readonly LaterRoutines<ReclaimRoutine> _reclaim;
+    private readonly LaterRoutines<HugePageRoutine> _hugePages;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -31,6 +32,7 @@ public sealed class KernelText
         _locks.Add(NewLockLines());
         _added = new LaterRoutines<AddedRoutine>(memory, r => costs[r].Instructions);
         _reclaim = new LaterRoutines<ReclaimRoutine>(memory, r => costs[r].Instructions);
+        _hugePages = new LaterRoutines<HugePageRoutine>(memory, r => costs[r].Instructions);
     }
 
     /// <summary>
@@ -48,6 +50,9 @@ public sealed class KernelText
 
     /// <summary>Lays out the reclaim routines' text and lock lines, once: when a kernel gets its first user of reclaim (a container or a balloon), while memory has room for them.</summary>
     public void LayOutReclaimRoutines() => _reclaim.LayOut();
+
+    /// <summary>Lays out the transparent huge page routines' text and lock lines, once: when a kernel turns THP on, before its first process.</summary>
+    public void LayOutHugePageRoutines() => _hugePages.LayOut();
 
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
@@ -78,4 +83,13 @@ public sealed class KernelText
 
     /// <summary>Physical address of the line a reclaim routine's locked operations work on (the LRU lock and the counters every CPU shares).</summary>
     public ulong LockOf(ReclaimRoutine routine) => _reclaim.LayOut().LockOf(routine);
+
+    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
+    public ulong AddressOf(HugePageRoutine routine) => _hugePages.Code.AddressOf(routine);
+
+    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
+    public int Lines(HugePageRoutine routine) => _hugePages.Code.Lines(routine);
+
+    /// <summary>Physical address of <paramref name="routine"/>'s lock line.</summary>
+    public ulong LockOf(HugePageRoutine routine) => _hugePages.LockOf(routine);
 }

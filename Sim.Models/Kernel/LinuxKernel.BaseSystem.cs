@@ -47,9 +47,10 @@ public sealed partial class LinuxKernel
         {
             for (ulong page = 0; page < r.Pages; page++)
             {
-                if (p.Space.LeafEntryAddress(r.Start + (page * 4096)) is { } leaf && (Memory.ReadUInt64(leaf) & PageEntry.Present) != 0)
+                ulong va = r.Start + (page * 4096);
+                if (p.Space.LeafEntryAddress(va) is { } leaf && (Memory.ReadUInt64(leaf) & PageEntry.Present) != 0)
                 {
-                    frames.Add(Memory.ReadUInt64(leaf) & PageEntry.AddressMask);
+                    frames.Add(PhysicalThrough(Memory.ReadUInt64(leaf), va) & ~0xFFFUL);
                 }
             }
         }

@@ -122,7 +122,7 @@ public sealed partial class LinuxKernel
     /// and the process is to be killed. <see cref="OwnPage"/> records the frame's owner once it is
     /// allocated.
     /// </summary>
-    private bool TryChargePage(KernelPath path, Process p, bool cache = false)
+    private bool TryChargePage(KernelPath path, Process p, bool cache = false, int pages = 1)
     {
         if (p.Container is not { } container)
         {
@@ -133,16 +133,16 @@ public sealed partial class LinuxKernel
         if (container.Configuration.MemoryLimitBytes is { } limit)
         {
             int fruitless = 0;
-            while (container.ChargedBytes + PhysicalMemory.FrameBytes > limit)
+            while (container.ChargedBytes + ((ulong)pages * PhysicalMemory.FrameBytes) > limit)
             {
                 if (ReclaimPass(path, [container.Lru]) == 0 && ++fruitless > MemCgroupReclaimRetries)
                 {
-                    container.OutOfMemory = true;
+                    container.OutOfMemory = pages == 1; // a huge page's charge that fails falls back to small pages; only a small page's kills
                     return false;
                 }
             }
         }
-        container.Charge(cache);
+        container.Charge(cache, pages);
         return true;
     }
 
@@ -166,6 +166,25 @@ public sealed partial class LinuxKernel
             path.Run(KernelRoutine.CgroupAccounting, times: owner.Container.Configuration.CgroupLevels);
             _cgroupCharges!.Increment();
             owner.Container.Uncharge(owner.Cache);
+        }
+    }
+
+    /// <summary>Pages freed together (a huge page's) uncharged from the containers charged for them, the accounting run once per container.</summary>
+    private void UnchargePages(KernelPath path, IReadOnlyList<ulong> frames)
+    {
+        Container? accounted = null;
+        foreach (ulong frame in frames)
+        {
+            if (_pageOwner.Remove(frame, out (Container Container, bool Cache) owner))
+            {
+                if (owner.Container != accounted)
+                {
+                    path.Run(KernelRoutine.CgroupAccounting, times: owner.Container.Configuration.CgroupLevels);
+                    _cgroupCharges!.Increment();
+                    accounted = owner.Container;
+                }
+                owner.Container.Uncharge(owner.Cache);
+            }
         }
     }
 

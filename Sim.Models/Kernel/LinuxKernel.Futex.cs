@@ -135,7 +135,7 @@ public sealed partial class LinuxKernel
             ulong entry = p.Space.LeafEntryAddress(address) is { } leaf ? Memory.ReadUInt64(leaf) : 0;
             if ((entry & required) == required)
             {
-                return (entry & PageEntry.AddressMask) + (address & 0xFFF);
+                return PhysicalThrough(entry, address);
             }
             if (attempt == 0 && !HandlePageFault(path, p, write ? PageFaultErrorCode.Write : 0, address))
             {

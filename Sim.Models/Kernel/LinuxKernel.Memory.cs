@@ -90,6 +90,8 @@ public sealed partial class LinuxKernel
         {
             return 0;
         }
+        SplitHugePageAcross(path, p, start); // huge pages the new region boundaries cut
+        SplitHugePageAcross(path, p, end);
         var flushed = new List<ulong>();
         for (ulong va = start; va < end; va += 4096)
         {
@@ -107,7 +109,7 @@ public sealed partial class LinuxKernel
         return 0;
     }
 
-    /// <summary>zap_pte_range for one page: a present entry is cleared and its page's mapping and reference dropped; false when nothing was mapped.</summary>
+    /// <summary>zap_pte_range for one page (zap_huge_pmd for a huge page, met at its first page): a present entry is cleared and its page's mapping and reference dropped; false when nothing was mapped.</summary>
     private bool UnmapPage(KernelPath path, Process p, ulong va)
     {
         if (p.Space.LeafEntryAddress(va) is not { } leaf)
@@ -118,6 +120,11 @@ public sealed partial class LinuxKernel
         if ((entry & PageEntry.Present) == 0)
         {
             return false;
+        }
+        if (IsHugeEntry(entry))
+        {
+            ZapHugePage(path, leaf);
+            return true;
         }
         path.Load(leaf).Run(KernelRoutine.PerPteUnmap);
         Memory.WriteUInt64(leaf, 0);
@@ -143,6 +150,10 @@ public sealed partial class LinuxKernel
         {
             return MapFilePage(path, p, region, file, page);
         }
+        if ((entry & PageEntry.Present) == 0 && HugePageFits(p, region, page) && TryHugePageFault(path, p, region, page))
+        {
+            return true;
+        }
         if ((entry & PageEntry.Present) == 0)
         {
             _demandZeroFaults.Increment();
@@ -164,6 +175,15 @@ public sealed partial class LinuxKernel
         }
         _copyOnWriteFaults.Increment();
         path.Run(KernelRoutine.CopyOnWriteFault);
+        if (IsHugeEntry(entry))
+        {
+            if (ReuseOrSplitHugePage(path, p, leaf!.Value, page))
+            {
+                return true;
+            }
+            leaf = p.Space.LeafEntryAddress(page);
+            entry = Memory.ReadUInt64(leaf!.Value);
+        }
         ulong old = entry & PageEntry.AddressMask;
         ulong target = old;
         path.Load(_frames.Descriptor(old)); // do_wp_page: may the page be reused, or is it still shared?

@@ -133,6 +133,14 @@ public sealed partial class LinuxKernel
             return;
         }
         ulong entry = Memory.ReadUInt64(leaf);
+        if (IsHugeEntry(entry))
+        {
+            if (va % HugePageBytes == 0)
+            {
+                CopyHugePage(path, child, leaf, va); // once, at its first page
+            }
+            return;
+        }
         path.Load(leaf).Run(KernelRoutine.PerPteCopy);
         if ((entry & PageEntry.Present) == 0)
         {

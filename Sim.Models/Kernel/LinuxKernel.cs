@@ -128,8 +128,13 @@ public sealed partial class LinuxKernel : ICoreHost
         Process init = NewProcess(null, regions, program, container);
         foreach (MemoryRegion r in regions.Where(r => r.Populated))
         {
+            HashSet<ulong> huge = MapHugeAtStart(init, r, container);
             for (ulong page = 0; page < r.Pages; page++)
             {
+                if (huge.Contains((r.Start + (page * 4096)) & ~(HugePageBytes - 1)))
+                {
+                    continue;
+                }
                 if (r.FileId is { } file)
                 {
                     // A file the process has mapped and touched before the run (its libraries): the page cache's page, shared, charged to no container.

@@ -77,6 +77,23 @@ public sealed class LinuxKernelCosts
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 
+    /// <summary>
+    /// The transparent huge page routines, assumed (no per-path instruction count in hand): a huge
+    /// fault's bookkeeping is a demand-zero fault's and more (the charge of 512 pages, the deposited
+    /// table, the compound page's setup), 1,500; a split's setup about a thousand, then per page
+    /// about 20 instructions and the locked increment of its map count (__split_huge_pmd_locked's
+    /// loop); copying a huge entry at fork about 600 with both pmd locks; zapping one about 500.
+    /// </summary>
+    public RoutineCost this[HugePageRoutine routine] => routine switch
+    {
+        HugePageRoutine.Fault => new(1_500, LockedOperations: 8, InterruptDisables: 1),
+        HugePageRoutine.Split => new(1_000, LockedOperations: 2),
+        HugePageRoutine.SplitPerPage => new(20, LockedOperations: 1),
+        HugePageRoutine.Copy => new(600, LockedOperations: 4),
+        HugePageRoutine.Zap => new(500, LockedOperations: 3),
+        _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
+    };
+
     public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, RoutineCost>
     {
         [KernelRoutine.SyscallEntry] = new(30),

@@ -113,6 +113,36 @@ public sealed class PageAllocator
         }
     }
 
+    /// <summary>
+    /// A transparent huge page (an order-9 block): __alloc_pages' fast path, which takes a block
+    /// this large from the zone's buddy lists under the zone lock (the per-CPU lists hold single
+    /// pages only), from the asking CPU's node; false when no node has a free 2 MiB run
+    /// (<see cref="PhysicalMemory.TryAllocateLargeFrame"/>).
+    /// </summary>
+    public bool TryTakeLarge(KernelPath path, out ulong frame)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        path.Run(KernelRoutine.PageAllocator);
+        if (!Smp)
+        {
+            return _memory.TryAllocateLargeFrame(0, out frame);
+        }
+        path.SpinLockIrqSave(_zoneLock).SpinUnlockIrqRestore(_zoneLock);
+        return _memory.TryAllocateLargeFrame(_thisCpu!().Node, out frame);
+    }
+
+    /// <summary>A whole huge page back to the zone's buddy lists, under the zone lock on an SMP kernel (__free_pages of an order-9 block).</summary>
+    public void GiveLarge(KernelPath path, ulong frame)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        path.Run(KernelRoutine.PageAllocator);
+        if (Smp)
+        {
+            path.SpinLockIrqSave(_zoneLock).SpinUnlockIrqRestore(_zoneLock);
+        }
+        _memory.FreeLargeFrame(frame);
+    }
+
     private void ZoneBatch(KernelPath path)
     {
         path.SpinLockIrqSave(_zoneLock).Run(AddedRoutine.ZoneBatch).SpinUnlockIrqRestore(_zoneLock);

@@ -60,6 +60,80 @@ public sealed class PageFrames
         return true;
     }
 
+    /// <summary>The frames of a huge page: 512, each counted as a page of its own here (Linux counts the compound page at its head).</summary>
+    public const int HugePageFrames = (int)(PhysicalMemory.LargeFrameBytes / PhysicalMemory.FrameBytes);
+
+    /// <summary>
+    /// A fresh transparent huge page, mapped once: the order-9 allocation and prep_compound_page,
+    /// which writes the descriptor of every one of its 512 pages (32 KiB of mem_map). False when
+    /// memory has no free 2 MiB run.
+    /// </summary>
+    public bool TryNewHugePage(KernelPath path, out ulong first)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!_pages.TryTakeLarge(path, out first))
+        {
+            return false;
+        }
+        for (int i = 0; i < HugePageFrames; i++)
+        {
+            _references[first + ((ulong)i * PhysicalMemory.FrameBytes)] = 1;
+        }
+        path.StoreRange(DirectMap.Of(Descriptor(first)), HugePageFrames * KernelObjects.PageDescriptorBytes);
+        return true;
+    }
+
+    /// <summary>One more mapping of a whole huge page (copy_huge_pmd at fork): get_page and the compound map count, two locked increments of its head's descriptor.</summary>
+    public void TakeHugeReference(KernelPath path, ulong first)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        for (int i = 0; i < HugePageFrames; i++)
+        {
+            ulong frame = first + ((ulong)i * PhysicalMemory.FrameBytes);
+            _references[frame] = _references.GetValueOrDefault(frame, 1) + 1;
+        }
+        ulong head = Descriptor(first);
+        path.Atomic(head).Atomic(head);
+    }
+
+    /// <summary>
+    /// A whole huge page's mapping dropped (zap_huge_pmd): two locked decrements of its head's
+    /// descriptor. When no page of it is held any more it goes back to the allocator whole; when a
+    /// split mapping elsewhere still holds some of its pages, the others go back one by one. Returns
+    /// the frames given back, for the caller to uncharge.
+    /// </summary>
+    public IReadOnlyList<ulong> ReleaseHuge(KernelPath path, ulong first)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ulong head = Descriptor(first);
+        path.Atomic(head).Atomic(head);
+        var freed = new List<ulong>(HugePageFrames);
+        for (int i = 0; i < HugePageFrames; i++)
+        {
+            ulong frame = first + ((ulong)i * PhysicalMemory.FrameBytes);
+            int refs = _references.GetValueOrDefault(frame, 1) - 1;
+            if (refs > 0)
+            {
+                _references[frame] = refs;
+                continue;
+            }
+            _references.Remove(frame);
+            freed.Add(frame);
+        }
+        if (freed.Count == HugePageFrames)
+        {
+            _pages.GiveLarge(path, first);
+        }
+        else
+        {
+            foreach (ulong frame in freed)
+            {
+                _pages.Give(path, frame);
+            }
+        }
+        return freed;
+    }
+
     /// <summary>One more mapping of a page: get_page and the reverse-map count, two locked increments of its descriptor.</summary>
     public void TakeReference(KernelPath path, ulong frame)
     {

@@ -206,6 +206,14 @@ public sealed class PhysicalMemory
             {
                 frame = n.Next++;
             }
+            else if (n.FreedLarge.Count > 0)
+            {
+                frame = n.FreedLarge.Pop();
+                for (ulong f = frame + FramesPerLarge - 1; f > frame; f--)
+                {
+                    n.Freed.Push(f); // a free 2 MiB run broken up when nothing smaller is left, as the buddy allocator splits a block
+                }
+            }
             else
             {
                 continue;
@@ -243,6 +251,13 @@ public sealed class PhysicalMemory
         foreach (Node n in _nodes)
         {
             var freed = new HashSet<ulong>(n.Freed); // looked up only
+            foreach (ulong first in n.FreedLarge)
+            {
+                for (ulong f = first; f < first + FramesPerLarge; f++)
+                {
+                    freed.Add(f);
+                }
+            }
             for (ulong frame = n.Start; frame < n.Next; frame++)
             {
                 if (!freed.Contains(frame))
@@ -260,8 +275,63 @@ public sealed class PhysicalMemory
     /// <summary>The large pages that hold <paramref name="bytes"/>, rounded up to a whole one.</summary>
     public static int LargeFramesFor(ulong bytes) => (int)((bytes + LargeFrameBytes - 1) / LargeFrameBytes);
 
+    private const ulong FramesPerLarge = LargeFrameBytes / FrameBytes;
+
     /// <summary>A zeroed, 2 MiB-aligned run of 512 frames for a large page; its physical address.</summary>
     public ulong AllocateLargeFrame() => AllocateLargeFrames(node: 0, count: 1);
+
+    /// <summary>
+    /// A zeroed large page for a transparent huge page, of node <paramref name="node"/> or the
+    /// next that has one: a whole free 2 MiB run given back earlier (<see cref="FreeLargeFrame"/>),
+    /// else one from never-used memory; false when no node has one. The model does not compact:
+    /// 512 frames freed one by one never make a large page again.
+    /// </summary>
+    public bool TryAllocateLargeFrame(int node, out ulong physicalAddress)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(node);
+        for (int k = 0; k < _nodes.Length; k++)
+        {
+            Node n = _nodes[(node + k) % _nodes.Length];
+            ulong first = (n.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
+            if (n.FreedLarge.Count > 0)
+            {
+                first = n.FreedLarge.Pop();
+            }
+            else if (first + FramesPerLarge <= n.End)
+            {
+                for (ulong f = n.Next; f < first; f++)
+                {
+                    n.Freed.Push(f); // the alignment gap stays usable for small frames
+                }
+                n.Next = first + FramesPerLarge;
+            }
+            else
+            {
+                continue;
+            }
+            FramesInUse += FramesPerLarge;
+            physicalAddress = first << FrameShift;
+            return true;
+        }
+        physicalAddress = 0;
+        return false;
+    }
+
+    /// <summary>Gives back a whole large page (a 2 MiB-aligned run of 512 frames) as one free run, its contents dropped, as the buddy allocator frees an order-9 block.</summary>
+    public void FreeLargeFrame(ulong physicalAddress)
+    {
+        CheckAddress(physicalAddress);
+        if ((physicalAddress & (LargeFrameBytes - 1)) != 0)
+        {
+            throw new ArgumentException($"0x{physicalAddress:X} is not the start of a 2 MiB run.", nameof(physicalAddress));
+        }
+        for (ulong offset = 0; offset < LargeFrameBytes; offset += FrameBytes)
+        {
+            Clear(physicalAddress + offset);
+        }
+        _nodes[NodeOf(physicalAddress)].FreedLarge.Push(physicalAddress >> FrameShift);
+        FramesInUse -= FramesPerLarge;
+    }
 
     /// <summary>
     /// <paramref name="count"/> zeroed large pages (2 MiB-aligned runs of 512 frames) one after
@@ -270,7 +340,6 @@ public sealed class PhysicalMemory
     /// </summary>
     public ulong AllocateLargeFrames(int node, int count)
     {
-        const ulong FramesPerLarge = LargeFrameBytes / FrameBytes;
         ArgumentOutOfRangeException.ThrowIfNegative(node);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ulong frames = (ulong)count * FramesPerLarge;
@@ -344,5 +413,8 @@ public sealed class PhysicalMemory
         public ulong End { get; init; }
 
         public Stack<ulong> Freed { get; } = new();
+
+        /// <summary>The first frames of whole 2 MiB runs given back (<see cref="FreeLargeFrame"/>).</summary>
+        public Stack<ulong> FreedLarge { get; } = new();
     }
 }

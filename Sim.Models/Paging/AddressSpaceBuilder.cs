@@ -68,6 +68,32 @@ public sealed class AddressSpaceBuilder
     }
 
     /// <summary>
+    /// Replaces the 2 MiB page at <paramref name="linearAddress"/> with the page table
+    /// <paramref name="table"/> (a zeroed frame), filled with 512 entries that map the same frames
+    /// with the same rights, accessed and dirty bits (what split_huge_pmd writes); the directory
+    /// entry then points at the table. Returns the directory entry's address.
+    /// </summary>
+    public ulong SplitLargePage(ulong linearAddress, ulong table)
+    {
+        CheckAligned(linearAddress, table, PageEntry.SmallPageShift);
+        ulong pde = LeafEntryAddress(linearAddress) ?? throw new InvalidOperationException($"0x{linearAddress:X} is not mapped.");
+        ulong entry = _memory.ReadUInt64(pde);
+        if ((entry & (PageEntry.Present | PageEntry.PageSize)) != (PageEntry.Present | PageEntry.PageSize))
+        {
+            throw new InvalidOperationException($"0x{linearAddress:X} does not lie in a 2 MiB page.");
+        }
+        const ulong Kept = PageEntry.Present | PageEntry.Writable | PageEntry.User | PageEntry.WriteThrough | PageEntry.CacheDisable
+            | PageEntry.Accessed | PageEntry.Dirty | PageEntry.Global | PageEntry.NoExecute;
+        ulong first = entry & PageEntry.LargeAddressMask;
+        for (ulong i = 0; i < 512; i++)
+        {
+            _memory.WriteUInt64(table + (i * 8), (first + (i << PageEntry.SmallPageShift)) | (entry & Kept));
+        }
+        _memory.WriteUInt64(pde, table | PageEntry.Present | PageEntry.Writable | PageEntry.User);
+        return pde;
+    }
+
+    /// <summary>
     /// Frees the tables of the user half (PML4 entries 0-255) and the PML4 itself, as a kernel does
     /// when a process exits after unmapping its pages; the shared kernel half is left alone.
     /// Returns the number of table frames freed. The builder must not be used afterwards.
@@ -103,6 +129,26 @@ public sealed class AddressSpaceBuilder
         }
         _memory.FreeFrame(table);
         return freed + 1;
+    }
+
+    /// <summary>
+    /// The physical address of the page-directory entry (level 1) covering
+    /// <paramref name="linearAddress"/>, or null if a table above it is missing: where a 2 MiB page
+    /// would go, or the link to the page table that is there.
+    /// </summary>
+    public ulong? DirectoryEntryAddress(ulong linearAddress)
+    {
+        ulong table = Pml4;
+        for (int level = 3; level > 1; level--)
+        {
+            ulong entry = _memory.ReadUInt64(table + ((ulong)PageEntry.Index(linearAddress, level) * 8));
+            if ((entry & PageEntry.Present) == 0)
+            {
+                return null;
+            }
+            table = entry & PageEntry.AddressMask;
+        }
+        return table + ((ulong)PageEntry.Index(linearAddress, 1) * 8);
     }
 
     /// <summary>The physical address of the leaf entry mapping <paramref name="linearAddress"/>, or null if a table on the way is missing.</summary>

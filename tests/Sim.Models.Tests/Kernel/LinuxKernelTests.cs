@@ -23,39 +23,10 @@ public class LinuxKernelTests
 
     private static Op Call(SyscallNumber n) => Op.Execute(Instruction.Syscall, (ulong)n);
 
-    private sealed class Rig
-    {
-        public Rig(HardwareProfile? profile = null)
-        {
-            Sim = new Simulator(1);
-            Machine = new Machine(Sim, profile ?? HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = 64UL << 20 },
-                m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
-            KernelFrames = Machine.Memory.FramesInUse;
-        }
-
-        public Simulator Sim { get; }
-
-        public Machine Machine { get; }
-
-        public LinuxKernel Kernel { get; private set; } = null!;
-
-        public ulong KernelFrames { get; }
-
-        public Core Core => Machine.Cores[0];
-
-        public double Stat(string path, string name) => Sim.Stats.Snapshot(Sim.Now).Single(s => s.Path == path && s.Statistic == name).Value;
-
-        public void Run()
-        {
-            Sim.Run(Tick.MaxValue);
-            Core.SettleIdleTime();
-        }
-    }
-
     [Fact]
     public void Fork_exit_and_wait_reap_every_child_and_return_every_frame()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         Script Child() => new(_ => [Op.Alu(20), Op.Store(Data + 8), Call(SyscallNumber.Exit)]);
         var parent = new Script(s => Loop(s, 5), Child);
         static IEnumerable<Op> Loop(Script s, int n)
@@ -85,7 +56,7 @@ public class LinuxKernelTests
     [Fact]
     public void A_copy_on_write_fault_gives_the_writer_its_own_copy_and_the_last_sharer_reuses_the_original()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         Process init = null!;
         ulong original = 0, parentBeforeWrite = 0, parentAfterWrite = 0, childAfterWrite = 0;
         ulong EntryOf(Process p) => rig.Machine.Memory.ReadUInt64(p.Space.LeafEntryAddress(Data)!.Value);
@@ -119,7 +90,7 @@ public class LinuxKernelTests
     [Fact]
     public void Fork_leaves_read_only_file_mappings_to_the_childs_faults()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         const ulong Library = 0x0000_2AAA_AAAA_B000;
         int file = rig.Kernel.Files.Create("lib.so", 4 * 4096);
         rig.Kernel.Preload(file);
@@ -143,7 +114,7 @@ public class LinuxKernelTests
     [Fact]
     public void A_caught_signal_runs_its_handler_and_the_program_resumes_after_kill()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         var order = new List<string>();
         IEnumerable<Op> Handler(Script h)
         {
@@ -178,7 +149,7 @@ public class LinuxKernelTests
     [Fact]
     public void Untouched_heap_pages_are_demand_zero()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         var prog = new Script(_ => [Op.Store(Heap + 0x10), Op.Store(Heap + 0x2010), Op.Load(Heap + 0x18), Call(SyscallNumber.Exit)]);
         rig.Kernel.Start(prog, [.. Image, new MemoryRegion("heap", Heap, 16, Writable: true, Populated: false)]);
         rig.Run();
@@ -189,7 +160,7 @@ public class LinuxKernelTests
     [Fact]
     public void A_wild_access_kills_the_process_and_its_parent_reaps_it()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         var parent = new Script(_ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4), Call(SyscallNumber.Exit)],
             () => new Script(_ => [Op.Store(0x7000_0000_0000), Op.Alu(5), Call(SyscallNumber.Exit)]));
         rig.Kernel.Start(parent, Image);
@@ -201,7 +172,7 @@ public class LinuxKernelTests
     [Fact]
     public void The_timer_tick_round_robins_two_busy_processes()
     {
-        var rig = new Rig();
+        var rig = new NativeKernelRig();
         int childBlocks = 0, parentBlocks = 0;
         IEnumerable<Op> Busy(Action count)
         {
