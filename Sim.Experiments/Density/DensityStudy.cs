@@ -173,7 +173,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     /// <summary>
     /// The study with an overcommit policy and ratio (null: none, and the policy's default), each
     /// checked: a known policy; a ratio of at least 1, and other than 1 only with a policy; every
-    /// VM preset a VT-x host with EPT in 4 KiB pages, which backs, balloons and merges a VM's pages
+    /// VM preset a VT-x host with EPT backing memory on first touch, which balloons and merges a VM's pages
     /// one by one. <paramref name="where"/> and <paramref name="ratioWhere"/> say where each came from.
     /// </summary>
     private DensityStudy Overcommitted(string? policy, double? ratio, string where, string ratioWhere)

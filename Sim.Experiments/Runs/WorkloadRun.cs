@@ -163,7 +163,7 @@ public static class WorkloadRun
             // The host set the balloon's target once the guest was up: its inflating took free pages, then page cache.
             foreach (ulong gpa in linux.InflateBalloonAtBoot(pages))
             {
-                ballooned.Discard(gpa); // the host's side, as it took each page given up
+                ballooned.Discard(gpa, out _); // the host's side, as it took each page given up
             }
         }
         return guest;

@@ -534,11 +534,11 @@ public sealed record WorkloadScenario
         {
             return $"large_ept_pages maps guest memory with 2 MiB EPT pages, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging, no EPT to hold them; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it false";
         }
-        // The balloon and page merging both work on a VM's pages one by one, where a VT-x host backs them on first touch in 4 KiB pages.
+        // The balloon and page merging both work on a VM's pages one by one, where a VT-x host backs them on first touch (splitting a 2 MiB region backed whole where they take one page of it).
         bool perPage = !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Cpu == Models.Virtualization.CpuVirtualization.HardwareAssist
-            && axes.Mmu == Models.Virtualization.MmuVirtualization.Nested && GuestMemoryOnTouch && !LargeEptPages;
+            && axes.Mmu == Models.Virtualization.MmuVirtualization.Nested && GuestMemoryOnTouch;
         string PerPageProblem(string key, string what) =>
-            $"{key}: {what} a VT-x host that backs them on first touch in 4 KiB pages, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}{(LargeEptPages ? " and large EPT pages" : "")}; use preset type1 or type2 on a profile with EPT, guest_memory_backing on_touch and no large_ept_pages, or leave {key} out";
+            $"{key}: {what} a VT-x host that backs them on first touch, and this scenario has preset '{Preset}' on {Profile} ({axes}), guest_memory_backing {GuestMemoryBacking}; use preset type1 or type2 on a profile with EPT and guest_memory_backing on_touch, or leave {key} out";
         if (BalloonMiB is not null && !perPage)
         {
             return PerPageProblem("balloon_mib", "the balloon gives guest pages back to");

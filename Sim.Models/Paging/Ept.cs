@@ -57,6 +57,22 @@ public sealed class Ept
     /// <summary>The host-physical address of the entry that maps <paramref name="gpa"/> at <paramref name="level"/> (0 for a 4 KiB page, 1 for a 2 MiB one), whose tables must exist.</summary>
     public ulong EntryAddress(ulong gpa, int level) => TableFor(gpa, level) + ((ulong)PageEntry.Index(gpa, level) * 8);
 
+    /// <summary>The host-physical address of the 4 KiB entry of <paramref name="gpa"/>, or null where no page table holds one (a table on the way missing, or a 2 MiB entry in its place); makes nothing.</summary>
+    public ulong? ExistingEntryAddress(ulong gpa)
+    {
+        ulong table = Pml4;
+        for (int level = 3; level > 0; level--)
+        {
+            ulong entry = _host.ReadUInt64(table + ((ulong)PageEntry.Index(gpa, level) * 8));
+            if (!EptEntry.IsPresent(entry) || (entry & EptEntry.LargePage) != 0)
+            {
+                return null;
+            }
+            table = entry & PageEntry.AddressMask;
+        }
+        return table + ((ulong)PageEntry.Index(gpa, 0) * 8);
+    }
+
     /// <summary>
     /// Maps <paramref name="bytes"/> of guest-physical memory from <paramref name="guestPhysical"/>
     /// onto host-physical memory from <paramref name="hostPhysical"/>, readable, writable and

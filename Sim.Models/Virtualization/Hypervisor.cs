@@ -257,12 +257,27 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private static void FirstTouch(VirtualMachine vm, HypervisorPath path, ulong gpa)
     {
         path.Run(HypervisorRoutine.EptFirstTouch);
-        ulong frame = vm.Back(gpa);
+        (ulong frame, ulong bytes) = vm.Back(gpa);
+        LinkNewTables(vm, path);
+        path.ZeroLines(frame, bytes).StoreWords(vm.Ept!.EntryAddress(gpa, bytes == PhysicalMemory.FrameBytes ? 0 : 1), 1);
+    }
+
+    /// <summary>Each EPT table a mapping just made, zeroed and linked into its parent (untimed where <paramref name="path"/> is null).</summary>
+    internal static void LinkNewTables(VirtualMachine vm, HypervisorPath? path)
+    {
         foreach ((ulong table, ulong link) in vm.Ept!.TakeNewTables())
         {
-            path.ZeroLines(table, PhysicalMemory.FrameBytes).StoreWords(link, 1);
+            path?.ZeroLines(table, PhysicalMemory.FrameBytes).StoreWords(link, 1);
         }
-        path.ZeroLines(frame, vm.BackingBytes).StoreWords(vm.Ept.EntryAddress(gpa, vm.BackingBytes == PhysicalMemory.FrameBytes ? 0 : 1), 1);
+    }
+
+    /// <summary>A page of a split 2 MiB region touched again (<see cref="HypervisorRoutine.EptRefault"/>): mapped as a 4 KiB page onto the frame it has, any table the mapping needs made.</summary>
+    private static void Refault(VirtualMachine vm, HypervisorPath path, ulong gpa)
+    {
+        path.Run(HypervisorRoutine.EptRefault);
+        ulong entry = vm.Remap(gpa);
+        LinkNewTables(vm, path);
+        path.StoreWords(entry, 1);
     }
 
     /// <summary>Whether the virtual CPU of <paramref name="core"/> has a virtual interrupt to take; one parked by its cap takes none until it may run (its core halts all the same).</summary>
@@ -357,6 +372,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             case ExitReason.EptViolation when vcpu.Vm.IsUnbacked(exit.FaultAddress):
                 FirstTouch(vcpu.Vm, path, exit.FaultAddress);
                 skip = false; // the guest's reference runs again, and finds its page
+                break;
+            case ExitReason.EptViolation when vcpu.Vm.IsUnmapped(exit.FaultAddress):
+                Refault(vcpu.Vm, path, exit.FaultAddress);
+                skip = false;
                 break;
             case ExitReason.EptViolation when _merging?.IsMerged(vcpu.Vm, exit.FaultAddress) == true:
                 _merging.BreakOnWrite(vcpu.Vm, path, exit.FaultAddress);

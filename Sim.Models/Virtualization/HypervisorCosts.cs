@@ -72,5 +72,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.KsmChecksum] = 7200, // jhash2: 341 rounds of 12 bytes, each three adds and __jhash_mix's 18 operations, plus the loop (include/linux/jhash.h)
         [HypervisorRoutine.KsmMerge] = 3000, // assumed: write_protect_page and replace_page with their TLB flushes and two MMU-notifier calls into KVM, as BalloonPage's zap
         [HypervisorRoutine.KsmCopyOnWrite] = 3000, // assumed: EptFirstTouch's fault path (2,500) and do_wp_page's KSM-page handling
+        [HypervisorRoutine.HugePageSplit] = 11_500, // assumed: the host kernel's split as LinuxKernelCosts has the guest's (1,000 and 20 per page: 11,240) and KVM's zap of one entry
+        [HypervisorRoutine.EptRefault] = 1500, // assumed: EptFirstTouch's path (2,500) without the host's demand-zero fault (1,000): the page is in the host's tables already
     });
 }

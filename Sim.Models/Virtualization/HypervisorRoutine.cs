@@ -157,4 +157,21 @@ public enum HypervisorRoutine
     /// SPTE installed. The copy of the page and the EPT store are explicit.
     /// </summary>
     KsmCopyOnWrite,
+
+    /// <summary>
+    /// A 2 MiB region of guest memory backed by one of the host's transparent huge pages split
+    /// because one page of it is to be merged or given back: the host kernel's split_huge_page
+    /// (__split_huge_pmd's 512 page-table entries and map counts, mm/huge_memory.c) and the MMU
+    /// notifier's kvm_unmap_gfn_range, which zaps the 2 MiB EPT entry. The entry's store and the
+    /// VM's TLB flush are explicit; the other pages' refaults are exits of their own.
+    /// </summary>
+    HugePageSplit,
+
+    /// <summary>
+    /// An EPT violation on a page whose 2 MiB entry was zapped: handle_ept_violation,
+    /// kvm_mmu_page_fault and kvm_faultin_pfn finding the page present in the host's tables (no
+    /// allocation, no zeroing), and kvm_tdp_mmu_map installing a 4 KiB SPTE (the host's mapping of
+    /// it is 4 KiB now). The EPT stores are explicit.
+    /// </summary>
+    EptRefault,
 }

@@ -68,13 +68,13 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         {
             throw new ArgumentOutOfRangeException(nameof(PleGap), $"The PLE gap is 1 to {MostPleCycles} cycles and the window 0 (none) to {MostPleCycles} (got {PleGap} and {PleWindow}).");
         }
-        if (BalloonTargetBytes is not null && (!GuestMemoryOnTouch || LargeEptPages))
+        if (BalloonTargetBytes is not null && !GuestMemoryOnTouch)
         {
-            throw new ArgumentException("A balloon gives guest pages back to the host one by one, which needs guest memory backed on first touch in 4 KiB pages (GuestMemoryOnTouch without LargeEptPages).", nameof(BalloonTargetBytes));
+            throw new ArgumentException("A balloon gives guest pages back to the host one by one, which needs guest memory backed on first touch (GuestMemoryOnTouch).", nameof(BalloonTargetBytes));
         }
-        if (KsmPagesToScan is not null && (!GuestMemoryOnTouch || LargeEptPages))
+        if (KsmPagesToScan is not null && !GuestMemoryOnTouch)
         {
-            throw new ArgumentException("Page merging (KSM) maps guest pages one by one onto shared frames, which needs guest memory backed on first touch in 4 KiB pages (GuestMemoryOnTouch without LargeEptPages).", nameof(KsmPagesToScan));
+            throw new ArgumentException("Page merging (KSM) maps guest pages one by one onto shared frames, which needs guest memory backed on first touch (GuestMemoryOnTouch).", nameof(KsmPagesToScan));
         }
         if (KsmPagesToScan is < 1 or > MostKsmPagesToScan)
         {

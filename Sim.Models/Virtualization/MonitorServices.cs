@@ -234,9 +234,16 @@ internal sealed class MonitorServices
         foreach (ulong gpa in pages)
         {
             path.Run(HypervisorRoutine.BalloonPage);
-            if (vm.Discard(gpa) is { } entry)
+            if (vm.IsHugeMapped(gpa))
             {
-                path.StoreWords(entry, 1);
+                path.Run(HypervisorRoutine.HugePageSplit); // MADV_DONTNEED on part of the host's huge page splits it first
+            }
+            if (vm.Discard(gpa, out ulong? entry))
+            {
+                if (entry is { } cleared)
+                {
+                    path.StoreWords(cleared, 1);
+                }
                 freed = true;
             }
         }

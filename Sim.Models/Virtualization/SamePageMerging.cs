@@ -211,7 +211,7 @@ internal sealed class SamePageMerging
             Search(path, kpage.Frame, _stable.Count, null);
         }
         _stable.Add(content, kpage);
-        ulong entry = first.Vm.Rebind(firstGpa, kpage.Frame, writable: false);
+        ulong entry = Rebind(path, first.Vm, firstGpa, kpage.Frame, writable: false);
         path?.Run(HypervisorRoutine.KsmMerge).StoreWords(entry, 1);
         Join(first.Vm, firstGpa, kpage);
         first.Merged = true;
@@ -290,10 +290,28 @@ internal sealed class SamePageMerging
     private void Merge(HypervisorPath? path, VirtualMachine vm, ulong gpa, KsmPage kpage)
     {
         ulong own = vm.BackingOf(gpa);
-        ulong entry = vm.Rebind(gpa, kpage.Frame, writable: false);
+        ulong entry = Rebind(path, vm, gpa, kpage.Frame, writable: false);
         path?.Run(HypervisorRoutine.KsmMerge).StoreWords(entry, 1);
         Host.FreeFrame(own);
         Join(vm, gpa, kpage);
+    }
+
+    /// <summary>
+    /// The guest page of <paramref name="gpa"/> mapped onto <paramref name="frame"/>
+    /// (<see cref="VirtualMachine.Rebind"/>); a page of a 2 MiB region the host backs with one huge
+    /// page splits the region first, as try_to_merge_one_page splits a transparent huge page before
+    /// it merges one of its pages. Untimed where <paramref name="path"/> is null. Returns the entry's address.
+    /// </summary>
+    private static ulong Rebind(HypervisorPath? path, VirtualMachine vm, ulong gpa, ulong frame, bool writable)
+    {
+        if (vm.IsHugeMapped(gpa))
+        {
+            ulong zapped = vm.SplitHugeRegion(gpa);
+            path?.Run(HypervisorRoutine.HugePageSplit).StoreWords(zapped, 1);
+        }
+        ulong entry = vm.Rebind(gpa, frame, writable);
+        Hypervisor.LinkNewTables(vm, path);
+        return entry;
     }
 
     private void Join(VirtualMachine vm, ulong gpa, KsmPage kpage)
@@ -342,7 +360,7 @@ internal sealed class SamePageMerging
             throw new InvalidOperationException($"{vm.Name}: guest-physical 0x{gpa:X} is not a merged page.");
         }
         ulong own = vm.NewHostFrame(gpa);
-        ulong entry = vm.Rebind(gpa, own, writable: true);
+        ulong entry = Rebind(null, vm, gpa, own, writable: true); // a merged page: its region was split when it merged
         Drop(kpage);
         _cowBreaks.Increment();
         FlushTranslations(vm);

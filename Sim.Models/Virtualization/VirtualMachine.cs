@@ -71,8 +71,12 @@ public sealed class VirtualMachine : IPlatform
             }
             Memory = new PhysicalMemory(configuration.MemoryBytes);
             _node = host.SocketOfCpu(physicalCore);
-            _backingShift = largeEptPages ? PageEntry.LargePageShift : PageEntry.SmallPageShift;
-            _backing = new ulong[configuration.MemoryBytes >> _backingShift];
+            _backing = new ulong[configuration.MemoryBytes >> PageEntry.SmallPageShift];
+            if (largeEptPages)
+            {
+                _hugeMapped = new bool[configuration.MemoryBytes >> PageEntry.LargePageShift];
+                _split = new bool[_hugeMapped.Length];
+            }
         }
         else
         {
@@ -98,6 +102,11 @@ public sealed class VirtualMachine : IPlatform
         memory.Probe("ept_table_bytes", "bytes", "the host frames of the VM's EPT tables", () => (long)(Ept?.TableFrames ?? 0) * PhysicalMemory.FrameBytes);
         memory.Probe("vcpu_structure_bytes", "bytes", "the hypervisor's per-vCPU frames: its register save area (the VMCS's role), device state and world-switch area", () => (long)StructureBytes);
         _firstTouches = memory.Counter("first_touches", "count", "EPT violations that backed guest memory on its first touch");
+        if (_hugeMapped is not null)
+        {
+            _hugeSplits = memory.Counter("huge_splits", "count", "2 MiB regions backed whole whose 2 MiB EPT entry was zapped because one of their pages was merged or given back (split_huge_page and KVM's invalidation)");
+            _refaults = memory.Counter("refaults", "count", "EPT violations on a page backed by a split 2 MiB region: mapped again as a 4 KiB page, no frame allocated");
+        }
         if (configuration.Balloon)
         {
             _discards = memory.Counter("discarded_pages", "count", "backed guest pages the host freed because the guest's balloon gave them up");
@@ -141,9 +150,12 @@ public sealed class VirtualMachine : IPlatform
 
     // Backed on first touch: the host frame (or 2 MiB frame) behind each guest page (or 2 MiB
     // region), 0 while none is; null when guest memory is backed whole at HostBase.
-    private readonly ulong[]? _backing;
-    private readonly int _backingShift;
+    private readonly ulong[]? _backing; // backed on first touch: each 4 KiB guest page's host frame, 0 while unbacked
+    private readonly bool[]? _hugeMapped; // with large EPT pages: each 2 MiB region mapped by one 2 MiB EPT entry
+    private readonly bool[]? _split; // with large EPT pages: each 2 MiB region split once, backed page by page from then on
     private readonly int _node;
+    private readonly Sim.Engine.Statistics.Counter? _hugeSplits; // with large EPT pages backed on touch only
+    private readonly Sim.Engine.Statistics.Counter? _refaults;
     private readonly Sim.Engine.Statistics.Counter _firstTouches;
     private readonly Sim.Engine.Statistics.Counter? _discards; // with a balloon only
 
@@ -166,42 +178,116 @@ public sealed class VirtualMachine : IPlatform
         {
             return HostBase + gpa;
         }
-        ulong frame = _backing[gpa >> _backingShift];
-        return (frame != 0 ? frame : Back(gpa)) + (gpa & ((1UL << _backingShift) - 1));
+        if (IsUnbacked(gpa))
+        {
+            Back(gpa);
+        }
+        return _backing[gpa >> PageEntry.SmallPageShift] + (gpa & (PhysicalMemory.FrameBytes - 1));
     }
 
     /// <summary>Whether <paramref name="gpa"/> is guest memory that is not backed yet: an EPT violation there is a first touch.</summary>
-    public bool IsUnbacked(ulong gpa) => _backing is not null && gpa < Memory.SizeBytes && _backing[gpa >> _backingShift] == 0;
+    public bool IsUnbacked(ulong gpa) => _backing is not null && gpa < Memory.SizeBytes && _backing[gpa >> PageEntry.SmallPageShift] == 0;
 
-    /// <summary>The bytes one first touch backs: a page, or a 2 MiB region with large EPT pages.</summary>
-    public ulong BackingBytes => 1UL << _backingShift;
+    /// <summary>Whether <paramref name="gpa"/> is backed but has no EPT entry: a page of a 2 MiB region whose 2 MiB entry was zapped (<see cref="SplitHugeRegion"/>), mapped again page by page as the guest touches it.</summary>
+    public bool IsUnmapped(ulong gpa)
+    {
+        if (_split is null || gpa >= Memory.SizeBytes || !_split[gpa >> PageEntry.LargePageShift] || _backing![gpa >> PageEntry.SmallPageShift] == 0)
+        {
+            return false;
+        }
+        return Ept!.ExistingEntryAddress(gpa) is not { } entry || Host.Memory.ReadUInt64(entry) == 0;
+    }
 
     /// <summary>
-    /// Backs the page (or 2 MiB region) of <paramref name="gpa"/> with a host frame from the VM's
-    /// node and maps it in the EPT, as KVM's EPT-violation handler does once the VMM's anonymous
-    /// page is faulted in; returns the frame's host-physical address.
+    /// Backs the page of <paramref name="gpa"/> with a host frame from the VM's node and maps it in
+    /// the EPT, as KVM's EPT-violation handler does once the VMM's anonymous page is faulted in.
+    /// With large EPT pages (the host's transparent huge pages) a region never split is backed
+    /// whole by a 2 MiB run and one 2 MiB entry, or page by page when the host has no free 2 MiB
+    /// run (its THP fault falls back). Returns the frame (or run) backed and its bytes.
     /// </summary>
-    public ulong Back(ulong gpa)
+    public (ulong Frame, ulong Bytes) Back(ulong gpa)
     {
         if (_backing is null || !IsUnbacked(gpa))
         {
             throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not guest memory waiting to be backed.");
         }
+        ulong region = gpa >> PageEntry.LargePageShift;
+        if (_hugeMapped is not null && !_split![region] && Host.Memory.TryAllocateLargeFrame(_node, out ulong run))
+        {
+            ulong first = region << PageEntry.LargePageShift;
+            for (ulong offset = 0; offset < PhysicalMemory.LargeFrameBytes; offset += PhysicalMemory.FrameBytes)
+            {
+                _backing[(first + offset) >> PageEntry.SmallPageShift] = run + offset;
+            }
+            _hugeMapped[region] = true;
+            Ept!.Map(first, run, PhysicalMemory.LargeFrameBytes, largePages: true);
+            return Backed(run, PhysicalMemory.LargeFrameBytes);
+        }
+        if (_split is not null)
+        {
+            _split[region] = true; // a region with a 4 KiB page stays in 4 KiB pages (no khugepaged on the host)
+        }
         ulong frame;
         try
         {
-            frame = _backingShift == PageEntry.LargePageShift ? Host.Memory.AllocateLargeFrames(_node, 1) : Host.Memory.AllocateFrame(_node);
+            frame = Host.Memory.AllocateFrame(_node);
         }
         catch (InsufficientMemoryException e)
         {
             throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} first touched guest-physical 0x{gpa:X}: {BackedBytes >> 20} MiB of its {Memory.SizeBytes >> 20} MiB were backed, and the host's {Host.Memory.SizeBytes >> 20} MiB are in use (no host swap is modelled yet).", e);
         }
-        ulong region = gpa & ~(BackingBytes - 1);
-        _backing[region >> _backingShift] = frame;
-        Ept!.Map(region, frame, BackingBytes, _backingShift == PageEntry.LargePageShift);
-        BackedBytes += BackingBytes;
+        ulong page = gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1);
+        _backing[page >> PageEntry.SmallPageShift] = frame;
+        Ept!.Map(page, frame, PhysicalMemory.FrameBytes, largePages: false);
+        return Backed(frame, PhysicalMemory.FrameBytes);
+    }
+
+    private (ulong, ulong) Backed(ulong frame, ulong bytes)
+    {
+        BackedBytes += bytes;
         _firstTouches.Increment();
-        return frame;
+        return (frame, bytes);
+    }
+
+    /// <summary>Whether <paramref name="gpa"/> lies in a 2 MiB region the EPT maps with one 2 MiB entry.</summary>
+    public bool IsHugeMapped(ulong gpa) => _hugeMapped is not null && gpa < Memory.SizeBytes && _hugeMapped[gpa >> PageEntry.LargePageShift];
+
+    /// <summary>
+    /// The host splits the 2 MiB region of <paramref name="gpa"/>, backed whole, because one of its
+    /// pages is to be merged or given back: the host kernel's split_huge_page, and KVM's mmu
+    /// notifier zapping the 2 MiB EPT entry (kvm_unmap_gfn_range). The frames stay; each page is
+    /// mapped again as a 4 KiB page at the guest's next touch of it (<see cref="Remap"/>), or by
+    /// whoever maps it now. Returns the zapped entry's address; the caller flushes the VM's
+    /// translations.
+    /// </summary>
+    public ulong SplitHugeRegion(ulong gpa)
+    {
+        if (!IsHugeMapped(gpa))
+        {
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not in a 2 MiB region mapped whole.");
+        }
+        ulong region = gpa >> PageEntry.LargePageShift;
+        ulong entry = Ept!.EntryAddress(region << PageEntry.LargePageShift, 1);
+        Host.Memory.WriteUInt64(entry, 0);
+        _hugeMapped![region] = false;
+        _split![region] = true;
+        _hugeSplits!.Increment();
+        return entry;
+    }
+
+    /// <summary>
+    /// An EPT violation on a backed page with no entry (<see cref="IsUnmapped"/>): the page mapped
+    /// again as a 4 KiB page onto its frame, as KVM's fault path maps it once the host's tables
+    /// hold it at 4 KiB. Returns the entry's address.
+    /// </summary>
+    public ulong Remap(ulong gpa)
+    {
+        if (!IsUnmapped(gpa))
+        {
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not a backed page without an EPT entry.");
+        }
+        _refaults!.Increment();
+        return Ept!.MapPage(gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1), _backing![gpa >> PageEntry.SmallPageShift], writable: true);
     }
 
     /// <summary>
@@ -228,30 +314,40 @@ public sealed class VirtualMachine : IPlatform
     /// <summary>
     /// The host takes back the 4 KiB page of <paramref name="gpa"/>, which the guest gave up (its
     /// balloon): its frame is freed and its EPT entry cleared, so that a later touch backs it
-    /// afresh. Returns the host address of the cleared entry, or null if the page was not backed.
-    /// Needs memory backed on first touch in 4 KiB pages.
+    /// afresh; a 2 MiB region backed whole is split first (<see cref="SplitHugeRegion"/>, whose
+    /// zapped entry is then the one cleared). False if the page was not backed; otherwise
+    /// <paramref name="entry"/> is the address of the entry cleared, or null where the page had
+    /// none (a page of a split region not touched since). Needs memory backed on first touch.
     /// </summary>
-    public ulong? Discard(ulong gpa)
+    public bool Discard(ulong gpa, out ulong? entry)
     {
-        if (_backing is null || _backingShift != PageEntry.SmallPageShift)
+        if (_backing is null)
         {
-            throw new InvalidOperationException($"{Name}: the host gives back guest pages one by one only when it backs them on first touch in 4 KiB pages.");
+            throw new InvalidOperationException($"{Name}: the host gives back guest pages one by one only when it backs them on first touch.");
         }
-        ulong frame = _backing[gpa >> _backingShift];
+        entry = null;
+        ulong frame = _backing[gpa >> PageEntry.SmallPageShift];
         if (frame == 0)
         {
-            return null;
+            return false;
         }
-        _backing[gpa >> _backingShift] = 0;
-        ulong entry = Ept!.EntryAddress(gpa, 0);
-        Host.Memory.WriteUInt64(entry, 0);
+        if (IsHugeMapped(gpa))
+        {
+            entry = SplitHugeRegion(gpa);
+        }
+        else if (Ept!.ExistingEntryAddress(gpa) is { } own)
+        {
+            Host.Memory.WriteUInt64(own, 0);
+            entry = own;
+        }
+        _backing[gpa >> PageEntry.SmallPageShift] = 0;
         if (Merging?.Unmap(this, gpa) != true)
         {
             Host.Memory.FreeFrame(frame); // a merged page's frame is the KSM page's, freed with its last mapping
         }
-        BackedBytes -= BackingBytes;
+        BackedBytes -= PhysicalMemory.FrameBytes;
         _discards?.Increment();
-        return entry;
+        return true;
     }
 
     /// <summary>The host's page merging (KSM) where it scans this VM's memory; null otherwise. Set once, when the VM is registered with it.</summary>
@@ -260,16 +356,16 @@ public sealed class VirtualMachine : IPlatform
         get;
         set
         {
-            if (_backing is null || _backingShift != PageEntry.SmallPageShift)
+            if (_backing is null)
             {
-                throw new InvalidOperationException($"{Name}: page merging needs guest memory backed on first touch in 4 KiB pages.");
+                throw new InvalidOperationException($"{Name}: page merging needs guest memory backed on first touch.");
             }
             field = value;
             Memory.ContentChanging = value is null ? null : (frame, content) => value.ContentChanging(this, frame, content);
         }
     }
 
-    /// <summary>The host frame behind the 4 KiB guest page of <paramref name="gpa"/>, or 0 while none is (memory backed on first touch in 4 KiB pages).</summary>
+    /// <summary>The host frame behind the 4 KiB guest page of <paramref name="gpa"/>, or 0 while none is (memory backed on first touch).</summary>
     internal ulong BackingOf(ulong gpa) => _backing![gpa >> PageEntry.SmallPageShift];
 
     /// <summary>
@@ -279,9 +375,9 @@ public sealed class VirtualMachine : IPlatform
     /// </summary>
     internal ulong Rebind(ulong gpa, ulong frame, bool writable)
     {
-        if (BackingOf(gpa) == 0)
+        if (BackingOf(gpa) == 0 || IsHugeMapped(gpa))
         {
-            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not backed, so it cannot be rebound.");
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not backed by a page of its own (unbacked, or in a 2 MiB region not split), so it cannot be rebound.");
         }
         _backing![gpa >> PageEntry.SmallPageShift] = frame;
         return Ept!.MapPage(gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1), frame, writable);

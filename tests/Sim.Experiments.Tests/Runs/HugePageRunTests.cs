@@ -36,6 +36,46 @@ public class HugePageRunTests
         Assert.Equal(0, r.Stat("host.kernel.thp", "split_pmd"));
     }
 
+    [Fact]
+    public void A_balloon_taking_pages_of_a_region_the_host_backs_whole_splits_it_and_its_other_pages_come_back_one_by_one()
+    {
+        // A guest of 64 MiB reading 36 MiB of a file; its balloon takes 40 MiB part-way. The host backs its memory on touch with 2 MiB pages.
+        WorkloadScenario ballooned = new()
+        {
+            Workload = "lat-file-read", Size = 9_000, Profile = "nehalem-x5570", Preset = "type1", GuestMemoryMiB = 64, GuestMemoryBacking = "on_touch",
+            LargeEptPages = true, BalloonMiB = 40, BalloonAtMs = 800,
+        };
+        WorkloadRunResult r = ballooned.RunOnce(1);
+        Assert.Equal(r.Run.Samples, ballooned.RunOnce(1).Run.Samples); // byte-identical on a rerun
+
+        double splits = r.Stat("vm0.memory", "huge_splits"), discarded = r.Stat("vm0.memory", "discarded_pages");
+        Assert.True(splits > 0, "the balloon's pages lay in regions backed whole");
+        Assert.True(splits <= discarded, "each split region gave at least one page");
+        Assert.True(r.Stat("vm0.memory", "refaults") > 0, "pages of split regions the guest touched again were mapped again, 4 KiB each");
+        // The host's accounting: 2 MiB per first touch of a whole region, 4 KiB per page touched afresh after a split, less what was given back.
+        Assert.True(r.Stat("vm0.memory", "backed_bytes") <= (64 - 40) << 20, $"{r.Stat("vm0.memory", "backed_bytes"):N0} bytes backed");
+        Assert.Equal(40 * 256, r.Stat("vm0.balloon", "actual_pages"));
+        Assert.False(double.IsNaN(r.FiguresOfMerit.Single().Value)); // every read returned its page
+    }
+
+    [Fact]
+    public void Page_merging_splits_the_regions_backed_whole_whose_pages_it_merges()
+    {
+        // Two guests of one image reading the same file; ksmd scans 1,000 pages a millisecond.
+        WorkloadScenario readers = new()
+        {
+            Workload = "lat-file-read", Size = 500, Profile = "nehalem-x5570", Preset = "type1", Guests = 2, GuestMemoryMiB = 64, GuestMemoryBacking = "on_touch",
+            KsmPagesToScan = 1000, KsmSleepMs = 1,
+        };
+        WorkloadRunResult small = readers.RunOnce(1), huge = (readers with { LargeEptPages = true }).RunOnce(1);
+        double merges = huge.Stat("host.ksm", "merges");
+        Assert.True(merges > 400, $"{merges} merges: the same pages merge whether the host backed them in 2 MiB or 4 KiB pages");
+        Assert.True(huge.Stat("vm0.memory", "huge_splits") + huge.Stat("vm1.memory", "huge_splits") > 0, "merging a page of a region backed whole split it");
+        Assert.Equal(0, small.Stat("vm0.memory", "first_touches") - small.Stat("vm0.memory", "backed_bytes") / 4096); // 4 KiB backing: no split counters needed
+        Assert.DoesNotContain(small.Run.Samples, s => s.Statistic == "huge_splits");
+        Assert.True(huge.Stat("vm0.memory", "backed_bytes") > small.Stat("vm0.memory", "backed_bytes"), "2 MiB first touches back pages the guest never touched");
+    }
+
     [Theory]
     [InlineData("sometimes", "there is no transparent_hugepages mode 'sometimes'; the modes are: never, always")]
     public void An_unknown_THP_mode_is_refused(string mode, string message) =>
