@@ -124,7 +124,7 @@ public static class WorkloadRun
         IPlatform platform = host.Boot((p, ops) => linux = new LinuxKernel(p, ops, LinuxKernelCosts.Default));
         if (host.TransparentHugePages)
         {
-            linux.EnableTransparentHugePages();
+            linux.EnableTransparentHugePages(host.KhugepagedSleepMilliseconds);
         }
         if (platform.Devices.HasDisk)
         {
@@ -391,6 +391,9 @@ public static class WorkloadRun
 
         /// <summary>Whether the run's Linux-like kernels map anonymous memory with transparent huge pages.</summary>
         public bool TransparentHugePages => consolidation.TransparentHugePages;
+
+        /// <summary>khugepaged's sleep between batches in those kernels.</summary>
+        public double KhugepagedSleepMilliseconds => consolidation.KhugepagedSleepMilliseconds;
 
         /// <summary>Under the oslevel preset, once the first container has booted it: the platform and the one kernel the others join.</summary>
         public (IPlatform Platform, LinuxKernel Linux)? SharedKernel { get; set; }

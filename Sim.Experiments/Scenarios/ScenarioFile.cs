@@ -92,6 +92,7 @@ public static class ScenarioFile
         "host_scheduler" => s with { HostScheduler = value },
         "guest_memory_backing" => s with { GuestMemoryBacking = value },
         "transparent_hugepages" => s with { TransparentHugePages = value },
+        "khugepaged_sleep_ms" => s with { KhugepagedSleepMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double khugepaged) ? khugepaged : throw WrongType(where, key, value, "a number of milliseconds") },
         "guest_boot_cache_mib" => s with { GuestBootCacheMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long cache) ? cache : throw WrongType(where, key, value, "a whole number of MiB") },
         "guest_boot_anon_mib" => s with { GuestBootAnonMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long anon) ? anon : throw WrongType(where, key, value, "a whole number of MiB") },
         "balloon_mib" => s with { BalloonMiB = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : throw WrongType(where, key, value, "a whole number of MiB or none") },

@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -77,6 +77,9 @@ public sealed record WorkloadScenario
 
     /// <summary>Whether the Linux-like kernel maps anonymous memory with transparent huge pages: never or always (its /sys/kernel/mm/transparent_hugepage/enabled), in every kernel of the run (native, each VM's, the containers' host).</summary>
     public string TransparentHugePages { get; init; } = "never";
+
+    /// <summary>khugepaged's sleep between batches, in milliseconds (Linux's default 10,000), with transparent huge pages.</summary>
+    public double KhugepagedSleepMs { get; init; } = Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds;
 
     /// <summary>The values <see cref="TransparentHugePages"/> takes (Linux's madvise is not modelled: no workload calls madvise).</summary>
     public static readonly string[] TransparentHugePagesModes = ["never", "always"];
@@ -334,6 +337,7 @@ public sealed record WorkloadScenario
         "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
         "transparent_hugepages" => Array.IndexOf(TransparentHugePagesModes, TransparentHugePages) < 0
             ? $"there is no transparent_hugepages mode '{TransparentHugePages}'; the modes are: {string.Join(", ", TransparentHugePagesModes)}" : null,
+        "khugepaged_sleep_ms" => KhugepagedSleepMs is > 0 and <= 3_600_000 ? null : $"khugepaged_sleep_ms is khugepaged's sleep between batches, more than 0 and at most 3600000 ms (got {KhugepagedSleepMs.ToString(System.Globalization.CultureInfo.InvariantCulture)})",
         "guest_memory_backing" => Array.IndexOf(GuestMemoryBackings, GuestMemoryBacking) < 0
             ? $"there is no guest memory backing '{GuestMemoryBacking}'; the backings are: {string.Join(", ", GuestMemoryBackings)}" : null,
         "guest_boot_cache_mib" or "guest_boot_anon_mib" => GuestBootCacheMiB >= 0 && GuestBootAnonMiB >= 0 && GuestBootCacheMiB + GuestBootAnonMiB < GuestMemoryMiB ? null
@@ -530,6 +534,10 @@ public sealed record WorkloadScenario
         {
             return $"guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it preallocated";
         }
+        if (KhugepagedSleepMs != Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds && TransparentHugePages != "always")
+        {
+            return $"khugepaged_sleep_ms sets khugepaged, which collapses pages into transparent huge pages, and this scenario has transparent_hugepages {TransparentHugePages}; set transparent_hugepages always, or leave khugepaged_sleep_ms out";
+        }
         if (LargeEptPages && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Mmu != Models.Virtualization.MmuVirtualization.Nested)
         {
             return $"large_ept_pages maps guest memory with 2 MiB EPT pages, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging, no EPT to hold them; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it false";
@@ -588,6 +596,7 @@ public sealed record WorkloadScenario
             HostMemoryBytes = HostMemoryMiB is { } mib ? (ulong)mib << 20 : null,
             GuestBaseSystem = GuestBaseSystem,
             TransparentHugePages = TransparentHugePages == "always",
+            KhugepagedSleepMilliseconds = KhugepagedSleepMs,
             VcpuWeights = WholeNumbers(VcpuWeights),
             VcpuCaps = WholeNumbers(VcpuCaps),
             VcpuPinning = WholeNumbers(VcpuPinning),
@@ -717,6 +726,7 @@ public sealed record WorkloadScenario
         ["inline_emulation"] = InlineEmulation,
         ["large_ept_pages"] = LargeEptPages,
         ["transparent_hugepages"] = TransparentHugePages,
+        ["khugepaged_sleep_ms"] = KhugepagedSleepMs,
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",

@@ -28,6 +28,15 @@ public enum HugePageRoutine
     /// <summary>copy_huge_pmd at fork: the child's page table deposited, both pmd locks, the page's references and the parent's entry write-protected.</summary>
     Copy,
 
+    /// <summary>khugepaged_scan_pmd for one 2 MiB range: its 512 entries checked (present, writable, the page's map count and flags); the table's lines are the path's own loads.</summary>
+    ScanRange,
+
+    /// <summary>collapse_huge_page's bookkeeping: the mmap lock taken for writing, the huge page allocated and charged, pmdp_collapse_flush, the table deposited and the huge entry set.</summary>
+    Collapse,
+
+    /// <summary>One present page of a collapse: isolated from its LRU list and locked (__collapse_huge_page_isolate), then released after the copy; the copy is the path's own.</summary>
+    CollapsePerPage,
+
     /// <summary>zap_huge_pmd at munmap or exit: the entry cleared under the pmd lock, page_remove_rmap of the compound page, the deposited table freed.</summary>
     Zap,
 }

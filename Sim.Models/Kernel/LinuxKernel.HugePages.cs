@@ -37,7 +37,8 @@ public sealed partial class LinuxKernel
     /// are laid out and the counters (kernel.thp) registered, so that a kernel without THP keeps its
     /// layout and statistics.
     /// </summary>
-    public void EnableTransparentHugePages()
+    /// <param name="khugepagedSleepMilliseconds">khugepaged's sleep between batches (<see cref="KhugepagedSleepMilliseconds"/>).</param>
+    public void EnableTransparentHugePages(double khugepagedSleepMilliseconds = DefaultKhugepagedSleepMilliseconds)
     {
         if (TransparentHugePages)
         {
@@ -48,10 +49,12 @@ public sealed partial class LinuxKernel
             throw new InvalidOperationException("Transparent huge pages are turned on before the kernel's first process.");
         }
         _text.LayOutHugePageRoutines();
+        _text.LayOutReclaimRoutines(); // now: huge pages take never-used memory 2 MiB at a time, leaving no contiguous run for a late layout
         StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.thp");
         _hugeFaults = stats.Counter("fault_alloc", "count", "faults that mapped a 2 MiB huge page (thp_fault_alloc)");
         _hugeFallbacks = stats.Counter("fault_fallback", "count", "faults a huge page could have served that fell back to a 4 KiB page: no free 2 MiB run, or the memory cgroup's charge failed (thp_fault_fallback)");
         _hugeSplits = stats.Counter("split_pmd", "count", "huge pages split into 512 page-table entries (thp_split_pmd)");
+        StartKhugepaged(stats, khugepagedSleepMilliseconds);
         TransparentHugePages = true;
     }
 
@@ -63,6 +66,10 @@ public sealed partial class LinuxKernel
     private bool HugePageFits(Process p, MemoryRegion region, ulong address)
     {
         ulong start = address & ~(HugePageBytes - 1);
+        if (TransparentHugePages && region.FileId is null)
+        {
+            EnterKhugepaged(p);
+        }
         if (!TransparentHugePages || region.FileId is not null || start < region.Start || start + HugePageBytes > region.Start + (region.Pages * 4096))
         {
             return false;
@@ -236,6 +243,7 @@ public sealed partial class LinuxKernel
         {
             return mapped;
         }
+        EnterKhugepaged(p);
         ulong end = region.Start + (region.Pages * 4096);
         for (ulong start = (region.Start + HugePageBytes - 1) & ~(HugePageBytes - 1); start + HugePageBytes <= end; start += HugePageBytes)
         {

@@ -249,6 +249,7 @@ public sealed partial class LinuxKernel
     /// <summary>Unmaps every resident page of the process's regions, releasing the frames (page-cache pages keep the cache's reference).</summary>
     private void UnmapAll(KernelPath path, Process p)
     {
+        LeaveKhugepaged(p.Mm);
         foreach (MemoryRegion r in p.Regions)
         {
             path.Run(KernelRoutine.ExitPerRegion);

@@ -360,6 +360,7 @@ public sealed partial class LinuxKernel : ICoreHost
             CgroupCpuAccounting(path);
             if (vector == _timerVector)
             {
+                KhugepagedTick(path);
                 Tick(preemptible);
             }
         }

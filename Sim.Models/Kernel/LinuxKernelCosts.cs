@@ -83,6 +83,8 @@ public sealed class LinuxKernelCosts
     /// table, the compound page's setup), 1,500; a split's setup about a thousand, then per page
     /// about 20 instructions and the locked increment of its map count (__split_huge_pmd_locked's
     /// loop); copying a huge entry at fork about 600 with both pmd locks; zapping one about 500.
+    /// khugepaged's check of a range about 10 instructions per entry (5,000); a collapse's bookkeeping
+    /// about 2,000 with the mmap lock, and 40 per page isolated (lock_page, isolate_lru_page).
     /// </summary>
     public RoutineCost this[HugePageRoutine routine] => routine switch
     {
@@ -91,6 +93,9 @@ public sealed class LinuxKernelCosts
         HugePageRoutine.SplitPerPage => new(20, LockedOperations: 1),
         HugePageRoutine.Copy => new(600, LockedOperations: 4),
         HugePageRoutine.Zap => new(500, LockedOperations: 3),
+        HugePageRoutine.ScanRange => new(5_000, LockedOperations: 2),
+        HugePageRoutine.Collapse => new(2_000, LockedOperations: 6, InterruptDisables: 1),
+        HugePageRoutine.CollapsePerPage => new(40, LockedOperations: 2),
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 

@@ -83,6 +83,8 @@ public class ScenarioFileTests
     [InlineData("preset: type1\nprofile: nehalem-x5570\nballoon_mib: 64\n", "bad.yaml: balloon_mib: the balloon gives guest pages back to a VT-x host that backs them on first touch, and this scenario has preset 'type1' on nehalem-x5570 (hardware-assist / nested / emulated / bare-metal), guest_memory_backing preallocated;")]
     [InlineData("preset: oslevel\nguest_memory_backing: on_touch\nballoon_mib: 64\n", "bad.yaml: balloon_mib: the balloon gives guest pages back to a VT-x host")]
     [InlineData("preset: type1\nprofile: core2-merom\nlarge_ept_pages: true\n", "bad.yaml: large_ept_pages maps guest memory with 2 MiB EPT pages, and preset 'type1' on core2-merom")]
+    [InlineData("preset: type1\ntransparent_hugepages: always\nkhugepaged_sleep_ms: 0\n", "bad.yaml, line 3: khugepaged_sleep_ms: khugepaged_sleep_ms is khugepaged's sleep between batches, more than 0 and at most 3600000 ms (got 0)")]
+    [InlineData("preset: type1\nkhugepaged_sleep_ms: 100\n", "bad.yaml: khugepaged_sleep_ms sets khugepaged, which collapses pages into transparent huge pages, and this scenario has transparent_hugepages never")]
     [InlineData("preset: type1\ntransparent_hugepages: often\n", "bad.yaml, line 2: transparent_hugepages: there is no transparent_hugepages mode 'often'; the modes are: never, always")]
     [InlineData("preset: oslevel\nhost_scheduler: cfs\n", "bad.yaml: host_scheduler chooses the VT-x hypervisor's scheduler of virtual CPUs, and preset 'oslevel'")]
     [InlineData("preset: type1\nguests: 2\nhost_scheduler: cfs\nvcpu_caps: 50\n", "bad.yaml: vcpu_caps under the CFS host scheduler (host_scheduler cfs) would need CFS bandwidth control (cpu.cfs_quota_us), which the model does not have")]

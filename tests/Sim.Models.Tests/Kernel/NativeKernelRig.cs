@@ -10,14 +10,14 @@ namespace Sim.Models.Tests.Kernel;
 /// <summary>The Linux-like kernel alone on a Nehalem machine of one core (64 MiB unless told), with its statistics and the frames its boot took.</summary>
 internal sealed class NativeKernelRig
 {
-    public NativeKernelRig(HardwareProfile? profile = null, ulong memoryBytes = 64UL << 20, bool transparentHugePages = false)
+    public NativeKernelRig(HardwareProfile? profile = null, ulong memoryBytes = 64UL << 20, bool transparentHugePages = false, double khugepagedSleepMilliseconds = LinuxKernel.DefaultKhugepagedSleepMilliseconds)
     {
         Sim = new Simulator(1);
         Machine = new Machine(Sim, profile ?? HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = memoryBytes },
             m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
         if (transparentHugePages)
         {
-            Kernel.EnableTransparentHugePages();
+            Kernel.EnableTransparentHugePages(khugepagedSleepMilliseconds);
         }
         KernelFrames = Machine.Memory.FramesInUse;
     }

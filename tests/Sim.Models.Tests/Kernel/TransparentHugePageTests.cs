@@ -212,6 +212,51 @@ public class TransparentHugePageTests
     {
         var rig = new NativeKernelRig();
         rig.Kernel.Start(new Script(_ => [Call(SyscallNumber.Exit)]), Image);
-        Assert.Throws<InvalidOperationException>(rig.Kernel.EnableTransparentHugePages);
+        Assert.Throws<InvalidOperationException>(() => rig.Kernel.EnableTransparentHugePages());
+    }
+
+    [Fact]
+    public void Khugepaged_collapses_small_pages_into_a_huge_page_once_a_2_MiB_run_is_free_zeroing_what_was_never_touched()
+    {
+        var rig = new NativeKernelRig(transparentHugePages: true, khugepagedSleepMilliseconds: 10);
+        // Memory fragmented: every free 2 MiB run taken, and one given back as 512 single frames, so a fault finds small pages only.
+        var held = new List<ulong>();
+        while (rig.Machine.Memory.TryAllocateLargeFrame(0, out ulong run))
+        {
+            held.Add(run);
+        }
+        for (ulong offset = 0; offset < Huge; offset += Page)
+        {
+            rig.Machine.Memory.FreeFrame(held[^1] + offset);
+        }
+        held.RemoveAt(held.Count - 1);
+        Process init = null!;
+        ulong small = 0, collapsed = 0;
+        IEnumerable<Op> Body(Script s)
+        {
+            foreach (Op op in TouchEveryPage(3))
+            {
+                yield return op;
+            }
+            small = EntryOf(rig, init, Heap + Page);
+            rig.Machine.Memory.FreeLargeFrame(held[0]); // a 2 MiB run free again (another process's huge page freed)
+            for (int i = 0; i < 100_000; i++)
+            {
+                yield return Op.Alu(1_000); // 100 M instructions: several of khugepaged's 10 ms sleeps
+            }
+            collapsed = EntryOf(rig, init, Heap + Page);
+            yield return Call(SyscallNumber.Exit);
+        }
+        rig.Kernel.StartTimer(vector: 236, initialCount: 400_000); // 4 ms at 100 MHz: Linux's 250 Hz tick
+        init = rig.Kernel.Start(new Script(Body), Image);
+        rig.Run();
+
+        Assert.Equal(1, rig.Stat("host.kernel.thp", "fault_fallback")); // the first fault found no 2 MiB run; its table kept the range small
+        Assert.Equal(3, rig.Stat("host.kernel", "demand_zero_faults"));
+        Assert.Equal(0UL, small & PageEntry.PageSize);
+        Assert.Equal(1, rig.Stat("host.kernel.thp", "collapse_alloc"));
+        Assert.NotEqual(0UL, collapsed & PageEntry.PageSize); // one huge page now, the 509 pages never touched zeroed into it
+        Assert.NotEqual(0UL, collapsed & PageEntry.Writable);
+        Assert.True(rig.Stat("host.kernel.thp", "khugepaged_full_scans") >= 1);
     }
 }
