@@ -76,6 +76,18 @@ public static class WorkloadRunReport
             {
                 sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {m.Guest / (1 << 20),9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
             }
+            foreach (VmHostMemory m in memoryRows.Where(m => m.HugeSplits + m.Refaults > 0))
+            {
+                sb.Append(ci, $"  {m.Vm}: {m.HugeSplits:N0} of the host's 2 MiB regions split, {m.Refaults:N0} pages of them mapped again one by one\n");
+            }
+        }
+        if (HugePages.All(r.Run.Samples) is { Count: > 0 } hugeRows)
+        {
+            sb.Append(ci, $"\n{"transparent huge pages:",-26} {"huge faults",12} {"fell back",10} {"splits",8} {"collapses",10}\n");
+            foreach (HugePages h in hugeRows)
+            {
+                sb.Append(ci, $"  {h.Kernel + "'s kernel",-24} {h.Faults,12:N0} {h.Fallbacks,10:N0} {h.Splits,8:N0} {h.Collapses,10:N0}\n");
+            }
         }
         if (PageMerging.Of(r.Run.Samples) is { } ksm)
         {
@@ -217,6 +229,18 @@ public static class WorkloadRunReport
             foreach (VmHostMemory m in memoryRows)
             {
                 md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {m.Guest / (1 << 20):N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
+            }
+            foreach (VmHostMemory m in memoryRows.Where(m => m.HugeSplits + m.Refaults > 0))
+            {
+                md.Append(ci, $"\n{m.Vm}: {m.HugeSplits:N0} of the host's 2 MiB regions split, {m.Refaults:N0} pages of them mapped again one by one.\n");
+            }
+        }
+        if (HugePages.All(r.Run.Samples) is { Count: > 0 } hugeRows)
+        {
+            md.Append("\n| kernel | huge page faults | fell back to 4 KiB | huge pages split | ranges collapsed |\n|---|---:|---:|---:|---:|\n");
+            foreach (HugePages h in hugeRows)
+            {
+                md.Append(ci, $"| {h.Kernel} | {h.Faults:N0} | {h.Fallbacks:N0} | {h.Splits:N0} | {h.Collapses:N0} |\n");
             }
         }
         if (PageMerging.Of(r.Run.Samples) is { } ksm)
