@@ -309,6 +309,7 @@ public sealed class VirtualMachine : IPlatform
             Back(gpa);
         }
         Merging?.SettleAtBoot(this, gpas);
+        Ept!.TakeNewTables(); // made as the boot ran, before the run: no exit of the run zeroes them
     }
 
     /// <summary>
