@@ -213,16 +213,14 @@ public static class WorkloadRun
             return problem;
         }
         bool needsLinux = axes.Cpu == CpuVirtualization.Paravirtual || axes.Hosting == Hosting.SharedKernel;
+        string LinuxForm(string otherwise) => WorkloadCatalog.All.Any(w => w.Workload.Name == workload.Name + "-linux") ? $"{workload.Name}-linux, the same kernel as a Linux process" : otherwise;
         if (needsLinux && workload is not IProcessWorkload)
         {
-            string instead = WorkloadCatalog.All.Any(w => w.Workload.Name == workload.Name + "-linux") ? $"{workload.Name}-linux, the same kernel as a Linux process"
-                : "the process workloads (forkwait, lat-*, fio-*, web, ...)";
-            return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs {instead}";
+            return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs {LinuxForm("the process workloads (forkwait, lat-*, fio-*, web, ...)")}";
         }
         if (consolidation is { TransparentHugePages: true } && workload is not IProcessWorkload)
         {
-            string instead = WorkloadCatalog.All.Any(w => w.Workload.Name == workload.Name + "-linux") ? $"{workload.Name}-linux, the same kernel as a Linux process" : "a process workload";
-            return $"transparent huge pages are the Linux-like kernel's, and {workload.Name} runs on the minimal test kernel, which maps its data itself in 4 KiB pages; use {instead}, or transparent_hugepages never";
+            return $"transparent huge pages are the Linux-like kernel's, and {workload.Name} runs on the minimal test kernel, which maps its data itself in 4 KiB pages; use {LinuxForm("a process workload")}, or transparent_hugepages never";
         }
         if (consolidation?.Problem() is { } wrong)
         {

@@ -86,21 +86,10 @@ public sealed partial class LinuxKernel
     private bool TryHugePageFault(KernelPath path, Process p, MemoryRegion region, ulong address)
     {
         ulong start = address & ~(HugePageBytes - 1);
-        path.Run(HugePageRoutine.Fault);
-        if (!TryChargePage(path, p, pages: PageFrames.HugePageFrames))
+        if (!TryNewChargedHugePage(path.Run(HugePageRoutine.Fault), p, out ulong first))
         {
             _hugeFallbacks!.Increment();
             return false;
-        }
-        if (!_frames.TryNewHugePage(path, out ulong first))
-        {
-            p.Container?.Uncharge(cache: false, pages: PageFrames.HugePageFrames);
-            _hugeFallbacks!.Increment();
-            return false;
-        }
-        for (ulong offset = 0; offset < HugePageBytes; offset += PhysicalMemory.FrameBytes)
-        {
-            OwnPage(p, first + offset);
         }
         path.StoreRange(DirectMap.Of(first), (long)HugePageBytes);
         p.Space.Map2M(start, first, PageEntry.User | (region.Writable ? PageEntry.Writable : 0));
@@ -109,6 +98,26 @@ public sealed partial class LinuxKernel
         _deposited[pde] = DepositTable(path);
         _ops.UpdatePageTableEntry(path, pde);
         _hugeFaults!.Increment();
+        return true;
+    }
+
+    /// <summary>A huge page for <paramref name="p"/>: its memory cgroup charged 512 pages, then the page allocated and owned; false, with nothing charged, when either fails.</summary>
+    private bool TryNewChargedHugePage(KernelPath path, Process p, out ulong first)
+    {
+        first = 0;
+        if (!TryChargePage(path, p, pages: PageFrames.HugePageFrames))
+        {
+            return false;
+        }
+        if (!_frames.TryNewHugePage(path, out first))
+        {
+            p.Container?.Uncharge(cache: false, pages: PageFrames.HugePageFrames);
+            return false;
+        }
+        for (ulong offset = 0; offset < HugePageBytes; offset += PhysicalMemory.FrameBytes)
+        {
+            OwnPage(p, first + offset);
+        }
         return true;
     }
 

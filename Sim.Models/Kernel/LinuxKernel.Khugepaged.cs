@@ -73,14 +73,13 @@ public sealed partial class LinuxKernel
             return;
         }
         _khugepagedSlots.RemoveAt(at);
-        if (at < _khugepagedSlot || (at == _khugepagedSlot && _khugepagedSlot >= _khugepagedSlots.Count))
+        if (at < _khugepagedSlot)
         {
-            _khugepagedSlot = at < _khugepagedSlot ? _khugepagedSlot - 1 : 0;
-            _khugepagedAddress = 0;
+            _khugepagedSlot--; // the cursor stays on the address space it was scanning
         }
         else if (at == _khugepagedSlot)
         {
-            _khugepagedAddress = 0;
+            _khugepagedAddress = 0; // the next address space from its start (past the last: the pass wraps)
         }
     }
 
@@ -180,19 +179,9 @@ public sealed partial class LinuxKernel
     /// <summary>collapse_huge_page: the range at <paramref name="start"/> remade as one huge page (nothing changes if the charge or the allocation fails).</summary>
     private void CollapseRange(KernelPath path, MemoryDescriptor mm, Process owner, MemoryRegion region, ulong start, ulong pde, ulong table, List<(int Index, ulong Frame)> present)
     {
-        path.Run(HugePageRoutine.Collapse);
-        if (!TryChargePage(path, owner, pages: PageFrames.HugePageFrames))
+        if (!TryNewChargedHugePage(path.Run(HugePageRoutine.Collapse), owner, out ulong first))
         {
             return;
-        }
-        if (!_frames.TryNewHugePage(path, out ulong first))
-        {
-            owner.Container?.Uncharge(cache: false, pages: PageFrames.HugePageFrames);
-            return;
-        }
-        for (ulong offset = 0; offset < HugePageBytes; offset += PhysicalMemory.FrameBytes)
-        {
-            OwnPage(owner, first + offset);
         }
         // __collapse_huge_page_copy: each present page copied, each absent one zeroed.
         int next = 0;

@@ -292,26 +292,12 @@ public sealed class PhysicalMemory
         for (int k = 0; k < _nodes.Length; k++)
         {
             Node n = _nodes[(node + k) % _nodes.Length];
-            ulong first = (n.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
-            if (n.FreedLarge.Count > 0)
+            if (n.FreedLarge.TryPop(out ulong first) || TryTakeNeverUsed(n, FramesPerLarge, out first))
             {
-                first = n.FreedLarge.Pop();
+                FramesInUse += FramesPerLarge;
+                physicalAddress = first << FrameShift;
+                return true;
             }
-            else if (first + FramesPerLarge <= n.End)
-            {
-                for (ulong f = n.Next; f < first; f++)
-                {
-                    n.Freed.Push(f); // the alignment gap stays usable for small frames
-                }
-                n.Next = first + FramesPerLarge;
-            }
-            else
-            {
-                continue;
-            }
-            FramesInUse += FramesPerLarge;
-            physicalAddress = first << FrameShift;
-            return true;
         }
         physicalAddress = 0;
         return false;
@@ -345,23 +331,31 @@ public sealed class PhysicalMemory
         ulong frames = (ulong)count * FramesPerLarge;
         for (int k = 0; k < _nodes.Length; k++)
         {
-            Node n = _nodes[(node + k) % _nodes.Length];
-            ulong first = (n.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
-            if (first + frames > n.End)
+            if (TryTakeNeverUsed(_nodes[(node + k) % _nodes.Length], frames, out ulong first))
             {
-                continue;
+                FramesInUse += frames;
+                return first << FrameShift;
             }
-            for (ulong f = n.Next; f < first; f++)
-            {
-                n.Freed.Push(f); // the alignment gap stays usable for small frames
-            }
-            n.Next = first + frames;
-            FramesInUse += frames;
-            return first << FrameShift;
         }
         throw new InsufficientMemoryException(count == 1
             ? $"Physical memory ({SizeBytes >> 20} MiB) has no free 2 MiB run left."
             : $"Physical memory ({SizeBytes >> 20} MiB) has no node with {frames >> 8} MiB of never-used contiguous memory left.");
+    }
+
+    /// <summary>The first of <paramref name="frames"/> never-used frames of <paramref name="n"/>, 2 MiB-aligned, taken; false when its never-used memory does not hold them. The alignment gap stays usable for small frames.</summary>
+    private static bool TryTakeNeverUsed(Node n, ulong frames, out ulong first)
+    {
+        first = (n.Next + FramesPerLarge - 1) & ~(FramesPerLarge - 1);
+        if (first + frames > n.End)
+        {
+            return false;
+        }
+        for (ulong f = n.Next; f < first; f++)
+        {
+            n.Freed.Push(f);
+        }
+        n.Next = first + frames;
+        return true;
     }
 
     /// <summary>Returns a 4 KiB frame; its contents are dropped so it comes back zeroed.</summary>

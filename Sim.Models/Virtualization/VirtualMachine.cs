@@ -148,9 +148,9 @@ public sealed class VirtualMachine : IPlatform
     /// <summary>The host-physical address where guest-physical address 0 is backed, where guest memory is backed whole and contiguous; 0 when it is backed on first touch (<see cref="HostAddress"/>).</summary>
     public ulong HostBase { get; }
 
-    // Backed on first touch: the host frame (or 2 MiB frame) behind each guest page (or 2 MiB
-    // region), 0 while none is; null when guest memory is backed whole at HostBase.
-    private readonly ulong[]? _backing; // backed on first touch: each 4 KiB guest page's host frame, 0 while unbacked
+    // Backed on first touch: the host frame behind each 4 KiB guest page, 0 while none is; null
+    // when guest memory is backed whole at HostBase.
+    private readonly ulong[]? _backing;
     private readonly bool[]? _hugeMapped; // with large EPT pages: each 2 MiB region mapped by one 2 MiB EPT entry
     private readonly bool[]? _split; // with large EPT pages: each 2 MiB region split once, backed page by page from then on
     private readonly int _node;
