@@ -33,6 +33,8 @@ internal static class RunCommand
         var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
         var khugepagedSleep = new Option<double>("--khugepaged-sleep-ms") { Description = "With --transparent-hugepages always: khugepaged's sleep between batches of 4,096 entries, in ms (Linux's default 10,000).", DefaultValueFactory = _ => Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds };
         var transparentHugePages = new Option<string>("--transparent-hugepages") { Description = "With --workload: never, or always (the Linux-like kernel maps anonymous memory with 2 MiB transparent huge pages where it can, in every kernel of the run).", DefaultValueFactory = _ => "never" };
+        var swapMib = new Option<long>("--swap-mib") { Description = "With --workload: a swap area of this many MiB at the end of each Linux-like kernel's disk (default 0: none)." };
+        var noContainerSwap = new Option<bool>("--no-container-swap") { Description = "With --workload under oslevel and --swap-mib: a container at its memory limit may not swap (memory.swap.max 0), so it is OOM-killed once its page cache is gone." };
         var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where a hosted monitor's virtio backend runs, user (default) or kernel (vhost)." };
         var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
         var containerCpuset = new Option<string?>("--container-cpuset") { Description = "With --workload under oslevel: the CPUs each container may run on, a CPU list such as 0-3,8 (default: as many as --container-cpus needs, given to the containers in turn, or every CPU)." };
@@ -81,12 +83,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, virtioBackend, containerMemory, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -125,6 +127,7 @@ internal static class RunCommand
                     LargeEptPages = parse.GetValue(largeEptPages),
                     TransparentHugePages = parse.GetValue(transparentHugePages)!,
                     KhugepagedSleepMs = parse.GetValue(khugepagedSleep),
+                    SwapMiB = parse.GetValue(swapMib), ContainerSwap = !parse.GetValue(noContainerSwap),
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus), ContainerCpuset = parse.GetValue(containerCpuset), ContainerShares = parse.GetValue(containerShares),
                     Vcpus = parse.GetValue(vcpus), VcpuWeights = parse.GetValue(vcpuWeights), VcpuCaps = parse.GetValue(vcpuCaps), VcpuPinning = parse.GetValue(vcpuPinning),

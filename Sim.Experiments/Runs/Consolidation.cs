@@ -42,6 +42,9 @@ public sealed record Consolidation(int Guests = 1, int HostCores = 1, int HostPr
     /// <summary>Whether every Linux-like kernel of the run (natively, each VM's, the containers' one) maps anonymous memory with transparent huge pages ("always"); the minimal test kernel has none.</summary>
     public bool TransparentHugePages { get; init; }
 
+    /// <summary>The swap area of every Linux-like kernel of the run, in bytes; 0 for none.</summary>
+    public ulong SwapBytes { get; init; }
+
     /// <summary>khugepaged's sleep between batches in those kernels, in milliseconds.</summary>
     public double KhugepagedSleepMilliseconds { get; init; } = Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds;
 

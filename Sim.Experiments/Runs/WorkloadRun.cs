@@ -126,6 +126,10 @@ public static class WorkloadRun
         {
             linux.EnableTransparentHugePages(host.KhugepagedSleepMilliseconds);
         }
+        if (host.SwapBytes > 0)
+        {
+            linux.EnableSwap(host.SwapBytes);
+        }
         if (platform.Devices.HasDisk)
         {
             linux.StartDisk();
@@ -217,6 +221,10 @@ public static class WorkloadRun
         if (needsLinux && workload is not IProcessWorkload)
         {
             return $"{workload.Name} runs on the minimal test kernel, which has no paravirtual port, namespaces or cgroups; this architecture runs {LinuxForm("the process workloads (forkwait, lat-*, fio-*, web, ...)")}";
+        }
+        if (consolidation is { SwapBytes: > 0 } && workload is not IProcessWorkload)
+        {
+            return $"swap is the Linux-like kernel's, and {workload.Name} runs on the minimal test kernel, which has none; use {LinuxForm("a process workload")}, or swap_mib 0";
         }
         if (consolidation is { TransparentHugePages: true } && workload is not IProcessWorkload)
         {
@@ -389,6 +397,9 @@ public static class WorkloadRun
 
         /// <summary>Whether the run's Linux-like kernels map anonymous memory with transparent huge pages.</summary>
         public bool TransparentHugePages => consolidation.TransparentHugePages;
+
+        /// <summary>The swap area of the run's Linux-like kernels, in bytes (0: none).</summary>
+        public ulong SwapBytes => consolidation.SwapBytes;
 
         /// <summary>khugepaged's sleep between batches in those kernels.</summary>
         public double KhugepagedSleepMilliseconds => consolidation.KhugepagedSleepMilliseconds;

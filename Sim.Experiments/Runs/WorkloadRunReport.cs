@@ -89,6 +89,14 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {h.Kernel + "'s kernel",-24} {h.Faults,12:N0} {h.Fallbacks,10:N0} {h.Splits,8:N0} {h.Collapses,10:N0}\n");
             }
         }
+        if (Swapping.All(r.Run.Samples) is { Count: > 0 } swapRows)
+        {
+            sb.Append(ci, $"\n{"swap:",-26} {"pages out",10} {"pages in",10} {"major faults",13} {"median (us)",12} {"p99 (us)",10} {"waits for writes",17}\n");
+            foreach (Swapping w in swapRows)
+            {
+                sb.Append(ci, $"  {w.Kernel + "'s kernel",-24} {w.PagesOut,10:N0} {w.PagesIn,10:N0} {w.MajorFaults,13:N0} {w.MedianMajorFaultNs / 1000,12:N1} {w.P99MajorFaultNs / 1000,10:N1} {w.WritebackWaits,17:N0}\n");
+            }
+        }
         if (PageMerging.Of(r.Run.Samples) is { } ksm)
         {
             sb.Append(ci, $"\npage merging (KSM): {ksm.PagesShared:N0} shared pages hold {ksm.PagesShared + ksm.PagesSharing:N0} guest pages, saving {ksm.SavedBytes / (1 << 20):N1} MiB; {ksm.CowBreaks:N0} writes broke a page's sharing\n");
@@ -241,6 +249,14 @@ public static class WorkloadRunReport
             foreach (HugePages h in hugeRows)
             {
                 md.Append(ci, $"| {h.Kernel} | {h.Faults:N0} | {h.Fallbacks:N0} | {h.Splits:N0} | {h.Collapses:N0} |\n");
+            }
+        }
+        if (Swapping.All(r.Run.Samples) is { Count: > 0 } swapRows)
+        {
+            md.Append("\n| kernel | pages to swap | pages from swap | major faults | their median (us) | their p99 (us) | faults that waited for writes |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            foreach (Swapping w in swapRows)
+            {
+                md.Append(ci, $"| {w.Kernel} | {w.PagesOut:N0} | {w.PagesIn:N0} | {w.MajorFaults:N0} | {w.MedianMajorFaultNs / 1000:N1} | {w.P99MajorFaultNs / 1000:N1} | {w.WritebackWaits:N0} |\n");
             }
         }
         if (PageMerging.Of(r.Run.Samples) is { } ksm)

@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "virtio_backend", "container_memory_mib", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "container_memory_mib", "container_swap", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -80,6 +80,15 @@ public sealed record WorkloadScenario
 
     /// <summary>khugepaged's sleep between batches, in milliseconds (Linux's default 10,000), with transparent huge pages.</summary>
     public double KhugepagedSleepMs { get; init; } = Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds;
+
+    /// <summary>The swap area each Linux-like kernel of the run has at the end of its disk, in MiB (swapon of a partition); 0 for none, as before.</summary>
+    public long SwapMiB { get; init; }
+
+    /// <summary>Whether a container's memory cgroup may send its pages to swap at its limit (cgroup v2's memory.swap.max: max, Linux's default, or 0), when the kernel has swap.</summary>
+    public bool ContainerSwap { get; init; } = true;
+
+    /// <summary>The largest swap area a scenario may ask for: 32 GiB, half the model's 64 GiB disk.</summary>
+    public const long MostSwapMiB = 32 * 1024;
 
     /// <summary>The values <see cref="TransparentHugePages"/> takes (Linux's madvise is not modelled: no workload calls madvise).</summary>
     public static readonly string[] TransparentHugePagesModes = ["never", "always"];
@@ -337,6 +346,8 @@ public sealed record WorkloadScenario
         "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
         "transparent_hugepages" => Array.IndexOf(TransparentHugePagesModes, TransparentHugePages) < 0
             ? $"there is no transparent_hugepages mode '{TransparentHugePages}'; the modes are: {string.Join(", ", TransparentHugePagesModes)}" : null,
+        "swap_mib" => SwapMiB is >= 0 and <= MostSwapMiB ? null : $"swap_mib is the swap area of each Linux-like kernel, 0 (none) to {MostSwapMiB} MiB (got {SwapMiB})",
+        "container_swap" => null,
         "khugepaged_sleep_ms" => KhugepagedSleepMs is > 0 and <= 3_600_000 ? null : $"khugepaged_sleep_ms is khugepaged's sleep between batches, more than 0 and at most 3600000 ms (got {KhugepagedSleepMs.ToString(System.Globalization.CultureInfo.InvariantCulture)})",
         "guest_memory_backing" => Array.IndexOf(GuestMemoryBackings, GuestMemoryBacking) < 0
             ? $"there is no guest memory backing '{GuestMemoryBacking}'; the backings are: {string.Join(", ", GuestMemoryBackings)}" : null,
@@ -534,6 +545,14 @@ public sealed record WorkloadScenario
         {
             return $"guest_memory_backing on_touch backs a page at the EPT violation of its first touch, so it needs nested paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; use preset type1 or type2 on a profile with EPT (such as nehalem-x5570), or leave it preallocated";
         }
+        if (!ContainerSwap && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            return $"container_swap decides whether a container may swap, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
+        }
+        if (SwapMiB > 0 && DiskInterface != "ahci")
+        {
+            return $"swap_mib puts a swap area on the disk, and disk_interface {DiskInterface} takes one request at a time while reclaim writes many; use disk_interface ahci, or leave swap_mib 0";
+        }
         if (KhugepagedSleepMs != Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds && TransparentHugePages != "always")
         {
             return $"khugepaged_sleep_ms sets khugepaged, which collapses pages into transparent huge pages, and this scenario has transparent_hugepages {TransparentHugePages}; set transparent_hugepages always, or leave khugepaged_sleep_ms out";
@@ -597,6 +616,7 @@ public sealed record WorkloadScenario
             GuestBaseSystem = GuestBaseSystem,
             TransparentHugePages = TransparentHugePages == "always",
             KhugepagedSleepMilliseconds = KhugepagedSleepMs,
+            SwapBytes = (ulong)SwapMiB << 20,
             VcpuWeights = WholeNumbers(VcpuWeights),
             VcpuCaps = WholeNumbers(VcpuCaps),
             VcpuPinning = WholeNumbers(VcpuPinning),
@@ -646,6 +666,7 @@ public sealed record WorkloadScenario
     public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with
     {
         MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null,
+        MaySwap = ContainerSwap,
         CpuQuota = ContainerCpus,
         Cpuset = CpusetCpus,
         Shares = SharesList,
@@ -727,8 +748,10 @@ public sealed record WorkloadScenario
         ["large_ept_pages"] = LargeEptPages,
         ["transparent_hugepages"] = TransparentHugePages,
         ["khugepaged_sleep_ms"] = KhugepagedSleepMs,
+        ["swap_mib"] = SwapMiB,
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
+        ["container_swap"] = ContainerSwap,
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
         ["container_cpuset"] = ContainerCpuset ?? "none",
         ["container_shares"] = SharesList is { } weights ? string.Join(",", weights) : "none",

@@ -17,6 +17,13 @@ public sealed partial class Core
 {
     private ISoftwareMonitor? _softwareMonitor;
     private Op? _deliveringFaulting; // the faulting operation while an exception is being handed to the monitor
+
+    /// <summary>
+    /// The operation that faulted, while its exception is being handed to a kernel or monitor (null
+    /// otherwise): what a kernel that puts the faulting thread to sleep keeps, to run it again when
+    /// the thread next runs, as a CPU re-executes the faulting instruction.
+    /// </summary>
+    public Op? FaultingOp => _deliveringFaulting;
     private readonly VectorCounter<Instruction> _monitorCalls;
     private readonly VectorCounter<Instruction> _holes;
 

@@ -35,6 +35,9 @@ public sealed class VirtioBlock : VirtioMmioDevice
         _requests = Stats.Counter("requests", "count", "requests taken from the available ring");
     }
 
+    /// <summary>The medium behind the device.</summary>
+    public IStorageMedium Medium => _medium;
+
     /// <summary>Requests the device has taken and not completed.</summary>
     public int InFlight => _inFlight;
 

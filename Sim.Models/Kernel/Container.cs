@@ -37,6 +37,12 @@ public sealed class Container
     /// <summary>Its memory cgroup's file LRU lists: the page cache charged to it, which reclaim takes back when the cgroup reaches its limit.</summary>
     public FileLru Lru { get; } = new();
 
+    /// <summary>Its memory cgroup's anonymous LRU lists, kept when the kernel has swap: its processes' pages, which reclaim sends to swap when the container may swap.</summary>
+    public AnonymousLru AnonymousLru { get; } = new();
+
+    /// <summary>Its pages being written to swap: still charged until their writes end.</summary>
+    internal int Writeback { get; set; }
+
     /// <summary><paramref name="pages"/> pages charged to the container's memory cgroup (512 for a huge page): page cache if <paramref name="cache"/>, otherwise a process's.</summary>
     internal void Charge(bool cache, int pages = 1)
     {

@@ -40,6 +40,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>Runs a transparent huge page routine (<see cref="HugePageRoutine"/>) <paramref name="times"/> times, as <see cref="Run(KernelRoutine, int)"/>.</summary>
     public KernelPath Run(HugePageRoutine routine, int times = 1) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times);
 
+    /// <summary>Runs a swap routine (<see cref="SwapRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(SwapRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
         ulong code = DirectMap.Of(codeAddress);

@@ -21,6 +21,7 @@ public sealed class KernelText
     private readonly LaterRoutines<AddedRoutine> _added;
     private readonly LaterRoutines<ReclaimRoutine> _reclaim;
     private readonly LaterRoutines<HugePageRoutine> _hugePages;
+    private readonly LaterRoutines<SwapRoutine> _swap;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -33,6 +34,7 @@ public sealed class KernelText
         _added = new LaterRoutines<AddedRoutine>(memory, r => costs[r].Instructions);
         _reclaim = new LaterRoutines<ReclaimRoutine>(memory, r => costs[r].Instructions);
         _hugePages = new LaterRoutines<HugePageRoutine>(memory, r => costs[r].Instructions);
+        _swap = new LaterRoutines<SwapRoutine>(memory, r => costs[r].Instructions);
     }
 
     /// <summary>
@@ -53,6 +55,9 @@ public sealed class KernelText
 
     /// <summary>Lays out the transparent huge page routines' text and lock lines, once: when a kernel turns THP on, before its first process.</summary>
     public void LayOutHugePageRoutines() => _hugePages.LayOut();
+
+    /// <summary>Lays out the swap routines' text and lock lines, once: when a kernel turns swap on, before its first process.</summary>
+    public void LayOutSwapRoutines() => _swap.LayOut();
 
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
@@ -92,4 +97,13 @@ public sealed class KernelText
 
     /// <summary>Physical address of <paramref name="routine"/>'s lock line.</summary>
     public ulong LockOf(HugePageRoutine routine) => _hugePages.LockOf(routine);
+
+    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
+    public ulong AddressOf(SwapRoutine routine) => _swap.Code.AddressOf(routine);
+
+    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
+    public int Lines(SwapRoutine routine) => _swap.Code.Lines(routine);
+
+    /// <summary>Physical address of <paramref name="routine"/>'s lock line (the swap cache's and the swap area's locks).</summary>
+    public ulong LockOf(SwapRoutine routine) => _swap.LockOf(routine);
 }

@@ -140,7 +140,7 @@ public sealed partial class LinuxKernel
         int got = 0;
         for (; got < pages; got++)
         {
-            if (!_pages.TryTake(path, out ulong frame) && (ReclaimPass(path, AllFileLists()) == 0 || !_pages.TryTake(path, out frame)))
+            if (!_pages.TryTake(path, out ulong frame) && (ReclaimPass(path, AllFileLists(), []) == 0 || !_pages.TryTake(path, out frame)))
             {
                 b.AllocationFailures.Increment();
                 break;

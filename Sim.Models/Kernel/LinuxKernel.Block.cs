@@ -28,28 +28,38 @@ public sealed partial class LinuxKernel
         RouteIrq(PlatformDevices.DiskIrq, DiskVector, levelTriggered: true);
     }
 
-    /// <summary>Requests the disk holds or the kernel has queued for it: while any is in flight, a blocked system is waiting, not deadlocked.</summary>
-    private int BlockRequestsInFlight => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0) + (_virtio?.InFlight ?? 0);
+    /// <summary>
+    /// Requests the disk holds or the kernel has queued for it whose end will wake someone: while
+    /// any is in flight, a blocked system is waiting, not deadlocked. Swap writes no fault waits
+    /// for wake no one (after the last process has exited they end on their own).
+    /// </summary>
+    private int BlockRequestsWaitedOn => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0) + (_virtio?.InFlight ?? 0) - (_memoryWaiters.Count == 0 ? _writeback : 0);
 
     /// <summary>pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk, through the machine's disk interface; the caller blocks until it completes.</summary>
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
     {
         var request = new DiskRequest(p, 8, CachePageFrame(path, _this.Node), write, complete, core.LocalTime); // the page (cache) from the node of the CPU that asks; the core's time as it entered the kernel
+        SubmitBlock(path, request, offset / 512);
+        p.State = ProcessState.Waiting;
+        SwitchToNext(core, path);
+    }
+
+    /// <summary>submit_bio of <paramref name="request"/> at sector <paramref name="lba"/>: the block layer's request made and handed to the machine's disk interface.</summary>
+    private void SubmitBlock(KernelPath path, DiskRequest request, ulong lba)
+    {
         path.Run(KernelRoutine.BlockRequest);
         if (_platform.Devices.Ahci is not null)
         {
-            AhciSubmit(path, request, offset / 512);
+            AhciSubmit(path, request, lba);
         }
         else if (_virtio is not null)
         {
-            VirtioSubmit(path, request, offset / 512);
+            VirtioSubmit(path, request, lba);
         }
         else
         {
-            AtaSubmit(path, request, offset / 512);
+            AtaSubmit(path, request, lba);
         }
-        p.State = ProcessState.Waiting;
-        SwitchToNext(core, path);
     }
 
     /// <summary>
@@ -123,10 +133,15 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>The request is done: by default the buffer is freed and 4,096 bytes returned; a completion (a page-cache fill) may keep it and answer otherwise.</summary>
+    /// <summary>The request is done: by default the buffer is freed and 4,096 bytes returned; a completion (a page-cache fill) may keep it and answer otherwise. A request no caller waits on (swap's) has only its completion.</summary>
     private void CompleteDisk(KernelPath path, DiskRequest request)
     {
         path.Run(KernelRoutine.BlockCompletion);
+        if (request.Caller is null)
+        {
+            request.Complete!(path, request.Buffer);
+            return;
+        }
         request.Caller.OnReturnToUser += t => _blockLatency.Record((long)((t - request.Submitted).Picoseconds / 1000));
         if (request.Complete is { } complete)
         {
@@ -141,14 +156,15 @@ public sealed partial class LinuxKernel
         Wake(request.Caller, path);
     }
 
-    private sealed class DiskRequest(Process caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete, Sim.Engine.Time.Tick submitted)
+    /// <summary>A block request: the process that waits for it (none for swap's, whose completion wakes whom it must), its sectors, the page its data goes to or comes from, and what its end does.</summary>
+    private sealed class DiskRequest(Process? caller, int sectors, ulong buffer, bool write, Action<KernelPath, ulong>? complete, Sim.Engine.Time.Tick submitted)
     {
-        /// <summary>When the core entered the kernel for the request's system call (its own time, not the event queue's).</summary>
+        /// <summary>When the core entered the kernel for the request's system call or fault (its own time, not the event queue's); unused for a request no caller waits on.</summary>
         public Sim.Engine.Time.Tick Submitted { get; } = submitted;
 
         public Action<KernelPath, ulong>? Complete { get; } = complete;
 
-        public Process Caller { get; } = caller;
+        public Process? Caller { get; } = caller;
 
         public int Sectors { get; } = sectors;
 

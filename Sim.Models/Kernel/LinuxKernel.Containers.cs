@@ -120,9 +120,11 @@ public sealed partial class LinuxKernel
     /// does in 2.6.32's mm/memcontrol.c, and tries again; only after
     /// <see cref="MemCgroupReclaimRetries"/> passes more that freed nothing does it fail: false,
     /// and the process is to be killed. <see cref="OwnPage"/> records the frame's owner once it is
-    /// allocated.
+    /// allocated. In a kernel with swap, reclaim also sends the container's anonymous pages to swap
+    /// if it may swap; a charge that finds its pages still being written waits for them when
+    /// <paramref name="mayWait"/> (a fault: false, with the process asleep, to retry later).
     /// </summary>
-    private bool TryChargePage(KernelPath path, Process p, bool cache = false, int pages = 1)
+    private bool TryChargePage(KernelPath path, Process p, bool cache = false, int pages = 1, bool mayWait = false)
     {
         if (p.Container is not { } container)
         {
@@ -135,7 +137,18 @@ public sealed partial class LinuxKernel
             int fruitless = 0;
             while (container.ChargedBytes + ((ulong)pages * PhysicalMemory.FrameBytes) > limit)
             {
-                if (ReclaimPass(path, [container.Lru]) == 0 && ++fruitless > MemCgroupReclaimRetries)
+                bool enoughInFlight = mayWait && container.Writeback >= SwapClusterMax; // as in TryUserPage: no more writes while a pass's worth is on its way
+                if (!enoughInFlight && ReclaimPass(path, [container.Lru], container.Configuration.MaySwap ? [container.AnonymousLru] : []) > 0)
+                {
+                    continue;
+                }
+                if (container.Writeback > 0 && mayWait)
+                {
+                    _writebackWaits!.Increment();
+                    WaitOn(_memoryWaiters, p);
+                    return false;
+                }
+                if (++fruitless > MemCgroupReclaimRetries)
                 {
                     container.OutOfMemory = pages == 1; // a huge page's charge that fails falls back to small pages; only a small page's kills
                     return false;
@@ -148,6 +161,20 @@ public sealed partial class LinuxKernel
 
     /// <summary>MEM_CGROUP_RECLAIM_RETRIES (2.6.32's mm/memcontrol.c): the reclaim passes that may free nothing before a charge over the limit gives up.</summary>
     private const int MemCgroupReclaimRetries = 5;
+
+    /// <summary>A charge given back before its page was allocated: the fault that made it waits for memory, and will charge again.</summary>
+    private void UnchargeUnallocated(KernelPath path, Process p)
+    {
+        if (p.Container is { } container)
+        {
+            path.Run(KernelRoutine.CgroupAccounting, times: container.Configuration.CgroupLevels);
+            _cgroupCharges!.Increment();
+            container.Uncharge(cache: false);
+        }
+    }
+
+    /// <summary>The container charged for <paramref name="frame"/>, if any.</summary>
+    private Container? OwnerOf(ulong frame) => _pageOwner.TryGetValue(frame, out (Container Container, bool Cache) owner) ? owner.Container : null;
 
     /// <summary>The charged page's frame belongs to <paramref name="p"/>'s container (as page cache if <paramref name="cache"/>), which is uncharged when the frame is freed.</summary>
     private void OwnPage(Process p, ulong frame, bool cache = false)

@@ -137,7 +137,7 @@ public sealed partial class LinuxKernel
             {
                 return PhysicalThrough(entry, address);
             }
-            if (attempt == 0 && !HandlePageFault(path, p, write ? PageFaultErrorCode.Write : 0, address))
+            if (attempt == 0 && HandlePageFault(path, p, write ? PageFaultErrorCode.Write : 0, address, core: null) != FaultOutcome.Retry)
             {
                 return null;
             }

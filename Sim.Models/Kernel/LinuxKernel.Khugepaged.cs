@@ -19,7 +19,7 @@ namespace Sim.Models.Kernel;
 /// CPU was running (a kernel thread at nice 19 in Linux, which the scheduler places); it never
 /// sleeps on the allocation (khugepaged_alloc_sleep_millisecs) and takes no mmap lock that could
 /// make a fault wait. Swap entries and shared pages (max_ptes_swap, max_ptes_shared) are not
-/// weighed: a range with a shared page is left alone.
+/// weighed: a range with a shared page, or a page in swap, is left alone.
 /// </remarks>
 public sealed partial class LinuxKernel
 {
@@ -158,6 +158,10 @@ public sealed partial class LinuxKernel
         for (int i = 0; i < PageFrames.HugePageFrames; i++)
         {
             ulong entry = Memory.ReadUInt64(table + ((ulong)i * 8));
+            if (IsSwapEntry(entry))
+            {
+                return; // a page in swap: left alone (Linux's max_ptes_swap lets 64 be read back in first)
+            }
             if ((entry & PageEntry.Present) == 0)
             {
                 continue;
@@ -201,15 +205,7 @@ public sealed partial class LinuxKernel
         // pmdp_collapse_flush: the table unlinked and every translation of the range flushed.
         Memory.WriteUInt64(pde, 0);
         _ops.UpdatePageTableEntry(path, pde);
-        var flushed = present.Select(p => start + ((ulong)p.Index * PhysicalMemory.FrameBytes)).ToList();
-        if ((mm.ActiveCpus & (1UL << _this.Index)) != 0)
-        {
-            foreach (ulong va in flushed)
-            {
-                _ops.FlushTlbPage(path, va);
-            }
-        }
-        FlushOtherCpus(path, mm, flushed);
+        FlushEverywhere(path, mm, [.. present.Select(p => start + ((ulong)p.Index * PhysicalMemory.FrameBytes))]);
         foreach ((int index, ulong frame) in present)
         {
             Memory.WriteUInt64(table + ((ulong)index * 8), 0);

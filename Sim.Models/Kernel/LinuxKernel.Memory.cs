@@ -117,6 +117,11 @@ public sealed partial class LinuxKernel
             return false;
         }
         ulong entry = Memory.ReadUInt64(leaf);
+        if (IsSwapEntry(entry))
+        {
+            ZapSwapEntry(path, leaf, entry);
+            return false; // nothing was mapped: no translation to flush
+        }
         if ((entry & PageEntry.Present) == 0)
         {
             return false;
@@ -133,14 +138,20 @@ public sealed partial class LinuxKernel
         return true;
     }
 
-    /// <summary>Demand-zero and copy-on-write faults; false for a fault the process cannot survive.</summary>
-    private bool HandlePageFault(KernelPath path, Process p, PageFaultErrorCode code, ulong address)
+    /// <summary>
+    /// Demand-zero, copy-on-write and swap faults: fixed (the instruction is retried), fatal (a fault
+    /// the process cannot survive), or waiting (the process sleeps until memory or its page is there,
+    /// and its instruction is retried then; only for a fault taken on <paramref name="core"/>, not a
+    /// kernel-mode access to a user word, which passes none).
+    /// </summary>
+    private FaultOutcome HandlePageFault(KernelPath path, Process p, PageFaultErrorCode code, ulong address, Core? core)
     {
+        bool mayWait = core is not null;
         MemoryRegion? region = p.RegionOf(address);
         bool write = (code & PageFaultErrorCode.Write) != 0;
         if (region is null || (write && !region.Writable))
         {
-            return false;
+            return FaultOutcome.Fatal;
         }
         ulong page = address & ~0xFFFUL;
         ulong flags = PageEntry.User | (region.Writable ? PageEntry.Writable : 0);
@@ -148,38 +159,47 @@ public sealed partial class LinuxKernel
         ulong entry = leaf is { } l ? Memory.ReadUInt64(l) : 0;
         if ((entry & PageEntry.Present) == 0 && region.FileId is { } file)
         {
-            return MapFilePage(path, p, region, file, page);
+            return MapFilePage(path, p, region, file, page) ? FaultOutcome.Retry : FaultOutcome.Fatal;
+        }
+        if (IsSwapEntry(entry))
+        {
+            return SwapInFault(path, p, region, page, leaf!.Value, entry, core);
         }
         if ((entry & PageEntry.Present) == 0 && HugePageFits(p, region, page) && TryHugePageFault(path, p, region, page))
         {
-            return true;
+            return FaultOutcome.Retry;
         }
         if ((entry & PageEntry.Present) == 0)
         {
-            _demandZeroFaults.Increment();
-            if (!TryChargePage(path.Run(KernelRoutine.DemandZeroFault), p))
+            if (!TryChargePage(path.Run(KernelRoutine.DemandZeroFault), p, mayWait: mayWait))
             {
-                return false;
+                return Refused(p);
             }
-            ulong frame = NewPage(path);
+            if (!TryUserPage(path, p, mayWait, out ulong frame))
+            {
+                UnchargeUnallocated(path, p);
+                return FaultOutcome.Waiting;
+            }
+            _demandZeroFaults.Increment(); // once per page mapped, not per try of a fault that waited
             OwnPage(p, frame);
+            AddAnonymous(p, frame, page);
             path.ZeroPage(frame);
             p.Space.Map4K(page, frame, flags);
             LinkNewTables(path, p.Space);
             _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
-            return true;
+            return FaultOutcome.Retry;
         }
         if (!write || (entry & PageEntry.Writable) != 0)
         {
-            return false; // present and allowed: not a fault this kernel makes
+            return FaultOutcome.Fatal; // present and allowed: not a fault this kernel makes
         }
-        _copyOnWriteFaults.Increment();
         path.Run(KernelRoutine.CopyOnWriteFault);
         if (IsHugeEntry(entry))
         {
             if (ReuseOrSplitHugePage(path, p, leaf!.Value, page))
             {
-                return true;
+                _copyOnWriteFaults.Increment();
+                return FaultOutcome.Retry;
             }
             leaf = p.Space.LeafEntryAddress(page);
             entry = Memory.ReadUInt64(leaf!.Value);
@@ -189,12 +209,17 @@ public sealed partial class LinuxKernel
         path.Load(_frames.Descriptor(old)); // do_wp_page: may the page be reused, or is it still shared?
         if (_frames.IsShared(old))
         {
-            if (!TryChargePage(path, p))
+            if (!TryChargePage(path, p, mayWait: mayWait))
             {
-                return false;
+                return Refused(p);
             }
-            target = NewPage(path);
+            if (!TryUserPage(path, p, mayWait, out target))
+            {
+                UnchargeUnallocated(path, p);
+                return FaultOutcome.Waiting;
+            }
             OwnPage(p, target);
+            AddAnonymous(p, target, page);
             path.CopyPage(old, target);
             Release(path, old);
         }
@@ -202,8 +227,12 @@ public sealed partial class LinuxKernel
         _ops.UpdatePageTableEntry(path, leaf.Value);
         _ops.FlushTlbPage(path, page);
         FlushOtherCpus(path, p.Mm, [page]); // other threads' CPUs may hold the old, shared frame's translation
-        return true;
+        _copyOnWriteFaults.Increment(); // once per break, not per try of a fault that waited
+        return FaultOutcome.Retry;
     }
+
+    /// <summary>A charge that failed: the process sleeps for swap writes (it was put to sleep), or is to be killed.</summary>
+    private static FaultOutcome Refused(Process p) => p.State == ProcessState.Waiting ? FaultOutcome.Waiting : FaultOutcome.Fatal;
 
     /// <summary>
     /// pte_alloc and its kind: each page table a new mapping needed comes from the page allocator
@@ -234,6 +263,7 @@ public sealed partial class LinuxKernel
         if (_frames.Release(path, frame))
         {
             UnchargePage(path, frame);
+            ForgetAnonymous(frame);
         }
     }
 }

@@ -142,6 +142,13 @@ public sealed partial class LinuxKernel
             return;
         }
         path.Load(leaf).Run(KernelRoutine.PerPteCopy);
+        if (IsSwapEntry(entry))
+        {
+            CopySwapEntry(child, va, entry);
+            LinkNewTables(path, child.Space);
+            path.Store(child.Space.LeafEntryAddress(va)!.Value);
+            return;
+        }
         if ((entry & PageEntry.Present) == 0)
         {
             return;

@@ -10,9 +10,10 @@ namespace Sim.Models.Kernel;
 /// driver's), every list is scanned.
 /// </summary>
 /// <remarks>
-/// Model: only page cache is reclaimed. A process's anonymous pages could go only to swap, and the
-/// kernel has no swap device, as a Linux kernel without one does not scan its anonymous lists. A
-/// dirty page is put back (pageout would start its writeback; the model has none) and a mapped one
+/// Model: a kernel without swap reclaims only page cache: a process's anonymous pages could go only
+/// to swap, and a Linux kernel without a swap device does not scan its anonymous lists. With swap,
+/// a pass takes page cache first and sends anonymous pages to swap for the rest
+/// (LinuxKernel.Swap.cs). A dirty page is put back (pageout would start its writeback; the model has none) and a mapped one
 /// is kept active (page_referenced would find its mappings' accessed bits set, as they are for the
 /// program text the model maps: the bits themselves are not tracked).
 /// </remarks>
@@ -60,9 +61,11 @@ public sealed partial class LinuxKernel
     /// <see cref="SwapClusterMax"/> are freed or every page on the lists was looked at once;
     /// whenever an inactive list is the shorter (inactive_file_is_low) a batch moves down from its
     /// active list's tail first. Each clean, unmapped page is removed from the cache and its frame
-    /// freed, which uncharges it. Returns the pages freed.
+    /// freed, which uncharges it. In a kernel with swap, the rest of the batch comes from
+    /// <paramref name="anonymous"/> (<see cref="SwapOutPass"/>): those pages are freed when their
+    /// writes end. Returns the pages freed at once.
     /// </summary>
-    private int ReclaimPass(KernelPath path, IEnumerable<FileLru> lists)
+    private int ReclaimPass(KernelPath path, IEnumerable<FileLru> lists, IEnumerable<AnonymousLru> anonymous)
     {
         path.Run(ReclaimRoutine.ReclaimPass);
         int freed = 0;
@@ -90,6 +93,10 @@ public sealed partial class LinuxKernel
                 _reclaimFreed?.Increment();
                 freed++;
             }
+        }
+        if (_swap is not null && freed < SwapClusterMax)
+        {
+            SwapOutPass(path, anonymous, SwapClusterMax - freed);
         }
         return freed;
     }
@@ -131,16 +138,22 @@ public sealed partial class LinuxKernel
         return frame;
     }
 
-    /// <summary>One pass of direct reclaim over every list; memory with nothing left to reclaim is out of memory, which ends the run with the reason.</summary>
+    /// <summary>One pass of direct reclaim over every list; memory with nothing left to reclaim at once is out of memory, which ends the run with the reason.</summary>
     private void DirectReclaim(KernelPath path)
     {
         _text.LayOutReclaimRoutines();
-        if (ReclaimPass(path, AllFileLists()) == 0)
+        if (ReclaimPass(path, AllFileLists(), AllAnonymousLists()) == 0)
         {
             throw new InsufficientMemoryException(
-                $"{_platform.Name}'s kernel is out of memory: its {Memory.SizeBytes >> 20} MiB hold no free page and no page cache reclaim can free (anonymous memory has no swap; the global OOM killer is not modelled).");
+                $"{_platform.Name}'s kernel is out of memory: its {Memory.SizeBytes >> 20} MiB hold no free page and no page cache reclaim can free ({SwapState}; the global OOM killer is not modelled).");
         }
     }
+
+    /// <summary>What swap could do when memory ran out, for the message.</summary>
+    private string SwapState => _swap is not { } swap ? "anonymous memory has no swap"
+        : swap.Used == swap.Slots ? $"the {swap.Slots / 256} MiB swap area is full"
+        : _writeback > 0 ? $"{_writeback} swap writes in flight, and this allocation cannot wait for them"
+        : "no anonymous page reclaim could send to swap: those left are shared, huge or just used";
 
     /// <summary>Every file LRU list, the kernel's own first: what direct reclaim scans.</summary>
     private IEnumerable<FileLru> AllFileLists() => _containers.Select(c => c.Lru).Prepend(_pageCache.KernelLru);

@@ -331,6 +331,23 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
+    /// <paramref name="pages"/> of <paramref name="mm"/> flushed wherever their translations may be:
+    /// on this CPU if it has the address space loaded (a change made for another process, by
+    /// khugepaged or reclaim), and on the others that have (<see cref="FlushOtherCpus"/>).
+    /// </summary>
+    private void FlushEverywhere(KernelPath path, MemoryDescriptor mm, List<ulong> pages)
+    {
+        if ((mm.ActiveCpus & (1UL << _this.Index)) != 0)
+        {
+            foreach (ulong va in pages)
+            {
+                _ops.FlushTlbPage(path, va);
+            }
+        }
+        FlushOtherCpus(path, mm, pages);
+    }
+
+    /// <summary>
     /// flush_tlb_others after a mapping of <paramref name="mm"/> changed (its <paramref name="pages"/>
     /// unmapped here and flushed on this CPU): every other CPU in its mask gets the request and a
     /// call-function IPI, and this CPU waits, interruptibly, until each has flushed and acknowledged

@@ -302,18 +302,25 @@ public sealed partial class LinuxKernel : ICoreHost
         bool fromUser = core.AtThreadLevel;
         var path = NewPath();
         FreeDeadAddressSpaces(core, path);
-        bool retry = vector == ExceptionVector.PageFault && HandlePageFault(path, current, errorCode, faultAddress);
-        if (!retry)
+        FaultOutcome outcome = vector == ExceptionVector.PageFault ? HandlePageFault(path, current, errorCode, faultAddress, core) : FaultOutcome.Fatal;
+        if (outcome == FaultOutcome.Fatal)
         {
             // SIGSEGV (status 139), SIGFPE (136), or the OOM killer's SIGKILL (137): the process dies.
             Exit(core, path, current, FatalFaultStatus(current, vector));
+        }
+        else if (outcome == FaultOutcome.Waiting)
+        {
+            // Asleep for its page or for memory (it was put on a wait queue): it runs the faulting
+            // instruction again when it next runs, and the CPU goes to another process.
+            current.RetryOnResume = core.FaultingOp ?? throw new InvalidOperationException($"A fault at {faultAddress:X} to wait on, with no faulting operation to retry.");
+            SwitchToNext(core, path);
         }
         if (fromUser || Current != current)
         {
             MeasureAtReturnToUser(core);
         }
         _ops.ReturnFromInterrupt(path);
-        return new ExceptionResponse(path.ToStream(), retry);
+        return new ExceptionResponse(path.ToStream(), outcome == FaultOutcome.Retry);
     }
 
     public IOpStream OnInterrupt(Core core, int vector)
@@ -546,7 +553,7 @@ public sealed partial class LinuxKernel : ICoreHost
     {
         if ((_this.RunQueue.TakeNext(HeldByThrottle) ?? (Smp ? PullWork(path) : null)) is not { } next)
         {
-            if (BlockRequestsInFlight > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled || OtherCpusBusy)
+            if (BlockRequestsWaitedOn > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled || OtherCpusBusy)
             {
                 Current = null; // someone waits for the disk, a timeout or another CPU: idle until an interrupt
                 core.ReplaceThread(_this.Idle, cpl: 0);
@@ -585,6 +592,6 @@ public sealed partial class LinuxKernel : ICoreHost
         next.LastCpu = _this.Index;
         next.State = ProcessState.Running;
         Current = next;
-        core.ReplaceUserStream(next.Program);
+        core.ReplaceUserStream(next.ResumeStream());
     }
 }

@@ -99,6 +99,23 @@ public sealed class LinuxKernelCosts
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 
+    /// <summary>
+    /// The swap routines, assumed (no per-path instruction count in hand): sending one anonymous
+    /// page to swap (add_to_swap, try_to_unmap_one, swap_writepage) about 1,500 instructions with
+    /// the swap cache's and the page table's locks; a write's end and the page's removal from the
+    /// swap cache about 600; a swap-in's lookup, swap-cache insertion and bio about 1,200; its
+    /// mapping (do_swap_page's second half) about 1,000, a demand-zero fault's bookkeeping and the
+    /// swap slot's release. The disk's time is the medium's, not these.
+    /// </summary>
+    public RoutineCost this[SwapRoutine routine] => routine switch
+    {
+        SwapRoutine.SwapOut => new(1_500, LockedOperations: 8, InterruptDisables: 2),
+        SwapRoutine.WritebackEnd => new(600, LockedOperations: 4, InterruptDisables: 1),
+        SwapRoutine.SwapInStart => new(1_200, LockedOperations: 6, InterruptDisables: 1),
+        SwapRoutine.SwapInMap => new(1_000, LockedOperations: 6, InterruptDisables: 1),
+        _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
+    };
+
     public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, RoutineCost>
     {
         [KernelRoutine.SyscallEntry] = new(30),

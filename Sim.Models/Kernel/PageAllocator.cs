@@ -42,6 +42,9 @@ public sealed class PageAllocator
         (_zoneLock, _zoneBatches, _cpus, _thisCpu) = (zoneLock, zoneBatches, cpus, thisCpu);
     }
 
+    /// <summary>The free pages: memory's, and those on every CPU's lists (what the zone's free-page count holds).</summary>
+    public ulong FreeFrames => _memory.FramesFree + (ulong)_cpus.Sum(c => c.Pages!.Count);
+
     /// <summary>
     /// <paramref name="times"/> pages taken or given back whose frames do not pass through the
     /// lists in the model (page tables, task structures and stacks, which come from the zone in

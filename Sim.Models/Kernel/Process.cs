@@ -49,6 +49,24 @@ public sealed class Process
     /// <summary>The program the process runs; exec replaces it.</summary>
     public IProgram Program { get; internal set; }
 
+    /// <summary>The operation that faulted as the process went to sleep in the fault (for a page read from swap, or for memory), which it runs again first when it next runs.</summary>
+    internal Cpu.Op? RetryOnResume { get; set; }
+
+    /// <summary>What the CPU runs when the process is switched in: its program, which first runs again the operation it must retry, if any.</summary>
+    internal IProgram ResumeStream()
+    {
+        if (Program is RetriedProgram { Spent: true } spent)
+        {
+            Program = spent.Program; // an earlier retry, done: at most one wrapper at a time
+        }
+        if (RetryOnResume is { } op)
+        {
+            RetryOnResume = null;
+            Program = new RetriedProgram(op, Program);
+        }
+        return Program;
+    }
+
     /// <summary>Open files by descriptor (null: closed); descriptors 0-2 are taken by the standard streams.</summary>
     internal List<OpenFile?> Files { get; } = [null, null, null];
 

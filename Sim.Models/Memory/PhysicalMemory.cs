@@ -85,6 +85,9 @@ public sealed class PhysicalMemory
     public ulong FramesInUse { get; private set; }
 
     /// <summary>The first node's frames never handed out yet: the run <see cref="AllocateContiguous"/> takes from.</summary>
+    /// <summary>The frames no one holds: never used, or given back (a free 2 MiB run counted whole).</summary>
+    public ulong FramesFree => _nodes.Aggregate(0UL, (sum, n) => sum + (n.End - n.Next) + (ulong)n.Freed.Count + ((ulong)n.FreedLarge.Count * FramesPerLarge));
+
     public ulong ContiguousFramesLeft => _nodes[0].End - _nodes[0].Next;
 
     public ulong ReadUInt64(ulong physicalAddress)

@@ -7,17 +7,23 @@ using Sim.Models.Platform;
 
 namespace Sim.Models.Tests.Kernel;
 
-/// <summary>The Linux-like kernel alone on a Nehalem machine of one core (64 MiB unless told), with its statistics and the frames its boot took.</summary>
+/// <summary>The Linux-like kernel alone on a Nehalem machine of one core (64 MiB unless told), with its statistics and the frames its boot took; with swap, its disk (an SSD behind AHCI) started and a swap area at its end.</summary>
 internal sealed class NativeKernelRig
 {
-    public NativeKernelRig(HardwareProfile? profile = null, ulong memoryBytes = 64UL << 20, bool transparentHugePages = false, double khugepagedSleepMilliseconds = LinuxKernel.DefaultKhugepagedSleepMilliseconds)
+    public NativeKernelRig(HardwareProfile? profile = null, ulong memoryBytes = 64UL << 20, bool transparentHugePages = false, double khugepagedSleepMilliseconds = LinuxKernel.DefaultKhugepagedSleepMilliseconds,
+        ulong swapBytes = 0, DiskKind disk = DiskKind.SolidState)
     {
         Sim = new Simulator(1);
-        Machine = new Machine(Sim, profile ?? HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = memoryBytes },
+        Machine = new Machine(Sim, profile ?? HardwareProfiles.NehalemX5570, MachineConfiguration.Default with { MemoryBytes = memoryBytes, Disk = disk },
             m => Kernel = new LinuxKernel(m, NativePrivilegedOperations.Instance, LinuxKernelCosts.Default));
         if (transparentHugePages)
         {
             Kernel.EnableTransparentHugePages(khugepagedSleepMilliseconds);
+        }
+        if (swapBytes > 0)
+        {
+            Kernel.EnableSwap(swapBytes);
+            Kernel.StartDisk();
         }
         KernelFrames = Machine.Memory.FramesInUse;
     }
