@@ -1,0 +1,56 @@
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>Swap in whole runs: a container at its memory limit that swaps instead of being OOM-killed, a VM's kernel swapping to its virtual disk, and the report's swap table.</summary>
+public class SwapRunTests
+{
+    /// <summary>lmbench's lat_pagefault touching 31 MiB of fresh pages in a container limited to 16 MiB.</summary>
+    private static readonly WorkloadScenario Faults = new()
+    {
+        Workload = "lat-pagefault", Size = 8_000, Profile = "nehalem-x5570", Preset = "oslevel", ContainerMemoryMiB = 16, SwapMiB = 128,
+    };
+
+    [Fact]
+    public void A_container_at_its_limit_swaps_and_its_faults_cost_the_disk_while_one_that_may_not_swap_is_OOM_killed()
+    {
+        WorkloadRunResult swapping = Faults.RunOnce(1);
+        WorkloadRunResult killed = (Faults with { ContainerSwap = false }).RunOnce(1);
+        WorkloadRunResult roomy = (Faults with { ContainerMemoryMiB = 64 }).RunOnce(1);
+
+        Assert.Equal(0, swapping.Stat("host.kernel.container", "oom_kills"));
+        Assert.True(swapping.Stat("host.kernel.swap", "pswpout") >= (31 - 16) * 256, "what did not fit went to swap");
+        Assert.True(swapping.Stat("host.ct0.memory", "peak_charged_bytes") <= 16 << 20, "the limit held");
+        Assert.Equal(1, killed.Stat("host.kernel.container", "oom_kills"));
+        Assert.Equal(0, killed.Stat("host.kernel.swap", "pswpout"));
+        Assert.Equal(0, roomy.Stat("host.kernel.swap", "pswpout")); // a kernel with swap and room to spare never uses it
+
+        // A fault that must first send a page to an X25-E (3,300 random writes a second) costs the write's share, where one with room costs microseconds.
+        double perFault = swapping.FiguresOfMerit.Single().Value, unhindered = roomy.FiguresOfMerit.Single().Value;
+        Assert.True(perFault > 50 * unhindered, $"{perFault:F1} us per fault swapping against {unhindered:F2} us with room");
+        Assert.Equal(swapping.Run.Samples, Faults.RunOnce(1).Run.Samples); // byte-identical on a rerun
+        Assert.Contains("swap:", WorkloadRunReport.ToText([swapping], "lat-pagefault"), StringComparison.Ordinal);
+        Assert.Contains("| pages to swap |", WorkloadRunReport.ToMarkdown([swapping], "lat-pagefault", plots: false), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_guest_kernel_swaps_to_its_virtual_disk_when_its_processes_outgrow_its_memory()
+    {
+        WorkloadScenario guest = new() { Workload = "lat-pagefault", Size = 20_000, Profile = "nehalem-x5570", Preset = "type1", GuestMemoryMiB = 64, SwapMiB = 128 };
+        WorkloadRunResult r = guest.RunOnce(1);
+
+        Assert.True(r.Stat("vm0.kernel.swap", "pswpout") > 0, "78 MiB of pages in a 64 MiB guest");
+        Assert.True(r.Stat("vm0.disk0", "sectors_written") >= 8 * (r.Stat("vm0.kernel.swap", "pswpout") - 32), $"each page written through the guest's disk (but those still in flight at the end): {r.Stat("vm0.disk0", "sectors_written")} sectors for {r.Stat("vm0.kernel.swap", "pswpout")} pages");
+        Assert.False(double.IsNaN(r.FiguresOfMerit.Single().Value));
+    }
+
+    [Fact]
+    public void Swap_for_a_workload_of_the_minimal_kernel_is_refused_with_the_Linux_form_named()
+    {
+        string? problem = (Faults with { Workload = "gups", Preset = "native", ContainerMemoryMiB = null }).FirstProblem();
+        Assert.NotNull(problem);
+        Assert.Contains("swap is the Linux-like kernel's", problem, StringComparison.Ordinal);
+        Assert.Contains("gups-linux", problem, StringComparison.Ordinal);
+    }
+}
