@@ -7,8 +7,10 @@ namespace Sim.Models.Kernel;
 /// namespace level on the calls that take or give a pid, a mount-namespace step on path lookup,
 /// a network-namespace step on socket calls, the memory cgroup's hierarchical charge and
 /// uncharge of each user page (a locked page-counter update per level), and the CPU cgroups'
-/// accounting on every context switch and tick, per level; and the memory limit, which kills
-/// the process that would exceed it (the OOM killer), as the memory cgroup enforces it.
+/// accounting on every context switch and tick, per level; and the memory limit, which reclaims
+/// the container's page cache, then swaps its pages if the kernel has swap and the container may,
+/// and only then kills the process that would exceed it (the OOM killer), as the memory cgroup
+/// enforces it.
 /// </summary>
 /// <param name="PidNamespaceLevels">Pid namespaces the container's processes are nested in below the initial one.</param>
 /// <param name="CgroupLevels">Cgroup levels between the container and the root (a Docker container: /docker/ID, 2).</param>
