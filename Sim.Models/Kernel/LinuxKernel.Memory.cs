@@ -223,6 +223,10 @@ public sealed partial class LinuxKernel
             path.CopyPage(old, target);
             Release(path, old);
         }
+        else
+        {
+            ReuseAnonymous(p, old, page);
+        }
         Memory.WriteUInt64(leaf!.Value, (entry & ~PageEntry.AddressMask) | target | PageEntry.Writable);
         _ops.UpdatePageTableEntry(path, leaf.Value);
         _ops.FlushTlbPage(path, page);

@@ -112,6 +112,16 @@ public sealed partial class LinuxKernel
         }
     }
 
+    /// <summary>A page <paramref name="p"/> reuses at a copy-on-write fault, which another address space made: its reverse map now names this mapping (do_wp_page's page_move_anon_rmap).</summary>
+    private void ReuseAnonymous(Process p, ulong frame, ulong address)
+    {
+        if (_anonymous.TryGetValue(frame, out AnonymousPage? page) && page.Mm != p.Mm)
+        {
+            ForgetAnonymous(frame);
+            AddAnonymous(p, frame, address);
+        }
+    }
+
     /// <summary>A freed frame leaves the anonymous lists.</summary>
     private void ForgetAnonymous(ulong frame)
     {
@@ -198,7 +208,7 @@ public sealed partial class LinuxKernel
     /// <summary>The entry that maps <paramref name="page"/> where its reverse map says, or null if that entry no longer maps this frame (a child kept it after its parent's copy-on-write).</summary>
     private ulong? MappingOf(AnonymousPage page)
     {
-        if (page.Mm.Space.LeafEntryAddress(page.Address) is not { } leaf)
+        if (page.Mm.Users == 0 || page.Mm.Space.LeafEntryAddress(page.Address) is not { } leaf) // a dead address space's tables may be gone
         {
             return null;
         }
