@@ -51,6 +51,8 @@ public static class WorkloadRun
         {
             string remedy = e.Message.StartsWith(VirtualMachine.HostOutOfMemory, StringComparison.Ordinal)
                 ? "Give the host more memory (host_memory_mib, --host-memory-mib) or run fewer guests: guest memory backed on first touch is overcommitted, and the host has no swap yet."
+                : e.Message.Contains("has no swap", StringComparison.Ordinal)
+                ? "Give the guest more memory (guest_memory_mib, --guest-memory-mib), its kernel a swap area (swap_mib, --swap-mib), or the workload a smaller size."
                 : "Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.";
             throw new Scenarios.MemoryExhaustedException($"the simulated machine ran out of memory running {workload.Name} at size {size}: {e.Message} {remedy}");
         }

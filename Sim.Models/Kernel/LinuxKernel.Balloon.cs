@@ -22,7 +22,10 @@ namespace Sim.Models.Kernel;
 /// Model: the driver's work runs in its interrupt handler, to the end, where Linux runs it from a
 /// work queue (a kernel thread the scheduler may preempt): while the balloon moves, that CPU runs
 /// nothing else. A batch that gets no page at all ends the work (Linux's driver logs "Out of
-/// puff!" and tries again later; the model does not retry), leaving actual below the target.
+/// puff!"), leaving actual below the target. In a kernel with swap, whose reclaim frees the pages
+/// it sends to swap only when their writes end, the driver then tries again
+/// <see cref="BalloonRetryMilliseconds"/> later, as Linux's does, from CPU 0's timer tick; a
+/// kernel without swap does not retry (its reclaim frees what it can at once).
 /// </remarks>
 public sealed partial class LinuxKernel
 {
@@ -33,6 +36,9 @@ public sealed partial class LinuxKernel
     public const int BalloonBatch = 256;
 
     private BalloonState? _balloon;
+
+    /// <summary>How long the driver waits after a batch that got no page before it tries again: fill_balloon's msleep(200) ("Sleep for at least 1/5 of a second before retry", drivers/virtio/virtio_balloon.c).</summary>
+    public const int BalloonRetryMilliseconds = 200;
 
     /// <summary>The pages the balloon holds.</summary>
     public int BalloonPages => _balloon?.Pages.Count ?? 0;
@@ -115,6 +121,10 @@ public sealed partial class LinuxKernel
         {
             return TellHost(core, path, preemptible, b.Inflate, VirtioBalloon.InflateQueue, filled, _ => { });
         }
+        if (difference > 0 && _swap is not null)
+        {
+            b.RetryTicks = Math.Max(1, (long)Math.Ceiling(BalloonRetryMilliseconds * 1000.0 / _tickMicroseconds)); // out of puff: again once swap writes have freed pages
+        }
         if (difference < 0)
         {
             ulong[] leaked = LeakBalloon(path, b, batch);
@@ -131,16 +141,38 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// fill_balloon: up to <paramref name="pages"/> pages allocated (with one pass of direct
-    /// reclaim when memory is empty), each put on the balloon's list (its descriptor's lru
-    /// linked) and its frame number stored in the array; returns how many it got.
+    /// The balloon's retry after it ran out of puff, from CPU 0's timer tick once its wait is over:
+    /// the target read again and the balloon moved towards it (the rest of the tick's interrupt,
+    /// its end and return, comes with the move); null when no retry is due.
+    /// </summary>
+    private StagedStream? BalloonRetry(Core core, KernelPath path, bool preemptible)
+    {
+        if (_balloon is not { RetryTicks: > 0 } b || _this.Index != 0 || --b.RetryTicks > 0)
+        {
+            return null;
+        }
+        return new StagedStream(path.ToStream(), () =>
+        {
+            Enter(core);
+            KernelPath rest = NewPath();
+            rest.Execute(Op.MmioRead(PlatformDevices.BalloonBase + VirtioMmioDevice.Config + VirtioBalloon.NumPages)); // towards_target's virtio_cread
+            return MoveBalloon(core, rest, preemptible);
+        });
+    }
+
+    /// <summary>
+    /// fill_balloon: up to <paramref name="pages"/> pages allocated, each put on the balloon's list
+    /// (its descriptor's lru linked) and its frame number stored in the array; returns how many it
+    /// got. A page is taken as balloon_page_alloc takes one: when memory has none, one pass of direct
+    /// reclaim and one more try; in a kernel with swap, above the min watermark as a user page is,
+    /// with a pass (which may send anonymous pages to swap) when free memory is at it.
     /// </summary>
     private int FillBalloon(KernelPath path, BalloonState b, int pages)
     {
         int got = 0;
         for (; got < pages; got++)
         {
-            if (!_pages.TryTake(path, out ulong frame) && (ReclaimPass(path, AllFileLists(), []) == 0 || !_pages.TryTake(path, out frame)))
+            if (!TryBalloonPage(path, out ulong frame))
             {
                 b.AllocationFailures.Increment();
                 break;
@@ -154,6 +186,21 @@ public sealed partial class LinuxKernel
             path.StoreRange(DirectMap.Of(b.FrameNumbers), 4L * got);
         }
         return got;
+    }
+
+    /// <summary>One page for the balloon, or false: out of puff.</summary>
+    private bool TryBalloonPage(KernelPath path, out ulong frame)
+    {
+        if (_swap is null)
+        {
+            return _pages.TryTake(path, out frame) || (ReclaimPass(path, AllFileLists(), []) > 0 && _pages.TryTake(path, out frame));
+        }
+        if (_pages.FreeFrames <= _minFreeFrames)
+        {
+            ReclaimPass(path, AllFileLists(), AllAnonymousLists());
+        }
+        frame = 0;
+        return _pages.FreeFrames > _minFreeFrames && _pages.TryTake(path, out frame);
     }
 
     /// <summary>leak_balloon: up to <paramref name="pages"/> pages taken off the balloon's list, their frame numbers stored in the array; the frames, to free once the host is told.</summary>
@@ -212,5 +259,8 @@ public sealed partial class LinuxKernel
         public Stack<ulong> Pages { get; } = new();
 
         public Counter AllocationFailures { get; } = allocationFailures;
+
+        /// <summary>Timer ticks until the driver tries again after running out of puff; 0 when no retry is due.</summary>
+        public long RetryTicks { get; set; }
     }
 }

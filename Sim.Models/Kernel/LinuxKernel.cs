@@ -369,6 +369,10 @@ public sealed partial class LinuxKernel : ICoreHost
             {
                 KhugepagedTick(path);
                 Tick(preemptible);
+                if (BalloonRetry(core, path, preemptible) is { } retry)
+                {
+                    return retry;
+                }
             }
         }
         return FinishInterrupt(core, path, preemptible);

@@ -46,6 +46,25 @@ public class SwapRunTests
     }
 
     [Fact]
+    public void A_balloon_squeezing_a_guest_below_what_its_process_holds_makes_its_kernel_swap_where_without_swap_it_runs_out()
+    {
+        // 47 MiB of fresh pages in a 64 MiB KVM guest whose balloon takes 40 MiB 20 ms in, when the process holds about 23 MiB.
+        WorkloadScenario squeezed = new()
+        {
+            Workload = "lat-pagefault", Size = 12_000, Profile = "nehalem-x5570", Preset = "type1", GuestMemoryMiB = 64, GuestMemoryBacking = "on_touch",
+            BalloonMiB = 40, BalloonAtMs = 20, SwapMiB = 128,
+        };
+        WorkloadRunResult r = squeezed.RunOnce(1);
+
+        Assert.True(r.Stat("vm0.kernel.swap", "pswpout") > 0, "the guest sent its process's pages to swap");
+        Assert.True(r.Stat("vm0.kernel.balloon", "allocation_failures") > 0, "the balloon ran out of puff while the writes were in flight");
+        Assert.True(r.Stat("vm0.balloon", "actual_pages") > 20 * 256, $"and tried again after 200 ms: {r.Stat("vm0.balloon", "actual_pages")} pages in the balloon");
+        Assert.False(double.IsNaN(r.FiguresOfMerit.Single().Value));
+        var error = Assert.Throws<MemoryExhaustedException>(() => (squeezed with { SwapMiB = 0 }).RunOnce(1));
+        Assert.Contains("swap_mib", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Swap_for_a_workload_of_the_minimal_kernel_is_refused_with_the_Linux_form_named()
     {
         string? problem = (Faults with { Workload = "gups", Preset = "native", ContainerMemoryMiB = null }).FirstProblem();
