@@ -40,6 +40,9 @@ public sealed class Container
     /// <summary>Its memory cgroup's anonymous LRU lists, kept when the kernel has swap: its processes' pages, which reclaim sends to swap when the container may swap.</summary>
     public AnonymousLru AnonymousLru { get; } = new();
 
+    /// <summary>Faults of its processes that waited for a page to be read from swap.</summary>
+    public long MajorFaults { get; internal set; }
+
     /// <summary>Its pages being written to swap: still charged until their writes end.</summary>
     internal int Writeback { get; set; }
 

@@ -48,6 +48,10 @@ public sealed partial class LinuxKernel
         memory.Probe("peak_cache_bytes", "bytes", "the most page cache charged to the container at once", () => (long)container.PeakCacheBytes);
         memory.Probe("charged_bytes", "bytes", "what the container's memory cgroup holds at the end (memory.usage_in_bytes)", () => (long)container.ChargedBytes);
         memory.Probe("cache_bytes", "bytes", "the page cache charged to the container at the end (memory.stat's cache)", () => (long)container.CacheBytes);
+        if (_swap is not null)
+        {
+            memory.Probe("major_faults", "count", "faults of the container's processes that waited for a page read from swap (memory.stat's pgmajfault)", () => container.MajorFaults);
+        }
         if (_net is not null && !_net.TryGet(ServicePort(container), out _))
         {
             _net.Bind(ServicePort(container), Memory); // its service's port published as it starts (docker run -p): requests that come before the service reads wait in the socket

@@ -306,6 +306,10 @@ public sealed partial class LinuxKernel
             return FaultOutcome.Retry;
         }
         _majorFaults!.Increment();
+        if (p.Container is { } container)
+        {
+            container.MajorFaults++;
+        }
         Sim.Engine.Time.Tick faulted = core.LocalTime;
         p.OnReturnToUser += t => _majorFaultLatency!.Record((long)((t - faulted).Picoseconds / 1000));
         SubmitBlock(path, new DiskRequest(null, 8, frame, write: false, (done, _) =>

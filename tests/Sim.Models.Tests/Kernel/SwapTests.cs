@@ -105,6 +105,8 @@ public class SwapTests
         Assert.True(container.PeakChargedBytes <= 4 * MiB, "the limit held");
         Assert.Equal(maySwap ? 0 : 1, rig.Stat("host.kernel.container", "oom_kills"));
         Assert.Equal(maySwap, rig.Stat("host.kernel.swap", "pswpout") > 0);
+        Assert.Equal(rig.Stat("host.kernel.swap", "major_faults"), container.MajorFaults); // its own, as memory.stat's pgmajfault counts them
+        Assert.Equal(maySwap, container.MajorFaults > 0);
         Assert.Equal(0UL, container.ChargedBytes);
         Assert.Equal(0, rig.Kernel.Swap!.Used);
     }
