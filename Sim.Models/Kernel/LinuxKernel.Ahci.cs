@@ -38,7 +38,7 @@ public sealed partial class LinuxKernel
         int slot = ahci.FreeSlot();
         if (slot < 0)
         {
-            ahci.Waiting.Enqueue((request, lba)); // all 32 tags busy: the block layer holds it
+            ahci.Waiting.Enqueue((request, lba)); // all 32 tags busy: the block layer holds it, reads first
             return;
         }
         Issue(path, ahci, slot, request, lba);
@@ -117,7 +117,7 @@ public sealed partial class LinuxKernel
 
         public uint Outstanding { get; set; }
 
-        public Queue<(DiskRequest Request, ulong Lba)> Waiting { get; } = new();
+        public BlockQueue<(DiskRequest Request, ulong Lba)> Waiting { get; } = new(r => r.Request.Write);
 
         public int InFlight => System.Numerics.BitOperations.PopCount(Outstanding) + Waiting.Count;
 

@@ -126,7 +126,9 @@ public sealed partial class LinuxKernel
     /// and the process is to be killed. <see cref="OwnPage"/> records the frame's owner once it is
     /// allocated. In a kernel with swap, reclaim also sends the container's anonymous pages to swap
     /// if it may swap; a charge that finds its pages still being written waits for them when
-    /// <paramref name="mayWait"/> (a fault: false, with the process asleep, to retry later).
+    /// <paramref name="mayWait"/> (a fault: false, with the process asleep, to retry later), and
+    /// otherwise (a kernel path that cannot sleep in the model) goes over the limit by at most
+    /// the pages those writes will free.
     /// </summary>
     private bool TryChargePage(KernelPath path, Process p, bool cache = false, int pages = 1, bool mayWait = false)
     {
@@ -151,6 +153,10 @@ public sealed partial class LinuxKernel
                     _writebackWaits!.Increment();
                     WaitOn(_memoryWaiters, p);
                     return false;
+                }
+                if (container.ChargedBytes + ((ulong)pages * PhysicalMemory.FrameBytes) <= limit + ((ulong)container.Writeback * PhysicalMemory.FrameBytes))
+                {
+                    break; // a kernel path (a read's page cache) cannot sleep for the writes, as Linux's would: it charges against the pages they will free
                 }
                 if (++fruitless > MemCgroupReclaimRetries)
                 {

@@ -133,7 +133,7 @@ public sealed partial class LinuxKernel
 
         public DiskRequest?[] Requests { get; } = new DiskRequest?[VirtioSlots];
 
-        public Queue<(DiskRequest Request, ulong Sector)> Waiting { get; } = new();
+        public BlockQueue<(DiskRequest Request, ulong Sector)> Waiting { get; } = new(r => r.Request.Write);
 
         public int InFlight => Requests.Count(r => r is not null) + Waiting.Count;
 
