@@ -32,11 +32,13 @@ public sealed class AnonymousLru
 /// <summary>
 /// One anonymous page on an LRU list, and its reverse mapping: the address space and address
 /// that map it. Linux finds every mapping through the page's anon_vma; the model keeps the one
-/// that made the page, which after a fork also names the frame the child shares.
+/// that made the page, which after a fork also names the frame the child shares. A page of a
+/// guest's base system (its idle daemons' memory, <see cref="BaseSystem"/>) has none: no process
+/// the model runs maps it, and none touches it again.
 /// </summary>
 internal sealed class AnonymousPage
 {
-    public AnonymousPage(ulong frame, MemoryDescriptor mm, ulong address, AnonymousLru lru)
+    public AnonymousPage(ulong frame, MemoryDescriptor? mm, ulong address, AnonymousLru lru)
     {
         (Frame, Mm, Address, Lru) = (frame, mm, address, lru);
         Node = new LinkedListNode<AnonymousPage>(this);
@@ -44,7 +46,8 @@ internal sealed class AnonymousPage
 
     public ulong Frame { get; }
 
-    public MemoryDescriptor Mm { get; }
+    /// <summary>The address space that maps the page, or null for a base system's idle page.</summary>
+    public MemoryDescriptor? Mm { get; }
 
     public ulong Address { get; }
 

@@ -13,7 +13,8 @@ namespace Sim.Models.Kernel;
 /// were not at hand): both sizes are parameters a study sets, marked assumed where it picks them.
 /// The cache's pages are one file of the image, so guests booted from one image hold equal pages
 /// (what the host's page merging finds) and the guest's reclaim may drop them; the anonymous
-/// pages are private and, the guest having no swap, stay.
+/// pages are private and stay, unless the guest's kernel has swap, whose reclaim sends them there
+/// (the daemons are idle: nothing touches them again in a run).
 /// </remarks>
 /// <param name="Image">The image's name: guests of one image read the same files.</param>
 /// <param name="CacheBytes">The page cache its boot left, in whole pages.</param>

@@ -9,9 +9,9 @@ public sealed partial class LinuxKernel
     /// <summary>
     /// Lays out what <paramref name="system"/>'s boot left in memory, untimed (the run begins after
     /// boot): its files' pages in the page cache, on the LRU like any file page, and its daemons'
-    /// anonymous pages, private and never reclaimed (the guest has no swap). Returns every frame
-    /// written, in order, for a host that backs guest memory on first touch to back them as the
-    /// boot's writes would have.
+    /// anonymous pages, private, which only a kernel with swap reclaims (to swap: the daemons are
+    /// idle and never touch them again in the run). Returns every frame written, in order, for a
+    /// host that backs guest memory on first touch to back them as the boot's writes would have.
     /// </summary>
     public IReadOnlyList<ulong> LoadBaseSystem(BaseSystem system)
     {
@@ -31,10 +31,12 @@ public sealed partial class LinuxKernel
                 written.Add(frame);
             }
         }
+        int anonymous = written.Count;
         for (ulong page = 0; page < system.AnonymousBytes / PhysicalMemory.FrameBytes; page++)
         {
             written.Add(Memory.AllocateFrame()); // private data: content label 0
         }
+        AddIdleAnonymous(written.Skip(anonymous));
         return written;
     }
 

@@ -112,6 +112,17 @@ public sealed partial class LinuxKernel
         }
     }
 
+    /// <summary>The idle daemons' pages of a guest's base system, in a kernel with swap: on the kernel's active anonymous list with no mapping, oldest of all, for reclaim to send to swap (they are never touched again in a run).</summary>
+    private void AddIdleAnonymous(IEnumerable<ulong> frames)
+    {
+        foreach (ulong frame in _swap is null ? [] : frames)
+        {
+            var page = new AnonymousPage(frame, mm: null, 0, KernelAnonymousLru);
+            _anonymous[frame] = page;
+            page.Lru.Active.AddFirst(page.Node);
+        }
+    }
+
     /// <summary>A page <paramref name="p"/> reuses at a copy-on-write fault, which another address space made: its reverse map now names this mapping (do_wp_page's page_move_anon_rmap).</summary>
     private void ReuseAnonymous(Process p, ulong frame, ulong address)
     {
@@ -159,6 +170,12 @@ public sealed partial class LinuxKernel
                     break;
                 }
                 ScanPage(path, page.Frame);
+                if (page.Mm is null)
+                {
+                    SwapOut(path, page, leaf: null); // an idle daemon's page: nothing maps it
+                    started++;
+                    continue;
+                }
                 ulong? leaf = MappingOf(page);
                 if (leaf is null || _frames.IsShared(page.Frame))
                 {
@@ -208,7 +225,7 @@ public sealed partial class LinuxKernel
     /// <summary>The entry that maps <paramref name="page"/> where its reverse map says, or null if that entry no longer maps this frame (a child kept it after its parent's copy-on-write).</summary>
     private ulong? MappingOf(AnonymousPage page)
     {
-        if (page.Mm.Users == 0 || page.Mm.Space.LeafEntryAddress(page.Address) is not { } leaf) // a dead address space's tables may be gone
+        if (page.Mm is not { Users: > 0 } mm || mm.Space.LeafEntryAddress(page.Address) is not { } leaf) // a dead address space's tables may be gone
         {
             return null;
         }
@@ -220,17 +237,21 @@ public sealed partial class LinuxKernel
     /// One page to swap (add_to_swap, try_to_unmap_one, pageout): a slot taken, the page's bytes
     /// handed to the area, its entry made a swap entry and its translation flushed wherever the
     /// address space is loaded, the page moved from the anonymous list to the swap cache (still
-    /// charged), and its write submitted. The page is freed when the write completes.
+    /// charged), and its write submitted. The page is freed when the write completes. An idle
+    /// daemon's page (no <paramref name="leaf"/>) keeps its slot for good: nothing reads it back.
     /// </summary>
-    private void SwapOut(KernelPath path, AnonymousPage page, ulong leaf)
+    private void SwapOut(KernelPath path, AnonymousPage page, ulong? leaf)
     {
         path.Run(SwapRoutine.SwapOut);
         _swap!.TryAllocate(out int slot);
         _swap.Duplicate(slot); // the swap cache's reference beside the entry's
         _swap.Store(slot, Memory.ContentOf(page.Frame), PageWords(page.Frame));
-        Memory.WriteUInt64(leaf, ((ulong)slot << PhysicalMemory.FrameShift) | SwapEntryBit);
-        _ops.UpdatePageTableEntry(path, leaf);
-        FlushEverywhere(path, page.Mm, [page.Address]);
+        if (leaf is { } entry && page.Mm is { } mm)
+        {
+            Memory.WriteUInt64(entry, ((ulong)slot << PhysicalMemory.FrameShift) | SwapEntryBit);
+            _ops.UpdatePageTableEntry(path, entry);
+            FlushEverywhere(path, mm, [page.Address]);
+        }
         ForgetAnonymous(page.Frame);
         var cached = new SwapCachePage(slot, page.Frame, OwnerOf(page.Frame)) { Writeback = true };
         _swapCache[slot] = cached;

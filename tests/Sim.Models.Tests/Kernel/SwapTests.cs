@@ -186,6 +186,23 @@ public class SwapTests
     }
 
     [Fact]
+    public void A_base_systems_idle_daemon_pages_go_to_swap_first_and_stay_there()
+    {
+        var rig = new NativeKernelRig(memoryBytes: 32 * MiB, swapBytes: 64 * MiB);
+        rig.Kernel.LoadBaseSystem(new BaseSystem("image", CacheBytes: 0, AnonymousBytes: 8 * MiB));
+        const ulong pages = 24 * MiB / Page;
+        var wrong = new List<ulong>();
+        Process p = rig.Kernel.Start(new Script(s => WriteThenReadBack(s, pages, wrong)), HeapOf(pages));
+        rig.Run();
+
+        Assert.Equal(0, p.ExitCode);
+        Assert.Empty(wrong);
+        double left = rig.Stat("host.kernel.swap", "slots_used");
+        Assert.True(left > 0 && left <= 8 * MiB / Page, $"{left} of the daemons' 2,048 pages are still in swap at the end: nothing read them back");
+        Assert.Equal(rig.Stat("host.kernel.swap", "pswpout") - left, rig.Stat("host.kernel.swap", "pswpin")); // every page of the process that went out came back
+    }
+
+    [Fact]
     public void Swap_runs_are_deterministic()
     {
         static string Snapshot()
