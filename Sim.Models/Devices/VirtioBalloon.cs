@@ -51,10 +51,11 @@ public sealed class VirtioBalloon : VirtioMmioDevice
         ConfigurationChanged();
     }
 
-    /// <summary>The balloon was inflated to <paramref name="pages"/> pages as the guest booted, before the run (the host's target set then, and the driver's actual): counted as inflated.</summary>
-    public void InflatedAtBoot(uint pages)
+    /// <summary>The host asked for <paramref name="target"/> pages as the guest booted, before the run, and the balloon was inflated to <paramref name="pages"/> of them (the driver's actual): counted as inflated.</summary>
+    public void InflatedAtBoot(uint target, uint pages)
     {
-        TargetPages = ActualPages = pages;
+        TargetPages = target;
+        ActualPages = pages;
         _inflatedPages.Add(pages);
     }
 

@@ -64,6 +64,8 @@ public sealed partial class LinuxKernel
     /// (the host set its target then): fill_balloon's steps, free pages first and then one pass of
     /// reclaim at a time, without their cost (the run begins after boot), and the device told.
     /// Returns the pages given up, for the host to discard; fewer than asked if memory ran out.
+    /// Reclaim at boot takes page cache only (no swap write can run before the run begins); a
+    /// kernel with swap tries again at its first tick, as the driver's retry would.
     /// </summary>
     public IReadOnlyList<ulong> InflateBalloonAtBoot(uint pages)
     {
@@ -71,14 +73,15 @@ public sealed partial class LinuxKernel
         int got = 0;
         while (got < pages)
         {
-            int filled = FillBalloon(NewPath(), b, (int)Math.Min(BalloonBatch, pages - (uint)got));
+            int filled = FillBalloon(NewPath(), b, (int)Math.Min(BalloonBatch, pages - (uint)got), atBoot: true);
             if (filled == 0)
             {
-                break; // out of puff: the balloon holds less than asked
+                b.RetryTicks = _swap is null ? 0 : 1; // out of puff: the balloon holds less than asked
+                break;
             }
             got += filled;
         }
-        b.Device.InflatedAtBoot((uint)b.Pages.Count);
+        b.Device.InflatedAtBoot(pages, (uint)b.Pages.Count);
         return [.. b.Pages.Take(got)];
     }
 
@@ -167,12 +170,12 @@ public sealed partial class LinuxKernel
     /// reclaim and one more try; in a kernel with swap, above the min watermark as a user page is,
     /// with a pass (which may send anonymous pages to swap) when free memory is at it.
     /// </summary>
-    private int FillBalloon(KernelPath path, BalloonState b, int pages)
+    private int FillBalloon(KernelPath path, BalloonState b, int pages, bool atBoot = false)
     {
         int got = 0;
         for (; got < pages; got++)
         {
-            if (!TryBalloonPage(path, out ulong frame))
+            if (!TryBalloonPage(path, atBoot, out ulong frame))
             {
                 b.AllocationFailures.Increment();
                 break;
@@ -188,10 +191,10 @@ public sealed partial class LinuxKernel
         return got;
     }
 
-    /// <summary>One page for the balloon, or false: out of puff.</summary>
-    private bool TryBalloonPage(KernelPath path, out ulong frame)
+    /// <summary>One page for the balloon, or false: out of puff. At boot, and in a kernel without swap, down to the last free page with page cache reclaim only.</summary>
+    private bool TryBalloonPage(KernelPath path, bool atBoot, out ulong frame)
     {
-        if (_swap is null)
+        if (_swap is null || atBoot)
         {
             return _pages.TryTake(path, out frame) || (ReclaimPass(path, AllFileLists(), []) > 0 && _pages.TryTake(path, out frame));
         }

@@ -19,9 +19,10 @@ namespace Sim.Models.Kernel;
 /// (reclaim_throttle), and tries again.
 /// </summary>
 /// <remarks>
-/// Model: reclaim runs only in the allocating process (direct reclaim; kswapd is not modelled),
-/// takes page cache first and anonymous pages only for the rest of a pass (Linux balances the two
-/// by swappiness and the lists' recent rotations); the reverse map holds the page's first mapping
+/// Model: reclaim runs in the allocating process (direct reclaim) and in kswapd, which runs in
+/// CPU 0's timer tick (<see cref="KswapdTick"/>); a pass takes page cache first and anonymous
+/// pages only for the rest of the pass (Linux balances the two by swappiness and the lists'
+/// recent rotations); the reverse map holds the page's first mapping
 /// only (a page shared after fork is not swapped; Linux's anon_vma walk unmaps it everywhere); a
 /// transparent huge page is not swapped (Linux splits it first); one 4 KiB request per page (the
 /// block layer would merge a pass's consecutive slots), no swap readahead (page-cluster's 8
@@ -44,6 +45,7 @@ public sealed partial class LinuxKernel
     private Counter? _swapIns;
     private Counter? _majorFaults;
     private Counter? _writebackWaits;
+    private Counter? _kswapdRuns;
     private Histogram? _majorFaultLatency;
 
     /// <summary>The swap area, or null for a kernel without swap.</summary>
@@ -85,6 +87,7 @@ public sealed partial class LinuxKernel
         _swapIns = stats.Counter("pswpin", "count", "pages read back from swap (vmstat pswpin)");
         _majorFaults = stats.Counter("major_faults", "count", "faults that waited for a page to be read from swap (vmstat pgmajfault)");
         _writebackWaits = stats.Counter("writeback_waits", "count", "faults that found free memory at the min watermark and waited for swap writes to free a page (reclaim_throttle)");
+        _kswapdRuns = stats.Counter("kswapd_runs", "count", "ticks on which kswapd found free memory below the low watermark and reclaimed towards the high one");
         _majorFaultLatency = stats.Histogram("major_fault_latency", "ns", "major faults, from the fault to the process's return to user mode with its page read");
         stats.Probe("slots_used", "count", "swap slots in use at the end (SwapTotal - SwapFree, in pages)", () => _swap.Used);
     }
@@ -96,6 +99,39 @@ public sealed partial class LinuxKernel
     /// </summary>
     internal static ulong MinFreeFrames(ulong memoryBytes) =>
         (ulong)Math.Clamp(Math.Sqrt((memoryBytes >> 10) * 16.0), 128, 65_536) / 4;
+
+    /// <summary>The low watermark, below which kswapd wakes: min + min/4 (setup_per_zone_wmarks, 2.6.32's mm/page_alloc.c).</summary>
+    private ulong LowWatermark => _minFreeFrames + (_minFreeFrames / 4);
+
+    /// <summary>The high watermark, up to which kswapd reclaims: min + min/2.</summary>
+    private ulong HighWatermark => _minFreeFrames + (_minFreeFrames / 2);
+
+    /// <summary>Swap writes kswapd lets be in flight before it stops for the tick: BLKDEV_MAX_RQ, the 128 requests a queue holds before the block layer calls it congested (kswapd then waits in congestion_wait).</summary>
+    private const int WritebackLimit = 128;
+
+    /// <summary>
+    /// kswapd (mm/vmscan.c's balance_pgdat), from CPU 0's timer tick in a kernel with swap: when
+    /// free memory is below the low watermark, reclaim passes over every list until the free pages
+    /// and those being written reach the high watermark, <see cref="WritebackLimit"/> writes are in
+    /// flight, or a pass finds nothing to take.
+    /// </summary>
+    /// <remarks>Model: it runs in the tick's interrupt on whatever CPU 0 was running, as khugepaged does here, where Linux has a kernel thread per node that the scheduler places.</remarks>
+    private void KswapdTick(KernelPath path)
+    {
+        if (_swap is null || _this.Index != 0 || _pages.FreeFrames >= LowWatermark)
+        {
+            return;
+        }
+        _kswapdRuns!.Increment();
+        while (_pages.FreeFrames + (ulong)_writeback < HighWatermark && _writeback < WritebackLimit)
+        {
+            int writing = _writeback;
+            if (ReclaimPass(path, AllFileLists(), AllAnonymousLists()) == 0 && _writeback == writing)
+            {
+                return; // nothing left it could take
+            }
+        }
+    }
 
     private static bool IsSwapEntry(ulong entry) => (entry & (PageEntry.Present | SwapEntryBit)) == SwapEntryBit;
 

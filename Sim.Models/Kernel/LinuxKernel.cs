@@ -368,6 +368,7 @@ public sealed partial class LinuxKernel : ICoreHost
             if (vector == _timerVector)
             {
                 KhugepagedTick(path);
+                KswapdTick(path);
                 Tick(preemptible);
                 if (BalloonRetry(core, path, preemptible) is { } retry)
                 {
