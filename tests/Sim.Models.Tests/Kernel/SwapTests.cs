@@ -51,7 +51,6 @@ public class SwapTests
         Assert.Equal(ins, rig.Stat("host.kernel.swap", "major_faults"));
         Assert.Equal(pages, rig.Stat("host.kernel", "demand_zero_faults")); // one per page, however often a fault waited for memory
         Assert.True(rig.Stat("host.kernel.swap", "writeback_waits") > 0, "faults found memory at the watermark and waited for writes");
-        Assert.True(rig.Stat("host.kernel.swap", "kswapd_runs") > 0, "kswapd reclaimed in the background below the low watermark");
         Assert.Equal(0, rig.Stat("host.kernel.swap", "slots_used"));
         Assert.Equal(0, rig.Kernel.Swap!.Used);
         Assert.Equal(rig.KernelFrames, rig.Machine.Memory.FramesInUse); // nothing leaked: every page, swap-cache page and table freed
