@@ -128,6 +128,11 @@ public static class DensitySearch
         return lo;
     }
 
+    /// <summary>Each guest's major faults per second of its run (<see cref="ServiceLevel.MajorFaultsPerSecond"/>): a virtual machine's kernel's, a container's own; a run of one guest, its kernel's.</summary>
+    private static IEnumerable<double> MajorFaultRates(WorkloadRunResult r) => r.Guests.Count > 0
+        ? r.Guests.Select(g => g.Outcome.PerSecond(r.Stat(g.IsContainer ? $"{g.Name}.memory" : $"{g.Name}.kernel.swap", "major_faults")))
+        : [r.Outcome.PerSecond(r.Stat(r.KernelPath + ".swap", "major_faults"))];
+
     /// <summary>One probe: <paramref name="guests"/> guests under <paramref name="preset"/>, each judged by the service level.</summary>
     public static DensityProbe Run(DensityStudy study, string preset, int guests)
     {
@@ -147,8 +152,8 @@ public static class DensitySearch
             return new DensityProbe(preset, guests, $"memory exhausted while running: {e.Message}", double.NaN, "", double.NaN, false);
         }
         IReadOnlyList<IReadOnlyList<Metric>> figures = r.Guests.Count > 0 ? [.. r.Guests.Select(g => g.FiguresOfMerit)] : [r.FiguresOfMerit];
-        double worst = study.Slo.Worst(figures.Select(study.Slo.ValueIn));
-        string unit = figures[0].First(f => f.Name == study.Slo.Metric).Unit;
+        double worst = study.Slo.Worst(study.Slo.OnMajorFaults ? MajorFaultRates(r) : figures.Select(study.Slo.ValueIn));
+        string unit = study.Slo.OnMajorFaults ? "/s" : figures[0].First(f => f.Name == study.Slo.Metric).Unit;
         IEnumerable<ulong> memory = r.Guests.Count > 0 ? r.Guests.Select(g => g.MemoryBytes) : [r.GuestMemoryBytes];
         double shared = PageMerging.Of(r.Run.Samples)?.SavedBytes ?? 0; // frames page merging saved, shared out over the guests
         return new DensityProbe(preset, guests, null, worst, unit, figures.Average(f => f[0].Value), study.Slo.IsMet(worst))

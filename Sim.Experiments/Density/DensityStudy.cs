@@ -145,6 +145,14 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         {
             return; // the base's own error says what is wrong
         }
+        if (key == "slo" && metric == ServiceLevel.MajorFaultsPerSecond)
+        {
+            if (scenario.SwapMiB == 0)
+            {
+                throw new ScenarioException($"{where}: {key}: {metric} counts the faults that waited for a page read from swap, and the base has swap_mib 0, so there are none; give its kernels swap (swap_mib) or choose a figure of merit.");
+            }
+            return;
+        }
         IReadOnlyList<string> names = scenario.ResolveWorkload().Workload.FigureNames;
         if (!names.Contains(metric))
         {

@@ -7,10 +7,21 @@ namespace Sim.Experiments.Density;
 /// <summary>
 /// A service level every guest must keep: one of its workload's figures of merit, at most or at
 /// least a bound (<c>response_p99 &lt;= 2000</c>: the 99th-percentile response time no more than
-/// 2,000 us; <c>requests &gt;= 450</c>: at least 450 requests a second served).
+/// 2,000 us; <c>requests &gt;= 450</c>: at least 450 requests a second served), or a memory level,
+/// <see cref="MajorFaultsPerSecond"/>, which every workload has once its kernels have swap.
 /// </summary>
 public sealed record ServiceLevel(string Metric, bool AtMost, double Bound)
 {
+    /// <summary>
+    /// The memory service level: a guest's faults per second of its run that waited for a page
+    /// read from swap (a virtual machine's kernel's, a container's own: vmstat's pgmajfault over
+    /// time), so that a probe whose guests swap more than the level allows fails on memory.
+    /// </summary>
+    public const string MajorFaultsPerSecond = "major_faults_per_s";
+
+    /// <summary>Whether the level is <see cref="MajorFaultsPerSecond"/>, read from the kernels' statistics rather than the workload's figures.</summary>
+    public bool OnMajorFaults => Metric == MajorFaultsPerSecond;
+
     /// <summary>Reads <c>NAME &lt;= NUMBER</c> or <c>NAME &gt;= NUMBER</c>.</summary>
     public static ServiceLevel Parse(string text, string where)
     {

@@ -64,6 +64,24 @@ public class DensityTests
     }
 
     [Fact]
+    public void A_memory_service_level_counts_each_guests_major_faults_per_second_and_needs_swap()
+    {
+        // A container held to 5 MiB running four compilers at once, with swap (a study's base cannot hold a container's limit, so the study is made here).
+        var swapping = new WorkloadScenario { Workload = "kernel-build", Size = 8, Jobs = 4, Profile = "nehalem-x5570", ContainerMemoryMiB = 5, SwapMiB = 64 };
+        var study = new DensityStudy("swap", swapping, ["oslevel"], ServiceLevel.Parse("major_faults_per_s <= 1000", "swap"), 2);
+        DensityProbe kept = DensitySearch.Run(study, "oslevel", 1);
+        Assert.Null(kept.Refused);
+        Assert.Equal("/s", kept.Unit);
+        Assert.True(kept.Worst > 0 && kept.Met, $"{kept.Worst} major faults a second: the container read a page back from swap");
+        DensityProbe missed = DensitySearch.Run(study with { Slo = ServiceLevel.Parse("major_faults_per_s <= 1", "swap") }, "oslevel", 1);
+        Assert.Equal(kept.Worst, missed.Worst);
+        Assert.False(missed.Met);
+
+        var refused = Assert.Throws<ScenarioException>(() => DensityStudy.Parse(Small.Replace("response_p99 <= 400", "major_faults_per_s <= 10", StringComparison.Ordinal), "noswap.yaml", "noswap"));
+        Assert.Contains("noswap.yaml: slo: major_faults_per_s counts the faults that waited for a page read from swap, and the base has swap_mib 0", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_search_finds_the_most_guests_within_the_level_and_what_stops_each_preset()
     {
         DensityStudy study = DensityStudy.Parse(Small, "small.yaml", "small");
