@@ -141,8 +141,8 @@ public sealed partial class LinuxKernel
     /// <summary>
     /// Demand-zero, copy-on-write and swap faults: fixed (the instruction is retried), fatal (a fault
     /// the process cannot survive), or waiting (the process sleeps until memory or its page is there,
-    /// and its instruction is retried then; only for a fault taken on <paramref name="core"/>, not a
-    /// kernel-mode access to a user word, which passes none).
+    /// and its instruction is retried then; only for a fault from user mode on <paramref name="core"/>,
+    /// not a kernel-mode access to a user page, which passes none).
     /// </summary>
     private FaultOutcome HandlePageFault(KernelPath path, Process p, PageFaultErrorCode code, ulong address, Core? core)
     {

@@ -27,8 +27,9 @@ namespace Sim.Models.Kernel;
 /// transparent huge page is not swapped (Linux splits it first); one 4 KiB request per page (the
 /// block layer would merge a pass's consecutive slots), no swap readahead (page-cluster's 8
 /// pages), and a slot is given up as its page comes back (as when vm_swap_full), so that a page
-/// swapped out twice is written twice. A kernel-mode access to a swapped page (a futex word, the
-/// thread ID word cleared at exit) brings it in without waiting for the disk.
+/// swapped out twice is written twice. A kernel-mode access to a swapped page (a copy to a user
+/// buffer, a futex word, the thread ID word cleared at exit) brings it in without waiting for the
+/// disk.
 /// </remarks>
 public sealed partial class LinuxKernel
 {

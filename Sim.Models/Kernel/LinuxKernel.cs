@@ -302,7 +302,9 @@ public sealed partial class LinuxKernel : ICoreHost
         bool fromUser = core.AtThreadLevel;
         var path = NewPath();
         FreeDeadAddressSpaces(core, path);
-        FaultOutcome outcome = vector == ExceptionVector.PageFault ? HandlePageFault(path, current, errorCode, faultAddress, core) : FaultOutcome.Fatal;
+        // Only a fault from user mode may sleep: one in a kernel path (a copy to a user buffer) would
+        // need the path's own context kept, which the model's kernel paths do not have.
+        FaultOutcome outcome = vector == ExceptionVector.PageFault ? HandlePageFault(path, current, errorCode, faultAddress, fromUser ? core : null) : FaultOutcome.Fatal;
         if (outcome == FaultOutcome.Fatal)
         {
             // SIGSEGV (status 139), SIGFPE (136), or the OOM killer's SIGKILL (137): the process dies.

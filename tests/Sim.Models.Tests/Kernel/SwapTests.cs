@@ -203,6 +203,39 @@ public class SwapTests
     }
 
     [Fact]
+    public void A_read_into_a_buffer_page_in_swap_brings_it_back_from_the_kernel_path_without_sleeping_there()
+    {
+        var rig = new NativeKernelRig(swapBytes: 16 * MiB);
+        int file = rig.Kernel.Files.Create("data.bin", 16 * Page);
+        Container container = rig.Kernel.AddContainer(new ContainerConfiguration(MemoryLimitBytes: 2 * MiB));
+        const ulong pages = 1024;
+        ulong inSwapAtRead = 0, wordAfter = 0;
+        IEnumerable<Op> Body(Script s)
+        {
+            for (ulong i = 0; i < pages; i++)
+            {
+                yield return Op.StoreWord(Heap + (i * Page), (uint)(i + 1)); // 4 MiB in 2: the first pages, the read's buffer among them, go to swap
+            }
+            inSwapAtRead = (ulong)rig.Kernel.Swap!.Used;
+            s.PendingArgument = file;
+            yield return Call(SyscallNumber.Open);
+            s.PendingArgument = s.LastResult;
+            yield return Call(SyscallNumber.Read); // copies into the heap's first page, the model's user buffer
+            yield return Op.LoadWord(Heap);
+            wordAfter = s.LastObserved;
+            yield return Call(SyscallNumber.Exit);
+        }
+        Process p = rig.Kernel.Start(new Script(Body), HeapOf(pages), container);
+        rig.Run();
+
+        Assert.True(inSwapAtRead > 0);
+        Assert.Equal(0, p.ExitCode);
+        Assert.Equal(4096L, ((Script)p.Program).Results[1]); // the read returned its page
+        Assert.Equal(1UL, wordAfter); // the buffer page came back from swap with its word
+        Assert.InRange(rig.Kernel.Swap!.Used, 0, 32); // only the slots of writes the read's reclaim started, still in flight when the run ended with the exit
+    }
+
+    [Fact]
     public void Swap_runs_are_deterministic()
     {
         static string Snapshot()
