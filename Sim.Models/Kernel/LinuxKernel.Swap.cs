@@ -86,10 +86,10 @@ public sealed partial class LinuxKernel
         StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.swap");
         _swapOuts = stats.Counter("pswpout", "count", "pages written to swap (vmstat pswpout)");
         _swapIns = stats.Counter("pswpin", "count", "pages read back from swap (vmstat pswpin)");
-        _majorFaults = stats.Counter("major_faults", "count", "faults that waited for a page to be read from swap (vmstat pgmajfault)");
+        _majorFaults = stats.Counter("major_faults", "count", "faults that needed a page read from swap (vmstat pgmajfault): a user-mode fault waits for the read, a kernel path's takes the page at once");
         _writebackWaits = stats.Counter("writeback_waits", "count", "faults that found free memory at the min watermark and waited for swap writes to free a page (reclaim_throttle)");
         _kswapdRuns = stats.Counter("kswapd_runs", "count", "ticks on which kswapd found free memory below the low watermark and reclaimed towards the high one");
-        _majorFaultLatency = stats.Histogram("major_fault_latency", "ns", "major faults, from the fault to the process's return to user mode with its page read");
+        _majorFaultLatency = stats.Histogram("major_fault_latency", "ns", "major faults from user mode, from the fault to the process's return to user mode with its page read");
         stats.Probe("slots_used", "count", "swap slots in use at the end (SwapTotal - SwapFree, in pages)", () => _swap.Used);
     }
 
@@ -184,16 +184,16 @@ public sealed partial class LinuxKernel
         (ulong content, ulong[]? words) = _swap.Load(slot);
         Memory.SetContent(frame, content);
         FillPageWords(frame, words);
+        _majorFaults!.Increment(); // a fault that needed the disk, as pgmajfault counts it, from user or kernel mode
+        if (p.Container is { } container)
+        {
+            container.MajorFaults++;
+        }
         if (core is null)
         {
             cached.Reading = false;
             MapSwapCachePage(path, p, region, page, leaf, cached);
             return FaultOutcome.Retry;
-        }
-        _majorFaults!.Increment();
-        if (p.Container is { } container)
-        {
-            container.MajorFaults++;
         }
         Sim.Engine.Time.Tick faulted = core.LocalTime;
         p.OnReturnToUser += t => _majorFaultLatency!.Record((long)((t - faulted).Picoseconds / 1000));
