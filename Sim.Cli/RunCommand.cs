@@ -51,6 +51,7 @@ internal static class RunCommand
         var bootAnon = new Option<long?>("--guest-boot-anon-mib") { Description = "With --workload under a hypervisor: the anonymous memory of the daemons each VM's boot starts, in MiB (default 0)." };
         var balloonMib = new Option<long?>("--balloon-mib") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: each VM gets a memory balloon (virtio-balloon), and the host asks it to hold this many MiB of the guest's memory." };
         var balloonAt = new Option<string?>("--balloon-at-ms") { Description = "With --balloon-mib: when the host asks, in simulated milliseconds from the start (default 0), or boot (as each VM boots: the run starts with the balloons inflated, their inflating not charged)." };
+        var hostSwapMib = new Option<long>("--host-swap-mib") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: the host's swap area for guest memory, in MiB, on an SSD of its own (default 0: none)." };
         var ksmPages = new Option<long?>("--ksm-pages-to-scan") { Description = "With --workload under type1 or type2 with EPT and --guest-memory-backing on_touch: the host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (Linux's default 100)." };
         var ksmSleep = new Option<double?>("--ksm-sleep-ms") { Description = "With --ksm-pages-to-scan: ksmd's sleep between batches in milliseconds (default 20)." };
         var pvTlbFlush = new Option<bool>("--pv-tlb-flush") { Description = "With --workload under type1 or type2: the hypervisor offers KVM's PV TLB flush (a shootdown leaves a preempted virtual CPU's flush to the hypervisor, at its next entry, instead of an IPI)." };
@@ -83,12 +84,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -137,6 +138,7 @@ internal static class RunCommand
                     GuestBootCacheMiB = parse.GetValue(bootCache) ?? 0, GuestBootAnonMiB = parse.GetValue(bootAnon) ?? 0,
                     BalloonMiB = parse.GetValue(balloonMib), BalloonAtBoot = balloonWhen == "boot", BalloonAtMs = balloonWhen == "boot" ? 0 : double.Parse(balloonWhen, CultureInfo.InvariantCulture),
                     KsmPagesToScan = parse.GetValue(ksmPages), KsmSleepMs = parse.GetValue(ksmSleep) ?? Models.Virtualization.MonitorParameters.DefaultKsmSleepMilliseconds,
+                    HostSwapMiB = parse.GetValue(hostSwapMib),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
                     Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), IrqCpu = parse.GetValue(irqCpu), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
                     RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,

@@ -130,8 +130,9 @@ public static class DensitySearch
 
     /// <summary>Each guest's major faults per second of its run (<see cref="ServiceLevel.MajorFaultsPerSecond"/>): a virtual machine's kernel's, a container's own; a run of one guest, its kernel's.</summary>
     private static IEnumerable<double> MajorFaultRates(WorkloadRunResult r) => r.Guests.Count > 0
-        ? r.Guests.Select(g => g.Outcome.PerSecond(r.Stat(g.IsContainer ? $"{g.Name}.memory" : $"{g.Name}.kernel.swap", "major_faults")))
-        : [r.Outcome.PerSecond(r.Stat(r.KernelPath + ".swap", "major_faults"))];
+        ? r.Guests.Select(g => g.Outcome.PerSecond(g.IsContainer ? r.Stat($"{g.Name}.memory", "major_faults")
+            : r.Stat($"{g.Name}.kernel.swap", "major_faults") + r.Stat($"{g.Name}.memory", "major_faults"))) // a VM's: its kernel's, and the host's on its memory
+        : [r.Outcome.PerSecond(r.Stat(r.KernelPath + ".swap", "major_faults") + r.Stat("vm0.memory", "major_faults"))];
 
     /// <summary>One probe: <paramref name="guests"/> guests under <paramref name="preset"/>, each judged by the service level.</summary>
     public static DensityProbe Run(DensityStudy study, string preset, int guests)

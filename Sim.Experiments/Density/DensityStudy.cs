@@ -147,9 +147,9 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         }
         if (key == "slo" && metric == ServiceLevel.MajorFaultsPerSecond)
         {
-            if (scenario.SwapMiB == 0)
+            if (scenario.SwapMiB == 0 && scenario.HostSwapMiB == 0)
             {
-                throw new ScenarioException($"{where}: {key}: {metric} counts the faults that waited for a page read from swap, and the base has swap_mib 0, so there are none; give its kernels swap (swap_mib) or choose a figure of merit.");
+                throw new ScenarioException($"{where}: {key}: {metric} counts the faults that waited for a page read from swap, and the base has swap_mib 0 and host_swap_mib 0, so there are none; give its kernels swap (swap_mib) or the VMs' host swap (host_swap_mib), or choose a figure of merit.");
             }
             return;
         }
@@ -208,7 +208,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                 // A preset the search would skip anyway (one guest only) is left to say so; one it would search must take the policy.
                 WorkloadScenario one = study.At(preset, 1);
                 if (one.Problem("preset") is null && one.Problem("profile") is null && IsVm(one) && (At(preset, 2) with { HostMemoryMiB = null }).FirstProblem() is null && one.FirstProblem() is { } problem
-                    && (problem.StartsWith("balloon_mib", StringComparison.Ordinal) || problem.StartsWith("ksm_pages_to_scan", StringComparison.Ordinal) || problem.StartsWith("guest_memory_backing", StringComparison.Ordinal)))
+                    && (problem.StartsWith("balloon_mib", StringComparison.Ordinal) || problem.StartsWith("ksm_pages_to_scan", StringComparison.Ordinal) || problem.StartsWith("host_swap_mib", StringComparison.Ordinal) || problem.StartsWith("guest_memory_backing", StringComparison.Ordinal)))
                 {
                     throw new ScenarioException($"{where}: overcommit: {policy} backs each VM's memory on first touch, and preset '{preset}' cannot: {problem}.");
                 }

@@ -5,9 +5,11 @@ namespace Sim.Experiments.Runs;
 /// <summary>
 /// A virtual machine's host memory, part by part, as its <c>vmN.memory</c> statistics give it:
 /// the guest memory the host backs, its EPT's tables, the hypervisor's per-vCPU frames, and the
-/// first touches that backed memory on demand, beside the guest memory the VM has.
+/// first touches that backed memory on demand, beside the guest memory the VM has; with host
+/// swap, the guest memory in it (null without host swap).
 /// </summary>
-public sealed record VmHostMemory(string Vm, double Guest, double Backed, double EptTables, double Structures, double FirstTouches, double HugeSplits = 0, double Refaults = 0)
+public sealed record VmHostMemory(string Vm, double Guest, double Backed, double EptTables, double Structures, double FirstTouches, double HugeSplits = 0, double Refaults = 0,
+    double? Swapped = null)
 {
     private const string Group = ".memory";
 
@@ -24,7 +26,8 @@ public sealed record VmHostMemory(string Vm, double Guest, double Backed, double
         string path = vm + Group;
         double? Part(string statistic) => samples.Where(s => s.Path == path && s.Statistic == statistic).Select(s => (double?)s.Value).FirstOrDefault();
         return Part("backed_bytes") is { } backed
-            ? new VmHostMemory(vm, Part("guest_bytes") ?? 0, backed, Part("ept_table_bytes") ?? 0, Part("vcpu_structure_bytes") ?? 0, Part("first_touches") ?? 0, Part("huge_splits") ?? 0, Part("refaults") ?? 0)
+            ? new VmHostMemory(vm, Part("guest_bytes") ?? 0, backed, Part("ept_table_bytes") ?? 0, Part("vcpu_structure_bytes") ?? 0, Part("first_touches") ?? 0, Part("huge_splits") ?? 0, Part("refaults") ?? 0,
+                Part("swapped_bytes"))
             : null;
     }
 

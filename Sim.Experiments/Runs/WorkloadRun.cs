@@ -50,7 +50,7 @@ public static class WorkloadRun
         catch (InsufficientMemoryException e)
         {
             string remedy = e.Message.StartsWith(VirtualMachine.HostOutOfMemory, StringComparison.Ordinal)
-                ? "Give the host more memory (host_memory_mib, --host-memory-mib) or run fewer guests: guest memory backed on first touch is overcommitted, and the host has no swap yet."
+                ? "Give the host more memory (host_memory_mib, --host-memory-mib) or swap (host_swap_mib, --host-swap-mib), or run fewer guests: guest memory backed on first touch is overcommitted."
                 : e.Message.Contains("has no swap", StringComparison.Ordinal)
                 ? "Give the guest more memory (guest_memory_mib, --guest-memory-mib), its kernel a swap area (swap_mib, --swap-mib), or the workload a smaller size."
                 : "Give the guest more memory (guest_memory_mib, --guest-memory-mib) or the workload a smaller size.";
@@ -334,10 +334,11 @@ public static class WorkloadRun
                     ? Math.Max(system.AnonymousBytes, Math.Min(system.AnonymousBytes + image, guestBytes - balloon)) // what its balloon leaves it, the daemons' memory at least
                     : system.AnonymousBytes + image;
                 ulong boot = (settled * (guests - 1)) + system.AnonymousBytes + image + (mergesPages ? system.CacheBytes : 0);
-                if (boot > hostBytes - HostSoftwareBytes)
+                ulong swap = parameters?.HostSwapBytes ?? 0; // what the host's frames cannot hold its swap may
+                if (boot > hostBytes - HostSoftwareBytes + swap)
                 {
                     return $"{guests} virtual machines whose boots each leave {system.CacheBytes / MiB} MiB of page cache and {system.AnonymousBytes / MiB} MiB of daemons' memory " +
-                        $"need at least {(boot + MiB - 1) / MiB} MiB{(mergesPages ? " with their image's pages merged" : "")} beside the hypervisor's {HostSoftwareBytes / MiB} MiB, and the host has {hostBytes / MiB} MiB: " +
+                        $"need at least {(boot + MiB - 1) / MiB} MiB{(mergesPages ? " with their image's pages merged" : "")} beside the hypervisor's {HostSoftwareBytes / MiB} MiB, and the host has {hostBytes / MiB} MiB{(swap > 0 ? $" and {swap / MiB} MiB of swap" : "")}: " +
                         $"they cannot boot even with memory overcommitted (backed on first touch{(mergesPages ? "" : "; merging pages (ksm_pages_to_scan) would keep one copy of the image's")})";
                 }
             }
@@ -477,9 +478,12 @@ public static class WorkloadRun
 
         /// <summary>
         /// The host under a monitor: the guests' memory and the monitor's own, the consolidation's
-        /// cores, and no disk or NIC of its own (the guests' are models). Memory left unbounded is
-        /// what the guests need and one guest more per NUMA node, since a guest's memory lies whole
-        /// on one node and the nodes' remainders cannot hold one together.
+        /// cores, and no disk or NIC of its own (the guests' are models). A host of a given memory
+        /// leaves the guests and the hypervisor's structures what its own system's allowance
+        /// (<see cref="HostSoftwareBytes"/>, not simulated as frames) leaves, as the containers'
+        /// kernel gets it. Memory left unbounded is what the guests need and one guest more per
+        /// NUMA node, since a guest's memory lies whole on one node and the nodes' remainders
+        /// cannot hold one together.
         /// </summary>
         private MachineConfiguration HostConfiguration()
         {
@@ -487,7 +491,7 @@ public static class WorkloadRun
             int nodes = host.TopologyOn(profile).Sockets;
             ulong guestRun = (ulong)PhysicalMemory.LargeFramesFor(configuration.MemoryBytes) * PhysicalMemory.LargeFrameBytes; // one guest's memory in whole 2 MiB runs
             ulong unbounded = HostBytesFor(axes, consolidation.Guests, configuration.MemoryBytes, parameters?.LargeEptPages ?? false) + (nodes > 1 ? (ulong)nodes * guestRun : 0);
-            return host with { MemoryBytes = consolidation.HostMemoryBytes ?? unbounded };
+            return host with { MemoryBytes = consolidation.HostMemoryBytes is { } bytes ? bytes - HostSoftwareBytes : unbounded };
         }
     }
 

@@ -76,9 +76,9 @@ public static class WorkloadRunReport
             {
                 sb.Append(ci, $"  {m.Vm,-24} {m.Backed / (1 << 20),13:N1} {m.Guest / (1 << 20),9:N0} {m.EptTables / 1024,17:N0} {m.Structures / 1024,22:N0} {m.FirstTouches,14:N0}\n");
             }
-            foreach (VmHostMemory m in memoryRows.Where(m => m.HugeSplits + m.Refaults > 0))
+            foreach (VmHostMemory m in memoryRows.Where(m => m.HugeSplits + m.Refaults > 0 || m.Swapped is not null))
             {
-                sb.Append(ci, $"  {m.Vm}: {m.HugeSplits:N0} of the host's 2 MiB regions split, {m.Refaults:N0} pages of them mapped again one by one\n");
+                sb.Append(ci, $"  {RefaultLine(m)}\n");
             }
         }
         if (HugePages.All(r.Run.Samples) is { Count: > 0 } hugeRows)
@@ -94,7 +94,7 @@ public static class WorkloadRunReport
             sb.Append(ci, $"\n{"swap:",-26} {"pages out",10} {"pages in",10} {"major faults",13} {"median (us)",12} {"p99 (us)",10} {"waits for writes",17}\n");
             foreach (Swapping w in swapRows)
             {
-                sb.Append(ci, $"  {w.Kernel + "'s kernel",-24} {w.PagesOut,10:N0} {w.PagesIn,10:N0} {w.MajorFaults,13:N0} {w.MedianMajorFaultNs / 1000,12:N1} {w.P99MajorFaultNs / 1000,10:N1} {w.WritebackWaits,17:N0}\n");
+                sb.Append(ci, $"  {(w.Kernel == Swapping.HostGuestMemory ? w.Kernel : w.Kernel + "'s kernel"),-24} {w.PagesOut,10:N0} {w.PagesIn,10:N0} {w.MajorFaults,13:N0} {w.MedianMajorFaultNs / 1000,12:N1} {w.P99MajorFaultNs / 1000,10:N1} {w.WritebackWaits,17:N0}\n");
             }
         }
         if (PageMerging.Of(r.Run.Samples) is { } ksm)
@@ -238,9 +238,9 @@ public static class WorkloadRunReport
             {
                 md.Append(ci, $"| {m.Vm} | {m.Backed / (1 << 20):N1} | {m.Guest / (1 << 20):N0} | {m.EptTables / 1024:N0} | {m.Structures / 1024:N0} | {m.FirstTouches:N0} |\n");
             }
-            foreach (VmHostMemory m in memoryRows.Where(m => m.HugeSplits + m.Refaults > 0))
+            foreach (VmHostMemory m in memoryRows.Where(m => m.HugeSplits + m.Refaults > 0 || m.Swapped is not null))
             {
-                md.Append(ci, $"\n{m.Vm}: {m.HugeSplits:N0} of the host's 2 MiB regions split, {m.Refaults:N0} pages of them mapped again one by one.\n");
+                md.Append(ci, $"\n{RefaultLine(m)}.\n");
             }
         }
         if (HugePages.All(r.Run.Samples) is { Count: > 0 } hugeRows)
@@ -451,6 +451,11 @@ public static class WorkloadRunReport
     /// of them spent while the lock waited for a descheduled virtual CPU, its PAUSE-loop exits, and
     /// its moves to another core by the load balancer (0 where there is none to move it).
     /// </summary>
+    /// <summary>What split regions and zapped entries cost a VM: its pages mapped again one by one, and with host swap its memory in swap.</summary>
+    private static string RefaultLine(VmHostMemory m) => m.Swapped is { } swapped
+        ? string.Create(CultureInfo.InvariantCulture, $"{m.Vm}: {swapped / (1 << 20):N1} MiB in the host's swap at the end, {m.Refaults:N0} pages mapped again after host reclaim zapped their EPT entries to age them")
+        : string.Create(CultureInfo.InvariantCulture, $"{m.Vm}: {m.HugeSplits:N0} of the host's 2 MiB regions split, {m.Refaults:N0} pages of them mapped again one by one");
+
     private static IEnumerable<VcpuRow> VcpuRows(WorkloadRunResult r) =>
         r.FirstGuestCpus.Select((c, i) =>
         {

@@ -92,6 +92,7 @@ public static class ScenarioFile
         "host_scheduler" => s with { HostScheduler = value },
         "guest_memory_backing" => s with { GuestMemoryBacking = value },
         "transparent_hugepages" => s with { TransparentHugePages = value },
+        "host_swap_mib" => s with { HostSwapMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long hostSwap) ? hostSwap : throw WrongType(where, key, value, "a whole number of MiB") },
         "swap_mib" => s with { SwapMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long swap) ? swap : throw WrongType(where, key, value, "a whole number of MiB") },
         "container_swap" => s with { ContainerSwap = Boolean(where, key, value) },
         "khugepaged_sleep_ms" => s with { KhugepagedSleepMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double khugepaged) ? khugepaged : throw WrongType(where, key, value, "a number of milliseconds") },

@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "container_memory_mib", "container_swap", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "container_memory_mib", "container_swap", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -197,6 +197,9 @@ public sealed record WorkloadScenario
     /// <summary>ksmd's sleep between batches, in milliseconds (Linux's default 20).</summary>
     public double KsmSleepMs { get; init; } = MonitorParameters.DefaultKsmSleepMilliseconds;
 
+    /// <summary>The host's swap area for guest memory, in MiB, where a VT-x host backs guest memory on first touch (docs/virtualization.md, "Host swap"); 0 for none. Natively and in containers it changes nothing (their kernel's swap is swap_mib).</summary>
+    public long HostSwapMiB { get; init; }
+
     /// <summary>The PAUSE-loop exiting gap in TSC cycles (KVM's and Xen's default 128).</summary>
     public long PleGap { get; init; } = VmExecutionControls.DefaultPleGap;
 
@@ -358,6 +361,7 @@ public sealed record WorkloadScenario
         "balloon_at_ms" => BalloonAtMs >= 0 && double.IsFinite(BalloonAtMs) ? null : $"balloon_at_ms must be 0 or more milliseconds, or boot (got {BalloonAtMs})",
         "ksm_pages_to_scan" => KsmPagesToScan is null or (>= 1 and <= MonitorParameters.MostKsmPagesToScan) ? null
             : $"ksm_pages_to_scan is the pages ksmd scans per batch, 1 to {MonitorParameters.MostKsmPagesToScan} (got {KsmPagesToScan}); leave it out for no merging",
+        "host_swap_mib" => HostSwapMiB is >= 0 and <= MostSwapMiB ? null : $"host_swap_mib is the host's swap area for guest memory, 0 (none) to {MostSwapMiB} MiB (got {HostSwapMiB})",
         "ksm_sleep_ms" => KsmSleepMs > 0 && KsmSleepMs <= MonitorParameters.MostKsmSleepMilliseconds ? null
             : $"ksm_sleep_ms is ksmd's sleep between batches, more than 0 and at most {MonitorParameters.MostKsmSleepMilliseconds} ms (got {KsmSleepMs})",
         "host_scheduler" => Array.IndexOf(HostSchedulers, HostScheduler) < 0 ? $"there is no host scheduler '{HostScheduler}'; the host schedulers are: {string.Join(", ", HostSchedulers)}" : null,
@@ -574,6 +578,18 @@ public sealed record WorkloadScenario
         {
             return PerPageProblem("ksm_pages_to_scan", "page merging maps a VM's guest pages one by one onto shared frames of");
         }
+        // Natively and in containers the key changes nothing (their kernel's swap is swap_mib), so a study's base may hold it for its VM presets.
+        if (HostSwapMiB > 0 && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            if (!perPage)
+            {
+                return PerPageProblem("host_swap_mib", "host swap sends a VM's guest pages to swap one by one from");
+            }
+            if (LargeEptPages)
+            {
+                return "host_swap_mib: the host swaps guest memory in 4 KiB pages, and large_ept_pages maps it in 2 MiB EPT pages (the host's swap of transparent huge pages is not modelled); leave large_ept_pages false, or host_swap_mib 0";
+            }
+        }
         if (PleWindowCycles > 0 && !ResolveProfile().Features.PauseLoopExiting)
         {
             return $"ple_window: {Profile}'s CPU has no PAUSE-loop exiting (it came after the first Nehalems; of the profiles, {string.Join(", ", HardwareProfiles.All.Where(p => p.Features.PauseLoopExiting).Select(p => p.Name))} has it); leave ple_window default or off";
@@ -605,7 +621,8 @@ public sealed record WorkloadScenario
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
-        GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtBoot ? null : BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs);
+        GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtBoot ? null : BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs,
+        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -773,6 +790,7 @@ public sealed record WorkloadScenario
         ["balloon_at_ms"] = BalloonAtBoot ? "boot" : BalloonAtMs,
         ["ksm_pages_to_scan"] = KsmPagesToScan is { } ksmPages ? ksmPages : "none",
         ["ksm_sleep_ms"] = KsmSleepMs,
+        ["host_swap_mib"] = HostSwapMiB,
         ["host_cores"] = HostCores is { } cores ? cores : "none", // as given: left out, the preset and workload decide (a study's base serves several presets)
         ["sockets"] = Sockets is { } sockets ? sockets : "none", // as given: left out, host_cores shapes the host
         ["cores_per_socket"] = CoresPerSocket is { } perSocket ? perSocket : "none",

@@ -117,6 +117,37 @@ public sealed class PhysicalMemory
         words[(physicalAddress & (FrameBytes - 1)) >> 3] = value;
     }
 
+    /// <summary>A copy of the words the frame at <paramref name="physicalAddress"/> holds, or null where none was written (it reads as zeros): what a swap write carries.</summary>
+    public ulong[]? FrameWords(ulong physicalAddress)
+    {
+        CheckAddress(physicalAddress);
+        ulong frame = physicalAddress >> FrameShift;
+        ulong[]? words = _chunks[frame >> ChunkShift]?[frame & ((1UL << ChunkShift) - 1)];
+        return words is null ? null : (ulong[])words.Clone();
+    }
+
+    /// <summary>Puts <paramref name="words"/> (a <see cref="FrameWords"/> copy, or null for zeros) into the frame at <paramref name="physicalAddress"/>: what a swap read brings back.</summary>
+    public void SetFrameWords(ulong physicalAddress, ulong[]? words)
+    {
+        CheckAddress(physicalAddress);
+        ulong frame = physicalAddress >> FrameShift;
+        ref ulong[]?[]? chunk = ref _chunks[frame >> ChunkShift];
+        if (words is null)
+        {
+            if (chunk is not null)
+            {
+                chunk[frame & ((1UL << ChunkShift) - 1)] = null;
+            }
+            return;
+        }
+        if (words.Length != WordsPerFrame)
+        {
+            throw new ArgumentException($"A frame holds {WordsPerFrame} words, not {words.Length}.", nameof(words));
+        }
+        chunk ??= new ulong[]?[1 << ChunkShift];
+        chunk[frame & ((1UL << ChunkShift) - 1)] = (ulong[])words.Clone();
+    }
+
     /// <summary>The little-endian field of <paramref name="bytes"/> bytes (1, 2 or 4) at <paramref name="physicalAddress"/>, which must not cross an 8-byte word (rings and descriptors lay their fields out so).</summary>
     public ulong ReadField(ulong physicalAddress, int bytes) =>
         (ReadUInt64(physicalAddress & ~7UL) >> FieldShift(physicalAddress, bytes)) & FieldMask(bytes);

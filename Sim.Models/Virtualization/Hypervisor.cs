@@ -69,6 +69,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly Sim.Engine.Statistics.Counter _yields;
     private readonly Sim.Engine.Statistics.Counter? _pvTlbFlushes; // with PV TLB flush offered
     private readonly SamePageMerging? _merging; // with KSM on
+    private readonly HostSwap? _hostSwap; // with host swap on
     private readonly CallbackEvent? _ksmWake;
 
     /// <param name="machine">The machine the hypervisor owns (called from the machine's host factory: its cores do not exist yet).</param>
@@ -129,6 +130,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             }
             _merging = new SamePageMerging(machine.Memory, pages, _parameters.KsmSleepMilliseconds, machine.Sim.Stats.Group("host.ksm"));
             _ksmWake = new CallbackEvent("host.ksm.wake", WakeKsm);
+        }
+        if (_parameters.HostSwapBytes > 0)
+        {
+            if (mmu != MmuVirtualization.Nested)
+            {
+                throw new ArgumentException("Host swap here takes guest pages out of the EPT: it needs nested paging.", nameof(parameters));
+            }
+            _hostSwap = new HostSwap(machine.Sim, machine.Memory, _parameters.HostSwapBytes, machine.Sim.Stats.Group("host.swap"), WakeFromHostPage);
         }
     }
 
@@ -195,6 +204,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             _scheduler.Place(vcpu);
         }
         vcpus[0].Vm.Paravirt = _parameters.PvTlbFlush ? ParavirtFeatures.StealTime | ParavirtFeatures.PvTlbFlush : ParavirtFeatures.None;
+        if (_hostSwap is not null)
+        {
+            vcpus[0].Vm.Swap = _hostSwap;
+        }
         if (_merging is not null)
         {
             _merging.Register(vcpus[0].Vm);
@@ -369,8 +382,19 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
                 AdvanceGuest(path);
                 break;
+            case ExitReason.EptViolation when vcpu.Vm.IsSwapped(exit.FaultAddress):
+                blocks = HostSwapIn(vcpu, path, exit.FaultAddress);
+                skip = false; // the guest's reference runs again once its page is back
+                break;
             case ExitReason.EptViolation when vcpu.Vm.IsUnbacked(exit.FaultAddress):
-                FirstTouch(vcpu.Vm, path, exit.FaultAddress);
+                if (RoomFor(vcpu, path))
+                {
+                    FirstTouch(vcpu.Vm, path, exit.FaultAddress);
+                }
+                else
+                {
+                    blocks = true;
+                }
                 skip = false; // the guest's reference runs again, and finds its page
                 break;
             case ExitReason.EptViolation when vcpu.Vm.IsUnmapped(exit.FaultAddress):
@@ -378,7 +402,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 skip = false;
                 break;
             case ExitReason.EptViolation when _merging?.IsMerged(vcpu.Vm, exit.FaultAddress) == true:
-                _merging.BreakOnWrite(vcpu.Vm, path, exit.FaultAddress);
+                if (RoomFor(vcpu, path))
+                {
+                    _merging.BreakOnWrite(vcpu.Vm, path, exit.FaultAddress);
+                }
+                else
+                {
+                    blocks = true;
+                }
                 skip = false; // the write runs again, on the page's own copy
                 break;
             case ExitReason.EptViolation:
@@ -416,11 +447,20 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 AdvanceGuest(path);
                 break;
         }
-        IOpStream handler = blocks ? new StagedStream(path.ToStream(), () => BlockedOrSwitch(vcpu))
-            : yields ? new StagedStream(path.ToStream(), () => Yield(vcpu))
-            : ksm ? new StagedStream(path.ToStream(), () => KsmBatch(core, () => Leave(vcpu, inject: vcpu.HasPendingInterrupt)()))
-            : new StagedStream(path.ToStream(), Leave(vcpu, inject: vcpu.HasPendingInterrupt));
-        return new VmExitResponse(handler, skip, read, inject, trip);
+        Func<StagedStream.Stage> then = blocks ? () => BlockedOrSwitch(vcpu)
+            : yields ? () => Yield(vcpu)
+            : ksm ? () => KsmBatch(core, () => Leave(vcpu, inject: vcpu.HasPendingInterrupt)())
+            : Leave(vcpu, inject: vcpu.HasPendingInterrupt);
+        if (_hostSwap is { } swap)
+        {
+            Func<StagedStream.Stage> after = then;
+            then = () =>
+            {
+                swap.Submit(core.LocalTime); // the reads and writes the handler decided on go to the disk as it ends
+                return after();
+            };
+        }
+        return new VmExitResponse(new StagedStream(path.ToStream(), then), skip, read, inject, trip);
     }
 
     /// <summary>
@@ -525,10 +565,23 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         if (vcpu.HasWakeEvent)
         {
             vcpu.State = VcpuState.Runnable;
-            vcpu.Unhalted = false;
+            HypervisorPath wake = _services.NewPath().Run(HypervisorRoutine.VcpuWake);
+            if (vcpu.HostPageReady)
+            {
+                vcpu.HostPageReady = false; // a kick meanwhile is kept for its next HLT
+                if (vcpu.MappedEntry is { } entry)
+                {
+                    wake.Run(HypervisorRoutine.HostSwapInMap).StoreWords(entry, 1);
+                    vcpu.MappedEntry = null;
+                }
+            }
+            else
+            {
+                vcpu.Unhalted = false;
+            }
             vcpu.ChargedTo = vcpu.Core.LocalCycle; // its core idled meanwhile: that burns none of its credit
             StagedStream.Stage resume = ResumeUnlessParked(vcpu, inject: vcpu.HasPendingInterrupt);
-            return new StagedStream.Stage(_services.NewPath().Run(HypervisorRoutine.VcpuWake).ToStream(), () => resume);
+            return new StagedStream.Stage(wake.ToStream(), () => resume);
         }
         if (_scheduler.Next(vcpu) is { } next)
         {
@@ -756,10 +809,17 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     private bool WakeIfBlocked(VirtualCpu vcpu)
     {
+        if (vcpu.AwaitingHostPage)
+        {
+            return false; // blocked in the host's fault: what it waits for wakes it (WakeFromHostPage), an interrupt stays pending
+        }
         bool running = _scheduler.IsRunning(vcpu);
         if (vcpu.State == VcpuState.Blocked)
         {
-            _wakes.Increment();
+            if (!vcpu.HostPageReady)
+            {
+                _wakes.Increment();
+            }
             vcpu.State = VcpuState.Runnable;
             _scheduler.Woken(vcpu, running);
             vcpu.Core.Unblock();
@@ -773,6 +833,67 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             _services.Kick(vcpu, KickVector);
         }
         return false;
+    }
+
+    /// <summary>
+    /// With host swap, room for the new frame a guest's fault needs: a reclaim pass charged to
+    /// the handler where the host's free memory is at the min watermark. False when the pass
+    /// freed nothing yet: the virtual CPU blocks until a swap write ends, then retries its access.
+    /// </summary>
+    private bool RoomFor(VirtualCpu vcpu, HypervisorPath path)
+    {
+        if (_hostSwap is null || _hostSwap.MakeRoom(path))
+        {
+            return true;
+        }
+        _hostSwap.WaitForFrame(vcpu);
+        BlockForHostPage(vcpu, path);
+        return false;
+    }
+
+    /// <summary>
+    /// An EPT violation on a page in the host's swap (<see cref="HostSwap.SwapIn"/>): mapped at once
+    /// if its write is still in flight; otherwise the virtual CPU blocks for its read (or for free
+    /// memory to read it into). Returns whether it blocks.
+    /// </summary>
+    private bool HostSwapIn(VirtualCpu vcpu, HypervisorPath path, ulong gpa)
+    {
+        path.Run(HypervisorRoutine.HostSwapIn);
+        bool needsFrame = _hostSwap!.NeedsFrame(vcpu.Vm, gpa);
+        if (needsFrame && !RoomFor(vcpu, path))
+        {
+            return true;
+        }
+        if (_hostSwap.SwapIn(vcpu.Vm, gpa, vcpu, vcpu.Core.LocalTime) is { } entry)
+        {
+            path.StoreWords(entry, 1);
+            return false;
+        }
+        if (needsFrame)
+        {
+            path.Run(HypervisorRoutine.HostSwapRead);
+        }
+        BlockForHostPage(vcpu, path);
+        return true;
+    }
+
+    private static void BlockForHostPage(VirtualCpu vcpu, HypervisorPath path)
+    {
+        vcpu.State = VcpuState.Blocked;
+        vcpu.AwaitingHostPage = true;
+        path.Run(HypervisorRoutine.VcpuBlock);
+    }
+
+    /// <summary>What a virtual CPU blocked in the host's fault waited for came (its page read, with the EPT entry that maps it, or a write's end that may have freed memory): it is woken as a virtual interrupt wakes a halted one, its core kicked where it idles for it.</summary>
+    private void WakeFromHostPage(VirtualCpu vcpu, ulong? entry)
+    {
+        vcpu.AwaitingHostPage = false;
+        vcpu.HostPageReady = true;
+        vcpu.MappedEntry = entry;
+        if (vcpu.State == VcpuState.Blocked && WakeIfBlocked(vcpu) && vcpu.Core.Halted)
+        {
+            _services.Kick(vcpu, KickVector);
+        }
     }
 
     /// <summary>The exit's instruction is done: the guest's RIP moves past it (its length was among the fields read).</summary>

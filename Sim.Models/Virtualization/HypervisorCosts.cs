@@ -74,5 +74,11 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.KsmCopyOnWrite] = 3000, // assumed: EptFirstTouch's fault path (2,500) and do_wp_page's KSM-page handling
         [HypervisorRoutine.HugePageSplit] = 11_500, // assumed: the host kernel's split as LinuxKernelCosts has the guest's (1,000 and 20 per page: 11,240) and KVM's zap of one entry
         [HypervisorRoutine.EptRefault] = 1500, // assumed: EptFirstTouch's path (2,500) without the host's demand-zero fault (1,000): the page is in the host's tables already
+        // Host swap, assumed as the guest kernel's swap paths are (LinuxKernelCosts: ScanPage 150, SwapOut 1,500, SwapInStart 1,200, SwapInMap 1,000):
+        [HypervisorRoutine.HostReclaimScan] = 450, // a page looked at (150) and KVM's MMU notifier's age of it (about 300, as a zap's share of BalloonPage)
+        [HypervisorRoutine.HostSwapOut] = 2500, // SwapOut (1,500) and the host's block layer and AHCI driver's share of a request (about 1,000)
+        [HypervisorRoutine.HostSwapIn] = 1500, // EptRefault's KVM fault path (1,500) into do_swap_page's swap-cache lookup
+        [HypervisorRoutine.HostSwapRead] = 2200, // SwapInStart (1,200) and the block layer and driver's share of a request (about 1,000)
+        [HypervisorRoutine.HostSwapInMap] = 1500, // SwapInMap (1,000) and KVM's SPTE install (about 500)
     });
 }

@@ -174,4 +174,32 @@ public enum HypervisorRoutine
     /// it is 4 KiB now). The EPT stores are explicit.
     /// </summary>
     EptRefault,
+
+    /// <summary>
+    /// Host reclaim looks at one guest page on its LRU lists (mm/vmscan.c: isolate_lru_page, the
+    /// page's flags, page_referenced through its rmap to the VMM's mapping, and KVM's MMU notifier,
+    /// kvm_mmu_notifier_clear_flush_young and kvm_age_rmapp, which zaps the EPT entry where it is
+    /// there; then putback_lru_page). The zap's store is explicit.
+    /// </summary>
+    HostReclaimScan,
+
+    /// <summary>
+    /// Host reclaim sends a guest page to swap: add_to_swap, try_to_unmap_one on the VMM's page
+    /// table (its notifier's kvm_unmap_gfn_range finds the EPT entry already zapped) and
+    /// swap_writepage's bio, with the host driver's part of the request. The disk's time is the medium's.
+    /// </summary>
+    HostSwapOut,
+
+    /// <summary>
+    /// An EPT violation on a page in the host's swap: handle_ept_violation, kvm_mmu_page_fault and
+    /// kvm_faultin_pfn's get_user_pages into the host kernel's do_swap_page, whose lookup_swap_cache
+    /// finds the page while its write is in flight (mapped at once, its SPTE installed) or not.
+    /// </summary>
+    HostSwapIn,
+
+    /// <summary>A page not in the swap cache: read_swap_cache_async (a page allocated, charged and added to the swap cache) and swap_readpage's bio, with the host driver's part of the request.</summary>
+    HostSwapRead,
+
+    /// <summary>The virtual CPU's thread wakes in do_swap_page with the page read: lock_page, the PTE set, page_add_anon_rmap, swap_free, and KVM's SPTE installed (kvm_tdp_mmu_map). The EPT store is explicit.</summary>
+    HostSwapInMap,
 }

@@ -21,11 +21,12 @@ namespace Sim.Models.Virtualization;
 /// <param name="BalloonAtMilliseconds">When the host asks the balloons for their target, in simulated milliseconds from the start; null for as each VM boots (the run starts with the balloons at their targets, their inflating not charged).</param>
 /// <param name="KsmPagesToScan">The host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (pages_to_scan; Linux's default is 100); null for no merging. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
 /// <param name="KsmSleepMilliseconds">ksmd's sleep between two batches (sleep_millisecs; Linux's default is 20).</param>
+/// <param name="HostSwapBytes">The host's swap area for guest memory, in bytes (docs/virtualization.md, "Host swap"): when its free memory reaches the min watermark the host sends guest pages there; 0 for none. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
     bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false,
-    ulong? BalloonTargetBytes = null, double? BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20)
+    ulong? BalloonTargetBytes = null, double? BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20, ulong HostSwapBytes = 0)
 {
     public static readonly MonitorParameters Default = new();
 
@@ -40,6 +41,9 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
 
     /// <inheritdoc cref="MostKsmPagesToScan"/>
     public const double MostKsmSleepMilliseconds = 3_600_000;
+
+    /// <summary>The largest host swap area the model takes: 32 GiB, as a guest kernel's swap_mib.</summary>
+    public const ulong MostHostSwapBytes = 32UL << 30;
 
     /// <summary>The longest PLE gap or window the model takes: a billion cycles, far beyond any slice (the VMCS fields are 32 bits).</summary>
     public const uint MostPleCycles = 1_000_000_000;
@@ -75,6 +79,14 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
         if (KsmPagesToScan is not null && !GuestMemoryOnTouch)
         {
             throw new ArgumentException("Page merging (KSM) maps guest pages one by one onto shared frames, which needs guest memory backed on first touch (GuestMemoryOnTouch).", nameof(KsmPagesToScan));
+        }
+        if (HostSwapBytes > 0 && (!GuestMemoryOnTouch || LargeEptPages))
+        {
+            throw new ArgumentException("Host swap sends guest pages to swap one by one, which needs guest memory backed on first touch (GuestMemoryOnTouch) in 4 KiB EPT pages (no LargeEptPages).", nameof(HostSwapBytes));
+        }
+        if (HostSwapBytes % Memory.PhysicalMemory.FrameBytes != 0 || HostSwapBytes > MostHostSwapBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HostSwapBytes), HostSwapBytes, $"The host's swap is whole 4 KiB pages, at most {MostHostSwapBytes >> 20} MiB.");
         }
         if (KsmPagesToScan is < 1 or > MostKsmPagesToScan)
         {

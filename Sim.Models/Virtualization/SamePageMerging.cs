@@ -114,7 +114,7 @@ internal sealed class SamePageMerging
         foreach (MmSlot slot in _slots.Where(s => s.Merged))
         {
             slot.Merged = false;
-            FlushTranslations(slot.Vm); // once per batch, as ksmd's merges batch their flushes per mm
+            slot.Vm.FlushTranslations(); // once per batch, as ksmd's merges batch their flushes per mm
         }
     }
 
@@ -256,7 +256,7 @@ internal sealed class SamePageMerging
         foreach (MmSlot merged in _slots.Where(s => s.Merged))
         {
             merged.Merged = false;
-            FlushTranslations(merged.Vm);
+            merged.Vm.FlushTranslations();
         }
     }
 
@@ -363,7 +363,7 @@ internal sealed class SamePageMerging
         ulong entry = Rebind(null, vm, gpa, own, writable: true); // a merged page: its region was split when it merged
         Drop(kpage);
         _cowBreaks.Increment();
-        FlushTranslations(vm);
+        vm.FlushTranslations();
         return (kpage.Frame, own, entry);
     }
 
@@ -386,15 +386,6 @@ internal sealed class SamePageMerging
         {
             _stable.Remove(kpage.Content);
             Host.FreeFrame(kpage.Frame);
-        }
-    }
-
-    /// <summary>kvm_flush_remote_tlbs: every translation the VM's virtual CPUs may hold of its memory dropped.</summary>
-    private static void FlushTranslations(VirtualMachine vm)
-    {
-        foreach (Core core in vm.Cores)
-        {
-            core.Mmu.FlushGuest();
         }
     }
 

@@ -74,8 +74,17 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
     /// <summary>Halted with its interrupts off (a paravirtual spinlock's wait): a virtual interrupt stays pending and does not wake it; only a kick does.</summary>
     public bool HaltedWithInterruptsOff { get; set; }
 
-    /// <summary>Whether it has something to wake it from HLT: a kick, or a virtual interrupt it can take.</summary>
-    public bool HasWakeEvent => Unhalted || (HasPendingInterrupt && !HaltedWithInterruptsOff);
+    /// <summary>Whether it has something to wake it from HLT: a kick, or a virtual interrupt it can take; or, blocked in a fault on a page in the host's swap, the page's arrival (nothing else wakes it then).</summary>
+    public bool HasWakeEvent => !AwaitingHostPage && (HostPageReady || Unhalted || (HasPendingInterrupt && !HaltedWithInterruptsOff));
+
+    /// <summary>Blocked in the host's fault on a page in its swap, or on free memory for a page (<see cref="HostSwap"/>): no virtual interrupt or kick wakes it, only the read's end or a write's.</summary>
+    public bool AwaitingHostPage { get; set; }
+
+    /// <summary>What it waited for in the host came: it runs again, and its faulting instruction with it.</summary>
+    public bool HostPageReady { get; set; }
+
+    /// <summary>The EPT entry the host's read mapped for it, whose store its wake-up path makes; null when it waited for free memory.</summary>
+    public ulong? MappedEntry { get; set; }
 
     /// <summary>Kicked by a KVM_HC_KICK_CPU hypercall (KVM's pv_unhalted): its next HLT, or the one it is blocked in, ends without an interrupt.</summary>
     public bool Unhalted { get; set; }

@@ -97,6 +97,7 @@ public sealed class VirtualMachine : IPlatform
         }
         // What the guest costs the host in memory, part by part (docs/virtualization.md, "Guest memory on the host").
         Sim.Engine.Statistics.StatGroup memory = host.Sim.Stats.Group(Name + ".memory");
+        _memoryStats = memory;
         memory.Probe("guest_bytes", "bytes", "the guest-physical memory the VM has", () => (long)configuration.MemoryBytes);
         memory.Probe("backed_bytes", "bytes", "guest memory the host backs with frames: all of it when preallocated, what the guest touched when backed on first touch", () => (long)BackedBytes);
         memory.Probe("ept_table_bytes", "bytes", "the host frames of the VM's EPT tables", () => (long)(Ept?.TableFrames ?? 0) * PhysicalMemory.FrameBytes);
@@ -105,7 +106,7 @@ public sealed class VirtualMachine : IPlatform
         if (_hugeMapped is not null)
         {
             _hugeSplits = memory.Counter("huge_splits", "count", "2 MiB regions backed whole whose 2 MiB EPT entry was zapped because one of their pages was merged or given back (split_huge_page and KVM's invalidation)");
-            _refaults = memory.Counter("refaults", "count", "EPT violations on a page backed by a split 2 MiB region: mapped again as a 4 KiB page, no frame allocated");
+            _refaults = memory.Counter("refaults", RefaultUnit, RefaultsWhat);
         }
         if (configuration.Balloon)
         {
@@ -155,7 +156,10 @@ public sealed class VirtualMachine : IPlatform
     private readonly bool[]? _split; // with large EPT pages: each 2 MiB region split once, backed page by page from then on
     private readonly int _node;
     private readonly Sim.Engine.Statistics.Counter? _hugeSplits; // with large EPT pages backed on touch only
-    private readonly Sim.Engine.Statistics.Counter? _refaults;
+    private Sim.Engine.Statistics.Counter? _refaults; // with large EPT pages or host swap
+    private readonly Sim.Engine.Statistics.StatGroup _memoryStats;
+    private const string RefaultUnit = "count";
+    private const string RefaultsWhat = "EPT violations on a backed page without an entry (a page of a split 2 MiB region, or one whose entry host reclaim zapped to age it): mapped again as a 4 KiB page, no frame allocated";
     private readonly Sim.Engine.Statistics.Counter _firstTouches;
     private readonly Sim.Engine.Statistics.Counter? _discards; // with a balloon only
 
@@ -182,16 +186,25 @@ public sealed class VirtualMachine : IPlatform
         {
             Back(gpa);
         }
+        else if (IsSwapped(gpa))
+        {
+            Swap!.MakeRoomNow(this, gpa);
+            Swap.SwapIn(this, gpa, vcpu: null, Sim.Now); // the host's access faults the page in at once (untimed)
+        }
         return _backing[gpa >> PageEntry.SmallPageShift] + (gpa & (PhysicalMemory.FrameBytes - 1));
     }
 
     /// <summary>Whether <paramref name="gpa"/> is guest memory that is not backed yet: an EPT violation there is a first touch.</summary>
-    public bool IsUnbacked(ulong gpa) => _backing is not null && gpa < Memory.SizeBytes && _backing[gpa >> PageEntry.SmallPageShift] == 0;
+    public bool IsUnbacked(ulong gpa) => _backing is not null && gpa < Memory.SizeBytes && _backing[gpa >> PageEntry.SmallPageShift] == 0 && Swap?.Holds(this, gpa) != true;
 
-    /// <summary>Whether <paramref name="gpa"/> is backed but has no EPT entry: a page of a 2 MiB region whose 2 MiB entry was zapped (<see cref="SplitHugeRegion"/>), mapped again page by page as the guest touches it.</summary>
+    /// <summary>Whether the page of <paramref name="gpa"/> is in the host's swap (being written, written, or being read back): a guest's touch of it is a swap-in.</summary>
+    public bool IsSwapped(ulong gpa) => Swap is not null && gpa < Memory.SizeBytes && _backing![gpa >> PageEntry.SmallPageShift] == 0 && Swap.Holds(this, gpa);
+
+    /// <summary>Whether <paramref name="gpa"/> is backed but has no EPT entry: a page of a 2 MiB region whose 2 MiB entry was zapped (<see cref="SplitHugeRegion"/>), or one whose entry host reclaim zapped to age it (<see cref="HostSwap"/>), mapped again page by page as the guest touches it.</summary>
     public bool IsUnmapped(ulong gpa)
     {
-        if (_split is null || gpa >= Memory.SizeBytes || !_split[gpa >> PageEntry.LargePageShift] || _backing![gpa >> PageEntry.SmallPageShift] == 0)
+        if (_backing is null || gpa >= Memory.SizeBytes || _backing[gpa >> PageEntry.SmallPageShift] == 0
+            || (_split is null ? Swap is null : !_split[gpa >> PageEntry.LargePageShift]))
         {
             return false;
         }
@@ -227,6 +240,7 @@ public sealed class VirtualMachine : IPlatform
         {
             _split[region] = true; // a region with a 4 KiB page stays in 4 KiB pages (no khugepaged on the host)
         }
+        Swap?.MakeRoomNow(this, gpa); // a guest's fault made room already; the host's own first touch of a page makes it here
         ulong frame;
         try
         {
@@ -234,11 +248,12 @@ public sealed class VirtualMachine : IPlatform
         }
         catch (InsufficientMemoryException e)
         {
-            throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} first touched guest-physical 0x{gpa:X}: {BackedBytes >> 20} MiB of its {Memory.SizeBytes >> 20} MiB were backed, and the host's {Host.Memory.SizeBytes >> 20} MiB are in use (no host swap is modelled yet).", e);
+            throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} first touched guest-physical 0x{gpa:X}: {BackedBytes >> 20} MiB of its {Memory.SizeBytes >> 20} MiB were backed, and the host's {Host.Memory.SizeBytes >> 20} MiB are in use{(Swap is null ? " and the host has no swap (host_swap_mib)" : "")}.", e);
         }
         ulong page = gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1);
         _backing[page >> PageEntry.SmallPageShift] = frame;
         Ept!.Map(page, frame, PhysicalMemory.FrameBytes, largePages: false);
+        Swap?.Added(this, page);
         return Backed(frame, PhysicalMemory.FrameBytes);
     }
 
@@ -330,8 +345,14 @@ public sealed class VirtualMachine : IPlatform
         ulong frame = _backing[gpa >> PageEntry.SmallPageShift];
         if (frame == 0)
         {
-            return false;
+            if (Swap?.Forget(this, gpa) != true)
+            {
+                return false;
+            }
+            _discards?.Increment(); // in the host's swap: its slot freed (a write in flight, its frame too)
+            return true;
         }
+        Swap?.Removed(this, gpa);
         if (IsHugeMapped(gpa))
         {
             entry = SplitHugeRegion(gpa);
@@ -381,19 +402,85 @@ public sealed class VirtualMachine : IPlatform
             throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not backed by a page of its own (unbacked, or in a 2 MiB region not split), so it cannot be rebound.");
         }
         _backing![gpa >> PageEntry.SmallPageShift] = frame;
+        if (writable)
+        {
+            Swap?.Added(this, gpa); // a page of its own again (copied out of a KSM page)
+        }
+        else
+        {
+            Swap?.Removed(this, gpa); // merged: not swapped by the model
+        }
         return Ept!.MapPage(gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1), frame, writable);
     }
 
-    /// <summary>A host frame for this VM's memory, from its node; a host out of frames says so as a first touch would.</summary>
+    /// <summary>Host reclaim takes the frame of the page of <paramref name="gpa"/>, whose EPT entry it zapped, for its swap write: the page is not backed from now on.</summary>
+    internal ulong Unback(ulong gpa)
+    {
+        ulong frame = BackingOf(gpa);
+        if (frame == 0 || (Ept!.ExistingEntryAddress(gpa) is { } entry && Host.Memory.ReadUInt64(entry) != 0))
+        {
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is not a backed page without an EPT entry, so reclaim cannot take it.");
+        }
+        _backing![gpa >> PageEntry.SmallPageShift] = 0;
+        BackedBytes -= PhysicalMemory.FrameBytes;
+        return frame;
+    }
+
+    /// <summary>The page of <paramref name="gpa"/>, back from the host's swap in <paramref name="frame"/>, backed and mapped writable again; returns its EPT entry's address.</summary>
+    internal ulong Rebacked(ulong gpa, ulong frame)
+    {
+        if (BackingOf(gpa) != 0)
+        {
+            throw new InvalidOperationException($"{Name}: guest-physical 0x{gpa:X} is backed already.");
+        }
+        ulong page = gpa & ~(ulong)(PhysicalMemory.FrameBytes - 1);
+        _backing![page >> PageEntry.SmallPageShift] = frame;
+        BackedBytes += PhysicalMemory.FrameBytes;
+        ulong entry = Ept!.MapPage(page, frame, writable: true);
+        Hypervisor.LinkNewTables(this, null); // its tables are there from its first mapping
+        return entry;
+    }
+
+    /// <summary>kvm_flush_remote_tlbs: every translation the VM's virtual CPUs may hold of its memory dropped.</summary>
+    internal void FlushTranslations()
+    {
+        foreach (Core core in Cores)
+        {
+            core.Mmu.FlushGuest();
+        }
+    }
+
+    /// <summary>The host's major faults on this VM's memory (with host swap).</summary>
+    internal Sim.Engine.Statistics.Counter? HostMajorFaults { get; private set; }
+
+    /// <summary>The host's swap where it swaps this VM's memory; null otherwise. Set once, when the VM is registered with it.</summary>
+    internal HostSwap? Swap
+    {
+        get;
+        set
+        {
+            if (_backing is null || _hugeMapped is not null)
+            {
+                throw new InvalidOperationException($"{Name}: host swap takes guest memory backed on first touch in 4 KiB pages.");
+            }
+            field = value;
+            _refaults ??= _memoryStats.Counter("refaults", RefaultUnit, RefaultsWhat);
+            HostMajorFaults = _memoryStats.Counter("major_faults", "count", "the guest's touches of its pages in the host's swap that read them back (the host's major faults on this VM's memory)");
+            _memoryStats.Probe("swapped_bytes", "bytes", "guest memory in the host's swap at the end (written, or being written)", () => (value?.SwappedPages(this) ?? 0) * PhysicalMemory.FrameBytes);
+        }
+    }
+
+    /// <summary>A host frame for this VM's memory, from its node (with host swap, room made first where the caller has not); a host out of frames says so as a first touch would.</summary>
     internal ulong NewHostFrame(ulong gpa)
     {
+        Swap?.MakeRoomNow(this, gpa);
         try
         {
             return Host.Memory.AllocateFrame(_node);
         }
         catch (InsufficientMemoryException e)
         {
-            throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} wrote a shared page at guest-physical 0x{gpa:X}: {Host.Memory.SizeBytes >> 20} MiB are in use (no host swap is modelled yet).", e);
+            throw new InsufficientMemoryException($"{HostOutOfMemory} when {Name} needed a frame of its own for guest-physical 0x{gpa:X}: {Host.Memory.SizeBytes >> 20} MiB are in use{(Swap is null ? " and the host has no swap (host_swap_mib)" : "")}.", e);
         }
     }
 
