@@ -38,7 +38,9 @@ namespace Sim.Models.Virtualization;
 /// reclaim pass waits for the next write to end (reclaim_throttle) and retries.
 /// </para>
 /// <para>
-/// Model: no kswapd (every reclaim is direct, in a fault); no asynchronous page faults
+/// kswapd (<see cref="Balance"/>) runs on a host CPU when a fault finds free memory below the low
+/// watermark, and reclaims towards the high one; a fault at the min watermark reclaims itself.
+/// Model: no asynchronous page faults
 /// (KVM_FEATURE_ASYNC_PF: the guest cannot run another process meanwhile); pages merged by KSM
 /// are not swapped (Linux swaps KSM pages since 2.6.33); the swap slot is freed when its page
 /// comes back (as when swap is more than half full, vm_swap_full); the disk's completion
@@ -52,6 +54,12 @@ internal sealed class HostSwap
 {
     /// <summary>SWAP_CLUSTER_MAX: the pages a reclaim pass aims to free (include/linux/swap.h).</summary>
     public const int ClusterPages = 32;
+
+    /// <summary>The vector of kswapd's wake-up on the host CPU it runs on; it stands for the wake-up of its wait queue by an allocation that found free memory below the low watermark (wakeup_kswapd), a vector of its own so that the scheduler's tick accounting does not see it.</summary>
+    public const int KswapdVector = 0xEA;
+
+    /// <summary>Pages kswapd lets be written at once before it waits for one to end: BLKDEV_MAX_RQ, the 128 requests a queue holds before the block layer calls it congested (kswapd then waits in congestion_wait).</summary>
+    private const int WritebackLimit = 128;
 
     /// <summary>The sectors of one 4 KiB page.</summary>
     private const int SectorsPerPage = PhysicalMemory.FrameBytes / 512;
@@ -68,21 +76,26 @@ internal sealed class HostSwap
     private readonly List<VirtualCpu> _frameWaiters = [];
     private readonly Dictionary<int, long> _perVm = []; // each VM's pages in swap, by its index
     private readonly Action<VirtualCpu, ulong?> _wake;
+    private readonly Action _wakeKswapd;
     private Tick _diskFree;
     private int _writes; // write requests in flight
+    private int _pagesWriting; // pages whose timed writes are queued or in flight
+    private bool _kswapdAwake; // woken and not yet balanced: no second wake-up
+    private bool _kswapdCongested; // stopped at the write limit short of the high watermark: the next write's end wakes it
 
-    private readonly Counter _swapOuts, _swapIns, _majorFaults, _minorFaults, _scanned, _aged, _frameWaits, _writeRequests;
+    private readonly Counter _swapOuts, _swapIns, _majorFaults, _minorFaults, _scanned, _aged, _frameWaits, _writeRequests, _kswapdRuns, _kswapdCycles;
     private readonly Histogram _latency;
 
     /// <param name="host">The host's memory.</param>
     /// <param name="bytes">The swap area's size.</param>
     /// <param name="wake">Wakes a virtual CPU blocked for a page, with the EPT entry its read mapped (null for one that waited for free memory and retries).</param>
-    public HostSwap(Simulator sim, PhysicalMemory host, ulong bytes, StatGroup stats, Action<VirtualCpu, ulong?> wake)
+    /// <param name="wakeKswapd">Wakes kswapd on its host CPU (<see cref="KswapdVector"/>), which then runs <see cref="Balance"/>.</param>
+    public HostSwap(Simulator sim, PhysicalMemory host, ulong bytes, StatGroup stats, Action<VirtualCpu, ulong?> wake, Action wakeKswapd)
     {
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(stats);
-        (_sim, _memory, _wake) = (sim, host, wake);
+        (_sim, _memory, _wake, _wakeKswapd) = (sim, host, wake, wakeKswapd);
         _area = new SwapArea((int)(bytes / PhysicalMemory.FrameBytes), firstSector: 0);
         _disk = new SolidStateDisk(bytes / 512);
         _minFreeFrames = LinuxKernel.MinFreeFrames(host.SizeBytes);
@@ -94,6 +107,8 @@ internal sealed class HostSwap
         _aged = stats.Counter("entries_aged", "count", "EPT entries zapped to see whether the guest touches the page again (KVM's accessed bit without EPT A/D flags)");
         _frameWaits = stats.Counter("writeback_waits", "count", "guest faults that found the host's free memory at the min watermark after reclaim and waited for a swap write to end");
         _writeRequests = stats.Counter("write_requests", "count", "swap write requests sent to the host's disk (a pass's writes to consecutive slots merged)");
+        _kswapdRuns = stats.Counter("kswapd_runs", "count", "kswapd's batches: woken below the low watermark (or by a write's end while it waited at its write limit), it reclaimed towards the high one");
+        _kswapdCycles = stats.Counter("kswapd_cycles", "cycles", "host CPU cycles kswapd's batches took");
         _latency = stats.Histogram("major_fault_latency", "ns", "guest faults on a page in the host's swap, from the EPT violation's handler to the end of the read");
         stats.Probe("slots_used", "count", "host swap slots in use at the end", () => _area.Used);
         stats.Probe("free_frames", "count", "the host's free frames at the end", () => (long)_memory.FramesFree);
@@ -155,6 +170,11 @@ internal sealed class HostSwap
     /// </summary>
     public bool MakeRoom(HypervisorPath path)
     {
+        if (_memory.FramesFree <= LowWatermark && !_kswapdAwake)
+        {
+            _kswapdAwake = true; // the allocation's fast path failed at the low watermark: wakeup_kswapd
+            _wakeKswapd();
+        }
         if (_memory.FramesFree > _minFreeFrames)
         {
             return true;
@@ -178,6 +198,37 @@ internal sealed class HostSwap
             }
         }
     }
+
+    /// <summary>The low watermark, below which a fault wakes kswapd: min + min/4 (setup_per_zone_wmarks).</summary>
+    private ulong LowWatermark => _minFreeFrames + (_minFreeFrames / 4);
+
+    /// <summary>The high watermark, up to which kswapd reclaims: min + min/2.</summary>
+    private ulong HighWatermark => _minFreeFrames + (_minFreeFrames / 2);
+
+    /// <summary>
+    /// kswapd's batch (balance_pgdat), charged to <paramref name="path"/> on its host CPU: reclaim
+    /// passes until the free frames and those being written reach the high watermark, or
+    /// <see cref="WritebackLimit"/> pages are being written (it then waits for a write's end and
+    /// goes on), or a pass finds nothing to take. Its writes go out when the path has run (<see cref="Submit"/>).
+    /// </summary>
+    public void Balance(HypervisorPath path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        _kswapdRuns.Increment();
+        bool took = true;
+        while (Short && _pagesWriting < WritebackLimit && took)
+        {
+            took = Reclaim(path) > 0;
+        }
+        _kswapdCongested = took && Short;
+        _kswapdAwake = _kswapdCongested;
+    }
+
+    /// <summary>Free memory and the pages being written fall short of the high watermark.</summary>
+    private bool Short => _memory.FramesFree + (ulong)_pagesWriting < HighWatermark;
+
+    /// <summary>Records the host cycles a kswapd batch took.</summary>
+    public void KswapdRan(long cycles) => _kswapdCycles.Add(cycles);
 
     /// <summary>A guest fault that found no room blocks its virtual CPU until the next swap write ends, then retries.</summary>
     public void WaitForFrame(VirtualCpu vcpu)
@@ -271,6 +322,7 @@ internal sealed class HostSwap
             {
                 if (write)
                 {
+                    _pagesWriting--;
                     WriteEnded(page);
                 }
                 else if (!page.Done)
@@ -282,6 +334,11 @@ internal sealed class HostSwap
             {
                 _writes--;
                 WakeFrameWaiters();
+                if (_kswapdCongested)
+                {
+                    _kswapdCongested = false; // congestion_wait is over: kswapd goes on
+                    _wakeKswapd();
+                }
             }
         }), start + access.Latency);
     }
@@ -335,6 +392,7 @@ internal sealed class HostSwap
             else
             {
                 _unsubmitted.Add(entry);
+                _pagesWriting++;
             }
         }
         foreach (VirtualMachine vm in zapped)

@@ -137,11 +137,13 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             {
                 throw new ArgumentException("Host swap here takes guest pages out of the EPT: it needs nested paging.", nameof(parameters));
             }
-            _hostSwap = new HostSwap(machine.Sim, machine.Memory, _parameters.HostSwapBytes, machine.Sim.Stats.Group("host.swap"), WakeFromHostPage);
+            var kswapdWake = new CallbackEvent("host.kswapd.wake", () => _machine.Devices.ApicOf(KsmCpu).Accept(HostSwap.KswapdVector));
+            _hostSwap = new HostSwap(machine.Sim, machine.Memory, _parameters.HostSwapBytes, machine.Sim.Stats.Group("host.swap"), WakeFromHostPage,
+                () => _machine.Sim.Schedule(kswapdWake, _machine.Sim.Now)); // on ksmd's CPU (assumed), when the simulation next takes events
         }
     }
 
-    /// <summary>The host CPU ksmd runs on: the last (assumed: the host's scheduler would put it where it finds room).</summary>
+    /// <summary>The host CPU ksmd and kswapd run on: the last (assumed: the host's scheduler would put them where it finds room).</summary>
     private int KsmCpu => _machine.Cores.Count - 1;
 
     /// <summary>ksmd's sleep is over: its CPU is interrupted to run the next batch, unless every guest is done.</summary>
@@ -171,6 +173,26 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             return then();
         });
     }
+
+    /// <summary>kswapd's batch on <paramref name="core"/> (<see cref="HostSwap.Balance"/>), charged to the hypervisor, its writes sent when it has run; then <paramref name="then"/>.</summary>
+    private StagedStream.Stage KswapdBatch(Core core, Func<StagedStream.Stage> then)
+    {
+        ulong start = core.LocalCycle;
+        HypervisorPath path = _services.NewPath();
+        _hostSwap!.Balance(path);
+        return new StagedStream.Stage(path.ToStream(), () =>
+        {
+            _hostSwap.Submit(core.LocalTime);
+            _hostSwap.KswapdRan((long)(core.LocalCycle - start));
+            return then();
+        });
+    }
+
+    /// <summary>The host thread <paramref name="vector"/> wakes on <paramref name="core"/>, ksmd's batch or kswapd's, then <paramref name="then"/>; null for a vector that wakes neither.</summary>
+    private Func<StagedStream.Stage>? HostThread(int vector, Core core, Func<StagedStream.Stage> then) =>
+        vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, then)
+        : vector == HostSwap.KswapdVector && _hostSwap is not null ? () => KswapdBatch(core, then)
+        : null;
 
     public VmExecutionControls Controls { get; }
 
@@ -312,7 +334,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         ulong? read = null;
         bool skip = true;
-        bool blocks = false, yields = false, ksm = false;
+        bool blocks = false, yields = false;
+        int? hostThread = null;
         GuestException? inject = null;
         HostRoundTrip? trip = null;
         switch (exit.Reason)
@@ -323,7 +346,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                     _scheduler.Ticked(vcpu.Physical);
                 }
                 _services.HostInterrupt(vcpu.Physical, path, exit.Vector, KickVector);
-                ksm = exit.Vector == SamePageMerging.WakeVector && _merging is not null;
+                hostThread = exit.Vector;
                 skip = false; // no instruction exited
                 break;
             case ExitReason.InterruptWindow:
@@ -449,8 +472,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         Func<StagedStream.Stage> then = blocks ? () => BlockedOrSwitch(vcpu)
             : yields ? () => Yield(vcpu)
-            : ksm ? () => KsmBatch(core, () => Leave(vcpu, inject: vcpu.HasPendingInterrupt)())
-            : Leave(vcpu, inject: vcpu.HasPendingInterrupt);
+            : (hostThread is { } vector ? HostThread(vector, core, () => Leave(vcpu, inject: vcpu.HasPendingInterrupt)()) : null)
+                ?? Leave(vcpu, inject: vcpu.HasPendingInterrupt);
         if (_hostSwap is { } swap)
         {
             Func<StagedStream.Stage> after = then;
@@ -716,7 +739,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         Func<StagedStream.Stage> rest = entity is HostProcess process
             ? () => _scheduler.Preempting(process, core.LocalCycle) is { } next ? SwitchTo(process, next, Return) : Return()
             : Return;
-        return new StagedStream(path.ToStream(), vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, rest) : rest);
+        return new StagedStream(path.ToStream(), HostThread(vector, core, rest) ?? rest);
     }
 
     /// <summary>
