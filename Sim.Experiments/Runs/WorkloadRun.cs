@@ -149,7 +149,7 @@ public static class WorkloadRun
             vm.Booted(platform.Memory.FramesHandedOut()); // the kernel's own structures, which its boot wrote (mem_map, page tables, text, queues)
             if (host.GuestBaseSystem is { } system)
             {
-                vm.Booted(linux.LoadBaseSystem(system));
+                vm.Booted(linux.LoadBaseSystem(system), idle: true); // its daemons do not run, and its image's files are not read again
             }
         }
         linux.StartTimer(vector: TimerVector, initialCount: (uint)(host.Configuration.Timings.ApicTimerHz / TimerHz));

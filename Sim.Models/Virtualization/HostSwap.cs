@@ -134,6 +134,33 @@ internal sealed class HostSwap
         }
     }
 
+    /// <summary>
+    /// Pages of a guest's boot that nothing touches again (its base system's idle daemons' memory
+    /// and cached image): aged as the host's LRU would have aged them in the minutes after the
+    /// boot, before the run (the settled host, as <see cref="SamePageMerging.SettleAtBoot"/> has
+    /// it): their EPT entries zapped, as KVM's aging leaves a page the guest has not touched since,
+    /// and the pages put on the inactive list as the newest there, so that the idle pages of guests
+    /// booted earlier, nearer its tail, go first.
+    /// </summary>
+    public void SettleIdle(VirtualMachine vm, IEnumerable<ulong> gpas)
+    {
+        ArgumentNullException.ThrowIfNull(gpas);
+        foreach (ulong gpa in gpas)
+        {
+            if (!_onLru.TryGetValue(Key(vm, gpa), out var node))
+            {
+                continue; // merged, or already sent to swap
+            }
+            if (vm.Ept!.ExistingEntryAddress(gpa) is { } entry)
+            {
+                _memory.WriteUInt64(entry, 0);
+            }
+            node.List!.Remove(node);
+            _inactive.AddFirst(node);
+        }
+        vm.FlushTranslations();
+    }
+
     /// <summary>A guest page no longer the host's to swap: given back by the balloon, or merged onto a KSM page.</summary>
     public void Removed(VirtualMachine vm, ulong gpa)
     {

@@ -310,9 +310,11 @@ public sealed class VirtualMachine : IPlatform
     /// that backs memory on first touch backs each page as the boot's EPT violations did (counted
     /// as first touches), and where it merges pages, those of contents another VM's boot holds are
     /// merged as ksmd would have merged them since (<see cref="SamePageMerging.SettleAtBoot"/>).
-    /// Memory backed whole is already backed.
+    /// Pages nothing touches again once the boot is over (<paramref name="idle"/>: its base
+    /// system's idle daemons and cached image) are, on a host with swap, aged as its LRU would
+    /// have aged them since (<see cref="HostSwap.SettleIdle"/>). Memory backed whole is already backed.
     /// </summary>
-    public void Booted(IReadOnlyList<ulong> gpas)
+    public void Booted(IReadOnlyList<ulong> gpas, bool idle = false)
     {
         ArgumentNullException.ThrowIfNull(gpas);
         if (_backing is null)
@@ -324,6 +326,10 @@ public sealed class VirtualMachine : IPlatform
             Back(gpa);
         }
         Merging?.SettleAtBoot(this, gpas);
+        if (idle)
+        {
+            Swap?.SettleIdle(this, gpas);
+        }
         Ept!.TakeNewTables(); // made as the boot ran, before the run: no exit of the run zeroes them
     }
 
