@@ -113,6 +113,10 @@ public static class DensityReport
                 + (study.Balloons ? string.Create(Ci, $": each VM's balloon holds {study.BalloonMiB} MiB") : "")
                 + (study.Merges ? string.Create(Ci, $"{(study.Balloons ? ", and" : ":")} the host merges equal pages, ksmd scanning {b.KsmPagesToScan ?? Models.Virtualization.MonitorParameters.DefaultKsmPagesToScan} pages every {b.KsmSleepMs:0.##} ms") : "")
                 + ")";
+        if (b.HostSwapMiB > 0 && (b.GuestMemoryOnTouch || study.Overcommit != "none"))
+        {
+            memory += $"; the host swaps guest pages to {b.HostSwapMiB} MiB on its SSD";
+        }
         return b.GuestBaseSystem is { } system
             ? memory + $"; each VM's boot leaves {system.CacheBytes >> 20} MiB of its image's files cached and {system.AnonymousBytes >> 20} MiB of daemons' memory"
             : memory;

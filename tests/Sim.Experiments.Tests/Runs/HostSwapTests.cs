@@ -60,6 +60,24 @@ public class HostSwapTests
     }
 
     [Fact]
+    public void Idle_memory_the_guests_booted_with_goes_to_swap_first_the_earliest_guests_first_and_is_not_read_back()
+    {
+        // Four 64 MiB guests idling, each booted with 24 MiB of daemons' memory that nothing touches again, on a host with 64 MiB of frames for them.
+        WorkloadScenario idle = new()
+        {
+            Workload = "idle", Size = 200, Profile = "nehalem-x5570", Preset = "type1", Guests = 4, GuestMemoryMiB = 64, GuestMemoryBacking = "on_touch",
+            GuestBootAnonMiB = 24, HostMemoryMiB = 320, HostSwapMiB = 256,
+        };
+        WorkloadRunResult r = idle.RunOnce(1);
+
+        Assert.True(Swap(r, "pswpout") > 0);
+        Assert.Equal(0, Swap(r, "major_faults")); // only the daemons' pages went, and nothing touched them
+        double first = r.Stat("vm0.memory", "swapped_bytes"), last = r.Stat("vm3.memory", "swapped_bytes");
+        Assert.True(first > last, $"vm0 {first / (1 << 20):F1} MiB in swap, vm3 {last / (1 << 20):F1} MiB: the longest idle go first");
+        Assert.True(first <= 24 << 20, "and no more than its daemons' memory");
+    }
+
+    [Fact]
     public void Without_host_swap_the_same_host_runs_out_of_memory_and_says_what_to_give_it()
     {
         var error = Assert.Throws<MemoryExhaustedException>(() => (Crowded with { HostSwapMiB = 0 }).RunOnce(1));
