@@ -479,11 +479,13 @@ public static class WorkloadRun
         /// <summary>
         /// The host under a monitor: the guests' memory and the monitor's own, the consolidation's
         /// cores, and no disk or NIC of its own (the guests' are models). A host of a given memory
-        /// leaves the guests and the hypervisor's structures what its own system's allowance
-        /// (<see cref="HostSoftwareBytes"/>, not simulated as frames) leaves, as the containers'
-        /// kernel gets it. Memory left unbounded is what the guests need and one guest more per
-        /// NUMA node, since a guest's memory lies whole on one node and the nodes' remainders
-        /// cannot hold one together.
+        /// whose guests are backed as they touch leaves them and the hypervisor's structures what
+        /// its own system's allowance (<see cref="HostSoftwareBytes"/>, not simulated as frames)
+        /// leaves, as the containers' kernel gets it: frames run short where the check of
+        /// <see cref="MemoryProblem"/> says they do. Guests reserved whole were checked against the
+        /// same sum, and the host keeps the allowance's frames as room for the NUMA nodes'
+        /// remainders (a guest's memory lies whole on one node). Memory left unbounded is what the
+        /// guests need and one guest more per node, since the nodes' remainders cannot hold one together.
         /// </summary>
         private MachineConfiguration HostConfiguration()
         {
@@ -491,7 +493,10 @@ public static class WorkloadRun
             int nodes = host.TopologyOn(profile).Sockets;
             ulong guestRun = (ulong)PhysicalMemory.LargeFramesFor(configuration.MemoryBytes) * PhysicalMemory.LargeFrameBytes; // one guest's memory in whole 2 MiB runs
             ulong unbounded = HostBytesFor(axes, consolidation.Guests, configuration.MemoryBytes, parameters?.LargeEptPages ?? false) + (nodes > 1 ? (ulong)nodes * guestRun : 0);
-            return host with { MemoryBytes = consolidation.HostMemoryBytes is { } bytes ? bytes - HostSoftwareBytes : unbounded };
+            return host with
+            {
+                MemoryBytes = consolidation.HostMemoryBytes is { } bytes ? parameters?.GuestMemoryOnTouch == true ? bytes - HostSoftwareBytes : bytes : unbounded,
+            };
         }
     }
 
