@@ -83,7 +83,7 @@ internal sealed class HostSwap
     private bool _kswapdAwake; // woken and not yet balanced: no second wake-up
     private bool _kswapdCongested; // stopped at the write limit short of the high watermark: the next write's end wakes it
 
-    private readonly Counter _swapOuts, _swapIns, _majorFaults, _minorFaults, _scanned, _aged, _frameWaits, _writeRequests, _kswapdRuns, _kswapdCycles;
+    private readonly Counter _swapOuts, _swapIns, _majorFaults, _minorFaults, _scanned, _aged, _writebackWaits, _writeRequests, _kswapdRuns, _kswapdCycles;
     private readonly Histogram _latency;
 
     /// <param name="host">The host's memory.</param>
@@ -105,7 +105,7 @@ internal sealed class HostSwap
         _minorFaults = stats.Counter("swapcache_hits", "count", "guest touches of a page whose swap write was still in flight: mapped again at once from the swap cache");
         _scanned = stats.Counter("pages_scanned", "count", "guest pages host reclaim looked at on its LRU lists");
         _aged = stats.Counter("entries_aged", "count", "EPT entries zapped to see whether the guest touches the page again (KVM's accessed bit without EPT A/D flags)");
-        _frameWaits = stats.Counter("writeback_waits", "count", "guest faults that found the host's free memory at the min watermark after reclaim and waited for a swap write to end");
+        _writebackWaits = stats.Counter("writeback_waits", "count", "guest faults that found the host's free memory at the min watermark after reclaim and waited for a swap write to end");
         _writeRequests = stats.Counter("write_requests", "count", "swap write requests sent to the host's disk (a pass's writes to consecutive slots merged)");
         _kswapdRuns = stats.Counter("kswapd_runs", "count", "kswapd's batches: woken below the low watermark (or by a write's end while it waited at its write limit), it reclaimed towards the high one");
         _kswapdCycles = stats.Counter("kswapd_cycles", "cycles", "host CPU cycles kswapd's batches took");
@@ -264,7 +264,7 @@ internal sealed class HostSwap
         {
             throw new InsufficientMemoryException($"{VirtualMachine.HostOutOfMemory} when {vcpu.Vm.Name} touched a page: the host's {_memory.SizeBytes >> 20} MiB are in use and reclaim found nothing more to send to its {((long)_area.Slots * PhysicalMemory.FrameBytes) >> 20} MiB of swap ({_area.Used} slots used).");
         }
-        _frameWaits.Increment();
+        _writebackWaits.Increment();
         _frameWaiters.Add(vcpu);
     }
 
