@@ -101,7 +101,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                     {
                         throw new ScenarioException($"{source}, line {bad.Start.Line}: base: '{((YamlScalarNode)bad).Value}' is what the study varies or fixes itself; leave it out (presets are the study's own key).");
                     }
-                    scenario = ScenarioFile.FromNode(node, $"{source} (base)");
+                    scenario = ScenarioFile.FromNode(node, $"{source} (base)", containerLimitsForOslevel: true);
                     break;
                 case "presets":
                     presets = CheckPresets(v is YamlSequenceNode { Children.Count: > 0 } list && list.Children.All(c => c is YamlScalarNode)
@@ -252,6 +252,10 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     public WorkloadScenario At(string preset, int guests)
     {
         WorkloadScenario scenario = Base with { Preset = preset, Guests = guests };
+        if (scenario.Problem("preset") is null && scenario.Problem("profile") is null && scenario.ResolveAxes().Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            scenario = scenario.WithoutContainerLimits(); // the base's containers' limits are the oslevel preset's
+        }
         if (Overcommit == "none" || scenario.Problem("preset") is not null || scenario.Problem("profile") is not null || !IsVm(scenario))
         {
             return scenario;

@@ -27,7 +27,8 @@ public static class ScenarioFile
     }
 
     /// <summary>The scenario a YAML mapping describes (a file's root, or the conditions of a reference experiment), checked as a file is.</summary>
-    public static WorkloadScenario FromNode(YamlNode node, string source)
+    /// <param name="containerLimitsForOslevel">A study's base: the containers' limits it holds apply under oslevel only, so the keys together are checked without them (<see cref="WorkloadScenario.WithoutContainerLimits"/>).</param>
+    public static WorkloadScenario FromNode(YamlNode node, string source, bool containerLimitsForOslevel = false)
     {
         ArgumentNullException.ThrowIfNull(node);
         if (node is not YamlMappingNode root)
@@ -61,7 +62,7 @@ public static class ScenarioFile
                 throw new ScenarioException($"{where}: {key}: {problem}.");
             }
         }
-        if (scenario.CombinationProblem() is { } combined)
+        if ((containerLimitsForOslevel ? scenario.WithoutContainerLimits() : scenario).CombinationProblem() is { } combined)
         {
             throw new ScenarioException($"{source}: {combined}.");
         }

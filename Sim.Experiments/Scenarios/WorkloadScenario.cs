@@ -84,6 +84,10 @@ public sealed record WorkloadScenario
     /// <summary>The swap area each Linux-like kernel of the run has at the end of its disk, in MiB (swapon of a partition); 0 for none, as before.</summary>
     public long SwapMiB { get; init; }
 
+    /// <summary>The scenario without the containers' limits (a study's base holds them for its oslevel preset only).</summary>
+    public WorkloadScenario WithoutContainerLimits() =>
+        this with { ContainerMemoryMiB = null, ContainerCpus = null, ContainerCpuset = null, ContainerShares = null, ContainerSwap = true };
+
     /// <summary>Whether a container's memory cgroup may send its pages to swap at its limit (cgroup v2's memory.swap.max: max, Linux's default, or 0), when the kernel has swap.</summary>
     public bool ContainerSwap { get; init; } = true;
 

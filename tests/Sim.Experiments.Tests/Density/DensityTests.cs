@@ -20,6 +20,19 @@ public class DensityTests
         max_guests: 16
         """;
 
+    [Fact]
+    public void A_study_base_may_limit_the_containers_and_the_limits_apply_under_oslevel_only()
+    {
+        DensityStudy study = DensityStudy.Parse(Small.Replace("guest_memory_mib: 256", "guest_memory_mib: 256\n  container_memory_mib: 48\n  container_cpus: 0.5", StringComparison.Ordinal), "s.yaml", "s");
+        WorkloadScenario containers = study.At("oslevel", 2), vms = study.At("type1", 2);
+        Assert.Equal(48, containers.ContainerMemoryMiB);
+        Assert.Equal(0.5, containers.ContainerCpus);
+        Assert.Null(containers.FirstProblem());
+        Assert.Null(vms.ContainerMemoryMiB);
+        Assert.Null(vms.FirstProblem());
+        Assert.Equal(48L, study.Resolved()["base"] is IReadOnlyDictionary<string, object> b ? b["container_memory_mib"] : null);
+    }
+
     [Theory]
     [InlineData("response_p99 <= 2000", "response_p99", true, 2000)]
     [InlineData("requests>=450.5", "requests", false, 450.5)]
