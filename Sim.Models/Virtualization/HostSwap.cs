@@ -197,9 +197,9 @@ internal sealed class HostSwap
     /// </summary>
     public bool MakeRoom(HypervisorPath path)
     {
-        if (_memory.FramesFree <= LowWatermark && !_kswapdAwake)
+        if (_memory.FramesFree <= LowWatermark && !_kswapdAwake && Short)
         {
-            _kswapdAwake = true; // the allocation's fast path failed at the low watermark: wakeup_kswapd
+            _kswapdAwake = true; // the allocation's fast path failed at the low watermark, and the writes in flight will not make up for it: wakeup_kswapd
             _wakeKswapd();
         }
         if (_memory.FramesFree > _minFreeFrames)
