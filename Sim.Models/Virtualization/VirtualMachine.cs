@@ -106,7 +106,7 @@ public sealed class VirtualMachine : IPlatform
         if (_hugeMapped is not null)
         {
             _hugeSplits = memory.Counter("huge_splits", "count", "2 MiB regions backed whole whose 2 MiB EPT entry was zapped because one of their pages was merged or given back (split_huge_page and KVM's invalidation)");
-            _refaults = memory.Counter("refaults", RefaultUnit, RefaultsWhat);
+            _refaults = memory.Counter("refaults", "count", RefaultsWhat);
         }
         if (configuration.Balloon)
         {
@@ -158,7 +158,6 @@ public sealed class VirtualMachine : IPlatform
     private readonly Sim.Engine.Statistics.Counter? _hugeSplits; // with large EPT pages backed on touch only
     private Sim.Engine.Statistics.Counter? _refaults; // with large EPT pages or host swap
     private readonly Sim.Engine.Statistics.StatGroup _memoryStats;
-    private const string RefaultUnit = "count";
     private const string RefaultsWhat = "EPT violations on a backed page without an entry (a page of a split 2 MiB region, or one whose entry host reclaim zapped to age it): mapped again as a 4 KiB page, no frame allocated";
     private readonly Sim.Engine.Statistics.Counter _firstTouches;
     private readonly Sim.Engine.Statistics.Counter? _discards; // with a balloon only
@@ -470,7 +469,7 @@ public sealed class VirtualMachine : IPlatform
                 throw new InvalidOperationException($"{Name}: host swap takes guest memory backed on first touch in 4 KiB pages.");
             }
             field = value;
-            _refaults ??= _memoryStats.Counter("refaults", RefaultUnit, RefaultsWhat);
+            _refaults ??= _memoryStats.Counter("refaults", "count", RefaultsWhat);
             HostMajorFaults = _memoryStats.Counter("major_faults", "count", "the guest's touches of its pages in the host's swap that read them back (the host's major faults on this VM's memory)");
             _memoryStats.Probe("swapped_bytes", "bytes", "guest memory in the host's swap at the end (written, or being written)", () => (value?.SwappedPages(this) ?? 0) * PhysicalMemory.FrameBytes);
         }
