@@ -257,6 +257,19 @@ internal sealed class HostSwap
     /// <summary>Records the host cycles a kswapd batch took.</summary>
     public void KswapdRan(long cycles) => _kswapdCycles.Add(cycles);
 
+    /// <summary>
+    /// After a guest's boot, the host as kswapd leaves it in the minutes before the run: free
+    /// memory reclaimed up to the high watermark, uncharged, with writes that end at once (the
+    /// settled host, as <see cref="SettleIdle"/> has it), so that the run does not start with every
+    /// fault at the min watermark.
+    /// </summary>
+    public void SettleFree()
+    {
+        while (_memory.FramesFree < HighWatermark && Reclaim(null) > 0)
+        {
+        }
+    }
+
     /// <summary>A guest fault that found no room blocks its virtual CPU until the next swap write ends, then retries.</summary>
     public void WaitForFrame(VirtualCpu vcpu)
     {

@@ -311,7 +311,8 @@ public sealed class VirtualMachine : IPlatform
     /// merged as ksmd would have merged them since (<see cref="SamePageMerging.SettleAtBoot"/>).
     /// Pages nothing touches again once the boot is over (<paramref name="idle"/>: its base
     /// system's idle daemons and cached image) are, on a host with swap, aged as its LRU would
-    /// have aged them since (<see cref="HostSwap.SettleIdle"/>). Memory backed whole is already backed.
+    /// have aged them since (<see cref="HostSwap.SettleIdle"/>), and the host's free memory is
+    /// brought up to kswapd's high watermark (<see cref="HostSwap.SettleFree"/>). Memory backed whole is already backed.
     /// </summary>
     public void Booted(IReadOnlyList<ulong> gpas, bool idle = false)
     {
@@ -329,6 +330,7 @@ public sealed class VirtualMachine : IPlatform
         {
             Swap?.SettleIdle(this, gpas);
         }
+        Swap?.SettleFree();
         Ept!.TakeNewTables(); // made as the boot ran, before the run: no exit of the run zeroes them
     }
 
