@@ -36,6 +36,7 @@ public class DocsTests
     [InlineData("claim7-web", 3)]
     [InlineData("claim7-web-balloon", 3)]
     [InlineData("claim7-web-ksm", 3)]
+    [InlineData("claim7-web-host-swap", 3)]
     [InlineData("claim7-web-core2", 3)]
     [InlineData("claim7-web-nehalem-2s", 3)]
     [InlineData("claim7-web-skylake-2s", 2)]
