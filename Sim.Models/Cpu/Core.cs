@@ -503,6 +503,13 @@ public sealed partial class Core : Event
         _instructions.Add(count * instructionsEach);
     }
 
+    /// <summary>
+    /// The linear address of the last line of code a guest fetched in VMX non-root operation: at
+    /// an exit, the line holding the guest's instruction, which an emulator without decode
+    /// assistance fetches again (0 when the guest fetched no code, as the nanobenchmarks' loops do not).
+    /// </summary>
+    public ulong LastGuestFetch { get; private set; }
+
     /// <summary>Performs a load, store, locked operation or fetch and charges it; returns the physical address it reached, or null when it faulted or exited.</summary>
     private ulong? Access(in Op op, CycleCategory mode) => Access(op, mode, op.Kind);
 
@@ -519,9 +526,16 @@ public sealed partial class Core : Event
             OpKind.Fetch => MemoryAccessKind.Fetch,
             _ => MemoryAccessKind.Read,
         };
-        if (access == OpKind.Fetch && _topGuestKernel)
+        if (access == OpKind.Fetch)
         {
-            Charge(CycleCategory.Translation, (ulong)_softwareMonitor!.OnGuestKernelCode(this, op.Operand));
+            if (_vmxMode == VmxMode.NonRoot)
+            {
+                LastGuestFetch = op.Operand;
+            }
+            if (_topGuestKernel)
+            {
+                Charge(CycleCategory.Translation, (ulong)_softwareMonitor!.OnGuestKernelCode(this, op.Operand));
+            }
         }
         Memory.Now = _localCycle; // walks and the access itself meet the memory channel at this time
         TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);

@@ -87,6 +87,9 @@ public sealed class AhciDisk : IMmioDevice
 
     public IStorageMedium Medium => _medium;
 
+    /// <summary>Where a monitor's software model of the adapter records what an access does (null for a real adapter).</summary>
+    public EmulationWork? Emulation { get; set; }
+
     /// <summary>Slots whose commands are outstanding (PxSACT).</summary>
     public uint ActiveSlots => _sact;
 
@@ -167,16 +170,46 @@ public sealed class AhciDisk : IMmioDevice
             throw new InvalidOperationException($"{Name}: a command was issued with PxCMD.ST clear; the driver must start the port first.");
         }
         _ci |= slots;
+        RecordIssue(slots);
         if (!_fetch.Scheduled)
         {
             _sim.ScheduleIn(_fetch, _commandFetch);
         }
     }
 
-    /// <summary>The adapter reads each issued command from memory and queues it on the medium.</summary>
+    /// <summary>
+    /// A software model's work for the commands of a PxCI write, which it takes at once (QEMU's
+    /// check_cmd and handle_cmd for each slot): the 32-byte command header read, the command
+    /// table's FIS and first PRDT entry read (the command list walk and the FIS copy), and the
+    /// request submitted to the backend (one real I/O each). The adapter's own fetch delay still
+    /// times the commands.
+    /// </summary>
+    private void RecordIssue(uint slots)
+    {
+        if (Emulation is not { } work)
+        {
+            return;
+        }
+        for (int slot = 0; slot < Slots; slot++)
+        {
+            if ((slots & (1u << slot)) == 0)
+            {
+                continue;
+            }
+            ulong header = _clb + ((ulong)slot * CommandHeaderBytes);
+            ulong table = _memory.ReadUInt64(header + 8);
+            work.Step(EmulationStep.CommandIssue);
+            work.Read(header, CommandHeaderBytes);
+            work.Read(table, 20); // the register FIS: five dwords
+            work.Read(table + PrdtOffset, 16); // the PRDT entry
+            work.RealIo();
+        }
+    }
+
     /// <summary>For a device assigned to a guest: the time its DMA to an address takes through the IOMMU (null for a device of the host).</summary>
     public Func<ulong, Tick>? DmaTranslation { get; set; }
 
+    /// <summary>The adapter reads each issued command from memory and queues it on the medium.</summary>
     private void FetchCommands()
     {
         uint slots = _ci & ~_fetched;

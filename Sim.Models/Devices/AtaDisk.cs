@@ -61,6 +61,9 @@ public sealed class AtaDisk : IPortDevice
 
     public string Name { get; }
 
+    /// <summary>Where a monitor's software model of the disk records what an access does (null for a real disk).</summary>
+    public EmulationWork? Emulation { get; set; }
+
     public (ulong Value, int Cycles) Read(ushort port)
     {
         _accesses.Increment();
@@ -125,12 +128,14 @@ public sealed class AtaDisk : IPortDevice
             return;
         }
         _commands.Increment();
+        Emulation?.Step(EmulationStep.AtaCommand);
         _command = command;
         _error = 0;
         _sectorsLeft = SectorCount;
         if (command == ReadSectors)
         {
             _status = StatusBusy;
+            Emulation?.RealIo(); // the whole transfer read from the image at the command (QEMU's ide_sector_read); the data port's reads then come from the model's buffer
             _sim.ScheduleIn(_mediumDone, _medium.Access(Lba, SectorCount, write: false).Latency);
         }
         else
@@ -197,6 +202,7 @@ public sealed class AtaDisk : IPortDevice
             else
             {
                 _status = StatusBusy;
+                Emulation?.RealIo(); // the buffered sectors written to the image at the last word
                 _sim.ScheduleIn(_mediumDone, _medium.Access(Lba, SectorCount, write: true).Latency);
             }
         }

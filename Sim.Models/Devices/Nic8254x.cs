@@ -83,6 +83,9 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
 
     public Action<ushort, bool>? PeerFrameArrived { get; set; }
 
+    /// <summary>Where a monitor's software model of the card records what an access does (null for a real card).</summary>
+    public EmulationWork? Emulation { get; set; }
+
     public (ulong Value, int Cycles) Read(ulong offset)
     {
         _accesses.Increment();
@@ -183,6 +186,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             ulong descriptor = _tdba + ((ulong)_tdh * DescriptorBytes);
             int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
             ulong buffer = _memory.ReadUInt64(descriptor);
+            RecordTransmit(descriptor, buffer, length);
             var frame = new UdpFrame(length, (ushort)_memory.ReadField(buffer + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, read with the frame
                 UdpFrame.ReadId(_memory, buffer));
             Tick dma = DescriptorDma(descriptor);
@@ -199,6 +203,26 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         {
             _sim.Schedule(_txDone, first.Done);
         }
+    }
+
+    /// <summary>
+    /// A software model's work for one frame of a TDT write, in QEMU's order (start_xmit): the
+    /// descriptor read, the frame copied into the model's buffer (process_tx_desc's pci_dma_read),
+    /// the frame handed to the backend (one real I/O), and the descriptor's status written back
+    /// (txdesc_writeback, which QEMU does as the frame goes; this card's DD appears when the
+    /// frame has left the link).
+    /// </summary>
+    private void RecordTransmit(ulong descriptor, ulong buffer, int length)
+    {
+        if (Emulation is not { } work)
+        {
+            return;
+        }
+        work.Step(EmulationStep.TransmitDescriptor);
+        work.Read(descriptor, DescriptorBytes);
+        work.CopyOut(buffer, length);
+        work.RealIo();
+        work.Write(descriptor + 12, 1);
     }
 
     private void TransmitDone()
@@ -282,6 +306,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
 
     private uint ReadAndClearIcr()
     {
+        Emulation?.Step(EmulationStep.InterruptCause);
         uint value = _icr;
         _icr = 0;
         return value;

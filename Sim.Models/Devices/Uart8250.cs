@@ -49,6 +49,9 @@ public sealed class Uart8250 : IPortDevice
 
     public string Name { get; }
 
+    /// <summary>Where a monitor's software model of the port records what an access does (null for a real port).</summary>
+    public EmulationWork? Emulation { get; set; }
+
     /// <summary>What went out on the line.</summary>
     public string Output => _output.ToString();
 
@@ -114,6 +117,7 @@ public sealed class Uart8250 : IPortDevice
             return;
         }
         _busy = true;
+        Emulation?.RealIo(); // the byte written to the host's character device (QEMU's serial_xmit, qemu_chr_fe_write)
         _shifting = b;
         _sim.ScheduleIn(_byteSent, ByteTime);
     }

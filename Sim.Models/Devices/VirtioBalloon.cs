@@ -93,6 +93,7 @@ public sealed class VirtioBalloon : VirtioMmioDevice
         while (q.TryTake(out ushort head))
         {
             (ulong array, uint length, _, _) = q.Descriptor(head);
+            Emulation?.Read(array, (int)length); // the frame numbers, 4 bytes each
             for (ulong at = array; at < array + length; at += 4)
             {
                 ulong page = Memory.ReadField(at, 4) << PhysicalMemory.FrameShift; // VIRTIO_BALLOON_PFN_SHIFT is 12

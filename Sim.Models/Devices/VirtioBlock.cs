@@ -67,6 +67,8 @@ public sealed class VirtioBlock : VirtioMmioDevice
         {
             throw new InvalidOperationException($"{Name}: a request without its data descriptor.");
         }
+        Emulation?.Read(header, 16); // virtio_blk_handle_request's copy of the request header
+        Emulation?.RealIo(); // the request submitted to the backend (blk_aio_preadv or pwritev)
         bool write = (uint)Memory.ReadUInt64(header) == TypeOut;
         ulong sector = Memory.ReadUInt64(header + 8);
         int sectors = (int)(length / 512);

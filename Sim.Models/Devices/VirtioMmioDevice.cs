@@ -49,6 +49,20 @@ public abstract class VirtioMmioDevice : IMmioDevice
 
     protected StatGroup Stats { get; }
 
+    /// <summary>Where a monitor's software model of the device records what an access does (null for a real device): the rings' reads and writes and the device's own.</summary>
+    public EmulationWork? Emulation
+    {
+        get;
+        set
+        {
+            field = value;
+            foreach (Virtqueue q in Queues)
+            {
+                q.Work = value;
+            }
+        }
+    }
+
     /// <summary>The device's virtqueues, by index.</summary>
     protected IReadOnlyList<Virtqueue> Queues { get; }
 

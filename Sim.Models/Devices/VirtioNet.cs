@@ -76,6 +76,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
             (ulong buffer, uint length, _, _) = tx.Descriptor(head);
             var frame = new UdpFrame((int)length - HeaderBytes, (ushort)Memory.ReadField(buffer + HeaderBytes + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, after virtio_net_hdr
                 UdpFrame.ReadId(Memory, buffer + HeaderBytes));
+            Emulation?.RealIo(); // the frame handed to the backend (virtio_net_flush_tx: qemu_sendv_packet_async, a write to the tap)
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame.Bytes);
             _sending++;
             Sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(head), EventPriority.DeviceUpdate), sent);

@@ -28,6 +28,9 @@ public sealed class Virtqueue(PhysicalMemory memory)
 
     public ulong Used { get; set; }
 
+    /// <summary>Where a monitor's software model of the device records its ring accesses during an emulated access (null for a real device).</summary>
+    public EmulationWork? Work { get; set; }
+
     /// <summary>Whether the driver has left used-buffer interrupts on.</summary>
     public bool DriverWantsInterrupt => (ReadU16(Available) & AvailNoInterrupt) == 0;
 
@@ -46,14 +49,19 @@ public sealed class Virtqueue(PhysicalMemory memory)
         {
             return false;
         }
-        head = ReadU16(Available + 4 + (2UL * (ulong)(_lastAvail % Capacity)));
+        ulong entry = Available + 4 + (2UL * (ulong)(_lastAvail % Capacity));
+        head = ReadU16(entry);
         _lastAvail++;
+        Work?.Step(EmulationStep.VirtqueuePop);
+        Work?.Read(Available + 2, 2); // the available index
+        Work?.Read(entry, 2);
         return true;
     }
 
     public (ulong Address, uint Length, ushort Flags, ushort Next) Descriptor(ushort index)
     {
         ulong at = Descriptors + (16UL * index);
+        Work?.Read(at, 16);
         ulong word = memory.ReadUInt64(at + 8);
         return (memory.ReadUInt64(at), (uint)word, (ushort)(word >> 32), (ushort)(word >> 48));
     }
@@ -62,6 +70,9 @@ public sealed class Virtqueue(PhysicalMemory memory)
     public void PutUsed(ushort head, uint length)
     {
         ulong entry = Used + 4 + (8UL * (ulong)(_usedIndex % Capacity));
+        Work?.Step(EmulationStep.VirtqueuePush);
+        Work?.Write(entry, 8);
+        Work?.Write(Used + 2, 2); // the used index
         memory.WriteField(entry, 4, head);       // id, a 32-bit field at a 4-byte boundary
         memory.WriteField(entry + 4, 4, length); // len
         _usedIndex++;

@@ -152,7 +152,21 @@ public sealed class PlatformDevices
             Balloon = new VirtioBalloon(sim, prefix + ".balloon", memory, () => IoApic.Assert(BalloonIrq), () => IoApic.Deassert(BalloonIrq));
             Bus.MapMmio(BalloonBase, VirtioMmioDevice.Size, Balloon);
         }
+        if (emulated)
+        {
+            Emulation = new EmulationWork();
+            Com1.Emulation = Emulation;
+            Disk?.Emulation = Emulation;
+            Ahci?.Emulation = Emulation;
+            Nic?.Emulation = Emulation;
+            Virtio?.Emulation = Emulation;
+            VirtioNet?.Emulation = Emulation;
+            Balloon?.Emulation = Emulation;
+        }
     }
+
+    /// <summary>For a virtual machine's devices, where their software models record what each access does; null for a physical machine's.</summary>
+    public EmulationWork? Emulation { get; }
 
     /// <summary>The memory balloon, or null when the machine has none.</summary>
     public VirtioBalloon? Balloon { get; }

@@ -67,6 +67,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly bool _assignedDevices;
     private readonly Sim.Engine.Statistics.Counter _wakes;
     private readonly Sim.Engine.Statistics.Counter _yields;
+    private readonly Sim.Engine.Statistics.Counter _mmioFetches;
     private readonly Sim.Engine.Statistics.Counter? _pvTlbFlushes; // with PV TLB flush offered
     private readonly SamePageMerging? _merging; // with KSM on
     private readonly HostSwap? _hostSwap; // with host swap on
@@ -116,6 +117,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _scheduler = VcpuScheduler.Create(_parameters.SchedulerFor(hosted ? Hosting.Hosted : Hosting.BareMetal), machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;
+        _mmioFetches = machine.Sim.Stats.Group("host.hypervisor").Counter("mmio_instruction_fetches", "count", "MMIO exits whose instruction the emulator fetched through a software walk of the guest's page tables");
         _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");
         _hosted = hosted;
         if (hosted)
@@ -932,6 +934,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     {
         Instruction instruction = exit.Instruction ?? throw new InvalidOperationException($"A {exit.Reason} exit without its instruction.");
         path.Run(decode);
+        if (decode == HypervisorRoutine.MmioDecode && MonitorServices.FetchGuestInstruction(vcpu, path, vcpu.Core.LastGuestFetch))
+        {
+            _mmioFetches.Increment();
+        }
         if (!_hosted || !MonitorServices.EmulatedInHostProcess(instruction, exit.Operand, _parameters.VirtioBackendInKernel))
         {
             return _services.DeviceModel(vcpu, path, instruction, exit.Operand, exit.Value);

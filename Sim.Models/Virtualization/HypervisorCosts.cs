@@ -80,5 +80,12 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.HostSwapIn] = 1500, // EptRefault's KVM fault path (1,500) into do_swap_page's swap-cache lookup
         [HypervisorRoutine.HostSwapRead] = 2200, // SwapInStart (1,200) and the block layer and driver's share of a request (about 1,000)
         [HypervisorRoutine.HostSwapInMap] = 1500, // SwapInMap (1,000) and KVM's SPTE install (about 500)
+        // A device model's work beyond a register's dispatch (DeviceModel, 300), each the path of QEMU's model named in EmulationStep; lengths assumed from those functions' code (docs/virtualization.md, "Device models"):
+        [HypervisorRoutine.NicInterruptCause] = 250, // mac_icr_read, set_interrupt_cause's mask and mitigation checks, pci_set_irq down to the interrupt controller's line
+        [HypervisorRoutine.NicTransmitDescriptor] = 500, // process_tx_desc's descriptor kinds and offload fields, xmit_seg, e1000_send_packet through the net queue to the backend's send; the frame's copy is explicit
+        [HypervisorRoutine.AhciCommandIssue] = 1500, // handle_cmd's header and table mapping, process_ncq_command's FIS decode, ahci_populate_sglist, and the block layer's request set-up (dma_blk_io, its AIOCB and coroutine)
+        [HypervisorRoutine.VirtqueuePop] = 600, // virtqueue_pop: the available index and head, each descriptor's mapping (dma_memory_map), the element's allocation; and the device's dispatch of the request
+        [HypervisorRoutine.VirtqueuePush] = 200, // virtqueue_fill and virtqueue_flush: the buffers unmapped, the used entry and index written with their barriers
+        [HypervisorRoutine.AtaCommand] = 500, // ide_exec_cmd, the command table's handler and the transfer's set-up (ide_sector_start_dma or the PIO buffer)
     });
 }

@@ -202,4 +202,22 @@ public enum HypervisorRoutine
 
     /// <summary>The virtual CPU's thread wakes in do_swap_page with the page read: lock_page, the PTE set, page_add_anon_rmap, swap_free, and KVM's SPTE installed (kvm_tdp_mmu_map). The EPT store is explicit.</summary>
     HostSwapInMap,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.InterruptCause"/>: e1000's ICR read clears the causes and sets the interrupt line anew.</summary>
+    NicInterruptCause,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.TransmitDescriptor"/>: one e1000 transmit descriptor taken and its frame handed on.</summary>
+    NicTransmitDescriptor,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.CommandIssue"/>: one AHCI command decoded and submitted.</summary>
+    AhciCommandIssue,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.VirtqueuePop"/>: one virtio descriptor chain popped and handed to the device.</summary>
+    VirtqueuePop,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.VirtqueuePush"/>: one buffer returned through the used ring.</summary>
+    VirtqueuePush,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.AtaCommand"/>: an ATA command decoded and its transfer set up.</summary>
+    AtaCommand,
 }

@@ -1,5 +1,6 @@
 using Sim.Engine.Statistics;
 using Sim.Models.Cpu;
+using Sim.Models.Devices;
 using Sim.Models.Memory;
 using Sim.Models.Paging;
 using Sim.Models.Platform;
@@ -48,6 +49,8 @@ internal sealed class MonitorServices
     private readonly Counter _kicks;
     private readonly Counter _hostIo;
     private readonly VectorCounter<EmulatedDevice> _deviceAccesses;
+    private readonly VectorCounter<EmulationStep> _deviceSteps;
+    private readonly Counter _deviceLines;
     private readonly StatGroup _stats;
 
     public MonitorServices(Machine machine, HypervisorCosts costs, ulong linearBase, StatGroup stats)
@@ -62,6 +65,8 @@ internal sealed class MonitorServices
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
         _hostIo = stats.Counter("host_io_syscalls", "count", "hosted: system calls the monitor process made on the host to do a device's real I/O");
         _deviceAccesses = stats.VectorCounter<EmulatedDevice>("device_model_accesses", "count", "register accesses (and paravirtual notifications) a device model emulated, by device");
+        _deviceSteps = stats.VectorCounter<EmulationStep>("device_model_steps", "count", "pieces of work the device models did for register accesses besides the dispatch (a descriptor taken, a command issued, a chain popped), by kind");
+        _deviceLines = stats.Counter("device_model_guest_lines", "lines", "cache lines of guest memory the device models read, wrote or copied for register accesses");
     }
 
     public Machine Machine { get; }
@@ -195,25 +200,116 @@ internal sealed class MonitorServices
 
     /// <summary>
     /// A device model emulates a register access: the register's semantics on the VM's devices,
-    /// its cost the model's code and a read and write of the device's state, charged to device
-    /// emulation. Returns the value a read gives the guest.
+    /// its cost the model's dispatch and a read and write of the device's state, then the work the
+    /// device recorded for the access (<see cref="EmulationWork"/>: its steps' code, its reads and
+    /// writes of guest memory), charged to device emulation. Returns the value a read gives the
+    /// guest; the real I/Os the access set going stay in the VM's <see cref="EmulationWork"/>.
     /// </summary>
     public ulong? DeviceModel(VirtualCpu vcpu, HypervisorPath path, Instruction instruction, ulong address, ulong value)
     {
         EmulatedDevice device = DeviceOf(instruction, address);
         _deviceAccesses.Increment(device);
         ulong state = vcpu.DeviceState + ((ulong)device * (ulong)CodeLayout<HypervisorRoutine>.LineBytes); // one line of state per device
+        EmulationWork work = vcpu.Vm.Devices.Emulation ?? throw new InvalidOperationException("A virtual machine's devices without their emulation record.");
+        work.Begin();
+        vcpu.Vm.DeviceAccess(vcpu.Core, instruction, address, value, out ulong read);
+        work.End();
         path.ChargeTo(CycleCategory.DeviceEmulation)
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
-            .StoreWords(state, 1)
-            .ChargeTo(CycleCategory.Hypervisor);
-        vcpu.Vm.DeviceAccess(vcpu.Core, instruction, address, value, out ulong read);
+            .StoreWords(state, 1);
+        Emulate(vcpu, path, work);
+        path.ChargeTo(CycleCategory.Hypervisor);
         if (device == EmulatedDevice.Balloon)
         {
             DiscardBalloonPages(vcpu.Vm, path);
         }
         return instruction is Instruction.In or Instruction.MmioRead ? read : null;
+    }
+
+    /// <summary>
+    /// KVM's x86 emulator fetching the instruction of an MMIO exit, which VT-x does not decode
+    /// (x86_decode_insn's fetch through kvm_fetch_guest_virt): the guest's linear address of the
+    /// instruction (<paramref name="linear"/>, the line the guest last fetched) translated by a
+    /// software walk of the guest's page tables (arch/x86/kvm/mmu/paging_tmpl.h,
+    /// walk_addr_generic: each level's entry read through the host's map of guest memory), then
+    /// the instruction's bytes read. Nothing when the guest fetched no code (0) or the walk finds
+    /// an entry not present (the emulator would inject a page fault; the model's guests have none
+    /// there). Returns whether it fetched.
+    /// </summary>
+    public static bool FetchGuestInstruction(VirtualCpu vcpu, HypervisorPath path, ulong linear)
+    {
+        VirtualMachine vm = vcpu.Vm;
+        if (linear == 0)
+        {
+            return false;
+        }
+        ulong table = vcpu.Core.Mmu.GuestPml4 & PageEntry.AddressMask;
+        for (int level = 3; ; level--)
+        {
+            ulong entryAddress = table + ((ulong)PageEntry.Index(linear, level) * 8);
+            if (entryAddress >= vm.Memory.SizeBytes)
+            {
+                return false;
+            }
+            path.LoadWords(vm.HostAddress(entryAddress), 1);
+            ulong entry = vm.Memory.ReadUInt64(entryAddress);
+            if ((entry & PageEntry.Present) == 0)
+            {
+                return false;
+            }
+            if (level == 0 || (level <= 2 && (entry & PageEntry.PageSize) != 0))
+            {
+                ulong offsetMask = (1UL << (PageEntry.SmallPageShift + (9 * level))) - 1;
+                path.LoadWords(vm.HostAddress((entry & PageEntry.AddressMask & ~offsetMask) + (linear & offsetMask)), 1);
+                return true;
+            }
+            table = entry & PageEntry.AddressMask;
+        }
+    }
+
+    /// <summary>Where in a virtual CPU's device-state page the device models keep their frame buffer (e1000's tx.data): its upper half, above the per-device state lines.</summary>
+    private const ulong ModelBufferOffset = PhysicalMemory.FrameBytes / 2;
+
+    /// <summary>
+    /// The work a device recorded for an access, as the model's code: each step's routine, a load
+    /// or a store per line of guest memory it read or wrote (through the monitor's map of guest
+    /// memory), and for a copy a load of each line and a store into the model's buffer (a frame of
+    /// more than its 2 KiB wraps around in it).
+    /// </summary>
+    private void Emulate(VirtualCpu vcpu, HypervisorPath path, EmulationWork work)
+    {
+        foreach (EmulationStep step in work.Steps)
+        {
+            _deviceSteps.Increment(step);
+            path.Run(step switch
+            {
+                EmulationStep.InterruptCause => HypervisorRoutine.NicInterruptCause,
+                EmulationStep.TransmitDescriptor => HypervisorRoutine.NicTransmitDescriptor,
+                EmulationStep.CommandIssue => HypervisorRoutine.AhciCommandIssue,
+                EmulationStep.VirtqueuePop => HypervisorRoutine.VirtqueuePop,
+                EmulationStep.VirtqueuePush => HypervisorRoutine.VirtqueuePush,
+                EmulationStep.AtaCommand => HypervisorRoutine.AtaCommand,
+                _ => throw new InvalidOperationException($"No routine for {step}."),
+            });
+        }
+        const ulong lineBytes = (ulong)CodeLayout<HypervisorRoutine>.LineBytes;
+        ulong buffer = vcpu.DeviceState + ModelBufferOffset;
+        foreach (GuestTouch touch in work.Touches)
+        {
+            ulong first = touch.Address & ~(lineBytes - 1);
+            for (ulong line = first; line < touch.Address + (ulong)touch.Bytes; line += lineBytes)
+            {
+                ulong host = vcpu.Vm.HostAddress(line);
+                _deviceLines.Increment();
+                _ = touch.Kind switch
+                {
+                    GuestTouchKind.Write => path.StoreWords(host, 1),
+                    GuestTouchKind.CopyOut => path.LoadWords(host, 1).StoreWords(buffer + ((line - first) % ModelBufferOffset), 1),
+                    _ => path.LoadWords(host, 1),
+                };
+            }
+        }
     }
 
     /// <summary>
@@ -380,8 +476,9 @@ internal sealed class MonitorServices
     /// (<paramref name="kernelSide"/>, already holding the entry and the decode) and the trip
     /// through the host: the world switch out to the host (the monitor's state saved, CR3, the
     /// descriptor tables and SYSCALL MSRs reloaded), the return from the monitor driver's ioctl to
-    /// the monitor process, the device model in user mode, a host system call when the access
-    /// sets the device's real I/O going (a register write of the disk or the NIC), and the next
+    /// the monitor process, the device model in user mode, one host system call for each real I/O
+    /// the access set going (a frame sent, a block request submitted: none for a register that
+    /// only reads or sets state, as an interrupt cause or a status), and the next
     /// ioctl's entry and the world switch back, which begin <paramref name="resume"/>.
     /// </summary>
     public HostRoundTrip ThroughHost(VirtualCpu vcpu, HypervisorPath kernelSide, ulong cr3, Instruction instruction, ulong address, ulong value, out ulong? read,
@@ -391,9 +488,10 @@ internal sealed class MonitorServices
         WorldSwitch(vcpu, kernelSide.ChargeTo(CycleCategory.WorldSwitch), cr3, save: true).Run(HypervisorRoutine.HostIoctl).Execute(Instruction.Sysret);
         HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
         read = DeviceModel(vcpu, user, instruction, address, value);
-        if (instruction is Instruction.Out or Instruction.MmioWrite && !PlatformDevices.IsLocalApic(address))
+        user.ChargeTo(CycleCategory.DeviceEmulation);
+        for (int io = 0; io < vcpu.Vm.Devices.Emulation!.RealIos; io++)
         {
-            user.ChargeTo(CycleCategory.DeviceEmulation).Execute(Instruction.Syscall, HostIoSyscall);
+            user.Execute(Instruction.Syscall, HostIoSyscall);
         }
         resume = WorldSwitch(vcpu, NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
         return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());

@@ -65,13 +65,13 @@ public class HostedRunTests
     }
 
     [Fact]
-    public void Disk_register_writes_become_host_system_calls_and_the_APIC_stays_in_the_kernel()
+    public void Disk_commands_become_host_system_calls_and_the_APIC_stays_in_the_kernel()
     {
         WorkloadRunResult r = Run(Nehalem, "type2", new FioRandRead(), 20);
         double exits = r.Stat("host.cpu0", "vm_exits::EptViolation");
         Assert.True(exits > 0);
         double syscalls = r.Stat("host.hypervisor", "host_io_syscalls");
-        Assert.InRange(syscalls, 20 * 2, exits - 1); // the command issue's register writes, at least, not the status reads
+        Assert.InRange(syscalls, 20, exits / 3); // a command's, not its register writes' or the status reads'
         Assert.True(r.CyclesByCategory[CycleCategory.WorldSwitch] > 0);
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
         WorkloadRunResult bare = Run(Nehalem, "type1", new FioRandRead(), 20);
