@@ -925,10 +925,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private static void AdvanceGuest(HypervisorPath path) => path.Execute(Instruction.Vmwrite);
 
     /// <summary>
-    /// Decodes the access (<paramref name="decode"/>), then the device model emulates it: in the
-    /// hypervisor, or, hosted, in the monitor process after a world switch to the host (the
-    /// handler so far becomes the host trip's first part, and <paramref name="path"/> the part
-    /// that resumes the guest). Returns the value a read gives the guest.
+    /// Decodes the access (<paramref name="decode"/>), then the device model emulates it in the
+    /// hypervisor; hosted, an access that set real I/O going then takes the trip to the monitor
+    /// process after a world switch to the host (the handler so far becomes the trip's first part,
+    /// and <paramref name="path"/> the part that resumes the guest). Returns the value a read gives the guest.
     /// </summary>
     private ulong? DeviceModel(VirtualCpu vcpu, ref HypervisorPath path, VmExit exit, HypervisorRoutine decode, ref HostRoundTrip? trip)
     {
@@ -942,7 +942,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             return _services.DeviceModel(vcpu, path, instruction, exit.Operand, exit.Value);
         }
-        trip = _services.ThroughHost(vcpu, path, _space.Pml4, instruction, exit.Operand, exit.Value, out ulong? read, out path);
+        trip = _services.ThroughHost(vcpu, ref path, _space.Pml4, instruction, exit.Operand, exit.Value, out ulong? read);
         return read;
     }
 

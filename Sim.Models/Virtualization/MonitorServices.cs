@@ -48,6 +48,7 @@ internal sealed class MonitorServices
     private readonly Counter _injected;
     private readonly Counter _kicks;
     private readonly Counter _hostIo;
+    private readonly Counter _hostTrips;
     private readonly VectorCounter<EmulatedDevice> _deviceAccesses;
     private readonly VectorCounter<EmulationStep> _deviceSteps;
     private readonly Counter _deviceLines;
@@ -63,6 +64,7 @@ internal sealed class MonitorServices
         _kickSent = new bool[machine.Cores.Count];
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
+        _hostTrips = stats.Counter("host_trips", "count", "hosted: device accesses that took the trip to the monitor process on the host (a world switch each way) because they set real I/O going");
         _hostIo = stats.Counter("host_io_syscalls", "count", "hosted: system calls the monitor process made on the host to do a device's real I/O");
         _deviceAccesses = stats.VectorCounter<EmulatedDevice>("device_model_accesses", "count", "register accesses (and paravirtual notifications) a device model emulated, by device");
         _deviceSteps = stats.VectorCounter<EmulationStep>("device_model_steps", "count", "pieces of work the device models did for register accesses besides the dispatch (a descriptor taken, a command issued, a chain popped), by kind");
@@ -472,28 +474,35 @@ internal sealed class MonitorServices
           (virtioInKernel && PlatformDevices.IsVirtio(address)));
 
     /// <summary>
-    /// A hosted monitor's device access, composed of the bare-metal exit's first part
-    /// (<paramref name="kernelSide"/>, already holding the entry and the decode) and the trip
-    /// through the host: the world switch out to the host (the monitor's state saved, CR3, the
-    /// descriptor tables and SYSCALL MSRs reloaded), the return from the monitor driver's ioctl to
-    /// the monitor process, the device model in user mode, one host system call for each real I/O
-    /// the access set going (a frame sent, a block request submitted: none for a register that
-    /// only reads or sets state, as an interrupt cause or a status), and the next
-    /// ioctl's entry and the world switch back, which begin <paramref name="resume"/>.
+    /// A hosted monitor's device access. The monitor's own part emulates the register on its
+    /// device model, in <paramref name="path"/> (already holding the exit's entry and decode), as
+    /// VMware's hosted monitor handles the accesses that need nothing of the host (Sugerman et
+    /// al., USENIX 2001: the Lance's status register without a world switch, its transmits with
+    /// one). Only when the access set real I/O going does the trip through the host follow, once:
+    /// the world switch out to the host (the monitor's state saved, CR3, the descriptor tables and
+    /// SYSCALL MSRs reloaded), the return from the monitor driver's ioctl to the monitor process,
+    /// its dispatch, one host system call for each real I/O (a frame sent, a block request
+    /// submitted), and the next ioctl's entry and the world switch back, which begin the new
+    /// <paramref name="path"/>. Returns the trip, or null when the access stayed in the monitor.
     /// </summary>
-    public HostRoundTrip ThroughHost(VirtualCpu vcpu, HypervisorPath kernelSide, ulong cr3, Instruction instruction, ulong address, ulong value, out ulong? read,
-        out HypervisorPath resume)
+    public HostRoundTrip? ThroughHost(VirtualCpu vcpu, ref HypervisorPath path, ulong cr3, Instruction instruction, ulong address, ulong value, out ulong? read)
     {
-        ArgumentNullException.ThrowIfNull(kernelSide);
+        ArgumentNullException.ThrowIfNull(path);
+        read = DeviceModel(vcpu, path, instruction, address, value);
+        int realIos = vcpu.Vm.Devices.Emulation!.RealIos;
+        if (realIos == 0)
+        {
+            return null;
+        }
+        _hostTrips.Increment();
+        HypervisorPath kernelSide = path;
         WorldSwitch(vcpu, kernelSide.ChargeTo(CycleCategory.WorldSwitch), cr3, save: true).Run(HypervisorRoutine.HostIoctl).Execute(Instruction.Sysret);
         HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
-        read = DeviceModel(vcpu, user, instruction, address, value);
-        user.ChargeTo(CycleCategory.DeviceEmulation);
-        for (int io = 0; io < vcpu.Vm.Devices.Emulation!.RealIos; io++)
+        for (int io = 0; io < realIos; io++)
         {
             user.Execute(Instruction.Syscall, HostIoSyscall);
         }
-        resume = WorldSwitch(vcpu, NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
+        path = WorldSwitch(vcpu, NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
         return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());
     }
 

@@ -215,9 +215,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     public IOpStream OnHostSyscall(Core core, ulong number) => _services.HostSyscall(number);
 
     /// <summary>
-    /// The device model for an intercepted access, in the monitor, or hosted, in its process after
-    /// a world switch to the host (which reloads the guest's shadow CR3 on the way back: the host's
-    /// own address space is not modelled).
+    /// The device model for an intercepted access, in the monitor, and hosted, when the access set
+    /// real I/O going, the trip to its process on the host after a world switch (which reloads the
+    /// guest's shadow CR3 on the way back: the host's own address space is not modelled).
     /// </summary>
     private ulong? DeviceModel(Core core, ref HypervisorPath path, HypervisorRoutine decode, in Op op, ref HostRoundTrip? trip)
     {
@@ -226,7 +226,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             return _services.DeviceModel(Vcpu, path, op.Instruction, op.Operand, op.Value);
         }
-        trip = _services.ThroughHost(Vcpu, path, core.Mmu.GuestPml4, op.Instruction, op.Operand, op.Value, out ulong? read, out path);
+        trip = _services.ThroughHost(Vcpu, ref path, core.Mmu.GuestPml4, op.Instruction, op.Operand, op.Value, out ulong? read);
         return read;
     }
 

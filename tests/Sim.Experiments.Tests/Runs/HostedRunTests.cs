@@ -47,21 +47,16 @@ public class HostedRunTests
     }
 
     [Fact]
-    public void Each_port_IO_exit_pays_a_world_switch_each_way_but_no_host_system_call()
+    public void A_port_IO_exit_that_needs_nothing_of_the_host_stays_in_the_monitor()
     {
         WorkloadRunResult bare = Run(Nehalem, "type1", Nanobenchmark.Get("in"), 200);
         WorkloadRunResult hosted = Run(Nehalem, "type2", Nanobenchmark.Get("in"), 200);
         Assert.Equal(bare.Exits.Single().Count, hosted.Exits.Single().Count); // the same exits
-        Assert.Equal(0, bare.CyclesByCategory[CycleCategory.WorldSwitch]);
-        Assert.True(hosted.CyclesByCategory[CycleCategory.WorldSwitch] > 0);
-        Assert.True(hosted.FiguresOfMerit.Single().Value > bare.FiguresOfMerit.Single().Value);
-        // Per IN, beyond the bare-metal exit: two world switches (each its code, CR3, GDT, IDT, LDT,
-        // TR and three MSRs, and 32 words of state saved or reloaded), the ioctl's return and
-        // entry, the SYSRET into the monitor process and its dispatch; no host system call.
-        HypervisorCosts c = HypervisorCosts.Default;
-        long perIn = (2 * (c[HypervisorRoutine.WorldSwitch] + 8 + 32)) + (2 * c[HypervisorRoutine.HostIoctl]) + 1 + c[HypervisorRoutine.UserDeviceDispatch];
-        Assert.Equal(bare.Outcome.Instructions + (200 * perIn), hosted.Outcome.Instructions);
-        Assert.Equal(0, hosted.Stat("host.hypervisor", "host_io_syscalls")); // a read of port 0x80 sets no real I/O going
+        // A read of port 0x80 sets no real I/O going: the hosted monitor emulates it as the bare-metal one does, with no world switch.
+        Assert.Equal(bare.Outcome.Instructions, hosted.Outcome.Instructions);
+        Assert.Equal(0, hosted.CyclesByCategory[CycleCategory.WorldSwitch]);
+        Assert.Equal(0, hosted.Stat("host.hypervisor", "host_trips"));
+        Assert.Equal(0, hosted.Stat("host.hypervisor", "host_io_syscalls"));
     }
 
     [Fact]
@@ -72,6 +67,11 @@ public class HostedRunTests
         Assert.True(exits > 0);
         double syscalls = r.Stat("host.hypervisor", "host_io_syscalls");
         Assert.InRange(syscalls, 20, exits / 3); // a command's, not its register writes' or the status reads'
+        // At queue depth 1 each PxCI write issues one command: one trip through the host, with its world switch each way, per command.
+        Assert.Equal(syscalls, r.Stat("host.hypervisor", "host_trips"));
+        HypervisorCosts c = HypervisorCosts.Default;
+        long perTrip = (2 * (c[HypervisorRoutine.WorldSwitch] + 8 + 32)) + (2 * c[HypervisorRoutine.HostIoctl]) + 1 + c[HypervisorRoutine.UserDeviceDispatch];
+        Assert.True(r.CyclesByCategory[CycleCategory.WorldSwitch] >= syscalls * perTrip / 2); // at least half an instruction a cycle of the switches' code
         Assert.True(r.CyclesByCategory[CycleCategory.WorldSwitch] > 0);
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
         WorkloadRunResult bare = Run(Nehalem, "type1", new FioRandRead(), 20);
