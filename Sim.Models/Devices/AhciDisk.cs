@@ -196,7 +196,7 @@ public sealed class AhciDisk : IMmioDevice
             {
                 continue;
             }
-            ulong header = _clb + ((ulong)slot * CommandHeaderBytes);
+            ulong header = HeaderOf(slot);
             ulong table = _memory.ReadUInt64(header + 8);
             work.Step(EmulationStep.CommandIssue);
             work.Read(header, CommandHeaderBytes);
@@ -245,15 +245,18 @@ public sealed class AhciDisk : IMmioDevice
         {
             return default;
         }
-        ulong header = _clb + ((ulong)slot * CommandHeaderBytes);
+        ulong header = HeaderOf(slot);
         ulong table = _memory.ReadUInt64(header + 8);
         ulong buffer = _memory.ReadUInt64(table + PrdtOffset);
         return translate(header) + translate(table) + translate(buffer);
     }
 
+    /// <summary>The command header of <paramref name="slot"/> in the command list.</summary>
+    private ulong HeaderOf(int slot) => _clb + ((ulong)slot * CommandHeaderBytes);
+
     private bool TryDecode(int slot, out ulong lba, out int count, out bool write)
     {
-        ulong header = _clb + ((ulong)slot * CommandHeaderBytes);
+        ulong header = HeaderOf(slot);
         ulong dw01 = _memory.ReadUInt64(header);
         ulong table = _memory.ReadUInt64(header + 8);
         ulong fis0 = _memory.ReadUInt64(table);
