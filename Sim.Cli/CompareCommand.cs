@@ -19,7 +19,7 @@ internal static class CompareCommand
         var profile = new Option<string>("--profile") { Description = "Hardware profile (see 'virtsim profiles').", DefaultValueFactory = _ => DefaultProfile };
         var size = new Option<long?>("--size") { Description = "Workload size (each workload says what it counts); its default if absent." };
         var seed = new Option<ulong>("--seed") { Description = "The seed every preset runs with.", DefaultValueFactory = _ => 42 };
-        var disk = new Option<string>("--disk") { Description = "The disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
+        var disk = new Option<string>("--disk") { Description = "The disk's medium: ssd (Intel X25-E), hdd (7,200 rpm) or nvme (Intel DC P4500).", DefaultValueFactory = _ => "ssd" };
         var diskInterface = new Option<string>("--disk-interface") { Description = "How the disk is attached, ahci or ata-pio.", DefaultValueFactory = _ => "ahci" };
         var output = new Option<string?>("--out") { Description = "Results folder (default runs/compare-WORKLOAD-PROFILE, replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };

@@ -75,7 +75,7 @@ internal static class RunCommand
         var outputs = new Option<string?>("--outputs") { Description = "With --workload: which of stats, report, plots the results folder holds, comma-separated (default all; scenario.json, manifest.json and summary.json always)." };
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
-        var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium, ssd or hdd.", DefaultValueFactory = _ => "ssd" };
+        var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium: ssd (Intel X25-E), hdd (7,200 rpm) or nvme (Intel DC P4500).", DefaultValueFactory = _ => "ssd" };
         var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
 
         var scenarioFile = new Argument<string?>("scenario") { Description = "A scenario file (YAML, docs/scenarios.md) naming the workload and machine; instead of --workload.", Arity = ArgumentArity.ZeroOrOne };

@@ -15,7 +15,7 @@ namespace Sim.Experiments.Scenarios;
 public sealed record WorkloadScenario
 {
     public static readonly IReadOnlyList<string> Presets = VirtualizationAxes.Presets;
-    public static readonly string[] Disks = ["ssd", "hdd"];
+    public static readonly string[] Disks = ["ssd", "hdd", "nvme"];
     public static readonly string[] DiskInterfaces = ["ahci", "ata-pio"];
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
@@ -748,7 +748,7 @@ public sealed record WorkloadScenario
         ThreadsPerCore = ResolveTopology().ThreadsPerCore,
         IrqCpu = IrqCpu,
         SyncQuantumNanoseconds = SyncQuantumNs,
-        Disk = Disk == "ssd" ? DiskKind.SolidState : DiskKind.Rotating,
+        Disk = Disk switch { "ssd" => DiskKind.SolidState, "nvme" => DiskKind.Nvme, _ => DiskKind.Rotating },
         DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
     };
 

@@ -619,7 +619,7 @@ public sealed partial class Core : Event
         }
         if (_vmxMode == VmxMode.NonRoot && _monitor!.Controls.Exits(i, op.Operand))
         {
-            EnterRoot(new VmExit(_monitor.Controls.ReasonFor(i, op.Operand), i, op.Operand, _guest!.ValueWritten(i, op.Operand, op.Value)), op);
+            EnterRoot(new VmExit(_monitor.Controls.ReasonFor(i, op.Operand), i, op.Operand, _guest!.DeviceWriteRuns(i, op.Operand, op.Value)), op);
             return;
         }
         DrainStores(); // named instructions are serializing or microcoded: buffered stores complete first

@@ -25,12 +25,14 @@ public interface ICoreHost
     int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue);
 
     /// <summary>
-    /// The value a device write of this host's code carries at the moment it executes, for a
-    /// write whose value the code fixes only then (an SMP kernel's transmit tail); the core asks
-    /// it of a guest's kernel when the write exits, so the hypervisor's device model gets the
-    /// same value a native device would. By default the value the operation was built with.
+    /// A device access of this host's code runs: returns the value a write carries at that
+    /// moment, for a write whose value the code fixes only then (an SMP kernel's transmit tail),
+    /// and lets the code learn that the write has run (an SMP kernel's AHCI driver marks its tags
+    /// issued). The core calls it on a guest's kernel when the access exits, once, so the
+    /// hypervisor's device model gets the same value a native device would. By default the value
+    /// the operation was built with.
     /// </summary>
-    ulong ValueWritten(Instruction instruction, ulong address, ulong value) => value;
+    ulong DeviceWriteRuns(Instruction instruction, ulong address, ulong value) => value;
 
     /// <summary>The stream at the bottom of the core ended (the thread finished): the next one to run at CPL 3, or null to idle.</summary>
     IOpStream? OnStreamEnd(Core core);

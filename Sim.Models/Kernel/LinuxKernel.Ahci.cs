@@ -12,6 +12,14 @@ namespace Sim.Models.Kernel;
 /// clears PxIS, reads PxSACT, completes every request whose bit has cleared, issues waiting ones
 /// and clears IS: five register accesses however many requests complete.
 /// </summary>
+/// <remarks>
+/// On an SMP kernel, issuing and completing are serialized by the port's lock (ap->lock: taken by
+/// ata_scsi_queuecmd around ahci_qc_issue, and by ahci_port_intr around the PxSACT read and
+/// ata_qc_complete_multiple), and a tag counts as issued only once its PxSACT write has run
+/// (<see cref="DeviceWriteRuns"/>). The model builds a path before it runs, so without both a
+/// handler could read PxSACT between another CPU's building of an issue and its register writes,
+/// and take the new tag's clear bit for a completion.
+/// </remarks>
 public sealed partial class LinuxKernel
 {
     private AhciState? _ahci;
@@ -41,7 +49,16 @@ public sealed partial class LinuxKernel
             ahci.Waiting.Enqueue((request, lba)); // all 32 tags busy: the block layer holds it, reads first
             return;
         }
+        ulong? portLock = Smp && !ahci.LockHeld ? ahci.Lock(Memory) : null;
+        if (portLock is { } taken)
+        {
+            path.SpinLockIrqSave(taken);
+        }
         Issue(path, ahci, slot, request, lba);
+        if (portLock is { } held)
+        {
+            path.SpinUnlockIrqRestore(held);
+        }
     }
 
     /// <summary>ahci_qc_prep and ahci_qc_issue: the command written to memory, then PxSACT and PxCI.</summary>
@@ -65,7 +82,14 @@ public sealed partial class LinuxKernel
             .Execute(Op.MmioWrite(PlatformDevices.AhciBase + AhciDisk.PxCi, bit));
         ahci.Slots[slot] = request;
         ahci.Outstanding |= bit;
+        if (!Smp)
+        {
+            ahci.Issued |= bit; // one CPU: nothing runs between the path's building and its writes
+        }
     }
+
+    /// <summary>An SMP kernel's PxSACT write has run: its tags are issued (<see cref="DeviceWriteRuns"/>).</summary>
+    private void AhciTagsWritten(uint tags) => _ahci!.Issued |= tags;
 
     /// <summary>
     /// The interrupt, in three stages, each built after the registers it depends on were read:
@@ -79,15 +103,20 @@ public sealed partial class LinuxKernel
         return new StagedStream(path.ToStream(), () =>
         {
             Enter(core); // each stage is built when the one before has run: other CPUs' traps may have come between
-            KernelPath acknowledge = NewPath()
-                .Execute(Op.MmioWrite(Abar + AhciDisk.PxIs, core.LastReadValue))
-                .Execute(Op.MmioRead(Abar + AhciDisk.PxSact));
+            AhciState ahci = _ahci!;
+            ulong? portLock = Smp ? ahci.Lock(Memory) : null;
+            KernelPath acknowledge = NewPath().Execute(Op.MmioWrite(Abar + AhciDisk.PxIs, core.LastReadValue));
+            if (portLock is { } taken)
+            {
+                acknowledge.SpinLock(taken); // interrupts are off in the handler
+            }
+            acknowledge.Execute(Op.MmioRead(Abar + AhciDisk.PxSact));
             return new StagedStream.Stage(acknowledge.ToStream(), () =>
             {
                 Enter(core);
-                AhciState ahci = _ahci!;
-                uint done = ahci.Outstanding & ~(uint)core.LastReadValue;
+                uint done = ahci.Issued & ~(uint)core.LastReadValue;
                 KernelPath rest = NewPath();
+                ahci.LockHeld = portLock is not null; // a completion that submits more I/O issues it under the lock the handler holds
                 for (int slot = 0; slot < AhciDisk.Slots; slot++)
                 {
                     if ((done & (1u << slot)) != 0)
@@ -95,6 +124,7 @@ public sealed partial class LinuxKernel
                         DiskRequest request = ahci.Slots[slot]!;
                         ahci.Slots[slot] = null;
                         ahci.Outstanding &= ~(1u << slot);
+                        ahci.Issued &= ~(1u << slot);
                         CompleteDisk(rest, request);
                     }
                 }
@@ -102,6 +132,11 @@ public sealed partial class LinuxKernel
                 {
                     (DiskRequest request, ulong lba) = ahci.Waiting.Dequeue();
                     Issue(rest, ahci, free, request, lba);
+                }
+                ahci.LockHeld = false;
+                if (portLock is { } held)
+                {
+                    rest.SpinUnlock(held);
                 }
                 rest.Execute(Op.MmioWrite(Abar + AhciDisk.Is, 1));
                 return new StagedStream.Stage(FinishInterrupt(core, rest, preemptible), null);
@@ -115,7 +150,19 @@ public sealed partial class LinuxKernel
 
         public DiskRequest?[] Slots { get; } = new DiskRequest?[AhciDisk.Slots];
 
+        private ulong _lock;
+
+        /// <summary>Tags allocated to requests (the driver's qc_allocated): set as an issue is built, cleared at its completion.</summary>
         public uint Outstanding { get; set; }
+
+        /// <summary>Tags whose PxSACT write has run (the driver's ap->qc_active as the handler sees it under the port's lock).</summary>
+        public uint Issued { get; set; }
+
+        /// <summary>While the interrupt handler's last stage is built: it holds the port's lock, which an issue it makes must not take again.</summary>
+        public bool LockHeld { get; set; }
+
+        /// <summary>The port's lock word (ap->lock), on a line of its own; allocated on an SMP kernel's first use.</summary>
+        public ulong Lock(Sim.Models.Memory.PhysicalMemory memory) => _lock = _lock != 0 ? _lock : memory.AllocateFrame();
 
         public BlockQueue<(DiskRequest Request, ulong Lba)> Waiting { get; } = new(r => r.Request.Write);
 

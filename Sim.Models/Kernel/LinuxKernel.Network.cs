@@ -126,9 +126,25 @@ public sealed partial class LinuxKernel
     /// </summary>
     private const ulong CurrentTxTail = ulong.MaxValue;
 
-    /// <summary>The value a register write of the kernel's carries when it runs: the e1000's transmit tail as it stands then, for a TDT write that asks for it (<see cref="CurrentTxTail"/>); any other write's own value. Natively <see cref="OnDeviceAccess"/> applies it; in a VM the core does, as the write exits.</summary>
-    public ulong ValueWritten(Instruction instruction, ulong address, ulong value) =>
-        instruction == Instruction.MmioWrite && address == PlatformDevices.NicBase + Devices.Nic8254x.Tdt && value == CurrentTxTail && _e1000 is { } e ? (ulong)e.TxTail : value;
+    /// <summary>
+    /// A device access of the kernel's runs (natively <see cref="OnDeviceAccess"/> calls this; in a
+    /// VM the core does, as the access exits): the value a write carries then, which is the
+    /// e1000's transmit tail as it stands for a TDT write that asks for it
+    /// (<see cref="CurrentTxTail"/>) and any other write's own value; and an SMP kernel's AHCI
+    /// driver learns that the tags of its PxSACT write are issued.
+    /// </summary>
+    public ulong DeviceWriteRuns(Instruction instruction, ulong address, ulong value)
+    {
+        if (instruction != Instruction.MmioWrite)
+        {
+            return value;
+        }
+        if (address == PlatformDevices.AhciBase + Devices.AhciDisk.PxSact && Smp && _ahci is not null)
+        {
+            AhciTagsWritten((uint)value);
+        }
+        return address == PlatformDevices.NicBase + Devices.Nic8254x.Tdt && value == CurrentTxTail && _e1000 is { } e ? (ulong)e.TxTail : value;
+    }
 
     /// <summary>The e1000's transmit: a descriptor written in memory, and one TDT write (on an SMP kernel, of the tail as it is when the write runs).</summary>
     private void E1000Transmit(KernelPath path, ulong buffer, int frame)

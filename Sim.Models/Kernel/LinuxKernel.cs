@@ -455,7 +455,7 @@ public sealed partial class LinuxKernel : ICoreHost
     }
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
-        _platform.DeviceAccess(core, instruction, address, ValueWritten(instruction, address, value), out readValue);
+        _platform.DeviceAccess(core, instruction, address, DeviceWriteRuns(instruction, address, value), out readValue);
 
     public IOpStream? OnStreamEnd(Core core)
     {

@@ -95,9 +95,12 @@ public sealed class PlatformDevices
         }
         if (configuration.Disk != DiskKind.None)
         {
-            IStorageMedium medium = configuration.Disk == DiskKind.SolidState
-                ? new SolidStateDisk(configuration.DiskSectors)
-                : new RotatingDisk(configuration.DiskSectors, sim.Random.For(prefix + ".disk0.medium"));
+            IStorageMedium medium = configuration.Disk switch
+            {
+                DiskKind.SolidState => new SolidStateDisk(configuration.DiskSectors),
+                DiskKind.Nvme => SolidStateDisk.DcP4500(configuration.DiskSectors),
+                _ => new RotatingDisk(configuration.DiskSectors, sim.Random.For(prefix + ".disk0.medium")),
+            };
             if (configuration.DiskInterface == DiskInterface.Virtio)
             {
                 if (!emulated)

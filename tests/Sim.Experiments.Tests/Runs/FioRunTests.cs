@@ -38,6 +38,27 @@ public class FioRunTests
     }
 
     [Fact]
+    public void On_eight_CPUs_a_deep_queue_on_an_NVMe_medium_completes_each_read_only_when_the_medium_has_delivered_it()
+    {
+        // Eight CPUs issue and complete at once: a handler reading PxSACT while another CPU is between building an issue
+        // and writing its tag must not take the tag's clear bit for a completion (the port's lock and the tags issued only
+        // once their write has run).
+        WorkloadRunResult r = new Sim.Experiments.Scenarios.WorkloadScenario
+        {
+            Workload = "fio-randread-qd32", Profile = "nehalem-x5570", Disk = "nvme", Size = 500, HostCores = 8,
+            TimeLimitMs = 50, // a read lost for good would otherwise leave its job waiting for ever
+        }.RunOnce(1);
+        Assert.Equal(500, r.Stat("host.disk0", "commands"));
+        Assert.Equal(500 * 8, r.Stat("host.disk0", "sectors_read"));
+        Assert.Equal(500, r.Stat("host.kernel", "block_latency::count"));
+        // The DC P4500's 115 us random read latency and 1.3 us of transfer at 3.2 GB/s: no read returns sooner.
+        Assert.InRange(r.Stat("host.kernel", "block_latency::min") / 1e3, 116.3, 140);
+        double iops = r.FiguresOfMerit.Single(m => m.Name == "iops").Value;
+        Assert.InRange(iops, 100_000, 32 / 116.3e-6); // Little's law at 32 in flight bounds it; well under the medium's 645,000
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
     public void Random_reads_through_ATA_PIO_are_dominated_by_programmed_IO()
     {
         WorkloadRunResult r = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 20, seed: 1,
