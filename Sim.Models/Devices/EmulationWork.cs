@@ -28,12 +28,20 @@ public sealed class EmulationWork
     /// <summary>The real I/Os the access set going.</summary>
     public int RealIos { get; private set; }
 
+    /// <summary>Kicks handed to a backend thread by signalling its eventfd (KVM's ioeventfd: virt/kvm/eventfd.c, ioeventfd_write and eventfd_signal, and the sleeping thread's wake-up).</summary>
+    public int Ioeventfds { get; private set; }
+
+    /// <summary>Interrupts a backend thread sent the guest through KVM's irqfd (virt/kvm/eventfd.c: irqfd_wakeup, kvm_set_irq and the delivery to the virtual APIC).</summary>
+    public int Irqfds { get; private set; }
+
     /// <summary>An access starts: the last one's record is dropped.</summary>
     public void Begin()
     {
         _steps.Clear();
         _touches.Clear();
         RealIos = 0;
+        Ioeventfds = 0;
+        Irqfds = 0;
         Active = true;
     }
 
@@ -63,6 +71,24 @@ public sealed class EmulationWork
         if (Active)
         {
             RealIos++;
+        }
+    }
+
+    /// <summary>The access handed a kick to a backend thread through its eventfd.</summary>
+    public void Ioeventfd()
+    {
+        if (Active)
+        {
+            Ioeventfds++;
+        }
+    }
+
+    /// <summary>A backend thread interrupted the guest through the irqfd.</summary>
+    public void Irqfd()
+    {
+        if (Active)
+        {
+            Irqfds++;
         }
     }
 

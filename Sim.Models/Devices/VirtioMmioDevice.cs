@@ -63,6 +63,13 @@ public abstract class VirtioMmioDevice : IMmioDevice
         }
     }
 
+    /// <summary>
+    /// The thread on a host CPU that takes the device's kicks and completions (a user-space I/O
+    /// thread or a vhost worker), or null when they are handled where they happen: natively by the
+    /// device itself, in a monitor by the exit that kicks and the completion event.
+    /// </summary>
+    public IDeviceBackend? Backend { get; set; }
+
     /// <summary>The device's virtqueues, by index.</summary>
     protected IReadOnlyList<Virtqueue> Queues { get; }
 
@@ -142,6 +149,10 @@ public abstract class VirtioMmioDevice : IMmioDevice
     {
         if (queue.DriverWantsInterrupt)
         {
+            if (Backend is not null)
+            {
+                Emulation?.Irqfd(); // a backend thread interrupts the guest through KVM's irqfd
+            }
             _interruptStatus |= UsedBuffers;
             UpdateLine();
         }

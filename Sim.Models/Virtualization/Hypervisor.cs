@@ -63,6 +63,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly MonitorServices _services;
     private readonly VcpuScheduler _scheduler;
     private readonly List<HostProcess> _hostProcesses = [];
+    private readonly List<IoThread> _ioThreads = [];
     private readonly bool _hosted;
     private readonly bool _assignedDevices;
     private readonly Sim.Engine.Statistics.Counter _wakes;
@@ -194,7 +195,41 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private Func<StagedStream.Stage>? HostThread(int vector, Core core, Func<StagedStream.Stage> then) =>
         vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, then)
         : vector == HostSwap.KswapdVector && _hostSwap is not null ? () => KswapdBatch(core, then)
+        : vector == IoThread.WakeVector && _ioThreads.Count > 0 ? () => BackendBatch(core, _scheduler.EntityOf(core).Physical, then)
         : null;
+
+    /// <summary>
+    /// The backend threads of <paramref name="physical"/> that were signalled run on
+    /// <paramref name="core"/>, one after another (<see cref="IoThread"/>): each one's wake-up,
+    /// then, built once that has run, every piece of work posted to it by then, charged to device
+    /// emulation; its cycles are counted when it has run. Then <paramref name="then"/>.
+    /// </summary>
+    private StagedStream.Stage BackendBatch(Core core, int physical, Func<StagedStream.Stage> then)
+    {
+        if (_ioThreads.Find(t => t.Physical == physical && t.Signalled) is not { } thread)
+        {
+            return then();
+        }
+        ulong start = core.LocalCycle;
+        thread.Woke();
+        HypervisorPath wake = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation)
+            .Run(HypervisorRoutine.VcpuSchedule) // the host's switch to the thread
+            .Run(thread.InKernel ? HypervisorRoutine.VhostWake : HypervisorRoutine.IoThreadWake);
+        return new StagedStream.Stage(wake.ToStream(), () =>
+        {
+            HypervisorPath path = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation);
+            while (thread.TryTake(out bool completion, out Action work))
+            {
+                _services.RunBackendWork(thread, path, completion, work);
+            }
+            path.ChargeTo(CycleCategory.Hypervisor);
+            return new StagedStream.Stage(path.ToStream(), () =>
+            {
+                thread.Ran(core.LocalCycle - start);
+                return BackendBatch(core, physical, then);
+            });
+        });
+    }
 
     public VmExecutionControls Controls { get; }
 
@@ -226,6 +261,16 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         foreach (VirtualCpu vcpu in vcpus)
         {
             _scheduler.Place(vcpu);
+        }
+        if (!_hosted && vcpus[0].Vm.Devices.Virtio is { } disk)
+        {
+            // KVM-like: virtio-blk's backend is a thread on the host (QEMU's I/O thread, or a vhost worker with virtio_backend kernel).
+            int physical = vcpus[0].Physical;
+            bool inKernel = _parameters.VirtioBackendInKernel;
+            var thread = new IoThread(vcpus[0].Vm, physical, inKernel, _machine.Sim.Stats.Group($"{vcpus[0].Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
+                () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
+            disk.Backend = thread;
+            _ioThreads.Add(thread);
         }
         vcpus[0].Vm.Paravirt = _parameters.PvTlbFlush ? ParavirtFeatures.StealTime | ParavirtFeatures.PvTlbFlush : ParavirtFeatures.None;
         if (_hostSwap is not null)

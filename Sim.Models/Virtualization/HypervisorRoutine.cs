@@ -220,4 +220,25 @@ public enum HypervisorRoutine
 
     /// <summary>A device model's <see cref="Devices.EmulationStep.AtaCommand"/>: an ATA command decoded and its transfer set up.</summary>
     AtaCommand,
+
+    /// <summary>A device model's <see cref="Devices.EmulationWork.Ioeventfds"/>: the kick's exit signals the backend thread's eventfd (the thread's wake-up is <see cref="VcpuWake"/>'s code, try_to_wake_up).</summary>
+    IoeventfdSignal,
+
+    /// <summary>A user-space I/O thread (QEMU's, util/aio-posix.c) gets its host CPU: after the host's switch to it (<see cref="VcpuSchedule"/>'s code), ppoll's return, aio_poll's dispatch of the ready handler, and the read(2) that clears its eventfd.</summary>
+    IoThreadWake,
+
+    /// <summary>A vhost worker (drivers/vhost/vhost.c: vhost_worker) gets its host CPU: after the switch to the kernel thread (<see cref="VcpuSchedule"/>'s code), its work list taken and the virtqueue's handler called; no system call.</summary>
+    VhostWake,
+
+    /// <summary>A vhost worker submits a request straight to the host's block layer (a bio of the guest's pages, submit_bio, the host driver's part): no system call and no file layer.</summary>
+    VhostSubmit,
+
+    /// <summary>A host I/O a backend submitted completes: after the host disk's interrupt (<see cref="HostInterrupt"/>'s code), its driver, blk-mq's completion, the AIO's completion and the eventfd signal that wakes the backend's thread.</summary>
+    HostIoCompletion,
+
+    /// <summary>A user-space I/O thread's write(2) to the irqfd (virtio_notify_irqfd's event_notifier_set): the system call around <see cref="IrqfdInject"/>.</summary>
+    IrqfdWrite,
+
+    /// <summary>A device model's <see cref="Devices.EmulationWork.Irqfds"/>: irqfd_wakeup and kvm_set_irq's delivery of the guest's interrupt to its virtual APIC (virt/kvm/eventfd.c, arch/x86/kvm/irq_comm.c).</summary>
+    IrqfdInject,
 }

@@ -65,7 +65,7 @@ internal sealed class MonitorServices
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
         _hostTrips = stats.Counter("host_trips", "count", "hosted: device accesses that took the trip to the monitor process on the host (a world switch each way) because they set real I/O going");
-        _hostIo = stats.Counter("host_io_syscalls", "count", "hosted: system calls the monitor process made on the host to do a device's real I/O");
+        _hostIo = stats.Counter("host_io_syscalls", "count", "system calls a hosted monitor's process or a user-space I/O thread made on the host to do a device's real I/O");
         _deviceAccesses = stats.VectorCounter<EmulatedDevice>("device_model_accesses", "count", "register accesses (and paravirtual notifications) a device model emulated, by device");
         _deviceSteps = stats.VectorCounter<EmulationStep>("device_model_steps", "count", "pieces of work the device models did for register accesses besides the dispatch (a descriptor taken, a command issued, a chain popped), by kind");
         _deviceLines = stats.Counter("device_model_guest_lines", "lines", "cache lines of guest memory the device models read, wrote or copied for register accesses");
@@ -220,7 +220,7 @@ internal sealed class MonitorServices
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
             .StoreWords(state, 1);
-        Emulate(vcpu, path, work);
+        Emulate(vcpu, path, work, userSpace: false);
         path.ChargeTo(CycleCategory.Hypervisor);
         if (device == EmulatedDevice.Balloon)
         {
@@ -274,12 +274,48 @@ internal sealed class MonitorServices
     private const ulong ModelBufferOffset = PhysicalMemory.FrameBytes / 2;
 
     /// <summary>
+    /// One piece of a backend thread's work (<see cref="IoThread"/>) on its host CPU, in
+    /// <paramref name="path"/>: the device's work run and recorded, then its code as an exit's
+    /// emulation would be (<see cref="Emulate"/>, with the device state of the machine's first
+    /// virtual CPU), a host I/O's completion when it is one, and each request it set going
+    /// submitted to the host: a system call from a user-space thread, a bio from a vhost worker.
+    /// </summary>
+    public void RunBackendWork(IoThread thread, HypervisorPath path, bool completion, Action work)
+    {
+        ArgumentNullException.ThrowIfNull(thread);
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(work);
+        EmulationWork record = thread.Vm.Devices.Emulation ?? throw new InvalidOperationException("A virtual machine's devices without their emulation record.");
+        record.Begin();
+        work();
+        record.End();
+        if (completion)
+        {
+            path.Run(HypervisorRoutine.HostInterrupt).Run(HypervisorRoutine.HostIoCompletion);
+        }
+        Emulate(_vcpus.First(v => v.Vm == thread.Vm), path, record, userSpace: !thread.InKernel);
+        for (int io = 0; io < record.RealIos; io++)
+        {
+            if (thread.InKernel)
+            {
+                path.Run(HypervisorRoutine.VhostSubmit);
+            }
+            else
+            {
+                _hostIo.Increment();
+                path.Run(HypervisorRoutine.HostIoSyscall);
+            }
+        }
+    }
+
+    /// <summary>
     /// The work a device recorded for an access, as the model's code: each step's routine, a load
     /// or a store per line of guest memory it read or wrote (through the monitor's map of guest
     /// memory), and for a copy a load of each line and a store into the model's buffer (a frame of
-    /// more than its 2 KiB wraps around in it).
+    /// more than its 2 KiB wraps around in it). An irqfd signal from a <paramref name="userSpace"/>
+    /// thread is a write(2) around the injection.
     /// </summary>
-    private void Emulate(VirtualCpu vcpu, HypervisorPath path, EmulationWork work)
+    private void Emulate(VirtualCpu vcpu, HypervisorPath path, EmulationWork work, bool userSpace)
     {
         foreach (EmulationStep step in work.Steps)
         {
@@ -294,6 +330,18 @@ internal sealed class MonitorServices
                 EmulationStep.AtaCommand => HypervisorRoutine.AtaCommand,
                 _ => throw new InvalidOperationException($"No routine for {step}."),
             });
+        }
+        for (int i = 0; i < work.Ioeventfds; i++)
+        {
+            path.Run(HypervisorRoutine.IoeventfdSignal).Run(HypervisorRoutine.VcpuWake); // the backend thread woken, as a vCPU thread is (try_to_wake_up)
+        }
+        for (int i = 0; i < work.Irqfds; i++)
+        {
+            if (userSpace)
+            {
+                path.Run(HypervisorRoutine.IrqfdWrite);
+            }
+            path.Run(HypervisorRoutine.IrqfdInject);
         }
         const ulong lineBytes = (ulong)CodeLayout<HypervisorRoutine>.LineBytes;
         ulong buffer = vcpu.DeviceState + ModelBufferOffset;

@@ -1,0 +1,104 @@
+using Sim.Engine.Events;
+using Sim.Engine.Statistics;
+using Sim.Models.Devices;
+
+namespace Sim.Models.Virtualization;
+
+/// <summary>
+/// A virtual machine's device backend as a thread on a host CPU, under a KVM-like hypervisor: a
+/// QEMU-like process's I/O thread in user space, or a vhost worker in the host kernel
+/// (<see cref="InKernel"/>). A kick's exit only signals the thread's eventfd (ioeventfd); the
+/// thread, woken on its CPU, pops the virtqueue and submits each request to the host (a
+/// preadv or io_submit system call in user space; submit_bio from the vhost worker); when the host
+/// I/O completes, the host's completion wakes it again, and it fills the used ring and interrupts
+/// the guest through irqfd. Each piece runs when the thread gets its CPU, taking that CPU from
+/// whatever ran there (a virtual CPU exits for it, as a woken thread preempts a vCPU thread under
+/// CFS), and its cycles are charged to device emulation on that CPU and counted per virtual machine.
+/// </summary>
+/// <remarks>
+/// Model: the thread runs on the host CPU of its machine's first virtual CPU (a host CPU of its
+/// own is not offered yet); it is not a scheduling entity of the host's scheduler, so it never
+/// waits behind a virtual CPU's slice, and the switch to it is a cost in its wake-up path rather
+/// than a switch of contexts. The wake-up signal reaches its CPU when the simulation next takes
+/// events, up to a synchronization quantum after the exit that sent it.
+/// </remarks>
+internal sealed class IoThread : IDeviceBackend
+{
+    /// <summary>The vector that wakes a backend thread on its CPU (a free one below kswapd's; the reschedule IPI of a real host).</summary>
+    public const int WakeVector = 0xE9;
+
+    private readonly Queue<(bool Completion, Action Work)> _pending = new();
+    private readonly CallbackEvent _wake;
+    private readonly Counter _wakeups;
+    private readonly Counter _completions;
+    private readonly Counter _cycles;
+
+    /// <param name="wake">Interrupts <paramref name="physical"/> with <see cref="WakeVector"/>.</param>
+    public IoThread(VirtualMachine vm, int physical, bool inKernel, StatGroup stats, Action wake)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(stats);
+        Vm = vm;
+        Physical = physical;
+        InKernel = inKernel;
+        _wake = new CallbackEvent(stats.Path + ".wake", wake);
+        string what = inKernel ? "the vhost worker" : "the I/O thread";
+        _wakeups = stats.Counter("wakeups", "count", $"times {what} was woken on its host CPU");
+        _completions = stats.Counter("completions", "count", $"host I/O completions {what} returned to the guest");
+        _cycles = stats.Counter("cycles", "cycles", $"cycles {what} ran on its host CPU");
+    }
+
+    public VirtualMachine Vm { get; }
+
+    /// <summary>The host CPU it runs on.</summary>
+    public int Physical { get; }
+
+    /// <summary>A vhost worker in the host kernel, rather than a user-space I/O thread.</summary>
+    public bool InKernel { get; }
+
+    /// <summary>Its eventfd is signalled and its CPU interrupted, and it has not yet taken its work.</summary>
+    public bool Signalled { get; private set; }
+
+    public void Kick(Action take) => Post(completion: false, take);
+
+    public void Completed(Action complete) => Post(completion: true, complete);
+
+    private void Post(bool completion, Action work)
+    {
+        _pending.Enqueue((completion, work));
+        if (!Signalled)
+        {
+            Signalled = true;
+            if (!_wake.Scheduled)
+            {
+                Vm.Sim.Schedule(_wake, Vm.Sim.Now);
+            }
+        }
+    }
+
+    /// <summary>The thread has its CPU: it counts the wake-up, and what is posted from now on signals it anew.</summary>
+    public void Woke()
+    {
+        _wakeups.Increment();
+        Signalled = false;
+    }
+
+    /// <summary>The next piece of posted work, in the order posted.</summary>
+    public bool TryTake(out bool completion, out Action work)
+    {
+        if (_pending.TryDequeue(out (bool Completion, Action Work) next))
+        {
+            (completion, work) = next;
+            if (completion)
+            {
+                _completions.Increment();
+            }
+            return true;
+        }
+        (completion, work) = (false, () => { });
+        return false;
+    }
+
+    /// <summary>It ran <paramref name="cycles"/> of its CPU's cycles.</summary>
+    public void Ran(ulong cycles) => _cycles.Add((long)cycles);
+}

@@ -1,0 +1,69 @@
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+using Sim.Models.Cpu;
+
+namespace Sim.Experiments.Tests.Runs;
+
+/// <summary>
+/// virtio-blk's backend as a thread on a host CPU under the KVM-like type 1 hypervisor
+/// (docs/virtualization.md, "Backend threads"): a kick's exit only signals the thread, which pops
+/// the ring and submits each request to the host, and is woken again by each host completion to
+/// fill the used ring and interrupt the guest through irqfd.
+/// </summary>
+public class BackendThreadTests
+{
+    private static readonly WorkloadScenario DeepReads = new()
+    {
+        Workload = "fio-randread-qd32", Profile = "nehalem-x5570", Preset = "type1", Io = "paravirtual", Disk = "nvme", Size = 300,
+    };
+
+    [Fact]
+    public void A_user_space_IO_thread_makes_one_host_system_call_per_request_and_its_cycles_are_counted_for_its_guest()
+    {
+        WorkloadRunResult r = DeepReads.RunOnce(1);
+        Assert.Equal(300, r.Stat("vm0.disk0", "requests"));
+        Assert.Equal(300, r.Stat("host.hypervisor", "host_io_syscalls")); // preadv or io_submit: one per request, none per register access
+        Assert.Equal(300, r.Stat("vm0.iothread", "completions"));
+        // The kicks' exits only signal the thread: while requests are in flight the device suppresses kicks, so few exit at all.
+        Assert.InRange(r.Stat("vm0.disk0", "notifications"), 1, 30);
+        double thread = r.Stat("vm0.iothread", "cycles");
+        Assert.InRange(r.Stat("vm0.iothread", "wakeups"), 10, 600);
+        // The thread's work is device emulation on its host CPU (its instructions; its cache misses and walks have categories of their own).
+        Assert.InRange(thread, 300 * 2_000, r.Outcome.CoreCycles);
+        Assert.True(r.CyclesByCategory[CycleCategory.DeviceEmulation] > 0.5 * thread);
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
+    public void A_vhost_worker_submits_from_the_host_kernel_with_no_system_call_and_costs_less_per_request()
+    {
+        WorkloadRunResult user = DeepReads.RunOnce(1);
+        WorkloadRunResult vhost = (DeepReads with { VirtioBackend = "kernel" }).RunOnce(1);
+        Assert.Equal(0, vhost.Stat("host.hypervisor", "host_io_syscalls"));
+        Assert.Equal(300, vhost.Stat("vm0.vhost", "completions"));
+        Assert.Equal(0, vhost.Stat("vm0.iothread", "cycles"));
+        double PerRequest(WorkloadRunResult r, string thread) => r.Stat(thread, "cycles") / r.Stat(thread, "completions");
+        Assert.True(PerRequest(vhost, "vm0.vhost") < 0.8 * PerRequest(user, "vm0.iothread"),
+            $"vhost {PerRequest(vhost, "vm0.vhost"):F0} cycles per request against the I/O thread's {PerRequest(user, "vm0.iothread"):F0}");
+    }
+
+    [Fact]
+    public void Each_guest_has_its_own_backend_thread_and_reruns_are_identical()
+    {
+        WorkloadScenario two = DeepReads with { Guests = 2, Size = 100 };
+        WorkloadRunResult a = two.RunOnce(1), b = two.RunOnce(1);
+        Assert.Equal(100, a.Stat("vm0.iothread", "completions"));
+        Assert.Equal(100, a.Stat("vm1.iothread", "completions"));
+        Assert.True(a.Stat("vm1.iothread", "cycles") > 0);
+        Assert.Equal(a.Run.Samples.Select(s => (s.Path, s.Statistic, s.Value)), b.Run.Samples.Select(s => (s.Path, s.Statistic, s.Value)));
+    }
+
+    [Fact]
+    public void A_hosted_monitor_keeps_its_trip_through_the_host_and_has_no_backend_thread()
+    {
+        WorkloadRunResult r = (DeepReads with { Preset = "type2", Size = 100 }).RunOnce(1);
+        Assert.Equal(0, r.Stat("vm0.iothread", "wakeups"));
+        Assert.Equal(100, r.Stat("vm0.disk0", "requests"));
+        Assert.True(r.Stat("host.hypervisor", "host_trips") > 0);
+    }
+}
