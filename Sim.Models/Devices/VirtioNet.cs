@@ -54,17 +54,41 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
 
     protected override uint DeviceType => 1; // network card (virtio 1.1, 5)
 
+    /// <summary>A kick: the transmit queue taken at once, or, with a backend thread, an ioeventfd signalled and the queue taken when the thread runs.</summary>
     protected override void Notified(int queue)
+    {
+        if (Backend is { } backend)
+        {
+            Emulation?.Ioeventfd();
+            backend.Kick(TakeKick);
+            return;
+        }
+        TakeKick();
+    }
+
+    private void TakeKick()
     {
         Transmit();
         Virtqueue rx = Queues[ReceiveQueue];
         rx.SuppressNotifications(rx.HasAvailable); // refilled: no more kicks needed for receive buffers
     }
 
+    /// <summary>A frame from the peer reaches the card: written to a receive buffer at once, or, with a backend thread, when the thread has read it from the host (the tap).</summary>
     public void PeerSends(UdpFrame frame)
     {
         (_, Tick arrives) = _link.SendTowardsNic(frame.Bytes);
-        Sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(frame), EventPriority.DeviceUpdate), arrives);
+        Sim.Schedule(new CallbackEvent(Name + ".rx", () => OnBackend(() => Receive(frame)), EventPriority.DeviceUpdate), arrives);
+    }
+
+    /// <summary>Work a host event brings (a frame received): the backend thread's when there is one, else done at once.</summary>
+    private void OnBackend(Action work)
+    {
+        if (Backend is { } backend)
+        {
+            backend.Completed(work);
+            return;
+        }
+        work();
     }
 
     /// <summary>Every frame made available on the transmit queue goes on the link; kicks are suppressed while any is on its way.</summary>
@@ -78,8 +102,18 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
                 UdpFrame.ReadId(Memory, buffer + HeaderBytes));
             Emulation?.RealIo(); // the frame handed to the backend (virtio_net_flush_tx: qemu_sendv_packet_async, a write to the tap)
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame.Bytes);
-            _sending++;
-            Sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(head), EventPriority.DeviceUpdate), sent);
+            if (Backend is not null)
+            {
+                // A backend thread's write to the tap returns once the host has the frame, and the buffer goes back at once
+                // (QEMU's virtio_net_flush_tx, vhost-net's handle_tx without zero-copy): no wait for the wire.
+                _framesSent.Increment();
+                tx.PutUsed(head, 0);
+            }
+            else
+            {
+                _sending++;
+                Sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(head), EventPriority.DeviceUpdate), sent);
+            }
             if (PeerReceives is { } peer)
             {
                 Sim.Schedule(new CallbackEvent(Name + ".at-peer", () => peer(frame), EventPriority.DeviceUpdate), arrives);
@@ -112,6 +146,8 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         (ulong buffer, _, _, _) = rx.Descriptor(head);
         Memory.WriteField(buffer + HeaderBytes + EthernetLink.DestinationPortOffset, 2, frame.Port); // the frame's UDP header, after virtio_net_hdr
         UdpFrame.WriteId(Memory, buffer + HeaderBytes, frame.Id);
+        Emulation?.RealIo(); // a backend thread's read of the frame from the host (QEMU's tap read, vhost-net's tun_recvmsg)
+        Emulation?.Write(buffer, frame.Bytes + HeaderBytes); // and its copy into the guest's buffer
         rx.PutUsed(head, (uint)(frame.Bytes + HeaderBytes));
         _framesReceived.Increment();
         Interrupt(rx);

@@ -262,14 +262,15 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _scheduler.Place(vcpu);
         }
-        if (!_hosted && vcpus[0].Vm.Devices.Virtio is { } disk)
+        if (!_hosted && (vcpus[0].Vm.Devices.Virtio is not null || vcpus[0].Vm.Devices.VirtioNet is not null))
         {
-            // KVM-like: virtio-blk's backend is a thread on the host (QEMU's I/O thread, or a vhost worker with virtio_backend kernel).
+            // KVM-like: the virtio disk's and NIC's backend is a thread on the host (QEMU's I/O thread, or a vhost worker with virtio_backend kernel).
             int physical = vcpus[0].Physical;
             bool inKernel = _parameters.VirtioBackendInKernel;
             var thread = new IoThread(vcpus[0].Vm, physical, inKernel, _machine.Sim.Stats.Group($"{vcpus[0].Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
                 () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
-            disk.Backend = thread;
+            vcpus[0].Vm.Devices.Virtio?.Backend = thread;
+            vcpus[0].Vm.Devices.VirtioNet?.Backend = thread;
             _ioThreads.Add(thread);
         }
         vcpus[0].Vm.Paravirt = _parameters.PvTlbFlush ? ParavirtFeatures.StealTime | ParavirtFeatures.PvTlbFlush : ParavirtFeatures.None;

@@ -92,7 +92,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.IoeventfdSignal] = 200, // ioeventfd_write's match and eventfd_signal; the sleeping thread's wake-up (try_to_wake_up) is VcpuWake's code
         [HypervisorRoutine.IoThreadWake] = 1500, // after the host's switch to the thread (VcpuSchedule's code): ppoll's return and aio_poll's dispatch (about 1,000), the eventfd's read(2) (about 500)
         [HypervisorRoutine.VhostWake] = 200, // after the switch to the kernel thread (VcpuSchedule's code): vhost_worker's work list and the virtqueue's handler called
-        [HypervisorRoutine.VhostSubmit] = 1100, // the bio built from the guest's pages (about 100) and the host's block layer and driver's share of a request (about 1,000, as HostSwapRead's)
+        [HypervisorRoutine.VhostIo] = 1100, // the bio built from the guest's pages (about 100) and the host's block layer and driver's share of a request (about 1,000, as HostSwapRead's); a frame's sendmsg or recvmsg on the tap assumed alike
         [HypervisorRoutine.HostIoCompletion] = 1100, // after the host disk's interrupt (HostInterrupt's code): the driver's and blk-mq's completion (about 600), aio_complete and eventfd_signal (about 500)
         [HypervisorRoutine.IrqfdWrite] = 500, // write(2)'s entry and exit and eventfd_write, around IrqfdInject
         [HypervisorRoutine.IrqfdInject] = 1000, // irqfd_wakeup, kvm_set_irq through the routing table to the virtual APIC (kvm_irq_delivery_to_apic) and the vCPU's kick

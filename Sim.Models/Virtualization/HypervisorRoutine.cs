@@ -230,8 +230,8 @@ public enum HypervisorRoutine
     /// <summary>A vhost worker (drivers/vhost/vhost.c: vhost_worker) gets its host CPU: after the switch to the kernel thread (<see cref="VcpuSchedule"/>'s code), its work list taken and the virtqueue's handler called; no system call.</summary>
     VhostWake,
 
-    /// <summary>A vhost worker submits a request straight to the host's block layer (a bio of the guest's pages, submit_bio, the host driver's part): no system call and no file layer.</summary>
-    VhostSubmit,
+    /// <summary>A vhost worker hands a request or a frame straight to the host kernel, with no system call and no file layer: a bio of the guest's pages to the block layer and the host driver (submit_bio), or a frame to or from the tap's socket (drivers/vhost/net.c: handle_tx's sendmsg, handle_rx's recvmsg).</summary>
+    VhostIo,
 
     /// <summary>A host I/O a backend submitted completes: after the host disk's interrupt (<see cref="HostInterrupt"/>'s code), its driver, blk-mq's completion, the AIO's completion and the eventfd signal that wakes the backend's thread.</summary>
     HostIoCompletion,

@@ -298,7 +298,7 @@ internal sealed class MonitorServices
         {
             if (thread.InKernel)
             {
-                path.Run(HypervisorRoutine.VhostSubmit);
+                path.Run(HypervisorRoutine.VhostIo);
             }
             else
             {
