@@ -531,6 +531,10 @@ public sealed record WorkloadScenario
         {
             return $"{(PleWindow != "default" ? "ple_window" : "ple_gap")} sets the VT-x hypervisor's PAUSE-loop exiting, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
+        if (VirtioBackend == "kernel" && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist || axes.Io != Models.Virtualization.IoVirtualization.Paravirtual))
+        {
+            return $"virtio_backend kernel puts the virtio devices' backend in the host kernel (vhost), which needs virtio devices (io paravirtual) under a VT-x hypervisor (KVM's ioeventfd and irqfd), and preset '{Preset}' ({axes}) {(axes.Io != Models.Virtualization.IoVirtualization.Paravirtual ? "has no virtio devices" : "has no VT-x hypervisor")}; use preset type1 or type2 with io paravirtual, or leave it out";
+        }
         if (HostScheduler != "default" && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
             return $"host_scheduler chooses the VT-x hypervisor's scheduler of virtual CPUs, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
