@@ -43,17 +43,7 @@ public sealed class VirtioBlock : VirtioMmioDevice
 
     protected override uint DeviceType => 2; // block device (virtio 1.1, 5)
 
-    /// <summary>A kick: the requests taken at once, or, with a backend thread, an ioeventfd signalled and the requests taken when the thread runs.</summary>
-    protected override void Notified(int queue)
-    {
-        if (Backend is { } backend)
-        {
-            Emulation?.Ioeventfd();
-            backend.Kick(TakeAvailable);
-            return;
-        }
-        TakeAvailable();
-    }
+    protected override void Notified(int queue) => Kicked(TakeAvailable);
 
     /// <summary>Takes every request made available since the last look, queues it on the medium, and suppresses kicks while any is in flight.</summary>
     private void TakeAvailable()
@@ -87,18 +77,7 @@ public sealed class VirtioBlock : VirtioMmioDevice
         MediumAccess access = _medium.Access(sector, sectors, write);
         Tick start = Tick.Max(Sim.Now, _mediumFree);
         _mediumFree = start + access.Occupancy;
-        Sim.Schedule(new CallbackEvent($"{Name}.done", () => Done(head, status, length)), start + access.Latency);
-    }
-
-    /// <summary>The medium has delivered a request: completed at once, or by the backend thread once the host's completion wakes it.</summary>
-    private void Done(ushort head, ulong status, uint length)
-    {
-        if (Backend is { } backend)
-        {
-            backend.Completed(() => Complete(head, status, length));
-            return;
-        }
-        Complete(head, status, length);
+        Sim.Schedule(new CallbackEvent($"{Name}.done", () => FromHost(() => Complete(head, status, length))), start + access.Latency);
     }
 
     /// <summary>A request is done: status written, the used ring filled, new requests taken, and the interrupt raised unless the driver has turned it off.</summary>

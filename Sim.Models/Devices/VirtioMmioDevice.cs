@@ -70,6 +70,29 @@ public abstract class VirtioMmioDevice : IMmioDevice
     /// </summary>
     public IDeviceBackend? Backend { get; set; }
 
+    /// <summary>A kick's work (<paramref name="take"/>): done at once, or, with a backend thread, an ioeventfd signalled and the work done when the thread runs.</summary>
+    protected void Kicked(Action take)
+    {
+        if (Backend is { } backend)
+        {
+            Emulation?.Ioeventfd();
+            backend.Kick(take);
+            return;
+        }
+        take();
+    }
+
+    /// <summary>Work a host event brings (a request done, a frame received): done at once, or by the backend thread once the host's completion wakes it.</summary>
+    protected void FromHost(Action work)
+    {
+        if (Backend is { } backend)
+        {
+            backend.Completed(work);
+            return;
+        }
+        work();
+    }
+
     /// <summary>The device's virtqueues, by index.</summary>
     protected IReadOnlyList<Virtqueue> Queues { get; }
 

@@ -54,18 +54,9 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
 
     protected override uint DeviceType => 1; // network card (virtio 1.1, 5)
 
-    /// <summary>A kick: the transmit queue taken at once, or, with a backend thread, an ioeventfd signalled and the queue taken when the thread runs.</summary>
-    protected override void Notified(int queue)
-    {
-        if (Backend is { } backend)
-        {
-            Emulation?.Ioeventfd();
-            backend.Kick(TakeKick);
-            return;
-        }
-        TakeKick();
-    }
+    protected override void Notified(int queue) => Kicked(TakeKick);
 
+    /// <summary>A kick's work: the transmit queue taken, and the receive queue's kicks turned off once it has buffers.</summary>
     private void TakeKick()
     {
         Transmit();
@@ -77,18 +68,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
     public void PeerSends(UdpFrame frame)
     {
         (_, Tick arrives) = _link.SendTowardsNic(frame.Bytes);
-        Sim.Schedule(new CallbackEvent(Name + ".rx", () => OnBackend(() => Receive(frame)), EventPriority.DeviceUpdate), arrives);
-    }
-
-    /// <summary>Work a host event brings (a frame received): the backend thread's when there is one, else done at once.</summary>
-    private void OnBackend(Action work)
-    {
-        if (Backend is { } backend)
-        {
-            backend.Completed(work);
-            return;
-        }
-        work();
+        Sim.Schedule(new CallbackEvent(Name + ".rx", () => FromHost(() => Receive(frame)), EventPriority.DeviceUpdate), arrives);
     }
 
     /// <summary>Every frame made available on the transmit queue goes on the link; kicks are suppressed while any is on its way.</summary>

@@ -267,7 +267,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             // KVM-like: the virtio disk's and NIC's backend is a thread on the host (QEMU's I/O thread, or a vhost worker with virtio_backend kernel).
             int physical = vcpus[0].Physical;
             bool inKernel = _parameters.VirtioBackendInKernel;
-            var thread = new IoThread(vcpus[0].Vm, physical, inKernel, _machine.Sim.Stats.Group($"{vcpus[0].Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
+            var thread = new IoThread(vcpus[0], inKernel, _machine.Sim.Stats.Group($"{vcpus[0].Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
                 () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
             vcpus[0].Vm.Devices.Virtio?.Backend = thread;
             vcpus[0].Vm.Devices.VirtioNet?.Backend = thread;

@@ -33,13 +33,14 @@ internal sealed class IoThread : IDeviceBackend
     private readonly Counter _completions;
     private readonly Counter _cycles;
 
-    /// <param name="wake">Interrupts <paramref name="physical"/> with <see cref="WakeVector"/>.</param>
-    public IoThread(VirtualMachine vm, int physical, bool inKernel, StatGroup stats, Action wake)
+    /// <param name="wake">Interrupts the thread's host CPU with <see cref="WakeVector"/>.</param>
+    /// <param name="owner">Its machine's first virtual CPU: where the device models keep their state, and whose host CPU the thread runs on.</param>
+    public IoThread(VirtualCpu owner, bool inKernel, StatGroup stats, Action wake)
     {
-        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(stats);
-        Vm = vm;
-        Physical = physical;
+        Owner = owner;
+        Physical = owner.Physical;
         InKernel = inKernel;
         _wake = new CallbackEvent(stats.Path + ".wake", wake);
         string what = inKernel ? "the vhost worker" : "the I/O thread";
@@ -48,7 +49,9 @@ internal sealed class IoThread : IDeviceBackend
         _cycles = stats.Counter("cycles", "cycles", $"cycles {what} ran on its host CPU");
     }
 
-    public VirtualMachine Vm { get; }
+    public VirtualCpu Owner { get; }
+
+    public VirtualMachine Vm => Owner.Vm;
 
     /// <summary>The host CPU it runs on.</summary>
     public int Physical { get; }

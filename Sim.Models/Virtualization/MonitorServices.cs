@@ -293,7 +293,7 @@ internal sealed class MonitorServices
         {
             path.Run(HypervisorRoutine.HostInterrupt).Run(HypervisorRoutine.HostIoCompletion);
         }
-        Emulate(_vcpus.First(v => v.Vm == thread.Vm), path, record, userSpace: !thread.InKernel);
+        Emulate(thread.Owner, path, record, userSpace: !thread.InKernel);
         for (int io = 0; io < record.RealIos; io++)
         {
             if (thread.InKernel)
