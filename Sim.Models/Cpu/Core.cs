@@ -677,7 +677,10 @@ public sealed partial class Core : Event
             case Instruction.MmioRead:
             case Instruction.MmioWrite:
                 Charge(mode, (ulong)EventHost.OnDeviceAccess(this, i, op.Operand, op.Value, out ulong read));
-                LastReadValue = read;
+                if (i is Instruction.In or Instruction.MmioRead && _vmxMode != VmxMode.Root)
+                {
+                    LastReadValue = read; // a read's register; the hypervisor's own accesses (a host interrupt's EOI while a guest's emulated read waits in its handler) leave the guest's alone
+                }
                 break;
         }
     }

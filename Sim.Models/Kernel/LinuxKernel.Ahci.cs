@@ -13,12 +13,14 @@ namespace Sim.Models.Kernel;
 /// and clears IS: five register accesses however many requests complete.
 /// </summary>
 /// <remarks>
-/// On an SMP kernel, issuing and completing are serialized by the port's lock (ap->lock: taken by
-/// ata_scsi_queuecmd around ahci_qc_issue, and by ahci_port_intr around the PxSACT read and
-/// ata_qc_complete_multiple), and a tag counts as issued only once its PxSACT write has run
-/// (<see cref="DeviceWriteRuns"/>). The model builds a path before it runs, so without both a
-/// handler could read PxSACT between another CPU's building of an issue and its register writes,
-/// and take the new tag's clear bit for a completion.
+/// A tag counts as issued only once its PxSACT write has run (<see cref="DeviceWriteRuns"/>),
+/// and on an SMP kernel issuing and completing are serialized by the port's lock (ap->lock: taken
+/// by ata_scsi_queuecmd around ahci_qc_issue, and by ahci_port_intr around the PxSACT read and
+/// ata_qc_complete_multiple). The model builds a path before it runs, so otherwise a handler
+/// could read PxSACT between the building of an issue and its register writes (another CPU's,
+/// or on one CPU an interrupt that came in between, which a completion does when the writes'
+/// exits take long, as a trip to a user-space device model does) and take the new tag's clear
+/// bit for a completion.
 /// </remarks>
 public sealed partial class LinuxKernel
 {
@@ -82,13 +84,9 @@ public sealed partial class LinuxKernel
             .Execute(Op.MmioWrite(PlatformDevices.AhciBase + AhciDisk.PxCi, bit));
         ahci.Slots[slot] = request;
         ahci.Outstanding |= bit;
-        if (!Smp)
-        {
-            ahci.Issued |= bit; // one CPU: nothing runs between the path's building and its writes
-        }
     }
 
-    /// <summary>An SMP kernel's PxSACT write has run: its tags are issued (<see cref="DeviceWriteRuns"/>).</summary>
+    /// <summary>The driver's PxSACT write has run: its tags are issued (<see cref="DeviceWriteRuns"/>).</summary>
     private void AhciTagsWritten(uint tags) => _ahci!.Issued |= tags;
 
     /// <summary>

@@ -130,8 +130,8 @@ public sealed partial class LinuxKernel
     /// A device access of the kernel's runs (natively <see cref="OnDeviceAccess"/> calls this; in a
     /// VM the core does, as the access exits): the value a write carries then, which is the
     /// e1000's transmit tail as it stands for a TDT write that asks for it
-    /// (<see cref="CurrentTxTail"/>) and any other write's own value; and an SMP kernel's AHCI
-    /// driver learns that the tags of its PxSACT write are issued.
+    /// (<see cref="CurrentTxTail"/>) and any other write's own value; and the AHCI driver learns
+    /// that the tags of its PxSACT write are issued.
     /// </summary>
     public ulong DeviceWriteRuns(Instruction instruction, ulong address, ulong value)
     {
@@ -139,7 +139,7 @@ public sealed partial class LinuxKernel
         {
             return value;
         }
-        if (address == PlatformDevices.AhciBase + Devices.AhciDisk.PxSact && Smp && _ahci is not null)
+        if (address == PlatformDevices.AhciBase + Devices.AhciDisk.PxSact && _ahci is not null)
         {
             AhciTagsWritten((uint)value);
         }

@@ -222,11 +222,12 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private ulong? DeviceModel(Core core, ref HypervisorPath path, HypervisorRoutine decode, in Op op, ref HostRoundTrip? trip)
     {
         path.Run(decode);
+        ulong value = Guest.DeviceWriteRuns(op.Instruction, op.Operand, op.Value); // the guest kernel learns its access runs, as VT-x's exit tells it
         if (!_hosted || !MonitorServices.EmulatedInHostProcess(op.Instruction, op.Operand, _parameters.VirtioBackendInKernel))
         {
-            return _services.DeviceModel(Vcpu, path, op.Instruction, op.Operand, op.Value);
+            return _services.DeviceModel(Vcpu, path, op.Instruction, op.Operand, value);
         }
-        trip = _services.ThroughHost(Vcpu, ref path, core.Mmu.GuestPml4, op.Instruction, op.Operand, op.Value, out ulong? read);
+        trip = _services.ThroughHost(Vcpu, ref path, core.Mmu.GuestPml4, op.Instruction, op.Operand, value, out ulong? read);
         return read;
     }
 
