@@ -71,7 +71,7 @@ public sealed class AhciDisk : IMmioDevice
         for (int slot = 0; slot < Slots; slot++)
         {
             int s = slot;
-            _done[slot] = new CallbackEvent($"{name}.slot{slot}", () => Complete(s), EventPriority.DeviceUpdate);
+            _done[slot] = new CallbackEvent($"{name}.slot{slot}", () => Done(s), EventPriority.DeviceUpdate);
         }
         _fetch = new CallbackEvent(name + ".fetch", FetchCommands, EventPriority.DeviceUpdate);
         StatGroup stats = sim.Stats.Group(name);
@@ -89,6 +89,14 @@ public sealed class AhciDisk : IMmioDevice
 
     /// <summary>Where a monitor's software model of the adapter records what an access does (null for a real adapter).</summary>
     public EmulationWork? Emulation { get; set; }
+
+    /// <summary>
+    /// The user-space model's host thread, under a KVM-like hypervisor (null for a real adapter
+    /// and for a model inside the monitor): a command's completion reaches the guest only when
+    /// the thread has taken the host I/O's completion and written the Set Device Bits FIS, and the
+    /// interrupt is raised through KVM from user space.
+    /// </summary>
+    public IDeviceBackend? Backend { get; set; }
 
     /// <summary>Slots whose commands are outstanding (PxSACT).</summary>
     public uint ActiveSlots => _sact;
@@ -272,8 +280,25 @@ public sealed class AhciDisk : IMmioDevice
                prdtLength >= 1 && count > 0 && lba + (ulong)count <= _medium.Sectors;
     }
 
+    /// <summary>A command's I/O is done: completed at once, or by the user-space model's thread once the host's completion wakes it.</summary>
+    private void Done(int slot)
+    {
+        if (Backend is { } backend)
+        {
+            backend.Completed(() => Complete(slot));
+            return;
+        }
+        Complete(slot);
+    }
+
+    /// <summary>A slot completes: the Set Device Bits FIS clears its PxSACT bit (a software model writes the FIS into the received-FIS area, offset 0x58: AHCI 1.3.1, 4.2.1).</summary>
     private void Complete(int slot)
     {
+        if (Emulation is { } work)
+        {
+            work.Step(EmulationStep.CommandComplete);
+            work.Write(_fb + 0x58, 8);
+        }
         _fetched &= ~(1u << slot);
         _sact &= ~(1u << slot); // the Set Device Bits FIS
         _pxIs |= PxIsSetDeviceBits;
@@ -289,5 +314,11 @@ public sealed class AhciDisk : IMmioDevice
         UpdateLine();
     }
 
-    private void UpdateLine() => _line.Set((_ghc & GhcInterruptEnable) != 0 && _is != 0);
+    private void UpdateLine()
+    {
+        if (_line.Set((_ghc & GhcInterruptEnable) != 0 && _is != 0) && Backend is not null)
+        {
+            Emulation?.Irqfd(); // QEMU's pci_set_irq from user space, into KVM's interrupt routing
+        }
+    }
 }

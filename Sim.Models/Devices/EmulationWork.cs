@@ -121,6 +121,12 @@ public enum EmulationStep
 
     /// <summary>ATA: a command register write decoded and the transfer set up (hw/ide/core.c: ide_exec_cmd and its handler).</summary>
     AtaCommand,
+
+    /// <summary>e1000: a frame from the host's tap written to the next receive buffer (hw/net/e1000.c: e1000_receive_iov's e1000_has_rxbufs and receive filter, the descriptor read, the buffer's pci_dma_write, the descriptor written back, set_ics); the reads and writes are touches.</summary>
+    FrameReceive,
+
+    /// <summary>AHCI: a queued command's host I/O completed (hw/ide/ahci.c: ncq_cb, ncq_finish, ahci_write_fis_sdb into the received-FIS area, ahci_check_irq); the FIS write is a touch.</summary>
+    CommandComplete,
 }
 
 public enum GuestTouchKind

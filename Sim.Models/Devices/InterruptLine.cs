@@ -11,10 +11,11 @@ public sealed class InterruptLine(Action raise, Action lower, Counter rises)
 {
     private bool _up;
 
-    /// <summary>Sets the line to <paramref name="up"/>, telling the controller only of a change.</summary>
-    public void Set(bool up)
+    /// <summary>Sets the line to <paramref name="up"/>, telling the controller only of a change. Returns whether it rose.</summary>
+    public bool Set(bool up)
     {
-        if (up && !_up)
+        bool rose = up && !_up;
+        if (rose)
         {
             rises.Increment();
             raise();
@@ -24,5 +25,6 @@ public sealed class InterruptLine(Action raise, Action lower, Counter rises)
             lower();
         }
         _up = up;
+        return rose;
     }
 }

@@ -86,6 +86,16 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     /// <summary>Where a monitor's software model of the card records what an access does (null for a real card).</summary>
     public EmulationWork? Emulation { get; set; }
 
+    /// <summary>
+    /// The user-space model's host thread, under a KVM-like hypervisor (null for a real card and
+    /// for a model inside the monitor). With it, the model is QEMU's: a sent frame's descriptor is
+    /// written back and TXDW raised as the frame goes to the tap (txdesc_writeback in start_xmit),
+    /// not when it has left the wire; a frame from the peer reaches the guest only when the thread
+    /// has read it from the tap and written it to a receive buffer; and each interrupt is raised
+    /// through KVM from user space.
+    /// </summary>
+    public IDeviceBackend? Backend { get; set; }
+
     public (ulong Value, int Cycles) Read(ulong offset)
     {
         _accesses.Increment();
@@ -169,7 +179,18 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     public void PeerSends(UdpFrame frame)
     {
         (_, Tick arrives) = _link.SendTowardsNic(frame.Bytes);
-        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Receive(frame), EventPriority.DeviceUpdate), arrives);
+        _sim.Schedule(new CallbackEvent(Name + ".rx", () => Arrived(frame), EventPriority.DeviceUpdate), arrives);
+    }
+
+    /// <summary>A frame at the card, or with a user-space model at the host's tap: received at once, or once the model's thread has read it.</summary>
+    private void Arrived(UdpFrame frame)
+    {
+        if (Backend is { } backend)
+        {
+            backend.Completed(() => Receive(frame));
+            return;
+        }
+        Receive(frame);
     }
 
     private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
@@ -187,6 +208,10 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
             ulong buffer = _memory.ReadUInt64(descriptor);
             RecordTransmit(descriptor, buffer, length);
+            if (Backend is not null)
+            {
+                WriteBackSent(descriptor);
+            }
             var frame = new UdpFrame(length, (ushort)_memory.ReadField(buffer + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, read with the frame
                 UdpFrame.ReadId(_memory, buffer));
             Tick dma = DescriptorDma(descriptor);
@@ -232,13 +257,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         {
             _inFlight.Dequeue();
             _framesSent.Increment();
-            ulong word = _memory.ReadUInt64(f.Descriptor + 8);
-            byte cmd = (byte)(word >> 24);
-            if ((cmd & CmdRs) != 0)
-            {
-                _memory.WriteUInt64(f.Descriptor + 8, word | ((ulong)StatusDd << 32));
-                report = true;
-            }
+            report |= Backend is null && WriteBackSent(f.Descriptor);
         }
         if (report)
         {
@@ -248,6 +267,22 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         {
             _sim.Schedule(_txDone, next.Done);
         }
+    }
+
+    /// <summary>A sent frame's descriptor: DD set if the driver asked for a report (RS), and then, at once for the user-space model, TXDW raised. Returns whether it reports.</summary>
+    private bool WriteBackSent(ulong descriptor)
+    {
+        ulong word = _memory.ReadUInt64(descriptor + 8);
+        if (((byte)(word >> 24) & CmdRs) == 0)
+        {
+            return false;
+        }
+        _memory.WriteUInt64(descriptor + 8, word | ((ulong)StatusDd << 32));
+        if (Backend is not null)
+        {
+            SetCause(IcrTxdw);
+        }
+        return true;
     }
 
     private void Receive(UdpFrame frame)
@@ -262,6 +297,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         }
         ulong descriptor = _rdba + ((ulong)_rdh * DescriptorBytes);
         _rdh = (_rdh + 1) % entries;
+        RecordReceive(descriptor, frame.Bytes);
         Tick dma = DescriptorDma(descriptor);
         if (dma == default)
         {
@@ -269,6 +305,24 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             return;
         }
         _sim.Schedule(new CallbackEvent(Name + ".rx-dma", () => WriteBack(descriptor, frame), EventPriority.DeviceUpdate), _sim.Now + dma);
+    }
+
+    /// <summary>
+    /// The user-space model's work for a frame it receives, on its thread (QEMU's tap_send and
+    /// e1000_receive_iov): the frame read from the tap (one real I/O), the descriptor read, the
+    /// frame written into the guest's buffer and the descriptor written back.
+    /// </summary>
+    private void RecordReceive(ulong descriptor, int length)
+    {
+        if (Emulation is not { } work)
+        {
+            return;
+        }
+        work.RealIo();
+        work.Step(EmulationStep.FrameReceive);
+        work.Read(descriptor, DescriptorBytes);
+        work.Write(_memory.ReadUInt64(descriptor), length);
+        work.Write(descriptor + 8, 8);
     }
 
     /// <summary>A received frame's header (its UDP destination port) and payload's first word written to its buffer, its descriptor written back (length in bits 15:0 of the second quadword, status DD and EOP in bits 39:32) and RXT0 raised.</summary>
@@ -300,6 +354,10 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         if ((_icr & _ims) != 0)
         {
             _interrupts.Increment();
+            if (Backend is not null)
+            {
+                Emulation?.Irqfd(); // QEMU's pci_set_irq from user space, into KVM's interrupt routing
+            }
             _raiseInterrupt();
         }
     }

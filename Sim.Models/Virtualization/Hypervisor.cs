@@ -1,6 +1,7 @@
 using Sim.Engine.Events;
 using Sim.Engine.Statistics;
 using Sim.Models.Cpu;
+using Sim.Models.Devices;
 using Sim.Models.Hardware;
 using Sim.Models.Kernel;
 using Sim.Models.Memory;
@@ -121,10 +122,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _mmioFetches = machine.Sim.Stats.Group("host.hypervisor").Counter("mmio_instruction_fetches", "count", "MMIO exits whose instruction the emulator fetched through a software walk of the guest's page tables");
         _yields = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_yields", "count", "PAUSE-loop exits after which the spinning virtual CPU yielded its core to another");
         _hosted = hosted;
-        if (hosted)
-        {
-            _services.MapHostProcess(_space);
-        }
+        _services.MapHostProcess(_space); // the monitor's process on the host: a hosted monitor's, or the user-space device model's (QEMU's) of a KVM-like one
         if (_parameters.KsmPagesToScan is { } pages)
         {
             if (mmu != MmuVirtualization.Nested)
@@ -262,16 +260,9 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _scheduler.Place(vcpu);
         }
-        if (!_hosted && (vcpus[0].Vm.Devices.Virtio is not null || vcpus[0].Vm.Devices.VirtioNet is not null))
+        if (!_hosted)
         {
-            // KVM-like: the virtio disk's and NIC's backend is a thread on the host (QEMU's I/O thread, or a vhost worker with virtio_backend kernel).
-            int physical = vcpus[0].Physical;
-            bool inKernel = _parameters.VirtioBackendInKernel;
-            var thread = new IoThread(vcpus[0], inKernel, _machine.Sim.Stats.Group($"{vcpus[0].Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
-                () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
-            vcpus[0].Vm.Devices.Virtio?.Backend = thread;
-            vcpus[0].Vm.Devices.VirtioNet?.Backend = thread;
-            _ioThreads.Add(thread);
+            AddBackendThreads(vcpus[0]);
         }
         vcpus[0].Vm.Paravirt = _parameters.PvTlbFlush ? ParavirtFeatures.StealTime | ParavirtFeatures.PvTlbFlush : ParavirtFeatures.None;
         if (_hostSwap is not null)
@@ -287,6 +278,40 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             }
         }
         return vcpus[0].Vm;
+    }
+
+    /// <summary>
+    /// KVM-like: the threads on the host that run a new machine's device backends (QEMU's I/O
+    /// thread, and with virtio_backend kernel a vhost worker for the virtio devices). The
+    /// user-space thread takes the emulated e1000's and AHCI adapter's host completions (a frame
+    /// read from the tap, a request done) and, without vhost, the virtio devices' kicks and
+    /// completions. An assigned device has none: it is the hardware's own function.
+    /// </summary>
+    private void AddBackendThreads(VirtualCpu owner)
+    {
+        PlatformDevices devices = owner.Vm.Devices;
+        bool virtio = devices.Virtio is not null || devices.VirtioNet is not null;
+        Nic8254x? nic = _assignedDevices ? null : devices.Nic;
+        AhciDisk? ahci = _assignedDevices ? null : devices.Ahci;
+        bool inKernel = _parameters.VirtioBackendInKernel;
+        IoThread? user = nic is not null || ahci is not null || (virtio && !inKernel) ? NewIoThread(owner, inKernel: false) : null;
+        nic?.Backend = user;
+        ahci?.Backend = user;
+        if (virtio)
+        {
+            IoThread thread = inKernel ? NewIoThread(owner, inKernel: true) : user!;
+            devices.Virtio?.Backend = thread;
+            devices.VirtioNet?.Backend = thread;
+        }
+    }
+
+    private IoThread NewIoThread(VirtualCpu owner, bool inKernel)
+    {
+        int physical = owner.Physical;
+        var thread = new IoThread(owner, inKernel, _machine.Sim.Stats.Group($"{owner.Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
+            () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
+        _ioThreads.Add(thread);
+        return thread;
     }
 
     /// <summary>
@@ -984,11 +1009,19 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _mmioFetches.Increment();
         }
-        if (!_hosted || !MonitorServices.EmulatedInHostProcess(instruction, exit.Operand, _parameters.VirtioBackendInKernel))
+        ulong? read;
+        if (_hosted && MonitorServices.EmulatedInHostProcess(instruction, exit.Operand, _parameters.VirtioBackendInKernel))
         {
-            return _services.DeviceModel(vcpu, path, instruction, exit.Operand, exit.Value);
+            trip = _services.ThroughHost(vcpu, ref path, _space.Pml4, instruction, exit.Operand, exit.Value, out read);
         }
-        trip = _services.ThroughHost(vcpu, ref path, _space.Pml4, instruction, exit.Operand, exit.Value, out ulong? read);
+        else if (!_hosted && MonitorServices.InUserSpace(vcpu.Vm, instruction, exit.Operand))
+        {
+            trip = _services.ToUserSpace(vcpu, ref path, instruction, exit.Operand, exit.Value, out read);
+        }
+        else
+        {
+            read = _services.DeviceModel(vcpu, path, instruction, exit.Operand, exit.Value);
+        }
         return read;
     }
 

@@ -88,7 +88,7 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.VirtqueuePush] = 200, // virtqueue_fill and virtqueue_flush: the buffers unmapped, the used entry and index written with their barriers
         [HypervisorRoutine.AtaCommand] = 500, // ide_exec_cmd, the command table's handler and the transfer's set-up (ide_sector_start_dma or the PIO buffer)
         // A backend thread on a host CPU (docs/virtualization.md, "Backend threads"), assumed from the functions named in HypervisorRoutine:
-        // (The code image's reserved 256 KiB is nearly full: the wake-ups run the scheduler's own routines, VcpuWake and VcpuSchedule, besides these.)
+        // (The wake-ups run the scheduler's own routines, VcpuWake and VcpuSchedule, besides these.)
         [HypervisorRoutine.IoeventfdSignal] = 200, // ioeventfd_write's match and eventfd_signal; the sleeping thread's wake-up (try_to_wake_up) is VcpuWake's code
         [HypervisorRoutine.IoThreadWake] = 1500, // after the host's switch to the thread (VcpuSchedule's code): ppoll's return and aio_poll's dispatch (about 1,000), the eventfd's read(2) (about 500)
         [HypervisorRoutine.VhostWake] = 200, // after the switch to the kernel thread (VcpuSchedule's code): vhost_worker's work list and the virtqueue's handler called
@@ -96,5 +96,8 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.HostIoCompletion] = 1100, // after the host disk's interrupt (HostInterrupt's code): the driver's and blk-mq's completion (about 600), aio_complete and eventfd_signal (about 500)
         [HypervisorRoutine.IrqfdWrite] = 500, // write(2)'s entry and exit and eventfd_write, around IrqfdInject
         [HypervisorRoutine.IrqfdInject] = 1000, // irqfd_wakeup, kvm_set_irq through the routing table to the virtual APIC (kvm_irq_delivery_to_apic) and the vCPU's kick
+        // Emulated devices' completions in QEMU's main loop (docs/virtualization.md, "Backend threads"), assumed from the functions named in EmulationStep:
+        [HypervisorRoutine.NicFrameReceive] = 600, // e1000_receive_iov: e1000_has_rxbufs, the receive filter, the descriptor loop's DMA calls, the write-back and set_ics; the buffer's and descriptor's lines are explicit
+        [HypervisorRoutine.AhciCommandComplete] = 400, // ncq_cb and ncq_finish (block accounting, the scatter-gather list freed), ahci_write_fis_sdb, ahci_check_irq; the FIS's line is explicit
     });
 }

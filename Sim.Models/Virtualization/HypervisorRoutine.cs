@@ -241,4 +241,10 @@ public enum HypervisorRoutine
 
     /// <summary>A device model's <see cref="Devices.EmulationWork.Irqfds"/>: irqfd_wakeup and kvm_set_irq's delivery of the guest's interrupt to its virtual APIC (virt/kvm/eventfd.c, arch/x86/kvm/irq_comm.c).</summary>
     IrqfdInject,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.FrameReceive"/>: one frame written to an e1000 receive buffer by the user-space model.</summary>
+    NicFrameReceive,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.CommandComplete"/>: one AHCI command's completion reported by the user-space model.</summary>
+    AhciCommandComplete,
 }

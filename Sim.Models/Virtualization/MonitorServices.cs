@@ -35,11 +35,13 @@ internal sealed class MonitorServices
 
     private readonly HypervisorCosts _costs;
     /// <summary>
-    /// The hypervisor's text image: a fixed 256 KiB run (the handlers take about 60 KiB), so that
-    /// a handler added later does not move the structures allocated after it. An assumption of
-    /// size only; KVM's kvm.ko and kvm-intel.ko hold several hundred KiB of text.
+    /// The hypervisor's text image: a fixed 512 KiB run (the routines take about 260 KiB, most of
+    /// it KSM's and the huge-page split's loops counted as straight-line code), so that a handler
+    /// added later does not move the structures allocated after it. Raised from 256 KiB when that
+    /// filled (every virtualized result moved once). An assumption of size only; KVM's kvm.ko and
+    /// kvm-intel.ko hold several hundred KiB of text.
     /// </summary>
-    private const ulong TextBytes = 256UL << 10;
+    private const ulong TextBytes = 512UL << 10;
 
     private readonly CodeLayout<HypervisorRoutine> _text;
     private readonly ulong _linearBase;
@@ -49,6 +51,7 @@ internal sealed class MonitorServices
     private readonly Counter _kicks;
     private readonly Counter _hostIo;
     private readonly Counter _hostTrips;
+    private readonly Counter _userExits;
     private readonly VectorCounter<EmulatedDevice> _deviceAccesses;
     private readonly VectorCounter<EmulationStep> _deviceSteps;
     private readonly Counter _deviceLines;
@@ -65,6 +68,7 @@ internal sealed class MonitorServices
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
         _hostTrips = stats.Counter("host_trips", "count", "hosted: device accesses that took the trip to the monitor process on the host (a world switch each way) because they set real I/O going");
+        _userExits = stats.Counter("user_exits", "count", "KVM-like: device accesses that returned from KVM_RUN to the user-space device model (KVM_EXIT_MMIO, KVM_EXIT_IO) and came back by the next KVM_RUN");
         _hostIo = stats.Counter("host_io_syscalls", "count", "system calls a hosted monitor's process or a user-space I/O thread made on the host to do a device's real I/O");
         _deviceAccesses = stats.VectorCounter<EmulatedDevice>("device_model_accesses", "count", "register accesses (and paravirtual notifications) a device model emulated, by device");
         _deviceSteps = stats.VectorCounter<EmulationStep>("device_model_steps", "count", "pieces of work the device models did for register accesses besides the dispatch (a descriptor taken, a command issued, a chain popped), by kind");
@@ -207,7 +211,7 @@ internal sealed class MonitorServices
     /// writes of guest memory), charged to device emulation. Returns the value a read gives the
     /// guest; the real I/Os the access set going stay in the VM's <see cref="EmulationWork"/>.
     /// </summary>
-    public ulong? DeviceModel(VirtualCpu vcpu, HypervisorPath path, Instruction instruction, ulong address, ulong value)
+    public ulong? DeviceModel(VirtualCpu vcpu, HypervisorPath path, Instruction instruction, ulong address, ulong value, bool userSpace = false)
     {
         EmulatedDevice device = DeviceOf(instruction, address);
         _deviceAccesses.Increment(device);
@@ -220,7 +224,7 @@ internal sealed class MonitorServices
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
             .StoreWords(state, 1);
-        Emulate(vcpu, path, work, userSpace: false);
+        Emulate(vcpu, path, work, userSpace);
         path.ChargeTo(CycleCategory.Hypervisor);
         if (device == EmulatedDevice.Balloon)
         {
@@ -328,6 +332,8 @@ internal sealed class MonitorServices
                 EmulationStep.VirtqueuePop => HypervisorRoutine.VirtqueuePop,
                 EmulationStep.VirtqueuePush => HypervisorRoutine.VirtqueuePush,
                 EmulationStep.AtaCommand => HypervisorRoutine.AtaCommand,
+                EmulationStep.FrameReceive => HypervisorRoutine.NicFrameReceive,
+                EmulationStep.CommandComplete => HypervisorRoutine.AhciCommandComplete,
                 _ => throw new InvalidOperationException($"No routine for {step}."),
             });
         }
@@ -552,6 +558,93 @@ internal sealed class MonitorServices
         }
         path = WorldSwitch(vcpu, NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
         return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());
+    }
+
+    /// <summary>
+    /// Whether a KVM-like hypervisor leaves the device access at <paramref name="address"/> to
+    /// its user-space device model: every port and MMIO device but those KVM keeps in the kernel,
+    /// the local and I/O APICs (its in-kernel irqchip), and a virtio queue's notify register when
+    /// the device has a backend thread (the kick matches an ioeventfd in kvm_io_bus_write and
+    /// never leaves the kernel). QEMU's e1000, AHCI, serial port and the rest of a virtio-mmio
+    /// device's registers are in user space (accel/kvm/kvm-all.c, kvm_cpu_exec).
+    /// </summary>
+    public static bool InUserSpace(VirtualMachine vm, Instruction instruction, ulong address)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        if (instruction is Instruction.In or Instruction.Out)
+        {
+            return true;
+        }
+        if (PlatformDevices.IsLocalApic(address) || (address >= Devices.IoApic.DefaultBase && address < Devices.IoApic.DefaultBase + Devices.IoApic.Size))
+        {
+            return false;
+        }
+        VirtioMmioDevice? virtio = DeviceOf(instruction, address) switch
+        {
+            EmulatedDevice.Virtio => vm.Devices.Virtio,
+            EmulatedDevice.VirtioNet => vm.Devices.VirtioNet,
+            _ => null,
+        };
+        return !(virtio?.Backend is not null && (address & (VirtioMmioDevice.Size - 1)) == VirtioMmioDevice.QueueNotify);
+    }
+
+    /// <summary>
+    /// A KVM-like hypervisor's device access that its user-space model handles
+    /// (<see cref="InUserSpace"/>): the exit's handler (<paramref name="path"/>, already holding
+    /// the exit's entry and decode) fills kvm_run and returns from the KVM_RUN ioctl: vcpu_put,
+    /// the guest's FPU state saved and the thread's loaded (kvm_put_guest_fpu), and on the way
+    /// to user space the MSRs KVM left with the guest's values restored (kvm_on_user_return),
+    /// then SYSRET. The vCPU thread in QEMU (kvm_cpu_exec) dispatches the access to the device
+    /// model, which does its work there, one host system call for each real I/O (the tap's
+    /// write, the image's io_submit) and raises the guest's interrupt through KVM; the next
+    /// KVM_RUN's entry (vcpu_load, the guest's FPU and MSRs loaded, complete_userspace_io
+    /// finishing the instruction) begins the new <paramref name="path"/>, which resumes the
+    /// guest. Every access goes this way, whether or not it sets real I/O going.
+    /// </summary>
+    public HostRoundTrip ToUserSpace(VirtualCpu vcpu, ref HypervisorPath path, Instruction instruction, ulong address, ulong value, out ulong? read)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        ArgumentNullException.ThrowIfNull(path);
+        _userExits.Increment();
+        HypervisorPath kernelSide = path.ChargeTo(CycleCategory.Hypervisor).Run(HypervisorRoutine.HostIoctl);
+        SwapFpu(vcpu, kernelSide, save: true);
+        UserReturnMsrs(kernelSide).Execute(Instruction.Sysret);
+        HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
+        read = DeviceModel(vcpu, user, instruction, address, value, userSpace: true);
+        for (int io = 0; io < vcpu.Vm.Devices.Emulation!.RealIos; io++)
+        {
+            user.Execute(Instruction.Syscall, HostIoSyscall);
+        }
+        path = NewPath().ChargeTo(CycleCategory.Hypervisor).Run(HypervisorRoutine.HostIoctl);
+        UserReturnMsrs(path);
+        SwapFpu(vcpu, path, save: false);
+        return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());
+    }
+
+    /// <summary>Bytes of the x87 and SSE state XSAVE writes: the 512-byte legacy region and the 64-byte header (Intel SDM Vol. 1, 13.4); the AVX state's 256 bytes more are left out.</summary>
+    private const int FpuStateBytes = 576;
+
+    /// <summary>The FPU state swapped at the KVM_RUN boundary (XSAVES of one, XRSTORS of the other: fpu_swap_kvm_fpstate), as stores and loads; the guest's state is kept in the virtual CPU's world-switch frame (unused by a KVM-like hypervisor), the vCPU thread's own half a frame above.</summary>
+    private static void SwapFpu(VirtualCpu vcpu, HypervisorPath path, bool save)
+    {
+        const int words = FpuStateBytes / 8;
+        ulong guest = vcpu.WorldState, thread = vcpu.WorldState + (PhysicalMemory.FrameBytes / 2);
+        _ = save ? path.StoreWords(guest, words).LoadWords(thread, words) : path.StoreWords(thread, words).LoadWords(guest, words);
+    }
+
+    /// <summary>
+    /// The MSRs VMX leaves with the guest's values while in the kernel and swaps at the boundary
+    /// with user space: TSC_AUX, STAR, LSTAR and SYSCALL_MASK (arch/x86/kvm/vmx/vmx.c,
+    /// vmx_uret_msrs_list; EFER goes through the VMCS), each a WRMSR one way and the other
+    /// (kvm_set_user_return_msr, kvm_on_user_return).
+    /// </summary>
+    private static HypervisorPath UserReturnMsrs(HypervisorPath path)
+    {
+        for (int msr = 0; msr < 4; msr++)
+        {
+            path.Execute(Instruction.Wrmsr);
+        }
+        return path;
     }
 
     /// <summary>The host kernel's path for the monitor process's system call: its real I/O.</summary>

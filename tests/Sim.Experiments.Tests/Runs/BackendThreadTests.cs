@@ -5,10 +5,11 @@ using Sim.Models.Cpu;
 namespace Sim.Experiments.Tests.Runs;
 
 /// <summary>
-/// virtio-blk's backend as a thread on a host CPU under the KVM-like type 1 hypervisor
-/// (docs/virtualization.md, "Backend threads"): a kick's exit only signals the thread, which pops
-/// the ring and submits each request to the host, and is woken again by each host completion to
-/// fill the used ring and interrupt the guest through irqfd.
+/// Device backends on host CPUs under the KVM-like type 1 hypervisor (docs/virtualization.md,
+/// "Backend threads"): virtio's kick exit only signals a thread, which pops the ring and submits
+/// each request to the host, and is woken again by each host completion to fill the used ring
+/// and interrupt the guest through irqfd; an emulated device's every register access returns to
+/// its user-space model, and its completions come through the same thread.
 /// </summary>
 public class BackendThreadTests
 {
@@ -79,5 +80,46 @@ public class BackendThreadTests
         Assert.Equal(0, r.Stat("vm0.iothread", "wakeups"));
         Assert.Equal(100, r.Stat("vm0.disk0", "requests"));
         Assert.True(r.Stat("host.hypervisor", "host_trips") > 0);
+    }
+
+    [Fact]
+    public void Under_type1_every_access_to_the_emulated_e1000_returns_to_user_space_and_only_a_real_IO_takes_a_host_system_call()
+    {
+        var rr = new WorkloadScenario { Workload = "netperf-rr", Profile = "nehalem-x5570", Preset = "type1", Io = "emulated", Size = 300 };
+        WorkloadRunResult r = rr.RunOnce(1);
+        double accesses = r.Stat("host.hypervisor", "device_model_accesses::Nic");
+        Assert.Equal(accesses, r.Stat("host.hypervisor", "user_exits")); // no e1000 register is handled in the kernel
+        Assert.True(accesses > 4 * 300, $"{accesses} register accesses for 300 transactions");
+        // The answer written to the tap from the vCPU thread and the request read from it by the I/O thread; the ICR reads and RDT writes take none.
+        Assert.Equal(600, r.Stat("host.hypervisor", "host_io_syscalls"));
+        Assert.Equal(300, r.Stat("vm0.iothread", "completions"));
+        Assert.Equal(300, r.Stat("host.hypervisor", "device_model_steps::FrameReceive"));
+        Assert.True(r.Stat("vm0.iothread", "cycles") > 300 * 2_000);
+    }
+
+    [Fact]
+    public void Under_type1_virtio_net_s_kick_stays_in_the_kernel_and_its_round_trip_is_shorter_than_the_emulated_e1000_s()
+    {
+        var rr = new WorkloadScenario { Workload = "netperf-rr", Profile = "nehalem-x5570", Preset = "type1", Io = "paravirtual", Size = 300 };
+        WorkloadRunResult virtio = rr.RunOnce(1), e1000 = (rr with { Io = "emulated" }).RunOnce(1);
+        // virtio-mmio: each interrupt's status read and acknowledgement go to user space; the notify matches the ioeventfd in KVM.
+        Assert.Equal(virtio.Stat("host.hypervisor", "device_model_accesses::VirtioNet") - virtio.Stat("vm0.nic0", "notifications"),
+            virtio.Stat("host.hypervisor", "user_exits"));
+        Assert.True(virtio.Stat("vm0.nic0", "notifications") > 0);
+        double RoundTrip(WorkloadRunResult r) => r.FiguresOfMerit.Single(m => m.Name == "round_trip").Value;
+        Assert.True(RoundTrip(virtio) < 0.9 * RoundTrip(e1000), $"virtio-net {RoundTrip(virtio):F2} us against the e1000's {RoundTrip(e1000):F2} us");
+    }
+
+    [Fact]
+    public void Under_type1_the_emulated_AHCI_adapter_submits_from_the_vCPU_thread_and_completes_each_command_on_the_IO_thread()
+    {
+        WorkloadRunResult r = (DeepReads with { Io = "emulated" }).RunOnce(1);
+        double commands = r.Stat("vm0.disk0", "commands");
+        Assert.Equal(300, commands);
+        Assert.Equal(commands, r.Stat("host.hypervisor", "host_io_syscalls")); // io_submit per command, in the PxCI write's trip to user space
+        Assert.Equal(commands, r.Stat("vm0.iothread", "completions"));
+        Assert.Equal(commands, r.Stat("host.hypervisor", "device_model_steps::CommandComplete"));
+        Assert.Equal(r.Stat("host.hypervisor", "device_model_accesses::Disk"), r.Stat("host.hypervisor", "user_exits"));
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
     }
 }

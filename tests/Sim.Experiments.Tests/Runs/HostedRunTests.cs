@@ -52,9 +52,12 @@ public class HostedRunTests
         WorkloadRunResult bare = Run(Nehalem, "type1", Nanobenchmark.Get("in"), 200);
         WorkloadRunResult hosted = Run(Nehalem, "type2", Nanobenchmark.Get("in"), 200);
         Assert.Equal(bare.Exits.Single().Count, hosted.Exits.Single().Count); // the same exits
-        // A read of port 0x80 sets no real I/O going: the hosted monitor emulates it as the bare-metal one does, with no world switch.
-        Assert.Equal(bare.Outcome.Instructions, hosted.Outcome.Instructions);
+        // A read of port 0x80 sets no real I/O going: the hosted monitor emulates it in its kernel part, with no world switch,
+        // where the KVM-like one returns to its user-space model (QEMU's ioport80) for each.
         Assert.Equal(0, hosted.CyclesByCategory[CycleCategory.WorldSwitch]);
+        Assert.Equal(0, hosted.Stat("host.hypervisor", "user_exits"));
+        Assert.Equal(bare.Exits.Single().Count, bare.Stat("host.hypervisor", "user_exits"));
+        Assert.True(hosted.Outcome.Instructions < bare.Outcome.Instructions);
         Assert.Equal(0, hosted.Stat("host.hypervisor", "host_trips"));
         Assert.Equal(0, hosted.Stat("host.hypervisor", "host_io_syscalls"));
     }
@@ -75,8 +78,9 @@ public class HostedRunTests
         Assert.True(r.CyclesByCategory[CycleCategory.WorldSwitch] > 0);
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
         WorkloadRunResult bare = Run(Nehalem, "type1", new FioRandRead(), 20);
-        double Latency(WorkloadRunResult x) => x.FiguresOfMerit.Single(m => m.Name == "mean_latency").Value;
-        Assert.True(Latency(r) > Latency(bare));
+        // The KVM-like one takes no world switch but returns to user space for every AHCI register access, not once a command.
+        Assert.Equal(0, bare.CyclesByCategory[CycleCategory.WorldSwitch]);
+        Assert.True(bare.Stat("host.hypervisor", "user_exits") >= 4 * syscalls);
         Assert.Equal(bare.Stat("host.cpu0", "vm_exits::ApicAccess"), r.Stat("host.cpu0", "vm_exits::ApicAccess"));
     }
 
