@@ -16,6 +16,7 @@ public static class WorkloadCatalog
         (new FioRandRead(queueDepth: 32), 2_000L),
         (new Idle(), 100L),
         (new NetperfRr(), 2_000L),
+        (new NetperfStream(), 5_000L),
         (new Web(), 500L),
         (new Oltp(), 100L),
         (new KernelBuild(), 10L),

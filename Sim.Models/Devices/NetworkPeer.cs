@@ -58,6 +58,9 @@ public sealed class NetworkPeer
     /// <summary>Sends <paramref name="frame"/> to its port now.</summary>
     public void Send(UdpFrame frame) => _card.PeerSends(frame);
 
+    /// <summary>Sends <paramref name="frame"/> to its port after the peer's turnaround, as its stack answers what it has just received (an echo, an acknowledgement).</summary>
+    public void Reply(UdpFrame frame) => _sim.Schedule(new CallbackEvent(_name + ".reply", () => _card.PeerSends(frame)), _sim.Now + _turnaround);
+
     /// <summary>A frame from the card: to the client on its port, or echoed back (id and all) after the turnaround.</summary>
     private void Receive(UdpFrame frame)
     {
@@ -66,6 +69,6 @@ public sealed class NetworkPeer
             client(frame);
             return;
         }
-        _sim.Schedule(new CallbackEvent(_name + ".reply", () => _card.PeerSends(frame)), _sim.Now + _turnaround);
+        Reply(frame);
     }
 }

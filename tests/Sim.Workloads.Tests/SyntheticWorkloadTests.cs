@@ -56,7 +56,7 @@ public class SyntheticWorkloadTests
     public void The_catalog_names_every_workload_and_refuses_unknown_ones()
     {
         Assert.Equal(
-            ["syscall", "in", "cr8wr", "callret", "pgfault", "divzero", "ptemod", "rdtsc", "forkwait", "lat-null", "lat-fork", "lat-ctx-0k", "lat-ctx-16k", "lat-pagefault", "lat-mmap", "lat-nullio", "lat-stat", "lat-sig-install", "lat-sig-catch", "lat-openclose", "lat-fork-exec", "lat-file-read", "fio-randread", "fio-randread-qd32", "idle", "netperf-rr", "web", "oltp", "kernel-build", "lock-counter", "mutex-counter", "tlb-shootdown", "stream-threads", "stream", "gups", "compute", "stream-linux", "gups-linux", "compute-linux"],
+            ["syscall", "in", "cr8wr", "callret", "pgfault", "divzero", "ptemod", "rdtsc", "forkwait", "lat-null", "lat-fork", "lat-ctx-0k", "lat-ctx-16k", "lat-pagefault", "lat-mmap", "lat-nullio", "lat-stat", "lat-sig-install", "lat-sig-catch", "lat-openclose", "lat-fork-exec", "lat-file-read", "fio-randread", "fio-randread-qd32", "idle", "netperf-rr", "netperf-stream", "web", "oltp", "kernel-build", "lock-counter", "mutex-counter", "tlb-shootdown", "stream-threads", "stream", "gups", "compute", "stream-linux", "gups-linux", "compute-linux"],
             WorkloadCatalog.All.Select(w => w.Workload.Name));
         var e = Assert.Throws<ArgumentException>(() => WorkloadCatalog.Get("spec-cpu"));
         Assert.Contains("gups", e.Message, StringComparison.Ordinal);
