@@ -308,7 +308,7 @@ public sealed record WorkloadScenario
     /// <summary>Each guest's open-loop client rate, requests a second, for the services that have one (web); null for their closed-loop client.</summary>
     public double? RequestRate { get; init; }
 
-    /// <summary>kernel-build's parallel jobs (make -j); 1 for every other workload.</summary>
+    /// <summary>kernel-build's parallel jobs (make -j), or fio-randread's (numjobs: its queue depth); 1 for every other workload.</summary>
     public int Jobs { get; init; } = 1;
 
     /// <summary>The threads of a threaded workload's process (web's workers, oltp's clients, lock-counter, mutex-counter, tlb-shootdown, stream-threads); 1 for the others.</summary>
@@ -408,8 +408,12 @@ public sealed record WorkloadScenario
         "jobs" => Jobs switch
         {
             not (>= 1 and <= 1024) => $"jobs must be 1 to 1024 (got {Jobs})",
-            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not Sim.Workloads.Processes.KernelBuild =>
-                $"jobs is make -j for kernel-build, not {Workload}",
+            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is Sim.Workloads.Processes.FioRandRead { QueueDepth: > 1 } =>
+                $"{Workload} has its queue depth in its name; for another depth use fio-randread with jobs (its numjobs) 1 to {Sim.Workloads.Processes.FioRandRead.MostJobs}",
+            > Sim.Workloads.Processes.FioRandRead.MostJobs when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is Sim.Workloads.Processes.FioRandRead =>
+                $"fio-randread's jobs (numjobs: its queue depth) must be 1 to {Sim.Workloads.Processes.FioRandRead.MostJobs} (got {Jobs}); an AHCI adapter takes 32 commands at once and a virtqueue {Sim.Models.Devices.Virtqueue.Capacity}, the kernel's block queue holds the rest",
+            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not (Sim.Workloads.Processes.KernelBuild or Sim.Workloads.Processes.FioRandRead) =>
+                $"jobs is make -j for kernel-build and numjobs for fio-randread, not {Workload}",
             _ => null,
         },
         "process_threads" => Threads switch
@@ -723,6 +727,7 @@ public sealed record WorkloadScenario
         return workload switch
         {
             Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
+            Sim.Workloads.Processes.FioRandRead when Jobs > 1 => new Sim.Workloads.Processes.FioRandRead(Jobs),
             IThreadedWorkload threaded => threaded.WithThreads(Threads),
             _ => workload,
         };

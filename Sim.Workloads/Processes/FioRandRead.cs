@@ -17,9 +17,12 @@ public sealed class FioRandRead(int queueDepth = 1) : ProcessWorkload
 {
     public const ulong FileBytes = 1UL << 30;
 
-    public int QueueDepth { get; } = queueDepth is >= 1 and <= 256
+    /// <summary>The most jobs (and so the deepest queue) the model runs: one process each.</summary>
+    public const int MostJobs = 256;
+
+    public int QueueDepth { get; } = queueDepth is >= 1 and <= MostJobs
         ? queueDepth
-        : throw new ArgumentOutOfRangeException(nameof(queueDepth), queueDepth, "fio's queue depth here is 1 to 256 jobs.");
+        : throw new ArgumentOutOfRangeException(nameof(queueDepth), queueDepth, $"fio's queue depth here is 1 to {MostJobs} jobs.");
 
     public override string Name => QueueDepth == 1 ? "fio-randread" : $"fio-randread-qd{QueueDepth}";
 

@@ -122,4 +122,18 @@ public class BackendThreadTests
         Assert.Equal(r.Stat("host.hypervisor", "device_model_accesses::Disk"), r.Stat("host.hypervisor", "user_exits"));
         Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
     }
+
+    [Fact]
+    public void Fio_s_jobs_set_its_queue_depth_within_its_range_and_only_where_it_has_none_in_its_name()
+    {
+        var fio = new WorkloadScenario { Workload = "fio-randread", Jobs = 64, Profile = "nehalem-x5570", Disk = "nvme", Size = 128 };
+        Assert.Null(fio.Problem("jobs"));
+        Assert.Equal("fio-randread-qd64", fio.ResolveWorkload().Workload.Name);
+        WorkloadRunResult r = fio.RunOnce(1);
+        Assert.Equal(128, r.Stat("host.disk0", "commands"));
+        Assert.True(r.Stat("host.kernel", "forks") >= 63); // one process a job
+        Assert.Contains("1 to 256", (fio with { Jobs = 300 }).Problem("jobs"), StringComparison.Ordinal);
+        Assert.Contains("queue depth in its name", (fio with { Workload = "fio-randread-qd32" }).Problem("jobs"), StringComparison.Ordinal);
+        Assert.Contains("numjobs for fio-randread", (fio with { Workload = "netperf-rr" }).Problem("jobs"), StringComparison.Ordinal);
+    }
 }

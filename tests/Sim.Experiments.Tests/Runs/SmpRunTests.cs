@@ -42,7 +42,7 @@ public class SmpRunTests
             _ => s with { SyncQuantumNs = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
         };
         Assert.Contains(says, s.Problem(key), StringComparison.Ordinal);
-        Assert.Contains("jobs is make -j for kernel-build", (new WorkloadScenario { Workload = "web", Jobs = 4 }).Problem("jobs"), StringComparison.Ordinal);
+        Assert.Contains("jobs is make -j for kernel-build and numjobs for fio-randread", (new WorkloadScenario { Workload = "web", Jobs = 4 }).Problem("jobs"), StringComparison.Ordinal);
     }
 
     private static double Figure(WorkloadRunResult r, string name) => r.FiguresOfMerit.Single(m => m.Name == name).Value;
