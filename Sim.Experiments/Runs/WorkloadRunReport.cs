@@ -61,6 +61,18 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {reason,-22} {count,12:N0} {cycles,16:N0} {(double)cycles / count,13:N0}\n");
             }
         }
+        if (DeviceBackend.All(r.Run.Samples) is { Count: > 0 } backends)
+        {
+            sb.Append(ci, $"\n{"device backends on the host:",-30} {"wake-ups",9} {"completions",12} {"cycles",14} {"per completion",15}\n");
+            foreach (DeviceBackend b in backends)
+            {
+                sb.Append(ci, $"  {b.Thread,-28} {b.Wakeups,9:N0} {b.Completions,12:N0} {b.Cycles,14:N0} {b.CyclesPerCompletion,15:N0}\n");
+            }
+        }
+        if (DeviceBackend.Trips(r.Run.Samples) is { } trips && trips.UserExits + trips.HostSystemCalls > 0)
+        {
+            sb.Append(ci, $"{trips.UserExits:N0} device accesses went to the user-space device model, {trips.HostSystemCalls:N0} host system calls did real I/O\n");
+        }
         if (r.FirstGuestCpus.Count > 1)
         {
             sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-26} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13} {"migrations",11}\n");
@@ -160,6 +172,27 @@ public static class WorkloadRunReport
         return sb.ToString();
     }
 
+    /// <summary>The run's device backend threads and its trips to a user-space device model, when it has any (docs/virtualization.md, "Backend threads").</summary>
+    private static void AppendBackends(StringBuilder md, WorkloadRunResult r)
+    {
+        CultureInfo ci = CultureInfo.InvariantCulture;
+        IReadOnlyList<DeviceBackend> backends = DeviceBackend.All(r.Run.Samples);
+        (long userExits, long systemCalls) = DeviceBackend.Trips(r.Run.Samples);
+        if (backends.Count == 0 && userExits + systemCalls == 0)
+        {
+            return;
+        }
+        md.Append(ci, $"\n{userExits:N0} device accesses went to the user-space device model (a return from KVM_RUN each) and {systemCalls:N0} host system calls did real I/O.\n");
+        if (backends.Count > 0)
+        {
+            md.Append("\n| device backend on the host | wake-ups | completions | cycles | cycles per completion | share of the run's cycles |\n|---|---:|---:|---:|---:|---:|\n");
+            foreach (DeviceBackend b in backends)
+            {
+                md.Append(ci, $"| {b.Thread} | {b.Wakeups:N0} | {b.Completions:N0} | {b.Cycles:N0} | {b.CyclesPerCompletion:N0} | {100.0 * b.Cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
+            }
+        }
+    }
+
     /// <summary>The run as a short Markdown report that embeds the cycles chart (cycles.png beside it) and the latency chart, unless <paramref name="plots"/> is false (no pictures written).</summary>
     public static string ToMarkdown(IReadOnlyList<WorkloadRunResult> runs, string description, bool plots = true)
     {
@@ -223,6 +256,7 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {reason} | {count:N0} | {cycles:N0} | {(double)cycles / count:N0} |\n");
             }
         }
+        AppendBackends(md, r);
         if (r.FirstGuestCpus.Count > 1)
         {
             md.Append("\n| virtual CPU (its context) | steal | spin (cycles) | lost to preemption | PAUSE exits | migrations |\n|---|---:|---:|---:|---:|---:|\n");

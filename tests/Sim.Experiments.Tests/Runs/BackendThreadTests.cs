@@ -136,4 +136,15 @@ public class BackendThreadTests
         Assert.Contains("queue depth in its name", (fio with { Workload = "fio-randread-qd32" }).Problem("jobs"), StringComparison.Ordinal);
         Assert.Contains("numjobs for fio-randread", (fio with { Workload = "netperf-rr" }).Problem("jobs"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_report_shows_each_guest_s_backend_thread_and_the_trips_to_user_space_and_a_native_report_neither()
+    {
+        var rr = new WorkloadScenario { Workload = "netperf-rr", Profile = "nehalem-x5570", Preset = "type1", Size = 100 };
+        string report = WorkloadRunReport.ToMarkdown([rr.RunOnce(1)], "netperf-rr", plots: false);
+        Assert.Contains("| vm0.iothread | 100 | 100 |", report, StringComparison.Ordinal);
+        Assert.Contains("700 device accesses went to the user-space device model", report, StringComparison.Ordinal);
+        string native = WorkloadRunReport.ToMarkdown([(rr with { Preset = "native" }).RunOnce(1)], "netperf-rr", plots: false);
+        Assert.DoesNotContain("device backend", native, StringComparison.Ordinal);
+    }
 }
