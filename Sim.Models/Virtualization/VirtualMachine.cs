@@ -118,7 +118,7 @@ public sealed class VirtualMachine : IPlatform
         {
             // One IOMMU domain for the VM: the assigned disk adapter's and NIC function's DMA share its IOTLB.
             Tick dram = host.Profile.Clock().EdgeTick(new Cycles((ulong)host.Profile.DramLatencyCycles)); // one memory reference
-            var iommu = new Iommu(dram, host.Sim.Stats.Group(Name + ".iommu"));
+            var iommu = new Iommu(host.Memory, _backing is null ? (HostBase, configuration.MemoryBytes) : null, HostAddress, dram, host.Sim.Stats.Group(Name + ".iommu"));
             if (configuration.Disk != DiskKind.None)
             {
                 AhciDisk disk = Devices.Ahci ?? throw new ArgumentException("Only a disk on the AHCI interface can be assigned to a virtual machine here.", nameof(configuration));

@@ -67,6 +67,9 @@ public class PassthroughRunTests
         Assert.True(r.Stat("vm0.bus.vm0.disk0", "accesses") >= 50 * 2); // the driver's register accesses happened, on the device itself
         Assert.True(r.Stat("vm0.iommu", "iotlb_misses") > 0);
         Assert.True(r.Stat("vm0.iommu", "iotlb_hits") > 0);             // the command list and tables are reused
+        // Each miss walks the domain's real tables, four entries read; a hit reads none. The tables map the guest's memory in 4 KiB pages.
+        Assert.Equal(4 * r.Stat("vm0.iommu", "iotlb_misses"), r.Stat("vm0.iommu", "walk_reads"));
+        Assert.Equal((double)Sim.Models.Paging.Ept.TableBytes((ulong)r.Stat("vm0.memory", "guest_bytes"), largePages: false), r.Stat("vm0.iommu", "table_bytes"));
         WorkloadRunResult emulated = Run(HardwareProfiles.NehalemX5570, IoVirtualization.Emulated, 50);
         Assert.True(r.Exits.Sum(e => e.Count) < emulated.Exits.Sum(e => e.Count));
     }
