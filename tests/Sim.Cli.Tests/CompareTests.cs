@@ -16,7 +16,8 @@ public class CompareTests
         Assert.Equal(1.0, presets[0].GetProperty("slowdown").GetDouble());
         Assert.True(presets[1].GetProperty("slowdown").GetDouble() > 1);
         Assert.Equal(100, presets[1].GetProperty("vm_exits").GetProperty("IoInstruction").GetProperty("count").GetInt64());
-        Assert.Equal(presets[1].GetProperty("slowdown").GetDouble(), presets[2].GetProperty("slowdown").GetDouble(), 2); // hosted: a read of port 0x80 needs nothing of the host, so no trip through it
+        // Hosted: a read of port 0x80 needs nothing of the host, so the monitor keeps it, with no trip through the host; the KVM-like type1 takes it to its user-space model.
+        Assert.True(presets[2].GetProperty("slowdown").GetDouble() < presets[1].GetProperty("slowdown").GetDouble());
         Assert.Contains("minimal test kernel", presets[3].GetProperty("not_run").GetString(), StringComparison.Ordinal); // paravirt needs the Linux-like kernel
         Assert.Contains("minimal test kernel", presets[4].GetProperty("not_run").GetString(), StringComparison.Ordinal); // so do containers
         foreach (string file in new[] { "presets.csv", "exits.csv", "cycles.png", "exits.png", "report.md", "manifest.json", "scenario.json" })
