@@ -197,7 +197,7 @@ public class ConsolidationTests
         {
             Assert.InRange(g.FiguresOfMerit[0].Value / iops, 0.85, 1.0);
             Assert.True(Share(g, CycleCategory.Idle) > 0.5, "a blocked guest's wait is idle time, not steal time");
-            Assert.InRange(Share(g, CycleCategory.Descheduled), 0.0, 0.10);
+            Assert.InRange(Share(g, CycleCategory.Descheduled), 0.0, 0.15); // the other's reads' trips to QEMU (seven each) are what it waits behind
         }
         Assert.True(shared.Stat("host.hypervisor", "vcpu_switches") >= 100);
     }
