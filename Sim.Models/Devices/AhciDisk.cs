@@ -281,15 +281,7 @@ public sealed class AhciDisk : IMmioDevice
     }
 
     /// <summary>A command's I/O is done: completed at once, or by the user-space model's thread once the host's completion wakes it.</summary>
-    private void Done(int slot)
-    {
-        if (Backend is { } backend)
-        {
-            backend.Completed(() => Complete(slot));
-            return;
-        }
-        Complete(slot);
-    }
+    private void Done(int slot) => Backend.FromHost(() => Complete(slot));
 
     /// <summary>A slot completes: the Set Device Bits FIS clears its PxSACT bit (a software model writes the FIS into the received-FIS area, offset 0x58: AHCI 1.3.1, 4.2.1).</summary>
     private void Complete(int slot)

@@ -16,3 +16,18 @@ public interface IDeviceBackend
     /// <summary>A host I/O completed: <paramref name="complete"/> returns it to the guest.</summary>
     void Completed(Action complete);
 }
+
+public static class DeviceBackendExtensions
+{
+    /// <summary>Work a host event brings (a request done, a frame received): done at once by a device with no backend thread, or by the thread once the host's completion wakes it.</summary>
+    public static void FromHost(this IDeviceBackend? backend, Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (backend is null)
+        {
+            work();
+            return;
+        }
+        backend.Completed(work);
+    }
+}

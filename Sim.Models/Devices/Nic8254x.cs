@@ -183,15 +183,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     }
 
     /// <summary>A frame at the card, or with a user-space model at the host's tap: received at once, or once the model's thread has read it.</summary>
-    private void Arrived(UdpFrame frame)
-    {
-        if (Backend is { } backend)
-        {
-            backend.Completed(() => Receive(frame));
-            return;
-        }
-        Receive(frame);
-    }
+    private void Arrived(UdpFrame frame) => Backend.FromHost(() => Receive(frame));
 
     private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
 

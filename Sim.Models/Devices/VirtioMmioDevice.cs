@@ -83,15 +83,7 @@ public abstract class VirtioMmioDevice : IMmioDevice
     }
 
     /// <summary>Work a host event brings (a request done, a frame received): done at once, or by the backend thread once the host's completion wakes it.</summary>
-    protected void FromHost(Action work)
-    {
-        if (Backend is { } backend)
-        {
-            backend.Completed(work);
-            return;
-        }
-        work();
-    }
+    protected void FromHost(Action work) => Backend.FromHost(work);
 
     /// <summary>The device's virtqueues, by index.</summary>
     protected IReadOnlyList<Virtqueue> Queues { get; }
