@@ -200,9 +200,9 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
             ulong buffer = _memory.ReadUInt64(descriptor);
             RecordTransmit(descriptor, buffer, length);
-            if (Backend is not null)
+            if (Backend is not null && WriteBackSent(descriptor))
             {
-                WriteBackSent(descriptor);
+                SetCause(IcrTxdw); // QEMU's model reports the frame as it goes to the tap
             }
             var frame = new UdpFrame(length, (ushort)_memory.ReadField(buffer + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, read with the frame
                 UdpFrame.ReadId(_memory, buffer));
@@ -261,7 +261,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         }
     }
 
-    /// <summary>A sent frame's descriptor: DD set if the driver asked for a report (RS), and then, at once for the user-space model, TXDW raised. Returns whether it reports.</summary>
+    /// <summary>A sent frame's descriptor: DD set if the driver asked for a report (RS). Returns whether it reports.</summary>
     private bool WriteBackSent(ulong descriptor)
     {
         ulong word = _memory.ReadUInt64(descriptor + 8);
@@ -270,10 +270,6 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             return false;
         }
         _memory.WriteUInt64(descriptor + 8, word | ((ulong)StatusDd << 32));
-        if (Backend is not null)
-        {
-            SetCause(IcrTxdw);
-        }
         return true;
     }
 

@@ -7,11 +7,12 @@ namespace Sim.Models.Virtualization;
 /// <summary>
 /// A virtual machine's device backend as a thread on a host CPU, under a KVM-like hypervisor: a
 /// QEMU-like process's I/O thread in user space, or a vhost worker in the host kernel
-/// (<see cref="InKernel"/>). A kick's exit only signals the thread's eventfd (ioeventfd); the
-/// thread, woken on its CPU, pops the virtqueue and submits each request to the host (a
+/// (<see cref="InKernel"/>). A virtio kick's exit only signals the thread's eventfd (ioeventfd);
+/// the thread, woken on its CPU, pops the virtqueue and submits each request to the host (a
 /// preadv or io_submit system call in user space; submit_bio from the vhost worker); when the host
 /// I/O completes, the host's completion wakes it again, and it fills the used ring and interrupts
-/// the guest through irqfd. Each piece runs when the thread gets its CPU, taking that CPU from
+/// the guest through irqfd. The user-space thread also takes the emulated e1000's frames from the
+/// tap and the AHCI adapter's finished commands, whose submissions the vCPU thread made. Each piece runs when the thread gets its CPU, taking that CPU from
 /// whatever ran there (a virtual CPU exits for it, as a woken thread preempts a vCPU thread under
 /// CFS), and its cycles are charged to device emulation on that CPU and counted per virtual machine.
 /// </summary>
