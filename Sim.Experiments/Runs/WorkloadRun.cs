@@ -442,7 +442,7 @@ public static class WorkloadRun
                 if (_hypervisor is null)
                 {
                     _machine = new Machine(sim, profile, HostConfiguration(), m => _hypervisor = new Hypervisor(m, axes.Mmu, HypervisorCosts.Default, parameters,
-                        hosted: axes.Hosting == Hosting.Hosted, assignedDevices: axes.Io == IoVirtualization.Passthrough));
+                        hosted: axes.Hosting == Hosting.Hosted, assignedDevices: axes.Io == IoVirtualization.Passthrough, HostDevicesFor(guest)));
                 }
                 int index = _hypervisor!.Vms.Count;
                 VirtualMachine vm = _hypervisor.CreateVm(
@@ -459,13 +459,16 @@ public static class WorkloadRun
             }
             SoftwareMonitor monitor = null!;
             _machine = new Machine(sim, profile, HostConfiguration(), m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default,
-                hosted: axes.Hosting == Hosting.Hosted, parameters));
+                hosted: axes.Hosting == Hosting.Hosted, parameters, HostDevicesFor(guest)));
             VirtualMachine single = monitor.CreateVm(guest);
             // The paravirtual kernel is the same kernel with hypercalls behind its privileged operations.
             IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;
             monitor.Launch(kernelFactory(single, ops));
             return single;
         }
+
+        /// <summary>The host's physical disk and port, with room for every guest's image (<see cref="HostDevices"/>).</summary>
+        private HostDevices HostDevicesFor(MachineConfiguration guest) => new(sim, guest, consolidation.Guests);
 
         /// <summary>Hosted: the host's CPU-bound processes, placed after the guests.</summary>
         public void AddHostProcesses(int count)
@@ -478,7 +481,8 @@ public static class WorkloadRun
 
         /// <summary>
         /// The host under a monitor: the guests' memory and the monitor's own, the consolidation's
-        /// cores, and no disk or NIC of its own (the guests' are models). A host of a given memory
+        /// cores, and no disk or NIC as devices of its platform (its physical disk and port are the
+        /// guests' backends' <see cref="HostDevices"/>, reached through host software). A host of a given memory
         /// whose guests are backed as they touch leaves them and the hypervisor's structures what
         /// its own system's allowance (<see cref="HostSoftwareBytes"/>, not simulated as frames)
         /// leaves, as the containers' kernel gets it: frames run short where the check of

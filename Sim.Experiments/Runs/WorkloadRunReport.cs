@@ -73,6 +73,14 @@ public static class WorkloadRunReport
         {
             sb.Append(ci, $"{trips.UserExits:N0} device accesses went to the user-space device model, {trips.HostSystemCalls:N0} host system calls did real I/O\n");
         }
+        if (HostQueue.All(r.Run.Samples, r.Outcome.SimulatedSeconds) is { Count: > 0 } queues)
+        {
+            sb.Append(ci, $"\n{"device queues:",-30} {"requests",9} {"busy",7} {"mean depth",11} {"most",5} {"mean wait (us)",15} {"p99 wait (us)",14}\n");
+            foreach (HostQueue q in queues)
+            {
+                sb.Append(ci, $"  {q.Queue,-28} {q.Requests,9:N0} {100 * q.BusyShare,6:0.0}% {(q.MeanDepth is { } d ? d.ToString("0.00", ci) : "-"),11} {(q.MostDepth is { } m ? m.ToString(ci) : "-"),5} {q.MeanWaitNs / 1e3,15:0.00} {q.P99WaitNs / 1e3,14:0.00}\n");
+            }
+        }
         if (r.FirstGuestCpus.Count > 1)
         {
             sb.Append(ci, $"\n{(r.Guests.Count > 0 ? r.Guests[0].Name : "the guest") + "'s virtual CPUs:",-26} {"steal",7} {"spin (cycles)",16} {"lost to preemption",20} {"PAUSE exits",13} {"migrations",11}\n");
@@ -172,6 +180,21 @@ public static class WorkloadRunReport
         return sb.ToString();
     }
 
+    /// <summary>The run's device queues, when it has any (docs/virtualization.md, "Shared host devices").</summary>
+    private static void AppendQueues(StringBuilder md, WorkloadRunResult r)
+    {
+        CultureInfo ci = CultureInfo.InvariantCulture;
+        if (HostQueue.All(r.Run.Samples, r.Outcome.SimulatedSeconds) is not { Count: > 0 } queues)
+        {
+            return;
+        }
+        md.Append("\n| device queue | requests | device busy | mean depth | most in the device | mean wait (us) | p99 wait (us) |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        foreach (HostQueue q in queues)
+        {
+            md.Append(ci, $"| {q.Queue} | {q.Requests:N0} | {100 * q.BusyShare:0.0}% | {(q.MeanDepth is { } d ? d.ToString("0.00", ci) : "-")} | {(q.MostDepth is { } m ? m.ToString(ci) : "-")} | {q.MeanWaitNs / 1e3:0.00} | {q.P99WaitNs / 1e3:0.00} |\n");
+        }
+    }
+
     /// <summary>The run's device backend threads and its trips to a user-space device model, when it has any (docs/virtualization.md, "Backend threads").</summary>
     private static void AppendBackends(StringBuilder md, WorkloadRunResult r)
     {
@@ -257,6 +280,7 @@ public static class WorkloadRunReport
             }
         }
         AppendBackends(md, r);
+        AppendQueues(md, r);
         if (r.FirstGuestCpus.Count > 1)
         {
             md.Append("\n| virtual CPU (its context) | steal | spin (cycles) | lost to preemption | PAUSE exits | migrations |\n|---|---:|---:|---:|---:|---:|\n");

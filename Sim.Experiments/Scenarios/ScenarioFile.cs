@@ -96,6 +96,7 @@ public static class ScenarioFile
         "host_swap_mib" => s with { HostSwapMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long hostSwap) ? hostSwap : throw WrongType(where, key, value, "a whole number of MiB") },
         "swap_mib" => s with { SwapMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long swap) ? swap : throw WrongType(where, key, value, "a whole number of MiB") },
         "container_swap" => s with { ContainerSwap = Boolean(where, key, value) },
+        "container_network" => s with { ContainerNetwork = value },
         "khugepaged_sleep_ms" => s with { KhugepagedSleepMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double khugepaged) ? khugepaged : throw WrongType(where, key, value, "a number of milliseconds") },
         "guest_boot_cache_mib" => s with { GuestBootCacheMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long cache) ? cache : throw WrongType(where, key, value, "a whole number of MiB") },
         "guest_boot_anon_mib" => s with { GuestBootAnonMiB = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long anon) ? anon : throw WrongType(where, key, value, "a whole number of MiB") },

@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "container_memory_mib", "container_swap", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -86,7 +86,13 @@ public sealed record WorkloadScenario
 
     /// <summary>The scenario without the containers' limits (a study's base holds them for its oslevel preset only).</summary>
     public WorkloadScenario WithoutContainerLimits() =>
-        this with { ContainerMemoryMiB = null, ContainerCpus = null, ContainerCpuset = null, ContainerShares = null, ContainerSwap = true };
+        this with { ContainerMemoryMiB = null, ContainerCpus = null, ContainerCpuset = null, ContainerShares = null, ContainerSwap = true, ContainerNetwork = "bridge" };
+
+    /// <summary>How each container's network namespace reaches the NIC: a veth pair into the host's bridge (Docker's default) or the host's namespace.</summary>
+    public string ContainerNetwork { get; init; } = "bridge";
+
+    /// <summary>The container network modes a scenario may name.</summary>
+    public static readonly string[] ContainerNetworks = ["bridge", "host"];
 
     /// <summary>Whether a container's memory cgroup may send its pages to swap at its limit (cgroup v2's memory.swap.max: max, Linux's default, or 0), when the kernel has swap.</summary>
     public bool ContainerSwap { get; init; } = true;
@@ -355,6 +361,8 @@ public sealed record WorkloadScenario
             ? $"there is no transparent_hugepages mode '{TransparentHugePages}'; the modes are: {string.Join(", ", TransparentHugePagesModes)}" : null,
         "swap_mib" => SwapMiB is >= 0 and <= MostSwapMiB ? null : $"swap_mib is the swap area of each Linux-like kernel, 0 (none) to {MostSwapMiB} MiB (got {SwapMiB})",
         "container_swap" => null,
+        "container_network" => Array.IndexOf(ContainerNetworks, ContainerNetwork) < 0
+            ? $"there is no container network '{ContainerNetwork}'; the modes are: {string.Join(", ", ContainerNetworks)}" : null,
         "khugepaged_sleep_ms" => KhugepagedSleepMs is > 0 and <= 3_600_000 ? null : $"khugepaged_sleep_ms is khugepaged's sleep between batches, more than 0 and at most 3600000 ms (got {KhugepagedSleepMs.ToString(System.Globalization.CultureInfo.InvariantCulture)})",
         "guest_memory_backing" => Array.IndexOf(GuestMemoryBackings, GuestMemoryBacking) < 0
             ? $"there is no guest memory backing '{GuestMemoryBacking}'; the backings are: {string.Join(", ", GuestMemoryBackings)}" : null,
@@ -565,6 +573,10 @@ public sealed record WorkloadScenario
         {
             return $"container_swap decides whether a container may swap, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
+        if (ContainerNetwork != "bridge" && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            return $"container_network decides how a container reaches the NIC, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
+        }
         if (SwapMiB > 0 && DiskInterface != "ahci")
         {
             return $"swap_mib puts a swap area on the disk, and disk_interface {DiskInterface} takes one request at a time while reclaim writes many; use disk_interface ahci, or leave swap_mib 0";
@@ -696,6 +708,7 @@ public sealed record WorkloadScenario
     {
         MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null,
         MaySwap = ContainerSwap,
+        Network = ContainerNetwork == "host" ? Models.Kernel.ContainerNetwork.Host : Models.Kernel.ContainerNetwork.Bridge,
         CpuQuota = ContainerCpus,
         Cpuset = CpusetCpus,
         Shares = SharesList,
@@ -782,6 +795,7 @@ public sealed record WorkloadScenario
         ["virtio_backend"] = VirtioBackend,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_swap"] = ContainerSwap,
+        ["container_network"] = ContainerNetwork,
         ["container_cpus"] = ContainerCpus is { } cpus ? cpus : "none",
         ["container_cpuset"] = ContainerCpuset ?? "none",
         ["container_shares"] = SharesList is { } weights ? string.Join(",", weights) : "none",

@@ -42,7 +42,7 @@ public sealed class AhciDisk : IMmioDevice
 
     private readonly Simulator _sim;
     private readonly PhysicalMemory _memory;
-    private readonly IStorageMedium _medium;
+    private readonly DiskImage _disk;
     private readonly int _accessCycles;
     private readonly Tick _commandFetch;
     private readonly CallbackEvent[] _done = new CallbackEvent[Slots];
@@ -55,17 +55,16 @@ public sealed class AhciDisk : IMmioDevice
     private readonly Counter _errors;
     private uint _ghc, _is, _pxIs, _pxIe, _pxCmd, _sact, _ci, _fetched;
     private ulong _clb, _fb;
-    private Tick _mediumFree;
 
-    public AhciDisk(Simulator sim, string name, PhysicalMemory memory, IStorageMedium medium, int accessCycles, Tick commandFetch, Action raiseInterrupt, Action lowerInterrupt)
+    public AhciDisk(Simulator sim, string name, PhysicalMemory memory, DiskImage disk, int accessCycles, Tick commandFetch, Action raiseInterrupt, Action lowerInterrupt)
     {
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(memory);
-        ArgumentNullException.ThrowIfNull(medium);
+        ArgumentNullException.ThrowIfNull(disk);
         _sim = sim;
         Name = name;
         _memory = memory;
-        _medium = medium;
+        _disk = disk;
         _accessCycles = accessCycles;
         _commandFetch = commandFetch;
         for (int slot = 0; slot < Slots; slot++)
@@ -85,7 +84,8 @@ public sealed class AhciDisk : IMmioDevice
 
     public string Name { get; }
 
-    public IStorageMedium Medium => _medium;
+    /// <summary>The disk behind the adapter: its sectors on a medium's queue.</summary>
+    public DiskImage Disk => _disk;
 
     /// <summary>Where a monitor's software model of the adapter records what an access does (null for a real adapter).</summary>
     public EmulationWork? Emulation { get; set; }
@@ -238,10 +238,7 @@ public sealed class AhciDisk : IMmioDevice
             }
             _fetched |= 1u << slot;
             _commands.Increment();
-            MediumAccess access = _medium.Access(lba, count, write);
-            Tick start = Tick.Max(_sim.Now, _mediumFree);
-            _mediumFree = start + access.Occupancy;
-            _sim.Schedule(_done[slot], start + access.Latency + DmaTime(slot));
+            _sim.Schedule(_done[slot], _disk.Submit(lba, count, write, after: DmaTime(slot)));
             (write ? _sectorsWritten : _sectorsRead).Add(count);
         }
     }
@@ -277,7 +274,7 @@ public sealed class AhciDisk : IMmioDevice
         bool headerWrite = (dw01 & (1u << 6)) != 0;
         int prdtLength = (int)((dw01 >> 16) & 0xFFFF);
         return type == FisHostToDevice && command is ReadFpdmaQueued or WriteFpdmaQueued && tag == slot && headerWrite == write &&
-               prdtLength >= 1 && count > 0 && lba + (ulong)count <= _medium.Sectors;
+               prdtLength >= 1 && count > 0 && lba + (ulong)count <= _disk.Sectors;
     }
 
     /// <summary>A command's I/O is done: completed at once, or by the user-space model's thread once the host's completion wakes it.</summary>

@@ -27,7 +27,7 @@ public sealed class AtaDisk : IPortDevice
     private const int WordsPerSector = 256;
 
     private readonly Simulator _sim;
-    private readonly IStorageMedium _medium;
+    private readonly DiskImage _disk;
     private readonly int _accessCycles;
     private readonly Action _raise;
     private readonly Action _lower;
@@ -41,13 +41,13 @@ public sealed class AtaDisk : IPortDevice
     private int _sectorsLeft;
     private int _wordsLeft;
 
-    public AtaDisk(Simulator sim, string name, IStorageMedium medium, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
+    public AtaDisk(Simulator sim, string name, DiskImage disk, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
     {
         ArgumentNullException.ThrowIfNull(sim);
-        ArgumentNullException.ThrowIfNull(medium);
+        ArgumentNullException.ThrowIfNull(disk);
         _sim = sim;
         Name = name;
-        _medium = medium;
+        _disk = disk;
         _accessCycles = accessCycles;
         _raise = raiseInterrupt;
         _lower = lowerInterrupt;
@@ -120,7 +120,7 @@ public sealed class AtaDisk : IPortDevice
 
     private void Command(byte command)
     {
-        if ((_status & StatusBusy) != 0 || command is not (ReadSectors or WriteSectors) || Lba + (ulong)SectorCount > _medium.Sectors)
+        if ((_status & StatusBusy) != 0 || command is not (ReadSectors or WriteSectors) || Lba + (ulong)SectorCount > _disk.Sectors)
         {
             _status = StatusReady | StatusError;
             _error = 0x04; // ABRT
@@ -136,7 +136,7 @@ public sealed class AtaDisk : IPortDevice
         {
             _status = StatusBusy;
             Emulation?.RealIo(); // the whole transfer read from the image at the command (QEMU's ide_sector_read); the data port's reads then come from the model's buffer
-            _sim.ScheduleIn(_mediumDone, _medium.Access(Lba, SectorCount, write: false).Latency);
+            _sim.Schedule(_mediumDone, _disk.Submit(Lba, SectorCount, write: false));
         }
         else
         {
@@ -203,7 +203,7 @@ public sealed class AtaDisk : IPortDevice
             {
                 _status = StatusBusy;
                 Emulation?.RealIo(); // the buffered sectors written to the image at the last word
-                _sim.ScheduleIn(_mediumDone, _medium.Access(Lba, SectorCount, write: true).Latency);
+                _sim.Schedule(_mediumDone, _disk.Submit(Lba, SectorCount, write: true));
             }
         }
     }

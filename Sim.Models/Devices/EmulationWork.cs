@@ -28,6 +28,9 @@ public sealed class EmulationWork
     /// <summary>The real I/Os the access set going.</summary>
     public int RealIos { get; private set; }
 
+    /// <summary>Of <see cref="RealIos"/>, the frames sent or received: on the host they also cross its software bridge to the physical port.</summary>
+    public int Frames { get; private set; }
+
     /// <summary>Kicks handed to a backend thread by signalling its eventfd (KVM's ioeventfd: virt/kvm/eventfd.c, ioeventfd_write and eventfd_signal, and the sleeping thread's wake-up).</summary>
     public int Ioeventfds { get; private set; }
 
@@ -40,6 +43,7 @@ public sealed class EmulationWork
         _steps.Clear();
         _touches.Clear();
         RealIos = 0;
+        Frames = 0;
         Ioeventfds = 0;
         Irqfds = 0;
         Active = true;
@@ -71,6 +75,16 @@ public sealed class EmulationWork
         if (Active)
         {
             RealIos++;
+        }
+    }
+
+    /// <summary>The access set one real I/O going that is a frame to or from the network.</summary>
+    public void Frame()
+    {
+        if (Active)
+        {
+            RealIos++;
+            Frames++;
         }
     }
 

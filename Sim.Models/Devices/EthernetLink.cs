@@ -6,7 +6,9 @@ namespace Sim.Models.Devices;
 /// <summary>
 /// A full-duplex Ethernet link from a NIC to a peer: a frame occupies the line for its bits at the
 /// link rate (plus preamble, start delimiter and inter-frame gap: 20 bytes of overhead, IEEE 802.3),
-/// then arrives after the propagation delay. Frames queue behind one another in each direction.
+/// then arrives after the propagation delay. Frames queue behind one another in each direction:
+/// the host's port under a hypervisor is one link that every guest's frames share
+/// (<see cref="Platform.HostDevices"/>), and each frame's wait for the line is counted.
 /// </summary>
 public sealed class EthernetLink
 {
@@ -27,6 +29,7 @@ public sealed class EthernetLink
 
     private readonly Simulator _sim;
     private readonly Sim.Engine.Statistics.Counter? _lineNsTowardsPeer, _lineNsTowardsNic;
+    private readonly Sim.Engine.Statistics.Histogram? _waitTowardsPeer, _waitTowardsNic;
     private Tick _towardsPeerFree;
     private Tick _towardsNicFree;
 
@@ -46,6 +49,8 @@ public sealed class EthernetLink
             Sim.Engine.Statistics.StatGroup stats = sim.Stats.Group(name);
             _lineNsTowardsPeer = stats.Counter("line_ns_to_peer", "ns", "time the line was busy carrying frames from the NIC to the peer, preamble and gap included");
             _lineNsTowardsNic = stats.Counter("line_ns_to_nic", "ns", "time the line was busy carrying frames from the peer to the NIC, preamble and gap included");
+            _waitTowardsPeer = stats.Histogram("wait_to_peer", "ns", "each frame's wait for the line towards the peer, behind the frames before it (the transmit queue)");
+            _waitTowardsNic = stats.Histogram("wait_to_nic", "ns", "each frame's wait for the line from the peer, behind the frames before it");
         }
     }
 
@@ -58,14 +63,15 @@ public sealed class EthernetLink
         new((ulong)Math.Ceiling((bytes + PerFrameOverheadBytes) * 8.0 * Tick.PicosecondsPerSecond / BitsPerSecond));
 
     /// <summary>Queues a frame towards the peer now; returns when its last bit leaves the NIC and when it reaches the peer.</summary>
-    public (Tick Sent, Tick Arrives) SendTowardsPeer(int bytes) => Send(ref _towardsPeerFree, bytes, _lineNsTowardsPeer);
+    public (Tick Sent, Tick Arrives) SendTowardsPeer(int bytes) => Send(ref _towardsPeerFree, bytes, _lineNsTowardsPeer, _waitTowardsPeer);
 
     /// <summary>Queues a frame from the peer now; returns when it is sent and when it reaches the NIC.</summary>
-    public (Tick Sent, Tick Arrives) SendTowardsNic(int bytes) => Send(ref _towardsNicFree, bytes, _lineNsTowardsNic);
+    public (Tick Sent, Tick Arrives) SendTowardsNic(int bytes) => Send(ref _towardsNicFree, bytes, _lineNsTowardsNic, _waitTowardsNic);
 
-    private (Tick Sent, Tick Arrives) Send(ref Tick lineFree, int bytes, Sim.Engine.Statistics.Counter? lineNs)
+    private (Tick Sent, Tick Arrives) Send(ref Tick lineFree, int bytes, Sim.Engine.Statistics.Counter? lineNs, Sim.Engine.Statistics.Histogram? wait)
     {
         Tick start = Tick.Max(_sim.Now, lineFree);
+        wait?.Record((long)((start - _sim.Now).Picoseconds / 1000));
         Tick serialization = SerializationTime(bytes);
         Tick sent = start + serialization;
         lineFree = sent;

@@ -238,7 +238,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         work.Step(EmulationStep.TransmitDescriptor);
         work.Read(descriptor, DescriptorBytes);
         work.CopyOut(buffer, length);
-        work.RealIo();
+        work.Frame();
         work.Write(descriptor + 12, 1);
     }
 
@@ -306,7 +306,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         {
             return;
         }
-        work.RealIo();
+        work.Frame();
         work.Step(EmulationStep.FrameReceive);
         work.Read(descriptor, DescriptorBytes);
         work.Write(_memory.ReadUInt64(descriptor), length);

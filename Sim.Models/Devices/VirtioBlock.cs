@@ -22,21 +22,20 @@ public sealed class VirtioBlock : VirtioMmioDevice
 {
     public const uint TypeIn = 0, TypeOut = 1;
 
-    private readonly IStorageMedium _medium;
+    private readonly DiskImage _disk;
     private readonly Counter _requests;
     private int _inFlight;
-    private Tick _mediumFree;
 
-    public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, IStorageMedium medium, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
+    public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, DiskImage disk, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
         : base(sim, name, memory, queues: 1, accessCycles, raiseInterrupt, lowerInterrupt)
     {
-        ArgumentNullException.ThrowIfNull(medium);
-        _medium = medium;
+        ArgumentNullException.ThrowIfNull(disk);
+        _disk = disk;
         _requests = Stats.Counter("requests", "count", "requests taken from the available ring");
     }
 
-    /// <summary>The medium behind the device.</summary>
-    public IStorageMedium Medium => _medium;
+    /// <summary>The disk behind the device: its sectors on a medium's queue.</summary>
+    public DiskImage Disk => _disk;
 
     /// <summary>Requests the device has taken and not completed.</summary>
     public int InFlight => _inFlight;
@@ -74,10 +73,7 @@ public sealed class VirtioBlock : VirtioMmioDevice
         int sectors = (int)(length / 512);
         _requests.Increment();
         _inFlight++;
-        MediumAccess access = _medium.Access(sector, sectors, write);
-        Tick start = Tick.Max(Sim.Now, _mediumFree);
-        _mediumFree = start + access.Occupancy;
-        Sim.Schedule(new CallbackEvent($"{Name}.done", () => FromHost(() => Complete(head, status, length))), start + access.Latency);
+        Sim.Schedule(new CallbackEvent($"{Name}.done", () => FromHost(() => Complete(head, status, length))), _disk.Submit(sector, sectors, write));
     }
 
     /// <summary>A request is done: status written, the used ring filled, new requests taken, and the interrupt raised unless the driver has turned it off.</summary>

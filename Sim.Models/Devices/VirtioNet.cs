@@ -80,7 +80,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
             (ulong buffer, uint length, _, _) = tx.Descriptor(head);
             var frame = new UdpFrame((int)length - HeaderBytes, (ushort)Memory.ReadField(buffer + HeaderBytes + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, after virtio_net_hdr
                 UdpFrame.ReadId(Memory, buffer + HeaderBytes));
-            Emulation?.RealIo(); // the frame handed to the backend (virtio_net_flush_tx: qemu_sendv_packet_async, a write to the tap)
+            Emulation?.Frame(); // the frame handed to the backend (virtio_net_flush_tx: qemu_sendv_packet_async, a write to the tap)
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame.Bytes);
             if (Backend is not null)
             {
@@ -126,7 +126,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         (ulong buffer, _, _, _) = rx.Descriptor(head);
         Memory.WriteField(buffer + HeaderBytes + EthernetLink.DestinationPortOffset, 2, frame.Port); // the frame's UDP header, after virtio_net_hdr
         UdpFrame.WriteId(Memory, buffer + HeaderBytes, frame.Id);
-        Emulation?.RealIo(); // a backend thread's read of the frame from the host (QEMU's tap read, vhost-net's tun_recvmsg)
+        Emulation?.Frame(); // a backend thread's read of the frame from the host (QEMU's tap read, vhost-net's tun_recvmsg)
         Emulation?.Write(buffer, frame.Bytes + HeaderBytes); // and its copy into the guest's buffer
         rx.PutUsed(head, (uint)(frame.Bytes + HeaderBytes));
         _framesReceived.Increment();

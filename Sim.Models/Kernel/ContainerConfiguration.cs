@@ -19,8 +19,9 @@ namespace Sim.Models.Kernel;
 /// <param name="Cpuset">The CPUs the container's processes may run on (cpuset.cpus, Docker's --cpuset-cpus), or null: as many CPUs as the quota needs, given to the containers in turn, or every CPU without a quota.</param>
 /// <param name="MaySwap">Whether the memory cgroup may send its processes' pages to swap when it reaches its limit (cgroup v2's memory.swap.max: "max", Linux's default, or 0), in a kernel that has swap.</param>
 /// <param name="Shares">The CPU cgroups' weights (cpu.shares, Docker's --cpu-shares), the k-th for the k-th container and the last for every later one; null for Linux's default, <see cref="DefaultShares"/>, for all.</param>
+/// <param name="Network">How the container's network namespace reaches the NIC: a veth pair into a bridge (Docker's default) or the host's namespace.</param>
 public sealed record ContainerConfiguration(int PidNamespaceLevels = 1, int CgroupLevels = 2, ulong? MemoryLimitBytes = null, double? CpuQuota = null,
-    IReadOnlyList<int>? Cpuset = null, IReadOnlyList<int>? Shares = null, bool MaySwap = true)
+    IReadOnlyList<int>? Cpuset = null, IReadOnlyList<int>? Shares = null, bool MaySwap = true, ContainerNetwork Network = ContainerNetwork.Bridge)
 {
     public static readonly ContainerConfiguration Default = new();
 

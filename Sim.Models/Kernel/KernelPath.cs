@@ -43,6 +43,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>Runs a swap routine (<see cref="SwapRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
     public KernelPath Run(SwapRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
 
+    /// <summary>Runs a bridged network's routine (<see cref="BridgeRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(BridgeRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
         ulong code = DirectMap.Of(codeAddress);

@@ -22,6 +22,7 @@ public sealed class KernelText
     private readonly LaterRoutines<ReclaimRoutine> _reclaim;
     private readonly LaterRoutines<HugePageRoutine> _hugePages;
     private readonly LaterRoutines<SwapRoutine> _swap;
+    private readonly LaterRoutines<BridgeRoutine> _bridge;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -35,6 +36,7 @@ public sealed class KernelText
         _reclaim = new LaterRoutines<ReclaimRoutine>(memory, r => costs[r].Instructions);
         _hugePages = new LaterRoutines<HugePageRoutine>(memory, r => costs[r].Instructions);
         _swap = new LaterRoutines<SwapRoutine>(memory, r => costs[r].Instructions);
+        _bridge = new LaterRoutines<BridgeRoutine>(memory, r => costs[r].Instructions);
     }
 
     /// <summary>
@@ -58,6 +60,9 @@ public sealed class KernelText
 
     /// <summary>Lays out the swap routines' text and lock lines, once: when a kernel turns swap on, before its first process.</summary>
     public void LayOutSwapRoutines() => _swap.LayOut();
+
+    /// <summary>Lays out the bridged network's routines' text and lock lines, once: when a kernel gets its first container on a bridge.</summary>
+    public void LayOutBridgeRoutines() => _bridge.LayOut();
 
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
@@ -106,4 +111,13 @@ public sealed class KernelText
 
     /// <summary>Physical address of <paramref name="routine"/>'s lock line (the swap cache's and the swap area's locks).</summary>
     public ulong LockOf(SwapRoutine routine) => _swap.LockOf(routine);
+
+    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
+    public ulong AddressOf(BridgeRoutine routine) => _bridge.Code.AddressOf(routine);
+
+    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
+    public int Lines(BridgeRoutine routine) => _bridge.Code.Lines(routine);
+
+    /// <summary>Physical address of <paramref name="routine"/>'s lock line (the backlog's, the bridge's FDB and the qdisc's locks).</summary>
+    public ulong LockOf(BridgeRoutine routine) => _bridge.LockOf(routine);
 }

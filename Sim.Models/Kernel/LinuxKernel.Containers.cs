@@ -10,6 +10,7 @@ public sealed partial class LinuxKernel
     private readonly List<Container> _containers = [];
     private readonly Dictionary<ulong, (Container Container, bool Cache)> _pageOwner = []; // the container charged for each user or page cache frame; looked up by frame only, never iterated
     private Counter? _namespaceLookups;
+    private Counter? _bridgedFrames;
     private Counter? _cgroupCharges;
     private Counter? _oomKills;
     private Counter? _throttledPeriods;
@@ -38,6 +39,11 @@ public sealed partial class LinuxKernel
             _cgroupCharges = stats.Counter("cgroup_charges", "count", "pages charged to (or uncharged from) a memory cgroup, each at every level");
             _oomKills = stats.Counter("oom_kills", "count", "processes killed because a page would have taken their container over its memory limit and reclaim could not make room");
             _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
+            _bridgedFrames = stats.Counter("bridged_frames", "count", "containers' frames that crossed their veth pair and the host's bridge, either way");
+        }
+        if (configuration.Network == ContainerNetwork.Bridge)
+        {
+            _text.LayOutBridgeRoutines();
         }
         CountReclaim();
         var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
@@ -105,6 +111,23 @@ public sealed partial class LinuxKernel
             path.Run(KernelRoutine.NamespaceLookup, times: steps);
             _namespaceLookups!.Add(steps);
         }
+    }
+
+    /// <summary>A frame of <paramref name="container"/>'s crosses its veth pair and the bridge, out or in, when the container is on a bridged network.</summary>
+    private void Bridge(KernelPath path, Container? container, BridgeRoutine routine)
+    {
+        if (container is { Configuration.Network: ContainerNetwork.Bridge })
+        {
+            path.Run(routine);
+            _bridgedFrames!.Increment();
+        }
+    }
+
+    /// <summary>The container whose service port <paramref name="port"/> is, or null (a process in no container, or no such port).</summary>
+    private Container? ContainerOfPort(ushort port)
+    {
+        int index = port - FirstServicePort;
+        return index >= 0 && index < _containers.Count ? _containers[index] : null;
     }
 
     /// <summary>The CPU cgroups' accounting of a context switch or tick, at every level of the current process's container.</summary>

@@ -13,7 +13,8 @@ namespace Sim.Models.Kernel;
 /// datagrams go through the socket of its service port (<see cref="ServicePort"/>): the stack
 /// writes that port into the UDP header of each frame it sends, and reads the destination port
 /// from the header of each frame received to find the socket it is for, so that the services of
-/// several containers share the one NIC.
+/// several containers share the one NIC. A container on a bridged network (Docker's default) adds
+/// its veth pair and the bridge to each frame's path, either way (<see cref="BridgeRoutine"/>).
 /// </summary>
 public sealed partial class LinuxKernel
 {
@@ -97,6 +98,7 @@ public sealed partial class LinuxKernel
         path.StoreRange(DirectMap.Of(buffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
         Memory.WriteField(buffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
         UdpFrame.WriteId(Memory, buffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);
+        Bridge(path, p.Container, BridgeRoutine.VethTransmit); // a bridged container's frame reaches the NIC's queue through its veth pair and the bridge
         ulong? txLock = Smp ? _net!.TxLock(Memory) : null;
         if (txLock is { } taken)
         {
@@ -244,6 +246,7 @@ public sealed partial class LinuxKernel
         ushort port = (ushort)Memory.ReadField(header + EthernetLink.DestinationPortOffset, 2);
         if (net.TryGet(port, out UdpSocket socket))
         {
+            Bridge(path, ContainerOfPort(port), BridgeRoutine.BridgeReceive); // from the NIC through the bridge and the veth pair into the container's namespace
             if (Smp)
             {
                 ulong queue = socket.Locks(Memory).ReceiveQueue;

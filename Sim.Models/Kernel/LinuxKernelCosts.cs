@@ -116,6 +116,22 @@ public sealed class LinuxKernelCosts
         _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
     };
 
+    /// <summary>
+    /// The bridged network's routines, assumed (no per-frame instruction count in hand), from the
+    /// functions each runs (<see cref="BridgeRoutine"/>): veth_xmit and netif_rx's enqueue about 300,
+    /// the backlog's softirq and __netif_receive_skb_core about 300, br_handle_frame with the FDB's
+    /// learning and lookup about 400, br_forward and dev_queue_xmit's qdisc about 400; about 1,400
+    /// each way, with the backlog's, the FDB's and the qdisc's locks and two interrupt-disabled
+    /// sections (the backlog's enqueue and its softirq's dequeue). docs/virtualization.md compares
+    /// the result with [FE14]'s measured overhead of Docker's bridge (with NAT).
+    /// </summary>
+    public RoutineCost this[BridgeRoutine routine] => routine switch
+    {
+        BridgeRoutine.VethTransmit => new(1_400, LockedOperations: 4, InterruptDisables: 2),
+        BridgeRoutine.BridgeReceive => new(1_400, LockedOperations: 4, InterruptDisables: 2),
+        _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
+    };
+
     public static readonly LinuxKernelCosts Default = new(new Dictionary<KernelRoutine, RoutineCost>
     {
         [KernelRoutine.SyscallEntry] = new(30),

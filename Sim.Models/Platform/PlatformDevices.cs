@@ -63,8 +63,10 @@ public sealed class PlatformDevices
     /// <param name="deliver">For CPU i, what delivers an interrupt vector to it.</param>
     /// <param name="emulated">Device models of a hypervisor: register accesses cost no device latency.</param>
     /// <param name="assignedDevices">The disk's adapter and the NIC are real devices assigned to the VM (passthrough; the NIC a virtual function): their registers cost what the hardware's do.</param>
+    /// <param name="host">For a virtual machine, the host's physical disk and port its devices reach (<see cref="HostDevices"/>): its disk is an image on the host's disk and its NIC's frames go out through the host's port (an assigned disk is a device of its own; an assigned NIC is a virtual function of the host's port); null for devices of their own.</param>
+    /// <param name="vm">The virtual machine's index, which places its image on the host's disk.</param>
     public PlatformDevices(Simulator sim, string prefix, string cpuPrefix, HardwareProfile profile, MachineConfiguration configuration,
-        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated, bool assignedDevices = false)
+        PhysicalMemory memory, Func<int, Action<int>> deliver, bool emulated, bool assignedDevices = false, HostDevices? host = null, int vm = 0)
     {
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(profile);
@@ -95,12 +97,9 @@ public sealed class PlatformDevices
         }
         if (configuration.Disk != DiskKind.None)
         {
-            IStorageMedium medium = configuration.Disk switch
-            {
-                DiskKind.SolidState => new SolidStateDisk(configuration.DiskSectors),
-                DiskKind.Nvme => SolidStateDisk.DcP4500(configuration.DiskSectors),
-                _ => new RotatingDisk(configuration.DiskSectors, sim.Random.For(prefix + ".disk0.medium")),
-            };
+            DiskImage medium = host?.Disk is not null && !assignedDevices
+                ? host.ImageOf(vm)
+                : DiskImage.Whole(sim, MediumOf(sim, configuration.Disk, configuration.DiskSectors, prefix + ".disk0.medium"), sim.Stats.Group(prefix + ".disk0.medium"));
             if (configuration.DiskInterface == DiskInterface.Virtio)
             {
                 if (!emulated)
@@ -126,7 +125,7 @@ public sealed class PlatformDevices
         }
         if (configuration.Nic)
         {
-            Link = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds), prefix + ".link");
+            Link = host?.Port ?? new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds), prefix + ".link");
             INetworkCard card;
             if (configuration.Network == NetworkInterface.Virtio)
             {
@@ -166,6 +165,19 @@ public sealed class PlatformDevices
             VirtioNet?.Emulation = Emulation;
             Balloon?.Emulation = Emulation;
         }
+    }
+
+    /// <summary>The medium of a disk of <paramref name="kind"/> and <paramref name="sectors"/>; a rotating disk's seeks draw from the stream <paramref name="name"/>.</summary>
+    public static IStorageMedium MediumOf(Simulator sim, DiskKind kind, ulong sectors, string name)
+    {
+        ArgumentNullException.ThrowIfNull(sim);
+        return kind switch
+        {
+            DiskKind.SolidState => new SolidStateDisk(sectors),
+            DiskKind.Nvme => SolidStateDisk.DcP4500(sectors),
+            DiskKind.Rotating => new RotatingDisk(sectors, sim.Random.For(name)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No medium for a machine without a disk."),
+        };
     }
 
     /// <summary>For a virtual machine's devices, where their software models record what each access does; null for a physical machine's.</summary>

@@ -82,7 +82,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <param name="hosted">Type 2: the hypervisor is a driver and a process of a host OS, and a device exit takes a trip through the host.</param>
     /// <param name="assignedDevices">Passthrough: the disk's adapter and a virtual function of the NIC (SR-IOV) are assigned to each guest, their registers mapped so that they do not exit, their DMA through the IOMMU.</param>
     public Hypervisor(Machine machine, MmuVirtualization mmu, HypervisorCosts costs, MonitorParameters? parameters = null, bool hosted = false,
-        bool assignedDevices = false)
+        bool assignedDevices = false, HostDevices? hostDevices = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -115,7 +115,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
         _assignedDevices = assignedDevices;
         _space = DirectMap.Build(machine);
-        _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor"));
+        _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor")) { HostDevices = hostDevices };
         _scheduler = VcpuScheduler.Create(_parameters.SchedulerFor(hosted ? Hosting.Hosted : Hosting.BareMetal), machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;

@@ -99,5 +99,9 @@ public sealed class HypervisorCosts
         // Emulated devices' completions in QEMU's main loop (docs/virtualization.md, "Backend threads"), assumed from the functions named in EmulationStep:
         [HypervisorRoutine.NicFrameReceive] = 600, // e1000_receive_iov: e1000_has_rxbufs, the receive filter, the descriptor loop's DMA calls, the write-back and set_ics; the buffer's and descriptor's lines are explicit
         [HypervisorRoutine.AhciCommandComplete] = 400, // ncq_cb and ncq_finish (block accounting, the scatter-gather list freed), ahci_write_fis_sdb, ahci_check_irq; the FIS's line is explicit
+        // Assumed from the functions named in HypervisorRoutine.HostBridgeForward (no per-frame instruction count in hand): the backlog's
+        // receive about 300, br_handle_frame with the FDB's learning and lookup about 400, br_forward and its netfilter hook check about 200,
+        // dev_queue_xmit through the qdisc about 300. docs/virtualization.md compares the bridge's cost with [FE14]'s measured NAT overhead.
+        [HypervisorRoutine.HostBridgeForward] = 1200,
     });
 }

@@ -247,4 +247,13 @@ public enum HypervisorRoutine
 
     /// <summary>A device model's <see cref="Devices.EmulationStep.CommandComplete"/>: one AHCI command's completion reported by the user-space model.</summary>
     AhciCommandComplete,
+
+    /// <summary>
+    /// A guest's frame crossing the host's software bridge between its tap (or vhost's socket) and
+    /// the physical port, either way: the backlog's receive (netif_rx_ni, process_backlog,
+    /// __netif_receive_skb_core), br_handle_frame with the forwarding database's learning and lookup
+    /// (br_fdb_update, br_fdb_find_rcu), br_forward and the egress device's dev_queue_xmit with its
+    /// qdisc (net/bridge/br_input.c, br_forward.c; net/core/dev.c).
+    /// </summary>
+    HostBridgeForward,
 }

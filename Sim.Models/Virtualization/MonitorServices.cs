@@ -30,6 +30,9 @@ internal sealed class MonitorServices
     /// <summary>The system call number of the monitor process's real I/O on the host (a read or write of the image file, a send on the host's socket).</summary>
     public const ulong HostIoSyscall = 0x1000;
 
+    /// <summary>The system call number of the monitor process's real I/O that is a frame: a send or receive on the tap, whose frame the host's bridge then forwards (<see cref="HypervisorRoutine.HostBridgeForward"/>).</summary>
+    public const ulong HostFrameSyscall = 0x1001;
+
     /// <summary>Words of processor state a world switch saves and reloads besides the named instructions: control, debug and segment registers, descriptor-table bases, SYSCALL MSRs, FS and GS bases (a count assumed from that list; no source gives VMware's).</summary>
     private const int WorldStateWords = 32;
 
@@ -50,12 +53,16 @@ internal sealed class MonitorServices
     private readonly Counter _injected;
     private readonly Counter _kicks;
     private readonly Counter _hostIo;
+    private readonly Counter _bridged;
     private readonly Counter _hostTrips;
     private readonly Counter _userExits;
     private readonly VectorCounter<EmulatedDevice> _deviceAccesses;
     private readonly VectorCounter<EmulationStep> _deviceSteps;
     private readonly Counter _deviceLines;
     private readonly StatGroup _stats;
+
+    /// <summary>The host's physical disk and port the virtual machines' devices share, or null for devices of their own.</summary>
+    public HostDevices? HostDevices { get; init; }
 
     public MonitorServices(Machine machine, HypervisorCosts costs, ulong linearBase, StatGroup stats)
     {
@@ -70,6 +77,7 @@ internal sealed class MonitorServices
         _hostTrips = stats.Counter("host_trips", "count", "hosted: device accesses that took the trip to the monitor process on the host (a world switch each way) because they set real I/O going");
         _userExits = stats.Counter("user_exits", "count", "KVM-like: device accesses that returned from KVM_RUN to the user-space device model (KVM_EXIT_MMIO, KVM_EXIT_IO) and came back by the next KVM_RUN");
         _hostIo = stats.Counter("host_io_syscalls", "count", "system calls a hosted monitor's process or a user-space I/O thread made on the host to do a device's real I/O");
+        _bridged = stats.Counter("bridged_frames", "count", "guests' frames the host's software bridge forwarded between a backend's tap and the physical port");
         _deviceAccesses = stats.VectorCounter<EmulatedDevice>("device_model_accesses", "count", "register accesses (and paravirtual notifications) a device model emulated, by device");
         _deviceSteps = stats.VectorCounter<EmulationStep>("device_model_steps", "count", "pieces of work the device models did for register accesses besides the dispatch (a descriptor taken, a command issued, a chain popped), by kind");
         _deviceLines = stats.Counter("device_model_guest_lines", "lines", "cache lines of guest memory the device models read, wrote or copied for register accesses");
@@ -139,7 +147,7 @@ internal sealed class MonitorServices
         {
             vcpus[cpu].Pending.Add(vector);
             onVirtualInterrupt(vcpus[cpu], vector);
-        }, directPaging, assignedDevices, nestedPaging && parameters.GuestMemoryOnTouch)
+        }, directPaging, assignedDevices, nestedPaging && parameters.GuestMemoryOnTouch, HostDevices)
         {
             StructureBytes = 3UL * PhysicalMemory.FrameBytes * (ulong)vcpus.Length, // the three frames of each, above
         };
@@ -309,6 +317,26 @@ internal sealed class MonitorServices
                 _hostIo.Increment();
                 path.Run(HypervisorRoutine.HostIoSyscall);
             }
+        }
+        Bridge(path, record.Frames);
+    }
+
+    /// <summary>The host's bridge forwards <paramref name="frames"/> of a guest's between its backend and the physical port.</summary>
+    private void Bridge(HypervisorPath path, int frames)
+    {
+        for (int frame = 0; frame < frames; frame++)
+        {
+            _bridged.Increment();
+            path.Run(HypervisorRoutine.HostBridgeForward);
+        }
+    }
+
+    /// <summary>The monitor process's host system calls for the real I/Os <paramref name="work"/> set going: one each, the frames' with the number whose path bridges them.</summary>
+    private static void HostIo(HypervisorPath user, EmulationWork work)
+    {
+        for (int io = 0; io < work.RealIos; io++)
+        {
+            user.Execute(Instruction.Syscall, io < work.Frames ? HostFrameSyscall : HostIoSyscall);
         }
     }
 
@@ -552,10 +580,7 @@ internal sealed class MonitorServices
         HypervisorPath kernelSide = path;
         WorldSwitch(vcpu, kernelSide.ChargeTo(CycleCategory.WorldSwitch), cr3, save: true).Run(HypervisorRoutine.HostIoctl).Execute(Instruction.Sysret);
         HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
-        for (int io = 0; io < realIos; io++)
-        {
-            user.Execute(Instruction.Syscall, HostIoSyscall);
-        }
+        HostIo(user, vcpu.Vm.Devices.Emulation!);
         path = WorldSwitch(vcpu, NewPath().ChargeTo(CycleCategory.WorldSwitch).Run(HypervisorRoutine.HostIoctl), cr3, save: false).ChargeTo(CycleCategory.Hypervisor);
         return new HostRoundTrip(kernelSide.ToStream(), user.ToStream());
     }
@@ -611,10 +636,7 @@ internal sealed class MonitorServices
         UserReturnMsrs(kernelSide).Execute(Instruction.Sysret);
         HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
         read = DeviceModel(vcpu, user, instruction, address, value, userSpace: true);
-        for (int io = 0; io < vcpu.Vm.Devices.Emulation!.RealIos; io++)
-        {
-            user.Execute(Instruction.Syscall, HostIoSyscall);
-        }
+        HostIo(user, vcpu.Vm.Devices.Emulation!);
         path = NewPath().ChargeTo(CycleCategory.Hypervisor).Run(HypervisorRoutine.HostIoctl);
         UserReturnMsrs(path);
         SwapFpu(vcpu, path, save: false);
@@ -650,12 +672,14 @@ internal sealed class MonitorServices
     /// <summary>The host kernel's path for the monitor process's system call: its real I/O.</summary>
     public OpSequence HostSyscall(ulong number)
     {
-        if (number != HostIoSyscall)
+        if (number is not (HostIoSyscall or HostFrameSyscall))
         {
             throw new InvalidOperationException($"The monitor process makes no system call {number}.");
         }
         _hostIo.Increment();
-        return NewPath().ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.HostIoSyscall).Execute(Instruction.Sysret).ToStream();
+        HypervisorPath path = NewPath().ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.HostIoSyscall);
+        Bridge(path, number == HostFrameSyscall ? 1 : 0);
+        return path.Execute(Instruction.Sysret).ToStream();
     }
 
     /// <summary>One direction of a world switch: the state saved (or reloaded), CR3, GDT, IDT, LDT, TR and the three SYSCALL MSRs loaded.</summary>

@@ -61,7 +61,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
 
     /// <param name="hosted">Type 2 (VMware Workstation): a device access takes a world switch to the host and a trip through the monitor's process there.</param>
     /// <param name="parameters">Sizes: the shadow cache, the translation cache.</param>
-    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs, bool hosted = false, MonitorParameters? parameters = null)
+    public SoftwareMonitor(Machine machine, CpuVirtualization mode, HypervisorCosts costs, bool hosted = false, MonitorParameters? parameters = null, HostDevices? hostDevices = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(costs);
@@ -77,7 +77,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             _space.Map2M(MonitorBase + pa, pa, PageEntry.Writable | PageEntry.Global); // supervisor: the deprivileged guest cannot reach it
         }
         StatGroup stats = machine.Sim.Stats.Group("host.monitor");
-        _services = new MonitorServices(machine, costs, MonitorBase, stats);
+        _services = new MonitorServices(machine, costs, MonitorBase, stats) { HostDevices = hostDevices };
         _reflections = stats.Counter("reflections", "count", "exceptions, system calls and interrupts handed to the guest kernel");
         _hypercalls = stats.VectorCounter<XenHypercall>("hypercalls", "count", "a paravirtual guest kernel's hypercalls, by hypercall");
         _validatedUpdates = stats.Counter("validated_updates", "count", "page-table updates a paravirtual guest sent in mmu_update batches, each validated");

@@ -38,8 +38,9 @@ public sealed class VirtualMachine : IPlatform
     /// <param name="physicalCore">The host's logical CPU the first virtual CPU runs on: the VM's memory is on its node.</param>
     /// <param name="deliver">Delivers an interrupt vector to the virtual CPU of the given index.</param>
     /// <param name="backOnTouch">Back guest memory with host frames as the guest first touches it, instead of all of it up front; needs nested paging.</param>
+    /// <param name="hostDevices">The host's physical disk and port the VM's devices share with the others', or null for devices of its own.</param>
     internal VirtualMachine(Machine host, int index, MachineConfiguration configuration, IReadOnlyList<Core> cores, int physicalCore, bool nestedPaging, bool largeEptPages,
-        Action<int, int> deliver, bool directPaging = false, bool assignedDevices = false, bool backOnTouch = false)
+        Action<int, int> deliver, bool directPaging = false, bool assignedDevices = false, bool backOnTouch = false, HostDevices? hostDevices = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -113,7 +114,7 @@ public sealed class VirtualMachine : IPlatform
             _discards = memory.Counter("discarded_pages", "count", "backed guest pages the host freed because the guest's balloon gave them up");
         }
         Devices = new PlatformDevices(host.Sim, Name, Name + ".vcpu", host.Profile, configuration, Memory, cpu => vector => deliver(cpu, vector), emulated: true,
-            assignedDevices);
+            assignedDevices, hostDevices, index);
         if (assignedDevices)
         {
             // One IOMMU domain for the VM: the assigned disk adapter's and NIC function's DMA share its IOTLB.

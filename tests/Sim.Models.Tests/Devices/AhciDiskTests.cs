@@ -14,7 +14,7 @@ public class AhciDiskTests
         {
             Sim = new Simulator(1);
             Memory = new PhysicalMemory(64UL << 20);
-            Disk = new AhciDisk(Sim, "disk", Memory, new SolidStateDisk(1UL << 20), accessCycles: 100, Tick.FromNanoseconds(1_000),
+            Disk = new AhciDisk(Sim, "disk", Memory, DiskImage.Whole(Sim, new SolidStateDisk(1UL << 20), Sim.Stats.Group("disk.medium")), accessCycles: 100, Tick.FromNanoseconds(1_000),
                 () => Raised.Add(Sim.Now), () => Lowered++);
             List = Memory.AllocateFrame();
             Tables = Memory.AllocateFrame();
