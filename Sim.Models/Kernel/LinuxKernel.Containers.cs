@@ -41,9 +41,9 @@ public sealed partial class LinuxKernel
             _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
             _bridgedFrames = stats.Counter("bridged_frames", "count", "containers' frames that crossed their veth pair and the host's bridge, either way");
         }
-        if (configuration.Network == ContainerNetwork.Bridge)
+        if (configuration.Network == ContainerNetwork.Bridge && _net is not null)
         {
-            _text.LayOutBridgeRoutines();
+            _text.LayOutBridgeRoutines(); // a kernel without a network (started before its containers) never runs them
         }
         CountReclaim();
         var container = new Container(_containers.Count, configuration, CpusetOf(configuration));

@@ -50,6 +50,10 @@ public sealed partial class LinuxKernel
         }
         _net = new SocketTable(_platform.Sim.Stats.Group(_platform.Name + ".kernel.net").Counter("no_socket", "frames", "frames received for a port no socket is bound to (dropped)"));
         _net.Bind(FirstServicePort, Memory); // the first service's socket, bound at boot as a daemon's would be
+        if (_containers.Exists(c => c.Configuration.Network == ContainerNetwork.Bridge))
+        {
+            _text.LayOutBridgeRoutines(); // containers added before the network came up
+        }
     }
 
     /// <summary>
