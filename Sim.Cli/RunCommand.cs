@@ -37,6 +37,7 @@ internal static class RunCommand
         var noContainerSwap = new Option<bool>("--no-container-swap") { Description = "With --workload under oslevel and --swap-mib: a container at its memory limit may not swap (memory.swap.max 0), so it is OOM-killed once its page cache is gone." };
         var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where the virtio backend runs, user (default: under type1 virtio-blk's I/O thread on a host CPU; hosted, the monitor's process) or kernel (vhost)." };
         var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
+        var iothreadCpu = new Option<string>("--iothread-cpu") { Description = "With --workload under type1 with emulated or virtio devices: the host CPU each VM's backend threads (QEMU's I/O thread, vhost) run on, vcpu (default: its first virtual CPU's) or a CPU number.", DefaultValueFactory = _ => "vcpu" };
         var containerNetwork = new Option<string>("--container-network") { Description = "With --workload under oslevel: how each container reaches the NIC, bridge (a veth pair into the host's bridge, Docker's default) or host (the host's network namespace).", DefaultValueFactory = _ => "bridge" };
         var containerCpuset = new Option<string?>("--container-cpuset") { Description = "With --workload under oslevel: the CPUs each container may run on, a CPU list such as 0-3,8 (default: as many as --container-cpus needs, given to the containers in turn, or every CPU)." };
         var vcpuWeights = new Option<string?>("--vcpu-weights") { Description = "With --workload under type1 or type2: the virtual machines' credit-scheduler weights (xl sched-credit -w, 1 to 65535), a comma list: the k-th for the k-th VM, the last for the rest (default 256 each)." };
@@ -85,12 +86,12 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, iothreadCpu, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, iothreadCpu, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
@@ -129,7 +130,7 @@ internal static class RunCommand
                     LargeEptPages = parse.GetValue(largeEptPages),
                     TransparentHugePages = parse.GetValue(transparentHugePages)!,
                     KhugepagedSleepMs = parse.GetValue(khugepagedSleep),
-                    SwapMiB = parse.GetValue(swapMib), ContainerSwap = !parse.GetValue(noContainerSwap), ContainerNetwork = parse.GetValue(containerNetwork)!,
+                    SwapMiB = parse.GetValue(swapMib), ContainerSwap = !parse.GetValue(noContainerSwap), ContainerNetwork = parse.GetValue(containerNetwork)!, IoThreadCpu = parse.GetValue(iothreadCpu)!,
                     VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus), ContainerCpuset = parse.GetValue(containerCpuset), ContainerShares = parse.GetValue(containerShares),
                     Vcpus = parse.GetValue(vcpus), VcpuWeights = parse.GetValue(vcpuWeights), VcpuCaps = parse.GetValue(vcpuCaps), VcpuPinning = parse.GetValue(vcpuPinning),

@@ -9,6 +9,9 @@ namespace Sim.Experiments.Runs;
 /// </summary>
 public sealed record DeviceBackend(string Thread, long Wakeups, long Completions, long Cycles)
 {
+    /// <summary>The host logical CPU the thread ran on.</summary>
+    public int Cpu { get; init; }
+
     /// <summary>Its host cycles per completion, or 0 when it returned none.</summary>
     public double CyclesPerCompletion => Completions == 0 ? 0 : (double)Cycles / Completions;
 
@@ -19,7 +22,7 @@ public sealed record DeviceBackend(string Thread, long Wakeups, long Completions
         return
         [
             .. samples.Where(s => s.Statistic == "cycles" && s.Value > 0 && (s.Path.EndsWith(".iothread", StringComparison.Ordinal) || s.Path.EndsWith(".vhost", StringComparison.Ordinal)))
-                .Select(s => new DeviceBackend(s.Path, Part(samples, s.Path, "wakeups"), Part(samples, s.Path, "completions"), (long)s.Value))
+                .Select(s => new DeviceBackend(s.Path, Part(samples, s.Path, "wakeups"), Part(samples, s.Path, "completions"), (long)s.Value) { Cpu = (int)Part(samples, s.Path, "cpu") })
                 .OrderBy(b => b.Thread, StringComparer.Ordinal),
         ];
     }

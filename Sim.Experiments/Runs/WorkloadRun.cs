@@ -108,6 +108,7 @@ public static class WorkloadRun
             guests.Add(guest with { Workload = w });
         }
         host.AddHostProcesses(consolidation.HostProcesses);
+        host.StartIdleCpus();
         return new PreparedRun(sim, host.Contexts, host.Occupancy, guests, profile, axes, workload, seed);
     }
 
@@ -470,6 +471,9 @@ public static class WorkloadRun
         /// <summary>The host's physical disk and port, with room for every guest's image (<see cref="HostDevices"/>).</summary>
         private HostDevices HostDevicesFor(MachineConfiguration guest) => new(sim, guest, consolidation.Guests);
 
+        /// <summary>Once the guests are launched, the host CPUs that only a backend thread runs on idle in the host's loop.</summary>
+        public void StartIdleCpus() => _hypervisor?.StartIdleCpus();
+
         /// <summary>Hosted: the host's CPU-bound processes, placed after the guests.</summary>
         public void AddHostProcesses(int count)
         {
@@ -605,7 +609,7 @@ public static class WorkloadRun
             {
                 Guests = guests.Count > 1 ? guests : [],
                 FirstGuestCpus = _guests[0].SmpCores.Count == 0 ? [_guests[0].Core.Path] : [.. _guests[0].SmpCores.Select(c => c.Path)],
-                HostCpuUtilization = _contexts.Count > _occupancy.Count ? [.. _occupancy.Select(o => o.Utilization)] : [], // where contexts time-share the CPUs
+                HostCpuUtilization = [.. _occupancy.Select(o => o.Utilization)],
                 TimeLimit = cut ? timeLimit : null,
                 Unfinished = guests.Count(g => !g.Finished),
                 GuestMemoryBytes = first.MemoryBytes,

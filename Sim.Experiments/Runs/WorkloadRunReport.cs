@@ -134,6 +134,7 @@ public static class WorkloadRunReport
         {
             sb.Append(ci, $"\nhost CPUs busy: {string.Join("  ", r.HostCpuUtilization.Select((u, i) => string.Create(ci, $"cpu{i} {100 * u:0.0}%")))}\n");
         }
+        sb.Append(ci, $"binding resource: {BindingResource.Of(r).Summary()}\n");
         if (r.EmulatedAccesses is { PerBlockRequest: { } perRequest })
         {
             sb.Append(ci, $"\nemulated register accesses per disk request: {perRequest:0.##}\n");
@@ -179,6 +180,14 @@ public static class WorkloadRunReport
         }
         return sb.ToString();
     }
+
+    private static Dictionary<string, object> BindingJson(BindingResource binding) => new()
+    {
+        ["binding"] = binding.Binding ?? "none",
+        ["bottleneck"] = binding.Bottleneck?.Resource ?? "none",
+        ["saturated"] = binding.IsSaturated,
+        ["resources"] = binding.Resources.ToDictionary(u => u.Resource, u => (object)new Dictionary<string, object> { ["kind"] = u.Kind, ["busy"] = u.Utilization }),
+    };
 
     /// <summary>The run's device queues, when it has any (docs/virtualization.md, "Shared host devices").</summary>
     private static void AppendQueues(StringBuilder md, WorkloadRunResult r)
@@ -332,12 +341,13 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {m.Container} | {m.PeakCharged / (1 << 20):N2} | {m.PeakCache / (1 << 20):N2} | {m.Charged / (1 << 20):N2} | {m.Cache / (1 << 20):N2} |\n");
             }
         }
-        if (r.HostCpuUtilization.Count > 0)
+        BindingResource binding = BindingResource.Of(r);
+        if (binding.Resources.Count > 0)
         {
-            md.Append("\n| host CPU | busy |\n|---|---:|\n");
-            foreach ((double u, int i) in r.HostCpuUtilization.Select((u, i) => (u, i)))
+            md.Append(ci, $"\nBinding resource: {binding.Summary()}.\n\n| host resource | kind | busy |\n|---|---|---:|\n");
+            foreach (ResourceUse u in binding.Resources)
             {
-                md.Append(ci, $"| cpu{i} | {100 * u:0.0}% |\n");
+                md.Append(ci, $"| {u.Resource} | {u.Kind} | {100 * u.Utilization:0.0}% |\n");
             }
         }
         if (r.Holes.Count > 0 && !r.Axes.IsNative)
@@ -387,6 +397,7 @@ public static class WorkloadRunReport
             ["tlb"] = TlbFigures(r).ToDictionary(k => k.Name, k => k.Value),
             ["caches"] = CacheFigures(r).ToDictionary(k => k.Name, k => new Dictionary<string, double> { ["hits"] = k.Hits, ["misses"] = k.Misses }),
             ["vm_exits"] = r.Exits.ToDictionary(e => e.Reason.ToString(), e => new Dictionary<string, long> { ["count"] = e.Count, ["cycles"] = e.Cycles }),
+            ["binding_resource"] = BindingJson(BindingResource.Of(r)),
             ["emulated_accesses_per_disk_request"] = (object?)r.EmulatedAccesses.PerBlockRequest ?? "none",
             ["emulated_accesses_per_packet"] = (object?)r.EmulatedAccesses.PerPacket ?? "none",
             ["monitor_interceptions"] = r.Interceptions.ToDictionary(e => InstructionTable.Of(e.Instruction).Mnemonic, e => e.Count),

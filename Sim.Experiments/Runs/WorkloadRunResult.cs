@@ -78,8 +78,8 @@ public sealed record WorkloadRunResult(
     public IReadOnlyList<string> FirstGuestCpus { get; init; } = ["host.cpu0"];
 
     /// <summary>
-    /// Each host CPU's busy share of the run, whichever contexts ran on it (a virtual CPU that
-    /// migrates counts where it ran), where contexts time-shared the CPUs; empty otherwise.
+    /// Each host logical CPU's busy share of the run, whichever contexts ran on it (a virtual CPU
+    /// that migrates counts where it ran, a backend thread on the CPU it runs on).
     /// </summary>
     public IReadOnlyList<double> HostCpuUtilization { get; init; } = [];
 

@@ -90,6 +90,7 @@ public static class ScenarioFile
         "unshadow_after_writes" => s with { UnshadowAfterWrites = WholeNumber(where, key, value) },
         "translation_cache_kib" => s with { TranslationCacheKiB = WholeNumber(where, key, value) },
         "virtio_backend" => s with { VirtioBackend = value },
+        "iothread_cpu" => s with { IoThreadCpu = value },
         "host_scheduler" => s with { HostScheduler = value },
         "guest_memory_backing" => s with { GuestMemoryBacking = value },
         "transparent_hugepages" => s with { TransparentHugePages = value },

@@ -20,12 +20,19 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "iothread_cpu", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
+
+    /// <summary>Where each VM's backend threads run: <c>vcpu</c>, its first virtual CPU's host CPU, or a host logical CPU's number (QEMU's I/O thread and vhost pinned there).</summary>
+    public string IoThreadCpu { get; init; } = "vcpu";
+
+    /// <summary>The host CPU <see cref="IoThreadCpu"/> names, null for <c>vcpu</c>, or -1 when it names none.</summary>
+    private int? IoThreadCpuNumber => IoThreadCpu == "vcpu" ? null
+        : int.TryParse(IoThreadCpu, NumberStyles.None, CultureInfo.InvariantCulture, out int cpu) ? cpu : -1;
 
     /// <summary>The host schedulers <see cref="HostScheduler"/> takes.</summary>
     public static readonly string[] HostSchedulers = ["default", "credit", "cfs"];
@@ -377,6 +384,8 @@ public sealed record WorkloadScenario
         "ksm_sleep_ms" => KsmSleepMs > 0 && KsmSleepMs <= MonitorParameters.MostKsmSleepMilliseconds ? null
             : $"ksm_sleep_ms is ksmd's sleep between batches, more than 0 and at most {MonitorParameters.MostKsmSleepMilliseconds} ms (got {KsmSleepMs})",
         "host_scheduler" => Array.IndexOf(HostSchedulers, HostScheduler) < 0 ? $"there is no host scheduler '{HostScheduler}'; the host schedulers are: {string.Join(", ", HostSchedulers)}" : null,
+        "iothread_cpu" => IoThreadCpuNumber is null || (IoThreadCpuNumber >= 0 && (Problem("profile") is not null || HostCoresProblem() is not null || IoThreadCpuNumber < LogicalCpus)) ? null
+            : $"iothread_cpu is vcpu or one of the host's CPUs, 0 to {LogicalCpus - 1} (got {IoThreadCpu})",
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
@@ -547,6 +556,11 @@ public sealed record WorkloadScenario
         {
             return $"virtio_backend kernel puts the virtio devices' backend in the host kernel (vhost), which needs virtio devices (io paravirtual) under a VT-x hypervisor (KVM's ioeventfd and irqfd), and preset '{Preset}' ({axes}) {(axes.Io != Models.Virtualization.IoVirtualization.Paravirtual ? "has no virtio devices" : "has no VT-x hypervisor")}; use preset type1 or type2 with io paravirtual, or leave it out";
         }
+        if (IoThreadCpu != "vcpu" && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist || axes.Hosting != Models.Virtualization.Hosting.BareMetal
+            || axes.Io == Models.Virtualization.IoVirtualization.Passthrough))
+        {
+            return $"iothread_cpu pins the KVM-like hypervisor's device backend threads (QEMU's I/O thread, vhost), which only preset type1 with emulated or paravirtual devices has, and preset '{Preset}' ({axes}) has none; use preset type1 with io emulated or paravirtual, or leave it out";
+        }
         if (HostScheduler != "default" && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
             return $"host_scheduler chooses the VT-x hypervisor's scheduler of virtual CPUs, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
@@ -646,7 +660,7 @@ public sealed record WorkloadScenario
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
         GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtBoot ? null : BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs,
-        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0);
+        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0, IoThreadCpu: IoThreadCpuNumber);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -793,6 +807,7 @@ public sealed record WorkloadScenario
         ["khugepaged_sleep_ms"] = KhugepagedSleepMs,
         ["swap_mib"] = SwapMiB,
         ["virtio_backend"] = VirtioBackend,
+        ["iothread_cpu"] = IoThreadCpu,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_swap"] = ContainerSwap,
         ["container_network"] = ContainerNetwork,

@@ -11,13 +11,12 @@ namespace Sim.Models.Devices;
 /// interface and one split virtqueue (<see cref="Virtqueue"/>). A request is a chain of three
 /// descriptors: the 16-byte header (type, sector), the data buffer, and the status byte the
 /// device writes. The driver's write to QueueNotify (a kick) makes the device take every request
-/// made available since the last; it queues them on the medium, and while any is in flight it
-/// sets VRING_USED_F_NO_NOTIFY, so the driver does not kick for the ones it adds meanwhile: the
-/// device takes those itself whenever a request completes (vhost's notification suppression).
-/// Each completion fills a used-ring entry and interrupts unless the driver has set
+/// made available since the last and queue them on the medium, with VRING_USED_F_NO_NOTIFY set
+/// only while it drains the queue (QEMU's virtio_blk_handle_vq), so a driver that adds a request
+/// while the device is not draining kicks for it. Each completion fills a used-ring entry and interrupts unless the driver has set
 /// VRING_AVAIL_F_NO_INTERRUPT; completions before the driver's acknowledgement share one interrupt.
 /// </summary>
-/// <remarks>Model: one queue of <see cref="Virtqueue.Capacity"/> descriptors; no feature negotiation beyond what the model's driver writes; no event-index suppression.</remarks>
+/// <remarks>Model: one queue of <see cref="Virtqueue.Capacity"/> descriptors; no feature negotiation beyond what the model's driver writes; no event-index suppression; no adaptive polling of the queue by the I/O thread (QEMU's poll-max-ns), so at a high queue depth each request a guest adds to an idle queue is a kick.</remarks>
 public sealed class VirtioBlock : VirtioMmioDevice
 {
     public const uint TypeIn = 0, TypeOut = 1;
@@ -44,15 +43,24 @@ public sealed class VirtioBlock : VirtioMmioDevice
 
     protected override void Notified(int queue) => Kicked(TakeAvailable);
 
-    /// <summary>Takes every request made available since the last look, queues it on the medium, and suppresses kicks while any is in flight.</summary>
+    /// <summary>
+    /// A kick's work, as QEMU's virtio_blk_handle_vq and vhost's handle loop do it: kicks turned off
+    /// while the queue is drained, every request made available taken and queued on the medium,
+    /// kicks turned on again, and the queue looked at once more for a request added in between.
+    /// </summary>
     private void TakeAvailable()
     {
         Virtqueue q = Queues[0];
-        while (q.TryTake(out ushort head))
+        do
         {
-            Start(head);
+            q.SuppressNotifications(true);
+            while (q.TryTake(out ushort head))
+            {
+                Start(head);
+            }
+            q.SuppressNotifications(false);
         }
-        q.SuppressNotifications(_inFlight > 0);
+        while (q.HasAvailable);
     }
 
     /// <summary>Decodes the chain at <paramref name="head"/> (header, data, status) and queues it on the medium.</summary>
@@ -76,13 +84,12 @@ public sealed class VirtioBlock : VirtioMmioDevice
         Sim.Schedule(new CallbackEvent($"{Name}.done", () => FromHost(() => Complete(head, status, length))), _disk.Submit(sector, sectors, write));
     }
 
-    /// <summary>A request is done: status written, the used ring filled, new requests taken, and the interrupt raised unless the driver has turned it off.</summary>
+    /// <summary>A request is done: status written, the used ring filled, and the interrupt raised unless the driver has turned it off.</summary>
     private void Complete(ushort head, ulong status, uint length)
     {
         Memory.WriteField(status, 1, 0); // VIRTIO_BLK_S_OK
         Queues[0].PutUsed(head, length);
         _inFlight--;
-        TakeAvailable(); // requests added while kicks were suppressed
         Interrupt(Queues[0]);
     }
 }

@@ -193,8 +193,15 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private Func<StagedStream.Stage>? HostThread(int vector, Core core, Func<StagedStream.Stage> then) =>
         vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, then)
         : vector == HostSwap.KswapdVector && _hostSwap is not null ? () => KswapdBatch(core, then)
-        : vector == IoThread.WakeVector && _ioThreads.Count > 0 ? () => BackendBatch(core, _scheduler.EntityOf(core).Physical, then)
+        : vector == IoThread.WakeVector && _ioThreads.Count > 0 ? () => BackendBatch(core, _scheduler.TryEntityOf(core)?.Physical ?? IdleCpu(core), then)
         : null;
+
+    /// <summary>The host CPU whose own context <paramref name="core"/> is, idling for a backend thread.</summary>
+    private int IdleCpu(Core core)
+    {
+        int physical = _machine.Cores.ToList().IndexOf(core);
+        return physical >= 0 ? physical : throw new InvalidOperationException($"Nothing is scheduled in {core.Path}.");
+    }
 
     /// <summary>
     /// The backend threads of <paramref name="physical"/> that were signalled run on
@@ -307,8 +314,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 
     private IoThread NewIoThread(VirtualCpu owner, bool inKernel)
     {
-        int physical = owner.Physical;
-        var thread = new IoThread(owner, inKernel, _machine.Sim.Stats.Group($"{owner.Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
+        int physical = _parameters.IoThreadCpu ?? owner.Physical;
+        if (physical < 0 || physical >= _machine.Cores.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(owner), physical, $"The backend threads' CPU is one of the host's logical CPUs, 0 to {_machine.Cores.Count - 1}.");
+        }
+        var thread = new IoThread(owner, physical, inKernel, _machine.Sim.Stats.Group($"{owner.Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
             () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
         _ioThreads.Add(thread);
         return thread;
@@ -801,18 +812,37 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     public IOpStream OnInterrupt(Core core, int vector)
     {
-        SchedulingEntity entity = _scheduler.EntityOf(core);
+        SchedulingEntity? entity = _scheduler.TryEntityOf(core); // none on a CPU that idles for a backend thread (StartIdleCpus)
+        int physical = entity?.Physical ?? IdleCpu(core);
         if (vector == VcpuScheduler.TickVector)
         {
-            _scheduler.Ticked(entity.Physical);
+            _scheduler.Ticked(physical);
         }
         HypervisorPath path = _services.NewPath();
-        _services.HostInterrupt(entity.Physical, path, vector, KickVector);
+        _services.HostInterrupt(physical, path, vector, KickVector);
         StagedStream.Stage Return() => new(_services.NewPath().Execute(Instruction.Iret).ToStream(), null);
         Func<StagedStream.Stage> rest = entity is HostProcess process
             ? () => _scheduler.Preempting(process, core.LocalCycle) is { } next ? SwitchTo(process, next, Return) : Return()
             : Return;
         return new StagedStream(path.ToStream(), HostThread(vector, core, rest) ?? rest);
+    }
+
+    /// <summary>
+    /// Once every guest is launched: each host CPU that a backend thread runs on and no virtual CPU
+    /// does starts the host's idle loop (STI, HLT) in root mode, so that a thread's wake-up
+    /// interrupts it there as it would a virtual CPU's core (<see cref="OnInterrupt"/>).
+    /// </summary>
+    public void StartIdleCpus()
+    {
+        foreach (int physical in _ioThreads.Select(t => t.Physical).Distinct().Order())
+        {
+            Core core = _machine.Cores[physical];
+            if (!core.IsStarted && _scheduler.TryRunningOn(physical) is null)
+            {
+                core.Mmu.LoadCr3(_space.Pml4);
+                core.Start(new Kernel.IdleThread(), cpl: 0);
+            }
+        }
     }
 
     /// <summary>

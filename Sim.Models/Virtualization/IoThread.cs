@@ -17,8 +17,9 @@ namespace Sim.Models.Virtualization;
 /// CFS), and its cycles are charged to device emulation on that CPU and counted per virtual machine.
 /// </summary>
 /// <remarks>
-/// Model: the thread runs on the host CPU of its machine's first virtual CPU (a host CPU of its
-/// own is not offered yet); it is not a scheduling entity of the host's scheduler, so it never
+/// Model: the thread runs on the host CPU of its machine's first virtual CPU, or on the one it is
+/// pinned to (<see cref="MonitorParameters.IoThreadCpu"/>), which idles in the host's loop when no
+/// virtual CPU is placed there; it is not a scheduling entity of the host's scheduler, so it never
 /// waits behind a virtual CPU's slice, and the switch to it is a cost in its wake-up path rather
 /// than a switch of contexts. The wake-up signal reaches its CPU when the simulation next takes
 /// events, up to a synchronization quantum after the exit that sent it.
@@ -35,19 +36,21 @@ internal sealed class IoThread : IDeviceBackend
     private readonly Counter _cycles;
 
     /// <param name="wake">Interrupts the thread's host CPU with <see cref="WakeVector"/>.</param>
-    /// <param name="owner">Its machine's first virtual CPU: where the device models keep their state, and whose host CPU the thread runs on.</param>
-    public IoThread(VirtualCpu owner, bool inKernel, StatGroup stats, Action wake)
+    /// <param name="owner">Its machine's first virtual CPU: where the device models keep their state.</param>
+    /// <param name="physical">The host CPU the thread runs on: by default its owner's, or one it is pinned to.</param>
+    public IoThread(VirtualCpu owner, int physical, bool inKernel, StatGroup stats, Action wake)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(stats);
         Owner = owner;
-        Physical = owner.Physical;
+        Physical = physical;
         InKernel = inKernel;
         _wake = new CallbackEvent(stats.Path + ".wake", wake);
         string what = inKernel ? "the vhost worker" : "the I/O thread";
         _wakeups = stats.Counter("wakeups", "count", $"times {what} was woken on its host CPU");
         _completions = stats.Counter("completions", "count", $"host I/O completions {what} returned to the guest");
         _cycles = stats.Counter("cycles", "cycles", $"cycles {what} ran on its host CPU");
+        stats.Probe("cpu", "index", $"the host logical CPU {what} runs on", () => physical);
     }
 
     public VirtualCpu Owner { get; }

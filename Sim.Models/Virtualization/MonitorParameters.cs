@@ -22,11 +22,12 @@ namespace Sim.Models.Virtualization;
 /// <param name="KsmPagesToScan">The host merges guest pages of equal contents (KSM), ksmd scanning this many pages per batch (pages_to_scan; Linux's default is 100); null for no merging. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
 /// <param name="KsmSleepMilliseconds">ksmd's sleep between two batches (sleep_millisecs; Linux's default is 20).</param>
 /// <param name="HostSwapBytes">The host's swap area for guest memory, in bytes (docs/virtualization.md, "Host swap"): when its free memory reaches the min watermark the host sends guest pages there; 0 for none. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
+/// <param name="IoThreadCpu">The host logical CPU every VM's device backend threads run on (QEMU's I/O thread and vhost workers, pinned as virsh iothreadpin and emulatorpin do); null for each VM's first virtual CPU's host CPU. A CPU no virtual CPU is placed on idles in the host's loop until a thread's wake-up comes. VT-x bare-metal hosting only.</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
     bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false,
-    ulong? BalloonTargetBytes = null, double? BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20, ulong HostSwapBytes = 0)
+    ulong? BalloonTargetBytes = null, double? BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20, ulong HostSwapBytes = 0, int? IoThreadCpu = null)
 {
     public static readonly MonitorParameters Default = new();
 

@@ -116,11 +116,17 @@ internal abstract class VcpuScheduler
     /// <summary>Whether <paramref name="vcpu"/> is the one its physical core runs (or last ran).</summary>
     public bool IsRunning(SchedulingEntity vcpu) => Running[vcpu.Physical] == vcpu;
 
+    /// <summary>The entity its physical core runs, or null when none is placed there.</summary>
+    public SchedulingEntity? TryRunningOn(int physical) => Running[physical];
+
     /// <summary>The entity its physical core runs.</summary>
     public SchedulingEntity RunningOn(int physical) => Running[physical] ?? throw new InvalidOperationException($"Nothing is placed on core {physical}.");
 
     /// <summary>The entity that runs in <paramref name="context"/>.</summary>
-    public SchedulingEntity EntityOf(Core context)
+    public SchedulingEntity EntityOf(Core context) => TryEntityOf(context) ?? throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
+
+    /// <summary>The entity that runs in <paramref name="context"/>, or null when none is placed there.</summary>
+    public SchedulingEntity? TryEntityOf(Core context)
     {
         foreach (List<SchedulingEntity> placed in Placed)
         {
@@ -132,7 +138,7 @@ internal abstract class VcpuScheduler
                 }
             }
         }
-        throw new InvalidOperationException($"Nothing is scheduled in {context?.Path}.");
+        return null;
     }
 
     /// <summary>The policy's own setting up of a newly placed entity.</summary>
