@@ -19,14 +19,16 @@ public class VirtioRunTests
     private static double ExitsPerRequest(WorkloadRunResult r, long requests) => r.Exits.Sum(e => e.Count) / (double)requests;
 
     [Fact]
-    public void Batching_reduces_kicks_and_exits_per_request_as_the_queue_deepens()
+    public void Exits_per_request_fall_as_the_queue_deepens_though_each_request_is_kicked()
     {
         WorkloadRunResult shallow = Run(new FioRandRead(queueDepth: 1), 200, Type1Virtio);
         WorkloadRunResult deep = Run(new FioRandRead(queueDepth: 32), 200, Type1Virtio);
         double KicksPerRequest(WorkloadRunResult r) => r.Stat("vm0.kernel.virtio", "kicks") / r.Stat("vm0.disk0", "requests");
         Assert.Equal(1.0, KicksPerRequest(shallow)); // the device is idle at each request: every one is kicked
-        Assert.True(KicksPerRequest(deep) < 0.1, $"{KicksPerRequest(deep)} kicks per request at queue depth 32");
-        Assert.True(ExitsPerRequest(deep, 200) < ExitsPerRequest(shallow, 200));
+        // The device turns kicks off only while it drains the queue (virtio_blk_handle_vq); with no polling a request
+        // added to a drained queue is kicked, at any depth.
+        Assert.InRange(KicksPerRequest(deep), 0.5, 1.0);
+        Assert.True(ExitsPerRequest(deep, 200) < ExitsPerRequest(shallow, 200)); // the virtual CPU halts (and is woken) less often between requests
         Assert.Equal(200, deep.Stat("vm0.disk0", "requests"));
     }
 
