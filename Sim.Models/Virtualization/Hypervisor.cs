@@ -828,13 +828,20 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     }
 
     /// <summary>
-    /// Once every guest is launched: each host CPU that a backend thread runs on and no virtual CPU
-    /// does starts the host's idle loop (STI, HLT) in root mode, so that a thread's wake-up
-    /// interrupts it there as it would a virtual CPU's core (<see cref="OnInterrupt"/>).
+    /// Once every guest is launched: each host CPU that a host thread runs on (a backend thread,
+    /// or ksmd and kswapd on <see cref="KsmCpu"/>) and no virtual CPU does starts the host's idle
+    /// loop (STI, HLT) in root mode, so that the thread's wake-up interrupts it there as it would
+    /// a virtual CPU's core (<see cref="OnInterrupt"/>). Without it such a CPU never took the
+    /// interrupt, and ksmd on a host with a CPU more than its guests' never ran.
     /// </summary>
     public void StartIdleCpus()
     {
-        foreach (int physical in _ioThreads.Select(t => t.Physical).Distinct().Order())
+        IEnumerable<int> hostThreads = _ioThreads.Select(t => t.Physical);
+        if (_merging is not null || _hostSwap is not null)
+        {
+            hostThreads = hostThreads.Append(KsmCpu);
+        }
+        foreach (int physical in hostThreads.Distinct().Order())
         {
             Core core = _machine.Cores[physical];
             if (!core.IsStarted && _scheduler.TryRunningOn(physical) is null)

@@ -33,6 +33,17 @@ public class PageMergingTests
     }
 
     [Fact]
+    public void Ksmd_runs_on_a_host_CPU_no_virtual_CPU_is_placed_on()
+    {
+        // Three CPUs for two guests of one virtual CPU each: ksmd's CPU, the last, idles in the host's loop between batches.
+        WorkloadRunResult r = (Readers with { HostCores = 3 }).RunOnce(1);
+        Assert.True(Ksm(r, "pages_scanned") > 1_000, $"{Ksm(r, "pages_scanned")} pages scanned");
+        Assert.True(Ksm(r, "pages_shared") > 200, $"{Ksm(r, "pages_shared")} pages shared"); // the guests run side by side: a shorter run, fewer batches than on one CPU
+        Assert.True(r.HostCpuUtilization[2] > 0, "ksmd's batches ran on CPU 2");
+        Assert.Equal(r.Outcome.CoreCycles, (ulong)r.CyclesByCategory.Values.Sum());
+    }
+
+    [Fact]
     public void A_guest_alone_has_no_two_pages_alike_and_merges_nothing()
     {
         WorkloadRunResult r = (Readers with { Guests = 1 }).RunOnce(1);
