@@ -556,6 +556,10 @@ public sealed record WorkloadScenario
         {
             return $"virtio_backend kernel puts the virtio devices' backend in the host kernel (vhost), which needs virtio devices (io paravirtual) under a VT-x hypervisor (KVM's ioeventfd and irqfd), and preset '{Preset}' ({axes}) {(axes.Io != Models.Virtualization.IoVirtualization.Paravirtual ? "has no virtio devices" : "has no VT-x hypervisor")}; use preset type1 or type2 with io paravirtual, or leave it out";
         }
+        if (axes.Io == Models.Virtualization.IoVirtualization.Passthrough && Guests > Models.Platform.HostDevices.MostVirtualFunctions)
+        {
+            return $"io passthrough gives each of the {Guests} guests a virtual function of the host's NIC, and its port offers {Models.Platform.HostDevices.MostVirtualFunctions} (an Intel 82599 under Linux's ixgbe); use at most {Models.Platform.HostDevices.MostVirtualFunctions} guests, or io emulated or paravirtual";
+        }
         if (IoThreadCpu != "vcpu" && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist || axes.Hosting != Models.Virtualization.Hosting.BareMetal
             || axes.Io == Models.Virtualization.IoVirtualization.Passthrough))
         {

@@ -21,6 +21,14 @@ namespace Sim.Models.Platform;
 /// </remarks>
 public sealed class HostDevices
 {
+    /// <summary>
+    /// The virtual functions the host's port offers its guests: 63, as Linux's ixgbe driver allows
+    /// on an Intel 82599 10 GbE port (the 82599 has 64 virtual functions per port, its product
+    /// brief says; the driver keeps one pool for the physical function, max_vfs 1 to 63). An
+    /// assigned NIC is one of them, so no more guests than that can have one.
+    /// </summary>
+    public const int MostVirtualFunctions = 63;
+
     /// <param name="guest">The guests' machine: their disk's kind and size, and their link.</param>
     /// <param name="guests">How many virtual machines the host runs (the disk holds an image for each).</param>
     public HostDevices(Simulator sim, MachineConfiguration guest, int guests)

@@ -96,6 +96,7 @@ public class ScenarioFileTests
     [InlineData("preset: type1\nio: paravirtual\niothread_cpu: own\n", "bad.yaml, line 3: iothread_cpu: iothread_cpu is vcpu or one of the host's CPUs")]
     [InlineData("preset: type2\nprofile: nehalem-x5570\nhost_cores: 2\niothread_cpu: 1\n", "bad.yaml: iothread_cpu pins the KVM-like hypervisor's device backend threads (QEMU's I/O thread, vhost), which only preset type1 with emulated or paravirtual devices has, and preset 'type2'")]
     [InlineData("preset: type1\nprofile: nehalem-x5570\nio: passthrough\nhost_cores: 2\niothread_cpu: 1\n", "bad.yaml: iothread_cpu pins the KVM-like hypervisor's device backend threads")]
+    [InlineData("preset: type1\nprofile: nehalem-x5570\nio: passthrough\nguests: 64\n", "bad.yaml: io passthrough gives each of the 64 guests a virtual function of the host's NIC, and its port offers 63")]
     [InlineData("preset: oslevel\ncontainer_network: nat\n", "bad.yaml, line 2: container_network: there is no container network 'nat'; the modes are: bridge, host")]
     [InlineData("preset: type1\ncontainer_network: host\n", "bad.yaml: container_network decides how a container reaches the NIC, and preset 'type1'")]
     [InlineData("preset: type1\nprofile: nehalem-x5570\nvirtio_backend: kernel\n", "bad.yaml: virtio_backend kernel puts the virtio devices' backend in the host kernel (vhost), which needs virtio devices (io paravirtual) under a VT-x hypervisor (KVM's ioeventfd and irqfd), and preset 'type1' (hardware-assist / nested / emulated / bare-metal) has no virtio devices")]
