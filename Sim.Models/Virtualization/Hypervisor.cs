@@ -199,8 +199,14 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <summary>The host CPU whose own context <paramref name="core"/> is, idling for a backend thread.</summary>
     private int IdleCpu(Core core)
     {
-        int physical = _machine.Cores.ToList().IndexOf(core);
-        return physical >= 0 ? physical : throw new InvalidOperationException($"Nothing is scheduled in {core.Path}.");
+        for (int physical = 0; physical < _machine.Cores.Count; physical++)
+        {
+            if (_machine.Cores[physical] == core)
+            {
+                return physical;
+            }
+        }
+        throw new InvalidOperationException($"Nothing is scheduled in {core.Path}.");
     }
 
     /// <summary>
