@@ -1,5 +1,3 @@
-using Sim.Models.Hardware;
-
 namespace Sim.Experiments.Runs;
 
 /// <summary>One resource of the host in a run and its utilization: the share of the run it was busy.</summary>
@@ -72,7 +70,7 @@ public sealed record BindingResource(IReadOnlyList<ResourceUse> Resources)
     {
         ArgumentNullException.ThrowIfNull(r);
         double seconds = r.Outcome.SimulatedSeconds;
-        double cyclesOfOneCpu = Math.Max(1, seconds * HardwareProfiles.Get(r.Profile).FrequencyHz);
+        double cyclesOfOneCpu = Math.Max(1, seconds * r.FrequencyHz);
         IReadOnlyList<DeviceBackend> threads = DeviceBackend.All(r.Run.Samples);
         var resources = new List<ResourceUse>();
         for (int cpu = 0; cpu < r.HostCpuUtilization.Count; cpu++)

@@ -610,6 +610,7 @@ public static class WorkloadRun
                 Guests = guests.Count > 1 ? guests : [],
                 FirstGuestCpus = _guests[0].SmpCores.Count == 0 ? [_guests[0].Core.Path] : [.. _guests[0].SmpCores.Select(c => c.Path)],
                 HostCpuUtilization = [.. _occupancy.Select(o => o.Utilization)],
+                FrequencyHz = _profile.FrequencyHz,
                 TimeLimit = cut ? timeLimit : null,
                 Unfinished = guests.Count(g => !g.Finished),
                 GuestMemoryBytes = first.MemoryBytes,

@@ -83,6 +83,9 @@ public sealed record WorkloadRunResult(
     /// </summary>
     public IReadOnlyList<double> HostCpuUtilization { get; init; } = [];
 
+    /// <summary>The host's clock in Hz (its profile's), which turns a backend thread's cycles into its CPU's share of the run.</summary>
+    public ulong FrequencyHz { get; init; }
+
     /// <summary>The (first) guest's VM exits by reason, over all its virtual CPUs, with their cycles (exit to entry, handler included), most costly first; empty natively.</summary>
     public IReadOnlyList<(ExitReason Reason, long Count, long Cycles)> Exits =>
         [.. Enum.GetValues<ExitReason>()
