@@ -11,6 +11,12 @@ namespace Sim.Experiments.Runs;
 /// </summary>
 public sealed record HostQueue(string Queue, long Requests, double BusyShare, double? MeanDepth, long? MostDepth, double MeanWaitNs, double P99WaitNs)
 {
+    /// <summary>The mean depth as a report writes it, a dash for a wire.</summary>
+    public string MeanDepthText => MeanDepth is { } d ? d.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>The largest depth as a report writes it, a dash for a wire.</summary>
+    public string MostDepthText => MostDepth is { } m ? m.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
+
     /// <summary>The run's device queues that took any request, disks first, in the order of their statistics' paths.</summary>
     /// <param name="seconds">The run's simulated time, over which busy time and the requests' time in the device are shares.</param>
     public static IReadOnlyList<HostQueue> All(IReadOnlyList<StatSample> samples, double seconds)

@@ -78,7 +78,7 @@ public static class WorkloadRunReport
             sb.Append(ci, $"\n{"device queues:",-30} {"requests",9} {"busy",7} {"mean depth",11} {"most",5} {"mean wait (us)",15} {"p99 wait (us)",14}\n");
             foreach (HostQueue q in queues)
             {
-                sb.Append(ci, $"  {q.Queue,-28} {q.Requests,9:N0} {100 * q.BusyShare,6:0.0}% {(q.MeanDepth is { } d ? d.ToString("0.00", ci) : "-"),11} {(q.MostDepth is { } m ? m.ToString(ci) : "-"),5} {q.MeanWaitNs / 1e3,15:0.00} {q.P99WaitNs / 1e3,14:0.00}\n");
+                sb.Append(ci, $"  {q.Queue,-28} {q.Requests,9:N0} {100 * q.BusyShare,6:0.0}% {q.MeanDepthText,11} {q.MostDepthText,5} {q.MeanWaitNs / 1e3,15:0.00} {q.P99WaitNs / 1e3,14:0.00}\n");
             }
         }
         if (r.FirstGuestCpus.Count > 1)
@@ -200,7 +200,7 @@ public static class WorkloadRunReport
         md.Append("\n| device queue | requests | device busy | mean depth | most in the device | mean wait (us) | p99 wait (us) |\n|---|---:|---:|---:|---:|---:|---:|\n");
         foreach (HostQueue q in queues)
         {
-            md.Append(ci, $"| {q.Queue} | {q.Requests:N0} | {100 * q.BusyShare:0.0}% | {(q.MeanDepth is { } d ? d.ToString("0.00", ci) : "-")} | {(q.MostDepth is { } m ? m.ToString(ci) : "-")} | {q.MeanWaitNs / 1e3:0.00} | {q.P99WaitNs / 1e3:0.00} |\n");
+            md.Append(ci, $"| {q.Queue} | {q.Requests:N0} | {100 * q.BusyShare:0.0}% | {q.MeanDepthText} | {q.MostDepthText} | {q.MeanWaitNs / 1e3:0.00} | {q.P99WaitNs / 1e3:0.00} |\n");
         }
     }
 

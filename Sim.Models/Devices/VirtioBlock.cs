@@ -23,7 +23,6 @@ public sealed class VirtioBlock : VirtioMmioDevice
 
     private readonly DiskImage _disk;
     private readonly Counter _requests;
-    private int _inFlight;
 
     public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, DiskImage disk, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
         : base(sim, name, memory, queues: 1, accessCycles, raiseInterrupt, lowerInterrupt)
@@ -35,9 +34,6 @@ public sealed class VirtioBlock : VirtioMmioDevice
 
     /// <summary>The disk behind the device: its sectors on a medium's queue.</summary>
     public DiskImage Disk => _disk;
-
-    /// <summary>Requests the device has taken and not completed.</summary>
-    public int InFlight => _inFlight;
 
     protected override uint DeviceType => 2; // block device (virtio 1.1, 5)
 
@@ -80,7 +76,6 @@ public sealed class VirtioBlock : VirtioMmioDevice
         ulong sector = Memory.ReadUInt64(header + 8);
         int sectors = (int)(length / 512);
         _requests.Increment();
-        _inFlight++;
         Sim.Schedule(new CallbackEvent($"{Name}.done", () => FromHost(() => Complete(head, status, length))), _disk.Submit(sector, sectors, write));
     }
 
@@ -89,7 +84,6 @@ public sealed class VirtioBlock : VirtioMmioDevice
     {
         Memory.WriteField(status, 1, 0); // VIRTIO_BLK_S_OK
         Queues[0].PutUsed(head, length);
-        _inFlight--;
         Interrupt(Queues[0]);
     }
 }

@@ -1,5 +1,4 @@
 using Sim.Engine;
-using Sim.Engine.Time;
 using Sim.Models.Devices;
 
 namespace Sim.Models.Platform;
@@ -45,8 +44,7 @@ public sealed class HostDevices
         }
         if (guest.Nic)
         {
-            PlatformTimings t = guest.Timings;
-            Port = new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds), "host.link");
+            Port = PlatformDevices.LinkOf(sim, guest.Timings, "host.link");
         }
     }
 

@@ -125,7 +125,7 @@ public sealed class PlatformDevices
         }
         if (configuration.Nic)
         {
-            Link = host?.Port ?? new EthernetLink(sim, t.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)t.LinkPropagationNanoseconds), prefix + ".link");
+            Link = host?.Port ?? LinkOf(sim, t, prefix + ".link");
             INetworkCard card;
             if (configuration.Network == NetworkInterface.Virtio)
             {
@@ -178,6 +178,13 @@ public sealed class PlatformDevices
             DiskKind.Rotating => new RotatingDisk(sectors, sim.Random.For(name)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "No medium for a machine without a disk."),
         };
+    }
+
+    /// <summary>The link of a NIC on a platform of <paramref name="timings"/>: its rate and propagation delay, its statistics under <paramref name="name"/>.</summary>
+    public static EthernetLink LinkOf(Simulator sim, PlatformTimings timings, string name)
+    {
+        ArgumentNullException.ThrowIfNull(timings);
+        return new EthernetLink(sim, timings.LinkBitsPerSecond, Tick.FromNanoseconds((ulong)timings.LinkPropagationNanoseconds), name);
     }
 
     /// <summary>For a virtual machine's devices, where their software models record what each access does; null for a physical machine's.</summary>

@@ -193,21 +193,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private Func<StagedStream.Stage>? HostThread(int vector, Core core, Func<StagedStream.Stage> then) =>
         vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, then)
         : vector == HostSwap.KswapdVector && _hostSwap is not null ? () => KswapdBatch(core, then)
-        : vector == IoThread.WakeVector && _ioThreads.Count > 0 ? () => BackendBatch(core, _scheduler.TryEntityOf(core)?.Physical ?? IdleCpu(core), then)
+        : vector == IoThread.WakeVector && _ioThreads.Count > 0 ? () => BackendBatch(core, _machine.PhysicalIndexOf(core), then)
         : null;
-
-    /// <summary>The host CPU whose own context <paramref name="core"/> is, idling for a backend thread.</summary>
-    private int IdleCpu(Core core)
-    {
-        for (int physical = 0; physical < _machine.Cores.Count; physical++)
-        {
-            if (_machine.Cores[physical] == core)
-            {
-                return physical;
-            }
-        }
-        throw new InvalidOperationException($"Nothing is scheduled in {core.Path}.");
-    }
 
     /// <summary>
     /// The backend threads of <paramref name="physical"/> that were signalled run on
@@ -819,7 +806,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     public IOpStream OnInterrupt(Core core, int vector)
     {
         SchedulingEntity? entity = _scheduler.TryEntityOf(core); // none on a CPU that idles for a backend thread (StartIdleCpus)
-        int physical = entity?.Physical ?? IdleCpu(core);
+        int physical = entity?.Physical ?? _machine.PhysicalIndexOf(core);
         if (vector == VcpuScheduler.TickVector)
         {
             _scheduler.Ticked(physical);
