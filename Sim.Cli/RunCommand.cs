@@ -35,6 +35,7 @@ internal static class RunCommand
         var transparentHugePages = new Option<string>("--transparent-hugepages") { Description = "With --workload: never, or always (the Linux-like kernel maps anonymous memory with 2 MiB transparent huge pages where it can, in every kernel of the run).", DefaultValueFactory = _ => "never" };
         var swapMib = new Option<long>("--swap-mib") { Description = "With --workload: a swap area of this many MiB at the end of each Linux-like kernel's disk (default 0: none)." };
         var noContainerSwap = new Option<bool>("--no-container-swap") { Description = "With --workload under oslevel and --swap-mib: a container at its memory limit may not swap (memory.swap.max 0), so it is OOM-killed once its page cache is gone." };
+        var virtioTransport = new Option<string>("--virtio-transport") { Description = "With --io paravirtual: how the virtio disk and NIC interrupt, pci (virtio-pci's MSI-X: a message a notification, nothing read; QEMU's default on x86) or mmio (virtio-mmio's line: InterruptStatus read and acknowledged, as Firecracker's guests do).", DefaultValueFactory = _ => "pci" };
         var virtioBackend = new Option<string?>("--virtio-backend") { Description = "With --workload: where the virtio backend runs, user (default: under type1 virtio-blk's I/O thread on a host CPU; hosted, the monitor's process) or kernel (vhost)." };
         var containerMemory = new Option<long?>("--container-memory-mib") { Description = "With --workload under oslevel: the container's memory limit in MiB." };
         var iothreadCpu = new Option<string>("--iothread-cpu") { Description = "With --workload under type1 with emulated or virtio devices: the host CPU each VM's backend threads (QEMU's I/O thread, vhost) run on, vcpu (default: its first virtual CPU's) or a CPU number.", DefaultValueFactory = _ => "vcpu" };
@@ -70,7 +71,9 @@ internal static class RunCommand
         var irqCpu = new Option<int>("--irq-cpu") { Description = "With --workload natively or under oslevel: the CPU the host kernel routes device interrupts to (their affinity, as /proc/irq/N/smp_affinity sets it).", DefaultValueFactory = _ => 0 };
         var syncQuantum = new Option<double?>("--sync-quantum-ns") { Description = "With --workload on several host cores: how far a core may run ahead of the others before it yields to them, in ns (default 0, exact time order; try 100 for speed, docs/performance.md)." };
         var processThreads = new Option<int>("--process-threads") { Description = "With --workload web (its worker threads), oltp (its concurrent clients), lock-counter, mutex-counter, tlb-shootdown or stream-threads: the process's threads, the main one included (default 1); with --host-cores N natively they run on N CPUs.", DefaultValueFactory = _ => 1 };
-        var jobs = new Option<int>("--jobs") { Description = "With --workload kernel-build: parallel compiler jobs, as make -j (default 1); with --host-cores N natively, the jobs run on N CPUs. With --workload fio-randread: fio's numjobs, its queue depth (1 to 256).", DefaultValueFactory = _ => 1 };
+        var ioEngine = new Option<string>("--ioengine") { Description = "With --workload fio-randread: fio's engine, psync (a pread at a time a job) or libaio (io_submit and io_getevents, --iodepth reads in flight a job).", DefaultValueFactory = _ => "psync" };
+        var ioDepth = new Option<int>("--iodepth") { Description = "With --ioengine libaio: fio's iodepth, the reads each job keeps in flight (1 to 1024).", DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int>("--jobs") { Description = "With --workload kernel-build: parallel compiler jobs, as make -j (default 1); with --host-cores N natively, the jobs run on N CPUs. With --workload fio-randread: fio's numjobs (1 to 256), the queue depth under psync; under libaio each job keeps --iodepth reads in flight.", DefaultValueFactory = _ => 1 };
         var guestMemory = new Option<long?>("--guest-memory-mib") { Description = "With --workload: each guest's memory in MiB, a virtual machine's reserved whole on the host (default 512)." };
         var hostMemory = new Option<long?>("--host-memory-mib") { Description = "With --workload: the host's installed memory in MiB (default: sized to fit the guests); guests that do not fit are refused." };
         var timeLimit = new Option<long?>("--time-limit-ms") { Description = "With --workload: stop after this many simulated milliseconds even if workloads have not ended (their figures of merit are then NaN)." };
@@ -86,13 +89,13 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, iothreadCpu, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
-            requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
+            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            requestRate, jobs, ioEngine, ioDepth, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
         Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
-            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, iothreadCpu, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
-            requestRate, jobs, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
+            translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            requestRate, jobs, ioEngine, ioDepth, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
         {
             if (ThreadsProblem(parse.GetValue(threads)) is { } threadsProblem)
@@ -131,7 +134,7 @@ internal static class RunCommand
                     TransparentHugePages = parse.GetValue(transparentHugePages)!,
                     KhugepagedSleepMs = parse.GetValue(khugepagedSleep),
                     SwapMiB = parse.GetValue(swapMib), ContainerSwap = !parse.GetValue(noContainerSwap), ContainerNetwork = parse.GetValue(containerNetwork)!, IoThreadCpu = parse.GetValue(iothreadCpu)!,
-                    VirtioBackend = parse.GetValue(virtioBackend) ?? "user",
+                    VirtioBackend = parse.GetValue(virtioBackend) ?? "user", VirtioTransport = parse.GetValue(virtioTransport)!,
                     ContainerMemoryMiB = parse.GetValue(containerMemory), ContainerCpus = parse.GetValue(containerCpus), ContainerCpuset = parse.GetValue(containerCpuset), ContainerShares = parse.GetValue(containerShares),
                     Vcpus = parse.GetValue(vcpus), VcpuWeights = parse.GetValue(vcpuWeights), VcpuCaps = parse.GetValue(vcpuCaps), VcpuPinning = parse.GetValue(vcpuPinning),
                     HostScheduler = parse.GetValue(hostScheduler) ?? "default",
@@ -143,7 +146,7 @@ internal static class RunCommand
                     HostSwapMiB = parse.GetValue(hostSwapMib),
                     Guests = parse.GetValue(guests), HostCores = parse.GetValue(hostCores),
                     Sockets = parse.GetValue(sockets), CoresPerSocket = parse.GetValue(coresPerSocket), ThreadsPerCore = parse.GetValue(threadsPerCore), IrqCpu = parse.GetValue(irqCpu), HostProcesses = parse.GetValue(hostProcesses), GuestWorkloads = parse.GetValue(guestWorkloads),
-                    RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
+                    RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), IoEngine = parse.GetValue(ioEngine)!, IoDepth = parse.GetValue(ioDepth), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
                     HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
                     Outputs = parse.GetValue(outputs) ?? string.Join(",", WorkloadScenario.OutputKinds),
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,

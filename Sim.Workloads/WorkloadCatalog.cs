@@ -13,7 +13,7 @@ public static class WorkloadCatalog
         (new ForkWait(), 40_000L),
         .. Lmbench.All.Select(l => ((IWorkload)l, 2_000L)),
         (new FioRandRead(), 200L),
-        (new FioRandRead(queueDepth: 32), 2_000L),
+        (new FioRandRead(jobs: 32), 2_000L),
         (new Idle(), 100L),
         (new NetperfRr(), 2_000L),
         (new NetperfStream(), 5_000L),

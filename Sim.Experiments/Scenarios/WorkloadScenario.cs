@@ -20,12 +20,15 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "iothread_cpu", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "virtio_transport", "iothread_cpu", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "ioengine", "iodepth", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
 
     public static readonly string[] VirtioBackends = ["user", "kernel"];
+
+    /// <summary>The values <see cref="VirtioTransport"/> takes.</summary>
+    public static readonly string[] VirtioTransports = ["pci", "mmio"];
 
     /// <summary>Where each VM's backend threads run: <c>vcpu</c>, its first virtual CPU's host CPU, or a host logical CPU's number (QEMU's I/O thread and vhost pinned there).</summary>
     public string IoThreadCpu { get; init; } = "vcpu";
@@ -112,6 +115,9 @@ public sealed record WorkloadScenario
 
     /// <summary>Where a hosted monitor's virtio backend runs: user (a QEMU-like process) or kernel (vhost).</summary>
     public string VirtioBackend { get; init; } = "user";
+
+    /// <summary>How a VM's virtio disk and NIC interrupt: pci (virtio-pci's MSI-X, a message a notification, QEMU's default on x86) or mmio (virtio-mmio's line, InterruptStatus read and acknowledged).</summary>
+    public string VirtioTransport { get; init; } = "pci";
 
     /// <summary>The container's memory limit in MiB (oslevel); null for none.</summary>
     public long? ContainerMemoryMiB { get; init; }
@@ -324,6 +330,14 @@ public sealed record WorkloadScenario
     /// <summary>kernel-build's parallel jobs (make -j), or fio-randread's (numjobs: its queue depth); 1 for every other workload.</summary>
     public int Jobs { get; init; } = 1;
 
+    /// <summary>fio-randread's engine (fio's ioengine): psync (a pread at a time a job) or libaio (io_submit and io_getevents, <see cref="IoDepth"/> reads in flight a job).</summary>
+    public string IoEngine { get; init; } = "psync";
+
+    public static readonly string[] IoEngines = ["psync", "libaio"];
+
+    /// <summary>fio-randread's reads in flight a job under libaio (fio's iodepth); 1 under psync.</summary>
+    public int IoDepth { get; init; } = 1;
+
     /// <summary>The threads of a threaded workload's process (web's workers, oltp's clients, lock-counter, mutex-counter, tlb-shootdown, stream-threads); 1 for the others.</summary>
     public int Threads { get; init; } = 1;
 
@@ -387,6 +401,7 @@ public sealed record WorkloadScenario
         "iothread_cpu" => IoThreadCpuNumber is null || (IoThreadCpuNumber >= 0 && (Problem("profile") is not null || HostCoresProblem() is not null || IoThreadCpuNumber < LogicalCpus)) ? null
             : $"iothread_cpu is vcpu or one of the host's CPUs, 0 to {LogicalCpus - 1} (got {IoThreadCpu})",
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
+        "virtio_transport" => Array.IndexOf(VirtioTransports, VirtioTransport) < 0 ? $"there is no virtio transport '{VirtioTransport}'; the transports are: {string.Join(", ", VirtioTransports)}" : null,
         "container_memory_mib" => ContainerMemoryMiB is null or >= 1 ? null : $"container_memory_mib must be a positive whole number (got {ContainerMemoryMiB})",
         "container_cpus" => ContainerCpus is null || (ContainerCpus > 0 && (Problem("profile") is not null || HostCoresProblem() is not null || ContainerCpus <= LogicalCpus)) ? null
             : $"container_cpus must be more than 0 and at most the host's {LogicalCpus} CPU(s) (got {ContainerCpus})",
@@ -431,6 +446,22 @@ public sealed record WorkloadScenario
                 $"fio-randread's jobs (numjobs: its queue depth) must be 1 to {Sim.Workloads.Processes.FioRandRead.MostJobs} (got {Jobs}); an AHCI adapter takes 32 commands at once and a virtqueue {Sim.Models.Devices.Virtqueue.Capacity}, the kernel's block queue holds the rest",
             > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not (Sim.Workloads.Processes.KernelBuild or Sim.Workloads.Processes.FioRandRead) =>
                 $"jobs is make -j for kernel-build and numjobs for fio-randread, not {Workload}",
+            _ => null,
+        },
+        "ioengine" => IoEngine switch
+        {
+            _ when Array.IndexOf(IoEngines, IoEngine) < 0 => $"there is no fio engine '{IoEngine}' here; the engines are: {string.Join(", ", IoEngines)}",
+            "libaio" when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not Sim.Workloads.Processes.FioRandRead =>
+                $"ioengine is fio-randread's engine, not {Workload}'s",
+            "libaio" when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is Sim.Workloads.Processes.FioRandRead { QueueDepth: > 1 } =>
+                $"{Workload} is the psync engine's {((Sim.Workloads.Processes.FioRandRead)WorkloadCatalog.Get(Workload).Workload).Jobs} jobs; for libaio use fio-randread with iodepth and jobs",
+            _ => null,
+        },
+        "iodepth" => IoDepth switch
+        {
+            not (>= 1 and <= Sim.Workloads.Processes.FioRandRead.MostIoDepth) =>
+                $"iodepth must be 1 to {Sim.Workloads.Processes.FioRandRead.MostIoDepth} (got {IoDepth}): a libaio job's reads in flight, as many as its context's ring holds",
+            > 1 when IoEngine != "libaio" => $"iodepth {IoDepth} needs ioengine: libaio; fio's psync engine has one read in flight a job (jobs sets how many jobs)",
             _ => null,
         },
         "process_threads" => Threads switch
@@ -555,6 +586,10 @@ public sealed record WorkloadScenario
         if (VirtioBackend == "kernel" && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist || axes.Io != Models.Virtualization.IoVirtualization.Paravirtual))
         {
             return $"virtio_backend kernel puts the virtio devices' backend in the host kernel (vhost), which needs virtio devices (io paravirtual) under a VT-x hypervisor (KVM's ioeventfd and irqfd), and preset '{Preset}' ({axes}) {(axes.Io != Models.Virtualization.IoVirtualization.Paravirtual ? "has no virtio devices" : "has no VT-x hypervisor")}; use preset type1 or type2 with io paravirtual, or leave it out";
+        }
+        if (VirtioTransport != "pci" && axes.Io != Models.Virtualization.IoVirtualization.Paravirtual)
+        {
+            return $"virtio_transport decides how the virtio devices interrupt, and preset '{Preset}' ({axes}) has none; use io paravirtual, or leave it out";
         }
         if (axes.Io == Models.Virtualization.IoVirtualization.Passthrough && Guests > Models.Platform.HostDevices.MostVirtualFunctions)
         {
@@ -758,7 +793,8 @@ public sealed record WorkloadScenario
         return workload switch
         {
             Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
-            Sim.Workloads.Processes.FioRandRead when Jobs > 1 => new Sim.Workloads.Processes.FioRandRead(Jobs),
+            Sim.Workloads.Processes.FioRandRead when Jobs > 1 || IoEngine == "libaio" =>
+                new Sim.Workloads.Processes.FioRandRead(Jobs, IoEngine == "libaio" ? Sim.Workloads.Processes.FioEngine.Libaio : Sim.Workloads.Processes.FioEngine.Psync, IoDepth),
             IThreadedWorkload threaded => threaded.WithThreads(Threads),
             _ => workload,
         };
@@ -790,6 +826,7 @@ public sealed record WorkloadScenario
         SyncQuantumNanoseconds = SyncQuantumNs,
         Disk = Disk switch { "ssd" => DiskKind.SolidState, "nvme" => DiskKind.Nvme, _ => DiskKind.Rotating },
         DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
+        VirtioTransport = VirtioTransport == "mmio" ? Models.Devices.VirtioTransport.Mmio : Models.Devices.VirtioTransport.Pci,
     };
 
     /// <summary>The fully resolved scenario, as written beside the results.</summary>
@@ -811,6 +848,7 @@ public sealed record WorkloadScenario
         ["khugepaged_sleep_ms"] = KhugepagedSleepMs,
         ["swap_mib"] = SwapMiB,
         ["virtio_backend"] = VirtioBackend,
+        ["virtio_transport"] = VirtioTransport,
         ["iothread_cpu"] = IoThreadCpu,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_swap"] = ContainerSwap,
@@ -846,6 +884,8 @@ public sealed record WorkloadScenario
         ["host_processes"] = HostProcesses,
         ["request_rate"] = RequestRate is { } rate ? rate : "none",
         ["jobs"] = Jobs,
+        ["ioengine"] = IoEngine,
+        ["iodepth"] = IoDepth,
         ["process_threads"] = Threads,
         ["guest_memory_mib"] = GuestMemoryMiB,
         ["host_memory_mib"] = HostMemoryMiB is { } host ? host : "none",

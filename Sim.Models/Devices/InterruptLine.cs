@@ -5,7 +5,8 @@ namespace Sim.Models.Devices;
 /// <summary>
 /// A device's level-triggered interrupt line: raised while the device has something to report
 /// (its status bits set and enabled), lowered once the driver has acknowledged it. Only changes
-/// reach the interrupt controller; each rise is counted.
+/// reach the interrupt controller; each rise is counted. A message-signalled device pulses it
+/// instead (<see cref="Pulse"/>): an edge per message.
 /// </summary>
 public sealed class InterruptLine(Action raise, Action lower, Counter rises)
 {
@@ -26,5 +27,14 @@ public sealed class InterruptLine(Action raise, Action lower, Counter rises)
         }
         _up = up;
         return rose;
+    }
+
+    /// <summary>A message-signalled interrupt: an edge of its own (raised and lowered at once), counted as a rise, whatever the level was.</summary>
+    public void Pulse()
+    {
+        rises.Increment();
+        raise();
+        lower();
+        _up = false;
     }
 }

@@ -24,8 +24,8 @@ public sealed class VirtioBlock : VirtioMmioDevice
     private readonly DiskImage _disk;
     private readonly Counter _requests;
 
-    public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, DiskImage disk, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
-        : base(sim, name, memory, queues: 1, accessCycles, raiseInterrupt, lowerInterrupt)
+    public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, DiskImage disk, int accessCycles, Action raiseInterrupt, Action lowerInterrupt, VirtioTransport transport = VirtioTransport.Mmio)
+        : base(sim, name, memory, queues: 1, accessCycles, raiseInterrupt, lowerInterrupt, transport)
     {
         ArgumentNullException.ThrowIfNull(disk);
         _disk = disk;

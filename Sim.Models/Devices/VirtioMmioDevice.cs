@@ -29,8 +29,10 @@ public abstract class VirtioMmioDevice : IMmioDevice
     private readonly InterruptLine _line;
     private uint _status, _interruptStatus, _selected;
 
-    protected VirtioMmioDevice(Simulator sim, string name, PhysicalMemory memory, int queues, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
+    protected VirtioMmioDevice(Simulator sim, string name, PhysicalMemory memory, int queues, int accessCycles, Action raiseInterrupt, Action lowerInterrupt,
+        VirtioTransport transport = VirtioTransport.Mmio)
     {
+        Transport = transport;
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(memory);
         (Sim, Name, Memory, _accessCycles) = (sim, name, memory, accessCycles);
@@ -42,6 +44,9 @@ public abstract class VirtioMmioDevice : IMmioDevice
     }
 
     public string Name { get; }
+
+    /// <summary>How the device interrupts: a message per notification (virtio-pci's MSI-X), or its line and InterruptStatus (virtio-mmio).</summary>
+    public VirtioTransport Transport { get; }
 
     protected Simulator Sim { get; }
 
@@ -168,15 +173,22 @@ public abstract class VirtioMmioDevice : IMmioDevice
             {
                 Emulation?.Irqfd(); // a backend thread interrupts the guest through KVM's irqfd
             }
-            _interruptStatus |= UsedBuffers;
-            UpdateLine();
+            Signal(UsedBuffers);
         }
     }
 
     /// <summary>The device changed its configuration space (virtio_notify_config): the configuration-change interrupt.</summary>
-    protected void ConfigurationChanged()
+    protected void ConfigurationChanged() => Signal(ConfigurationChange);
+
+    /// <summary>The event <paramref name="status"/> signalled: a message of its own under virtio-pci's MSI-X (no status kept), or the bit set and the line up until the driver acknowledges it.</summary>
+    private void Signal(uint status)
     {
-        _interruptStatus |= ConfigurationChange;
+        if (Transport == VirtioTransport.Pci)
+        {
+            _line.Pulse();
+            return;
+        }
+        _interruptStatus |= status;
         UpdateLine();
     }
 

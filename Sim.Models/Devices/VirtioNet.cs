@@ -38,8 +38,8 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
     private readonly Counter _framesDropped;
     private int _sending;
 
-    public VirtioNet(Simulator sim, string name, PhysicalMemory memory, EthernetLink link, int accessCycles, Action raiseInterrupt, Action lowerInterrupt)
-        : base(sim, name, memory, queues: 2, accessCycles, raiseInterrupt, lowerInterrupt)
+    public VirtioNet(Simulator sim, string name, PhysicalMemory memory, EthernetLink link, int accessCycles, Action raiseInterrupt, Action lowerInterrupt, VirtioTransport transport = VirtioTransport.Mmio)
+        : base(sim, name, memory, queues: 2, accessCycles, raiseInterrupt, lowerInterrupt, transport)
     {
         ArgumentNullException.ThrowIfNull(link);
         _link = link;

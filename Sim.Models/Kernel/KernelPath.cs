@@ -46,6 +46,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>Runs a bridged network's routine (<see cref="BridgeRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
     public KernelPath Run(BridgeRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
 
+    /// <summary>Runs an asynchronous I/O routine (<see cref="AioRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(AioRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
         ulong code = DirectMap.Of(codeAddress);

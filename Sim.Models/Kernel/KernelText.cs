@@ -23,6 +23,7 @@ public sealed class KernelText
     private readonly LaterRoutines<HugePageRoutine> _hugePages;
     private readonly LaterRoutines<SwapRoutine> _swap;
     private readonly LaterRoutines<BridgeRoutine> _bridge;
+    private readonly LaterRoutines<AioRoutine> _aio;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -37,6 +38,7 @@ public sealed class KernelText
         _hugePages = new LaterRoutines<HugePageRoutine>(memory, r => costs[r].Instructions);
         _swap = new LaterRoutines<SwapRoutine>(memory, r => costs[r].Instructions);
         _bridge = new LaterRoutines<BridgeRoutine>(memory, r => costs[r].Instructions);
+        _aio = new LaterRoutines<AioRoutine>(memory, r => costs[r].Instructions);
     }
 
     /// <summary>
@@ -63,6 +65,9 @@ public sealed class KernelText
 
     /// <summary>Lays out the bridged network's routines' text and lock lines, once: when a kernel gets its first container on a bridge.</summary>
     public void LayOutBridgeRoutines() => _bridge.LayOut();
+
+    /// <summary>Lays out the asynchronous I/O routines' text and lock lines, once: at a kernel's first io_setup.</summary>
+    public void LayOutAioRoutines() => _aio.LayOut();
 
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
@@ -120,4 +125,13 @@ public sealed class KernelText
 
     /// <summary>Physical address of <paramref name="routine"/>'s lock line (the backlog's, the bridge's FDB and the qdisc's locks).</summary>
     public ulong LockOf(BridgeRoutine routine) => _bridge.LockOf(routine);
+
+    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
+    public ulong AddressOf(AioRoutine routine) => _aio.Code.AddressOf(routine);
+
+    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
+    public int Lines(AioRoutine routine) => _aio.Code.Lines(routine);
+
+    /// <summary>Physical address of <paramref name="routine"/>'s lock line (the context's completion lock and ring mutex, shared by the CPUs).</summary>
+    public ulong LockOf(AioRoutine routine) => _aio.LockOf(routine);
 }

@@ -224,6 +224,7 @@ public sealed partial class LinuxKernel
         }
         path.Run(KernelRoutine.Exit);
         bool lastUser = --dying.Mm.Users == 0; // mmput: the address space goes with its last thread
+        AioExit(path, dying);
         if (lastUser)
         {
             UnmapAll(path, dying);

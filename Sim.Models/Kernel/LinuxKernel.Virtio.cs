@@ -11,10 +11,11 @@ namespace Sim.Models.Kernel;
 /// chain of three descriptors (header, data, status) written, its head put in the available ring
 /// and the ring's index advanced, then a kick (a write of QueueNotify) only if the device has not
 /// set VRING_USED_F_NO_NOTIFY (through <see cref="IPrivilegedOperations.NotifyDevice"/>: a register
-/// write, or a paravirtual kernel's event); per interrupt the handler reads InterruptStatus, writes
-/// it back to InterruptACK (unless events replace interrupts), and completes every request the
-/// used ring holds: two register accesses however many complete. Under a hypervisor the kicks
-/// and those two accesses are the exits.
+/// write, or a paravirtual kernel's event); per interrupt the handler completes every request the
+/// used ring holds, after, on virtio-mmio's line, reading InterruptStatus and writing it back to
+/// InterruptACK (unless events replace interrupts): two register accesses however many complete;
+/// virtio-pci's MSI-X message needs neither. Under a hypervisor the kicks and those accesses are
+/// the exits.
 /// </summary>
 public sealed partial class LinuxKernel
 {
@@ -30,7 +31,7 @@ public sealed partial class LinuxKernel
         VirtioBlock device = _platform.Devices.Virtio!;
         var state = new VirtioState(new VirtqueueDriver(Memory, device, queue: 0), Memory.AllocateFrame());
         device.Write(VirtioMmioDevice.Status, 0xF); // ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK
-        RouteIrq(PlatformDevices.VirtioIrq, DiskVector, levelTriggered: true);
+        RouteIrq(PlatformDevices.VirtioIrq, DiskVector, levelTriggered: device.Transport == VirtioTransport.Mmio); // MSI-X messages are edges
         StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.virtio");
         _kicks = stats.Counter("kicks", "count", "requests after which the driver notified the device");
         _suppressedKicks = stats.Counter("suppressed_kicks", "count", "requests the device took without a notification (it had asked for none)");
@@ -80,13 +81,14 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The interrupt of a virtio device at <paramref name="deviceBase"/>: InterruptStatus read,
-    /// then written to InterruptACK (unless events replace interrupts: the hypervisor acknowledges
-    /// as it delivers them), then <paramref name="complete"/> takes the used buffers.
+    /// The interrupt of a virtio device at <paramref name="deviceBase"/>: on virtio-mmio's line
+    /// InterruptStatus read, then written to InterruptACK (unless events replace interrupts: the
+    /// hypervisor acknowledges as it delivers them); on virtio-pci's MSI-X nothing (the message
+    /// is the queue's); then <paramref name="complete"/> takes the used buffers.
     /// </summary>
-    private StagedStream VirtioInterrupt(Core core, KernelPath path, bool preemptible, ulong deviceBase, Action<KernelPath> complete)
+    private StagedStream VirtioInterrupt(Core core, KernelPath path, bool preemptible, ulong deviceBase, VirtioTransport transport, Action<KernelPath> complete)
     {
-        bool acknowledge = _ops.DriverAcknowledgesDevice;
+        bool acknowledge = _ops.DriverAcknowledgesDevice && transport == VirtioTransport.Mmio;
         if (acknowledge)
         {
             path.Execute(Op.MmioRead(deviceBase + VirtioMmioDevice.InterruptStatus));
@@ -106,7 +108,7 @@ public sealed partial class LinuxKernel
 
     /// <summary>The block device's interrupt: every used entry completed, waiting requests added.</summary>
     private StagedStream VirtioBlockInterrupt(Core core, KernelPath path, bool preemptible) =>
-        VirtioInterrupt(core, path, preemptible, PlatformDevices.VirtioBase, rest =>
+        VirtioInterrupt(core, path, preemptible, PlatformDevices.VirtioBase, _platform.Devices.Virtio!.Transport, rest =>
         {
             VirtioState v = _virtio!;
             rest.Load(v.Queue.Used); // the used ring's index

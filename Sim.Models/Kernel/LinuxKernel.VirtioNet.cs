@@ -36,7 +36,7 @@ public sealed partial class LinuxKernel
         }
         tx.Interrupts(boot, wanted: false);
         device.Write(VirtioMmioDevice.Status, 0xF); // ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK
-        RouteIrq(PlatformDevices.VirtioNetIrq, NicVector, levelTriggered: true);
+        RouteIrq(PlatformDevices.VirtioNetIrq, NicVector, levelTriggered: device.Transport == VirtioTransport.Mmio); // MSI-X messages are edges
         StatGroup stats = _platform.Sim.Stats.Group(_platform.Name + ".kernel.virtio_net");
         _netKicks = stats.Counter("kicks", "count", "sends (and receive refills) after which the driver notified the device");
         _netSuppressedKicks = stats.Counter("suppressed_kicks", "count", "sends and refills the device took without a notification (it had asked for none)");
@@ -60,7 +60,7 @@ public sealed partial class LinuxKernel
 
     /// <summary>The interrupt: acknowledged, then NAPI's poll of the receive queue with its interrupts off, each buffer given back; a waiting receiver woken.</summary>
     private StagedStream VirtioNetInterrupt(Core core, KernelPath path, bool preemptible) =>
-        VirtioInterrupt(core, path, preemptible, PlatformDevices.VirtioNetBase, rest =>
+        VirtioInterrupt(core, path, preemptible, PlatformDevices.VirtioNetBase, _platform.Devices.VirtioNet!.Transport, rest =>
         {
             VirtioNetState v = _vnet!;
             v.Rx.Interrupts(rest, wanted: false);

@@ -258,6 +258,15 @@ public sealed partial class LinuxKernel : ICoreHost
             case SyscallNumber.Pread64:
                 BlockIo(core, path, current, (ulong)current.Program.PendingArgument, write: false);
                 break;
+            case SyscallNumber.IoSetup:
+                AioSetup(path, current, current.Program.PendingArgument);
+                break;
+            case SyscallNumber.IoSubmit:
+                AioSubmit(core, path, current, (ulong)current.Program.PendingArgument);
+                break;
+            case SyscallNumber.IoGetevents:
+                AioGetEvents(core, path, current, current.Program.PendingArgument, current.Program.PendingSecondArgument);
+                break;
             case SyscallNumber.Pwrite64:
                 BlockIo(core, path, current, (ulong)current.Program.PendingArgument, write: true);
                 break;

@@ -91,6 +91,9 @@ public sealed class Process
     /// <summary>Kernel work of the process's that must run in its context, on the path that next switches to it (the copy of a read another CPU completed).</summary>
     internal Action<KernelPath>? OnSwitchIn { get; set; }
 
+    /// <summary>Its asynchronous I/O context (io_setup's), or null.</summary>
+    internal AioContext? Aio { get; set; }
+
     public ProcessState State { get; internal set; } = ProcessState.Ready;
 
     /// <summary>The CPUs sched_setaffinity allowed the process (bit n for CPU n; every CPU unless set), inherited at fork.</summary>

@@ -29,5 +29,8 @@ public enum SyscallNumber
     Futex = 202,
     SchedSetaffinity = 203,
     SchedGetaffinity = 204,
+    IoSetup = 206,
+    IoGetevents = 208,
+    IoSubmit = 209,
     ClockGettime = 228,
 }

@@ -9,11 +9,13 @@ namespace Sim.Models.Platform;
 /// <param name="ThreadsPerCore">Hardware threads (logical CPUs) per core, at most the profile's: 2 turns SMT on.</param>
 /// <param name="IrqCpu">The logical CPU the kernel routes the machine's device interrupts to (their affinity, as /proc/irq/N/smp_affinity sets it).</param>
 /// <param name="Balloon">Whether the machine (a virtual one) has a memory balloon device (virtio-balloon).</param>
+/// <param name="VirtioTransport">How a virtual machine's virtio disk and NIC interrupt: virtio-pci's MSI-X messages (QEMU's default on x86) or virtio-mmio's line.</param>
 /// <param name="SyncQuantumNanoseconds">On a machine of several cores, how far a core may run ahead of the others before it yields to them (<see cref="Cpu.Core.SyncQuantumCycles"/>); 0 for exact time order. A model parameter: docs/performance.md measures what it moves and what it saves.</param>
 public sealed record MachineConfiguration(
     int Cores, ulong MemoryBytes, PlatformTimings Timings, DiskKind Disk = DiskKind.SolidState, ulong DiskSectors = 64UL << 21, bool Nic = true,
     DiskInterface DiskInterface = DiskInterface.Ahci, NetworkInterface Network = NetworkInterface.E1000, int? CoresPerSocket = null,
-    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds, int ThreadsPerCore = 1, int IrqCpu = 0, bool Balloon = false)
+    double SyncQuantumNanoseconds = MachineConfiguration.DefaultSyncQuantumNanoseconds, int ThreadsPerCore = 1, int IrqCpu = 0, bool Balloon = false,
+    VirtioTransport VirtioTransport = VirtioTransport.Pci)
 {
     /// <summary>The logical CPUs: every hardware thread of every core in use. Logical CPU <c>i</c> is thread <c>i / Cores</c> of core <c>i % Cores</c>, so the first <see cref="Cores"/> are on distinct cores, as Linux numbers Intel's.</summary>
     public int LogicalCpus => Cores * ThreadsPerCore;

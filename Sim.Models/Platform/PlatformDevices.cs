@@ -106,7 +106,7 @@ public sealed class PlatformDevices
                 {
                     throw new ArgumentException("A virtio disk is a virtual machine's: a physical machine has none.", nameof(configuration));
                 }
-                Virtio = new VirtioBlock(sim, prefix + ".disk0", memory, medium, 0, () => IoApic.Assert(VirtioIrq), () => IoApic.Deassert(VirtioIrq));
+                Virtio = new VirtioBlock(sim, prefix + ".disk0", memory, medium, 0, () => IoApic.Assert(VirtioIrq), () => IoApic.Deassert(VirtioIrq), configuration.VirtioTransport);
                 Bus.MapMmio(VirtioBase, VirtioBlock.Size, Virtio);
             }
             else if (configuration.DiskInterface == DiskInterface.AtaPio)
@@ -133,7 +133,7 @@ public sealed class PlatformDevices
                 {
                     throw new ArgumentException("A virtio network card is a virtual machine's: a physical machine has none.", nameof(configuration));
                 }
-                card = VirtioNet = new VirtioNet(sim, prefix + ".nic0", memory, Link, 0, () => IoApic.Assert(VirtioNetIrq), () => IoApic.Deassert(VirtioNetIrq));
+                card = VirtioNet = new VirtioNet(sim, prefix + ".nic0", memory, Link, 0, () => IoApic.Assert(VirtioNetIrq), () => IoApic.Deassert(VirtioNetIrq), configuration.VirtioTransport);
                 Bus.MapMmio(VirtioNetBase, VirtioMmioDevice.Size, VirtioNet);
             }
             else

@@ -25,7 +25,7 @@ public class FioRunTests
     public void A_deep_queue_reaches_the_SSDs_random_read_throughput()
     {
         WorkloadRunResult one = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(), 200, seed: 1);
-        WorkloadRunResult deep = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(queueDepth: 32), 2_000, seed: 1);
+        WorkloadRunResult deep = WorkloadRun.Run(HardwareProfiles.NehalemX5570, new FioRandRead(jobs: 32), 2_000, seed: 1);
         double iops = deep.FiguresOfMerit.Single(m => m.Name == "iops").Value;
         Assert.InRange(iops, 0.9 * 35_000, 35_000); // the X25-E data sheet's 35,000 random 4 KiB reads per second
         Assert.True(iops > 3 * one.FiguresOfMerit.Single(m => m.Name == "iops").Value);

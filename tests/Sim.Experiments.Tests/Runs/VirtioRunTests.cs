@@ -21,8 +21,8 @@ public class VirtioRunTests
     [Fact]
     public void Exits_per_request_fall_as_the_queue_deepens_though_each_request_is_kicked()
     {
-        WorkloadRunResult shallow = Run(new FioRandRead(queueDepth: 1), 200, Type1Virtio);
-        WorkloadRunResult deep = Run(new FioRandRead(queueDepth: 32), 200, Type1Virtio);
+        WorkloadRunResult shallow = Run(new FioRandRead(jobs: 1), 200, Type1Virtio);
+        WorkloadRunResult deep = Run(new FioRandRead(jobs: 32), 200, Type1Virtio);
         double KicksPerRequest(WorkloadRunResult r) => r.Stat("vm0.kernel.virtio", "kicks") / r.Stat("vm0.disk0", "requests");
         Assert.Equal(1.0, KicksPerRequest(shallow)); // the device is idle at each request: every one is kicked
         // The device turns kicks off only while it drains the queue (virtio_blk_handle_vq); with no polling a request
@@ -47,7 +47,7 @@ public class VirtioRunTests
     public void The_paravirt_preset_runs_with_hypercalls_and_events_only()
     {
         HardwareProfile p4 = HardwareProfiles.Pentium4672;
-        WorkloadRunResult r = Run(new FioRandRead(queueDepth: 4), 100, VirtualizationAxes.ForPreset("paravirt", p4), p4);
+        WorkloadRunResult r = Run(new FioRandRead(jobs: 4), 100, VirtualizationAxes.ForPreset("paravirt", p4), p4);
         Assert.Equal(100, r.Stat("vm0.disk0", "requests"));
         Assert.Equal([Models.Cpu.Instruction.Syscall], r.Interceptions.Select(i => i.Instruction)); // hypercalls, no register access trapped
         Assert.True(r.Stat("host.monitor", "hypercalls::EventChannelOp") > 0);
