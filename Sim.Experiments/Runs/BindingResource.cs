@@ -12,7 +12,8 @@ public sealed record ResourceUse(string Resource, string Kind, double Utilizatio
 /// its demand per completion (the utilization law), so the one with the highest utilization has the
 /// highest demand and bounds the rate: the run could go at most 1/U_max times as fast before it
 /// saturates (the bottleneck law). The resources are every host CPU that ran anything, every backend
-/// thread (its share of the CPU it runs on), and every device queue (a disk medium's busy time at
+/// thread (its share of the CPU it runs on, without the time it spent polling: a polling thread's
+/// spin is time it would give up to work), and every device queue (a disk medium's busy time at
 /// its random-access rate, a wire's line time). A CPU whose busy time is mostly one backend
 /// thread's is named by that thread. A bottleneck below <see cref="Saturated"/> is the one that
 /// would bind first as the load grew; what holds the rate below it is the workload's own
@@ -75,14 +76,15 @@ public sealed record BindingResource(IReadOnlyList<ResourceUse> Resources)
         var resources = new List<ResourceUse>();
         for (int cpu = 0; cpu < r.HostCpuUtilization.Count; cpu++)
         {
-            double busy = r.HostCpuUtilization[cpu];
+            // A polling thread's spin is no demand: it would give the time up to work that came (the CPU's busy share without it).
+            double busy = r.HostCpuUtilization[cpu] - (threads.Where(t => t.Cpu == cpu).Sum(t => t.PollCycles) / cyclesOfOneCpu);
             if (busy <= 0)
             {
                 continue;
             }
             // A CPU whose busy time is mostly a backend thread's is that thread's resource.
-            DeviceBackend? thread = threads.Where(t => t.Cpu == cpu).OrderByDescending(t => t.Cycles).FirstOrDefault();
-            resources.Add(thread is not null && thread.Cycles / cyclesOfOneCpu > busy / 2
+            DeviceBackend? thread = threads.Where(t => t.Cpu == cpu).OrderByDescending(t => t.WorkCycles).FirstOrDefault();
+            resources.Add(thread is not null && thread.WorkCycles / cyclesOfOneCpu > busy / 2
                 ? new ResourceUse($"{thread.Thread} on host.cpu{cpu}", "backend thread", busy)
                 : new ResourceUse($"host.cpu{cpu}", "cpu", busy));
         }

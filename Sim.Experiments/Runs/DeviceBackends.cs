@@ -12,8 +12,14 @@ public sealed record DeviceBackend(string Thread, long Wakeups, long Completions
     /// <summary>The host logical CPU the thread ran on.</summary>
     public int Cpu { get; init; }
 
-    /// <summary>Its host cycles per completion, or 0 when it returned none.</summary>
-    public double CyclesPerCompletion => Completions == 0 ? 0 : (double)Cycles / Completions;
+    /// <summary>Of its cycles, those it spent polling its queues (QEMU's poll-max-ns; 0 for a thread that never polls).</summary>
+    public long PollCycles { get; init; }
+
+    /// <summary>Its cycles of work: wake-ups, requests and completions, not polling.</summary>
+    public long WorkCycles => Cycles - PollCycles;
+
+    /// <summary>Its host cycles of work per completion, or 0 when it returned none.</summary>
+    public double CyclesPerCompletion => Completions == 0 ? 0 : (double)WorkCycles / Completions;
 
     /// <summary>The backend threads that ran in the run, in the order of their statistics' paths.</summary>
     public static IReadOnlyList<DeviceBackend> All(IReadOnlyList<StatSample> samples)
@@ -22,7 +28,7 @@ public sealed record DeviceBackend(string Thread, long Wakeups, long Completions
         return
         [
             .. samples.Where(s => s.Statistic == "cycles" && s.Value > 0 && (s.Path.EndsWith(".iothread", StringComparison.Ordinal) || s.Path.EndsWith(".vhost", StringComparison.Ordinal)))
-                .Select(s => new DeviceBackend(s.Path, Part(samples, s.Path, "wakeups"), Part(samples, s.Path, "completions"), (long)s.Value) { Cpu = (int)Part(samples, s.Path, "cpu") })
+                .Select(s => new DeviceBackend(s.Path, Part(samples, s.Path, "wakeups"), Part(samples, s.Path, "completions"), (long)s.Value) { Cpu = (int)Part(samples, s.Path, "cpu"), PollCycles = Part(samples, s.Path, "poll_cycles") })
                 .OrderBy(b => b.Thread, StringComparer.Ordinal),
         ];
     }

@@ -63,10 +63,10 @@ public static class WorkloadRunReport
         }
         if (DeviceBackend.All(r.Run.Samples) is { Count: > 0 } backends)
         {
-            sb.Append(ci, $"\n{"device backends on the host:",-30} {"wake-ups",9} {"completions",12} {"cycles",14} {"per completion",15}\n");
+            sb.Append(ci, $"\n{"device backends on the host:",-30} {"wake-ups",9} {"completions",12} {"cycles",14} {"polling",12} {"work per completion",20}\n");
             foreach (DeviceBackend b in backends)
             {
-                sb.Append(ci, $"  {b.Thread,-28} {b.Wakeups,9:N0} {b.Completions,12:N0} {b.Cycles,14:N0} {b.CyclesPerCompletion,15:N0}\n");
+                sb.Append(ci, $"  {b.Thread,-28} {b.Wakeups,9:N0} {b.Completions,12:N0} {b.Cycles,14:N0} {b.PollCycles,12:N0} {b.CyclesPerCompletion,20:N0}\n");
             }
         }
         if (DeviceBackend.Trips(r.Run.Samples) is { } trips && trips.UserExits + trips.HostSystemCalls > 0)
@@ -217,10 +217,10 @@ public static class WorkloadRunReport
         md.Append(ci, $"\n{userExits:N0} device accesses went to the user-space device model (a return from KVM_RUN each) and {systemCalls:N0} host system calls did real I/O.\n");
         if (backends.Count > 0)
         {
-            md.Append("\n| device backend on the host | wake-ups | completions | cycles | cycles per completion | share of the run's cycles |\n|---|---:|---:|---:|---:|---:|\n");
+            md.Append("\n| device backend on the host | wake-ups | completions | cycles | of them polling | work cycles per completion | share of the run's cycles |\n|---|---:|---:|---:|---:|---:|---:|\n");
             foreach (DeviceBackend b in backends)
             {
-                md.Append(ci, $"| {b.Thread} | {b.Wakeups:N0} | {b.Completions:N0} | {b.Cycles:N0} | {b.CyclesPerCompletion:N0} | {100.0 * b.Cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
+                md.Append(ci, $"| {b.Thread} | {b.Wakeups:N0} | {b.Completions:N0} | {b.Cycles:N0} | {b.PollCycles:N0} | {b.CyclesPerCompletion:N0} | {100.0 * b.Cycles / Math.Max(1, r.Outcome.CoreCycles):0.0}% |\n");
             }
         }
     }

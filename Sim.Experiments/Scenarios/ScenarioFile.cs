@@ -92,6 +92,7 @@ public static class ScenarioFile
         "virtio_backend" => s with { VirtioBackend = value },
         "virtio_transport" => s with { VirtioTransport = value },
         "iothread_cpu" => s with { IoThreadCpu = value },
+        "iothread_poll_max_ns" => s with { IoThreadPollMaxNs = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long poll) ? poll : throw WrongType(where, key, value, "a whole number of nanoseconds") },
         "host_scheduler" => s with { HostScheduler = value },
         "guest_memory_backing" => s with { GuestMemoryBacking = value },
         "transparent_hugepages" => s with { TransparentHugePages = value },

@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "virtio_transport", "iothread_cpu", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "ioengine", "iodepth", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "virtio_transport", "iothread_cpu", "iothread_poll_max_ns", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "ioengine", "iodepth", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -32,6 +32,9 @@ public sealed record WorkloadScenario
 
     /// <summary>Where each VM's backend threads run: <c>vcpu</c>, its first virtual CPU's host CPU, or a host logical CPU's number (QEMU's I/O thread and vhost pinned there).</summary>
     public string IoThreadCpu { get; init; } = "vcpu";
+
+    /// <summary>The longest QEMU's I/O thread polls its virtio-blk queue before it blocks (poll-max-ns; 0 never to poll). It polls only on a CPU of its own (<see cref="IoThreadCpu"/>).</summary>
+    public long IoThreadPollMaxNs { get; init; } = MonitorParameters.DefaultIoThreadPollMaxNanoseconds;
 
     /// <summary>The host CPU <see cref="IoThreadCpu"/> names, null for <c>vcpu</c>, or -1 when it names none.</summary>
     private int? IoThreadCpuNumber => IoThreadCpu == "vcpu" ? null
@@ -398,6 +401,8 @@ public sealed record WorkloadScenario
         "ksm_sleep_ms" => KsmSleepMs > 0 && KsmSleepMs <= MonitorParameters.MostKsmSleepMilliseconds ? null
             : $"ksm_sleep_ms is ksmd's sleep between batches, more than 0 and at most {MonitorParameters.MostKsmSleepMilliseconds} ms (got {KsmSleepMs})",
         "host_scheduler" => Array.IndexOf(HostSchedulers, HostScheduler) < 0 ? $"there is no host scheduler '{HostScheduler}'; the host schedulers are: {string.Join(", ", HostSchedulers)}" : null,
+        "iothread_poll_max_ns" => IoThreadPollMaxNs is >= 0 and <= MonitorParameters.MostIoThreadPollMaxNanoseconds ? null
+            : $"iothread_poll_max_ns must be 0 (no polling) to {MonitorParameters.MostIoThreadPollMaxNanoseconds:N0} nanoseconds (got {IoThreadPollMaxNs}); QEMU's default is {MonitorParameters.DefaultIoThreadPollMaxNanoseconds:N0}",
         "iothread_cpu" => IoThreadCpuNumber is null || (IoThreadCpuNumber >= 0 && (Problem("profile") is not null || HostCoresProblem() is not null || IoThreadCpuNumber < LogicalCpus)) ? null
             : $"iothread_cpu is vcpu or one of the host's CPUs, 0 to {LogicalCpus - 1} (got {IoThreadCpu})",
         "virtio_backend" => Array.IndexOf(VirtioBackends, VirtioBackend) < 0 ? $"there is no virtio backend '{VirtioBackend}'; the backends are: {string.Join(", ", VirtioBackends)}" : null,
@@ -595,6 +600,11 @@ public sealed record WorkloadScenario
         {
             return $"io passthrough gives each of the {Guests} guests a virtual function of the host's NIC, and its port offers {Models.Platform.HostDevices.MostVirtualFunctions} (an Intel 82599 under Linux's ixgbe); use at most {Models.Platform.HostDevices.MostVirtualFunctions} guests, or io emulated or paravirtual";
         }
+        if (IoThreadPollMaxNs != MonitorParameters.DefaultIoThreadPollMaxNanoseconds && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist
+            || axes.Hosting != Models.Virtualization.Hosting.BareMetal || axes.Io != Models.Virtualization.IoVirtualization.Paravirtual || VirtioBackend != "user"))
+        {
+            return $"iothread_poll_max_ns sets how long QEMU's I/O thread polls its virtio-blk queue, which only preset type1 with io paravirtual and virtio_backend user has, and preset '{Preset}' ({axes}{(VirtioBackend != "user" ? ", virtio_backend " + VirtioBackend : "")}) has none; use preset type1 with io paravirtual, or leave it out";
+        }
         if (IoThreadCpu != "vcpu" && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist || axes.Hosting != Models.Virtualization.Hosting.BareMetal
             || axes.Io == Models.Virtualization.IoVirtualization.Passthrough))
         {
@@ -699,7 +709,7 @@ public sealed record WorkloadScenario
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
         GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtBoot ? null : BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs,
-        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0, IoThreadCpu: IoThreadCpuNumber);
+        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0, IoThreadCpu: IoThreadCpuNumber, IoThreadPollMaxNanoseconds: IoThreadPollMaxNs);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -850,6 +860,7 @@ public sealed record WorkloadScenario
         ["virtio_backend"] = VirtioBackend,
         ["virtio_transport"] = VirtioTransport,
         ["iothread_cpu"] = IoThreadCpu,
+        ["iothread_poll_max_ns"] = IoThreadPollMaxNs,
         ["container_memory_mib"] = ContainerMemoryMiB is { } m ? m : "none",
         ["container_swap"] = ContainerSwap,
         ["container_network"] = ContainerNetwork,

@@ -16,13 +16,14 @@ namespace Sim.Models.Devices;
 /// while the device is not draining kicks for it. Each completion fills a used-ring entry and interrupts unless the driver has set
 /// VRING_AVAIL_F_NO_INTERRUPT; completions before the driver's acknowledgement share one interrupt.
 /// </summary>
-/// <remarks>Model: one queue of <see cref="Virtqueue.Capacity"/> descriptors; no feature negotiation beyond what the model's driver writes; no event-index suppression; no adaptive polling of the queue by the I/O thread (QEMU's poll-max-ns), so at a high queue depth each request a guest adds to an idle queue is a kick.</remarks>
-public sealed class VirtioBlock : VirtioMmioDevice
+/// <remarks>Model: one queue of <see cref="Virtqueue.Capacity"/> descriptors; no feature negotiation beyond what the model's driver writes; no event-index suppression. A polling I/O thread (<see cref="IPolledDevice"/>) turns kicks off while it polls.</remarks>
+public sealed class VirtioBlock : VirtioMmioDevice, IPolledDevice
 {
     public const uint TypeIn = 0, TypeOut = 1;
 
     private readonly DiskImage _disk;
     private readonly Counter _requests;
+    private bool _polled;
 
     public VirtioBlock(Simulator sim, string name, PhysicalMemory memory, DiskImage disk, int accessCycles, Action raiseInterrupt, Action lowerInterrupt, VirtioTransport transport = VirtioTransport.Mmio)
         : base(sim, name, memory, queues: 1, accessCycles, raiseInterrupt, lowerInterrupt, transport)
@@ -42,7 +43,8 @@ public sealed class VirtioBlock : VirtioMmioDevice
     /// <summary>
     /// A kick's work, as QEMU's virtio_blk_handle_vq and vhost's handle loop do it: kicks turned off
     /// while the queue is drained, every request made available taken and queued on the medium,
-    /// kicks turned on again, and the queue looked at once more for a request added in between.
+    /// kicks turned on again (unless a polling thread wants them off), and the queue looked at
+    /// once more for a request added in between.
     /// </summary>
     private void TakeAvailable()
     {
@@ -50,13 +52,34 @@ public sealed class VirtioBlock : VirtioMmioDevice
         do
         {
             q.SuppressNotifications(true);
-            while (q.TryTake(out ushort head))
-            {
-                Start(head);
-            }
-            q.SuppressNotifications(false);
+            TakePolled();
+            q.SuppressNotifications(_polled);
         }
         while (q.HasAvailable);
+    }
+
+    public void PollBegin()
+    {
+        _polled = true;
+        Queues[0].SuppressNotifications(true);
+    }
+
+    public void PollEnd()
+    {
+        _polled = false;
+        Queues[0].SuppressNotifications(false);
+    }
+
+    public ulong PolledAddress => Queues[0].Available + 2;
+
+    public bool HasAvailable => Queues[0].HasAvailable;
+
+    public void TakePolled()
+    {
+        while (Queues[0].TryTake(out ushort head))
+        {
+            Start(head);
+        }
     }
 
     /// <summary>Decodes the chain at <paramref name="head"/> (header, data, status) and queues it on the medium.</summary>

@@ -199,8 +199,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// <summary>
     /// The backend threads of <paramref name="physical"/> that were signalled run on
     /// <paramref name="core"/>, one after another (<see cref="IoThread"/>): each one's wake-up,
-    /// then, built once that has run, every piece of work posted to it by then, charged to device
-    /// emulation; its cycles are counted when it has run. Then <paramref name="then"/>.
+    /// then its work (<see cref="BackendWork"/>); then <paramref name="then"/>.
     /// </summary>
     private StagedStream.Stage BackendBatch(Core core, int physical, Func<StagedStream.Stage> then)
     {
@@ -209,23 +208,77 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             return then();
         }
         ulong start = core.LocalCycle;
-        thread.Woke();
+        thread.Woke(core.LocalTime);
         HypervisorPath wake = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation)
             .Run(HypervisorRoutine.VcpuSchedule) // the host's switch to the thread
             .Run(thread.InKernel ? HypervisorRoutine.VhostWake : HypervisorRoutine.IoThreadWake);
-        return new StagedStream.Stage(wake.ToStream(), () =>
+        return new StagedStream.Stage(wake.ToStream(), () => BackendWork(core, physical, thread, start, then));
+    }
+
+    /// <summary>
+    /// Every piece of work posted to <paramref name="thread"/> by now (built once what came before
+    /// has run), charged to device emulation, its cycles since <paramref name="start"/> counted
+    /// when it has run. Then the thread waits again: on a CPU with nothing else to run (the host's
+    /// idle loop) it polls for as long as its polling time says (<see cref="BackendPoll"/>);
+    /// otherwise it blocks, and the CPU goes to the next signalled thread or to <paramref name="then"/>.
+    /// </summary>
+    private StagedStream.Stage BackendWork(Core core, int physical, IoThread thread, ulong start, Func<StagedStream.Stage> then)
+    {
+        HypervisorPath path = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation);
+        while (thread.TryTake(out bool completion, out Action work))
         {
-            HypervisorPath path = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation);
-            while (thread.TryTake(out bool completion, out Action work))
+            _services.RunBackendWork(thread, path, completion, work);
+        }
+        path.ChargeTo(CycleCategory.Hypervisor);
+        return new StagedStream.Stage(path.ToStream(), () =>
+        {
+            thread.Ran(core.LocalCycle - start);
+            thread.Wait(core.LocalTime, mayPoll: _scheduler.TryEntityOf(core) is null);
+            return thread.Polling ? BackendPoll(core, physical, thread, then) : BackendBatch(core, physical, then);
+        });
+    }
+
+    /// <summary>Passes of the polling loop between two looks at what it found: a stage of the model, about a quarter of a microsecond.</summary>
+    private const int PollPassesPerLook = 4;
+
+    /// <summary>
+    /// A polling I/O thread (QEMU's aio_poll with poll-max-ns, util/aio-posix.c run_poll_handlers):
+    /// while its polling time lasts it runs passes of its loop, each reading its virtqueues'
+    /// available index (kicks are off meanwhile, so the guest exits for none) and taking, with no
+    /// wake-up, the requests and completions it finds; when the time is up, kicks go back on, one
+    /// last look is taken, and it blocks. The passes' cycles are device emulation on its CPU.
+    /// </summary>
+    private StagedStream.Stage BackendPoll(Core core, int physical, IoThread thread, Func<StagedStream.Stage> then)
+    {
+        if (!thread.MayPollAt(core.LocalTime))
+        {
+            thread.StopPolling();
+        }
+        if (thread.FoundWork)
+        {
+            thread.TakePolled();
+            return BackendWork(core, physical, thread, core.LocalCycle, then);
+        }
+        if (!thread.Polling)
+        {
+            return BackendBatch(core, physical, then);
+        }
+        ulong start = core.LocalCycle;
+        HypervisorPath pass = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation);
+        for (int i = 0; i < PollPassesPerLook; i++)
+        {
+            pass.Run(HypervisorRoutine.IoThreadPoll);
+            foreach (IPolledDevice device in thread.Polled)
             {
-                _services.RunBackendWork(thread, path, completion, work);
+                pass.LoadWords(thread.Vm.HostAddress(device.PolledAddress), 1);
             }
-            path.ChargeTo(CycleCategory.Hypervisor);
-            return new StagedStream.Stage(path.ToStream(), () =>
-            {
-                thread.Ran(core.LocalCycle - start);
-                return BackendBatch(core, physical, then);
-            });
+        }
+        return new StagedStream.Stage(pass.ToStream(), () =>
+        {
+            ulong cycles = core.LocalCycle - start;
+            thread.Ran(cycles);
+            thread.RanPolling(cycles);
+            return BackendPoll(core, physical, thread, then);
         });
     }
 
@@ -302,6 +355,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             IoThread thread = inKernel ? NewIoThread(owner, inKernel: true) : user!;
             devices.Virtio?.Backend = thread;
             devices.VirtioNet?.Backend = thread;
+            if (!inKernel && devices.Virtio is { } disk)
+            {
+                thread.AddPolled(disk); // QEMU polls a virtio-blk queue of its I/O thread's (virtio-net's is the main loop's)
+            }
         }
     }
 
@@ -313,7 +370,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             throw new ArgumentOutOfRangeException(nameof(owner), physical, $"The backend threads' CPU is one of the host's logical CPUs, 0 to {_machine.Cores.Count - 1}.");
         }
         var thread = new IoThread(owner, physical, inKernel, _machine.Sim.Stats.Group($"{owner.Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
-            () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector));
+            () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector), _parameters.IoThreadPollMaxNanoseconds);
         _ioThreads.Add(thread);
         return thread;
     }

@@ -103,5 +103,6 @@ public sealed class HypervisorCosts
         // receive about 300, br_handle_frame with the FDB's learning and lookup about 400, br_forward and its netfilter hook check about 200,
         // dev_queue_xmit through the qdisc about 300. docs/virtualization.md compares the bridge's cost with [FE14]'s measured NAT overhead.
         [HypervisorRoutine.HostBridgeForward] = 1200,
+        [HypervisorRoutine.IoThreadPoll] = 100, // a pass of run_poll_handlers: two io_poll calls (a ring index compared each), the loop and qemu_clock_get_ns through the vDSO; assumed
     });
 }

@@ -256,4 +256,12 @@ public enum HypervisorRoutine
     /// qdisc (net/bridge/br_input.c, br_forward.c; net/core/dev.c).
     /// </summary>
     HostBridgeForward,
+
+    /// <summary>
+    /// One pass of a polling I/O thread's loop (QEMU's util/aio-posix.c run_poll_handlers): each
+    /// handler's io_poll called, for a virtqueue virtio_queue_host_notifier_aio_poll's look at the
+    /// available ring's index, for Linux AIO qemu_laio_poll_cb's at the completion ring's head and
+    /// tail, and the clock read that ends the loop after poll_ns. Its loads of the rings are the path's own.
+    /// </summary>
+    IoThreadPoll,
 }

@@ -30,15 +30,20 @@ internal sealed class IoThread : IDeviceBackend
     public const int WakeVector = 0xE9;
 
     private readonly Queue<(bool Completion, Action Work)> _pending = new();
+    private readonly List<IPolledDevice> _polled = [];
     private readonly CallbackEvent _wake;
     private readonly Counter _wakeups;
     private readonly Counter _completions;
     private readonly Counter _cycles;
+    private readonly Counter? _pollCycles; // registered only for a thread that may poll
+    private readonly Counter? _polledWork;
+    private Engine.Time.Tick _waitStart;
 
     /// <param name="wake">Interrupts the thread's host CPU with <see cref="WakeVector"/>.</param>
     /// <param name="owner">Its machine's first virtual CPU: where the device models keep their state.</param>
     /// <param name="physical">The host CPU the thread runs on: by default its owner's, or one it is pinned to.</param>
-    public IoThread(VirtualCpu owner, int physical, bool inKernel, StatGroup stats, Action wake)
+    /// <param name="pollMaxNanoseconds">The longest it polls before it blocks (QEMU's poll-max-ns); 0 never to poll. A vhost worker does not poll.</param>
+    public IoThread(VirtualCpu owner, int physical, bool inKernel, StatGroup stats, Action wake, long pollMaxNanoseconds = 0)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(stats);
@@ -51,6 +56,12 @@ internal sealed class IoThread : IDeviceBackend
         _completions = stats.Counter("completions", "count", $"host I/O completions {what} returned to the guest");
         _cycles = stats.Counter("cycles", "cycles", $"cycles {what} ran on its host CPU");
         stats.Probe("cpu", "index", $"the host logical CPU {what} runs on", () => physical);
+        PollMaxNanoseconds = inKernel ? 0 : pollMaxNanoseconds;
+        if (PollMaxNanoseconds > 0)
+        {
+            _pollCycles = stats.Counter("poll_cycles", "cycles", "cycles the I/O thread spent polling its queues, of its cycles");
+            _polledWork = stats.Counter("polled", "count", "times a poll found a request or a completion without a wake-up");
+        }
     }
 
     public VirtualCpu Owner { get; }
@@ -66,6 +77,21 @@ internal sealed class IoThread : IDeviceBackend
     /// <summary>Its eventfd is signalled and its CPU interrupted, and it has not yet taken its work.</summary>
     public bool Signalled { get; private set; }
 
+    /// <summary>The longest it polls before it blocks (QEMU's poll-max-ns); 0 if it never polls.</summary>
+    public long PollMaxNanoseconds { get; }
+
+    /// <summary>How long it polls now (QEMU's adaptive poll_ns): grown from 4 us by doubling while it blocks for less than the most, back to 0 when it blocks for longer.</summary>
+    public long PollNanoseconds { get; private set; }
+
+    /// <summary>It is polling: what is posted now it finds itself, with no wake-up.</summary>
+    public bool Polling { get; private set; }
+
+    /// <summary>Its virtqueues a poll looks at.</summary>
+    public IReadOnlyList<IPolledDevice> Polled => _polled;
+
+    /// <summary>A device whose queue it polls.</summary>
+    public void AddPolled(IPolledDevice device) => _polled.Add(device);
+
     public void Kick(Action take) => Post(completion: false, take);
 
     public void Completed(Action complete) => Post(completion: true, complete);
@@ -73,7 +99,7 @@ internal sealed class IoThread : IDeviceBackend
     private void Post(bool completion, Action work)
     {
         _pending.Enqueue((completion, work));
-        if (!Signalled)
+        if (!Signalled && !Polling)
         {
             Signalled = true;
             if (!_wake.Scheduled)
@@ -83,12 +109,75 @@ internal sealed class IoThread : IDeviceBackend
         }
     }
 
-    /// <summary>The thread has its CPU: it counts the wake-up, and what is posted from now on signals it anew.</summary>
-    public void Woke()
+    /// <summary>
+    /// The thread has its CPU at <paramref name="now"/>: it counts the wake-up, what is posted from
+    /// now on signals it anew, and its polling time adapts to how long it waited, as QEMU's aio_poll
+    /// adjusts poll_ns: a wait no longer than it polls leaves it; a wait longer than the most stops
+    /// polling (poll-shrink 0, the default); a shorter one doubles it (from 4 us, up to the most).
+    /// </summary>
+    public void Woke(Engine.Time.Tick now)
     {
         _wakeups.Increment();
         Signalled = false;
+        if (PollMaxNanoseconds == 0)
+        {
+            return;
+        }
+        long waited = (long)((now - _waitStart).Picoseconds / 1000);
+        if (waited <= PollNanoseconds)
+        {
+            return;
+        }
+        PollNanoseconds = waited > PollMaxNanoseconds ? 0
+            : Math.Min(PollMaxNanoseconds, PollNanoseconds == 0 ? MonitorParameters.FirstIoThreadPollNanoseconds : 2 * PollNanoseconds);
     }
+
+    /// <summary>Its work is done at <paramref name="now"/>: aio_poll starts again, polling (with its queues' kicks off) if it <paramref name="mayPoll"/> and its polling time is not 0.</summary>
+    public void Wait(Engine.Time.Tick now, bool mayPoll)
+    {
+        _waitStart = now;
+        if (!mayPoll && Polling)
+        {
+            StopPolling();
+        }
+        if (mayPoll && PollNanoseconds > 0 && !Polling)
+        {
+            Polling = true;
+            foreach (IPolledDevice device in _polled)
+            {
+                device.PollBegin();
+            }
+        }
+    }
+
+    /// <summary>Whether polling, having started at the wait's start, may go on at <paramref name="now"/>.</summary>
+    public bool MayPollAt(Engine.Time.Tick now) => Polling && (long)((now - _waitStart).Picoseconds / 1000) < PollNanoseconds;
+
+    /// <summary>A poll found work: posted completions and requests its queues hold.</summary>
+    public bool FoundWork => _pending.Count > 0 || _polled.Exists(d => d.HasAvailable);
+
+    /// <summary>Polling ends (its time is up): kicks are wanted again, and it blocks unless a last look finds work.</summary>
+    public void StopPolling()
+    {
+        Polling = false;
+        foreach (IPolledDevice device in _polled)
+        {
+            device.PollEnd();
+        }
+    }
+
+    /// <summary>The work a poll found, in the order it is taken: the queues' requests, then what was posted.</summary>
+    public void TakePolled()
+    {
+        _polledWork?.Increment();
+        foreach (IPolledDevice device in _polled.Where(d => d.HasAvailable))
+        {
+            _pending.Enqueue((false, device.TakePolled));
+        }
+    }
+
+    /// <summary>It ran <paramref name="cycles"/> cycles polling (counted in <see cref="Ran"/> too).</summary>
+    public void RanPolling(ulong cycles) => _pollCycles?.Add((long)cycles);
 
     /// <summary>The next piece of posted work, in the order posted.</summary>
     public bool TryTake(out bool completion, out Action work)
