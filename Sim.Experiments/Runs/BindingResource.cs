@@ -60,6 +60,16 @@ public sealed record BindingResource(IReadOnlyList<ResourceUse> Resources)
             : $"no resource saturated: {busiest}; the workload's requests in flight and their latency set it";
     }
 
+    /// <summary>The binding resource in a few words, for a table: "host.cpu0 (busy 97%)", "host.disk0.medium's latency", or "none saturated; busiest host.cpu1 (62%)".</summary>
+    public string Brief()
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        return Bottleneck is not { } b ? "nothing busy"
+            : IsSaturated ? string.Create(ci, $"{b.Resource} (busy {100 * b.Utilization:0}%)")
+            : BoundByLatency ? $"{Latency!.Value.Queue}'s latency"
+            : string.Create(ci, $"none saturated; busiest {b.Resource} ({100 * b.Utilization:0}%)");
+    }
+
     /// <summary>Whether no resource is saturated and the requests spend most of their time in one device (<see cref="Latency"/>): that device's latency, at the workload's concurrency, binds.</summary>
     public bool BoundByLatency => !IsSaturated && Latency is { } l && l.DeviceUs >= MostOfTheTime * l.LatencyUs;
 

@@ -20,9 +20,9 @@ public sealed record Sweep(string Name, IReadOnlyList<string> Keys, IReadOnlyLis
     /// <summary>The figure of merit <c>sweep.png</c> draws (the file's <c>plot:</c>, or <c>--metric</c>); null for the first figure of the first point's workload.</summary>
     public string? Plot { get; init; }
 
-    /// <summary>The metrics every run of the sweep reports: the figures of merit all its points' workloads share, simulated_seconds (the first guest's run, as its figures) and last_guest_seconds (when the last guest's workload ended).</summary>
+    /// <summary>The metrics every run of the sweep reports: the figures of merit all its points' workloads share, simulated_seconds (the first guest's run, as its figures), last_guest_seconds (when the last guest's workload ended) and bottleneck_utilization (the busiest host resource's share of the run, <see cref="Runs.BindingResource"/>).</summary>
     public IReadOnlyList<string> Metrics() =>
-        [.. Points.Select(p => p.Scenario.ResolveWorkload().Workload.FigureNames).Aggregate((a, b) => [.. a.Intersect(b)]), "simulated_seconds", "last_guest_seconds"];
+        [.. Points.Select(p => p.Scenario.ResolveWorkload().Workload.FigureNames).Aggregate((a, b) => [.. a.Intersect(b)]), "simulated_seconds", "last_guest_seconds", "bottleneck_utilization"];
 
     /// <summary>
     /// The metric <c>sweep.png</c> draws: <see cref="Plot"/>; else, for a service under an

@@ -171,7 +171,8 @@ public sealed class SweepFolder
             JsonElement root = doc.RootElement;
             result = new JobResult(root.GetProperty("point").GetString()!, root.GetProperty("seed_index").GetInt32(), root.GetProperty("seed").GetUInt64(),
                 [.. root.GetProperty("metrics").EnumerateArray().Select(m => new Metric(m.GetProperty("name").GetString()!,
-                    m.GetProperty("value") is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : double.NaN, m.GetProperty("unit").GetString()!))]);
+                    m.GetProperty("value") is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : double.NaN, m.GetProperty("unit").GetString()!))],
+                root.TryGetProperty("binding_resource", out JsonElement binding) ? binding.GetString()! : "");
             sweep = root.GetProperty("sweep").GetString()!;
             checksum = root.GetProperty("checksum").GetString()!;
         }
@@ -198,14 +199,22 @@ public sealed class SweepFolder
         new($"{where} is damaged: {why}. Delete it and run the sweep again to redo that run.");
 
     /// <summary>What a run file says but its sweep hash and checksum; written as JSON, the text the checksum covers.</summary>
-    private static Dictionary<string, object> Fields(JobResult r) => new()
+    private static Dictionary<string, object> Fields(JobResult r)
     {
-        ["point"] = r.Point,
-        ["seed_index"] = r.SeedIndex,
-        ["seed"] = r.Seed,
-        // JSON has no NaN: a figure a time limit cut short is written as null and read back as NaN.
-        ["metrics"] = r.Metrics.Select(m => new Dictionary<string, object?> { ["name"] = m.Name, ["value"] = double.IsFinite(m.Value) ? m.Value : null, ["unit"] = m.Unit }).ToArray(),
-    };
+        var fields = new Dictionary<string, object>
+        {
+            ["point"] = r.Point,
+            ["seed_index"] = r.SeedIndex,
+            ["seed"] = r.Seed,
+            // JSON has no NaN: a figure a time limit cut short is written as null and read back as NaN.
+            ["metrics"] = r.Metrics.Select(m => new Dictionary<string, object?> { ["name"] = m.Name, ["value"] = double.IsFinite(m.Value) ? m.Value : null, ["unit"] = m.Unit }).ToArray(),
+        };
+        if (r.Binding.Length > 0)
+        {
+            fields["binding_resource"] = r.Binding; // absent from run files written before sweeps recorded it, whose checksums do not cover it
+        }
+        return fields;
+    }
 
     internal static string Checksum(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 

@@ -78,6 +78,16 @@ public static class SweepReport
                 md.Append(Ci, $"| {p.Id} | {string.Join(" | ", p.Values.Select(v => v.Value))} | {s.Mean:G5} | {interval} |\n");
             }
         }
+        if (results.Any(r => r.Binding.Length > 0))
+        {
+            md.Append(Ci, $"\n## binding resource\n\nEach point's binding resource (docs/virtualization.md, \"The binding resource\"); where seeds differ, each with its count.\n\n| point | {string.Join(" | ", sweep.Keys)} | binding resource |\n|---|{string.Concat(sweep.Keys.Select(_ => "---|"))}---|\n");
+            foreach (SweepPoint p in sweep.Points.Where(p => results.Any(r => r.Point == p.Id)))
+            {
+                var seen = results.Where(r => r.Point == p.Id).GroupBy(r => r.Binding).ToList();
+                string binding = seen.Count == 1 ? seen[0].Key : string.Join("; ", seen.Select(g => string.Create(Ci, $"{g.Key} ({g.Count()} seeds)")));
+                md.Append(Ci, $"| {p.Id} | {string.Join(" | ", p.Values.Select(v => v.Value))} | {binding} |\n");
+            }
+        }
         return md.ToString();
     }
 

@@ -6,7 +6,8 @@ using Sim.Workloads;
 namespace Sim.Experiments.Sweeps;
 
 /// <summary>One run of a sweep: a point at one of its seeds, and what it measured (its figures of merit and its simulated time).</summary>
-public sealed record JobResult(string Point, int SeedIndex, ulong Seed, IReadOnlyList<Metric> Metrics);
+/// <param name="Binding">The run's binding resource in a few words (<see cref="Runs.BindingResource.Brief"/>); empty in a run file written before sweeps recorded it.</param>
+public sealed record JobResult(string Point, int SeedIndex, ulong Seed, IReadOnlyList<Metric> Metrics, string Binding = "");
 
 /// <summary>Which part of a sweep's points a run does: shard K of N takes the points whose number is K - 1 modulo N, every seed of each.</summary>
 public readonly record struct Shard(int Index, int Count)
@@ -63,7 +64,9 @@ public static class SweepRun
         // host, the last one's end says when all the work was done (NaN if one did not finish).
         double last = r.Guests.Count == 0 ? r.Outcome.SimulatedSeconds
             : r.Guests.All(g => g.Finished) ? r.Guests.Max(g => g.Outcome.SimulatedSeconds) : double.NaN;
+        Runs.BindingResource binding = Runs.BindingResource.Of(r);
         return new JobResult(point.Id, seedIndex, seed,
-            [.. r.FiguresOfMerit, new Metric("simulated_seconds", r.Outcome.SimulatedSeconds, "s"), new Metric("last_guest_seconds", last, "s")]);
+            [.. r.FiguresOfMerit, new Metric("simulated_seconds", r.Outcome.SimulatedSeconds, "s"), new Metric("last_guest_seconds", last, "s"),
+                new Metric("bottleneck_utilization", binding.Bottleneck?.Utilization ?? 0, "share")], binding.Brief());
     }
 }

@@ -170,6 +170,41 @@ public class SweepTests
     }
 
     [Fact]
+    public void Each_run_records_its_binding_resource_and_an_older_run_file_without_one_is_still_read()
+    {
+        string file = SweepFile("base:\n  workload: fio-randread\n  size: 300\n  profile: nehalem-x5570\n  disk: nvme\n  host_cores: 1\ngrid:\n  jobs: [1, 32]\n");
+        string folder = Path.Combine(Virtsim.TempFolder(), "sweep");
+        Assert.Equal(0, Virtsim.Run("sweep", file, "--out", folder).ExitCode);
+        Assert.Contains("\"binding_resource\": \"host.disk0.medium's latency\"", File.ReadAllText(Path.Combine(folder, "points", "p0001-s001.json")), StringComparison.Ordinal);
+        string report = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.Contains("## binding resource", report, StringComparison.Ordinal);
+        Assert.Contains("| p0001 | 1 | host.disk0.medium's latency |", report, StringComparison.Ordinal);
+        Assert.Matches(@"p0002,32,42,bottleneck_utilization,0\.\d+,share", File.ReadAllText(Path.Combine(folder, "points.csv")));
+
+        // A run file of a sweep before the binding was recorded: its checksum covers no binding, and the tables still come.
+        string run = Path.Combine(folder, "points", "p0001-s001.json");
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run)))
+        {
+            var fields = new Dictionary<string, object?>
+            {
+                ["point"] = "p0001",
+                ["seed_index"] = 0,
+                ["seed"] = 42UL,
+                ["metrics"] = doc.RootElement.GetProperty("metrics").EnumerateArray()
+                    .Select(m => new Dictionary<string, object?> { ["name"] = m.GetProperty("name").GetString(), ["value"] = m.GetProperty("value").GetDouble(), ["unit"] = m.GetProperty("unit").GetString() }).ToArray(),
+            };
+            string checksum = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Sim.Experiments.Output.JsonText.Of(fields))));
+            fields["sweep"] = doc.RootElement.GetProperty("sweep").GetString();
+            fields["checksum"] = checksum;
+            File.WriteAllText(run, Sim.Experiments.Output.JsonText.Of(fields));
+        }
+        string mergedFolder = Path.Combine(Virtsim.TempFolder(), "merged");
+        Assert.Equal(0, Virtsim.Run("merge", file, "--out", mergedFolder, folder).ExitCode);
+        string merged = File.ReadAllText(Path.Combine(mergedFolder, "report.md"));
+        Assert.Contains("| p0001 | 1 |  |", merged, StringComparison.Ordinal); // recorded as unknown, not made up
+    }
+
+    [Fact]
     public void A_sweep_into_a_folder_that_cannot_be_written_is_refused_clearly()
     {
         string file = SweepFile("base:\n  workload: lat-null\n  size: 2000\ngrid:\n  preset: [native]\n");
