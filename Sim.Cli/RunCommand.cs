@@ -82,7 +82,7 @@ internal static class RunCommand
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium: ssd (Intel X25-E), hdd (7,200 rpm) or nvme (Intel DC P4500).", DefaultValueFactory = _ => "ssd" };
-        var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
+        var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA, 32 commands), nvme (an NVMe controller: a queue pair per CPU of 1,024 entries, natively or assigned) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
 
         var scenarioFile = new Argument<string?>("scenario") { Description = "A scenario file (YAML, docs/scenarios.md) naming the workload and machine; instead of --workload.", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("run", "With no arguments, the tour: a few workloads natively and under the five architectures (slowdowns, exits, where the cycles go). With --workload or a scenario file, one workload on the machine model; a results folder either way.")

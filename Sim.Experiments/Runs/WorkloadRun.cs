@@ -436,7 +436,7 @@ public static class WorkloadRun
             }
             else if (axes.Io == IoVirtualization.Passthrough)
             {
-                guest = guest with { DiskInterface = DiskInterface.Ahci }; // the assigned function: an AHCI adapter
+                guest = guest with { DiskInterface = guest.DiskInterface == DiskInterface.Nvme ? DiskInterface.Nvme : DiskInterface.Ahci }; // the assigned function: an NVMe controller or an AHCI adapter
             }
             if (axes.Cpu == CpuVirtualization.HardwareAssist)
             {

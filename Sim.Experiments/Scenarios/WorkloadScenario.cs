@@ -16,7 +16,7 @@ public sealed record WorkloadScenario
 {
     public static readonly IReadOnlyList<string> Presets = VirtualizationAxes.Presets;
     public static readonly string[] Disks = ["ssd", "hdd", "nvme"];
-    public static readonly string[] DiskInterfaces = ["ahci", "ata-pio"];
+    public static readonly string[] DiskInterfaces = ["ahci", "ata-pio", "nvme"];
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
@@ -640,9 +640,13 @@ public sealed record WorkloadScenario
         {
             return $"container_network decides how a container reaches the NIC, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
-        if (SwapMiB > 0 && DiskInterface != "ahci")
+        if (DiskInterface == "nvme" && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Io == Models.Virtualization.IoVirtualization.Emulated)
         {
-            return $"swap_mib puts a swap area on the disk, and disk_interface {DiskInterface} takes one request at a time while reclaim writes many; use disk_interface ahci, or leave swap_mib 0";
+            return $"disk_interface nvme gives the machine an NVMe controller, and under preset '{Preset}' ({axes}) the guest's disk would be an emulated one: QEMU's emulated NVMe is not modelled; use io passthrough (the controller assigned), io paravirtual (virtio-blk), or disk_interface ahci";
+        }
+        if (SwapMiB > 0 && DiskInterface == "ata-pio")
+        {
+            return $"swap_mib puts a swap area on the disk, and disk_interface {DiskInterface} takes one request at a time while reclaim writes many; use disk_interface ahci or nvme, or leave swap_mib 0";
         }
         if (KhugepagedSleepMs != Sim.Models.Kernel.LinuxKernel.DefaultKhugepagedSleepMilliseconds && TransparentHugePages != "always")
         {
@@ -835,7 +839,7 @@ public sealed record WorkloadScenario
         IrqCpu = IrqCpu,
         SyncQuantumNanoseconds = SyncQuantumNs,
         Disk = Disk switch { "ssd" => DiskKind.SolidState, "nvme" => DiskKind.Nvme, _ => DiskKind.Rotating },
-        DiskInterface = DiskInterface == "ahci" ? Models.Platform.DiskInterface.Ahci : Models.Platform.DiskInterface.AtaPio,
+        DiskInterface = DiskInterface switch { "ahci" => Models.Platform.DiskInterface.Ahci, "nvme" => Models.Platform.DiskInterface.Nvme, _ => Models.Platform.DiskInterface.AtaPio },
         VirtioTransport = VirtioTransport == "mmio" ? Models.Devices.VirtioTransport.Mmio : Models.Devices.VirtioTransport.Pci,
     };
 

@@ -25,6 +25,11 @@ public sealed partial class LinuxKernel
             StartVirtio();
             return;
         }
+        if (_platform.Devices.Nvme is not null)
+        {
+            StartNvme();
+            return;
+        }
         RouteIrq(PlatformDevices.DiskIrq, DiskVector, levelTriggered: true);
     }
 
@@ -33,7 +38,7 @@ public sealed partial class LinuxKernel
     /// any is in flight, a blocked system is waiting, not deadlocked. Swap writes no fault waits
     /// for wake no one (after the last process has exited they end on their own).
     /// </summary>
-    private int BlockRequestsWaitedOn => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0) + (_virtio?.InFlight ?? 0) - (_memoryWaiters.Count == 0 ? _writeback : 0);
+    private int BlockRequestsWaitedOn => (_disk is null ? 0 : 1) + (_ahci?.InFlight ?? 0) + (_virtio?.InFlight ?? 0) + (_nvme?.InFlight ?? 0) - (_memoryWaiters.Count == 0 ? _writeback : 0);
 
     /// <summary>pread or pwrite of 4 KiB at byte <paramref name="offset"/> of the disk, through the machine's disk interface; the caller blocks until it completes.</summary>
     private void BlockIo(Core core, KernelPath path, Process p, ulong offset, bool write, Action<KernelPath, ulong>? complete = null)
@@ -55,6 +60,10 @@ public sealed partial class LinuxKernel
         else if (_virtio is not null)
         {
             VirtioSubmit(path, request, lba);
+        }
+        else if (_nvme is not null)
+        {
+            NvmeSubmit(path, request, lba);
         }
         else
         {

@@ -70,9 +70,9 @@ public sealed partial class LinuxKernel
         {
             throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "A swap area is a positive number of whole 4 KiB pages.");
         }
-        Devices.DiskImage medium = _platform.Devices.Ahci?.Disk ?? _platform.Devices.Virtio?.Disk
+        Devices.DiskImage medium = _platform.Devices.Ahci?.Disk ?? _platform.Devices.Virtio?.Disk ?? _platform.Devices.Nvme?.Disk
             ?? throw new InvalidOperationException(_platform.Devices.HasDisk
-                ? "Swap needs a disk interface that queues requests (AHCI or virtio-blk): the ATA model's PIO takes one request at a time, and reclaim writes many."
+                ? "Swap needs a disk interface that queues requests (AHCI, NVMe or virtio-blk): the ATA model's PIO takes one request at a time, and reclaim writes many."
                 : "Swap needs a disk, and the machine has none.");
         ulong sectors = bytes / 512;
         if (sectors > medium.Sectors - (2 * FileSystem.FirstSector))

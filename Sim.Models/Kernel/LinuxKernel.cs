@@ -360,6 +360,10 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             return VirtioBlockInterrupt(core, path, preemptible);
         }
+        if (vector == DiskVector && _nvme is not null)
+        {
+            return NvmeInterrupt(core, path, preemptible);
+        }
         if (vector == DiskVector && _disk is not null)
         {
             DiskInterrupt(path);

@@ -11,4 +11,7 @@ public enum DiskInterface
 
     /// <summary>A paravirtual virtio-blk device with a split virtqueue (a virtual machine's, under paravirtual I/O; there is no such hardware).</summary>
     Virtio,
+
+    /// <summary>An NVMe controller: a submission and completion queue pair per CPU in memory, a doorbell write per command and per interrupt, MSI-X to the queue's CPU; a physical machine's, or assigned to a guest.</summary>
+    Nvme,
 }

@@ -28,6 +28,9 @@ public sealed class PlatformDevices
     /// <summary>Where the AHCI adapter's registers are mapped (its ABAR, PCI BAR5).</summary>
     public const ulong AhciBase = 0xFEBF_0000;
 
+    /// <summary>Where the NVMe controller's registers are mapped (its BAR0: the controller registers, then the doorbells at 0x1000).</summary>
+    public const ulong NvmeBase = 0xFEBE_0000;
+
     /// <summary>The I/O APIC pin of the virtio block device (level-triggered until InterruptACK).</summary>
     public const int VirtioIrq = 20;
 
@@ -108,6 +111,16 @@ public sealed class PlatformDevices
                 }
                 Virtio = new VirtioBlock(sim, prefix + ".disk0", memory, medium, 0, () => IoApic.Assert(VirtioIrq), () => IoApic.Deassert(VirtioIrq), configuration.VirtioTransport);
                 Bus.MapMmio(VirtioBase, VirtioBlock.Size, Virtio);
+            }
+            else if (configuration.DiskInterface == DiskInterface.Nvme)
+            {
+                if (emulated && !assignedDevices)
+                {
+                    throw new ArgumentException("An NVMe controller is a physical machine's or an assigned one: QEMU's emulated NVMe is not modelled.", nameof(configuration));
+                }
+                Nvme = new NvmeController(sim, prefix + ".disk0", memory, medium, HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz),
+                    Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), (cpu, vector) => _apics[cpu].Accept(vector));
+                Bus.MapMmio(NvmeBase, NvmeController.Size, Nvme);
             }
             else if (configuration.DiskInterface == DiskInterface.AtaPio)
             {
@@ -206,11 +219,17 @@ public sealed class PlatformDevices
     /// <summary>The SATA disk behind the AHCI adapter, or null when configured without one or on the ATA channel.</summary>
     public AhciDisk? Ahci { get; }
 
+    /// <summary>The NVMe controller, when the disk's interface is NVMe.</summary>
+    public NvmeController? Nvme { get; }
+
+    /// <summary>The platform's logical CPUs (a local APIC each).</summary>
+    public int LogicalCpus => _apics.Length;
+
     /// <summary>The paravirtual block device, or null when the disk has another interface.</summary>
     public VirtioBlock? Virtio { get; }
 
     /// <summary>Whether there is a disk, on any interface.</summary>
-    public bool HasDisk => Disk is not null || Ahci is not null || Virtio is not null;
+    public bool HasDisk => Disk is not null || Ahci is not null || Virtio is not null || Nvme is not null;
 
     /// <summary>The e1000 network card, or null when configured without one or with virtio-net.</summary>
     public Nic8254x? Nic { get; }

@@ -107,7 +107,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             PauseLoopExiting = pleWindow > 0,
             PleWindow = pleWindow > 0 ? pleWindow : VmExecutionControls.DefaultPleWindow,
             PleGap = _parameters.PleGap,
-            AssignedMmio = assignedDevices ? [new(PlatformDevices.AhciBase, Devices.AhciDisk.Size), new(PlatformDevices.NicBase, Devices.Nic8254x.Size)] : null,
+            AssignedMmio = assignedDevices ? [new(PlatformDevices.AhciBase, Devices.AhciDisk.Size), new(PlatformDevices.NvmeBase, Devices.NvmeController.Size), new(PlatformDevices.NicBase, Devices.Nic8254x.Size)] : null,
         };
         if (assignedDevices && !features.Iommu)
         {

@@ -122,8 +122,15 @@ public sealed class VirtualMachine : IPlatform
             var iommu = new Iommu(host.Memory, _backing is null ? (HostBase, configuration.MemoryBytes) : null, HostAddress, dram, host.Sim.Stats.Group(Name + ".iommu"));
             if (configuration.Disk != DiskKind.None)
             {
-                AhciDisk disk = Devices.Ahci ?? throw new ArgumentException("Only a disk on the AHCI interface can be assigned to a virtual machine here.", nameof(configuration));
-                disk.DmaTranslation = iommu.Translate;
+                if (Devices.Nvme is { } nvme)
+                {
+                    nvme.DmaTranslation = iommu.Translate;
+                }
+                else
+                {
+                    AhciDisk disk = Devices.Ahci ?? throw new ArgumentException("Only a disk on the AHCI or NVMe interface can be assigned to a virtual machine here.", nameof(configuration));
+                    disk.DmaTranslation = iommu.Translate;
+                }
             }
             if (Devices.Nic is { } nic)
             {
