@@ -99,7 +99,16 @@ internal sealed class IoThread : IDeviceBackend
     private void Post(bool completion, Action work)
     {
         _pending.Enqueue((completion, work));
-        if (!Signalled && !Polling)
+        if (!Polling)
+        {
+            Signal();
+        }
+    }
+
+    /// <summary>Its eventfd signalled: the wake-up of its CPU scheduled, unless one is already on its way.</summary>
+    private void Signal()
+    {
+        if (!Signalled)
         {
             Signalled = true;
             if (!_wake.Scheduled)
@@ -139,6 +148,10 @@ internal sealed class IoThread : IDeviceBackend
         if (!mayPoll && Polling)
         {
             StopPolling();
+            if (_pending.Count > 0)
+            {
+                Signal(); // what was posted while it polled, with no wake-up: it blocks now, so its eventfd wakes it as for a post
+            }
         }
         if (mayPoll && PollNanoseconds > 0 && !Polling)
         {
