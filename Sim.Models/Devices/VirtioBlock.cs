@@ -14,7 +14,8 @@ namespace Sim.Models.Devices;
 /// made available since the last and queue them on the medium, with VRING_USED_F_NO_NOTIFY set
 /// only while it drains the queue (QEMU's virtio_blk_handle_vq), so a driver that adds a request
 /// while the device is not draining kicks for it. Each completion fills a used-ring entry and interrupts unless the driver has set
-/// VRING_AVAIL_F_NO_INTERRUPT; completions before the driver's acknowledgement share one interrupt.
+/// VRING_AVAIL_F_NO_INTERRUPT: a message of its own over virtio-pci's MSI-X; over virtio-mmio's line, completions before the
+/// driver's acknowledgement share one interrupt.
 /// </summary>
 /// <remarks>Model: one queue of <see cref="Virtqueue.Capacity"/> descriptors; no feature negotiation beyond what the model's driver writes; no event-index suppression. A polling I/O thread (<see cref="IPolledDevice"/>) turns kicks off while it polls.</remarks>
 public sealed class VirtioBlock : VirtioMmioDevice, IPolledDevice

@@ -9,8 +9,10 @@ namespace Sim.Models.Devices;
 /// as the model's virtio devices share it: MagicValue, Version 2, DeviceID, QueueSel selecting
 /// the queue whose QueueNumMax, QueueNum, QueueReady and ring addresses (QueueDesc, QueueDriver,
 /// QueueDevice, low halves) the next accesses reach, QueueNotify (a kick, its value the queue),
-/// InterruptStatus and InterruptACK, and Status. The interrupt line stays up while any status
-/// bit is set, so events that come before the driver's acknowledgement share one interrupt.
+/// InterruptStatus and InterruptACK, and Status. Over virtio-mmio (<see cref="VirtioTransport.Mmio"/>)
+/// the interrupt line stays up while any status bit is set, so events that come before the
+/// driver's acknowledgement share one interrupt; over virtio-pci's MSI-X each event is a message
+/// of its own and no status is kept (<see cref="VirtioTransport.Pci"/>).
 /// </summary>
 public abstract class VirtioMmioDevice : IMmioDevice
 {
