@@ -23,7 +23,7 @@ namespace Sim.Models.Devices;
 /// Model: the I/O queues are made at boot by <see cref="CreateQueuePair"/>, standing for the admin
 /// queue's Create I/O Completion Queue and Create I/O Submission Queue commands (boot is not
 /// timed); one namespace of 512-byte blocks; Read and Write only; no interrupt coalescing (the
-/// controller's default); the command's fetch costs a fixed time (the platform's, as AHCI's); a
+/// controller's default); the command's fetch costs a fixed time (the platform's <see cref="PlatformTimings.CommandFetchNanoseconds"/>, as AHCI's); a
 /// doorbell write that names a tail the controller has passed (a path built earlier whose write
 /// runs later) changes nothing; data moves by DMA without touching the CPU caches.
 /// </remarks>
@@ -99,6 +99,7 @@ public sealed class NvmeController : IMmioDevice
         }
         var q = new QueuePair(id, submissions, completions, cpu, vector);
         q.Fetch = new CallbackEvent($"{Name}.sq{id}.fetch", () => FetchCommands(q), EventPriority.DeviceUpdate);
+        q.Completed = command => Complete(q, command, error: false);
         _queues.Add(q);
     }
 
@@ -179,7 +180,7 @@ public sealed class NvmeController : IMmioDevice
             Tick dma = DmaTranslation is { } translate ? translate(entry) + translate(buffer) : default;
             _commands.Increment();
             (write ? _sectorsWritten : _sectorsRead).Add(count);
-            _sim.Schedule(new CallbackEvent($"{Name}.sq{q.Id}.done", () => Complete(q, id, error: false), EventPriority.DeviceUpdate), _disk.Submit(lba, count, write, after: dma));
+            _sim.Schedule(q.DoneEvent(Name, id), _disk.Submit(lba, count, write, after: dma));
         }
     }
 
@@ -203,6 +204,8 @@ public sealed class NvmeController : IMmioDevice
 
     private sealed class QueuePair(int id, ulong submissions, ulong completions, int cpu, int vector)
     {
+        private readonly Dictionary<ushort, CallbackEvent> _done = [];
+
         public int Id { get; } = id;
 
         public ulong Submissions { get; } = submissions;
@@ -214,6 +217,23 @@ public sealed class NvmeController : IMmioDevice
         public int Vector { get; } = vector;
 
         public CallbackEvent? Fetch { get; set; }
+
+        /// <summary>What the controller does when a command of this queue is done on the medium.</summary>
+        public Action<ushort> Completed { get; set; } = _ => { };
+
+        /// <summary>
+        /// Command <paramref name="id"/>'s completion event, made at its first use and used again by
+        /// every later command with that identifier: a driver keeps identifiers unique among the
+        /// commands in flight (NVMe 1.4, 4.2), so a command's end never allocates.
+        /// </summary>
+        public CallbackEvent DoneEvent(string controller, ushort id)
+        {
+            if (!_done.TryGetValue(id, out CallbackEvent? done))
+            {
+                _done[id] = done = new CallbackEvent($"{controller}.sq{Id}.cid{id}.done", () => Completed(id), EventPriority.DeviceUpdate);
+            }
+            return done.Scheduled ? throw new InvalidOperationException($"{controller}: command identifier {id} of queue {Id} is already in flight.") : done;
+        }
 
         /// <summary>The next submission entry the controller reads, and the tail the driver last rang.</summary>
         public int Head { get; set; }

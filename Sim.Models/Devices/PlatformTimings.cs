@@ -12,7 +12,7 @@ namespace Sim.Models.Devices;
 /// <param name="ApicTimerHz">The local APIC timer's input clock (the bus or crystal clock): assumed; it differs by platform.</param>
 /// <param name="AtaIoNanoseconds">One access to an ATA task-file register: the 120 ns minimum cycle time of PIO mode 4 (ATA/ATAPI-7, t0).</param>
 /// <param name="PcieMmioNanoseconds">One uncached access to a PCI Express device register (the NIC's): assumed; reads cost a round trip over the link.</param>
-/// <param name="AhciCommandNanoseconds">The AHCI adapter's fetch of a command from memory (header, FIS, PRDT) before the disk sees it: assumed; small beside the medium.</param>
+/// <param name="CommandFetchNanoseconds">A disk adapter's fetch of a command from memory before the disk sees it (the AHCI adapter's header, FIS and PRDT; the NVMe controller's 64-byte submission entry): assumed, the same for both for want of a measured figure; small beside the medium.</param>
 /// <param name="LinkBitsPerSecond">The NIC's Ethernet link rate: 10 Gb/s.</param>
 /// <param name="LinkPropagationNanoseconds">Cable and switch delay between the NIC and its peer: assumed.</param>
 /// <param name="PeerTurnaroundNanoseconds">How long the peer takes to answer a request it received: assumed, standing for the peer's own network stack.</param>
@@ -27,7 +27,7 @@ public sealed record PlatformTimings(
     ulong ApicTimerHz,
     double AtaIoNanoseconds = 120,
     double PcieMmioNanoseconds = 300,
-    double AhciCommandNanoseconds = 1_000,
+    double CommandFetchNanoseconds = 1_000,
     ulong LinkBitsPerSecond = 10_000_000_000,
     double LinkPropagationNanoseconds = 500,
     double PeerTurnaroundNanoseconds = 5_000,

@@ -34,10 +34,9 @@ public abstract class VirtioMmioDevice : IMmioDevice
     protected VirtioMmioDevice(Simulator sim, string name, PhysicalMemory memory, int queues, int accessCycles, Action raiseInterrupt, Action lowerInterrupt,
         VirtioTransport transport = VirtioTransport.Mmio)
     {
-        Transport = transport;
         ArgumentNullException.ThrowIfNull(sim);
         ArgumentNullException.ThrowIfNull(memory);
-        (Sim, Name, Memory, _accessCycles) = (sim, name, memory, accessCycles);
+        (Sim, Name, Memory, _accessCycles, Transport) = (sim, name, memory, accessCycles, transport);
         Queues = [.. Enumerable.Range(0, queues).Select(_ => new Virtqueue(memory))];
         Stats = sim.Stats.Group(name);
         _notifies = Stats.Counter("notifications", "count", "kicks: writes of QueueNotify");

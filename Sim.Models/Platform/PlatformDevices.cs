@@ -119,7 +119,7 @@ public sealed class PlatformDevices
                     throw new ArgumentException("An NVMe controller is a physical machine's or an assigned one: QEMU's emulated NVMe is not modelled.", nameof(configuration));
                 }
                 Nvme = new NvmeController(sim, prefix + ".disk0", memory, medium, HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz),
-                    Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), (cpu, vector) => _apics[cpu].Accept(vector));
+                    Tick.FromNanoseconds((ulong)t.CommandFetchNanoseconds), (cpu, vector) => _apics[cpu].Accept(vector));
                 Bus.MapMmio(NvmeBase, NvmeController.Size, Nvme);
             }
             else if (configuration.DiskInterface == DiskInterface.AtaPio)
@@ -132,7 +132,7 @@ public sealed class PlatformDevices
             {
                 int ahciCycles = assignedDevices ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
                 Ahci = new AhciDisk(sim, prefix + ".disk0", memory, medium, ahciCycles,
-                    Tick.FromNanoseconds((ulong)t.AhciCommandNanoseconds), () => IoApic.Assert(AhciIrq), () => IoApic.Deassert(AhciIrq));
+                    Tick.FromNanoseconds((ulong)t.CommandFetchNanoseconds), () => IoApic.Assert(AhciIrq), () => IoApic.Deassert(AhciIrq));
                 Bus.MapMmio(AhciBase, AhciDisk.Size, Ahci);
             }
         }

@@ -179,7 +179,7 @@ internal sealed class IoThread : IDeviceBackend
         }
     }
 
-    /// <summary>The work a poll found, in the order it is taken: the queues' requests, then what was posted.</summary>
+    /// <summary>The work a poll found, in the order it is taken: what was posted (completions, a kick that raced the poll's start), then the requests its queues hold.</summary>
     public void TakePolled()
     {
         _polledWork?.Increment();
