@@ -4,7 +4,7 @@ namespace Sim.Experiments.Runs;
 
 /// <summary>
 /// A VM's device backend thread on the host in a run (docs/virtualization.md, "Backend threads"),
-/// from its <c>vmN.iothread</c> or <c>vmN.vhost</c> statistics: its wake-ups, the host I/O
+/// from its <c>vmN.iothread</c>, <c>vmN.vhost</c> or <c>vmN.dom0</c> statistics: its wake-ups, the host I/O
 /// completions it returned to the guest, and the host cycles it ran.
 /// </summary>
 public sealed record DeviceBackend(string Thread, long Wakeups, long Completions, long Cycles)
@@ -27,7 +27,7 @@ public sealed record DeviceBackend(string Thread, long Wakeups, long Completions
         ArgumentNullException.ThrowIfNull(samples);
         return
         [
-            .. samples.Where(s => s.Statistic == "cycles" && s.Value > 0 && (s.Path.EndsWith(".iothread", StringComparison.Ordinal) || s.Path.EndsWith(".vhost", StringComparison.Ordinal)))
+            .. samples.Where(s => s.Statistic == "cycles" && s.Value > 0 && (s.Path.EndsWith(".iothread", StringComparison.Ordinal) || s.Path.EndsWith(".vhost", StringComparison.Ordinal) || s.Path.EndsWith(".dom0", StringComparison.Ordinal)))
                 .Select(s => new DeviceBackend(s.Path, Part(samples, s.Path, "wakeups"), Part(samples, s.Path, "completions"), (long)s.Value) { Cpu = (int)Part(samples, s.Path, "cpu"), PollCycles = Part(samples, s.Path, "poll_cycles") })
                 .OrderBy(b => b.Thread, StringComparer.Ordinal),
         ];

@@ -390,6 +390,7 @@ public static class WorkloadRun
     {
         private Machine? _machine;
         private Hypervisor? _hypervisor;
+        private SoftwareMonitor? _monitor;
 
         public MachineConfiguration Configuration => configuration;
 
@@ -461,6 +462,7 @@ public static class WorkloadRun
             SoftwareMonitor monitor = null!;
             _machine = new Machine(sim, profile, HostConfiguration(), m => monitor = new SoftwareMonitor(m, axes.Cpu, HypervisorCosts.Default,
                 hosted: axes.Hosting == Hosting.Hosted, parameters, HostDevicesFor(guest)));
+            _monitor = monitor;
             VirtualMachine single = monitor.CreateVm(guest);
             // The paravirtual kernel is the same kernel with hypercalls behind its privileged operations.
             IPrivilegedOperations ops = axes.Cpu == CpuVirtualization.Paravirtual ? new ParavirtualPrivilegedOperations(monitor.SharedInfo) : NativePrivilegedOperations.Instance;
@@ -471,8 +473,12 @@ public static class WorkloadRun
         /// <summary>The host's physical disk and port, with room for every guest's image (<see cref="HostDevices"/>).</summary>
         private HostDevices HostDevicesFor(MachineConfiguration guest) => new(sim, guest, consolidation.Guests);
 
-        /// <summary>Once the guests are launched, the host CPUs that only a backend thread runs on idle in the host's loop.</summary>
-        public void StartIdleCpus() => _hypervisor?.StartIdleCpus();
+        /// <summary>Once the guests are launched, the host CPUs that only a backend thread runs on idle in the host's loop (or Xen's, for dom0's).</summary>
+        public void StartIdleCpus()
+        {
+            _hypervisor?.StartIdleCpus();
+            _monitor?.StartIdleCpus();
+        }
 
         /// <summary>Hosted: the host's CPU-bound processes, placed after the guests.</summary>
         public void AddHostProcesses(int count)

@@ -605,10 +605,12 @@ public sealed record WorkloadScenario
         {
             return $"iothread_poll_max_ns sets how long QEMU's I/O thread polls its virtio-blk queue, which only preset type1 with io paravirtual and virtio_backend user has, and preset '{Preset}' ({axes}{(VirtioBackend != "user" ? ", virtio_backend " + VirtioBackend : "")}) has none; use preset type1 with io paravirtual, or leave it out";
         }
-        if (IoThreadCpu != "vcpu" && (axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist || axes.Hosting != Models.Virtualization.Hosting.BareMetal
-            || axes.Io == Models.Virtualization.IoVirtualization.Passthrough))
+        bool kvmBackends = axes.Cpu == Models.Virtualization.CpuVirtualization.HardwareAssist && axes.Hosting == Models.Virtualization.Hosting.BareMetal
+            && axes.Io != Models.Virtualization.IoVirtualization.Passthrough;
+        bool dom0 = axes.Cpu == Models.Virtualization.CpuVirtualization.Paravirtual && axes.Io == Models.Virtualization.IoVirtualization.Paravirtual;
+        if (IoThreadCpu != "vcpu" && !kvmBackends && !dom0)
         {
-            return $"iothread_cpu pins the KVM-like hypervisor's device backend threads (QEMU's I/O thread, vhost), which only preset type1 with emulated or paravirtual devices has, and preset '{Preset}' ({axes}) has none; use preset type1 with io emulated or paravirtual, or leave it out";
+            return $"iothread_cpu pins the device backends (QEMU's I/O thread and vhost under preset type1 with emulated or paravirtual devices, dom0's netback and blkback under preset paravirt), and preset '{Preset}' ({axes}) has none; use preset type1 with io emulated or paravirtual, or paravirt, or leave it out";
         }
         if (HostScheduler != "default" && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {

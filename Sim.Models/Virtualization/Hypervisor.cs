@@ -64,7 +64,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private readonly MonitorServices _services;
     private readonly VcpuScheduler _scheduler;
     private readonly List<HostProcess> _hostProcesses = [];
-    private readonly List<IoThread> _ioThreads = [];
+    private readonly BackendThreads _backends;
     private readonly bool _hosted;
     private readonly bool _assignedDevices;
     private readonly Sim.Engine.Statistics.Counter _wakes;
@@ -117,6 +117,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _space = DirectMap.Build(machine);
         _services = new MonitorServices(machine, costs, DirectMap.Base, machine.Sim.Stats.Group("host.hypervisor")) { HostDevices = hostDevices };
         _scheduler = VcpuScheduler.Create(_parameters.SchedulerFor(hosted ? Hosting.Hosted : Hosting.BareMetal), machine, machine.Sim.Stats.Group("host.hypervisor"), physical => _services.KickCore(physical, KickVector));
+        _backends = new BackendThreads(machine, _services, mayPoll: core => _scheduler.TryEntityOf(core) is null); // a thread polls only on a CPU with nothing else to run (the host's idle loop)
         _wakes = machine.Sim.Stats.Group("host.hypervisor").Counter("vcpu_wakes", "count", "virtual CPUs blocked in HLT that a virtual interrupt woke (an IPI to an idle virtual CPU, a timer, a device)");
         _pvTlbFlushes = _parameters.PvTlbFlush ? machine.Sim.Stats.Group("host.hypervisor").Counter("pv_tlb_flushes", "count", "TLB flushes done at a virtual CPU's entry because a shootdown asked for one in its steal-time area while it was preempted (KVM's PV TLB flush)") : null;
         _mmioFetches = machine.Sim.Stats.Group("host.hypervisor").Counter("mmio_instruction_fetches", "count", "MMIO exits whose instruction the emulator fetched through a software walk of the guest's page tables");
@@ -193,94 +194,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     private Func<StagedStream.Stage>? HostThread(int vector, Core core, Func<StagedStream.Stage> then) =>
         vector == SamePageMerging.WakeVector && _merging is not null ? () => KsmBatch(core, then)
         : vector == HostSwap.KswapdVector && _hostSwap is not null ? () => KswapdBatch(core, then)
-        : vector == IoThread.WakeVector && _ioThreads.Count > 0 ? () => BackendBatch(core, _machine.PhysicalIndexOf(core), then)
-        : null;
-
-    /// <summary>
-    /// The backend threads of <paramref name="physical"/> that were signalled run on
-    /// <paramref name="core"/>, one after another (<see cref="IoThread"/>): each one's wake-up,
-    /// then its work (<see cref="BackendWork"/>); then <paramref name="then"/>.
-    /// </summary>
-    private StagedStream.Stage BackendBatch(Core core, int physical, Func<StagedStream.Stage> then)
-    {
-        if (_ioThreads.Find(t => t.Physical == physical && t.Signalled) is not { } thread)
-        {
-            return then();
-        }
-        ulong start = core.LocalCycle;
-        thread.Woke(core.LocalTime);
-        HypervisorPath wake = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation)
-            .Run(HypervisorRoutine.VcpuSchedule) // the host's switch to the thread
-            .Run(thread.InKernel ? HypervisorRoutine.VhostWake : HypervisorRoutine.IoThreadWake);
-        return new StagedStream.Stage(wake.ToStream(), () => BackendWork(core, physical, thread, start, then));
-    }
-
-    /// <summary>
-    /// Every piece of work posted to <paramref name="thread"/> by now (built once what came before
-    /// has run), charged to device emulation, its cycles since <paramref name="start"/> counted
-    /// when it has run. Then the thread waits again: on a CPU with nothing else to run (the host's
-    /// idle loop) it polls for as long as its polling time says (<see cref="BackendPoll"/>);
-    /// otherwise it blocks, and the CPU goes to the next signalled thread or to <paramref name="then"/>.
-    /// </summary>
-    private StagedStream.Stage BackendWork(Core core, int physical, IoThread thread, ulong start, Func<StagedStream.Stage> then)
-    {
-        HypervisorPath path = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation);
-        while (thread.TryTake(out bool completion, out Action work))
-        {
-            _services.RunBackendWork(thread, path, completion, work);
-        }
-        path.ChargeTo(CycleCategory.Hypervisor);
-        return new StagedStream.Stage(path.ToStream(), () =>
-        {
-            thread.Ran(core.LocalCycle - start);
-            thread.Wait(core.LocalTime, mayPoll: _scheduler.TryEntityOf(core) is null);
-            return thread.Polling ? BackendPoll(core, physical, thread, then) : BackendBatch(core, physical, then);
-        });
-    }
-
-    /// <summary>Passes of the polling loop between two looks at what it found: a stage of the model, about a quarter of a microsecond.</summary>
-    private const int PollPassesPerLook = 4;
-
-    /// <summary>
-    /// A polling I/O thread (QEMU's aio_poll with poll-max-ns, util/aio-posix.c run_poll_handlers):
-    /// while its polling time lasts it runs passes of its loop, each reading its virtqueues'
-    /// available index (kicks are off meanwhile, so the guest exits for none) and taking, with no
-    /// wake-up, the requests and completions it finds; when the time is up, kicks go back on, one
-    /// last look is taken, and it blocks. The passes' cycles are device emulation on its CPU.
-    /// </summary>
-    private StagedStream.Stage BackendPoll(Core core, int physical, IoThread thread, Func<StagedStream.Stage> then)
-    {
-        if (!thread.MayPollAt(core.LocalTime))
-        {
-            thread.StopPolling();
-        }
-        if (thread.FoundWork)
-        {
-            thread.TakePolled();
-            return BackendWork(core, physical, thread, core.LocalCycle, then);
-        }
-        if (!thread.Polling)
-        {
-            return BackendBatch(core, physical, then);
-        }
-        ulong start = core.LocalCycle;
-        HypervisorPath pass = _services.NewPath().ChargeTo(CycleCategory.DeviceEmulation);
-        for (int i = 0; i < PollPassesPerLook; i++)
-        {
-            pass.Run(HypervisorRoutine.IoThreadPoll);
-            foreach (IPolledDevice device in thread.Polled)
-            {
-                pass.LoadWords(thread.Vm.HostAddress(device.PolledAddress), 1);
-            }
-        }
-        return new StagedStream.Stage(pass.ToStream(), () =>
-        {
-            ulong cycles = core.LocalCycle - start;
-            thread.Ran(cycles);
-            thread.RanPolling(cycles);
-            return BackendPoll(core, physical, thread, then);
-        });
-    }
+        : _backends.OnWake(vector, core, then);
 
     public VmExecutionControls Controls { get; }
 
@@ -362,18 +276,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         }
     }
 
-    private IoThread NewIoThread(VirtualCpu owner, bool inKernel)
-    {
-        int physical = _parameters.IoThreadCpu ?? owner.Physical;
-        if (physical < 0 || physical >= _machine.Cores.Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(owner), physical, $"The backend threads' CPU is one of the host's logical CPUs, 0 to {_machine.Cores.Count - 1}.");
-        }
-        var thread = new IoThread(owner, physical, inKernel, _machine.Sim.Stats.Group($"{owner.Vm.Name}.{(inKernel ? "vhost" : "iothread")}"),
-            () => _machine.Devices.ApicOf(physical).Accept(IoThread.WakeVector), _parameters.IoThreadPollMaxNanoseconds);
-        _ioThreads.Add(thread);
-        return thread;
-    }
+    private IoThread NewIoThread(VirtualCpu owner, bool inKernel) =>
+        _backends.Add(owner, _parameters.IoThreadCpu ?? owner.Physical, inKernel ? BackendKind.HostKernel : BackendKind.UserSpace, _parameters.IoThreadPollMaxNanoseconds);
 
     /// <summary>
     /// VMLAUNCH of each virtual CPU of <paramref name="vm"/>: loads the hypervisor's own CR3 for
@@ -886,7 +790,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     public void StartIdleCpus()
     {
-        IEnumerable<int> hostThreads = _ioThreads.Select(t => t.Physical);
+        IEnumerable<int> hostThreads = _backends.Cpus;
         if (_merging is not null || _hostSwap is not null)
         {
             hostThreads = hostThreads.Append(KsmCpu);

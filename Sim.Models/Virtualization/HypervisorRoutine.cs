@@ -264,4 +264,58 @@ public enum HypervisorRoutine
     /// tail, and the clock read that ends the loop after poll_ns. Its loads of the rings are the path's own.
     /// </summary>
     IoThreadPoll,
+
+    /// <summary>
+    /// An event sent on a Xen event channel (EVTCHNOP_send), by the guest's frontend to wake its
+    /// backend or by dom0's backend to interrupt the guest: the hypercall's entry and exit, the port
+    /// looked up (xen/common/event_channel.c: evtchn_send), the 2-level ABI's pending bit, selector
+    /// bit and upcall flag set in the remote domain's shared info (event_2l.c:
+    /// evtchn_2l_set_pending, vcpu_mark_events_pending) and its virtual CPU kicked (vcpu_kick); its
+    /// wake-up, if it was blocked, is <see cref="VcpuWake"/>'s code.
+    /// </summary>
+    EventChannelSend,
+
+    /// <summary>
+    /// dom0's backend gets its CPU on an event: after Xen's switch to dom0's virtual CPU
+    /// (<see cref="VcpuSchedule"/>'s code), the upcall into dom0's kernel (the bounce frame),
+    /// Linux's xen_evtchn_do_upcall scanning the selector and pending words, the port's interrupt
+    /// handler (drivers/block/xen-blkback: xen_blkif_be_int; drivers/net/xen-netback: xenvif_interrupt)
+    /// waking the backend's thread or NAPI, the switch to it (xen_blkif_schedule, xenvif_kthread_guest_rx
+    /// or the NAPI poll) and the iret hypercall back.
+    /// </summary>
+    Dom0Upcall,
+
+    /// <summary>
+    /// A grant copy (GNTTABOP_copy, xen/common/grant_table.c: gnttab_copy): the hypercall, the
+    /// guest's grant entry checked and marked in use (acquire_grant_for_copy), both frames'
+    /// references taken and mapped (map_domain_page), the copy, and the release. netback copies
+    /// each frame to or from the guest's granted buffer this way (xenvif_tx_build_gops, and
+    /// xenvif_rx_copy_add with gnttab_batch_copy); the grant entry's read and write are the path's own.
+    /// </summary>
+    GrantCopy,
+
+    /// <summary>
+    /// A grant mapping (GNTTABOP_map_grant_ref: map_grant_ref): the guest's grant entry checked and
+    /// pinned, a maptrack entry taken, and the guest's frame mapped into dom0's address space
+    /// (create_grant_host_mapping writes the page-table entry); blkback maps each request's
+    /// segments so (drivers/block/xen-blkback/blkback.c: xen_blkbk_map, gnttab_map_refs).
+    /// </summary>
+    GrantMap,
+
+    /// <summary>
+    /// A grant unmapping (GNTTABOP_unmap_grant_ref: unmap_common and unmap_common_complete): the
+    /// maptrack entry found, dom0's page-table entry cleared, the grant unpinned, and the TLB flush
+    /// the cleared mapping needs; blkback unmaps a request's segments when its bio completes
+    /// (xen_blkbk_unmap from end_block_io_op).
+    /// </summary>
+    GrantUnmap,
+
+    /// <summary>
+    /// dom0's backend hands a request or a frame to its own kernel: blkback copies the request from
+    /// the shared ring (RING_COPY_REQUEST), checks it and builds and submits its bio
+    /// (dispatch_rw_block_io, submit_bio), and on completion writes the response (make_response);
+    /// netback builds the skb and passes it up to its stack (xenvif_tx_submit, netif_receive_skb),
+    /// or takes a frame for the guest off its queue (xenvif_rx_action).
+    /// </summary>
+    Dom0Io,
 }

@@ -5,23 +5,27 @@ using Sim.Models.Devices;
 namespace Sim.Models.Virtualization;
 
 /// <summary>
-/// A virtual machine's device backend as a thread on a host CPU, under a KVM-like hypervisor: a
-/// QEMU-like process's I/O thread in user space, or a vhost worker in the host kernel
-/// (<see cref="InKernel"/>). A virtio kick's exit only signals the thread's eventfd (ioeventfd);
+/// A virtual machine's device backend as a thread on a host CPU (<see cref="Kind"/>): under a
+/// KVM-like hypervisor a QEMU-like process's I/O thread in user space or a vhost worker in the
+/// host kernel; under the Xen-like paravirtual monitor, dom0's netback and blkback, woken by the
+/// guest's event channel rather than an eventfd, and notifying it by one in return (see
+/// <see cref="BackendKind.Dom0"/>). A virtio kick's exit only signals the thread's eventfd (ioeventfd);
 /// the thread, woken on its CPU, pops the virtqueue and submits each request to the host (a
 /// preadv or io_submit system call in user space; submit_bio from the vhost worker); when the host
 /// I/O completes, the host's completion wakes it again, and it fills the used ring and interrupts
 /// the guest through irqfd. The user-space thread also takes the emulated e1000's frames from the
 /// tap and the AHCI adapter's finished commands, whose submissions the vCPU thread made. Each piece runs when the thread gets its CPU, taking that CPU from
 /// whatever ran there (a virtual CPU exits for it, as a woken thread preempts a vCPU thread under
-/// CFS), and its cycles are charged to device emulation on that CPU and counted per virtual machine.
+/// CFS, or as Xen's credit scheduler boosts dom0's virtual CPU woken by an event), and its cycles
+/// are charged to device emulation on that CPU and counted per virtual machine.
 /// </summary>
 /// <remarks>
 /// Model: the thread runs on the host CPU of its machine's first virtual CPU, or on the one it is
 /// pinned to (<see cref="MonitorParameters.IoThreadCpu"/>), which idles in the host's loop when no
 /// virtual CPU is placed there; it is not a scheduling entity of the host's scheduler, so it never
 /// waits behind a virtual CPU's slice, and the switch to it is a cost in its wake-up path rather
-/// than a switch of contexts. The wake-up signal reaches its CPU when the simulation next takes
+/// than a switch of contexts (for dom0: its virtual CPU is not one the credit scheduler
+/// time-shares; its boost on an event is taken to win every time). The wake-up signal reaches its CPU when the simulation next takes
 /// events, up to a synchronization quantum after the exit that sent it.
 /// </remarks>
 internal sealed class IoThread : IDeviceBackend
@@ -37,26 +41,42 @@ internal sealed class IoThread : IDeviceBackend
     private readonly Counter _cycles;
     private readonly Counter? _pollCycles; // registered only for a thread that may poll
     private readonly Counter? _polledWork;
+    private readonly Counter? _grantCopies; // dom0's only
+    private readonly Counter? _grantMaps;
+    private readonly Counter? _grantUnmaps;
+    private readonly Counter? _eventsSent;
     private Engine.Time.Tick _waitStart;
 
     /// <param name="wake">Interrupts the thread's host CPU with <see cref="WakeVector"/>.</param>
     /// <param name="owner">Its machine's first virtual CPU: where the device models keep their state.</param>
     /// <param name="physical">The host CPU the thread runs on: by default its owner's, or one it is pinned to.</param>
-    /// <param name="pollMaxNanoseconds">The longest it polls before it blocks (QEMU's poll-max-ns); 0 never to poll. A vhost worker does not poll.</param>
-    public IoThread(VirtualCpu owner, int physical, bool inKernel, StatGroup stats, Action wake, long pollMaxNanoseconds = 0)
+    /// <param name="pollMaxNanoseconds">The longest it polls before it blocks (QEMU's poll-max-ns); 0 never to poll. Only a user-space thread polls.</param>
+    public IoThread(VirtualCpu owner, int physical, BackendKind kind, StatGroup stats, Action wake, long pollMaxNanoseconds = 0)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(stats);
         Owner = owner;
         Physical = physical;
-        InKernel = inKernel;
+        Kind = kind;
         _wake = new CallbackEvent(stats.Path + ".wake", wake);
-        string what = inKernel ? "the vhost worker" : "the I/O thread";
+        string what = kind switch
+        {
+            BackendKind.HostKernel => "the vhost worker",
+            BackendKind.Dom0 => "dom0's netback and blkback",
+            _ => "the I/O thread",
+        };
         _wakeups = stats.Counter("wakeups", "count", $"times {what} was woken on its host CPU");
         _completions = stats.Counter("completions", "count", $"host I/O completions {what} returned to the guest");
         _cycles = stats.Counter("cycles", "cycles", $"cycles {what} ran on its host CPU");
         stats.Probe("cpu", "index", $"the host logical CPU {what} runs on", () => physical);
-        PollMaxNanoseconds = inKernel ? 0 : pollMaxNanoseconds;
+        PollMaxNanoseconds = kind == BackendKind.UserSpace ? pollMaxNanoseconds : 0;
+        if (kind == BackendKind.Dom0)
+        {
+            _grantCopies = stats.Counter("grant_copies", "count", "grant copies (GNTTABOP_copy) dom0's netback made, a frame each");
+            _grantMaps = stats.Counter("grant_maps", "count", "grant mappings (GNTTABOP_map_grant_ref) dom0's blkback made, a request's page each");
+            _grantUnmaps = stats.Counter("grant_unmaps", "count", "grant unmappings (GNTTABOP_unmap_grant_ref) dom0's blkback made as requests completed");
+            _eventsSent = stats.Counter("events_sent", "count", "event-channel notifications dom0's backends sent the guest");
+        }
         if (PollMaxNanoseconds > 0)
         {
             _pollCycles = stats.Counter("poll_cycles", "cycles", "cycles the I/O thread spent polling its queues, of its cycles");
@@ -71,8 +91,48 @@ internal sealed class IoThread : IDeviceBackend
     /// <summary>The host CPU it runs on.</summary>
     public int Physical { get; }
 
-    /// <summary>A vhost worker in the host kernel, rather than a user-space I/O thread.</summary>
-    public bool InKernel { get; }
+    /// <summary>What it is: a user-space I/O thread, a vhost worker, or dom0's backends.</summary>
+    public BackendKind Kind { get; }
+
+    /// <summary>The name of its statistics' group under its machine's: <c>iothread</c>, <c>vhost</c> or <c>dom0</c>.</summary>
+    public static string StatName(BackendKind kind) => kind switch
+    {
+        BackendKind.HostKernel => "vhost",
+        BackendKind.Dom0 => "dom0",
+        _ => "iothread",
+    };
+
+    /// <summary>dom0's: the guest-physical frame of the guest's grant table (its version-1 entries of 8 bytes: flags, domain, frame), 0 for the other kinds.</summary>
+    public ulong GrantTable { get; set; }
+
+    private int _grant;
+
+    /// <summary>The guest-physical address of the grant entry the next grant operation uses: the guest's grant references taken in turn through its table's frame.</summary>
+    public ulong NextGrantEntry()
+    {
+        if (GrantTable == 0)
+        {
+            throw new InvalidOperationException($"{Vm.Name}'s {StatName(Kind)} backend has no grant table: only dom0's backends use grants.");
+        }
+        ulong entry = GrantTable + ((ulong)_grant * GrantEntryBytes);
+        _grant = (_grant + 1) % (int)(Memory.PhysicalMemory.FrameBytes / GrantEntryBytes);
+        return entry;
+    }
+
+    /// <summary>dom0's backends made a grant operation (<see cref="HypervisorRoutine.GrantCopy"/>, <see cref="HypervisorRoutine.GrantMap"/> or <see cref="HypervisorRoutine.GrantUnmap"/>).</summary>
+    public void Granted(HypervisorRoutine operation) => (operation switch
+    {
+        HypervisorRoutine.GrantCopy => _grantCopies,
+        HypervisorRoutine.GrantMap => _grantMaps,
+        HypervisorRoutine.GrantUnmap => _grantUnmaps,
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "Not a grant operation."),
+    })?.Increment();
+
+    /// <summary>dom0's backends sent the guest an event.</summary>
+    public void SentEvent() => _eventsSent?.Increment();
+
+    /// <summary>A version-1 grant entry's size (xen/include/public/grant_table.h, grant_entry_v1: flags, domid, frame).</summary>
+    private const ulong GrantEntryBytes = 8;
 
     /// <summary>Its eventfd is signalled and its CPU interrupted, and it has not yet taken its work.</summary>
     public bool Signalled { get; private set; }

@@ -218,8 +218,9 @@ internal sealed class MonitorServices
     /// device recorded for the access (<see cref="EmulationWork"/>: its steps' code, its reads and
     /// writes of guest memory), charged to device emulation. Returns the value a read gives the
     /// guest; the real I/Os the access set going stay in the VM's <see cref="EmulationWork"/>.
+    /// <paramref name="where"/> is where the model runs: in the host kernel, or in user space.
     /// </summary>
-    public ulong? DeviceModel(VirtualCpu vcpu, HypervisorPath path, Instruction instruction, ulong address, ulong value, bool userSpace = false)
+    public ulong? DeviceModel(VirtualCpu vcpu, HypervisorPath path, Instruction instruction, ulong address, ulong value, BackendKind where = BackendKind.HostKernel)
     {
         EmulatedDevice device = DeviceOf(instruction, address);
         _deviceAccesses.Increment(device);
@@ -232,13 +233,32 @@ internal sealed class MonitorServices
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
             .StoreWords(state, 1);
-        Emulate(vcpu, path, work, userSpace);
+        Emulate(vcpu, path, work, where);
         path.ChargeTo(CycleCategory.Hypervisor);
         if (device == EmulatedDevice.Balloon)
         {
             DiscardBalloonPages(vcpu.Vm, path);
         }
         return instruction is Instruction.In or Instruction.MmioRead ? read : null;
+    }
+
+    /// <summary>
+    /// A paravirtual guest's frontend notifies its backend on an event channel (Xen's
+    /// EVTCHNOP_send from the guest): no device model runs in the hypervisor; the notification at
+    /// <paramref name="address"/> reaches the device, whose backend is dom0's, and the event's
+    /// sending and dom0's wake-up are the path's (<see cref="Emulate"/> under
+    /// <see cref="BackendKind.Dom0"/>).
+    /// </summary>
+    public void EventChannelNotify(VirtualCpu vcpu, HypervisorPath path, ulong address)
+    {
+        ArgumentNullException.ThrowIfNull(vcpu);
+        ArgumentNullException.ThrowIfNull(path);
+        EmulationWork work = vcpu.Vm.Devices.Emulation ?? throw new InvalidOperationException("A virtual machine's devices without their emulation record.");
+        work.Begin();
+        vcpu.Vm.DeviceAccess(vcpu.Core, Instruction.MmioWrite, address, 0, out _);
+        work.End();
+        Emulate(vcpu, path.ChargeTo(CycleCategory.DeviceEmulation), work, BackendKind.Dom0);
+        path.ChargeTo(CycleCategory.Hypervisor);
     }
 
     /// <summary>
@@ -290,7 +310,9 @@ internal sealed class MonitorServices
     /// <paramref name="path"/>: the device's work run and recorded, then its code as an exit's
     /// emulation would be (<see cref="Emulate"/>, with the device state of the machine's first
     /// virtual CPU), a host I/O's completion when it is one, and each request it set going
-    /// submitted to the host: a system call from a user-space thread, a bio from a vhost worker.
+    /// submitted to the host: a system call from a user-space thread, a bio from a vhost worker,
+    /// and from dom0 a bio or a frame handed to its stack after the grant operation that reaches
+    /// the guest's page (<see cref="GrantOperations"/>).
     /// </summary>
     public void RunBackendWork(IoThread thread, HypervisorPath path, bool completion, Action work)
     {
@@ -305,20 +327,62 @@ internal sealed class MonitorServices
         {
             path.Run(HypervisorRoutine.HostInterrupt).Run(HypervisorRoutine.HostIoCompletion);
         }
-        Emulate(thread.Owner, path, record, userSpace: !thread.InKernel);
+        Emulate(thread.Owner, path, record, thread.Kind);
+        if (thread.Kind == BackendKind.Dom0)
+        {
+            GrantOperations(thread, path, record, completion);
+        }
         for (int io = 0; io < record.RealIos; io++)
         {
-            if (thread.InKernel)
-            {
-                path.Run(HypervisorRoutine.VhostIo);
-            }
-            else
+            if (thread.Kind == BackendKind.UserSpace)
             {
                 _hostIo.Increment();
                 path.Run(HypervisorRoutine.HostIoSyscall);
             }
+            else
+            {
+                path.Run(thread.Kind == BackendKind.Dom0 ? HypervisorRoutine.Dom0Io : HypervisorRoutine.VhostIo);
+            }
         }
         Bridge(path, record.Frames);
+    }
+
+    /// <summary>
+    /// dom0's grant operations for a piece of its work, each a hypercall to Xen that reads and
+    /// updates the guest's grant-table entry: a frame crosses by a grant copy (netback's
+    /// GNTTABOP_copy, both ways: xenvif_tx_build_gops and xenvif_rx_action's copies; the frames the
+    /// model sends fit the 128 bytes netback copies rather than maps); a block request's page is
+    /// mapped (blkback's xen_blkbk_map, GNTTABOP_map_grant_ref) and, when the request is done,
+    /// unmapped (xen_blkbk_unmap, GNTTABOP_unmap_grant_ref, with its TLB flush). A completion that
+    /// brings no frame is a block request's. Model: blkback without persistent grants, the path
+    /// whose cost persistent grants (feature-persistent) trade for a copy in the guest.
+    /// </summary>
+    private static void GrantOperations(IoThread thread, HypervisorPath path, EmulationWork record, bool completion)
+    {
+        for (int frame = 0; frame < record.Frames; frame++)
+        {
+            Grant(thread, path, HypervisorRoutine.GrantCopy);
+        }
+        for (int request = record.Frames; request < record.RealIos; request++)
+        {
+            Grant(thread, path, HypervisorRoutine.GrantMap);
+        }
+        if (completion && record.Frames == 0)
+        {
+            Grant(thread, path, HypervisorRoutine.GrantUnmap);
+        }
+        for (int i = 0; i < record.Irqfds; i++)
+        {
+            thread.SentEvent();
+        }
+    }
+
+    /// <summary>A grant operation: its hypercall's code, and the guest's grant entry read and its flags written back (Xen's GTF_reading or GTF_writing set or cleared by cmpxchg).</summary>
+    private static void Grant(IoThread thread, HypervisorPath path, HypervisorRoutine operation)
+    {
+        thread.Granted(operation);
+        ulong entry = thread.Vm.HostAddress(thread.NextGrantEntry());
+        path.Run(operation).LoadWords(entry, 1).StoreWords(entry, 1);
     }
 
     /// <summary>The host's bridge forwards <paramref name="frames"/> of a guest's between its backend and the physical port.</summary>
@@ -344,10 +408,12 @@ internal sealed class MonitorServices
     /// The work a device recorded for an access, as the model's code: each step's routine, a load
     /// or a store per line of guest memory it read or wrote (through the monitor's map of guest
     /// memory), and for a copy a load of each line and a store into the model's buffer (a frame of
-    /// more than its 2 KiB wraps around in it). An irqfd signal from a <paramref name="userSpace"/>
-    /// thread is a write(2) around the injection.
+    /// more than its 2 KiB wraps around in it). Where the code runs (<paramref name="where"/>) decides
+    /// how a backend is woken and how the guest is interrupted: an eventfd and an irqfd in a KVM-like
+    /// host (the irqfd's a write(2) around the injection from user space), an event channel each
+    /// way under Xen (evtchn_send, from the guest's hypercall or dom0's).
     /// </summary>
-    private void Emulate(VirtualCpu vcpu, HypervisorPath path, EmulationWork work, bool userSpace)
+    private void Emulate(VirtualCpu vcpu, HypervisorPath path, EmulationWork work, BackendKind where)
     {
         foreach (EmulationStep step in work.Steps)
         {
@@ -367,15 +433,17 @@ internal sealed class MonitorServices
         }
         for (int i = 0; i < work.Ioeventfds; i++)
         {
-            path.Run(HypervisorRoutine.IoeventfdSignal).Run(HypervisorRoutine.VcpuWake); // the backend thread woken, as a vCPU thread is (try_to_wake_up)
+            // The backend thread woken, as a vCPU thread is (try_to_wake_up), or dom0's virtual CPU (vcpu_wake) by the guest's event.
+            path.Run(where == BackendKind.Dom0 ? HypervisorRoutine.EventChannelSend : HypervisorRoutine.IoeventfdSignal).Run(HypervisorRoutine.VcpuWake);
         }
         for (int i = 0; i < work.Irqfds; i++)
         {
-            if (userSpace)
+            _ = where switch
             {
-                path.Run(HypervisorRoutine.IrqfdWrite);
-            }
-            path.Run(HypervisorRoutine.IrqfdInject);
+                BackendKind.Dom0 => path.Run(HypervisorRoutine.EventChannelSend), // blkback's and netback's notify_remote_via_irq: an event to the guest, not an irqfd
+                BackendKind.UserSpace => path.Run(HypervisorRoutine.IrqfdWrite).Run(HypervisorRoutine.IrqfdInject),
+                _ => path.Run(HypervisorRoutine.IrqfdInject),
+            };
         }
         const ulong lineBytes = (ulong)CodeLayout<HypervisorRoutine>.LineBytes;
         ulong buffer = vcpu.DeviceState + ModelBufferOffset;
@@ -635,7 +703,7 @@ internal sealed class MonitorServices
         SwapFpu(vcpu, kernelSide, save: true);
         UserReturnMsrs(kernelSide).Execute(Instruction.Sysret);
         HypervisorPath user = new HypervisorPath(_text, _costs, HostProcessBase).ChargeTo(CycleCategory.DeviceEmulation).Run(HypervisorRoutine.UserDeviceDispatch);
-        read = DeviceModel(vcpu, user, instruction, address, value, userSpace: true);
+        read = DeviceModel(vcpu, user, instruction, address, value, BackendKind.UserSpace);
         HostIo(user, vcpu.Vm.Devices.Emulation!);
         path = NewPath().ChargeTo(CycleCategory.Hypervisor).Run(HypervisorRoutine.HostIoctl);
         UserReturnMsrs(path);

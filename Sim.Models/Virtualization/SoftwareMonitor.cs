@@ -55,6 +55,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private readonly HashSet<ulong> _pinned = [];
     private readonly Stack<int?> _paravirtualEntries = new(); // per guest kernel entry not yet left by iret: the vector of its event upcall, if it was one
     private readonly HashSet<ulong> _adjusted = [];
+    private readonly BackendThreads _backends;
     private ICoreHost? _guest;
     private VirtualCpu? _vcpu;
     private bool _virtualInterruptsEnabled = true;
@@ -88,6 +89,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             _services.MapHostProcess(_space);
         }
         _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(_parameters.TranslationCacheKiB << 10, stats.Child("translation_cache")) : null;
+        _backends = new BackendThreads(machine, _services, mayPoll: _ => false); // dom0's backends block on their event channels
     }
 
     public VirtualMachine Vm => Vcpu.Vm;
@@ -112,8 +114,45 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         if (_mode == CpuVirtualization.Paravirtual)
         {
             SharedInfo = vm.Memory.AllocateFrame();
+            AddDom0Backends(_vcpu);
         }
         return vm;
+    }
+
+    /// <summary>
+    /// Xen's split drivers: a paravirtual guest's network card and disk (the model's virtio devices,
+    /// standing for netfront and blkfront) are served by dom0's netback and blkback, which run on
+    /// dom0's virtual CPU: on the guest's own CPU, or on the one it is pinned to
+    /// (<see cref="MonitorParameters.IoThreadCpu"/>, as dom0_vcpus_pin places it). The guest's
+    /// notification is an event-channel hypercall, each frame crosses by a grant copy and each
+    /// request's page is mapped by grant (<see cref="BackendKind.Dom0"/>); the guest's grant table
+    /// is a frame of its memory.
+    /// </summary>
+    private void AddDom0Backends(VirtualCpu owner)
+    {
+        PlatformDevices devices = owner.Vm.Devices;
+        if (devices.Virtio is null && devices.VirtioNet is null)
+        {
+            return;
+        }
+        IoThread dom0 = _backends.Add(owner, _parameters.IoThreadCpu ?? owner.Physical, BackendKind.Dom0);
+        dom0.GrantTable = owner.Vm.Memory.AllocateFrame();
+        devices.Virtio?.Backend = dom0;
+        devices.VirtioNet?.Backend = dom0;
+    }
+
+    /// <summary>Once the guest is launched, dom0's CPU, if it is not the guest's, idles in Xen's loop (STI, HLT) so that its backends' wake-up interrupts it there (<see cref="OnInterrupt"/>).</summary>
+    public void StartIdleCpus()
+    {
+        foreach (int physical in _backends.Cpus.Where(p => p != Vcpu.Physical))
+        {
+            Core core = _machine.Cores[physical];
+            if (!core.IsStarted)
+            {
+                core.Mmu.LoadCr3(_space.Pml4);
+                core.Start(new Kernel.IdleThread(), cpl: 0);
+            }
+        }
     }
 
     /// <summary>A paravirtual guest's shared-info page (event mask and pending bits), in its memory; 0 for the other modes.</summary>
@@ -274,17 +313,32 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         };
     }
 
-    /// <summary>A physical interrupt: the kick of a virtual interrupt, which is reflected to the guest kernel if its virtual IF allows.</summary>
+    /// <summary>
+    /// A physical interrupt: the kick of a virtual interrupt, which is reflected to the guest kernel
+    /// if its virtual IF allows, or the wake-up of dom0's backends, which then run on the core
+    /// before the guest gets it back (an interrupt they raise for the guest kicks it anew). On
+    /// dom0's own CPU, idle in Xen's loop, only the backends run.
+    /// </summary>
     public IOpStream OnInterrupt(Core core, int vector)
     {
         ArgumentNullException.ThrowIfNull(core);
+        int physical = _machine.PhysicalIndexOf(core);
+        if (physical != Vcpu.Physical)
+        {
+            HypervisorPath host = _services.NewPath();
+            _services.HostInterrupt(physical, host, vector, KickVector);
+            StagedStream.Stage Return() => new(_services.NewPath().Execute(Instruction.Iret).ToStream(), null);
+            return new StagedStream(host.ToStream(), _backends.OnWake(vector, core, Return) ?? Return);
+        }
         HypervisorPath path = Enter();
-        _services.HostInterrupt(Vcpu.Physical, path, vector, KickVector);
+        _services.HostInterrupt(physical, path, vector, KickVector);
         if (_virtualInterruptsEnabled && Vcpu.HasPendingInterrupt)
         {
             Reflect(core, path);
         }
-        return Leave(path);
+        return _backends.OnWake(vector, core, () => new StagedStream.Stage(Leave(_services.NewPath()), null)) is { } backends
+            ? new StagedStream(path.ToStream(), backends)
+            : Leave(path);
     }
 
     public int OnDeviceAccess(Core core, Instruction instruction, ulong address, ulong value, out ulong readValue) =>
@@ -331,13 +385,14 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 {
                     // The event is handled: the hypervisor acknowledges the virtual interrupt
                     // behind it (the guest has no APIC to write to), and, for a virtio device's
-                    // event, the device's interrupt status (the guest's driver does not).
+                    // event over virtio-mmio's line, the device's interrupt status (the guest's
+                    // driver does not); a message-signalled one keeps no status to acknowledge.
                     _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, Devices.LocalApic.DefaultBase + 0xB0, 0);
-                    if (Vm.Devices.VirtioNet is not null && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioNetIrq))
+                    if (Vm.Devices.VirtioNet is { Transport: Devices.VirtioTransport.Mmio } && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioNetIrq))
                     {
                         _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, PlatformDevices.VirtioNetBase + Devices.VirtioMmioDevice.InterruptAck, 1);
                     }
-                    if (Vm.Devices.Virtio is not null && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioIrq))
+                    if (Vm.Devices.Virtio is { Transport: Devices.VirtioTransport.Mmio } && vector == Vm.Devices.IoApic.VectorOf(PlatformDevices.VirtioIrq))
                     {
                         _services.DeviceModel(Vcpu, path, Instruction.MmioWrite, PlatformDevices.VirtioBase + Devices.VirtioMmioDevice.InterruptAck, 1);
                     }
@@ -357,9 +412,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 Idle(core, path);
                 break;
             case XenHypercall.EventChannelOp:
-                // The split driver's notification on the channel of the device at that page: its
-                // backend (the device model here) is told of new requests.
-                _services.DeviceModel(Vcpu, path.Run(HypervisorRoutine.PrivilegedEmulation), Instruction.MmioWrite, argument + Devices.VirtioMmioDevice.QueueNotify, 0);
+                // The split driver's notification on the channel of the device at that page: Xen
+                // sets the event pending for dom0's backend and wakes its virtual CPU.
+                _services.EventChannelNotify(Vcpu, path, argument + Devices.VirtioMmioDevice.QueueNotify);
                 break;
             default:
                 throw new InvalidOperationException($"Hypercall {call} is not one this hypervisor model serves.");
