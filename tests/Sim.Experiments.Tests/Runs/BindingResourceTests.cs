@@ -39,6 +39,34 @@ public class BindingResourceTests
         Assert.True(r.FiguresOfMerit.Single(m => m.Name == "iops").Value < 0.5 * DeepReads.RunOnce(1).FiguresOfMerit.Single(m => m.Name == "iops").Value);
     }
 
+    /// <summary>
+    /// The acceptance line, as the mechanisms give it: at depth 32 through libaio, with QEMU's
+    /// I/O thread on a core of its own, which resource binds depends on the host. On a Skylake-SP
+    /// (APIC virtualization and posted interrupts: the guest's completions cost it no exit) a thread
+    /// that blocks after each batch (poll-max-ns 0) is the binding resource; polling, as QEMU does
+    /// by default, halves its work a read and leaves the medium's latency binding; on a Nehalem
+    /// (an exit for each interrupt and its EOI) the guest's own CPU saturates first.
+    /// </summary>
+    [Fact]
+    public void At_depth_32_QEMUs_IO_thread_binds_where_the_guest_side_is_cheap_and_the_thread_does_not_poll()
+    {
+        WorkloadScenario aio = new()
+        {
+            Workload = "fio-randread", Profile = "skylake-sp", Disk = "nvme", Size = 1500, HostCores = 2, IoEngine = "libaio", IoDepth = 32,
+            Preset = "type1", Io = "paravirtual", IoThreadCpu = "1",
+        };
+        BindingResource blocking = BindingResource.Of((aio with { IoThreadPollMaxNs = 0 }).RunOnce(1));
+        Assert.True(blocking.IsSaturated);
+        Assert.Equal("vm0.iothread on host.cpu1", blocking.Binding);
+        BindingResource polling = BindingResource.Of(aio.RunOnce(1));
+        Assert.True(polling.BoundByLatency);
+        Assert.Equal("host.disk0.medium", polling.Binding);
+        BindingResource nehalem = BindingResource.Of((aio with { Profile = "nehalem-x5570", IoThreadPollMaxNs = 0 }).RunOnce(1));
+        Assert.Equal("host.cpu0", nehalem.Binding);
+        BindingResource native = BindingResource.Of((aio with { Preset = "native", Io = null, IoThreadCpu = "vcpu" }).RunOnce(1));
+        Assert.Equal("host.disk0.medium", native.Binding);
+    }
+
     [Fact]
     public void A_CPU_whose_busy_time_is_mostly_a_backend_thread_s_is_named_by_the_thread()
     {
