@@ -82,6 +82,7 @@ internal static class RunCommand
         var size = new Option<long?>("--size") { Description = "Workload size (iterations, elements or updates; each workload says which)." };
         var json = new Option<bool>("--json") { Description = "With --workload: print the summary as one JSON object." };
         var disk = new Option<string>("--disk") { Description = "With --workload: the disk's medium: ssd (Intel X25-E), hdd (7,200 rpm) or nvme (Intel DC P4500).", DefaultValueFactory = _ => "ssd" };
+        var nic = new Option<string>("--nic") { Description = "With --workload natively or in containers: the machine's NIC, e1000 (one queue, its interrupts on one CPU) or 82599 (a 10 GbE Intel 82599 under ixgbe: a queue pair per CPU up to 16, receive-side scaling, an MSI-X message per queue to its CPU).", DefaultValueFactory = _ => "e1000" };
         var diskInterface = new Option<string>("--disk-interface") { Description = "With --workload: how the disk is attached, ahci (queued DMA, 32 commands), nvme (an NVMe controller: a queue pair per CPU of 1,024 entries, natively or assigned) or ata-pio (programmed I/O, one request at a time).", DefaultValueFactory = _ => "ahci" };
 
         var scenarioFile = new Argument<string?>("scenario") { Description = "A scenario file (YAML, docs/scenarios.md) naming the workload and machine; instead of --workload.", Arity = ArgumentArity.ZeroOrOne };
@@ -89,12 +90,12 @@ internal static class RunCommand
         {
             scenarioFile,
             seed, repetitions, threads, output, force,
-            workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface,
+            workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface, nic,
             shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, iothreadPoll, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, ioEngine, ioDepth, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
-        Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, shadowCacheRoots, unshadowAfterWrites,
+        Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, nic, shadowCacheRoots, unshadowAfterWrites,
             translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, iothreadPoll, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, ioEngine, ioDepth, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
@@ -150,7 +151,7 @@ internal static class RunCommand
                     RequestRate = parse.GetValue(requestRate), Jobs = parse.GetValue(jobs), IoEngine = parse.GetValue(ioEngine)!, IoDepth = parse.GetValue(ioDepth), Threads = parse.GetValue(processThreads), SyncQuantumNs = parse.GetValue(syncQuantum) ?? new WorkloadScenario().SyncQuantumNs, GuestMemoryMiB = parse.GetValue(guestMemory) ?? new WorkloadScenario().GuestMemoryMiB,
                     HostMemoryMiB = parse.GetValue(hostMemory), TimeLimitMs = parse.GetValue(timeLimit),
                     Outputs = parse.GetValue(outputs) ?? string.Join(",", WorkloadScenario.OutputKinds),
-                    Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
+                    Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!, Nic = parse.GetValue(nic)!,
                     Repetitions = parse.GetValue(repetitions),
                 };
                 return WorkloadRunner.Execute(fromFlags, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(threads));

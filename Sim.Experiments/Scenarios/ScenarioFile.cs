@@ -86,6 +86,7 @@ public static class ScenarioFile
         "repetitions" => s with { Repetitions = WholeNumber(where, key, value) },
         "disk" => s with { Disk = value },
         "disk_interface" => s with { DiskInterface = value },
+        "nic" => s with { Nic = value },
         "shadow_cache_roots" => s with { ShadowCacheRoots = WholeNumber(where, key, value) },
         "unshadow_after_writes" => s with { UnshadowAfterWrites = WholeNumber(where, key, value) },
         "translation_cache_kib" => s with { TranslationCacheKiB = WholeNumber(where, key, value) },

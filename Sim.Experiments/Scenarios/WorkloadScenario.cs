@@ -19,7 +19,7 @@ public sealed record WorkloadScenario
     public static readonly string[] DiskInterfaces = ["ahci", "ata-pio", "nvme"];
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
-    public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface",
+    public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface", "nic",
         "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "virtio_transport", "iothread_cpu", "iothread_poll_max_ns", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "ioengine", "iodepth", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
@@ -72,6 +72,12 @@ public sealed record WorkloadScenario
     public string Disk { get; init; } = "ssd";
 
     public string DiskInterface { get; init; } = "ahci";
+
+    /// <summary>The machine's NIC natively and for containers: the e1000, one queue; or the 82599, a queue per CPU with receive-side scaling.</summary>
+    public string Nic { get; init; } = "e1000";
+
+    /// <summary>The values <see cref="Nic"/> takes.</summary>
+    public static readonly string[] Nics = ["e1000", "82599"];
 
     /// <summary>Guest address spaces whose shadow page tables a monitor keeps (shadow paging).</summary>
     public int ShadowCacheRoots { get; init; } = MonitorParameters.Default.ShadowCacheRoots;
@@ -377,6 +383,7 @@ public sealed record WorkloadScenario
         "disk" => Array.IndexOf(Disks, Disk) < 0 ? $"there is no disk '{Disk}'; the disks are: {string.Join(", ", Disks)}" : null,
         "disk_interface" => Array.IndexOf(DiskInterfaces, DiskInterface) < 0
             ? $"there is no disk interface '{DiskInterface}'; the interfaces are: {string.Join(", ", DiskInterfaces)}" : null,
+        "nic" => Array.IndexOf(Nics, Nic) < 0 ? $"there is no NIC '{Nic}'; the NICs are: {string.Join(", ", Nics)}" : null,
         "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
         "unshadow_after_writes" => UnshadowAfterWrites is >= 0 and <= 1000 ? null : $"unshadow_after_writes must be 0 (never) to 1000 (got {UnshadowAfterWrites})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
@@ -642,6 +649,10 @@ public sealed record WorkloadScenario
         {
             return $"container_network decides how a container reaches the NIC, and preset '{Preset}' ({axes}) runs none; use preset oslevel or leave it out";
         }
+        if (Nic != "e1000" && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel)
+        {
+            return $"nic {Nic} is the machine's own multi-queue NIC, and under preset '{Preset}' ({axes}) the guest's NIC is the monitor's (an emulated e1000, virtio-net, or an assigned function); use preset native or oslevel, or leave it out";
+        }
         if (DiskInterface == "nvme" && !axes.IsNative && axes.Hosting != Models.Virtualization.Hosting.SharedKernel && axes.Io == Models.Virtualization.IoVirtualization.Emulated)
         {
             return $"disk_interface nvme gives the machine an NVMe controller, and under preset '{Preset}' ({axes}) the guest's disk would be an emulated one: QEMU's emulated NVMe is not modelled; use io passthrough (the controller assigned), io paravirtual (virtio-blk), or disk_interface ahci";
@@ -842,6 +853,7 @@ public sealed record WorkloadScenario
         SyncQuantumNanoseconds = SyncQuantumNs,
         Disk = Disk switch { "ssd" => DiskKind.SolidState, "nvme" => DiskKind.Nvme, _ => DiskKind.Rotating },
         DiskInterface = DiskInterface switch { "ahci" => Models.Platform.DiskInterface.Ahci, "nvme" => Models.Platform.DiskInterface.Nvme, _ => Models.Platform.DiskInterface.AtaPio },
+        Network = Nic == "82599" ? NetworkInterface.Ixgbe : NetworkInterface.E1000,
         VirtioTransport = VirtioTransport == "mmio" ? Models.Devices.VirtioTransport.Mmio : Models.Devices.VirtioTransport.Pci,
     };
 
@@ -913,5 +925,6 @@ public sealed record WorkloadScenario
         ["repetitions"] = Repetitions,
         ["disk"] = Disk,
         ["disk_interface"] = DiskInterface,
+        ["nic"] = Nic,
     };
 }

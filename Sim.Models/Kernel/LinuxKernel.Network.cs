@@ -44,6 +44,10 @@ public sealed partial class LinuxKernel
         {
             StartVirtioNet(virtio);
         }
+        else if (devices.Ixgbe is { } ixgbe)
+        {
+            StartIxgbe(ixgbe);
+        }
         else
         {
             StartE1000(devices.Nic ?? throw new InvalidOperationException("The machine has no NIC."));
@@ -103,14 +107,19 @@ public sealed partial class LinuxKernel
         Memory.WriteField(buffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
         UdpFrame.WriteId(Memory, buffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);
         Bridge(path, p.Container, BridgeRoutine.VethTransmit); // a bridged container's frame reaches the NIC's queue through its veth pair and the bridge
-        ulong? txLock = Smp ? _net!.TxLock(Memory) : null;
+        // dev_queue_xmit: the device queue's lock (HARD_TX_LOCK), which every CPU's sends through a single-queue card take; a multi-queue card's each CPU sends on its own queue, under its own lock.
+        ulong? txLock = !Smp ? null : _ixgbe is not null ? IxgbeTransmitQueue.TxLock : _net!.TxLock(Memory);
         if (txLock is { } taken)
         {
-            path.SpinLock(taken); // dev_queue_xmit: the device queue's lock (HARD_TX_LOCK), which every CPU's sends through the card take
+            path.SpinLock(taken);
         }
         if (_vnet is not null)
         {
             VirtioNetTransmit(path, buffer, frame);
+        }
+        else if (_ixgbe is not null)
+        {
+            IxgbeTransmit(path, buffer, frame);
         }
         else
         {

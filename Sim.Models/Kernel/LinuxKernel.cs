@@ -376,6 +376,10 @@ public sealed partial class LinuxKernel : ICoreHost
         {
             NicInterrupt(path);
         }
+        else if (vector == NicVector && _ixgbe is not null)
+        {
+            IxgbeInterrupt(path);
+        }
         else
         {
             path.Run(KernelRoutine.TimerTick);

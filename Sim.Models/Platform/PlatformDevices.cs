@@ -149,6 +149,15 @@ public sealed class PlatformDevices
                 card = VirtioNet = new VirtioNet(sim, prefix + ".nic0", memory, Link, 0, () => IoApic.Assert(VirtioNetIrq), () => IoApic.Deassert(VirtioNetIrq), configuration.VirtioTransport);
                 Bus.MapMmio(VirtioNetBase, VirtioMmioDevice.Size, VirtioNet);
             }
+            else if (configuration.Network == NetworkInterface.Ixgbe)
+            {
+                if (emulated)
+                {
+                    throw new ArgumentException("An 82599 with its queues is a physical machine's NIC: the monitors emulate an e1000, and an assigned function is the e1000-register one.", nameof(configuration));
+                }
+                card = Ixgbe = new Nic82599(sim, prefix + ".nic0", memory, Link, HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz), (cpu, vector) => _apics[cpu].Accept(vector));
+                Bus.MapMmio(NicBase, Nic82599.Size, Ixgbe);
+            }
             else
             {
                 int nicCycles = assignedDevices ? HardwareProfile.CyclesIn(t.PcieMmioNanoseconds, profile.FrequencyHz) : Cycles(t.PcieMmioNanoseconds);
@@ -233,6 +242,9 @@ public sealed class PlatformDevices
 
     /// <summary>The e1000 network card, or null when configured without one or with virtio-net.</summary>
     public Nic8254x? Nic { get; }
+
+    /// <summary>The multi-queue 10 GbE NIC, when the machine has one instead of the e1000.</summary>
+    public Nic82599? Ixgbe { get; }
 
     /// <summary>The paravirtual network card, or null when the NIC is an e1000 or there is none.</summary>
     public VirtioNet? VirtioNet { get; }

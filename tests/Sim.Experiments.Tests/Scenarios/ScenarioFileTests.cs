@@ -94,6 +94,8 @@ public class ScenarioFileTests
     [InlineData("preset: type1\ntransparent_hugepages: often\n", "bad.yaml, line 2: transparent_hugepages: there is no transparent_hugepages mode 'often'; the modes are: never, always")]
     [InlineData("preset: type1\nio: paravirtual\niothread_cpu: 4\n", "bad.yaml, line 3: iothread_cpu: iothread_cpu is vcpu or one of the host's CPUs, 0 to 0 (got 4)")]
     [InlineData("preset: type1\nio: paravirtual\niothread_cpu: own\n", "bad.yaml, line 3: iothread_cpu: iothread_cpu is vcpu or one of the host's CPUs")]
+    [InlineData("preset: type1\nprofile: nehalem-x5570\nnic: 82599\n", "bad.yaml: nic 82599 is the machine's own multi-queue NIC, and under preset 'type1'")]
+    [InlineData("preset: native\nnic: x710\n", "bad.yaml, line 2: nic: there is no NIC 'x710'; the NICs are: e1000, 82599")]
     [InlineData("preset: type2\nprofile: nehalem-x5570\nhost_cores: 2\niothread_cpu: 1\n", "bad.yaml: iothread_cpu pins the device backends (QEMU's I/O thread and vhost under preset type1 with emulated or paravirtual devices, dom0's netback and blkback under preset paravirt), and preset 'type2'")]
     [InlineData("preset: type1\nprofile: nehalem-x5570\nio: passthrough\nhost_cores: 2\niothread_cpu: 1\n", "bad.yaml: iothread_cpu pins the device backends")]
     [InlineData("preset: type1\nprofile: nehalem-x5570\nio: passthrough\nguests: 64\n", "bad.yaml: io passthrough gives each of the 64 guests a virtual function of the host's NIC, and its port offers 63")]
