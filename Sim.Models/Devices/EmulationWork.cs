@@ -141,6 +141,12 @@ public enum EmulationStep
 
     /// <summary>AHCI: a queued command's host I/O completed (hw/ide/ahci.c: ncq_cb, ncq_finish, ahci_write_fis_sdb into the received-FIS area, ahci_check_irq); the FIS write is a touch.</summary>
     CommandComplete,
+
+    /// <summary>e1000: a context descriptor taken on a TDT write (process_tx_desc's context branch: the checksum offsets and the TCP/UDP command saved for the data descriptors after it); its read and write-back are touches.</summary>
+    TransmitContext,
+
+    /// <summary>e1000: 64 bytes of a frame summed for the checksum its data descriptor asked to have inserted (TXSM: putsum's net_checksum_add over the model's copy of the frame, then the sum stored into it), one step a line.</summary>
+    ChecksumLine,
 }
 
 public enum GuestTouchKind

@@ -22,7 +22,9 @@ namespace Sim.Models.Devices;
 /// write. Reading ICR acknowledges. So a packet costs the driver one or two register accesses plus
 /// the ICR read of each interrupt: what an emulated NIC turns into exits.
 /// Model: DMA moves no real payload (lengths, and the UDP ports of a frame's header) and bypasses the CPU caches (no coherence
-/// model); no checksum offload, no interrupt moderation timers, no multiple queues. Assigned to a
+/// model); the TCP/UDP checksum offload a data descriptor asks for (TXSM, after a context
+/// descriptor) costs the card nothing and QEMU's model a pass over the frame; no segmentation
+/// offload, no interrupt moderation timers, no multiple queues. Assigned to a
 /// guest (an SR-IOV virtual function), its DMA of each descriptor and buffer is translated by
 /// the IOMMU (<see cref="DmaTranslation"/>), which delays the frame's transmission or its
 /// write-back.
@@ -34,7 +36,13 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     public const ulong Tdbal = 0x3800, Tdbah = 0x3804, Tdlen = 0x3808, Tdh = 0x3810, Tdt = 0x3818;
     public const uint IcrTxdw = 1u << 0;
     public const uint IcrRxt0 = 1u << 7;
-    public const byte CmdEop = 1 << 0, CmdRs = 1 << 3;
+    public const byte CmdEop = 1 << 0, CmdRs = 1 << 3, CmdDext = 1 << 5;
+
+    /// <summary>An extended transmit descriptor's type (bits 23:20 of its second dword): a TCP/IP context descriptor, or a TCP/IP data descriptor.</summary>
+    public const byte DtypContext = 0x0, DtypData = 0x1;
+
+    /// <summary>A data descriptor's POPTS (byte 13): insert the TCP/UDP checksum.</summary>
+    public const byte PoptsTxsm = 1 << 1;
     public const byte StatusDd = 1 << 0, StatusEop = 1 << 1;
     public const ulong Size = 0x20000;
     private const int DescriptorBytes = 16;
@@ -54,6 +62,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     private uint _icr, _ims, _rctl, _tctl;
     private ulong _rdba, _tdba;
     private uint _rdlen, _rdh, _rdt, _tdlen, _tdh, _tdt;
+    private int _checksumStart; // TUCSS of the last context descriptor
 
     public Nic8254x(Simulator sim, string name, PhysicalMemory memory, EthernetLink link, int accessCycles, Action raiseInterrupt)
     {
@@ -197,9 +206,17 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         while (_tdh != _tdt)
         {
             ulong descriptor = _tdba + ((ulong)_tdh * DescriptorBytes);
-            int length = (int)((_memory.ReadUInt64(descriptor + 8) & 0xFFFF));
+            ulong word = _memory.ReadUInt64(descriptor + 8);
+            bool extended = ((byte)(word >> 24) & CmdDext) != 0;
+            if (extended && ((word >> 20) & 0xF) == DtypContext)
+            {
+                TakeContext(descriptor);
+                _tdh = (_tdh + 1) % entries;
+                continue;
+            }
+            int length = (int)(word & (extended ? 0xFFFFFUL : 0xFFFF));
             ulong buffer = _memory.ReadUInt64(descriptor);
-            RecordTransmit(descriptor, buffer, length);
+            RecordTransmit(descriptor, buffer, length, extended && ((byte)(word >> 40) & PoptsTxsm) != 0 ? _checksumStart : null);
             if (Backend is not null && WriteBackSent(descriptor))
             {
                 SetCause(IcrTxdw); // QEMU's model reports the frame as it goes to the tap
@@ -223,13 +240,34 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     }
 
     /// <summary>
+    /// A TCP/IP context descriptor: where the checksum the next data descriptors ask for starts
+    /// (TUCSS, byte 4; the hardware also takes TUCSO, where it goes, and the IP fields, which the
+    /// model's frames do not need), its DD written back if it asks; a software model records the
+    /// descriptor's read and the context saved.
+    /// </summary>
+    private void TakeContext(ulong descriptor)
+    {
+        _checksumStart = (int)_memory.ReadField(descriptor + 4, 1);
+        if (Emulation is { } work)
+        {
+            work.Step(EmulationStep.TransmitContext);
+            work.Read(descriptor, DescriptorBytes);
+        }
+        if (WriteBackSent(descriptor))
+        {
+            Emulation?.Write(descriptor + 12, 1);
+        }
+    }
+
+    /// <summary>
     /// A software model's work for one frame of a TDT write, in QEMU's order (start_xmit): the
     /// descriptor read, the frame copied into the model's buffer (process_tx_desc's pci_dma_read),
-    /// the frame handed to the backend (one real I/O), and the descriptor's status written back
-    /// (txdesc_writeback, which QEMU does as the frame goes; this card's DD appears when the
-    /// frame has left the link).
+    /// the checksum the descriptor asks for computed over the copy from <paramref name="checksumFrom"/>
+    /// (putsum: a step a line; the hardware computes it as it sends), the frame handed to the
+    /// backend (one real I/O), and the descriptor's status written back (txdesc_writeback, which
+    /// QEMU does as the frame goes; this card's DD appears when the frame has left the link).
     /// </summary>
-    private void RecordTransmit(ulong descriptor, ulong buffer, int length)
+    private void RecordTransmit(ulong descriptor, ulong buffer, int length, int? checksumFrom)
     {
         if (Emulation is not { } work)
         {
@@ -238,6 +276,13 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
         work.Step(EmulationStep.TransmitDescriptor);
         work.Read(descriptor, DescriptorBytes);
         work.CopyOut(buffer, length);
+        if (checksumFrom is { } start)
+        {
+            for (int line = start; line < length; line += 64)
+            {
+                work.Step(EmulationStep.ChecksumLine);
+            }
+        }
         work.Frame();
         work.Write(descriptor + 12, 1);
     }

@@ -161,13 +161,30 @@ public sealed partial class LinuxKernel
         return address == PlatformDevices.NicBase + Devices.Nic8254x.Tdt && value == CurrentTxTail && _e1000 is { } e ? (ulong)e.TxTail : value;
     }
 
-    /// <summary>The e1000's transmit: a descriptor written in memory, and one TDT write (on an SMP kernel, of the tail as it is when the write runs).</summary>
+    /// <summary>Where a frame's UDP header starts (after the Ethernet and IPv4 headers), and its checksum field's offset in it: the context descriptor's TUCSS and TUCSO.</summary>
+    private const int UdpHeaderStart = 34, UdpChecksumOffset = 6;
+
+    /// <summary>
+    /// The e1000's transmit, as Linux's e1000_xmit_frame does it for a datagram whose checksum the
+    /// card is to insert (UDP over IPv4 sends CHECKSUM_PARTIAL to a card with NETIF_F_HW_CSUM):
+    /// a TCP/IP context descriptor with the checksum's start and place (e1000_tx_csum, written
+    /// for each such frame), then the frame's data descriptor asking for the checksum (TXSM,
+    /// e1000_tx_queue), both in memory, and one TDT write (on an SMP kernel, of the tail as it is
+    /// when the write runs).
+    /// </summary>
     private void E1000Transmit(KernelPath path, ulong buffer, int frame)
     {
         E1000State e = _e1000!;
+        ulong context = e.TxRing + ((ulong)e.TxTail * 16);
+        Memory.WriteUInt64(context, 0); // no IP checksum fields
+        Memory.WriteField(context + 4, 4, UdpHeaderStart | ((UdpHeaderStart + UdpChecksumOffset) << 8)); // TUCSS, TUCSO (TUCSE 0: to the end)
+        Memory.WriteUInt64(context + 8, ((ulong)Devices.Nic8254x.DtypContext << 20) | ((ulong)Devices.Nic8254x.CmdDext << 24));
+        path.Store(context).Store(context + 8);
+        e.TxTail = (e.TxTail + 1) % RingEntries;
         ulong descriptor = e.TxRing + ((ulong)e.TxTail * 16);
         Memory.WriteUInt64(descriptor, buffer);
-        Memory.WriteUInt64(descriptor + 8, (ulong)frame | ((ulong)(Devices.Nic8254x.CmdEop | Devices.Nic8254x.CmdRs) << 24));
+        Memory.WriteUInt64(descriptor + 8, (ulong)frame | ((ulong)Devices.Nic8254x.DtypData << 20)
+            | ((ulong)(Devices.Nic8254x.CmdEop | Devices.Nic8254x.CmdRs | Devices.Nic8254x.CmdDext) << 24) | ((ulong)Devices.Nic8254x.PoptsTxsm << 40));
         path.Store(descriptor).Store(descriptor + 8);
         e.TxTail = (e.TxTail + 1) % RingEntries;
         path.Execute(Op.MmioWrite(PlatformDevices.NicBase + Devices.Nic8254x.Tdt, Smp ? CurrentTxTail : (ulong)e.TxTail));

@@ -105,12 +105,15 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.HostBridgeForward] = 1200,
         [HypervisorRoutine.IoThreadPoll] = 100, // a pass of run_poll_handlers: two io_poll calls (a ring index compared each), the loop and qemu_clock_get_ns through the vDSO; assumed
         // Xen's split drivers with dom0's backends (docs/virtualization.md, "Xen's driver domain"), assumed from the functions named in
-        // HypervisorRoutine (no per-operation instruction count in hand; [SA08] measures dom0's netback path as a whole, not by operation):
+        // HypervisorRoutine (no per-operation instruction count in hand; Santos et al., USENIX ATC 2008, measure dom0's netback path as a whole, not by operation):
         [HypervisorRoutine.EventChannelSend] = 400, // the hypercall's entry and exit (about 150), evtchn_send's port lookup under the event lock, the 2-level pending and selector bits, vcpu_kick
         [HypervisorRoutine.Dom0Upcall] = 1500, // as IoThreadWake: the upcall's bounce frame and xen_evtchn_do_upcall's scan (about 500), the port's handler and the wake-up of the backend's thread (about 500), the switch to it and the iret hypercall (about 500)
         [HypervisorRoutine.GrantCopy] = 900, // the hypercall, acquire_grant_for_copy's checks and cmpxchg of the entry's flags, get_page and map_domain_page for both frames, release; the frame's lines are the device's touches
         [HypervisorRoutine.GrantMap] = 1100, // the hypercall, map_grant_ref's entry checks and pin, the maptrack entry, create_grant_host_mapping's page-table write
         [HypervisorRoutine.GrantUnmap] = 1300, // the hypercall, unmap_common's maptrack lookup, the page-table entry cleared, the unpin, and the TLB flush of the mapping
         [HypervisorRoutine.Dom0Io] = 1100, // as VhostIo: the request copied from the ring and checked, the bio built and submitted through dom0's block layer and driver (about 1,000); a frame's skb built and passed to the stack assumed alike
+        // The e1000's checksum offload in QEMU's model (hw/net/e1000.c, process_tx_desc and putsum):
+        [HypervisorRoutine.NicTransmitContext] = 100, // process_tx_desc's context branch: the IP and TCP/UDP offsets and the command copied into the transmit state; assumed
+        [HypervisorRoutine.NicChecksumLine] = 224, // net_checksum_add_cont's loop (net/checksum.c), two bytes a pass: two loads, two adds, the index, the compare and the branch, seven instructions, over 64 bytes; counted from the function, not measured
     });
 }

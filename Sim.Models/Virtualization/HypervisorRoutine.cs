@@ -318,4 +318,10 @@ public enum HypervisorRoutine
     /// or takes a frame for the guest off its queue (xenvif_rx_action).
     /// </summary>
     Dom0Io,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.TransmitContext"/>: one e1000 context descriptor's offsets saved.</summary>
+    NicTransmitContext,
+
+    /// <summary>A device model's <see cref="Devices.EmulationStep.ChecksumLine"/>: 64 bytes of a frame summed in QEMU's checksum loop (net/checksum.c: net_checksum_add_cont).</summary>
+    NicChecksumLine,
 }

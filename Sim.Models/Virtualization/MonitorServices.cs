@@ -428,6 +428,8 @@ internal sealed class MonitorServices
                 EmulationStep.AtaCommand => HypervisorRoutine.AtaCommand,
                 EmulationStep.FrameReceive => HypervisorRoutine.NicFrameReceive,
                 EmulationStep.CommandComplete => HypervisorRoutine.AhciCommandComplete,
+                EmulationStep.TransmitContext => HypervisorRoutine.NicTransmitContext,
+                EmulationStep.ChecksumLine => HypervisorRoutine.NicChecksumLine,
                 _ => throw new InvalidOperationException($"No routine for {step}."),
             });
         }

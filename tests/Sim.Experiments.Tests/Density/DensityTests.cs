@@ -97,7 +97,8 @@ public class DensityTests
     [Fact]
     public void The_search_finds_the_most_guests_within_the_level_and_what_stops_each_preset()
     {
-        DensityStudy study = DensityStudy.Parse(Small, "small.yaml", "small");
+        // A level the second VM keeps (its p99 is about 470 us with QEMU's e1000 summing each frame), so that memory binds the VMs at 2.
+        DensityStudy study = DensityStudy.Parse(Small.Replace("response_p99 <= 400", "response_p99 <= 600", StringComparison.Ordinal), "small.yaml", "small");
         IReadOnlyList<DensityResult> results = DensitySearch.Run(study);
         Assert.Equal(["type1", "oslevel", "paravirt"], results.Select(r => r.Preset));
 
@@ -147,11 +148,12 @@ public class DensityTests
     [Fact]
     public void Overcommitted_VMs_are_bound_by_the_ratio_by_what_their_boots_hold_and_merging_keeps_one_copy_of_their_image()
     {
-        // VMs of 128 MiB whose boots leave 48 MiB of their image cached and 8 MiB of daemons' memory, on 512 MiB (256 beside the hypervisor's).
+        // VMs of 128 MiB whose boots leave 48 MiB of their image cached and 8 MiB of daemons' memory, on 512 MiB (256 beside the hypervisor's),
+        // at 1,500 requests a second each (at 2,000 their one core misses the level at five VMs, before the ratio binds).
         const string Booted = """
             base:
               workload: web
-              request_rate: 2000
+              request_rate: 1500
               size: 60
               profile: nehalem-x5570
               host_memory_mib: 512

@@ -86,6 +86,18 @@ public class DeviceModelWorkTests
     }
 
     [Fact]
+    public void QEMUs_e1000_sums_each_frame_whose_driver_asks_for_its_checksum_a_step_a_line_after_a_context_descriptor()
+    {
+        WorkloadRunResult small = WorkloadRun.Run(Nehalem, new NetperfRr(), 50, seed: 1, axes: VirtualizationAxes.ForPreset("type1", Nehalem));
+        Assert.Equal(50, small.Stat("host.hypervisor", "device_model_steps::TransmitContext")); // Linux's e1000_tx_csum: a context descriptor a frame
+        Assert.Equal(50, small.Stat("host.hypervisor", "device_model_steps::ChecksumLine")); // a 1-byte datagram's UDP header and payload: one line
+        WorkloadRunResult full = WorkloadRun.Run(Nehalem, new NetperfStream(), 50, seed: 1, axes: VirtualizationAxes.ForPreset("type1", Nehalem));
+        double frames = full.Stat("vm0.nic0", "frames_sent");
+        Assert.Equal(frames, full.Stat("host.hypervisor", "device_model_steps::TransmitContext"));
+        Assert.Equal(24 * frames, full.Stat("host.hypervisor", "device_model_steps::ChecksumLine")); // 1,514 - 34 bytes from the UDP header on, in 64-byte pieces
+    }
+
+    [Fact]
     public void A_KVM_like_e1000_copies_each_frame_through_the_caches_in_its_user_space_model()
     {
         WorkloadRunResult small = WorkloadRun.Run(Nehalem, new NetperfRr(), 50, seed: 1, axes: VirtualizationAxes.ForPreset("type1", Nehalem));
