@@ -98,6 +98,15 @@ public sealed class AhciDisk : IMmioDevice
     /// </summary>
     public IDeviceBackend? Backend { get; set; }
 
+    /// <summary>
+    /// Under a hosted monitor, the thread of its process on the host that takes the host's
+    /// completions for the device (a frame read from the host, a request done) and runs the
+    /// device's side of them, when the device has no backend thread; null otherwise. Unlike a
+    /// backend thread it takes no kicks and the interrupt it makes the device raise goes through
+    /// the monitor's own injection, not an irqfd.
+    /// </summary>
+    public IDeviceBackend? HostCompletions { get; set; }
+
     /// <summary>Slots whose commands are outstanding (PxSACT).</summary>
     public uint ActiveSlots => _sact;
 
@@ -278,7 +287,7 @@ public sealed class AhciDisk : IMmioDevice
     }
 
     /// <summary>A command's I/O is done: completed at once, or by the user-space model's thread once the host's completion wakes it.</summary>
-    private void Done(int slot) => Backend.FromHost(() => Complete(slot));
+    private void Done(int slot) => (Backend ?? HostCompletions).FromHost(() => Complete(slot));
 
     /// <summary>A slot completes: the Set Device Bits FIS clears its PxSACT bit (a software model writes the FIS into the received-FIS area, offset 0x58: AHCI 1.3.1, 4.2.1).</summary>
     private void Complete(int slot)

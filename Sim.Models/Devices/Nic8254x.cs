@@ -105,6 +105,15 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     /// </summary>
     public IDeviceBackend? Backend { get; set; }
 
+    /// <summary>
+    /// Under a hosted monitor, the thread of its process on the host that takes the host's
+    /// completions for the device (a frame read from the host, a request done) and runs the
+    /// device's side of them, when the device has no backend thread; null otherwise. Unlike a
+    /// backend thread it takes no kicks and the interrupt it makes the device raise goes through
+    /// the monitor's own injection, not an irqfd.
+    /// </summary>
+    public IDeviceBackend? HostCompletions { get; set; }
+
     public (ulong Value, int Cycles) Read(ulong offset)
     {
         _accesses.Increment();
@@ -192,7 +201,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     }
 
     /// <summary>A frame at the card, or with a user-space model at the host's tap: received at once, or once the model's thread has read it.</summary>
-    private void Arrived(UdpFrame frame) => Backend.FromHost(() => Receive(frame));
+    private void Arrived(UdpFrame frame) => (Backend ?? HostCompletions).FromHost(() => Receive(frame));
 
     private static uint RingEntries(uint lengthBytes) => lengthBytes / DescriptorBytes;
 

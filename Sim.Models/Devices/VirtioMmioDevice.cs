@@ -76,6 +76,15 @@ public abstract class VirtioMmioDevice : IMmioDevice
     /// </summary>
     public IDeviceBackend? Backend { get; set; }
 
+    /// <summary>
+    /// Under a hosted monitor, the thread of its process on the host that takes the host's
+    /// completions for the device (a frame read from the host, a request done) and runs the
+    /// device's side of them, when the device has no backend thread; null otherwise. Unlike a
+    /// backend thread it takes no kicks and the interrupt it makes the device raise goes through
+    /// the monitor's own injection, not an irqfd.
+    /// </summary>
+    public IDeviceBackend? HostCompletions { get; set; }
+
     /// <summary>A kick's work (<paramref name="take"/>): done at once, or, with a backend thread, an ioeventfd signalled and the work done when the thread runs.</summary>
     protected void Kicked(Action take)
     {
@@ -89,7 +98,7 @@ public abstract class VirtioMmioDevice : IMmioDevice
     }
 
     /// <summary>Work a host event brings (a request done, a frame received): done at once, or by the backend thread once the host's completion wakes it.</summary>
-    protected void FromHost(Action work) => Backend.FromHost(work);
+    protected void FromHost(Action work) => (Backend ?? HostCompletions).FromHost(work);
 
     /// <summary>The device's virtqueues, by index.</summary>
     protected IReadOnlyList<Virtqueue> Queues { get; }

@@ -40,6 +40,31 @@ internal sealed class BackendThreads(Machine machine, MonitorServices services, 
         return thread;
     }
 
+    /// <summary>
+    /// A hosted monitor's process on the host (VMware Workstation's, VirtualBox's): a thread on the
+    /// virtual CPU's own host CPU that takes the host's completions for the machine's devices,
+    /// each after the host's interrupt and driver: a frame the host's bridge passes up, read with a
+    /// system call, and a request the host's disk finished; the device's interrupt then goes
+    /// through the monitor's own injection. With <paramref name="virtioInKernel"/> the virtio
+    /// devices' completions are the monitor's kernel part's, as vhost's (no system call). The
+    /// accesses that submit the I/O keep their trip through the host from the exit.
+    /// </summary>
+    public void AddHostCompletions(VirtualCpu owner, bool virtioInKernel)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        PlatformDevices devices = owner.Vm.Devices;
+        bool virtio = devices.Virtio is not null || devices.VirtioNet is not null;
+        IoThread? process = devices.Nic is not null || devices.Ahci is not null || (virtio && !virtioInKernel) ? Add(owner, owner.Physical, BackendKind.UserSpace) : null;
+        devices.Nic?.HostCompletions = process;
+        devices.Ahci?.HostCompletions = process;
+        if (virtio)
+        {
+            IoThread thread = virtioInKernel ? Add(owner, owner.Physical, BackendKind.HostKernel) : process!;
+            devices.Virtio?.HostCompletions = thread;
+            devices.VirtioNet?.HostCompletions = thread;
+        }
+    }
+
     /// <summary>The run of <paramref name="core"/>'s signalled threads that a wake-up on <paramref name="vector"/> starts, then <paramref name="then"/>; null for another vector or a monitor with no threads.</summary>
     public Func<StagedStream.Stage>? OnWake(int vector, Core core, Func<StagedStream.Stage> then) =>
         vector == IoThread.WakeVector && _threads.Count > 0 ? () => Batch(core, machine.PhysicalIndexOf(core), then) : null;

@@ -227,7 +227,11 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _scheduler.Place(vcpu);
         }
-        if (!_hosted)
+        if (_hosted)
+        {
+            _backends.AddHostCompletions(vcpus[0], _parameters.VirtioBackendInKernel);
+        }
+        else
         {
             AddBackendThreads(vcpus[0]);
         }

@@ -116,6 +116,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             SharedInfo = vm.Memory.AllocateFrame();
             AddDom0Backends(_vcpu);
         }
+        else if (_hosted)
+        {
+            _backends.AddHostCompletions(_vcpu, _parameters.VirtioBackendInKernel);
+        }
         return vm;
     }
 

@@ -37,11 +37,12 @@ public class HostedRunTests
         // A guest that mostly waits for its disk loses almost nothing: the host process runs in its
         // idle time. Under credit each wake-up is boosted and preempts at once. Under CFS (type2's
         // default) the first wake-ups do not preempt the host process until it has run past the
-        // wakeup granularity: a slice or so lost at the start, then every wake-up preempts.
+        // wakeup granularity: a slice or so lost at the start, then every wake-up preempts. Each read's completion also runs
+        // in the monitor's process on that core before the virtual CPU is woken (since 2026-12-07), which costs the loaded run more.
         double Iops(int reads, int hostProcesses, HostScheduler scheduler) => WorkloadRun.Run(core2, new FioRandRead(), reads, seed: 1, axes: type2,
             parameters: new MonitorParameters(HostScheduler: scheduler), consolidation: new Consolidation(HostProcesses: hostProcesses)).FiguresOfMerit[0].Value;
         Assert.InRange(Iops(100, 1, HostScheduler.Credit) / Iops(100, 0, HostScheduler.Credit), 0.95, 1.0);
-        Assert.InRange(Iops(400, 1, HostScheduler.Cfs) / Iops(400, 0, HostScheduler.Cfs), 0.88, 0.95);
+        Assert.InRange(Iops(400, 1, HostScheduler.Cfs) / Iops(400, 0, HostScheduler.Cfs), 0.8, 0.95);
         Assert.Contains("hosted VT-x hypervisor only", WorkloadRun.Problem(core2, busy, VirtualizationAxes.ForPreset("type1", core2), new Consolidation(HostProcesses: 1)),
             StringComparison.Ordinal);
     }
