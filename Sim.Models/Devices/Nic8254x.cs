@@ -230,8 +230,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
             {
                 SetCause(IcrTxdw); // QEMU's model reports the frame as it goes to the tap
             }
-            var frame = new UdpFrame(length, (ushort)_memory.ReadField(buffer + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, read with the frame
-                UdpFrame.ReadId(_memory, buffer));
+            var frame = UdpFrame.ReadSent(_memory, buffer, length);
             Tick dma = DescriptorDma(descriptor);
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(length);
             (sent, arrives) = (sent + dma, arrives + dma);
@@ -371,8 +370,7 @@ public sealed class Nic8254x : IMmioDevice, INetworkCard
     private void WriteBack(ulong descriptor, UdpFrame frame)
     {
         ulong buffer = _memory.ReadUInt64(descriptor);
-        _memory.WriteField(buffer + EthernetLink.DestinationPortOffset, 2, frame.Port);
-        UdpFrame.WriteId(_memory, buffer, frame.Id);
+        frame.WriteReceived(_memory, buffer);
         _memory.WriteUInt64(descriptor + 8, (ulong)(ushort)frame.Bytes | ((ulong)(StatusDd | StatusEop) << 32));
         _framesReceived.Increment();
         SetCause(IcrRxt0);

@@ -225,8 +225,7 @@ public sealed class Nic82599 : IMmioDevice, INetworkCard
         ulong descriptor = ring.Descriptor(ring.Head);
         ring.Head = (ring.Head + 1) % ring.Entries;
         ulong buffer = _memory.ReadUInt64(descriptor); // the read format's packet buffer address
-        _memory.WriteField(buffer + EthernetLink.DestinationPortOffset, 2, frame.Port);
-        UdpFrame.WriteId(_memory, buffer, frame.Id);
+        frame.WriteReceived(_memory, buffer);
         _memory.WriteUInt64(descriptor, (ulong)hash << 32); // write-back: the RSS hash over the buffer's address
         _memory.WriteUInt64(descriptor + 8, (ReceiveDone | ReceiveEnd) | ((ulong)(ushort)frame.Bytes << 32));
         _framesReceived.Increment();
@@ -246,7 +245,7 @@ public sealed class Nic82599 : IMmioDevice, INetworkCard
             ulong buffer = _memory.ReadUInt64(descriptor);
             uint command = (uint)_memory.ReadField(descriptor + 8, 4);
             int length = (int)(command & 0xFFFF);
-            var frame = new UdpFrame(length, (ushort)_memory.ReadField(buffer + EthernetLink.SourcePortOffset, 2), UdpFrame.ReadId(_memory, buffer));
+            var frame = UdpFrame.ReadSent(_memory, buffer, length);
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(length);
             _sim.Schedule(new CallbackEvent(Name + ".sent", () => Sent(descriptor, command), EventPriority.DeviceUpdate), sent);
             if (PeerReceives is { } peer)

@@ -11,6 +11,21 @@ namespace Sim.Models.Devices;
 /// </summary>
 public readonly record struct UdpFrame(int Bytes, ushort Port, uint Id = 0)
 {
+    /// <summary>The frame of <paramref name="bytes"/> a card sends from memory at <paramref name="frame"/> (its first byte): the UDP source port of its header and its payload's id, read with it.</summary>
+    public static UdpFrame ReadSent(Memory.PhysicalMemory memory, ulong frame, int bytes)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        return new UdpFrame(bytes, (ushort)memory.ReadField(frame + EthernetLink.SourcePortOffset, 2), ReadId(memory, frame));
+    }
+
+    /// <summary>Writes this frame, received, into memory at <paramref name="frame"/> (where its first byte goes): its UDP header's destination port and its payload's id.</summary>
+    public void WriteReceived(Memory.PhysicalMemory memory, ulong frame)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        memory.WriteField(frame + EthernetLink.DestinationPortOffset, 2, Port);
+        WriteId(memory, frame, Id);
+    }
+
     /// <summary>The id in the payload of the frame whose first byte is at <paramref name="frame"/>: two 16-bit fields, as the payload after 42 bytes of headers is only 2-byte aligned.</summary>
     public static uint ReadId(Memory.PhysicalMemory memory, ulong frame)
     {

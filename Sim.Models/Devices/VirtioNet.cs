@@ -78,8 +78,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
         while (tx.TryTake(out ushort head))
         {
             (ulong buffer, uint length, _, _) = tx.Descriptor(head);
-            var frame = new UdpFrame((int)length - HeaderBytes, (ushort)Memory.ReadField(buffer + HeaderBytes + EthernetLink.SourcePortOffset, 2), // the frame's UDP header and payload, after virtio_net_hdr
-                UdpFrame.ReadId(Memory, buffer + HeaderBytes));
+            var frame = UdpFrame.ReadSent(Memory, buffer + HeaderBytes, (int)length - HeaderBytes); // the frame after virtio_net_hdr
             Emulation?.Frame(); // the frame handed to the backend (virtio_net_flush_tx: qemu_sendv_packet_async, a write to the tap)
             (Tick sent, Tick arrives) = _link.SendTowardsPeer(frame.Bytes);
             if (Backend is not null)
@@ -124,8 +123,7 @@ public sealed class VirtioNet : VirtioMmioDevice, INetworkCard
             return;
         }
         (ulong buffer, _, _, _) = rx.Descriptor(head);
-        Memory.WriteField(buffer + HeaderBytes + EthernetLink.DestinationPortOffset, 2, frame.Port); // the frame's UDP header, after virtio_net_hdr
-        UdpFrame.WriteId(Memory, buffer + HeaderBytes, frame.Id);
+        frame.WriteReceived(Memory, buffer + HeaderBytes); // the frame after virtio_net_hdr
         Emulation?.Frame(); // a backend thread's read of the frame from the host (QEMU's tap read, vhost-net's tun_recvmsg)
         Emulation?.Write(buffer, frame.Bytes + HeaderBytes); // and its copy into the guest's buffer
         rx.PutUsed(head, (uint)(frame.Bytes + HeaderBytes));
