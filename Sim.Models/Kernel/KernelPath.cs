@@ -32,22 +32,27 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
         Run(text.AddressOf(routine), text.LockOf(routine, cpu), text.Costs[routine], text.Lines(routine), times);
 
     /// <summary>Runs an added routine (<see cref="AddedRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(AddedRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+    public KernelPath Run(AddedRoutine routine) => Run(text.Added, routine, text.Costs[routine]);
 
     /// <summary>Runs a reclaim routine (<see cref="ReclaimRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(ReclaimRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+    public KernelPath Run(ReclaimRoutine routine) => Run(text.Reclaim, routine, text.Costs[routine]);
 
     /// <summary>Runs a transparent huge page routine (<see cref="HugePageRoutine"/>) <paramref name="times"/> times, as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(HugePageRoutine routine, int times = 1) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times);
+    public KernelPath Run(HugePageRoutine routine, int times = 1) => Run(text.HugePages, routine, text.Costs[routine], times);
 
     /// <summary>Runs a swap routine (<see cref="SwapRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(SwapRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+    public KernelPath Run(SwapRoutine routine) => Run(text.Swap, routine, text.Costs[routine]);
 
     /// <summary>Runs a bridged network's routine (<see cref="BridgeRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(BridgeRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+    public KernelPath Run(BridgeRoutine routine) => Run(text.Bridge, routine, text.Costs[routine]);
 
     /// <summary>Runs an asynchronous I/O routine (<see cref="AioRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
-    public KernelPath Run(AioRoutine routine) => Run(text.AddressOf(routine), text.LockOf(routine), text.Costs[routine], text.Lines(routine), times: 1);
+    public KernelPath Run(AioRoutine routine) => Run(text.Aio, routine, text.Costs[routine]);
+
+    /// <summary>A routine of a block laid out after the boot-time text: its code and its lock line are the block's.</summary>
+    private KernelPath Run<TRoutine>(LaterRoutines<TRoutine> block, TRoutine routine, RoutineCost cost, int times = 1)
+        where TRoutine : struct, Enum =>
+        Run(block.Code.AddressOf(routine), block.LockOf(routine), cost, block.Code.Lines(routine), times);
 
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {

@@ -83,55 +83,21 @@ public sealed class KernelText
     /// <summary>Physical address of the line holding <paramref name="routine"/>'s locks and counters on CPU <paramref name="cpu"/> (kernel data, beside the text).</summary>
     public ulong LockOf(KernelRoutine routine, int cpu = 0) => _locks[cpu] + ((ulong)(int)routine * KernelObjects.LineBytes);
 
-    /// <summary>Physical address of the first line of an added routine's code.</summary>
-    public ulong AddressOf(AddedRoutine routine) => _added.Code.AddressOf(routine);
+    /// <summary>The added routines' block (their lock lines shared by the CPUs: these routines touch other CPUs' data).</summary>
+    internal LaterRoutines<AddedRoutine> Added => _added;
 
-    public int Lines(AddedRoutine routine) => _added.Code.Lines(routine);
+    /// <summary>The reclaim routines' block, laid out at its first use (its lock lines are the LRU lock and the counters every CPU shares).</summary>
+    internal LaterRoutines<ReclaimRoutine> Reclaim => _reclaim.LayOut();
 
-    /// <summary>Physical address of the line an added routine's locked operations work on (shared by the CPUs: these routines touch other CPUs' data).</summary>
-    public ulong LockOf(AddedRoutine routine) => _added.LockOf(routine);
+    /// <summary>The transparent huge page routines' block.</summary>
+    internal LaterRoutines<HugePageRoutine> HugePages => _hugePages;
 
-    /// <summary>Physical address of the first line of a reclaim routine's code.</summary>
-    public ulong AddressOf(ReclaimRoutine routine) => _reclaim.LayOut().Code.AddressOf(routine);
+    /// <summary>The swap routines' block (its lock lines the swap cache's and the swap area's locks).</summary>
+    internal LaterRoutines<SwapRoutine> Swap => _swap;
 
-    public int Lines(ReclaimRoutine routine) => _reclaim.LayOut().Code.Lines(routine);
+    /// <summary>The bridged network's routines' block (its lock lines the backlog's, the bridge's FDB and the qdisc's locks).</summary>
+    internal LaterRoutines<BridgeRoutine> Bridge => _bridge;
 
-    /// <summary>Physical address of the line a reclaim routine's locked operations work on (the LRU lock and the counters every CPU shares).</summary>
-    public ulong LockOf(ReclaimRoutine routine) => _reclaim.LayOut().LockOf(routine);
-
-    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
-    public ulong AddressOf(HugePageRoutine routine) => _hugePages.Code.AddressOf(routine);
-
-    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
-    public int Lines(HugePageRoutine routine) => _hugePages.Code.Lines(routine);
-
-    /// <summary>Physical address of <paramref name="routine"/>'s lock line.</summary>
-    public ulong LockOf(HugePageRoutine routine) => _hugePages.LockOf(routine);
-
-    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
-    public ulong AddressOf(SwapRoutine routine) => _swap.Code.AddressOf(routine);
-
-    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
-    public int Lines(SwapRoutine routine) => _swap.Code.Lines(routine);
-
-    /// <summary>Physical address of <paramref name="routine"/>'s lock line (the swap cache's and the swap area's locks).</summary>
-    public ulong LockOf(SwapRoutine routine) => _swap.LockOf(routine);
-
-    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
-    public ulong AddressOf(BridgeRoutine routine) => _bridge.Code.AddressOf(routine);
-
-    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
-    public int Lines(BridgeRoutine routine) => _bridge.Code.Lines(routine);
-
-    /// <summary>Physical address of <paramref name="routine"/>'s lock line (the backlog's, the bridge's FDB and the qdisc's locks).</summary>
-    public ulong LockOf(BridgeRoutine routine) => _bridge.LockOf(routine);
-
-    /// <summary>Physical address of the first line of <paramref name="routine"/>'s code.</summary>
-    public ulong AddressOf(AioRoutine routine) => _aio.Code.AddressOf(routine);
-
-    /// <summary>How many lines of code <paramref name="routine"/> spans.</summary>
-    public int Lines(AioRoutine routine) => _aio.Code.Lines(routine);
-
-    /// <summary>Physical address of <paramref name="routine"/>'s lock line (the context's completion lock and ring mutex, shared by the CPUs).</summary>
-    public ulong LockOf(AioRoutine routine) => _aio.LockOf(routine);
+    /// <summary>The asynchronous I/O routines' block (its lock lines the context's completion lock and ring mutex, shared by the CPUs).</summary>
+    internal LaterRoutines<AioRoutine> Aio => _aio;
 }
