@@ -111,7 +111,7 @@ public sealed record WorkloadScenario
     public string ContainerNetwork { get; init; } = "bridge";
 
     /// <summary>The container network modes a scenario may name.</summary>
-    public static readonly string[] ContainerNetworks = ["bridge", "host"];
+    public static readonly string[] ContainerNetworks = ["bridge", "host", "nat"];
 
     /// <summary>Whether a container's memory cgroup may send its pages to swap at its limit (cgroup v2's memory.swap.max: max, Linux's default, or 0), when the kernel has swap.</summary>
     public bool ContainerSwap { get; init; } = true;
@@ -788,7 +788,7 @@ public sealed record WorkloadScenario
     {
         MemoryLimitBytes = ContainerMemoryMiB is { } mib ? (ulong)mib << 20 : null,
         MaySwap = ContainerSwap,
-        Network = ContainerNetwork == "host" ? Models.Kernel.ContainerNetwork.Host : Models.Kernel.ContainerNetwork.Bridge,
+        Network = ContainerNetwork switch { "host" => Models.Kernel.ContainerNetwork.Host, "nat" => Models.Kernel.ContainerNetwork.Nat, _ => Models.Kernel.ContainerNetwork.Bridge },
         CpuQuota = ContainerCpus,
         Cpuset = CpusetCpus,
         Shares = SharesList,

@@ -19,6 +19,9 @@ public sealed class Container
 
     public ContainerConfiguration Configuration { get; }
 
+    /// <summary>Behind NAT: the physical address of its flow's conntrack entry (a line of struct nf_conn), made with the container; 0 otherwise.</summary>
+    public ulong ConntrackEntry { get; init; }
+
     /// <summary>Its CPU cgroup's weight (cpu.shares).</summary>
     public int Shares => Configuration.SharesOf(Index);
 

@@ -12,4 +12,11 @@ public enum ContainerNetwork
 
     /// <summary>The host's own network namespace (--network host): frames go straight between the stack and the NIC's driver, as natively.</summary>
     Host,
+
+    /// <summary>
+    /// Docker's default bridge network with its port published through NAT (-p): the bridge's
+    /// path, and on each frame either way connection tracking, the NAT rewrite and the FORWARD
+    /// chain's rules (<see cref="NatRoutine"/>).
+    /// </summary>
+    Nat,
 }

@@ -49,6 +49,9 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
     /// <summary>Runs an asynchronous I/O routine (<see cref="AioRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
     public KernelPath Run(AioRoutine routine) => Run(text.Aio, routine, text.Costs[routine]);
 
+    /// <summary>Runs a NAT netfilter routine (<see cref="NatRoutine"/>), as <see cref="Run(KernelRoutine, int)"/>.</summary>
+    public KernelPath Run(NatRoutine routine) => Run(text.Nat, routine, text.Costs[routine]);
+
     /// <summary>A routine of a block laid out after the boot-time text: its code and its lock line are the block's.</summary>
     private KernelPath Run<TRoutine>(LaterRoutines<TRoutine> block, TRoutine routine, RoutineCost cost, int times = 1)
         where TRoutine : struct, Enum =>

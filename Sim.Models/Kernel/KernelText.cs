@@ -24,6 +24,7 @@ public sealed class KernelText
     private readonly LaterRoutines<SwapRoutine> _swap;
     private readonly LaterRoutines<BridgeRoutine> _bridge;
     private readonly LaterRoutines<AioRoutine> _aio;
+    private readonly LaterRoutines<NatRoutine> _nat;
 
     public KernelText(PhysicalMemory memory, LinuxKernelCosts costs)
     {
@@ -39,6 +40,7 @@ public sealed class KernelText
         _swap = new LaterRoutines<SwapRoutine>(memory, r => costs[r].Instructions);
         _bridge = new LaterRoutines<BridgeRoutine>(memory, r => costs[r].Instructions);
         _aio = new LaterRoutines<AioRoutine>(memory, r => costs[r].Instructions);
+        _nat = new LaterRoutines<NatRoutine>(memory, r => costs[r].Instructions);
     }
 
     /// <summary>
@@ -68,6 +70,9 @@ public sealed class KernelText
 
     /// <summary>Lays out the asynchronous I/O routines' text and lock lines, once: at a kernel's first io_setup.</summary>
     public void LayOutAioRoutines() => _aio.LayOut();
+
+    /// <summary>Lays out the NAT's netfilter routines' text and lock lines, once: when a kernel gets its first container behind NAT.</summary>
+    public void LayOutNatRoutines() => _nat.LayOut();
 
     private ulong NewLockLines() => _memory.AllocateContiguous((ulong)(Enum.GetValues<KernelRoutine>().Length * KernelObjects.LineBytes));
 
@@ -100,4 +105,7 @@ public sealed class KernelText
 
     /// <summary>The asynchronous I/O routines' block (its lock lines the context's completion lock and ring mutex, shared by the CPUs).</summary>
     internal LaterRoutines<AioRoutine> Aio => _aio;
+
+    /// <summary>The NAT's netfilter routines' block (its lock lines: conntrack's hash bucket heads and locks).</summary>
+    internal LaterRoutines<NatRoutine> Nat => _nat;
 }

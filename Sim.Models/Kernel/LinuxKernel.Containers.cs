@@ -11,6 +11,7 @@ public sealed partial class LinuxKernel
     private readonly Dictionary<ulong, (Container Container, bool Cache)> _pageOwner = []; // the container charged for each user or page cache frame; looked up by frame only, never iterated
     private Counter? _namespaceLookups;
     private Counter? _bridgedFrames;
+    private Counter? _natFrames; // with a container behind NAT
     private Counter? _cgroupCharges;
     private Counter? _oomKills;
     private Counter? _throttledPeriods;
@@ -41,12 +42,23 @@ public sealed partial class LinuxKernel
             _throttledPeriods = stats.Counter("throttled_periods", "count", "bandwidth periods in which a container used up its CPU quota and was throttled (cpu.stat nr_throttled)");
             _bridgedFrames = stats.Counter("bridged_frames", "count", "containers' frames that crossed their veth pair and the host's bridge, either way");
         }
-        if (configuration.Network == ContainerNetwork.Bridge && _net is not null)
+        if (configuration.Network is ContainerNetwork.Bridge or ContainerNetwork.Nat && _net is not null)
         {
             _text.LayOutBridgeRoutines(); // a kernel without a network (started before its containers) never runs them
         }
+        if (configuration.Network == ContainerNetwork.Nat && _natFrames is null)
+        {
+            _natFrames = _platform.Sim.Stats.Group(_platform.Name + ".kernel.container").Counter("nat_frames", "count", "containers' frames that went through connection tracking, the NAT rewrite and the FORWARD chain, either way");
+            if (_net is not null)
+            {
+                _text.LayOutNatRoutines();
+            }
+        }
         CountReclaim();
-        var container = new Container(_containers.Count, configuration, CpusetOf(configuration));
+        var container = new Container(_containers.Count, configuration, CpusetOf(configuration))
+        {
+            ConntrackEntry = configuration.Network == ContainerNetwork.Nat ? Memory.AllocateContiguous(KernelObjects.LineBytes) : 0,
+        };
         _containers.Add(container);
         // What the container costs the host in memory, as its memory cgroup counts it (docs/virtualization.md, "Containers' memory").
         StatGroup memory = _platform.Sim.Stats.Group($"{(_platform.Name == "host" ? "" : _platform.Name + ".")}ct{container.Index}.memory");
@@ -113,13 +125,25 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>A frame of <paramref name="container"/>'s crosses its veth pair and the bridge, out or in, when the container is on a bridged network.</summary>
+    /// <summary>
+    /// A frame of <paramref name="container"/>'s crosses its veth pair and the bridge, out or in,
+    /// when the container is on a bridged network; behind Docker's NAT, also connection tracking
+    /// (the bucket's head read, the entry read and its timeout written), the rewrite and the FORWARD
+    /// chain.
+    /// </summary>
     private void Bridge(KernelPath path, Container? container, BridgeRoutine routine)
     {
-        if (container is { Configuration.Network: ContainerNetwork.Bridge })
+        if (container is not { Configuration.Network: ContainerNetwork.Bridge or ContainerNetwork.Nat })
         {
-            path.Run(routine);
-            _bridgedFrames!.Increment();
+            return;
+        }
+        path.Run(routine);
+        _bridgedFrames!.Increment();
+        if (container.Configuration.Network == ContainerNetwork.Nat)
+        {
+            path.Run(NatRoutine.ConntrackLookup).Load(_text.Nat.LockOf(NatRoutine.ConntrackLookup)).Load(container.ConntrackEntry).Store(container.ConntrackEntry)
+                .Run(NatRoutine.NatRewrite).Run(NatRoutine.ForwardFilter);
+            _natFrames!.Increment();
         }
     }
 

@@ -133,6 +133,21 @@ public sealed class LinuxKernelCosts
     };
 
     /// <summary>
+    /// The NAT's netfilter routines, assumed from the functions each runs (<see cref="NatRoutine"/>;
+    /// no per-frame instruction count in hand): conntrack's lookup about 700 (the jhash of the
+    /// tuple, the bucket walk under RCU, the refresh with its lock), the rewrite about 300, the
+    /// FORWARD chain's six rules about 600 (ipt_do_table's entry, a match and a target a rule).
+    /// docs/virtualization.md compares the result with [FE14]'s measured overhead of Docker's NAT.
+    /// </summary>
+    public RoutineCost this[NatRoutine routine] => routine switch
+    {
+        NatRoutine.ConntrackLookup => new(700, LockedOperations: 2, InterruptDisables: 0),
+        NatRoutine.NatRewrite => new(300, LockedOperations: 0, InterruptDisables: 0),
+        NatRoutine.ForwardFilter => new(600, LockedOperations: 0, InterruptDisables: 0),
+        _ => throw new ArgumentOutOfRangeException(nameof(routine), routine, null),
+    };
+
+    /// <summary>
     /// The asynchronous I/O routines (<see cref="AioRoutine"/>), assumed (no per-call instruction
     /// count in hand) from the functions each runs in fs/aio.c and block/fops.c: a context's set-up
     /// about 3,000 (once a process); one iocb's submission up to submit_bio about 1,200 (the iocb's

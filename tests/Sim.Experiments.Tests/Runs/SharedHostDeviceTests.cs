@@ -87,4 +87,16 @@ public class SharedHostDeviceTests
         Assert.True(b > h + 1.0, $"bridged {b:F2} us against the host network's {h:F2} us"); // two crossings of about 1,400 instructions each
         Assert.InRange(h, 0.9 * n, 1.1 * n);
     }
+
+    [Fact]
+    public void A_container_behind_Dockers_NAT_pays_connection_tracking_the_rewrite_and_the_forward_chain_on_each_frame_besides_the_bridge()
+    {
+        var rr = new WorkloadScenario { Workload = "netperf-rr", Profile = "nehalem-x5570", Preset = "oslevel", Size = 200 };
+        WorkloadRunResult bridge = rr.RunOnce(1), nat = (rr with { ContainerNetwork = "nat" }).RunOnce(1), again = (rr with { ContainerNetwork = "nat" }).RunOnce(1);
+        Assert.Equal(400, nat.Stat("host.kernel.container", "bridged_frames")); // NAT rides on the bridge
+        Assert.Equal(400, nat.Stat("host.kernel.container", "nat_frames"));
+        Assert.DoesNotContain(bridge.Run.Samples, s => s.Statistic == "nat_frames"); // a kernel with no container behind NAT has none of it
+        Assert.True(Figure(nat, "round_trip") > Figure(bridge, "round_trip") + 0.5, $"behind NAT {Figure(nat, "round_trip"):F2} us against the bridge's {Figure(bridge, "round_trip"):F2} us");
+        Assert.Equal(nat.Run.Samples.Select(s => (s.Path, s.Statistic, s.Value)), again.Run.Samples.Select(s => (s.Path, s.Statistic, s.Value)));
+    }
 }
