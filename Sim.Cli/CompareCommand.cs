@@ -59,7 +59,7 @@ internal static class CompareCommand
         string written;
         try
         {
-            written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.Profile}"), replace: outDir is null || force, folder =>
+            written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.ProfileName}"), replace: outDir is null || force, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
                 var progress = new Progress("compare ");

@@ -26,6 +26,28 @@ internal static class ProfilesCommand
                 return 2;
             }
         });
+        command.Subcommands.Add(BuildShow());
         return command;
+    }
+
+    /// <summary><c>virtsim profiles show NAME</c>: a built-in profile as a profile file, for a planner to start their own host from (docs/planning.md).</summary>
+    private static Command BuildShow()
+    {
+        var name = new Argument<string>("name") { Description = "The built-in profile to write as a file." };
+        var show = new Command("show", "Print a built-in hardware profile as a profile file (YAML), every figure and its sources: save it, change what your host has, and run with --profile file:PATH.") { name };
+        show.SetAction(parse =>
+        {
+            try
+            {
+                Console.Write(Sim.Experiments.Scenarios.ProfileFile.Write(HardwareProfiles.Get(parse.GetValue(name)!)));
+                return 0;
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"virtsim profiles show: {e.Message.Split(" (Parameter")[0]}");
+                return 2;
+            }
+        });
+        return show;
     }
 }

@@ -370,8 +370,9 @@ public sealed record WorkloadScenario
     {
         "workload" => WorkloadCatalog.All.Any(w => w.Workload.Name == Workload) ? null
             : $"there is no workload '{Workload}'; see 'virtsim workloads' for the {WorkloadCatalog.All.Count} there are",
-        "profile" => HardwareProfiles.All.Any(p => p.Name == Profile) ? null
-            : $"there is no hardware profile '{Profile}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}",
+        "profile" => ProfileFile.Names(Profile) ? ProfileFileProblem()
+            : HardwareProfiles.All.Any(p => p.Name == Profile) ? null
+            : $"there is no hardware profile '{Profile}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}, or file:PATH for a profile file",
         "preset" => Presets.Contains(Preset) ? null : $"there is no preset '{Preset}'; the presets are: {string.Join(", ", Presets)}",
         "cpu" => AxisProblem<CpuVirtualization>("cpu", Cpu),
         "mmu" => AxisProblem<MmuVirtualization>("mmu", Mmu),
@@ -719,7 +720,7 @@ public sealed record WorkloadScenario
         VirtualizationAxes axes = ResolveAxes();
         string architecture = axes == VirtualizationAxes.ForPreset(Preset, ResolveProfile()) ? Preset
             : $"{AxisNames.Of(axes.Cpu)}-{AxisNames.Of(axes.Mmu)}-{AxisNames.Of(axes.Io)}-{AxisNames.Of(axes.Hosting)}";
-        return $"{Workload}-{Profile}-{architecture}";
+        return $"{Workload}-{ProfileName}-{architecture}";
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
@@ -842,7 +843,25 @@ public sealed record WorkloadScenario
         return Runs.WorkloadRun.Prepare(ResolveProfile(), workload, size, seed, ResolveMachine(), ResolveAxes(), ResolveMonitorParameters(), ResolveContainers(), ResolveConsolidation());
     }
 
-    public HardwareProfile ResolveProfile() => HardwareProfiles.Get(Profile);
+    /// <summary>The hardware profile: a built-in one, or the one a file describes (<c>file:PATH</c>, <see cref="ProfileFile"/>).</summary>
+    public HardwareProfile ResolveProfile() => ProfileFile.Names(Profile) ? ProfileFile.Load(Profile) : HardwareProfiles.Get(Profile);
+
+    /// <summary>The profile's name: a built-in one's, or the name its file gives.</summary>
+    public string ProfileName => ProfileFile.Names(Profile) ? ResolveProfile().Name : Profile;
+
+    /// <summary>Why the profile file cannot be used, or null.</summary>
+    private string? ProfileFileProblem()
+    {
+        try
+        {
+            _ = ProfileFile.Load(Profile);
+            return null;
+        }
+        catch (ScenarioException e)
+        {
+            return e.Message;
+        }
+    }
 
     public MachineConfiguration ResolveMachine() => MachineConfiguration.Default with
     {
@@ -858,7 +877,17 @@ public sealed record WorkloadScenario
     };
 
     /// <summary>The fully resolved scenario, as written beside the results.</summary>
-    public IReadOnlyDictionary<string, object> Resolved() => new Dictionary<string, object>
+    public IReadOnlyDictionary<string, object> Resolved()
+    {
+        Dictionary<string, object> resolved = ResolvedKeys();
+        if (ProfileFile.Names(Profile))
+        {
+            resolved["profile_sha256"] = ProfileFile.Sha256Of(Profile); // the planner's host file as it was, beside its name
+        }
+        return resolved;
+    }
+
+    private Dictionary<string, object> ResolvedKeys() => new()
     {
         ["workload"] = Workload,
         ["profile"] = Profile,

@@ -191,6 +191,31 @@ public class DocsTests
         Assert.Contains("p4-672", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Profiles_show_writes_a_built_in_profile_as_a_file_that_a_run_takes_with_the_same_results()
+    {
+        var (code, yaml, stderr) = Virtsim.Run("profiles", "show", "core2-merom");
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith("# Hardware profile core2-merom", yaml, StringComparison.Ordinal);
+        string folder = Directory.CreateTempSubdirectory("virtsim-profile").FullName;
+        try
+        {
+            string file = Path.Combine(folder, "core2.yaml");
+            File.WriteAllText(file, yaml);
+            var (a, outA, errA) = Virtsim.Run("run", "--workload", "lat-null", "--size", "2000", "--profile", "core2-merom", "--out", Path.Combine(folder, "a"));
+            var (b, outB, errB) = Virtsim.Run("run", "--workload", "lat-null", "--size", "2000", "--profile", "file:" + file, "--out", Path.Combine(folder, "b"));
+            Assert.True(a == 0 && b == 0, errA + errB);
+            Assert.Equal(File.ReadAllText(Path.Combine(folder, "a", "stats.csv")), File.ReadAllText(Path.Combine(folder, "b", "stats.csv")));
+            var (bad, _, why) = Virtsim.Run("profiles", "show", "p5");
+            Assert.Equal(2, bad);
+            Assert.Contains("p4-672", why, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     internal static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -1,0 +1,86 @@
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+using Sim.Models.Cpu;
+using Sim.Models.Hardware;
+
+namespace Sim.Experiments.Tests.Scenarios;
+
+/// <summary>A planner's own host as a profile file (docs/planning.md, "Your own host"): written from a built-in profile, derived from one, refused when wrong.</summary>
+public class ProfileFileTests
+{
+    [Fact]
+    public void Every_built_in_profile_written_as_a_file_reads_back_to_the_same_figures()
+    {
+        foreach (HardwareProfile profile in HardwareProfiles.All)
+        {
+            string file = ProfileFile.Write(profile);
+            HardwareProfile read = ProfileFile.Parse(file, profile.Name + ".yaml");
+            Assert.Equal(file, ProfileFile.Write(read));
+            Assert.Equal(profile.Timing.InstructionCycles.OrderBy(p => p.Key), read.Timing.InstructionCycles.OrderBy(p => p.Key));
+            Assert.Equal(profile.Sources, read.Sources);
+            Assert.Equal(profile with { Sources = read.Sources, Timing = read.Timing }, read); // the records' own figures, the lists compared above
+        }
+    }
+
+    [Fact]
+    public void A_profile_file_equal_to_a_built_in_one_gives_byte_identical_results()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"virtsim-profile-{Environment.ProcessId}-nehalem.yaml");
+        File.WriteAllText(path, ProfileFile.Write(HardwareProfiles.NehalemX5570));
+        try
+        {
+            var builtIn = new WorkloadScenario { Workload = "netperf-rr", Profile = "nehalem-x5570", Preset = "type1", Size = 200 };
+            WorkloadScenario fromFile = builtIn with { Profile = ProfileFile.Prefix + path };
+            Assert.Null(fromFile.FirstProblem());
+            WorkloadRunResult a = builtIn.RunOnce(1), b = fromFile.RunOnce(1);
+            Assert.Equal(a.Run.Samples.Select(s => (s.Path, s.Statistic, s.Value)), b.Run.Samples.Select(s => (s.Path, s.Statistic, s.Value)));
+            Assert.Equal(builtIn.DefaultFolderName(), fromFile.DefaultFolderName());
+            Assert.Equal(64, ((string)fromFile.Resolved()["profile_sha256"]).Length); // the file as it was, recorded with the results
+            Assert.False(builtIn.Resolved().ContainsKey("profile_sha256"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_profile_derived_from_a_built_in_one_changes_only_what_it_gives_and_says_so_in_its_sources()
+    {
+        HardwareProfile mine = ProfileFile.Parse("base: skylake-sp\nfrequency_hz: 2000000000\ntopology:\n  sockets: 1\ntiming:\n  instruction_cycles:\n    Cpuid: 150\n", "dir/host.yaml");
+        HardwareProfile skylake = HardwareProfiles.SkylakeSp8180;
+        Assert.Equal("host", mine.Name); // the file's name, as the file gives none
+        Assert.Equal(2_000_000_000UL, mine.FrequencyHz);
+        Assert.Equal(skylake.Topology with { Sockets = 1 }, mine.Topology);
+        Assert.Equal(150, mine.Timing.InstructionCycles[Instruction.Cpuid]);
+        Assert.Equal(skylake.Timing.InstructionCycles[Instruction.Rdtsc], mine.Timing.InstructionCycles[Instruction.Rdtsc]);
+        Assert.Equal(skylake.L3, mine.L3);
+        Assert.Contains("frequency_hz: given by host.yaml, the planner's figure", mine.Sources);
+        Assert.Contains("timing.instruction_cycles.Cpuid: given by host.yaml, the planner's figure", mine.Sources);
+        Assert.Equal(skylake.Sources.Count + 3, mine.Sources.Count);
+    }
+
+    [Theory]
+    [InlineData("base: skylake-sp\nfrequency: 2\n", "host.yaml, line 2: unknown key 'frequency'; the keys are: name, description, frequency_hz")]
+    [InlineData("base: skylake-sp\nl2:\n  sets: 4\n", "host.yaml, line 3: l2: unknown key 'sets'; the keys are: name, size_bytes, ways, line_bytes, latency_cycles")]
+    [InlineData("base: skylake-sp\nfrequency_hz: fast\n", "host.yaml, line 2: frequency_hz: 'fast' is not a whole number, 0 or more")]
+    [InlineData("base: skylake-sp\nfeatures:\n  ept: maybe\n", "host.yaml, line 3: features.ept: 'maybe' is not true or false")]
+    [InlineData("base: haswell\n", "host.yaml, line 1: base: there is no built-in profile 'haswell'; the profiles are: p4-672")]
+    [InlineData("base: skylake-sp\ntiming:\n  instruction_cycles:\n    Vmfunc: 9\n", "host.yaml, line 4: timing.instruction_cycles: there is no instruction 'Vmfunc'")]
+    [InlineData("base: skylake-sp\nl2:\n  ways: 7\n", "host.yaml: not a profile the machine can have: Cache L2: the line size must be a power of two and the size a whole number of sets")]
+    [InlineData("name: mine\nfrequency_hz: 2000000000\n", "host.yaml, line 1: the profile lacks description, l1_data, l2")]
+    [InlineData("base: skylake-sp\nl2: 4\n", "host.yaml, line 2: l2: a mapping of name, size_bytes")]
+    [InlineData("- a\n- b\n", "host.yaml: a hardware profile is a mapping of its figures")]
+    public void A_wrong_profile_file_is_refused_with_the_file_the_line_and_what_is_allowed(string text, string expected)
+    {
+        var e = Assert.Throws<ScenarioException>(() => ProfileFile.Parse(text, "host.yaml"));
+        Assert.StartsWith(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_naming_a_profile_file_that_is_not_there_is_refused_at_the_profile_key()
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Parse("profile: file:/nonexistent/host.yaml\n", "s.yaml"));
+        Assert.StartsWith("s.yaml, line 1: profile: /nonexistent/host.yaml: cannot read the hardware profile", e.Message, StringComparison.Ordinal);
+    }
+}
