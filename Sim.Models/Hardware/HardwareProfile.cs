@@ -83,6 +83,10 @@ public sealed record HardwareProfile
         Topology.Validate(Name);
         Coherence?.Validate(Name);
         Timing.Validate(Name);
+        if (FrequencyHz is 0 or >= Tick.PicosecondsPerSecond)
+        {
+            throw new ArgumentOutOfRangeException(nameof(FrequencyHz), FrequencyHz, $"Profile {Name}: the clock must be 1 Hz to 999.999999999 GHz (a cycle of at least the engine's tick, a picosecond).");
+        }
         if (DramLatencyCycles <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(DramLatencyCycles), DramLatencyCycles, $"Profile {Name}: the memory latency must be positive.");
@@ -90,6 +94,10 @@ public sealed record HardwareProfile
         if (Features.Vmx != Vmx is not null)
         {
             throw new ArgumentException($"Profile {Name}: VMX transition costs are given exactly when the CPU has VMX.");
+        }
+        if (Vmx is { } vmx && (vmx.VmEntryCycles < 0 || vmx.VmExitCycles < 0 || vmx.VmcsReadCycles < 0 || vmx.VmcsWriteCycles < 0))
+        {
+            throw new ArgumentException($"Profile {Name}: VMX transition costs cannot be negative (got {vmx}).");
         }
         if (Features.Ept && !Features.Vmx)
         {
