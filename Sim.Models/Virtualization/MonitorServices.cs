@@ -225,10 +225,7 @@ internal sealed class MonitorServices
         EmulatedDevice device = DeviceOf(instruction, address);
         _deviceAccesses.Increment(device);
         ulong state = vcpu.DeviceState + ((ulong)device * (ulong)CodeLayout<HypervisorRoutine>.LineBytes); // one line of state per device
-        EmulationWork work = vcpu.Vm.Devices.Emulation ?? throw new InvalidOperationException("A virtual machine's devices without their emulation record.");
-        work.Begin();
-        vcpu.Vm.DeviceAccess(vcpu.Core, instruction, address, value, out ulong read);
-        work.End();
+        EmulationWork work = Recorded(vcpu, instruction, address, value, out ulong read);
         path.ChargeTo(CycleCategory.DeviceEmulation)
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
@@ -253,12 +250,19 @@ internal sealed class MonitorServices
     {
         ArgumentNullException.ThrowIfNull(vcpu);
         ArgumentNullException.ThrowIfNull(path);
-        EmulationWork work = vcpu.Vm.Devices.Emulation ?? throw new InvalidOperationException("A virtual machine's devices without their emulation record.");
-        work.Begin();
-        vcpu.Vm.DeviceAccess(vcpu.Core, Instruction.MmioWrite, address, 0, out _);
-        work.End();
+        EmulationWork work = Recorded(vcpu, Instruction.MmioWrite, address, 0, out _);
         Emulate(vcpu, path.ChargeTo(CycleCategory.DeviceEmulation), work, BackendKind.Dom0);
         path.ChargeTo(CycleCategory.Hypervisor);
+    }
+
+    /// <summary>The access done on the VM's devices with their work recorded (<see cref="EmulationWork"/>), for the monitor to run as code.</summary>
+    private static EmulationWork Recorded(VirtualCpu vcpu, Instruction instruction, ulong address, ulong value, out ulong read)
+    {
+        EmulationWork work = vcpu.Vm.Devices.Emulation ?? throw new InvalidOperationException("A virtual machine's devices without their emulation record.");
+        work.Begin();
+        vcpu.Vm.DeviceAccess(vcpu.Core, instruction, address, value, out read);
+        work.End();
+        return work;
     }
 
     /// <summary>
@@ -350,8 +354,8 @@ internal sealed class MonitorServices
     /// <summary>
     /// dom0's grant operations for a piece of its work, each a hypercall to Xen that reads and
     /// updates the guest's grant-table entry: a frame crosses by a grant copy (netback's
-    /// GNTTABOP_copy, both ways: xenvif_tx_build_gops and xenvif_rx_action's copies; the frames the
-    /// model sends fit the 128 bytes netback copies rather than maps); a block request's page is
+    /// GNTTABOP_copy, both ways: xenvif_tx_build_gops and xenvif_rx_action's copies; one a frame,
+    /// whatever its size: netback's map of a long frame's tail is not modelled); a block request's page is
     /// mapped (blkback's xen_blkbk_map, GNTTABOP_map_grant_ref) and, when the request is done,
     /// unmapped (xen_blkbk_unmap, GNTTABOP_unmap_grant_ref, with its TLB flush). A completion that
     /// brings no frame is a block request's. Model: blkback without persistent grants, the path
