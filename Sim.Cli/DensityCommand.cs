@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Sim.Experiments.Density;
 using Sim.Experiments.Output;
@@ -26,9 +25,12 @@ internal static class DensityCommand
         var metric = new Option<string?>("--metric") { Description = "The figure of merit density.png draws, instead of the study's plot: (default: the worst guest's service-level metric; another is drawn as the guests' mean), such as requests." };
         var overcommit = new Option<string?>("--overcommit") { Description = "How the host overcommits VMs' memory, instead of the study's: none, balloon, ksm or balloon+ksm (docs/density.md, \"Overcommitting memory\")." };
         var overcommitRatio = new Option<double?>("--overcommit-ratio") { Description = "The VMs' memory the host admits over what it has, at least 1, instead of the study's (default 1.5 with a policy)." };
+        var seeds = new Option<int?>("--seeds") { Description = "The seeds each probe runs, instead of the study's (default 5): the level is judged on the 95% interval over them." };
+        var threads = new Option<int>("--threads") { Description = "Simulations at once; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var restart = new Option<bool>("--restart") { Description = "Discard the runs an interrupted search of this folder kept, and start afresh." };
         var command = new Command("density", "Search, per preset, for the most guests that keep a service level on one host; densities, probes, report and plot.")
         {
-            file, output, force, presets, slo, maxGuests, metric, overcommit, overcommitRatio,
+            file, output, force, presets, slo, maxGuests, metric, overcommit, overcommitRatio, seeds, threads, restart,
         };
         command.SetAction(parse =>
         {
@@ -36,25 +38,29 @@ internal static class DensityCommand
             try
             {
                 study = parse.GetValue(file) is { } path ? DensityStudy.Load(path) : DensityStudy.Default;
-                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests), parse.GetValue(metric), parse.GetValue(overcommit), parse.GetValue(overcommitRatio));
+                study = study.With(parse.GetValue(presets), parse.GetValue(slo), parse.GetValue(maxGuests), parse.GetValue(metric), parse.GetValue(overcommit), parse.GetValue(overcommitRatio), parse.GetValue(seeds));
             }
             catch (ScenarioException e)
             {
                 return Fail(e.Message);
             }
+            if (parse.GetValue(threads) < 1)
+            {
+                return Fail($"--threads must be at least 1 (got {parse.GetValue(threads)}).");
+            }
             string? outDir = parse.GetValue(output);
-            return Execute(study, outDir ?? Path.Combine("runs", "density-" + study.Name), replace: outDir is null || parse.GetValue(force));
+            return Execute(study, outDir ?? Path.Combine("runs", "density-" + study.Name), replace: outDir is null || parse.GetValue(force), parse.GetValue(threads), parse.GetValue(restart));
         });
         return command;
     }
 
-    private static int Execute(DensityStudy study, string target, bool replace)
+    private static int Execute(DensityStudy study, string target, bool replace, int threads, bool restart)
     {
         IReadOnlyList<DensityResult> results;
         string written;
         try
         {
-            (results, written) = Write(study, target, replace);
+            (results, written) = Write(study, target, replace, threads, restart);
         }
         catch (Exception e) when (UserError.Of(e) is { } message)
         {
@@ -65,33 +71,50 @@ internal static class DensityCommand
         return 0;
     }
 
-    /// <summary>Runs <paramref name="study"/>, a line per probe on standard error as it ends, and writes its results folder; what <c>virtsim reproduce</c> calls too.</summary>
-    internal static (IReadOnlyList<DensityResult> Results, string Folder) Write(DensityStudy study, string target, bool replace)
+    /// <summary>
+    /// Runs <paramref name="study"/>, a progress line per probe on standard error as it ends (with
+    /// the elapsed time and an estimate of the time left), and writes its results folder; what
+    /// <c>virtsim reproduce</c> calls too. Each finished run is kept at once beside the target
+    /// (<see cref="ProbeStore"/>), so that a search interrupted and started again simulates only
+    /// what it had not finished, to the same bytes; the store goes when the results are in place.
+    /// </summary>
+    internal static (IReadOnlyList<DensityResult> Results, string Folder) Write(DensityStudy study, string target, bool replace, int threads = 0, bool restart = false)
     {
-        Console.Error.WriteLine($"density {study.Name}: {study.Base.Workload} on {study.Base.Profile}, presets {string.Join(", ", study.Presets)}, every guest keeping {study.Slo}; {DensityReport.MemoryPolicy(study)}");
-        var wall = Stopwatch.StartNew();
+        Console.Error.WriteLine($"density {study.Name}: {study.Base.Workload} on {study.Base.Profile}, presets {string.Join(", ", study.Presets)}, every guest keeping {study.Slo} on {study.Seeds} seed(s); {DensityReport.MemoryPolicy(study)}");
         IReadOnlyList<DensityResult> results = [];
+        ProbeStore? store = null;
+        (string version, string commit) = VersionCommand.ProgramVersion();
         string written = ResultsFolder.Produce(target, replace, folder =>
         {
             DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
-            results = DensitySearch.Run(study, p =>
+            store = ProbeStore.Open(study, target, $"{version} {commit}", restart);
+            var progress = new Progress($"density {study.Name} ");
+            var left = new Dictionary<string, int>(StringComparer.Ordinal);
+            int probes = 0;
+            results = DensitySearch.Run(study, (p, probesLeft) =>
             {
-                string line = string.Create(CultureInfo.InvariantCulture, $"  {wall.Elapsed.TotalSeconds,6:0.0} s  {p.Preset,-8} {p.Guests,4} guests{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
-                line += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level");
-                lock (Console.Error)
+                string what = string.Create(CultureInfo.InvariantCulture, $"{p.Preset} {p.Guests} guests{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
+                what += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level ({p.SeedsMissed} of {p.Runs.Count} seeds missed)");
+                lock (left)
                 {
-                    Console.Error.WriteLine(line);
+                    left[p.Preset] = Math.Max(0, probesLeft - 1);
+                    probes++;
+                    progress.Report(probes, probes + left.Values.Sum(), what);
                 }
-            });
+            }, store, threads);
+            if (store.Reused > 0)
+            {
+                Console.Error.WriteLine($"density: {store.Reused} run(s) kept from an interrupted search of the same study; the rest simulated.");
+            }
             folder.WriteText("probes.csv", w => DensityReport.WriteProbes(w, study, results));
             folder.WriteText("density.csv", w => DensityReport.WriteDensities(w, results));
             folder.WriteText("report.md", w => w.Write(DensityReport.ToMarkdown(study, results)));
             folder.WriteBinary("density.png", s => s.Write(DensityReport.Png(study, results)));
             string resolved = JsonText.Of(study.Resolved());
             folder.WriteText("study.json", w => w.Write(resolved));
-            (string version, string commit) = VersionCommand.ProgramVersion();
             folder.WriteText("manifest.json", w => w.Write(Manifest.Json(version, commit, study.Base.Seed, resolved, started, DateTimeOffset.UtcNow)));
         });
+        store?.Remove();
         return (results, written);
     }
 

@@ -12,13 +12,14 @@ public static class DensityReport
 {
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    /// <summary>Every probe: preset, guests, whether they fitted, the worst guest's service-level metric, the guests' mean first figure of merit, whether the level was kept.</summary>
+    /// <summary>Every probe: preset, guests, whether they fitted, the worst guest's service-level metric (mean over the seeds and its 95% interval), how many seeds missed, the verdict, the guests' mean first figure of merit and memory, whether the mean kept the level, and the busiest host resource.</summary>
     public static void WriteProbes(TextWriter writer, DensityStudy study, IReadOnlyList<DensityResult> results)
     {
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(results);
         using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
-        StatsCsv.WriteHeader(csv, ["preset", "guests", "memory", "refused", $"worst_{study.Slo.Metric}", "unit", "mean_first_metric", "memory_per_guest_mib", "meets_slo"]);
+        string m = study.Slo.Metric;
+        StatsCsv.WriteHeader(csv, ["preset", "guests", "memory", "refused", $"worst_{m}", $"worst_{m}_low", $"worst_{m}_high", "unit", "seeds", "seeds_missed", "verdict", "mean_first_metric", "memory_per_guest_mib", "meets_slo", "busiest", "busiest_utilization"]);
         foreach (DensityProbe p in results.SelectMany(r => r.Probes))
         {
             csv.WriteField(p.Preset);
@@ -26,20 +27,35 @@ public static class DensityReport
             csv.WriteField(p.MemoryIgnored ? "unbounded" : "host");
             csv.WriteField(p.Refused ?? "");
             csv.WriteField(StatsCsv.Number(p.Worst));
+            csv.WriteField(StatsCsv.Number(p.Summary.Lower));
+            csv.WriteField(StatsCsv.Number(p.Summary.Upper));
             csv.WriteField(p.Unit);
+            csv.WriteField(p.Runs.Count.ToString(Ci));
+            csv.WriteField(p.SeedsMissed.ToString(Ci));
+            csv.WriteField(VerdictText(p.Verdict));
             csv.WriteField(StatsCsv.Number(p.MeanFirstMetric));
             csv.WriteField(StatsCsv.Number(p.MemoryPerGuestMiB));
             csv.WriteField(p.Met ? "yes" : "no");
+            HostResource? busiest = p.Use.Busiest;
+            csv.WriteField(busiest?.Resource ?? "");
+            csv.WriteField(busiest is null ? "" : StatsCsv.Number(busiest.Utilization));
             csv.NextRecord();
         }
     }
 
-    /// <summary>Per preset: the density, what bounds it, the memory's own bound, and against the containers (oslevel) when they were searched.</summary>
+    private static string VerdictText(Verdict v) => v switch
+    {
+        Verdict.Kept => "kept",
+        Verdict.Missed => "missed",
+        _ => "too close to call",
+    };
+
+    /// <summary>Per preset: the density and its 95% interval, what stops the search, the memory's own bound, the binding resource, the probes that broke the search's assumption.</summary>
     public static void WriteDensities(TextWriter writer, IReadOnlyList<DensityResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
         using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
-        StatsCsv.WriteHeader(csv, ["preset", "density", "bound_by", "memory_bound", "service_level_bound", "memory_per_guest_mib", "skipped"]);
+        StatsCsv.WriteHeader(csv, ["preset", "density", "bound_by", "memory_bound", "service_level_bound", "density_low", "density_high", "binding_resource", "next_count", "memory_per_guest_mib", "anomalies", "skipped"]);
         foreach (DensityResult r in results)
         {
             csv.WriteField(r.Preset);
@@ -47,7 +63,12 @@ public static class DensityReport
             csv.WriteField(r.BoundBy);
             csv.WriteField(r.MemoryBound.ToString(Ci));
             csv.WriteField(r.ServiceLevelBound is { } b ? b.ToString(Ci) : "");
+            csv.WriteField(r.Skipped is null ? r.Low.ToString(Ci) : "");
+            csv.WriteField(r.Skipped is null ? r.High.ToString(Ci) : "");
+            csv.WriteField(r.Binding ?? "");
+            csv.WriteField(r.NextCount);
             csv.WriteField(r.AtDensity is { } p ? StatsCsv.Number(p.MemoryPerGuestMiB) : "");
+            csv.WriteField(string.Join("; ", r.Anomalies));
             csv.WriteField(r.Skipped ?? "");
             csv.NextRecord();
         }
@@ -59,18 +80,92 @@ public static class DensityReport
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(results);
         var sb = new StringBuilder();
-        sb.Append("| preset | guests within the level | bound by | guests the memory holds | guests the level allows, memory unbounded | host memory per guest (MiB) | probes |\n|---|---|---|---|---|---|---|\n");
+        sb.Append(Ci, $"| preset | guests within the level ({study.Seeds} seed{(study.Seeds == 1 ? "" : "s")} a probe) | bound by | binding resource at the first miss | guests the memory holds | guests the level allows, memory unbounded | host memory per guest (MiB) | probes |\n|---|---|---|---|---|---|---|---|\n");
         foreach (DensityResult r in results)
         {
             sb.Append(r.Skipped is { } why
-                ? $"| {r.Preset} | n/a | {why} | | | | |\n"
-                : string.Create(Ci, $"| {r.Preset} | {r.Density} | {r.BoundBy} | {r.MemoryBound} | {(r.ServiceLevelBound is { } b ? b : r.BoundBy == "service level" ? r.Density : "")} | {r.AtDensity?.MemoryPerGuestMiB:0.##} | {r.Probes.Count} |\n"));
+                ? $"| {r.Preset} | n/a | {why} | | | | | |\n"
+                : string.Create(Ci, $"| {r.Preset} | {r.WithInterval} | {r.BoundBy} | {r.Binding ?? "none missed"} | {r.MemoryBound} | {(r.ServiceLevelBound is { } b ? b : r.BoundBy == "service level" ? r.Density : "")} | {r.AtDensity?.MemoryPerGuestMiB:0.##} | {r.Probes.Count} |\n"));
+        }
+        foreach (DensityResult r in results.Where(r => r.Skipped is null && r.NextCount.Length > 0))
+        {
+            sb.Append(Ci, $"\n{r.Preset}: {r.Density} guests; {r.NextCount}.");
+        }
+        if (results.Any(r => r.Skipped is null && r.NextCount.Length > 0))
+        {
+            sb.Append('\n');
+        }
+        foreach (DensityResult r in results.Where(r => r.Anomalies.Count > 0))
+        {
+            sb.Append(Ci, $"\n{r.Preset} breaks the search's assumption (service no better with more guests): {string.Join("; ", r.Anomalies)}.\n");
         }
         if (Ratio(results) is { } ratio)
         {
             sb.Append(Ci, $"\nContainers (oslevel) fit {ratio.Containers} guests: {string.Join(", ", ratio.Others.Select(o => string.Create(Ci, $"{o.Factor:0.##} times as many as {o.Preset}")))}.\n");
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Per preset searched, the utilization of every host resource at the density, at the first
+    /// count that missed the level and, when memory binds, at the first the level alone misses:
+    /// each CPU's busy share with the monitor's and the backends' own, each device, each memory
+    /// controller, the host's memory.
+    /// </summary>
+    public static string Resources(IReadOnlyList<DensityResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var md = new StringBuilder();
+        foreach (DensityResult r in results.Where(r => r.Skipped is null && r.Probes.Count > 0))
+        {
+            (string Label, DensityProbe Probe)[] columns = [.. new (string, DensityProbe?)[]
+            {
+                ($"at {r.Density} (the density)", r.AtDensity),
+                (r.FirstMiss is { } miss ? $"at {miss.Guests} (first miss)" : "", r.FirstMiss is { Runs.Count: > 0, Refused: null } m ? m : null),
+                (r.FirstMissUnbounded is { } un ? $"at {un.Guests}, memory unbounded (first miss)" : "", r.FirstMissUnbounded),
+            }.Where(c => c.Item2 is not null).Select(c => (c.Item1, c.Item2!))];
+            if (columns.Length == 0)
+            {
+                continue;
+            }
+            md.Append(Ci, $"\n### {r.Preset}: what binds\n\nBinding resource at the first miss: {r.Binding ?? "none missed"}.");
+            if (r.FirstMiss is { Refused: { } refused })
+            {
+                md.Append(Ci, $" At {r.FirstMiss.Guests} guests: {refused}.");
+            }
+            md.Append("\n\n| host resource | kind |").Append(string.Concat(columns.Select(c => $" {c.Label} |"))).Append("\n|---|---|").Append(string.Concat(columns.Select(_ => "---:|"))).Append('\n');
+            var rows = new List<(string Resource, string Kind)>();
+            foreach (HostResource u in columns.SelectMany(c => c.Probe.Use.Resources).Where(u => !rows.Contains((u.Resource, u.Kind))))
+            {
+                rows.Add((u.Resource, u.Kind));
+            }
+            foreach ((string resource, string kind) in rows)
+            {
+                md.Append(Ci, $"| {resource} | {kind} |");
+                foreach ((_, DensityProbe probe) in columns)
+                {
+                    md.Append(probe.Use.Resources.FirstOrDefault(u => u.Resource == resource) is { } u ? $" {Share(u)} |" : " |");
+                }
+                md.Append('\n');
+            }
+        }
+        return md.ToString();
+    }
+
+    /// <summary>A resource's busy share as the report writes it; a CPU's with its monitor's and backends' shares.</summary>
+    private static string Share(HostResource u)
+    {
+        string busy = string.Create(Ci, $"{100 * u.Utilization:0.0}%");
+        var parts = new List<string>();
+        if (u.MonitorShare > 0.0005)
+        {
+            parts.Add(string.Create(Ci, $"monitor {100 * u.MonitorShare:0.0}%"));
+        }
+        if (u.BackendShare > 0.0005)
+        {
+            parts.Add(string.Create(Ci, $"backends {100 * u.BackendShare:0.0}%"));
+        }
+        return parts.Count == 0 ? busy : $"{busy} ({string.Join(", ", parts)})";
     }
 
     /// <summary>How many times as many guests containers fit as each other preset searched (claim 7 of the source text), when oslevel and another preset were searched and both fit some.</summary>
@@ -94,11 +189,19 @@ public static class DensityReport
         md.Append(Ci, $"# Guest density: {study.Name}\n\n");
         md.Append(Ci, $"How many guests of `{b.Workload}`{(b.RequestRate is { } rate ? $" at {rate.ToString("G6", Ci)} requests/s each" : "")} fit on one `{b.Profile}` host ");
         md.Append(Ci, $"of {b.HostCoresInUse} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
-        md.Append(Ci, $"{MemoryPolicy(study)}. Seed {b.Seed}, size {b.ResolveWorkload().Size} per guest.\n\n");
+        md.Append(Ci, $"{MemoryPolicy(study)}. Seeds {b.Seed} to {b.Seed + (ulong)study.Seeds - 1}, size {b.ResolveWorkload().Size} per guest.\n\n");
         md.Append(Table(study, results));
         md.Append("\n![the worst guest's service-level metric against the number of guests](density.png)\n\n");
-        md.Append("Each point is one simulation of that many guests (`probes.csv`); the search doubles the guests until the level is missed or the memory is full, then halves the gap. ");
+        md.Append(Ci, $"Each point is {study.Seeds} simulation{(study.Seeds == 1 ? "" : "s")} of that many guests, one a seed (`probes.csv`): the mean of the worst guest's metric");
+        md.Append(study.Seeds > 1 ? " with its 95% interval. " : ". ");
+        md.Append("The search doubles the guests until the mean misses the level or the memory is full, then halves the gap; the density's interval runs from the most guests the whole interval keeps to the most it does not miss. ");
         md.Append("A container's memory is what its processes touch. See docs/density.md for what the model leaves out.\n");
+        string resources = Resources(results);
+        if (resources.Length > 0)
+        {
+            md.Append("\n## What binds\n\nEach host resource's busy share (the mean over the seeds); a CPU's with the part of it spent in the monitor (VM transitions, exit handlers, device models, translation, world switches) and in backend threads; the host's memory as the guests' and the host's own over what it has.\n");
+            md.Append(resources);
+        }
         return md.ToString();
     }
 
@@ -152,7 +255,16 @@ public static class DensityReport
                 scatter.LineWidth = 3;
                 CycleChart.Distinguish(scatter, line - 1); // each preset its marker, so that coinciding curves stay visible
                 scatter.LinePattern = ignored ? LinePattern.Dotted : LinePattern.Solid; // the pattern says whether memory was bounded
-                scatter.LegendText = ignored ? $"{r.Preset}, memory unbounded: {r.ServiceLevelBound} guests" : $"{r.Preset}: {r.Density} guests ({r.BoundBy})";
+                scatter.LegendText = ignored ? $"{r.Preset}, memory unbounded: {r.ServiceLevelBound} guests" : $"{r.Preset}: {r.WithInterval} guests ({r.BoundBy})";
+                DensityProbe[] spread = [.. ran.Where(p => level && double.IsFinite(p.Summary.HalfWidth) && p.Summary.Lower > (log ? 0 : double.NegativeInfinity))];
+                if (spread.Length > 0)
+                {
+                    // The 95% interval of the worst guest's metric over the seeds.
+                    var bars = plot.Add.ErrorBar([.. spread.Select(p => (double)p.Guests)], [.. spread.Select(p => Y(p.Worst))], [.. spread.Select(p => Y(p.Summary.Upper) - Y(p.Worst))]);
+                    bars.YErrorNegative = [.. spread.Select(p => Y(p.Worst) - Y(p.Summary.Lower))];
+                    bars.Color = color;
+                    bars.LineWidth = 2;
+                }
             }
             if (r.BoundBy is "memory" or "overcommit ratio")
             {

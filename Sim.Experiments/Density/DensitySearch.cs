@@ -4,109 +4,182 @@ using Sim.Workloads;
 
 namespace Sim.Experiments.Density;
 
-/// <summary>One run of a density search: a preset with a number of guests, and what came of it.</summary>
-/// <param name="Refused">Why the guests could not run (they do not fit the host's memory), or null when they ran.</param>
-/// <param name="Worst">The service-level metric of the guest furthest from the level (NaN when refused), in <paramref name="Unit"/>.</param>
-/// <param name="MeanFirstMetric">The guests' mean of their workload's first figure of merit (NaN when refused).</param>
-/// <param name="MemoryIgnored">Whether the host's memory was left unbounded for this probe: the search past the memory's bound for what the service level alone allows.</param>
-public sealed record DensityProbe(string Preset, int Guests, string? Refused, double Worst, string Unit, double MeanFirstMetric, bool Met, bool MemoryIgnored = false)
-{
-    /// <summary>The guests' mean host memory in MiB: a VM's reservation (what the host backed, with its EPT and per-vCPU frames, when its memory is backed on first touch, less its share of what page merging saved), a container's peak charge (NaN when refused).</summary>
-    public double MemoryPerGuestMiB { get; init; } = double.NaN;
-
-    /// <summary>Each figure of merit, the mean over the guests (what <c>density.png</c> draws for a metric other than the service level's); empty when refused.</summary>
-    public IReadOnlyList<Metric> MeanFigures { get; init; } = [];
-}
-
-/// <summary>How many guests a preset fits, what stopped it, and every probe that found it.</summary>
-/// <param name="Skipped">Why the preset cannot consolidate guests of this workload (it was not searched), or null.</param>
-/// <param name="BoundBy">What limits the density: "service level", "memory", "overcommit ratio" (the VMs' memory at the study's target ratio of the host's, all of them running within the level) or "max guests".</param>
-/// <param name="ServiceLevelBound">When memory binds: the guests the service level alone would allow were the host's memory unbounded (up to the study's maximum); null otherwise.</param>
-public sealed record DensityResult(string Preset, string? Skipped, int Density, string BoundBy, int MemoryBound, IReadOnlyList<DensityProbe> Probes, int? ServiceLevelBound = null)
-{
-    /// <summary>The probe of the density itself (on the host's memory), or null when none kept the level.</summary>
-    public DensityProbe? AtDensity => Probes.FirstOrDefault(p => !p.MemoryIgnored && p.Guests == Density && p.Met);
-}
-
 /// <summary>
 /// The search for the most guests that keep a service level: a preset's guests are added in
 /// doubling steps (1, 2, 4 ...) until a step misses the level or no longer fits the host's memory,
 /// then the last gap is halved until the passing and the failing counts are neighbours. Every
-/// probe is a whole simulation of that many guests on the host. The search takes a guest's
-/// service to get no better as guests are added (what the doubling and halving need); the probes
-/// are all reported so that a reader can see whether it held. Deterministic: one seed, the base
-/// scenario's.
+/// probe is a whole simulation of that many guests on the host at each of the study's seeds; the
+/// search goes by the mean of the worst guest's metric over the seeds, and then finds the
+/// answer's interval: down from the density to the first count the whole 95% interval keeps, up
+/// from it to the first the interval misses (docs/density.md, "How sure the answer is"). The search
+/// takes a guest's service to get no better as guests are added (what the doubling and halving
+/// need); the probes that break that are flagged (<see cref="DensityResult.Anomalies"/>).
+/// Deterministic: the seeds are the base's and the next ones, each run on its own, and the answer
+/// does not depend on the threads or on which runs an interrupted search had kept.
 /// </summary>
 public static class DensitySearch
 {
-    /// <summary>Searches every preset of <paramref name="study"/> (in parallel), calling <paramref name="progress"/> after each probe.</summary>
-    public static IReadOnlyList<DensityResult> Run(DensityStudy study, Action<DensityProbe>? progress = null)
+    /// <summary>
+    /// Searches every preset of <paramref name="study"/> (in parallel, at most
+    /// <paramref name="threads"/> simulations at once; the processors by default), calling
+    /// <paramref name="progress"/> after each probe with an estimate of the probes its preset has
+    /// left; runs <paramref name="kept"/> holds are not simulated again, and each new one is given to it.
+    /// </summary>
+    public static IReadOnlyList<DensityResult> Run(DensityStudy study, Action<DensityProbe, int>? progress = null, IProbeRuns? kept = null, int threads = 0)
     {
         ArgumentNullException.ThrowIfNull(study);
+        using var gate = new SemaphoreSlim(threads > 0 ? threads : Environment.ProcessorCount);
         var results = new DensityResult[study.Presets.Count];
-        Parallel.For(0, results.Length, i => results[i] = Search(study, study.Presets[i], progress));
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = results.Length }, i => results[i] = new Searcher(study, study.Presets[i], progress, kept, gate).Search());
         return results;
     }
 
-    /// <summary>The density of one preset.</summary>
-    public static DensityResult Search(DensityStudy study, string preset, Action<DensityProbe>? progress = null)
+    /// <summary>The density of one preset, its seeds run one after another.</summary>
+    public static DensityResult Search(DensityStudy study, string preset)
     {
         ArgumentNullException.ThrowIfNull(study);
-        if ((study.At(preset, 2) with { HostMemoryMiB = null }).FirstProblem() is { } problem) // what memory does not explain: the preset runs one guest, or not this workload
+        using var gate = new SemaphoreSlim(1);
+        return new Searcher(study, preset, null, null, gate).Search();
+    }
+
+    /// <summary>One preset's search: its probes so far (each count run once), and how they are run.</summary>
+    private sealed class Searcher(DensityStudy study, string preset, Action<DensityProbe, int>? progress, IProbeRuns? kept, SemaphoreSlim gate)
+    {
+        private readonly Dictionary<(int Guests, bool MemoryIgnored), DensityProbe> _probes = [];
+        private int _left;
+
+        private DensityProbe Probe(int guests, bool ignoreMemory = false)
         {
-            return new DensityResult(preset, problem, 0, "n/a", 0, []);
-        }
-        var probes = new List<DensityProbe>();
-        DensityProbe Probe(int guests, bool ignoreMemory = false)
-        {
-            DensityProbe p = Run(ignoreMemory ? study with { Base = study.Base with { HostMemoryMiB = null } } : study, preset, guests) with { MemoryIgnored = ignoreMemory };
-            probes.Add(p);
-            progress?.Invoke(p);
+            if (_probes.TryGetValue((guests, ignoreMemory), out DensityProbe? known))
+            {
+                return known;
+            }
+            DensityProbe p = DensitySearch.Run(ignoreMemory ? study with { Base = study.Base with { HostMemoryMiB = null } } : study, preset, guests, ignoreMemory, kept, gate);
+            _probes[(guests, ignoreMemory)] = p;
+            progress?.Invoke(p, _left);
             return p;
         }
-        int? ratioBound = study.RatioBound(preset);
-        int memoryBound = MemoryBound(study, preset, Math.Min(study.MaxGuests, ratioBound ?? int.MaxValue));
-        int cap = Math.Min(study.MaxGuests, memoryBound);
-        if (cap == 0)
+
+        public DensityResult Search()
         {
-            return new DensityResult(preset, null, 0, "memory", memoryBound, probes);
+            if ((study.At(preset, 2) with { HostMemoryMiB = null }).FirstProblem() is { } problem) // what memory does not explain: the preset runs one guest, or not this workload
+            {
+                return new DensityResult(preset, problem, 0, "n/a", 0, [], 0, 0);
+            }
+            int? ratioBound = study.RatioBound(preset);
+            int memoryBound = MemoryBound(study, preset, Math.Min(study.MaxGuests, ratioBound ?? int.MaxValue));
+            int cap = Math.Min(study.MaxGuests, memoryBound);
+            if (cap == 0)
+            {
+                return Result(0, "memory", memoryBound, 0, 0, null);
+            }
+            _left = Steps(1, null, cap);
+            DensityProbe first = Probe(1);
+            if (!first.Met)
+            {
+                return Result(0, first.Refused is null ? "service level" : "memory", memoryBound, 0, Upward(0, cap), null);
+            }
+            (int pass, DensityProbe? fail) = Climb(n => Probe(n), 1, cap);
+            string boundBy = fail is not null ? (fail.Refused is null ? "service level" : "memory")
+                : pass == memoryBound && memoryBound < study.MaxGuests ? (memoryBound == ratioBound ? "overcommit ratio" : "memory") : "max guests";
+            int low = Downward(pass);
+            int high = fail is null ? pass : Upward(pass, cap);
+            int? serviceLevelBound = null;
+            if (boundBy is "memory" or "overcommit ratio" && pass < study.MaxGuests)
+            {
+                (serviceLevelBound, _) = Climb(n => Probe(n, ignoreMemory: true), pass, study.MaxGuests);
+            }
+            return Result(pass, boundBy, memoryBound, low, high, serviceLevelBound);
         }
-        DensityProbe first = Probe(1);
-        if (!first.Met)
+
+        private DensityResult Result(int density, string boundBy, int memoryBound, int low, int high, int? serviceLevelBound)
         {
-            return new DensityResult(preset, null, 0, first.Refused is null ? "service level" : "memory", memoryBound, probes);
+            DensityProbe[] probes = [.. _probes.Values.OrderBy(p => p.MemoryIgnored).ThenBy(p => p.Guests)];
+            return new DensityResult(preset, null, density, boundBy, memoryBound, probes, low, high, serviceLevelBound) { Anomalies = Anomalies(probes) };
         }
-        (int pass, DensityProbe? fail) = Climb(n => Probe(n), 1, cap);
-        string boundBy = fail is not null ? (fail.Refused is null ? "service level" : "memory")
-            : pass == memoryBound && memoryBound < study.MaxGuests ? (memoryBound == ratioBound ? "overcommit ratio" : "memory") : "max guests";
-        int? serviceLevelBound = null;
-        if (boundBy is "memory" or "overcommit ratio" && pass < study.MaxGuests)
+
+        /// <summary>From the density down to the first count the whole interval keeps (0 when none does).</summary>
+        private int Downward(int density)
         {
-            (serviceLevelBound, _) = Climb(n => Probe(n, ignoreMemory: true), pass, study.MaxGuests);
+            int n = density;
+            while (n > 0 && Probe(n).Verdict != Verdict.Kept)
+            {
+                n--;
+            }
+            return n;
         }
-        return new DensityResult(preset, null, pass, boundBy, memoryBound, [.. probes.OrderBy(p => p.MemoryIgnored).ThenBy(p => p.Guests)], serviceLevelBound);
+
+        /// <summary>From the count above the density up to the first the whole interval misses, within <paramref name="cap"/>: one below it.</summary>
+        private int Upward(int density, int cap)
+        {
+            int n = density + 1;
+            while (n <= cap && Probe(n).Verdict != Verdict.Missed)
+            {
+                n++;
+            }
+            return n - 1;
+        }
+
+        /// <summary>
+        /// From <paramref name="pass"/> guests, known to keep the level, up to <paramref name="cap"/>:
+        /// doubling until a probe fails, then halving the gap; the most guests that passed, and the
+        /// fewest that failed (null if none did).
+        /// </summary>
+        private (int Pass, DensityProbe? Fail) Climb(Func<int, DensityProbe> probe, int pass, int cap)
+        {
+            DensityProbe? fail = null;
+            for (int n = Math.Min(pass * 2, cap); fail is null && pass < cap; n = Math.Min(n * 2, cap))
+            {
+                _left = Steps(pass, null, cap);
+                DensityProbe p = probe(n);
+                (pass, fail) = p.Met ? (n, null) : (pass, p);
+            }
+            while (fail is not null && fail.Guests - pass > 1)
+            {
+                _left = Steps(pass, fail.Guests, cap);
+                DensityProbe p = probe((pass + fail.Guests) / 2);
+                (pass, fail) = p.Met ? (p.Guests, fail) : (pass, p);
+            }
+            return (pass, fail);
+        }
     }
 
     /// <summary>
-    /// From <paramref name="pass"/> guests, known to keep the level, up to <paramref name="cap"/>:
-    /// doubling until a probe fails, then halving the gap; the most guests that passed, and the
-    /// fewest that failed (null if none did).
+    /// About how many probes a search at <paramref name="pass"/> (and <paramref name="fail"/>, once
+    /// a count failed) has left below <paramref name="cap"/>, this one included: the doublings to the
+    /// cap, then the halvings of a gap as wide as the last step. An estimate for the progress line only.
     /// </summary>
-    private static (int Pass, DensityProbe? Fail) Climb(Func<int, DensityProbe> probe, int pass, int cap)
+    private static int Steps(int pass, int? fail, int cap)
     {
-        DensityProbe? fail = null;
-        for (int n = Math.Min(pass * 2, cap); fail is null && pass < cap; n = Math.Min(n * 2, cap))
-        {
-            DensityProbe p = probe(n);
-            (pass, fail) = p.Met ? (n, null) : (pass, p);
-        }
-        while (fail is not null && fail.Guests - pass > 1)
-        {
-            DensityProbe p = probe((pass + fail.Guests) / 2);
-            (pass, fail) = p.Met ? (p.Guests, fail) : (pass, p);
-        }
-        return (pass, fail);
+        static int Log2(int n) => n <= 1 ? 0 : (int)Math.Ceiling(Math.Log2(n));
+        return fail is { } f ? Log2(f - pass) : Log2((int)Math.Ceiling(cap / (double)Math.Max(1, pass))) + Log2(Math.Max(2, pass));
     }
+
+    /// <summary>The probes (on the host's memory) that break the assumption that service gets no better as guests are added.</summary>
+    public static IReadOnlyList<string> Anomalies(IReadOnlyList<DensityProbe> probes)
+    {
+        ArgumentNullException.ThrowIfNull(probes);
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var found = new List<string>();
+        DensityProbe[] ran = [.. probes.Where(p => !p.MemoryIgnored && p.Refused is null)];
+        foreach (DensityProbe more in ran)
+        {
+            if (ran.Where(p => p.Guests < more.Guests && !p.Met && more.Met).MinBy(p => p.Guests) is { } fewer)
+            {
+                found.Add(string.Create(ci, $"{more.Guests} guests kept the level where {fewer.Guests} missed it"));
+            }
+            else if (ran.Where(p => p.Guests < more.Guests && Better(more, p)).MinBy(p => p.Guests) is { } worse)
+            {
+                found.Add(string.Create(ci, $"{more.Guests} guests' worst {more.Slo.Metric} ({more.Worst:G4} {more.Unit}) is better than {worse.Guests}'s ({worse.Worst:G4}) on the whole 95% intervals"));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Whether <paramref name="a"/>'s interval lies wholly on the level's better side of <paramref name="b"/>'s (not comparable from one seed: no interval).</summary>
+    private static bool Better(DensityProbe a, DensityProbe b) =>
+        double.IsFinite(a.Summary.HalfWidth) && double.IsFinite(b.Summary.HalfWidth)
+        && (a.Slo.AtMost ? a.Summary.Upper < b.Summary.Lower : a.Summary.Lower > b.Summary.Upper);
 
     /// <summary>The most guests, up to <paramref name="limit"/>, whose memory the host can reserve under <paramref name="preset"/>.</summary>
     public static int MemoryBound(DensityStudy study, string preset, int limit)
@@ -134,33 +207,62 @@ public static class DensitySearch
             : r.Stat($"{g.Name}.kernel.swap", "major_faults") + r.Stat($"{g.Name}.memory", "major_faults"))) // a VM's: its kernel's, and the host's on its memory
         : [r.Outcome.PerSecond(r.Stat(r.KernelPath + ".swap", "major_faults") + r.Stat("vm0.memory", "major_faults"))];
 
-    /// <summary>One probe: <paramref name="guests"/> guests under <paramref name="preset"/>, each judged by the service level.</summary>
-    public static DensityProbe Run(DensityStudy study, string preset, int guests)
+    /// <summary>
+    /// One probe: <paramref name="guests"/> guests under <paramref name="preset"/> at each of the
+    /// study's seeds (in parallel, as <paramref name="gate"/> allows), each judged by the service
+    /// level; a run <paramref name="kept"/> holds is taken from it.
+    /// </summary>
+    public static DensityProbe Run(DensityStudy study, string preset, int guests, bool memoryIgnored = false, IProbeRuns? kept = null, SemaphoreSlim? gate = null)
     {
         ArgumentNullException.ThrowIfNull(study);
         WorkloadScenario scenario = study.At(preset, guests);
         if (scenario.FirstProblem() is { } problem)
         {
-            return new DensityProbe(preset, guests, problem, double.NaN, "", double.NaN, false);
+            return new DensityProbe(preset, guests, problem, "", [], study.Slo, memoryIgnored);
         }
+        var runs = new ProbeRun[study.Seeds];
+        Parallel.For(0, runs.Length, i =>
+        {
+            var key = new ProbeKey(preset, guests, memoryIgnored, i);
+            if (kept?.Known(key) is { } known)
+            {
+                runs[i] = known;
+                return;
+            }
+            gate?.Wait();
+            try
+            {
+                runs[i] = RunSeed(study, scenario, scenario.Seed + (ulong)i);
+            }
+            finally
+            {
+                gate?.Release();
+            }
+            kept?.Keep(key, runs[i]);
+        });
+        string unit = study.Slo.OnMajorFaults ? "/s" : runs.FirstOrDefault(r => r.Refused is null)?.MeanFigures.FirstOrDefault(f => f.Name == study.Slo.Metric)?.Unit ?? "";
+        return new DensityProbe(preset, guests, runs.FirstOrDefault(r => r.Refused is not null)?.Refused, unit, runs, study.Slo, memoryIgnored);
+    }
+
+    /// <summary>One seed's run of a probe's scenario.</summary>
+    private static ProbeRun RunSeed(DensityStudy study, WorkloadScenario scenario, ulong seed)
+    {
         WorkloadRunResult r;
         try
         {
-            r = scenario.RunOnce(scenario.Seed);
+            r = scenario.RunOnce(seed);
         }
         catch (MemoryExhaustedException e)
         {
-            return new DensityProbe(preset, guests, $"memory exhausted while running: {e.Message}", double.NaN, "", double.NaN, false);
+            return new ProbeRun(seed, double.NaN, [], double.NaN, new HostUse([]), $"memory exhausted while running: {e.Message}");
         }
         IReadOnlyList<IReadOnlyList<Metric>> figures = r.Guests.Count > 0 ? [.. r.Guests.Select(g => g.FiguresOfMerit)] : [r.FiguresOfMerit];
         double worst = study.Slo.Worst(study.Slo.OnMajorFaults ? MajorFaultRates(r) : figures.Select(study.Slo.ValueIn));
-        string unit = study.Slo.OnMajorFaults ? "/s" : figures[0].First(f => f.Name == study.Slo.Metric).Unit;
         IEnumerable<ulong> memory = r.Guests.Count > 0 ? r.Guests.Select(g => g.MemoryBytes) : [r.GuestMemoryBytes];
         double shared = PageMerging.Of(r.Run.Samples)?.SavedBytes ?? 0; // frames page merging saved, shared out over the guests
-        return new DensityProbe(preset, guests, null, worst, unit, figures.Average(f => f[0].Value), study.Slo.IsMet(worst))
-        {
-            MemoryPerGuestMiB = (memory.Average(b => (double)b) - (shared / guests)) / (1 << 20),
-            MeanFigures = [.. figures[0].Select((f, i) => new Metric(f.Name, figures.Average(g => g[i].Value), f.Unit))],
-        };
+        int guests = figures.Count;
+        double perGuest = (memory.Average(b => (double)b) - (shared / guests)) / (1 << 20);
+        return new ProbeRun(seed, worst, [.. figures[0].Select((f, i) => new Metric(f.Name, figures.Average(g => g[i].Value), f.Unit))], perGuest,
+            HostUse.Of(r, scenario.ResolveProfile(), perGuest * guests, scenario.HostMemoryMiB));
     }
 }

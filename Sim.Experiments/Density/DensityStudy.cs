@@ -13,7 +13,24 @@ namespace Sim.Experiments.Density;
 /// </summary>
 public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyList<string> Presets, ServiceLevel Slo, int MaxGuests)
 {
-    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests", "plot", "overcommit", "overcommit_ratio"];
+    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests", "seeds", "plot", "overcommit", "overcommit_ratio"];
+
+    /// <summary>
+    /// Seeds a probe runs when a study names none: five, as the issue of capacity planning asks;
+    /// with five the 95% interval of the worst guest's metric is the mean plus or minus 2.78
+    /// standard errors (Student's t with 4 degrees of freedom).
+    /// </summary>
+    public const int DefaultSeeds = 5;
+
+    /// <summary>The most seeds a probe may run.</summary>
+    public const int MostSeeds = 100;
+
+    /// <summary>
+    /// How many seeds each probe runs (the base's seed and the next ones): the service level is
+    /// judged on the interval of the worst guest's metric over them (docs/density.md, "How sure the
+    /// answer is").
+    /// </summary>
+    public int Seeds { get; init; } = DefaultSeeds;
 
     /// <summary>The values of <see cref="Overcommit"/>: how the host lets its VMs' memory add up to more than it has.</summary>
     public static readonly string[] OvercommitPolicies = ["none", "balloon", "ksm", "balloon+ksm"];
@@ -89,6 +106,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         (string Metric, string Where)? plot = null;
         (string Policy, string Where)? overcommit = null;
         (double Ratio, string Where)? ratio = null;
+        int seeds = DefaultSeeds;
         foreach ((YamlNode k, YamlNode v) in root.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
@@ -114,6 +132,9 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                 case "max_guests":
                     maxGuests = CheckMaxGuests(v is YamlScalarNode { Value: { } m } && int.TryParse(m, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0, where);
                     break;
+                case "seeds":
+                    seeds = CheckSeeds(v is YamlScalarNode { Value: { } sv } && int.TryParse(sv, NumberStyles.Integer, CultureInfo.InvariantCulture, out int sn) ? sn : 0, where);
+                    break;
                 case "plot":
                     plot = v is YamlScalarNode { Value: { Length: > 0 } metric } ? (metric, where)
                         : throw new ScenarioException($"{where}: plot names the figure of merit density.png draws, such as requests.");
@@ -135,7 +156,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         {
             CheckFigure(study.Base, p.Metric, p.Where, "plot");
         }
-        return (study with { Plot = plot?.Metric }).Overcommitted(overcommit?.Policy, ratio?.Ratio, overcommit?.Where ?? ratio?.Where ?? source, ratio?.Where ?? source);
+        return (study with { Plot = plot?.Metric, Seeds = seeds }).Overcommitted(overcommit?.Policy, ratio?.Ratio, overcommit?.Where ?? ratio?.Where ?? source, ratio?.Where ?? source);
     }
 
     /// <summary>Refuses a service level or a plot on a figure the base's workload does not report, before anything is simulated.</summary>
@@ -162,10 +183,11 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     }
 
     /// <summary>The study with the command line's overrides: presets (comma-separated), service level, maximum guests; null keeps the study's.</summary>
-    public DensityStudy With(string? presets, string? slo, int? maxGuests, string? plot = null, string? overcommit = null, double? overcommitRatio = null)
+    public DensityStudy With(string? presets, string? slo, int? maxGuests, string? plot = null, string? overcommit = null, double? overcommitRatio = null, int? seeds = null)
     {
         DensityStudy study = this with
         {
+            Seeds = seeds is { } n ? CheckSeeds(n, "--seeds") : Seeds,
             Presets = presets is null ? Presets : CheckPresets(presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), "--presets"),
             Slo = slo is null ? Slo : ServiceLevel.Parse(slo, "--slo"),
             MaxGuests = maxGuests is { } m ? CheckMaxGuests(m, "--max-guests") : MaxGuests,
@@ -245,6 +267,9 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
             ? throw new ScenarioException($"{where}: presets: '{unknown}' is not a virtualization preset; the presets are: {string.Join(", ", WorkloadScenario.Presets.Where(p => p != "native"))}.")
             : presets;
 
+    private static int CheckSeeds(int n, string where) => n is >= 1 and <= MostSeeds ? n
+        : throw new ScenarioException($"{where}: seeds must be a whole number from 1 to {MostSeeds} (the seeds each probe runs; {DefaultSeeds} by default).");
+
     private static int CheckMaxGuests(int n, string where) => n is >= 1 and <= Runs.Consolidation.MaxGuests ? n
         : throw new ScenarioException($"{where}: max_guests must be a whole number from 1 to {Runs.Consolidation.MaxGuests}.");
 
@@ -278,6 +303,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         ["presets"] = Presets,
         ["slo"] = Slo.ToString(),
         ["max_guests"] = MaxGuests,
+        ["seeds"] = Seeds,
         ["overcommit"] = Overcommit,
         ["overcommit_ratio"] = OvercommitRatio,
     }.Concat(Plot is null ? [] : [new KeyValuePair<string, object>("plot", Plot)]).ToDictionary();

@@ -3,7 +3,11 @@ namespace Sim.Experiments.Runs;
 /// <summary>One resource of the host in a run and its utilization: the share of the run it was busy.</summary>
 /// <param name="Resource">Its name: a host CPU (host.cpu3), a backend thread and its CPU (vm0.iothread on host.cpu7), a device queue (host.disk0.medium, host.link to the peer).</param>
 /// <param name="Kind">cpu, backend thread, disk or wire.</param>
-public sealed record ResourceUse(string Resource, string Kind, double Utilization);
+public sealed record ResourceUse(string Resource, string Kind, double Utilization)
+{
+    /// <summary>The host CPU the resource is, or the one a backend thread's row stands for; null for a device.</summary>
+    public int? Cpu { get; init; }
+}
 
 /// <summary>
 /// Which resource binds a run (docs/virtualization.md, "The binding resource"), by operational
@@ -94,9 +98,9 @@ public sealed record BindingResource(IReadOnlyList<ResourceUse> Resources)
             }
             // A CPU whose busy time is mostly a backend thread's is that thread's resource.
             DeviceBackend? thread = threads.Where(t => t.Cpu == cpu).OrderByDescending(t => t.WorkCycles).FirstOrDefault();
-            resources.Add(thread is not null && thread.WorkCycles / cyclesOfOneCpu > busy / 2
+            resources.Add((thread is not null && thread.WorkCycles / cyclesOfOneCpu > busy / 2
                 ? new ResourceUse($"{thread.Thread} on host.cpu{cpu}", "backend thread", busy)
-                : new ResourceUse($"host.cpu{cpu}", "cpu", busy));
+                : new ResourceUse($"host.cpu{cpu}", "cpu", busy)) with { Cpu = cpu });
         }
         IReadOnlyList<HostQueue> queues = HostQueue.All(r.Run.Samples, seconds);
         foreach (HostQueue q in queues)

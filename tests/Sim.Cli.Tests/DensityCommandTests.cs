@@ -1,6 +1,8 @@
+using System.Diagnostics;
+
 namespace Sim.Cli.Tests;
 
-/// <summary>virtsim density as a user runs it: the folder and its files, a rerun of the resolved study to the same bytes, bad files refused with nothing written.</summary>
+/// <summary>virtsim density as a user runs it: the folder and its files, a rerun of the resolved study to the same bytes, a killed search resumed to the same bytes, bad files refused with nothing written.</summary>
 public class DensityCommandTests
 {
     private const string Study = """
@@ -14,6 +16,7 @@ public class DensityCommandTests
         presets: [type1, oslevel]
         slo: response_p99 <= 400
         max_guests: 4
+        seeds: 2
         """;
 
     private static string File(string text)
@@ -29,7 +32,7 @@ public class DensityCommandTests
         string first = Path.Combine(Virtsim.TempFolder(), "first");
         var (code, stdout, stderr) = Virtsim.Run("density", File(Study), "--out", first);
         Assert.True(code == 0, stderr);
-        Assert.Contains("| type1 | 2 | memory | 2 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| type1 | 1 (0-2 at 95%) | service level | host.cpu0 (cpu, busy 40%, not saturated: queueing there) | 2 |", stdout, StringComparison.Ordinal);
         Assert.Contains("oslevel", stderr, StringComparison.Ordinal); // a line per probe as it ends
         foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "density.png", "study.json", "manifest.json" })
         {
@@ -56,6 +59,46 @@ public class DensityCommandTests
         var (bad, _, message) = Virtsim.Run("density", File(Study), "--out", Path.Combine(Virtsim.TempFolder(), "never"), "--presets", "native");
         Assert.Equal(2, bad);
         Assert.Contains("'native' is not a virtualization preset", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_killed_search_resumes_from_its_kept_runs_to_the_bytes_of_an_uninterrupted_one()
+    {
+        string study = File(Study.Replace("max_guests: 4", "max_guests: 6", StringComparison.Ordinal).Replace("seeds: 2", "seeds: 3", StringComparison.Ordinal));
+        string whole = Path.Combine(Virtsim.TempFolder(), "whole");
+        Assert.Equal(0, Virtsim.Run("density", study, "--out", whole, "--threads", "1").ExitCode);
+
+        string parent = Virtsim.TempFolder();
+        string resumed = Path.Combine(parent, "out");
+        string kept = Path.Combine(parent, ".out.probes");
+        string[] args = ["density", study, "--out", resumed, "--threads", "1"];
+        using (Process first = Virtsim.Start(args))
+        {
+            var watch = Stopwatch.StartNew();
+            while (!(Directory.Exists(kept) && Directory.GetFiles(kept, "*-s*.json").Length >= 2) && !first.HasExited && watch.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(10);
+            }
+            Assert.False(first.HasExited, "the search ended before it could be interrupted");
+            first.Kill(entireProcessTree: true);
+            first.WaitForExit();
+        }
+        Assert.False(Directory.Exists(resumed)); // interrupted: no results folder that looks complete
+
+        // The study file changed since: refused, with nothing written and the kept runs left alone.
+        var (refused, _, why) = Virtsim.Run("density", File(System.IO.File.ReadAllText(study).Replace("request_rate: 2000", "request_rate: 1500", StringComparison.Ordinal)), "--out", resumed);
+        Assert.Equal(2, refused);
+        Assert.Contains("base.request_rate 2000 -> 1500", why, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(resumed));
+
+        var (code, _, stderr) = Virtsim.Run(args);
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"density: \d+ run\(s\) kept from an interrupted search of the same study", stderr);
+        foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "study.json" })
+        {
+            Assert.Equal(System.IO.File.ReadAllText(Path.Combine(whole, f)), System.IO.File.ReadAllText(Path.Combine(resumed, f)));
+        }
+        Assert.False(Directory.Exists(kept)); // done: nothing kept any more
     }
 
     [Fact]

@@ -18,6 +18,7 @@ public class DensityTests
         presets: [type1, oslevel, paravirt]
         slo: response_p99 <= 400
         max_guests: 16
+        seeds: 1
         """;
 
     [Fact]
@@ -54,6 +55,8 @@ public class DensityTests
     [InlineData("base: {workload: web, guests: 4}\nslo: requests >= 1", "'guests' is what the study varies")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\npresets: [type9]", "'type9' is not a virtualization preset")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\nmax_guests: 0", "max_guests must be a whole number from 1 to 254")]
+    [InlineData("base: {workload: web}\nslo: requests >= 1\nseeds: 0", "study.yaml, line 3: seeds must be a whole number from 1 to 100")]
+    [InlineData("base: {workload: web}\nslo: requests >= 1\nseeds: many", "study.yaml, line 3: seeds must be a whole number from 1 to 100")]
     [InlineData("base: {workload: web, request_rate: fast}\nslo: requests >= 1", "request_rate: 'fast' is not a number or none")]
     [InlineData("plot: response_p99\nbase: {workload: web}\nslo: requests >= 1", "study.yaml, line 1: plot: web reports no figure of merit 'response_p99'; it reports requests (web reports response times only with request_rate")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\novercommit: swap", "study.yaml, line 3: overcommit: 'swap' is not a policy; the policies are none, balloon, ksm, balloon+ksm.")]
@@ -81,7 +84,7 @@ public class DensityTests
     {
         // A container held to 5 MiB running four compilers at once, with swap (a study's base cannot hold a container's limit, so the study is made here).
         var swapping = new WorkloadScenario { Workload = "kernel-build", Size = 8, Jobs = 4, Profile = "nehalem-x5570", ContainerMemoryMiB = 5, SwapMiB = 64 };
-        var study = new DensityStudy("swap", swapping, ["oslevel"], ServiceLevel.Parse("major_faults_per_s <= 1000", "swap"), 2);
+        var study = new DensityStudy("swap", swapping, ["oslevel"], ServiceLevel.Parse("major_faults_per_s <= 1000", "swap"), 2) { Seeds = 1 };
         DensityProbe kept = DensitySearch.Run(study, "oslevel", 1);
         Assert.Null(kept.Refused);
         Assert.Equal("/s", kept.Unit);
@@ -163,6 +166,7 @@ public class DensityTests
             presets: [type1]
             slo: response_p99 <= 2000
             max_guests: 16
+            seeds: 1
             """;
         DensityStudy study = DensityStudy.Parse(Booted, "booted.yaml", "booted");
         Assert.Equal(1, DensitySearch.Run(study).Single().Density); // reserved whole, 1 fits (a second's 128 MiB would, but not with the EPT tables)
@@ -193,6 +197,7 @@ public class DensityTests
         Assert.Equal(study.Presets, again.Presets);
         Assert.Equal(study.Slo, again.Slo);
         Assert.Equal(study.MaxGuests, again.MaxGuests);
+        Assert.Equal(study.Seeds, again.Seeds);
         DensityStudy overcommitted = study.With(null, null, null, overcommit: "balloon+ksm", overcommitRatio: 3);
         DensityStudy back = DensityStudy.Parse(Sim.Experiments.Output.JsonText.Of(overcommitted.Resolved()), "study.json", "small");
         Assert.Equal((overcommitted.Overcommit, overcommitted.OvercommitRatio), (back.Overcommit, back.OvercommitRatio));
