@@ -89,7 +89,7 @@ public static class DensityReport
         }
         foreach (DensityResult r in results.Where(r => r.Skipped is null && r.NextCount.Length > 0))
         {
-            sb.Append(Ci, $"\n{r.Preset}: {r.Density} guests; {r.NextCount}.");
+            sb.Append(Ci, $"\n{r.Preset}: {r.Density} guest{(r.Density == 1 ? "" : "s")}; {r.NextCount}.");
         }
         if (results.Any(r => r.Skipped is null && r.NextCount.Length > 0))
         {
@@ -188,7 +188,7 @@ public static class DensityReport
         var b = study.Base;
         md.Append(Ci, $"# Guest density: {study.Name}\n\n");
         md.Append(Ci, $"How many guests of `{b.Workload}`{(b.RequestRate is { } rate ? $" at {rate.ToString("G6", Ci)} requests/s each" : "")} fit on one `{b.Profile}` host ");
-        md.Append(Ci, $"of {b.HostCoresInUse} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
+        md.Append(Ci, $"of {study.Presets.Max(p => study.At(p, 1).HostCoresInUse)} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
         md.Append(Ci, $"{MemoryPolicy(study)}. Seeds {b.Seed} to {b.Seed + (ulong)study.Seeds - 1}, size {b.ResolveWorkload().Size} per guest.\n\n");
         md.Append(Table(study, results));
         md.Append("\n![the worst guest's service-level metric against the number of guests](density.png)\n\n");
