@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.Experiments.Density;
 using Sim.Experiments.Output;
 using Sim.Experiments.Scenarios;
+using Sim.Experiments.Sweeps;
 
 namespace Sim.Cli;
 
@@ -10,7 +11,9 @@ namespace Sim.Cli;
 /// <c>virtsim density [FILE]</c>: how many guests of a workload fit on a host within a service
 /// level, under each preset of the study (by default the built-in study of the source text's
 /// claim 7); a line per simulation as it ends, then the densities, and a results folder with the
-/// probes, the densities, a report and the picture.
+/// probes, the densities, a report and the picture. <c>--shard K/N</c> runs only some presets'
+/// searches, keeping their runs for the study run whole to write the results from;
+/// <c>--emit-slurm N</c> writes the Slurm job array of such shards.
 /// </summary>
 internal static class DensityCommand
 {
@@ -28,9 +31,11 @@ internal static class DensityCommand
         var seeds = new Option<int?>("--seeds") { Description = "The seeds each probe runs, instead of the study's (default 5): the level is judged on the 95% interval over them." };
         var threads = new Option<int>("--threads") { Description = "Simulations at once; results do not depend on it.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var restart = new Option<bool>("--restart") { Description = "Discard the runs an interrupted search of this folder kept, and start afresh." };
+        var shard = new Option<string?>("--shard") { Description = "Run only the searches of shard K of N (K/N): the presets whose number is K - 1 modulo N, their runs kept beside --out; the study run whole then writes the results from them." };
+        var slurm = new Option<int?>("--emit-slurm") { Description = "Write a Slurm job-array script of N tasks (at most one a preset), each one shard, beside --out, and run nothing." };
         var command = new Command("density", "Search, per preset, for the most guests that keep a service level on one host; densities, probes, report and plot.")
         {
-            file, output, force, presets, slo, maxGuests, metric, overcommit, overcommitRatio, seeds, threads, restart,
+            file, output, force, presets, slo, maxGuests, metric, overcommit, overcommitRatio, seeds, threads, restart, shard, slurm,
         };
         command.SetAction(parse =>
         {
@@ -49,7 +54,21 @@ internal static class DensityCommand
                 return Fail($"--threads must be at least 1 (got {parse.GetValue(threads)}).");
             }
             string? outDir = parse.GetValue(output);
-            return Execute(study, outDir ?? Path.Combine("runs", "density-" + study.Name), replace: outDir is null || parse.GetValue(force), parse.GetValue(threads), parse.GetValue(restart));
+            string target = outDir ?? Path.Combine("runs", "density-" + study.Name);
+            if (parse.GetValue(slurm) is { } tasks)
+            {
+                return EmitSlurm(study, target, tasks);
+            }
+            if (parse.GetValue(shard) is { } text)
+            {
+                if (Shard.Parse(text) is not { } part)
+                {
+                    return Fail($"--shard takes K/N with 1 <= K <= N, such as 2/3, not '{text}'.");
+                }
+                return parse.GetValue(restart) ? Fail("--restart cannot be given to a shard: other shards may be keeping their runs in the same folder.")
+                    : RunShard(study, target, part, parse.GetValue(threads));
+            }
+            return Execute(study, target, replace: outDir is null || parse.GetValue(force), parse.GetValue(threads), parse.GetValue(restart));
         });
         return command;
     }
@@ -88,24 +107,7 @@ internal static class DensityCommand
         {
             DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
             store = ProbeStore.Open(study, target, $"{version} {commit}", restart);
-            var progress = new Progress($"density {study.Name} ");
-            var left = new Dictionary<string, int>(StringComparer.Ordinal);
-            int probes = 0;
-            results = DensitySearch.Run(study, (p, probesLeft) =>
-            {
-                string what = string.Create(CultureInfo.InvariantCulture, $"{p.Preset} {p.Guests} guests{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
-                what += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level ({p.SeedsMissed} of {p.Runs.Count} seeds missed)");
-                lock (left)
-                {
-                    left[p.Preset] = Math.Max(0, probesLeft - 1);
-                    probes++;
-                    progress.Report(probes, probes + left.Values.Sum(), what);
-                }
-            }, store, threads);
-            if (store.Reused > 0)
-            {
-                Console.Error.WriteLine($"density: {store.Reused} run(s) kept from an interrupted search of the same study; the rest simulated.");
-            }
+            results = Search(study, store, threads);
             folder.WriteText("probes.csv", w => DensityReport.WriteProbes(w, study, results));
             folder.WriteText("density.csv", w => DensityReport.WriteDensities(w, results));
             folder.WriteText("report.md", w => w.Write(DensityReport.ToMarkdown(study, results)));
@@ -116,6 +118,88 @@ internal static class DensityCommand
         });
         store?.Remove();
         return (results, written);
+    }
+
+    /// <summary>
+    /// The searches of <paramref name="study"/>, each probe reported on standard error as it ends
+    /// with the progress (elapsed, time left), their runs taken from and kept in <paramref name="store"/>.
+    /// </summary>
+    private static IReadOnlyList<DensityResult> Search(DensityStudy study, ProbeStore store, int threads)
+    {
+        var progress = new Progress($"density {study.Name} ");
+        var left = new Dictionary<string, int>(StringComparer.Ordinal);
+        int probes = 0;
+        IReadOnlyList<DensityResult> results = DensitySearch.Run(study, (p, probesLeft) =>
+        {
+            string what = string.Create(CultureInfo.InvariantCulture, $"{p.Preset} {p.Guests} guests{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
+            what += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level ({p.SeedsMissed} of {p.Runs.Count} seeds missed)");
+            lock (left)
+            {
+                left[p.Preset] = Math.Max(0, probesLeft - 1);
+                probes++;
+                progress.Report(probes, probes + left.Values.Sum(), what);
+            }
+        }, store, threads);
+        if (store.Reused > 0)
+        {
+            Console.Error.WriteLine($"density: {store.Reused} run(s) kept from an interrupted search of the same study, or by its shards; the rest simulated.");
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Runs the searches of the presets of <paramref name="part"/> and keeps their runs beside
+    /// <paramref name="target"/> for the study run whole to write the results from; writes no
+    /// results folder. Shards run at once share the store (<see cref="ProbeStore.Open"/>, shared).
+    /// </summary>
+    private static int RunShard(DensityStudy study, string target, Shard part, int threads)
+    {
+        string[] mine = [.. study.Presets.Where((_, i) => part.Has(i))];
+        if (mine.Length == 0)
+        {
+            Console.WriteLine($"Shard {part} of a study of {study.Presets.Count} preset(s) has none to search.");
+            return 0;
+        }
+        (string version, string commit) = VersionCommand.ProgramVersion();
+        try
+        {
+            ProbeStore store = ProbeStore.Open(study, target, $"{version} {commit}", restart: false, shared: true);
+            Search(study with { Presets = mine }, store, threads); // the same runs, keyed by preset, as the whole study's
+        }
+        catch (Exception e) when (UserError.Of(e) is { } message)
+        {
+            return Fail(message);
+        }
+        Console.WriteLine($"Shard {part} done ({string.Join(", ", mine)}), its runs kept in {ProbeStore.FolderFor(target)}; when every shard is done, the study run whole with --out {target} writes the results from them.");
+        return 0;
+    }
+
+    /// <summary>
+    /// A Slurm job array of <paramref name="tasks"/> tasks, task K the shard K/N of the resolved
+    /// study (written beside the runs, so that every task and the final run read the same study);
+    /// then the study run whole writes the results.
+    /// </summary>
+    private static int EmitSlurm(DensityStudy study, string target, int tasks)
+    {
+        if (tasks < 1 || tasks > study.Presets.Count)
+        {
+            return Fail($"--emit-slurm takes the number of array tasks, 1 to the study's {study.Presets.Count} preset(s): each task searches whole presets.");
+        }
+        (string version, string commit) = VersionCommand.ProgramVersion();
+        string folder;
+        try
+        {
+            folder = ProbeStore.Open(study, target, $"{version} {commit}", restart: false, shared: true).Folder; // a store of another study is refused now, not by every task
+        }
+        catch (Exception e) when (UserError.Of(e) is { } message)
+        {
+            return Fail(message);
+        }
+        string studyFile = Path.Combine(folder, "resolved", study.Name + ".json"), outDir = Path.GetFullPath(target); // named as the study, so its report is too
+        Directory.CreateDirectory(Path.GetDirectoryName(studyFile)!);
+        AtomicFile.Write(studyFile, JsonText.Of(study.Resolved()));
+        SlurmScript.Write(folder, "density.sbatch", $"the density study {study.Name} into {outDir}", tasks, $"density {studyFile} --out {outDir}", $"density {studyFile} --out {outDir} --force");
+        return 0;
     }
 
     private static int Fail(string message)

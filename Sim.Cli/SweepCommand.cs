@@ -145,26 +145,8 @@ internal static class SweepCommand
         {
             return Fail(e.Message);
         }
-        string program = Path.Combine(AppContext.BaseDirectory, "virtsim.dll");
         string sweepFile = Path.GetFullPath(file), outDir = Path.GetFullPath(folder);
-        const string cpus = "${SLURM_CPUS_PER_TASK:-1}"; // expanded by the shell in the job
-        string script = string.Create(CultureInfo.InvariantCulture, $"""
-            #!/bin/bash
-            # A Slurm job array for the sweep {sweepFile}: task K runs shard K/{tasks} into {outDir}.
-            # Submit:   sbatch {Path.Combine(outDir, "sweep.sbatch")}
-            # Then, once every task is done (sbatch --dependency=afterok:JOBID), write the tables:
-            #           dotnet {program} sweep {sweepFile} --out {outDir}
-            #SBATCH --job-name=virtsim-sweep
-            #SBATCH --array=1-{tasks}
-            #SBATCH --cpus-per-task=2
-            #SBATCH --output={outDir}/slurm-%A_%a.log
-            set -euo pipefail
-            dotnet {program} sweep {sweepFile} --out {outDir} --shard "$SLURM_ARRAY_TASK_ID/{tasks}" --threads "{cpus}"
-
-            """);
-        Directory.CreateDirectory(outDir);
-        File.WriteAllText(Path.Combine(outDir, "sweep.sbatch"), script.Replace("\r\n", "\n", StringComparison.Ordinal));
-        Console.WriteLine($"Slurm script: {Path.Combine(outDir, "sweep.sbatch")}");
+        SlurmScript.Write(outDir, "sweep.sbatch", $"the sweep {sweepFile} into {outDir}", tasks, $"sweep {sweepFile} --out {outDir}", $"sweep {sweepFile} --out {outDir}");
         return 0;
     }
 

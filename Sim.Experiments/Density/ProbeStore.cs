@@ -45,6 +45,9 @@ public sealed class ProbeStore : IProbeRuns
         _binding = binding;
     }
 
+    /// <summary>The store's folder.</summary>
+    public string Folder => _folder;
+
     /// <summary>How many runs were taken from an interrupted search.</summary>
     public int Reused => _reused;
 
@@ -61,9 +64,11 @@ public sealed class ProbeStore : IProbeRuns
     /// Opens (or creates) the store of <paramref name="study"/> for <paramref name="target"/>, run
     /// by <paramref name="program"/>. A store of another study is a <see cref="ScenarioException"/>
     /// naming what changed, unless <paramref name="restart"/>, which empties it; a store of another
-    /// program is emptied (its runs may differ from this one's).
+    /// program is emptied (its runs may differ from this one's). A <paramref name="shared"/> store is
+    /// one that shards of the study fill at once (<c>--shard</c>, a Slurm job array): it is never
+    /// emptied, since another shard may be writing into it, and a store of another program is refused.
     /// </summary>
-    public static ProbeStore Open(DensityStudy study, string target, string program, bool restart)
+    public static ProbeStore Open(DensityStudy study, string target, string program, bool restart, bool shared = false)
     {
         ArgumentNullException.ThrowIfNull(study);
         string folder = FolderFor(target);
@@ -82,6 +87,17 @@ public sealed class ProbeStore : IProbeRuns
             {
                 return new ProbeStore(folder, binding);
             }
+            if (shared && keptHash is not null)
+            {
+                throw new ScenarioException($"{folder} holds the runs of another build of virtsim ({keptProgram}, this is {program}): the shards of a study must all run one build; "
+                    + "finish the study with the build that began it, or run it whole with --restart.");
+            }
+        }
+        if (shared)
+        {
+            Directory.CreateDirectory(folder); // another shard may have made it: nothing in it is removed
+            AtomicFile.Write(file, binding);   // the same bytes whichever shard writes it
+            return new ProbeStore(folder, binding);
         }
         if (Directory.Exists(folder))
         {

@@ -9,12 +9,15 @@ namespace Sim.Experiments.Sweeps;
 /// <param name="Binding">The run's binding resource in a few words (<see cref="Runs.BindingResource.Brief"/>); empty in a run file written before sweeps recorded it.</param>
 public sealed record JobResult(string Point, int SeedIndex, ulong Seed, IReadOnlyList<Metric> Metrics, string Binding = "");
 
-/// <summary>Which part of a sweep's points a run does: shard K of N takes the points whose number is K - 1 modulo N, every seed of each.</summary>
+/// <summary>Which part of a sweep's points (or a density study's presets) a run does: shard K of N takes the points whose number is K - 1 modulo N, every seed of each.</summary>
 public readonly record struct Shard(int Index, int Count)
 {
     public static readonly Shard Whole = new(1, 1);
 
-    public bool Has(SweepPoint point) => point.Index % Count == Index - 1;
+    public bool Has(SweepPoint point) => Has(point.Index);
+
+    /// <summary>Whether the part numbered <paramref name="number"/> (from 0) is this shard's.</summary>
+    public bool Has(int number) => number % Count == Index - 1;
 
     /// <summary>Reads "K/N" with 1 &lt;= K &lt;= N; null if it is not that.</summary>
     public static Shard? Parse(string text)

@@ -102,6 +102,57 @@ public class DensityCommandTests
     }
 
     [Fact]
+    public void Shards_run_apart_leave_the_runs_the_whole_study_writes_its_results_from()
+    {
+        string study = File(Study);
+        string whole = Path.Combine(Virtsim.TempFolder(), "whole");
+        Assert.Equal(0, Virtsim.Run("density", study, "--out", whole).ExitCode);
+
+        string sharded = Path.Combine(Virtsim.TempFolder(), "out");
+        foreach (string part in new[] { "2/2", "1/2" })
+        {
+            var (code, stdout, stderr) = Virtsim.Run("density", study, "--out", sharded, "--shard", part);
+            Assert.True(code == 0, stderr);
+            Assert.Contains($"Shard {part} done ({(part == "1/2" ? "type1" : "oslevel")})", stdout, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(sharded)); // a shard writes no results
+        }
+        var (last, _, said) = Virtsim.Run("density", study, "--out", sharded);
+        Assert.True(last == 0, said);
+        string[] probes = System.IO.File.ReadAllLines(Path.Combine(whole, "probes.csv"));
+        int seedsColumn = Array.IndexOf(probes[0].Split(','), "seeds");
+        int runs = probes.Skip(1).Sum(l => int.Parse(l.Split(',')[seedsColumn], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains($"density: {runs} run(s) kept from an interrupted search of the same study, or by its shards", said, StringComparison.Ordinal); // nothing simulated again
+        foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "study.json" })
+        {
+            Assert.Equal(System.IO.File.ReadAllText(Path.Combine(whole, f)), System.IO.File.ReadAllText(Path.Combine(sharded, f)));
+        }
+
+        Assert.Equal(2, Virtsim.Run("density", study, "--out", sharded, "--shard", "3/2").ExitCode);
+        var (restarted, _, why) = Virtsim.Run("density", study, "--out", sharded, "--shard", "1/2", "--restart");
+        Assert.Equal(2, restarted);
+        Assert.Contains("--restart cannot be given to a shard", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_Slurm_script_runs_a_shard_of_the_resolved_study_per_array_task()
+    {
+        string target = Path.Combine(Virtsim.TempFolder(), "out");
+        var (code, stdout, stderr) = Virtsim.Run("density", File(Study), "--out", target, "--emit-slurm", "2", "--seeds", "3");
+        Assert.True(code == 0, stderr);
+        string folder = Path.Combine(Path.GetDirectoryName(target)!, ".out.probes");
+        string script = System.IO.File.ReadAllText(Path.Combine(folder, "density.sbatch"));
+        Assert.Contains(Path.Combine(folder, "density.sbatch"), stdout, StringComparison.Ordinal);
+        Assert.Contains("#SBATCH --array=1-2", script, StringComparison.Ordinal);
+        Assert.Contains($"density {Path.Combine(folder, "resolved", "study.json")} --out {target} --shard \"$SLURM_ARRAY_TASK_ID/2\"", script, StringComparison.Ordinal);
+        Assert.Contains("\"seeds\": 3", System.IO.File.ReadAllText(Path.Combine(folder, "resolved", "study.json")), StringComparison.Ordinal); // the command line's overrides, resolved
+        Assert.False(Directory.Exists(target));
+
+        var (bad, _, message) = Virtsim.Run("density", File(Study), "--out", target, "--emit-slurm", "3");
+        Assert.Equal(2, bad);
+        Assert.Contains("1 to the study's 2 preset(s)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bad_study_is_refused_and_nothing_is_written()
     {
         string target = Path.Combine(Virtsim.TempFolder(), "never");
