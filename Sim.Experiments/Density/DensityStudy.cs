@@ -13,7 +13,7 @@ namespace Sim.Experiments.Density;
 /// </summary>
 public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyList<string> Presets, ServiceLevel Slo, int MaxGuests)
 {
-    public static readonly string[] FileKeys = ["base", "presets", "slo", "max_guests", "seeds", "plot", "overcommit", "overcommit_ratio"];
+    public static readonly string[] FileKeys = ["name", "base", "presets", "slo", "max_guests", "seeds", "plot", "overcommit", "overcommit_ratio"];
 
     /// <summary>
     /// Seeds a probe runs when a study names none: five, as the issue of capacity planning asks;
@@ -113,6 +113,11 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
             string where = $"{source}, line {v.Start.Line}";
             switch (key)
             {
+                case "name":
+                    name = v is YamlScalarNode { Value: { Length: > 0 and <= 100 } given } && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && given[0] != '.'
+                        ? given
+                        : throw new ScenarioException($"{where}: name is the study's name in its report and its default folder (runs/density-NAME): letters, digits, '-', '_' and '.', not starting with '.'.");
+                    break;
                 case "base":
                     YamlMappingNode node = v as YamlMappingNode ?? throw new ScenarioException($"{where}: base is a scenario mapping (the keys of docs/scenarios.md).");
                     if (node.Children.Keys.FirstOrDefault(c => c is YamlScalarNode { Value: "guests" or "guest_workloads" or "preset" or "repetitions" }) is { } bad)
@@ -298,6 +303,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     /// <summary>The study as written beside its results, every default filled in.</summary>
     public IReadOnlyDictionary<string, object> Resolved() => new Dictionary<string, object>
     {
+        ["name"] = Name, // so that the study rerun from its results folder's study.json is named as it was
         ["base"] = Base.Resolved().Where(kv => kv.Key is not ("preset" or "guests" or "cpu" or "mmu" or "io" or "hosting" or "repetitions" or "guest_workloads"))
             .ToDictionary(kv => kv.Key, kv => kv.Value),
         ["presets"] = Presets,

@@ -57,6 +57,7 @@ public class DensityTests
     [InlineData("base: {workload: web}\nslo: requests >= 1\nmax_guests: 0", "max_guests must be a whole number from 1 to 254")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\nseeds: 0", "study.yaml, line 3: seeds must be a whole number from 1 to 100")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\nseeds: many", "study.yaml, line 3: seeds must be a whole number from 1 to 100")]
+    [InlineData("name: ../elsewhere\nbase: {workload: web}\nslo: requests >= 1", "study.yaml, line 1: name is the study's name in its report and its default folder")]
     [InlineData("base: {workload: web, request_rate: fast}\nslo: requests >= 1", "request_rate: 'fast' is not a number or none")]
     [InlineData("plot: response_p99\nbase: {workload: web}\nslo: requests >= 1", "study.yaml, line 1: plot: web reports no figure of merit 'response_p99'; it reports requests (web reports response times only with request_rate")]
     [InlineData("base: {workload: web}\nslo: requests >= 1\novercommit: swap", "study.yaml, line 3: overcommit: 'swap' is not a policy; the policies are none, balloon, ksm, balloon+ksm.")]
@@ -192,7 +193,8 @@ public class DensityTests
     public void The_resolved_study_reads_back_as_the_same_study()
     {
         DensityStudy study = DensityStudy.Parse(Small, "small.yaml", "small");
-        DensityStudy again = DensityStudy.Parse(Sim.Experiments.Output.JsonText.Of(study.Resolved()), "study.json", "small");
+        DensityStudy again = DensityStudy.Parse(Sim.Experiments.Output.JsonText.Of(study.Resolved()), "study.json", "study");
+        Assert.Equal("small", again.Name); // the file's name, not the results folder's study.json
         Assert.Equal(study.Base, again.Base);
         Assert.Equal(study.Presets, again.Presets);
         Assert.Equal(study.Slo, again.Slo);
