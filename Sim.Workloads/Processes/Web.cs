@@ -74,7 +74,7 @@ public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
     public IReadOnlyList<double> ResponseMicroseconds(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return RequestRate is null ? [] : context.State<Client>().ResponseMicroseconds();
+        return RequestRate is null ? [] : context.State<RequestClient>().ResponseMicroseconds();
     }
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context)
@@ -94,57 +94,7 @@ public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(context);
-        NetworkPeer peer = platform.Devices.Peer ?? throw new InvalidOperationException("The web workload needs a NIC.");
-        ushort port = context.Port;
-        Simulator sim = platform.Sim;
-        Client client = context.State<Client>();
-        string name = $"{platform.Name}.peer.web{port}";
-        UdpFrame Request(uint id) => new(RequestBytes + EthernetLink.UdpHeaderBytes, port, id);
-        if (RequestRate is not { } rate)
-        {
-            peer.Serve(port, frame =>
-            {
-                if (client.Answered(frame.Id, sim.Now))
-                {
-                    peer.Send(Request(client.Sent(sim.Now))); // the whole answer is in: the next request
-                }
-            });
-            peer.Track(port, client.Arrived);
-            sim.Schedule(new CallbackEvent(name + ".first-request", () => peer.Send(Request(client.Sent(sim.Now)))), sim.Now + Tick.FromMicroseconds(10));
-            return;
-        }
-        peer.Serve(port, frame => client.Answered(frame.Id, sim.Now));
-        // The generator keeps its arrivals going until the server has received its size in
-        // requests: a request the NIC drops (no free receive buffer, under overload) is counted
-        // lost and replaced by the next arrival, so that an overloaded run ends, with its losses.
-        var gaps = new Exponential(Tick.PicosecondsPerSecond / rate);
-        RandomStream random = sim.Random.For(name + ".arrivals");
-        long sent = 0;
-        bool arriving = false;
-        CallbackEvent? arrival = null;
-        void Next(Tick after)
-        {
-            arriving = true;
-            sim.Schedule(arrival!, after + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
-        }
-        arrival = new CallbackEvent(name + ".arrival", () =>
-        {
-            peer.Send(Request(client.Sent(sim.Now)));
-            arriving = false;
-            if (++sent - client.Lost < context.Size)
-            {
-                Next(sim.Now);
-            }
-        });
-        peer.Track(port, taken =>
-        {
-            client.Arrived(taken);
-            if (!taken && !arriving && sent - client.Lost < context.Size)
-            {
-                Next(sim.Now);
-            }
-        });
-        Next(sim.Now + Tick.FromMicroseconds(10));
+        context.State<RequestClient>().Start(platform, context, Name, $"{platform.Name}.peer.web{context.Port}", RequestBytes, RequestRate, Tick.Zero);
     }
 
     public override IProgram CreateProgram(WorkloadContext context)
@@ -193,75 +143,18 @@ public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
         {
             return [requests];
         }
-        double[] times = context.State<Client>().ResponseMicroseconds();
+        double[] times = context.State<RequestClient>().ResponseMicroseconds();
         return
         [
             requests,
             new Metric("response_mean", times.Length > 0 ? times.Average() : double.NaN, "us"),
             new Metric("response_p50", Percentile(times, 0.50), "us"),
             new Metric("response_p99", Percentile(times, 0.99), "us"),
-            new Metric("requests_lost", context.State<Client>().Lost, "requests"),
+            new Metric("requests_lost", context.State<RequestClient>().Lost, "requests"),
         ];
     }
 
     /// <summary>The nearest-rank percentile of <paramref name="sorted"/>; NaN when it is empty.</summary>
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    /// <summary>
-    /// The client's record of one guest: the requests it sent, each numbered (from 1) in the id
-    /// its frame carries; which of those on the wire the server's NIC took (in order: the link
-    /// keeps it) and how many it dropped; and the frames of each answer come back, by id, so that
-    /// an answer is whole when its last frame is in, whatever order the server sent answers in.
-    /// </summary>
-    public sealed class Client
-    {
-        private readonly Queue<uint> _onTheWire = new();
-        private readonly Dictionary<uint, (Tick Sent, int Frames)> _outstanding = [];
-        private readonly List<double> _responseMicroseconds = [];
-        private uint _lastId;
-
-        /// <summary>Requests the server's NIC dropped for want of a receive buffer: never answered, left out of the response times.</summary>
-        public long Lost { get; private set; }
-
-        /// <summary>A request sent now: its id.</summary>
-        public uint Sent(Tick now)
-        {
-            uint id = ++_lastId;
-            _onTheWire.Enqueue(id);
-            _outstanding.Add(id, (now, 0));
-            return id;
-        }
-
-        /// <summary>The oldest request on the wire reached the server's NIC, which took it or dropped it.</summary>
-        public void Arrived(bool taken)
-        {
-            uint id = _onTheWire.Dequeue();
-            if (!taken)
-            {
-                _outstanding.Remove(id);
-                Lost++;
-            }
-        }
-
-        /// <summary>A frame of the answer to request <paramref name="id"/> came in; true if it was the answer's last (its response time recorded).</summary>
-        public bool Answered(uint id, Tick now)
-        {
-            if (!_outstanding.TryGetValue(id, out var request))
-            {
-                throw new InvalidOperationException($"An answer's frame carries id {id}, which no request on its way has: the server must copy each request's id into its answer.");
-            }
-            if (request.Frames + 1 < ResponseFrames)
-            {
-                _outstanding[id] = (request.Sent, request.Frames + 1);
-                return false;
-            }
-            _outstanding.Remove(id);
-            _responseMicroseconds.Add((now - request.Sent).Picoseconds / 1e6);
-            return true;
-        }
-
-        /// <summary>The response times so far, in microseconds, in ascending order.</summary>
-        public double[] ResponseMicroseconds() => [.. _responseMicroseconds.Order()];
-    }
 }

@@ -9,7 +9,7 @@ public class WebClientTests
     [Fact]
     public void An_answer_is_matched_to_its_request_by_id_whatever_order_answers_come_in()
     {
-        var client = new Web.Client();
+        var client = new RequestClient();
         uint first = client.Sent(Tick.FromMicroseconds(0)), second = client.Sent(Tick.FromMicroseconds(10));
         client.Arrived(taken: true);
         client.Arrived(taken: true);
@@ -26,7 +26,7 @@ public class WebClientTests
     [Fact]
     public void A_dropped_request_is_counted_lost_and_an_answer_to_no_request_is_an_error()
     {
-        var client = new Web.Client();
+        var client = new RequestClient();
         uint dropped = client.Sent(Tick.FromMicroseconds(0));
         client.Arrived(taken: false);
         Assert.Equal(1, client.Lost);

@@ -1,0 +1,142 @@
+using Sim.Engine;
+using Sim.Engine.Events;
+using Sim.Engine.Randomness;
+using Sim.Engine.Randomness.Distributions;
+using Sim.Engine.Time;
+using Sim.Models.Devices;
+using Sim.Models.Platform;
+
+namespace Sim.Workloads.Processes;
+
+/// <summary>
+/// The client of a request-serving workload on the network's peer (<c>web</c>, and a service of a
+/// workload file): it sends requests, each one datagram numbered (from 1) in the id its frame
+/// carries; keeps which of those on the wire the server's NIC took (in order: the link keeps it)
+/// and how many it dropped; and gathers the frames of each answer by id, so that an answer is
+/// whole when its last frame is in, whatever order the server sent answers in. Closed-loop (the
+/// next request when the whole answer is in, after a think time) or open-loop (Poisson arrivals at
+/// a rate, whatever the answers do).
+/// </summary>
+public sealed class RequestClient
+{
+    private readonly Queue<uint> _onTheWire = new();
+    private readonly Dictionary<uint, (Tick Sent, int Frames)> _outstanding = [];
+    private readonly List<double> _responseMicroseconds = [];
+    private uint _lastId;
+
+    /// <summary>The frames of an answer; set before the first request.</summary>
+    public int ResponseFrames { get; set; } = 8;
+
+    /// <summary>Requests the server's NIC dropped for want of a receive buffer: never answered, left out of the response times.</summary>
+    public long Lost { get; private set; }
+
+    /// <summary>A request sent now: its id.</summary>
+    public uint Sent(Tick now)
+    {
+        uint id = ++_lastId;
+        _onTheWire.Enqueue(id);
+        _outstanding.Add(id, (now, 0));
+        return id;
+    }
+
+    /// <summary>The oldest request on the wire reached the server's NIC, which took it or dropped it.</summary>
+    public void Arrived(bool taken)
+    {
+        uint id = _onTheWire.Dequeue();
+        if (!taken)
+        {
+            _outstanding.Remove(id);
+            Lost++;
+        }
+    }
+
+    /// <summary>A frame of the answer to request <paramref name="id"/> came in; true if it was the answer's last (its response time recorded).</summary>
+    public bool Answered(uint id, Tick now)
+    {
+        if (!_outstanding.TryGetValue(id, out var request))
+        {
+            throw new InvalidOperationException($"An answer's frame carries id {id}, which no request on its way has: the server must copy each request's id into its answer.");
+        }
+        if (request.Frames + 1 < ResponseFrames)
+        {
+            _outstanding[id] = (request.Sent, request.Frames + 1);
+            return false;
+        }
+        _outstanding.Remove(id);
+        _responseMicroseconds.Add((now - request.Sent).Picoseconds / 1e6);
+        return true;
+    }
+
+    /// <summary>The response times so far, in microseconds, in ascending order.</summary>
+    public double[] ResponseMicroseconds() => [.. _responseMicroseconds.Order()];
+
+    /// <summary>
+    /// Starts the client of <paramref name="context"/>'s guest (of the workload named
+    /// <paramref name="workload"/>) on <paramref name="platform"/>'s peer, its events and random stream named after <paramref name="name"/>: requests of
+    /// <paramref name="requestBytes"/> to the guest's port. Without a <paramref name="rate"/> it is
+    /// closed-loop: the first request 10 us in, and each next one <paramref name="think"/> after the
+    /// whole answer to the last. At a rate it is open-loop: the generator keeps its arrivals going
+    /// until the server has received its size in requests; a request the NIC drops (no free receive
+    /// buffer, under overload) is counted lost and replaced by the next arrival, so that an
+    /// overloaded run ends, with its losses.
+    /// </summary>
+    public void Start(IPlatform platform, WorkloadContext context, string workload, string name, int requestBytes, double? rate, Tick think)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        ArgumentNullException.ThrowIfNull(context);
+        NetworkPeer peer = platform.Devices.Peer ?? throw new InvalidOperationException($"The {workload} workload needs a NIC.");
+        ushort port = context.Port;
+        Simulator sim = platform.Sim;
+        UdpFrame Request(uint id) => new(requestBytes + EthernetLink.UdpHeaderBytes, port, id);
+        if (rate is not { } perSecond)
+        {
+            CallbackEvent? next = think == Tick.Zero ? null : new CallbackEvent(name + ".next-request", () => peer.Send(Request(Sent(sim.Now))));
+            peer.Serve(port, frame =>
+            {
+                if (Answered(frame.Id, sim.Now))
+                {
+                    if (next is null)
+                    {
+                        peer.Send(Request(Sent(sim.Now))); // the whole answer is in: the next request
+                    }
+                    else
+                    {
+                        sim.Schedule(next, sim.Now + think); // the whole answer is in: the next request after the think time
+                    }
+                }
+            });
+            peer.Track(port, Arrived);
+            sim.Schedule(new CallbackEvent(name + ".first-request", () => peer.Send(Request(Sent(sim.Now)))), sim.Now + Tick.FromMicroseconds(10));
+            return;
+        }
+        peer.Serve(port, frame => Answered(frame.Id, sim.Now));
+        var gaps = new Exponential(Tick.PicosecondsPerSecond / perSecond);
+        RandomStream random = sim.Random.For(name + ".arrivals");
+        long sent = 0;
+        bool arriving = false;
+        CallbackEvent? arrival = null;
+        void Next(Tick after)
+        {
+            arriving = true;
+            sim.Schedule(arrival!, after + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
+        }
+        arrival = new CallbackEvent(name + ".arrival", () =>
+        {
+            peer.Send(Request(Sent(sim.Now)));
+            arriving = false;
+            if (++sent - Lost < context.Size)
+            {
+                Next(sim.Now);
+            }
+        });
+        peer.Track(port, taken =>
+        {
+            Arrived(taken);
+            if (!taken && !arriving && sent - Lost < context.Size)
+            {
+                Next(sim.Now);
+            }
+        });
+        Next(sim.Now + Tick.FromMicroseconds(10));
+    }
+}
