@@ -59,7 +59,7 @@ internal static class CompareCommand
         string written;
         try
         {
-            written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"compare-{scenario.Workload}-{scenario.ProfileName}"), replace: outDir is null || force, folder =>
+            written = ResultsFolder.Produce(outDir ?? Path.Combine("runs", $"compare-{scenario.WorkloadName}-{scenario.ProfileName}"), replace: outDir is null || force, folder =>
             {
                 DateTimeOffset started = DateTimeOffset.UtcNow; // for the manifest only: results never see the wall clock
                 var progress = new Progress("compare ");
@@ -69,9 +69,9 @@ internal static class CompareCommand
                 folder.WriteText("exits.csv", w => ComparisonReport.WriteExits(w, outcomes));
                 folder.WriteText("summary.json", w => w.Write(summary));
                 folder.WriteText("report.md", w => w.Write(ComparisonReport.ToMarkdown(outcomes, scenario.Workload, workload.Description, profile.Name, n, scenario.Seed)));
-                folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.Workload} on {profile.Name}: cycles by category", outcomes)));
-                folder.WriteBinary("exits.png", s => s.Write(ExitChart.Png($"{scenario.Workload} on {profile.Name}: VM exits by reason", outcomes)));
-                folder.WriteBinary("figure.png", s => s.Write(FigureChart.Png($"{scenario.Workload} on {profile.Name}: {drawn}", outcomes, drawn)));
+                folder.WriteBinary("cycles.png", s => s.Write(PresetCycleChart.Png($"{scenario.WorkloadName} on {profile.Name}: cycles by category", outcomes)));
+                folder.WriteBinary("exits.png", s => s.Write(ExitChart.Png($"{scenario.WorkloadName} on {profile.Name}: VM exits by reason", outcomes)));
+                folder.WriteBinary("figure.png", s => s.Write(FigureChart.Png($"{scenario.WorkloadName} on {profile.Name}: {drawn}", outcomes, drawn)));
                 string resolved = JsonText.Of(scenario.Resolved());
                 folder.WriteText("scenario.json", w => w.Write(resolved));
                 (string version, string commit) = VersionCommand.ProgramVersion();

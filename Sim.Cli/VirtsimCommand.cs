@@ -26,6 +26,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(DensityCommand.Build());
         root.Subcommands.Add(MergeCommand.Build());
         root.Subcommands.Add(WorkloadsCommand.Build());
+        root.Subcommands.Add(WorkloadCommand.Build());
         root.Subcommands.Add(EngineCheckCommand.Build());
         root.Subcommands.Add(VersionCommand.Build());
         return root;

@@ -90,11 +90,11 @@ internal static class WorkloadRunner
                 }
                 if (plots)
                 {
-                    folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.Workload} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
+                    folder.WriteBinary("cycles.png", s => s.Write(CycleChart.Png($"{scenario.WorkloadName} on {scenario.Profile}: cycles by category", runs[0].CyclesByCategory)));
                 }
                 if (plots && LatencyChart.HasLatencies(runs[0]))
                 {
-                    folder.WriteBinary("latency.png", s => s.Write(LatencyChart.Png($"{scenario.Workload} on {scenario.Profile}: {LatencyChart.Subject(runs[0])}", runs[0])));
+                    folder.WriteBinary("latency.png", s => s.Write(LatencyChart.Png($"{scenario.WorkloadName} on {scenario.Profile}: {LatencyChart.Subject(runs[0])}", runs[0])));
                 }
                 string resolved = JsonText.Of(scenario.Resolved());
                 folder.WriteText("scenario.json", w => w.Write(resolved));

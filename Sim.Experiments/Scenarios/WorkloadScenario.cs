@@ -288,7 +288,7 @@ public sealed record WorkloadScenario
     /// </summary>
     private int DefaultHostCores =>
         !ArchitectureKeys.All(k => Problem(k) is null) ? 1
-        : ResolveAxes().IsNative && WorkloadCatalog.Get(Workload).Workload is IProcessWorkload ? ResolveProfile().MostCores
+        : ResolveAxes().IsNative && Catalog(Workload).Workload is IProcessWorkload ? ResolveProfile().MostCores
         : Problem("vcpus") is null && WholeNumbers(Vcpus) is { } vcpus ? Math.Min(vcpus.Max(), ResolveProfile().MostCores)
         : 1;
 
@@ -368,8 +368,9 @@ public sealed record WorkloadScenario
     /// <summary>What is wrong with <paramref name="key"/>'s value, or null when it is allowed.</summary>
     public string? Problem(string key) => key switch
     {
-        "workload" => WorkloadCatalog.All.Any(w => w.Workload.Name == Workload) ? null
-            : $"there is no workload '{Workload}'; see 'virtsim workloads' for the {WorkloadCatalog.All.Count} there are",
+        "workload" => WorkloadFile.Names(Workload) ? WorkloadFileProblem()
+            : WorkloadCatalog.All.Any(w => w.Workload.Name == Workload) ? null
+            : $"there is no workload '{Workload}'; see 'virtsim workloads' for the {WorkloadCatalog.All.Count} there are, or file:PATH for a workload file",
         "profile" => ProfileFile.Names(Profile) ? ProfileFileProblem()
             : HardwareProfiles.All.Any(p => p.Name == Profile) ? null
             : $"there is no hardware profile '{Profile}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}, or file:PATH for a profile file",
@@ -446,28 +447,28 @@ public sealed record WorkloadScenario
         {
             null => null,
             not (> 0 and < 1e9) => $"request_rate must be more than 0 and less than a billion requests a second (got {RequestRate})",
-            _ when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not IOpenLoopWorkload =>
+            _ when Problem("workload") is null && Catalog(Workload).Workload is not IOpenLoopWorkload =>
                 $"request_rate is for the services with an open-loop client ({string.Join(", ", WorkloadCatalog.All.Where(w => w.Workload is IOpenLoopWorkload).Select(w => w.Workload.Name))}), not {Workload}",
             _ => null,
         },
         "jobs" => Jobs switch
         {
             not (>= 1 and <= 1024) => $"jobs must be 1 to 1024 (got {Jobs})",
-            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is Sim.Workloads.Processes.FioRandRead { QueueDepth: > 1 } =>
+            > 1 when Problem("workload") is null && Catalog(Workload).Workload is Sim.Workloads.Processes.FioRandRead { QueueDepth: > 1 } =>
                 $"{Workload} has its queue depth in its name; for another depth use fio-randread with jobs (its numjobs) 1 to {Sim.Workloads.Processes.FioRandRead.MostJobs}",
-            > Sim.Workloads.Processes.FioRandRead.MostJobs when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is Sim.Workloads.Processes.FioRandRead =>
+            > Sim.Workloads.Processes.FioRandRead.MostJobs when Problem("workload") is null && Catalog(Workload).Workload is Sim.Workloads.Processes.FioRandRead =>
                 $"fio-randread's jobs (numjobs: its queue depth) must be 1 to {Sim.Workloads.Processes.FioRandRead.MostJobs} (got {Jobs}); an AHCI adapter takes 32 commands at once and a virtqueue {Sim.Models.Devices.Virtqueue.Capacity}, the kernel's block queue holds the rest",
-            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not (Sim.Workloads.Processes.KernelBuild or Sim.Workloads.Processes.FioRandRead) =>
+            > 1 when Problem("workload") is null && Catalog(Workload).Workload is not (Sim.Workloads.Processes.KernelBuild or Sim.Workloads.Processes.FioRandRead) =>
                 $"jobs is make -j for kernel-build and numjobs for fio-randread, not {Workload}",
             _ => null,
         },
         "ioengine" => IoEngine switch
         {
             _ when Array.IndexOf(IoEngines, IoEngine) < 0 => $"there is no fio engine '{IoEngine}' here; the engines are: {string.Join(", ", IoEngines)}",
-            "libaio" when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not Sim.Workloads.Processes.FioRandRead =>
+            "libaio" when Problem("workload") is null && Catalog(Workload).Workload is not Sim.Workloads.Processes.FioRandRead =>
                 $"ioengine is fio-randread's engine, not {Workload}'s",
-            "libaio" when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is Sim.Workloads.Processes.FioRandRead { QueueDepth: > 1 } =>
-                $"{Workload} is the psync engine's {((Sim.Workloads.Processes.FioRandRead)WorkloadCatalog.Get(Workload).Workload).Jobs} jobs; for libaio use fio-randread with iodepth and jobs",
+            "libaio" when Problem("workload") is null && Catalog(Workload).Workload is Sim.Workloads.Processes.FioRandRead { QueueDepth: > 1 } =>
+                $"{Workload} is the psync engine's {((Sim.Workloads.Processes.FioRandRead)Catalog(Workload).Workload).Jobs} jobs; for libaio use fio-randread with iodepth and jobs",
             _ => null,
         },
         "iodepth" => IoDepth switch
@@ -480,7 +481,7 @@ public sealed record WorkloadScenario
         "process_threads" => Threads switch
         {
             not (>= 1 and <= 1024) => $"process_threads must be 1 to 1024 (got {Threads})",
-            > 1 when Problem("workload") is null && WorkloadCatalog.Get(Workload).Workload is not IThreadedWorkload =>
+            > 1 when Problem("workload") is null && Catalog(Workload).Workload is not IThreadedWorkload =>
                 $"process_threads is for the threaded workloads ({string.Join(", ", WorkloadCatalog.All.Where(w => w.Workload is IThreadedWorkload).Select(w => w.Workload.Name))}), not {Workload}",
             _ => null,
         },
@@ -720,7 +721,7 @@ public sealed record WorkloadScenario
         VirtualizationAxes axes = ResolveAxes();
         string architecture = axes == VirtualizationAxes.ForPreset(Preset, ResolveProfile()) ? Preset
             : $"{AxisNames.Of(axes.Cpu)}-{AxisNames.Of(axes.Mmu)}-{AxisNames.Of(axes.Io)}-{AxisNames.Of(axes.Hosting)}";
-        return $"{Workload}-{ProfileName}-{architecture}";
+        return $"{WorkloadName}-{ProfileName}-{architecture}";
     }
 
     public MonitorParameters ResolveMonitorParameters() => new(ShadowCacheRoots, TranslationCacheKiB, LargeEptPages, VirtioBackend == "kernel", InlineEmulation, UnshadowAfterWrites,
@@ -807,7 +808,7 @@ public sealed record WorkloadScenario
 
     public (IWorkload Workload, long Size) ResolveWorkload()
     {
-        (IWorkload workload, long defaultSize) = WorkloadCatalog.Get(Workload);
+        (IWorkload workload, long defaultSize) = Catalog(Workload);
         return (Parameterized(workload), Size ?? defaultSize);
     }
 
@@ -823,6 +824,7 @@ public sealed record WorkloadScenario
             Sim.Workloads.Processes.KernelBuild build => build.WithJobs(Jobs),
             Sim.Workloads.Processes.FioRandRead when Jobs > 1 || IoEngine == "libaio" =>
                 new Sim.Workloads.Processes.FioRandRead(Jobs, IoEngine == "libaio" ? Sim.Workloads.Processes.FioEngine.Libaio : Sim.Workloads.Processes.FioEngine.Psync, IoDepth),
+            Sim.Workloads.Processes.Service file when Threads == 1 => file, // the file's worker threads, unless the scenario gives others
             IThreadedWorkload threaded => threaded.WithThreads(Threads),
             _ => workload,
         };
@@ -848,6 +850,27 @@ public sealed record WorkloadScenario
 
     /// <summary>The profile's name: a built-in one's, or the name its file gives.</summary>
     public string ProfileName => ProfileFile.Names(Profile) ? ResolveProfile().Name : Profile;
+
+    /// <summary>The workload's name: a built-in one's, or the service a workload file names.</summary>
+    public string WorkloadName => WorkloadFile.Names(Workload) && Problem("workload") is null ? WorkloadFile.Load(Workload).Name : Workload;
+
+    /// <summary>Why the workload file cannot be used, or null.</summary>
+    private string? WorkloadFileProblem()
+    {
+        try
+        {
+            _ = WorkloadFile.Load(Workload);
+            return null;
+        }
+        catch (ScenarioException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>A built-in workload by name, or the service of a workload file (<c>file:PATH</c>), with the size a run uses when none is given.</summary>
+    private static (IWorkload Workload, long DefaultSize) Catalog(string name) =>
+        WorkloadFile.Names(name) ? (WorkloadFile.Load(name), WorkloadFile.DefaultSize) : WorkloadCatalog.Get(name);
 
     /// <summary>Why the profile file cannot be used, or null.</summary>
     private string? ProfileFileProblem()
@@ -883,6 +906,10 @@ public sealed record WorkloadScenario
         if (ProfileFile.Names(Profile))
         {
             resolved["profile_sha256"] = ProfileFile.Sha256Of(Profile); // the planner's host file as it was, beside its name
+        }
+        if (WorkloadFile.Names(Workload))
+        {
+            resolved["workload_sha256"] = WorkloadFile.Sha256Of(Workload); // the planner's service file as it was
         }
         return resolved;
     }

@@ -70,6 +70,28 @@ public sealed class RequestClient
     /// <summary>The response times so far, in microseconds, in ascending order.</summary>
     public double[] ResponseMicroseconds() => [.. _responseMicroseconds.Order()];
 
+    /// <summary>The figures of merit a service's client measures (<see cref="Figures"/>).</summary>
+    public static readonly string[] FigureNames = ["requests", "response_mean", "response_p50", "response_p99", "requests_lost"];
+
+    /// <summary>Requests a second served (the run's <paramref name="size"/> over its time), and the response times' mean, median and 99th percentile, and the requests lost.</summary>
+    public IReadOnlyList<Metric> Figures(long size, WorkloadOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        double[] times = ResponseMicroseconds();
+        return
+        [
+            new Metric("requests", outcome.PerSecond(size), "requests/s"),
+            new Metric("response_mean", times.Length > 0 ? times.Average() : double.NaN, "us"),
+            new Metric("response_p50", Percentile(times, 0.50), "us"),
+            new Metric("response_p99", Percentile(times, 0.99), "us"),
+            new Metric("requests_lost", Lost, "requests"),
+        ];
+    }
+
+    /// <summary>The nearest-rank percentile of <paramref name="sorted"/>; NaN when it is empty.</summary>
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
     /// <summary>
     /// Starts the client of <paramref name="context"/>'s guest (of the workload named
     /// <paramref name="workload"/>) on <paramref name="platform"/>'s peer, its events and random stream named after <paramref name="name"/>: requests of

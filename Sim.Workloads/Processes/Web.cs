@@ -132,29 +132,13 @@ public sealed class Web : ThreadedProcessWorkload, IOpenLoopWorkload
         return ThreadedProgram(Worker);
     }
 
-    public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : ["requests", "response_mean", "response_p50", "response_p99", "requests_lost"];
+    public override IReadOnlyList<string> FigureNames => RequestRate is null ? ["requests"] : RequestClient.FigureNames;
 
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        var requests = new Metric("requests", outcome.PerSecond(context.Size), "requests/s");
-        if (RequestRate is null)
-        {
-            return [requests];
-        }
-        double[] times = context.State<RequestClient>().ResponseMicroseconds();
-        return
-        [
-            requests,
-            new Metric("response_mean", times.Length > 0 ? times.Average() : double.NaN, "us"),
-            new Metric("response_p50", Percentile(times, 0.50), "us"),
-            new Metric("response_p99", Percentile(times, 0.99), "us"),
-            new Metric("requests_lost", context.State<RequestClient>().Lost, "requests"),
-        ];
+        IReadOnlyList<Metric> figures = context.State<RequestClient>().Figures(context.Size, outcome);
+        return RequestRate is null ? [figures[0]] : figures;
     }
-
-    /// <summary>The nearest-rank percentile of <paramref name="sorted"/>; NaN when it is empty.</summary>
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }

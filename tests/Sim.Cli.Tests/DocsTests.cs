@@ -56,6 +56,19 @@ public class DocsTests
     }
 
     [Fact]
+    public void The_planning_guide_s_worked_example_is_what_workload_check_prints()
+    {
+        string root = RepositoryRoot();
+        var (code, stdout, stderr) = Virtsim.Dotnet(root, Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), "workload", "check", Path.Combine("workloads", "python-http-server.yaml"), "--size", "40");
+        Assert.True(code == 0, stderr);
+        string docs = File.ReadAllText(Path.Combine(root, "docs", "planning.md"));
+        foreach (string row in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith('|')))
+        {
+            Assert.True(docs.Contains(row, StringComparison.Ordinal), $"docs/planning.md lacks '{row}': rerun 'virtsim workload check workloads/python-http-server.yaml --size 40' and update its table.");
+        }
+    }
+
+    [Fact]
     public void A_part_of_the_suite_is_written_beside_the_runs_not_over_the_reference_table()
     {
         string folder = Virtsim.TempFolder();

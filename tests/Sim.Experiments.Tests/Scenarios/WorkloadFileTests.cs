@@ -1,0 +1,123 @@
+using Sim.Experiments.Density;
+using Sim.Experiments.Runs;
+using Sim.Experiments.Scenarios;
+using Sim.Workloads.Processes;
+
+namespace Sim.Experiments.Tests.Scenarios;
+
+/// <summary>A planner's own service as a workload file: it runs under the presets, reproduces its own per-request figures, and bad files are refused with the file and line.</summary>
+public class WorkloadFileTests
+{
+    private const string Shop = """
+        # figures for illustration, not a measurement
+        name: shop
+        per_request:
+          instructions: 120000
+          memory: {references: 6000, store_share: 0.3, working_set_kib: 2048, hot_kib: 256, hot_share: 0.9}
+          syscalls: {clock_gettime: 2, stat: 1, read: 2, write: 1, getpid: 0.5}
+          files_opened: 1
+          minor_faults: 0.5
+          context_switches: 1.2
+          packets_in: {count: 1, bytes: 300}
+          packets_out: {count: 4, bytes: 1448}
+          block_reads: {count: 0.2, bytes: 4096}
+          block_writes: {count: 0.1, bytes: 4096}
+        process: {threads: 2}
+        arrival: {rate: 1000}
+        memory: {resident_mib: 16, mapped_files_mib: 6}
+        """;
+
+    private static string Write(string text, string name = "shop.yaml")
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "virtsim-workload-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void A_workload_file_s_run_reproduces_its_own_per_request_figures_within_5_percent()
+    {
+        IReadOnlyList<CheckedFigure> figures = WorkloadCheck.Run(WorkloadFile.Prefix + Write(Shop), "nehalem-x5570", 100);
+        CheckedFigure Figure(string quantity) => figures.Single(f => f.Quantity == quantity);
+        Assert.All(figures.Where(f => f.Imposed), f => Assert.True(f.Within, $"{f.Quantity}: asked {f.Asked}, simulated {f.Simulated}"));
+        Assert.Equal(1 + 4 + 6.5 + 2 + 1 + 0.3, Figure("system calls").Asked!.Value, 9);
+        Assert.InRange(Figure("system calls").Simulated, 14.8 * 0.99, 14.8 * 1.03); // the workers' reopenings of their files add a little
+        Assert.Equal(4, Figure("packets out").Simulated);
+        Assert.Equal(0.3, Figure("block I/Os (reads and writes)").Simulated, 9);
+        Assert.Equal(0.5, Figure("minor page faults").Simulated, 9);
+        Assert.False(Figure("context switches (the kernel's, process to process)").Imposed); // shown, not made
+        Assert.InRange(Figure("instructions, user and kernel").Simulated, 120_000, 200_000); // the kernel's on top of the file's user-mode 120,000
+    }
+
+    [Theory]
+    [InlineData("native")]
+    [InlineData("type1")]
+    [InlineData("type2")]
+    [InlineData("oslevel")]
+    public void A_workload_file_runs_under_the_presets_and_reruns_to_the_same_figures(string preset)
+    {
+        var scenario = new WorkloadScenario { Workload = WorkloadFile.Prefix + Write(Shop), Profile = "nehalem-x5570", Preset = preset, Size = 60 };
+        Assert.Null(scenario.FirstProblem());
+        WorkloadRunResult first = scenario.RunOnce(42), again = scenario.RunOnce(42);
+        Assert.Equal(["requests", "response_mean", "response_p50", "response_p99", "requests_lost"], first.FiguresOfMerit.Select(m => m.Name));
+        Assert.True(first.FiguresOfMerit[3].Value is > 0 and < 100_000, $"p99 {first.FiguresOfMerit[3].Value} us");
+        Assert.Equal(first.FiguresOfMerit.Select(m => m.Value), again.FiguresOfMerit.Select(m => m.Value));
+        Assert.StartsWith("shop-nehalem-x5570-", scenario.DefaultFolderName(), StringComparison.Ordinal);
+        Assert.Equal(64, ((string)scenario.Resolved()["workload_sha256"]).Length);
+    }
+
+    [Fact]
+    public void The_scenario_s_rate_and_threads_replace_the_file_s()
+    {
+        string file = WorkloadFile.Prefix + Write(Shop);
+        var scenario = new WorkloadScenario { Workload = file, Profile = "nehalem-x5570", RequestRate = 250, Threads = 3 };
+        var service = (Service)scenario.ResolveWorkload().Workload;
+        Assert.Equal(250, service.Spec.RequestRate);
+        Assert.Equal(3, service.Threads);
+        Assert.Equal(2, ((Service)(scenario with { RequestRate = null, Threads = 1 }).ResolveWorkload().Workload).Threads); // the file's own
+        Assert.Equal(WorkloadFile.DefaultSize, scenario.ResolveWorkload().Size);
+    }
+
+    [Fact]
+    public void A_density_study_searches_a_workload_file_s_service()
+    {
+        string path = Write(Shop);
+        DensityStudy study = DensityStudy.Parse($"base: {{workload: 'file:{path}', profile: nehalem-x5570, size: 40, host_memory_mib: 2048, guest_memory_mib: 256}}\npresets: [oslevel]\nslo: response_p99 <= 3000\nmax_guests: 4\nseeds: 1",
+            "shop-study.yaml", "shop-study");
+        DensityResult result = Assert.Single(DensitySearch.Run(study));
+        Assert.Equal(4, result.Density);
+        Assert.Equal("max guests", result.BoundBy);
+    }
+
+    [Theory]
+    [InlineData("per_request: {instructions: 1000, caches: 2}", "shop.yaml, line 1: unknown key 'caches' in per_request; the keys are instructions, memory, syscalls")]
+    [InlineData("per_request: {instructions: 1000}\narrival: {rate: -5}", "shop.yaml, line 2: arrival: rate (requests a second): -5 is outside 0.001 to 100000000")]
+    [InlineData("per_request:\n  instructions: 1000\n  memory: {working_set_kib: 4 MiB}", "shop.yaml, line 3: per_request: memory: working_set_kib (KiB): '4 MiB' is not a number; give a plain number in the key's unit")]
+    [InlineData("per_request:\n  instructions: 500\n  memory: {references: 1000}", "the model cannot produce these figures: 500 instructions a request cannot make its 1000 memory references and 2 system calls")]
+    [InlineData("per_request:\n  instructions: 1000\n  syscalls: {epoll_wait: 1}", "shop.yaml, line 3: unknown key 'epoll_wait' in per_request: syscalls; the keys are getpid, clock_gettime")]
+    [InlineData("per_request:\n  instructions: 1000\n  packets_in: {count: 2}", "shop.yaml, line 3: per_request: packets_in: a request is one datagram in the model")]
+    [InlineData("per_request:\n  instructions: 1000\n  block_reads: {count: 1, bytes: 8192}", "bytes must be 4096: the kernel model's block requests are one page")]
+    [InlineData("per_request:\n  instructions: 1000\n  packets_out: {count: 2.5}", "count is the packets of every answer, a whole number from 1, not 2.5")]
+    [InlineData("per_request:\n  instructions: 1000\n  memory: {working_set_kib: 64, hot_kib: 128}", "the hot part (131072 bytes) must be at least a page and at most the working set (65536 bytes)")]
+    [InlineData("per_request: {instructions: 1000}\nmemory: {resident_mib: 1, mapped_files_mib: 2}", "the resident memory (1048576 bytes) must hold the working set (262144) and the mapped files (2097152)")]
+    [InlineData("per_request: {instructions: 1000}\nprocess: {threads: 0}", "shop.yaml, line 2: process: threads: 0 is outside 1 to 1024")]
+    [InlineData("name: web\nper_request: {instructions: 1000}", "name: 'web' must be 1 to 60 letters, digits, '-' or '_', and not a built-in workload's name")]
+    [InlineData("arrival: {rate: 5}", "shop.yaml: per_request is missing")]
+    [InlineData("- 1\n- 2", "shop.yaml: a workload file is a mapping of name, description, per_request, process, arrival, memory")]
+    public void A_bad_workload_file_is_refused_with_the_file_line_and_what_is_allowed(string text, string expected)
+    {
+        var e = Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(text, "shop.yaml"));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_names_a_missing_or_bad_workload_file_before_anything_runs()
+    {
+        var missing = new WorkloadScenario { Workload = "file:/nowhere/service.yaml" };
+        Assert.Contains("/nowhere/service.yaml: cannot read the workload file", missing.Problem("workload"), StringComparison.Ordinal);
+        var bad = new WorkloadScenario { Workload = WorkloadFile.Prefix + Write("per_request: {instructions: x}") };
+        Assert.Contains("per_request: instructions (user-mode instructions a request): 'x' is not a number", bad.Problem("workload"), StringComparison.Ordinal);
+    }
+}
