@@ -36,6 +36,7 @@ internal static class CompareCommand
                 Workload = parse.GetValue(workload)!, Profile = parse.GetValue(profile)!, Size = parse.GetValue(size), Seed = parse.GetValue(seed),
                 Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!,
             };
+            scenario = ScenarioFile.WithProfileHost(scenario, key => (key == "disk" && parse.GetResult(disk) is { Implicit: false }) || (key == "disk_interface" && parse.GetResult(diskInterface) is { Implicit: false }), "--profile");
             return Execute(scenario, parse.GetValue(output), parse.GetValue(force), parse.GetValue(json), parse.GetValue(metric));
         });
         return command;

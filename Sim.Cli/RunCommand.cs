@@ -154,6 +154,8 @@ internal static class RunCommand
                     Seed = parse.GetValue(seed), Disk = parse.GetValue(disk)!, DiskInterface = parse.GetValue(diskInterface)!, Nic = parse.GetValue(nic)!,
                     Repetitions = parse.GetValue(repetitions),
                 };
+                (string Key, Option Option)[] hostKeys = [("nic", nic), ("disk", disk), ("disk_interface", diskInterface), ("host_memory_mib", hostMemory)];
+                fromFlags = ScenarioFile.WithProfileHost(fromFlags, key => hostKeys.Any(h => h.Key == key && parse.GetResult(h.Option) is { Implicit: false }), "--profile"); // a profile file's host, the flags given over it
                 return WorkloadRunner.Execute(fromFlags, parse.GetValue(json), parse.GetValue(output), parse.GetValue(force), parse.GetValue(threads));
             }
             if (Given(runOptions.Except([seed, profile])) is { Length: > 0 } workloadOnly)

@@ -23,7 +23,11 @@ public static class ProfileFile
     /// <summary>How a scenario's <c>profile</c> names a file rather than a built-in profile.</summary>
     public const string Prefix = "file:";
 
-    private static readonly ConcurrentDictionary<string, HardwareProfile> s_loaded = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, (HardwareProfile Profile, IReadOnlyDictionary<string, string> Host)> s_loaded = new(StringComparer.Ordinal);
+
+    /// <summary>The keys of a file's <c>host</c> section, each the scenario key it gives a default to.</summary>
+    private static readonly (string Key, string ScenarioKey)[] HostKeys =
+        [("memory_mib", "host_memory_mib"), ("nic", "nic"), ("disk", "disk"), ("disk_interface", "disk_interface")];
 
     /// <summary>Whether a scenario's profile value names a file.</summary>
     public static bool Names(string profile) => profile.StartsWith(Prefix, StringComparison.Ordinal);
@@ -31,12 +35,24 @@ public static class ProfileFile
     /// <summary>The profile of the file a scenario's <c>file:PATH</c> names (relative to the working directory), read once a run.</summary>
     public static HardwareProfile Load(string profile)
     {
+        return Loaded(profile).Profile;
+    }
+
+    /// <summary>
+    /// What the file's <c>host</c> section gives the scenario that names it, as scenario keys and
+    /// values (<c>host_memory_mib</c>, <c>nic</c>, <c>disk</c>, <c>disk_interface</c>): the machine
+    /// around the CPU generation, which a scenario's own keys override. Empty for a file without one.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> HostOf(string profile) => Loaded(profile).Host;
+
+    private static (HardwareProfile Profile, IReadOnlyDictionary<string, string> Host) Loaded(string profile)
+    {
         string path = Names(profile) ? profile[Prefix.Length..] : profile;
         if (path.Length == 0)
         {
             throw new ScenarioException($"profile '{profile}': give the file's path after '{Prefix}', such as {Prefix}host.yaml");
         }
-        return s_loaded.GetOrAdd(Path.GetFullPath(path), full => Parse(YamlFile.Read(full, "hardware profile"), path));
+        return s_loaded.GetOrAdd(Path.GetFullPath(path), full => ParseWithHost(YamlFile.Read(full, "hardware profile"), path));
     }
 
     /// <summary>The SHA-256 of the file a scenario's <c>file:PATH</c> names, recorded beside its results.</summary>
@@ -44,7 +60,10 @@ public static class ProfileFile
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(profile[Prefix.Length..])));
 
     /// <summary>The profile <paramref name="text"/> describes; <paramref name="source"/> names it in errors, and its file name is the profile's name when the file gives none.</summary>
-    public static HardwareProfile Parse(string text, string source)
+    public static HardwareProfile Parse(string text, string source) => ParseWithHost(text, source).Profile;
+
+    /// <summary>The profile <paramref name="text"/> describes and its <c>host</c> section (<see cref="HostOf"/>).</summary>
+    public static (HardwareProfile Profile, IReadOnlyDictionary<string, string> Host) ParseWithHost(string text, string source)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(source);
@@ -53,6 +72,7 @@ public static class ProfileFile
             throw new ScenarioException($"{source}: a hardware profile is a mapping of its figures (start from 'virtsim profiles show NAME', or give 'base: NAME' and what differs)");
         }
         HardwareProfile? start = null;
+        IReadOnlyDictionary<string, string> host = new Dictionary<string, string>();
         var given = new List<string>();
         var figures = new YamlMappingNode();
         foreach ((YamlNode key, YamlNode value) in root.Children)
@@ -62,6 +82,11 @@ public static class ProfileFile
                 string name = Scalar(value, source, "base");
                 start = HardwareProfiles.All.FirstOrDefault(p => p.Name == name)
                     ?? throw new ScenarioException($"{source}, line {value.Start.Line}: base: there is no built-in profile '{name}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}");
+                continue;
+            }
+            if (key is YamlScalarNode { Value: "host" })
+            {
+                host = Host(value, source);
                 continue;
             }
             figures.Add(key, value);
@@ -87,7 +112,37 @@ public static class ProfileFile
         {
             throw new ScenarioException($"{source}: not a profile the machine can have: {e.Message.Split(" (Parameter")[0].TrimEnd('.')}");
         }
-        return profile;
+        return (profile, host);
+    }
+
+    /// <summary>A <c>host</c> section: the host's memory in MiB, its NIC, its disk and the disk's interface, each checked as the scenario key it gives.</summary>
+    private static Dictionary<string, string> Host(YamlNode node, string source)
+    {
+        if (node is not YamlMappingNode mapping)
+        {
+            throw new ScenarioException($"{source}, line {node.Start.Line}: host is a mapping of {string.Join(", ", HostKeys.Select(k => k.Key))}");
+        }
+        var given = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach ((YamlNode k, YamlNode v) in mapping.Children)
+        {
+            string key = (k as YamlScalarNode)?.Value ?? "";
+            string scenarioKey = HostKeys.FirstOrDefault(h => h.Key == key).ScenarioKey
+                ?? throw new ScenarioException($"{source}, line {k.Start.Line}: unknown key '{key}' in host; the keys are {string.Join(", ", HostKeys.Select(h => h.Key))}");
+            string value = (v as YamlScalarNode)?.Value ?? "";
+            string? problem = scenarioKey switch
+            {
+                "host_memory_mib" => long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long mib) && mib is >= 64 and <= 1L << 24 ? null : $"'{value}' is not a whole number of MiB from 64 to {1L << 24}",
+                "nic" => WorkloadScenario.Nics.Contains(value) ? null : $"there is no NIC '{value}'; the NICs are: {string.Join(", ", WorkloadScenario.Nics)}",
+                "disk" => WorkloadScenario.Disks.Contains(value) ? null : $"there is no disk '{value}'; the disks are: {string.Join(", ", WorkloadScenario.Disks)}",
+                _ => WorkloadScenario.DiskInterfaces.Contains(value) ? null : $"there is no disk interface '{value}'; the interfaces are: {string.Join(", ", WorkloadScenario.DiskInterfaces)}",
+            };
+            if (problem is not null)
+            {
+                throw new ScenarioException($"{source}, line {v.Start.Line}: host: {key}: {problem}");
+            }
+            given[scenarioKey] = value;
+        }
+        return given;
     }
 
     /// <summary>A profile as a file that <see cref="Parse"/> reads back to the same profile.</summary>

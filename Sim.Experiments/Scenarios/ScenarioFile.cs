@@ -36,9 +36,11 @@ public static class ScenarioFile
             throw new ScenarioException($"{source}, line {node.Start.Line}: a scenario is a mapping of keys to values ({string.Join(", ", WorkloadScenario.Keys)}).");
         }
         var scenario = new WorkloadScenario();
+        var given = new HashSet<string>(StringComparer.Ordinal);
         foreach ((YamlNode keyNode, YamlNode valueNode) in root.Children)
         {
             string key = (keyNode as YamlScalarNode)?.Value ?? "";
+            given.Add(key);
             if (Array.IndexOf(WorkloadScenario.Keys, key) < 0)
             {
                 throw new ScenarioException($"{source}, line {keyNode.Start.Line}: unknown key '{key}'; the keys are: {string.Join(", ", WorkloadScenario.Keys)}.");
@@ -62,9 +64,31 @@ public static class ScenarioFile
                 throw new ScenarioException($"{where}: {key}: {problem}.");
             }
         }
+        scenario = WithProfileHost(scenario, given.Contains, source);
         if ((containerLimitsForOslevel ? scenario.WithoutContainerLimits() : scenario).CombinationProblem() is { } combined)
         {
             throw new ScenarioException($"{source}: {combined}.");
+        }
+        return scenario;
+    }
+
+    /// <summary>
+    /// <paramref name="scenario"/> with what its profile file's <c>host</c> section gives
+    /// (<see cref="ProfileFile.HostOf"/>: the host's memory, NIC, disk and disk interface) for each
+    /// key <paramref name="given"/> does not hold: the planner's host as a whole, the scenario's own
+    /// keys over it. A built-in profile, or a profile file that cannot be read, gives nothing here.
+    /// </summary>
+    public static WorkloadScenario WithProfileHost(WorkloadScenario scenario, Func<string, bool> given, string source)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(given);
+        if (!ProfileFile.Names(scenario.Profile) || scenario.Problem("profile") is not null)
+        {
+            return scenario;
+        }
+        foreach ((string key, string value) in ProfileFile.HostOf(scenario.Profile).Where(kv => !given(kv.Key)))
+        {
+            scenario = With(scenario, key, value, $"{source} (the host of {scenario.Profile})");
         }
         return scenario;
     }

@@ -74,6 +74,9 @@ public class ProfileFileTests
     [InlineData("name: mine\nfrequency_hz: 2000000000\n", "host.yaml, line 1: the profile lacks description, l1_data, l2")]
     [InlineData("base: skylake-sp\nl2: 4\n", "host.yaml, line 2: l2: a mapping of name, size_bytes")]
     [InlineData("- a\n- b\n", "host.yaml: a hardware profile is a mapping of its figures")]
+    [InlineData("base: skylake-sp\nhost:\n  nic: rtl8139\n", "host.yaml, line 3: host: nic: there is no NIC 'rtl8139'; the NICs are: e1000, 82599")]
+    [InlineData("base: skylake-sp\nhost:\n  memory_mib: 32 GiB\n", "host.yaml, line 3: host: memory_mib: '32 GiB' is not a whole number of MiB from 64")]
+    [InlineData("base: skylake-sp\nhost:\n  gpus: 2\n", "host.yaml, line 3: unknown key 'gpus' in host; the keys are memory_mib, nic, disk, disk_interface")]
     public void A_wrong_profile_file_is_refused_with_the_file_the_line_and_what_is_allowed(string text, string expected)
     {
         var e = Assert.Throws<ScenarioException>(() => ProfileFile.Parse(text, "host.yaml"));
@@ -85,5 +88,24 @@ public class ProfileFileTests
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioFile.Parse("profile: file:/nonexistent/host.yaml\n", "s.yaml"));
         Assert.StartsWith("s.yaml, line 1: profile: /nonexistent/host.yaml: cannot read the hardware profile", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_profile_file_s_host_gives_the_scenario_its_memory_nic_and_disk_unless_the_scenario_gives_them()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"virtsim-profile-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, "base: nehalem-x5570\nhost:\n  memory_mib: 3072\n  nic: 82599\n  disk: nvme\n  disk_interface: nvme\n");
+        try
+        {
+            WorkloadScenario host = ScenarioFile.Parse($"workload: web\nprofile: file:{path}\n", "s.yaml");
+            Assert.Equal((3072L, "82599", "nvme", "nvme"), (host.HostMemoryMiB!.Value, host.Nic, host.Disk, host.DiskInterface));
+            WorkloadScenario mine = ScenarioFile.Parse($"workload: web\nprofile: file:{path}\nnic: e1000\nhost_memory_mib: 2048\n", "s.yaml");
+            Assert.Equal((2048L, "e1000", "nvme"), (mine.HostMemoryMiB!.Value, mine.Nic, mine.Disk)); // the scenario's keys over the host's
+            Assert.Equal(HardwareProfiles.NehalemX5570.L3, ProfileFile.Load("file:" + path).L3); // the CPU generation is the base's
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
