@@ -16,6 +16,7 @@ internal static class WorkloadsCommand
             {
                 Console.WriteLine($"{w.Name.PadRight(width)}  {w.Description} [default size {size:N0}]");
             }
+            Console.WriteLine($"{"file:PATH".PadRight(width)}  your own service, from a workload file of what you measured per request (docs/planning.md; check it with 'virtsim workload check PATH') [default size {Sim.Experiments.Scenarios.WorkloadFile.DefaultSize:N0}]");
             return 0;
         });
         return command;

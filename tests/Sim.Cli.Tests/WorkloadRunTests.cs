@@ -78,7 +78,7 @@ public class WorkloadRunTests
     {
         var (code, stdout, _) = Virtsim.Run("workloads");
         Assert.Equal(0, code);
-        foreach (string name in new[] { "syscall", "pgfault", "stream", "gups", "compute" })
+        foreach (string name in new[] { "syscall", "pgfault", "stream", "gups", "compute", "file:PATH" })
         {
             Assert.Contains(name, stdout, StringComparison.Ordinal);
         }
