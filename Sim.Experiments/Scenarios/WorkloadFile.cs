@@ -21,7 +21,7 @@ public static class WorkloadFile
     public const string Prefix = "file:";
 
     /// <summary>The requests a run serves when the scenario gives no size.</summary>
-    public const long DefaultSize = 500;
+    public const long DefaultSize = 500; // as web's
 
     private static readonly ConcurrentDictionary<string, Service> s_loaded = new(StringComparer.Ordinal);
 
@@ -59,6 +59,10 @@ public static class WorkloadFile
         YamlMappingNode root = YamlFile.Root(text, source) as YamlMappingNode
             ?? throw new ScenarioException($"{source}: a workload file is a mapping of {string.Join(", ", TopKeys)} (docs/planning.md, \"Your own service\")");
         var spec = new ServiceSpec { Name = Path.GetFileNameWithoutExtension(source) };
+        if (!root.Children.Keys.Any(k => k is YamlScalarNode { Value: "name" }) && NameProblem(spec.Name) is { } unnamed)
+        {
+            throw new ScenarioException($"{source}: the file's name '{spec.Name}' cannot name the service ({unnamed}); give it a name: key");
+        }
         int threads = 1;
         YamlNode? perRequest = null;
         foreach ((string key, YamlNode value) in Keys(root, source, "a workload file", TopKeys))
@@ -69,8 +73,7 @@ public static class WorkloadFile
                     string name = Text(value, source, key);
                     spec = spec with
                     {
-                        Name = name.Length is > 0 and <= 60 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && !WorkloadCatalog.All.Any(w => w.Workload.Name == name) ? name
-                            : throw new ScenarioException($"{source}, line {value.Start.Line}: name: '{name}' must be 1 to 60 letters, digits, '-' or '_', and not a built-in workload's name (it names the run's folder and the service's files)"),
+                        Name = NameProblem(name) is { } wrong ? throw new ScenarioException($"{source}, line {value.Start.Line}: name: '{name}' {wrong}") : name,
                     };
                     break;
                 case "description":
@@ -119,6 +122,11 @@ public static class WorkloadFile
         }
         return (Service)new Service(spec).WithThreads(threads);
     }
+
+    /// <summary>Why <paramref name="name"/> cannot name a service, or null: it names the run's folder and the service's files in the image.</summary>
+    private static string? NameProblem(string name) =>
+        name.Length is > 0 and <= 60 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') && !WorkloadCatalog.All.Any(w => w.Workload.Name == name) ? null
+            : "must be 1 to 60 letters, digits, '-' or '_', and not a built-in workload's name (it names the run's folder and the service's files)";
 
     private static ServiceSpec PerRequest(ServiceSpec spec, YamlNode node, string source)
     {

@@ -113,6 +113,14 @@ public class WorkloadFileTests
     }
 
     [Fact]
+    public void A_file_named_as_a_built_in_workload_must_name_its_service()
+    {
+        var e = Assert.Throws<ScenarioException>(() => WorkloadFile.Parse("per_request: {instructions: 1000}", "dir/web.yaml"));
+        Assert.Contains("dir/web.yaml: the file's name 'web' cannot name the service", e.Message, StringComparison.Ordinal);
+        Assert.Equal("mine", WorkloadFile.Parse("name: mine\nper_request: {instructions: 1000}", "dir/web.yaml").Name);
+    }
+
+    [Fact]
     public void A_scenario_names_a_missing_or_bad_workload_file_before_anything_runs()
     {
         var missing = new WorkloadScenario { Workload = "file:/nowhere/service.yaml" };
