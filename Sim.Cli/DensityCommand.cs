@@ -86,7 +86,7 @@ internal static class DensityCommand
             return Fail(message);
         }
         Console.Write(DensityReport.Table(study, results));
-        Console.WriteLine($"\nResults: {written} (density.csv, probes.csv, report.md, density.png)");
+        Console.WriteLine($"\nResults: {written} (density.csv, probes.csv, report.md, density.png{(study.Alongside.Count > 0 ? ", interference.csv, interference.png" : "")})");
         return 0;
     }
 
@@ -110,6 +110,11 @@ internal static class DensityCommand
             results = Search(study, store, threads);
             folder.WriteText("probes.csv", w => DensityReport.WriteProbes(w, study, results));
             folder.WriteText("density.csv", w => DensityReport.WriteDensities(w, results));
+            if (study.Alongside.Count > 0)
+            {
+                folder.WriteText("interference.csv", w => DensityReport.WriteInterference(w, study, results));
+                folder.WriteBinary("interference.png", s => s.Write(InterferenceChart.Png(study, results)));
+            }
             folder.WriteText("report.md", w => w.Write(DensityReport.ToMarkdown(study, results)));
             folder.WriteBinary("density.png", s => s.Write(DensityReport.Png(study, results)));
             string resolved = JsonText.Of(study.Resolved());
@@ -131,8 +136,10 @@ internal static class DensityCommand
         int probes = 0;
         IReadOnlyList<DensityResult> results = DensitySearch.Run(study, (p, probesLeft) =>
         {
-            string what = string.Create(CultureInfo.InvariantCulture, $"{p.Preset} {p.Guests} guests{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
-            what += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {study.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level ({p.SeedsMissed} of {p.Runs.Count} seeds missed)");
+            string beside = study.Alongside.Count == 0 ? "" : p.Alongside.Count > 0 ? $" beside the {study.FixedGuests} alongside" : " alone"; // a mixed host's probe, or one guest's run alone
+            string what = string.Create(CultureInfo.InvariantCulture, $"{p.Preset} {p.Guests} guests{beside}{(p.MemoryIgnored ? " (memory unbounded)" : "")}: ");
+            string missing = p.GroupsMissing.Any() ? $"; {string.Join(", ", p.GroupsMissing.Select(g => g.Name))} missed theirs" : "";
+            what += p.Refused ?? string.Create(CultureInfo.InvariantCulture, $"worst {p.Slo.Metric} {p.Worst:G4} {p.Unit}, {(p.Met ? "within" : "misses")} the level ({p.SeedsMissed} of {p.Runs.Count} seeds missed){missing}");
             lock (left)
             {
                 left[p.Preset] = Math.Max(0, probesLeft - 1);

@@ -12,14 +12,14 @@ public static class DensityReport
 {
     private static readonly CultureInfo Ci = CultureInfo.InvariantCulture;
 
-    /// <summary>Every probe: preset, guests, whether they fitted, the worst guest's service-level metric (mean over the seeds and its 95% interval), how many seeds missed, the verdict, the guests' mean first figure of merit and memory, whether the mean kept the level, and the busiest host resource.</summary>
+    /// <summary>Every probe: preset, guests, whether they fitted, the worst guest's service-level metric (mean over the seeds and its 95% interval), how many seeds missed, the verdict, the guests' mean first figure of merit and memory, whether the mean kept the level, and the busiest host resource; on a mixed host, each group's worst guest on its own level.</summary>
     public static void WriteProbes(TextWriter writer, DensityStudy study, IReadOnlyList<DensityResult> results)
     {
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(results);
         using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
         string m = study.Slo.Metric;
-        StatsCsv.WriteHeader(csv, ["preset", "guests", "memory", "refused", $"worst_{m}", $"worst_{m}_low", $"worst_{m}_high", "unit", "seeds", "seeds_missed", "verdict", "mean_first_metric", "memory_per_guest_mib", "meets_slo", "busiest", "busiest_utilization"]);
+        StatsCsv.WriteHeader(csv, ["preset", "guests", "memory", "refused", $"worst_{m}", $"worst_{m}_low", $"worst_{m}_high", "unit", "seeds", "seeds_missed", "verdict", "mean_first_metric", "memory_per_guest_mib", "meets_slo", "busiest", "busiest_utilization", .. study.Alongside.Select(g => $"{g.Name}_worst_{g.Slo.Metric}")]);
         foreach (DensityProbe p in results.SelectMany(r => r.Probes))
         {
             csv.WriteField(p.Preset);
@@ -39,6 +39,10 @@ public static class DensityReport
             HostResource? busiest = p.Use.Busiest;
             csv.WriteField(busiest?.Resource ?? "");
             csv.WriteField(busiest is null ? "" : StatsCsv.Number(busiest.Utilization));
+            for (int g = 0; g < study.Alongside.Count; g++)
+            {
+                csv.WriteField(StatsCsv.Number(p.AlongsideSummary(g).Mean)); // a mixed host's group: its worst guest on its own level
+            }
             csv.NextRecord();
         }
     }
@@ -152,6 +156,85 @@ public static class DensityReport
         return md.ToString();
     }
 
+    /// <summary>A mixed host's interference per preset: each workload's worst guest alone, at the density and at the first miss, and who missed there.</summary>
+    public static string Interference(DensityStudy study, IReadOnlyList<DensityResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(results);
+        var md = new StringBuilder("| preset | workload | guests | level | alone on the host | at the density | at the first miss |\n|---|---|---|---|---:|---:|---:|\n");
+        foreach (InterferenceRow row in InterferenceRows(study, results))
+        {
+            string guests = row.Searched ? string.Create(Ci, $"{row.GuestsAtDensity}{(row.GuestsAtFirstMiss is { } n ? $" ({n} at the first miss)" : "")}") : row.GuestsAtDensity.ToString(Ci);
+            md.Append(Ci, $"| {row.Preset} | {row.Name}{(row.Searched ? " (searched)" : "")} | {guests} | {row.Level} | {Figure(row.Alone, row.Unit)} | {Figure(row.AtDensity, row.Unit)} | {Figure(row.AtFirstMiss, row.Unit)} |\n");
+        }
+        foreach (DensityResult r in results.Where(r => r.Skipped is null && r.FirstMiss is { Refused: null, Runs.Count: > 0 }))
+        {
+            DensityProbe miss = r.FirstMiss!;
+            var missed = new List<string>();
+            if (!miss.Slo.IsMet(miss.Worst))
+            {
+                missed.Add($"the searched {study.Base.Workload} guests");
+            }
+            missed.AddRange(miss.GroupsMissing.Select(g => $"{g.Name} alongside"));
+            md.Append(Ci, $"\n{r.Preset}: at {miss.Guests} searched guests, {string.Join(" and ", missed)} missed the level.");
+        }
+        return md.Append('\n').ToString();
+    }
+
+    /// <summary>One workload of a mixed host under one preset: its worst guest's metric (mean and 95% interval) alone, at the density and at the first miss.</summary>
+    private sealed record InterferenceRow(string Preset, string Name, bool Searched, int GuestsAtDensity, int? GuestsAtFirstMiss, ServiceLevel Level, string Unit,
+        Engine.Statistics.ReplicationSummary? Alone, Engine.Statistics.ReplicationSummary? AtDensity, Engine.Statistics.ReplicationSummary? AtFirstMiss);
+
+    private static IEnumerable<InterferenceRow> InterferenceRows(DensityStudy study, IReadOnlyList<DensityResult> results)
+    {
+        foreach (DensityResult r in results.Where(r => r.Skipped is null && r.Alone.Count > 0))
+        {
+            DensityProbe? density = r.AtDensity;
+            DensityProbe? miss = r.FirstMiss is { Refused: null, Runs.Count: > 0 } m ? m : null;
+            string unit = r.Alone[0].Unit;
+            yield return new InterferenceRow(r.Preset, study.Base.Workload, true, r.Density, miss?.Guests, study.Slo, unit,
+                Ran(r.Alone[0]), Ran(density), Ran(miss));
+            for (int g = 0; g < study.Alongside.Count; g++)
+            {
+                GuestGroup group = study.Alongside[g];
+                yield return new InterferenceRow(r.Preset, group.Name, false, group.Guests, miss is null ? null : group.Guests, group.Slo, r.Alone[g + 1].Unit,
+                    Ran(r.Alone[g + 1]), density is null ? null : density.AlongsideSummary(g), miss?.AlongsideSummary(g));
+            }
+        }
+    }
+
+    private static Engine.Statistics.ReplicationSummary? Ran(DensityProbe? p) => p is { Refused: null, Runs.Count: > 0 } ? p.Summary : null;
+
+    /// <summary>A summary as the report writes it: "1,540 us (1,400 to 1,700)", without the interval from one seed; "-" when not run.</summary>
+    private static string Figure(Engine.Statistics.ReplicationSummary? s, string unit) => s is not { } v || double.IsNaN(v.Mean) ? "-"
+        : string.Create(Ci, $"{v.Mean:#,0.#} {unit}") + (double.IsFinite(v.HalfWidth) && v.HalfWidth > 0 ? string.Create(Ci, $" ({v.Lower:#,0.#} to {v.Upper:#,0.#})") : "");
+
+    /// <summary>A mixed host's interference as CSV: per preset and workload, the worst guest's metric alone, at the density and at the first miss, each with its 95% interval.</summary>
+    public static void WriteInterference(TextWriter writer, DensityStudy study, IReadOnlyList<DensityResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        ArgumentNullException.ThrowIfNull(results);
+        using var csv = new CsvWriter(writer, StatsCsv.Configuration(), leaveOpen: true);
+        StatsCsv.WriteHeader(csv, ["preset", "workload", "searched", "guests_at_density", "guests_at_first_miss", "slo", "unit", "alone", "alone_low", "alone_high", "at_density", "at_density_low", "at_density_high", "at_first_miss", "at_first_miss_low", "at_first_miss_high"]);
+        foreach (InterferenceRow row in InterferenceRows(study, results))
+        {
+            csv.WriteField(row.Preset);
+            csv.WriteField(row.Name);
+            csv.WriteField(row.Searched ? "yes" : "no");
+            csv.WriteField(row.GuestsAtDensity.ToString(Ci));
+            csv.WriteField(row.GuestsAtFirstMiss is { } n ? n.ToString(Ci) : "");
+            csv.WriteField(row.Level.ToString());
+            csv.WriteField(row.Unit);
+            foreach (Engine.Statistics.ReplicationSummary? s in new[] { row.Alone, row.AtDensity, row.AtFirstMiss })
+            {
+                csv.WriteField(s is { } v ? StatsCsv.Number(v.Mean) : "");
+                csv.WriteField(s is { } lo ? StatsCsv.Number(lo.Lower) : "");
+                csv.WriteField(s is { } hi ? StatsCsv.Number(hi.Upper) : "");
+            }
+            csv.NextRecord();
+        }
+    }
+
     /// <summary>A resource's busy share as the report writes it; a CPU's with its monitor's and backends' shares.</summary>
     private static string Share(HostResource u)
     {
@@ -188,7 +271,8 @@ public static class DensityReport
         var b = study.Base;
         md.Append(Ci, $"# Guest density: {study.Name}\n\n");
         md.Append(Ci, $"How many guests of `{b.Workload}`{(b.RequestRate is { } rate ? $" at {rate.ToString("G6", Ci)} requests/s each" : "")} fit on one `{b.Profile}` host ");
-        md.Append(Ci, $"of {study.Presets.Max(p => study.At(p, 1).HostCoresInUse)} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`; ");
+        md.Append(Ci, $"of {study.Presets.Max(p => study.At(p, 1).HostCoresInUse)} core(s) and {(b.HostMemoryMiB is { } host ? $"{host} MiB" : "unbounded memory")} while every guest keeps `{study.Slo}`");
+        md.Append(study.Alongside.Count == 0 ? "; " : $", beside {string.Join(" and ", study.Alongside.Select(g => string.Create(Ci, $"{g.Guests} guest{(g.Guests == 1 ? "" : "s")} of `{g.Name}` keeping `{g.Slo}`")))} (a mixed host: the guest counts below are the searched ones, the ones alongside are added to them); ");
         md.Append(Ci, $"{MemoryPolicy(study)}. Seeds {b.Seed} to {b.Seed + (ulong)study.Seeds - 1}, size {b.ResolveWorkload().Size} per guest.\n\n");
         md.Append(Table(study, results));
         md.Append("\n![the worst guest's service-level metric against the number of guests](density.png)\n\n");
@@ -196,6 +280,12 @@ public static class DensityReport
         md.Append(study.Seeds > 1 ? " with its 95% interval. " : ". ");
         md.Append("The search doubles the guests until the mean misses the level or the memory is full, then halves the gap; the density's interval runs from the most guests the whole interval keeps to the most it does not miss. ");
         md.Append("A container's memory is what its processes touch. See docs/density.md for what the model leaves out.\n");
+        if (study.Alongside.Count > 0)
+        {
+            md.Append("\n## Interference\n\nEach workload's worst guest on its own level: one guest alone on the host, then with the others at the density and at the first count that missed (the mean over the seeds, with its 95% interval; `interference.csv`). The difference is what the guests cost each other through the host's shared CPUs, caches, memory and devices.\n\n");
+            md.Append(Interference(study, results));
+            md.Append("\n![each workload's worst guest against one guest alone on the host](interference.png)\n");
+        }
         string resources = Resources(results);
         if (resources.Length > 0)
         {

@@ -21,6 +21,13 @@ public sealed record DensityResult(string Preset, string? Skipped, int Density, 
     public DensityProbe? FirstMissUnbounded => Probes.Where(p => p.MemoryIgnored && !p.Met).MinBy(p => p.Guests);
 
     /// <summary>
+    /// On a mixed host, one guest of each workload alone on the host (the searched workload's
+    /// first, then each group's alongside, at their own levels): each guest's figure without the
+    /// others, beside which the report shows the interference; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<DensityProbe> Alone { get; init; } = [];
+
+    /// <summary>
     /// Probes that break the search's assumption that a guest's service gets no better as guests
     /// are added: a count that kept the level above one that missed it, or a count whose worst
     /// guest's interval lies wholly on the better side of a smaller count's.

@@ -60,7 +60,27 @@ public static class DensitySearch
             return p;
         }
 
+        /// <summary>The preset's density; on a mixed host, with each workload's guest run alone on the host beside it.</summary>
         public DensityResult Search()
+        {
+            DensityResult result = Searched();
+            if (study.Alongside.Count == 0 || result.Skipped is not null)
+            {
+                return result;
+            }
+            DensityStudy alone = study with { Alongside = [] };
+            _left = study.Alongside.Count + 1;
+            var probes = new List<DensityProbe>();
+            foreach ((DensityStudy one, int k) in study.Alongside.Select(g => alone with { Base = g.Alone(study.Base), Slo = g.Slo }).Prepend(alone).Select((one, k) => (one, k)))
+            {
+                DensityProbe p = DensitySearch.Run(one, preset, 1, kept: kept, gate: gate, alone: k);
+                progress?.Invoke(p, --_left);
+                probes.Add(p);
+            }
+            return result with { Alone = probes };
+        }
+
+        private DensityResult Searched()
         {
             if ((study.At(preset, 2) with { HostMemoryMiB = null }).FirstProblem() is { } problem) // what memory does not explain: the preset runs one guest, or not this workload
             {
@@ -191,11 +211,11 @@ public static class DensitySearch
             return limit;
         }
         int lo = 0;
-        int hi = limit;
+        int hi = Math.Min(limit, Consolidation.MaxGuests - study.FixedGuests);
         while (lo < hi)
         {
             int mid = (lo + hi + 1) / 2;
-            bool fits = WorkloadRun.MemoryProblem(one.ResolveAxes(), new Consolidation(mid) { GuestBaseSystem = one.GuestBaseSystem }, (ulong)host << 20, one.ResolveMachine().MemoryBytes, one.ResolveMonitorParameters()) is null;
+            bool fits = WorkloadRun.MemoryProblem(one.ResolveAxes(), new Consolidation(mid + study.FixedGuests) { GuestBaseSystem = one.GuestBaseSystem }, (ulong)host << 20, one.ResolveMachine().MemoryBytes, one.ResolveMonitorParameters()) is null;
             (lo, hi) = fits ? (mid, hi) : (lo, mid - 1);
         }
         return lo;
@@ -212,18 +232,19 @@ public static class DensitySearch
     /// study's seeds (in parallel, as <paramref name="gate"/> allows), each judged by the service
     /// level; a run <paramref name="kept"/> holds is taken from it.
     /// </summary>
-    public static DensityProbe Run(DensityStudy study, string preset, int guests, bool memoryIgnored = false, IProbeRuns? kept = null, SemaphoreSlim? gate = null)
+    /// <param name="alone">For a run of one guest alone on the host (a mixed host's figure without the others): 0 for the searched workload, k for the k-th group alongside; -1 for a probe of the search.</param>
+    public static DensityProbe Run(DensityStudy study, string preset, int guests, bool memoryIgnored = false, IProbeRuns? kept = null, SemaphoreSlim? gate = null, int alone = -1)
     {
         ArgumentNullException.ThrowIfNull(study);
         WorkloadScenario scenario = study.At(preset, guests);
         if (scenario.FirstProblem() is { } problem)
         {
-            return new DensityProbe(preset, guests, problem, "", [], study.Slo, memoryIgnored);
+            return new DensityProbe(preset, guests, problem, "", [], study.Slo, memoryIgnored) { Alongside = study.Alongside };
         }
         var runs = new ProbeRun[study.Seeds];
         Parallel.For(0, runs.Length, i =>
         {
-            var key = new ProbeKey(preset, guests, memoryIgnored, i);
+            var key = new ProbeKey(preset, guests, memoryIgnored, i, alone);
             if (kept?.Known(key) is { } known)
             {
                 runs[i] = known;
@@ -241,7 +262,7 @@ public static class DensitySearch
             kept?.Keep(key, runs[i]);
         });
         string unit = study.Slo.OnMajorFaults ? "/s" : runs.FirstOrDefault(r => r.Refused is null)?.MeanFigures.FirstOrDefault(f => f.Name == study.Slo.Metric)?.Unit ?? "";
-        return new DensityProbe(preset, guests, runs.FirstOrDefault(r => r.Refused is not null)?.Refused, unit, runs, study.Slo, memoryIgnored);
+        return new DensityProbe(preset, guests, runs.FirstOrDefault(r => r.Refused is not null)?.Refused, unit, runs, study.Slo, memoryIgnored) { Alongside = study.Alongside };
     }
 
     /// <summary>One seed's run of a probe's scenario.</summary>
@@ -256,13 +277,24 @@ public static class DensitySearch
         {
             return new ProbeRun(seed, double.NaN, [], double.NaN, new HostUse([]), $"memory exhausted while running: {e.Message}");
         }
-        IReadOnlyList<IReadOnlyList<Metric>> figures = r.Guests.Count > 0 ? [.. r.Guests.Select(g => g.FiguresOfMerit)] : [r.FiguresOfMerit];
-        double worst = study.Slo.Worst(study.Slo.OnMajorFaults ? MajorFaultRates(r) : figures.Select(study.Slo.ValueIn));
+        IReadOnlyList<IReadOnlyList<Metric>> all = r.Guests.Count > 0 ? [.. r.Guests.Select(g => g.FiguresOfMerit)] : [r.FiguresOfMerit];
+        double[] majorFaults = study.Slo.OnMajorFaults || study.Alongside.Any(g => g.Slo.OnMajorFaults) ? [.. MajorFaultRates(r)] : [];
+        // On a mixed host the searched guests come first, then each group's (DensityStudy.At).
+        int searched = all.Count - study.FixedGuests;
+        double WorstOf(ServiceLevel level, int from, int count) =>
+            level.Worst(level.OnMajorFaults ? majorFaults.Skip(from).Take(count) : all.Skip(from).Take(count).Select(level.ValueIn));
+        IReadOnlyList<IReadOnlyList<Metric>> figures = [.. all.Take(searched)];
+        double worst = WorstOf(study.Slo, 0, searched);
+        var alongside = new double[study.Alongside.Count];
+        for (int g = 0, from = searched; g < alongside.Length; from += study.Alongside[g].Guests, g++)
+        {
+            alongside[g] = WorstOf(study.Alongside[g].Slo, from, study.Alongside[g].Guests);
+        }
         IEnumerable<ulong> memory = r.Guests.Count > 0 ? r.Guests.Select(g => g.MemoryBytes) : [r.GuestMemoryBytes];
         double shared = PageMerging.Of(r.Run.Samples)?.SavedBytes ?? 0; // frames page merging saved, shared out over the guests
-        int guests = figures.Count;
+        int guests = all.Count;
         double perGuest = (memory.Average(b => (double)b) - (shared / guests)) / (1 << 20);
         return new ProbeRun(seed, worst, [.. figures[0].Select((f, i) => new Metric(f.Name, figures.Average(g => g[i].Value), f.Unit))], perGuest,
-            HostUse.Of(r, scenario.ResolveProfile(), perGuest * guests, scenario.HostMemoryMiB));
+            HostUse.Of(r, scenario.ResolveProfile(), perGuest * guests, scenario.HostMemoryMiB)) { AlongsideWorst = alongside };
     }
 }

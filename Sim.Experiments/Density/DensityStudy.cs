@@ -13,7 +13,7 @@ namespace Sim.Experiments.Density;
 /// </summary>
 public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyList<string> Presets, ServiceLevel Slo, int MaxGuests)
 {
-    public static readonly string[] FileKeys = ["name", "base", "presets", "slo", "max_guests", "seeds", "plot", "overcommit", "overcommit_ratio"];
+    public static readonly string[] FileKeys = ["name", "base", "presets", "slo", "max_guests", "seeds", "plot", "overcommit", "overcommit_ratio", "alongside"];
 
     /// <summary>
     /// Seeds a probe runs when a study names none: five, as the issue of capacity planning asks;
@@ -31,6 +31,15 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     /// answer is").
     /// </summary>
     public int Seeds { get; init; } = DefaultSeeds;
+
+    /// <summary>
+    /// Guests of other workloads the host runs beside the searched ones, each group a fixed number
+    /// with its own level (docs/density.md, "Mixed hosts"); empty for a host of the base's guests only.
+    /// </summary>
+    public IReadOnlyList<GuestGroup> Alongside { get; init; } = [];
+
+    /// <summary>The guests of <see cref="Alongside"/>, together.</summary>
+    public int FixedGuests => Alongside.Sum(g => g.Guests);
 
     /// <summary>The values of <see cref="Overcommit"/>: how the host lets its VMs' memory add up to more than it has.</summary>
     public static readonly string[] OvercommitPolicies = ["none", "balloon", "ksm", "balloon+ksm"];
@@ -107,6 +116,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         (string Policy, string Where)? overcommit = null;
         (double Ratio, string Where)? ratio = null;
         int seeds = DefaultSeeds;
+        (GuestGroup Group, string Where)[] alongside = [];
         foreach ((YamlNode k, YamlNode v) in root.Children)
         {
             string key = (k as YamlScalarNode)?.Value ?? "";
@@ -147,6 +157,11 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
                 case "overcommit":
                     overcommit = v is YamlScalarNode { Value: { } policy } ? (policy, where) : throw new ScenarioException($"{where}: overcommit is one of {string.Join(", ", OvercommitPolicies)}.");
                     break;
+                case "alongside":
+                    alongside = v is YamlSequenceNode { Children.Count: > 0 } groups
+                        ? [.. groups.Children.Select(g => (GuestGroup.Parse(g, source), $"{source}, line {g.Start.Line}"))]
+                        : throw new ScenarioException($"{where}: alongside is a list of groups of guests that share the host, each a mapping of {string.Join(", ", GuestGroup.Keys)}.");
+                    break;
                 case "overcommit_ratio":
                     ratio = (v is YamlScalarNode { Value: { } r } && double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ? x : double.NaN, where);
                     break;
@@ -157,11 +172,48 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         var study = new DensityStudy(name, scenario ?? throw new ScenarioException($"{source}: base is missing; give the scenario of one guest."), presets,
             slo ?? throw new ScenarioException($"{source}: slo is missing; give the service level every guest must keep, such as 'response_p99 <= 2000'."), maxGuests);
         CheckFigure(study.Base, study.Slo.Metric, source, "slo");
+        study = study.Beside(alongside, source);
         if (plot is { } p)
         {
             CheckFigure(study.Base, p.Metric, p.Where, "plot");
         }
         return (study with { Plot = plot?.Metric, Seeds = seeds }).Overcommitted(overcommit?.Policy, ratio?.Ratio, overcommit?.Where ?? ratio?.Where ?? source, ratio?.Where ?? source);
+    }
+
+    /// <summary>
+    /// The study with <paramref name="groups"/> alongside its searched guests, each checked where
+    /// it was given: its workload and its figures under the base, its level on a figure it reports,
+    /// and room left for at least one searched guest.
+    /// </summary>
+    private DensityStudy Beside((GuestGroup Group, string Where)[] groups, string source)
+    {
+        if (groups.Length == 0)
+        {
+            return this;
+        }
+        if (groups.Select(g => g.Group.Name).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(n => n.Count() > 1 || n.Key == Base.Workload) is { } twice)
+        {
+            throw new ScenarioException($"{source}: alongside: two groups are named '{twice.Key}' (or the base's workload is); give each group a name of its own (name:).");
+        }
+        DensityStudy study = this with { Alongside = [.. groups.Select(g => g.Group)] };
+        if (study.FixedGuests >= Runs.Consolidation.MaxGuests)
+        {
+            throw new ScenarioException($"{groups[^1].Where}: alongside: the groups' {study.FixedGuests} guests leave no room for a guest searched; the host's guests together are at most {Runs.Consolidation.MaxGuests}.");
+        }
+        foreach ((GuestGroup group, string where) in groups)
+        {
+            WorkloadScenario alone = group.Alone(Base);
+            if (alone.Problem("workload") is { } workload)
+            {
+                throw new ScenarioException($"{where}: alongside: {workload}.");
+            }
+            if (group.RequestRate is not null && alone.Problem("request_rate") is { } rate)
+            {
+                throw new ScenarioException($"{where}: alongside: {rate}.");
+            }
+            CheckFigure(alone, group.Slo.Metric, where, $"alongside {group.Name}: slo");
+        }
+        return study with { MaxGuests = Math.Min(MaxGuests, Runs.Consolidation.MaxGuests - study.FixedGuests) };
     }
 
     /// <summary>Refuses a service level or a plot on a figure the base's workload does not report, before anything is simulated.</summary>
@@ -171,7 +223,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         {
             return; // the base's own error says what is wrong
         }
-        if (key == "slo" && metric == ServiceLevel.MajorFaultsPerSecond)
+        if (key.EndsWith("slo", StringComparison.Ordinal) && metric == ServiceLevel.MajorFaultsPerSecond)
         {
             if (scenario.SwapMiB == 0 && scenario.HostSwapMiB == 0)
             {
@@ -195,7 +247,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
             Seeds = seeds is { } n ? CheckSeeds(n, "--seeds") : Seeds,
             Presets = presets is null ? Presets : CheckPresets(presets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), "--presets"),
             Slo = slo is null ? Slo : ServiceLevel.Parse(slo, "--slo"),
-            MaxGuests = maxGuests is { } m ? CheckMaxGuests(m, "--max-guests") : MaxGuests,
+            MaxGuests = maxGuests is { } m ? Math.Min(CheckMaxGuests(m, "--max-guests"), Runs.Consolidation.MaxGuests - FixedGuests) : MaxGuests,
             Plot = plot ?? Plot,
         };
         CheckFigure(study.Base, study.Slo.Metric, slo is null ? Name : "--slo", "slo");
@@ -263,7 +315,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
             return null;
         }
         double room = host - (long)(Runs.WorkloadRun.HostSoftwareBytes >> 20);
-        return (int)Math.Max(0, Math.Floor(OvercommitRatio * room / one.GuestMemoryMiB));
+        return (int)Math.Max(0, Math.Floor(OvercommitRatio * room / one.GuestMemoryMiB) - FixedGuests);
     }
 
     private static string[] CheckPresets(string[] presets, string where) =>
@@ -282,6 +334,12 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     public WorkloadScenario At(string preset, int guests)
     {
         WorkloadScenario scenario = Base with { Preset = preset, Guests = guests };
+        if (Alongside.Count > 0)
+        {
+            // The searched guests first (the base's workload), then each group's, in the study's order.
+            string searched = Base.Workload + string.Create(CultureInfo.InvariantCulture, $":{Base.ResolveWorkload().Size}");
+            scenario = scenario with { Guests = guests + FixedGuests, GuestWorkloads = string.Join(",", Enumerable.Repeat(searched, guests - 1).Concat(Alongside.SelectMany(g => g.Items()))) };
+        }
         if (scenario.Problem("preset") is null && scenario.Problem("profile") is null && scenario.ResolveAxes().Hosting != Models.Virtualization.Hosting.SharedKernel)
         {
             scenario = scenario.WithoutContainerLimits(); // the base's containers' limits are the oslevel preset's
@@ -312,5 +370,6 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         ["seeds"] = Seeds,
         ["overcommit"] = Overcommit,
         ["overcommit_ratio"] = OvercommitRatio,
-    }.Concat(Plot is null ? [] : [new KeyValuePair<string, object>("plot", Plot)]).ToDictionary();
+    }.Concat(Plot is null ? [] : [new KeyValuePair<string, object>("plot", Plot)])
+     .Concat(Alongside.Count == 0 ? [] : [new KeyValuePair<string, object>("alongside", Alongside.Select(g => g.Resolved()).ToArray())]).ToDictionary();
 }

@@ -36,7 +36,7 @@ public sealed record HostUse(IReadOnlyList<HostResource> Resources)
     {
         ArgumentNullException.ThrowIfNull(r);
         ArgumentNullException.ThrowIfNull(profile);
-        double seconds = Math.Max(1e-12, r.Outcome.SimulatedSeconds);
+        double seconds = Math.Max(1e-12, r.HostSeconds);
         double cyclesOfOneCpu = Math.Max(1, seconds * r.FrequencyHz);
         IReadOnlyList<DeviceBackend> threads = DeviceBackend.All(r.Run.Samples);
         var rows = new List<HostResource>();

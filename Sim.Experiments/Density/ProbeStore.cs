@@ -7,10 +7,13 @@ using Sim.Workloads;
 namespace Sim.Experiments.Density;
 
 /// <summary>Which run of a density search: a preset, a number of guests, on the host's memory or unbounded, at a seed's index.</summary>
-public readonly record struct ProbeKey(string Preset, int Guests, bool MemoryIgnored, int SeedIndex)
+/// <param name="Alone">For a mixed host's run of one guest alone (the <c>alone</c> of DensitySearch's probe): which workload; -1 for a probe of the search.</param>
+public readonly record struct ProbeKey(string Preset, int Guests, bool MemoryIgnored, int SeedIndex, int Alone = -1)
 {
-    /// <summary>The run's file name in a store: <c>type1-0013-host-s001.json</c>.</summary>
-    public string FileName => string.Create(CultureInfo.InvariantCulture, $"{Preset}-{Guests:D4}-{(MemoryIgnored ? "unbounded" : "host")}-s{SeedIndex + 1:D3}.json");
+    /// <summary>The run's file name in a store: <c>type1-0013-host-s001.json</c>, or <c>type1-alone2-s001.json</c>.</summary>
+    public string FileName => Alone >= 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{Preset}-alone{Alone}-s{SeedIndex + 1:D3}.json")
+        : string.Create(CultureInfo.InvariantCulture, $"{Preset}-{Guests:D4}-{(MemoryIgnored ? "unbounded" : "host")}-s{SeedIndex + 1:D3}.json");
 }
 
 /// <summary>Where a density search finds the runs an interrupted search finished, and keeps each new one.</summary>
@@ -128,7 +131,10 @@ public sealed class ProbeStore : IProbeRuns
                 Number(run.GetProperty("memory_per_guest_mib")),
                 new HostUse([.. run.GetProperty("resources").EnumerateArray().Select(u => new HostResource(u.GetProperty("resource").GetString()!, u.GetProperty("kind").GetString()!,
                     Number(u.GetProperty("busy")), Number(u.GetProperty("monitor")), Number(u.GetProperty("backends"))))]),
-                run.GetProperty("refused").GetString());
+                run.GetProperty("refused").GetString())
+            {
+                AlongsideWorst = [.. run.GetProperty("alongside").EnumerateArray().Select(Number)],
+            };
             if (doc.RootElement.GetProperty("checksum").GetString() != Checksum(key, kept))
             {
                 return null; // not this study's run, or edited: simulate it again
@@ -162,6 +168,7 @@ public sealed class ProbeStore : IProbeRuns
             ["resource"] = u.Resource, ["kind"] = u.Kind, ["busy"] = Json(u.Utilization), ["monitor"] = Json(u.MonitorShare), ["backends"] = Json(u.BackendShare),
         }).ToArray(),
         ["refused"] = run.Refused,
+        ["alongside"] = run.AlongsideWorst.Select(Json).ToArray(),
     };
 
     // JSON has no NaN: a figure that is not a number is written as null and read back as NaN.

@@ -84,7 +84,7 @@ public sealed record BindingResource(IReadOnlyList<ResourceUse> Resources)
     public static BindingResource Of(WorkloadRunResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        double seconds = r.Outcome.SimulatedSeconds;
+        double seconds = r.HostSeconds;
         double cyclesOfOneCpu = Math.Max(1, seconds * r.FrequencyHz);
         IReadOnlyList<DeviceBackend> threads = DeviceBackend.All(r.Run.Samples);
         var resources = new List<ResourceUse>();

@@ -73,7 +73,7 @@ public static class WorkloadRunReport
         {
             sb.Append(ci, $"{trips.UserExits:N0} device accesses went to the user-space device model, {trips.HostSystemCalls:N0} host system calls did real I/O\n");
         }
-        if (HostQueue.All(r.Run.Samples, r.Outcome.SimulatedSeconds) is { Count: > 0 } queues)
+        if (HostQueue.All(r.Run.Samples, r.HostSeconds) is { Count: > 0 } queues)
         {
             sb.Append(ci, $"\n{"device queues:",-30} {"requests",9} {"busy",7} {"mean depth",11} {"most",5} {"mean wait (us)",15} {"p99 wait (us)",14}\n");
             foreach (HostQueue q in queues)
@@ -193,7 +193,7 @@ public static class WorkloadRunReport
     private static void AppendQueues(StringBuilder md, WorkloadRunResult r)
     {
         CultureInfo ci = CultureInfo.InvariantCulture;
-        if (HostQueue.All(r.Run.Samples, r.Outcome.SimulatedSeconds) is not { Count: > 0 } queues)
+        if (HostQueue.All(r.Run.Samples, r.HostSeconds) is not { Count: > 0 } queues)
         {
             return;
         }

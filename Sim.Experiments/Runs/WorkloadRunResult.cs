@@ -83,6 +83,14 @@ public sealed record WorkloadRunResult(
     /// </summary>
     public IReadOnlyList<double> HostCpuUtilization { get; init; } = [];
 
+    /// <summary>
+    /// The seconds the host's devices are judged over: up to the last guest's end. A shared wire's
+    /// or disk's busy share is its busy time over these, as each CPU's is over the whole run; over
+    /// the first guest's time alone (what it was) a device that guests ending later kept busy read
+    /// more than 100%.
+    /// </summary>
+    public double HostSeconds => Guests.Count > 0 ? Guests.Max(g => g.Outcome.SimulatedSeconds) : Outcome.SimulatedSeconds;
+
     /// <summary>The host's clock in Hz (its profile's), which turns a backend thread's cycles into its CPU's share of the run.</summary>
     public ulong FrequencyHz { get; init; }
 

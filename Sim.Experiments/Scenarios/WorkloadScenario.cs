@@ -747,14 +747,45 @@ public sealed record WorkloadScenario
         };
     }
 
-    /// <summary>The other guests' workloads and sizes, from <see cref="GuestWorkloads"/>.</summary>
+    /// <summary>The other guests' workloads, sizes and rates, from <see cref="GuestWorkloads"/>.</summary>
     private IEnumerable<Runs.GuestWorkload> OtherGuests()
     {
-        foreach (string item in (GuestWorkloads ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (GuestItem item in GuestItems())
         {
-            string[] parts = item.Split(':');
-            (IWorkload workload, long size) = WorkloadCatalog.Get(parts[0]);
-            yield return new Runs.GuestWorkload(Parameterized(workload), parts.Length > 1 ? long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : size);
+            (IWorkload workload, long size) = Catalog(item.Workload);
+            yield return new Runs.GuestWorkload(Parameterized(workload, item.Rate ?? RequestRate), item.Size ?? size);
+        }
+    }
+
+    /// <summary>
+    /// One entry of <see cref="GuestWorkloads"/>: <c>NAME[:SIZE][@RATE]</c>, NAME a built-in
+    /// workload or <c>file:PATH</c>; the text that did not read as a size or a rate is kept in
+    /// <see cref="Bad"/>.
+    /// </summary>
+    private sealed record GuestItem(string Text, string Workload, long? Size, double? Rate, string? Bad);
+
+    private IEnumerable<GuestItem> GuestItems()
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        foreach (string text in (GuestWorkloads ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string rest = text;
+            double? rate = null;
+            string? bad = null;
+            if (rest.LastIndexOf('@') is var at and >= 0)
+            {
+                (rate, bad) = double.TryParse(rest[(at + 1)..], System.Globalization.NumberStyles.Float, ci, out double r) && double.IsFinite(r) && r > 0 ? (r, null) : ((double?)null, rest[at..]);
+                rest = rest[..at];
+            }
+            long? size = null;
+            int colon = rest.LastIndexOf(':');
+            bool sized = colon >= 0 && !(WorkloadFile.Names(rest) && colon == WorkloadFile.Prefix.Length - 1); // file:PATH's own colon is no size
+            if (sized)
+            {
+                (size, bad) = long.TryParse(rest[(colon + 1)..], System.Globalization.NumberStyles.Integer, ci, out long n) && n >= 1 ? (n, bad) : ((long?)null, bad ?? rest[colon..]);
+                rest = rest[..colon];
+            }
+            yield return new GuestItem(text, rest, size, rate, bad);
         }
     }
 
@@ -764,27 +795,41 @@ public sealed record WorkloadScenario
         {
             return null;
         }
-        string[] items = GuestWorkloads.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        GuestItem[] items = [.. GuestItems()];
         if (items.Length == 0)
         {
-            return "guest_workloads lists the other guests' workloads (name or name:size), at least one";
+            return "guest_workloads lists the other guests' workloads (name, name:size, name@rate or name:size@rate), at least one";
         }
-        foreach (string item in items)
+        foreach (GuestItem item in items)
         {
-            string[] parts = item.Split(':');
-            if (WorkloadCatalog.All.All(w => w.Workload.Name != parts[0]))
+            if (item.Bad is { } bad)
             {
-                return $"guest_workloads: there is no workload '{parts[0]}'; see 'virtsim workloads'";
+                return $"guest_workloads: '{item.Text}' is not a workload with a size and a rate: '{bad}' is neither ':' and a positive whole size nor '@' and a positive rate in requests a second";
             }
-            if (parts.Length > 2 || (parts.Length == 2 && !(long.TryParse(parts[1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n) && n >= 1)))
+            if (WorkloadFile.Names(item.Workload))
             {
-                return $"guest_workloads: '{item}' is not a workload or workload:size with a positive size";
+                if ((this with { Workload = item.Workload }).WorkloadFileProblem() is { } file)
+                {
+                    return $"guest_workloads: {file}";
+                }
+            }
+            else if (WorkloadCatalog.All.All(w => w.Workload.Name != item.Workload))
+            {
+                return $"guest_workloads: there is no workload '{item.Workload}'; see 'virtsim workloads', or give file:PATH for a workload file";
+            }
+            if (item.Rate is not null && Catalog(item.Workload).Workload is not IOpenLoopWorkload)
+            {
+                return $"guest_workloads: '{item.Text}' gives a request rate, and {item.Workload} has no open-loop client to send at one; the services that have: {string.Join(", ", WorkloadCatalog.All.Where(w => w.Workload is IOpenLoopWorkload).Select(w => w.Workload.Name))} and workload files";
             }
         }
         return Guests != 1 && Guests != items.Length + 1
             ? $"guests is {Guests} but guest_workloads gives {items.Length + 1} guests (the scenario's workload and {items.Length} others); give one or the other"
             : null;
     }
+
+    /// <summary>The SHA-256 of each workload file <see cref="GuestWorkloads"/> names, in order of first mention.</summary>
+    private string[] GuestFileChecksums() =>
+        [.. GuestItems().Select(i => i.Workload).Where(WorkloadFile.Names).Distinct(StringComparer.Ordinal).Select(w => $"{w[WorkloadFile.Prefix.Length..]} {WorkloadFile.Sha256Of(w)}")];
 
     public ContainerConfiguration ResolveContainers() => ContainerConfiguration.Default with
     {
@@ -809,13 +854,13 @@ public sealed record WorkloadScenario
     public (IWorkload Workload, long Size) ResolveWorkload()
     {
         (IWorkload workload, long defaultSize) = Catalog(Workload);
-        return (Parameterized(workload), Size ?? defaultSize);
+        return (Parameterized(workload, RequestRate), Size ?? defaultSize);
     }
 
-    /// <summary>The workload with the scenario's parameters: a service at its request rate (when it has an open-loop client and the scenario a rate), a build with its jobs, a threaded workload with its threads.</summary>
-    private IWorkload Parameterized(IWorkload workload)
+    /// <summary>The workload with the scenario's parameters: a service at <paramref name="requestRate"/> (when it has an open-loop client and a rate is given), a build with its jobs, a threaded workload with its threads.</summary>
+    private IWorkload Parameterized(IWorkload workload, double? requestRate)
     {
-        if (workload is IOpenLoopWorkload open && RequestRate is { } rate)
+        if (workload is IOpenLoopWorkload open && requestRate is { } rate)
         {
             workload = open.AtRate(rate);
         }
@@ -910,6 +955,10 @@ public sealed record WorkloadScenario
         if (WorkloadFile.Names(Workload))
         {
             resolved["workload_sha256"] = WorkloadFile.Sha256Of(Workload); // the planner's service file as it was
+        }
+        if (GuestWorkloadsProblem() is null && GuestFileChecksums() is { Length: > 0 } files)
+        {
+            resolved["guest_workloads_sha256"] = files; // the other guests' service files as they were
         }
         return resolved;
     }
