@@ -173,7 +173,7 @@ public static class DensityReport
             var missed = new List<string>();
             if (!miss.Slo.IsMet(miss.Worst))
             {
-                missed.Add($"the searched {study.Base.Workload} guests");
+                missed.Add($"the searched {study.SearchedName} guests");
             }
             missed.AddRange(miss.GroupsMissing.Select(g => $"{g.Name} alongside"));
             md.Append(Ci, $"\n{r.Preset}: at {miss.Guests} searched guests, {string.Join(" and ", missed)} missed the level.");
@@ -192,7 +192,7 @@ public static class DensityReport
             DensityProbe? density = r.AtDensity;
             DensityProbe? miss = r.FirstMiss is { Refused: null, Runs.Count: > 0 } m ? m : null;
             string unit = r.Alone[0].Unit;
-            yield return new InterferenceRow(r.Preset, study.Base.Workload, true, r.Density, miss?.Guests, study.Slo, unit,
+            yield return new InterferenceRow(r.Preset, study.SearchedName, true, r.Density, miss?.Guests, study.Slo, unit,
                 Ran(r.Alone[0]), Ran(density), Ran(miss));
             for (int g = 0; g < study.Alongside.Count; g++)
             {

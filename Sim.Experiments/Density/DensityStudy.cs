@@ -38,6 +38,9 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
     /// </summary>
     public IReadOnlyList<GuestGroup> Alongside { get; init; } = [];
 
+    /// <summary>The searched workload's name in a mixed host's report: a workload file's own name, or the built-in workload's.</summary>
+    public string SearchedName => GuestGroup.NameOf(Base.Workload);
+
     /// <summary>The guests of <see cref="Alongside"/>, together.</summary>
     public int FixedGuests => Alongside.Sum(g => g.Guests);
 
@@ -191,7 +194,7 @@ public sealed record DensityStudy(string Name, WorkloadScenario Base, IReadOnlyL
         {
             return this;
         }
-        if (groups.Select(g => g.Group.Name).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(n => n.Count() > 1 || n.Key == Base.Workload) is { } twice)
+        if (groups.Select(g => g.Group.Name).GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(n => n.Count() > 1 || n.Key == SearchedName) is { } twice)
         {
             throw new ScenarioException($"{source}: alongside: two groups are named '{twice.Key}' (or the base's workload is); give each group a name of its own (name:).");
         }

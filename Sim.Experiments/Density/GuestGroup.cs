@@ -97,6 +97,10 @@ public sealed record GuestGroup(string Name, string Workload, int Guests, Servic
         string missing = workload is null ? "workload" : guests is null ? "guests" : slo is null ? "slo" : "";
         return missing.Length > 0
             ? throw new ScenarioException($"{at}: alongside: {missing} is missing; a group gives its workload, how many guests of it, and the level they keep.")
-            : new GuestGroup(name ?? (WorkloadFile.Names(workload!) ? Path.GetFileNameWithoutExtension(workload![WorkloadFile.Prefix.Length..]) : workload!), workload!, guests!.Value, slo!, size, rate);
+            : new GuestGroup(name ?? NameOf(workload!), workload!, guests!.Value, slo!, size, rate);
     }
+
+    /// <summary>A workload's name in a report: a workload file's name without its folder and extension, a built-in workload's own.</summary>
+    public static string NameOf(string workload) =>
+        WorkloadFile.Names(workload) ? Path.GetFileNameWithoutExtension(workload[WorkloadFile.Prefix.Length..]) : workload;
 }

@@ -26,7 +26,7 @@ public static class InterferenceChart
             DensityProbe? miss = r.FirstMiss is { Refused: null, Runs.Count: > 0 } m ? m : null;
             double Ratio(ServiceLevel level, DensityProbe alone, double with) =>
                 alone.Refused is not null || !(alone.Worst > 0) || !(with > 0) ? double.NaN : level.AtMost ? with / alone.Worst : alone.Worst / with;
-            rows.Add(new Slowdown(r.Preset, study.Base.Workload, Ratio(study.Slo, r.Alone[0], r.AtDensity?.Worst ?? double.NaN), Ratio(study.Slo, r.Alone[0], miss?.Worst ?? double.NaN)));
+            rows.Add(new Slowdown(r.Preset, study.SearchedName, Ratio(study.Slo, r.Alone[0], r.AtDensity?.Worst ?? double.NaN), Ratio(study.Slo, r.Alone[0], miss?.Worst ?? double.NaN)));
             for (int g = 0; g < study.Alongside.Count; g++)
             {
                 ServiceLevel level = study.Alongside[g].Slo;

@@ -47,9 +47,17 @@ public static class WorkloadFile
         return s_loaded.GetOrAdd(Path.GetFullPath(path), full => Parse(YamlFile.Read(full, "workload file"), path));
     }
 
-    /// <summary>The SHA-256 of the file a scenario's <c>file:PATH</c> names, recorded beside its results.</summary>
-    public static string Sha256Of(string workload) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(workload[Prefix.Length..])));
+    /// <summary>The SHA-256 of the file a scenario's <c>file:PATH</c> names, and of the arrival trace it names if any, recorded beside its results.</summary>
+    public static string Sha256Of(string workload)
+    {
+        string path = workload[Prefix.Length..];
+        byte[] bytes = File.ReadAllBytes(path);
+        if (ArrivalTrace.Named(File.ReadAllText(path), path) is { } trace)
+        {
+            bytes = [.. bytes, .. File.ReadAllBytes(trace)]; // a trace changed under an unchanged file is a changed service
+        }
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+    }
 
     /// <summary>The service <paramref name="text"/> describes; <paramref name="source"/> names it in errors, and its file name is the service's name when the file gives none.</summary>
     public static Service Parse(string text, string source)
@@ -103,7 +111,7 @@ public static class WorkloadFile
                     {
                         "rate" => spec with { RequestRate = Number(n, source, "arrival: rate (requests a second)", 1e-3, 1e8) },
                         "think_time_us" => spec with { ThinkTimeMicroseconds = Number(n, source, "arrival: think_time_us (microseconds)", 0, 1e9) },
-                        _ => throw new ScenarioException($"{source}, line {n.Start.Line}: arrival: a trace of arrival times is not modelled yet; give rate (open loop) or think_time_us (closed loop)"),
+                        _ => spec with { ArrivalGapsMicroseconds = ArrivalTrace.Gaps(Text(n, source, "arrival: trace"), source, n.Start.Line) },
                     };
                     break;
                 case "memory":

@@ -100,9 +100,11 @@ public sealed class RequestClient
     /// whole answer to the last. At a rate it is open-loop: the generator keeps its arrivals going
     /// until the server has received its size in requests; a request the NIC drops (no free receive
     /// buffer, under overload) is counted lost and replaced by the next arrival, so that an
-    /// overloaded run ends, with its losses.
+    /// overloaded run ends, with its losses. With <paramref name="trace"/> instead of a rate it is
+    /// open-loop too, its gaps between arrivals the trace's in order (from its first again when they
+    /// are used up), the same whatever the seed.
     /// </summary>
-    public void Start(IPlatform platform, WorkloadContext context, string workload, string name, int requestBytes, double? rate, Tick think)
+    public void Start(IPlatform platform, WorkloadContext context, string workload, string name, int requestBytes, double? rate, Tick think, IReadOnlyList<Tick>? trace = null)
     {
         ArgumentNullException.ThrowIfNull(platform);
         ArgumentNullException.ThrowIfNull(context);
@@ -110,7 +112,7 @@ public sealed class RequestClient
         ushort port = context.Port;
         Simulator sim = platform.Sim;
         UdpFrame Request(uint id) => new(requestBytes + EthernetLink.UdpHeaderBytes, port, id);
-        if (rate is not { } perSecond)
+        if (rate is null && trace is null)
         {
             CallbackEvent? next = think == Tick.Zero ? null : new CallbackEvent(name + ".next-request", () => peer.Send(Request(Sent(sim.Now))));
             peer.Serve(port, frame =>
@@ -132,15 +134,25 @@ public sealed class RequestClient
             return;
         }
         peer.Serve(port, frame => Answered(frame.Id, sim.Now));
-        var gaps = new Exponential(Tick.PicosecondsPerSecond / perSecond);
-        RandomStream random = sim.Random.For(name + ".arrivals");
+        Func<Tick> gap;
+        if (rate is { } perSecond)
+        {
+            var gaps = new Exponential(Tick.PicosecondsPerSecond / perSecond);
+            RandomStream random = sim.Random.For(name + ".arrivals");
+            gap = () => new Tick((ulong)Math.Ceiling(gaps.Sample(random)));
+        }
+        else
+        {
+            int at = 0;
+            gap = () => trace![at++ % trace.Count];
+        }
         long sent = 0;
         bool arriving = false;
         CallbackEvent? arrival = null;
         void Next(Tick after)
         {
             arriving = true;
-            sim.Schedule(arrival!, after + new Tick((ulong)Math.Ceiling(gaps.Sample(random))));
+            sim.Schedule(arrival!, after + gap());
         }
         arrival = new CallbackEvent(name + ".arrival", () =>
         {

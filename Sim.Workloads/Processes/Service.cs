@@ -101,7 +101,8 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         RequestClient client = context.State<RequestClient>();
         client.ResponseFrames = Spec.ResponsePackets;
         client.Start(platform, context, Name, $"{platform.Name}.peer.{Name}{context.Port}", Spec.RequestBytes, Spec.RequestRate,
-            new Tick((ulong)Math.Round(Spec.ThinkTimeMicroseconds * 1e6)));
+            new Tick((ulong)Math.Round(Spec.ThinkTimeMicroseconds * 1e6)),
+            Spec.RequestRate is null && Spec.ArrivalGapsMicroseconds is { } gaps ? [.. gaps.Select(g => new Tick((ulong)Math.Round(g * 1e6)))] : null);
     }
 
     /// <summary>What a worker owes of a count a request makes as a fraction: a whole one is made when it is due.</summary>

@@ -78,6 +78,14 @@ public sealed record ServiceSpec
     /// <summary>The open-loop clients' mean request rate a second (Poisson arrivals); null for one closed-loop client.</summary>
     public double? RequestRate { get; init; }
 
+    /// <summary>
+    /// An open-loop client replaying a trace: the gaps between its arrivals in microseconds, in
+    /// order, from the first gap again once they are used up; null for Poisson arrivals at
+    /// <see cref="RequestRate"/> or one closed-loop client. A rate given with it (a scenario's
+    /// <c>request_rate</c>) replaces it.
+    /// </summary>
+    public IReadOnlyList<double>? ArrivalGapsMicroseconds { get; init; }
+
     /// <summary>The closed-loop client's think time between an answer and its next request, in microseconds.</summary>
     public double ThinkTimeMicroseconds { get; init; }
 
@@ -112,6 +120,8 @@ public sealed record ServiceSpec
             ?? (ResponseBytes is >= 1 and <= MostPacketBytes ? null : $"an answer packet carries 1 to {MostPacketBytes} bytes, not {ResponseBytes}")
             ?? (ResponsePackets is >= 1 and <= 1024 ? null : $"an answer is 1 to 1024 packets, not {ResponsePackets}")
             ?? (RequestRate is null or (> 0 and < 1e9) ? null : "the request rate must be a positive number of requests a second")
+            ?? (ArrivalGapsMicroseconds is null || (ArrivalGapsMicroseconds.Count > 0 && ArrivalGapsMicroseconds.All(g => double.IsFinite(g) && g >= 0) && ArrivalGapsMicroseconds.Sum() > 0) ? null
+                : "an arrival trace needs at least two arrivals, in order, not all at one time")
             ?? (Instructions >= MemoryReferences + SyscallsPerRequest ? null
                 : $"{Instructions:G6} instructions a request cannot make its {MemoryReferences:G6} memory references and {SyscallsPerRequest:G6} system calls (each is an instruction); the instructions are user mode's, all of them");
     }

@@ -128,4 +128,51 @@ public class WorkloadFileTests
         var bad = new WorkloadScenario { Workload = WorkloadFile.Prefix + Write("per_request: {instructions: x}") };
         Assert.Contains("per_request: instructions (user-mode instructions a request): 'x' is not a number", bad.Problem("workload"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void An_arrival_trace_is_replayed_gap_by_gap_whatever_the_seed()
+    {
+        // Bursts of ten requests 100 us apart every 20 ms, from a log's absolute timestamps.
+        string yaml = Write(Shop.Replace("arrival: {rate: 1000}", "arrival: {trace: arrivals.csv}", StringComparison.Ordinal));
+        string folder = Path.GetDirectoryName(yaml)!;
+        double t = 1.7e15;
+        File.WriteAllLines(Path.Combine(folder, "arrivals.csv"), ["host,arrival_us", .. Enumerable.Range(0, 50).Select(i => $"a,{t += (i % 10 == 0 ? 20_000 : 100):R}")]);
+        Service service = WorkloadFile.Parse(File.ReadAllText(yaml), yaml);
+        Assert.Equal(49, service.Spec.ArrivalGapsMicroseconds!.Count);
+        Assert.Equal([100.0, 100, 100], service.Spec.ArrivalGapsMicroseconds.Take(3));
+        Assert.Null(service.Spec.RequestRate);
+
+        var scenario = new WorkloadScenario { Workload = WorkloadFile.Prefix + yaml, Profile = "nehalem-x5570", Preset = "native", Size = 100 };
+        WorkloadRunResult one = scenario.RunOnce(1), other = scenario.RunOnce(2);
+        double requests = one.FiguresOfMerit.Single(m => m.Name == "requests").Value;
+        IReadOnlyList<double> gaps = service.Spec.ArrivalGapsMicroseconds;
+        double span = Enumerable.Range(0, 99).Sum(i => gaps[i % gaps.Count]); // 100 arrivals, the trace's 49 gaps and then its first 50 again
+        Assert.InRange(requests, 100 / (span * 1e-6) * 0.97, 100 / (span * 1e-6)); // served as they came, the last answer a little after its arrival
+        Assert.InRange(other.FiguresOfMerit.Single(m => m.Name == "requests").Value, requests - 0.1, requests + 0.1); // the arrivals are the trace's, not the seed's (only the last answer's service differs)
+        Assert.True(one.FiguresOfMerit.Single(m => m.Name == "response_p99").Value > one.FiguresOfMerit.Single(m => m.Name == "response_p50").Value * 1.5, "a burst queues behind itself");
+
+        // The trace is part of the service: its checksum changes with it; a scenario's rate replaces it.
+        string before = (string)scenario.Resolved()["workload_sha256"];
+        File.AppendAllText(Path.Combine(folder, "arrivals.csv"), $"a,{t + 5:R}\n");
+        Assert.NotEqual(before, (string)scenario.Resolved()["workload_sha256"]);
+        Assert.Equal(300, ((Service)(scenario with { RequestRate = 300 }).ResolveWorkload().Workload).Spec.RequestRate);
+    }
+
+    [Theory]
+    [InlineData("", "arrival: trace: there is no file")]
+    [InlineData("time\n1\n2", "has no column arrival_us in its first line")]
+    [InlineData("arrival_us\n10\nsoon", "arrivals.csv, line 3: arrival_us 'soon' is not a time in microseconds")]
+    [InlineData("arrival_us\n10\n5", "arrivals.csv, line 3: the arrival at 5 us comes before the one above it (10 us)")]
+    [InlineData("arrival_us\n10", "holds 1 arrival(s); a trace needs at least two")]
+    [InlineData("arrival_us\n10\n10", "holds 2 arrival(s), all at one time")]
+    public void A_bad_arrival_trace_is_refused_with_its_file_and_line(string csv, string expected)
+    {
+        string yaml = Write(Shop.Replace("arrival: {rate: 1000}", "arrival: {trace: arrivals.csv}", StringComparison.Ordinal));
+        if (csv.Length > 0)
+        {
+            File.WriteAllText(Path.Combine(Path.GetDirectoryName(yaml)!, "arrivals.csv"), csv);
+        }
+        var e = Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(File.ReadAllText(yaml), yaml));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
 }
