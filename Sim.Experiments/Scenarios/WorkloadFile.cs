@@ -95,7 +95,8 @@ public static class WorkloadFile
                     {
                         if (k == "forks_per_request")
                         {
-                            throw new ScenarioException($"{source}, line {v.Start.Line}: process: forks_per_request is not modelled yet (a CGI-like service's fork and exec per request); leave it out");
+                            spec = spec with { ForksPerRequest = Number(v, source, "process: forks_per_request (children a request forks)", 0, ServiceSpec.MostForks) };
+                            continue;
                         }
                         threads = (int)Whole(v, source, "process: threads", 1, 1024);
                     }

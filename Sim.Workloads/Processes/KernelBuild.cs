@@ -99,15 +99,10 @@ public sealed class KernelBuild : ProcessWorkload
         return new ScriptProgram(Make, () =>
         {
             int image = images[next++];
-            return new ScriptProgram(c => ExecStub(c, image));
+            return new ScriptProgram(c => Exec(c, image));
         });
     }
 
-    private static IEnumerable<Op> ExecStub(ScriptProgram p, int image)
-    {
-        p.PendingArgument = image;
-        yield return Call(SyscallNumber.Execve);
-    }
 
     private static ScriptProgram Compiler(int source, int output, RandomStream random)
     {

@@ -34,6 +34,14 @@ public sealed class ScriptProgram(Func<ScriptProgram, IEnumerable<Op>> body, Fun
 
     public static Op Call(SyscallNumber number) => Op.Execute(Instruction.Syscall, (ulong)number);
 
+    /// <summary>A forked child's whole script: execve of the registered executable <paramref name="image"/>, whose program then runs in its place.</summary>
+    public static IEnumerable<Op> Exec(ScriptProgram p, int image)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        p.PendingArgument = image;
+        yield return Call(SyscallNumber.Execve);
+    }
+
     public bool TryNext(out Op op)
     {
         _ops ??= body(this).GetEnumerator();

@@ -71,6 +71,25 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         public int Data { get; set; }
 
         public int Log { get; set; }
+
+        /// <summary>The CGI program's executable, when requests fork (<see cref="ServiceSpec.ForksPerRequest"/>).</summary>
+        public int Cgi { get; set; } = -1;
+    }
+
+    /// <summary>The CGI program's size: a small C binary's text (assumed) and its data, stack and heap pages.</summary>
+    private const ulong CgiTextBytes = 64 * 1024, CgiDataPages = 4, CgiStackPages = 4;
+
+    public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(context);
+        base.ConfigureKernel(kernel, context);
+        if (Spec.ForksPerRequest > 0)
+        {
+            int text = kernel.ImageFile($"{Name}/cgi", CgiTextBytes);
+            context.State<ServiceFiles>().Cgi = kernel.RegisterExecutable(new ExecutableImage($"{Name}-cgi", text, CgiDataPages, HeapPages: 0, CgiStackPages,
+                () => new ScriptProgram(_ => [Call(SyscallNumber.Exit)])));
+        }
     }
 
     public override IReadOnlyList<MemoryRegion> CreateImage(LinuxKernel kernel, WorkloadContext context)
@@ -131,7 +150,7 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         var references = new Owed(s.MemoryReferences);
         var alu = new Owed(s.Instructions - s.MemoryReferences - s.SyscallsPerRequest);
         Owed[] calls = [.. plain.Select(k => new Owed(s.Syscalls[k]))];
-        Owed opens = new(s.FilesOpened), faults = new(s.MinorFaults), reads = new(s.BlockReads), writes = new(s.BlockWrites);
+        Owed opens = new(s.FilesOpened), faults = new(s.MinorFaults), reads = new(s.BlockReads), writes = new(s.BlockWrites), forks = new(s.ForksPerRequest);
         IEnumerable<Op> Worker(ScriptProgram p, int worker)
         {
             RandomStream random = context.Random.For($"workload.{Name}.thread{worker}");
@@ -169,7 +188,12 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
                 long id = (long)p.LastObserved; // the request's id, copied into each packet of its answer
                 int refs = references.Take(), work = alu.Take();
                 int[] due = [.. calls.Select(c => c.Take())];
-                int opened = opens.Take(), faulted = faults.Take(), read = reads.Take(), written = writes.Take();
+                int opened = opens.Take(), faulted = faults.Take(), read = reads.Take(), written = writes.Take(), forked = forks.Take();
+                for (int n = forked; n > 0; n--)
+                {
+                    yield return Call(SyscallNumber.Fork); // the child executes the CGI program
+                    yield return Call(SyscallNumber.Wait4);
+                }
                 for (int r = 0; r < refs; r++)
                 {
                     int chunk = (work / (refs + 1)) + (r < work % (refs + 1) ? 1 : 0);
@@ -240,8 +264,10 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
                 }
             }
         }
-        return ThreadedProgram(Worker);
+        int cgi = files.Cgi;
+        return ThreadedProgram(Worker, cgi < 0 ? null : () => new ScriptProgram(c => Exec(c, cgi)));
     }
+
 
     private static IEnumerable<Op> Stat(ScriptProgram p, int file)
     {

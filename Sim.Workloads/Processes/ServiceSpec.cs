@@ -86,6 +86,13 @@ public sealed record ServiceSpec
     /// </summary>
     public IReadOnlyList<double>? ArrivalGapsMicroseconds { get; init; }
 
+    /// <summary>
+    /// Children a request forks, as a CGI server does: the worker forks, the child executes the
+    /// service's CGI program (a small binary of its own, which exits at once: the request's work
+    /// stays with the worker) and the worker waits for it; fork, execve, exit_group and wait4 each.
+    /// </summary>
+    public double ForksPerRequest { get; init; }
+
     /// <summary>The closed-loop client's think time between an answer and its next request, in microseconds.</summary>
     public double ThinkTimeMicroseconds { get; init; }
 
@@ -95,11 +102,14 @@ public sealed record ServiceSpec
     /// <summary>The part of <see cref="ResidentBytes"/> that is files the process maps (its binary and libraries: RssFile), shared through the page cache by every process of the image.</summary>
     public long MappedFileBytes { get; init; } = 700 * 4096; // web's assumed share of it
 
+    /// <summary>The most children a request may fork.</summary>
+    public const int MostForks = 16;
+
     /// <summary>The pages of the program text, part of the mapped files.</summary>
     public const ulong TextPages = 64;
 
     /// <summary>The system calls a request makes on average, all kinds.</summary>
-    public double SyscallsPerRequest => 1 + ResponsePackets + Syscalls.Values.Sum() + (2 * FilesOpened) + (2 * MinorFaults) + BlockReads + BlockWrites;
+    public double SyscallsPerRequest => 1 + ResponsePackets + Syscalls.Values.Sum() + (2 * FilesOpened) + (2 * MinorFaults) + BlockReads + BlockWrites + (4 * ForksPerRequest);
 
     /// <summary>Why the model cannot run this service, or null: each problem names the figure.</summary>
     public string? Problem()
@@ -107,7 +117,8 @@ public sealed record ServiceSpec
         string? Negative(string what, double value) => double.IsFinite(value) && value >= 0 ? null : $"{what} must be a number at least 0, not {value}";
         return Negative("instructions", Instructions) ?? Negative("memory references", MemoryReferences) ?? Negative("files opened", FilesOpened)
             ?? Negative("minor faults", MinorFaults) ?? Negative("block reads", BlockReads) ?? Negative("block writes", BlockWrites)
-            ?? Negative("think time", ThinkTimeMicroseconds)
+            ?? Negative("think time", ThinkTimeMicroseconds) ?? Negative("forks", ForksPerRequest)
+            ?? (ForksPerRequest <= MostForks ? null : $"a request forks at most {MostForks} children, not {ForksPerRequest}")
             ?? Syscalls.Select(kv => PlainSyscalls.Contains(kv.Key) ? Negative($"system calls '{kv.Key}'", kv.Value) : $"'{kv.Key}' is not a system call the model makes from a workload file; it makes {string.Join(", ", PlainSyscalls)}").FirstOrDefault(p => p is not null)
             ?? (StoreShare is >= 0 and <= 1 ? null : "the store share must be from 0 to 1")
             ?? (HotShare is >= 0 and <= 1 ? null : "the hot share must be from 0 to 1")

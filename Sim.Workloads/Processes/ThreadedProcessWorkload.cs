@@ -52,10 +52,11 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
     /// <paramref name="work"/>, joins them and exits; thread k (the k-th clone) does its own
     /// <paramref name="work"/> and exits.
     /// </summary>
-    protected ScriptProgram ThreadedProgram(Func<ScriptProgram, int, IEnumerable<Op>> work)
+    /// <param name="forked">The program of a child any thread forks (after the threads are cloned), or null when none forks.</param>
+    protected ScriptProgram ThreadedProgram(Func<ScriptProgram, int, IEnumerable<Op>> work, Func<ScriptProgram>? forked = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Team(_ => [], work);
+        return Team(_ => [], work, forked);
     }
 
     /// <summary>
@@ -110,14 +111,18 @@ public abstract class ThreadedProcessWorkload : ProcessWorkload, IThreadedWorklo
     /// <paramref name="body"/>, joins them and exits; thread k (the k-th clone) does its own
     /// <paramref name="body"/> and exits.
     /// </summary>
-    private ScriptProgram Team(Func<ScriptProgram, IEnumerable<Op>> first, Func<ScriptProgram, int, IEnumerable<Op>> body)
+    private ScriptProgram Team(Func<ScriptProgram, IEnumerable<Op>> first, Func<ScriptProgram, int, IEnumerable<Op>> body, Func<ScriptProgram>? forked = null)
     {
         int next = 0;
         IEnumerable<Op> Main(ScriptProgram p) => first(p).Concat(StartThreads(p)).Concat(body(p, 0)).Concat(JoinThreads(p)).Append(Call(SyscallNumber.Exit));
         return new ScriptProgram(Main, () =>
         {
-            int thread = ++next; // the threads are cloned in order
-            return new ScriptProgram(p => body(p, thread).Append(Call(SyscallNumber.Exit)));
+            if (next == Threads - 1)
+            {
+                return (forked ?? throw new InvalidOperationException("This program's threads do not fork."))(); // every thread cloned: a fork's child
+            }
+            int thread = ++next; // the threads are cloned in order, before any fork
+            return new ScriptProgram(p => body(p, thread).Append(Call(SyscallNumber.Exit)), forked);
         });
     }
 

@@ -175,4 +175,24 @@ public class WorkloadFileTests
         var e = Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(File.ReadAllText(yaml), yaml));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_CGI_like_service_forks_a_child_a_request_that_executes_its_program()
+    {
+        string cgi = WorkloadFile.Prefix + Write(Shop.Replace("process: {threads: 2}", "process: {threads: 2, forks_per_request: 1}", StringComparison.Ordinal));
+        IReadOnlyList<CheckedFigure> figures = WorkloadCheck.Run(cgi, "nehalem-x5570", 40);
+        Assert.All(figures.Where(f => f.Imposed), f => Assert.True(f.Within, $"{f.Quantity}: asked {f.Asked}, simulated {f.Simulated}"));
+        Assert.Equal(14.8 + 4, figures.Single(f => f.Quantity == "system calls").Asked!.Value, 9); // fork, execve, exit_group and wait4 a request
+        CheckedFigure faults = figures.Single(f => f.Quantity.StartsWith("minor page faults", StringComparison.Ordinal));
+        Assert.False(faults.Imposed);
+        Assert.True(faults.Simulated > 20, $"{faults.Simulated} faults a request: the parent's copies on write and the child's program");
+
+        var scenario = new WorkloadScenario { Workload = cgi, Profile = "nehalem-x5570", Preset = "type1", Size = 30 };
+        WorkloadRunResult forked = scenario.RunOnce(1);
+        WorkloadRunResult plain = (scenario with { Workload = WorkloadFile.Prefix + Write(Shop) }).RunOnce(1);
+        Assert.Equal(30, forked.Stat("vm0.kernel", "forks"));
+        Assert.True(forked.FiguresOfMerit.Single(m => m.Name == "response_mean").Value > 1.5 * plain.FiguresOfMerit.Single(m => m.Name == "response_mean").Value, "a fork and exec a request costs");
+        Assert.Contains("process: forks_per_request (children a request forks): 17 is outside 0 to 16",
+            Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(Shop.Replace("process: {threads: 2}", "process: {forks_per_request: 17}", StringComparison.Ordinal), "shop.yaml")).Message, StringComparison.Ordinal);
+    }
 }
