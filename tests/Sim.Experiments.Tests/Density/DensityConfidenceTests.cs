@@ -143,12 +143,18 @@ public class DensityConfidenceTests
         }
     }
 
-    private static string Text(DensityStudy study, IReadOnlyList<DensityResult> results)
+    /// <summary>Every text file a study's results folder holds, together (interference.csv only on a mixed host).</summary>
+    internal static string Text(DensityStudy study, IReadOnlyList<DensityResult> results)
     {
         using var probes = new StringWriter();
         using var densities = new StringWriter();
+        using var interference = new StringWriter();
         DensityReport.WriteProbes(probes, study, results);
         DensityReport.WriteDensities(densities, results);
-        return probes + densities.ToString() + DensityReport.ToMarkdown(study, results);
+        if (study.Alongside.Count > 0)
+        {
+            DensityReport.WriteInterference(interference, study, results);
+        }
+        return probes + densities.ToString() + interference + DensityReport.ToMarkdown(study, results);
     }
 }

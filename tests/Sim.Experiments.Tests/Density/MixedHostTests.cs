@@ -122,24 +122,15 @@ public class MixedHostTests
         string target = Path.Combine(Path.GetTempPath(), $"virtsim-mixed-{Environment.ProcessId}", "results");
         try
         {
-            string whole = Text(study, DensitySearch.Run(study, kept: ProbeStore.Open(study, target, "test", restart: false)));
+            string whole = DensityConfidenceTests.Text(study, DensitySearch.Run(study, kept: ProbeStore.Open(study, target, "test", restart: false)));
             Assert.Contains(Directory.GetFiles(ProbeStore.FolderFor(target)), f => f.EndsWith("type1-alone1-s001.json", StringComparison.Ordinal)); // the database alone, kept too
             ProbeStore again = ProbeStore.Open(study, target, "test", restart: false);
-            Assert.Equal(whole, Text(study, DensitySearch.Run(study, kept: again)));
+            Assert.Equal(whole, DensityConfidenceTests.Text(study, DensitySearch.Run(study, kept: again)));
             Assert.True(again.Reused > 2, "every run came from the store");
         }
         finally
         {
             Directory.Delete(Path.GetDirectoryName(target)!, recursive: true);
         }
-    }
-
-    private static string Text(DensityStudy study, IReadOnlyList<DensityResult> results)
-    {
-        using var probes = new StringWriter();
-        using var interference = new StringWriter();
-        DensityReport.WriteProbes(probes, study, results);
-        DensityReport.WriteInterference(interference, study, results);
-        return probes + interference.ToString() + DensityReport.ToMarkdown(study, results);
     }
 }
