@@ -40,6 +40,7 @@ public class DocsTests
     [InlineData("claim7-web-core2", 3)]
     [InlineData("claim7-web-nehalem-2s", 3)]
     [InlineData("claim7-web-skylake-2s", 2)]
+    [InlineData("planner-mixed-example", 2)]
     public void The_density_tables_of_the_docs_are_the_committed_studies(string study, int presets)
     {
         // results/STUDY is what 'virtsim reproduce' writes for studies/STUDY.yaml (its minutes are not rerun here);
@@ -49,10 +50,21 @@ public class DocsTests
             .SkipWhile(l => !l.StartsWith("| preset | guests within the level", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith('|'))];
         Assert.Equal(presets, rows.Length);
         Assert.Equal(presets + 1, File.ReadAllLines(Path.Combine(RepositoryRoot(), "results", study, "density.csv")).Length);
-        foreach (string row in rows)
+        string[] interference = [.. File.ReadAllLines(Path.Combine(RepositoryRoot(), "results", study, "report.md"))
+            .SkipWhile(l => !l.StartsWith("| preset | workload | guests | level", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith('|'))]; // a mixed host's
+        foreach (string row in rows.Concat(interference))
         {
             Assert.True(docs.Contains(row, StringComparison.Ordinal), $"docs/density.md lacks '{row}': rerun 'virtsim reproduce --only {study}' and update the table.");
         }
+    }
+
+    [Fact]
+    public void The_mixed_host_example_of_the_docs_is_the_committed_study()
+    {
+        // docs/density.md shows studies/planner-mixed-example.yaml without its comments.
+        string docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "density.md"));
+        string[] lines = [.. File.ReadAllLines(Path.Combine(RepositoryRoot(), "studies", "planner-mixed-example.yaml")).Where(l => !l.StartsWith('#'))];
+        Assert.Contains(string.Join("\n", lines), docs, StringComparison.Ordinal);
     }
 
     [Fact]
