@@ -273,21 +273,23 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>A fault in a file-backed region maps the page-cache page read-only and shared.</summary>
-    private bool MapFilePage(KernelPath path, Process p, MemoryRegion region, int file, ulong page)
+    private FaultOutcome MapFilePage(KernelPath path, Process p, MemoryRegion region, int file, ulong page, Core? core)
     {
         ulong index = (page - region.Start) / 4096;
         if (!_pageCache.TryFind(file, index, out ulong frame))
         {
-            throw new InvalidOperationException(
-                $"A fault on page {index} of '{Files[file].Name}', which is not in the page cache: the model maps program text from the cache only; preload the file.");
+            return FileReadFault(path, p, file, index, page, core);
         }
-        _fileFaults.Increment();
+        if (!_readForFault.Remove((p, page)))
+        {
+            _fileFaults.Increment(); // a minor fault; the retry of a major one is not counted again
+        }
         path.Run(KernelRoutine.FileFault);
         p.Space.Map4K(page, frame, PageEntry.User);
         LinkNewTables(path, p.Space);
         _frames.TakeReference(path, frame); // get_page and page_add_file_rmap
         _ops.UpdatePageTableEntry(path, p.Space.LeafEntryAddress(page)!.Value);
-        return true;
+        return FaultOutcome.Retry;
     }
 
     private static OpenFile? FileOf(Process p, int fd) => fd >= 3 && fd < p.Files.Count ? p.Files[fd] : null;

@@ -159,7 +159,7 @@ public sealed partial class LinuxKernel
         ulong entry = leaf is { } l ? Memory.ReadUInt64(l) : 0;
         if ((entry & PageEntry.Present) == 0 && region.FileId is { } file)
         {
-            return MapFilePage(path, p, region, file, page) ? FaultOutcome.Retry : FaultOutcome.Fatal;
+            return MapFilePage(path, p, region, file, page, core);
         }
         if (IsSwapEntry(entry))
         {

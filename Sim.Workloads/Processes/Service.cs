@@ -33,6 +33,7 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
 {
     private const ulong WorkingSet = 0x0000_0000_2000_0000;
     private const ulong Libraries = 0x0000_7F00_0000_0000; // where ld.so maps them, below the stack
+    private const ulong MappedData = 0x0000_7E00_0000_0000; // the data file a request's major faults read, mapped below the libraries
     private const ulong StackPages = 8;
     private const ulong FileBytes = 1 << 20;
     private const ulong DiskBytes = 1UL << 30;
@@ -84,6 +85,10 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(context);
         base.ConfigureKernel(kernel, context);
+        if (Spec.MajorFaults > 0)
+        {
+            kernel.EnableFileReadFaults();
+        }
         if (Spec.ForksPerRequest > 0)
         {
             int text = kernel.ImageFile($"{Name}/cgi", CgiTextBytes);
@@ -105,10 +110,20 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         files.Data = kernel.ImageFile($"{Name}/data", FileBytes);
         files.Log = kernel.ImageFile($"{Name}/log", FileBytes);
         int libraries = kernel.ImageFile($"{Name}/libraries", libraryPages * 4096); // one inode for every container of the image
-        return Image(textPages: ServiceSpec.TextPages, dataPages: dataPages, stackPages: StackPages,
+        MemoryRegion[] regions =
+        [
             new MemoryRegion("working-set", WorkingSet, workingPages, Writable: true),
             new MemoryRegion("heap", WorkingSet + (workingPages * 4096), heapPages, Writable: true),
-            new MemoryRegion("libraries", Libraries, libraryPages, Writable: false, FileId: libraries));
+            new MemoryRegion("libraries", Libraries, libraryPages, Writable: false, FileId: libraries),
+        ];
+        if (Spec.MajorFaults > 0)
+        {
+            // On the disk, not cached: a page for each major fault the run takes, and one to spare.
+            ulong pages = (ulong)Math.Ceiling(Spec.MajorFaults * context.Size) + 1;
+            int data = kernel.Files.Create($"{Name}/mapped-data-{context.Port}", pages * 4096);
+            regions = [.. regions, new MemoryRegion("mapped-data", MappedData, pages, Writable: false, Populated: false, FileId: data)];
+        }
+        return Image(textPages: ServiceSpec.TextPages, dataPages: dataPages, stackPages: StackPages, regions);
     }
 
     private static ulong Pages(long bytes) => (ulong)((bytes + 4095) / 4096);
@@ -150,7 +165,8 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         var references = new Owed(s.MemoryReferences);
         var alu = new Owed(s.Instructions - s.MemoryReferences - s.SyscallsPerRequest);
         Owed[] calls = [.. plain.Select(k => new Owed(s.Syscalls[k]))];
-        Owed opens = new(s.FilesOpened), faults = new(s.MinorFaults), reads = new(s.BlockReads), writes = new(s.BlockWrites), forks = new(s.ForksPerRequest);
+        Owed opens = new(s.FilesOpened), faults = new(s.MinorFaults), reads = new(s.BlockReads), writes = new(s.BlockWrites), forks = new(s.ForksPerRequest), majors = new(s.MajorFaults);
+        ulong mappedPages = 0; // the mapped data file's pages touched so far, in order, by every worker
         IEnumerable<Op> Worker(ScriptProgram p, int worker)
         {
             RandomStream random = context.Random.For($"workload.{Name}.thread{worker}");
@@ -188,7 +204,11 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
                 long id = (long)p.LastObserved; // the request's id, copied into each packet of its answer
                 int refs = references.Take(), work = alu.Take();
                 int[] due = [.. calls.Select(c => c.Take())];
-                int opened = opens.Take(), faulted = faults.Take(), read = reads.Take(), written = writes.Take(), forked = forks.Take();
+                int opened = opens.Take(), faulted = faults.Take(), read = reads.Take(), written = writes.Take(), forked = forks.Take(), major = majors.Take();
+                for (int n = major; n > 0; n--)
+                {
+                    yield return Op.Load(MappedData + (mappedPages++ * 4096)); // a page of the mapped file not yet read: a major fault
+                }
                 for (int n = forked; n > 0; n--)
                 {
                     yield return Call(SyscallNumber.Fork); // the child executes the CGI program

@@ -87,6 +87,14 @@ public sealed record ServiceSpec
     public IReadOnlyList<double>? ArrivalGapsMicroseconds { get; init; }
 
     /// <summary>
+    /// Major faults a request takes: each touches the next page of a file the service maps that is
+    /// not in the page cache (a data file read by mmap, as a database or a search index is), so
+    /// the kernel reads the page from the disk while the worker waits. The pages so read stay
+    /// cached: the file is as large as the run's faults.
+    /// </summary>
+    public double MajorFaults { get; init; }
+
+    /// <summary>
     /// Children a request forks, as a CGI server does: the worker forks, the child executes the
     /// service's CGI program (a small binary of its own, which exits at once: the request's work
     /// stays with the worker) and the worker waits for it; fork, execve, exit_group and wait4 each.
@@ -101,6 +109,9 @@ public sealed record ServiceSpec
 
     /// <summary>The part of <see cref="ResidentBytes"/> that is files the process maps (its binary and libraries: RssFile), shared through the page cache by every process of the image.</summary>
     public long MappedFileBytes { get; init; } = 700 * 4096; // web's assumed share of it
+
+    /// <summary>The most major faults a request may take (each a 4 KiB read from the disk).</summary>
+    public const int MostMajorFaults = 64;
 
     /// <summary>The most children a request may fork.</summary>
     public const int MostForks = 16;
@@ -117,7 +128,8 @@ public sealed record ServiceSpec
         string? Negative(string what, double value) => double.IsFinite(value) && value >= 0 ? null : $"{what} must be a number at least 0, not {value}";
         return Negative("instructions", Instructions) ?? Negative("memory references", MemoryReferences) ?? Negative("files opened", FilesOpened)
             ?? Negative("minor faults", MinorFaults) ?? Negative("block reads", BlockReads) ?? Negative("block writes", BlockWrites)
-            ?? Negative("think time", ThinkTimeMicroseconds) ?? Negative("forks", ForksPerRequest)
+            ?? Negative("think time", ThinkTimeMicroseconds) ?? Negative("forks", ForksPerRequest) ?? Negative("major faults", MajorFaults)
+            ?? (MajorFaults <= MostMajorFaults ? null : $"a request takes at most {MostMajorFaults} major faults, not {MajorFaults}")
             ?? (ForksPerRequest <= MostForks ? null : $"a request forks at most {MostForks} children, not {ForksPerRequest}")
             ?? Syscalls.Select(kv => PlainSyscalls.Contains(kv.Key) ? Negative($"system calls '{kv.Key}'", kv.Value) : $"'{kv.Key}' is not a system call the model makes from a workload file; it makes {string.Join(", ", PlainSyscalls)}").FirstOrDefault(p => p is not null)
             ?? (StoreShare is >= 0 and <= 1 ? null : "the store share must be from 0 to 1")

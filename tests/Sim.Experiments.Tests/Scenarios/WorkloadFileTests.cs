@@ -195,4 +195,27 @@ public class WorkloadFileTests
         Assert.Contains("process: forks_per_request (children a request forks): 17 is outside 0 to 16",
             Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(Shop.Replace("process: {threads: 2}", "process: {forks_per_request: 17}", StringComparison.Ordinal), "shop.yaml")).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_major_fault_reads_a_page_of_a_mapped_file_from_the_disk_while_the_worker_waits()
+    {
+        string file = WorkloadFile.Prefix + Write(Shop.Replace("  minor_faults: 0.5", "  minor_faults: 0.5\n  major_faults: 0.5", StringComparison.Ordinal));
+        IReadOnlyList<CheckedFigure> figures = WorkloadCheck.Run(file, "nehalem-x5570", 40);
+        Assert.All(figures.Where(f => f.Imposed), f => Assert.True(f.Within, $"{f.Quantity}: asked {f.Asked}, simulated {f.Simulated}"));
+        Assert.Equal(0.5, figures.Single(f => f.Quantity == "major page faults").Simulated, 9);
+        Assert.Equal(0.5, figures.Single(f => f.Quantity == "minor page faults").Simulated, 9); // a major fault is not counted as a minor one too
+
+        foreach (string preset in new[] { "type1", "oslevel" })
+        {
+            var scenario = new WorkloadScenario { Workload = file, Profile = "nehalem-x5570", Preset = preset, Size = 40, Guests = 2 };
+            WorkloadRunResult r = scenario.RunOnce(1);
+            string[] kernels = preset == "oslevel" ? ["host.kernel"] : ["vm0.kernel", "vm1.kernel"];
+            Assert.Equal(40, kernels.Sum(k => r.Stat(k + ".filemap", "major_faults"))); // each guest's 20, from its own file: another's cached pages are not its
+            Assert.True(r.Stat("host.disk0.medium", "requests") >= 40 + 8, "every major fault is a read of the disk, besides the block reads");
+        }
+        WorkloadRunResult plain = new WorkloadScenario { Workload = WorkloadFile.Prefix + Write(Shop), Profile = "nehalem-x5570", Preset = "native", Size = 40 }.RunOnce(1);
+        Assert.Equal(0, plain.Stat("host.kernel.filemap", "major_faults")); // none asked: no such counter either
+        Assert.Contains("per_request: major_faults (reads of a mapped file's pages from the disk): 65 is outside 0 to 64",
+            Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(Shop.Replace("  minor_faults: 0.5", "  major_faults: 65", StringComparison.Ordinal), "shop.yaml")).Message, StringComparison.Ordinal);
+    }
 }
