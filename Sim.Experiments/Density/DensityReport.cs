@@ -182,10 +182,10 @@ public static class DensityReport
     }
 
     /// <summary>One workload of a mixed host under one preset: its worst guest's metric (mean and 95% interval) alone, at the density and at the first miss.</summary>
-    private sealed record InterferenceRow(string Preset, string Name, bool Searched, int GuestsAtDensity, int? GuestsAtFirstMiss, ServiceLevel Level, string Unit,
+    internal sealed record InterferenceRow(string Preset, string Name, bool Searched, int GuestsAtDensity, int? GuestsAtFirstMiss, ServiceLevel Level, string Unit,
         Engine.Statistics.ReplicationSummary? Alone, Engine.Statistics.ReplicationSummary? AtDensity, Engine.Statistics.ReplicationSummary? AtFirstMiss);
 
-    private static IEnumerable<InterferenceRow> InterferenceRows(DensityStudy study, IReadOnlyList<DensityResult> results)
+    internal static IEnumerable<InterferenceRow> InterferenceRows(DensityStudy study, IReadOnlyList<DensityResult> results)
     {
         foreach (DensityResult r in results.Where(r => r.Skipped is null && r.Alone.Count > 0))
         {

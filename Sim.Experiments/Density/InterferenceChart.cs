@@ -20,21 +20,10 @@ public static class InterferenceChart
     {
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(results);
-        var rows = new List<Slowdown>();
-        foreach (DensityResult r in results.Where(r => r.Skipped is null && r.Alone.Count == study.Alongside.Count + 1))
-        {
-            DensityProbe? miss = r.FirstMiss is { Refused: null, Runs.Count: > 0 } m ? m : null;
-            double Ratio(ServiceLevel level, DensityProbe alone, double with) =>
-                alone.Refused is not null || !(alone.Worst > 0) || !(with > 0) ? double.NaN : level.AtMost ? with / alone.Worst : alone.Worst / with;
-            rows.Add(new Slowdown(r.Preset, study.SearchedName, Ratio(study.Slo, r.Alone[0], r.AtDensity?.Worst ?? double.NaN), Ratio(study.Slo, r.Alone[0], miss?.Worst ?? double.NaN)));
-            for (int g = 0; g < study.Alongside.Count; g++)
-            {
-                ServiceLevel level = study.Alongside[g].Slo;
-                rows.Add(new Slowdown(r.Preset, study.Alongside[g].Name, Ratio(level, r.Alone[g + 1], r.AtDensity?.AlongsideSummary(g).Mean ?? double.NaN),
-                    Ratio(level, r.Alone[g + 1], miss?.AlongsideSummary(g).Mean ?? double.NaN)));
-            }
-        }
-        return rows;
+        // The report's interference rows (DensityReport), each as its worst guest against itself alone.
+        static double Ratio(ServiceLevel level, Engine.Statistics.ReplicationSummary? alone, Engine.Statistics.ReplicationSummary? with) =>
+            alone is not { Mean: > 0 } a || with is not { Mean: > 0 } w ? double.NaN : level.AtMost ? w.Mean / a.Mean : a.Mean / w.Mean;
+        return [.. DensityReport.InterferenceRows(study, results).Select(row => new Slowdown(row.Preset, row.Name, Ratio(row.Level, row.Alone, row.AtDensity), Ratio(row.Level, row.Alone, row.AtFirstMiss)))];
     }
 
     public static byte[] Png(DensityStudy study, IReadOnlyList<DensityResult> results)
