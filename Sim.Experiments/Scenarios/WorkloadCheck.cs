@@ -45,10 +45,10 @@ public static class WorkloadCheck
             new(spec.ForksPerRequest > 0 ? "minor page faults (the forks' own among them)" : "minor page faults", spec.MinorFaults,
                 PerRequest(r => Kernel(r, "demand_zero_faults", "copy_on_write_faults", "file_faults")), Imposed: spec.ForksPerRequest == 0),
             new("major page faults", spec.MajorFaults, PerRequest(r => r.Stat(r.KernelPath + ".filemap", "major_faults") + r.Stat(r.KernelPath + ".swap", "major_faults")), Imposed: true),
-            new("packets in", 1, PerRequest(r => r.Stat("host.nic0", "frames_received")), Imposed: true),
+            new("packets in", spec.RequestPackets, PerRequest(r => r.Stat("host.nic0", "frames_received")), Imposed: true),
             new("packets out", spec.ResponsePackets, PerRequest(r => r.Stat("host.nic0", "frames_sent")), Imposed: true),
             new("block I/Os (reads and writes)", spec.BlockReads + spec.BlockWrites, PerRequest(r => Kernel(r, "block_latency::count")), Imposed: true),
-            new("context switches (the kernel's, process to process)", spec.ContextSwitches, PerRequest(r => Kernel(r, "context_switches")), Imposed: false),
+            new("voluntary context switches", spec.ContextSwitches, PerRequest(r => r.Stat(r.KernelPath + ".sched", "voluntary_switches")), Imposed: false),
             new("instructions, user and kernel", null, PerRequest(r => Enumerable.Range(0, cpus).Sum(c => r.Stat($"host.cpu{c}", "instructions"))), Imposed: false),
         ];
     }

@@ -151,13 +151,8 @@ public static class WorkloadFile
                 "minor_faults" => spec with { MinorFaults = Number(value, source, what, 0, 1e5) },
                 "major_faults" => spec with { MajorFaults = Number(value, source, what + " (reads of a mapped file's pages from the disk)", 0, ServiceSpec.MostMajorFaults) },
                 "context_switches" => spec with { ContextSwitches = Number(value, source, what, 0, 1e5) }, // compared, not imposed (ServiceSpec.ContextSwitches)
-                "packets_in" => PacketsIn(spec, value, source),
-                "packets_out" => Packets(value, source, what, ServiceSpec.MostPacketBytes, (count, bytes) => spec with
-                {
-                    ResponsePackets = count == Math.Floor(count) && count >= 1 ? (int)count
-                        : throw new ScenarioException($"{source}, line {value.Start.Line}: {what}: count is the packets of every answer, a whole number from 1, not {count}"),
-                    ResponseBytes = (int)bytes,
-                }),
+                "packets_in" => Datagrams(value, source, what, "request", ServiceSpec.MostRequestPackets, (count, bytes) => spec with { RequestPackets = count, RequestBytes = bytes }),
+                "packets_out" => Datagrams(value, source, what, "answer", ServiceSpec.MostResponsePackets, (count, bytes) => spec with { ResponsePackets = count, ResponseBytes = bytes }),
                 "block_reads" => Packets(value, source, what, MostBlockBytes, (count, bytes) => spec with { BlockReads = BlockCount(count, bytes, value, source, what) }),
                 _ => Packets(value, source, what, MostBlockBytes, (count, bytes) => spec with { BlockWrites = BlockCount(count, bytes, value, source, what) }),
             };
@@ -165,9 +160,11 @@ public static class WorkloadFile
         return spec;
     }
 
-    private static ServiceSpec PacketsIn(ServiceSpec spec, YamlNode value, string source) =>
-        Packets(value, source, "per_request: packets_in", ServiceSpec.MostPacketBytes, (count, bytes) => count == 1 ? spec with { RequestBytes = (int)bytes }
-            : throw new ScenarioException($"{source}, line {value.Start.Line}: per_request: packets_in: a request is one datagram in the model (count: 1); a request of several packets is not modelled yet"));
+    /// <summary>A request's or an answer's datagrams: a whole count from 1 to <paramref name="most"/>, each of a payload up to one frame's.</summary>
+    private static ServiceSpec Datagrams(YamlNode value, string source, string what, string whose, int most, Func<int, int, ServiceSpec> make) =>
+        Packets(value, source, what, ServiceSpec.MostPacketBytes, (count, bytes) =>
+            count == Math.Floor(count) && count >= 1 && count <= most ? make((int)count, (int)bytes)
+                : throw new ScenarioException($"{source}, line {value.Start.Line}: {what}: count is the packets of every {whose}, a whole number from 1 to {most}, not {count}"));
 
     /// <summary>The largest block I/O a file may name (so that a size the model does not make is refused with why, not with a range).</summary>
     private const int MostBlockBytes = 64 << 20;

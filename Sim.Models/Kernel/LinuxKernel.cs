@@ -575,6 +575,10 @@ public sealed partial class LinuxKernel : ICoreHost
 
     private void SwitchToNext(Core core, KernelPath path)
     {
+        if (Current is { State: ProcessState.Waiting or ProcessState.WaitingForChild })
+        {
+            _voluntarySwitches?.Increment(); // __schedule counts nvcsw when the task leaves the CPU blocked, to another task or to idle
+        }
         if ((_this.RunQueue.TakeNext(HeldByThrottle) ?? (Smp ? PullWork(path) : null)) is not { } next)
         {
             if (BlockRequestsWaitedOn > 0 || _sleepers > 0 || AnyNetworkWaiter || AnyThrottled || OtherCpusBusy)

@@ -10,43 +10,67 @@ namespace Sim.Workloads.Processes;
 
 /// <summary>
 /// The client of a request-serving workload on the network's peer (<c>web</c>, and a service of a
-/// workload file): it sends requests, each one datagram numbered (from 1) in the id its frame
-/// carries; keeps which of those on the wire the server's NIC took (in order: the link keeps it)
-/// and how many it dropped; and gathers the frames of each answer by id, so that an answer is
-/// whole when its last frame is in, whatever order the server sent answers in. Closed-loop (the
+/// workload file): it sends requests, each one datagram or several back to back, numbered (from
+/// 1) in the id each of its frames carries; keeps which of those on the wire the server's NIC took
+/// (in order: the link keeps it) and which requests lost a frame there; and gathers the frames of
+/// each answer by id, so that an answer is whole when its last frame is in, whatever order the
+/// server sent answers in. Closed-loop (the
 /// next request when the whole answer is in, after a think time) or open-loop (Poisson arrivals at
 /// a rate, whatever the answers do).
 /// </summary>
 public sealed class RequestClient
 {
     private readonly Queue<uint> _onTheWire = new();
-    private readonly Dictionary<uint, (Tick Sent, int Frames)> _outstanding = [];
+    private readonly Dictionary<uint, (Tick Sent, int Frames, int Taken)> _outstanding = [];
+    private readonly HashSet<uint> _lostOnTheWire = [];
     private readonly List<double> _responseMicroseconds = [];
     private uint _lastId;
 
     /// <summary>The frames of an answer; set before the first request.</summary>
     public int ResponseFrames { get; set; } = 8;
 
-    /// <summary>Requests the server's NIC dropped for want of a receive buffer: never answered, left out of the response times.</summary>
+    /// <summary>The frames of a request, each of its own datagram; set before the first request.</summary>
+    public int RequestFrames { get; set; } = 1;
+
+    /// <summary>Requests the server's NIC dropped a frame of for want of a receive buffer: never answered, left out of the response times.</summary>
     public long Lost { get; private set; }
 
-    /// <summary>A request sent now: its id.</summary>
+    /// <summary>Frames the server's NIC took of requests it dropped another frame of: the server receives them, and no whole request comes of them.</summary>
+    public long StrayFrames { get; private set; }
+
+    /// <summary>A request sent now: its id, to go on the wire in each of its <see cref="RequestFrames"/>.</summary>
     public uint Sent(Tick now)
     {
         uint id = ++_lastId;
-        _onTheWire.Enqueue(id);
-        _outstanding.Add(id, (now, 0));
+        for (int f = 0; f < RequestFrames; f++)
+        {
+            _onTheWire.Enqueue(id);
+        }
+        _outstanding.Add(id, (now, 0, 0));
         return id;
     }
 
-    /// <summary>The oldest request on the wire reached the server's NIC, which took it or dropped it.</summary>
+    /// <summary>The oldest request frame on the wire reached the server's NIC, which took it or dropped it.</summary>
     public void Arrived(bool taken)
     {
         uint id = _onTheWire.Dequeue();
-        if (!taken)
+        if (_lostOnTheWire.Contains(id))
         {
-            _outstanding.Remove(id);
-            Lost++;
+            StrayFrames += taken ? 1 : 0; // a later frame of a request already lost
+            return;
+        }
+        var request = _outstanding[id];
+        if (taken)
+        {
+            _outstanding[id] = request with { Taken = request.Taken + 1 };
+            return;
+        }
+        _outstanding.Remove(id);
+        Lost++;
+        StrayFrames += request.Taken; // its frames taken before this one
+        if (RequestFrames > 1)
+        {
+            _lostOnTheWire.Add(id);
         }
     }
 
@@ -59,7 +83,7 @@ public sealed class RequestClient
         }
         if (request.Frames + 1 < ResponseFrames)
         {
-            _outstanding[id] = (request.Sent, request.Frames + 1);
+            _outstanding[id] = request with { Frames = request.Frames + 1 };
             return false;
         }
         _outstanding.Remove(id);
@@ -95,7 +119,7 @@ public sealed class RequestClient
     /// <summary>
     /// Starts the client of <paramref name="context"/>'s guest (of the workload named
     /// <paramref name="workload"/>) on <paramref name="platform"/>'s peer, its events and random stream named after <paramref name="name"/>: requests of
-    /// <paramref name="requestBytes"/> to the guest's port. Without a <paramref name="rate"/> it is
+    /// <see cref="RequestFrames"/> datagrams of <paramref name="requestBytes"/> each to the guest's port. Without a <paramref name="rate"/> it is
     /// closed-loop: the first request 10 us in, and each next one <paramref name="think"/> after the
     /// whole answer to the last. At a rate it is open-loop: the generator keeps its arrivals going
     /// until the server has received its size in requests; a request the NIC drops (no free receive
@@ -111,17 +135,24 @@ public sealed class RequestClient
         NetworkPeer peer = platform.Devices.Peer ?? throw new InvalidOperationException($"The {workload} workload needs a NIC.");
         ushort port = context.Port;
         Simulator sim = platform.Sim;
-        UdpFrame Request(uint id) => new(requestBytes + EthernetLink.UdpHeaderBytes, port, id);
+        void SendRequest()
+        {
+            uint id = Sent(sim.Now);
+            for (int f = 0; f < RequestFrames; f++)
+            {
+                peer.Send(new UdpFrame(requestBytes + EthernetLink.UdpHeaderBytes, port, id));
+            }
+        }
         if (rate is null && trace is null)
         {
-            CallbackEvent? next = think == Tick.Zero ? null : new CallbackEvent(name + ".next-request", () => peer.Send(Request(Sent(sim.Now))));
+            CallbackEvent? next = think == Tick.Zero ? null : new CallbackEvent(name + ".next-request", SendRequest);
             peer.Serve(port, frame =>
             {
                 if (Answered(frame.Id, sim.Now))
                 {
                     if (next is null)
                     {
-                        peer.Send(Request(Sent(sim.Now))); // the whole answer is in: the next request
+                        SendRequest(); // the whole answer is in: the next request
                     }
                     else
                     {
@@ -130,7 +161,7 @@ public sealed class RequestClient
                 }
             });
             peer.Track(port, Arrived);
-            sim.Schedule(new CallbackEvent(name + ".first-request", () => peer.Send(Request(Sent(sim.Now)))), sim.Now + Tick.FromMicroseconds(10));
+            sim.Schedule(new CallbackEvent(name + ".first-request", SendRequest), sim.Now + Tick.FromMicroseconds(10));
             return;
         }
         peer.Serve(port, frame => Answered(frame.Id, sim.Now));
@@ -156,7 +187,7 @@ public sealed class RequestClient
         }
         arrival = new CallbackEvent(name + ".arrival", () =>
         {
-            peer.Send(Request(Sent(sim.Now)));
+            SendRequest();
             arriving = false;
             if (++sent - Lost < context.Size)
             {

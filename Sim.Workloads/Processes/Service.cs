@@ -11,7 +11,10 @@ namespace Sim.Workloads.Processes;
 /// <summary>
 /// A service of a workload file (<see cref="ServiceSpec"/>) run as <c>web</c> runs: its client on
 /// the network's peer (<see cref="RequestClient"/>), its worker threads in one process, each taking
-/// the next request with recvfrom and answering it. A request's work, in order: its user-mode
+/// the next request with recvfrom and answering it. A request of several packets is reassembled
+/// by its id: each packet a recvfrom by whichever worker is free, its arrival counted with a
+/// locked add on the request's slot of a table the workers share, and the worker that takes its
+/// last packet serves it. A request's work, in order: its user-mode
 /// instructions as ALU blocks between its memory references (each reference to the hot part of
 /// the working set with the hot share's chance, else to the cold rest, uniformly; a store with the
 /// store share's chance); its plain system calls by kind; the files it opens and closes (the
@@ -38,6 +41,8 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
     private const ulong FileBytes = 1 << 20;
     private const ulong DiskBytes = 1UL << 30;
     private const ulong TakenCounter = ExecutableImage.DataBase;
+    private const ulong Reassembly = TakenCounter + 64; // the packets in of each request being reassembled: a word a slot, by id
+    private const ulong ReassemblySlots = 256; // a slot a request in flight (assumed), the table within the data pages
 
     public Service(ServiceSpec spec)
     {
@@ -85,6 +90,7 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(context);
         base.ConfigureKernel(kernel, context);
+        kernel.CountVoluntarySwitches(); // the figure a planner compares with pidstat -w's (workload check)
         if (Spec.MajorFaults > 0)
         {
             kernel.EnableFileReadFaults();
@@ -134,6 +140,7 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
         ArgumentNullException.ThrowIfNull(context);
         RequestClient client = context.State<RequestClient>();
         client.ResponseFrames = Spec.ResponsePackets;
+        client.RequestFrames = Spec.RequestPackets;
         client.Start(platform, context, Name, $"{platform.Name}.peer.{Name}{context.Port}", Spec.RequestBytes, Spec.RequestRate,
             new Tick((ulong)Math.Round(Spec.ThinkTimeMicroseconds * 1e6)),
             Spec.RequestRate is null && Spec.ArrivalGapsMicroseconds is { } gaps ? [.. gaps.Select(g => new Tick((ulong)Math.Round(g * 1e6)))] : null);
@@ -156,8 +163,13 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
     public override IProgram CreateProgram(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        long requests = context.Size, taken = 0;
+        long taken = 0; // the request packets the workers have set out to take
         ServiceSpec s = Spec;
+        RequestClient client = context.State<RequestClient>();
+        // Every packet the NIC takes is taken by a worker, then the workers end: the run's requests
+        // in all their packets, and those of requests that lost another packet on the way.
+        long ToTake() => (context.Size * s.RequestPackets) + client.StrayFrames;
+        var packetsIn = new Dictionary<long, int>(); // the packets in so far of each request not yet whole
         ServiceFiles files = context.State<ServiceFiles>();
         ulong hotSlots = (ulong)s.HotBytes / 8, coldSlots = (ulong)(s.WorkingSetBytes - s.HotBytes) / 8;
         string[] plain = [.. ServiceSpec.PlainSyscalls.Where(k => s.Syscalls.GetValueOrDefault(k) > 0)];
@@ -195,13 +207,24 @@ public sealed class Service : ThreadedProcessWorkload, IOpenLoopWorkload
                 {
                     yield return Op.AtomicAdd(TakenCounter, 1); // the pool's count of requests taken, on a line the workers share
                 }
-                if (taken == requests)
+                if (taken == ToTake())
                 {
                     yield break; // every request is taken: the worker ends
                 }
                 taken++;
                 yield return Call(SyscallNumber.Recvfrom);
                 long id = (long)p.LastObserved; // the request's id, copied into each packet of its answer
+                if (s.RequestPackets > 1)
+                {
+                    yield return Op.AtomicAdd(Reassembly + ((ulong)id % ReassemblySlots * 8), 1);
+                    int arrived = packetsIn.GetValueOrDefault(id) + 1;
+                    if (arrived < s.RequestPackets)
+                    {
+                        packetsIn[id] = arrived;
+                        continue; // not whole yet: the next packet
+                    }
+                    packetsIn.Remove(id);
+                }
                 int refs = references.Take(), work = alu.Take();
                 int[] due = [.. calls.Select(c => c.Take())];
                 int opened = opens.Take(), faulted = faults.Take(), read = reads.Take(), written = writes.Take(), forked = forks.Take(), major = majors.Take();

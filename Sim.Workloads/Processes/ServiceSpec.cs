@@ -51,7 +51,7 @@ public sealed record ServiceSpec
     /// <summary>How long each nanosleep of <see cref="Syscalls"/> asks to sleep, in nanoseconds.</summary>
     public ulong SleepNanoseconds { get; init; } = 10_000; // assumed: a short sleep that blocks the thread, as usleep(10) does
 
-    /// <summary>Voluntary context switches a request made on the real server, if the file gives them: compared by <c>virtsim workload check</c>, not imposed (the model's switches come from its own blocking: a worker waiting for the next request, a block I/O, a sleep).</summary>
+    /// <summary>Voluntary context switches a request made on the real server, if the file gives them: compared by <c>virtsim workload check</c> with the kernel's count of them (Linux's nvcsw), not imposed: the model's switches come from its own blocking (a worker waiting for the next request, a block I/O, a major fault, a sleep, a child).</summary>
     public double? ContextSwitches { get; init; }
 
     /// <summary>Files a request opens and closes (an open and a close each, with the path walk).</summary>
@@ -60,7 +60,10 @@ public sealed record ServiceSpec
     /// <summary>Minor page faults a request takes: each a fresh anonymous page mapped, first touched, and unmapped (an mmap, a demand-zero fault and a munmap).</summary>
     public double MinorFaults { get; init; }
 
-    /// <summary>The request's datagram payload in bytes; one packet in a request.</summary>
+    /// <summary>The packets of a request, each a datagram the client sends back to back and a worker takes with a recvfrom.</summary>
+    public int RequestPackets { get; init; } = 1;
+
+    /// <summary>Each request packet's payload in bytes.</summary>
     public int RequestBytes { get; init; } = 200;
 
     /// <summary>The packets of an answer, each a sendto.</summary>
@@ -113,6 +116,16 @@ public sealed record ServiceSpec
     /// <summary>The most major faults a request may take (each a 4 KiB read from the disk).</summary>
     public const int MostMajorFaults = 64;
 
+    /// <summary>
+    /// The most packets a request may have: a quarter of the e1000's and the 82599's 256-entry
+    /// receive rings as the kernel model fills them, so that one request sent back to back does
+    /// not by itself overrun the ring.
+    /// </summary>
+    public const int MostRequestPackets = 64;
+
+    /// <summary>The most packets an answer may have (an input bound: 1.5 MB in 1,472-byte datagrams).</summary>
+    public const int MostResponsePackets = 1024;
+
     /// <summary>The most children a request may fork.</summary>
     public const int MostForks = 16;
 
@@ -120,7 +133,7 @@ public sealed record ServiceSpec
     public const ulong TextPages = 64;
 
     /// <summary>The system calls a request makes on average, all kinds.</summary>
-    public double SyscallsPerRequest => 1 + ResponsePackets + Syscalls.Values.Sum() + (2 * FilesOpened) + (2 * MinorFaults) + BlockReads + BlockWrites + (4 * ForksPerRequest);
+    public double SyscallsPerRequest => RequestPackets + ResponsePackets + Syscalls.Values.Sum() + (2 * FilesOpened) + (2 * MinorFaults) + BlockReads + BlockWrites + (4 * ForksPerRequest);
 
     /// <summary>Why the model cannot run this service, or null: each problem names the figure.</summary>
     public string? Problem()
@@ -139,9 +152,10 @@ public sealed record ServiceSpec
             ?? (HotShare < 1 && HotBytes == WorkingSetBytes ? "a hot share below 1 needs a cold part: make the hot part smaller than the working set" : null)
             ?? (ResidentBytes >= WorkingSetBytes + MappedFileBytes ? null : $"the resident memory ({ResidentBytes} bytes) must hold the working set ({WorkingSetBytes}) and the mapped files ({MappedFileBytes})")
             ?? (MappedFileBytes >= (long)TextPages * 4096 ? null : $"the mapped files must hold the program's text, at least {TextPages * 4096} bytes")
-            ?? (RequestBytes is >= 1 and <= MostPacketBytes ? null : $"a request is one datagram of 1 to {MostPacketBytes} bytes, not {RequestBytes}")
+            ?? (RequestBytes is >= 1 and <= MostPacketBytes ? null : $"a request packet carries 1 to {MostPacketBytes} bytes, not {RequestBytes}")
+            ?? (RequestPackets is >= 1 and <= MostRequestPackets ? null : $"a request is 1 to {MostRequestPackets} packets, not {RequestPackets}")
             ?? (ResponseBytes is >= 1 and <= MostPacketBytes ? null : $"an answer packet carries 1 to {MostPacketBytes} bytes, not {ResponseBytes}")
-            ?? (ResponsePackets is >= 1 and <= 1024 ? null : $"an answer is 1 to 1024 packets, not {ResponsePackets}")
+            ?? (ResponsePackets is >= 1 and <= MostResponsePackets ? null : $"an answer is 1 to {MostResponsePackets} packets, not {ResponsePackets}")
             ?? (RequestRate is null or (> 0 and < 1e9) ? null : "the request rate must be a positive number of requests a second")
             ?? (ArrivalGapsMicroseconds is null || (ArrivalGapsMicroseconds.Count > 0 && ArrivalGapsMicroseconds.All(g => double.IsFinite(g) && g >= 0) && ArrivalGapsMicroseconds.Sum() > 0) ? null
                 : "an arrival trace needs at least two arrivals, in order, not all at one time")

@@ -47,7 +47,7 @@ public class WorkloadFileTests
         Assert.Equal(4, Figure("packets out").Simulated);
         Assert.Equal(0.3, Figure("block I/Os (reads and writes)").Simulated, 9);
         Assert.Equal(0.5, Figure("minor page faults").Simulated, 9);
-        Assert.False(Figure("context switches (the kernel's, process to process)").Imposed); // shown, not made
+        Assert.False(Figure("voluntary context switches").Imposed); // shown, not made
         Assert.InRange(Figure("instructions, user and kernel").Simulated, 120_000, 200_000); // the kernel's on top of the file's user-mode 120,000
     }
 
@@ -97,9 +97,9 @@ public class WorkloadFileTests
     [InlineData("per_request:\n  instructions: 1000\n  memory: {working_set_kib: 4 MiB}", "shop.yaml, line 3: per_request: memory: working_set_kib (KiB): '4 MiB' is not a number; give a plain number in the key's unit")]
     [InlineData("per_request:\n  instructions: 500\n  memory: {references: 1000}", "the model cannot produce these figures: 500 instructions a request cannot make its 1000 memory references and 2 system calls")]
     [InlineData("per_request:\n  instructions: 1000\n  syscalls: {epoll_wait: 1}", "shop.yaml, line 3: unknown key 'epoll_wait' in per_request: syscalls; the keys are getpid, clock_gettime")]
-    [InlineData("per_request:\n  instructions: 1000\n  packets_in: {count: 2}", "shop.yaml, line 3: per_request: packets_in: a request is one datagram in the model")]
+    [InlineData("per_request:\n  instructions: 1000\n  packets_in: {count: 65}", "shop.yaml, line 3: per_request: packets_in: count is the packets of every request, a whole number from 1 to 64, not 65")]
     [InlineData("per_request:\n  instructions: 1000\n  block_reads: {count: 1, bytes: 8192}", "bytes must be 4096: the kernel model's block requests are one page")]
-    [InlineData("per_request:\n  instructions: 1000\n  packets_out: {count: 2.5}", "count is the packets of every answer, a whole number from 1, not 2.5")]
+    [InlineData("per_request:\n  instructions: 1000\n  packets_out: {count: 2.5}", "count is the packets of every answer, a whole number from 1 to 1024, not 2.5")]
     [InlineData("per_request:\n  instructions: 1000\n  memory: {working_set_kib: 64, hot_kib: 128}", "the hot part (131072 bytes) must be at least a page and at most the working set (65536 bytes)")]
     [InlineData("per_request: {instructions: 1000}\nmemory: {resident_mib: 1, mapped_files_mib: 2}", "the resident memory (1048576 bytes) must hold the working set (262144) and the mapped files (2097152)")]
     [InlineData("per_request: {instructions: 1000}\nprocess: {threads: 0}", "shop.yaml, line 2: process: threads: 0 is outside 1 to 1024")]
@@ -217,5 +217,42 @@ public class WorkloadFileTests
         Assert.Equal(0, plain.Stat("host.kernel.filemap", "major_faults")); // none asked: no such counter either
         Assert.Contains("per_request: major_faults (reads of a mapped file's pages from the disk): 65 is outside 0 to 64",
             Assert.Throws<ScenarioException>(() => WorkloadFile.Parse(Shop.Replace("  minor_faults: 0.5", "  major_faults: 65", StringComparison.Ordinal), "shop.yaml")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_request_of_several_packets_is_reassembled_by_its_id_and_served_once_whole()
+    {
+        string file = WorkloadFile.Prefix + Write(Shop.Replace("packets_in: {count: 1, bytes: 300}", "packets_in: {count: 3, bytes: 1000}", StringComparison.Ordinal));
+        IReadOnlyList<CheckedFigure> figures = WorkloadCheck.Run(file, "nehalem-x5570", 40);
+        Assert.All(figures.Where(f => f.Imposed), f => Assert.True(f.Within, $"{f.Quantity}: asked {f.Asked}, simulated {f.Simulated}"));
+        Assert.Equal(3, figures.Single(f => f.Quantity == "packets in").Simulated, 9);
+        Assert.Equal(4, figures.Single(f => f.Quantity == "packets out").Simulated, 9); // one answer a request, not one a packet
+
+        foreach (string preset in new[] { "type1", "oslevel" })
+        {
+            var scenario = new WorkloadScenario { Workload = file, Profile = "nehalem-x5570", Preset = preset, Size = 40, Guests = 2 };
+            WorkloadRunResult r = scenario.RunOnce(1);
+            Assert.Equal(0, r.FiguresOfMerit.Single(m => m.Name == "requests_lost").Value);
+            Assert.True(r.FiguresOfMerit.Single(m => m.Name == "response_p50").Value > 0);
+            Assert.Equal(r.Run.Samples, scenario.RunOnce(1).Run.Samples); // reassembly by workers is deterministic
+        }
+
+        // Overloaded: the NIC drops packets of some requests and takes the others' rest; the workers read those too, and every whole request is answered once.
+        string flood = WorkloadFile.Prefix + Write(Shop.Replace("packets_in: {count: 1, bytes: 300}", "packets_in: {count: 16, bytes: 1400}", StringComparison.Ordinal)
+            .Replace("arrival: {rate: 1000}", "arrival: {rate: 200000}", StringComparison.Ordinal).Replace("process: {threads: 2}", "process: {threads: 3}", StringComparison.Ordinal));
+        WorkloadRunResult overloaded = new WorkloadScenario { Workload = flood, Profile = "nehalem-x5570", Preset = "oslevel", Size = 100 }.RunOnce(1);
+        Assert.True(overloaded.FiguresOfMerit.Single(m => m.Name == "requests_lost").Value > 0, "the flood overruns the receive ring");
+        Assert.Equal(100 * 4, overloaded.Stat("host.nic0", "frames_sent"));
+    }
+
+    [Fact]
+    public void Voluntary_switches_are_counted_as_Linux_counts_them_each_time_a_worker_blocks()
+    {
+        // Closed loop, one worker: it blocks once a request for the next one, once for its block read, and for a tenth of one for its block writes.
+        string file = WorkloadFile.Prefix + Write(Shop.Replace("process: {threads: 2}", "process: {threads: 1}", StringComparison.Ordinal)
+            .Replace("arrival: {rate: 1000}\n", "", StringComparison.Ordinal).Replace("block_reads: {count: 0.2, bytes: 4096}", "block_reads: {count: 1, bytes: 4096}", StringComparison.Ordinal));
+        CheckedFigure switches = WorkloadCheck.Run(file, "nehalem-x5570", 40).Single(f => f.Quantity == "voluntary context switches");
+        Assert.Equal(1.2, switches.Asked);
+        Assert.Equal(1 + 1 + 0.1, switches.Simulated, 9);
     }
 }
