@@ -32,39 +32,52 @@ internal static class ExplainCommand
         var output = new Option<string?>("--out") { Description = "Results folder (default runs/explain-WORKLOAD-PROFILE, replaced on each run)." };
         var force = new Option<bool>("--force") { Description = "Replace the --out folder if it exists." };
         var verbose = new Option<bool>("--verbose") { Description = $"Print the whole phase-by-phase narration even when it is long (more than {ShortNarration} phases an architecture); it is always in explain.txt." };
+        var json = new Option<bool>("--json") { Description = "Print the explanation as JSON (the phases, the cycles by category, the exits by reason, each architecture's scenario file), as the lecture page (virtsim serve) gets it; also written as explain.json." };
+        var scenarioFile = new Argument<string?>("scenario") { Description = "A scenario file (YAML, docs/scenarios.md) naming the workload, profile and architecture; instead of the options (the lecture page's scenario files are such).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("explain", "Trace one operation through the machine, step by step with cycle counts: the anatomy of a trap.")
         {
-            workload, profile, preset, cpu, mmu, io, hosting, compare, output, force, verbose,
+            scenarioFile, workload, profile, preset, cpu, mmu, io, hosting, compare, output, force, verbose, json,
         };
         command.SetAction(parse =>
         {
-            string name = parse.GetValue(workload)!;
-            if (Explanation.Explainable.All(n => n.Name != name))
+            Experiments.Scenarios.WorkloadScenario scenario;
+            if (parse.GetValue(scenarioFile) is { } file)
             {
-                return Fail($"'{name}' is not a nanobenchmark or an lmbench latency; explain one of: {string.Join(", ", Explanation.Explainable.Select(n => n.Name))}.");
+                Option[] described = [workload, profile, preset, cpu, mmu, io, hosting];
+                if (described.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray() is { Length: > 0 } given)
+                {
+                    return Fail($"the scenario file {file} names the workload and the machine; {string.Join(", ", given)} cannot be given with it.");
+                }
+                try
+                {
+                    scenario = Experiments.Scenarios.ScenarioFile.Load(file);
+                }
+                catch (Exception e) when (UserError.Of(e) is { } message)
+                {
+                    return Fail(message);
+                }
             }
-            if (HardwareProfiles.All.All(p => p.Name != parse.GetValue(profile)))
+            else
             {
-                return Fail($"there is no hardware profile '{parse.GetValue(profile)}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}.");
+                scenario = new Experiments.Scenarios.WorkloadScenario
+                {
+                    Workload = parse.GetValue(workload)!, Profile = parse.GetValue(profile)!, Preset = parse.GetValue(preset)!, Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu),
+                    Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
+                };
             }
-            HardwareProfile hw = HardwareProfiles.Get(parse.GetValue(profile)!);
-            var scenario = new Experiments.Scenarios.WorkloadScenario
+            if (Explanation.Problem(scenario) is { } problem)
             {
-                Workload = name, Profile = hw.Name, Preset = parse.GetValue(preset)!, Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io),
-                Hosting = parse.GetValue(hosting),
-            };
-            if (scenario.FirstProblem() is { } problem)
-            {
-                return Fail(problem + ".");
+                return Fail(problem);
             }
-            IWorkload benchmark = Explanation.Explainable.First(w => w.Name == name);
+            HardwareProfile hw = HardwareProfiles.Get(scenario.Profile);
+            IWorkload benchmark = Explanation.Explainable.First(w => w.Name == scenario.Workload);
             IReadOnlyList<VirtualizationAxes> architectures = parse.GetValue(compare) ? Explanation.Architectures(hw, benchmark) : [scenario.ResolveAxes()];
-            return Execute(hw, benchmark, architectures, parse.GetValue(output), parse.GetValue(force), parse.GetValue(verbose));
+            return Execute(hw, benchmark, architectures, parse.GetValue(output), parse.GetValue(force), parse.GetValue(verbose), parse.GetValue(json));
         });
         return command;
     }
 
-    private static int Execute(HardwareProfile profile, IWorkload benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force, bool verbose)
+    private static int Execute(HardwareProfile profile, IWorkload benchmark, IReadOnlyList<VirtualizationAxes> architectures, string? outDir, bool force, bool verbose, bool json)
     {
         var narration = new System.Text.StringBuilder();
         var explanations = new List<Explanation>();
@@ -83,6 +96,7 @@ internal static class ExplainCommand
                     folder.WriteBinary($"timeline-{tag}.png", s => s.Write(ExplanationOutput.Timeline(e)));
                 }
                 folder.WriteText("summary.txt", w => w.Write(Explanation.Summary(explanations)));
+                folder.WriteText("explain.json", w => w.Write(ExplanationView.Of(explanations).ToJson()));
                 folder.WriteText("explain.txt", w => w.Write(narration.ToString()));
                 if (explanations.Count > 1)
                 {
@@ -93,6 +107,11 @@ internal static class ExplainCommand
         catch (Exception e) when (UserError.Of(e) is { } message)
         {
             return Fail(message);
+        }
+        if (json)
+        {
+            Console.WriteLine(ExplanationView.Of(explanations).ToJson());
+            return 0;
         }
         // The summary first; the phase-by-phase narration when asked, or when it is short enough to read on a screen.
         bool narrate = verbose || explanations.All(e => e.Phases.Count <= ShortNarration);

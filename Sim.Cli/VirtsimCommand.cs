@@ -21,6 +21,7 @@ internal static class VirtsimCommand
         root.Subcommands.Add(NanobenchCommand.Build());
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(ExplainCommand.Build());
+        root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(ReproduceCommand.Build());
         root.Subcommands.Add(SweepCommand.Build());
         root.Subcommands.Add(DensityCommand.Build());

@@ -52,6 +52,25 @@ public sealed record Explanation(string Workload, string Description, string Pro
     public static IReadOnlyList<IWorkload> Explainable { get; } =
         [.. Workloads.Nanobenchmarks.Nanobenchmark.All, .. Workloads.Processes.Lmbench.All.Where(l => !l.Name.StartsWith("lat-ctx", StringComparison.Ordinal))];
 
+    /// <summary>
+    /// Why <paramref name="scenario"/> cannot be explained, in a sentence, or null: its workload
+    /// must be one of <see cref="Explainable"/>, its profile a built-in one, its architecture one the
+    /// profile can have.
+    /// </summary>
+    public static string? Problem(Scenarios.WorkloadScenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (Explainable.All(n => n.Name != scenario.Workload))
+        {
+            return $"'{scenario.Workload}' is not a nanobenchmark or an lmbench latency; explain one of: {string.Join(", ", Explainable.Select(n => n.Name))}.";
+        }
+        if (HardwareProfiles.All.All(p => p.Name != scenario.Profile))
+        {
+            return $"there is no hardware profile '{scenario.Profile}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}.";
+        }
+        return scenario.FirstProblem() is { } problem ? problem + "." : null;
+    }
+
     /// <summary>Native, the presets, and the software monitors, as far as they run <paramref name="benchmark"/> on <paramref name="profile"/>, each once.</summary>
     public static IReadOnlyList<VirtualizationAxes> Architectures(HardwareProfile profile, IWorkload benchmark)
     {

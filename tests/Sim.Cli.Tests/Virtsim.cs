@@ -9,7 +9,10 @@ internal static class Virtsim
         Dotnet(Environment.CurrentDirectory, [Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), .. args]);
 
     /// <summary>Starts the built program with <paramref name="args"/> and returns at once; its output is discarded.</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts the built program with <paramref name="args"/> and returns at once; each line it prints goes to <paramref name="printed"/>, if given.</summary>
+    public static Process Start(Action<string>? printed, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Environment.CurrentDirectory, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in (string[])[Path.Combine(AppContext.BaseDirectory, "virtsim.dll"), .. args])
@@ -17,7 +20,13 @@ internal static class Virtsim
             start.ArgumentList.Add(a);
         }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                printed?.Invoke(line);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

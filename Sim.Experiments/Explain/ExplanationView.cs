@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Sim.Models.Cpu;
+using Sim.Models.Virtualization;
+
+namespace Sim.Experiments.Explain;
+
+/// <summary>One phase of an explained iteration, as <c>virtsim explain --json</c> and the lecture page show it.</summary>
+public sealed record PhaseView(ulong Offset, ulong Cycles, string Category, string Where, string What, bool IsEvent);
+
+/// <summary>The iteration's cycles in one category (<see cref="CycleCategory"/>).</summary>
+public sealed record CategoryView(string Category, ulong Cycles);
+
+/// <summary>
+/// The iteration's entries into the monitor for one reason (a VM exit's basic reason, or the trap
+/// or callout that hands a software monitor the instruction), how many, and the cycles each took
+/// from the exit to the guest's next instruction: the exit, the handler, the device model, the
+/// entry.
+/// </summary>
+public sealed record ExitView(string Reason, int Count, ulong CyclesEach);
+
+/// <summary>One architecture's explanation of the operation.</summary>
+/// <param name="Name">The preset it is on the profile, or its CPU virtualization's name.</param>
+/// <param name="Scenario">The scenario file (YAML) that runs the same workload under it with <c>virtsim run</c> and explains it with <c>virtsim explain</c>.</param>
+public sealed record ArchitectureView(
+    string Name, string Cpu, string Mmu, string Io, string Hosting, ulong TotalCycles,
+    IReadOnlyList<PhaseView> Phases, IReadOnlyList<CategoryView> Categories, IReadOnlyList<ExitView> Exits, string Scenario);
+
+/// <summary>
+/// An operation explained under several architectures, in the shape <c>virtsim explain --json</c>
+/// prints and the lecture page draws (<c>virtsim serve</c>): one code path, so the two show the
+/// same numbers to the digit.
+/// </summary>
+public sealed record ExplanationView(string Workload, string Description, string Profile, IReadOnlyList<ArchitectureView> Architectures)
+{
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // served as JSON and printed, never put into HTML unescaped: apostrophes stay readable
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>The views of <paramref name="explanations"/>, all of one workload on one profile.</summary>
+    public static ExplanationView Of(IReadOnlyList<Explanation> explanations)
+    {
+        ArgumentNullException.ThrowIfNull(explanations);
+        if (explanations.Count == 0)
+        {
+            throw new ArgumentException("Nothing was explained.", nameof(explanations));
+        }
+        Explanation first = explanations[0];
+        return new ExplanationView(first.Workload, first.Description, first.Profile, [.. explanations.Select(ArchitectureOf)]);
+    }
+
+    /// <summary>The view as indented JSON, its names in camel case.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, s_json);
+
+    private static ArchitectureView ArchitectureOf(Explanation e)
+    {
+        VirtualizationAxes a = e.Axes;
+        PhaseView[] phases = [.. e.Phases.Select(p => new PhaseView(p.Offset, p.Cycles, p.Category.ToString(), p.Where, p.What, p.IsEvent))];
+        CategoryView[] categories = [.. e.Phases.GroupBy(p => p.Category).OrderBy(g => g.Key).Select(g => new CategoryView(g.Key.ToString(), (ulong)g.Sum(p => (decimal)p.Cycles)))];
+        return new ArchitectureView(e.Name, AxisNames.Of(a.Cpu), AxisNames.Of(a.Mmu), AxisNames.Of(a.Io), AxisNames.Of(a.Hosting), e.TotalCycles,
+            phases, categories, ExitsOf(e), ScenarioOf(e));
+    }
+
+    /// <summary>
+    /// The entries into the monitor: each event in the hypervisor or the VM transition that is not
+    /// a VM entry, its cycles counted to the next phase back in the guest (or the iteration's end).
+    /// </summary>
+    private static ExitView[] ExitsOf(Explanation e)
+    {
+        var exits = new List<(string Reason, ulong Cycles)>();
+        for (int i = 0; i < e.Phases.Count; i++)
+        {
+            Phase p = e.Phases[i];
+            if (!p.IsEvent || p.Category is not (CycleCategory.VmTransition or CycleCategory.Hypervisor) || p.What.StartsWith("VM entry", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            Phase? back = e.Phases.Skip(i + 1).FirstOrDefault(q => q.Where.StartsWith("guest", StringComparison.Ordinal));
+            exits.Add((p.What.StartsWith(VmExit, StringComparison.Ordinal) ? p.What[VmExit.Length..] : p.What, (back?.Offset ?? e.TotalCycles) - p.Offset));
+        }
+        return [.. exits.GroupBy(x => x.Reason, StringComparer.Ordinal).Select(g => new ExitView(g.Key, g.Count(), (ulong)Math.Round(g.Average(x => (double)x.Cycles))))];
+    }
+
+    private const string VmExit = "VM exit: ";
+
+    /// <summary>A scenario file for <paramref name="e"/>'s workload and architecture: the preset, with each axis it changes.</summary>
+    private static string ScenarioOf(Explanation e)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(ci, $"# '{e.Workload}' under {e.Name} on {e.Profile}: 'virtsim explain THIS-FILE' steps through one operation, 'virtsim run THIS-FILE' runs it.\n");
+        sb.Append(ci, $"workload: {e.Workload}\nprofile: {e.Profile}\n");
+        // The preset it differs least from (the first such), and the axes it changes.
+        Models.Hardware.HardwareProfile profile = Models.Hardware.HardwareProfiles.Get(e.Profile);
+        static int Differ(VirtualizationAxes a, VirtualizationAxes b) => (a.Cpu != b.Cpu ? 1 : 0) + (a.Mmu != b.Mmu ? 1 : 0) + (a.Io != b.Io ? 1 : 0) + (a.Hosting != b.Hosting ? 1 : 0);
+        string preset = VirtualizationAxes.Presets.MinBy(p => Differ(VirtualizationAxes.ForPreset(p, profile), e.Axes))!;
+        sb.Append(ci, $"preset: {preset}\n");
+        VirtualizationAxes presetAxes = VirtualizationAxes.ForPreset(preset, profile);
+        void Axis(string key, string value, string presetValue)
+        {
+            if (value != presetValue)
+            {
+                sb.Append(ci, $"{key}: {value}\n");
+            }
+        }
+        Axis("cpu", AxisNames.Of(e.Axes.Cpu), AxisNames.Of(presetAxes.Cpu));
+        Axis("mmu", AxisNames.Of(e.Axes.Mmu), AxisNames.Of(presetAxes.Mmu));
+        Axis("io", AxisNames.Of(e.Axes.Io), AxisNames.Of(presetAxes.Io));
+        Axis("hosting", AxisNames.Of(e.Axes.Hosting), AxisNames.Of(presetAxes.Hosting));
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Sim.Cli.Tests;
+
+/// <summary>
+/// A test that drives the lecture page in headless Chromium (Debian's, at <see cref="LectureSite.Chromium"/>:
+/// ../shared/TOOLCHAIN.md). Where there is no Chromium it is skipped and says why, unless
+/// <c>VIRTSIM_REQUIRE_BROWSER=1</c> (as CI sets it, having installed the browser), where it fails.
+/// </summary>
+public sealed class BrowserFactAttribute : FactAttribute
+{
+    public BrowserFactAttribute()
+    {
+        if (!File.Exists(LectureSite.Chromium) && Environment.GetEnvironmentVariable("VIRTSIM_REQUIRE_BROWSER") != "1")
+        {
+            Skip = $"no Chromium at {LectureSite.Chromium} (apt-get install chromium; .ci/run installs it)";
+        }
+    }
+}
+
+/// <summary><c>virtsim serve</c> on a free port, and a headless Chromium to look at it where there is one; one for the tests of a class.</summary>
+public sealed class LectureSite : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private Process? _server;
+    private IPlaywright? _playwright;
+
+    public Uri Address { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var address = new TaskCompletionSource<Uri>();
+        _server = Virtsim.Start(line =>
+        {
+            if (line.StartsWith("virtsim serve: the lecture page is at ", StringComparison.Ordinal))
+            {
+                address.TrySetResult(new Uri(line.Split(" ").First(w => w.StartsWith("http://", StringComparison.Ordinal))));
+            }
+        }, "serve", "--port", "0");
+        Address = await address.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        if (!File.Exists(Chromium) && Environment.GetEnvironmentVariable("VIRTSIM_REQUIRE_BROWSER") != "1")
+        {
+            return; // the browser's tests are skipped; the server's run
+        }
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            await _server.WaitForExitAsync();
+        }
+        _server?.Dispose();
+    }
+
+    /// <summary>A page of its own (a tab), at projection size: 1600 by 1000.</summary>
+    public async Task<IPage> NewPageAsync(string fragment = "")
+    {
+        IPage page = await Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 1000 } });
+        await page.GotoAsync(new Uri(Address, "/" + fragment).ToString());
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        return page;
+    }
+}
+
+/// <summary>
+/// The lecture page in a real browser: it shows what <c>virtsim explain --json</c> prints, to the
+/// digit; it steps through the phases; a bad request is told on the page and the server goes on;
+/// the URL holds the view; and each view is kept as a screenshot under results/lecture/.
+/// </summary>
+public sealed class LecturePageTests(LectureSite site) : IClassFixture<LectureSite>
+{
+    private static readonly string Shots = Path.Combine(DocsTests.RepositoryRoot(), "results", "lecture");
+
+    private static async Task RunAsync(IPage page)
+    {
+        await page.ClickAsync("#run");
+        await page.WaitForFunctionAsync("() => document.querySelector('#status').textContent.startsWith('Done') || !document.querySelector('#error').hidden", null, new() { Timeout = 120_000 });
+    }
+
+    private static long Number(string text) => long.Parse(text.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+    private static async Task ShotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(Shots);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Shots, name + ".png"), FullPage = true });
+    }
+
+    [BrowserFact]
+    public async Task The_page_shows_the_exit_reason_cycles_per_exit_and_total_that_explain_prints()
+    {
+        IPage page = await site.NewPageAsync();
+        await page.SelectOptionAsync("#workload", "in");
+        await page.SelectOptionAsync("#profile", "nehalem-x5570");
+        foreach (string arch in new[] { "native", "type1", "type2" })
+        {
+            await page.CheckAsync($"input[name=arch][value={arch}]");
+        }
+        foreach (string arch in new[] { "paravirt", "oslevel", "trap-and-emulate", "binary-translation" })
+        {
+            await page.UncheckAsync($"input[name=arch][value={arch}]");
+        }
+        await RunAsync(page);
+        Assert.True(await page.IsHiddenAsync("#error"), await page.TextContentAsync("#error"));
+
+        foreach (string preset in new[] { "native", "type1", "type2" })
+        {
+            var (code, stdout, stderr) = Virtsim.Run("explain", "--workload", "in", "--profile", "nehalem-x5570", "--preset", preset, "--json", "--out", Path.Combine(Virtsim.TempFolder(), "x"));
+            Assert.True(code == 0, stderr);
+            JsonElement cli = JsonDocument.Parse(stdout).RootElement.GetProperty("architectures")[0];
+            string row = $"#summary tr[data-arch={preset}]";
+            Assert.Equal(cli.GetProperty("totalCycles").GetInt64(), Number(await page.InnerTextAsync(row + " .total")));
+            JsonElement[] exits = [.. cli.GetProperty("exits").EnumerateArray()];
+            if (exits.Length == 0)
+            {
+                Assert.Equal("none", await page.InnerTextAsync(row + " .reason"));
+                continue;
+            }
+            Assert.Equal("IoInstruction (basic reason 30)", exits.Single().GetProperty("reason").GetString());
+            Assert.Equal(exits.Single().GetProperty("reason").GetString(), await page.InnerTextAsync(row + " .reason"));
+            Assert.Equal(exits.Single().GetProperty("cyclesEach").GetInt64(), Number(await page.InnerTextAsync(row + " .per-exit")));
+        }
+        await page.SelectOptionAsync("#step-arch", "1");
+        await page.ClickAsync("#step-next");
+        Assert.Equal("VM transition", await page.InnerTextAsync("#step-where"));
+        await ShotAsync(page, "step-through");
+        await page.ClickAsync("#tab-categories");
+        await ShotAsync(page, "cycles-by-category");
+        await page.ClickAsync("#tab-exits");
+        Assert.Contains("IoInstruction (basic reason 30)", await page.InnerTextAsync("#exits-table"), StringComparison.Ordinal);
+        await ShotAsync(page, "exits-by-reason");
+        await page.ClickAsync("#tab-scenario");
+        await page.SelectOptionAsync("#scenario-arch", "1");
+        Assert.Contains("preset: type1", await page.InnerTextAsync("#scenario-yaml"), StringComparison.Ordinal);
+        await ShotAsync(page, "scenario");
+    }
+
+    [BrowserFact]
+    public async Task Forward_and_back_step_through_the_phases_and_the_URL_keeps_the_slide()
+    {
+        IPage page = await site.NewPageAsync("#w=in&p=nehalem-x5570&a=native;type1;type2&v=step&sa=1&s=0");
+        await page.WaitForFunctionAsync("() => document.querySelector('#status').textContent.startsWith('Done')", null, new() { Timeout = 120_000 });
+        Assert.Equal("phase 1 of 7", await page.InnerTextAsync("#step-position"));
+        await page.ClickAsync("#step-next");
+        Assert.Equal("phase 2 of 7", await page.InnerTextAsync("#step-position"));
+        Assert.Equal("VM transition", await page.InnerTextAsync("#step-where"));
+        Assert.StartsWith("VM exit: IoInstruction", await page.InnerTextAsync("#step-what"), StringComparison.Ordinal);
+        await page.Keyboard.PressAsync("ArrowRight");
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.Equal("device model", await page.InnerTextAsync("#step-where"));
+        await page.Keyboard.PressAsync("ArrowLeft");
+        Assert.Equal("phase 3 of 7", await page.InnerTextAsync("#step-position"));
+        Assert.Equal("hypervisor", await page.InnerTextAsync("#step-where"));
+        await page.Keyboard.PressAsync("l");
+        await ShotAsync(page, "lecture-mode");
+
+        // The slide's URL, opened in another tab, shows the same phase in lecture mode.
+        IPage again = await site.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1600, Height = 1000 } });
+        await again.GotoAsync(page.Url);
+        await again.WaitForFunctionAsync("() => document.querySelector('#status').textContent.startsWith('Done')", null, new() { Timeout = 120_000 });
+        Assert.Equal("phase 3 of 7", await again.InnerTextAsync("#step-position"));
+        Assert.True(await again.EvaluateAsync<bool>("() => document.documentElement.classList.contains('lecture')"));
+    }
+
+    [BrowserFact]
+    public async Task A_bad_request_is_told_on_the_page_and_the_server_keeps_serving()
+    {
+        IPage page = await site.NewPageAsync("#w=in&p=nehalem-x5570&a=type1:cpu=bogus");
+        await page.WaitForSelectorAsync("#error:not([hidden])");
+        Assert.Contains("There is no cpu virtualization 'bogus'", await page.InnerTextAsync("#error"), StringComparison.Ordinal);
+        await ShotAsync(page, "bad-request");
+
+        // The same page runs a good request next, and a second tab runs at the same time without mixing their answers.
+        IPage other = await site.NewPageAsync("#w=syscall&p=nehalem-x5570&a=native");
+        await page.EvaluateAsync("() => { location.hash = ''; }");
+        await page.CheckAsync("input[name=arch][value=native]");
+        await page.CheckAsync("input[name=arch][value=type2]");
+        await page.EvaluateAsync("() => { document.querySelectorAll('#custom-list button').forEach(b => b.click()); }");
+        await RunAsync(page);
+        await other.WaitForFunctionAsync("() => document.querySelector('#status').textContent.startsWith('Done')", null, new() { Timeout = 120_000 });
+        Assert.True(await page.IsHiddenAsync("#error"), await page.TextContentAsync("#error"));
+        Assert.Contains("'in'", await page.InnerTextAsync("#described"), StringComparison.Ordinal);
+        Assert.Contains("'syscall'", await other.InnerTextAsync("#described"), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// The lecture page's server without a browser: what it answers is what <c>virtsim explain --json</c>
+/// prints, byte for byte; the scenario file it gives explains to the same numbers; bad requests get
+/// a message and status 400, and it keeps serving.
+/// </summary>
+public sealed class LectureServerTests(LectureSite site) : IClassFixture<LectureSite>
+{
+    private static readonly HttpClient Http = new();
+
+    [Fact]
+    public async Task The_server_answers_what_explain_json_prints_and_its_scenario_file_explains_the_same()
+    {
+        string served = await Http.GetStringAsync(new Uri(site.Address, "/api/explain?workload=pgfault&profile=nehalem-x5570&arch=type1"));
+        string folder = Virtsim.TempFolder();
+        var (code, printed, stderr) = Virtsim.Run("explain", "--workload", "pgfault", "--profile", "nehalem-x5570", "--preset", "type1", "--json", "--out", Path.Combine(folder, "x"));
+        Assert.True(code == 0, stderr);
+        Assert.Equal(printed.TrimEnd(), served.TrimEnd());
+
+        string scenario = Path.Combine(folder, "pgfault-type1.yaml");
+        File.WriteAllText(scenario, JsonDocument.Parse(served).RootElement.GetProperty("architectures")[0].GetProperty("scenario").GetString());
+        var (again, fromFile, error) = Virtsim.Run("explain", scenario, "--json", "--out", Path.Combine(folder, "y"));
+        Assert.True(again == 0, error);
+        Assert.Equal(printed, fromFile);
+    }
+
+    [Fact]
+    public async Task A_custom_architecture_s_scenario_names_the_nearest_preset_and_the_axes_it_changes()
+    {
+        string served = await Http.GetStringAsync(new Uri(site.Address, "/api/explain?workload=in&profile=nehalem-x5570&arch=type1:mmu=shadow&arch=trap-and-emulate"));
+        JsonElement[] architectures = [.. JsonDocument.Parse(served).RootElement.GetProperty("architectures").EnumerateArray()];
+        Assert.Equal("shadow", architectures[0].GetProperty("mmu").GetString());
+        Assert.EndsWith("preset: type1\nmmu: shadow\n", architectures[0].GetProperty("scenario").GetString(), StringComparison.Ordinal);
+        Assert.Equal("trap-and-emulate", architectures[1].GetProperty("name").GetString());
+        Assert.Equal("IN traps to the monitor (#GP delivered)", architectures[1].GetProperty("exits")[0].GetProperty("reason").GetString());
+    }
+
+    [Theory]
+    [InlineData("workload=nope&profile=nehalem-x5570&arch=native", "'nope' is not a nanobenchmark or an lmbench latency")]
+    [InlineData("workload=in&profile=pentium-1&arch=native", "There is no hardware profile 'pentium-1'")]
+    [InlineData("workload=in&profile=nehalem-x5570", "Choose at least one architecture.")]
+    [InlineData("workload=in&profile=nehalem-x5570&arch=type3", "'type3' is not an architecture")]
+    [InlineData("workload=in&profile=nehalem-x5570&arch=type1:disk=ssd", "'disk=ssd' in 'type1:disk=ssd' is not an axis")]
+    [InlineData("workload=in&profile=nehalem-x5570&arch=paravirt", "paravirt: Preset 'paravirt'")]
+    [InlineData("workload=in&profile=nehalem-x5570&arch=native&arch=native&arch=native&arch=native&arch=native&arch=native&arch=native&arch=native&arch=native", "At most 8 architectures at once, not 9.")]
+    public async Task A_bad_request_gets_status_400_and_a_message_and_the_server_keeps_serving(string query, string expected)
+    {
+        using HttpResponseMessage response = await Http.GetAsync(new Uri(site.Address, "/api/explain?" + query));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expected, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("nanobenchmarks", await Http.GetStringAsync(new Uri(site.Address, "/api/catalog")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_page_loads_nothing_from_outside()
+    {
+        string page = await Http.GetStringAsync(site.Address);
+        string script = await Http.GetStringAsync(new Uri(site.Address, "/lecture.js"));
+        string style = await Http.GetStringAsync(new Uri(site.Address, "/lecture.css"));
+        foreach (string text in new[] { page, script, style })
+        {
+            Assert.DoesNotContain("https://", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("//cdn", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("@import", text, StringComparison.Ordinal);
+        }
+        Assert.Contains("<script src=\"/lecture.js\">", page, StringComparison.Ordinal);
+    }
+}
