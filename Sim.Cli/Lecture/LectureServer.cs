@@ -82,7 +82,10 @@ internal sealed class LectureServer : IAsyncDisposable
             _app.MapGet(file == "index.html" ? "/" : "/" + file, () => Results.Bytes(content, type));
         }
         _app.MapGet("/api/catalog", () => Results.Json(Catalog()));
-        _app.MapGet("/api/explain", (Func<HttpContext, Task<IResult>>)ExplainAsync);
+        _app.MapGet("/api/explain", (Func<HttpContext, Task<IResult>>)(c => SimulateAsync(c, c.Request.Query["workload"], (hw, request) =>
+            ExplanationView.Of([.. request.Scenarios.Select(s => Explanation.Of(hw, Explanation.Explainable.First(w => w.Name == request.Workload), s.ResolveAxes()))]).ToJson())));
+        _app.MapGet("/api/walk", (Func<HttpContext, Task<IResult>>)(c => SimulateAsync(c, PageWalkView.Workload.Name, (hw, request) =>
+            ViewJson.Serialize(new { profile = hw.Name, workload = request.Workload, address = WorkloadContext.DataBase, architectures = request.Scenarios.Select(s => PageWalkView.Of(hw, s.ResolveAxes())).ToArray() }))));
         _app.MapFallback(() => Results.Json(new { error = "No such page: the lecture page is at /." }, statusCode: StatusCodes.Status404NotFound));
     }
 
@@ -112,10 +115,15 @@ internal sealed class LectureServer : IAsyncDisposable
         mostArchitectures = LectureRequest.MostArchitectures,
     };
 
-    private async Task<IResult> ExplainAsync(HttpContext context)
+    /// <summary>
+    /// A request's simulations, <paramref name="simulate"/> on the request's profile, within the
+    /// server's bounds: the request checked first (a message and 400 if it is bad), then a slot,
+    /// then at most <see cref="Longest"/>.
+    /// </summary>
+    private async Task<IResult> SimulateAsync(HttpContext context, string? workload, Func<HardwareProfile, LectureRequest, string> simulate)
     {
         IQueryCollection q = context.Request.Query;
-        (LectureRequest? request, string? problem) = LectureRequest.Parse(q["workload"], q["profile"], [.. q["arch"].Where(a => !string.IsNullOrEmpty(a)).Select(a => a!)]);
+        (LectureRequest? request, string? problem) = LectureRequest.Parse(workload, q["profile"], [.. q["arch"].Where(a => !string.IsNullOrEmpty(a)).Select(a => a!)]);
         if (request is null)
         {
             return Results.Json(new { error = problem }, statusCode: StatusCodes.Status400BadRequest);
@@ -124,13 +132,11 @@ internal sealed class LectureServer : IAsyncDisposable
         {
             return Results.Json(new { error = $"The server is busy with other pages' simulations ({Simulations} at once); try again in a moment." }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-        Task<ExplanationView> work = Task.Run(() =>
+        Task<string> work = Task.Run(() =>
         {
             try
             {
-                HardwareProfile hw = HardwareProfiles.Get(request.Profile);
-                IWorkload benchmark = Explanation.Explainable.First(w => w.Name == request.Workload);
-                return ExplanationView.Of([.. request.Scenarios.Select(s => Explanation.Of(hw, benchmark, s.ResolveAxes()))]);
+                return simulate(HardwareProfiles.Get(request.Profile), request);
             }
             finally
             {
@@ -139,7 +145,7 @@ internal sealed class LectureServer : IAsyncDisposable
         });
         try
         {
-            return Results.Text((await work.WaitAsync(Longest, context.RequestAborted).ConfigureAwait(false)).ToJson(), "application/json; charset=utf-8");
+            return Results.Text(await work.WaitAsync(Longest, context.RequestAborted).ConfigureAwait(false), "application/json; charset=utf-8");
         }
         catch (TimeoutException)
         {

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Sim.Models.Cpu;
 using Sim.Models.Virtualization;
 
@@ -35,14 +33,6 @@ public sealed record ArchitectureView(
 /// </summary>
 public sealed record ExplanationView(string Workload, string Description, string Profile, IReadOnlyList<ArchitectureView> Architectures)
 {
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // served as JSON and printed, never put into HTML unescaped: apostrophes stay readable
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     /// <summary>The views of <paramref name="explanations"/>, all of one workload on one profile.</summary>
     public static ExplanationView Of(IReadOnlyList<Explanation> explanations)
     {
@@ -56,7 +46,7 @@ public sealed record ExplanationView(string Workload, string Description, string
     }
 
     /// <summary>The view as indented JSON, its names in camel case.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, s_json);
+    public string ToJson() => ViewJson.Serialize(this);
 
     private static ArchitectureView ArchitectureOf(Explanation e)
     {

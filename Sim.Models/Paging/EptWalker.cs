@@ -22,6 +22,9 @@ public sealed class EptWalker
     private readonly ulong _pml4;
     private readonly TranslationTag _tag;
 
+    /// <summary>Hears each translation's references, when set (<see cref="IWalkTracer"/>).</summary>
+    public IWalkTracer? Tracer { get; set; }
+
     /// <param name="ept">The EPT walked.</param>
     /// <param name="host">Host memory, where its tables are.</param>
     /// <param name="path">The core's caches.</param>
@@ -48,10 +51,12 @@ public sealed class EptWalker
         {
             table = _pml4;
         }
+        Tracer?.Starts(ept: true, level);
         while (true)
         {
             ulong entryAddress = table + ((ulong)PageEntry.Index(gpa, level) * 8);
             int latency = _path.Access(entryAddress, MemoryAccessKind.Read);
+            Tracer?.Reads(ept: true, level, entryAddress, latency);
             cycles += latency;
             _path.Now += (ulong)latency;
             references++;

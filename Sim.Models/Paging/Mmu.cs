@@ -212,6 +212,28 @@ public sealed class Mmu
 
     private Context Guest => _guest ?? throw new InvalidOperationException("No guest is attached to the MMU.");
 
+    /// <summary>Has <paramref name="tracer"/> hear the current context's walks (and their EPT walks), or stops it with null.</summary>
+    public void TraceWalks(IWalkTracer? tracer) => _current.Walker.Tracer = tracer;
+
+    /// <summary>
+    /// Empties every TLB and, unless <paramref name="keepPagingStructureCaches"/>, every
+    /// paging-structure cache, the EPT's too, of every tag (as INVVPID and INVEPT of all contexts
+    /// do): for showing a cold walk, or one whose upper levels the caches still hold.
+    /// </summary>
+    public void FlushEverything(bool keepPagingStructureCaches = false)
+    {
+        _lastPage = ulong.MaxValue;
+        foreach (Tlb tlb in _allTlbs)
+        {
+            _flushes.Add(tlb.FlushAll());
+        }
+        if (!keepPagingStructureCaches)
+        {
+            _caches.InvalidateAll();
+            _eptCaches?.InvalidateAll();
+        }
+    }
+
     /// <summary>VM entry: translations are the guest's from now on. Without a VPID every TLB and paging-structure cache entry is dropped (SDM Vol. 3C 28.3.3.1).</summary>
     public void EnterGuest() => Switch(_guest ?? throw new InvalidOperationException("VM entry with no guest attached to the MMU."));
 

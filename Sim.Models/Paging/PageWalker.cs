@@ -26,6 +26,7 @@ public sealed class PageWalker
     private readonly MemoryPath _path;
     private readonly PagingStructureCaches? _caches;
     private readonly EptWalker? _ept;
+    private IWalkTracer? _tracer;
 
     /// <param name="memory">Where the tables' contents live: host memory, or a guest's guest-physical memory under EPT.</param>
     /// <param name="path">The core's caches.</param>
@@ -39,6 +40,20 @@ public sealed class PageWalker
         _path = path;
         _caches = caches;
         _ept = ept;
+    }
+
+    /// <summary>Hears each walk's references, and its EPT walks' (<see cref="IWalkTracer"/>), when set.</summary>
+    public IWalkTracer? Tracer
+    {
+        get => _tracer;
+        set
+        {
+            _tracer = value;
+            if (_ept is not null)
+            {
+                _ept.Tracer = value;
+            }
+        }
     }
 
     /// <summary>Walks the tables rooted at <paramref name="pml4"/> for <paramref name="linearAddress"/>.</summary>
@@ -57,6 +72,7 @@ public sealed class PageWalker
         {
             table = pml4 & PageEntry.AddressMask;
         }
+        _tracer?.Starts(ept: false, level);
         int references = 0, cycles = 0;
         while (true)
         {
@@ -67,6 +83,7 @@ public sealed class PageWalker
                 return EptViolation(entryAddress, references, cycles);
             }
             int latency = _path.Access(referenced, MemoryAccessKind.Read);
+            _tracer?.Reads(ept: false, level, referenced, latency);
             cycles += latency;
             _path.Now += (ulong)latency; // the next level's reference leaves when this one's entry is back
             references++;

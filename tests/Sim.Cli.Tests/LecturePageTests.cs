@@ -177,6 +177,27 @@ public sealed class LecturePageTests(LectureSite site) : IClassFixture<LectureSi
     }
 
     [BrowserFact]
+    public async Task The_page_walk_grid_lights_24_references_for_a_walk_under_nested_paging_without_the_caches()
+    {
+        IPage page = await site.NewPageAsync("#w=in&p=nehalem-x5570&a=native;type1;trap-and-emulate&v=walk");
+        await page.WaitForSelectorAsync(".walk[data-arch=type1]", new() { Timeout = 120_000 });
+        Assert.Equal("24 references", await page.InnerTextAsync(".walk[data-arch=type1] .count"));
+        Assert.Equal(24, await page.Locator(".walk[data-arch=type1] td.read").CountAsync());
+        Assert.Equal("4 references", await page.InnerTextAsync(".walk[data-arch=native] .count"));
+        Assert.Equal("4 references", await page.InnerTextAsync(".walk[data-arch=trap-and-emulate] .count")); // the shadow tables, walked as a native walk is
+        await page.Keyboard.PressAsync("ArrowLeft");
+        Assert.Equal("reference 23 of 24", await page.InnerTextAsync("#walk-position"));
+        Assert.Equal(23, await page.Locator(".walk[data-arch=type1] td.read").CountAsync());
+        await ShotAsync(page, "page-walk");
+
+        await page.SelectOptionAsync("#walk-kind", "warm");
+        int warm = int.Parse((await page.InnerTextAsync(".walk[data-arch=type1] .count")).Split(' ')[0], CultureInfo.InvariantCulture);
+        Assert.InRange(warm, 1, 23);
+        Assert.True(await page.Locator(".walk[data-arch=type1] td.skipped").CountAsync() > 0, "the caches' skipped references are shown");
+        await ShotAsync(page, "page-walk-warm");
+    }
+
+    [BrowserFact]
     public async Task A_bad_request_is_told_on_the_page_and_the_server_keeps_serving()
     {
         IPage page = await site.NewPageAsync("#w=in&p=nehalem-x5570&a=type1:cpu=bogus");
@@ -232,6 +253,19 @@ public sealed class LectureServerTests(LectureSite site) : IClassFixture<Lecture
         Assert.EndsWith("preset: type1\nmmu: shadow\n", architectures[0].GetProperty("scenario").GetString(), StringComparison.Ordinal);
         Assert.Equal("trap-and-emulate", architectures[1].GetProperty("name").GetString());
         Assert.Equal("IN traps to the monitor (#GP delivered)", architectures[1].GetProperty("exits")[0].GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_nested_walk_without_paging_structure_caches_reads_24_entries_in_the_order_of_the_two_dimensional_walk()
+    {
+        string served = await Http.GetStringAsync(new Uri(site.Address, "/api/walk?profile=nehalem-x5570&arch=type1&arch=native"));
+        JsonElement[] architectures = [.. JsonDocument.Parse(served).RootElement.GetProperty("architectures").EnumerateArray()];
+        (int Guest, int Ept)[] Cells(JsonElement a, string kind) => [.. a.GetProperty(kind).GetProperty("references").EnumerateArray().Select(r => (r.GetProperty("guest").GetInt32(), r.GetProperty("ept").GetInt32()))];
+        (int, int)[] expected = [.. new[] { 3, 2, 1, 0 }.SelectMany(g => new[] { 3, 2, 1, 0, -1 }.Select(e => (g, e))), .. new[] { 3, 2, 1, 0 }.Select(e => (-1, e))];
+        Assert.Equal(expected, Cells(architectures[0], "uncached")); // each guest entry's address through a four-level EPT walk, then the entry; then the page's
+        Assert.True(Cells(architectures[0], "cold").Length < 24, "emptied caches fill during the walk: later EPT walks start lower");
+        Assert.True(Cells(architectures[0], "warm").Length < Cells(architectures[0], "cold").Length);
+        Assert.Equal([(3, -1), (2, -1), (1, -1), (0, -1)], Cells(architectures[1], "uncached"));
     }
 
     [Theory]

@@ -18,7 +18,7 @@ const CATEGORY_COLOURS = {
 };
 const colourOf = (map, key) => map[key] || "#bcbd22";
 
-const state = { catalog: null, view: null, tab: "step", stepArch: 0, step: 0, custom: [], running: null };
+const state = { catalog: null, view: null, tab: "step", stepArch: 0, step: 0, custom: [], running: null, walks: null, walkKind: "uncached", walkStep: null, walkQuery: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
@@ -36,6 +36,7 @@ function readFragment() {
   return {
     workload: f.get("w"), profile: f.get("p"), arch: f.get("a") ? f.get("a").split(";") : null,
     tab: f.get("v"), stepArch: Number(f.get("sa") || 0), step: Number(f.get("s") || 0), lecture: f.get("L") === "1",
+    walkKind: f.get("wk"), walkStep: f.get("ws") === null ? null : Number(f.get("ws")),
   };
 }
 function writeFragment() {
@@ -46,6 +47,10 @@ function writeFragment() {
   f.set("v", state.tab);
   f.set("sa", String(state.stepArch));
   f.set("s", String(state.step));
+  if (state.tab === "walk") {
+    f.set("wk", state.walkKind);
+    if (state.walkStep !== null) f.set("ws", String(state.walkStep));
+  }
   if (document.documentElement.classList.contains("lecture")) f.set("L", "1");
   history.replaceState(null, "", "#" + f.toString());
 }
@@ -163,6 +168,7 @@ function draw() {
   drawCategories(v);
   drawExits(v);
   drawScenario();
+  state.walks = null;
   showTab(state.tab);
   writeFragment();
 }
@@ -283,7 +289,84 @@ function showTab(tab) {
     b.setAttribute("aria-selected", String(on));
     $("view-" + b.dataset.view).hidden = !on;
   }
+  if (tab === "walk" && state.view && !state.walks) loadWalks();
 }
+
+// ---- the two-dimensional page walk ----
+const GUEST_ROWS = [[3, "PML4E"], [2, "PDPTE"], [1, "PDE"], [0, "PTE"], [-1, "the page"]];
+const EPT_COLUMNS = [[3, "EPT PML4E"], [2, "EPT PDPTE"], [1, "EPT PDE"], [0, "EPT PTE"], [-1, "entry"]];
+
+async function loadWalks() {
+  const query = new URLSearchParams({ profile: state.view.profile });
+  for (const a of chosenArchitectures()) query.append("arch", a);
+  $("walk-error").hidden = true;
+  $("walk-position").textContent = "Walking ...";
+  const response = await fetch("/api/walk?" + query.toString());
+  const body = await response.json();
+  if (!response.ok) {
+    $("walk-error").textContent = body.error || `The server answered ${response.status}.`;
+    $("walk-error").hidden = false;
+    $("walk-position").textContent = "";
+    return;
+  }
+  state.walks = body;
+  $("walk-address").textContent = "0x" + body.address.toString(16);
+  $("walk-kind").value = state.walkKind;
+  drawWalks();
+}
+
+function walkLength() {
+  return Math.max(0, ...state.walks.architectures.map((a) => a[state.walkKind].references.length));
+}
+
+function drawWalks() {
+  if (!state.walks) return;
+  const most = walkLength();
+  const shown = state.walkStep === null ? most : Math.min(state.walkStep, most);
+  $("walk-position").textContent = `reference ${shown} of ${most}`;
+  $("walk-prev").disabled = shown === 0;
+  $("walk-next").disabled = shown === most;
+  $("walk-grids").replaceChildren(...state.walks.architectures.map((a) => walkGrid(a, a[state.walkKind], shown)));
+}
+
+function walkGrid(a, walk, shown) {
+  const nested = a.mmu === "nested";
+  const columns = nested ? EPT_COLUMNS : EPT_COLUMNS.filter(([e]) => e === -1);
+  const rows = nested ? GUEST_ROWS : GUEST_ROWS.filter(([g]) => g !== -1);
+  const at = new Map(walk.references.map((r) => [`${r.guest},${r.ept}`, r]));
+  const table = el("table", {},
+    el("thead", {}, el("tr", {}, el("th", {}, "guest"), ...columns.map(([, name]) => el("th", { scope: "col" }, name)))),
+    el("tbody", {}, ...rows.map(([g, name]) => el("tr", {}, el("th", { scope: "row" }, name), ...columns.map(([e]) => {
+      if (g === -1 && e === -1) return el("td", { class: "none", title: "the page itself is not read by the walk" });
+      const r = at.get(`${g},${e}`);
+      if (r) {
+        const lit = r.order <= shown;
+        return el("td", { class: (lit ? "read" : "pending") + (e === -1 ? " guest" : ""), title: `reference ${r.order}: ${r.cycles} cycles at 0x${r.address.toString(16)}`, "data-order": String(r.order) }, lit ? String(r.order) : "");
+      }
+      const guestSkipped = g > 3 - walk.skippedGuest; // the walk started below this level
+      const eptSkip = walk.skippedEpt[String(g)];
+      const skipped = e === -1 ? guestSkipped : !guestSkipped && eptSkip !== undefined && e > 3 - eptSkip;
+      return el("td", { class: skipped ? "skipped" : "none", title: skipped ? "held by the paging-structure caches: not read" : "" }, skipped ? "cached" : "");
+    })))));
+  const cycles = walk.references.reduce((s, r) => s + r.cycles, 0);
+  return el("div", { class: "walk", "data-arch": a.name },
+    el("h3", {}, `${a.name}: ${a.tables}`),
+    el("p", {}, el("span", { class: "count" }, `${walk.references.length} reference${walk.references.length === 1 ? "" : "s"}`), `, ${fmt(cycles)} cycles`),
+    table);
+}
+
+function walkBy(delta) {
+  if (!state.walks) return;
+  const most = walkLength();
+  const current = state.walkStep === null ? most : state.walkStep;
+  state.walkStep = Math.max(0, Math.min(most, current + delta));
+  drawWalks();
+  writeFragment();
+}
+$("walk-prev").addEventListener("click", () => walkBy(-1));
+$("walk-next").addEventListener("click", () => walkBy(1));
+$("walk-all").addEventListener("click", () => { state.walkStep = null; drawWalks(); writeFragment(); });
+$("walk-kind").addEventListener("change", () => { state.walkKind = $("walk-kind").value; state.walkStep = null; drawWalks(); writeFragment(); });
 
 function stepBy(delta) {
   if (!state.view) return;
@@ -305,8 +388,9 @@ $("step-arch").addEventListener("change", () => { state.stepArch = Number($("ste
 $("scenario-arch").addEventListener("change", drawScenario);
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("select, input, textarea")) return;
-  if (e.key === "ArrowRight") { stepBy(1); e.preventDefault(); }
-  if (e.key === "ArrowLeft") { stepBy(-1); e.preventDefault(); }
+  const by = state.tab === "walk" ? walkBy : stepBy;
+  if (e.key === "ArrowRight") { by(1); e.preventDefault(); }
+  if (e.key === "ArrowLeft") { by(-1); e.preventDefault(); }
   if (e.key === "l" || e.key === "L") toggleLecture();
 });
 
@@ -332,6 +416,8 @@ $("lecture-mode").addEventListener("click", () => toggleLecture());
   if (fragment.tab) state.tab = fragment.tab;
   state.stepArch = fragment.stepArch;
   state.step = fragment.step;
+  if (fragment.walkKind) state.walkKind = fragment.walkKind;
+  state.walkStep = fragment.walkStep;
   toggleLecture(fragment.lecture);
   document.body.dataset.ready = "true";
   if (fragment.arch) run();
