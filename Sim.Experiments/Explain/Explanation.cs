@@ -12,8 +12,14 @@ namespace Sim.Experiments.Explain;
 /// A stretch of one iteration spent in one place (guest kernel, a VM exit, the hypervisor, a
 /// device model ...), with what happened there; <paramref name="IsEvent"/> when it is an event
 /// between operations (a VM exit or entry, an exception or interrupt delivered).
+/// <see cref="Holes"/> names the virtualization holes the phase met: sensitive instructions
+/// that, in a guest kernel deprivileged to ring 3 by trap-and-emulate, complete without trapping
+/// and do something other than at ring 0 (POPF, PUSHF, ...: Popek and Goldberg's condition fails).
 /// </summary>
-public sealed record Phase(ulong Offset, ulong Cycles, CycleCategory Category, string Where, string What, bool IsEvent = false);
+public sealed record Phase(ulong Offset, ulong Cycles, CycleCategory Category, string Where, string What, bool IsEvent = false)
+{
+    public IReadOnlyList<string> Holes { get; init; } = [];
+}
 
 /// <summary>
 /// The anatomy of one operation: a nanobenchmark's last iteration (its operation, then the loop's
@@ -94,7 +100,7 @@ public sealed record Explanation(string Workload, string Description, string Pro
         WorkloadRun.PreparedRun run = WorkloadRun.Prepare(profile, benchmark, 3, seed: 1, axes: axes);
         run.Attach(trace);
         run.Execute();
-        return new Explanation(benchmark.Name, benchmark.Description, profile.Name, axes, PhasesOf(LastIteration(trace.Steps), guest: !axes.IsNative && axes.Hosting != Hosting.SharedKernel))
+        return new Explanation(benchmark.Name, benchmark.Description, profile.Name, axes, PhasesOf(LastIteration(trace.Steps), guest: !axes.IsNative && axes.Hosting != Hosting.SharedKernel, deprivileged: axes.Cpu == CpuVirtualization.TrapAndEmulate))
         {
             Name = NameOf(axes, profile),
         };
@@ -153,7 +159,7 @@ public sealed record Explanation(string Workload, string Description, string Pro
     }
 
     /// <summary>Consecutive operations in the same place (category and frame depth) become one phase; each event is a phase of its own.</summary>
-    private static List<Phase> PhasesOf(List<TraceStep> steps, bool guest)
+    private static List<Phase> PhasesOf(List<TraceStep> steps, bool guest, bool deprivileged)
     {
         var phases = new List<Phase>();
         ulong origin = steps[0].Start;
@@ -173,7 +179,13 @@ public sealed record Explanation(string Workload, string Description, string Pro
                 j++;
             }
             List<TraceStep> run = steps.GetRange(i, j - i);
-            phases.Add(new Phase(first.Start - origin, run[^1].End - first.Start, first.Category, Where(first.Category, guest), Summary(run)));
+            phases.Add(new Phase(first.Start - origin, run[^1].End - first.Start, first.Category, Where(first.Category, guest), Summary(run))
+            {
+                // The guest kernel runs at ring 3 under trap-and-emulate: there its holes misbehave unseen.
+                Holes = deprivileged && first.Category == CycleCategory.Kernel
+                    ? [.. run.Where(s => s.Op.Kind == OpKind.Instruction && InstructionTable.Of(s.Op.Instruction).IsVirtualizationHole).Select(s => s.What).Distinct(StringComparer.Ordinal)]
+                    : [],
+            });
             i = j;
         }
         return phases;

@@ -5,8 +5,8 @@ using Sim.Models.Virtualization;
 
 namespace Sim.Experiments.Explain;
 
-/// <summary>One phase of an explained iteration, as <c>virtsim explain --json</c> and the lecture page show it.</summary>
-public sealed record PhaseView(ulong Offset, ulong Cycles, string Category, string Where, string What, bool IsEvent);
+/// <summary>One phase of an explained iteration, as <c>virtsim explain --json</c> and the lecture page show it; <paramref name="Holes"/>: the virtualization holes it met (<see cref="Phase.Holes"/>).</summary>
+public sealed record PhaseView(ulong Offset, ulong Cycles, string Category, string Where, string What, bool IsEvent, IReadOnlyList<string> Holes);
 
 /// <summary>The iteration's cycles in one category (<see cref="CycleCategory"/>).</summary>
 public sealed record CategoryView(string Category, ulong Cycles);
@@ -51,7 +51,7 @@ public sealed record ExplanationView(string Workload, string Description, string
     private static ArchitectureView ArchitectureOf(Explanation e)
     {
         VirtualizationAxes a = e.Axes;
-        PhaseView[] phases = [.. e.Phases.Select(p => new PhaseView(p.Offset, p.Cycles, p.Category.ToString(), p.Where, p.What, p.IsEvent))];
+        PhaseView[] phases = [.. e.Phases.Select(p => new PhaseView(p.Offset, p.Cycles, p.Category.ToString(), p.Where, p.What, p.IsEvent, p.Holes))];
         CategoryView[] categories = [.. e.Phases.GroupBy(p => p.Category).OrderBy(g => g.Key).Select(g => new CategoryView(g.Key.ToString(), (ulong)g.Sum(p => (decimal)p.Cycles)))];
         return new ArchitectureView(e.Name, AxisNames.Of(a.Cpu), AxisNames.Of(a.Mmu), AxisNames.Of(a.Io), AxisNames.Of(a.Hosting), e.TotalCycles,
             phases, categories, ExitsOf(e), ScenarioOf(e));

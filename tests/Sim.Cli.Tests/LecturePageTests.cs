@@ -198,6 +198,27 @@ public sealed class LecturePageTests(LectureSite site) : IClassFixture<LectureSi
     }
 
     [BrowserFact]
+    public async Task The_virtualization_holes_are_highlighted_as_the_guest_meets_them_under_trap_and_emulate()
+    {
+        using var http = new HttpClient();
+        JsonElement[] phases = [.. JsonDocument.Parse(await http.GetStringAsync(new Uri(site.Address, "/api/explain?workload=lat-pagefault&profile=nehalem-x5570&arch=trap-and-emulate")))
+            .RootElement.GetProperty("architectures")[0].GetProperty("phases").EnumerateArray()];
+        int first = Array.FindIndex(phases, p => p.GetProperty("holes").GetArrayLength() > 0);
+        Assert.True(first >= 0, "the page-fault path's PUSHF and POPF are holes under trap-and-emulate");
+
+        IPage page = await site.NewPageAsync($"#w=lat-pagefault&p=nehalem-x5570&a=native;trap-and-emulate&v=step&sa=1&s={first - 1}");
+        await page.WaitForFunctionAsync("() => document.querySelector('#status').textContent.startsWith('Done')", null, new() { Timeout = 120_000 });
+        Assert.Equal("none", await page.InnerTextAsync("#summary tr[data-arch=native] td:last-child"));
+        Assert.Contains("POPF", await page.InnerTextAsync("#summary tr[data-arch=trap-and-emulate] td:last-child"), StringComparison.Ordinal);
+        Assert.True(await page.IsHiddenAsync("#step-hole"));
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.True(await page.IsVisibleAsync("#step-hole"));
+        Assert.Contains(phases[first].GetProperty("holes")[0].GetString()!, await page.InnerTextAsync("#step-hole"), StringComparison.Ordinal);
+        Assert.True(await page.Locator("#timeline .hole-mark").CountAsync() > 0);
+        await ShotAsync(page, "virtualization-hole");
+    }
+
+    [BrowserFact]
     public async Task A_bad_request_is_told_on_the_page_and_the_server_keeps_serving()
     {
         IPage page = await site.NewPageAsync("#w=in&p=nehalem-x5570&a=type1:cpu=bogus");

@@ -173,6 +173,16 @@ function draw() {
   writeFragment();
 }
 
+// What each hole does at ring 3 that it does not at ring 0 (Intel SDM Vol. 2; Robin and Irvine, USENIX Security 2000).
+const HOLES = {
+  POPF: "POPF leaves the interrupt flag as it was",
+  PUSHF: "PUSHF shows the real interrupt flag, not the guest's",
+  IRET: "IRET does not restore the interrupt flag",
+  SGDT: "SGDT reveals the host's descriptor table", SIDT: "SIDT reveals the host's interrupt table", SMSW: "SMSW reveals the real CR0 bits",
+};
+
+// The virtualization holes an architecture's iteration met, each named once, in the order met.
+const holesOf = (a) => [...new Set(a.phases.flatMap((p) => p.holes))];
 const axesOf = (a) => `${a.cpu} / ${a.mmu} / ${a.io} / ${a.hosting}`;
 const exitsOf = (a) => a.exits.reduce((n, x) => n + x.count, 0);
 const perExit = (a) => {
@@ -189,7 +199,8 @@ function drawSummary(v) {
     el("td", { class: "n" }, (a.totalCycles / first).toFixed(2)),
     el("td", { class: "reason" }, a.exits.map((x) => x.reason).join("; ") || "none"),
     el("td", { class: "n exits" }, String(exitsOf(a))),
-    el("td", { class: "n per-exit" }, perExit(a) === null ? "-" : fmt(perExit(a))))));
+    el("td", { class: "n per-exit" }, perExit(a) === null ? "-" : fmt(perExit(a))),
+    el("td", { class: holesOf(a).length ? "holes" : null }, holesOf(a).join(", ") || "none"))));
 }
 
 function drawStep() {
@@ -200,6 +211,9 @@ function drawStep() {
   $("step-where").textContent = phase.where;
   $("step-event").hidden = !phase.isEvent;
   $("step-what").textContent = phase.what;
+  $("step-hole").hidden = phase.holes.length === 0;
+  $("step-hole").textContent = phase.holes.length === 0 ? "" :
+    `A virtualization hole: ${phase.holes.join(" and ")} ran in the guest kernel, which trap-and-emulate runs at ring 3, without trapping, and did something other than at ring 0 (${phase.holes.map((h) => HOLES[h] || `${h} behaves differently at ring 3`).join("; ")}). The monitor never saw it: Popek and Goldberg's condition fails.`;
   $("step-offset").textContent = fmt(phase.offset);
   $("step-cycles").textContent = fmt(phase.cycles);
   $("step-prev").disabled = state.step === 0;
@@ -223,6 +237,11 @@ function drawTimeline(v, stepped, phase) {
         fill: colourOf(PLACE_COLOURS, p.where), class: current ? "current" : null, "data-phase": String(k) });
       rect.append(el("svg:title", {}, `${a.name}: ${p.where}, ${fmt(p.cycles)} cycles: ${p.what}`));
       svg.append(rect);
+      if (p.holes.length) {
+        const mark = el("svg:polygon", { class: "hole-mark", points: `${x(p.offset)},${y + 6} ${x(p.offset) + 9},${y - 6} ${x(p.offset) - 9},${y - 6}` });
+        mark.append(el("svg:title", {}, `a virtualization hole: ${p.holes.join(", ")}`));
+        svg.append(mark);
+      }
     });
   });
   svg.append(el("svg:line", { class: "cursor", x1: x(phase.offset), x2: x(phase.offset), y1: top, y2: top + v.architectures.length * row }));
