@@ -17,14 +17,41 @@ namespace Sim.Cli.Lecture;
 /// </summary>
 internal sealed record LectureRequest(string Workload, string Profile, IReadOnlyList<WorkloadScenario> Scenarios)
 {
+    /// <summary>The workloads the page runs whole (with progress) rather than explains: every built-in one that is not one operation.</summary>
+    public static IReadOnlyList<(IWorkload Workload, long DefaultSize)> Runnable { get; } =
+        [.. WorkloadCatalog.All.Where(w => Explanation.Explainable.All(e => e.Name != w.Workload.Name))];
+
     /// <summary>The most architectures one request explains, so that a page cannot hold the server for long.</summary>
     public const int MostArchitectures = 8;
 
     /// <summary>The software monitors the page offers beside the presets, by their CPU axis.</summary>
     public static readonly string[] SoftwareMonitors = ["trap-and-emulate", "binary-translation"];
 
-    /// <summary>The request <paramref name="workload"/>, <paramref name="profile"/>, <paramref name="architectures"/> describe, or why not (a message for the page).</summary>
-    public static (LectureRequest? Request, string? Problem) Parse(string? workload, string? profile, IReadOnlyList<string> architectures)
+    /// <summary>
+    /// A run of a whole workload the page asks for: as <see cref="Parse"/>, of one of
+    /// <see cref="Runnable"/>, at a size from 1 to its default (none: the default), so that a page's
+    /// run stays short.
+    /// </summary>
+    public static (LectureRequest? Request, string? Problem) ParseRun(string? workload, string? profile, IReadOnlyList<string> architectures, string? size)
+    {
+        if (Runnable.FirstOrDefault(w => w.Workload.Name == workload) is not { Workload: not null } found)
+        {
+            return (null, $"'{workload}' is not a workload the page runs; run one of: {string.Join(", ", Runnable.Select(w => w.Workload.Name))}.");
+        }
+        long n = found.DefaultSize;
+        if (!string.IsNullOrEmpty(size) && (!long.TryParse(size, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n) || n < 1 || n > found.DefaultSize))
+        {
+            return (null, $"The size of {workload} on the page is from 1 to {found.DefaultSize:N0} (its default), not '{size}'; run larger ones with 'virtsim run'.");
+        }
+        return Build(workload, profile, architectures, s => s with { Size = n }, s => s.FirstProblem() is { } p ? p + "." : null);
+    }
+
+    /// <summary>The request to explain <paramref name="workload"/> (one operation) that <paramref name="profile"/> and <paramref name="architectures"/> describe, or why not (a message for the page).</summary>
+    public static (LectureRequest? Request, string? Problem) Parse(string? workload, string? profile, IReadOnlyList<string> architectures) =>
+        Build(workload, profile, architectures, s => s, s => Explanation.Problem(s) ?? WorkloadRun.Problem(HardwareProfiles.Get(s.Profile), Explanation.Explainable.First(w => w.Name == s.Workload), s.ResolveAxes()));
+
+    private static (LectureRequest? Request, string? Problem) Build(string? workload, string? profile, IReadOnlyList<string> architectures,
+        Func<WorkloadScenario, WorkloadScenario> complete, Func<WorkloadScenario, string?> problemOf)
     {
         if (string.IsNullOrWhiteSpace(workload) || string.IsNullOrWhiteSpace(profile))
         {
@@ -38,7 +65,11 @@ internal sealed record LectureRequest(string Workload, string Profile, IReadOnly
         {
             return (null, $"At most {MostArchitectures} architectures at once, not {architectures.Count}.");
         }
-        if (Explanation.Problem(new WorkloadScenario { Workload = workload, Profile = profile, Preset = "native" }) is { } unknown)
+        if (HardwareProfiles.All.All(p => p.Name != profile))
+        {
+            return (null, $"There is no hardware profile '{profile}'; the profiles are: {string.Join(", ", HardwareProfiles.All.Select(p => p.Name))}.");
+        }
+        if (Explanation.Problem(new WorkloadScenario { Workload = workload, Profile = profile, Preset = "native" }) is { } unknown && Runnable.All(w => w.Workload.Name != workload))
         {
             return (null, Capitalized(unknown));
         }
@@ -50,13 +81,8 @@ internal sealed record LectureRequest(string Workload, string Profile, IReadOnly
             {
                 return (null, problem);
             }
-            if (Explanation.Problem(scenario) is { } unexplainable)
-            {
-                return (null, $"{architecture}: {Capitalized(unexplainable)}");
-            }
-            HardwareProfile hw = HardwareProfiles.Get(profile);
-            IWorkload benchmark = Explanation.Explainable.First(w => w.Name == workload);
-            if (WorkloadRun.Problem(hw, benchmark, scenario.ResolveAxes()) is { } cannot)
+            scenario = complete(scenario);
+            if (problemOf(scenario) is { } cannot)
             {
                 return (null, $"{architecture}: {Capitalized(cannot)}");
             }

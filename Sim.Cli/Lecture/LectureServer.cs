@@ -44,7 +44,13 @@ internal sealed class LectureServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly SemaphoreSlim _slots = new(Simulations, Simulations);
 
-    private LectureServer(WebApplication app) => _app = app;
+    private readonly RunJobs _runs;
+
+    private LectureServer(WebApplication app)
+    {
+        _app = app;
+        _runs = new RunJobs(_slots);
+    }
 
     /// <summary>The address the page is served at.</summary>
     public Uri Address { get; private set; } = null!;
@@ -86,6 +92,35 @@ internal sealed class LectureServer : IAsyncDisposable
             ExplanationView.Of([.. request.Scenarios.Select(s => Explanation.Of(hw, Explanation.Explainable.First(w => w.Name == request.Workload), s.ResolveAxes()))]).ToJson())));
         _app.MapGet("/api/walk", (Func<HttpContext, Task<IResult>>)(c => SimulateAsync(c, PageWalkView.Workload.Name, (hw, request) =>
             ViewJson.Serialize(new { profile = hw.Name, workload = request.Workload, address = WorkloadContext.DataBase, architectures = request.Scenarios.Select(s => PageWalkView.Of(hw, s.ResolveAxes())).ToArray() }))));
+        _app.MapPost("/api/runs", (HttpContext c) =>
+        {
+            IQueryCollection q = c.Request.Query;
+            (LectureRequest? request, string? problem) = LectureRequest.ParseRun(q["workload"], q["profile"], [.. q["arch"].Where(a => !string.IsNullOrEmpty(a)).Select(a => a!)], q["size"]);
+            if (request is null)
+            {
+                return Results.Json(new { error = problem }, statusCode: StatusCodes.Status400BadRequest);
+            }
+            return _runs.Start(request) is { } id
+                ? Results.Json(new { id }, statusCode: StatusCodes.Status202Accepted)
+                : Results.Json(new { error = "The server holds as many runs as it keeps; try again in a few minutes." }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+        _app.MapGet("/api/runs/{id}", (string id) => _runs.Find(id) is { } job
+            ? Results.Json(new
+            {
+                state = job.State, done = job.Done, of = job.Request.Scenarios.Count, simulatedMs = job.SimulatedMs, events = job.Events,
+                elapsedSeconds = Math.Round(job.Clock.Elapsed.TotalSeconds, 1), error = job.Error,
+                result = job.Result is null ? (System.Text.Json.JsonElement?)null : System.Text.Json.JsonDocument.Parse(job.Result).RootElement,
+            })
+            : Results.Json(new { error = $"No run {id}: it ended more than ten minutes ago, or never was." }, statusCode: StatusCodes.Status404NotFound));
+        _app.MapDelete("/api/runs/{id}", (string id) =>
+        {
+            if (_runs.Find(id) is not { } job)
+            {
+                return Results.Json(new { error = $"No run {id}." }, statusCode: StatusCodes.Status404NotFound);
+            }
+            job.Cancel.Cancel();
+            return Results.NoContent();
+        });
         _app.MapFallback(() => Results.Json(new { error = "No such page: the lecture page is at /." }, statusCode: StatusCodes.Status404NotFound));
     }
 
@@ -111,6 +146,7 @@ internal sealed class LectureServer : IAsyncDisposable
             io = AxisNames.All<IoVirtualization>(),
             hosting = AxisNames.All<Hosting>(),
         },
+        runs = LectureRequest.Runnable.Select(w => new { name = w.Workload.Name, description = w.Workload.Description, defaultSize = w.DefaultSize }),
         defaults = new { workload = "in", profile = CompareCommand.DefaultProfile, architectures = new[] { "native", "type1", "type2" } },
         mostArchitectures = LectureRequest.MostArchitectures,
     };

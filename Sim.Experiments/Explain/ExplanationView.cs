@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Sim.Models.Cpu;
 using Sim.Models.Virtualization;
 
@@ -79,30 +77,6 @@ public sealed record ExplanationView(string Workload, string Description, string
 
     private const string VmExit = "VM exit: ";
 
-    /// <summary>A scenario file for <paramref name="e"/>'s workload and architecture: the preset, with each axis it changes.</summary>
-    private static string ScenarioOf(Explanation e)
-    {
-        var ci = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        sb.Append(ci, $"# '{e.Workload}' under {e.Name} on {e.Profile}: 'virtsim explain THIS-FILE' steps through one operation, 'virtsim run THIS-FILE' runs it.\n");
-        sb.Append(ci, $"workload: {e.Workload}\nprofile: {e.Profile}\n");
-        // The preset it differs least from (the first such), and the axes it changes.
-        Models.Hardware.HardwareProfile profile = Models.Hardware.HardwareProfiles.Get(e.Profile);
-        static int Differ(VirtualizationAxes a, VirtualizationAxes b) => (a.Cpu != b.Cpu ? 1 : 0) + (a.Mmu != b.Mmu ? 1 : 0) + (a.Io != b.Io ? 1 : 0) + (a.Hosting != b.Hosting ? 1 : 0);
-        string preset = VirtualizationAxes.Presets.MinBy(p => Differ(VirtualizationAxes.ForPreset(p, profile), e.Axes))!;
-        sb.Append(ci, $"preset: {preset}\n");
-        VirtualizationAxes presetAxes = VirtualizationAxes.ForPreset(preset, profile);
-        void Axis(string key, string value, string presetValue)
-        {
-            if (value != presetValue)
-            {
-                sb.Append(ci, $"{key}: {value}\n");
-            }
-        }
-        Axis("cpu", AxisNames.Of(e.Axes.Cpu), AxisNames.Of(presetAxes.Cpu));
-        Axis("mmu", AxisNames.Of(e.Axes.Mmu), AxisNames.Of(presetAxes.Mmu));
-        Axis("io", AxisNames.Of(e.Axes.Io), AxisNames.Of(presetAxes.Io));
-        Axis("hosting", AxisNames.Of(e.Axes.Hosting), AxisNames.Of(presetAxes.Hosting));
-        return sb.ToString();
-    }
+    private static string ScenarioOf(Explanation e) =>
+        ScenarioText.Of(e.Workload, Models.Hardware.HardwareProfiles.Get(e.Profile), e.Axes, size: null, $"'{e.Workload}' under {e.Name} on {e.Profile}: 'virtsim explain THIS-FILE' steps through one operation, 'virtsim run THIS-FILE' runs it.");
 }

@@ -219,6 +219,46 @@ public sealed class LecturePageTests(LectureSite site) : IClassFixture<LectureSi
     }
 
     [BrowserFact]
+    public async Task A_workload_run_shows_the_cycles_and_exits_that_run_json_prints()
+    {
+        IPage page = await site.NewPageAsync();
+        await page.SelectOptionAsync("#workload", "web");
+        Assert.True(await page.IsVisibleAsync("#size"));
+        await page.FillAsync("#size", "100");
+        foreach (string arch in new[] { "type2", "paravirt", "oslevel", "trap-and-emulate", "binary-translation" })
+        {
+            await page.UncheckAsync($"input[name=arch][value={arch}]");
+        }
+        await page.CheckAsync("input[name=arch][value=native]");
+        await page.CheckAsync("input[name=arch][value=type1]");
+        await RunAsync(page);
+        Assert.True(await page.IsHiddenAsync("#error"), await page.TextContentAsync("#error"));
+        Assert.True(await page.IsHiddenAsync("#tab-step"), "a run has no phases to step through");
+
+        var (code, stdout, stderr) = Virtsim.Run("run", "--workload", "web", "--profile", "nehalem-x5570", "--preset", "type1", "--size", "100", "--json", "--out", Path.Combine(Virtsim.TempFolder(), "r"));
+        Assert.True(code == 0, stderr);
+        JsonElement cli = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(cli.GetProperty("cycles").GetInt64(), Number(await page.InnerTextAsync("#summary tr[data-arch=type1] .total")));
+        long exits = cli.GetProperty("vm_exits").EnumerateObject().Sum(x => x.Value.GetProperty("count").GetInt64());
+        Assert.Equal(exits, Number(await page.InnerTextAsync("#summary tr[data-arch=type1] .exits")));
+        await page.ClickAsync("#tab-exits");
+        Assert.Contains("EptViolation", await page.InnerTextAsync("#exits-table"), StringComparison.Ordinal);
+        await ShotAsync(page, "workload-run");
+    }
+
+    [BrowserFact]
+    public async Task A_long_run_shows_its_progress_and_can_be_cancelled()
+    {
+        IPage page = await site.NewPageAsync("#w=kernel-build&p=nehalem-x5570&a=native;type1;type2");
+        await page.WaitForFunctionAsync("() => document.querySelector('#status').textContent.includes('simulated')", null, new() { Timeout = 60_000 });
+        Assert.Matches(@"Running architecture \d of 3: simulated [\d,]+ ms", await page.InnerTextAsync("#status"));
+        await page.ClickAsync("#cancel");
+        await page.WaitForFunctionAsync("() => document.querySelector('#status').textContent === 'Cancelled.'", null, new() { Timeout = 30_000 });
+        Assert.True(await page.IsDisabledAsync("#cancel"));
+        Assert.True(await page.IsHiddenAsync("#results"), "a cancelled run shows nothing of itself");
+    }
+
+    [BrowserFact]
     public async Task A_bad_request_is_told_on_the_page_and_the_server_keeps_serving()
     {
         IPage page = await site.NewPageAsync("#w=in&p=nehalem-x5570&a=type1:cpu=bogus");
@@ -303,6 +343,38 @@ public sealed class LectureServerTests(LectureSite site) : IClassFixture<Lecture
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(expected, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Contains("nanobenchmarks", await Http.GetStringAsync(new Uri(site.Address, "/api/catalog")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_job_reports_what_run_json_prints_and_refuses_a_size_beyond_the_default()
+    {
+        using HttpResponseMessage started = await Http.PostAsync(new Uri(site.Address, "/api/runs?workload=netperf-rr&profile=nehalem-x5570&arch=type2&size=200"), null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+        string id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        JsonElement job;
+        do
+        {
+            await Task.Delay(200);
+            job = JsonDocument.Parse(await Http.GetStringAsync(new Uri(site.Address, "/api/runs/" + id))).RootElement;
+        }
+        while (job.GetProperty("state").GetString() is "waiting" or "running");
+        Assert.Equal("done", job.GetProperty("state").GetString());
+        JsonElement served = job.GetProperty("result").GetProperty("architectures")[0].GetProperty("run");
+
+        var (code, stdout, stderr) = Virtsim.Run("run", "--workload", "netperf-rr", "--profile", "nehalem-x5570", "--preset", "type2", "--size", "200", "--json", "--out", Path.Combine(Virtsim.TempFolder(), "r"));
+        Assert.True(code == 0, stderr);
+        JsonElement cli = JsonDocument.Parse(stdout).RootElement;
+        foreach (string key in new[] { "cycles", "cycles_by_category", "vm_exits", "figures_of_merit", "simulated_seconds" })
+        {
+            Assert.Equal(cli.GetProperty(key).GetRawText().Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal),
+                served.GetProperty(key).GetRawText().Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal));
+        }
+
+        using HttpResponseMessage tooLarge = await Http.PostAsync(new Uri(site.Address, "/api/runs?workload=web&profile=nehalem-x5570&arch=type1&size=501"), null);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, tooLarge.StatusCode);
+        Assert.Contains("from 1 to 500 (its default)", await tooLarge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using HttpResponseMessage unknown = await Http.DeleteAsync(new Uri(site.Address, "/api/runs/999999"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     [Fact]

@@ -36,12 +36,13 @@ function readFragment() {
   return {
     workload: f.get("w"), profile: f.get("p"), arch: f.get("a") ? f.get("a").split(";") : null,
     tab: f.get("v"), stepArch: Number(f.get("sa") || 0), step: Number(f.get("s") || 0), lecture: f.get("L") === "1",
-    walkKind: f.get("wk"), walkStep: f.get("ws") === null ? null : Number(f.get("ws")),
+    size: f.get("n"), walkKind: f.get("wk"), walkStep: f.get("ws") === null ? null : Number(f.get("ws")),
   };
 }
 function writeFragment() {
   const f = new URLSearchParams();
   f.set("w", $("workload").value);
+  if (isRun() && $("size").value) f.set("n", $("size").value);
   f.set("p", $("profile").value);
   f.set("a", chosenArchitectures().join(";"));
   f.set("v", state.tab);
@@ -68,8 +69,13 @@ function fillChoices(catalog, fragment) {
     groups[w.group] ??= workload.appendChild(el("optgroup", { label: w.group }));
     groups[w.group].append(el("option", { value: w.name, title: w.description }, w.name));
   }
+  const runs = workload.appendChild(el("optgroup", { label: "workload runs (with progress)" }));
+  for (const w of catalog.runs) runs.append(el("option", { value: w.name, title: w.description, "data-size": String(w.defaultSize) }, w.name));
   for (const p of catalog.profiles) $("profile").append(el("option", { value: p.name, title: p.description }, p.name));
   workload.value = fragment.workload || catalog.defaults.workload;
+  workload.addEventListener("change", showSize);
+  showSize();
+  if (fragment.size) $("size").value = fragment.size;
   $("profile").value = fragment.profile || catalog.defaults.profile;
   const chosen = fragment.arch || catalog.defaults.architectures;
   for (const a of catalog.architectures) {
@@ -103,6 +109,16 @@ $("custom-add").addEventListener("click", () => {
   drawCustom();
 });
 
+// ---- a whole workload's run, or one operation explained ----
+const isRun = () => Boolean($("workload").selectedOptions[0]?.dataset.size);
+function showSize() {
+  const option = $("workload").selectedOptions[0];
+  $("size-label").hidden = !isRun();
+  $("size").max = option?.dataset.size || "";
+  $("size").placeholder = option?.dataset.size ? `${option.dataset.size} (default)` : "";
+  if (!isRun()) $("size").value = "";
+}
+
 // ---- running ----
 function showError(message) {
   $("error").textContent = message;
@@ -110,6 +126,7 @@ function showError(message) {
 }
 
 async function run() {
+  if (isRun()) return startRun();
   showError("");
   const arch = chosenArchitectures();
   const query = new URLSearchParams({ workload: $("workload").value, profile: $("profile").value });
@@ -153,18 +170,78 @@ async function run() {
 $("choose").addEventListener("submit", (e) => { e.preventDefault(); state.step = 0; writeFragment(); run(); });
 $("cancel").addEventListener("click", () => state.running?.abort());
 
+// A workload run is a job on the server: started, polled for its progress, and cancelled there.
+async function startRun() {
+  showError("");
+  const arch = chosenArchitectures();
+  const query = new URLSearchParams({ workload: $("workload").value, profile: $("profile").value });
+  if ($("size").value) query.set("size", $("size").value);
+  for (const a of arch) query.append("arch", a);
+  const started = await fetch("/api/runs?" + query.toString(), { method: "POST" });
+  const body = await started.json();
+  if (!started.ok) {
+    showError(body.error || `The server answered ${started.status}.`);
+    return;
+  }
+  const controller = new AbortController();
+  state.running?.abort();
+  state.running = controller;
+  controller.signal.addEventListener("abort", () => fetch("/api/runs/" + body.id, { method: "DELETE" }));
+  $("run").disabled = true;
+  $("cancel").disabled = false;
+  try {
+    for (;;) {
+      const job = await (await fetch("/api/runs/" + body.id)).json();
+      if (job.state === "done") {
+        state.view = viewOfRun(job.result);
+        $("status").textContent = `Done: ${job.of} architecture(s).`;
+        draw();
+        return;
+      }
+      if (job.state === "failed") { showError(job.error); $("status").textContent = ""; return; }
+      if (job.state === "cancelled") { $("status").textContent = "Cancelled."; return; }
+      $("status").textContent = job.state === "waiting" ? `Waiting for the server (${job.elapsedSeconds} s) ...`
+        : `Running architecture ${job.done + 1} of ${job.of}: simulated ${fmt(job.simulatedMs)} ms, ${fmt(job.events)} events, ${job.elapsedSeconds} s ...`;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (controller.signal.aborted) { $("status").textContent = "Cancelled."; return; }
+    }
+  } finally {
+    if (state.running === controller) state.running = null;
+    $("run").disabled = false;
+    $("cancel").disabled = true;
+  }
+}
+
+// A run's summaries (virtsim run --json) in the shape the views draw.
+function viewOfRun(result) {
+  const description = $("workload").selectedOptions[0].title;
+  return {
+    mode: "run", workload: result.workload, profile: result.profile, description,
+    architectures: result.architectures.map((a) => ({
+      name: a.name, ...a.run.architecture, totalCycles: a.run.cycles, phases: [], scenario: a.scenario, figures: a.run.figures_of_merit, size: a.run.size,
+      categories: Object.entries(a.run.cycles_by_category).filter(([, c]) => c > 0).map(([category, cycles]) => ({ category, cycles })),
+      exits: Object.entries(a.run.vm_exits || {}).map(([reason, x]) => ({ reason, count: x.count, cyclesEach: Math.round(x.cycles / x.count), cycles: x.cycles })),
+    })),
+  };
+}
+
 // ---- drawing ----
 function draw() {
   const v = state.view;
   $("results").hidden = false;
-  $("described").textContent = `One iteration of '${v.workload}' (${v.description}) on ${v.profile}.`;
+  const running = v.mode === "run";
+  $("described").textContent = running
+    ? `A run of '${v.workload}' (${v.description}), size ${fmt(v.architectures[0].size)}, on ${v.profile}: ${v.architectures.map((a) => `${a.name} ${a.figures.map((f) => `${f.name} ${Number(f.value.toPrecision(4))} ${f.unit}`).join(", ")}`).join("; ")}.`
+    : `One iteration of '${v.workload}' (${v.description}) on ${v.profile}.`;
+  for (const tab of ["step", "walk"]) $("tab-" + tab).hidden = running;
+  if (running && (state.tab === "step" || state.tab === "walk")) state.tab = "categories";
   drawSummary(v);
   for (const select of [$("step-arch"), $("scenario-arch")]) {
     const keep = select === $("step-arch") ? state.stepArch : Number(select.value || 0);
     select.replaceChildren(...v.architectures.map((a, i) => el("option", { value: String(i) }, a.name)));
     select.value = String(Math.min(keep, v.architectures.length - 1));
   }
-  drawStep();
+  if (!running) drawStep();
   drawCategories(v);
   drawExits(v);
   drawScenario();
@@ -187,7 +264,7 @@ const axesOf = (a) => `${a.cpu} / ${a.mmu} / ${a.io} / ${a.hosting}`;
 const exitsOf = (a) => a.exits.reduce((n, x) => n + x.count, 0);
 const perExit = (a) => {
   const n = exitsOf(a);
-  return n ? Math.round(a.exits.reduce((s, x) => s + x.count * x.cyclesEach, 0) / n) : null;
+  return n ? Math.round(a.exits.reduce((s, x) => s + (x.cycles ?? x.count * x.cyclesEach), 0) / n) : null;
 };
 
 function drawSummary(v) {
@@ -200,7 +277,7 @@ function drawSummary(v) {
     el("td", { class: "reason" }, a.exits.map((x) => x.reason).join("; ") || "none"),
     el("td", { class: "n exits" }, String(exitsOf(a))),
     el("td", { class: "n per-exit" }, perExit(a) === null ? "-" : fmt(perExit(a))),
-    el("td", { class: holesOf(a).length ? "holes" : null }, holesOf(a).join(", ") || "none"))));
+    el("td", { class: holesOf(a).length ? "holes" : null }, v.mode === "run" ? "-" : holesOf(a).join(", ") || "none"))));
 }
 
 function drawStep() {
@@ -285,7 +362,7 @@ function drawCategories(v) {
 function drawExits(v) {
   const rows = v.architectures.flatMap((a) => a.exits.length
     ? a.exits.map((x) => el("tr", { "data-arch": a.name }, el("th", { scope: "row" }, a.name), el("td", {}, x.reason), el("td", { class: "n" }, String(x.count)), el("td", { class: "n" }, fmt(x.cyclesEach))))
-    : [el("tr", { "data-arch": a.name }, el("th", { scope: "row" }, a.name), el("td", {}, "no exit: the operation runs on the hardware"), el("td", { class: "n" }, "0"), el("td", { class: "n" }, "-"))]);
+    : [el("tr", { "data-arch": a.name }, el("th", { scope: "row" }, a.name), el("td", {}, v.mode === "run" ? "no VM exit" : "no exit: the operation runs on the hardware"), el("td", { class: "n" }, "0"), el("td", { class: "n" }, "-"))]);
   $("exits-table").querySelector("tbody").replaceChildren(...rows);
 }
 
@@ -298,7 +375,7 @@ function drawScenario() {
   link.dataset.url = URL.createObjectURL(new Blob([a.scenario], { type: "application/yaml" }));
   link.href = link.dataset.url;
   link.download = `${v.workload}-${a.name}-${v.profile}.yaml`;
-  $("explain-command").textContent = `virtsim explain ${v.workload}-${a.name}-${v.profile}.yaml --json`;
+  $("explain-command").textContent = `virtsim ${v.mode === "run" ? "run" : "explain"} ${v.workload}-${a.name}-${v.profile}.yaml --json`;
 }
 
 function showTab(tab) {
@@ -388,7 +465,7 @@ $("walk-all").addEventListener("click", () => { state.walkStep = null; drawWalks
 $("walk-kind").addEventListener("change", () => { state.walkKind = $("walk-kind").value; state.walkStep = null; drawWalks(); writeFragment(); });
 
 function stepBy(delta) {
-  if (!state.view) return;
+  if (!state.view || state.view.mode === "run") return;
   const phases = state.view.architectures[state.stepArch].phases;
   const next = Math.max(0, Math.min(phases.length - 1, state.step + delta));
   if (next !== state.step) {
