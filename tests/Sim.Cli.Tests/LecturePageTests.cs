@@ -105,6 +105,7 @@ public sealed class LecturePageTests(LectureSite site) : IClassFixture<LectureSi
     {
         IPage page = await site.NewPageAsync();
         await page.SelectOptionAsync("#workload", "in");
+        Assert.True(await page.IsHiddenAsync("#size"), "one operation has no size");
         await page.SelectOptionAsync("#profile", "nehalem-x5570");
         foreach (string arch in new[] { "native", "type1", "type2" })
         {
@@ -143,6 +144,7 @@ public sealed class LecturePageTests(LectureSite site) : IClassFixture<LectureSi
         await page.ClickAsync("#tab-exits");
         Assert.Contains("IoInstruction (basic reason 30)", await page.InnerTextAsync("#exits-table"), StringComparison.Ordinal);
         await ShotAsync(page, "exits-by-reason");
+        Assert.Equal(3, await page.Locator("#scenario-links a.scenario-link").CountAsync()); // on every view: the scenario files that produced it
         await page.ClickAsync("#tab-scenario");
         await page.SelectOptionAsync("#scenario-arch", "1");
         Assert.Contains("preset: type1", await page.InnerTextAsync("#scenario-yaml"), StringComparison.Ordinal);

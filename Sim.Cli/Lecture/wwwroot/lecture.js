@@ -366,15 +366,23 @@ function drawExits(v) {
   $("exits-table").querySelector("tbody").replaceChildren(...rows);
 }
 
-function drawScenario() {
-  const v = state.view;
-  const a = v.architectures[Number($("scenario-arch").value || 0)];
-  $("scenario-yaml").textContent = a.scenario;
-  const link = $("scenario-download");
+// A link that downloads an architecture's scenario file (the view's every number comes from these).
+function scenarioLink(link, v, a) {
   if (link.dataset.url) URL.revokeObjectURL(link.dataset.url);
   link.dataset.url = URL.createObjectURL(new Blob([a.scenario], { type: "application/yaml" }));
   link.href = link.dataset.url;
   link.download = `${v.workload}-${a.name}-${v.profile}.yaml`;
+  return link;
+}
+
+function drawScenario() {
+  const v = state.view;
+  const a = v.architectures[Number($("scenario-arch").value || 0)];
+  $("scenario-yaml").textContent = a.scenario;
+  scenarioLink($("scenario-download"), v, a);
+  const holder = $("scenario-links").querySelector("span");
+  for (const old of holder.querySelectorAll("a")) URL.revokeObjectURL(old.dataset.url);
+  holder.replaceChildren(...v.architectures.flatMap((x, i) => [i ? ", " : "", scenarioLink(el("a", { class: "scenario-link", title: x.scenario }, `${x.name}.yaml`), v, x)]));
   $("explain-command").textContent = `virtsim ${v.mode === "run" ? "run" : "explain"} ${v.workload}-${a.name}-${v.profile}.yaml --json`;
 }
 
