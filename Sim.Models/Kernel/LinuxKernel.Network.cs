@@ -102,7 +102,7 @@ public sealed partial class LinuxKernel
         int frame = Math.Clamp(bytes + EthernetLink.UdpHeaderBytes, 60, 1514); // Ethernet's minimum and maximum frame
         p.LastSend = core.LocalTime; // a round trip starts at the sendto: the core's time as it enters the kernel, not the event queue's, which lags it
         path.Run(KernelRoutine.NetworkSend);
-        ulong buffer = socket.TxBuffer(_this.Index, Memory);
+        ulong buffer = socket.TxBuffer(_this.Index, Memory, _vnet is { } vnet ? vnet.TxInFlight : null); // a virtio backend reads the frame later: never overwrite one it has not read
         path.StoreRange(DirectMap.Of(buffer + (ulong)FrameOffset), frame); // the headers and the copy from user space into the socket buffer
         Memory.WriteField(buffer + (ulong)(FrameOffset + EthernetLink.SourcePortOffset), 2, socket.Port);
         UdpFrame.WriteId(Memory, buffer + (ulong)FrameOffset, (uint)p.Program.PendingSecondArgument);

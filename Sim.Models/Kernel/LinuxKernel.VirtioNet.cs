@@ -53,6 +53,7 @@ public sealed partial class LinuxKernel
             // each sent buffer is freed: the model keeps one socket buffer, so there is nothing else to do
         }
         ushort slot = (ushort)(v.TxNext++ % Virtqueue.Capacity);
+        v.PublishedAt[buffer] = (ushort)v.TxNext; // the device has read it once its used index reaches this
         v.Tx.WriteDescriptor(slot, buffer, (uint)(frame + VirtioNet.HeaderBytes), 0, 0);
         path.Store(buffer); // the virtio_net_hdr in front of the frame
         Kick(path, v.Tx.Publish(path, slot, slot), PlatformDevices.VirtioNetBase, _netKicks!, _netSuppressedKicks!);
@@ -91,5 +92,11 @@ public sealed partial class LinuxKernel
         public ulong[] RxBuffers { get; } = rxBuffers;
 
         public int TxNext { get; set; }
+
+        /// <summary>Each transmit buffer's place in the sends: the count of buffers published up to and including its latest.</summary>
+        public Dictionary<ulong, ushort> PublishedAt { get; } = [];
+
+        /// <summary>Whether the device has yet to read <paramref name="buffer"/>'s latest frame (its used index is behind it).</summary>
+        public bool TxInFlight(ulong buffer) => PublishedAt.TryGetValue(buffer, out ushort at) && (short)(ushort)(Tx.DeviceUsed - at) < 0;
     }
 }

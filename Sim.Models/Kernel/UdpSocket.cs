@@ -10,7 +10,7 @@ namespace Sim.Models.Kernel;
 /// </summary>
 internal sealed class UdpSocket(ushort port, ulong txBuffer)
 {
-    private readonly Dictionary<int, ulong> _txBuffers = new() { [0] = txBuffer };
+    private readonly Dictionary<int, List<ulong>> _txBuffers = new() { [0] = [txBuffer] };
     private LockWords? _locks;
 
     public ushort Port { get; } = port;
@@ -36,17 +36,30 @@ internal sealed class UdpSocket(ushort port, ulong txBuffer)
     /// The buffer a send on <paramref name="cpu"/> copies its frame into (a frame, allocated on
     /// the CPU's first send). Model: one a CPU, reused by each of its sends, as skbs come hot
     /// from the CPU's own slab cache; each CPU's is its own, because a CPU's frame must stay
-    /// as it was written until the card reads it, while another CPU's send is built.
+    /// as it was written until the card reads it, while another CPU's send is built. When the
+    /// device has not yet read the CPU's buffer (<paramref name="inFlight"/>: a backend on another
+    /// CPU, such as dom0's netback, takes frames later), the send takes another of the CPU's
+    /// buffers that is not in flight, allocating one when all are, as a new skb would be: the
+    /// frame in flight is never overwritten.
     /// </summary>
-    public ulong TxBuffer(int cpu, PhysicalMemory memory)
+    public ulong TxBuffer(int cpu, PhysicalMemory memory, Func<ulong, bool>? inFlight = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        if (!_txBuffers.TryGetValue(cpu, out ulong buffer))
+        if (!_txBuffers.TryGetValue(cpu, out List<ulong>? buffers))
         {
-            buffer = memory.AllocateFrame();
-            _txBuffers.Add(cpu, buffer);
+            buffers = [memory.AllocateFrame()];
+            _txBuffers.Add(cpu, buffers);
         }
-        return buffer;
+        foreach (ulong buffer in buffers)
+        {
+            if (inFlight is null || !inFlight(buffer))
+            {
+                return buffer;
+            }
+        }
+        ulong fresh = memory.AllocateFrame();
+        buffers.Add(fresh);
+        return fresh;
     }
 
     /// <summary>A datagram received and not yet read: its payload's length, where its frame's headers start, its payload's first word.</summary>

@@ -61,6 +61,9 @@ internal sealed class VirtqueueDriver
         return (ReadU16(Used) & Virtqueue.UsedNoNotify) == 0;
     }
 
+    /// <summary>The device's used index as it stands in memory: how many chains it has returned in all (read by the model, not by the driver: no reference is made).</summary>
+    public ushort DeviceUsed => ReadU16(Used + 2);
+
     /// <summary>virtqueue_get_buf: the next chain the device returned (its head and the length it wrote), with the loads that find it; false when there is none.</summary>
     public bool TryTakeUsed(KernelPath path, out ushort head, out uint length)
     {
