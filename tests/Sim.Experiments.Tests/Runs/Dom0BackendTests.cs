@@ -76,4 +76,17 @@ public class Dom0BackendTests
             "dom0 on a CPU of its own no longer takes the guest's CPU between its frames");
         Assert.Contains(BindingResource.Of(r).Resources, u => u.Resource == "vm0.dom0 on host.cpu1");
     }
+
+    [Fact]
+    public void Netback_never_reads_a_frame_the_guest_overwrote_so_overlapping_answers_reach_the_client_whole()
+    {
+        // Open loop at 1,000 requests/s: answers overlap, each of 8 frames sent back to back, and
+        // dom0 reads a frame on its own CPU after the guest has gone on. Each frame keeps its
+        // buffer until netback has read it, so every answer reaches the client with its own id.
+        var web = new WorkloadScenario { Workload = "web", Profile = "nehalem-x5570", Preset = "paravirt", Size = 300, RequestRate = 1000 };
+        WorkloadRunResult r = web.RunOnce(1);
+        Assert.Equal(0, r.FiguresOfMerit.Single(m => m.Name == "requests_lost").Value);
+        Assert.InRange(r.Stat("vm0.dom0", "grant_copies"), (300 * 9) - 8, 300 * 9); // each request's frame and its answer's 8, but for the last answer's still on their way when the guest ends
+        Assert.Equal(r.Run.Samples, web.RunOnce(1).Run.Samples);
+    }
 }
