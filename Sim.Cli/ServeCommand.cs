@@ -66,10 +66,20 @@ internal static class ServeCommand
         string? opener = OperatingSystem.IsWindows() ? null : OperatingSystem.IsMacOS() ? "open" : "xdg-open";
         try
         {
-            using Process? started = opener is null
-                ? Process.Start(new ProcessStartInfo(address.ToString()) { UseShellExecute = true })
-                : Process.Start(new ProcessStartInfo(opener, address.ToString()) { UseShellExecute = false });
-            return started is not null;
+            if (opener is null)
+            {
+                using Process? shell = Process.Start(new ProcessStartInfo(address.ToString()) { UseShellExecute = true });
+                return shell is not null;
+            }
+            // xdg-open and open return at once with the browser started, or fail saying why: their words are theirs, the verdict ours.
+            using Process? started = Process.Start(new ProcessStartInfo(opener, address.ToString()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true });
+            if (started is null)
+            {
+                return false;
+            }
+            _ = started.StandardOutput.ReadToEndAsync();
+            _ = started.StandardError.ReadToEndAsync();
+            return started.WaitForExit(10_000) && started.ExitCode == 0;
         }
         catch (System.ComponentModel.Win32Exception)
         {
