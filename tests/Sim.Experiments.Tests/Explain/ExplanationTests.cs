@@ -89,4 +89,33 @@ public class ExplainableWorkloadTests
             Assert.True(e.TotalCycles > 0, $"{name} under {axes}");
         }
     }
+
+    /// <summary>The monitor entries of docs/virtualization.md's table "Monitor entries per operation, against the real monitors".</summary>
+    [Theory]
+    [InlineData("pgfault", "type1", null, "PageFault:0")]
+    [InlineData("pgfault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):3")]
+    [InlineData("pgfault", "trap-and-emulate", null, "PageFault delivered to the monitor:3")]
+    [InlineData("ptemod", "type1", null, "PageFault:0")]
+    [InlineData("ptemod", "type1", "shadow", "ExceptionOrNmi (basic reason 0):1")]
+    [InlineData("ptemod", "binary-translation", null, "PageFault delivered to the monitor:1")]
+    [InlineData("lat-pagefault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):4")]
+    [InlineData("lat-pagefault", "trap-and-emulate", null, "PageFault delivered to the monitor:4")]
+    public void Each_operation_enters_the_monitor_as_often_as_the_docs_say(string workload, string architecture, string? mmu, string expected)
+    {
+        HardwareProfile nehalem = HardwareProfiles.NehalemX5570;
+        var scenario = new Sim.Experiments.Scenarios.WorkloadScenario
+        {
+            Workload = workload, Profile = nehalem.Name, Preset = architecture.Contains('-', StringComparison.Ordinal) ? "native" : architecture,
+            Cpu = architecture.Contains('-', StringComparison.Ordinal) ? architecture : null, Mmu = mmu,
+        };
+        IWorkload benchmark = Explanation.Explainable.First(w => w.Name == workload);
+        ExplanationView view = ExplanationView.Of([Explanation.Of(nehalem, benchmark, scenario.ResolveAxes())]);
+        string[] parts = expected.Split(':');
+        int count = view.Architectures[0].Exits.Where(x => x.Reason == parts[0]).Sum(x => x.Count);
+        Assert.Equal(int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), count);
+        if (parts[1] == "0")
+        {
+            Assert.Empty(view.Architectures[0].Exits); // with EPT the guest's own tables take it all: no exit
+        }
+    }
 }
