@@ -50,7 +50,7 @@ public sealed partial class LinuxKernel
         path.Load(v.Tx.Used); // free_old_xmit_skbs: the used ring's index
         while (v.Tx.TryTakeUsed(path, out _, out _))
         {
-            // each sent buffer is freed: the model keeps one socket buffer, so there is nothing else to do
+            // each sent buffer is freed: the socket's buffers are reused as the device reads them (UdpSocket.TxBuffer), so there is nothing else to do
         }
         ushort slot = (ushort)(v.TxNext++ % Virtqueue.Capacity);
         v.PublishedAt[buffer] = (ushort)v.TxNext; // the device has read it once its used index reaches this

@@ -9,8 +9,8 @@ namespace Sim.Models.Kernel;
 /// <c>voluntary_ctxt_switches</c> in <c>/proc/PID/status</c> and as cswch/s by <c>pidstat -w</c>).
 /// A yield or a preemption is involuntary and not counted here. The kernel's
 /// <c>context_switches</c> counts something else: switches from one process to another, idle left
-/// out. Only what a workload asks for (a workload file that gives its switches), so that other
-/// runs' statistics stay as they were.
+/// out. Counted only where a workload asks for it (a workload file's service does, for
+/// <c>virtsim workload check</c>), so that other runs' statistics stay as they were.
 /// </summary>
 public sealed partial class LinuxKernel
 {
