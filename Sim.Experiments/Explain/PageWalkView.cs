@@ -84,51 +84,56 @@ public static class PageWalkView
         })];
     }
 
-    /// <summary>Puts each reference in its cell: EPT reads belong to the guest entry read after them, or to the final page after the last.</summary>
+    /// <summary>Puts each reference in its cell as it comes: EPT reads belong to the guest entry read after them, or to the final page after the last.</summary>
     private sealed class Recorder : IWalkTracer
     {
-        private readonly List<(bool Ept, int Level, ulong Address, int Cycles)> _reads = [];
-        private readonly List<(bool Ept, int Level)> _starts = [];
+        private readonly List<WalkReference> _references = [];
+        private readonly List<(int Level, ulong Address, int Cycles)> _ept = []; // the translation under way, not yet given its guest level
+        private readonly SortedDictionary<int, int> _skippedEpt = [];
+        private int _guestStart = 3;
+        private int? _eptStart;
 
-        public void Starts(bool ept, int level) => _starts.Add((ept, level));
+        public void Starts(bool ept, int level)
+        {
+            if (ept)
+            {
+                _eptStart = level;
+            }
+            else
+            {
+                _guestStart = level;
+            }
+        }
 
-        public void Reads(bool ept, int level, ulong address, int cycles) => _reads.Add((ept, level, address, cycles));
+        public void Reads(bool ept, int level, ulong address, int cycles)
+        {
+            if (ept)
+            {
+                _ept.Add((level, address, cycles));
+                return;
+            }
+            Place(level); // the EPT reads that translated this entry's address, then the entry itself
+            _references.Add(new WalkReference(_references.Count + 1, level, -1, address, cycles));
+        }
+
+        private void Place(int guestLevel)
+        {
+            foreach (var e in _ept)
+            {
+                _references.Add(new WalkReference(_references.Count + 1, guestLevel, e.Level, e.Address, e.Cycles));
+            }
+            _ept.Clear();
+            if (_eptStart is { } start)
+            {
+                _skippedEpt[guestLevel] = 3 - start;
+                _eptStart = null;
+            }
+        }
 
         public WalkTrace Trace()
         {
-            var references = new List<WalkReference>();
-            int firstPending = 0; // EPT reads not yet given a guest level: those of the translation under way
-            void Place(int upTo, int guestLevel)
-            {
-                for (int i = firstPending; i < upTo; i++)
-                {
-                    var e = _reads[i];
-                    references.Add(new WalkReference(references.Count + 1, guestLevel, e.Ept ? e.Level : -1, e.Address, e.Cycles));
-                }
-                firstPending = upTo;
-            }
-            for (int i = 0; i < _reads.Count; i++)
-            {
-                if (!_reads[i].Ept)
-                {
-                    Place(i + 1, _reads[i].Level); // the EPT reads before it, then the guest entry itself
-                }
-            }
-            Place(_reads.Count, -1); // the final page's translation
-
-            // The EPT walks start in order: one before each guest entry read, and one for the final page.
-            int guestStart = _starts.Where(s => !s.Ept).Select(s => s.Level).DefaultIfEmpty(3).First();
-            var skippedEpt = new SortedDictionary<int, int>();
-            int[] guestLevels = [.. Enumerable.Range(0, guestStart + 1).Reverse().Where(l => references.Any(x => x.Guest == l && x.Ept == -1)), -1];
-            int at = 0;
-            foreach ((bool ept, int level) in _starts.Where(s => s.Ept))
-            {
-                if (at < guestLevels.Length)
-                {
-                    skippedEpt[guestLevels[at++]] = 3 - level;
-                }
-            }
-            return new WalkTrace(references, 3 - guestStart, skippedEpt);
+            Place(-1); // the final page's translation
+            return new WalkTrace(_references, 3 - _guestStart, _skippedEpt);
         }
     }
 }
