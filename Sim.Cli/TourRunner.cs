@@ -46,7 +46,7 @@ internal static class TourRunner
         }
         Console.Write(json ? TourReport.ToJson(tour, results) : TourReport.ToText(tour, results) +
             $"\nWhere the cycles go: {Path.Combine(written, "cycles.png")}; every figure in {written} (report.md, slowdowns.csv, exits.csv, cycles.csv).\n" +
-            "Next: 'virtsim explain --workload in --compare' steps through one trap; 'virtsim compare --workload NAME' puts any workload under every preset;\n" +
+            "Next: 'virtsim explain --workload in --compare' steps through one trap ('virtsim serve': the same in a browser); 'virtsim compare --workload NAME' puts any workload under every preset;\n" +
             "'virtsim run --workload NAME --preset type1' runs one; 'virtsim density' asks how many guests fit; 'virtsim engine-check' checks the event engine.\n");
         return 0;
     }
