@@ -28,6 +28,8 @@ internal static class RunCommand
         var hosting = new Option<string?>("--hosting") { Description = "With --workload: hosting instead of the preset's (bare-metal, hosted, shared-kernel)." };
         var shadowCacheRoots = new Option<int?>("--shadow-cache-roots") { Description = "With --workload: guest address spaces whose shadow page tables the monitor keeps (default 16)." };
         var unshadowAfterWrites = new Option<int?>("--unshadow-after-writes") { Description = "With --workload under shadow paging: a guest page table written this many times with no use between stops being shadowed, as KVM does after 3 (default 0: never)." };
+        var unsyncShadowPages = new Option<bool?>("--unsync-shadow-pages") { Description = "With --workload under shadow paging: true or false, guest leaf page tables go out of sync so that their writes do not exit (KVM's unsync pages; default: the monitor's own, on for type1)." };
+        var shadowPrefetch = new Option<bool?>("--shadow-prefetch") { Description = "With --workload under shadow paging: true or false, a hidden fault also fills the shadow entries of its group of 8 (KVM's pte_prefetch; default: the monitor's own, on for type1)." };
         var translationCacheKib = new Option<int?>("--translation-cache-kib") { Description = "With --workload: the binary translator's cache in KiB (default 4096)." };
         var noInlineEmulation = new Option<bool>("--no-inline-emulation") { Description = "With --workload under binary translation: CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC call out to the monitor instead of being emulated inside the translation cache." };
         var largeEptPages = new Option<bool>("--large-ept-pages") { Description = "With --workload: the EPT maps guest memory with 2 MiB pages." };
@@ -91,11 +93,11 @@ internal static class RunCommand
             scenarioFile,
             seed, repetitions, threads, output, force,
             workload, profile, preset, cpu, mmu, io, hosting, size, json, disk, diskInterface, nic,
-            shadowCacheRoots, unshadowAfterWrites, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, iothreadPoll, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
+            shadowCacheRoots, unshadowAfterWrites, unsyncShadowPages, shadowPrefetch, translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, iothreadPoll, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, ioEngine, ioDepth, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs,
         };
         // The options that describe one workload's run: refused with a scenario file (which describes it) and without --workload (the tour has its own).
-        Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, nic, shadowCacheRoots, unshadowAfterWrites,
+        Option[] runOptions = [seed, repetitions, profile, preset, cpu, mmu, io, hosting, size, disk, diskInterface, nic, shadowCacheRoots, unshadowAfterWrites, unsyncShadowPages, shadowPrefetch,
             translationCacheKib, noInlineEmulation, largeEptPages, transparentHugePages, khugepagedSleep, swapMib, virtioBackend, virtioTransport, iothreadCpu, iothreadPoll, containerMemory, noContainerSwap, containerNetwork, containerCpus, containerCpuset, containerShares, vcpus, vcpuWeights, vcpuCaps, vcpuPinning, hostScheduler, pleWindow, pleGap, pvSpinlocks, pvTlbFlush, guestMemoryBacking, bootCache, bootAnon, balloonMib, balloonAt, ksmPages, ksmSleep, hostSwapMib, guests, guestWorkloads, hostCores, sockets, coresPerSocket, threadsPerCore, irqCpu, hostProcesses,
             requestRate, jobs, ioEngine, ioDepth, processThreads, syncQuantum, guestMemory, hostMemory, timeLimit, outputs];
         command.SetAction(parse =>
@@ -130,6 +132,7 @@ internal static class RunCommand
                     Cpu = parse.GetValue(cpu), Mmu = parse.GetValue(mmu), Io = parse.GetValue(io), Hosting = parse.GetValue(hosting),
                     ShadowCacheRoots = parse.GetValue(shadowCacheRoots) ?? Models.Virtualization.MonitorParameters.Default.ShadowCacheRoots,
                     UnshadowAfterWrites = parse.GetValue(unshadowAfterWrites) ?? Models.Virtualization.MonitorParameters.Default.UnshadowAfterWrites,
+                    UnsyncShadowPages = parse.GetValue(unsyncShadowPages), ShadowPrefetch = parse.GetValue(shadowPrefetch),
                     TranslationCacheKiB = parse.GetValue(translationCacheKib) ?? Models.Virtualization.MonitorParameters.Default.TranslationCacheKiB,
                     InlineEmulation = !parse.GetValue(noInlineEmulation),
                     LargeEptPages = parse.GetValue(largeEptPages),

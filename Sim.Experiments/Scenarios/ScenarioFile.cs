@@ -133,6 +133,8 @@ public static class ScenarioFile
         "ksm_pages_to_scan" => s with { KsmPagesToScan = value == "none" ? null : long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out long pages) ? pages : throw WrongType(where, key, value, "a whole number of pages or none") },
         "ksm_sleep_ms" => s with { KsmSleepMs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double sleep) ? sleep : throw WrongType(where, key, value, "a number of milliseconds") },
         "inline_emulation" => s with { InlineEmulation = Boolean(where, key, value) },
+        "unsync_shadow_pages" => s with { UnsyncShadowPages = Boolean(where, key, value) },
+        "shadow_prefetch" => s with { ShadowPrefetch = Boolean(where, key, value) },
         "large_ept_pages" => s with { LargeEptPages = Boolean(where, key, value) },
         "pv_spinlocks" => s with { PvSpinlocks = Boolean(where, key, value) },
         "pv_tlb_flush" => s with { PvTlbFlush = Boolean(where, key, value) },

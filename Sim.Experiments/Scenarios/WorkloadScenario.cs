@@ -20,7 +20,7 @@ public sealed record WorkloadScenario
 
     /// <summary>The keys a scenario file may hold, in the order the schema documents them.</summary>
     public static readonly string[] Keys = ["workload", "profile", "preset", "cpu", "mmu", "io", "hosting", "size", "seed", "repetitions", "disk", "disk_interface", "nic",
-        "shadow_cache_roots", "unshadow_after_writes", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "virtio_transport", "iothread_cpu", "iothread_poll_max_ns", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "ioengine", "iodepth", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
+        "shadow_cache_roots", "unshadow_after_writes", "unsync_shadow_pages", "shadow_prefetch", "translation_cache_kib", "inline_emulation", "large_ept_pages", "transparent_hugepages", "khugepaged_sleep_ms", "swap_mib", "virtio_backend", "virtio_transport", "iothread_cpu", "iothread_poll_max_ns", "container_memory_mib", "container_swap", "container_network", "container_cpus", "container_cpuset", "container_shares", "guests", "guest_workloads", "vcpus", "vcpu_weights", "vcpu_caps", "vcpu_pinning", "host_scheduler", "ple_window", "ple_gap", "pv_spinlocks", "pv_tlb_flush", "guest_memory_backing", "guest_boot_cache_mib", "guest_boot_anon_mib", "balloon_mib", "balloon_at_ms", "ksm_pages_to_scan", "ksm_sleep_ms", "host_swap_mib", "host_cores", "sockets", "cores_per_socket", "threads_per_core", "irq_cpu", "sync_quantum_ns", "host_processes", "request_rate", "jobs", "ioengine", "iodepth", "process_threads", "guest_memory_mib", "host_memory_mib", "time_limit_ms", "outputs"];
 
     /// <summary>The files of a results folder a scenario may leave out (scenario.json, manifest.json and summary.json are always written).</summary>
     public static readonly string[] OutputKinds = ["stats", "report", "plots"];
@@ -84,6 +84,12 @@ public sealed record WorkloadScenario
 
     /// <summary>Shadow paging's write-flood detection: writes with no use between after which a guest table stops being shadowed; 0 never.</summary>
     public int UnshadowAfterWrites { get; init; } = MonitorParameters.Default.UnshadowAfterWrites;
+
+    /// <summary>Shadow paging lets guest leaf tables go out of sync (KVM's unsync shadow pages); null for the monitor's own (on for the bare-metal VT-x hypervisor).</summary>
+    public bool? UnsyncShadowPages { get; init; }
+
+    /// <summary>Shadow paging prefetches the shadow entries around a hidden fault (KVM's pte_prefetch); null for the monitor's own (on for the bare-metal VT-x hypervisor).</summary>
+    public bool? ShadowPrefetch { get; init; }
 
     /// <summary>The binary translator's cache, in KiB.</summary>
     public int TranslationCacheKiB { get; init; } = MonitorParameters.Default.TranslationCacheKiB;
@@ -389,7 +395,7 @@ public sealed record WorkloadScenario
         "shadow_cache_roots" => ShadowCacheRoots is >= 1 and <= 4096 ? null : $"shadow_cache_roots must be 1 to 4096 (got {ShadowCacheRoots})",
         "unshadow_after_writes" => UnshadowAfterWrites is >= 0 and <= 1000 ? null : $"unshadow_after_writes must be 0 (never) to 1000 (got {UnshadowAfterWrites})",
         "translation_cache_kib" => TranslationCacheKiB is >= 1 and <= 1 << 20 ? null : $"translation_cache_kib must be 1 to 1048576 (got {TranslationCacheKiB})",
-        "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" => null,
+        "inline_emulation" or "large_ept_pages" or "pv_spinlocks" or "pv_tlb_flush" or "unsync_shadow_pages" or "shadow_prefetch" => null,
         "transparent_hugepages" => Array.IndexOf(TransparentHugePagesModes, TransparentHugePages) < 0
             ? $"there is no transparent_hugepages mode '{TransparentHugePages}'; the modes are: {string.Join(", ", TransparentHugePagesModes)}" : null,
         "swap_mib" => SwapMiB is >= 0 and <= MostSwapMiB ? null : $"swap_mib is the swap area of each Linux-like kernel, 0 (none) to {MostSwapMiB} MiB (got {SwapMiB})",
@@ -633,6 +639,10 @@ public sealed record WorkloadScenario
         {
             return $"pv_spinlocks are KVM's paravirtual spinlocks, whose kick is a hypercall of the VT-x hypervisor, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
         }
+        if ((UnsyncShadowPages is not null || ShadowPrefetch is not null) && axes.Mmu != Models.Virtualization.MmuVirtualization.Shadow)
+        {
+            return $"unsync_shadow_pages and shadow_prefetch are mechanisms of shadow paging, and preset '{Preset}' on {Profile} ({axes}) has {AxisNames.Of(axes.Mmu)} paging; add mmu: shadow, or leave them out";
+        }
         if (PvTlbFlush && axes.Cpu != Models.Virtualization.CpuVirtualization.HardwareAssist)
         {
             return $"pv_tlb_flush is KVM's paravirtual TLB flush, done by the VT-x hypervisor at a virtual CPU's entry, and preset '{Preset}' ({axes}) has none; use preset type1 or type2, or leave it out";
@@ -728,7 +738,8 @@ public sealed record WorkloadScenario
         PleWindowCycles is { } window ? (uint)window : null, (uint)PleGap, PvSpinlocks, PvTlbFlush,
         HostScheduler switch { "cfs" => Models.Virtualization.HostScheduler.Cfs, "credit" => Models.Virtualization.HostScheduler.Credit, _ => null },
         GuestMemoryOnTouch, BalloonMiB is { } balloon ? (ulong)balloon << 20 : null, BalloonAtBoot ? null : BalloonAtMs, (int?)KsmPagesToScan, KsmSleepMs,
-        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0, IoThreadCpu: IoThreadCpuNumber, IoThreadPollMaxNanoseconds: IoThreadPollMaxNs);
+        HostSwapBytes: GuestMemoryOnTouch && !LargeEptPages ? (ulong)HostSwapMiB << 20 : 0, IoThreadCpu: IoThreadCpuNumber, IoThreadPollMaxNanoseconds: IoThreadPollMaxNs,
+        UnsyncShadowPages: UnsyncShadowPages, ShadowPrefetch: ShadowPrefetch);
 
     public Runs.Consolidation ResolveConsolidation()
     {
@@ -948,6 +959,13 @@ public sealed record WorkloadScenario
     public IReadOnlyDictionary<string, object> Resolved()
     {
         Dictionary<string, object> resolved = ResolvedKeys();
+        VirtualizationAxes axes = ResolveAxes();
+        if (axes.Mmu == Models.Virtualization.MmuVirtualization.Shadow)
+        {
+            bool lazy = MonitorParameters.LazyShadowMmu(axes.Cpu, axes.Hosting); // the monitor's own, where the file leaves them out
+            resolved["unsync_shadow_pages"] = UnsyncShadowPages ?? lazy;
+            resolved["shadow_prefetch"] = ShadowPrefetch ?? lazy;
+        }
         if (ProfileFile.Names(Profile))
         {
             resolved["profile_sha256"] = ProfileFile.Sha256Of(Profile); // the planner's host file as it was, beside its name

@@ -222,7 +222,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             throw new InvalidOperationException($"The model's VPIDs are 8 bits, one per virtual CPU: at most {byte.MaxValue} virtual CPUs.");
         }
         IReadOnlyList<VirtualCpu> vcpus = _services.CreateVm(configuration, _mmu == MmuVirtualization.Nested, _parameters,
-            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices, placement: placement);
+            prepareShadowRoot: null, guestKernelAtUserLevel: false, OnVirtualInterrupt, assignedDevices: _assignedDevices, placement: placement, lazyShadowMmu: MonitorParameters.LazyShadowMmu(CpuVirtualization.HardwareAssist, _hosted ? Hosting.Hosted : Hosting.BareMetal));
         foreach (VirtualCpu vcpu in vcpus)
         {
             _scheduler.Place(vcpu);

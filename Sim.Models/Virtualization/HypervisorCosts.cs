@@ -115,5 +115,11 @@ public sealed class HypervisorCosts
         // The e1000's checksum offload in QEMU's model (hw/net/e1000.c, process_tx_desc and putsum):
         [HypervisorRoutine.NicTransmitContext] = 100, // process_tx_desc's context branch: the IP and TCP/UDP offsets and the command copied into the transmit state; assumed
         [HypervisorRoutine.NicChecksumLine] = 224, // net_checksum_add_cont's loop (net/checksum.c), two bytes a pass: two loads, two adds, the index, the compare and the branch, seven instructions, over 64 bytes; counted from the function, not measured
+        // KVM's shadow MMU (arch/x86/kvm/mmu/mmu.c, paging_tmpl.h); lengths assumed from the functions named in HypervisorRoutine, the memory each touches explicit:
+        [HypervisorRoutine.ShadowUnsync] = 150, // mmu_try_to_unsync_pages' walk of the gfn's shadow pages, kvm_unsync_page, kvm_mmu_mark_parents_unsync up the parents
+        [HypervisorRoutine.ShadowResyncTable] = 300, // mmu_sync_children's page vector, kvm_sync_page's checks, rmap_write_protect of the frame, kvm_unlink_unsync_page
+        [HypervisorRoutine.ShadowResyncEntry] = 40, // FNAME(sync_page)'s loop body for a present entry: the gpte read, prefetch_invalid_gpte, the gfn compared, the access bits recomputed
+        [HypervisorRoutine.ShadowPrefetchEntry] = 120, // FNAME(prefetch_gpte): prefetch_invalid_gpte, the memslot and pfn looked up, mmu_set_spte with its rmap_add
+        [HypervisorRoutine.TprBelowThreshold] = 60, // handle_tpr_below_threshold: kvm_make_request(KVM_REQ_EVENT); the priority read from the virtual-APIC page on the way in (vmx_sync_pir_to_irr aside)
     });
 }

@@ -28,6 +28,16 @@ internal sealed class HypervisorPath(CodeLayout<HypervisorRoutine> text, Hypervi
         return this;
     }
 
+    /// <summary>Runs <paramref name="routine"/> <paramref name="times"/> times (none for 0): a loop's body, once per item.</summary>
+    public HypervisorPath Run(HypervisorRoutine routine, int times)
+    {
+        for (int i = 0; i < times; i++)
+        {
+            Run(routine);
+        }
+        return this;
+    }
+
     /// <summary><paramref name="count"/> consecutive 8-byte stores from host-physical <paramref name="physical"/> (saving registers).</summary>
     public HypervisorPath StoreWords(ulong physical, int count)
     {

@@ -324,4 +324,19 @@ public enum HypervisorRoutine
 
     /// <summary>A device model's <see cref="Devices.EmulationStep.ChecksumLine"/>: 64 bytes of a frame summed in QEMU's checksum loop (net/checksum.c: net_checksum_add_cont).</summary>
     NicChecksumLine,
+
+    /// <summary>Shadow paging: a leaf table let out of sync at a guest write to it (KVM's mmu_try_to_unsync_pages and kvm_unsync_page, which marks the parents' unsync_children).</summary>
+    ShadowUnsync,
+
+    /// <summary>Shadow paging: an out-of-sync table brought back in sync, its setting up and ending (kvm_sync_page, the write protection of its frame, kvm_unlink_unsync_page).</summary>
+    ShadowResyncTable,
+
+    /// <summary>Shadow paging: one present shadow entry of a table being synced compared with its guest entry (FNAME(sync_page)'s loop body).</summary>
+    ShadowResyncEntry,
+
+    /// <summary>Shadow paging: one shadow entry filled ahead of a fault from its guest entry (FNAME(prefetch_gpte): the gfn's memslot and pfn, mmu_set_spte).</summary>
+    ShadowPrefetchEntry,
+
+    /// <summary>VT-x: a TPR-below-threshold exit (trap-like, after the guest's MOV CR8): the virtual APIC's priority updated and an event request made, so that the pending interrupt is injected on entry (KVM's handle_tpr_below_threshold).</summary>
+    TprBelowThreshold,
 }

@@ -24,12 +24,14 @@ namespace Sim.Models.Virtualization;
 /// <param name="HostSwapBytes">The host's swap area for guest memory, in bytes (docs/virtualization.md, "Host swap"): when its free memory reaches the min watermark the host sends guest pages there; 0 for none. VT-x with EPT and guest memory backed on first touch in 4 KiB pages only.</param>
 /// <param name="IoThreadPollMaxNanoseconds">The longest the user-space I/O thread polls its virtio-blk queue before it blocks (QEMU's iothread poll-max-ns, adaptive from 4 us); 0 never to poll. It polls only on a CPU with nothing else to run (<see cref="IoThreadCpu"/>).</param>
 /// <param name="IoThreadCpu">The host logical CPU every VM's device backend threads run on (QEMU's I/O thread and vhost workers, pinned as virsh iothreadpin and emulatorpin do); null for each VM's first virtual CPU's host CPU. A CPU no virtual CPU is placed on idles in the host's loop until a thread's wake-up comes. VT-x bare-metal hosting only.</param>
+/// <param name="UnsyncShadowPages">Shadow paging lets guest leaf page tables go out of sync (KVM's unsync shadow pages: a write to one does not exit; it is synced at a CR3 load or INVLPG, <see cref="ShadowPageTables"/>); null for the monitor's own: on for the VT-x hypervisors (KVM's shadow MMU; Xen's has out-of-sync shadows too), off for the software monitors (VMware's 2006 monitors traced every write [AA06]).</param>
+/// <param name="ShadowPrefetch">Shadow paging fills the shadow entries of a hidden fault's group of 8 from the guest's entries (KVM's pte_prefetch); null for the monitor's own: on for the VT-x hypervisors, off for the software monitors (no source in hand says VMware's did).</param>
 /// <param name="InlineEmulation">The binary translator emulates CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC with short sequences inside the translation cache (VMware's in-TC emulation, [AA06]); off, each of them calls out to the monitor.</param>
 public sealed record MonitorParameters(int ShadowCacheRoots = 16, int TranslationCacheKiB = 4096, bool LargeEptPages = false, bool VirtioBackendInKernel = false,
     bool InlineEmulation = true, int UnshadowAfterWrites = 0, uint? PleWindow = null, uint PleGap = VmExecutionControls.DefaultPleGap,
     bool PvSpinlocks = false, bool PvTlbFlush = false, HostScheduler? HostScheduler = null, bool GuestMemoryOnTouch = false,
     ulong? BalloonTargetBytes = null, double? BalloonAtMilliseconds = 0, int? KsmPagesToScan = null, double KsmSleepMilliseconds = 20, ulong HostSwapBytes = 0, int? IoThreadCpu = null,
-    long IoThreadPollMaxNanoseconds = MonitorParameters.DefaultIoThreadPollMaxNanoseconds)
+    long IoThreadPollMaxNanoseconds = MonitorParameters.DefaultIoThreadPollMaxNanoseconds, bool? UnsyncShadowPages = null, bool? ShadowPrefetch = null)
 {
     public static readonly MonitorParameters Default = new();
 
@@ -69,6 +71,14 @@ public sealed record MonitorParameters(int ShadowCacheRoots = 16, int Translatio
     /// virtual CPUs are threads of the host's monitor process under the host kernel's scheduler.
     /// </summary>
     public HostScheduler SchedulerFor(Hosting hosting) => HostScheduler ?? (hosting == Hosting.Hosted ? Virtualization.HostScheduler.Cfs : Virtualization.HostScheduler.Credit);
+
+    /// <summary>
+    /// Whether the monitor of <paramref name="cpu"/> and <paramref name="hosting"/> lets shadow
+    /// leaf tables go out of sync and prefetches by default: the bare-metal VT-x hypervisor, whose
+    /// shadow MMU is KVM's (Xen's HVM shadows have out-of-sync pages and prefetch too); not the
+    /// hosted VT-x monitor, VMware's of [AA06], nor the software monitors, which traced every write.
+    /// </summary>
+    public static bool LazyShadowMmu(CpuVirtualization cpu, Hosting hosting) => cpu == CpuVirtualization.HardwareAssist && hosting == Hosting.BareMetal;
 
     public void Validate()
     {

@@ -107,11 +107,12 @@ internal sealed class MonitorServices
     /// physical core in turn, the others on the CPUs after it, with the default weight), with shadow page tables unless it has an EPT
     /// (or pages directly); its virtual interrupts are kept pending for the virtual CPU they are
     /// for and reported to <paramref name="onVirtualInterrupt"/>. Returns the virtual CPUs, the
-    /// first one first.
+    /// first one first. <paramref name="lazyShadowMmu"/>: the monitor's shadow MMU lets leaf tables
+    /// go out of sync and prefetches, as KVM's does, unless the parameters say otherwise.
     /// </summary>
     public IReadOnlyList<VirtualCpu> CreateVm(MachineConfiguration configuration, bool nestedPaging, MonitorParameters parameters,
         Action<ulong>? prepareShadowRoot, bool guestKernelAtUserLevel, Action<VirtualCpu, int> onVirtualInterrupt, bool directPaging = false, bool assignedDevices = false,
-        VcpuPlacement? placement = null)
+        VcpuPlacement? placement = null, bool lazyShadowMmu = false)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(onVirtualInterrupt);
@@ -157,7 +158,7 @@ internal sealed class MonitorServices
             if (!nestedPaging && !directPaging)
             {
                 vcpus[i].Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
-                    prepareShadowRoot, guestKernelAtUserLevel, parameters.UnshadowAfterWrites);
+                    prepareShadowRoot, guestKernelAtUserLevel, parameters.UnshadowAfterWrites, parameters.UnsyncShadowPages ?? lazyShadowMmu, parameters.ShadowPrefetch ?? lazyShadowMmu);
             }
         }
         _vcpus.AddRange(vcpus);
@@ -527,7 +528,7 @@ internal sealed class MonitorServices
             : (code & PageFaultErrorCode.InstructionFetch) != 0 ? MemoryAccessKind.Fetch : MemoryAccessKind.Read;
         ShadowFault fault = shadow.Resolve(core.Mmu.GuestPml4, faultAddress, kind, user);
         path.Run(HypervisorRoutine.ShadowFill);
-        ShadowTraffic(vcpu, path, fault);
+        ShadowTraffic(vcpu, path, fault.Work);
         if (fault.Kind == ShadowFaultKind.Fill)
         {
             FlushIfProtectionsChanged(vcpu);
@@ -548,28 +549,25 @@ internal sealed class MonitorServices
         return fault;
     }
 
-    /// <summary>The guest's MOV to CR3 under shadow paging: its shadow root found in the cache or made (and zeroed), loaded for the guest.</summary>
+    /// <summary>The guest's MOV to CR3 under shadow paging: its shadow root found in the cache (and the out-of-sync tables it reaches synced) or made (and zeroed), loaded for the guest.</summary>
     public static void ShadowCr3Load(VirtualCpu vcpu, HypervisorPath path, ulong guestCr3)
     {
         path.Run(HypervisorRoutine.Cr3Switch);
-        vcpu.Shadow!.RootFor(guestCr3, out ulong? made);
-        if (made is { } page)
-        {
-            ZeroPage(path, page);
-        }
+        var work = new ShadowWork();
+        vcpu.Shadow!.RootFor(guestCr3, work);
+        ShadowTraffic(vcpu, path, work);
         vcpu.Core.Mmu.LoadGuestCr3(guestCr3);
         FlushIfProtectionsChanged(vcpu);
     }
 
-    /// <summary>The guest's INVLPG under shadow paging: the shadow leaf found (a load per level) and cleared, the guest's TLB entry dropped.</summary>
+    /// <summary>The guest's INVLPG under shadow paging: the shadow leaf found (a load per level) and, in an out-of-sync table, rewritten from the guest's entry; the guest's TLB entry dropped.</summary>
     public static void ShadowInvlpg(VirtualCpu vcpu, HypervisorPath path, ulong linearAddress)
     {
         Core core = vcpu.Core;
         path.Run(HypervisorRoutine.InvlpgEmulation);
-        foreach (ulong entry in vcpu.Shadow!.Invalidate(core.Mmu.GuestPml4, linearAddress))
-        {
-            path.LoadWords(entry, 1);
-        }
+        var work = new ShadowWork();
+        vcpu.Shadow!.Invalidate(core.Mmu.GuestPml4, linearAddress, work);
+        ShadowTraffic(vcpu, path, work);
         core.Mmu.InvalidateGuestPage(linearAddress);
     }
 
@@ -583,18 +581,28 @@ internal sealed class MonitorServices
         }
     }
 
-    /// <summary>The memory traffic of resolving a shadow page fault: the guest entries read, new shadow pages zeroed, shadow entries written.</summary>
-    private static void ShadowTraffic(VirtualCpu vcpu, HypervisorPath path, ShadowFault fault)
+    /// <summary>
+    /// The work of a shadow-MMU operation on the machine: the routines of the tables it let out of
+    /// sync, synced and the entries it prefetched; the guest entries read, the shadow entries read,
+    /// new shadow pages zeroed, shadow entries written.
+    /// </summary>
+    private static void ShadowTraffic(VirtualCpu vcpu, HypervisorPath path, ShadowWork work)
     {
-        foreach (ulong gpa in fault.GuestEntriesRead)
+        path.Run(HypervisorRoutine.ShadowUnsync, work.TablesUnsynced).Run(HypervisorRoutine.ShadowResyncTable, work.TablesResynced)
+            .Run(HypervisorRoutine.ShadowResyncEntry, work.EntriesResynced).Run(HypervisorRoutine.ShadowPrefetchEntry, work.EntriesPrefetched);
+        foreach (ulong gpa in work.GuestEntriesRead)
         {
             path.LoadWords(vcpu.Vm.HostAddress(gpa), 1);
         }
-        foreach (ulong page in fault.ShadowPagesMade)
+        foreach (ulong entry in work.ShadowEntriesRead)
+        {
+            path.LoadWords(entry, 1);
+        }
+        foreach (ulong page in work.ShadowPagesMade)
         {
             ZeroPage(path, page);
         }
-        foreach (ulong entry in fault.ShadowEntriesWritten)
+        foreach (ulong entry in work.ShadowEntriesWritten)
         {
             path.StoreWords(entry, 1);
         }

@@ -18,12 +18,13 @@ public enum ShadowFaultKind
 /// <summary>
 /// The outcome of a shadow page fault: its kind, the error code the guest sees for a true fault,
 /// the guest-physical address written for a page-table write, and the memory the hypervisor
-/// touched (guest entries read, shadow entries written, shadow pages made), for its handler's cost.
+/// touched (<see cref="ShadowWork"/>), for its handler's cost.
 /// </summary>
-public sealed record ShadowFault(
-    ShadowFaultKind Kind,
-    PageFaultErrorCode GuestErrorCode,
-    ulong WrittenGuestPhysical,
-    IReadOnlyList<ulong> GuestEntriesRead,
-    IReadOnlyList<ulong> ShadowEntriesWritten,
-    IReadOnlyList<ulong> ShadowPagesMade);
+public sealed record ShadowFault(ShadowFaultKind Kind, PageFaultErrorCode GuestErrorCode, ulong WrittenGuestPhysical, ShadowWork Work)
+{
+    public IReadOnlyList<ulong> GuestEntriesRead => Work.GuestEntriesRead;
+
+    public IReadOnlyList<ulong> ShadowEntriesWritten => Work.ShadowEntriesWritten;
+
+    public IReadOnlyList<ulong> ShadowPagesMade => Work.ShadowPagesMade;
+}

@@ -25,6 +25,26 @@ namespace Sim.Models.Virtualization;
 /// keep the guest's dirty bits true. Under a software monitor the guest kernel runs at CPL 3, so
 /// its pages are user-accessible in the shadows: guest user code could reach guest kernel memory
 /// (real monitors kept separate shadows for the guest's user and kernel modes; this one does not).
+/// <para>
+/// Two mechanisms of KVM's shadow MMU (arch/x86/kvm/mmu/mmu.c and paging_tmpl.h) are options:
+/// <b>out-of-sync leaf tables</b> (<c>unsyncLeafTables</c>): a guest write to a page table that is
+/// shadowed only as a leaf table (level 1) does not exit once its frame has been let out of sync
+/// (mmu_try_to_unsync_pages, kvm_unsync_page); a frame shadowed at a higher level stays
+/// write-protected. An out-of-sync table is brought back in sync, every present shadow entry
+/// checked against the guest's entry and the frame write-protected again, when a CR3 load reaches
+/// it (kvm_mmu_sync_roots, mmu_sync_children, FNAME(sync_page)) or when the guest uses it as a
+/// higher-level table; an INVLPG rewrites the one shadow entry of an out-of-sync table from the
+/// guest's entry (FNAME(invlpg), FNAME(update_pte)). Where KVM's sync_page rewrites a changed
+/// entry in place, the model clears it and the next access refills it. And <b>prefetch</b>
+/// (<c>prefetch</c>): a hidden fault on a guest 4 KiB page also fills the not-present shadow
+/// entries of its aligned group of 8 (PTE_PREFETCH_NUM) from the guest's entries, stopping at the
+/// first that is not present or not accessed (FNAME(pte_prefetch), FNAME(prefetch_gpte)); the
+/// group's 64 bytes are read at once, as FNAME(gpte_changed) reads them.
+/// </para>
+/// <para>
+/// A write-protected table's shadow is exact (every guest write to it is traced), so an INVLPG
+/// leaves its shadow entry alone, as KVM's FNAME(invlpg) does for a table in sync.
+/// </para>
 /// </remarks>
 public sealed class ShadowPageTables
 {
@@ -47,6 +67,12 @@ public sealed class ShadowPageTables
     private readonly int _unshadowAfterWrites;
     private readonly Dictionary<ulong, int> _writesSinceUse = []; // guest table frame -> emulated writes since a walk last went through it
     private readonly Counter _unshadowed;
+    private readonly bool _unsyncLeaves;
+    private readonly bool _prefetch;
+    private readonly SortedSet<ulong> _outOfSync = []; // guest leaf-table frames let out of sync: not write-protected (sorted: synced in frame order)
+    private readonly Counter? _unsynced;
+    private readonly Counter? _resynced;
+    private readonly Counter? _prefetched;
 
     /// <param name="host">Host memory, where the shadow tables are made.</param>
     /// <param name="guest">The guest's memory (its tables, by guest-physical address).</param>
@@ -60,8 +86,10 @@ public sealed class ShadowPageTables
     /// as KVM's shadow MMU zaps a flooded shadow page after 3 writes (detect_write_flooding in
     /// arch/x86/kvm/mmu/mmu.c); 0 never unshadows, tracing every write as VMware's 2006 monitors did.
     /// </param>
+    /// <param name="unsyncLeafTables">Out-of-sync leaf tables, as KVM's shadow MMU (remarks).</param>
+    /// <param name="prefetch">Prefetch of the shadow entries around a hidden fault, as KVM's shadow MMU (remarks).</param>
     public ShadowPageTables(PhysicalMemory host, PhysicalMemory guest, ulong hostBase, int maxRoots, StatGroup stats,
-        Action<ulong>? prepareRoot = null, bool kernelAtUserLevel = false, int unshadowAfterWrites = 0)
+        Action<ulong>? prepareRoot = null, bool kernelAtUserLevel = false, int unshadowAfterWrites = 0, bool unsyncLeafTables = false, bool prefetch = false)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(guest);
@@ -81,6 +109,16 @@ public sealed class ShadowPageTables
         _evictions = stats.Counter("evictions", "count", "shadow trees dropped to make room in the cache");
         _pagesMade = stats.Counter("pages_made", "count", "shadow page-table pages made");
         _unshadowed = stats.Counter("unshadowed", "count", "guest table pages unshadowed after repeated writes with no use between (write-flood detection)");
+        (_unsyncLeaves, _prefetch) = (unsyncLeafTables, prefetch);
+        if (unsyncLeafTables)
+        {
+            _unsynced = stats.Counter("tables_unsynced", "count", "guest leaf tables let out of sync at a write: their later writes do not exit");
+            _resynced = stats.Counter("tables_resynced", "count", "out-of-sync tables brought back in sync (at a CR3 load, or used as a higher-level table) and write-protected again");
+        }
+        if (prefetch)
+        {
+            _prefetched = stats.Counter("entries_prefetched", "count", "shadow entries filled ahead of a fault from the guest entries of the faulting one's group of 8");
+        }
     }
 
     public int MaxRoots { get; }
@@ -88,16 +126,23 @@ public sealed class ShadowPageTables
     /// <summary>Guest frames currently write-protected because they hold guest page tables.</summary>
     public int ProtectedFrames => _protected.Count;
 
-    /// <summary>Whether guest-physical frame <paramref name="gpa"/> is write-protected as a guest page-table page.</summary>
-    public bool IsProtected(ulong gpa) => _protected.ContainsKey(gpa >> PageEntry.SmallPageShift);
+    /// <summary>Whether guest-physical frame <paramref name="gpa"/> is write-protected as a guest page-table page (shadowed, and not out of sync).</summary>
+    public bool IsProtected(ulong gpa) => WriteProtected(gpa >> PageEntry.SmallPageShift);
+
+    /// <summary>Guest leaf-table frames let out of sync: their writes do not exit.</summary>
+    public int OutOfSyncFrames => _outOfSync.Count;
+
+    private bool WriteProtected(ulong frame) => _protected.ContainsKey(frame) && !_outOfSync.Contains(frame);
 
     /// <summary>
     /// The shadow root the hardware walks for guest CR3 <paramref name="guestCr3"/>: the cached one,
-    /// or a new empty one (the least recently used tree is dropped when the cache is full).
-    /// <paramref name="made"/> is the shadow page made, if any.
+    /// or a new empty one (the least recently used tree is dropped when the cache is full). With
+    /// out-of-sync tables, those the cached tree reaches are brought back in sync first, as KVM
+    /// syncs the roots at each CR3 load. What it touched goes into <paramref name="work"/>.
     /// </summary>
-    public ulong RootFor(ulong guestCr3, out ulong? made)
+    public ulong RootFor(ulong guestCr3, ShadowWork work)
     {
+        ArgumentNullException.ThrowIfNull(work);
         ulong pml4 = guestCr3 & PageEntry.AddressMask;
         for (LinkedListNode<Root>? n = _roots.First; n is not null; n = n.Next)
         {
@@ -106,7 +151,7 @@ public sealed class ShadowPageTables
                 _roots.Remove(n);
                 _roots.AddFirst(n);
                 _rootHits.Increment();
-                made = null;
+                SyncReachable(n.Value, work);
                 return n.Value.Shadow;
             }
         }
@@ -117,8 +162,11 @@ public sealed class ShadowPageTables
         }
         var root = new Root(pml4);
         _roots.AddFirst(root);
-        root.Shadow = PageFor(root, pml4 >> PageEntry.SmallPageShift, 3, direct: false, out bool isNew);
-        made = isNew ? root.Shadow : null;
+        root.Shadow = PageFor(root, pml4 >> PageEntry.SmallPageShift, 3, direct: false, work, out bool isNew);
+        if (isNew)
+        {
+            work.ShadowPagesMade.Add(root.Shadow);
+        }
         _prepareRoot?.Invoke(root.Shadow);
         return root.Shadow;
     }
@@ -131,78 +179,167 @@ public sealed class ShadowPageTables
     public ulong ShadowRootOf(ulong guestCr3)
     {
         ulong pml4 = guestCr3 & PageEntry.AddressMask;
-        return _roots.First is { } n && n.Value.GuestPml4 == pml4 ? n.Value.Shadow : RootFor(guestCr3, out _);
+        return _roots.First is { } n && n.Value.GuestPml4 == pml4 ? n.Value.Shadow : RootFor(guestCr3, new ShadowWork());
     }
 
     /// <summary>
     /// Resolves a page fault the hardware raised walking the shadow of <paramref name="guestCr3"/>
     /// at <paramref name="linearAddress"/>: walks the guest's tables and fills the shadow (a hidden
-    /// fault), finds the guest's own fault, or finds a write to a guest page table.
+    /// fault), finds the guest's own fault, or finds a write to a guest page table, which, with
+    /// out-of-sync tables, lets a leaf table out of sync and is then filled as a hidden fault.
     /// </summary>
     public ShadowFault Resolve(ulong guestCr3, ulong linearAddress, MemoryAccessKind kind, bool user)
     {
         Root root = Current(guestCr3);
-        var reads = new List<ulong>(4);
+        var work = new ShadowWork();
         PageFaultErrorCode access = (kind == MemoryAccessKind.Write ? PageFaultErrorCode.Write : 0) |
             (kind == MemoryAccessKind.Fetch ? PageFaultErrorCode.InstructionFetch : 0) | (user ? PageFaultErrorCode.User : 0);
+        GuestWalk walk = Walk(guestCr3, linearAddress, kind, user, work, faulting: true);
+        if (walk.Fault is { } code)
+        {
+            _guestFaults.Increment();
+            return new ShadowFault(ShadowFaultKind.GuestFault, access | code, 0, work);
+        }
+        ulong frame = walk.Page >> PageEntry.SmallPageShift;
+        if (kind == MemoryAccessKind.Write && WriteProtected(frame))
+        {
+            if (!_unsyncLeaves || !OnlyLeafShadows(frame))
+            {
+                _tableWrites.Increment();
+                return new ShadowFault(ShadowFaultKind.PageTableWrite, 0, walk.Page | (linearAddress & 0xFFF), work);
+            }
+            _outOfSync.Add(frame); // mmu_try_to_unsync_pages: the write goes through, and so will the next ones
+            _unsynced!.Increment();
+            work.TablesUnsynced++;
+        }
+        _fills.Increment();
+        Fill(root, linearAddress, walk, writable: kind == MemoryAccessKind.Write || walk.Dirty, work);
+        return new ShadowFault(ShadowFaultKind.Fill, 0, 0, work);
+    }
+
+    /// <summary>Whether every shadow page of guest frame <paramref name="frame"/> shadows it as a leaf table: only then may it go out of sync (KVM keeps higher-level shadow pages write-protected: account_shadowed).</summary>
+    private bool OnlyLeafShadows(ulong frame) =>
+        _shadowsOf.TryGetValue(frame, out List<(Root Root, ulong Page)>? shadows) && shadows.TrueForAll(s => s.Root.PageKeys[s.Page].Level == 0);
+
+    /// <summary>The guest's tables walked in software for <paramref name="linearAddress"/>: each entry read (into <paramref name="work"/>) and, on a fault's walk, accessed (and dirty) bits set as the hardware would.</summary>
+    private GuestWalk Walk(ulong guestCr3, ulong linearAddress, MemoryAccessKind kind, bool user, ShadowWork work, bool faulting)
+    {
         var tables = new ulong[4]; // the guest table frame of each level, 3 (PML4) to 0
         ulong table = guestCr3 & PageEntry.AddressMask;
         WalkRights rights = WalkRights.All;
-        ulong page = 0;
-        bool global = false, dirty = false;
-        int leafLevel = 0;
         for (int level = 3; ; level--)
         {
             tables[level] = table >> PageEntry.SmallPageShift;
-            if (_unshadowAfterWrites > 0)
+            if (faulting && _unshadowAfterWrites > 0)
             {
                 _writesSinceUse.Remove(tables[level]); // in use as a table: its writes so far were no flood
             }
             ulong entryAddress = table + ((ulong)PageEntry.Index(linearAddress, level) * 8);
-            reads.Add(entryAddress);
+            work.GuestEntriesRead.Add(entryAddress);
             ulong entry = entryAddress < _guest.SizeBytes ? _guest.ReadUInt64(entryAddress) : 0;
             if ((entry & PageEntry.Present) == 0)
             {
-                return GuestFault(access, reads);
+                return GuestWalk.Failed(0);
             }
             bool large = level == 1 && (entry & PageEntry.PageSize) != 0;
             if (level >= 2 && (entry & PageEntry.PageSize) != 0)
             {
-                return GuestFault(access | PageFaultErrorCode.Protection | PageFaultErrorCode.ReservedBit, reads);
+                return GuestWalk.Failed(PageFaultErrorCode.Protection | PageFaultErrorCode.ReservedBit);
             }
+            WalkRights upper = rights;
             rights = rights.And(entry);
             if (level == 0 || large)
             {
                 if ((user && !rights.User) || (kind == MemoryAccessKind.Write && !rights.Writable) || (kind == MemoryAccessKind.Fetch && rights.NoExecute))
                 {
-                    return GuestFault(access | PageFaultErrorCode.Protection, reads);
+                    return GuestWalk.Failed(PageFaultErrorCode.Protection);
                 }
-                entry |= PageEntry.Accessed | (kind == MemoryAccessKind.Write ? PageEntry.Dirty : 0);
-                _guest.WriteUInt64(entryAddress, entry);
-                dirty = (entry & PageEntry.Dirty) != 0;
-                global = (entry & PageEntry.Global) != 0;
-                page = large
+                if (faulting)
+                {
+                    entry |= PageEntry.Accessed | (kind == MemoryAccessKind.Write ? PageEntry.Dirty : 0);
+                    _guest.WriteUInt64(entryAddress, entry);
+                }
+                ulong page = large
                     ? (entry & PageEntry.LargeAddressMask) + (linearAddress & ((1UL << PageEntry.LargePageShift) - 1) & ~0xFFFUL)
                     : entry & PageEntry.AddressMask;
-                leafLevel = level;
-                break;
+                return new GuestWalk(tables, level, page, upper, rights, (entry & PageEntry.Global) != 0, (entry & PageEntry.Dirty) != 0, (entry & PageEntry.Accessed) != 0, null);
             }
-            if ((entry & PageEntry.Accessed) == 0)
+            if (faulting && (entry & PageEntry.Accessed) == 0)
             {
                 _guest.WriteUInt64(entryAddress, entry | PageEntry.Accessed);
             }
             table = entry & PageEntry.AddressMask;
         }
-        if (kind == MemoryAccessKind.Write && IsProtected(page))
+    }
+
+    /// <summary>A software walk's outcome: the guest table frames (level 3 to 0), the leaf's level and page, the rights above the leaf and with it, its global, dirty and accessed bits; or the fault's error-code bits.</summary>
+    private readonly record struct GuestWalk(ulong[] Tables, int LeafLevel, ulong Page, WalkRights Upper, WalkRights Rights, bool Global, bool Dirty, bool Accessed, PageFaultErrorCode? Fault)
+    {
+        public static GuestWalk Failed(PageFaultErrorCode code) => new([], 0, 0, default, default, false, false, false, code);
+    }
+
+    /// <summary>
+    /// Brings back in sync each out-of-sync table <paramref name="root"/> reaches (the other trees'
+    /// shadows of the same frames with it, since a frame is in or out of sync as a whole).
+    /// </summary>
+    private void SyncReachable(Root root, ShadowWork work)
+    {
+        if (_outOfSync.Count == 0)
         {
-            _tableWrites.Increment();
-            return new ShadowFault(ShadowFaultKind.PageTableWrite, 0, page | (linearAddress & 0xFFF), reads, [], []);
+            return;
         }
-        _fills.Increment();
-        var writes = new List<ulong>(4);
-        var made = new List<ulong>();
-        Fill(root, linearAddress, tables, leafLevel, page, rights, global, writable: kind == MemoryAccessKind.Write || dirty, writes, made);
-        return new ShadowFault(ShadowFaultKind.Fill, 0, 0, reads, writes, made);
+        foreach (ulong frame in _outOfSync.Where(f => _shadowsOf[f].Exists(s => s.Root == root)).ToArray())
+        {
+            Resync(frame, work);
+        }
+    }
+
+    /// <summary>
+    /// Out-of-sync table <paramref name="frame"/> brought back in sync: every shadow page of it read
+    /// whole, each present shadow entry checked against the guest's entry (read) and cleared if
+    /// it maps another page or grants what the guest's entry no longer does, then the frame
+    /// write-protected again (kvm_sync_page and FNAME(sync_page); then rmap_write_protect).
+    /// </summary>
+    private void Resync(ulong frame, ShadowWork work)
+    {
+        foreach ((Root _, ulong page) in _shadowsOf[frame])
+        {
+            for (ulong line = page; line < page + PhysicalMemory.FrameBytes; line += 64)
+            {
+                work.ShadowEntriesRead.Add(line);
+            }
+            for (ulong offset = 0; offset < PhysicalMemory.FrameBytes; offset += 8)
+            {
+                ulong spte = _host.ReadUInt64(page + offset);
+                if (spte == 0)
+                {
+                    continue;
+                }
+                ulong gpa = (frame << PageEntry.SmallPageShift) + offset;
+                work.GuestEntriesRead.Add(gpa);
+                work.EntriesResynced++;
+                if (!StillAllowed(spte, _guest.ReadUInt64(gpa)))
+                {
+                    _host.WriteUInt64(page + offset, 0);
+                    work.ShadowEntriesWritten.Add(page + offset);
+                }
+            }
+        }
+        _outOfSync.Remove(frame);
+        RemoveWriteRight(frame);
+        _resynced!.Increment();
+        work.TablesResynced++;
+    }
+
+    /// <summary>Whether shadow leaf <paramref name="spte"/> may stay as it is for guest entry <paramref name="gpte"/>: the same page, accessed, and no right the guest's entry lacks (a writable shadow needs a writable, dirty entry).</summary>
+    private bool StillAllowed(ulong spte, ulong gpte)
+    {
+        const ulong need = PageEntry.Present | PageEntry.Accessed;
+        return (gpte & need) == need
+            && (spte & PageEntry.AddressMask) == ((_hostBase + (gpte & PageEntry.AddressMask)) & PageEntry.AddressMask)
+            && ((spte & PageEntry.Writable) == 0 || (gpte & (PageEntry.Writable | PageEntry.Dirty)) == (PageEntry.Writable | PageEntry.Dirty))
+            && ((spte & PageEntry.User) == 0 || _kernelAtUserLevel || (gpte & PageEntry.User) != 0)
+            && ((spte & PageEntry.NoExecute) != 0 || (gpte & PageEntry.NoExecute) == 0);
     }
 
     /// <summary>
@@ -333,33 +470,49 @@ public sealed class ShadowPageTables
             if (--_protected[id.Key] == 0)
             {
                 _protected.Remove(id.Key);
+                _outOfSync.Remove(id.Key);
             }
         }
         _host.FreeFrame(page);
     }
 
-    /// <summary>The guest's INVLPG of <paramref name="linearAddress"/>: clears the shadow leaf for it in the current tree. Returns the shadow entries read on the way and the one cleared.</summary>
-    public IReadOnlyList<ulong> Invalidate(ulong guestCr3, ulong linearAddress)
+    /// <summary>
+    /// The guest's INVLPG of <paramref name="linearAddress"/>: the current tree's shadow walked to
+    /// the leaf (each entry read into <paramref name="work"/>). A leaf of an out-of-sync table is
+    /// rewritten from the guest's entry, read by a software walk (cleared, and filled again if the
+    /// guest's entry is present and accessed: FNAME(invlpg) and FNAME(update_pte)); a leaf of a
+    /// table in sync is exact already and left alone.
+    /// </summary>
+    public void Invalidate(ulong guestCr3, ulong linearAddress, ShadowWork work)
     {
-        var touched = new List<ulong>(4);
-        ulong table = Current(guestCr3).Shadow;
+        ArgumentNullException.ThrowIfNull(work);
+        Root root = Current(guestCr3);
+        ulong table = root.Shadow;
         for (int level = 3; level >= 0; level--)
         {
             ulong entryAddress = table + ((ulong)PageEntry.Index(linearAddress, level) * 8);
-            touched.Add(entryAddress);
+            work.ShadowEntriesRead.Add(entryAddress);
+            if (level == 0)
+            {
+                if (root.PageKeys.TryGetValue(table, out var id) && !id.Direct && _outOfSync.Contains(id.Key))
+                {
+                    _host.WriteUInt64(entryAddress, 0);
+                    work.ShadowEntriesWritten.Add(entryAddress);
+                    GuestWalk walk = Walk(guestCr3, linearAddress, MemoryAccessKind.Read, user: false, work, faulting: false);
+                    if (walk.Fault is null && walk.LeafLevel == 0 && walk.Accessed && walk.Page < _guest.SizeBytes)
+                    {
+                        SetLeaf(entryAddress, walk.Page, walk.Rights, walk.Global, walk.Dirty);
+                    }
+                }
+                return;
+            }
             ulong entry = _host.ReadUInt64(entryAddress);
             if ((entry & PageEntry.Present) == 0)
             {
-                break;
-            }
-            if (level == 0)
-            {
-                _host.WriteUInt64(entryAddress, 0);
-                break;
+                return;
             }
             table = entry & PageEntry.AddressMask;
         }
-        return touched;
     }
 
     private Root Current(ulong guestCr3)
@@ -368,15 +521,11 @@ public sealed class ShadowPageTables
         return _roots.FirstOrDefault(r => r.GuestPml4 == pml4) ?? throw new InvalidOperationException($"No shadow for guest CR3 0x{guestCr3:X}: the hypervisor missed a CR3 load.");
     }
 
-    private ShadowFault GuestFault(PageFaultErrorCode code, List<ulong> reads)
-    {
-        _guestFaults.Increment();
-        return new ShadowFault(ShadowFaultKind.GuestFault, code, 0, reads, [], []);
-    }
-
-    /// <summary>Makes the shadow path for <paramref name="linearAddress"/> down to a 4 KiB leaf mapping guest page <paramref name="page"/>.</summary>
-    private void Fill(Root root, ulong linearAddress, ulong[] tables, int leafLevel, ulong page, WalkRights rights, bool global, bool writable,
-        List<ulong> writes, List<ulong> made)
+    /// <summary>
+    /// Makes the shadow path for <paramref name="linearAddress"/> down to a 4 KiB leaf mapping the
+    /// page <paramref name="walk"/> found, then, with prefetch, the leaves of its group of 8.
+    /// </summary>
+    private void Fill(Root root, ulong linearAddress, GuestWalk walk, bool writable, ShadowWork work)
     {
         ulong shadow = root.Shadow;
         for (int level = 3; level >= 1; level--)
@@ -387,16 +536,16 @@ public sealed class ShadowPageTables
             {
                 // The next shadow table: of the guest's next table, or, below a guest 2 MiB page, a
                 // table of 4 KiB entries for that page alone.
-                bool direct = level == 1 && leafLevel == 1;
-                ulong key = direct ? page >> PageEntry.LargePageShift : tables[level - 1];
-                ulong next = PageFor(root, key, level - 1, direct, out bool isNew);
+                bool direct = level == 1 && walk.LeafLevel == 1;
+                ulong key = direct ? walk.Page >> PageEntry.LargePageShift : walk.Tables[level - 1];
+                ulong next = PageFor(root, key, level - 1, direct, work, out bool isNew);
                 if (isNew)
                 {
-                    made.Add(next);
+                    work.ShadowPagesMade.Add(next);
                 }
                 entry = next | PageEntry.Present | PageEntry.Writable | PageEntry.User | PageEntry.Accessed;
                 _host.WriteUInt64(entryAddress, entry);
-                writes.Add(entryAddress);
+                work.ShadowEntriesWritten.Add(entryAddress);
                 if (_unshadowAfterWrites > 0) // only unshadowing needs the links
                 {
                     if (!root.Parents.TryGetValue(next, out List<ulong>? parents))
@@ -408,14 +557,58 @@ public sealed class ShadowPageTables
             }
             shadow = entry & PageEntry.AddressMask;
         }
-        ulong leafAddress = shadow + ((ulong)PageEntry.Index(linearAddress, 0) * 8);
+        int index = PageEntry.Index(linearAddress, 0);
+        ulong leafAddress = shadow + ((ulong)index * 8);
+        SetLeaf(leafAddress, walk.Page, walk.Rights, walk.Global, writable);
+        work.ShadowEntriesWritten.Add(leafAddress);
+        if (_prefetch && walk.LeafLevel == 0)
+        {
+            Prefetch(shadow, walk, index, work);
+        }
+    }
+
+    /// <summary>
+    /// FNAME(pte_prefetch): the group of 8 guest entries around the faulting one read at once, and
+    /// each not-present shadow entry of the group filled from its guest entry (writable only if
+    /// that is dirty), in order, until a guest entry is not present or not accessed.
+    /// </summary>
+    private void Prefetch(ulong shadowTable, GuestWalk walk, int faulting, ShadowWork work)
+    {
+        ulong guestTable = walk.Tables[0] << PageEntry.SmallPageShift;
+        int first = faulting & ~(PrefetchGroup - 1);
+        work.GuestEntriesRead.Add(guestTable + ((ulong)first * 8));
+        for (int i = first; i < first + PrefetchGroup; i++)
+        {
+            ulong leafAddress = shadowTable + ((ulong)i * 8);
+            if (i == faulting || (_host.ReadUInt64(leafAddress) & PageEntry.Present) != 0)
+            {
+                continue;
+            }
+            ulong gpte = _guest.ReadUInt64(guestTable + ((ulong)i * 8));
+            ulong page = gpte & PageEntry.AddressMask;
+            if ((gpte & (PageEntry.Present | PageEntry.Accessed)) != (PageEntry.Present | PageEntry.Accessed) || page >= _guest.SizeBytes)
+            {
+                break;
+            }
+            SetLeaf(leafAddress, page, walk.Upper.And(gpte), (gpte & PageEntry.Global) != 0, writable: (gpte & PageEntry.Dirty) != 0);
+            work.ShadowEntriesWritten.Add(leafAddress);
+            work.EntriesPrefetched++;
+            _prefetched!.Increment();
+        }
+    }
+
+    /// <summary>KVM's PTE_PREFETCH_NUM: the guest entries a prefetch looks at, an aligned group (arch/x86/kvm/mmu/mmu.c).</summary>
+    private const int PrefetchGroup = 8;
+
+    /// <summary>Writes the shadow leaf at <paramref name="leafAddress"/> mapping guest page <paramref name="page"/>, writable only if asked and the page is not a write-protected guest table, and records it as a mapping of that page.</summary>
+    private void SetLeaf(ulong leafAddress, ulong page, WalkRights rights, bool global, bool writable)
+    {
         ulong frame = page >> PageEntry.SmallPageShift;
-        bool w = rights.Writable && writable && !_protected.ContainsKey(frame);
+        bool w = rights.Writable && writable && !WriteProtected(frame);
         ulong leaf = (_hostBase + page) | PageEntry.Present | PageEntry.Accessed |
             (w ? PageEntry.Writable | PageEntry.Dirty : 0) | (rights.User || _kernelAtUserLevel ? PageEntry.User : 0) |
             (global ? PageEntry.Global : 0) | (rights.NoExecute ? PageEntry.NoExecute : 0);
         _host.WriteUInt64(leafAddress, leaf);
-        writes.Add(leafAddress);
         if (!_mappings.TryGetValue(frame, out List<ulong>? list))
         {
             _mappings[frame] = list = [];
@@ -423,8 +616,8 @@ public sealed class ShadowPageTables
         list.Add(leafAddress);
     }
 
-    /// <summary>The shadow page of <paramref name="root"/> for guest table (or large page) <paramref name="key"/> at <paramref name="level"/>, made (zeroed) if new.</summary>
-    private ulong PageFor(Root root, ulong key, int level, bool direct, out bool isNew)
+    /// <summary>The shadow page of <paramref name="root"/> for guest table (or large page) <paramref name="key"/> at <paramref name="level"/>, made (zeroed) if new; an out-of-sync table made a higher-level one is synced first.</summary>
+    private ulong PageFor(Root root, ulong key, int level, bool direct, ShadowWork work, out bool isNew)
     {
         var id = (key, level, direct);
         if (root.Pages.TryGetValue(id, out ulong existing))
@@ -438,6 +631,10 @@ public sealed class ShadowPageTables
         root.PageKeys[page] = id;
         root.Order.Add(id);
         isNew = true;
+        if (!direct && level > 0 && _outOfSync.Contains(key))
+        {
+            Resync(key, work); // an out-of-sync leaf table now used as a higher-level one: in sync and write-protected again
+        }
         if (!direct)
         {
             if (!_shadowsOf.TryGetValue(key, out List<(Root Root, ulong Page)>? shadows))
@@ -454,7 +651,16 @@ public sealed class ShadowPageTables
     private void Protect(ulong frame)
     {
         _protected[frame] = _protected.GetValueOrDefault(frame) + 1;
-        if (_protected[frame] > 1 || !_mappings.TryGetValue(frame, out List<ulong>? leaves))
+        if (_protected[frame] == 1)
+        {
+            RemoveWriteRight(frame);
+        }
+    }
+
+    /// <summary>The shadow leaves that map guest frame <paramref name="frame"/> writable lose their write right (the TLB may still hold them writable: the hypervisor flushes).</summary>
+    private void RemoveWriteRight(ulong frame)
+    {
+        if (!_mappings.TryGetValue(frame, out List<ulong>? leaves))
         {
             return;
         }
@@ -464,7 +670,7 @@ public sealed class ShadowPageTables
             ulong entry = _host.ReadUInt64(leaf);
             if ((entry & PageEntry.Present) != 0 && (entry & PageEntry.AddressMask) == expected)
             {
-                _host.WriteUInt64(leaf, entry & ~PageEntry.Writable); // the TLB may still hold it writable: the hypervisor flushes
+                _host.WriteUInt64(leaf, entry & ~PageEntry.Writable);
             }
         }
         leaves.Clear();

@@ -93,12 +93,14 @@ public class ExplainableWorkloadTests
     /// <summary>The monitor entries of docs/virtualization.md's table "Monitor entries per operation, against the real monitors".</summary>
     [Theory]
     [InlineData("pgfault", "type1", null, "PageFault:0")]
-    [InlineData("pgfault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):3")]
+    [InlineData("pgfault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):2")] // KVM's shadow MMU: the leaf table is out of sync
+    [InlineData("pgfault", "type2", "shadow", "ExceptionOrNmi (basic reason 0):3")] // VMware's hosted VT-x monitor traces every write
     [InlineData("pgfault", "trap-and-emulate", null, "PageFault delivered to the monitor:3")]
     [InlineData("ptemod", "type1", null, "PageFault:0")]
-    [InlineData("ptemod", "type1", "shadow", "ExceptionOrNmi (basic reason 0):1")]
+    [InlineData("ptemod", "type1", "shadow", "ExceptionOrNmi (basic reason 0):0")]
+    [InlineData("ptemod", "type2", "shadow", "ExceptionOrNmi (basic reason 0):1")]
     [InlineData("ptemod", "binary-translation", null, "PageFault delivered to the monitor:1")]
-    [InlineData("lat-pagefault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):4")]
+    [InlineData("lat-pagefault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):3")]
     [InlineData("lat-pagefault", "trap-and-emulate", null, "PageFault delivered to the monitor:4")]
     public void Each_operation_enters_the_monitor_as_often_as_the_docs_say(string workload, string architecture, string? mmu, string expected)
     {

@@ -13,7 +13,7 @@ public class ShadowPageTablesTests
 
     private sealed class Rig
     {
-        public Rig(int maxRoots = 4, int unshadowAfterWrites = 0)
+        public Rig(int maxRoots = 4, int unshadowAfterWrites = 0, bool unsync = false, bool prefetch = false)
         {
             Host = new PhysicalMemory(128UL << 20, reservedBytes: 64UL << 20); // shadow pages come from above the guest's backing
             Guest = new PhysicalMemory(16UL << 20);
@@ -25,8 +25,9 @@ public class ShadowPageTablesTests
             {
                 Space.Map2M(DirectMap + pa, pa, PageEntry.Writable | PageEntry.Global);
             }
-            Shadow = new ShadowPageTables(Host, Guest, HostBase, maxRoots, Stats.Group("shadow"), unshadowAfterWrites: unshadowAfterWrites);
-            Root = Shadow.RootFor(Space.Pml4, out _);
+            Shadow = new ShadowPageTables(Host, Guest, HostBase, maxRoots, Stats.Group("shadow"), unshadowAfterWrites: unshadowAfterWrites,
+                unsyncLeafTables: unsync, prefetch: prefetch);
+            Root = Shadow.RootFor(Space.Pml4, new ShadowWork());
         }
 
         public StatRegistry Stats { get; } = new();
@@ -44,6 +45,27 @@ public class ShadowPageTablesTests
         public ulong Root { get; }
 
         public ShadowFault Fault(ulong va, MemoryAccessKind kind, bool user = true) => Shadow.Resolve(Space.Pml4, va, kind, user);
+
+        public long Count(string statistic) => (long)Stats.Snapshot(default).Single(s => s.Statistic == statistic).Value;
+
+        /// <summary>The guest entry that maps <paramref name="va"/> in its leaf table.</summary>
+        public ulong LeafEntry(ulong va) => GuestTablesOf(va)[3] + ((ulong)PageEntry.Index(va, 0) * 8);
+
+        /// <summary>The guest kernel's store to its own entry for <paramref name="va"/>, through its direct map, as the shadow MMU sees it: the fault it takes, if any, and the store.</summary>
+        public ShadowFault? KernelWritesEntry(ulong va, ulong value)
+        {
+            ulong entry = LeafEntry(va);
+            ShadowFault? fault = null;
+            if ((ShadowLeaf(DirectMap + entry) & PageEntry.Writable) == 0)
+            {
+                fault = Fault(DirectMap + entry, MemoryAccessKind.Write, user: false);
+            }
+            if (fault is not { Kind: ShadowFaultKind.PageTableWrite })
+            {
+                Guest.WriteUInt64(entry, value); // the write went through (no exit once the table is out of sync)
+            }
+            return fault;
+        }
 
         /// <summary>The shadow leaf for <paramref name="va"/>, read as the hardware would walk it.</summary>
         public ulong ShadowLeaf(ulong va)
@@ -129,7 +151,7 @@ public class ShadowPageTablesTests
         r.Fault(Va, MemoryAccessKind.Read);
         var other = new AddressSpaceBuilder(r.Guest);
         other.Map4K(Va, r.Guest.AllocateFrame(), PageEntry.User | PageEntry.Writable);
-        r.Shadow.RootFor(other.Pml4, out _); // the other address space is now in use; the first one's tree stays cached
+        r.Shadow.RootFor(other.Pml4, new ShadowWork()); // the other address space is now in use; the first one's tree stays cached
         for (int i = 0; i < 3; i++)
         {
             r.Shadow.TableWritten(other.Pml4 + (ulong)(8 * i)); // the root in use: traced, never dropped
@@ -223,12 +245,101 @@ public class ShadowPageTablesTests
         r.Fault(Va, MemoryAccessKind.Read);
         Assert.True(r.Shadow.IsProtected(r.GuestTablesOf(Va)[1]));
         ulong[] spaces = [.. Enumerable.Range(0, 2).Select(_ => new AddressSpaceBuilder(r.Guest).Pml4)];
-        r.Shadow.RootFor(spaces[0], out ulong? made0);
-        Assert.NotNull(made0);
-        r.Shadow.RootFor(spaces[1], out _); // evicts the rig's own space, the least recently used
+        var first = new ShadowWork();
+        r.Shadow.RootFor(spaces[0], first);
+        Assert.Single(first.ShadowPagesMade);
+        r.Shadow.RootFor(spaces[1], new ShadowWork()); // evicts the rig's own space, the least recently used
         Assert.Equal(1, r.Stats.Snapshot(default).Single(s => s.Statistic == "evictions").Value);
-        r.Shadow.RootFor(spaces[0], out ulong? again);
-        Assert.Null(again); // still cached
+        var again = new ShadowWork();
+        r.Shadow.RootFor(spaces[0], again);
+        Assert.Empty(again.ShadowPagesMade); // still cached
         Assert.False(r.Shadow.IsProtected(r.GuestTablesOf(Va)[1])); // the evicted tree's tables are no longer protected
+    }
+
+    [Fact]
+    public void An_out_of_sync_leaf_table_takes_writes_without_a_fault_and_INVLPG_rewrites_the_entry_from_the_guests()
+    {
+        var r = new Rig(unsync: true);
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong leafTable = r.GuestTablesOf(Va)[3];
+        Assert.True(r.Shadow.IsProtected(leafTable));
+        ulong other = r.Guest.AllocateFrame();
+        ulong remapped = other | PageEntry.Present | PageEntry.Writable | PageEntry.User | PageEntry.Accessed;
+
+        ShadowFault first = r.KernelWritesEntry(Va, remapped)!; // the first write faults, and lets the table out of sync instead of being emulated
+        Assert.Equal(ShadowFaultKind.Fill, first.Kind);
+        Assert.Equal(1, first.Work.TablesUnsynced);
+        Assert.False(r.Shadow.IsProtected(leafTable));
+        Assert.NotEqual(0UL, r.ShadowLeaf(DirectMap + leafTable) & PageEntry.Writable);
+        Assert.Null(r.KernelWritesEntry(Va, remapped)); // later writes go through with no fault at all
+        Assert.Equal(0, r.Count("page_table_writes"));
+        Assert.Equal(HostBase + r.Data, r.ShadowLeaf(Va) & PageEntry.AddressMask); // stale until the guest invalidates, as a TLB entry may be
+
+        var invlpg = new ShadowWork();
+        r.Shadow.Invalidate(r.Space.Pml4, Va, invlpg);
+        Assert.Equal(HostBase + other, r.ShadowLeaf(Va) & PageEntry.AddressMask); // rewritten from the guest's entry
+        Assert.Equal(4, invlpg.ShadowEntriesRead.Count);
+        Assert.Equal(4, invlpg.GuestEntriesRead.Count); // the software walk that read the guest's entry
+        Assert.Equal(ShadowFaultKind.PageTableWrite, r.Fault(DirectMap + r.GuestTablesOf(Va)[2], MemoryAccessKind.Write, user: false).Kind); // a higher-level table stays traced
+    }
+
+    [Fact]
+    public void A_CR3_load_brings_the_out_of_sync_tables_it_reaches_back_in_sync_and_traced()
+    {
+        var r = new Rig(unsync: true);
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong leafTable = r.GuestTablesOf(Va)[3];
+        r.KernelWritesEntry(Va, 0); // unmapped, out of sync: the shadow still maps it
+        Assert.NotEqual(0UL, r.ShadowLeaf(Va));
+
+        var load = new ShadowWork();
+        r.Shadow.RootFor(r.Space.Pml4, load);
+        Assert.Equal(1, load.TablesResynced);
+        Assert.Equal(64, load.ShadowEntriesRead.Count); // the leaf table's shadow read whole, line by line
+        Assert.Equal(0UL, r.ShadowLeaf(Va)); // the entry the guest cleared is gone
+        Assert.True(r.Shadow.IsProtected(leafTable));
+        Assert.Equal(0UL, r.ShadowLeaf(DirectMap + leafTable) & PageEntry.Writable);
+        Assert.True(r.Shadow.ProtectionsChanged); // the guest's TLB may hold the table writable: flushed
+        Assert.Equal(ShadowFaultKind.Fill, r.KernelWritesEntry(Va, r.Data | PageEntry.Present | PageEntry.User)!.Kind); // and the next write lets it out again
+        Assert.Equal(2, r.Count("tables_unsynced"));
+        Assert.Equal(1, r.Count("tables_resynced"));
+    }
+
+    [Fact]
+    public void Without_unsync_every_leaf_table_write_is_emulated_and_INVLPG_leaves_an_exact_shadow_alone()
+    {
+        var r = new Rig();
+        r.Fault(Va, MemoryAccessKind.Read);
+        Assert.Equal(ShadowFaultKind.PageTableWrite, r.KernelWritesEntry(Va, 0)!.Kind);
+        Assert.Equal(ShadowFaultKind.PageTableWrite, r.KernelWritesEntry(Va, 0)!.Kind);
+        r.Fault(Va, MemoryAccessKind.Read); // a read of a page unmapped is the guest's own fault
+        r.Guest.WriteUInt64(r.LeafEntry(Va), r.Data | PageEntry.Present | PageEntry.User); // (as the emulated write would)
+        r.Fault(Va, MemoryAccessKind.Read);
+        ulong leaf = r.ShadowLeaf(Va);
+        var invlpg = new ShadowWork();
+        r.Shadow.Invalidate(r.Space.Pml4, Va, invlpg);
+        Assert.Equal(leaf, r.ShadowLeaf(Va));
+        Assert.Empty(invlpg.ShadowEntriesWritten);
+    }
+
+    [Fact]
+    public void A_hidden_fault_prefetches_its_group_of_eight_until_an_entry_is_not_accessed()
+    {
+        var r = new Rig(prefetch: true);
+        ulong group = Va & ~((8UL << PageEntry.SmallPageShift) - 1); // Va is the last of its group of 8
+        for (int i = 0; i < 7; i++)
+        {
+            r.Space.Map4K(group + ((ulong)i << PageEntry.SmallPageShift), r.Guest.AllocateFrame(),
+                PageEntry.User | PageEntry.Writable | (i == 5 ? 0 : PageEntry.Accessed) | (i == 2 ? PageEntry.Dirty : 0));
+        }
+        ShadowFault f = r.Fault(group + (1UL << PageEntry.SmallPageShift), MemoryAccessKind.Read);
+        Assert.Equal(4, f.Work.EntriesPrefetched); // 0, 2, 3 and 4 around the faulting 1; 5 is not accessed: the prefetch stops there
+        Assert.NotEqual(0UL, r.ShadowLeaf(group));
+        Assert.NotEqual(0UL, r.ShadowLeaf(group + (4UL << PageEntry.SmallPageShift)));
+        Assert.Equal(0UL, r.ShadowLeaf(group + (5UL << PageEntry.SmallPageShift)));
+        Assert.Equal(0UL, r.ShadowLeaf(group + (6UL << PageEntry.SmallPageShift)));
+        Assert.NotEqual(0UL, r.ShadowLeaf(group + (2UL << PageEntry.SmallPageShift)) & PageEntry.Writable); // dirty in the guest: writable
+        Assert.Equal(0UL, r.ShadowLeaf(group) & PageEntry.Writable); // clean: a write must fault to set the guest's dirty bit
+        Assert.Equal(5, f.GuestEntriesRead.Count); // the walk's 4 and the group's line
     }
 }
