@@ -53,7 +53,7 @@ public static class HardwareProfileReport
                 : "| coherence | not modelled: a machine of this part has one core | |\n");
             md.Append(CultureInfo.InvariantCulture, $"| store buffer | {p.Timing.StoreBufferEntries} entries, {p.Timing.FillBuffers} line-fill buffers | |\n");
             VirtualizationFeatures f = p.Features;
-            md.Append(CultureInfo.InvariantCulture, $"| features | VMX {YesNo(f.Vmx)}, EPT {YesNo(f.Ept)}, VPID {YesNo(f.Vpid)}, PCID {YesNo(f.Pcid)}, APIC virtualization {YesNo(f.ApicVirtualization)}, posted interrupts {YesNo(f.PostedInterrupts)}, PAUSE-loop exiting {YesNo(f.PauseLoopExiting)}, IOMMU {YesNo(f.Iommu)} | |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| features | VMX {YesNo(f.Vmx)}, EPT {YesNo(f.Ept)}, VPID {YesNo(f.Vpid)}, PCID {YesNo(f.Pcid)}, APIC virtualization {YesNo(f.ApicVirtualization)}, posted interrupts {YesNo(f.PostedInterrupts)}, PAUSE-loop exiting {YesNo(f.PauseLoopExiting)}, TPR shadow {YesNo(f.TprShadow)}, IOMMU {YesNo(f.Iommu)} | |\n");
             if (p.Vmx is { } v)
             {
                 md.Append(CultureInfo.InvariantCulture, $"| VMX transitions | | VM entry {v.VmEntryCycles}, VM exit {v.VmExitCycles}, VMREAD {v.VmcsReadCycles}, VMWRITE {v.VmcsWriteCycles} cycles |\n");

@@ -28,7 +28,33 @@ public static class InstructionTableReport
         md.Append("\nThe virtualization holes (sensitive, and misbehaving silently when deprivileged): ");
         md.Append(string.Join(", ", InstructionTable.All.Where(i => i.IsVirtualizationHole).Select(i => $"`{i.Mnemonic}`")));
         md.Append(".\n");
+        AppendControlsByProfile(md);
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The controls that decide the conditional exits of the interrupt-priority and APIC paths on
+    /// each profile, as the VT-x hypervisor sets them from the CPU's features.
+    /// </summary>
+    private static void AppendControlsByProfile(StringBuilder md)
+    {
+        md.Append("\n## The interrupt-priority controls on each profile\n\n");
+        md.Append("What a guest's `MOV CR8, r` does under the VT-x hypervisor. With **use TPR shadow** (SDM 3C 24.6.2,\n");
+        md.Append("29.3) it writes the virtual TPR on the virtual-APIC page without an exit, and exits (43\n");
+        md.Append("TprBelowThreshold, trap-like) only when it drops the priority class below the TPR threshold,\n");
+        md.Append("which the hypervisor sets at each entry to the class of a pending interrupt the guest's priority\n");
+        md.Append("masks (KVM's update_cr8_intercept); with virtual-interrupt delivery the threshold is not used\n");
+        md.Append("(SDM 3C 29.1.2). Without it, CR8-load exiting makes every write exit (28 ControlRegisterAccess).\n");
+        md.Append("Which profiles have the TPR shadow, and the source of each, is in [hardware-profiles.md](hardware-profiles.md):\n");
+        md.Append("Merom on, by the VMX capability MSRs; no source read says whether the Pentium 4 6x2 had it, so its\n");
+        md.Append("profile has none.\n\n");
+        md.Append("| profile | use TPR shadow | CR8-load exiting | virtual-interrupt delivery | a MOV CR8 exits |\n|---|---|---|---|---|\n");
+        foreach (Models.Hardware.HardwareProfile p in Models.Hardware.HardwareProfiles.All)
+        {
+            Models.Hardware.VirtualizationFeatures f = p.Features;
+            string exits = !f.TprShadow ? "always" : f.ApicVirtualization ? "never" : "when it drops below the threshold";
+            md.Append($"| {p.Name} | {YesNo(f.TprShadow)} | {YesNo(!f.TprShadow)} | {YesNo(f.ApicVirtualization)} | {exits} |\n");
+        }
     }
 
     private static string YesNo(bool b) => b ? "yes" : "no";

@@ -32,6 +32,7 @@ public sealed partial class Core
     private ulong _pauseEnded;            // when the core's last PAUSE at CPL 0 completed
     private ulong _pauseLoopStart;        // when the PAUSE loop the guest is in began
     private bool _pauseLoopFresh = true;  // the guest's next PAUSE at CPL 0 begins a loop (the first after a VM entry)
+    private ulong _tprThreshold;          // the TPR threshold the hypervisor set at the last VM entry
 
     /// <summary>The core's VMX operation: off (native), root (in a hypervisor's exit handler) or non-root (running a guest).</summary>
     public VmxMode VmxMode => _vmxMode;
@@ -132,6 +133,15 @@ public sealed partial class Core
         EnterRoot(new VmExit(ExitReason.Pause, Instruction.Pause), retry);
         return true;
     }
+
+    /// <summary>
+    /// TPR virtualization (SDM 3C 29.1.2), after a guest's MOV to CR8 that did not exit: under the
+    /// TPR shadow without virtual-interrupt delivery, a VM exit if the new priority class is below
+    /// the TPR threshold. The model keeps the virtual TPR in the core's task priority; the write of
+    /// the virtual-APIC page's line is taken to cost what the native MOV CR8 costs.
+    /// </summary>
+    private bool TprDropsBelowThreshold() =>
+        _vmxMode == VmxMode.NonRoot && _monitor!.Controls is { UseTprShadow: true, VirtualInterruptDelivery: false } && TaskPriority < _tprThreshold;
 
     /// <summary>
     /// Posts <paramref name="vector"/> to the guest running on the core (posted-interrupt
@@ -266,6 +276,7 @@ public sealed partial class Core
         _vmExitCycles!.Add(_exitReason, BusyCycles - _exitStartBusy);
         _vmxMode = VmxMode.NonRoot;
         _pauseLoopFresh = true;
+        _tprThreshold = _monitor!.TprThreshold(this);
         Mmu.EnterGuest();
         PopFrame("VMRESUME");
         if (_injectException is { } e)

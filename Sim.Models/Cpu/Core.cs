@@ -654,6 +654,10 @@ public sealed partial class Core : Event
                 break;
             case Instruction.MovToCr8:
                 TaskPriority = op.Operand & 0xF;
+                if (TprDropsBelowThreshold())
+                {
+                    EnterRoot(new VmExit(ExitReason.TprBelowThreshold, Instruction.MovToCr8, op.Operand), faulting: null); // trap-like: the write is done
+                }
                 break;
             case Instruction.Cli:
                 InterruptsEnabled = false;

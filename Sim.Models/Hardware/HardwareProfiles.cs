@@ -78,6 +78,7 @@ public static class HardwareProfiles
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+            "no TPR shadow: no source read here says whether the Pentium 4 6x2 had it (the earliest VMX capability MSRs in hand are Merom's); assumed absent, so a guest's MOV CR8 exits",
             "memory bandwidth 6.4 GB/s: the 800 MT/s, 8-byte front-side bus ([AA06]'s machine description gives the bus); hardware prefetcher: 8 streams ([IA32-OPT] 2-55: 'can track 8 independent streams'), one per 4 KiB page, not crossing it, into the L2 ([IA32-OPT] 6-5), running 4 lines (256 bytes) ahead (recalled from the same list, not re-read: treat as assumed)",
             "trace cache: 12K uops ([IA32-OPT] 1-14), modelled as a 16 KiB, 8-way cache of 64-byte code lines (the equivalence is assumed); a line that misses it is decoded by the single decoder at one instruction per clock ([IA32-OPT] 1-14), 16 cycles for 16 instructions of 4 bytes (assumed length)",
             "locked read-modify-write 100 cycles: 'a LOCK prefix typically costs more than a hundred clock cycles, even on single-processor systems' (A. Fog, Instruction tables, the NetBurst-era editions' note on LOCK)",
@@ -111,7 +112,7 @@ public static class HardwareProfiles
         PagingStructureCaches = PagingStructureCacheGeometry.None,
         Topology = new(Sockets: 1, CoresPerSocket: 2, ThreadsPerCore: 1), // no coherence model: its two cores share the L2, which the model's private L2s are not
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 20, FillBuffers = 8 },
-        Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false),
+        Features = new(Vmx: true, Ept: false, Vpid: false, Pcid: false, ApicVirtualization: false, PostedInterrupts: false, TprShadow: true),
         Vmx = new(VmEntryCycles: 937, VmExitCycles: 1186, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
         [
@@ -124,6 +125,7 @@ public static class HardwareProfiles
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
             "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
+            "TPR shadow: bit 21 (use TPR shadow) of IA32_VMX_PROCBASED_CTLS's allowed-1 half is set from Merom on, as the VMX capability MSRs of a Core 2 T7400 read by yulyugin/vmlatency (results/) show; Merom had no secondary controls",
             "one core with Hyper-Threading (two threads), one socket: Intel's Pentium 4 672 specification; no coherence model (one core)",
             "store buffer 20 entries: [OPT] Intel Core microarchitecture, memory sub-system; 8 line-fill buffers: assumed",
             .. CoreTiming.UncalibratedSources,
@@ -161,7 +163,7 @@ public static class HardwareProfiles
             RemoteDramExtraCycles: HardwareProfile.CyclesIn(40, 2_930_000_000),
             InterconnectBytesPerSecond: 12.8e9),
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 32, FillBuffers = 10 },
-        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false, Iommu: true),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false, Iommu: true, TprShadow: true),
         Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
         [
@@ -176,6 +178,7 @@ public static class HardwareProfiles
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
+            "TPR shadow: bit 21 (use TPR shadow) of IA32_VMX_PROCBASED_CTLS's allowed-1 half is set from Merom on, as the VMX capability MSRs of a Core 2 T7400 read by yulyugin/vmlatency (results/) show; Merom had no secondary controls",
             "store buffer 32 entries and 10 line-fill buffers: [OPT] Nehalem, memory subsystem",
             "topology: two sockets of four cores with two threads each (Xeon 5500 two-socket platform: HP ProLiant G6 technology brief; Intel's X5570 specification)",
             "coherence: L3 hit with the line clean in another core about 65 cycles, modified in another core about 75, a remote socket's cache 100-300 (200 taken, the middle of Intel's range), DRAM about 60 ns local and 100 ns remote (the 40 ns difference is added to a remote line): [PAG] Levinthal, Performance Analysis Guide for Intel Core i7 and Xeon 5500, p. 22; QPI 6.4 GT/s, 12.8 GB/s in each direction (HP ProLiant G6 technology brief); MESIF with an inclusive L3 whose core-valid bits filter snoops",
@@ -214,7 +217,7 @@ public static class HardwareProfiles
             RemoteDramExtraCycles: HardwareProfile.CyclesIn(131.1 - 81.4, 2_500_000_000),
             InterconnectBytesPerSecond: 51e9),
         Timing = CoreTiming.Uncalibrated(new Dictionary<Instruction, int> { [Instruction.Pause] = 140 }) with { StoreBufferEntries = 56, FillBuffers = 12 },
-        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true, PauseLoopExiting: true),
+        Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true, PauseLoopExiting: true, TprShadow: true),
         Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
         [
@@ -228,6 +231,7 @@ public static class HardwareProfiles
             "STLB hit 9 cycles: assumed; a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
             "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
+            "TPR shadow: bit 21 (use TPR shadow) of IA32_VMX_PROCBASED_CTLS's allowed-1 half is set from Merom on, as the VMX capability MSRs of a Core 2 T7400 read by yulyugin/vmlatency (results/) show; Merom had no secondary controls",
             "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
             "PAUSE 140 cycles: [OPT], Skylake microarchitecture, 'Pause Latency in Skylake Microarchitecture' (extended from about 10 to as many as 140 cycles)",
             "topology: two sockets of 28 cores with two threads each (Intel's Platinum 8180 specification: 28 cores, 56 threads, up to 8 sockets; the two-socket board of FD.io CSIT's test servers)",

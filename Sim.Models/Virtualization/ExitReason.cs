@@ -22,6 +22,9 @@ public enum ExitReason
     Rdmsr = 31,
     Wrmsr = 32,
     Pause = 40,
+
+    /// <summary>A MOV to CR8 under the TPR shadow dropped the virtual priority below the TPR threshold: trap-like, after the instruction.</summary>
+    TprBelowThreshold = 43,
     ApicAccess = 44,
     GdtrIdtrAccess = 46,
     LdtrTrAccess = 47,

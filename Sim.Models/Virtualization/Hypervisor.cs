@@ -100,7 +100,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             throw new InvalidOperationException($"{machine.Profile.Name} has no PAUSE-loop exiting: no PLE window can be set.");
         }
-        Controls = (mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging) with
+        Controls = (mmu == MmuVirtualization.Nested ? VmExecutionControls.NestedPaging : VmExecutionControls.ShadowPaging).ForTprShadow(features.TprShadow) with
         {
             VirtualInterruptDelivery = features.ApicVirtualization,
             ProcessPostedInterrupts = features.PostedInterrupts,
@@ -365,6 +365,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
 
     public int AcknowledgeInterrupt(Core core) => _services.TakeInterrupt(_services.VcpuOf(core));
 
+    public ulong TprThreshold(Core core) => _services.VcpuOf(core).MaskedPriority;
+
     public VmExitResponse OnVmExit(Core core, VmExit exit)
     {
         ArgumentNullException.ThrowIfNull(core);
@@ -480,6 +482,9 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
             case ExitReason.EptViolation:
                 throw new InvalidOperationException(
                     $"{vcpu.Vm.Name} referenced guest-physical 0x{exit.FaultAddress:X}, outside its {vcpu.Vm.Memory.SizeBytes >> 20} MiB of memory (linear address 0x{exit.Operand:X}).");
+            case ExitReason.TprBelowThreshold:
+                path.Run(HypervisorRoutine.TprBelowThreshold); // trap-like: the guest's MOV CR8 is done; the interrupt it unmasked is injected on entry
+                break;
             case ExitReason.Cpuid:
                 path.Run(HypervisorRoutine.CpuidEmulation);
                 AdvanceGuest(path);

@@ -24,6 +24,9 @@ public interface IVmxMonitor
     /// <summary>Whether the virtual CPU of <paramref name="core"/>, blocked, has something to wake it: a virtual interrupt, or a kick that unhalts it (KVM's kvm_vcpu_has_events and pv_unhalted).</summary>
     bool HasWakeEvent(Core core);
 
+    /// <summary>The TPR threshold for the guest on <paramref name="core"/> at its VM entry: the priority class of the highest pending virtual interrupt if the guest's task priority masks it, otherwise 0 (KVM's update_cr8_intercept).</summary>
+    ulong TprThreshold(Core core);
+
     /// <summary>Takes the highest-priority pending virtual interrupt for injection on VM entry; its vector.</summary>
     int AcknowledgeInterrupt(Core core);
 

@@ -69,7 +69,15 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
     /// <summary>Virtual interrupts waiting to be delivered, by vector.</summary>
     public SortedSet<int> Pending { get; } = [];
 
-    public bool HasPendingInterrupt => Pending.Count > 0;
+    /// <summary>
+    /// Whether a virtual interrupt is pending that the guest's task priority lets through: its
+    /// priority class (vector bits 7:4) above the TPR's (the virtual APIC's PPR test, SDM 3A
+    /// 11.8.3.1; the ISR's part of the PPR is not modelled).
+    /// </summary>
+    public bool HasPendingInterrupt => Pending.Count > 0 && (ulong)(Pending.Max >> 4) > Core.TaskPriority;
+
+    /// <summary>The priority class of the highest pending virtual interrupt if the guest's task priority masks it, otherwise 0: the TPR threshold a hypervisor sets.</summary>
+    public ulong MaskedPriority => Pending.Count > 0 && (ulong)(Pending.Max >> 4) <= Core.TaskPriority ? (ulong)(Pending.Max >> 4) : 0;
 
     /// <summary>Halted with its interrupts off (a paravirtual spinlock's wait): a virtual interrupt stays pending and does not wake it; only a kick does.</summary>
     public bool HaltedWithInterruptsOff { get; set; }

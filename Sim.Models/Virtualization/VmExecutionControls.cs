@@ -13,6 +13,7 @@ namespace Sim.Models.Virtualization;
 /// <param name="Cr3LoadExiting">MOV to CR3 exits (needed by shadow paging).</param>
 /// <param name="Cr3StoreExiting">MOV from CR3 exits (shadow paging hides the real root).</param>
 /// <param name="Cr8LoadExiting">MOV to CR8 exits (without a TPR shadow).</param>
+/// <param name="UseTprShadow">"Use TPR shadow" (SDM 3C 24.6.2, 29.3): with CR8-load exiting off, a MOV to CR8 writes the virtual TPR on the virtual-APIC page, and exits (TPR below threshold, trap-like) only if it drops the priority class below the TPR threshold, which the hypervisor sets at each entry to the class of a pending interrupt the guest's priority masks (KVM's update_cr8_intercept). With virtual-interrupt delivery the threshold is not used (SDM 29.1.2).</param>
 /// <param name="RdtscExiting">RDTSC exits (off with TSC offsetting).</param>
 /// <param name="UnconditionalIoExiting">Every IN and OUT exits (no I/O bitmaps).</param>
 /// <param name="MsrExiting">RDMSR and WRMSR exit (no MSR bitmaps, or bitmaps that cover the MSRs used).</param>
@@ -36,6 +37,7 @@ public sealed record VmExecutionControls(
     bool Cr3LoadExiting = false,
     bool Cr3StoreExiting = false,
     bool Cr8LoadExiting = false,
+    bool UseTprShadow = false,
     bool RdtscExiting = false,
     bool UnconditionalIoExiting = true,
     bool MsrExiting = true,
@@ -60,12 +62,15 @@ public sealed record VmExecutionControls(
     /// <summary>KVM's and Xen's default PLE window, 4096 TSC cycles.</summary>
     public const uint DefaultPleWindow = 4096;
 
-    /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the TPR shadow and the APIC-access page (both came before EPT).</summary>
+    /// <summary>What a hypervisor with nested paging (EPT) sets: no exits for the guest's page-table management; the APIC-access page (which came before EPT). The TPR shadow is set by the CPU's features (<see cref="ForTprShadow"/>).</summary>
     public static readonly VmExecutionControls NestedPaging = new(VirtualizeApicAccesses: true);
 
     /// <summary>What a hypervisor with shadow paging sets: CR3 loads and stores, INVLPG and page faults exit; device pages are unmapped in the shadows.</summary>
-    public static readonly VmExecutionControls ShadowPaging = new(InvlpgExiting: true, Cr3LoadExiting: true, Cr3StoreExiting: true, Cr8LoadExiting: true,
+    public static readonly VmExecutionControls ShadowPaging = new(InvlpgExiting: true, Cr3LoadExiting: true, Cr3StoreExiting: true,
         MmioExitsAsPageFaults: true, ExceptionBitmap: 1u << (int)ExceptionVector.PageFault);
+
+    /// <summary>These controls with the TPR shadow where the CPU has it (KVM sets it whenever cpu_has_vmx_tpr_shadow), and CR8-load exiting where it has not.</summary>
+    public VmExecutionControls ForTprShadow(bool cpuHasIt) => this with { UseTprShadow = cpuHasIt, Cr8LoadExiting = !cpuHasIt };
 
     /// <summary>Whether <paramref name="instruction"/> exits, by the table's VT-x behaviour and these controls.</summary>
     public bool Exits(Instruction instruction) => InstructionTable.Of(instruction).Vtx switch
@@ -122,7 +127,7 @@ public sealed record VmExecutionControls(
         yield return $"HLT exiting: {HltExiting}";
         yield return $"INVLPG exiting: {InvlpgExiting}";
         yield return $"CR3-load exiting: {Cr3LoadExiting}, CR3-store exiting: {Cr3StoreExiting}";
-        yield return $"CR8-load exiting: {Cr8LoadExiting}";
+        yield return $"CR8-load exiting: {Cr8LoadExiting}, use TPR shadow: {UseTprShadow}";
         yield return $"RDTSC exiting: {RdtscExiting}";
         yield return $"unconditional I/O exiting: {UnconditionalIoExiting}";
         yield return $"MSR exiting: {MsrExiting}";

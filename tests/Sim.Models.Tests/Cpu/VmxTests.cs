@@ -87,6 +87,11 @@ public class VmxTests
         public bool HasWakeEvent(Core core) => false;
 
         public int AcknowledgeInterrupt(Core core) => throw new InvalidOperationException("Nothing to inject.");
+
+        /// <summary>The TPR threshold the monitor sets at each entry (the priority class of an interrupt it holds masked).</summary>
+        public ulong Threshold { get; set; }
+
+        public ulong TprThreshold(Core core) => Threshold;
     }
 
     private sealed class Rig
@@ -227,5 +232,25 @@ public class VmxTests
         Assert.True(VmExecutionControls.ShadowPaging.Exits(ExceptionVector.PageFault));
         Assert.False(VmExecutionControls.NestedPaging.Exits(ExceptionVector.PageFault));
         Assert.Contains(VmExecutionControls.ShadowPaging.Describe(), line => line.StartsWith("exception bitmap: 0x00004000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Under_the_TPR_shadow_MOV_CR8_exits_only_when_it_drops_below_the_threshold_a_masked_interrupt_sets()
+    {
+        var rig = new Rig(VmExecutionControls.NestedPaging.ForTprShadow(cpuHasIt: true) with { HltExiting = false });
+        rig.Run(Op.Execute(Instruction.MovToCr8, 5), Op.Execute(Instruction.MovToCr8, 0)); // no interrupt held: threshold 0, nothing exits
+        Assert.Empty(rig.Log);
+        Assert.Equal(0UL, rig.Core.TaskPriority);
+
+        rig.Monitor.Threshold = 3; // an interrupt of class 3 pending, masked by the guest's priority: the monitor sets the threshold at its next entry
+        rig.Run(Op.Execute(Instruction.MovToCr8, 6), Op.Execute(Instruction.Cpuid), Op.Execute(Instruction.MovToCr8, 4), Op.Execute(Instruction.MovToCr8, 2));
+        Assert.Equal(["exit: Cpuid", "exit: TprBelowThreshold"], rig.Log); // 4 is not below 3; 2 is, and exits after the write (trap-like)
+        Assert.Equal(2UL, rig.Monitor.Exits[1].Operand);
+        Assert.Equal(2UL, rig.Core.TaskPriority);
+
+        var without = new Rig(VmExecutionControls.NestedPaging.ForTprShadow(cpuHasIt: false) with { HltExiting = false });
+        without.Run(Op.Execute(Instruction.MovToCr8, 5), Op.Execute(Instruction.MovToCr8, 0));
+        Assert.Equal(2, without.Exits(ExitReason.ControlRegisterAccess)); // no TPR shadow: every write exits (CR8-load exiting)
+        Assert.Contains(VmExecutionControls.NestedPaging.ForTprShadow(true).Describe(), l => l == "CR8-load exiting: False, use TPR shadow: True");
     }
 }
