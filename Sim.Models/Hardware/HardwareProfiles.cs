@@ -77,7 +77,7 @@ public static class HardwareProfiles
             "memory 240 cycles beyond L2: derived from the text after [IA32-OPT] Table 1-1 (12 core cycles + 12 bus cycles of 19 core cycles at 800 MT/s)",
             "TLBs: one 64-entry fully associative DTLB for 4 KiB and 4 MiB pages and one 64-entry ITLB [SDM2] descriptors 5BH and 50H; modelled as separate 4K and 2M arrays of 64 entries each; no STLB",
             "paging-structure caches: none modelled; no source documents any on this core",
-            "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1",
+            "VM entry 2409, page-fault VM exit 1931, VMREAD 178, VMWRITE 171 cycles: [AA06] Table 1; used for every exit reason (no figure for another reason on this part in hand)",
             "no TPR shadow: no source read here says whether the Pentium 4 6x2 had it (the earliest VMX capability MSRs in hand are Merom's); assumed absent, so a guest's MOV CR8 exits",
             "memory bandwidth 6.4 GB/s: the 800 MT/s, 8-byte front-side bus ([AA06]'s machine description gives the bus); hardware prefetcher: 8 streams ([IA32-OPT] 2-55: 'can track 8 independent streams'), one per 4 KiB page, not crossing it, into the L2 ([IA32-OPT] 6-5), running 4 lines (256 bytes) ahead (recalled from the same list, not re-read: treat as assumed)",
             "trace cache: 12K uops ([IA32-OPT] 1-14), modelled as a 16 KiB, 8-way cache of 64-byte code lines (the equivalence is assumed); a line that misses it is decoded by the single decoder at one instruction per clock ([IA32-OPT] 1-14), 16 cycles for 16 instructions of 4 bytes (assumed length)",
@@ -124,7 +124,7 @@ public static class HardwareProfiles
             "TLBs: DTLB0 16 entries 4-way (4K and 4M), DTLB1 256 entries 4-way (4K), ITLB 128 entries 4-way (4K), 8 large: [SDM2] descriptors 56H, 57H, B4H, B0H, B1H; DTLB1 is modelled as a second level shared with instructions",
             "a DTLB0 miss that hits DTLB1 costs 2 cycles: [OPT], Intel Core microarchitecture, memory sub-system",
             "paging-structure caches: none modelled; no source documents any on this core",
-            "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1",
+            "VM entry 937, page-fault VM exit 1186, VMREAD 52, VMWRITE 44 cycles: [AA06] Table 1; used for every exit reason, though the steady CPUID round trip on a Core 2 T7400 (Merom) is 1,681 TSC ticks (yulyugin/vmlatency, results/) against [AA06]'s 2,123 for a page fault: an exception exit may cost some 440 cycles more than an instruction exit, which the model does not split (two machines and two methods, not a per-reason figure of one part)",
             "TPR shadow: bit 21 (use TPR shadow) of IA32_VMX_PROCBASED_CTLS's allowed-1 half is set from Merom on, as the VMX capability MSRs of a Core 2 T7400 read by yulyugin/vmlatency (results/) show; Merom had no secondary controls",
             "one core with Hyper-Threading (two threads), one socket: Intel's Pentium 4 672 specification; no coherence model (one core)",
             "store buffer 20 entries: [OPT] Intel Core microarchitecture, memory sub-system; 8 line-fill buffers: assumed",
@@ -164,7 +164,7 @@ public static class HardwareProfiles
             InterconnectBytesPerSecond: 12.8e9),
         Timing = CoreTiming.Uncalibrated() with { StoreBufferEntries = 32, FillBuffers = 10 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: false, ApicVirtualization: false, PostedInterrupts: false, Iommu: true, TprShadow: true),
-        Vmx = new(VmEntryCycles: 1000, VmExitCycles: 1000, VmcsReadCycles: 52, VmcsWriteCycles: 44),
+        Vmx = new(VmEntryCycles: 475, VmExitCycles: 475, VmcsReadCycles: 52, VmcsWriteCycles: 44),
         Sources =
         [
             "IOMMU (VT-d) for SR-IOV device assignment: [DO10], Xeon 5500 platform with an SR-IOV NIC assigned to Xen guests",
@@ -177,7 +177,7 @@ public static class HardwareProfiles
             "TLBs: DTLB 64 entries 4-way (4K), 32 4-way (2M); ITLB 128 4-way (4K), 7 fully associative (2M) per thread; STLB 512 entries 4-way, 4K only: [OPT] Nehalem TLB parameters",
             "STLB hit 7 cycles: assumed (no source in hand); a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
-            "VM exit + entry (world switch) about 2,000 cycles [SX11] Table 1, split evenly (assumed); VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
+            "VM exit + entry 950 cycles: the steady round trip of a guest's CPUID loop with a minimal handler on a Core i5-760 (Nehalem), 950 TSC ticks at 256 to 262,144 iterations (yulyugin/vmlatency, results/; the handler's few VMREADs and VMWRITEs included), split evenly (assumed); one latency for every exit reason (no per-reason figure for Nehalem in hand); [SX11]'s 'about 2,000 cycles' is a whole KVM exit, handler included; VMREAD/VMWRITE as on Core 2 (assumed; no source for Nehalem)",
             "TPR shadow: bit 21 (use TPR shadow) of IA32_VMX_PROCBASED_CTLS's allowed-1 half is set from Merom on, as the VMX capability MSRs of a Core 2 T7400 read by yulyugin/vmlatency (results/) show; Merom had no secondary controls",
             "store buffer 32 entries and 10 line-fill buffers: [OPT] Nehalem, memory subsystem",
             "topology: two sockets of four cores with two threads each (Xeon 5500 two-socket platform: HP ProLiant G6 technology brief; Intel's X5570 specification)",
@@ -218,7 +218,7 @@ public static class HardwareProfiles
             InterconnectBytesPerSecond: 51e9),
         Timing = CoreTiming.Uncalibrated(new Dictionary<Instruction, int> { [Instruction.Pause] = 140 }) with { StoreBufferEntries = 56, FillBuffers = 12 },
         Features = new(Vmx: true, Ept: true, Vpid: true, Pcid: true, ApicVirtualization: true, PostedInterrupts: true, Iommu: true, PauseLoopExiting: true, TprShadow: true),
-        Vmx = new(VmEntryCycles: 250, VmExitCycles: 250, VmcsReadCycles: 20, VmcsWriteCycles: 20),
+        Vmx = new(VmEntryCycles: 318, VmExitCycles: 318, VmcsReadCycles: 20, VmcsWriteCycles: 20),
         Sources =
         [
             "IOMMU (VT-d) with posted interrupts: assumed present on a Xeon Scalable platform (no source in hand)",
@@ -230,7 +230,7 @@ public static class HardwareProfiles
             "TLBs: ITLB 128 8-way (4K), 8 (2M); DTLB 64 4-way (4K), 32 4-way (2M); STLB 1536 12-way for 4K and 2M: [OPT] Table 2-15 (Skylake, same core as the server part)",
             "STLB hit 9 cycles: assumed; a parameter",
             "paging-structure caches 2 PML4, 4 PDPTE, 32 PDE entries: assumed; Intel publishes no sizes [SDM3]",
-            "VM exit and entry 250 cycles each: assumed from 'several hundred cycles' for a round trip on recent generations [AG10]; VMREAD/VMWRITE 20: assumed",
+            "VM exit + entry 636 cycles: the steady round trip of a guest's CPUID loop with a minimal handler on a Xeon Gold 6140 (Skylake-SP, the 8180's die), 634 to 636 TSC ticks (yulyugin/vmlatency, results/; TSC ticks taken as core cycles at the nominal clock), split evenly (assumed); one latency for every exit reason (no per-reason figure in hand); VMREAD/VMWRITE 20: assumed",
             "TPR shadow: bit 21 (use TPR shadow) of IA32_VMX_PROCBASED_CTLS's allowed-1 half is set from Merom on, as the VMX capability MSRs of a Core 2 T7400 read by yulyugin/vmlatency (results/) show; Merom had no secondary controls",
             "store buffer 56 entries and 12 line-fill buffers: [OPT] Skylake microarchitecture",
             "PAUSE 140 cycles: [OPT], Skylake microarchitecture, 'Pause Latency in Skylake Microarchitecture' (extended from about 10 to as many as 140 cycles)",

@@ -57,7 +57,7 @@ public class ExitReasonTests
         { "INVLPG does not exit under EPT", Op.Execute(Instruction.Invlpg, 0x1000), MmuVirtualization.Nested, null },
         { "MOV CR8 does not exit (TPR shadow)", Op.Execute(Instruction.MovToCr8, 2), MmuVirtualization.Nested, null },
         { "INVLPG exits under shadow paging", Op.Execute(Instruction.Invlpg, 0x1000), MmuVirtualization.Shadow, ExitReason.Invlpg },
-        { "MOV CR8 exits under these shadow controls", Op.Execute(Instruction.MovToCr8, 2), MmuVirtualization.Shadow, ExitReason.ControlRegisterAccess },
+        { "MOV CR8 does not exit under shadow paging either (the CPU has the TPR shadow)", Op.Execute(Instruction.MovToCr8, 2), MmuVirtualization.Shadow, null },
         { "a device register read is a page fault under shadow paging", Op.MmioRead(PlatformDevices.AhciBase + AhciDisk.Is), MmuVirtualization.Shadow, ExitReason.ExceptionOrNmi },
     };
 
