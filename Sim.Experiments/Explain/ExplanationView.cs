@@ -65,7 +65,8 @@ public sealed record ExplanationView(string Workload, string Description, string
         for (int i = 0; i < e.Phases.Count; i++)
         {
             Phase p = e.Phases[i];
-            if (!p.IsEvent || p.Category is not (CycleCategory.VmTransition or CycleCategory.Hypervisor) || p.What.StartsWith("VM entry", StringComparison.Ordinal))
+            if (!p.IsEvent || p.Category is not (CycleCategory.VmTransition or CycleCategory.Hypervisor) || p.What.StartsWith("VM entry", StringComparison.Ordinal)
+                || p.What.EndsWith(Core.EmulatedInTranslationCache, StringComparison.Ordinal))
             {
                 continue;
             }

@@ -69,6 +69,9 @@ public sealed partial class Core
     private Frame ThreadFrame(IOpStream stream, int cpl) =>
         _softwareMonitor is not null && cpl == 0 ? new Frame(stream, 3, GuestKernel: true) : new Frame(stream, cpl);
 
+    /// <summary>How a trace names an instruction the binary translator emulates in place: no entry into the monitor.</summary>
+    public const string EmulatedInTranslationCache = "emulated inside the translation cache (no call out)";
+
     /// <summary>Whether the guest kernel's instruction in <paramref name="op"/> goes to the monitor; if so, it has been handed over.</summary>
     private bool Intercepted(in Op op)
     {
@@ -88,9 +91,12 @@ public sealed partial class Core
         {
             Charge(CycleCategory.Hypervisor, (ulong)_timing.ExceptionDeliveryCycles); // the #GP (or #PF) that hands it to the monitor
         }
-        Tracer?.Event(this, how == Interception.Trap ? $"{InstructionTable.Of(op.Instruction).Mnemonic} traps to the monitor (#GP delivered)"
-            : $"{InstructionTable.Of(op.Instruction).Mnemonic} handed to the monitor without a fault (a callout from translated code, or a hypercall)",
-            CycleCategory.Hypervisor, start, _localCycle);
+        Tracer?.Event(this, how switch
+        {
+            Interception.Trap => $"{InstructionTable.Of(op.Instruction).Mnemonic} traps to the monitor (#GP delivered)",
+            Interception.InCache => $"{InstructionTable.Of(op.Instruction).Mnemonic} {EmulatedInTranslationCache}",
+            _ => $"{InstructionTable.Of(op.Instruction).Mnemonic} handed to the monitor without a fault (a callout from translated code, or a hypercall)",
+        }, CycleCategory.Hypervisor, start, _localCycle);
         _rootCategory = CycleCategory.Hypervisor;
         MonitorResponse response = _softwareMonitor.OnSensitive(this, op);
         if (response.ReadValue is { } value)

@@ -34,6 +34,9 @@ public enum Interception
 
     /// <summary>The translated code calls the monitor: no exception delivery.</summary>
     Translated,
+
+    /// <summary>The translated code emulates it in place, on the virtual CPU's state, without calling the monitor (VMware's in-TC emulation [AA06]).</summary>
+    InCache,
 }
 
 /// <summary>

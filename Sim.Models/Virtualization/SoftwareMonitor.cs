@@ -177,7 +177,8 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         InstructionInfo info = InstructionTable.Of(instruction);
         return _mode switch
         {
-            CpuVirtualization.BinaryTranslation => info.Sensitive || info.Privileged ? Interception.Translated : Interception.None,
+            CpuVirtualization.BinaryTranslation => EmulatedInCache(instruction) ? Interception.InCache
+                : info.Sensitive || info.Privileged ? Interception.Translated : Interception.None,
             // The classic monitor sets CR4.TSD, so that the deprivileged guest's RDTSC faults
             // (#GP at CPL > 0 [SDM2, RDTSC]) and reads the virtual TSC instead of the real one.
             CpuVirtualization.TrapAndEmulate => info.Deprivileged == DeprivilegedBehaviour.Traps || instruction == Instruction.Rdtsc ? Interception.Trap : Interception.None,
@@ -187,14 +188,17 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         };
     }
 
+    /// <summary>Whether the translator emulates <paramref name="i"/> inside the translation cache (with inline emulation on): CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC.</summary>
+    private bool EmulatedInCache(Instruction i) => _parameters.InlineEmulation && i is Instruction.Cli or Instruction.Sti or Instruction.Pushf or
+        Instruction.Popf or Instruction.MovToCr8 or Instruction.Rdtsc;
+
     public int OnGuestKernelCode(Core core, ulong linearAddress) => _translations?.Enter(linearAddress) ?? 0;
 
     public MonitorResponse OnSensitive(Core core, in Op op)
     {
         ArgumentNullException.ThrowIfNull(core);
         Instruction i = op.Instruction;
-        if (_mode == CpuVirtualization.BinaryTranslation && _parameters.InlineEmulation && i is Instruction.Cli or Instruction.Sti or Instruction.Pushf or
-            Instruction.Popf or Instruction.MovToCr8 or Instruction.Rdtsc)
+        if (_mode == CpuVirtualization.BinaryTranslation && EmulatedInCache(i))
         {
             // Emulated inline on the virtual CPU's state (flags, TPR, the virtual TSC): the
             // translation is a short sequence in the translation cache, which goes on after it
