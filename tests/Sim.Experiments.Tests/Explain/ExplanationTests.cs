@@ -59,6 +59,29 @@ public class ExplanationTests
         Assert.Contains(container.Phases, p => p.Where == "kernel"); // one kernel, the host's: no guest kernel
     }
 
+    /// <summary>
+    /// An emulated device is software: the monitor runs its model and does not touch the port, so
+    /// the legacy bus cycle a native IN from port 0x80 waits for (most of its calibrated 3,209
+    /// cycles on the Pentium 4) is not paid under any monitor that emulates the port.
+    /// </summary>
+    [Theory]
+    [InlineData(CpuVirtualization.HardwareAssist, Hosting.BareMetal)]
+    [InlineData(CpuVirtualization.HardwareAssist, Hosting.Hosted)]
+    [InlineData(CpuVirtualization.TrapAndEmulate, Hosting.BareMetal)]
+    [InlineData(CpuVirtualization.BinaryTranslation, Hosting.BareMetal)]
+    [InlineData(CpuVirtualization.BinaryTranslation, Hosting.Hosted)]
+    public void An_emulated_port_access_runs_the_device_model_and_waits_for_no_bus(CpuVirtualization cpu, Hosting hosting)
+    {
+        HardwareProfile p4 = HardwareProfiles.Pentium4672;
+        Explanation native = Explanation.Of(p4, Nanobenchmark.Get("in"), VirtualizationAxes.Native);
+        ulong bus = native.Phases.Single(p => p.What.EndsWith("IN port 0x80", StringComparison.Ordinal)).Cycles;
+        Assert.True(bus > 3_000, $"the native IN waits for the bus: {bus} cycles");
+        Explanation e = Explanation.Of(p4, Nanobenchmark.Get("in"), new VirtualizationAxes(cpu, MmuVirtualization.Shadow, IoVirtualization.Emulated, hosting));
+        ulong model = (ulong)e.Phases.Where(p => p.Category == CycleCategory.DeviceEmulation).Sum(p => (decimal)p.Cycles);
+        Assert.InRange(model, 1UL, bus / 3); // the model's code and its state line, no bus wait
+        Assert.DoesNotContain(e.Phases, p => p.Where.StartsWith("guest", StringComparison.Ordinal) && p.Cycles >= bus);
+    }
+
     [Fact]
     public void The_trace_file_has_one_complete_event_per_phase()
     {
