@@ -371,7 +371,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     {
         ArgumentNullException.ThrowIfNull(core);
         VirtualCpu vcpu = _services.VcpuOf(core);
-        HypervisorPath path = MonitorServices.SaveRegisters(vcpu, _services.NewPath()).Run(HypervisorRoutine.ExitEntry);
+        HypervisorPath path = MonitorServices.SaveRegisters(vcpu, _services.NewPath()).Run(HypervisorRoutine.ExitEntry)
+            .StoreWords(vcpu.Registers + MonitorServices.ExitInfoOffset, 3); // the exit's reason, qualification and vectoring information, cached in the vCPU's structure
         for (int i = 0; i < VmcsReadsPerExit; i++)
         {
             path.Execute(Instruction.Vmread);
@@ -382,6 +383,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         int? hostThread = null;
         GuestException? inject = null;
         HostRoundTrip? trip = null;
+        if (exit.Reason == ExitReason.EptViolation)
+        {
+            vcpu.Vm.Structures.MemslotLookup(path); // kvm_mmu_page_fault: the faulting gfn's slot (none for a device page: then MMIO)
+        }
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
@@ -591,7 +596,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             path.Run(HypervisorRoutine.InterruptInjection).Execute(Instruction.Vmwrite); // VM-entry interruption information
         }
-        MonitorServices.RestoreRegisters(vcpu, path.Run(HypervisorRoutine.ExitReturn)).Execute(Instruction.Vmresume);
+        path.Run(HypervisorRoutine.ExitReturn).LoadWords(vcpu.Registers + MonitorServices.RequestsOffset, 1).StoreWords(vcpu.Registers + MonitorServices.RequestsOffset + 8, 1); // requests checked, mode set
+        MonitorServices.RestoreRegisters(vcpu, path).Execute(Instruction.Vmresume);
         return new StagedStream.Stage(path.ToStream(), null);
     }
 

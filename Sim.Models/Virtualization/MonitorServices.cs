@@ -60,6 +60,7 @@ internal sealed class MonitorServices
     private readonly VectorCounter<EmulationStep> _deviceSteps;
     private readonly Counter _deviceLines;
     private readonly StatGroup _stats;
+    private readonly VectorCounter<MonitorStructures.Lookup> _lookups;
 
     /// <summary>The host's physical disk and port the virtual machines' devices share, or null for devices of their own.</summary>
     public HostDevices? HostDevices { get; init; }
@@ -71,6 +72,7 @@ internal sealed class MonitorServices
         ArgumentNullException.ThrowIfNull(stats);
         (Machine, _costs, _linearBase, _stats) = (machine, costs, linearBase, stats);
         _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r], TextBytes);
+        _lookups = stats.VectorCounter<MonitorStructures.Lookup>("handler_lookups", "count", "lookups the handlers made in the monitor's structures: a guest frame's memory slot, a device on the I/O bus, a guest table's shadow pages in the hash");
         _kickSent = new bool[machine.Cores.Count];
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
@@ -150,7 +152,8 @@ internal sealed class MonitorServices
             onVirtualInterrupt(vcpus[cpu], vector);
         }, directPaging, assignedDevices, nestedPaging && parameters.GuestMemoryOnTouch, HostDevices)
         {
-            StructureBytes = 3UL * PhysicalMemory.FrameBytes * (ulong)vcpus.Length, // the three frames of each, above
+            StructureBytes = (3UL * (ulong)vcpus.Length + (ulong)MonitorStructures.Frames(!nestedPaging && !directPaging)) * PhysicalMemory.FrameBytes, // the three frames of each, above, and the VM's structures
+            Structures = MonitorStructures.Allocate(Machine.Memory, shadowPaging: !nestedPaging && !directPaging, _lookups),
         };
         for (int i = 0; i < vcpus.Length; i++)
         {
@@ -201,6 +204,14 @@ internal sealed class MonitorServices
 
     public static HypervisorPath SaveRegisters(VirtualCpu vcpu, HypervisorPath path) => path.StoreWords(vcpu.Registers, SavedRegisters);
 
+    /// <summary>
+    /// Where in a virtual CPU's structure, after its saved registers, a VT-x exit's information is
+    /// kept (KVM's vcpu_vmx: exit_reason, exit_qualification, idt_vectoring_info, read from the VMCS
+    /// once and cached), and the requests and mode an entry checks and sets (vcpu_enter_guest:
+    /// kvm_request_pending, vcpu->mode = IN_GUEST_MODE).
+    /// </summary>
+    public const ulong ExitInfoOffset = 128, RequestsOffset = 192;
+
     public static HypervisorPath RestoreRegisters(VirtualCpu vcpu, HypervisorPath path) => path.LoadWords(vcpu.Registers, SavedRegisters);
 
     /// <summary>The host's interrupt handler on physical core <paramref name="physical"/>: its code and the EOI to the physical local APIC; a kick is then no longer on its way.</summary>
@@ -227,6 +238,10 @@ internal sealed class MonitorServices
         _deviceAccesses.Increment(device);
         ulong state = vcpu.DeviceState + ((ulong)device * (ulong)CodeLayout<HypervisorRoutine>.LineBytes); // one line of state per device
         EmulationWork work = Recorded(vcpu, instruction, address, value, out ulong read);
+        if (device != EmulatedDevice.LocalApic)
+        {
+            vcpu.Vm.Structures.IoBusLookup(path, (int)device); // KVM looks the in-kernel I/O bus up first (kernel_pio, vcpu_mmio_write); the local APIC is checked before it
+        }
         path.ChargeTo(CycleCategory.DeviceEmulation)
             .Run(HypervisorRoutine.DeviceModel)
             .LoadWords(state, 1)
@@ -291,7 +306,7 @@ internal sealed class MonitorServices
             {
                 return false;
             }
-            path.LoadWords(vm.HostAddress(entryAddress), 1);
+            vm.Structures.MemslotLookup(path).LoadWords(vm.HostAddress(entryAddress), 1); // kvm_vcpu_gfn_to_hva_prot: the entry's slot, then the entry
             ulong entry = vm.Memory.ReadUInt64(entryAddress);
             if ((entry & PageEntry.Present) == 0)
             {
@@ -300,7 +315,7 @@ internal sealed class MonitorServices
             if (level == 0 || (level <= 2 && (entry & PageEntry.PageSize) != 0))
             {
                 ulong offsetMask = (1UL << (PageEntry.SmallPageShift + (9 * level))) - 1;
-                path.LoadWords(vm.HostAddress((entry & PageEntry.AddressMask & ~offsetMask) + (linear & offsetMask)), 1);
+                vm.Structures.MemslotLookup(path).LoadWords(vm.HostAddress((entry & PageEntry.AddressMask & ~offsetMask) + (linear & offsetMask)), 1);
                 return true;
             }
             table = entry & PageEntry.AddressMask;
@@ -536,7 +551,9 @@ internal sealed class MonitorServices
         else if (fault.Kind == ShadowFaultKind.PageTableWrite)
         {
             path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(vcpu.Vm.HostAddress(fault.WrittenGuestPhysical), 1);
-            IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical);
+            var written = new ShadowWork();
+            IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical, written);
+            ShadowTraffic(vcpu, path, written);
             foreach (ulong entry in cleared)
             {
                 path.StoreWords(entry, 1);
@@ -583,16 +600,22 @@ internal sealed class MonitorServices
 
     /// <summary>
     /// The work of a shadow-MMU operation on the machine: the routines of the tables it let out of
-    /// sync, synced and the entries it prefetched; the guest entries read, the shadow entries read,
-    /// new shadow pages zeroed, shadow entries written.
+    /// sync, synced and the entries it prefetched; the guest entries read (each through a memory-slot
+    /// lookup), the shadow-page hash looked up, the shadow entries read, new shadow pages zeroed,
+    /// shadow entries written.
     /// </summary>
     private static void ShadowTraffic(VirtualCpu vcpu, HypervisorPath path, ShadowWork work)
     {
         path.Run(HypervisorRoutine.ShadowUnsync, work.TablesUnsynced).Run(HypervisorRoutine.ShadowResyncTable, work.TablesResynced)
             .Run(HypervisorRoutine.ShadowResyncEntry, work.EntriesResynced).Run(HypervisorRoutine.ShadowPrefetchEntry, work.EntriesPrefetched);
+        MonitorStructures structures = vcpu.Vm.Structures;
         foreach (ulong gpa in work.GuestEntriesRead)
         {
-            path.LoadWords(vcpu.Vm.HostAddress(gpa), 1);
+            structures.MemslotLookup(path).LoadWords(vcpu.Vm.HostAddress(gpa), 1); // each guest entry read through its slot's host address (kvm_vcpu_gfn_to_hva_prot)
+        }
+        foreach ((ulong gfn, ulong[] pages) in work.HashLookups)
+        {
+            structures.ShadowHashLookup(path, gfn, pages);
         }
         foreach (ulong entry in work.ShadowEntriesRead)
         {

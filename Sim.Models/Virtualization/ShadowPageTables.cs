@@ -208,7 +208,8 @@ public sealed class ShadowPageTables
                 _tableWrites.Increment();
                 return new ShadowFault(ShadowFaultKind.PageTableWrite, 0, walk.Page | (linearAddress & 0xFFF), work);
             }
-            _outOfSync.Add(frame); // mmu_try_to_unsync_pages: the write goes through, and so will the next ones
+            work.HashLookups.Add((frame, PagesOf(frame))); // mmu_try_to_unsync_pages walks the frame's shadow pages
+            _outOfSync.Add(frame); // the write goes through, and so will the next ones
             _unsynced!.Increment();
             work.TablesUnsynced++;
         }
@@ -216,6 +217,9 @@ public sealed class ShadowPageTables
         Fill(root, linearAddress, walk, writable: kind == MemoryAccessKind.Write || walk.Dirty, work);
         return new ShadowFault(ShadowFaultKind.Fill, 0, 0, work);
     }
+
+    /// <summary>The shadow pages of guest table <paramref name="frame"/>, in every tree (none if it has none).</summary>
+    private ulong[] PagesOf(ulong frame) => _shadowsOf.TryGetValue(frame, out List<(Root Root, ulong Page)>? shadows) ? [.. shadows.Select(s => s.Page)] : [];
 
     /// <summary>Whether every shadow page of guest frame <paramref name="frame"/> shadows it as a leaf table: only then may it go out of sync (KVM keeps higher-level shadow pages write-protected: account_shadowed).</summary>
     private bool OnlyLeafShadows(ulong frame) =>
@@ -347,10 +351,14 @@ public sealed class ShadowPageTables
     /// guest memory): the shadow entries made from the guest entries of that 64-byte line are
     /// cleared (a store may have written a whole line, as a memset or memcpy of a table does),
     /// and the shadow tables below a cleared entry are dropped with it, so that nothing made from
-    /// the old contents survives. Returns the shadow entries cleared.
+    /// the old contents survives. Returns the shadow entries cleared; the hash lookup of the
+    /// frame's shadow pages (kvm_mmu_pte_write's for_each_gfn_indirect_valid_sp) goes into
+    /// <paramref name="work"/>.
     /// </summary>
-    public IReadOnlyList<ulong> TableWritten(ulong gpa)
+    public IReadOnlyList<ulong> TableWritten(ulong gpa, ShadowWork work)
     {
+        ArgumentNullException.ThrowIfNull(work);
+        work.HashLookups.Add((gpa >> PageEntry.SmallPageShift, PagesOf(gpa >> PageEntry.SmallPageShift)));
         var cleared = new List<ulong>();
         if (!_shadowsOf.TryGetValue(gpa >> PageEntry.SmallPageShift, out List<(Root Root, ulong Page)>? shadows))
         {
@@ -620,7 +628,9 @@ public sealed class ShadowPageTables
     private ulong PageFor(Root root, ulong key, int level, bool direct, ShadowWork work, out bool isNew)
     {
         var id = (key, level, direct);
-        if (root.Pages.TryGetValue(id, out ulong existing))
+        bool found = root.Pages.TryGetValue(id, out ulong existing);
+        work.HashLookups.Add((key, direct ? (found ? [existing] : []) : PagesOf(key))); // kvm_mmu_get_page: the gfn's bucket, and the pages of it on the chain
+        if (found)
         {
             isNew = false;
             return existing;

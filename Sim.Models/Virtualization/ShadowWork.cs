@@ -5,7 +5,7 @@ namespace Sim.Models.Virtualization;
 /// guest entries it read (guest-physical), the shadow entries it read and wrote and the shadow
 /// pages it made (host-physical), the leaf tables it let out of sync, the out-of-sync tables it
 /// brought back in sync and the entries it examined doing so, and the entries it filled ahead of
-/// a fault (prefetch).
+/// a fault (prefetch), and the lookups of its hash of shadow pages.
 /// </summary>
 public sealed class ShadowWork
 {
@@ -16,6 +16,9 @@ public sealed class ShadowWork
     public List<ulong> ShadowEntriesWritten { get; } = [];
 
     public List<ulong> ShadowPagesMade { get; } = [];
+
+    /// <summary>The shadow MMU's hash lookups: the guest frame looked up and the shadow pages of it found on the bucket's chain.</summary>
+    public List<(ulong Gfn, ulong[] Pages)> HashLookups { get; } = [];
 
     public int TablesUnsynced { get; set; }
 

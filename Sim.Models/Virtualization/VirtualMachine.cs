@@ -173,6 +173,9 @@ public sealed class VirtualMachine : IPlatform
     /// <summary>The host memory of the hypervisor's per-vCPU structures (set when its virtual CPUs are made).</summary>
     internal ulong StructureBytes { get; set; }
 
+    /// <summary>Its structures in its monitor's memory that handlers look things up in (memory slots, I/O bus, shadow-page hash).</summary>
+    internal MonitorStructures Structures { get; set; } = null!;
+
     /// <summary>How the message of a host that ran out of frames for a first touch begins.</summary>
     public const string HostOutOfMemory = "The host ran out of memory";
 

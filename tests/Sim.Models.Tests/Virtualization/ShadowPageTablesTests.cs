@@ -127,14 +127,14 @@ public class ShadowPageTablesTests
         // Writes interleaved with walks through the table: a table in use, traced every time.
         for (int i = 0; i < 5; i++)
         {
-            r.Shadow.TableWritten(leafTable + 0x100);
+            r.Shadow.TableWritten(leafTable + 0x100, new ShadowWork());
             r.Fault(Va, MemoryAccessKind.Read);
         }
         Assert.True(r.Shadow.IsProtected(leafTable));
         // Three writes with nothing using the table between (the guest zeroing or reusing the frame): no longer shadowed.
-        r.Shadow.TableWritten(leafTable + 0x100);
-        r.Shadow.TableWritten(leafTable + 0x200);
-        IReadOnlyList<ulong> cleared = r.Shadow.TableWritten(leafTable + 0x300);
+        r.Shadow.TableWritten(leafTable + 0x100, new ShadowWork());
+        r.Shadow.TableWritten(leafTable + 0x200, new ShadowWork());
+        IReadOnlyList<ulong> cleared = r.Shadow.TableWritten(leafTable + 0x300, new ShadowWork());
         Assert.False(r.Shadow.IsProtected(leafTable));
         Assert.Equal(0UL, r.ShadowLeaf(Va)); // the parent's link to the dropped shadow page is among the entries cleared
         Assert.NotEmpty(cleared);
@@ -154,8 +154,8 @@ public class ShadowPageTablesTests
         r.Shadow.RootFor(other.Pml4, new ShadowWork()); // the other address space is now in use; the first one's tree stays cached
         for (int i = 0; i < 3; i++)
         {
-            r.Shadow.TableWritten(other.Pml4 + (ulong)(8 * i)); // the root in use: traced, never dropped
-            r.Shadow.TableWritten(r.Space.Pml4 + (ulong)(8 * i)); // an exited process's PML4 frame being reused
+            r.Shadow.TableWritten(other.Pml4 + (ulong)(8 * i), new ShadowWork()); // the root in use: traced, never dropped
+            r.Shadow.TableWritten(r.Space.Pml4 + (ulong)(8 * i), new ShadowWork()); // an exited process's PML4 frame being reused
         }
         Assert.True(r.Shadow.IsProtected(other.Pml4));
         Assert.False(r.Shadow.IsProtected(r.Space.Pml4));
@@ -219,7 +219,7 @@ public class ShadowPageTablesTests
         var r = new Rig();
         r.Fault(Va, MemoryAccessKind.Read);
         ulong pte = r.GuestTablesOf(Va)[3] + ((ulong)PageEntry.Index(Va, 0) * 8);
-        IReadOnlyList<ulong> cleared = r.Shadow.TableWritten(pte);
+        IReadOnlyList<ulong> cleared = r.Shadow.TableWritten(pte, new ShadowWork());
         Assert.Single(cleared);
         Assert.Equal(0UL, r.ShadowLeaf(Va));
     }
@@ -231,7 +231,7 @@ public class ShadowPageTablesTests
         r.Fault(Va, MemoryAccessKind.Read);
         ulong[] tables = r.GuestTablesOf(Va);
         Assert.Equal(4, r.Shadow.ProtectedFrames);
-        r.Shadow.TableWritten(tables[0] + ((ulong)PageEntry.Index(Va, 3) * 8)); // the guest rewrote its PML4 entry
+        r.Shadow.TableWritten(tables[0] + ((ulong)PageEntry.Index(Va, 3) * 8), new ShadowWork()); // the guest rewrote its PML4 entry
         Assert.Equal(0UL, r.ShadowLeaf(Va));
         Assert.Equal(1, r.Shadow.ProtectedFrames); // only the PML4 is still shadowed: the PDPT, PD and PT went with their shadows
         Assert.Equal(ShadowFaultKind.Fill, r.Fault(Va, MemoryAccessKind.Read).Kind); // and they come back on the next access
