@@ -32,7 +32,7 @@ public class DensityCommandTests
         string first = Path.Combine(Virtsim.TempFolder(), "first");
         var (code, stdout, stderr) = Virtsim.Run("density", File(Study), "--out", first);
         Assert.True(code == 0, stderr);
-        Assert.Contains("| type1 | 1 (0-2 at 95%) | service level | host.cpu0 (cpu, busy 40%, not saturated: queueing there) | 2 |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| type1 | 1 (0-2 at 95%) | service level | host.cpu0 (cpu, busy 37%, not saturated: queueing there) | 2 |", stdout, StringComparison.Ordinal);
         Assert.Contains("oslevel", stderr, StringComparison.Ordinal); // a line per probe as it ends
         foreach (string f in new[] { "density.csv", "probes.csv", "report.md", "density.png", "study.json", "manifest.json" })
         {
