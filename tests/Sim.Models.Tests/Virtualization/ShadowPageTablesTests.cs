@@ -270,6 +270,7 @@ public class ShadowPageTablesTests
         Assert.Equal(ShadowFaultKind.Fill, first.Kind);
         Assert.Equal(1, first.Work.TablesUnsynced);
         Assert.False(r.Shadow.IsProtected(leafTable));
+        Assert.Equal(1, r.Shadow.OutOfSyncFrames);
         Assert.NotEqual(0UL, r.ShadowLeaf(DirectMap + leafTable) & PageEntry.Writable);
         Assert.Null(r.KernelWritesEntry(Va, remapped)); // later writes go through with no fault at all
         Assert.Equal(0, r.Count("page_table_writes"));
@@ -295,6 +296,7 @@ public class ShadowPageTablesTests
         var load = new ShadowWork();
         r.Shadow.RootFor(r.Space.Pml4, load);
         Assert.Equal(1, load.TablesResynced);
+        Assert.Equal(0, r.Shadow.OutOfSyncFrames);
         Assert.Equal(64, load.ShadowEntriesRead.Count); // the leaf table's shadow read whole, line by line
         Assert.Equal(0UL, r.ShadowLeaf(Va)); // the entry the guest cleared is gone
         Assert.True(r.Shadow.IsProtected(leafTable));
