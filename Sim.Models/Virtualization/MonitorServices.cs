@@ -128,6 +128,7 @@ internal sealed class MonitorServices
             throw new ArgumentException("A virtual machine of several virtual CPUs needs nested paging here: the model keeps shadow page tables per virtual CPU, and those of one guest would not see each other's write-protection.", nameof(configuration));
         }
         int index = _vcpus.Count == 0 ? 0 : _vcpus[^1].Vm.Index + 1;
+        bool shadowPaging = !nestedPaging && !directPaging;
         var vcpus = new VirtualCpu[configuration.Cores];
         var contexts = new Core[configuration.Cores];
         var physicals = new int[configuration.Cores];
@@ -152,13 +153,13 @@ internal sealed class MonitorServices
             onVirtualInterrupt(vcpus[cpu], vector);
         }, directPaging, assignedDevices, nestedPaging && parameters.GuestMemoryOnTouch, HostDevices)
         {
-            StructureBytes = (3UL * (ulong)vcpus.Length + (ulong)MonitorStructures.Frames(!nestedPaging && !directPaging)) * PhysicalMemory.FrameBytes, // the three frames of each, above, and the VM's structures
-            Structures = MonitorStructures.Allocate(Machine.Memory, shadowPaging: !nestedPaging && !directPaging, _lookups),
+            StructureBytes = (3UL * (ulong)vcpus.Length + (ulong)MonitorStructures.Frames(shadowPaging)) * PhysicalMemory.FrameBytes, // the three frames of each, above, and the VM's structures
+            Structures = MonitorStructures.Allocate(Machine.Memory, shadowPaging, _lookups),
         };
         for (int i = 0; i < vcpus.Length; i++)
         {
             vcpus[i] = new VirtualCpu(vm, i, physicals[i], frames[i].Registers, frames[i].DeviceState, frames[i].WorldState) { Weight = placement?.Weight ?? VcpuPlacement.DefaultWeight, Cap = VcpuPlacement.CapOfEach(placement?.Cap ?? 0, vcpus.Length), Pinned = placement?.Cpu is not null };
-            if (!nestedPaging && !directPaging)
+            if (shadowPaging)
             {
                 vcpus[i].Shadow = new ShadowPageTables(Machine.Memory, vm.Memory, vm.HostBase, parameters.ShadowCacheRoots, _stats.Child(index == 0 ? "shadow" : $"shadow{index}"),
                     prepareShadowRoot, guestKernelAtUserLevel, parameters.UnshadowAfterWrites, parameters.UnsyncShadowPages ?? lazyShadowMmu, parameters.ShadowPrefetch ?? lazyShadowMmu);

@@ -20,11 +20,4 @@ public enum ShadowFaultKind
 /// the guest-physical address written for a page-table write, and the memory the hypervisor
 /// touched (<see cref="ShadowWork"/>), for its handler's cost.
 /// </summary>
-public sealed record ShadowFault(ShadowFaultKind Kind, PageFaultErrorCode GuestErrorCode, ulong WrittenGuestPhysical, ShadowWork Work)
-{
-    public IReadOnlyList<ulong> GuestEntriesRead => Work.GuestEntriesRead;
-
-    public IReadOnlyList<ulong> ShadowEntriesWritten => Work.ShadowEntriesWritten;
-
-    public IReadOnlyList<ulong> ShadowPagesMade => Work.ShadowPagesMade;
-}
+public sealed record ShadowFault(ShadowFaultKind Kind, PageFaultErrorCode GuestErrorCode, ulong WrittenGuestPhysical, ShadowWork Work);

@@ -208,7 +208,7 @@ public sealed class ShadowPageTables
                 _tableWrites.Increment();
                 return new ShadowFault(ShadowFaultKind.PageTableWrite, 0, walk.Page | (linearAddress & 0xFFF), work);
             }
-            work.HashLookups.Add((frame, PagesOf(frame))); // mmu_try_to_unsync_pages walks the frame's shadow pages
+            HashLookup(work, frame); // mmu_try_to_unsync_pages walks the frame's shadow pages
             _outOfSync.Add(frame); // the write goes through, and so will the next ones
             _unsynced!.Increment();
             work.TablesUnsynced++;
@@ -220,6 +220,9 @@ public sealed class ShadowPageTables
 
     /// <summary>The shadow pages of guest table <paramref name="frame"/>, in every tree (none if it has none).</summary>
     private ulong[] PagesOf(ulong frame) => _shadowsOf.TryGetValue(frame, out List<(Root Root, ulong Page)>? shadows) ? [.. shadows.Select(s => s.Page)] : [];
+
+    /// <summary>A lookup of guest table <paramref name="frame"/>'s shadow pages in the hash (KVM's for_each_gfn_valid_sp), recorded in <paramref name="work"/>.</summary>
+    private void HashLookup(ShadowWork work, ulong frame) => work.HashLookups.Add((frame, PagesOf(frame)));
 
     /// <summary>Whether every shadow page of guest frame <paramref name="frame"/> shadows it as a leaf table: only then may it go out of sync (KVM keeps higher-level shadow pages write-protected: account_shadowed).</summary>
     private bool OnlyLeafShadows(ulong frame) =>
@@ -358,7 +361,7 @@ public sealed class ShadowPageTables
     public IReadOnlyList<ulong> TableWritten(ulong gpa, ShadowWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        work.HashLookups.Add((gpa >> PageEntry.SmallPageShift, PagesOf(gpa >> PageEntry.SmallPageShift)));
+        HashLookup(work, gpa >> PageEntry.SmallPageShift);
         var cleared = new List<ulong>();
         if (!_shadowsOf.TryGetValue(gpa >> PageEntry.SmallPageShift, out List<(Root Root, ulong Page)>? shadows))
         {
@@ -629,7 +632,14 @@ public sealed class ShadowPageTables
     {
         var id = (key, level, direct);
         bool found = root.Pages.TryGetValue(id, out ulong existing);
-        work.HashLookups.Add((key, direct ? (found ? [existing] : []) : PagesOf(key))); // kvm_mmu_get_page: the gfn's bucket, and the pages of it on the chain
+        if (direct) // kvm_mmu_get_page: the gfn's bucket, and the pages of it on the chain
+        {
+            work.HashLookups.Add((key, found ? [existing] : []));
+        }
+        else
+        {
+            HashLookup(work, key);
+        }
         if (found)
         {
             isNew = false;

@@ -74,10 +74,13 @@ internal sealed class VirtualCpu(VirtualMachine vm, int index, int physical, ulo
     /// priority class (vector bits 7:4) above the TPR's (the virtual APIC's PPR test, SDM 3A
     /// 11.8.3.1; the ISR's part of the PPR is not modelled).
     /// </summary>
-    public bool HasPendingInterrupt => Pending.Count > 0 && (ulong)(Pending.Max >> 4) > Core.TaskPriority;
+    public bool HasPendingInterrupt => PendingClass > Core.TaskPriority;
 
     /// <summary>The priority class of the highest pending virtual interrupt if the guest's task priority masks it, otherwise 0: the TPR threshold a hypervisor sets.</summary>
-    public ulong MaskedPriority => Pending.Count > 0 && (ulong)(Pending.Max >> 4) <= Core.TaskPriority ? (ulong)(Pending.Max >> 4) : 0;
+    public ulong MaskedPriority => PendingClass is var c and > 0 && c <= Core.TaskPriority ? c : 0;
+
+    /// <summary>The priority class (vector bits 7:4) of the highest pending virtual interrupt; 0 with none (vectors below 16 are not interrupts).</summary>
+    private ulong PendingClass => Pending.Count > 0 ? (ulong)(Pending.Max >> 4) : 0;
 
     /// <summary>Halted with its interrupts off (a paravirtual spinlock's wait): a virtual interrupt stays pending and does not wake it; only a kick does.</summary>
     public bool HaltedWithInterruptsOff { get; set; }

@@ -108,7 +108,7 @@ public class ShadowPageTablesTests
         var r = new Rig();
         ShadowFault f = r.Fault(Va + 8, MemoryAccessKind.Read);
         Assert.Equal(ShadowFaultKind.Fill, f.Kind);
-        Assert.Equal(4, f.GuestEntriesRead.Count);
+        Assert.Equal(4, f.Work.GuestEntriesRead.Count);
         ulong leaf = r.ShadowLeaf(Va);
         Assert.Equal(HostBase + r.Data, leaf & PageEntry.AddressMask);
         Assert.NotEqual(0UL, leaf & PageEntry.User);
@@ -342,6 +342,6 @@ public class ShadowPageTablesTests
         Assert.Equal(0UL, r.ShadowLeaf(group + (6UL << PageEntry.SmallPageShift)));
         Assert.NotEqual(0UL, r.ShadowLeaf(group + (2UL << PageEntry.SmallPageShift)) & PageEntry.Writable); // dirty in the guest: writable
         Assert.Equal(0UL, r.ShadowLeaf(group) & PageEntry.Writable); // clean: a write must fault to set the guest's dirty bit
-        Assert.Equal(5, f.GuestEntriesRead.Count); // the walk's 4 and the group's line
+        Assert.Equal(5, f.Work.GuestEntriesRead.Count); // the walk's 4 and the group's line
     }
 }
