@@ -22,7 +22,7 @@ public sealed class OperationTrace : ICoreTracer
     /// </summary>
     public void Executed(Core core, in Op op, CycleCategory mode, int depth, ulong start, ulong end)
     {
-        if (op.Kind is OpKind.Account or OpKind.Park)
+        if (op.Kind is OpKind.Account or OpKind.Park or OpKind.Return) // marks, not instructions (a translated return's lookup is traced as its own operations)
         {
             return;
         }

@@ -103,14 +103,23 @@ public sealed partial class Core
         {
             LastReadValue = value;
         }
-        bool wasEnabled = InterruptsEnabled;
-        InterruptsEnabled = false; // the monitor's handler runs with interrupts off, as a trap gate's handler that clears IF
-        PushFrame(new Frame(response.Handler, 0, response.Retry ? op : null, RestoresInterruptFlag: wasEnabled, Monitor: true,
-            PopsGuestKernel: response.ReturnsToGuestUser));
+        PushMonitorFrame(response.Handler, response.Retry ? op : null, response.ReturnsToGuestUser);
         if (response.ThroughHost is { } trip)
         {
             PushHostRoundTrip(trip);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="handler"/>, the monitor's code called from the guest kernel's
+    /// (translated code's callouts, the translator, its lookups), with interrupts off as a trap
+    /// gate's handler runs; <paramref name="retry"/> runs again after it.
+    /// </summary>
+    private void PushMonitorFrame(IOpStream handler, Op? retry, bool returnsToGuestUser = false)
+    {
+        bool wasEnabled = InterruptsEnabled;
+        InterruptsEnabled = false;
+        PushFrame(new Frame(handler, 0, retry, RestoresInterruptFlag: wasEnabled, Monitor: true, PopsGuestKernel: returnsToGuestUser));
     }
 }

@@ -461,6 +461,9 @@ public sealed partial class Core : Event
             case OpKind.Resume:
                 Return("a return to translated code"); // the frame goes as an IRET's would, at no cost of its own
                 break;
+            case OpKind.Return when _topGuestKernel && _softwareMonitor!.OnGuestKernelReturn(this) is { } lookup:
+                PushMonitorFrame(lookup, retry: null);
+                break;
         }
     }
 
@@ -526,6 +529,9 @@ public sealed partial class Core : Event
             OpKind.Fetch => MemoryAccessKind.Fetch,
             _ => MemoryAccessKind.Read,
         };
+        ulong address = op.Operand;
+        bool user = Cpl == 3;
+        GuestCode code = default;
         if (access == OpKind.Fetch)
         {
             if (_vmxMode == VmxMode.NonRoot)
@@ -534,11 +540,21 @@ public sealed partial class Core : Event
             }
             if (_topGuestKernel)
             {
-                Charge(CycleCategory.Translation, (ulong)_softwareMonitor!.OnGuestKernelCode(this, op.Operand));
+                code = _softwareMonitor!.OnGuestKernelCode(this, op);
+                if (code.Before is { } before)
+                {
+                    PushMonitorFrame(before, op); // the translator, a chaining or a lookup; the fetch again after it
+                    return null;
+                }
+                if (code.ChainedJumps > 0)
+                {
+                    Block(mode, code.ChainedJumps, _timing.BranchMilliCycles);
+                }
+                (address, user) = (code.Address, user && !code.Translated);
             }
         }
         Memory.Now = _localCycle; // walks and the access itself meet the memory channel at this time
-        TranslationResult t = Mmu.Translate(op.Operand, kind, user: Cpl == 3);
+        TranslationResult t = Mmu.Translate(address, kind, user);
         Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
         if (t.Fault == TranslationFault.EptViolation)
         {
@@ -549,7 +565,7 @@ public sealed partial class Core : Event
         if (!t.Succeeded)
         {
             ExceptionVector vector = t.Fault == TranslationFault.GeneralProtection ? ExceptionVector.GeneralProtection : ExceptionVector.PageFault;
-            RaiseException(vector, t.ErrorCode, op.Operand, op);
+            RaiseException(vector, t.ErrorCode, address, op);
             return null;
         }
         if (access == OpKind.Atomic)
@@ -568,6 +584,10 @@ public sealed partial class Core : Event
                 {
                     Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
                 }
+                if (code.Translated)
+                {
+                    FetchTranslatedTail(code, mode);
+                }
                 return t.PhysicalAddress;
             case OpKind.Atomic:
                 // The read for ownership completes before the locked operation does.
@@ -585,6 +605,23 @@ public sealed partial class Core : Event
         }
         _instructions.Increment();
         return t.PhysicalAddress;
+    }
+
+    /// <summary>The lines of a translated fragment after its first (translated code is longer than the guest's and crosses lines); the monitor's map of the cache cannot fault.</summary>
+    private void FetchTranslatedTail(GuestCode code, CycleCategory mode)
+    {
+        const ulong lineBytes = 64;
+        for (ulong line = (code.Address / lineBytes) + 1; line <= (code.Address + (ulong)code.Bytes - 1) / lineBytes; line++)
+        {
+            TranslationResult t = Mmu.Translate(line * lineBytes, MemoryAccessKind.Fetch, user: false);
+            Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
+            int latency = Memory.Access(t.PhysicalAddress, MemoryAccessKind.Fetch);
+            Charge(CycleCategory.MemoryStall, (ulong)Math.Max(0, latency - _l1iLatency));
+            if (latency > _l1iLatency)
+            {
+                Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
+            }
+        }
     }
 
     /// <summary>Serializing events wait for every buffered store to complete.</summary>

@@ -30,7 +30,7 @@ public enum CycleCategory
     /// <summary>The part of an exit handler that is a device model emulating a register access.</summary>
     DeviceEmulation,
 
-    /// <summary>Binary translation of guest kernel code into the translation cache.</summary>
+    /// <summary>Binary translation: the translator making fragments of guest kernel code, and the continuations that chain them (translated code's own lookups of indirect targets are the guest kernel's time).</summary>
     Translation,
 
     /// <summary>A hosted monitor's switches between its own world and the host operating system's, and the host's system calls on the way.</summary>

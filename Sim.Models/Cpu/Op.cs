@@ -50,7 +50,14 @@ public readonly record struct Op(OpKind Kind, Instruction Instruction, int Count
     /// <summary>Stores <paramref name="value"/> to the 32-bit word at <paramref name="linearAddress"/> (<see cref="OpKind.StoreWord"/>).</summary>
     public static Op StoreWord(ulong linearAddress, uint value) => new(OpKind.StoreWord, default, 1, linearAddress, value);
 
-    public static Op Fetch(ulong linearAddress) => new(OpKind.Fetch, default, 1, linearAddress);
+    /// <summary>Control enters the line of code at <paramref name="linearAddress"/>, reached as <paramref name="entry"/> says (kept in <see cref="Value"/>).</summary>
+    public static Op Fetch(ulong linearAddress, ControlTransfer entry = ControlTransfer.Sequential) => new(OpKind.Fetch, default, 1, linearAddress, (ulong)entry);
+
+    /// <summary>How control reached the line of a <see cref="OpKind.Fetch"/>.</summary>
+    public ControlTransfer Entry => (ControlTransfer)Value;
+
+    /// <summary>A kernel routine's RET goes back to its caller (<see cref="OpKind.Return"/>).</summary>
+    public static Op Return() => new(OpKind.Return, default, 0, 0);
 
     public static Op Execute(Instruction instruction, ulong operand = 0) => new(OpKind.Instruction, instruction, 1, operand);
 

@@ -63,6 +63,14 @@ public enum OpKind : byte
     Resume,
 
     /// <summary>
+    /// No instruction of its own: the RET that ends a kernel routine (counted in the routine's
+    /// last block) goes back to the caller. Natively nothing more; in a binary translator's
+    /// translated code a return cannot be chained and looks its target up
+    /// (<see cref="ControlTransfer"/>).
+    /// </summary>
+    Return,
+
+    /// <summary>
     /// spin_lock on the ticket lock whose word is at <see cref="Op.Operand"/>: a locked XADD takes
     /// a ticket, then the core spins (PAUSE and a load of the word) until the lock serves it.
     /// </summary>

@@ -57,10 +57,25 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
         where TRoutine : struct, Enum =>
         Run(block.Code.AddressOf(routine), block.LockOf(routine), cost, block.Code.Lines(routine), times);
 
+    /// <summary>The next routine run is called through a pointer (the system-call table's), not directly.</summary>
+    public KernelPath ThroughPointer()
+    {
+        _indirectNext = true;
+        return this;
+    }
+
+    private bool _indirectNext;
+
+    /// <summary>
+    /// A routine's run: called (directly, or through a pointer after <see cref="ThroughPointer"/>),
+    /// its lines in order, each repetition a jump back to its first line, and a return at the end.
+    /// </summary>
     private KernelPath Run(ulong codeAddress, ulong lockAddress, RoutineCost cost, int lines, int times)
     {
         ulong code = DirectMap.Of(codeAddress);
         ulong lockLine = DirectMap.Of(lockAddress);
+        ControlTransfer call = _indirectNext ? ControlTransfer.IndirectCall : ControlTransfer.DirectCall;
+        _indirectNext = false;
         for (int t = 0; t < times; t++)
         {
             for (int line = 0; line < lines; line++)
@@ -71,7 +86,8 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
                 {
                     operations.DisableInterrupts(this);
                 }
-                _ops.Add(Op.Fetch(code + (ulong)(line * LineBytes)));
+                ControlTransfer entry = line > 0 ? ControlTransfer.Sequential : t == 0 ? call : ControlTransfer.DirectJump;
+                _ops.Add(Op.Fetch(code + (ulong)(line * LineBytes), entry));
                 _ops.Add(Op.Alu(Math.Min(KernelText.InstructionsPerLine, cost.Instructions - done)));
                 for (int a = Share(cost.LockedOperations, line, lines); a > 0; a--)
                 {
@@ -82,6 +98,10 @@ public sealed class KernelPath(KernelText text, IPrivilegedOperations operations
                     operations.RestoreInterrupts(this);
                 }
             }
+        }
+        if (times > 0)
+        {
+            _ops.Add(Op.Return());
         }
         return this;
     }

@@ -183,6 +183,7 @@ public sealed partial class LinuxKernel : ICoreHost
         Process current = Current ?? throw new InvalidOperationException("A system call with no current process.");
         var path = NewPath().Run(KernelRoutine.SyscallEntry);
         FreeDeadAddressSpaces(core, path);
+        path.ThroughPointer(); // the handler is called through sys_call_table
         _syscalls.Increment();
         switch ((SyscallNumber)number)
         {

@@ -121,5 +121,10 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.ShadowResyncEntry] = 40, // FNAME(sync_page)'s loop body for a present entry: the gpte read, prefetch_invalid_gpte, the gfn compared, the access bits recomputed
         [HypervisorRoutine.ShadowPrefetchEntry] = 120, // FNAME(prefetch_gpte): prefetch_invalid_gpte, the memslot and pfn looked up, mmu_set_spte with its rmap_add
         [HypervisorRoutine.TprBelowThreshold] = 60, // handle_tpr_below_threshold: kvm_make_request(KVM_REQ_EVENT); the priority read from the virtual-APIC page on the way in (vmx_sync_pir_to_irr aside)
+        // VMware's binary translator (Adams and Agesen, ASPLOS 2006, section 3.2; docs/virtualization.md, "Binary translation"):
+        [HypervisorRoutine.TranslateInstruction] = 2300, // "about 2300 cycles per translated x86 instruction" on the P4 [AA06], as 2,300 instructions at the P4 profile's one a cycle; its reads of the guest's code and writes of the translation are explicit
+        [HypervisorRoutine.TranslateUnit] = 200, // assumed: the unit begun and ended, the fragment's room taken in the cache, its entry hashed into the lookup table
+        [HypervisorRoutine.IndirectLookup] = 12, // the sequence counted, not measured: flags and a scratch register saved (2), the target hashed (2), the entry's tag loaded and compared (3), its translation loaded (1), restored (2) and jumped to (2)
+        [HypervisorRoutine.ChainContinuation] = 60, // assumed: the continuation's call into the dispatch, the target's translation looked up, the jump's displacement patched
     });
 }

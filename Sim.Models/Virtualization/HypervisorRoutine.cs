@@ -339,4 +339,16 @@ public enum HypervisorRoutine
 
     /// <summary>VT-x: a TPR-below-threshold exit (trap-like, after the guest's MOV CR8): the virtual APIC's priority updated and an event request made, so that the pending interrupt is injected on entry (KVM's handle_tpr_below_threshold).</summary>
     TprBelowThreshold,
+
+    /// <summary>Binary translation: one guest instruction decoded into the translator's intermediate form and emitted into a translation (Adams and Agesen 2006, section 3.2).</summary>
+    TranslateInstruction,
+
+    /// <summary>Binary translation: the translator's set-up and finish for one translation unit (the unit started, the fragment placed in the translation cache, its entry put in the lookup table).</summary>
+    TranslateUnit,
+
+    /// <summary>Binary translation: translated code's lookup of an indirect target (a return's, an indirect call's, or the monitor's entry into translated code) in the table of translations.</summary>
+    IndirectLookup,
+
+    /// <summary>Binary translation: a continuation (the jump of a fragment not yet chained) calls the translator's dispatch, which finds or makes the target's translation and patches the jump to go straight to it (chaining).</summary>
+    ChainContinuation,
 }

@@ -19,8 +19,28 @@ public interface ISoftwareMonitor : ICoreHost
     /// <summary>The guest kernel executed <paramref name="op"/>, intercepted: the monitor's handler and what follows it.</summary>
     MonitorResponse OnSensitive(Core core, in Op op);
 
-    /// <summary>Control enters the guest kernel's code at <paramref name="linearAddress"/>: the cycles it costs beyond the fetch (a translation, under binary translation), 0 otherwise.</summary>
-    int OnGuestKernelCode(Core core, ulong linearAddress);
+    /// <summary>
+    /// Control enters the guest kernel's line of code that <paramref name="fetch"/> fetches,
+    /// reached as its <see cref="Op.Entry"/> says: where the code runs from (its translation, under
+    /// binary translation), or the monitor's work to run first, after which the fetch is retried.
+    /// </summary>
+    GuestCode OnGuestKernelCode(Core core, in Op fetch);
+
+    /// <summary>A guest kernel routine returns (<see cref="OpKind.Return"/>): the monitor's work for it (a translated return's lookup of its target), or null.</summary>
+    IOpStream? OnGuestKernelReturn(Core core);
+}
+
+/// <summary>
+/// Where a line of guest kernel code runs from: <see cref="Address"/>, the guest's own, or in a
+/// translation cache <see cref="Bytes"/> of translated code (fetched at CPL 0's rights: VMware's
+/// translated kernel code runs at CPL 1, which reaches the monitor's supervisor pages), entered
+/// after <see cref="ChainedJumps"/> jumps of its own; or, with <see cref="Before"/>, the monitor's
+/// work to run first (a translation, a chaining, a lookup), after which the fetch is retried.
+/// </summary>
+public readonly record struct GuestCode(ulong Address, int Bytes = 0, int ChainedJumps = 0, IOpStream? Before = null)
+{
+    /// <summary>Whether the code runs from a translation cache.</summary>
+    public bool Translated => Bytes > 0;
 }
 
 /// <summary>How a monitor gets control at a guest kernel's sensitive instruction.</summary>

@@ -88,7 +88,9 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             _services.MapHostProcess(_space);
         }
-        _translations = mode == CpuVirtualization.BinaryTranslation ? new TranslationCache(_parameters.TranslationCacheKiB << 10, stats.Child("translation_cache")) : null;
+        _translations = mode == CpuVirtualization.BinaryTranslation
+            ? new TranslationCache(machine.Memory, MonitorBase, _parameters.TranslationCacheKiB << 10, stats.Child("translation_cache"))
+            : null;
         _backends = new BackendThreads(machine, _services, mayPoll: _ => false); // dom0's backends block on their event channels
     }
 
@@ -192,7 +194,71 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private bool EmulatedInCache(Instruction i) => _parameters.InlineEmulation && i is Instruction.Cli or Instruction.Sti or Instruction.Pushf or
         Instruction.Popf or Instruction.MovToCr8 or Instruction.Rdtsc;
 
-    public int OnGuestKernelCode(Core core, ulong linearAddress) => _translations?.Enter(linearAddress) ?? 0;
+    /// <summary>
+    /// Under binary translation, guest kernel code runs from its translation
+    /// (<see cref="TranslationCache"/>): straight in when its jump is chained or it falls through;
+    /// otherwise after a lookup of the target (translated code's own work, charged to the guest
+    /// kernel), or a continuation's call into the translator's dispatch that chains the jump,
+    /// translating the line first if it has no fragment (charged to <see cref="CycleCategory.Translation"/>).
+    /// </summary>
+    public GuestCode OnGuestKernelCode(Core core, in Op fetch)
+    {
+        if (_translations is not { } cache)
+        {
+            return new GuestCode(fetch.Operand);
+        }
+        ulong line = fetch.Operand & ~(ulong)(CodeLayout<HypervisorRoutine>.LineBytes - 1);
+        TranslationCache.Route route = cache.RouteTo(line, fetch.Entry);
+        if (route is TranslationCache.Route.Straight or TranslationCache.Route.ChainedJump)
+        {
+            return new GuestCode(cache.Run(line, route), TranslationCache.FragmentBytes, route == TranslationCache.Route.ChainedJump ? 1 : 0);
+        }
+        if (route == TranslationCache.Route.Lookup)
+        {
+            bool translated = cache.Holds(line);
+            HypervisorPath lookup = _services.NewPath().Add(Op.ChargeTo(CycleCategory.Kernel));
+            cache.Lookup(lookup, line, prepares: translated);
+            return new GuestCode(fetch.Operand, Before: translated ? Resumed(lookup) : Translator(lookup.Add(Op.ChargeTo(CycleCategory.Translation)), line, chain: false));
+        }
+        return new GuestCode(fetch.Operand, Before: Translator(_services.NewPath().Add(Op.ChargeTo(CycleCategory.Translation)), line, chain: true));
+    }
+
+    /// <summary>A translated return: its target looked up in the cache's table, by the guest kernel's translated code (its cycles the guest kernel's).</summary>
+    public IOpStream? OnGuestKernelReturn(Core core)
+    {
+        if (_translations is not { } cache)
+        {
+            return null;
+        }
+        HypervisorPath path = _services.NewPath().Add(Op.ChargeTo(CycleCategory.Kernel));
+        cache.Return(path);
+        return Resumed(path);
+    }
+
+    /// <summary>
+    /// A call out of translated code into the translator (a lookup that missed, or a
+    /// continuation): the line translated if it has no fragment (the guest's code read through the
+    /// guest's page tables first), and with <paramref name="chain"/> the jump chained to it.
+    /// </summary>
+    private OpSequence Translator(HypervisorPath path, ulong line, bool chain)
+    {
+        TranslationCache cache = _translations!;
+        MonitorServices.SaveRegisters(Vcpu, path).Run(HypervisorRoutine.Callout);
+        if (!cache.Holds(line))
+        {
+            MonitorServices.FetchGuestInstruction(Vcpu, path, line);
+            cache.Translate(path, line);
+        }
+        if (chain)
+        {
+            cache.Chain(path, line);
+        }
+        MonitorServices.RestoreRegisters(Vcpu, path.Run(HypervisorRoutine.TrapReturn));
+        return Resumed(path);
+    }
+
+    /// <summary>Back into translated code after the monitor's work, the rest of a handler charged to the hypervisor again.</summary>
+    private static OpSequence Resumed(HypervisorPath path) => path.Add(Op.ChargeTo(CycleCategory.Hypervisor)).Add(Op.Resume()).ToStream();
 
     public MonitorResponse OnSensitive(Core core, in Op op)
     {
@@ -227,6 +293,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
                 path.Run(HypervisorRoutine.PrivilegedEmulation);
                 _virtualInterruptsEnabled = true;
                 returnsToUser = true;
+                _translations?.LeftForMonitor();
                 if (Vcpu.HasPendingInterrupt)
                 {
                     _services.Kick(Vcpu, KickVector); // taken once back in the guest
@@ -289,6 +356,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         }
         _reflections.Increment();
         EnteringGuestKernel(upcall: null);
+        _translations?.LeftForMonitor();
         core.ReflectToGuestKernel(Guest.OnSyscall(core, number));
         return Leave(path);
     }
@@ -518,6 +586,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         path.Run(HypervisorRoutine.GuestReflection);
         _reflections.Increment();
         EnteringGuestKernel(upcall: null);
+        _translations?.LeftForMonitor();
         ExceptionResponse guest = Guest.OnException(core, vector, errorCode, faultAddress);
         core.ReflectToGuestKernel(guest.Handler, guest.RetryFaultingOp);
         return new ExceptionResponse(Leave(path), RetryFaultingOp: false);
@@ -539,6 +608,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         _reflections.Increment();
         int vector = _services.TakeInterrupt(Vcpu);
         EnteringGuestKernel(upcall: vector);
+        _translations?.LeftForMonitor();
         _virtualInterruptsEnabled = false;
         core.ReflectToGuestKernel(Guest.OnInterrupt(core, vector));
     }

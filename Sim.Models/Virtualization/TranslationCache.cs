@@ -1,65 +1,227 @@
 using Sim.Engine.Statistics;
+using Sim.Models.Cpu;
 using Sim.Models.Memory;
 
 namespace Sim.Models.Virtualization;
 
 /// <summary>
 /// The translation cache of a binary-translating monitor (VMware's classic VMM, Adams and Agesen,
-/// ASPLOS 2006): guest kernel code is translated, a cache line of it at a time here, the first
-/// time control enters it, and kept until the cache is full, when the least recently entered
-/// translation is dropped. A translation costs <see cref="CyclesPerInstruction"/> per guest
-/// instruction.
+/// ASPLOS 2006, section 3.2), in the monitor's memory: the compiled code fragments the translator
+/// made from guest kernel code, the table that maps a guest address to its fragment, and which
+/// fragments are chained. It decides what entering a line of guest kernel code costs in
+/// translated code, and writes the monitor's work for it as operations
+/// (<see cref="SoftwareMonitor"/> runs them on the core):
+/// <list type="bullet">
+/// <item>a line not yet translated is translated: a callout into the translator, which reads the
+/// guest's code through the guest's page tables, decodes and emits each instruction, and writes the
+/// fragment into the cache and its entry into the table;</item>
+/// <item>a fall-through or a direct call or jump goes straight to the target's fragment once the
+/// jump is chained; until then the jump is a continuation that calls the translator's dispatch,
+/// which patches it ("execute once"); a fall-through into the fragment placed right after needs no
+/// jump at all (the chaining jump elided);</item>
+/// <item>a return, an indirect call and an entry from the monitor cannot be chained: translated
+/// code looks the target up in the table every time.</item>
+/// </list>
+/// Translated code is fetched from the fragment's addresses in the cache, not the guest's.
 /// </summary>
 /// <remarks>
 /// Model: the unit of translation is the 64-byte line the kernel's code is fetched by (16
-/// instructions), not a basic block; translated code is assumed the size of the guest's, and is
-/// fetched at the guest's addresses (its own cache footprint is not simulated).
+/// instructions; [AA06]'s units stop at 12 instructions or a control transfer). A fragment is the
+/// line's instructions translated identically (4 bytes each, <see cref="CodeLayout{TRoutine}"/>)
+/// and two 5-byte exits (a conditional branch's taken and fall-through jumps, [AA06]'s example);
+/// the in-cache emulations and the callouts of sensitive instructions are one shared copy each in
+/// the monitor's text, not a copy per site. Chaining is per target: the first direct entry into a
+/// fragment is chained, whichever jump it came by (the callers' code is not modelled line by line).
+/// When the cache is full it is flushed whole and the table cleared (as Dynamo, Bala et al., PLDI
+/// 2000, flushes its fragment cache; [AA06] do not say how VMware's monitor frees room: assumed).
+/// The lookup table has 4,096 entries of 16 bytes (a guest address and its translation), assumed.
 /// </remarks>
 public sealed class TranslationCache
 {
-    /// <summary>"The translator spends about 2300 cycles per translated x86 instruction" on the Pentium 4 (Adams and Agesen, ASPLOS 2006).</summary>
-    public const int CyclesPerInstruction = 2300;
+    /// <summary>Bytes of a fragment's exits: two JMP rel32, the taken and the fall-through continuations of a translated conditional branch [AA06].</summary>
+    public const int ExitBytes = 10;
 
-    private readonly int _capacityLines;
-    private readonly Dictionary<ulong, LinkedListNode<ulong>> _lines = [];
-    private readonly LinkedList<ulong> _recency = []; // most recently entered first
+    /// <summary>Entries of the lookup table (assumed).</summary>
+    public const int TableEntries = 1 << 12;
+
+    private const int EntryBytes = 16;
+    private const int LineBytes = CodeLayout<HypervisorRoutine>.LineBytes;
+
+    /// <summary>A fragment's bytes: one line of guest code translated identically, and its exits.</summary>
+    public const int FragmentBytes = LineBytes + ExitBytes;
+
+    private readonly ulong _linearBase;
+    private readonly ulong _cache; // host-physical start of the cache
+    private readonly ulong _table; // host-physical start of the lookup table
+    private readonly ulong _capacity;
+    private readonly Dictionary<ulong, Fragment> _fragments = [];
     private readonly Counter _translations;
-    private readonly Counter _hits;
-    private readonly Counter _evictions;
+    private readonly Counter _lookups;
+    private readonly Counter _chains;
+    private readonly Counter _jumps;
+    private readonly Counter _flushes;
+    private ulong _used;
+    private ulong? _current; // the guest line whose fragment control is in; null when it last came from the monitor or a return
+    private bool _fromMonitor = true; // the next entry is the monitor's dispatch into translated code
+    private ulong? _prepared; // the line the monitor's work just made ready: its retried fetch goes straight in
 
-    public TranslationCache(int capacityBytes, StatGroup stats)
+    private sealed class Fragment(ulong address)
     {
+        public ulong Address { get; } = address;
+
+        public bool Chained { get; set; }
+    }
+
+    /// <param name="memory">Where the cache and its table are placed (host memory).</param>
+    /// <param name="linearBase">Where the monitor maps host memory: translated code runs from <paramref name="linearBase"/> plus its physical address.</param>
+    public TranslationCache(PhysicalMemory memory, ulong linearBase, int capacityBytes, StatGroup stats)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(stats);
-        if (capacityBytes < CodeLayout<HypervisorRoutine>.LineBytes)
+        if (capacityBytes < FragmentBytes)
         {
-            throw new ArgumentOutOfRangeException(nameof(capacityBytes), capacityBytes, "The translation cache holds at least one line.");
+            throw new ArgumentOutOfRangeException(nameof(capacityBytes), capacityBytes, $"The translation cache holds at least one fragment ({FragmentBytes} bytes).");
         }
-        _capacityLines = capacityBytes / CodeLayout<HypervisorRoutine>.LineBytes;
-        _translations = stats.Counter("translations", "count", "guest kernel code lines translated");
-        _hits = stats.Counter("hits", "count", "entries into guest kernel code already translated");
-        _evictions = stats.Counter("evictions", "count", "translations dropped to make room");
+        _linearBase = linearBase;
+        _capacity = (ulong)capacityBytes;
+        _cache = memory.AllocateContiguous(_capacity);
+        _table = memory.AllocateContiguous(TableEntries * EntryBytes);
+        _translations = stats.Counter("translations", "count", "guest kernel code lines translated into fragments");
+        _lookups = stats.Counter("lookups", "count", "indirect targets looked up in the table (returns, indirect calls, entries from the monitor)");
+        _chains = stats.Counter("chains", "count", "continuations that chained a direct jump to its target's fragment");
+        _jumps = stats.Counter("chained_jumps", "count", "fall-throughs that took a chained jump (the next line's fragment not placed right after)");
+        _flushes = stats.Counter("flushes", "count", "times the full cache was emptied");
     }
 
-    /// <summary>Control enters guest kernel code at <paramref name="linearAddress"/>: the cycles of translating its line, 0 if it is cached.</summary>
-    public int Enter(ulong linearAddress)
+    /// <summary>What entering a line of translated code takes.</summary>
+    internal enum Route
     {
-        ulong line = linearAddress / (ulong)CodeLayout<HypervisorRoutine>.LineBytes;
-        if (_lines.TryGetValue(line, out LinkedListNode<ulong>? node))
-        {
-            _recency.Remove(node);
-            _recency.AddFirst(node);
-            _hits.Increment();
-            return 0;
-        }
-        if (_lines.Count == _capacityLines)
-        {
-            LinkedListNode<ulong> oldest = _recency.Last!;
-            _recency.RemoveLast();
-            _lines.Remove(oldest.Value);
-            _evictions.Increment();
-        }
-        _lines[line] = _recency.AddFirst(line);
-        _translations.Increment();
-        return CodeLayout<HypervisorRoutine>.InstructionsPerLine * CyclesPerInstruction;
+        /// <summary>Straight into its fragment: a fall-through into the fragment placed after, a chained jump or call, or a retry after the monitor's work.</summary>
+        Straight,
+
+        /// <summary>A chained jump: a fall-through whose fragment is elsewhere in the cache.</summary>
+        ChainedJump,
+
+        /// <summary>A continuation: the jump is not chained yet.</summary>
+        Continuation,
+
+        /// <summary>A lookup in the table.</summary>
+        Lookup,
     }
+
+    /// <summary>How control reaching guest line <paramref name="line"/> by <paramref name="entry"/> gets into its translation.</summary>
+    internal Route RouteTo(ulong line, ControlTransfer entry)
+    {
+        if (_prepared == line)
+        {
+            return Route.Straight;
+        }
+        if (_fromMonitor || entry == ControlTransfer.IndirectCall)
+        {
+            return Route.Lookup;
+        }
+        if (!_fragments.TryGetValue(line, out Fragment? target) || !target.Chained)
+        {
+            return Route.Continuation;
+        }
+        if (entry == ControlTransfer.Sequential && _current is { } from && from + LineBytes == line
+            && _fragments.TryGetValue(from, out Fragment? before) && before.Address + FragmentBytes != target.Address)
+        {
+            return Route.ChainedJump;
+        }
+        return Route.Straight;
+    }
+
+    /// <summary>Control is in <paramref name="line"/>'s fragment: where it is fetched from (its linear address in the cache).</summary>
+    internal ulong Run(ulong line, Route route)
+    {
+        if (route == Route.ChainedJump)
+        {
+            _jumps.Increment();
+        }
+        _prepared = null;
+        _current = line;
+        _fromMonitor = false;
+        return _linearBase + _fragments[line].Address;
+    }
+
+    /// <summary>Whether <paramref name="line"/> has a fragment.</summary>
+    internal bool Holds(ulong line) => _fragments.ContainsKey(line);
+
+    /// <summary>
+    /// Translated code looks <paramref name="target"/> up in the table (<see cref="HypervisorRoutine.IndirectLookup"/>
+    /// and the entry's line); with <paramref name="prepares"/> the fetch of that line is retried after.
+    /// </summary>
+    internal void Lookup(HypervisorPath path, ulong target, bool prepares)
+    {
+        _lookups.Increment();
+        path.Run(HypervisorRoutine.IndirectLookup).LoadWords(EntryOf(target), 1);
+        if (prepares)
+        {
+            _prepared = target;
+        }
+    }
+
+    /// <summary>
+    /// The translator makes <paramref name="line"/>'s fragment: the unit's set-up, each
+    /// instruction decoded and emitted, the fragment written into the cache line by line and its
+    /// entry into the table (the guest's code is read by the caller). A full cache is flushed first.
+    /// </summary>
+    internal void Translate(HypervisorPath path, ulong line)
+    {
+        if (_used + FragmentBytes > _capacity)
+        {
+            Flush(path);
+        }
+        ulong address = _cache + _used;
+        _used += FragmentBytes;
+        _fragments[line] = new Fragment(address);
+        _translations.Increment();
+        path.Run(HypervisorRoutine.TranslateUnit).Run(HypervisorRoutine.TranslateInstruction, CodeLayout<HypervisorRoutine>.InstructionsPerLine);
+        for (ulong at = address & ~(ulong)(LineBytes - 1); at < address + FragmentBytes; at += LineBytes)
+        {
+            path.StoreWords(at, 1); // the fragment's bytes, a line at a time
+        }
+        path.StoreWords(EntryOf(line), 1);
+        _prepared = line;
+    }
+
+    /// <summary>The continuation's dispatch chains the jump into <paramref name="line"/>'s fragment: the jump of the fragment control came from is patched (the target's own entry when it came from code not modelled).</summary>
+    internal void Chain(HypervisorPath path, ulong line)
+    {
+        _chains.Increment();
+        path.Run(HypervisorRoutine.ChainContinuation).LoadWords(EntryOf(line), 1);
+        Fragment target = _fragments[line];
+        target.Chained = true;
+        ulong patched = _current is { } from && _fragments.TryGetValue(from, out Fragment? source) ? source.Address + LineBytes : target.Address;
+        path.StoreWords(patched, 1);
+        _prepared = line;
+    }
+
+    /// <summary>A return out of the routine whose fragment control is in: its target is looked up (the caller's code stands at the returning line's entry).</summary>
+    internal void Return(HypervisorPath path)
+    {
+        Lookup(path, _current ?? 0, prepares: false);
+        _current = null;
+    }
+
+    /// <summary>Control left translated code for the monitor, which will come back into it by a lookup (an event reflected to the guest kernel, a return to guest user mode emulated).</summary>
+    public void LeftForMonitor()
+    {
+        _current = null;
+        _fromMonitor = true;
+        _prepared = null;
+    }
+
+    private void Flush(HypervisorPath path)
+    {
+        _flushes.Increment();
+        _fragments.Clear();
+        _used = 0;
+        _current = null;
+        path.ZeroLines(_table, TableEntries * EntryBytes);
+    }
+
+    /// <summary>The table entry of guest address <paramref name="line"/>: hashed by its line number (Fibonacci hashing, as Linux's hash_64).</summary>
+    private ulong EntryOf(ulong line) => _table + (((line / LineBytes) * 0x61C8864680B583EB) >> (64 - 12)) * EntryBytes;
 }

@@ -55,6 +55,44 @@ public class SoftwareMonitorRunTests
         Assert.Equal(0, Run(CpuVirtualization.TrapAndEmulate, getpid, 100).CyclesByCategory[CycleCategory.Translation]);
     }
 
+    private static double Cache(WorkloadRunResult r, string stat) => r.Stat("host.monitor.translation_cache", stat);
+
+    [Fact]
+    public void The_translator_works_in_proportion_to_the_code_it_translates()
+    {
+        WorkloadRunResult getpid = Run(CpuVirtualization.BinaryTranslation, Lmbench.All.Single(l => l.Name == "lat-null"), 100);
+        WorkloadRunResult fork = Run(CpuVirtualization.BinaryTranslation, new ForkWait(), 10);
+        double PerLine(WorkloadRunResult r) => r.CyclesByCategory[CycleCategory.Translation] / Cache(r, "translations");
+        Assert.True(Cache(fork, "translations") > Cache(getpid, "translations")); // fork runs more of the kernel
+        // Each line: 16 instructions at the translator's 2,300, its set-up, the guest's code read
+        // and the fragment written, and the continuation or lookup that called it: the same work a line.
+        Assert.InRange(PerLine(getpid), 16 * 2300, 16 * 2300 * 1.25);
+        Assert.InRange(PerLine(fork) / PerLine(getpid), 0.9, 1.1);
+    }
+
+    [Fact]
+    public void A_chained_jump_costs_no_lookup_and_a_return_costs_one()
+    {
+        IWorkload getpid = Lmbench.All.Single(l => l.Name == "lat-null");
+        WorkloadRunResult small = Run(CpuVirtualization.BinaryTranslation, getpid, 100), large = Run(CpuVirtualization.BinaryTranslation, getpid, 200);
+        Assert.Equal(Cache(small, "chains"), Cache(large, "chains")); // every jump of the path was chained in the first hundred calls
+        // Each further call: the monitor's entry into the system-call entry point, and that routine's return, looked up.
+        Assert.Equal(2 * 100, Cache(large, "lookups") - Cache(small, "lookups"));
+        WorkloadRunResult fork = Run(CpuVirtualization.BinaryTranslation, new ForkWait(), 10), forks = Run(CpuVirtualization.BinaryTranslation, new ForkWait(), 20);
+        Assert.True(Cache(forks, "chains") - Cache(fork, "chains") < Cache(fork, "chains") / 10); // the loops' back edges go straight to their bodies once chained
+    }
+
+    [Fact]
+    public void Translated_code_is_fetched_from_the_translation_cache_and_its_footprint_reaches_the_caches()
+    {
+        IWorkload getpid = Lmbench.All.Single(l => l.Name == "lat-null");
+        WorkloadRunResult bt = Run(CpuVirtualization.BinaryTranslation, getpid, 200), te = Run(CpuVirtualization.TrapAndEmulate, getpid, 200);
+        double Fetches(WorkloadRunResult r) => r.Stat("host.cpu0.l1i", "hits") + r.Stat("host.cpu0.l1i", "misses");
+        Assert.True(Fetches(bt) > Fetches(te)); // fragments are longer than the guest's lines and cross line boundaries, and the lookups run code of their own
+        double HiddenFaults(WorkloadRunResult r) => r.Stat("host.monitor.shadow", "hidden_faults");
+        Assert.True(HiddenFaults(bt) < HiddenFaults(te)); // the guest's kernel text is no longer fetched through the shadow page tables
+    }
+
     [Theory]
     [InlineData(CpuVirtualization.TrapAndEmulate)]
     [InlineData(CpuVirtualization.BinaryTranslation)]
