@@ -89,7 +89,7 @@ public sealed record Explanation(string Workload, string Description, string Pro
     /// <summary>
     /// Traces <paramref name="benchmark"/> (a nanobenchmark, or a process workload whose loop ends
     /// each iteration with an ALU instruction and a branch, as the lmbench ones do) under
-    /// <paramref name="axes"/> on <paramref name="profile"/>: three iterations run, the last (warm) explained.
+    /// <paramref name="axes"/> on <paramref name="profile"/>: <see cref="Iterations"/> run, the last (warm) explained.
     /// </summary>
     public static Explanation Of(HardwareProfile profile, IWorkload benchmark, VirtualizationAxes axes)
     {
@@ -97,7 +97,7 @@ public sealed record Explanation(string Workload, string Description, string Pro
         ArgumentNullException.ThrowIfNull(benchmark);
         ArgumentNullException.ThrowIfNull(axes);
         var trace = new OperationTrace();
-        WorkloadRun.PreparedRun run = WorkloadRun.Prepare(profile, benchmark, 3, seed: 1, axes: axes);
+        WorkloadRun.PreparedRun run = WorkloadRun.Prepare(profile, benchmark, Iterations, seed: 1, axes: axes);
         run.Attach(trace);
         run.Execute();
         return new Explanation(benchmark.Name, benchmark.Description, profile.Name, axes, PhasesOf(LastIteration(trace.Steps), guest: !axes.IsNative && axes.Hosting != Hosting.SharedKernel, deprivileged: axes.Cpu == CpuVirtualization.TrapAndEmulate))
@@ -105,6 +105,13 @@ public sealed record Explanation(string Workload, string Description, string Pro
             Name = NameOf(axes, profile),
         };
     }
+
+    /// <summary>
+    /// Iterations an explanation runs: enough that the last is warm under every monitor, a binary
+    /// translator's included, which adapts an instruction's translation after it faulted
+    /// <see cref="Models.Virtualization.TranslationCache.AdaptAfterFaults"/> times (one fault an iteration at most).
+    /// </summary>
+    public const int Iterations = Models.Virtualization.TranslationCache.AdaptAfterFaults + 2;
 
     /// <summary>The preset whose axes <paramref name="axes"/> are on <paramref name="profile"/>, or the name of its CPU virtualization.</summary>
     public static string NameOf(VirtualizationAxes axes, HardwareProfile profile)

@@ -72,6 +72,9 @@ public sealed partial class Core
     /// <summary>How a trace names an instruction the binary translator emulates in place: no entry into the monitor.</summary>
     public const string EmulatedInTranslationCache = "emulated inside the translation cache (no call out)";
 
+    /// <summary>How a trace names a guest kernel's store that an adapted translation hands to the monitor.</summary>
+    public const string AdaptedWrite = "store handed to the monitor by its adapted translation (a callout, no fault)";
+
     /// <summary>Whether the guest kernel's instruction in <paramref name="op"/> goes to the monitor; if so, it has been handed over.</summary>
     private bool Intercepted(in Op op)
     {

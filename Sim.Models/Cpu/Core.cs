@@ -405,6 +405,10 @@ public sealed partial class Core : Event
                 break;
             case OpKind.Branch:
                 Block(mode, op.Count, _timing.BranchMilliCycles);
+                if (_topGuestKernel)
+                {
+                    GuestKernelSite = GuestKernelSite with { Access = 0 }; // a loop's branch back: its accesses count again from its start
+                }
                 break;
             case OpKind.CallReturn:
                 Block(mode, op.Count, _timing.CallReturnMilliCycles, instructionsEach: 2);
@@ -507,6 +511,13 @@ public sealed partial class Core : Event
     }
 
     /// <summary>
+    /// Where in the guest kernel's code the last memory access ran (deprivileged guests): the line
+    /// last fetched, and which data access after that fetch (or after the last branch, a loop's
+    /// back edge within the line) it was; what a binary translator keys an instruction's faults by.
+    /// </summary>
+    public CodeSite GuestKernelSite { get; private set; }
+
+    /// <summary>
     /// The linear address of the last line of code a guest fetched in VMX non-root operation: at
     /// an exit, the line holding the guest's instruction, which an emulator without decode
     /// assistance fetches again (0 when the guest fetched no code, as the nanobenchmarks' loops do not).
@@ -540,6 +551,7 @@ public sealed partial class Core : Event
             }
             if (_topGuestKernel)
             {
+                GuestKernelSite = new CodeSite(op.Operand, 0);
                 code = _softwareMonitor!.OnGuestKernelCode(this, op);
                 if (code.Before is { } before)
                 {
@@ -551,6 +563,18 @@ public sealed partial class Core : Event
                     Block(mode, code.ChainedJumps, _timing.BranchMilliCycles);
                 }
                 (address, user) = (code.Address, user && !code.Translated);
+            }
+        }
+        else if (_topGuestKernel)
+        {
+            GuestKernelSite = GuestKernelSite with { Access = GuestKernelSite.Access + 1 };
+            if (op.Kind is OpKind.Store or OpKind.Atomic && _softwareMonitor!.OnGuestKernelWrite(this, op) is { } emulated)
+            {
+                // An adapted translation calls the monitor to do the write: no fault.
+                Tracer?.Event(this, AdaptedWrite, CycleCategory.Hypervisor, _localCycle, _localCycle);
+                _rootCategory = CycleCategory.Hypervisor;
+                PushMonitorFrame(emulated, retry: null);
+                return null;
             }
         }
         Memory.Now = _localCycle; // walks and the access itself meet the memory channel at this time

@@ -30,17 +30,34 @@ public sealed class MinimalKernel : ICoreHost
 
     private readonly IPlatform _platform;
     private readonly AddressSpaceBuilder _kernelSpace;
-    private readonly OpSequence _syscallPath = new(Op.Alu(BookkeepingInstructions), Op.Execute(Instruction.Sysret));
-    private readonly OpSequence _skipPath = new(Op.Alu(BookkeepingInstructions), Op.Execute(Instruction.Iret));
-    private readonly OpSequence _interruptPath = new(
-        Op.Alu(BookkeepingInstructions), Op.MmioWrite(Devices.LocalApic.DefaultBase + 0xB0, 0), Op.Execute(Instruction.Iret));
+    private readonly ulong _code; // the kernel's text: one line a path, through the direct map
+    private readonly OpSequence _syscallPath;
+    private readonly OpSequence _skipPath;
+    private readonly OpSequence _interruptPath;
+
+    /// <summary>The kernel's paths, a line of its text each: the system call's, the skip after a fault, the interrupt's, the page fix-up's.</summary>
+    private enum PathLine
+    {
+        Syscall,
+        Skip,
+        Interrupt,
+        FixUp,
+    }
 
     public MinimalKernel(IPlatform platform)
     {
         ArgumentNullException.ThrowIfNull(platform);
         _platform = platform;
         _kernelSpace = DirectMap.Build(platform);
+        _code = DirectMapBase + platform.Memory.AllocateFrame();
+        _syscallPath = new(Enter(PathLine.Syscall), Op.Alu(BookkeepingInstructions), Op.Execute(Instruction.Sysret));
+        _skipPath = new(Enter(PathLine.Skip), Op.Alu(BookkeepingInstructions), Op.Execute(Instruction.Iret));
+        _interruptPath = new(
+            Enter(PathLine.Interrupt), Op.Alu(BookkeepingInstructions), Op.MmioWrite(Devices.LocalApic.DefaultBase + 0xB0, 0), Op.Execute(Instruction.Iret));
     }
+
+    /// <summary>Control enters a path's line of the kernel's text (from its entry point: fetched as any code is, translated under a binary translator).</summary>
+    private Op Enter(PathLine line) => Op.Fetch(_code + ((ulong)line * 64), ControlTransfer.DirectCall);
 
     /// <summary>A new user address space that shares the kernel half; what CR3 is loaded with to run in it.</summary>
     public AddressSpaceBuilder NewProcessSpace()
@@ -78,7 +95,7 @@ public sealed class MinimalKernel : ICoreHost
     {
         PhysicalMemory memory = _platform.Memory;
         ulong table = core.Mmu.Pml4;
-        var ops = new List<Op>(8) { Op.Alu(BookkeepingInstructions) };
+        var ops = new List<Op>(9) { Enter(PathLine.FixUp), Op.Alu(BookkeepingInstructions) };
         for (int level = 3; level >= 0; level--)
         {
             ulong entryAddress = table + ((ulong)PageEntry.Index(faultAddress, level) * 8);

@@ -126,5 +126,6 @@ public sealed class HypervisorCosts
         [HypervisorRoutine.TranslateUnit] = 200, // assumed: the unit begun and ended, the fragment's room taken in the cache, its entry hashed into the lookup table
         [HypervisorRoutine.IndirectLookup] = 12, // the sequence counted, not measured: flags and a scratch register saved (2), the target hashed (2), the entry's tag loaded and compared (3), its translation loaded (1), restored (2) and jumped to (2)
         [HypervisorRoutine.ChainContinuation] = 60, // assumed: the continuation's call into the dispatch, the target's translation looked up, the jump's displacement patched
+        [HypervisorRoutine.IdtEntry] = 150, // assumed as Callout's entry: the same state saved, a dispatch on the vector instead of on the callout's number; the exception's delivery is the hardware's (ExceptionDeliveryCycles)
     });
 }

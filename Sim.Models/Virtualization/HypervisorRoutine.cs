@@ -351,4 +351,7 @@ public enum HypervisorRoutine
 
     /// <summary>Binary translation: a continuation (the jump of a fragment not yet chained) calls the translator's dispatch, which finds or makes the target's translation and patches the jump to go straight to it (chaining).</summary>
     ChainContinuation,
+
+    /// <summary>Binary translation: the monitor's entry through its own IDT for an exception, interrupt or system call of the guest (the hardware's delivery charged apart): the state saved and the vector dispatched, with no instruction decoded.</summary>
+    IdtEntry,
 }

@@ -28,6 +28,13 @@ public interface ISoftwareMonitor : ICoreHost
 
     /// <summary>A guest kernel routine returns (<see cref="OpKind.Return"/>): the monitor's work for it (a translated return's lookup of its target), or null.</summary>
     IOpStream? OnGuestKernelReturn(Core core);
+
+    /// <summary>
+    /// The guest kernel stores at <paramref name="store"/>'s address from <see cref="Core.GuestKernelSite"/>:
+    /// the monitor's handler that does the write instead (a translation adapted to call out for it),
+    /// or null for the store to run as it is.
+    /// </summary>
+    IOpStream? OnGuestKernelWrite(Core core, in Op store);
 }
 
 /// <summary>

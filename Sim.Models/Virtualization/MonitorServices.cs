@@ -292,9 +292,18 @@ internal sealed class MonitorServices
     /// an entry not present (the emulator would inject a page fault; the model's guests have none
     /// there). Returns whether it fetched.
     /// </summary>
-    public static bool FetchGuestInstruction(VirtualCpu vcpu, HypervisorPath path, ulong linear)
+    public static bool FetchGuestInstruction(VirtualCpu vcpu, HypervisorPath path, ulong linear) => ReadGuestLinear(vcpu, path, linear, out _);
+
+    /// <summary>
+    /// The monitor reads guest linear address <paramref name="linear"/> (the emulator's fetch, a
+    /// binary translator's read of the guest's code, the callout of an adapted write): the
+    /// software walk of the guest's page tables and the access, as <see cref="FetchGuestInstruction"/>
+    /// describes; <paramref name="guestPhysical"/> is where it reached.
+    /// </summary>
+    public static bool ReadGuestLinear(VirtualCpu vcpu, HypervisorPath path, ulong linear, out ulong guestPhysical)
     {
         VirtualMachine vm = vcpu.Vm;
+        guestPhysical = 0;
         if (linear == 0)
         {
             return false;
@@ -316,7 +325,8 @@ internal sealed class MonitorServices
             if (level == 0 || (level <= 2 && (entry & PageEntry.PageSize) != 0))
             {
                 ulong offsetMask = (1UL << (PageEntry.SmallPageShift + (9 * level))) - 1;
-                vm.Structures.MemslotLookup(path).LoadWords(vm.HostAddress((entry & PageEntry.AddressMask & ~offsetMask) + (linear & offsetMask)), 1);
+                guestPhysical = (entry & PageEntry.AddressMask & ~offsetMask) + (linear & offsetMask);
+                vm.Structures.MemslotLookup(path).LoadWords(vm.HostAddress(guestPhysical), 1);
                 return true;
             }
             table = entry & PageEntry.AddressMask;
@@ -551,20 +561,30 @@ internal sealed class MonitorServices
         }
         else if (fault.Kind == ShadowFaultKind.PageTableWrite)
         {
-            path.Run(HypervisorRoutine.MmioDecode).Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(vcpu.Vm.HostAddress(fault.WrittenGuestPhysical), 1);
-            var written = new ShadowWork();
-            IReadOnlyList<ulong> cleared = shadow.TableWritten(fault.WrittenGuestPhysical, written);
-            ShadowTraffic(vcpu, path, written);
-            foreach (ulong entry in cleared)
-            {
-                path.StoreWords(entry, 1);
-            }
-            if (cleared.Count > 0)
-            {
-                core.Mmu.FlushGuest(); // which linear addresses those entries served is not kept: all of the guest's translations go
-            }
+            EmulatePageTableWrite(vcpu, path.Run(HypervisorRoutine.MmioDecode), fault.WrittenGuestPhysical); // the faulting instruction decoded first
         }
         return fault;
+    }
+
+    /// <summary>
+    /// A guest's write to its page table at <paramref name="guestPhysical"/>, done by the monitor
+    /// (the instruction already decoded, or known to a translation that calls out for it): the
+    /// write, then the shadow entries made from the entry cleared.
+    /// </summary>
+    public static void EmulatePageTableWrite(VirtualCpu vcpu, HypervisorPath path, ulong guestPhysical)
+    {
+        path.Run(HypervisorRoutine.PageTableWriteEmulation).StoreWords(vcpu.Vm.HostAddress(guestPhysical), 1);
+        var written = new ShadowWork();
+        IReadOnlyList<ulong> cleared = vcpu.Shadow!.TableWritten(guestPhysical, written);
+        ShadowTraffic(vcpu, path, written);
+        foreach (ulong entry in cleared)
+        {
+            path.StoreWords(entry, 1);
+        }
+        if (cleared.Count > 0)
+        {
+            vcpu.Core.Mmu.FlushGuest(); // which linear addresses those entries served is not kept: all of the guest's translations go
+        }
     }
 
     /// <summary>The guest's MOV to CR3 under shadow paging: its shadow root found in the cache (and the out-of-sync tables it reaches synced) or made (and zeroed), loaded for the guest.</summary>

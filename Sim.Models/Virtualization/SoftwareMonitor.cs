@@ -236,6 +236,33 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     }
 
     /// <summary>
+    /// A store whose translation was adapted (adaptive binary translation, [AA06] section 3.3):
+    /// translated code calls the monitor, which walks the guest's tables for the address and does
+    /// the write, emulating it on the shadow when the page is traced. No fault, no decode.
+    /// </summary>
+    public IOpStream? OnGuestKernelWrite(Core core, in Op store)
+    {
+        ArgumentNullException.ThrowIfNull(core);
+        if (_translations is not { } cache || !cache.Adapted(core.GuestKernelSite))
+        {
+            return null;
+        }
+        HypervisorPath path = Enter(fromTranslatedCode: true);
+        if (MonitorServices.ReadGuestLinear(Vcpu, path, store.Operand, out ulong guestPhysical))
+        {
+            if (Vcpu.Shadow!.IsProtected(guestPhysical))
+            {
+                MonitorServices.EmulatePageTableWrite(Vcpu, path, guestPhysical);
+            }
+            else
+            {
+                path.StoreWords(Vm.HostAddress(guestPhysical), 1);
+            }
+        }
+        return Leave(path, callout: true);
+    }
+
+    /// <summary>
     /// A call out of translated code into the translator (a lookup that missed, or a
     /// continuation): the line translated if it has no fragment (the guest's code read through the
     /// guest's page tables first), and with <paramref name="chain"/> the jump chained to it.
@@ -278,7 +305,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             return OnHypercall(core, op.Operand);
         }
-        HypervisorPath path = Enter();
+        HypervisorPath path = Enter(fromTranslatedCode: true);
         ulong? read = null;
         bool returnsToUser = false;
         HostRoundTrip? trip = null;
@@ -381,6 +408,14 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             return Reflected(core, path, vector, errorCode, faultAddress);
         }
         ShadowFault fault = MonitorServices.ShadowPageFault(Vcpu, path, errorCode, faultAddress, user: !core.InGuestKernel);
+        if (fault.Kind == ShadowFaultKind.PageTableWrite && core.InGuestKernel && _translations is { } cache && cache.TracedWriteFaulted(core.GuestKernelSite))
+        {
+            // The instruction keeps faulting on traced pages: its line is translated again, the write a callout.
+            path.Add(Op.ChargeTo(CycleCategory.Translation));
+            MonitorServices.ReadGuestLinear(Vcpu, path, core.GuestKernelSite.Line, out _);
+            cache.Adapt(path, core.GuestKernelSite);
+            path.Add(Op.ChargeTo(CycleCategory.Hypervisor));
+        }
         return fault.Kind switch
         {
             ShadowFaultKind.Fill => new ExceptionResponse(Leave(path), RetryFaultingOp: true),
@@ -561,9 +596,21 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         }
     }
 
-    /// <summary>The monitor gets control: a fault's decode under trap-and-emulate, a call out of the translation cache under binary translation; the guest's registers saved.</summary>
-    private HypervisorPath Enter() =>
-        MonitorServices.SaveRegisters(Vcpu, _services.NewPath()).Run(_mode == CpuVirtualization.TrapAndEmulate ? HypervisorRoutine.TrapEntry : HypervisorRoutine.Callout);
+    /// <summary>
+    /// The monitor gets control, the guest's registers saved: under trap-and-emulate through its
+    /// trap entry, which finds and decodes the faulting instruction; under binary translation by
+    /// a call out of the translation cache (<paramref name="fromTranslatedCode"/>: the translation
+    /// names what it calls for), or through the monitor's IDT for an exception, interrupt or
+    /// system call, which dispatches on the vector and decodes nothing (a fault that needs its
+    /// instruction decodes it in its handler). The paravirtual monitor's entries stay the callout's code.
+    /// </summary>
+    private HypervisorPath Enter(bool fromTranslatedCode = false) =>
+        MonitorServices.SaveRegisters(Vcpu, _services.NewPath()).Run(_mode switch
+        {
+            CpuVirtualization.TrapAndEmulate => HypervisorRoutine.TrapEntry,
+            CpuVirtualization.BinaryTranslation when !fromTranslatedCode => HypervisorRoutine.IdtEntry,
+            _ => HypervisorRoutine.Callout,
+        });
 
     /// <summary>The monitor's registers restored, then back by IRET or, to translated code that called out, by a plain return (<paramref name="callout"/>).</summary>
     private OpSequence Leave(HypervisorPath path, bool callout = false)

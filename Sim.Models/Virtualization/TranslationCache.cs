@@ -41,6 +41,9 @@ public sealed class TranslationCache
     /// <summary>Bytes of a fragment's exits: two JMP rel32, the taken and the fall-through continuations of a translated conditional branch [AA06].</summary>
     public const int ExitBytes = 10;
 
+    /// <summary>Faults on traced writes after which an instruction's translation is adapted (assumed: [AA06] say only that the translator adapts instructions that fault often).</summary>
+    public const int AdaptAfterFaults = 3;
+
     /// <summary>Entries of the lookup table (assumed).</summary>
     public const int TableEntries = 1 << 12;
 
@@ -55,6 +58,10 @@ public sealed class TranslationCache
     private readonly ulong _table; // host-physical start of the lookup table
     private readonly ulong _capacity;
     private readonly Dictionary<ulong, Fragment> _fragments = [];
+    private readonly Dictionary<CodeSite, int> _tracedFaults = [];
+    private readonly HashSet<CodeSite> _adapted = [];
+    private readonly Counter _retranslations;
+    private readonly Counter _adaptedWrites;
     private readonly Counter _translations;
     private readonly Counter _lookups;
     private readonly Counter _chains;
@@ -91,6 +98,8 @@ public sealed class TranslationCache
         _chains = stats.Counter("chains", "count", "continuations that chained a direct jump to its target's fragment");
         _jumps = stats.Counter("chained_jumps", "count", "fall-throughs that took a chained jump (the next line's fragment not placed right after)");
         _flushes = stats.Counter("flushes", "count", "times the full cache was emptied");
+        _retranslations = stats.Counter("retranslations", "count", "lines translated again to call out for a write that kept faulting on a traced page (adaptive translation)");
+        _adaptedWrites = stats.Counter("adapted_writes", "count", "writes an adapted translation handed to the monitor without a fault");
     }
 
     /// <summary>What entering a line of translated code takes.</summary>
@@ -169,22 +178,74 @@ public sealed class TranslationCache
     /// </summary>
     internal void Translate(HypervisorPath path, ulong line)
     {
+        Place(path, line);
+        _prepared = line;
+    }
+
+    private Fragment Place(HypervisorPath path, ulong line)
+    {
         if (_used + FragmentBytes > _capacity)
         {
             Flush(path);
         }
-        ulong address = _cache + _used;
+        var fragment = new Fragment(_cache + _used);
         _used += FragmentBytes;
-        _fragments[line] = new Fragment(address);
+        _fragments[line] = fragment;
         _translations.Increment();
         path.Run(HypervisorRoutine.TranslateUnit).Run(HypervisorRoutine.TranslateInstruction, CodeLayout<HypervisorRoutine>.InstructionsPerLine);
-        for (ulong at = address & ~(ulong)(LineBytes - 1); at < address + FragmentBytes; at += LineBytes)
+        for (ulong at = fragment.Address & ~(ulong)(LineBytes - 1); at < fragment.Address + FragmentBytes; at += LineBytes)
         {
             path.StoreWords(at, 1); // the fragment's bytes, a line at a time
         }
         path.StoreWords(EntryOf(line), 1);
-        _prepared = line;
+        return fragment;
     }
+
+    /// <summary>
+    /// An instruction at <paramref name="site"/> of translated code faulted on a write to a page the
+    /// monitor traces: whether this fault makes it one to adapt (the <see cref="AdaptAfterFaults"/>-th),
+    /// after which <see cref="Adapt"/> retranslates its line.
+    /// </summary>
+    internal bool TracedWriteFaulted(CodeSite site)
+    {
+        site = Normalized(site);
+        if (!_fragments.ContainsKey(site.Line) || _adapted.Contains(site))
+        {
+            return false;
+        }
+        int faults = _tracedFaults.GetValueOrDefault(site) + 1;
+        _tracedFaults[site] = faults;
+        return faults >= AdaptAfterFaults;
+    }
+
+    /// <summary>
+    /// Adaptive binary translation [AA06, section 3.3]: the line holding <paramref name="site"/> is
+    /// translated again with that instruction as a call to the monitor's emulation of the write,
+    /// and the old fragment's entry patched to jump to the new one (the guest's code is read by the caller).
+    /// </summary>
+    internal void Adapt(HypervisorPath path, CodeSite site)
+    {
+        site = Normalized(site);
+        Fragment old = _fragments[site.Line];
+        _tracedFaults.Remove(site);
+        _adapted.Add(site);
+        _retranslations.Increment();
+        Place(path, site.Line).Chained = old.Chained; // jumps chained to the old fragment reach the new one through the patch
+        path.StoreWords(old.Address, 1);
+    }
+
+    /// <summary>Whether the instruction at <paramref name="site"/> runs an adapted translation: a call to the monitor for its write (counted).</summary>
+    internal bool Adapted(CodeSite site)
+    {
+        if (_adapted.Count == 0 || !_adapted.Contains(Normalized(site)))
+        {
+            return false;
+        }
+        _adaptedWrites.Increment();
+        return true;
+    }
+
+    private static CodeSite Normalized(CodeSite site) => site with { Line = site.Line & ~(ulong)(LineBytes - 1) };
 
     /// <summary>The continuation's dispatch chains the jump into <paramref name="line"/>'s fragment: the jump of the fragment control came from is patched (the target's own entry when it came from code not modelled).</summary>
     internal void Chain(HypervisorPath path, ulong line)
@@ -217,6 +278,8 @@ public sealed class TranslationCache
     {
         _flushes.Increment();
         _fragments.Clear();
+        _tracedFaults.Clear();
+        _adapted.Clear();
         _used = 0;
         _current = null;
         path.ZeroLines(_table, TableEntries * EntryBytes);

@@ -73,16 +73,22 @@ public sealed class Nanobenchmark : IWorkload
 
     public void Prepare(WorkloadContext context) => _prepare?.Invoke(context);
 
+    /// <summary>
+    /// The loop: the operation, an ALU instruction and the branch back. A kernel-mode loop's code
+    /// is a line in memory, entered once (a binary translator translates it as it translates any
+    /// kernel code; the branch back stays in the line); a user-mode loop's fetch is not simulated.
+    /// </summary>
     public IOpStream CreateStream(WorkloadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         Func<long, Op> body = _body(context);
+        Op? entry = Cpl == 0 ? Op.Fetch(MinimalKernel.DirectMapBase + context.Memory.AllocateFrame(), ControlTransfer.DirectCall) : null;
         return new GeneratedStream(context.Size, 3, (i, step) => step switch
         {
             0 => body(i),
             1 => Op.Alu(1),
             _ => Op.Branch(1),
-        });
+        }, entry);
     }
 
     /// <summary>The same loop without the operation: the baseline that a measurement subtracts.</summary>

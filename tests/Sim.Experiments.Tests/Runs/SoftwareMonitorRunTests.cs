@@ -83,6 +83,20 @@ public class SoftwareMonitorRunTests
     }
 
     [Fact]
+    public void A_store_that_keeps_faulting_on_a_traced_page_is_retranslated_and_faults_no_more()
+    {
+        // ptemod rewrites a page-table entry every iteration (the first touches the page instead).
+        WorkloadRunResult small = Run(CpuVirtualization.BinaryTranslation, Nanobenchmark.Get("ptemod"), 20), large = Run(CpuVirtualization.BinaryTranslation, Nanobenchmark.Get("ptemod"), 40);
+        Assert.Equal(TranslationCache.AdaptAfterFaults, small.Stat("host.monitor.shadow", "page_table_writes")); // traced, faulting, until adapted
+        Assert.Equal(1, Cache(small, "retranslations"));
+        Assert.Equal(small.Stat("host.cpu0", "exceptions::PageFault"), large.Stat("host.cpu0", "exceptions::PageFault")); // no fault after it
+        Assert.Equal(20, Cache(large, "adapted_writes") - Cache(small, "adapted_writes")); // each further write a callout
+        WorkloadRunResult trapped = Run(CpuVirtualization.TrapAndEmulate, Nanobenchmark.Get("ptemod"), 20), trappedLarge = Run(CpuVirtualization.TrapAndEmulate, Nanobenchmark.Get("ptemod"), 40);
+        Assert.Equal(39, trappedLarge.Stat("host.monitor.shadow", "page_table_writes")); // a monitor without a translator traps every one
+        Assert.True(large.Outcome.CoreCycles - small.Outcome.CoreCycles < (trappedLarge.Outcome.CoreCycles - trapped.Outcome.CoreCycles) / 2); // a callout is cheaper than a fault
+    }
+
+    [Fact]
     public void Translated_code_is_fetched_from_the_translation_cache_and_its_footprint_reaches_the_caches()
     {
         IWorkload getpid = Lmbench.All.Single(l => l.Name == "lat-null");
