@@ -123,7 +123,9 @@ public class ExplainableWorkloadTests
     [InlineData("ptemod", "type1", null, "PageFault:0")]
     [InlineData("ptemod", "type1", "shadow", "ExceptionOrNmi (basic reason 0):0")]
     [InlineData("ptemod", "type2", "shadow", "ExceptionOrNmi (basic reason 0):1")]
-    [InlineData("ptemod", "binary-translation", null, "PageFault delivered to the monitor:1")]
+    [InlineData("pgfault", "binary-translation", null, "PageFault delivered to the monitor:2")] // the guest's PTE store adapted to a callout
+    [InlineData("ptemod", "binary-translation", null, Sim.Models.Cpu.Core.AdaptedWrite + ":1")] // adapted after its third fault
+    [InlineData("lat-pagefault", "binary-translation", null, "PageFault delivered to the monitor:3")]
     [InlineData("lat-pagefault", "type1", "shadow", "ExceptionOrNmi (basic reason 0):3")]
     [InlineData("lat-pagefault", "trap-and-emulate", null, "PageFault delivered to the monitor:4")]
     public void Each_operation_enters_the_monitor_as_often_as_the_docs_say(string workload, string architecture, string? mmu, string expected)
