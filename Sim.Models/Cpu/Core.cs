@@ -360,6 +360,10 @@ public sealed partial class Core : Event
         {
             if (_topStream.TryNext(out op))
             {
+                if (op.Kind == OpKind.Return && !_topGuestKernel)
+                {
+                    continue; // a routine's return is a mark that only a binary translator's guest kernel pays for: elsewhere not even a step
+                }
                 return true;
             }
             if (_frames.Count > 1 && _frames[^1].HostProcess)

@@ -53,14 +53,17 @@ public class Type1RunTests
         Assert.Equal(200L * (vmx.VmExitCycles + vmx.VmEntryCycles), r.CyclesByCategory[CycleCategory.VmTransition]);
         Assert.True(r.CyclesByCategory[CycleCategory.DeviceEmulation] > 0);
         Assert.True(r.CyclesByCategory[CycleCategory.Hypervisor] > 0);
-        // The exit cycles are the transitions and the whole handler, nothing else.
-        Assert.Equal(r.CyclesByCategory[CycleCategory.VmTransition] + r.CyclesByCategory[CycleCategory.Hypervisor] + r.CyclesByCategory[CycleCategory.DeviceEmulation],
-            cycles - (r.CyclesByCategory[CycleCategory.MemoryStall] + r.CyclesByCategory[CycleCategory.PageWalk] - NativeStalls()));
+        // The exit cycles are the transitions and the whole handler, nothing else: what the stalls
+        // and walks add beyond native's is in the exits, but for what happens once a run (the
+        // loop's code fetched at its start, its page walked in two dimensions under EPT).
+        Assert.Equal(Residual(200), Residual(400));
 
-        static long NativeStalls()
+        static long Residual(int iterations)
         {
-            WorkloadRunResult n = WorkloadRun.Run(Nehalem, Nanobenchmark.Get("in"), 200, seed: 1);
-            return n.CyclesByCategory[CycleCategory.MemoryStall] + n.CyclesByCategory[CycleCategory.PageWalk];
+            WorkloadRunResult r = Run(Nanobenchmark.Get("in"), iterations), n = WorkloadRun.Run(Nehalem, Nanobenchmark.Get("in"), iterations, seed: 1);
+            long Stalls(WorkloadRunResult w) => w.CyclesByCategory[CycleCategory.MemoryStall] + w.CyclesByCategory[CycleCategory.PageWalk];
+            long handled = r.CyclesByCategory[CycleCategory.VmTransition] + r.CyclesByCategory[CycleCategory.Hypervisor] + r.CyclesByCategory[CycleCategory.DeviceEmulation];
+            return Assert.Single(r.Exits).Cycles - (handled + Stalls(r) - Stalls(n));
         }
     }
 
