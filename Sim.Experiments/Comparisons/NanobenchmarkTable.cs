@@ -88,8 +88,8 @@ public static class NanobenchmarkTable
         {
             return string.Join("; ", r.Exits.Where(x => x.Count >= ForkWaitForks / 10).OrderByDescending(x => x.Count).Select(x => $"{PerFork(x.Count)} × {x.Reason}")) + " per fork";
         }
-        return $"{PerFork(r.Stat("host.monitor.shadow", "page_table_writes"))} traced page-table writes, {PerFork(r.Stat("host.monitor.shadow", "hidden_faults"))} hidden faults, "
-            + $"{PerFork(r.Stat("host.monitor.translation_cache", "translations"))} lines translated per fork";
+        return $"{PerFork(r.Stat("host.monitor.shadow", "page_table_writes"))} traced page-table writes, {PerFork(r.Stat("host.monitor.translation_cache", "adapted_writes"))} adapted writes called out, "
+            + $"{PerFork(r.Stat("host.monitor.shadow", "hidden_faults"))} hidden faults, {PerFork(r.Stat("host.monitor.translation_cache", "translations"))} lines translated per fork";
     }
 
     /// <summary>What is in force in each column on <paramref name="profile"/>: the TPR shadow, how guest page-table writes are handled, prefetch, and the sensitive instructions.</summary>
@@ -108,10 +108,13 @@ public static class NanobenchmarkTable
         }
         else
         {
+            yield return "kernel code translated line by line into the translation cache, jumps chained, returns and entries looked up";
             yield return "CLI, STI, PUSHF, POPF, MOV CR8 and RDTSC emulated in the translation cache; other sensitive instructions call out";
         }
         yield return lazy ? "guest leaf page tables out of sync after their first write (KVM's unsync pages), synced at CR3 load or INVLPG"
-            : "every guest page-table write traced and emulated";
+            : axes.Cpu == CpuVirtualization.BinaryTranslation
+                ? $"guest page-table writes traced and emulated until a store has faulted {TranslationCache.AdaptAfterFaults} times, then called out by its adapted translation"
+                : "every guest page-table write traced and emulated";
         yield return lazy ? "8 shadow entries prefetched around a hidden fault" : "no prefetch";
     }
 

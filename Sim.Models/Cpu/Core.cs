@@ -360,7 +360,7 @@ public sealed partial class Core : Event
         {
             if (_topStream.TryNext(out op))
             {
-                if (op.Kind == OpKind.Return && !_topGuestKernel)
+                if (op.Kind == OpKind.Return && !(_topGuestKernel && _softwareMonitor!.TranslatesKernelCode))
                 {
                     continue; // a routine's return is a mark that only a binary translator's guest kernel pays for: elsewhere not even a step
                 }
@@ -469,7 +469,7 @@ public sealed partial class Core : Event
             case OpKind.Resume:
                 Return("a return to translated code"); // the frame goes as an IRET's would, at no cost of its own
                 break;
-            case OpKind.Return when _topGuestKernel && _softwareMonitor!.OnGuestKernelReturn(this) is { } lookup:
+            case OpKind.Return when _softwareMonitor!.OnGuestKernelReturn(this) is { } lookup: // only a translating monitor's guest kernel gets here
                 PushMonitorFrame(lookup, retry: null);
                 break;
         }

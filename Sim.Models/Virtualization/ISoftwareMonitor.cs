@@ -26,6 +26,9 @@ public interface ISoftwareMonitor : ICoreHost
     /// </summary>
     GuestCode OnGuestKernelCode(Core core, in Op fetch);
 
+    /// <summary>Whether the guest kernel's code runs translated (binary translation): only then is a routine's return (<see cref="OpKind.Return"/>) a step of its own.</summary>
+    bool TranslatesKernelCode { get; }
+
     /// <summary>A guest kernel routine returns (<see cref="OpKind.Return"/>): the monitor's work for it (a translated return's lookup of its target), or null.</summary>
     IOpStream? OnGuestKernelReturn(Core core);
 

@@ -223,6 +223,8 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         return new GuestCode(fetch.Operand, Before: Translator(_services.NewPath().Add(Op.ChargeTo(CycleCategory.Translation)), line, chain: true));
     }
 
+    public bool TranslatesKernelCode => _translations is not null;
+
     /// <summary>A translated return: its target looked up in the cache's table, by the guest kernel's translated code (its cycles the guest kernel's).</summary>
     public IOpStream? OnGuestKernelReturn(Core core)
     {
