@@ -13,6 +13,9 @@ public enum ShadowFaultKind
 
     /// <summary>A write to a write-protected guest page-table page: the hypervisor emulates the write and updates its shadow.</summary>
     PageTableWrite,
+
+    /// <summary>A write to a guest frame holding code a binary translator translated: its translations are dropped and the write retried.</summary>
+    CodeWrite,
 }
 
 /// <summary>

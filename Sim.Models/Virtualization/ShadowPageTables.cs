@@ -132,7 +132,26 @@ public sealed class ShadowPageTables
     /// <summary>Guest leaf-table frames let out of sync: their writes do not exit.</summary>
     public int OutOfSyncFrames => _outOfSync.Count;
 
-    private bool WriteProtected(ulong frame) => _protected.ContainsKey(frame) && !_outOfSync.Contains(frame);
+    private bool WriteProtected(ulong frame) => (_protected.ContainsKey(frame) && !_outOfSync.Contains(frame)) || _code.Contains(frame);
+
+    private readonly HashSet<ulong> _code = []; // guest frames holding code a binary translator translated
+
+    /// <summary>
+    /// A binary translator translated code in the guest frame at <paramref name="gpa"/>: the frame is
+    /// traced as a page table is (its shadow mappings lose their write right), so that a write to
+    /// the code faults (<see cref="ShadowFaultKind.CodeWrite"/>) and the translations can be dropped.
+    /// </summary>
+    public void TraceCode(ulong gpa)
+    {
+        ulong frame = gpa >> PageEntry.SmallPageShift;
+        if (_code.Add(frame) && !_protected.ContainsKey(frame))
+        {
+            RemoveWriteRight(frame);
+        }
+    }
+
+    /// <summary>The translations of the code frame at <paramref name="gpa"/> are gone: writes to it no longer fault for them.</summary>
+    public void UntraceCode(ulong gpa) => _code.Remove(gpa >> PageEntry.SmallPageShift);
 
     /// <summary>
     /// The shadow root the hardware walks for guest CR3 <paramref name="guestCr3"/>: the cached one,
@@ -201,6 +220,10 @@ public sealed class ShadowPageTables
             return new ShadowFault(ShadowFaultKind.GuestFault, access | code, 0, work);
         }
         ulong frame = walk.Page >> PageEntry.SmallPageShift;
+        if (kind == MemoryAccessKind.Write && _code.Contains(frame))
+        {
+            return new ShadowFault(ShadowFaultKind.CodeWrite, 0, walk.Page | (linearAddress & 0xFFF), work);
+        }
         if (kind == MemoryAccessKind.Write && WriteProtected(frame))
         {
             if (!_unsyncLeaves || !OnlyLeafShadows(frame))

@@ -275,8 +275,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         MonitorServices.SaveRegisters(Vcpu, path).Run(HypervisorRoutine.Callout);
         if (!cache.Holds(line))
         {
-            MonitorServices.FetchGuestInstruction(Vcpu, path, line);
-            cache.Translate(path, line);
+            MonitorServices.ReadGuestLinear(Vcpu, path, line, out ulong guestPhysical);
+            cache.Translate(path, line, guestPhysical);
+            Vcpu.Shadow!.TraceCode(guestPhysical); // a write to the code will fault, to drop the translation
+            MonitorServices.FlushIfProtectionsChanged(Vcpu);
         }
         if (chain)
         {
@@ -418,9 +420,15 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             cache.Adapt(path, core.GuestKernelSite);
             path.Add(Op.ChargeTo(CycleCategory.Hypervisor));
         }
+        if (fault.Kind == ShadowFaultKind.CodeWrite)
+        {
+            // The guest wrote code that was translated: its translations go, and the write is retried.
+            _translations!.Invalidate(path, fault.WrittenGuestPhysical);
+            Vcpu.Shadow!.UntraceCode(fault.WrittenGuestPhysical);
+        }
         return fault.Kind switch
         {
-            ShadowFaultKind.Fill => new ExceptionResponse(Leave(path), RetryFaultingOp: true),
+            ShadowFaultKind.Fill or ShadowFaultKind.CodeWrite => new ExceptionResponse(Leave(path), RetryFaultingOp: true),
             ShadowFaultKind.GuestFault => Reflected(core, path, ExceptionVector.PageFault, fault.GuestErrorCode, faultAddress),
             _ => new ExceptionResponse(Leave(path), RetryFaultingOp: false), // a page-table write, emulated: the store is not retried
         };

@@ -32,6 +32,8 @@ namespace Sim.Models.Virtualization;
 /// the in-cache emulations and the callouts of sensitive instructions are one shared copy each in
 /// the monitor's text, not a copy per site. Chaining is per target: the first direct entry into a
 /// fragment is chained, whichever jump it came by (the callers' code is not modelled line by line).
+/// The frames translated code came from are traced (<see cref="ShadowPageTables.TraceCode"/>): a
+/// guest write to one drops its translations (<see cref="Invalidate"/>).
 /// When the cache is full it is flushed whole and the table cleared (as Dynamo, Bala et al., PLDI
 /// 2000, flushes its fragment cache; [AA06] do not say how VMware's monitor frees room: assumed).
 /// The lookup table has 4,096 entries of 16 bytes (a guest address and its translation), assumed.
@@ -59,6 +61,8 @@ public sealed class TranslationCache
     private readonly ulong _capacity;
     private readonly Dictionary<ulong, Fragment> _fragments = [];
     private readonly Dictionary<CodeSite, int> _tracedFaults = [];
+    private readonly Dictionary<ulong, List<ulong>> _linesOf = []; // guest code frame -> the lines translated from it
+    private readonly Counter _invalidations;
     private readonly HashSet<CodeSite> _adapted = [];
     private readonly Counter _retranslations;
     private readonly Counter _adaptedWrites;
@@ -99,6 +103,7 @@ public sealed class TranslationCache
         _jumps = stats.Counter("chained_jumps", "count", "fall-throughs that took a chained jump (the next line's fragment not placed right after)");
         _flushes = stats.Counter("flushes", "count", "times the full cache was emptied");
         _retranslations = stats.Counter("retranslations", "count", "lines translated again to call out for a write that kept faulting on a traced page (adaptive translation)");
+        _invalidations = stats.Counter("invalidations", "count", "translations dropped because the guest wrote the code they were made from");
         _adaptedWrites = stats.Counter("adapted_writes", "count", "writes an adapted translation handed to the monitor without a fault");
     }
 
@@ -176,10 +181,42 @@ public sealed class TranslationCache
     /// instruction decoded and emitted, the fragment written into the cache line by line and its
     /// entry into the table (the guest's code is read by the caller). A full cache is flushed first.
     /// </summary>
-    internal void Translate(HypervisorPath path, ulong line)
+    internal void Translate(HypervisorPath path, ulong line, ulong guestPhysical)
     {
         Place(path, line);
+        ulong frame = guestPhysical >> PhysicalMemory.FrameShift;
+        if (!_linesOf.TryGetValue(frame, out List<ulong>? lines))
+        {
+            _linesOf[frame] = lines = [];
+        }
+        lines.Add(line);
         _prepared = line;
+    }
+
+    /// <summary>
+    /// The guest wrote the code frame at <paramref name="guestPhysical"/>: every translation of its
+    /// lines is dropped (their table entries cleared; the fragments' room is not reused until a
+    /// flush), so that the code is translated again when control next reaches it.
+    /// </summary>
+    internal void Invalidate(HypervisorPath path, ulong guestPhysical)
+    {
+        if (!_linesOf.Remove(guestPhysical >> PhysicalMemory.FrameShift, out List<ulong>? lines))
+        {
+            return;
+        }
+        foreach (ulong line in lines)
+        {
+            if (_fragments.Remove(line))
+            {
+                _invalidations.Increment();
+                path.StoreWords(EntryOf(line), 1);
+            }
+            _adapted.RemoveWhere(site => site.Line == line);
+            if (_current == line)
+            {
+                _current = null;
+            }
+        }
     }
 
     private Fragment Place(HypervisorPath path, ulong line)
@@ -280,6 +317,7 @@ public sealed class TranslationCache
         _fragments.Clear();
         _tracedFaults.Clear();
         _adapted.Clear();
+        _linesOf.Clear();
         _used = 0;
         _current = null;
         path.ZeroLines(_table, TableEntries * EntryBytes);

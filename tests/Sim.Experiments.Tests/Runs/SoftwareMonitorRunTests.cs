@@ -96,6 +96,46 @@ public class SoftwareMonitorRunTests
         Assert.True(large.Outcome.CoreCycles - small.Outcome.CoreCycles < (trappedLarge.Outcome.CoreCycles - trapped.Outcome.CoreCycles) / 2); // a callout is cheaper than a fault
     }
 
+    /// <summary>A kernel-mode loop that, at iteration <c>Size / 2</c>, writes a word of its own code (self-modifying code).</summary>
+    private sealed class SelfModifyingLoop : IWorkload
+    {
+        public string Name => "self-modifying-loop";
+
+        public string Description => "a kernel-mode loop that rewrites its own code once";
+
+        public int Cpl => 0;
+
+        public IReadOnlyList<string> FigureNames => [];
+
+        public void Prepare(WorkloadContext context)
+        {
+        }
+
+        public IOpStream CreateStream(WorkloadContext context)
+        {
+            ulong code = Sim.Models.Kernel.MinimalKernel.DirectMapBase + context.Memory.AllocateFrame();
+            return new GeneratedStream(context.Size, 3, (i, step) => step switch
+            {
+                0 => Op.Fetch(code, i == 0 ? ControlTransfer.DirectCall : ControlTransfer.DirectJump),
+                1 => i == context.Size / 2 ? Op.Store(code + 8) : Op.Alu(1),
+                _ => Op.Branch(1),
+            });
+        }
+
+        public IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome) => [];
+    }
+
+    [Fact]
+    public void A_write_to_translated_code_drops_its_translation_and_the_code_is_translated_again()
+    {
+        WorkloadRunResult r = Run(CpuVirtualization.BinaryTranslation, new SelfModifyingLoop(), 20);
+        Assert.Equal(1, Cache(r, "invalidations"));
+        WorkloadRunResult untouched = Run(CpuVirtualization.BinaryTranslation, Nanobenchmark.Get("rdtsc"), 20);
+        Assert.Equal(0, Cache(untouched, "invalidations"));
+        // The loop's line, translated again after the write (the kernel's paths it reaches are the same in both runs).
+        Assert.Equal(Cache(untouched, "translations") + 1, Cache(r, "translations"));
+    }
+
     [Fact]
     public void Translated_code_is_fetched_from_the_translation_cache_and_its_footprint_reaches_the_caches()
     {
