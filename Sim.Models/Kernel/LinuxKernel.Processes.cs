@@ -205,14 +205,19 @@ public sealed partial class LinuxKernel
     /// <remarks>
     /// A thread's ID word is cleared and its joiner woken first on the path, as mm_release does
     /// early in do_exit: the joiner, woken at once in the model, may run on another CPU and
-    /// unmap the process's memory before a later step of this path would have run.
+    /// unmap the process's memory before a later step of this path would have run. Even the
+    /// first step may run after that (the model does a path's effects when it builds it, and the
+    /// CPU runs its operations later), so the put_user's store reaches the word's frame through
+    /// the direct map, not through the user mapping the last thread's exit may already have
+    /// removed: through it, the store faulted in kernel mode on a CPU with no current process
+    /// (mutex-counter with 8 threads on 16 Skylake cores, size 600, crashed so until 2026-12-07).
     /// </remarks>
     private void Exit(Core core, KernelPath path, Process dying, int status)
     {
         if (dying.ClearChildTid is { } tidWord && UserWord(path, dying, tidWord, write: true) is { } word)
         {
             // mm_release: put_user(0) on the thread's ID word, and a wake-up of one waiter (pthread_join).
-            path.Execute(Op.Store(tidWord));
+            path.Store(word);
             SetWordAt(word, 0);
             WakeWaiters(path, dying.Mm, tidWord, 1);
         }

@@ -59,6 +59,19 @@ public class SmpRunTests
         Assert.InRange(uniprocessor, 0.99 * one, 1.01 * one);
     }
 
+    [Theory]
+    [InlineData(600, 8)]
+    [InlineData(700, 4)]
+    [InlineData(300, 12)]
+    public void Threads_that_exit_while_the_last_one_tears_the_process_down_run_to_the_end(int size, int threads)
+    {
+        // Each exiting thread clears its ID word for its joiner; the last thread's exit, built while
+        // another's path still ran, unmapped the process first, and that put_user faulted on a CPU
+        // with no current process (these three crashed until 2026-12-07).
+        var s = new WorkloadScenario { Workload = "mutex-counter", Profile = "skylake-sp", HostCores = 16, Size = size, Threads = threads };
+        Assert.True(Figure(s.RunOnce(1), "increment_ns") > 0);
+    }
+
     [Fact]
     public void A_short_benchmark_ends_where_its_last_exit_path_ends_on_one_CPU_and_on_several()
     {
