@@ -151,6 +151,10 @@ public static class WorkloadRunReport
                 sb.Append(ci, $"  {InstructionTable.Of(i).Mnemonic,-22} {count,12:N0}\n");
             }
         }
+        if (Translator(r) is { } translator)
+        {
+            sb.Append(ci, $"\nbinary translator: {translator}\n");
+        }
         if (r.Holes.Count > 0 && !r.Axes.IsNative)
         {
             sb.Append("\nvirtualization holes (sensitive instructions that ran at CPL 3 without a fault, so misbehaved silently):\n");
@@ -350,6 +354,10 @@ public static class WorkloadRunReport
                 md.Append(ci, $"| {u.Resource} | {u.Kind} | {100 * u.Utilization:0.0}% |\n");
             }
         }
+        if (Translator(r) is { } translator)
+        {
+            md.Append(ci, $"\nBinary translator: {translator}.\n");
+        }
         if (r.Holes.Count > 0 && !r.Axes.IsNative)
         {
             md.Append("\n| virtualization hole (ran at CPL 3, misbehaved silently) | count |\n|---|---:|\n");
@@ -541,6 +549,21 @@ public static class WorkloadRunReport
         r.Run.Samples.Where(s => s.Statistic == "instructions" && s.Path.StartsWith("host.cpu", StringComparison.Ordinal)).Select(s => s.Path).Distinct().Count();
 
     /// <summary>"native", or the virtualization axes.</summary>
+    /// <summary>A binary-translating monitor's work in a sentence (docs/virtualization.md, "Binary translation"), or null for the other monitors.</summary>
+    private static string? Translator(WorkloadRunResult r)
+    {
+        if (r.Axes.Cpu != CpuVirtualization.BinaryTranslation)
+        {
+            return null;
+        }
+        double Stat(string name) => r.Stat("host.monitor.translation_cache", name);
+        double lines = Stat("translations");
+        double perLine = r.CyclesByCategory[CycleCategory.Translation] / Math.Max(1, lines);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{lines:N0} kernel code lines translated ({perLine:N0} cycles of translation and chaining a line), {Stat("chains"):N0} jumps chained, {Stat("lookups"):N0} indirect targets looked up, "
+            + $"{Stat("retranslations"):N0} lines adapted and {Stat("adapted_writes"):N0} writes called out by them, {Stat("invalidations"):N0} translations dropped for code writes, {Stat("flushes"):N0} cache flushes");
+    }
+
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
 
     /// <summary>The busy cycles split as <c>time</c> splits them: user-mode code (its stalls and walks included) and the rest.</summary>

@@ -68,6 +68,10 @@ public class SoftwareMonitorRunTests
         // and the fragment written, and the continuation or lookup that called it: the same work a line.
         Assert.InRange(PerLine(getpid), 16 * 2300, 16 * 2300 * 1.25);
         Assert.InRange(PerLine(fork) / PerLine(getpid), 0.9, 1.1);
+        // The run's report says what the translator did; a monitor without one has no such line.
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"binary translator: {Cache(fork, "translations"):N0} kernel code lines translated"),
+            WorkloadRunReport.ToText([fork], "fork"), StringComparison.Ordinal);
+        Assert.DoesNotContain("binary translator", WorkloadRunReport.ToText([Run(CpuVirtualization.TrapAndEmulate, new ForkWait(), 10)], "fork"), StringComparison.Ordinal);
     }
 
     [Fact]
