@@ -548,7 +548,6 @@ public static class WorkloadRunReport
     private static int HostCores(WorkloadRunResult r) =>
         r.Run.Samples.Where(s => s.Statistic == "instructions" && s.Path.StartsWith("host.cpu", StringComparison.Ordinal)).Select(s => s.Path).Distinct().Count();
 
-    /// <summary>"native", or the virtualization axes.</summary>
     /// <summary>A binary-translating monitor's work in a sentence (docs/virtualization.md, "Binary translation"), or null for the other monitors.</summary>
     private static string? Translator(WorkloadRunResult r)
     {
@@ -564,6 +563,7 @@ public static class WorkloadRunReport
             + $"{Stat("retranslations"):N0} lines adapted and {Stat("adapted_writes"):N0} writes called out by them, {Stat("invalidations"):N0} translations dropped for code writes, {Stat("flushes"):N0} cache flushes");
     }
 
+    /// <summary>"native", or the virtualization axes.</summary>
     private static string Architecture(WorkloadRunResult r) => r.Axes.IsNative ? "native" : r.Axes.ToString();
 
     /// <summary>The busy cycles split as <c>time</c> splits them: user-mode code (its stalls and walks included) and the rest.</summary>

@@ -40,6 +40,7 @@ public sealed partial class Core : Event
     private readonly VmxTransitionCosts? _vmx;
     private readonly int _l1Latency;
     private readonly int _l1iLatency;
+    private readonly ulong _fetchLineBytes; // the instruction cache's line: what a fetch brings in
     private readonly List<Frame> _frames = [];
     private Action<Engine.Time.Tick>? _backAtThreadLevel; // measurements waiting for the return to the thread (WhenBackAtThreadLevel)
     private readonly Queue<int> _pendingInterrupts = new();
@@ -89,6 +90,7 @@ public sealed partial class Core : Event
         Memory = memory;
         _l1Latency = profile.L1Data.LatencyCycles;
         _l1iLatency = (profile.L1Instruction ?? profile.L1Data).LatencyCycles; // a core without an L1I fetches through the L1D here
+        _fetchLineBytes = (ulong)(profile.L1Instruction ?? profile.L1Data).LineBytes;
         _storeBuffer = new StoreBuffer(profile.Timing.StoreBufferEntries, profile.Timing.FillBuffers);
         Path = path;
         StatGroup stats = sim.Stats.Group(path);
@@ -601,17 +603,11 @@ public sealed partial class Core : Event
             DrainStores(); // a locked instruction is a full fence
         }
         int latency = Memory.Access(t.PhysicalAddress, kind);
-        ulong miss = (ulong)Math.Max(0, latency - (kind == MemoryAccessKind.Fetch ? _l1iLatency : _l1Latency));
+        ulong miss = (ulong)Math.Max(0, latency - _l1Latency); // a fetch's own wait is ChargeFetch's
         switch (access)
         {
             case OpKind.Fetch:
-                // The front end waits for the line and, when it missed, for the decoders; the
-                // instructions themselves are charged by the blocks that follow.
-                Charge(CycleCategory.MemoryStall, miss);
-                if (latency > _l1iLatency)
-                {
-                    Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
-                }
+                ChargeFetch(latency, mode);
                 if (code.Translated)
                 {
                     FetchTranslatedTail(code, mode);
@@ -635,20 +631,27 @@ public sealed partial class Core : Event
         return t.PhysicalAddress;
     }
 
+    /// <summary>
+    /// A fetch's wait: the front end waits for the line and, when it missed, for the decoders; the
+    /// instructions themselves are charged by the blocks that follow.
+    /// </summary>
+    private void ChargeFetch(int latency, CycleCategory mode)
+    {
+        Charge(CycleCategory.MemoryStall, (ulong)Math.Max(0, latency - _l1iLatency));
+        if (latency > _l1iLatency)
+        {
+            Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
+        }
+    }
+
     /// <summary>The lines of a translated fragment after its first (translated code is longer than the guest's and crosses lines); the monitor's map of the cache cannot fault.</summary>
     private void FetchTranslatedTail(GuestCode code, CycleCategory mode)
     {
-        const ulong lineBytes = 64;
-        for (ulong line = (code.Address / lineBytes) + 1; line <= (code.Address + (ulong)code.Bytes - 1) / lineBytes; line++)
+        for (ulong line = (code.Address / _fetchLineBytes) + 1; line <= (code.Address + (ulong)code.Bytes - 1) / _fetchLineBytes; line++)
         {
-            TranslationResult t = Mmu.Translate(line * lineBytes, MemoryAccessKind.Fetch, user: false);
+            TranslationResult t = Mmu.Translate(line * _fetchLineBytes, MemoryAccessKind.Fetch, user: false);
             Charge(CycleCategory.PageWalk, (ulong)t.Cycles);
-            int latency = Memory.Access(t.PhysicalAddress, MemoryAccessKind.Fetch);
-            Charge(CycleCategory.MemoryStall, (ulong)Math.Max(0, latency - _l1iLatency));
-            if (latency > _l1iLatency)
-            {
-                Charge(mode, (ulong)_timing.DecodeCyclesPerMissedLine);
-            }
+            ChargeFetch(Memory.Access(t.PhysicalAddress, MemoryAccessKind.Fetch), mode);
         }
     }
 

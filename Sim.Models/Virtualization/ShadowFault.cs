@@ -20,7 +20,7 @@ public enum ShadowFaultKind
 
 /// <summary>
 /// The outcome of a shadow page fault: its kind, the error code the guest sees for a true fault,
-/// the guest-physical address written for a page-table write, and the memory the hypervisor
+/// the guest-physical address written for a page-table (or translated code's) write, and the memory the hypervisor
 /// touched (<see cref="ShadowWork"/>), for its handler's cost.
 /// </summary>
 public sealed record ShadowFault(ShadowFaultKind Kind, PageFaultErrorCode GuestErrorCode, ulong WrittenGuestPhysical, ShadowWork Work);

@@ -272,7 +272,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private OpSequence Translator(HypervisorPath path, ulong line, bool chain)
     {
         TranslationCache cache = _translations!;
-        MonitorServices.SaveRegisters(Vcpu, path).Run(HypervisorRoutine.Callout);
+        Enter(fromTranslatedCode: true, path);
         if (!cache.Holds(line))
         {
             MonitorServices.ReadGuestLinear(Vcpu, path, line, out ulong guestPhysical);
@@ -284,11 +284,10 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
         {
             cache.Chain(path, line);
         }
-        MonitorServices.RestoreRegisters(Vcpu, path.Run(HypervisorRoutine.TrapReturn));
-        return Resumed(path);
+        return Leave(path, callout: true);
     }
 
-    /// <summary>Back into translated code after the monitor's work, the rest of a handler charged to the hypervisor again.</summary>
+    /// <summary>Back into translated code after the monitor's work (a callout's return, or the end of work in the cache), the rest of a handler charged to the hypervisor again.</summary>
     private static OpSequence Resumed(HypervisorPath path) => path.Add(Op.ChargeTo(CycleCategory.Hypervisor)).Add(Op.Resume()).ToStream();
 
     public MonitorResponse OnSensitive(Core core, in Op op)
@@ -303,7 +302,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
             HypervisorPath inline = _services.NewPath().Run(HypervisorRoutine.InCacheEmulation);
             VirtualFlags(core, inline, i);
             VirtualTimeStamp(inline, i);
-            return new MonitorResponse(inline.Add(Op.Resume()).ToStream());
+            return new MonitorResponse(Resumed(inline));
         }
         if (i == Instruction.Syscall)
         {
@@ -614,8 +613,8 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     /// system call, which dispatches on the vector and decodes nothing (a fault that needs its
     /// instruction decodes it in its handler). The paravirtual monitor's entries stay the callout's code.
     /// </summary>
-    private HypervisorPath Enter(bool fromTranslatedCode = false) =>
-        MonitorServices.SaveRegisters(Vcpu, _services.NewPath()).Run(_mode switch
+    private HypervisorPath Enter(bool fromTranslatedCode = false, HypervisorPath? path = null) =>
+        MonitorServices.SaveRegisters(Vcpu, path ?? _services.NewPath()).Run(_mode switch
         {
             CpuVirtualization.TrapAndEmulate => HypervisorRoutine.TrapEntry,
             CpuVirtualization.BinaryTranslation when !fromTranslatedCode => HypervisorRoutine.IdtEntry,
@@ -626,7 +625,7 @@ public sealed class SoftwareMonitor : ISoftwareMonitor, IHostedMonitor
     private OpSequence Leave(HypervisorPath path, bool callout = false)
     {
         MonitorServices.RestoreRegisters(Vcpu, path.Run(HypervisorRoutine.TrapReturn));
-        return (callout ? path.Add(Op.Resume()) : path.Execute(Instruction.Iret)).ToStream();
+        return callout ? Resumed(path) : path.Execute(Instruction.Iret).ToStream();
     }
 
     /// <summary>An emulated RDTSC reads the real time-stamp counter, to which the monitor adds the virtual machine's offset.</summary>
