@@ -3,6 +3,7 @@ using System.Text;
 using Sim.Experiments.Runs;
 using Sim.Models.Cpu;
 using Sim.Models.Hardware;
+using Sim.Models.Kernel;
 using Sim.Models.Virtualization;
 using Sim.Workloads;
 
@@ -107,11 +108,14 @@ public sealed record Explanation(string Workload, string Description, string Pro
     }
 
     /// <summary>
-    /// Iterations an explanation runs: enough that the last is warm under every monitor, a binary
-    /// translator's included, which adapts an instruction's translation after it faulted
-    /// <see cref="Models.Virtualization.TranslationCache.AdaptAfterFaults"/> times (one fault an iteration at most).
+    /// Iterations an explanation runs: enough that the one explained is warm under every monitor,
+    /// a binary translator's included, which adapts an instruction's translation after it faulted
+    /// <see cref="Models.Virtualization.TranslationCache.AdaptAfterFaults"/> times (one fault an
+    /// iteration at most). A nanobenchmark's last is explained; an lmbench test reads the clock
+    /// around its first operation and each repetition's (three repetitions of one in eight
+    /// operations), so its last iteration free of clock readings is the fifth, its warm-up's last.
     /// </summary>
-    public const int Iterations = Models.Virtualization.TranslationCache.AdaptAfterFaults + 2;
+    public const int Iterations = Models.Virtualization.TranslationCache.AdaptAfterFaults + 5;
 
     /// <summary>The preset whose axes <paramref name="axes"/> are on <paramref name="profile"/>, or the name of its CPU virtualization.</summary>
     public static string NameOf(VirtualizationAxes axes, HardwareProfile profile)
@@ -162,8 +166,20 @@ public sealed record Explanation(string Workload, string Description, string Pro
         {
             throw new InvalidOperationException("The trace holds fewer than two iterations of the loop.");
         }
-        return [.. steps.Skip(branches[^2] + 1).Take(branches[^1] - branches[^2])];
+        // The last iteration without the lmbench harness's clock readings between it and the one before.
+        for (int k = branches.Length - 1; k > 0; k--)
+        {
+            List<TraceStep> iteration = [.. steps.Skip(branches[k - 1] + 1).Take(branches[k] - branches[k - 1])];
+            if (!iteration.Exists(IsClockReading))
+            {
+                return iteration;
+            }
+        }
+        throw new InvalidOperationException("Every iteration in the trace holds a clock reading.");
     }
+
+    private static bool IsClockReading(TraceStep step) =>
+        !step.IsEvent && step.Depth == 1 && step.Op is { Kind: OpKind.Instruction, Instruction: Instruction.Syscall } && step.Op.Operand == (ulong)SyscallNumber.ClockGettime;
 
     /// <summary>Consecutive operations in the same place (category and frame depth) become one phase; each event is a phase of its own.</summary>
     private static List<Phase> PhasesOf(List<TraceStep> steps, bool guest, bool deprivileged)

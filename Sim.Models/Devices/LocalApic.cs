@@ -30,6 +30,9 @@ public sealed class LocalApic : IMmioDevice
     public const ulong DefaultBase = 0xFEE0_0000;
     public const ulong Size = 0x1000;
 
+    /// <summary>The timer's initial-count register, whose write starts (or, with 0, stops) it.</summary>
+    public const ulong TimerInitialCount = 0x380;
+
     private const uint LvtMasked = 1u << 16;
     private const uint LvtPeriodic = 1u << 17;
     private static readonly int[] DivideByCode = [2, 4, 8, 16, 32, 64, 128, 1];
@@ -140,6 +143,12 @@ public sealed class LocalApic : IMmioDevice
         Write(0x320, (uint)vector | LvtPeriodic);
         Write(0x380, initialCount);
     }
+
+    /// <summary>When the timer next expires, or null when it is stopped.</summary>
+    public Tick? TimerExpiry => _expiry.Scheduled ? _expiry.When : null;
+
+    /// <summary>The timer's vector (its LVT entry's).</summary>
+    public int TimerVector => (int)(_lvtTimer & 0xFF);
 
     /// <summary>Whether the in-service register has <paramref name="vector"/> set.</summary>
     public bool InService(int vector) => (_isr[vector >> 6] & (1UL << (vector & 63))) != 0;

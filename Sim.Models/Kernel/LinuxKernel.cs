@@ -211,7 +211,8 @@ public sealed partial class LinuxKernel : ICoreHost
             case SyscallNumber.ClockGettime:
                 // CLOCK_MONOTONIC in nanoseconds, from the core's own clock. A system call here:
                 // glibc reads it through the vDSO without entering the kernel, so this costs a
-                // kernel entry more than it should (a benchmark calls it twice per run).
+                // kernel entry more than it should (a benchmark calls it twice per run; lmbench's
+                // tests twice per repetition, and take the median gap between repetitions off).
                 current.Program.SyscallReturned((long)(core.LocalTime.Picoseconds / 1000));
                 break;
             case SyscallNumber.Getpid:

@@ -156,6 +156,19 @@ internal sealed class CreditScheduler : VcpuScheduler
     /// <summary>The runnable entity other than <paramref name="current"/> and not parked of the highest priority on its core, the first in turn after it among equals.</summary>
     private SchedulingEntity? Best(SchedulingEntity current) => FirstInTurn(current, static (e, best) => Priority(e) > Priority(best));
 
+    /// <summary>
+    /// __runq_insert: the per-CPU runq is a list in priority order, and an entity goes after every
+    /// one of its priority or higher, so the walk reads those, then the first of a lower priority
+    /// where it stops (the list's order among equals taken as the order placed).
+    /// </summary>
+    public override IEnumerable<SchedulingEntity> InsertionWalk(SchedulingEntity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        var waiting = Waiting(entity.Physical, entity).OrderByDescending(Priority).ToList();
+        int ahead = waiting.Count(e => Priority(e) >= Priority(entity));
+        return waiting.Take(Math.Min(ahead + 1, waiting.Count));
+    }
+
     /// <summary>Xen credit's priorities: BOOST 0, UNDER -1, OVER -2.</summary>
     private static int Priority(SchedulingEntity e) => e.Boosted ? 0 : e.Credit >= 0 ? -1 : -2;
 

@@ -119,6 +119,14 @@ internal sealed class FairScheduler : VcpuScheduler
         entity.Boosted = current.State != VcpuState.Runnable || current.VRuntime - entity.VRuntime > _wakeupGranularity * Nice0Weight / WeightOf(entity);
     }
 
+    /// <summary>__enqueue_entity: the walk down the timeline, ordered by virtual runtime, to the entity's place (<see cref="SearchPath"/>).</summary>
+    public override IEnumerable<SchedulingEntity> InsertionWalk(SchedulingEntity entity)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        var timeline = Waiting(entity.Physical, entity).OrderBy(e => e.VRuntime).ToList();
+        return SearchPath.Of(timeline, e => entity.VRuntime < e.VRuntime);
+    }
+
     /// <summary>pick_next_task_fair after <paramref name="current"/> blocks, powers off or yields (the yield's skip buddy: another runs if there is one); with nothing to run, newidle balancing.</summary>
     public override SchedulingEntity? Next(SchedulingEntity current)
     {

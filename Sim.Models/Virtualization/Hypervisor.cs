@@ -390,11 +390,13 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         switch (exit.Reason)
         {
             case ExitReason.ExternalInterrupt:
+                _services.HostInterrupt(vcpu.Physical, path, exit.Vector, KickVector);
                 if (exit.Vector == VcpuScheduler.TickVector)
                 {
                     _scheduler.Ticked(vcpu.Physical);
+                    _services.HostCpus.Tick(path, vcpu);
                 }
-                _services.HostInterrupt(vcpu.Physical, path, exit.Vector, KickVector);
+                RunExpiredTimers(path, vcpu.Physical);
                 hostThread = exit.Vector;
                 skip = false; // no instruction exited
                 break;
@@ -419,6 +421,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                     // OnInterrupt); then that interrupt is injected.
                     vcpu.State = VcpuState.Blocked;
                     path.Run(HypervisorRoutine.VcpuBlock);
+                    _services.HostCpus.Dequeue(path, vcpu);
                     blocks = true;
                 }
                 break;
@@ -441,14 +444,18 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 AdvanceGuest(path);
                 break;
             case ExitReason.ApicAccess:
+                Sim.Engine.Time.Tick? timer = VirtualApic(vcpu).TimerExpiry;
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.ApicAccessDecode, ref trip);
+                TimerWritten(vcpu, path, exit, timer);
                 AdvanceGuest(path);
                 break;
             case ExitReason.ApicWrite:
                 // Trap-like: the write is on the virtual-APIC page and RIP past it; the exit
                 // qualification gives the offset, so there is nothing to decode (KVM's
                 // handle_apic_write, then kvm_apic_write_nodecode sends the IPI).
+                Sim.Engine.Time.Tick? armed = VirtualApic(vcpu).TimerExpiry;
                 read = _services.DeviceModel(vcpu, path, exit.Instruction ?? Instruction.MmioWrite, exit.Operand, exit.Value);
+                TimerWritten(vcpu, path, exit, armed);
                 break;
             case ExitReason.EptViolation when exit.Instruction is Instruction.MmioRead or Instruction.MmioWrite:
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.MmioDecode, ref trip);
@@ -642,6 +649,8 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             vcpu.State = VcpuState.Runnable;
             HypervisorPath wake = _services.NewPath().Run(HypervisorRoutine.VcpuWake);
+            RunExpiredTimers(wake, vcpu.Physical);
+            _services.HostCpus.Enqueue(wake, vcpu, _scheduler.InsertionWalk(vcpu), _scheduler.TryRunningOn(vcpu.Physical));
             if (vcpu.HostPageReady)
             {
                 vcpu.HostPageReady = false; // a kick meanwhile is kept for its next HLT
@@ -678,6 +687,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         const ulong vmcsOffset = Memory.PhysicalMemory.FrameBytes / 2;
         to.Claimed = true; // until the hand-over at the path's end, no other core steals it
         HypervisorPath switching = _services.NewPath().Run(HypervisorRoutine.VcpuSchedule);
+        _services.HostCpus.Switch(switching, from, to, from.State == VcpuState.Runnable ? _scheduler.InsertionWalk(from) : null);
         if (from is VirtualCpu outgoing)
         {
             switching.StoreWords(outgoing.Registers + vmcsOffset, VmcsWords);
@@ -864,6 +874,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// </summary>
     private void OnVirtualInterrupt(VirtualCpu vcpu, int vector)
     {
+        if (vector == VirtualApic(vcpu).TimerVector)
+        {
+            _services.HostCpus.TimerExpired(vcpu); // its hrtimer fired on the host
+        }
         Core core = vcpu.Core;
         if (vcpu.State == VcpuState.Blocked && vcpu.HaltedWithInterruptsOff)
         {
@@ -979,11 +993,12 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         return true;
     }
 
-    private static void BlockForHostPage(VirtualCpu vcpu, HypervisorPath path)
+    private void BlockForHostPage(VirtualCpu vcpu, HypervisorPath path)
     {
         vcpu.State = VcpuState.Blocked;
         vcpu.AwaitingHostPage = true;
         path.Run(HypervisorRoutine.VcpuBlock);
+        _services.HostCpus.Dequeue(path, vcpu);
     }
 
     /// <summary>What a virtual CPU blocked in the host's fault waited for came (its page read, with the EPT entry that maps it, or a write's end that may have freed memory): it is woken as a virtual interrupt wakes a halted one, its core kicked where it idles for it.</summary>
@@ -996,6 +1011,46 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             _services.Kick(vcpu, KickVector);
         }
+    }
+
+    /// <summary>A virtual CPU's virtual local APIC (its timer is one of the host's hrtimers).</summary>
+    private static LocalApic VirtualApic(VirtualCpu vcpu) => vcpu.Vm.Devices.ApicOf(vcpu.Index);
+
+    /// <summary>
+    /// A guest's write of its local APIC's timer initial count arms or stops its virtual timer
+    /// (KVM's kvm_lapic_reg_write, APIC_TMICT: cancel_apic_timer, then start_apic_timer's
+    /// hrtimer_start) in its core's timer queue; <paramref name="before"/> is when it was to
+    /// expire before the write.
+    /// </summary>
+    private void TimerWritten(VirtualCpu vcpu, HypervisorPath path, VmExit exit, Sim.Engine.Time.Tick? before)
+    {
+        if (exit.Instruction is Instruction.MmioWrite && exit.Operand == LocalApic.DefaultBase + LocalApic.TimerInitialCount)
+        {
+            _services.HostCpus.ArmTimer(path, vcpu.Physical, vcpu, VirtualApic(vcpu).TimerExpiry, before is not null, ArmedTimers(vcpu));
+        }
+    }
+
+    /// <summary>The virtual timers that expired on <paramref name="physical"/> taken out of its timer queue, a periodic one queued again.</summary>
+    private void RunExpiredTimers(HypervisorPath path, int physical) =>
+        _services.HostCpus.RunExpiredTimers(path, physical, v => VirtualApic(v).TimerExpiry, ArmedTimers);
+
+    /// <summary>The timers armed in <paramref name="vcpu"/>'s core's queue besides its own: the host's tick, while the core's scheduler ticks, and the other virtual CPUs' there.</summary>
+    private List<(Sim.Engine.Time.Tick Expiry, ulong Node)> ArmedTimers(VirtualCpu vcpu)
+    {
+        int physical = vcpu.Physical;
+        var armed = new List<(Sim.Engine.Time.Tick, ulong)>();
+        if (_machine.Devices.ApicOf(physical).TimerExpiry is { } tick)
+        {
+            armed.Add((tick, _services.HostCpus.TickNodeOf(physical)));
+        }
+        foreach (VirtualCpu other in _services.Vcpus)
+        {
+            if (other != vcpu && other.Physical == physical && VirtualApic(other).TimerExpiry is { } at)
+            {
+                armed.Add((at, other.Registers + HostCpuStructures.TimerNodeOffset));
+            }
+        }
+        return armed;
     }
 
     /// <summary>The exit's instruction is done: the guest's RIP moves past it (its length was among the fields read).</summary>

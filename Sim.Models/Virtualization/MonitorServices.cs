@@ -72,8 +72,9 @@ internal sealed class MonitorServices
         ArgumentNullException.ThrowIfNull(stats);
         (Machine, _costs, _linearBase, _stats) = (machine, costs, linearBase, stats);
         _text = new CodeLayout<HypervisorRoutine>(machine.Memory, r => costs[r], TextBytes);
-        _lookups = stats.VectorCounter<MonitorStructures.Lookup>("handler_lookups", "count", "lookups the handlers made in the monitor's structures: a guest frame's memory slot, a device on the I/O bus, a guest table's shadow pages in the hash");
+        _lookups = stats.VectorCounter<MonitorStructures.Lookup>("handler_lookups", "count", "lookups the handlers made in the monitor's structures: a guest frame's memory slot, a device on the I/O bus, a guest table's shadow pages in the hash, a physical CPU's run queue and timer queue");
         _kickSent = new bool[machine.Cores.Count];
+        HostCpus = new HostCpuStructures(machine.Memory, machine.Cores.Count, _lookups);
         _injected = stats.Counter("injected_interrupts", "count", "virtual interrupts delivered to the guest (injected on VM entry or reflected)");
         _kicks = stats.Counter("kicks", "count", "physical interrupts sent to a core to make it attend to a virtual interrupt");
         _hostTrips = stats.Counter("host_trips", "count", "hosted: device accesses that took the trip to the monitor process on the host (a world switch each way) because they set real I/O going");
@@ -86,6 +87,9 @@ internal sealed class MonitorServices
     }
 
     public Machine Machine { get; }
+
+    /// <summary>Each physical CPU's run queue and timer queue.</summary>
+    public HostCpuStructures HostCpus { get; }
 
     /// <summary>The virtual CPUs, in the order their machines were created.</summary>
     public IReadOnlyList<VirtualCpu> Vcpus => _vcpus;

@@ -19,6 +19,12 @@ internal sealed class MonitorStructures
         MemorySlot,
         IoBus,
         ShadowHash,
+
+        /// <summary>A physical CPU's run queue (<see cref="HostCpuStructures"/>).</summary>
+        RunQueue,
+
+        /// <summary>A physical CPU's timer queue (<see cref="HostCpuStructures"/>).</summary>
+        TimerQueue,
     }
 
     /// <summary>Ranges on each in-kernel I/O bus: QEMU/KVM's PIO bus holds the PIC's two chips, the PIT, the ELCR, the i8042 and the POST-port stubs, its MMIO bus the I/O APIC, HPET and ioeventfds; 8 assumed.</summary>

@@ -166,6 +166,13 @@ internal abstract class VcpuScheduler
     /// </summary>
     public abstract void Woken(SchedulingEntity entity, bool running);
 
+    /// <summary>The waiting entities of <paramref name="entity"/>'s core that putting it in the core's queue reads, in the order read (<see cref="HostCpuStructures"/>).</summary>
+    public abstract IEnumerable<SchedulingEntity> InsertionWalk(SchedulingEntity entity);
+
+    /// <summary>The entities waiting on <paramref name="physical"/>'s queue besides <paramref name="entity"/>: runnable, not parked, not the one running, in the order placed.</summary>
+    protected IEnumerable<SchedulingEntity> Waiting(int physical, SchedulingEntity entity) =>
+        Placed[physical].Where(e => e != entity && e != Running[physical] && e.State == VcpuState.Runnable && !e.Parked);
+
     /// <summary>The scheduler's tick has come to <paramref name="physical"/> (its local APIC's periodic timer, <see cref="TickVector"/>).</summary>
     public virtual void Ticked(int physical)
     {

@@ -6,8 +6,10 @@ namespace Sim.Workloads.Processes;
 
 /// <summary>
 /// Latency tests in the manner of lmbench (McVoy and Staelin, USENIX 1996), run as processes
-/// under the Linux-like kernel; each reports microseconds per operation (the whole run divided by
-/// <c>Size</c> operations). What exists of the kernel decides which tests exist: null call
+/// under the Linux-like kernel; each reports microseconds per operation as lmbench times it, the
+/// median of repetitions after a warm-up (<see cref="RepetitionPlan"/>: <c>latency</c>), and the
+/// first operation on its own (<c>cold_latency</c>: its code not yet translated, its shadow
+/// entries not yet made, its caches cold). <c>Size</c> is the operations run in all. What exists of the kernel decides which tests exist: null call
 /// (getpid), fork+exit (with wait), context switch between two processes with a 0 or 16 KiB
 /// working set each (sched_yield ping-pong; lmbench's lat_ctx uses pipes and subtracts the
 /// working-set time, this test does neither), page fault (first touch of anonymous memory;
@@ -19,12 +21,12 @@ namespace Sim.Workloads.Processes;
 /// </summary>
 public sealed class Lmbench : ProcessWorkload
 {
-    private readonly Func<long, IProgram>? _program;
-    private readonly Func<LinuxKernel, long, IProgram>? _kernelProgram;
-    private readonly long _operationsPerUnit;
+    private readonly Func<LmbenchHarness, IProgram>? _program;
+    private readonly Func<LinuxKernel, LmbenchHarness, IProgram>? _kernelProgram;
+    private readonly int _operationsPerUnit;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<WorkloadContext, IProgram> _prepared = [];
 
-    private Lmbench(string name, string description, Func<long, IProgram> program, long operationsPerUnit = 1)
+    private Lmbench(string name, string description, Func<LmbenchHarness, IProgram> program, int operationsPerUnit = 1)
     {
         Name = name;
         Description = description;
@@ -33,7 +35,7 @@ public sealed class Lmbench : ProcessWorkload
     }
 
     /// <summary>A test that needs files or executables in the kernel before it starts.</summary>
-    private Lmbench(string name, string description, Func<LinuxKernel, long, IProgram> kernelProgram, long operationsPerUnit = 1)
+    private Lmbench(string name, string description, Func<LinuxKernel, LmbenchHarness, IProgram> kernelProgram, int operationsPerUnit = 1)
     {
         Name = name;
         Description = description;
@@ -49,21 +51,21 @@ public sealed class Lmbench : ProcessWorkload
 
     public static IReadOnlyList<Lmbench> All { get; } =
     [
-        new("lat-null", "null system call (getpid), per call (size = calls)", n => new ScriptProgram(_ => Repeat(n, Call(SyscallNumber.Getpid)))),
-        new("lat-fork", "fork + exit + wait, per fork (size = forks)", n => new ScriptProgram(
-            _ => Loop(n, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
+        new("lat-null", "null system call (getpid), per call (size = calls)", h => new ScriptProgram(p => h.RunThenExit(p, _ => [Call(SyscallNumber.Getpid)]))),
+        new("lat-fork", "fork + exit + wait, per fork (size = forks)", h => new ScriptProgram(
+            p => h.RunThenExit(p, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
             () => new ScriptProgram(_ => [Call(SyscallNumber.Exit)]))),
-        new("lat-ctx-0k", "context switch between two processes yielding to each other, no working set (size = switches per process)", (Func<LinuxKernel, long, IProgram>)((kernel, n) => PingPong(kernel, n, 0)), 2),
-        new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", (Func<LinuxKernel, long, IProgram>)((kernel, n) => PingPong(kernel, n, 16 * 1024)), 2),
-        new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", n => new ScriptProgram(p => Faults(p, n))),
-        new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", n => new ScriptProgram(p => MapUnmap(p, n))),
-        new("lat-nullio", "null I/O: read 1 byte from /dev/zero and write 1 byte to /dev/null, per call (size = pairs)", (Func<LinuxKernel, long, IProgram>)NullIo, 2),
-        new("lat-stat", "stat of /usr/include/stdio.h (a three-component path walk in a warm dentry cache), per call (size = calls)", (Func<LinuxKernel, long, IProgram>)StatFile),
-        new("lat-sig-install", "signal handler installation (rt_sigaction of SIGUSR1), per call (size = calls)", n => new ScriptProgram(p => InstallHandlers(p, n))),
+        new("lat-ctx-0k", "context switch between two processes yielding to each other, no working set (size = switches per process)", (Func<LinuxKernel, LmbenchHarness, IProgram>)((kernel, h) => PingPong(kernel, h, 0)), 2),
+        new("lat-ctx-16k", "context switch between two processes each touching 16 KiB between switches (size = switches per process)", (Func<LinuxKernel, LmbenchHarness, IProgram>)((kernel, h) => PingPong(kernel, h, 16 * 1024)), 2),
+        new("lat-pagefault", "first touch of a fresh anonymous page (a demand-zero fault), per fault (size = pages)", h => new ScriptProgram(p => Faults(p, h))),
+        new("lat-mmap", "mmap 1 MiB anonymous, touch one page, munmap, per round (size = rounds)", h => new ScriptProgram(p => h.RunThenExit(p, _ => MapOnce(p)))),
+        new("lat-nullio", "null I/O: read 1 byte from /dev/zero and write 1 byte to /dev/null, per call (size = pairs)", (Func<LinuxKernel, LmbenchHarness, IProgram>)NullIo, 2),
+        new("lat-stat", "stat of /usr/include/stdio.h (a three-component path walk in a warm dentry cache), per call (size = calls)", (Func<LinuxKernel, LmbenchHarness, IProgram>)StatFile),
+        new("lat-sig-install", "signal handler installation (rt_sigaction of SIGUSR1), per call (size = calls)", h => new ScriptProgram(p => InstallHandlers(p, h))),
         new("lat-sig-catch", "signal handler overhead: kill(getpid(), SIGUSR1) caught by a handler that returns, per signal (size = signals)", SignalCatch),
-        new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, long, IProgram>)OpenClose),
-        new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, long, IProgram>)ForkExec),
-        new("lat-file-read", "a cold sequential read of a file, 4 KiB per read, each page from the disk into the page cache (the first pass of bw_file_rd's loop), per page (size = pages)", (Func<LinuxKernel, long, IProgram>)ReadFile),
+        new("lat-openclose", "open and close a file, per pair (size = pairs)", (Func<LinuxKernel, LmbenchHarness, IProgram>)OpenClose),
+        new("lat-fork-exec", "fork, exec of a small program that exits at once, wait, per round (size = rounds)", (Func<LinuxKernel, LmbenchHarness, IProgram>)ForkExec),
+        new("lat-file-read", "a cold sequential read of a file, 4 KiB per read, each page from the disk into the page cache (the first pass of bw_file_rd's loop), per page (size = pages)", (Func<LinuxKernel, LmbenchHarness, IProgram>)ReadFile),
     ];
 
     public override void ConfigureKernel(LinuxKernel kernel, WorkloadContext context)
@@ -71,7 +73,7 @@ public sealed class Lmbench : ProcessWorkload
         ArgumentNullException.ThrowIfNull(context);
         if (_kernelProgram is not null)
         {
-            _prepared.AddOrUpdate(context, _kernelProgram(kernel, context.Size));
+            _prepared.AddOrUpdate(context, _kernelProgram(kernel, Harness(context)));
         }
     }
 
@@ -80,38 +82,29 @@ public sealed class Lmbench : ProcessWorkload
         ArgumentNullException.ThrowIfNull(context);
         if (_program is not null)
         {
-            return _program(context.Size);
+            return _program(Harness(context));
         }
         return _prepared.TryGetValue(context, out IProgram? program)
             ? program
             : throw new InvalidOperationException($"{Name} runs under the Linux-like kernel: ConfigureKernel must prepare it first.");
     }
 
-    public override IReadOnlyList<string> FigureNames => ["latency"];
+    public override IReadOnlyList<string> FigureNames => ["latency", "cold_latency"];
 
+    /// <summary>The median repetition's time per operation and the first operation's; NaN where the run ended before the clock read them.</summary>
     public override IReadOnlyList<Metric> FiguresOfMerit(WorkloadContext context, WorkloadOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outcome);
-        return [new Metric("latency", outcome.MicrosecondsEach(context.Size * _operationsPerUnit), "us per operation")];
+        LmbenchReadings readings = context.State<LmbenchReadings>();
+        return
+        [
+            new Metric("latency", readings.MedianMicroseconds(RepetitionPlan.For(context.Size), _operationsPerUnit), "us per operation"),
+            new Metric("cold_latency", readings.ColdMicroseconds(_operationsPerUnit), "us per operation"),
+        ];
     }
 
-    private static IEnumerable<Op> Repeat(long n, Op op) => Loop(n, _ => [op]);
-
-    /// <summary>n iterations of the body, each followed by the loop control, then exit.</summary>
-    private static IEnumerable<Op> Loop(long n, Func<long, IEnumerable<Op>> body)
-    {
-        for (long i = 0; i < n; i++)
-        {
-            foreach (Op op in body(i))
-            {
-                yield return op;
-            }
-            yield return Op.Alu(1);
-            yield return Op.Branch(1);
-        }
-        yield return Call(SyscallNumber.Exit);
-    }
+    private static LmbenchHarness Harness(WorkloadContext context) => new(RepetitionPlan.For(context.Size), context.State<LmbenchReadings>());
 
     /// <summary>
     /// Two processes that yield to each other. On a kernel of several CPUs they are pinned to the
@@ -119,9 +112,17 @@ public sealed class Lmbench : ProcessWorkload
     /// under <c>taskset -c 0</c> to measure a switch: otherwise each would sit alone on a CPU and
     /// its sched_yield would return at once.
     /// </summary>
-    private static ScriptProgram PingPong(LinuxKernel kernel, long n, int workingSetBytes)
+    private static ScriptProgram PingPong(LinuxKernel kernel, LmbenchHarness h, int workingSetBytes)
     {
         bool pin = kernel.Cpus.Count > 1;
+        IEnumerable<Op> Switch(bool parent)
+        {
+            for (int offset = 0; offset < workingSetBytes; offset += 64)
+            {
+                yield return Op.Load(ExecutableImage.DataBase + (ulong)offset + (parent ? 0UL : 16 * 1024));
+            }
+            yield return Call(SyscallNumber.SchedYield);
+        }
         IEnumerable<Op> Side(ScriptProgram p, bool parent)
         {
             if (parent && pin)
@@ -134,13 +135,11 @@ public sealed class Lmbench : ProcessWorkload
             {
                 yield return Call(SyscallNumber.Fork);
             }
-            for (long i = 0; i < n; i++)
+            // The parent times the switches; the child yields as often, untimed.
+            IEnumerable<Op> switches = parent ? h.Run(p, _ => Switch(parent: true)) : Enumerable.Range(0, (int)h.Operations).SelectMany(_ => Switch(parent: false));
+            foreach (Op op in switches)
             {
-                for (int offset = 0; offset < workingSetBytes; offset += 64)
-                {
-                    yield return Op.Load(ExecutableImage.DataBase + (ulong)offset + (parent ? 0UL : 16 * 1024));
-                }
-                yield return Call(SyscallNumber.SchedYield);
+                yield return op;
             }
             if (parent)
             {
@@ -151,19 +150,19 @@ public sealed class Lmbench : ProcessWorkload
         return new ScriptProgram(p => Side(p, parent: true), () => new ScriptProgram(p => Side(p, parent: false)));
     }
 
-    private static IEnumerable<Op> Faults(ScriptProgram p, long pages)
+    private static IEnumerable<Op> Faults(ScriptProgram p, LmbenchHarness h)
     {
-        p.PendingArgument = pages;
+        p.PendingArgument = h.Operations;
         yield return Call(SyscallNumber.Mmap);
         ulong start = (ulong)p.LastResult;
-        foreach (Op op in Loop(pages, i => [Op.Store(start + ((ulong)i * 4096))]))
+        foreach (Op op in h.RunThenExit(p, i => [Op.Store(start + ((ulong)i * 4096))]))
         {
             yield return op;
         }
     }
 
     /// <summary>lmbench's lat_syscall read and write: one byte from /dev/zero, one byte to /dev/null.</summary>
-    private static ScriptProgram NullIo(LinuxKernel kernel, long pairs)
+    private static ScriptProgram NullIo(LinuxKernel kernel, LmbenchHarness h)
     {
         int zero = kernel.Files.CreateDevice("/dev/zero", CharacterDevice.Zero);
         int sink = kernel.Files.CreateDevice("/dev/null", CharacterDevice.Null);
@@ -175,48 +174,48 @@ public sealed class Lmbench : ProcessWorkload
             p.PendingArgument = sink;
             yield return Call(SyscallNumber.Open);
             long sinkFd = p.LastResult;
-            p.PendingCount = 1;
-            for (long i = 0; i < pairs; i++)
+            IEnumerable<Op> Pair()
             {
+                p.PendingCount = 1;
                 p.PendingArgument = zeroFd;
                 yield return Call(SyscallNumber.Read);
+                p.PendingCount = 1;
                 p.PendingArgument = sinkFd;
                 yield return Call(SyscallNumber.Write);
-                yield return Op.Alu(1);
-                yield return Op.Branch(1);
             }
-            yield return Call(SyscallNumber.Exit);
+            foreach (Op op in h.RunThenExit(p, _ => Pair()))
+            {
+                yield return op;
+            }
         }
         return new ScriptProgram(Body);
     }
 
-    private static ScriptProgram StatFile(LinuxKernel kernel, long calls)
+    private static ScriptProgram StatFile(LinuxKernel kernel, LmbenchHarness h)
     {
         int file = kernel.Files.Create("/usr/include/stdio.h", 31 * 1024);
-        IEnumerable<Op> Body(ScriptProgram p)
-        {
-            p.PendingArgument = file;
-            return Repeat(calls, Call(SyscallNumber.Stat));
-        }
-        return new ScriptProgram(Body);
+        return new ScriptProgram(p => h.RunThenExit(p, _ => ArgumentThen(p, file, SyscallNumber.Stat)));
+    }
+
+    /// <summary>A system call on <paramref name="argument"/>, set afresh each time (a clock reading between calls sets its own).</summary>
+    private static IEnumerable<Op> ArgumentThen(ScriptProgram p, long argument, SyscallNumber call)
+    {
+        p.PendingArgument = argument;
+        yield return Call(call);
     }
 
     private const int Sigusr1 = 10;
 
-    private static IEnumerable<Op> InstallHandlers(ScriptProgram p, long calls)
-    {
-        p.PendingArgument = Sigusr1;
-        return Repeat(calls, Call(SyscallNumber.RtSigaction));
-    }
+    private static IEnumerable<Op> InstallHandlers(ScriptProgram p, LmbenchHarness h) => h.RunThenExit(p, _ => ArgumentThen(p, Sigusr1, SyscallNumber.RtSigaction));
 
     /// <summary>lmbench's lat_sig catch: the handler only counts the signal.</summary>
-    private static ScriptProgram SignalCatch(long signals)
+    private static ScriptProgram SignalCatch(LmbenchHarness h)
     {
         IEnumerable<Op> Body(ScriptProgram p)
         {
             p.PendingArgument = Sigusr1;
             yield return Call(SyscallNumber.RtSigaction);
-            foreach (Op op in Repeat(signals, Call(SyscallNumber.Kill)))
+            foreach (Op op in h.RunThenExit(p, _ => ArgumentThen(p, Sigusr1, SyscallNumber.Kill)))
             {
                 yield return op;
             }
@@ -224,7 +223,7 @@ public sealed class Lmbench : ProcessWorkload
         return new ScriptProgram(Body) { Handlers = _ => new ScriptProgram(_ => [Op.Alu(3)]) };
     }
 
-    private static ScriptProgram OpenClose(LinuxKernel kernel, long pairs)
+    private static ScriptProgram OpenClose(LinuxKernel kernel, LmbenchHarness h)
     {
         int file = kernel.ImageFile("lat-openclose.dat", 4096);
         IEnumerable<Op> Pair(ScriptProgram p)
@@ -234,19 +233,19 @@ public sealed class Lmbench : ProcessWorkload
             p.PendingArgument = p.LastResult;
             yield return Call(SyscallNumber.Close);
         }
-        return new ScriptProgram(p => Loop(pairs, _ => Pair(p)));
+        return new ScriptProgram(p => h.RunThenExit(p, _ => Pair(p)));
     }
 
     /// <summary>bw_file_rd's read loop over a file not yet cached: open, then read after read to its end, each missing the page cache.</summary>
-    private static ScriptProgram ReadFile(LinuxKernel kernel, long pages)
+    private static ScriptProgram ReadFile(LinuxKernel kernel, LmbenchHarness h)
     {
-        int file = kernel.Files.Create("file-read.dat", (ulong)pages * 4096);
+        int file = kernel.Files.Create("file-read.dat", (ulong)h.Operations * 4096);
         IEnumerable<Op> Body(ScriptProgram p)
         {
             p.PendingArgument = file;
             yield return Call(SyscallNumber.Open);
-            p.PendingArgument = p.LastResult;
-            foreach (Op op in Repeat(pages, Call(SyscallNumber.Read)))
+            long fd = p.LastResult;
+            foreach (Op op in h.RunThenExit(p, _ => ArgumentThen(p, fd, SyscallNumber.Read)))
             {
                 yield return op;
             }
@@ -254,7 +253,7 @@ public sealed class Lmbench : ProcessWorkload
         return new ScriptProgram(Body);
     }
 
-    private static ScriptProgram ForkExec(LinuxKernel kernel, long rounds)
+    private static ScriptProgram ForkExec(LinuxKernel kernel, LmbenchHarness h)
     {
         int text = kernel.ImageFile("hello", 16 * 4096);
         int hello = kernel.RegisterExecutable(new ExecutableImage("hello", text, DataPages: 4, HeapPages: 4, StackPages: 4,
@@ -265,11 +264,9 @@ public sealed class Lmbench : ProcessWorkload
             yield return Call(SyscallNumber.Execve);
         }
         return new ScriptProgram(
-            _ => Loop(rounds, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
+            p => h.RunThenExit(p, _ => [Call(SyscallNumber.Fork), Call(SyscallNumber.Wait4)]),
             () => new ScriptProgram(Stub));
     }
-
-    private static IEnumerable<Op> MapUnmap(ScriptProgram p, long rounds) => Loop(rounds, _ => MapOnce(p));
 
     private static IEnumerable<Op> MapOnce(ScriptProgram p)
     {

@@ -29,7 +29,7 @@ public class ContainerRunTests
         // getpid translates its pid at the one pid-namespace level; the exit's and the tick's cgroup work come on top.
         Assert.Equal(100, r.Stat("host.kernel.container", "namespace_lookups"));
         WorkloadRunResult native = Run(Lm("lat-null"), 100, VirtualizationAxes.Native);
-        Assert.True(r.FiguresOfMerit.Single().Value > native.FiguresOfMerit.Single().Value);
+        Assert.True(r.FiguresOfMerit[0].Value > native.FiguresOfMerit[0].Value);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Sim.Experiments.Runs;
 using Sim.Models.Hardware;
 using Sim.Models.Virtualization;
+using Sim.Workloads;
 using Sim.Workloads.Nanobenchmarks;
 
 namespace Sim.Experiments.Tests.Runs;
@@ -53,5 +54,22 @@ public class HandlerMemoryTests
         double later = Misses("in", 202) - Misses("in", 201);
         Assert.True(first > 5, $"the first IN's exit misses {first} times in the L1D");
         Assert.Equal(0, later);
+    }
+
+    [Fact]
+    public void Scheduling_and_virtual_timers_touch_each_cores_run_queue_and_timer_queue()
+    {
+        // Two CPU-bound guests taking turns on one core: every tick, switch, block and wake-up locks
+        // and updates the core's run queue, and every expiry of a guest's virtual timer takes it
+        // out of the core's timer queue (and, periodic, puts it back).
+        VirtualizationAxes type1 = VirtualizationAxes.ForPreset("type1", Nehalem);
+        IWorkload getpid = WorkloadCatalog.Get("lat-null").Workload;
+        WorkloadRunResult shared = WorkloadRun.Run(Nehalem, getpid, 200_000, seed: 1, axes: type1, consolidation: new Consolidation(2, 1));
+        WorkloadRunResult alone = WorkloadRun.Run(Nehalem, getpid, 200_000, seed: 1, axes: type1);
+        double switches = shared.Stat("host.hypervisor", "vcpu_switches"), runQueue = shared.Stat("host.hypervisor", "handler_lookups::RunQueue");
+        Assert.True(switches >= 1, $"{switches} switches");
+        Assert.True(runQueue > switches, $"{runQueue} run-queue lookups for {switches} switches and the ticks");
+        Assert.True(shared.Stat("host.hypervisor", "handler_lookups::TimerQueue") > 0);
+        Assert.True(alone.Stat("host.hypervisor", "handler_lookups::RunQueue") < runQueue / 10, "a guest alone on its core has no tick and no switches");
     }
 }
