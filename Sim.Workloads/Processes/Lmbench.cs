@@ -9,7 +9,8 @@ namespace Sim.Workloads.Processes;
 /// under the Linux-like kernel; each reports microseconds per operation as lmbench times it, the
 /// median of repetitions after a warm-up (<see cref="RepetitionPlan"/>: <c>latency</c>), and the
 /// first operation on its own (<c>cold_latency</c>: its code not yet translated, its shadow
-/// entries not yet made, its caches cold). <c>Size</c> is the operations run in all. What exists of the kernel decides which tests exist: null call
+/// entries not yet made, its caches cold). <c>Size</c> is the operations run in all. What exists
+/// of the kernel decides which tests exist: null call
 /// (getpid), fork+exit (with wait), context switch between two processes with a 0 or 16 KiB
 /// working set each (sched_yield ping-pong; lmbench's lat_ctx uses pipes and subtracts the
 /// working-set time, this test does neither), page fault (first touch of anonymous memory;
@@ -136,7 +137,7 @@ public sealed class Lmbench : ProcessWorkload
                 yield return Call(SyscallNumber.Fork);
             }
             // The parent times the switches; the child yields as often, untimed.
-            IEnumerable<Op> switches = parent ? h.Run(p, _ => Switch(parent: true)) : Enumerable.Range(0, (int)h.Operations).SelectMany(_ => Switch(parent: false));
+            IEnumerable<Op> switches = parent ? h.Run(p, _ => Switch(parent: true)) : Untimed(h.Operations, () => Switch(parent: false));
             foreach (Op op in switches)
             {
                 yield return op;
@@ -148,6 +149,17 @@ public sealed class Lmbench : ProcessWorkload
             yield return Call(SyscallNumber.Exit);
         }
         return new ScriptProgram(p => Side(p, parent: true), () => new ScriptProgram(p => Side(p, parent: false)));
+    }
+
+    private static IEnumerable<Op> Untimed(long count, Func<IEnumerable<Op>> body)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            foreach (Op op in body())
+            {
+                yield return op;
+            }
+        }
     }
 
     private static IEnumerable<Op> Faults(ScriptProgram p, LmbenchHarness h)
