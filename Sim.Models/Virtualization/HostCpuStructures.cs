@@ -28,9 +28,12 @@ namespace Sim.Models.Virtualization;
 internal sealed class HostCpuStructures
 {
     /// <summary>Where in a virtual CPU's structure its thread's sched_entity and its local-APIC timer's hrtimer are (assumed: free lines after the exit information and requests).</summary>
-    public const ulong SchedEntityOffset = 256, TimerNodeOffset = 320;
+    private const ulong SchedEntityOffset = 256, TimerNodeOffset = 320;
 
     private const ulong RunQueueLock = 0, RunQueue = 64, TimerBaseLock = 128, TimerQueue = 192, HostTickNode = 256, HostProcessNodes = 320;
+
+    /// <summary>The lines left in a CPU's frame for host processes' nodes (a process past them shares one).</summary>
+    private const ulong HostProcessLines = (PhysicalMemory.FrameBytes - HostProcessNodes) / 64;
 
     private readonly ulong[] _frames;
     private readonly VectorCounter<MonitorStructures.Lookup> _lookups;
@@ -60,8 +63,11 @@ internal sealed class HostCpuStructures
             index = _hostProcessNodes.Count;
             _hostProcessNodes.Add(entity, index);
         }
-        return _frames[entity.Physical] + HostProcessNodes + ((ulong)(index % 59) * 64);
+        return _frames[entity.Physical] + HostProcessNodes + ((ulong)index % HostProcessLines * 64);
     }
+
+    /// <summary>The line of <paramref name="vcpu"/>'s virtual timer's hrtimer.</summary>
+    public static ulong TimerNodeOf(VirtualCpu vcpu) => vcpu.Registers + TimerNodeOffset;
 
     /// <summary>
     /// A running entity leaves its CPU's queue as it blocks (deactivate_task's dequeue, or Xen's
@@ -71,11 +77,8 @@ internal sealed class HostCpuStructures
     /// </summary>
     public void Dequeue(HypervisorPath path, SchedulingEntity entity)
     {
-        _lookups.Increment(MonitorStructures.Lookup.RunQueue);
-        ulong frame = _frames[entity.Physical];
-        path.Atomic(frame + RunQueueLock).LoadWords(frame + RunQueue, 1).StoreWords(frame + RunQueue, 1);
         ulong node = NodeOf(entity);
-        path.LoadWords(node, 1).StoreWords(node, 1);
+        LockRunQueue(path, entity.Physical).LoadWords(node, 1).StoreWords(node, 1);
     }
 
     /// <summary>
@@ -124,10 +127,8 @@ internal sealed class HostCpuStructures
     /// </summary>
     public void Tick(HypervisorPath path, SchedulingEntity running)
     {
-        _lookups.Increment(MonitorStructures.Lookup.RunQueue);
-        ulong frame = _frames[running.Physical];
         ulong node = NodeOf(running);
-        path.Atomic(frame + RunQueueLock).LoadWords(frame + RunQueue, 1).StoreWords(frame + RunQueue, 1).LoadWords(node, 1).StoreWords(node, 1);
+        LockRunQueue(path, running.Physical).LoadWords(node, 1).StoreWords(node, 1);
     }
 
     /// <summary>
@@ -143,7 +144,7 @@ internal sealed class HostCpuStructures
         ArgumentNullException.ThrowIfNull(armed);
         _lookups.Increment(MonitorStructures.Lookup.TimerQueue);
         ulong frame = _frames[physical];
-        ulong node = vcpu.Registers + TimerNodeOffset;
+        ulong node = TimerNodeOf(vcpu);
         path.Atomic(frame + TimerBaseLock);
         if (wasArmed)
         {
@@ -194,7 +195,7 @@ internal sealed class HostCpuStructures
         foreach (VirtualCpu vcpu in _expired[physical])
         {
             _lookups.Increment(MonitorStructures.Lookup.TimerQueue);
-            ulong node = vcpu.Registers + TimerNodeOffset;
+            ulong node = TimerNodeOf(vcpu);
             path.Atomic(frame + TimerBaseLock).LoadWords(frame + TimerQueue, 1).LoadWords(node, 1).StoreWords(node, 1).StoreWords(frame + TimerQueue, 1).StoreWords(frame + TimerBaseLock, 1);
             if (rearmed(vcpu) is { } next)
             {
@@ -204,12 +205,18 @@ internal sealed class HostCpuStructures
         _expired[physical].Clear();
     }
 
+    /// <summary>The run queue of <paramref name="physical"/> locked, its header (count, clock) read and written.</summary>
+    private HypervisorPath LockRunQueue(HypervisorPath path, int physical)
+    {
+        _lookups.Increment(MonitorStructures.Lookup.RunQueue);
+        ulong frame = _frames[physical];
+        return path.Atomic(frame + RunQueueLock).LoadWords(frame + RunQueue, 1).StoreWords(frame + RunQueue, 1);
+    }
+
     /// <summary>The run queue locked and updated, then the walk's nodes read and the entity's node linked in.</summary>
     private void Insert(HypervisorPath path, SchedulingEntity entity, IEnumerable<SchedulingEntity> walk)
     {
-        _lookups.Increment(MonitorStructures.Lookup.RunQueue);
-        ulong frame = _frames[entity.Physical];
-        path.Atomic(frame + RunQueueLock).LoadWords(frame + RunQueue, 1).StoreWords(frame + RunQueue, 1);
+        LockRunQueue(path, entity.Physical);
         foreach (SchedulingEntity passed in walk)
         {
             path.LoadWords(NodeOf(passed), 1);

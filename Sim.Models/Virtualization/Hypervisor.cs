@@ -1,5 +1,6 @@
 using Sim.Engine.Events;
 using Sim.Engine.Statistics;
+using Sim.Engine.Time;
 using Sim.Models.Cpu;
 using Sim.Models.Devices;
 using Sim.Models.Hardware;
@@ -444,7 +445,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 AdvanceGuest(path);
                 break;
             case ExitReason.ApicAccess:
-                Sim.Engine.Time.Tick? timer = VirtualApic(vcpu).TimerExpiry;
+                Tick? timer = VirtualApic(vcpu).TimerExpiry;
                 read = DeviceModel(vcpu, ref path, exit, HypervisorRoutine.ApicAccessDecode, ref trip);
                 TimerWritten(vcpu, path, exit, timer);
                 AdvanceGuest(path);
@@ -453,7 +454,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
                 // Trap-like: the write is on the virtual-APIC page and RIP past it; the exit
                 // qualification gives the offset, so there is nothing to decode (KVM's
                 // handle_apic_write, then kvm_apic_write_nodecode sends the IPI).
-                Sim.Engine.Time.Tick? armed = VirtualApic(vcpu).TimerExpiry;
+                Tick? armed = VirtualApic(vcpu).TimerExpiry;
                 read = _services.DeviceModel(vcpu, path, exit.Instruction ?? Instruction.MmioWrite, exit.Operand, exit.Value);
                 TimerWritten(vcpu, path, exit, armed);
                 break;
@@ -1022,7 +1023,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
     /// hrtimer_start) in its core's timer queue; <paramref name="before"/> is when it was to
     /// expire before the write.
     /// </summary>
-    private void TimerWritten(VirtualCpu vcpu, HypervisorPath path, VmExit exit, Sim.Engine.Time.Tick? before)
+    private void TimerWritten(VirtualCpu vcpu, HypervisorPath path, VmExit exit, Tick? before)
     {
         if (exit.Instruction is Instruction.MmioWrite && exit.Operand == LocalApic.DefaultBase + LocalApic.TimerInitialCount)
         {
@@ -1035,10 +1036,10 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         _services.HostCpus.RunExpiredTimers(path, physical, v => VirtualApic(v).TimerExpiry, ArmedTimers);
 
     /// <summary>The timers armed in <paramref name="vcpu"/>'s core's queue besides its own: the host's tick, while the core's scheduler ticks, and the other virtual CPUs' there.</summary>
-    private List<(Sim.Engine.Time.Tick Expiry, ulong Node)> ArmedTimers(VirtualCpu vcpu)
+    private List<(Tick Expiry, ulong Node)> ArmedTimers(VirtualCpu vcpu)
     {
         int physical = vcpu.Physical;
-        var armed = new List<(Sim.Engine.Time.Tick, ulong)>();
+        var armed = new List<(Tick, ulong)>();
         if (_machine.Devices.ApicOf(physical).TimerExpiry is { } tick)
         {
             armed.Add((tick, _services.HostCpus.TickNodeOf(physical)));
@@ -1047,7 +1048,7 @@ public sealed class Hypervisor : ICoreHost, IVmxMonitor, IHostedMonitor
         {
             if (other != vcpu && other.Physical == physical && VirtualApic(other).TimerExpiry is { } at)
             {
-                armed.Add((at, other.Registers + HostCpuStructures.TimerNodeOffset));
+                armed.Add((at, HostCpuStructures.TimerNodeOf(other)));
             }
         }
         return armed;
